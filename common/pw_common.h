@@ -1,0 +1,91 @@
+/*
+ * pw_common.h - small shared helpers: assertions, logging, clock, randomness,
+ * ids, UTF-8, currency table, crash points, allocation hook.
+ * Everything here is thread-safe unless said otherwise.
+ */
+#ifndef PW_COMMON_H
+#define PW_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pw_limits.h"
+
+#include <paywire/status.h>
+
+#define PW_WUR __attribute__((warn_unused_result))
+
+/* PW_ASSERT stays on in release builds: a broken invariant in a payment
+ * system must stop the process, not continue with bad state. */
+#define PW_ASSERT(expr) \
+	((expr) ? (void) 0 : pw_assert_fail(#expr, __FILE__, __LINE__))
+#ifdef NDEBUG
+#define PW_DEBUG_ASSERT(expr) ((void) 0)
+#else
+#define PW_DEBUG_ASSERT(expr) PW_ASSERT(expr)
+#endif
+_Noreturn void pw_assert_fail(const char *expr, const char *file, int line);
+
+/* Logging: one line per call on stderr, "ts level msg". Never log a secret. */
+typedef enum pw_log_level { PW_LOG_DEBUG = 0, PW_LOG_INFO, PW_LOG_WARN, PW_LOG_ERROR } pw_log_level;
+void pw_log_set_level(pw_log_level lvl);
+bool pw_log_enabled(pw_log_level lvl);
+void pw_log(pw_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses "debug|info|warn|error"; returns false on anything else. */
+bool pw_log_level_parse(const char *s, pw_log_level *out);
+
+/* Clock: wall time in ms. Tests inject a clock with pw_clock_set (NULL = real). */
+typedef int64_t (*pw_clock_fn)(void *arg);
+void pw_clock_set(pw_clock_fn fn, void *arg);
+int64_t pw_now_unix_ms(void);
+int64_t pw_monotonic_ms(void);
+
+/* Random bytes from libsodium (sodium_init must have run: pw_common_init). */
+int pw_common_init(void) PW_WUR; /* 0 on success */
+void pw_random(void *buf, size_t len);
+
+/* Time-ordered id: prefix + 12 hex digits of ms time + 32 hex digits of
+ * 128 random bits, e.g. "cs_0190f3c2a1b24f…". out must hold
+ * strlen(prefix) + 45 bytes. Lexical order = creation order (B-tree appends). */
+#define PW_ID_BYTES(prefix_len) ((prefix_len) + 12 + 32 + 1)
+void pw_id_new(char *out, size_t out_size, const char *prefix, int64_t unix_ms);
+
+/* base64url without padding of len bytes into out (size >= 4*len/3+4). */
+void pw_base64url(char *out, size_t out_size, const uint8_t *in, size_t len);
+void pw_hex(char *out, size_t out_size, const uint8_t *in, size_t len);
+
+/* True if s[0..len) is valid UTF-8 with no NUL byte. */
+bool pw_utf8_valid(const char *s, size_t len);
+
+/* ISO 4217: exponent (digits after the decimal point) of an upper-case code,
+ * or -1 if the code is not an active ISO 4217 currency. */
+int pw_currency_exponent(const char *code);
+
+/* Exact decimal -> minor units. "49", "49.0", "49.00" with exponent 2 -> 4900.
+ * Refuses (PW_INVALID_ARGUMENT): empty, sign, exponent notation, spaces, more
+ * fraction digits than `exponent` (unless they are all zeros? no: refused),
+ * overflow past PW_AMOUNT_MINOR_MAX. */
+pw_status pw_amount_parse(const char *dec, size_t len, int exponent, int64_t *out) PW_WUR;
+/* minor units -> "49.00" (exponent 2). */
+void pw_amount_format(char *out, size_t out_size, int64_t minor, int exponent);
+
+/* Crash points (test builds, PAYWIRE_CRASHPOINT=name[:n]): abort() the n-th
+ * time (default 1st) the named point is reached. No-op when unset. */
+void pw_crashpoint(const char *name);
+
+/* Allocation hook: PAYWIRE_FAIL_ALLOC=n (or pw_alloc_fail_at(n)) makes the n-th
+ * pw_malloc/pw_calloc/pw_realloc call return NULL; 0 disables. */
+void *pw_malloc(size_t n);
+void *pw_calloc(size_t count, size_t n);
+void *pw_realloc(void *p, size_t n);
+void pw_free(void *p);
+void pw_alloc_fail_at(long n);
+
+/* Bounded copy: copies at most out_size-1 bytes, always NUL-terminates;
+ * returns false if src did not fit. */
+bool pw_strlcpy(char *out, const char *src, size_t out_size);
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * paywire/client.h - libpaywire, the C client of paywire-server.
+ *
+ * A pw_client holds one nng REQ socket dialed to the server. Every call is
+ * synchronous, thread-safe (each call uses its own nng context, so many
+ * threads may share one client), and bounded by the client's timeout.
+ *
+ * RETRIES. The REQ resend time is set to infinite: the library retries itself,
+ * re-sending the same bytes (same request_id) after a timeout, up to
+ * `retries` times. The server stores each mutating call's reply under its
+ * request_id, so a retry never applies twice.
+ *
+ * ERRORS. Every call returns a pw_status (paywire/status.h). Server errors
+ * come back with their code and the server's message in err->message;
+ * transport failures are PW_UNAVAILABLE (cannot connect) or PW_TIMEOUT (no
+ * answer within timeout after all retries). err may be NULL.
+ *
+ * No protobuf type appears here: results are plain structs with fixed-size,
+ * NUL-terminated strings that the caller owns.
+ */
+#ifndef PAYWIRE_CLIENT_H
+#define PAYWIRE_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <paywire/status.h>
+#include <paywire/version.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(PW_CLIENT_BUILD)
+#define PW_API __attribute__((visibility("default")))
+#else
+#define PW_API
+#endif
+
+typedef struct pw_client pw_client;
+
+typedef struct pw_client_opts {
+	uint32_t timeout_ms; /* per attempt; 0: 5000 */
+	uint32_t retries;    /* extra attempts after a timeout, same request_id; 0: none. Default via pw_client_opts_default: 3 */
+} pw_client_opts;
+
+typedef struct pw_error {
+	pw_status code;
+	char message[512];
+} pw_error;
+
+typedef enum pw_mode { PW_MODE_UNSPECIFIED = 0, PW_MODE_TEST = 1, PW_MODE_LIVE = 2 } pw_mode;
+
+typedef enum pw_session_status {
+	PW_SESSION_UNSPECIFIED = 0,
+	PW_SESSION_CREATED = 1,
+	PW_SESSION_PENDING = 2,
+	PW_SESSION_PAID = 3,
+	PW_SESSION_FAILED = 4,
+	PW_SESSION_EXPIRED = 5,
+	PW_SESSION_CANCELED = 6,
+	PW_SESSION_REFUNDED = 7,
+	PW_SESSION_DISPUTED = 8,
+} pw_session_status;
+
+typedef enum pw_payment_status {
+	PW_PAYMENT_UNSPECIFIED = 0,
+	PW_PAYMENT_UNPAID = 1,
+	PW_PAYMENT_PROCESSING = 2,
+	PW_PAYMENT_COMPLETED = 3,
+	PW_PAYMENT_FAILED = 4,
+	PW_PAYMENT_PARTIALLY_REFUNDED = 5,
+	PW_PAYMENT_REFUNDED = 6,
+	PW_PAYMENT_DISPUTED = 7,
+} pw_payment_status;
+
+typedef enum pw_webhook_provider {
+	PW_WEBHOOK_STRIPE = 1,
+	PW_WEBHOOK_RAZORPAY = 2,
+	PW_WEBHOOK_ONECOM = 3,
+	PW_WEBHOOK_WEB3 = 4,
+} pw_webhook_provider;
+
+typedef enum pw_webhook_outcome {
+	PW_WEBHOOK_UNSPECIFIED = 0,
+	PW_WEBHOOK_APPLIED = 1,
+	PW_WEBHOOK_DUPLICATE = 2,
+	PW_WEBHOOK_IGNORED = 3,
+} pw_webhook_outcome;
+
+typedef enum pw_fulfillment_kind {
+	PW_FULFILL_NONE = 0,
+	PW_FULFILL_ACCESS_KEY = 1,
+	PW_FULFILL_CREDITS = 2,
+} pw_fulfillment_kind;
+
+typedef struct pw_kv {
+	const char *key;
+	const char *value;
+} pw_kv;
+
+/* Names of the enums above: "paid", "completed", "stripe", "applied", "test" … */
+PW_API const char *pw_session_status_name(pw_session_status s);
+PW_API const char *pw_payment_status_name(pw_payment_status s);
+PW_API const char *pw_mode_name(pw_mode m);
+PW_API const char *pw_webhook_outcome_name(pw_webhook_outcome o);
+/* "stripe" | "razorpay" | "onecom" | "web3" -> provider; false if unknown. */
+PW_API bool pw_webhook_provider_parse(const char *name, pw_webhook_provider *out);
+PW_API const char *pw_webhook_provider_name(pw_webhook_provider p);
+
+/* Fills defaults: timeout 5000 ms, 3 retries. */
+PW_API void pw_client_opts_default(pw_client_opts *opts);
+
+/* Connects to url (tcp://host:port or ipc:///path). Dials in the background:
+ * a server that is not up yet is not an error here (calls answer PW_TIMEOUT /
+ * PW_UNAVAILABLE until it is). opts may be NULL for defaults. */
+PW_API pw_status pw_client_open(pw_client **out, const char *url, const pw_client_opts *opts);
+PW_API void pw_client_close(pw_client *c);
+
+/* ---- merchants (admin key) ---- */
+
+typedef struct pw_merchant {
+	char merchant_id[64];
+	char api_key[128]; /* raw key: shown once, store it now */
+	char name[256];
+	pw_mode mode;
+} pw_merchant;
+
+PW_API pw_status pw_merchant_create(pw_client *c, const char *admin_key, const char *name,
+    pw_mode mode, pw_merchant *out, pw_error *err);
+
+/* Revokes a merchant API key (admin key). merchant_id_out may be NULL. */
+PW_API pw_status pw_apikey_revoke(pw_client *c, const char *admin_key, const char *api_key,
+    char merchant_id_out[64], pw_error *err);
+
+/* ---- sessions (merchant API key) ---- */
+
+typedef struct pw_session_params {
+	int64_t amount_minor;     /* > 0, minor units of currency */
+	const char *currency;     /* ISO 4217, "EUR" */
+	pw_mode mode;             /* must not exceed the key's mode */
+	const char *success_url;  /* http(s), may be NULL */
+	const char *cancel_url;
+	const char *customer_email;
+	const char *customer_name;
+	const char *customer_ref;
+	const char *idempotency_key; /* NULL: none */
+	const pw_kv *metadata;
+	size_t metadata_len;
+	pw_fulfillment_kind fulfillment;
+	const char *plan;         /* ACCESS_KEY */
+	int64_t credits;          /* CREDITS */
+	const char *request_id;   /* NULL: generated (random) */
+} pw_session_params;
+
+typedef struct pw_session {
+	char id[64];
+	char merchant_id[64];
+	char url[2200];
+	pw_mode mode;
+	pw_session_status status;
+	pw_payment_status payment_status;
+	int64_t amount_minor;
+	char currency[4];
+	int64_t created_at_unix_ms;
+} pw_session;
+
+PW_API pw_status pw_session_create(pw_client *c, const char *api_key, const pw_session_params *p,
+    pw_session *out, pw_error *err);
+
+typedef struct pw_status_info {
+	char session_id[64];
+	char merchant_id[64];
+	pw_session_status status;
+	pw_payment_status payment_status;
+	char payment_provider[16]; /* "" until paid */
+	int64_t amount_minor;
+	char currency[4];
+	int64_t amount_refunded_minor;
+	int64_t created_at_unix_ms;
+	int64_t paid_at_unix_ms;
+	pw_mode mode;
+	uint64_t invoice_number;
+	char access_link[2048];    /* customer JWT once paid, else "" */
+} pw_status_info;
+
+/* No authentication: the session id is the capability. */
+PW_API pw_status pw_status_get(pw_client *c, const char *session_id, pw_status_info *out,
+    pw_error *err);
+
+/* ---- webhooks (the bridge) ---- */
+
+typedef struct pw_webhook_result {
+	pw_webhook_outcome outcome;
+	char session_id[64];
+	char event_id[256];
+	char event_type[96];
+	char reason[256];
+	pw_session_status session_status;
+	uint64_t invoice_number;
+	char access_key_id[64];
+	bool anomaly;
+} pw_webhook_result;
+
+/* Forwards a provider's webhook exactly as received: header names lower-case,
+ * body the raw bytes. The server verifies the signature. */
+PW_API pw_status pw_webhook_ingest(pw_client *c, pw_webhook_provider provider,
+    const pw_kv *headers, size_t headers_len, const void *body, size_t body_len,
+    pw_webhook_result *out, pw_error *err);
+
+/* ---- customer access ---- */
+
+typedef struct pw_access {
+	char session_id[64];
+	char merchant_id[64];
+	pw_session_status status;
+	int64_t amount_minor;
+	char currency[4];
+	int64_t paid_at_unix_ms;
+	uint64_t invoice_number;
+	char access_key_id[64];
+	char access_key[128];   /* raw key on the first redemption only, else "" */
+	bool already_revealed;
+	bool entitlement_active;
+	char plan[64];
+	char customer_email[256];
+} pw_access;
+
+PW_API pw_status pw_access_redeem(pw_client *c, const char *session_id, const char *token,
+    pw_access *out, pw_error *err);
+
+/* ---- audit (admin key) ---- */
+
+typedef struct pw_audit_report {
+	bool ok;
+	uint64_t records;
+	uint64_t last_seq;
+	char head_hash_hex[65];
+	uint64_t first_bad_seq;
+	char detail[256];
+} pw_audit_report;
+
+PW_API pw_status pw_audit_verify(pw_client *c, const char *admin_key, pw_audit_report *out,
+    pw_error *err);
+
+/* ---- raw ---- */
+
+/* Sends request bytes as they are and returns the raw reply (malloc'd, free
+ * with pw_free_reply). For tools and tests that speak protobuf themselves. */
+PW_API pw_status pw_client_call_raw(pw_client *c, const void *req, size_t req_len,
+    void **reply, size_t *reply_len, pw_error *err);
+PW_API void pw_free_reply(void *reply);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

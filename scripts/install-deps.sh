@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# install-deps.sh: install everything paywire needs to build, run and test on Debian 12.
+# Idempotent: packages already present are skipped and nothing is printed.
+# Uses sudo when not run as root. Never downloads anything but Debian packages.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config git ca-certificates
+  libprotobuf-c-dev protobuf-c-compiler libnng-dev liblmdb-dev lmdb-utils
+  libsodium-dev libcmocka-dev libmicrohttpd-dev libjansson-dev libjwt-dev
+  # test-only: standard protobuf toolchain + nngcat (interop), python3-jwt
+  # (independent JWT check), node/npm (providers' own signing libraries), curl
+  protobuf-compiler nng-utils python3 python3-jwt nodejs curl
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# Some Node.js builds bundle npm and conflict with Debian's npm package:
+# ask for npm only when no npm command exists.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,226 @@
+/*
+ * store.h - paywire's durable state, behind one narrow interface.
+ *
+ * The store owns the LMDB environment in the data directory and is the only
+ * code that calls LMDB (a PostgreSQL backend is planned behind this header).
+ * It owns: merchants, API keys (keyed hashes only), sessions, idempotency keys,
+ * stored replies (request_id dedup), provider refs, webhook events, invoices,
+ * entitlements and the hash-chained audit log.
+ *
+ * THREADS
+ * - store_open/store_close: one thread, before/after everything else.
+ * - Reads (store_session_get, store_apikey_auth, store_audit_verify,
+ *   store_last_txnid): any thread, concurrently; each runs its own LMDB read
+ *   transaction (MDB_NOTLS) and never waits for the writer.
+ * - Writes: only through store_submit()/store_apply_sync(). One writer thread
+ *   owned by the store takes a batch of queued writes (up to
+ *   PW_STORE_BATCH_MAX), runs each apply callback in its own nested
+ *   transaction (a failing apply rolls back alone), commits the batch once
+ *   (one fsync), then calls every done callback. Group commit.
+ * - The store_txn handed to an apply callback is valid only during that call,
+ *   on the writer thread. The store_txn_* / store_*(store_txn*) functions below
+ *   may only be called from inside an apply callback.
+ *
+ * DURABILITY
+ * A done callback with PW_OK means the write is on disk (with STORE_SYNC_FULL).
+ * An I/O error at commit (EIO, MDB_PANIC) is fatal for writes: the store
+ * refuses every later write with PW_UNAVAILABLE and store_failed() turns true;
+ * the server then exits non-zero so its supervisor restarts it.
+ * MDB_MAP_FULL answers PW_RESOURCE_EXHAUSTED for that batch; reads go on.
+ *
+ * DATA DIRECTORY
+ *   <dir>/data.mdb, lock.mdb  LMDB environment
+ *   <dir>/paywire.key         32 random bytes, mode 0600, created on first open;
+ *                             the master key from which the API-key pepper, the
+ *                             entitlement secretbox key and (unless
+ *                             PAYWIRE_TOKEN_SECRET is set) the JWT key derive
+ *                             (BLAKE2b keyed with the master key, distinct contexts).
+ *
+ * DATABASES (LMDB named dbs; all values are protobuf records of store.proto)
+ *   name         key                                         value
+ *   merchants    merchant_id                                  MerchantRecord
+ *   apikeys      32-byte keyed BLAKE2b of the raw key         ApiKeyRecord
+ *   sessions     session id ("cs_" + time-ordered: appends)   SessionRecord
+ *   idem         merchant_id 0x00 idempotency_key             IdempotencyRecord
+ *   replies      scope 0x00 request_id                        ReplyRecord
+ *   refs         provider(1 byte) ref                         session id (bytes)
+ *   events       provider(1 byte) event_id                    WebhookEventRecord
+ *   invoices     merchant_id 0x00 number (8 bytes, big-endian) InvoiceRecord
+ *   entitlements entitlement id                               EntitlementRecord
+ *   ent_index    merchant_id 0x00 customer 0x00 plan          entitlement id (active one)
+ *   audit        seq (8 bytes, big-endian: appends)           AuditRecord
+ *   meta         "audit_head" -> 32-byte hash of last record, "audit_seq" -> 8 bytes BE
+ *
+ * Records returned to callers are unpacked protobuf-c messages the caller owns
+ * and frees with the matching paywire__v1__*__free_unpacked(rec, NULL).
+ */
+#ifndef PW_STORE_H
+#define PW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <paywire/status.h>
+
+#include "pw_common.h"
+#include "pw_event.h"
+#include "pw_limits.h"
+#include "paywire/v1/paywire.pb-c.h"
+#include "paywire/v1/store.pb-c.h"
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+
+typedef enum store_sync {
+	STORE_SYNC_FULL = 0, /* fsync data and meta at every commit (default) */
+	STORE_SYNC_META,     /* MDB_NOMETASYNC: a crash may lose the last commits, never corrupts */
+	STORE_SYNC_NONE,     /* MDB_NOSYNC: an OS crash may lose recent commits; tests/bench only */
+} store_sync;
+
+typedef struct store_opts {
+	const char *dir;          /* data directory; created 0700 if missing */
+	uint64_t map_size_bytes;  /* 0: PW_MAP_SIZE_DEFAULT; min PW_MAP_SIZE_MIN */
+	store_sync sync;          /* durability */
+	bool read_only;           /* open read-only: every write answers PW_UNAVAILABLE */
+	const char *token_secret; /* JWT HS256 key; NULL: derived from paywire.key */
+} store_opts;
+
+/* Opens (creating if needed) the environment and key file and starts the
+ * writer thread. On success *out owns everything; on failure nothing is left
+ * open and a message is logged. Errors: PW_INVALID_ARGUMENT (bad opts),
+ * PW_UNAVAILABLE (directory/lock/permission problems), PW_INTERNAL. */
+pw_status store_open(store **out, const store_opts *opts) PW_WUR;
+
+/* Stops accepting writes, drains the queue (every queued write is applied and
+ * committed, done callbacks run), stops the writer, closes the env. */
+void store_close(store *s);
+
+/* True once a commit failed with an I/O error: the store refuses writes. */
+bool store_failed(const store *s);
+
+/* LMDB's last committed transaction id. "Nothing written" is checkable from
+ * outside: it does not move. */
+uint64_t store_last_txnid(store *s);
+
+/* ---- write path ---- */
+
+typedef pw_status (*store_apply_fn)(store_txn *txn, void *arg);
+typedef void (*store_done_fn)(pw_status st, void *arg);
+
+/* A queued write, in caller memory. The caller fills apply, done, arg and
+ * (optionally) deadline_mono_ms; the store owns `next` while queued. */
+typedef struct store_write {
+	store_apply_fn apply;      /* runs on the writer thread in a nested txn */
+	store_done_fn done;        /* runs on the writer thread after the commit */
+	void *arg;                 /* passed to both */
+	int64_t deadline_mono_ms;  /* 0: none. Past it when dequeued: not applied,
+	                              done(PW_DEADLINE_EXCEEDED) */
+	struct store_write *next;  /* queue link (store-owned) */
+} store_write;
+
+/* Queues w. Returns PW_OK: done will be called exactly once, from the writer
+ * thread, with the apply's status if the batch committed, or the commit's
+ * error (PW_UNAVAILABLE, PW_RESOURCE_EXHAUSTED, PW_INTERNAL) if it did not.
+ * Any other return: w was not queued and done will never be called
+ * (PW_UNAVAILABLE when the queue is full, the store is read-only, failed or
+ * closing). Never blocks. */
+pw_status store_submit(store *s, store_write *w) PW_WUR;
+
+/* Submits apply and waits for the commit. Same statuses as done would get.
+ * Not from the writer thread. For the CLI, tests and admin paths. */
+pw_status store_apply_sync(store *s, store_apply_fn apply, void *arg) PW_WUR;
+
+/* Test builds: make the writer sleep this long before applying each batch
+ * (to provoke real REQ re-sends). 0 = off. */
+void store_test_set_writer_delay_ms(store *s, uint32_t ms);
+
+/* ---- operations inside an apply callback (writer thread only) ---- */
+
+/* Current time as the writer sees it (pw_now_unix_ms at batch start). */
+int64_t store_txn_now_ms(store_txn *t);
+
+/* Request-id dedup ("replies" db). scope separates callers (e.g. the merchant
+ * id, "admin", "webhook"); request_hash is BLAKE2b-256 of the call's bytes.
+ * get: PW_OK and *reply/*reply_len (malloc'd, caller frees) if a reply was
+ *      stored for (scope, request_id) with the same hash; PW_IDEMPOTENCY_CONFLICT
+ *      if stored with another hash; PW_NOT_FOUND if none (or older than 24 h).
+ * put: stores reply for (scope, request_id). */
+pw_status store_reply_get(store_txn *t, const char *scope, const char *request_id,
+    const uint8_t request_hash[32], uint8_t **reply, size_t *reply_len) PW_WUR;
+pw_status store_reply_put(store_txn *t, const char *scope, const char *request_id,
+    const uint8_t request_hash[32], const uint8_t *reply, size_t reply_len) PW_WUR;
+
+/* Creates a merchant and its first API key (sk_test_/sk_live_ + base64url of
+ * 32 random bytes, per mode). raw_key_out (>= 96 bytes) receives the raw key,
+ * which is never stored. *out: the new record (caller frees). Audited. */
+pw_status store_merchant_create(store_txn *t, const char *name, Paywire__V1__Mode mode,
+    Paywire__V1__MerchantRecord **out, char *raw_key_out, size_t raw_key_size) PW_WUR;
+
+/* Revokes an API key by its raw value. PW_NOT_FOUND if unknown; PW_OK (no
+ * change) if already revoked. merchant_id_out >= 64 bytes. Audited. */
+pw_status store_apikey_revoke(store_txn *t, const char *raw_key, char *merchant_id_out,
+    size_t merchant_id_size) PW_WUR;
+
+/* Creates a session for an authenticated merchant from a request the server
+ * has already validated. Idempotency (Stripe's semantics), when
+ * req->idempotency_key is set: same merchant + key + same request_hash within
+ * 24 h -> PW_OK with the original session; another hash ->
+ * PW_IDEMPOTENCY_CONFLICT. request_hash: BLAKE2b-256 of the parameters.
+ * checkout_url_base: prefix for session.url ("http://127.0.0.1:8080/checkout?session="),
+ * may be NULL. *out: the session record (caller frees). Audited. */
+pw_status store_session_create(store_txn *t, const char *merchant_id,
+    const Paywire__V1__CreateSessionRequest *req, const uint8_t request_hash[32],
+    const char *checkout_url_base, Paywire__V1__SessionRecord **out) PW_WUR;
+
+/* Result of applying one verified provider event. */
+typedef struct store_webhook_result {
+	Paywire__V1__WebhookOutcome outcome;  /* APPLIED, DUPLICATE or IGNORED */
+	char session_id[PW_SESSION_ID_BYTES_MAX];
+	char reason[256];                     /* why IGNORED / what was anomalous */
+	Paywire__V1__SessionStatus session_status;
+	uint64_t invoice_number;              /* 0: none created */
+	char access_key_id[64];               /* "" : none created */
+	bool anomaly;
+} store_webhook_result;
+
+/* Applies a verified, parsed provider event (DESIGN.md "What a payment does"):
+ * dedup on (provider, event_id) -> DUPLICATE, nothing else changes; resolve the
+ * session (ev->session_ref, else a recorded provider ref); run the state
+ * machine; on payment: session paid, invoice (gapless per merchant),
+ * entitlement, access link JWT, audit record; refunds/lost disputes revoke the
+ * entitlement. Statuses: PW_OK with out filled (APPLIED/DUPLICATE/IGNORED, all
+ * recorded); PW_NOT_FOUND when the event names a session that does not exist
+ * (nothing written, so the provider retries). */
+pw_status store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out) PW_WUR;
+
+/* Customer redemption of an access link: verifies the JWT (HS256 pinned,
+ * signature, expiry, sub/session match) with the store's token key; fills
+ * *out (caller frees) and, the first time only, reveals the raw access key and
+ * wipes its sealed copy. PW_UNAUTHENTICATED for a bad token, PW_NOT_FOUND for
+ * an unknown session. Audited (without the key). */
+pw_status store_access_redeem(store_txn *t, const char *session_id, const char *token,
+    Paywire__V1__RedeemAccessResponse **out) PW_WUR;
+
+/* ---- reads (any thread) ---- */
+
+/* The session record for id. PW_NOT_FOUND if none. *out: caller frees. */
+pw_status store_session_get(store *s, const char *id, Paywire__V1__SessionRecord **out) PW_WUR;
+
+/* Authenticates a raw API key. PW_OK: merchant_id_out (>= 64 bytes) and
+ * *mode_out filled. PW_UNAUTHENTICATED if unknown or revoked (one answer for
+ * both: no oracle). */
+pw_status store_apikey_auth(store *s, const char *raw_key, char *merchant_id_out,
+    size_t merchant_id_size, Paywire__V1__Mode *mode_out) PW_WUR;
+
+/* Walks the audit chain from seq 1. *out: caller frees. PW_OK even when the
+ * chain is broken (out->ok false, first_bad_seq set). */
+pw_status store_audit_verify(store *s, Paywire__V1__VerifyAuditResponse **out) PW_WUR;
+
+/* Counts for tests and metrics (read txn). */
+typedef struct store_counts {
+	uint64_t merchants, sessions, invoices, entitlements, events, audit, replies;
+} store_counts;
+pw_status store_counts_get(store *s, store_counts *out) PW_WUR;
+
+#endif
