@@ -1,2 +1,337 @@
-/* being written */
+/*
+ * common.c - assertions, logging, clock, randomness, ids, encodings, UTF-8,
+ * crash points and the allocation hook (see pw_common.h).
+ */
 #include "pw_common.h"
+
+#include <sodium.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- assertions ---- */
+
+_Noreturn void
+pw_assert_fail(const char *expr, const char *file, int line)
+{
+	fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, expr);
+	fflush(stderr);
+	abort();
+}
+
+/* ---- logging ---- */
+
+static atomic_int log_level = PW_LOG_INFO;
+
+void
+pw_log_set_level(pw_log_level lvl)
+{
+	atomic_store(&log_level, (int) lvl);
+}
+
+bool
+pw_log_enabled(pw_log_level lvl)
+{
+	return (int) lvl >= atomic_load(&log_level);
+}
+
+bool
+pw_log_level_parse(const char *s, pw_log_level *out)
+{
+	static const struct {
+		const char *name;      /* flag value */
+		pw_log_level level;    /* its level */
+	} names[] = {
+		{ "debug", PW_LOG_DEBUG },
+		{ "info", PW_LOG_INFO },
+		{ "warn", PW_LOG_WARN },
+		{ "error", PW_LOG_ERROR },
+	};
+	if (s == NULL) {
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(s, names[i].name) == 0) {
+			*out = names[i].level;
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+pw_log(pw_log_level lvl, const char *fmt, ...)
+{
+	static const char *const lvl_names[] = { "debug", "info", "warn", "error" };
+	char line[2048];
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+	int n;
+	int m;
+
+	if (!pw_log_enabled(lvl)) {
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    ts.tv_nsec / 1000000L, lvl_names[lvl]);
+	PW_ASSERT(n > 0 && (size_t) n < sizeof(line));
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t) n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0) {
+		m = 0;
+	}
+	size_t len = (size_t) n + (size_t) m;
+	if (len > sizeof(line) - 2) {
+		len = sizeof(line) - 2; /* truncated: keep one line */
+	}
+	line[len++] = '\n';
+	/* One write(2) per line so lines from several threads never interleave. */
+	ssize_t w = write(STDERR_FILENO, line, len);
+	(void) w;
+}
+
+/* ---- clock ---- */
+
+static _Atomic(pw_clock_fn) clock_fn = NULL;
+static void *_Atomic clock_arg = NULL;
+
+void
+pw_clock_set(pw_clock_fn fn, void *arg)
+{
+	atomic_store(&clock_arg, arg);
+	atomic_store(&clock_fn, fn);
+}
+
+int64_t
+pw_now_unix_ms(void)
+{
+	pw_clock_fn fn = atomic_load(&clock_fn);
+	struct timespec ts;
+
+	if (fn != NULL) {
+		return fn(atomic_load(&clock_arg));
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+pw_monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- init, randomness ---- */
+
+static atomic_long alloc_fail_at = 0;
+static atomic_long alloc_count = 0;
+
+int
+pw_common_init(void)
+{
+	const char *fail;
+
+	if (sodium_init() < 0) {
+		return -1;
+	}
+	fail = getenv("PAYWIRE_FAIL_ALLOC");
+	if (fail != NULL && *fail != '\0') {
+		pw_alloc_fail_at(strtol(fail, NULL, 10));
+	}
+	return 0;
+}
+
+void
+pw_random(void *buf, size_t len)
+{
+	randombytes_buf(buf, len);
+}
+
+/* ---- ids and encodings ---- */
+
+void
+pw_id_new(char *out, size_t out_size, const char *prefix, int64_t unix_ms)
+{
+	uint8_t rnd[16];
+	size_t plen = strlen(prefix);
+	char hex[33];
+
+	PW_ASSERT(out_size >= PW_ID_BYTES(plen));
+	PW_ASSERT(unix_ms >= 0);
+	pw_random(rnd, sizeof(rnd));
+	pw_hex(hex, sizeof(hex), rnd, sizeof(rnd));
+	/* 12 hex digits of milliseconds: lexical order is creation order until
+	 * the year 10889. */
+	int n = snprintf(out, out_size, "%s%012llx%s", prefix,
+	    (unsigned long long) unix_ms & 0xffffffffffffull, hex);
+	PW_ASSERT(n > 0 && (size_t) n == PW_ID_BYTES(plen) - 1);
+}
+
+void
+pw_base64url(char *out, size_t out_size, const uint8_t *in, size_t len)
+{
+	PW_ASSERT(out_size >= sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING));
+	sodium_bin2base64(out, out_size, in, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void
+pw_hex(char *out, size_t out_size, const uint8_t *in, size_t len)
+{
+	PW_ASSERT(out_size >= len * 2 + 1);
+	sodium_bin2hex(out, out_size, in, len);
+}
+
+/* ---- UTF-8 ---- */
+
+bool
+pw_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *) str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i];
+		size_t n;
+		uint32_t cp;
+		if (c == 0) {
+			return false; /* embedded NUL */
+		}
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (len - i <= n) {
+			return false; /* truncated sequence */
+		}
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80) {
+				return false;
+			}
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		/* Overlong forms, surrogates and values past U+10FFFF. */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+			return false;
+		}
+		i += n + 1;
+	}
+	return true;
+}
+
+/* ---- crash points ---- */
+
+void
+pw_crashpoint(const char *name)
+{
+#ifdef PW_TEST_HOOKS
+	static atomic_long hits = 0;
+	const char *spec = getenv("PAYWIRE_CRASHPOINT");
+	const char *colon;
+	size_t nlen;
+	long want = 1;
+
+	if (spec == NULL || *spec == '\0') {
+		return;
+	}
+	colon = strchr(spec, ':');
+	nlen = colon != NULL ? (size_t) (colon - spec) : strlen(spec);
+	if (strlen(name) != nlen || strncmp(spec, name, nlen) != 0) {
+		return;
+	}
+	if (colon != NULL) {
+		want = strtol(colon + 1, NULL, 10);
+	}
+	if (atomic_fetch_add(&hits, 1) + 1 == want) {
+		fprintf(stderr, "crashpoint %s reached: abort\n", name);
+		abort();
+	}
+#else
+	(void) name;
+#endif
+}
+
+/* ---- allocation hook ---- */
+
+void
+pw_alloc_fail_at(long n)
+{
+	atomic_store(&alloc_count, 0);
+	atomic_store(&alloc_fail_at, n);
+}
+
+static bool
+alloc_should_fail(void)
+{
+	long at = atomic_load(&alloc_fail_at);
+	if (at <= 0) {
+		return false;
+	}
+	return atomic_fetch_add(&alloc_count, 1) + 1 == at;
+}
+
+void *
+pw_malloc(size_t n)
+{
+	return alloc_should_fail() ? NULL : malloc(n);
+}
+
+void *
+pw_calloc(size_t count, size_t n)
+{
+	return alloc_should_fail() ? NULL : calloc(count, n);
+}
+
+void *
+pw_realloc(void *p, size_t n)
+{
+	return alloc_should_fail() ? NULL : realloc(p, n);
+}
+
+void
+pw_free(void *p)
+{
+	free(p);
+}
+
+bool
+pw_strlcpy(char *out, const char *src, size_t out_size)
+{
+	size_t n;
+
+	PW_ASSERT(out_size > 0);
+	if (src == NULL) {
+		out[0] = '\0';
+		return true;
+	}
+	n = strnlen(src, out_size);
+	if (n == out_size) {
+		memcpy(out, src, out_size - 1);
+		out[out_size - 1] = '\0';
+		return false;
+	}
+	memcpy(out, src, n + 1);
+	return true;
+}
