@@ -10,7 +10,7 @@ pkgs=(
   libsodium-dev libcmocka-dev libmicrohttpd-dev libjansson-dev libjwt-dev
   # test-only: standard protobuf toolchain + nngcat (interop), python3-jwt
   # (independent JWT check), node/npm (providers' own signing libraries), curl
-  protobuf-compiler nng-utils python3 python3-jwt nodejs curl
+  protobuf-compiler nng-utils python3 python3-jwt nodejs curl openssl
 )
 
 missing=()
