@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# lifecycle_test.sh - create merchant → session → status through the CLI;
+# bad input through the CLI writes nothing; data survives a clean restart
+# (SIGTERM → exit 0); a session acknowledged before kill -9 is there after
+# restart; the audit chain verifies.
+. "$(dirname "$0")/lib.sh"
+data=$T/data
+start_server "$data"
+
+key=$(new_merchant test)
+contains "merchant create prints an sk_test_ key" "sk_test_" "$key"
+live_key=$(new_merchant live)
+contains "a live merchant gets an sk_live_ key" "sk_live_" "$live_key"
+
+out=$("$CLI" --json session create --api-key "$key" --amount 49.00 --currency EUR --email jane@example.com \
+  --plan pro --metadata order=1001)
+sid=$(echo "$out" | json id)
+contains "session create returns a cs_ id" "cs_" "$sid"
+eq "session amount is exact minor units" 4900 "$(echo "$out" | json amount_minor)"
+eq "session status is created" created "$(echo "$out" | json status)"
+
+out=$("$CLI" status "$sid")
+contains "status (human) shows created" "status: created" "$out"
+eq "status --json amount" 4900 "$("$CLI" --json status "$sid" | json amount_minor)"
+
+# Idempotency key: same parameters → same session; other parameters → ABORTED.
+a=$("$CLI" --json session create --api-key "$key" --amount-minor 1000 --currency EUR --idempotency-key k-1 | json id)
+b=$("$CLI" --json session create --api-key "$key" --amount-minor 1000 --currency EUR --idempotency-key k-1 | json id)
+eq "same idempotency key, same parameters → same session" "$a" "$b"
+before=$(last_txnid "$data")
+out=$("$CLI" session create --api-key "$key" --amount-minor 2000 --currency EUR --idempotency-key k-1 2>&1) && rc=0 || rc=$?
+eq "same idempotency key, other parameters → exit 1" 1 "$rc"
+contains "… with a clear ABORTED error" "ABORTED" "$out"
+eq "… and nothing written" "$before" "$(last_txnid "$data")"
+
+# Bad input: clear error, exit 1, nothing written.
+bad() { # bad DESC EXPECTED_CODE ARGS...
+  local d=$1 code=$2; shift 2
+  local before out rc
+  before=$(last_txnid "$data")
+  out=$("$CLI" "$@" 2>&1) && rc=0 || rc=$?
+  if [ "$rc" = 1 ] && [[ "$out" == *"$code"* ]] && [ "$before" = "$(last_txnid "$data")" ]; then
+    ok "$d → $code, nothing written"
+  else
+    fail "$d → expected $code/exit 1/no write, got rc=$rc: $out"
+  fi
+}
+bad "missing API key" UNAUTHENTICATED session create --api-key "" --amount-minor 100 --currency EUR
+bad "unknown API key" UNAUTHENTICATED session create --api-key sk_test_nope --amount-minor 100 --currency EUR
+bad "test key creating a live session" PERMISSION_DENIED session create --api-key "$key" --mode live --amount-minor 100 --currency EUR
+bad "unknown currency" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 100 --currency EUX
+bad "amount 0" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 0 --currency EUR
+bad "amount above the maximum" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 1000000000001 --currency EUR
+bad "ftp success URL" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 100 --currency EUR --success-url ftp://x/y
+bad "wrong admin key" UNAUTHENTICATED --json merchant create --name x --admin-key wrong
+
+revoke_key=$(new_merchant test)
+"$CLI" key revoke "$revoke_key" >/dev/null
+bad "revoked API key" UNAUTHENTICATED session create --api-key "$revoke_key" --amount-minor 100 --currency EUR
+
+# Clean restart: SIGTERM → exit 0, data survives.
+rc=$(stop_pid "$SERVER_PID" TERM)
+eq "SIGTERM: server exits 0" 0 "$rc"
+start_server "$data"
+eq "after a clean restart the session is there" 4900 "$("$CLI" --json status "$sid" | json amount_minor)"
+
+# kill -9 right after an acknowledged create: the session is on disk.
+sid2=$("$CLI" --json session create --api-key "$key" --amount-minor 777 --currency JPY | json id)
+rc=$(stop_pid "$SERVER_PID" KILL)
+eq "kill -9 kills the server" 137 "$rc"
+start_server "$data"
+eq "a session acknowledged before kill -9 survives" 777 "$("$CLI" --json status "$sid2" | json amount_minor)"
+
+out=$("$CLI" audit verify 2>&1) && rc=0 || rc=$?
+eq "audit verify exits 0 on an intact chain" 0 "$rc"
+contains "audit verify reports ok" "ok" "$out"
+finish
