@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# webhooks_test.sh - payments arrive end to end: real paywire-server +
+# paywire-bridge on loopback, events in the providers' real shapes signed by
+# the providers' own libraries (tests/fixtures/signer: stripe, razorpay,
+# standardwebhooks from npm), delivered with curl.
+. "$(dirname "$0")/lib.sh"
+FX=$PW_FIXTURES_DIR
+NODE=${PW_NODE:-node}
+data=$T/data
+start_server "$data"
+start_bridge
+key=$(new_merchant test)
+
+session() { # session AMOUNT_MINOR CURRENCY -> id
+  "$CLI" --json session create --api-key "$key" --amount-minor "$1" --currency "$2" \
+    --email jane@example.com --plan pro | json id
+}
+status_of() { "$CLI" --json status "$1" | json "${2:-status}"; }
+
+# fixture NAME SESSION TAG -> path of a copy with the session id and unique ids
+fixture() {
+  local out=$T/$3.$1
+  sed -e "s/ps_2f6c1e9a4b7d/$2/g" -e "s/evt_\([0-9A-Za-z]*\)/evt_\1_$3/g" \
+      -e "s/pi_3PwTestPaymentIntent0001/pi_$3/g" -e "s/ch_3PwTestCharge000001/ch_$3/g" \
+      -e "s/pay_PwTestPayment00\([01]\)/pay_$3_\1/g" -e "s/order_PwTestOrder0001/order_$3/g" \
+      -e "s/onepay_7731/onepay_$3/g" -e "s/deadbeef/${3//[^0-9a-f]/}0bee/g" "$FX/$1" >"$out"
+  printf '%s' "$out"
+}
+# sign PROVIDER SECRET FILE [extra signer args] -> curl -H arguments, one per line
+sign() {
+  local p=$1 s=$2 f=$3; shift 3
+  "$NODE" "$PW_SIGNER_DIR/sign.js" "$p" "$s" "$f" "$@" 2>/dev/null
+}
+# post ROUTE FILE HEADERFILE -> prints "HTTP_CODE BODY"
+post() {
+  local args=() line
+  while IFS= read -r line; do [ -n "$line" ] && args+=(-H "$line"); done <"$3"
+  curl -sS -o "$T/resp" -w '%{http_code}' -X POST "$BRIDGE/webhooks/$1" "${args[@]}" \
+    --data-binary "@$2" >"$T/code" || true
+  printf '%s %s' "$(cat "$T/code")" "$(cat "$T/resp")"
+}
+deliver() { # deliver PROVIDER ROUTE SECRET FILE [signer args] -> "CODE BODY"
+  local p=$1 r=$2 s=$3 f=$4; shift 4
+  sign "$p" "$s" "$f" "$@" >"$T/h" || { echo "000 signer failed"; return; }
+  post "$r" "$f" "$T/h"
+}
+now=$(date +%s)
+ST=$PAYWIRE_STRIPE_WEBHOOK_SECRET RZ=$PAYWIRE_RAZORPAY_WEBHOOK_SECRET SW=$PAYWIRE_ONECOM_WEBHOOK_SECRET
+
+# ---- Stripe: checkout.session.completed → paid, invoice, entitlement, access link
+a=$(session 4900 EUR)
+f=$(fixture stripe.checkout.session.completed.json "$a" a)
+r=$(deliver stripe stripe "$ST" "$f" --timestamp "$now")
+contains "stripe checkout.session.completed → 200 applied" '200 {"outcome":"applied"' "$r"
+eq "stripe: session paid" paid "$(status_of "$a")"
+eq "stripe: payment completed" completed "$(status_of "$a" payment_status)"
+eq "stripe: provider recorded" stripe "$(status_of "$a" payment_provider)"
+eq "stripe: first invoice of the merchant is number 1" 1 "$(status_of "$a" invoice_number)"
+link=$(status_of "$a" access_link)
+contains "stripe: access link minted" "/access/$a?token=" "$link"
+token=${link#*token=}
+
+# The access link's JWT checked by an independent library (python3-jwt).
+claims=$(/usr/bin/python3 - "$token" "$PAYWIRE_TOKEN_SECRET" "$a" <<'PY'
+import jwt, sys
+tok, key, sid = sys.argv[1:]
+c = jwt.decode(tok, key, algorithms=["HS256"])
+assert jwt.get_unverified_header(tok)["alg"] == "HS256"
+assert c["sub"] == "customer_" + sid, c
+assert c["session_id"] == sid, c
+assert c["merchant_id"].startswith("mer_"), c
+assert c["exp"] - c["iat"] == 7 * 24 * 3600, c
+print("jwt-ok")
+PY
+) || true
+eq "python3-jwt verifies the access link (HS256, claims, 7 days)" jwt-ok "$claims"
+
+# The access page reveals the key once.
+page=$(curl -sS "$BRIDGE/access/$a?token=$token")
+contains "access page shows the access key the first time" "ak_test_" "$page"
+page2=$(curl -sS "$BRIDGE/access/$a?token=$token")
+case "$page2" in *ak_test_*) fail "access key shown a second time" ;; *) ok "access key not shown a second time" ;; esac
+
+# Tokens the bridge must refuse: tampered, expired, alg none, wrong key, other session.
+bad_tokens=$(/usr/bin/python3 - "$token" "$PAYWIRE_TOKEN_SECRET" "$a" <<'PY'
+import jwt, sys, time, base64, json
+tok, key, sid = sys.argv[1:]
+c = jwt.decode(tok, key, algorithms=["HS256"])
+h, p, s = tok.split(".")
+def b64(d): return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+tampered = h + "." + b64(dict(c, merchant_id="mer_evil")) + "." + s
+expired = jwt.encode(dict(c, iat=int(time.time()) - 8*86400, exp=int(time.time()) - 86400), key, algorithm="HS256")
+none = b64({"alg": "none", "typ": "JWT"}) + "." + b64(c) + "."
+wrong = jwt.encode(c, "not-the-key-0123456789abcdef0123", algorithm="HS256")
+other = jwt.encode(dict(c, session_id="cs_other", sub="customer_cs_other"), key, algorithm="HS256")
+for name, t in [("tampered", tampered), ("expired", expired), ("alg-none", none), ("wrong-key", wrong), ("other-session", other)]:
+    print(name, t)
+PY
+)
+while read -r name t; do
+  code=$(curl -sS -o /dev/null -w '%{http_code}' "$BRIDGE/access/$a?token=$t")
+  eq "access page refuses a $name token with 401" 401 "$code"
+done <<<"$bad_tokens"
+
+# ---- Stripe: payment_intent.succeeded (metadata.session_id) then a stale payment_failed
+b=$(session 4900 EUR)
+r=$(deliver stripe stripe "$ST" "$(fixture stripe.payment_intent.succeeded.json "$b" b)" --timestamp "$now")
+contains "stripe payment_intent.succeeded → applied" '"outcome":"applied"' "$r"
+r=$(deliver stripe stripe "$ST" "$(fixture stripe.payment_intent.payment_failed.json "$b" b)" --timestamp "$now")
+contains "payment_failed after succeeded → 200 ignored" '200 {"outcome":"ignored"' "$r"
+eq "… and the session stays paid" paid "$(status_of "$b")"
+eq "second paid session gets invoice 2 (gapless)" 2 "$(status_of "$b" invoice_number)"
+
+# ---- Stripe refunds resolved through the pi_ ref recorded at payment: partial, then full
+f=$(fixture stripe.charge.refunded.json "$a" a)
+r=$(deliver stripe stripe "$ST" "$f" --timestamp "$now")
+contains "partial charge.refunded → applied" '"outcome":"applied"' "$r"
+eq "partial refund: still paid" paid "$(status_of "$a")"
+eq "partial refund: amount refunded tracked" 1900 "$(status_of "$a" amount_refunded_minor)"
+sed -e 's/"amount_refunded": 1900/"amount_refunded": 4900/' -e 's/"refunded": false/"refunded": true/' \
+    -e 's/evt_3PwTestChargeRefunded01_a/evt_full_refund_a/' "$f" >"$T/full.json"
+r=$(deliver stripe stripe "$ST" "$T/full.json" --timestamp "$now")
+contains "full charge.refunded → applied" '"outcome":"applied"' "$r"
+eq "full refund: session refunded" refunded "$(status_of "$a")"
+acc=$("$CLI" --json access redeem "$a" --token "$token" 2>&1 || true)
+eq "full refund revokes the entitlement" false "$(echo "$acc" | json entitlement_active 2>/dev/null || echo "?")"
+
+# ---- Razorpay: failed then captured (a retry that succeeded) → paid
+c=$(session 49900 INR)
+r=$(deliver razorpay razorpay "$RZ" "$(fixture razorpay.payment.failed.json "$c" c)" --id "evt_rzp_fail_c")
+contains "razorpay payment.failed → applied" '"outcome":"applied"' "$r"
+eq "razorpay: failed attempt" failed "$(status_of "$c")"
+r=$(deliver razorpay razorpay "$RZ" "$(fixture razorpay.payment.captured.json "$c" c)" --id "evt_rzp_cap_c")
+contains "razorpay payment.captured after failed → applied" '"outcome":"applied"' "$r"
+eq "razorpay: paid after the retry" paid "$(status_of "$c")"
+# The unsigned event-id header changed, the signed body the same: still a duplicate.
+r=$(deliver razorpay razorpay "$RZ" "$T/c.razorpay.payment.captured.json" --id "evt_rzp_other_header")
+contains "razorpay replay with another (unsigned) event-id header → duplicate" '"outcome":"duplicate"' "$r"
+
+# ---- One.com and Web3 (Standard Webhooks)
+d=$(session 4900 EUR)
+r=$(deliver onecom onecom "$SW" "$(fixture onecom.payment.completed.json "$d" d)" --timestamp "$now" --id msg_onecom_d)
+contains "onecom payment.completed → applied" '"outcome":"applied"' "$r"
+eq "onecom: paid" paid "$(status_of "$d")"
+e=$(session 4900 EUR)
+f=$(fixture web3.transfer.confirmed.json "$e" e)
+sed 's/"confirmations":12/"confirmations":2/' "$f" >"$T/web3low.json"
+r=$(deliver web3 web3 "$SW" "$T/web3low.json" --timestamp "$now" --id msg_web3_low_e)
+contains "web3 below the confirmation minimum → applied (pending)" '"outcome":"applied"' "$r"
+eq "web3: pending below the minimum" pending "$(status_of "$e")"
+r=$(deliver web3 web3 "$SW" "$f" --timestamp "$now" --id msg_web3_e)
+contains "web3 transfer.confirmed at the minimum → applied" '"outcome":"applied"' "$r"
+eq "web3: paid" paid "$(status_of "$e")"
+
+# ---- no paywire reference (another integration on the same account) → 200 ignored
+sed -e '/"metadata": {/,/}/d' "$FX/stripe.payment_intent.succeeded.json" \
+  | sed -e 's/pi_3PwTestPaymentIntent0001/pi_foreign/' -e 's/evt_3PwTestPaymentSucceeded01/evt_foreign/' >"$T/foreign.json"
+r=$(deliver stripe stripe "$ST" "$T/foreign.json" --timestamp "$now")
+contains "event with no paywire reference → 200 ignored" '200 {"outcome":"ignored"' "$r"
+
+# ---- the same event 32 times concurrently through the bridge: one APPLIED, 31 DUPLICATE
+g=$(session 4900 EUR)
+f=$(fixture stripe.checkout.session.completed.json "$g" g)
+sign stripe "$ST" "$f" --timestamp "$now" >"$T/hg"
+audit_before=$("$CLI" --json audit verify | json records)
+for i in $(seq 1 32); do post stripe "$f" "$T/hg" >"$T/par.$i" & done
+wait
+applied=$(cat "$T"/par.* | grep -c '"outcome":"applied"' || true)
+dup=$(cat "$T"/par.* | grep -c '"outcome":"duplicate"' || true)
+eq "32 concurrent deliveries: exactly one applied" 1 "$applied"
+eq "32 concurrent deliveries: 31 duplicates" 31 "$dup"
+eq "… one invoice: the next gapless number (3rd paid session after a,b … is checked below)" paid "$(status_of "$g")"
+inv_g=$(status_of "$g" invoice_number)
+h=$(session 4900 EUR)
+r=$(deliver stripe stripe "$ST" "$(fixture stripe.checkout.session.completed.json "$h" h)" --timestamp "$now")
+eq "the next paid session's invoice follows with no gap (only one invoice for the 32)" $((inv_g + 1)) "$(status_of "$h" invoice_number)"
+audit_after=$("$CLI" --json audit verify | json records)
+check "audit chain still verifies after concurrent deliveries" "$CLI" audit verify
+echo "    audit records: before $audit_before, after $audit_after"
+
+# ---- refused: right HTTP status and nothing written (LMDB last txn id unchanged)
+k=$(session 4900 EUR)
+f=$(fixture stripe.checkout.session.completed.json "$k" k)
+refused() { # refused DESC EXPECTED_CODE CURL_OUTPUT_CMD...
+  local d=$1 want=$2; shift 2
+  local before r
+  before=$(last_txnid "$data")
+  r=$("$@")
+  if [ "${r%% *}" = "$want" ] && [ "$before" = "$(last_txnid "$data")" ]; then
+    ok "$d → $want, nothing written"
+  else
+    fail "$d → expected $want and no write, got ${r:0:300} (txn $before → $(last_txnid "$data"))"
+  fi
+}
+refused "wrong secret" 401 deliver stripe stripe whsec_wrong_secret "$f" --timestamp "$now"
+sign stripe "$ST" "$f" --timestamp "$now" >"$T/hk"
+sed 's/"amount_total": 4900/"amount_total": 4901/' "$f" >"$T/tampered.json"
+refused "tampered body" 401 post stripe "$T/tampered.json" "$T/hk"
+refused "timestamp 301 s old" 401 deliver stripe stripe "$ST" "$f" --timestamp $((now - 301))
+refused "timestamp 301 s in the future" 401 deliver stripe stripe "$ST" "$f" --timestamp $((now + 301))
+printf 'Content-Type: application/json\n' >"$T/nosig"
+refused "missing signature header" 401 post stripe "$f" "$T/nosig"
+printf 'Stripe-Signature: garbage\n' >"$T/badsig"
+refused "malformed signature header" 401 post stripe "$f" "$T/badsig"
+printf 'this is not json' >"$T/notjson"
+refused "non-JSON body (validly signed)" 400 deliver stripe stripe "$ST" "$T/notjson" --timestamp "$now"
+printf '{"event":"payment.completed","amount":"49.00","currency":"EUR","payload":{"txn_id":"x"}}' >"$T/noref"
+refused "One.com JSON without a session reference" 400 deliver onecom onecom "$SW" "$T/noref" --timestamp "$now" --id msg_noref
+refused "reference to a session that does not exist" 404 deliver stripe stripe "$ST" \
+  "$(fixture stripe.checkout.session.completed.json cs_0000000000000000000000000000000000000000000 zz)" --timestamp "$now"
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$T/huge"
+refused "body over the 1 MiB limit" 413 post stripe "$T/huge" "$T/hk"
+
+# Amount / currency mismatch: verified, recorded, answered 2xx IGNORED with the
+# anomaly (DESIGN.md: a verified event is always 2xx once recorded), never paid.
+sed 's/"amount_total": 4900/"amount_total": 4800/' "$f" | sed 's/evt_1PwTestCheckoutCompleted01_k/evt_amount_k/' >"$T/amt.json"
+r=$(deliver stripe stripe "$ST" "$T/amt.json" --timestamp "$now")
+contains "amount mismatch → 200 ignored" '200 {"outcome":"ignored"' "$r"
+sed 's/"currency": "eur"/"currency": "usd"/' "$f" | sed 's/evt_1PwTestCheckoutCompleted01_k/evt_cur_k/' >"$T/cur.json"
+r=$(deliver stripe stripe "$ST" "$T/cur.json" --timestamp "$now")
+contains "currency mismatch → 200 ignored" '200 {"outcome":"ignored"' "$r"
+eq "after amount and currency mismatches the session is not paid" created "$(status_of "$k")"
+
+metrics=$(curl -sS "$BRIDGE/metrics")
+contains "metrics count webhook outcomes by provider" 'paywire_bridge_webhooks_total{provider="stripe",outcome="applied"}' "$metrics"
+finish
