@@ -294,7 +294,7 @@ fsm_on_success(fsm_state *n, const pw_event *ev, int64_t now_unix_ms, fsm_result
 		    ev->amount_minor, ev->currency, n->amount_minor, n->currency);
 	}
 	if (fsm_is_closed(n->status)) {
-		return fsm_ignore(out, true, "payment for a %s session: money moved, not marked paid",
+		return fsm_ignore(out, true, "payment for a session already %s: money moved, not marked paid",
 		    fsm_status_name(n->status));
 	}
 	if (n->paid_at_unix_ms > 0) {
