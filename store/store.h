@@ -142,7 +142,7 @@ int64_t store_txn_now_ms(store_txn *t);
 
 /* Request-id dedup ("replies" db). scope separates callers (e.g. the merchant
  * id, "admin", "webhook"); request_hash is BLAKE2b-256 of the call's bytes.
- * get: PW_OK and *reply/*reply_len (malloc'd, caller frees) if a reply was
+ * get: PW_OK and *reply and *reply_len (malloc'd, caller frees) if a reply was
  *      stored for (scope, request_id) with the same hash; PW_IDEMPOTENCY_CONFLICT
  *      if stored with another hash; PW_NOT_FOUND if none (or older than 24 h).
  * put: stores reply for (scope, request_id). */
@@ -222,5 +222,16 @@ typedef struct store_counts {
 	uint64_t merchants, sessions, invoices, entitlements, events, audit, replies;
 } store_counts;
 pw_status store_counts_get(store *s, store_counts *out) PW_WUR;
+
+/* Group-commit statistics of the writer (benchmark, tests, metrics). */
+typedef struct store_stats {
+	uint64_t batches;         /* write transactions begun (one per batch) */
+	uint64_t writes;          /* writes taken from the queue (applied or not) */
+	uint64_t commits;         /* batch transactions committed successfully */
+	uint64_t last_batch_size; /* writes in the most recent batch */
+} store_stats;
+
+/* Copies the current counters (any thread; a consistent snapshot). */
+void store_stats_get(store *s, store_stats *out);
 
 #endif

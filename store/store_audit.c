@@ -1,0 +1,259 @@
+/*
+ * store_audit.c - the hash-chained audit log.
+ *
+ * Record n carries prev_hash = BLAKE2b-256 of record n-1's packed bytes as
+ * stored (32 zero bytes for n = 1), and meta "audit_head" holds the hash of
+ * the last record, so changing any byte of any record, deleting one or
+ * reordering them breaks a link. The hash is not keyed: anyone holding a copy
+ * of the data can verify the chain without paywire's keys.
+ *
+ * Locating the changed record: a record j whose bytes changed breaks the link
+ * into j+1 (its hash changed). If the change was in j's own prev_hash field,
+ * the link into j breaks as well. So when the first broken link is the one
+ * into r, the changed record is r if the link into r+1 is broken too, else
+ * r-1.
+ */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Reads meta audit_seq/audit_head; both absent = empty log. */
+static pw_status
+store_audit_head_get(store *s, MDB_txn *txn, uint64_t *seq, uint8_t head[STORE_HASH_BYTES],
+    bool *present)
+{
+	uint8_t seqbuf[8];
+	size_t seqlen = 0;
+	size_t headlen = 0;
+	pw_status st1;
+	pw_status st2;
+
+	*seq = 0;
+	*present = false;
+	memset(head, 0, STORE_HASH_BYTES);
+	st1 = store_mdb_raw_get(s, txn, STORE_DB_META, STORE_META_AUDIT_SEQ,
+	    strlen(STORE_META_AUDIT_SEQ), seqbuf, sizeof(seqbuf), &seqlen);
+	if (st1 != PW_OK && st1 != PW_NOT_FOUND) {
+		return st1;
+	}
+	st2 = store_mdb_raw_get(s, txn, STORE_DB_META, STORE_META_AUDIT_HEAD,
+	    strlen(STORE_META_AUDIT_HEAD), head, STORE_HASH_BYTES, &headlen);
+	if (st2 != PW_OK && st2 != PW_NOT_FOUND) {
+		return st2;
+	}
+	if (st1 == PW_NOT_FOUND && st2 == PW_NOT_FOUND) {
+		return PW_OK;
+	}
+	if (st1 != PW_OK || st2 != PW_OK || seqlen != 8 || headlen != STORE_HASH_BYTES) {
+		pw_log(PW_LOG_ERROR, "store: corrupt audit head in meta");
+		return PW_INTERNAL;
+	}
+	*seq = store_be64_get(seqbuf);
+	*present = true;
+	return PW_OK;
+}
+
+pw_status
+store_audit_append(store_txn *t, const char *action, const char *merchant_id,
+    const char *session_id, const char *detail)
+{
+	Paywire__V1__AuditRecord rec = PAYWIRE__V1__AUDIT_RECORD__INIT;
+	uint8_t head[STORE_HASH_BYTES];
+	uint8_t key[8];
+	uint64_t seq = 0;
+	bool present = false;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && action != NULL && action[0] != '\0');
+	if (t->err != PW_OK) {
+		return t->err;
+	}
+	st = store_txn_note(t, store_audit_head_get(t->s, t->txn, &seq, head, &present));
+	if (st != PW_OK) {
+		return st;
+	}
+	PW_ASSERT(seq < UINT64_MAX);
+	rec.seq = seq + 1;
+	rec.unix_ms = t->now_ms;
+	rec.action = (char *) action;
+	rec.merchant_id = (char *) (merchant_id != NULL ? merchant_id : "");
+	rec.session_id = (char *) (session_id != NULL ? session_id : "");
+	rec.detail = (char *) (detail != NULL ? detail : "");
+	rec.prev_hash.len = STORE_HASH_BYTES;
+	rec.prev_hash.data = head;
+	store_be64_put(key, rec.seq);
+	/* MDB_APPEND: seq keys only grow, so this appends to the B-tree; it also
+	 * refuses a key that is not past the last one (a broken head). */
+	st = store_rec_put(t, STORE_DB_AUDIT, key, sizeof(key), &rec.base, MDB_APPEND, head);
+	if (st == PW_ALREADY_EXISTS) {
+		pw_log(PW_LOG_ERROR, "store: audit seq %llu is not past the last record: corrupt "
+		    "audit head", (unsigned long long) rec.seq);
+		return store_txn_note(t, PW_INTERNAL);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	st = store_raw_put(t, STORE_DB_META, STORE_META_AUDIT_SEQ, strlen(STORE_META_AUDIT_SEQ),
+	    key, sizeof(key), 0);
+	if (st != PW_OK) {
+		return st;
+	}
+	return store_raw_put(t, STORE_DB_META, STORE_META_AUDIT_HEAD,
+	    strlen(STORE_META_AUDIT_HEAD), head, sizeof(head), 0);
+}
+
+/* ---- verification ---- */
+
+typedef struct store_audit_walk {
+	uint64_t records;               /* records seen */
+	uint64_t last_seq;              /* seq of the last record seen */
+	uint64_t expected;              /* next seq expected */
+	uint64_t broken_into;           /* r: first record whose incoming link broke, 0 none */
+	uint64_t first_bad;             /* the answer, 0 while none */
+	uint8_t prev[STORE_HASH_BYTES]; /* hash of the previous record (running head) */
+	char detail[256];               /* what was wrong */
+} store_audit_walk;
+
+/* The changed record once the link after `broken_into` is known. */
+static void
+store_audit_locate(store_audit_walk *w, bool next_link_ok, const char *what)
+{
+	uint64_t r = w->broken_into;
+
+	w->first_bad = (next_link_ok && r > 1) ? r - 1 : r;
+	snprintf(w->detail, sizeof(w->detail), "record %llu changed after it was written "
+	    "(prev_hash of record %llu does not match; %s)", (unsigned long long) w->first_bad,
+	    (unsigned long long) r, what);
+}
+
+static void
+store_audit_bad(store_audit_walk *w, uint64_t seq, const char *why)
+{
+	w->first_bad = seq;
+	snprintf(w->detail, sizeof(w->detail), "record %llu: %s", (unsigned long long) seq, why);
+}
+
+static void
+store_audit_step(store_audit_walk *w, const MDB_val *k, const MDB_val *v)
+{
+	Paywire__V1__AuditRecord *rec = NULL;
+	uint64_t seq = k->mv_size == 8 ? store_be64_get(k->mv_data) : 0;
+	bool link_ok;
+	pw_status st;
+
+	PW_ASSERT(w->first_bad != 0 || w->expected > w->last_seq);
+	w->records++;
+	w->last_seq = seq;
+	if (w->first_bad != 0) {
+		return; /* keep counting only */
+	}
+	if (seq != w->expected) {
+		store_audit_bad(w, w->expected, "missing (sequence has a gap or a bad key)");
+		return;
+	}
+	w->expected++;
+	st = store_msg_unpack(&paywire__v1__audit_record__descriptor, v->mv_data, v->mv_size,
+	    (void **) &rec);
+	if (st != PW_OK || rec->seq != seq) {
+		store_audit_bad(w, seq, st != PW_OK ? "does not decode" : "seq field differs from key");
+		if (rec != NULL) {
+			paywire__v1__audit_record__free_unpacked(rec, NULL);
+		}
+		return;
+	}
+	link_ok = rec->prev_hash.len == STORE_HASH_BYTES &&
+	    sodium_memcmp(rec->prev_hash.data, w->prev, STORE_HASH_BYTES) == 0;
+	paywire__v1__audit_record__free_unpacked(rec, NULL);
+	if (w->broken_into != 0) {
+		store_audit_locate(w, link_ok, link_ok ? "the next link holds" : "the next link too");
+		return;
+	}
+	if (!link_ok) {
+		w->broken_into = seq;
+	}
+	crypto_generichash(w->prev, sizeof(w->prev), v->mv_data, v->mv_size, NULL, 0);
+}
+
+/* Checks the end of the chain against meta's head. */
+static void
+store_audit_finish(store_audit_walk *w, uint64_t meta_seq, const uint8_t meta_head[32],
+    bool meta_present)
+{
+	bool head_ok;
+
+	if (w->first_bad != 0) {
+		return;
+	}
+	head_ok = meta_present ? (meta_seq == w->last_seq &&
+	    sodium_memcmp(meta_head, w->prev, STORE_HASH_BYTES) == 0) : w->records == 0;
+	if (w->broken_into != 0) {
+		store_audit_locate(w, head_ok, head_ok ? "the head holds" : "the head too");
+	} else if (!head_ok) {
+		store_audit_bad(w, w->last_seq > 0 ? w->last_seq : 1,
+		    "the head hash in meta does not match the last record");
+	} else {
+		snprintf(w->detail, sizeof(w->detail), "chain intact: %llu records",
+		    (unsigned long long) w->records);
+	}
+}
+
+static pw_status
+store_audit_walk_all(store *s, MDB_txn *txn, store_audit_walk *w)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k;
+	MDB_val v;
+	int rc;
+
+	rc = mdb_cursor_open(txn, s->dbi[STORE_DB_AUDIT], &cur);
+	if (rc != 0) {
+		return store_mdb_status(s, rc, "mdb_cursor_open(audit)");
+	}
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		store_audit_step(w, &k, &v);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND) {
+		return store_mdb_status(s, rc, "mdb_cursor_get(audit)");
+	}
+	return PW_OK;
+}
+
+pw_status
+store_audit_verify(store *s, Paywire__V1__VerifyAuditResponse **out)
+{
+	Paywire__V1__VerifyAuditResponse resp = PAYWIRE__V1__VERIFY_AUDIT_RESPONSE__INIT;
+	store_audit_walk w = { .expected = 1 };
+	uint8_t meta_head[STORE_HASH_BYTES];
+	uint64_t meta_seq = 0;
+	bool meta_present = false;
+	MDB_txn *txn = NULL;
+	pw_status st;
+
+	PW_ASSERT(s != NULL && out != NULL);
+	*out = NULL;
+	st = store_read_begin(s, &txn);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = store_audit_walk_all(s, txn, &w);
+	if (st == PW_OK) {
+		st = store_audit_head_get(s, txn, &meta_seq, meta_head, &meta_present);
+	}
+	store_read_end(txn);
+	if (st != PW_OK) {
+		return st;
+	}
+	store_audit_finish(&w, meta_seq, meta_head, meta_present);
+	resp.ok = w.first_bad == 0;
+	resp.records = w.records;
+	resp.last_seq = w.last_seq;
+	resp.head_hash.len = STORE_HASH_BYTES;
+	resp.head_hash.data = w.prev;
+	resp.first_bad_seq = w.first_bad;
+	resp.detail = w.detail;
+	return store_msg_dup(&resp.base, (void **) out);
+}

@@ -1,0 +1,234 @@
+/*
+ * store_keyfile.c - <dir>/paywire.key (the master key) and the sub-keys
+ * derived from it.
+ *
+ * The key file is created atomically: 32 random bytes go to a temporary file
+ * opened O_CREAT|O_EXCL with mode 0600, are fsynced, then link(2)ed to
+ * paywire.key (link fails if the name exists, so two first opens never
+ * overwrite each other) and the directory is fsynced. A crash leaves either no
+ * key file or a complete one, never a short one.
+ */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STORE_KEYFILE_NAME "paywire.key"
+#define STORE_KEYFILE_TMP "paywire.key.tmp"
+
+/* Distinct context per sub-key; changing one changes every derived key, so
+ * these strings are part of the on-disk format. */
+#define STORE_CTX_APIKEY "paywire.v1 api-key pepper"
+#define STORE_CTX_ACCESS "paywire.v1 access-key pepper"
+#define STORE_CTX_SECRETBOX "paywire.v1 entitlement secretbox"
+#define STORE_CTX_JWT "paywire.v1 access-link jwt hs256"
+
+_Static_assert(crypto_generichash_KEYBYTES_MIN <= STORE_MASTER_KEY_BYTES &&
+        STORE_MASTER_KEY_BYTES <= crypto_generichash_KEYBYTES_MAX,
+    "the master key is a valid BLAKE2b key");
+_Static_assert(crypto_secretbox_KEYBYTES == STORE_HASH_BYTES, "a sub-key fills a secretbox key");
+
+void
+store_keyed_hash(uint8_t out[STORE_HASH_BYTES], const uint8_t key[STORE_HASH_BYTES],
+    const void *in, size_t len)
+{
+	int rv = crypto_generichash(out, STORE_HASH_BYTES, in, len, key, STORE_HASH_BYTES);
+	PW_ASSERT(rv == 0);
+}
+
+static int
+store_path(char *out, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(out, size, "%s/%s", dir, name);
+	PW_ASSERT(n > 0 && (size_t) n < size);
+	return n;
+}
+
+static bool
+store_write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			return false;
+		}
+		buf += n;
+		len -= (size_t) n;
+	}
+	return true;
+}
+
+static void
+store_dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void) fsync(fd);
+		close(fd);
+	}
+}
+
+/* Creates the key file with fresh random bytes. PW_ALREADY_EXISTS if another
+ * opener created it first (the caller then reads that one). */
+static pw_status
+store_keyfile_create(const char *dir)
+{
+	uint8_t key[STORE_MASTER_KEY_BYTES];
+	char tmp[PATH_MAX];
+	char final[PATH_MAX];
+	bool ok;
+	int fd;
+	int rv;
+
+	store_path(tmp, sizeof(tmp), dir, STORE_KEYFILE_TMP);
+	store_path(final, sizeof(final), dir, STORE_KEYFILE_NAME);
+	(void) unlink(tmp); /* a leftover from a crash during creation */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		pw_log(PW_LOG_ERROR, "store: cannot create %s: %s", tmp, strerror(errno));
+		return PW_UNAVAILABLE;
+	}
+	pw_random(key, sizeof(key));
+	ok = store_write_all(fd, key, sizeof(key)) && fsync(fd) == 0;
+	sodium_memzero(key, sizeof(key));
+	ok = (close(fd) == 0) && ok;
+	if (!ok) {
+		pw_log(PW_LOG_ERROR, "store: cannot write %s: %s", tmp, strerror(errno));
+		(void) unlink(tmp);
+		return PW_UNAVAILABLE;
+	}
+	rv = link(tmp, final);
+	int err = errno;
+	(void) unlink(tmp);
+	if (rv != 0 && err == EEXIST) {
+		return PW_ALREADY_EXISTS;
+	}
+	if (rv != 0) {
+		pw_log(PW_LOG_ERROR, "store: cannot create %s: %s", final, strerror(err));
+		return PW_UNAVAILABLE;
+	}
+	store_dir_sync(dir);
+	pw_log(PW_LOG_INFO, "store: created master key file %s (mode 0600): back it up "
+	    "with the data, API keys cannot be checked without it", final);
+	return PW_OK;
+}
+
+/* Checks the open key file: regular, ours, no group/other bits, 32 bytes. */
+static pw_status
+store_keyfile_check(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0) {
+		pw_log(PW_LOG_ERROR, "store: %s: %s", path, strerror(errno));
+		return PW_UNAVAILABLE;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		pw_log(PW_LOG_ERROR, "store: %s must be a regular file owned by uid %u",
+		    path, (unsigned) geteuid());
+		return PW_UNAVAILABLE;
+	}
+	if ((st.st_mode & 077) != 0) {
+		pw_log(PW_LOG_ERROR, "store: %s has mode %04o: group/other may access the master "
+		    "key; refusing to start (chmod 600 it and consider rotating it)", path,
+		    (unsigned) (st.st_mode & 07777));
+		return PW_UNAVAILABLE;
+	}
+	if (st.st_size != STORE_MASTER_KEY_BYTES) {
+		pw_log(PW_LOG_ERROR, "store: %s is %lld bytes, expected %d: damaged key file "
+		    "(restore it from backup)", path, (long long) st.st_size, STORE_MASTER_KEY_BYTES);
+		return PW_INTERNAL;
+	}
+	return PW_OK;
+}
+
+static pw_status
+store_keyfile_read(const char *dir, uint8_t key[STORE_MASTER_KEY_BYTES])
+{
+	char path[PATH_MAX];
+	size_t got = 0;
+	pw_status st;
+	int fd;
+
+	store_path(path, sizeof(path), dir, STORE_KEYFILE_NAME);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		return PW_NOT_FOUND;
+	}
+	if (fd < 0) {
+		pw_log(PW_LOG_ERROR, "store: cannot open %s: %s", path, strerror(errno));
+		return PW_UNAVAILABLE;
+	}
+	st = store_keyfile_check(fd, path);
+	while (st == PW_OK && got < STORE_MASTER_KEY_BYTES) {
+		ssize_t n = read(fd, key + got, STORE_MASTER_KEY_BYTES - got);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			pw_log(PW_LOG_ERROR, "store: cannot read %s", path);
+			st = PW_UNAVAILABLE;
+			break;
+		}
+		got += (size_t) n;
+	}
+	close(fd);
+	return st;
+}
+
+static void
+store_keys_derive(store_keys *keys, const uint8_t master[STORE_MASTER_KEY_BYTES],
+    const char *token_secret)
+{
+	store_keyed_hash(keys->apikey_pepper, master, STORE_CTX_APIKEY, strlen(STORE_CTX_APIKEY));
+	store_keyed_hash(keys->access_pepper, master, STORE_CTX_ACCESS, strlen(STORE_CTX_ACCESS));
+	store_keyed_hash(keys->secretbox_key, master, STORE_CTX_SECRETBOX,
+	    strlen(STORE_CTX_SECRETBOX));
+	if (token_secret != NULL) {
+		keys->jwt_key_len = strlen(token_secret);
+		memcpy(keys->jwt_key, token_secret, keys->jwt_key_len);
+	} else {
+		store_keyed_hash(keys->jwt_key, master, STORE_CTX_JWT, strlen(STORE_CTX_JWT));
+		keys->jwt_key_len = STORE_HASH_BYTES;
+	}
+}
+
+pw_status
+store_keys_load(store_keys *keys, const char *dir, bool may_create, const char *token_secret)
+{
+	uint8_t master[STORE_MASTER_KEY_BYTES];
+	size_t tlen = token_secret != NULL ? strlen(token_secret) : 0;
+	pw_status st;
+
+	PW_ASSERT(keys != NULL && dir != NULL);
+	if (token_secret != NULL && (tlen < STORE_JWT_KEY_BYTES_MIN || tlen > STORE_JWT_KEY_BYTES_MAX)) {
+		pw_log(PW_LOG_ERROR, "store: the token secret must be %d..%d bytes (HS256 needs a "
+		    "key at least as long as its 32-byte hash, RFC 7518 3.2)",
+		    STORE_JWT_KEY_BYTES_MIN, STORE_JWT_KEY_BYTES_MAX);
+		return PW_INVALID_ARGUMENT;
+	}
+	st = store_keyfile_read(dir, master);
+	if (st == PW_NOT_FOUND && !may_create) {
+		pw_log(PW_LOG_ERROR, "store: %s/" STORE_KEYFILE_NAME " is missing but the store %s: "
+		    "API keys and sealed access keys cannot be checked without it; restore it",
+		    dir, "already holds data (or is opened read-only)");
+		return PW_UNAVAILABLE;
+	}
+	if (st == PW_NOT_FOUND) {
+		st = store_keyfile_create(dir);
+		if (st == PW_OK || st == PW_ALREADY_EXISTS) {
+			st = store_keyfile_read(dir, master);
+		}
+	}
+	if (st == PW_OK) {
+		store_keys_derive(keys, master, token_secret);
+	}
+	sodium_memzero(master, sizeof(master));
+	return st;
+}

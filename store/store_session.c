@@ -1,0 +1,284 @@
+/*
+ * store_session.c - checkout sessions and their idempotency keys.
+ *
+ * Session ids are "cs_" + pw_id_new: 12 hex digits of milliseconds, then 128
+ * random bits, so new sessions land at the right end of the B-tree and an id
+ * is unguessable (it is the capability for GetStatus).
+ *
+ * Idempotency follows Stripe: the idem db maps (merchant_id, idempotency_key)
+ * to the request hash and the session it created. Within
+ * PW_IDEMPOTENCY_TTL_MS the same hash replays the original session (nothing is
+ * written), another hash is PW_IDEMPOTENCY_CONFLICT; an older entry counts as
+ * absent and is overwritten by the new session's.
+ */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define STORE_URL_BUF_BYTES (PW_URL_BYTES_MAX + PW_SESSION_ID_BYTES_MAX)
+
+static char *
+store_str(const char *s)
+{
+	return (char *) (s != NULL ? s : "");
+}
+
+static bool
+store_str_fits(const char *s, size_t max)
+{
+	return s == NULL || strnlen(s, max + 1) <= max;
+}
+
+/* The server validates fully before any store call; these are the invariants
+ * the store itself relies on (key sizes, array bounds), re-checked cheaply. */
+static pw_status
+store_session_args_check(const char *merchant_id, const Paywire__V1__CreateSessionRequest *req)
+{
+	const char *why = NULL;
+
+	if (merchant_id[0] == '\0' || !store_str_fits(merchant_id, PW_SESSION_ID_BYTES_MAX - 1)) {
+		why = "merchant_id";
+	} else if (req->amount_minor <= 0 || req->amount_minor > PW_AMOUNT_MINOR_MAX) {
+		why = "amount_minor";
+	} else if (req->currency == NULL || pw_currency_exponent(req->currency) < 0) {
+		why = "currency";
+	} else if (req->mode != PAYWIRE__V1__MODE__MODE_TEST &&
+	    req->mode != PAYWIRE__V1__MODE__MODE_LIVE) {
+		why = "mode";
+	} else if (req->n_metadata > PW_METADATA_ENTRIES_MAX) {
+		why = "metadata";
+	} else if (!store_str_fits(req->idempotency_key, PW_IDEMPOTENCY_KEY_BYTES_MAX)) {
+		why = "idempotency_key";
+	}
+	if (why != NULL) {
+		pw_log(PW_LOG_DEBUG, "store: session create: invalid %s", why);
+		return PW_INVALID_ARGUMENT;
+	}
+	return PW_OK;
+}
+
+static bool
+store_session_id_ok(const char *id)
+{
+	size_t len = strnlen(id, PW_SESSION_ID_BYTES_MAX);
+	return len > 0 && len < PW_SESSION_ID_BYTES_MAX;
+}
+
+pw_status
+store_session_load(store_txn *t, const char *id, Paywire__V1__SessionRecord **out)
+{
+	PW_ASSERT(t != NULL && id != NULL && out != NULL);
+	*out = NULL;
+	if (!store_session_id_ok(id)) {
+		return PW_NOT_FOUND; /* no such id can exist */
+	}
+	return store_rec_get(t, STORE_DB_SESSIONS, id, strlen(id),
+	    &paywire__v1__session_record__descriptor, (void **) out);
+}
+
+pw_status
+store_session_save(store_txn *t, Paywire__V1__SessionRecord *rec)
+{
+	PW_ASSERT(t != NULL && rec != NULL && rec->session != NULL);
+	PW_ASSERT(rec->session->id != NULL && store_session_id_ok(rec->session->id));
+	rec->updated_at_unix_ms = t->now_ms;
+	return store_rec_put(t, STORE_DB_SESSIONS, rec->session->id, strlen(rec->session->id),
+	    &rec->base, 0, NULL);
+}
+
+/* Looks (merchant, idempotency key) up. PW_OK + *out: a replay of the same
+ * request; PW_NOT_FOUND: none or expired (create a new session);
+ * PW_IDEMPOTENCY_CONFLICT: same key, other parameters. */
+static pw_status
+store_idem_lookup(store_txn *t, const uint8_t *key, size_t keylen,
+    const uint8_t hash[STORE_HASH_BYTES], Paywire__V1__SessionRecord **out)
+{
+	Paywire__V1__IdempotencyRecord *rec = NULL;
+	pw_status st;
+
+	st = store_rec_get(t, STORE_DB_IDEM, key, keylen,
+	    &paywire__v1__idempotency_record__descriptor, (void **) &rec);
+	if (st != PW_OK) {
+		return st;
+	}
+	if (t->now_ms - rec->created_at_unix_ms >= PW_IDEMPOTENCY_TTL_MS) {
+		st = PW_NOT_FOUND; /* expired: treated as new, overwritten below */
+	} else if (rec->request_hash.len != STORE_HASH_BYTES ||
+	    sodium_memcmp(rec->request_hash.data, hash, STORE_HASH_BYTES) != 0) {
+		st = PW_IDEMPOTENCY_CONFLICT;
+	} else {
+		st = store_session_load(t, rec->session_id, out);
+		if (st == PW_NOT_FOUND) {
+			pw_log(PW_LOG_ERROR, "store: idempotency record names missing session %s",
+			    rec->session_id);
+			st = store_txn_note(t, PW_INTERNAL);
+		}
+	}
+	paywire__v1__idempotency_record__free_unpacked(rec, NULL);
+	return st;
+}
+
+static pw_status
+store_idem_put(store_txn *t, const uint8_t *key, size_t keylen,
+    const uint8_t hash[STORE_HASH_BYTES], const char *session_id)
+{
+	Paywire__V1__IdempotencyRecord rec = PAYWIRE__V1__IDEMPOTENCY_RECORD__INIT;
+
+	rec.request_hash.len = STORE_HASH_BYTES;
+	rec.request_hash.data = (uint8_t *) hash;
+	rec.session_id = (char *) session_id;
+	rec.created_at_unix_ms = t->now_ms;
+	return store_rec_put(t, STORE_DB_IDEM, key, keylen, &rec.base, 0, NULL);
+}
+
+/* Fills sess from req (pointers into req: valid while req is). */
+static void
+store_session_fill(Paywire__V1__Session *sess, const Paywire__V1__CreateSessionRequest *req,
+    Paywire__V1__Session__MetadataEntry *ents, Paywire__V1__Session__MetadataEntry **entp)
+{
+	PW_ASSERT(req->n_metadata <= PW_METADATA_ENTRIES_MAX);
+	sess->mode = req->mode;
+	sess->status = PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CREATED;
+	sess->payment_status = PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_UNPAID;
+	sess->amount_minor = req->amount_minor;
+	sess->currency = store_str(req->currency);
+	sess->success_url = store_str(req->success_url);
+	sess->cancel_url = store_str(req->cancel_url);
+	sess->customer_email = store_str(req->customer_email);
+	sess->customer_name = store_str(req->customer_name);
+	sess->customer_ref = store_str(req->customer_ref);
+	sess->idempotency_key = store_str(req->idempotency_key);
+	sess->fulfillment = req->fulfillment;
+	for (size_t i = 0; i < req->n_metadata; i++) {
+		Paywire__V1__Session__MetadataEntry e = PAYWIRE__V1__SESSION__METADATA_ENTRY__INIT;
+		PW_ASSERT(req->metadata[i] != NULL);
+		e.key = store_str(req->metadata[i]->key);
+		e.value = store_str(req->metadata[i]->value);
+		ents[i] = e;
+		entp[i] = &ents[i];
+	}
+	sess->n_metadata = req->n_metadata;
+	sess->metadata = req->n_metadata > 0 ? entp : NULL;
+}
+
+/* Writes the new session record under id. */
+static pw_status
+store_session_insert(store_txn *t, const char *merchant_id, const char *id,
+    const Paywire__V1__CreateSessionRequest *req, const uint8_t hash[STORE_HASH_BYTES],
+    const char *checkout_url_base)
+{
+	Paywire__V1__Session__MetadataEntry ents[PW_METADATA_ENTRIES_MAX];
+	Paywire__V1__Session__MetadataEntry *entp[PW_METADATA_ENTRIES_MAX];
+	Paywire__V1__Session sess = PAYWIRE__V1__SESSION__INIT;
+	Paywire__V1__SessionRecord rec = PAYWIRE__V1__SESSION_RECORD__INIT;
+	char url[STORE_URL_BUF_BYTES];
+	int n = 0;
+
+	if (checkout_url_base != NULL && checkout_url_base[0] != '\0') {
+		n = snprintf(url, sizeof(url), "%s%s", checkout_url_base, id);
+		if (n < 0 || (size_t) n >= sizeof(url)) {
+			pw_log(PW_LOG_WARN, "store: checkout URL base longer than %d bytes",
+			    PW_URL_BYTES_MAX);
+			return PW_INVALID_ARGUMENT;
+		}
+	}
+	store_session_fill(&sess, req, ents, entp);
+	sess.id = (char *) id;
+	sess.merchant_id = (char *) merchant_id;
+	sess.url = n > 0 ? url : "";
+	sess.created_at_unix_ms = t->now_ms;
+	rec.session = &sess;
+	rec.request_hash.len = STORE_HASH_BYTES;
+	rec.request_hash.data = (uint8_t *) hash;
+	rec.updated_at_unix_ms = t->now_ms;
+	return store_rec_put(t, STORE_DB_SESSIONS, id, strlen(id), &rec.base, MDB_NOOVERWRITE, NULL);
+}
+
+/* The merchant must exist (the server authenticated its key, but a revoked
+ * or deleted merchant must not gain sessions through a stale id). */
+static pw_status
+store_merchant_exists(store_txn *t, const char *merchant_id)
+{
+	Paywire__V1__MerchantRecord *m = NULL;
+	pw_status st;
+
+	st = store_rec_get(t, STORE_DB_MERCHANTS, merchant_id, strlen(merchant_id),
+	    &paywire__v1__merchant_record__descriptor, (void **) &m);
+	if (m != NULL) {
+		paywire__v1__merchant_record__free_unpacked(m, NULL);
+	}
+	return st;
+}
+
+pw_status
+store_session_create(store_txn *t, const char *merchant_id,
+    const Paywire__V1__CreateSessionRequest *req, const uint8_t request_hash[32],
+    const char *checkout_url_base, Paywire__V1__SessionRecord **out)
+{
+	uint8_t idem_key[STORE_KEY_BYTES_MAX];
+	size_t idem_len = 0;
+	char id[PW_ID_BYTES(3)];
+	char detail[128];
+	bool idem;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && merchant_id != NULL && req != NULL && request_hash != NULL);
+	PW_ASSERT(out != NULL);
+	*out = NULL;
+	st = store_session_args_check(merchant_id, req);
+	if (st == PW_OK) {
+		st = store_merchant_exists(t, merchant_id);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	idem = req->idempotency_key != NULL && req->idempotency_key[0] != '\0';
+	if (idem) {
+		bool fits = store_key_join(idem_key, sizeof(idem_key), merchant_id,
+		    req->idempotency_key, &idem_len);
+		PW_ASSERT(fits); /* lengths checked above, sizes tied in store_internal.h */
+		st = store_idem_lookup(t, idem_key, idem_len, request_hash, out);
+		if (st != PW_NOT_FOUND) {
+			return st; /* PW_OK: replay, nothing written; or an error */
+		}
+	}
+	pw_id_new(id, sizeof(id), "cs_", t->now_ms);
+	st = store_session_insert(t, merchant_id, id, req, request_hash, checkout_url_base);
+	if (st == PW_OK && idem) {
+		st = store_idem_put(t, idem_key, idem_len, request_hash, id);
+	}
+	if (st == PW_OK) {
+		snprintf(detail, sizeof(detail), "amount_minor=%lld currency=%s mode=%s",
+		    (long long) req->amount_minor, req->currency,
+		    req->mode == PAYWIRE__V1__MODE__MODE_LIVE ? "live" : "test");
+		st = store_audit_append(t, "session.created", merchant_id, id, detail);
+	}
+	if (st == PW_OK) {
+		st = store_session_load(t, id, out);
+	}
+	return st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
+}
+
+pw_status
+store_session_get(store *s, const char *id, Paywire__V1__SessionRecord **out)
+{
+	MDB_txn *txn = NULL;
+	pw_status st;
+
+	PW_ASSERT(s != NULL && id != NULL && out != NULL);
+	*out = NULL;
+	if (!store_session_id_ok(id)) {
+		pw_log(PW_LOG_DEBUG, "store: session id must be 1..%d bytes",
+		    PW_SESSION_ID_BYTES_MAX - 1);
+		return PW_INVALID_ARGUMENT;
+	}
+	st = store_read_begin(s, &txn);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = store_mdb_rec_get(s, txn, STORE_DB_SESSIONS, id, strlen(id),
+	    &paywire__v1__session_record__descriptor, (void **) out);
+	store_read_end(txn);
+	return st;
+}

@@ -1,0 +1,291 @@
+/*
+ * store_writer.c - the bounded write queue and the one writer thread that
+ * applies it with group commit (docs/STORE.md "Group commit").
+ *
+ * The writer takes up to PW_STORE_BATCH_MAX queued writes, begins one write
+ * txn, and for each write begins a nested txn, runs its apply and commits
+ * (PW_OK) or aborts (anything else) that child alone. The batch txn is then
+ * committed once: one fsync for the whole batch. Done callbacks run after the
+ * commit, so PW_OK always means durable. If the batch cannot commit, every
+ * write in it gets the commit's status, whatever its apply said.
+ */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <time.h>
+
+pw_status
+store_submit(store *s, store_write *w)
+{
+	PW_ASSERT(s != NULL && w != NULL);
+	PW_ASSERT(w->apply != NULL && w->done != NULL);
+	if (s->read_only) {
+		pw_log(PW_LOG_DEBUG, "store: write refused: store is read-only");
+		return PW_UNAVAILABLE;
+	}
+	if (atomic_load(&s->failed)) {
+		pw_log(PW_LOG_DEBUG, "store: write refused: store failed");
+		return PW_UNAVAILABLE;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->closing || s->queued >= PW_STORE_QUEUE_MAX) {
+		bool closing = s->closing;
+		pthread_mutex_unlock(&s->mu);
+		pw_log(PW_LOG_DEBUG, "store: write refused: %s",
+		    closing ? "store is closing" : "write queue full");
+		return PW_UNAVAILABLE;
+	}
+	w->next = NULL;
+	if (s->tail != NULL) {
+		s->tail->next = w;
+	} else {
+		s->head = w;
+	}
+	s->tail = w;
+	s->queued++;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return PW_OK;
+}
+
+/* Waits for work, then moves up to PW_STORE_BATCH_MAX writes into s->batch.
+ * Returns 0 only when the store is closing and the queue is drained. */
+static size_t
+store_queue_take(store *s)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->head == NULL && !s->closing) {
+		pthread_cond_wait(&s->cv, &s->mu);
+	}
+	while (s->head != NULL && n < PW_STORE_BATCH_MAX) {
+		store_write *w = s->head;
+		s->head = w->next;
+		w->next = NULL;
+		s->batch[n++] = w;
+	}
+	if (s->head == NULL) {
+		s->tail = NULL;
+	}
+	PW_ASSERT(s->queued >= n);
+	s->queued -= n;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+static void
+store_writer_sleep(store *s)
+{
+	unsigned ms = atomic_load(&s->writer_delay_ms);
+	struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long) (ms % 1000u) * 1000000L };
+
+	if (ms == 0) {
+		return;
+	}
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
+/* Applies one write in its own nested txn of parent. A failure of LMDB
+ * itself (begin/commit of the child) poisons the whole batch: *batch_st. */
+static pw_status
+store_write_run(store *s, MDB_txn *parent, store_write *w, int64_t now_ms, pw_status *batch_st)
+{
+	store_txn t = { .s = s, .txn = NULL, .now_ms = now_ms, .err = PW_OK };
+	pw_status st;
+	int rc;
+
+	if (w->deadline_mono_ms != 0 && pw_monotonic_ms() > w->deadline_mono_ms) {
+		return PW_DEADLINE_EXCEEDED; /* not applied */
+	}
+	rc = mdb_txn_begin(s->env, parent, 0, &t.txn);
+	if (rc != 0) {
+		*batch_st = store_mdb_status(s, rc, "mdb_txn_begin(nested)");
+		return *batch_st;
+	}
+	st = w->apply(&t, w->arg);
+	/* An LMDB failure the apply saw wins over what it returned: the child
+	 * txn is unusable and must be rolled back. */
+	if (t.err != PW_OK) {
+		st = t.err;
+	}
+	if (st != PW_OK) {
+		mdb_txn_abort(t.txn);
+		return st;
+	}
+	rc = mdb_txn_commit(t.txn);
+	if (rc != 0) {
+		*batch_st = store_mdb_status(s, rc, "mdb_txn_commit(nested)");
+		return *batch_st;
+	}
+	return PW_OK;
+}
+
+/* Applies s->batch[0..n) in one txn; fills s->batch_st. True if committed. */
+static bool
+store_batch_apply(store *s, size_t n)
+{
+	int64_t now_ms = pw_now_unix_ms();
+	pw_status batch_st = PW_OK;
+	MDB_txn *parent = NULL;
+	bool committed = false;
+	int rc;
+
+	if (atomic_load(&s->failed)) {
+		batch_st = PW_UNAVAILABLE;
+	} else {
+		rc = mdb_txn_begin(s->env, NULL, 0, &parent);
+		batch_st = store_mdb_status(s, rc, "mdb_txn_begin(batch)");
+	}
+	for (size_t i = 0; i < n && batch_st == PW_OK; i++) {
+		s->batch_st[i] = store_write_run(s, parent, s->batch[i], now_ms, &batch_st);
+	}
+	if (batch_st == PW_OK && atomic_load(&s->failed)) {
+		batch_st = PW_UNAVAILABLE; /* an apply hit corruption: keep nothing */
+	}
+	if (batch_st == PW_OK) {
+		pw_crashpoint("store.before_commit");
+		rc = mdb_txn_commit(parent);
+		batch_st = store_mdb_status(s, rc, "mdb_txn_commit(batch)");
+		committed = rc == 0;
+	} else if (parent != NULL) {
+		mdb_txn_abort(parent);
+	}
+	if (!committed) {
+		if (atomic_load(&s->failed)) {
+			batch_st = PW_UNAVAILABLE;
+		}
+		for (size_t i = 0; i < n; i++) {
+			s->batch_st[i] = batch_st;
+		}
+	}
+	return committed;
+}
+
+static void
+store_batch_run(store *s, size_t n)
+{
+	bool committed;
+
+	PW_ASSERT(n > 0 && n <= PW_STORE_BATCH_MAX);
+	committed = store_batch_apply(s, n);
+	pthread_mutex_lock(&s->mu);
+	s->stats.batches++;
+	s->stats.writes += n;
+	s->stats.commits += committed ? 1u : 0u;
+	s->stats.last_batch_size = n;
+	pthread_mutex_unlock(&s->mu);
+	if (committed) {
+		pw_crashpoint("store.after_commit"); /* durable, nobody answered yet */
+	}
+	for (size_t i = 0; i < n; i++) {
+		store_write *w = s->batch[i];
+		s->batch[i] = NULL;
+		/* w may be freed by its done callback: do not touch it after. */
+		w->done(s->batch_st[i], w->arg);
+	}
+}
+
+void *
+store_writer_main(void *arg)
+{
+	store *s = arg;
+	size_t n;
+
+	PW_ASSERT(s != NULL && !s->read_only);
+	for (;;) {
+		n = store_queue_take(s);
+		if (n == 0) {
+			break; /* closing and drained */
+		}
+		store_writer_sleep(s);
+		store_batch_run(s, n);
+	}
+	return NULL;
+}
+
+/* ---- synchronous writes ---- */
+
+typedef struct store_sync_call {
+	store_apply_fn apply; /* the caller's apply */
+	void *arg;            /* and its argument */
+	pthread_mutex_t mu;   /* guards done/st */
+	pthread_cond_t cv;    /* signalled when done */
+	bool done;            /* the done callback ran */
+	pw_status st;         /* its status */
+} store_sync_call;
+
+static pw_status
+store_sync_apply(store_txn *t, void *arg)
+{
+	store_sync_call *c = arg;
+	return c->apply(t, c->arg);
+}
+
+static void
+store_sync_done(pw_status st, void *arg)
+{
+	store_sync_call *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	c->st = st;
+	c->done = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+pw_status
+store_apply_sync(store *s, store_apply_fn apply, void *arg)
+{
+	store_sync_call c = { .apply = apply, .arg = arg, .done = false, .st = PW_INTERNAL };
+	store_write w = { .apply = store_sync_apply, .done = store_sync_done, .arg = &c };
+	pw_status st;
+
+	PW_ASSERT(s != NULL && apply != NULL);
+	PW_ASSERT(!s->writer_started || !pthread_equal(pthread_self(), s->writer));
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_cond_init(&c.cv, NULL);
+	st = store_submit(s, &w);
+	if (st == PW_OK) {
+		pthread_mutex_lock(&c.mu);
+		while (!c.done) {
+			pthread_cond_wait(&c.cv, &c.mu);
+		}
+		st = c.st;
+		pthread_mutex_unlock(&c.mu);
+	}
+	pthread_cond_destroy(&c.cv);
+	pthread_mutex_destroy(&c.mu);
+	return st;
+}
+
+/* ---- introspection, test hooks ---- */
+
+void
+store_stats_get(store *s, store_stats *out)
+{
+	PW_ASSERT(s != NULL && out != NULL);
+	pthread_mutex_lock(&s->mu);
+	*out = s->stats;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
+store_test_set_writer_delay_ms(store *s, uint32_t ms)
+{
+	PW_ASSERT(s != NULL);
+#ifdef PW_TEST_HOOKS
+	atomic_store(&s->writer_delay_ms, ms);
+#else
+	(void) ms;
+	pw_log(PW_LOG_WARN, "store: writer delay ignored (not a PW_TEST_HOOKS build)");
+#endif
+}
+
+int64_t
+store_txn_now_ms(store_txn *t)
+{
+	PW_ASSERT(t != NULL && t->txn != NULL);
+	return t->now_ms;
+}
