@@ -1,0 +1,522 @@
+/*
+ * bridge_http.c - libmicrohttpd callbacks, request state, body accumulation,
+ * dispatch to the route handlers, and the MHD daemon's lifecycle.
+ *
+ * libmicrohttpd calls the access handler several times per request: once when
+ * the headers are in (every refusal that needs no body is answered there: 431,
+ * 404, 405, and 413 by Content-Length, before a byte of body is read; MHD then
+ * closes the connection), once per piece of body, and once more when the
+ * request is complete, where the route's handler runs.
+ */
+#include "bridge_http.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "bridge_json.h"
+#include "bridge_pages.h"
+
+/* Per-connection pool: the headers (PW_BRIDGE_HEADER_BYTES_MAX) plus room
+ * for MHD's own bookkeeping and the answer's header lines. */
+#define BRIDGE_CONN_MEMORY_BYTES (PW_BRIDGE_HEADER_BYTES_MAX + 16u * 1024u)
+/* Path characters kept in a log line. */
+#define BRIDGE_LOG_PATH_BYTES 160
+
+/* The state of one request, from its first callback to its completion. */
+typedef struct bridge_conn {
+	bridge_match match;                 /* the route, when matched */
+	bridge_buf body;                    /* the raw body (POST routes) */
+	size_t body_limit;                  /* bytes the route accepts */
+	uint64_t start_us;                  /* monotonic time of the headers */
+	int http;                           /* status answered; 0: none (closed) */
+	char method[8];                     /* for the log line */
+	char path[BRIDGE_LOG_PATH_BYTES];   /* printable path, no query string */
+} bridge_conn;
+
+typedef void (*bridge_handler_fn)(bridge *br, const bridge_request *rq, bridge_reply *rp);
+
+static const bridge_handler_fn bridge_handlers[BRIDGE_ROUTE_COUNT] = {
+	[BRIDGE_ROUTE_UNMATCHED] = NULL,
+	[BRIDGE_ROUTE_WEBHOOK] = bridge_route_webhook,
+	[BRIDGE_ROUTE_CREATE_SESSION] = bridge_route_create_session,
+	[BRIDGE_ROUTE_SESSION_STATUS] = bridge_route_session_status,
+	[BRIDGE_ROUTE_CHECKOUT] = bridge_route_checkout,
+	[BRIDGE_ROUTE_ACCESS] = bridge_route_access,
+	[BRIDGE_ROUTE_HEALTHZ] = bridge_route_healthz,
+	[BRIDGE_ROUTE_METRICS] = bridge_route_metrics,
+};
+
+static uint64_t
+bridge_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+void
+bridge_config_default(bridge_config *cfg)
+{
+	PW_ASSERT(cfg != NULL);
+	memset(cfg, 0, sizeof(*cfg));
+	(void) pw_strlcpy(cfg->listen_host, "127.0.0.1", sizeof(cfg->listen_host));
+	cfg->listen_port = 8080;
+	(void) pw_strlcpy(cfg->server_url, "tcp://127.0.0.1:7450", sizeof(cfg->server_url));
+	cfg->body_bytes_max = PW_WEBHOOK_BODY_BYTES_MAX;
+	cfg->connections_max = PW_BRIDGE_CONNECTIONS_MAX;
+	cfg->conn_timeout_s = PW_BRIDGE_CONN_TIMEOUT_S;
+	cfg->threads = BRIDGE_THREADS_DEFAULT;
+}
+
+/* ---- replies ---- */
+
+static void
+bridge_reply_init(bridge_reply *rp)
+{
+	uint8_t raw[16];
+
+	memset(rp, 0, sizeof(*rp));
+	rp->http = 500;
+	rp->content_type = BRIDGE_CT_JSON;
+	bridge_buf_init(&rp->body, BRIDGE_REPLY_BYTES_MAX);
+	pw_random(raw, sizeof(raw));
+	pw_base64url(rp->nonce, sizeof(rp->nonce), raw, sizeof(raw));
+}
+
+void
+bridge_reply_json_http_error(bridge_reply *rp, int http, const char *code, const char *message)
+{
+	PW_ASSERT(rp != NULL && code != NULL && message != NULL);
+	PW_ASSERT(http >= 400 && http <= 599);
+	rp->http = http;
+	rp->content_type = BRIDGE_CT_JSON;
+	rp->html = false;
+	bridge_buf_fini(&rp->body);
+	bridge_buf_init(&rp->body, BRIDGE_REPLY_BYTES_MAX);
+	bridge_json_error(&rp->body, code, message);
+}
+
+void
+bridge_reply_json_error(bridge_reply *rp, pw_status st, const char *message)
+{
+	PW_ASSERT(st != PW_OK);
+	bridge_reply_json_http_error(rp, pw_status_http(st), pw_status_name(st),
+	    message != NULL ? message : pw_status_message(st));
+}
+
+void
+bridge_reply_html_error(bridge_reply *rp, pw_status st, const char *title, const char *message)
+{
+	PW_ASSERT(rp != NULL && st != PW_OK);
+	rp->http = pw_status_http(st);
+	rp->content_type = BRIDGE_CT_HTML;
+	rp->html = true;
+	bridge_buf_fini(&rp->body);
+	bridge_buf_init(&rp->body, BRIDGE_REPLY_BYTES_MAX);
+	bridge_page_error(&rp->body, rp->http, title, message, rp->nonce);
+}
+
+/* MHD frees an answer's bytes through this; they may hold an access key. */
+static void
+bridge_http_free_body(void *p)
+{
+	sodium_memzero(p, strlen(p));
+	pw_free(p);
+}
+
+static void
+bridge_http_headers(struct MHD_Response *resp, const bridge_reply *rp)
+{
+	char csp[256];
+
+	(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rp->content_type);
+	(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	(void) MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	(void) MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	(void) MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	if (rp->html) {
+		(void) snprintf(csp, sizeof(csp),
+		    "default-src 'none'; script-src 'nonce-%s'; style-src 'nonce-%s'; "
+		    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+		    rp->nonce, rp->nonce);
+	} else {
+		(void) snprintf(csp, sizeof(csp), "default-src 'none'; frame-ancestors 'none'");
+	}
+	(void) MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	if (rp->allow != NULL) {
+		(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rp->allow);
+	}
+}
+
+/* Queues rp on conn; the body's bytes move to MHD. A reply whose building
+ * failed (over BRIDGE_REPLY_BYTES_MAX, out of memory) becomes a 500. */
+static enum MHD_Result
+bridge_http_queue(struct MHD_Connection *conn, bridge_conn *bc, bridge_reply *rp)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (!bridge_buf_ok(&rp->body)) {
+		pw_log(PW_LOG_ERROR, "answer for %s could not be built", bridge_route_name(bc->match.route));
+		bridge_reply_json_error(rp, PW_INTERNAL, "the answer could not be built");
+		PW_ASSERT(bridge_buf_ok(&rp->body));
+	}
+	if (rp->body.data == NULL) {
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	} else {
+		resp = MHD_create_response_from_buffer_with_free_callback(rp->body.len, rp->body.data,
+		    bridge_http_free_body);
+	}
+	if (resp == NULL) {
+		bridge_buf_wipe(&rp->body);
+		return MHD_NO;
+	}
+	rp->body.data = NULL; /* MHD owns it now */
+	bridge_buf_fini(&rp->body);
+	bridge_http_headers(resp, rp);
+	ret = MHD_queue_response(conn, (unsigned) rp->http, resp);
+	MHD_destroy_response(resp);
+	if (ret == MHD_YES) {
+		bc->http = rp->http;
+	}
+	return ret;
+}
+
+static enum MHD_Result
+bridge_http_refuse(struct MHD_Connection *conn, bridge_conn *bc, int http, const char *code,
+    const char *message, const char *allow)
+{
+	bridge_reply rp;
+
+	bridge_reply_init(&rp);
+	bridge_reply_json_http_error(&rp, http, code, message);
+	rp.allow = allow;
+	return bridge_http_queue(conn, bc, &rp);
+}
+
+/* ---- request lifecycle ---- */
+
+typedef struct bridge_header_tally {
+	size_t n;     /* header lines seen */
+	bool refused; /* a name or value over its limit, or a NUL inside */
+} bridge_header_tally;
+
+static enum MHD_Result
+bridge_http_header_check_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+    const char *value, size_t value_size)
+{
+	bridge_header_tally *t = cls;
+
+	(void) kind;
+	(void) key;
+	t->n++;
+	if (key_size == 0 || key_size > PW_HEADER_NAME_BYTES_MAX || value_size > PW_HEADER_VALUE_BYTES_MAX ||
+	    value == NULL || strlen(value) != value_size || t->n > PW_WEBHOOK_HEADERS_MAX) {
+		t->refused = true;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* The declared Content-Length, or -1 when absent (chunked) or unreadable. */
+static long long
+bridge_http_content_length(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end = NULL;
+	unsigned long long v;
+
+	if (cl == NULL || cl[0] < '0' || cl[0] > '9') {
+		return -1;
+	}
+	v = strtoull(cl, &end, 10);
+	if (end == NULL || *end != '\0' || v > (unsigned long long) INT64_MAX) {
+		return (long long) INT64_MAX; /* over any limit */
+	}
+	return (long long) v;
+}
+
+static void
+bridge_conn_describe(bridge_conn *bc, const char *method, const char *url)
+{
+	size_t i;
+
+	(void) pw_strlcpy(bc->method, method, sizeof(bc->method));
+	for (i = 0; url[i] != '\0' && i + 1 < sizeof(bc->path); i++) {
+		unsigned char ch = (unsigned char) url[i];
+		bc->path[i] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char) ch; /* no log injection */
+	}
+	bc->path[i] = '\0';
+}
+
+/* The first callback of a request: headers are in, no body read yet. */
+static enum MHD_Result
+bridge_http_first(const bridge *br, struct MHD_Connection *conn, const char *url,
+    const char *method, bridge_conn *bc)
+{
+	bridge_header_tally tally = { 0, false };
+	bridge_match_result mr;
+	long long declared;
+
+	(void) MHD_get_connection_values_n(conn, MHD_HEADER_KIND, bridge_http_header_check_cb, &tally);
+	if (tally.refused) {
+		return bridge_http_refuse(conn, bc, 431, "HEADERS_TOO_LARGE",
+		    "too many header lines, or a header name or value too long", NULL);
+	}
+	mr = bridge_route_match(method, url, &bc->match);
+	switch (mr) {
+	case BRIDGE_MATCH_NOT_FOUND:
+		return bridge_http_refuse(conn, bc, 404, pw_status_name(PW_NOT_FOUND), "no such route", NULL);
+	case BRIDGE_MATCH_BAD_METHOD:
+		return bridge_http_refuse(conn, bc, 405, "METHOD_NOT_ALLOWED",
+		    "method not allowed on this route", bc->match.allow);
+	case BRIDGE_MATCH_OK:
+		break;
+	}
+	if (!bc->match.reads_body) {
+		/* answered at the final callback, so the connection stays alive; a
+		 * body on a GET goes over the zero limit and closes the connection */
+		bc->body_limit = 0;
+		return MHD_YES;
+	}
+	bc->body_limit = br->cfg.body_bytes_max;
+	if (bc->match.route == BRIDGE_ROUTE_CREATE_SESSION && bc->body_limit > BRIDGE_CREATE_BODY_BYTES_MAX) {
+		bc->body_limit = BRIDGE_CREATE_BODY_BYTES_MAX;
+	}
+	bridge_buf_init(&bc->body, bc->body_limit + 1);
+	declared = bridge_http_content_length(conn);
+	if (declared > (long long) bc->body_limit) {
+		/* answered before a byte of the body is read; MHD closes afterwards */
+		return bridge_http_refuse(conn, bc, pw_status_http(PW_PAYLOAD_TOO_LARGE),
+		    pw_status_name(PW_PAYLOAD_TOO_LARGE), "request body too large", NULL);
+	}
+	return MHD_YES; /* wait for the body */
+}
+
+/* A piece of body: stored up to the limit. Over it, the connection is closed:
+ * libmicrohttpd 0.9.75 cannot queue an answer while a body is being read, and
+ * reading on to answer 413 at the end would let a client stream forever. */
+static enum MHD_Result
+bridge_http_upload(bridge *br, bridge_conn *bc, const char *data, size_t *size)
+{
+	if (*size > bc->body_limit - bc->body.len) {
+		pw_log(PW_LOG_INFO, "%s %s: chunked body over %zu bytes, connection closed", bc->method,
+		    bc->path, bc->body_limit);
+		bc->http = pw_status_http(PW_PAYLOAD_TOO_LARGE);
+		if (bc->match.route == BRIDGE_ROUTE_WEBHOOK) {
+			bridge_metrics_webhook(&br->metrics, bc->match.provider, BRIDGE_TALLY_REJECTED);
+		}
+		return MHD_NO;
+	}
+	bridge_buf_append(&bc->body, data, *size);
+	if (!bridge_buf_ok(&bc->body)) {
+		pw_log(PW_LOG_ERROR, "%s %s: out of memory for the body", bc->method, bc->path);
+		return MHD_NO;
+	}
+	*size = 0;
+	return MHD_YES;
+}
+
+/* Runs the route's handler and queues its answer. */
+static enum MHD_Result
+bridge_http_run(bridge *br, struct MHD_Connection *conn, bridge_conn *bc, const char *method)
+{
+	bridge_request rq;
+	bridge_reply rp;
+	bridge_handler_fn fn = bridge_handlers[bc->match.route];
+
+	PW_ASSERT(fn != NULL);
+	memset(&rq, 0, sizeof(rq));
+	rq.conn = conn;
+	rq.match = &bc->match;
+	rq.method = method;
+	rq.body = bc->body.data;
+	rq.body_len = bc->body.len;
+	bridge_reply_init(&rp);
+	fn(br, &rq, &rp);
+	PW_ASSERT(rp.http >= 200 && rp.http <= 599);
+	return bridge_http_queue(conn, bc, &rp);
+}
+
+static enum MHD_Result
+bridge_http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	bridge *br = cls;
+	bridge_conn *bc = *con_cls;
+
+	(void) version;
+	if (bc == NULL) {
+		bc = pw_calloc(1, sizeof(*bc));
+		if (bc == NULL) {
+			pw_log(PW_LOG_ERROR, "out of memory for a request");
+			return MHD_NO;
+		}
+		bc->start_us = bridge_now_us();
+		bc->match.route = BRIDGE_ROUTE_UNMATCHED;
+		bridge_buf_init(&bc->body, 2);
+		bridge_conn_describe(bc, method, url);
+		*con_cls = bc;
+		return bridge_http_first(br, conn, url, method, bc);
+	}
+	if (*upload_data_size != 0) {
+		return bridge_http_upload(br, bc, upload_data, upload_data_size);
+	}
+	return bridge_http_run(br, conn, bc, method);
+}
+
+static void
+bridge_http_completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	bridge *br = cls;
+	bridge_conn *bc = *con_cls;
+	uint64_t us;
+
+	(void) conn;
+	if (bc == NULL) {
+		return;
+	}
+	us = bridge_now_us() - bc->start_us;
+	bridge_metrics_request(&br->metrics, bc->match.route, bc->http, us);
+	pw_log(PW_LOG_DEBUG, "%s %s %d %lluus%s", bc->method, bc->path, bc->http,
+	    (unsigned long long) us, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (closed)");
+	bridge_buf_wipe(&bc->body); /* a webhook body is the provider's data: not kept */
+	pw_free(bc);
+	*con_cls = NULL;
+}
+
+/* ---- daemon ---- */
+
+/* Paths and query arguments are taken as sent: every identifier the bridge
+ * routes on is URL-safe, so a percent sign can only be junk, and decoding it
+ * ("%2e%2e", "%00") would only let junk look like a route. */
+static size_t
+bridge_http_unescape_cb(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void) cls;
+	(void) conn;
+	return strlen(s);
+}
+
+static void
+bridge_http_log_cb(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	(void) cls;
+	(void) vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
+		line[--n] = '\0';
+	}
+	pw_log(PW_LOG_WARN, "microhttpd: %s", line);
+}
+
+static pw_status
+bridge_http_check_config(const bridge_config *cfg)
+{
+	if (cfg->body_bytes_max < 1 || cfg->body_bytes_max > PW_WEBHOOK_BODY_BYTES_MAX ||
+	    cfg->connections_max < 1 || cfg->connections_max > PW_BRIDGE_CONNECTIONS_MAX ||
+	    cfg->conn_timeout_s < 1 || cfg->conn_timeout_s > 3600 || cfg->threads < 1 ||
+	    cfg->threads > BRIDGE_THREADS_MAX || cfg->listen_host[0] == '\0') {
+		return PW_INVALID_ARGUMENT;
+	}
+	return PW_OK;
+}
+
+/* Resolves host:port for binding; *ai must be freed with freeaddrinfo. */
+static pw_status
+bridge_http_resolve(const bridge_config *cfg, struct addrinfo **ai)
+{
+	struct addrinfo hints;
+	char port[8];
+	int rv;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	(void) snprintf(port, sizeof(port), "%u", (unsigned) cfg->listen_port);
+	rv = getaddrinfo(cfg->listen_host, port, &hints, ai);
+	if (rv != 0) {
+		pw_log(PW_LOG_ERROR, "cannot resolve %s: %s", cfg->listen_host, gai_strerror(rv));
+		return PW_INVALID_ARGUMENT;
+	}
+	return PW_OK;
+}
+
+static struct MHD_Daemon *
+bridge_http_daemon(bridge *br, const struct addrinfo *ai)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	if (ai->ai_family == AF_INET6) {
+		flags |= MHD_USE_IPv6;
+	}
+	return MHD_start_daemon(flags, 0, NULL, NULL, bridge_http_access_cb, br,
+	    MHD_OPTION_EXTERNAL_LOGGER, bridge_http_log_cb, NULL,
+	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned) br->cfg.threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned) br->cfg.connections_max,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) br->cfg.conn_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) BRIDGE_CONN_MEMORY_BYTES,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int) 1,
+	    MHD_OPTION_UNESCAPE_CALLBACK, bridge_http_unescape_cb, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, bridge_http_completed_cb, br,
+	    MHD_OPTION_END);
+}
+
+pw_status
+bridge_http_start(bridge *br, const bridge_config *cfg)
+{
+	const union MHD_DaemonInfo *info;
+	struct addrinfo *ai = NULL;
+	pw_status st;
+
+	PW_ASSERT(br != NULL && cfg != NULL);
+	PW_ASSERT(br->client != NULL && br->probe != NULL);
+	PW_ASSERT(br->daemon == NULL);
+	st = bridge_http_check_config(cfg);
+	if (st != PW_OK) {
+		return st;
+	}
+	br->cfg = *cfg;
+	bridge_metrics_init(&br->metrics);
+	st = bridge_http_resolve(cfg, &ai);
+	if (st != PW_OK) {
+		return st;
+	}
+	br->daemon = bridge_http_daemon(br, ai);
+	freeaddrinfo(ai);
+	if (br->daemon == NULL) {
+		pw_log(PW_LOG_ERROR, "cannot listen on %s:%u", cfg->listen_host, (unsigned) cfg->listen_port);
+		return PW_UNAVAILABLE;
+	}
+	info = MHD_get_daemon_info(br->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	br->port = info != NULL ? info->port : cfg->listen_port;
+	if (br->cfg.public_url[0] == '\0') {
+		bool v6 = strchr(cfg->listen_host, ':') != NULL;
+		(void) snprintf(br->cfg.public_url, sizeof(br->cfg.public_url), "http://%s%s%s:%u",
+		    v6 ? "[" : "", cfg->listen_host, v6 ? "]" : "", (unsigned) br->port);
+	}
+	return PW_OK;
+}
+
+void
+bridge_http_stop(bridge *br)
+{
+	PW_ASSERT(br != NULL);
+	if (br->daemon != NULL) {
+		MHD_stop_daemon(br->daemon);
+		br->daemon = NULL;
+	}
+}

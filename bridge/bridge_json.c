@@ -1,0 +1,718 @@
+/*
+ * bridge_json.c - request parsing with exact amounts, and JSON answers.
+ * See bridge_json.h for why numbers are read from their raw token text.
+ */
+#include "bridge_json.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Deepest nesting the raw scanner walks through (jansson's own parser allows
+ * 2048; a session request has depth 2). */
+#define BRIDGE_JSON_DEPTH_MAX 64
+/* Key names quoted back in error messages are cut to this many bytes. */
+#define BRIDGE_JSON_KEY_ECHO_MAX 64
+
+static void
+bridge_msg(char *msg, size_t msg_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+bridge_msg(char *msg, size_t msg_size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg == NULL || msg_size == 0) {
+		return;
+	}
+	va_start(ap, fmt);
+	(void) vsnprintf(msg, msg_size, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- raw scanner over a validated object ---- */
+
+static size_t
+bridge_json_ws(const char *s, size_t len, size_t i)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) {
+		i++;
+	}
+	return i;
+}
+
+/* s[*i] is the opening quote; on true *i is just past the closing quote. */
+static bool
+bridge_json_skip_string(const char *s, size_t len, size_t *i)
+{
+	size_t k = *i;
+
+	if (k >= len || s[k] != '"') {
+		return false;
+	}
+	for (k++; k < len; k++) {
+		if (s[k] == '\\') {
+			k++; /* the escaped character, whatever it is, cannot close the string */
+			continue;
+		}
+		if (s[k] == '"') {
+			*i = k + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Skips one value starting at s[*i] (no leading whitespace). */
+static bool
+bridge_json_skip_value(const char *s, size_t len, size_t *i)
+{
+	size_t k = *i;
+	int depth = 0;
+
+	if (k >= len) {
+		return false;
+	}
+	if (s[k] == '"') {
+		return bridge_json_skip_string(s, len, i);
+	}
+	if (s[k] != '{' && s[k] != '[') {
+		size_t start = k; /* number, true, false, null */
+		while (k < len && strchr(",}] \t\r\n", s[k]) == NULL) {
+			k++;
+		}
+		*i = k;
+		return k > start;
+	}
+	while (k < len) {
+		char ch = s[k];
+		if (ch == '"') {
+			if (!bridge_json_skip_string(s, len, &k)) {
+				return false;
+			}
+			continue;
+		}
+		if (ch == '{' || ch == '[') {
+			if (++depth > BRIDGE_JSON_DEPTH_MAX) {
+				return false;
+			}
+		} else if (ch == '}' || ch == ']') {
+			depth--;
+		}
+		k++;
+		if (depth == 0) {
+			*i = k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* True if the raw key token s[0..len) (quotes included) names `key`. */
+static bool
+bridge_json_key_is(const char *s, size_t len, const char *key)
+{
+	size_t klen = strlen(key);
+	json_t *decoded;
+	bool same;
+
+	PW_ASSERT(len >= 2 && s[0] == '"' && s[len - 1] == '"');
+	if (memchr(s, '\\', len) == NULL) {
+		return len - 2 == klen && memcmp(s + 1, key, klen) == 0;
+	}
+	/* an escaped key: let jansson decode it rather than a second decoder */
+	decoded = json_loadb(s, len, JSON_DECODE_ANY, NULL);
+	same = decoded != NULL && json_is_string(decoded) && json_string_length(decoded) == klen &&
+	    memcmp(json_string_value(decoded), key, klen) == 0;
+	json_decref(decoded);
+	return same;
+}
+
+pw_status
+bridge_json_raw_member(const char *body, size_t len, const char *key, const char **val,
+    size_t *val_len)
+{
+	size_t i;
+
+	PW_ASSERT(body != NULL && key != NULL && val != NULL && val_len != NULL);
+	i = bridge_json_ws(body, len, 0);
+	if (i >= len || body[i] != '{') {
+		return PW_INVALID_ARGUMENT;
+	}
+	i = bridge_json_ws(body, len, i + 1);
+	if (i < len && body[i] == '}') {
+		return PW_NOT_FOUND;
+	}
+	while (i < len) {
+		size_t kstart = i;
+		size_t vstart;
+		if (!bridge_json_skip_string(body, len, &i)) {
+			return PW_INVALID_ARGUMENT;
+		}
+		bool match = bridge_json_key_is(body + kstart, i - kstart, key);
+		i = bridge_json_ws(body, len, i);
+		if (i >= len || body[i] != ':') {
+			return PW_INVALID_ARGUMENT;
+		}
+		vstart = bridge_json_ws(body, len, i + 1);
+		i = vstart;
+		if (!bridge_json_skip_value(body, len, &i)) {
+			return PW_INVALID_ARGUMENT;
+		}
+		if (match) {
+			*val = body + vstart;
+			*val_len = i - vstart;
+			return PW_OK;
+		}
+		i = bridge_json_ws(body, len, i);
+		if (i < len && body[i] == '}') {
+			return PW_NOT_FOUND;
+		}
+		if (i >= len || body[i] != ',') {
+			return PW_INVALID_ARGUMENT;
+		}
+		i = bridge_json_ws(body, len, i + 1);
+	}
+	return PW_INVALID_ARGUMENT;
+}
+
+/* ---- numbers from raw tokens ---- */
+
+pw_status
+bridge_json_amount(const char *raw, size_t raw_len, int exponent, int64_t *out, char *msg,
+    size_t msg_size)
+{
+	json_t *str = NULL;
+	const char *text = raw;
+	size_t text_len = raw_len;
+	int64_t minor = 0;
+	pw_status rv;
+
+	PW_ASSERT(raw != NULL && out != NULL);
+	PW_ASSERT(exponent >= 0 && exponent <= 4);
+	if (raw_len > 0 && raw[0] == '"') {
+		str = json_loadb(raw, raw_len, JSON_DECODE_ANY, NULL);
+		if (str == NULL || !json_is_string(str)) {
+			json_decref(str);
+			bridge_msg(msg, msg_size, "amount must be a decimal string or number");
+			return PW_INVALID_ARGUMENT;
+		}
+		text = json_string_value(str);
+		text_len = json_string_length(str);
+	} else if (raw_len == 0 || raw[0] < '0' || raw[0] > '9') {
+		/* a JSON number starts with a digit or '-': '-' and true/null/{} end here */
+		bridge_msg(msg, msg_size, "amount must be a positive decimal string or number");
+		return PW_INVALID_ARGUMENT;
+	}
+	if (memchr(text, 'e', text_len) != NULL || memchr(text, 'E', text_len) != NULL) {
+		json_decref(str);
+		bridge_msg(msg, msg_size, "amount must not use exponent notation");
+		return PW_INVALID_ARGUMENT;
+	}
+	rv = pw_amount_parse(text, text_len, exponent, &minor);
+	json_decref(str);
+	if (rv != PW_OK) {
+		bridge_msg(msg, msg_size,
+		    "amount must be a positive decimal with at most %d digits after the point, "
+		    "at most %lld minor units",
+		    exponent, (long long) PW_AMOUNT_MINOR_MAX);
+		return PW_INVALID_ARGUMENT;
+	}
+	if (minor <= 0) {
+		bridge_msg(msg, msg_size, "amount must be greater than zero");
+		return PW_INVALID_ARGUMENT;
+	}
+	PW_ASSERT(minor <= PW_AMOUNT_MINOR_MAX);
+	*out = minor;
+	return PW_OK;
+}
+
+pw_status
+bridge_json_count(const char *raw, size_t raw_len, int64_t max, int64_t *out)
+{
+	int64_t v = 0;
+
+	PW_ASSERT(raw != NULL && out != NULL && max > 0);
+	if (raw_len == 0 || raw_len > 19) {
+		return PW_INVALID_ARGUMENT;
+	}
+	for (size_t i = 0; i < raw_len; i++) {
+		if (raw[i] < '0' || raw[i] > '9') {
+			return PW_INVALID_ARGUMENT; /* sign, fraction, exponent, quote */
+		}
+		if (v > (max - (raw[i] - '0')) / 10) {
+			return PW_INVALID_ARGUMENT; /* past max, checked before it can overflow */
+		}
+		v = v * 10 + (raw[i] - '0');
+	}
+	if (v < 1) {
+		return PW_INVALID_ARGUMENT;
+	}
+	*out = v;
+	return PW_OK;
+}
+
+/* ---- create_session ---- */
+
+static const char *const bridge_create_keys[] = {
+	"amount", "amount_minor", "currency", "mode", "success_url", "cancel_url",
+	"customer_email", "customer_name", "customer_ref", "idempotency_key", "metadata", "plan",
+	"credits",
+};
+
+static pw_status
+bridge_create_check_keys(json_t *root, char *msg, size_t msg_size)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach (root, key, v) {
+		bool known = false;
+		(void) v;
+		for (size_t i = 0; i < sizeof(bridge_create_keys) / sizeof(bridge_create_keys[0]); i++) {
+			if (strcmp(key, bridge_create_keys[i]) == 0) {
+				known = true;
+				break;
+			}
+		}
+		if (!known) {
+			bridge_msg(msg, msg_size, "unknown parameter: %.*s", BRIDGE_JSON_KEY_ECHO_MAX, key);
+			return PW_INVALID_ARGUMENT;
+		}
+	}
+	return PW_OK;
+}
+
+/* An optional string member: absent or null leaves *out NULL. len_max is
+ * the largest accepted length in bytes. */
+static pw_status
+bridge_create_string(json_t *root, const char *key, size_t len_max, const char **out, char *msg,
+    size_t msg_size)
+{
+	json_t *v = json_object_get(root, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		return PW_OK;
+	}
+	if (!json_is_string(v)) {
+		bridge_msg(msg, msg_size, "%s must be a string", key);
+		return PW_INVALID_ARGUMENT;
+	}
+	if (json_string_length(v) > len_max) {
+		bridge_msg(msg, msg_size, "%s is longer than %zu bytes", key, len_max);
+		return PW_INVALID_ARGUMENT;
+	}
+	*out = json_string_value(v);
+	return PW_OK;
+}
+
+static pw_status
+bridge_create_currency(json_t *root, bridge_create *c, int *exponent, char *msg, size_t msg_size)
+{
+	json_t *v = json_object_get(root, "currency");
+	const char *s;
+
+	if (v == NULL || !json_is_string(v) || json_string_length(v) != 3) {
+		bridge_msg(msg, msg_size, "currency must be a three-letter ISO 4217 code");
+		return PW_INVALID_ARGUMENT;
+	}
+	s = json_string_value(v);
+	for (size_t i = 0; i < 3; i++) {
+		char ch = s[i];
+		if (ch >= 'a' && ch <= 'z') {
+			ch = (char) (ch - 'a' + 'A'); /* "eur" as Stripe writes it */
+		}
+		if (ch < 'A' || ch > 'Z') {
+			bridge_msg(msg, msg_size, "currency must be a three-letter ISO 4217 code");
+			return PW_INVALID_ARGUMENT;
+		}
+		c->currency[i] = ch;
+	}
+	c->currency[3] = '\0';
+	*exponent = pw_currency_exponent(c->currency);
+	if (*exponent < 0) {
+		bridge_msg(msg, msg_size, "currency %s is not an active ISO 4217 currency", c->currency);
+		return PW_INVALID_ARGUMENT;
+	}
+	c->params.currency = c->currency;
+	return PW_OK;
+}
+
+/* The raw token of an optional member, NULL when absent or null. */
+static pw_status
+bridge_create_raw(const char *body, size_t len, const char *key, const char **raw, size_t *raw_len)
+{
+	pw_status rv = bridge_json_raw_member(body, len, key, raw, raw_len);
+
+	if (rv == PW_NOT_FOUND || (rv == PW_OK && *raw_len == 4 && memcmp(*raw, "null", 4) == 0)) {
+		*raw = NULL;
+		*raw_len = 0;
+		return PW_OK;
+	}
+	return rv;
+}
+
+static pw_status
+bridge_create_amount(const char *body, size_t len, int exponent, bridge_create *c, char *msg,
+    size_t msg_size)
+{
+	const char *amount = NULL;
+	const char *minor = NULL;
+	size_t amount_len = 0;
+	size_t minor_len = 0;
+	pw_status rv;
+
+	rv = bridge_create_raw(body, len, "amount", &amount, &amount_len);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = bridge_create_raw(body, len, "amount_minor", &minor, &minor_len);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if ((amount == NULL) == (minor == NULL)) {
+		bridge_msg(msg, msg_size, "give exactly one of amount and amount_minor");
+		return PW_INVALID_ARGUMENT;
+	}
+	if (amount != NULL) {
+		return bridge_json_amount(amount, amount_len, exponent, &c->params.amount_minor, msg,
+		    msg_size);
+	}
+	rv = bridge_json_count(minor, minor_len, PW_AMOUNT_MINOR_MAX, &c->params.amount_minor);
+	if (rv != PW_OK) {
+		bridge_msg(msg, msg_size, "amount_minor must be an integer from 1 to %lld",
+		    (long long) PW_AMOUNT_MINOR_MAX);
+	}
+	return rv;
+}
+
+static pw_status
+bridge_create_mode(json_t *root, bridge_create *c, char *msg, size_t msg_size)
+{
+	const char *mode = NULL;
+	pw_status rv;
+
+	rv = bridge_create_string(root, "mode", 8, &mode, msg, msg_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (mode == NULL) {
+		c->params.mode = PW_MODE_UNSPECIFIED; /* the server takes the key's mode */
+	} else if (strcmp(mode, "test") == 0) {
+		c->params.mode = PW_MODE_TEST;
+	} else if (strcmp(mode, "live") == 0) {
+		c->params.mode = PW_MODE_LIVE;
+	} else {
+		bridge_msg(msg, msg_size, "mode must be \"test\" or \"live\"");
+		return PW_INVALID_ARGUMENT;
+	}
+	return PW_OK;
+}
+
+static pw_status
+bridge_create_metadata(json_t *root, bridge_create *c, char *msg, size_t msg_size)
+{
+	json_t *md = json_object_get(root, "metadata");
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+
+	if (md == NULL || json_is_null(md)) {
+		return PW_OK;
+	}
+	if (!json_is_object(md)) {
+		bridge_msg(msg, msg_size, "metadata must be an object of strings");
+		return PW_INVALID_ARGUMENT;
+	}
+	if (json_object_size(md) > PW_METADATA_ENTRIES_MAX) {
+		bridge_msg(msg, msg_size, "metadata has more than %d entries", PW_METADATA_ENTRIES_MAX);
+		return PW_INVALID_ARGUMENT;
+	}
+	json_object_foreach (md, key, v) {
+		size_t klen = strlen(key);
+		if (klen == 0 || klen > PW_METADATA_KEY_BYTES_MAX) {
+			bridge_msg(msg, msg_size, "metadata keys must be 1 to %d bytes",
+			    PW_METADATA_KEY_BYTES_MAX);
+			return PW_INVALID_ARGUMENT;
+		}
+		if (!json_is_string(v) || json_string_length(v) > PW_METADATA_VALUE_BYTES_MAX) {
+			bridge_msg(msg, msg_size, "metadata[%.*s] must be a string of at most %d bytes",
+			    BRIDGE_JSON_KEY_ECHO_MAX, key, PW_METADATA_VALUE_BYTES_MAX);
+			return PW_INVALID_ARGUMENT;
+		}
+		PW_ASSERT(n < PW_METADATA_ENTRIES_MAX);
+		c->metadata[n].key = key;
+		c->metadata[n].value = json_string_value(v);
+		n++;
+	}
+	c->params.metadata = n > 0 ? c->metadata : NULL;
+	c->params.metadata_len = n;
+	return PW_OK;
+}
+
+static pw_status
+bridge_create_fulfillment(const char *body, size_t len, json_t *root, bridge_create *c, char *msg,
+    size_t msg_size)
+{
+	const char *credits = NULL;
+	size_t credits_len = 0;
+	pw_status rv;
+
+	rv = bridge_create_string(root, "plan", PW_PLAN_BYTES_MAX - 1, &c->params.plan, msg, msg_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = bridge_create_raw(body, len, "credits", &credits, &credits_len);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (c->params.plan != NULL && credits != NULL) {
+		bridge_msg(msg, msg_size, "give at most one of plan and credits");
+		return PW_INVALID_ARGUMENT;
+	}
+	c->params.fulfillment = PW_FULFILL_NONE;
+	if (c->params.plan != NULL) {
+		c->params.fulfillment = PW_FULFILL_ACCESS_KEY;
+	}
+	if (credits != NULL) {
+		rv = bridge_json_count(credits, credits_len, PW_CREDITS_MAX, &c->params.credits);
+		if (rv != PW_OK) {
+			bridge_msg(msg, msg_size, "credits must be an integer from 1 to %lld",
+			    (long long) PW_CREDITS_MAX);
+			return rv;
+		}
+		c->params.fulfillment = PW_FULFILL_CREDITS;
+	}
+	return PW_OK;
+}
+
+static pw_status
+bridge_create_texts(json_t *root, bridge_create *c, const char *idem_header, char *msg,
+    size_t msg_size)
+{
+	pw_session_params *p = &c->params;
+	pw_status rv;
+
+	rv = bridge_create_string(root, "success_url", PW_URL_BYTES_MAX, &p->success_url, msg, msg_size);
+	if (rv == PW_OK) {
+		rv = bridge_create_string(root, "cancel_url", PW_URL_BYTES_MAX, &p->cancel_url, msg, msg_size);
+	}
+	if (rv == PW_OK) {
+		rv = bridge_create_string(root, "customer_email", PW_EMAIL_BYTES_MAX, &p->customer_email,
+		    msg, msg_size);
+	}
+	if (rv == PW_OK) {
+		rv = bridge_create_string(root, "customer_name", PW_NAME_BYTES_MAX, &p->customer_name, msg,
+		    msg_size);
+	}
+	if (rv == PW_OK) {
+		rv = bridge_create_string(root, "customer_ref", PW_CUSTOMER_REF_BYTES_MAX, &p->customer_ref,
+		    msg, msg_size);
+	}
+	if (rv == PW_OK) {
+		rv = bridge_create_string(root, "idempotency_key", PW_IDEMPOTENCY_KEY_BYTES_MAX,
+		    &p->idempotency_key, msg, msg_size);
+	}
+	if (rv != PW_OK || idem_header == NULL) {
+		return rv;
+	}
+	if (strlen(idem_header) == 0 || strlen(idem_header) > PW_IDEMPOTENCY_KEY_BYTES_MAX) {
+		bridge_msg(msg, msg_size, "Idempotency-Key must be 1 to %d bytes",
+		    PW_IDEMPOTENCY_KEY_BYTES_MAX);
+		return PW_INVALID_ARGUMENT;
+	}
+	if (p->idempotency_key != NULL && strcmp(p->idempotency_key, idem_header) != 0) {
+		bridge_msg(msg, msg_size, "idempotency_key and the Idempotency-Key header differ");
+		return PW_INVALID_ARGUMENT;
+	}
+	p->idempotency_key = idem_header;
+	return PW_OK;
+}
+
+static pw_status
+bridge_create_fields(const char *body, size_t len, json_t *root, const char *idem_header,
+    bridge_create *out, char *msg, size_t msg_size)
+{
+	int exponent = -1;
+	pw_status rv;
+
+	rv = bridge_create_check_keys(root, msg, msg_size);
+	if (rv == PW_OK) {
+		rv = bridge_create_currency(root, out, &exponent, msg, msg_size);
+	}
+	if (rv == PW_OK) {
+		rv = bridge_create_amount(body, len, exponent, out, msg, msg_size);
+	}
+	if (rv == PW_OK) {
+		rv = bridge_create_mode(root, out, msg, msg_size);
+	}
+	if (rv == PW_OK) {
+		rv = bridge_create_texts(root, out, idem_header, msg, msg_size);
+	}
+	if (rv == PW_OK) {
+		rv = bridge_create_metadata(root, out, msg, msg_size);
+	}
+	if (rv == PW_OK) {
+		rv = bridge_create_fulfillment(body, len, root, out, msg, msg_size);
+	}
+	return rv;
+}
+
+pw_status
+bridge_json_create_parse(const char *body, size_t len, const char *idempotency_header,
+    bridge_create *out, char *msg, size_t msg_size)
+{
+	json_error_t jerr;
+	json_t *root;
+	pw_status rv;
+
+	PW_ASSERT(out != NULL);
+	PW_ASSERT(body != NULL || len == 0);
+	memset(out, 0, sizeof(*out));
+	if (len == 0) {
+		bridge_msg(msg, msg_size, "the body must be a JSON object");
+		return PW_INVALID_ARGUMENT;
+	}
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+	if (root == NULL) {
+		bridge_msg(msg, msg_size, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+		    jerr.text);
+		return PW_INVALID_ARGUMENT;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		bridge_msg(msg, msg_size, "the body must be a JSON object");
+		return PW_INVALID_ARGUMENT;
+	}
+	out->root = root;
+	rv = bridge_create_fields(body, len, root, idempotency_header, out, msg, msg_size);
+	if (rv != PW_OK) {
+		bridge_json_create_fini(out);
+		return rv;
+	}
+	PW_ASSERT(out->params.amount_minor > 0 && out->params.currency == out->currency);
+	return PW_OK;
+}
+
+void
+bridge_json_create_fini(bridge_create *c)
+{
+	PW_ASSERT(c != NULL);
+	json_decref((json_t *) c->root);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- answers ---- */
+
+static int
+bridge_json_dump_cb(const char *buffer, size_t size, void *data)
+{
+	bridge_buf_append((bridge_buf *) data, buffer, size);
+	return bridge_buf_ok((bridge_buf *) data) ? 0 : -1;
+}
+
+/* Dumps and releases root; an allocation failure marks out failed. */
+static void
+bridge_json_emit(bridge_buf *out, json_t *root)
+{
+	if (root == NULL) {
+		out->failed = true;
+		return;
+	}
+	if (json_dump_callback(root, bridge_json_dump_cb, out, JSON_COMPACT) != 0) {
+		out->failed = true;
+	}
+	json_decref(root);
+}
+
+/* A JSON string for s, "\uFFFD" for bytes that are not valid UTF-8 (a server
+ * bug, but never a reason to send malformed JSON). */
+static json_t *
+bridge_json_str(const char *s)
+{
+	PW_ASSERT(s != NULL);
+	if (!pw_utf8_valid(s, strlen(s))) {
+		return json_string("\xEF\xBF\xBD");
+	}
+	return json_string(s);
+}
+
+/* s, or null when s is empty. */
+static json_t *
+bridge_json_str_or_null(const char *s)
+{
+	return s[0] == '\0' ? json_null() : bridge_json_str(s);
+}
+
+/* The amount as a decimal string in its currency ("49.00"), or null. */
+static json_t *
+bridge_json_amount_text(int64_t minor, const char *currency)
+{
+	char text[48];
+	int exponent = pw_currency_exponent(currency);
+
+	if (exponent < 0) {
+		return json_null();
+	}
+	pw_amount_format(text, sizeof(text), minor, exponent);
+	return json_string(text);
+}
+
+void
+bridge_json_error(bridge_buf *out, const char *code, const char *message)
+{
+	PW_ASSERT(out != NULL && code != NULL && message != NULL);
+	bridge_json_emit(out, json_pack("{s:{s:o,s:o}}", "error", "code", bridge_json_str(code),
+	                          "message", bridge_json_str(message)));
+}
+
+void
+bridge_json_session(bridge_buf *out, const pw_session *s, const char *checkout_url)
+{
+	PW_ASSERT(out != NULL && s != NULL && checkout_url != NULL);
+	bridge_json_emit(out,
+	    json_pack("{s:o,s:o,s:o,s:s?,s:s?,s:s?,s:I,s:o,s:o,s:o,s:I}", "id", bridge_json_str(s->id),
+	        "url", bridge_json_str(s->url[0] != '\0' ? s->url : checkout_url), "checkout_url",
+	        bridge_json_str(checkout_url), "status", pw_session_status_name(s->status),
+	        "payment_status", pw_payment_status_name(s->payment_status), "mode",
+	        pw_mode_name(s->mode), "amount_minor", (json_int_t) s->amount_minor, "amount",
+	        bridge_json_amount_text(s->amount_minor, s->currency), "currency",
+	        bridge_json_str(s->currency), "merchant_id", bridge_json_str(s->merchant_id),
+	        "created_at_unix_ms", (json_int_t) s->created_at_unix_ms));
+}
+
+void
+bridge_json_status(bridge_buf *out, const pw_status_info *s)
+{
+	PW_ASSERT(out != NULL && s != NULL);
+	bridge_json_emit(out,
+	    json_pack("{s:o,s:s?,s:s?,s:o,s:s?,s:I,s:o,s:I,s:o,s:I,s:o}", "session_id",
+	        bridge_json_str(s->session_id), "status", pw_session_status_name(s->status),
+	        "payment_status", pw_payment_status_name(s->payment_status), "payment_provider",
+	        bridge_json_str_or_null(s->payment_provider), "mode", pw_mode_name(s->mode),
+	        "amount_minor", (json_int_t) s->amount_minor, "amount",
+	        bridge_json_amount_text(s->amount_minor, s->currency), "amount_refunded_minor",
+	        (json_int_t) s->amount_refunded_minor, "currency", bridge_json_str(s->currency),
+	        "created_at_unix_ms", (json_int_t) s->created_at_unix_ms, "paid_at_unix_ms",
+	        s->paid_at_unix_ms > 0 ? json_integer((json_int_t) s->paid_at_unix_ms) : json_null()));
+}
+
+void
+bridge_json_webhook(bridge_buf *out, const pw_webhook_result *r)
+{
+	PW_ASSERT(out != NULL && r != NULL);
+	bridge_json_emit(out,
+	    json_pack("{s:s?,s:o,s:o,s:o,s:o}", "outcome", pw_webhook_outcome_name(r->outcome),
+	        "session_id", bridge_json_str_or_null(r->session_id), "event_id",
+	        bridge_json_str_or_null(r->event_id), "event_type",
+	        bridge_json_str_or_null(r->event_type), "reason", bridge_json_str_or_null(r->reason)));
+}
+
+void
+bridge_json_health(bridge_buf *out, const char *status)
+{
+	PW_ASSERT(out != NULL && status != NULL);
+	bridge_json_emit(out, json_pack("{s:s}", "status", status));
+}

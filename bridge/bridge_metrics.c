@@ -1,0 +1,199 @@
+/* bridge_metrics.c - Prometheus counters and histograms (see bridge_metrics.h). */
+#include "bridge_metrics.h"
+
+#include <string.h>
+
+#include "pw_common.h"
+
+/* HTTP codes with their own series; anything else is code="other". */
+static const int bridge_metrics_codes[BRIDGE_METRICS_CODES_N] = {
+	200, 400, 401, 403, 404, 405, 409, 413, 429, 431, 500, 501, 502, 503, 504,
+};
+
+/* Upper bounds of the finite buckets, in microseconds, and their le labels. */
+static const uint64_t bridge_metrics_bucket_us[BRIDGE_METRICS_BUCKETS_N] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
+	2500000, 5000000, 10000000,
+};
+static const char *const bridge_metrics_bucket_le[BRIDGE_METRICS_BUCKETS_N] = {
+	"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
+	"0.25", "0.5", "1", "2.5", "5", "10",
+};
+
+static const char *const bridge_metrics_providers[BRIDGE_METRICS_PROVIDERS_N] = {
+	"stripe", "razorpay", "onecom", "web3",
+};
+static const char *const bridge_metrics_tallies[BRIDGE_METRICS_OUTCOMES_N] = {
+	"applied", "duplicate", "ignored", "rejected",
+};
+
+_Static_assert(PW_WEBHOOK_STRIPE == 1 && PW_WEBHOOK_RAZORPAY == 2 && PW_WEBHOOK_ONECOM == 3 &&
+        PW_WEBHOOK_WEB3 == 4,
+    "providers index bridge_metrics_providers from 1");
+
+void
+bridge_metrics_init(bridge_metrics *m)
+{
+	PW_ASSERT(m != NULL);
+	for (size_t r = 0; r < BRIDGE_ROUTE_COUNT; r++) {
+		for (size_t c = 0; c <= BRIDGE_METRICS_CODES_N; c++) {
+			atomic_init(&m->requests[r][c], 0);
+		}
+		for (size_t b = 0; b < BRIDGE_METRICS_BUCKETS_N; b++) {
+			atomic_init(&m->buckets[r][b], 0);
+		}
+		atomic_init(&m->count[r], 0);
+		atomic_init(&m->sum_us[r], 0);
+	}
+	for (size_t p = 0; p < BRIDGE_METRICS_PROVIDERS_N; p++) {
+		for (size_t o = 0; o < BRIDGE_METRICS_OUTCOMES_N; o++) {
+			atomic_init(&m->webhooks[p][o], 0);
+		}
+	}
+}
+
+static size_t
+bridge_metrics_code_index(int http_code)
+{
+	for (size_t i = 0; i < BRIDGE_METRICS_CODES_N; i++) {
+		if (bridge_metrics_codes[i] == http_code) {
+			return i;
+		}
+	}
+	return BRIDGE_METRICS_CODES_N; /* "other" */
+}
+
+void
+bridge_metrics_request(bridge_metrics *m, bridge_route_id route, int http_code,
+    uint64_t duration_us)
+{
+	size_t b = 0;
+
+	PW_ASSERT(m != NULL);
+	PW_ASSERT((unsigned) route < BRIDGE_ROUTE_COUNT);
+	atomic_fetch_add_explicit(&m->requests[route][bridge_metrics_code_index(http_code)], 1,
+	    memory_order_relaxed);
+	while (b < BRIDGE_METRICS_BUCKETS_N && duration_us > bridge_metrics_bucket_us[b]) {
+		b++;
+	}
+	if (b < BRIDGE_METRICS_BUCKETS_N) {
+		atomic_fetch_add_explicit(&m->buckets[route][b], 1, memory_order_relaxed);
+	}
+	atomic_fetch_add_explicit(&m->sum_us[route], duration_us, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->count[route], 1, memory_order_relaxed);
+}
+
+void
+bridge_metrics_webhook(bridge_metrics *m, pw_webhook_provider provider, bridge_webhook_tally tally)
+{
+	PW_ASSERT(m != NULL);
+	PW_ASSERT(provider >= PW_WEBHOOK_STRIPE && provider <= PW_WEBHOOK_WEB3);
+	PW_ASSERT((unsigned) tally < BRIDGE_METRICS_OUTCOMES_N);
+	atomic_fetch_add_explicit(&m->webhooks[provider - 1][tally], 1, memory_order_relaxed);
+}
+
+bridge_webhook_tally
+bridge_metrics_tally_of(pw_status st, pw_webhook_outcome outcome)
+{
+	if (st != PW_OK) {
+		return BRIDGE_TALLY_REJECTED;
+	}
+	switch (outcome) {
+	case PW_WEBHOOK_APPLIED:
+		return BRIDGE_TALLY_APPLIED;
+	case PW_WEBHOOK_DUPLICATE:
+		return BRIDGE_TALLY_DUPLICATE;
+	case PW_WEBHOOK_IGNORED:
+		return BRIDGE_TALLY_IGNORED;
+	case PW_WEBHOOK_UNSPECIFIED:
+		return BRIDGE_TALLY_REJECTED; /* answered as an error by the route */
+	}
+	return BRIDGE_TALLY_REJECTED;
+}
+
+static uint64_t
+bridge_metrics_get(const atomic_uint_fast64_t *v)
+{
+	/* the arrays are read-only here; atomic_load wants a non-const pointer in C11 */
+	return (uint64_t) atomic_load_explicit((atomic_uint_fast64_t *) v, memory_order_relaxed);
+}
+
+static void
+bridge_metrics_render_requests(const bridge_metrics *m, bridge_buf *out)
+{
+	bridge_buf_puts(out, "# HELP paywire_bridge_http_requests_total HTTP requests answered, "
+	                     "by route and status code.\n"
+	                     "# TYPE paywire_bridge_http_requests_total counter\n");
+	for (size_t r = 0; r < BRIDGE_ROUTE_COUNT; r++) {
+		for (size_t c = 0; c <= BRIDGE_METRICS_CODES_N; c++) {
+			uint64_t v = bridge_metrics_get(&m->requests[r][c]);
+			if (v == 0) {
+				continue;
+			}
+			if (c == BRIDGE_METRICS_CODES_N) {
+				bridge_buf_printf(out,
+				    "paywire_bridge_http_requests_total{route=\"%s\",code=\"other\"} %llu\n",
+				    bridge_route_name((bridge_route_id) r), (unsigned long long) v);
+			} else {
+				bridge_buf_printf(out,
+				    "paywire_bridge_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n",
+				    bridge_route_name((bridge_route_id) r), bridge_metrics_codes[c],
+				    (unsigned long long) v);
+			}
+		}
+	}
+}
+
+static void
+bridge_metrics_render_webhooks(const bridge_metrics *m, bridge_buf *out)
+{
+	bridge_buf_puts(out, "# HELP paywire_bridge_webhooks_total Provider webhooks, by provider "
+	                     "and outcome (rejected: answered with an error).\n"
+	                     "# TYPE paywire_bridge_webhooks_total counter\n");
+	for (size_t p = 0; p < BRIDGE_METRICS_PROVIDERS_N; p++) {
+		for (size_t o = 0; o < BRIDGE_METRICS_OUTCOMES_N; o++) {
+			bridge_buf_printf(out,
+			    "paywire_bridge_webhooks_total{provider=\"%s\",outcome=\"%s\"} %llu\n",
+			    bridge_metrics_providers[p], bridge_metrics_tallies[o],
+			    (unsigned long long) bridge_metrics_get(&m->webhooks[p][o]));
+		}
+	}
+}
+
+static void
+bridge_metrics_render_histograms(const bridge_metrics *m, bridge_buf *out)
+{
+	bridge_buf_puts(out, "# HELP paywire_bridge_request_duration_seconds Time from the request's "
+	                     "headers to its answer being sent, by route.\n"
+	                     "# TYPE paywire_bridge_request_duration_seconds histogram\n");
+	for (size_t r = 0; r < BRIDGE_ROUTE_COUNT; r++) {
+		const char *route = bridge_route_name((bridge_route_id) r);
+		uint64_t count = bridge_metrics_get(&m->count[r]);
+		uint64_t sum_us = bridge_metrics_get(&m->sum_us[r]);
+		uint64_t cumulative = 0;
+
+		for (size_t b = 0; b < BRIDGE_METRICS_BUCKETS_N; b++) {
+			cumulative += bridge_metrics_get(&m->buckets[r][b]);
+			bridge_buf_printf(out,
+			    "paywire_bridge_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %llu\n",
+			    route, bridge_metrics_bucket_le[b], (unsigned long long) cumulative);
+		}
+		/* a scrape racing a request may see it in a bucket before the count */
+		bridge_buf_printf(out,
+		    "paywire_bridge_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+		    route, (unsigned long long) (count > cumulative ? count : cumulative));
+		bridge_buf_printf(out, "paywire_bridge_request_duration_seconds_sum{route=\"%s\"} %llu.%06llu\n",
+		    route, (unsigned long long) (sum_us / 1000000u), (unsigned long long) (sum_us % 1000000u));
+		bridge_buf_printf(out, "paywire_bridge_request_duration_seconds_count{route=\"%s\"} %llu\n",
+		    route, (unsigned long long) (count > cumulative ? count : cumulative));
+	}
+}
+
+void
+bridge_metrics_render(const bridge_metrics *m, bridge_buf *out)
+{
+	PW_ASSERT(m != NULL && out != NULL);
+	bridge_metrics_render_requests(m, out);
+	bridge_metrics_render_webhooks(m, out);
+	bridge_metrics_render_histograms(m, out);
+}
