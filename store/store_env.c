@@ -152,6 +152,13 @@ store_opts_check(const store_opts *opts, uint64_t *map_size)
 		    (unsigned long long) *map_size, (unsigned long long) PW_MAP_SIZE_MIN);
 		return PW_INVALID_ARGUMENT;
 	}
+	if (opts->token_secret != NULL && (strlen(opts->token_secret) < STORE_JWT_KEY_BYTES_MIN ||
+	    strlen(opts->token_secret) > STORE_JWT_KEY_BYTES_MAX)) {
+		pw_log(PW_LOG_ERROR, "store: open: the token secret must be %d..%d bytes (HS256 "
+		    "needs a key at least as long as its 32-byte hash, RFC 7518 3.2)",
+		    STORE_JWT_KEY_BYTES_MIN, STORE_JWT_KEY_BYTES_MAX);
+		return PW_INVALID_ARGUMENT;
+	}
 	switch (opts->sync) {
 	case STORE_SYNC_FULL:
 	case STORE_SYNC_META:

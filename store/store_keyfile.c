@@ -207,12 +207,9 @@ store_keys_load(store_keys *keys, const char *dir, bool may_create, const char *
 	pw_status st;
 
 	PW_ASSERT(keys != NULL && dir != NULL);
-	if (token_secret != NULL && (tlen < STORE_JWT_KEY_BYTES_MIN || tlen > STORE_JWT_KEY_BYTES_MAX)) {
-		pw_log(PW_LOG_ERROR, "store: the token secret must be %d..%d bytes (HS256 needs a "
-		    "key at least as long as its 32-byte hash, RFC 7518 3.2)",
-		    STORE_JWT_KEY_BYTES_MIN, STORE_JWT_KEY_BYTES_MAX);
-		return PW_INVALID_ARGUMENT;
-	}
+	/* store_open checked the length already. */
+	PW_ASSERT(token_secret == NULL ||
+	    (tlen >= STORE_JWT_KEY_BYTES_MIN && tlen <= STORE_JWT_KEY_BYTES_MAX));
 	st = store_keyfile_read(dir, master);
 	if (st == PW_NOT_FOUND && !may_create) {
 		pw_log(PW_LOG_ERROR, "store: %s/" STORE_KEYFILE_NAME " is missing but the store %s: "
