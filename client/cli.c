@@ -1,0 +1,1476 @@
+/*
+ * cli.c - `paywire`, the command-line tool of paywire, built on libpaywire.
+ *
+ *   paywire [--server URL] [--timeout-ms N] [--retries N] [--json] COMMAND ...
+ *
+ * Output is aligned "key: value" lines, or one JSON object with --json (money
+ * as exact integers of minor units). Errors go to stderr as
+ * "error: CODE_NAME: message". Exit codes: 0 OK, 1 server or transport error
+ * (and a broken audit chain), 2 usage error (nothing was sent). Secrets (admin
+ * and API keys, tokens) never appear in error messages.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "pw_common.h"
+
+#include <paywire/client.h>
+
+enum {
+	CLI_EXIT_OK = 0,    /* done */
+	CLI_EXIT_FAIL = 1,  /* the server or the transport said no */
+	CLI_EXIT_USAGE = 2, /* bad command line: nothing was sent */
+};
+
+#define CLI_SERVER_DEFAULT "tcp://127.0.0.1:7450"
+/* Same bounds as pw_client_open (client.c): a call blocks at most
+ * (retries + 1) * timeout. */
+#define CLI_TIMEOUT_MS_MAX 600000u
+#define CLI_RETRIES_MAX 32u
+/* Rows of one command's output, and the widest value kept (a checkout URL or
+ * an access link). */
+#define CLI_ROWS_MAX 24
+#define CLI_VALUE_BYTES_MAX 2304
+
+typedef struct cli_globals {
+	const char *server;   /* --server, else PAYWIRE_SERVER, else CLI_SERVER_DEFAULT */
+	uint32_t timeout_ms;  /* --timeout-ms: per attempt */
+	uint32_t retries;     /* --retries: extra attempts, same request_id */
+	bool json;            /* --json: one JSON object on stdout */
+	const char *cmd_name; /* "session create": for error hints */
+} cli_globals;
+
+typedef struct cli_out {
+	bool json;                      /* JSON object instead of key: value lines */
+	json_t *obj;                    /* the object (json mode) */
+	size_t n;                       /* rows so far */
+	const char *keys[CLI_ROWS_MAX]; /* row keys (static strings) */
+	char *values[CLI_ROWS_MAX];     /* row values, human form (malloc'd) */
+} cli_out;
+
+typedef struct cli_command cli_command;
+struct cli_command {
+	const char *group;                                        /* "session" */
+	const char *verb;                                         /* "create", NULL for "status" */
+	int (*run)(cli_globals *g, int argc, char **argv);       /* argv[0] is the verb */
+	const char *synopsis;                                     /* one line for the tool's help */
+	const char *help;                                         /* full help of the command */
+};
+
+/* Long options every command also accepts (after the command word). */
+enum {
+	OPT_SERVER = 256,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_JSON,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_ADMIN_KEY,
+	OPT_API_KEY,
+	OPT_NAME,
+	OPT_MODE,
+	OPT_AMOUNT,
+	OPT_AMOUNT_MINOR,
+	OPT_CURRENCY,
+	OPT_SUCCESS_URL,
+	OPT_CANCEL_URL,
+	OPT_EMAIL,
+	OPT_CUSTOMER_REF,
+	OPT_IDEMPOTENCY_KEY,
+	OPT_METADATA,
+	OPT_PLAN,
+	OPT_CREDITS,
+	OPT_PROVIDER,
+	OPT_BODY_FILE,
+	OPT_HEADER,
+	OPT_TOKEN,
+	OPT_REQUEST_ID,
+};
+
+#define CLI_GLOBAL_OPTS                                          \
+	{ "server", required_argument, NULL, OPT_SERVER },           \
+	    { "timeout-ms", required_argument, NULL, OPT_TIMEOUT },  \
+	    { "retries", required_argument, NULL, OPT_RETRIES },     \
+	    { "json", no_argument, NULL, OPT_JSON },                 \
+	    { "help", no_argument, NULL, OPT_HELP }
+
+/* ---- errors ---- */
+
+__attribute__((format(printf, 2, 3))) static int
+cli_usage_error(const cli_globals *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("error: INVALID_ARGUMENT: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see 'paywire %s--help')\n", g->cmd_name != NULL ? g->cmd_name : "");
+	return CLI_EXIT_USAGE;
+}
+
+static int
+cli_call_error(const pw_error *err)
+{
+	fprintf(stderr, "error: %s: %s\n", pw_status_name(err->code),
+	    err->message[0] != '\0' ? err->message : pw_status_message(err->code));
+	return CLI_EXIT_FAIL;
+}
+
+/* ---- parsing helpers ---- */
+
+static bool
+cli_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v = 0;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 10) {
+		return false;
+	}
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9') {
+			return false;
+		}
+		v = v * 10 + (unsigned long long) (*p - '0');
+	}
+	if (v < min || v > max) {
+		return false;
+	}
+	*out = (uint32_t) v;
+	return true;
+}
+
+/* A decimal int64, optional leading '-', nothing else. The server judges the
+ * range (0 and negatives reach it and get its INVALID_ARGUMENT). */
+static bool
+cli_parse_i64(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0' || (*s != '-' && (*s < '0' || *s > '9'))) {
+		return false;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0') {
+		return false;
+	}
+	*out = (int64_t) v;
+	return true;
+}
+
+static bool
+cli_parse_mode(const char *s, pw_mode *out)
+{
+	if (strcmp(s, "test") == 0) {
+		*out = PW_MODE_TEST;
+	} else if (strcmp(s, "live") == 0) {
+		*out = PW_MODE_LIVE;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Handles an option every command accepts; returns -1 if opt is not one,
+ * else an exit code (CLI_EXIT_OK to go on). *help is set for --help. */
+static int
+cli_global_opt(cli_globals *g, int opt, const char *arg, bool *help)
+{
+	switch (opt) {
+	case OPT_SERVER:
+		g->server = arg;
+		return CLI_EXIT_OK;
+	case OPT_TIMEOUT:
+		if (!cli_parse_u32(arg, 1, CLI_TIMEOUT_MS_MAX, &g->timeout_ms)) {
+			return cli_usage_error(g, "--timeout-ms wants 1..%u milliseconds, got '%s'",
+			    CLI_TIMEOUT_MS_MAX, arg);
+		}
+		return CLI_EXIT_OK;
+	case OPT_RETRIES:
+		if (!cli_parse_u32(arg, 0, CLI_RETRIES_MAX, &g->retries)) {
+			return cli_usage_error(g, "--retries wants 0..%u, got '%s'", CLI_RETRIES_MAX, arg);
+		}
+		return CLI_EXIT_OK;
+	case OPT_JSON:
+		g->json = true;
+		return CLI_EXIT_OK;
+	case OPT_HELP:
+		*help = true;
+		return CLI_EXIT_OK;
+	default:
+		return -1;
+	}
+}
+
+/* getopt's own complaints, reworded ("':" at the start of optstring). */
+static int
+cli_getopt_error(const cli_globals *g, int opt, char **argv)
+{
+	const char *what = optind > 0 ? argv[optind - 1] : "?";
+	if (opt == ':') {
+		return cli_usage_error(g, "option %s needs a value", what);
+	}
+	return cli_usage_error(g, "unknown option %s", what);
+}
+
+/* The key for an authenticated call: the flag, else the environment. An
+ * empty string is sent as it is (the server answers UNAUTHENTICATED). */
+static const char *
+cli_key(const char *flag_value, const char *env)
+{
+	return flag_value != NULL ? flag_value : getenv(env);
+}
+
+/* ---- output ---- */
+
+static void
+cli_out_init(cli_out *o, bool json)
+{
+	memset(o, 0, sizeof(*o));
+	o->json = json;
+	if (json) {
+		o->obj = json_object();
+		PW_ASSERT(o->obj != NULL);
+	}
+}
+
+/* jansson refuses invalid UTF-8: such a value (which the server should never
+ * send) is shown with '?' for each non-ASCII byte rather than dropped. */
+static json_t *
+cli_json_string(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j == NULL) {
+		char *copy = strdup(s);
+		PW_ASSERT(copy != NULL);
+		for (char *p = copy; *p != '\0'; p++) {
+			if ((unsigned char) *p >= 0x80) {
+				*p = '?';
+			}
+		}
+		j = json_string(copy);
+		free(copy);
+	}
+	PW_ASSERT(j != NULL);
+	return j;
+}
+
+static void
+cli_row(cli_out *o, const char *key, json_t *jv, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Adds one row: jv (stolen) in JSON mode, the formatted text otherwise. */
+static void
+cli_row(cli_out *o, const char *key, json_t *jv, const char *fmt, ...)
+{
+	va_list ap;
+	char *v;
+	int rv;
+
+	PW_ASSERT(o->n < CLI_ROWS_MAX);
+	if (o->json) {
+		PW_ASSERT(jv != NULL);
+		rv = json_object_set_new(o->obj, key, jv);
+		PW_ASSERT(rv == 0);
+		return;
+	}
+	json_decref(jv);
+	v = malloc(CLI_VALUE_BYTES_MAX);
+	PW_ASSERT(v != NULL);
+	va_start(ap, fmt);
+	vsnprintf(v, CLI_VALUE_BYTES_MAX, fmt, ap);
+	va_end(ap);
+	o->keys[o->n] = key;
+	o->values[o->n] = v;
+	o->n++;
+}
+
+static void
+cli_str(cli_out *o, const char *key, const char *v)
+{
+	cli_row(o, key, o->json ? cli_json_string(v) : NULL, "%s", v[0] != '\0' ? v : "-");
+}
+
+static void
+cli_int(cli_out *o, const char *key, int64_t v)
+{
+	cli_row(o, key, o->json ? json_integer((json_int_t) v) : NULL, "%lld", (long long) v);
+}
+
+static void
+cli_uint(cli_out *o, const char *key, uint64_t v)
+{
+	json_t *j = NULL;
+	if (o->json) {
+		/* JSON integers are int64 in jansson; beyond that, an exact string. */
+		char buf[24];
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
+		j = v <= (uint64_t) INT64_MAX ? json_integer((json_int_t) v) : json_string(buf);
+	}
+	cli_row(o, key, j, "%llu", (unsigned long long) v);
+}
+
+static void
+cli_bool(cli_out *o, const char *key, bool v)
+{
+	cli_row(o, key, o->json ? json_boolean(v) : NULL, "%s", v ? "yes" : "no");
+}
+
+/* amount_minor as an exact integer, plus "amount": "49.00" (exact decimal
+ * text) when the currency is known. */
+static void
+cli_amount(cli_out *o, const char *key_minor, const char *key_dec, int64_t minor,
+    const char *currency)
+{
+	int exp = pw_currency_exponent(currency);
+	char dec[48];
+
+	cli_int(o, key_minor, minor);
+	if (exp < 0) {
+		return;
+	}
+	pw_amount_format(dec, sizeof(dec), minor, exp);
+	cli_row(o, key_dec, o->json ? json_string(dec) : NULL, "%s %s", dec, currency);
+}
+
+/* Unix ms: an integer in JSON, "2026-01-01T00:00:00.000Z" for people, "-" for 0. */
+static void
+cli_time(cli_out *o, const char *key, int64_t unix_ms)
+{
+	struct tm tm;
+	time_t secs = (time_t) (unix_ms / 1000);
+	char buf[40];
+
+	if (o->json || unix_ms <= 0 || gmtime_r(&secs, &tm) == NULL) {
+		cli_row(o, key, o->json ? json_integer((json_int_t) unix_ms) : NULL, "%s",
+		    unix_ms <= 0 ? "-" : "?");
+		return;
+	}
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	cli_row(o, key, NULL, "%s.%03dZ", buf, (int) (unix_ms % 1000));
+}
+
+/* Prints and frees: JSON on one line, or right-aligned keys so each line reads
+ * "key: value" and the values line up. */
+static void
+cli_out_print(cli_out *o)
+{
+	size_t width = 0;
+
+	if (o->json) {
+		char *s = json_dumps(o->obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		PW_ASSERT(s != NULL);
+		printf("%s\n", s);
+		free(s);
+		json_decref(o->obj);
+		o->obj = NULL;
+		return;
+	}
+	for (size_t i = 0; i < o->n; i++) {
+		size_t k = strlen(o->keys[i]);
+		width = k > width ? k : width;
+	}
+	for (size_t i = 0; i < o->n; i++) {
+		printf("%*s: %s\n", (int) width, o->keys[i], o->values[i]);
+		free(o->values[i]);
+	}
+	o->n = 0;
+}
+
+/* ---- shared command plumbing ---- */
+
+typedef int (*cli_opt_fn)(void *args, cli_globals *g, int opt, char *arg);
+
+/* Parses argv (argv[0] is the command word) with opts; positional arguments
+ * are left in argv[optind..argc). */
+static int
+cli_parse(cli_globals *g, int argc, char **argv, const struct option *opts, cli_opt_fn on_opt,
+    void *args, bool *help)
+{
+	int opt;
+	int rv;
+
+	optind = 0; /* glibc: a full re-initialisation for a new argv */
+	opterr = 0;
+	for (;;) {
+		opt = getopt_long(argc, argv, ":", opts, NULL);
+		if (opt == -1) {
+			return CLI_EXIT_OK;
+		}
+		if (opt == '?' || opt == ':') {
+			return cli_getopt_error(g, opt, argv);
+		}
+		rv = cli_global_opt(g, opt, optarg, help);
+		if (rv == -1) {
+			PW_ASSERT(on_opt != NULL);
+			rv = on_opt(args, g, opt, optarg);
+		}
+		if (rv != CLI_EXIT_OK) {
+			return rv;
+		}
+	}
+}
+
+/* Exactly `want` positional arguments after the options. */
+static int
+cli_positional(const cli_globals *g, int argc, char **argv, int want, const char *what)
+{
+	int have = argc - optind;
+	if (have < want) {
+		return cli_usage_error(g, "missing %s", what);
+	}
+	if (have > want) {
+		return cli_usage_error(g, "unexpected argument '%s'", argv[optind + want]);
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_open(const cli_globals *g, pw_client **c)
+{
+	pw_client_opts opts;
+	pw_status st;
+
+	pw_client_opts_default(&opts);
+	opts.timeout_ms = g->timeout_ms;
+	opts.retries = g->retries;
+	st = pw_client_open(c, g->server, &opts);
+	if (st == PW_INVALID_ARGUMENT) {
+		return cli_usage_error(g, "invalid server URL '%s' (tcp://HOST:PORT or ipc:///PATH)",
+		    g->server);
+	}
+	if (st != PW_OK) {
+		fprintf(stderr, "error: %s: cannot open a client for %s\n", pw_status_name(st),
+		    g->server);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
+
+static void
+cli_help(const char *text)
+{
+	fputs(text, stdout);
+}
+
+/* ---- merchant create ---- */
+
+static const char cli_help_merchant_create[] =
+    "usage: paywire merchant create --name NAME [--mode test|live] [--admin-key KEY]\n"
+    "\n"
+    "Creates a merchant and its first API key. The raw key is printed once and\n"
+    "only a keyed hash of it is stored: store it now.\n"
+    "\n"
+    "  --name NAME        the merchant's name (required)\n"
+    "  --mode test|live   which keys it gets: sk_test_... or sk_live_... (default test)\n"
+    "  --admin-key KEY    admin key (default: $PAYWIRE_ADMIN_KEY)\n"
+    "\n"
+    "Prints merchant_id, name, mode and api_key.\n"
+    "\n"
+    "examples:\n"
+    "  paywire merchant create --name \"Demo shop\"\n"
+    "  paywire --json merchant create --name \"Demo shop\" --mode live\n";
+
+typedef struct cli_merchant_args {
+	const char *name;      /* --name */
+	pw_mode mode;          /* --mode, default test */
+	const char *admin_key; /* --admin-key */
+} cli_merchant_args;
+
+static int
+cli_merchant_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_merchant_args *a = args;
+	switch (opt) {
+	case OPT_NAME:
+		a->name = arg;
+		return CLI_EXIT_OK;
+	case OPT_MODE:
+		if (!cli_parse_mode(arg, &a->mode)) {
+			return cli_usage_error(g, "--mode wants test or live, got '%s'", arg);
+		}
+		return CLI_EXIT_OK;
+	case OPT_ADMIN_KEY:
+		a->admin_key = arg;
+		return CLI_EXIT_OK;
+	default:
+		PW_ASSERT(!"option in the table without a handler");
+		return CLI_EXIT_USAGE;
+	}
+}
+
+static int
+cli_merchant_create(cli_globals *g, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_GLOBAL_OPTS,
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
+	cli_merchant_args a = { .mode = PW_MODE_TEST };
+	const char *key;
+	pw_merchant m;
+	pw_error err;
+	pw_client *c;
+	cli_out o;
+	bool help = false;
+	int rv;
+
+	rv = cli_parse(g, argc, argv, opts, cli_merchant_opt, &a, &help);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (help) {
+		cli_help(cli_help_merchant_create);
+		return CLI_EXIT_OK;
+	}
+	rv = cli_positional(g, argc, argv, 0, "");
+	if (rv == CLI_EXIT_OK && a.name == NULL) {
+		rv = cli_usage_error(g, "--name is required");
+	}
+	key = cli_key(a.admin_key, "PAYWIRE_ADMIN_KEY");
+	if (rv == CLI_EXIT_OK && key == NULL) {
+		rv = cli_usage_error(g, "no admin key: pass --admin-key or set PAYWIRE_ADMIN_KEY");
+	}
+	if (rv == CLI_EXIT_OK) {
+		rv = cli_open(g, &c);
+	}
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (pw_merchant_create(c, key, a.name, a.mode, &m, &err) != PW_OK) {
+		pw_client_close(c);
+		return cli_call_error(&err);
+	}
+	pw_client_close(c);
+	cli_out_init(&o, g->json);
+	cli_str(&o, "merchant_id", m.merchant_id);
+	cli_str(&o, "name", m.name);
+	cli_str(&o, "mode", pw_mode_name(m.mode));
+	cli_str(&o, "api_key", m.api_key);
+	cli_out_print(&o);
+	if (!g->json) {
+		fputs("note: the api_key is shown once; store it now\n", stderr);
+	}
+	return CLI_EXIT_OK;
+}
+
+/* ---- key revoke ---- */
+
+static const char cli_help_key_revoke[] =
+    "usage: paywire key revoke API_KEY [--admin-key KEY]\n"
+    "\n"
+    "Revokes a merchant API key: calls made with it answer UNAUTHENTICATED from\n"
+    "now on. Sessions it created are not touched.\n"
+    "\n"
+    "  API_KEY            the raw key to revoke (sk_test_... / sk_live_...)\n"
+    "  --admin-key KEY    admin key (default: $PAYWIRE_ADMIN_KEY)\n"
+    "\n"
+    "Prints the merchant_id the key belonged to.\n"
+    "\n"
+    "example:\n"
+    "  paywire key revoke sk_test_4f1c...\n";
+
+static int
+cli_admin_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	const char **admin_key = args;
+	(void) g;
+	PW_ASSERT(opt == OPT_ADMIN_KEY);
+	*admin_key = arg;
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_key_revoke(cli_globals *g, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_GLOBAL_OPTS,
+		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
+	const char *admin_flag = NULL;
+	const char *key;
+	char merchant_id[64];
+	pw_error err;
+	pw_client *c;
+	cli_out o;
+	bool help = false;
+	int rv;
+
+	rv = cli_parse(g, argc, argv, opts, cli_admin_opt, &admin_flag, &help);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (help) {
+		cli_help(cli_help_key_revoke);
+		return CLI_EXIT_OK;
+	}
+	rv = cli_positional(g, argc, argv, 1, "API_KEY");
+	key = cli_key(admin_flag, "PAYWIRE_ADMIN_KEY");
+	if (rv == CLI_EXIT_OK && key == NULL) {
+		rv = cli_usage_error(g, "no admin key: pass --admin-key or set PAYWIRE_ADMIN_KEY");
+	}
+	if (rv == CLI_EXIT_OK) {
+		rv = cli_open(g, &c);
+	}
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (pw_apikey_revoke(c, key, argv[optind], merchant_id, &err) != PW_OK) {
+		pw_client_close(c);
+		return cli_call_error(&err);
+	}
+	pw_client_close(c);
+	cli_out_init(&o, g->json);
+	cli_str(&o, "merchant_id", merchant_id);
+	cli_bool(&o, "revoked", true);
+	cli_out_print(&o);
+	return CLI_EXIT_OK;
+}
+
+/* ---- session create ---- */
+
+static const char cli_help_session_create[] =
+    "usage: paywire session create (--amount DEC | --amount-minor N) --currency CODE\n"
+    "           [--mode test|live] [--success-url URL] [--cancel-url URL]\n"
+    "           [--email EMAIL] [--name NAME] [--customer-ref REF]\n"
+    "           [--idempotency-key KEY] [--metadata KEY=VALUE]...\n"
+    "           [--plan PLAN | --credits N] [--request-id ID] [--api-key KEY]\n"
+    "\n"
+    "Creates a checkout session and prints it (id, url, status, amount).\n"
+    "\n"
+    "  --amount DEC           decimal amount, converted exactly with the currency's\n"
+    "                         ISO 4217 exponent: 49.00 EUR -> 4900; more decimals\n"
+    "                         than the currency has (49.001 EUR, 5.5 JPY) is a\n"
+    "                         usage error and nothing is sent\n"
+    "  --amount-minor N       amount in minor units as it is (4900 = 49.00 EUR)\n"
+    "  --currency CODE        ISO 4217 code, upper case (EUR, JPY, KWD...)\n"
+    "  --mode test|live       default: the API key's mode\n"
+    "  --success-url URL      where the customer goes after paying (http/https)\n"
+    "  --cancel-url URL       where the customer goes after canceling\n"
+    "  --email EMAIL          customer e-mail\n"
+    "  --name NAME            customer name\n"
+    "  --customer-ref REF     your reference for the customer\n"
+    "  --idempotency-key KEY  same key + same parameters within 24 h -> the same\n"
+    "                         session; same key + other parameters -> ABORTED\n"
+    "  --metadata KEY=VALUE   repeatable, at most 50 entries\n"
+    "  --plan PLAN            on payment, grant an access key for PLAN\n"
+    "  --credits N            on payment, add N credits to the customer's ledger\n"
+    "  --request-id ID        request id (default: random); a retry with the same\n"
+    "                         id gets the stored reply and creates nothing new\n"
+    "  --api-key KEY          merchant API key (default: $PAYWIRE_API_KEY)\n"
+    "\n"
+    "examples:\n"
+    "  paywire session create --amount 49.00 --currency EUR --plan pro \\\n"
+    "      --email jane@example.com --idempotency-key order-1001\n"
+    "  paywire --json session create --amount-minor 500 --currency JPY --credits 100\n";
+
+typedef struct cli_session_args {
+	const char *amount;                /* --amount, decimal text */
+	const char *amount_minor;          /* --amount-minor, integer text */
+	const char *credits;               /* --credits, integer text */
+	const char *api_key;               /* --api-key */
+	pw_kv md[PW_METADATA_ENTRIES_MAX]; /* --metadata entries (point into argv) */
+	pw_session_params p;               /* everything else, as parsed */
+} cli_session_args;
+
+static int
+cli_session_metadata(cli_session_args *a, cli_globals *g, char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg) {
+		return cli_usage_error(g, "--metadata wants KEY=VALUE, got '%s'", arg);
+	}
+	if (a->p.metadata_len == PW_METADATA_ENTRIES_MAX) {
+		return cli_usage_error(g, "at most %d --metadata entries", PW_METADATA_ENTRIES_MAX);
+	}
+	*eq = '\0'; /* argv is ours: split in place */
+	a->md[a->p.metadata_len].key = arg;
+	a->md[a->p.metadata_len].value = eq + 1;
+	a->p.metadata_len++;
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_session_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_session_args *a = args;
+	switch (opt) {
+	case OPT_AMOUNT: a->amount = arg; break;
+	case OPT_AMOUNT_MINOR: a->amount_minor = arg; break;
+	case OPT_CURRENCY: a->p.currency = arg; break;
+	case OPT_SUCCESS_URL: a->p.success_url = arg; break;
+	case OPT_CANCEL_URL: a->p.cancel_url = arg; break;
+	case OPT_EMAIL: a->p.customer_email = arg; break;
+	case OPT_NAME: a->p.customer_name = arg; break;
+	case OPT_CUSTOMER_REF: a->p.customer_ref = arg; break;
+	case OPT_IDEMPOTENCY_KEY: a->p.idempotency_key = arg; break;
+	case OPT_REQUEST_ID: a->p.request_id = arg; break;
+	case OPT_PLAN: a->p.plan = arg; break;
+	case OPT_CREDITS: a->credits = arg; break;
+	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_METADATA:
+		return cli_session_metadata(a, g, arg);
+	case OPT_MODE:
+		if (!cli_parse_mode(arg, &a->p.mode)) {
+			return cli_usage_error(g, "--mode wants test or live, got '%s'", arg);
+		}
+		break;
+	default:
+		PW_ASSERT(!"option in the table without a handler");
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* --amount / --amount-minor -> amount_minor, exactly; no float anywhere. */
+static int
+cli_session_amount(cli_session_args *a, cli_globals *g)
+{
+	int exp;
+
+	if ((a->amount == NULL) == (a->amount_minor == NULL)) {
+		return cli_usage_error(g, "give exactly one of --amount and --amount-minor");
+	}
+	if (a->p.currency == NULL) {
+		return cli_usage_error(g, "--currency is required");
+	}
+	if (a->amount_minor != NULL) {
+		if (!cli_parse_i64(a->amount_minor, &a->p.amount_minor)) {
+			return cli_usage_error(g, "--amount-minor wants an integer, got '%s'",
+			    a->amount_minor);
+		}
+		return CLI_EXIT_OK;
+	}
+	exp = pw_currency_exponent(a->p.currency);
+	if (exp < 0) {
+		return cli_usage_error(g,
+		    "--amount needs a known ISO 4217 currency in upper case, not '%s' "
+		    "(--amount-minor sends minor units as they are)",
+		    a->p.currency);
+	}
+	if (pw_amount_parse(a->amount, strlen(a->amount), exp, &a->p.amount_minor) != PW_OK) {
+		return cli_usage_error(g,
+		    "--amount '%s' is not an exact %s amount (digits, at most %d decimal(s), "
+		    "at most %lld minor units)",
+		    a->amount, a->p.currency, exp, (long long) PW_AMOUNT_MINOR_MAX);
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Checks the parsed flags and fills a->p; nothing is sent on failure. */
+static int
+cli_session_check(cli_session_args *a, cli_globals *g, int argc, char **argv)
+{
+	int rv;
+
+	rv = cli_positional(g, argc, argv, 0, "");
+	if (rv == CLI_EXIT_OK) {
+		rv = cli_session_amount(a, g);
+	}
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (a->p.plan != NULL && a->credits != NULL) {
+		return cli_usage_error(g, "--plan and --credits exclude each other");
+	}
+	if (a->credits != NULL && !cli_parse_i64(a->credits, &a->p.credits)) {
+		return cli_usage_error(g, "--credits wants an integer, got '%s'", a->credits);
+	}
+	a->p.fulfillment = a->p.plan != NULL ? PW_FULFILL_ACCESS_KEY
+	    : a->credits != NULL             ? PW_FULFILL_CREDITS
+	                                     : PW_FULFILL_NONE;
+	a->p.metadata = a->p.metadata_len > 0 ? a->md : NULL;
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	if (a->api_key == NULL) {
+		return cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY");
+	}
+	return CLI_EXIT_OK;
+}
+
+static void
+cli_session_print(const cli_globals *g, const pw_session *s)
+{
+	cli_out o;
+
+	cli_out_init(&o, g->json);
+	cli_str(&o, "id", s->id);
+	cli_str(&o, "merchant_id", s->merchant_id);
+	cli_str(&o, "status", pw_session_status_name(s->status));
+	cli_str(&o, "payment_status", pw_payment_status_name(s->payment_status));
+	cli_str(&o, "mode", pw_mode_name(s->mode));
+	cli_amount(&o, "amount_minor", "amount", s->amount_minor, s->currency);
+	cli_str(&o, "currency", s->currency);
+	cli_str(&o, "url", s->url);
+	cli_time(&o, g->json ? "created_at_unix_ms" : "created_at", s->created_at_unix_ms);
+	cli_out_print(&o);
+}
+
+static int
+cli_session_create(cli_globals *g, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_GLOBAL_OPTS,
+		{ "amount", required_argument, NULL, OPT_AMOUNT },
+		{ "amount-minor", required_argument, NULL, OPT_AMOUNT_MINOR },
+		{ "currency", required_argument, NULL, OPT_CURRENCY },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "success-url", required_argument, NULL, OPT_SUCCESS_URL },
+		{ "cancel-url", required_argument, NULL, OPT_CANCEL_URL },
+		{ "email", required_argument, NULL, OPT_EMAIL },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "customer-ref", required_argument, NULL, OPT_CUSTOMER_REF },
+		{ "idempotency-key", required_argument, NULL, OPT_IDEMPOTENCY_KEY },
+		{ "metadata", required_argument, NULL, OPT_METADATA },
+		{ "plan", required_argument, NULL, OPT_PLAN },
+		{ "credits", required_argument, NULL, OPT_CREDITS },
+		{ "request-id", required_argument, NULL, OPT_REQUEST_ID },
+		{ "api-key", required_argument, NULL, OPT_API_KEY }, { NULL, 0, NULL, 0 } };
+	cli_session_args a;
+	pw_session s;
+	pw_error err;
+	pw_client *c;
+	bool help = false;
+	int rv;
+
+	memset(&a, 0, sizeof(a));
+	rv = cli_parse(g, argc, argv, opts, cli_session_opt, &a, &help);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (help) {
+		cli_help(cli_help_session_create);
+		return CLI_EXIT_OK;
+	}
+	rv = cli_session_check(&a, g, argc, argv);
+	if (rv == CLI_EXIT_OK) {
+		rv = cli_open(g, &c);
+	}
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (pw_session_create(c, a.api_key, &a.p, &s, &err) != PW_OK) {
+		pw_client_close(c);
+		return cli_call_error(&err);
+	}
+	pw_client_close(c);
+	cli_session_print(g, &s);
+	return CLI_EXIT_OK;
+}
+
+/* ---- status ---- */
+
+static const char cli_help_status[] =
+    "usage: paywire status SESSION_ID\n"
+    "\n"
+    "Shows a session: status, payment status, provider, amounts, times, invoice\n"
+    "number and, once paid, the customer's access link. No key is needed: the\n"
+    "session id (128 random bits) is the capability.\n"
+    "\n"
+    "example:\n"
+    "  paywire status cs_0190f3c2a1b24f...\n"
+    "  paywire --json status cs_0190f3c2a1b24f...\n";
+
+static void
+cli_status_print(const cli_globals *g, const pw_status_info *s)
+{
+	cli_out o;
+
+	cli_out_init(&o, g->json);
+	cli_str(&o, "session_id", s->session_id);
+	cli_str(&o, "merchant_id", s->merchant_id);
+	cli_str(&o, "status", pw_session_status_name(s->status));
+	cli_str(&o, "payment_status", pw_payment_status_name(s->payment_status));
+	cli_str(&o, "payment_provider", s->payment_provider);
+	cli_str(&o, "mode", pw_mode_name(s->mode));
+	cli_amount(&o, "amount_minor", "amount", s->amount_minor, s->currency);
+	cli_str(&o, "currency", s->currency);
+	cli_int(&o, "amount_refunded_minor", s->amount_refunded_minor);
+	cli_time(&o, g->json ? "created_at_unix_ms" : "created_at", s->created_at_unix_ms);
+	cli_time(&o, g->json ? "paid_at_unix_ms" : "paid_at", s->paid_at_unix_ms);
+	cli_uint(&o, "invoice_number", s->invoice_number);
+	cli_str(&o, "access_link", s->access_link);
+	cli_out_print(&o);
+}
+
+static int
+cli_status(cli_globals *g, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_GLOBAL_OPTS, { NULL, 0, NULL, 0 } };
+	pw_status_info s;
+	pw_error err;
+	pw_client *c;
+	bool help = false;
+	int rv;
+
+	rv = cli_parse(g, argc, argv, opts, NULL, NULL, &help);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (help) {
+		cli_help(cli_help_status);
+		return CLI_EXIT_OK;
+	}
+	rv = cli_positional(g, argc, argv, 1, "SESSION_ID");
+	if (rv == CLI_EXIT_OK) {
+		rv = cli_open(g, &c);
+	}
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (pw_status_get(c, argv[optind], &s, &err) != PW_OK) {
+		pw_client_close(c);
+		return cli_call_error(&err);
+	}
+	pw_client_close(c);
+	cli_status_print(g, &s);
+	return CLI_EXIT_OK;
+}
+
+/* ---- webhook send ---- */
+
+static const char cli_help_webhook_send[] =
+    "usage: paywire webhook send --provider stripe|razorpay|onecom|web3 --body-file FILE\n"
+    "           [--header 'Name: value']...\n"
+    "\n"
+    "Replays a provider event exactly as it was received (for operators re-sending\n"
+    "a stored event). The server verifies the signature with its own secrets, so\n"
+    "the signature headers must be the original ones. Header names are sent in\n"
+    "lower case; the body is sent byte for byte (FILE '-' reads stdin).\n"
+    "\n"
+    "  --provider P          stripe, razorpay, onecom or web3\n"
+    "  --body-file FILE      the raw body, at most 1 MiB\n"
+    "  --header 'N: v'       repeatable, at most 64 (e.g. the signature header)\n"
+    "\n"
+    "Prints the outcome (applied, duplicate or ignored), the session and event ids,\n"
+    "and what was created.\n"
+    "\n"
+    "example:\n"
+    "  paywire webhook send --provider stripe --body-file evt.json \\\n"
+    "      --header \"Stripe-Signature: t=1767225660,v1=eefa67...\"\n";
+
+typedef struct cli_webhook_args {
+	const char *provider;                             /* --provider */
+	const char *body_file;                            /* --body-file */
+	pw_kv headers[PW_WEBHOOK_HEADERS_MAX];            /* --header (point into argv) */
+	size_t headers_len;                               /* how many */
+} cli_webhook_args;
+
+static char *
+cli_trim(char *s)
+{
+	size_t n;
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n')) {
+		s[--n] = '\0';
+	}
+	return s;
+}
+
+/* 'Name: value' -> lower-case name, value without surrounding blanks. */
+static int
+cli_webhook_header(cli_webhook_args *a, cli_globals *g, char *arg)
+{
+	char *colon = strchr(arg, ':');
+	char *name;
+
+	if (a->headers_len == PW_WEBHOOK_HEADERS_MAX) {
+		return cli_usage_error(g, "at most %d --header options", PW_WEBHOOK_HEADERS_MAX);
+	}
+	if (colon == NULL) {
+		return cli_usage_error(g, "--header wants 'Name: value'");
+	}
+	*colon = '\0'; /* argv is ours: split in place */
+	name = cli_trim(arg);
+	if (*name == '\0' || strpbrk(name, " \t") != NULL) {
+		return cli_usage_error(g, "--header has an empty name or a name with blanks");
+	}
+	for (char *p = name; *p != '\0'; p++) {
+		*p = *p >= 'A' && *p <= 'Z' ? (char) (*p - 'A' + 'a') : *p;
+	}
+	a->headers[a->headers_len].key = name;
+	a->headers[a->headers_len].value = cli_trim(colon + 1);
+	a->headers_len++;
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_webhook_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_webhook_args *a = args;
+	switch (opt) {
+	case OPT_PROVIDER:
+		a->provider = arg;
+		return CLI_EXIT_OK;
+	case OPT_BODY_FILE:
+		a->body_file = arg;
+		return CLI_EXIT_OK;
+	case OPT_HEADER:
+		return cli_webhook_header(a, g, arg);
+	default:
+		PW_ASSERT(!"option in the table without a handler");
+		return CLI_EXIT_USAGE;
+	}
+}
+
+/* Reads the whole body (at most PW_WEBHOOK_BODY_BYTES_MAX bytes) into *out. */
+static int
+cli_read_body(const cli_globals *g, const char *path, uint8_t **out, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	uint8_t *buf;
+	size_t n;
+
+	if (f == NULL) {
+		return cli_usage_error(g, "cannot open --body-file '%s': %s", path, strerror(errno));
+	}
+	buf = malloc(PW_WEBHOOK_BODY_BYTES_MAX + 1);
+	PW_ASSERT(buf != NULL);
+	n = fread(buf, 1, PW_WEBHOOK_BODY_BYTES_MAX + 1, f);
+	if (ferror(f) || n > PW_WEBHOOK_BODY_BYTES_MAX) {
+		bool big = !ferror(f);
+		if (f != stdin) {
+			fclose(f);
+		}
+		free(buf);
+		return big ? cli_usage_error(g, "--body-file '%s' is over %u bytes", path,
+		                 PW_WEBHOOK_BODY_BYTES_MAX)
+		           : cli_usage_error(g, "cannot read --body-file '%s'", path);
+	}
+	if (f != stdin) {
+		fclose(f);
+	}
+	*out = buf;
+	*len = n;
+	return CLI_EXIT_OK;
+}
+
+static void
+cli_webhook_print(const cli_globals *g, const pw_webhook_result *r)
+{
+	cli_out o;
+
+	cli_out_init(&o, g->json);
+	cli_str(&o, "outcome", pw_webhook_outcome_name(r->outcome));
+	cli_str(&o, "session_id", r->session_id);
+	cli_str(&o, "event_id", r->event_id);
+	cli_str(&o, "event_type", r->event_type);
+	cli_str(&o, "session_status", pw_session_status_name(r->session_status));
+	cli_uint(&o, "invoice_number", r->invoice_number);
+	cli_str(&o, "access_key_id", r->access_key_id);
+	cli_bool(&o, "anomaly", r->anomaly);
+	cli_str(&o, "reason", r->reason);
+	cli_out_print(&o);
+}
+
+static int
+cli_webhook_send(cli_globals *g, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_GLOBAL_OPTS,
+		{ "provider", required_argument, NULL, OPT_PROVIDER },
+		{ "body-file", required_argument, NULL, OPT_BODY_FILE },
+		{ "header", required_argument, NULL, OPT_HEADER }, { NULL, 0, NULL, 0 } };
+	cli_webhook_args a;
+	pw_webhook_provider provider;
+	pw_webhook_result r;
+	uint8_t *body = NULL;
+	size_t body_len = 0;
+	pw_error err;
+	pw_client *c;
+	pw_status st;
+	bool help = false;
+	int rv;
+
+	memset(&a, 0, sizeof(a));
+	rv = cli_parse(g, argc, argv, opts, cli_webhook_opt, &a, &help);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (help) {
+		cli_help(cli_help_webhook_send);
+		return CLI_EXIT_OK;
+	}
+	rv = cli_positional(g, argc, argv, 0, "");
+	if (rv == CLI_EXIT_OK && !pw_webhook_provider_parse(a.provider, &provider)) {
+		rv = cli_usage_error(g, "--provider wants stripe, razorpay, onecom or web3");
+	}
+	if (rv == CLI_EXIT_OK && a.body_file == NULL) {
+		rv = cli_usage_error(g, "--body-file is required");
+	}
+	if (rv == CLI_EXIT_OK) {
+		rv = cli_read_body(g, a.body_file, &body, &body_len);
+	}
+	if (rv == CLI_EXIT_OK) {
+		rv = cli_open(g, &c);
+	}
+	if (rv != CLI_EXIT_OK) {
+		free(body);
+		return rv;
+	}
+	st = pw_webhook_ingest(c, provider, a.headers, a.headers_len, body, body_len, &r, &err);
+	pw_client_close(c);
+	free(body);
+	if (st != PW_OK) {
+		return cli_call_error(&err);
+	}
+	cli_webhook_print(g, &r);
+	return CLI_EXIT_OK;
+}
+
+/* ---- access redeem ---- */
+
+static const char cli_help_access_redeem[] =
+    "usage: paywire access redeem SESSION_ID --token JWT\n"
+    "\n"
+    "What the customer's access page shows: the receipt of a paid session and,\n"
+    "on the first redemption only, the raw access key (shown once, store it now).\n"
+    "JWT is the token of the customer's access link (see 'paywire status').\n"
+    "\n"
+    "example:\n"
+    "  paywire access redeem cs_0190f3c2a1b24f... --token eyJhbGciOiJIUzI1NiJ9...\n";
+
+static int
+cli_token_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	const char **token = args;
+	(void) g;
+	PW_ASSERT(opt == OPT_TOKEN);
+	*token = arg;
+	return CLI_EXIT_OK;
+}
+
+static void
+cli_access_print(const cli_globals *g, const pw_access *a)
+{
+	cli_out o;
+
+	cli_out_init(&o, g->json);
+	cli_str(&o, "session_id", a->session_id);
+	cli_str(&o, "merchant_id", a->merchant_id);
+	cli_str(&o, "status", pw_session_status_name(a->status));
+	cli_amount(&o, "amount_minor", "amount", a->amount_minor, a->currency);
+	cli_str(&o, "currency", a->currency);
+	cli_time(&o, g->json ? "paid_at_unix_ms" : "paid_at", a->paid_at_unix_ms);
+	cli_uint(&o, "invoice_number", a->invoice_number);
+	cli_str(&o, "plan", a->plan);
+	cli_str(&o, "customer_email", a->customer_email);
+	cli_str(&o, "access_key_id", a->access_key_id);
+	cli_str(&o, "access_key", a->access_key);
+	cli_bool(&o, "already_revealed", a->already_revealed);
+	cli_bool(&o, "entitlement_active", a->entitlement_active);
+	cli_out_print(&o);
+	if (!g->json && a->access_key[0] != '\0') {
+		fputs("note: the access_key is shown once; store it now\n", stderr);
+	}
+}
+
+static int
+cli_access_redeem(cli_globals *g, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_GLOBAL_OPTS,
+		{ "token", required_argument, NULL, OPT_TOKEN }, { NULL, 0, NULL, 0 } };
+	const char *token = NULL;
+	pw_access a;
+	pw_error err;
+	pw_client *c;
+	bool help = false;
+	int rv;
+
+	rv = cli_parse(g, argc, argv, opts, cli_token_opt, &token, &help);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (help) {
+		cli_help(cli_help_access_redeem);
+		return CLI_EXIT_OK;
+	}
+	rv = cli_positional(g, argc, argv, 1, "SESSION_ID");
+	if (rv == CLI_EXIT_OK && token == NULL) {
+		rv = cli_usage_error(g, "--token is required");
+	}
+	if (rv == CLI_EXIT_OK) {
+		rv = cli_open(g, &c);
+	}
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (pw_access_redeem(c, argv[optind], token, &a, &err) != PW_OK) {
+		pw_client_close(c);
+		return cli_call_error(&err);
+	}
+	pw_client_close(c);
+	cli_access_print(g, &a);
+	return CLI_EXIT_OK;
+}
+
+/* ---- audit verify ---- */
+
+static const char cli_help_audit_verify[] =
+    "usage: paywire audit verify [--admin-key KEY]\n"
+    "\n"
+    "Walks the hash-chained audit log on the server and reports whether it is\n"
+    "intact: records, last sequence number, head hash, and the first bad record\n"
+    "if any.\n"
+    "\n"
+    "  --admin-key KEY    admin key (default: $PAYWIRE_ADMIN_KEY)\n"
+    "\n"
+    "Exit code 0 when the chain is intact, 1 when it is broken (or on an error).\n"
+    "\n"
+    "example:\n"
+    "  paywire audit verify && echo intact\n";
+
+static int
+cli_audit_verify(cli_globals *g, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_GLOBAL_OPTS,
+		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
+	const char *admin_flag = NULL;
+	const char *key;
+	pw_audit_report r;
+	pw_error err;
+	pw_client *c;
+	cli_out o;
+	bool help = false;
+	int rv;
+
+	rv = cli_parse(g, argc, argv, opts, cli_admin_opt, &admin_flag, &help);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (help) {
+		cli_help(cli_help_audit_verify);
+		return CLI_EXIT_OK;
+	}
+	rv = cli_positional(g, argc, argv, 0, "");
+	key = cli_key(admin_flag, "PAYWIRE_ADMIN_KEY");
+	if (rv == CLI_EXIT_OK && key == NULL) {
+		rv = cli_usage_error(g, "no admin key: pass --admin-key or set PAYWIRE_ADMIN_KEY");
+	}
+	if (rv == CLI_EXIT_OK) {
+		rv = cli_open(g, &c);
+	}
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (pw_audit_verify(c, key, &r, &err) != PW_OK) {
+		pw_client_close(c);
+		return cli_call_error(&err);
+	}
+	pw_client_close(c);
+	cli_out_init(&o, g->json);
+	cli_bool(&o, "ok", r.ok);
+	cli_uint(&o, "records", r.records);
+	cli_uint(&o, "last_seq", r.last_seq);
+	cli_str(&o, "head_hash", r.head_hash_hex);
+	cli_uint(&o, "first_bad_seq", r.first_bad_seq);
+	cli_str(&o, "detail", r.detail);
+	cli_out_print(&o);
+	return r.ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+/* ---- the tool ---- */
+
+static const cli_command cli_commands[] = {
+	{ "merchant", "create", cli_merchant_create,
+	    "merchant create --name NAME [--mode test|live]     new merchant + API key (admin)",
+	    cli_help_merchant_create },
+	{ "key", "revoke", cli_key_revoke,
+	    "key revoke API_KEY                                 revoke an API key (admin)",
+	    cli_help_key_revoke },
+	{ "session", "create", cli_session_create,
+	    "session create --amount 49.00 --currency EUR ...   new checkout session (API key)",
+	    cli_help_session_create },
+	{ "status", NULL, cli_status,
+	    "status SESSION_ID                                  a session's status (no key)",
+	    cli_help_status },
+	{ "webhook", "send", cli_webhook_send,
+	    "webhook send --provider P --body-file F ...         replay a stored provider event",
+	    cli_help_webhook_send },
+	{ "access", "redeem", cli_access_redeem,
+	    "access redeem SESSION_ID --token JWT               receipt + access key (customer)",
+	    cli_help_access_redeem },
+	{ "audit", "verify", cli_audit_verify,
+	    "audit verify                                       check the audit chain (admin)",
+	    cli_help_audit_verify },
+};
+#define CLI_COMMANDS_LEN (sizeof(cli_commands) / sizeof(cli_commands[0]))
+
+static void
+cli_tool_help(FILE *f)
+{
+	fputs("paywire - command-line client of paywire-server\n"
+	      "\n"
+	      "usage: paywire [--server URL] [--timeout-ms N] [--retries N] [--json] COMMAND ...\n"
+	      "       paywire COMMAND --help\n"
+	      "\n"
+	      "commands:\n",
+	    f);
+	for (size_t i = 0; i < CLI_COMMANDS_LEN; i++) {
+		fprintf(f, "  %s\n", cli_commands[i].synopsis);
+	}
+	fputs("\n"
+	      "options (before or after the command):\n"
+	      "  --server URL     server address: tcp://HOST:PORT or ipc:///PATH\n"
+	      "                   (default: $PAYWIRE_SERVER, else " CLI_SERVER_DEFAULT ")\n"
+	      "  --timeout-ms N   wait per attempt, 1..600000 ms (default 5000)\n"
+	      "  --retries N      re-sends of the same request (same request_id) after a\n"
+	      "                   timeout, 0..32 (default 3); the server applies it once\n"
+	      "  --json           print one JSON object; money as integer minor units\n"
+	      "  --help           this text; 'paywire COMMAND --help' for one command\n"
+	      "  --version        print the version\n"
+	      "\n"
+	      "environment:\n"
+	      "  PAYWIRE_SERVER     server address\n"
+	      "  PAYWIRE_ADMIN_KEY  admin key (merchant create, key revoke, audit verify)\n"
+	      "  PAYWIRE_API_KEY    merchant API key (session create)\n"
+	      "\n"
+	      "exit codes:\n"
+	      "  0  success\n"
+	      "  1  the server or the transport reported an error ('error: CODE: message'\n"
+	      "     on stderr), or audit verify found a broken chain\n"
+	      "  2  usage error: nothing was sent\n"
+	      "\n"
+	      "examples:\n"
+	      "  export PAYWIRE_API_KEY=$(paywire --json merchant create --name Shop | jq -r .api_key)\n"
+	      "  paywire session create --amount 49.00 --currency EUR --plan pro\n"
+	      "  paywire --json status cs_0190f3c2a1b24f...\n",
+	    f);
+}
+
+/* Finds the command for argv[0] (and argv[1]); *used = words consumed. */
+static const cli_command *
+cli_find(int argc, char **argv, int *used, bool *group_known)
+{
+	*group_known = false;
+	for (size_t i = 0; i < CLI_COMMANDS_LEN; i++) {
+		const cli_command *cmd = &cli_commands[i];
+		if (strcmp(argv[0], cmd->group) != 0) {
+			continue;
+		}
+		*group_known = true;
+		if (cmd->verb == NULL) {
+			*used = 1;
+			return cmd;
+		}
+		if (argc > 1 && strcmp(argv[1], cmd->verb) == 0) {
+			*used = 2;
+			return cmd;
+		}
+	}
+	return NULL;
+}
+
+static int
+cli_group_help(const char *group, FILE *f)
+{
+	fprintf(f, "usage:\n");
+	for (size_t i = 0; i < CLI_COMMANDS_LEN; i++) {
+		if (strcmp(cli_commands[i].group, group) == 0) {
+			fprintf(f, "  paywire %s\n", cli_commands[i].synopsis);
+		}
+	}
+	fprintf(f, "('paywire %s VERB --help' for details)\n", group);
+	return 0;
+}
+
+/* The options before the command word. */
+static int
+cli_main_opts(cli_globals *g, int argc, char **argv, bool *help, bool *version)
+{
+	static const struct option opts[] = { CLI_GLOBAL_OPTS,
+		{ "version", no_argument, NULL, OPT_VERSION }, { NULL, 0, NULL, 0 } };
+	int opt;
+	int rv;
+
+	optind = 0;
+	opterr = 0;
+	for (;;) {
+		opt = getopt_long(argc, argv, "+:", opts, NULL); /* '+': stop at the command */
+		if (opt == -1) {
+			return CLI_EXIT_OK;
+		}
+		if (opt == '?' || opt == ':') {
+			return cli_getopt_error(g, opt, argv);
+		}
+		if (opt == OPT_VERSION) {
+			*version = true;
+			continue;
+		}
+		rv = cli_global_opt(g, opt, optarg, help);
+		PW_ASSERT(rv != -1);
+		if (rv != CLI_EXIT_OK) {
+			return rv;
+		}
+	}
+}
+
+static int
+cli_dispatch(cli_globals *g, int argc, char **argv)
+{
+	const cli_command *cmd;
+	char name[64];
+	bool group_known;
+	int used = 0;
+
+	cmd = cli_find(argc, argv, &used, &group_known);
+	if (cmd == NULL && group_known) {
+		if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+			return cli_group_help(argv[0], stdout);
+		}
+		g->cmd_name = NULL;
+		cli_usage_error(g, "unknown or missing verb after '%s'", argv[0]);
+		cli_group_help(argv[0], stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (cmd == NULL) {
+		return cli_usage_error(g, "unknown command '%s'", argv[0]);
+	}
+	snprintf(name, sizeof(name), "%s%s%s ", cmd->group, cmd->verb != NULL ? " " : "",
+	    cmd->verb != NULL ? cmd->verb : "");
+	g->cmd_name = name;
+	/* The command parses from its last word on: argv[0] = "create". */
+	return cmd->run(g, argc - (used - 1), argv + (used - 1));
+}
+
+int
+main(int argc, char **argv)
+{
+	cli_globals g = {
+		.server = getenv("PAYWIRE_SERVER"),
+		.timeout_ms = PW_CLIENT_TIMEOUT_MS_DEFAULT,
+		.retries = PW_CLIENT_RETRIES_DEFAULT,
+	};
+	bool help = false;
+	bool version = false;
+	int rv;
+
+	if (g.server == NULL || g.server[0] == '\0') {
+		g.server = CLI_SERVER_DEFAULT;
+	}
+	rv = cli_main_opts(&g, argc, argv, &help, &version);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (version) {
+		printf("paywire %s (wire %s)\n", PW_VERSION_STRING, PW_WIRE_PACKAGE);
+		return CLI_EXIT_OK;
+	}
+	if (help) {
+		cli_tool_help(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (optind >= argc) {
+		cli_tool_help(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	return cli_dispatch(&g, argc - optind, argv + optind);
+}

@@ -1,0 +1,1359 @@
+/*
+ * client.c - libpaywire, the C client of paywire-server (include/paywire/client.h).
+ *
+ * One REQ socket per pw_client. Every call opens its own nng context and aio,
+ * so calls from many threads run at once over the same connections. The REQ
+ * resend timer is off: the library owns retries and re-sends the very same
+ * bytes (same request_id) after a timeout, so the server's stored reply makes
+ * a retry harmless. Nothing here keeps state between calls except the socket.
+ *
+ * Results are copied into the caller's plain structs with bounded copies:
+ * identifiers, keys and URLs must fit whole (a cut id or key would be wrong,
+ * so an oversized one is PW_INTERNAL); free text (names, reasons, messages)
+ * is cut at a UTF-8 boundary.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <sodium.h>
+
+#include "paywire/v1/paywire.pb-c.h"
+#include "pw_common.h"
+
+#include <paywire/client.h>
+
+/* Longest server URL: ipc paths are bounded by sun_path (108 bytes) and tcp
+ * URLs are short; the copy is kept for error messages. */
+#define CLIENT_URL_BYTES_MAX 256
+/* A call blocks at most (retries + 1) * timeout_ms: both are bounded so that
+ * bound is finite and small (10 min * 33 at the very worst). */
+#define CLIENT_TIMEOUT_MS_MAX (10u * 60u * 1000u)
+#define CLIENT_RETRIES_MAX 32u
+/* nng redials after 100 ms, backing off to 1 s at most, so a restarted server
+ * is found again within about a second. */
+#define CLIENT_RECONNECT_MIN_MS 100
+#define CLIENT_RECONNECT_MAX_MS 1000
+/* Generated request ids: "req_" + 128 random bits in hex. */
+#define CLIENT_REQUEST_ID_PREFIX "req_"
+#define CLIENT_REQUEST_ID_RANDOM_BYTES 16
+/* The audit head hash is a 32-byte BLAKE2b digest (head_hash_hex[65]). */
+#define CLIENT_AUDIT_HASH_BYTES_MAX 32
+
+_Static_assert(sizeof(CLIENT_REQUEST_ID_PREFIX) - 1 + 2 * CLIENT_REQUEST_ID_RANDOM_BYTES <=
+        PW_REQUEST_ID_BYTES_MAX,
+    "a generated request id is a valid request id");
+_Static_assert(PW_CLIENT_TIMEOUT_MS_DEFAULT <= CLIENT_TIMEOUT_MS_MAX, "default timeout is valid");
+_Static_assert(PW_CLIENT_RETRIES_DEFAULT <= CLIENT_RETRIES_MAX, "default retries are valid");
+_Static_assert(CLIENT_TIMEOUT_MS_MAX <= (uint32_t) INT32_MAX, "fits nng_duration");
+
+/* The public enums have the wire's numbers: a cast is a correct mapping. */
+#define CLIENT_SAME(a, b) _Static_assert((int) (a) == (int) (b), #a " == " #b)
+CLIENT_SAME(PW_MODE_TEST, PAYWIRE__V1__MODE__MODE_TEST);
+CLIENT_SAME(PW_MODE_LIVE, PAYWIRE__V1__MODE__MODE_LIVE);
+CLIENT_SAME(PW_SESSION_CREATED, PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CREATED);
+CLIENT_SAME(PW_SESSION_PENDING, PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PENDING);
+CLIENT_SAME(PW_SESSION_PAID, PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PAID);
+CLIENT_SAME(PW_SESSION_FAILED, PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_FAILED);
+CLIENT_SAME(PW_SESSION_EXPIRED, PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_EXPIRED);
+CLIENT_SAME(PW_SESSION_CANCELED, PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CANCELED);
+CLIENT_SAME(PW_SESSION_REFUNDED, PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_REFUNDED);
+CLIENT_SAME(PW_SESSION_DISPUTED, PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_DISPUTED);
+CLIENT_SAME(PW_PAYMENT_UNPAID, PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_UNPAID);
+CLIENT_SAME(PW_PAYMENT_PROCESSING, PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_PROCESSING);
+CLIENT_SAME(PW_PAYMENT_COMPLETED, PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_COMPLETED);
+CLIENT_SAME(PW_PAYMENT_FAILED, PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_FAILED);
+CLIENT_SAME(PW_PAYMENT_PARTIALLY_REFUNDED,
+    PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_PARTIALLY_REFUNDED);
+CLIENT_SAME(PW_PAYMENT_REFUNDED, PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_REFUNDED);
+CLIENT_SAME(PW_PAYMENT_DISPUTED, PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_DISPUTED);
+CLIENT_SAME(PW_WEBHOOK_STRIPE, PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE);
+CLIENT_SAME(PW_WEBHOOK_RAZORPAY, PAYWIRE__V1__PROVIDER__PROVIDER_RAZORPAY);
+CLIENT_SAME(PW_WEBHOOK_ONECOM, PAYWIRE__V1__PROVIDER__PROVIDER_ONECOM);
+CLIENT_SAME(PW_WEBHOOK_WEB3, PAYWIRE__V1__PROVIDER__PROVIDER_WEB3);
+CLIENT_SAME(PW_WEBHOOK_APPLIED, PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED);
+CLIENT_SAME(PW_WEBHOOK_DUPLICATE, PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE);
+CLIENT_SAME(PW_WEBHOOK_IGNORED, PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_IGNORED);
+CLIENT_SAME(PW_FULFILL_ACCESS_KEY, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY);
+CLIENT_SAME(PW_FULFILL_CREDITS, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS);
+
+struct pw_client {
+	nng_socket sock;               /* REQ socket; each call opens its own ctx on it */
+	nng_dialer dialer;             /* background dialer to url, redials on loss */
+	uint32_t timeout_ms;           /* per attempt, 1..CLIENT_TIMEOUT_MS_MAX */
+	uint32_t retries;              /* extra attempts after a miss, 0..CLIENT_RETRIES_MAX */
+	char url[CLIENT_URL_BYTES_MAX]; /* server address, for error messages */
+};
+
+/* Why an attempt got no reply. */
+typedef enum client_miss {
+	CLIENT_MISS_NONE = 0, /* a reply arrived */
+	CLIENT_MISS_NO_PEER,  /* no connection took the request within the timeout */
+	CLIENT_MISS_LOST,     /* the connection dropped before the reply */
+	CLIENT_MISS_SILENT,   /* sent, but no reply within the timeout */
+} client_miss;
+
+/* One string of a reply copied into the caller's struct. */
+typedef struct client_field {
+	char *out;        /* destination in the caller's struct */
+	size_t out_size;  /* its size, NUL included */
+	const char *src;  /* the reply's string (protobuf-c: never NULL, guarded anyway) */
+	const char *name; /* field name, for the error message */
+	bool whole;       /* true: must fit whole (ids, keys, URLs); false: free text, cut */
+} client_field;
+
+/* ---- errors and bounded copies ---- */
+
+/* Drops an incomplete UTF-8 sequence at the end of s (len bytes, NUL at s[len]),
+ * left there by a cut. */
+static void
+client_utf8_trim(char *s, size_t len)
+{
+	size_t start = len;
+	size_t back = 0;
+	size_t need;
+	unsigned char lead;
+
+	while (start > 0 && back < 4 && ((unsigned char) s[start - 1] & 0xc0) == 0x80) {
+		start--;
+		back++;
+	}
+	if (start == 0) {
+		if (back > 0) {
+			s[0] = '\0'; /* only continuation bytes: nothing sensible to keep */
+		}
+		return;
+	}
+	lead = (unsigned char) s[start - 1];
+	if (lead < 0x80) {
+		return;
+	}
+	need = (lead & 0xe0) == 0xc0 ? 1 : (lead & 0xf0) == 0xe0 ? 2 : (lead & 0xf8) == 0xf0 ? 3 : 0;
+	if (back < need || need == 0) {
+		s[start - 1] = '\0';
+	}
+}
+
+/* Copies free text, cut at a UTF-8 boundary when it does not fit. */
+static void
+client_copy_text(char *out, size_t out_size, const char *src)
+{
+	size_t n;
+
+	PW_ASSERT(out != NULL && out_size > 0);
+	if (src == NULL) {
+		out[0] = '\0';
+		return;
+	}
+	n = strnlen(src, out_size);
+	if (n < out_size) {
+		memcpy(out, src, n + 1);
+		return;
+	}
+	memcpy(out, src, out_size - 1);
+	out[out_size - 1] = '\0';
+	client_utf8_trim(out, out_size - 1);
+}
+
+static void
+client_ok(pw_error *err)
+{
+	if (err != NULL) {
+		err->code = PW_OK;
+		err->message[0] = '\0';
+	}
+}
+
+__attribute__((format(printf, 3, 4))) static pw_status
+client_fail(pw_error *err, pw_status code, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	PW_ASSERT(code != PW_OK);
+	if (err == NULL) {
+		return code;
+	}
+	err->code = code;
+	va_start(ap, fmt);
+	n = vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		err->message[0] = '\0';
+	} else if ((size_t) n >= sizeof(err->message)) {
+		client_utf8_trim(err->message, sizeof(err->message) - 1);
+	}
+	return code;
+}
+
+static pw_status
+client_fields_copy(const client_field *f, size_t n, pw_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = f[i].src != NULL ? strlen(f[i].src) : 0;
+		PW_ASSERT(f[i].out != NULL && f[i].out_size > 0);
+		if (f[i].whole && len >= f[i].out_size) {
+			f[i].out[0] = '\0';
+			return client_fail(err, PW_INTERNAL,
+			    "the server's reply field %s is %zu bytes; this client holds at most %zu",
+			    f[i].name, len, f[i].out_size - 1);
+		}
+		client_copy_text(f[i].out, f[i].out_size, f[i].src);
+	}
+	return PW_OK;
+}
+
+static void
+client_wipe_str(char *s)
+{
+	if (s != NULL && s[0] != '\0') {
+		sodium_memzero(s, strlen(s));
+	}
+}
+
+/* Maps an nng error to a status; the caller adds the context. */
+static pw_status
+client_nng_status(int rv)
+{
+	switch (rv) {
+	case NNG_ENOMEM:
+		return PW_RESOURCE_EXHAUSTED;
+	case NNG_ETIMEDOUT:
+		return PW_TIMEOUT;
+	case NNG_EMSGSIZE:
+		return PW_PAYLOAD_TOO_LARGE;
+	case NNG_EINVAL:
+	case NNG_EADDRINVAL:
+	case NNG_ENOTSUP:
+		return PW_INVALID_ARGUMENT;
+	case NNG_ECLOSED:
+	case NNG_ECONNREFUSED:
+	case NNG_ECONNRESET:
+	case NNG_ECONNSHUT:
+	case NNG_EUNREACHABLE:
+	case NNG_ENOENT:
+	case NNG_EPEERAUTH:
+	case NNG_EPROTO:
+		return PW_UNAVAILABLE;
+	default:
+		return PW_INTERNAL;
+	}
+}
+
+static pw_status
+client_nng_fail(pw_error *err, int rv, const char *what)
+{
+	return client_fail(err, client_nng_status(rv), "%s: %s", what, nng_strerror(rv));
+}
+
+/* ---- enum names ---- */
+
+const char *
+pw_session_status_name(pw_session_status s)
+{
+	switch (s) {
+	case PW_SESSION_UNSPECIFIED:
+		return "unspecified";
+	case PW_SESSION_CREATED:
+		return "created";
+	case PW_SESSION_PENDING:
+		return "pending";
+	case PW_SESSION_PAID:
+		return "paid";
+	case PW_SESSION_FAILED:
+		return "failed";
+	case PW_SESSION_EXPIRED:
+		return "expired";
+	case PW_SESSION_CANCELED:
+		return "canceled";
+	case PW_SESSION_REFUNDED:
+		return "refunded";
+	case PW_SESSION_DISPUTED:
+		return "disputed";
+	}
+	return "unknown";
+}
+
+const char *
+pw_payment_status_name(pw_payment_status s)
+{
+	switch (s) {
+	case PW_PAYMENT_UNSPECIFIED:
+		return "unspecified";
+	case PW_PAYMENT_UNPAID:
+		return "unpaid";
+	case PW_PAYMENT_PROCESSING:
+		return "processing";
+	case PW_PAYMENT_COMPLETED:
+		return "completed";
+	case PW_PAYMENT_FAILED:
+		return "failed";
+	case PW_PAYMENT_PARTIALLY_REFUNDED:
+		return "partially_refunded";
+	case PW_PAYMENT_REFUNDED:
+		return "refunded";
+	case PW_PAYMENT_DISPUTED:
+		return "disputed";
+	}
+	return "unknown";
+}
+
+const char *
+pw_mode_name(pw_mode m)
+{
+	switch (m) {
+	case PW_MODE_UNSPECIFIED:
+		return "unspecified";
+	case PW_MODE_TEST:
+		return "test";
+	case PW_MODE_LIVE:
+		return "live";
+	}
+	return "unknown";
+}
+
+const char *
+pw_webhook_outcome_name(pw_webhook_outcome o)
+{
+	switch (o) {
+	case PW_WEBHOOK_UNSPECIFIED:
+		return "unspecified";
+	case PW_WEBHOOK_APPLIED:
+		return "applied";
+	case PW_WEBHOOK_DUPLICATE:
+		return "duplicate";
+	case PW_WEBHOOK_IGNORED:
+		return "ignored";
+	}
+	return "unknown";
+}
+
+const char *
+pw_webhook_provider_name(pw_webhook_provider p)
+{
+	switch (p) {
+	case PW_WEBHOOK_STRIPE:
+		return "stripe";
+	case PW_WEBHOOK_RAZORPAY:
+		return "razorpay";
+	case PW_WEBHOOK_ONECOM:
+		return "onecom";
+	case PW_WEBHOOK_WEB3:
+		return "web3";
+	}
+	return "unknown";
+}
+
+bool
+pw_webhook_provider_parse(const char *name, pw_webhook_provider *out)
+{
+	static const pw_webhook_provider all[] = {
+		PW_WEBHOOK_STRIPE, PW_WEBHOOK_RAZORPAY, PW_WEBHOOK_ONECOM, PW_WEBHOOK_WEB3,
+	};
+
+	if (name == NULL || out == NULL) {
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(name, pw_webhook_provider_name(all[i])) == 0) {
+			*out = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Wire enum values -> public enums; a value this client does not know (a
+ * newer server) reads as UNSPECIFIED rather than as a wrong state. */
+static pw_mode
+client_mode(int v)
+{
+	return v >= PW_MODE_UNSPECIFIED && v <= PW_MODE_LIVE ? (pw_mode) v : PW_MODE_UNSPECIFIED;
+}
+
+static pw_session_status
+client_session_status(int v)
+{
+	return v >= PW_SESSION_UNSPECIFIED && v <= PW_SESSION_DISPUTED ? (pw_session_status) v
+	                                                                 : PW_SESSION_UNSPECIFIED;
+}
+
+static pw_payment_status
+client_payment_status(int v)
+{
+	return v >= PW_PAYMENT_UNSPECIFIED && v <= PW_PAYMENT_DISPUTED ? (pw_payment_status) v
+	                                                                 : PW_PAYMENT_UNSPECIFIED;
+}
+
+static pw_webhook_outcome
+client_outcome(int v)
+{
+	return v >= PW_WEBHOOK_UNSPECIFIED && v <= PW_WEBHOOK_IGNORED ? (pw_webhook_outcome) v
+	                                                                : PW_WEBHOOK_UNSPECIFIED;
+}
+
+/* "" for PROVIDER_UNSPECIFIED (not paid yet) or a provider this client does not know. */
+static const char *
+client_provider_str(int v)
+{
+	return v >= PW_WEBHOOK_STRIPE && v <= PW_WEBHOOK_WEB3
+	    ? pw_webhook_provider_name((pw_webhook_provider) v)
+	    : "";
+}
+
+/* ---- open / close ---- */
+
+void
+pw_client_opts_default(pw_client_opts *opts)
+{
+	PW_ASSERT(opts != NULL);
+	opts->timeout_ms = PW_CLIENT_TIMEOUT_MS_DEFAULT;
+	opts->retries = PW_CLIENT_RETRIES_DEFAULT;
+}
+
+static pw_status
+client_socket_setup(pw_client *c, pw_error *err)
+{
+	int rv;
+
+	rv = nng_req0_open(&c->sock);
+	if (rv != 0) {
+		return client_nng_fail(err, rv, "opening the REQ socket");
+	}
+	/* The library re-sends itself (same bytes, same request_id) after its
+	 * own timeout; nng's resend timer would add copies nobody counts. */
+	rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	if (rv == 0) {
+		rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, PW_RPC_MSG_BYTES_MAX);
+	}
+	if (rv == 0) {
+		rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, CLIENT_RECONNECT_MIN_MS);
+	}
+	if (rv == 0) {
+		rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, CLIENT_RECONNECT_MAX_MS);
+	}
+	if (rv != 0) {
+		nng_close(c->sock);
+		return client_nng_fail(err, rv, "setting REQ socket options");
+	}
+	return PW_OK;
+}
+
+pw_status
+pw_client_open(pw_client **out, const char *url, const pw_client_opts *opts)
+{
+	pw_client *c;
+	pw_status st;
+	int rv;
+
+	if (out == NULL || url == NULL || url[0] == '\0' || strlen(url) >= CLIENT_URL_BYTES_MAX) {
+		return PW_INVALID_ARGUMENT;
+	}
+	*out = NULL;
+	if (opts != NULL && (opts->timeout_ms > CLIENT_TIMEOUT_MS_MAX ||
+	                        opts->retries > CLIENT_RETRIES_MAX)) {
+		return PW_INVALID_ARGUMENT;
+	}
+	if (pw_common_init() != 0) {
+		return PW_INTERNAL; /* libsodium could not initialise: no random request ids */
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	c->timeout_ms = opts != NULL && opts->timeout_ms != 0 ? opts->timeout_ms
+	                                                      : PW_CLIENT_TIMEOUT_MS_DEFAULT;
+	c->retries = opts != NULL ? opts->retries : PW_CLIENT_RETRIES_DEFAULT;
+	memcpy(c->url, url, strlen(url) + 1);
+	st = client_socket_setup(c, NULL);
+	if (st != PW_OK) {
+		free(c);
+		return st;
+	}
+	/* Non-blocking: a server that is not up yet is found by the background
+	 * redial; calls answer PW_UNAVAILABLE / PW_TIMEOUT until then. */
+	rv = nng_dial(c->sock, url, &c->dialer, NNG_FLAG_NONBLOCK);
+	if (rv != 0) {
+		nng_close(c->sock);
+		free(c);
+		return client_nng_status(rv);
+	}
+	*out = c;
+	return PW_OK;
+}
+
+void
+pw_client_close(pw_client *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	nng_close(c->sock);
+	free(c);
+}
+
+/* ---- transport: one attempt, and the retry loop ---- */
+
+static void
+client_msg_free(nng_msg *m)
+{
+	if (m != NULL) {
+		if (nng_msg_len(m) > 0) {
+			sodium_memzero(nng_msg_body(m), nng_msg_len(m)); /* may hold keys */
+		}
+		nng_msg_free(m);
+	}
+}
+
+/* Sends req once on ctx and waits for the reply, all within timeout_ms.
+ * PW_OK with *reply set (caller frees), or PW_OK with *miss telling why no
+ * reply came; another status for a failure that a retry cannot fix. */
+static pw_status
+client_attempt(pw_client *c, nng_ctx ctx, nng_aio *aio, const void *req, size_t len,
+    nng_msg **reply, client_miss *miss, pw_error *err)
+{
+	int64_t deadline = pw_monotonic_ms() + (int64_t) c->timeout_ms;
+	int64_t now;
+	nng_msg *msg;
+	int rv;
+
+	*reply = NULL;
+	*miss = CLIENT_MISS_NONE;
+	rv = nng_msg_alloc(&msg, 0);
+	if (rv == 0) {
+		rv = nng_msg_append(msg, req, len);
+		if (rv != 0) {
+			nng_msg_free(msg);
+		}
+	}
+	if (rv != 0) {
+		return client_nng_fail(err, rv, "building the request message");
+	}
+	nng_aio_set_msg(aio, msg);
+	nng_aio_set_timeout(aio, (nng_duration) c->timeout_ms);
+	/* A REQ send completes once a connection takes the message: a timeout
+	 * here means there was no connection to the server. */
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	rv = nng_aio_result(aio);
+	if (rv != 0) {
+		client_msg_free(nng_aio_get_msg(aio)); /* still ours after a failed send */
+		nng_aio_set_msg(aio, NULL);
+		if (rv == NNG_ETIMEDOUT || rv == NNG_ECONNRESET || rv == NNG_ECONNSHUT) {
+			*miss = rv == NNG_ETIMEDOUT ? CLIENT_MISS_NO_PEER : CLIENT_MISS_LOST;
+			return PW_OK;
+		}
+		return client_nng_fail(err, rv, "sending the request");
+	}
+	now = pw_monotonic_ms();
+	nng_aio_set_timeout(aio, now < deadline ? (nng_duration) (deadline - now) : 1);
+	nng_ctx_recv(ctx, aio);
+	nng_aio_wait(aio);
+	rv = nng_aio_result(aio);
+	if (rv == 0) {
+		*reply = nng_aio_get_msg(aio);
+		nng_aio_set_msg(aio, NULL);
+		return PW_OK;
+	}
+	if (rv == NNG_ETIMEDOUT || rv == NNG_ECONNRESET || rv == NNG_ECONNSHUT) {
+		*miss = rv == NNG_ETIMEDOUT ? CLIENT_MISS_SILENT : CLIENT_MISS_LOST;
+		return PW_OK;
+	}
+	return client_nng_fail(err, rv, "waiting for the reply");
+}
+
+static pw_status
+client_missed(const pw_client *c, client_miss last, uint32_t attempts, pw_error *err)
+{
+	switch (last) {
+	case CLIENT_MISS_NO_PEER:
+		return client_fail(err, PW_UNAVAILABLE,
+		    "cannot connect to the server at %s (%u attempt(s) of %u ms)", c->url, attempts,
+		    c->timeout_ms);
+	case CLIENT_MISS_LOST:
+		return client_fail(err, PW_UNAVAILABLE,
+		    "the connection to %s was lost before the reply (%u attempt(s))", c->url,
+		    attempts);
+	case CLIENT_MISS_SILENT:
+		return client_fail(err, PW_TIMEOUT, "no reply from %s within %u attempt(s) of %u ms",
+		    c->url, attempts, c->timeout_ms);
+	case CLIENT_MISS_NONE:
+		break;
+	}
+	PW_ASSERT(!"client_missed called without a miss");
+	return PW_INTERNAL;
+}
+
+/* Sends req (same bytes on every attempt) until a reply arrives or retries
+ * run out. On PW_OK *reply holds the reply (free with client_msg_free). */
+static pw_status
+client_exchange(pw_client *c, const void *req, size_t len, nng_msg **reply, pw_error *err)
+{
+	client_miss miss = CLIENT_MISS_NONE;
+	uint32_t attempts = 0;
+	nng_aio *aio;
+	nng_ctx ctx;
+	pw_status st = PW_OK;
+	int rv;
+
+	*reply = NULL;
+	if (len > PW_RPC_MSG_BYTES_MAX) {
+		return client_fail(err, PW_PAYLOAD_TOO_LARGE,
+		    "the request is %zu bytes; one RPC message holds at most %u", len,
+		    PW_RPC_MSG_BYTES_MAX);
+	}
+	rv = nng_ctx_open(&ctx, c->sock);
+	if (rv != 0) {
+		return client_nng_fail(err, rv, "opening a request context");
+	}
+	rv = nng_ctx_set_ms(ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	if (rv == 0) {
+		rv = nng_aio_alloc(&aio, NULL, NULL);
+	}
+	if (rv != 0) {
+		nng_ctx_close(ctx);
+		return client_nng_fail(err, rv, "preparing the request context");
+	}
+	while (attempts <= c->retries) {
+		attempts++;
+		st = client_attempt(c, ctx, aio, req, len, reply, &miss, err);
+		if (st != PW_OK || *reply != NULL) {
+			break;
+		}
+	}
+	nng_aio_free(aio);
+	nng_ctx_close(ctx);
+	if (st != PW_OK) {
+		return st;
+	}
+	if (*reply == NULL) {
+		return client_missed(c, miss, attempts, err);
+	}
+	return PW_OK;
+}
+
+/* ---- typed calls ---- */
+
+static pw_status
+client_request_id(char *rid, size_t rid_size, const char *given, pw_error *err)
+{
+	uint8_t rnd[CLIENT_REQUEST_ID_RANDOM_BYTES];
+	char hex[2 * CLIENT_REQUEST_ID_RANDOM_BYTES + 1];
+
+	PW_ASSERT(rid_size > PW_REQUEST_ID_BYTES_MAX);
+	if (given != NULL) {
+		size_t n = strlen(given);
+		if (n == 0 || n > PW_REQUEST_ID_BYTES_MAX) {
+			return client_fail(err, PW_INVALID_ARGUMENT,
+			    "request_id must be 1..%d bytes (got %zu)", PW_REQUEST_ID_BYTES_MAX, n);
+		}
+		memcpy(rid, given, n + 1);
+		return PW_OK;
+	}
+	pw_random(rnd, sizeof(rnd));
+	pw_hex(hex, sizeof(hex), rnd, sizeof(rnd));
+	int n = snprintf(rid, rid_size, "%s%s", CLIENT_REQUEST_ID_PREFIX, hex);
+	PW_ASSERT(n > 0 && (size_t) n < rid_size);
+	return PW_OK;
+}
+
+/* Checks a decoded reply: same request_id, server status, expected result. */
+static pw_status
+client_reply_check(const Paywire__V1__Response *rsp, const char *rid,
+    Paywire__V1__Response__ResultCase want, pw_error *err)
+{
+	int code = rsp->status != NULL ? rsp->status->code : 0; /* proto3: absent = code 0 */
+	pw_status st;
+
+	if (rsp->request_id == NULL || strcmp(rsp->request_id, rid) != 0) {
+		return client_fail(err, PW_INTERNAL,
+		    "the server's reply is for another request (request_id does not match %s)", rid);
+	}
+	if (code != 0) {
+		const char *msg = rsp->status->message != NULL ? rsp->status->message : "";
+		st = pw_status_from_wire(code);
+		if (st == PW_INTERNAL && code != pw_status_wire(PW_INTERNAL)) {
+			return client_fail(err, PW_INTERNAL, "the server answered unknown status code %d: %s",
+			    code, msg);
+		}
+		if (err != NULL) {
+			err->code = st;
+			client_copy_text(err->message, sizeof(err->message),
+			    msg[0] != '\0' ? msg : pw_status_message(st));
+		}
+		return st;
+	}
+	if (rsp->result_case != want) {
+		return client_fail(err, PW_INTERNAL,
+		    "the server's reply carries result %d where %d was expected", (int) rsp->result_case,
+		    (int) want);
+	}
+	return PW_OK;
+}
+
+static pw_status
+client_reply_decode(const nng_msg *msg, const char *rid, Paywire__V1__Response__ResultCase want,
+    Paywire__V1__Response **out, pw_error *err)
+{
+	Paywire__V1__Response *rsp;
+	pw_status st;
+	size_t len = nng_msg_len(msg);
+
+	rsp = paywire__v1__response__unpack(NULL, len, nng_msg_body((nng_msg *) msg));
+	if (rsp == NULL) {
+		return client_fail(err, PW_INTERNAL,
+		    "the server's reply (%zu bytes) does not decode as a paywire.v1.Response", len);
+	}
+	st = client_reply_check(rsp, rid, want, err);
+	if (st != PW_OK) {
+		paywire__v1__response__free_unpacked(rsp, NULL);
+		return st;
+	}
+	*out = rsp;
+	return PW_OK;
+}
+
+/* Packs rq (request_id from request_id, or random), exchanges it and decodes
+ * the reply. On PW_OK *out is the reply (free with
+ * paywire__v1__response__free_unpacked), and its result is `want`. */
+static pw_status
+client_call(pw_client *c, Paywire__V1__Request *rq, const char *request_id,
+    Paywire__V1__Response__ResultCase want, Paywire__V1__Response **out, pw_error *err)
+{
+	char rid[PW_REQUEST_ID_BYTES_MAX + 1];
+	nng_msg *reply = NULL;
+	uint8_t *buf;
+	size_t size;
+	size_t packed;
+	pw_status st;
+
+	*out = NULL;
+	st = client_request_id(rid, sizeof(rid), request_id, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	rq->request_id = rid;
+	rq->deadline_ms = c->timeout_ms; /* the server need not answer later than this */
+	size = paywire__v1__request__get_packed_size(rq);
+	if (size > PW_RPC_MSG_BYTES_MAX) {
+		return client_fail(err, PW_PAYLOAD_TOO_LARGE,
+		    "the request is %zu bytes; one RPC message holds at most %u", size,
+		    PW_RPC_MSG_BYTES_MAX);
+	}
+	buf = malloc(size);
+	if (buf == NULL) {
+		return client_fail(err, PW_RESOURCE_EXHAUSTED, "out of memory for a %zu-byte request", size);
+	}
+	packed = paywire__v1__request__pack(rq, buf);
+	PW_ASSERT(packed == size);
+	st = client_exchange(c, buf, size, &reply, err);
+	sodium_memzero(buf, size); /* holds the api key */
+	free(buf);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = client_reply_decode(reply, rid, want, out, err);
+	client_msg_free(reply);
+	if (st == PW_OK) {
+		client_ok(err);
+	}
+	return st;
+}
+
+/* Common entry checks: a client and an out struct (zeroed here). */
+static pw_status
+client_begin(const pw_client *c, void *out, size_t out_size, const char *fn, pw_error *err)
+{
+	client_ok(err);
+	if (out != NULL) {
+		memset(out, 0, out_size);
+	}
+	if (c == NULL || out == NULL) {
+		return client_fail(err, PW_INVALID_ARGUMENT, "%s: %s is NULL", fn,
+		    c == NULL ? "the client" : "the result pointer");
+	}
+	return PW_OK;
+}
+
+static pw_status
+client_need(const char *s, const char *fn, const char *what, pw_error *err)
+{
+	if (s == NULL) {
+		return client_fail(err, PW_INVALID_ARGUMENT, "%s: %s is NULL", fn, what);
+	}
+	return PW_OK;
+}
+
+static char *
+client_str(const char *s)
+{
+	return (char *) (s != NULL ? s : "");
+}
+
+/* ---- merchants ---- */
+
+static pw_status
+client_merchant_map(const Paywire__V1__CreateMerchantResponse *r, pw_merchant *out,
+    pw_error *err)
+{
+	const client_field f[] = {
+		{ out->merchant_id, sizeof(out->merchant_id), r->merchant_id, "merchant_id", true },
+		{ out->api_key, sizeof(out->api_key), r->api_key, "api_key", true },
+		{ out->name, sizeof(out->name), r->name, "name", false },
+	};
+	out->mode = client_mode(r->mode);
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+pw_status
+pw_merchant_create(pw_client *c, const char *admin_key, const char *name, pw_mode mode,
+    pw_merchant *out, pw_error *err)
+{
+	static const char fn[] = "pw_merchant_create";
+	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__CreateMerchantRequest cm = PAYWIRE__V1__CREATE_MERCHANT_REQUEST__INIT;
+	Paywire__V1__Response *rsp;
+	pw_status st;
+
+	st = client_begin(c, out, sizeof(*out), fn, err);
+	if (st == PW_OK) {
+		st = client_need(admin_key, fn, "admin_key", err);
+	}
+	if (st == PW_OK) {
+		st = client_need(name, fn, "name", err);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	if ((int) mode < PW_MODE_UNSPECIFIED || (int) mode > PW_MODE_LIVE) {
+		return client_fail(err, PW_INVALID_ARGUMENT, "%s: mode %d is not test or live", fn,
+		    (int) mode);
+	}
+	cm.name = client_str(name);
+	cm.mode = (Paywire__V1__Mode) mode;
+	rq.api_key = client_str(admin_key);
+	rq.call_case = PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT;
+	rq.create_merchant = &cm;
+	st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_CREATE_MERCHANT, &rsp, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = client_merchant_map(rsp->create_merchant, out, err);
+	client_wipe_str(rsp->create_merchant->api_key);
+	paywire__v1__response__free_unpacked(rsp, NULL);
+	if (st != PW_OK) {
+		sodium_memzero(out, sizeof(*out));
+	}
+	return st;
+}
+
+pw_status
+pw_apikey_revoke(pw_client *c, const char *admin_key, const char *api_key,
+    char merchant_id_out[64], pw_error *err)
+{
+	static const char fn[] = "pw_apikey_revoke";
+	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__RevokeApiKeyRequest rk = PAYWIRE__V1__REVOKE_API_KEY_REQUEST__INIT;
+	Paywire__V1__Response *rsp;
+	char mid[64];
+	pw_status st;
+
+	/* merchant_id_out may be NULL: check the client with a local out. */
+	st = client_begin(c, mid, sizeof(mid), fn, err);
+	if (merchant_id_out != NULL) {
+		merchant_id_out[0] = '\0';
+	}
+	if (st == PW_OK) {
+		st = client_need(admin_key, fn, "admin_key", err);
+	}
+	if (st == PW_OK) {
+		st = client_need(api_key, fn, "api_key", err);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	rk.api_key = client_str(api_key);
+	rq.api_key = client_str(admin_key);
+	rq.call_case = PAYWIRE__V1__REQUEST__CALL_REVOKE_API_KEY;
+	rq.revoke_api_key = &rk;
+	st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_REVOKE_API_KEY, &rsp, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	const client_field f[] = {
+		{ mid, sizeof(mid), rsp->revoke_api_key->merchant_id, "merchant_id", true },
+	};
+	st = client_fields_copy(f, 1, err);
+	paywire__v1__response__free_unpacked(rsp, NULL);
+	if (st == PW_OK && merchant_id_out != NULL) {
+		memcpy(merchant_id_out, mid, sizeof(mid));
+	}
+	return st;
+}
+
+/* ---- sessions ---- */
+
+typedef struct client_session_req {
+	Paywire__V1__CreateSessionRequest cs;                                          /* the call */
+	Paywire__V1__Fulfillment ff;                                                   /* what to grant */
+	Paywire__V1__CreateSessionRequest__MetadataEntry md[PW_METADATA_ENTRIES_MAX];  /* entries */
+	Paywire__V1__CreateSessionRequest__MetadataEntry *mdp[PW_METADATA_ENTRIES_MAX]; /* pointers to them */
+} client_session_req;
+
+static pw_status
+client_session_req_fill(client_session_req *r, const pw_session_params *p, pw_error *err)
+{
+	static const Paywire__V1__CreateSessionRequest cs0 = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
+	static const Paywire__V1__Fulfillment ff0 = PAYWIRE__V1__FULFILLMENT__INIT;
+	static const Paywire__V1__CreateSessionRequest__MetadataEntry md0 =
+	    PAYWIRE__V1__CREATE_SESSION_REQUEST__METADATA_ENTRY__INIT;
+
+	if (p->metadata_len > PW_METADATA_ENTRIES_MAX || (p->metadata_len > 0 && p->metadata == NULL)) {
+		return client_fail(err, PW_INVALID_ARGUMENT,
+		    "pw_session_create: metadata has %zu entries (at most %d, and not NULL)",
+		    p->metadata_len, PW_METADATA_ENTRIES_MAX);
+	}
+	if ((int) p->mode < PW_MODE_UNSPECIFIED || (int) p->mode > PW_MODE_LIVE ||
+	    (int) p->fulfillment < PW_FULFILL_NONE || (int) p->fulfillment > PW_FULFILL_CREDITS) {
+		return client_fail(err, PW_INVALID_ARGUMENT,
+		    "pw_session_create: mode %d or fulfillment %d out of range", (int) p->mode,
+		    (int) p->fulfillment);
+	}
+	r->cs = cs0;
+	r->ff = ff0;
+	for (size_t i = 0; i < p->metadata_len; i++) {
+		if (p->metadata[i].key == NULL || p->metadata[i].value == NULL) {
+			return client_fail(err, PW_INVALID_ARGUMENT,
+			    "pw_session_create: metadata entry %zu has a NULL key or value", i);
+		}
+		r->md[i] = md0;
+		r->md[i].key = client_str(p->metadata[i].key);
+		r->md[i].value = client_str(p->metadata[i].value);
+		r->mdp[i] = &r->md[i];
+	}
+	r->cs.amount_minor = p->amount_minor;
+	r->cs.currency = client_str(p->currency);
+	r->cs.mode = (Paywire__V1__Mode) p->mode;
+	r->cs.success_url = client_str(p->success_url);
+	r->cs.cancel_url = client_str(p->cancel_url);
+	r->cs.customer_email = client_str(p->customer_email);
+	r->cs.customer_name = client_str(p->customer_name);
+	r->cs.customer_ref = client_str(p->customer_ref);
+	r->cs.idempotency_key = client_str(p->idempotency_key);
+	r->cs.n_metadata = p->metadata_len;
+	r->cs.metadata = p->metadata_len > 0 ? r->mdp : NULL;
+	if (p->fulfillment != PW_FULFILL_NONE) {
+		r->ff.kind = (Paywire__V1__FulfillmentKind) p->fulfillment;
+		r->ff.plan = client_str(p->fulfillment == PW_FULFILL_ACCESS_KEY ? p->plan : NULL);
+		r->ff.credits = p->fulfillment == PW_FULFILL_CREDITS ? p->credits : 0;
+		r->cs.fulfillment = &r->ff;
+	}
+	return PW_OK;
+}
+
+static pw_status
+client_session_map(const Paywire__V1__Session *s, pw_session *out, pw_error *err)
+{
+	const client_field f[] = {
+		{ out->id, sizeof(out->id), s->id, "session.id", true },
+		{ out->merchant_id, sizeof(out->merchant_id), s->merchant_id, "session.merchant_id", true },
+		{ out->url, sizeof(out->url), s->url, "session.url", true },
+		{ out->currency, sizeof(out->currency), s->currency, "session.currency", true },
+	};
+	out->mode = client_mode(s->mode);
+	out->status = client_session_status(s->status);
+	out->payment_status = client_payment_status(s->payment_status);
+	out->amount_minor = s->amount_minor;
+	out->created_at_unix_ms = s->created_at_unix_ms;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+pw_status
+pw_session_create(pw_client *c, const char *api_key, const pw_session_params *p,
+    pw_session *out, pw_error *err)
+{
+	static const char fn[] = "pw_session_create";
+	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__Response *rsp;
+	client_session_req *r;
+	pw_status st;
+
+	st = client_begin(c, out, sizeof(*out), fn, err);
+	if (st == PW_OK) {
+		st = client_need(api_key, fn, "api_key", err);
+	}
+	if (st == PW_OK && p == NULL) {
+		st = client_fail(err, PW_INVALID_ARGUMENT, "%s: params is NULL", fn);
+	}
+	if (st == PW_OK) {
+		st = client_need(p->currency, fn, "currency", err);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	r = malloc(sizeof(*r)); /* ~5 KiB of metadata slots: not on a caller's stack */
+	if (r == NULL) {
+		return client_fail(err, PW_RESOURCE_EXHAUSTED, "%s: out of memory", fn);
+	}
+	st = client_session_req_fill(r, p, err);
+	if (st == PW_OK) {
+		rq.api_key = client_str(api_key);
+		rq.call_case = PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION;
+		rq.create_session = &r->cs;
+		st = client_call(c, &rq, p->request_id, PAYWIRE__V1__RESPONSE__RESULT_CREATE_SESSION,
+		    &rsp, err);
+	}
+	free(r);
+	if (st != PW_OK) {
+		return st;
+	}
+	if (rsp->create_session->session == NULL) {
+		st = client_fail(err, PW_INTERNAL, "the server's create_session reply has no session");
+	} else {
+		st = client_session_map(rsp->create_session->session, out, err);
+	}
+	paywire__v1__response__free_unpacked(rsp, NULL);
+	return st;
+}
+
+static pw_status
+client_status_map(const Paywire__V1__GetStatusResponse *g, pw_status_info *out, pw_error *err)
+{
+	const client_field f[] = {
+		{ out->session_id, sizeof(out->session_id), g->session_id, "session_id", true },
+		{ out->merchant_id, sizeof(out->merchant_id), g->merchant_id, "merchant_id", true },
+		{ out->currency, sizeof(out->currency), g->currency, "currency", true },
+		{ out->payment_provider, sizeof(out->payment_provider),
+		    client_provider_str(g->payment_provider), "payment_provider", true },
+		{ out->access_link, sizeof(out->access_link), g->access_link, "access_link", true },
+	};
+	out->status = client_session_status(g->status);
+	out->payment_status = client_payment_status(g->payment_status);
+	out->amount_minor = g->amount_minor;
+	out->amount_refunded_minor = g->amount_refunded_minor;
+	out->created_at_unix_ms = g->created_at_unix_ms;
+	out->paid_at_unix_ms = g->paid_at_unix_ms;
+	out->mode = client_mode(g->mode);
+	out->invoice_number = g->invoice_number;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+pw_status
+pw_status_get(pw_client *c, const char *session_id, pw_status_info *out, pw_error *err)
+{
+	static const char fn[] = "pw_status_get";
+	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__GetStatusRequest gs = PAYWIRE__V1__GET_STATUS_REQUEST__INIT;
+	Paywire__V1__Response *rsp;
+	pw_status st;
+
+	st = client_begin(c, out, sizeof(*out), fn, err);
+	if (st == PW_OK) {
+		st = client_need(session_id, fn, "session_id", err);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	gs.session_id = client_str(session_id);
+	rq.call_case = PAYWIRE__V1__REQUEST__CALL_GET_STATUS;
+	rq.get_status = &gs;
+	st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_GET_STATUS, &rsp, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = client_status_map(rsp->get_status, out, err);
+	paywire__v1__response__free_unpacked(rsp, NULL);
+	return st;
+}
+
+/* ---- webhooks ---- */
+
+typedef struct client_webhook_req {
+	Paywire__V1__IngestWebhookRequest iw;                                           /* the call */
+	Paywire__V1__IngestWebhookRequest__HeadersEntry hd[PW_WEBHOOK_HEADERS_MAX];     /* entries */
+	Paywire__V1__IngestWebhookRequest__HeadersEntry *hdp[PW_WEBHOOK_HEADERS_MAX];   /* pointers */
+	char names[PW_WEBHOOK_HEADERS_MAX][PW_HEADER_NAME_BYTES_MAX + 1];               /* lower-cased names */
+} client_webhook_req;
+
+static pw_status
+client_webhook_req_fill(client_webhook_req *r, pw_webhook_provider provider,
+    const pw_kv *headers, size_t headers_len, const void *body, size_t body_len, pw_error *err)
+{
+	static const Paywire__V1__IngestWebhookRequest iw0 = PAYWIRE__V1__INGEST_WEBHOOK_REQUEST__INIT;
+	static const Paywire__V1__IngestWebhookRequest__HeadersEntry hd0 =
+	    PAYWIRE__V1__INGEST_WEBHOOK_REQUEST__HEADERS_ENTRY__INIT;
+
+	r->iw = iw0;
+	for (size_t i = 0; i < headers_len; i++) {
+		const char *name = headers[i].key;
+		const char *value = headers[i].value;
+		size_t nlen;
+		if (name == NULL || value == NULL) {
+			return client_fail(err, PW_INVALID_ARGUMENT,
+			    "pw_webhook_ingest: header %zu has a NULL name or value", i);
+		}
+		nlen = strlen(name);
+		if (nlen > PW_HEADER_NAME_BYTES_MAX || strlen(value) > PW_HEADER_VALUE_BYTES_MAX) {
+			return client_fail(err, PW_PAYLOAD_TOO_LARGE,
+			    "pw_webhook_ingest: header %zu is longer than %d (name) / %d (value) bytes", i,
+			    PW_HEADER_NAME_BYTES_MAX, PW_HEADER_VALUE_BYTES_MAX);
+		}
+		/* HTTP header names are case-insensitive; the wire carries lower case. */
+		for (size_t k = 0; k <= nlen; k++) {
+			char ch = name[k];
+			r->names[i][k] = ch >= 'A' && ch <= 'Z' ? (char) (ch - 'A' + 'a') : ch;
+		}
+		r->hd[i] = hd0;
+		r->hd[i].key = r->names[i];
+		r->hd[i].value = client_str(value);
+		r->hdp[i] = &r->hd[i];
+	}
+	r->iw.provider = (Paywire__V1__Provider) provider;
+	r->iw.n_headers = headers_len;
+	r->iw.headers = headers_len > 0 ? r->hdp : NULL;
+	r->iw.body.len = body_len;
+	r->iw.body.data = (uint8_t *) (body_len > 0 ? body : NULL);
+	return PW_OK;
+}
+
+static pw_status
+client_webhook_check(pw_webhook_provider provider, const pw_kv *headers, size_t headers_len,
+    const void *body, size_t body_len, pw_error *err)
+{
+	if ((int) provider < PW_WEBHOOK_STRIPE || (int) provider > PW_WEBHOOK_WEB3) {
+		return client_fail(err, PW_INVALID_ARGUMENT, "pw_webhook_ingest: unknown provider %d",
+		    (int) provider);
+	}
+	if ((headers_len > 0 && headers == NULL) || (body_len > 0 && body == NULL)) {
+		return client_fail(err, PW_INVALID_ARGUMENT,
+		    "pw_webhook_ingest: headers or body is NULL with a non-zero length");
+	}
+	if (headers_len > PW_WEBHOOK_HEADERS_MAX) {
+		return client_fail(err, PW_PAYLOAD_TOO_LARGE,
+		    "pw_webhook_ingest: %zu headers; at most %d are forwarded", headers_len,
+		    PW_WEBHOOK_HEADERS_MAX);
+	}
+	if (body_len > PW_WEBHOOK_BODY_BYTES_MAX) {
+		return client_fail(err, PW_PAYLOAD_TOO_LARGE,
+		    "pw_webhook_ingest: the body is %zu bytes; at most %u", body_len,
+		    PW_WEBHOOK_BODY_BYTES_MAX);
+	}
+	return PW_OK;
+}
+
+static pw_status
+client_webhook_map(const Paywire__V1__IngestWebhookResponse *w, pw_webhook_result *out,
+    pw_error *err)
+{
+	const client_field f[] = {
+		{ out->session_id, sizeof(out->session_id), w->session_id, "session_id", true },
+		{ out->event_id, sizeof(out->event_id), w->event_id, "event_id", true },
+		{ out->event_type, sizeof(out->event_type), w->event_type, "event_type", true },
+		{ out->reason, sizeof(out->reason), w->reason, "reason", false },
+		{ out->access_key_id, sizeof(out->access_key_id), w->access_key_id, "access_key_id", true },
+	};
+	out->outcome = client_outcome(w->outcome);
+	out->session_status = client_session_status(w->session_status);
+	out->invoice_number = w->invoice_number;
+	out->anomaly = w->anomaly != 0;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+pw_status
+pw_webhook_ingest(pw_client *c, pw_webhook_provider provider, const pw_kv *headers,
+    size_t headers_len, const void *body, size_t body_len, pw_webhook_result *out,
+    pw_error *err)
+{
+	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__Response *rsp;
+	client_webhook_req *r;
+	pw_status st;
+
+	st = client_begin(c, out, sizeof(*out), "pw_webhook_ingest", err);
+	if (st == PW_OK) {
+		st = client_webhook_check(provider, headers, headers_len, body, body_len, err);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	r = malloc(sizeof(*r)); /* ~11 KiB of header slots: not on a caller's stack */
+	if (r == NULL) {
+		return client_fail(err, PW_RESOURCE_EXHAUSTED, "pw_webhook_ingest: out of memory");
+	}
+	st = client_webhook_req_fill(r, provider, headers, headers_len, body, body_len, err);
+	if (st == PW_OK) {
+		rq.call_case = PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK;
+		rq.ingest_webhook = &r->iw;
+		st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_INGEST_WEBHOOK, &rsp, err);
+	}
+	free(r);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = client_webhook_map(rsp->ingest_webhook, out, err);
+	paywire__v1__response__free_unpacked(rsp, NULL);
+	return st;
+}
+
+/* ---- customer access ---- */
+
+static pw_status
+client_access_map(const Paywire__V1__RedeemAccessResponse *a, pw_access *out, pw_error *err)
+{
+	/* The raw key is revealed once: only fields that would be wrong if cut
+	 * may fail the call; plan and email are display text. */
+	const client_field f[] = {
+		{ out->session_id, sizeof(out->session_id), a->session_id, "session_id", true },
+		{ out->merchant_id, sizeof(out->merchant_id), a->merchant_id, "merchant_id", true },
+		{ out->currency, sizeof(out->currency), a->currency, "currency", true },
+		{ out->access_key_id, sizeof(out->access_key_id), a->access_key_id, "access_key_id", true },
+		{ out->access_key, sizeof(out->access_key), a->access_key, "access_key", true },
+		{ out->plan, sizeof(out->plan), a->plan, "plan", false },
+		{ out->customer_email, sizeof(out->customer_email), a->customer_email, "customer_email",
+		    false },
+	};
+	out->status = client_session_status(a->status);
+	out->amount_minor = a->amount_minor;
+	out->paid_at_unix_ms = a->paid_at_unix_ms;
+	out->invoice_number = a->invoice_number;
+	out->already_revealed = a->already_revealed != 0;
+	out->entitlement_active = a->entitlement_active != 0;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+pw_status
+pw_access_redeem(pw_client *c, const char *session_id, const char *token, pw_access *out,
+    pw_error *err)
+{
+	static const char fn[] = "pw_access_redeem";
+	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__RedeemAccessRequest ra = PAYWIRE__V1__REDEEM_ACCESS_REQUEST__INIT;
+	Paywire__V1__Response *rsp;
+	pw_status st;
+
+	st = client_begin(c, out, sizeof(*out), fn, err);
+	if (st == PW_OK) {
+		st = client_need(session_id, fn, "session_id", err);
+	}
+	if (st == PW_OK) {
+		st = client_need(token, fn, "token", err);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	ra.session_id = client_str(session_id);
+	ra.token = client_str(token);
+	rq.call_case = PAYWIRE__V1__REQUEST__CALL_REDEEM_ACCESS;
+	rq.redeem_access = &ra;
+	st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_REDEEM_ACCESS, &rsp, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = client_access_map(rsp->redeem_access, out, err);
+	client_wipe_str(rsp->redeem_access->access_key);
+	paywire__v1__response__free_unpacked(rsp, NULL);
+	if (st != PW_OK) {
+		sodium_memzero(out, sizeof(*out));
+	}
+	return st;
+}
+
+/* ---- audit ---- */
+
+static pw_status
+client_audit_map(const Paywire__V1__VerifyAuditResponse *v, pw_audit_report *out, pw_error *err)
+{
+	if (v->head_hash.len > CLIENT_AUDIT_HASH_BYTES_MAX) {
+		return client_fail(err, PW_INTERNAL,
+		    "the server's audit head hash is %zu bytes; at most %d expected", v->head_hash.len,
+		    CLIENT_AUDIT_HASH_BYTES_MAX);
+	}
+	out->ok = v->ok != 0;
+	out->records = v->records;
+	out->last_seq = v->last_seq;
+	out->first_bad_seq = v->first_bad_seq;
+	if (v->head_hash.len > 0) {
+		pw_hex(out->head_hash_hex, sizeof(out->head_hash_hex), v->head_hash.data,
+		    v->head_hash.len);
+	}
+	client_copy_text(out->detail, sizeof(out->detail), v->detail);
+	return PW_OK;
+}
+
+pw_status
+pw_audit_verify(pw_client *c, const char *admin_key, pw_audit_report *out, pw_error *err)
+{
+	static const char fn[] = "pw_audit_verify";
+	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__VerifyAuditRequest va = PAYWIRE__V1__VERIFY_AUDIT_REQUEST__INIT;
+	Paywire__V1__Response *rsp;
+	pw_status st;
+
+	st = client_begin(c, out, sizeof(*out), fn, err);
+	if (st == PW_OK) {
+		st = client_need(admin_key, fn, "admin_key", err);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	rq.api_key = client_str(admin_key);
+	rq.call_case = PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT;
+	rq.verify_audit = &va;
+	st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_VERIFY_AUDIT, &rsp, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = client_audit_map(rsp->verify_audit, out, err);
+	paywire__v1__response__free_unpacked(rsp, NULL);
+	return st;
+}
+
+/* ---- raw ---- */
+
+pw_status
+pw_client_call_raw(pw_client *c, const void *req, size_t req_len, void **reply,
+    size_t *reply_len, pw_error *err)
+{
+	nng_msg *msg;
+	pw_status st;
+	void *copy;
+	size_t len;
+
+	client_ok(err);
+	if (reply != NULL) {
+		*reply = NULL;
+	}
+	if (reply_len != NULL) {
+		*reply_len = 0;
+	}
+	if (c == NULL || reply == NULL || reply_len == NULL || (req == NULL && req_len > 0)) {
+		return client_fail(err, PW_INVALID_ARGUMENT,
+		    "pw_client_call_raw: client, reply or reply_len is NULL, or req is NULL");
+	}
+	st = client_exchange(c, req, req_len, &msg, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	len = nng_msg_len(msg);
+	copy = malloc(len > 0 ? len : 1);
+	if (copy == NULL) {
+		client_msg_free(msg);
+		return client_fail(err, PW_RESOURCE_EXHAUSTED, "out of memory for a %zu-byte reply", len);
+	}
+	if (len > 0) {
+		memcpy(copy, nng_msg_body(msg), len);
+	}
+	client_msg_free(msg);
+	*reply = copy;
+	*reply_len = len;
+	return PW_OK;
+}
+
+void
+pw_free_reply(void *reply)
+{
+	free(reply);
+}
