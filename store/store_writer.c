@@ -153,9 +153,8 @@ store_batch_apply(store *s, size_t n)
 		mdb_txn_abort(parent);
 	}
 	if (!committed) {
-		if (atomic_load(&s->failed)) {
-			batch_st = PW_UNAVAILABLE;
-		}
+		/* Every write gets the batch's status, even those whose apply said
+		 * OK: none of them is durable. */
 		for (size_t i = 0; i < n; i++) {
 			s->batch_st[i] = batch_st;
 		}

@@ -1,0 +1,265 @@
+/*
+ * store_reply_test.c - stored replies (request-id dedup): round trip, hash
+ * conflict, scope separation, 24 h expiry with an injected clock, limits.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define T_T0_MS INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
+
+typedef struct t_env {
+	char root[64];  /* mkdtemp directory */
+	char dir[128];  /* root/data */
+	store *s;       /* open store */
+	int64_t now_ms; /* the injected clock */
+} t_env;
+
+static int
+t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void) sb;
+	(void) flag;
+	(void) ftw;
+	return remove(path);
+}
+
+static int64_t
+t_clock(void *arg)
+{
+	return *(const int64_t *) arg;
+}
+
+static int
+t_setup(void **state)
+{
+	t_env *e = calloc(1, sizeof(*e));
+	store_opts o = { .map_size_bytes = 16u << 20, .sync = STORE_SYNC_FULL };
+
+	assert_non_null(e);
+	assert_int_equal(0, pw_common_init());
+	strcpy(e->root, "/tmp/pw_store_reply_XXXXXX");
+	assert_non_null(mkdtemp(e->root));
+	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
+	e->now_ms = T_T0_MS;
+	pw_clock_set(t_clock, &e->now_ms);
+	o.dir = e->dir;
+	assert_int_equal(PW_OK, store_open(&e->s, &o));
+	*state = e;
+	return 0;
+}
+
+static int
+t_teardown(void **state)
+{
+	t_env *e = *state;
+	store_close(e->s);
+	pw_clock_set(NULL, NULL);
+	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(e);
+	return 0;
+}
+
+typedef struct t_reply {
+	const char *scope;      /* in */
+	const char *request_id; /* in */
+	uint8_t hash[32];       /* in */
+	const uint8_t *put;     /* in: bytes to store (put) */
+	size_t put_len;         /* in */
+	uint8_t *got;           /* out (get): malloc'd */
+	size_t got_len;         /* out (get) */
+} t_reply;
+
+static pw_status
+t_get_apply(store_txn *t, void *arg)
+{
+	t_reply *r = arg;
+	return store_reply_get(t, r->scope, r->request_id, r->hash, &r->got, &r->got_len);
+}
+
+static pw_status
+t_put_apply(store_txn *t, void *arg)
+{
+	t_reply *r = arg;
+	return store_reply_put(t, r->scope, r->request_id, r->hash, r->put, r->put_len);
+}
+
+static void
+t_reply_init(t_reply *r, const char *scope, const char *request_id, uint8_t hash_byte,
+    const char *bytes)
+{
+	memset(r, 0, sizeof(*r));
+	r->scope = scope;
+	r->request_id = request_id;
+	memset(r->hash, hash_byte, sizeof(r->hash));
+	r->put = (const uint8_t *) bytes;
+	r->put_len = strlen(bytes);
+}
+
+static void
+t_got_free(t_reply *r)
+{
+	free(r->got);
+	r->got = NULL;
+	r->got_len = 0;
+}
+
+/* ---- tests ---- */
+
+static void
+test_reply_get_without_put_is_not_found(void **state)
+{
+	t_env *e = *state;
+	t_reply r;
+	uint64_t txnid = store_last_txnid(e->s);
+
+	t_reply_init(&r, "mer_1", "req-1", 0xaa, "");
+	assert_int_equal(PW_NOT_FOUND, store_apply_sync(e->s, t_get_apply, &r));
+	assert_null(r.got);
+	assert_int_equal(txnid, store_last_txnid(e->s));
+}
+
+static void
+test_reply_put_then_get_returns_the_exact_bytes(void **state)
+{
+	t_env *e = *state;
+	static const uint8_t bin[] = { 0x0a, 0x00, 0xff, 0x10, 0x00 };
+	t_reply r;
+
+	t_reply_init(&r, "mer_1", "req-1", 0xaa, "");
+	r.put = bin;
+	r.put_len = sizeof(bin);
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_put_apply, &r));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_get_apply, &r));
+	assert_int_equal(sizeof(bin), r.got_len);
+	assert_memory_equal(bin, r.got, sizeof(bin));
+	t_got_free(&r);
+	/* an empty reply is a reply too */
+	t_reply_init(&r, "mer_1", "req-empty", 0xaa, "");
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_put_apply, &r));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_get_apply, &r));
+	assert_non_null(r.got);
+	assert_int_equal(0, r.got_len);
+	t_got_free(&r);
+}
+
+static void
+test_reply_get_with_other_hash_is_a_conflict(void **state)
+{
+	t_env *e = *state;
+	t_reply r;
+
+	t_reply_init(&r, "admin", "req-1", 0xaa, "reply-A");
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_put_apply, &r));
+	r.hash[31] ^= 1;
+	assert_int_equal(PW_IDEMPOTENCY_CONFLICT, store_apply_sync(e->s, t_get_apply, &r));
+	assert_null(r.got);
+}
+
+static void
+test_reply_scopes_are_separate(void **state)
+{
+	t_env *e = *state;
+	t_reply a;
+	t_reply b;
+
+	t_reply_init(&a, "mer_A", "req-1", 0xaa, "reply-A");
+	t_reply_init(&b, "mer_B", "req-1", 0xbb, "reply-B");
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_put_apply, &a));
+	assert_int_equal(PW_NOT_FOUND, store_apply_sync(e->s, t_get_apply, &b));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_put_apply, &b));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_get_apply, &a));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_get_apply, &b));
+	assert_memory_equal("reply-A", a.got, a.got_len);
+	assert_memory_equal("reply-B", b.got, b.got_len);
+	t_got_free(&a);
+	t_got_free(&b);
+	/* "mer_A\0req-1" must not collide with "mer\0_A..." style splits */
+	t_reply_init(&b, "mer", "_A", 0xaa, "x");
+	assert_int_equal(PW_NOT_FOUND, store_apply_sync(e->s, t_get_apply, &b));
+}
+
+static void
+test_reply_expires_after_24_hours_and_is_overwritten(void **state)
+{
+	t_env *e = *state;
+	t_reply r;
+	t_reply r2;
+
+	t_reply_init(&r, "webhook:stripe", "evt-1", 0xaa, "old");
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_put_apply, &r));
+	e->now_ms = T_T0_MS + PW_IDEMPOTENCY_TTL_MS - 1;
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_get_apply, &r));
+	t_got_free(&r);
+	e->now_ms = T_T0_MS + PW_IDEMPOTENCY_TTL_MS;
+	assert_int_equal(PW_NOT_FOUND, store_apply_sync(e->s, t_get_apply, &r));
+	/* expired: even another hash is no conflict, and a put replaces it */
+	t_reply_init(&r2, "webhook:stripe", "evt-1", 0xcc, "new");
+	assert_int_equal(PW_NOT_FOUND, store_apply_sync(e->s, t_get_apply, &r2));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_put_apply, &r2));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_get_apply, &r2));
+	assert_memory_equal("new", r2.got, 3);
+	t_got_free(&r2);
+	assert_int_equal(PW_IDEMPOTENCY_CONFLICT, store_apply_sync(e->s, t_get_apply, &r));
+	store_counts c;
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
+	assert_int_equal(1, c.replies);
+}
+
+static void
+test_reply_keys_past_their_limits_are_refused(void **state)
+{
+	t_env *e = *state;
+	char long_id[PW_REQUEST_ID_BYTES_MAX + 2];
+	char long_scope[80];
+	t_reply r;
+	uint64_t txnid = store_last_txnid(e->s);
+
+	memset(long_id, 'r', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	memset(long_scope, 's', sizeof(long_scope) - 1);
+	long_scope[sizeof(long_scope) - 1] = '\0';
+	t_reply_init(&r, "mer_1", long_id, 0xaa, "x");
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_put_apply, &r));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_get_apply, &r));
+	long_id[PW_REQUEST_ID_BYTES_MAX] = '\0'; /* exactly at the limit: fine */
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_put_apply, &r));
+	txnid = store_last_txnid(e->s);
+	t_reply_init(&r, long_scope, "req", 0xaa, "x");
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_put_apply, &r));
+	t_reply_init(&r, "", "req", 0xaa, "x");
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_put_apply, &r));
+	t_reply_init(&r, "mer_1", "", 0xaa, "x");
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_put_apply, &r));
+	assert_int_equal(txnid, store_last_txnid(e->s));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reply_get_without_put_is_not_found, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_reply_put_then_get_returns_the_exact_bytes, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_reply_get_with_other_hash_is_a_conflict, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_reply_scopes_are_separate, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_reply_expires_after_24_hours_and_is_overwritten,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_reply_keys_past_their_limits_are_refused, t_setup,
+		    t_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,686 @@
+/*
+ * store_writer_test.c - the write queue and group commit: batching, per-write
+ * rollback, deadlines, allocation failures, drain on close, the queue bound,
+ * the error table and the fatal I/O error path.
+ *
+ * fdatasync(2) is interposed below (the executable's definition wins over
+ * libc's for liblmdb.so), so a test can make LMDB's commit sync fail with EIO
+ * exactly as a dying disk would.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+
+/* ---- fdatasync interposer ---- */
+
+static atomic_bool t_fsync_fail = false;
+static atomic_int t_fsync_calls = 0;
+
+int fdatasync(int fd);
+
+int
+fdatasync(int fd)
+{
+	atomic_fetch_add(&t_fsync_calls, 1);
+	if (atomic_load(&t_fsync_fail)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int) syscall(SYS_fdatasync, fd);
+}
+
+/* ---- helpers ---- */
+
+typedef struct t_env {
+	char root[64]; /* mkdtemp directory */
+	char dir[128]; /* root/data */
+	store *s;      /* open store */
+} t_env;
+
+static int
+t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void) sb;
+	(void) flag;
+	(void) ftw;
+	return remove(path);
+}
+
+static void
+t_open(t_env *e)
+{
+	store_opts o = { .dir = e->dir, .map_size_bytes = 64u << 20, .sync = STORE_SYNC_FULL };
+	assert_int_equal(PW_OK, store_open(&e->s, &o));
+}
+
+static void
+t_reopen(t_env *e)
+{
+	store_close(e->s);
+	e->s = NULL;
+	t_open(e);
+}
+
+static int
+t_setup(void **state)
+{
+	t_env *e = calloc(1, sizeof(*e));
+	assert_non_null(e);
+	assert_int_equal(0, pw_common_init());
+	strcpy(e->root, "/tmp/pw_store_writer_XXXXXX");
+	assert_non_null(mkdtemp(e->root));
+	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
+	t_open(e);
+	*state = e;
+	return 0;
+}
+
+static int
+t_teardown(void **state)
+{
+	t_env *e = *state;
+	atomic_store(&t_fsync_fail, false);
+	pw_alloc_fail_at(0);
+	store_close(e->s);
+	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(e);
+	return 0;
+}
+
+static void
+t_sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static const uint8_t t_hash0[32];
+
+/* A queued write: puts reply ("test", rid) when `write`, then answers ret. */
+typedef struct t_job {
+	store_write w;            /* the queued write */
+	char rid[32];             /* request id it writes */
+	bool write;               /* put a record */
+	pw_status ret;            /* what apply answers after the put */
+	atomic_int applied;       /* apply calls */
+	atomic_int done;          /* done calls */
+	_Atomic pw_status st;     /* done's status */
+} t_job;
+
+static atomic_int t_done_total;
+
+static pw_status
+t_job_apply(store_txn *t, void *arg)
+{
+	t_job *j = arg;
+	pw_status st;
+
+	atomic_fetch_add(&j->applied, 1);
+	if (j->write) {
+		st = store_reply_put(t, "test", j->rid, t_hash0, (const uint8_t *) j->rid,
+		    strlen(j->rid));
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	return j->ret;
+}
+
+static void
+t_job_done(pw_status st, void *arg)
+{
+	t_job *j = arg;
+	atomic_store(&j->st, st);
+	atomic_fetch_add(&j->done, 1);
+	atomic_fetch_add(&t_done_total, 1);
+}
+
+static void
+t_job_init(t_job *j, int i, bool write, pw_status ret)
+{
+	memset(j, 0, sizeof(*j));
+	snprintf(j->rid, sizeof(j->rid), "req-%04d", i);
+	j->write = write;
+	j->ret = ret;
+	atomic_init(&j->st, PW_UNIMPLEMENTED);
+	j->w.apply = t_job_apply;
+	j->w.done = t_job_done;
+	j->w.arg = j;
+}
+
+/* Waits (bounded) until t_done_total reaches n. */
+static void
+t_wait_done(int n)
+{
+	for (int i = 0; i < 2000 && atomic_load(&t_done_total) < n; i++) {
+		t_sleep_ms(5);
+	}
+	assert_int_equal(n, atomic_load(&t_done_total));
+}
+
+/* Reads reply ("test", rid) back in a write txn. */
+typedef struct t_get {
+	const char *rid;  /* in */
+	uint8_t *got;     /* out */
+	size_t len;       /* out */
+} t_get;
+
+static pw_status
+t_get_apply(store_txn *t, void *arg)
+{
+	t_get *g = arg;
+	return store_reply_get(t, "test", g->rid, t_hash0, &g->got, &g->len);
+}
+
+static pw_status
+t_reply_check(store *s, const char *rid)
+{
+	t_get g = { .rid = rid };
+	pw_status st = store_apply_sync(s, t_get_apply, &g);
+	if (st == PW_OK) {
+		assert_memory_equal(rid, g.got, g.len);
+	}
+	free(g.got);
+	return st;
+}
+
+/* A write that blocks the writer until the test opens it. */
+typedef struct t_gate {
+	pthread_mutex_t mu;  /* guards the flags */
+	pthread_cond_t cv;   /* signalled on change */
+	bool entered;        /* the writer is inside */
+	bool open;           /* the test let it go */
+	bool fail_store;     /* mark the store failed while inside */
+	store_write w;       /* the queued write */
+	atomic_int done;     /* done calls */
+	_Atomic pw_status st; /* done's status */
+} t_gate;
+
+static pw_status
+t_gate_apply(store_txn *t, void *arg)
+{
+	t_gate *g = arg;
+	pthread_mutex_lock(&g->mu);
+	g->entered = true;
+	pthread_cond_broadcast(&g->cv);
+	while (!g->open) {
+		pthread_cond_wait(&g->cv, &g->mu);
+	}
+	pthread_mutex_unlock(&g->mu);
+	if (g->fail_store) {
+		store_fail(t->s, "test: simulated I/O error");
+	}
+	return PW_OK;
+}
+
+static void
+t_gate_done(pw_status st, void *arg)
+{
+	t_gate *g = arg;
+	atomic_store(&g->st, st);
+	atomic_fetch_add(&g->done, 1);
+}
+
+static void
+t_gate_start(store *s, t_gate *g)
+{
+	memset(g, 0, sizeof(*g));
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	g->w.apply = t_gate_apply;
+	g->w.done = t_gate_done;
+	g->w.arg = g;
+	assert_int_equal(PW_OK, store_submit(s, &g->w));
+	pthread_mutex_lock(&g->mu);
+	while (!g->entered) {
+		pthread_cond_wait(&g->cv, &g->mu);
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void
+t_gate_open(t_gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->open = true;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void
+t_gate_fini(t_gate *g)
+{
+	for (int i = 0; i < 2000 && atomic_load(&g->done) == 0; i++) {
+		t_sleep_ms(5);
+	}
+	assert_int_equal(1, atomic_load(&g->done));
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+}
+
+/* ---- group commit ---- */
+
+#define T_THREADS 4
+#define T_PER_THREAD 16
+
+typedef struct t_submitter {
+	store *s;     /* the store */
+	t_job *jobs;  /* T_PER_THREAD jobs */
+} t_submitter;
+
+static void *
+t_submit_main(void *arg)
+{
+	t_submitter *sub = arg;
+	for (int i = 0; i < T_PER_THREAD; i++) {
+		PW_ASSERT(store_submit(sub->s, &sub->jobs[i].w) == PW_OK);
+		if (i % 4 == 0) {
+			t_sleep_ms(1);
+		}
+	}
+	return NULL;
+}
+
+static void
+test_group_commit_applies_concurrent_writes_once_in_fewer_commits(void **state)
+{
+	t_env *e = *state;
+	static t_job jobs[T_THREADS * T_PER_THREAD];
+	t_submitter subs[T_THREADS];
+	pthread_t th[T_THREADS];
+	store_stats st;
+	store_counts c;
+	int n = T_THREADS * T_PER_THREAD;
+	int fsyncs;
+
+	atomic_store(&t_done_total, 0);
+	for (int i = 0; i < n; i++) {
+		t_job_init(&jobs[i], i, true, PW_OK);
+	}
+	store_test_set_writer_delay_ms(e->s, 20);
+	fsyncs = atomic_load(&t_fsync_calls);
+	for (int i = 0; i < T_THREADS; i++) {
+		subs[i].s = e->s;
+		subs[i].jobs = &jobs[i * T_PER_THREAD];
+		assert_int_equal(0, pthread_create(&th[i], NULL, t_submit_main, &subs[i]));
+	}
+	for (int i = 0; i < T_THREADS; i++) {
+		pthread_join(th[i], NULL);
+	}
+	t_wait_done(n);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(1, atomic_load(&jobs[i].done));
+		assert_int_equal(1, atomic_load(&jobs[i].applied));
+		assert_int_equal(PW_OK, atomic_load(&jobs[i].st));
+	}
+	store_stats_get(e->s, &st);
+	assert_int_equal(n, st.writes);
+	assert_true(st.batches < (uint64_t) n);
+	assert_int_equal(st.batches, st.commits);
+	/* one data sync (plus LMDB's meta sync) per batch, not per write */
+	assert_true(atomic_load(&t_fsync_calls) - fsyncs <= 2 * (int) st.batches);
+	print_message("64 writes: %llu batches\n", (unsigned long long) st.batches);
+
+	t_reopen(e);
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
+	assert_int_equal(n, c.replies);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(PW_OK, t_reply_check(e->s, jobs[i].rid));
+	}
+}
+
+/* ---- rollback ---- */
+
+static void
+test_failed_apply_leaves_nothing_behind(void **state)
+{
+	t_env *e = *state;
+	t_job j;
+	store_counts c;
+	uint64_t txnid = store_last_txnid(e->s);
+
+	atomic_store(&t_done_total, 0);
+	t_job_init(&j, 1, true, PW_INTERNAL); /* puts, then fails */
+	assert_int_equal(PW_OK, store_submit(e->s, &j.w));
+	t_wait_done(1);
+	assert_int_equal(PW_INTERNAL, atomic_load(&j.st));
+	assert_int_equal(txnid, store_last_txnid(e->s));
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
+	assert_int_equal(0, c.replies);
+	assert_int_equal(PW_NOT_FOUND, t_reply_check(e->s, j.rid));
+	assert_false(store_failed(e->s));
+}
+
+static void
+test_batch_with_one_failing_write_commits_the_others(void **state)
+{
+	t_env *e = *state;
+	t_gate g;
+	t_job j[3];
+	store_stats st;
+
+	atomic_store(&t_done_total, 0);
+	t_job_init(&j[0], 1, true, PW_OK);
+	t_job_init(&j[1], 2, true, PW_INVALID_TRANSITION);
+	t_job_init(&j[2], 3, true, PW_OK);
+	t_gate_start(e->s, &g); /* the writer is busy: the next three queue up */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(PW_OK, store_submit(e->s, &j[i].w));
+	}
+	t_gate_open(&g);
+	t_wait_done(3);
+	t_gate_fini(&g);
+	store_stats_get(e->s, &st);
+	assert_int_equal(2, st.batches);
+	assert_int_equal(3, st.last_batch_size);
+	assert_int_equal(2, st.commits);
+	assert_int_equal(PW_OK, atomic_load(&j[0].st));
+	assert_int_equal(PW_INVALID_TRANSITION, atomic_load(&j[1].st));
+	assert_int_equal(PW_OK, atomic_load(&j[2].st));
+	t_reopen(e);
+	assert_int_equal(PW_OK, t_reply_check(e->s, j[0].rid));
+	assert_int_equal(PW_NOT_FOUND, t_reply_check(e->s, j[1].rid));
+	assert_int_equal(PW_OK, t_reply_check(e->s, j[2].rid));
+}
+
+static void
+test_deadline_passed_is_not_applied_and_writes_nothing(void **state)
+{
+	t_env *e = *state;
+	t_job late;
+	t_job ok;
+	uint64_t txnid = store_last_txnid(e->s);
+
+	atomic_store(&t_done_total, 0);
+	t_job_init(&late, 1, true, PW_OK);
+	late.w.deadline_mono_ms = pw_monotonic_ms() - 1;
+	assert_int_equal(PW_OK, store_submit(e->s, &late.w));
+	t_wait_done(1);
+	assert_int_equal(PW_DEADLINE_EXCEEDED, atomic_load(&late.st));
+	assert_int_equal(0, atomic_load(&late.applied));
+	assert_int_equal(txnid, store_last_txnid(e->s));
+	/* a deadline in the future is no obstacle */
+	t_job_init(&ok, 2, true, PW_OK);
+	ok.w.deadline_mono_ms = pw_monotonic_ms() + 60000;
+	assert_int_equal(PW_OK, store_submit(e->s, &ok.w));
+	t_wait_done(2);
+	assert_int_equal(PW_OK, atomic_load(&ok.st));
+	assert_int_equal(PW_NOT_FOUND, t_reply_check(e->s, late.rid));
+}
+
+/* ---- allocation failures ---- */
+
+typedef struct t_merchant {
+	Paywire__V1__MerchantRecord *rec; /* out */
+	char key[128];                    /* out */
+} t_merchant;
+
+static pw_status
+t_merchant_apply(store_txn *t, void *arg)
+{
+	t_merchant *m = arg;
+	return store_merchant_create(t, "Acme", PAYWIRE__V1__MODE__MODE_TEST, &m->rec, m->key,
+	    sizeof(m->key));
+}
+
+typedef struct t_session {
+	const char *merchant_id;          /* in */
+	Paywire__V1__SessionRecord *rec;  /* out */
+} t_session;
+
+static pw_status
+t_session_apply(store_txn *t, void *arg)
+{
+	t_session *c = arg;
+	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
+	uint8_t hash[32] = { 1 };
+
+	req.amount_minor = 100;
+	req.currency = "EUR";
+	req.mode = PAYWIRE__V1__MODE__MODE_TEST;
+	req.idempotency_key = "k1";
+	return store_session_create(t, c->merchant_id, &req, hash, NULL, &c->rec);
+}
+
+static void
+test_allocation_failure_at_every_point_leaves_nothing_behind(void **state)
+{
+	t_env *e = *state;
+	t_merchant m = { 0 };
+	t_session c = { 0 };
+	store_counts cnt;
+	uint64_t txnid = store_last_txnid(e->s);
+	pw_status st = PW_INTERNAL;
+	long n;
+
+	for (n = 1; n < 200; n++) {
+		pw_alloc_fail_at(n);
+		st = store_apply_sync(e->s, t_merchant_apply, &m);
+		pw_alloc_fail_at(0);
+		if (st == PW_OK) {
+			break;
+		}
+		assert_int_equal(PW_RESOURCE_EXHAUSTED, st);
+		assert_null(m.rec);
+		assert_int_equal(txnid, store_last_txnid(e->s));
+		assert_int_equal(PW_OK, store_counts_get(e->s, &cnt));
+		assert_int_equal(0, cnt.merchants);
+		assert_int_equal(0, cnt.audit);
+	}
+	assert_int_equal(PW_OK, st);
+	assert_true(n > 1); /* at least one allocation failed */
+	c.merchant_id = m.rec->merchant_id;
+	txnid = store_last_txnid(e->s);
+	for (n = 1; n < 200; n++) {
+		pw_alloc_fail_at(n);
+		st = store_apply_sync(e->s, t_session_apply, &c);
+		pw_alloc_fail_at(0);
+		if (st == PW_OK) {
+			break;
+		}
+		assert_int_equal(PW_RESOURCE_EXHAUSTED, st);
+		assert_int_equal(txnid, store_last_txnid(e->s));
+		assert_int_equal(PW_OK, store_counts_get(e->s, &cnt));
+		assert_int_equal(0, cnt.sessions);
+	}
+	assert_int_equal(PW_OK, st);
+	assert_true(n > 2); /* merchant lookup and record read both failed once */
+	paywire__v1__session_record__free_unpacked(c.rec, NULL);
+	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
+	assert_int_equal(PW_OK, store_counts_get(e->s, &cnt));
+	assert_int_equal(1, cnt.sessions);
+	assert_int_equal(2, cnt.audit);
+}
+
+/* ---- close, queue bound ---- */
+
+static void
+test_close_applies_and_answers_every_queued_write(void **state)
+{
+	t_env *e = *state;
+	t_job j[10];
+	store_counts c;
+
+	atomic_store(&t_done_total, 0);
+	store_test_set_writer_delay_ms(e->s, 30);
+	for (int i = 0; i < 10; i++) {
+		t_job_init(&j[i], i, true, PW_OK);
+		assert_int_equal(PW_OK, store_submit(e->s, &j[i].w));
+	}
+	store_close(e->s); /* drains */
+	e->s = NULL;
+	assert_int_equal(10, atomic_load(&t_done_total));
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(1, atomic_load(&j[i].done));
+		assert_int_equal(PW_OK, atomic_load(&j[i].st));
+	}
+	t_open(e);
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
+	assert_int_equal(10, c.replies);
+}
+
+static void
+t_never_done(pw_status st, void *arg)
+{
+	(void) st;
+	(void) arg;
+	fail_msg("done called for a refused write");
+}
+
+static void
+test_full_queue_refuses_with_unavailable(void **state)
+{
+	t_env *e = *state;
+	t_job *jobs = calloc(PW_STORE_QUEUE_MAX, sizeof(*jobs));
+	t_job extra;
+	t_gate g;
+	store_stats st;
+
+	assert_non_null(jobs);
+	atomic_store(&t_done_total, 0);
+	t_gate_start(e->s, &g);
+	for (int i = 0; i < PW_STORE_QUEUE_MAX; i++) {
+		t_job_init(&jobs[i], i, false, PW_OK);
+		assert_int_equal(PW_OK, store_submit(e->s, &jobs[i].w));
+	}
+	t_job_init(&extra, -1, false, PW_OK);
+	extra.w.done = t_never_done;
+	assert_int_equal(PW_UNAVAILABLE, store_submit(e->s, &extra.w));
+	t_gate_open(&g);
+	t_wait_done(PW_STORE_QUEUE_MAX);
+	t_gate_fini(&g);
+	store_stats_get(e->s, &st);
+	assert_int_equal(1 + PW_STORE_QUEUE_MAX / PW_STORE_BATCH_MAX, st.batches);
+	assert_int_equal(PW_STORE_BATCH_MAX, st.last_batch_size);
+	assert_int_equal(0, atomic_load(&extra.applied));
+	free(jobs);
+}
+
+/* ---- errors ---- */
+
+static void
+test_error_table_maps_lmdb_results(void **state)
+{
+	t_env *e = *state;
+
+	assert_int_equal(PW_OK, store_mdb_status(e->s, MDB_SUCCESS, "test"));
+	assert_int_equal(PW_NOT_FOUND, store_mdb_status(e->s, MDB_NOTFOUND, "test"));
+	assert_int_equal(PW_RESOURCE_EXHAUSTED, store_mdb_status(e->s, MDB_MAP_FULL, "test"));
+	assert_int_equal(PW_UNAVAILABLE, store_mdb_status(e->s, MDB_READERS_FULL, "test"));
+	assert_int_equal(PW_UNAVAILABLE, store_mdb_status(e->s, ENOSPC, "test"));
+	assert_int_equal(PW_INTERNAL, store_mdb_status(e->s, 123456, "test: unmapped"));
+	assert_false(store_failed(e->s));
+	assert_int_equal(PW_INTERNAL, store_mdb_status(e->s, MDB_CORRUPTED, "test"));
+	assert_true(store_failed(e->s));
+}
+
+static void
+test_failure_inside_a_batch_fails_it_and_every_queued_write(void **state)
+{
+	t_env *e = *state;
+	t_gate g;
+	t_job j;
+	t_job refused;
+	uint64_t txnid = store_last_txnid(e->s);
+
+	atomic_store(&t_done_total, 0);
+	t_gate_start(e->s, &g);
+	g.fail_store = true;
+	t_job_init(&j, 1, true, PW_OK);
+	assert_int_equal(PW_OK, store_submit(e->s, &j.w));
+	t_gate_open(&g);
+	t_wait_done(1);
+	t_gate_fini(&g);
+	assert_int_equal(PW_UNAVAILABLE, atomic_load(&g.st));
+	assert_int_equal(PW_UNAVAILABLE, atomic_load(&j.st));
+	assert_int_equal(0, atomic_load(&j.applied));
+	assert_true(store_failed(e->s));
+	t_job_init(&refused, 2, true, PW_OK);
+	refused.w.done = t_never_done;
+	assert_int_equal(PW_UNAVAILABLE, store_submit(e->s, &refused.w));
+	assert_int_equal(txnid, store_last_txnid(e->s));
+}
+
+static void
+test_io_error_at_commit_fails_the_store_and_reads_go_on(void **state)
+{
+	t_env *e = *state;
+	t_job first;
+	t_job j;
+	t_job later;
+	store_counts c;
+	uint64_t txnid;
+
+	atomic_store(&t_done_total, 0);
+	t_job_init(&first, 1, true, PW_OK);
+	assert_int_equal(PW_OK, store_submit(e->s, &first.w));
+	t_wait_done(1);
+	assert_int_equal(PW_OK, atomic_load(&first.st));
+	txnid = store_last_txnid(e->s);
+
+	atomic_store(&t_fsync_fail, true);
+	t_job_init(&j, 2, true, PW_OK);
+	assert_int_equal(PW_OK, store_submit(e->s, &j.w));
+	t_wait_done(2);
+	atomic_store(&t_fsync_fail, false);
+	assert_int_equal(1, atomic_load(&j.applied));
+	assert_int_equal(PW_INTERNAL, atomic_load(&j.st)); /* applied, but not durable */
+	assert_true(store_failed(e->s));
+	assert_int_equal(txnid, store_last_txnid(e->s));
+	/* writes are refused from now on, reads go on */
+	t_job_init(&later, 3, true, PW_OK);
+	later.w.done = t_never_done;
+	assert_int_equal(PW_UNAVAILABLE, store_submit(e->s, &later.w));
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
+	assert_int_equal(1, c.replies);
+	/* a restart on the same environment serves again, without the lost write */
+	t_reopen(e);
+	assert_false(store_failed(e->s));
+	assert_int_equal(PW_OK, t_reply_check(e->s, first.rid));
+	assert_int_equal(PW_NOT_FOUND, t_reply_check(e->s, j.rid));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_group_commit_applies_concurrent_writes_once_in_fewer_commits, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_apply_leaves_nothing_behind, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_with_one_failing_write_commits_the_others,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_passed_is_not_applied_and_writes_nothing,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_allocation_failure_at_every_point_leaves_nothing_behind, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_close_applies_and_answers_every_queued_write,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_full_queue_refuses_with_unavailable, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_error_table_maps_lmdb_results, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_failure_inside_a_batch_fails_it_and_every_queued_write, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_io_error_at_commit_fails_the_store_and_reads_go_on,
+		    t_setup, t_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
