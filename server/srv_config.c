@@ -1,0 +1,589 @@
+/*
+ * srv_config.c - flags, config file, --help. See srv_config.h.
+ */
+#include "srv_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <paywire/version.h>
+
+#include "srv_validate.h"
+#include "srv_webhook.h"
+
+/* The variables a config file may set (and the server reads). */
+static const char *const config_keys[] = {
+	"PAYWIRE_ADMIN_KEY",
+	"PAYWIRE_TOKEN_SECRET",
+	"PAYWIRE_STRIPE_WEBHOOK_SECRET",
+	"PAYWIRE_RAZORPAY_WEBHOOK_SECRET",
+	"PAYWIRE_ONECOM_WEBHOOK_SECRET",
+	"PAYWIRE_WEB3_WEBHOOK_SECRET",
+	"PAYWIRE_WEB3_MIN_CONFIRMATIONS",
+};
+#define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static pw_status
+fail(char *why, size_t why_size, pw_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static pw_status
+fail(char *why, size_t why_size, pw_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void) vsnprintf(why, why_size, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+void
+srv_config_init(srv_config *cfg)
+{
+	PW_ASSERT(cfg != NULL);
+	memset(cfg, 0, sizeof(*cfg));
+	(void) pw_strlcpy(cfg->data_dir, SRV_DEFAULT_DATA_DIR, sizeof(cfg->data_dir));
+	(void) pw_strlcpy(cfg->public_url, SRV_DEFAULT_PUBLIC_URL, sizeof(cfg->public_url));
+	cfg->sync = STORE_SYNC_FULL;
+	cfg->contexts = PW_SRV_CONTEXTS_DEFAULT;
+	cfg->log_level = PW_LOG_INFO;
+	cfg->webhook_tolerance_s = PW_WEBHOOK_TOLERANCE_S;
+	cfg->drain_timeout_ms = SRV_DRAIN_TIMEOUT_MS_DEFAULT;
+}
+
+const char *
+srv_config_sync_name(store_sync s)
+{
+	switch (s) {
+	case STORE_SYNC_FULL: return "full";
+	case STORE_SYNC_META: return "meta";
+	case STORE_SYNC_NONE: return "none";
+	}
+	return "unknown";
+}
+
+/* Decimal 0..max, optional k/m/g (x1024^n) suffix when `suffix`. */
+static bool
+parse_u64(const char *s, uint64_t max, bool suffix, uint64_t *out)
+{
+	uint64_t v = 0;
+	uint64_t mul = 1;
+	size_t i = 0;
+
+	if (s[0] < '0' || s[0] > '9') {
+		return false;
+	}
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - 9) / 10) {
+			return false;
+		}
+		v = v * 10 + (uint64_t) (s[i] - '0');
+	}
+	if (suffix && s[i] != '\0' && s[i + 1] == '\0') {
+		switch (s[i]) {
+		case 'k': case 'K': mul = 1024ull; break;
+		case 'm': case 'M': mul = 1024ull * 1024ull; break;
+		case 'g': case 'G': mul = 1024ull * 1024ull * 1024ull; break;
+		default: return false;
+		}
+		i++;
+	}
+	if (s[i] != '\0' || (mul > 1 && v > max / mul) || v * mul > max) {
+		return false;
+	}
+	*out = v * mul;
+	return true;
+}
+
+typedef pw_status (*flag_fn)(srv_config *cfg, const char *v, char *why, size_t why_size);
+
+static pw_status
+flag_listen(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	if (cfg->listen_count >= SRV_RPC_LISTEN_MAX) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT, "--listen: at most %d listeners",
+		    SRV_RPC_LISTEN_MAX);
+	}
+	if ((strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0) || strlen(v) <= 6 ||
+	    !pw_strlcpy(cfg->listen[cfg->listen_count], v, SRV_CONFIG_URL_BYTES)) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "--listen takes tcp://HOST:PORT or ipc://PATH (at most %d bytes)",
+		    SRV_CONFIG_URL_BYTES - 1);
+	}
+	cfg->listen_count++;
+	return PW_OK;
+}
+
+static pw_status
+flag_data(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	if (v[0] == '\0' || !pw_strlcpy(cfg->data_dir, v, sizeof(cfg->data_dir))) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT, "--data takes a directory (1..%d bytes)",
+		    SRV_CONFIG_PATH_BYTES - 1);
+	}
+	return PW_OK;
+}
+
+static pw_status
+flag_map_size(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	uint64_t n;
+
+	if (!parse_u64(v, SRV_MAP_SIZE_MAX, true, &n) || n < PW_MAP_SIZE_MIN) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "--map-size takes %llu..%llu bytes (suffix k, m or g allowed)",
+		    (unsigned long long) PW_MAP_SIZE_MIN, (unsigned long long) SRV_MAP_SIZE_MAX);
+	}
+	cfg->map_size_bytes = n;
+	return PW_OK;
+}
+
+static pw_status
+flag_sync(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	if (strcmp(v, "full") == 0) {
+		cfg->sync = STORE_SYNC_FULL;
+	} else if (strcmp(v, "meta") == 0) {
+		cfg->sync = STORE_SYNC_META;
+	} else if (strcmp(v, "none") == 0) {
+		cfg->sync = STORE_SYNC_NONE;
+	} else {
+		return fail(why, why_size, PW_INVALID_ARGUMENT, "--sync takes full, meta or none");
+	}
+	return PW_OK;
+}
+
+static pw_status
+flag_contexts(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	uint64_t n;
+
+	if (!parse_u64(v, PW_SRV_CONTEXTS_MAX, false, &n) || n < 1) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT, "--contexts takes 1..%d",
+		    PW_SRV_CONTEXTS_MAX);
+	}
+	cfg->contexts = (uint32_t) n;
+	return PW_OK;
+}
+
+static pw_status
+flag_public_url(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	if (!srv_validate_url(v) || !pw_strlcpy(cfg->public_url, v, sizeof(cfg->public_url))) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "--public-url takes an http:// or https:// URL with a host (at most %d bytes)",
+		    PW_URL_BYTES_MAX);
+	}
+	return PW_OK;
+}
+
+static pw_status
+flag_log_level(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	if (!pw_log_level_parse(v, &cfg->log_level)) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "--log-level takes debug, info, warn or error");
+	}
+	return PW_OK;
+}
+
+static pw_status
+flag_config(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	if (v[0] == '\0' || !pw_strlcpy(cfg->config_file, v, sizeof(cfg->config_file))) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT, "--config takes a file path");
+	}
+	return PW_OK;
+}
+
+static pw_status
+flag_tolerance(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	uint64_t n;
+
+	if (!parse_u64(v, SRV_WEBHOOK_TOLERANCE_S_MAX, false, &n) || n < 1) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT, "--webhook-tolerance-s takes 1..%d",
+		    SRV_WEBHOOK_TOLERANCE_S_MAX);
+	}
+	cfg->webhook_tolerance_s = (int64_t) n;
+	return PW_OK;
+}
+
+static pw_status
+flag_drain(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	uint64_t n;
+
+	if (!parse_u64(v, SRV_DRAIN_TIMEOUT_MS_MAX, false, &n)) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT, "--drain-timeout-ms takes 0..%d",
+		    SRV_DRAIN_TIMEOUT_MS_MAX);
+	}
+	cfg->drain_timeout_ms = (int64_t) n;
+	return PW_OK;
+}
+
+#ifdef PW_TEST_HOOKS
+static pw_status
+flag_writer_delay(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	uint64_t n;
+
+	if (!parse_u64(v, SRV_TEST_WRITER_DELAY_MS_MAX, false, &n)) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT, "--test-writer-delay-ms takes 0..%d",
+		    SRV_TEST_WRITER_DELAY_MS_MAX);
+	}
+	cfg->test_writer_delay_ms = (uint32_t) n;
+	return PW_OK;
+}
+#endif
+
+typedef struct flag_def {
+	const char *name; /* without the leading "--" */
+	flag_fn fn;       /* NULL: a switch without a value */
+} flag_def;
+
+static const flag_def flags[] = {
+	{ .name = "listen", .fn = flag_listen },
+	{ .name = "data", .fn = flag_data },
+	{ .name = "map-size", .fn = flag_map_size },
+	{ .name = "sync", .fn = flag_sync },
+	{ .name = "contexts", .fn = flag_contexts },
+	{ .name = "public-url", .fn = flag_public_url },
+	{ .name = "log-level", .fn = flag_log_level },
+	{ .name = "config", .fn = flag_config },
+	{ .name = "webhook-tolerance-s", .fn = flag_tolerance },
+	{ .name = "drain-timeout-ms", .fn = flag_drain },
+#ifdef PW_TEST_HOOKS
+	{ .name = "test-writer-delay-ms", .fn = flag_writer_delay },
+#endif
+	{ .name = "read-only", .fn = NULL },
+	{ .name = "help", .fn = NULL },
+	{ .name = "version", .fn = NULL },
+};
+
+static void
+flag_switch(srv_config *cfg, const char *name)
+{
+	if (strcmp(name, "read-only") == 0) {
+		cfg->read_only = true;
+	} else if (strcmp(name, "help") == 0) {
+		cfg->help = true;
+	} else {
+		PW_ASSERT(strcmp(name, "version") == 0);
+		cfg->version = true;
+	}
+}
+
+static const flag_def *
+flag_find(const char *arg, size_t len)
+{
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (strlen(flags[i].name) == len && strncmp(flags[i].name, arg, len) == 0) {
+			return &flags[i];
+		}
+	}
+	return NULL;
+}
+
+pw_status
+srv_config_parse(srv_config *cfg, int argc, char **argv, char *why, size_t why_size)
+{
+	PW_ASSERT(cfg != NULL && argv != NULL && why != NULL);
+	why[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *eq;
+		const char *value;
+		const flag_def *f;
+		pw_status rv;
+
+		if (strncmp(arg, "--", 2) != 0) {
+			return fail(why, why_size, PW_INVALID_ARGUMENT, "unexpected argument '%s'", arg);
+		}
+		arg += 2;
+		eq = strchr(arg, '=');
+		f = flag_find(arg, eq != NULL ? (size_t) (eq - arg) : strlen(arg));
+		if (f == NULL) {
+			return fail(why, why_size, PW_INVALID_ARGUMENT, "unknown flag '%s' (see --help)",
+			    argv[i]);
+		}
+		if (f->fn == NULL) {
+			if (eq != NULL) {
+				return fail(why, why_size, PW_INVALID_ARGUMENT, "--%s takes no value", f->name);
+			}
+			flag_switch(cfg, f->name);
+			continue;
+		}
+		if (eq != NULL) {
+			value = eq + 1;
+		} else if (i + 1 < argc) {
+			value = argv[++i];
+		} else {
+			return fail(why, why_size, PW_INVALID_ARGUMENT, "--%s needs a value", f->name);
+		}
+		rv = f->fn(cfg, value, why, why_size);
+		if (rv != PW_OK) {
+			return rv;
+		}
+	}
+	return PW_OK;
+}
+
+pw_status
+srv_config_finish(srv_config *cfg, char *why, size_t why_size)
+{
+	char ipc[SRV_CONFIG_URL_BYTES];
+	int n;
+
+	if (cfg->listen_count > 0) {
+		return PW_OK;
+	}
+	n = snprintf(ipc, sizeof(ipc), "ipc://%s/%s", cfg->data_dir, SRV_IPC_SOCKET_NAME);
+	/* sockaddr_un.sun_path holds 107 bytes plus the NUL. */
+	if (n < 0 || (size_t) n - 6 > 107) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "the default IPC path %s/%s is longer than 107 bytes: pass --listen explicitly",
+		    cfg->data_dir, SRV_IPC_SOCKET_NAME);
+	}
+	(void) pw_strlcpy(cfg->listen[0], SRV_DEFAULT_TCP_URL, SRV_CONFIG_URL_BYTES);
+	(void) pw_strlcpy(cfg->listen[1], ipc, SRV_CONFIG_URL_BYTES);
+	cfg->listen_count = 2;
+	return PW_OK;
+}
+
+/* ---- config file ---- */
+
+static int
+config_key_index(const char *key, size_t len)
+{
+	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
+		if (strlen(config_keys[i]) == len && strncmp(config_keys[i], key, len) == 0) {
+			return (int) i;
+		}
+	}
+	return -1;
+}
+
+/* One KEY=VALUE line (NUL-terminated, no newline); line_no for messages. */
+static pw_status
+config_line(char *line, int line_no, bool seen[CONFIG_KEY_COUNT], char *why, size_t why_size)
+{
+	char *eq;
+	char *value;
+	size_t vlen;
+	int k;
+
+	while (*line == ' ' || *line == '\t') {
+		line++;
+	}
+	if (*line == '\0' || *line == '#') {
+		return PW_OK;
+	}
+	if (strchr(line, '\r') != NULL) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "line %d: carriage return (save the file with Unix line endings)", line_no);
+	}
+	eq = strchr(line, '=');
+	k = eq != NULL ? config_key_index(line, (size_t) (eq - line)) : -1;
+	if (k < 0) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "line %d: expected KEY=VALUE with KEY one of the PAYWIRE_* variables in --help",
+		    line_no);
+	}
+	if (seen[k]) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT, "line %d: %s is set twice", line_no,
+		    config_keys[k]);
+	}
+	seen[k] = true;
+	value = eq + 1;
+	vlen = strlen(value);
+	if (vlen >= 2 && (value[0] == '"' || value[0] == '\'') && value[vlen - 1] == value[0]) {
+		value[vlen - 1] = '\0';
+		value++;
+	}
+	if (getenv(config_keys[k]) != NULL) {
+		pw_log(PW_LOG_INFO, "config: %s is set in the environment; the file's value is ignored",
+		    config_keys[k]);
+		return PW_OK;
+	}
+	if (setenv(config_keys[k], value, 0) != 0) {
+		return fail(why, why_size, PW_UNAVAILABLE, "line %d: setenv failed", line_no);
+	}
+	return PW_OK;
+}
+
+static pw_status
+config_open(const char *path, int *fd_out, size_t *size_out, char *why, size_t why_size)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		return fail(why, why_size, PW_NOT_FOUND, "cannot open config file %s: %s", path,
+		    strerror(errno));
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		(void) close(fd);
+		return fail(why, why_size, PW_INVALID_ARGUMENT, "config file %s is not a regular file",
+		    path);
+	}
+	if (sb.st_uid != geteuid() || (sb.st_mode & 077) != 0) {
+		(void) close(fd);
+		return fail(why, why_size, PW_PERMISSION_DENIED,
+		    "config file %s holds secrets: it must be owned by uid %u with mode 0600, "
+		    "found uid %u mode %04o (chmod 600 %s)",
+		    path, (unsigned) geteuid(), (unsigned) sb.st_uid, (unsigned) (sb.st_mode & 07777),
+		    path);
+	}
+	if (sb.st_size > SRV_CONFIG_FILE_BYTES_MAX) {
+		(void) close(fd);
+		return fail(why, why_size, PW_INVALID_ARGUMENT, "config file %s is over %d bytes", path,
+		    SRV_CONFIG_FILE_BYTES_MAX);
+	}
+	*fd_out = fd;
+	*size_out = (size_t) sb.st_size;
+	return PW_OK;
+}
+
+pw_status
+srv_config_file_load(const char *path, char *why, size_t why_size)
+{
+	char *buf;
+	size_t size = 0;
+	size_t got = 0;
+	bool seen[CONFIG_KEY_COUNT] = { false };
+	pw_status rv;
+	int fd = -1;
+	int line_no = 0;
+
+	PW_ASSERT(path != NULL && why != NULL);
+	why[0] = '\0';
+	rv = config_open(path, &fd, &size, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	buf = malloc(size + 1);
+	if (buf == NULL) {
+		(void) close(fd);
+		return fail(why, why_size, PW_UNAVAILABLE, "out of memory");
+	}
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+		if (n <= 0) {
+			break;
+		}
+		got += (size_t) n;
+	}
+	(void) close(fd);
+	buf[got] = '\0';
+	if (strlen(buf) != got) {
+		rv = fail(why, why_size, PW_INVALID_ARGUMENT, "config file %s contains a NUL byte", path);
+	}
+	for (char *line = buf; rv == PW_OK && line != NULL && *line != '\0';) {
+		char *nl = strchr(line, '\n');
+		if (nl != NULL) {
+			*nl = '\0';
+		}
+		rv = config_line(line, ++line_no, seen, why, why_size);
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	sodium_memzero(buf, size + 1);
+	free(buf);
+	return rv;
+}
+
+/* ---- --help ---- */
+
+void
+srv_config_usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+	    "usage: %s [flags]\n"
+	    "\n"
+	    "paywire-server %s: payment sessions over nng REQ/REP + protobuf (%s).\n"
+	    "\n"
+	    "Flags (--flag VALUE or --flag=VALUE):\n"
+	    "  --listen URL            listen on URL; repeatable, at most %d. tcp://HOST:PORT or\n"
+	    "                          ipc://PATH (IPC sockets get mode 0600). Default: %s and\n"
+	    "                          ipc://<data>/%s\n"
+	    "  --data DIR              data directory (LMDB env + paywire.key), created 0700.\n"
+	    "                          Default: %s\n"
+	    "  --map-size BYTES        LMDB map size, %llu..%llu, suffix k/m/g allowed. A full map\n"
+	    "                          answers RESOURCE_EXHAUSTED to writes; reads go on.\n"
+	    "                          Default: %llu (1g)\n"
+	    "  --read-only             open the store read-only: every write answers UNAVAILABLE\n"
+	    "  --sync full|meta|none   durability of each commit (default full):\n"
+	    "                            full  fsync data and meta pages: an OK reply is on disk\n"
+	    "                                  and survives power loss.\n"
+	    "                            meta  skip the meta-page fsync (MDB_NOMETASYNC): an OS\n"
+	    "                                  crash or power loss may lose the last commits\n"
+	    "                                  (already answered OK); never corrupts.\n"
+	    "                            none  no fsync (MDB_NOSYNC): an OS crash or power loss may\n"
+	    "                                  lose recent commits that were answered OK. Process\n"
+	    "                                  crashes lose nothing. Tests and benchmarks only.\n"
+	    "  --contexts N            concurrent requests in flight (nng contexts), 1..%d.\n"
+	    "                          Default: %d\n"
+	    "  --public-url URL        base of checkout links: session.url = URL/checkout?session=ID.\n"
+	    "                          Default: %s\n"
+	    "  --log-level LEVEL       debug|info|warn|error (debug: one line per request).\n"
+	    "                          Default: info. Secrets are never logged.\n"
+	    "  --config FILE           KEY=VALUE lines setting the PAYWIRE_* variables below\n"
+	    "                          (# comments; one pair of surrounding quotes removed).\n"
+	    "                          Refused unless owned by you with mode 0600 (or 0400).\n"
+	    "                          A variable already in the environment wins over the file.\n"
+	    "  --webhook-tolerance-s N accepted age of a signed webhook timestamp, both ways,\n"
+	    "                          1..%d. Default: %d\n"
+	    "  --drain-timeout-ms N    on SIGTERM/SIGINT, how long to wait for requests in\n"
+	    "                          flight, 0..%d. Default: %d\n"
+#ifdef PW_TEST_HOOKS
+	    "  --test-writer-delay-ms N  (test builds) the writer sleeps N ms before each batch,\n"
+	    "                          0..%d, to provoke REQ re-sends.\n"
+#endif
+	    "  --version               print the version and exit\n"
+	    "  --help                  print this help and exit\n"
+	    "\n",
+	    prog, PW_VERSION_STRING, PW_WIRE_PACKAGE, SRV_RPC_LISTEN_MAX, SRV_DEFAULT_TCP_URL,
+	    SRV_IPC_SOCKET_NAME, SRV_DEFAULT_DATA_DIR, (unsigned long long) PW_MAP_SIZE_MIN,
+	    (unsigned long long) SRV_MAP_SIZE_MAX, (unsigned long long) PW_MAP_SIZE_DEFAULT,
+	    PW_SRV_CONTEXTS_MAX, PW_SRV_CONTEXTS_DEFAULT, SRV_DEFAULT_PUBLIC_URL,
+	    SRV_WEBHOOK_TOLERANCE_S_MAX, PW_WEBHOOK_TOLERANCE_S, SRV_DRAIN_TIMEOUT_MS_MAX,
+	    SRV_DRAIN_TIMEOUT_MS_DEFAULT
+#ifdef PW_TEST_HOOKS
+	    ,
+	    SRV_TEST_WRITER_DELAY_MS_MAX
+#endif
+	);
+	fprintf(out,
+	    "Environment (or --config FILE):\n"
+	    "  PAYWIRE_ADMIN_KEY               key for admin calls (create_merchant,\n"
+	    "                                  revoke_api_key, verify_audit). Unset: admin calls\n"
+	    "                                  answer PERMISSION_DENIED.\n"
+	    "  PAYWIRE_TOKEN_SECRET            HS256 key of customer access links. Unset: derived\n"
+	    "                                  from <data>/paywire.key.\n"
+	    "  PAYWIRE_STRIPE_WEBHOOK_SECRET   whsec_... (several: separated by commas/spaces)\n"
+	    "  PAYWIRE_RAZORPAY_WEBHOOK_SECRET Razorpay webhook secret(s)\n"
+	    "  PAYWIRE_ONECOM_WEBHOOK_SECRET   whsec_<base64> (Standard Webhooks)\n"
+	    "  PAYWIRE_WEB3_WEBHOOK_SECRET     whsec_<base64> (Standard Webhooks)\n"
+	    "                                  A provider without a secret answers UNAVAILABLE.\n"
+	    "  PAYWIRE_WEB3_MIN_CONFIRMATIONS  network:count,... e.g. base:5,ethereum:20\n"
+#ifdef PW_TEST_HOOKS
+	    "  PAYWIRE_CRASHPOINT=name[:n]     (test builds) abort at a named crash point\n"
+	    "  PAYWIRE_FAIL_ALLOC=n            (test builds) fail the n-th allocation\n"
+#endif
+	    "\n"
+	    "Signals: SIGTERM/SIGINT stop taking new requests (they answer UNAVAILABLE), wait\n"
+	    "for requests in flight (--drain-timeout-ms), commit queued writes and exit 0.\n"
+	    "\n"
+	    "Exit codes: %d clean stop, %d could not start (store, listener, secrets),\n"
+	    "%d bad flag or config file, %d the store failed (I/O error at commit): restart\n"
+	    "the server (a supervisor should).\n",
+	    SRV_EXIT_OK, SRV_EXIT_START, SRV_EXIT_USAGE, SRV_EXIT_STORE_FAILED);
+}

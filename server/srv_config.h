@@ -1,0 +1,108 @@
+/*
+ * srv_config.h - paywire-server's command line and config file.
+ *
+ * OWNS
+ * - srv_config: every flag of paywire-server, parsed from argv into caller
+ *   memory (fixed buffers, no allocation). Secrets are NOT in it: they come
+ *   from the environment (PAYWIRE_*), which a --config file may fill.
+ * - srv_config_file_load: reads a KEY=VALUE file of PAYWIRE_* variables,
+ *   refusing it unless it is a regular file owned by the current user with no
+ *   group/other permission bits (0600 or 0400), and sets each variable that
+ *   the environment does not already set (the environment wins).
+ * - srv_config_usage: the --help text (every flag and environment variable).
+ *
+ * THREADS
+ * Startup thread only (setenv/getenv are not thread-safe).
+ *
+ * LIMITS
+ * SRV_RPC_LISTEN_MAX listeners, SRV_CONFIG_PATH_BYTES per path,
+ * SRV_CONFIG_FILE_BYTES_MAX per config file, the ranges in srv_config_usage.
+ */
+#ifndef SRV_CONFIG_H
+#define SRV_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <paywire/status.h>
+
+#include "pw_common.h"
+#include "srv_rpc.h"
+#include "store.h"
+
+/* Paths (data dir, config file): PATH_MAX-sized, and an ipc:// URL under the
+ * data dir must still fit a sockaddr_un (108 bytes) - checked at listen. */
+#define SRV_CONFIG_PATH_BYTES 4096
+/* A listen URL: "tcp://[v6 address]:port" or "ipc://" + a path. */
+#define SRV_CONFIG_URL_BYTES (SRV_CONFIG_PATH_BYTES + 16)
+/* A config file holds a handful of KEY=VALUE lines. */
+#define SRV_CONFIG_FILE_BYTES_MAX (64 * 1024)
+/* Largest --map-size: 1 TiB (LMDB reserves address space, not disk). */
+#define SRV_MAP_SIZE_MAX (1024ull * 1024ull * 1024ull * 1024ull)
+/* --drain-timeout-ms: how long SIGTERM waits for requests in flight. */
+#define SRV_DRAIN_TIMEOUT_MS_DEFAULT 10000
+#define SRV_DRAIN_TIMEOUT_MS_MAX 600000
+/* --test-writer-delay-ms (test builds). */
+#define SRV_TEST_WRITER_DELAY_MS_MAX 60000
+
+#define SRV_DEFAULT_TCP_URL "tcp://127.0.0.1:7450"
+#define SRV_DEFAULT_DATA_DIR "./data"
+#define SRV_DEFAULT_PUBLIC_URL "http://127.0.0.1:8080"
+#define SRV_IPC_SOCKET_NAME "paywire.sock"
+
+/* Exit codes of paywire-server. */
+#define SRV_EXIT_OK 0
+#define SRV_EXIT_START 1        /* could not start: store, listener, secrets */
+#define SRV_EXIT_USAGE 2        /* bad flag or config file */
+#define SRV_EXIT_STORE_FAILED 3 /* the store failed (I/O error at commit): restart me */
+
+typedef struct srv_config {
+	char listen[SRV_RPC_LISTEN_MAX][SRV_CONFIG_URL_BYTES]; /* --listen URLs */
+	size_t listen_count;                  /* 0 until defaults are applied */
+	char data_dir[SRV_CONFIG_PATH_BYTES]; /* --data */
+	uint64_t map_size_bytes;              /* --map-size (0: store default) */
+	store_sync sync;                      /* --sync */
+	bool read_only;                       /* --read-only */
+	uint32_t contexts;                    /* --contexts */
+	char public_url[PW_URL_BYTES_MAX + 1]; /* --public-url */
+	pw_log_level log_level;               /* --log-level */
+	int64_t webhook_tolerance_s;          /* --webhook-tolerance-s */
+	int64_t drain_timeout_ms;             /* --drain-timeout-ms */
+	uint32_t test_writer_delay_ms;        /* --test-writer-delay-ms (test builds) */
+	char config_file[SRV_CONFIG_PATH_BYTES]; /* --config ("" = none) */
+	bool help;                            /* --help given */
+	bool version;                         /* --version given */
+} srv_config;
+
+/* Defaults: no listener yet (see srv_config_finish), ./data, full sync,
+ * PW_SRV_CONTEXTS_DEFAULT contexts, http://127.0.0.1:8080, info,
+ * PW_WEBHOOK_TOLERANCE_S, SRV_DRAIN_TIMEOUT_MS_DEFAULT. */
+void srv_config_init(srv_config *cfg);
+
+/* Parses argv[1..argc) ("--flag value" or "--flag=value"). PW_OK, or
+ * PW_INVALID_ARGUMENT with why naming the flag and the accepted range. */
+pw_status srv_config_parse(srv_config *cfg, int argc, char **argv, char *why,
+    size_t why_size) PW_WUR;
+
+/* After parse: with no --listen, listens on SRV_DEFAULT_TCP_URL and
+ * ipc://<data>/paywire.sock. PW_INVALID_ARGUMENT if the IPC path is too long. */
+pw_status srv_config_finish(srv_config *cfg, char *why, size_t why_size) PW_WUR;
+
+/* Loads a config file (see top comment). Lines: blank, "# comment", or
+ * KEY=VALUE with KEY one of the PAYWIRE_* variables listed by
+ * srv_config_usage; VALUE is taken verbatim up to the end of the line,
+ * except that one pair of surrounding double or single quotes is removed
+ * (so the file can also be sourced by a shell). PW_OK; PW_PERMISSION_DENIED
+ * (mode/owner); PW_INVALID_ARGUMENT (syntax, unknown or repeated key, CR,
+ * too big); PW_NOT_FOUND (cannot open). why never contains a value. */
+pw_status srv_config_file_load(const char *path, char *why, size_t why_size) PW_WUR;
+
+/* The --help text. */
+void srv_config_usage(FILE *out, const char *prog);
+
+/* "full" | "meta" | "none". */
+const char *srv_config_sync_name(store_sync s);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * srv_main.c - paywire-server: flags, secrets, store, REP server, signals.
+ *
+ * Threads: main (this file: startup, then waits for a signal or a failed
+ * store), nng's callback threads, the store's writer thread. SIGTERM/SIGINT
+ * are blocked in every thread (the mask is set before any thread starts) and
+ * taken here with sigtimedwait, so no handler runs in a random thread.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <paywire/version.h>
+
+#include "srv_config.h"
+#include "srv_dispatch.h"
+#include "srv_rpc.h"
+#include "srv_webhook.h"
+#include "store.h"
+
+/* How often the main thread checks store_failed() while idle. */
+#define MAIN_POLL_MS 100
+
+typedef struct server {
+	srv_config cfg;               /* flags */
+	srv_webhook_config webhooks;  /* provider secrets */
+	store *st;                    /* open store */
+	srv_env env;                  /* dispatch state */
+	bool env_ready;               /* env needs srv_env_fini */
+	srv_rpc *rpc;                 /* REP server */
+} server;
+
+static int
+parse_flags(server *s, int argc, char **argv)
+{
+	char why[512];
+	pw_status rv;
+
+	srv_config_init(&s->cfg);
+	rv = srv_config_parse(&s->cfg, argc, argv, why, sizeof(why));
+	if (rv != PW_OK) {
+		fprintf(stderr, "paywire-server: %s\n", why);
+		return SRV_EXIT_USAGE;
+	}
+	if (s->cfg.help) {
+		srv_config_usage(stdout, "paywire-server");
+		return SRV_EXIT_OK;
+	}
+	if (s->cfg.version) {
+		printf("paywire-server %s (wire %s)\n", PW_VERSION_STRING, PW_WIRE_PACKAGE);
+		return SRV_EXIT_OK;
+	}
+	pw_log_set_level(s->cfg.log_level);
+	rv = srv_config_finish(&s->cfg, why, sizeof(why));
+	if (rv == PW_OK && s->cfg.config_file[0] != '\0') {
+		rv = srv_config_file_load(s->cfg.config_file, why, sizeof(why));
+	}
+	if (rv != PW_OK) {
+		fprintf(stderr, "paywire-server: %s\n", why);
+		return SRV_EXIT_USAGE;
+	}
+	return -1; /* go on */
+}
+
+static int
+load_webhooks(server *s)
+{
+	pw_status rv;
+
+	srv_webhook_config_init(&s->webhooks);
+	rv = srv_webhook_config_from_env(&s->webhooks);
+	if (rv == PW_OK) {
+		rv = srv_webhook_config_set_tolerance(&s->webhooks, s->cfg.webhook_tolerance_s);
+	}
+	if (rv != PW_OK) {
+		pw_log(PW_LOG_ERROR, "webhook configuration refused (see the message above)");
+		return SRV_EXIT_USAGE;
+	}
+	for (int p = PW_PROVIDER_STRIPE; p <= PW_PROVIDER_WEB3; p++) {
+		if (!srv_webhook_config_has_secret(&s->webhooks, (pw_provider) p)) {
+			pw_log(PW_LOG_INFO, "no %s webhook secret configured: its webhooks answer UNAVAILABLE",
+			    srv_webhook_provider_name((pw_provider) p));
+		}
+	}
+	return -1;
+}
+
+static int
+open_store(server *s)
+{
+	store_opts o;
+	pw_status rv;
+
+	memset(&o, 0, sizeof(o));
+	o.dir = s->cfg.data_dir;
+	o.map_size_bytes = s->cfg.map_size_bytes;
+	o.sync = s->cfg.sync;
+	o.read_only = s->cfg.read_only;
+	o.token_secret = getenv("PAYWIRE_TOKEN_SECRET");
+	if (o.token_secret != NULL && o.token_secret[0] == '\0') {
+		o.token_secret = NULL;
+	}
+	rv = store_open(&s->st, &o);
+	if (rv != PW_OK) {
+		pw_log(PW_LOG_ERROR, "cannot open the store in %s: %s", s->cfg.data_dir,
+		    pw_status_name(rv));
+		return SRV_EXIT_START;
+	}
+#ifdef PW_TEST_HOOKS
+	store_test_set_writer_delay_ms(s->st, s->cfg.test_writer_delay_ms);
+#endif
+	rv = srv_env_init(&s->env, s->st, &s->webhooks, getenv("PAYWIRE_ADMIN_KEY"),
+	    s->cfg.public_url);
+	if (rv != PW_OK) {
+		return SRV_EXIT_USAGE;
+	}
+	s->env_ready = true;
+	if (!s->env.admin_key_set) {
+		pw_log(PW_LOG_WARN, "PAYWIRE_ADMIN_KEY is not set: admin calls answer PERMISSION_DENIED");
+	}
+	return -1;
+}
+
+static int
+start_rpc(server *s)
+{
+	const char *urls[SRV_RPC_LISTEN_MAX];
+	srv_rpc_opts o;
+	char why[512];
+	pw_status rv;
+
+	for (size_t i = 0; i < s->cfg.listen_count; i++) {
+		urls[i] = s->cfg.listen[i];
+	}
+	o.listen_urls = urls;
+	o.listen_count = s->cfg.listen_count;
+	o.contexts = s->cfg.contexts;
+	rv = srv_rpc_start(&s->rpc, &o, &s->env, why, sizeof(why));
+	if (rv != PW_OK) {
+		pw_log(PW_LOG_ERROR, "%s", why);
+		return SRV_EXIT_START;
+	}
+	for (size_t i = 0; i < s->cfg.listen_count; i++) {
+		pw_log(PW_LOG_INFO, "paywire-server listening on %s", urls[i]);
+	}
+	pw_log(PW_LOG_INFO,
+	    "paywire-server %s (wire %s): data %s, sync %s%s, %u contexts, public url %s",
+	    PW_VERSION_STRING, PW_WIRE_PACKAGE, s->cfg.data_dir, srv_config_sync_name(s->cfg.sync),
+	    s->cfg.read_only ? ", read-only" : "", s->cfg.contexts, s->cfg.public_url);
+	return -1;
+}
+
+/* Waits for SIGTERM/SIGINT or a failed store. Returns the exit code. */
+static int
+wait_for_stop(server *s, const sigset_t *set)
+{
+	const struct timespec poll = { 0, MAIN_POLL_MS * 1000 * 1000 };
+	int sig;
+
+	for (;;) {
+		if (store_failed(s->st)) {
+			pw_log(PW_LOG_ERROR, "the store failed (I/O error at commit): exiting with %d so a "
+			                     "supervisor restarts the server on a clean environment",
+			    SRV_EXIT_STORE_FAILED);
+			return SRV_EXIT_STORE_FAILED;
+		}
+		sig = sigtimedwait(set, NULL, &poll);
+		if (sig == SIGTERM || sig == SIGINT) {
+			pw_log(PW_LOG_INFO, "%s: stopping (requests in flight finish, new ones answer "
+			                    "UNAVAILABLE)",
+			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			return SRV_EXIT_OK;
+		}
+		if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+			pw_log(PW_LOG_ERROR, "sigtimedwait: %s", strerror(errno));
+			return SRV_EXIT_START;
+		}
+	}
+}
+
+static void
+shutdown_all(server *s, int code)
+{
+	uint64_t left = 0;
+
+	if (s->rpc != NULL) {
+		/* A failed store answers every write UNAVAILABLE at once, so a
+		 * short drain is enough there. */
+		left = srv_rpc_quiesce(s->rpc,
+		    code == SRV_EXIT_STORE_FAILED ? 1000 : s->cfg.drain_timeout_ms);
+		if (left > 0) {
+			pw_log(PW_LOG_WARN, "%llu requests still in flight after the drain timeout",
+			    (unsigned long long) left);
+		}
+	} else if (s->env_ready) {
+		srv_env_stop(&s->env);
+	}
+	if (s->st != NULL) {
+		store_close(s->st); /* commits queued writes; their replies go out */
+		s->st = NULL;
+	}
+	srv_rpc_destroy(s->rpc);
+	s->rpc = NULL;
+	if (s->env_ready) {
+		srv_env_fini(&s->env);
+	}
+	srv_webhook_config_fini(&s->webhooks);
+}
+
+int
+main(int argc, char **argv)
+{
+	static server s; /* large (config buffers); zeroed */
+	sigset_t set;
+	int code;
+
+	/* Before any thread exists, so every thread inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	(void) pthread_sigmask(SIG_BLOCK, &set, NULL);
+	(void) signal(SIGPIPE, SIG_IGN);
+	if (pw_common_init() != 0) {
+		fprintf(stderr, "paywire-server: libsodium initialisation failed\n");
+		return SRV_EXIT_START;
+	}
+	srv_webhook_config_init(&s.webhooks);
+	code = parse_flags(&s, argc, argv);
+	if (s.cfg.help || s.cfg.version || code == SRV_EXIT_USAGE) {
+		return code < 0 ? SRV_EXIT_OK : code;
+	}
+	if (code < 0) {
+		code = load_webhooks(&s);
+	}
+	if (code < 0) {
+		code = open_store(&s);
+	}
+	if (code < 0) {
+		code = start_rpc(&s);
+	}
+	if (code < 0) {
+		code = wait_for_stop(&s, &set);
+	}
+	shutdown_all(&s, code);
+	pw_log(code == SRV_EXIT_OK ? PW_LOG_INFO : PW_LOG_WARN, "paywire-server exiting with %d",
+	    code);
+	return code;
+}

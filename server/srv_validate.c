@@ -1,0 +1,577 @@
+/*
+ * srv_validate.c - the rules of srv_validate.h. Every refusal names the field
+ * and the limit, so a caller can fix the request without reading our code.
+ */
+#include "srv_validate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static pw_status
+why_fail(char *why, size_t why_size, pw_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static pw_status
+why_fail(char *why, size_t why_size, pw_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && why_size > 0) {
+		va_start(ap, fmt);
+		(void) vsnprintf(why, why_size, fmt, ap);
+		va_end(ap);
+	}
+	return st;
+}
+
+static pw_status
+why_ok(char *why, size_t why_size)
+{
+	if (why != NULL && why_size > 0) {
+		why[0] = '\0';
+	}
+	return PW_OK;
+}
+
+/* A text field: valid UTF-8 of min..max bytes. */
+static pw_status
+check_text(const char *field, const char *s, size_t min, size_t max, char *why, size_t why_size)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	if (len < min || len > max) {
+		if (min > 0 && len == 0) {
+			return why_fail(why, why_size, PW_INVALID_ARGUMENT, "%s is required (1..%zu bytes)",
+			    field, max);
+		}
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT, "%s must be %zu..%zu bytes, got %zu",
+		    field, min, max, len);
+	}
+	if (len > 0 && !pw_utf8_valid(s, len)) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT, "%s is not valid UTF-8", field);
+	}
+	return PW_OK;
+}
+
+static bool
+is_visible_ascii(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char) *s < 0x21 || (unsigned char) *s > 0x7e) {
+			return false;
+		}
+	}
+	return true;
+}
+
+pw_status
+srv_validate_request_id(const char *request_id, bool required, char *why, size_t why_size)
+{
+	size_t len = request_id != NULL ? strlen(request_id) : 0;
+
+	if (len == 0 && required) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "request_id is required for this call (1..%d bytes): it makes retries safe",
+		    PW_REQUEST_ID_BYTES_MAX);
+	}
+	if (len > PW_REQUEST_ID_BYTES_MAX) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "request_id must be at most %d bytes, got %zu", PW_REQUEST_ID_BYTES_MAX, len);
+	}
+	if (len > 0 && !is_visible_ascii(request_id)) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "request_id must be printable ASCII without spaces");
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_api_key(const char *api_key, char *why, size_t why_size)
+{
+	size_t len = api_key != NULL ? strlen(api_key) : 0;
+
+	if (len == 0) {
+		return why_fail(why, why_size, PW_UNAUTHENTICATED, "missing API key");
+	}
+	if (len > PW_API_KEY_BYTES_MAX) {
+		/* No key is that long: same answer as an unknown key. */
+		return why_fail(why, why_size, PW_UNAUTHENTICATED, "invalid API key");
+	}
+	return why_ok(why, why_size);
+}
+
+static pw_status
+check_mode(const char *field, Paywire__V1__Mode mode, char *why, size_t why_size)
+{
+	switch (mode) {
+	case PAYWIRE__V1__MODE__MODE_TEST:
+	case PAYWIRE__V1__MODE__MODE_LIVE:
+		return PW_OK;
+	case PAYWIRE__V1__MODE__MODE_UNSPECIFIED:
+	case _PAYWIRE__V1__MODE_IS_INT_SIZE:
+		break;
+	}
+	return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+	    "%s must be MODE_TEST (1) or MODE_LIVE (2), got %d", field, (int) mode);
+}
+
+pw_status
+srv_validate_create_merchant(const Paywire__V1__CreateMerchantRequest *r, char *why,
+    size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = check_text("create_merchant.name", r->name, 1, PW_NAME_BYTES_MAX, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_mode("create_merchant.mode", r->mode, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	return why_ok(why, why_size);
+}
+
+/* host[:port] of an http(s) URL: a DNS name or IPv4 ([A-Za-z0-9.-]), or an
+ * IPv6 literal in brackets; port 1..65535. */
+static bool
+url_authority_valid(const char *a, size_t len)
+{
+	size_t host_len = len;
+	const char *colon = NULL;
+
+	if (len == 0) {
+		return false;
+	}
+	if (a[0] == '[') {
+		const char *close = memchr(a, ']', len);
+		if (close == NULL || close == a + 1) {
+			return false;
+		}
+		for (const char *p = a + 1; p < close; p++) {
+			if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+			        (*p >= 'A' && *p <= 'F') || *p == ':' || *p == '.')) {
+				return false;
+			}
+		}
+		host_len = (size_t) (close - a) + 1;
+		if (host_len < len && a[host_len] != ':') {
+			return false;
+		}
+		colon = host_len < len ? a + host_len : NULL;
+	} else {
+		colon = memchr(a, ':', len);
+		host_len = colon != NULL ? (size_t) (colon - a) : len;
+		if (host_len == 0) {
+			return false;
+		}
+		for (size_t i = 0; i < host_len; i++) {
+			char ch = a[i];
+			if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			        ch == '.' || ch == '-')) {
+				return false;
+			}
+		}
+	}
+	if (colon != NULL) {
+		const char *p = colon + 1;
+		const char *end = a + len;
+		long port = 0;
+		if (p == end || end - p > 5) {
+			return false;
+		}
+		for (; p < end; p++) {
+			if (*p < '0' || *p > '9') {
+				return false;
+			}
+			port = port * 10 + (*p - '0');
+		}
+		if (port < 1 || port > 65535) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool
+srv_validate_url(const char *url)
+{
+	size_t len;
+	size_t skip;
+	size_t alen;
+
+	if (url == NULL) {
+		return false;
+	}
+	len = strlen(url);
+	if (len == 0 || len > PW_URL_BYTES_MAX) {
+		return false;
+	}
+	if (strncasecmp(url, "https://", 8) == 0) {
+		skip = 8;
+	} else if (strncasecmp(url, "http://", 7) == 0) {
+		skip = 7;
+	} else {
+		return false; /* javascript:, data:, ftp:, relative URLs... */
+	}
+	/* No whitespace or control bytes anywhere: a URL ends up in a Location
+	 * header and an HTML attribute. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char) url[i];
+		if (ch <= 0x20 || ch == 0x7f || ch == '\\') {
+			return false;
+		}
+	}
+	alen = strcspn(url + skip, "/?#");
+	/* No userinfo: "https://bank.example@evil.example/" is a phishing shape. */
+	if (memchr(url + skip, '@', alen) != NULL) {
+		return false;
+	}
+	return url_authority_valid(url + skip, alen);
+}
+
+static pw_status
+check_url(const char *field, const char *url, char *why, size_t why_size)
+{
+	size_t len = url != NULL ? strlen(url) : 0;
+
+	if (len == 0) {
+		return PW_OK; /* optional */
+	}
+	if (len > PW_URL_BYTES_MAX) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT, "%s must be at most %d bytes, got %zu",
+		    field, PW_URL_BYTES_MAX, len);
+	}
+	if (!srv_validate_url(url)) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "%s must be an http:// or https:// URL with a host (no spaces, control "
+		    "characters or user@), at most %d bytes",
+		    field, PW_URL_BYTES_MAX);
+	}
+	return PW_OK;
+}
+
+static pw_status
+check_currency(const char *code, char *why, size_t why_size)
+{
+	if (code == NULL || code[0] == '\0') {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_session.currency is required (ISO 4217, upper case, e.g. \"EUR\")");
+	}
+	/* pw_currency_exponent knows only chargeable ISO 4217 codes: XXX (no
+	 * currency), XTS (testing) and the metal/bond units are not in it. */
+	if (strlen(code) != 3 || pw_currency_exponent(code) < 0) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_session.currency must be an active ISO 4217 code in upper case (e.g. "
+		    "\"EUR\"); XXX and XTS are refused");
+	}
+	return PW_OK;
+}
+
+static pw_status
+check_email(const char *email, char *why, size_t why_size)
+{
+	const char *field = "create_session.customer_email";
+	size_t len = email != NULL ? strlen(email) : 0;
+	const char *at;
+	pw_status rv;
+
+	if (len == 0) {
+		return PW_OK;
+	}
+	rv = check_text(field, email, 0, PW_EMAIL_BYTES_MAX, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	at = strchr(email, '@');
+	if (at == NULL || at == email || at[1] == '\0' || strchr(at + 1, '@') != NULL) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "%s must look like local@domain (one @)", field);
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char) email[i];
+		if (ch <= 0x20 || ch == 0x7f) {
+			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			    "%s must not contain spaces or control characters", field);
+		}
+	}
+	return PW_OK;
+}
+
+static pw_status
+check_metadata(const Paywire__V1__CreateSessionRequest *r, char *why, size_t why_size)
+{
+	char field[64];
+	pw_status rv;
+
+	if (r->n_metadata > PW_METADATA_ENTRIES_MAX) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_session.metadata must have at most %d entries, got %zu",
+		    PW_METADATA_ENTRIES_MAX, r->n_metadata);
+	}
+	for (size_t i = 0; i < r->n_metadata; i++) {
+		const Paywire__V1__CreateSessionRequest__MetadataEntry *e = r->metadata[i];
+		PW_ASSERT(e != NULL);
+		(void) snprintf(field, sizeof(field), "create_session.metadata key #%zu", i + 1);
+		rv = check_text(field, e->key, 1, PW_METADATA_KEY_BYTES_MAX, why, why_size);
+		if (rv != PW_OK) {
+			return rv;
+		}
+		(void) snprintf(field, sizeof(field), "create_session.metadata value #%zu", i + 1);
+		rv = check_text(field, e->value, 0, PW_METADATA_VALUE_BYTES_MAX, why, why_size);
+		if (rv != PW_OK) {
+			return rv;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(r->metadata[j]->key, e->key) == 0) {
+				return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+				    "create_session.metadata key #%zu repeats key #%zu", i + 1, j + 1);
+			}
+		}
+	}
+	return PW_OK;
+}
+
+static pw_status
+check_fulfillment(const Paywire__V1__Fulfillment *f, char *why, size_t why_size)
+{
+	size_t plan_len;
+
+	if (f == NULL) {
+		return PW_OK; /* NONE */
+	}
+	plan_len = f->plan != NULL ? strlen(f->plan) : 0;
+	switch (f->kind) {
+	case PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE:
+		if (plan_len > 0 || f->credits != 0) {
+			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			    "create_session.fulfillment: kind NONE takes no plan and no credits");
+		}
+		return PW_OK;
+	case PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY:
+		if (f->credits != 0) {
+			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			    "create_session.fulfillment: kind ACCESS_KEY takes no credits");
+		}
+		return check_text("create_session.fulfillment.plan (ACCESS_KEY)", f->plan, 1,
+		    PW_PLAN_BYTES_MAX, why, why_size);
+	case PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS:
+		if (plan_len > 0) {
+			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			    "create_session.fulfillment: kind CREDITS takes no plan");
+		}
+		if (f->credits <= 0 || f->credits > PW_CREDITS_MAX) {
+			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			    "create_session.fulfillment.credits must be 1..%lld for CREDITS, got %lld",
+			    (long long) PW_CREDITS_MAX, (long long) f->credits);
+		}
+		return PW_OK;
+	case _PAYWIRE__V1__FULFILLMENT_KIND_IS_INT_SIZE:
+		break;
+	}
+	return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+	    "create_session.fulfillment.kind must be NONE (0), ACCESS_KEY (1) or CREDITS (2), got %d",
+	    (int) f->kind);
+}
+
+static pw_status
+check_session_texts(const Paywire__V1__CreateSessionRequest *r, char *why, size_t why_size)
+{
+	pw_status rv;
+
+	rv = check_url("create_session.success_url", r->success_url, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_url("create_session.cancel_url", r->cancel_url, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_email(r->customer_email, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_text("create_session.customer_name", r->customer_name, 0, PW_NAME_BYTES_MAX, why,
+	    why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_text("create_session.customer_ref", r->customer_ref, 0,
+	    PW_CUSTOMER_REF_BYTES_MAX, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	return check_text("create_session.idempotency_key", r->idempotency_key, 0,
+	    PW_IDEMPOTENCY_KEY_BYTES_MAX, why, why_size);
+}
+
+pw_status
+srv_validate_create_session(const Paywire__V1__CreateSessionRequest *r, char *why,
+    size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	if (r->amount_minor <= 0 || r->amount_minor > PW_AMOUNT_MINOR_MAX) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_session.amount_minor must be 1..%lld (minor units), got %lld",
+		    (long long) PW_AMOUNT_MINOR_MAX, (long long) r->amount_minor);
+	}
+	rv = check_currency(r->currency, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_mode("create_session.mode", r->mode, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_session_texts(r, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_metadata(r, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_fulfillment(r->fulfillment, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_session_id(const char *field, const char *id, char *why, size_t why_size)
+{
+	size_t len = id != NULL ? strlen(id) : 0;
+
+	if (len == 0 || len > PW_SESSION_ID_BYTES_MAX) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT, "%s must be 1..%d bytes, got %zu",
+		    field, PW_SESSION_ID_BYTES_MAX, len);
+	}
+	for (size_t i = 0; i < len; i++) {
+		char ch = id[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		        ch == '_' || ch == '-')) {
+			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			    "%s may contain only [A-Za-z0-9_-]", field);
+		}
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_get_status(const Paywire__V1__GetStatusRequest *r, char *why, size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	return srv_validate_session_id("get_status.session_id", r->session_id, why, why_size);
+}
+
+static pw_status
+check_header_name(size_t i, const char *name, char *why, size_t why_size)
+{
+	size_t len = name != NULL ? strlen(name) : 0;
+
+	if (len == 0 || len > PW_HEADER_NAME_BYTES_MAX) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "ingest_webhook.headers name #%zu must be 1..%d bytes, got %zu", i + 1,
+		    PW_HEADER_NAME_BYTES_MAX, len);
+	}
+	for (size_t k = 0; k < len; k++) {
+		unsigned char ch = (unsigned char) name[k];
+		if (ch < 0x21 || ch > 0x7e || ch == ':' || (ch >= 'A' && ch <= 'Z')) {
+			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			    "ingest_webhook.headers name #%zu must be lower-case visible ASCII without ':'",
+			    i + 1);
+		}
+	}
+	return PW_OK;
+}
+
+pw_status
+srv_validate_ingest_webhook(const Paywire__V1__IngestWebhookRequest *r, char *why,
+    size_t why_size)
+{
+	pw_status rv;
+	char field[64];
+
+	PW_ASSERT(r != NULL);
+	if (r->provider < PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE ||
+	    r->provider > PAYWIRE__V1__PROVIDER__PROVIDER_WEB3) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "ingest_webhook.provider must be STRIPE (1), RAZORPAY (2), ONECOM (3) or WEB3 (4), "
+		    "got %d",
+		    (int) r->provider);
+	}
+	if (r->body.len == 0 || r->body.len > PW_WEBHOOK_BODY_BYTES_MAX) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "ingest_webhook.body must be 1..%u bytes, got %zu", PW_WEBHOOK_BODY_BYTES_MAX,
+		    r->body.len);
+	}
+	if (r->n_headers > PW_WEBHOOK_HEADERS_MAX) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "ingest_webhook.headers must have at most %d entries, got %zu",
+		    PW_WEBHOOK_HEADERS_MAX, r->n_headers);
+	}
+	for (size_t i = 0; i < r->n_headers; i++) {
+		const Paywire__V1__IngestWebhookRequest__HeadersEntry *h = r->headers[i];
+		PW_ASSERT(h != NULL);
+		rv = check_header_name(i, h->key, why, why_size);
+		if (rv != PW_OK) {
+			return rv;
+		}
+		(void) snprintf(field, sizeof(field), "ingest_webhook.headers value #%zu", i + 1);
+		rv = check_text(field, h->value, 0, PW_HEADER_VALUE_BYTES_MAX, why, why_size);
+		if (rv != PW_OK) {
+			return rv;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(r->headers[j]->key, h->key) == 0) {
+				return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+				    "ingest_webhook.headers name #%zu repeats #%zu", i + 1, j + 1);
+			}
+		}
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_revoke_api_key(const Paywire__V1__RevokeApiKeyRequest *r, char *why,
+    size_t why_size)
+{
+	size_t len;
+
+	PW_ASSERT(r != NULL);
+	len = r->api_key != NULL ? strlen(r->api_key) : 0;
+	if (len == 0 || len > PW_API_KEY_BYTES_MAX) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "revoke_api_key.api_key must be 1..%d bytes, got %zu", PW_API_KEY_BYTES_MAX, len);
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_redeem_access(const Paywire__V1__RedeemAccessRequest *r, char *why,
+    size_t why_size)
+{
+	size_t len;
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = srv_validate_session_id("redeem_access.session_id", r->session_id, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	len = r->token != NULL ? strlen(r->token) : 0;
+	if (len == 0 || len > SRV_TOKEN_BYTES_MAX) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "redeem_access.token must be 1..%d bytes, got %zu", SRV_TOKEN_BYTES_MAX, len);
+	}
+	if (!is_visible_ascii(r->token)) {
+		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "redeem_access.token must be printable ASCII (a JWT)");
+	}
+	return why_ok(why, why_size);
+}

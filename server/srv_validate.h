@@ -1,0 +1,103 @@
+/*
+ * srv_validate.h - input validation of every RPC call, before any store call.
+ *
+ * OWNS
+ * The rules an unpacked paywire.v1 request must follow before the server
+ * authenticates it against, reads from or writes to the store: lengths, ranges,
+ * enums, URL shape, currency codes, metadata, fulfillment. A refused request
+ * writes nothing. Each refusal is PW_INVALID_ARGUMENT with a `why` naming the
+ * field and the limit ("create_session.amount_minor must be 1..1000000000000,
+ * got 0"). The wire validator (srv_wire.h) has already refused unknown fields,
+ * NULs and invalid UTF-8; these functions check UTF-8 again (cheap, and they
+ * may be called on messages that did not come off the wire).
+ *
+ * THREADS
+ * Pure functions: no globals, no allocation, any thread.
+ *
+ * LIMITS
+ * Every limit comes from common/pw_limits.h, except SRV_TOKEN_BYTES_MAX below.
+ *
+ * `why` receives a NUL-terminated reason on failure (truncated to why_size)
+ * and "" on success; it never contains a secret (API keys and tokens are
+ * described by their length only).
+ */
+#ifndef SRV_VALIDATE_H
+#define SRV_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <paywire/status.h>
+
+#include "paywire/v1/paywire.pb-c.h"
+#include "pw_common.h"
+
+/* Longest access-link token (HS256 JWT) accepted by redeem_access. Ours are
+ * ~300 bytes (header, 5 claims, signature); 2 KiB leaves room for longer ids. */
+#define SRV_TOKEN_BYTES_MAX 2048
+
+/* request_id: when `required` (mutating calls) 1..PW_REQUEST_ID_BYTES_MAX
+ * bytes, else 0..PW_REQUEST_ID_BYTES_MAX; printable ASCII only (it is logged
+ * and used as a key). */
+pw_status srv_validate_request_id(const char *request_id, bool required, char *why,
+    size_t why_size) PW_WUR;
+
+/* Request.api_key when a call needs one: 1..PW_API_KEY_BYTES_MAX bytes.
+ * Empty is PW_UNAUTHENTICATED ("missing API key"), too long PW_UNAUTHENTICATED
+ * too (no key that long exists; the caller learns nothing more). */
+pw_status srv_validate_api_key(const char *api_key, char *why, size_t why_size) PW_WUR;
+
+/* create_merchant: name 1..PW_NAME_BYTES_MAX bytes of UTF-8; mode TEST or LIVE. */
+pw_status srv_validate_create_merchant(const Paywire__V1__CreateMerchantRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
+/* create_session:
+ * - amount_minor 1..PW_AMOUNT_MINOR_MAX;
+ * - currency: an ISO 4217 code in upper case that pw_currency_exponent knows
+ *   ("eur" and "EUR1" refused; XXX "no currency", XTS and the metal/fund units
+ *   are refused since nothing can be charged in them);
+ * - mode TEST or LIVE;
+ * - success_url, cancel_url: empty, or http:// / https:// + a host, at most
+ *   PW_URL_BYTES_MAX bytes, no whitespace, control bytes or userinfo (@);
+ * - customer_email: empty, or <= PW_EMAIL_BYTES_MAX bytes with one '@' between
+ *   non-empty parts and no whitespace; customer_name <= PW_NAME_BYTES_MAX;
+ *   customer_ref <= PW_CUSTOMER_REF_BYTES_MAX; idempotency_key <=
+ *   PW_IDEMPOTENCY_KEY_BYTES_MAX;
+ * - metadata: <= PW_METADATA_ENTRIES_MAX entries, keys 1..PW_METADATA_KEY_BYTES_MAX
+ *   bytes, unique, values <= PW_METADATA_VALUE_BYTES_MAX bytes;
+ * - fulfillment: absent or NONE (no plan, no credits); ACCESS_KEY with a plan of
+ *   1..PW_PLAN_BYTES_MAX bytes and no credits; CREDITS with
+ *   1..PW_CREDITS_MAX credits and no plan. */
+pw_status srv_validate_create_session(const Paywire__V1__CreateSessionRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
+/* A session id: 1..PW_SESSION_ID_BYTES_MAX bytes of [A-Za-z0-9_-].
+ * `field` names it in the reason. */
+pw_status srv_validate_session_id(const char *field, const char *id, char *why,
+    size_t why_size) PW_WUR;
+
+/* get_status: session_id as srv_validate_session_id. */
+pw_status srv_validate_get_status(const Paywire__V1__GetStatusRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
+/* ingest_webhook: provider STRIPE..WEB3; 1..PW_WEBHOOK_BODY_BYTES_MAX body
+ * bytes; <= PW_WEBHOOK_HEADERS_MAX headers, names 1..PW_HEADER_NAME_BYTES_MAX
+ * bytes of lower-case visible ASCII, unique, values <= PW_HEADER_VALUE_BYTES_MAX. */
+pw_status srv_validate_ingest_webhook(const Paywire__V1__IngestWebhookRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
+/* revoke_api_key: api_key 1..PW_API_KEY_BYTES_MAX bytes. */
+pw_status srv_validate_revoke_api_key(const Paywire__V1__RevokeApiKeyRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
+/* redeem_access: session_id as srv_validate_session_id; token
+ * 1..SRV_TOKEN_BYTES_MAX bytes of printable ASCII. */
+pw_status srv_validate_redeem_access(const Paywire__V1__RedeemAccessRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
+/* The URL rule of create_session (success_url/cancel_url), exposed for tests
+ * and for --public-url: true when url is http(s)://host[:port][/...] within
+ * PW_URL_BYTES_MAX bytes. Empty is false here (callers allow it). */
+bool srv_validate_url(const char *url);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * server_harness.h - helpers for the server tests (tests/server_*_test.c).
+ *
+ * - th_server: a real paywire server in this process (store_open in a
+ *   mkdtemp dir, srv_env, srv_rpc on ipc://<dir>/rpc.sock).
+ * - th_proc: the built paywire-server binary as a child process, on
+ *   ipc://<dir>/rpc.sock.
+ * - th_*: raw nng REQ sockets + protobuf-c, no libpaywire.
+ * Every helper asserts with cmocka; every loop is bounded.
+ */
+#ifndef SERVER_HARNESS_H
+#define SERVER_HARNESS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cmocka.h>
+#include <nng/nng.h>
+
+#include "paywire/v1/paywire.pb-c.h"
+#include "srv_dispatch.h"
+#include "srv_rpc.h"
+#include "srv_webhook.h"
+#include "store.h"
+
+#define TH_ADMIN_KEY "adm_test_0123456789abcdef0123456789"
+#define TH_STRIPE_SECRET "whsec_test_paywire_fixture_secret"
+#define TH_DIR_BYTES 64
+#define TH_PATH_BYTES 256
+
+typedef struct th_server {
+	char dir[TH_DIR_BYTES];    /* mkdtemp data dir (removed by stop) */
+	char url[TH_PATH_BYTES];   /* ipc://<dir>/rpc.sock */
+	store *st;                 /* open store */
+	srv_webhook_config wh;     /* webhook secrets (Stripe fixture secret) */
+	srv_env env;               /* dispatch state */
+	srv_rpc *rpc;              /* REP server */
+} th_server;
+
+/* Starts a server; writer_delay_ms > 0 sets store_test_set_writer_delay_ms. */
+void th_server_start(th_server *s, uint32_t contexts, uint32_t writer_delay_ms);
+/* Stops in the documented order and removes the data dir. */
+void th_server_stop(th_server *s);
+
+typedef struct th_proc {
+	char dir[TH_DIR_BYTES];    /* mkdtemp dir; data in <dir>/data */
+	char data[TH_PATH_BYTES];  /* <dir>/data */
+	char url[TH_PATH_BYTES];   /* ipc://<dir>/rpc.sock */
+	char log[TH_PATH_BYTES];   /* <dir>/server.log (stdout+stderr) */
+	pid_t pid;                 /* child pid, 0 when not running */
+} th_proc;
+
+/* Makes the temp dir (no process yet). */
+void th_proc_init(th_proc *p);
+/* Starts paywire-server on p's data and url, with extra flags (NULL-ended),
+ * and waits (bounded) until it answers get_status. */
+void th_proc_start(th_proc *p, const char *const *extra);
+/* Sends sig and waits (bounded, 30 s) for the exit; returns the wait status. */
+int th_proc_stop(th_proc *p, int sig);
+/* VmRSS of the child in KiB. */
+long th_proc_rss_kib(const th_proc *p);
+/* Removes the temp dir. */
+void th_proc_fini(th_proc *p);
+/* Path of the built binary. */
+const char *th_server_bin(void);
+
+/* A REQ socket dialed to url, with recv timeout and resend time (0: nng's
+ * default; <0: infinite). */
+nng_socket th_req_open(const char *url, int recv_timeout_ms, int resend_ms);
+/* Sends buf, receives a reply. Returns nng's status (0, NNG_ETIMEDOUT...);
+ * on 0, *out and *out_len hold the reply (free with free()). */
+int th_call_raw(nng_socket s, const uint8_t *buf, size_t len, uint8_t **out, size_t *out_len);
+/* Packs req, calls, unpacks the reply (asserts it unpacks). NULL on an nng
+ * error (returned in *nng_rv when not NULL). Free with th_resp_free. */
+Paywire__V1__Response *th_call(nng_socket s, const Paywire__V1__Request *req, int *nng_rv);
+void th_resp_free(Paywire__V1__Response *r);
+/* Packs a message into a malloc'd buffer. */
+uint8_t *th_pack(const ProtobufCMessage *m, size_t *len);
+
+/* Creates a merchant with the admin key; fills api_key (>= 128) and
+ * merchant_id (>= 64). */
+void th_merchant_create(nng_socket s, Paywire__V1__Mode mode, char *api_key, char *merchant_id);
+/* A valid CreateSessionRequest (amount, EUR, TEST), in caller memory. */
+void th_session_req_init(Paywire__V1__CreateSessionRequest *cs, int64_t amount);
+/* Sends create_session and returns the reply (asserts nng ok). */
+Paywire__V1__Response *th_create_session(nng_socket s, const char *api_key, const char *request_id,
+    Paywire__V1__CreateSessionRequest *cs);
+/* A fresh unique request id "req_<counter>_<random>". */
+void th_request_id(char *out, size_t out_size);
+
+#endif
