@@ -102,22 +102,11 @@ testpeer_main(void *arg)
 	return NULL;
 }
 
-testpeer *
-testpeer_start(testpeer_fn fn, void *arg)
+static testpeer *
+testpeer_listen(testpeer *p)
 {
-	testpeer *p = calloc(1, sizeof(*p));
 	int rv;
 
-	PW_ASSERT(p != NULL && fn != NULL);
-	p->fn = fn;
-	p->arg = arg;
-	pthread_mutex_init(&p->mu, NULL);
-	snprintf(p->dir, sizeof(p->dir), "/tmp/pw-client-test.XXXXXX");
-	if (mkdtemp(p->dir) == NULL) {
-		free(p);
-		return NULL;
-	}
-	snprintf(p->url, sizeof(p->url), "ipc://%s/peer.sock", p->dir);
 	rv = nng_rep0_open(&p->sock);
 	if (rv == 0) {
 		rv = nng_socket_set_ms(p->sock, NNG_OPT_RECVTIMEO, TESTPEER_POLL_MS);
@@ -131,13 +120,53 @@ testpeer_start(testpeer_fn fn, void *arg)
 	if (rv != 0) {
 		fprintf(stderr, "testpeer: %s: %s\n", p->url, nng_strerror(rv));
 		nng_close(p->sock);
-		rmdir(p->dir);
+		if (p->dir[0] != '\0') {
+			rmdir(p->dir);
+		}
+		pthread_mutex_destroy(&p->mu);
 		free(p);
 		return NULL;
 	}
 	rv = pthread_create(&p->thread, NULL, testpeer_main, p);
 	PW_ASSERT(rv == 0);
 	return p;
+}
+
+static testpeer *
+testpeer_alloc(testpeer_fn fn, void *arg)
+{
+	testpeer *p = calloc(1, sizeof(*p));
+
+	PW_ASSERT(p != NULL && fn != NULL);
+	p->fn = fn;
+	p->arg = arg;
+	pthread_mutex_init(&p->mu, NULL);
+	return p;
+}
+
+testpeer *
+testpeer_start(testpeer_fn fn, void *arg)
+{
+	testpeer *p = testpeer_alloc(fn, arg);
+
+	snprintf(p->dir, sizeof(p->dir), "/tmp/pw-client-test.XXXXXX");
+	if (mkdtemp(p->dir) == NULL) {
+		pthread_mutex_destroy(&p->mu);
+		free(p);
+		return NULL;
+	}
+	snprintf(p->url, sizeof(p->url), "ipc://%s/peer.sock", p->dir);
+	return testpeer_listen(p);
+}
+
+testpeer *
+testpeer_start_at(testpeer_fn fn, void *arg, const char *url)
+{
+	testpeer *p = testpeer_alloc(fn, arg);
+
+	PW_ASSERT(strlen(url) < sizeof(p->url));
+	snprintf(p->url, sizeof(p->url), "%s", url);
+	return testpeer_listen(p);
 }
 
 void
@@ -154,9 +183,11 @@ testpeer_stop(testpeer *p)
 	for (size_t i = 0; i < TESTPEER_COPIES_MAX; i++) {
 		free(p->copies[i]);
 	}
-	snprintf(path, sizeof(path), "%s/peer.sock", p->dir);
-	unlink(path);
-	rmdir(p->dir);
+	if (p->dir[0] != '\0') {
+		snprintf(path, sizeof(path), "%s/peer.sock", p->dir);
+		unlink(path);
+		rmdir(p->dir);
+	}
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }

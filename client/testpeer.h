@@ -43,6 +43,8 @@ typedef void (*testpeer_fn)(void *arg, const Paywire__V1__Request *rq, const uin
 /* Starts a peer; *url_out (owned by the peer) is its ipc:// address. Returns
  * NULL on failure (the test fails). */
 testpeer *testpeer_start(testpeer_fn fn, void *arg);
+/* Same, listening on url (the caller owns its directory). */
+testpeer *testpeer_start_at(testpeer_fn fn, void *arg, const char *url);
 /* Stops the thread, closes the socket, removes the temp dir, frees. */
 void testpeer_stop(testpeer *p);
 const char *testpeer_url(const testpeer *p);

@@ -7,3 +7,7 @@ set(PW_CLIENT_TEST_LIBS paywire_client pw_proto pw_common nng::nng Threads::Thre
 pw_add_test(client_api_test SOURCES client_api_test.c ${PROJECT_SOURCE_DIR}/client/testpeer.c
   LIBS ${PW_CLIENT_TEST_LIBS} TIMEOUT 60)
 target_include_directories(client_api_test PRIVATE ${PROJECT_SOURCE_DIR}/client)
+
+pw_add_test(client_retry_test SOURCES client_retry_test.c ${PROJECT_SOURCE_DIR}/client/testpeer.c
+  LIBS ${PW_CLIENT_TEST_LIBS} TIMEOUT 120)
+target_include_directories(client_retry_test PRIVATE ${PROJECT_SOURCE_DIR}/client)

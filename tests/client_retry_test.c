@@ -1,0 +1,359 @@
+/*
+ * client_retry_test.c - libpaywire's transport: timeouts, retries with the
+ * same bytes, no server, a server that comes up late, a dropped connection,
+ * and many threads sharing one client. Against client/testpeer.h (a real nng
+ * REP socket on ipc:// in a temp dir).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pthread.h>
+
+#include <cmocka.h>
+
+#include "paywire/v1/paywire.pb-c.h"
+#include "pw_common.h"
+#include "testpeer.h"
+
+#include <paywire/client.h>
+
+/* How the peer behaves. */
+typedef enum peer_mode {
+	PEER_SILENT,       /* never answers */
+	PEER_SECOND_COPY,  /* answers only the 2nd copy of a request */
+	PEER_ECHO,         /* answers at once, with values derived from the request */
+	PEER_DROP_FIRST,   /* closes the connection on the 1st copy, answers the next */
+} peer_mode;
+
+typedef struct peer_state {
+	_Atomic int mode;   /* peer_mode */
+	uint32_t base;      /* copy_no of the previous request (peer thread only) */
+} peer_state;
+
+/* "t3-17" -> 3017: what PEER_ECHO answers as amount_minor. */
+static int64_t
+derived_amount(const char *session_id)
+{
+	int t = -1;
+	int i = -1;
+	if (sscanf(session_id, "t%d-%d", &t, &i) != 2) {
+		return -1;
+	}
+	return (int64_t) t * 1000 + i;
+}
+
+static void
+echo_reply(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__GetStatusResponse g = PAYWIRE__V1__GET_STATUS_RESPONSE__INIT;
+
+	PW_ASSERT(rq != NULL && rq->call_case == PAYWIRE__V1__REQUEST__CALL_GET_STATUS);
+	g.session_id = rq->get_status->session_id;
+	g.amount_minor = derived_amount(rq->get_status->session_id);
+	g.currency = "EUR";
+	g.status = PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PENDING;
+	rsp.request_id = rq->request_id;
+	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_STATUS;
+	rsp.get_status = &g;
+	testpeer_reply_pack(out, &rsp);
+}
+
+/* Runs on the peer thread: no cmocka asserts here. The tests of modes
+ * SECOND_COPY and DROP_FIRST make one call at a time, so "the n-th copy" is
+ * counted from the first request of that call (copy_no - base). */
+static void
+peer_handler(void *arg, const Paywire__V1__Request *rq, const uint8_t *raw, size_t raw_len,
+    uint32_t copy_no, testpeer_reply *out)
+{
+	peer_state *ps = arg;
+	(void) raw;
+	(void) raw_len;
+
+	switch ((peer_mode) atomic_load(&ps->mode)) {
+	case PEER_SILENT:
+		return;
+	case PEER_ECHO:
+		echo_reply(rq, out);
+		return;
+	case PEER_SECOND_COPY:
+		if (copy_no - ps->base == 2) {
+			echo_reply(rq, out);
+		}
+		return;
+	case PEER_DROP_FIRST:
+		if (copy_no - ps->base == 1) {
+			out->drop_conn = true;
+		} else {
+			echo_reply(rq, out);
+		}
+		return;
+	}
+}
+
+static pw_client *
+open_client(const char *url, uint32_t timeout_ms, uint32_t retries)
+{
+	pw_client_opts opts = { .timeout_ms = timeout_ms, .retries = retries };
+	pw_client *c = NULL;
+	assert_int_equal(PW_OK, pw_client_open(&c, url, &opts));
+	assert_non_null(c);
+	return c;
+}
+
+/* Waits (bounded) until the peer has seen n requests. */
+static void
+wait_count(testpeer *p, uint32_t n)
+{
+	for (int i = 0; i < 200 && testpeer_count(p) < n; i++) {
+		usleep(10 * 1000);
+	}
+	assert_int_equal(n, testpeer_count(p));
+}
+
+/* Copies 1..n are byte-identical and carry the same request_id. */
+static void
+assert_identical_copies(testpeer *p, uint32_t n)
+{
+	uint8_t *first;
+	size_t first_len;
+	assert_true(testpeer_copy(p, 1, &first, &first_len));
+	Paywire__V1__Request *rq1 = paywire__v1__request__unpack(NULL, first_len, first);
+	assert_non_null(rq1);
+	for (uint32_t k = 2; k <= n; k++) {
+		uint8_t *raw;
+		size_t len;
+		assert_true(testpeer_copy(p, k, &raw, &len));
+		assert_int_equal(first_len, len);
+		assert_memory_equal(first, raw, len);
+		Paywire__V1__Request *rq = paywire__v1__request__unpack(NULL, len, raw);
+		assert_non_null(rq);
+		assert_string_equal(rq1->request_id, rq->request_id);
+		paywire__v1__request__free_unpacked(rq, NULL);
+	}
+	paywire__v1__request__free_unpacked(rq1, NULL);
+}
+
+static void
+test_silent_peer_times_out_after_retries_plus_one_identical_copies(void **state)
+{
+	peer_state ps = { .mode = PEER_SILENT };
+	testpeer *p = testpeer_start(peer_handler, &ps);
+	pw_status_info info;
+	pw_error err;
+	(void) state;
+
+	assert_non_null(p);
+	pw_client *c = open_client(testpeer_url(p), 200, 2);
+	int64_t t0 = pw_monotonic_ms();
+	assert_int_equal(PW_TIMEOUT, pw_status_get(c, "cs_silent", &info, &err));
+	int64_t elapsed = pw_monotonic_ms() - t0;
+	assert_int_equal(PW_TIMEOUT, err.code);
+	assert_non_null(strstr(err.message, "3 attempt(s) of 200 ms"));
+	assert_true(elapsed >= 3 * 200 - 10);
+	assert_true(elapsed < 3 * 200 + 1500);
+	wait_count(p, 3);
+	usleep(300 * 1000); /* and no stray copy (nng's own resend is off) */
+	assert_int_equal(3, testpeer_count(p));
+	assert_identical_copies(p, 3);
+	pw_client_close(c);
+	testpeer_stop(p);
+}
+
+static void
+test_zero_retries_send_exactly_one_copy(void **state)
+{
+	peer_state ps = { .mode = PEER_SILENT };
+	testpeer *p = testpeer_start(peer_handler, &ps);
+	pw_status_info info;
+	(void) state;
+
+	assert_non_null(p);
+	pw_client *c = open_client(testpeer_url(p), 100, 0);
+	assert_int_equal(PW_TIMEOUT, pw_status_get(c, "cs_once", &info, NULL));
+	usleep(300 * 1000);
+	assert_int_equal(1, testpeer_count(p));
+	pw_client_close(c);
+	testpeer_stop(p);
+}
+
+static void
+test_peer_answering_only_the_second_copy_succeeds(void **state)
+{
+	peer_state ps = { .mode = PEER_SECOND_COPY };
+	testpeer *p = testpeer_start(peer_handler, &ps);
+	pw_status_info info;
+	pw_error err;
+	(void) state;
+
+	assert_non_null(p);
+	pw_client *c = open_client(testpeer_url(p), 200, 1);
+	assert_int_equal(PW_OK, pw_status_get(c, "t7-42", &info, &err));
+	assert_int_equal(PW_OK, err.code);
+	assert_string_equal("t7-42", info.session_id);
+	assert_int_equal(7042, info.amount_minor);
+	assert_int_equal(2, testpeer_count(p));
+	assert_identical_copies(p, 2);
+	pw_client_close(c);
+	testpeer_stop(p);
+}
+
+static void
+test_no_server_at_all_is_unavailable_within_the_bound(void **state)
+{
+	char dir[] = "/tmp/pw-client-none.XXXXXX";
+	char url[128];
+	pw_status_info info;
+	pw_error err;
+	(void) state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, sizeof(url), "ipc://%s/nobody.sock", dir);
+	pw_client *c = open_client(url, 150, 1); /* no server: still opens */
+	int64_t t0 = pw_monotonic_ms();
+	assert_int_equal(PW_UNAVAILABLE, pw_status_get(c, "cs_x", &info, &err));
+	int64_t elapsed = pw_monotonic_ms() - t0;
+	assert_int_equal(PW_UNAVAILABLE, err.code);
+	assert_non_null(strstr(err.message, "cannot connect"));
+	assert_non_null(strstr(err.message, url));
+	assert_true(elapsed >= 2 * 150 - 10);
+	assert_true(elapsed < 2 * 150 + 1000);
+	pw_client_close(c);
+	assert_int_equal(0, rmdir(dir));
+}
+
+static void
+test_server_that_starts_late_is_found_by_the_background_dial(void **state)
+{
+	peer_state ps = { .mode = PEER_ECHO };
+	char dir[] = "/tmp/pw-client-late.XXXXXX";
+	char url[128];
+	char path[128];
+	pw_status_info info;
+	pw_error err;
+	(void) state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, sizeof(url), "ipc://%s/late.sock", dir);
+	pw_client *c = open_client(url, 400, 5);
+	assert_int_equal(PW_UNAVAILABLE, pw_status_get(c, "t1-1", &info, &err));
+	testpeer *p = testpeer_start_at(peer_handler, &ps, url);
+	assert_non_null(p);
+	assert_int_equal(PW_OK, pw_status_get(c, "t1-2", &info, &err));
+	assert_int_equal(1002, info.amount_minor);
+	pw_client_close(c);
+	testpeer_stop(p);
+	snprintf(path, sizeof(path), "%s/late.sock", dir);
+	unlink(path);
+	assert_int_equal(0, rmdir(dir));
+}
+
+static void
+test_dropped_connection_is_retried_with_the_same_bytes(void **state)
+{
+	peer_state ps = { .mode = PEER_DROP_FIRST };
+	testpeer *p = testpeer_start(peer_handler, &ps);
+	pw_status_info info;
+	pw_error err;
+	(void) state;
+
+	assert_non_null(p);
+	pw_client *c = open_client(testpeer_url(p), 3000, 1);
+	int64_t t0 = pw_monotonic_ms();
+	assert_int_equal(PW_OK, pw_status_get(c, "t2-5", &info, &err));
+	/* The loss is noticed at once (ECONNRESET), not after the timeout. */
+	assert_true(pw_monotonic_ms() - t0 < 2000);
+	assert_int_equal(2005, info.amount_minor);
+	assert_int_equal(2, testpeer_count(p));
+	assert_identical_copies(p, 2);
+
+	/* Without retries the loss is reported as UNAVAILABLE. */
+	pw_client_close(c);
+	c = open_client(testpeer_url(p), 3000, 0);
+	ps.base = testpeer_count(p); /* the peer thread is idle between calls */
+	assert_int_equal(PW_UNAVAILABLE, pw_status_get(c, "t2-6", &info, &err));
+	assert_non_null(strstr(err.message, "lost before the reply"));
+	pw_client_close(c);
+	testpeer_stop(p);
+}
+
+/* ---- many threads, one client ---- */
+
+#define THREADS 8
+#define CALLS 50
+
+typedef struct worker {
+	pw_client *c;          /* shared client */
+	int t;                 /* thread number */
+	atomic_int *ok;        /* calls answered with their own values */
+	atomic_int *wrong;     /* calls answered with someone else's values or failed */
+} worker;
+
+static void *
+worker_main(void *arg)
+{
+	worker *w = arg;
+	for (int i = 0; i < CALLS; i++) {
+		char sid[32];
+		pw_status_info info;
+		pw_error err;
+		snprintf(sid, sizeof(sid), "t%d-%d", w->t, i);
+		pw_status rv = pw_status_get(w->c, sid, &info, &err);
+		if (rv == PW_OK && strcmp(info.session_id, sid) == 0 &&
+		    info.amount_minor == (int64_t) w->t * 1000 + i && info.status == PW_SESSION_PENDING) {
+			atomic_fetch_add(w->ok, 1);
+		} else {
+			atomic_fetch_add(w->wrong, 1);
+		}
+	}
+	return NULL;
+}
+
+static void
+test_eight_threads_share_one_client_and_each_gets_its_own_reply(void **state)
+{
+	peer_state ps = { .mode = PEER_ECHO };
+	testpeer *p = testpeer_start(peer_handler, &ps);
+	pthread_t th[THREADS];
+	worker w[THREADS];
+	atomic_int ok = 0;
+	atomic_int wrong = 0;
+	(void) state;
+
+	assert_non_null(p);
+	/* No retries and a generous timeout: every call is exactly one request. */
+	pw_client *c = open_client(testpeer_url(p), 20000, 0);
+	for (int t = 0; t < THREADS; t++) {
+		w[t] = (worker) { .c = c, .t = t, .ok = &ok, .wrong = &wrong };
+		assert_int_equal(0, pthread_create(&th[t], NULL, worker_main, &w[t]));
+	}
+	for (int t = 0; t < THREADS; t++) {
+		assert_int_equal(0, pthread_join(th[t], NULL));
+	}
+	assert_int_equal(0, atomic_load(&wrong));
+	assert_int_equal(THREADS * CALLS, atomic_load(&ok));
+	assert_int_equal(THREADS * CALLS, testpeer_count(p));
+	pw_client_close(c);
+	testpeer_stop(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_silent_peer_times_out_after_retries_plus_one_identical_copies),
+		cmocka_unit_test(test_zero_retries_send_exactly_one_copy),
+		cmocka_unit_test(test_peer_answering_only_the_second_copy_succeeds),
+		cmocka_unit_test(test_no_server_at_all_is_unavailable_within_the_bound),
+		cmocka_unit_test(test_server_that_starts_late_is_found_by_the_background_dial),
+		cmocka_unit_test(test_dropped_connection_is_retried_with_the_same_bytes),
+		cmocka_unit_test(test_eight_threads_share_one_client_and_each_gets_its_own_reply),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
