@@ -185,13 +185,22 @@ store_audit_finish(store_audit_walk *w, uint64_t meta_seq, const uint8_t meta_he
 	if (w->first_bad != 0) {
 		return;
 	}
-	head_ok = meta_present ? (meta_seq == w->last_seq &&
-	    sodium_memcmp(meta_head, w->prev, STORE_HASH_BYTES) == 0) : w->records == 0;
-	if (w->broken_into != 0) {
+	if (!meta_present) {
+		meta_seq = 0;
+		meta_head = w->prev; /* empty log: nothing to compare */
+	}
+	head_ok = meta_seq == w->last_seq &&
+	    sodium_memcmp(meta_head, w->prev, STORE_HASH_BYTES) == 0;
+	if (meta_seq > w->last_seq) {
+		store_audit_bad(w, w->last_seq + 1, "missing (the log ends before the head in meta)");
+	} else if (meta_seq < w->last_seq) {
+		store_audit_bad(w, meta_seq + 1, "not covered by the head in meta (appended outside "
+		    "paywire?)");
+	} else if (w->broken_into != 0) {
 		store_audit_locate(w, head_ok, head_ok ? "the head holds" : "the head too");
 	} else if (!head_ok) {
-		store_audit_bad(w, w->last_seq > 0 ? w->last_seq : 1,
-		    "the head hash in meta does not match the last record");
+		store_audit_bad(w, w->last_seq, "changed after it was written (its hash does not "
+		    "match the head in meta)");
 	} else {
 		snprintf(w->detail, sizeof(w->detail), "chain intact: %llu records",
 		    (unsigned long long) w->records);

@@ -1,0 +1,300 @@
+/*
+ * store_audit_test.c - the hash-chained audit log: appends from audited
+ * operations, verification, and tampering done straight in LMDB (the test
+ * opens the environment itself while the store is closed) located at the
+ * right seq.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "store.h"
+
+#define T_RECORDS 6 /* merchant.created, 4 x session.created, apikey.revoked */
+
+typedef struct t_env {
+	char root[64]; /* mkdtemp directory */
+	char dir[128]; /* root/data */
+	store *s;      /* open store */
+} t_env;
+
+static int
+t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void) sb;
+	(void) flag;
+	(void) ftw;
+	return remove(path);
+}
+
+static void
+t_open(t_env *e)
+{
+	store_opts o = { .dir = e->dir, .map_size_bytes = 16u << 20, .sync = STORE_SYNC_FULL };
+	assert_int_equal(PW_OK, store_open(&e->s, &o));
+}
+
+static void
+t_close(t_env *e)
+{
+	store_close(e->s);
+	e->s = NULL;
+}
+
+typedef struct t_fill {
+	char key[128]; /* raw API key of the merchant */
+} t_fill;
+
+/* One apply that performs every audited operation of the core. */
+static pw_status
+t_fill_apply(store_txn *t, void *arg)
+{
+	t_fill *f = arg;
+	Paywire__V1__MerchantRecord *m = NULL;
+	Paywire__V1__SessionRecord *sess = NULL;
+	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
+	uint8_t hash[32] = { 0 };
+	char mid[64];
+	pw_status st;
+
+	st = store_merchant_create(t, "Acme", PAYWIRE__V1__MODE__MODE_TEST, &m, f->key,
+	    sizeof(f->key));
+	if (st != PW_OK) {
+		return st;
+	}
+	req.currency = "EUR";
+	req.mode = PAYWIRE__V1__MODE__MODE_TEST;
+	for (int i = 0; i < 4 && st == PW_OK; i++) {
+		req.amount_minor = 1000 + i;
+		st = store_session_create(t, m->merchant_id, &req, hash, NULL, &sess);
+		paywire__v1__session_record__free_unpacked(sess, NULL);
+		sess = NULL;
+	}
+	if (st == PW_OK) {
+		st = store_apikey_revoke(t, f->key, mid, sizeof(mid));
+	}
+	paywire__v1__merchant_record__free_unpacked(m, NULL);
+	return st;
+}
+
+static int
+t_setup(void **state)
+{
+	t_env *e = calloc(1, sizeof(*e));
+	assert_non_null(e);
+	assert_int_equal(0, pw_common_init());
+	strcpy(e->root, "/tmp/pw_store_audit_XXXXXX");
+	assert_non_null(mkdtemp(e->root));
+	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
+	t_open(e);
+	*state = e;
+	return 0;
+}
+
+static int
+t_teardown(void **state)
+{
+	t_env *e = *state;
+	store_close(e->s);
+	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(e);
+	return 0;
+}
+
+static void
+t_fill_store(t_env *e)
+{
+	t_fill f;
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_fill_apply, &f));
+}
+
+static Paywire__V1__VerifyAuditResponse *
+t_verify(t_env *e)
+{
+	Paywire__V1__VerifyAuditResponse *v = NULL;
+	assert_int_equal(PW_OK, store_audit_verify(e->s, &v));
+	assert_non_null(v);
+	return v;
+}
+
+/* ---- raw LMDB access (store closed) ---- */
+
+typedef enum t_edit {
+	T_EDIT_DETAIL_BYTE,  /* change one character of the action string */
+	T_EDIT_LAST_BYTE,    /* flip the last byte (inside prev_hash, the last field) */
+	T_EDIT_DELETE,       /* remove the record */
+} t_edit;
+
+static void
+t_tamper(t_env *e, const char *dbname, uint64_t seq, t_edit edit)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k;
+	MDB_val v;
+	uint8_t key[8];
+	uint8_t buf[1024];
+
+	for (int i = 7; i >= 0; i--) {
+		key[i] = (uint8_t) (seq >> (8 * (7 - i)));
+	}
+	k.mv_size = sizeof(key);
+	k.mv_data = key;
+	assert_int_equal(0, mdb_env_create(&env));
+	assert_int_equal(0, mdb_env_set_maxdbs(env, 32));
+	assert_int_equal(0, mdb_env_open(env, e->dir, 0, 0600));
+	assert_int_equal(0, mdb_txn_begin(env, NULL, 0, &txn));
+	assert_int_equal(0, mdb_dbi_open(txn, dbname, 0, &dbi));
+	assert_int_equal(0, mdb_get(txn, dbi, &k, &v));
+	assert_true(v.mv_size <= sizeof(buf));
+	memcpy(buf, v.mv_data, v.mv_size);
+	if (edit == T_EDIT_DELETE) {
+		assert_int_equal(0, mdb_del(txn, dbi, &k, NULL));
+	} else {
+		if (edit == T_EDIT_DETAIL_BYTE) {
+			/* the action: "merchant.created", "session.created", "apikey.revoked" */
+			uint8_t *p = memmem(buf, v.mv_size, "created", 7);
+			if (p == NULL) {
+				p = memmem(buf, v.mv_size, "revoked", 7);
+			}
+			assert_non_null(p);
+			p[0] ^= 0x20; /* 'c' -> 'C', 'r' -> 'R': still valid UTF-8 */
+		} else {
+			buf[v.mv_size - 1] ^= 0x01;
+		}
+		v.mv_data = buf;
+		assert_int_equal(0, mdb_put(txn, dbi, &k, &v, 0));
+	}
+	assert_int_equal(0, mdb_txn_commit(txn));
+	mdb_env_close(env);
+}
+
+/* ---- tests ---- */
+
+static void
+test_empty_audit_log_verifies(void **state)
+{
+	t_env *e = *state;
+	Paywire__V1__VerifyAuditResponse *v = t_verify(e);
+
+	assert_true(v->ok);
+	assert_int_equal(0, v->records);
+	assert_int_equal(0, v->last_seq);
+	assert_int_equal(0, v->first_bad_seq);
+	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
+}
+
+static void
+test_audit_chain_of_audited_operations_verifies(void **state)
+{
+	t_env *e = *state;
+	Paywire__V1__VerifyAuditResponse *v;
+	store_counts c;
+
+	t_fill_store(e);
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
+	assert_int_equal(T_RECORDS, c.audit);
+	v = t_verify(e);
+	assert_true(v->ok);
+	assert_int_equal(T_RECORDS, v->records);
+	assert_int_equal(T_RECORDS, v->last_seq);
+	assert_int_equal(0, v->first_bad_seq);
+	assert_int_equal(32, v->head_hash.len);
+	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
+	/* and after a restart, appends continue the same chain */
+	t_close(e);
+	t_open(e);
+	t_fill_store(e);
+	v = t_verify(e);
+	assert_true(v->ok);
+	assert_int_equal(2 * T_RECORDS, v->records);
+	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
+}
+
+static void
+t_expect_bad(t_env *e, uint64_t seq, t_edit edit, uint64_t want)
+{
+	Paywire__V1__VerifyAuditResponse *v;
+
+	t_fill_store(e);
+	t_close(e);
+	t_tamper(e, "audit", seq, edit);
+	t_open(e);
+	v = t_verify(e);
+	print_message("seq %llu edited: %s\n", (unsigned long long) seq, v->detail);
+	assert_false(v->ok);
+	assert_int_equal(want, v->first_bad_seq);
+	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
+}
+
+static void
+test_audit_changed_action_is_reported_at_its_seq(void **state)
+{
+	t_expect_bad(*state, 3, T_EDIT_DETAIL_BYTE, 3);
+}
+
+static void
+test_audit_changed_prev_hash_is_reported_at_its_seq(void **state)
+{
+	t_expect_bad(*state, 4, T_EDIT_LAST_BYTE, 4);
+}
+
+static void
+test_audit_changed_first_record_is_reported(void **state)
+{
+	t_expect_bad(*state, 1, T_EDIT_DETAIL_BYTE, 1);
+}
+
+static void
+test_audit_changed_last_record_is_reported(void **state)
+{
+	t_expect_bad(*state, T_RECORDS, T_EDIT_DETAIL_BYTE, T_RECORDS);
+}
+
+static void
+test_audit_deleted_record_is_reported(void **state)
+{
+	t_expect_bad(*state, 2, T_EDIT_DELETE, 2);
+}
+
+static void
+test_audit_deleted_last_record_is_reported(void **state)
+{
+	t_expect_bad(*state, T_RECORDS, T_EDIT_DELETE, T_RECORDS);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_empty_audit_log_verifies, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_chain_of_audited_operations_verifies, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_changed_action_is_reported_at_its_seq,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_changed_prev_hash_is_reported_at_its_seq,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_changed_first_record_is_reported, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_changed_last_record_is_reported, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_deleted_record_is_reported, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_deleted_last_record_is_reported, t_setup,
+		    t_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
