@@ -541,24 +541,27 @@ wire_check_map_keys(wire_ctx *c, const wire_msg *m)
 	while (at < m->p + m->len) {
 		wire_field a;
 		wire_key ka;
-		PW_ASSERT(wire_read_field(c, m, at, &a) == PW_OK);
+		const ProtobufCFieldDescriptor *key_fd;
+		pw_status rv = wire_read_field(c, m, at, &a);
+		PW_ASSERT(rv == PW_OK); /* validated by the first pass */
 		at = a.end;
 		if (a.fd->label != PROTOBUF_C_LABEL_REPEATED || a.fd->type != PROTOBUF_C_TYPE_MESSAGE ||
 		    !wire_is_map_entry(a.fd->descriptor)) {
 			continue;
 		}
+		key_fd = &((const ProtobufCMessageDescriptor *) a.fd->descriptor)->fields[0];
 		wire_entry_key(c, &a, &ka);
 		for (const uint8_t *bt = a.end; bt < m->p + m->len;) {
 			wire_field b;
 			wire_key kb;
-			PW_ASSERT(wire_read_field(c, m, bt, &b) == PW_OK);
+			rv = wire_read_field(c, m, bt, &b);
+			PW_ASSERT(rv == PW_OK);
 			bt = b.end;
 			if (b.fd != a.fd) {
 				continue;
 			}
 			wire_entry_key(c, &b, &kb);
-			if (wire_key_equal(&((const ProtobufCMessageDescriptor *) a.fd->descriptor)->fields[0],
-			        &ka, &kb)) {
+			if (wire_key_equal(key_fd, &ka, &kb)) {
 				return wire_fail(c, "map field %s of %s: duplicate key (field %u, byte %zu)",
 				    a.fd->name, m->desc->name, a.fd->id, wire_off(c, b.key));
 			}
