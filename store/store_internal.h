@@ -63,7 +63,8 @@
 	XX(ENTITLEMENTS, "entitlements")   \
 	XX(ENT_INDEX, "ent_index")         \
 	XX(AUDIT, "audit")                 \
-	XX(META, "meta")
+	XX(META, "meta")                   \
+	XX(CREDITS, "credits")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -282,5 +283,52 @@ pw_status store_audit_append(store_txn *t, const char *action, const char *merch
 /* meta keys */
 #define STORE_META_AUDIT_SEQ "audit_seq"
 #define STORE_META_AUDIT_HEAD "audit_head"
+
+/* ---- payments (store_payment.c, store_entitlement.c, store_token.c) ----
+ * Added by the payment engine; docs/PAYMENTS.md. The credits db maps
+ * "merchant_id 0x00 customer" to a CreditLedgerRecord. */
+
+/* Replaces the string field *field of an unpacked protobuf-c message with a
+ * pw_malloc'd copy of val, freeing the old value (free_unpacked(rec, NULL)
+ * frees the new one). PW_RESOURCE_EXHAUSTED (field unchanged) on OOM. */
+pw_status store_pbstr_set(char **field, const char *val) PW_WUR;
+
+/* The customer an entitlement or a credit ledger belongs to: customer_ref,
+ * else customer_email, else the session id. false if it does not fit out. */
+bool store_customer_of(const Paywire__V1__Session *sess, char *out, size_t out_size);
+
+/* GRANT of an access key for rec's session (FULFILLMENT_KIND_ACCESS_KEY):
+ * links rec->access_key_id to the active entitlement of (merchant, customer,
+ * plan) if there is one, else creates it (sealed key, keyed hash, ent_index
+ * row). *created: a new entitlement was written. The raw key never leaves
+ * the function unsealed. */
+pw_status store_entitlement_grant(store_txn *t, Paywire__V1__SessionRecord *rec,
+    bool *created) PW_WUR;
+
+/* REVOKE of rec's access-key entitlement, when rec's session created it:
+ * inactive, revoked_at, sealed key wiped, ent_index row removed. *revoked:
+ * false when there was nothing to revoke (none, already revoked, or shared:
+ * created by another session of the same customer and plan). */
+pw_status store_entitlement_revoke(store_txn *t, Paywire__V1__SessionRecord *rec,
+    bool *revoked) PW_WUR;
+
+/* Adds delta (may be negative) to the credit ledger of (merchant, customer),
+ * creating it at 0. *balance_out (may be NULL): the new balance. */
+pw_status store_credits_add(store_txn *t, const char *merchant_id, const char *customer,
+    int64_t delta, int64_t *balance_out) PW_WUR;
+
+/* ACCESS_LINK: "/access/<session_id>?token=<HS256 JWT>" (sub, merchant_id,
+ * session_id, iat = now, exp = now + PW_ACCESS_LINK_TTL_S) signed with
+ * keys->jwt_key. *link_out: pw_malloc'd, caller frees. */
+pw_status store_token_link_mint(const store_keys *keys, const char *merchant_id,
+    const char *session_id, int64_t now_ms, char **link_out) PW_WUR;
+
+/* Verifies an access-link JWT for session_id at now_ms: HS256 only,
+ * signature (constant time), exp > now, iat not in the future beyond
+ * STORE_TOKEN_SKEW_S, sub and session_id claims. PW_OK with the merchant_id
+ * claim in merchant_out; PW_UNAUTHENTICATED for any failure (the reason is
+ * logged at debug, never returned). */
+pw_status store_token_verify(const store_keys *keys, const char *token, const char *session_id,
+    int64_t now_ms, char *merchant_out, size_t merchant_size) PW_WUR;
 
 #endif

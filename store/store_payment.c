@@ -1,30 +1,652 @@
 /*
- * store_payment.c - applying provider events and redeeming access links.
+ * store_payment.c - store_webhook_apply: one verified provider event becomes
+ * a state transition and all of its consequences, in the caller's nested
+ * write transaction (docs/PAYMENTS.md, DESIGN.md "What a payment does").
  *
- * PLACEHOLDER so that paywire_store links: the payment engineer replaces this
- * file with the real store_webhook_apply / store_access_redeem (see
- * store_internal.h for the helpers they build on). Until then both answer
- * PW_UNIMPLEMENTED and write nothing.
+ * Steps: dedup on (provider, event_id); resolve the session (session_ref,
+ * else a recorded provider ref); run the pure state machine (store_fsm.h);
+ * execute its effects in the fixed order of the fsm_effect bits through the
+ * ops table below; record the event; save the session. Every write goes to
+ * the same nested txn: any error returns at once and the writer rolls the
+ * whole event back (nothing half-applied), so the provider's retry starts
+ * from a clean slate. A DUPLICATE, and a NOT_FOUND session, write nothing.
+ *
+ * Test builds abort at "store.after_dedup" and at each
+ * "store.between_effects" (PAYWIRE_CRASHPOINT) to prove that.
  */
 #include "store_internal.h"
+#include "store_fsm.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+
+/* Provider refs kept on a SessionRecord (for operators; resolution uses the
+ * refs db, which has no such cap). A Stripe session has 3 (cs_, pi_, ch_),
+ * a Razorpay order one per payment attempt; 32 covers any honest session and
+ * bounds the record of a session a buggy integration floods with refs. */
+#define STORE_SESSION_REFS_MAX 32
+/* refs and events keys: provider byte + ref / event id. */
+#define STORE_PREFIXED_KEY_BYTES (1 + PW_EV_ID_BYTES)
+/* Audit detail of one event: ids, amounts, statuses and the reason. */
+#define STORE_PAY_DETAIL_BYTES 1024
+
+_Static_assert(STORE_PREFIXED_KEY_BYTES <= STORE_KEY_BYTES_MAX, "event key fits an LMDB key");
+_Static_assert(PW_EV_REF_BYTES <= PW_EV_ID_BYTES, "a ref key fits the same buffer");
+_Static_assert(FSM_REASON_BYTES == sizeof(((store_webhook_result *) 0)->reason),
+    "the fsm reason fits the result");
+
+#define ST_CREATED PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CREATED
+#define OUTCOME_APPLIED PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED
+#define OUTCOME_DUPLICATE PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE
+#define OUTCOME_IGNORED PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_IGNORED
+#define KIND_ACCESS_KEY PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY
+#define KIND_CREDITS PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS
+
+#define STORE_NO_REF_REASON "no paywire reference: another integration on this provider account?"
+
+/* Everything one apply works on. */
+typedef struct pay_ctx {
+	store_txn *t;                     /* the caller's nested txn */
+	const pw_event *ev;               /* the verified event */
+	store_webhook_result *out;        /* the answer being built */
+	Paywire__V1__SessionRecord *rec;  /* the session, changed in memory, saved at the end */
+	fsm_state before;                 /* state decoded from rec */
+	fsm_result res;                   /* what the state machine decided */
+	uint32_t effects;                 /* res.effects plus ANOMALY/AUDIT of a ref conflict */
+	bool dirty;                       /* rec must be written */
+	char anomaly[FSM_REASON_BYTES];   /* ref conflict found by RECORD_REFS; "" none */
+	char detail[96];                  /* what the entitlement effects did, for the audit */
+} pay_ctx;
+
+static const char *
+pay_provider_name(pw_provider p)
+{
+	switch (p) {
+	case PW_PROVIDER_STRIPE: return "stripe";
+	case PW_PROVIDER_RAZORPAY: return "razorpay";
+	case PW_PROVIDER_ONECOM: return "onecom";
+	case PW_PROVIDER_WEB3: return "web3";
+	case PW_PROVIDER_NONE: break;
+	}
+	return "none";
+}
+
+/* provider byte + s: the key layout of the refs and events dbs. */
+static size_t
+pay_prefixed_key(uint8_t key[STORE_PREFIXED_KEY_BYTES], pw_provider p, const char *s)
+{
+	size_t len = strlen(s);
+
+	PW_ASSERT(len > 0 && len < PW_EV_ID_BYTES);
+	key[0] = (uint8_t) p;
+	memcpy(key + 1, s, len);
+	return len + 1;
+}
+
+static bool
+pay_str_ok(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+/* pw_event is built by our parser: unterminated strings or out-of-range
+ * enums are bugs. A missing provider or event id is bad input. */
+static pw_status
+pay_event_check(const pw_event *ev)
+{
+	PW_ASSERT(pay_str_ok(ev->event_id, sizeof(ev->event_id)));
+	PW_ASSERT(pay_str_ok(ev->event_type, sizeof(ev->event_type)));
+	PW_ASSERT(pay_str_ok(ev->session_ref, sizeof(ev->session_ref)));
+	PW_ASSERT(pay_str_ok(ev->currency, sizeof(ev->currency)));
+	PW_ASSERT(pay_str_ok(ev->payment_ref, sizeof(ev->payment_ref)));
+	PW_ASSERT(pay_str_ok(ev->charge_ref, sizeof(ev->charge_ref)));
+	PW_ASSERT(pay_str_ok(ev->order_ref, sizeof(ev->order_ref)));
+	PW_ASSERT(ev->kind >= PW_EV_IGNORED && ev->kind <= PW_EV_DISPUTE_LOST);
+	PW_ASSERT(ev->live >= -1 && ev->live <= 1);
+	if (ev->provider < PW_PROVIDER_STRIPE || ev->provider > PW_PROVIDER_WEB3 ||
+	    ev->event_id[0] == '\0') {
+		pw_log(PW_LOG_WARN, "store: webhook event without provider or event id refused");
+		return PW_INVALID_ARGUMENT;
+	}
+	return PW_OK;
+}
+
+/* ---- session <-> state machine ---- */
+
+static pw_status
+pay_state_load(const Paywire__V1__SessionRecord *rec, fsm_state *s)
+{
+	const Paywire__V1__Session *sess = rec->session;
+
+	memset(s, 0, sizeof(*s));
+	if (sess == NULL || strlen(sess->currency) != 3 ||
+	    !pw_strlcpy(s->paid_ref, rec->paid_ref, sizeof(s->paid_ref))) {
+		return PW_INTERNAL;
+	}
+	memcpy(s->currency, sess->currency, 4);
+	s->status = sess->status;
+	s->payment_status = sess->payment_status;
+	s->amount_minor = sess->amount_minor;
+	s->live = sess->mode == PAYWIRE__V1__MODE__MODE_LIVE;
+	s->amount_refunded_minor = sess->amount_refunded_minor;
+	s->dispute = (fsm_dispute) rec->dispute;
+	s->paid_at_unix_ms = sess->paid_at_unix_ms;
+	s->paid_provider = (pw_provider) sess->payment_provider;
+	s->attempt_unix_s = rec->attempt_unix_s;
+	s->entitlement_active = rec->entitlement_active;
+	return fsm_state_valid(s) ? PW_OK : PW_INTERNAL;
+}
+
+/* The facts no single effect owns (status and what derives from it). */
+static void
+pay_state_store(pay_ctx *c)
+{
+	const fsm_state *n = &c->res.state;
+	Paywire__V1__Session *sess = c->rec->session;
+	fsm_state check;
+
+	sess->status = n->status;
+	sess->payment_status = n->payment_status;
+	c->rec->dispute = (int32_t) n->dispute;
+	c->rec->attempt_unix_s = n->attempt_unix_s;
+	c->rec->entitlement_active = n->entitlement_active;
+	/* Paired check: the record now decodes to exactly the new state. */
+	PW_ASSERT(pay_state_load(c->rec, &check) == PW_OK);
+	PW_ASSERT(check.status == n->status && check.paid_at_unix_ms == n->paid_at_unix_ms &&
+	    check.amount_refunded_minor == n->amount_refunded_minor &&
+	    check.dispute == n->dispute && check.paid_provider == n->paid_provider &&
+	    strcmp(check.paid_ref, n->paid_ref) == 0);
+}
+
+/* ---- effects, one function per FSM_FX_* bit ---- */
+
+static pw_status
+pay_ref_append(Paywire__V1__SessionRecord *rec, pw_provider p, const char *ref)
+{
+	Paywire__V1__ProviderRef **refs;
+	Paywire__V1__ProviderRef *r;
+
+	if (rec->n_refs >= STORE_SESSION_REFS_MAX) {
+		return PW_OK; /* the refs db still resolves it */
+	}
+	r = pw_malloc(sizeof(*r));
+	refs = r != NULL ? pw_realloc(rec->refs, (rec->n_refs + 1) * sizeof(*refs)) : NULL;
+	if (refs == NULL) {
+		pw_free(r);
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	rec->refs = refs;
+	paywire__v1__provider_ref__init(r);
+	r->provider = (Paywire__V1__Provider) p;
+	r->ref = (char *) protobuf_c_empty_string;
+	rec->refs[rec->n_refs++] = r;
+	return store_pbstr_set(&r->ref, ref);
+}
+
+/* Maps one ref to the session unless it is known; a ref that belongs to
+ * another session is never re-pointed: that is an anomaly. */
+static pw_status
+pay_ref_record(pay_ctx *c, const char *ref)
+{
+	uint8_t key[STORE_PREFIXED_KEY_BYTES];
+	char owner[PW_SESSION_ID_BYTES_MAX];
+	const char *sid = c->rec->session->id;
+	size_t keylen;
+	size_t len = 0;
+	pw_status st;
+
+	if (ref[0] == '\0') {
+		return PW_OK;
+	}
+	keylen = pay_prefixed_key(key, c->ev->provider, ref);
+	st = store_raw_get(c->t, STORE_DB_REFS, key, keylen, owner, sizeof(owner) - 1, &len);
+	if (st == PW_NOT_FOUND) {
+		st = store_raw_put(c->t, STORE_DB_REFS, key, keylen, sid, strlen(sid), MDB_NOOVERWRITE);
+		c->dirty = true;
+		return st == PW_OK ? pay_ref_append(c->rec, c->ev->provider, ref) : st;
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	owner[len] = '\0';
+	if (strcmp(owner, sid) != 0 && c->anomaly[0] == '\0') {
+		snprintf(c->anomaly, sizeof(c->anomaly),
+		    "%s ref %s already belongs to session %s: not re-pointed",
+		    pay_provider_name(c->ev->provider), ref, owner);
+		c->effects |= FSM_FX_ANOMALY | FSM_FX_AUDIT;
+	}
+	return PW_OK;
+}
+
+static pw_status
+pay_fx_record_refs(pay_ctx *c)
+{
+	const char *refs[] = { c->ev->payment_ref, c->ev->charge_ref, c->ev->order_ref };
+	pw_status st = PW_OK;
+
+	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && st == PW_OK; i++) {
+		st = pay_ref_record(c, refs[i]);
+	}
+	return st;
+}
+
+static pw_status
+pay_fx_mark_paid(pay_ctx *c)
+{
+	Paywire__V1__Session *sess = c->rec->session;
+	const fsm_state *n = &c->res.state;
+
+	PW_ASSERT(c->before.paid_at_unix_ms == 0 && n->paid_at_unix_ms > 0);
+	sess->paid_at_unix_ms = n->paid_at_unix_ms;
+	sess->payment_provider = (Paywire__V1__Provider) n->paid_provider;
+	return store_pbstr_set(&c->rec->paid_ref, n->paid_ref);
+}
+
+/* Gapless per merchant: the number comes from the merchant record, which
+ * is written in the same txn as the invoice. */
+static pw_status
+pay_fx_invoice(pay_ctx *c)
+{
+	Paywire__V1__InvoiceRecord inv = PAYWIRE__V1__INVOICE_RECORD__INIT;
+	Paywire__V1__MerchantRecord *m = NULL;
+	Paywire__V1__Session *sess = c->rec->session;
+	uint8_t key[PW_SESSION_ID_BYTES_MAX + 1 + 8];
+	size_t mlen = strlen(sess->merchant_id);
+	pw_status st;
+
+	PW_ASSERT(c->rec->invoice_number == 0);
+	st = store_rec_get(c->t, STORE_DB_MERCHANTS, sess->merchant_id, mlen,
+	    &paywire__v1__merchant_record__descriptor, (void **) &m);
+	if (st == PW_NOT_FOUND) {
+		pw_log(PW_LOG_ERROR, "store: session %s names missing merchant", sess->id);
+		return store_txn_note(c->t, PW_INTERNAL);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	PW_ASSERT(mlen > 0 && mlen < PW_SESSION_ID_BYTES_MAX);
+	m->last_invoice_number++;
+	memcpy(key, sess->merchant_id, mlen);
+	key[mlen] = 0x00;
+	store_be64_put(key + mlen + 1, m->last_invoice_number);
+	inv.merchant_id = sess->merchant_id;
+	inv.number = m->last_invoice_number;
+	inv.session_id = sess->id;
+	inv.amount_minor = sess->amount_minor;
+	inv.currency = sess->currency;
+	inv.provider = (Paywire__V1__Provider) c->res.state.paid_provider;
+	inv.payment_ref = c->rec->paid_ref;
+	inv.issued_at_unix_ms = c->t->now_ms;
+	inv.customer_email = sess->customer_email;
+	inv.customer_name = sess->customer_name;
+	st = store_rec_put(c->t, STORE_DB_INVOICES, key, mlen + 9, &inv.base, MDB_NOOVERWRITE, NULL);
+	if (st == PW_OK) {
+		st = store_rec_put(c->t, STORE_DB_MERCHANTS, sess->merchant_id, mlen, &m->base, 0, NULL);
+	}
+	if (st == PW_OK) {
+		c->rec->invoice_number = m->last_invoice_number;
+		c->out->invoice_number = m->last_invoice_number;
+	}
+	paywire__v1__merchant_record__free_unpacked(m, NULL);
+	/* An existing invoice under the next number: the counter went back. */
+	return st == PW_ALREADY_EXISTS ? store_txn_note(c->t, PW_INTERNAL) : st;
+}
+
+static int64_t
+pay_credits_of(const Paywire__V1__Session *sess)
+{
+	int64_t n = sess->fulfillment->credits;
+	return n > 0 && n <= PW_CREDITS_MAX ? n : 0;
+}
+
+static pw_status
+pay_credits(pay_ctx *c, int sign)
+{
+	char customer[PW_EMAIL_BYTES_MAX + 1];
+	int64_t n = pay_credits_of(c->rec->session);
+	int64_t bal = 0;
+	pw_status st;
+
+	if (n == 0) {
+		snprintf(c->detail, sizeof(c->detail), " credits=0");
+		return PW_OK;
+	}
+	if (!store_customer_of(c->rec->session, customer, sizeof(customer))) {
+		return store_txn_note(c->t, PW_INTERNAL);
+	}
+	st = store_credits_add(c->t, c->rec->session->merchant_id, customer, sign * n, &bal);
+	snprintf(c->detail, sizeof(c->detail), " credits=%+" PRId64 " balance=%" PRId64, sign * n,
+	    bal);
+	return st;
+}
+
+static pw_status
+pay_fx_grant(pay_ctx *c)
+{
+	const Paywire__V1__Fulfillment *f = c->rec->session->fulfillment;
+	bool created = false;
+	pw_status st;
+
+	if (f == NULL || f->kind == PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE) {
+		return PW_OK;
+	}
+	if (f->kind == KIND_CREDITS) {
+		return pay_credits(c, +1);
+	}
+	if (f->kind != KIND_ACCESS_KEY) {
+		pw_log(PW_LOG_ERROR, "store: session %s: unknown fulfillment kind %d",
+		    c->rec->session->id, (int) f->kind);
+		return store_txn_note(c->t, PW_INTERNAL);
+	}
+	st = store_entitlement_grant(c->t, c->rec, &created);
+	if (st == PW_OK) {
+		(void) pw_strlcpy(c->out->access_key_id, c->rec->access_key_id,
+		    sizeof(c->out->access_key_id));
+		snprintf(c->detail, sizeof(c->detail), " entitlement=%s%s", c->rec->access_key_id,
+		    created ? "" : " (existing)");
+	}
+	return st;
+}
+
+static pw_status
+pay_fx_access_link(pay_ctx *c)
+{
+	Paywire__V1__Session *sess = c->rec->session;
+	char *link = NULL;
+	pw_status st;
+
+	st = store_token_link_mint(&c->t->s->keys, sess->merchant_id, sess->id, c->t->now_ms, &link);
+	if (st != PW_OK) {
+		return st;
+	}
+	if (c->rec->access_link != NULL && c->rec->access_link != protobuf_c_empty_string) {
+		pw_free(c->rec->access_link);
+	}
+	c->rec->access_link = link; /* the record owns it */
+	return PW_OK;
+}
+
+static pw_status
+pay_fx_record_refund(pay_ctx *c)
+{
+	PW_ASSERT(c->res.state.amount_refunded_minor > c->before.amount_refunded_minor);
+	c->rec->session->amount_refunded_minor = c->res.state.amount_refunded_minor;
+	return PW_OK;
+}
+
+static pw_status
+pay_fx_revoke(pay_ctx *c)
+{
+	const Paywire__V1__Fulfillment *f = c->rec->session->fulfillment;
+	bool revoked = false;
+	pw_status st;
+
+	if (f == NULL || f->kind == PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE) {
+		return PW_OK;
+	}
+	if (f->kind == KIND_CREDITS) {
+		return pay_credits(c, -1);
+	}
+	st = store_entitlement_revoke(c->t, c->rec, &revoked);
+	if (st == PW_OK && c->rec->access_key_id[0] != '\0') {
+		snprintf(c->detail, sizeof(c->detail), " entitlement=%s %s", c->rec->access_key_id,
+		    revoked ? "revoked" : "kept (shared or already revoked)");
+	}
+	return st;
+}
+
+static pw_status
+pay_fx_anomaly(pay_ctx *c)
+{
+	char reason[FSM_REASON_BYTES];
+
+	if ((c->res.effects & FSM_FX_ANOMALY) != 0 && c->anomaly[0] != '\0') {
+		/* Both may be long: truncation of an operator note is acceptable. */
+		int n = snprintf(reason, sizeof(reason), "%s; %s", c->res.reason, c->anomaly);
+		PW_ASSERT(n > 0);
+	} else {
+		(void) pw_strlcpy(reason, (c->res.effects & FSM_FX_ANOMALY) != 0 ? c->res.reason
+		                                                                 : c->anomaly,
+		    sizeof(reason));
+	}
+	PW_ASSERT(reason[0] != '\0');
+	c->rec->anomalies++;
+	c->out->anomaly = true;
+	c->dirty = true;
+	pw_log(PW_LOG_WARN, "store: ANOMALY on session %s (%s event %s): %s", c->rec->session->id,
+	    pay_provider_name(c->ev->provider), c->ev->event_id, reason);
+	return store_pbstr_set(&c->rec->anomaly, reason);
+}
+
+static pw_status
+pay_fx_audit(pay_ctx *c)
+{
+	const pw_event *ev = c->ev;
+	const char *action = c->res.audit_action != NULL ? c->res.audit_action : "session.anomaly";
+	char detail[STORE_PAY_DETAIL_BYTES];
+
+	snprintf(detail, sizeof(detail),
+	    "event=%s:%s type=%s amount=%" PRId64 " %s refunded=%" PRId64 " status=%s->%s"
+	    " invoice=%" PRIu64 "%s%s%s",
+	    pay_provider_name(ev->provider), ev->event_id, ev->event_type,
+	    ev->has_amount ? ev->amount_minor : 0, ev->currency, ev->amount_refunded_minor,
+	    fsm_status_name(c->before.status), fsm_status_name(c->res.state.status),
+	    c->rec->invoice_number, c->detail, c->out->anomaly ? " anomaly=" : "",
+	    c->out->anomaly ? c->rec->anomaly : "");
+	return store_audit_append(c->t, action, c->rec->session->merchant_id, c->rec->session->id,
+	    detail);
+}
+
+/* In the order of the fsm_effect bits (store_fsm.h): the order they run. */
+static const struct {
+	uint32_t bit;                 /* FSM_FX_* */
+	pw_status (*run)(pay_ctx *c); /* executes it in c->t */
+} pay_effects[] = {
+	{ FSM_FX_RECORD_REFS, pay_fx_record_refs },
+	{ FSM_FX_MARK_PAID, pay_fx_mark_paid },
+	{ FSM_FX_INVOICE, pay_fx_invoice },
+	{ FSM_FX_GRANT_ENTITLEMENT, pay_fx_grant },
+	{ FSM_FX_ACCESS_LINK, pay_fx_access_link },
+	{ FSM_FX_RECORD_REFUND, pay_fx_record_refund },
+	{ FSM_FX_REVOKE_ENTITLEMENT, pay_fx_revoke },
+	{ FSM_FX_ANOMALY, pay_fx_anomaly },
+	{ FSM_FX_AUDIT, pay_fx_audit },
+};
+
+static pw_status
+pay_effects_run(pay_ctx *c)
+{
+	bool first = true;
+	pw_status st;
+
+	for (size_t i = 0; i < sizeof(pay_effects) / sizeof(pay_effects[0]); i++) {
+		/* c->effects may grow while running (a ref conflict). */
+		if ((c->effects & pay_effects[i].bit) == 0) {
+			continue;
+		}
+		if (!first) {
+			pw_crashpoint("store.between_effects");
+		}
+		first = false;
+		st = pay_effects[i].run(c);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	return PW_OK;
+}
+
+/* ---- the event record ---- */
+
+static pw_status
+pay_event_put(store_txn *t, const pw_event *ev, Paywire__V1__WebhookOutcome outcome,
+    const char *session_id, const char *reason)
+{
+	Paywire__V1__WebhookEventRecord r = PAYWIRE__V1__WEBHOOK_EVENT_RECORD__INIT;
+	uint8_t key[STORE_PREFIXED_KEY_BYTES];
+	size_t keylen = pay_prefixed_key(key, ev->provider, ev->event_id);
+	pw_status st;
+
+	r.provider = (Paywire__V1__Provider) ev->provider;
+	r.event_id = (char *) ev->event_id;
+	r.event_type = (char *) ev->event_type;
+	r.outcome = outcome;
+	r.session_id = (char *) session_id;
+	r.reason = (char *) reason;
+	r.received_at_unix_ms = t->now_ms;
+	st = store_rec_put(t, STORE_DB_EVENTS, key, keylen, &r.base, MDB_NOOVERWRITE, NULL);
+	/* The dedup lookup in this same txn said absent. */
+	return st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
+}
+
+/* PW_OK: seen before, out filled as DUPLICATE. PW_NOT_FOUND: new. */
+static pw_status
+pay_dedup(store_txn *t, const pw_event *ev, store_webhook_result *out)
+{
+	Paywire__V1__WebhookEventRecord *r = NULL;
+	Paywire__V1__SessionRecord *rec = NULL;
+	uint8_t key[STORE_PREFIXED_KEY_BYTES];
+	size_t keylen = pay_prefixed_key(key, ev->provider, ev->event_id);
+	pw_status st;
+
+	st = store_rec_get(t, STORE_DB_EVENTS, key, keylen,
+	    &paywire__v1__webhook_event_record__descriptor, (void **) &r);
+	pw_crashpoint("store.after_dedup");
+	if (st != PW_OK) {
+		return st;
+	}
+	out->outcome = OUTCOME_DUPLICATE;
+	(void) pw_strlcpy(out->session_id, r->session_id, sizeof(out->session_id));
+	snprintf(out->reason, sizeof(out->reason), "duplicate of event %s (%s)", r->event_id,
+	    r->outcome == OUTCOME_APPLIED ? "applied" : "ignored");
+	paywire__v1__webhook_event_record__free_unpacked(r, NULL);
+	if (out->session_id[0] != '\0') {
+		st = store_session_load(t, out->session_id, &rec);
+		if (st == PW_OK) {
+			out->session_status = rec->session->status;
+			paywire__v1__session_record__free_unpacked(rec, NULL);
+		} else if (st != PW_NOT_FOUND) {
+			return st;
+		}
+	}
+	return PW_OK;
+}
+
+/* Session id for ev: session_ref, else the first recorded provider ref.
+ * PW_NOT_FOUND: ev names no known session (sid ""). */
+static pw_status
+pay_resolve(store_txn *t, const pw_event *ev, char *sid, size_t sid_size)
+{
+	const char *refs[] = { ev->payment_ref, ev->charge_ref, ev->order_ref };
+	uint8_t key[STORE_PREFIXED_KEY_BYTES];
+	size_t len = 0;
+	pw_status st;
+
+	sid[0] = '\0';
+	if (ev->session_ref[0] != '\0') {
+		return pw_strlcpy(sid, ev->session_ref, sid_size) ? PW_OK : PW_NOT_FOUND;
+	}
+	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		if (refs[i][0] == '\0') {
+			continue;
+		}
+		st = store_raw_get(t, STORE_DB_REFS, key, pay_prefixed_key(key, ev->provider, refs[i]),
+		    sid, sid_size - 1, &len);
+		if (st == PW_OK) {
+			sid[len] = '\0';
+			return PW_OK;
+		}
+		if (st != PW_NOT_FOUND) {
+			return st;
+		}
+	}
+	return PW_NOT_FOUND;
+}
+
+/* Runs the state machine and its effects on a loaded session. */
+static pw_status
+pay_apply_session(pay_ctx *c)
+{
+	const char *reason;
+	pw_status st;
+
+	st = pay_state_load(c->rec, &c->before);
+	if (st != PW_OK) {
+		pw_log(PW_LOG_ERROR, "store: session %s: record fails the state machine's checks",
+		    c->rec->session != NULL ? c->rec->session->id : "?");
+		return store_txn_note(c->t, st);
+	}
+	fsm_apply(&c->before, c->ev, c->t->now_ms, &c->res);
+	c->effects = c->res.effects;
+	c->dirty = c->res.outcome == FSM_APPLIED;
+	st = pay_effects_run(c);
+	if (st != PW_OK) {
+		return st;
+	}
+	pw_crashpoint("store.between_effects");
+	if (c->res.outcome == FSM_APPLIED) {
+		pay_state_store(c);
+	}
+	reason = c->out->anomaly ? c->rec->anomaly : c->res.reason;
+	st = pay_event_put(c->t, c->ev,
+	    c->res.outcome == FSM_APPLIED ? OUTCOME_APPLIED : OUTCOME_IGNORED, c->rec->session->id,
+	    reason);
+	if (st == PW_OK && c->dirty) {
+		pw_crashpoint("store.between_effects");
+		st = store_session_save(c->t, c->rec);
+	}
+	if (st == PW_OK) {
+		c->out->outcome = c->res.outcome == FSM_APPLIED ? OUTCOME_APPLIED : OUTCOME_IGNORED;
+		c->out->session_status = c->rec->session->status;
+		(void) pw_strlcpy(c->out->reason, reason, sizeof(c->out->reason));
+	}
+	return st;
+}
 
 pw_status
 store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 {
+	pay_ctx c;
+	pw_status st;
+
 	PW_ASSERT(t != NULL && ev != NULL && out != NULL);
 	memset(out, 0, sizeof(*out));
-	pw_log(PW_LOG_WARN, "store: webhook apply is not implemented yet");
-	return PW_UNIMPLEMENTED;
-}
-
-pw_status
-store_access_redeem(store_txn *t, const char *session_id, const char *token,
-    Paywire__V1__RedeemAccessResponse **out)
-{
-	PW_ASSERT(t != NULL && session_id != NULL && token != NULL && out != NULL);
-	*out = NULL;
-	pw_log(PW_LOG_WARN, "store: access redeem is not implemented yet");
-	return PW_UNIMPLEMENTED;
+	st = pay_event_check(ev);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = pay_dedup(t, ev, out);
+	if (st != PW_NOT_FOUND) {
+		return st; /* PW_OK: DUPLICATE, nothing written; or an error */
+	}
+	memset(&c, 0, sizeof(c));
+	c.t = t;
+	c.ev = ev;
+	c.out = out;
+	st = pay_resolve(t, ev, out->session_id, sizeof(out->session_id));
+	if (st == PW_NOT_FOUND && ev->session_ref[0] == '\0') {
+		/* Nothing of ours: record it so a redelivery is a DUPLICATE. */
+		out->outcome = OUTCOME_IGNORED;
+		(void) pw_strlcpy(out->reason, STORE_NO_REF_REASON, sizeof(out->reason));
+		return pay_event_put(t, ev, OUTCOME_IGNORED, "", STORE_NO_REF_REASON);
+	}
+	if (st == PW_OK) {
+		st = store_session_load(t, out->session_id, &c.rec);
+	}
+	if (st == PW_NOT_FOUND) {
+		/* Nothing written: the provider keeps the event and retries. */
+		pw_log(PW_LOG_WARN, "store: %s event %s names unknown session %s",
+		    pay_provider_name(ev->provider), ev->event_id, out->session_id);
+	}
+	if (st == PW_OK) {
+		st = pay_apply_session(&c);
+	}
+	if (c.rec != NULL) {
+		paywire__v1__session_record__free_unpacked(c.rec, NULL);
+	}
+	if (st != PW_OK) {
+		memset(out, 0, sizeof(*out));
+	}
+	return st;
 }

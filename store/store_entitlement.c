@@ -1,0 +1,537 @@
+/*
+ * store_entitlement.c - what a payment grants, and the customer's access
+ * page (docs/PAYMENTS.md "Entitlement lifecycle", "Credits").
+ *
+ * An access key is "ak_test_"/"ak_live_" + base64url(32 random bytes). It
+ * exists in clear only on the writer's stack: at grant it is hashed (keyed
+ * BLAKE2b with the access pepper, for later lookups) and sealed
+ * (crypto_secretbox under the store's secretbox key, nonce || box) and then
+ * wiped; at the first redemption of the customer's access link the sealed
+ * copy is opened into the reply and wiped from the record in the same
+ * transaction. So the raw key is shown once and never lies on disk in clear.
+ * A revoked entitlement loses its sealed key at once and is never revealed.
+ *
+ * One active entitlement per (merchant, customer, plan): ent_index holds its
+ * id. A second paid session of the same customer and plan links to it rather
+ * than minting a second key.
+ */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* "ak_test_" + base64url(32 bytes) = 8 + 43 characters. */
+#define STORE_AK_PREFIX_BYTES 8
+#define STORE_AK_RANDOM_BYTES 32
+#define STORE_AK_BYTES (STORE_AK_PREFIX_BYTES + 43)
+/* Shown to operators: the prefix and 4 characters (24 of 256 random bits). */
+#define STORE_AK_DISPLAY_BYTES 12
+#define STORE_AK_SEALED_BYTES \
+	(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + STORE_AK_BYTES)
+/* A customer is a customer_ref, an email or a session id. */
+#define STORE_CUSTOMER_BYTES (PW_EMAIL_BYTES_MAX + 1)
+/* Entitlement ids: "ent_" + pw_id_new. */
+#define STORE_ENT_ID_BYTES PW_ID_BYTES(4)
+
+_Static_assert(PW_CUSTOMER_REF_BYTES_MAX < STORE_CUSTOMER_BYTES, "a customer_ref fits");
+_Static_assert(PW_SESSION_ID_BYTES_MAX <= STORE_CUSTOMER_BYTES, "a session id fits");
+_Static_assert(PW_ID_BYTES(4) + 1 + STORE_CUSTOMER_BYTES + 1 + PW_PLAN_BYTES_MAX <=
+        STORE_KEY_BYTES_MAX,
+    "ent_index key (merchant 0x00 customer 0x00 plan) fits an LMDB key");
+_Static_assert(STORE_ENT_ID_BYTES <= sizeof(((store_webhook_result *) 0)->access_key_id),
+    "an entitlement id fits the webhook result");
+
+pw_status
+store_pbstr_set(char **field, const char *val)
+{
+	size_t len;
+	char *copy;
+
+	PW_ASSERT(field != NULL && val != NULL);
+	len = strlen(val);
+	copy = pw_malloc(len + 1);
+	if (copy == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	memcpy(copy, val, len + 1);
+	/* protobuf-c points absent strings at its static empty string. */
+	if (*field != NULL && *field != protobuf_c_empty_string) {
+		pw_free(*field);
+	}
+	*field = copy;
+	return PW_OK;
+}
+
+static bool
+store_nonempty(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+bool
+store_customer_of(const Paywire__V1__Session *sess, char *out, size_t out_size)
+{
+	const char *c;
+
+	PW_ASSERT(sess != NULL && out != NULL && out_size > 0);
+	c = store_nonempty(sess->customer_ref) ? sess->customer_ref
+	    : store_nonempty(sess->customer_email) ? sess->customer_email
+	                                           : sess->id;
+	return store_nonempty(c) && pw_strlcpy(out, c, out_size);
+}
+
+/* ent_index key: merchant_id 0x00 customer 0x00 plan. */
+static bool
+store_ent_index_key(const Paywire__V1__Session *sess, uint8_t *key, size_t size, size_t *len)
+{
+	char customer[STORE_CUSTOMER_BYTES];
+	const char *plan = sess->fulfillment->plan != NULL ? sess->fulfillment->plan : "";
+	size_t plen = strlen(plan);
+
+	if (!store_customer_of(sess, customer, sizeof(customer)) ||
+	    !store_key_join(key, size, sess->merchant_id, customer, len)) {
+		return false;
+	}
+	if (*len + 1 + plen > size || *len + 1 + plen > STORE_KEY_BYTES_MAX) {
+		return false;
+	}
+	key[*len] = 0x00;
+	memcpy(key + *len + 1, plan, plen);
+	*len += 1 + plen;
+	return true;
+}
+
+static pw_status
+store_ent_load(store_txn *t, const char *id, Paywire__V1__EntitlementRecord **out)
+{
+	if (id == NULL || id[0] == '\0' || strlen(id) >= STORE_ENT_ID_BYTES) {
+		return PW_NOT_FOUND;
+	}
+	return store_rec_get(t, STORE_DB_ENTITLEMENTS, id, strlen(id),
+	    &paywire__v1__entitlement_record__descriptor, (void **) out);
+}
+
+/* The id in ent_index under key, if it names an active entitlement.
+ * A row that points at a missing or inactive record is stale (never written
+ * so by this file): logged and reported absent, so a new grant replaces it. */
+static pw_status
+store_ent_active_find(store_txn *t, const uint8_t *key, size_t keylen, char *id, size_t id_size)
+{
+	Paywire__V1__EntitlementRecord *e = NULL;
+	size_t len = 0;
+	pw_status st;
+
+	st = store_raw_get(t, STORE_DB_ENT_INDEX, key, keylen, id, id_size - 1, &len);
+	if (st != PW_OK) {
+		return st;
+	}
+	id[len] = '\0';
+	st = store_ent_load(t, id, &e);
+	if (st == PW_OK && !e->active) {
+		st = PW_NOT_FOUND;
+	}
+	if (st == PW_NOT_FOUND) {
+		pw_log(PW_LOG_WARN, "store: ent_index row names %s entitlement %s: replaced",
+		    e != NULL ? "an inactive" : "a missing", id);
+	}
+	if (e != NULL) {
+		paywire__v1__entitlement_record__free_unpacked(e, NULL);
+	}
+	return st;
+}
+
+/* Mints a raw key for mode, fills e (hash, sealed copy, prefix) and wipes
+ * the raw key. e->sealed_key.data is pw_malloc'd: caller frees. */
+static pw_status
+store_ak_mint(const store_keys *keys, Paywire__V1__Mode mode,
+    Paywire__V1__EntitlementRecord *e, uint8_t hash[STORE_HASH_BYTES], char *prefix)
+{
+	uint8_t rnd[STORE_AK_RANDOM_BYTES];
+	char raw[STORE_AK_BYTES + 8];
+	uint8_t *sealed;
+	size_t len;
+
+	sealed = pw_malloc(STORE_AK_SEALED_BYTES);
+	if (sealed == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	memcpy(raw, mode == PAYWIRE__V1__MODE__MODE_LIVE ? "ak_live_" : "ak_test_",
+	    STORE_AK_PREFIX_BYTES);
+	pw_random(rnd, sizeof(rnd));
+	pw_base64url(raw + STORE_AK_PREFIX_BYTES, sizeof(raw) - STORE_AK_PREFIX_BYTES, rnd,
+	    sizeof(rnd));
+	sodium_memzero(rnd, sizeof(rnd));
+	len = strlen(raw);
+	PW_ASSERT(len == STORE_AK_BYTES);
+	store_keyed_hash(hash, keys->access_pepper, raw, len);
+	pw_random(sealed, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(sealed + crypto_secretbox_NONCEBYTES, (const uint8_t *) raw, len,
+	    sealed, keys->secretbox_key);
+	memcpy(prefix, raw, STORE_AK_DISPLAY_BYTES);
+	prefix[STORE_AK_DISPLAY_BYTES] = '\0';
+	sodium_memzero(raw, sizeof(raw));
+	e->key_hash.data = hash;
+	e->key_hash.len = STORE_HASH_BYTES;
+	e->sealed_key.data = sealed;
+	e->sealed_key.len = STORE_AK_SEALED_BYTES;
+	e->key_prefix = prefix;
+	return PW_OK;
+}
+
+static pw_status
+store_ent_create(store_txn *t, const Paywire__V1__Session *sess, const char *customer,
+    char *id_out)
+{
+	Paywire__V1__EntitlementRecord e = PAYWIRE__V1__ENTITLEMENT_RECORD__INIT;
+	uint8_t hash[STORE_HASH_BYTES];
+	char prefix[STORE_AK_DISPLAY_BYTES + 1];
+	pw_status st;
+
+	pw_id_new(id_out, STORE_ENT_ID_BYTES, "ent_", t->now_ms);
+	e.id = id_out;
+	e.merchant_id = sess->merchant_id;
+	e.session_id = sess->id;
+	e.customer = (char *) customer;
+	e.plan = sess->fulfillment->plan;
+	e.active = true;
+	e.created_at_unix_ms = t->now_ms;
+	st = store_ak_mint(&t->s->keys, sess->mode, &e, hash, prefix);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = store_rec_put(t, STORE_DB_ENTITLEMENTS, id_out, strlen(id_out), &e.base,
+	    MDB_NOOVERWRITE, NULL);
+	sodium_memzero(e.sealed_key.data, e.sealed_key.len);
+	pw_free(e.sealed_key.data);
+	/* A fresh 128-bit random id cannot collide: a collision is corruption. */
+	return st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
+}
+
+pw_status
+store_entitlement_grant(store_txn *t, Paywire__V1__SessionRecord *rec, bool *created)
+{
+	uint8_t key[STORE_KEY_BYTES_MAX];
+	char customer[STORE_CUSTOMER_BYTES];
+	char id[STORE_ENT_ID_BYTES];
+	size_t keylen = 0;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && rec != NULL && rec->session != NULL && created != NULL);
+	PW_ASSERT(rec->session->fulfillment != NULL);
+	PW_ASSERT(rec->session->fulfillment->kind ==
+	    PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY);
+	*created = false;
+	if (!store_customer_of(rec->session, customer, sizeof(customer)) ||
+	    !store_ent_index_key(rec->session, key, sizeof(key), &keylen)) {
+		pw_log(PW_LOG_ERROR, "store: session %s: customer or plan too long for an entitlement",
+		    rec->session->id);
+		return store_txn_note(t, PW_INTERNAL);
+	}
+	st = store_ent_active_find(t, key, keylen, id, sizeof(id));
+	if (st == PW_NOT_FOUND) {
+		st = store_ent_create(t, rec->session, customer, id);
+		if (st == PW_OK) {
+			st = store_raw_put(t, STORE_DB_ENT_INDEX, key, keylen, id, strlen(id), 0);
+		}
+		*created = st == PW_OK;
+	}
+	if (st == PW_OK) {
+		st = store_pbstr_set(&rec->access_key_id, id);
+	}
+	return st;
+}
+
+/* Drops the sealed key of e (memory of the unpacked record). */
+static void
+store_ent_wipe_sealed(Paywire__V1__EntitlementRecord *e)
+{
+	if (e->sealed_key.data != NULL) {
+		sodium_memzero(e->sealed_key.data, e->sealed_key.len);
+		pw_free(e->sealed_key.data);
+	}
+	e->sealed_key.data = NULL;
+	e->sealed_key.len = 0;
+}
+
+/* Removes the ent_index row of e if it still points at e. */
+static pw_status
+store_ent_unindex(store_txn *t, const Paywire__V1__SessionRecord *rec,
+    const Paywire__V1__EntitlementRecord *e)
+{
+	uint8_t key[STORE_KEY_BYTES_MAX];
+	char id[STORE_ENT_ID_BYTES];
+	size_t keylen = 0;
+	size_t len = 0;
+	pw_status st;
+
+	if (!store_ent_index_key(rec->session, key, sizeof(key), &keylen)) {
+		return store_txn_note(t, PW_INTERNAL);
+	}
+	st = store_raw_get(t, STORE_DB_ENT_INDEX, key, keylen, id, sizeof(id) - 1, &len);
+	if (st == PW_NOT_FOUND) {
+		return PW_OK;
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	id[len] = '\0';
+	if (strcmp(id, e->id) != 0) {
+		return PW_OK; /* the index names another (active) entitlement */
+	}
+	return store_raw_del(t, STORE_DB_ENT_INDEX, key, keylen);
+}
+
+pw_status
+store_entitlement_revoke(store_txn *t, Paywire__V1__SessionRecord *rec, bool *revoked)
+{
+	Paywire__V1__EntitlementRecord *e = NULL;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && rec != NULL && rec->session != NULL && revoked != NULL);
+	*revoked = false;
+	if (!store_nonempty(rec->access_key_id)) {
+		return PW_OK;
+	}
+	st = store_ent_load(t, rec->access_key_id, &e);
+	if (st == PW_NOT_FOUND) {
+		pw_log(PW_LOG_ERROR, "store: session %s names missing entitlement %s",
+		    rec->session->id, rec->access_key_id);
+		return store_txn_note(t, PW_INTERNAL);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	/* A session that linked to another session's entitlement does not take
+	 * it away: the other payment still stands (docs/PAYMENTS.md). */
+	if (e->active && strcmp(e->session_id, rec->session->id) == 0) {
+		e->active = false;
+		e->revoked_at_unix_ms = t->now_ms;
+		store_ent_wipe_sealed(e);
+		st = store_rec_put(t, STORE_DB_ENTITLEMENTS, e->id, strlen(e->id), &e->base, 0, NULL);
+		if (st == PW_OK) {
+			st = store_ent_unindex(t, rec, e);
+		}
+		*revoked = st == PW_OK;
+	}
+	paywire__v1__entitlement_record__free_unpacked(e, NULL);
+	return st;
+}
+
+pw_status
+store_credits_add(store_txn *t, const char *merchant_id, const char *customer, int64_t delta,
+    int64_t *balance_out)
+{
+	Paywire__V1__CreditLedgerRecord fresh = PAYWIRE__V1__CREDIT_LEDGER_RECORD__INIT;
+	Paywire__V1__CreditLedgerRecord *l = NULL;
+	uint8_t key[STORE_KEY_BYTES_MAX];
+	size_t keylen = 0;
+	int64_t bal;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && merchant_id != NULL && customer != NULL);
+	PW_ASSERT(delta >= -PW_CREDITS_MAX && delta <= PW_CREDITS_MAX);
+	if (!store_key_join(key, sizeof(key), merchant_id, customer, &keylen)) {
+		return store_txn_note(t, PW_INTERNAL);
+	}
+	st = store_rec_get(t, STORE_DB_CREDITS, key, keylen,
+	    &paywire__v1__credit_ledger_record__descriptor, (void **) &l);
+	if (st == PW_NOT_FOUND) {
+		fresh.merchant_id = (char *) merchant_id;
+		fresh.customer = (char *) customer;
+		st = PW_OK;
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	if (l == NULL) {
+		l = &fresh;
+	}
+	if (__builtin_add_overflow(l->balance, delta, &bal)) {
+		pw_log(PW_LOG_ERROR, "store: credit ledger of %s overflows", merchant_id);
+		st = store_txn_note(t, PW_INTERNAL);
+	} else {
+		l->balance = bal;
+		l->entries++;
+		l->updated_at_unix_ms = t->now_ms;
+		st = store_rec_put(t, STORE_DB_CREDITS, key, keylen, &l->base, 0, NULL);
+		if (balance_out != NULL) {
+			*balance_out = bal;
+		}
+	}
+	if (l != &fresh) {
+		paywire__v1__credit_ledger_record__free_unpacked(l, NULL);
+	}
+	return st;
+}
+
+/* ---- the customer's access page ---- */
+
+/* Opens the sealed key of e into *out (pw_malloc'd). false: not openable
+ * (wrong size or MAC failure: logged, the key stays sealed). */
+static bool
+store_ak_open(const store_keys *keys, const Paywire__V1__EntitlementRecord *e, char **out)
+{
+	size_t clen;
+	size_t mlen;
+	char *m;
+
+	if (e->sealed_key.len <= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
+	    e->sealed_key.len > STORE_AK_SEALED_BYTES) {
+		pw_log(PW_LOG_ERROR, "store: entitlement %s: sealed key has a wrong size", e->id);
+		return false;
+	}
+	clen = e->sealed_key.len - crypto_secretbox_NONCEBYTES;
+	mlen = clen - crypto_secretbox_MACBYTES;
+	m = pw_malloc(mlen + 1);
+	if (m == NULL) {
+		return false;
+	}
+	if (crypto_secretbox_open_easy((uint8_t *) m,
+	        e->sealed_key.data + crypto_secretbox_NONCEBYTES, clen, e->sealed_key.data,
+	        keys->secretbox_key) != 0) {
+		pw_log(PW_LOG_ERROR, "store: entitlement %s: sealed key does not open", e->id);
+		sodium_memzero(m, mlen + 1);
+		pw_free(m);
+		return false;
+	}
+	m[mlen] = '\0';
+	*out = m;
+	return true;
+}
+
+/* The first redemption reveals the key and wipes its sealed copy. */
+static pw_status
+store_ent_reveal(store_txn *t, const Paywire__V1__SessionRecord *rec,
+    Paywire__V1__RedeemAccessResponse *r)
+{
+	Paywire__V1__EntitlementRecord *e = NULL;
+	char detail[128];
+	char *key = NULL;
+	pw_status st;
+
+	st = store_ent_load(t, rec->access_key_id, &e);
+	if (st == PW_NOT_FOUND) {
+		pw_log(PW_LOG_ERROR, "store: session %s names missing entitlement %s",
+		    rec->session->id, rec->access_key_id);
+		return store_txn_note(t, PW_INTERNAL);
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	r->entitlement_active = e->active;
+	r->already_revealed = e->revealed;
+	if (e->active && !e->revealed) {
+		if (!store_ak_open(&t->s->keys, e, &key)) {
+			st = store_txn_note(t, PW_INTERNAL);
+		} else {
+			e->revealed = true;
+			store_ent_wipe_sealed(e);
+			st = store_rec_put(t, STORE_DB_ENTITLEMENTS, e->id, strlen(e->id), &e->base, 0,
+			    NULL);
+		}
+		if (st == PW_OK) {
+			snprintf(detail, sizeof(detail), "entitlement=%s", e->id);
+			st = store_audit_append(t, "access.revealed", rec->session->merchant_id,
+			    rec->session->id, detail);
+		}
+		if (st == PW_OK) {
+			r->access_key = key; /* the response owns it now */
+			key = NULL;
+		}
+	}
+	if (key != NULL) {
+		sodium_memzero(key, strlen(key));
+		pw_free(key);
+	}
+	paywire__v1__entitlement_record__free_unpacked(e, NULL);
+	return st;
+}
+
+/* Copies the receipt fields of rec into r (pw_malloc'd strings). */
+static pw_status
+store_redeem_fill(const Paywire__V1__SessionRecord *rec, Paywire__V1__RedeemAccessResponse *r)
+{
+	const Paywire__V1__Session *s = rec->session;
+	const char *plan = s->fulfillment != NULL && s->fulfillment->kind ==
+	        PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY
+	    ? s->fulfillment->plan
+	    : "";
+	pw_status st;
+
+	r->status = s->status;
+	r->amount_minor = s->amount_minor;
+	r->paid_at_unix_ms = s->paid_at_unix_ms;
+	r->invoice_number = rec->invoice_number;
+	r->entitlement_active = rec->entitlement_active;
+	st = store_pbstr_set(&r->session_id, s->id);
+	if (st == PW_OK) {
+		st = store_pbstr_set(&r->merchant_id, s->merchant_id);
+	}
+	if (st == PW_OK) {
+		st = store_pbstr_set(&r->currency, s->currency);
+	}
+	if (st == PW_OK) {
+		st = store_pbstr_set(&r->access_key_id, rec->access_key_id);
+	}
+	if (st == PW_OK) {
+		st = store_pbstr_set(&r->plan, plan != NULL ? plan : "");
+	}
+	if (st == PW_OK) {
+		st = store_pbstr_set(&r->customer_email, s->customer_email);
+	}
+	return st;
+}
+
+static void
+store_redeem_free(Paywire__V1__RedeemAccessResponse *r)
+{
+	if (r->access_key != NULL && r->access_key != protobuf_c_empty_string) {
+		sodium_memzero(r->access_key, strlen(r->access_key));
+	}
+	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
+}
+
+pw_status
+store_access_redeem(store_txn *t, const char *session_id, const char *token,
+    Paywire__V1__RedeemAccessResponse **out)
+{
+	Paywire__V1__RedeemAccessResponse *r = NULL;
+	Paywire__V1__SessionRecord *rec = NULL;
+	char merchant[PW_SESSION_ID_BYTES_MAX];
+	pw_status st;
+
+	PW_ASSERT(t != NULL && session_id != NULL && token != NULL && out != NULL);
+	*out = NULL;
+	st = store_token_verify(&t->s->keys, token, session_id, t->now_ms, merchant,
+	    sizeof(merchant));
+	if (st != PW_OK) {
+		return st;
+	}
+	st = store_session_load(t, session_id, &rec);
+	if (st != PW_OK) {
+		return st;
+	}
+	PW_ASSERT(rec->session != NULL);
+	if (strcmp(rec->session->merchant_id, merchant) != 0) {
+		pw_log(PW_LOG_DEBUG, "store: access token refused: merchant_id claim is another merchant");
+		paywire__v1__session_record__free_unpacked(rec, NULL);
+		return PW_UNAUTHENTICATED;
+	}
+	r = pw_malloc(sizeof(*r));
+	if (r == NULL) {
+		paywire__v1__session_record__free_unpacked(rec, NULL);
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	paywire__v1__redeem_access_response__init(r);
+	st = store_redeem_fill(rec, r);
+	if (st == PW_OK && store_nonempty(rec->access_key_id)) {
+		st = store_ent_reveal(t, rec, r);
+	}
+	paywire__v1__session_record__free_unpacked(rec, NULL);
+	if (st != PW_OK) {
+		store_redeem_free(r);
+		return st;
+	}
+	*out = r;
+	return PW_OK;
+}

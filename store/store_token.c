@@ -1,0 +1,237 @@
+/*
+ * store_token.c - customer access links: HS256 JWTs minted with libjwt when a
+ * session is paid, verified when the customer redeems the link
+ * (docs/PAYMENTS.md "Access link").
+ *
+ * Verification is deliberately stricter than jwt_decode alone:
+ * - the HMAC-SHA256 of "header.payload" is recomputed with libsodium and
+ *   compared in constant time (sodium_memcmp) BEFORE libjwt sees the token,
+ *   so no timing of libjwt's own comparison is observable on a forged token;
+ * - the algorithm is pinned: after jwt_decode with the key, jwt_get_alg must
+ *   say HS256 ("none", HS384, RS256... are refused even when well-formed);
+ * - libjwt 1.10 checks no claim, so exp, iat, sub and session_id are checked
+ *   here.
+ * Every failure is one answer, PW_UNAUTHENTICATED: the reason goes to the
+ * debug log, never to the caller (no oracle). Tokens are never logged.
+ */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jwt.h>
+
+/* Longest token accepted. A link token is ~330 bytes (three short claims,
+ * two timestamps, a 43-char signature); 4 KiB refuses junk before any
+ * parsing and stays far below the bridge's header/URL limits. */
+#define STORE_TOKEN_BYTES_MAX 4096
+/* How far a token's iat may lie in the future (clock skew between the
+ * servers that mint and redeem). Same tolerance as webhook timestamps. */
+#define STORE_TOKEN_SKEW_S PW_WEBHOOK_TOLERANCE_S
+/* "customer_" + session id. */
+#define STORE_TOKEN_SUB_BYTES (sizeof("customer_") + PW_SESSION_ID_BYTES_MAX)
+/* "/access/" + session id + "?token=" + token. */
+#define STORE_LINK_BYTES_MAX (STORE_TOKEN_BYTES_MAX + PW_SESSION_ID_BYTES_MAX + 32)
+
+_Static_assert(STORE_JWT_KEY_BYTES_MAX <= 4096, "a JWT key length fits an int");
+_Static_assert(crypto_auth_hmacsha256_BYTES == 32, "HS256 signatures are 32 bytes");
+
+/* Session ids are "cs_" + hex; anything else would need URL escaping and
+ * cannot come from store_session_create. */
+static bool
+store_token_id_ok(const char *id)
+{
+	size_t len = strnlen(id, PW_SESSION_ID_BYTES_MAX);
+
+	if (len == 0 || len >= PW_SESSION_ID_BYTES_MAX) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = id[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-';
+		if (!ok) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static char *
+store_token_encode(const store_keys *keys, const char *merchant_id, const char *session_id,
+    int64_t now_s)
+{
+	char sub[STORE_TOKEN_SUB_BYTES];
+	jwt_t *jwt = NULL;
+	char *tok;
+	int rc;
+
+	snprintf(sub, sizeof(sub), "customer_%s", session_id);
+	rc = jwt_new(&jwt);
+	if (rc != 0) {
+		return NULL;
+	}
+	rc = jwt_add_grant(jwt, "sub", sub);
+	rc = rc != 0 ? rc : jwt_add_grant(jwt, "merchant_id", merchant_id);
+	rc = rc != 0 ? rc : jwt_add_grant(jwt, "session_id", session_id);
+	rc = rc != 0 ? rc : jwt_add_grant_int(jwt, "iat", (long) now_s);
+	rc = rc != 0 ? rc : jwt_add_grant_int(jwt, "exp", (long) (now_s + PW_ACCESS_LINK_TTL_S));
+	rc = rc != 0 ? rc
+	             : jwt_set_alg(jwt, JWT_ALG_HS256, keys->jwt_key, (int) keys->jwt_key_len);
+	tok = rc == 0 ? jwt_encode_str(jwt) : NULL;
+	jwt_free(jwt); /* scrubs its copy of the key */
+	return tok;
+}
+
+pw_status
+store_token_link_mint(const store_keys *keys, const char *merchant_id, const char *session_id,
+    int64_t now_ms, char **link_out)
+{
+	char *tok;
+	char *link;
+	size_t size;
+	int n;
+
+	PW_ASSERT(keys != NULL && merchant_id != NULL && session_id != NULL && link_out != NULL);
+	PW_ASSERT(keys->jwt_key_len >= STORE_JWT_KEY_BYTES_MIN &&
+	    keys->jwt_key_len <= STORE_JWT_KEY_BYTES_MAX);
+	PW_ASSERT(now_ms > 0);
+	*link_out = NULL;
+	if (!store_token_id_ok(session_id) || merchant_id[0] == '\0' ||
+	    strlen(merchant_id) >= PW_SESSION_ID_BYTES_MAX) {
+		pw_log(PW_LOG_ERROR, "store: access link: malformed session or merchant id on record");
+		return PW_INTERNAL;
+	}
+	tok = store_token_encode(keys, merchant_id, session_id, now_ms / 1000);
+	if (tok == NULL) {
+		pw_log(PW_LOG_WARN, "store: access link: libjwt could not mint the token");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	PW_ASSERT(strlen(tok) <= STORE_TOKEN_BYTES_MAX); /* we verify what we mint */
+	size = strlen("/access/") + strlen(session_id) + strlen("?token=") + strlen(tok) + 1;
+	PW_ASSERT(size <= STORE_LINK_BYTES_MAX);
+	link = pw_malloc(size);
+	if (link == NULL) {
+		free(tok);
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	n = snprintf(link, size, "/access/%s?token=%s", session_id, tok);
+	PW_ASSERT(n > 0 && (size_t) n + 1 == size);
+	free(tok);
+	*link_out = link;
+	return PW_OK;
+}
+
+/* Constant-time HMAC-SHA256 check of "header.payload" against the
+ * signature part, with our key, before any JSON is parsed. */
+static bool
+store_token_mac_ok(const store_keys *keys, const char *token, size_t len, const char **why)
+{
+	crypto_auth_hmacsha256_state st;
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	uint8_t sig[crypto_auth_hmacsha256_BYTES];
+	const char *dot1 = memchr(token, '.', len);
+	const char *dot2 = dot1 != NULL ? memchr(dot1 + 1, '.', len - (size_t) (dot1 + 1 - token))
+	                                : NULL;
+	const char *end = NULL;
+	size_t sig_len = 0;
+	size_t signed_len;
+	bool ok;
+
+	if (dot1 == NULL || dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t) (dot2 + 1 - token))) {
+		*why = "not three dot-separated parts";
+		return false;
+	}
+	signed_len = (size_t) (dot2 - token);
+	if (sodium_base642bin(sig, sizeof(sig), dot2 + 1, len - signed_len - 1, NULL, &sig_len, &end,
+	        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    sig_len != sizeof(sig) || end != token + len) {
+		*why = "signature is not 32 bytes of base64url";
+		return false;
+	}
+	crypto_auth_hmacsha256_init(&st, keys->jwt_key, keys->jwt_key_len);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *) token, signed_len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	ok = sodium_memcmp(mac, sig, sizeof(mac)) == 0;
+	sodium_memzero(&st, sizeof(st));
+	if (!ok) {
+		*why = "bad signature";
+	}
+	return ok;
+}
+
+/* The claims of a decoded, signature-checked token. */
+static bool
+store_token_claims_ok(jwt_t *jwt, const char *session_id, int64_t now_ms, const char **why)
+{
+	char sub[STORE_TOKEN_SUB_BYTES];
+	const char *v;
+	long exp;
+	long iat;
+
+	errno = 0;
+	exp = jwt_get_grant_int(jwt, "exp");
+	if (errno != 0 || (int64_t) exp * 1000 <= now_ms) {
+		*why = errno != 0 ? "no exp claim" : "expired";
+		return false;
+	}
+	errno = 0;
+	iat = jwt_get_grant_int(jwt, "iat");
+	if (errno != 0 || (int64_t) iat > now_ms / 1000 + STORE_TOKEN_SKEW_S) {
+		*why = errno != 0 ? "no iat claim" : "issued in the future";
+		return false;
+	}
+	snprintf(sub, sizeof(sub), "customer_%s", session_id);
+	v = jwt_get_grant(jwt, "sub");
+	if (v == NULL || strcmp(v, sub) != 0) {
+		*why = "sub is not this session's customer";
+		return false;
+	}
+	v = jwt_get_grant(jwt, "session_id");
+	if (v == NULL || strcmp(v, session_id) != 0) {
+		*why = "session_id claim is another session";
+		return false;
+	}
+	return true;
+}
+
+pw_status
+store_token_verify(const store_keys *keys, const char *token, const char *session_id,
+    int64_t now_ms, char *merchant_out, size_t merchant_size)
+{
+	const char *why = NULL;
+	const char *mer;
+	jwt_t *jwt = NULL;
+	size_t len;
+	bool ok = false;
+
+	PW_ASSERT(keys != NULL && token != NULL && session_id != NULL && merchant_out != NULL);
+	PW_ASSERT(merchant_size > 0 && now_ms > 0);
+	merchant_out[0] = '\0';
+	len = strnlen(token, STORE_TOKEN_BYTES_MAX + 1);
+	if (len == 0 || len > STORE_TOKEN_BYTES_MAX) {
+		why = "empty or oversized token";
+	} else if (!store_token_id_ok(session_id)) {
+		why = "malformed session id";
+	} else if (!store_token_mac_ok(keys, token, len, &why)) {
+		/* why set */
+	} else if (jwt_decode(&jwt, token, keys->jwt_key, (int) keys->jwt_key_len) != 0) {
+		why = "libjwt refused the token";
+	} else if (jwt_get_alg(jwt) != JWT_ALG_HS256) {
+		why = "algorithm is not HS256";
+	} else if (store_token_claims_ok(jwt, session_id, now_ms, &why)) {
+		mer = jwt_get_grant(jwt, "merchant_id");
+		ok = mer != NULL && mer[0] != '\0' && pw_strlcpy(merchant_out, mer, merchant_size);
+		why = ok ? NULL : "no usable merchant_id claim";
+	}
+	if (jwt != NULL) {
+		jwt_free(jwt);
+	}
+	if (!ok) {
+		merchant_out[0] = '\0';
+		pw_log(PW_LOG_DEBUG, "store: access token refused: %s", why);
+		return PW_UNAUTHENTICATED;
+	}
+	return PW_OK;
+}

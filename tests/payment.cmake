@@ -1,0 +1,11 @@
+# Payment engine tests (store/store_payment.c, store_entitlement.c,
+# store_token.c): one cmocka executable per tests/store_payment*_test.c. They
+# link paywire_store (which brings LMDB, libsodium and libjwt) and may include
+# store_internal.h to read a database directly (credits ledger, entitlements).
+if(TARGET paywire_store)
+  foreach(t store_payment_test store_payment_order_test store_payment_crash_test)
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c)
+      pw_add_test(${t} SOURCES ${t}.c LIBS paywire_store TIMEOUT 300)
+    endif()
+  endforeach()
+endif()

@@ -1,0 +1,413 @@
+/*
+ * store_payment_order_test.c - delivery order does not matter, end to end.
+ *
+ * For each set of events of one session (with duplicates), every distinct
+ * ordering is delivered through store_webhook_apply, one write each, to a
+ * fresh session; the final session (status, payment_status, refunded amount,
+ * invoice, entitlement) and the number of DUPLICATE answers must be the same
+ * for every ordering, and equal to what the set means. All events carry the
+ * session id (One.com / Web3 shape), so resolution does not depend on order
+ * either (docs/PAYMENTS.md "Reference resolution" for refs-only events).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "store.h"
+#include "store_internal.h"
+
+#define T_T0_MS INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
+#define T_EVENTS_MAX 8
+
+#define ST(x) PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_##x
+#define PS(x) PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
+#define OUT(x) PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_##x
+
+typedef struct t_env {
+	char root[64];        /* mkdtemp directory */
+	char dir[128];        /* root/data */
+	store *s;             /* open store */
+	int64_t now_ms;       /* the injected clock */
+	char merchant_id[64]; /* merchant created in setup */
+	unsigned ordering;    /* orderings run so far (unique ids) */
+} t_env;
+
+/* One event of a set: identity (equal for duplicates) and meaning. */
+typedef struct t_item {
+	int id;                   /* identity: duplicates share it */
+	pw_event_kind kind;       /* what it means */
+	int64_t refunded;         /* PW_EV_REFUND: cumulative total */
+	int64_t at_s;             /* provider time of an attempt */
+} t_item;
+
+/* What every ordering of a set must end in. */
+typedef struct t_final {
+	Paywire__V1__SessionStatus status;       /* final status */
+	Paywire__V1__PaymentStatus payment;      /* final payment_status */
+	int64_t refunded;                        /* amount_refunded_minor */
+	uint64_t invoices;                       /* invoices created for the session: 0 or 1 */
+	bool entitlement_active;                 /* on the session and its entitlement record */
+	int duplicates;                          /* DUPLICATE answers */
+} t_final;
+
+static int
+t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void) sb;
+	(void) flag;
+	(void) ftw;
+	return remove(path);
+}
+
+static int64_t
+t_clock(void *arg)
+{
+	return *(const int64_t *) arg;
+}
+
+typedef struct t_merchant {
+	Paywire__V1__MerchantRecord *rec; /* out */
+	char key[128];                    /* out */
+} t_merchant;
+
+static pw_status
+t_merchant_apply(store_txn *t, void *arg)
+{
+	t_merchant *m = arg;
+	return store_merchant_create(t, "Acme", PAYWIRE__V1__MODE__MODE_TEST, &m->rec, m->key,
+	    sizeof(m->key));
+}
+
+static int
+t_setup(void **state)
+{
+	t_env *e = calloc(1, sizeof(*e));
+	store_opts o = { .map_size_bytes = 256u << 20, .sync = STORE_SYNC_NONE };
+	t_merchant m = { 0 };
+
+	assert_non_null(e);
+	assert_int_equal(0, pw_common_init());
+	strcpy(e->root, "/tmp/pw_payment_order_XXXXXX");
+	assert_non_null(mkdtemp(e->root));
+	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
+	e->now_ms = T_T0_MS;
+	pw_clock_set(t_clock, &e->now_ms);
+	o.dir = e->dir;
+	assert_int_equal(PW_OK, store_open(&e->s, &o));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &m));
+	strcpy(e->merchant_id, m.rec->merchant_id);
+	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
+	*state = e;
+	return 0;
+}
+
+static int
+t_teardown(void **state)
+{
+	t_env *e = *state;
+	Paywire__V1__VerifyAuditResponse *v = NULL;
+
+	assert_int_equal(PW_OK, store_audit_verify(e->s, &v));
+	assert_true(v->ok);
+	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
+	store_close(e->s);
+	pw_clock_set(NULL, NULL);
+	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(e);
+	return 0;
+}
+
+/* ---- one ordering ---- */
+
+typedef struct t_create {
+	const char *merchant_id;                      /* in */
+	const Paywire__V1__CreateSessionRequest *req; /* in */
+	uint8_t hash[32];                             /* in */
+	Paywire__V1__SessionRecord *rec;              /* out */
+} t_create;
+
+static pw_status
+t_create_apply(store_txn *t, void *arg)
+{
+	t_create *c = arg;
+	return store_session_create(t, c->merchant_id, c->req, c->hash, NULL, &c->rec);
+}
+
+static void
+t_session(t_env *e, const char *customer, char *sid)
+{
+	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
+	Paywire__V1__Fulfillment f = PAYWIRE__V1__FULFILLMENT__INIT;
+	t_create c = { .merchant_id = e->merchant_id, .req = &req };
+
+	req.amount_minor = 4900;
+	req.currency = "EUR";
+	req.mode = PAYWIRE__V1__MODE__MODE_TEST;
+	req.customer_ref = (char *) customer;
+	f.kind = PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY;
+	f.plan = "pro";
+	req.fulfillment = &f;
+	randombytes_buf(c.hash, sizeof(c.hash));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c));
+	strcpy(sid, c.rec->session->id);
+	paywire__v1__session_record__free_unpacked(c.rec, NULL);
+}
+
+static void
+t_event(t_env *e, const t_item *it, const char *sid, pw_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->provider = PW_PROVIDER_ONECOM;
+	ev->kind = it->kind;
+	snprintf(ev->event_id, sizeof(ev->event_id), "o%u_e%d", e->ordering, it->id);
+	snprintf(ev->event_type, sizeof(ev->event_type), "kind.%d", (int) it->kind);
+	snprintf(ev->session_ref, sizeof(ev->session_ref), "%s", sid);
+	snprintf(ev->payment_ref, sizeof(ev->payment_ref), "txn_o%u", e->ordering);
+	ev->live = 0;
+	ev->event_unix_s = it->at_s;
+	if (it->kind == PW_EV_PAYMENT_SUCCEEDED) {
+		ev->has_amount = true;
+		ev->amount_minor = 4900;
+		memcpy(ev->currency, "EUR", 4);
+	}
+	ev->amount_refunded_minor = it->refunded;
+}
+
+typedef struct t_apply {
+	const pw_event *ev;       /* in */
+	store_webhook_result res; /* out */
+} t_apply;
+
+static pw_status
+t_apply_cb(store_txn *t, void *arg)
+{
+	t_apply *a = arg;
+	return store_webhook_apply(t, a->ev, &a->res);
+}
+
+static bool
+t_entitlement_active(t_env *e, const char *id)
+{
+	Paywire__V1__EntitlementRecord *r = NULL;
+	MDB_txn *txn = NULL;
+	bool active;
+
+	assert_int_equal(PW_OK, store_read_begin(e->s, &txn));
+	assert_int_equal(PW_OK, store_mdb_rec_get(e->s, txn, STORE_DB_ENTITLEMENTS, id, strlen(id),
+	    &paywire__v1__entitlement_record__descriptor, (void **) &r));
+	store_read_end(txn);
+	active = r->active;
+	paywire__v1__entitlement_record__free_unpacked(r, NULL);
+	return active;
+}
+
+/* Delivers items in the order of idx to a fresh session; fills *fin. */
+static void
+t_run_ordering(t_env *e, const t_item *items, const int *idx, size_t n, t_final *fin)
+{
+	Paywire__V1__SessionRecord *rec = NULL;
+	store_counts c0, c1;
+	char customer[32];
+	char sid[64];
+
+	e->ordering++;
+	snprintf(customer, sizeof(customer), "cus_%u", e->ordering);
+	t_session(e, customer, sid);
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c0));
+	memset(fin, 0, sizeof(*fin));
+	for (size_t i = 0; i < n; i++) {
+		pw_event ev;
+		t_apply a;
+
+		t_event(e, &items[idx[i]], sid, &ev);
+		a.ev = &ev;
+		e->now_ms += 1000;
+		assert_int_equal(PW_OK, store_apply_sync(e->s, t_apply_cb, &a));
+		assert_false(a.res.anomaly);
+		fin->duplicates += a.res.outcome == OUT(DUPLICATE);
+	}
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c1));
+	assert_int_equal(PW_OK, store_session_get(e->s, sid, &rec));
+	fin->status = rec->session->status;
+	fin->payment = rec->session->payment_status;
+	fin->refunded = rec->session->amount_refunded_minor;
+	fin->invoices = c1.invoices - c0.invoices;
+	assert_int_equal(fin->invoices != 0, rec->invoice_number != 0);
+	fin->entitlement_active = rec->entitlement_active;
+	if (rec->access_key_id[0] != '\0') {
+		assert_int_equal(rec->entitlement_active, t_entitlement_active(e, rec->access_key_id));
+	} else {
+		assert_false(rec->entitlement_active);
+	}
+	paywire__v1__session_record__free_unpacked(rec, NULL);
+}
+
+/* Next distinct permutation of ids (lexicographic); false after the last. */
+static bool
+t_next_perm(int *ids, size_t n)
+{
+	size_t i = n - 1;
+	size_t j = n - 1;
+
+	while (i > 0 && ids[i - 1] >= ids[i]) {
+		i--;
+	}
+	if (i == 0) {
+		return false;
+	}
+	while (ids[j] <= ids[i - 1]) {
+		j--;
+	}
+	int tmp = ids[i - 1];
+	ids[i - 1] = ids[j];
+	ids[j] = tmp;
+	for (size_t a = i, b = n - 1; a < b; a++, b--) {
+		tmp = ids[a];
+		ids[a] = ids[b];
+		ids[b] = tmp;
+	}
+	return true;
+}
+
+/* Runs every distinct ordering of items and checks each against want.
+ * Returns the number of orderings. */
+static unsigned
+t_every_ordering(t_env *e, const t_item *items, size_t n, const t_final *want)
+{
+	int ids[T_EVENTS_MAX];
+	int idx[T_EVENTS_MAX];
+	unsigned count = 0;
+
+	assert_true(n <= T_EVENTS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = items[i].id;
+		/* items are listed sorted by id, duplicates adjacent */
+		assert_true(i == 0 || items[i - 1].id <= items[i].id);
+	}
+	do {
+		t_final got;
+		/* Map each identity back to (the first) item carrying it. */
+		for (size_t i = 0; i < n; i++) {
+			size_t k = 0;
+			while (items[k].id != ids[i]) {
+				k++;
+			}
+			idx[i] = (int) k;
+		}
+		t_run_ordering(e, items, idx, n, &got);
+		assert_int_equal(want->status, got.status);
+		assert_int_equal(want->payment, got.payment);
+		assert_int_equal(want->refunded, got.refunded);
+		assert_int_equal(want->invoices, got.invoices);
+		assert_int_equal(want->entitlement_active, got.entitlement_active);
+		assert_int_equal(want->duplicates, got.duplicates);
+		count++;
+	} while (t_next_perm(ids, n));
+	return count;
+}
+
+/* ---- sets ---- */
+
+static void
+test_failed_and_succeeded_in_any_order_end_paid(void **state)
+{
+	t_env *e = *state;
+	const t_item items[] = {
+		{ 1, PW_EV_PAYMENT_FAILED, 0, 100 },
+		{ 1, PW_EV_PAYMENT_FAILED, 0, 100 },
+		{ 2, PW_EV_PAYMENT_SUCCEEDED, 0, 200 },
+		{ 2, PW_EV_PAYMENT_SUCCEEDED, 0, 200 },
+	};
+	const t_final want = { ST(PAID), PS(COMPLETED), 0, 1, true, 2 };
+
+	assert_int_equal(6, t_every_ordering(e, items, 4, &want));
+}
+
+static void
+test_attempts_success_and_cumulative_refunds_in_any_order_end_refunded(void **state)
+{
+	t_env *e = *state;
+	const t_item items[] = {
+		{ 1, PW_EV_PAYMENT_PENDING, 0, 100 },
+		{ 2, PW_EV_PAYMENT_FAILED, 0, 200 },
+		{ 3, PW_EV_PAYMENT_SUCCEEDED, 0, 300 },
+		{ 4, PW_EV_REFUND, 1900, 400 },
+		{ 4, PW_EV_REFUND, 1900, 400 },
+		{ 5, PW_EV_REFUND, 4900, 500 },
+	};
+	const t_final want = { ST(REFUNDED), PS(REFUNDED), 4900, 1, false, 1 };
+
+	assert_int_equal(360, t_every_ordering(e, items, 6, &want));
+}
+
+static void
+test_partial_refund_in_any_order_stays_paid(void **state)
+{
+	t_env *e = *state;
+	const t_item items[] = {
+		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
+		{ 2, PW_EV_REFUND, 1900, 200 },
+		{ 2, PW_EV_REFUND, 1900, 200 },
+		{ 3, PW_EV_PAYMENT_FAILED, 0, 50 },
+	};
+	const t_final want = { ST(PAID), PS(PARTIALLY_REFUNDED), 1900, 1, true, 1 };
+
+	assert_int_equal(12, t_every_ordering(e, items, 4, &want));
+}
+
+static void
+test_success_and_lost_dispute_in_any_order_end_refunded(void **state)
+{
+	t_env *e = *state;
+	const t_item items[] = {
+		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
+		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
+		{ 2, PW_EV_DISPUTE_OPENED, 0, 200 },
+		{ 2, PW_EV_DISPUTE_OPENED, 0, 200 },
+		{ 3, PW_EV_DISPUTE_LOST, 0, 300 },
+	};
+	const t_final want = { ST(REFUNDED), PS(REFUNDED), 0, 1, false, 2 };
+
+	assert_int_equal(30, t_every_ordering(e, items, 5, &want));
+}
+
+static void
+test_success_and_won_dispute_in_any_order_end_paid(void **state)
+{
+	t_env *e = *state;
+	const t_item items[] = {
+		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
+		{ 2, PW_EV_DISPUTE_OPENED, 0, 200 },
+		{ 3, PW_EV_DISPUTE_WON, 0, 300 },
+		{ 3, PW_EV_DISPUTE_WON, 0, 300 },
+	};
+	const t_final want = { ST(PAID), PS(COMPLETED), 0, 1, true, 1 };
+
+	assert_int_equal(12, t_every_ordering(e, items, 4, &want));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, t_setup, t_teardown)
+		T(test_failed_and_succeeded_in_any_order_end_paid),
+		T(test_attempts_success_and_cumulative_refunds_in_any_order_end_refunded),
+		T(test_partial_refund_in_any_order_stays_paid),
+		T(test_success_and_lost_dispute_in_any_order_end_refunded),
+		T(test_success_and_won_dispute_in_any_order_end_paid),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
