@@ -258,8 +258,8 @@ bridge_conn_describe(bridge_conn *bc, const char *method, const char *url)
 
 /* The first callback of a request: headers are in, no body read yet. */
 static enum MHD_Result
-bridge_http_first(const bridge *br, struct MHD_Connection *conn, const char *url,
-    const char *method, bridge_conn *bc)
+bridge_http_first(bridge *br, struct MHD_Connection *conn, const char *url, const char *method,
+    bridge_conn *bc)
 {
 	bridge_header_tally tally = { 0, false };
 	bridge_match_result mr;
@@ -294,6 +294,9 @@ bridge_http_first(const bridge *br, struct MHD_Connection *conn, const char *url
 	declared = bridge_http_content_length(conn);
 	if (declared > (long long) bc->body_limit) {
 		/* answered before a byte of the body is read; MHD closes afterwards */
+		if (bc->match.route == BRIDGE_ROUTE_WEBHOOK) {
+			bridge_metrics_webhook(&br->metrics, bc->match.provider, BRIDGE_TALLY_REJECTED);
+		}
 		return bridge_http_refuse(conn, bc, pw_status_http(PW_PAYLOAD_TOO_LARGE),
 		    pw_status_name(PW_PAYLOAD_TOO_LARGE), "request body too large", NULL);
 	}

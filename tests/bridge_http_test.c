@@ -1,0 +1,592 @@
+/* bridge_http_test.c - HTTP-level tests of the paywire-bridge binary with NO
+ * server behind it (it points at an ipc:// path in a fresh temp dir where
+ * nothing listens). A tiny HTTP/1.1 client over a socket on 127.0.0.1; every
+ * wait is bounded. End-to-end tests with a real server live elsewhere. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#ifndef PW_BRIDGE_BIN
+#error "PW_BRIDGE_BIN must name the paywire-bridge binary"
+#endif
+
+#define BODY_LIMIT 1024          /* --max-body-bytes of the bridge under test */
+#define WAIT_MS 10000            /* bound on every wait */
+#define SECRET_KEY "sk_test_SECRETKEY0123456789"
+#define SECRET_TOKEN "eyJTOKENSECRET.eyJwYXlsb2FkIn0.c2lnbmF0dXJl"
+#define SECRET_BODY "BODYSECRET-4711"
+
+static pid_t bridge_pid = -1;
+static int bridge_port;
+static char tmpdir[64];
+static char logpath[128];
+
+typedef struct http_resp {
+	int status;          /* 0: no status line (connection closed first) */
+	char raw[128 * 1024]; /* everything read */
+	size_t raw_len;
+	const char *body;    /* into raw, after the blank line */
+	bool timed_out;      /* the bridge did not answer or close within WAIT_MS */
+} http_resp;
+
+static http_resp resp; /* large: static storage */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the bridge process ---- */
+
+static int
+read_startup_line(int fd, char *line, size_t size)
+{
+	size_t n = 0;
+	int64_t deadline = now_ms() + WAIT_MS;
+
+	while (n + 1 < size && now_ms() < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+		if (poll(&p, 1, 100) <= 0) {
+			continue;
+		}
+		r = read(fd, line + n, 1);
+		if (r <= 0) {
+			return -1;
+		}
+		if (line[n] == '\n') {
+			line[n] = '\0';
+			return 0;
+		}
+		n++;
+	}
+	return -1;
+}
+
+static int
+group_setup(void **state)
+{
+	char server[128];
+	char line[512];
+	const char *at;
+	int out[2];
+
+	(void) state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pwbridge-test-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL || pipe(out) != 0) {
+		return -1;
+	}
+	snprintf(server, sizeof(server), "ipc://%s/no-server-here.sock", tmpdir);
+	snprintf(logpath, sizeof(logpath), "%s/bridge.log", tmpdir);
+	bridge_pid = fork();
+	if (bridge_pid == 0) {
+		int log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(out[1], 1);
+		dup2(log, 2);
+		close(out[0]);
+		execl(PW_BRIDGE_BIN, "paywire-bridge", "--listen", "127.0.0.1:0", "--server", server,
+		    "--max-body-bytes", "1024", "--server-timeout-ms", "300", "--server-retries", "0",
+		    "--threads", "4", "--conn-timeout-s", "5", "--log-level", "debug", (char *) NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	if (bridge_pid < 0 || read_startup_line(out[0], line, sizeof(line)) != 0) {
+		return -1;
+	}
+	close(out[0]);
+	at = strstr(line, "listening on 127.0.0.1:");
+	if (at == NULL) {
+		return -1;
+	}
+	bridge_port = atoi(at + strlen("listening on 127.0.0.1:"));
+	return bridge_port > 0 ? 0 : -1;
+}
+
+/* SIGTERM and a bounded wait; the exit status, or -1. */
+static int
+stop_bridge(void)
+{
+	int status = 0;
+	int64_t deadline = now_ms() + WAIT_MS;
+
+	if (bridge_pid <= 0) {
+		return -1;
+	}
+	kill(bridge_pid, SIGTERM);
+	while (now_ms() < deadline) {
+		pid_t r = waitpid(bridge_pid, &status, WNOHANG);
+		if (r == bridge_pid) {
+			bridge_pid = -1;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		usleep(10000);
+	}
+	kill(bridge_pid, SIGKILL);
+	waitpid(bridge_pid, &status, 0);
+	bridge_pid = -1;
+	return -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void) state;
+	if (bridge_pid > 0) {
+		(void) stop_bridge();
+	}
+	unlink(logpath);
+	rmdir(tmpdir);
+	return 0;
+}
+
+/* ---- a tiny HTTP/1.1 client ---- */
+
+static int
+http_connect(void)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t) bridge_port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(0, connect(fd, (struct sockaddr *) &a, sizeof(a)));
+	return fd;
+}
+
+/* Sends what it can; a bridge that closed early makes send fail, which is
+ * allowed (that is what "without reading further" looks like). */
+static void
+http_send(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w <= 0) {
+			return;
+		}
+		p += w;
+		n -= (size_t) w;
+	}
+}
+
+/* Reads until the answer is complete (Content-Length), the peer closes, or
+ * WAIT_MS passes; fills resp. */
+static void
+http_read(int fd)
+{
+	int64_t deadline = now_ms() + WAIT_MS;
+	const char *eoh;
+
+	memset(&resp, 0, sizeof(resp));
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - now_ms();
+		ssize_t r;
+		if (left <= 0) {
+			resp.timed_out = true;
+			break;
+		}
+		if (poll(&p, 1, (int) left) <= 0) {
+			continue;
+		}
+		r = recv(fd, resp.raw + resp.raw_len, sizeof(resp.raw) - 1 - resp.raw_len, 0);
+		if (r <= 0) {
+			break; /* closed (or reset) */
+		}
+		resp.raw_len += (size_t) r;
+		resp.raw[resp.raw_len] = '\0';
+		eoh = strstr(resp.raw, "\r\n\r\n");
+		if (eoh != NULL) {
+			const char *cl = strcasestr(resp.raw, "\r\nContent-Length: ");
+			if (cl != NULL && cl < eoh &&
+			    resp.raw_len >= (size_t) (eoh + 4 - resp.raw) + strtoul(cl + 18, NULL, 10)) {
+				break;
+			}
+		}
+	}
+	if (strncmp(resp.raw, "HTTP/1.1 ", 9) == 0) {
+		resp.status = atoi(resp.raw + 9);
+	}
+	eoh = strstr(resp.raw, "\r\n\r\n");
+	resp.body = eoh != NULL ? eoh + 4 : "";
+}
+
+/* One request on a fresh connection. */
+static void
+http(const char *request)
+{
+	int fd = http_connect();
+	http_send(fd, request, strlen(request));
+	http_read(fd);
+	close(fd);
+}
+
+/* A POST with a computed Content-Length; extra holds whole header lines. */
+static void
+http_post(const char *path, const char *extra, const char *body)
+{
+	static char req[8192];
+	snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: t\r\n%sContent-Length: %zu\r\n\r\n%s", path,
+	    extra, strlen(body), body);
+	http(req);
+}
+
+/* The value of header `name` in the answer ("" if absent), in a static buffer. */
+static const char *
+header(const char *name)
+{
+	static char value[512];
+	char pat[128];
+	const char *eoh = strstr(resp.raw, "\r\n\r\n");
+	const char *p;
+	size_t n;
+
+	snprintf(pat, sizeof(pat), "\r\n%s: ", name);
+	p = strcasestr(resp.raw, pat);
+	if (p == NULL || (eoh != NULL && p > eoh)) {
+		return "";
+	}
+	p += strlen(pat);
+	n = strcspn(p, "\r");
+	n = n < sizeof(value) - 1 ? n : sizeof(value) - 1;
+	memcpy(value, p, n);
+	value[n] = '\0';
+	return value;
+}
+
+/* ---- tests ---- */
+
+static void
+test_healthz_without_server_answers_503(void **state)
+{
+	int64_t t0 = now_ms();
+
+	(void) state;
+	http("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_false(resp.timed_out);
+	assert_int_equal(503, resp.status);
+	assert_string_equal("application/json; charset=utf-8", header("Content-Type"));
+	assert_int_equal(0, strncmp(resp.body, "{\"status\":\"", 11));
+	assert_null(strstr(resp.body, "\"ok\""));
+	assert_true(now_ms() - t0 < 5000); /* the probe's own short timeout */
+}
+
+static void
+test_webhook_body_over_limit_answers_413_before_reading_it(void **state)
+{
+	int fd;
+
+	(void) state;
+	/* the body is never sent: a 413 here proves the bridge did not wait for it */
+	static const char head[] = "POST /webhooks/stripe HTTP/1.1\r\nHost: t\r\n"
+	                           "Content-Type: application/json\r\nContent-Length: 1025\r\n\r\n";
+	fd = http_connect();
+	http_send(fd, head, strlen(head));
+	http_read(fd);
+	close(fd);
+	assert_false(resp.timed_out);
+	assert_int_equal(413, resp.status);
+	assert_non_null(strstr(resp.body, "\"code\":\"PAYLOAD_TOO_LARGE\""));
+	assert_string_equal("close", header("Connection"));
+	/* and the bridge still answers */
+	http("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(200, resp.status);
+}
+
+static void
+test_webhook_body_over_limit_sent_in_full_answers_413(void **state)
+{
+	char req[4096];
+	int n;
+	int fd;
+
+	(void) state;
+	n = snprintf(req, sizeof(req), "POST /webhooks/web3 HTTP/1.1\r\nHost: t\r\nContent-Length: 3000\r\n\r\n");
+	memset(req + n, 'x', 3000);
+	fd = http_connect();
+	http_send(fd, req, (size_t) n + 3000);
+	http_read(fd);
+	close(fd);
+	assert_false(resp.timed_out);
+	assert_int_equal(413, resp.status);
+}
+
+static void
+test_chunked_body_over_limit_closes_without_hanging(void **state)
+{
+	static const char head[] = "POST /webhooks/stripe HTTP/1.1\r\nHost: t\r\n"
+	                           "Transfer-Encoding: chunked\r\n\r\n";
+	char chunk[600];
+	int64_t t0 = now_ms();
+	int fd;
+
+	(void) state;
+	memset(chunk, 'y', sizeof(chunk));
+	fd = http_connect();
+	http_send(fd, head, strlen(head));
+	for (int i = 0; i < 4; i++) { /* 4 x 512 bytes: over the 1024-byte limit */
+		http_send(fd, "200\r\n", 5);
+		http_send(fd, chunk, 512);
+		http_send(fd, "\r\n", 2);
+	}
+	http_read(fd); /* the bridge closes the connection; it never waits for the end */
+	close(fd);
+	assert_false(resp.timed_out);
+	assert_true(resp.status == 0 || resp.status == 413);
+	assert_true(now_ms() - t0 < WAIT_MS);
+}
+
+static void
+test_chunked_body_under_limit_reaches_the_client_call(void **state)
+{
+	static const char req[] = "POST /webhooks/razorpay HTTP/1.1\r\nHost: t\r\n"
+	                          "Transfer-Encoding: chunked\r\nX-Razorpay-Signature: abc\r\n\r\n"
+	                          "5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n";
+
+	(void) state;
+	http(req);
+	assert_false(resp.timed_out);
+	assert_int_equal(503, resp.status); /* no server: UNAVAILABLE, never a 2xx, never 500 */
+	assert_non_null(strstr(resp.body, "\"code\":\"UNAVAILABLE\""));
+}
+
+static void
+test_webhook_without_server_answers_503(void **state)
+{
+	(void) state;
+	http_post("/webhooks/onecom", "webhook-id: msg_1\r\n", SECRET_BODY);
+	assert_false(resp.timed_out);
+	assert_int_equal(503, resp.status);
+	assert_null(strstr(resp.raw, SECRET_BODY));
+}
+
+static void
+test_unknown_routes_and_junk_paths_answer_404(void **state)
+{
+	static const char *const reqs[] = {
+		"GET /nope HTTP/1.1\r\nHost: t\r\n\r\n",
+		"POST /webhooks/paypal HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}",
+		"POST /webhooks/ HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}",
+		"GET /session/%2e%2e/status HTTP/1.1\r\nHost: t\r\n\r\n",
+		"GET /access/..%2f..%2fetc%2fpasswd HTTP/1.1\r\nHost: t\r\n\r\n",
+		"GET /healthz%00 HTTP/1.1\r\nHost: t\r\n\r\n",
+		"GET /session/cs_1/status/ HTTP/1.1\r\nHost: t\r\n\r\n",
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		http(reqs[i]);
+		assert_false(resp.timed_out);
+		assert_int_equal(404, resp.status);
+		assert_string_equal("application/json; charset=utf-8", header("Content-Type"));
+		assert_non_null(strstr(resp.body, "{\"error\":{\"code\":\"NOT_FOUND\""));
+	}
+}
+
+static void
+test_wrong_method_answers_405_with_allow(void **state)
+{
+	(void) state;
+	http("DELETE /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(405, resp.status);
+	assert_string_equal("GET, HEAD", header("Allow"));
+	assert_non_null(strstr(resp.body, "\"code\":\"METHOD_NOT_ALLOWED\""));
+	http("GET /webhooks/stripe HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(405, resp.status);
+	assert_string_equal("POST", header("Allow"));
+}
+
+static void
+test_too_many_headers_answer_431(void **state)
+{
+	static char req[16384];
+	size_t n;
+
+	(void) state;
+	n = (size_t) snprintf(req, sizeof(req), "GET /healthz HTTP/1.1\r\nHost: t\r\n");
+	for (int i = 0; i < 64; i++) { /* 65 with Host: one over PW_WEBHOOK_HEADERS_MAX */
+		n += (size_t) snprintf(req + n, sizeof(req) - n, "X-Pad-%d: v\r\n", i);
+	}
+	snprintf(req + n, sizeof(req) - n, "\r\n");
+	http(req);
+	assert_false(resp.timed_out);
+	assert_int_equal(431, resp.status);
+	assert_non_null(strstr(resp.body, "\"code\":\"HEADERS_TOO_LARGE\""));
+	/* 64 header lines in all are fine */
+	n = (size_t) snprintf(req, sizeof(req), "GET /metrics HTTP/1.1\r\nHost: t\r\n");
+	for (int i = 0; i < 63; i++) {
+		n += (size_t) snprintf(req + n, sizeof(req) - n, "X-Pad-%d: v\r\n", i);
+	}
+	snprintf(req + n, sizeof(req) - n, "\r\n");
+	http(req);
+	assert_int_equal(200, resp.status);
+}
+
+static void
+test_header_value_too_long_answers_431(void **state)
+{
+	static char req[16384];
+	int n;
+
+	(void) state;
+	n = snprintf(req, sizeof(req), "POST /webhooks/stripe HTTP/1.1\r\nHost: t\r\nStripe-Signature: ");
+	memset(req + n, 'a', 8193); /* PW_HEADER_VALUE_BYTES_MAX + 1 */
+	snprintf(req + n + 8193, sizeof(req) - (size_t) n - 8193, "\r\nContent-Length: 2\r\n\r\n{}");
+	http(req);
+	assert_false(resp.timed_out);
+	assert_int_equal(431, resp.status);
+}
+
+static void
+test_create_session_is_checked_before_any_server_call(void **state)
+{
+	(void) state;
+	http_post("/create_session", "", "{\"amount\":\"49.00\",\"currency\":\"EUR\"}");
+	assert_int_equal(401, resp.status);
+	assert_non_null(strstr(resp.body, "\"code\":\"UNAUTHENTICATED\""));
+	http_post("/create_session", "X-API-Key: " SECRET_KEY "\r\n",
+	    "{\"amount\":49.001,\"currency\":\"EUR\"}\n");
+	assert_int_equal(400, resp.status);
+	assert_non_null(strstr(resp.body, "\"code\":\"INVALID_ARGUMENT\""));
+	http_post("/create_session", "X-API-Key: " SECRET_KEY "\r\n",
+	    "{\"amount\":\"1\",\"currency\":\"EUR\",\"amount_x\":1}");
+	assert_int_equal(400, resp.status);
+	assert_non_null(strstr(resp.body, "unknown parameter: amount_x"));
+	assert_null(strstr(resp.raw, SECRET_KEY));
+	/* a valid request goes to the (absent) server: 503, not 500 */
+	http_post("/create_session", "X-API-Key: " SECRET_KEY "\r\nIdempotency-Key: k1\r\n",
+	    "{\"amount\":\"49.00\",\"currency\":\"EUR\"}");
+	assert_int_equal(503, resp.status);
+	assert_null(strstr(resp.raw, SECRET_KEY));
+}
+
+static void
+test_pages_answer_html_errors_with_private_headers(void **state)
+{
+	(void) state;
+	http("GET /checkout HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(400, resp.status);
+	assert_string_equal("text/html; charset=utf-8", header("Content-Type"));
+	assert_int_equal(0, strncmp(resp.body, "<!DOCTYPE html>", 15));
+	http("GET /checkout?session=..%2f..%2fx HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(404, resp.status);
+	assert_string_equal("text/html; charset=utf-8", header("Content-Type"));
+	http("GET /checkout?session=cs_00000000000000000000000000000000000000000001 HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(503, resp.status);
+	assert_string_equal("text/html; charset=utf-8", header("Content-Type"));
+	http("GET /access/cs_1 HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(401, resp.status);
+	assert_string_equal("text/html; charset=utf-8", header("Content-Type"));
+	assert_string_equal("no-store", header("Cache-Control"));
+	assert_string_equal("no-referrer", header("Referrer-Policy"));
+	http("GET /access/cs_1?token=" SECRET_TOKEN " HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(503, resp.status);
+	assert_string_equal("no-store", header("Cache-Control"));
+	assert_string_equal("no-referrer", header("Referrer-Policy"));
+	assert_null(strstr(resp.raw, SECRET_TOKEN));
+	http("GET /session/cs_1/status HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(503, resp.status);
+	assert_non_null(strstr(resp.body, "\"code\":\"UNAVAILABLE\""));
+}
+
+static void
+test_metrics_count_what_was_answered(void **state)
+{
+	(void) state;
+	http("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(200, resp.status);
+	assert_string_equal("text/plain; version=0.0.4; charset=utf-8", header("Content-Type"));
+	assert_non_null(strstr(resp.body, "paywire_bridge_http_requests_total{route=\"healthz\",code=\"503\"} 1\n"));
+	assert_non_null(strstr(resp.body, "paywire_bridge_http_requests_total{route=\"unmatched\",code=\"405\"} 2\n"));
+	assert_non_null(strstr(resp.body, "paywire_bridge_webhooks_total{provider=\"onecom\",outcome=\"rejected\"} 1\n"));
+	assert_non_null(strstr(resp.body, "paywire_bridge_webhooks_total{provider=\"razorpay\",outcome=\"rejected\"} 1\n"));
+	assert_non_null(strstr(resp.body, "paywire_bridge_webhooks_total{provider=\"stripe\",outcome=\"applied\"} 0\n"));
+	/* 413 by Content-Length and the chunked body closed over the limit */
+	assert_non_null(strstr(resp.body, "paywire_bridge_webhooks_total{provider=\"stripe\",outcome=\"rejected\"} 2\n"));
+	assert_non_null(strstr(resp.body, "paywire_bridge_webhooks_total{provider=\"web3\",outcome=\"rejected\"} 1\n"));
+	assert_non_null(strstr(resp.body, "paywire_bridge_request_duration_seconds_count{route=\"access\"} 2\n"));
+}
+
+static void
+test_get_keeps_the_connection_alive(void **state)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n";
+	int fd;
+
+	(void) state;
+	fd = http_connect();
+	http_send(fd, req, strlen(req));
+	http_read(fd);
+	assert_int_equal(200, resp.status);
+	http_send(fd, req, strlen(req));
+	http_read(fd);
+	assert_int_equal(200, resp.status);
+	close(fd);
+}
+
+static void
+test_sigterm_stops_the_bridge_with_exit_0_and_logs_hold_no_secret(void **state)
+{
+	static char log[256 * 1024];
+	size_t n;
+	FILE *f;
+
+	(void) state;
+	assert_int_equal(0, stop_bridge()); /* exit 0; under ASan also: no leak */
+	f = fopen(logpath, "r");
+	assert_non_null(f);
+	n = fread(log, 1, sizeof(log) - 1, f);
+	fclose(f);
+	log[n] = '\0';
+	assert_non_null(strstr(log, "GET /healthz 503 ")); /* one line per request */
+	assert_non_null(strstr(log, "POST /webhooks/onecom 503 "));
+	assert_null(strstr(log, SECRET_KEY));
+	assert_null(strstr(log, SECRET_TOKEN));
+	assert_null(strstr(log, SECRET_BODY));
+	assert_null(strstr(log, "token="));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_healthz_without_server_answers_503),
+		cmocka_unit_test(test_webhook_body_over_limit_answers_413_before_reading_it),
+		cmocka_unit_test(test_webhook_body_over_limit_sent_in_full_answers_413),
+		cmocka_unit_test(test_chunked_body_over_limit_closes_without_hanging),
+		cmocka_unit_test(test_chunked_body_under_limit_reaches_the_client_call),
+		cmocka_unit_test(test_webhook_without_server_answers_503),
+		cmocka_unit_test(test_unknown_routes_and_junk_paths_answer_404),
+		cmocka_unit_test(test_wrong_method_answers_405_with_allow),
+		cmocka_unit_test(test_too_many_headers_answer_431),
+		cmocka_unit_test(test_header_value_too_long_answers_431),
+		cmocka_unit_test(test_create_session_is_checked_before_any_server_call),
+		cmocka_unit_test(test_pages_answer_html_errors_with_private_headers),
+		cmocka_unit_test(test_metrics_count_what_was_answered),
+		cmocka_unit_test(test_get_keeps_the_connection_alive),
+		cmocka_unit_test(test_sigterm_stops_the_bridge_with_exit_0_and_logs_hold_no_secret),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
