@@ -1,0 +1,695 @@
+/*
+ * client_cli_test.c - the built `paywire` binary, run as a child process
+ * against an in-test REP peer (client/testpeer.h): help texts, usage errors
+ * (exit 2, nothing sent), exact amounts, JSON output with exact integers,
+ * server errors (exit 1), audit exit codes, webhook replay, secrets kept out
+ * of the output.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "paywire/v1/paywire.pb-c.h"
+#include "pw_common.h"
+#include "testpeer.h"
+
+#include <paywire/client.h>
+
+extern char **environ;
+
+#define CLI_PATH PW_BINARY_DIR "/client/paywire"
+#define OUT_BYTES_MAX (64 * 1024)
+
+typedef struct run_result {
+	int exit_code;            /* the child's exit status, or -1 if it did not exit */
+	char out[OUT_BYTES_MAX];  /* its stdout */
+	char err[OUT_BYTES_MAX];  /* its stderr */
+} run_result;
+
+static testpeer *g_peer;
+static _Atomic int g_fail_code;       /* non-zero: the peer answers this status */
+static _Atomic bool g_audit_ok = true; /* what verify_audit reports */
+static run_result g_r;
+
+/* ---- the peer: a plausible reply for each call ---- */
+
+static void
+reply_session(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__CreateSessionResponse cs = PAYWIRE__V1__CREATE_SESSION_RESPONSE__INIT;
+	Paywire__V1__Session s = PAYWIRE__V1__SESSION__INIT;
+	s.id = "cs_0190cli";
+	s.merchant_id = "mer_cli";
+	s.url = "http://127.0.0.1:8080/checkout?session=cs_0190cli";
+	s.mode = PAYWIRE__V1__MODE__MODE_TEST;
+	s.status = PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CREATED;
+	s.payment_status = PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_UNPAID;
+	s.amount_minor = rq->create_session->amount_minor;
+	s.currency = rq->create_session->currency;
+	s.created_at_unix_ms = 1767225600000;
+	cs.session = &s;
+	rsp.request_id = rq->request_id;
+	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_SESSION;
+	rsp.create_session = &cs;
+	testpeer_reply_pack(out, &rsp);
+}
+
+static void
+reply_status(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__GetStatusResponse g = PAYWIRE__V1__GET_STATUS_RESPONSE__INIT;
+	g.session_id = rq->get_status->session_id;
+	g.merchant_id = "mer_cli";
+	g.status = PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PAID;
+	g.payment_status = PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_COMPLETED;
+	g.payment_provider = PAYWIRE__V1__PROVIDER__PROVIDER_RAZORPAY;
+	g.amount_minor = 49900;
+	g.currency = "INR";
+	g.created_at_unix_ms = 1767225600000;
+	g.paid_at_unix_ms = 1767225660123;
+	g.mode = PAYWIRE__V1__MODE__MODE_LIVE;
+	g.invoice_number = 42;
+	rsp.request_id = rq->request_id;
+	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_STATUS;
+	rsp.get_status = &g;
+	testpeer_reply_pack(out, &rsp);
+}
+
+static void
+reply_merchant(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__CreateMerchantResponse m = PAYWIRE__V1__CREATE_MERCHANT_RESPONSE__INIT;
+	m.merchant_id = "mer_new";
+	m.api_key = "sk_test_newkey";
+	m.name = rq->create_merchant->name;
+	m.mode = rq->create_merchant->mode;
+	rsp.request_id = rq->request_id;
+	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_MERCHANT;
+	rsp.create_merchant = &m;
+	testpeer_reply_pack(out, &rsp);
+}
+
+static void
+reply_webhook(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__IngestWebhookResponse w = PAYWIRE__V1__INGEST_WEBHOOK_RESPONSE__INIT;
+	w.outcome = PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED;
+	w.session_id = "cs_0190cli";
+	w.event_id = "evt_1";
+	w.event_type = "checkout.session.completed";
+	w.session_status = PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PAID;
+	w.invoice_number = 1;
+	rsp.request_id = rq->request_id;
+	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_INGEST_WEBHOOK;
+	rsp.ingest_webhook = &w;
+	testpeer_reply_pack(out, &rsp);
+}
+
+static void
+reply_audit(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__VerifyAuditResponse v = PAYWIRE__V1__VERIFY_AUDIT_RESPONSE__INIT;
+	uint8_t hash[32] = { 0xab };
+	bool ok = atomic_load(&g_audit_ok);
+	v.ok = ok;
+	v.records = 9;
+	v.last_seq = 9;
+	v.head_hash.data = hash;
+	v.head_hash.len = sizeof(hash);
+	v.first_bad_seq = ok ? 0 : 4;
+	v.detail = ok ? "" : "record 4: hash mismatch";
+	rsp.request_id = rq->request_id;
+	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_VERIFY_AUDIT;
+	rsp.verify_audit = &v;
+	testpeer_reply_pack(out, &rsp);
+}
+
+/* Peer thread: no cmocka asserts. */
+static void
+peer_handler(void *arg, const Paywire__V1__Request *rq, const uint8_t *raw, size_t raw_len,
+    uint32_t copy_no, testpeer_reply *out)
+{
+	int code = atomic_load(&g_fail_code);
+	(void) arg;
+	(void) raw;
+	(void) raw_len;
+	(void) copy_no;
+	PW_ASSERT(rq != NULL);
+	if (code != 0) {
+		testpeer_reply_status(out, rq->request_id, code,
+		    code == 5 ? "session not found" : "admin key does not match");
+		return;
+	}
+	switch (rq->call_case) {
+	case PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION:
+		reply_session(rq, out);
+		return;
+	case PAYWIRE__V1__REQUEST__CALL_GET_STATUS:
+		reply_status(rq, out);
+		return;
+	case PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT:
+		reply_merchant(rq, out);
+		return;
+	case PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK:
+		reply_webhook(rq, out);
+		return;
+	case PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT:
+		reply_audit(rq, out);
+		return;
+	default:
+		testpeer_reply_status(out, rq->request_id, 12, "not in this test");
+		return;
+	}
+}
+
+/* ---- running the CLI ---- */
+
+static void
+read_file(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = 0;
+	assert_non_null(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* The child's environment: ours without any PAYWIRE_* (tests are hermetic),
+ * PAYWIRE_SERVER pointing at the peer, plus extra ("K=V", NULL-terminated). */
+static char **
+child_env(const char *const *extra)
+{
+	static char server[256];
+	size_t n = 0;
+	size_t k = 0;
+	char **env;
+
+	while (environ[n] != NULL) {
+		n++;
+	}
+	env = calloc(n + 16, sizeof(*env));
+	assert_non_null(env);
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(environ[i], "PAYWIRE_", 8) != 0) {
+			env[k++] = environ[i];
+		}
+	}
+	snprintf(server, sizeof(server), "PAYWIRE_SERVER=%s", testpeer_url(g_peer));
+	env[k++] = server;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && i < 8; i++) {
+		env[k++] = (char *) extra[i];
+	}
+	return env;
+}
+
+/* Runs paywire with args (NULL-terminated) and waits at most 30 s. */
+static void
+run_cli(run_result *r, const char *const *extra_env, const char *const *args)
+{
+	char out_path[256];
+	char err_path[256];
+	char *argv[40];
+	posix_spawn_file_actions_t fa;
+	size_t n = 0;
+	pid_t pid;
+	int status = 0;
+
+	argv[n++] = (char *) CLI_PATH;
+	while (args[n - 1] != NULL) {
+		assert_true(n < 39);
+		argv[n] = (char *) args[n - 1];
+		n++;
+	}
+	argv[n] = NULL;
+	snprintf(out_path, sizeof(out_path), "%s/out", testpeer_dir(g_peer));
+	snprintf(err_path, sizeof(err_path), "%s/err", testpeer_dir(g_peer));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	char **env = child_env(extra_env);
+	assert_int_equal(0, posix_spawn(&pid, CLI_PATH, &fa, NULL, argv, env));
+	free(env);
+	posix_spawn_file_actions_destroy(&fa);
+	r->exit_code = -1;
+	for (int i = 0; i < 3000; i++) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid) {
+			r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			break;
+		}
+		usleep(10 * 1000);
+	}
+	if (r->exit_code == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	read_file(out_path, r->out, sizeof(r->out));
+	read_file(err_path, r->err, sizeof(r->err));
+	unlink(out_path);
+	unlink(err_path);
+}
+
+#define RUN(env, ...)                                            \
+	do {                                                         \
+		const char *const args_[] = { __VA_ARGS__, NULL };      \
+		run_cli(&g_r, env, args_);                               \
+	} while (0)
+
+/* The last request the peer received, decoded (caller frees). */
+static Paywire__V1__Request *
+last_request(void)
+{
+	uint8_t *raw;
+	size_t len;
+	assert_true(testpeer_copy(g_peer, testpeer_count(g_peer), &raw, &len));
+	Paywire__V1__Request *rq = paywire__v1__request__unpack(NULL, len, raw);
+	assert_non_null(rq);
+	return rq;
+}
+
+static json_t *
+parse_json_out(void)
+{
+	json_error_t e;
+	json_t *j = json_loads(g_r.out, 0, &e);
+	if (j == NULL) {
+		print_error("stdout is not JSON (%s): %s\n", e.text, g_r.out);
+	}
+	assert_non_null(j);
+	assert_true(json_is_object(j));
+	return j;
+}
+
+static int
+group_setup(void **state)
+{
+	(void) state;
+	g_peer = testpeer_start(peer_handler, NULL);
+	return g_peer != NULL ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void) state;
+	testpeer_stop(g_peer);
+	return 0;
+}
+
+static int
+reset(void **state)
+{
+	(void) state;
+	atomic_store(&g_fail_code, 0);
+	atomic_store(&g_audit_ok, true);
+	return 0;
+}
+
+/* ---- help and usage ---- */
+
+static void
+test_tool_help_exits_0_and_documents_commands_and_exit_codes(void **state)
+{
+	(void) state;
+	RUN(NULL, "--help");
+	assert_int_equal(0, g_r.exit_code);
+	assert_string_equal("", g_r.err);
+	static const char *const needles[] = { "merchant create", "key revoke", "session create",
+		"status SESSION_ID", "webhook send", "access redeem", "audit verify", "--server URL",
+		"--timeout-ms", "--retries", "--json", "PAYWIRE_SERVER", "PAYWIRE_ADMIN_KEY",
+		"PAYWIRE_API_KEY", "0  success", "2  usage error", "examples:" };
+	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
+		if (strstr(g_r.out, needles[i]) == NULL) {
+			fail_msg("--help lacks '%s'", needles[i]);
+		}
+	}
+}
+
+static void
+test_each_command_help_exits_0_with_usage_and_an_example(void **state)
+{
+	static const char *const cmds[][2] = { { "merchant", "create" }, { "key", "revoke" },
+		{ "session", "create" }, { "status", NULL }, { "webhook", "send" },
+		{ "access", "redeem" }, { "audit", "verify" } };
+	uint32_t before = testpeer_count(g_peer);
+	char want[64];
+	(void) state;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (cmds[i][1] != NULL) {
+			RUN(NULL, cmds[i][0], cmds[i][1], "--help");
+			snprintf(want, sizeof(want), "usage: paywire %s %s", cmds[i][0], cmds[i][1]);
+		} else {
+			RUN(NULL, cmds[i][0], "--help");
+			snprintf(want, sizeof(want), "usage: paywire %s", cmds[i][0]);
+		}
+		assert_int_equal(0, g_r.exit_code);
+		assert_non_null(strstr(g_r.out, want));
+		assert_non_null(strstr(g_r.out, "example"));
+	}
+	assert_int_equal(before, testpeer_count(g_peer));
+}
+
+static void
+expect_usage_error(const char *const *env, const char *const *args, const char *needle)
+{
+	run_cli(&g_r, env, args);
+	if (g_r.exit_code != 2 || strncmp(g_r.err, "error: INVALID_ARGUMENT: ", 25) != 0 ||
+	    strstr(g_r.err, needle) == NULL) {
+		fail_msg("'%s ...': exit %d, stderr: %s (wanted '%s')", args[0], g_r.exit_code, g_r.err,
+		    needle);
+	}
+	assert_string_equal("", g_r.out);
+}
+
+static void
+test_usage_errors_exit_2_and_send_nothing(void **state)
+{
+	static const char *const key_env[] = { "PAYWIRE_API_KEY=sk_test_k", NULL };
+	uint32_t before = testpeer_count(g_peer);
+	(void) state;
+
+#define USAGE(env, needle, ...)                                  \
+	do {                                                         \
+		const char *const a_[] = { __VA_ARGS__, NULL };         \
+		expect_usage_error(env, a_, needle);                     \
+	} while (0)
+	USAGE(NULL, "unknown command 'frobnicate'", "frobnicate");
+	USAGE(NULL, "unknown or missing verb", "session", "delete");
+	USAGE(key_env, "--currency is required", "session", "create", "--amount-minor", "100");
+	USAGE(key_env, "exactly one of --amount and --amount-minor", "session", "create",
+	    "--currency", "EUR");
+	USAGE(key_env, "unknown option --colour", "session", "create", "--colour", "red");
+	USAGE(key_env, "--amount-minor wants an integer", "session", "create", "--amount-minor",
+	    "12abc", "--currency", "EUR");
+	USAGE(key_env, "--plan and --credits exclude each other", "session", "create",
+	    "--amount-minor", "1", "--currency", "EUR", "--plan", "p", "--credits", "5");
+	USAGE(key_env, "--metadata wants KEY=VALUE", "session", "create", "--amount-minor", "1",
+	    "--currency", "EUR", "--metadata", "novalue");
+	USAGE(NULL, "no API key", "session", "create", "--amount-minor", "1", "--currency", "EUR");
+	USAGE(NULL, "no admin key", "merchant", "create", "--name", "x");
+	USAGE(NULL, "--mode wants test or live", "merchant", "create", "--name", "x", "--mode",
+	    "prod", "--admin-key", "a");
+	USAGE(NULL, "missing SESSION_ID", "status");
+	USAGE(NULL, "unexpected argument 'b'", "status", "a", "b");
+	USAGE(NULL, "--timeout-ms wants 1..600000", "--timeout-ms", "abc", "status", "x");
+	USAGE(NULL, "--retries wants 0..32", "status", "x", "--retries", "33");
+	USAGE(NULL, "option --server needs a value", "status", "x", "--server");
+	USAGE(NULL, "invalid server URL", "--server", "gopher://x", "status", "x");
+	USAGE(NULL, "--provider wants stripe", "webhook", "send", "--provider", "paypal",
+	    "--body-file", "/dev/null");
+	USAGE(NULL, "--header wants 'Name: value'", "webhook", "send", "--provider", "stripe",
+	    "--body-file", "/dev/null", "--header", "no-colon");
+	USAGE(NULL, "cannot open --body-file", "webhook", "send", "--provider", "stripe",
+	    "--body-file", "/nonexistent/body.json");
+	USAGE(NULL, "--token is required", "access", "redeem", "cs_1");
+#undef USAGE
+	RUN(NULL, "--bogus");
+	assert_int_equal(2, g_r.exit_code);
+	/* No command at all: the tool's help on stderr, exit 2. */
+	RUN(NULL, "--json");
+	assert_int_equal(2, g_r.exit_code);
+	assert_non_null(strstr(g_r.err, "usage: paywire"));
+	assert_int_equal(before, testpeer_count(g_peer));
+}
+
+static void
+test_amount_with_more_decimals_than_the_currency_is_refused_before_sending(void **state)
+{
+	static const char *const key_env[] = { "PAYWIRE_API_KEY=sk_test_k", NULL };
+	uint32_t before = testpeer_count(g_peer);
+	(void) state;
+
+	RUN(key_env, "session", "create", "--amount", "49.001", "--currency", "EUR");
+	assert_int_equal(2, g_r.exit_code);
+	assert_non_null(strstr(g_r.err, "error: INVALID_ARGUMENT: --amount '49.001' is not an exact EUR amount"));
+	RUN(key_env, "session", "create", "--amount", "5.5", "--currency", "JPY");
+	assert_int_equal(2, g_r.exit_code);
+	RUN(key_env, "session", "create", "--amount", "-1.00", "--currency", "EUR");
+	assert_int_equal(2, g_r.exit_code);
+	RUN(key_env, "session", "create", "--amount", "1e3", "--currency", "EUR");
+	assert_int_equal(2, g_r.exit_code);
+	RUN(key_env, "session", "create", "--amount", "10000000000.01", "--currency", "EUR");
+	assert_int_equal(2, g_r.exit_code);
+	RUN(key_env, "session", "create", "--amount", "1.50", "--currency", "eur");
+	assert_int_equal(2, g_r.exit_code);
+	assert_non_null(strstr(g_r.err, "known ISO 4217 currency"));
+	assert_int_equal(before, testpeer_count(g_peer));
+}
+
+/* ---- output ---- */
+
+static void
+test_json_session_create_prints_exact_integers_of_minor_units(void **state)
+{
+	static const char *const key_env[] = { "PAYWIRE_API_KEY=sk_test_envkey", NULL };
+	(void) state;
+
+	/* The largest amount: 10^12 minor units, exact (a double would still
+	 * hold it, but the conversion never goes near one). */
+	RUN(key_env, "--json", "session", "create", "--amount", "10000000000.00", "--currency", "EUR",
+	    "--metadata", "order=1001", "--metadata", "note=a=b", "--plan", "pro", "--email",
+	    "jane@example.com", "--idempotency-key", "order-1001", "--request-id", "req_cli_1");
+	assert_int_equal(0, g_r.exit_code);
+	json_t *j = parse_json_out();
+	assert_true(json_is_integer(json_object_get(j, "amount_minor")));
+	assert_true(json_integer_value(json_object_get(j, "amount_minor")) == INT64_C(1000000000000));
+	assert_string_equal("10000000000.00", json_string_value(json_object_get(j, "amount")));
+	assert_string_equal("cs_0190cli", json_string_value(json_object_get(j, "id")));
+	assert_string_equal("created", json_string_value(json_object_get(j, "status")));
+	assert_string_equal("unpaid", json_string_value(json_object_get(j, "payment_status")));
+	assert_string_equal("EUR", json_string_value(json_object_get(j, "currency")));
+	assert_true(json_integer_value(json_object_get(j, "created_at_unix_ms")) == 1767225600000);
+	json_decref(j);
+
+	Paywire__V1__Request *rq = last_request();
+	assert_string_equal("req_cli_1", rq->request_id);
+	assert_string_equal("sk_test_envkey", rq->api_key);
+	assert_true(rq->create_session->amount_minor == INT64_C(1000000000000));
+	assert_int_equal(2, rq->create_session->n_metadata);
+	assert_string_equal("note", rq->create_session->metadata[1]->key);
+	assert_string_equal("a=b", rq->create_session->metadata[1]->value);
+	assert_string_equal("pro", rq->create_session->fulfillment->plan);
+	assert_string_equal("order-1001", rq->create_session->idempotency_key);
+	paywire__v1__request__free_unpacked(rq, NULL);
+
+	/* Exponent 3 (KWD) and 0 (JPY); --api-key beats the environment. */
+	RUN(key_env, "--json", "session", "create", "--amount", "49", "--currency", "KWD",
+	    "--api-key", "sk_test_flag");
+	assert_int_equal(0, g_r.exit_code);
+	j = parse_json_out();
+	assert_int_equal(49000, json_integer_value(json_object_get(j, "amount_minor")));
+	assert_string_equal("49.000", json_string_value(json_object_get(j, "amount")));
+	json_decref(j);
+	rq = last_request();
+	assert_string_equal("sk_test_flag", rq->api_key);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	RUN(key_env, "session", "create", "--amount", "500", "--currency", "JPY", "--json");
+	assert_int_equal(0, g_r.exit_code);
+	j = parse_json_out();
+	assert_int_equal(500, json_integer_value(json_object_get(j, "amount_minor")));
+	json_decref(j);
+}
+
+static void
+test_amount_minor_is_sent_as_it_is_for_the_server_to_judge(void **state)
+{
+	static const char *const key_env[] = { "PAYWIRE_API_KEY=sk_test_k", NULL };
+	(void) state;
+	RUN(key_env, "--json", "session", "create", "--amount-minor", "0", "--currency", "EUX");
+	assert_int_equal(0, g_r.exit_code); /* this peer accepts anything */
+	Paywire__V1__Request *rq = last_request();
+	assert_int_equal(0, rq->create_session->amount_minor);
+	assert_string_equal("EUX", rq->create_session->currency);
+	paywire__v1__request__free_unpacked(rq, NULL);
+}
+
+static void
+test_status_prints_aligned_key_value_lines(void **state)
+{
+	size_t colon_col = 0;
+	size_t lines = 0;
+	(void) state;
+
+	RUN(NULL, "status", "cs_abc");
+	assert_int_equal(0, g_r.exit_code);
+	assert_non_null(strstr(g_r.out, "        status: paid\n"));
+	assert_non_null(strstr(g_r.out, "payment_status: completed\n"));
+	assert_non_null(strstr(g_r.out, "payment_provider: razorpay\n"));
+	assert_non_null(strstr(g_r.out, " amount: 499.00 INR\n"));
+	assert_non_null(strstr(g_r.out, " amount_minor: 49900\n"));
+	assert_non_null(strstr(g_r.out, " paid_at: 2026-01-01T00:01:00.123Z\n"));
+	assert_non_null(strstr(g_r.out, " access_link: -\n"));
+	for (char *line = g_r.out; *line != '\0'; lines++) {
+		char *nl = strchr(line, '\n');
+		char *colon = strstr(line, ": ");
+		assert_non_null(nl);
+		assert_true(colon != NULL && colon < nl);
+		if (colon_col == 0) {
+			colon_col = (size_t) (colon - line);
+		}
+		assert_int_equal(colon_col, (size_t) (colon - line));
+		line = nl + 1;
+	}
+	assert_int_equal(14, lines);
+	RUN(NULL, "status", "--json", "cs_abc");
+	json_t *j = parse_json_out();
+	assert_int_equal(42, json_integer_value(json_object_get(j, "invoice_number")));
+	assert_true(json_integer_value(json_object_get(j, "paid_at_unix_ms")) == 1767225660123);
+	assert_string_equal("live", json_string_value(json_object_get(j, "mode")));
+	json_decref(j);
+}
+
+static void
+test_server_error_prints_code_name_and_message_and_exits_1(void **state)
+{
+	(void) state;
+	atomic_store(&g_fail_code, 5);
+	RUN(NULL, "status", "cs_gone");
+	assert_int_equal(1, g_r.exit_code);
+	assert_string_equal("error: NOT_FOUND: session not found\n", g_r.err);
+	assert_string_equal("", g_r.out);
+	RUN(NULL, "--json", "status", "cs_gone");
+	assert_int_equal(1, g_r.exit_code);
+	assert_string_equal("", g_r.out);
+}
+
+static void
+test_admin_key_never_appears_in_the_output(void **state)
+{
+	(void) state;
+	atomic_store(&g_fail_code, 16);
+	RUN(NULL, "merchant", "create", "--name", "Shop", "--admin-key", "adm_SECRET_9f8e7d");
+	assert_int_equal(1, g_r.exit_code);
+	assert_string_equal("error: UNAUTHENTICATED: admin key does not match\n", g_r.err);
+	assert_null(strstr(g_r.out, "adm_SECRET_9f8e7d"));
+	Paywire__V1__Request *rq = last_request();
+	assert_string_equal("adm_SECRET_9f8e7d", rq->api_key);
+	paywire__v1__request__free_unpacked(rq, NULL);
+}
+
+static void
+test_merchant_create_prints_the_key_once_with_a_note(void **state)
+{
+	static const char *const adm_env[] = { "PAYWIRE_ADMIN_KEY=adm_env", NULL };
+	(void) state;
+	RUN(adm_env, "merchant", "create", "--name", "Demo shop", "--mode", "live");
+	assert_int_equal(0, g_r.exit_code);
+	assert_non_null(strstr(g_r.out, "    api_key: sk_test_newkey\n"));
+	assert_non_null(strstr(g_r.out, "merchant_id: mer_new\n"));
+	assert_non_null(strstr(g_r.out, "       mode: live\n"));
+	assert_non_null(strstr(g_r.err, "shown once"));
+	Paywire__V1__Request *rq = last_request();
+	assert_string_equal("adm_env", rq->api_key);
+	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, rq->create_merchant->mode);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	RUN(adm_env, "--json", "merchant", "create", "--name", "Demo shop");
+	json_t *j = parse_json_out();
+	assert_string_equal("sk_test_newkey", json_string_value(json_object_get(j, "api_key")));
+	assert_string_equal("test", json_string_value(json_object_get(j, "mode")));
+	json_decref(j);
+}
+
+static void
+test_audit_verify_exit_code_follows_the_chain(void **state)
+{
+	static const char *const adm_env[] = { "PAYWIRE_ADMIN_KEY=adm", NULL };
+	(void) state;
+	RUN(adm_env, "audit", "verify");
+	assert_int_equal(0, g_r.exit_code);
+	assert_non_null(strstr(g_r.out, "ok: yes\n"));
+	atomic_store(&g_audit_ok, false);
+	RUN(adm_env, "--json", "audit", "verify");
+	assert_int_equal(1, g_r.exit_code);
+	json_t *j = parse_json_out();
+	assert_true(json_is_false(json_object_get(j, "ok")));
+	assert_int_equal(4, json_integer_value(json_object_get(j, "first_bad_seq")));
+	assert_string_equal("ab00000000000000000000000000000000000000000000000000000000000000",
+	    json_string_value(json_object_get(j, "head_hash")));
+	json_decref(j);
+}
+
+static void
+test_webhook_send_forwards_file_bytes_and_lower_case_headers(void **state)
+{
+	static const char body[] = "{\"id\":\"evt_1\",\r\n\"x\":\"\xc3\xa9\"}\n";
+	char path[256];
+	(void) state;
+
+	snprintf(path, sizeof(path), "%s/body.json", testpeer_dir(g_peer));
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(sizeof(body) - 1, fwrite(body, 1, sizeof(body) - 1, f));
+	fclose(f);
+	RUN(NULL, "--json", "webhook", "send", "--provider", "onecom", "--body-file", path,
+	    "--header", "Webhook-Id:  msg_1 ", "--header", "webhook-signature: v1,abc=");
+	unlink(path);
+	assert_int_equal(0, g_r.exit_code);
+	json_t *j = parse_json_out();
+	assert_string_equal("applied", json_string_value(json_object_get(j, "outcome")));
+	assert_string_equal("paid", json_string_value(json_object_get(j, "session_status")));
+	json_decref(j);
+	Paywire__V1__Request *rq = last_request();
+	const Paywire__V1__IngestWebhookRequest *iw = rq->ingest_webhook;
+	assert_int_equal(PAYWIRE__V1__PROVIDER__PROVIDER_ONECOM, iw->provider);
+	assert_int_equal(sizeof(body) - 1, iw->body.len);
+	assert_memory_equal(body, iw->body.data, sizeof(body) - 1);
+	assert_int_equal(2, iw->n_headers);
+	assert_string_equal("webhook-id", iw->headers[0]->key);
+	assert_string_equal("msg_1", iw->headers[0]->value);
+	assert_string_equal("webhook-signature", iw->headers[1]->key);
+	assert_string_equal("v1,abc=", iw->headers[1]->value);
+	paywire__v1__request__free_unpacked(rq, NULL);
+}
+
+static void
+test_no_server_is_exit_1_unavailable(void **state)
+{
+	char url[256];
+	(void) state;
+	snprintf(url, sizeof(url), "ipc://%s/nobody.sock", testpeer_dir(g_peer));
+	RUN(NULL, "--server", url, "--timeout-ms", "100", "--retries", "1", "status", "cs_x");
+	assert_int_equal(1, g_r.exit_code);
+	assert_non_null(strstr(g_r.err, "error: UNAVAILABLE: cannot connect to the server at ipc://"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_tool_help_exits_0_and_documents_commands_and_exit_codes, reset),
+		cmocka_unit_test_setup(test_each_command_help_exits_0_with_usage_and_an_example, reset),
+		cmocka_unit_test_setup(test_usage_errors_exit_2_and_send_nothing, reset),
+		cmocka_unit_test_setup(
+		    test_amount_with_more_decimals_than_the_currency_is_refused_before_sending, reset),
+		cmocka_unit_test_setup(test_json_session_create_prints_exact_integers_of_minor_units, reset),
+		cmocka_unit_test_setup(test_amount_minor_is_sent_as_it_is_for_the_server_to_judge, reset),
+		cmocka_unit_test_setup(test_status_prints_aligned_key_value_lines, reset),
+		cmocka_unit_test_setup(test_server_error_prints_code_name_and_message_and_exits_1, reset),
+		cmocka_unit_test_setup(test_admin_key_never_appears_in_the_output, reset),
+		cmocka_unit_test_setup(test_merchant_create_prints_the_key_once_with_a_note, reset),
+		cmocka_unit_test_setup(test_audit_verify_exit_code_follows_the_chain, reset),
+		cmocka_unit_test_setup(test_webhook_send_forwards_file_bytes_and_lower_case_headers, reset),
+		cmocka_unit_test_setup(test_no_server_is_exit_1_unavailable, reset),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
