@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 #include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
 
 #include "paywire/v1/paywire.pb-c.h"
 #include "srv_dispatch.h"

@@ -1,0 +1,418 @@
+/*
+ * server_lifecycle_test.c - the paywire-server binary as a child process:
+ * SIGTERM with writes in flight (every one acknowledged, all on disk after a
+ * restart, exit 0), kill -9 after an acknowledged create (the session
+ * survives), read-only mode, a failed store (in-process), --help/--version,
+ * usage errors, and the config file's permission check.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server_harness.h"
+#include "store_internal.h" /* store_fail: simulate an I/O error at commit */
+
+enum { C_OK = 0, C_UNAVAIL = 14 };
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+
+	(void) nanosleep(&ts, NULL);
+}
+
+static int
+setup(void **state)
+{
+	(void) state;
+	assert_int_equal(0, pw_common_init());
+	assert_int_equal(0, setenv("PAYWIRE_ADMIN_KEY", TH_ADMIN_KEY, 1));
+	return 0;
+}
+
+/* get_status code and amount of a session on a fresh socket. */
+static int
+status_of(const char *url, const char *sid, int64_t *amount)
+{
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__GetStatusRequest gs = PAYWIRE__V1__GET_STATUS_REQUEST__INIT;
+	Paywire__V1__Response *r;
+	nng_socket s = th_req_open(url, 5000, -1);
+	int code;
+
+	gs.session_id = (char *) sid;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_GET_STATUS;
+	req.get_status = &gs;
+	r = th_call(s, &req, NULL);
+	assert_non_null(r);
+	code = r->status->code;
+	if (code == C_OK && amount != NULL) {
+		*amount = r->get_status->amount_minor;
+	}
+	th_resp_free(r);
+	(void) nng_close(s);
+	return code;
+}
+
+typedef struct writer {
+	const char *url;            /* server */
+	const char *key;            /* merchant key */
+	int64_t amount;             /* distinct per writer */
+	pthread_barrier_t *start;   /* send together */
+	int code;                   /* reply code, -1: no reply */
+	char sid[64];               /* session id when OK */
+} writer;
+
+static void *
+writer_main(void *arg)
+{
+	writer *w = arg;
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__CreateSessionRequest cs;
+	Paywire__V1__Response *r = NULL;
+	nng_socket s;
+	uint8_t *buf;
+	void *out = NULL;
+	size_t len;
+	size_t out_len = 0;
+	char rid[64];
+
+	/* No cmocka asserts off the main thread. */
+	w->code = -1;
+	th_request_id(rid, sizeof(rid));
+	paywire__v1__create_session_request__init(&cs);
+	cs.amount_minor = w->amount;
+	cs.currency = (char *) "EUR";
+	cs.mode = PAYWIRE__V1__MODE__MODE_TEST;
+	req.request_id = rid;
+	req.api_key = (char *) w->key;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION;
+	req.create_session = &cs;
+	len = protobuf_c_message_get_packed_size(&req.base);
+	buf = malloc(len);
+	(void) protobuf_c_message_pack(&req.base, buf);
+	(void) nng_req0_open(&s);
+	(void) nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 30000);
+	(void) nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	if (nng_dial(s, w->url, NULL, 0) == 0) {
+		(void) pthread_barrier_wait(w->start);
+		if (nng_send(s, buf, len, 0) == 0 && nng_recv(s, &out, &out_len, NNG_FLAG_ALLOC) == 0) {
+			r = paywire__v1__response__unpack(NULL, out_len, out);
+			nng_free(out, out_len);
+		}
+	} else {
+		(void) pthread_barrier_wait(w->start);
+	}
+	if (r != NULL && r->status != NULL) {
+		w->code = r->status->code;
+		if (w->code == C_OK) {
+			(void) pw_strlcpy(w->sid, r->create_session->session->id, sizeof(w->sid));
+		}
+	}
+	if (r != NULL) {
+		paywire__v1__response__free_unpacked(r, NULL);
+	}
+	(void) nng_close(s);
+	free(buf);
+	return NULL;
+}
+
+static void
+test_sigterm_with_writes_in_flight_acknowledges_them_and_exits_0(void **state)
+{
+	enum { N = 16 };
+	const char *const slow[] = { "--test-writer-delay-ms", "400", NULL };
+	const char *const normal[] = { NULL };
+	pthread_barrier_t start;
+	pthread_t th[N];
+	writer w[N];
+	th_proc p;
+	nng_socket s;
+	char key[128];
+	char mid[64];
+	int status;
+	int acked = 0;
+
+	(void) state;
+	th_proc_init(&p);
+	th_proc_start(&p, slow);
+	s = th_req_open(p.url, 10000, -1);
+	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
+	(void) nng_close(s);
+	assert_int_equal(0, pthread_barrier_init(&start, NULL, N + 1));
+	for (int i = 0; i < N; i++) {
+		w[i] = (writer) { .url = p.url, .key = key, .amount = 1000 + i, .start = &start };
+		assert_int_equal(0, pthread_create(&th[i], NULL, writer_main, &w[i]));
+	}
+	(void) pthread_barrier_wait(&start);
+	sleep_ms(150); /* received, queued behind the writer's 400 ms delay */
+	assert_int_equal(0, kill(p.pid, SIGTERM));
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(0, pthread_join(th[i], NULL));
+	}
+	status = th_proc_stop(&p, 0); /* signal 0: just wait */
+	assert_true(WIFEXITED(status));
+	assert_int_equal(0, WEXITSTATUS(status));
+	/* Every request was in flight at SIGTERM: each got its real answer. */
+	for (int i = 0; i < N; i++) {
+		if (w[i].code != C_OK) {
+			fail_msg("writer %d: code %d (expected OK: it was in flight at SIGTERM)", i,
+			    w[i].code);
+		}
+		acked++;
+	}
+	assert_int_equal(N, acked);
+	th_proc_start(&p, normal);
+	for (int i = 0; i < N; i++) {
+		int64_t amount = 0;
+		assert_int_equal(C_OK, status_of(p.url, w[i].sid, &amount));
+		assert_int_equal(1000 + i, amount);
+	}
+	assert_int_equal(0, th_proc_stop(&p, SIGTERM));
+	(void) pthread_barrier_destroy(&start);
+	th_proc_fini(&p);
+}
+
+static void
+test_kill_9_after_an_acknowledged_create_keeps_the_session(void **state)
+{
+	const char *const none[] = { NULL };
+	Paywire__V1__CreateSessionRequest cs;
+	Paywire__V1__Response *r;
+	th_proc p;
+	nng_socket s;
+	char key[128];
+	char mid[64];
+	char rid[64];
+	char sid[64];
+	int64_t amount = 0;
+	int status;
+
+	(void) state;
+	th_proc_init(&p);
+	th_proc_start(&p, none);
+	s = th_req_open(p.url, 10000, -1);
+	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
+	th_session_req_init(&cs, 777);
+	cs.currency = (char *) "JPY";
+	th_request_id(rid, sizeof(rid));
+	r = th_create_session(s, key, rid, &cs);
+	assert_int_equal(C_OK, r->status->code);
+	(void) pw_strlcpy(sid, r->create_session->session->id, sizeof(sid));
+	th_resp_free(r);
+	(void) nng_close(s);
+	status = th_proc_stop(&p, SIGKILL);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(SIGKILL, WTERMSIG(status));
+	th_proc_start(&p, none); /* also proves a stale IPC socket file is reused */
+	assert_int_equal(C_OK, status_of(p.url, sid, &amount));
+	assert_int_equal(777, amount);
+	assert_int_equal(0, th_proc_stop(&p, SIGTERM));
+	th_proc_fini(&p);
+}
+
+static void
+test_read_only_server_refuses_writes_and_answers_reads(void **state)
+{
+	const char *const none[] = { NULL };
+	const char *const ro[] = { "--read-only", NULL };
+	Paywire__V1__CreateSessionRequest cs;
+	Paywire__V1__Response *r;
+	th_proc p;
+	nng_socket s;
+	char key[128];
+	char mid[64];
+	char rid[64];
+	char sid[64];
+
+	(void) state;
+	th_proc_init(&p);
+	th_proc_start(&p, none);
+	s = th_req_open(p.url, 10000, -1);
+	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
+	th_session_req_init(&cs, 50);
+	th_request_id(rid, sizeof(rid));
+	r = th_create_session(s, key, rid, &cs);
+	assert_int_equal(C_OK, r->status->code);
+	(void) pw_strlcpy(sid, r->create_session->session->id, sizeof(sid));
+	th_resp_free(r);
+	(void) nng_close(s);
+	assert_int_equal(0, th_proc_stop(&p, SIGTERM));
+	th_proc_start(&p, ro);
+	s = th_req_open(p.url, 10000, -1);
+	th_request_id(rid, sizeof(rid));
+	r = th_create_session(s, key, rid, &cs);
+	assert_int_equal(C_UNAVAIL, r->status->code);
+	th_resp_free(r);
+	(void) nng_close(s);
+	assert_int_equal(C_OK, status_of(p.url, sid, NULL));
+	assert_int_equal(0, th_proc_stop(&p, SIGTERM));
+	th_proc_fini(&p);
+}
+
+/* In-process: once the store has failed, mutations answer UNAVAILABLE and
+ * reads go on (paywire-server's main loop then exits with 3). */
+static void
+test_failed_store_answers_unavailable_to_writes_and_reads_go_on(void **state)
+{
+	th_server srv;
+	nng_socket s;
+	Paywire__V1__CreateSessionRequest cs;
+	Paywire__V1__Response *r;
+	char key[128];
+	char mid[64];
+	char rid[64];
+	char sid[64];
+
+	(void) state;
+	th_server_start(&srv, 4, 0);
+	s = th_req_open(srv.url, 10000, -1);
+	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
+	th_session_req_init(&cs, 60);
+	th_request_id(rid, sizeof(rid));
+	r = th_create_session(s, key, rid, &cs);
+	assert_int_equal(C_OK, r->status->code);
+	(void) pw_strlcpy(sid, r->create_session->session->id, sizeof(sid));
+	th_resp_free(r);
+	store_fail(srv.st, "test: simulated I/O error at commit");
+	assert_true(store_failed(srv.st));
+	th_request_id(rid, sizeof(rid));
+	r = th_create_session(s, key, rid, &cs);
+	assert_int_equal(C_UNAVAIL, r->status->code);
+	th_resp_free(r);
+	assert_int_equal(C_OK, status_of(srv.url, sid, NULL));
+	(void) nng_close(s);
+	th_server_stop(&srv);
+}
+
+/* Runs the binary with args, captures stdout+stderr; returns the exit code. */
+static int
+run_bin(const char *args, char *out, size_t out_size)
+{
+	char cmd[2048];
+	FILE *f;
+	size_t n;
+	int st;
+
+	(void) snprintf(cmd, sizeof(cmd), "%s %s 2>&1", th_server_bin(), args);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	n = fread(out, 1, out_size - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static void
+test_help_lists_every_flag_and_variable_and_exits_0(void **state)
+{
+	static const char *const words[] = { "--listen", "--data", "--map-size", "--read-only",
+		"--sync", "--contexts", "--public-url", "--log-level", "--config",
+		"--webhook-tolerance-s", "--drain-timeout-ms", "--test-writer-delay-ms", "--version",
+		"--help", "PAYWIRE_ADMIN_KEY", "PAYWIRE_TOKEN_SECRET", "PAYWIRE_STRIPE_WEBHOOK_SECRET",
+		"PAYWIRE_RAZORPAY_WEBHOOK_SECRET", "PAYWIRE_ONECOM_WEBHOOK_SECRET",
+		"PAYWIRE_WEB3_WEBHOOK_SECRET", "PAYWIRE_WEB3_MIN_CONFIRMATIONS", "full", "meta",
+		"none", "tcp://127.0.0.1:7450", "paywire.sock", "SIGTERM", "Exit codes" };
+	static char out[16384];
+
+	(void) state;
+	assert_int_equal(0, run_bin("--help", out, sizeof(out)));
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (strstr(out, words[i]) == NULL) {
+			fail_msg("--help does not mention %s", words[i]);
+		}
+	}
+	assert_int_equal(0, run_bin("--version", out, sizeof(out)));
+	assert_non_null(strstr(out, "paywire-server 0.1.0"));
+}
+
+static void
+test_bad_flags_exit_2_with_a_clear_message(void **state)
+{
+	static char out[4096];
+
+	(void) state;
+	assert_int_equal(2, run_bin("--contexts 0", out, sizeof(out)));
+	assert_non_null(strstr(out, "--contexts"));
+	assert_int_equal(2, run_bin("--contexts 4097", out, sizeof(out)));
+	assert_int_equal(2, run_bin("--sync fast", out, sizeof(out)));
+	assert_non_null(strstr(out, "full, meta or none"));
+	assert_int_equal(2, run_bin("--no-such-flag", out, sizeof(out)));
+	assert_int_equal(2, run_bin("--map-size 10", out, sizeof(out)));
+	assert_int_equal(2, run_bin("--public-url javascript:x", out, sizeof(out)));
+	assert_int_equal(2, run_bin("--listen", out, sizeof(out)));
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(strlen(text), fwrite(text, 1, strlen(text), f));
+	assert_int_equal(0, fclose(f));
+	assert_int_equal(0, chmod(path, mode));
+}
+
+static void
+test_config_file_is_refused_unless_0600_and_its_admin_key_works(void **state)
+{
+	static char out[4096];
+	char path[300];
+	char args[1200];
+	char cfg_flag[320];
+	const char *extra[3];
+	th_proc p;
+	nng_socket s;
+	char key[128];
+	char mid[64];
+
+	(void) state;
+	th_proc_init(&p);
+	(void) snprintf(path, sizeof(path), "%s/paywire.env", p.dir);
+	write_file(path, "# secrets\nPAYWIRE_ADMIN_KEY=" TH_ADMIN_KEY "\n", 0644);
+	(void) snprintf(args, sizeof(args), "--data %s --listen %s --config %s", p.data, p.url, path);
+	assert_int_equal(2, run_bin(args, out, sizeof(out)));
+	assert_non_null(strstr(out, "0600"));
+	assert_null(strstr(out, TH_ADMIN_KEY)); /* never echo a secret */
+	write_file(path, "PAYWIRE_NOT_A_THING=1\n", 0600);
+	assert_int_equal(2, run_bin(args, out, sizeof(out)));
+	assert_non_null(strstr(out, "line 1"));
+	/* 0600 file, admin key only there: admin calls work. */
+	write_file(path, "# secrets\n\nPAYWIRE_ADMIN_KEY=\"" TH_ADMIN_KEY "\"\n", 0600);
+	assert_int_equal(0, unsetenv("PAYWIRE_ADMIN_KEY"));
+	(void) snprintf(cfg_flag, sizeof(cfg_flag), "--config=%s", path);
+	extra[0] = cfg_flag;
+	extra[1] = NULL;
+	th_proc_start(&p, extra);
+	s = th_req_open(p.url, 10000, -1);
+	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
+	(void) nng_close(s);
+	assert_int_equal(0, th_proc_stop(&p, SIGTERM));
+	assert_int_equal(0, setenv("PAYWIRE_ADMIN_KEY", TH_ADMIN_KEY, 1));
+	th_proc_fini(&p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sigterm_with_writes_in_flight_acknowledges_them_and_exits_0),
+		cmocka_unit_test(test_kill_9_after_an_acknowledged_create_keeps_the_session),
+		cmocka_unit_test(test_read_only_server_refuses_writes_and_answers_reads),
+		cmocka_unit_test(test_failed_store_answers_unavailable_to_writes_and_reads_go_on),
+		cmocka_unit_test(test_help_lists_every_flag_and_variable_and_exits_0),
+		cmocka_unit_test(test_bad_flags_exit_2_with_a_clear_message),
+		cmocka_unit_test(test_config_file_is_refused_unless_0600_and_its_admin_key_works),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
