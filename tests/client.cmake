@@ -17,3 +17,14 @@ pw_add_test(client_cli_test SOURCES client_cli_test.c ${PROJECT_SOURCE_DIR}/clie
   LIBS ${PW_CLIENT_TEST_LIBS} PkgConfig::JANSSON TIMEOUT 120)
 target_include_directories(client_cli_test PRIVATE ${PROJECT_SOURCE_DIR}/client)
 add_dependencies(client_cli_test paywire)
+
+# The installed library: exported symbols == public API, SONAME, headers,
+# pkg-config (shared and static), find_package(paywire), installed CLI.
+# Needs paywire_client, paywire_client_static and paywire built.
+if(PW_SANITIZE)
+  set(PW_CLIENT_CHECK_CFLAGS "-fsanitize=address,undefined")
+endif()
+add_test(NAME paywire.client_install_test
+  COMMAND bash ${PROJECT_SOURCE_DIR}/client/install-check/check.sh
+    ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR} "${PW_CLIENT_CHECK_CFLAGS}")
+set_tests_properties(paywire.client_install_test PROPERTIES TIMEOUT 300)
