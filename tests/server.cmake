@@ -3,7 +3,7 @@
 # (tests/server_harness.c: in-process server, child-process server, raw nng
 # REQ + protobuf-c client). Tests that start the binary depend on it.
 if(TARGET pw_server AND TARGET paywire-server)
-  foreach(topic validate idempotency lifecycle config)
+  foreach(topic validate idempotency ingest lifecycle config)
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/server_${topic}_test.c)
       pw_add_test(server_${topic}_test
         SOURCES server_${topic}_test.c server_harness.c

@@ -1,0 +1,261 @@
+/*
+ * server_ingest_test.c - a payment end to end through the server: a signed
+ * Stripe event pays a session (APPLIED), a retry of the same request_id gets
+ * the same bytes, the same event again is DUPLICATE, get_status shows PAID
+ * with the access link and invoice, and redeem_access reveals the access key
+ * once - the copy kept for retries never holds the key.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server_harness.h"
+
+enum { C_OK = 0, C_UNAUTH = 16 };
+
+typedef struct fixture {
+	th_server srv;   /* in-process server (Stripe fixture secret configured) */
+	nng_socket sock; /* REQ socket */
+	char key[128];   /* merchant key */
+	char mid[64];    /* merchant id */
+} fixture;
+
+static fixture F;
+
+static int
+group_setup(void **state)
+{
+	(void) state;
+	th_server_start(&F.srv, 16, 0);
+	F.sock = th_req_open(F.srv.url, 10000, -1);
+	th_merchant_create(F.sock, PAYWIRE__V1__MODE__MODE_TEST, F.key, F.mid);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void) state;
+	(void) nng_close(F.sock);
+	th_server_stop(&F.srv);
+	return 0;
+}
+
+static void
+stripe_sign(char *out, size_t out_size, long t, const char *body)
+{
+	crypto_auth_hmacsha256_state st;
+	uint8_t mac[32];
+	char ts[32];
+	char hex[65];
+
+	(void) snprintf(ts, sizeof(ts), "%ld.", t);
+	crypto_auth_hmacsha256_init(&st, (const uint8_t *) TH_STRIPE_SECRET, strlen(TH_STRIPE_SECRET));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *) ts, strlen(ts));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *) body, strlen(body));
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
+	(void) snprintf(out, out_size, "t=%ld,v1=%s", t, hex);
+}
+
+/* A packed ingest_webhook Request for a Stripe event. */
+static uint8_t *
+ingest_frame(const char *rid, const char *body, size_t *len)
+{
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__IngestWebhookRequest iw = PAYWIRE__V1__INGEST_WEBHOOK_REQUEST__INIT;
+	Paywire__V1__IngestWebhookRequest__HeadersEntry h[2];
+	Paywire__V1__IngestWebhookRequest__HeadersEntry *hp[2] = { &h[0], &h[1] };
+	char sig[160];
+
+	stripe_sign(sig, sizeof(sig), (long) time(NULL), body);
+	for (int i = 0; i < 2; i++) {
+		paywire__v1__ingest_webhook_request__headers_entry__init(&h[i]);
+	}
+	h[0].key = (char *) "content-type";
+	h[0].value = (char *) "application/json";
+	h[1].key = (char *) "stripe-signature";
+	h[1].value = sig;
+	iw.provider = PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE;
+	iw.n_headers = 2;
+	iw.headers = hp;
+	iw.body.data = (uint8_t *) body;
+	iw.body.len = strlen(body);
+	req.request_id = (char *) rid;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK;
+	req.ingest_webhook = &iw;
+	return th_pack(&req.base, len);
+}
+
+static Paywire__V1__Response *
+call_frame(const uint8_t *frame, size_t len, uint8_t **raw, size_t *raw_len)
+{
+	Paywire__V1__Response *r;
+
+	assert_int_equal(0, th_call_raw(F.sock, frame, len, raw, raw_len));
+	r = paywire__v1__response__unpack(NULL, *raw_len, *raw);
+	assert_non_null(r);
+	assert_non_null(r->status);
+	return r;
+}
+
+static bool
+file_contains(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	size_t nlen = strlen(needle);
+	static char buf[64 * 1024 * 1024];
+	size_t len;
+	bool found = false;
+
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	(void) fclose(f);
+	for (size_t i = 0; i + nlen <= len && !found; i++) {
+		found = memcmp(buf + i, needle, nlen) == 0;
+	}
+	return found;
+}
+
+static Paywire__V1__Response *
+redeem(const char *rid, const char *sid, const char *token)
+{
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__RedeemAccessRequest ra = PAYWIRE__V1__REDEEM_ACCESS_REQUEST__INIT;
+
+	ra.session_id = (char *) sid;
+	ra.token = (char *) token;
+	req.request_id = (char *) rid;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_REDEEM_ACCESS;
+	req.redeem_access = &ra;
+	return th_call(F.sock, &req, NULL);
+}
+
+static void
+test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once(void **state)
+{
+	Paywire__V1__CreateSessionRequest cs;
+	Paywire__V1__Fulfillment ful = PAYWIRE__V1__FULFILLMENT__INIT;
+	Paywire__V1__Request gq = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__GetStatusRequest gs = PAYWIRE__V1__GET_STATUS_REQUEST__INIT;
+	Paywire__V1__Response *r;
+	Paywire__V1__Response *g;
+	uint8_t *frame;
+	uint8_t *a = NULL;
+	uint8_t *b = NULL;
+	size_t len;
+	size_t alen;
+	size_t blen;
+	char rid[64];
+	char sid[64];
+	char body[1024];
+	char token[2048];
+	char access_key[256];
+	char path[256];
+	uint64_t txn;
+
+	(void) state;
+	th_session_req_init(&cs, 4900);
+	ful.kind = PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY;
+	ful.plan = (char *) "pro";
+	cs.fulfillment = &ful;
+	cs.customer_email = (char *) "jane@example.com";
+	th_request_id(rid, sizeof(rid));
+	r = th_create_session(F.sock, F.key, rid, &cs);
+	assert_int_equal(C_OK, r->status->code);
+	(void) pw_strlcpy(sid, r->create_session->session->id, sizeof(sid));
+	th_resp_free(r);
+
+	(void) snprintf(body, sizeof(body),
+	    "{\"id\":\"evt_srv_test_1\",\"object\":\"event\",\"type\":\"checkout.session.completed\","
+	    "\"created\":%ld,\"livemode\":false,\"data\":{\"object\":{\"id\":\"cs_test_srv1\","
+	    "\"object\":\"checkout.session\",\"amount_total\":4900,\"currency\":\"eur\","
+	    "\"client_reference_id\":\"%s\",\"payment_intent\":\"pi_srv_test_1\","
+	    "\"payment_status\":\"paid\",\"livemode\":false,\"metadata\":{}}}}",
+	    (long) time(NULL), sid);
+	th_request_id(rid, sizeof(rid));
+	frame = ingest_frame(rid, body, &len);
+	r = call_frame(frame, len, &a, &alen);
+	if (r->status->code != C_OK) {
+		fail_msg("ingest: %d %s", r->status->code, r->status->message);
+	}
+	assert_int_equal(PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED,
+	    r->ingest_webhook->outcome);
+	assert_string_equal(sid, r->ingest_webhook->session_id);
+	assert_string_equal("evt_srv_test_1", r->ingest_webhook->event_id);
+	assert_int_equal(PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PAID,
+	    r->ingest_webhook->session_status);
+	assert_true(r->ingest_webhook->invoice_number >= 1);
+	th_resp_free(r);
+	/* The same request_id again: the same bytes, nothing written. */
+	txn = store_last_txnid(F.srv.st);
+	r = call_frame(frame, len, &b, &blen);
+	th_resp_free(r);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	assert_int_equal(txn, store_last_txnid(F.srv.st));
+	free(a);
+	free(b);
+	free(frame);
+	/* The same event under a new request_id (a provider retry): DUPLICATE. */
+	th_request_id(rid, sizeof(rid));
+	frame = ingest_frame(rid, body, &len);
+	r = call_frame(frame, len, &a, &alen);
+	assert_int_equal(C_OK, r->status->code);
+	assert_int_equal(PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE,
+	    r->ingest_webhook->outcome);
+	th_resp_free(r);
+	free(a);
+	free(frame);
+
+	gs.session_id = sid;
+	gq.call_case = PAYWIRE__V1__REQUEST__CALL_GET_STATUS;
+	gq.get_status = &gs;
+	g = th_call(F.sock, &gq, NULL);
+	assert_int_equal(C_OK, g->status->code);
+	assert_int_equal(PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PAID, g->get_status->status);
+	assert_int_equal(PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE, g->get_status->payment_provider);
+	assert_true(g->get_status->paid_at_unix_ms > 0);
+	assert_true(g->get_status->invoice_number >= 1);
+	/* "/access/<session_id>?token=<JWT>" */
+	assert_non_null(strstr(g->get_status->access_link, sid));
+	assert_non_null(strstr(g->get_status->access_link, "token="));
+	(void) pw_strlcpy(token, strstr(g->get_status->access_link, "token=") + 6, sizeof(token));
+	assert_true(strlen(token) > 20);
+	th_resp_free(g);
+
+	/* Redeem: the key once; a retry of the same request_id gets the copy
+	 * without it; the raw key is nowhere on disk. */
+	th_request_id(rid, sizeof(rid));
+	r = redeem(rid, sid, "eyJhbGciOiJIUzI1NiJ9.e30.AAAA");
+	assert_int_equal(C_UNAUTH, r->status->code);
+	th_resp_free(r);
+	r = redeem(rid, sid, token);
+	if (r->status->code != C_OK) {
+		fail_msg("redeem: %d %s", r->status->code, r->status->message);
+	}
+	assert_true(strlen(r->redeem_access->access_key) > 12);
+	assert_false(r->redeem_access->already_revealed);
+	(void) pw_strlcpy(access_key, r->redeem_access->access_key, sizeof(access_key));
+	th_resp_free(r);
+	r = redeem(rid, sid, token);
+	assert_int_equal(C_OK, r->status->code);
+	assert_string_equal("", r->redeem_access->access_key);
+	assert_true(r->redeem_access->already_revealed);
+	th_resp_free(r);
+	(void) snprintf(path, sizeof(path), "%s/data.mdb", F.srv.dir);
+	assert_false(file_contains(path, access_key + 12));
+	sodium_memzero(access_key, sizeof(access_key));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
