@@ -366,9 +366,9 @@ store_credits_add(store_txn *t, const char *merchant_id, const char *customer, i
 
 /* ---- the customer's access page ---- */
 
-/* Opens the sealed key of e into *out (pw_malloc'd). false: not openable
- * (wrong size or MAC failure: logged, the key stays sealed). */
-static bool
+/* Opens the sealed key of e into *out (pw_malloc'd). PW_INTERNAL: wrong
+ * size or MAC failure (logged, the key stays sealed); PW_RESOURCE_EXHAUSTED. */
+static pw_status
 store_ak_open(const store_keys *keys, const Paywire__V1__EntitlementRecord *e, char **out)
 {
 	size_t clen;
@@ -378,13 +378,13 @@ store_ak_open(const store_keys *keys, const Paywire__V1__EntitlementRecord *e, c
 	if (e->sealed_key.len <= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
 	    e->sealed_key.len > STORE_AK_SEALED_BYTES) {
 		pw_log(PW_LOG_ERROR, "store: entitlement %s: sealed key has a wrong size", e->id);
-		return false;
+		return PW_INTERNAL;
 	}
 	clen = e->sealed_key.len - crypto_secretbox_NONCEBYTES;
 	mlen = clen - crypto_secretbox_MACBYTES;
 	m = pw_malloc(mlen + 1);
 	if (m == NULL) {
-		return false;
+		return PW_RESOURCE_EXHAUSTED;
 	}
 	if (crypto_secretbox_open_easy((uint8_t *) m,
 	        e->sealed_key.data + crypto_secretbox_NONCEBYTES, clen, e->sealed_key.data,
@@ -392,11 +392,11 @@ store_ak_open(const store_keys *keys, const Paywire__V1__EntitlementRecord *e, c
 		pw_log(PW_LOG_ERROR, "store: entitlement %s: sealed key does not open", e->id);
 		sodium_memzero(m, mlen + 1);
 		pw_free(m);
-		return false;
+		return PW_INTERNAL;
 	}
 	m[mlen] = '\0';
 	*out = m;
-	return true;
+	return PW_OK;
 }
 
 /* The first redemption reveals the key and wipes its sealed copy. */
@@ -421,9 +421,8 @@ store_ent_reveal(store_txn *t, const Paywire__V1__SessionRecord *rec,
 	r->entitlement_active = e->active;
 	r->already_revealed = e->revealed;
 	if (e->active && !e->revealed) {
-		if (!store_ak_open(&t->s->keys, e, &key)) {
-			st = store_txn_note(t, PW_INTERNAL);
-		} else {
+		st = store_txn_note(t, store_ak_open(&t->s->keys, e, &key));
+		if (st == PW_OK) {
 			e->revealed = true;
 			store_ent_wipe_sealed(e);
 			st = store_rec_put(t, STORE_DB_ENTITLEMENTS, e->id, strlen(e->id), &e->base, 0,

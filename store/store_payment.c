@@ -577,7 +577,7 @@ pay_apply_session(pay_ctx *c)
 		    c->rec->session != NULL ? c->rec->session->id : "?");
 		return store_txn_note(c->t, st);
 	}
-	fsm_apply(&c->before, c->ev, c->t->now_ms, &c->res);
+	fsm_apply(&c->before, c->ev, store_txn_now_ms(c->t), &c->res);
 	c->effects = c->res.effects;
 	c->dirty = c->res.outcome == FSM_APPLIED;
 	st = pay_effects_run(c);

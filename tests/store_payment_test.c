@@ -386,6 +386,27 @@ t_credits(t_env *e, const char *customer, int64_t *balance, uint64_t *entries)
 	return st;
 }
 
+/* The ent_index row of (setup merchant, customer, plan): PW_OK with the id. */
+static pw_status
+t_ent_index(t_env *e, const char *customer, const char *plan, char *id, size_t id_size)
+{
+	uint8_t key[512];
+	size_t keylen = 0;
+	size_t len = 0;
+	MDB_txn *txn = NULL;
+	pw_status st;
+
+	assert_true(store_key_join(key, sizeof(key), e->merchant_id, customer, &keylen));
+	key[keylen++] = 0x00;
+	memcpy(key + keylen, plan, strlen(plan));
+	keylen += strlen(plan);
+	assert_int_equal(PW_OK, store_read_begin(e->s, &txn));
+	st = store_mdb_raw_get(e->s, txn, STORE_DB_ENT_INDEX, key, keylen, id, id_size - 1, &len);
+	store_read_end(txn);
+	id[len] = '\0';
+	return st;
+}
+
 /* ---- payment ---- */
 
 static void
@@ -519,9 +540,11 @@ test_same_customer_and_plan_links_the_active_entitlement(void **state)
 	t_env *e = *state;
 	t_spec sp = t_default;
 	t_spec other_plan = t_default;
-	store_webhook_result r1, r2, r3;
+	Paywire__V1__EntitlementRecord *ent;
+	store_webhook_result r1, r2, r3, res;
 	store_counts c0, c1;
 	char a[64], b[64], c[64];
+	pw_event ev;
 
 	sp.customer_ref = "cus_42";
 	other_plan.customer_ref = "cus_42";
@@ -538,6 +561,24 @@ test_same_customer_and_plan_links_the_active_entitlement(void **state)
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c1));
 	assert_int_equal(c0.entitlements + 2, c1.entitlements);
 	assert_int_equal(c0.invoices + 3, c1.invoices);
+
+	/* Refunding the session that only linked keeps the key: a's payment
+	 * still stands. */
+	t_ev(e, &ev, PW_EV_REFUND, b);
+	ev.amount_refunded_minor = 4900;
+	assert_int_equal(PW_OK, t_send(e, &ev, &res));
+	assert_int_equal(ST(REFUNDED), res.session_status);
+	ent = t_ent(e, r1.access_key_id);
+	assert_true(ent->active);
+	assert_string_equal(a, ent->session_id);
+	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
+	/* Refunding the session that created it revokes it. */
+	t_ev(e, &ev, PW_EV_REFUND, a);
+	ev.amount_refunded_minor = 4900;
+	assert_int_equal(PW_OK, t_send(e, &ev, &res));
+	ent = t_ent(e, r1.access_key_id);
+	assert_false(ent->active);
+	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
 }
 
 static void
@@ -692,7 +733,7 @@ test_refunds_resolved_by_provider_refs_accumulate_then_revoke(void **state)
 	Paywire__V1__SessionRecord *rec;
 	Paywire__V1__EntitlementRecord *ent;
 	store_webhook_result res, paid;
-	char sid[64], again[64];
+	char sid[64], again[64], idx[64];
 	pw_event ev;
 
 	t_session(e, &t_default, sid);
@@ -714,6 +755,8 @@ test_refunds_resolved_by_provider_refs_accumulate_then_revoke(void **state)
 	assert_int_equal(PS(PARTIALLY_REFUNDED), rec->session->payment_status);
 	assert_true(rec->entitlement_active);
 	paywire__v1__session_record__free_unpacked(rec, NULL);
+	assert_int_equal(PW_OK, t_ent_index(e, "ada@example.com", "pro", idx, sizeof(idx)));
+	assert_string_equal(paid.access_key_id, idx);
 
 	t_ev(e, &ev, PW_EV_REFUND, NULL);
 	snprintf(ev.payment_ref, sizeof(ev.payment_ref), "pi_r");
@@ -731,6 +774,7 @@ test_refunds_resolved_by_provider_refs_accumulate_then_revoke(void **state)
 	assert_int_equal(e->now_ms, ent->revoked_at_unix_ms);
 	assert_int_equal(0, ent->sealed_key.len);
 	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
+	assert_int_equal(PW_NOT_FOUND, t_ent_index(e, "ada@example.com", "pro", idx, sizeof(idx)));
 
 	/* The index row is gone: the same customer buying again gets a new key. */
 	t_session(e, &t_default, again);
@@ -791,9 +835,11 @@ static void
 test_credits_are_added_on_payment_and_taken_back_on_refund(void **state)
 {
 	t_env *e = *state;
+	Paywire__V1__RedeemAccessResponse *r = NULL;
 	t_spec sp = t_default;
 	store_webhook_result res;
 	store_counts c0, c1;
+	char *tok;
 	int64_t bal = 0;
 	uint64_t entries = 0;
 	char a[64], b[64];
@@ -823,6 +869,17 @@ test_credits_are_added_on_payment_and_taken_back_on_refund(void **state)
 	assert_int_equal(PW_OK, t_credits(e, "cus_credits", &bal, &entries));
 	assert_int_equal(250, bal);
 	assert_int_equal(3, entries);
+
+	/* The access page of a credits session: a receipt, no key. */
+	tok = t_token_of(e, b);
+	assert_int_equal(PW_OK, t_redeem_call(e, b, tok, &r));
+	assert_int_equal(ST(PAID), r->status);
+	assert_true(r->entitlement_active);
+	assert_string_equal("", r->access_key_id);
+	assert_string_equal("", r->access_key);
+	assert_string_equal("", r->plan);
+	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
+	free(tok);
 }
 
 static void
@@ -1004,6 +1061,12 @@ test_redeem_refuses_bad_tokens_without_writing(void **state)
 	t = t_jwt(JWT_ALG_HS256, T_SECRET, "customer_other", e->merchant_id, a, now, now + 3600);
 	t_expect_unauth(e, a, t);
 	free(t);
+	t = t_jwt(JWT_ALG_HS256, T_SECRET, sub, e->merchant_id, b, now, now + 3600);
+	t_expect_unauth(e, a, t); /* session_id claim of another session */
+	free(t);
+	t = t_jwt(JWT_ALG_HS256, T_SECRET, sub, e->merchant_id, a, now - 7200, now - 1);
+	t_expect_unauth(e, a, t); /* expired a second ago */
+	free(t);
 
 	/* The genuine token still works (the refusals consumed nothing)... */
 	assert_int_equal(PW_OK, t_redeem_call(e, a, tok_a, &r));
@@ -1058,6 +1121,87 @@ test_revoked_entitlement_is_never_revealed(void **state)
 	free(tok);
 }
 
+/* ---- allocation failures ---- */
+
+static void
+test_allocation_failure_anywhere_in_a_payment_writes_nothing(void **state)
+{
+	t_env *e = *state;
+	Paywire__V1__SessionRecord *rec;
+	store_webhook_result res;
+	store_counts c0, c1;
+	uint64_t txnid;
+	char sid[64];
+	pw_event ev;
+	pw_status st = PW_INTERNAL;
+	long n;
+
+	t_session(e, &t_default, sid);
+	t_ev_paid(e, &ev, sid, 4900, "EUR", "pi_oom");
+	snprintf(ev.charge_ref, sizeof(ev.charge_ref), "ch_oom");
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c0));
+	for (n = 1; n < 1000; n++) {
+		txnid = store_last_txnid(e->s);
+		pw_alloc_fail_at(n);
+		st = t_send(e, &ev, &res);
+		pw_alloc_fail_at(0);
+		if (st == PW_OK) {
+			break;
+		}
+		assert_int_equal(PW_RESOURCE_EXHAUSTED, st);
+		assert_int_equal(txnid, store_last_txnid(e->s));
+		rec = t_get(e, sid);
+		assert_int_equal(ST(CREATED), rec->session->status);
+		assert_int_equal(0, rec->n_refs);
+		paywire__v1__session_record__free_unpacked(rec, NULL);
+	}
+	assert_int_equal(PW_OK, st);
+	assert_true(n > 5); /* the loop did inject failures inside the apply */
+	assert_int_equal(OUT(APPLIED), res.outcome);
+	assert_int_equal(1, res.invoice_number);
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c1));
+	assert_int_equal(c0.invoices + 1, c1.invoices);
+	assert_int_equal(c0.entitlements + 1, c1.entitlements);
+	assert_int_equal(c0.events + 1, c1.events);
+	t_audit_ok(e);
+}
+
+static void
+test_allocation_failure_during_redeem_keeps_the_key_sealed(void **state)
+{
+	t_env *e = *state;
+	Paywire__V1__RedeemAccessResponse *r = NULL;
+	Paywire__V1__EntitlementRecord *ent;
+	store_webhook_result paid;
+	char sid[64];
+	char *tok;
+	pw_status st = PW_INTERNAL;
+	long n;
+
+	t_session(e, &t_default, sid);
+	paid = t_pay(e, sid, "pi_oom_redeem");
+	tok = t_token_of(e, sid);
+	for (n = 1; n < 1000; n++) {
+		pw_alloc_fail_at(n);
+		st = t_redeem_call(e, sid, tok, &r);
+		pw_alloc_fail_at(0);
+		if (st == PW_OK) {
+			break;
+		}
+		assert_int_equal(PW_RESOURCE_EXHAUSTED, st);
+		assert_null(r);
+		ent = t_ent(e, paid.access_key_id);
+		assert_false(ent->revealed);
+		assert_true(ent->sealed_key.len > 0);
+		paywire__v1__entitlement_record__free_unpacked(ent, NULL);
+	}
+	assert_int_equal(PW_OK, st);
+	assert_true(n > 3);
+	assert_int_equal(51, strlen(r->access_key));
+	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
+	free(tok);
+}
+
 int
 main(void)
 {
@@ -1081,6 +1225,8 @@ main(void)
 		T(test_redeem_refuses_bad_tokens_without_writing),
 		T(test_redeem_of_unknown_session_is_not_found),
 		T(test_revoked_entitlement_is_never_revealed),
+		T(test_allocation_failure_anywhere_in_a_payment_writes_nothing),
+		T(test_allocation_failure_during_redeem_keeps_the_key_sealed),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
