@@ -460,6 +460,28 @@ test_header_value_too_long_answers_431(void **state)
 }
 
 static void
+test_headers_over_the_total_limit_answer_431(void **state)
+{
+	static char req[128 * 1024];
+	size_t n;
+
+	(void) state;
+	/* 11 x 8000 bytes: each value within PW_HEADER_VALUE_BYTES_MAX, the sum over
+	 * PW_BRIDGE_HEADER_BYTES_MAX; libmicrohttpd's memory limit answers */
+	n = (size_t) snprintf(req, sizeof(req), "GET /metrics HTTP/1.1\r\nHost: t\r\n");
+	for (int i = 0; i < 11; i++) {
+		n += (size_t) snprintf(req + n, sizeof(req) - n, "X-Big-%d: ", i);
+		memset(req + n, 'b', 8000);
+		n += 8000;
+		n += (size_t) snprintf(req + n, sizeof(req) - n, "\r\n");
+	}
+	snprintf(req + n, sizeof(req) - n, "\r\n");
+	http(req);
+	assert_false(resp.timed_out);
+	assert_int_equal(431, resp.status);
+}
+
+static void
 test_create_session_is_checked_before_any_server_call(void **state)
 {
 	(void) state;
@@ -582,6 +604,7 @@ main(void)
 		cmocka_unit_test(test_wrong_method_answers_405_with_allow),
 		cmocka_unit_test(test_too_many_headers_answer_431),
 		cmocka_unit_test(test_header_value_too_long_answers_431),
+		cmocka_unit_test(test_headers_over_the_total_limit_answer_431),
 		cmocka_unit_test(test_create_session_is_checked_before_any_server_call),
 		cmocka_unit_test(test_pages_answer_html_errors_with_private_headers),
 		cmocka_unit_test(test_metrics_count_what_was_answered),
