@@ -651,7 +651,7 @@ static const char cli_help_session_create[] =
     "                         usage error and nothing is sent\n"
     "  --amount-minor N       amount in minor units as it is (4900 = 49.00 EUR)\n"
     "  --currency CODE        ISO 4217 code, upper case (EUR, JPY, KWD...)\n"
-    "  --mode test|live       default: the API key's mode\n"
+    "  --mode test|live       default: live for an sk_live_ key, else test\n"
     "  --success-url URL      where the customer goes after paying (http/https)\n"
     "  --cancel-url URL       where the customer goes after canceling\n"
     "  --email EMAIL          customer e-mail\n"
@@ -791,6 +791,11 @@ cli_session_check(cli_session_args *a, cli_globals *g, int argc, char **argv)
 	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
 	if (a->api_key == NULL) {
 		return cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY");
+	}
+	if (a->p.mode == PW_MODE_UNSPECIFIED) {
+		/* The server wants a mode; the key's own prefix says which one
+		 * it may create (the server still checks). */
+		a->p.mode = strncmp(a->api_key, "sk_live_", 8) == 0 ? PW_MODE_LIVE : PW_MODE_TEST;
 	}
 	return CLI_EXIT_OK;
 }
