@@ -524,6 +524,29 @@ test_amount_minor_is_sent_as_it_is_for_the_server_to_judge(void **state)
 }
 
 static void
+test_session_mode_defaults_to_the_mode_of_the_keys_prefix(void **state)
+{
+	static const char *const live_env[] = { "PAYWIRE_API_KEY=sk_live_abc", NULL };
+	static const char *const test_env[] = { "PAYWIRE_API_KEY=sk_test_abc", NULL };
+	(void) state;
+	RUN(live_env, "session", "create", "--amount-minor", "100", "--currency", "EUR");
+	assert_int_equal(0, g_r.exit_code);
+	Paywire__V1__Request *rq = last_request();
+	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, rq->create_session->mode);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	RUN(test_env, "session", "create", "--amount-minor", "100", "--currency", "EUR");
+	rq = last_request();
+	assert_int_equal(PAYWIRE__V1__MODE__MODE_TEST, rq->create_session->mode);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	/* An explicit --mode wins (the server decides whether the key may). */
+	RUN(test_env, "session", "create", "--amount-minor", "100", "--currency", "EUR", "--mode",
+	    "live");
+	rq = last_request();
+	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, rq->create_session->mode);
+	paywire__v1__request__free_unpacked(rq, NULL);
+}
+
+static void
 test_status_prints_aligned_key_value_lines(void **state)
 {
 	size_t colon_col = 0;
@@ -683,6 +706,7 @@ main(void)
 		    test_amount_with_more_decimals_than_the_currency_is_refused_before_sending, reset),
 		cmocka_unit_test_setup(test_json_session_create_prints_exact_integers_of_minor_units, reset),
 		cmocka_unit_test_setup(test_amount_minor_is_sent_as_it_is_for_the_server_to_judge, reset),
+		cmocka_unit_test_setup(test_session_mode_defaults_to_the_mode_of_the_keys_prefix, reset),
 		cmocka_unit_test_setup(test_status_prints_aligned_key_value_lines, reset),
 		cmocka_unit_test_setup(test_server_error_prints_code_name_and_message_and_exits_1, reset),
 		cmocka_unit_test_setup(test_admin_key_never_appears_in_the_output, reset),
