@@ -2,8 +2,16 @@
 # linked with pw_server (what paywire-server links) and the shared harness
 # (tests/server_harness.c: in-process server, child-process server, raw nng
 # REQ + protobuf-c client). Tests that start the binary depend on it.
+# idempotency and lifecycle slow the writer down (--test-writer-delay-ms,
+# store_test_set_writer_delay_ms): they need a PW_TEST_HOOKS build.
 if(TARGET pw_server AND TARGET paywire-server)
-  foreach(topic validate idempotency ingest lifecycle config)
+  set(PW_SERVER_TEST_TOPICS validate ingest config)
+  if(PW_TEST_HOOKS)
+    list(APPEND PW_SERVER_TEST_TOPICS idempotency lifecycle)
+  else()
+    message(STATUS "server: idempotency and lifecycle tests need -DPW_TEST_HOOKS=ON")
+  endif()
+  foreach(topic ${PW_SERVER_TEST_TOPICS})
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/server_${topic}_test.c)
       pw_add_test(server_${topic}_test
         SOURCES server_${topic}_test.c server_harness.c

@@ -316,7 +316,7 @@ test_help_lists_every_flag_and_variable_and_exits_0(void **state)
 {
 	static const char *const words[] = { "--listen", "--data", "--map-size", "--read-only",
 		"--sync", "--contexts", "--public-url", "--log-level", "--config",
-		"--webhook-tolerance-s", "--drain-timeout-ms", "--test-writer-delay-ms", "--version",
+		"--webhook-tolerance-s", "--drain-timeout-ms", "--version",
 		"--help", "PAYWIRE_ADMIN_KEY", "PAYWIRE_TOKEN_SECRET", "PAYWIRE_STRIPE_WEBHOOK_SECRET",
 		"PAYWIRE_RAZORPAY_WEBHOOK_SECRET", "PAYWIRE_ONECOM_WEBHOOK_SECRET",
 		"PAYWIRE_WEB3_WEBHOOK_SECRET", "PAYWIRE_WEB3_MIN_CONFIRMATIONS", "full", "meta",
