@@ -79,11 +79,11 @@ start_bridge() {
   fail "bridge did not become healthy"; exit 1
 }
 
-stop_pid() { # stop_pid PID SIGNAL -> waits, prints exit code
-  local pid=$1 sig=${2:-TERM} rc=0
+stop_pid() { # stop_pid PID SIGNAL -> waits (in this shell: it is our child), sets RC
+  local pid=$1 sig=${2:-TERM}
+  RC=0
   kill -"$sig" "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || rc=$?
-  echo "$rc"
+  wait "$pid" 2>/dev/null || RC=$?
 }
 
 ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }

@@ -59,15 +59,15 @@ revoke_key=$(new_merchant test)
 bad "revoked API key" UNAUTHENTICATED session create --api-key "$revoke_key" --amount-minor 100 --currency EUR
 
 # Clean restart: SIGTERM → exit 0, data survives.
-rc=$(stop_pid "$SERVER_PID" TERM)
-eq "SIGTERM: server exits 0" 0 "$rc"
+stop_pid "$SERVER_PID" TERM
+eq "SIGTERM: server exits 0" 0 "$RC"
 start_server "$data"
 eq "after a clean restart the session is there" 4900 "$("$CLI" --json status "$sid" | json amount_minor)"
 
 # kill -9 right after an acknowledged create: the session is on disk.
 sid2=$("$CLI" --json session create --api-key "$key" --amount-minor 777 --currency JPY | json id)
-rc=$(stop_pid "$SERVER_PID" KILL)
-eq "kill -9 kills the server" 137 "$rc"
+stop_pid "$SERVER_PID" KILL
+eq "kill -9 kills the server" 137 "$RC"
 start_server "$data"
 eq "a session acknowledged before kill -9 survives" 777 "$("$CLI" --json status "$sid2" | json amount_minor)"
 
