@@ -257,6 +257,61 @@ test_read_only_server_refuses_writes_and_answers_reads(void **state)
 	th_proc_fini(&p);
 }
 
+/* A full LMDB map answers RESOURCE_EXHAUSTED to writes while reads go on. */
+static void
+test_full_map_answers_resource_exhausted_and_reads_go_on(void **state)
+{
+	const char *const tiny[] = { "--map-size", "1m", "--sync", "none", NULL };
+	static Paywire__V1__CreateSessionRequest__MetadataEntry md[PW_METADATA_ENTRIES_MAX];
+	static Paywire__V1__CreateSessionRequest__MetadataEntry *mdp[PW_METADATA_ENTRIES_MAX];
+	static char keys[PW_METADATA_ENTRIES_MAX][8];
+	static char value[PW_METADATA_VALUE_BYTES_MAX + 1];
+	Paywire__V1__CreateSessionRequest cs;
+	Paywire__V1__Response *r;
+	th_proc p;
+	nng_socket s;
+	char key[128];
+	char mid[64];
+	char rid[64];
+	char first[64] = "";
+	int code = C_OK;
+	int i;
+
+	(void) state;
+	memset(value, 'v', sizeof(value) - 1);
+	for (i = 0; i < PW_METADATA_ENTRIES_MAX; i++) {
+		paywire__v1__create_session_request__metadata_entry__init(&md[i]);
+		(void) snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		md[i].key = keys[i];
+		md[i].value = value;
+		mdp[i] = &md[i];
+	}
+	th_proc_init(&p);
+	th_proc_start(&p, tiny);
+	s = th_req_open(p.url, 10000, -1);
+	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
+	th_session_req_init(&cs, 100);
+	cs.n_metadata = PW_METADATA_ENTRIES_MAX;
+	cs.metadata = mdp;
+	for (i = 0; i < 200 && code == C_OK; i++) { /* ~50 KB per session + reply: 1 MiB fills */
+		th_request_id(rid, sizeof(rid));
+		r = th_create_session(s, key, rid, &cs);
+		code = r->status->code;
+		if (code == C_OK && first[0] == '\0') {
+			(void) pw_strlcpy(first, r->create_session->session->id, sizeof(first));
+		}
+		th_resp_free(r);
+	}
+	if (code != 8) {
+		fail_msg("after %d sessions: code %d, expected RESOURCE_EXHAUSTED (8)", i, code);
+	}
+	assert_true(first[0] != '\0');
+	assert_int_equal(C_OK, status_of(p.url, first, NULL));
+	(void) nng_close(s);
+	assert_int_equal(0, th_proc_stop(&p, SIGTERM));
+	th_proc_fini(&p);
+}
+
 /* In-process: once the store has failed, mutations answer UNAVAILABLE and
  * reads go on (paywire-server's main loop then exits with 3). */
 static void
@@ -408,6 +463,7 @@ main(void)
 		cmocka_unit_test(test_sigterm_with_writes_in_flight_acknowledges_them_and_exits_0),
 		cmocka_unit_test(test_kill_9_after_an_acknowledged_create_keeps_the_session),
 		cmocka_unit_test(test_read_only_server_refuses_writes_and_answers_reads),
+		cmocka_unit_test(test_full_map_answers_resource_exhausted_and_reads_go_on),
 		cmocka_unit_test(test_failed_store_answers_unavailable_to_writes_and_reads_go_on),
 		cmocka_unit_test(test_help_lists_every_flag_and_variable_and_exits_0),
 		cmocka_unit_test(test_bad_flags_exit_2_with_a_clear_message),
