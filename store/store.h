@@ -151,6 +151,15 @@ pw_status store_reply_get(store_txn *t, const char *scope, const char *request_i
 pw_status store_reply_put(store_txn *t, const char *scope, const char *request_id,
     const uint8_t request_hash[32], const uint8_t *reply, size_t reply_len) PW_WUR;
 
+/* Deletes stored replies and idempotency entries older than
+ * PW_IDEMPOTENCY_TTL_MS (they already count as absent), so they do not fill
+ * the map. Examines at most max_scan (> 0) entries of each of the two dbs per
+ * call, resuming where the previous call stopped and wrapping around, so one
+ * call costs O(max_scan). *deleted_out: entries removed (0: nothing written).
+ * Writer thread only (inside an apply): the server schedules it, e.g. one
+ * write a minute with max_scan 1024. */
+pw_status store_expired_purge(store_txn *t, size_t max_scan, size_t *deleted_out) PW_WUR;
+
 /* Creates a merchant and its first API key (sk_test_/sk_live_ + base64url of
  * 32 random bytes, per mode). raw_key_out (>= 96 bytes) receives the raw key,
  * which is never stored. *out: the new record (caller frees). Audited. */

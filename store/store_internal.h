@@ -98,6 +98,10 @@ _Static_assert(PW_IDEMPOTENCY_KEY_BYTES_MAX + PW_ID_BYTES(4) + 1 <= STORE_KEY_BY
 _Static_assert(STORE_SCOPE_BYTES_MAX + 1 + PW_REQUEST_ID_BYTES_MAX <= STORE_KEY_BYTES_MAX,
     "reply key (scope 0x00 request_id) fits an LMDB key");
 
+/* Databases whose entries expire after PW_IDEMPOTENCY_TTL_MS (replies, idem):
+ * store_expired_purge (store_purge.c) keeps a resume position for each. */
+#define STORE_PURGE_DBS 2
+
 /* ---- keys derived from <dir>/paywire.key ---- */
 
 #define STORE_MASTER_KEY_BYTES 32
@@ -129,8 +133,7 @@ void store_keyed_hash(uint8_t out[STORE_HASH_BYTES], const uint8_t key[STORE_HAS
 
 /* ---- the store ---- */
 
-/* Statistics of the writer (store_stats_get in store.h). */
-
+/* The store behind the opaque handle of store.h. */
 struct store {
 	MDB_env *env;                         /* the environment in dir */
 	MDB_dbi dbi[STORE_DB_COUNT];          /* named dbs, opened once at open */
@@ -151,6 +154,8 @@ struct store {
 	store_stats stats;                    /* group-commit counters */
 
 	store_write *batch[PW_STORE_BATCH_MAX]; /* writer only: the batch being applied */
+	uint8_t purge_key[STORE_PURGE_DBS][STORE_KEY_BYTES_MAX]; /* writer only: where store_expired_purge resumes */
+	size_t purge_len[STORE_PURGE_DBS];      /* writer only: bytes in purge_key (0: from the start) */
 	pw_status batch_st[PW_STORE_BATCH_MAX]; /* writer only: each write's status */
 };
 

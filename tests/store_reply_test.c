@@ -245,6 +245,77 @@ test_reply_keys_past_their_limits_are_refused(void **state)
 	assert_int_equal(txnid, store_last_txnid(e->s));
 }
 
+typedef struct t_purge {
+	size_t max_scan; /* in */
+	size_t deleted;  /* out */
+} t_purge;
+
+static pw_status
+t_purge_apply(store_txn *t, void *arg)
+{
+	t_purge *p = arg;
+	return store_expired_purge(t, p->max_scan, &p->deleted);
+}
+
+static void
+t_put_n(t_env *e, const char *prefix, int n)
+{
+	char rid[32];
+	t_reply r;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(rid, sizeof(rid), "%s-%03d", prefix, i);
+		t_reply_init(&r, "mer_1", rid, 0xaa, rid);
+		assert_int_equal(PW_OK, store_apply_sync(e->s, t_put_apply, &r));
+	}
+}
+
+static void
+test_expired_purge_deletes_only_expired_entries_in_bounded_steps(void **state)
+{
+	t_env *e = *state;
+	t_purge p = { .max_scan = 7 };
+	store_counts c;
+	uint64_t txnid;
+	size_t total = 0;
+	t_reply r;
+
+	/* "a-" entries expire, "b-" entries are 23 h younger */
+	t_put_n(e, "a", 20);
+	e->now_ms += 23 * 3600 * 1000;
+	t_put_n(e, "b", 10);
+	e->now_ms += 2 * 3600 * 1000; /* "a" are 25 h old, "b" 2 h */
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
+	assert_int_equal(30, c.replies);
+	/* bounded: at most 7 entries examined per call and db */
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+		assert_true(p.deleted <= 7);
+		total += p.deleted;
+	}
+	assert_int_equal(20, total);
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
+	assert_int_equal(10, c.replies);
+	t_reply_init(&r, "mer_1", "b-009", 0xaa, "");
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_get_apply, &r));
+	assert_memory_equal("b-009", r.got, r.got_len);
+	t_got_free(&r);
+	/* nothing expired: nothing written */
+	txnid = store_last_txnid(e->s);
+	p.max_scan = 1000;
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+	assert_int_equal(0, p.deleted);
+	assert_int_equal(txnid, store_last_txnid(e->s));
+	/* a day later the rest goes in one call */
+	e->now_ms += PW_IDEMPOTENCY_TTL_MS;
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+	assert_int_equal(10, p.deleted);
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
+	assert_int_equal(0, c.replies);
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+	assert_int_equal(0, p.deleted);
+}
+
 int
 main(void)
 {
@@ -260,6 +331,8 @@ main(void)
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_reply_keys_past_their_limits_are_refused, t_setup,
 		    t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_expired_purge_deletes_only_expired_entries_in_bounded_steps, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

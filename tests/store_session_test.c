@@ -346,6 +346,46 @@ test_session_create_after_24_hours_is_a_new_session(void **state)
 	t_create_free(&c3);
 }
 
+typedef struct t_purge {
+	size_t deleted; /* out */
+} t_purge;
+
+static pw_status
+t_purge_apply(store_txn *t, void *arg)
+{
+	t_purge *p = arg;
+	return store_expired_purge(t, 100, &p->deleted);
+}
+
+static void
+test_expired_idempotency_keys_are_purged_and_sessions_kept(void **state)
+{
+	t_env *e = *state;
+	t_req r;
+	t_create c = { .merchant_id = e->merchant_id, .base = NULL };
+	t_purge p = { 0 };
+	store_counts n;
+
+	t_req_init(&r, "idem-purge");
+	c.req = &r.req;
+	t_hash(c.hash, &r.req);
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c));
+	t_create_free(&c);
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+	assert_int_equal(0, p.deleted); /* still young */
+	e->now_ms += PW_IDEMPOTENCY_TTL_MS;
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+	assert_int_equal(1, p.deleted);
+	assert_int_equal(PW_OK, store_counts_get(e->s, &n));
+	assert_int_equal(1, n.sessions);
+	/* the key is free again: other parameters are no conflict */
+	r.req.amount_minor = 777;
+	t_hash(c.hash, &r.req);
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(777, c.rec->session->amount_minor);
+	t_create_free(&c);
+}
+
 static void
 test_session_create_with_bad_input_writes_nothing(void **state)
 {
@@ -407,6 +447,8 @@ main(void)
 		    test_session_create_same_key_other_parameters_is_a_conflict, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_session_create_after_24_hours_is_a_new_session,
 		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_expired_idempotency_keys_are_purged_and_sessions_kept, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_session_create_with_bad_input_writes_nothing,
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_session_get_unknown_or_malformed_id, t_setup,
