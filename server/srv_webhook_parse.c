@@ -55,6 +55,16 @@ wp_fail(wp_ctx *c, const char *fmt, ...)
 	return PW_INVALID_ARGUMENT;
 }
 
+/* ASCII upper case -> lower case; anything else unchanged. */
+static char
+wp_lower(char ch)
+{
+	if (ch >= 'A' && ch <= 'Z') {
+		ch = (char) (ch - 'A' + 'a');
+	}
+	return ch;
+}
+
 static bool
 wp_printable_word(const char *s, size_t max)
 {
@@ -391,7 +401,7 @@ wp_decimal_amount(wp_ctx *c)
 	json_t *v = json_object_get(c->root, "amount");
 	const char *text = NULL;
 	size_t text_len = 0;
-	int exp;
+	int exp = 0;
 	int64_t minor = 0;
 	pw_status rv;
 
@@ -476,7 +486,7 @@ wp_stripe_metadata_ref(wp_ctx *c, json_t *obj)
 static pw_status
 wp_stripe_checkout(wp_ctx *c, json_t *obj)
 {
-	const char *id, *pi, *ref, *ps;
+	const char *id, *pi, *ref, *ps = NULL;
 	pw_status rv;
 
 	rv = wp_str(c, obj, "id", "data.object.id", WP_REQUIRED, &id);
@@ -512,6 +522,7 @@ wp_stripe_checkout(wp_ctx *c, json_t *obj)
 	if (rv != PW_OK) {
 		return rv;
 	}
+	PW_ASSERT(ps != NULL);
 	if (strcmp(ps, "paid") == 0 || strcmp(ps, "no_payment_required") == 0) {
 		c->ev->kind = PW_EV_PAYMENT_SUCCEEDED;
 	} else if (strcmp(ps, "unpaid") == 0) {
@@ -629,6 +640,7 @@ wp_stripe_dispute(wp_ctx *c, json_t *obj)
 		return rv;
 	}
 	/* charge.dispute.closed: only won and lost move money for good */
+	PW_ASSERT(status != NULL);
 	if (strcmp(status, "won") == 0) {
 		c->ev->kind = PW_EV_DISPUTE_WON;
 	} else if (strcmp(status, "lost") == 0) {
@@ -978,6 +990,7 @@ wp_razorpay(wp_ctx *c)
 	if (rv != PW_OK) {
 		return rv;
 	}
+	PW_ASSERT(event != NULL);
 	for (i = 0; i < n && strcmp(wp_rzp_types[i].event, event) != 0; i++) {
 	}
 	if (i == n) {
@@ -1054,7 +1067,7 @@ wp_std_envelope(wp_ctx *c, const char **event)
 static pw_status
 wp_onecom(wp_ctx *c)
 {
-	const char *event, *ref, *txn;
+	const char *event = NULL, *ref, *txn;
 	json_t *payload;
 	bool completed;
 	pw_status rv;
@@ -1079,6 +1092,7 @@ wp_onecom(wp_ctx *c)
 	if (rv != PW_OK) {
 		return rv;
 	}
+	PW_ASSERT(event != NULL);
 	completed = strcmp(event, "payment.completed") == 0;
 	if (completed || json_object_get(c->root, "amount") != NULL) {
 		rv = wp_decimal_amount(c); /* required when money moved */
@@ -1111,10 +1125,7 @@ wp_web3_network(wp_ctx *c)
 		return wp_fail(c, "network is longer than %d bytes", SRV_WEBHOOK_NETWORK_BYTES - 1);
 	}
 	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-		if (ch >= 'A' && ch <= 'Z') {
-			ch = (char) (ch - 'A' + 'a');
-		}
+		char ch = wp_lower(s[i]);
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')) {
 			return wp_fail(c, "network must be [a-z0-9_-]");
 		}
@@ -1162,7 +1173,7 @@ wp_web3_payment_ref(wp_ctx *c)
 		low[i] = ch;
 	}
 	for (size_t i = 0; hex && i < len; i++) {
-		low[i] = (low[i] >= 'A' && low[i] <= 'Z') ? (char) (low[i] - 'A' + 'a') : low[i];
+		low[i] = wp_lower(low[i]);
 	}
 	low[len] = '\0';
 	n = snprintf(c->ev->payment_ref, sizeof(c->ev->payment_ref), "%s:%s:%lld", c->ev->network,
@@ -1178,7 +1189,7 @@ wp_web3_payment_ref(wp_ctx *c)
 static pw_status
 wp_web3(wp_ctx *c)
 {
-	const char *event, *sid;
+	const char *event = NULL, *sid;
 	int64_t min = 0;
 	bool present;
 	pw_status rv;
@@ -1193,6 +1204,7 @@ wp_web3(wp_ctx *c)
 	if (rv != PW_OK) {
 		return rv;
 	}
+	PW_ASSERT(event != NULL);
 	if (strcmp(event, "payment.confirmed") != 0 && strcmp(event, "transfer.confirmed") != 0) {
 		c->ev->kind = PW_EV_IGNORED;
 		wp_detail(c->ev, "web3 event not handled by paywire");
