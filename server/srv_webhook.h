@@ -71,7 +71,8 @@
 /* Largest timestamp tolerance accepted (one hour; Stripe's default is 300 s). */
 #define SRV_WEBHOOK_TOLERANCE_S_MAX 3600
 
-/* One HTTP header as forwarded by the bridge. Names are lower case. */
+/* One HTTP header as forwarded by the bridge (names lower case; they are
+ * matched case-insensitively all the same, as HTTP defines them). */
 typedef struct srv_header {
 	const char *name;  /* lower-case header name, NUL-terminated */
 	const char *value; /* header value as received, NUL-terminated */
@@ -179,10 +180,10 @@ bool srv_webhook_provider_parse(const char *name, pw_provider *out);
  * "unknown" for a value outside the enum. Static storage. */
 const char *srv_webhook_provider_name(pw_provider p);
 
-/* Finds the header called `name` (lower case) among h[0..nh). Returns 1 and
- * sets *value when exactly one is present, 0 when none (*value = NULL), and
- * -1 when it appears more than once (*value = NULL): an ambiguous signature
- * or id is refused rather than guessed. */
+/* Finds the header called `name` (compared case-insensitively) among
+ * h[0..nh). Returns 1 and sets *value when exactly one is present, 0 when
+ * none (*value = NULL), and -1 when it appears more than once (*value =
+ * NULL): an ambiguous signature or id is refused rather than guessed. */
 int srv_webhook_header_find(const srv_header *h, size_t nh, const char *name, const char **value);
 
 /* ---- verification and parsing (any thread, const config) ---- */

@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -150,7 +151,10 @@ srv_webhook_header_find(const srv_header *h, size_t nh, const char *name, const 
 	PW_ASSERT(h != NULL || nh == 0);
 	*value = NULL;
 	for (size_t i = 0; i < nh; i++) {
-		if (h[i].name == NULL || strcmp(h[i].name, name) != 0) {
+		/* HTTP header names are case-insensitive; the bridge sends them lower
+		 * case, but a name spelled otherwise must not slip past the
+		 * repeated-header check. */
+		if (h[i].name == NULL || strcasecmp(h[i].name, name) != 0) {
 			continue;
 		}
 		PW_ASSERT(h[i].value != NULL);

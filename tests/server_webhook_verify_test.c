@@ -336,6 +336,19 @@ test_verify_missing_or_repeated_signature_header_is_unauthenticated(void **state
 		                                         vectors[i].file, &hs, T0 + 1, why, sizeof(why)));
 		assert_non_null(strstr(why, "more than once"));
 	}
+	/* names are matched case-insensitively, so another spelling is the same
+	 * header: found alone, refused as a repeat next to the lower-case one */
+	{
+		hdrs mixed;
+		memset(&mixed, 0, sizeof(mixed));
+		hdrs_add(&mixed, "Stripe-Signature", STRIPE_CS_HDR);
+		assert_int_equal(PW_OK, verify_file(&cfg, PW_PROVIDER_STRIPE, vectors[0].file, &mixed,
+		                            T0 + 1, why, sizeof(why)));
+		hdrs_add(&mixed, "stripe-signature", "t=1767225660,v1=" ZERO_HEX);
+		assert_int_equal(PW_UNAUTHENTICATED, verify_file(&cfg, PW_PROVIDER_STRIPE,
+		                                         vectors[0].file, &mixed, T0 + 1, why, sizeof(why)));
+		assert_non_null(strstr(why, "more than once"));
+	}
 	/* Standard Webhooks: each of the three headers is required */
 	for (size_t drop = 0; drop < 3; drop++) {
 		hdrs part;
