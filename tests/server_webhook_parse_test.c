@@ -313,6 +313,8 @@ test_parse_standard_webhooks_fixtures(void **state)
 #define STRIPE_PI(type, extra)                                                           \
 	"{\"id\":\"evt_2\",\"type\":\"" type "\",\"data\":{\"object\":{\"id\":\"pi_1\","  \
 	"\"amount\":4900,\"currency\":\"usd\",\"latest_charge\":\"ch_1\"" extra "}}}"
+#define CS_COMPLETED(ps) \
+	STRIPE_CS("checkout.session.completed", ",\"payment_status\":\"" ps "\"")
 #define STRIPE_DISPUTE(type, status)                                                     \
 	"{\"id\":\"evt_3\",\"type\":\"" type "\",\"data\":{\"object\":{\"id\":\"du_1\","  \
 	"\"charge\":\"ch_1\",\"payment_intent\":\"pi_1\",\"amount\":4900,"                  \
@@ -326,13 +328,13 @@ test_parse_stripe_event_types_map_to_kinds(void **state)
 
 	(void) state;
 	assert_int_equal(PW_EV_PAYMENT_SUCCEEDED,
-	    kind_of(PW_PROVIDER_STRIPE, STRIPE_CS("checkout.session.completed", ",\"payment_status\":\"paid\"")));
+	    kind_of(PW_PROVIDER_STRIPE, CS_COMPLETED("paid")));
 	assert_int_equal(PW_EV_PAYMENT_SUCCEEDED, kind_of(PW_PROVIDER_STRIPE,
 	    STRIPE_CS("checkout.session.completed", ",\"payment_status\":\"no_payment_required\"")));
 	assert_int_equal(PW_EV_PAYMENT_PENDING,
-	    kind_of(PW_PROVIDER_STRIPE, STRIPE_CS("checkout.session.completed", ",\"payment_status\":\"unpaid\"")));
+	    kind_of(PW_PROVIDER_STRIPE, CS_COMPLETED("unpaid")));
 	assert_int_equal(PW_EV_IGNORED,
-	    kind_of(PW_PROVIDER_STRIPE, STRIPE_CS("checkout.session.completed", ",\"payment_status\":\"new\"")));
+	    kind_of(PW_PROVIDER_STRIPE, CS_COMPLETED("new")));
 	assert_int_equal(PW_EV_PAYMENT_SUCCEEDED,
 	    kind_of(PW_PROVIDER_STRIPE, STRIPE_CS("checkout.session.async_payment_succeeded", "")));
 	assert_int_equal(PW_EV_PAYMENT_FAILED,
@@ -356,7 +358,7 @@ test_parse_stripe_event_types_map_to_kinds(void **state)
 
 	/* checkout completed, unpaid: live mode, refs and the reason */
 	assert_int_equal(PW_OK, parse_str(PW_PROVIDER_STRIPE,
-	                            STRIPE_CS("checkout.session.completed", ",\"payment_status\":\"unpaid\""),
+	                            CS_COMPLETED("unpaid"),
 	                            &ev, why, sizeof(why)));
 	assert_int_equal(1, ev.live);
 	assert_string_equal("cs_1", ev.order_ref);
@@ -365,7 +367,8 @@ test_parse_stripe_event_types_map_to_kinds(void **state)
 
 	/* dispute: charge and payment intent refs, disputed amount */
 	assert_int_equal(PW_OK, parse_str(PW_PROVIDER_STRIPE,
-	                            STRIPE_DISPUTE("charge.dispute.closed", "lost"), &ev, why, sizeof(why)));
+	                            STRIPE_DISPUTE("charge.dispute.closed", "lost"), &ev, why,
+	                            sizeof(why)));
 	assert_string_equal("ch_1", ev.charge_ref);
 	assert_string_equal("pi_1", ev.payment_ref);
 	assert_int_equal(4900, ev.amount_minor);
@@ -691,7 +694,8 @@ static void
 test_parse_stripe_and_razorpay_amounts_must_be_integers_in_range(void **state)
 {
 	(void) state;
-	expect_invalid(PW_PROVIDER_STRIPE, STRIPE_PI("payment_intent.succeeded", ",\"amount_received\":49.5"),
+	expect_invalid(PW_PROVIDER_STRIPE,
+	    STRIPE_PI("payment_intent.succeeded", ",\"amount_received\":49.5"),
 	    "integer");
 	expect_invalid(PW_PROVIDER_STRIPE,
 	    "{\"id\":\"evt_2\",\"type\":\"payment_intent.succeeded\",\"data\":{\"object\":"

@@ -253,8 +253,9 @@ test_verify_stripe_two_v1_where_only_second_matches_passes(void **state)
 
 	(void) state;
 	config_fixture(&cfg);
-	assert_int_equal(PW_OK, verify_stripe_header(&cfg, "t=1767225660,v1=" ZERO_HEX ",v1=" STRIPE_CS_SIG,
-	                            T0 + 1, why, sizeof(why)));
+	assert_int_equal(PW_OK,
+	    verify_stripe_header(&cfg, "t=1767225660,v1=" ZERO_HEX ",v1=" STRIPE_CS_SIG, T0 + 1, why,
+	        sizeof(why)));
 	assert_int_equal(PW_UNAUTHENTICATED,
 	    verify_stripe_header(&cfg, "t=1767225660,v1=" ZERO_HEX ",v1=" ZERO_HEX, T0 + 1, why,
 	        sizeof(why)));
