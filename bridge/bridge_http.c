@@ -98,7 +98,7 @@ bridge_reply_json_http_error(bridge_reply *rp, int http, const char *code, const
 	rp->http = http;
 	rp->content_type = BRIDGE_CT_JSON;
 	rp->html = false;
-	bridge_buf_fini(&rp->body);
+	bridge_buf_wipe(&rp->body);
 	bridge_buf_init(&rp->body, BRIDGE_REPLY_BYTES_MAX);
 	bridge_json_error(&rp->body, code, message);
 }
@@ -118,7 +118,7 @@ bridge_reply_html_error(bridge_reply *rp, pw_status st, const char *title, const
 	rp->http = pw_status_http(st);
 	rp->content_type = BRIDGE_CT_HTML;
 	rp->html = true;
-	bridge_buf_fini(&rp->body);
+	bridge_buf_wipe(&rp->body);
 	bridge_buf_init(&rp->body, BRIDGE_REPLY_BYTES_MAX);
 	bridge_page_error(&rp->body, rp->http, title, message, rp->nonce);
 }
@@ -166,9 +166,16 @@ bridge_http_queue(struct MHD_Connection *conn, bridge_conn *bc, bridge_reply *rp
 	if (!bridge_buf_ok(&rp->body)) {
 		pw_log(PW_LOG_ERROR, "answer for %s could not be built", bridge_route_name(bc->match.route));
 		bridge_reply_json_error(rp, PW_INTERNAL, "the answer could not be built");
-		PW_ASSERT(bridge_buf_ok(&rp->body));
 	}
-	if (rp->body.data == NULL) {
+	if (!bridge_buf_ok(&rp->body)) {
+		/* out of memory even for the error: a constant answer needs none */
+		static const char oom[] = "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
+		bridge_buf_wipe(&rp->body);
+		rp->http = 500;
+		rp->html = false;
+		rp->content_type = BRIDGE_CT_JSON;
+		resp = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *) oom, MHD_RESPMEM_PERSISTENT);
+	} else if (rp->body.data == NULL) {
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	} else {
 		resp = MHD_create_response_from_buffer_with_free_callback(rp->body.len, rp->body.data,

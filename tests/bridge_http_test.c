@@ -83,27 +83,29 @@ read_startup_line(int fd, char *line, size_t size)
 	return -1;
 }
 
+/* Starts the bridge (stderr to logpath) and reads its port from the startup
+ * line; fail_alloc, when not NULL, is PAYWIRE_FAIL_ALLOC for it. */
 static int
-group_setup(void **state)
+spawn_bridge(const char *fail_alloc)
 {
 	char server[128];
 	char line[512];
 	const char *at;
 	int out[2];
 
-	(void) state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pwbridge-test-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL || pipe(out) != 0) {
+	snprintf(server, sizeof(server), "ipc://%s/no-server-here.sock", tmpdir);
+	if (pipe(out) != 0) {
 		return -1;
 	}
-	snprintf(server, sizeof(server), "ipc://%s/no-server-here.sock", tmpdir);
-	snprintf(logpath, sizeof(logpath), "%s/bridge.log", tmpdir);
 	bridge_pid = fork();
 	if (bridge_pid == 0) {
 		int log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(out[1], 1);
 		dup2(log, 2);
 		close(out[0]);
+		if (fail_alloc != NULL) {
+			setenv("PAYWIRE_FAIL_ALLOC", fail_alloc, 1);
+		}
 		execl(PW_BRIDGE_BIN, "paywire-bridge", "--listen", "127.0.0.1:0", "--server", server,
 		    "--max-body-bytes", "1024", "--server-timeout-ms", "300", "--server-retries", "0",
 		    "--threads", "4", "--conn-timeout-s", "5", "--log-level", "debug", (char *) NULL);
@@ -111,6 +113,7 @@ group_setup(void **state)
 	}
 	close(out[1]);
 	if (bridge_pid < 0 || read_startup_line(out[0], line, sizeof(line)) != 0) {
+		close(out[0]);
 		return -1;
 	}
 	close(out[0]);
@@ -120,6 +123,18 @@ group_setup(void **state)
 	}
 	bridge_port = atoi(at + strlen("listening on 127.0.0.1:"));
 	return bridge_port > 0 ? 0 : -1;
+}
+
+static int
+group_setup(void **state)
+{
+	(void) state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pwbridge-test-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL) {
+		return -1;
+	}
+	snprintf(logpath, sizeof(logpath), "%s/bridge.log", tmpdir);
+	return spawn_bridge(NULL);
 }
 
 /* SIGTERM and a bounded wait; the exit status, or -1. */
@@ -590,6 +605,68 @@ test_sigterm_stops_the_bridge_with_exit_0_and_logs_hold_no_secret(void **state)
 	assert_null(strstr(log, "token="));
 }
 
+/* Status of one request, or 0 when the bridge closed without answering. */
+static int
+status_of(const char *request)
+{
+	http(request);
+	assert_false(resp.timed_out);
+	return resp.status;
+}
+
+/* Fails the n-th allocation of a fresh bridge, for every n up to a bound
+ * past the last allocation the requests below make: each answer is the
+ * normal one, a 500, or a closed connection (never a crash or a hang), a
+ * later request is answered normally, and SIGTERM still exits 0 (under ASan:
+ * nothing leaked on any error path). */
+static void
+test_failed_allocations_give_500_or_close_never_a_crash(void **state)
+{
+	static const struct {
+		const char *req;
+		int normal;
+	} reqs[] = {
+		{ "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n", 200 },
+		{ "GET /checkout HTTP/1.1\r\nHost: t\r\n\r\n", 400 },
+		{ "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n", 404 },
+		{ "POST /webhooks/stripe HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}", 503 },
+		{ "POST /create_session HTTP/1.1\r\nHost: t\r\nX-API-Key: k\r\nContent-Length: 35\r\n\r\n"
+		  "{\"amount\":\"1.001\",\"currency\":\"EUR\"}", 400 },
+	};
+	int failures_seen = 0;
+
+	(void) state;
+	for (int n = 1; n <= 30; n++) {
+		char fail[16];
+		int failed = 0; /* answers of this bridge that were not the normal one */
+		snprintf(fail, sizeof(fail), "%d", n);
+		assert_int_equal(0, spawn_bridge(fail));
+		for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+			int st = status_of(reqs[i].req);
+			if (st != reqs[i].normal) {
+				assert_true(st == 500 || st == 0);
+				failed++;
+			}
+		}
+		/* only the n-th allocation fails: once it has, the bridge answers again */
+		for (int k = 0; k < 8; k++) {
+			int st = status_of("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+			if (st == 200 && failed > 0) {
+				break;
+			}
+			if (st != 200) {
+				assert_true(st == 500 || st == 0);
+				failed++;
+			}
+		}
+		assert_true(failed <= 1);
+		assert_int_equal(200, status_of("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n"));
+		assert_int_equal(0, stop_bridge());
+		failures_seen += failed;
+	}
+	assert_true(failures_seen > 10); /* the hook did reach the bridge's allocations */
+}
+
 int
 main(void)
 {
@@ -610,6 +687,7 @@ main(void)
 		cmocka_unit_test(test_metrics_count_what_was_answered),
 		cmocka_unit_test(test_get_keeps_the_connection_alive),
 		cmocka_unit_test(test_sigterm_stops_the_bridge_with_exit_0_and_logs_hold_no_secret),
+		cmocka_unit_test(test_failed_allocations_give_500_or_close_never_a_crash),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
