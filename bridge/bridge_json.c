@@ -399,8 +399,11 @@ bridge_create_mode(json_t *root, bridge_create *c, char *msg, size_t msg_size)
 		return rv;
 	}
 	if (mode == NULL) {
-		c->params.mode = PW_MODE_UNSPECIFIED; /* the server takes the key's mode */
-	} else if (strcmp(mode, "test") == 0) {
+		/* required: guessing "test" for a live shop (or the reverse) is worse than asking */
+		bridge_msg(msg, msg_size, "mode is required: \"test\" or \"live\"");
+		return PW_INVALID_ARGUMENT;
+	}
+	if (strcmp(mode, "test") == 0) {
 		c->params.mode = PW_MODE_TEST;
 	} else if (strcmp(mode, "live") == 0) {
 		c->params.mode = PW_MODE_LIVE;

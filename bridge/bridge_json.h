@@ -66,7 +66,8 @@ typedef struct bridge_create {
  * Idempotency-Key header or NULL. Accepted keys: amount | amount_minor,
  * currency, mode, success_url, cancel_url, customer_email, customer_name,
  * customer_ref, idempotency_key, metadata, plan | credits; any other key is
- * refused (as Stripe does). JSON null means "absent" for optional keys.
+ * refused (as Stripe does). currency, mode and one of amount / amount_minor
+ * are required; JSON null means "absent" for the optional keys.
  * PW_OK: out is filled, call bridge_json_create_fini. PW_INVALID_ARGUMENT:
  * msg says what is wrong, nothing to free (out is reset). */
 pw_status bridge_json_create_parse(const char *body, size_t len, const char *idempotency_header,

@@ -176,23 +176,23 @@ test_create_converts_amounts_exactly(void **state)
 	bridge_create c;
 
 	(void) state;
-	assert_int_equal(PW_OK, create("{\"amount\":49.00,\"currency\":\"EUR\"}", NULL, &c));
+	assert_int_equal(PW_OK, create("{\"amount\":49.00,\"currency\":\"EUR\",\"mode\":\"test\"}", NULL, &c));
 	assert_int_equal(4900, c.params.amount_minor);
 	assert_string_equal("EUR", c.params.currency);
 	bridge_json_create_fini(&c);
-	assert_int_equal(PW_OK, create("{\"amount\":19.99,\"currency\":\"eur\"}", NULL, &c));
+	assert_int_equal(PW_OK, create("{\"amount\":19.99,\"currency\":\"eur\",\"mode\":\"test\"}", NULL, &c));
 	assert_int_equal(1999, c.params.amount_minor);
 	assert_string_equal("EUR", c.params.currency);
 	bridge_json_create_fini(&c);
-	assert_int_equal(PW_OK, create("{\"currency\":\"JPY\",\"amount\":\"500\"}", NULL, &c));
+	assert_int_equal(PW_OK, create("{\"currency\":\"JPY\",\"mode\":\"test\",\"amount\":\"500\"}", NULL, &c));
 	assert_int_equal(500, c.params.amount_minor);
 	bridge_json_create_fini(&c);
-	assert_int_equal(PW_OK, create("{\"amount_minor\":4900,\"currency\":\"EUR\"}", NULL, &c));
+	assert_int_equal(PW_OK, create("{\"amount_minor\":4900,\"currency\":\"EUR\",\"mode\":\"test\"}", NULL, &c));
 	assert_int_equal(4900, c.params.amount_minor);
 	bridge_json_create_fini(&c);
 	/* the amount inside metadata is not the amount */
 	assert_int_equal(PW_OK,
-	    create("{\"metadata\":{\"amount\":\"1\"},\"amount\":\"2.00\",\"currency\":\"EUR\"}", NULL, &c));
+	    create("{\"metadata\":{\"amount\":\"1\"},\"amount\":\"2.00\",\"currency\":\"EUR\",\"mode\":\"test\"}", NULL, &c));
 	assert_int_equal(200, c.params.amount_minor);
 	bridge_json_create_fini(&c);
 }
@@ -203,21 +203,21 @@ test_create_refuses_bad_amounts(void **state)
 	bridge_create c;
 
 	(void) state;
-	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":49.001,\"currency\":\"EUR\"}", NULL, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":49.001,\"currency\":\"EUR\",\"mode\":\"test\"}", NULL, &c));
 	assert_non_null(strstr(msg, "amount"));
-	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"0.5\",\"currency\":\"JPY\"}", NULL, &c));
-	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":1e3,\"currency\":\"EUR\"}", NULL, &c));
-	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":-1,\"currency\":\"EUR\"}", NULL, &c));
-	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"\",\"currency\":\"EUR\"}", NULL, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"0.5\",\"currency\":\"JPY\",\"mode\":\"test\"}", NULL, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":1e3,\"currency\":\"EUR\",\"mode\":\"test\"}", NULL, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":-1,\"currency\":\"EUR\",\"mode\":\"test\"}", NULL, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"\",\"currency\":\"EUR\",\"mode\":\"test\"}", NULL, &c));
 	assert_int_equal(PW_INVALID_ARGUMENT,
-	    create("{\"amount_minor\":123456789012345678901234567890,\"currency\":\"EUR\"}", NULL, &c));
+	    create("{\"amount_minor\":123456789012345678901234567890,\"currency\":\"EUR\",\"mode\":\"test\"}", NULL, &c));
 	assert_non_null(strstr(msg, "amount_minor"));
-	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount_minor\":49.5,\"currency\":\"EUR\"}", NULL, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount_minor\":49.5,\"currency\":\"EUR\",\"mode\":\"test\"}", NULL, &c));
 	assert_int_equal(PW_INVALID_ARGUMENT,
-	    create("{\"amount\":\"1\",\"amount_minor\":100,\"currency\":\"EUR\"}", NULL, &c));
-	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"currency\":\"EUR\"}", NULL, &c));
-	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"1\",\"currency\":\"ABC\"}", NULL, &c));
-	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"1\",\"currency\":\"EURO\"}", NULL, &c));
+	    create("{\"amount\":\"1\",\"amount_minor\":100,\"currency\":\"EUR\",\"mode\":\"test\"}", NULL, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"currency\":\"EUR\",\"mode\":\"test\"}", NULL, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"1\",\"currency\":\"ABC\",\"mode\":\"test\"}", NULL, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"1\",\"currency\":\"EURO\",\"mode\":\"test\"}", NULL, &c));
 	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"1\"}", NULL, &c));
 	assert_null(c.root); /* reset on failure: nothing to free */
 }
@@ -229,14 +229,14 @@ test_create_refuses_unknown_keys_and_bad_json(void **state)
 
 	(void) state;
 	assert_int_equal(PW_INVALID_ARGUMENT,
-	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"amount_cents\":100}", NULL, &c));
+	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\",\"amount_cents\":100}", NULL, &c));
 	assert_non_null(strstr(msg, "unknown parameter: amount_cents"));
-	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"1\",\"amount\":\"2\",\"currency\":\"EUR\"}",
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"1\",\"amount\":\"2\",\"currency\":\"EUR\",\"mode\":\"test\"}",
 	                                          NULL, &c));
 	assert_int_equal(PW_INVALID_ARGUMENT, create("[]", NULL, &c));
 	assert_int_equal(PW_INVALID_ARGUMENT, create("", NULL, &c));
 	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":", NULL, &c));
-	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"1\",\"currency\":\"EUR\"} x", NULL, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\"} x", NULL, &c));
 }
 
 static void
@@ -277,25 +277,32 @@ test_create_checks_mode_fulfillment_metadata_and_idempotency(void **state)
 	(void) state;
 	assert_int_equal(PW_INVALID_ARGUMENT,
 	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"sandbox\"}", NULL, &c));
+	assert_non_null(strstr(msg, "mode"));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"1\",\"currency\":\"EUR\"}", NULL, &c));
+	assert_string_equal("mode is required: \"test\" or \"live\"", msg);
+	assert_int_equal(PW_OK,
+	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"live\"}", NULL, &c));
+	assert_int_equal(PW_MODE_LIVE, c.params.mode);
+	bridge_json_create_fini(&c);
 	assert_int_equal(PW_INVALID_ARGUMENT,
-	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"plan\":\"p\",\"credits\":5}", NULL, &c));
-	assert_int_equal(PW_OK, create("{\"amount\":\"1\",\"currency\":\"EUR\",\"credits\":5}", NULL, &c));
+	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\",\"plan\":\"p\",\"credits\":5}", NULL, &c));
+	assert_int_equal(PW_OK, create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\",\"credits\":5}", NULL, &c));
 	assert_int_equal(PW_FULFILL_CREDITS, c.params.fulfillment);
 	assert_int_equal(5, c.params.credits);
 	bridge_json_create_fini(&c);
 	assert_int_equal(PW_INVALID_ARGUMENT,
-	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"credits\":0}", NULL, &c));
+	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\",\"credits\":0}", NULL, &c));
 	assert_int_equal(PW_INVALID_ARGUMENT,
-	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"metadata\":{\"a\":1}}", NULL, &c));
+	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\",\"metadata\":{\"a\":1}}", NULL, &c));
 	assert_int_equal(PW_INVALID_ARGUMENT,
-	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"metadata\":[]}", NULL, &c));
+	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\",\"metadata\":[]}", NULL, &c));
 	assert_int_equal(PW_INVALID_ARGUMENT,
-	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"idempotency_key\":\"a\"}", "b", &c));
-	assert_int_equal(PW_OK, create("{\"amount\":\"1\",\"currency\":\"EUR\"}", "hdr", &c));
+	    create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\",\"idempotency_key\":\"a\"}", "b", &c));
+	assert_int_equal(PW_OK, create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\"}", "hdr", &c));
 	assert_string_equal("hdr", c.params.idempotency_key);
 	bridge_json_create_fini(&c);
 	/* 51 metadata entries: one over the limit */
-	n = (size_t) snprintf(big, sizeof(big), "{\"amount\":\"1\",\"currency\":\"EUR\",\"metadata\":{");
+	n = (size_t) snprintf(big, sizeof(big), "{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\",\"metadata\":{");
 	for (int i = 0; i <= PW_METADATA_ENTRIES_MAX; i++) {
 		n += (size_t) snprintf(big + n, sizeof(big) - n, "%s\"k%d\":\"v\"", i ? "," : "", i);
 	}

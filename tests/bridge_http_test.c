@@ -514,7 +514,7 @@ test_create_session_is_checked_before_any_server_call(void **state)
 	assert_null(strstr(resp.raw, SECRET_KEY));
 	/* a valid request goes to the (absent) server: 503, not 500 */
 	http_post("/create_session", "X-API-Key: " SECRET_KEY "\r\nIdempotency-Key: k1\r\n",
-	    "{\"amount\":\"49.00\",\"currency\":\"EUR\"}");
+	    "{\"amount\":\"49.00\",\"currency\":\"EUR\",\"mode\":\"test\"}");
 	assert_int_equal(503, resp.status);
 	assert_null(strstr(resp.raw, SECRET_KEY));
 }
