@@ -233,7 +233,7 @@ srv_call_log(srv_call *c)
 	if (!pw_log_enabled(lvl)) {
 		return;
 	}
-	log_safe(rid, sizeof(rid), c->req != NULL ? c->req->request_id : "");
+	log_safe(rid, sizeof(rid), c->req != NULL ? c->req->request_id : c->echo_id);
 	pw_log(lvl, "rpc request_id=%s call=%s status=%s us=%lld%s%s%s", rid[0] ? rid : "-",
 	    c->call_name, pw_status_name(c->status), us, c->replayed ? " replay=1" : "",
 	    c->status != PW_OK ? " why=" : "", c->status != PW_OK ? c->why : "");
