@@ -37,6 +37,7 @@ if [ ! -f "$envf" ]; then
 fi
 
 build/server/paywire-server --data "$data" --config "$envf" --listen "$rpc" \
+  --listen "ipc://$data/paywire.sock" \
   --public-url "http://$http" &
 spid=$!
 build/bridge/paywire-bridge --listen "$http" --server "$rpc" --public-url "http://$http" &
