@@ -136,7 +136,11 @@ bridge_http_headers(struct MHD_Response *resp, const bridge_reply *rp)
 {
 	char csp[256];
 
-	(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rp->content_type);
+	/* An HTML reply is text/html whatever set the flag: the page routes set
+	 * `html`, and the type must follow it (a page served as JSON is shown
+	 * as source by browsers). */
+	(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    rp->html ? BRIDGE_CT_HTML : rp->content_type);
 	(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	(void) MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	(void) MHD_add_response_header(resp, "X-Frame-Options", "DENY");

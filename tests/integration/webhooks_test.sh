@@ -76,10 +76,18 @@ PY
 ) || true
 eq "python3-jwt verifies the access link (HS256, claims, 7 days)" jwt-ok "$claims"
 
+# Pages are served as HTML (a browser shows anything else as source).
+ct=$(curl -sS -o /dev/null -w '%{content_type}' "$BRIDGE/checkout?session=$a")
+contains "checkout page is text/html" "text/html" "$ct"
+ct=$(curl -sS -o /dev/null -w '%{content_type}' "$BRIDGE/access/$a?token=bad")
+contains "access error page is text/html" "text/html" "$ct"
+
 # The access page reveals the key once.
 page=$(curl -sS "$BRIDGE/access/$a?token=$token")
 contains "access page shows the access key the first time" "ak_test_" "$page"
-page2=$(curl -sS "$BRIDGE/access/$a?token=$token")
+page2=$(curl -sS -D "$T/acc.h" "$BRIDGE/access/$a?token=$token")
+contains "access page is text/html" "text/html" "$(grep -i '^content-type' "$T/acc.h")"
+contains "access page is not cached" "no-store" "$(grep -i '^cache-control' "$T/acc.h")"
 case "$page2" in *ak_test_*) fail "access key shown a second time" ;; *) ok "access key not shown a second time" ;; esac
 
 # Tokens the bridge must refuse: tampered, expired, alg none, wrong key, other session.
