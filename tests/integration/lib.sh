@@ -39,7 +39,7 @@ export PAYWIRE_TOKEN_SECRET=it-token-secret-0123456789abcdef0123456789
 # start_server DATA_DIR [extra flags...]: sets SERVER_PID, SERVER_URL.
 start_server() {
   local data=$1; shift
-  local port; port=$(free_port)
+  local port; port=${PW_REUSE_PORT:-$(free_port)}
   SERVER_URL=tcp://127.0.0.1:$port
   "$SERVER_BIN" --data "$data" --listen "$SERVER_URL" --log-level "${PW_LOG:-warn}" "$@" \
     >>"$T/server.log" 2>&1 &

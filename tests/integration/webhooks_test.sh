@@ -190,6 +190,23 @@ check "audit chain still verifies after concurrent deliveries" "$CLI" audit veri
 eq "audit: exactly 3 new records (one 'paid' for the 32 deliveries of g, h created, h paid)" \
   $((audit_before + 3)) "$audit_after"
 
+# ---- kill -9 right after an acknowledged payment: all of it is on disk
+m=$(session 4900 EUR)
+f=$(fixture stripe.checkout.session.completed.json "$m" m)
+sign stripe "$ST" "$f" --timestamp "$(date +%s)" >"$T/hm"
+r=$(post stripe "$f" "$T/hm")
+contains "payment acknowledged before kill -9" '200 {"outcome":"applied"' "$r"
+inv_m=$(status_of "$m" invoice_number)
+stop_pid "$SERVER_PID" KILL
+eq "server killed with SIGKILL" 137 "$RC"
+PW_REUSE_PORT=${SERVER_URL##*:} start_server "$data"   # same address: the bridge redials
+eq "after kill -9 and restart: still paid" paid "$(status_of "$m")"
+eq "after kill -9 and restart: same invoice" "$inv_m" "$(status_of "$m" invoice_number)"
+contains "after kill -9 and restart: access link kept" "/access/$m?token=" "$(status_of "$m" access_link)"
+r=$(post stripe "$f" "$T/hm")
+contains "redelivery after restart → duplicate (dedup record survived)" '200 {"outcome":"duplicate"' "$r"
+check "audit chain verifies after kill -9" "$CLI" audit verify
+
 # ---- refused: right HTTP status and nothing written (LMDB last txn id unchanged)
 k=$(session 4900 EUR)
 f=$(fixture stripe.checkout.session.completed.json "$k" k)
