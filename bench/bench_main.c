@@ -1,0 +1,535 @@
+/*
+ * bench_main.c - paywire-bench: flags, the temporary directory, the order of
+ * the phases, and the checks that the run measured what it says.
+ *
+ * Phases (each floor right next to what it is the floor of, so both see the
+ * same machine state):
+ *   nng echo ipc, get_status ipc, nng echo tcp, get_status tcp,
+ *   LMDB 1 put/txn, create_session x1, LMDB T puts/txn, create_session xT.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "bench.h"
+#include "pw_common.h"
+#include "store.h"
+
+#define BENCH_SEED_SESSIONS 64u     /* get_status cycles through these */
+#define BENCH_READ_WARMUP_MAX 1000u /* unmeasured calls before each read phase */
+#define BENCH_WRITE_WARMUP_MAX 100u /* ... before the sequential write phases */
+#define BENCH_CONC_WARMUP 5u        /* ... per thread before the concurrent ones */
+#define BENCH_MAP_BYTES_PER_WRITE (16u * 1024u) /* server map: generous per session */
+#define BENCH_ROOT_PARENT_BYTES_MAX 64 /* TMPDIR; ipc:// paths must fit sun_path */
+
+static const char bench_usage[] =
+    "usage: paywire-bench [--server-bin PATH] [--n N] [--threads T] [--sync full|meta|none]\n"
+    "                     [--json]\n"
+    "\n"
+    "Starts a paywire-server child (ipc:// and tcp://127.0.0.1, temporary data dir),\n"
+    "measures get_status and create_session through libpaywire, and, in the same run,\n"
+    "the floors: an nng REQ/REP echo and raw LMDB commits. See docs/BENCH.md.\n"
+    "\n"
+    "  --server-bin PATH  paywire-server to run. Default: ../server/paywire-server or\n"
+    "                     ./paywire-server next to this program\n"
+    "  --n N              reads per transport and concurrent writes (100..1000000);\n"
+    "                     sequential writes: N/10. Default: 20000\n"
+    "  --threads T        client threads for the concurrent writes, and puts per\n"
+    "                     transaction of the batched LMDB floor (1..256). Default: 32\n"
+    "  --sync MODE        the server's --sync and the LMDB floors' durability. Default: full\n"
+    "  --json             print one JSON object instead of the table\n"
+    "  --help             print this help\n"
+    "\n"
+    "Exit codes: 0 measured, 1 a phase or the server failed, 2 usage error.\n";
+
+typedef struct bench_cfg {
+	char server_bin[PATH_MAX]; /* paywire-server to run */
+	size_t n;                  /* --n */
+	unsigned threads;          /* --threads */
+	const char *sync;          /* --sync: full | meta | none */
+	bool json;                 /* --json */
+} bench_cfg;
+
+/* What the run holds open. */
+typedef struct bench_run {
+	bench_server server;       /* the child */
+	pw_client *ipc;            /* client on the ipc:// URL */
+	pw_client *tcp;            /* client on the tcp:// URL */
+	store *ro;                 /* the server's environment, opened read-only */
+	char api_key[PW_API_KEY_BYTES_MAX]; /* the merchant's raw key (secret) */
+	char (*ids)[64];           /* seeded session ids */
+} bench_run;
+
+static void
+bench_on_signal(int sig)
+{
+	(void) sig;
+	bench_interrupted = 1;
+}
+
+static int
+bench_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+bench_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "paywire-bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(paywire-bench --help lists the flags)\n");
+	return 2;
+}
+
+/* prefix + root + leaf into out; asserts it fits (main keeps root short). */
+static void
+bench_path(char *out, size_t size, const char *prefix, const char *root, const char *leaf)
+{
+	int n = snprintf(out, size, "%s%s%s", prefix, root, leaf);
+
+	PW_ASSERT(n > 0 && (size_t) n < size);
+}
+
+/* Parses a decimal in [min, max]. */
+static bool
+bench_parse_size(const char *s, size_t min, size_t max, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9') {
+		return false;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max) {
+		return false;
+	}
+	*out = (size_t) v;
+	return true;
+}
+
+/* The server next to this program: build tree first, then an install. */
+static int
+bench_server_bin_default(char *out, size_t size)
+{
+	static const char *const rel[] = { "/../server/paywire-server", "/paywire-server" };
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		return -1;
+	}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	PW_ASSERT(slash != NULL);
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		int w = snprintf(out, size, "%s%s", self, rel[i]);
+		if (w > 0 && (size_t) w < size && access(out, X_OK) == 0) {
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* One flag (and its value, from "=" or the next argument). 0, or 2 on a
+ * usage error. */
+static int
+bench_flag(bench_cfg *cfg, const char *name, const char *val)
+{
+	size_t v;
+
+	if (val == NULL) {
+		return bench_usage_error("%s needs a value", name);
+	}
+	if (strcmp(name, "--server-bin") == 0) {
+		if (!pw_strlcpy(cfg->server_bin, val, sizeof(cfg->server_bin)) ||
+		    access(val, X_OK) != 0) {
+			return bench_usage_error("--server-bin %s: not an executable file", val);
+		}
+	} else if (strcmp(name, "--n") == 0) {
+		if (!bench_parse_size(val, BENCH_N_MIN, BENCH_N_MAX, &cfg->n)) {
+			return bench_usage_error("--n %s: expected 100..1000000", val);
+		}
+	} else if (strcmp(name, "--threads") == 0) {
+		if (!bench_parse_size(val, 1, BENCH_THREADS_MAX, &v)) {
+			return bench_usage_error("--threads %s: expected 1..256", val);
+		}
+		cfg->threads = (unsigned) v;
+	} else if (strcmp(name, "--sync") == 0) {
+		if (strcmp(val, "full") != 0 && strcmp(val, "meta") != 0 && strcmp(val, "none") != 0) {
+			return bench_usage_error("--sync %s: expected full, meta or none", val);
+		}
+		cfg->sync = val;
+	} else {
+		return bench_usage_error("unknown flag %s", name);
+	}
+	return 0;
+}
+
+/* -1: --help printed (exit 0); 0: parsed; 2: usage error. */
+static int
+bench_cfg_parse(bench_cfg *cfg, int argc, char **argv)
+{
+	char name[32];
+
+	*cfg = (bench_cfg) { .n = BENCH_N_DEFAULT, .threads = BENCH_THREADS_DEFAULT, .sync = "full" };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *eq = strchr(a, '=');
+		const char *val;
+		int rv;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(bench_usage, stdout);
+			return -1;
+		}
+		if (strcmp(a, "--json") == 0) {
+			cfg->json = true;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0 || (eq != NULL && (size_t) (eq - a) >= sizeof(name))) {
+			return bench_usage_error("unexpected argument %s", a);
+		}
+		if (eq != NULL) {
+			memcpy(name, a, (size_t) (eq - a));
+			name[eq - a] = '\0';
+			val = eq + 1;
+		} else {
+			pw_strlcpy(name, a, sizeof(name));
+			val = i + 1 < argc ? argv[++i] : NULL;
+		}
+		rv = bench_flag(cfg, name, val);
+		if (rv != 0) {
+			return rv;
+		}
+	}
+	if (cfg->server_bin[0] == '\0' &&
+	    bench_server_bin_default(cfg->server_bin, sizeof(cfg->server_bin)) != 0) {
+		return bench_usage_error("%s", "no paywire-server next to this program: give --server-bin");
+	}
+	return 0;
+}
+
+static int
+bench_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void) sb;
+	(void) flag;
+	(void) ftw;
+	if (remove(path) != 0) {
+		fprintf(stderr, "bench: cannot remove %s: %s\n", path, strerror(errno));
+	}
+	return 0;
+}
+
+static void
+bench_rows_init(bench_report *r, unsigned threads)
+{
+	char name[BENCH_NAME_BYTES];
+
+	bench_result_init(&r->echo_ipc, "floor: nng REQ/REP echo ipc", "echo_ipc", "op");
+	bench_result_init(&r->status_ipc, "get_status ipc", "get_status_ipc", "op");
+	bench_result_init(&r->echo_tcp, "floor: nng REQ/REP echo tcp", "echo_tcp", "op");
+	bench_result_init(&r->status_tcp, "get_status tcp", "get_status_tcp", "op");
+	bench_result_init(&r->lmdb_one, "floor: LMDB 1 put + commit", "lmdb_one_put", "txn");
+	bench_result_init(&r->create_seq, "create_session, 1 thread", "create_session_seq", "op");
+	snprintf(name, sizeof(name), "floor: LMDB %u puts + commit (per txn)", threads);
+	bench_result_init(&r->lmdb_batch, name, "lmdb_batch_put", "txn");
+	snprintf(name, sizeof(name), "create_session, %u threads", threads);
+	bench_result_init(&r->create_conc, name, "create_session_concurrent", "op");
+}
+
+static void
+bench_report_init(bench_report *r, const bench_cfg *cfg)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char line[256];
+	FILE *f;
+
+	memset(r, 0, sizeof(*r));
+	r->server_bin = cfg->server_bin;
+	r->sync = cfg->sync;
+	r->threads = cfg->threads;
+	r->n = cfg->n;
+	r->cores = sysconf(_SC_NPROCESSORS_ONLN);
+	r->server_exit = -1;
+	bench_rows_init(r, cfg->threads);
+	gmtime_r(&now, &tm);
+	strftime(r->date, sizeof(r->date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	f = fopen("/proc/cpuinfo", "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		char *colon = strchr(line, ':');
+		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+			colon += colon[1] == ' ' ? 2 : 1;
+			colon[strcspn(colon, "\n")] = '\0';
+			pw_strlcpy(r->cpu, colon, sizeof(r->cpu));
+			break;
+		}
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+}
+
+/* ---- the run ---- */
+
+static int
+bench_run_open(bench_run *b, const bench_cfg *cfg, const char *root)
+{
+	store_opts ro = { .read_only = true };
+	uint64_t writes = (uint64_t) cfg->n * 2u + BENCH_SEED_SESSIONS;
+	uint64_t map = writes * BENCH_MAP_BYTES_PER_WRITE;
+	unsigned contexts = cfg->threads > PW_SRV_CONTEXTS_DEFAULT ? cfg->threads
+	                                                            : PW_SRV_CONTEXTS_DEFAULT;
+	pw_merchant m;
+	pw_error err;
+
+	map = map < PW_MAP_SIZE_DEFAULT ? PW_MAP_SIZE_DEFAULT : map;
+	fprintf(stderr, "bench: starting %s\n", cfg->server_bin);
+	if (bench_server_start(&b->server, cfg->server_bin, root, cfg->sync, contexts, map) != 0) {
+		return -1;
+	}
+	if (bench_client_open(&b->ipc, b->server.ipc_url) != 0 ||
+	    bench_client_open(&b->tcp, b->server.tcp_url) != 0) {
+		return -1;
+	}
+	if (pw_merchant_create(b->tcp, b->server.admin_key, "paywire-bench", PW_MODE_TEST, &m,
+	        &err) != PW_OK) {
+		fprintf(stderr, "bench: create_merchant: %s: %s\n", pw_status_name(err.code),
+		    err.message);
+		return -1;
+	}
+	pw_strlcpy(b->api_key, m.api_key, sizeof(b->api_key));
+	sodium_memzero(m.api_key, sizeof(m.api_key));
+	/* A second, read-only view of the server's environment, through the
+	 * store interface: its transaction ids count the commits. */
+	ro.dir = b->server.data_dir;
+	if (store_open(&b->ro, &ro) != PW_OK) {
+		fprintf(stderr, "bench: cannot open the server's store read-only\n");
+		return -1;
+	}
+	b->ids = calloc(BENCH_SEED_SESSIONS, sizeof(*b->ids));
+	if (b->ids == NULL) {
+		return -1;
+	}
+	return bench_sessions_seed(b->tcp, b->api_key, b->ids, BENCH_SEED_SESSIONS);
+}
+
+/* Stops the server; returns its exit code (-1 if killed). */
+static int
+bench_run_close(bench_run *b)
+{
+	int code;
+
+	store_close(b->ro);
+	pw_client_close(b->ipc);
+	pw_client_close(b->tcp);
+	sodium_memzero(b->api_key, sizeof(b->api_key));
+	free(b->ids);
+	code = bench_server_stop(&b->server);
+	if (code != 0) {
+		bench_server_log_dump(&b->server);
+	}
+	return code;
+}
+
+static void
+bench_phase(const char *what, size_t n)
+{
+	fprintf(stderr, "bench: %-34s %zu\n", what, n);
+}
+
+static int
+bench_reads(bench_run *b, const bench_cfg *cfg, const char *root, bench_report *r)
+{
+	uint8_t msg[512];
+	char echo_ipc[BENCH_PATH_BYTES];
+	size_t warm = cfg->n / 10 < BENCH_READ_WARMUP_MAX ? cfg->n / 10 : BENCH_READ_WARMUP_MAX;
+	size_t len = bench_status_request_pack(b->ids[0], msg, sizeof(msg));
+	int rv;
+
+	PW_ASSERT(len > 0);
+	r->status_msg_bytes = len;
+	bench_path(echo_ipc, sizeof(echo_ipc), "ipc://", root, "/echo.sock");
+	bench_phase("floor: nng echo ipc", cfg->n);
+	rv = bench_echo_run(echo_ipc, msg, len, cfg->n, warm, &r->echo_ipc);
+	if (rv == 0) {
+		bench_phase("get_status ipc", cfg->n);
+		rv = bench_status_run(b->ipc, b->ids, BENCH_SEED_SESSIONS, cfg->n, warm, &r->status_ipc);
+	}
+	if (rv == 0) {
+		bench_phase("floor: nng echo tcp", cfg->n);
+		rv = bench_echo_run("tcp://127.0.0.1:0", msg, len, cfg->n, warm, &r->echo_tcp);
+	}
+	if (rv == 0) {
+		bench_phase("get_status tcp", cfg->n);
+		rv = bench_status_run(b->tcp, b->ids, BENCH_SEED_SESSIONS, cfg->n, warm, &r->status_tcp);
+	}
+	return rv;
+}
+
+/* Writes: each floor, then create_session with the server's commits counted
+ * around it (warm-up included: it commits too). */
+static int
+bench_writes(bench_run *b, const bench_cfg *cfg, const char *root, bench_report *r)
+{
+	char dir[BENCH_PATH_BYTES];
+	size_t seq = cfg->n / 10;
+	size_t warm = seq / 10 < BENCH_WRITE_WARMUP_MAX ? seq / 10 : BENCH_WRITE_WARMUP_MAX;
+	size_t conc = cfg->n < cfg->threads ? cfg->threads : cfg->n;
+	size_t batch_txns = conc / cfg->threads;
+	uint64_t txn0;
+	int rv;
+
+	bench_path(dir, sizeof(dir), "", root, "/lmdb-one");
+	bench_phase("floor: LMDB 1 put/txn", seq);
+	rv = bench_lmdb_run(dir, cfg->sync, seq, 1, warm, &r->lmdb_one);
+	if (rv == 0) {
+		bench_phase("create_session, 1 thread", seq);
+		txn0 = store_last_txnid(b->ro);
+		rv = bench_create_seq_run(b->tcp, b->api_key, seq, warm, &r->create_seq);
+		r->commit_seq.commits = store_last_txnid(b->ro) - txn0;
+		r->commit_seq.writes = seq + warm;
+	}
+	if (rv == 0) {
+		bench_path(dir, sizeof(dir), "", root, "/lmdb-batch");
+		bench_phase("floor: LMDB T puts/txn (txns)", batch_txns);
+		rv = bench_lmdb_run(dir, cfg->sync, batch_txns, cfg->threads, BENCH_CONC_WARMUP,
+		    &r->lmdb_batch);
+	}
+	if (rv == 0) {
+		bench_phase("create_session, T threads", conc);
+		txn0 = store_last_txnid(b->ro);
+		rv = bench_create_concurrent_run(b->tcp, b->api_key, conc, cfg->threads,
+		    BENCH_CONC_WARMUP, &r->create_conc);
+		r->commit_conc.commits = store_last_txnid(b->ro) - txn0;
+		r->commit_conc.writes = conc + (size_t) cfg->threads * BENCH_CONC_WARMUP;
+	}
+	r->sessions_expected = BENCH_SEED_SESSIONS + r->commit_seq.writes + r->commit_conc.writes;
+	return rv;
+}
+
+/* Every acknowledged create_session is in the server's store. */
+static int
+bench_sessions_check(bench_run *b, bench_report *r)
+{
+	store_counts counts;
+
+	if (store_counts_get(b->ro, &counts) != PW_OK) {
+		fprintf(stderr, "bench: cannot count the server's sessions\n");
+		return -1;
+	}
+	r->sessions_on_disk = counts.sessions;
+	if (counts.sessions != r->sessions_expected) {
+		fprintf(stderr, "bench: %llu sessions in the store, %llu acknowledged\n",
+		    (unsigned long long) counts.sessions, (unsigned long long) r->sessions_expected);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+bench_measure(const bench_cfg *cfg, const char *root, bench_report *r)
+{
+	bench_run b;
+	int rv;
+	int code;
+
+	memset(&b, 0, sizeof(b));
+	rv = bench_run_open(&b, cfg, root);
+	if (rv == 0) {
+		rv = bench_reads(&b, cfg, root, r);
+	}
+	if (rv == 0) {
+		rv = bench_writes(&b, cfg, root, r);
+	}
+	if (rv == 0) {
+		rv = bench_sessions_check(&b, r);
+	}
+	code = bench_run_close(&b);
+	r->server_exit = code;
+	if (code != 0) {
+		fprintf(stderr, "bench: the server exited with %d after SIGTERM\n", code);
+		rv = -1;
+	}
+	if (bench_interrupted) {
+		fprintf(stderr, "bench: interrupted\n");
+		rv = -1;
+	}
+	return rv;
+}
+
+static void
+bench_signals_set(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = bench_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	char root[BENCH_PATH_BYTES];
+	const char *tmp = getenv("TMPDIR");
+	bench_report r;
+	bench_cfg cfg;
+	int rv;
+
+	rv = bench_cfg_parse(&cfg, argc, argv);
+	if (rv != 0) {
+		return rv < 0 ? 0 : rv;
+	}
+	if (pw_common_init() != 0) {
+		fprintf(stderr, "bench: cannot initialise libsodium\n");
+		return 1;
+	}
+	pw_log_set_level(PW_LOG_WARN); /* the read-only store's open is not news */
+	bench_signals_set();
+	bench_report_init(&r, &cfg);
+	if (tmp == NULL || tmp[0] == '\0') {
+		tmp = "/tmp";
+	}
+	if (strlen(tmp) > BENCH_ROOT_PARENT_BYTES_MAX) {
+		/* ipc:// paths must fit sun_path (108 bytes) */
+		fprintf(stderr, "bench: TMPDIR is longer than %d bytes\n", BENCH_ROOT_PARENT_BYTES_MAX);
+		return 1;
+	}
+	bench_path(root, sizeof(root), "", tmp, "/paywire-bench.XXXXXX");
+	if (mkdtemp(root) == NULL) {
+		fprintf(stderr, "bench: mkdtemp %s: %s\n", root, strerror(errno));
+		return 1;
+	}
+	rv = bench_measure(&cfg, root, &r);
+	nftw(root, bench_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (cfg.json) {
+		if (bench_report_json(&r, stdout) != 0) {
+			rv = -1;
+		}
+	} else {
+		bench_report_print(&r, stdout);
+	}
+	return rv == 0 ? 0 : 1;
+}

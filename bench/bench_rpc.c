@@ -1,0 +1,349 @@
+/*
+ * bench_rpc.c - paywire measured the way a merchant's service calls it:
+ * libpaywire (include/paywire/client.h) against the real server.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "paywire/v1/paywire.pb-c.h"
+#include "pw_common.h"
+
+/* A checkout of 49.00 EUR that sells the "pro" plan: the README's example. */
+static const pw_session_params bench_params = {
+	.amount_minor = 4900,
+	.currency = "EUR",
+	.mode = PW_MODE_TEST,
+	.customer_email = "bench@example.com",
+	.fulfillment = PW_FULFILL_ACCESS_KEY,
+	.plan = "pro",
+};
+
+static int
+bench_rpc_fail(const char *what, const pw_error *err)
+{
+	fprintf(stderr, "bench: %s: %s: %s\n", what, pw_status_name(err->code), err->message);
+	return -1;
+}
+
+/* A reply that is OK but not what was asked for stops the run: the numbers
+ * would be measuring something else. */
+static int
+bench_answer_check(bool ok, const char *call)
+{
+	if (!ok) {
+		fprintf(stderr, "bench: %s answered OK with an unexpected session\n", call);
+		return -1;
+	}
+	return 0;
+}
+
+int
+bench_client_open(pw_client **out, const char *url)
+{
+	/* No retries: a timed-out call is an error of the run, not a slow sample
+	 * hidden behind a re-send. */
+	pw_client_opts opts = { .timeout_ms = BENCH_RPC_TIMEOUT_MS, .retries = 0 };
+	pw_status st;
+
+	st = pw_client_open(out, url, &opts);
+	if (st != PW_OK) {
+		fprintf(stderr, "bench: cannot open a client to %s: %s\n", url, pw_status_name(st));
+		return -1;
+	}
+	return 0;
+}
+
+int
+bench_sessions_seed(pw_client *c, const char *api_key, char (*ids)[64], size_t n)
+{
+	pw_session s;
+	pw_error err;
+
+	PW_ASSERT(c != NULL && api_key != NULL && ids != NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (pw_session_create(c, api_key, &bench_params, &s, &err) != PW_OK) {
+			return bench_rpc_fail("create_session (seed)", &err);
+		}
+		if (bench_answer_check(s.status == PW_SESSION_CREATED, "create_session") != 0) {
+			return -1;
+		}
+		memcpy(ids[i], s.id, sizeof(s.id));
+	}
+	return 0;
+}
+
+size_t
+bench_status_request_pack(const char *session_id, uint8_t *buf, size_t size)
+{
+	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__GetStatusRequest gs = PAYWIRE__V1__GET_STATUS_REQUEST__INIT;
+	char rid[4 + 32 + 1];
+	uint8_t rnd[16];
+	size_t packed;
+	size_t len;
+
+	/* libpaywire's request_id: "req_" + 128 random bits in hex. */
+	pw_random(rnd, sizeof(rnd));
+	memcpy(rid, "req_", 4);
+	pw_hex(rid + 4, sizeof(rid) - 4, rnd, sizeof(rnd));
+	gs.session_id = (char *) session_id;
+	rq.request_id = rid;
+	rq.deadline_ms = BENCH_RPC_TIMEOUT_MS;
+	rq.call_case = PAYWIRE__V1__REQUEST__CALL_GET_STATUS;
+	rq.get_status = &gs;
+	len = paywire__v1__request__get_packed_size(&rq);
+	if (len > size) {
+		return 0;
+	}
+	packed = paywire__v1__request__pack(&rq, buf);
+	PW_ASSERT(packed == len);
+	return len;
+}
+
+/* ---- sequential ---- */
+
+static int
+bench_status_once(pw_client *c, const char *id)
+{
+	pw_status_info info;
+	pw_error err;
+
+	if (pw_status_get(c, id, &info, &err) != PW_OK) {
+		return bench_rpc_fail("get_status", &err);
+	}
+	return bench_answer_check(strcmp(info.session_id, id) == 0 &&
+	        info.status == PW_SESSION_CREATED && info.amount_minor == bench_params.amount_minor,
+	    "get_status");
+}
+
+int
+bench_status_run(pw_client *c, char (*ids)[64], size_t nids, size_t n, size_t warmup,
+    bench_result *out)
+{
+	uint64_t *ns;
+	uint64_t start;
+	uint64_t t0;
+	int rv = 0;
+
+	PW_ASSERT(c != NULL && ids != NULL && nids > 0 && n > 0 && out != NULL);
+	ns = calloc(n, sizeof(*ns));
+	if (ns == NULL) {
+		fprintf(stderr, "bench: out of memory for %zu samples\n", n);
+		return -1;
+	}
+	for (size_t i = 0; i < warmup && rv == 0 && !bench_interrupted; i++) {
+		rv = bench_status_once(c, ids[i % nids]);
+	}
+	start = bench_now_ns();
+	for (size_t i = 0; i < n && rv == 0; i++) {
+		t0 = bench_now_ns();
+		rv = bench_interrupted ? -1 : bench_status_once(c, ids[i % nids]);
+		ns[i] = bench_now_ns() - t0;
+	}
+	if (rv == 0) {
+		bench_result_compute(out, ns, n, n, bench_now_ns() - start);
+	}
+	free(ns);
+	return rv;
+}
+
+static int
+bench_create_once(pw_client *c, const char *api_key)
+{
+	pw_session s;
+	pw_error err;
+
+	if (pw_session_create(c, api_key, &bench_params, &s, &err) != PW_OK) {
+		return bench_rpc_fail("create_session", &err);
+	}
+	return bench_answer_check(s.status == PW_SESSION_CREATED &&
+	        s.amount_minor == bench_params.amount_minor && s.id[0] != '\0',
+	    "create_session");
+}
+
+int
+bench_create_seq_run(pw_client *c, const char *api_key, size_t n, size_t warmup,
+    bench_result *out)
+{
+	uint64_t *ns;
+	uint64_t start;
+	uint64_t t0;
+	int rv = 0;
+
+	PW_ASSERT(c != NULL && api_key != NULL && n > 0 && out != NULL);
+	ns = calloc(n, sizeof(*ns));
+	if (ns == NULL) {
+		fprintf(stderr, "bench: out of memory for %zu samples\n", n);
+		return -1;
+	}
+	for (size_t i = 0; i < warmup && rv == 0 && !bench_interrupted; i++) {
+		rv = bench_create_once(c, api_key);
+	}
+	start = bench_now_ns();
+	for (size_t i = 0; i < n && rv == 0; i++) {
+		t0 = bench_now_ns();
+		rv = bench_interrupted ? -1 : bench_create_once(c, api_key);
+		ns[i] = bench_now_ns() - t0;
+	}
+	if (rv == 0) {
+		bench_result_compute(out, ns, n, n, bench_now_ns() - start);
+	}
+	free(ns);
+	return rv;
+}
+
+/* ---- concurrent ---- */
+
+/* What the workers share. The gate holds them after their warm-up until
+ * every one is ready, so the measured part starts together. */
+typedef struct bench_conc {
+	pw_client *c;          /* shared client (thread-safe) */
+	const char *api_key;   /* merchant key */
+	size_t warmup;         /* unmeasured calls per worker */
+	pthread_mutex_t mu;    /* guards ready and go */
+	pthread_cond_t cv;     /* signals ready (to main) and go (to workers) */
+	unsigned ready;        /* workers past their warm-up */
+	bool go;               /* main opened the gate */
+	atomic_bool stop;      /* a worker failed or the run was interrupted */
+} bench_conc;
+
+typedef struct bench_worker {
+	bench_conc *conc;      /* shared state */
+	pthread_t thread;      /* this worker */
+	uint64_t *ns;          /* its slice of the samples */
+	size_t n;              /* measured calls to make */
+	size_t done;           /* measured calls made */
+	int rv;                /* 0, or -1 after a failed call (message printed) */
+} bench_worker;
+
+static void
+bench_gate_wait(bench_conc *k)
+{
+	pthread_mutex_lock(&k->mu);
+	k->ready++;
+	pthread_cond_broadcast(&k->cv);
+	while (!k->go) {
+		pthread_cond_wait(&k->cv, &k->mu);
+	}
+	pthread_mutex_unlock(&k->mu);
+}
+
+static void *
+bench_worker_main(void *arg)
+{
+	bench_worker *w = arg;
+	bench_conc *k = w->conc;
+	uint64_t t0;
+
+	for (size_t i = 0; i < k->warmup && w->rv == 0 && !atomic_load(&k->stop); i++) {
+		w->rv = bench_create_once(k->c, k->api_key);
+	}
+	if (w->rv != 0) {
+		atomic_store(&k->stop, true);
+	}
+	bench_gate_wait(k);
+	for (size_t i = 0; i < w->n && w->rv == 0; i++) {
+		if (atomic_load(&k->stop) || bench_interrupted) {
+			w->rv = -1;
+			break;
+		}
+		t0 = bench_now_ns();
+		w->rv = bench_create_once(k->c, k->api_key);
+		w->ns[i] = bench_now_ns() - t0;
+		w->done++;
+	}
+	if (w->rv != 0) {
+		atomic_store(&k->stop, true);
+	}
+	return NULL;
+}
+
+/* Starts the workers; returns how many started. */
+static unsigned
+bench_workers_start(bench_worker *w, unsigned threads, bench_conc *k, uint64_t *ns, size_t n)
+{
+	size_t off = 0;
+	unsigned i;
+	int rv;
+
+	for (i = 0; i < threads; i++) {
+		w[i].conc = k;
+		w[i].ns = ns + off;
+		w[i].n = n / threads + (i < n % threads ? 1 : 0);
+		off += w[i].n;
+		rv = pthread_create(&w[i].thread, NULL, bench_worker_main, &w[i]);
+		if (rv != 0) {
+			fprintf(stderr, "bench: pthread_create: %s\n", strerror(rv));
+			break;
+		}
+	}
+	PW_ASSERT(i < threads || off == n);
+	return i;
+}
+
+/* Waits for every started worker's warm-up, then lets them all go (or stop,
+ * when not all could start). Returns the start time of the measured part. */
+static uint64_t
+bench_gate_open(bench_conc *k, unsigned started, unsigned threads)
+{
+	pthread_mutex_lock(&k->mu);
+	while (k->ready < started) {
+		pthread_cond_wait(&k->cv, &k->mu);
+	}
+	if (started < threads) {
+		atomic_store(&k->stop, true);
+	}
+	k->go = true;
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+	return bench_now_ns();
+}
+
+int
+bench_create_concurrent_run(pw_client *c, const char *api_key, size_t n, unsigned threads,
+    size_t warmup, bench_result *out)
+{
+	bench_conc k = { .c = c, .api_key = api_key, .warmup = warmup };
+	bench_worker *w;
+	uint64_t *ns;
+	uint64_t start;
+	uint64_t wall;
+	unsigned started;
+	int rv = 0;
+
+	PW_ASSERT(c != NULL && api_key != NULL && out != NULL);
+	PW_ASSERT(threads > 0 && threads <= BENCH_THREADS_MAX && n >= threads);
+	ns = calloc(n, sizeof(*ns));
+	w = calloc(threads, sizeof(*w));
+	if (ns == NULL || w == NULL) {
+		fprintf(stderr, "bench: out of memory for %zu samples\n", n);
+		free(ns);
+		free(w);
+		return -1;
+	}
+	pthread_mutex_init(&k.mu, NULL);
+	pthread_cond_init(&k.cv, NULL);
+	atomic_init(&k.stop, false);
+	started = bench_workers_start(w, threads, &k, ns, n);
+	start = bench_gate_open(&k, started, threads);
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(w[i].thread, NULL);
+		rv = w[i].rv != 0 ? -1 : rv;
+	}
+	wall = bench_now_ns() - start;
+	if (started < threads || atomic_load(&k.stop)) {
+		rv = -1;
+	}
+	if (rv == 0) {
+		bench_result_compute(out, ns, n, n, wall);
+	}
+	pthread_cond_destroy(&k.cv);
+	pthread_mutex_destroy(&k.mu);
+	free(w);
+	free(ns);
+	return rv;
+}
