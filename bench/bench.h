@@ -57,11 +57,28 @@ extern volatile sig_atomic_t bench_interrupted;
 uint64_t
 bench_now_ns(void);
 
+/* A point in time and the CPU spent so far, taken at both ends of a
+ * measured loop. */
+typedef struct bench_mark {
+	uint64_t wall_ns;      /* CLOCK_MONOTONIC */
+	uint64_t self_cpu_ns;  /* CLOCK_PROCESS_CPUTIME_ID: this process, every thread */
+	uint64_t srv_cpu_ns;   /* utime + stime of the tracked server (/proc, clock ticks) */
+} bench_mark;
+
+/* The process whose CPU bench_mark_take reads (the server child); 0: none.
+ * Main thread only, between phases. */
+void
+bench_server_track(pid_t pid);
+
+void
+bench_mark_take(bench_mark *m);
+
 /* One row of the report. */
 typedef struct bench_result {
 	char name[BENCH_NAME_BYTES]; /* human label, e.g. "get_status tcp" */
 	char key[BENCH_NAME_BYTES];  /* JSON key, e.g. "get_status_tcp" */
 	const char *unit;            /* what one latency sample is: "op" or "txn" */
+	bool on_server;              /* served by paywire-server (its CPU is counted) */
 	size_t count;                /* samples (measured operations, warm-up excluded) */
 	size_t ops;                  /* operations in the wall time (count, or count*puts) */
 	double p50_us;               /* nearest-rank percentiles, microseconds */
@@ -70,18 +87,22 @@ typedef struct bench_result {
 	double max_us;
 	double wall_s;               /* wall time of the measured loop */
 	double ops_per_s;            /* ops / wall_s */
+	double self_cpu_us_per_op;   /* this process's CPU (client; floors: all of it) per op */
+	double srv_cpu_us_per_op;    /* the server's CPU per op; < 0 when not on_server */
 	bool done;                   /* measured (false: skipped or failed) */
 } bench_result;
 
-/* Fills r from count latency samples ns[] (sorted in place), ops operations
- * done in wall_ns. count > 0, wall_ns > 0. name/key/unit are set by the
- * caller before or after. */
+/* Fills r from count latency samples ns[] (sorted in place) and ops
+ * operations done between the marks begin and end. count > 0, ops >= count,
+ * end after begin. Keeps r's label, key, unit and on_server. */
 void
-bench_result_compute(bench_result *r, uint64_t *ns, size_t count, size_t ops, uint64_t wall_ns);
+bench_result_compute(bench_result *r, uint64_t *ns, size_t count, size_t ops,
+    const bench_mark *begin, const bench_mark *end);
 
-/* Sets r's label, JSON key and unit; clears the numbers. */
+/* Sets r's label, JSON key, unit and on_server; clears the numbers. */
 void
-bench_result_init(bench_result *r, const char *name, const char *key, const char *unit);
+bench_result_init(bench_result *r, const char *name, const char *key, const char *unit,
+    bool on_server);
 
 /* ---- the paywire-server child ---- */
 

@@ -220,18 +220,17 @@ bench_echo_once(nng_socket req, const void *msg, size_t len)
 /* warmup unmeasured round trips, then n measured ones into ns[]. */
 static int
 bench_echo_loop(nng_socket req, const void *msg, size_t len, uint64_t *ns, size_t n,
-    size_t warmup, uint64_t *wall_ns)
+    size_t warmup, bench_mark *begin, bench_mark *end)
 {
 	uint64_t t0;
 	uint64_t t1;
-	uint64_t start;
 
 	for (size_t i = 0; i < warmup && !bench_interrupted; i++) {
 		if (bench_echo_once(req, msg, len) != 0) {
 			return -1;
 		}
 	}
-	start = bench_now_ns();
+	bench_mark_take(begin);
 	for (size_t i = 0; i < n; i++) {
 		if (bench_interrupted) {
 			return -1;
@@ -243,7 +242,7 @@ bench_echo_loop(nng_socket req, const void *msg, size_t len, uint64_t *ns, size_
 		t1 = bench_now_ns();
 		ns[i] = t1 - t0;
 	}
-	*wall_ns = bench_now_ns() - start;
+	bench_mark_take(end);
 	return 0;
 }
 
@@ -254,7 +253,8 @@ bench_echo_run(const char *url, const void *msg, size_t len, size_t n, size_t wa
 	char dial_url[BENCH_PATH_BYTES];
 	bench_echo e;
 	nng_socket req;
-	uint64_t wall_ns = 0;
+	bench_mark begin;
+	bench_mark end;
 	uint64_t *ns;
 	int rv;
 
@@ -268,14 +268,14 @@ bench_echo_run(const char *url, const void *msg, size_t len, size_t n, size_t wa
 	if (rv == 0) {
 		rv = bench_req_open(&req, dial_url);
 		if (rv == 0) {
-			rv = bench_echo_loop(req, msg, len, ns, n, warmup, &wall_ns);
+			rv = bench_echo_loop(req, msg, len, ns, n, warmup, &begin, &end);
 			nng_close(req);
 		}
 		bench_echo_stop(&e, BENCH_ECHO_CONTEXTS);
 	}
 	if (rv == 0) {
 		PW_ASSERT(atomic_load(&e.echoed) >= (long) (n + warmup));
-		bench_result_compute(out, ns, n, n, wall_ns);
+		bench_result_compute(out, ns, n, n, &begin, &end);
 	}
 	free(ns);
 	return rv;
@@ -375,11 +375,10 @@ bench_lmdb_txn(MDB_env *env, MDB_dbi dbi, size_t puts, uint8_t *value)
 
 static int
 bench_lmdb_loop(MDB_env *env, MDB_dbi dbi, size_t txns, size_t puts, size_t warmup,
-    uint64_t *ns, uint64_t *wall_ns)
+    uint64_t *ns, bench_mark *begin, bench_mark *end)
 {
 	uint8_t value[BENCH_VALUE_BYTES];
 	uint64_t t0;
-	uint64_t start;
 
 	pw_random(value, sizeof(value)); /* incompressible, like packed records */
 	for (size_t i = 0; i < warmup && !bench_interrupted; i++) {
@@ -387,7 +386,7 @@ bench_lmdb_loop(MDB_env *env, MDB_dbi dbi, size_t txns, size_t puts, size_t warm
 			return -1;
 		}
 	}
-	start = bench_now_ns();
+	bench_mark_take(begin);
 	for (size_t i = 0; i < txns; i++) {
 		if (bench_interrupted) {
 			return -1;
@@ -398,7 +397,7 @@ bench_lmdb_loop(MDB_env *env, MDB_dbi dbi, size_t txns, size_t puts, size_t warm
 		}
 		ns[i] = bench_now_ns() - t0;
 	}
-	*wall_ns = bench_now_ns() - start;
+	bench_mark_take(end);
 	return 0;
 }
 
@@ -424,7 +423,8 @@ bench_lmdb_run(const char *dir, const char *sync, size_t txns, size_t puts_per_t
 {
 	MDB_env *env;
 	MDB_dbi dbi;
-	uint64_t wall_ns = 0;
+	bench_mark begin;
+	bench_mark end;
 	uint64_t *ns;
 	int rv;
 
@@ -437,7 +437,7 @@ bench_lmdb_run(const char *dir, const char *sync, size_t txns, size_t puts_per_t
 	}
 	rv = bench_lmdb_open(dir, sync, &env, &dbi);
 	if (rv == 0) {
-		rv = bench_lmdb_loop(env, dbi, txns, puts_per_txn, warmup, ns, &wall_ns);
+		rv = bench_lmdb_loop(env, dbi, txns, puts_per_txn, warmup, ns, &begin, &end);
 		if (rv == 0) {
 			/* Every put landed (ids are unique): the floor did the work. */
 			PW_ASSERT(bench_lmdb_entries(env, dbi) == (txns + warmup) * puts_per_txn);
@@ -445,7 +445,7 @@ bench_lmdb_run(const char *dir, const char *sync, size_t txns, size_t puts_per_t
 		mdb_env_close(env);
 	}
 	if (rv == 0) {
-		bench_result_compute(out, ns, txns, txns * puts_per_txn, wall_ns);
+		bench_result_compute(out, ns, txns, txns * puts_per_txn, &begin, &end);
 	}
 	free(ns);
 	return rv;

@@ -148,11 +148,29 @@ bench_server_bin_default(char *out, size_t size)
 
 /* One flag (and its value, from "=" or the next argument). 0, or 2 on a
  * usage error. */
+static bool
+bench_flag_known(const char *name)
+{
+	static const char *const names[] = { "--server-bin", "--n", "--threads", "--sync" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* One flag (and its value, from "=" or the next argument). 0, or 2 on a
+ * usage error. */
 static int
 bench_flag(bench_cfg *cfg, const char *name, const char *val)
 {
 	size_t v;
 
+	if (!bench_flag_known(name)) {
+		return bench_usage_error("unknown flag %s", name);
+	}
 	if (val == NULL) {
 		return bench_usage_error("%s needs a value", name);
 	}
@@ -163,20 +181,19 @@ bench_flag(bench_cfg *cfg, const char *name, const char *val)
 		}
 	} else if (strcmp(name, "--n") == 0) {
 		if (!bench_parse_size(val, BENCH_N_MIN, BENCH_N_MAX, &cfg->n)) {
-			return bench_usage_error("--n %s: expected 100..1000000", val);
+			return bench_usage_error("--n %s: expected %u..%u", val, BENCH_N_MIN, BENCH_N_MAX);
 		}
 	} else if (strcmp(name, "--threads") == 0) {
 		if (!bench_parse_size(val, 1, BENCH_THREADS_MAX, &v)) {
-			return bench_usage_error("--threads %s: expected 1..256", val);
+			return bench_usage_error("--threads %s: expected 1..%u", val, BENCH_THREADS_MAX);
 		}
 		cfg->threads = (unsigned) v;
-	} else if (strcmp(name, "--sync") == 0) {
+	} else {
+		PW_ASSERT(strcmp(name, "--sync") == 0);
 		if (strcmp(val, "full") != 0 && strcmp(val, "meta") != 0 && strcmp(val, "none") != 0) {
 			return bench_usage_error("--sync %s: expected full, meta or none", val);
 		}
 		cfg->sync = val;
-	} else {
-		return bench_usage_error("unknown flag %s", name);
 	}
 	return 0;
 }
@@ -242,16 +259,16 @@ bench_rows_init(bench_report *r, unsigned threads)
 {
 	char name[BENCH_NAME_BYTES];
 
-	bench_result_init(&r->echo_ipc, "floor: nng REQ/REP echo ipc", "echo_ipc", "op");
-	bench_result_init(&r->status_ipc, "get_status ipc", "get_status_ipc", "op");
-	bench_result_init(&r->echo_tcp, "floor: nng REQ/REP echo tcp", "echo_tcp", "op");
-	bench_result_init(&r->status_tcp, "get_status tcp", "get_status_tcp", "op");
-	bench_result_init(&r->lmdb_one, "floor: LMDB 1 put + commit", "lmdb_one_put", "txn");
-	bench_result_init(&r->create_seq, "create_session, 1 thread", "create_session_seq", "op");
+	bench_result_init(&r->echo_ipc, "floor: nng REQ/REP echo ipc", "echo_ipc", "op", false);
+	bench_result_init(&r->status_ipc, "get_status ipc", "get_status_ipc", "op", true);
+	bench_result_init(&r->echo_tcp, "floor: nng REQ/REP echo tcp", "echo_tcp", "op", false);
+	bench_result_init(&r->status_tcp, "get_status tcp", "get_status_tcp", "op", true);
+	bench_result_init(&r->lmdb_one, "floor: LMDB 1 put + commit", "lmdb_one_put", "txn", false);
+	bench_result_init(&r->create_seq, "create_session, 1 thread", "create_session_seq", "op", true);
 	snprintf(name, sizeof(name), "floor: LMDB %u puts + commit (per txn)", threads);
-	bench_result_init(&r->lmdb_batch, name, "lmdb_batch_put", "txn");
+	bench_result_init(&r->lmdb_batch, name, "lmdb_batch_put", "txn", false);
 	snprintf(name, sizeof(name), "create_session, %u threads", threads);
-	bench_result_init(&r->create_conc, name, "create_session_concurrent", "op");
+	bench_result_init(&r->create_conc, name, "create_session_concurrent", "op", true);
 }
 
 static void
@@ -305,6 +322,7 @@ bench_run_open(bench_run *b, const bench_cfg *cfg, const char *root)
 	if (bench_server_start(&b->server, cfg->server_bin, root, cfg->sync, contexts, map) != 0) {
 		return -1;
 	}
+	bench_server_track(b->server.pid);
 	if (bench_client_open(&b->ipc, b->server.ipc_url) != 0 ||
 	    bench_client_open(&b->tcp, b->server.tcp_url) != 0) {
 		return -1;
@@ -342,6 +360,7 @@ bench_run_close(bench_run *b)
 	pw_client_close(b->tcp);
 	sodium_memzero(b->api_key, sizeof(b->api_key));
 	free(b->ids);
+	bench_server_track(0);
 	code = bench_server_stop(&b->server);
 	if (code != 0) {
 		bench_server_log_dump(&b->server);
@@ -524,6 +543,11 @@ main(int argc, char **argv)
 	}
 	rv = bench_measure(&cfg, root, &r);
 	nftw(root, bench_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (rv != 0) {
+		/* The numbers of a run that failed mean nothing: stderr says why. */
+		fprintf(stderr, "bench: no report: the run failed\n");
+		return 1;
+	}
 	if (cfg.json) {
 		if (bench_report_json(&r, stdout) != 0) {
 			rv = -1;

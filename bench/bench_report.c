@@ -10,7 +10,7 @@
 #include "bench.h"
 #include "pw_common.h"
 
-#define BENCH_LABEL_WIDTH 40
+#define BENCH_LABEL_WIDTH 38
 
 /* a / b, or 0 when either side was not measured. */
 static double
@@ -28,27 +28,77 @@ bench_per_commit(const bench_commit *c)
 static void
 bench_row_print(FILE *f, const bench_result *r)
 {
+	char srv[16] = "-";
+
 	if (!r->done) {
-		fprintf(f, "  %-*s %8s\n", BENCH_LABEL_WIDTH, r->name, "-");
+		fprintf(f, "  %-*s %7s\n", BENCH_LABEL_WIDTH, r->name, "-");
 		return;
 	}
-	fprintf(f, "  %-*s %8zu %9.1f %9.1f %9.1f %9.1f %10.0f\n", BENCH_LABEL_WIDTH, r->name,
-	    r->count, r->p50_us, r->p99_us, r->p999_us, r->max_us, r->ops_per_s);
+	if (r->srv_cpu_us_per_op >= 0) {
+		snprintf(srv, sizeof(srv), "%.1f", r->srv_cpu_us_per_op);
+	}
+	fprintf(f, "  %-*s %7zu %8.1f %8.1f %8.1f %8.1f %8.0f %7.1f %7s\n", BENCH_LABEL_WIDTH,
+	    r->name, r->count, r->p50_us, r->p99_us, r->p999_us, r->max_us, r->ops_per_s,
+	    r->self_cpu_us_per_op, srv);
+}
+
+/* "2.41x", or "-" when a side was not measured. */
+static const char *
+bench_x(char *buf, size_t size, double ratio)
+{
+	if (ratio <= 0) {
+		return "-";
+	}
+	snprintf(buf, size, "%.2fx", ratio);
+	return buf;
+}
+
+/* If the run is CPU-bound, at most this many ops/s fit on the machine's
+ * cores: both processes' CPU per op, measured, shares `cores` CPUs. */
+static double
+bench_cpu_ceiling(const bench_result *r, long cores)
+{
+	double per_op = r->self_cpu_us_per_op + (r->srv_cpu_us_per_op > 0 ? r->srv_cpu_us_per_op : 0);
+
+	return r->done && per_op > 0 && cores > 0 ? (double) cores * 1e6 / per_op : 0.0;
+}
+
+static void
+bench_ratio_line(FILE *f, const char *label, const char *value)
+{
+	fprintf(f, "  %-62s %s\n", label, value);
 }
 
 static void
 bench_ratios_print(const bench_report *r, FILE *f)
 {
-	fprintf(f, "\nratios (what paywire adds over the floor, same run)\n");
-	fprintf(f, "  get_status / nng echo, p50:                    ipc %.2fx   tcp %.2fx\n",
-	    bench_ratio(r->status_ipc.p50_us, r->echo_ipc.p50_us),
-	    bench_ratio(r->status_tcp.p50_us, r->echo_tcp.p50_us));
-	fprintf(f, "  create_session / LMDB 1 put+commit, p50:       %.2fx\n",
-	    bench_ratio(r->create_seq.p50_us, r->lmdb_one.p50_us));
-	fprintf(f, "  create_session %u threads / 1 thread, ops/s:   %.2fx\n", r->threads,
-	    bench_ratio(r->create_conc.ops_per_s, r->create_seq.ops_per_s));
-	fprintf(f, "  create_session %u threads / LMDB %u puts/txn, ops/s: %.2f\n", r->threads,
-	    r->threads, bench_ratio(r->create_conc.ops_per_s, r->lmdb_batch.ops_per_s));
+	char label[128];
+	char a[32];
+	char b[32];
+	char both[80];
+
+	fprintf(f, "\nratios (same run, same machine)\n");
+	snprintf(both, sizeof(both), "ipc %s  tcp %s",
+	    bench_x(a, sizeof(a), bench_ratio(r->status_ipc.p50_us, r->echo_ipc.p50_us)),
+	    bench_x(b, sizeof(b), bench_ratio(r->status_tcp.p50_us, r->echo_tcp.p50_us)));
+	bench_ratio_line(f, "get_status / nng echo, p50:", both);
+	bench_ratio_line(f, "create_session 1 thread / LMDB 1 put + commit, p50:",
+	    bench_x(a, sizeof(a), bench_ratio(r->create_seq.p50_us, r->lmdb_one.p50_us)));
+	bench_ratio_line(f, "create_session 1 thread / (nng echo tcp + LMDB 1 put), p50:",
+	    bench_x(a, sizeof(a),
+	        bench_ratio(r->create_seq.p50_us,
+	            r->echo_tcp.done && r->lmdb_one.done ? r->echo_tcp.p50_us + r->lmdb_one.p50_us : 0)));
+	snprintf(label, sizeof(label), "create_session %u threads / 1 thread, ops/s:", r->threads);
+	bench_ratio_line(f, label,
+	    bench_x(a, sizeof(a), bench_ratio(r->create_conc.ops_per_s, r->create_seq.ops_per_s)));
+	snprintf(label, sizeof(label), "create_session %u threads / LMDB %u puts per commit, ops/s:",
+	    r->threads, r->threads);
+	bench_ratio_line(f, label,
+	    bench_x(a, sizeof(a), bench_ratio(r->create_conc.ops_per_s, r->lmdb_batch.ops_per_s)));
+	snprintf(label, sizeof(label), "create_session %u threads, CPU ceiling (%ld cores / CPU per op):",
+	    r->threads, r->cores);
+	snprintf(a, sizeof(a), "%.0f ops/s", bench_cpu_ceiling(&r->create_conc, r->cores));
+	bench_ratio_line(f, label, a);
 }
 
 static void
@@ -74,8 +124,10 @@ bench_report_print(const bench_report *r, FILE *f)
 	    PW_VERSION_STRING, r->date, r->cores, r->cpu[0] != '\0' ? "  " : "", r->cpu, r->sync,
 	    r->n, r->threads);
 	fprintf(f, "server: %s\n\n", r->server_bin);
-	fprintf(f, "  %-*s %8s %9s %9s %9s %9s %10s\n", BENCH_LABEL_WIDTH, "latency in us", "count",
-	    "p50", "p99", "p99.9", "max", "ops/s");
+	fprintf(f, "  %-*s %7s %8s %8s %8s %8s %8s %15s\n", BENCH_LABEL_WIDTH, "", "", "", "", "",
+	    "", "", "cpu us/op");
+	fprintf(f, "  %-*s %7s %8s %8s %8s %8s %8s %7s %7s\n", BENCH_LABEL_WIDTH, "latency in us",
+	    "count", "p50", "p99", "p99.9", "max", "ops/s", "bench", "server");
 	fprintf(f, "reads, one client thread (get_status request: %zu bytes)\n",
 	    r->status_msg_bytes);
 	bench_row_print(f, &r->echo_ipc);
@@ -99,10 +151,12 @@ bench_row_json(const bench_result *r)
 	if (!r->done) {
 		return json_null();
 	}
-	return json_pack("{s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "label", r->name,
-	    "sample", r->unit, "count", (json_int_t) r->count, "ops", (json_int_t) r->ops,
+	return json_pack("{s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o}", "label",
+	    r->name, "sample", r->unit, "count", (json_int_t) r->count, "ops", (json_int_t) r->ops,
 	    "p50_us", r->p50_us, "p99_us", r->p99_us, "p999_us", r->p999_us, "max_us", r->max_us,
-	    "wall_s", r->wall_s, "ops_per_s", r->ops_per_s);
+	    "wall_s", r->wall_s, "ops_per_s", r->ops_per_s, "bench_cpu_us_per_op",
+	    r->self_cpu_us_per_op, "server_cpu_us_per_op",
+	    r->srv_cpu_us_per_op >= 0 ? json_real(r->srv_cpu_us_per_op) : json_null());
 }
 
 static json_t *
@@ -124,10 +178,13 @@ bench_results_json(const bench_report *r)
 static json_t *
 bench_ratios_json(const bench_report *r)
 {
-	return json_pack("{s:f, s:f, s:f, s:f, s:f}",
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
 	    "get_status_over_echo_ipc_p50", bench_ratio(r->status_ipc.p50_us, r->echo_ipc.p50_us),
 	    "get_status_over_echo_tcp_p50", bench_ratio(r->status_tcp.p50_us, r->echo_tcp.p50_us),
 	    "create_seq_over_lmdb_one_p50", bench_ratio(r->create_seq.p50_us, r->lmdb_one.p50_us),
+	    "create_seq_over_echo_tcp_plus_lmdb_one_p50",
+	    bench_ratio(r->create_seq.p50_us, r->echo_tcp.p50_us + r->lmdb_one.p50_us),
+	    "create_concurrent_cpu_ceiling_ops", bench_cpu_ceiling(&r->create_conc, r->cores),
 	    "create_concurrent_over_seq_ops",
 	    bench_ratio(r->create_conc.ops_per_s, r->create_seq.ops_per_s),
 	    "create_concurrent_over_lmdb_batch_ops",

@@ -124,8 +124,9 @@ int
 bench_status_run(pw_client *c, char (*ids)[64], size_t nids, size_t n, size_t warmup,
     bench_result *out)
 {
+	bench_mark begin;
+	bench_mark end;
 	uint64_t *ns;
-	uint64_t start;
 	uint64_t t0;
 	int rv = 0;
 
@@ -138,14 +139,15 @@ bench_status_run(pw_client *c, char (*ids)[64], size_t nids, size_t n, size_t wa
 	for (size_t i = 0; i < warmup && rv == 0 && !bench_interrupted; i++) {
 		rv = bench_status_once(c, ids[i % nids]);
 	}
-	start = bench_now_ns();
+	bench_mark_take(&begin);
 	for (size_t i = 0; i < n && rv == 0; i++) {
 		t0 = bench_now_ns();
 		rv = bench_interrupted ? -1 : bench_status_once(c, ids[i % nids]);
 		ns[i] = bench_now_ns() - t0;
 	}
+	bench_mark_take(&end);
 	if (rv == 0) {
-		bench_result_compute(out, ns, n, n, bench_now_ns() - start);
+		bench_result_compute(out, ns, n, n, &begin, &end);
 	}
 	free(ns);
 	return rv;
@@ -169,8 +171,9 @@ int
 bench_create_seq_run(pw_client *c, const char *api_key, size_t n, size_t warmup,
     bench_result *out)
 {
+	bench_mark begin;
+	bench_mark end;
 	uint64_t *ns;
-	uint64_t start;
 	uint64_t t0;
 	int rv = 0;
 
@@ -183,14 +186,15 @@ bench_create_seq_run(pw_client *c, const char *api_key, size_t n, size_t warmup,
 	for (size_t i = 0; i < warmup && rv == 0 && !bench_interrupted; i++) {
 		rv = bench_create_once(c, api_key);
 	}
-	start = bench_now_ns();
+	bench_mark_take(&begin);
 	for (size_t i = 0; i < n && rv == 0; i++) {
 		t0 = bench_now_ns();
 		rv = bench_interrupted ? -1 : bench_create_once(c, api_key);
 		ns[i] = bench_now_ns() - t0;
 	}
+	bench_mark_take(&end);
 	if (rv == 0) {
-		bench_result_compute(out, ns, n, n, bench_now_ns() - start);
+		bench_result_compute(out, ns, n, n, &begin, &end);
 	}
 	free(ns);
 	return rv;
@@ -286,9 +290,9 @@ bench_workers_start(bench_worker *w, unsigned threads, bench_conc *k, uint64_t *
 }
 
 /* Waits for every started worker's warm-up, then lets them all go (or stop,
- * when not all could start). Returns the start time of the measured part. */
-static uint64_t
-bench_gate_open(bench_conc *k, unsigned started, unsigned threads)
+ * when not all could start). *begin: the start of the measured part. */
+static void
+bench_gate_open(bench_conc *k, unsigned started, unsigned threads, bench_mark *begin)
 {
 	pthread_mutex_lock(&k->mu);
 	while (k->ready < started) {
@@ -297,10 +301,10 @@ bench_gate_open(bench_conc *k, unsigned started, unsigned threads)
 	if (started < threads) {
 		atomic_store(&k->stop, true);
 	}
+	bench_mark_take(begin);
 	k->go = true;
 	pthread_cond_broadcast(&k->cv);
 	pthread_mutex_unlock(&k->mu);
-	return bench_now_ns();
 }
 
 int
@@ -309,9 +313,9 @@ bench_create_concurrent_run(pw_client *c, const char *api_key, size_t n, unsigne
 {
 	bench_conc k = { .c = c, .api_key = api_key, .warmup = warmup };
 	bench_worker *w;
+	bench_mark begin;
+	bench_mark end;
 	uint64_t *ns;
-	uint64_t start;
-	uint64_t wall;
 	unsigned started;
 	int rv = 0;
 
@@ -329,17 +333,17 @@ bench_create_concurrent_run(pw_client *c, const char *api_key, size_t n, unsigne
 	pthread_cond_init(&k.cv, NULL);
 	atomic_init(&k.stop, false);
 	started = bench_workers_start(w, threads, &k, ns, n);
-	start = bench_gate_open(&k, started, threads);
+	bench_gate_open(&k, started, threads, &begin);
 	for (unsigned i = 0; i < started; i++) {
 		pthread_join(w[i].thread, NULL);
 		rv = w[i].rv != 0 ? -1 : rv;
 	}
-	wall = bench_now_ns() - start;
+	bench_mark_take(&end);
 	if (started < threads || atomic_load(&k.stop)) {
 		rv = -1;
 	}
 	if (rv == 0) {
-		bench_result_compute(out, ns, n, n, wall);
+		bench_result_compute(out, ns, n, n, &begin, &end);
 	}
 	pthread_cond_destroy(&k.cv);
 	pthread_mutex_destroy(&k.mu);
