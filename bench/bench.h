@@ -2,29 +2,34 @@
  * bench.h - paywire-bench, the latency and throughput harness (not a test).
  *
  * The bench owns one temporary directory (mkdtemp) for the whole run: the
- * data directory of a real paywire-server child process, the socket of an
- * in-process nng echo server and the environments of the raw LMDB floors.
- * It measures every operation with clock_gettime(CLOCK_MONOTONIC) and
- * reports count, p50, p99, p99.9 and max (microseconds) and ops/s, next to
- * floors measured in the same run on the same machine:
- *   - an nng REQ/REP echo of a get_status-sized message (ipc:// and tcp://),
- *     the transport's own round trip;
+ * data directory of a real paywire-server child process, the ipc:// socket
+ * of an nng echo child process and the environments of the raw LMDB floors.
+ * It times every operation with clock_gettime(CLOCK_MONOTONIC) and reports
+ * count, p50, p99, p99.9 and max (microseconds), ops/s and CPU per op, next
+ * to floors measured in the same run on the same machine:
+ *   - an nng REQ/REP echo of the exact get_status request bytes (ipc:// and
+ *     tcp://), served by a process of its own as the server is: the
+ *     transport's own round trip;
  *   - raw LMDB commits: one put per transaction (the cost of one durable
  *     write), and --threads puts per transaction (what group commit can reach).
+ * A floor and what it is the floor of run in alternating blocks
+ * (bench_interleave_run), so both see the same machine state.
  *
- * THREADS. main runs every phase in turn. The echo floor adds one REP thread
- * (bench_echo_run starts and joins it); the concurrent create phase adds
- * --threads client threads (bench_create_concurrent_run starts and joins
- * them). Nothing here is called from two threads at once, except the worker
- * bodies, which share only a pw_client (thread-safe) and an atomic stop flag.
+ * PROCESSES AND THREADS. main runs every phase in turn and owns both
+ * children (the server, the echo process): it starts them, stops them with
+ * SIGTERM by pid and reaps them; they get SIGTERM if the bench dies
+ * (PR_SET_PDEATHSIG). The concurrent create phase adds --threads client
+ * threads (bench_create_concurrent_run starts and joins them), which share
+ * only a pw_client (thread-safe) and an atomic stop flag.
  *
- * LIMITS. --n is 100..BENCH_N_MAX, --threads 1..BENCH_THREADS_MAX; every loop
- * runs a fixed number of operations; every wait (server start, server stop,
- * each RPC, each nng receive) has a timeout. A failed operation stops the
- * phase and the run (the numbers of a run with errors mean nothing).
+ * LIMITS. --n is BENCH_N_MIN..BENCH_N_MAX, --threads 1..BENCH_THREADS_MAX;
+ * every loop runs a fixed number of operations; every wait (server start and
+ * stop, echo start and stop, each RPC, each nng send and receive) has a
+ * timeout. A failed operation stops the run, and a run that failed prints no
+ * report (its numbers would mean nothing).
  *
  * SECRETS. The admin key, the token secret and the merchant's API key live
- * only in this process and the child's environment; they are never printed
+ * only in this process and the server's environment; they are never printed
  * and are wiped before exit.
  */
 #ifndef BENCH_H
@@ -37,6 +42,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <nng/nng.h>
 #include <paywire/client.h>
 
 #define BENCH_N_MAX 1000000u          /* reads per transport; bounds memory (8 B per op) */
@@ -65,20 +71,16 @@ typedef struct bench_mark {
 	uint64_t srv_cpu_ns;   /* utime + stime of the tracked server (/proc, clock ticks) */
 } bench_mark;
 
-/* The process whose CPU bench_mark_take reads (the server child); 0: none.
- * Main thread only, between phases. */
+/* Takes a mark; srv_pid is the process serving the row (paywire-server or
+ * the echo process), whose CPU is read from /proc; 0: none. */
 void
-bench_server_track(pid_t pid);
-
-void
-bench_mark_take(bench_mark *m);
+bench_mark_take(bench_mark *m, pid_t srv_pid);
 
 /* One row of the report. */
 typedef struct bench_result {
 	char name[BENCH_NAME_BYTES]; /* human label, e.g. "get_status tcp" */
 	char key[BENCH_NAME_BYTES];  /* JSON key, e.g. "get_status_tcp" */
 	const char *unit;            /* what one latency sample is: "op" or "txn" */
-	bool on_server;              /* served by paywire-server (its CPU is counted) */
 	size_t count;                /* samples (measured operations, warm-up excluded) */
 	size_t ops;                  /* operations in the wall time (count, or count*puts) */
 	double p50_us;               /* nearest-rank percentiles, microseconds */
@@ -87,22 +89,59 @@ typedef struct bench_result {
 	double max_us;
 	double wall_s;               /* wall time of the measured loop */
 	double ops_per_s;            /* ops / wall_s */
-	double self_cpu_us_per_op;   /* this process's CPU (client; floors: all of it) per op */
-	double srv_cpu_us_per_op;    /* the server's CPU per op; < 0 when not on_server */
+	double self_cpu_us_per_op;   /* this process's CPU per op (the client; LMDB: all of it) */
+	double srv_cpu_us_per_op;    /* the serving process's CPU per op; < 0: none or not
+	                                measurable (phase under BENCH_SRV_CPU_WALL_S_MIN) */
 	bool done;                   /* measured (false: skipped or failed) */
 } bench_result;
 
+/* Wall and CPU time spent, summed over the measured blocks of one row. */
+typedef struct bench_spent {
+	uint64_t wall_ns;      /* sum of the blocks' wall times */
+	uint64_t self_cpu_ns;  /* this process's CPU over those blocks */
+	uint64_t srv_cpu_ns;   /* the server's CPU over those blocks */
+	bool srv_cpu_ok;       /* a serving process's CPU was readable at every mark */
+} bench_spent;
+
+/* Adds the interval begin..end to acc (acc zeroed with srv_cpu_ok true
+ * before the first call). */
+void
+bench_spent_add(bench_spent *acc, const bench_mark *begin, const bench_mark *end);
+
 /* Fills r from count latency samples ns[] (sorted in place) and ops
- * operations done between the marks begin and end. count > 0, ops >= count,
- * end after begin. Keeps r's label, key, unit and on_server. */
+ * operations done in `spent`. count > 0, ops >= count, spent->wall_ns > 0.
+ * Keeps r's label, key and unit. */
 void
 bench_result_compute(bench_result *r, uint64_t *ns, size_t count, size_t ops,
-    const bench_mark *begin, const bench_mark *end);
+    const bench_spent *spent);
 
-/* Sets r's label, JSON key, unit and on_server; clears the numbers. */
+/* Sets r's label, JSON key and unit; clears the numbers. */
 void
-bench_result_init(bench_result *r, const char *name, const char *key, const char *unit,
-    bool on_server);
+bench_result_init(bench_result *r, const char *name, const char *key, const char *unit);
+
+/* A measured loop: n samples, the latency of each (ns) into ns[0..n).
+ * Stops at bench_interrupted. 0, or -1 after a message on stderr. */
+typedef int (*bench_block_fn)(void *arg, uint64_t *ns, size_t n);
+
+/* One side of an interleaved measurement. */
+typedef struct bench_side {
+	bench_block_fn block;    /* runs samples */
+	void *arg;               /* its state */
+	size_t n;                /* measured samples */
+	size_t warmup;           /* unmeasured samples first */
+	size_t ops_per_sample;   /* 1, or puts per LMDB transaction */
+	pid_t srv_pid;           /* process serving it (its CPU is reported); 0: none */
+	bench_result *out;       /* the row filled */
+} bench_side;
+
+#define BENCH_BLOCKS 20      /* blocks per side: a floor and its subject alternate */
+
+/* Runs a's and b's warm-ups, then BENCH_BLOCKS blocks of each, alternating
+ * (a, b, a, b, ...), so a floor and what it is the floor of see the same
+ * machine state (other load, disk, CPU frequency). b may be NULL (a alone).
+ * Fills a->out and b->out. 0 or -1. */
+int
+bench_interleave_run(const bench_side *a, const bench_side *b);
 
 /* ---- the paywire-server child ---- */
 
@@ -138,23 +177,79 @@ bench_server_stop(bench_server *s);
 void
 bench_server_log_dump(const bench_server *s);
 
+/* Forks and execs bin with argv and envp; the child's stdout is out_fd, its
+ * stderr err_fd, its stdin /dev/null; it gets SIGTERM when the bench dies.
+ * 0 with *pid set, or -1 (message on stderr). */
+int
+bench_proc_spawn(const char *bin, char *const *argv, char *const *envp, int out_fd,
+    int err_fd, pid_t *pid);
+
+/* Sends SIGTERM to *pid and waits at most wait_ms (then SIGKILL). Returns
+ * the exit code, or -1 if it was killed or died by a signal; *pid = 0. */
+int
+bench_proc_stop(pid_t *pid, int wait_ms);
+
+/* Sleeps ms milliseconds (restarts after signals). */
+void
+bench_sleep_ms(long ms);
+
 /* ---- floors (bench_floor.c) ---- */
 
-/* nng REQ/REP echo: an in-process REP thread on url echoes every message; the
- * REQ side sends msg (len bytes) n times after warmup unmeasured round trips.
- * A tcp://127.0.0.1:0 url is resolved to the port bound. 0 or -1. */
-int
-bench_echo_run(const char *url, const void *msg, size_t len, size_t n, size_t warmup,
-    bench_result *out);
+/* nng REQ/REP echo: this program re-executed as `--echo-server url` (a
+ * process of its own, as paywire-server is) sends back every message; the
+ * REQ side here sends msg (len bytes, kept by the caller) per sample. */
+typedef struct bench_echo_peer {
+	pid_t pid;           /* the echo process, 0 when stopped */
+	int out_fd;          /* its stdout (dial URL, then the echo count) */
+	nng_socket req;      /* REQ socket dialed to it */
+	bool req_open;       /* req is open */
+	const void *msg;     /* message sent per sample */
+	size_t len;          /* its size */
+	long sent;           /* round trips done */
+} bench_echo_peer;
 
-/* Raw LMDB: in a new environment in dir (created), txns transactions of
- * puts_per_txn puts each (47-byte time-ordered key, BENCH_VALUE_BYTES value)
- * plus commit, after warmup unmeasured ones. sync: "full" (default flags),
- * "meta" (MDB_NOMETASYNC) or "none" (MDB_NOSYNC). One sample per txn; ops
- * counts puts. 0 or -1. */
+/* Starts the echo process on url (tcp://127.0.0.1:0: a port of its choice)
+ * and dials it. 0, or -1 with nothing left running. */
 int
-bench_lmdb_run(const char *dir, const char *sync, size_t txns, size_t puts_per_txn,
-    size_t warmup, bench_result *out);
+bench_echo_open(bench_echo_peer *p, const char *url, const void *msg, size_t len);
+
+/* bench_block_fn: one echo round trip per sample. */
+int
+bench_echo_block(void *peer, uint64_t *ns, size_t n);
+
+/* Stops the echo process; -1 if it failed or echoed fewer than p->sent. */
+int
+bench_echo_close(bench_echo_peer *p);
+
+/* The child's main for `--echo-server url`: serves until SIGTERM/SIGINT.
+ * Prints the URL to dial as its first stdout line once listening, and
+ * "echoed N" at the end. Returns the exit code (0, or 1: cannot listen). */
+int
+bench_echo_serve(const char *url);
+
+/* Raw LMDB: an environment of its own in dir; one sample = one transaction
+ * of puts_per_txn puts (47-byte time-ordered key, BENCH_VALUE_BYTES value)
+ * and its commit. sync: "full" (default flags), "meta" (MDB_NOMETASYNC),
+ * "none" (MDB_NOSYNC). */
+typedef struct bench_lmdb_floor {
+	struct MDB_env *env;             /* the environment */
+	unsigned dbi;                    /* its one named db, "sessions" */
+	size_t puts_per_txn;             /* puts per sample */
+	size_t txns;                     /* transactions committed */
+	uint8_t value[BENCH_VALUE_BYTES]; /* random, incompressible */
+} bench_lmdb_floor;
+
+/* Creates dir (0700) and the environment. 0 or -1. */
+int
+bench_lmdb_open(bench_lmdb_floor *f, const char *dir, const char *sync, size_t puts_per_txn);
+
+/* bench_block_fn: one transaction per sample. */
+int
+bench_lmdb_block(void *floor, uint64_t *ns, size_t n);
+
+/* Checks every put landed, closes. 0 or -1. */
+int
+bench_lmdb_close(bench_lmdb_floor *f);
 
 /* ---- paywire over libpaywire (bench_rpc.c) ---- */
 
@@ -166,22 +261,36 @@ bench_client_open(pw_client **out, const char *url);
 int
 bench_sessions_seed(pw_client *c, const char *api_key, char (*ids)[64], size_t n);
 
-/* get_status, sequential on one thread, cycling through ids. */
-int
-bench_status_run(pw_client *c, char (*ids)[64], size_t nids, size_t n, size_t warmup,
-    bench_result *out);
+/* get_status on one thread, cycling through ids. */
+typedef struct bench_status_src {
+	pw_client *c;          /* client */
+	char (*ids)[64];       /* sessions to ask about */
+	size_t nids;           /* how many */
+	size_t next;           /* next index into ids */
+} bench_status_src;
 
-/* create_session, sequential on one thread: each call is one durable write. */
+/* bench_block_fn: one get_status per sample. */
 int
-bench_create_seq_run(pw_client *c, const char *api_key, size_t n, size_t warmup,
-    bench_result *out);
+bench_status_block(void *src, uint64_t *ns, size_t n);
+
+/* create_session on one thread: each call is one durable write. */
+typedef struct bench_create_src {
+	pw_client *c;          /* client */
+	const char *api_key;   /* merchant key */
+	size_t created;        /* sessions acknowledged (warm-up included) */
+} bench_create_src;
+
+/* bench_block_fn: one create_session per sample. */
+int
+bench_create_block(void *src, uint64_t *ns, size_t n);
 
 /* create_session from `threads` threads sharing c, n calls in all (split
  * evenly), after a warm-up of warmup calls per thread. ops/s over the wall
- * time from the common start to the last thread's end. */
+ * time from the common start to the last thread's end; srv_pid: the
+ * server, whose CPU is reported. */
 int
 bench_create_concurrent_run(pw_client *c, const char *api_key, size_t n, unsigned threads,
-    size_t warmup, bench_result *out);
+    size_t warmup, pid_t srv_pid, bench_result *out);
 
 /* The exact bytes libpaywire sends for get_status(session_id) (request_id
  * "req_" + 32 hex digits, deadline BENCH_RPC_TIMEOUT_MS), packed into

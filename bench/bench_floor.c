@@ -4,12 +4,18 @@
  * alone). They are what paywire could not go below on this machine.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 #include <nng/nng.h>
@@ -19,11 +25,18 @@
 #include "bench.h"
 #include "pw_common.h"
 
+extern char **environ;
+
 #define BENCH_ECHO_TIMEOUT_MS 5000          /* one echo round trip, send or receive */
 #define BENCH_LMDB_MAP_BYTES (8ull << 30)   /* sparse; far above what --n can write */
 #define BENCH_LMDB_KEY_BYTES PW_ID_BYTES(3) /* "cs_" ids, as the sessions db */
 
-/* ---- nng echo ---- */
+/* ---- nng echo ----
+ *
+ * The REP side runs in a process of its own, as paywire-server does: nng
+ * serves all sockets of a process from one poller thread, so an echo in the
+ * bench's own process would share that thread with the REQ side and come
+ * out slower than the real server, which is no floor. */
 
 #define BENCH_ECHO_CONTEXTS 4 /* REP contexts: more than the one REQ in flight */
 
@@ -217,68 +230,172 @@ bench_echo_once(nng_socket req, const void *msg, size_t len)
 	return rv;
 }
 
-/* warmup unmeasured round trips, then n measured ones into ns[]. */
-static int
-bench_echo_loop(nng_socket req, const void *msg, size_t len, uint64_t *ns, size_t n,
-    size_t warmup, bench_mark *begin, bench_mark *end)
+int
+bench_echo_serve(const char *url)
 {
-	uint64_t t0;
-	uint64_t t1;
+	char dial_url[BENCH_PATH_BYTES];
+	sigset_t set;
+	bench_echo e;
+	int sig = 0;
 
-	for (size_t i = 0; i < warmup && !bench_interrupted; i++) {
-		if (bench_echo_once(req, msg, len) != 0) {
-			return -1;
+	/* Blocked before nng starts its threads, so they inherit the mask and
+	 * sigwait below is the only taker. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (bench_echo_start(&e, url, dial_url, sizeof(dial_url)) != 0) {
+		return 1;
+	}
+	printf("%s\n", dial_url);
+	fflush(stdout);
+	while (sigwait(&set, &sig) != 0) {
+	}
+	bench_echo_stop(&e, BENCH_ECHO_CONTEXTS);
+	printf("echoed %ld\n", atomic_load(&e.echoed));
+	fflush(stdout);
+	return 0;
+}
+
+/* Reads one line (without its newline) from fd within timeout_ms. 0 or -1. */
+static int
+bench_line_read(int fd, char *buf, size_t size, int timeout_ms)
+{
+	int64_t deadline = pw_monotonic_ms() + timeout_ms;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t r;
+
+	while (got + 1 < size) {
+		int64_t left = deadline - pw_monotonic_ms();
+		if (left <= 0 || poll(&p, 1, (int) left) <= 0) {
+			break;
+		}
+		r = read(fd, buf + got, 1); /* one byte: never read past the line */
+		if (r <= 0) {
+			break;
+		}
+		if (buf[got] == '\n') {
+			buf[got] = '\0';
+			return 0;
+		}
+		got++;
+	}
+	buf[got] = '\0';
+	return -1;
+}
+
+/* Starts the echo child; *dial_url: where it listens. */
+static int
+bench_echo_child_start(const char *url, pid_t *pid, int *out_fd, char *dial_url, size_t size)
+{
+	char self[PATH_MAX];
+	int fds[2];
+	ssize_t n;
+	int rv;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || pipe2(fds, O_CLOEXEC) != 0) {
+		fprintf(stderr, "bench: cannot start the echo process: %s\n", strerror(errno));
+		return -1;
+	}
+	self[n] = '\0';
+	char *const argv[] = { self, "--echo-server", (char *) url, NULL };
+	rv = bench_proc_spawn(self, argv, environ, fds[1], STDERR_FILENO, pid);
+	close(fds[1]);
+	if (rv == 0 && bench_line_read(fds[0], dial_url, size, BENCH_ECHO_TIMEOUT_MS) != 0) {
+		fprintf(stderr, "bench: the echo process did not listen on %s\n", url);
+		(void) bench_proc_stop(pid, BENCH_ECHO_TIMEOUT_MS);
+		rv = -1;
+	}
+	if (rv != 0) {
+		close(fds[0]);
+		return -1;
+	}
+	*out_fd = fds[0];
+	return 0;
+}
+
+/* Stops the echo child and checks it echoed at least `want` messages. */
+static int
+bench_echo_child_stop(pid_t *pid, int out_fd, long want)
+{
+	char line[64];
+	long echoed = -1;
+	int code;
+
+	code = bench_proc_stop(pid, BENCH_ECHO_TIMEOUT_MS);
+	if (bench_line_read(out_fd, line, sizeof(line), BENCH_ECHO_TIMEOUT_MS) == 0) {
+		if (sscanf(line, "echoed %ld", &echoed) != 1) {
+			echoed = -1;
 		}
 	}
-	bench_mark_take(begin);
+	close(out_fd);
+	if (code != 0 || echoed < want) {
+		fprintf(stderr, "bench: the echo process exited with %d after %ld echoes (want %ld)\n",
+		    code, echoed, want);
+		return -1;
+	}
+	return 0;
+}
+
+int
+bench_echo_open(bench_echo_peer *p, const char *url, const void *msg, size_t len)
+{
+	char dial_url[BENCH_PATH_BYTES];
+	int rv;
+
+	PW_ASSERT(p != NULL && url != NULL && msg != NULL && len > 0);
+	memset(p, 0, sizeof(*p));
+	p->msg = msg;
+	p->len = len;
+	p->out_fd = -1;
+	rv = bench_echo_child_start(url, &p->pid, &p->out_fd, dial_url, sizeof(dial_url));
+	if (rv != 0) {
+		return -1;
+	}
+	rv = bench_req_open(&p->req, dial_url);
+	if (rv != 0) {
+		(void) bench_echo_child_stop(&p->pid, p->out_fd, 0);
+		return -1;
+	}
+	p->req_open = true;
+	return 0;
+}
+
+int
+bench_echo_block(void *peer, uint64_t *ns, size_t n)
+{
+	bench_echo_peer *p = peer;
+	uint64_t t0;
+
+	PW_ASSERT(p != NULL && p->req_open && ns != NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (bench_interrupted) {
 			return -1;
 		}
 		t0 = bench_now_ns();
-		if (bench_echo_once(req, msg, len) != 0) {
+		if (bench_echo_once(p->req, p->msg, p->len) != 0) {
 			return -1;
 		}
-		t1 = bench_now_ns();
-		ns[i] = t1 - t0;
+		ns[i] = bench_now_ns() - t0;
+		p->sent++;
 	}
-	bench_mark_take(end);
 	return 0;
 }
 
 int
-bench_echo_run(const char *url, const void *msg, size_t len, size_t n, size_t warmup,
-    bench_result *out)
+bench_echo_close(bench_echo_peer *p)
 {
-	char dial_url[BENCH_PATH_BYTES];
-	bench_echo e;
-	nng_socket req;
-	bench_mark begin;
-	bench_mark end;
-	uint64_t *ns;
-	int rv;
-
-	PW_ASSERT(url != NULL && msg != NULL && len > 0 && n > 0 && out != NULL);
-	ns = calloc(n, sizeof(*ns));
-	if (ns == NULL) {
-		fprintf(stderr, "bench: out of memory for %zu samples\n", n);
-		return -1;
+	PW_ASSERT(p != NULL);
+	if (p->req_open) {
+		nng_close(p->req);
+		p->req_open = false;
 	}
-	rv = bench_echo_start(&e, url, dial_url, sizeof(dial_url));
-	if (rv == 0) {
-		rv = bench_req_open(&req, dial_url);
-		if (rv == 0) {
-			rv = bench_echo_loop(req, msg, len, ns, n, warmup, &begin, &end);
-			nng_close(req);
-		}
-		bench_echo_stop(&e, BENCH_ECHO_CONTEXTS);
+	if (p->pid <= 0) {
+		return 0;
 	}
-	if (rv == 0) {
-		PW_ASSERT(atomic_load(&e.echoed) >= (long) (n + warmup));
-		bench_result_compute(out, ns, n, n, &begin, &end);
-	}
-	free(ns);
-	return rv;
+	return bench_echo_child_stop(&p->pid, p->out_fd, p->sent);
 }
 
 /* ---- raw LMDB ---- */
@@ -303,150 +420,142 @@ bench_lmdb_fail(const char *what, int rc)
 	return -1;
 }
 
-/* Opens an environment in dir (created 0700) with one named db, as the
- * store keeps its sessions in a named db. */
+/* One named db, as the store keeps its sessions in a named db. */
 static int
-bench_lmdb_open(const char *dir, const char *sync, MDB_env **env, MDB_dbi *dbi)
+bench_lmdb_dbi_open(MDB_env *env, MDB_dbi *dbi)
 {
-	MDB_txn *txn;
-	int rc;
-
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "bench: mkdir %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	rc = mdb_env_create(env);
-	if (rc != 0) {
-		return bench_lmdb_fail("mdb_env_create", rc);
-	}
-	rc = mdb_env_set_mapsize(*env, (size_t) BENCH_LMDB_MAP_BYTES);
-	if (rc == 0) {
-		rc = mdb_env_set_maxdbs(*env, 1);
-	}
-	if (rc == 0) {
-		rc = mdb_env_open(*env, dir, MDB_NOTLS | bench_lmdb_flags(sync), 0600);
-	}
-	if (rc == 0) {
-		rc = mdb_txn_begin(*env, NULL, 0, &txn);
-		if (rc == 0) {
-			rc = mdb_dbi_open(txn, "sessions", MDB_CREATE, dbi);
-			if (rc == 0) {
-				rc = mdb_txn_commit(txn);
-			} else {
-				mdb_txn_abort(txn);
-			}
-		}
-	}
-	if (rc != 0) {
-		mdb_env_close(*env);
-		return bench_lmdb_fail("opening the environment", rc);
-	}
-	return 0;
-}
-
-/* One transaction: begin, puts x (time-ordered key, value), commit. */
-static int
-bench_lmdb_txn(MDB_env *env, MDB_dbi dbi, size_t puts, uint8_t *value)
-{
-	char key[BENCH_LMDB_KEY_BYTES];
-	MDB_val k;
-	MDB_val v = { .mv_size = BENCH_VALUE_BYTES, .mv_data = value };
 	MDB_txn *txn;
 	int rc;
 
 	rc = mdb_txn_begin(env, NULL, 0, &txn);
 	if (rc != 0) {
+		return rc;
+	}
+	rc = mdb_dbi_open(txn, "sessions", MDB_CREATE, dbi);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+int
+bench_lmdb_open(bench_lmdb_floor *f, const char *dir, const char *sync, size_t puts_per_txn)
+{
+	MDB_dbi dbi = 0;
+	int rc;
+
+	PW_ASSERT(f != NULL && dir != NULL && sync != NULL && puts_per_txn > 0);
+	memset(f, 0, sizeof(*f));
+	f->puts_per_txn = puts_per_txn;
+	pw_random(f->value, sizeof(f->value)); /* incompressible, like packed records */
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "bench: mkdir %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	rc = mdb_env_create(&f->env);
+	if (rc != 0) {
+		f->env = NULL;
+		return bench_lmdb_fail("mdb_env_create", rc);
+	}
+	rc = mdb_env_set_mapsize(f->env, (size_t) BENCH_LMDB_MAP_BYTES);
+	if (rc == 0) {
+		rc = mdb_env_set_maxdbs(f->env, 1);
+	}
+	if (rc == 0) {
+		rc = mdb_env_open(f->env, dir, MDB_NOTLS | bench_lmdb_flags(sync), 0600);
+	}
+	if (rc == 0) {
+		rc = bench_lmdb_dbi_open(f->env, &dbi);
+	}
+	if (rc != 0) {
+		mdb_env_close(f->env);
+		f->env = NULL;
+		return bench_lmdb_fail("opening the environment", rc);
+	}
+	f->dbi = dbi;
+	return 0;
+}
+
+/* One transaction: begin, puts (time-ordered keys), commit. */
+static int
+bench_lmdb_txn(bench_lmdb_floor *f)
+{
+	char key[BENCH_LMDB_KEY_BYTES];
+	MDB_val k;
+	MDB_val v = { .mv_size = sizeof(f->value), .mv_data = f->value };
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(f->env, NULL, 0, &txn);
+	if (rc != 0) {
 		return bench_lmdb_fail("mdb_txn_begin", rc);
 	}
-	for (size_t i = 0; i < puts; i++) {
+	for (size_t i = 0; i < f->puts_per_txn; i++) {
 		pw_id_new(key, sizeof(key), "cs_", pw_now_unix_ms());
 		k.mv_size = strlen(key);
 		k.mv_data = key;
-		value[0] = (uint8_t) i; /* values differ, as records do */
-		rc = mdb_put(txn, dbi, &k, &v, 0);
+		f->value[0] = (uint8_t) i; /* values differ, as records do */
+		rc = mdb_put(txn, f->dbi, &k, &v, 0);
 		if (rc != 0) {
 			mdb_txn_abort(txn);
 			return bench_lmdb_fail("mdb_put", rc);
 		}
 	}
 	rc = mdb_txn_commit(txn);
-	return rc == 0 ? 0 : bench_lmdb_fail("mdb_txn_commit", rc);
+	if (rc != 0) {
+		return bench_lmdb_fail("mdb_txn_commit", rc);
+	}
+	f->txns++;
+	return 0;
 }
 
-static int
-bench_lmdb_loop(MDB_env *env, MDB_dbi dbi, size_t txns, size_t puts, size_t warmup,
-    uint64_t *ns, bench_mark *begin, bench_mark *end)
+int
+bench_lmdb_block(void *floor, uint64_t *ns, size_t n)
 {
-	uint8_t value[BENCH_VALUE_BYTES];
+	bench_lmdb_floor *f = floor;
 	uint64_t t0;
 
-	pw_random(value, sizeof(value)); /* incompressible, like packed records */
-	for (size_t i = 0; i < warmup && !bench_interrupted; i++) {
-		if (bench_lmdb_txn(env, dbi, puts, value) != 0) {
-			return -1;
-		}
-	}
-	bench_mark_take(begin);
-	for (size_t i = 0; i < txns; i++) {
+	PW_ASSERT(f != NULL && f->env != NULL && ns != NULL);
+	for (size_t i = 0; i < n; i++) {
 		if (bench_interrupted) {
 			return -1;
 		}
 		t0 = bench_now_ns();
-		if (bench_lmdb_txn(env, dbi, puts, value) != 0) {
+		if (bench_lmdb_txn(f) != 0) {
 			return -1;
 		}
 		ns[i] = bench_now_ns() - t0;
 	}
-	bench_mark_take(end);
 	return 0;
 }
 
-/* Entries in dbi (a read txn). */
-static size_t
-bench_lmdb_entries(MDB_env *env, MDB_dbi dbi)
+int
+bench_lmdb_close(bench_lmdb_floor *f)
 {
 	MDB_txn *txn;
 	MDB_stat st;
 	int rc;
 
-	rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-	PW_ASSERT(rc == 0); /* a reader slot is free: we are the only user */
-	rc = mdb_stat(txn, dbi, &st);
-	mdb_txn_abort(txn);
-	PW_ASSERT(rc == 0);
-	return st.ms_entries;
-}
-
-int
-bench_lmdb_run(const char *dir, const char *sync, size_t txns, size_t puts_per_txn,
-    size_t warmup, bench_result *out)
-{
-	MDB_env *env;
-	MDB_dbi dbi;
-	bench_mark begin;
-	bench_mark end;
-	uint64_t *ns;
-	int rv;
-
-	PW_ASSERT(dir != NULL && sync != NULL && out != NULL);
-	PW_ASSERT(txns > 0 && puts_per_txn > 0);
-	ns = calloc(txns, sizeof(*ns));
-	if (ns == NULL) {
-		fprintf(stderr, "bench: out of memory for %zu samples\n", txns);
+	PW_ASSERT(f != NULL);
+	if (f->env == NULL) {
+		return 0;
+	}
+	/* Every put landed (ids are unique): the floor did the work it claims. */
+	rc = mdb_txn_begin(f->env, NULL, MDB_RDONLY, &txn);
+	if (rc == 0) {
+		rc = mdb_stat(txn, f->dbi, &st);
+		mdb_txn_abort(txn);
+	}
+	mdb_env_close(f->env);
+	f->env = NULL;
+	if (rc != 0) {
+		return bench_lmdb_fail("mdb_stat", rc);
+	}
+	if (st.ms_entries != f->txns * f->puts_per_txn) {
+		fprintf(stderr, "bench: LMDB floor: %zu entries, %zu put\n", (size_t) st.ms_entries,
+		    f->txns * f->puts_per_txn);
 		return -1;
 	}
-	rv = bench_lmdb_open(dir, sync, &env, &dbi);
-	if (rv == 0) {
-		rv = bench_lmdb_loop(env, dbi, txns, puts_per_txn, warmup, ns, &begin, &end);
-		if (rv == 0) {
-			/* Every put landed (ids are unique): the floor did the work. */
-			PW_ASSERT(bench_lmdb_entries(env, dbi) == (txns + warmup) * puts_per_txn);
-		}
-		mdb_env_close(env);
-	}
-	if (rv == 0) {
-		bench_result_compute(out, ns, txns, txns * puts_per_txn, &begin, &end);
-	}
-	free(ns);
-	return rv;
+	return 0;
 }

@@ -27,6 +27,7 @@
 #define BENCH_SEED_SESSIONS 64u     /* get_status cycles through these */
 #define BENCH_READ_WARMUP_MAX 1000u /* unmeasured calls before each read phase */
 #define BENCH_WRITE_WARMUP_MAX 100u /* ... before the sequential write phases */
+#define BENCH_WRITE_WARMUP_MIN 20u  /* ... at least (small --n) */
 #define BENCH_CONC_WARMUP 5u        /* ... per thread before the concurrent ones */
 #define BENCH_MAP_BYTES_PER_WRITE (16u * 1024u) /* server map: generous per session */
 #define BENCH_ROOT_PARENT_BYTES_MAX 64 /* TMPDIR; ipc:// paths must fit sun_path */
@@ -259,16 +260,16 @@ bench_rows_init(bench_report *r, unsigned threads)
 {
 	char name[BENCH_NAME_BYTES];
 
-	bench_result_init(&r->echo_ipc, "floor: nng REQ/REP echo ipc", "echo_ipc", "op", false);
-	bench_result_init(&r->status_ipc, "get_status ipc", "get_status_ipc", "op", true);
-	bench_result_init(&r->echo_tcp, "floor: nng REQ/REP echo tcp", "echo_tcp", "op", false);
-	bench_result_init(&r->status_tcp, "get_status tcp", "get_status_tcp", "op", true);
-	bench_result_init(&r->lmdb_one, "floor: LMDB 1 put + commit", "lmdb_one_put", "txn", false);
-	bench_result_init(&r->create_seq, "create_session, 1 thread", "create_session_seq", "op", true);
+	bench_result_init(&r->echo_ipc, "floor: nng REQ/REP echo ipc", "echo_ipc", "op");
+	bench_result_init(&r->status_ipc, "get_status ipc", "get_status_ipc", "op");
+	bench_result_init(&r->echo_tcp, "floor: nng REQ/REP echo tcp", "echo_tcp", "op");
+	bench_result_init(&r->status_tcp, "get_status tcp", "get_status_tcp", "op");
+	bench_result_init(&r->lmdb_one, "floor: LMDB 1 put + commit", "lmdb_one_put", "txn");
+	bench_result_init(&r->create_seq, "create_session, 1 thread", "create_session_seq", "op");
 	snprintf(name, sizeof(name), "floor: LMDB %u puts + commit (per txn)", threads);
-	bench_result_init(&r->lmdb_batch, name, "lmdb_batch_put", "txn", false);
+	bench_result_init(&r->lmdb_batch, name, "lmdb_batch_put", "txn");
 	snprintf(name, sizeof(name), "create_session, %u threads", threads);
-	bench_result_init(&r->create_conc, name, "create_session_concurrent", "op", true);
+	bench_result_init(&r->create_conc, name, "create_session_concurrent", "op");
 }
 
 static void
@@ -322,7 +323,6 @@ bench_run_open(bench_run *b, const bench_cfg *cfg, const char *root)
 	if (bench_server_start(&b->server, cfg->server_bin, root, cfg->sync, contexts, map) != 0) {
 		return -1;
 	}
-	bench_server_track(b->server.pid);
 	if (bench_client_open(&b->ipc, b->server.ipc_url) != 0 ||
 	    bench_client_open(&b->tcp, b->server.tcp_url) != 0) {
 		return -1;
@@ -360,7 +360,6 @@ bench_run_close(bench_run *b)
 	pw_client_close(b->tcp);
 	sodium_memzero(b->api_key, sizeof(b->api_key));
 	free(b->ids);
-	bench_server_track(0);
 	code = bench_server_stop(&b->server);
 	if (code != 0) {
 		bench_server_log_dump(&b->server);
@@ -372,6 +371,33 @@ static void
 bench_phase(const char *what, size_t n)
 {
 	fprintf(stderr, "bench: %-34s %zu\n", what, n);
+}
+
+/* get_status on one transport, interleaved with an nng echo of the same
+ * request bytes on the same kind of transport. */
+static int
+bench_read_pair(bench_run *b, pw_client *c, const char *echo_url, const uint8_t *msg,
+    size_t len, size_t n, size_t warm, bench_result *echo_out, bench_result *status_out)
+{
+	bench_echo_peer peer;
+	bench_status_src src = { .c = c, .ids = b->ids, .nids = BENCH_SEED_SESSIONS };
+	bench_side echo = { .block = bench_echo_block, .arg = &peer, .n = n, .warmup = warm,
+		.ops_per_sample = 1, .out = echo_out };
+	bench_side status = { .block = bench_status_block, .arg = &src, .n = n, .warmup = warm,
+		.ops_per_sample = 1, .out = status_out };
+	int rv;
+
+	rv = bench_echo_open(&peer, echo_url, msg, len);
+	if (rv != 0) {
+		return -1;
+	}
+	echo.srv_pid = peer.pid;
+	status.srv_pid = b->server.pid;
+	rv = bench_interleave_run(&echo, &status);
+	if (bench_echo_close(&peer) != 0) {
+		rv = -1;
+	}
+	return rv;
 }
 
 static int
@@ -386,59 +412,95 @@ bench_reads(bench_run *b, const bench_cfg *cfg, const char *root, bench_report *
 	PW_ASSERT(len > 0);
 	r->status_msg_bytes = len;
 	bench_path(echo_ipc, sizeof(echo_ipc), "ipc://", root, "/echo.sock");
-	bench_phase("floor: nng echo ipc", cfg->n);
-	rv = bench_echo_run(echo_ipc, msg, len, cfg->n, warm, &r->echo_ipc);
+	bench_phase("get_status ipc | nng echo ipc", cfg->n);
+	rv = bench_read_pair(b, b->ipc, echo_ipc, msg, len, cfg->n, warm, &r->echo_ipc,
+	    &r->status_ipc);
 	if (rv == 0) {
-		bench_phase("get_status ipc", cfg->n);
-		rv = bench_status_run(b->ipc, b->ids, BENCH_SEED_SESSIONS, cfg->n, warm, &r->status_ipc);
-	}
-	if (rv == 0) {
-		bench_phase("floor: nng echo tcp", cfg->n);
-		rv = bench_echo_run("tcp://127.0.0.1:0", msg, len, cfg->n, warm, &r->echo_tcp);
-	}
-	if (rv == 0) {
-		bench_phase("get_status tcp", cfg->n);
-		rv = bench_status_run(b->tcp, b->ids, BENCH_SEED_SESSIONS, cfg->n, warm, &r->status_tcp);
+		bench_phase("get_status tcp | nng echo tcp", cfg->n);
+		rv = bench_read_pair(b, b->tcp, "tcp://127.0.0.1:0", msg, len, cfg->n, warm,
+		    &r->echo_tcp, &r->status_tcp);
 	}
 	return rv;
 }
 
-/* Writes: each floor, then create_session with the server's commits counted
- * around it (warm-up included: it commits too). */
+/* create_session on one thread, interleaved with single-put LMDB commits;
+ * the server's commits are counted around it (warm-up included: it commits
+ * too). */
 static int
-bench_writes(bench_run *b, const bench_cfg *cfg, const char *root, bench_report *r)
+bench_write_pair(bench_run *b, const bench_cfg *cfg, const char *root, size_t n, size_t warm,
+    bench_report *r)
 {
 	char dir[BENCH_PATH_BYTES];
-	size_t seq = cfg->n / 10;
-	size_t warm = seq / 10 < BENCH_WRITE_WARMUP_MAX ? seq / 10 : BENCH_WRITE_WARMUP_MAX;
-	size_t conc = cfg->n < cfg->threads ? cfg->threads : cfg->n;
-	size_t batch_txns = conc / cfg->threads;
+	bench_lmdb_floor floor;
+	bench_create_src src = { .c = b->tcp, .api_key = b->api_key };
+	bench_side lmdb = { .block = bench_lmdb_block, .arg = &floor, .n = n, .warmup = warm,
+		.ops_per_sample = 1, .out = &r->lmdb_one };
+	bench_side create = { .block = bench_create_block, .arg = &src, .n = n, .warmup = warm,
+		.ops_per_sample = 1, .srv_pid = b->server.pid, .out = &r->create_seq };
 	uint64_t txn0;
 	int rv;
 
 	bench_path(dir, sizeof(dir), "", root, "/lmdb-one");
-	bench_phase("floor: LMDB 1 put/txn", seq);
-	rv = bench_lmdb_run(dir, cfg->sync, seq, 1, warm, &r->lmdb_one);
+	rv = bench_lmdb_open(&floor, dir, cfg->sync, 1);
+	if (rv != 0) {
+		return -1;
+	}
+	txn0 = store_last_txnid(b->ro);
+	rv = bench_interleave_run(&lmdb, &create);
+	r->commit_seq.commits = store_last_txnid(b->ro) - txn0;
+	r->commit_seq.writes = src.created;
+	if (bench_lmdb_close(&floor) != 0) {
+		rv = -1;
+	}
+	return rv;
+}
+
+/* LMDB commits of `threads` puts each: what group commit could reach. */
+static int
+bench_batch_floor(const bench_cfg *cfg, const char *root, size_t txns, bench_report *r)
+{
+	char dir[BENCH_PATH_BYTES];
+	bench_lmdb_floor floor;
+	bench_side lmdb = { .block = bench_lmdb_block, .arg = &floor, .n = txns,
+		.warmup = BENCH_CONC_WARMUP, .ops_per_sample = cfg->threads, .out = &r->lmdb_batch };
+	int rv;
+
+	bench_path(dir, sizeof(dir), "", root, "/lmdb-batch");
+	rv = bench_lmdb_open(&floor, dir, cfg->sync, cfg->threads);
+	if (rv != 0) {
+		return -1;
+	}
+	rv = bench_interleave_run(&lmdb, NULL);
+	if (bench_lmdb_close(&floor) != 0) {
+		rv = -1;
+	}
+	return rv;
+}
+
+static int
+bench_writes(bench_run *b, const bench_cfg *cfg, const char *root, bench_report *r)
+{
+	size_t seq = cfg->n / 10;
+	size_t warm = seq / 10 < BENCH_WRITE_WARMUP_MAX ? seq / 10 : BENCH_WRITE_WARMUP_MAX;
+	size_t conc = cfg->n < cfg->threads ? cfg->threads : cfg->n;
+	uint64_t txn0;
+	int rv;
+
+	/* A fresh environment's first commits grow its file: keep them out. */
+	warm = warm < BENCH_WRITE_WARMUP_MIN ? BENCH_WRITE_WARMUP_MIN : warm;
+	bench_phase("create_session x1 | LMDB 1 put", seq);
+	rv = bench_write_pair(b, cfg, root, seq, warm, r);
 	if (rv == 0) {
-		bench_phase("create_session, 1 thread", seq);
-		txn0 = store_last_txnid(b->ro);
-		rv = bench_create_seq_run(b->tcp, b->api_key, seq, warm, &r->create_seq);
-		r->commit_seq.commits = store_last_txnid(b->ro) - txn0;
-		r->commit_seq.writes = seq + warm;
+		bench_phase("floor: LMDB T puts per txn", conc / cfg->threads);
+		rv = bench_batch_floor(cfg, root, conc / cfg->threads, r);
 	}
 	if (rv == 0) {
-		bench_path(dir, sizeof(dir), "", root, "/lmdb-batch");
-		bench_phase("floor: LMDB T puts/txn (txns)", batch_txns);
-		rv = bench_lmdb_run(dir, cfg->sync, batch_txns, cfg->threads, BENCH_CONC_WARMUP,
-		    &r->lmdb_batch);
-	}
-	if (rv == 0) {
-		bench_phase("create_session, T threads", conc);
+		bench_phase("create_session xT", conc);
 		txn0 = store_last_txnid(b->ro);
 		rv = bench_create_concurrent_run(b->tcp, b->api_key, conc, cfg->threads,
-		    BENCH_CONC_WARMUP, &r->create_conc);
+		    BENCH_CONC_WARMUP, b->server.pid, &r->create_conc);
 		r->commit_conc.commits = store_last_txnid(b->ro) - txn0;
-		r->commit_conc.writes = conc + (size_t) cfg->threads * BENCH_CONC_WARMUP;
+		r->commit_conc.writes = rv == 0 ? conc + (size_t) cfg->threads * BENCH_CONC_WARMUP : 0;
 	}
 	r->sessions_expected = BENCH_SEED_SESSIONS + r->commit_seq.writes + r->commit_conc.writes;
 	return rv;
@@ -517,6 +579,9 @@ main(int argc, char **argv)
 	bench_cfg cfg;
 	int rv;
 
+	if (argc == 3 && strcmp(argv[1], "--echo-server") == 0) {
+		return bench_echo_serve(argv[2]); /* the echo floor's child (bench_echo_open) */
+	}
 	rv = bench_cfg_parse(&cfg, argc, argv);
 	if (rv != 0) {
 		return rv < 0 ? 0 : rv;

@@ -82,6 +82,12 @@ bench_ratios_print(const bench_report *r, FILE *f)
 	    bench_x(a, sizeof(a), bench_ratio(r->status_ipc.p50_us, r->echo_ipc.p50_us)),
 	    bench_x(b, sizeof(b), bench_ratio(r->status_tcp.p50_us, r->echo_tcp.p50_us)));
 	bench_ratio_line(f, "get_status / nng echo, p50:", both);
+	snprintf(both, sizeof(both), "ipc %s  tcp %s",
+	    bench_x(a, sizeof(a), bench_ratio(r->status_ipc.srv_cpu_us_per_op,
+	                              r->echo_ipc.srv_cpu_us_per_op)),
+	    bench_x(b, sizeof(b), bench_ratio(r->status_tcp.srv_cpu_us_per_op,
+	                              r->echo_tcp.srv_cpu_us_per_op)));
+	bench_ratio_line(f, "get_status / nng echo, serving process CPU per op:", both);
 	bench_ratio_line(f, "create_session 1 thread / LMDB 1 put + commit, p50:",
 	    bench_x(a, sizeof(a), bench_ratio(r->create_seq.p50_us, r->lmdb_one.p50_us)));
 	bench_ratio_line(f, "create_session 1 thread / (nng echo tcp + LMDB 1 put), p50:",
@@ -125,7 +131,7 @@ bench_report_print(const bench_report *r, FILE *f)
 	    r->n, r->threads);
 	fprintf(f, "server: %s\n\n", r->server_bin);
 	fprintf(f, "  %-*s %7s %8s %8s %8s %8s %8s %15s\n", BENCH_LABEL_WIDTH, "", "", "", "", "",
-	    "", "", "cpu us/op");
+	    "", "", "CPU us per op");
 	fprintf(f, "  %-*s %7s %8s %8s %8s %8s %8s %7s %7s\n", BENCH_LABEL_WIDTH, "latency in us",
 	    "count", "p50", "p99", "p99.9", "max", "ops/s", "bench", "server");
 	fprintf(f, "reads, one client thread (get_status request: %zu bytes)\n",
@@ -178,9 +184,13 @@ bench_results_json(const bench_report *r)
 static json_t *
 bench_ratios_json(const bench_report *r)
 {
-	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
 	    "get_status_over_echo_ipc_p50", bench_ratio(r->status_ipc.p50_us, r->echo_ipc.p50_us),
 	    "get_status_over_echo_tcp_p50", bench_ratio(r->status_tcp.p50_us, r->echo_tcp.p50_us),
+	    "get_status_over_echo_ipc_server_cpu",
+	    bench_ratio(r->status_ipc.srv_cpu_us_per_op, r->echo_ipc.srv_cpu_us_per_op),
+	    "get_status_over_echo_tcp_server_cpu",
+	    bench_ratio(r->status_tcp.srv_cpu_us_per_op, r->echo_tcp.srv_cpu_us_per_op),
 	    "create_seq_over_lmdb_one_p50", bench_ratio(r->create_seq.p50_us, r->lmdb_one.p50_us),
 	    "create_seq_over_echo_tcp_plus_lmdb_one_p50",
 	    bench_ratio(r->create_seq.p50_us, r->echo_tcp.p50_us + r->lmdb_one.p50_us),

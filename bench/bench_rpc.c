@@ -121,36 +121,24 @@ bench_status_once(pw_client *c, const char *id)
 }
 
 int
-bench_status_run(pw_client *c, char (*ids)[64], size_t nids, size_t n, size_t warmup,
-    bench_result *out)
+bench_status_block(void *src, uint64_t *ns, size_t n)
 {
-	bench_mark begin;
-	bench_mark end;
-	uint64_t *ns;
+	bench_status_src *q = src;
 	uint64_t t0;
-	int rv = 0;
 
-	PW_ASSERT(c != NULL && ids != NULL && nids > 0 && n > 0 && out != NULL);
-	ns = calloc(n, sizeof(*ns));
-	if (ns == NULL) {
-		fprintf(stderr, "bench: out of memory for %zu samples\n", n);
-		return -1;
-	}
-	for (size_t i = 0; i < warmup && rv == 0 && !bench_interrupted; i++) {
-		rv = bench_status_once(c, ids[i % nids]);
-	}
-	bench_mark_take(&begin);
-	for (size_t i = 0; i < n && rv == 0; i++) {
+	PW_ASSERT(q != NULL && q->c != NULL && q->ids != NULL && q->nids > 0 && ns != NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (bench_interrupted) {
+			return -1;
+		}
 		t0 = bench_now_ns();
-		rv = bench_interrupted ? -1 : bench_status_once(c, ids[i % nids]);
+		if (bench_status_once(q->c, q->ids[q->next]) != 0) {
+			return -1;
+		}
 		ns[i] = bench_now_ns() - t0;
+		q->next = (q->next + 1) % q->nids;
 	}
-	bench_mark_take(&end);
-	if (rv == 0) {
-		bench_result_compute(out, ns, n, n, &begin, &end);
-	}
-	free(ns);
-	return rv;
+	return 0;
 }
 
 static int
@@ -168,36 +156,24 @@ bench_create_once(pw_client *c, const char *api_key)
 }
 
 int
-bench_create_seq_run(pw_client *c, const char *api_key, size_t n, size_t warmup,
-    bench_result *out)
+bench_create_block(void *src, uint64_t *ns, size_t n)
 {
-	bench_mark begin;
-	bench_mark end;
-	uint64_t *ns;
+	bench_create_src *q = src;
 	uint64_t t0;
-	int rv = 0;
 
-	PW_ASSERT(c != NULL && api_key != NULL && n > 0 && out != NULL);
-	ns = calloc(n, sizeof(*ns));
-	if (ns == NULL) {
-		fprintf(stderr, "bench: out of memory for %zu samples\n", n);
-		return -1;
-	}
-	for (size_t i = 0; i < warmup && rv == 0 && !bench_interrupted; i++) {
-		rv = bench_create_once(c, api_key);
-	}
-	bench_mark_take(&begin);
-	for (size_t i = 0; i < n && rv == 0; i++) {
+	PW_ASSERT(q != NULL && q->c != NULL && q->api_key != NULL && ns != NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (bench_interrupted) {
+			return -1;
+		}
 		t0 = bench_now_ns();
-		rv = bench_interrupted ? -1 : bench_create_once(c, api_key);
+		if (bench_create_once(q->c, q->api_key) != 0) {
+			return -1;
+		}
 		ns[i] = bench_now_ns() - t0;
+		q->created++;
 	}
-	bench_mark_take(&end);
-	if (rv == 0) {
-		bench_result_compute(out, ns, n, n, &begin, &end);
-	}
-	free(ns);
-	return rv;
+	return 0;
 }
 
 /* ---- concurrent ---- */
@@ -292,7 +268,8 @@ bench_workers_start(bench_worker *w, unsigned threads, bench_conc *k, uint64_t *
 /* Waits for every started worker's warm-up, then lets them all go (or stop,
  * when not all could start). *begin: the start of the measured part. */
 static void
-bench_gate_open(bench_conc *k, unsigned started, unsigned threads, bench_mark *begin)
+bench_gate_open(bench_conc *k, unsigned started, unsigned threads, pid_t srv_pid,
+    bench_mark *begin)
 {
 	pthread_mutex_lock(&k->mu);
 	while (k->ready < started) {
@@ -301,7 +278,7 @@ bench_gate_open(bench_conc *k, unsigned started, unsigned threads, bench_mark *b
 	if (started < threads) {
 		atomic_store(&k->stop, true);
 	}
-	bench_mark_take(begin);
+	bench_mark_take(begin, srv_pid);
 	k->go = true;
 	pthread_cond_broadcast(&k->cv);
 	pthread_mutex_unlock(&k->mu);
@@ -309,7 +286,7 @@ bench_gate_open(bench_conc *k, unsigned started, unsigned threads, bench_mark *b
 
 int
 bench_create_concurrent_run(pw_client *c, const char *api_key, size_t n, unsigned threads,
-    size_t warmup, bench_result *out)
+    size_t warmup, pid_t srv_pid, bench_result *out)
 {
 	bench_conc k = { .c = c, .api_key = api_key, .warmup = warmup };
 	bench_worker *w;
@@ -333,17 +310,19 @@ bench_create_concurrent_run(pw_client *c, const char *api_key, size_t n, unsigne
 	pthread_cond_init(&k.cv, NULL);
 	atomic_init(&k.stop, false);
 	started = bench_workers_start(w, threads, &k, ns, n);
-	bench_gate_open(&k, started, threads, &begin);
+	bench_gate_open(&k, started, threads, srv_pid, &begin);
 	for (unsigned i = 0; i < started; i++) {
 		pthread_join(w[i].thread, NULL);
 		rv = w[i].rv != 0 ? -1 : rv;
 	}
-	bench_mark_take(&end);
+	bench_mark_take(&end, srv_pid);
 	if (started < threads || atomic_load(&k.stop)) {
 		rv = -1;
 	}
 	if (rv == 0) {
-		bench_result_compute(out, ns, n, n, &begin, &end);
+		bench_spent spent = { .srv_cpu_ok = true };
+		bench_spent_add(&spent, &begin, &end);
+		bench_result_compute(out, ns, n, n, &spent);
 	}
 	pthread_cond_destroy(&k.cv);
 	pthread_mutex_destroy(&k.mu);

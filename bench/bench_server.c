@@ -34,7 +34,7 @@ extern char **environ;
 /* A session id that is well-formed but cannot exist: answered NOT_FOUND. */
 static const char bench_probe_id[] = "cs_00000000000000000000000000000000000000000000";
 
-static void
+void
 bench_sleep_ms(long ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -93,12 +93,12 @@ bench_env_build(char **envp, size_t envp_max, char *admin, char *token)
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static _Noreturn void
-bench_child_exec(const char *bin, char *const *argv, char *const *envp, int log_fd,
-    int null_fd, pid_t parent)
+bench_child_exec(const char *bin, char *const *argv, char *const *envp, int out_fd,
+    int err_fd, int null_fd, pid_t parent)
 {
 	sigset_t none;
 
-	/* The server must not outlive a bench that was killed. */
+	/* The child must not outlive a bench that was killed. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) {
 		_exit(126);
 	}
@@ -107,12 +107,70 @@ bench_child_exec(const char *bin, char *const *argv, char *const *envp, int log_
 	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
-	    dup2(log_fd, STDERR_FILENO) < 0) {
+	if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(err_fd, STDERR_FILENO) < 0) {
 		_exit(126);
 	}
 	execve(bin, argv, envp);
 	_exit(127);
+}
+
+int
+bench_proc_spawn(const char *bin, char *const *argv, char *const *envp, int out_fd,
+    int err_fd, pid_t *pid_out)
+{
+	pid_t parent = getpid();
+	int null_fd;
+	pid_t pid;
+
+	PW_ASSERT(bin != NULL && argv != NULL && envp != NULL && pid_out != NULL);
+	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0) {
+		fprintf(stderr, "bench: cannot open /dev/null: %s\n", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		bench_child_exec(bin, argv, envp, out_fd, err_fd, null_fd, parent);
+	}
+	close(null_fd);
+	if (pid < 0) {
+		fprintf(stderr, "bench: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	*pid_out = pid;
+	return 0;
+}
+
+int
+bench_proc_stop(pid_t *pid, int wait_ms)
+{
+	int64_t deadline = pw_monotonic_ms() + wait_ms;
+	int wstatus = 0;
+	pid_t w = 0;
+
+	PW_ASSERT(pid != NULL && *pid > 0);
+	if (kill(*pid, SIGTERM) != 0) {
+		fprintf(stderr, "bench: kill(%ld, SIGTERM): %s\n", (long) *pid, strerror(errno));
+	}
+	while (pw_monotonic_ms() < deadline) {
+		w = waitpid(*pid, &wstatus, WNOHANG);
+		if (w == *pid || (w < 0 && errno != EINTR)) {
+			break;
+		}
+		bench_sleep_ms(10);
+	}
+	if (w != *pid) {
+		fprintf(stderr, "bench: pid %ld did not stop within %d ms of SIGTERM: killed\n",
+		    (long) *pid, wait_ms);
+		kill(*pid, SIGKILL);
+		while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR) {
+		}
+		*pid = 0;
+		return -1;
+	}
+	*pid = 0;
+	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
 }
 
 /* Forks and execs the server with argv; output goes to s->log_path. */
@@ -122,41 +180,22 @@ bench_server_spawn(bench_server *s, const char *bin, char *const *argv)
 	char admin[sizeof("PAYWIRE_ADMIN_KEY=") + BENCH_SECRET_HEX_BYTES];
 	char token[sizeof("PAYWIRE_TOKEN_SECRET=") + BENCH_SECRET_HEX_BYTES];
 	char *envp[BENCH_ENV_MAX];
-	pid_t parent = getpid();
 	int log_fd;
-	int null_fd;
-	pid_t pid;
+	int rv = -1;
 
 	snprintf(admin, sizeof(admin), "PAYWIRE_ADMIN_KEY=%s", s->admin_key);
 	snprintf(token, sizeof(token), "PAYWIRE_TOKEN_SECRET=%s", s->token_secret);
 	bench_env_build(envp, BENCH_ENV_MAX, admin, token);
 	log_fd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (log_fd < 0 || null_fd < 0) {
+	if (log_fd < 0) {
 		fprintf(stderr, "bench: cannot open %s: %s\n", s->log_path, strerror(errno));
-		pid = -1;
 	} else {
-		pid = fork();
-		if (pid == 0) {
-			bench_child_exec(bin, argv, envp, log_fd, null_fd, parent);
-		}
-		if (pid < 0) {
-			fprintf(stderr, "bench: fork: %s\n", strerror(errno));
-		}
-	}
-	if (log_fd >= 0) {
+		rv = bench_proc_spawn(bin, argv, envp, log_fd, log_fd, &s->pid);
 		close(log_fd);
-	}
-	if (null_fd >= 0) {
-		close(null_fd);
 	}
 	sodium_memzero(admin, sizeof(admin));
 	sodium_memzero(token, sizeof(token));
-	if (pid < 0) {
-		return -1;
-	}
-	s->pid = pid;
-	return 0;
+	return rv;
 }
 
 /* 1: the child answered NOT_FOUND on both URLs; 0: not yet; -1: it exited
@@ -300,34 +339,13 @@ bench_server_start(bench_server *s, const char *bin, const char *root, const cha
 int
 bench_server_stop(bench_server *s)
 {
-	int64_t deadline = pw_monotonic_ms() + BENCH_STOP_WAIT_MS;
-	int wstatus = 0;
-	pid_t w = 0;
-
 	PW_ASSERT(s != NULL);
 	sodium_memzero(s->admin_key, sizeof(s->admin_key));
 	sodium_memzero(s->token_secret, sizeof(s->token_secret));
 	if (s->pid <= 0) {
 		return 0;
 	}
-	if (kill(s->pid, SIGTERM) != 0) {
-		fprintf(stderr, "bench: kill(%ld, SIGTERM): %s\n", (long) s->pid, strerror(errno));
-	}
-	while (pw_monotonic_ms() < deadline) {
-		w = waitpid(s->pid, &wstatus, WNOHANG);
-		if (w == s->pid || (w < 0 && errno != EINTR)) {
-			break;
-		}
-		bench_sleep_ms(10);
-	}
-	if (w != s->pid) {
-		fprintf(stderr, "bench: the server did not stop within %d ms of SIGTERM: killed\n",
-		    BENCH_STOP_WAIT_MS);
-		bench_server_kill(s);
-		return -1;
-	}
-	s->pid = 0;
-	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+	return bench_proc_stop(&s->pid, BENCH_STOP_WAIT_MS);
 }
 
 void

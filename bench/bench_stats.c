@@ -1,6 +1,7 @@
 /*
  * bench_stats.c - the clock and the percentiles of paywire-bench.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,13 +22,7 @@ bench_now_ns(void)
 	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
 
-static pid_t bench_tracked_pid; /* main thread only */
-
-void
-bench_server_track(pid_t pid)
-{
-	bench_tracked_pid = pid;
-}
+#define BENCH_SRV_CPU_WALL_S_MIN 1.0 /* shortest phase whose server CPU is reported */
 
 /* utime + stime of pid in ns, from /proc/<pid>/stat (fields 14 and 15, in
  * clock ticks: 10 ms resolution, fine over a phase of a second or more).
@@ -62,7 +57,7 @@ bench_proc_cpu_ns(pid_t pid)
 }
 
 void
-bench_mark_take(bench_mark *m)
+bench_mark_take(bench_mark *m, pid_t srv_pid)
 {
 	struct timespec ts;
 	int rv;
@@ -71,7 +66,7 @@ bench_mark_take(bench_mark *m)
 	rv = clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	PW_ASSERT(rv == 0);
 	m->self_cpu_ns = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-	m->srv_cpu_ns = bench_tracked_pid > 0 ? bench_proc_cpu_ns(bench_tracked_pid) : 0;
+	m->srv_cpu_ns = srv_pid > 0 ? bench_proc_cpu_ns(srv_pid) : 0;
 	m->wall_ns = bench_now_ns();
 }
 
@@ -103,8 +98,7 @@ bench_rank_us(const uint64_t *sorted, size_t count, double p)
 }
 
 void
-bench_result_init(bench_result *r, const char *name, const char *key, const char *unit,
-    bool on_server)
+bench_result_init(bench_result *r, const char *name, const char *key, const char *unit)
 {
 	bool fit_name;
 	bool fit_key;
@@ -115,20 +109,29 @@ bench_result_init(bench_result *r, const char *name, const char *key, const char
 	fit_key = pw_strlcpy(r->key, key, sizeof(r->key));
 	PW_ASSERT(fit_name && fit_key); /* labels are literals of ours */
 	r->unit = unit;
-	r->on_server = on_server;
 	r->srv_cpu_us_per_op = -1.0;
 }
 
 void
-bench_result_compute(bench_result *r, uint64_t *ns, size_t count, size_t ops,
-    const bench_mark *begin, const bench_mark *end)
+bench_spent_add(bench_spent *acc, const bench_mark *begin, const bench_mark *end)
 {
-	uint64_t wall_ns;
+	PW_ASSERT(acc != NULL && begin != NULL && end != NULL);
+	PW_ASSERT(end->wall_ns >= begin->wall_ns && end->self_cpu_ns >= begin->self_cpu_ns);
+	acc->wall_ns += end->wall_ns - begin->wall_ns;
+	acc->self_cpu_ns += end->self_cpu_ns - begin->self_cpu_ns;
+	if (begin->srv_cpu_ns == 0 || end->srv_cpu_ns < begin->srv_cpu_ns) {
+		acc->srv_cpu_ok = false; /* not tracked, or /proc could not be read */
+	} else {
+		acc->srv_cpu_ns += end->srv_cpu_ns - begin->srv_cpu_ns;
+	}
+}
 
-	PW_ASSERT(r != NULL && ns != NULL && begin != NULL && end != NULL);
-	PW_ASSERT(end->wall_ns > begin->wall_ns && end->self_cpu_ns >= begin->self_cpu_ns);
-	PW_ASSERT(count > 0 && ops >= count);
-	wall_ns = end->wall_ns - begin->wall_ns;
+void
+bench_result_compute(bench_result *r, uint64_t *ns, size_t count, size_t ops,
+    const bench_spent *spent)
+{
+	PW_ASSERT(r != NULL && ns != NULL && spent != NULL);
+	PW_ASSERT(count > 0 && ops >= count && spent->wall_ns > 0);
 	qsort(ns, count, sizeof(ns[0]), bench_u64_cmp);
 	r->count = count;
 	r->ops = ops;
@@ -136,11 +139,99 @@ bench_result_compute(bench_result *r, uint64_t *ns, size_t count, size_t ops,
 	r->p99_us = bench_rank_us(ns, count, 0.99);
 	r->p999_us = bench_rank_us(ns, count, 0.999);
 	r->max_us = (double) ns[count - 1] / 1000.0;
-	r->wall_s = (double) wall_ns / 1e9;
+	r->wall_s = (double) spent->wall_ns / 1e9;
 	r->ops_per_s = (double) ops / r->wall_s;
-	r->self_cpu_us_per_op = (double) (end->self_cpu_ns - begin->self_cpu_ns) / 1000.0 / (double) ops;
-	if (r->on_server && end->srv_cpu_ns >= begin->srv_cpu_ns && begin->srv_cpu_ns > 0) {
-		r->srv_cpu_us_per_op = (double) (end->srv_cpu_ns - begin->srv_cpu_ns) / 1000.0 / (double) ops;
+	r->self_cpu_us_per_op = (double) spent->self_cpu_ns / 1000.0 / (double) ops;
+	r->srv_cpu_us_per_op = -1.0;
+	/* The kernel counts the server's CPU in clock ticks (10 ms): below a
+	 * second of wall time the figure would be mostly rounding. */
+	if (spent->srv_cpu_ok && r->wall_s >= BENCH_SRV_CPU_WALL_S_MIN) {
+		r->srv_cpu_us_per_op = (double) spent->srv_cpu_ns / 1000.0 / (double) ops;
 	}
 	r->done = true;
+}
+
+/* State of one side during bench_interleave_run. */
+typedef struct bench_run_side {
+	const bench_side *side; /* the caller's description */
+	uint64_t *ns;           /* max(n, warmup) samples */
+	size_t at;              /* samples measured so far */
+	bench_spent spent;      /* time of the measured blocks */
+} bench_run_side;
+
+static int
+bench_side_begin(bench_run_side *rs, const bench_side *side)
+{
+	size_t cap = side->n > side->warmup ? side->n : side->warmup;
+
+	PW_ASSERT(side->block != NULL && side->out != NULL && side->n > 0);
+	PW_ASSERT(side->ops_per_sample > 0);
+	memset(rs, 0, sizeof(*rs));
+	rs->side = side;
+	rs->spent.srv_cpu_ok = true;
+	rs->ns = calloc(cap, sizeof(*rs->ns));
+	if (rs->ns == NULL) {
+		fprintf(stderr, "bench: out of memory for %zu samples\n", cap);
+		return -1;
+	}
+	/* Warm-up: the same loop, its samples overwritten below. */
+	return side->warmup > 0 ? side->block(side->arg, rs->ns, side->warmup) : 0;
+}
+
+/* Measures block k (of BENCH_BLOCKS) of one side. */
+static int
+bench_side_block(bench_run_side *rs, size_t k)
+{
+	const bench_side *side = rs->side;
+	size_t end = side->n * (k + 1) / BENCH_BLOCKS;
+	bench_mark m0;
+	bench_mark m1;
+	int rv;
+
+	if (end == rs->at) {
+		return 0; /* n < BENCH_BLOCKS: this block is empty */
+	}
+	bench_mark_take(&m0, side->srv_pid);
+	rv = side->block(side->arg, rs->ns + rs->at, end - rs->at);
+	bench_mark_take(&m1, side->srv_pid);
+	bench_spent_add(&rs->spent, &m0, &m1);
+	rs->at = end;
+	return rv;
+}
+
+static void
+bench_side_end(bench_run_side *rs, int rv)
+{
+	const bench_side *side = rs->side;
+
+	if (rv == 0 && side != NULL) {
+		PW_ASSERT(rs->at == side->n);
+		bench_result_compute(side->out, rs->ns, side->n, side->n * side->ops_per_sample,
+		    &rs->spent);
+	}
+	free(rs->ns);
+}
+
+int
+bench_interleave_run(const bench_side *a, const bench_side *b)
+{
+	bench_run_side ra;
+	bench_run_side rb;
+	int rv;
+
+	PW_ASSERT(a != NULL);
+	memset(&rb, 0, sizeof(rb));
+	rv = bench_side_begin(&ra, a);
+	if (rv == 0 && b != NULL) {
+		rv = bench_side_begin(&rb, b);
+	}
+	for (size_t k = 0; k < BENCH_BLOCKS && rv == 0; k++) {
+		rv = bench_side_block(&ra, k);
+		if (rv == 0 && b != NULL) {
+			rv = bench_side_block(&rb, k);
+		}
+	}
+	bench_side_end(&ra, rv);
+	bench_side_end(&rb, rv);
+	return rv;
 }
