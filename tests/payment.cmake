@@ -2,10 +2,11 @@
 # store_token.c): one cmocka executable per tests/store_payment*_test.c. They
 # link paywire_store (which brings LMDB, libsodium and libjwt) and may include
 # store_internal.h to read a database directly (credits ledger, entitlements).
+# Each one compiles the shared set-up, tests/store_fixture.c.
 if(TARGET paywire_store)
   foreach(t store_payment_test store_payment_order_test store_payment_crash_test)
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c)
-      pw_add_test(${t} SOURCES ${t}.c LIBS paywire_store TIMEOUT 300)
+      pw_add_test(${t} SOURCES ${t}.c store_fixture.c LIBS paywire_store TIMEOUT 300)
     endif()
   endforeach()
 endif()

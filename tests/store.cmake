@@ -1,10 +1,13 @@
 # Store tests (store/): one cmocka executable per tests/store_<topic>_test.c.
 # They link paywire_store and may include store_internal.h and lmdb.h (a test
-# may reach into LMDB to corrupt a record on purpose).
+# may reach into LMDB to corrupt a record on purpose). Each one compiles the
+# shared set-up, tests/store_fixture.c (temp data dir, open store, clock,
+# setup merchant, small apply callbacks).
 if(TARGET paywire_store)
   foreach(topic open merchant session reply writer mapfull audit crash)
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/store_${topic}_test.c)
-      pw_add_test(store_${topic}_test SOURCES store_${topic}_test.c LIBS paywire_store TIMEOUT 120)
+      pw_add_test(store_${topic}_test SOURCES store_${topic}_test.c store_fixture.c
+        LIBS paywire_store TIMEOUT 120)
     endif()
   endforeach()
 endif()

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,38 +19,9 @@
 #include <lmdb.h>
 #include <sodium.h>
 
-#include "store.h"
+#include "store_fixture.h"
 
 #define T_RECORDS 6 /* merchant.created, 4 x session.created, apikey.revoked */
-
-typedef struct t_env {
-	char root[64]; /* mkdtemp directory */
-	char dir[128]; /* root/data */
-	store *s;      /* open store */
-} t_env;
-
-static int
-t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
-static void
-t_open(t_env *e)
-{
-	store_opts o = { .dir = e->dir, .map_size_bytes = 16u << 20, .sync = STORE_SYNC_FULL };
-	assert_int_equal(PW_OK, store_open(&e->s, &o));
-}
-
-static void
-t_close(t_env *e)
-{
-	store_close(e->s);
-	e->s = NULL;
-}
 
 typedef struct t_fill {
 	char key[128]; /* raw API key of the merchant */
@@ -92,36 +62,20 @@ t_fill_apply(store_txn *t, void *arg)
 static int
 t_setup(void **state)
 {
-	t_env *e = calloc(1, sizeof(*e));
-	assert_non_null(e);
-	assert_int_equal(0, pw_common_init());
-	strcpy(e->root, "/tmp/pw_store_audit_XXXXXX");
-	assert_non_null(mkdtemp(e->root));
-	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
-	t_open(e);
-	*state = e;
-	return 0;
-}
-
-static int
-t_teardown(void **state)
-{
-	t_env *e = *state;
-	store_close(e->s);
-	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(e);
-	return 0;
+	const fx_cfg cfg = { .name = "store_audit", .map_size_bytes = 16u << 20,
+		.sync = STORE_SYNC_FULL, .open = true };
+	return fx_env_setup(state, &cfg);
 }
 
 static void
-t_fill_store(t_env *e)
+t_fill_store(fx_env *e)
 {
 	t_fill f;
 	assert_int_equal(PW_OK, store_apply_sync(e->s, t_fill_apply, &f));
 }
 
 static Paywire__V1__VerifyAuditResponse *
-t_verify(t_env *e)
+t_verify(fx_env *e)
 {
 	Paywire__V1__VerifyAuditResponse *v = NULL;
 	assert_int_equal(PW_OK, store_audit_verify(e->s, &v));
@@ -138,7 +92,7 @@ typedef enum t_edit {
 } t_edit;
 
 static void
-t_tamper(t_env *e, const char *dbname, uint64_t seq, t_edit edit)
+t_tamper(fx_env *e, const char *dbname, uint64_t seq, t_edit edit)
 {
 	MDB_env *env;
 	MDB_txn *txn;
@@ -187,7 +141,7 @@ t_tamper(t_env *e, const char *dbname, uint64_t seq, t_edit edit)
 static void
 test_empty_audit_log_verifies(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__VerifyAuditResponse *v = t_verify(e);
 
 	assert_true(v->ok);
@@ -200,7 +154,7 @@ test_empty_audit_log_verifies(void **state)
 static void
 test_audit_chain_of_audited_operations_verifies(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__VerifyAuditResponse *v;
 	store_counts c;
 
@@ -215,8 +169,7 @@ test_audit_chain_of_audited_operations_verifies(void **state)
 	assert_int_equal(32, v->head_hash.len);
 	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
 	/* and after a restart, appends continue the same chain */
-	t_close(e);
-	t_open(e);
+	fx_store_reopen(e);
 	t_fill_store(e);
 	v = t_verify(e);
 	assert_true(v->ok);
@@ -225,14 +178,14 @@ test_audit_chain_of_audited_operations_verifies(void **state)
 }
 
 static void
-t_expect_bad(t_env *e, uint64_t seq, t_edit edit, uint64_t want)
+t_expect_bad(fx_env *e, uint64_t seq, t_edit edit, uint64_t want)
 {
 	Paywire__V1__VerifyAuditResponse *v;
 
 	t_fill_store(e);
-	t_close(e);
+	fx_store_close(e);
 	t_tamper(e, "audit", seq, edit);
-	t_open(e);
+	assert_int_equal(PW_OK, fx_store_open(e));
 	v = t_verify(e);
 	print_message("seq %llu edited: %s\n", (unsigned long long) seq, v->detail);
 	assert_false(v->ok);
@@ -280,21 +233,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_empty_audit_log_verifies, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_empty_audit_log_verifies, t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_chain_of_audited_operations_verifies, t_setup,
-		    t_teardown),
-		cmocka_unit_test_setup_teardown(test_audit_changed_action_is_reported_at_its_seq,
-		    t_setup, t_teardown),
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_changed_action_is_reported_at_its_seq, t_setup,
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_changed_prev_hash_is_reported_at_its_seq,
-		    t_setup, t_teardown),
+		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_changed_first_record_is_reported, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_changed_last_record_is_reported, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_deleted_record_is_reported, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_deleted_last_record_is_reported, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,62 +10,23 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store_fixture.h"
 
 #define T_BIG_BYTES 8000   /* one overflow record of ~2 pages */
 #define T_SMALL_BYTES 16
 
-typedef struct t_env {
-	char root[64]; /* mkdtemp directory */
-	char dir[128]; /* root/data */
-	store *s;      /* open store */
-} t_env;
-
-static int
-t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
-static void
-t_open(t_env *e)
-{
-	store_opts o = { .dir = e->dir, .map_size_bytes = PW_MAP_SIZE_MIN, .sync = STORE_SYNC_FULL };
-	assert_int_equal(PW_OK, store_open(&e->s, &o));
-}
-
 static int
 t_setup(void **state)
 {
-	t_env *e = calloc(1, sizeof(*e));
-	assert_non_null(e);
-	assert_int_equal(0, pw_common_init());
-	strcpy(e->root, "/tmp/pw_store_mapfull_XXXXXX");
-	assert_non_null(mkdtemp(e->root));
-	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
-	t_open(e);
-	*state = e;
-	return 0;
-}
-
-static int
-t_teardown(void **state)
-{
-	t_env *e = *state;
-	store_close(e->s);
-	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(e);
-	return 0;
+	const fx_cfg cfg = { .name = "store_mapfull", .map_size_bytes = PW_MAP_SIZE_MIN,
+		.sync = STORE_SYNC_FULL, .open = true };
+	return fx_env_setup(state, &cfg);
 }
 
 static const uint8_t t_hash0[32];
@@ -88,22 +49,9 @@ t_put_apply(store_txn *t, void *arg)
 	return p->ignore_error ? PW_OK : p->put_st;
 }
 
-typedef struct t_merchant {
-	Paywire__V1__MerchantRecord *rec; /* out */
-	char key[128];                    /* out */
-} t_merchant;
-
-static pw_status
-t_merchant_apply(store_txn *t, void *arg)
-{
-	t_merchant *m = arg;
-	return store_merchant_create(t, "Acme", PAYWIRE__V1__MODE__MODE_TEST, &m->rec, m->key,
-	    sizeof(m->key));
-}
-
 /* Fills the map with big records; returns how many were stored. */
 static int
-t_fill(t_env *e)
+t_fill(fx_env *e)
 {
 	t_put p = { .len = T_BIG_BYTES };
 	uint64_t txnid;
@@ -127,16 +75,15 @@ t_fill(t_env *e)
 static void
 test_full_map_answers_resource_exhausted_and_reads_go_on(void **state)
 {
-	t_env *e = *state;
-	t_merchant m = { 0 };
+	fx_env *e = *state;
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_TEST };
 	Paywire__V1__Mode mode;
-	Paywire__V1__VerifyAuditResponse *v = NULL;
 	store_counts c;
 	char mid[64];
 	int stored;
 
 	memset(t_big, 0x5a, sizeof(t_big));
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &m));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m));
 	stored = t_fill(e);
 	assert_true(stored > 10);
 	print_message("map of %llu bytes: %d records of %d bytes before MAP_FULL\n",
@@ -147,17 +94,13 @@ test_full_map_answers_resource_exhausted_and_reads_go_on(void **state)
 	assert_string_equal(m.rec->merchant_id, mid);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
 	assert_int_equal(stored, c.replies);
-	assert_int_equal(PW_OK, store_audit_verify(e->s, &v));
-	assert_true(v->ok);
-	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
+	fx_audit_ok(e->s);
 	/* a second big write fails the same way: the condition persists */
 	t_put p = { .len = T_BIG_BYTES };
 	strcpy(p.rid, "big-again");
 	assert_int_equal(PW_RESOURCE_EXHAUSTED, store_apply_sync(e->s, t_put_apply, &p));
 	/* what survives a restart is exactly what was acknowledged */
-	store_close(e->s);
-	e->s = NULL;
-	t_open(e);
+	fx_store_reopen(e);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
 	assert_int_equal(stored, c.replies);
 	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
@@ -166,7 +109,7 @@ test_full_map_answers_resource_exhausted_and_reads_go_on(void **state)
 static void
 test_apply_ignoring_a_full_map_is_rolled_back_anyway(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_put p = { .len = T_BIG_BYTES, .ignore_error = true };
 	uint64_t txnid;
 
@@ -184,7 +127,7 @@ test_apply_ignoring_a_full_map_is_rolled_back_anyway(void **state)
 static void
 test_small_write_after_a_full_map(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_put p = { .len = T_SMALL_BYTES };
 	store_counts before;
 	store_counts after;
@@ -221,10 +164,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_map_answers_resource_exhausted_and_reads_go_on,
-		    t_setup, t_teardown),
+		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_apply_ignoring_a_full_map_is_rolled_back_anyway,
-		    t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_small_write_after_a_full_map, t_setup, t_teardown),
+		    t_setup, fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_small_write_after_a_full_map, t_setup,
+		    fx_env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

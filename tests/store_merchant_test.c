@@ -8,75 +8,22 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store_fixture.h"
 
 /* ---- helpers ---- */
-
-typedef struct t_env {
-	char root[64]; /* mkdtemp directory */
-	char dir[128]; /* root/data */
-	store *s;      /* open store */
-} t_env;
-
-static int
-t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
-static void
-t_open(t_env *e)
-{
-	store_opts o = { .dir = e->dir, .map_size_bytes = 16u << 20, .sync = STORE_SYNC_FULL };
-	assert_int_equal(PW_OK, store_open(&e->s, &o));
-}
 
 static int
 t_setup(void **state)
 {
-	t_env *e = calloc(1, sizeof(*e));
-	assert_non_null(e);
-	assert_int_equal(0, pw_common_init());
-	strcpy(e->root, "/tmp/pw_store_merchant_XXXXXX");
-	assert_non_null(mkdtemp(e->root));
-	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
-	t_open(e);
-	*state = e;
-	return 0;
-}
-
-static int
-t_teardown(void **state)
-{
-	t_env *e = *state;
-	store_close(e->s);
-	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(e);
-	return 0;
-}
-
-typedef struct t_merchant {
-	const char *name;                 /* in */
-	Paywire__V1__Mode mode;           /* in */
-	Paywire__V1__MerchantRecord *rec; /* out */
-	char key[128];                    /* out: raw API key */
-} t_merchant;
-
-static pw_status
-t_merchant_apply(store_txn *t, void *arg)
-{
-	t_merchant *m = arg;
-	return store_merchant_create(t, m->name, m->mode, &m->rec, m->key, sizeof(m->key));
+	const fx_cfg cfg = { .name = "store_merchant", .map_size_bytes = 16u << 20,
+		.sync = STORE_SYNC_FULL, .open = true };
+	return fx_env_setup(state, &cfg);
 }
 
 typedef struct t_revoke {
@@ -91,52 +38,19 @@ t_revoke_apply(store_txn *t, void *arg)
 	return store_apikey_revoke(t, r->key, r->mid, sizeof(r->mid));
 }
 
-static void
-t_merchant_free(t_merchant *m)
-{
-	if (m->rec != NULL) {
-		paywire__v1__merchant_record__free_unpacked(m->rec, NULL);
-		m->rec = NULL;
-	}
-}
-
-/* Reads the whole data.mdb. */
-static uint8_t *
-t_read_data(const char *dir, size_t *len)
-{
-	char path[200];
-	FILE *f;
-	uint8_t *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(0, fseek(f, 0, SEEK_END));
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	buf = malloc((size_t) n);
-	assert_non_null(buf);
-	assert_int_equal((size_t) n, fread(buf, 1, (size_t) n, f));
-	fclose(f);
-	*len = (size_t) n;
-	return buf;
-}
-
 /* ---- tests ---- */
 
 static void
 test_merchant_create_returns_record_and_key_of_its_mode(void **state)
 {
-	t_env *e = *state;
-	t_merchant test = { .name = "Acme Test", .mode = PAYWIRE__V1__MODE__MODE_TEST };
-	t_merchant live = { .name = "Acme Live", .mode = PAYWIRE__V1__MODE__MODE_LIVE };
+	fx_env *e = *state;
+	fx_merchant test = { .name = "Acme Test", .mode = PAYWIRE__V1__MODE__MODE_TEST };
+	fx_merchant live = { .name = "Acme Live", .mode = PAYWIRE__V1__MODE__MODE_LIVE };
 	Paywire__V1__Mode mode = PAYWIRE__V1__MODE__MODE_UNSPECIFIED;
 	char mid[64];
 
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &test));
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &live));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &test));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &live));
 	assert_string_equal("Acme Test", test.rec->name);
 	assert_int_equal(PAYWIRE__V1__MODE__MODE_TEST, test.rec->mode);
 	assert_int_equal(0, strncmp(test.rec->merchant_id, "mer_", 4));
@@ -157,22 +71,22 @@ test_merchant_create_returns_record_and_key_of_its_mode(void **state)
 	assert_int_equal(PW_OK, store_apikey_auth(e->s, live.key, mid, sizeof(mid), &mode));
 	assert_string_equal(live.rec->merchant_id, mid);
 	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, mode);
-	t_merchant_free(&test);
-	t_merchant_free(&live);
+	fx_merchant_free(&test);
+	fx_merchant_free(&live);
 }
 
 static void
 test_revoked_and_unknown_keys_are_unauthenticated_alike(void **state)
 {
-	t_env *e = *state;
-	t_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_TEST };
+	fx_env *e = *state;
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_TEST };
 	t_revoke r = { 0 };
 	Paywire__V1__Mode mode;
 	char mid[64];
 	char longkey[PW_API_KEY_BYTES_MAX + 2];
 	uint64_t txnid;
 
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &m));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m));
 	r.key = m.key;
 	assert_int_equal(PW_OK, store_apply_sync(e->s, t_revoke_apply, &r));
 	assert_string_equal(m.rec->merchant_id, r.mid);
@@ -197,14 +111,14 @@ test_revoked_and_unknown_keys_are_unauthenticated_alike(void **state)
 	r.key = "sk_test_unknown";
 	assert_int_equal(PW_NOT_FOUND, store_apply_sync(e->s, t_revoke_apply, &r));
 	assert_int_equal(txnid, store_last_txnid(e->s));
-	t_merchant_free(&m);
+	fx_merchant_free(&m);
 }
 
 static void
 test_raw_api_key_is_not_stored_anywhere(void **state)
 {
-	t_env *e = *state;
-	t_merchant m[3] = {
+	fx_env *e = *state;
+	fx_merchant m[3] = {
 		{ .name = "Needle Merchant One", .mode = PAYWIRE__V1__MODE__MODE_TEST },
 		{ .name = "Needle Merchant Two", .mode = PAYWIRE__V1__MODE__MODE_LIVE },
 		{ .name = "Needle Merchant Three", .mode = PAYWIRE__V1__MODE__MODE_TEST },
@@ -214,13 +128,12 @@ test_raw_api_key_is_not_stored_anywhere(void **state)
 	size_t len;
 
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &m[i]));
+		assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m[i]));
 	}
 	r.key = m[1].key;
 	assert_int_equal(PW_OK, store_apply_sync(e->s, t_revoke_apply, &r));
-	store_close(e->s);
-	e->s = NULL;
-	data = t_read_data(e->dir, &len);
+	fx_store_close(e);
+	data = fx_data_read(e, &len);
 	for (int i = 0; i < 3; i++) {
 		/* the scan works: what is stored is found */
 		assert_non_null(memmem(data, len, m[i].name, strlen(m[i].name)));
@@ -229,31 +142,31 @@ test_raw_api_key_is_not_stored_anywhere(void **state)
 		assert_null(memmem(data, len, m[i].key, strlen(m[i].key)));
 		assert_null(memmem(data, len, m[i].key + 8, strlen(m[i].key) - 8));
 		assert_null(memmem(data, len, m[i].key + 12, 16));
-		t_merchant_free(&m[i]);
+		fx_merchant_free(&m[i]);
 	}
 	free(data);
-	t_open(e);
+	assert_int_equal(PW_OK, fx_store_open(e));
 }
 
 static void
 test_merchant_create_with_bad_input_writes_nothing(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	char longname[PW_NAME_BYTES_MAX + 2];
-	t_merchant m = { .name = "", .mode = PAYWIRE__V1__MODE__MODE_TEST };
+	fx_merchant m = { .name = "", .mode = PAYWIRE__V1__MODE__MODE_TEST };
 	uint64_t txnid = store_last_txnid(e->s);
 	store_counts c;
 
-	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_merchant_apply, &m));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_merchant_apply, &m));
 	memset(longname, 'n', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	m.name = longname;
-	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_merchant_apply, &m));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_merchant_apply, &m));
 	m.name = "bad \xff utf8";
-	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_merchant_apply, &m));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_merchant_apply, &m));
 	m.name = "Fine";
 	m.mode = PAYWIRE__V1__MODE__MODE_UNSPECIFIED;
-	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_merchant_apply, &m));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_merchant_apply, &m));
 	assert_null(m.rec);
 	assert_string_equal("", m.key);
 	assert_int_equal(txnid, store_last_txnid(e->s));
@@ -265,13 +178,13 @@ test_merchant_create_with_bad_input_writes_nothing(void **state)
 static void
 test_merchant_create_and_revoke_are_audited(void **state)
 {
-	t_env *e = *state;
-	t_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_LIVE };
+	fx_env *e = *state;
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_LIVE };
 	t_revoke r = { .key = NULL };
 	Paywire__V1__VerifyAuditResponse *v = NULL;
 	store_counts c;
 
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &m));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m));
 	r.key = m.key;
 	assert_int_equal(PW_OK, store_apply_sync(e->s, t_revoke_apply, &r));
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
@@ -282,7 +195,7 @@ test_merchant_create_and_revoke_are_audited(void **state)
 	assert_int_equal(2, v->records);
 	assert_int_equal(2, v->last_seq);
 	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
-	t_merchant_free(&m);
+	fx_merchant_free(&m);
 }
 
 int
@@ -290,15 +203,15 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_merchant_create_returns_record_and_key_of_its_mode,
-		    t_setup, t_teardown),
+		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_and_unknown_keys_are_unauthenticated_alike,
-		    t_setup, t_teardown),
+		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_raw_api_key_is_not_stored_anywhere, t_setup,
-		    t_teardown),
-		cmocka_unit_test_setup_teardown(test_merchant_create_with_bad_input_writes_nothing,
-		    t_setup, t_teardown),
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_merchant_create_with_bad_input_writes_nothing, t_setup,
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_merchant_create_and_revoke_are_audited, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,96 +9,31 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store_fixture.h"
 #include "store_internal.h"
 
 /* ---- helpers (each test: its own mkdtemp root, removed afterwards) ---- */
 
-typedef struct t_env {
-	char root[64];  /* mkdtemp directory */
-	char dir[128];  /* root/data: the store's data directory */
-	char key[160];  /* dir/paywire.key */
-	store *s;       /* open store or NULL */
-} t_env;
-
-static int
-t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
 static int
 t_setup(void **state)
 {
-	t_env *e = calloc(1, sizeof(*e));
-	assert_non_null(e);
-	assert_int_equal(0, pw_common_init());
-	strcpy(e->root, "/tmp/pw_store_open_XXXXXX");
-	assert_non_null(mkdtemp(e->root));
-	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
-	snprintf(e->key, sizeof(e->key), "%s/paywire.key", e->dir);
-	*state = e;
-	return 0;
-}
-
-static int
-t_teardown(void **state)
-{
-	t_env *e = *state;
-	store_close(e->s);
-	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(e);
-	return 0;
+	const fx_cfg cfg = { .name = "store_open", .map_size_bytes = 16u << 20,
+		.sync = STORE_SYNC_FULL };
+	return fx_env_setup(state, &cfg);
 }
 
 static pw_status
-t_open(t_env *e, bool read_only, const char *token_secret)
+t_open(fx_env *e, bool read_only, const char *token_secret)
 {
-	store_opts o = { .dir = e->dir, .map_size_bytes = 16u << 20, .sync = STORE_SYNC_FULL,
-		.read_only = read_only, .token_secret = token_secret };
-	PW_ASSERT(e->s == NULL);
-	return store_open(&e->s, &o);
-}
-
-static void
-t_close(t_env *e)
-{
-	store_close(e->s);
-	e->s = NULL;
-}
-
-typedef struct t_merchant {
-	const char *name;                   /* in */
-	Paywire__V1__Mode mode;             /* in */
-	Paywire__V1__MerchantRecord *rec;   /* out */
-	char key[128];                      /* out: raw API key */
-	int calls;                          /* apply calls */
-} t_merchant;
-
-static pw_status
-t_merchant_apply(store_txn *t, void *arg)
-{
-	t_merchant *m = arg;
-	m->calls++;
-	return store_merchant_create(t, m->name, m->mode, &m->rec, m->key, sizeof(m->key));
-}
-
-/* A refused submit must never call done. */
-static void
-t_never_done(pw_status st, void *arg)
-{
-	(void) st;
-	(void) arg;
-	fail_msg("done called for a write that was refused");
+	e->opts.read_only = read_only;
+	e->opts.token_secret = token_secret;
+	return fx_store_open(e);
 }
 
 /* ---- tests ---- */
@@ -106,7 +41,7 @@ t_never_done(pw_status st, void *arg)
 static void
 test_open_creates_private_directory_and_key_file(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	struct stat st;
 
 	assert_int_equal(PW_OK, t_open(e, false, NULL));
@@ -126,8 +61,8 @@ test_open_creates_private_directory_and_key_file(void **state)
 static void
 test_reopen_keeps_data_and_master_key(void **state)
 {
-	t_env *e = *state;
-	t_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_TEST };
+	fx_env *e = *state;
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_TEST };
 	uint8_t pepper[STORE_HASH_BYTES];
 	uint8_t keyfile[32];
 	uint8_t keyfile2[32];
@@ -137,10 +72,10 @@ test_reopen_keeps_data_and_master_key(void **state)
 	int fd;
 
 	assert_int_equal(PW_OK, t_open(e, false, NULL));
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &m));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m));
 	memcpy(pepper, e->s->keys.apikey_pepper, sizeof(pepper));
 	txnid = store_last_txnid(e->s);
-	t_close(e);
+	fx_store_close(e);
 	fd = open(e->key, O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(32, read(fd, keyfile, sizeof(keyfile)));
@@ -162,10 +97,10 @@ test_reopen_keeps_data_and_master_key(void **state)
 static void
 test_open_refuses_group_readable_key_file(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 
 	assert_int_equal(PW_OK, t_open(e, false, NULL));
-	t_close(e);
+	fx_store_close(e);
 	assert_int_equal(0, chmod(e->key, 0644));
 	assert_int_equal(PW_UNAVAILABLE, t_open(e, false, NULL));
 	assert_null(e->s);
@@ -181,10 +116,10 @@ test_open_refuses_group_readable_key_file(void **state)
 static void
 test_open_refuses_key_file_of_wrong_size(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 
 	assert_int_equal(PW_OK, t_open(e, false, NULL));
-	t_close(e);
+	fx_store_close(e);
 	assert_int_equal(0, truncate(e->key, 31));
 	assert_int_equal(PW_INTERNAL, t_open(e, false, NULL));
 	assert_null(e->s);
@@ -195,10 +130,10 @@ test_open_refuses_key_file_of_wrong_size(void **state)
 static void
 test_open_refuses_missing_key_next_to_existing_data(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 
 	assert_int_equal(PW_OK, t_open(e, false, NULL));
-	t_close(e);
+	fx_store_close(e);
 	assert_int_equal(0, unlink(e->key));
 	assert_int_equal(PW_UNAVAILABLE, t_open(e, false, NULL));
 	assert_null(e->s);
@@ -209,11 +144,11 @@ test_open_refuses_missing_key_next_to_existing_data(void **state)
 static void
 test_open_refuses_symlinked_key_file(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	char other[200];
 
 	assert_int_equal(PW_OK, t_open(e, false, NULL));
-	t_close(e);
+	fx_store_close(e);
 	snprintf(other, sizeof(other), "%s/elsewhere.key", e->root);
 	assert_int_equal(0, rename(e->key, other));
 	assert_int_equal(0, symlink(other, e->key));
@@ -224,7 +159,7 @@ test_open_refuses_symlinked_key_file(void **state)
 static void
 test_open_refuses_bad_options(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	store *s = (store *) 0x1;
 	store_opts o = { .dir = NULL };
 
@@ -250,32 +185,29 @@ test_open_refuses_bad_options(void **state)
 static void
 test_read_only_open_refuses_writes_and_serves_reads(void **state)
 {
-	t_env *e = *state;
-	t_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_LIVE };
-	t_merchant m2 = { .name = "Other", .mode = PAYWIRE__V1__MODE__MODE_TEST };
-	store_write w = { .apply = t_merchant_apply, .done = t_never_done, .arg = &m2 };
-	Paywire__V1__VerifyAuditResponse *v = NULL;
+	fx_env *e = *state;
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_LIVE };
+	fx_merchant m2 = { .name = "Other", .mode = PAYWIRE__V1__MODE__MODE_TEST };
+	store_write w = { .apply = fx_merchant_apply, .done = fx_never_done, .arg = &m2 };
 	Paywire__V1__Mode mode;
 	store_counts c;
 	uint64_t txnid;
 	char mid[64];
 
 	assert_int_equal(PW_OK, t_open(e, false, NULL));
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &m));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m));
 	txnid = store_last_txnid(e->s);
-	t_close(e);
+	fx_store_close(e);
 
 	assert_int_equal(PW_OK, t_open(e, true, NULL));
 	assert_int_equal(PW_UNAVAILABLE, store_submit(e->s, &w));
-	assert_int_equal(PW_UNAVAILABLE, store_apply_sync(e->s, t_merchant_apply, &m2));
+	assert_int_equal(PW_UNAVAILABLE, store_apply_sync(e->s, fx_merchant_apply, &m2));
 	assert_int_equal(0, m2.calls);
 	assert_int_equal(PW_OK, store_apikey_auth(e->s, m.key, mid, sizeof(mid), &mode));
 	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, mode);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
 	assert_int_equal(1, c.merchants);
-	assert_int_equal(PW_OK, store_audit_verify(e->s, &v));
-	assert_true(v->ok);
-	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
+	fx_audit_ok(e->s);
 	assert_int_equal(txnid, store_last_txnid(e->s));
 	assert_false(store_failed(e->s));
 	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
@@ -284,7 +216,7 @@ test_read_only_open_refuses_writes_and_serves_reads(void **state)
 static void
 test_read_only_open_of_missing_store_fails_without_creating_it(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 
 	assert_int_equal(PW_UNAVAILABLE, t_open(e, true, NULL));
 	assert_null(e->s);
@@ -294,7 +226,7 @@ test_read_only_open_of_missing_store_fails_without_creating_it(void **state)
 static void
 test_token_secret_becomes_the_jwt_key_else_it_is_derived(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	const char *secret = "0123456789abcdef0123456789abcdef-secret";
 	uint8_t derived[STORE_HASH_BYTES];
 
@@ -306,11 +238,11 @@ test_token_secret_becomes_the_jwt_key_else_it_is_derived(void **state)
 	assert_memory_not_equal(e->s->keys.apikey_pepper, e->s->keys.secretbox_key, STORE_HASH_BYTES);
 	assert_memory_not_equal(e->s->keys.apikey_pepper, derived, STORE_HASH_BYTES);
 	assert_memory_not_equal(e->s->keys.secretbox_key, derived, STORE_HASH_BYTES);
-	t_close(e);
+	fx_store_close(e);
 	assert_int_equal(PW_OK, t_open(e, false, secret));
 	assert_int_equal(strlen(secret), e->s->keys.jwt_key_len);
 	assert_memory_equal(secret, e->s->keys.jwt_key, strlen(secret));
-	t_close(e);
+	fx_store_close(e);
 	assert_int_equal(PW_OK, t_open(e, false, NULL));
 	assert_memory_equal(derived, e->s->keys.jwt_key, sizeof(derived));
 }
@@ -319,25 +251,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_creates_private_directory_and_key_file,
-		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_open_creates_private_directory_and_key_file, t_setup,
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_master_key, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_group_readable_key_file, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_key_file_of_wrong_size, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_missing_key_next_to_existing_data,
-		    t_setup, t_teardown),
+		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_symlinked_key_file, t_setup,
-		    t_teardown),
-		cmocka_unit_test_setup_teardown(test_open_refuses_bad_options, t_setup, t_teardown),
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_bad_options, t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_open_refuses_writes_and_serves_reads,
-		    t_setup, t_teardown),
+		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_read_only_open_of_missing_store_fails_without_creating_it, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_token_secret_becomes_the_jwt_key_else_it_is_derived, t_setup, t_teardown),
+		    test_read_only_open_of_missing_store_fails_without_creating_it, t_setup,
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_token_secret_becomes_the_jwt_key_else_it_is_derived,
+		    t_setup, fx_env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

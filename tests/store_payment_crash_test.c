@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,64 +27,30 @@
 
 #include <sodium.h>
 
-#include "store.h"
+#include "store_fixture.h"
 
 #define ST(x) PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_##x
 #define OUT(x) PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_##x
 
 typedef struct t_env {
-	char root[64];        /* mkdtemp directory */
-	char dir[128];        /* root/data */
-	char merchant_id[64]; /* merchant created in setup */
-	char sid[64];         /* the session the event pays */
-	store_counts base;    /* counts before any payment */
+	fx_env fx;         /* first: the shared set-up (data dir, setup merchant) */
+	char sid[64];      /* the session the event pays */
+	store_counts base; /* counts before any payment */
 } t_env;
 
 static int
-t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+t_setup(void **state)
 {
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
-static store *
-t_open(const t_env *e)
-{
-	store_opts o = { .dir = e->dir, .map_size_bytes = 16u << 20, .sync = STORE_SYNC_FULL };
-	store *s = NULL;
-
-	assert_int_equal(PW_OK, store_open(&s, &o));
-	return s;
-}
-
-typedef struct t_merchant {
-	Paywire__V1__MerchantRecord *rec; /* out */
-	char key[128];                    /* out */
-} t_merchant;
-
-static pw_status
-t_merchant_apply(store_txn *t, void *arg)
-{
-	t_merchant *m = arg;
-	return store_merchant_create(t, "Acme", PAYWIRE__V1__MODE__MODE_TEST, &m->rec, m->key,
-	    sizeof(m->key));
-}
-
-typedef struct t_create {
-	const char *merchant_id;         /* in */
-	Paywire__V1__SessionRecord *rec; /* out */
-} t_create;
-
-static pw_status
-t_create_apply(store_txn *t, void *arg)
-{
-	t_create *c = arg;
+	const fx_cfg cfg = { .name = "payment_crash", .map_size_bytes = 16u << 20,
+		.sync = STORE_SYNC_FULL, .open = true, .merchant_name = "Acme",
+		.merchant_mode = PAYWIRE__V1__MODE__MODE_TEST, .env_bytes = sizeof(t_env) };
 	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
 	Paywire__V1__Fulfillment f = PAYWIRE__V1__FULFILLMENT__INIT;
-	uint8_t hash[32] = { 1 };
+	fx_session c = { .req = &req, .hash = { 1 } };
+	t_env *e;
 
+	assert_int_equal(0, fx_env_setup(state, &cfg));
+	e = *state;
 	req.amount_minor = 4900;
 	req.currency = "EUR";
 	req.mode = PAYWIRE__V1__MODE__MODE_TEST;
@@ -93,42 +58,12 @@ t_create_apply(store_txn *t, void *arg)
 	f.kind = PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY;
 	f.plan = "pro";
 	req.fulfillment = &f;
-	return store_session_create(t, c->merchant_id, &req, hash, NULL, &c->rec);
-}
-
-static int
-t_setup(void **state)
-{
-	t_env *e = calloc(1, sizeof(*e));
-	t_merchant m = { 0 };
-	t_create c = { 0 };
-	store *s;
-
-	assert_non_null(e);
-	assert_int_equal(0, pw_common_init());
-	strcpy(e->root, "/tmp/pw_payment_crash_XXXXXX");
-	assert_non_null(mkdtemp(e->root));
-	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
-	s = t_open(e);
-	assert_int_equal(PW_OK, store_apply_sync(s, t_merchant_apply, &m));
-	strcpy(e->merchant_id, m.rec->merchant_id);
-	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
-	c.merchant_id = e->merchant_id;
-	assert_int_equal(PW_OK, store_apply_sync(s, t_create_apply, &c));
+	c.merchant_id = e->fx.merchant_id;
+	assert_int_equal(PW_OK, store_apply_sync(e->fx.s, fx_session_apply, &c));
 	strcpy(e->sid, c.rec->session->id);
-	paywire__v1__session_record__free_unpacked(c.rec, NULL);
-	assert_int_equal(PW_OK, store_counts_get(s, &e->base));
-	store_close(s); /* no thread may run when we fork */
-	*state = e;
-	return 0;
-}
-
-static int
-t_teardown(void **state)
-{
-	t_env *e = *state;
-	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(e);
+	fx_session_free(&c);
+	assert_int_equal(PW_OK, store_counts_get(e->fx.s, &e->base));
+	fx_store_close(&e->fx); /* no thread may run when we fork */
 	return 0;
 }
 
@@ -149,27 +84,15 @@ t_event(const t_env *e, pw_event *ev)
 	strcpy(ev->order_ref, "cs_test_crash");
 }
 
-typedef struct t_apply {
-	const pw_event *ev;       /* in */
-	store_webhook_result res; /* out */
-} t_apply;
-
-static pw_status
-t_apply_cb(store_txn *t, void *arg)
-{
-	t_apply *a = arg;
-	return store_webhook_apply(t, a->ev, &a->res);
-}
-
 static pw_status
 t_deliver(store *s, const t_env *e, store_webhook_result *res)
 {
 	pw_event ev;
-	t_apply a = { .ev = &ev };
+	fx_webhook a = { .ev = &ev };
 	pw_status st;
 
 	t_event(e, &ev);
-	st = store_apply_sync(s, t_apply_cb, &a);
+	st = store_apply_sync(s, fx_webhook_apply, &a);
 	*res = a.res;
 	return st;
 }
@@ -192,7 +115,7 @@ t_crash_child(const t_env *e, const char *spec)
 
 		setrlimit(RLIMIT_CORE, &no_core);
 		setenv("PAYWIRE_CRASHPOINT", spec, 1);
-		s = t_open(e);
+		s = fx_store_new(&e->fx);
 		(void) t_deliver(s, e, &res);
 		store_close(s);
 		_exit(0); /* reached only if the crash point never fired */
@@ -209,7 +132,7 @@ t_assert_untouched(const t_env *e, const char *spec)
 {
 	Paywire__V1__SessionRecord *rec = NULL;
 	store_counts c;
-	store *s = t_open(e);
+	store *s = fx_store_new(&e->fx);
 
 	assert_int_equal(PW_OK, store_counts_get(s, &c));
 	if (memcmp(&c, &e->base, sizeof(c)) != 0) {
@@ -233,7 +156,6 @@ static void
 t_assert_paid_once(const t_env *e, store *s)
 {
 	Paywire__V1__SessionRecord *rec = NULL;
-	Paywire__V1__VerifyAuditResponse *v = NULL;
 	store_counts c;
 
 	assert_int_equal(PW_OK, store_counts_get(s, &c));
@@ -247,9 +169,7 @@ t_assert_paid_once(const t_env *e, store *s)
 	assert_int_equal(2, rec->n_refs);
 	assert_int_equal(0, strncmp(rec->access_link, "/access/", 8));
 	paywire__v1__session_record__free_unpacked(rec, NULL);
-	assert_int_equal(PW_OK, store_audit_verify(s, &v));
-	assert_true(v->ok);
-	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
+	fx_audit_ok(s);
 }
 
 static void
@@ -274,7 +194,7 @@ test_crash_before_commit_leaves_nothing_and_redelivery_applies_once(void **state
 		t_crash_child(e, specs[i]);
 		t_assert_untouched(e, specs[i]);
 	}
-	s = t_open(e);
+	s = fx_store_new(&e->fx);
 	assert_int_equal(PW_OK, t_deliver(s, e, &res));
 	assert_int_equal(OUT(APPLIED), res.outcome);
 	assert_int_equal(1, res.invoice_number);
@@ -293,7 +213,7 @@ test_crash_after_commit_keeps_everything_and_redelivery_is_duplicate(void **stat
 	store *s;
 
 	t_crash_child(e, "store.after_commit");
-	s = t_open(e);
+	s = fx_store_new(&e->fx);
 	t_assert_paid_once(e, s);
 	assert_int_equal(PW_OK, t_deliver(s, e, &res));
 	assert_int_equal(OUT(DUPLICATE), res.outcome);
@@ -309,10 +229,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_crash_before_commit_leaves_nothing_and_redelivery_applies_once, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_crash_after_commit_keeps_everything_and_redelivery_is_duplicate, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +23,7 @@
 
 #include <sodium.h>
 
-#include "store.h"
-#include "store_internal.h"
+#include "store_fixture.h"
 
 #define T_T0_MS INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
 #define T_EVENTS_MAX 8
@@ -33,15 +31,6 @@
 #define ST(x) PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_##x
 #define PS(x) PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
 #define OUT(x) PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_##x
-
-typedef struct t_env {
-	char root[64];        /* mkdtemp directory */
-	char dir[128];        /* root/data */
-	store *s;             /* open store */
-	int64_t now_ms;       /* the injected clock */
-	char merchant_id[64]; /* merchant created in setup */
-	unsigned ordering;    /* orderings run so far (unique ids) */
-} t_env;
 
 /* One event of a set: identity (equal for duplicates) and meaning. */
 typedef struct t_item {
@@ -62,94 +51,31 @@ typedef struct t_final {
 } t_final;
 
 static int
-t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
-static int64_t
-t_clock(void *arg)
-{
-	return *(const int64_t *) arg;
-}
-
-typedef struct t_merchant {
-	Paywire__V1__MerchantRecord *rec; /* out */
-	char key[128];                    /* out */
-} t_merchant;
-
-static pw_status
-t_merchant_apply(store_txn *t, void *arg)
-{
-	t_merchant *m = arg;
-	return store_merchant_create(t, "Acme", PAYWIRE__V1__MODE__MODE_TEST, &m->rec, m->key,
-	    sizeof(m->key));
-}
-
-static int
 t_setup(void **state)
 {
-	t_env *e = calloc(1, sizeof(*e));
-	store_opts o = { .map_size_bytes = 256u << 20, .sync = STORE_SYNC_NONE };
-	t_merchant m = { 0 };
-
-	assert_non_null(e);
-	assert_int_equal(0, pw_common_init());
-	strcpy(e->root, "/tmp/pw_payment_order_XXXXXX");
-	assert_non_null(mkdtemp(e->root));
-	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
-	e->now_ms = T_T0_MS;
-	pw_clock_set(t_clock, &e->now_ms);
-	o.dir = e->dir;
-	assert_int_equal(PW_OK, store_open(&e->s, &o));
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &m));
-	strcpy(e->merchant_id, m.rec->merchant_id);
-	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
-	*state = e;
-	return 0;
+	const fx_cfg cfg = { .name = "payment_order", .map_size_bytes = 256u << 20,
+		.sync = STORE_SYNC_NONE, .open = true, .clock_t0_ms = T_T0_MS,
+		.merchant_name = "Acme", .merchant_mode = PAYWIRE__V1__MODE__MODE_TEST };
+	return fx_env_setup(state, &cfg);
 }
 
 static int
 t_teardown(void **state)
 {
-	t_env *e = *state;
-	Paywire__V1__VerifyAuditResponse *v = NULL;
+	fx_env *e = *state;
 
-	assert_int_equal(PW_OK, store_audit_verify(e->s, &v));
-	assert_true(v->ok);
-	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
-	store_close(e->s);
-	pw_clock_set(NULL, NULL);
-	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(e);
-	return 0;
+	fx_audit_ok(e->s);
+	return fx_env_teardown(state);
 }
 
 /* ---- one ordering ---- */
 
-typedef struct t_create {
-	const char *merchant_id;                      /* in */
-	const Paywire__V1__CreateSessionRequest *req; /* in */
-	uint8_t hash[32];                             /* in */
-	Paywire__V1__SessionRecord *rec;              /* out */
-} t_create;
-
-static pw_status
-t_create_apply(store_txn *t, void *arg)
-{
-	t_create *c = arg;
-	return store_session_create(t, c->merchant_id, c->req, c->hash, NULL, &c->rec);
-}
-
 static void
-t_session(t_env *e, const char *customer, char *sid)
+t_session(fx_env *e, const char *customer, char *sid)
 {
 	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
 	Paywire__V1__Fulfillment f = PAYWIRE__V1__FULFILLMENT__INIT;
-	t_create c = { .merchant_id = e->merchant_id, .req = &req };
+	fx_session c = { .merchant_id = e->merchant_id, .req = &req };
 
 	req.amount_minor = 4900;
 	req.currency = "EUR";
@@ -159,21 +85,21 @@ t_session(t_env *e, const char *customer, char *sid)
 	f.plan = "pro";
 	req.fulfillment = &f;
 	randombytes_buf(c.hash, sizeof(c.hash));
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
 	strcpy(sid, c.rec->session->id);
 	paywire__v1__session_record__free_unpacked(c.rec, NULL);
 }
 
 static void
-t_event(t_env *e, const t_item *it, const char *sid, pw_event *ev)
+t_event(fx_env *e, const t_item *it, const char *sid, pw_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->provider = PW_PROVIDER_ONECOM;
 	ev->kind = it->kind;
-	snprintf(ev->event_id, sizeof(ev->event_id), "o%u_e%d", e->ordering, it->id);
+	snprintf(ev->event_id, sizeof(ev->event_id), "o%u_e%d", e->seq, it->id);
 	snprintf(ev->event_type, sizeof(ev->event_type), "kind.%d", (int) it->kind);
 	snprintf(ev->session_ref, sizeof(ev->session_ref), "%s", sid);
-	snprintf(ev->payment_ref, sizeof(ev->payment_ref), "txn_o%u", e->ordering);
+	snprintf(ev->payment_ref, sizeof(ev->payment_ref), "txn_o%u", e->seq);
 	ev->live = 0;
 	ev->event_unix_s = it->at_s;
 	if (it->kind == PW_EV_PAYMENT_SUCCEEDED) {
@@ -184,56 +110,38 @@ t_event(t_env *e, const t_item *it, const char *sid, pw_event *ev)
 	ev->amount_refunded_minor = it->refunded;
 }
 
-typedef struct t_apply {
-	const pw_event *ev;       /* in */
-	store_webhook_result res; /* out */
-} t_apply;
-
-static pw_status
-t_apply_cb(store_txn *t, void *arg)
-{
-	t_apply *a = arg;
-	return store_webhook_apply(t, a->ev, &a->res);
-}
-
 static bool
-t_entitlement_active(t_env *e, const char *id)
+t_entitlement_active(fx_env *e, const char *id)
 {
-	Paywire__V1__EntitlementRecord *r = NULL;
-	MDB_txn *txn = NULL;
-	bool active;
+	Paywire__V1__EntitlementRecord *r = fx_entitlement_get(e->s, id);
+	bool active = r->active;
 
-	assert_int_equal(PW_OK, store_read_begin(e->s, &txn));
-	assert_int_equal(PW_OK, store_mdb_rec_get(e->s, txn, STORE_DB_ENTITLEMENTS, id, strlen(id),
-	    &paywire__v1__entitlement_record__descriptor, (void **) &r));
-	store_read_end(txn);
-	active = r->active;
 	paywire__v1__entitlement_record__free_unpacked(r, NULL);
 	return active;
 }
 
 /* Delivers items in the order of idx to a fresh session; fills *fin. */
 static void
-t_run_ordering(t_env *e, const t_item *items, const int *idx, size_t n, t_final *fin)
+t_run_ordering(fx_env *e, const t_item *items, const int *idx, size_t n, t_final *fin)
 {
 	Paywire__V1__SessionRecord *rec = NULL;
 	store_counts c0, c1;
 	char customer[32];
 	char sid[64];
 
-	e->ordering++;
-	snprintf(customer, sizeof(customer), "cus_%u", e->ordering);
+	e->seq++; /* orderings run so far: unique ids */
+	snprintf(customer, sizeof(customer), "cus_%u", e->seq);
 	t_session(e, customer, sid);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c0));
 	memset(fin, 0, sizeof(*fin));
 	for (size_t i = 0; i < n; i++) {
 		pw_event ev;
-		t_apply a;
+		fx_webhook a;
 
 		t_event(e, &items[idx[i]], sid, &ev);
 		a.ev = &ev;
 		e->now_ms += 1000;
-		assert_int_equal(PW_OK, store_apply_sync(e->s, t_apply_cb, &a));
+		assert_int_equal(PW_OK, store_apply_sync(e->s, fx_webhook_apply, &a));
 		assert_false(a.res.anomaly);
 		fin->duplicates += a.res.outcome == OUT(DUPLICATE);
 	}
@@ -283,7 +191,7 @@ t_next_perm(int *ids, size_t n)
 /* Runs every distinct ordering of items and checks each against want.
  * Returns the number of orderings. */
 static unsigned
-t_every_ordering(t_env *e, const t_item *items, size_t n, const t_final *want)
+t_every_ordering(fx_env *e, const t_item *items, size_t n, const t_final *want)
 {
 	int ids[T_EVENTS_MAX];
 	int idx[T_EVENTS_MAX];
@@ -322,7 +230,7 @@ t_every_ordering(t_env *e, const t_item *items, size_t n, const t_final *want)
 static void
 test_failed_and_succeeded_in_any_order_end_paid(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	const t_item items[] = {
 		{ 1, PW_EV_PAYMENT_FAILED, 0, 100 },
 		{ 1, PW_EV_PAYMENT_FAILED, 0, 100 },
@@ -337,7 +245,7 @@ test_failed_and_succeeded_in_any_order_end_paid(void **state)
 static void
 test_attempts_success_and_cumulative_refunds_in_any_order_end_refunded(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	const t_item items[] = {
 		{ 1, PW_EV_PAYMENT_PENDING, 0, 100 },
 		{ 2, PW_EV_PAYMENT_FAILED, 0, 200 },
@@ -354,7 +262,7 @@ test_attempts_success_and_cumulative_refunds_in_any_order_end_refunded(void **st
 static void
 test_partial_refund_in_any_order_stays_paid(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	const t_item items[] = {
 		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
 		{ 2, PW_EV_REFUND, 1900, 200 },
@@ -369,7 +277,7 @@ test_partial_refund_in_any_order_stays_paid(void **state)
 static void
 test_success_and_lost_dispute_in_any_order_end_refunded(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	const t_item items[] = {
 		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
 		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
@@ -385,7 +293,7 @@ test_success_and_lost_dispute_in_any_order_end_refunded(void **state)
 static void
 test_success_and_won_dispute_in_any_order_end_paid(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	const t_item items[] = {
 		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
 		{ 2, PW_EV_DISPUTE_OPENED, 0, 200 },

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,7 @@
 #include <jwt.h>
 #include <sodium.h>
 
-#include "store.h"
+#include "store_fixture.h"
 #include "store_internal.h"
 
 #define T_T0_MS INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
@@ -35,82 +34,14 @@
 
 /* ---- environment ---- */
 
-typedef struct t_env {
-	char root[64];        /* mkdtemp directory */
-	char dir[128];        /* root/data */
-	store *s;             /* open store */
-	int64_t now_ms;       /* the injected clock */
-	char merchant_id[64]; /* merchant created in setup */
-	unsigned seq;         /* event id counter */
-} t_env;
-
-static int
-t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
-static int64_t
-t_clock(void *arg)
-{
-	return *(const int64_t *) arg;
-}
-
-typedef struct t_merchant {
-	Paywire__V1__MerchantRecord *rec; /* out */
-	char key[128];                    /* out */
-} t_merchant;
-
-static pw_status
-t_merchant_apply(store_txn *t, void *arg)
-{
-	t_merchant *m = arg;
-	return store_merchant_create(t, "Acme", PAYWIRE__V1__MODE__MODE_LIVE, &m->rec, m->key,
-	    sizeof(m->key));
-}
-
-static void
-t_new_merchant(t_env *e, char *out)
-{
-	t_merchant m = { 0 };
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &m));
-	strcpy(out, m.rec->merchant_id);
-	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
-}
-
 static int
 t_setup(void **state)
 {
-	t_env *e = calloc(1, sizeof(*e));
-	store_opts o = { .map_size_bytes = 16u << 20, .sync = STORE_SYNC_NONE,
-		.token_secret = T_SECRET };
-
-	assert_non_null(e);
-	assert_int_equal(0, pw_common_init());
-	strcpy(e->root, "/tmp/pw_payment_XXXXXX");
-	assert_non_null(mkdtemp(e->root));
-	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
-	e->now_ms = T_T0_MS;
-	pw_clock_set(t_clock, &e->now_ms);
-	o.dir = e->dir;
-	assert_int_equal(PW_OK, store_open(&e->s, &o));
-	t_new_merchant(e, e->merchant_id);
-	*state = e;
-	return 0;
-}
-
-static int
-t_teardown(void **state)
-{
-	t_env *e = *state;
-	store_close(e->s);
-	pw_clock_set(NULL, NULL);
-	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(e);
-	return 0;
+	const fx_cfg cfg = { .name = "payment", .map_size_bytes = 16u << 20,
+		.sync = STORE_SYNC_NONE, .token_secret = T_SECRET, .open = true,
+		.clock_t0_ms = T_T0_MS, .merchant_name = "Acme",
+		.merchant_mode = PAYWIRE__V1__MODE__MODE_LIVE };
+	return fx_env_setup(state, &cfg);
 }
 
 /* ---- sessions ---- */
@@ -130,26 +61,12 @@ typedef struct t_spec {
 static const t_spec t_default = { 4900, "EUR", PAYWIRE__V1__MODE__MODE_TEST, "",
 	"ada@example.com", FK(ACCESS_KEY), "pro", 0, NULL };
 
-typedef struct t_create {
-	const char *merchant_id;                      /* in */
-	const Paywire__V1__CreateSessionRequest *req; /* in */
-	uint8_t hash[32];                             /* in */
-	Paywire__V1__SessionRecord *rec;              /* out */
-} t_create;
-
-static pw_status
-t_create_apply(store_txn *t, void *arg)
-{
-	t_create *c = arg;
-	return store_session_create(t, c->merchant_id, c->req, c->hash, NULL, &c->rec);
-}
-
 static void
-t_session(t_env *e, const t_spec *sp, char *sid)
+t_session(fx_env *e, const t_spec *sp, char *sid)
 {
 	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
 	Paywire__V1__Fulfillment f = PAYWIRE__V1__FULFILLMENT__INIT;
-	t_create c = { .merchant_id = sp->merchant_id != NULL ? sp->merchant_id : e->merchant_id,
+	fx_session c = { .merchant_id = sp->merchant_id != NULL ? sp->merchant_id : e->merchant_id,
 		.req = &req };
 
 	req.amount_minor = sp->amount;
@@ -163,13 +80,13 @@ t_session(t_env *e, const t_spec *sp, char *sid)
 	f.credits = sp->credits;
 	req.fulfillment = &f;
 	randombytes_buf(c.hash, sizeof(c.hash));
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
 	strcpy(sid, c.rec->session->id);
 	paywire__v1__session_record__free_unpacked(c.rec, NULL);
 }
 
 static Paywire__V1__SessionRecord *
-t_get(t_env *e, const char *sid)
+t_get(fx_env *e, const char *sid)
 {
 	Paywire__V1__SessionRecord *rec = NULL;
 	assert_int_equal(PW_OK, store_session_get(e->s, sid, &rec));
@@ -179,7 +96,7 @@ t_get(t_env *e, const char *sid)
 /* ---- events ---- */
 
 static void
-t_ev(t_env *e, pw_event *ev, pw_event_kind kind, const char *sid)
+t_ev(fx_env *e, pw_event *ev, pw_event_kind kind, const char *sid)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->provider = PW_PROVIDER_STRIPE;
@@ -192,7 +109,7 @@ t_ev(t_env *e, pw_event *ev, pw_event_kind kind, const char *sid)
 }
 
 static void
-t_ev_paid(t_env *e, pw_event *ev, const char *sid, int64_t amount, const char *cur,
+t_ev_paid(fx_env *e, pw_event *ev, const char *sid, int64_t amount, const char *cur,
     const char *pi)
 {
 	t_ev(e, ev, PW_EV_PAYMENT_SUCCEEDED, sid);
@@ -202,30 +119,18 @@ t_ev_paid(t_env *e, pw_event *ev, const char *sid, int64_t amount, const char *c
 	snprintf(ev->payment_ref, sizeof(ev->payment_ref), "%s", pi != NULL ? pi : "");
 }
 
-typedef struct t_apply {
-	const pw_event *ev;       /* in */
-	store_webhook_result res; /* out */
-} t_apply;
-
 static pw_status
-t_apply_cb(store_txn *t, void *arg)
+t_send(fx_env *e, const pw_event *ev, store_webhook_result *res)
 {
-	t_apply *a = arg;
-	return store_webhook_apply(t, a->ev, &a->res);
-}
-
-static pw_status
-t_send(t_env *e, const pw_event *ev, store_webhook_result *res)
-{
-	t_apply a = { .ev = ev };
-	pw_status st = store_apply_sync(e->s, t_apply_cb, &a);
+	fx_webhook a = { .ev = ev };
+	pw_status st = store_apply_sync(e->s, fx_webhook_apply, &a);
 	*res = a.res;
 	return st;
 }
 
 /* Pays sid (4900 EUR unless the spec differs) and returns the result. */
 static store_webhook_result
-t_pay(t_env *e, const char *sid, const char *pi)
+t_pay(fx_env *e, const char *sid, const char *pi)
 {
 	Paywire__V1__SessionRecord *rec = t_get(e, sid);
 	store_webhook_result res;
@@ -255,7 +160,7 @@ t_redeem_cb(store_txn *t, void *arg)
 }
 
 static pw_status
-t_redeem_call(t_env *e, const char *sid, const char *token,
+t_redeem_call(fx_env *e, const char *sid, const char *token,
     Paywire__V1__RedeemAccessResponse **out)
 {
 	t_redeem r = { .sid = sid, .token = token };
@@ -266,7 +171,7 @@ t_redeem_call(t_env *e, const char *sid, const char *token,
 
 /* The token of sid's access link (caller frees). */
 static char *
-t_token_of(t_env *e, const char *sid)
+t_token_of(fx_env *e, const char *sid)
 {
 	Paywire__V1__SessionRecord *rec = t_get(e, sid);
 	const char *q = strstr(rec->access_link, "?token=");
@@ -300,7 +205,7 @@ t_jwt(jwt_alg_t alg, const char *key, const char *sub, const char *mer, const ch
 }
 
 static char *
-t_jwt_for(t_env *e, const char *key, const char *mer, const char *sid)
+t_jwt_for(fx_env *e, const char *key, const char *mer, const char *sid)
 {
 	char sub[128];
 	long now = (long) (e->now_ms / 1000);
@@ -310,7 +215,7 @@ t_jwt_for(t_env *e, const char *key, const char *mer, const char *sid)
 }
 
 static void
-t_expect_unauth(t_env *e, const char *sid, const char *token)
+t_expect_unauth(fx_env *e, const char *sid, const char *token)
 {
 	Paywire__V1__RedeemAccessResponse *r = NULL;
 	uint64_t txnid = store_last_txnid(e->s);
@@ -320,52 +225,8 @@ t_expect_unauth(t_env *e, const char *sid, const char *token)
 	assert_int_equal(txnid, store_last_txnid(e->s));
 }
 
-static void
-t_audit_ok(t_env *e)
-{
-	Paywire__V1__VerifyAuditResponse *v = NULL;
-	assert_int_equal(PW_OK, store_audit_verify(e->s, &v));
-	assert_true(v->ok);
-	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
-}
-
-static bool
-t_file_has(const char *path, const void *needle, size_t len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long size;
-	bool found;
-
-	assert_non_null(f);
-	assert_int_equal(0, fseek(f, 0, SEEK_END));
-	size = ftell(f);
-	assert_true(size > 0);
-	rewind(f);
-	buf = malloc((size_t) size);
-	assert_non_null(buf);
-	assert_int_equal((size_t) size, fread(buf, 1, (size_t) size, f));
-	fclose(f);
-	found = memmem(buf, (size_t) size, needle, len) != NULL;
-	free(buf);
-	return found;
-}
-
-static Paywire__V1__EntitlementRecord *
-t_ent(t_env *e, const char *id)
-{
-	Paywire__V1__EntitlementRecord *r = NULL;
-	MDB_txn *txn = NULL;
-
-	assert_int_equal(PW_OK, store_read_begin(e->s, &txn));
-	assert_int_equal(PW_OK, store_mdb_rec_get(e->s, txn, STORE_DB_ENTITLEMENTS, id, strlen(id),
-	    &paywire__v1__entitlement_record__descriptor, (void **) &r));
-	store_read_end(txn);
-	return r;
-}
-
 static pw_status
-t_credits(t_env *e, const char *customer, int64_t *balance, uint64_t *entries)
+t_credits(fx_env *e, const char *customer, int64_t *balance, uint64_t *entries)
 {
 	Paywire__V1__CreditLedgerRecord *r = NULL;
 	uint8_t key[512];
@@ -388,7 +249,7 @@ t_credits(t_env *e, const char *customer, int64_t *balance, uint64_t *entries)
 
 /* The ent_index row of (setup merchant, customer, plan): PW_OK with the id. */
 static pw_status
-t_ent_index(t_env *e, const char *customer, const char *plan, char *id, size_t id_size)
+t_ent_index(fx_env *e, const char *customer, const char *plan, char *id, size_t id_size)
 {
 	uint8_t key[512];
 	size_t keylen = 0;
@@ -412,7 +273,7 @@ t_ent_index(t_env *e, const char *customer, const char *plan, char *id, size_t i
 static void
 test_success_marks_paid_with_invoice_entitlement_link_and_audit(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__SessionRecord *rec;
 	store_webhook_result res;
 	store_counts c0, c1;
@@ -471,13 +332,13 @@ test_success_marks_paid_with_invoice_entitlement_link_and_audit(void **state)
 	assert_int_equal(e->now_ms / 1000 + T_WEEK_S, jwt_get_grant_int(j, "exp"));
 	jwt_free(j);
 	free(tok);
-	t_audit_ok(e);
+	fx_audit_ok(e->s);
 }
 
 static void
 test_same_event_again_is_duplicate_and_writes_nothing(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__SessionRecord *rec;
 	store_webhook_result res;
 	store_counts c0, c1;
@@ -520,11 +381,12 @@ test_same_event_again_is_duplicate_and_writes_nothing(void **state)
 static void
 test_invoice_numbers_are_gapless_per_merchant(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_spec other = t_default;
 	char m2[64], a[64], b[64], c[64];
 
-	t_new_merchant(e, m2);
+	assert_int_equal(PW_OK,
+	    fx_merchant_add(e->s, "Acme", PAYWIRE__V1__MODE__MODE_LIVE, m2, sizeof(m2)));
 	other.merchant_id = m2;
 	t_session(e, &t_default, a);
 	t_session(e, &t_default, b);
@@ -537,7 +399,7 @@ test_invoice_numbers_are_gapless_per_merchant(void **state)
 static void
 test_same_customer_and_plan_links_the_active_entitlement(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_spec sp = t_default;
 	t_spec other_plan = t_default;
 	Paywire__V1__EntitlementRecord *ent;
@@ -568,7 +430,7 @@ test_same_customer_and_plan_links_the_active_entitlement(void **state)
 	ev.amount_refunded_minor = 4900;
 	assert_int_equal(PW_OK, t_send(e, &ev, &res));
 	assert_int_equal(ST(REFUNDED), res.session_status);
-	ent = t_ent(e, r1.access_key_id);
+	ent = fx_entitlement_get(e->s, r1.access_key_id);
 	assert_true(ent->active);
 	assert_string_equal(a, ent->session_id);
 	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
@@ -576,7 +438,7 @@ test_same_customer_and_plan_links_the_active_entitlement(void **state)
 	t_ev(e, &ev, PW_EV_REFUND, a);
 	ev.amount_refunded_minor = 4900;
 	assert_int_equal(PW_OK, t_send(e, &ev, &res));
-	ent = t_ent(e, r1.access_key_id);
+	ent = fx_entitlement_get(e->s, r1.access_key_id);
 	assert_false(ent->active);
 	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
 }
@@ -584,7 +446,7 @@ test_same_customer_and_plan_links_the_active_entitlement(void **state)
 static void
 test_pending_then_failed_then_retry_success_is_paid(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__SessionRecord *rec;
 	store_webhook_result res;
 	char sid[64];
@@ -616,7 +478,7 @@ test_pending_then_failed_then_retry_success_is_paid(void **state)
 }
 
 static void
-t_expect_anomaly(t_env *e, const char *sid, const pw_event *ev)
+t_expect_anomaly(fx_env *e, const char *sid, const pw_event *ev)
 {
 	Paywire__V1__SessionRecord *rec;
 	store_webhook_result res;
@@ -644,7 +506,7 @@ t_expect_anomaly(t_env *e, const char *sid, const pw_event *ev)
 static void
 test_amount_currency_or_mode_mismatch_is_an_anomaly_not_paid(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	char a[64], b[64], c[64];
 	pw_event ev;
 
@@ -665,7 +527,7 @@ test_amount_currency_or_mode_mismatch_is_an_anomaly_not_paid(void **state)
 static void
 test_payment_for_an_expired_session_is_an_anomaly(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	store_webhook_result res;
 	char sid[64];
 	pw_event ev;
@@ -682,7 +544,7 @@ test_payment_for_an_expired_session_is_an_anomaly(void **state)
 static void
 test_event_without_any_reference_is_recorded_ignored(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	store_webhook_result res;
 	store_counts c0, c1;
 	pw_event ev;
@@ -709,7 +571,7 @@ test_event_without_any_reference_is_recorded_ignored(void **state)
 static void
 test_unknown_session_ref_is_not_found_and_writes_nothing(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	store_webhook_result res;
 	store_counts c0, c1;
 	uint64_t txnid;
@@ -729,7 +591,7 @@ test_unknown_session_ref_is_not_found_and_writes_nothing(void **state)
 static void
 test_refunds_resolved_by_provider_refs_accumulate_then_revoke(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__SessionRecord *rec;
 	Paywire__V1__EntitlementRecord *ent;
 	store_webhook_result res, paid;
@@ -769,7 +631,7 @@ test_refunds_resolved_by_provider_refs_accumulate_then_revoke(void **state)
 	assert_int_equal(PS(REFUNDED), rec->session->payment_status);
 	assert_false(rec->entitlement_active);
 	paywire__v1__session_record__free_unpacked(rec, NULL);
-	ent = t_ent(e, paid.access_key_id);
+	ent = fx_entitlement_get(e->s, paid.access_key_id);
 	assert_false(ent->active);
 	assert_int_equal(e->now_ms, ent->revoked_at_unix_ms);
 	assert_int_equal(0, ent->sealed_key.len);
@@ -780,13 +642,13 @@ test_refunds_resolved_by_provider_refs_accumulate_then_revoke(void **state)
 	t_session(e, &t_default, again);
 	res = t_pay(e, again, "pi_again");
 	assert_string_not_equal(paid.access_key_id, res.access_key_id);
-	t_audit_ok(e);
+	fx_audit_ok(e->s);
 }
 
 static void
 test_dispute_lost_refunds_and_revokes_dispute_won_stays_paid(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__SessionRecord *rec;
 	Paywire__V1__EntitlementRecord *ent;
 	store_webhook_result res, paid;
@@ -811,7 +673,7 @@ test_dispute_lost_refunds_and_revokes_dispute_won_stays_paid(void **state)
 	assert_int_equal(3, rec->dispute);
 	assert_false(rec->entitlement_active);
 	paywire__v1__session_record__free_unpacked(rec, NULL);
-	ent = t_ent(e, paid.access_key_id);
+	ent = fx_entitlement_get(e->s, paid.access_key_id);
 	assert_false(ent->active);
 	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
 
@@ -826,7 +688,7 @@ test_dispute_lost_refunds_and_revokes_dispute_won_stays_paid(void **state)
 	assert_int_equal(PS(COMPLETED), rec->session->payment_status);
 	assert_true(rec->entitlement_active);
 	paywire__v1__session_record__free_unpacked(rec, NULL);
-	ent = t_ent(e, paid.access_key_id);
+	ent = fx_entitlement_get(e->s, paid.access_key_id);
 	assert_true(ent->active);
 	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
 }
@@ -834,7 +696,7 @@ test_dispute_lost_refunds_and_revokes_dispute_won_stays_paid(void **state)
 static void
 test_credits_are_added_on_payment_and_taken_back_on_refund(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__RedeemAccessResponse *r = NULL;
 	t_spec sp = t_default;
 	store_webhook_result res;
@@ -885,7 +747,7 @@ test_credits_are_added_on_payment_and_taken_back_on_refund(void **state)
 static void
 test_ref_owned_by_another_session_is_not_repointed(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__SessionRecord *rec;
 	store_webhook_result res;
 	char a[64], b[64];
@@ -910,13 +772,13 @@ test_ref_owned_by_another_session_is_not_repointed(void **state)
 	ev.amount_refunded_minor = 100;
 	assert_int_equal(PW_OK, t_send(e, &ev, &res));
 	assert_string_equal(a, res.session_id);
-	t_audit_ok(e);
+	fx_audit_ok(e->s);
 }
 
 static void
 test_event_without_provider_or_id_is_invalid(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	store_webhook_result res;
 	uint64_t txnid = store_last_txnid(e->s);
 	char sid[64];
@@ -938,12 +800,11 @@ test_event_without_provider_or_id_is_invalid(void **state)
 static void
 test_redeem_reveals_the_key_once_and_never_stores_it(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__RedeemAccessResponse *r = NULL;
 	Paywire__V1__EntitlementRecord *ent;
 	store_webhook_result paid;
 	store_counts c0, c1;
-	char path[256];
 	char key[128];
 	char sid[64];
 	char *tok;
@@ -979,7 +840,7 @@ test_redeem_reveals_the_key_once_and_never_stores_it(void **state)
 	assert_true(r->entitlement_active);
 	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
 
-	ent = t_ent(e, paid.access_key_id);
+	ent = fx_entitlement_get(e->s, paid.access_key_id);
 	assert_true(ent->revealed);
 	assert_int_equal(0, ent->sealed_key.len);
 	assert_int_equal(32, ent->key_hash.len);
@@ -988,18 +849,17 @@ test_redeem_reveals_the_key_once_and_never_stores_it(void **state)
 	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
 
 	/* On disk: the display prefix is (the scan works), the key never was. */
-	snprintf(path, sizeof(path), "%s/data.mdb", e->dir);
-	assert_true(t_file_has(path, key, 12));
-	assert_false(t_file_has(path, key + 8, strlen(key) - 8));
+	assert_true(fx_data_has(e, key, 12));
+	assert_false(fx_data_has(e, key + 8, strlen(key) - 8));
 	sodium_memzero(key, sizeof(key));
 	free(tok);
-	t_audit_ok(e);
+	fx_audit_ok(e->s);
 }
 
 static void
 test_redeem_refuses_bad_tokens_without_writing(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__RedeemAccessResponse *r = NULL;
 	char a[64], b[64], sub[128], buf[2048];
 	char *tok_a, *tok_b, *t;
@@ -1085,7 +945,7 @@ test_redeem_refuses_bad_tokens_without_writing(void **state)
 static void
 test_redeem_of_unknown_session_is_not_found(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__RedeemAccessResponse *r = NULL;
 	const char *ghost = "cs_00000000000000000000000000000000000000000000";
 	char *t = t_jwt_for(e, T_SECRET, e->merchant_id, ghost);
@@ -1098,7 +958,7 @@ test_redeem_of_unknown_session_is_not_found(void **state)
 static void
 test_revoked_entitlement_is_never_revealed(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__RedeemAccessResponse *r = NULL;
 	store_webhook_result res;
 	char sid[64];
@@ -1126,7 +986,7 @@ test_revoked_entitlement_is_never_revealed(void **state)
 static void
 test_allocation_failure_anywhere_in_a_payment_writes_nothing(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__SessionRecord *rec;
 	store_webhook_result res;
 	store_counts c0, c1;
@@ -1163,13 +1023,13 @@ test_allocation_failure_anywhere_in_a_payment_writes_nothing(void **state)
 	assert_int_equal(c0.invoices + 1, c1.invoices);
 	assert_int_equal(c0.entitlements + 1, c1.entitlements);
 	assert_int_equal(c0.events + 1, c1.events);
-	t_audit_ok(e);
+	fx_audit_ok(e->s);
 }
 
 static void
 test_allocation_failure_during_redeem_keeps_the_key_sealed(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__RedeemAccessResponse *r = NULL;
 	Paywire__V1__EntitlementRecord *ent;
 	store_webhook_result paid;
@@ -1190,7 +1050,7 @@ test_allocation_failure_during_redeem_keeps_the_key_sealed(void **state)
 		}
 		assert_int_equal(PW_RESOURCE_EXHAUSTED, st);
 		assert_null(r);
-		ent = t_ent(e, paid.access_key_id);
+		ent = fx_entitlement_get(e->s, paid.access_key_id);
 		assert_false(ent->revealed);
 		assert_true(ent->sealed_key.len > 0);
 		paywire__v1__entitlement_record__free_unpacked(ent, NULL);
@@ -1206,7 +1066,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, t_setup, t_teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, t_setup, fx_env_teardown)
 		T(test_success_marks_paid_with_invoice_entitlement_link_and_audit),
 		T(test_same_event_again_is_duplicate_and_writes_nothing),
 		T(test_invoice_numbers_are_gapless_per_merchant),

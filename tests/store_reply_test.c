@@ -8,67 +8,22 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store_fixture.h"
 
 #define T_T0_MS INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
-
-typedef struct t_env {
-	char root[64];  /* mkdtemp directory */
-	char dir[128];  /* root/data */
-	store *s;       /* open store */
-	int64_t now_ms; /* the injected clock */
-} t_env;
-
-static int
-t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
-static int64_t
-t_clock(void *arg)
-{
-	return *(const int64_t *) arg;
-}
 
 static int
 t_setup(void **state)
 {
-	t_env *e = calloc(1, sizeof(*e));
-	store_opts o = { .map_size_bytes = 16u << 20, .sync = STORE_SYNC_FULL };
-
-	assert_non_null(e);
-	assert_int_equal(0, pw_common_init());
-	strcpy(e->root, "/tmp/pw_store_reply_XXXXXX");
-	assert_non_null(mkdtemp(e->root));
-	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
-	e->now_ms = T_T0_MS;
-	pw_clock_set(t_clock, &e->now_ms);
-	o.dir = e->dir;
-	assert_int_equal(PW_OK, store_open(&e->s, &o));
-	*state = e;
-	return 0;
-}
-
-static int
-t_teardown(void **state)
-{
-	t_env *e = *state;
-	store_close(e->s);
-	pw_clock_set(NULL, NULL);
-	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(e);
-	return 0;
+	const fx_cfg cfg = { .name = "store_reply", .map_size_bytes = 16u << 20,
+		.sync = STORE_SYNC_FULL, .open = true, .clock_t0_ms = T_T0_MS };
+	return fx_env_setup(state, &cfg);
 }
 
 typedef struct t_reply {
@@ -120,7 +75,7 @@ t_got_free(t_reply *r)
 static void
 test_reply_get_without_put_is_not_found(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_reply r;
 	uint64_t txnid = store_last_txnid(e->s);
 
@@ -133,7 +88,7 @@ test_reply_get_without_put_is_not_found(void **state)
 static void
 test_reply_put_then_get_returns_the_exact_bytes(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	static const uint8_t bin[] = { 0x0a, 0x00, 0xff, 0x10, 0x00 };
 	t_reply r;
 
@@ -157,7 +112,7 @@ test_reply_put_then_get_returns_the_exact_bytes(void **state)
 static void
 test_reply_get_with_other_hash_is_a_conflict(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_reply r;
 
 	t_reply_init(&r, "admin", "req-1", 0xaa, "reply-A");
@@ -170,7 +125,7 @@ test_reply_get_with_other_hash_is_a_conflict(void **state)
 static void
 test_reply_scopes_are_separate(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_reply a;
 	t_reply b;
 
@@ -193,7 +148,7 @@ test_reply_scopes_are_separate(void **state)
 static void
 test_reply_expires_after_24_hours_and_is_overwritten(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_reply r;
 	t_reply r2;
 
@@ -220,7 +175,7 @@ test_reply_expires_after_24_hours_and_is_overwritten(void **state)
 static void
 test_reply_keys_past_their_limits_are_refused(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	char long_id[PW_REQUEST_ID_BYTES_MAX + 2];
 	char long_scope[80];
 	t_reply r;
@@ -245,20 +200,8 @@ test_reply_keys_past_their_limits_are_refused(void **state)
 	assert_int_equal(txnid, store_last_txnid(e->s));
 }
 
-typedef struct t_purge {
-	size_t max_scan; /* in */
-	size_t deleted;  /* out */
-} t_purge;
-
-static pw_status
-t_purge_apply(store_txn *t, void *arg)
-{
-	t_purge *p = arg;
-	return store_expired_purge(t, p->max_scan, &p->deleted);
-}
-
 static void
-t_put_n(t_env *e, const char *prefix, int n)
+t_put_n(fx_env *e, const char *prefix, int n)
 {
 	char rid[32];
 	t_reply r;
@@ -273,8 +216,8 @@ t_put_n(t_env *e, const char *prefix, int n)
 static void
 test_expired_purge_deletes_only_expired_entries_in_bounded_steps(void **state)
 {
-	t_env *e = *state;
-	t_purge p = { .max_scan = 7 };
+	fx_env *e = *state;
+	fx_purge p = { .max_scan = 7 };
 	store_counts c;
 	uint64_t txnid;
 	size_t total = 0;
@@ -289,7 +232,7 @@ test_expired_purge_deletes_only_expired_entries_in_bounded_steps(void **state)
 	assert_int_equal(30, c.replies);
 	/* bounded: at most 7 entries examined per call and db */
 	for (int i = 0; i < 10; i++) {
-		assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+		assert_int_equal(PW_OK, store_apply_sync(e->s, fx_purge_apply, &p));
 		assert_true(p.deleted <= 7);
 		total += p.deleted;
 	}
@@ -303,16 +246,16 @@ test_expired_purge_deletes_only_expired_entries_in_bounded_steps(void **state)
 	/* nothing expired: nothing written */
 	txnid = store_last_txnid(e->s);
 	p.max_scan = 1000;
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_purge_apply, &p));
 	assert_int_equal(0, p.deleted);
 	assert_int_equal(txnid, store_last_txnid(e->s));
 	/* a day later the rest goes in one call */
 	e->now_ms += PW_IDEMPOTENCY_TTL_MS;
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_purge_apply, &p));
 	assert_int_equal(10, p.deleted);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
 	assert_int_equal(0, c.replies);
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_purge_apply, &p));
 	assert_int_equal(0, p.deleted);
 }
 
@@ -321,18 +264,19 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reply_get_without_put_is_not_found, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_reply_put_then_get_returns_the_exact_bytes, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_reply_get_with_other_hash_is_a_conflict, t_setup,
-		    t_teardown),
-		cmocka_unit_test_setup_teardown(test_reply_scopes_are_separate, t_setup, t_teardown),
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_reply_scopes_are_separate, t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_reply_expires_after_24_hours_and_is_overwritten,
-		    t_setup, t_teardown),
+		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_reply_keys_past_their_limits_are_refused, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_expired_purge_deletes_only_expired_entries_in_bounded_steps, t_setup, t_teardown),
+		    test_expired_purge_deletes_only_expired_entries_in_bounded_steps, t_setup,
+		    fx_env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

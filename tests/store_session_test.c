@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,105 +16,20 @@
 
 #include <sodium.h>
 
-#include "store.h"
+#include "store_fixture.h"
 
 #define T_T0_MS INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
 #define T_BASE "http://127.0.0.1:8080/checkout?session="
 
 /* ---- helpers ---- */
 
-typedef struct t_env {
-	char root[64];         /* mkdtemp directory */
-	char dir[128];         /* root/data */
-	store *s;              /* open store */
-	int64_t now_ms;        /* the injected clock */
-	char merchant_id[64];  /* a merchant created in setup */
-} t_env;
-
-static int
-t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
-static int64_t
-t_clock(void *arg)
-{
-	return *(const int64_t *) arg;
-}
-
-typedef struct t_merchant {
-	Paywire__V1__MerchantRecord *rec; /* out */
-	char key[128];                    /* out */
-} t_merchant;
-
-static pw_status
-t_merchant_apply(store_txn *t, void *arg)
-{
-	t_merchant *m = arg;
-	return store_merchant_create(t, "Acme", PAYWIRE__V1__MODE__MODE_LIVE, &m->rec, m->key,
-	    sizeof(m->key));
-}
-
 static int
 t_setup(void **state)
 {
-	t_env *e = calloc(1, sizeof(*e));
-	store_opts o = { .map_size_bytes = 16u << 20, .sync = STORE_SYNC_FULL };
-	t_merchant m = { 0 };
-
-	assert_non_null(e);
-	assert_int_equal(0, pw_common_init());
-	strcpy(e->root, "/tmp/pw_store_session_XXXXXX");
-	assert_non_null(mkdtemp(e->root));
-	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
-	e->now_ms = T_T0_MS;
-	pw_clock_set(t_clock, &e->now_ms);
-	o.dir = e->dir;
-	assert_int_equal(PW_OK, store_open(&e->s, &o));
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_merchant_apply, &m));
-	strcpy(e->merchant_id, m.rec->merchant_id);
-	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
-	*state = e;
-	return 0;
-}
-
-static int
-t_teardown(void **state)
-{
-	t_env *e = *state;
-	store_close(e->s);
-	pw_clock_set(NULL, NULL);
-	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(e);
-	return 0;
-}
-
-typedef struct t_create {
-	const char *merchant_id;                     /* in */
-	const Paywire__V1__CreateSessionRequest *req; /* in */
-	uint8_t hash[32];                            /* in */
-	const char *base;                            /* in */
-	Paywire__V1__SessionRecord *rec;             /* out */
-} t_create;
-
-static pw_status
-t_create_apply(store_txn *t, void *arg)
-{
-	t_create *c = arg;
-	return store_session_create(t, c->merchant_id, c->req, c->hash, c->base, &c->rec);
-}
-
-static void
-t_create_free(t_create *c)
-{
-	if (c->rec != NULL) {
-		paywire__v1__session_record__free_unpacked(c->rec, NULL);
-		c->rec = NULL;
-	}
+	const fx_cfg cfg = { .name = "store_session", .map_size_bytes = 16u << 20,
+		.sync = STORE_SYNC_FULL, .open = true, .clock_t0_ms = T_T0_MS,
+		.merchant_name = "Acme", .merchant_mode = PAYWIRE__V1__MODE__MODE_LIVE };
+	return fx_env_setup(state, &cfg);
 }
 
 /* A request with every field set. Strings point to literals. */
@@ -175,9 +89,9 @@ t_hash(uint8_t out[32], const Paywire__V1__CreateSessionRequest *req)
 static void
 test_session_create_copies_every_field(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_req r;
-	t_create c = { .merchant_id = e->merchant_id, .base = T_BASE };
+	fx_session c = { .merchant_id = e->merchant_id, .base = T_BASE };
 	Paywire__V1__SessionRecord *got = NULL;
 	const Paywire__V1__Session *s;
 	char url[256];
@@ -185,7 +99,7 @@ test_session_create_copies_every_field(void **state)
 	t_req_init(&r, "idem-1");
 	c.req = &r.req;
 	t_hash(c.hash, &r.req);
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
 	s = c.rec->session;
 	assert_int_equal(0, strncmp(s->id, "cs_", 3));
 	assert_int_equal(3 + 44, strlen(s->id));
@@ -229,30 +143,30 @@ test_session_create_copies_every_field(void **state)
 	assert_int_equal(na, nb);
 	assert_memory_equal(a, b, na);
 	paywire__v1__session_record__free_unpacked(got, NULL);
-	t_create_free(&c);
+	fx_session_free(&c);
 }
 
 static void
 test_session_create_without_url_base_or_options_stores_empty_fields(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
-	t_create c = { .merchant_id = e->merchant_id, .req = &req, .base = NULL };
+	fx_session c = { .merchant_id = e->merchant_id, .req = &req, .base = NULL };
 	store_counts n;
 
 	req.amount_minor = 1;
 	req.currency = "JPY";
 	req.mode = PAYWIRE__V1__MODE__MODE_LIVE;
 	t_hash(c.hash, &req);
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
 	assert_string_equal("", c.rec->session->url);
 	assert_string_equal("", c.rec->session->idempotency_key);
 	assert_null(c.rec->session->fulfillment);
 	assert_int_equal(0, c.rec->session->n_metadata);
-	t_create_free(&c);
+	fx_session_free(&c);
 	/* no idempotency key: the same request again is a second session */
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c));
-	t_create_free(&c);
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
+	fx_session_free(&c);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &n));
 	assert_int_equal(2, n.sessions);
 }
@@ -260,10 +174,10 @@ test_session_create_without_url_base_or_options_stores_empty_fields(void **state
 static void
 test_session_create_replay_returns_original_and_writes_nothing(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_req r;
-	t_create c1 = { .merchant_id = e->merchant_id, .base = T_BASE };
-	t_create c2 = { .merchant_id = e->merchant_id, .base = T_BASE };
+	fx_session c1 = { .merchant_id = e->merchant_id, .base = T_BASE };
+	fx_session c2 = { .merchant_id = e->merchant_id, .base = T_BASE };
 	store_counts n;
 	uint64_t txnid;
 
@@ -271,56 +185,56 @@ test_session_create_replay_returns_original_and_writes_nothing(void **state)
 	c1.req = c2.req = &r.req;
 	t_hash(c1.hash, &r.req);
 	memcpy(c2.hash, c1.hash, 32);
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c1));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c1));
 	txnid = store_last_txnid(e->s);
 	e->now_ms += 3600 * 1000; /* an hour later */
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c2));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c2));
 	assert_string_equal(c1.rec->session->id, c2.rec->session->id);
 	assert_int_equal(T_T0_MS, c2.rec->session->created_at_unix_ms);
 	assert_int_equal(txnid, store_last_txnid(e->s));
 	assert_int_equal(PW_OK, store_counts_get(e->s, &n));
 	assert_int_equal(1, n.sessions);
 	assert_int_equal(2, n.audit); /* merchant.created + one session.created */
-	t_create_free(&c1);
-	t_create_free(&c2);
+	fx_session_free(&c1);
+	fx_session_free(&c2);
 }
 
 static void
 test_session_create_same_key_other_parameters_is_a_conflict(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_req r;
-	t_create c = { .merchant_id = e->merchant_id, .base = T_BASE };
+	fx_session c = { .merchant_id = e->merchant_id, .base = T_BASE };
 	uint64_t txnid;
 	store_counts n;
 
 	t_req_init(&r, "idem-conflict");
 	c.req = &r.req;
 	t_hash(c.hash, &r.req);
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c));
-	t_create_free(&c);
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
+	fx_session_free(&c);
 	txnid = store_last_txnid(e->s);
 	r.req.amount_minor = 5000;
 	t_hash(c.hash, &r.req);
-	assert_int_equal(PW_IDEMPOTENCY_CONFLICT, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_IDEMPOTENCY_CONFLICT, store_apply_sync(e->s, fx_session_apply, &c));
 	assert_null(c.rec);
 	assert_int_equal(txnid, store_last_txnid(e->s));
 	assert_int_equal(PW_OK, store_counts_get(e->s, &n));
 	assert_int_equal(1, n.sessions);
 	/* the key is per merchant: another merchant may use it freely */
 	c.merchant_id = "mer_unknown";
-	assert_int_equal(PW_NOT_FOUND, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_NOT_FOUND, store_apply_sync(e->s, fx_session_apply, &c));
 	assert_int_equal(txnid, store_last_txnid(e->s));
 }
 
 static void
 test_session_create_after_24_hours_is_a_new_session(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_req r;
-	t_create c1 = { .merchant_id = e->merchant_id, .base = T_BASE };
-	t_create c2 = { .merchant_id = e->merchant_id, .base = T_BASE };
-	t_create c3 = { .merchant_id = e->merchant_id, .base = T_BASE };
+	fx_session c1 = { .merchant_id = e->merchant_id, .base = T_BASE };
+	fx_session c2 = { .merchant_id = e->merchant_id, .base = T_BASE };
+	fx_session c3 = { .merchant_id = e->merchant_id, .base = T_BASE };
 	store_counts n;
 
 	t_req_init(&r, "idem-ttl");
@@ -328,90 +242,79 @@ test_session_create_after_24_hours_is_a_new_session(void **state)
 	t_hash(c1.hash, &r.req);
 	memcpy(c2.hash, c1.hash, 32);
 	memcpy(c3.hash, c1.hash, 32);
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c1));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c1));
 	e->now_ms += PW_IDEMPOTENCY_TTL_MS + 3600 * 1000; /* 25 h later */
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c2));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c2));
 	assert_string_not_equal(c1.rec->session->id, c2.rec->session->id);
 	assert_int_equal(e->now_ms, c2.rec->session->created_at_unix_ms);
 	/* time-ordered ids: the later session sorts after */
 	assert_true(strcmp(c1.rec->session->id, c2.rec->session->id) < 0);
 	/* the key now names the new session */
 	e->now_ms += 1000;
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c3));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c3));
 	assert_string_equal(c2.rec->session->id, c3.rec->session->id);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &n));
 	assert_int_equal(2, n.sessions);
-	t_create_free(&c1);
-	t_create_free(&c2);
-	t_create_free(&c3);
-}
-
-typedef struct t_purge {
-	size_t deleted; /* out */
-} t_purge;
-
-static pw_status
-t_purge_apply(store_txn *t, void *arg)
-{
-	t_purge *p = arg;
-	return store_expired_purge(t, 100, &p->deleted);
+	fx_session_free(&c1);
+	fx_session_free(&c2);
+	fx_session_free(&c3);
 }
 
 static void
 test_expired_idempotency_keys_are_purged_and_sessions_kept(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_req r;
-	t_create c = { .merchant_id = e->merchant_id, .base = NULL };
-	t_purge p = { 0 };
+	fx_session c = { .merchant_id = e->merchant_id, .base = NULL };
+	fx_purge p = { .max_scan = 100 };
 	store_counts n;
 
 	t_req_init(&r, "idem-purge");
 	c.req = &r.req;
 	t_hash(c.hash, &r.req);
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c));
-	t_create_free(&c);
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
+	fx_session_free(&c);
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_purge_apply, &p));
 	assert_int_equal(0, p.deleted); /* still young */
 	e->now_ms += PW_IDEMPOTENCY_TTL_MS;
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_purge_apply, &p));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_purge_apply, &p));
 	assert_int_equal(1, p.deleted);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &n));
 	assert_int_equal(1, n.sessions);
 	/* the key is free again: other parameters are no conflict */
 	r.req.amount_minor = 777;
 	t_hash(c.hash, &r.req);
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
 	assert_int_equal(777, c.rec->session->amount_minor);
-	t_create_free(&c);
+	fx_session_free(&c);
 }
 
 static void
 test_session_create_with_bad_input_writes_nothing(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_req r;
-	t_create c = { .merchant_id = e->merchant_id, .base = T_BASE };
+	fx_session c = { .merchant_id = e->merchant_id, .base = T_BASE };
 	uint64_t txnid = store_last_txnid(e->s);
 
 	t_req_init(&r, "");
 	c.req = &r.req;
 	r.req.amount_minor = 0;
-	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_session_apply, &c));
 	r.req.amount_minor = PW_AMOUNT_MINOR_MAX + 1;
-	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_session_apply, &c));
 	r.req.amount_minor = 100;
 	r.req.currency = "EURO";
-	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_session_apply, &c));
 	r.req.currency = "EUR";
 	r.req.mode = PAYWIRE__V1__MODE__MODE_UNSPECIFIED;
-	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_session_apply, &c));
 	r.req.mode = PAYWIRE__V1__MODE__MODE_TEST;
 	r.req.n_metadata = PW_METADATA_ENTRIES_MAX + 1;
-	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_session_apply, &c));
 	r.req.n_metadata = 2;
 	c.merchant_id = "";
-	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, t_create_apply, &c));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_session_apply, &c));
 	assert_null(c.rec);
 	assert_int_equal(txnid, store_last_txnid(e->s));
 }
@@ -419,7 +322,7 @@ test_session_create_with_bad_input_writes_nothing(void **state)
 static void
 test_session_get_unknown_or_malformed_id(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	Paywire__V1__SessionRecord *rec = (Paywire__V1__SessionRecord *) 0x1;
 	char longid[PW_SESSION_ID_BYTES_MAX + 1];
 
@@ -437,22 +340,23 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_session_create_copies_every_field, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_session_create_without_url_base_or_options_stores_empty_fields, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_session_create_replay_returns_original_and_writes_nothing, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_session_create_same_key_other_parameters_is_a_conflict, t_setup, t_teardown),
+		    test_session_create_replay_returns_original_and_writes_nothing, t_setup,
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_session_create_same_key_other_parameters_is_a_conflict,
+		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_session_create_after_24_hours_is_a_new_session,
-		    t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_expired_idempotency_keys_are_purged_and_sessions_kept, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_session_create_with_bad_input_writes_nothing,
-		    t_setup, t_teardown),
+		    t_setup, fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_expired_idempotency_keys_are_purged_and_sessions_kept,
+		    t_setup, fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_session_create_with_bad_input_writes_nothing, t_setup,
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_session_get_unknown_or_malformed_id, t_setup,
-		    t_teardown),
+		    fx_env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

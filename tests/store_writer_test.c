@@ -14,7 +14,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store_fixture.h"
 #include "store_internal.h"
 
 /* ---- fdatasync interposer ---- */
@@ -47,60 +47,20 @@ fdatasync(int fd)
 
 /* ---- helpers ---- */
 
-typedef struct t_env {
-	char root[64]; /* mkdtemp directory */
-	char dir[128]; /* root/data */
-	store *s;      /* open store */
-} t_env;
-
-static int
-t_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
-static void
-t_open(t_env *e)
-{
-	store_opts o = { .dir = e->dir, .map_size_bytes = 64u << 20, .sync = STORE_SYNC_FULL };
-	assert_int_equal(PW_OK, store_open(&e->s, &o));
-}
-
-static void
-t_reopen(t_env *e)
-{
-	store_close(e->s);
-	e->s = NULL;
-	t_open(e);
-}
-
 static int
 t_setup(void **state)
 {
-	t_env *e = calloc(1, sizeof(*e));
-	assert_non_null(e);
-	assert_int_equal(0, pw_common_init());
-	strcpy(e->root, "/tmp/pw_store_writer_XXXXXX");
-	assert_non_null(mkdtemp(e->root));
-	snprintf(e->dir, sizeof(e->dir), "%s/data", e->root);
-	t_open(e);
-	*state = e;
-	return 0;
+	const fx_cfg cfg = { .name = "store_writer", .map_size_bytes = 64u << 20,
+		.sync = STORE_SYNC_FULL, .open = true };
+	return fx_env_setup(state, &cfg);
 }
 
 static int
 t_teardown(void **state)
 {
-	t_env *e = *state;
 	atomic_store(&t_fsync_fail, false);
 	pw_alloc_fail_at(0);
-	store_close(e->s);
-	nftw(e->root, t_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(e);
-	return 0;
+	return fx_env_teardown(state);
 }
 
 static void
@@ -300,7 +260,7 @@ t_submit_main(void *arg)
 static void
 test_group_commit_applies_concurrent_writes_once_in_fewer_commits(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	static t_job jobs[T_THREADS * T_PER_THREAD];
 	t_submitter subs[T_THREADS];
 	pthread_t th[T_THREADS];
@@ -337,7 +297,7 @@ test_group_commit_applies_concurrent_writes_once_in_fewer_commits(void **state)
 	assert_true(atomic_load(&t_fsync_calls) - fsyncs <= 2 * (int) st.batches);
 	print_message("64 writes: %llu batches\n", (unsigned long long) st.batches);
 
-	t_reopen(e);
+	fx_store_reopen(e);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
 	assert_int_equal(n, c.replies);
 	for (int i = 0; i < n; i++) {
@@ -350,7 +310,7 @@ test_group_commit_applies_concurrent_writes_once_in_fewer_commits(void **state)
 static void
 test_failed_apply_leaves_nothing_behind(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_job j;
 	store_counts c;
 	uint64_t txnid = store_last_txnid(e->s);
@@ -370,7 +330,7 @@ test_failed_apply_leaves_nothing_behind(void **state)
 static void
 test_batch_with_one_failing_write_commits_the_others(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_gate g;
 	t_job j[3];
 	store_stats st;
@@ -393,7 +353,7 @@ test_batch_with_one_failing_write_commits_the_others(void **state)
 	assert_int_equal(PW_OK, atomic_load(&j[0].st));
 	assert_int_equal(PW_INVALID_TRANSITION, atomic_load(&j[1].st));
 	assert_int_equal(PW_OK, atomic_load(&j[2].st));
-	t_reopen(e);
+	fx_store_reopen(e);
 	assert_int_equal(PW_OK, t_reply_check(e->s, j[0].rid));
 	assert_int_equal(PW_NOT_FOUND, t_reply_check(e->s, j[1].rid));
 	assert_int_equal(PW_OK, t_reply_check(e->s, j[2].rid));
@@ -402,7 +362,7 @@ test_batch_with_one_failing_write_commits_the_others(void **state)
 static void
 test_deadline_passed_is_not_applied_and_writes_nothing(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_job late;
 	t_job ok;
 	uint64_t txnid = store_last_txnid(e->s);
@@ -426,44 +386,13 @@ test_deadline_passed_is_not_applied_and_writes_nothing(void **state)
 
 /* ---- allocation failures ---- */
 
-typedef struct t_merchant {
-	Paywire__V1__MerchantRecord *rec; /* out */
-	char key[128];                    /* out */
-} t_merchant;
-
-static pw_status
-t_merchant_apply(store_txn *t, void *arg)
-{
-	t_merchant *m = arg;
-	return store_merchant_create(t, "Acme", PAYWIRE__V1__MODE__MODE_TEST, &m->rec, m->key,
-	    sizeof(m->key));
-}
-
-typedef struct t_session {
-	const char *merchant_id;          /* in */
-	Paywire__V1__SessionRecord *rec;  /* out */
-} t_session;
-
-static pw_status
-t_session_apply(store_txn *t, void *arg)
-{
-	t_session *c = arg;
-	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
-	uint8_t hash[32] = { 1 };
-
-	req.amount_minor = 100;
-	req.currency = "EUR";
-	req.mode = PAYWIRE__V1__MODE__MODE_TEST;
-	req.idempotency_key = "k1";
-	return store_session_create(t, c->merchant_id, &req, hash, NULL, &c->rec);
-}
-
 static void
 test_allocation_failure_at_every_point_leaves_nothing_behind(void **state)
 {
-	t_env *e = *state;
-	t_merchant m = { 0 };
-	t_session c = { 0 };
+	fx_env *e = *state;
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_TEST };
+	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
+	fx_session c = { .req = &req, .hash = { 1 } };
 	store_counts cnt;
 	uint64_t txnid = store_last_txnid(e->s);
 	pw_status st = PW_INTERNAL;
@@ -471,7 +400,7 @@ test_allocation_failure_at_every_point_leaves_nothing_behind(void **state)
 
 	for (n = 1; n < 200; n++) {
 		pw_alloc_fail_at(n);
-		st = store_apply_sync(e->s, t_merchant_apply, &m);
+		st = store_apply_sync(e->s, fx_merchant_apply, &m);
 		pw_alloc_fail_at(0);
 		if (st == PW_OK) {
 			break;
@@ -485,11 +414,15 @@ test_allocation_failure_at_every_point_leaves_nothing_behind(void **state)
 	}
 	assert_int_equal(PW_OK, st);
 	assert_true(n > 1); /* at least one allocation failed */
+	req.amount_minor = 100;
+	req.currency = "EUR";
+	req.mode = PAYWIRE__V1__MODE__MODE_TEST;
+	req.idempotency_key = "k1";
 	c.merchant_id = m.rec->merchant_id;
 	txnid = store_last_txnid(e->s);
 	for (n = 1; n < 200; n++) {
 		pw_alloc_fail_at(n);
-		st = store_apply_sync(e->s, t_session_apply, &c);
+		st = store_apply_sync(e->s, fx_session_apply, &c);
 		pw_alloc_fail_at(0);
 		if (st == PW_OK) {
 			break;
@@ -513,7 +446,7 @@ test_allocation_failure_at_every_point_leaves_nothing_behind(void **state)
 static void
 test_close_applies_and_answers_every_queued_write(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_job j[10];
 	store_counts c;
 
@@ -530,23 +463,15 @@ test_close_applies_and_answers_every_queued_write(void **state)
 		assert_int_equal(1, atomic_load(&j[i].done));
 		assert_int_equal(PW_OK, atomic_load(&j[i].st));
 	}
-	t_open(e);
+	assert_int_equal(PW_OK, fx_store_open(e));
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
 	assert_int_equal(10, c.replies);
 }
 
 static void
-t_never_done(pw_status st, void *arg)
-{
-	(void) st;
-	(void) arg;
-	fail_msg("done called for a refused write");
-}
-
-static void
 test_full_queue_refuses_with_unavailable(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_job *jobs = calloc(PW_STORE_QUEUE_MAX, sizeof(*jobs));
 	t_job extra;
 	t_gate g;
@@ -560,7 +485,7 @@ test_full_queue_refuses_with_unavailable(void **state)
 		assert_int_equal(PW_OK, store_submit(e->s, &jobs[i].w));
 	}
 	t_job_init(&extra, -1, false, PW_OK);
-	extra.w.done = t_never_done;
+	extra.w.done = fx_never_done;
 	assert_int_equal(PW_UNAVAILABLE, store_submit(e->s, &extra.w));
 	t_gate_open(&g);
 	t_wait_done(PW_STORE_QUEUE_MAX);
@@ -577,7 +502,7 @@ test_full_queue_refuses_with_unavailable(void **state)
 static void
 test_error_table_maps_lmdb_results(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 
 	assert_int_equal(PW_OK, store_mdb_status(e->s, MDB_SUCCESS, "test"));
 	assert_int_equal(PW_NOT_FOUND, store_mdb_status(e->s, MDB_NOTFOUND, "test"));
@@ -593,7 +518,7 @@ test_error_table_maps_lmdb_results(void **state)
 static void
 test_failure_inside_a_batch_fails_it_and_every_queued_write(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_gate g;
 	t_job j;
 	t_job refused;
@@ -612,7 +537,7 @@ test_failure_inside_a_batch_fails_it_and_every_queued_write(void **state)
 	assert_int_equal(0, atomic_load(&j.applied));
 	assert_true(store_failed(e->s));
 	t_job_init(&refused, 2, true, PW_OK);
-	refused.w.done = t_never_done;
+	refused.w.done = fx_never_done;
 	assert_int_equal(PW_UNAVAILABLE, store_submit(e->s, &refused.w));
 	assert_int_equal(txnid, store_last_txnid(e->s));
 }
@@ -620,7 +545,7 @@ test_failure_inside_a_batch_fails_it_and_every_queued_write(void **state)
 static void
 test_io_error_at_commit_fails_the_store_and_reads_go_on(void **state)
 {
-	t_env *e = *state;
+	fx_env *e = *state;
 	t_job first;
 	t_job j;
 	t_job later;
@@ -645,12 +570,12 @@ test_io_error_at_commit_fails_the_store_and_reads_go_on(void **state)
 	assert_int_equal(txnid, store_last_txnid(e->s));
 	/* writes are refused from now on, reads go on */
 	t_job_init(&later, 3, true, PW_OK);
-	later.w.done = t_never_done;
+	later.w.done = fx_never_done;
 	assert_int_equal(PW_UNAVAILABLE, store_submit(e->s, &later.w));
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
 	assert_int_equal(1, c.replies);
 	/* a restart on the same environment serves again, without the lost write */
-	t_reopen(e);
+	fx_store_reopen(e);
 	assert_false(store_failed(e->s));
 	assert_int_equal(PW_OK, t_reply_check(e->s, first.rid));
 	assert_int_equal(PW_NOT_FOUND, t_reply_check(e->s, j.rid));
