@@ -16,6 +16,7 @@
 
 #include "paywire/v1/paywire.pb-c.h"
 #include "pw_common.h"
+#include "client_fixture.h"
 #include "testpeer.h"
 
 #include <paywire/client.h>
@@ -63,20 +64,6 @@ group_teardown(void **state)
 	pw_client_close(g_client);
 	testpeer_stop(g_peer);
 	return 0;
-}
-
-/* The last request the peer received, decoded (caller frees). */
-static Paywire__V1__Request *
-last_request(void)
-{
-	uint8_t *raw;
-	size_t len;
-	uint32_t n = testpeer_count(g_peer);
-	assert_true(n > 0);
-	assert_true(testpeer_copy(g_peer, n, &raw, &len));
-	Paywire__V1__Request *rq = paywire__v1__request__unpack(NULL, len, raw);
-	assert_non_null(rq);
-	return rq;
 }
 
 /* ---- the status table ---- */
@@ -193,7 +180,7 @@ test_merchant_create_sends_admin_key_name_mode_and_maps_reply(void **state)
 	assert_int_equal(PW_MODE_LIVE, m.mode);
 	assert_int_equal(PW_OK, err.code);
 
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	assert_string_equal("adm_key_1", rq->api_key);
 	assert_int_equal(PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT, rq->call_case);
 	assert_string_equal("Caf\xc3\xa9 shop", rq->create_merchant->name);
@@ -262,7 +249,7 @@ test_session_create_sends_every_parameter_and_maps_the_session(void **state)
 	assert_string_equal("EUR", s.currency);
 	assert_true(s.created_at_unix_ms == INT64_C(1767225600123));
 
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	const Paywire__V1__CreateSessionRequest *cs = rq->create_session;
 	assert_string_equal("req_fixed_1", rq->request_id);
 	assert_string_equal("sk_test_k", rq->api_key);
@@ -300,7 +287,7 @@ test_session_create_with_credits_and_no_fulfillment(void **state)
 
 	atomic_store(&g_reply, session_reply);
 	assert_int_equal(PW_OK, pw_session_create(g_client, "sk_test_k", &p, &s, &err));
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	assert_int_equal(PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS,
 	    rq->create_session->fulfillment->kind);
 	assert_int_equal(250, rq->create_session->fulfillment->credits);
@@ -310,7 +297,7 @@ test_session_create_with_credits_and_no_fulfillment(void **state)
 
 	p.fulfillment = PW_FULFILL_NONE;
 	assert_int_equal(PW_OK, pw_session_create(g_client, "sk_test_k", &p, &s, &err));
-	rq = last_request();
+	rq = cfx_request_last(g_peer);
 	assert_null(rq->create_session->fulfillment);
 	assert_int_equal(0, rq->create_session->n_metadata);
 	paywire__v1__request__free_unpacked(rq, NULL);
@@ -364,7 +351,7 @@ test_status_get_maps_every_field(void **state)
 	assert_true(i.invoice_number == UINT64_C(18446744073709551615));
 	assert_string_equal("http://127.0.0.1:8080/access/cs_1?token=eyJ.x.y", i.access_link);
 
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	assert_string_equal("", rq->api_key); /* no authentication */
 	assert_int_equal(PAYWIRE__V1__REQUEST__CALL_GET_STATUS, rq->call_case);
 	assert_string_equal("cs_1", rq->get_status->session_id);
@@ -414,7 +401,7 @@ test_webhook_ingest_forwards_exact_body_and_lower_case_headers(void **state)
 	assert_string_equal("ak_id_1", r.access_key_id);
 	assert_true(r.anomaly);
 
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	const Paywire__V1__IngestWebhookRequest *iw = rq->ingest_webhook;
 	assert_int_equal(PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE, iw->provider);
 	assert_int_equal(sizeof(body), iw->body.len);
@@ -473,7 +460,7 @@ test_access_redeem_sends_token_and_maps_receipt(void **state)
 	assert_true(a.entitlement_active);
 	assert_string_equal("pro", a.plan);
 	assert_string_equal("jane@example.com", a.customer_email);
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	assert_string_equal("eyJ.tok.sig", rq->redeem_access->token);
 	assert_string_equal("cs_9", rq->redeem_access->session_id);
 	paywire__v1__request__free_unpacked(rq, NULL);
@@ -521,7 +508,7 @@ test_audit_verify_maps_report_and_hex_head_hash(void **state)
 	assert_string_equal("record 5: hash mismatch", r.detail);
 	assert_string_equal("a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
 	    r.head_hash_hex);
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	assert_string_equal("adm", rq->api_key);
 	assert_int_equal(PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT, rq->call_case);
 	paywire__v1__request__free_unpacked(rq, NULL);
@@ -555,7 +542,7 @@ test_apikey_revoke_returns_merchant_id_and_accepts_null_out(void **state)
 	atomic_store(&g_reply, revoke_reply);
 	assert_int_equal(PW_OK, pw_apikey_revoke(g_client, "adm", "sk_test_old", mid, &err));
 	assert_string_equal("mer_revoked", mid);
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	assert_string_equal("adm", rq->api_key);
 	assert_string_equal("sk_test_old", rq->revoke_api_key->api_key);
 	paywire__v1__request__free_unpacked(rq, NULL);
@@ -573,7 +560,7 @@ test_generated_request_ids_are_req_and_32_hex_digits_and_unique(void **state)
 	atomic_store(&g_code, 0);
 	for (int k = 0; k < 2; k++) {
 		assert_int_equal(PW_OK, pw_status_get(g_client, "cs_id", &info, NULL));
-		Paywire__V1__Request *rq = last_request();
+		Paywire__V1__Request *rq = cfx_request_last(g_peer);
 		assert_int_equal(36, strlen(rq->request_id));
 		assert_memory_equal("req_", rq->request_id, 4);
 		assert_int_equal(32, strspn(rq->request_id + 4, "0123456789abcdef"));

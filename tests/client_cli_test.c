@@ -24,6 +24,7 @@
 
 #include "paywire/v1/paywire.pb-c.h"
 #include "pw_common.h"
+#include "client_fixture.h"
 #include "testpeer.h"
 
 #include <paywire/client.h>
@@ -274,18 +275,6 @@ run_cli(run_result *r, const char *const *extra_env, const char *const *args)
 		run_cli(&g_r, env, args_);                               \
 	} while (0)
 
-/* The last request the peer received, decoded (caller frees). */
-static Paywire__V1__Request *
-last_request(void)
-{
-	uint8_t *raw;
-	size_t len;
-	assert_true(testpeer_copy(g_peer, testpeer_count(g_peer), &raw, &len));
-	Paywire__V1__Request *rq = paywire__v1__request__unpack(NULL, len, raw);
-	assert_non_null(rq);
-	return rq;
-}
-
 static json_t *
 parse_json_out(void)
 {
@@ -481,7 +470,7 @@ test_json_session_create_prints_exact_integers_of_minor_units(void **state)
 	assert_true(json_integer_value(json_object_get(j, "created_at_unix_ms")) == 1767225600000);
 	json_decref(j);
 
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	assert_string_equal("req_cli_1", rq->request_id);
 	assert_string_equal("sk_test_envkey", rq->api_key);
 	assert_true(rq->create_session->amount_minor == INT64_C(1000000000000));
@@ -500,7 +489,7 @@ test_json_session_create_prints_exact_integers_of_minor_units(void **state)
 	assert_int_equal(49000, json_integer_value(json_object_get(j, "amount_minor")));
 	assert_string_equal("49.000", json_string_value(json_object_get(j, "amount")));
 	json_decref(j);
-	rq = last_request();
+	rq = cfx_request_last(g_peer);
 	assert_string_equal("sk_test_flag", rq->api_key);
 	paywire__v1__request__free_unpacked(rq, NULL);
 	RUN(key_env, "session", "create", "--amount", "500", "--currency", "JPY", "--json");
@@ -517,7 +506,7 @@ test_amount_minor_is_sent_as_it_is_for_the_server_to_judge(void **state)
 	(void) state;
 	RUN(key_env, "--json", "session", "create", "--amount-minor", "0", "--currency", "EUX");
 	assert_int_equal(0, g_r.exit_code); /* this peer accepts anything */
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	assert_int_equal(0, rq->create_session->amount_minor);
 	assert_string_equal("EUX", rq->create_session->currency);
 	paywire__v1__request__free_unpacked(rq, NULL);
@@ -531,17 +520,17 @@ test_session_mode_defaults_to_the_mode_of_the_keys_prefix(void **state)
 	(void) state;
 	RUN(live_env, "session", "create", "--amount-minor", "100", "--currency", "EUR");
 	assert_int_equal(0, g_r.exit_code);
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, rq->create_session->mode);
 	paywire__v1__request__free_unpacked(rq, NULL);
 	RUN(test_env, "session", "create", "--amount-minor", "100", "--currency", "EUR");
-	rq = last_request();
+	rq = cfx_request_last(g_peer);
 	assert_int_equal(PAYWIRE__V1__MODE__MODE_TEST, rq->create_session->mode);
 	paywire__v1__request__free_unpacked(rq, NULL);
 	/* An explicit --mode wins (the server decides whether the key may). */
 	RUN(test_env, "session", "create", "--amount-minor", "100", "--currency", "EUR", "--mode",
 	    "live");
-	rq = last_request();
+	rq = cfx_request_last(g_peer);
 	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, rq->create_session->mode);
 	paywire__v1__request__free_unpacked(rq, NULL);
 }
@@ -605,7 +594,7 @@ test_admin_key_never_appears_in_the_output(void **state)
 	assert_int_equal(1, g_r.exit_code);
 	assert_string_equal("error: UNAUTHENTICATED: admin key does not match\n", g_r.err);
 	assert_null(strstr(g_r.out, "adm_SECRET_9f8e7d"));
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	assert_string_equal("adm_SECRET_9f8e7d", rq->api_key);
 	paywire__v1__request__free_unpacked(rq, NULL);
 }
@@ -621,7 +610,7 @@ test_merchant_create_prints_the_key_once_with_a_note(void **state)
 	assert_non_null(strstr(g_r.out, "merchant_id: mer_new\n"));
 	assert_non_null(strstr(g_r.out, "       mode: live\n"));
 	assert_non_null(strstr(g_r.err, "shown once"));
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	assert_string_equal("adm_env", rq->api_key);
 	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, rq->create_merchant->mode);
 	paywire__v1__request__free_unpacked(rq, NULL);
@@ -671,7 +660,7 @@ test_webhook_send_forwards_file_bytes_and_lower_case_headers(void **state)
 	assert_string_equal("applied", json_string_value(json_object_get(j, "outcome")));
 	assert_string_equal("paid", json_string_value(json_object_get(j, "session_status")));
 	json_decref(j);
-	Paywire__V1__Request *rq = last_request();
+	Paywire__V1__Request *rq = cfx_request_last(g_peer);
 	const Paywire__V1__IngestWebhookRequest *iw = rq->ingest_webhook;
 	assert_int_equal(PAYWIRE__V1__PROVIDER__PROVIDER_ONECOM, iw->provider);
 	assert_int_equal(sizeof(body) - 1, iw->body.len);

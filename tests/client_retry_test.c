@@ -19,6 +19,7 @@
 
 #include "paywire/v1/paywire.pb-c.h"
 #include "pw_common.h"
+#include "client_fixture.h"
 #include "testpeer.h"
 
 #include <paywire/client.h>
@@ -124,16 +125,14 @@ assert_identical_copies(testpeer *p, uint32_t n)
 	uint8_t *first;
 	size_t first_len;
 	assert_true(testpeer_copy(p, 1, &first, &first_len));
-	Paywire__V1__Request *rq1 = paywire__v1__request__unpack(NULL, first_len, first);
-	assert_non_null(rq1);
+	Paywire__V1__Request *rq1 = cfx_request_get(p, 1);
 	for (uint32_t k = 2; k <= n; k++) {
 		uint8_t *raw;
 		size_t len;
 		assert_true(testpeer_copy(p, k, &raw, &len));
 		assert_int_equal(first_len, len);
 		assert_memory_equal(first, raw, len);
-		Paywire__V1__Request *rq = paywire__v1__request__unpack(NULL, len, raw);
-		assert_non_null(rq);
+		Paywire__V1__Request *rq = cfx_request_get(p, k);
 		assert_string_equal(rq1->request_id, rq->request_id);
 		paywire__v1__request__free_unpacked(rq, NULL);
 	}
