@@ -6,11 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,6 +135,7 @@ proc_answers(const th_proc *p)
 		return false;
 	}
 	(void) nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 300);
+	(void) nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 300);
 	if (nng_dial(s, p->url, NULL, 0) != 0) {
 		(void) nng_close(s);
 		return false;
@@ -167,6 +172,9 @@ th_proc_start(th_proc *p, const char *const *extra)
 	assert_true(p->pid >= 0);
 	if (p->pid == 0) {
 		int fd = open(p->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		/* The server dies with the test, even when a failed assert or a
+		 * ctest timeout skips th_proc_fini. */
+		(void) prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (fd >= 0) {
 			(void) dup2(fd, 1);
 			(void) dup2(fd, 2);
@@ -251,6 +259,9 @@ th_req_open(const char *url, int recv_timeout_ms, int resend_ms)
 
 	assert_int_equal(0, nng_req0_open(&s));
 	assert_int_equal(0, nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, recv_timeout_ms));
+	/* A REQ send waits for a connected pipe: bound it, so a test fails
+	 * instead of hanging when the server has gone. */
+	assert_int_equal(0, nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 10000));
 	if (resend_ms != 0) {
 		assert_int_equal(0, nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME,
 		                        resend_ms < 0 ? NNG_DURATION_INFINITE : resend_ms));
@@ -393,4 +404,111 @@ th_create_session(nng_socket s, const char *api_key, const char *request_id,
 		fail_msg("create_session: nng error %s", nng_strerror(rv));
 	}
 	return resp;
+}
+
+/* ---- raw SP over IPC ---- */
+
+static int
+raw_connect(const char *url)
+{
+	struct sockaddr_un sa;
+	const char *path = url + 6; /* "ipc://" */
+	int fd;
+
+	assert_int_equal(0, strncmp(url, "ipc://", 6));
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(0, connect(fd, (struct sockaddr *) &sa, sizeof(sa)));
+	return fd;
+}
+
+/* Reads exactly n bytes before the deadline: 1 ok, 0 EOF/reset, -1 timeout. */
+static int
+raw_read(int fd, uint8_t *buf, size_t n, int64_t deadline_ms)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline_ms - pw_monotonic_ms();
+		ssize_t r;
+
+		if (left <= 0 || poll(&pfd, 1, (int) left) == 0) {
+			return -1;
+		}
+		r = recv(fd, buf + got, n - got, 0);
+		if (r <= 0) {
+			return 0;
+		}
+		got += (size_t) r;
+	}
+	return 1;
+}
+
+/* Writes all of buf; false when the peer closed (EPIPE/ECONNRESET). */
+static bool
+raw_write(int fd, const uint8_t *buf, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t w = send(fd, buf + off, n - off, MSG_NOSIGNAL);
+		if (w <= 0) {
+			return false;
+		}
+		off += (size_t) w;
+	}
+	return true;
+}
+
+int
+th_raw_ipc_call(const char *url, const uint8_t *body, size_t len, int timeout_ms, uint8_t **out,
+    size_t *out_len)
+{
+	/* SP handshake: 0x00 'S' 'P' 0x00, our protocol (REQ v0 = 0x0030), 0x0000. */
+	static const uint8_t hello[8] = { 0x00, 'S', 'P', 0x00, 0x00, 0x30, 0x00, 0x00 };
+	uint8_t peer[8];
+	uint8_t hdr[9 + 4];
+	uint64_t msg_len = (uint64_t) len + 4;
+	int64_t deadline = pw_monotonic_ms() + timeout_ms;
+	int fd = raw_connect(url);
+	int rv;
+
+	assert_true(raw_write(fd, hello, sizeof(hello)));
+	assert_int_equal(1, raw_read(fd, peer, sizeof(peer), deadline));
+	assert_int_equal(0x31, peer[5]); /* REP v0 */
+	hdr[0] = 0x01;                   /* IPC message type */
+	for (int i = 0; i < 8; i++) {
+		hdr[1 + i] = (uint8_t) (msg_len >> (56 - 8 * i));
+	}
+	hdr[9] = 0x80; /* request id 0x80000001: the high bit ends the REQ backtrace */
+	hdr[10] = 0x00;
+	hdr[11] = 0x00;
+	hdr[12] = 0x01;
+	/* The server may close while we are still writing: that is an answer. */
+	if (raw_write(fd, hdr, sizeof(hdr)) && raw_write(fd, body, len)) {
+		uint8_t rh[9];
+		rv = raw_read(fd, rh, sizeof(rh), deadline);
+		if (rv == 1) {
+			uint64_t n = 0;
+			for (int i = 0; i < 8; i++) {
+				n = (n << 8) | rh[1 + i];
+			}
+			assert_true(n >= 4 && n < PW_RPC_MSG_BYTES_MAX);
+			*out = malloc((size_t) n);
+			assert_non_null(*out);
+			assert_int_equal(1, raw_read(fd, *out, (size_t) n, deadline));
+			memmove(*out, *out + 4, (size_t) n - 4); /* drop the request id */
+			*out_len = (size_t) n - 4;
+		}
+	} else {
+		uint8_t b;
+		rv = raw_read(fd, &b, 1, deadline) == -1 ? -1 : 0;
+	}
+	(void) close(fd);
+	return rv;
 }

@@ -68,6 +68,16 @@ void th_proc_fini(th_proc *p);
 /* Path of the built binary. */
 const char *th_server_bin(void);
 
+/* Raw SP-over-IPC client (no nng): connects to the ipc:// path, exchanges
+ * the SP handshake as a REQ peer, sends one message (a 4-byte request id
+ * header + body) and waits up to timeout_ms. Returns 1 and the reply body
+ * (*out, *out_len; free()) when a reply came, 0 when the server closed the
+ * connection without replying, -1 on timeout. Used for frames that make the
+ * server drop the connection: nng 1.5.2's own REQ socket can hang in
+ * nng_close() after its pipe was dropped mid-send. */
+int th_raw_ipc_call(const char *url, const uint8_t *body, size_t len, int timeout_ms,
+    uint8_t **out, size_t *out_len);
+
 /* A REQ socket dialed to url, with recv timeout and resend time (0: nng's
  * default; <0: infinite). */
 nng_socket th_req_open(const char *url, int recv_timeout_ms, int resend_ms);
