@@ -94,8 +94,9 @@ typedef struct srv_env {
 
 /* Fills *env. admin_key: NULL or "" = no admin key (admin calls then answer
  * PERMISSION_DENIED); otherwise only its hash and a derived sealing key are
- * kept (the caller wipes its copy). public_url: a valid http(s) URL
- * (srv_validate_url) without a trailing '/' need; a trailing '/' is dropped.
+ * kept (the caller wipes its copy). public_url: an http(s) URL that
+ * srv_validate_url accepts; trailing '/' are dropped before SRV_CHECKOUT_PATH
+ * is appended.
  * PW_INVALID_ARGUMENT for a bad public_url. st and webhooks must outlive env. */
 pw_status srv_env_init(srv_env *env, store *st, const srv_webhook_config *webhooks,
     const char *admin_key, const char *public_url) PW_WUR;

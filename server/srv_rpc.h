@@ -26,9 +26,11 @@
  * callback (LMDB readers never wait), writes are queued.
  *
  * SHUTDOWN (in this order)
- *   srv_rpc_quiesce(r, ms)  listeners closed (no new connections); new frames
- *                           answer UNAVAILABLE; waits up to ms for requests
- *                           in flight (their writes and replies).
+ *   srv_rpc_quiesce(r, ms)  new frames answer UNAVAILABLE without touching
+ *                           the store; waits up to ms for requests in flight
+ *                           (their writes and replies). Listeners stay open:
+ *                           closing one closes its pipes, and replies in
+ *                           flight must still reach their callers.
  *   store_close(st)         drains queued writes: their done callbacks send
  *                           their replies.
  *   srv_rpc_destroy(r)      closes the socket, stops every aio, frees.
