@@ -58,9 +58,13 @@ bench_x(char *buf, size_t size, double ratio)
 static double
 bench_cpu_ceiling(const bench_result *r, long cores)
 {
-	double per_op = r->self_cpu_us_per_op + (r->srv_cpu_us_per_op > 0 ? r->srv_cpu_us_per_op : 0);
+	double per_op = r->self_cpu_us_per_op + r->srv_cpu_us_per_op;
 
-	return r->done && per_op > 0 && cores > 0 ? (double) cores * 1e6 / per_op : 0.0;
+	/* Both sides are needed: the server's CPU is not shown for short loops. */
+	if (!r->done || r->srv_cpu_us_per_op <= 0 || per_op <= 0 || cores <= 0) {
+		return 0.0;
+	}
+	return (double) cores * 1e6 / per_op;
 }
 
 static void
@@ -103,7 +107,11 @@ bench_ratios_print(const bench_report *r, FILE *f)
 	    bench_x(a, sizeof(a), bench_ratio(r->create_conc.ops_per_s, r->lmdb_batch.ops_per_s)));
 	snprintf(label, sizeof(label), "create_session %u threads, CPU ceiling (%ld cores / CPU per op):",
 	    r->threads, r->cores);
-	snprintf(a, sizeof(a), "%.0f ops/s", bench_cpu_ceiling(&r->create_conc, r->cores));
+	if (bench_cpu_ceiling(&r->create_conc, r->cores) > 0) {
+		snprintf(a, sizeof(a), "%.0f ops/s", bench_cpu_ceiling(&r->create_conc, r->cores));
+	} else {
+		snprintf(a, sizeof(a), "-");
+	}
 	bench_ratio_line(f, label, a);
 }
 
@@ -181,24 +189,35 @@ bench_results_json(const bench_report *r)
 	return o;
 }
 
+/* A number, or null when it could not be measured (0). */
+static json_t *
+bench_num_json(double v)
+{
+	return v > 0 ? json_real(v) : json_null();
+}
+
 static json_t *
 bench_ratios_json(const bench_report *r)
 {
-	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
-	    "get_status_over_echo_ipc_p50", bench_ratio(r->status_ipc.p50_us, r->echo_ipc.p50_us),
-	    "get_status_over_echo_tcp_p50", bench_ratio(r->status_tcp.p50_us, r->echo_tcp.p50_us),
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "get_status_over_echo_ipc_p50",
+	    bench_num_json(bench_ratio(r->status_ipc.p50_us, r->echo_ipc.p50_us)),
+	    "get_status_over_echo_tcp_p50",
+	    bench_num_json(bench_ratio(r->status_tcp.p50_us, r->echo_tcp.p50_us)),
 	    "get_status_over_echo_ipc_server_cpu",
-	    bench_ratio(r->status_ipc.srv_cpu_us_per_op, r->echo_ipc.srv_cpu_us_per_op),
+	    bench_num_json(bench_ratio(r->status_ipc.srv_cpu_us_per_op, r->echo_ipc.srv_cpu_us_per_op)),
 	    "get_status_over_echo_tcp_server_cpu",
-	    bench_ratio(r->status_tcp.srv_cpu_us_per_op, r->echo_tcp.srv_cpu_us_per_op),
-	    "create_seq_over_lmdb_one_p50", bench_ratio(r->create_seq.p50_us, r->lmdb_one.p50_us),
+	    bench_num_json(bench_ratio(r->status_tcp.srv_cpu_us_per_op, r->echo_tcp.srv_cpu_us_per_op)),
+	    "create_seq_over_lmdb_one_p50",
+	    bench_num_json(bench_ratio(r->create_seq.p50_us, r->lmdb_one.p50_us)),
 	    "create_seq_over_echo_tcp_plus_lmdb_one_p50",
-	    bench_ratio(r->create_seq.p50_us, r->echo_tcp.p50_us + r->lmdb_one.p50_us),
-	    "create_concurrent_cpu_ceiling_ops", bench_cpu_ceiling(&r->create_conc, r->cores),
+	    bench_num_json(bench_ratio(r->create_seq.p50_us, r->echo_tcp.p50_us + r->lmdb_one.p50_us)),
+	    "create_concurrent_cpu_ceiling_ops",
+	    bench_num_json(bench_cpu_ceiling(&r->create_conc, r->cores)),
 	    "create_concurrent_over_seq_ops",
-	    bench_ratio(r->create_conc.ops_per_s, r->create_seq.ops_per_s),
+	    bench_num_json(bench_ratio(r->create_conc.ops_per_s, r->create_seq.ops_per_s)),
 	    "create_concurrent_over_lmdb_batch_ops",
-	    bench_ratio(r->create_conc.ops_per_s, r->lmdb_batch.ops_per_s));
+	    bench_num_json(bench_ratio(r->create_conc.ops_per_s, r->lmdb_batch.ops_per_s)));
 }
 
 static json_t *
