@@ -73,6 +73,12 @@ _Static_assert(PW_SRV_CONTEXTS_MAX <= PW_STORE_QUEUE_MAX,
 
 /* Idempotency keys and stored replies are kept this long (Stripe: 24 h). */
 #define PW_IDEMPOTENCY_TTL_MS (24ll * 3600ll * 1000ll)
+/* The writer deletes expired replies/idempotency keys itself: at most once
+ * per interval it appends one purge write, bounded to this many entries
+ * examined per db, to a batch it is committing anyway (no extra fsync). */
+#define PW_STORE_PURGE_INTERVAL_MS (60ll * 1000ll)
+#define PW_STORE_PURGE_SCAN_MAX 1024u
+_Static_assert(PW_STORE_PURGE_INTERVAL_MS < PW_IDEMPOTENCY_TTL_MS, "purge runs well within a TTL");
 
 /* Webhook timestamp tolerance, both ways (Stripe's default). */
 #define PW_WEBHOOK_TOLERANCE_S 300

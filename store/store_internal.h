@@ -156,6 +156,9 @@ struct store {
 	store_write *batch[PW_STORE_BATCH_MAX]; /* writer only: the batch being applied */
 	uint8_t purge_key[STORE_PURGE_DBS][STORE_KEY_BYTES_MAX]; /* writer only: where store_expired_purge resumes */
 	size_t purge_len[STORE_PURGE_DBS];      /* writer only: bytes in purge_key (0: from the start) */
+	store_write purge_write;                /* writer only: the periodic purge riding in a batch */
+	size_t purge_deleted;                   /* writer only: entries its last run deleted */
+	int64_t purge_last_ms;                  /* writer only: wall time of the last periodic purge */
 	pw_status batch_st[PW_STORE_BATCH_MAX]; /* writer only: each write's status */
 };
 

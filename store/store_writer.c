@@ -186,6 +186,47 @@ store_batch_run(store *s, size_t n)
 	}
 }
 
+/* ---- periodic purge of expired replies and idempotency keys ---- */
+
+static pw_status
+store_purge_apply(store_txn *t, void *arg)
+{
+	store *s = arg;
+	return store_expired_purge(t, PW_STORE_PURGE_SCAN_MAX, &s->purge_deleted);
+}
+
+static void
+store_purge_done(pw_status st, void *arg)
+{
+	(void) arg;
+	if (st != PW_OK) {
+		/* It rolled back alone (nested txn); the next interval retries. */
+		pw_log(PW_LOG_WARN, "store: periodic purge failed: %s", pw_status_name(st));
+	}
+}
+
+/* Appends the purge write to a batch of n at most once per
+ * PW_STORE_PURGE_INTERVAL_MS (wall clock, injectable in tests). The store
+ * owns the 24 h TTL, so it enforces it: nobody has to remember to call it.
+ * It rides in a batch being committed anyway (no extra fsync) and only when
+ * there is traffic: an idle store does not grow. Returns the new n. */
+static size_t
+store_purge_maybe_add(store *s, size_t n)
+{
+	int64_t now = pw_now_unix_ms();
+
+	if (n >= PW_STORE_BATCH_MAX) {
+		return n; /* a full batch: next time */
+	}
+	if (now >= s->purge_last_ms && now - s->purge_last_ms < PW_STORE_PURGE_INTERVAL_MS) {
+		return n;
+	}
+	s->purge_last_ms = now;
+	s->purge_write = (store_write){ .apply = store_purge_apply, .done = store_purge_done, .arg = s };
+	s->batch[n] = &s->purge_write;
+	return n + 1;
+}
+
 void *
 store_writer_main(void *arg)
 {
@@ -193,11 +234,13 @@ store_writer_main(void *arg)
 	size_t n;
 
 	PW_ASSERT(s != NULL && !s->read_only);
+	s->purge_last_ms = pw_now_unix_ms(); /* first purge one interval after open */
 	for (;;) {
 		n = store_queue_take(s);
 		if (n == 0) {
 			break; /* closing and drained */
 		}
+		n = store_purge_maybe_add(s, n);
 		store_writer_sleep(s);
 		store_batch_run(s, n);
 	}
