@@ -18,9 +18,9 @@
  * PROCESSES AND THREADS. main runs every phase in turn and owns both
  * children (the server, the echo process): it starts them, stops them with
  * SIGTERM by pid and reaps them; they get SIGTERM if the bench dies
- * (PR_SET_PDEATHSIG). The concurrent create phase adds --threads client
- * threads (bench_create_concurrent_run starts and joins them), which share
- * only a pw_client (thread-safe) and an atomic stop flag.
+ * (PR_SET_PDEATHSIG). Each block of the concurrent create phase adds
+ * --threads client threads (bench_create_concurrent_block starts and joins
+ * them), which share only a pw_client (thread-safe) and an atomic stop flag.
  *
  * LIMITS. --n is BENCH_N_MIN..BENCH_N_MAX, --threads 1..BENCH_THREADS_MAX;
  * every loop runs a fixed number of operations; every wait (server start and
@@ -134,14 +134,14 @@ typedef struct bench_side {
 	bench_result *out;       /* the row filled */
 } bench_side;
 
-#define BENCH_BLOCKS 20      /* blocks per side: a floor and its subject alternate */
+#define BENCH_BLOCKS_MAX 64  /* blocks per side */
 
-/* Runs a's and b's warm-ups, then BENCH_BLOCKS blocks of each, alternating
+/* Runs a's and b's warm-ups, then `blocks` blocks of each, alternating
  * (a, b, a, b, ...), so a floor and what it is the floor of see the same
  * machine state (other load, disk, CPU frequency). b may be NULL (a alone).
- * Fills a->out and b->out. 0 or -1. */
+ * blocks: 1..BENCH_BLOCKS_MAX. Fills a->out and b->out. 0 or -1. */
 int
-bench_interleave_run(const bench_side *a, const bench_side *b);
+bench_interleave_run(const bench_side *a, const bench_side *b, size_t blocks);
 
 /* ---- the paywire-server child ---- */
 
@@ -284,13 +284,19 @@ typedef struct bench_create_src {
 int
 bench_create_block(void *src, uint64_t *ns, size_t n);
 
-/* create_session from `threads` threads sharing c, n calls in all (split
- * evenly), after a warm-up of warmup calls per thread. ops/s over the wall
- * time from the common start to the last thread's end; srv_pid: the
- * server, whose CPU is reported. */
+/* create_session from `threads` threads sharing one client. */
+typedef struct bench_conc_src {
+	pw_client *c;          /* shared client (thread-safe: a context per call) */
+	const char *api_key;   /* merchant key */
+	unsigned threads;      /* 1..BENCH_THREADS_MAX */
+	size_t created;        /* sessions acknowledged (warm-up included) */
+} bench_conc_src;
+
+/* bench_block_fn: starts `threads` workers, n calls split evenly among them,
+ * released together once all have started; joins them. One sample = one
+ * call's latency under that concurrency. */
 int
-bench_create_concurrent_run(pw_client *c, const char *api_key, size_t n, unsigned threads,
-    size_t warmup, pid_t srv_pid, bench_result *out);
+bench_create_concurrent_block(void *src, uint64_t *ns, size_t n);
 
 /* The exact bytes libpaywire sends for get_status(session_id) (request_id
  * "req_" + 32 hex digits, deadline BENCH_RPC_TIMEOUT_MS), packed into

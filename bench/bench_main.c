@@ -29,6 +29,9 @@
 #define BENCH_WRITE_WARMUP_MAX 100u /* ... before the sequential write phases */
 #define BENCH_WRITE_WARMUP_MIN 20u  /* ... at least (small --n) */
 #define BENCH_CONC_WARMUP 5u        /* ... per thread before the concurrent ones */
+#define BENCH_BLOCKS 20u            /* interleaved blocks of the sequential pairs */
+#define BENCH_CONC_BLOCKS 5u        /* ... of the concurrent pair: long blocks, so
+                                       starting and joining the threads stays small */
 #define BENCH_MAP_BYTES_PER_WRITE (16u * 1024u) /* server map: generous per session */
 #define BENCH_ROOT_PARENT_BYTES_MAX 64 /* TMPDIR; ipc:// paths must fit sun_path */
 
@@ -393,7 +396,7 @@ bench_read_pair(bench_run *b, pw_client *c, const char *echo_url, const uint8_t 
 	}
 	echo.srv_pid = peer.pid;
 	status.srv_pid = b->server.pid;
-	rv = bench_interleave_run(&echo, &status);
+	rv = bench_interleave_run(&echo, &status, BENCH_BLOCKS);
 	if (bench_echo_close(&peer) != 0) {
 		rv = -1;
 	}
@@ -446,7 +449,7 @@ bench_write_pair(bench_run *b, const bench_cfg *cfg, const char *root, size_t n,
 		return -1;
 	}
 	txn0 = store_last_txnid(b->ro);
-	rv = bench_interleave_run(&lmdb, &create);
+	rv = bench_interleave_run(&lmdb, &create, BENCH_BLOCKS);
 	r->commit_seq.commits = store_last_txnid(b->ro) - txn0;
 	r->commit_seq.writes = src.created;
 	if (bench_lmdb_close(&floor) != 0) {
@@ -455,14 +458,22 @@ bench_write_pair(bench_run *b, const bench_cfg *cfg, const char *root, size_t n,
 	return rv;
 }
 
-/* LMDB commits of `threads` puts each: what group commit could reach. */
+/* create_session from T threads, interleaved with LMDB commits of T puts
+ * each (what group commit could reach); the server's commits are counted
+ * around it. */
 static int
-bench_batch_floor(const bench_cfg *cfg, const char *root, size_t txns, bench_report *r)
+bench_conc_pair(bench_run *b, const bench_cfg *cfg, const char *root, size_t n,
+    bench_report *r)
 {
 	char dir[BENCH_PATH_BYTES];
 	bench_lmdb_floor floor;
-	bench_side lmdb = { .block = bench_lmdb_block, .arg = &floor, .n = txns,
+	bench_conc_src src = { .c = b->tcp, .api_key = b->api_key, .threads = cfg->threads };
+	bench_side lmdb = { .block = bench_lmdb_block, .arg = &floor, .n = n / cfg->threads,
 		.warmup = BENCH_CONC_WARMUP, .ops_per_sample = cfg->threads, .out = &r->lmdb_batch };
+	bench_side create = { .block = bench_create_concurrent_block, .arg = &src, .n = n,
+		.warmup = (size_t) cfg->threads * BENCH_CONC_WARMUP, .ops_per_sample = 1,
+		.srv_pid = b->server.pid, .out = &r->create_conc };
+	uint64_t txn0;
 	int rv;
 
 	bench_path(dir, sizeof(dir), "", root, "/lmdb-batch");
@@ -470,7 +481,10 @@ bench_batch_floor(const bench_cfg *cfg, const char *root, size_t txns, bench_rep
 	if (rv != 0) {
 		return -1;
 	}
-	rv = bench_interleave_run(&lmdb, NULL);
+	txn0 = store_last_txnid(b->ro);
+	rv = bench_interleave_run(&lmdb, &create, BENCH_CONC_BLOCKS);
+	r->commit_conc.commits = store_last_txnid(b->ro) - txn0;
+	r->commit_conc.writes = src.created;
 	if (bench_lmdb_close(&floor) != 0) {
 		rv = -1;
 	}
@@ -482,8 +496,8 @@ bench_writes(bench_run *b, const bench_cfg *cfg, const char *root, bench_report 
 {
 	size_t seq = cfg->n / 10;
 	size_t warm = seq / 10 < BENCH_WRITE_WARMUP_MAX ? seq / 10 : BENCH_WRITE_WARMUP_MAX;
-	size_t conc = cfg->n < cfg->threads ? cfg->threads : cfg->n;
-	uint64_t txn0;
+	size_t conc = cfg->n < cfg->threads * BENCH_CONC_BLOCKS ? cfg->threads * BENCH_CONC_BLOCKS
+	                                                         : cfg->n;
 	int rv;
 
 	/* A fresh environment's first commits grow its file: keep them out. */
@@ -491,16 +505,8 @@ bench_writes(bench_run *b, const bench_cfg *cfg, const char *root, bench_report 
 	bench_phase("create_session x1 | LMDB 1 put", seq);
 	rv = bench_write_pair(b, cfg, root, seq, warm, r);
 	if (rv == 0) {
-		bench_phase("floor: LMDB T puts per txn", conc / cfg->threads);
-		rv = bench_batch_floor(cfg, root, conc / cfg->threads, r);
-	}
-	if (rv == 0) {
-		bench_phase("create_session xT", conc);
-		txn0 = store_last_txnid(b->ro);
-		rv = bench_create_concurrent_run(b->tcp, b->api_key, conc, cfg->threads,
-		    BENCH_CONC_WARMUP, b->server.pid, &r->create_conc);
-		r->commit_conc.commits = store_last_txnid(b->ro) - txn0;
-		r->commit_conc.writes = rv == 0 ? conc + (size_t) cfg->threads * BENCH_CONC_WARMUP : 0;
+		bench_phase("create_session xT | LMDB T puts", conc);
+		rv = bench_conc_pair(b, cfg, root, conc, r);
 	}
 	r->sessions_expected = BENCH_SEED_SESSIONS + r->commit_seq.writes + r->commit_conc.writes;
 	return rv;

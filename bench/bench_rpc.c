@@ -178,16 +178,15 @@ bench_create_block(void *src, uint64_t *ns, size_t n)
 
 /* ---- concurrent ---- */
 
-/* What the workers share. The gate holds them after their warm-up until
- * every one is ready, so the measured part starts together. */
+/* What the workers of one block share. The gate holds them until every one
+ * has started, so the block's calls start together. */
 typedef struct bench_conc {
 	pw_client *c;          /* shared client (thread-safe) */
 	const char *api_key;   /* merchant key */
-	size_t warmup;         /* unmeasured calls per worker */
 	pthread_mutex_t mu;    /* guards ready and go */
-	pthread_cond_t cv;     /* signals ready (to main) and go (to workers) */
-	unsigned ready;        /* workers past their warm-up */
-	bool go;               /* main opened the gate */
+	pthread_cond_t cv;     /* signals ready (to the block) and go (to workers) */
+	unsigned ready;        /* workers at the gate */
+	bool go;               /* the gate is open */
 	atomic_bool stop;      /* a worker failed or the run was interrupted */
 } bench_conc;
 
@@ -195,8 +194,7 @@ typedef struct bench_worker {
 	bench_conc *conc;      /* shared state */
 	pthread_t thread;      /* this worker */
 	uint64_t *ns;          /* its slice of the samples */
-	size_t n;              /* measured calls to make */
-	size_t done;           /* measured calls made */
+	size_t n;              /* calls to make */
 	int rv;                /* 0, or -1 after a failed call (message printed) */
 } bench_worker;
 
@@ -219,12 +217,6 @@ bench_worker_main(void *arg)
 	bench_conc *k = w->conc;
 	uint64_t t0;
 
-	for (size_t i = 0; i < k->warmup && w->rv == 0 && !atomic_load(&k->stop); i++) {
-		w->rv = bench_create_once(k->c, k->api_key);
-	}
-	if (w->rv != 0) {
-		atomic_store(&k->stop, true);
-	}
 	bench_gate_wait(k);
 	for (size_t i = 0; i < w->n && w->rv == 0; i++) {
 		if (atomic_load(&k->stop) || bench_interrupted) {
@@ -234,7 +226,6 @@ bench_worker_main(void *arg)
 		t0 = bench_now_ns();
 		w->rv = bench_create_once(k->c, k->api_key);
 		w->ns[i] = bench_now_ns() - t0;
-		w->done++;
 	}
 	if (w->rv != 0) {
 		atomic_store(&k->stop, true);
@@ -242,7 +233,7 @@ bench_worker_main(void *arg)
 	return NULL;
 }
 
-/* Starts the workers; returns how many started. */
+/* Starts the workers, n calls split evenly; returns how many started. */
 static unsigned
 bench_workers_start(bench_worker *w, unsigned threads, bench_conc *k, uint64_t *ns, size_t n)
 {
@@ -265,11 +256,10 @@ bench_workers_start(bench_worker *w, unsigned threads, bench_conc *k, uint64_t *
 	return i;
 }
 
-/* Waits for every started worker's warm-up, then lets them all go (or stop,
- * when not all could start). *begin: the start of the measured part. */
+/* Waits until every started worker is at the gate, then lets them all go
+ * (or stop, when not all could start). */
 static void
-bench_gate_open(bench_conc *k, unsigned started, unsigned threads, pid_t srv_pid,
-    bench_mark *begin)
+bench_gate_open(bench_conc *k, unsigned started, unsigned threads)
 {
 	pthread_mutex_lock(&k->mu);
 	while (k->ready < started) {
@@ -278,55 +268,46 @@ bench_gate_open(bench_conc *k, unsigned started, unsigned threads, pid_t srv_pid
 	if (started < threads) {
 		atomic_store(&k->stop, true);
 	}
-	bench_mark_take(begin, srv_pid);
 	k->go = true;
 	pthread_cond_broadcast(&k->cv);
 	pthread_mutex_unlock(&k->mu);
 }
 
 int
-bench_create_concurrent_run(pw_client *c, const char *api_key, size_t n, unsigned threads,
-    size_t warmup, pid_t srv_pid, bench_result *out)
+bench_create_concurrent_block(void *src, uint64_t *ns, size_t n)
 {
-	bench_conc k = { .c = c, .api_key = api_key, .warmup = warmup };
+	bench_conc_src *q = src;
+	bench_conc k = { .c = NULL };
 	bench_worker *w;
-	bench_mark begin;
-	bench_mark end;
-	uint64_t *ns;
 	unsigned started;
 	int rv = 0;
 
-	PW_ASSERT(c != NULL && api_key != NULL && out != NULL);
-	PW_ASSERT(threads > 0 && threads <= BENCH_THREADS_MAX && n >= threads);
-	ns = calloc(n, sizeof(*ns));
-	w = calloc(threads, sizeof(*w));
-	if (ns == NULL || w == NULL) {
-		fprintf(stderr, "bench: out of memory for %zu samples\n", n);
-		free(ns);
-		free(w);
+	PW_ASSERT(q != NULL && q->c != NULL && q->api_key != NULL && ns != NULL);
+	PW_ASSERT(q->threads > 0 && q->threads <= BENCH_THREADS_MAX);
+	k.c = q->c;
+	k.api_key = q->api_key;
+	w = calloc(q->threads, sizeof(*w));
+	if (w == NULL) {
+		fprintf(stderr, "bench: out of memory for %u workers\n", q->threads);
 		return -1;
 	}
 	pthread_mutex_init(&k.mu, NULL);
 	pthread_cond_init(&k.cv, NULL);
 	atomic_init(&k.stop, false);
-	started = bench_workers_start(w, threads, &k, ns, n);
-	bench_gate_open(&k, started, threads, srv_pid, &begin);
+	started = bench_workers_start(w, q->threads, &k, ns, n);
+	bench_gate_open(&k, started, q->threads);
 	for (unsigned i = 0; i < started; i++) {
 		pthread_join(w[i].thread, NULL);
 		rv = w[i].rv != 0 ? -1 : rv;
 	}
-	bench_mark_take(&end, srv_pid);
-	if (started < threads || atomic_load(&k.stop)) {
+	if (started < q->threads || atomic_load(&k.stop)) {
 		rv = -1;
 	}
 	if (rv == 0) {
-		bench_spent spent = { .srv_cpu_ok = true };
-		bench_spent_add(&spent, &begin, &end);
-		bench_result_compute(out, ns, n, n, &spent);
+		q->created += n;
 	}
 	pthread_cond_destroy(&k.cv);
 	pthread_mutex_destroy(&k.mu);
 	free(w);
-	free(ns);
 	return rv;
 }

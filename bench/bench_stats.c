@@ -178,18 +178,18 @@ bench_side_begin(bench_run_side *rs, const bench_side *side)
 	return side->warmup > 0 ? side->block(side->arg, rs->ns, side->warmup) : 0;
 }
 
-/* Measures block k (of BENCH_BLOCKS) of one side. */
+/* Measures block k (of blocks) of one side. */
 static int
-bench_side_block(bench_run_side *rs, size_t k)
+bench_side_block(bench_run_side *rs, size_t k, size_t blocks)
 {
 	const bench_side *side = rs->side;
-	size_t end = side->n * (k + 1) / BENCH_BLOCKS;
+	size_t end = side->n * (k + 1) / blocks;
 	bench_mark m0;
 	bench_mark m1;
 	int rv;
 
 	if (end == rs->at) {
-		return 0; /* n < BENCH_BLOCKS: this block is empty */
+		return 0; /* n < blocks: this block is empty */
 	}
 	bench_mark_take(&m0, side->srv_pid);
 	rv = side->block(side->arg, rs->ns + rs->at, end - rs->at);
@@ -213,22 +213,22 @@ bench_side_end(bench_run_side *rs, int rv)
 }
 
 int
-bench_interleave_run(const bench_side *a, const bench_side *b)
+bench_interleave_run(const bench_side *a, const bench_side *b, size_t blocks)
 {
 	bench_run_side ra;
 	bench_run_side rb;
 	int rv;
 
-	PW_ASSERT(a != NULL);
+	PW_ASSERT(a != NULL && blocks > 0 && blocks <= BENCH_BLOCKS_MAX);
 	memset(&rb, 0, sizeof(rb));
 	rv = bench_side_begin(&ra, a);
 	if (rv == 0 && b != NULL) {
 		rv = bench_side_begin(&rb, b);
 	}
-	for (size_t k = 0; k < BENCH_BLOCKS && rv == 0; k++) {
-		rv = bench_side_block(&ra, k);
+	for (size_t k = 0; k < blocks && rv == 0; k++) {
+		rv = bench_side_block(&ra, k, blocks);
 		if (rv == 0 && b != NULL) {
-			rv = bench_side_block(&rb, k);
+			rv = bench_side_block(&rb, k, blocks);
 		}
 	}
 	bench_side_end(&ra, rv);
