@@ -462,6 +462,77 @@ cli_help(const char *text)
 	fputs(text, stdout);
 }
 
+/* ---- admin commands: one prologue ---- */
+
+/* What an admin command (merchant create, key revoke, audit verify) declares
+ * for its prologue. */
+typedef struct cli_admin_cmd {
+	const struct option *opts; /* CLI_GLOBAL_OPTS + its own, { NULL } last */
+	cli_opt_fn on_opt;         /* fills its args; stores --admin-key too */
+	const char *help;          /* its full help text */
+	int positional;            /* positional arguments it wants */
+	const char *what;          /* their name, for "missing ..." */
+	int (*check)(const void *args, const cli_globals *g); /* its own flags, or NULL */
+} cli_admin_cmd;
+
+/* What the prologue hands to the command's call. */
+typedef struct cli_admin_call {
+	const char *key; /* the admin key: --admin-key, else $PAYWIRE_ADMIN_KEY */
+	pw_client *c;    /* the open client; NULL when --help was answered */
+} cli_admin_call;
+
+/* Parses the options into args (--admin-key lands in *admin_flag), answers
+ * --help, checks the positional arguments and cmd->check, resolves the admin
+ * key and opens the client, in that order; the first problem is the one
+ * reported. CLI_EXIT_OK: call->c is open (the caller closes it), or NULL
+ * after --help (nothing more to do). Else an exit code, nothing open, nothing
+ * sent. */
+static int
+cli_admin_begin(cli_globals *g, int argc, char **argv, const cli_admin_cmd *cmd, void *args,
+    const char *const *admin_flag, cli_admin_call *call)
+{
+	bool help = false;
+	int rv;
+
+	PW_ASSERT(cmd->opts != NULL && cmd->on_opt != NULL && cmd->help != NULL);
+	PW_ASSERT(admin_flag != NULL && call != NULL);
+	call->key = NULL;
+	call->c = NULL;
+	rv = cli_parse(g, argc, argv, cmd->opts, cmd->on_opt, args, &help);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (help) {
+		cli_help(cmd->help);
+		return CLI_EXIT_OK;
+	}
+	rv = cli_positional(g, argc, argv, cmd->positional, cmd->what);
+	if (rv == CLI_EXIT_OK && cmd->check != NULL) {
+		rv = cmd->check(args, g);
+	}
+	call->key = cli_key(*admin_flag, "PAYWIRE_ADMIN_KEY");
+	if (rv == CLI_EXIT_OK && call->key == NULL) {
+		rv = cli_usage_error(g, "no admin key: pass --admin-key or set PAYWIRE_ADMIN_KEY");
+	}
+	if (rv == CLI_EXIT_OK) {
+		rv = cli_open(g, &call->c);
+	}
+	PW_ASSERT(rv == CLI_EXIT_OK || call->c == NULL);
+	return rv;
+}
+
+/* The option handler of admin commands whose only own option is --admin-key
+ * (args: the const char * it lands in). */
+static int
+cli_admin_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	const char **admin_key = args;
+	(void) g;
+	PW_ASSERT(opt == OPT_ADMIN_KEY);
+	*admin_key = arg;
+	return CLI_EXIT_OK;
+}
+
 /* ---- merchant create ---- */
 
 static const char cli_help_merchant_create[] =
@@ -509,48 +580,41 @@ cli_merchant_opt(void *args, cli_globals *g, int opt, char *arg)
 }
 
 static int
+cli_merchant_check(const void *args, const cli_globals *g)
+{
+	const cli_merchant_args *a = args;
+	if (a->name == NULL) {
+		return cli_usage_error(g, "--name is required");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
 cli_merchant_create(cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_GLOBAL_OPTS,
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
+	static const cli_admin_cmd cmd = { .opts = opts, .on_opt = cli_merchant_opt,
+		.help = cli_help_merchant_create, .positional = 0, .what = "",
+		.check = cli_merchant_check };
 	cli_merchant_args a = { .mode = PW_MODE_TEST };
-	const char *key;
+	cli_admin_call call;
 	pw_merchant m;
 	pw_error err;
-	pw_client *c;
 	cli_out o;
-	bool help = false;
 	int rv;
 
-	rv = cli_parse(g, argc, argv, opts, cli_merchant_opt, &a, &help);
-	if (rv != CLI_EXIT_OK) {
+	rv = cli_admin_begin(g, argc, argv, &cmd, &a, &a.admin_key, &call);
+	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (help) {
-		cli_help(cli_help_merchant_create);
-		return CLI_EXIT_OK;
-	}
-	rv = cli_positional(g, argc, argv, 0, "");
-	if (rv == CLI_EXIT_OK && a.name == NULL) {
-		rv = cli_usage_error(g, "--name is required");
-	}
-	key = cli_key(a.admin_key, "PAYWIRE_ADMIN_KEY");
-	if (rv == CLI_EXIT_OK && key == NULL) {
-		rv = cli_usage_error(g, "no admin key: pass --admin-key or set PAYWIRE_ADMIN_KEY");
-	}
-	if (rv == CLI_EXIT_OK) {
-		rv = cli_open(g, &c);
-	}
-	if (rv != CLI_EXIT_OK) {
-		return rv;
-	}
-	if (pw_merchant_create(c, key, a.name, a.mode, &m, &err) != PW_OK) {
-		pw_client_close(c);
+	if (pw_merchant_create(call.c, call.key, a.name, a.mode, &m, &err) != PW_OK) {
+		pw_client_close(call.c);
 		return cli_call_error(&err);
 	}
-	pw_client_close(c);
+	pw_client_close(call.c);
 	cli_out_init(&o, g->json);
 	cli_str(&o, "merchant_id", m.merchant_id);
 	cli_str(&o, "name", m.name);
@@ -580,53 +644,28 @@ static const char cli_help_key_revoke[] =
     "  paywire key revoke sk_test_4f1c...\n";
 
 static int
-cli_admin_opt(void *args, cli_globals *g, int opt, char *arg)
-{
-	const char **admin_key = args;
-	(void) g;
-	PW_ASSERT(opt == OPT_ADMIN_KEY);
-	*admin_key = arg;
-	return CLI_EXIT_OK;
-}
-
-static int
 cli_key_revoke(cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_GLOBAL_OPTS,
 		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
+	static const cli_admin_cmd cmd = { .opts = opts, .on_opt = cli_admin_opt,
+		.help = cli_help_key_revoke, .positional = 1, .what = "API_KEY" };
 	const char *admin_flag = NULL;
-	const char *key;
+	cli_admin_call call;
 	char merchant_id[64];
 	pw_error err;
-	pw_client *c;
 	cli_out o;
-	bool help = false;
 	int rv;
 
-	rv = cli_parse(g, argc, argv, opts, cli_admin_opt, &admin_flag, &help);
-	if (rv != CLI_EXIT_OK) {
+	rv = cli_admin_begin(g, argc, argv, &cmd, &admin_flag, &admin_flag, &call);
+	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (help) {
-		cli_help(cli_help_key_revoke);
-		return CLI_EXIT_OK;
-	}
-	rv = cli_positional(g, argc, argv, 1, "API_KEY");
-	key = cli_key(admin_flag, "PAYWIRE_ADMIN_KEY");
-	if (rv == CLI_EXIT_OK && key == NULL) {
-		rv = cli_usage_error(g, "no admin key: pass --admin-key or set PAYWIRE_ADMIN_KEY");
-	}
-	if (rv == CLI_EXIT_OK) {
-		rv = cli_open(g, &c);
-	}
-	if (rv != CLI_EXIT_OK) {
-		return rv;
-	}
-	if (pw_apikey_revoke(c, key, argv[optind], merchant_id, &err) != PW_OK) {
-		pw_client_close(c);
+	if (pw_apikey_revoke(call.c, call.key, argv[optind], merchant_id, &err) != PW_OK) {
+		pw_client_close(call.c);
 		return cli_call_error(&err);
 	}
-	pw_client_close(c);
+	pw_client_close(call.c);
 	cli_out_init(&o, g->json);
 	cli_str(&o, "merchant_id", merchant_id);
 	cli_bool(&o, "revoked", true);
@@ -1238,39 +1277,24 @@ cli_audit_verify(cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_GLOBAL_OPTS,
 		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
+	static const cli_admin_cmd cmd = { .opts = opts, .on_opt = cli_admin_opt,
+		.help = cli_help_audit_verify, .positional = 0, .what = "" };
 	const char *admin_flag = NULL;
-	const char *key;
+	cli_admin_call call;
 	pw_audit_report r;
 	pw_error err;
-	pw_client *c;
 	cli_out o;
-	bool help = false;
 	int rv;
 
-	rv = cli_parse(g, argc, argv, opts, cli_admin_opt, &admin_flag, &help);
-	if (rv != CLI_EXIT_OK) {
+	rv = cli_admin_begin(g, argc, argv, &cmd, &admin_flag, &admin_flag, &call);
+	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (help) {
-		cli_help(cli_help_audit_verify);
-		return CLI_EXIT_OK;
-	}
-	rv = cli_positional(g, argc, argv, 0, "");
-	key = cli_key(admin_flag, "PAYWIRE_ADMIN_KEY");
-	if (rv == CLI_EXIT_OK && key == NULL) {
-		rv = cli_usage_error(g, "no admin key: pass --admin-key or set PAYWIRE_ADMIN_KEY");
-	}
-	if (rv == CLI_EXIT_OK) {
-		rv = cli_open(g, &c);
-	}
-	if (rv != CLI_EXIT_OK) {
-		return rv;
-	}
-	if (pw_audit_verify(c, key, &r, &err) != PW_OK) {
-		pw_client_close(c);
+	if (pw_audit_verify(call.c, call.key, &r, &err) != PW_OK) {
+		pw_client_close(call.c);
 		return cli_call_error(&err);
 	}
-	pw_client_close(c);
+	pw_client_close(call.c);
 	cli_out_init(&o, g->json);
 	cli_bool(&o, "ok", r.ok);
 	cli_uint(&o, "records", r.records);
