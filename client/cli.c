@@ -533,6 +533,10 @@ cli_admin_opt(void *args, cli_globals *g, int opt, char *arg)
 	return CLI_EXIT_OK;
 }
 
+/* The options of those commands (key revoke, audit verify). */
+static const struct option cli_admin_opts[] = { CLI_GLOBAL_OPTS,
+	{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
+
 /* ---- merchant create ---- */
 
 static const char cli_help_merchant_create[] =
@@ -646,9 +650,7 @@ static const char cli_help_key_revoke[] =
 static int
 cli_key_revoke(cli_globals *g, int argc, char **argv)
 {
-	static const struct option opts[] = { CLI_GLOBAL_OPTS,
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
-	static const cli_admin_cmd cmd = { .opts = opts, .on_opt = cli_admin_opt,
+	static const cli_admin_cmd cmd = { .opts = cli_admin_opts, .on_opt = cli_admin_opt,
 		.help = cli_help_key_revoke, .positional = 1, .what = "API_KEY" };
 	const char *admin_flag = NULL;
 	cli_admin_call call;
@@ -1275,9 +1277,7 @@ static const char cli_help_audit_verify[] =
 static int
 cli_audit_verify(cli_globals *g, int argc, char **argv)
 {
-	static const struct option opts[] = { CLI_GLOBAL_OPTS,
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
-	static const cli_admin_cmd cmd = { .opts = opts, .on_opt = cli_admin_opt,
+	static const cli_admin_cmd cmd = { .opts = cli_admin_opts, .on_opt = cli_admin_opt,
 		.help = cli_help_audit_verify, .positional = 0, .what = "" };
 	const char *admin_flag = NULL;
 	cli_admin_call call;
