@@ -72,7 +72,7 @@ bridge_config_default(bridge_config *cfg)
 	cfg->body_bytes_max = PW_WEBHOOK_BODY_BYTES_MAX;
 	cfg->connections_max = PW_BRIDGE_CONNECTIONS_MAX;
 	cfg->conn_timeout_s = PW_BRIDGE_CONN_TIMEOUT_S;
-	cfg->threads = BRIDGE_THREADS_DEFAULT;
+	cfg->threads = PW_BRIDGE_THREADS_DEFAULT;
 }
 
 /* ---- replies ---- */
@@ -85,7 +85,7 @@ bridge_reply_init(bridge_reply *rp)
 	memset(rp, 0, sizeof(*rp));
 	rp->http = 500;
 	rp->content_type = BRIDGE_CT_JSON;
-	bridge_buf_init(&rp->body, BRIDGE_REPLY_BYTES_MAX);
+	bridge_buf_init(&rp->body, PW_BRIDGE_REPLY_BYTES_MAX);
 	pw_random(raw, sizeof(raw));
 	pw_base64url(rp->nonce, sizeof(rp->nonce), raw, sizeof(raw));
 }
@@ -99,7 +99,7 @@ bridge_reply_json_http_error(bridge_reply *rp, int http, const char *code, const
 	rp->content_type = BRIDGE_CT_JSON;
 	rp->html = false;
 	bridge_buf_wipe(&rp->body);
-	bridge_buf_init(&rp->body, BRIDGE_REPLY_BYTES_MAX);
+	bridge_buf_init(&rp->body, PW_BRIDGE_REPLY_BYTES_MAX);
 	bridge_json_error(&rp->body, code, message);
 }
 
@@ -119,7 +119,7 @@ bridge_reply_html_error(bridge_reply *rp, pw_status st, const char *title, const
 	rp->content_type = BRIDGE_CT_HTML;
 	rp->html = true;
 	bridge_buf_wipe(&rp->body);
-	bridge_buf_init(&rp->body, BRIDGE_REPLY_BYTES_MAX);
+	bridge_buf_init(&rp->body, PW_BRIDGE_REPLY_BYTES_MAX);
 	bridge_page_error(&rp->body, rp->http, title, message, rp->nonce);
 }
 
@@ -160,7 +160,7 @@ bridge_http_headers(struct MHD_Response *resp, const bridge_reply *rp)
 }
 
 /* Queues rp on conn; the body's bytes move to MHD. A reply whose building
- * failed (over BRIDGE_REPLY_BYTES_MAX, out of memory) becomes a 500. */
+ * failed (over PW_BRIDGE_REPLY_BYTES_MAX, out of memory) becomes a 500. */
 static enum MHD_Result
 bridge_http_queue(struct MHD_Connection *conn, bridge_conn *bc, bridge_reply *rp)
 {
@@ -298,8 +298,9 @@ bridge_http_first(bridge *br, struct MHD_Connection *conn, const char *url, cons
 		return MHD_YES;
 	}
 	bc->body_limit = br->cfg.body_bytes_max;
-	if (bc->match.route == BRIDGE_ROUTE_CREATE_SESSION && bc->body_limit > BRIDGE_CREATE_BODY_BYTES_MAX) {
-		bc->body_limit = BRIDGE_CREATE_BODY_BYTES_MAX;
+	if (bc->match.route == BRIDGE_ROUTE_CREATE_SESSION &&
+	    bc->body_limit > PW_BRIDGE_CREATE_BODY_BYTES_MAX) {
+		bc->body_limit = PW_BRIDGE_CREATE_BODY_BYTES_MAX;
 	}
 	bridge_buf_init(&bc->body, bc->body_limit + 1);
 	declared = bridge_http_content_length(conn);
@@ -441,7 +442,7 @@ bridge_http_check_config(const bridge_config *cfg)
 	if (cfg->body_bytes_max < 1 || cfg->body_bytes_max > PW_WEBHOOK_BODY_BYTES_MAX ||
 	    cfg->connections_max < 1 || cfg->connections_max > PW_BRIDGE_CONNECTIONS_MAX ||
 	    cfg->conn_timeout_s < 1 || cfg->conn_timeout_s > 3600 || cfg->threads < 1 ||
-	    cfg->threads > BRIDGE_THREADS_MAX || cfg->listen_host[0] == '\0') {
+	    cfg->threads > PW_BRIDGE_THREADS_MAX || cfg->listen_host[0] == '\0') {
 		return PW_INVALID_ARGUMENT;
 	}
 	return PW_OK;

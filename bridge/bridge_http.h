@@ -21,7 +21,7 @@
  *     all headers together over PW_BRIDGE_HEADER_BYTES_MAX -> 431 from
  *     libmicrohttpd itself (MHD_OPTION_CONNECTION_MEMORY_LIMIT);
  *   - a body over cfg.body_bytes_max (webhooks) or
- *     min(cfg.body_bytes_max, BRIDGE_CREATE_BODY_BYTES_MAX) (create_session):
+ *     min(cfg.body_bytes_max, PW_BRIDGE_CREATE_BODY_BYTES_MAX) (create_session):
  *     with Content-Length, 413 before a byte of the body is read; a chunked
  *     body is stored up to the limit and the connection is closed as soon as
  *     it goes over (libmicrohttpd 0.9.75 cannot queue an answer mid-upload);
@@ -44,18 +44,6 @@
 #include "pw_common.h"
 #include "pw_limits.h"
 
-/* Largest create_session body: 50 metadata entries of 40 + 500 bytes, the
- * URLs (2 x 2048) and the free-text fields fit in well under 64 KiB, so
- * anything larger is not a session request. (Belongs in pw_limits.h.) */
-#define BRIDGE_CREATE_BODY_BYTES_MAX (64u * 1024u)
-/* Largest answer the bridge builds (pages, JSON, metrics). */
-#define BRIDGE_REPLY_BYTES_MAX (128u * 1024u)
-/* Worker threads of the MHD pool. */
-#define BRIDGE_THREADS_DEFAULT 8u
-#define BRIDGE_THREADS_MAX 64u
-/* The health probe's own client: a health check must answer fast. */
-#define BRIDGE_PROBE_TIMEOUT_MS 1000u
-
 typedef struct bridge_config {
 	char listen_host[256];             /* numeric address or name to bind */
 	uint16_t listen_port;              /* 0: any free port (see bridge_http_port) */
@@ -64,7 +52,7 @@ typedef struct bridge_config {
 	size_t body_bytes_max;             /* webhook body limit, 1..PW_WEBHOOK_BODY_BYTES_MAX */
 	unsigned connections_max;          /* 1..PW_BRIDGE_CONNECTIONS_MAX */
 	unsigned conn_timeout_s;           /* idle timeout, 1..3600 */
-	unsigned threads;                  /* 1..BRIDGE_THREADS_MAX */
+	unsigned threads;                  /* 1..PW_BRIDGE_THREADS_MAX */
 } bridge_config;
 
 /* The bridge. Fields are set by bridge_http_start except the clients. */
@@ -103,7 +91,7 @@ typedef struct bridge_reply {
 
 /* Fills defaults: 127.0.0.1:8080, tcp://127.0.0.1:7450, body limit
  * PW_WEBHOOK_BODY_BYTES_MAX, PW_BRIDGE_CONNECTIONS_MAX connections,
- * PW_BRIDGE_CONN_TIMEOUT_S, BRIDGE_THREADS_DEFAULT threads. */
+ * PW_BRIDGE_CONN_TIMEOUT_S, PW_BRIDGE_THREADS_DEFAULT threads. */
 void bridge_config_default(bridge_config *cfg);
 
 /* Starts listening. br->client and br->probe must be open. On success the

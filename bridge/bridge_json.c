@@ -9,9 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Deepest nesting the raw scanner walks through (jansson's own parser allows
- * 2048; a session request has depth 2). */
-#define BRIDGE_JSON_DEPTH_MAX 64
 /* Key names quoted back in error messages are cut to this many bytes. */
 #define BRIDGE_JSON_KEY_ECHO_MAX 64
 
@@ -94,7 +91,7 @@ bridge_json_skip_value(const char *s, size_t len, size_t *i)
 			continue;
 		}
 		if (ch == '{' || ch == '[') {
-			if (++depth > BRIDGE_JSON_DEPTH_MAX) {
+			if (++depth > PW_BRIDGE_JSON_DEPTH_MAX) {
 				return false;
 			}
 		} else if (ch == '}' || ch == ']') {

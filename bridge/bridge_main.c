@@ -36,7 +36,7 @@ bridge_usage(FILE *f)
 	    "  --log-level L           debug | info | warn | error (default info)\n"
 	    "  --help, --version\n",
 	    PW_WEBHOOK_BODY_BYTES_MAX, PW_BRIDGE_CONNECTIONS_MAX, PW_BRIDGE_CONN_TIMEOUT_S,
-	    BRIDGE_THREADS_DEFAULT, BRIDGE_THREADS_MAX, PW_CLIENT_TIMEOUT_MS_DEFAULT,
+	    PW_BRIDGE_THREADS_DEFAULT, PW_BRIDGE_THREADS_MAX, PW_CLIENT_TIMEOUT_MS_DEFAULT,
 	    PW_CLIENT_RETRIES_DEFAULT);
 }
 
@@ -131,7 +131,7 @@ bridge_flag_apply(bridge_flags *f, const char *name, const char *val)
 		f->cfg.conn_timeout_s = (unsigned) v;
 		return true;
 	}
-	if (strcmp(name, "--threads") == 0 && bridge_flag_uint(val, 1, BRIDGE_THREADS_MAX, &v)) {
+	if (strcmp(name, "--threads") == 0 && bridge_flag_uint(val, 1, PW_BRIDGE_THREADS_MAX, &v)) {
 		f->cfg.threads = (unsigned) v;
 		return true;
 	}
@@ -190,7 +190,7 @@ bridge_clients_open(bridge *br, const bridge_flags *f)
 		return st;
 	}
 	pw_client_opts_default(&probe_opts);
-	probe_opts.timeout_ms = BRIDGE_PROBE_TIMEOUT_MS;
+	probe_opts.timeout_ms = PW_BRIDGE_PROBE_TIMEOUT_MS;
 	probe_opts.retries = 0;
 	st = pw_client_open(&br->probe, f->cfg.server_url, &probe_opts);
 	if (st != PW_OK) {

@@ -15,8 +15,9 @@
 /* A syntactically valid session id that no server ever issued ("cs_", time 0,
  * 128 zero bits): /healthz asks for its status, a NOT_FOUND means "up". */
 #define BRIDGE_PROBE_SESSION_ID "cs_00000000000000000000000000000000000000000000"
-/* Longest customer token accepted in ?token= (pw_status_info.access_link). */
-#define BRIDGE_TOKEN_BYTES_MAX 2047u
+
+_Static_assert(sizeof(((pw_status_info *) 0)->access_link) <= PW_BRIDGE_TOKEN_BYTES_MAX + 1,
+    "any token inside an access link the client carries passes the bridge's ?token= limit");
 
 static const struct {
 	const char *name;
@@ -339,7 +340,7 @@ bridge_route_access(bridge *br, const bridge_request *rq, bridge_reply *rp)
 
 	rp->html = true;
 	rp->private_page = true;
-	if (token == NULL || token[0] == '\0' || strlen(token) > BRIDGE_TOKEN_BYTES_MAX) {
+	if (token == NULL || token[0] == '\0' || strlen(token) > PW_BRIDGE_TOKEN_BYTES_MAX) {
 		bridge_reply_html_error(rp, PW_UNAUTHENTICATED, "Link not valid",
 		    "This access link is not valid. Use the complete link from your checkout page.");
 		return;

@@ -30,10 +30,6 @@ enum {
 };
 
 #define CLI_SERVER_DEFAULT "tcp://127.0.0.1:7450"
-/* Same bounds as pw_client_open (client.c): a call blocks at most
- * (retries + 1) * timeout. */
-#define CLI_TIMEOUT_MS_MAX 600000u
-#define CLI_RETRIES_MAX 32u
 /* Rows of one command's output, and the widest value kept (a checkout URL or
  * an access link). */
 #define CLI_ROWS_MAX 24
@@ -190,14 +186,15 @@ cli_global_opt(cli_globals *g, int opt, const char *arg, bool *help)
 		g->server = arg;
 		return CLI_EXIT_OK;
 	case OPT_TIMEOUT:
-		if (!cli_parse_u32(arg, 1, CLI_TIMEOUT_MS_MAX, &g->timeout_ms)) {
+		if (!cli_parse_u32(arg, 1, PW_CLIENT_TIMEOUT_MS_MAX, &g->timeout_ms)) {
 			return cli_usage_error(g, "--timeout-ms wants 1..%u milliseconds, got '%s'",
-			    CLI_TIMEOUT_MS_MAX, arg);
+			    PW_CLIENT_TIMEOUT_MS_MAX, arg);
 		}
 		return CLI_EXIT_OK;
 	case OPT_RETRIES:
-		if (!cli_parse_u32(arg, 0, CLI_RETRIES_MAX, &g->retries)) {
-			return cli_usage_error(g, "--retries wants 0..%u, got '%s'", CLI_RETRIES_MAX, arg);
+		if (!cli_parse_u32(arg, 0, PW_CLIENT_RETRIES_MAX, &g->retries)) {
+			return cli_usage_error(g, "--retries wants 0..%u, got '%s'", PW_CLIENT_RETRIES_MAX,
+			    arg);
 		}
 		return CLI_EXIT_OK;
 	case OPT_JSON:

@@ -26,13 +26,6 @@
 
 #include <paywire/client.h>
 
-/* Longest server URL: ipc paths are bounded by sun_path (108 bytes) and tcp
- * URLs are short; the copy is kept for error messages. */
-#define CLIENT_URL_BYTES_MAX 256
-/* A call blocks at most (retries + 1) * timeout_ms: both are bounded so that
- * bound is finite and small (10 min * 33 at the very worst). */
-#define CLIENT_TIMEOUT_MS_MAX (10u * 60u * 1000u)
-#define CLIENT_RETRIES_MAX 32u
 /* nng redials after 100 ms, backing off to 1 s at most, so a restarted server
  * is found again within about a second. */
 #define CLIENT_RECONNECT_MIN_MS 100
@@ -46,9 +39,7 @@
 _Static_assert(sizeof(CLIENT_REQUEST_ID_PREFIX) - 1 + 2 * CLIENT_REQUEST_ID_RANDOM_BYTES <=
         PW_REQUEST_ID_BYTES_MAX,
     "a generated request id is a valid request id");
-_Static_assert(PW_CLIENT_TIMEOUT_MS_DEFAULT <= CLIENT_TIMEOUT_MS_MAX, "default timeout is valid");
-_Static_assert(PW_CLIENT_RETRIES_DEFAULT <= CLIENT_RETRIES_MAX, "default retries are valid");
-_Static_assert(CLIENT_TIMEOUT_MS_MAX <= (uint32_t) INT32_MAX, "fits nng_duration");
+_Static_assert(PW_CLIENT_TIMEOUT_MS_MAX <= (uint32_t) INT32_MAX, "fits nng_duration");
 
 /* The public enums have the wire's numbers: a cast is a correct mapping. */
 #define CLIENT_SAME(a, b) _Static_assert((int) (a) == (int) (b), #a " == " #b)
@@ -81,11 +72,11 @@ CLIENT_SAME(PW_FULFILL_ACCESS_KEY, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KI
 CLIENT_SAME(PW_FULFILL_CREDITS, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS);
 
 struct pw_client {
-	nng_socket sock;               /* REQ socket; each call opens its own ctx on it */
-	nng_dialer dialer;             /* background dialer to url, redials on loss */
-	uint32_t timeout_ms;           /* per attempt, 1..CLIENT_TIMEOUT_MS_MAX */
-	uint32_t retries;              /* extra attempts after a miss, 0..CLIENT_RETRIES_MAX */
-	char url[CLIENT_URL_BYTES_MAX]; /* server address, for error messages */
+	nng_socket sock;                   /* REQ socket; each call opens its own ctx on it */
+	nng_dialer dialer;                 /* background dialer to url, redials on loss */
+	uint32_t timeout_ms;               /* per attempt, 1..PW_CLIENT_TIMEOUT_MS_MAX */
+	uint32_t retries;                  /* extra attempts after a miss, 0..PW_CLIENT_RETRIES_MAX */
+	char url[PW_CLIENT_URL_BYTES_MAX]; /* server address, for error messages */
 };
 
 /* Why an attempt got no reply. */
@@ -449,12 +440,12 @@ pw_client_open(pw_client **out, const char *url, const pw_client_opts *opts)
 	pw_status st;
 	int rv;
 
-	if (out == NULL || url == NULL || url[0] == '\0' || strlen(url) >= CLIENT_URL_BYTES_MAX) {
+	if (out == NULL || url == NULL || url[0] == '\0' || strlen(url) >= PW_CLIENT_URL_BYTES_MAX) {
 		return PW_INVALID_ARGUMENT;
 	}
 	*out = NULL;
-	if (opts != NULL && (opts->timeout_ms > CLIENT_TIMEOUT_MS_MAX ||
-	                        opts->retries > CLIENT_RETRIES_MAX)) {
+	if (opts != NULL && (opts->timeout_ms > PW_CLIENT_TIMEOUT_MS_MAX ||
+	                        opts->retries > PW_CLIENT_RETRIES_MAX)) {
 		return PW_INVALID_ARGUMENT;
 	}
 	if (pw_common_init() != 0) {

@@ -71,6 +71,26 @@ _Static_assert(PW_SRV_CONTEXTS_MAX <= PW_STORE_QUEUE_MAX,
 #define PW_MAP_SIZE_DEFAULT (1024ull * 1024ull * 1024ull)
 #define PW_MAP_SIZE_MIN (1024ull * 1024ull)
 
+/* LMDB reader slots: concurrent read transactions over all processes. Reads
+ * run on nng's few worker threads and last microseconds, so LMDB's default is
+ * ample; a full table answers PW_UNAVAILABLE (retryable). */
+#define PW_STORE_READERS_MAX 126
+
+/* Longest data directory path (the server's --data): the store builds its file names
+ * ("/paywire.key.tmp", "/data.mdb") in PATH_MAX (4096) buffers with 32 bytes
+ * to spare; a longer path answers INVALID_ARGUMENT at open. */
+#define PW_STORE_DIR_BYTES_MAX (4096 - 32)
+
+/* Longest scope of a stored reply ("webhook:razorpay", a merchant id,
+ * "admin"): scope 0x00 request_id is one LMDB key (<= 511 bytes). */
+#define PW_REPLY_SCOPE_BYTES_MAX 64
+
+/* Provider refs kept on a SessionRecord (for operators; resolution uses the
+ * refs db, which has no such cap). A Stripe session has 3 (cs_, pi_, ch_),
+ * a Razorpay order one per payment attempt; 32 covers any honest session and
+ * bounds the record of a session a buggy integration floods with refs. */
+#define PW_SESSION_REFS_MAX 32
+
 /* Idempotency keys and stored replies are kept this long (Stripe: 24 h). */
 #define PW_IDEMPOTENCY_TTL_MS (24ll * 3600ll * 1000ll)
 /* The writer deletes expired replies/idempotency keys itself: at most once
@@ -89,13 +109,79 @@ _Static_assert(PW_STORE_PURGE_INTERVAL_MS < PW_IDEMPOTENCY_TTL_MS, "purge runs w
 /* Customer access link lifetime. */
 #define PW_ACCESS_LINK_TTL_S (7 * 24 * 3600)
 
+/* Key of the customer access tokens (JWT HS256), when given as
+ * PAYWIRE_TOKEN_SECRET / store_opts.token_secret. RFC 7518 3.2: an HS256 key
+ * must be at least as long as the hash output (32 bytes). */
+#define PW_TOKEN_SECRET_BYTES_MIN 32
+#define PW_TOKEN_SECRET_BYTES_MAX 256
+
+/* Longest access token the store accepts for redemption. A link token is
+ * ~330 bytes (three short claims, two timestamps, a 43-char signature); 4 KiB
+ * refuses junk before any parsing and stays far below the bridge's header/URL
+ * limits. */
+#define PW_TOKEN_BYTES_MAX 4096
+
+/* How far a token's iat may lie in the future (clock skew between the
+ * servers that mint and redeem). Same tolerance as webhook timestamps. */
+#define PW_TOKEN_SKEW_S PW_WEBHOOK_TOLERANCE_S
+
 /* Bridge. */
 #define PW_BRIDGE_CONNECTIONS_MAX 1024
 #define PW_BRIDGE_CONN_TIMEOUT_S 30
 #define PW_BRIDGE_HEADER_BYTES_MAX (64u * 1024u)
 
+/* Largest create_session body: 50 metadata entries of 40 + 500 bytes, the
+ * URLs (2 x 2048) and the free-text fields fit in well under 64 KiB, so
+ * anything larger is not a session request (HTTP 413). */
+#define PW_BRIDGE_CREATE_BODY_BYTES_MAX (64u * 1024u)
+_Static_assert(PW_METADATA_ENTRIES_MAX * (PW_METADATA_KEY_BYTES_MAX + PW_METADATA_VALUE_BYTES_MAX) +
+        2 * PW_URL_BYTES_MAX + PW_NAME_BYTES_MAX + PW_EMAIL_BYTES_MAX +
+        PW_CUSTOMER_REF_BYTES_MAX + PW_IDEMPOTENCY_KEY_BYTES_MAX + PW_REQUEST_ID_BYTES_MAX +
+        PW_PLAN_BYTES_MAX <= (int) PW_BRIDGE_CREATE_BODY_BYTES_MAX,
+    "the fields of a maximal session request (unescaped) fit a create body");
+_Static_assert(PW_TOKEN_BYTES_MAX < PW_BRIDGE_HEADER_BYTES_MAX,
+    "a token of the store's maximum fits the bridge's request line and headers");
+
+/* Largest answer the bridge builds (pages, JSON, metrics). */
+#define PW_BRIDGE_REPLY_BYTES_MAX (128u * 1024u)
+
+/* Deepest nesting the bridge's raw JSON scanner (exact amounts) walks through
+ * in a request body (jansson's own parser allows 2048; a session request has
+ * depth 2); a value it must skip that nests deeper is INVALID_ARGUMENT. */
+#define PW_BRIDGE_JSON_DEPTH_MAX 64
+
+/* Worker threads of the MHD pool (--threads). */
+#define PW_BRIDGE_THREADS_DEFAULT 8u
+#define PW_BRIDGE_THREADS_MAX 64u
+_Static_assert(PW_BRIDGE_THREADS_DEFAULT <= PW_BRIDGE_THREADS_MAX, "default threads are valid");
+
+/* The health probe's own client: a health check must answer fast. */
+#define PW_BRIDGE_PROBE_TIMEOUT_MS 1000u
+
+/* Longest customer token accepted in ?token=: an access link the client
+ * library carries (pw_status_info.access_link[2048], NUL included) holds at
+ * most 2047 bytes, so no longer token can come from a real link. */
+#define PW_BRIDGE_TOKEN_BYTES_MAX 2047u
+_Static_assert(PW_BRIDGE_TOKEN_BYTES_MAX <= PW_TOKEN_BYTES_MAX,
+    "a token the bridge passes on is not refused by the store for its length");
+
 /* Client: default per-call timeout and retries (same request_id). */
 #define PW_CLIENT_TIMEOUT_MS_DEFAULT 5000
 #define PW_CLIENT_RETRIES_DEFAULT 3
+
+/* A call blocks at most (retries + 1) * timeout_ms: both are bounded
+ * (pw_client_open, --timeout-ms, --retries) so that bound is finite and
+ * small (10 min * 33 at the very worst). */
+#define PW_CLIENT_TIMEOUT_MS_MAX 600000u
+#define PW_CLIENT_RETRIES_MAX 32u
+_Static_assert(PW_CLIENT_TIMEOUT_MS_DEFAULT <= PW_CLIENT_TIMEOUT_MS_MAX,
+    "default timeout is valid");
+_Static_assert(PW_CLIENT_RETRIES_DEFAULT <= PW_CLIENT_RETRIES_MAX, "default retries are valid");
+_Static_assert(PW_BRIDGE_PROBE_TIMEOUT_MS <= PW_CLIENT_TIMEOUT_MS_MAX,
+    "the probe timeout is a valid client timeout");
+
+/* Longest server URL the client accepts: ipc paths are bounded by sun_path
+ * (108 bytes) and tcp URLs are short; the copy is kept for error messages. */
+#define PW_CLIENT_URL_BYTES_MAX 256
 
 #endif

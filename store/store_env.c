@@ -141,9 +141,9 @@ store_opts_check(const store_opts *opts, uint64_t *map_size)
 		pw_log(PW_LOG_ERROR, "store: open: no data directory given");
 		return PW_INVALID_ARGUMENT;
 	}
-	if (strlen(opts->dir) > STORE_DIR_BYTES_MAX) {
+	if (strlen(opts->dir) > PW_STORE_DIR_BYTES_MAX) {
 		pw_log(PW_LOG_ERROR, "store: open: data directory path longer than %d bytes",
-		    STORE_DIR_BYTES_MAX);
+		    PW_STORE_DIR_BYTES_MAX);
 		return PW_INVALID_ARGUMENT;
 	}
 	*map_size = opts->map_size_bytes != 0 ? opts->map_size_bytes : PW_MAP_SIZE_DEFAULT;
@@ -152,11 +152,11 @@ store_opts_check(const store_opts *opts, uint64_t *map_size)
 		    (unsigned long long) *map_size, (unsigned long long) PW_MAP_SIZE_MIN);
 		return PW_INVALID_ARGUMENT;
 	}
-	if (opts->token_secret != NULL && (strlen(opts->token_secret) < STORE_JWT_KEY_BYTES_MIN ||
-	    strlen(opts->token_secret) > STORE_JWT_KEY_BYTES_MAX)) {
+	if (opts->token_secret != NULL && (strlen(opts->token_secret) < PW_TOKEN_SECRET_BYTES_MIN ||
+	    strlen(opts->token_secret) > PW_TOKEN_SECRET_BYTES_MAX)) {
 		pw_log(PW_LOG_ERROR, "store: open: the token secret must be %d..%d bytes (HS256 "
 		    "needs a key at least as long as its 32-byte hash, RFC 7518 3.2)",
-		    STORE_JWT_KEY_BYTES_MIN, STORE_JWT_KEY_BYTES_MAX);
+		    PW_TOKEN_SECRET_BYTES_MIN, PW_TOKEN_SECRET_BYTES_MAX);
 		return PW_INVALID_ARGUMENT;
 	}
 	switch (opts->sync) {
@@ -262,7 +262,7 @@ store_env_open(store *s, const store_opts *opts, uint64_t map_size)
 		rc = mdb_env_set_mapsize(s->env, (size_t) map_size);
 	}
 	if (rc == 0) {
-		rc = mdb_env_set_maxreaders(s->env, STORE_READERS_MAX);
+		rc = mdb_env_set_maxreaders(s->env, PW_STORE_READERS_MAX);
 	}
 	if (rc != 0) {
 		return store_mdb_status(s, rc, "mdb_env_set_*");

@@ -76,27 +76,21 @@ typedef enum store_db {
 /* The LMDB name of db ("sessions"). */
 const char *store_db_name(store_db db);
 
-/* ---- limits of the store (candidates for common/pw_limits.h) ---- */
+/* ---- sizes of the store ----
+ * Its operational limits (readers, data dir, reply scope, token secret and
+ * token lengths, refs per session) live in common/pw_limits.h. */
 
-/* LMDB reader slots: concurrent read transactions over all processes. Reads
- * run on nng's few worker threads and last microseconds, so LMDB's default is
- * ample; a full table answers PW_UNAVAILABLE (retryable). */
-#define STORE_READERS_MAX 126
 /* Longest LMDB key we build (LMDB 0.9 default max key size is 511). */
 #define STORE_KEY_BYTES_MAX 511
-/* Longest reply scope ("webhook:razorpay", a merchant id, "admin"). */
-#define STORE_SCOPE_BYTES_MAX 64
-/* JWT key given as store_opts.token_secret. RFC 7518 3.2: an HS256 key must
- * be at least as long as the hash output (32 bytes). */
-#define STORE_JWT_KEY_BYTES_MIN 32
-#define STORE_JWT_KEY_BYTES_MAX 256
-/* Longest data directory path (room for "/paywire.key.tmp"). */
-#define STORE_DIR_BYTES_MAX (PATH_MAX - 32)
 
 _Static_assert(PW_IDEMPOTENCY_KEY_BYTES_MAX + PW_ID_BYTES(4) + 1 <= STORE_KEY_BYTES_MAX,
     "idem key (merchant_id 0x00 idempotency_key) fits an LMDB key");
-_Static_assert(STORE_SCOPE_BYTES_MAX + 1 + PW_REQUEST_ID_BYTES_MAX <= STORE_KEY_BYTES_MAX,
+_Static_assert(PW_REPLY_SCOPE_BYTES_MAX + 1 + PW_REQUEST_ID_BYTES_MAX <= STORE_KEY_BYTES_MAX,
     "reply key (scope 0x00 request_id) fits an LMDB key");
+_Static_assert(PW_ID_BYTES(4) - 1 <= PW_REPLY_SCOPE_BYTES_MAX,
+    "a merchant id is a valid reply scope");
+_Static_assert(PW_STORE_DIR_BYTES_MAX + 32 <= PATH_MAX,
+    "<dir>/<file name> fits the store's PATH_MAX buffers");
 
 /* Databases whose entries expire after PW_IDEMPOTENCY_TTL_MS (replies, idem):
  * store_expired_purge (store_purge.c) keeps a resume position for each. */
@@ -114,8 +108,8 @@ typedef struct store_keys {
 	uint8_t apikey_pepper[STORE_HASH_BYTES];  /* apikeys db key = BLAKE2b(pepper, raw API key) */
 	uint8_t access_pepper[STORE_HASH_BYTES];  /* EntitlementRecord.key_hash = BLAKE2b(pepper, raw access key) */
 	uint8_t secretbox_key[crypto_secretbox_KEYBYTES]; /* EntitlementRecord.sealed_key */
-	uint8_t jwt_key[STORE_JWT_KEY_BYTES_MAX]; /* HS256 key of customer access links */
-	size_t jwt_key_len;                       /* bytes used in jwt_key (32 when derived) */
+	uint8_t jwt_key[PW_TOKEN_SECRET_BYTES_MAX]; /* HS256 key of customer access links */
+	size_t jwt_key_len;                         /* bytes used in jwt_key (32 when derived) */
 } store_keys;
 
 /* Loads (or on first open creates) <dir>/paywire.key and derives s->keys.
@@ -333,7 +327,7 @@ pw_status store_token_link_mint(const store_keys *keys, const char *merchant_id,
 
 /* Verifies an access-link JWT for session_id at now_ms: HS256 only,
  * signature (constant time), exp > now, iat not in the future beyond
- * STORE_TOKEN_SKEW_S, sub and session_id claims. PW_OK with the merchant_id
+ * PW_TOKEN_SKEW_S, sub and session_id claims. PW_OK with the merchant_id
  * claim in merchant_out; PW_UNAUTHENTICATED for any failure (the reason is
  * logged at debug, never returned). */
 pw_status store_token_verify(const store_keys *keys, const char *token, const char *session_id,

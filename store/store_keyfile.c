@@ -209,7 +209,7 @@ store_keys_load(store_keys *keys, const char *dir, bool may_create, const char *
 	PW_ASSERT(keys != NULL && dir != NULL);
 	/* store_open checked the length already. */
 	PW_ASSERT(token_secret == NULL ||
-	    (tlen >= STORE_JWT_KEY_BYTES_MIN && tlen <= STORE_JWT_KEY_BYTES_MAX));
+	    (tlen >= PW_TOKEN_SECRET_BYTES_MIN && tlen <= PW_TOKEN_SECRET_BYTES_MAX));
 	st = store_keyfile_read(dir, master);
 	if (st == PW_NOT_FOUND && !may_create) {
 		pw_log(PW_LOG_ERROR, "store: %s/" STORE_KEYFILE_NAME " is missing but the store %s: "

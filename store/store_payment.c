@@ -21,11 +21,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Provider refs kept on a SessionRecord (for operators; resolution uses the
- * refs db, which has no such cap). A Stripe session has 3 (cs_, pi_, ch_),
- * a Razorpay order one per payment attempt; 32 covers any honest session and
- * bounds the record of a session a buggy integration floods with refs. */
-#define STORE_SESSION_REFS_MAX 32
 /* refs and events keys: provider byte + ref / event id. */
 #define STORE_PREFIXED_KEY_BYTES (1 + PW_EV_ID_BYTES)
 /* Audit detail of one event: ids, amounts, statuses and the reason. */
@@ -167,7 +162,7 @@ pay_ref_append(Paywire__V1__SessionRecord *rec, pw_provider p, const char *ref)
 	Paywire__V1__ProviderRef **refs;
 	Paywire__V1__ProviderRef *r;
 
-	if (rec->n_refs >= STORE_SESSION_REFS_MAX) {
+	if (rec->n_refs >= PW_SESSION_REFS_MAX) {
 		return PW_OK; /* the refs db still resolves it */
 	}
 	r = pw_malloc(sizeof(*r));

@@ -16,12 +16,13 @@ static pw_status
 store_reply_key(const char *scope, const char *request_id, uint8_t *key, size_t key_size,
     size_t *keylen)
 {
-	size_t slen = strnlen(scope, STORE_SCOPE_BYTES_MAX + 1);
+	size_t slen = strnlen(scope, PW_REPLY_SCOPE_BYTES_MAX + 1);
 	size_t rlen = strnlen(request_id, PW_REQUEST_ID_BYTES_MAX + 1);
 
-	if (slen == 0 || slen > STORE_SCOPE_BYTES_MAX || rlen == 0 || rlen > PW_REQUEST_ID_BYTES_MAX) {
+	if (slen == 0 || slen > PW_REPLY_SCOPE_BYTES_MAX || rlen == 0 ||
+	    rlen > PW_REQUEST_ID_BYTES_MAX) {
 		pw_log(PW_LOG_DEBUG, "store: reply key: scope must be 1..%d bytes, request_id 1..%d",
-		    STORE_SCOPE_BYTES_MAX, PW_REQUEST_ID_BYTES_MAX);
+		    PW_REPLY_SCOPE_BYTES_MAX, PW_REQUEST_ID_BYTES_MAX);
 		return PW_INVALID_ARGUMENT;
 	}
 	if (!store_key_join(key, key_size, scope, request_id, keylen)) {

@@ -22,19 +22,12 @@
 
 #include <jwt.h>
 
-/* Longest token accepted. A link token is ~330 bytes (three short claims,
- * two timestamps, a 43-char signature); 4 KiB refuses junk before any
- * parsing and stays far below the bridge's header/URL limits. */
-#define STORE_TOKEN_BYTES_MAX 4096
-/* How far a token's iat may lie in the future (clock skew between the
- * servers that mint and redeem). Same tolerance as webhook timestamps. */
-#define STORE_TOKEN_SKEW_S PW_WEBHOOK_TOLERANCE_S
 /* "customer_" + session id. */
 #define STORE_TOKEN_SUB_BYTES (sizeof("customer_") + PW_SESSION_ID_BYTES_MAX)
 /* "/access/" + session id + "?token=" + token. */
-#define STORE_LINK_BYTES_MAX (STORE_TOKEN_BYTES_MAX + PW_SESSION_ID_BYTES_MAX + 32)
+#define STORE_LINK_BYTES_MAX (PW_TOKEN_BYTES_MAX + PW_SESSION_ID_BYTES_MAX + 32)
 
-_Static_assert(STORE_JWT_KEY_BYTES_MAX <= 4096, "a JWT key length fits an int");
+_Static_assert(PW_TOKEN_SECRET_BYTES_MAX <= 4096, "a JWT key length fits an int");
 _Static_assert(crypto_auth_hmacsha256_BYTES == 32, "HS256 signatures are 32 bytes");
 
 /* Session ids are "cs_" + hex; anything else would need URL escaping and
@@ -94,8 +87,8 @@ store_token_link_mint(const store_keys *keys, const char *merchant_id, const cha
 	int n;
 
 	PW_ASSERT(keys != NULL && merchant_id != NULL && session_id != NULL && link_out != NULL);
-	PW_ASSERT(keys->jwt_key_len >= STORE_JWT_KEY_BYTES_MIN &&
-	    keys->jwt_key_len <= STORE_JWT_KEY_BYTES_MAX);
+	PW_ASSERT(keys->jwt_key_len >= PW_TOKEN_SECRET_BYTES_MIN &&
+	    keys->jwt_key_len <= PW_TOKEN_SECRET_BYTES_MAX);
 	PW_ASSERT(now_ms > 0);
 	*link_out = NULL;
 	if (!store_token_id_ok(session_id) || merchant_id[0] == '\0' ||
@@ -108,7 +101,7 @@ store_token_link_mint(const store_keys *keys, const char *merchant_id, const cha
 		pw_log(PW_LOG_WARN, "store: access link: libjwt could not mint the token");
 		return PW_RESOURCE_EXHAUSTED;
 	}
-	PW_ASSERT(strlen(tok) <= STORE_TOKEN_BYTES_MAX); /* we verify what we mint */
+	PW_ASSERT(strlen(tok) <= PW_TOKEN_BYTES_MAX); /* we verify what we mint */
 	size = strlen("/access/") + strlen(session_id) + strlen("?token=") + strlen(tok) + 1;
 	PW_ASSERT(size <= STORE_LINK_BYTES_MAX);
 	link = pw_malloc(size);
@@ -178,7 +171,7 @@ store_token_claims_ok(jwt_t *jwt, const char *session_id, int64_t now_ms, const 
 	}
 	errno = 0;
 	iat = jwt_get_grant_int(jwt, "iat");
-	if (errno != 0 || (int64_t) iat > now_ms / 1000 + STORE_TOKEN_SKEW_S) {
+	if (errno != 0 || (int64_t) iat > now_ms / 1000 + PW_TOKEN_SKEW_S) {
 		*why = errno != 0 ? "no iat claim" : "issued in the future";
 		return false;
 	}
@@ -209,8 +202,8 @@ store_token_verify(const store_keys *keys, const char *token, const char *sessio
 	PW_ASSERT(keys != NULL && token != NULL && session_id != NULL && merchant_out != NULL);
 	PW_ASSERT(merchant_size > 0 && now_ms > 0);
 	merchant_out[0] = '\0';
-	len = strnlen(token, STORE_TOKEN_BYTES_MAX + 1);
-	if (len == 0 || len > STORE_TOKEN_BYTES_MAX) {
+	len = strnlen(token, PW_TOKEN_BYTES_MAX + 1);
+	if (len == 0 || len > PW_TOKEN_BYTES_MAX) {
 		why = "empty or oversized token";
 	} else if (!store_token_id_ok(session_id)) {
 		why = "malformed session id";
