@@ -76,9 +76,9 @@ _Static_assert(PW_SRV_CONTEXTS_MAX <= PW_STORE_QUEUE_MAX,
  * ample; a full table answers PW_UNAVAILABLE (retryable). */
 #define PW_STORE_READERS_MAX 126
 
-/* Longest data directory path (the server's --data): the store builds its file names
- * ("/paywire.key.tmp", "/data.mdb") in PATH_MAX (4096) buffers with 32 bytes
- * to spare; a longer path answers INVALID_ARGUMENT at open. */
+/* Longest data directory path (the server's --data): the store builds its
+ * file names ("/paywire.key.tmp", "/data.mdb") in PATH_MAX (4096) buffers
+ * with 32 bytes to spare; a longer path answers INVALID_ARGUMENT at open. */
 #define PW_STORE_DIR_BYTES_MAX (4096 - 32)
 
 /* Longest scope of a stored reply ("webhook:razorpay", a merchant id,
