@@ -135,6 +135,11 @@ pw_status store_apply_sync(store *s, store_apply_fn apply, void *arg) PW_WUR;
  * (to provoke real REQ re-sends). 0 = off. */
 void store_test_set_writer_delay_ms(store *s, uint32_t ms);
 
+/* Test builds: the interval of the writer's own purge of expired replies and
+ * idempotency keys (default PW_STORE_PURGE_INTERVAL_MS); 0 = never, for tests
+ * that drive store_expired_purge themselves. */
+void store_test_set_purge_interval_ms(store *s, uint32_t ms);
+
 /* ---- operations inside an apply callback (writer thread only) ---- */
 
 /* Current time as the writer sees it (pw_now_unix_ms at batch start). */

@@ -342,6 +342,7 @@ store_open(store **out, const store_opts *opts)
 	pthread_cond_init(&s->cv, NULL);
 	atomic_init(&s->failed, false);
 	atomic_init(&s->writer_delay_ms, 0u);
+	atomic_init(&s->purge_interval_ms, (unsigned) PW_STORE_PURGE_INTERVAL_MS);
 	s->read_only = opts->read_only;
 	s->sync = opts->sync;
 

@@ -136,6 +136,7 @@ struct store {
 	store_sync sync;                      /* durability mode (for logs) */
 	atomic_bool failed;                   /* an I/O error or corruption: refuse writes */
 	atomic_uint writer_delay_ms;          /* test hook: sleep before each batch */
+	atomic_uint purge_interval_ms;        /* the writer's purge interval; 0: never (test hook) */
 
 	pthread_mutex_t mu;                   /* guards everything below up to the scratch */
 	pthread_cond_t cv;                    /* the writer waits here for work or close */

@@ -214,11 +214,12 @@ static size_t
 store_purge_maybe_add(store *s, size_t n)
 {
 	int64_t now = pw_now_unix_ms();
+	int64_t interval = (int64_t) atomic_load(&s->purge_interval_ms);
 
-	if (n >= PW_STORE_BATCH_MAX) {
-		return n; /* a full batch: next time */
+	if (n >= PW_STORE_BATCH_MAX || interval == 0) {
+		return n; /* a full batch: next time; 0: off (tests) */
 	}
-	if (now >= s->purge_last_ms && now - s->purge_last_ms < PW_STORE_PURGE_INTERVAL_MS) {
+	if (now >= s->purge_last_ms && now - s->purge_last_ms < interval) {
 		return n;
 	}
 	s->purge_last_ms = now;
@@ -322,6 +323,18 @@ store_test_set_writer_delay_ms(store *s, uint32_t ms)
 #else
 	(void) ms;
 	pw_log(PW_LOG_WARN, "store: writer delay ignored (not a PW_TEST_HOOKS build)");
+#endif
+}
+
+void
+store_test_set_purge_interval_ms(store *s, uint32_t ms)
+{
+	PW_ASSERT(s != NULL);
+#ifdef PW_TEST_HOOKS
+	atomic_store(&s->purge_interval_ms, ms);
+#else
+	(void) ms;
+	pw_log(PW_LOG_WARN, "store: purge interval ignored (not a PW_TEST_HOOKS build)");
 #endif
 }
 
