@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <nng/nng.h>
 
 #include "paywire/v1/paywire.pb-c.h"
 #include "pw_common.h"
@@ -879,5 +880,9 @@ main(void)
 		cmocka_unit_test(test_raw_call_sends_bytes_as_they_are_and_returns_the_reply),
 		cmocka_unit_test(test_enum_names_are_lower_case_words),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	int rv = cmocka_run_group_tests(tests, group_setup, group_teardown);
+	/* nng frees closed sockets, dialers and pipes on its own reaper thread:
+	 * wait for it, or LeakSanitizer may catch them in flight at exit. */
+	nng_fini();
+	return rv;
 }

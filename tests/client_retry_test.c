@@ -16,6 +16,7 @@
 #include <pthread.h>
 
 #include <cmocka.h>
+#include <nng/nng.h>
 
 #include "paywire/v1/paywire.pb-c.h"
 #include "pw_common.h"
@@ -354,5 +355,9 @@ main(void)
 		cmocka_unit_test(test_dropped_connection_is_retried_with_the_same_bytes),
 		cmocka_unit_test(test_eight_threads_share_one_client_and_each_gets_its_own_reply),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rv = cmocka_run_group_tests(tests, NULL, NULL);
+	/* nng frees closed sockets, dialers and pipes on its own reaper thread:
+	 * wait for it, or LeakSanitizer may catch them in flight at exit. */
+	nng_fini();
+	return rv;
 }

@@ -257,5 +257,9 @@ main(void)
 		cmocka_unit_test(test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	int rv = cmocka_run_group_tests(tests, group_setup, group_teardown);
+	/* nng frees closed sockets, dialers and pipes on its own reaper thread:
+	 * wait for it, or LeakSanitizer may catch them in flight at exit. */
+	nng_fini();
+	return rv;
 }
