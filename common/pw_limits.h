@@ -184,4 +184,49 @@ _Static_assert(PW_BRIDGE_PROBE_TIMEOUT_MS <= PW_CLIENT_TIMEOUT_MS_MAX,
  * (108 bytes) and tcp URLs are short; the copy is kept for error messages. */
 #define PW_CLIENT_URL_BYTES_MAX 256
 
+/* ---- Server (paywire-server flags, webhook verification, wire validator) ---- */
+
+/* Listeners per server: a TCP and an IPC address, plus room for a few more
+ * (another interface, a second IPC path during a migration). */
+#define PW_SRV_LISTEN_MAX 8
+/* Longest access-link token (HS256 JWT) accepted by redeem_access. Ours are
+ * ~300 bytes (header, 5 claims, signature); 2 KiB leaves room for longer ids. */
+#define PW_ACCESS_TOKEN_BYTES_MAX 2048
+/* Longest secret string accepted. Stripe's whsec_ secrets are ~38 bytes,
+ * Razorpay's are chosen by the merchant, Standard Webhooks keys decode to
+ * at most 64 bytes (~94 bytes of whsec_ + base64). 256 leaves room. */
+#define PW_WEBHOOK_SECRET_BYTES_MAX 256
+/* Standard Webhooks: the base64 part of whsec_<base64> decodes to 1..64 bytes. */
+#define PW_WEBHOOK_STD_KEY_BYTES_MAX 64
+/* Signature entries in one header (Stripe v1/v0, Standard Webhooks v1,...):
+ * a provider sends one per active secret, rarely more than two. */
+#define PW_WEBHOOK_SIGNATURES_MAX 8
+/* Web3 networks with a confirmation minimum (defaults plus overrides). */
+#define PW_WEB3_NETWORKS_MAX 32
+/* Largest confirmation minimum accepted in a spec (a week of 1 s blocks). */
+#define PW_WEB3_CONFIRMATIONS_MAX 604800
+/* Largest timestamp tolerance accepted (one hour; Stripe's default is 300 s). */
+#define PW_WEBHOOK_TOLERANCE_S_MAX 3600
+/* Nested messages accepted, top level included. paywire's deepest real path
+ * is Request > CreateSessionRequest > MetadataEntry (3); 16 leaves room to
+ * evolve and stops a hostile 2 MiB frame of nested headers from recursing
+ * 400,000 times. */
+#define PW_WIRE_DEPTH_MAX 16
+/* Fields in one message descriptor: sizes the per-message "seen" bitmap on the
+ * stack. paywire's largest message has 20. */
+#define PW_WIRE_FIELDS_MAX 256
+/* A config file holds a handful of KEY=VALUE lines. */
+#define PW_CONFIG_FILE_BYTES_MAX (64 * 1024)
+/* Largest --map-size: 1 TiB (LMDB reserves address space, not disk). */
+#define PW_MAP_SIZE_MAX (1024ull * 1024ull * 1024ull * 1024ull)
+/* --drain-timeout-ms: how long SIGTERM waits for requests in flight. */
+#define PW_SRV_DRAIN_TIMEOUT_MS_DEFAULT 10000
+#define PW_SRV_DRAIN_TIMEOUT_MS_MAX 600000
+_Static_assert(PW_MAP_SIZE_MIN <= PW_MAP_SIZE_DEFAULT && PW_MAP_SIZE_DEFAULT <= PW_MAP_SIZE_MAX, "map size default in range");
+_Static_assert(PW_WEBHOOK_TOLERANCE_S <= PW_WEBHOOK_TOLERANCE_S_MAX, "default tolerance in range");
+_Static_assert(PW_SRV_DRAIN_TIMEOUT_MS_DEFAULT <= PW_SRV_DRAIN_TIMEOUT_MS_MAX, "default drain in range");
+_Static_assert(PW_BRIDGE_TOKEN_BYTES_MAX <= PW_ACCESS_TOKEN_BYTES_MAX &&
+        PW_ACCESS_TOKEN_BYTES_MAX <= PW_TOKEN_BYTES_MAX,
+    "a token the bridge forwards passes the server's check and the store's");
+
 #endif

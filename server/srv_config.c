@@ -55,7 +55,7 @@ srv_config_init(srv_config *cfg)
 	cfg->contexts = PW_SRV_CONTEXTS_DEFAULT;
 	cfg->log_level = PW_LOG_INFO;
 	cfg->webhook_tolerance_s = PW_WEBHOOK_TOLERANCE_S;
-	cfg->drain_timeout_ms = SRV_DRAIN_TIMEOUT_MS_DEFAULT;
+	cfg->drain_timeout_ms = PW_SRV_DRAIN_TIMEOUT_MS_DEFAULT;
 }
 
 const char *
@@ -107,9 +107,9 @@ typedef pw_status (*flag_fn)(srv_config *cfg, const char *v, char *why, size_t w
 static pw_status
 flag_listen(srv_config *cfg, const char *v, char *why, size_t why_size)
 {
-	if (cfg->listen_count >= SRV_RPC_LISTEN_MAX) {
+	if (cfg->listen_count >= PW_SRV_LISTEN_MAX) {
 		return fail(why, why_size, PW_INVALID_ARGUMENT, "--listen: at most %d listeners",
-		    SRV_RPC_LISTEN_MAX);
+		    PW_SRV_LISTEN_MAX);
 	}
 	if ((strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0) || strlen(v) <= 6 ||
 	    !pw_strlcpy(cfg->listen[cfg->listen_count], v, SRV_CONFIG_URL_BYTES)) {
@@ -136,10 +136,10 @@ flag_map_size(srv_config *cfg, const char *v, char *why, size_t why_size)
 {
 	uint64_t n;
 
-	if (!parse_u64(v, SRV_MAP_SIZE_MAX, true, &n) || n < PW_MAP_SIZE_MIN) {
+	if (!parse_u64(v, PW_MAP_SIZE_MAX, true, &n) || n < PW_MAP_SIZE_MIN) {
 		return fail(why, why_size, PW_INVALID_ARGUMENT,
 		    "--map-size takes %llu..%llu bytes (suffix k, m or g allowed)",
-		    (unsigned long long) PW_MAP_SIZE_MIN, (unsigned long long) SRV_MAP_SIZE_MAX);
+		    (unsigned long long) PW_MAP_SIZE_MIN, (unsigned long long) PW_MAP_SIZE_MAX);
 	}
 	cfg->map_size_bytes = n;
 	return PW_OK;
@@ -208,9 +208,9 @@ flag_tolerance(srv_config *cfg, const char *v, char *why, size_t why_size)
 {
 	uint64_t n;
 
-	if (!parse_u64(v, SRV_WEBHOOK_TOLERANCE_S_MAX, false, &n) || n < 1) {
+	if (!parse_u64(v, PW_WEBHOOK_TOLERANCE_S_MAX, false, &n) || n < 1) {
 		return fail(why, why_size, PW_INVALID_ARGUMENT, "--webhook-tolerance-s takes 1..%d",
-		    SRV_WEBHOOK_TOLERANCE_S_MAX);
+		    PW_WEBHOOK_TOLERANCE_S_MAX);
 	}
 	cfg->webhook_tolerance_s = (int64_t) n;
 	return PW_OK;
@@ -221,9 +221,9 @@ flag_drain(srv_config *cfg, const char *v, char *why, size_t why_size)
 {
 	uint64_t n;
 
-	if (!parse_u64(v, SRV_DRAIN_TIMEOUT_MS_MAX, false, &n)) {
+	if (!parse_u64(v, PW_SRV_DRAIN_TIMEOUT_MS_MAX, false, &n)) {
 		return fail(why, why_size, PW_INVALID_ARGUMENT, "--drain-timeout-ms takes 0..%d",
-		    SRV_DRAIN_TIMEOUT_MS_MAX);
+		    PW_SRV_DRAIN_TIMEOUT_MS_MAX);
 	}
 	cfg->drain_timeout_ms = (int64_t) n;
 	return PW_OK;
@@ -443,10 +443,10 @@ config_open(const char *path, int *fd_out, size_t *size_out, char *why, size_t w
 		    path, (unsigned) geteuid(), (unsigned) sb.st_uid, (unsigned) (sb.st_mode & 07777),
 		    path);
 	}
-	if (sb.st_size > SRV_CONFIG_FILE_BYTES_MAX) {
+	if (sb.st_size > PW_CONFIG_FILE_BYTES_MAX) {
 		(void) close(fd);
 		return fail(why, why_size, PW_INVALID_ARGUMENT, "config file %s is over %d bytes", path,
-		    SRV_CONFIG_FILE_BYTES_MAX);
+		    PW_CONFIG_FILE_BYTES_MAX);
 	}
 	*fd_out = fd;
 	*size_out = (size_t) sb.st_size;
@@ -550,12 +550,12 @@ srv_config_usage(FILE *out, const char *prog)
 	    "  --version               print the version and exit\n"
 	    "  --help                  print this help and exit\n"
 	    "\n",
-	    prog, PW_VERSION_STRING, PW_WIRE_PACKAGE, SRV_RPC_LISTEN_MAX, SRV_DEFAULT_TCP_URL,
+	    prog, PW_VERSION_STRING, PW_WIRE_PACKAGE, PW_SRV_LISTEN_MAX, SRV_DEFAULT_TCP_URL,
 	    SRV_IPC_SOCKET_NAME, SRV_DEFAULT_DATA_DIR, (unsigned long long) PW_MAP_SIZE_MIN,
-	    (unsigned long long) SRV_MAP_SIZE_MAX, (unsigned long long) PW_MAP_SIZE_DEFAULT,
+	    (unsigned long long) PW_MAP_SIZE_MAX, (unsigned long long) PW_MAP_SIZE_DEFAULT,
 	    PW_SRV_CONTEXTS_MAX, PW_SRV_CONTEXTS_DEFAULT, SRV_DEFAULT_PUBLIC_URL,
-	    SRV_WEBHOOK_TOLERANCE_S_MAX, PW_WEBHOOK_TOLERANCE_S, SRV_DRAIN_TIMEOUT_MS_MAX,
-	    SRV_DRAIN_TIMEOUT_MS_DEFAULT
+	    PW_WEBHOOK_TOLERANCE_S_MAX, PW_WEBHOOK_TOLERANCE_S, PW_SRV_DRAIN_TIMEOUT_MS_MAX,
+	    PW_SRV_DRAIN_TIMEOUT_MS_DEFAULT
 #ifdef PW_TEST_HOOKS
 	    ,
 	    SRV_TEST_WRITER_DELAY_MS_MAX

@@ -15,8 +15,8 @@
  * Startup thread only (setenv/getenv are not thread-safe).
  *
  * LIMITS
- * SRV_RPC_LISTEN_MAX listeners, SRV_CONFIG_PATH_BYTES per path,
- * SRV_CONFIG_FILE_BYTES_MAX per config file, the ranges in srv_config_usage.
+ * PW_SRV_LISTEN_MAX listeners, SRV_CONFIG_PATH_BYTES per path,
+ * PW_CONFIG_FILE_BYTES_MAX per config file, the ranges in srv_config_usage.
  */
 #ifndef SRV_CONFIG_H
 #define SRV_CONFIG_H
@@ -37,13 +37,6 @@
 #define SRV_CONFIG_PATH_BYTES 4096
 /* A listen URL: "tcp://[v6 address]:port" or "ipc://" + a path. */
 #define SRV_CONFIG_URL_BYTES (SRV_CONFIG_PATH_BYTES + 16)
-/* A config file holds a handful of KEY=VALUE lines. */
-#define SRV_CONFIG_FILE_BYTES_MAX (64 * 1024)
-/* Largest --map-size: 1 TiB (LMDB reserves address space, not disk). */
-#define SRV_MAP_SIZE_MAX (1024ull * 1024ull * 1024ull * 1024ull)
-/* --drain-timeout-ms: how long SIGTERM waits for requests in flight. */
-#define SRV_DRAIN_TIMEOUT_MS_DEFAULT 10000
-#define SRV_DRAIN_TIMEOUT_MS_MAX 600000
 /* --test-writer-delay-ms (test builds). */
 #define SRV_TEST_WRITER_DELAY_MS_MAX 60000
 
@@ -59,7 +52,7 @@
 #define SRV_EXIT_STORE_FAILED 3 /* the store failed (I/O error at commit): restart me */
 
 typedef struct srv_config {
-	char listen[SRV_RPC_LISTEN_MAX][SRV_CONFIG_URL_BYTES]; /* --listen URLs */
+	char listen[PW_SRV_LISTEN_MAX][SRV_CONFIG_URL_BYTES]; /* --listen URLs */
 	size_t listen_count;                  /* 0 until defaults are applied */
 	char data_dir[SRV_CONFIG_PATH_BYTES]; /* --data */
 	uint64_t map_size_bytes;              /* --map-size (0: store default) */
@@ -78,7 +71,7 @@ typedef struct srv_config {
 
 /* Defaults: no listener yet (see srv_config_finish), ./data, full sync,
  * PW_SRV_CONTEXTS_DEFAULT contexts, http://127.0.0.1:8080, info,
- * PW_WEBHOOK_TOLERANCE_S, SRV_DRAIN_TIMEOUT_MS_DEFAULT. */
+ * PW_WEBHOOK_TOLERANCE_S, PW_SRV_DRAIN_TIMEOUT_MS_DEFAULT. */
 void srv_config_init(srv_config *cfg);
 
 /* Parses argv[1..argc) ("--flag value" or "--flag=value"). PW_OK, or

@@ -129,7 +129,7 @@ open_store(server *s)
 static int
 start_rpc(server *s)
 {
-	const char *urls[SRV_RPC_LISTEN_MAX];
+	const char *urls[PW_SRV_LISTEN_MAX];
 	srv_rpc_opts o;
 	char why[512];
 	pw_status rv;

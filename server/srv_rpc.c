@@ -31,7 +31,7 @@ typedef struct srv_work {
 struct srv_rpc {
 	nng_socket sock;                              /* the REP socket */
 	bool sock_open;                               /* sock needs nng_close */
-	nng_listener listeners[SRV_RPC_LISTEN_MAX];   /* started listeners */
+	nng_listener listeners[PW_SRV_LISTEN_MAX];   /* started listeners */
 	size_t listener_count;                        /* entries used */
 	srv_work *works;                              /* contexts work items */
 	uint32_t work_count;                          /* entries in works */
@@ -286,9 +286,9 @@ srv_rpc_start(srv_rpc **out, const srv_rpc_opts *opts, srv_env *env, char *why, 
 	PW_ASSERT(out != NULL && opts != NULL && env != NULL && why != NULL && why_size > 0);
 	why[0] = '\0';
 	if (opts->contexts < 1 || opts->contexts > PW_SRV_CONTEXTS_MAX || opts->listen_count < 1 ||
-	    opts->listen_count > SRV_RPC_LISTEN_MAX || opts->listen_urls == NULL) {
+	    opts->listen_count > PW_SRV_LISTEN_MAX || opts->listen_urls == NULL) {
 		(void) snprintf(why, why_size, "contexts must be 1..%d and listeners 1..%d",
-		    PW_SRV_CONTEXTS_MAX, SRV_RPC_LISTEN_MAX);
+		    PW_SRV_CONTEXTS_MAX, PW_SRV_LISTEN_MAX);
 		return PW_INVALID_ARGUMENT;
 	}
 	r = calloc(1, sizeof(*r));

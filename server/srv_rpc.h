@@ -36,7 +36,7 @@
  *   srv_rpc_destroy(r)      closes the socket, stops every aio, frees.
  *
  * LIMITS
- * contexts 1..PW_SRV_CONTEXTS_MAX; at most SRV_RPC_LISTEN_MAX listeners.
+ * contexts 1..PW_SRV_CONTEXTS_MAX; at most PW_SRV_LISTEN_MAX listeners.
  */
 #ifndef SRV_RPC_H
 #define SRV_RPC_H
@@ -49,15 +49,12 @@
 #include "pw_common.h"
 #include "srv_dispatch.h"
 
-/* Listeners per server: a TCP and an IPC address, plus room for a few more
- * (another interface, a second IPC path during a migration). */
-#define SRV_RPC_LISTEN_MAX 8
 
 typedef struct srv_rpc srv_rpc;
 
 typedef struct srv_rpc_opts {
 	const char *const *listen_urls; /* nng URLs: tcp://host:port, ipc:///path */
-	size_t listen_count;            /* 1..SRV_RPC_LISTEN_MAX */
+	size_t listen_count;            /* 1..PW_SRV_LISTEN_MAX */
 	uint32_t contexts;              /* 1..PW_SRV_CONTEXTS_MAX work items */
 } srv_rpc_opts;
 

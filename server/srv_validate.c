@@ -565,9 +565,9 @@ srv_validate_redeem_access(const Paywire__V1__RedeemAccessRequest *r, char *why,
 		return rv;
 	}
 	len = r->token != NULL ? strlen(r->token) : 0;
-	if (len == 0 || len > SRV_TOKEN_BYTES_MAX) {
+	if (len == 0 || len > PW_ACCESS_TOKEN_BYTES_MAX) {
 		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
-		    "redeem_access.token must be 1..%d bytes, got %zu", SRV_TOKEN_BYTES_MAX, len);
+		    "redeem_access.token must be 1..%d bytes, got %zu", PW_ACCESS_TOKEN_BYTES_MAX, len);
 	}
 	if (!is_visible_ascii(r->token)) {
 		return why_fail(why, why_size, PW_INVALID_ARGUMENT,

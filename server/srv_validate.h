@@ -15,7 +15,7 @@
  * Pure functions: no globals, no allocation, any thread.
  *
  * LIMITS
- * Every limit comes from common/pw_limits.h, except SRV_TOKEN_BYTES_MAX below.
+ * Every limit comes from common/pw_limits.h, except PW_ACCESS_TOKEN_BYTES_MAX below.
  *
  * `why` receives a NUL-terminated reason on failure (truncated to why_size)
  * and "" on success; it never contains a secret (API keys and tokens are
@@ -32,9 +32,6 @@
 #include "paywire/v1/paywire.pb-c.h"
 #include "pw_common.h"
 
-/* Longest access-link token (HS256 JWT) accepted by redeem_access. Ours are
- * ~300 bytes (header, 5 claims, signature); 2 KiB leaves room for longer ids. */
-#define SRV_TOKEN_BYTES_MAX 2048
 
 /* request_id: when `required` (mutating calls) 1..PW_REQUEST_ID_BYTES_MAX
  * bytes, else 0..PW_REQUEST_ID_BYTES_MAX; printable ASCII only (it is logged
@@ -91,7 +88,7 @@ pw_status srv_validate_revoke_api_key(const Paywire__V1__RevokeApiKeyRequest *r,
     size_t why_size) PW_WUR;
 
 /* redeem_access: session_id as srv_validate_session_id; token
- * 1..SRV_TOKEN_BYTES_MAX bytes of printable ASCII. */
+ * 1..PW_ACCESS_TOKEN_BYTES_MAX bytes of printable ASCII. */
 pw_status srv_validate_redeem_access(const Paywire__V1__RedeemAccessRequest *r, char *why,
     size_t why_size) PW_WUR;
 

@@ -28,12 +28,12 @@
  *
  * LIMITS (see also common/pw_limits.h)
  * - PW_SECRETS_PER_PROVIDER_MAX secrets per provider.
- * - SRV_WEBHOOK_SECRET_BYTES_MAX bytes per secret string.
+ * - PW_WEBHOOK_SECRET_BYTES_MAX bytes per secret string.
  * - A signature header is at most PW_HEADER_VALUE_BYTES_MAX bytes and lists
- *   at most SRV_WEBHOOK_SIGNATURES_MAX signature entries.
+ *   at most PW_WEBHOOK_SIGNATURES_MAX signature entries.
  * - A body is at most PW_WEBHOOK_BODY_BYTES_MAX bytes; at most
  *   PW_WEBHOOK_HEADERS_MAX headers are passed.
- * - SRV_WEBHOOK_NETWORKS_MAX Web3 networks with a confirmation minimum.
+ * - PW_WEB3_NETWORKS_MAX Web3 networks with a confirmation minimum.
  *
  * `why` (verify, parse): when why != NULL and why_size > 0, it receives a
  * NUL-terminated human reason on failure (truncated to fit) and "" on
@@ -53,23 +53,8 @@
 #include "pw_event.h"
 #include "pw_limits.h"
 
-/* Longest secret string accepted. Stripe's whsec_ secrets are ~38 bytes,
- * Razorpay's are chosen by the merchant, Standard Webhooks keys decode to
- * at most 64 bytes (~94 bytes of whsec_ + base64). 256 leaves room. */
-#define SRV_WEBHOOK_SECRET_BYTES_MAX 256
-/* Standard Webhooks: the base64 part of whsec_<base64> decodes to 1..64 bytes. */
-#define SRV_WEBHOOK_STD_KEY_BYTES_MAX 64
-/* Signature entries in one header (Stripe v1/v0, Standard Webhooks v1,...):
- * a provider sends one per active secret, rarely more than two. */
-#define SRV_WEBHOOK_SIGNATURES_MAX 8
-/* Web3 networks with a confirmation minimum (defaults plus overrides). */
-#define SRV_WEBHOOK_NETWORKS_MAX 32
 /* Network names: 1..31 bytes of [a-z0-9_-] (pw_event.network is 32 bytes). */
 #define SRV_WEBHOOK_NETWORK_BYTES 32
-/* Largest confirmation minimum accepted in a spec (a week of 1 s blocks). */
-#define SRV_WEBHOOK_CONFIRMATIONS_MAX 604800
-/* Largest timestamp tolerance accepted (one hour; Stripe's default is 300 s). */
-#define SRV_WEBHOOK_TOLERANCE_S_MAX 3600
 
 /* One HTTP header as forwarded by the bridge (names lower case; they are
  * matched case-insensitively all the same, as HTTP defines them). */
@@ -80,7 +65,7 @@ typedef struct srv_header {
 
 /* One configured secret, already in the form the HMAC uses. */
 typedef struct srv_webhook_secret {
-	uint8_t key[SRV_WEBHOOK_SECRET_BYTES_MAX]; /* HMAC key bytes (wiped by fini) */
+	uint8_t key[PW_WEBHOOK_SECRET_BYTES_MAX]; /* HMAC key bytes (wiped by fini) */
 	size_t key_len;                            /* bytes used in key, >= 1 */
 } srv_webhook_secret;
 
@@ -99,7 +84,7 @@ typedef struct srv_webhook_network {
 typedef struct srv_webhook_config {
 	srv_webhook_keyring keyrings[PW_PROVIDER_WEB3 + 1];     /* indexed by pw_provider; [0] unused */
 	int64_t tolerance_s;                                    /* timestamp tolerance, both ways */
-	srv_webhook_network networks[SRV_WEBHOOK_NETWORKS_MAX]; /* Web3 confirmation minimums */
+	srv_webhook_network networks[PW_WEB3_NETWORKS_MAX]; /* Web3 confirmation minimums */
 	size_t network_count;                                   /* entries used in networks */
 } srv_webhook_config;
 
@@ -116,13 +101,13 @@ void srv_webhook_config_fini(srv_webhook_config *cfg);
 
 /* Adds one active secret for provider p. The secret is validated as given,
  * never trimmed:
- *   - 1..SRV_WEBHOOK_SECRET_BYTES_MAX bytes of printable ASCII, no space, tab,
+ *   - 1..PW_WEBHOOK_SECRET_BYTES_MAX bytes of printable ASCII, no space, tab,
  *     CR, LF or other control byte anywhere (a trailing newline from a file or
  *     a copy-paste is an error, not silently removed);
  *   - Stripe: starts with "whsec_"; the HMAC key is the whole string's bytes;
  *   - Razorpay: any such string; the HMAC key is its bytes;
  *   - One.com, Web3 (Standard Webhooks): "whsec_" + standard base64 (padded
- *     or not) that decodes to 1..SRV_WEBHOOK_STD_KEY_BYTES_MAX bytes; the
+ *     or not) that decodes to 1..PW_WEBHOOK_STD_KEY_BYTES_MAX bytes; the
  *     HMAC key is the decoded bytes.
  * PW_OK: stored. PW_INVALID_ARGUMENT: bad provider, bad secret, or already
  * PW_SECRETS_PER_PROVIDER_MAX secrets for p; cfg unchanged. The reason is
@@ -141,14 +126,14 @@ pw_status srv_webhook_config_add_secret_list(srv_webhook_config *cfg, pw_provide
 /* Overrides or adds Web3 confirmation minimums from a spec
  * "network:count[,network:count...]", e.g. "base:5,ethereum:20". Network names
  * are 1..31 bytes of [a-z0-9_-] (upper case is lowered); count is a decimal
- * 1..SRV_WEBHOOK_CONFIRMATIONS_MAX. No spaces. All or nothing: on error
+ * 1..PW_WEB3_CONFIRMATIONS_MAX. No spaces. All or nothing: on error
  * (PW_INVALID_ARGUMENT, also when the table would exceed
- * SRV_WEBHOOK_NETWORKS_MAX) cfg is unchanged. */
+ * PW_WEB3_NETWORKS_MAX) cfg is unchanged. */
 pw_status srv_webhook_config_set_min_confirmations(srv_webhook_config *cfg,
     const char *spec) PW_WUR;
 
 /* Sets the timestamp tolerance (seconds, applied both ways), 1..
- * SRV_WEBHOOK_TOLERANCE_S_MAX. PW_INVALID_ARGUMENT otherwise (cfg unchanged). */
+ * PW_WEBHOOK_TOLERANCE_S_MAX. PW_INVALID_ARGUMENT otherwise (cfg unchanged). */
 pw_status srv_webhook_config_set_tolerance(srv_webhook_config *cfg, int64_t tolerance_s) PW_WUR;
 
 /* Reads PAYWIRE_STRIPE_WEBHOOK_SECRET, PAYWIRE_RAZORPAY_WEBHOOK_SECRET,

@@ -21,7 +21,7 @@
 #define WH_MSG_ID_BYTES_MAX (PW_EV_ID_BYTES - 1)
 
 _Static_assert(WH_MAC_BYTES == 32, "HMAC-SHA256 is 32 bytes");
-_Static_assert(SRV_WEBHOOK_STD_KEY_BYTES_MAX <= SRV_WEBHOOK_SECRET_BYTES_MAX,
+_Static_assert(PW_WEBHOOK_STD_KEY_BYTES_MAX <= PW_WEBHOOK_SECRET_BYTES_MAX,
     "a decoded Standard Webhooks key fits a secret slot");
 _Static_assert(SRV_WEBHOOK_NETWORK_BYTES <= sizeof(((pw_event *) 0)->network),
     "a network name fits pw_event.network");
@@ -55,7 +55,7 @@ typedef struct wh_part {
 
 /* Signatures found in a header, decoded to raw MAC bytes. */
 typedef struct wh_sigs {
-	uint8_t mac[SRV_WEBHOOK_SIGNATURES_MAX][WH_MAC_BYTES]; /* v1 MACs */
+	uint8_t mac[PW_WEBHOOK_SIGNATURES_MAX][WH_MAC_BYTES]; /* v1 MACs */
 	size_t count;                                          /* v1 MACs found */
 	size_t entries;                                        /* all signature entries seen */
 } wh_sigs;
@@ -179,7 +179,7 @@ srv_webhook_config_init(srv_webhook_config *cfg)
 
 	PW_ASSERT(cfg != NULL);
 	_Static_assert(sizeof(wh_default_networks) / sizeof(wh_default_networks[0]) <=
-	        SRV_WEBHOOK_NETWORKS_MAX,
+	        PW_WEB3_NETWORKS_MAX,
 	    "the defaults fit the table");
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->tolerance_s = PW_WEBHOOK_TOLERANCE_S;
@@ -234,7 +234,7 @@ wh_secret_decode_std(const char *b64, size_t b64_len, srv_webhook_secret *out, c
 	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
 		size_t bin_len = 0;
 		const char *end = NULL;
-		int rv = sodium_base642bin(out->key, SRV_WEBHOOK_STD_KEY_BYTES_MAX, b64, b64_len,
+		int rv = sodium_base642bin(out->key, PW_WEBHOOK_STD_KEY_BYTES_MAX, b64, b64_len,
 		    NULL, &bin_len, &end, variants[i]);
 		if (rv == 0 && end == b64 + b64_len && bin_len >= 1) {
 			out->key_len = bin_len;
@@ -244,7 +244,7 @@ wh_secret_decode_std(const char *b64, size_t b64_len, srv_webhook_secret *out, c
 	sodium_memzero(out->key, sizeof(out->key));
 	wh_why(why, why_size,
 	    "the part after whsec_ is not base64 of 1..%d bytes (Standard Webhooks secret)",
-	    SRV_WEBHOOK_STD_KEY_BYTES_MAX);
+	    PW_WEBHOOK_STD_KEY_BYTES_MAX);
 	return false;
 }
 
@@ -253,7 +253,7 @@ static bool
 wh_secret_decode(pw_provider p, const char *secret, srv_webhook_secret *out, char *why,
     size_t why_size)
 {
-	size_t len = strnlen(secret, SRV_WEBHOOK_SECRET_BYTES_MAX + 1);
+	size_t len = strnlen(secret, PW_WEBHOOK_SECRET_BYTES_MAX + 1);
 	bool has_prefix = strncmp(secret, WH_SECRET_PREFIX, WH_SECRET_PREFIX_LEN) == 0;
 
 	memset(out, 0, sizeof(*out));
@@ -261,8 +261,8 @@ wh_secret_decode(pw_provider p, const char *secret, srv_webhook_secret *out, cha
 		wh_why(why, why_size, "is empty");
 		return false;
 	}
-	if (len > SRV_WEBHOOK_SECRET_BYTES_MAX) {
-		wh_why(why, why_size, "is longer than %d bytes", SRV_WEBHOOK_SECRET_BYTES_MAX);
+	if (len > PW_WEBHOOK_SECRET_BYTES_MAX) {
+		wh_why(why, why_size, "is longer than %d bytes", PW_WEBHOOK_SECRET_BYTES_MAX);
 		return false;
 	}
 	if (!wh_secret_bytes_ok(secret, len, why, why_size)) {
@@ -385,7 +385,7 @@ wh_add_list_labeled(srv_webhook_config *cfg, pw_provider p, const char *list, co
 	size_t starts[PW_SECRETS_PER_PROVIDER_MAX];
 	size_t lens[PW_SECRETS_PER_PROVIDER_MAX];
 	size_t n = 0;
-	char one[SRV_WEBHOOK_SECRET_BYTES_MAX + 2];
+	char one[PW_WEBHOOK_SECRET_BYTES_MAX + 2];
 	srv_webhook_keyring saved;
 	pw_status rv = PW_OK;
 
@@ -425,9 +425,9 @@ pw_status
 srv_webhook_config_set_tolerance(srv_webhook_config *cfg, int64_t tolerance_s)
 {
 	PW_ASSERT(cfg != NULL);
-	if (tolerance_s < 1 || tolerance_s > SRV_WEBHOOK_TOLERANCE_S_MAX) {
+	if (tolerance_s < 1 || tolerance_s > PW_WEBHOOK_TOLERANCE_S_MAX) {
 		pw_log(PW_LOG_ERROR, "webhook timestamp tolerance %lld s is outside 1..%d s",
-		    (long long) tolerance_s, SRV_WEBHOOK_TOLERANCE_S_MAX);
+		    (long long) tolerance_s, PW_WEBHOOK_TOLERANCE_S_MAX);
 		return PW_INVALID_ARGUMENT;
 	}
 	cfg->tolerance_s = tolerance_s;
@@ -439,7 +439,7 @@ srv_webhook_min_confirmations(const srv_webhook_config *cfg, const char *network
     int64_t *min_out)
 {
 	PW_ASSERT(cfg != NULL && network != NULL && min_out != NULL);
-	PW_ASSERT(cfg->network_count <= SRV_WEBHOOK_NETWORKS_MAX);
+	PW_ASSERT(cfg->network_count <= PW_WEB3_NETWORKS_MAX);
 	for (size_t i = 0; i < cfg->network_count; i++) {
 		if (strcmp(cfg->networks[i].name, network) == 0) {
 			*min_out = cfg->networks[i].min_confirmations;
@@ -483,7 +483,7 @@ wh_network_entry_parse(const char *s, size_t len, srv_webhook_network *out)
 		}
 		count = count * 10 + (colon[1 + i] - '0');
 	}
-	if (count < 1 || count > SRV_WEBHOOK_CONFIRMATIONS_MAX) {
+	if (count < 1 || count > PW_WEB3_CONFIRMATIONS_MAX) {
 		return false;
 	}
 	out->min_confirmations = count;
@@ -500,7 +500,7 @@ wh_network_upsert(srv_webhook_network *tab, size_t *n, const srv_webhook_network
 			return true;
 		}
 	}
-	if (*n == SRV_WEBHOOK_NETWORKS_MAX) {
+	if (*n == PW_WEB3_NETWORKS_MAX) {
 		return false;
 	}
 	tab[*n] = *nw;
@@ -511,14 +511,14 @@ wh_network_upsert(srv_webhook_network *tab, size_t *n, const srv_webhook_network
 pw_status
 srv_webhook_config_set_min_confirmations(srv_webhook_config *cfg, const char *spec)
 {
-	srv_webhook_network tab[SRV_WEBHOOK_NETWORKS_MAX];
+	srv_webhook_network tab[PW_WEB3_NETWORKS_MAX];
 	size_t n;
 	size_t len;
 	size_t pos = 0;
 	size_t entry = 0;
 
 	PW_ASSERT(cfg != NULL);
-	PW_ASSERT(cfg->network_count <= SRV_WEBHOOK_NETWORKS_MAX);
+	PW_ASSERT(cfg->network_count <= PW_WEB3_NETWORKS_MAX);
 	len = spec == NULL ? 0 : strnlen(spec, PW_HEADER_VALUE_BYTES_MAX + 1);
 	if (len == 0 || len > PW_HEADER_VALUE_BYTES_MAX) {
 		pw_log(PW_LOG_ERROR, "confirmation minimums: empty or longer than %u bytes",
@@ -535,12 +535,12 @@ srv_webhook_config_set_min_confirmations(srv_webhook_config *cfg, const char *sp
 		if (!wh_network_entry_parse(spec + pos, end - pos, &nw)) {
 			pw_log(PW_LOG_ERROR, "confirmation minimums: entry %zu is not network:count "
 			    "(network 1..%d bytes of [a-z0-9_-], count 1..%d)", entry,
-			    SRV_WEBHOOK_NETWORK_BYTES - 1, SRV_WEBHOOK_CONFIRMATIONS_MAX);
+			    SRV_WEBHOOK_NETWORK_BYTES - 1, PW_WEB3_CONFIRMATIONS_MAX);
 			return PW_INVALID_ARGUMENT;
 		}
 		if (!wh_network_upsert(tab, &n, &nw)) {
 			pw_log(PW_LOG_ERROR, "confirmation minimums: more than %d networks",
-			    SRV_WEBHOOK_NETWORKS_MAX);
+			    PW_WEB3_NETWORKS_MAX);
 			return PW_INVALID_ARGUMENT;
 		}
 		pos = end + 1;
@@ -610,7 +610,7 @@ wh_any_match(const srv_webhook_keyring *kr, const wh_part *parts, size_t nparts,
 	bool match = false;
 
 	PW_ASSERT(kr->count >= 1 && kr->count <= PW_SECRETS_PER_PROVIDER_MAX);
-	PW_ASSERT(sigs->count <= SRV_WEBHOOK_SIGNATURES_MAX);
+	PW_ASSERT(sigs->count <= PW_WEBHOOK_SIGNATURES_MAX);
 	for (size_t i = 0; i < kr->count; i++) {
 		wh_hmac(&kr->secrets[i], parts, nparts, mac);
 		for (size_t j = 0; j < sigs->count; j++) {
@@ -737,9 +737,9 @@ wh_stripe_item(const wh_verify_in *in, const char *item, size_t len, const char 
 		*t_len = vlen;
 		return true;
 	}
-	if (++sigs->entries > SRV_WEBHOOK_SIGNATURES_MAX) {
+	if (++sigs->entries > PW_WEBHOOK_SIGNATURES_MAX) {
 		wh_why(in->why, in->why_size, "stripe-signature header lists more than %d "
-		    "signatures", SRV_WEBHOOK_SIGNATURES_MAX);
+		    "signatures", PW_WEBHOOK_SIGNATURES_MAX);
 		return false;
 	}
 	if (klen == 2 && item[0] == 'v' && item[1] == '1') {
@@ -841,9 +841,9 @@ wh_std_sigs(const wh_verify_in *in, const char *hv, size_t hlen, wh_sigs *sigs)
 			                              "is not <version>,<signature>");
 			return false;
 		}
-		if (++sigs->entries > SRV_WEBHOOK_SIGNATURES_MAX) {
+		if (++sigs->entries > PW_WEBHOOK_SIGNATURES_MAX) {
 			wh_why(in->why, in->why_size, "webhook-signature header lists more than %d "
-			    "signatures", SRV_WEBHOOK_SIGNATURES_MAX);
+			    "signatures", PW_WEBHOOK_SIGNATURES_MAX);
 			return false;
 		}
 		if (comma - entry != 2 || entry[0] != 'v' || entry[1] != '1') {
@@ -940,7 +940,7 @@ srv_webhook_verify(const srv_webhook_config *cfg, pw_provider p, const srv_heade
 	}
 	in.kr = &cfg->keyrings[p];
 	in.tolerance_s = cfg->tolerance_s;
-	PW_ASSERT(in.tolerance_s >= 1 && in.tolerance_s <= SRV_WEBHOOK_TOLERANCE_S_MAX);
+	PW_ASSERT(in.tolerance_s >= 1 && in.tolerance_s <= PW_WEBHOOK_TOLERANCE_S_MAX);
 	if (in.kr->count == 0) {
 		wh_why(why, why_size, "no webhook secret configured for %s",
 		    srv_webhook_provider_name(p));

@@ -31,7 +31,7 @@ typedef struct wire_msg {
 	const uint8_t *p;                             /* its first byte */
 	size_t len;                                   /* its size */
 	int depth;                                    /* 1 for the top level */
-	uint64_t seen[SRV_WIRE_FIELDS_MAX / 64];      /* field indexes met (bit per index) */
+	uint64_t seen[PW_WIRE_FIELDS_MAX / 64];      /* field indexes met (bit per index) */
 	size_t repeated;                              /* entries over all repeated fields */
 	bool maps_to_check;                           /* a map field has 2+ entries */
 } wire_msg;
@@ -476,9 +476,9 @@ wire_check_field(wire_ctx *c, wire_msg *m, const wire_field *f)
 	if (fd->type != PROTOBUF_C_TYPE_MESSAGE) {
 		return PW_OK;
 	}
-	if (m->depth >= SRV_WIRE_DEPTH_MAX) {
+	if (m->depth >= PW_WIRE_DEPTH_MAX) {
 		return wire_fail(c, "field %u (%s) of %s: nesting deeper than %d messages", fd->id,
-		    fd->name, m->desc->name, SRV_WIRE_DEPTH_MAX);
+		    fd->name, m->desc->name, PW_WIRE_DEPTH_MAX);
 	}
 	return wire_message(c, fd->descriptor, f->data, f->size, m->depth + 1);
 }
@@ -595,7 +595,7 @@ wire_message(wire_ctx *c, const ProtobufCMessageDescriptor *desc, const uint8_t 
 	pw_status rv;
 
 	PW_ASSERT(desc != NULL && desc->magic == PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC);
-	PW_ASSERT(desc->n_fields <= SRV_WIRE_FIELDS_MAX);
+	PW_ASSERT(desc->n_fields <= PW_WIRE_FIELDS_MAX);
 	memset(&m, 0, sizeof(m));
 	m.desc = desc;
 	m.p = p;

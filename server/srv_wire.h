@@ -15,12 +15,12 @@
  * Pure and reentrant: any thread, concurrently (nng callbacks included).
  *
  * LIFETIMES AND LIMITS
- * No allocation; stack use is bounded by SRV_WIRE_DEPTH_MAX nested frames of
+ * No allocation; stack use is bounded by PW_WIRE_DEPTH_MAX nested frames of
  * a few hundred bytes. Work is linear in len for one pass, plus a pairwise key
  * comparison within each map field (at most PW_WIRE_REPEATED_MAX entries).
  * Limits: PW_WIRE_REPEATED_MAX entries over all repeated/map fields of one
- * message; SRV_WIRE_DEPTH_MAX nested messages (the top level is depth 1);
- * descriptors of at most SRV_WIRE_FIELDS_MAX fields (a programmer error
+ * message; PW_WIRE_DEPTH_MAX nested messages (the top level is depth 1);
+ * descriptors of at most PW_WIRE_FIELDS_MAX fields (a programmer error
  * otherwise: PW_ASSERT). The caller bounds len (NNG_OPT_RECVMAXSZ,
  * PW_RPC_MSG_BYTES_MAX).
  */
@@ -34,14 +34,6 @@
 
 #include "pw_common.h"
 
-/* Nested messages accepted, top level included. paywire's deepest real path
- * is Request > CreateSessionRequest > MetadataEntry (3); 16 leaves room to
- * evolve and stops a hostile 2 MiB frame of nested headers from recursing
- * 400,000 times. (Belongs in pw_limits.h as PW_WIRE_DEPTH_MAX.) */
-#define SRV_WIRE_DEPTH_MAX 16
-/* Fields in one message descriptor: sizes the per-message "seen" bitmap on the
- * stack. paywire's largest message has 20. */
-#define SRV_WIRE_FIELDS_MAX 256
 /* A why buffer of this size holds every reason srv_wire_check writes. */
 #define SRV_WIRE_WHY_BYTES 256
 
@@ -62,7 +54,7 @@
  * - a singular field twice; two members of one oneof;
  * - more than PW_WIRE_REPEATED_MAX entries over the repeated fields of one
  *   message; a key twice in one map field;
- * - nesting deeper than SRV_WIRE_DEPTH_MAX.
+ * - nesting deeper than PW_WIRE_DEPTH_MAX.
  * Returns PW_OK, or PW_INVALID_ARGUMENT with a NUL-terminated reason in why
  * (truncated to why_size; why may be NULL when why_size is 0) naming the field
  * number, name and message, e.g. "field 7 of paywire.v1.CreateSessionRequest:

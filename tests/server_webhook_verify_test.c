@@ -304,7 +304,7 @@ test_verify_timestamp_tolerance_is_300_s_both_ways(void **state)
 	                                         T0 + 601, why, sizeof(why)));
 	assert_int_equal(PW_INVALID_ARGUMENT, srv_webhook_config_set_tolerance(&cfg, 0));
 	assert_int_equal(PW_INVALID_ARGUMENT,
-	    srv_webhook_config_set_tolerance(&cfg, SRV_WEBHOOK_TOLERANCE_S_MAX + 1));
+	    srv_webhook_config_set_tolerance(&cfg, PW_WEBHOOK_TOLERANCE_S_MAX + 1));
 	assert_int_equal(600, cfg.tolerance_s);
 	srv_webhook_config_fini(&cfg);
 }
@@ -524,7 +524,7 @@ test_add_secret_refuses_bad_secrets_and_keeps_config_unchanged(void **state)
 		{ PW_PROVIDER_NONE, STRIPE_SECRET },
 	};
 	srv_webhook_config cfg;
-	char longsecret[SRV_WEBHOOK_SECRET_BYTES_MAX + 2];
+	char longsecret[PW_WEBHOOK_SECRET_BYTES_MAX + 2];
 
 	(void) state;
 	srv_webhook_config_init(&cfg);
@@ -536,7 +536,7 @@ test_add_secret_refuses_bad_secrets_and_keeps_config_unchanged(void **state)
 	longsecret[sizeof(longsecret) - 1] = '\0';
 	assert_int_equal(PW_INVALID_ARGUMENT,
 	    srv_webhook_config_add_secret(&cfg, PW_PROVIDER_RAZORPAY, longsecret));
-	longsecret[SRV_WEBHOOK_SECRET_BYTES_MAX] = '\0'; /* exactly at the limit */
+	longsecret[PW_WEBHOOK_SECRET_BYTES_MAX] = '\0'; /* exactly at the limit */
 	assert_int_equal(PW_OK, srv_webhook_config_add_secret(&cfg, PW_PROVIDER_RAZORPAY, longsecret));
 	for (int p = PW_PROVIDER_STRIPE; p <= PW_PROVIDER_WEB3; p++) {
 		assert_int_equal(p == PW_PROVIDER_RAZORPAY ? 1 : 0, cfg.keyrings[p].count);
@@ -807,7 +807,7 @@ test_min_confirmations_defaults_and_overrides(void **state)
 	assert_int_equal(5, min);
 	/* the table is bounded */
 	spec[0] = '\0';
-	for (int i = 0; i < SRV_WEBHOOK_NETWORKS_MAX; i++) {
+	for (int i = 0; i < PW_WEB3_NETWORKS_MAX; i++) {
 		char one[32];
 		snprintf(one, sizeof(one), "%snet%d:3", i ? "," : "", i);
 		strcat(spec, one);

@@ -759,10 +759,10 @@ test_nesting_deeper_than_16_is_refused(void **state)
 {
 	wbuf *w = wb_new();
 	(void) state;
-	nested_nodes(w, SRV_WIRE_DEPTH_MAX);
+	nested_nodes(w, PW_WIRE_DEPTH_MAX);
 	expect_ok(&test_node_descriptor, w->b, w->n);
 	assert_true(unpacks(&test_node_descriptor, w->b, w->n));
-	nested_nodes(w, SRV_WIRE_DEPTH_MAX + 1);
+	nested_nodes(w, PW_WIRE_DEPTH_MAX + 1);
 	expect_refused(&test_node_descriptor, w->b, w->n,
 	    "field 1 (child) of test.Node: nesting deeper than 16 messages");
 	free(w);
