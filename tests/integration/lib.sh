@@ -64,7 +64,7 @@ wait_server() {
 
 # start_bridge: sets BRIDGE_PID, BRIDGE (http://127.0.0.1:port).
 start_bridge() {
-  local port; port=$(free_port)
+  local port; port=${PW_BRIDGE_PORT:-$(free_port)}
   BRIDGE=http://127.0.0.1:$port
   "$BRIDGE_BIN" --listen 127.0.0.1:$port --server "$SERVER_URL" --public-url "$BRIDGE" \
     --log-level "${PW_LOG:-warn}" "$@" >>"$T/bridge.log" 2>&1 &
