@@ -459,40 +459,40 @@ cli_help(const char *text)
 	fputs(text, stdout);
 }
 
-/* ---- admin commands: one prologue ---- */
+/* ---- every command: one prologue ---- */
 
-/* What an admin command (merchant create, key revoke, audit verify) declares
- * for its prologue. */
-typedef struct cli_admin_cmd {
+/* What a command declares for its prologue. */
+typedef struct cli_cmd {
 	const struct option *opts; /* CLI_GLOBAL_OPTS + its own, { NULL } last */
-	cli_opt_fn on_opt;         /* fills its args; stores --admin-key too */
+	cli_opt_fn on_opt;         /* fills its args (stores --admin-key too); NULL: global options only */
 	const char *help;          /* its full help text */
 	int positional;            /* positional arguments it wants */
 	const char *what;          /* their name, for "missing ..." */
-	int (*check)(const void *args, const cli_globals *g); /* its own flags, or NULL */
-} cli_admin_cmd;
+	int (*check)(void *args, cli_globals *g); /* its own flags (may fill args), or NULL */
+	bool admin;                /* needs the admin key: --admin-key, else $PAYWIRE_ADMIN_KEY */
+} cli_cmd;
 
 /* What the prologue hands to the command's call. */
-typedef struct cli_admin_call {
-	const char *key; /* the admin key: --admin-key, else $PAYWIRE_ADMIN_KEY */
+typedef struct cli_call {
+	const char *key; /* the admin key for admin commands, else NULL */
 	pw_client *c;    /* the open client; NULL when --help was answered */
-} cli_admin_call;
+} cli_call;
 
-/* Parses the options into args (--admin-key lands in *admin_flag), answers
- * --help, checks the positional arguments and cmd->check, resolves the admin
- * key and opens the client, in that order; the first problem is the one
- * reported. CLI_EXIT_OK: call->c is open (the caller closes it), or NULL
- * after --help (nothing more to do). Else an exit code, nothing open, nothing
- * sent. */
+/* Parses the options into args, answers --help, checks the positional
+ * arguments and cmd->check, resolves the admin key (admin commands: from
+ * *admin_flag, else the environment) and opens the client, in that order; the
+ * first problem is the one reported. CLI_EXIT_OK: call->c is open (the caller
+ * closes it), or NULL after --help (nothing more to do). Else an exit code,
+ * nothing open, nothing sent (what cmd->check put in args is the caller's). */
 static int
-cli_admin_begin(cli_globals *g, int argc, char **argv, const cli_admin_cmd *cmd, void *args,
-    const char *const *admin_flag, cli_admin_call *call)
+cli_begin(cli_globals *g, int argc, char **argv, const cli_cmd *cmd, void *args,
+    const char *const *admin_flag, cli_call *call)
 {
 	bool help = false;
 	int rv;
 
-	PW_ASSERT(cmd->opts != NULL && cmd->on_opt != NULL && cmd->help != NULL);
-	PW_ASSERT(admin_flag != NULL && call != NULL);
+	PW_ASSERT(cmd->opts != NULL && cmd->help != NULL && call != NULL);
+	PW_ASSERT(!cmd->admin || admin_flag != NULL);
 	call->key = NULL;
 	call->c = NULL;
 	rv = cli_parse(g, argc, argv, cmd->opts, cmd->on_opt, args, &help);
@@ -507,9 +507,11 @@ cli_admin_begin(cli_globals *g, int argc, char **argv, const cli_admin_cmd *cmd,
 	if (rv == CLI_EXIT_OK && cmd->check != NULL) {
 		rv = cmd->check(args, g);
 	}
-	call->key = cli_key(*admin_flag, "PAYWIRE_ADMIN_KEY");
-	if (rv == CLI_EXIT_OK && call->key == NULL) {
-		rv = cli_usage_error(g, "no admin key: pass --admin-key or set PAYWIRE_ADMIN_KEY");
+	if (cmd->admin) {
+		call->key = cli_key(*admin_flag, "PAYWIRE_ADMIN_KEY");
+		if (rv == CLI_EXIT_OK && call->key == NULL) {
+			rv = cli_usage_error(g, "no admin key: pass --admin-key or set PAYWIRE_ADMIN_KEY");
+		}
 	}
 	if (rv == CLI_EXIT_OK) {
 		rv = cli_open(g, &call->c);
@@ -581,7 +583,7 @@ cli_merchant_opt(void *args, cli_globals *g, int opt, char *arg)
 }
 
 static int
-cli_merchant_check(const void *args, const cli_globals *g)
+cli_merchant_check(void *args, cli_globals *g)
 {
 	const cli_merchant_args *a = args;
 	if (a->name == NULL) {
@@ -597,17 +599,17 @@ cli_merchant_create(cli_globals *g, int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
-	static const cli_admin_cmd cmd = { .opts = opts, .on_opt = cli_merchant_opt,
+	static const cli_cmd cmd = { .opts = opts, .on_opt = cli_merchant_opt,
 		.help = cli_help_merchant_create, .positional = 0, .what = "",
-		.check = cli_merchant_check };
+		.check = cli_merchant_check, .admin = true };
 	cli_merchant_args a = { .mode = PW_MODE_TEST };
-	cli_admin_call call;
+	cli_call call;
 	pw_merchant m;
 	pw_error err;
 	cli_out o;
 	int rv;
 
-	rv = cli_admin_begin(g, argc, argv, &cmd, &a, &a.admin_key, &call);
+	rv = cli_begin(g, argc, argv, &cmd, &a, &a.admin_key, &call);
 	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
@@ -647,16 +649,16 @@ static const char cli_help_key_revoke[] =
 static int
 cli_key_revoke(cli_globals *g, int argc, char **argv)
 {
-	static const cli_admin_cmd cmd = { .opts = cli_admin_opts, .on_opt = cli_admin_opt,
-		.help = cli_help_key_revoke, .positional = 1, .what = "API_KEY" };
+	static const cli_cmd cmd = { .opts = cli_admin_opts, .on_opt = cli_admin_opt,
+		.help = cli_help_key_revoke, .positional = 1, .what = "API_KEY", .admin = true };
 	const char *admin_flag = NULL;
-	cli_admin_call call;
+	cli_call call;
 	char merchant_id[64];
 	pw_error err;
 	cli_out o;
 	int rv;
 
-	rv = cli_admin_begin(g, argc, argv, &cmd, &admin_flag, &admin_flag, &call);
+	rv = cli_begin(g, argc, argv, &cmd, &admin_flag, &admin_flag, &call);
 	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
@@ -805,14 +807,12 @@ cli_session_amount(cli_session_args *a, cli_globals *g)
 
 /* Checks the parsed flags and fills a->p; nothing is sent on failure. */
 static int
-cli_session_check(cli_session_args *a, cli_globals *g, int argc, char **argv)
+cli_session_check(void *args, cli_globals *g)
 {
+	cli_session_args *a = args;
 	int rv;
 
-	rv = cli_positional(g, argc, argv, 0, "");
-	if (rv == CLI_EXIT_OK) {
-		rv = cli_session_amount(a, g);
-	}
+	rv = cli_session_amount(a, g);
 	if (rv != CLI_EXIT_OK) {
 		return rv;
 	}
@@ -875,34 +875,25 @@ cli_session_create(cli_globals *g, int argc, char **argv)
 		{ "credits", required_argument, NULL, OPT_CREDITS },
 		{ "request-id", required_argument, NULL, OPT_REQUEST_ID },
 		{ "api-key", required_argument, NULL, OPT_API_KEY }, { NULL, 0, NULL, 0 } };
+	static const cli_cmd cmd = { .opts = opts, .on_opt = cli_session_opt,
+		.help = cli_help_session_create, .positional = 0, .what = "",
+		.check = cli_session_check };
 	cli_session_args a;
+	cli_call call;
 	pw_session s;
 	pw_error err;
-	pw_client *c;
-	bool help = false;
 	int rv;
 
 	memset(&a, 0, sizeof(a));
-	rv = cli_parse(g, argc, argv, opts, cli_session_opt, &a, &help);
-	if (rv != CLI_EXIT_OK) {
+	rv = cli_begin(g, argc, argv, &cmd, &a, NULL, &call);
+	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (help) {
-		cli_help(cli_help_session_create);
-		return CLI_EXIT_OK;
-	}
-	rv = cli_session_check(&a, g, argc, argv);
-	if (rv == CLI_EXIT_OK) {
-		rv = cli_open(g, &c);
-	}
-	if (rv != CLI_EXIT_OK) {
-		return rv;
-	}
-	if (pw_session_create(c, a.api_key, &a.p, &s, &err) != PW_OK) {
-		pw_client_close(c);
+	if (pw_session_create(call.c, a.api_key, &a.p, &s, &err) != PW_OK) {
+		pw_client_close(call.c);
 		return cli_call_error(&err);
 	}
-	pw_client_close(c);
+	pw_client_close(call.c);
 	cli_session_print(g, &s);
 	return CLI_EXIT_OK;
 }
@@ -946,32 +937,22 @@ static int
 cli_status(cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_GLOBAL_OPTS, { NULL, 0, NULL, 0 } };
+	static const cli_cmd cmd = { .opts = opts, .help = cli_help_status, .positional = 1,
+		.what = "SESSION_ID" };
 	pw_status_info s;
+	cli_call call;
 	pw_error err;
-	pw_client *c;
-	bool help = false;
 	int rv;
 
-	rv = cli_parse(g, argc, argv, opts, NULL, NULL, &help);
-	if (rv != CLI_EXIT_OK) {
+	rv = cli_begin(g, argc, argv, &cmd, NULL, NULL, &call);
+	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (help) {
-		cli_help(cli_help_status);
-		return CLI_EXIT_OK;
-	}
-	rv = cli_positional(g, argc, argv, 1, "SESSION_ID");
-	if (rv == CLI_EXIT_OK) {
-		rv = cli_open(g, &c);
-	}
-	if (rv != CLI_EXIT_OK) {
-		return rv;
-	}
-	if (pw_status_get(c, argv[optind], &s, &err) != PW_OK) {
-		pw_client_close(c);
+	if (pw_status_get(call.c, argv[optind], &s, &err) != PW_OK) {
+		pw_client_close(call.c);
 		return cli_call_error(&err);
 	}
-	pw_client_close(c);
+	pw_client_close(call.c);
 	cli_status_print(g, &s);
 	return CLI_EXIT_OK;
 }
@@ -1003,6 +984,9 @@ typedef struct cli_webhook_args {
 	const char *body_file;                            /* --body-file */
 	pw_kv headers[PW_WEBHOOK_HEADERS_MAX];            /* --header (point into argv) */
 	size_t headers_len;                               /* how many */
+	pw_webhook_provider provider_id;                  /* parsed --provider (check) */
+	uint8_t *body;                                    /* the body read (check); caller frees */
+	size_t body_len;                                  /* its length */
 } cli_webhook_args;
 
 static char *
@@ -1115,6 +1099,22 @@ cli_webhook_print(const cli_globals *g, const pw_webhook_result *r)
 	cli_out_print(&o);
 }
 
+/* --provider and --body-file are required; the body is read here, before
+ * anything is sent. */
+static int
+cli_webhook_check(void *args, cli_globals *g)
+{
+	cli_webhook_args *a = args;
+
+	if (!pw_webhook_provider_parse(a->provider, &a->provider_id)) {
+		return cli_usage_error(g, "--provider wants stripe, razorpay, onecom or web3");
+	}
+	if (a->body_file == NULL) {
+		return cli_usage_error(g, "--body-file is required");
+	}
+	return cli_read_body(g, a->body_file, &a->body, &a->body_len);
+}
+
 static int
 cli_webhook_send(cli_globals *g, int argc, char **argv)
 {
@@ -1122,46 +1122,26 @@ cli_webhook_send(cli_globals *g, int argc, char **argv)
 		{ "provider", required_argument, NULL, OPT_PROVIDER },
 		{ "body-file", required_argument, NULL, OPT_BODY_FILE },
 		{ "header", required_argument, NULL, OPT_HEADER }, { NULL, 0, NULL, 0 } };
+	static const cli_cmd cmd = { .opts = opts, .on_opt = cli_webhook_opt,
+		.help = cli_help_webhook_send, .positional = 0, .what = "",
+		.check = cli_webhook_check };
 	cli_webhook_args a;
-	pw_webhook_provider provider;
 	pw_webhook_result r;
-	uint8_t *body = NULL;
-	size_t body_len = 0;
+	cli_call call;
 	pw_error err;
-	pw_client *c;
 	pw_status st;
-	bool help = false;
 	int rv;
 
 	memset(&a, 0, sizeof(a));
-	rv = cli_parse(g, argc, argv, opts, cli_webhook_opt, &a, &help);
-	if (rv != CLI_EXIT_OK) {
+	rv = cli_begin(g, argc, argv, &cmd, &a, NULL, &call);
+	if (rv != CLI_EXIT_OK || call.c == NULL) {
+		free(a.body);
 		return rv;
 	}
-	if (help) {
-		cli_help(cli_help_webhook_send);
-		return CLI_EXIT_OK;
-	}
-	rv = cli_positional(g, argc, argv, 0, "");
-	if (rv == CLI_EXIT_OK && !pw_webhook_provider_parse(a.provider, &provider)) {
-		rv = cli_usage_error(g, "--provider wants stripe, razorpay, onecom or web3");
-	}
-	if (rv == CLI_EXIT_OK && a.body_file == NULL) {
-		rv = cli_usage_error(g, "--body-file is required");
-	}
-	if (rv == CLI_EXIT_OK) {
-		rv = cli_read_body(g, a.body_file, &body, &body_len);
-	}
-	if (rv == CLI_EXIT_OK) {
-		rv = cli_open(g, &c);
-	}
-	if (rv != CLI_EXIT_OK) {
-		free(body);
-		return rv;
-	}
-	st = pw_webhook_ingest(c, provider, a.headers, a.headers_len, body, body_len, &r, &err);
-	pw_client_close(c);
-	free(body);
+	st = pw_webhook_ingest(call.c, a.provider_id, a.headers, a.headers_len, a.body, a.body_len,
+	    &r, &err);
+	pw_client_close(call.c);
+	free(a.body);
 	if (st != PW_OK) {
 		return cli_call_error(&err);
 	}
@@ -1189,6 +1169,13 @@ cli_token_opt(void *args, cli_globals *g, int opt, char *arg)
 	PW_ASSERT(opt == OPT_TOKEN);
 	*token = arg;
 	return CLI_EXIT_OK;
+}
+
+static int
+cli_token_check(void *args, cli_globals *g)
+{
+	const char *const *token = args;
+	return *token == NULL ? cli_usage_error(g, "--token is required") : CLI_EXIT_OK;
 }
 
 static void
@@ -1221,36 +1208,24 @@ cli_access_redeem(cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_GLOBAL_OPTS,
 		{ "token", required_argument, NULL, OPT_TOKEN }, { NULL, 0, NULL, 0 } };
+	static const cli_cmd cmd = { .opts = opts, .on_opt = cli_token_opt,
+		.help = cli_help_access_redeem, .positional = 1, .what = "SESSION_ID",
+		.check = cli_token_check };
 	const char *token = NULL;
+	cli_call call;
 	pw_access a;
 	pw_error err;
-	pw_client *c;
-	bool help = false;
 	int rv;
 
-	rv = cli_parse(g, argc, argv, opts, cli_token_opt, &token, &help);
-	if (rv != CLI_EXIT_OK) {
+	rv = cli_begin(g, argc, argv, &cmd, &token, NULL, &call);
+	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (help) {
-		cli_help(cli_help_access_redeem);
-		return CLI_EXIT_OK;
-	}
-	rv = cli_positional(g, argc, argv, 1, "SESSION_ID");
-	if (rv == CLI_EXIT_OK && token == NULL) {
-		rv = cli_usage_error(g, "--token is required");
-	}
-	if (rv == CLI_EXIT_OK) {
-		rv = cli_open(g, &c);
-	}
-	if (rv != CLI_EXIT_OK) {
-		return rv;
-	}
-	if (pw_access_redeem(c, argv[optind], token, &a, &err) != PW_OK) {
-		pw_client_close(c);
+	if (pw_access_redeem(call.c, argv[optind], token, &a, &err) != PW_OK) {
+		pw_client_close(call.c);
 		return cli_call_error(&err);
 	}
-	pw_client_close(c);
+	pw_client_close(call.c);
 	cli_access_print(g, &a);
 	return CLI_EXIT_OK;
 }
@@ -1274,16 +1249,16 @@ static const char cli_help_audit_verify[] =
 static int
 cli_audit_verify(cli_globals *g, int argc, char **argv)
 {
-	static const cli_admin_cmd cmd = { .opts = cli_admin_opts, .on_opt = cli_admin_opt,
-		.help = cli_help_audit_verify, .positional = 0, .what = "" };
+	static const cli_cmd cmd = { .opts = cli_admin_opts, .on_opt = cli_admin_opt,
+		.help = cli_help_audit_verify, .positional = 0, .what = "", .admin = true };
 	const char *admin_flag = NULL;
-	cli_admin_call call;
+	cli_call call;
 	pw_audit_report r;
 	pw_error err;
 	cli_out o;
 	int rv;
 
-	rv = cli_admin_begin(g, argc, argv, &cmd, &admin_flag, &admin_flag, &call);
+	rv = cli_begin(g, argc, argv, &cmd, &admin_flag, &admin_flag, &call);
 	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
