@@ -512,3 +512,18 @@ th_raw_ipc_call(const char *url, const uint8_t *body, size_t len, int timeout_ms
 	(void) close(fd);
 	return rv;
 }
+
+void
+th_env_start(th_env *e, uint32_t contexts)
+{
+	th_server_start(&e->srv, contexts, 0);
+	e->sock = th_req_open(e->srv.url, 10000, -1);
+	th_merchant_create(e->sock, PAYWIRE__V1__MODE__MODE_TEST, e->key, e->mid);
+}
+
+void
+th_env_stop(th_env *e)
+{
+	(void) nng_close(e->sock);
+	th_server_stop(&e->srv);
+}

@@ -46,6 +46,21 @@ void th_server_start(th_server *s, uint32_t contexts, uint32_t writer_delay_ms);
 /* Stops in the documented order and removes the data dir. */
 void th_server_stop(th_server *s);
 
+/* The fixture most server tests share: an in-process server, one REQ socket
+ * to it (10 s receive timeout, nng's resend off) and a test-mode merchant. */
+typedef struct th_env {
+	th_server srv;   /* in-process server */
+	nng_socket sock; /* REQ socket to it */
+	char key[128];   /* the merchant's raw API key */
+	char mid[64];    /* its merchant id */
+} th_env;
+
+/* Starts e's server with `contexts` contexts, opens the socket, creates the
+ * merchant; a failure fails the test. */
+void th_env_start(th_env *e, uint32_t contexts);
+/* Closes the socket and stops the server (removing its data dir). */
+void th_env_stop(th_env *e);
+
 typedef struct th_proc {
 	char dir[TH_DIR_BYTES];    /* mkdtemp dir; data in <dir>/data */
 	char data[TH_PATH_BYTES];  /* <dir>/data */

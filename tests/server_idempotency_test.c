@@ -14,22 +14,13 @@
 
 enum { C_OK = 0, C_DEADLINE = 4, C_ABORTED = 10 };
 
-typedef struct fixture {
-	th_server srv;       /* in-process server */
-	nng_socket sock;     /* REQ socket to it */
-	char key[128];       /* merchant key */
-	char mid[64];        /* merchant id */
-} fixture;
-
-static fixture F;
+static th_env F; /* server, REQ socket, test merchant */
 
 static int
 group_setup(void **state)
 {
 	(void) state;
-	th_server_start(&F.srv, 64, 0);
-	F.sock = th_req_open(F.srv.url, 10000, -1);
-	th_merchant_create(F.sock, PAYWIRE__V1__MODE__MODE_TEST, F.key, F.mid);
+	th_env_start(&F, 64);
 	return 0;
 }
 
@@ -37,8 +28,7 @@ static int
 group_teardown(void **state)
 {
 	(void) state;
-	(void) nng_close(F.sock);
-	th_server_stop(&F.srv);
+	th_env_stop(&F);
 	return 0;
 }
 

@@ -18,10 +18,7 @@ enum { C_OK = 0, C_INVALID = 3, C_NOT_FOUND = 5, C_PERM = 7, C_UNIMPL = 12, C_UN
 	C_UNAUTH = 16 };
 
 typedef struct fixture {
-	th_server srv;          /* in-process server */
-	nng_socket sock;        /* REQ socket to it */
-	char key[128];          /* test-mode merchant key */
-	char mid[64];           /* its merchant id */
+	th_env e;               /* server, REQ socket, test-mode merchant */
 	char live_key[128];     /* live-mode merchant key */
 	char revoked_key[128];  /* a key revoked in setup */
 } fixture;
@@ -47,8 +44,8 @@ expect_session(const char *api_key, cs_mod_fn mod, int code, const char *why_par
 		mod(&cs);
 	}
 	th_request_id(rid, sizeof(rid));
-	before = store_last_txnid(F.srv.st);
-	resp = th_create_session(F.sock, api_key, rid, &cs);
+	before = store_last_txnid(F.e.srv.st);
+	resp = th_create_session(F.e.sock, api_key, rid, &cs);
 	if (resp->status->code != code) {
 		fail_msg("expected code %d, got %d: %s", code, resp->status->code, resp->status->message);
 	}
@@ -58,10 +55,10 @@ expect_session(const char *api_key, cs_mod_fn mod, int code, const char *why_par
 	}
 	if (code != C_OK) {
 		assert_int_equal(PAYWIRE__V1__RESPONSE__RESULT__NOT_SET, resp->result_case);
-		assert_int_equal(before, store_last_txnid(F.srv.st));
+		assert_int_equal(before, store_last_txnid(F.e.srv.st));
 	} else {
 		assert_int_equal(PAYWIRE__V1__RESPONSE__RESULT_CREATE_SESSION, resp->result_case);
-		assert_true(store_last_txnid(F.srv.st) > before);
+		assert_true(store_last_txnid(F.e.srv.st) > before);
 	}
 	th_resp_free(resp);
 }
@@ -73,10 +70,10 @@ raw_code(const uint8_t *buf, size_t len, char *msg, size_t msg_size)
 	Paywire__V1__Response *resp;
 	uint8_t *out = NULL;
 	size_t out_len = 0;
-	uint64_t before = store_last_txnid(F.srv.st);
+	uint64_t before = store_last_txnid(F.e.srv.st);
 	int code;
 
-	assert_int_equal(0, th_call_raw(F.sock, buf, len, &out, &out_len));
+	assert_int_equal(0, th_call_raw(F.e.sock, buf, len, &out, &out_len));
 	resp = paywire__v1__response__unpack(NULL, out_len, out);
 	free(out);
 	assert_non_null(resp);
@@ -86,7 +83,7 @@ raw_code(const uint8_t *buf, size_t len, char *msg, size_t msg_size)
 		(void) pw_strlcpy(msg, resp->status->message, msg_size);
 	}
 	th_resp_free(resp);
-	assert_int_equal(before, store_last_txnid(F.srv.st));
+	assert_int_equal(before, store_last_txnid(F.e.srv.st));
 	return code;
 }
 
@@ -120,7 +117,7 @@ revoke_key(const char *key)
 	req.api_key = (char *) TH_ADMIN_KEY;
 	req.call_case = PAYWIRE__V1__REQUEST__CALL_REVOKE_API_KEY;
 	req.revoke_api_key = &rk;
-	resp = th_call(F.sock, &req, NULL);
+	resp = th_call(F.e.sock, &req, NULL);
 	assert_non_null(resp);
 	assert_int_equal(C_OK, resp->status->code);
 	assert_int_equal(PAYWIRE__V1__RESPONSE__RESULT_REVOKE_API_KEY, resp->result_case);
@@ -133,11 +130,9 @@ group_setup(void **state)
 	char mid[64];
 
 	(void) state;
-	th_server_start(&F.srv, 16, 0);
-	F.sock = th_req_open(F.srv.url, 10000, -1);
-	th_merchant_create(F.sock, PAYWIRE__V1__MODE__MODE_TEST, F.key, F.mid);
-	th_merchant_create(F.sock, PAYWIRE__V1__MODE__MODE_LIVE, F.live_key, mid);
-	th_merchant_create(F.sock, PAYWIRE__V1__MODE__MODE_TEST, F.revoked_key, mid);
+	th_env_start(&F.e, 16);
+	th_merchant_create(F.e.sock, PAYWIRE__V1__MODE__MODE_LIVE, F.live_key, mid);
+	th_merchant_create(F.e.sock, PAYWIRE__V1__MODE__MODE_TEST, F.revoked_key, mid);
 	revoke_key(F.revoked_key);
 	return 0;
 }
@@ -146,8 +141,7 @@ static int
 group_teardown(void **state)
 {
 	(void) state;
-	(void) nng_close(F.sock);
-	th_server_stop(&F.srv);
+	th_env_stop(&F.e);
 	return 0;
 }
 
@@ -274,36 +268,36 @@ static void
 test_valid_session_is_created_and_written(void **state)
 {
 	(void) state;
-	expect_session(F.key, NULL, C_OK, NULL);
-	expect_session(F.key, mod_amount_max, C_OK, NULL);
-	expect_session(F.key, mod_cur_jpy, C_OK, NULL);
+	expect_session(F.e.key, NULL, C_OK, NULL);
+	expect_session(F.e.key, mod_amount_max, C_OK, NULL);
+	expect_session(F.e.key, mod_cur_jpy, C_OK, NULL);
 }
 
 static void
 test_amount_zero_negative_and_over_max_are_invalid_and_write_nothing(void **state)
 {
 	(void) state;
-	expect_session(F.key, mod_amount_zero, C_INVALID, "amount_minor");
-	expect_session(F.key, mod_amount_negative, C_INVALID, "amount_minor");
-	expect_session(F.key, mod_amount_over, C_INVALID, "1000000000000");
+	expect_session(F.e.key, mod_amount_zero, C_INVALID, "amount_minor");
+	expect_session(F.e.key, mod_amount_negative, C_INVALID, "amount_minor");
+	expect_session(F.e.key, mod_amount_over, C_INVALID, "1000000000000");
 }
 
 static void
 test_currency_not_iso_4217_upper_case_is_invalid(void **state)
 {
 	(void) state;
-	expect_session(F.key, mod_cur_digit, C_INVALID, "currency");
+	expect_session(F.e.key, mod_cur_digit, C_INVALID, "currency");
 	/* XXX is ISO 4217's "no currency": nothing can be charged in it. */
-	expect_session(F.key, mod_cur_xxx, C_INVALID, "currency");
-	expect_session(F.key, mod_cur_lower, C_INVALID, "currency");
-	expect_session(F.key, mod_cur_empty, C_INVALID, "currency");
+	expect_session(F.e.key, mod_cur_xxx, C_INVALID, "currency");
+	expect_session(F.e.key, mod_cur_lower, C_INVALID, "currency");
+	expect_session(F.e.key, mod_cur_empty, C_INVALID, "currency");
 }
 
 static void
 test_mode_must_be_test_or_live(void **state)
 {
 	(void) state;
-	expect_session(F.key, mod_mode_unspecified, C_INVALID, "mode");
+	expect_session(F.e.key, mod_mode_unspecified, C_INVALID, "mode");
 }
 
 /* ---- URLs, metadata, texts, fulfillment ---- */
@@ -312,25 +306,25 @@ static void
 test_urls_must_be_http_or_https_with_a_host(void **state)
 {
 	(void) state;
-	expect_session(F.key, mod_url_ftp, C_INVALID, "success_url");
-	expect_session(F.key, mod_url_js, C_INVALID, "cancel_url");
-	expect_session(F.key, mod_url_nohost, C_INVALID, "success_url");
-	expect_session(F.key, mod_url_userinfo, C_INVALID, "success_url");
-	expect_session(F.key, mod_url_long, C_INVALID, "2048");
-	expect_session(F.key, mod_url_max, C_OK, NULL);
-	expect_session(F.key, mod_url_ok, C_OK, NULL);
+	expect_session(F.e.key, mod_url_ftp, C_INVALID, "success_url");
+	expect_session(F.e.key, mod_url_js, C_INVALID, "cancel_url");
+	expect_session(F.e.key, mod_url_nohost, C_INVALID, "success_url");
+	expect_session(F.e.key, mod_url_userinfo, C_INVALID, "success_url");
+	expect_session(F.e.key, mod_url_long, C_INVALID, "2048");
+	expect_session(F.e.key, mod_url_max, C_OK, NULL);
+	expect_session(F.e.key, mod_url_ok, C_OK, NULL);
 }
 
 static void
 test_metadata_over_limits_is_invalid(void **state)
 {
 	(void) state;
-	expect_session(F.key, mod_md_51, C_INVALID, "50 entries");
-	expect_session(F.key, mod_md_key41, C_INVALID, "metadata key");
-	expect_session(F.key, mod_md_value501, C_INVALID, "metadata value");
-	expect_session(F.key, mod_md_empty_key, C_INVALID, "metadata key");
-	expect_session(F.key, mod_md_50, C_OK, NULL);
-	expect_session(F.key, mod_md_limits_ok, C_OK, NULL);
+	expect_session(F.e.key, mod_md_51, C_INVALID, "50 entries");
+	expect_session(F.e.key, mod_md_key41, C_INVALID, "metadata key");
+	expect_session(F.e.key, mod_md_value501, C_INVALID, "metadata value");
+	expect_session(F.e.key, mod_md_empty_key, C_INVALID, "metadata key");
+	expect_session(F.e.key, mod_md_50, C_OK, NULL);
+	expect_session(F.e.key, mod_md_limits_ok, C_OK, NULL);
 }
 
 static void
@@ -338,31 +332,31 @@ test_invalid_utf8_is_refused(void **state)
 {
 	(void) state;
 	/* The wire validator refuses it before unpacking. */
-	expect_session(F.key, mod_utf8, C_INVALID, "UTF-8");
+	expect_session(F.e.key, mod_utf8, C_INVALID, "UTF-8");
 }
 
 static void
 test_text_fields_over_their_limits_are_invalid(void **state)
 {
 	(void) state;
-	expect_session(F.key, mod_name_long, C_INVALID, "customer_name");
-	expect_session(F.key, mod_ref_long, C_INVALID, "customer_ref");
-	expect_session(F.key, mod_idem_long, C_INVALID, "idempotency_key");
-	expect_session(F.key, mod_email_long, C_INVALID, "customer_email");
-	expect_session(F.key, mod_email_no_at, C_INVALID, "customer_email");
+	expect_session(F.e.key, mod_name_long, C_INVALID, "customer_name");
+	expect_session(F.e.key, mod_ref_long, C_INVALID, "customer_ref");
+	expect_session(F.e.key, mod_idem_long, C_INVALID, "idempotency_key");
+	expect_session(F.e.key, mod_email_long, C_INVALID, "customer_email");
+	expect_session(F.e.key, mod_email_no_at, C_INVALID, "customer_email");
 }
 
 static void
 test_fulfillment_needs_a_plan_or_credits(void **state)
 {
 	(void) state;
-	expect_session(F.key, mod_ful_key_noplan, C_INVALID, "plan");
-	expect_session(F.key, mod_ful_key_longplan, C_INVALID, "plan");
-	expect_session(F.key, mod_ful_credits_zero, C_INVALID, "credits");
-	expect_session(F.key, mod_ful_credits_over, C_INVALID, "credits");
-	expect_session(F.key, mod_ful_bad_kind, C_INVALID, "kind");
-	expect_session(F.key, mod_ful_key_ok, C_OK, NULL);
-	expect_session(F.key, mod_ful_credits_ok, C_OK, NULL);
+	expect_session(F.e.key, mod_ful_key_noplan, C_INVALID, "plan");
+	expect_session(F.e.key, mod_ful_key_longplan, C_INVALID, "plan");
+	expect_session(F.e.key, mod_ful_credits_zero, C_INVALID, "credits");
+	expect_session(F.e.key, mod_ful_credits_over, C_INVALID, "credits");
+	expect_session(F.e.key, mod_ful_bad_kind, C_INVALID, "kind");
+	expect_session(F.e.key, mod_ful_key_ok, C_OK, NULL);
+	expect_session(F.e.key, mod_ful_credits_ok, C_OK, NULL);
 }
 
 /* ---- auth ---- */
@@ -381,7 +375,7 @@ static void
 test_test_key_creating_a_live_session_is_permission_denied(void **state)
 {
 	(void) state;
-	expect_session(F.key, mod_mode_live, C_PERM, "live");
+	expect_session(F.e.key, mod_mode_live, C_PERM, "live");
 	expect_session(F.live_key, mod_mode_live, C_OK, NULL);
 	expect_session(F.live_key, NULL, C_OK, NULL); /* a live key may create test sessions */
 }
@@ -393,7 +387,7 @@ test_admin_calls_need_the_admin_key(void **state)
 	Paywire__V1__CreateMerchantRequest cm = PAYWIRE__V1__CREATE_MERCHANT_REQUEST__INIT;
 	Paywire__V1__VerifyAuditRequest va = PAYWIRE__V1__VERIFY_AUDIT_REQUEST__INIT;
 	Paywire__V1__Response *resp;
-	uint64_t before = store_last_txnid(F.srv.st);
+	uint64_t before = store_last_txnid(F.e.srv.st);
 
 	(void) state;
 	cm.name = (char *) "x";
@@ -402,26 +396,26 @@ test_admin_calls_need_the_admin_key(void **state)
 	req.call_case = PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT;
 	req.create_merchant = &cm;
 	req.api_key = (char *) "wrong";
-	resp = th_call(F.sock, &req, NULL);
+	resp = th_call(F.e.sock, &req, NULL);
 	assert_int_equal(C_UNAUTH, resp->status->code);
 	th_resp_free(resp);
 	req.api_key = (char *) "";
-	resp = th_call(F.sock, &req, NULL);
+	resp = th_call(F.e.sock, &req, NULL);
 	assert_int_equal(C_UNAUTH, resp->status->code);
 	th_resp_free(resp);
-	req.api_key = F.key; /* a merchant key is not the admin key */
-	resp = th_call(F.sock, &req, NULL);
+	req.api_key = F.e.key; /* a merchant key is not the admin key */
+	resp = th_call(F.e.sock, &req, NULL);
 	assert_int_equal(C_UNAUTH, resp->status->code);
 	th_resp_free(resp);
 	req.api_key = (char *) TH_ADMIN_KEY;
 	cm.name = (char *) "";
-	resp = th_call(F.sock, &req, NULL);
+	resp = th_call(F.e.sock, &req, NULL);
 	assert_int_equal(C_INVALID, resp->status->code);
 	th_resp_free(resp);
-	assert_int_equal(before, store_last_txnid(F.srv.st));
+	assert_int_equal(before, store_last_txnid(F.e.srv.st));
 	req.call_case = PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT;
 	req.verify_audit = &va;
-	resp = th_call(F.sock, &req, NULL);
+	resp = th_call(F.e.sock, &req, NULL);
 	assert_int_equal(C_OK, resp->status->code);
 	assert_true(resp->verify_audit->ok);
 	assert_true(resp->verify_audit->records >= 4);
@@ -433,21 +427,21 @@ test_mutating_call_without_request_id_is_invalid(void **state)
 {
 	Paywire__V1__CreateSessionRequest cs;
 	Paywire__V1__Response *resp;
-	uint64_t before = store_last_txnid(F.srv.st);
+	uint64_t before = store_last_txnid(F.e.srv.st);
 	char long_rid[PW_REQUEST_ID_BYTES_MAX + 2];
 
 	(void) state;
 	th_session_req_init(&cs, 100);
-	resp = th_create_session(F.sock, F.key, "", &cs);
+	resp = th_create_session(F.e.sock, F.e.key, "", &cs);
 	assert_int_equal(C_INVALID, resp->status->code);
 	assert_non_null(strstr(resp->status->message, "request_id"));
 	th_resp_free(resp);
 	memset(long_rid, 'r', sizeof(long_rid) - 1);
 	long_rid[sizeof(long_rid) - 1] = '\0';
-	resp = th_create_session(F.sock, F.key, long_rid, &cs);
+	resp = th_create_session(F.e.sock, F.e.key, long_rid, &cs);
 	assert_int_equal(C_INVALID, resp->status->code);
 	th_resp_free(resp);
-	assert_int_equal(before, store_last_txnid(F.srv.st));
+	assert_int_equal(before, store_last_txnid(F.e.srv.st));
 }
 
 /* ---- frames ---- */
@@ -511,7 +505,7 @@ test_request_with_no_call_set_is_invalid(void **state)
 
 	(void) state;
 	req.request_id = (char *) "req_nocall";
-	resp = th_call(F.sock, &req, NULL);
+	resp = th_call(F.e.sock, &req, NULL);
 	assert_int_equal(C_INVALID, resp->status->code);
 	assert_string_equal("req_nocall", resp->request_id);
 	assert_non_null(strstr(resp->status->message, "no call set"));
@@ -534,7 +528,7 @@ test_get_status_answers_the_session_and_not_found(void **state)
 	(void) state;
 	th_session_req_init(&cs, 1234);
 	th_request_id(rid, sizeof(rid));
-	created = th_create_session(F.sock, F.key, rid, &cs);
+	created = th_create_session(F.e.sock, F.e.key, rid, &cs);
 	assert_int_equal(C_OK, created->status->code);
 	(void) snprintf(url, sizeof(url), "http://127.0.0.1:8080/checkout?session=%s",
 	    created->create_session->session->id);
@@ -542,21 +536,21 @@ test_get_status_answers_the_session_and_not_found(void **state)
 	gs.session_id = created->create_session->session->id;
 	req.call_case = PAYWIRE__V1__REQUEST__CALL_GET_STATUS;
 	req.get_status = &gs;
-	resp = th_call(F.sock, &req, NULL);
+	resp = th_call(F.e.sock, &req, NULL);
 	assert_int_equal(C_OK, resp->status->code);
 	assert_string_equal(gs.session_id, resp->get_status->session_id);
 	assert_int_equal(1234, resp->get_status->amount_minor);
 	assert_string_equal("EUR", resp->get_status->currency);
-	assert_string_equal(F.mid, resp->get_status->merchant_id);
+	assert_string_equal(F.e.mid, resp->get_status->merchant_id);
 	assert_int_equal(PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CREATED, resp->get_status->status);
 	th_resp_free(resp);
 	th_resp_free(created);
 	gs.session_id = (char *) "cs_nope";
-	resp = th_call(F.sock, &req, NULL);
+	resp = th_call(F.e.sock, &req, NULL);
 	assert_int_equal(C_NOT_FOUND, resp->status->code);
 	th_resp_free(resp);
 	gs.session_id = (char *) "../etc/passwd";
-	resp = th_call(F.sock, &req, NULL);
+	resp = th_call(F.e.sock, &req, NULL);
 	assert_int_equal(C_INVALID, resp->status->code);
 	th_resp_free(resp);
 }
@@ -584,7 +578,7 @@ ingest(pw_provider p, const char *sig_header, const char *sig, const uint8_t *bo
 	req.request_id = rid;
 	req.call_case = PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK;
 	req.ingest_webhook = &iw;
-	return th_call(F.sock, &req, NULL);
+	return th_call(F.e.sock, &req, NULL);
 }
 
 /* Stripe-Signature for body at time t with the fixture secret. */
@@ -633,7 +627,7 @@ test_webhook_bad_signature_malformed_body_and_missing_secret_write_nothing(void 
 {
 	static const uint8_t junk[] = "this is not json";
 	Paywire__V1__Response *resp;
-	uint64_t before = store_last_txnid(F.srv.st);
+	uint64_t before = store_last_txnid(F.e.srv.st);
 	char sig[160];
 	uint8_t *body;
 	size_t len;
@@ -664,7 +658,7 @@ test_webhook_bad_signature_malformed_body_and_missing_secret_write_nothing(void 
 		fail_msg("signed event: code %d: %s", resp->status->code, resp->status->message);
 	}
 	th_resp_free(resp);
-	assert_int_equal(before, store_last_txnid(F.srv.st));
+	assert_int_equal(before, store_last_txnid(F.e.srv.st));
 	free(body);
 }
 
