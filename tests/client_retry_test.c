@@ -355,6 +355,14 @@ main(void)
 		cmocka_unit_test(test_dropped_connection_is_retried_with_the_same_bytes),
 		cmocka_unit_test(test_eight_threads_share_one_client_and_each_gets_its_own_reply),
 	};
+	const char *only = getenv("PW_TEST_ONLY");
+	const char *skip = getenv("PW_TEST_SKIP");
+	if (only != NULL) {
+		cmocka_set_test_filter(only);
+	}
+	if (skip != NULL) {
+		cmocka_set_skip_filter(skip);
+	}
 	int rv = cmocka_run_group_tests(tests, NULL, NULL);
 	/* nng frees closed sockets, dialers and pipes on its own reaper thread:
 	 * wait for it, or LeakSanitizer may catch them in flight at exit. */
