@@ -5,3 +5,11 @@ if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/server_wire_test.c)
     LIBS pw_common pw_proto TIMEOUT 120)
   target_include_directories(server_wire_test PRIVATE ${PROJECT_SOURCE_DIR}/server)
 endif()
+# The wire contract, recorded: fixed requests to the built paywire-server,
+# replies compared field by field with tests/golden/wire_replies.txt
+# (PW_GOLDEN_REGEN=1 rewrites it; see the test's top comment).
+if(TARGET pw_server AND TARGET paywire-server AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/wire_golden_test.c)
+  pw_add_test(wire_golden_test SOURCES wire_golden_test.c server_harness.c
+    LIBS pw_server TIMEOUT 600)
+  add_dependencies(wire_golden_test paywire-server)
+endif()
