@@ -151,19 +151,25 @@ bridge_metrics_code_label(size_t c, char *out, size_t out_size)
 	(void) snprintf(out, out_size, "%d", bridge_metrics_codes[c]);
 }
 
+/* The HELP and TYPE lines of a metric family. */
+static void
+bridge_metrics_family(bridge_buf *out, const char *name, const char *type, const char *help)
+{
+	bridge_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
 static void
 bridge_metrics_render_requests(const bridge_metrics *m, bridge_buf *out)
 {
-	bridge_buf_puts(out, "# HELP paywire_bridge_http_requests_total HTTP requests answered, "
-	                     "by route and status code.\n"
-	                     "# TYPE paywire_bridge_http_requests_total counter\n");
+	bridge_metrics_family(out, "paywire_bridge_http_requests_total", "counter",
+	    "HTTP requests answered, by route and status code.");
 	for (size_t r = 0; r < m->routes_n; r++) {
 		for (size_t c = 0; c <= BRIDGE_METRICS_CODES_N; c++) {
 			uint64_t v = bridge_metrics_get(&m->requests[r][c]);
 			char code[16];
 
 			if (v == 0) {
-				continue;
+				continue; /* series appear once non-zero */
 			}
 			bridge_metrics_code_label(c, code, sizeof(code));
 			bridge_buf_printf(out, "paywire_bridge_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
@@ -175,25 +181,23 @@ bridge_metrics_render_requests(const bridge_metrics *m, bridge_buf *out)
 static void
 bridge_metrics_render_webhooks(const bridge_metrics *m, bridge_buf *out)
 {
-	bridge_buf_puts(out, "# HELP paywire_bridge_webhooks_total Provider webhooks, by provider "
-	                     "and outcome (rejected: answered with an error).\n"
-	                     "# TYPE paywire_bridge_webhooks_total counter\n");
-	for (size_t p = 0; p < BRIDGE_METRICS_PROVIDERS_N; p++) {
-		for (size_t o = 0; o < BRIDGE_METRICS_OUTCOMES_N; o++) {
-			bridge_buf_printf(out,
-			    "paywire_bridge_webhooks_total{provider=\"%s\",outcome=\"%s\"} %llu\n",
-			    bridge_metrics_providers[p], bridge_metrics_tallies[o],
-			    (unsigned long long) bridge_metrics_get(&m->webhooks[p][o]));
-		}
+	bridge_metrics_family(out, "paywire_bridge_webhooks_total", "counter",
+	    "Provider webhooks, by provider and outcome (rejected: answered with an error).");
+	for (size_t i = 0; i < BRIDGE_METRICS_PROVIDERS_N * BRIDGE_METRICS_OUTCOMES_N; i++) {
+		size_t p = i / BRIDGE_METRICS_OUTCOMES_N;
+		size_t o = i % BRIDGE_METRICS_OUTCOMES_N;
+
+		bridge_buf_printf(out, "paywire_bridge_webhooks_total{provider=\"%s\",outcome=\"%s\"} %llu\n",
+		    bridge_metrics_providers[p], bridge_metrics_tallies[o],
+		    (unsigned long long) bridge_metrics_get(&m->webhooks[p][o]));
 	}
 }
 
 static void
 bridge_metrics_render_histograms(const bridge_metrics *m, bridge_buf *out)
 {
-	bridge_buf_puts(out, "# HELP paywire_bridge_request_duration_seconds Time from the request's "
-	                     "headers to its answer being sent, by route.\n"
-	                     "# TYPE paywire_bridge_request_duration_seconds histogram\n");
+	bridge_metrics_family(out, "paywire_bridge_request_duration_seconds", "histogram",
+	    "Time from the request's headers to its answer being sent, by route.");
 	for (size_t r = 0; r < m->routes_n; r++) {
 		const char *route = m->routes[r];
 		uint64_t count = bridge_metrics_get(&m->count[r]);

@@ -78,6 +78,20 @@ bridge_page_failed(bridge_reply *rp, pw_status st, const char *not_found)
 	    "The payment service cannot answer right now. Try again in a moment.");
 }
 
+/* pw_status_get of session id into info (cleared first). err, cleared first,
+ * gets the server's message; NULL when the caller answers with its own. */
+static pw_status
+bridge_status_get(pw_client *client, const char *id, pw_status_info *info, pw_error *err)
+{
+	pw_error ignored;
+	pw_error *e = err != NULL ? err : &ignored;
+
+	PW_ASSERT(client != NULL && id != NULL && info != NULL);
+	memset(info, 0, sizeof(*info));
+	memset(e, 0, sizeof(*e));
+	return pw_status_get(client, id, info, e);
+}
+
 static void
 bridge_route_webhook(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
 {
@@ -148,9 +162,7 @@ bridge_route_session_status(bridge_env *env, const bridge_request *rq, bridge_re
 	pw_error err;
 	pw_status st;
 
-	memset(&info, 0, sizeof(info));
-	memset(&err, 0, sizeof(err));
-	st = pw_status_get(env->client, rq->match->session_id, &info, &err);
+	st = bridge_status_get(env->client, rq->match->session_id, &info, &err);
 	if (st != PW_OK) {
 		bridge_reply_json_error(rp, st, bridge_err_message(&err, st));
 	} else {
@@ -165,7 +177,6 @@ bridge_route_checkout(bridge_env *env, const bridge_request *rq, bridge_reply *r
 {
 	const char *id = rq->query(rq->query_cls, "session");
 	pw_status_info info;
-	pw_error err;
 	pw_status st;
 
 	rp->html = true;
@@ -178,9 +189,7 @@ bridge_route_checkout(bridge_env *env, const bridge_request *rq, bridge_reply *r
 		bridge_page_failed(rp, PW_NOT_FOUND, "There is no such checkout session.");
 		return;
 	}
-	memset(&info, 0, sizeof(info));
-	memset(&err, 0, sizeof(err));
-	st = pw_status_get(env->client, id, &info, &err);
+	st = bridge_status_get(env->client, id, &info, NULL);
 	if (st != PW_OK) {
 		bridge_page_failed(rp, st, "There is no such checkout session.");
 	} else {
@@ -223,12 +232,10 @@ static void
 bridge_route_healthz(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
 {
 	pw_status_info info;
-	pw_error err;
 	pw_status st;
 
 	(void) rq;
-	memset(&err, 0, sizeof(err));
-	st = pw_status_get(env->probe, BRIDGE_PROBE_SESSION_ID, &info, &err);
+	st = bridge_status_get(env->probe, BRIDGE_PROBE_SESSION_ID, &info, NULL);
 	sodium_memzero(&info, sizeof(info));
 	/* any answer the server itself produced about the probe id means it is up */
 	if (st == PW_OK || st == PW_NOT_FOUND || st == PW_INVALID_ARGUMENT) {
