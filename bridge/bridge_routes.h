@@ -8,13 +8,13 @@
  * rule, body limits and the route metric labels all come from it; nothing
  * else in the bridge lists routes. docs/BRIDGE.md gives the steps to add one.
  *
- *   POST /webhooks/{provider}        webhook         one per PW_PROVIDER_MAP row
- *   POST /create_session             create_session
- *   GET  /session/{session_id}/status session_status
- *   GET  /checkout  (?session=ID)    checkout
- *   GET  /access/{session_id}  (?token=JWT)  access
- *   GET  /healthz                    healthz
- *   GET  /metrics                    metrics
+ *   POST       /webhooks/{provider}           webhook  (a provider per PW_PROVIDER_MAP row)
+ *   POST       /create_session                create_session
+ *   GET, HEAD  /session/{session_id}/status   session_status
+ *   GET, HEAD  /checkout  (?session=ID)       checkout
+ *   GET, HEAD  /access/{session_id}  (?token=JWT)  access
+ *   GET, HEAD  /healthz                       healthz
+ *   GET, HEAD  /metrics                       metrics
  *
  * PATTERNS
  * A pattern is the exact path, except that a {param} stands for one whole
