@@ -485,8 +485,8 @@ bridge_routes_metrics_init(bridge_metrics *m)
 void
 bridge_route_refused(bridge_env *env, const bridge_match *match)
 {
-	PW_ASSERT(env != NULL && match != NULL && match->route != NULL);
-	if ((int) match->provider != 0) {
+	PW_ASSERT(env != NULL && match != NULL);
+	if (match->route != NULL && (int) match->provider != 0) {
 		/* a request naming a provider is that provider's webhook */
 		bridge_metrics_webhook(&env->metrics, match->provider, BRIDGE_TALLY_REJECTED);
 	}
