@@ -233,28 +233,27 @@ test_every_row_matches_its_own_pattern_and_methods(void **state)
 	}
 }
 
+/* POST /webhooks/<name> is the webhook route for the provider numbered value. */
+static void
+assert_webhook_route(const char *name, int value)
+{
+	char path[128];
+	bridge_match m;
+
+	snprintf(path, sizeof(path), "/webhooks/%s", name);
+	assert_int_equal(BRIDGE_MATCH_OK, bridge_route_match("POST", path, &m));
+	assert_string_equal("webhook", bridge_route_name(m.route));
+	assert_int_equal(value, (int) m.provider);
+}
+
 /* One webhook route per PW_PROVIDER_MAP row, naming that provider. */
 static void
 test_webhook_routes_follow_the_provider_table(void **state)
 {
-	static const struct {
-		const char *name;
-		int value;
-	} providers[] = {
-#define XX(NAME, value, lname, label, secret_env) { lname, value },
-		PW_PROVIDER_MAP(XX)
-#undef XX
-	};
-	char path[128];
-	bridge_match m;
-
 	(void) state;
-	for (size_t i = 0; i < sizeof(providers) / sizeof(providers[0]); i++) {
-		snprintf(path, sizeof(path), "/webhooks/%s", providers[i].name);
-		assert_int_equal(BRIDGE_MATCH_OK, bridge_route_match("POST", path, &m));
-		assert_string_equal("webhook", bridge_route_name(m.route));
-		assert_int_equal(providers[i].value, (int) m.provider);
-	}
+#define XX(NAME, value, lname, label, secret_env) assert_webhook_route(lname, value);
+	PW_PROVIDER_MAP(XX)
+#undef XX
 }
 
 int
