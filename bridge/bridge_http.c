@@ -1,12 +1,14 @@
 /*
  * bridge_http.c - libmicrohttpd callbacks, request state, body accumulation,
- * dispatch to the route handlers, and the MHD daemon's lifecycle.
+ * dispatch through the route table, and the MHD daemon's lifecycle.
  *
  * libmicrohttpd calls the access handler several times per request: once when
  * the headers are in (every refusal that needs no body is answered there: 431,
  * 404, 405, and 413 by Content-Length, before a byte of body is read; MHD then
  * closes the connection), once per piece of body, and once more when the
- * request is complete, where the route's handler runs.
+ * request is complete, where the matched row's handler runs. Nothing here
+ * knows one route from another: limits, Allow, handler and metric series all
+ * come from the row.
  */
 #include "bridge_http.h"
 
@@ -19,38 +21,32 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "bridge_json.h"
-#include "bridge_pages.h"
-
 /* Per-connection pool: the headers (PW_BRIDGE_HEADER_BYTES_MAX) plus room
  * for MHD's own bookkeeping and the answer's header lines. */
 #define BRIDGE_CONN_MEMORY_BYTES (PW_BRIDGE_HEADER_BYTES_MAX + 16u * 1024u)
 /* Path characters kept in a log line. */
 #define BRIDGE_LOG_PATH_BYTES 160
 
+/* The request's headers, checked against the limits and collected once in
+ * the first callback: what a handler sees as bridge_request.headers. */
+typedef struct bridge_headers {
+	pw_kv kv[PW_WEBHOOK_HEADERS_MAX];                                /* name -> value (MHD's copy) */
+	char names[PW_WEBHOOK_HEADERS_MAX][PW_HEADER_NAME_BYTES_MAX + 1]; /* lower-case names */
+	size_t n;                                                        /* entries used */
+	bool refused;                                                    /* over a header limit */
+} bridge_headers;
+
 /* The state of one request, from its first callback to its completion. */
 typedef struct bridge_conn {
 	bridge_match match;                 /* the route, when matched */
-	bridge_buf body;                    /* the raw body (POST routes) */
+	bridge_headers headers;             /* every header line, bounded */
+	bridge_buf body;                    /* the raw body (routes with a body limit) */
 	size_t body_limit;                  /* bytes the route accepts */
 	uint64_t start_us;                  /* monotonic time of the headers */
 	int http;                           /* status answered; 0: none (closed) */
 	char method[8];                     /* for the log line */
 	char path[BRIDGE_LOG_PATH_BYTES];   /* printable path, no query string */
 } bridge_conn;
-
-typedef void (*bridge_handler_fn)(bridge *br, const bridge_request *rq, bridge_reply *rp);
-
-static const bridge_handler_fn bridge_handlers[BRIDGE_ROUTE_COUNT] = {
-	[BRIDGE_ROUTE_UNMATCHED] = NULL,
-	[BRIDGE_ROUTE_WEBHOOK] = bridge_route_webhook,
-	[BRIDGE_ROUTE_CREATE_SESSION] = bridge_route_create_session,
-	[BRIDGE_ROUTE_SESSION_STATUS] = bridge_route_session_status,
-	[BRIDGE_ROUTE_CHECKOUT] = bridge_route_checkout,
-	[BRIDGE_ROUTE_ACCESS] = bridge_route_access,
-	[BRIDGE_ROUTE_HEALTHZ] = bridge_route_healthz,
-	[BRIDGE_ROUTE_METRICS] = bridge_route_metrics,
-};
 
 static uint64_t
 bridge_now_us(void)
@@ -76,52 +72,6 @@ bridge_config_default(bridge_config *cfg)
 }
 
 /* ---- replies ---- */
-
-static void
-bridge_reply_init(bridge_reply *rp)
-{
-	uint8_t raw[16];
-
-	memset(rp, 0, sizeof(*rp));
-	rp->http = 500;
-	rp->content_type = BRIDGE_CT_JSON;
-	bridge_buf_init(&rp->body, PW_BRIDGE_REPLY_BYTES_MAX);
-	pw_random(raw, sizeof(raw));
-	pw_base64url(rp->nonce, sizeof(rp->nonce), raw, sizeof(raw));
-}
-
-void
-bridge_reply_json_http_error(bridge_reply *rp, int http, const char *code, const char *message)
-{
-	PW_ASSERT(rp != NULL && code != NULL && message != NULL);
-	PW_ASSERT(http >= 400 && http <= 599);
-	rp->http = http;
-	rp->content_type = BRIDGE_CT_JSON;
-	rp->html = false;
-	bridge_buf_wipe(&rp->body);
-	bridge_buf_init(&rp->body, PW_BRIDGE_REPLY_BYTES_MAX);
-	bridge_json_error(&rp->body, code, message);
-}
-
-void
-bridge_reply_json_error(bridge_reply *rp, pw_status st, const char *message)
-{
-	PW_ASSERT(st != PW_OK);
-	bridge_reply_json_http_error(rp, pw_status_http(st), pw_status_name(st),
-	    message != NULL ? message : pw_status_message(st));
-}
-
-void
-bridge_reply_html_error(bridge_reply *rp, pw_status st, const char *title, const char *message)
-{
-	PW_ASSERT(rp != NULL && st != PW_OK);
-	rp->http = pw_status_http(st);
-	rp->content_type = BRIDGE_CT_HTML;
-	rp->html = true;
-	bridge_buf_wipe(&rp->body);
-	bridge_buf_init(&rp->body, PW_BRIDGE_REPLY_BYTES_MAX);
-	bridge_page_error(&rp->body, rp->http, title, message, rp->nonce);
-}
 
 /* MHD frees an answer's bytes through this; they may hold an access key. */
 static void
@@ -214,26 +164,36 @@ bridge_http_refuse(struct MHD_Connection *conn, bridge_conn *bc, int http, const
 
 /* ---- request lifecycle ---- */
 
-typedef struct bridge_header_tally {
-	size_t n;     /* header lines seen */
-	bool refused; /* a name or value over its limit, or a NUL inside */
-} bridge_header_tally;
-
+/* Checks one header line against the limits and keeps it, name lower-cased.
+ * The value stays MHD's copy, alive until the request completes. */
 static enum MHD_Result
-bridge_http_header_check_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+bridge_http_header_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
     const char *value, size_t value_size)
 {
-	bridge_header_tally *t = cls;
+	bridge_headers *h = cls;
 
 	(void) kind;
-	(void) key;
-	t->n++;
-	if (key_size == 0 || key_size > PW_HEADER_NAME_BYTES_MAX || value_size > PW_HEADER_VALUE_BYTES_MAX ||
-	    value == NULL || strlen(value) != value_size || t->n > PW_WEBHOOK_HEADERS_MAX) {
-		t->refused = true;
+	if (h->n >= PW_WEBHOOK_HEADERS_MAX || key_size == 0 || key_size > PW_HEADER_NAME_BYTES_MAX ||
+	    value_size > PW_HEADER_VALUE_BYTES_MAX || value == NULL || strlen(value) != value_size) {
+		h->refused = true;
 		return MHD_NO;
 	}
+	for (size_t i = 0; i < key_size; i++) {
+		char ch = key[i];
+		h->names[h->n][i] = (ch >= 'A' && ch <= 'Z') ? (char) (ch - 'A' + 'a') : ch;
+	}
+	h->names[h->n][key_size] = '\0';
+	h->kv[h->n].key = h->names[h->n];
+	h->kv[h->n].value = value;
+	h->n++;
 	return MHD_YES;
+}
+
+/* bridge_query_fn over libmicrohttpd's query arguments (cls: the connection). */
+static const char *
+bridge_http_query(void *cls, const char *key)
+{
+	return MHD_lookup_connection_value(cls, MHD_GET_ARGUMENT_KIND, key);
 }
 
 /* The declared Content-Length, or -1 when absent (chunked) or unreadable. */
@@ -272,12 +232,11 @@ static enum MHD_Result
 bridge_http_first(bridge *br, struct MHD_Connection *conn, const char *url, const char *method,
     bridge_conn *bc)
 {
-	bridge_header_tally tally = { 0, false };
 	bridge_match_result mr;
 	long long declared;
 
-	(void) MHD_get_connection_values_n(conn, MHD_HEADER_KIND, bridge_http_header_check_cb, &tally);
-	if (tally.refused) {
+	(void) MHD_get_connection_values_n(conn, MHD_HEADER_KIND, bridge_http_header_cb, &bc->headers);
+	if (bc->headers.refused) {
 		return bridge_http_refuse(conn, bc, 431, "HEADERS_TOO_LARGE",
 		    "too many header lines, or a header name or value too long", NULL);
 	}
@@ -291,24 +250,18 @@ bridge_http_first(bridge *br, struct MHD_Connection *conn, const char *url, cons
 	case BRIDGE_MATCH_OK:
 		break;
 	}
-	if (!bc->match.reads_body) {
+	bc->body_limit = bridge_route_body_limit(bc->match.route, br->cfg.body_bytes_max);
+	if (bc->body_limit == 0) {
 		/* answered at the final callback, so the connection stays alive; a
-		 * body on a GET goes over the zero limit and closes the connection */
-		bc->body_limit = 0;
+		 * body on a route without one goes over the zero limit and closes
+		 * the connection */
 		return MHD_YES;
-	}
-	bc->body_limit = br->cfg.body_bytes_max;
-	if (bc->match.route == BRIDGE_ROUTE_CREATE_SESSION &&
-	    bc->body_limit > PW_BRIDGE_CREATE_BODY_BYTES_MAX) {
-		bc->body_limit = PW_BRIDGE_CREATE_BODY_BYTES_MAX;
 	}
 	bridge_buf_init(&bc->body, bc->body_limit + 1);
 	declared = bridge_http_content_length(conn);
 	if (declared > (long long) bc->body_limit) {
 		/* answered before a byte of the body is read; MHD closes afterwards */
-		if (bc->match.route == BRIDGE_ROUTE_WEBHOOK) {
-			bridge_metrics_webhook(&br->metrics, bc->match.provider, BRIDGE_TALLY_REJECTED);
-		}
+		bridge_route_refused(&br->env, &bc->match);
 		return bridge_http_refuse(conn, bc, pw_status_http(PW_PAYLOAD_TOO_LARGE),
 		    pw_status_name(PW_PAYLOAD_TOO_LARGE), "request body too large", NULL);
 	}
@@ -325,9 +278,7 @@ bridge_http_upload(bridge *br, bridge_conn *bc, const char *data, size_t *size)
 		pw_log(PW_LOG_INFO, "%s %s: chunked body over %zu bytes, connection closed", bc->method,
 		    bc->path, bc->body_limit);
 		bc->http = pw_status_http(PW_PAYLOAD_TOO_LARGE);
-		if (bc->match.route == BRIDGE_ROUTE_WEBHOOK) {
-			bridge_metrics_webhook(&br->metrics, bc->match.provider, BRIDGE_TALLY_REJECTED);
-		}
+		bridge_route_refused(&br->env, &bc->match);
 		return MHD_NO;
 	}
 	bridge_buf_append(&bc->body, data, *size);
@@ -339,23 +290,26 @@ bridge_http_upload(bridge *br, bridge_conn *bc, const char *data, size_t *size)
 	return MHD_YES;
 }
 
-/* Runs the route's handler and queues its answer. */
+/* Runs the matched row's handler and queues its answer. */
 static enum MHD_Result
 bridge_http_run(bridge *br, struct MHD_Connection *conn, bridge_conn *bc, const char *method)
 {
+	const bridge_route *route = bc->match.route;
 	bridge_request rq;
 	bridge_reply rp;
-	bridge_handler_fn fn = bridge_handlers[bc->match.route];
 
-	PW_ASSERT(fn != NULL);
+	PW_ASSERT(route != NULL && route->handler != NULL);
 	memset(&rq, 0, sizeof(rq));
-	rq.conn = conn;
 	rq.match = &bc->match;
 	rq.method = method;
+	rq.headers = bc->headers.kv;
+	rq.headers_n = bc->headers.n;
 	rq.body = bc->body.data;
 	rq.body_len = bc->body.len;
+	rq.query = bridge_http_query;
+	rq.query_cls = conn;
 	bridge_reply_init(&rp);
-	fn(br, &rq, &rp);
+	route->handler(&br->env, &rq, &rp);
 	PW_ASSERT(rp.http >= 200 && rp.http <= 599);
 	return bridge_http_queue(conn, bc, &rp);
 }
@@ -374,8 +328,7 @@ bridge_http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, c
 			pw_log(PW_LOG_ERROR, "out of memory for a request");
 			return MHD_NO;
 		}
-		bc->start_us = bridge_now_us();
-		bc->match.route = BRIDGE_ROUTE_UNMATCHED;
+		bc->start_us = bridge_now_us(); /* calloc: match.route NULL, unmatched */
 		bridge_buf_init(&bc->body, 2);
 		bridge_conn_describe(bc, method, url);
 		*con_cls = bc;
@@ -400,7 +353,7 @@ bridge_http_completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	}
 	us = bridge_now_us() - bc->start_us;
-	bridge_metrics_request(&br->metrics, bc->match.route, bc->http, us);
+	bridge_metrics_request(&br->env.metrics, bridge_route_index(bc->match.route), bc->http, us);
 	pw_log(PW_LOG_DEBUG, "%s %s %d %lluus%s", bc->method, bc->path, bc->http,
 	    (unsigned long long) us, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (closed)");
 	bridge_buf_wipe(&bc->body); /* a webhook body is the provider's data: not kept */
@@ -498,14 +451,14 @@ bridge_http_start(bridge *br, const bridge_config *cfg)
 	pw_status st;
 
 	PW_ASSERT(br != NULL && cfg != NULL);
-	PW_ASSERT(br->client != NULL && br->probe != NULL);
+	PW_ASSERT(br->env.client != NULL && br->env.probe != NULL);
 	PW_ASSERT(br->daemon == NULL);
 	st = bridge_http_check_config(cfg);
 	if (st != PW_OK) {
 		return st;
 	}
 	br->cfg = *cfg;
-	bridge_metrics_init(&br->metrics);
+	bridge_routes_metrics_init(&br->env.metrics);
 	st = bridge_http_resolve(cfg, &ai);
 	if (st != PW_OK) {
 		return st;
@@ -523,6 +476,7 @@ bridge_http_start(bridge *br, const bridge_config *cfg)
 		(void) snprintf(br->cfg.public_url, sizeof(br->cfg.public_url), "http://%s%s%s:%u",
 		    v6 ? "[" : "", cfg->listen_host, v6 ? "]" : "", (unsigned) br->port);
 	}
+	(void) pw_strlcpy(br->env.public_url, br->cfg.public_url, sizeof(br->env.public_url));
 	return PW_OK;
 }
 

@@ -9,22 +9,32 @@
  * and each uses its own nng context, so workers never wait on each other.
  * (Suspend/resume would need an asynchronous client call; libpaywire has none.)
  *
+ * Layering: the top of the bridge and its only libmicrohttpd user. It matches
+ * each request against the route table (bridge_routes.h), enforces the limits
+ * below, collects the headers once (lower-cased, bounded) for the handler,
+ * runs the row's handler and turns its bridge_reply into an MHD response.
+ * Nothing below includes this header.
+ *
  * Owns: the MHD daemon, per-request state (allocated at the first callback of
- * a request, freed in the completion callback), the metrics. It does NOT own
- * the two pw_client handles: the caller opens them before bridge_http_start
- * and closes them after bridge_http_stop. No secret is held: the bridge only
- * forwards the merchant's X-API-Key and the customer's token.
+ * a request, freed in the completion callback), the handlers' bridge_env
+ * (public URL and metrics, set by bridge_http_start). It does NOT own the two
+ * pw_client handles in br->env: the caller opens them before
+ * bridge_http_start and closes them after bridge_http_stop. No secret is
+ * held: the bridge only forwards the merchant's X-API-Key and the customer's
+ * token.
  *
  * Limits (each refused with a JSON error, nothing forwarded to the server):
  *   - more than PW_WEBHOOK_HEADERS_MAX header lines, a name over
  *     PW_HEADER_NAME_BYTES_MAX or a value over PW_HEADER_VALUE_BYTES_MAX -> 431;
  *     all headers together over PW_BRIDGE_HEADER_BYTES_MAX -> 431 from
  *     libmicrohttpd itself (MHD_OPTION_CONNECTION_MEMORY_LIMIT);
- *   - a body over cfg.body_bytes_max (webhooks) or
- *     min(cfg.body_bytes_max, PW_BRIDGE_CREATE_BODY_BYTES_MAX) (create_session):
- *     with Content-Length, 413 before a byte of the body is read; a chunked
- *     body is stored up to the limit and the connection is closed as soon as
- *     it goes over (libmicrohttpd 0.9.75 cannot queue an answer mid-upload);
+ *   - a body over the route's limit, bridge_route_body_limit(): its row's
+ *     body_bytes_max lowered to cfg.body_bytes_max (webhooks: cfg.body_bytes_max;
+ *     create_session: min(cfg.body_bytes_max, PW_BRIDGE_CREATE_BODY_BYTES_MAX);
+ *     GET routes: 0): with Content-Length, 413 before a byte of the body is
+ *     read; a chunked body (or any body on a route without one) is stored up to
+ *     the limit and the connection is closed as soon as it goes over
+ *     (libmicrohttpd 0.9.75 cannot queue an answer mid-upload);
  *   - cfg.connections_max connections, cfg.conn_timeout_s idle timeout.
  *
  * Threads: bridge_http_start/stop from one thread (main); handlers on MHD's.
@@ -36,10 +46,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <paywire/client.h>
-
-#include "bridge_buf.h"
-#include "bridge_metrics.h"
 #include "bridge_routes.h"
 #include "pw_common.h"
 #include "pw_limits.h"
@@ -49,67 +55,33 @@ typedef struct bridge_config {
 	uint16_t listen_port;              /* 0: any free port (see bridge_http_port) */
 	char server_url[PW_URL_BYTES_MAX]; /* libpaywire URL of paywire-server */
 	char public_url[PW_URL_BYTES_MAX]; /* "" : http://<listen host>:<port>; no trailing slash */
-	size_t body_bytes_max;             /* webhook body limit, 1..PW_WEBHOOK_BODY_BYTES_MAX */
+	size_t body_bytes_max;             /* body limit of every route, 1..PW_WEBHOOK_BODY_BYTES_MAX */
 	unsigned connections_max;          /* 1..PW_BRIDGE_CONNECTIONS_MAX */
 	unsigned conn_timeout_s;           /* idle timeout, 1..3600 */
 	unsigned threads;                  /* 1..PW_BRIDGE_THREADS_MAX */
 } bridge_config;
 
-/* The bridge. Fields are set by bridge_http_start except the clients. */
+/* The bridge. The caller sets env.client and env.probe; bridge_http_start
+ * sets the rest. */
 typedef struct bridge {
-	bridge_config cfg;         /* copy of the configuration */
-	pw_client *client;         /* caller's: every route's server calls */
-	pw_client *probe;          /* caller's: /healthz only (short timeout, no retries) */
-	bridge_metrics metrics;    /* counters, read by /metrics */
+	bridge_config cfg;         /* copy of the configuration, public_url filled in */
+	bridge_env env;            /* what the route handlers use: clients, public URL, metrics */
 	struct MHD_Daemon *daemon; /* running daemon, NULL when stopped */
 	uint16_t port;             /* the port actually bound */
 } bridge;
-
-/* What a handler sees of the request. */
-typedef struct bridge_request {
-	struct MHD_Connection *conn; /* for headers and query arguments */
-	const bridge_match *match;   /* route and captured argument */
-	const char *method;          /* "GET", "POST", "HEAD" */
-	const char *body;            /* raw body (POST routes), NULL if empty */
-	size_t body_len;             /* its exact length */
-} bridge_request;
-
-/* What a handler answers. The http layer turns it into an MHD response. */
-typedef struct bridge_reply {
-	int http;                 /* HTTP status code */
-	const char *content_type; /* static string */
-	bridge_buf body;          /* the answer's bytes */
-	const char *allow;        /* Allow header (405), or NULL */
-	bool private_page;        /* Cache-Control: no-store, Referrer-Policy: no-referrer */
-	bool html;                /* an HTML page: CSP with the nonce below */
-	char nonce[32];           /* CSP nonce for the page's inline script and style */
-} bridge_reply;
-
-#define BRIDGE_CT_JSON "application/json; charset=utf-8"
-#define BRIDGE_CT_HTML "text/html; charset=utf-8"
-#define BRIDGE_CT_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
 
 /* Fills defaults: 127.0.0.1:8080, tcp://127.0.0.1:7450, body limit
  * PW_WEBHOOK_BODY_BYTES_MAX, PW_BRIDGE_CONNECTIONS_MAX connections,
  * PW_BRIDGE_CONN_TIMEOUT_S, PW_BRIDGE_THREADS_DEFAULT threads. */
 void bridge_config_default(bridge_config *cfg);
 
-/* Starts listening. br->client and br->probe must be open. On success the
- * daemon runs and br->port holds the bound port; PW_UNAVAILABLE if the
- * address cannot be bound, PW_INVALID_ARGUMENT for a bad configuration. */
+/* Starts listening. br->env.client and br->env.probe must be open. On success
+ * the daemon runs, br->port holds the bound port and br->cfg.public_url the
+ * public URL; PW_UNAVAILABLE if the address cannot be bound,
+ * PW_INVALID_ARGUMENT for a bad configuration. */
 pw_status bridge_http_start(bridge *br, const bridge_config *cfg) PW_WUR;
 
 /* Stops the daemon: waits for requests in flight, then returns. Idempotent. */
 void bridge_http_stop(bridge *br);
-
-/* Reply helpers for handlers. The reply is initialized by the http layer. */
-/* {"error":{"code":<pw_status_name(st)>,"message":...}} with pw_status_http(st).
- * message NULL: the status table's default message. */
-void bridge_reply_json_error(bridge_reply *rp, pw_status st, const char *message);
-/* The same shape for the HTTP-level refusals that have no pw_status
- * (405 METHOD_NOT_ALLOWED, 431 HEADERS_TOO_LARGE). */
-void bridge_reply_json_http_error(bridge_reply *rp, int http, const char *code, const char *message);
-/* An HTML error page with the HTTP status of st. */
-void bridge_reply_html_error(bridge_reply *rp, pw_status st, const char *title, const char *message);
 
 #endif

@@ -5,28 +5,16 @@
 #include "bridge_json.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 /* Key names quoted back in error messages are cut to this many bytes. */
 #define BRIDGE_JSON_KEY_ECHO_MAX 64
 
-static void
-bridge_msg(char *msg, size_t msg_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-bridge_msg(char *msg, size_t msg_size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg == NULL || msg_size == 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	(void) vsnprintf(msg, msg_size, fmt, ap);
-	va_end(ap);
-}
+/* Writes a sentence for the client into msg (which may be NULL: then nothing
+ * is written; snprintf with size 0 writes nothing). Never fails. */
+#define BRIDGE_MSG(msg, msg_size, ...) \
+	((void) snprintf((msg), (msg) != NULL ? (msg_size) : 0, __VA_ARGS__))
 
 /* ---- raw scanner over a validated object ---- */
 
@@ -192,32 +180,32 @@ bridge_json_amount(const char *raw, size_t raw_len, int exponent, int64_t *out, 
 		str = json_loadb(raw, raw_len, JSON_DECODE_ANY, NULL);
 		if (str == NULL || !json_is_string(str)) {
 			json_decref(str);
-			bridge_msg(msg, msg_size, "amount must be a decimal string or number");
+			BRIDGE_MSG(msg, msg_size, "amount must be a decimal string or number");
 			return PW_INVALID_ARGUMENT;
 		}
 		text = json_string_value(str);
 		text_len = json_string_length(str);
 	} else if (raw_len == 0 || raw[0] < '0' || raw[0] > '9') {
 		/* a JSON number starts with a digit or '-': '-' and true/null/{} end here */
-		bridge_msg(msg, msg_size, "amount must be a positive decimal string or number");
+		BRIDGE_MSG(msg, msg_size, "amount must be a positive decimal string or number");
 		return PW_INVALID_ARGUMENT;
 	}
 	if (memchr(text, 'e', text_len) != NULL || memchr(text, 'E', text_len) != NULL) {
 		json_decref(str);
-		bridge_msg(msg, msg_size, "amount must not use exponent notation");
+		BRIDGE_MSG(msg, msg_size, "amount must not use exponent notation");
 		return PW_INVALID_ARGUMENT;
 	}
 	rv = pw_amount_parse(text, text_len, exponent, &minor);
 	json_decref(str);
 	if (rv != PW_OK) {
-		bridge_msg(msg, msg_size,
+		BRIDGE_MSG(msg, msg_size,
 		    "amount must be a positive decimal with at most %d digits after the point, "
 		    "at most %lld minor units",
 		    exponent, (long long) PW_AMOUNT_MINOR_MAX);
 		return PW_INVALID_ARGUMENT;
 	}
 	if (minor <= 0) {
-		bridge_msg(msg, msg_size, "amount must be greater than zero");
+		BRIDGE_MSG(msg, msg_size, "amount must be greater than zero");
 		return PW_INVALID_ARGUMENT;
 	}
 	PW_ASSERT(minor <= PW_AMOUNT_MINOR_MAX);
@@ -274,7 +262,7 @@ bridge_create_check_keys(json_t *root, char *msg, size_t msg_size)
 			}
 		}
 		if (!known) {
-			bridge_msg(msg, msg_size, "unknown parameter: %.*s", BRIDGE_JSON_KEY_ECHO_MAX, key);
+			BRIDGE_MSG(msg, msg_size, "unknown parameter: %.*s", BRIDGE_JSON_KEY_ECHO_MAX, key);
 			return PW_INVALID_ARGUMENT;
 		}
 	}
@@ -294,11 +282,11 @@ bridge_create_string(json_t *root, const char *key, size_t len_max, const char *
 		return PW_OK;
 	}
 	if (!json_is_string(v)) {
-		bridge_msg(msg, msg_size, "%s must be a string", key);
+		BRIDGE_MSG(msg, msg_size, "%s must be a string", key);
 		return PW_INVALID_ARGUMENT;
 	}
 	if (json_string_length(v) > len_max) {
-		bridge_msg(msg, msg_size, "%s is longer than %zu bytes", key, len_max);
+		BRIDGE_MSG(msg, msg_size, "%s is longer than %zu bytes", key, len_max);
 		return PW_INVALID_ARGUMENT;
 	}
 	*out = json_string_value(v);
@@ -312,7 +300,7 @@ bridge_create_currency(json_t *root, bridge_create *c, int *exponent, char *msg,
 	const char *s;
 
 	if (v == NULL || !json_is_string(v) || json_string_length(v) != 3) {
-		bridge_msg(msg, msg_size, "currency must be a three-letter ISO 4217 code");
+		BRIDGE_MSG(msg, msg_size, "currency must be a three-letter ISO 4217 code");
 		return PW_INVALID_ARGUMENT;
 	}
 	s = json_string_value(v);
@@ -322,7 +310,7 @@ bridge_create_currency(json_t *root, bridge_create *c, int *exponent, char *msg,
 			ch = (char) (ch - 'a' + 'A'); /* "eur" as Stripe writes it */
 		}
 		if (ch < 'A' || ch > 'Z') {
-			bridge_msg(msg, msg_size, "currency must be a three-letter ISO 4217 code");
+			BRIDGE_MSG(msg, msg_size, "currency must be a three-letter ISO 4217 code");
 			return PW_INVALID_ARGUMENT;
 		}
 		c->currency[i] = ch;
@@ -330,7 +318,7 @@ bridge_create_currency(json_t *root, bridge_create *c, int *exponent, char *msg,
 	c->currency[3] = '\0';
 	*exponent = pw_currency_exponent(c->currency);
 	if (*exponent < 0) {
-		bridge_msg(msg, msg_size, "currency %s is not an active ISO 4217 currency", c->currency);
+		BRIDGE_MSG(msg, msg_size, "currency %s is not an active ISO 4217 currency", c->currency);
 		return PW_INVALID_ARGUMENT;
 	}
 	c->params.currency = c->currency;
@@ -370,7 +358,7 @@ bridge_create_amount(const char *body, size_t len, int exponent, bridge_create *
 		return rv;
 	}
 	if ((amount == NULL) == (minor == NULL)) {
-		bridge_msg(msg, msg_size, "give exactly one of amount and amount_minor");
+		BRIDGE_MSG(msg, msg_size, "give exactly one of amount and amount_minor");
 		return PW_INVALID_ARGUMENT;
 	}
 	if (amount != NULL) {
@@ -379,7 +367,7 @@ bridge_create_amount(const char *body, size_t len, int exponent, bridge_create *
 	}
 	rv = bridge_json_count(minor, minor_len, PW_AMOUNT_MINOR_MAX, &c->params.amount_minor);
 	if (rv != PW_OK) {
-		bridge_msg(msg, msg_size, "amount_minor must be an integer from 1 to %lld",
+		BRIDGE_MSG(msg, msg_size, "amount_minor must be an integer from 1 to %lld",
 		    (long long) PW_AMOUNT_MINOR_MAX);
 	}
 	return rv;
@@ -397,7 +385,7 @@ bridge_create_mode(json_t *root, bridge_create *c, char *msg, size_t msg_size)
 	}
 	if (mode == NULL) {
 		/* required: guessing "test" for a live shop (or the reverse) is worse than asking */
-		bridge_msg(msg, msg_size, "mode is required: \"test\" or \"live\"");
+		BRIDGE_MSG(msg, msg_size, "mode is required: \"test\" or \"live\"");
 		return PW_INVALID_ARGUMENT;
 	}
 	if (strcmp(mode, "test") == 0) {
@@ -405,7 +393,7 @@ bridge_create_mode(json_t *root, bridge_create *c, char *msg, size_t msg_size)
 	} else if (strcmp(mode, "live") == 0) {
 		c->params.mode = PW_MODE_LIVE;
 	} else {
-		bridge_msg(msg, msg_size, "mode must be \"test\" or \"live\"");
+		BRIDGE_MSG(msg, msg_size, "mode must be \"test\" or \"live\"");
 		return PW_INVALID_ARGUMENT;
 	}
 	return PW_OK;
@@ -423,22 +411,22 @@ bridge_create_metadata(json_t *root, bridge_create *c, char *msg, size_t msg_siz
 		return PW_OK;
 	}
 	if (!json_is_object(md)) {
-		bridge_msg(msg, msg_size, "metadata must be an object of strings");
+		BRIDGE_MSG(msg, msg_size, "metadata must be an object of strings");
 		return PW_INVALID_ARGUMENT;
 	}
 	if (json_object_size(md) > PW_METADATA_ENTRIES_MAX) {
-		bridge_msg(msg, msg_size, "metadata has more than %d entries", PW_METADATA_ENTRIES_MAX);
+		BRIDGE_MSG(msg, msg_size, "metadata has more than %d entries", PW_METADATA_ENTRIES_MAX);
 		return PW_INVALID_ARGUMENT;
 	}
 	json_object_foreach (md, key, v) {
 		size_t klen = strlen(key);
 		if (klen == 0 || klen > PW_METADATA_KEY_BYTES_MAX) {
-			bridge_msg(msg, msg_size, "metadata keys must be 1 to %d bytes",
+			BRIDGE_MSG(msg, msg_size, "metadata keys must be 1 to %d bytes",
 			    PW_METADATA_KEY_BYTES_MAX);
 			return PW_INVALID_ARGUMENT;
 		}
 		if (!json_is_string(v) || json_string_length(v) > PW_METADATA_VALUE_BYTES_MAX) {
-			bridge_msg(msg, msg_size, "metadata[%.*s] must be a string of at most %d bytes",
+			BRIDGE_MSG(msg, msg_size, "metadata[%.*s] must be a string of at most %d bytes",
 			    BRIDGE_JSON_KEY_ECHO_MAX, key, PW_METADATA_VALUE_BYTES_MAX);
 			return PW_INVALID_ARGUMENT;
 		}
@@ -469,7 +457,7 @@ bridge_create_fulfillment(const char *body, size_t len, json_t *root, bridge_cre
 		return rv;
 	}
 	if (c->params.plan != NULL && credits != NULL) {
-		bridge_msg(msg, msg_size, "give at most one of plan and credits");
+		BRIDGE_MSG(msg, msg_size, "give at most one of plan and credits");
 		return PW_INVALID_ARGUMENT;
 	}
 	c->params.fulfillment = PW_FULFILL_NONE;
@@ -479,7 +467,7 @@ bridge_create_fulfillment(const char *body, size_t len, json_t *root, bridge_cre
 	if (credits != NULL) {
 		rv = bridge_json_count(credits, credits_len, PW_CREDITS_MAX, &c->params.credits);
 		if (rv != PW_OK) {
-			bridge_msg(msg, msg_size, "credits must be an integer from 1 to %lld",
+			BRIDGE_MSG(msg, msg_size, "credits must be an integer from 1 to %lld",
 			    (long long) PW_CREDITS_MAX);
 			return rv;
 		}
@@ -519,12 +507,12 @@ bridge_create_texts(json_t *root, bridge_create *c, const char *idem_header, cha
 		return rv;
 	}
 	if (strlen(idem_header) == 0 || strlen(idem_header) > PW_IDEMPOTENCY_KEY_BYTES_MAX) {
-		bridge_msg(msg, msg_size, "Idempotency-Key must be 1 to %d bytes",
+		BRIDGE_MSG(msg, msg_size, "Idempotency-Key must be 1 to %d bytes",
 		    PW_IDEMPOTENCY_KEY_BYTES_MAX);
 		return PW_INVALID_ARGUMENT;
 	}
 	if (p->idempotency_key != NULL && strcmp(p->idempotency_key, idem_header) != 0) {
-		bridge_msg(msg, msg_size, "idempotency_key and the Idempotency-Key header differ");
+		BRIDGE_MSG(msg, msg_size, "idempotency_key and the Idempotency-Key header differ");
 		return PW_INVALID_ARGUMENT;
 	}
 	p->idempotency_key = idem_header;
@@ -572,18 +560,18 @@ bridge_json_create_parse(const char *body, size_t len, const char *idempotency_h
 	PW_ASSERT(body != NULL || len == 0);
 	memset(out, 0, sizeof(*out));
 	if (len == 0) {
-		bridge_msg(msg, msg_size, "the body must be a JSON object");
+		BRIDGE_MSG(msg, msg_size, "the body must be a JSON object");
 		return PW_INVALID_ARGUMENT;
 	}
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
 	if (root == NULL) {
-		bridge_msg(msg, msg_size, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+		BRIDGE_MSG(msg, msg_size, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
 		    jerr.text);
 		return PW_INVALID_ARGUMENT;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		bridge_msg(msg, msg_size, "the body must be a JSON object");
+		BRIDGE_MSG(msg, msg_size, "the body must be a JSON object");
 		return PW_INVALID_ARGUMENT;
 	}
 	out->root = root;

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,12 +92,85 @@ typedef struct bridge_flags {
 	pw_log_level log_level;   /* --log-level */
 } bridge_flags;
 
-/* One flag with its value; false on a bad value. */
+/* The C type of a numeric flag's field. */
+typedef enum bridge_flag_type {
+	BRIDGE_FLAG_SIZE = 0,     /* size_t */
+	BRIDGE_FLAG_UNSIGNED = 1, /* unsigned */
+	BRIDGE_FLAG_U32 = 2,      /* uint32_t */
+} bridge_flag_type;
+
+/* A numeric flag: a decimal in [lo, hi] stored in one field of bridge_flags. */
+typedef struct bridge_uint_flag {
+	const char *name;       /* "--threads" */
+	unsigned long lo;       /* smallest value accepted */
+	unsigned long hi;       /* largest value accepted */
+	bridge_flag_type type;  /* the field's type */
+	size_t offset;          /* the field, offsetof(bridge_flags, ...) */
+} bridge_uint_flag;
+
+static const bridge_uint_flag bridge_uint_flags[] = {
+	{ .name = "--max-body-bytes", .lo = 1, .hi = PW_WEBHOOK_BODY_BYTES_MAX,
+	    .type = BRIDGE_FLAG_SIZE, .offset = offsetof(bridge_flags, cfg.body_bytes_max) },
+	{ .name = "--max-connections", .lo = 1, .hi = PW_BRIDGE_CONNECTIONS_MAX,
+	    .type = BRIDGE_FLAG_UNSIGNED, .offset = offsetof(bridge_flags, cfg.connections_max) },
+	{ .name = "--conn-timeout-s", .lo = 1, .hi = 3600,
+	    .type = BRIDGE_FLAG_UNSIGNED, .offset = offsetof(bridge_flags, cfg.conn_timeout_s) },
+	{ .name = "--threads", .lo = 1, .hi = PW_BRIDGE_THREADS_MAX,
+	    .type = BRIDGE_FLAG_UNSIGNED, .offset = offsetof(bridge_flags, cfg.threads) },
+	{ .name = "--server-timeout-ms", .lo = 1, .hi = 600000,
+	    .type = BRIDGE_FLAG_U32, .offset = offsetof(bridge_flags, opts.timeout_ms) },
+	{ .name = "--server-retries", .lo = 0, .hi = 10,
+	    .type = BRIDGE_FLAG_U32, .offset = offsetof(bridge_flags, opts.retries) },
+};
+
+/* Parses val for the numeric flag d and stores it; false on a bad value. */
+static bool
+bridge_uint_flag_apply(bridge_flags *f, const bridge_uint_flag *d, const char *val)
+{
+	unsigned char *field = (unsigned char *) f + d->offset;
+	unsigned long v = 0;
+
+	if (!bridge_flag_uint(val, d->lo, d->hi, &v)) {
+		return false;
+	}
+	switch (d->type) {
+	case BRIDGE_FLAG_SIZE:
+		*(size_t *) (void *) field = (size_t) v;
+		return true;
+	case BRIDGE_FLAG_UNSIGNED:
+		*(unsigned *) (void *) field = (unsigned) v;
+		return true;
+	case BRIDGE_FLAG_U32:
+		*(uint32_t *) (void *) field = (uint32_t) v;
+		return true;
+	}
+	PW_ASSERT(!"flag type out of range");
+	return false;
+}
+
+/* "--public-url": http(s), trailing slashes dropped (pages append
+ * "/checkout", "/access/..."). */
+static bool
+bridge_flag_public_url(const char *val, bridge_config *cfg)
+{
+	size_t n = strlen(val);
+
+	while (n > 0 && val[n - 1] == '/') {
+		n--;
+	}
+	if (n == 0 || n >= sizeof(cfg->public_url) ||
+	    (strncmp(val, "http://", 7) != 0 && strncmp(val, "https://", 8) != 0)) {
+		return false;
+	}
+	memcpy(cfg->public_url, val, n);
+	cfg->public_url[n] = '\0';
+	return true;
+}
+
+/* One flag with its value; false on an unknown flag or a bad value. */
 static bool
 bridge_flag_apply(bridge_flags *f, const char *name, const char *val)
 {
-	unsigned long v = 0;
-
 	if (strcmp(name, "--listen") == 0) {
 		return bridge_flag_listen(val, &f->cfg);
 	}
@@ -104,44 +178,15 @@ bridge_flag_apply(bridge_flags *f, const char *name, const char *val)
 		return val[0] != '\0' && pw_strlcpy(f->cfg.server_url, val, sizeof(f->cfg.server_url));
 	}
 	if (strcmp(name, "--public-url") == 0) {
-		size_t n = strlen(val);
-		while (n > 0 && val[n - 1] == '/') {
-			n--; /* pages append "/checkout", "/access/..." */
-		}
-		if (n == 0 || n >= sizeof(f->cfg.public_url) ||
-		    (strncmp(val, "http://", 7) != 0 && strncmp(val, "https://", 8) != 0)) {
-			return false;
-		}
-		memcpy(f->cfg.public_url, val, n);
-		f->cfg.public_url[n] = '\0';
-		return true;
+		return bridge_flag_public_url(val, &f->cfg);
 	}
 	if (strcmp(name, "--log-level") == 0) {
 		return pw_log_level_parse(val, &f->log_level);
 	}
-	if (strcmp(name, "--max-body-bytes") == 0 && bridge_flag_uint(val, 1, PW_WEBHOOK_BODY_BYTES_MAX, &v)) {
-		f->cfg.body_bytes_max = (size_t) v;
-		return true;
-	}
-	if (strcmp(name, "--max-connections") == 0 && bridge_flag_uint(val, 1, PW_BRIDGE_CONNECTIONS_MAX, &v)) {
-		f->cfg.connections_max = (unsigned) v;
-		return true;
-	}
-	if (strcmp(name, "--conn-timeout-s") == 0 && bridge_flag_uint(val, 1, 3600, &v)) {
-		f->cfg.conn_timeout_s = (unsigned) v;
-		return true;
-	}
-	if (strcmp(name, "--threads") == 0 && bridge_flag_uint(val, 1, PW_BRIDGE_THREADS_MAX, &v)) {
-		f->cfg.threads = (unsigned) v;
-		return true;
-	}
-	if (strcmp(name, "--server-timeout-ms") == 0 && bridge_flag_uint(val, 1, 600000, &v)) {
-		f->opts.timeout_ms = (uint32_t) v;
-		return true;
-	}
-	if (strcmp(name, "--server-retries") == 0 && bridge_flag_uint(val, 0, 10, &v)) {
-		f->opts.retries = (uint32_t) v;
-		return true;
+	for (size_t i = 0; i < sizeof(bridge_uint_flags) / sizeof(bridge_uint_flags[0]); i++) {
+		if (strcmp(name, bridge_uint_flags[i].name) == 0) {
+			return bridge_uint_flag_apply(f, &bridge_uint_flags[i], val);
+		}
 	}
 	return false;
 }
@@ -185,17 +230,17 @@ bridge_clients_open(bridge *br, const bridge_flags *f)
 	pw_client_opts probe_opts;
 	pw_status st;
 
-	st = pw_client_open(&br->client, f->cfg.server_url, &f->opts);
+	st = pw_client_open(&br->env.client, f->cfg.server_url, &f->opts);
 	if (st != PW_OK) {
 		return st;
 	}
 	pw_client_opts_default(&probe_opts);
 	probe_opts.timeout_ms = PW_BRIDGE_PROBE_TIMEOUT_MS;
 	probe_opts.retries = 0;
-	st = pw_client_open(&br->probe, f->cfg.server_url, &probe_opts);
+	st = pw_client_open(&br->env.probe, f->cfg.server_url, &probe_opts);
 	if (st != PW_OK) {
-		pw_client_close(br->client);
-		br->client = NULL;
+		pw_client_close(br->env.client);
+		br->env.client = NULL;
 	}
 	return st;
 }
@@ -252,7 +297,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = bridge_serve(&br, &f, &stop);
-	pw_client_close(br.probe);
-	pw_client_close(br.client);
+	pw_client_close(br.env.probe);
+	pw_client_close(br.env.client);
 	return rc;
 }

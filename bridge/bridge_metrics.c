@@ -1,6 +1,7 @@
 /* bridge_metrics.c - Prometheus counters and histograms (see bridge_metrics.h). */
 #include "bridge_metrics.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "pw_common.h"
@@ -20,22 +21,26 @@ static const char *const bridge_metrics_bucket_le[BRIDGE_METRICS_BUCKETS_N] = {
 	"0.25", "0.5", "1", "2.5", "5", "10",
 };
 
+/* The provider label is the provider's lower-case name (its route path). */
 static const char *const bridge_metrics_providers[BRIDGE_METRICS_PROVIDERS_N] = {
-	"stripe", "razorpay", "onecom", "web3",
+#define BRIDGE_XX_PROVIDER_LABEL(NAME, value, name, label, secret_env) \
+	[BRIDGE_METRICS_PROVIDER_##NAME] = name,
+	PW_PROVIDER_MAP(BRIDGE_XX_PROVIDER_LABEL)
+#undef BRIDGE_XX_PROVIDER_LABEL
 };
 static const char *const bridge_metrics_tallies[BRIDGE_METRICS_OUTCOMES_N] = {
 	"applied", "duplicate", "ignored", "rejected",
 };
 
-_Static_assert(PW_WEBHOOK_STRIPE == 1 && PW_WEBHOOK_RAZORPAY == 2 && PW_WEBHOOK_ONECOM == 3 &&
-        PW_WEBHOOK_WEB3 == 4,
-    "providers index bridge_metrics_providers from 1");
-
 void
-bridge_metrics_init(bridge_metrics *m)
+bridge_metrics_init(bridge_metrics *m, const char *const *route_labels, size_t routes_n)
 {
-	PW_ASSERT(m != NULL);
-	for (size_t r = 0; r < BRIDGE_ROUTE_COUNT; r++) {
+	PW_ASSERT(m != NULL && route_labels != NULL);
+	PW_ASSERT(routes_n >= 1 && routes_n <= BRIDGE_METRICS_ROUTES_MAX);
+	m->routes_n = routes_n;
+	for (size_t r = 0; r < BRIDGE_METRICS_ROUTES_MAX; r++) {
+		m->routes[r] = r < routes_n ? route_labels[r] : NULL;
+		PW_ASSERT(r >= routes_n || m->routes[r] != NULL);
 		for (size_t c = 0; c <= BRIDGE_METRICS_CODES_N; c++) {
 			atomic_init(&m->requests[r][c], 0);
 		}
@@ -64,13 +69,12 @@ bridge_metrics_code_index(int http_code)
 }
 
 void
-bridge_metrics_request(bridge_metrics *m, bridge_route_id route, int http_code,
-    uint64_t duration_us)
+bridge_metrics_request(bridge_metrics *m, size_t route, int http_code, uint64_t duration_us)
 {
 	size_t b = 0;
 
 	PW_ASSERT(m != NULL);
-	PW_ASSERT((unsigned) route < BRIDGE_ROUTE_COUNT);
+	PW_ASSERT(route < m->routes_n);
 	atomic_fetch_add_explicit(&m->requests[route][bridge_metrics_code_index(http_code)], 1,
 	    memory_order_relaxed);
 	while (b < BRIDGE_METRICS_BUCKETS_N && duration_us > bridge_metrics_bucket_us[b]) {
@@ -83,13 +87,30 @@ bridge_metrics_request(bridge_metrics *m, bridge_route_id route, int http_code,
 	atomic_fetch_add_explicit(&m->count[route], 1, memory_order_relaxed);
 }
 
+/* The series index of a provider: its row in PW_PROVIDER_MAP. */
+static size_t
+bridge_metrics_provider_index(pw_webhook_provider provider)
+{
+	switch (provider) {
+#define BRIDGE_XX_PROVIDER_CASE(NAME, value, name, label, secret_env) \
+	case PW_WEBHOOK_##NAME:                                        \
+		return BRIDGE_METRICS_PROVIDER_##NAME;
+		PW_PROVIDER_MAP(BRIDGE_XX_PROVIDER_CASE)
+#undef BRIDGE_XX_PROVIDER_CASE
+	}
+	PW_ASSERT(!"provider not in PW_PROVIDER_MAP");
+	return 0;
+}
+
 void
 bridge_metrics_webhook(bridge_metrics *m, pw_webhook_provider provider, bridge_webhook_tally tally)
 {
+	size_t p = bridge_metrics_provider_index(provider);
+
 	PW_ASSERT(m != NULL);
-	PW_ASSERT(provider >= PW_WEBHOOK_STRIPE && provider <= PW_WEBHOOK_WEB3);
+	PW_ASSERT(p < BRIDGE_METRICS_PROVIDERS_N);
 	PW_ASSERT((unsigned) tally < BRIDGE_METRICS_OUTCOMES_N);
-	atomic_fetch_add_explicit(&m->webhooks[provider - 1][tally], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->webhooks[p][tally], 1, memory_order_relaxed);
 }
 
 bridge_webhook_tally
@@ -118,28 +139,41 @@ bridge_metrics_get(const atomic_uint_fast64_t *v)
 	return (uint64_t) atomic_load_explicit((atomic_uint_fast64_t *) v, memory_order_relaxed);
 }
 
+/* The code label of series c: the HTTP code, or "other" for the last. */
+static void
+bridge_metrics_code_label(size_t c, char *out, size_t out_size)
+{
+	PW_ASSERT(c <= BRIDGE_METRICS_CODES_N);
+	if (c == BRIDGE_METRICS_CODES_N) {
+		(void) pw_strlcpy(out, "other", out_size);
+		return;
+	}
+	(void) snprintf(out, out_size, "%d", bridge_metrics_codes[c]);
+}
+
+/* The HELP and TYPE lines of a metric family. */
+static void
+bridge_metrics_family(bridge_buf *out, const char *name, const char *type, const char *help)
+{
+	bridge_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
 static void
 bridge_metrics_render_requests(const bridge_metrics *m, bridge_buf *out)
 {
-	bridge_buf_puts(out, "# HELP paywire_bridge_http_requests_total HTTP requests answered, "
-	                     "by route and status code.\n"
-	                     "# TYPE paywire_bridge_http_requests_total counter\n");
-	for (size_t r = 0; r < BRIDGE_ROUTE_COUNT; r++) {
+	bridge_metrics_family(out, "paywire_bridge_http_requests_total", "counter",
+	    "HTTP requests answered, by route and status code.");
+	for (size_t r = 0; r < m->routes_n; r++) {
 		for (size_t c = 0; c <= BRIDGE_METRICS_CODES_N; c++) {
 			uint64_t v = bridge_metrics_get(&m->requests[r][c]);
+			char code[16];
+
 			if (v == 0) {
-				continue;
+				continue; /* series appear once non-zero */
 			}
-			if (c == BRIDGE_METRICS_CODES_N) {
-				bridge_buf_printf(out,
-				    "paywire_bridge_http_requests_total{route=\"%s\",code=\"other\"} %llu\n",
-				    bridge_route_name((bridge_route_id) r), (unsigned long long) v);
-			} else {
-				bridge_buf_printf(out,
-				    "paywire_bridge_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n",
-				    bridge_route_name((bridge_route_id) r), bridge_metrics_codes[c],
-				    (unsigned long long) v);
-			}
+			bridge_metrics_code_label(c, code, sizeof(code));
+			bridge_buf_printf(out, "paywire_bridge_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
+			    m->routes[r], code, (unsigned long long) v);
 		}
 	}
 }
@@ -147,27 +181,25 @@ bridge_metrics_render_requests(const bridge_metrics *m, bridge_buf *out)
 static void
 bridge_metrics_render_webhooks(const bridge_metrics *m, bridge_buf *out)
 {
-	bridge_buf_puts(out, "# HELP paywire_bridge_webhooks_total Provider webhooks, by provider "
-	                     "and outcome (rejected: answered with an error).\n"
-	                     "# TYPE paywire_bridge_webhooks_total counter\n");
-	for (size_t p = 0; p < BRIDGE_METRICS_PROVIDERS_N; p++) {
-		for (size_t o = 0; o < BRIDGE_METRICS_OUTCOMES_N; o++) {
-			bridge_buf_printf(out,
-			    "paywire_bridge_webhooks_total{provider=\"%s\",outcome=\"%s\"} %llu\n",
-			    bridge_metrics_providers[p], bridge_metrics_tallies[o],
-			    (unsigned long long) bridge_metrics_get(&m->webhooks[p][o]));
-		}
+	bridge_metrics_family(out, "paywire_bridge_webhooks_total", "counter",
+	    "Provider webhooks, by provider and outcome (rejected: answered with an error).");
+	for (size_t i = 0; i < BRIDGE_METRICS_PROVIDERS_N * BRIDGE_METRICS_OUTCOMES_N; i++) {
+		size_t p = i / BRIDGE_METRICS_OUTCOMES_N;
+		size_t o = i % BRIDGE_METRICS_OUTCOMES_N;
+
+		bridge_buf_printf(out, "paywire_bridge_webhooks_total{provider=\"%s\",outcome=\"%s\"} %llu\n",
+		    bridge_metrics_providers[p], bridge_metrics_tallies[o],
+		    (unsigned long long) bridge_metrics_get(&m->webhooks[p][o]));
 	}
 }
 
 static void
 bridge_metrics_render_histograms(const bridge_metrics *m, bridge_buf *out)
 {
-	bridge_buf_puts(out, "# HELP paywire_bridge_request_duration_seconds Time from the request's "
-	                     "headers to its answer being sent, by route.\n"
-	                     "# TYPE paywire_bridge_request_duration_seconds histogram\n");
-	for (size_t r = 0; r < BRIDGE_ROUTE_COUNT; r++) {
-		const char *route = bridge_route_name((bridge_route_id) r);
+	bridge_metrics_family(out, "paywire_bridge_request_duration_seconds", "histogram",
+	    "Time from the request's headers to its answer being sent, by route.");
+	for (size_t r = 0; r < m->routes_n; r++) {
+		const char *route = m->routes[r];
 		uint64_t count = bridge_metrics_get(&m->count[r]);
 		uint64_t sum_us = bridge_metrics_get(&m->sum_us[r]);
 		uint64_t cumulative = 0;

@@ -1,13 +1,19 @@
 /*
  * bridge_metrics.h - the bridge's Prometheus counters and histograms.
  *
+ * Layering: knows nothing of routes. The route table (bridge_routes.c) hands
+ * its labels to bridge_metrics_init and records requests by route index;
+ * provider labels are generated from PW_PROVIDER_MAP (paywire/provider.h).
+ *
  * Owns: fixed arrays of atomic counters; no allocation, no locks. Every label
- * set is bounded at compile time: BRIDGE_ROUTE_COUNT routes x
+ * set is bounded at compile time: at most BRIDGE_METRICS_ROUTES_MAX routes x
  * BRIDGE_METRICS_CODES_N status codes (anything else counts as code="other"),
- * 4 providers x 4 outcomes, BRIDGE_METRICS_BUCKETS_N latency buckets per route.
+ * BRIDGE_METRICS_PROVIDERS_N providers (one per PW_PROVIDER_MAP row) x 4
+ * outcomes, BRIDGE_METRICS_BUCKETS_N latency buckets per route.
  * Threads: any thread may record at any time (relaxed atomics; a scrape may see
  * a request counted in one series and not yet in another, as Prometheus
- * allows). Lifetime: the caller's memory, initialized by bridge_metrics_init.
+ * allows). Lifetime: the caller's memory, initialized by bridge_metrics_init;
+ * the route labels must be static strings.
  *
  * Exposed series (text format 0.0.4):
  *   paywire_bridge_http_requests_total{route,code}            counter
@@ -24,16 +30,35 @@
 #include <stdint.h>
 
 #include <paywire/client.h>
+#include <paywire/provider.h>
 
 #include "bridge_buf.h"
-#include "bridge_routes.h"
+#include "pw_limits.h"
 
+/* One index per PW_PROVIDER_MAP row, in table order. */
+typedef enum bridge_metrics_provider {
+#define BRIDGE_XX_PROVIDER_INDEX(NAME, value, name, label, secret_env) BRIDGE_METRICS_PROVIDER_##NAME,
+	PW_PROVIDER_MAP(BRIDGE_XX_PROVIDER_INDEX)
+#undef BRIDGE_XX_PROVIDER_INDEX
+	BRIDGE_METRICS_PROVIDERS_N
+} bridge_metrics_provider;
+
+#define BRIDGE_METRICS_ROUTES_MAX 16  /* route series: the route table's rows + "unmatched" */
 #define BRIDGE_METRICS_CODES_N 15     /* HTTP codes with their own series, plus "other" */
 #define BRIDGE_METRICS_BUCKETS_N 16   /* finite latency buckets; +Inf is the count */
-#define BRIDGE_METRICS_PROVIDERS_N 4  /* stripe razorpay onecom web3 */
 #define BRIDGE_METRICS_OUTCOMES_N 4   /* applied duplicate ignored rejected */
-/* Room for a full scrape: every series rendered, each line < 160 bytes. */
+/* Room for a full scrape; bridge_routes.c asserts that
+ * BRIDGE_METRICS_SCRAPE_BYTES(its route series) fits. */
 #define BRIDGE_METRICS_TEXT_BYTES_MAX (64u * 1024u)
+/* Bytes of a full scrape of `routes` routes: every line < 160 bytes; per
+ * route the code series, the buckets, +Inf, _sum and _count; the webhook
+ * series; six HELP/TYPE lines. */
+#define BRIDGE_METRICS_SCRAPE_BYTES(routes)                                                   \
+	(160u * ((routes) * (BRIDGE_METRICS_CODES_N + 1u + BRIDGE_METRICS_BUCKETS_N + 3u) +      \
+	    (unsigned) BRIDGE_METRICS_PROVIDERS_N * BRIDGE_METRICS_OUTCOMES_N + 6u))
+
+_Static_assert(BRIDGE_METRICS_TEXT_BYTES_MAX <= PW_BRIDGE_REPLY_BYTES_MAX,
+    "a full scrape fits the bridge's answer limit");
 
 typedef enum bridge_webhook_tally {
 	BRIDGE_TALLY_APPLIED = 0,
@@ -43,21 +68,25 @@ typedef enum bridge_webhook_tally {
 } bridge_webhook_tally;
 
 typedef struct bridge_metrics {
-	atomic_uint_fast64_t requests[BRIDGE_ROUTE_COUNT][BRIDGE_METRICS_CODES_N + 1]; /* [route][code index]; last = other */
-	atomic_uint_fast64_t webhooks[BRIDGE_METRICS_PROVIDERS_N][BRIDGE_METRICS_OUTCOMES_N]; /* [provider-1][tally] */
-	atomic_uint_fast64_t buckets[BRIDGE_ROUTE_COUNT][BRIDGE_METRICS_BUCKETS_N]; /* non-cumulative counts per bucket */
-	atomic_uint_fast64_t count[BRIDGE_ROUTE_COUNT];  /* requests observed (the +Inf bucket) */
-	atomic_uint_fast64_t sum_us[BRIDGE_ROUTE_COUNT]; /* total latency, microseconds */
+	const char *routes[BRIDGE_METRICS_ROUTES_MAX]; /* route labels, static strings, by index */
+	size_t routes_n;                               /* labels in use */
+	atomic_uint_fast64_t requests[BRIDGE_METRICS_ROUTES_MAX][BRIDGE_METRICS_CODES_N + 1]; /* [route][code index]; last = other */
+	atomic_uint_fast64_t webhooks[BRIDGE_METRICS_PROVIDERS_N][BRIDGE_METRICS_OUTCOMES_N]; /* [provider index][tally] */
+	atomic_uint_fast64_t buckets[BRIDGE_METRICS_ROUTES_MAX][BRIDGE_METRICS_BUCKETS_N]; /* non-cumulative counts per bucket */
+	atomic_uint_fast64_t count[BRIDGE_METRICS_ROUTES_MAX];  /* requests observed (the +Inf bucket) */
+	atomic_uint_fast64_t sum_us[BRIDGE_METRICS_ROUTES_MAX]; /* total latency, microseconds */
 } bridge_metrics;
 
-/* Zeroes every series. */
-void bridge_metrics_init(bridge_metrics *m);
+/* Zeroes every series and takes the route labels: route index i is rendered
+ * as route="route_labels[i]", in that order. 1 <= routes_n <=
+ * BRIDGE_METRICS_ROUTES_MAX; the strings must outlive m. */
+void bridge_metrics_init(bridge_metrics *m, const char *const *route_labels, size_t routes_n);
 
-/* Counts one answered request: its route, HTTP code and latency (µs). */
-void bridge_metrics_request(bridge_metrics *m, bridge_route_id route, int http_code,
-    uint64_t duration_us);
+/* Counts one answered request: its route index (< routes_n), HTTP code and
+ * latency (µs). */
+void bridge_metrics_request(bridge_metrics *m, size_t route, int http_code, uint64_t duration_us);
 
-/* Counts one webhook: provider and tally. */
+/* Counts one webhook: provider (a PW_PROVIDER_MAP row) and tally. */
 void bridge_metrics_webhook(bridge_metrics *m, pw_webhook_provider provider,
     bridge_webhook_tally tally);
 

@@ -1,13 +1,20 @@
-/* bridge_routes.c - route matching (pure) and the route handlers. Each
- * handler turns one HTTP request into one libpaywire call and maps the answer:
- * errors go through pw_status_http(), never a blanket 500. */
+/*
+ * bridge_routes.c - the route handlers, the route table, and matching (see
+ * bridge_routes.h). Each handler turns one HTTP request into one libpaywire
+ * call and maps the answer: errors go through pw_status_http(), never a
+ * blanket 500.
+ *
+ * The file reads top-down in the order C needs: handlers, then the table that
+ * names them, then the functions that walk the table.
+ */
 #include "bridge_routes.h"
 
-#include <microhttpd.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "bridge_http.h"
+#include <paywire/provider.h>
+
 #include "bridge_json.h"
 #include "bridge_pages.h"
 #include "pw_common.h"
@@ -19,42 +26,277 @@
 _Static_assert(sizeof(((pw_status_info *) 0)->access_link) <= PW_BRIDGE_TOKEN_BYTES_MAX + 1,
     "any token inside an access link the client carries passes the bridge's ?token= limit");
 
-static const struct {
-	const char *name;
-	pw_webhook_provider provider;
+/* The {provider} segment: one entry per PW_PROVIDER_MAP row. */
+static const struct bridge_provider {
+	const char *segment;          /* lower-case name, as in /webhooks/<name> */
+	pw_webhook_provider provider; /* what the client API calls it */
 } bridge_providers[] = {
-	{ "stripe", PW_WEBHOOK_STRIPE },
-	{ "razorpay", PW_WEBHOOK_RAZORPAY },
-	{ "onecom", PW_WEBHOOK_ONECOM },
-	{ "web3", PW_WEBHOOK_WEB3 },
+#define BRIDGE_XX_PROVIDER(NAME, value, lname, label, secret_env) \
+	{ .segment = lname, .provider = PW_WEBHOOK_##NAME },
+	PW_PROVIDER_MAP(BRIDGE_XX_PROVIDER)
+#undef BRIDGE_XX_PROVIDER
 };
+
+#define BRIDGE_XX_SAME_VALUE(NAME, value, lname, label, secret_env) \
+	_Static_assert((int) PW_WEBHOOK_##NAME == (value), "pw_webhook_provider follows PW_PROVIDER_MAP");
+PW_PROVIDER_MAP(BRIDGE_XX_SAME_VALUE)
+#undef BRIDGE_XX_SAME_VALUE
+
+/* ---- handlers ---- */
+
+/* The first value of header `name` (lower-case), as libmicrohttpd's lookup
+ * would give it; NULL if the request has none. */
+static const char *
+bridge_request_header(const bridge_request *rq, const char *name)
+{
+	for (size_t i = 0; i < rq->headers_n; i++) {
+		if (strcmp(rq->headers[i].key, name) == 0) {
+			return rq->headers[i].value;
+		}
+	}
+	return NULL;
+}
+
+/* The server's message when it sent one, else the table's. */
+static const char *
+bridge_err_message(const pw_error *err, pw_status st)
+{
+	return err->message[0] != '\0' ? err->message : pw_status_message(st);
+}
+
+/* The page for a browser route whose server call failed with st: not_found
+ * says what does not exist; anything else is the service being unavailable. */
+static void
+bridge_page_failed(bridge_reply *rp, pw_status st, const char *not_found)
+{
+	PW_ASSERT(st != PW_OK);
+	if (st == PW_NOT_FOUND) {
+		bridge_reply_html_error(rp, st, "Not found", not_found);
+		return;
+	}
+	bridge_reply_html_error(rp, st, "Unavailable",
+	    "The payment service cannot answer right now. Try again in a moment.");
+}
+
+/* pw_status_get of session id into info (cleared first). err, cleared first,
+ * gets the server's message; NULL when the caller answers with its own. */
+static pw_status
+bridge_status_get(pw_client *client, const char *id, pw_status_info *info, pw_error *err)
+{
+	pw_error ignored;
+	pw_error *e = err != NULL ? err : &ignored;
+
+	PW_ASSERT(client != NULL && id != NULL && info != NULL);
+	memset(info, 0, sizeof(*info));
+	memset(e, 0, sizeof(*e));
+	return pw_status_get(client, id, info, e);
+}
+
+static void
+bridge_route_webhook(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
+{
+	pw_webhook_provider provider = rq->match->provider;
+	pw_webhook_result res;
+	pw_error err;
+	pw_status st;
+
+	PW_ASSERT((int) provider != 0);
+	memset(&res, 0, sizeof(res));
+	memset(&err, 0, sizeof(err));
+	st = pw_webhook_ingest(env->client, provider, rq->headers, rq->headers_n,
+	    rq->body != NULL ? rq->body : "", rq->body_len, &res, &err);
+	if (st == PW_OK && res.outcome == PW_WEBHOOK_UNSPECIFIED) {
+		st = PW_INTERNAL;
+		(void) pw_strlcpy(err.message, "the server answered without an outcome", sizeof(err.message));
+	}
+	bridge_metrics_webhook(&env->metrics, provider, bridge_metrics_tally_of(st, res.outcome));
+	if (st != PW_OK) {
+		pw_log(PW_LOG_INFO, "webhook %s refused: %s", pw_webhook_provider_name(provider),
+		    pw_status_name(st));
+		bridge_reply_json_error(rp, st, bridge_err_message(&err, st));
+		return;
+	}
+	rp->http = 200;
+	bridge_json_webhook(&rp->body, &res);
+}
+
+static void
+bridge_route_create_session(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
+{
+	const char *api_key = bridge_request_header(rq, "x-api-key");
+	const char *idem = bridge_request_header(rq, "idempotency-key");
+	char msg[BRIDGE_JSON_MSG_BYTES];
+	char checkout_url[PW_URL_BYTES_MAX + PW_SESSION_ID_BYTES_MAX + 32];
+	bridge_create req;
+	pw_session s;
+	pw_error err;
+	pw_status st;
+
+	if (api_key == NULL || api_key[0] == '\0' || strlen(api_key) > PW_API_KEY_BYTES_MAX) {
+		bridge_reply_json_error(rp, PW_UNAUTHENTICATED, "send the merchant API key in X-API-Key");
+		return;
+	}
+	st = bridge_json_create_parse(rq->body, rq->body_len, idem, &req, msg, sizeof(msg));
+	if (st != PW_OK) {
+		bridge_reply_json_error(rp, st, msg);
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	memset(&err, 0, sizeof(err));
+	st = pw_session_create(env->client, api_key, &req.params, &s, &err);
+	bridge_json_create_fini(&req);
+	if (st != PW_OK) {
+		bridge_reply_json_error(rp, st, bridge_err_message(&err, st));
+		return;
+	}
+	(void) snprintf(checkout_url, sizeof(checkout_url), "%s/checkout?session=%s", env->public_url,
+	    s.id);
+	rp->http = 200;
+	bridge_json_session(&rp->body, &s, checkout_url);
+}
+
+static void
+bridge_route_session_status(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
+{
+	pw_status_info info;
+	pw_error err;
+	pw_status st;
+
+	st = bridge_status_get(env->client, rq->match->session_id, &info, &err);
+	if (st != PW_OK) {
+		bridge_reply_json_error(rp, st, bridge_err_message(&err, st));
+	} else {
+		rp->http = 200;
+		bridge_json_status(&rp->body, &info);
+	}
+	sodium_memzero(&info, sizeof(info)); /* the access link is the customer's credential */
+}
+
+static void
+bridge_route_checkout(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
+{
+	const char *id = rq->query(rq->query_cls, "session");
+	pw_status_info info;
+	pw_status st;
+
+	rp->html = true;
+	if (id == NULL || id[0] == '\0') {
+		bridge_reply_html_error(rp, PW_INVALID_ARGUMENT, "Bad request",
+		    "This checkout link has no session. Use the link the merchant gave you.");
+		return;
+	}
+	if (!bridge_session_id_valid(id, strlen(id))) {
+		bridge_page_failed(rp, PW_NOT_FOUND, "There is no such checkout session.");
+		return;
+	}
+	st = bridge_status_get(env->client, id, &info, NULL);
+	if (st != PW_OK) {
+		bridge_page_failed(rp, st, "There is no such checkout session.");
+	} else {
+		rp->http = 200;
+		bridge_page_checkout(&rp->body, &info, env->public_url, rp->nonce);
+	}
+	sodium_memzero(&info, sizeof(info));
+}
+
+static void
+bridge_route_access(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
+{
+	const char *token = rq->query(rq->query_cls, "token");
+	pw_access acc;
+	pw_error err;
+	pw_status st;
+
+	rp->html = true;
+	if (token == NULL || token[0] == '\0' || strlen(token) > PW_BRIDGE_TOKEN_BYTES_MAX) {
+		bridge_reply_html_error(rp, PW_UNAUTHENTICATED, "Link not valid",
+		    "This access link is not valid. Use the complete link from your checkout page.");
+		return;
+	}
+	memset(&acc, 0, sizeof(acc));
+	memset(&err, 0, sizeof(err));
+	st = pw_access_redeem(env->client, rq->match->session_id, token, &acc, &err);
+	if (st == PW_UNAUTHENTICATED || st == PW_PERMISSION_DENIED) {
+		bridge_reply_html_error(rp, st, "Link not valid",
+		    "This access link is not valid or has expired.");
+	} else if (st != PW_OK) {
+		bridge_page_failed(rp, st, "There is no such purchase.");
+	} else {
+		rp->http = 200;
+		bridge_page_access(&rp->body, &acc, rp->nonce);
+	}
+	sodium_memzero(&acc, sizeof(acc)); /* held the raw access key */
+}
+
+static void
+bridge_route_healthz(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
+{
+	pw_status_info info;
+	pw_status st;
+
+	(void) rq;
+	st = bridge_status_get(env->probe, BRIDGE_PROBE_SESSION_ID, &info, NULL);
+	sodium_memzero(&info, sizeof(info));
+	/* any answer the server itself produced about the probe id means it is up */
+	if (st == PW_OK || st == PW_NOT_FOUND || st == PW_INVALID_ARGUMENT) {
+		rp->http = 200;
+		bridge_json_health(&rp->body, "ok");
+		return;
+	}
+	rp->http = 503;
+	bridge_json_health(&rp->body, st == PW_TIMEOUT ? "timeout" : "unavailable");
+}
+
+static void
+bridge_route_metrics(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
+{
+	(void) rq;
+	rp->http = 200;
+	rp->content_type = BRIDGE_CT_PROMETHEUS;
+	bridge_metrics_render(&env->metrics, &rp->body);
+}
+
+/* ---- the table ---- */
+
+/* Every route of the bridge. The order is the order of the metric series. */
+static const bridge_route bridge_routes[] = {
+	{ .name = "webhook", .path = "/webhooks/{provider}", .methods = "POST",
+	    .body_bytes_max = PW_WEBHOOK_BODY_BYTES_MAX, .handler = bridge_route_webhook },
+	{ .name = "create_session", .path = "/create_session", .methods = "POST",
+	    .body_bytes_max = PW_BRIDGE_CREATE_BODY_BYTES_MAX, .handler = bridge_route_create_session },
+	{ .name = "session_status", .path = "/session/{session_id}/status", .methods = "GET, HEAD",
+	    .body_bytes_max = 0, .handler = bridge_route_session_status },
+	{ .name = "checkout", .path = "/checkout", .methods = "GET, HEAD",
+	    .body_bytes_max = 0, .handler = bridge_route_checkout },
+	{ .name = "access", .path = "/access/{session_id}", .methods = "GET, HEAD",
+	    .body_bytes_max = 0, .handler = bridge_route_access },
+	{ .name = "healthz", .path = "/healthz", .methods = "GET, HEAD",
+	    .body_bytes_max = 0, .handler = bridge_route_healthz },
+	{ .name = "metrics", .path = "/metrics", .methods = "GET, HEAD",
+	    .body_bytes_max = 0, .handler = bridge_route_metrics },
+};
+
+#define BRIDGE_ROUTES_N (sizeof(bridge_routes) / sizeof(bridge_routes[0]))
+
+_Static_assert(BRIDGE_ROUTES_N + 1 <= BRIDGE_METRICS_ROUTES_MAX,
+    "every route and \"unmatched\" has its metric series (raise BRIDGE_METRICS_ROUTES_MAX)");
+_Static_assert(BRIDGE_METRICS_SCRAPE_BYTES(BRIDGE_ROUTES_N + 1) <= BRIDGE_METRICS_TEXT_BYTES_MAX,
+    "a full /metrics scrape fits (raise BRIDGE_METRICS_TEXT_BYTES_MAX)");
 
 /* ---- matching ---- */
 
-const char *
-bridge_route_name(bridge_route_id route)
-{
-	switch (route) {
-	case BRIDGE_ROUTE_UNMATCHED:
-		return "unmatched";
-	case BRIDGE_ROUTE_WEBHOOK:
-		return "webhook";
-	case BRIDGE_ROUTE_CREATE_SESSION:
-		return "create_session";
-	case BRIDGE_ROUTE_SESSION_STATUS:
-		return "session_status";
-	case BRIDGE_ROUTE_CHECKOUT:
-		return "checkout";
-	case BRIDGE_ROUTE_ACCESS:
-		return "access";
-	case BRIDGE_ROUTE_HEALTHZ:
-		return "healthz";
-	case BRIDGE_ROUTE_METRICS:
-		return "metrics";
-	}
-	PW_ASSERT(!"route out of range");
-	return "unmatched";
-}
+typedef enum bridge_param {
+	BRIDGE_PARAM_SESSION_ID = 0, /* {session_id} */
+	BRIDGE_PARAM_PROVIDER = 1,   /* {provider} */
+} bridge_param;
+
+static const struct {
+	const char *spelling; /* as written in a pattern */
+	bridge_param param;   /* what it captures */
+} bridge_params[] = {
+	{ .spelling = "{session_id}", .param = BRIDGE_PARAM_SESSION_ID },
+	{ .spelling = "{provider}", .param = BRIDGE_PARAM_PROVIDER },
+};
 
 bool
 bridge_session_id_valid(const char *s, size_t len)
@@ -74,321 +316,178 @@ bridge_session_id_valid(const char *s, size_t len)
 	return true;
 }
 
-/* Copies a valid session id s[0..len) into out->session_id. */
-static bool
-bridge_match_session(const char *s, size_t len, bridge_match *out)
+/* The param a pattern's "{...}" (spelling[0..len)) names. A pattern with any
+ * other is a bug in the table. */
+static bridge_param
+bridge_param_of(const char *spelling, size_t len)
 {
-	if (!bridge_session_id_valid(s, len)) {
-		return false;
+	for (size_t i = 0; i < sizeof(bridge_params) / sizeof(bridge_params[0]); i++) {
+		if (strlen(bridge_params[i].spelling) == len &&
+		    memcmp(bridge_params[i].spelling, spelling, len) == 0) {
+			return bridge_params[i].param;
+		}
 	}
-	memcpy(out->session_id, s, len);
-	out->session_id[len] = '\0';
-	return true;
+	PW_ASSERT(!"unknown {param} in a route pattern");
+	return BRIDGE_PARAM_SESSION_ID;
 }
 
-/* The route a path names, whatever the method; UNMATCHED if none. */
-static bridge_route_id
-bridge_route_of_path(const char *path, bridge_match *out)
+/* Captures the path segment s[0..len) as param into out; false if it is not
+ * that param's syntax. */
+static bool
+bridge_param_capture(bridge_param param, const char *s, size_t len, bridge_match *out)
 {
-	static const char webhooks[] = "/webhooks/";
-	static const char session[] = "/session/";
-	static const char access[] = "/access/";
-	const char *rest;
-	const char *slash;
-
-	if (strcmp(path, "/create_session") == 0) {
-		return BRIDGE_ROUTE_CREATE_SESSION;
-	}
-	if (strcmp(path, "/checkout") == 0) {
-		return BRIDGE_ROUTE_CHECKOUT;
-	}
-	if (strcmp(path, "/healthz") == 0) {
-		return BRIDGE_ROUTE_HEALTHZ;
-	}
-	if (strcmp(path, "/metrics") == 0) {
-		return BRIDGE_ROUTE_METRICS;
-	}
-	if (strncmp(path, webhooks, sizeof(webhooks) - 1) == 0) {
-		rest = path + sizeof(webhooks) - 1;
+	switch (param) {
+	case BRIDGE_PARAM_SESSION_ID:
+		if (!bridge_session_id_valid(s, len)) {
+			return false;
+		}
+		memcpy(out->session_id, s, len);
+		out->session_id[len] = '\0';
+		return true;
+	case BRIDGE_PARAM_PROVIDER:
 		for (size_t i = 0; i < sizeof(bridge_providers) / sizeof(bridge_providers[0]); i++) {
-			if (strcmp(rest, bridge_providers[i].name) == 0) {
+			if (strlen(bridge_providers[i].segment) == len &&
+			    memcmp(bridge_providers[i].segment, s, len) == 0) {
 				out->provider = bridge_providers[i].provider;
-				return BRIDGE_ROUTE_WEBHOOK;
+				return true;
 			}
 		}
-		return BRIDGE_ROUTE_UNMATCHED; /* unknown provider: 404 */
+		return false;
 	}
-	if (strncmp(path, session, sizeof(session) - 1) == 0) {
-		rest = path + sizeof(session) - 1;
-		slash = strchr(rest, '/');
-		if (slash != NULL && strcmp(slash, "/status") == 0 &&
-		    bridge_match_session(rest, (size_t) (slash - rest), out)) {
-			return BRIDGE_ROUTE_SESSION_STATUS;
+	PW_ASSERT(!"param out of range");
+	return false;
+}
+
+/* True if path matches pattern; the segments its params stand for are
+ * captured into out (partly, when false: the caller clears it). */
+static bool
+bridge_path_match(const char *pattern, const char *path, bridge_match *out)
+{
+	const char *p = pattern;
+	const char *s = path;
+
+	while (*p != '\0') {
+		const char *close;
+		size_t seg;
+
+		if (*p != '{') {
+			if (*p != *s) {
+				return false; /* also when the path ends first */
+			}
+			p++;
+			s++;
+			continue;
 		}
-		return BRIDGE_ROUTE_UNMATCHED;
+		close = strchr(p, '}');
+		PW_ASSERT(close != NULL);
+		seg = strcspn(s, "/");
+		if (!bridge_param_capture(bridge_param_of(p, (size_t) (close + 1 - p)), s, seg, out)) {
+			return false;
+		}
+		p = close + 1;
+		s += seg;
 	}
-	if (strncmp(path, access, sizeof(access) - 1) == 0) {
-		rest = path + sizeof(access) - 1;
-		return bridge_match_session(rest, strlen(rest), out) ? BRIDGE_ROUTE_ACCESS
-		                                                     : BRIDGE_ROUTE_UNMATCHED;
+	return *s == '\0';
+}
+
+/* True if method is one of the comma-separated methods (exact, case-sensitive,
+ * as HTTP methods are). */
+static bool
+bridge_method_in(const char *methods, const char *method)
+{
+	size_t n = strlen(method);
+	const char *p = methods;
+
+	while (*p != '\0') {
+		size_t tok = strcspn(p, ", ");
+		if (n > 0 && tok == n && memcmp(p, method, n) == 0) {
+			return true;
+		}
+		p += tok;
+		p += strspn(p, ", ");
 	}
-	return BRIDGE_ROUTE_UNMATCHED;
+	return false;
 }
 
 bridge_match_result
 bridge_route_match(const char *method, const char *path, bridge_match *out)
 {
-	bridge_route_id route;
-	bool post;
-	bool method_ok;
-
 	PW_ASSERT(method != NULL && path != NULL && out != NULL);
+	for (size_t i = 0; i < BRIDGE_ROUTES_N; i++) {
+		const bridge_route *r = &bridge_routes[i];
+
+		memset(out, 0, sizeof(*out));
+		if (!bridge_path_match(r->path, path, out)) {
+			continue;
+		}
+		if (!bridge_method_in(r->methods, method)) {
+			memset(out, 0, sizeof(*out));
+			out->allow = r->methods;
+			return BRIDGE_MATCH_BAD_METHOD;
+		}
+		out->route = r;
+		out->allow = r->methods;
+		return BRIDGE_MATCH_OK;
+	}
 	memset(out, 0, sizeof(*out));
-	out->route = BRIDGE_ROUTE_UNMATCHED;
-	route = bridge_route_of_path(path, out);
-	if (route == BRIDGE_ROUTE_UNMATCHED) {
-		memset(out, 0, sizeof(*out));
-		return BRIDGE_MATCH_NOT_FOUND;
-	}
-	post = route == BRIDGE_ROUTE_WEBHOOK || route == BRIDGE_ROUTE_CREATE_SESSION;
-	out->allow = post ? "POST" : "GET, HEAD";
-	method_ok = post ? strcmp(method, "POST") == 0
-	                 : (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
-	if (!method_ok) {
-		const char *allow = out->allow;
-		memset(out, 0, sizeof(*out));
-		out->allow = allow;
-		return BRIDGE_MATCH_BAD_METHOD;
-	}
-	out->route = route;
-	out->reads_body = post;
-	return BRIDGE_MATCH_OK;
+	return BRIDGE_MATCH_NOT_FOUND;
 }
 
-/* ---- handlers ---- */
-
-/* Lower-cased copies of the request's headers, for pw_webhook_ingest. */
-typedef struct bridge_headers {
-	pw_kv kv[PW_WEBHOOK_HEADERS_MAX];                            /* name -> value */
-	char names[PW_WEBHOOK_HEADERS_MAX][PW_HEADER_NAME_BYTES_MAX + 1]; /* lower-case names */
-	size_t n;                                                    /* entries used */
-	bool refused;                                                /* over a header limit */
-} bridge_headers;
-
-static enum MHD_Result
-bridge_headers_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-    const char *value, size_t value_size)
+size_t
+bridge_route_body_limit(const bridge_route *route, size_t configured_max)
 {
-	bridge_headers *h = cls;
-
-	(void) kind;
-	if (h->n >= PW_WEBHOOK_HEADERS_MAX || key_size == 0 || key_size > PW_HEADER_NAME_BYTES_MAX ||
-	    value_size > PW_HEADER_VALUE_BYTES_MAX || value == NULL || strlen(value) != value_size) {
-		h->refused = true; /* the http layer checked these already; stay safe anyway */
-		return MHD_NO;
-	}
-	for (size_t i = 0; i < key_size; i++) {
-		char ch = key[i];
-		h->names[h->n][i] = (ch >= 'A' && ch <= 'Z') ? (char) (ch - 'A' + 'a') : ch;
-	}
-	h->names[h->n][key_size] = '\0';
-	h->kv[h->n].key = h->names[h->n];
-	h->kv[h->n].value = value; /* MHD's copy, alive until the request completes */
-	h->n++;
-	return MHD_YES;
+	PW_ASSERT(route != NULL);
+	return route->body_bytes_max < configured_max ? route->body_bytes_max : configured_max;
 }
 
-/* The server's message when it sent one, else the table's. */
-static const char *
-bridge_err_message(const pw_error *err, pw_status st)
+const char *
+bridge_route_name(const bridge_route *route)
 {
-	return err->message[0] != '\0' ? err->message : pw_status_message(st);
+	return route != NULL ? route->name : "unmatched";
+}
+
+size_t
+bridge_route_index(const bridge_route *route)
+{
+	if (route == NULL) {
+		return 0;
+	}
+	PW_ASSERT(route >= bridge_routes && route < bridge_routes + BRIDGE_ROUTES_N);
+	return 1 + (size_t) (route - bridge_routes);
+}
+
+size_t
+bridge_route_count(void)
+{
+	return BRIDGE_ROUTES_N;
+}
+
+const bridge_route *
+bridge_route_at(size_t i)
+{
+	PW_ASSERT(i < BRIDGE_ROUTES_N);
+	return &bridge_routes[i];
 }
 
 void
-bridge_route_webhook(bridge *br, const bridge_request *rq, bridge_reply *rp)
+bridge_routes_metrics_init(bridge_metrics *m)
 {
-	static bridge_headers headers_zero;
-	bridge_headers h = headers_zero;
-	pw_webhook_provider provider = rq->match->provider;
-	pw_webhook_result res;
-	pw_error err;
-	pw_status st;
+	const char *labels[BRIDGE_ROUTES_N + 1];
 
-	PW_ASSERT(rq->match->route == BRIDGE_ROUTE_WEBHOOK);
-	memset(&res, 0, sizeof(res));
-	memset(&err, 0, sizeof(err));
-	(void) MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, bridge_headers_cb, &h);
-	if (h.refused) {
-		bridge_metrics_webhook(&br->metrics, provider, BRIDGE_TALLY_REJECTED);
-		bridge_reply_json_http_error(rp, 431, "HEADERS_TOO_LARGE",
-		    "too many headers or a header too long");
-		return;
+	PW_ASSERT(m != NULL);
+	labels[0] = bridge_route_name(NULL);
+	for (size_t i = 0; i < BRIDGE_ROUTES_N; i++) {
+		labels[1 + i] = bridge_routes[i].name;
 	}
-	st = pw_webhook_ingest(br->client, provider, h.kv, h.n, rq->body != NULL ? rq->body : "",
-	    rq->body_len, &res, &err);
-	if (st == PW_OK && res.outcome == PW_WEBHOOK_UNSPECIFIED) {
-		st = PW_INTERNAL;
-		(void) pw_strlcpy(err.message, "the server answered without an outcome", sizeof(err.message));
-	}
-	bridge_metrics_webhook(&br->metrics, provider, bridge_metrics_tally_of(st, res.outcome));
-	if (st != PW_OK) {
-		pw_log(PW_LOG_INFO, "webhook %s refused: %s", pw_webhook_provider_name(provider),
-		    pw_status_name(st));
-		bridge_reply_json_error(rp, st, bridge_err_message(&err, st));
-		return;
-	}
-	rp->http = 200;
-	bridge_json_webhook(&rp->body, &res);
+	bridge_metrics_init(m, labels, BRIDGE_ROUTES_N + 1);
 }
 
 void
-bridge_route_create_session(bridge *br, const bridge_request *rq, bridge_reply *rp)
+bridge_route_refused(bridge_env *env, const bridge_match *match)
 {
-	const char *api_key = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-API-Key");
-	const char *idem = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Idempotency-Key");
-	char msg[BRIDGE_JSON_MSG_BYTES];
-	char checkout_url[PW_URL_BYTES_MAX + PW_SESSION_ID_BYTES_MAX + 32];
-	bridge_create req;
-	pw_session s;
-	pw_error err;
-	pw_status st;
-
-	if (api_key == NULL || api_key[0] == '\0' || strlen(api_key) > PW_API_KEY_BYTES_MAX) {
-		bridge_reply_json_error(rp, PW_UNAUTHENTICATED, "send the merchant API key in X-API-Key");
-		return;
+	PW_ASSERT(env != NULL && match != NULL);
+	if (match->route != NULL && (int) match->provider != 0) {
+		/* a request naming a provider is that provider's webhook */
+		bridge_metrics_webhook(&env->metrics, match->provider, BRIDGE_TALLY_REJECTED);
 	}
-	st = bridge_json_create_parse(rq->body, rq->body_len, idem, &req, msg, sizeof(msg));
-	if (st != PW_OK) {
-		bridge_reply_json_error(rp, st, msg);
-		return;
-	}
-	memset(&s, 0, sizeof(s));
-	memset(&err, 0, sizeof(err));
-	st = pw_session_create(br->client, api_key, &req.params, &s, &err);
-	bridge_json_create_fini(&req);
-	if (st != PW_OK) {
-		bridge_reply_json_error(rp, st, bridge_err_message(&err, st));
-		return;
-	}
-	(void) snprintf(checkout_url, sizeof(checkout_url), "%s/checkout?session=%s",
-	    br->cfg.public_url, s.id);
-	rp->http = 200;
-	bridge_json_session(&rp->body, &s, checkout_url);
-}
-
-void
-bridge_route_session_status(bridge *br, const bridge_request *rq, bridge_reply *rp)
-{
-	pw_status_info info;
-	pw_error err;
-	pw_status st;
-
-	memset(&info, 0, sizeof(info));
-	memset(&err, 0, sizeof(err));
-	st = pw_status_get(br->client, rq->match->session_id, &info, &err);
-	if (st != PW_OK) {
-		bridge_reply_json_error(rp, st, bridge_err_message(&err, st));
-	} else {
-		rp->http = 200;
-		bridge_json_status(&rp->body, &info);
-	}
-	sodium_memzero(&info, sizeof(info)); /* the access link is the customer's credential */
-}
-
-void
-bridge_route_checkout(bridge *br, const bridge_request *rq, bridge_reply *rp)
-{
-	const char *id = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "session");
-	pw_status_info info;
-	pw_error err;
-	pw_status st;
-
-	rp->html = true;
-	rp->private_page = true; /* once paid, the page carries the access link */
-	if (id == NULL || id[0] == '\0') {
-		bridge_reply_html_error(rp, PW_INVALID_ARGUMENT, "Bad request",
-		    "This checkout link has no session. Use the link the merchant gave you.");
-		return;
-	}
-	if (!bridge_session_id_valid(id, strlen(id))) {
-		bridge_reply_html_error(rp, PW_NOT_FOUND, "Not found", "There is no such checkout session.");
-		return;
-	}
-	memset(&info, 0, sizeof(info));
-	memset(&err, 0, sizeof(err));
-	st = pw_status_get(br->client, id, &info, &err);
-	if (st == PW_NOT_FOUND) {
-		bridge_reply_html_error(rp, st, "Not found", "There is no such checkout session.");
-	} else if (st != PW_OK) {
-		bridge_reply_html_error(rp, st, "Unavailable",
-		    "The payment service cannot answer right now. Try again in a moment.");
-	} else {
-		rp->http = 200;
-		bridge_page_checkout(&rp->body, &info, br->cfg.public_url, rp->nonce);
-	}
-	sodium_memzero(&info, sizeof(info));
-}
-
-void
-bridge_route_access(bridge *br, const bridge_request *rq, bridge_reply *rp)
-{
-	const char *token = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "token");
-	pw_access acc;
-	pw_error err;
-	pw_status st;
-
-	rp->html = true;
-	rp->private_page = true;
-	if (token == NULL || token[0] == '\0' || strlen(token) > PW_BRIDGE_TOKEN_BYTES_MAX) {
-		bridge_reply_html_error(rp, PW_UNAUTHENTICATED, "Link not valid",
-		    "This access link is not valid. Use the complete link from your checkout page.");
-		return;
-	}
-	memset(&acc, 0, sizeof(acc));
-	memset(&err, 0, sizeof(err));
-	st = pw_access_redeem(br->client, rq->match->session_id, token, &acc, &err);
-	if (st == PW_UNAUTHENTICATED || st == PW_PERMISSION_DENIED) {
-		bridge_reply_html_error(rp, st, "Link not valid",
-		    "This access link is not valid or has expired.");
-	} else if (st == PW_NOT_FOUND) {
-		bridge_reply_html_error(rp, st, "Not found", "There is no such purchase.");
-	} else if (st != PW_OK) {
-		bridge_reply_html_error(rp, st, "Unavailable",
-		    "The payment service cannot answer right now. Try again in a moment.");
-	} else {
-		rp->http = 200;
-		bridge_page_access(&rp->body, &acc, rp->nonce);
-	}
-	sodium_memzero(&acc, sizeof(acc)); /* held the raw access key */
-}
-
-void
-bridge_route_healthz(bridge *br, const bridge_request *rq, bridge_reply *rp)
-{
-	pw_status_info info;
-	pw_error err;
-	pw_status st;
-
-	(void) rq;
-	memset(&err, 0, sizeof(err));
-	st = pw_status_get(br->probe, BRIDGE_PROBE_SESSION_ID, &info, &err);
-	sodium_memzero(&info, sizeof(info));
-	/* any answer the server itself produced about the probe id means it is up */
-	if (st == PW_OK || st == PW_NOT_FOUND || st == PW_INVALID_ARGUMENT) {
-		rp->http = 200;
-		bridge_json_health(&rp->body, "ok");
-		return;
-	}
-	rp->http = 503;
-	bridge_json_health(&rp->body, st == PW_TIMEOUT ? "timeout" : "unavailable");
-}
-
-void
-bridge_route_metrics(bridge *br, const bridge_request *rq, bridge_reply *rp)
-{
-	(void) rq;
-	rp->http = 200;
-	rp->content_type = BRIDGE_CT_PROMETHEUS;
-	bridge_metrics_render(&br->metrics, &rp->body);
 }

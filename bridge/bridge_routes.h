@@ -1,28 +1,47 @@
 /*
- * bridge_routes.h - the bridge's routes: matching (pure) and handlers.
+ * bridge_routes.h - the bridge's one route table, its matching, and the
+ * route handlers.
  *
- * Matching owns nothing and touches no server: bridge_route_match turns a
- * method and a raw path (the bridge never percent-decodes paths, see
- * bridge_http.c) into a route and its captured argument. Any path outside the
- * table below, including traversal ("..", "//"), encoded bytes ("%2e"),
- * trailing slashes or an identifier with a character outside [A-Za-z0-9_-],
- * is BRIDGE_MATCH_NOT_FOUND. A known path with another method is
- * BRIDGE_MATCH_BAD_METHOD, and out->allow lists the methods it takes.
+ * OWNS
+ * The route table (bridge_routes.c): one row per route with its path
+ * pattern, methods, metric label, body limit and handler. Matching, the 405
+ * rule, body limits and the route metric labels all come from it; nothing
+ * else in the bridge lists routes. docs/BRIDGE.md gives the steps to add one.
  *
- *   POST /webhooks/{stripe|razorpay|onecom|web3}   BRIDGE_ROUTE_WEBHOOK
- *   POST /create_session                           BRIDGE_ROUTE_CREATE_SESSION
- *   GET  /session/{id}/status                      BRIDGE_ROUTE_SESSION_STATUS
- *   GET  /checkout  (?session=ID)                  BRIDGE_ROUTE_CHECKOUT
- *   GET  /access/{session_id}  (?token=JWT)        BRIDGE_ROUTE_ACCESS
- *   GET  /healthz                                  BRIDGE_ROUTE_HEALTHZ
- *   GET  /metrics                                  BRIDGE_ROUTE_METRICS
- * GET routes also take HEAD (libmicrohttpd then sends the headers only).
+ *   POST       /webhooks/{provider}           webhook  (a provider per PW_PROVIDER_MAP row)
+ *   POST       /create_session                create_session
+ *   GET, HEAD  /session/{session_id}/status   session_status
+ *   GET, HEAD  /checkout  (?session=ID)       checkout
+ *   GET, HEAD  /access/{session_id}  (?token=JWT)  access
+ *   GET, HEAD  /healthz                       healthz
+ *   GET, HEAD  /metrics                       metrics
  *
- * Handlers run on a libmicrohttpd worker thread, one request each, and block
- * in a synchronous libpaywire call (bounded by the client's timeout and
- * retries). They fill a bridge_reply (bridge_http.h) and never queue it
- * themselves. They never put a body, an API key, a token or an access key in
- * a log line; the access key appears only in the access page's body.
+ * PATTERNS
+ * A pattern is the exact path, except that a {param} stands for one whole
+ * path segment (up to the next '/' or the end): {session_id} is
+ * 1..PW_SESSION_ID_BYTES_MAX-1 bytes of [A-Za-z0-9_-]; {provider} is a
+ * provider's lower-case name from PW_PROVIDER_MAP (include/paywire/provider.h),
+ * compared exactly. Paths are raw (the bridge never percent-decodes, see
+ * bridge_http.c), so traversal ("..", "//"), encoded bytes ("%2e"), trailing
+ * slashes or a segment outside its param's syntax match no row: 404. A row's
+ * methods are its Allow header ("GET, HEAD"); a path that matches a row but
+ * not its methods is 405 with that Allow. GET rows take HEAD too
+ * (libmicrohttpd then sends the headers only). One row per pattern.
+ *
+ * LAYERING
+ * bridge_http (libmicrohttpd) -> bridge_routes -> bridge_reply, bridge_json,
+ * bridge_pages, bridge_metrics -> bridge_buf. This module includes no
+ * libmicrohttpd header and nothing above it: the http layer hands a handler
+ * the request's headers (collected and bounded), body and a query lookup.
+ *
+ * THREADS AND LIFETIMES
+ * Matching is pure (any thread). Handlers run on a libmicrohttpd worker
+ * thread, one request each, and block in a synchronous libpaywire call
+ * (bounded by the client's timeout and retries). They fill the bridge_reply
+ * the http layer initialized and never queue it themselves. Everything a
+ * bridge_request points to lives until the request completes. Handlers never
+ * put a body, an API key, a token or an access key in a log line; the access
+ * key appears only in the access page's body.
  */
 #ifndef BRIDGE_ROUTES_H
 #define BRIDGE_ROUTES_H
@@ -32,19 +51,49 @@
 
 #include <paywire/client.h>
 
+#include "bridge_metrics.h"
+#include "bridge_reply.h"
 #include "pw_limits.h"
 
-typedef enum bridge_route_id {
-	BRIDGE_ROUTE_UNMATCHED = 0, /* 404 / 405 / refused before routing */
-	BRIDGE_ROUTE_WEBHOOK = 1,
-	BRIDGE_ROUTE_CREATE_SESSION = 2,
-	BRIDGE_ROUTE_SESSION_STATUS = 3,
-	BRIDGE_ROUTE_CHECKOUT = 4,
-	BRIDGE_ROUTE_ACCESS = 5,
-	BRIDGE_ROUTE_HEALTHZ = 6,
-	BRIDGE_ROUTE_METRICS = 7,
-} bridge_route_id;
-#define BRIDGE_ROUTE_COUNT 8
+/* What the handlers work with: set up once before the daemon starts, then
+ * shared by every worker thread (the clients are thread-safe, the metrics
+ * atomic, the rest read-only). */
+typedef struct bridge_env {
+	pw_client *client;                 /* caller's: every route's server calls */
+	pw_client *probe;                  /* caller's: /healthz only (short timeout, no retries) */
+	char public_url[PW_URL_BYTES_MAX]; /* where browsers reach the bridge; no trailing slash */
+	bridge_metrics metrics;            /* counters, read by /metrics */
+} bridge_env;
+
+typedef struct bridge_match bridge_match;
+
+/* Looks up query argument key of the request (cls is bridge_request.query_cls);
+ * NULL when absent. The value lives until the request completes. */
+typedef const char *bridge_query_fn(void *cls, const char *key);
+
+/* What a handler sees of the request. */
+typedef struct bridge_request {
+	const bridge_match *match; /* route and captured segments */
+	const char *method;        /* "GET", "POST", "HEAD" */
+	const pw_kv *headers;      /* every header line in order, names lower-cased */
+	size_t headers_n;          /* entries, <= PW_WEBHOOK_HEADERS_MAX */
+	const char *body;          /* raw body (routes with a body limit), NULL if empty */
+	size_t body_len;           /* its exact length */
+	bridge_query_fn *query;    /* query argument lookup */
+	void *query_cls;           /* its first argument */
+} bridge_request;
+
+/* A route's handler: answers rq into rp (status, content type, body). */
+typedef void bridge_handler_fn(bridge_env *env, const bridge_request *rq, bridge_reply *rp);
+
+/* One row of the route table. */
+typedef struct bridge_route {
+	const char *name;          /* metric label: route="name" */
+	const char *path;          /* pattern, see PATTERNS */
+	const char *methods;       /* accepted methods, as sent in Allow: "POST", "GET, HEAD" */
+	size_t body_bytes_max;     /* body limit before --max-body-bytes lowers it; 0: no body */
+	bridge_handler_fn *handler; /* answers a matched request */
+} bridge_route;
 
 typedef enum bridge_match_result {
 	BRIDGE_MATCH_OK = 0,
@@ -52,39 +101,45 @@ typedef enum bridge_match_result {
 	BRIDGE_MATCH_BAD_METHOD = 2, /* 405, see allow */
 } bridge_match_result;
 
-typedef struct bridge_match {
-	bridge_route_id route;                    /* UNMATCHED unless BRIDGE_MATCH_OK */
-	const char *allow;                        /* static "GET, HEAD" / "POST"; NULL when not found */
-	bool reads_body;                          /* the route takes a request body (POST routes) */
-	pw_webhook_provider provider;             /* WEBHOOK only */
-	char session_id[PW_SESSION_ID_BYTES_MAX]; /* SESSION_STATUS and ACCESS; "" otherwise */
-} bridge_match;
+struct bridge_match {
+	const bridge_route *route;                /* the row; NULL (unmatched) unless BRIDGE_MATCH_OK */
+	const char *allow;                        /* the row's methods; NULL when not found */
+	pw_webhook_provider provider;             /* a {provider} segment; 0 otherwise */
+	char session_id[PW_SESSION_ID_BYTES_MAX]; /* a {session_id} segment; "" otherwise */
+};
 
-/* Matches method and path. Both non-NULL; path is the raw request path
- * without query string. out is always fully written. Pure, any thread. */
+/* Matches method and path against the table. Both non-NULL; path is the raw
+ * request path without query string. out is always fully written: on
+ * BRIDGE_MATCH_BAD_METHOD only allow is set, on NOT_FOUND nothing. Pure, any
+ * thread. */
 bridge_match_result bridge_route_match(const char *method, const char *path, bridge_match *out);
 
-/* Metric label of a route: "webhook", "create_session", ... "unmatched". */
-const char *bridge_route_name(bridge_route_id route);
+/* The body limit of a matched route under the configured limit
+ * (--max-body-bytes): the smaller of the two; 0 for a route without a body. */
+size_t bridge_route_body_limit(const bridge_route *route, size_t configured_max);
+
+/* The route's metric label; "unmatched" for NULL (404, 405, 431 before
+ * routing). */
+const char *bridge_route_name(const bridge_route *route);
+
+/* The metric series index of a route: 0 for NULL (unmatched), 1 + its row
+ * otherwise; always < bridge_route_count() + 1. */
+size_t bridge_route_index(const bridge_route *route);
+
+/* The table's rows, in order, for tests and docs: i < bridge_route_count(). */
+size_t bridge_route_count(void);
+const bridge_route *bridge_route_at(size_t i);
+
+/* Initializes m with one route series per row, after "unmatched" (index 0). */
+void bridge_routes_metrics_init(bridge_metrics *m);
+
+/* The http layer refused a matched request itself (body over the limit, or a
+ * chunked body cut off): counts it where its handler would have, so a
+ * webhook's provider tally says rejected. */
+void bridge_route_refused(bridge_env *env, const bridge_match *match);
 
 /* True if s is a syntactically valid session id: 1..PW_SESSION_ID_BYTES_MAX-1
  * bytes of [A-Za-z0-9_-]. Says nothing about whether it exists. */
 bool bridge_session_id_valid(const char *s, size_t len);
-
-struct bridge;
-struct bridge_request;
-struct bridge_reply;
-
-/* The handlers: each answers the request described by rq into rp (status,
- * content type, body, page headers). rq->match->route selects which. */
-void bridge_route_webhook(struct bridge *br, const struct bridge_request *rq, struct bridge_reply *rp);
-void bridge_route_create_session(struct bridge *br, const struct bridge_request *rq,
-    struct bridge_reply *rp);
-void bridge_route_session_status(struct bridge *br, const struct bridge_request *rq,
-    struct bridge_reply *rp);
-void bridge_route_checkout(struct bridge *br, const struct bridge_request *rq, struct bridge_reply *rp);
-void bridge_route_access(struct bridge *br, const struct bridge_request *rq, struct bridge_reply *rp);
-void bridge_route_healthz(struct bridge *br, const struct bridge_request *rq, struct bridge_reply *rp);
-void bridge_route_metrics(struct bridge *br, const struct bridge_request *rq, struct bridge_reply *rp);
 
 #endif
