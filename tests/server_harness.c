@@ -21,13 +21,7 @@
 
 #include <nng/protocol/reqrep0/req.h>
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-
-	(void) nanosleep(&ts, NULL);
-}
+#include "test_wait.h"
 
 static int
 rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -81,7 +75,7 @@ th_server_start(th_server *s, uint32_t contexts, uint32_t writer_delay_ms)
 void
 th_server_stop(th_server *s)
 {
-	assert_int_equal(0, (int) srv_rpc_quiesce(s->rpc, 5000));
+	assert_int_equal(0, (int) srv_rpc_quiesce(s->rpc, TW_HANG_MS));
 	store_close(s->st);
 	srv_rpc_destroy(s->rpc);
 	srv_env_fini(&s->env);
@@ -134,8 +128,9 @@ proc_answers(const th_proc *p)
 	if (nng_req0_open(&s) != 0) {
 		return false;
 	}
-	(void) nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 300);
-	(void) nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 300);
+	/* A probe: a slow answer is asked again by th_proc_start's loop. */
+	(void) nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 1000);
+	(void) nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 1000);
 	if (nng_dial(s, p->url, NULL, 0) != 0) {
 		(void) nng_close(s);
 		return false;
@@ -182,7 +177,7 @@ th_proc_start(th_proc *p, const char *const *extra)
 		execv(argv[0], (char *const *) argv);
 		_exit(127);
 	}
-	for (int i = 0; i < 300; i++) { /* 300 x ~50 ms: ASan builds start slowly */
+	for (int64_t end = tw_now_ms() + TW_HANG_MS; tw_now_ms() < end; tw_sleep_ms(50)) {
 		if (proc_answers(p)) {
 			return;
 		}
@@ -191,10 +186,9 @@ th_proc_start(th_proc *p, const char *const *extra)
 			dump_log(p);
 			fail_msg("paywire-server exited during start (status %d)", status);
 		}
-		sleep_ms(50);
 	}
 	dump_log(p);
-	fail_msg("paywire-server did not answer within 15 s");
+	fail_msg("paywire-server did not answer within %d ms", TW_HANG_MS);
 }
 
 int
@@ -204,19 +198,18 @@ th_proc_stop(th_proc *p, int sig)
 
 	assert_true(p->pid > 0);
 	assert_int_equal(0, kill(p->pid, sig));
-	for (int i = 0; i < 3000; i++) { /* 30 s */
+	for (int64_t end = tw_now_ms() + TW_HANG_MS; tw_now_ms() < end; tw_sleep_ms(10)) {
 		pid_t w = waitpid(p->pid, &status, WNOHANG);
 		if (w == p->pid) {
 			p->pid = 0;
 			return status;
 		}
-		sleep_ms(10);
 	}
 	(void) kill(p->pid, SIGKILL);
 	(void) waitpid(p->pid, &status, 0);
 	p->pid = 0;
 	dump_log(p);
-	fail_msg("paywire-server did not exit within 30 s of signal %d", sig);
+	fail_msg("paywire-server did not exit within %d ms of signal %d", TW_HANG_MS, sig);
 	return status;
 }
 
@@ -261,7 +254,7 @@ th_req_open(const char *url, int recv_timeout_ms, int resend_ms)
 	assert_int_equal(0, nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, recv_timeout_ms));
 	/* A REQ send waits for a connected pipe: bound it, so a test fails
 	 * instead of hanging when the server has gone. */
-	assert_int_equal(0, nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 10000));
+	assert_int_equal(0, nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, TW_HANG_MS));
 	if (resend_ms != 0) {
 		assert_int_equal(0, nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME,
 		                        resend_ms < 0 ? NNG_DURATION_INFINITE : resend_ms));
@@ -517,7 +510,7 @@ void
 th_env_start(th_env *e, uint32_t contexts)
 {
 	th_server_start(&e->srv, contexts, 0);
-	e->sock = th_req_open(e->srv.url, 10000, -1);
+	e->sock = th_req_open(e->srv.url, TW_HANG_MS, -1);
 	th_merchant_create(e->sock, PAYWIRE__V1__MODE__MODE_TEST, e->key, e->mid);
 }
 

@@ -6,7 +6,8 @@
  * - th_proc: the built paywire-server binary as a child process, on
  *   ipc://<dir>/rpc.sock.
  * - th_*: raw nng REQ sockets + protobuf-c, no libpaywire.
- * Every helper asserts with cmocka; every loop is bounded.
+ * Every helper asserts with cmocka; every wait is on a condition, bounded by
+ * TW_HANG_MS (tests/test_wait.h), which only a hang reaches.
  */
 #ifndef SERVER_HARNESS_H
 #define SERVER_HARNESS_H
@@ -26,6 +27,7 @@
 #include "srv_rpc.h"
 #include "srv_webhook.h"
 #include "store.h"
+#include "test_wait.h"
 
 #define TH_ADMIN_KEY "adm_test_0123456789abcdef0123456789"
 #define TH_STRIPE_SECRET "whsec_test_paywire_fixture_secret"
@@ -47,7 +49,7 @@ void th_server_start(th_server *s, uint32_t contexts, uint32_t writer_delay_ms);
 void th_server_stop(th_server *s);
 
 /* The fixture most server tests share: an in-process server, one REQ socket
- * to it (10 s receive timeout, nng's resend off) and a test-mode merchant. */
+ * to it (TW_HANG_MS receive timeout, nng's resend off) and a test-mode merchant. */
 typedef struct th_env {
 	th_server srv;   /* in-process server */
 	nng_socket sock; /* REQ socket to it */
@@ -72,9 +74,9 @@ typedef struct th_proc {
 /* Makes the temp dir (no process yet). */
 void th_proc_init(th_proc *p);
 /* Starts paywire-server on p's data and url, with extra flags (NULL-ended),
- * and waits (bounded) until it answers get_status. */
+ * and waits (TW_HANG_MS) until it answers get_status. */
 void th_proc_start(th_proc *p, const char *const *extra);
-/* Sends sig and waits (bounded, 30 s) for the exit; returns the wait status. */
+/* Sends sig and waits (TW_HANG_MS) for the exit; returns the wait status. */
 int th_proc_stop(th_proc *p, int sig);
 /* VmRSS of the child in KiB. */
 long th_proc_rss_kib(const th_proc *p);
