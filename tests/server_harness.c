@@ -459,45 +459,69 @@ raw_write(int fd, const uint8_t *buf, size_t n)
 }
 
 int
-th_raw_ipc_call(const char *url, const uint8_t *body, size_t len, int timeout_ms, uint8_t **out,
-    size_t *out_len)
+th_raw_ipc_open(const char *url, int64_t deadline_ms)
 {
 	/* SP handshake: 0x00 'S' 'P' 0x00, our protocol (REQ v0 = 0x0030), 0x0000. */
 	static const uint8_t hello[8] = { 0x00, 'S', 'P', 0x00, 0x00, 0x30, 0x00, 0x00 };
 	uint8_t peer[8];
-	uint8_t hdr[9 + 4];
-	uint64_t msg_len = (uint64_t) len + 4;
-	int64_t deadline = pw_monotonic_ms() + timeout_ms;
 	int fd = raw_connect(url);
-	int rv;
 
 	assert_true(raw_write(fd, hello, sizeof(hello)));
-	assert_int_equal(1, raw_read(fd, peer, sizeof(peer), deadline));
+	assert_int_equal(1, raw_read(fd, peer, sizeof(peer), deadline_ms));
 	assert_int_equal(0x31, peer[5]); /* REP v0 */
-	hdr[0] = 0x01;                   /* IPC message type */
+	return fd;
+}
+
+bool
+th_raw_ipc_send(int fd, uint32_t request_id, const uint8_t *body, size_t len)
+{
+	uint8_t hdr[9 + 4];
+	uint64_t msg_len = (uint64_t) len + 4;
+
+	assert_true((request_id & 0x80000000u) != 0); /* the high bit ends the backtrace */
+	hdr[0] = 0x01;                                 /* IPC message type */
 	for (int i = 0; i < 8; i++) {
 		hdr[1 + i] = (uint8_t) (msg_len >> (56 - 8 * i));
 	}
-	hdr[9] = 0x80; /* request id 0x80000001: the high bit ends the REQ backtrace */
-	hdr[10] = 0x00;
-	hdr[11] = 0x00;
-	hdr[12] = 0x01;
+	for (int i = 0; i < 4; i++) {
+		hdr[9 + i] = (uint8_t) (request_id >> (24 - 8 * i));
+	}
+	return raw_write(fd, hdr, sizeof(hdr)) && raw_write(fd, body, len);
+}
+
+int
+th_raw_ipc_recv(int fd, int64_t deadline_ms, uint8_t **out, size_t *out_len)
+{
+	uint8_t rh[9];
+	uint64_t n = 0;
+	int rv = raw_read(fd, rh, sizeof(rh), deadline_ms);
+
+	if (rv != 1) {
+		return rv;
+	}
+	for (int i = 0; i < 8; i++) {
+		n = (n << 8) | rh[1 + i];
+	}
+	assert_true(n >= 4 && n < PW_RPC_MSG_BYTES_MAX);
+	*out = malloc((size_t) n);
+	assert_non_null(*out);
+	assert_int_equal(1, raw_read(fd, *out, (size_t) n, deadline_ms));
+	memmove(*out, *out + 4, (size_t) n - 4); /* drop the request id */
+	*out_len = (size_t) n - 4;
+	return 1;
+}
+
+int
+th_raw_ipc_call(const char *url, const uint8_t *body, size_t len, int timeout_ms, uint8_t **out,
+    size_t *out_len)
+{
+	int64_t deadline = pw_monotonic_ms() + timeout_ms;
+	int fd = th_raw_ipc_open(url, deadline);
+	int rv;
+
 	/* The server may close while we are still writing: that is an answer. */
-	if (raw_write(fd, hdr, sizeof(hdr)) && raw_write(fd, body, len)) {
-		uint8_t rh[9];
-		rv = raw_read(fd, rh, sizeof(rh), deadline);
-		if (rv == 1) {
-			uint64_t n = 0;
-			for (int i = 0; i < 8; i++) {
-				n = (n << 8) | rh[1 + i];
-			}
-			assert_true(n >= 4 && n < PW_RPC_MSG_BYTES_MAX);
-			*out = malloc((size_t) n);
-			assert_non_null(*out);
-			assert_int_equal(1, raw_read(fd, *out, (size_t) n, deadline));
-			memmove(*out, *out + 4, (size_t) n - 4); /* drop the request id */
-			*out_len = (size_t) n - 4;
-		}
+	if (th_raw_ipc_send(fd, 0x80000001u, body, len)) {
+		rv = th_raw_ipc_recv(fd, deadline, out, out_len);
 	} else {
 		uint8_t b;
 		rv = raw_read(fd, &b, 1, deadline) == -1 ? -1 : 0;

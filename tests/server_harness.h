@@ -95,6 +95,17 @@ const char *th_server_bin(void);
 int th_raw_ipc_call(const char *url, const uint8_t *body, size_t len, int timeout_ms,
     uint8_t **out, size_t *out_len);
 
+/* The same, step by step, for a test that sends one request several times
+ * on one connection (as nng's REQ re-sends it: same bytes, same request id):
+ * th_raw_ipc_open connects and exchanges the handshake before deadline_ms
+ * (monotonic, pw_monotonic_ms) and returns the fd (close() it);
+ * th_raw_ipc_send sends body with request_id (high bit set), false when the
+ * server closed; th_raw_ipc_recv reads one reply, returning as
+ * th_raw_ipc_call does. */
+int th_raw_ipc_open(const char *url, int64_t deadline_ms);
+bool th_raw_ipc_send(int fd, uint32_t request_id, const uint8_t *body, size_t len);
+int th_raw_ipc_recv(int fd, int64_t deadline_ms, uint8_t **out, size_t *out_len);
+
 /* A REQ socket dialed to url, with recv timeout and resend time (0: nng's
  * default; <0: infinite). */
 nng_socket th_req_open(const char *url, int recv_timeout_ms, int resend_ms);

@@ -52,4 +52,22 @@ tw_sleep_ms(int64_t ms)
 		}                                                           \
 	} while (0)
 
+/* The same for work that advances step by step, where the whole may take
+ * longer than TW_HANG_MS on a busy disk (thousands of fsynced writes): the
+ * bound restarts whenever `progress` (an integer expression, e.g. a count
+ * of answered writes) changes, so only TW_HANG_MS without any progress, a
+ * hang, ends the wait. */
+#define TW_WAIT_PROGRESS(cond, progress)                            \
+	do {                                                            \
+		int64_t tw_end_ = tw_now_ms() + TW_HANG_MS;                 \
+		int64_t tw_seen_ = (int64_t) (progress);                    \
+		while (!(cond) && tw_now_ms() < tw_end_) {                  \
+			tw_sleep_ms(TW_POLL_MS);                                \
+			if ((int64_t) (progress) != tw_seen_) {                 \
+				tw_seen_ = (int64_t) (progress);                    \
+				tw_end_ = tw_now_ms() + TW_HANG_MS;                 \
+			}                                                       \
+		}                                                           \
+	} while (0)
+
 #endif
