@@ -6,11 +6,11 @@ if(NOT TARGET pw_bridge)
   return()  # the bridge (or libpaywire) is not buildable yet
 endif()
 
-pw_add_test(bridge_amount_test SOURCES bridge_amount_test.c LIBS pw_bridge TIMEOUT 30)
-pw_add_test(bridge_route_test SOURCES bridge_route_test.c LIBS pw_bridge TIMEOUT 30)
-pw_add_test(bridge_html_test SOURCES bridge_html_test.c LIBS pw_bridge TIMEOUT 30)
-pw_add_test(bridge_metrics_test SOURCES bridge_metrics_test.c LIBS pw_bridge TIMEOUT 30)
+pw_add_test(bridge_amount_test SOURCES bridge_amount_test.c LIBS pw_bridge)
+pw_add_test(bridge_route_test SOURCES bridge_route_test.c LIBS pw_bridge)
+pw_add_test(bridge_html_test SOURCES bridge_html_test.c LIBS pw_bridge)
+pw_add_test(bridge_metrics_test SOURCES bridge_metrics_test.c LIBS pw_bridge)
 
-pw_add_test(bridge_http_test SOURCES bridge_http_test.c LIBS pw_bridge TIMEOUT 120)
+pw_add_test(bridge_http_test SOURCES bridge_http_test.c LIBS pw_bridge)
 target_compile_definitions(bridge_http_test PRIVATE PW_BRIDGE_BIN="$<TARGET_FILE:paywire-bridge>")
 add_dependencies(bridge_http_test paywire-bridge)

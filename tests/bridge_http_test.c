@@ -1,7 +1,8 @@
 /* bridge_http_test.c - HTTP-level tests of the paywire-bridge binary with NO
  * server behind it (it points at an ipc:// path in a fresh temp dir where
  * nothing listens). A tiny HTTP/1.1 client over a socket on 127.0.0.1; every
- * wait is bounded. End-to-end tests with a real server live elsewhere. */
+ * wait is on a condition, bounded by TW_HANG_MS (tests/test_wait.h), which
+ * only a hang reaches. End-to-end tests with a real server live elsewhere. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -23,12 +24,15 @@
 
 #include <cmocka.h>
 
+#include "test_wait.h"
+
 #ifndef PW_BRIDGE_BIN
 #error "PW_BRIDGE_BIN must name the paywire-bridge binary"
 #endif
 
 #define BODY_LIMIT 1024          /* --max-body-bytes of the bridge under test */
-#define WAIT_MS 10000            /* bound on every wait */
+#define WAIT_MS TW_HANG_MS       /* bound on every wait */
+#define CONN_TIMEOUT_S "120"     /* the bridge's idle timeout: never reached by a test */
 #define SECRET_KEY "sk_test_SECRETKEY0123456789"
 #define SECRET_TOKEN "eyJTOKENSECRET.eyJwYXlsb2FkIn0.c2lnbmF0dXJl"
 #define SECRET_BODY "BODYSECRET-4711"
@@ -48,23 +52,15 @@ typedef struct http_resp {
 
 static http_resp resp; /* large: static storage */
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the bridge process ---- */
 
 static int
 read_startup_line(int fd, char *line, size_t size)
 {
 	size_t n = 0;
-	int64_t deadline = now_ms() + WAIT_MS;
+	int64_t deadline = tw_now_ms() + WAIT_MS;
 
-	while (n + 1 < size && now_ms() < deadline) {
+	while (n + 1 < size && tw_now_ms() < deadline) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t r;
 		if (poll(&p, 1, 100) <= 0) {
@@ -108,7 +104,7 @@ spawn_bridge(const char *fail_alloc)
 		}
 		execl(PW_BRIDGE_BIN, "paywire-bridge", "--listen", "127.0.0.1:0", "--server", server,
 		    "--max-body-bytes", "1024", "--server-timeout-ms", "300", "--server-retries", "0",
-		    "--threads", "4", "--conn-timeout-s", "5", "--log-level", "debug", (char *) NULL);
+		    "--threads", "4", "--conn-timeout-s", CONN_TIMEOUT_S, "--log-level", "debug", (char *) NULL);
 		_exit(127);
 	}
 	close(out[1]);
@@ -142,19 +138,19 @@ static int
 stop_bridge(void)
 {
 	int status = 0;
-	int64_t deadline = now_ms() + WAIT_MS;
+	int64_t deadline = tw_now_ms() + WAIT_MS;
 
 	if (bridge_pid <= 0) {
 		return -1;
 	}
 	kill(bridge_pid, SIGTERM);
-	while (now_ms() < deadline) {
+	while (tw_now_ms() < deadline) {
 		pid_t r = waitpid(bridge_pid, &status, WNOHANG);
 		if (r == bridge_pid) {
 			bridge_pid = -1;
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		}
-		usleep(10000);
+		tw_sleep_ms(10);
 	}
 	kill(bridge_pid, SIGKILL);
 	waitpid(bridge_pid, &status, 0);
@@ -211,13 +207,13 @@ http_send(int fd, const char *p, size_t n)
 static void
 http_read(int fd)
 {
-	int64_t deadline = now_ms() + WAIT_MS;
+	int64_t deadline = tw_now_ms() + WAIT_MS;
 	const char *eoh;
 
 	memset(&resp, 0, sizeof(resp));
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - tw_now_ms();
 		ssize_t r;
 		if (left <= 0) {
 			resp.timed_out = true;
@@ -293,11 +289,11 @@ header(const char *name)
 
 /* ---- tests ---- */
 
+/* The probe has its own short timeout (PW_BRIDGE_PROBE_TIMEOUT_MS): the
+ * answer comes (not timed_out), whatever this machine's speed. */
 static void
 test_healthz_without_server_answers_503(void **state)
 {
-	int64_t t0 = now_ms();
-
 	(void) state;
 	http("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
 	assert_false(resp.timed_out);
@@ -305,7 +301,6 @@ test_healthz_without_server_answers_503(void **state)
 	assert_string_equal("application/json; charset=utf-8", header("Content-Type"));
 	assert_int_equal(0, strncmp(resp.body, "{\"status\":\"", 11));
 	assert_null(strstr(resp.body, "\"ok\""));
-	assert_true(now_ms() - t0 < 5000); /* the probe's own short timeout */
 }
 
 static void
@@ -354,7 +349,6 @@ test_chunked_body_over_limit_closes_without_hanging(void **state)
 	static const char head[] = "POST /webhooks/stripe HTTP/1.1\r\nHost: t\r\n"
 	                           "Transfer-Encoding: chunked\r\n\r\n";
 	char chunk[600];
-	int64_t t0 = now_ms();
 	int fd;
 
 	(void) state;
@@ -370,7 +364,6 @@ test_chunked_body_over_limit_closes_without_hanging(void **state)
 	close(fd);
 	assert_false(resp.timed_out);
 	assert_true(resp.status == 0 || resp.status == 413);
-	assert_true(now_ms() - t0 < WAIT_MS);
 }
 
 static void

@@ -19,6 +19,7 @@
 #include "pw_common.h"
 #include "client_fixture.h"
 #include "testpeer.h"
+#include "test_wait.h"
 
 #include <paywire/client.h>
 
@@ -53,7 +54,7 @@ group_setup(void **state)
 		return -1;
 	}
 	pw_client_opts_default(&opts);
-	opts.timeout_ms = 2000;
+	opts.timeout_ms = TW_HANG_MS; /* the peer answers: only a hang reaches it */
 	opts.retries = 0;
 	return pw_client_open(&g_client, testpeer_url(g_peer), &opts) == PW_OK ? 0 : -1;
 }
@@ -186,7 +187,7 @@ test_merchant_create_sends_admin_key_name_mode_and_maps_reply(void **state)
 	assert_int_equal(PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT, rq->call_case);
 	assert_string_equal("Caf\xc3\xa9 shop", rq->create_merchant->name);
 	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, rq->create_merchant->mode);
-	assert_int_equal(2000, rq->deadline_ms);
+	assert_int_equal(TW_HANG_MS, rq->deadline_ms);
 	paywire__v1__request__free_unpacked(rq, NULL);
 }
 

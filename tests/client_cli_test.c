@@ -26,6 +26,7 @@
 #include "pw_common.h"
 #include "client_fixture.h"
 #include "testpeer.h"
+#include "test_wait.h"
 
 #include <paywire/client.h>
 
@@ -222,7 +223,10 @@ child_env(const char *const *extra)
 	return env;
 }
 
-/* Runs paywire with args (NULL-terminated) and waits at most 30 s. */
+/* Runs paywire with args (NULL-terminated) and waits for it to exit
+ * (TW_HANG_MS: only a hang reaches it). Its per-attempt timeout is
+ * TW_HANG_MS too, so a slow peer is never a retry; a test that wants
+ * another gives --timeout-ms itself (the last one wins). */
 static void
 run_cli(run_result *r, const char *const *extra_env, const char *const *args)
 {
@@ -230,15 +234,19 @@ run_cli(run_result *r, const char *const *extra_env, const char *const *args)
 	char err_path[256];
 	char *argv[40];
 	posix_spawn_file_actions_t fa;
+	char timeout[16];
 	size_t n = 0;
 	pid_t pid;
+	pid_t w = 0;
 	int status = 0;
 
+	(void) snprintf(timeout, sizeof(timeout), "%d", TW_HANG_MS);
 	argv[n++] = (char *) CLI_PATH;
-	while (args[n - 1] != NULL) {
+	argv[n++] = (char *) "--timeout-ms";
+	argv[n++] = timeout;
+	for (size_t i = 0; args[i] != NULL; i++) {
 		assert_true(n < 39);
-		argv[n] = (char *) args[n - 1];
-		n++;
+		argv[n++] = (char *) args[i];
 	}
 	argv[n] = NULL;
 	snprintf(out_path, sizeof(out_path), "%s/out", testpeer_dir(g_peer));
@@ -251,13 +259,9 @@ run_cli(run_result *r, const char *const *extra_env, const char *const *args)
 	free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	r->exit_code = -1;
-	for (int i = 0; i < 3000; i++) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid) {
-			r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			break;
-		}
-		usleep(10 * 1000);
+	TW_WAIT_UNTIL((w = waitpid(pid, &status, WNOHANG)) == pid);
+	if (w == pid) {
+		r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	}
 	if (r->exit_code == -1) {
 		kill(pid, SIGKILL);

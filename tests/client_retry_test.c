@@ -22,8 +22,12 @@
 #include "pw_common.h"
 #include "client_fixture.h"
 #include "testpeer.h"
+#include "test_wait.h"
 
 #include <paywire/client.h>
+
+/* Per-attempt timeout of the test whose second attempt must be answered. */
+#define SECOND_COPY_TIMEOUT_MS 60000
 
 /* How the peer behaves. */
 typedef enum peer_mode {
@@ -109,14 +113,35 @@ open_client(const char *url, uint32_t timeout_ms, uint32_t retries)
 	return c;
 }
 
-/* Waits (bounded) until the peer has seen n requests. */
+/* Waits until the peer has seen n requests (TW_HANG_MS only ends a hang). */
 static void
 wait_count(testpeer *p, uint32_t n)
 {
-	for (int i = 0; i < 200 && testpeer_count(p) < n; i++) {
-		usleep(10 * 1000);
-	}
+	TW_WAIT_UNTIL(testpeer_count(p) >= n);
 	assert_int_equal(n, testpeer_count(p));
+}
+
+/* Proves no stray copy follows the n requests the peer has seen: the peer
+ * turns to echoing and c asks for "t9-9" until it is answered (a slow echo
+ * may cost c a retry or a call: each is "t9-9" too). Requests on one
+ * connection arrive in order, so a stray copy sent before the fence would
+ * stand between request n and the first "t9-9"; nothing is timed. */
+static void
+assert_no_stray_copy(testpeer *p, peer_state *ps, pw_client *c, uint32_t n)
+{
+	pw_status_info info;
+	uint32_t count;
+
+	wait_count(p, n);
+	atomic_store(&ps->mode, PEER_ECHO);
+	TW_WAIT_UNTIL(pw_status_get(c, "t9-9", &info, NULL) == PW_OK);
+	count = testpeer_count(p);
+	assert_true(count > n && count <= TESTPEER_COPIES_MAX);
+	for (uint32_t k = n + 1; k <= count; k++) {
+		Paywire__V1__Request *rq = cfx_request_get(p, k);
+		assert_string_equal("t9-9", rq->get_status->session_id);
+		paywire__v1__request__free_unpacked(rq, NULL);
+	}
 }
 
 /* Copies 1..n are byte-identical and carry the same request_id. */
@@ -156,11 +181,10 @@ test_silent_peer_times_out_after_retries_plus_one_identical_copies(void **state)
 	int64_t elapsed = pw_monotonic_ms() - t0;
 	assert_int_equal(PW_TIMEOUT, err.code);
 	assert_non_null(strstr(err.message, "3 attempt(s) of 200 ms"));
+	/* Each attempt waited its full timeout (a slow machine only adds). */
 	assert_true(elapsed >= 3 * 200 - 10);
-	assert_true(elapsed < 3 * 200 + 1500);
-	wait_count(p, 3);
-	usleep(300 * 1000); /* and no stray copy (nng's own resend is off) */
-	assert_int_equal(3, testpeer_count(p));
+	/* and no stray copy (nng's own resend is off) */
+	assert_no_stray_copy(p, &ps, c, 3);
 	assert_identical_copies(p, 3);
 	pw_client_close(c);
 	testpeer_stop(p);
@@ -177,8 +201,7 @@ test_zero_retries_send_exactly_one_copy(void **state)
 	assert_non_null(p);
 	pw_client *c = open_client(testpeer_url(p), 100, 0);
 	assert_int_equal(PW_TIMEOUT, pw_status_get(c, "cs_once", &info, NULL));
-	usleep(300 * 1000);
-	assert_int_equal(1, testpeer_count(p));
+	assert_no_stray_copy(p, &ps, c, 1);
 	pw_client_close(c);
 	testpeer_stop(p);
 }
@@ -193,7 +216,10 @@ test_peer_answering_only_the_second_copy_succeeds(void **state)
 	(void) state;
 
 	assert_non_null(p);
-	pw_client *c = open_client(testpeer_url(p), 200, 1);
+	/* The first attempt must time out and the second must be answered
+	 * within the same per-attempt timeout: a minute, so a loaded machine
+	 * cannot make the answered attempt miss it (the test takes that minute). */
+	pw_client *c = open_client(testpeer_url(p), SECOND_COPY_TIMEOUT_MS, 1);
 	assert_int_equal(PW_OK, pw_status_get(c, "t7-42", &info, &err));
 	assert_int_equal(PW_OK, err.code);
 	assert_string_equal("t7-42", info.session_id);
@@ -205,7 +231,7 @@ test_peer_answering_only_the_second_copy_succeeds(void **state)
 }
 
 static void
-test_no_server_at_all_is_unavailable_within_the_bound(void **state)
+test_no_server_at_all_is_unavailable_after_every_attempt(void **state)
 {
 	char dir[] = "/tmp/pw-client-none.XXXXXX";
 	char url[128];
@@ -222,8 +248,8 @@ test_no_server_at_all_is_unavailable_within_the_bound(void **state)
 	assert_int_equal(PW_UNAVAILABLE, err.code);
 	assert_non_null(strstr(err.message, "cannot connect"));
 	assert_non_null(strstr(err.message, url));
+	/* Both attempts waited their full timeout (a slow machine only adds). */
 	assert_true(elapsed >= 2 * 150 - 10);
-	assert_true(elapsed < 2 * 150 + 1000);
 	pw_client_close(c);
 	assert_int_equal(0, rmdir(dir));
 }
@@ -245,7 +271,11 @@ test_server_that_starts_late_is_found_by_the_background_dial(void **state)
 	assert_int_equal(PW_UNAVAILABLE, pw_status_get(c, "t1-1", &info, &err));
 	testpeer *p = testpeer_start_at(peer_handler, &ps, url);
 	assert_non_null(p);
-	assert_int_equal(PW_OK, pw_status_get(c, "t1-2", &info, &err));
+	/* However long the background dial takes on this machine, the same
+	 * client gets OK once it has connected. */
+	pw_status rv = PW_UNAVAILABLE;
+	TW_WAIT_UNTIL((rv = pw_status_get(c, "t1-2", &info, &err)) == PW_OK);
+	assert_int_equal(PW_OK, rv);
 	assert_int_equal(1002, info.amount_minor);
 	pw_client_close(c);
 	testpeer_stop(p);
@@ -264,18 +294,18 @@ test_dropped_connection_is_retried_with_the_same_bytes(void **state)
 	(void) state;
 
 	assert_non_null(p);
-	pw_client *c = open_client(testpeer_url(p), 3000, 1);
+	pw_client *c = open_client(testpeer_url(p), TW_HANG_MS, 1);
 	int64_t t0 = pw_monotonic_ms();
 	assert_int_equal(PW_OK, pw_status_get(c, "t2-5", &info, &err));
 	/* The loss is noticed at once (ECONNRESET), not after the timeout. */
-	assert_true(pw_monotonic_ms() - t0 < 2000);
+	assert_true(pw_monotonic_ms() - t0 < TW_HANG_MS);
 	assert_int_equal(2005, info.amount_minor);
 	assert_int_equal(2, testpeer_count(p));
 	assert_identical_copies(p, 2);
 
 	/* Without retries the loss is reported as UNAVAILABLE. */
 	pw_client_close(c);
-	c = open_client(testpeer_url(p), 3000, 0);
+	c = open_client(testpeer_url(p), TW_HANG_MS, 0);
 	ps.base = testpeer_count(p); /* the peer thread is idle between calls */
 	assert_int_equal(PW_UNAVAILABLE, pw_status_get(c, "t2-6", &info, &err));
 	assert_non_null(strstr(err.message, "lost before the reply"));
@@ -328,7 +358,7 @@ test_eight_threads_share_one_client_and_each_gets_its_own_reply(void **state)
 
 	assert_non_null(p);
 	/* No retries and a generous timeout: every call is exactly one request. */
-	pw_client *c = open_client(testpeer_url(p), 20000, 0);
+	pw_client *c = open_client(testpeer_url(p), TW_HANG_MS, 0);
 	for (int t = 0; t < THREADS; t++) {
 		w[t] = (worker) { .c = c, .t = t, .ok = &ok, .wrong = &wrong };
 		assert_int_equal(0, pthread_create(&th[t], NULL, worker_main, &w[t]));
@@ -350,7 +380,7 @@ main(void)
 		cmocka_unit_test(test_silent_peer_times_out_after_retries_plus_one_identical_copies),
 		cmocka_unit_test(test_zero_retries_send_exactly_one_copy),
 		cmocka_unit_test(test_peer_answering_only_the_second_copy_succeeds),
-		cmocka_unit_test(test_no_server_at_all_is_unavailable_within_the_bound),
+		cmocka_unit_test(test_no_server_at_all_is_unavailable_after_every_attempt),
 		cmocka_unit_test(test_server_that_starts_late_is_found_by_the_background_dial),
 		cmocka_unit_test(test_dropped_connection_is_retried_with_the_same_bytes),
 		cmocka_unit_test(test_eight_threads_share_one_client_and_each_gets_its_own_reply),

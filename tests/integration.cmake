@@ -7,7 +7,7 @@ endif()
 function(pw_add_it name)
   cmake_parse_arguments(T "SIGNER" "TIMEOUT" "" ${ARGN})
   if(NOT T_TIMEOUT)
-    set(T_TIMEOUT 300)
+    set(T_TIMEOUT 900)
   endif()
   add_test(NAME paywire.it_${name} COMMAND bash ${PW_IT_DIR}/${name}_test.sh)
   set_tests_properties(paywire.it_${name} PROPERTIES TIMEOUT ${T_TIMEOUT}

@@ -6,7 +6,7 @@
 if(TARGET paywire_store)
   foreach(t store_payment_test store_payment_order_test store_payment_crash_test)
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c)
-      pw_add_test(${t} SOURCES ${t}.c store_fixture.c LIBS paywire_store TIMEOUT 300)
+      pw_add_test(${t} SOURCES ${t}.c store_fixture.c LIBS paywire_store)
     endif()
   endforeach()
 endif()

@@ -16,7 +16,7 @@ if(TARGET pw_server AND TARGET paywire-server)
       pw_add_test(server_${topic}_test
         SOURCES server_${topic}_test.c server_harness.c
         LIBS pw_server
-        TIMEOUT 300)
+        TIMEOUT 900)
       add_dependencies(server_${topic}_test paywire-server)
     endif()
   endforeach()

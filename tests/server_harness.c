@@ -21,13 +21,7 @@
 
 #include <nng/protocol/reqrep0/req.h>
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-
-	(void) nanosleep(&ts, NULL);
-}
+#include "test_wait.h"
 
 static int
 rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -81,7 +75,7 @@ th_server_start(th_server *s, uint32_t contexts, uint32_t writer_delay_ms)
 void
 th_server_stop(th_server *s)
 {
-	assert_int_equal(0, (int) srv_rpc_quiesce(s->rpc, 5000));
+	assert_int_equal(0, (int) srv_rpc_quiesce(s->rpc, TW_HANG_MS));
 	store_close(s->st);
 	srv_rpc_destroy(s->rpc);
 	srv_env_fini(&s->env);
@@ -134,8 +128,9 @@ proc_answers(const th_proc *p)
 	if (nng_req0_open(&s) != 0) {
 		return false;
 	}
-	(void) nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 300);
-	(void) nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 300);
+	/* A probe: a slow answer is asked again by th_proc_start's loop. */
+	(void) nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 1000);
+	(void) nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 1000);
 	if (nng_dial(s, p->url, NULL, 0) != 0) {
 		(void) nng_close(s);
 		return false;
@@ -182,7 +177,7 @@ th_proc_start(th_proc *p, const char *const *extra)
 		execv(argv[0], (char *const *) argv);
 		_exit(127);
 	}
-	for (int i = 0; i < 300; i++) { /* 300 x ~50 ms: ASan builds start slowly */
+	for (int64_t end = tw_now_ms() + TW_HANG_MS; tw_now_ms() < end; tw_sleep_ms(50)) {
 		if (proc_answers(p)) {
 			return;
 		}
@@ -191,10 +186,9 @@ th_proc_start(th_proc *p, const char *const *extra)
 			dump_log(p);
 			fail_msg("paywire-server exited during start (status %d)", status);
 		}
-		sleep_ms(50);
 	}
 	dump_log(p);
-	fail_msg("paywire-server did not answer within 15 s");
+	fail_msg("paywire-server did not answer within %d ms", TW_HANG_MS);
 }
 
 int
@@ -204,19 +198,18 @@ th_proc_stop(th_proc *p, int sig)
 
 	assert_true(p->pid > 0);
 	assert_int_equal(0, kill(p->pid, sig));
-	for (int i = 0; i < 3000; i++) { /* 30 s */
+	for (int64_t end = tw_now_ms() + TW_HANG_MS; tw_now_ms() < end; tw_sleep_ms(10)) {
 		pid_t w = waitpid(p->pid, &status, WNOHANG);
 		if (w == p->pid) {
 			p->pid = 0;
 			return status;
 		}
-		sleep_ms(10);
 	}
 	(void) kill(p->pid, SIGKILL);
 	(void) waitpid(p->pid, &status, 0);
 	p->pid = 0;
 	dump_log(p);
-	fail_msg("paywire-server did not exit within 30 s of signal %d", sig);
+	fail_msg("paywire-server did not exit within %d ms of signal %d", TW_HANG_MS, sig);
 	return status;
 }
 
@@ -261,7 +254,7 @@ th_req_open(const char *url, int recv_timeout_ms, int resend_ms)
 	assert_int_equal(0, nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, recv_timeout_ms));
 	/* A REQ send waits for a connected pipe: bound it, so a test fails
 	 * instead of hanging when the server has gone. */
-	assert_int_equal(0, nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 10000));
+	assert_int_equal(0, nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, TW_HANG_MS));
 	if (resend_ms != 0) {
 		assert_int_equal(0, nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME,
 		                        resend_ms < 0 ? NNG_DURATION_INFINITE : resend_ms));
@@ -466,45 +459,69 @@ raw_write(int fd, const uint8_t *buf, size_t n)
 }
 
 int
-th_raw_ipc_call(const char *url, const uint8_t *body, size_t len, int timeout_ms, uint8_t **out,
-    size_t *out_len)
+th_raw_ipc_open(const char *url, int64_t deadline_ms)
 {
 	/* SP handshake: 0x00 'S' 'P' 0x00, our protocol (REQ v0 = 0x0030), 0x0000. */
 	static const uint8_t hello[8] = { 0x00, 'S', 'P', 0x00, 0x00, 0x30, 0x00, 0x00 };
 	uint8_t peer[8];
-	uint8_t hdr[9 + 4];
-	uint64_t msg_len = (uint64_t) len + 4;
-	int64_t deadline = pw_monotonic_ms() + timeout_ms;
 	int fd = raw_connect(url);
-	int rv;
 
 	assert_true(raw_write(fd, hello, sizeof(hello)));
-	assert_int_equal(1, raw_read(fd, peer, sizeof(peer), deadline));
+	assert_int_equal(1, raw_read(fd, peer, sizeof(peer), deadline_ms));
 	assert_int_equal(0x31, peer[5]); /* REP v0 */
-	hdr[0] = 0x01;                   /* IPC message type */
+	return fd;
+}
+
+bool
+th_raw_ipc_send(int fd, uint32_t request_id, const uint8_t *body, size_t len)
+{
+	uint8_t hdr[9 + 4];
+	uint64_t msg_len = (uint64_t) len + 4;
+
+	assert_true((request_id & 0x80000000u) != 0); /* the high bit ends the backtrace */
+	hdr[0] = 0x01;                                 /* IPC message type */
 	for (int i = 0; i < 8; i++) {
 		hdr[1 + i] = (uint8_t) (msg_len >> (56 - 8 * i));
 	}
-	hdr[9] = 0x80; /* request id 0x80000001: the high bit ends the REQ backtrace */
-	hdr[10] = 0x00;
-	hdr[11] = 0x00;
-	hdr[12] = 0x01;
+	for (int i = 0; i < 4; i++) {
+		hdr[9 + i] = (uint8_t) (request_id >> (24 - 8 * i));
+	}
+	return raw_write(fd, hdr, sizeof(hdr)) && raw_write(fd, body, len);
+}
+
+int
+th_raw_ipc_recv(int fd, int64_t deadline_ms, uint8_t **out, size_t *out_len)
+{
+	uint8_t rh[9];
+	uint64_t n = 0;
+	int rv = raw_read(fd, rh, sizeof(rh), deadline_ms);
+
+	if (rv != 1) {
+		return rv;
+	}
+	for (int i = 0; i < 8; i++) {
+		n = (n << 8) | rh[1 + i];
+	}
+	assert_true(n >= 4 && n < PW_RPC_MSG_BYTES_MAX);
+	*out = malloc((size_t) n);
+	assert_non_null(*out);
+	assert_int_equal(1, raw_read(fd, *out, (size_t) n, deadline_ms));
+	memmove(*out, *out + 4, (size_t) n - 4); /* drop the request id */
+	*out_len = (size_t) n - 4;
+	return 1;
+}
+
+int
+th_raw_ipc_call(const char *url, const uint8_t *body, size_t len, int timeout_ms, uint8_t **out,
+    size_t *out_len)
+{
+	int64_t deadline = pw_monotonic_ms() + timeout_ms;
+	int fd = th_raw_ipc_open(url, deadline);
+	int rv;
+
 	/* The server may close while we are still writing: that is an answer. */
-	if (raw_write(fd, hdr, sizeof(hdr)) && raw_write(fd, body, len)) {
-		uint8_t rh[9];
-		rv = raw_read(fd, rh, sizeof(rh), deadline);
-		if (rv == 1) {
-			uint64_t n = 0;
-			for (int i = 0; i < 8; i++) {
-				n = (n << 8) | rh[1 + i];
-			}
-			assert_true(n >= 4 && n < PW_RPC_MSG_BYTES_MAX);
-			*out = malloc((size_t) n);
-			assert_non_null(*out);
-			assert_int_equal(1, raw_read(fd, *out, (size_t) n, deadline));
-			memmove(*out, *out + 4, (size_t) n - 4); /* drop the request id */
-			*out_len = (size_t) n - 4;
-		}
+	if (th_raw_ipc_send(fd, 0x80000001u, body, len)) {
+		rv = th_raw_ipc_recv(fd, deadline, out, out_len);
 	} else {
 		uint8_t b;
 		rv = raw_read(fd, &b, 1, deadline) == -1 ? -1 : 0;
@@ -517,7 +534,7 @@ void
 th_env_start(th_env *e, uint32_t contexts)
 {
 	th_server_start(&e->srv, contexts, 0);
-	e->sock = th_req_open(e->srv.url, 10000, -1);
+	e->sock = th_req_open(e->srv.url, TW_HANG_MS, -1);
 	th_merchant_create(e->sock, PAYWIRE__V1__MODE__MODE_TEST, e->key, e->mid);
 }
 

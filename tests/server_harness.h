@@ -6,7 +6,8 @@
  * - th_proc: the built paywire-server binary as a child process, on
  *   ipc://<dir>/rpc.sock.
  * - th_*: raw nng REQ sockets + protobuf-c, no libpaywire.
- * Every helper asserts with cmocka; every loop is bounded.
+ * Every helper asserts with cmocka; every wait is on a condition, bounded by
+ * TW_HANG_MS (tests/test_wait.h), which only a hang reaches.
  */
 #ifndef SERVER_HARNESS_H
 #define SERVER_HARNESS_H
@@ -26,6 +27,7 @@
 #include "srv_rpc.h"
 #include "srv_webhook.h"
 #include "store.h"
+#include "test_wait.h"
 
 #define TH_ADMIN_KEY "adm_test_0123456789abcdef0123456789"
 #define TH_STRIPE_SECRET "whsec_test_paywire_fixture_secret"
@@ -47,7 +49,7 @@ void th_server_start(th_server *s, uint32_t contexts, uint32_t writer_delay_ms);
 void th_server_stop(th_server *s);
 
 /* The fixture most server tests share: an in-process server, one REQ socket
- * to it (10 s receive timeout, nng's resend off) and a test-mode merchant. */
+ * to it (TW_HANG_MS receive timeout, nng's resend off) and a test-mode merchant. */
 typedef struct th_env {
 	th_server srv;   /* in-process server */
 	nng_socket sock; /* REQ socket to it */
@@ -72,9 +74,9 @@ typedef struct th_proc {
 /* Makes the temp dir (no process yet). */
 void th_proc_init(th_proc *p);
 /* Starts paywire-server on p's data and url, with extra flags (NULL-ended),
- * and waits (bounded) until it answers get_status. */
+ * and waits (TW_HANG_MS) until it answers get_status. */
 void th_proc_start(th_proc *p, const char *const *extra);
-/* Sends sig and waits (bounded, 30 s) for the exit; returns the wait status. */
+/* Sends sig and waits (TW_HANG_MS) for the exit; returns the wait status. */
 int th_proc_stop(th_proc *p, int sig);
 /* VmRSS of the child in KiB. */
 long th_proc_rss_kib(const th_proc *p);
@@ -92,6 +94,17 @@ const char *th_server_bin(void);
  * nng_close() after its pipe was dropped mid-send. */
 int th_raw_ipc_call(const char *url, const uint8_t *body, size_t len, int timeout_ms,
     uint8_t **out, size_t *out_len);
+
+/* The same, step by step, for a test that sends one request several times
+ * on one connection (as nng's REQ re-sends it: same bytes, same request id):
+ * th_raw_ipc_open connects and exchanges the handshake before deadline_ms
+ * (monotonic, pw_monotonic_ms) and returns the fd (close() it);
+ * th_raw_ipc_send sends body with request_id (high bit set), false when the
+ * server closed; th_raw_ipc_recv reads one reply, returning as
+ * th_raw_ipc_call does. */
+int th_raw_ipc_open(const char *url, int64_t deadline_ms);
+bool th_raw_ipc_send(int fd, uint32_t request_id, const uint8_t *body, size_t len);
+int th_raw_ipc_recv(int fd, int64_t deadline_ms, uint8_t **out, size_t *out_len);
 
 /* A REQ socket dialed to url, with recv timeout and resend time (0: nng's
  * default; <0: infinite). */

@@ -5,7 +5,6 @@
  * survives), read-only mode, a failed store (in-process), --help/--version,
  * usage errors, and the config file's permission check.
  */
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +19,6 @@
 
 enum { C_OK = 0, C_UNAVAIL = 14 };
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-
-	(void) nanosleep(&ts, NULL);
-}
-
 static int
 setup(void **state)
 {
@@ -37,14 +28,13 @@ setup(void **state)
 	return 0;
 }
 
-/* get_status code and amount of a session on a fresh socket. */
+/* get_status code and amount of a session, on socket s. */
 static int
-status_of(const char *url, const char *sid, int64_t *amount)
+status_on(nng_socket s, const char *sid, int64_t *amount)
 {
 	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
 	Paywire__V1__GetStatusRequest gs = PAYWIRE__V1__GET_STATUS_REQUEST__INIT;
 	Paywire__V1__Response *r;
-	nng_socket s = th_req_open(url, 5000, -1);
 	int code;
 
 	gs.session_id = (char *) sid;
@@ -57,118 +47,129 @@ status_of(const char *url, const char *sid, int64_t *amount)
 		*amount = r->get_status->amount_minor;
 	}
 	th_resp_free(r);
+	return code;
+}
+
+/* The same on a fresh socket. */
+static int
+status_of(const char *url, const char *sid, int64_t *amount)
+{
+	nng_socket s = th_req_open(url, TW_HANG_MS, -1);
+	int code = status_on(s, sid, amount);
+
 	(void) nng_close(s);
 	return code;
 }
 
-typedef struct writer {
-	const char *url;            /* server */
-	const char *key;            /* merchant key */
-	int64_t amount;             /* distinct per writer */
-	pthread_barrier_t *start;   /* send together */
-	int code;                   /* reply code, -1: no reply */
-	char sid[64];               /* session id when OK */
-} writer;
+/* The writes of the SIGTERM test: one context each on one REQ socket, so
+ * they travel on one connection, in order, ahead of a fence request. */
+typedef struct flight {
+	nng_ctx ctx;       /* its REQ context */
+	nng_aio *aio;      /* send, then receive */
+	char rid[64];      /* its request_id */
+	int code;          /* reply code, -1: no reply */
+	char sid[64];      /* session id when OK */
+} flight;
 
-static void *
-writer_main(void *arg)
+/* Sends a create_session of amount on f's context and posts the receive. */
+static void
+flight_send(nng_socket s, flight *f, const char *key, int64_t amount)
 {
-	writer *w = arg;
 	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
 	Paywire__V1__CreateSessionRequest cs;
-	Paywire__V1__Response *r = NULL;
-	nng_socket s;
 	uint8_t *buf;
-	void *out = NULL;
 	size_t len;
-	size_t out_len = 0;
-	char rid[64];
+	nng_msg *m;
 
-	/* No cmocka asserts off the main thread. */
-	w->code = -1;
-	th_request_id(rid, sizeof(rid));
-	paywire__v1__create_session_request__init(&cs);
-	cs.amount_minor = w->amount;
-	cs.currency = (char *) "EUR";
-	cs.mode = PAYWIRE__V1__MODE__MODE_TEST;
-	req.request_id = rid;
-	req.api_key = (char *) w->key;
+	th_request_id(f->rid, sizeof(f->rid));
+	th_session_req_init(&cs, amount);
+	req.request_id = f->rid;
+	req.api_key = (char *) key;
 	req.call_case = PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION;
 	req.create_session = &cs;
-	len = protobuf_c_message_get_packed_size(&req.base);
-	buf = malloc(len);
-	(void) protobuf_c_message_pack(&req.base, buf);
-	(void) nng_req0_open(&s);
-	(void) nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 30000);
-	(void) nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-	if (nng_dial(s, w->url, NULL, 0) == 0) {
-		(void) pthread_barrier_wait(w->start);
-		if (nng_send(s, buf, len, 0) == 0 && nng_recv(s, &out, &out_len, NNG_FLAG_ALLOC) == 0) {
-			r = paywire__v1__response__unpack(NULL, out_len, out);
-			nng_free(out, out_len);
-		}
-	} else {
-		(void) pthread_barrier_wait(w->start);
+	buf = th_pack(&req.base, &len);
+	assert_int_equal(0, nng_ctx_open(&f->ctx, s));
+	assert_int_equal(0, nng_aio_alloc(&f->aio, NULL, NULL));
+	nng_aio_set_timeout(f->aio, TW_HANG_MS);
+	assert_int_equal(0, nng_msg_alloc(&m, 0));
+	assert_int_equal(0, nng_msg_append(m, buf, len));
+	free(buf);
+	nng_aio_set_msg(f->aio, m);
+	nng_ctx_send(f->ctx, f->aio);
+	nng_aio_wait(f->aio); /* the connection took it */
+	assert_int_equal(0, nng_aio_result(f->aio));
+	nng_ctx_recv(f->ctx, f->aio);
+}
+
+/* Waits for f's reply and records its code (and session id). */
+static void
+flight_reply(flight *f)
+{
+	Paywire__V1__Response *r = NULL;
+	nng_msg *m;
+
+	nng_aio_wait(f->aio);
+	f->code = -1;
+	if (nng_aio_result(f->aio) == 0) {
+		m = nng_aio_get_msg(f->aio);
+		r = paywire__v1__response__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+		nng_msg_free(m);
 	}
 	if (r != NULL && r->status != NULL) {
-		w->code = r->status->code;
-		if (w->code == C_OK) {
-			(void) pw_strlcpy(w->sid, r->create_session->session->id, sizeof(w->sid));
+		f->code = r->status->code;
+		if (f->code == C_OK) {
+			(void) pw_strlcpy(f->sid, r->create_session->session->id, sizeof(f->sid));
 		}
 	}
 	if (r != NULL) {
 		paywire__v1__response__free_unpacked(r, NULL);
 	}
-	(void) nng_close(s);
-	free(buf);
-	return NULL;
+	nng_aio_free(f->aio);
+	(void) nng_ctx_close(f->ctx);
 }
 
+/* The writes are in flight at SIGTERM, and that is known, not guessed: they
+ * went out on one connection before a get_status (the fence), the server
+ * reads a connection in order, and it answered the fence; the writer's
+ * 1 s delay keeps them unanswered until then. */
 static void
 test_sigterm_with_writes_in_flight_acknowledges_them_and_exits_0(void **state)
 {
 	enum { N = 16 };
-	const char *const slow[] = { "--test-writer-delay-ms", "400", NULL };
+	const char *const slow[] = { "--test-writer-delay-ms", "1000", "--drain-timeout-ms",
+		"120000", NULL };
 	const char *const normal[] = { NULL };
-	pthread_barrier_t start;
-	pthread_t th[N];
-	writer w[N];
+	static flight w[N];
 	th_proc p;
 	nng_socket s;
 	char key[128];
 	char mid[64];
 	int status;
-	int acked = 0;
 
 	(void) state;
 	th_proc_init(&p);
 	th_proc_start(&p, slow);
-	s = th_req_open(p.url, 10000, -1);
+	s = th_req_open(p.url, TW_HANG_MS, -1);
 	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
-	(void) nng_close(s);
-	assert_int_equal(0, pthread_barrier_init(&start, NULL, N + 1));
 	for (int i = 0; i < N; i++) {
-		w[i] = (writer) { .url = p.url, .key = key, .amount = 1000 + i, .start = &start };
-		assert_int_equal(0, pthread_create(&th[i], NULL, writer_main, &w[i]));
+		flight_send(s, &w[i], key, 1000 + i);
 	}
-	(void) pthread_barrier_wait(&start);
-	sleep_ms(150); /* received, queued behind the writer's 400 ms delay */
+	assert_int_equal(5, status_on(s, "cs_fence", NULL)); /* NOT_FOUND, after all N */
 	assert_int_equal(0, kill(p.pid, SIGTERM));
 	for (int i = 0; i < N; i++) {
-		assert_int_equal(0, pthread_join(th[i], NULL));
+		flight_reply(&w[i]);
 	}
+	(void) nng_close(s);
 	status = th_proc_stop(&p, 0); /* signal 0: just wait */
 	assert_true(WIFEXITED(status));
 	assert_int_equal(0, WEXITSTATUS(status));
 	/* Every request was in flight at SIGTERM: each got its real answer. */
 	for (int i = 0; i < N; i++) {
 		if (w[i].code != C_OK) {
-			fail_msg("writer %d: code %d (expected OK: it was in flight at SIGTERM)", i,
+			fail_msg("write %d: code %d (expected OK: it was in flight at SIGTERM)", i,
 			    w[i].code);
 		}
-		acked++;
 	}
-	assert_int_equal(N, acked);
 	th_proc_start(&p, normal);
 	for (int i = 0; i < N; i++) {
 		int64_t amount = 0;
@@ -176,7 +177,6 @@ test_sigterm_with_writes_in_flight_acknowledges_them_and_exits_0(void **state)
 		assert_int_equal(1000 + i, amount);
 	}
 	assert_int_equal(0, th_proc_stop(&p, SIGTERM));
-	(void) pthread_barrier_destroy(&start);
 	th_proc_fini(&p);
 }
 
@@ -198,7 +198,7 @@ test_kill_9_after_an_acknowledged_create_keeps_the_session(void **state)
 	(void) state;
 	th_proc_init(&p);
 	th_proc_start(&p, none);
-	s = th_req_open(p.url, 10000, -1);
+	s = th_req_open(p.url, TW_HANG_MS, -1);
 	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
 	th_session_req_init(&cs, 777);
 	cs.currency = (char *) "JPY";
@@ -235,7 +235,7 @@ test_read_only_server_refuses_writes_and_answers_reads(void **state)
 	(void) state;
 	th_proc_init(&p);
 	th_proc_start(&p, none);
-	s = th_req_open(p.url, 10000, -1);
+	s = th_req_open(p.url, TW_HANG_MS, -1);
 	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
 	th_session_req_init(&cs, 50);
 	th_request_id(rid, sizeof(rid));
@@ -246,7 +246,7 @@ test_read_only_server_refuses_writes_and_answers_reads(void **state)
 	(void) nng_close(s);
 	assert_int_equal(0, th_proc_stop(&p, SIGTERM));
 	th_proc_start(&p, ro);
-	s = th_req_open(p.url, 10000, -1);
+	s = th_req_open(p.url, TW_HANG_MS, -1);
 	th_request_id(rid, sizeof(rid));
 	r = th_create_session(s, key, rid, &cs);
 	assert_int_equal(C_UNAVAIL, r->status->code);
@@ -288,7 +288,7 @@ test_full_map_answers_resource_exhausted_and_reads_go_on(void **state)
 	}
 	th_proc_init(&p);
 	th_proc_start(&p, tiny);
-	s = th_req_open(p.url, 10000, -1);
+	s = th_req_open(p.url, TW_HANG_MS, -1);
 	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
 	th_session_req_init(&cs, 100);
 	cs.n_metadata = PW_METADATA_ENTRIES_MAX;
@@ -328,7 +328,7 @@ test_failed_store_answers_unavailable_to_writes_and_reads_go_on(void **state)
 
 	(void) state;
 	th_server_start(&srv, 4, 0);
-	s = th_req_open(srv.url, 10000, -1);
+	s = th_req_open(srv.url, TW_HANG_MS, -1);
 	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
 	th_session_req_init(&cs, 60);
 	th_request_id(rid, sizeof(rid));
@@ -448,7 +448,7 @@ test_config_file_is_refused_unless_0600_and_its_admin_key_works(void **state)
 	extra[0] = cfg_flag;
 	extra[1] = NULL;
 	th_proc_start(&p, extra);
-	s = th_req_open(p.url, 10000, -1);
+	s = th_req_open(p.url, TW_HANG_MS, -1);
 	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
 	(void) nng_close(s);
 	assert_int_equal(0, th_proc_stop(&p, SIGTERM));

@@ -686,7 +686,7 @@ test_oversized_frame_gets_no_reply_and_memory_does_not_grow(void **state)
 	th_proc_start(&p, extra);
 	ok = get_status_frame(&ok_len, "req_big_ok");
 	/* Control: the raw client's framing is right, a valid frame is answered. */
-	assert_int_equal(1, th_raw_ipc_call(p.url, ok, ok_len, 5000, &out, &out_len));
+	assert_int_equal(1, th_raw_ipc_call(p.url, ok, ok_len, TW_HANG_MS, &out, &out_len));
 	r = paywire__v1__response__unpack(NULL, out_len, out);
 	assert_non_null(r);
 	assert_string_equal("req_big_ok", r->request_id);
@@ -697,14 +697,14 @@ test_oversized_frame_gets_no_reply_and_memory_does_not_grow(void **state)
 	 * nothing. The first round warms up; RSS is measured after it. */
 	for (int i = 0; i < 21; i++) {
 		out = NULL;
-		assert_int_equal(0, th_raw_ipc_call(p.url, big, big_len, 5000, &out, &out_len));
+		assert_int_equal(0, th_raw_ipc_call(p.url, big, big_len, TW_HANG_MS, &out, &out_len));
 		if (i == 0) {
 			rss0 = th_proc_rss_kib(&p);
 		}
 	}
 	/* Still serving, through nng this time. */
 	{
-		nng_socket s = th_req_open(p.url, 5000, -1);
+		nng_socket s = th_req_open(p.url, TW_HANG_MS, -1);
 		assert_int_equal(0, th_call_raw(s, ok, ok_len, &out, &out_len));
 		free(out);
 		(void) nng_close(s);

@@ -976,7 +976,7 @@ test_verify_accepts_fresh_payloads_signed_by_provider_libraries(void **state)
 	memcpy(std_secret, "whsec_", 6);
 	sodium_bin2base64(std_secret + 6, sizeof(std_secret) - 6, key, sizeof(key),
 	    sodium_base64_VARIANT_ORIGINAL);
-	snprintf(sid, sizeof(sid), "cs_fresh%s", hex + 8);
+	snprintf(sid, sizeof(sid), "cs_fresh%.16s", hex + 8); /* the 16 hex digits after 8 */
 
 	srv_webhook_config_init(&cfg);
 	assert_int_equal(PW_OK, srv_webhook_config_add_secret(&cfg, PW_PROVIDER_STRIPE, stripe_secret));

@@ -7,7 +7,7 @@ if(TARGET paywire_store)
   foreach(topic open merchant session reply writer mapfull audit crash)
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/store_${topic}_test.c)
       pw_add_test(store_${topic}_test SOURCES store_${topic}_test.c store_fixture.c
-        LIBS paywire_store TIMEOUT 120)
+        LIBS paywire_store)
     endif()
   endforeach()
 endif()

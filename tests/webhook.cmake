@@ -7,7 +7,7 @@ set(PW_WEBHOOK_SRCS
 
 foreach(t server_webhook_verify_test server_webhook_parse_test)
   pw_add_test(${t} SOURCES ${t}.c ${PW_WEBHOOK_SRCS}
-    LIBS pw_common PkgConfig::JANSSON PkgConfig::SODIUM TIMEOUT 120)
+    LIBS pw_common PkgConfig::JANSSON PkgConfig::SODIUM)
   target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/server)
 endforeach()
 

@@ -364,7 +364,7 @@ render_repeated(gold *g, const char *path, const ProtobufCFieldDescriptor *f, co
 			qsort(sorted, n, sizeof(*sorted), entry_cmp);
 		}
 		for (size_t i = 0; i < n; i++) {
-			(void) snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			assert_true(snprintf(sub, sizeof(sub), "%s[%zu]", path, i) < (int) sizeof(sub));
 			render_message(g, sub, sorted[i]);
 		}
 		free(sorted);
@@ -394,7 +394,8 @@ render_message(gold *g, const char *path, const ProtobufCMessage *m)
 		    *(const uint32_t *) (base + f->quantifier_offset) != f->id) {
 			continue;
 		}
-		(void) snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] != '\0' ? "." : "", f->name);
+		assert_true(snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] != '\0' ? "." : "",
+		                f->name) < (int) sizeof(sub));
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			render_repeated(g, sub, f, base);
 		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
@@ -1158,7 +1159,7 @@ test_replies_match_the_golden_file_field_by_field(void **state)
 	assert_int_equal(0, setenv("PAYWIRE_WEB3_WEBHOOK_SECRET", G_STD_SECRET, 1));
 	th_proc_init(&g->proc);
 	th_proc_start(&g->proc, extra);
-	g->sock = th_req_open(g->proc.url, 120000, -1);
+	g->sock = th_req_open(g->proc.url, TW_HANG_MS, -1);
 
 	seq_merchants(g, &ids);
 	seq_full_session(g, &ids);

@@ -16,7 +16,7 @@ start_server "$T/data"
 send() {
   local i
   for i in 1 2 3 4 5; do
-    nngcat --req --dial "$SERVER_URL" --raw --count 1 --recv-timeout 10 --file "$1" \
+    nngcat --req --dial "$SERVER_URL" --raw --count 1 --recv-timeout "$HANG_S" --file "$1" \
       >"$T/rep.bin" 2>"$T/nngcat.err" || true
     [ -s "$T/rep.bin" ] && return 0
     echo "    (nngcat attempt $i gave no reply: $(head -c 200 "$T/nngcat.err"))"

@@ -1,15 +1,23 @@
 # lib.sh - helpers for integration tests that run real paywire processes.
 # Sourced by tests/integration/*_test.sh. Every process started here is
 # stopped by PID at exit; everything lives in a fresh temp dir; loopback only.
+# Tests wait on conditions (wait_until), never for a time; every bound is
+# HANG_S, which only a hang reaches (as TW_HANG_MS in tests/test_wait.h).
 set -euo pipefail
 
 : "${PW_BIN_DIR:?PW_BIN_DIR must point at the build tree}"
 SERVER_BIN=$PW_BIN_DIR/server/paywire-server
 BRIDGE_BIN=$PW_BIN_DIR/bridge/paywire-bridge
-CLI=$PW_BIN_DIR/client/paywire
 PY=/usr/bin/python3
+HANG_S=120
 
 T=$(mktemp -d /tmp/pw-it.XXXXXX)
+# The CLI as the tests run it: a per-attempt timeout of HANG_S, so a slow
+# server is never a retry or a failure (a later --timeout-ms wins).
+CLI=$T/paywire
+printf '#!/bin/sh\nexec "%s" --timeout-ms %d "$@"\n' "$PW_BIN_DIR/client/paywire" \
+  $((HANG_S * 1000)) >"$CLI"
+chmod +x "$CLI"
 PIDS=()
 FAILS=0
 PASSES=0
@@ -49,17 +57,28 @@ start_server() {
   wait_server
 }
 
-# The server is up when an unknown session answers NOT_FOUND.
-wait_server() {
-  local i out
-  for i in $(seq 1 100); do
-    out=$("$CLI" --server "$SERVER_URL" --timeout-ms 300 --retries 0 status cs_probe 2>&1 || true)
-    case "$out" in *NOT_FOUND*) return 0 ;; esac
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$T/server.log" >&2; fail "server exited during start"; exit 1; }
+# wait_until CMD...: runs CMD every 0.1 s until it succeeds (0) or HANG_S
+# have passed (1).
+wait_until() {
+  local end=$((SECONDS + HANG_S))
+  until "$@"; do
+    [ "$SECONDS" -lt "$end" ] || return 1
     sleep 0.1
   done
+}
+
+# The server is up when an unknown session answers NOT_FOUND (a 1 s probe,
+# asked again until then); it must not exit meanwhile.
+server_answers() {
+  local out
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$T/server.log" >&2; fail "server exited during start"; exit 1; }
+  out=$("$CLI" --server "$SERVER_URL" --timeout-ms 1000 --retries 0 status cs_probe 2>&1 || true)
+  case "$out" in *NOT_FOUND*) return 0 ;; *) return 1 ;; esac
+}
+wait_server() {
+  wait_until server_answers && return 0
   cat "$T/server.log" >&2
-  fail "server did not answer"; exit 1
+  fail "server did not answer within $HANG_S s"; exit 1
 }
 
 # start_bridge: sets BRIDGE_PID, BRIDGE (http://127.0.0.1:port).
@@ -67,16 +86,18 @@ start_bridge() {
   local port; port=${PW_BRIDGE_PORT:-$(free_port)}
   BRIDGE=http://127.0.0.1:$port
   "$BRIDGE_BIN" --listen 127.0.0.1:$port --server "$SERVER_URL" --public-url "$BRIDGE" \
-    --log-level "${PW_LOG:-warn}" "$@" >>"$T/bridge.log" 2>&1 &
+    --server-timeout-ms $((HANG_S * 1000)) --log-level "${PW_LOG:-warn}" "$@" \
+    >>"$T/bridge.log" 2>&1 &
   BRIDGE_PID=$!
   PIDS+=("$BRIDGE_PID")
-  local i
-  for i in $(seq 1 100); do
-    curl -fsS "$BRIDGE/healthz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
+  wait_until healthz_is 200 && return 0
   cat "$T/bridge.log" >&2
-  fail "bridge did not become healthy"; exit 1
+  fail "bridge did not become healthy within $HANG_S s"; exit 1
+}
+
+# healthz_is CODE: the bridge's /healthz answers CODE now.
+healthz_is() {
+  [ "$(curl -sS -o /dev/null -m "$HANG_S" -w '%{http_code}' "$BRIDGE/healthz" 2>/dev/null)" = "$1" ]
 }
 
 stop_pid() { # stop_pid PID SIGNAL -> waits (in this shell: it is our child), sets RC
