@@ -24,10 +24,11 @@ _Static_assert(PW_PROVIDER_COUNT >= 1, "the table has rows");
 static const struct {
 	pw_provider provider;   /* PW_PROVIDER_<NAME> */
 	const char *name;       /* lower-case name */
+	const char *label;      /* the name people read */
 	const char *secret_env; /* environment variable of its secrets */
 } pw_provider_rows[PW_PROVIDER_COUNT] = {
 #define PW_XX_ROW(NAME, value, name, label, secret_env) \
-	[PW_PROVIDER_IX_##NAME] = { PW_PROVIDER_##NAME, name, secret_env },
+	[PW_PROVIDER_IX_##NAME] = { PW_PROVIDER_##NAME, name, label, secret_env },
 	PW_PROVIDER_MAP(PW_XX_ROW)
 #undef PW_XX_ROW
 };
@@ -93,6 +94,12 @@ pw_provider_parse(const char *name, pw_provider *out)
 		}
 	}
 	return false;
+}
+
+const char *
+pw_provider_label(pw_provider p)
+{
+	return pw_provider_known(p) ? pw_provider_rows[pw_provider_index(p)].label : "unknown";
 }
 
 const char *

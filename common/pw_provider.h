@@ -8,8 +8,9 @@
  *   enum in server/srv_wh.c), plus PW_PROVIDER_NONE for "no provider".
  * - A dense index 0..PW_PROVIDER_COUNT-1 in table order, for arrays with one
  *   slot per provider (provider values need not be dense).
- * - The name table (pw_provider_name / pw_provider_parse) and the secret
- *   variable of each provider: the only ones in the server and the store.
+ * - The name table (pw_provider_name / pw_provider_parse), the labels and
+ *   the secret variable of each provider: the only ones in the server, the
+ *   store and the client library.
  *
  * THREADS AND LIFETIMES
  * Pure functions over constant data: any thread, no allocation. Returned
@@ -64,6 +65,10 @@ const char *pw_provider_name(pw_provider p);
 /* name (exact, lower case) -> *out. False for anything else, "none" and NULL
  * included (*out untouched). out != NULL (asserted). */
 bool pw_provider_parse(const char *name, pw_provider *out);
+
+/* The name people read ("Stripe", "One.com"), "unknown" for a value that is
+ * not a row. */
+const char *pw_provider_label(pw_provider p);
 
 /* The environment variable (and config-file key) holding p's webhook
  * secrets, e.g. "PAYWIRE_STRIPE_WEBHOOK_SECRET"; NULL when p is not a row. */

@@ -570,7 +570,9 @@ srv_config_usage(FILE *out, const char *prog)
 	    "                                  from <data>/paywire.key.\n");
 	srv_webhook_help(out); /* one line per provider: its secret variable */
 	fprintf(out,
-	    "                                  A provider without a secret answers UNAVAILABLE.\n"
+	    "                                  Several at once (rotation): separated by commas\n"
+	    "                                  or spaces; formats in docs/WEBHOOKS.md. A provider\n"
+	    "                                  without a secret answers UNAVAILABLE.\n"
 	    "  PAYWIRE_WEB3_MIN_CONFIRMATIONS  network:count,... e.g. base:5,ethereum:20\n"
 #ifdef PW_TEST_HOOKS
 	    "  PAYWIRE_CRASHPOINT=name[:n]     (test builds) abort at a named crash point\n"

@@ -432,8 +432,8 @@ srv_webhook_help(FILE *out)
 	PW_ASSERT(out != NULL);
 	for (size_t ix = 0; ix < PW_PROVIDER_COUNT; ix++) {
 		pw_provider p = pw_provider_at(ix);
-		(void) fprintf(out, "  %-31s %s\n", pw_provider_secret_env(p),
-		    srv_wh_ops_get(p)->secret_help);
+		(void) fprintf(out, "  %-31s %s webhook secret(s)\n", pw_provider_secret_env(p),
+		    pw_provider_label(p));
 	}
 }
 

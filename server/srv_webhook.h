@@ -162,8 +162,8 @@ bool srv_webhook_config_has_secret(const srv_webhook_config *cfg, pw_provider p)
 bool srv_webhook_min_confirmations(const srv_webhook_config *cfg, const char *network,
     int64_t *min_out);
 
-/* Prints one --help line per provider: its secret variable and what a
- * secret looks like (the ops' secret_help). */
+/* Prints one --help line per provider of the table: its secret variable
+ * and its label. */
 void srv_webhook_help(FILE *out);
 
 /* ---- headers (any thread) ---- */

@@ -71,7 +71,6 @@ typedef struct srv_wh_req {
 /* One provider. Every member is set (srv_wh_ops_get asserts it). */
 typedef struct srv_wh_ops {
 	pw_provider provider;           /* its row of PW_PROVIDER_MAP */
-	const char *secret_help;        /* what a secret looks like, for --help */
 	/* Turns one secret (len bytes of printable ASCII, 1..
 	 * PW_WEBHOOK_SECRET_BYTES_MAX, already checked) into HMAC key bytes in
 	 * *out (zeroed by the caller). False with a reason in why (never NULL,
@@ -178,6 +177,27 @@ pw_status srv_wh_json_str(const srv_wh_req *r, json_t *parent, const char *key,
 pw_status srv_wh_json_int(const srv_wh_req *r, json_t *parent, const char *key,
     const char *label, srv_wh_need need, int64_t lo, int64_t hi, int64_t *out, bool *present);
 
+/* A string member copied into one of pw_event's identifier fields: most of
+ * what a provider's object carries (ids, references, types). */
+typedef struct srv_wh_field {
+	const char *key;                /* member name */
+	const char *label;              /* its path in the body, for why */
+	srv_wh_need need;               /* REQUIRED: absent, null or "" is malformed */
+	size_t offset;                  /* offsetof(pw_event, <field>), see SRV_WH_EV */
+	size_t size;                    /* sizeof that field */
+} srv_wh_field;
+
+/* offset and size of a pw_event member, for srv_wh_field. */
+#define SRV_WH_EV(member) offsetof(pw_event, member), sizeof(((pw_event *) 0)->member)
+
+/* Reads fields[0..n) of obj in order, each a string copied as srv_wh_copy
+ * does; an absent optional member leaves its pw_event field as it was. Stops
+ * at the first error. SRV_WH_FIELDS takes an array. */
+pw_status srv_wh_json_fields(const srv_wh_req *r, json_t *obj, const srv_wh_field *fields,
+    size_t n);
+#define SRV_WH_FIELDS(r, obj, fields) \
+	srv_wh_json_fields((r), (obj), (fields), sizeof(fields) / sizeof((fields)[0]))
+
 /* Copies an identifier into a pw_event field of dst_size bytes: printable
  * ASCII without spaces that fits (never truncated). src NULL or "" leaves "". */
 pw_status srv_wh_copy(const srv_wh_req *r, char *dst, size_t dst_size, const char *src,
@@ -196,6 +216,19 @@ pw_status srv_wh_decimal_amount(const srv_wh_req *r);
 
 /* The single value of a header, for parse (verify already bounded it). */
 pw_status srv_wh_header_value(const srv_wh_req *r, const char *name, const char **value);
+
+/* One event type of a provider and what it means. */
+typedef struct srv_wh_event_type {
+	const char *type;               /* the provider's event type, e.g. "charge.refunded" */
+	unsigned shape;                 /* the provider's own index: what the payload carries */
+	pw_event_kind kind;             /* its meaning (the provider may refine it) */
+} srv_wh_event_type;
+
+/* The row of types[0..n) whose type is ev->event_type: sets ev->kind to its
+ * kind and returns it. NULL when paywire does not act on that type: then
+ * ev->kind is PW_EV_IGNORED and `ignored` is noted in ev->detail. */
+const srv_wh_event_type *srv_wh_event_type_find(const srv_wh_req *r,
+    const srv_wh_event_type *types, size_t n, const char *ignored);
 
 /* Appends "; <note>" to ev->detail when the whole note fits (detail is a
  * human aid, never data: a note that does not fit is left out whole). */
@@ -218,7 +251,7 @@ pw_status srv_wh_std_verify(const srv_wh_req *r);
 
 /* For parse: webhook-id -> ev->event_id, webhook-timestamp ->
  * ev->event_unix_s, ev->live = -1 (these bodies do not say), and the body's
- * required "event" -> ev->event_type and *event. */
-pw_status srv_wh_std_envelope(const srv_wh_req *r, const char **event);
+ * required "event" -> ev->event_type. */
+pw_status srv_wh_std_envelope(const srv_wh_req *r);
 
 #endif

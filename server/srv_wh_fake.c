@@ -22,41 +22,33 @@
 
 #include <string.h>
 
+/* The body's ids, in reading order. */
+static const srv_wh_field fake_fields[] = {
+	{ "session_id", "session_id", SRV_WH_REQUIRED, SRV_WH_EV(session_ref) },
+	{ "payment_id", "payment_id", SRV_WH_OPTIONAL, SRV_WH_EV(payment_ref) },
+};
+
 static pw_status
 fake_parse(const srv_wh_req *r)
 {
-	const char *event = NULL, *sid, *pay;
-	bool paid;
+	const char *event = r->ev->event_type;
+	bool paid = false;
 	pw_status rv;
 
-	rv = srv_wh_std_envelope(r, &event);
+	rv = srv_wh_std_envelope(r);
 	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, r->root, "session_id", "session_id", SRV_WH_REQUIRED, &sid);
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->session_ref, sizeof(r->ev->session_ref), sid, "session_id");
+		rv = SRV_WH_FIELDS(r, r->root, fake_fields);
+		paid = strcmp(event, "fake.paid") == 0;
 	}
 	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, r->root, "payment_id", "payment_id", SRV_WH_OPTIONAL, &pay);
+		rv = srv_wh_minor_amount(r, r->root, "amount_minor", "amount_minor",
+		    paid ? SRV_WH_REQUIRED : SRV_WH_OPTIONAL, "currency");
 	}
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->payment_ref, sizeof(r->ev->payment_ref), pay, "payment_id");
-	}
-	if (rv != PW_OK) {
-		return rv;
-	}
-	paid = strcmp(event, "fake.paid") == 0;
 	r->ev->kind = paid ? PW_EV_PAYMENT_SUCCEEDED
 	    : strcmp(event, "fake.failed") == 0 ? PW_EV_PAYMENT_FAILED
 	                                        : PW_EV_IGNORED;
-	return srv_wh_minor_amount(r, r->root, "amount_minor", "amount_minor",
-	    paid ? SRV_WH_REQUIRED : SRV_WH_OPTIONAL, "currency");
+	return rv;
 }
 
-const srv_wh_ops srv_wh_ops_FAKE = {
-	.provider = PW_PROVIDER_FAKE,
-	.secret_help = "whsec_<base64> (Standard Webhooks; test builds only)",
-	.secret_decode = srv_wh_std_secret_decode,
-	.verify = srv_wh_std_verify,
-	.parse = fake_parse,
-};
+const srv_wh_ops srv_wh_ops_FAKE = { .provider = PW_PROVIDER_FAKE,
+	.secret_decode = srv_wh_std_secret_decode, .verify = srv_wh_std_verify, .parse = fake_parse };

@@ -32,6 +32,21 @@ srv_wh_detail(pw_event *ev, const char *fmt, ...)
 	(void) snprintf(ev->detail + used, sizeof(ev->detail) - used, "%s%s", sep, note);
 }
 
+const srv_wh_event_type *
+srv_wh_event_type_find(const srv_wh_req *r, const srv_wh_event_type *types, size_t n,
+    const char *ignored)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(types[i].type, r->ev->event_type) == 0) {
+			r->ev->kind = types[i].kind;
+			return &types[i];
+		}
+	}
+	r->ev->kind = PW_EV_IGNORED;
+	srv_wh_detail(r->ev, "%s", ignored);
+	return NULL;
+}
+
 char
 srv_wh_lower(char ch)
 {
@@ -45,71 +60,79 @@ srv_wh_lower(char ch)
  * Typed member access. `label` is the field's path, for why.
  */
 
-/* parent.key as an object; absent or null: *out = NULL (an error if
- * required). parent may be NULL (then everything in it is absent). */
+typedef enum wj_kind { WJ_OBJECT = 0, WJ_STRING, WJ_INTEGER } wj_kind;
+
+/* What a member must be, named for why. */
+static const struct {
+	json_type type;         /* jansson's type */
+	const char *name;       /* "missing <name> <label>" */
+	const char *article;    /* "<label> must be <article> <name>" */
+} wj_types[] = {
+	[WJ_OBJECT] = { JSON_OBJECT, "object", "an" },
+	[WJ_STRING] = { JSON_STRING, "string", "a" },
+	[WJ_INTEGER] = { JSON_INTEGER, "integer", "an" },
+};
+
+/* parent.key of kind k: *v is the member, or NULL when it is
+ * absent or null (PW_OK, or an error if required). A JSON real is not an
+ * integer: amounts here are minor units, never fractions. */
+static pw_status
+wj_member(const srv_wh_req *r, json_t *parent, const char *key, const char *label,
+    srv_wh_need need, wj_kind k, json_t **v)
+{
+	json_t *m = parent == NULL ? NULL : json_object_get(parent, key);
+
+	*v = NULL;
+	if (m == NULL || json_is_null(m)) {
+		return need == SRV_WH_REQUIRED
+		    ? srv_wh_fail(r, PW_INVALID_ARGUMENT, "missing %s %s", wj_types[k].name, label)
+		    : PW_OK;
+	}
+	if (json_typeof(m) != wj_types[k].type) {
+		return srv_wh_fail(r, PW_INVALID_ARGUMENT, "%s must be %s %s", label,
+		    wj_types[k].article, wj_types[k].name);
+	}
+	*v = m;
+	return PW_OK;
+}
+
 pw_status
 srv_wh_json_obj(const srv_wh_req *r, json_t *parent, const char *key, const char *label,
     srv_wh_need need, json_t **out)
 {
-	json_t *v = parent == NULL ? NULL : json_object_get(parent, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
-		return need == SRV_WH_REQUIRED
-		    ? srv_wh_fail(r, PW_INVALID_ARGUMENT, "missing object %s", label)
-		    : PW_OK;
-	}
-	if (!json_is_object(v)) {
-		return srv_wh_fail(r, PW_INVALID_ARGUMENT, "%s must be an object", label);
-	}
-	*out = v;
-	return PW_OK;
+	return wj_member(r, parent, key, label, need, WJ_OBJECT, out);
 }
 
-/* parent.key as a string; absent or null: *out = NULL (an error if
- * required, as is an empty string then). */
 pw_status
 srv_wh_json_str(const srv_wh_req *r, json_t *parent, const char *key, const char *label,
     srv_wh_need need, const char **out)
 {
-	json_t *v = parent == NULL ? NULL : json_object_get(parent, key);
+	json_t *v;
+	pw_status rv;
 
 	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
-		return need == SRV_WH_REQUIRED
-		    ? srv_wh_fail(r, PW_INVALID_ARGUMENT, "missing string %s", label)
-		    : PW_OK;
+	rv = wj_member(r, parent, key, label, need, WJ_STRING, &v);
+	if (rv == PW_OK && v != NULL && need == SRV_WH_REQUIRED && json_string_length(v) == 0) {
+		rv = srv_wh_fail(r, PW_INVALID_ARGUMENT, "%s is empty", label);
 	}
-	if (!json_is_string(v)) {
-		return srv_wh_fail(r, PW_INVALID_ARGUMENT, "%s must be a string", label);
-	}
-	if (need == SRV_WH_REQUIRED && json_string_length(v) == 0) {
-		return srv_wh_fail(r, PW_INVALID_ARGUMENT, "%s is empty", label);
-	}
-	*out = json_string_value(v);
-	return PW_OK;
+	*out = rv == PW_OK && v != NULL ? json_string_value(v) : NULL;
+	return rv;
 }
 
-/* parent.key as a JSON integer in [lo, hi]; *present tells whether it was
- * there (absent or null is an error if required). A JSON real is refused:
- * these fields are counts or minor units, never fractions. */
 pw_status
 srv_wh_json_int(const srv_wh_req *r, json_t *parent, const char *key, const char *label,
     srv_wh_need need, int64_t lo, int64_t hi, int64_t *out, bool *present)
 {
-	json_t *v = parent == NULL ? NULL : json_object_get(parent, key);
+	json_t *v;
 	json_int_t x;
+	pw_status rv;
 
 	PW_ASSERT(lo <= hi);
 	*present = false;
 	*out = 0;
-	if (v == NULL || json_is_null(v)) {
-		return need == SRV_WH_REQUIRED
-		    ? srv_wh_fail(r, PW_INVALID_ARGUMENT, "missing integer %s", label)
-		    : PW_OK;
-	}
-	if (!json_is_integer(v)) {
-		return srv_wh_fail(r, PW_INVALID_ARGUMENT, "%s must be an integer", label);
+	rv = wj_member(r, parent, key, label, need, WJ_INTEGER, &v);
+	if (rv != PW_OK || v == NULL) {
+		return rv;
 	}
 	x = json_integer_value(v);
 	if (x < lo || x > hi) {
@@ -119,6 +142,23 @@ srv_wh_json_int(const srv_wh_req *r, json_t *parent, const char *key, const char
 	*out = x;
 	*present = true;
 	return PW_OK;
+}
+
+pw_status
+srv_wh_json_fields(const srv_wh_req *r, json_t *obj, const srv_wh_field *fields, size_t n)
+{
+	pw_status rv = PW_OK;
+
+	for (size_t i = 0; i < n && rv == PW_OK; i++) {
+		const srv_wh_field *f = &fields[i];
+		const char *s;
+		PW_ASSERT(f->offset + f->size <= sizeof(pw_event) && f->size > 0);
+		rv = srv_wh_json_str(r, obj, f->key, f->label, f->need, &s);
+		if (rv == PW_OK && s != NULL) {
+			rv = srv_wh_copy(r, (char *) r->ev + f->offset, f->size, s, f->label);
+		}
+	}
+	return rv;
 }
 
 /* Copies an identifier into a pw_event field: printable ASCII without
@@ -231,10 +271,17 @@ srv_wh_header_value(const srv_wh_req *r, const char *name, const char **value)
  * exactly the member jansson decoded.
  */
 
+/* JSON's four whitespace bytes. */
+static bool
+wj_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static size_t
 wj_skip_ws(const uint8_t *b, size_t len, size_t i)
 {
-	while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r')) {
+	while (i < len && wj_ws(b[i])) {
 		i++;
 	}
 	return i;
@@ -278,8 +325,7 @@ wj_skip_value(const uint8_t *b, size_t len, size_t i)
 		}
 		return len;
 	}
-	while (i < len && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' &&
-	    b[i] != '\t' && b[i] != '\n' && b[i] != '\r') {
+	while (i < len && b[i] != ',' && b[i] != '}' && b[i] != ']' && !wj_ws(b[i])) {
 		i++;
 	}
 	return i;

@@ -16,32 +16,29 @@
 static pw_status
 onecom_parse(const srv_wh_req *r)
 {
-	const char *event = NULL, *ref, *txn;
-	json_t *payload;
+	/* paywire's own integration: a body without reference is malformed */
+	static const srv_wh_field reference = { "reference", "reference", SRV_WH_REQUIRED,
+		SRV_WH_EV(session_ref) };
+	static const srv_wh_field txn = { "txn_id", "payload.txn_id", SRV_WH_OPTIONAL,
+		SRV_WH_EV(payment_ref) };
+	const char *event = r->ev->event_type;
+	json_t *payload = NULL;
 	bool completed;
 	pw_status rv;
 
-	rv = srv_wh_std_envelope(r, &event);
+	rv = srv_wh_std_envelope(r);
 	if (rv == PW_OK) {
-		/* paywire's own integration: a body without reference is malformed */
-		rv = srv_wh_json_str(r, r->root, "reference", "reference", SRV_WH_REQUIRED, &ref);
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->session_ref, sizeof(r->ev->session_ref), ref, "reference");
+		rv = srv_wh_json_fields(r, r->root, &reference, 1);
 	}
 	if (rv == PW_OK) {
 		rv = srv_wh_json_obj(r, r->root, "payload", "payload", SRV_WH_OPTIONAL, &payload);
 	}
 	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, payload, "txn_id", "payload.txn_id", SRV_WH_OPTIONAL, &txn);
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->payment_ref, sizeof(r->ev->payment_ref), txn, "payload.txn_id");
+		rv = srv_wh_json_fields(r, payload, &txn, 1);
 	}
 	if (rv != PW_OK) {
 		return rv;
 	}
-	PW_ASSERT(event != NULL);
 	completed = strcmp(event, "payment.completed") == 0;
 	if (completed || json_object_get(r->root, "amount") != NULL) {
 		rv = srv_wh_decimal_amount(r); /* required when money moved */
@@ -57,10 +54,5 @@ onecom_parse(const srv_wh_req *r)
 	return rv;
 }
 
-const srv_wh_ops srv_wh_ops_ONECOM = {
-	.provider = PW_PROVIDER_ONECOM,
-	.secret_help = "whsec_<base64> (Standard Webhooks)",
-	.secret_decode = srv_wh_std_secret_decode,
-	.verify = srv_wh_std_verify,
-	.parse = onecom_parse,
-};
+const srv_wh_ops srv_wh_ops_ONECOM = { .provider = PW_PROVIDER_ONECOM,
+	.secret_decode = srv_wh_std_secret_decode, .verify = srv_wh_std_verify, .parse = onecom_parse };

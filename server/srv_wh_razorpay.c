@@ -48,13 +48,11 @@ typedef enum rzp_shape {
 	RZP_PAYMENT = 0, /* payload.payment.entity */
 	RZP_ORDER,       /* payload.order.entity + payload.payment.entity */
 	RZP_REFUND,      /* payload.refund.entity (+ payload.payment.entity) */
+	RZP_NONE,        /* an event paywire does not act on */
 } rzp_shape;
 
-static const struct {
-	const char *event;  /* Razorpay event name */
-	rzp_shape shape;    /* which entities the payload carries */
-	pw_event_kind kind; /* meaning */
-} rzp_types[] = {
+/* Razorpay's events; shape: which entities the payload carries. */
+static const srv_wh_event_type rzp_types[] = {
 	{ "payment.authorized", RZP_PAYMENT, PW_EV_PAYMENT_PENDING },
 	{ "payment.captured", RZP_PAYMENT, PW_EV_PAYMENT_SUCCEEDED },
 	{ "payment.failed", RZP_PAYMENT, PW_EV_PAYMENT_FAILED },
@@ -88,9 +86,9 @@ rzp_entity(const srv_wh_req *r, const char *name, srv_wh_need need, json_t **out
 static pw_status
 rzp_notes_ref(const srv_wh_req *r, json_t *entity, const char *label)
 {
+	static const srv_wh_field session = { "session_id", "notes.session_id", SRV_WH_OPTIONAL,
+		SRV_WH_EV(session_ref) };
 	json_t *notes = entity == NULL ? NULL : json_object_get(entity, "notes");
-	const char *sid;
-	pw_status rv;
 
 	if (r->ev->session_ref[0] != '\0' || notes == NULL || json_is_null(notes)) {
 		return PW_OK;
@@ -99,45 +97,29 @@ rzp_notes_ref(const srv_wh_req *r, json_t *entity, const char *label)
 		return PW_OK;
 	}
 	if (!json_is_object(notes)) {
-		return srv_wh_fail(r, PW_INVALID_ARGUMENT, "%s.notes must be an object or an empty array",
-		    label);
+		return srv_wh_fail(r, PW_INVALID_ARGUMENT,
+		    "%s.notes must be an object or an empty array", label);
 	}
-	rv = srv_wh_json_str(r, notes, "session_id", "notes.session_id", SRV_WH_OPTIONAL, &sid);
-	if (rv != PW_OK) {
-		return rv;
-	}
-	return srv_wh_copy(r, r->ev->session_ref, sizeof(r->ev->session_ref), sid, "notes.session_id");
+	return srv_wh_json_fields(r, notes, &session, 1);
 }
 
-/* A payment entity: id -> payment_ref, order_id -> order_ref, amount and
- * currency, notes -> session_ref. */
+/* A payment entity: id -> payment_ref, order_id -> order_ref (kept when
+ * absent), amount and currency, notes -> session_ref. */
 static pw_status
 rzp_payment(const srv_wh_req *r, json_t *pay)
 {
-	const char *id, *order;
+	static const srv_wh_field ids[] = {
+		{ "id", "payload.payment.entity.id", SRV_WH_REQUIRED, SRV_WH_EV(payment_ref) },
+		{ "order_id", "payload.payment.entity.order_id", SRV_WH_OPTIONAL, SRV_WH_EV(order_ref) },
+	};
 	pw_status rv;
 
-	rv = srv_wh_json_str(r, pay, "id", "payload.payment.entity.id", SRV_WH_REQUIRED, &id);
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->payment_ref, sizeof(r->ev->payment_ref), id,
-		    "payload.payment.entity.id");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, pay, "order_id", "payload.payment.entity.order_id", SRV_WH_OPTIONAL,
-		    &order);
-	}
-	if (rv == PW_OK && order != NULL) {
-		rv = srv_wh_copy(r, r->ev->order_ref, sizeof(r->ev->order_ref), order,
-		    "payload.payment.entity.order_id");
-	}
+	rv = SRV_WH_FIELDS(r, pay, ids);
 	if (rv == PW_OK) {
 		rv = srv_wh_minor_amount(r, pay, "amount", "payload.payment.entity.amount", SRV_WH_REQUIRED,
 		    "payload.payment.entity.currency");
 	}
-	if (rv == PW_OK) {
-		rv = rzp_notes_ref(r, pay, "payload.payment.entity");
-	}
-	return rv;
+	return rv == PW_OK ? rzp_notes_ref(r, pay, "payload.payment.entity") : rv;
 }
 
 static pw_status
@@ -246,8 +228,7 @@ rzp_shape_refund(const srv_wh_req *r, const char **entity_id)
 		if (rv == PW_OK && (strcmp(r->ev->payment_ref, pay_id) != 0 ||
 		                       strcmp(cur, r->ev->currency) != 0)) {
 			return srv_wh_fail(r, PW_INVALID_ARGUMENT,
-			    "refund and payment entities disagree on payment id or "
-			                  "currency");
+			    "refund and payment entities disagree on payment id or currency");
 		}
 	}
 	if (rv == PW_OK) {
@@ -287,17 +268,15 @@ rzp_event_id(const srv_wh_req *r, const char *entity_id)
 static pw_status
 razorpay_parse(const srv_wh_req *r)
 {
-	const char *event, *hdr_id = NULL, *entity_id = NULL;
+	static const srv_wh_field type = { "event", "event", SRV_WH_REQUIRED, SRV_WH_EV(event_type) };
+	const srv_wh_event_type *t;
+	rzp_shape shape;
+	const char *hdr_id = NULL, *entity_id = NULL;
 	bool present;
-	size_t n = sizeof(rzp_types) / sizeof(rzp_types[0]);
-	size_t i;
 	pw_status rv;
 
 	r->ev->live = -1; /* Razorpay webhooks do not say */
-	rv = srv_wh_json_str(r, r->root, "event", "event", SRV_WH_REQUIRED, &event);
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->event_type, sizeof(r->ev->event_type), event, "event");
-	}
+	rv = srv_wh_json_fields(r, r->root, &type, 1);
 	if (rv == PW_OK) {
 		rv = srv_wh_json_int(r, r->root, "created_at", "created_at", SRV_WH_OPTIONAL, 0,
 		    INT64_MAX / 1000, &r->ev->event_unix_s, &present);
@@ -305,25 +284,21 @@ razorpay_parse(const srv_wh_req *r)
 	if (rv != PW_OK) {
 		return rv;
 	}
-	PW_ASSERT(event != NULL);
-	for (i = 0; i < n && strcmp(rzp_types[i].event, event) != 0; i++) {
-	}
-	if (i == n) {
-		r->ev->kind = PW_EV_IGNORED;
-		srv_wh_detail(r->ev, "razorpay event not handled by paywire");
-	} else {
-		r->ev->kind = rzp_types[i].kind;
-		switch (rzp_types[i].shape) {
-		case RZP_PAYMENT:
-			rv = rzp_shape_payment(r, &entity_id);
-			break;
-		case RZP_ORDER:
-			rv = rzp_shape_order(r, &entity_id);
-			break;
-		case RZP_REFUND:
-			rv = rzp_shape_refund(r, &entity_id);
-			break;
-		}
+	t = srv_wh_event_type_find(r, rzp_types, sizeof(rzp_types) / sizeof(rzp_types[0]),
+	    "razorpay event not handled by paywire");
+	shape = t == NULL ? RZP_NONE : (rzp_shape) t->shape;
+	switch (shape) {
+	case RZP_NONE:
+		break; /* IGNORED: the event id is made from the body */
+	case RZP_PAYMENT:
+		rv = rzp_shape_payment(r, &entity_id);
+		break;
+	case RZP_ORDER:
+		rv = rzp_shape_order(r, &entity_id);
+		break;
+	case RZP_REFUND:
+		rv = rzp_shape_refund(r, &entity_id);
+		break;
 	}
 	if (rv == PW_OK) {
 		rv = rzp_event_id(r, entity_id);
@@ -336,10 +311,5 @@ razorpay_parse(const srv_wh_req *r)
 	return rv;
 }
 
-const srv_wh_ops srv_wh_ops_RAZORPAY = {
-	.provider = PW_PROVIDER_RAZORPAY,
-	.secret_help = "Razorpay webhook secret(s)",
-	.secret_decode = srv_wh_secret_raw,
-	.verify = razorpay_verify,
-	.parse = razorpay_parse,
-};
+const srv_wh_ops srv_wh_ops_RAZORPAY = { .provider = PW_PROVIDER_RAZORPAY,
+	.secret_decode = srv_wh_secret_raw, .verify = razorpay_verify, .parse = razorpay_parse };

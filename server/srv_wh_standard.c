@@ -133,8 +133,10 @@ srv_wh_std_verify(const srv_wh_req *r)
 }
 
 pw_status
-srv_wh_std_envelope(const srv_wh_req *r, const char **event)
+srv_wh_std_envelope(const srv_wh_req *r)
 {
+	static const srv_wh_field event = { "event", "event", SRV_WH_REQUIRED,
+		SRV_WH_EV(event_type) };
 	const char *id, *ts;
 	int64_t t = 0;
 	pw_status rv;
@@ -156,9 +158,5 @@ srv_wh_std_envelope(const srv_wh_req *r, const char **event)
 	}
 	r->ev->event_unix_s = t;
 	r->ev->live = -1;
-	rv = srv_wh_json_str(r, r->root, "event", "event", SRV_WH_REQUIRED, event);
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->event_type, sizeof(r->ev->event_type), *event, "event");
-	}
-	return rv;
+	return srv_wh_json_fields(r, r->root, &event, 1);
 }

@@ -121,14 +121,12 @@ typedef enum stripe_obj {
 	STRIPE_PI,           /* a PaymentIntent */
 	STRIPE_CHARGE,       /* a Charge */
 	STRIPE_DISPUTE,      /* a Dispute */
+	STRIPE_OBJ_COUNT
 } stripe_obj;
 
-static const struct {
-	const char *type;   /* Stripe event type */
-	stripe_obj obj;     /* what data.object is */
-	pw_event_kind kind; /* meaning (refined for completed / dispute.closed) */
-} stripe_types[] = {
-	{ "checkout.session.completed", STRIPE_CHECKOUT, PW_EV_PAYMENT_SUCCEEDED },
+/* Stripe's event types; shape: what data.object is. */
+static const srv_wh_event_type stripe_types[] = {
+	{ "checkout.session.completed", STRIPE_CHECKOUT, PW_EV_PAYMENT_SUCCEEDED }, /* refined */
 	{ "checkout.session.async_payment_succeeded", STRIPE_CHECKOUT, PW_EV_PAYMENT_SUCCEEDED },
 	{ "checkout.session.async_payment_failed", STRIPE_CHECKOUT, PW_EV_PAYMENT_FAILED },
 	{ "checkout.session.expired", STRIPE_CHECKOUT, PW_EV_SESSION_EXPIRED },
@@ -139,56 +137,32 @@ static const struct {
 	{ "charge.succeeded", STRIPE_CHARGE, PW_EV_PAYMENT_SUCCEEDED },
 	{ "charge.refunded", STRIPE_CHARGE, PW_EV_REFUND },
 	{ "charge.dispute.created", STRIPE_DISPUTE, PW_EV_DISPUTE_OPENED },
-	{ "charge.dispute.closed", STRIPE_DISPUTE, PW_EV_DISPUTE_WON },
+	{ "charge.dispute.closed", STRIPE_DISPUTE, PW_EV_DISPUTE_WON }, /* refined */
 };
 
 /* obj.metadata.session_id -> session_ref, when present and not empty. */
 static pw_status
 stripe_metadata_ref(const srv_wh_req *r, json_t *obj)
 {
+	static const srv_wh_field session = { "session_id", "data.object.metadata.session_id",
+		SRV_WH_OPTIONAL, SRV_WH_EV(session_ref) };
 	json_t *md;
-	const char *sid;
 	pw_status rv;
 
 	rv = srv_wh_json_obj(r, obj, "metadata", "data.object.metadata", SRV_WH_OPTIONAL, &md);
-	if (rv != PW_OK) {
-		return rv;
-	}
-	rv = srv_wh_json_str(r, md, "session_id", "data.object.metadata.session_id", SRV_WH_OPTIONAL,
-	    &sid);
-	if (rv != PW_OK) {
-		return rv;
-	}
-	return srv_wh_copy(r, r->ev->session_ref, sizeof(r->ev->session_ref), sid,
-	    "data.object.metadata.session_id");
+	return rv == PW_OK ? srv_wh_json_fields(r, md, &session, 1) : rv;
 }
 
+/* Checkout Session, after its ids and amount: the session reference, and for
+ * checkout.session.completed whether the money moved. */
 static pw_status
 stripe_checkout(const srv_wh_req *r, json_t *obj)
 {
-	const char *id, *pi, *ref, *ps = NULL;
+	const char *ref, *ps = NULL;
 	pw_status rv;
 
-	rv = srv_wh_json_str(r, obj, "id", "data.object.id", SRV_WH_REQUIRED, &id);
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->order_ref, sizeof(r->ev->order_ref), id, "data.object.id");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, obj, "payment_intent", "data.object.payment_intent",
-		    SRV_WH_OPTIONAL, &pi);
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->payment_ref, sizeof(r->ev->payment_ref), pi,
-		    "data.object.payment_intent");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_minor_amount(r, obj, "amount_total", "data.object.amount_total",
-		    SRV_WH_OPTIONAL, "data.object.currency");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, obj, "client_reference_id", "data.object.client_reference_id",
-		    SRV_WH_OPTIONAL, &ref);
-	}
+	rv = srv_wh_json_str(r, obj, "client_reference_id", "data.object.client_reference_id",
+	    SRV_WH_OPTIONAL, &ref);
 	if (rv == PW_OK && ref != NULL && ref[0] != '\0') {
 		rv = srv_wh_copy(r, r->ev->session_ref, sizeof(r->ev->session_ref), ref,
 		    "data.object.client_reference_id");
@@ -217,34 +191,16 @@ stripe_checkout(const srv_wh_req *r, json_t *obj)
 	return PW_OK;
 }
 
+/* PaymentIntent, after its ids and amount: what was received, metadata. */
 static pw_status
 stripe_pi(const srv_wh_req *r, json_t *obj)
 {
-	const char *id, *charge;
 	int64_t received;
 	bool has_received = false;
 	pw_status rv;
 
-	rv = srv_wh_json_str(r, obj, "id", "data.object.id", SRV_WH_REQUIRED, &id);
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->payment_ref, sizeof(r->ev->payment_ref), id, "data.object.id");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, obj, "latest_charge", "data.object.latest_charge", SRV_WH_OPTIONAL,
-		    &charge);
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->charge_ref, sizeof(r->ev->charge_ref), charge,
-		    "data.object.latest_charge");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_minor_amount(r, obj, "amount", "data.object.amount", SRV_WH_REQUIRED,
-		    "data.object.currency");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_json_int(r, obj, "amount_received", "data.object.amount_received",
-		    SRV_WH_OPTIONAL, 0, PW_AMOUNT_MINOR_MAX, &received, &has_received);
-	}
+	rv = srv_wh_json_int(r, obj, "amount_received", "data.object.amount_received",
+	    SRV_WH_OPTIONAL, 0, PW_AMOUNT_MINOR_MAX, &received, &has_received);
 	if (rv == PW_OK) {
 		rv = stripe_metadata_ref(r, obj);
 	}
@@ -254,33 +210,16 @@ stripe_pi(const srv_wh_req *r, json_t *obj)
 	return rv;
 }
 
+/* Charge, after its ids and amount: metadata, and for charge.refunded the
+ * cumulative amount refunded. */
 static pw_status
 stripe_charge(const srv_wh_req *r, json_t *obj)
 {
-	const char *id, *pi;
 	int64_t refunded;
 	bool present;
 	pw_status rv;
 
-	rv = srv_wh_json_str(r, obj, "id", "data.object.id", SRV_WH_REQUIRED, &id);
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->charge_ref, sizeof(r->ev->charge_ref), id, "data.object.id");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, obj, "payment_intent", "data.object.payment_intent",
-		    SRV_WH_OPTIONAL, &pi);
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->payment_ref, sizeof(r->ev->payment_ref), pi,
-		    "data.object.payment_intent");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_minor_amount(r, obj, "amount", "data.object.amount", SRV_WH_REQUIRED,
-		    "data.object.currency");
-	}
-	if (rv == PW_OK) {
-		rv = stripe_metadata_ref(r, obj);
-	}
+	rv = stripe_metadata_ref(r, obj);
 	if (rv != PW_OK || r->ev->kind != PW_EV_REFUND) {
 		return rv;
 	}
@@ -295,32 +234,14 @@ stripe_charge(const srv_wh_req *r, json_t *obj)
 	return PW_OK;
 }
 
+/* Dispute, after its ids and amount: for charge.dispute.closed, who won. */
 static pw_status
 stripe_dispute(const srv_wh_req *r, json_t *obj)
 {
-	const char *charge, *pi, *status = NULL;
+	const char *status = NULL;
 	pw_status rv;
 
-	rv = srv_wh_json_str(r, obj, "charge", "data.object.charge", SRV_WH_REQUIRED, &charge);
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->charge_ref, sizeof(r->ev->charge_ref), charge,
-		    "data.object.charge");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, obj, "payment_intent", "data.object.payment_intent",
-		    SRV_WH_OPTIONAL, &pi);
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->payment_ref, sizeof(r->ev->payment_ref), pi,
-		    "data.object.payment_intent");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_minor_amount(r, obj, "amount", "data.object.amount", SRV_WH_REQUIRED,
-		    "data.object.currency");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, obj, "status", "data.object.status", SRV_WH_REQUIRED, &status);
-	}
+	rv = srv_wh_json_str(r, obj, "status", "data.object.status", SRV_WH_REQUIRED, &status);
 	if (rv != PW_OK || r->ev->kind == PW_EV_DISPUTE_OPENED) {
 		return rv;
 	}
@@ -339,28 +260,80 @@ stripe_dispute(const srv_wh_req *r, json_t *obj)
 	return PW_OK;
 }
 
-/* Top-level fields shared by every Stripe event. */
+/* What each kind of data.object carries, read in this order: its own id
+ * (required) and the id of the object it belongs to (stripe_ids), its amount
+ * in minor units with data.object.currency (stripe_objs), then what only that
+ * kind has (rest). */
+static const struct {
+	stripe_obj obj;             /* the kind */
+	const char *key;            /* an id member of data.object */
+	srv_wh_need need;           /* its own id is required, the related one is not */
+	size_t offset;              /* the pw_event field it fills (SRV_WH_EV) */
+	size_t size;                /* that field's size */
+} stripe_ids[] = {
+	{ STRIPE_CHECKOUT, "id", SRV_WH_REQUIRED, SRV_WH_EV(order_ref) },
+	{ STRIPE_CHECKOUT, "payment_intent", SRV_WH_OPTIONAL, SRV_WH_EV(payment_ref) },
+	{ STRIPE_PI, "id", SRV_WH_REQUIRED, SRV_WH_EV(payment_ref) },
+	{ STRIPE_PI, "latest_charge", SRV_WH_OPTIONAL, SRV_WH_EV(charge_ref) },
+	{ STRIPE_CHARGE, "id", SRV_WH_REQUIRED, SRV_WH_EV(charge_ref) },
+	{ STRIPE_CHARGE, "payment_intent", SRV_WH_OPTIONAL, SRV_WH_EV(payment_ref) },
+	{ STRIPE_DISPUTE, "charge", SRV_WH_REQUIRED, SRV_WH_EV(charge_ref) },
+	{ STRIPE_DISPUTE, "payment_intent", SRV_WH_OPTIONAL, SRV_WH_EV(payment_ref) },
+};
+
+static const struct {
+	const char *amount;         /* its amount member (minor units) */
+	srv_wh_need need;           /* a Checkout Session's amount_total may be null */
+	pw_status (*rest)(const srv_wh_req *r, json_t *obj); /* what only this kind has */
+} stripe_objs[STRIPE_OBJ_COUNT] = {
+	[STRIPE_CHECKOUT] = { "amount_total", SRV_WH_OPTIONAL, stripe_checkout },
+	[STRIPE_PI] = { "amount", SRV_WH_REQUIRED, stripe_pi },
+	[STRIPE_CHARGE] = { "amount", SRV_WH_REQUIRED, stripe_charge },
+	[STRIPE_DISPUTE] = { "amount", SRV_WH_REQUIRED, stripe_dispute },
+};
+
+/* data.object of kind k: its ids, its amount, the rest. Labels are the
+ * members' paths, "data.object.<key>". */
+static pw_status
+stripe_object(const srv_wh_req *r, stripe_obj k, json_t *obj)
+{
+	char label[64];
+	pw_status rv = PW_OK;
+
+	PW_ASSERT(k < STRIPE_OBJ_COUNT && stripe_objs[k].rest != NULL);
+	for (size_t i = 0; i < sizeof(stripe_ids) / sizeof(stripe_ids[0]) && rv == PW_OK; i++) {
+		srv_wh_field f = { .key = stripe_ids[i].key, .label = label,
+			.need = stripe_ids[i].need, .offset = stripe_ids[i].offset,
+			.size = stripe_ids[i].size };
+		if (stripe_ids[i].obj == k) {
+			(void) snprintf(label, sizeof(label), "data.object.%s", f.key);
+			rv = srv_wh_json_fields(r, obj, &f, 1);
+		}
+	}
+	(void) snprintf(label, sizeof(label), "data.object.%s", stripe_objs[k].amount);
+	if (rv == PW_OK) {
+		rv = srv_wh_minor_amount(r, obj, stripe_objs[k].amount, label, stripe_objs[k].need,
+		    "data.object.currency");
+	}
+	return rv == PW_OK ? stripe_objs[k].rest(r, obj) : rv;
+}
+
+/* Top-level members shared by every Stripe event. */
 static pw_status
 stripe_envelope(const srv_wh_req *r)
 {
-	const char *id, *type;
+	static const srv_wh_field ids[] = {
+		{ "id", "id", SRV_WH_REQUIRED, SRV_WH_EV(event_id) },
+		{ "type", "type", SRV_WH_REQUIRED, SRV_WH_EV(event_type) },
+	};
 	json_t *live = json_object_get(r->root, "livemode");
 	bool present;
 	pw_status rv;
 
-	rv = srv_wh_json_str(r, r->root, "id", "id", SRV_WH_REQUIRED, &id);
+	rv = SRV_WH_FIELDS(r, r->root, ids);
 	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->event_id, sizeof(r->ev->event_id), id, "id");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, r->root, "type", "type", SRV_WH_REQUIRED, &type);
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->event_type, sizeof(r->ev->event_type), type, "type");
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_json_int(r, r->root, "created", "created", SRV_WH_OPTIONAL, 0, INT64_MAX / 1000,
-		    &r->ev->event_unix_s, &present);
+		rv = srv_wh_json_int(r, r->root, "created", "created", SRV_WH_OPTIONAL, 0,
+		    INT64_MAX / 1000, &r->ev->event_unix_s, &present);
 	}
 	if (rv != PW_OK) {
 		return rv;
@@ -375,48 +348,25 @@ stripe_envelope(const srv_wh_req *r)
 static pw_status
 stripe_parse(const srv_wh_req *r)
 {
+	const srv_wh_event_type *t;
 	json_t *data, *obj;
-	size_t n = sizeof(stripe_types) / sizeof(stripe_types[0]);
-	size_t i;
 	pw_status rv;
 
 	rv = stripe_envelope(r);
 	if (rv != PW_OK) {
 		return rv;
 	}
-	for (i = 0; i < n && strcmp(stripe_types[i].type, r->ev->event_type) != 0; i++) {
-	}
-	if (i == n) {
-		r->ev->kind = PW_EV_IGNORED;
-		srv_wh_detail(r->ev, "stripe event type not handled by paywire");
+	t = srv_wh_event_type_find(r, stripe_types, sizeof(stripe_types) / sizeof(stripe_types[0]),
+	    "stripe event type not handled by paywire");
+	if (t == NULL) {
 		return PW_OK;
 	}
-	r->ev->kind = stripe_types[i].kind;
 	rv = srv_wh_json_obj(r, r->root, "data", "data", SRV_WH_REQUIRED, &data);
 	if (rv == PW_OK) {
 		rv = srv_wh_json_obj(r, data, "object", "data.object", SRV_WH_REQUIRED, &obj);
 	}
-	if (rv != PW_OK) {
-		return rv;
-	}
-	switch (stripe_types[i].obj) {
-	case STRIPE_CHECKOUT:
-		return stripe_checkout(r, obj);
-	case STRIPE_PI:
-		return stripe_pi(r, obj);
-	case STRIPE_CHARGE:
-		return stripe_charge(r, obj);
-	case STRIPE_DISPUTE:
-		return stripe_dispute(r, obj);
-	}
-	PW_ASSERT(!"unhandled stripe object kind");
-	return PW_INTERNAL;
+	return rv == PW_OK ? stripe_object(r, (stripe_obj) t->shape, obj) : rv;
 }
 
-const srv_wh_ops srv_wh_ops_STRIPE = {
-	.provider = PW_PROVIDER_STRIPE,
-	.secret_help = "whsec_... (several: separated by commas/spaces)",
-	.secret_decode = stripe_secret_decode,
-	.verify = stripe_verify,
-	.parse = stripe_parse,
-};
+const srv_wh_ops srv_wh_ops_STRIPE = { .provider = PW_PROVIDER_STRIPE,
+	.secret_decode = stripe_secret_decode, .verify = stripe_verify, .parse = stripe_parse };

@@ -103,30 +103,13 @@ web3_payment_ref(const srv_wh_req *r)
 	return PW_OK;
 }
 
+/* A confirmed transfer: network, payment_ref, confirmations and amount. */
 static pw_status
-web3_parse(const srv_wh_req *r)
+web3_transfer(const srv_wh_req *r)
 {
-	const char *event = NULL, *sid;
-	int64_t min = 0;
 	bool present;
 	pw_status rv;
 
-	rv = srv_wh_std_envelope(r, &event);
-	if (rv == PW_OK) {
-		rv = srv_wh_json_str(r, r->root, "session_id", "session_id", SRV_WH_REQUIRED, &sid);
-	}
-	if (rv == PW_OK) {
-		rv = srv_wh_copy(r, r->ev->session_ref, sizeof(r->ev->session_ref), sid, "session_id");
-	}
-	if (rv != PW_OK) {
-		return rv;
-	}
-	PW_ASSERT(event != NULL);
-	if (strcmp(event, "payment.confirmed") != 0 && strcmp(event, "transfer.confirmed") != 0) {
-		r->ev->kind = PW_EV_IGNORED;
-		srv_wh_detail(r->ev, "web3 event not handled by paywire");
-		return PW_OK;
-	}
 	rv = web3_network(r);
 	if (rv == PW_OK) {
 		rv = web3_payment_ref(r);
@@ -135,9 +118,31 @@ web3_parse(const srv_wh_req *r)
 		rv = srv_wh_json_int(r, r->root, "confirmations", "confirmations", SRV_WH_REQUIRED, 0,
 		    INT32_MAX, &r->ev->confirmations, &present);
 	}
+	return rv == PW_OK ? srv_wh_decimal_amount(r) : rv;
+}
+
+static pw_status
+web3_parse(const srv_wh_req *r)
+{
+	static const srv_wh_field session = { "session_id", "session_id", SRV_WH_REQUIRED,
+		SRV_WH_EV(session_ref) };
+	const char *event = r->ev->event_type;
+	int64_t min = 0;
+	pw_status rv;
+
+	rv = srv_wh_std_envelope(r);
 	if (rv == PW_OK) {
-		rv = srv_wh_decimal_amount(r);
+		rv = srv_wh_json_fields(r, r->root, &session, 1);
 	}
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (strcmp(event, "payment.confirmed") != 0 && strcmp(event, "transfer.confirmed") != 0) {
+		r->ev->kind = PW_EV_IGNORED;
+		srv_wh_detail(r->ev, "web3 event not handled by paywire");
+		return PW_OK;
+	}
+	rv = web3_transfer(r);
 	if (rv != PW_OK) {
 		return rv;
 	}
@@ -154,10 +159,5 @@ web3_parse(const srv_wh_req *r)
 	return PW_OK;
 }
 
-const srv_wh_ops srv_wh_ops_WEB3 = {
-	.provider = PW_PROVIDER_WEB3,
-	.secret_help = "whsec_<base64> (Standard Webhooks)",
-	.secret_decode = srv_wh_std_secret_decode,
-	.verify = srv_wh_std_verify,
-	.parse = web3_parse,
-};
+const srv_wh_ops srv_wh_ops_WEB3 = { .provider = PW_PROVIDER_WEB3,
+	.secret_decode = srv_wh_std_secret_decode, .verify = srv_wh_std_verify, .parse = web3_parse };
