@@ -13,8 +13,10 @@
  * - The helpers the provider files share, so that none copies another:
  *   srv_wh.c         `why`, header lookup, timestamps, MAC decoding and the
  *                    constant-time match against every configured secret;
- *   srv_wh_json.c    typed JSON members, identifier copies, currencies, exact
- *                    amounts, detail notes, the body decoder;
+ *   srv_wh_json.c    typed JSON members, field tables (ids copied into
+ *                    pw_event), event-type tables, currencies, amounts in
+ *                    minor units and exact decimal amounts, detail notes, the
+ *                    body decoder;
  *   srv_wh_standard.c the Standard Webhooks scheme (secret, signature,
  *                    webhook-id/-timestamp envelope) that One.com, the Web3
  *                    relay and the test provider use.
