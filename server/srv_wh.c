@@ -95,14 +95,13 @@ srv_wh_header_get(const srv_wh_req *r, const char *name, const char **value, siz
 		return false;
 	}
 	if (found < 0) {
-		(void) srv_wh_fail(r, PW_UNAUTHENTICATED,
-		    "%s header appears more than once", name);
+		(void) srv_wh_fail(r, PW_UNAUTHENTICATED, "%s header appears more than once", name);
 		return false;
 	}
 	*len = strnlen(*value, PW_HEADER_VALUE_BYTES_MAX + 1);
 	if (*len > PW_HEADER_VALUE_BYTES_MAX) {
-		(void) srv_wh_fail(r, PW_UNAUTHENTICATED,
-		    "%s header is longer than %u bytes", name, PW_HEADER_VALUE_BYTES_MAX);
+		(void) srv_wh_fail(r, PW_UNAUTHENTICATED, "%s header is longer than %u bytes", name,
+		    PW_HEADER_VALUE_BYTES_MAX);
 		return false;
 	}
 	return true;
