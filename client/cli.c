@@ -959,8 +959,12 @@ cli_status(cli_globals *g, int argc, char **argv)
 
 /* ---- webhook send ---- */
 
+/* " stripe razorpay onecom web3": the providers' names, from the table. */
+#define CLI_XX_PROVIDER(NAME, value, name, label, secret_env) " " name
+#define CLI_PROVIDERS PW_PROVIDER_MAP(CLI_XX_PROVIDER)
+
 static const char cli_help_webhook_send[] =
-    "usage: paywire webhook send --provider stripe|razorpay|onecom|web3 --body-file FILE\n"
+    "usage: paywire webhook send --provider P --body-file FILE\n"
     "           [--header 'Name: value']...\n"
     "\n"
     "Replays a provider event exactly as it was received (for operators re-sending\n"
@@ -968,7 +972,7 @@ static const char cli_help_webhook_send[] =
     "the signature headers must be the original ones. Header names are sent in\n"
     "lower case; the body is sent byte for byte (FILE '-' reads stdin).\n"
     "\n"
-    "  --provider P          stripe, razorpay, onecom or web3\n"
+    "  --provider P          one of:" CLI_PROVIDERS "\n"
     "  --body-file FILE      the raw body, at most 1 MiB\n"
     "  --header 'N: v'       repeatable, at most 64 (e.g. the signature header)\n"
     "\n"
@@ -1107,7 +1111,7 @@ cli_webhook_check(void *args, cli_globals *g)
 	cli_webhook_args *a = args;
 
 	if (!pw_webhook_provider_parse(a->provider, &a->provider_id)) {
-		return cli_usage_error(g, "--provider wants stripe, razorpay, onecom or web3");
+		return cli_usage_error(g, "--provider wants %s", CLI_PROVIDERS + 1);
 	}
 	if (a->body_file == NULL) {
 		return cli_usage_error(g, "--body-file is required");

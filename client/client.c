@@ -23,6 +23,7 @@
 
 #include "paywire/v1/paywire.pb-c.h"
 #include "pw_common.h"
+#include "pw_provider.h"
 
 #include <paywire/client.h>
 
@@ -61,10 +62,16 @@ CLIENT_SAME(PW_PAYMENT_PARTIALLY_REFUNDED,
     PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_PARTIALLY_REFUNDED);
 CLIENT_SAME(PW_PAYMENT_REFUNDED, PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_REFUNDED);
 CLIENT_SAME(PW_PAYMENT_DISPUTED, PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_DISPUTED);
-CLIENT_SAME(PW_WEBHOOK_STRIPE, PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE);
-CLIENT_SAME(PW_WEBHOOK_RAZORPAY, PAYWIRE__V1__PROVIDER__PROVIDER_RAZORPAY);
-CLIENT_SAME(PW_WEBHOOK_ONECOM, PAYWIRE__V1__PROVIDER__PROVIDER_ONECOM);
-CLIENT_SAME(PW_WEBHOOK_WEB3, PAYWIRE__V1__PROVIDER__PROVIDER_WEB3);
+/* Providers: the wire's numbers for the rows that travel (test rows have
+ * none), and pw_provider's for every row, so a cast is a correct mapping. */
+#define CLIENT_XX_WIRE(NAME, value, name, label, secret_env) \
+	CLIENT_SAME(PW_WEBHOOK_##NAME, PAYWIRE__V1__PROVIDER__PROVIDER_##NAME);
+#define CLIENT_XX_SAME(NAME, value, name, label, secret_env) \
+	CLIENT_SAME(PW_WEBHOOK_##NAME, PW_PROVIDER_##NAME);
+PW_PROVIDER_MAP_BASE(CLIENT_XX_WIRE)
+PW_PROVIDER_MAP(CLIENT_XX_SAME)
+#undef CLIENT_XX_WIRE
+#undef CLIENT_XX_SAME
 CLIENT_SAME(PW_WEBHOOK_APPLIED, PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED);
 CLIENT_SAME(PW_WEBHOOK_DUPLICATE, PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE);
 CLIENT_SAME(PW_WEBHOOK_IGNORED, PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_IGNORED);
@@ -322,39 +329,23 @@ pw_webhook_outcome_name(pw_webhook_outcome o)
 	return "unknown";
 }
 
+/* Provider names are the table's (pw_provider.h); the numbers are the same. */
 const char *
 pw_webhook_provider_name(pw_webhook_provider p)
 {
-	switch (p) {
-	case PW_WEBHOOK_STRIPE:
-		return "stripe";
-	case PW_WEBHOOK_RAZORPAY:
-		return "razorpay";
-	case PW_WEBHOOK_ONECOM:
-		return "onecom";
-	case PW_WEBHOOK_WEB3:
-		return "web3";
-	}
-	return "unknown";
+	return pw_provider_known((pw_provider) p) ? pw_provider_name((pw_provider) p) : "unknown";
 }
 
 bool
 pw_webhook_provider_parse(const char *name, pw_webhook_provider *out)
 {
-	static const pw_webhook_provider all[] = {
-		PW_WEBHOOK_STRIPE, PW_WEBHOOK_RAZORPAY, PW_WEBHOOK_ONECOM, PW_WEBHOOK_WEB3,
-	};
+	pw_provider p;
 
-	if (name == NULL || out == NULL) {
+	if (out == NULL || !pw_provider_parse(name, &p)) {
 		return false;
 	}
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (strcmp(name, pw_webhook_provider_name(all[i])) == 0) {
-			*out = all[i];
-			return true;
-		}
-	}
-	return false;
+	*out = (pw_webhook_provider) p;
+	return true;
 }
 
 /* Wire enum values -> public enums; a value this client does not know (a
@@ -390,9 +381,7 @@ client_outcome(int v)
 static const char *
 client_provider_str(int v)
 {
-	return v >= PW_WEBHOOK_STRIPE && v <= PW_WEBHOOK_WEB3
-	    ? pw_webhook_provider_name((pw_webhook_provider) v)
-	    : "";
+	return pw_provider_known((pw_provider) v) ? pw_provider_name((pw_provider) v) : "";
 }
 
 /* ---- open / close ---- */
@@ -1114,7 +1103,7 @@ static pw_status
 client_webhook_check(pw_webhook_provider provider, const pw_kv *headers, size_t headers_len,
     const void *body, size_t body_len, pw_error *err)
 {
-	if ((int) provider < PW_WEBHOOK_STRIPE || (int) provider > PW_WEBHOOK_WEB3) {
+	if (!pw_provider_known((pw_provider) provider)) {
 		return client_fail(err, PW_INVALID_ARGUMENT, "pw_webhook_ingest: unknown provider %d",
 		    (int) provider);
 	}

@@ -6,6 +6,7 @@
  * which turns it into a state transition and its effects. Plain data: fixed
  * buffers, no pointers, so it can be copied into a queued write and hashed.
  * All strings are NUL-terminated UTF-8; an empty string means "absent".
+ * pw_provider (who sent it) is the provider table's enum (pw_provider.h).
  */
 #ifndef PW_EVENT_H
 #define PW_EVENT_H
@@ -13,13 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum pw_provider {
-	PW_PROVIDER_NONE = 0,
-	PW_PROVIDER_STRIPE = 1,   /* same numbers as paywire.v1.Provider */
-	PW_PROVIDER_RAZORPAY = 2,
-	PW_PROVIDER_ONECOM = 3,
-	PW_PROVIDER_WEB3 = 4,
-} pw_provider;
+#include "pw_provider.h"
 
 /* What the event means for the session, whatever the provider called it. */
 typedef enum pw_event_kind {

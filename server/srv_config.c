@@ -17,14 +17,14 @@
 #include "srv_validate.h"
 #include "srv_webhook.h"
 
-/* The variables a config file may set (and the server reads). */
+/* The variables a config file may set (and the server reads): every
+ * provider's secret variable comes from the provider table. */
 static const char *const config_keys[] = {
 	"PAYWIRE_ADMIN_KEY",
 	"PAYWIRE_TOKEN_SECRET",
-	"PAYWIRE_STRIPE_WEBHOOK_SECRET",
-	"PAYWIRE_RAZORPAY_WEBHOOK_SECRET",
-	"PAYWIRE_ONECOM_WEBHOOK_SECRET",
-	"PAYWIRE_WEB3_WEBHOOK_SECRET",
+#define CONFIG_XX_SECRET(NAME, value, name, label, secret_env) secret_env,
+	PW_PROVIDER_MAP(CONFIG_XX_SECRET)
+#undef CONFIG_XX_SECRET
 	"PAYWIRE_WEB3_MIN_CONFIRMATIONS",
 };
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -567,12 +567,12 @@ srv_config_usage(FILE *out, const char *prog)
 	    "                                  revoke_api_key, verify_audit). Unset: admin calls\n"
 	    "                                  answer PERMISSION_DENIED.\n"
 	    "  PAYWIRE_TOKEN_SECRET            HS256 key of customer access links. Unset: derived\n"
-	    "                                  from <data>/paywire.key.\n"
-	    "  PAYWIRE_STRIPE_WEBHOOK_SECRET   whsec_... (several: separated by commas/spaces)\n"
-	    "  PAYWIRE_RAZORPAY_WEBHOOK_SECRET Razorpay webhook secret(s)\n"
-	    "  PAYWIRE_ONECOM_WEBHOOK_SECRET   whsec_<base64> (Standard Webhooks)\n"
-	    "  PAYWIRE_WEB3_WEBHOOK_SECRET     whsec_<base64> (Standard Webhooks)\n"
-	    "                                  A provider without a secret answers UNAVAILABLE.\n"
+	    "                                  from <data>/paywire.key.\n");
+	srv_webhook_help(out); /* one line per provider: its secret variable */
+	fprintf(out,
+	    "                                  Several at once (rotation): separated by commas\n"
+	    "                                  or spaces; formats in docs/WEBHOOKS.md. A provider\n"
+	    "                                  without a secret answers UNAVAILABLE.\n"
 	    "  PAYWIRE_WEB3_MIN_CONFIRMATIONS  network:count,... e.g. base:5,ethereum:20\n"
 #ifdef PW_TEST_HOOKS
 	    "  PAYWIRE_CRASHPOINT=name[:n]     (test builds) abort at a named crash point\n"

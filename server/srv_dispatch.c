@@ -466,7 +466,7 @@ call_ingest_webhook(srv_call *c)
 	if (rv != PW_OK) {
 		return reply_now(c, rv);
 	}
-	(void) snprintf(c->scope, sizeof(c->scope), "webhook:%s", srv_webhook_provider_name(p));
+	(void) snprintf(c->scope, sizeof(c->scope), "webhook:%s", pw_provider_name(p));
 	return submit_write(c, &r->base);
 }
 

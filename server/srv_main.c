@@ -81,10 +81,11 @@ load_webhooks(server *s)
 		pw_log(PW_LOG_ERROR, "webhook configuration refused (see the message above)");
 		return SRV_EXIT_USAGE;
 	}
-	for (int p = PW_PROVIDER_STRIPE; p <= PW_PROVIDER_WEB3; p++) {
-		if (!srv_webhook_config_has_secret(&s->webhooks, (pw_provider) p)) {
+	for (size_t ix = 0; ix < PW_PROVIDER_COUNT; ix++) {
+		pw_provider p = pw_provider_at(ix);
+		if (!srv_webhook_config_has_secret(&s->webhooks, p)) {
 			pw_log(PW_LOG_INFO, "no %s webhook secret configured: its webhooks answer UNAVAILABLE",
-			    srv_webhook_provider_name((pw_provider) p));
+			    pw_provider_name(p));
 		}
 	}
 	return -1;

@@ -8,6 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pw_provider.h"
+
+/* " STRIPE (1) RAZORPAY (2) ...": the providers a webhook may name. */
+#define VALIDATE_XX_PROVIDER(NAME, value, name, label, secret_env) " " #NAME " (" #value ")"
+#define VALIDATE_PROVIDERS PW_PROVIDER_MAP(VALIDATE_XX_PROVIDER)
+
 static pw_status
 why_fail(char *why, size_t why_size, pw_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -498,11 +504,9 @@ srv_validate_ingest_webhook(const Paywire__V1__IngestWebhookRequest *r, char *wh
 	char field[64];
 
 	PW_ASSERT(r != NULL);
-	if (r->provider < PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE ||
-	    r->provider > PAYWIRE__V1__PROVIDER__PROVIDER_WEB3) {
+	if (!pw_provider_known((pw_provider) r->provider)) {
 		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
-		    "ingest_webhook.provider must be STRIPE (1), RAZORPAY (2), ONECOM (3) or WEB3 (4), "
-		    "got %d",
+		    "ingest_webhook.provider must be one of" VALIDATE_PROVIDERS ", got %d",
 		    (int) r->provider);
 	}
 	if (r->body.len == 0 || r->body.len > PW_WEBHOOK_BODY_BYTES_MAX) {

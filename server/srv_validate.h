@@ -77,7 +77,7 @@ pw_status srv_validate_session_id(const char *field, const char *id, char *why,
 pw_status srv_validate_get_status(const Paywire__V1__GetStatusRequest *r, char *why,
     size_t why_size) PW_WUR;
 
-/* ingest_webhook: provider STRIPE..WEB3; 1..PW_WEBHOOK_BODY_BYTES_MAX body
+/* ingest_webhook: provider a row of PW_PROVIDER_MAP; 1..PW_WEBHOOK_BODY_BYTES_MAX body
  * bytes; <= PW_WEBHOOK_HEADERS_MAX headers, names 1..PW_HEADER_NAME_BYTES_MAX
  * bytes of lower-case visible ASCII, unique, values <= PW_HEADER_VALUE_BYTES_MAX. */
 pw_status srv_validate_ingest_webhook(const Paywire__V1__IngestWebhookRequest *r, char *why,

@@ -1,16 +1,21 @@
 /*
  * srv_webhook.h - provider webhooks: secrets, signature verification, and
- * parsing of a verified body into one provider-neutral pw_event.
+ * parsing of a verified body into one provider-neutral pw_event. What the
+ * rest of the server calls.
  *
  * OWNS
- * - srv_webhook_config: the webhook secrets of every provider (several per
- *   provider at once, for rotation), the timestamp tolerance and the Web3
- *   per-network confirmation minimums. Secrets live only inside this struct
- *   (caller's memory) and are wiped by srv_webhook_config_fini().
+ * - srv_webhook_config: the webhook secrets of every provider of the table
+ *   (PW_PROVIDER_MAP; several per provider at once, for rotation), the
+ *   timestamp tolerance and the Web3 per-network confirmation minimums.
+ *   Secrets live only inside this struct (caller's memory) and are wiped by
+ *   srv_webhook_config_fini().
  * - srv_webhook_verify(): checks the provider's signature over the raw body,
  *   byte for byte, before anything parses it.
  * - srv_webhook_parse(): decodes a verified body (jansson) into a pw_event.
- * docs/WEBHOOKS.md has the schemes, the event-type table and the decisions.
+ * Both dispatch to the provider's ops (srv_wh.h): each provider's secret
+ * format, verification and parsing live together in server/srv_wh_<name>.c.
+ * Code in srv_webhook.c; docs/WEBHOOKS.md has the schemes, the event-type
+ * table and the decisions, docs/PROVIDERS.md how to add a provider.
  *
  * THREADS AND LIFETIMES
  * Build the config on one thread at startup (init, add_secret, from_env,
@@ -46,6 +51,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <paywire/status.h>
 
@@ -82,10 +88,10 @@ typedef struct srv_webhook_network {
 } srv_webhook_network;
 
 typedef struct srv_webhook_config {
-	srv_webhook_keyring keyrings[PW_PROVIDER_WEB3 + 1];     /* indexed by pw_provider; [0] unused */
-	int64_t tolerance_s;                                    /* timestamp tolerance, both ways */
+	srv_webhook_keyring keyrings[PW_PROVIDER_COUNT];    /* by pw_provider_index() */
+	int64_t tolerance_s;                                /* timestamp tolerance, both ways */
 	srv_webhook_network networks[PW_WEB3_NETWORKS_MAX]; /* Web3 confirmation minimums */
-	size_t network_count;                                   /* entries used in networks */
+	size_t network_count;                               /* entries used in networks */
 } srv_webhook_config;
 
 /* ---- configuration (startup thread only) ---- */
@@ -104,9 +110,10 @@ void srv_webhook_config_fini(srv_webhook_config *cfg);
  *   - 1..PW_WEBHOOK_SECRET_BYTES_MAX bytes of printable ASCII, no space, tab,
  *     CR, LF or other control byte anywhere (a trailing newline from a file or
  *     a copy-paste is an error, not silently removed);
- *   - Stripe: starts with "whsec_"; the HMAC key is the whole string's bytes;
- *   - Razorpay: any such string; the HMAC key is its bytes;
- *   - One.com, Web3 (Standard Webhooks): "whsec_" + standard base64 (padded
+ *   - then the provider's own format (its ops' secret_decode), e.g.
+ *     Stripe: starts with "whsec_"; the HMAC key is the whole string's bytes;
+ *     Razorpay: any such string; the HMAC key is its bytes;
+ *     One.com, Web3 (Standard Webhooks): "whsec_" + standard base64 (padded
  *     or not) that decodes to 1..PW_WEBHOOK_STD_KEY_BYTES_MAX bytes; the
  *     HMAC key is the decoded bytes.
  * PW_OK: stored. PW_INVALID_ARGUMENT: bad provider, bad secret, or already
@@ -136,9 +143,9 @@ pw_status srv_webhook_config_set_min_confirmations(srv_webhook_config *cfg,
  * PW_WEBHOOK_TOLERANCE_S_MAX. PW_INVALID_ARGUMENT otherwise (cfg unchanged). */
 pw_status srv_webhook_config_set_tolerance(srv_webhook_config *cfg, int64_t tolerance_s) PW_WUR;
 
-/* Reads PAYWIRE_STRIPE_WEBHOOK_SECRET, PAYWIRE_RAZORPAY_WEBHOOK_SECRET,
- * PAYWIRE_ONECOM_WEBHOOK_SECRET, PAYWIRE_WEB3_WEBHOOK_SECRET (each a list as
- * in srv_webhook_config_add_secret_list; unset or empty = no secret for that
+/* Reads every provider's secret variable (pw_provider_secret_env:
+ * PAYWIRE_STRIPE_WEBHOOK_SECRET, ...; each a list as in
+ * srv_webhook_config_add_secret_list; unset or empty = no secret for that
  * provider, whose webhooks then answer UNAVAILABLE) and
  * PAYWIRE_WEB3_MIN_CONFIRMATIONS (a spec as in
  * srv_webhook_config_set_min_confirmations). PW_OK or PW_INVALID_ARGUMENT,
@@ -155,15 +162,11 @@ bool srv_webhook_config_has_secret(const srv_webhook_config *cfg, pw_provider p)
 bool srv_webhook_min_confirmations(const srv_webhook_config *cfg, const char *network,
     int64_t *min_out);
 
-/* ---- providers and headers (any thread) ---- */
+/* Prints one --help line per provider of the table: its secret variable
+ * and its label. */
+void srv_webhook_help(FILE *out);
 
-/* "stripe" | "razorpay" | "onecom" | "web3" (exact, lower case) -> *out. False
- * for anything else (*out untouched). */
-bool srv_webhook_provider_parse(const char *name, pw_provider *out);
-
-/* The lower-case name of p ("stripe"...), "none" for PW_PROVIDER_NONE and
- * "unknown" for a value outside the enum. Static storage. */
-const char *srv_webhook_provider_name(pw_provider p);
+/* ---- headers (any thread) ---- */
 
 /* Finds the header called `name` (compared case-insensitively) among
  * h[0..nh). Returns 1 and sets *value when exactly one is present, 0 when
@@ -174,8 +177,8 @@ int srv_webhook_header_find(const srv_header *h, size_t nh, const char *name, co
 /* ---- verification and parsing (any thread, const config) ---- */
 
 /* Verifies the provider's signature over body[0..body_len) exactly as
- * received, before any parsing. now_unix_s is the current time (injected so
- * tests can use fixed vectors).
+ * received, before any parsing, with the provider's ops. now_unix_s is the
+ * current time (injected so tests can use fixed vectors). The schemes:
  *   Stripe:   "stripe-signature: t=<unix>,v1=<hex>[,v1=<hex>...][,v0=...]";
  *             HMAC-SHA256(key = whole whsec_ string, "<t>.<body>"); any v1
  *             may match; other schemes (v0...) are ignored.
@@ -204,10 +207,11 @@ pw_status srv_webhook_verify(const srv_webhook_config *cfg, pw_provider p, const
     size_t why_size) PW_WUR;
 
 /* Parses a body that srv_webhook_verify accepted into *out (fully
- * overwritten; on error *out is zeroed). The JSON is decoded from the exact
- * bytes (json_loadb, duplicate keys refused, unknown keys ignored). See
- * docs/WEBHOOKS.md for every event type, the field each pw_event member comes
- * from, and how amounts are converted exactly to minor units.
+ * overwritten; on error *out is zeroed) with the provider's ops. The JSON is
+ * decoded from the exact bytes (json_loadb, duplicate keys refused, unknown
+ * keys ignored). See docs/WEBHOOKS.md for every event type, the field each
+ * pw_event member comes from, and how amounts are converted exactly to minor
+ * units.
  * Returns:
  *   PW_OK               *out filled; an event type paywire does not act on is
  *                       PW_OK with kind PW_EV_IGNORED; an event with no paywire

@@ -218,7 +218,7 @@ fsm_state_valid(const fsm_state *s)
 	if (s->amount_refunded_minor < 0 || s->amount_refunded_minor > s->amount_minor ||
 	    s->dispute < FSM_DISPUTE_NONE || s->dispute > FSM_DISPUTE_LOST ||
 	    s->paid_at_unix_ms < 0 || s->attempt_unix_s < 0 ||
-	    s->paid_provider < PW_PROVIDER_NONE || s->paid_provider > PW_PROVIDER_WEB3 ||
+	    (s->paid_provider != PW_PROVIDER_NONE && !pw_provider_known(s->paid_provider)) ||
 	    memchr(s->paid_ref, '\0', sizeof(s->paid_ref)) == NULL) {
 		return false;
 	}
@@ -505,7 +505,7 @@ fsm_apply(const fsm_state *s, const pw_event *ev, int64_t now_unix_ms, fsm_resul
 	PW_ASSERT(now_unix_ms > 0);
 	PW_ASSERT(fsm_state_valid(s));
 	PW_ASSERT(ev->live >= -1 && ev->live <= 1);
-	PW_ASSERT(ev->provider >= PW_PROVIDER_NONE && ev->provider <= PW_PROVIDER_WEB3);
+	PW_ASSERT(ev->provider == PW_PROVIDER_NONE || pw_provider_known(ev->provider));
 	/* pw_event's strings are NUL-terminated by contract (pw_event.h). */
 	PW_ASSERT(memchr(ev->event_type, '\0', sizeof(ev->event_type)) != NULL);
 	PW_ASSERT(memchr(ev->currency, '\0', sizeof(ev->currency)) != NULL);

@@ -54,19 +54,6 @@ typedef struct pay_ctx {
 	char detail[96];                  /* what the entitlement effects did, for the audit */
 } pay_ctx;
 
-static const char *
-pay_provider_name(pw_provider p)
-{
-	switch (p) {
-	case PW_PROVIDER_STRIPE: return "stripe";
-	case PW_PROVIDER_RAZORPAY: return "razorpay";
-	case PW_PROVIDER_ONECOM: return "onecom";
-	case PW_PROVIDER_WEB3: return "web3";
-	case PW_PROVIDER_NONE: break;
-	}
-	return "none";
-}
-
 /* provider byte + s: the key layout of the refs and events dbs. */
 static size_t
 pay_prefixed_key(uint8_t key[STORE_PREFIXED_KEY_BYTES], pw_provider p, const char *s)
@@ -99,8 +86,7 @@ pay_event_check(const pw_event *ev)
 	PW_ASSERT(pay_str_ok(ev->order_ref, sizeof(ev->order_ref)));
 	PW_ASSERT(ev->kind >= PW_EV_IGNORED && ev->kind <= PW_EV_DISPUTE_LOST);
 	PW_ASSERT(ev->live >= -1 && ev->live <= 1);
-	if (ev->provider < PW_PROVIDER_STRIPE || ev->provider > PW_PROVIDER_WEB3 ||
-	    ev->event_id[0] == '\0') {
+	if (!pw_provider_known(ev->provider) || ev->event_id[0] == '\0') {
 		pw_log(PW_LOG_WARN, "store: webhook event without provider or event id refused");
 		return PW_INVALID_ARGUMENT;
 	}
@@ -208,7 +194,7 @@ pay_ref_record(pay_ctx *c, const char *ref)
 	if (strcmp(owner, sid) != 0 && c->anomaly[0] == '\0') {
 		snprintf(c->anomaly, sizeof(c->anomaly),
 		    "%s ref %s already belongs to session %s: not re-pointed",
-		    pay_provider_name(c->ev->provider), ref, owner);
+		    pw_provider_name(c->ev->provider), ref, owner);
 		c->effects |= FSM_FX_ANOMALY | FSM_FX_AUDIT;
 	}
 	return PW_OK;
@@ -410,7 +396,7 @@ pay_fx_anomaly(pay_ctx *c)
 	c->out->anomaly = true;
 	c->dirty = true;
 	pw_log(PW_LOG_WARN, "store: ANOMALY on session %s (%s event %s): %s", c->rec->session->id,
-	    pay_provider_name(c->ev->provider), c->ev->event_id, reason);
+	    pw_provider_name(c->ev->provider), c->ev->event_id, reason);
 	return store_pbstr_set(&c->rec->anomaly, reason);
 }
 
@@ -424,7 +410,7 @@ pay_fx_audit(pay_ctx *c)
 	snprintf(detail, sizeof(detail),
 	    "event=%s:%s type=%s amount=%" PRId64 " %s refunded=%" PRId64 " status=%s->%s"
 	    " invoice=%" PRIu64 "%s%s%s",
-	    pay_provider_name(ev->provider), ev->event_id, ev->event_type,
+	    pw_provider_name(ev->provider), ev->event_id, ev->event_type,
 	    ev->has_amount ? ev->amount_minor : 0, ev->currency, ev->amount_refunded_minor,
 	    fsm_status_name(c->before.status), fsm_status_name(c->res.state.status),
 	    c->rec->invoice_number, c->detail, c->out->anomaly ? " anomaly=" : "",
@@ -632,7 +618,7 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 	if (st == PW_NOT_FOUND) {
 		/* Nothing written: the provider keeps the event and retries. */
 		pw_log(PW_LOG_WARN, "store: %s event %s names unknown session %s",
-		    pay_provider_name(ev->provider), ev->event_id, out->session_id);
+		    pw_provider_name(ev->provider), ev->event_id, out->session_id);
 	}
 	if (st == PW_OK) {
 		st = pay_apply_session(&c);

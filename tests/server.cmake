@@ -3,13 +3,14 @@
 # (tests/server_harness.c: in-process server, child-process server, raw nng
 # REQ + protobuf-c client). Tests that start the binary depend on it.
 # idempotency and lifecycle slow the writer down (--test-writer-delay-ms,
-# store_test_set_writer_delay_ms): they need a PW_TEST_HOOKS build.
+# store_test_set_writer_delay_ms) and provider sends the test builds' fake
+# provider through the server: they need a PW_TEST_HOOKS build.
 if(TARGET pw_server AND TARGET paywire-server)
   set(PW_SERVER_TEST_TOPICS validate ingest config)
   if(PW_TEST_HOOKS)
-    list(APPEND PW_SERVER_TEST_TOPICS idempotency lifecycle)
+    list(APPEND PW_SERVER_TEST_TOPICS idempotency lifecycle provider)
   else()
-    message(STATUS "server: idempotency and lifecycle tests need -DPW_TEST_HOOKS=ON")
+    message(STATUS "server: idempotency, lifecycle and provider tests need -DPW_TEST_HOOKS=ON")
   endif()
   foreach(topic ${PW_SERVER_TEST_TOPICS})
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/server_${topic}_test.c)

@@ -63,6 +63,10 @@ th_server_start(th_server *s, uint32_t contexts, uint32_t writer_delay_ms)
 	srv_webhook_config_init(&s->wh);
 	assert_int_equal(PW_OK,
 	    srv_webhook_config_add_secret(&s->wh, PW_PROVIDER_STRIPE, TH_STRIPE_SECRET));
+#ifdef PW_TEST_HOOKS
+	assert_int_equal(PW_OK,
+	    srv_webhook_config_add_secret(&s->wh, PW_PROVIDER_FAKE, TH_FAKE_SECRET));
+#endif
 	assert_int_equal(PW_OK,
 	    srv_env_init(&s->env, s->st, &s->wh, TH_ADMIN_KEY, "http://127.0.0.1:8080/"));
 	url = s->url;

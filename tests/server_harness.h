@@ -31,6 +31,10 @@
 
 #define TH_ADMIN_KEY "adm_test_0123456789abcdef0123456789"
 #define TH_STRIPE_SECRET "whsec_test_paywire_fixture_secret"
+/* Test builds: the fake provider's Standard Webhooks secret; its key is the
+ * 32 bytes of TH_FAKE_KEY. */
+#define TH_FAKE_KEY "paywire-fake-provider-key-00001!"
+#define TH_FAKE_SECRET "whsec_cGF5d2lyZS1mYWtlLXByb3ZpZGVyLWtleS0wMDAwMSE="
 #define TH_DIR_BYTES 64
 #define TH_PATH_BYTES 256
 
@@ -38,7 +42,7 @@ typedef struct th_server {
 	char dir[TH_DIR_BYTES];    /* mkdtemp data dir (removed by stop) */
 	char url[TH_PATH_BYTES];   /* ipc://<dir>/rpc.sock */
 	store *st;                 /* open store */
-	srv_webhook_config wh;     /* webhook secrets (Stripe fixture secret) */
+	srv_webhook_config wh;     /* webhook secrets (Stripe fixture; test builds: the fake) */
 	srv_env env;               /* dispatch state */
 	srv_rpc *rpc;              /* REP server */
 } th_server;

@@ -59,6 +59,9 @@ headers_for(pw_provider p, size_t *n)
 		return rzp_headers;
 	case PW_PROVIDER_ONECOM:
 	case PW_PROVIDER_WEB3:
+#ifdef PW_TEST_HOOKS
+	case PW_PROVIDER_FAKE: /* test builds' provider: Standard Webhooks too */
+#endif
 		*n = sizeof(std_headers) / sizeof(std_headers[0]);
 		return std_headers;
 	case PW_PROVIDER_STRIPE:

@@ -124,6 +124,9 @@ vector_headers(const vector *v, hdrs *hs)
 		break;
 	case PW_PROVIDER_ONECOM:
 	case PW_PROVIDER_WEB3:
+#ifdef PW_TEST_HOOKS
+	case PW_PROVIDER_FAKE: /* test builds' provider: Standard Webhooks too */
+#endif
 		hdrs_add(hs, "webhook-id", v->msg_id);
 		hdrs_add(hs, "webhook-timestamp", "1767225660");
 		hdrs_add(hs, "webhook-signature", v->sig);
@@ -539,7 +542,8 @@ test_add_secret_refuses_bad_secrets_and_keeps_config_unchanged(void **state)
 	longsecret[PW_WEBHOOK_SECRET_BYTES_MAX] = '\0'; /* exactly at the limit */
 	assert_int_equal(PW_OK, srv_webhook_config_add_secret(&cfg, PW_PROVIDER_RAZORPAY, longsecret));
 	for (int p = PW_PROVIDER_STRIPE; p <= PW_PROVIDER_WEB3; p++) {
-		assert_int_equal(p == PW_PROVIDER_RAZORPAY ? 1 : 0, cfg.keyrings[p].count);
+		assert_int_equal(p == PW_PROVIDER_RAZORPAY ? 1 : 0,
+		    cfg.keyrings[pw_provider_index((pw_provider) p)].count);
 	}
 	/* Standard Webhooks keys: 66 bytes refused, 64 (the limit) accepted */
 	{
@@ -552,8 +556,9 @@ test_add_secret_refuses_bad_secrets_and_keeps_config_unchanged(void **state)
 		    srv_webhook_config_add_secret(&cfg, PW_PROVIDER_WEB3, sec));
 		sodium_bin2base64(sec + 6, sizeof(sec) - 6, raw, 64, sodium_base64_VARIANT_ORIGINAL);
 		assert_int_equal(PW_OK, srv_webhook_config_add_secret(&cfg, PW_PROVIDER_WEB3, sec));
-		assert_int_equal(64, cfg.keyrings[PW_PROVIDER_WEB3].secrets[0].key_len);
-		assert_memory_equal(raw, cfg.keyrings[PW_PROVIDER_WEB3].secrets[0].key, 64);
+		assert_int_equal(64, cfg.keyrings[pw_provider_index(PW_PROVIDER_WEB3)].secrets[0].key_len);
+		assert_memory_equal(raw,
+		    cfg.keyrings[pw_provider_index(PW_PROVIDER_WEB3)].secrets[0].key, 64);
 	}
 	/* at most PW_SECRETS_PER_PROVIDER_MAX per provider */
 	for (int i = 1; i < PW_SECRETS_PER_PROVIDER_MAX; i++) {
@@ -563,7 +568,8 @@ test_add_secret_refuses_bad_secrets_and_keeps_config_unchanged(void **state)
 	assert_int_equal(PW_OK, srv_webhook_config_add_secret(&cfg, PW_PROVIDER_STRIPE, STRIPE_SECRET));
 	assert_int_equal(PW_INVALID_ARGUMENT,
 	    srv_webhook_config_add_secret(&cfg, PW_PROVIDER_STRIPE, STRIPE_SECRET));
-	assert_int_equal(PW_SECRETS_PER_PROVIDER_MAX, cfg.keyrings[PW_PROVIDER_STRIPE].count);
+	assert_int_equal(PW_SECRETS_PER_PROVIDER_MAX,
+	    cfg.keyrings[pw_provider_index(PW_PROVIDER_STRIPE)].count);
 	srv_webhook_config_fini(&cfg);
 	/* fini wiped every key byte */
 	for (size_t i = 0; i < sizeof(cfg); i++) {
@@ -639,7 +645,7 @@ test_verify_rotation_accepts_events_signed_by_old_or_new_secret(void **state)
 			assert_int_equal(PW_OK, srv_webhook_config_add_secret_list(&cfg,
 			                            PW_PROVIDER_RAZORPAY, RZP_SECRET "\nrzp_new"));
 		}
-		assert_int_equal(2, cfg.keyrings[PW_PROVIDER_STRIPE].count);
+		assert_int_equal(2, cfg.keyrings[pw_provider_index(PW_PROVIDER_STRIPE)].count);
 		for (size_t i = 0; i < NVECTORS; i++) {
 			if (vectors[i].provider == PW_PROVIDER_WEB3) {
 				continue;
@@ -666,13 +672,14 @@ test_secret_lists_refuse_empty_entries_and_edges_all_or_nothing(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(PW_INVALID_ARGUMENT,
 		    srv_webhook_config_add_secret_list(&cfg, PW_PROVIDER_STRIPE, bad[i]));
-		assert_int_equal(1, cfg.keyrings[PW_PROVIDER_STRIPE].count);
+		assert_int_equal(1, cfg.keyrings[pw_provider_index(PW_PROVIDER_STRIPE)].count);
 	}
 	/* three more fit (4 in all), a fifth does not */
 	assert_int_equal(PW_OK, srv_webhook_config_add_secret_list(&cfg, PW_PROVIDER_STRIPE,
 	                            "whsec_b , whsec_c whsec_d"));
-	assert_int_equal(4, cfg.keyrings[PW_PROVIDER_STRIPE].count);
-	assert_memory_equal("whsec_c", cfg.keyrings[PW_PROVIDER_STRIPE].secrets[2].key, 7);
+	assert_int_equal(4, cfg.keyrings[pw_provider_index(PW_PROVIDER_STRIPE)].count);
+	assert_memory_equal("whsec_c",
+	    cfg.keyrings[pw_provider_index(PW_PROVIDER_STRIPE)].secrets[2].key, 7);
 	assert_int_equal(PW_INVALID_ARGUMENT,
 	    srv_webhook_config_add_secret_list(&cfg, PW_PROVIDER_STRIPE, "whsec_e"));
 	srv_webhook_config_fini(&cfg);
@@ -746,8 +753,8 @@ test_config_from_env_reads_every_provider_and_refuses_bad_values(void **state)
 	setenv("PAYWIRE_WEB3_MIN_CONFIRMATIONS", "base:5,ethereum:20", 1);
 	srv_webhook_config_init(&cfg);
 	assert_int_equal(PW_OK, srv_webhook_config_from_env(&cfg));
-	assert_int_equal(2, cfg.keyrings[PW_PROVIDER_STRIPE].count);
-	assert_int_equal(1, cfg.keyrings[PW_PROVIDER_WEB3].count);
+	assert_int_equal(2, cfg.keyrings[pw_provider_index(PW_PROVIDER_STRIPE)].count);
+	assert_int_equal(1, cfg.keyrings[pw_provider_index(PW_PROVIDER_WEB3)].count);
 	assert_true(srv_webhook_min_confirmations(&cfg, "base", &min));
 	assert_int_equal(5, min);
 	assert_true(srv_webhook_min_confirmations(&cfg, "ethereum", &min));
@@ -824,17 +831,17 @@ test_provider_names_round_trip(void **state)
 
 	(void) state;
 	for (int i = PW_PROVIDER_STRIPE; i <= PW_PROVIDER_WEB3; i++) {
-		assert_true(srv_webhook_provider_parse(srv_webhook_provider_name((pw_provider) i), &p));
+		assert_true(pw_provider_parse(pw_provider_name((pw_provider) i), &p));
 		assert_int_equal(i, p);
 	}
-	assert_string_equal("onecom", srv_webhook_provider_name(PW_PROVIDER_ONECOM));
-	assert_string_equal("none", srv_webhook_provider_name(PW_PROVIDER_NONE));
-	assert_string_equal("unknown", srv_webhook_provider_name((pw_provider) 42));
+	assert_string_equal("onecom", pw_provider_name(PW_PROVIDER_ONECOM));
+	assert_string_equal("none", pw_provider_name(PW_PROVIDER_NONE));
+	assert_string_equal("unknown", pw_provider_name((pw_provider) 42));
 	p = PW_PROVIDER_WEB3;
-	assert_false(srv_webhook_provider_parse("Stripe", &p));
-	assert_false(srv_webhook_provider_parse("none", &p));
-	assert_false(srv_webhook_provider_parse("", &p));
-	assert_false(srv_webhook_provider_parse(NULL, &p));
+	assert_false(pw_provider_parse("Stripe", &p));
+	assert_false(pw_provider_parse("none", &p));
+	assert_false(pw_provider_parse("", &p));
+	assert_false(pw_provider_parse(NULL, &p));
 	assert_int_equal(PW_PROVIDER_WEB3, p);
 }
 

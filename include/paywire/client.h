@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <paywire/provider.h>
 #include <paywire/status.h>
 #include <paywire/version.h>
 
@@ -75,11 +76,13 @@ typedef enum pw_payment_status {
 	PW_PAYMENT_DISPUTED = 7,
 } pw_payment_status;
 
+/* PW_WEBHOOK_STRIPE = 1, PW_WEBHOOK_RAZORPAY = 2, PW_WEBHOOK_ONECOM = 3,
+ * PW_WEBHOOK_WEB3 = 4, ...: one per row of the provider table
+ * (paywire/provider.h), with the wire's numbers. */
 typedef enum pw_webhook_provider {
-	PW_WEBHOOK_STRIPE = 1,
-	PW_WEBHOOK_RAZORPAY = 2,
-	PW_WEBHOOK_ONECOM = 3,
-	PW_WEBHOOK_WEB3 = 4,
+#define PW_XX_WEBHOOK(NAME, value, name, label, secret_env) PW_WEBHOOK_##NAME = value,
+	PW_PROVIDER_MAP(PW_XX_WEBHOOK)
+#undef PW_XX_WEBHOOK
 } pw_webhook_provider;
 
 typedef enum pw_webhook_outcome {
@@ -105,7 +108,9 @@ PW_API const char *pw_session_status_name(pw_session_status s);
 PW_API const char *pw_payment_status_name(pw_payment_status s);
 PW_API const char *pw_mode_name(pw_mode m);
 PW_API const char *pw_webhook_outcome_name(pw_webhook_outcome o);
-/* "stripe" | "razorpay" | "onecom" | "web3" -> provider; false if unknown. */
+/* A provider's name ("stripe", "razorpay", "onecom", "web3": the table's
+ * names) -> provider; false if unknown. The name of a value that is not a
+ * provider is "unknown". */
 PW_API bool pw_webhook_provider_parse(const char *name, pw_webhook_provider *out);
 PW_API const char *pw_webhook_provider_name(pw_webhook_provider p);
 
