@@ -194,7 +194,7 @@ apply_run(store_txn *t, srv_call *c)
 	size_t keep_len;
 	pw_status rv;
 
-	rv = c->ops->apply(t, c);
+	rv = srv_calls_apply(t, c);
 	if (rv == PW_OK) {
 		rv = apply_reply(c);
 	}

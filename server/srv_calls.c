@@ -14,13 +14,20 @@
 #include "srv_validate.h"
 #include "srv_webhook.h"
 
-/* ---- create_merchant: admin; the reply shows the raw API key once ---- */
+/* Calls whose validation is their srv_validate_<call> (srv_validate.h) on
+ * the request's member alone: <call>_validate, for the table. */
+#define VALIDATE_MEMBER(call)                                                      \
+	static pw_status call##_validate(srv_call *c)                                  \
+	{                                                                              \
+		return srv_validate_##call(c->req->call, c->why, sizeof(c->why));           \
+	}
 
-static pw_status
-create_merchant_validate(srv_call *c)
-{
-	return srv_validate_create_merchant(c->req->create_merchant, c->why, sizeof(c->why));
-}
+VALIDATE_MEMBER(create_merchant)
+VALIDATE_MEMBER(get_status)
+VALIDATE_MEMBER(revoke_api_key)
+VALIDATE_MEMBER(redeem_access)
+
+/* ---- create_merchant: admin; the reply shows the raw API key once ---- */
 
 static pw_status
 create_merchant_apply(store_txn *t, srv_call *c)
@@ -31,12 +38,8 @@ create_merchant_apply(store_txn *t, srv_call *c)
 
 	rv = store_merchant_create(t, r->name, r->mode, &res->merchant, res->api_key,
 	    sizeof(res->api_key));
-	if (rv != PW_OK) {
-		srv_call_why(c, "creating the merchant failed: %s", pw_status_message(rv));
-		return rv;
-	}
-	PW_ASSERT(res->merchant != NULL && res->api_key[0] != '\0');
-	return PW_OK;
+	PW_ASSERT(rv != PW_OK || (res->merchant != NULL && res->api_key[0] != '\0'));
+	return rv;
 }
 
 /* ---- create_session: a merchant key; a test key cannot sell live ---- */
@@ -59,6 +62,22 @@ create_session_validate(srv_call *c)
 	return PW_OK;
 }
 
+/* A session record without its session is corrupt: never answered OK.
+ * Returns rv, or PW_INTERNAL with why. */
+static pw_status
+session_record_check(srv_call *c, pw_status rv, const char *why)
+{
+	if (rv != PW_OK) {
+		return rv;
+	}
+	PW_ASSERT(c->res.session != NULL);
+	if (c->res.session->session == NULL) {
+		srv_call_why(c, "%s", why);
+		return PW_INTERNAL;
+	}
+	return PW_OK;
+}
+
 /* c->hash doubles as the idempotency_key's parameter hash: the same key
  * with other parameters is a conflict. */
 static pw_status
@@ -70,27 +89,11 @@ create_session_apply(store_txn *t, srv_call *c)
 	    c->env->checkout_url_base, &c->res.session);
 	if (rv == PW_IDEMPOTENCY_CONFLICT) {
 		srv_call_why(c, "idempotency_key was already used with different parameters");
-		return rv;
 	}
-	if (rv != PW_OK) {
-		srv_call_why(c, "creating the session failed: %s", pw_status_message(rv));
-		return rv;
-	}
-	PW_ASSERT(c->res.session != NULL);
-	if (c->res.session->session == NULL) {
-		srv_call_why(c, "the store returned a session record without a session");
-		return PW_INTERNAL;
-	}
-	return PW_OK;
+	return session_record_check(c, rv, "the store returned a session record without a session");
 }
 
 /* ---- get_status: no key (the session id is the capability); a read ---- */
-
-static pw_status
-get_status_validate(srv_call *c)
-{
-	return srv_validate_get_status(c->req->get_status, c->why, sizeof(c->why));
-}
 
 static pw_status
 get_status_read(srv_call *c)
@@ -101,17 +104,8 @@ get_status_read(srv_call *c)
 	rv = store_session_get(c->env->st, id, &c->res.session);
 	if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "session %s not found", id);
-		return rv;
 	}
-	if (rv != PW_OK) {
-		srv_call_why(c, "reading the session failed: %s", pw_status_message(rv));
-		return rv;
-	}
-	if (c->res.session->session == NULL) {
-		srv_call_why(c, "session record without a session (corrupt record)");
-		return PW_INTERNAL;
-	}
-	return PW_OK;
+	return session_record_check(c, rv, "session record without a session (corrupt record)");
 }
 
 /* ---- ingest_webhook: the provider's signature is the credential ---- */
@@ -156,23 +150,12 @@ ingest_webhook_apply(store_txn *t, srv_call *c)
 	if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "the event refers to a session paywire does not know; nothing was "
 		                "recorded (the provider will retry)");
-		return rv;
-	}
-	if (rv != PW_OK) {
-		srv_call_why(c, "applying the event failed: %s", pw_status_message(rv));
-		return rv;
 	}
 	c->res.event = &c->ev;
-	return PW_OK;
+	return rv;
 }
 
 /* ---- revoke_api_key: admin ---- */
-
-static pw_status
-revoke_api_key_validate(srv_call *c)
-{
-	return srv_validate_revoke_api_key(c->req->revoke_api_key, c->why, sizeof(c->why));
-}
 
 static pw_status
 revoke_api_key_apply(store_txn *t, srv_call *c)
@@ -183,10 +166,6 @@ revoke_api_key_apply(store_txn *t, srv_call *c)
 	    sizeof(c->res.merchant_id));
 	if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "no such API key");
-		return rv;
-	}
-	if (rv != PW_OK) {
-		srv_call_why(c, "revoking the API key failed: %s", pw_status_message(rv));
 	}
 	return rv;
 }
@@ -197,23 +176,11 @@ revoke_api_key_apply(store_txn *t, srv_call *c)
 static pw_status
 verify_audit_read(srv_call *c)
 {
-	pw_status rv;
-
-	rv = store_audit_verify(c->env->st, &c->res.audit);
-	if (rv != PW_OK) {
-		srv_call_why(c, "audit verification failed to run: %s", pw_status_message(rv));
-	}
-	return rv;
+	return store_audit_verify(c->env->st, &c->res.audit);
 }
 
 /* ---- redeem_access: the access-link JWT is the credential (the store
  * checks it); the raw access key is revealed once ---- */
-
-static pw_status
-redeem_access_validate(srv_call *c)
-{
-	return srv_validate_redeem_access(c->req->redeem_access, c->why, sizeof(c->why));
-}
 
 static pw_status
 redeem_access_apply(store_txn *t, srv_call *c)
@@ -224,85 +191,55 @@ redeem_access_apply(store_txn *t, srv_call *c)
 	rv = store_access_redeem(t, r->session_id, r->token, &c->res.redeem);
 	if (rv == PW_UNAUTHENTICATED) {
 		srv_call_why(c, "invalid or expired access token");
-		return rv;
-	}
-	if (rv == PW_NOT_FOUND) {
+	} else if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "session %s not found", r->session_id);
-		return rv;
 	}
-	if (rv != PW_OK) {
-		srv_call_why(c, "redeeming access failed: %s", pw_status_message(rv));
-		return rv;
-	}
-	PW_ASSERT(c->res.redeem != NULL);
-	return PW_OK;
+	PW_ASSERT(rv != PW_OK || c->res.redeem != NULL);
+	return rv;
 }
 
 /* ---- the table ---- */
 
+/* One row per Request `call` member, indexed by its field number (so the
+ * rows may stand in any order: here by who may call, merchant, admin, then
+ * anyone holding a capability). A row names only what it has: a read has no
+ * scope, apply, sealed or redact. */
 static const srv_call_ops srv_calls[] = {
-	[PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT] = {
-		.name = "create_merchant",
-		.auth = SRV_AUTH_ADMIN,
-		.mutates = true,
-		.scope = SRV_SCOPE_ADMIN,
-		.sealed = true,
-		.validate = create_merchant_validate,
-		.apply = create_merchant_apply,
-		.reply = srv_reply_create_merchant,
-	},
-	[PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION] = {
-		.name = "create_session",
-		.auth = SRV_AUTH_MERCHANT,
-		.mutates = true,
-		.scope = SRV_SCOPE_MERCHANT,
-		.validate = create_session_validate,
-		.apply = create_session_apply,
-		.reply = srv_reply_create_session,
-	},
-	[PAYWIRE__V1__REQUEST__CALL_GET_STATUS] = {
-		.name = "get_status",
-		.auth = SRV_AUTH_NONE,
-		.mutates = false,
-		.validate = get_status_validate,
-		.read = get_status_read,
-		.reply = srv_reply_get_status,
-	},
-	[PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK] = {
-		.name = "ingest_webhook",
-		.auth = SRV_AUTH_NONE,
-		.mutates = true,
-		.scope = SRV_SCOPE_PROVIDER,
-		.validate = ingest_webhook_validate,
-		.apply = ingest_webhook_apply,
-		.reply = srv_reply_ingest_webhook,
-	},
-	[PAYWIRE__V1__REQUEST__CALL_REVOKE_API_KEY] = {
-		.name = "revoke_api_key",
-		.auth = SRV_AUTH_ADMIN,
-		.mutates = true,
-		.scope = SRV_SCOPE_ADMIN,
-		.validate = revoke_api_key_validate,
-		.apply = revoke_api_key_apply,
-		.reply = srv_reply_revoke_api_key,
-	},
-	[PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT] = {
-		.name = "verify_audit",
-		.auth = SRV_AUTH_ADMIN,
-		.mutates = false,
-		.read = verify_audit_read,
-		.reply = srv_reply_verify_audit,
-	},
-	[PAYWIRE__V1__REQUEST__CALL_REDEEM_ACCESS] = {
-		.name = "redeem_access",
-		.auth = SRV_AUTH_NONE,
-		.mutates = true,
-		.scope = SRV_SCOPE_ACCESS,
-		.validate = redeem_access_validate,
-		.apply = redeem_access_apply,
-		.reply = srv_reply_redeem_access,
-		.redact = srv_reply_redact_redeem_access,
-	},
+	/* A merchant's key; its replies are stored under the merchant id. */
+	[PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION] = { .name = "create_session",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = create_session_validate, .apply = create_session_apply,
+	    .reply = srv_reply_create_session, .failed = "creating the session failed" },
+	/* Admin. Its reply holds the merchant's first raw API key: stored sealed. */
+	[PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT] = { .name = "create_merchant",
+	    .auth = SRV_AUTH_ADMIN, .mutates = true, .scope = SRV_SCOPE_ADMIN, .sealed = true,
+	    .validate = create_merchant_validate, .apply = create_merchant_apply,
+	    .reply = srv_reply_create_merchant, .failed = "creating the merchant failed" },
+	/* Admin. */
+	[PAYWIRE__V1__REQUEST__CALL_REVOKE_API_KEY] = { .name = "revoke_api_key",
+	    .auth = SRV_AUTH_ADMIN, .mutates = true, .scope = SRV_SCOPE_ADMIN,
+	    .validate = revoke_api_key_validate, .apply = revoke_api_key_apply,
+	    .reply = srv_reply_revoke_api_key, .failed = "revoking the API key failed" },
+	/* Admin. A read: walks the audit chain in a read transaction. */
+	[PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT] = { .name = "verify_audit",
+	    .auth = SRV_AUTH_ADMIN, .mutates = false, .read = verify_audit_read,
+	    .reply = srv_reply_verify_audit, .failed = "audit verification failed to run" },
+	/* No key: a session id (128 random bits) is the capability. A read. */
+	[PAYWIRE__V1__REQUEST__CALL_GET_STATUS] = { .name = "get_status", .auth = SRV_AUTH_NONE,
+	    .mutates = false, .validate = get_status_validate, .read = get_status_read,
+	    .reply = srv_reply_get_status, .failed = "reading the session failed" },
+	/* The access-link JWT (checked by the store) is the credential. The copy
+	 * kept for retries never holds the raw access key. */
+	[PAYWIRE__V1__REQUEST__CALL_REDEEM_ACCESS] = { .name = "redeem_access",
+	    .auth = SRV_AUTH_NONE, .mutates = true, .scope = SRV_SCOPE_ACCESS,
+	    .validate = redeem_access_validate, .apply = redeem_access_apply,
+	    .reply = srv_reply_redeem_access, .redact = srv_reply_redact_redeem_access,
+	    .failed = "redeeming access failed" },
+	/* The provider's signature (checked by validate) is the credential. */
+	[PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK] = { .name = "ingest_webhook",
+	    .auth = SRV_AUTH_NONE, .mutates = true, .scope = SRV_SCOPE_PROVIDER,
+	    .validate = ingest_webhook_validate, .apply = ingest_webhook_apply,
+	    .reply = srv_reply_ingest_webhook, .failed = "applying the event failed" },
 };
 
 const srv_call_ops *
@@ -318,7 +255,7 @@ srv_calls_find(Paywire__V1__Request__CallCase cc)
 		return NULL; /* a hole below the first field number */
 	}
 	/* A row is either a read or a write, with what that needs. */
-	PW_ASSERT(ops->reply != NULL);
+	PW_ASSERT(ops->reply != NULL && ops->failed != NULL);
 	PW_ASSERT(ops->mutates ? (ops->apply != NULL && ops->read == NULL &&
 	                             ops->scope != SRV_SCOPE_NONE)
 	                       : (ops->read != NULL && ops->apply == NULL &&
@@ -327,4 +264,31 @@ srv_calls_find(Paywire__V1__Request__CallCase cc)
 	PW_ASSERT(!ops->sealed || (ops->auth == SRV_AUTH_ADMIN && ops->redact == NULL));
 	PW_ASSERT(ops->scope != SRV_SCOPE_MERCHANT || ops->auth == SRV_AUTH_MERCHANT);
 	return ops;
+}
+
+/* An error the call did not explain (c->why still "") is worded by its row:
+ * "<failed>: <status message>". */
+static pw_status
+call_explain(srv_call *c, pw_status rv)
+{
+	if (rv != PW_OK && c->why[0] == '\0') {
+		srv_call_why(c, "%s: %s", c->ops->failed, pw_status_message(rv));
+	}
+	return rv;
+}
+
+pw_status
+srv_calls_read(srv_call *c)
+{
+	PW_ASSERT(c->req != NULL && c->ops != NULL && !c->ops->mutates);
+	c->why[0] = '\0';
+	return call_explain(c, c->ops->read(c));
+}
+
+pw_status
+srv_calls_apply(store_txn *t, srv_call *c)
+{
+	PW_ASSERT(t != NULL && c->req != NULL && c->ops != NULL && c->ops->mutates);
+	c->why[0] = '\0';
+	return call_explain(c, c->ops->apply(t, c));
 }

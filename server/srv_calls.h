@@ -19,11 +19,14 @@
  *   validate    then, on the caller's thread: input rules, and any check
  *               that needs no store (a webhook's signature); NULL: none;
  *   read        !mutates: a store read right there (readers never wait);
- *               fills c->res, or sets c->why and returns the error;
+ *               fills c->res, or returns the error (with c->why when it
+ *               has better words than `failed`);
  *   apply       mutates: queued, then run on the writer thread inside the
  *               store's nested transaction, after the request_id lookup
- *               found no stored reply; fills c->res, or sets c->why and
- *               returns the error (which rolls the request back);
+ *               found no stored reply; fills c->res, or returns the error
+ *               (which rolls the request back), with c->why as for read;
+ *   failed      the reason of an error read or apply left unexplained:
+ *               "<failed>: <pw_status_message>";
  *   reply       builds the Response from c->res (PW_OK only);
  *   scope       mutates: where its replies are stored (SRV_SCOPE_*);
  *   sealed      the stored reply holds a raw API key: kept sealed under a
@@ -67,6 +70,7 @@ typedef enum srv_scope {
 
 typedef struct srv_call_ops {
 	const char *name;                               /* the oneof member's name: logs, tests */
+	const char *failed;                             /* reason prefix of an unexplained error */
 	srv_auth auth;                                  /* what api_key must be */
 	bool mutates;                                   /* true: apply (queued write); false: read */
 	srv_scope scope;                                /* mutates: where its replies are stored */
@@ -81,5 +85,15 @@ typedef struct srv_call_ops {
 /* The row for a Request's call case; NULL when no call is set (or the case
  * has no row). */
 const srv_call_ops *srv_calls_find(Paywire__V1__Request__CallCase cc);
+
+/* Runs the read of c's row (c->ops, not mutating) on the caller's thread:
+ * PW_OK with c->res filled, or the error with c->why set ("" before the
+ * call; the row's `failed` wording when the call gave none). */
+pw_status srv_calls_read(srv_call *c) PW_WUR;
+
+/* Runs the apply of c's row (c->ops, mutating) in t on the writer thread:
+ * PW_OK with c->res filled, or the error with c->why set as for
+ * srv_calls_read; the caller rolls t back. */
+pw_status srv_calls_apply(store_txn *t, srv_call *c) PW_WUR;
 
 #endif

@@ -101,7 +101,7 @@ call_read(srv_call *c)
 	srv_call_result res;
 	pw_status rv;
 
-	rv = c->ops->read(c);
+	rv = srv_calls_read(c);
 	if (rv != PW_OK) {
 		srv_result_fini(&c->res);
 		return reply_now(c, rv, NULL);

@@ -98,6 +98,8 @@ srv_reply_get_status(srv_reply_msg *m, srv_result *res)
 	PW_ASSERT(res->session != NULL && res->session->session != NULL);
 	s = res->session->session;
 	paywire__v1__get_status_response__init(g);
+	g->access_link = res->session->access_link; /* the record's, not the session's */
+	g->invoice_number = res->session->invoice_number;
 	g->session_id = s->id;
 	g->status = s->status;
 	g->payment_status = s->payment_status;
@@ -109,8 +111,6 @@ srv_reply_get_status(srv_reply_msg *m, srv_result *res)
 	g->amount_refunded_minor = s->amount_refunded_minor;
 	g->mode = s->mode;
 	g->merchant_id = s->merchant_id;
-	g->access_link = res->session->access_link;
-	g->invoice_number = res->session->invoice_number;
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_STATUS;
 	m->resp.get_status = g;
 }
@@ -119,23 +119,22 @@ void
 srv_reply_ingest_webhook(srv_reply_msg *m, srv_result *res)
 {
 	Paywire__V1__IngestWebhookResponse *w = &m->u.ingest_webhook;
-	store_webhook_result *r = &res->webhook;
 
 	PW_ASSERT(res->event != NULL);
 	/* The store fills fixed buffers: terminate them whatever it wrote. */
-	r->session_id[sizeof(r->session_id) - 1] = '\0';
-	r->reason[sizeof(r->reason) - 1] = '\0';
-	r->access_key_id[sizeof(r->access_key_id) - 1] = '\0';
+	res->webhook.session_id[sizeof(res->webhook.session_id) - 1] = '\0';
+	res->webhook.reason[sizeof(res->webhook.reason) - 1] = '\0';
+	res->webhook.access_key_id[sizeof(res->webhook.access_key_id) - 1] = '\0';
 	paywire__v1__ingest_webhook_response__init(w);
-	w->outcome = r->outcome;
-	w->session_id = r->session_id;
+	w->outcome = res->webhook.outcome;
+	w->session_id = res->webhook.session_id;
 	w->event_id = (char *) res->event->event_id;
 	w->event_type = (char *) res->event->event_type;
-	w->reason = r->reason;
-	w->session_status = r->session_status;
-	w->invoice_number = r->invoice_number;
-	w->access_key_id = r->access_key_id;
-	w->anomaly = r->anomaly;
+	w->reason = res->webhook.reason;
+	w->session_status = res->webhook.session_status;
+	w->invoice_number = res->webhook.invoice_number;
+	w->access_key_id = res->webhook.access_key_id;
+	w->anomaly = res->webhook.anomaly;
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_INGEST_WEBHOOK;
 	m->resp.ingest_webhook = w;
 }
