@@ -1,47 +1,47 @@
 /*
- * srv_apply.h - the write half of dispatch (internal to server/).
+ * srv_apply.h - the write half of dispatch: a mutating call from its queued
+ * write to its committed reply.
  *
- * srv_apply_cb is the store_apply_fn of every mutating call: it runs on the
- * store's writer thread inside a nested transaction. It first asks the
- * replies db for (scope, request_id, hash):
- *   - a stored reply with the same hash is the answer, byte for byte, and
- *     nothing changes (REQ re-sends and client retries land here);
- *   - the same request_id with another hash is PW_IDEMPOTENCY_CONFLICT;
- *   - otherwise the call's effects run and its packed reply is stored with
- *     store_reply_put in the same transaction, so the effects and the reply
- *     commit together or not at all.
- * srv_apply_done_cb is the store_done_fn: it turns the final status (the
- * apply's, or the commit's if the batch failed) into the reply, logs the
- * request and calls the srv_call's done callback.
+ * OWNS
+ * The store_write of a srv_call whose row in the call table (srv_calls.h)
+ * mutates, and the replies db entry of its request_id:
+ *   - srv_apply_submit sets c->scope from the row's srv_scope, hashes the
+ *     call (see srv_call.h) and queues the write with store_submit
+ *     (deadline_ms > 0 becomes the write's deadline);
+ *   - on the store's writer thread, inside a nested transaction, it first
+ *     asks the replies db for (scope, request_id, hash):
+ *       a stored reply with the same hash is the answer, byte for byte
+ *       (opened first when sealed), and nothing changes (REQ re-sends and
+ *       client retries land here);
+ *       the same request_id with another hash is PW_IDEMPOTENCY_CONFLICT;
+ *       otherwise the row's apply runs, its reply is packed, and the copy
+ *       kept for retries (the reply, sealed when the row says so, or
+ *       redacted by the row's redact) is stored with store_reply_put in the
+ *       same transaction, so the effects and the reply commit together or
+ *       not at all. An error rolls the request back alone: error replies
+ *       are never stored;
+ *   - after the commit (or its failure) the final status (the apply's, or
+ *     the commit's) becomes the reply, the request is logged and the
+ *     srv_call's done callback runs, still on the writer thread.
  *
- * Also the small reply helpers shared by srv_dispatch.c and srv_apply.c.
+ * THREADS
+ * srv_apply_submit: the thread handling the frame, which owns c. Once it
+ * returns PW_OK the writer thread owns c until c->done has run: the caller
+ * touches nothing of c before that.
  */
 #ifndef SRV_APPLY_H
 #define SRV_APPLY_H
 
-#include "srv_dispatch.h"
+#include <paywire/status.h>
 
-/* store_apply_fn / store_done_fn for a srv_call queued by srv_dispatch.c. */
-pw_status srv_apply_cb(store_txn *t, void *arg);
-void srv_apply_done_cb(pw_status st, void *arg);
+#include "pw_common.h"
+#include "srv_call.h"
 
-/* Packs resp with Status{pw_status_wire(st), msg} into a malloc'd buffer.
- * resp->status is set during the call and reset to NULL. False: no memory. */
-bool srv_response_pack(Paywire__V1__Response *resp, pw_status st, const char *msg,
-    uint8_t **out, size_t *out_len);
-
-/* Replaces c->reply with resp (NULL: a bare status reply) carrying st and
- * msg, echoing c's request_id; sets c->status. */
-void srv_call_reply(srv_call *c, pw_status st, const char *msg, Paywire__V1__Response *resp);
-
-/* printf into c->why. */
-void srv_call_why(srv_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* One line per request: debug, or warn for INTERNAL/UNAVAILABLE/
- * RESOURCE_EXHAUSTED. Counts errors. */
-void srv_call_log(srv_call *c);
-
-/* Monotonic clock in microseconds. */
-int64_t srv_mono_us(void);
+/* Queues c's write (c->req unpacked, c->ops a mutating row, auth and
+ * validation passed). PW_OK: queued, c->done will be called exactly once.
+ * Otherwise nothing was queued, c->why says why and done will not be
+ * called: PW_UNAVAILABLE (the store failed, is read-only or closing, or its
+ * queue is full). Never blocks. */
+pw_status srv_apply_submit(srv_call *c) PW_WUR;
 
 #endif

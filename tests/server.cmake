@@ -22,3 +22,8 @@ if(TARGET pw_server AND TARGET paywire-server)
     endif()
   endforeach()
 endif()
+
+# The call table and the reply module alone (no server, no harness).
+if(TARGET pw_server AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/server_calls_test.c)
+  pw_add_test(server_calls_test SOURCES server_calls_test.c LIBS pw_server TIMEOUT 60)
+endif()

@@ -1,0 +1,294 @@
+/*
+ * srv_calls.c - each RPC call's functions, and the table that names them.
+ * See srv_calls.h for what a row means and when each function runs.
+ *
+ * A call's functions only compute: they fill c->res or explain the refusal
+ * in c->why. Auth, the request_id lookup, storing the reply and answering are
+ * dispatch's (srv_dispatch.c, srv_apply.c), the same for every call.
+ */
+#include "srv_calls.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "srv_validate.h"
+#include "srv_webhook.h"
+
+/* Calls whose validation is their srv_validate_<call> (srv_validate.h) on
+ * the request's member alone: <call>_validate, for the table. */
+#define VALIDATE_MEMBER(call)                                                      \
+	static pw_status call##_validate(srv_call *c)                                  \
+	{                                                                              \
+		return srv_validate_##call(c->req->call, c->why, sizeof(c->why));           \
+	}
+
+VALIDATE_MEMBER(create_merchant)
+VALIDATE_MEMBER(get_status)
+VALIDATE_MEMBER(revoke_api_key)
+VALIDATE_MEMBER(redeem_access)
+
+/* ---- create_merchant: admin; the reply shows the raw API key once ---- */
+
+static pw_status
+create_merchant_apply(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__CreateMerchantRequest *r = c->req->create_merchant;
+	srv_result *res = &c->res;
+	pw_status rv;
+
+	rv = store_merchant_create(t, r->name, r->mode, &res->merchant, res->api_key,
+	    sizeof(res->api_key));
+	PW_ASSERT(rv != PW_OK || (res->merchant != NULL && res->api_key[0] != '\0'));
+	return rv;
+}
+
+/* ---- create_session: a merchant key; a test key cannot sell live ---- */
+
+static pw_status
+create_session_validate(srv_call *c)
+{
+	const Paywire__V1__CreateSessionRequest *r = c->req->create_session;
+	pw_status rv;
+
+	rv = srv_validate_create_session(r, c->why, sizeof(c->why));
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->mode == PAYWIRE__V1__MODE__MODE_LIVE && c->key_mode != PAYWIRE__V1__MODE__MODE_LIVE) {
+		srv_call_why(c, "a test API key cannot create a live session");
+		return PW_PERMISSION_DENIED;
+	}
+	PW_ASSERT(c->merchant_id[0] != '\0');
+	return PW_OK;
+}
+
+/* A session record without its session is corrupt: never answered OK.
+ * Returns rv, or PW_INTERNAL with why. */
+static pw_status
+session_record_check(srv_call *c, pw_status rv, const char *why)
+{
+	if (rv != PW_OK) {
+		return rv;
+	}
+	PW_ASSERT(c->res.session != NULL);
+	if (c->res.session->session == NULL) {
+		srv_call_why(c, "%s", why);
+		return PW_INTERNAL;
+	}
+	return PW_OK;
+}
+
+/* c->hash doubles as the idempotency_key's parameter hash: the same key
+ * with other parameters is a conflict. */
+static pw_status
+create_session_apply(store_txn *t, srv_call *c)
+{
+	pw_status rv;
+
+	rv = store_session_create(t, c->merchant_id, c->req->create_session, c->hash,
+	    c->env->checkout_url_base, &c->res.session);
+	if (rv == PW_IDEMPOTENCY_CONFLICT) {
+		srv_call_why(c, "idempotency_key was already used with different parameters");
+	}
+	return session_record_check(c, rv, "the store returned a session record without a session");
+}
+
+/* ---- get_status: no key (the session id is the capability); a read ---- */
+
+static pw_status
+get_status_read(srv_call *c)
+{
+	const char *id = c->req->get_status->session_id;
+	pw_status rv;
+
+	rv = store_session_get(c->env->st, id, &c->res.session);
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "session %s not found", id);
+	}
+	return session_record_check(c, rv, "session record without a session (corrupt record)");
+}
+
+/* ---- ingest_webhook: the provider's signature is the credential ---- */
+
+/* Verifies then parses on this thread (no store access, no waiting); only
+ * a verified, well-formed event reaches the writer. */
+static pw_status
+ingest_webhook_validate(srv_call *c)
+{
+	const Paywire__V1__IngestWebhookRequest *r = c->req->ingest_webhook;
+	srv_header h[PW_WEBHOOK_HEADERS_MAX];
+	pw_provider p;
+	pw_status rv;
+
+	rv = srv_validate_ingest_webhook(r, c->why, sizeof(c->why));
+	if (rv != PW_OK) {
+		return rv;
+	}
+	PW_ASSERT(r->n_headers <= PW_WEBHOOK_HEADERS_MAX);
+	for (size_t i = 0; i < r->n_headers; i++) {
+		h[i].name = r->headers[i]->key;
+		h[i].value = r->headers[i]->value;
+	}
+	p = (pw_provider) r->provider;
+	rv = srv_webhook_verify(c->env->webhooks, p, h, r->n_headers, r->body.data, r->body.len,
+	    pw_now_unix_ms() / 1000, c->why, sizeof(c->why));
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = srv_webhook_parse(c->env->webhooks, p, h, r->n_headers, r->body.data, r->body.len,
+	    &c->ev, c->why, sizeof(c->why));
+	PW_ASSERT(rv != PW_OK || c->ev.provider == p); /* SRV_SCOPE_PROVIDER reads it */
+	return rv;
+}
+
+static pw_status
+ingest_webhook_apply(store_txn *t, srv_call *c)
+{
+	pw_status rv;
+
+	rv = store_webhook_apply(t, &c->ev, &c->res.webhook);
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "the event refers to a session paywire does not know; nothing was "
+		                "recorded (the provider will retry)");
+	}
+	c->res.event = &c->ev;
+	return rv;
+}
+
+/* ---- revoke_api_key: admin ---- */
+
+static pw_status
+revoke_api_key_apply(store_txn *t, srv_call *c)
+{
+	pw_status rv;
+
+	rv = store_apikey_revoke(t, c->req->revoke_api_key->api_key, c->res.merchant_id,
+	    sizeof(c->res.merchant_id));
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no such API key");
+	}
+	return rv;
+}
+
+/* ---- verify_audit: admin; a read (no input beyond the key) ---- */
+
+/* A read transaction that walks the chain: it never waits for the writer. */
+static pw_status
+verify_audit_read(srv_call *c)
+{
+	return store_audit_verify(c->env->st, &c->res.audit);
+}
+
+/* ---- redeem_access: the access-link JWT is the credential (the store
+ * checks it); the raw access key is revealed once ---- */
+
+static pw_status
+redeem_access_apply(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__RedeemAccessRequest *r = c->req->redeem_access;
+	pw_status rv;
+
+	rv = store_access_redeem(t, r->session_id, r->token, &c->res.redeem);
+	if (rv == PW_UNAUTHENTICATED) {
+		srv_call_why(c, "invalid or expired access token");
+	} else if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "session %s not found", r->session_id);
+	}
+	PW_ASSERT(rv != PW_OK || c->res.redeem != NULL);
+	return rv;
+}
+
+/* ---- the table ---- */
+
+/* One row per Request `call` member, indexed by its field number (so the
+ * rows may stand in any order: here by who may call, merchant, admin, then
+ * anyone holding a capability). A row names only what it has: a read has no
+ * scope, apply, sealed or redact. */
+static const srv_call_ops srv_calls[] = {
+	/* A merchant's key; its replies are stored under the merchant id. */
+	[PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION] = { .name = "create_session",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = create_session_validate, .apply = create_session_apply,
+	    .reply = srv_reply_create_session, .failed = "creating the session failed" },
+	/* Admin. Its reply holds the merchant's first raw API key: stored sealed. */
+	[PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT] = { .name = "create_merchant",
+	    .auth = SRV_AUTH_ADMIN, .mutates = true, .scope = SRV_SCOPE_ADMIN, .sealed = true,
+	    .validate = create_merchant_validate, .apply = create_merchant_apply,
+	    .reply = srv_reply_create_merchant, .failed = "creating the merchant failed" },
+	/* Admin. */
+	[PAYWIRE__V1__REQUEST__CALL_REVOKE_API_KEY] = { .name = "revoke_api_key",
+	    .auth = SRV_AUTH_ADMIN, .mutates = true, .scope = SRV_SCOPE_ADMIN,
+	    .validate = revoke_api_key_validate, .apply = revoke_api_key_apply,
+	    .reply = srv_reply_revoke_api_key, .failed = "revoking the API key failed" },
+	/* Admin. A read: walks the audit chain in a read transaction. */
+	[PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT] = { .name = "verify_audit",
+	    .auth = SRV_AUTH_ADMIN, .mutates = false, .read = verify_audit_read,
+	    .reply = srv_reply_verify_audit, .failed = "audit verification failed to run" },
+	/* No key: a session id (128 random bits) is the capability. A read. */
+	[PAYWIRE__V1__REQUEST__CALL_GET_STATUS] = { .name = "get_status", .auth = SRV_AUTH_NONE,
+	    .mutates = false, .validate = get_status_validate, .read = get_status_read,
+	    .reply = srv_reply_get_status, .failed = "reading the session failed" },
+	/* The access-link JWT (checked by the store) is the credential. The copy
+	 * kept for retries never holds the raw access key. */
+	[PAYWIRE__V1__REQUEST__CALL_REDEEM_ACCESS] = { .name = "redeem_access",
+	    .auth = SRV_AUTH_NONE, .mutates = true, .scope = SRV_SCOPE_ACCESS,
+	    .validate = redeem_access_validate, .apply = redeem_access_apply,
+	    .reply = srv_reply_redeem_access, .redact = srv_reply_redact_redeem_access,
+	    .failed = "redeeming access failed" },
+	/* The provider's signature (checked by validate) is the credential. */
+	[PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK] = { .name = "ingest_webhook",
+	    .auth = SRV_AUTH_NONE, .mutates = true, .scope = SRV_SCOPE_PROVIDER,
+	    .validate = ingest_webhook_validate, .apply = ingest_webhook_apply,
+	    .reply = srv_reply_ingest_webhook, .failed = "applying the event failed" },
+};
+
+const srv_call_ops *
+srv_calls_find(Paywire__V1__Request__CallCase cc)
+{
+	const srv_call_ops *ops;
+
+	if ((int) cc <= 0 || (size_t) cc >= sizeof(srv_calls) / sizeof(srv_calls[0])) {
+		return NULL;
+	}
+	ops = &srv_calls[cc];
+	if (ops->name == NULL) {
+		return NULL; /* a hole below the first field number */
+	}
+	/* A row is either a read or a write, with what that needs. */
+	PW_ASSERT(ops->reply != NULL && ops->failed != NULL);
+	PW_ASSERT(ops->mutates ? (ops->apply != NULL && ops->read == NULL &&
+	                             ops->scope != SRV_SCOPE_NONE)
+	                       : (ops->read != NULL && ops->apply == NULL &&
+	                             ops->scope == SRV_SCOPE_NONE && ops->redact == NULL &&
+	                             !ops->sealed));
+	PW_ASSERT(!ops->sealed || (ops->auth == SRV_AUTH_ADMIN && ops->redact == NULL));
+	PW_ASSERT(ops->scope != SRV_SCOPE_MERCHANT || ops->auth == SRV_AUTH_MERCHANT);
+	return ops;
+}
+
+/* An error the call did not explain (c->why still "") is worded by its row:
+ * "<failed>: <status message>". */
+static pw_status
+call_explain(srv_call *c, pw_status rv)
+{
+	if (rv != PW_OK && c->why[0] == '\0') {
+		srv_call_why(c, "%s: %s", c->ops->failed, pw_status_message(rv));
+	}
+	return rv;
+}
+
+pw_status
+srv_calls_read(srv_call *c)
+{
+	PW_ASSERT(c->req != NULL && c->ops != NULL && !c->ops->mutates);
+	c->why[0] = '\0';
+	return call_explain(c, c->ops->read(c));
+}
+
+pw_status
+srv_calls_apply(store_txn *t, srv_call *c)
+{
+	PW_ASSERT(t != NULL && c->req != NULL && c->ops != NULL && c->ops->mutates);
+	c->why[0] = '\0';
+	return call_explain(c, c->ops->apply(t, c));
+}

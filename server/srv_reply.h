@@ -1,0 +1,152 @@
+/*
+ * srv_reply.h - the Response of every RPC call, and the copy of it kept for
+ * retries.
+ *
+ * OWNS
+ * - srv_result: what a call's read or apply produced (store records, a raw
+ *   key shown once, a webhook outcome), held until its Response is packed.
+ * - the reply builders, one per call (srv_reply_<call>, the `reply` of its
+ *   row in the call table, srv_calls.h): each points a Response's result at
+ *   a srv_result, copying nothing.
+ * - packing a Response with its request_id and Status{code, message}.
+ * - the two forms in which a reply holding a secret is kept for retries:
+ *   sealed (crypto_secretbox) when it carries a raw API key, redacted when
+ *   it reveals a raw access key once.
+ * It depends on the wire types, the store's types and libsodium only. The
+ * call table and dispatch depend on it, never the other way round.
+ *
+ * THREADS
+ * No globals: any thread, on distinct objects.
+ *
+ * LIFETIMES
+ * A srv_reply_msg points into the srv_result it was built from: pack it
+ * before srv_result_fini. Packed buffers (*out) are malloc'd and belong to
+ * the caller, who frees them with srv_reply_free (they may hold a raw key).
+ * Out of memory is reported (false, or PW_UNAVAILABLE), never fatal.
+ *
+ * SEALED FORM
+ *   OFFSET  SIZE  MEANING
+ *   0       1     0x00: a packed Response never starts with it (its first
+ *                 byte is a field tag, and field number 0 does not exist)
+ *   1       24    crypto_secretbox nonce (random)
+ *   25      n+16  crypto_secretbox_easy of the packed Response (n bytes)
+ * key = BLAKE2b-256(key = the server's seal key, scope 0x00 request_id), so a
+ * sealed reply opens only for the scope and request_id it was stored under.
+ */
+#ifndef SRV_REPLY_H
+#define SRV_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <paywire/status.h>
+
+#include "paywire/v1/paywire.pb-c.h"
+#include "pw_common.h"
+#include "pw_event.h"
+#include "store.h"
+
+/* Longest raw API key store_merchant_create writes, with its NUL. */
+#define SRV_RAW_KEY_BYTES 128
+/* Merchant ids, with their NUL. */
+#define SRV_MERCHANT_ID_BYTES 64
+/* Bytes of the key srv_reply_seal takes. */
+#define SRV_SEAL_KEY_BYTES 32
+
+/* What a call produced. Each call sets only its own members (the row of the
+ * call table says which builder reads them); the rest stay empty. */
+typedef struct srv_result {
+	Paywire__V1__MerchantRecord *merchant;     /* create_merchant: the new merchant (owned) */
+	char api_key[SRV_RAW_KEY_BYTES];           /* create_merchant: its raw key, shown once (wiped) */
+	Paywire__V1__SessionRecord *session;       /* create_session, get_status: the record (owned) */
+	char merchant_id[SRV_MERCHANT_ID_BYTES];   /* revoke_api_key: the revoked key's merchant */
+	store_webhook_result webhook;              /* ingest_webhook: what the event did */
+	const pw_event *event;                     /* ingest_webhook: the event applied (not owned) */
+	Paywire__V1__RedeemAccessResponse *redeem; /* redeem_access: the receipt (owned; its key wiped) */
+	Paywire__V1__VerifyAuditResponse *audit;   /* verify_audit: the state of the chain (owned) */
+} srv_result;
+
+/* A Response being built, with room for the result sub-messages that are
+ * not already store-owned messages. */
+typedef struct srv_reply_msg {
+	Paywire__V1__Response resp;                /* what gets packed */
+	union {
+		Paywire__V1__CreateMerchantResponse create_merchant; /* points into a srv_result */
+		Paywire__V1__CreateSessionResponse create_session;   /* points into a srv_result */
+		Paywire__V1__GetStatusResponse get_status;           /* points into a srv_result */
+		Paywire__V1__IngestWebhookResponse ingest_webhook;   /* points into a srv_result */
+		Paywire__V1__RevokeApiKeyResponse revoke_api_key;    /* points into a srv_result */
+	} u;                                       /* the one resp.result points at, if any */
+} srv_reply_msg;
+
+/* A call's reply builder: sets m->resp's result (result_case and the oneof
+ * member) from res. m was set up by srv_reply_msg_init; res holds what the
+ * call's read or apply returned PW_OK with. Cannot fail. */
+typedef void (*srv_reply_fn)(srv_reply_msg *m, srv_result *res);
+
+/* A call's redaction: rewrites res, in place, into what may be kept on disk
+ * for retries, wiping the secret. Returns true when res changed (pack it
+ * again for the kept copy), false when it held nothing secret. */
+typedef bool (*srv_redact_fn)(srv_result *res);
+
+/* Empties res (all members NULL, zero or ""). */
+void srv_result_init(srv_result *res);
+
+/* Wipes the raw keys in res, frees what it owns and empties it. Safe on an
+ * empty or already finished res. */
+void srv_result_fini(srv_result *res);
+
+/* An empty Response (no request_id, status or result yet). */
+void srv_reply_msg_init(srv_reply_msg *m);
+
+/* The reply builders, one per call; see srv_reply_fn. */
+void srv_reply_create_merchant(srv_reply_msg *m, srv_result *res);
+void srv_reply_create_session(srv_reply_msg *m, srv_result *res);
+void srv_reply_get_status(srv_reply_msg *m, srv_result *res);
+void srv_reply_ingest_webhook(srv_reply_msg *m, srv_result *res);
+void srv_reply_revoke_api_key(srv_reply_msg *m, srv_result *res);
+void srv_reply_verify_audit(srv_reply_msg *m, srv_result *res);
+void srv_reply_redeem_access(srv_reply_msg *m, srv_result *res);
+
+/* redeem_access's srv_redact_fn: when res->redeem reveals a raw access key,
+ * wipes it (access_key becomes "") and sets already_revealed, so the copy
+ * kept for retries never holds the key. */
+bool srv_reply_redact_redeem_access(srv_result *res);
+
+/* Packs resp with request_id ("" for NULL) and Status{pw_status_wire(st),
+ * msg ("" for NULL)} into a malloc'd buffer (*out, *out_len). resp->status
+ * points at the caller's stack during the call and is NULL again after it.
+ * False: out of memory, *out untouched. */
+bool srv_reply_pack(Paywire__V1__Response *resp, const char *request_id, pw_status st,
+    const char *msg, uint8_t **out, size_t *out_len);
+
+/* Packs a Response without a result: {request_id, Status{pw_status_wire(st),
+ * msg}}. For replies that carry only a status, and for transports that must
+ * answer without a srv_call. False: out of memory. */
+bool srv_reply_error_pack(const char *request_id, pw_status st, const char *msg, uint8_t **out,
+    size_t *out_len);
+
+/* Wipes (a reply may carry a raw API or access key) and frees *p; then *p =
+ * NULL, *len = 0. Nothing for *p == NULL. */
+void srv_reply_free(uint8_t **p, size_t *len);
+
+/* True when buf[0..len) is in the sealed form (see the top comment). */
+bool srv_reply_is_sealed(const uint8_t *buf, size_t len);
+
+/* Seals in[0..in_len) (a packed Response) for (scope, request_id) under key
+ * into a malloc'd buffer (*out, *out_len). False: out of memory, *out
+ * untouched. */
+bool srv_reply_seal(const uint8_t key[SRV_SEAL_KEY_BYTES], const char *scope,
+    const char *request_id, const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len);
+
+/* Opens what srv_reply_seal made for (scope, request_id) under key into a
+ * malloc'd buffer (*out, *out_len). PW_OK; PW_INTERNAL when in is too short
+ * or does not open (sealed under another key: the admin key changed);
+ * PW_UNAVAILABLE when out of memory. On error *out is untouched and why says
+ * which. */
+pw_status srv_reply_unseal(const uint8_t key[SRV_SEAL_KEY_BYTES], const char *scope,
+    const char *request_id, const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len,
+    char *why, size_t why_size) PW_WUR;
+
+#endif
