@@ -200,7 +200,7 @@ store_ent_create(store_txn *t, const Paywire__V1__Session *sess, const char *cus
 		return st;
 	}
 	st = store_rec_put(t, STORE_DB_ENTITLEMENTS, id_out, strlen(id_out), &e.base,
-	    MDB_NOOVERWRITE, NULL);
+	    KV_PUT_INSERT, NULL);
 	sodium_memzero(e.sealed_key.data, e.sealed_key.len);
 	pw_free(e.sealed_key.data);
 	/* A fresh 128-bit random id cannot collide: a collision is corruption. */

@@ -197,7 +197,7 @@ pay_ref_record(pay_ctx *c, const char *ref)
 	keylen = pay_prefixed_key(key, c->ev->provider, ref);
 	st = store_raw_get(c->t, STORE_DB_REFS, key, keylen, owner, sizeof(owner) - 1, &len);
 	if (st == PW_NOT_FOUND) {
-		st = store_raw_put(c->t, STORE_DB_REFS, key, keylen, sid, strlen(sid), MDB_NOOVERWRITE);
+		st = store_raw_put(c->t, STORE_DB_REFS, key, keylen, sid, strlen(sid), KV_PUT_INSERT);
 		c->dirty = true;
 		return st == PW_OK ? pay_ref_append(c->rec, c->ev->provider, ref) : st;
 	}
@@ -275,7 +275,7 @@ pay_fx_invoice(pay_ctx *c)
 	inv.issued_at_unix_ms = c->t->now_ms;
 	inv.customer_email = sess->customer_email;
 	inv.customer_name = sess->customer_name;
-	st = store_rec_put(c->t, STORE_DB_INVOICES, key, mlen + 9, &inv.base, MDB_NOOVERWRITE, NULL);
+	st = store_rec_put(c->t, STORE_DB_INVOICES, key, mlen + 9, &inv.base, KV_PUT_INSERT, NULL);
 	if (st == PW_OK) {
 		st = store_rec_put(c->t, STORE_DB_MERCHANTS, sess->merchant_id, mlen, &m->base, 0, NULL);
 	}
@@ -490,7 +490,7 @@ pay_event_put(store_txn *t, const pw_event *ev, Paywire__V1__WebhookOutcome outc
 	r.session_id = (char *) session_id;
 	r.reason = (char *) reason;
 	r.received_at_unix_ms = t->now_ms;
-	st = store_rec_put(t, STORE_DB_EVENTS, key, keylen, &r.base, MDB_NOOVERWRITE, NULL);
+	st = store_rec_put(t, STORE_DB_EVENTS, key, keylen, &r.base, KV_PUT_INSERT, NULL);
 	/* The dedup lookup in this same txn said absent. */
 	return st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
 }
