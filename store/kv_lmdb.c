@@ -150,11 +150,21 @@ kv_lmdb_env_of(MDB_txn *txn)
 	return e;
 }
 
-static MDB_dbi
-kv_lmdb_dbi(kv_env *e, unsigned table)
+/* One table of one txn, as LMDB names them. */
+typedef struct kv_lmdb_at {
+	MDB_txn *txn; /* the txn */
+	kv_env *env;  /* its engine (for the error table) */
+	MDB_dbi dbi;  /* the table's named db */
+} kv_lmdb_at;
+
+static kv_lmdb_at
+kv_lmdb_table(kv_txn *txn, unsigned table)
 {
+	MDB_txn *t = kv_lmdb_txn(txn);
+	kv_env *e = kv_lmdb_env_of(t);
+
 	PW_ASSERT(table < e->n_tables);
-	return e->dbi[table];
+	return (kv_lmdb_at){ .txn = t, .env = e, .dbi = e->dbi[table] };
 }
 
 static MDB_val
@@ -387,20 +397,15 @@ kv_lmdb_nest_commit(kv_txn *txn)
 static pw_status
 kv_lmdb_get(kv_txn *txn, unsigned table, kv_val key, kv_val *val)
 {
-	MDB_txn *t = kv_lmdb_txn(txn);
-	kv_env *e = kv_lmdb_env_of(t);
+	kv_lmdb_at at = kv_lmdb_table(txn, table);
 	MDB_val k = kv_lmdb_key(key);
-	MDB_val v = { 0 };
+	MDB_val v = { .mv_size = 0, .mv_data = NULL };
 	int rc;
 
 	PW_ASSERT(val != NULL);
-	*val = (kv_val){ .data = NULL, .len = 0 };
-	rc = mdb_get(t, kv_lmdb_dbi(e, table), &k, &v);
-	if (rc != 0) {
-		return kv_lmdb_status(e, rc, "mdb_get");
-	}
+	rc = mdb_get(at.txn, at.dbi, &k, &v);
 	*val = kv_lmdb_val(&v); /* points into the map: dies with the txn */
-	return PW_OK;
+	return kv_lmdb_status(at.env, rc, "mdb_get");
 }
 
 static unsigned
@@ -422,8 +427,7 @@ static pw_status
 kv_lmdb_put(kv_txn *txn, unsigned table, kv_val key, size_t size, unsigned flags,
     kv_fill_fn fill, void *arg)
 {
-	MDB_txn *t = kv_lmdb_txn(txn);
-	kv_env *e = kv_lmdb_env_of(t);
+	kv_lmdb_at at = kv_lmdb_table(txn, table);
 	MDB_val k = kv_lmdb_key(key);
 	MDB_val v = { .mv_size = size, .mv_data = NULL };
 	int rc;
@@ -431,9 +435,9 @@ kv_lmdb_put(kv_txn *txn, unsigned table, kv_val key, size_t size, unsigned flags
 	PW_ASSERT(fill != NULL);
 	/* MDB_RESERVE: LMDB makes room in its page and the value is written
 	 * there, so a put copies nothing twice and allocates nothing. */
-	rc = mdb_put(t, kv_lmdb_dbi(e, table), &k, &v, kv_lmdb_put_flags(flags));
+	rc = mdb_put(at.txn, at.dbi, &k, &v, kv_lmdb_put_flags(flags));
 	if (rc != 0) {
-		return kv_lmdb_status(e, rc, "mdb_put");
+		return kv_lmdb_status(at.env, rc, "mdb_put");
 	}
 	PW_ASSERT(v.mv_size == size && (v.mv_data != NULL || size == 0));
 	fill(v.mv_data, size, arg);
@@ -443,29 +447,22 @@ kv_lmdb_put(kv_txn *txn, unsigned table, kv_val key, size_t size, unsigned flags
 static pw_status
 kv_lmdb_del(kv_txn *txn, unsigned table, kv_val key)
 {
-	MDB_txn *t = kv_lmdb_txn(txn);
-	kv_env *e = kv_lmdb_env_of(t);
+	kv_lmdb_at at = kv_lmdb_table(txn, table);
 	MDB_val k = kv_lmdb_key(key);
 
-	return kv_lmdb_status(e, mdb_del(t, kv_lmdb_dbi(e, table), &k, NULL), "mdb_del");
+	return kv_lmdb_status(at.env, mdb_del(at.txn, at.dbi, &k, NULL), "mdb_del");
 }
 
 static pw_status
 kv_lmdb_count(kv_txn *txn, unsigned table, uint64_t *out)
 {
-	MDB_txn *t = kv_lmdb_txn(txn);
-	kv_env *e = kv_lmdb_env_of(t);
+	kv_lmdb_at at = kv_lmdb_table(txn, table);
 	MDB_stat ms;
-	int rc;
+	int rc = mdb_stat(at.txn, at.dbi, &ms);
 
 	PW_ASSERT(out != NULL);
-	*out = 0;
-	rc = mdb_stat(t, kv_lmdb_dbi(e, table), &ms);
-	if (rc != 0) {
-		return kv_lmdb_status(e, rc, "mdb_stat");
-	}
-	*out = (uint64_t) ms.ms_entries;
-	return PW_OK;
+	*out = rc == 0 ? (uint64_t) ms.ms_entries : 0;
+	return kv_lmdb_status(at.env, rc, "mdb_stat");
 }
 
 static uint64_t
@@ -485,19 +482,14 @@ kv_lmdb_last_txnid(kv_env *e)
 static pw_status
 kv_lmdb_cursor_open(kv_txn *txn, unsigned table, kv_cursor **out)
 {
-	MDB_txn *t = kv_lmdb_txn(txn);
-	kv_env *e = kv_lmdb_env_of(t);
+	kv_lmdb_at at = kv_lmdb_table(txn, table);
 	MDB_cursor *cur = NULL;
-	int rc;
+	pw_status st;
 
 	PW_ASSERT(out != NULL);
-	*out = NULL;
-	rc = mdb_cursor_open(t, kv_lmdb_dbi(e, table), &cur);
-	if (rc != 0) {
-		return kv_lmdb_status(e, rc, "mdb_cursor_open");
-	}
-	*out = (kv_cursor *) (void *) cur;
-	return PW_OK;
+	st = kv_lmdb_status(at.env, mdb_cursor_open(at.txn, at.dbi, &cur), "mdb_cursor_open");
+	*out = (kv_cursor *) (void *) cur; /* NULL unless PW_OK */
+	return st;
 }
 
 static void

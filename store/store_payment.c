@@ -316,32 +316,54 @@ pay_credits(pay_ctx *c, int sign)
 	return st;
 }
 
+/* GRANT (sign +1) or REVOKE (sign -1) of the session's access-key
+ * entitlement, noted in the audit detail. */
 static pw_status
-pay_fx_grant(pay_ctx *c)
+pay_access(pay_ctx *c, int sign)
+{
+	bool changed = false;
+	pw_status st;
+
+	st = sign > 0 ? store_entitlement_grant(c->t, c->rec, &changed)
+	              : store_entitlement_revoke(c->t, c->rec, &changed);
+	if (st != PW_OK || c->rec->access_key_id[0] == '\0') {
+		return st; /* a grant always links one: only a revoke gets here with none */
+	}
+	if (sign > 0) {
+		(void) pw_strlcpy(c->out->access_key_id, c->rec->access_key_id,
+		    sizeof(c->out->access_key_id));
+	}
+	snprintf(c->detail, sizeof(c->detail), " entitlement=%s%s", c->rec->access_key_id,
+	    sign > 0 ? (changed ? "" : " (existing)")
+	             : (changed ? " revoked" : " kept (shared or already revoked)"));
+	return PW_OK;
+}
+
+/* GRANT (sign +1) or REVOKE (sign -1) of what the session sold. */
+static pw_status
+pay_fulfil(pay_ctx *c, int sign)
 {
 	const Paywire__V1__Fulfillment *f = c->rec->session->fulfillment;
-	bool created = false;
-	pw_status st;
 
 	if (f == NULL || f->kind == PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE) {
 		return PW_OK;
 	}
 	if (f->kind == KIND_CREDITS) {
-		return pay_credits(c, +1);
+		return pay_credits(c, sign);
 	}
-	if (f->kind != KIND_ACCESS_KEY) {
+	/* A revoke of an unknown kind finds no entitlement: nothing to undo. */
+	if (sign > 0 && f->kind != KIND_ACCESS_KEY) {
 		pw_log(PW_LOG_ERROR, "store: session %s: unknown fulfillment kind %d",
 		    c->rec->session->id, (int) f->kind);
 		return store_txn_note(c->t, PW_INTERNAL);
 	}
-	st = store_entitlement_grant(c->t, c->rec, &created);
-	if (st == PW_OK) {
-		(void) pw_strlcpy(c->out->access_key_id, c->rec->access_key_id,
-		    sizeof(c->out->access_key_id));
-		snprintf(c->detail, sizeof(c->detail), " entitlement=%s%s", c->rec->access_key_id,
-		    created ? "" : " (existing)");
-	}
-	return st;
+	return pay_access(c, sign);
+}
+
+static pw_status
+pay_fx_grant(pay_ctx *c)
+{
+	return pay_fulfil(c, +1);
 }
 
 static pw_status
@@ -373,22 +395,7 @@ pay_fx_record_refund(pay_ctx *c)
 static pw_status
 pay_fx_revoke(pay_ctx *c)
 {
-	const Paywire__V1__Fulfillment *f = c->rec->session->fulfillment;
-	bool revoked = false;
-	pw_status st;
-
-	if (f == NULL || f->kind == PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE) {
-		return PW_OK;
-	}
-	if (f->kind == KIND_CREDITS) {
-		return pay_credits(c, -1);
-	}
-	st = store_entitlement_revoke(c->t, c->rec, &revoked);
-	if (st == PW_OK && c->rec->access_key_id[0] != '\0') {
-		snprintf(c->detail, sizeof(c->detail), " entitlement=%s %s", c->rec->access_key_id,
-		    revoked ? "revoked" : "kept (shared or already revoked)");
-	}
-	return st;
+	return pay_fulfil(c, -1);
 }
 
 static pw_status

@@ -134,25 +134,22 @@ pw_status
 store_raw_get(store_txn *t, store_db db, const void *key, size_t keylen, void *buf,
     size_t buf_size, size_t *len_out)
 {
-	kv_val v;
+	kv_val v = { .data = NULL, .len = 0 };
 	pw_status st;
 
 	PW_ASSERT(buf != NULL && len_out != NULL);
 	*len_out = 0;
 	st = store_val_get(t, db, key, keylen, &v);
-	if (st != PW_OK) {
-		return st;
-	}
-	if (v.len > buf_size) {
+	if (st == PW_OK && v.len > buf_size) {
 		pw_log(PW_LOG_ERROR, "store: corrupt value in %s: %zu bytes, at most %zu expected",
 		    store_db_name(db), v.len, buf_size);
-		return store_txn_note(t, PW_INTERNAL);
+		st = store_txn_note(t, PW_INTERNAL);
 	}
-	if (v.len > 0) {
+	if (st == PW_OK && v.len > 0) {
 		memcpy(buf, v.data, v.len);
+		*len_out = v.len;
 	}
-	*len_out = v.len;
-	return PW_OK;
+	return st;
 }
 
 /* A record to pack into the engine's space, and its hash as stored. */

@@ -272,6 +272,32 @@ t_paid_once(const t_snap *a, const t_snap *b, const fx_webhook *wh)
 
 /* ---- cases ---- */
 
+/* Pays a new session (its id in sid) through a write that meets one
+ * conflict, sprung by trap after skip calls. Asserts the write ran twice
+ * and its payment took effect once, in one kept commit. */
+static void
+t_pay_through_conflict(fx_env *e, t_trap *trap, int skip, pw_event *ev,
+    char sid[PW_SESSION_ID_BYTES_MAX])
+{
+	fx_webhook wh = { .ev = ev };
+	t_write w = { .inner = fx_webhook_apply, .inner_arg = &wh };
+	t_snap a;
+	t_snap b;
+
+	t_session_add(e, sid);
+	t_paid_event(ev, sid, "evt_1");
+	t_snap_take(e->s, &a);
+	t_arm(trap, skip, 1);
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_write_apply, &w));
+	assert_int_equal(1, atomic_load(&trap->hits));
+	assert_int_equal(2, w.runs);
+	assert_int_equal(0x3u, w.attempts); /* attempt 0, then 1 */
+	t_snap_take(e->s, &b);
+	t_paid_once(&a, &b, &wh);
+	assert_int_equal(a.audit + 1, b.audit);
+	assert_int_equal(a.txnid + 1, b.txnid); /* one commit kept */
+}
+
 static void
 test_commit_conflict_reruns_the_write_and_its_payment_takes_effect_once(void **state)
 {
@@ -279,29 +305,18 @@ test_commit_conflict_reruns_the_write_and_its_payment_takes_effect_once(void **s
 	char sid[PW_SESSION_ID_BYTES_MAX];
 	pw_event ev;
 	fx_webhook wh = { .ev = &ev };
-	t_write w = { .inner = fx_webhook_apply, .inner_arg = &wh };
 	t_snap a;
 	t_snap b;
 
-	t_session_add(e, sid);
-	t_paid_event(&ev, sid, "evt_1");
-	t_snap_take(e->s, &a);
-	t_arm(&t_commit_trap, 0, 1);
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_write_apply, &w));
-	assert_int_equal(1, atomic_load(&t_commit_trap.hits));
-	assert_int_equal(2, w.runs);
-	assert_int_equal(0x3u, w.attempts); /* attempt 0, then 1 */
-	t_snap_take(e->s, &b);
-	t_paid_once(&a, &b, &wh);
-	assert_int_equal(a.audit + 1, b.audit);
-	assert_int_equal(a.txnid + 1, b.txnid); /* one commit kept */
+	t_pay_through_conflict(e, &t_commit_trap, 0, &ev, sid);
 	/* the provider's redelivery is a duplicate: still one invoice */
-	w = (t_write){ .inner = fx_webhook_apply, .inner_arg = &wh };
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_write_apply, &w));
-	assert_int_equal(PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE, wh.res.outcome);
 	t_snap_take(e->s, &a);
-	assert_int_equal(b.c.invoices, a.c.invoices);
-	assert_int_equal(b.txnid, a.txnid); /* a duplicate writes nothing */
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_webhook_apply, &wh));
+	assert_int_equal(PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE, wh.res.outcome);
+	assert_string_equal(sid, wh.res.session_id);
+	t_snap_take(e->s, &b);
+	assert_int_equal(a.c.invoices, b.c.invoices);
+	assert_int_equal(a.txnid, b.txnid); /* a duplicate writes nothing */
 }
 
 static void
@@ -310,23 +325,10 @@ test_conflict_met_inside_an_apply_reruns_the_batch(void **state)
 	fx_env *e = *state;
 	char sid[PW_SESSION_ID_BYTES_MAX];
 	pw_event ev;
-	fx_webhook wh = { .ev = &ev };
-	t_write w = { .inner = fx_webhook_apply, .inner_arg = &wh };
-	t_snap a;
-	t_snap b;
 
-	t_session_add(e, sid);
-	t_paid_event(&ev, sid, "evt_2");
-	t_snap_take(e->s, &a);
-	t_arm(&t_put_trap, 2, 1); /* the third put of the payment: between its effects */
-	assert_int_equal(PW_OK, store_apply_sync(e->s, t_write_apply, &w));
-	assert_int_equal(1, atomic_load(&t_put_trap.hits));
-	assert_int_equal(2, w.runs);
-	assert_int_equal(0x3u, w.attempts);
-	t_snap_take(e->s, &b);
-	t_paid_once(&a, &b, &wh);
-	assert_int_equal(a.audit + 1, b.audit);
-	assert_int_equal(a.txnid + 1, b.txnid);
+	/* the third put of the payment (its merchant's invoice counter): between
+	 * two of its effects */
+	t_pay_through_conflict(e, &t_put_trap, 2, &ev, sid);
 }
 
 static void

@@ -100,6 +100,20 @@ t_put(kv_txn *txn, unsigned table, const char *k, const char *v, unsigned flags)
 	return t_kv->put(txn, table, t_key(k), strlen(v), flags, t_fill, (void *) v);
 }
 
+/* Asserts an op answered st with bytes got equal to the string want, or
+ * answered PW_NOT_FOUND when want is NULL. */
+static void
+t_at(pw_status st, kv_val got, const char *want)
+{
+	if (want == NULL) {
+		assert_int_equal(PW_NOT_FOUND, st);
+		return;
+	}
+	assert_int_equal(PW_OK, st);
+	assert_int_equal(strlen(want), got.len);
+	assert_memory_equal(want, got.data, got.len);
+}
+
 /* Asserts the value under k is the string want (NULL: absent). */
 static void
 t_expect(kv_txn *txn, unsigned table, const char *k, const char *want)
@@ -107,13 +121,23 @@ t_expect(kv_txn *txn, unsigned table, const char *k, const char *want)
 	kv_val v;
 	pw_status st = t_kv->get(txn, table, t_key(k), &v);
 
-	if (want == NULL) {
-		assert_int_equal(PW_NOT_FOUND, st);
-		return;
-	}
-	assert_int_equal(PW_OK, st);
-	assert_int_equal(strlen(want), v.len);
-	assert_memory_equal(want, v.data, v.len);
+	t_at(st, v, want);
+}
+
+/* Begins a batch and a nested txn in it. */
+static void
+t_nest_begin(t_env *e, kv_txn **batch, kv_txn **nest)
+{
+	assert_int_equal(PW_OK, t_kv->batch_begin(e->env, batch));
+	assert_int_equal(PW_OK, t_kv->nest_begin(*batch, nest));
+}
+
+/* Commits the nested txn, then its batch. */
+static void
+t_nest_commit(kv_txn *batch, kv_txn *nest)
+{
+	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
+	assert_int_equal(PW_OK, t_kv->batch_commit(batch));
 }
 
 /* A batch with one nested txn that ran put(k, v, flags); commits both.
@@ -125,11 +149,9 @@ t_write_one(t_env *e, unsigned table, const char *k, const char *v, unsigned fla
 	kv_txn *nest = NULL;
 	pw_status st;
 
-	assert_int_equal(PW_OK, t_kv->batch_begin(e->env, &batch));
-	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
+	t_nest_begin(e, &batch, &nest);
 	st = t_put(nest, table, k, v, flags);
-	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
-	assert_int_equal(PW_OK, t_kv->batch_commit(batch));
+	t_nest_commit(batch, nest);
 	return st;
 }
 
@@ -166,14 +188,12 @@ test_insert_only_answers_already_exists_and_the_txn_goes_on(void **state)
 	kv_txn *nest = NULL;
 
 	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "k", "one", KV_PUT_INSERT));
-	assert_int_equal(PW_OK, t_kv->batch_begin(e->env, &batch));
-	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
+	t_nest_begin(e, &batch, &nest);
 	assert_int_equal(PW_ALREADY_EXISTS, t_put(nest, T_ALPHA, "k", "two", KV_PUT_INSERT));
 	assert_int_equal(PW_NOT_FOUND, t_kv->del(nest, T_ALPHA, t_key("absent")));
 	/* both were answers: the same txn writes on */
 	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "k2", "three", KV_PUT_INSERT));
-	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
-	assert_int_equal(PW_OK, t_kv->batch_commit(batch));
+	t_nest_commit(batch, nest);
 	t_read_expect(e, T_ALPHA, "k", "one");
 	t_read_expect(e, T_ALPHA, "k2", "three");
 }
@@ -189,18 +209,28 @@ test_append_takes_keys_past_the_last_and_refuses_an_existing_one(void **state)
 	t_read_expect(e, T_BETA, "0002", "b");
 }
 
+/* A batch whose first nested txn put (k, v) in alpha and committed; the
+ * batch is left open. */
+static kv_txn *
+t_batch_with(t_env *e, const char *k, const char *v)
+{
+	kv_txn *batch = NULL;
+	kv_txn *nest = NULL;
+
+	t_nest_begin(e, &batch, &nest);
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, k, v, 0));
+	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
+	return batch;
+}
+
 static void
 test_nested_abort_undoes_only_the_nested_writes(void **state)
 {
 	t_env *e = *state;
-	kv_txn *batch = NULL;
-	kv_txn *nest = NULL;
 	uint64_t txnid = t_kv->last_txnid(e->env);
+	kv_txn *batch = t_batch_with(e, "kept", "1");
+	kv_txn *nest = NULL;
 
-	assert_int_equal(PW_OK, t_kv->batch_begin(e->env, &batch));
-	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
-	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "kept", "1", 0));
-	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
 	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
 	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "undone", "2", 0));
 	t_expect(nest, T_ALPHA, "kept", "1"); /* a nested txn sees its batch */
@@ -216,14 +246,9 @@ static void
 test_batch_abort_and_empty_commit_keep_nothing_and_move_no_txnid(void **state)
 {
 	t_env *e = *state;
-	kv_txn *batch = NULL;
-	kv_txn *nest = NULL;
 	uint64_t txnid = t_kv->last_txnid(e->env);
+	kv_txn *batch = t_batch_with(e, "k", "v");
 
-	assert_int_equal(PW_OK, t_kv->batch_begin(e->env, &batch));
-	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
-	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "k", "v", 0));
-	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
 	t_kv->batch_abort(batch);
 	assert_int_equal(PW_OK, t_kv->batch_begin(e->env, &batch));
 	assert_int_equal(PW_OK, t_kv->batch_commit(batch)); /* wrote nothing */
@@ -256,26 +281,11 @@ t_fill_table(t_env *e, unsigned table, const char *const *keys, size_t n)
 	kv_txn *batch = NULL;
 	kv_txn *nest = NULL;
 
-	assert_int_equal(PW_OK, t_kv->batch_begin(e->env, &batch));
-	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
+	t_nest_begin(e, &batch, &nest);
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(PW_OK, t_put(nest, table, keys[i], keys[i], KV_PUT_INSERT));
 	}
-	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
-	assert_int_equal(PW_OK, t_kv->batch_commit(batch));
-}
-
-/* Asserts the cursor answered st with key want (NULL: PW_NOT_FOUND). */
-static void
-t_at(pw_status st, kv_val k, const char *want)
-{
-	if (want == NULL) {
-		assert_int_equal(PW_NOT_FOUND, st);
-		return;
-	}
-	assert_int_equal(PW_OK, st);
-	assert_int_equal(strlen(want), k.len);
-	assert_memory_equal(want, k.data, k.len);
+	t_nest_commit(batch, nest);
 }
 
 static void
@@ -319,8 +329,7 @@ test_cursor_delete_then_next_returns_the_following_entry(void **state)
 	uint64_t n = 0;
 
 	t_fill_table(e, T_BETA, keys, 4);
-	assert_int_equal(PW_OK, t_kv->batch_begin(e->env, &batch));
-	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
+	t_nest_begin(e, &batch, &nest);
 	assert_int_equal(PW_OK, t_kv->cursor_open(nest, T_BETA, &cur));
 	t_at(t_kv->cursor_seek(cur, t_key("2"), &k, &v), k, "2");
 	assert_int_equal(PW_OK, t_kv->cursor_del(cur));
@@ -330,8 +339,7 @@ test_cursor_delete_then_next_returns_the_following_entry(void **state)
 	t_kv->cursor_close(cur);
 	assert_int_equal(PW_OK, t_kv->count(nest, T_BETA, &n));
 	assert_int_equal(2, n);
-	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
-	assert_int_equal(PW_OK, t_kv->batch_commit(batch));
+	t_nest_commit(batch, nest);
 	t_read_expect(e, T_BETA, "1", "1");
 	t_read_expect(e, T_BETA, "2", NULL);
 	t_read_expect(e, T_BETA, "3", NULL);
