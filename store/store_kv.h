@@ -51,7 +51,7 @@
  *                          failure, unique violation from a concurrent
  *                          insert): nothing of the batch was kept; re-run it
  *   PW_INTERNAL            corruption, an I/O error, anything unmapped
- * An I/O error or corruption is also reported once through
+ * An I/O error or corruption is also reported through
  * kv_config.fatal: from then on the store refuses writes (DESIGN.md
  * "Concurrency and durability"). Misuse (a bad handle, a key too long) is a
  * bug: PW_ASSERT.
@@ -80,7 +80,8 @@
  * The domain's keys are built to fit it. */
 #define KV_KEY_BYTES_MAX 511
 
-/* Most tables an engine is asked to keep. */
+/* Most tables an engine is asked to keep (the domain has STORE_DB_COUNT,
+ * 13); sizes engines' per-table arrays. */
 #define KV_TABLES_MAX 32
 
 /* "Another writer committed first; nothing of the batch was kept: re-run
@@ -110,8 +111,9 @@ typedef struct kv_val {
  * inside put, on the calling thread; must not call the engine. */
 typedef void (*kv_fill_fn)(void *space, size_t size, void *arg);
 
-/* Told once per fatal error (an I/O error or corruption), on the thread
- * that met it, with what was being done (e.g. "commit(batch)"). */
+/* Told of each fatal error (an I/O error or corruption; the store fails at
+ * the first), on the thread that met it, with what was being done (e.g.
+ * "commit(batch)"). */
 typedef void (*kv_fatal_fn)(void *arg, const char *what);
 
 /* What an engine is opened with. */
