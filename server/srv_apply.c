@@ -147,8 +147,7 @@ apply_replay(srv_call *c, uint8_t *prev, size_t prev_len)
 	}
 	/* Only successful replies are stored (an error rolls the request back). */
 	c->status = PW_OK;
-	c->replayed = true;
-	atomic_fetch_add_explicit(&c->env->counters.replays, 1, memory_order_relaxed);
+	c->replayed = true; /* counted by apply_done_cb, once the batch committed */
 	return PW_OK;
 }
 
@@ -211,7 +210,23 @@ apply_run(store_txn *t, srv_call *c)
 	return rv;
 }
 
-/* store_apply_fn of every mutating call. */
+/* A re-run after a commit conflict (store.h, RE-RUNS): what the earlier run
+ * left (reply bytes, the stored copy, results, the reason) is dropped; the
+ * run starts from the request alone. */
+static void
+apply_forget_run(srv_call *c)
+{
+	srv_reply_free(&c->reply, &c->reply_len);
+	srv_reply_free(&c->stored, &c->stored_len);
+	srv_result_fini(&c->res);
+	c->replayed = false;
+	c->status = PW_OK;
+	c->apply_st = PW_OK;
+	c->why[0] = '\0';
+}
+
+/* store_apply_fn of every mutating call. May run more than once per request
+ * (a re-run after a commit conflict); moves no counter and sends nothing. */
 static pw_status
 apply_cb(store_txn *t, void *arg)
 {
@@ -220,7 +235,11 @@ apply_cb(store_txn *t, void *arg)
 	size_t prev_len = 0;
 	pw_status rv;
 
-	PW_ASSERT(c != NULL && c->req != NULL && c->ops != NULL && c->reply == NULL);
+	PW_ASSERT(c != NULL && c->req != NULL && c->ops != NULL);
+	if (store_txn_attempt(t) > 0) {
+		apply_forget_run(c);
+	}
+	PW_ASSERT(c->reply == NULL && c->stored == NULL);
 	c->applied = true;
 	rv = store_reply_get(t, c->scope, c->req->request_id, c->hash, &prev, &prev_len);
 	if (rv == PW_OK) {
@@ -253,7 +272,10 @@ apply_done_cb(pw_status st, void *arg)
 			srv_call_why(c, "the commit failed: %s; nothing from this request was written",
 			    pw_status_message(st));
 		}
+		c->replayed = false;
 		srv_call_reply(c, st, c->why, NULL);
+	} else if (c->replayed) {
+		atomic_fetch_add_explicit(&c->env->counters.replays, 1, memory_order_relaxed);
 	}
 	srv_reply_free(&c->stored, &c->stored_len);
 	srv_call_log(c);

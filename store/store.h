@@ -1,17 +1,22 @@
 /*
  * store.h - paywire's durable state, behind one narrow interface.
  *
- * The store owns the LMDB environment in the data directory and is the only
- * code that calls LMDB (a PostgreSQL backend is planned behind this header).
- * It owns: merchants, API keys (keyed hashes only), sessions, idempotency keys,
- * stored replies (request_id dedup), provider refs, webhook events, invoices,
- * entitlements and the hash-chained audit log.
+ * The store is the payment domain (state machine, effects, audit chain,
+ * idempotency, stored replies, invoices, entitlements, purge, group commit)
+ * over an engine seam (store_kv.h): a transactional, ordered key-value store.
+ * LMDB, in the data directory, is the default engine (store/kv_lmdb.c, the
+ * only code that calls LMDB); a PostgreSQL engine is planned behind the same
+ * seam. Nothing above store/ sees the engine. The store owns: merchants, API
+ * keys (keyed hashes only), sessions, idempotency keys, stored replies
+ * (request_id dedup), provider refs, webhook events, invoices, entitlements,
+ * credit ledgers and the hash-chained audit log.
  *
  * THREADS
  * - store_open/store_close: one thread, before/after everything else.
  * - Reads (store_session_get, store_apikey_auth, store_audit_verify,
- *   store_last_txnid): any thread, concurrently; each runs its own LMDB read
- *   transaction (MDB_NOTLS) and never waits for the writer.
+ *   store_counts_get, store_last_txnid): any thread, concurrently; each runs
+ *   its own read transaction (not tied to a thread, so nng's callback threads
+ *   may use it) and never waits for the writer.
  * - Writes: only through store_submit()/store_apply_sync(). One writer thread
  *   owned by the store takes a batch of queued writes (up to
  *   PW_STORE_BATCH_MAX), runs each apply callback in its own nested
@@ -21,22 +26,41 @@
  *   on the writer thread. The store_txn_* / store_*(store_txn*) functions below
  *   may only be called from inside an apply callback.
  *
+ * RE-RUNS (what an apply callback must guarantee)
+ * On an engine several servers share, a batch's commit can fail because
+ * another server committed first. Nothing of the batch is kept then, and the
+ * writer runs every apply callback of the batch again, in a new transaction
+ * (store_txn_attempt counts the runs), before any done callback; after
+ * STORE_COMMIT_ATTEMPTS_MAX attempts the writes are answered PW_UNAVAILABLE.
+ * So an apply callback:
+ * - acts only through its store_txn until the commit: no reply sent, no
+ *   counter moved, no message queued; that is the done callback's work, which
+ *   runs once, after the commit;
+ * - recomputes everything it derives from the transaction on each run, and
+ *   frees or overwrites what an earlier run left in its argument (records
+ *   returned through `out`, reply bytes), since a run may find other data;
+ * - may be called again even after it returned an error.
+ * LMDB (one writer per environment) never re-runs; tests/store_conflict_test.c
+ * forces re-runs through an engine wrapper.
+ *
  * DURABILITY
  * A done callback with PW_OK means the write is on disk (with STORE_SYNC_FULL).
- * An I/O error at commit (EIO, MDB_PANIC) is fatal for writes: the store
- * refuses every later write with PW_UNAVAILABLE and store_failed() turns true;
- * the server then exits non-zero so its supervisor restarts it.
- * MDB_MAP_FULL answers PW_RESOURCE_EXHAUSTED for that batch; reads go on.
+ * An I/O error at commit (EIO, an engine panic) or corruption is fatal for
+ * writes: the store refuses every later write with PW_UNAVAILABLE and
+ * store_failed() turns true; the server then exits non-zero so its supervisor
+ * restarts it. A full store (LMDB: map full) answers PW_RESOURCE_EXHAUSTED for
+ * that batch; reads go on.
  *
  * DATA DIRECTORY
- *   <dir>/data.mdb, lock.mdb  LMDB environment
+ *   <dir>/data.mdb, lock.mdb  the LMDB engine's environment
  *   <dir>/paywire.key         32 random bytes, mode 0600, created on first open;
  *                             the master key from which the API-key pepper, the
  *                             entitlement secretbox key and (unless
  *                             PAYWIRE_TOKEN_SECRET is set) the JWT key derive
  *                             (BLAKE2b keyed with the master key, distinct contexts).
  *
- * DATABASES (LMDB named dbs; all values are protobuf records of store.proto)
+ * TABLES (STORE_DB_MAP in store_internal.h; all values are protobuf records
+ * of store.proto unless said otherwise; layouts in docs/STORE.md)
  *   name         key                                         value
  *   merchants    merchant_id                                  MerchantRecord
  *   apikeys      32-byte keyed BLAKE2b of the raw key         ApiKeyRecord
@@ -50,6 +74,7 @@
  *   ent_index    merchant_id 0x00 customer 0x00 plan          entitlement id (active one)
  *   audit        seq (8 bytes, big-endian: appends)           AuditRecord
  *   meta         "audit_head" -> 32-byte hash of last record, "audit_seq" -> 8 bytes BE
+ *   credits      merchant_id 0x00 customer                    CreditLedgerRecord
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__v1__*__free_unpacked(rec, NULL).
@@ -74,8 +99,9 @@ typedef struct store_txn store_txn;
 
 typedef enum store_sync {
 	STORE_SYNC_FULL = 0, /* fsync data and meta at every commit (default) */
-	STORE_SYNC_META,     /* MDB_NOMETASYNC: a crash may lose the last commits, never corrupts */
-	STORE_SYNC_NONE,     /* MDB_NOSYNC: an OS crash may lose recent commits; tests/bench only */
+	STORE_SYNC_META,     /* no meta-page fsync: an OS crash may lose the last commits,
+	                        never corrupts */
+	STORE_SYNC_NONE,     /* no fsync: an OS crash may lose recent commits; tests/bench only */
 } store_sync;
 
 typedef struct store_opts {
@@ -99,8 +125,9 @@ void store_close(store *s);
 /* True once a commit failed with an I/O error: the store refuses writes. */
 bool store_failed(const store *s);
 
-/* LMDB's last committed transaction id. "Nothing written" is checkable from
- * outside: it does not move. */
+/* The engine's last committed write transaction id (LMDB's txn id). It moves
+ * only when a commit changed something, so "nothing written" is checkable
+ * from outside: it does not move. */
 uint64_t store_last_txnid(store *s);
 
 /* ---- write path ---- */
@@ -111,8 +138,9 @@ typedef void (*store_done_fn)(pw_status st, void *arg);
 /* A queued write, in caller memory. The caller fills apply, done, arg and
  * (optionally) deadline_mono_ms; the store owns `next` while queued. */
 typedef struct store_write {
-	store_apply_fn apply;      /* runs on the writer thread in a nested txn */
-	store_done_fn done;        /* runs on the writer thread after the commit */
+	store_apply_fn apply;      /* runs on the writer thread in a nested txn
+	                              (again after a conflict: see RE-RUNS) */
+	store_done_fn done;        /* runs once, on the writer thread, after the commit */
 	void *arg;                 /* passed to both */
 	int64_t deadline_mono_ms;  /* 0: none. Past it when dequeued: not applied,
 	                              done(PW_DEADLINE_EXCEEDED) */
@@ -121,7 +149,8 @@ typedef struct store_write {
 
 /* Queues w. Returns PW_OK: done will be called exactly once, from the writer
  * thread, with the apply's status if the batch committed, or the commit's
- * error (PW_UNAVAILABLE, PW_RESOURCE_EXHAUSTED, PW_INTERNAL) if it did not.
+ * error (PW_UNAVAILABLE, PW_RESOURCE_EXHAUSTED, PW_INTERNAL) if it did not
+ * (PW_UNAVAILABLE too when its re-runs after conflicts were used up).
  * Any other return: w was not queued and done will never be called
  * (PW_UNAVAILABLE when the queue is full, the store is read-only, failed or
  * closing). Never blocks. */
@@ -142,8 +171,13 @@ void store_test_set_purge_interval_ms(store *s, uint32_t ms);
 
 /* ---- operations inside an apply callback (writer thread only) ---- */
 
-/* Current time as the writer sees it (pw_now_unix_ms at batch start). */
+/* Current time as the writer sees it (pw_now_unix_ms at batch start; a
+ * re-run takes a new one). */
 int64_t store_txn_now_ms(store_txn *t);
+
+/* 0 for the first run of this write's apply callback in its batch; 1, 2...
+ * when the batch is re-run after a commit conflict (see RE-RUNS above). */
+unsigned store_txn_attempt(const store_txn *t);
 
 /* Request-id dedup ("replies" db). scope separates callers (e.g. the merchant
  * id, "admin", "webhook"); request_hash is BLAKE2b-256 of the call's bytes.

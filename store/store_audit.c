@@ -20,8 +20,7 @@
 
 /* Reads meta audit_seq/audit_head; both absent = empty log. */
 static pw_status
-store_audit_head_get(store *s, MDB_txn *txn, uint64_t *seq, uint8_t head[STORE_HASH_BYTES],
-    bool *present)
+store_audit_head_get(store_txn *t, uint64_t *seq, uint8_t head[STORE_HASH_BYTES], bool *present)
 {
 	uint8_t seqbuf[8];
 	size_t seqlen = 0;
@@ -32,12 +31,12 @@ store_audit_head_get(store *s, MDB_txn *txn, uint64_t *seq, uint8_t head[STORE_H
 	*seq = 0;
 	*present = false;
 	memset(head, 0, STORE_HASH_BYTES);
-	st1 = store_mdb_raw_get(s, txn, STORE_DB_META, STORE_META_AUDIT_SEQ,
+	st1 = store_raw_get(t, STORE_DB_META, STORE_META_AUDIT_SEQ,
 	    strlen(STORE_META_AUDIT_SEQ), seqbuf, sizeof(seqbuf), &seqlen);
 	if (st1 != PW_OK && st1 != PW_NOT_FOUND) {
 		return st1;
 	}
-	st2 = store_mdb_raw_get(s, txn, STORE_DB_META, STORE_META_AUDIT_HEAD,
+	st2 = store_raw_get(t, STORE_DB_META, STORE_META_AUDIT_HEAD,
 	    strlen(STORE_META_AUDIT_HEAD), head, STORE_HASH_BYTES, &headlen);
 	if (st2 != PW_OK && st2 != PW_NOT_FOUND) {
 		return st2;
@@ -47,7 +46,7 @@ store_audit_head_get(store *s, MDB_txn *txn, uint64_t *seq, uint8_t head[STORE_H
 	}
 	if (st1 != PW_OK || st2 != PW_OK || seqlen != 8 || headlen != STORE_HASH_BYTES) {
 		pw_log(PW_LOG_ERROR, "store: corrupt audit head in meta");
-		return PW_INTERNAL;
+		return store_txn_note(t, PW_INTERNAL);
 	}
 	*seq = store_be64_get(seqbuf);
 	*present = true;
@@ -69,7 +68,7 @@ store_audit_append(store_txn *t, const char *action, const char *merchant_id,
 	if (t->err != PW_OK) {
 		return t->err;
 	}
-	st = store_txn_note(t, store_audit_head_get(t->s, t->txn, &seq, head, &present));
+	st = store_audit_head_get(t, &seq, head, &present);
 	if (st != PW_OK) {
 		return st;
 	}
@@ -83,9 +82,10 @@ store_audit_append(store_txn *t, const char *action, const char *merchant_id,
 	rec.prev_hash.len = STORE_HASH_BYTES;
 	rec.prev_hash.data = head;
 	store_be64_put(key, rec.seq);
-	/* MDB_APPEND: seq keys only grow, so this appends to the B-tree; it also
-	 * refuses a key that is not past the last one (a broken head). */
-	st = store_rec_put(t, STORE_DB_AUDIT, key, sizeof(key), &rec.base, MDB_APPEND, head);
+	/* KV_PUT_APPEND: seq keys only grow, so this appends to the B-tree; it
+	 * also refuses an existing seq (and, on LMDB, any key not past the last
+	 * one): a broken head. */
+	st = store_rec_put(t, STORE_DB_AUDIT, key, sizeof(key), &rec.base, KV_PUT_APPEND, head);
 	if (st == PW_ALREADY_EXISTS) {
 		pw_log(PW_LOG_ERROR, "store: audit seq %llu is not past the last record: corrupt "
 		    "audit head", (unsigned long long) rec.seq);
@@ -134,45 +134,48 @@ store_audit_bad(store_audit_walk *w, uint64_t seq, const char *why)
 	snprintf(w->detail, sizeof(w->detail), "record %llu: %s", (unsigned long long) seq, why);
 }
 
-static void
-store_audit_step(store_audit_walk *w, const MDB_val *k, const MDB_val *v)
+/* store_scan_fn: one record of the chain, in seq order. */
+static pw_status
+store_audit_step(kv_val k, kv_val v, store_scan_step *step, void *arg)
 {
+	store_audit_walk *w = arg;
 	Paywire__V1__AuditRecord *rec = NULL;
-	uint64_t seq = k->mv_size == 8 ? store_be64_get(k->mv_data) : 0;
+	uint64_t seq = k.len == 8 ? store_be64_get(k.data) : 0;
 	bool link_ok;
 	pw_status st;
 
+	(void) step; /* read only: always the next record */
 	PW_ASSERT(w->first_bad != 0 || w->expected > w->last_seq);
 	w->records++;
 	w->last_seq = seq;
 	if (w->first_bad != 0) {
-		return; /* keep counting only */
+		return PW_OK; /* keep counting only */
 	}
 	if (seq != w->expected) {
 		store_audit_bad(w, w->expected, "missing (sequence has a gap or a bad key)");
-		return;
+		return PW_OK;
 	}
 	w->expected++;
-	st = store_msg_unpack(&paywire__v1__audit_record__descriptor, v->mv_data, v->mv_size,
-	    (void **) &rec);
+	st = store_msg_unpack(&paywire__v1__audit_record__descriptor, v.data, v.len, (void **) &rec);
 	if (st != PW_OK || rec->seq != seq) {
 		store_audit_bad(w, seq, st != PW_OK ? "does not decode" : "seq field differs from key");
 		if (rec != NULL) {
 			paywire__v1__audit_record__free_unpacked(rec, NULL);
 		}
-		return;
+		return PW_OK;
 	}
 	link_ok = rec->prev_hash.len == STORE_HASH_BYTES &&
 	    sodium_memcmp(rec->prev_hash.data, w->prev, STORE_HASH_BYTES) == 0;
 	paywire__v1__audit_record__free_unpacked(rec, NULL);
 	if (w->broken_into != 0) {
 		store_audit_locate(w, link_ok, link_ok ? "the next link holds" : "the next link too");
-		return;
+		return PW_OK;
 	}
 	if (!link_ok) {
 		w->broken_into = seq;
 	}
-	crypto_generichash(w->prev, sizeof(w->prev), v->mv_data, v->mv_size, NULL, 0);
+	crypto_generichash(w->prev, sizeof(w->prev), v.data, v.len, NULL, 0);
+	return PW_OK;
 }
 
 /* Checks the end of the chain against meta's head. */
@@ -207,30 +210,6 @@ store_audit_finish(store_audit_walk *w, uint64_t meta_seq, const uint8_t meta_he
 	}
 }
 
-static pw_status
-store_audit_walk_all(store *s, MDB_txn *txn, store_audit_walk *w)
-{
-	MDB_cursor *cur = NULL;
-	MDB_val k;
-	MDB_val v;
-	int rc;
-
-	rc = mdb_cursor_open(txn, s->dbi[STORE_DB_AUDIT], &cur);
-	if (rc != 0) {
-		return store_mdb_status(s, rc, "mdb_cursor_open(audit)");
-	}
-	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	while (rc == 0) {
-		store_audit_step(w, &k, &v);
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	if (rc != MDB_NOTFOUND) {
-		return store_mdb_status(s, rc, "mdb_cursor_get(audit)");
-	}
-	return PW_OK;
-}
-
 pw_status
 store_audit_verify(store *s, Paywire__V1__VerifyAuditResponse **out)
 {
@@ -239,20 +218,20 @@ store_audit_verify(store *s, Paywire__V1__VerifyAuditResponse **out)
 	uint8_t meta_head[STORE_HASH_BYTES];
 	uint64_t meta_seq = 0;
 	bool meta_present = false;
-	MDB_txn *txn = NULL;
+	store_txn t;
 	pw_status st;
 
 	PW_ASSERT(s != NULL && out != NULL);
 	*out = NULL;
-	st = store_read_begin(s, &txn);
-	if (st != PW_OK) {
-		return st;
-	}
-	st = store_audit_walk_all(s, txn, &w);
+	st = store_read_begin(s, &t);
 	if (st == PW_OK) {
-		st = store_audit_head_get(s, txn, &meta_seq, meta_head, &meta_present);
+		st = store_scan(&t, STORE_DB_AUDIT, (kv_val){ .data = NULL, .len = 0 },
+		    store_audit_step, &w);
 	}
-	store_read_end(txn);
+	if (st == PW_OK) {
+		st = store_audit_head_get(&t, &meta_seq, meta_head, &meta_present);
+	}
+	store_read_end(&t);
 	if (st != PW_OK) {
 		return st;
 	}

@@ -111,6 +111,23 @@ store_ent_load(store_txn *t, const char *id, Paywire__V1__EntitlementRecord **ou
 	    &paywire__v1__entitlement_record__descriptor, (void **) out);
 }
 
+/* The entitlement rec->access_key_id names. Its absence is corruption (a
+ * session links only to an entitlement written in the same txn): PW_INTERNAL,
+ * logged. */
+static pw_status
+store_ent_of_session(store_txn *t, const Paywire__V1__SessionRecord *rec,
+    Paywire__V1__EntitlementRecord **out)
+{
+	pw_status st = store_ent_load(t, rec->access_key_id, out);
+
+	if (st == PW_NOT_FOUND) {
+		pw_log(PW_LOG_ERROR, "store: session %s names missing entitlement %s",
+		    rec->session->id, rec->access_key_id);
+		return store_txn_note(t, PW_INTERNAL);
+	}
+	return st;
+}
+
 /* The id in ent_index under key, if it names an active entitlement.
  * A row that points at a missing or inactive record is stale (never written
  * so by this file): logged and reported absent, so a new grant replaces it. */
@@ -200,7 +217,7 @@ store_ent_create(store_txn *t, const Paywire__V1__Session *sess, const char *cus
 		return st;
 	}
 	st = store_rec_put(t, STORE_DB_ENTITLEMENTS, id_out, strlen(id_out), &e.base,
-	    MDB_NOOVERWRITE, NULL);
+	    KV_PUT_INSERT, NULL);
 	sodium_memzero(e.sealed_key.data, e.sealed_key.len);
 	pw_free(e.sealed_key.data);
 	/* A fresh 128-bit random id cannot collide: a collision is corruption. */
@@ -292,12 +309,7 @@ store_entitlement_revoke(store_txn *t, Paywire__V1__SessionRecord *rec, bool *re
 	if (!store_nonempty(rec->access_key_id)) {
 		return PW_OK;
 	}
-	st = store_ent_load(t, rec->access_key_id, &e);
-	if (st == PW_NOT_FOUND) {
-		pw_log(PW_LOG_ERROR, "store: session %s names missing entitlement %s",
-		    rec->session->id, rec->access_key_id);
-		return store_txn_note(t, PW_INTERNAL);
-	}
+	st = store_ent_of_session(t, rec, &e);
 	if (st != PW_OK) {
 		return st;
 	}
@@ -409,12 +421,7 @@ store_ent_reveal(store_txn *t, const Paywire__V1__SessionRecord *rec,
 	char *key = NULL;
 	pw_status st;
 
-	st = store_ent_load(t, rec->access_key_id, &e);
-	if (st == PW_NOT_FOUND) {
-		pw_log(PW_LOG_ERROR, "store: session %s names missing entitlement %s",
-		    rec->session->id, rec->access_key_id);
-		return store_txn_note(t, PW_INTERNAL);
-	}
+	st = store_ent_of_session(t, rec, &e);
 	if (st != PW_OK) {
 		return st;
 	}

@@ -1,6 +1,8 @@
 /*
- * store_env.c - the LMDB environment: open/close, the one error-mapping
- * table, read transactions, last txn id, counts.
+ * store_env.c - the store's environment: the data directory, the key file,
+ * the engine (store_kv.h) and the writer thread, opened and closed together;
+ * read transactions, last txn id, counts. Engine-neutral: the engine is an
+ * ops table (kv_lmdb_ops unless store_open_engine says otherwise).
  */
 #include "store_internal.h"
 
@@ -10,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- databases ---- */
+/* ---- tables ---- */
 
 static const char *const store_db_names[STORE_DB_COUNT] = {
 #define STORE_XX_NAME(name, str) [STORE_DB_##name] = str,
@@ -23,96 +25,6 @@ store_db_name(store_db db)
 {
 	PW_ASSERT(db >= 0 && db < STORE_DB_COUNT);
 	return store_db_names[db];
-}
-
-/* ---- the error table (STYLE.md section 4) ---- */
-
-typedef enum store_err_kind {
-	STORE_ERR_ANSWER = 0, /* an expected answer: not logged */
-	STORE_ERR_LOG,        /* an operating error: logged once at warn */
-	STORE_ERR_FATAL,      /* I/O error or corruption: logged, store failed */
-	STORE_ERR_BUG,        /* we misused LMDB: PW_ASSERT */
-} store_err_kind;
-
-static const struct {
-	int rc;              /* LMDB or errno result */
-	pw_status st;        /* what callers see */
-	store_err_kind kind; /* what else happens */
-} store_err_map[] = {
-	{ MDB_NOTFOUND, PW_NOT_FOUND, STORE_ERR_ANSWER },
-	{ MDB_KEYEXIST, PW_ALREADY_EXISTS, STORE_ERR_ANSWER },
-	/* Full map: that write (or batch) fails, reads go on (DESIGN.md). */
-	{ MDB_MAP_FULL, PW_RESOURCE_EXHAUSTED, STORE_ERR_LOG },
-	{ MDB_TXN_FULL, PW_RESOURCE_EXHAUSTED, STORE_ERR_LOG },
-	{ ENOMEM, PW_RESOURCE_EXHAUSTED, STORE_ERR_LOG },
-	/* Retryable: the condition may clear by itself. */
-	{ MDB_READERS_FULL, PW_UNAVAILABLE, STORE_ERR_LOG },
-	{ MDB_MAP_RESIZED, PW_UNAVAILABLE, STORE_ERR_LOG },
-	{ ENOSPC, PW_UNAVAILABLE, STORE_ERR_LOG },
-	{ EDQUOT, PW_UNAVAILABLE, STORE_ERR_LOG },
-	{ EAGAIN, PW_UNAVAILABLE, STORE_ERR_LOG },
-	{ EBUSY, PW_UNAVAILABLE, STORE_ERR_LOG },
-	/* Directory / permission problems (open). */
-	{ EACCES, PW_UNAVAILABLE, STORE_ERR_LOG },
-	{ EPERM, PW_UNAVAILABLE, STORE_ERR_LOG },
-	{ EROFS, PW_UNAVAILABLE, STORE_ERR_LOG },
-	{ ENOENT, PW_UNAVAILABLE, STORE_ERR_LOG },
-	{ ENOTDIR, PW_UNAVAILABLE, STORE_ERR_LOG },
-	/* A key longer than LMDB allows: callers check lengths first. */
-	{ MDB_BAD_VALSIZE, PW_INVALID_ARGUMENT, STORE_ERR_LOG },
-	/* Not an environment we can use (open). */
-	{ MDB_INVALID, PW_INTERNAL, STORE_ERR_LOG },
-	{ MDB_VERSION_MISMATCH, PW_INTERNAL, STORE_ERR_LOG },
-	{ MDB_INCOMPATIBLE, PW_INTERNAL, STORE_ERR_LOG },
-	/* The data can no longer be trusted: stop writing (DESIGN.md). */
-	{ MDB_CORRUPTED, PW_INTERNAL, STORE_ERR_FATAL },
-	{ MDB_PANIC, PW_INTERNAL, STORE_ERR_FATAL },
-	{ MDB_PAGE_NOTFOUND, PW_INTERNAL, STORE_ERR_FATAL },
-	{ EIO, PW_INTERNAL, STORE_ERR_FATAL },
-	/* Our bugs. */
-	{ EINVAL, PW_INTERNAL, STORE_ERR_BUG },
-	{ MDB_BAD_TXN, PW_INTERNAL, STORE_ERR_BUG },
-	{ MDB_BAD_DBI, PW_INTERNAL, STORE_ERR_BUG },
-	{ MDB_BAD_RSLOT, PW_INTERNAL, STORE_ERR_BUG },
-	{ MDB_DBS_FULL, PW_INTERNAL, STORE_ERR_BUG },
-};
-
-pw_status
-store_mdb_status(store *s, int rc, const char *what)
-{
-	size_t n = sizeof(store_err_map) / sizeof(store_err_map[0]);
-
-	if (rc == MDB_SUCCESS) {
-		return PW_OK;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (store_err_map[i].rc != rc) {
-			continue;
-		}
-		switch (store_err_map[i].kind) {
-		case STORE_ERR_ANSWER:
-			break;
-		case STORE_ERR_LOG:
-			pw_log(PW_LOG_WARN, "store: %s: %s (%d) -> %s", what, mdb_strerror(rc), rc,
-			    pw_status_name(store_err_map[i].st));
-			break;
-		case STORE_ERR_FATAL:
-			pw_log(PW_LOG_ERROR, "store: %s: %s (%d)", what, mdb_strerror(rc), rc);
-			if (s != NULL) {
-				store_fail(s, what);
-			}
-			break;
-		case STORE_ERR_BUG:
-			pw_log(PW_LOG_ERROR, "store: %s: %s (%d): misuse of LMDB", what,
-			    mdb_strerror(rc), rc);
-			PW_ASSERT(!"LMDB reported a programming error");
-			break;
-		}
-		return store_err_map[i].st;
-	}
-	pw_log(PW_LOG_ERROR, "store: %s: unmapped result %s (%d) -> INTERNAL", what,
-	    mdb_strerror(rc), rc);
-	return PW_INTERNAL;
 }
 
 void
@@ -170,11 +82,10 @@ store_opts_check(const store_opts *opts, uint64_t *map_size)
 }
 
 /* Creates dir 0700 if missing (not in read-only mode) and checks it is a
- * directory. *data_exists: <dir>/data.mdb is already there. */
+ * directory. */
 static pw_status
-store_dir_prepare(const char *dir, bool read_only, bool *data_exists)
+store_dir_prepare(const char *dir, bool read_only)
 {
-	char path[PATH_MAX];
 	struct stat st;
 	int rv;
 
@@ -192,95 +103,47 @@ store_dir_prepare(const char *dir, bool read_only, bool *data_exists)
 		    rv != 0 ? strerror(errno) : "not a directory");
 		return PW_UNAVAILABLE;
 	}
-	rv = snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	PW_ASSERT(rv > 0 && (size_t) rv < sizeof(path));
-	*data_exists = stat(path, &st) == 0;
 	return PW_OK;
 }
 
-static unsigned
-store_env_flags(const store_opts *opts)
+/* kv_config.fatal: an I/O error or corruption in the engine. */
+static void
+store_kv_fatal(void *arg, const char *what)
 {
-	/* MDB_NOTLS: reads run on nng's threads and a read txn must not pin a
-	 * reader slot to a thread. */
-	unsigned flags = MDB_NOTLS;
-
-	switch (opts->sync) {
-	case STORE_SYNC_FULL:
-		break;
-	case STORE_SYNC_META:
-		flags |= MDB_NOMETASYNC;
-		break;
-	case STORE_SYNC_NONE:
-		flags |= MDB_NOSYNC;
-		break;
-	}
-	if (opts->read_only) {
-		flags |= MDB_RDONLY;
-	}
-	return flags;
+	store_fail(arg, what);
 }
 
-/* Opens every named db in one txn; the handles live until mdb_env_close. */
-static pw_status
-store_dbs_open(store *s)
+/* The engine's configuration for opts (map_size resolved). */
+static kv_config
+store_kv_config(store *s, const store_opts *opts, uint64_t map_size)
 {
-	MDB_txn *txn = NULL;
-	unsigned flags = s->read_only ? 0 : MDB_CREATE;
-	int rc;
-
-	rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
-	if (rc != 0) {
-		return store_mdb_status(s, rc, "mdb_txn_begin(open dbs)");
-	}
-	for (int i = 0; i < STORE_DB_COUNT; i++) {
-		rc = mdb_dbi_open(txn, store_db_name((store_db) i), flags, &s->dbi[i]);
-		if (rc != 0) {
-			pw_log(PW_LOG_ERROR, "store: cannot open database %s", store_db_name((store_db) i));
-			mdb_txn_abort(txn);
-			return store_mdb_status(s, rc, "mdb_dbi_open");
-		}
-	}
-	/* Commit (even read-only): dbi handles opened in an aborted txn are lost. */
-	rc = mdb_txn_commit(txn);
-	return store_mdb_status(s, rc, "mdb_txn_commit(open dbs)");
+	return (kv_config){ .dir = opts->dir, .map_size_bytes = map_size, .sync = opts->sync,
+		.read_only = opts->read_only, .tables = store_db_names, .n_tables = STORE_DB_COUNT,
+		.fatal = store_kv_fatal, .fatal_arg = s };
 }
 
+/* The directory, then the key file (created only where the engine holds no
+ * data yet), then the engine. */
 static pw_status
-store_env_open(store *s, const store_opts *opts, uint64_t map_size)
+store_storage_open(store *s, const store_opts *opts, uint64_t map_size)
 {
-	int rc;
-	int dead = 0;
+	kv_config cfg = store_kv_config(s, opts, map_size);
+	bool data_exists = false;
+	pw_status st;
 
-	rc = mdb_env_create(&s->env);
-	if (rc != 0) {
-		s->env = NULL;
-		return store_mdb_status(s, rc, "mdb_env_create");
+	st = store_dir_prepare(opts->dir, opts->read_only);
+	if (st == PW_OK) {
+		st = s->kv->probe(&cfg, &data_exists);
 	}
-	rc = mdb_env_set_maxdbs(s->env, STORE_DB_COUNT);
-	if (rc == 0) {
-		rc = mdb_env_set_mapsize(s->env, (size_t) map_size);
+	if (st == PW_OK) {
+		st = store_keys_load(&s->keys, opts->dir, !opts->read_only && !data_exists,
+		    opts->token_secret);
 	}
-	if (rc == 0) {
-		rc = mdb_env_set_maxreaders(s->env, PW_STORE_READERS_MAX);
+	if (st == PW_OK) {
+		st = s->kv->open(&s->env, &cfg);
 	}
-	if (rc != 0) {
-		return store_mdb_status(s, rc, "mdb_env_set_*");
-	}
-	rc = mdb_env_open(s->env, opts->dir, store_env_flags(opts), 0600);
-	if (rc != 0) {
-		pw_log(PW_LOG_ERROR, "store: cannot open LMDB environment in %s", opts->dir);
-		return store_mdb_status(s, rc, "mdb_env_open");
-	}
-	/* Free reader slots left by processes that died inside a read txn. */
-	rc = mdb_reader_check(s->env, &dead);
-	if (rc != 0) {
-		return store_mdb_status(s, rc, "mdb_reader_check");
-	}
-	if (dead > 0) {
-		pw_log(PW_LOG_INFO, "store: cleared %d stale reader slot(s)", dead);
-	}
-	return store_dbs_open(s);
+	PW_ASSERT((st == PW_OK) == (s->env != NULL));
+	return st;
 }
 
 /* Starts the writer with every signal blocked, so signals go to the
@@ -308,7 +171,7 @@ static void
 store_free(store *s)
 {
 	if (s->env != NULL) {
-		mdb_env_close(s->env);
+		s->kv->close(s->env);
 	}
 	sodium_memzero(&s->keys, sizeof(s->keys));
 	pthread_cond_destroy(&s->cv);
@@ -317,14 +180,13 @@ store_free(store *s)
 }
 
 pw_status
-store_open(store **out, const store_opts *opts)
+store_open_engine(store **out, const store_opts *opts, const kv_ops *engine)
 {
 	uint64_t map_size = 0;
-	bool data_exists = false;
 	store *s;
 	pw_status st;
 
-	PW_ASSERT(out != NULL);
+	PW_ASSERT(out != NULL && engine != NULL);
 	*out = NULL;
 	st = store_opts_check(opts, &map_size);
 	if (st != PW_OK) {
@@ -343,17 +205,11 @@ store_open(store **out, const store_opts *opts)
 	atomic_init(&s->failed, false);
 	atomic_init(&s->writer_delay_ms, 0u);
 	atomic_init(&s->purge_interval_ms, (unsigned) PW_STORE_PURGE_INTERVAL_MS);
+	s->kv = engine;
 	s->read_only = opts->read_only;
 	s->sync = opts->sync;
 
-	st = store_dir_prepare(opts->dir, opts->read_only, &data_exists);
-	if (st == PW_OK) {
-		st = store_keys_load(&s->keys, opts->dir, !opts->read_only && !data_exists,
-		    opts->token_secret);
-	}
-	if (st == PW_OK) {
-		st = store_env_open(s, opts, map_size);
-	}
+	st = store_storage_open(s, opts, map_size);
 	if (st == PW_OK && !s->read_only) {
 		st = store_writer_spawn(s);
 	}
@@ -361,12 +217,18 @@ store_open(store **out, const store_opts *opts)
 		store_free(s);
 		return st;
 	}
-	pw_log(PW_LOG_INFO, "store: opened %s (%s, sync %s, map %llu bytes)", opts->dir,
-	    s->read_only ? "read-only" : "read-write",
+	pw_log(PW_LOG_INFO, "store: opened %s (%s engine, %s, sync %s, map %llu bytes)", opts->dir,
+	    engine->name, s->read_only ? "read-only" : "read-write",
 	    s->sync == STORE_SYNC_FULL ? "full" : s->sync == STORE_SYNC_META ? "meta" : "none",
 	    (unsigned long long) map_size);
 	*out = s;
 	return PW_OK;
+}
+
+pw_status
+store_open(store **out, const store_opts *opts)
+{
+	return store_open_engine(out, opts, &kv_lmdb_ops);
 }
 
 void
@@ -392,44 +254,40 @@ store_close(store *s)
 /* ---- reads ---- */
 
 pw_status
-store_read_begin(store *s, MDB_txn **out)
+store_read_begin(store *s, store_txn *t)
 {
-	int rc;
+	pw_status st;
 
-	PW_ASSERT(s != NULL && out != NULL);
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, out);
-	if (rc != 0) {
-		*out = NULL;
-		return store_mdb_status(s, rc, "mdb_txn_begin(read)");
-	}
-	return PW_OK;
+	PW_ASSERT(s != NULL && t != NULL);
+	*t = (store_txn){ .s = s, .txn = NULL, .now_ms = pw_now_unix_ms(), .attempt = 0,
+		.read = true, .err = PW_OK };
+	st = s->kv->read_begin(s->env, &t->txn);
+	PW_ASSERT((st == PW_OK) == (t->txn != NULL));
+	return st;
 }
 
 void
-store_read_end(MDB_txn *txn)
+store_read_end(store_txn *t)
 {
-	if (txn != NULL) {
-		mdb_txn_abort(txn);
+	PW_ASSERT(t != NULL && t->read);
+	if (t->txn != NULL) {
+		t->s->kv->read_end(t->txn);
+		t->txn = NULL;
 	}
 }
 
 uint64_t
 store_last_txnid(store *s)
 {
-	MDB_envinfo info;
-	int rc;
-
 	PW_ASSERT(s != NULL);
-	rc = mdb_env_info(s->env, &info);
-	PW_ASSERT(rc == 0);
-	return (uint64_t) info.me_last_txnid;
+	return s->kv->last_txnid(s->env);
 }
 
 pw_status
 store_counts_get(store *s, store_counts *out)
 {
 	const struct {
-		store_db db;     /* counted database */
+		store_db db;     /* counted table */
 		size_t offset;   /* its field in store_counts */
 	} rows[] = {
 		{ STORE_DB_MERCHANTS, offsetof(store_counts, merchants) },
@@ -440,25 +298,20 @@ store_counts_get(store *s, store_counts *out)
 		{ STORE_DB_AUDIT, offsetof(store_counts, audit) },
 		{ STORE_DB_REPLIES, offsetof(store_counts, replies) },
 	};
-	MDB_txn *txn = NULL;
-	MDB_stat ms;
+	store_txn t;
+	uint64_t n = 0;
 	pw_status st;
-	int rc;
 
 	PW_ASSERT(s != NULL && out != NULL);
 	memset(out, 0, sizeof(*out));
-	st = store_read_begin(s, &txn);
+	st = store_read_begin(s, &t);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && st == PW_OK; i++) {
+		st = store_count(&t, rows[i].db, &n);
+		memcpy((char *) out + rows[i].offset, &n, sizeof(n));
+	}
+	store_read_end(&t);
 	if (st != PW_OK) {
-		return st;
+		memset(out, 0, sizeof(*out));
 	}
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		rc = mdb_stat(txn, s->dbi[rows[i].db], &ms);
-		if (rc != 0) {
-			store_read_end(txn);
-			return store_mdb_status(s, rc, "mdb_stat");
-		}
-		memcpy((char *) out + rows[i].offset, &(uint64_t) { ms.ms_entries }, sizeof(uint64_t));
-	}
-	store_read_end(txn);
-	return PW_OK;
+	return st;
 }

@@ -99,20 +99,26 @@ fsm_outcome_name(fsm_outcome o)
 	return "unknown";
 }
 
+/* Every fsm_effect bit and its name, in bit order (the order they run). */
+static const struct {
+	uint32_t bit;     /* FSM_FX_* */
+	const char *name; /* what fsm_effect_name answers for it */
+} fsm_effects[] = {
+	{ FSM_FX_RECORD_REFS, "record_refs" }, { FSM_FX_MARK_PAID, "mark_paid" },
+	{ FSM_FX_INVOICE, "invoice" }, { FSM_FX_GRANT_ENTITLEMENT, "grant_entitlement" },
+	{ FSM_FX_ACCESS_LINK, "access_link" }, { FSM_FX_RECORD_REFUND, "record_refund" },
+	{ FSM_FX_REVOKE_ENTITLEMENT, "revoke_entitlement" }, { FSM_FX_ANOMALY, "anomaly" },
+	{ FSM_FX_AUDIT, "audit" },
+};
+
 const char *
 fsm_effect_name(uint32_t effect_bit)
 {
-	switch (effect_bit) {
-	case FSM_FX_RECORD_REFS: return "record_refs";
-	case FSM_FX_MARK_PAID: return "mark_paid";
-	case FSM_FX_INVOICE: return "invoice";
-	case FSM_FX_GRANT_ENTITLEMENT: return "grant_entitlement";
-	case FSM_FX_ACCESS_LINK: return "access_link";
-	case FSM_FX_RECORD_REFUND: return "record_refund";
-	case FSM_FX_REVOKE_ENTITLEMENT: return "revoke_entitlement";
-	case FSM_FX_ANOMALY: return "anomaly";
-	case FSM_FX_AUDIT: return "audit";
-	default: break; /* not an enum switch: any uint32_t may come in */
+	/* Not an enum switch: any uint32_t may come in, several bits too. */
+	for (size_t i = 0; i < sizeof(fsm_effects) / sizeof(fsm_effects[0]); i++) {
+		if (fsm_effects[i].bit == effect_bit) {
+			return fsm_effects[i].name;
+		}
 	}
 	return "unknown";
 }

@@ -1,38 +1,47 @@
 /*
- * store_internal.h - what the store's own .c files share. Never included
- * outside store/ (nothing above store/ may reach into LMDB, see store.h).
+ * store_internal.h - what the payment domain's .c files share. Never included
+ * outside store/ (nothing above store/ reaches into the store's tables or its
+ * engine, see store.h). The domain talks to storage only through the engine
+ * seam (store_kv.h): nothing here names LMDB.
  *
  * WHO USES IT
- * store_env.c (open/close, error mapping, reads), store_keyfile.c (master key,
- * derived keys), store_rec.c (record helpers), store_writer.c (queue, group
- * commit), store_audit.c, store_merchant.c, store_session.c, store_reply.c and
- * store_payment.c (store_webhook_apply, store_access_redeem).
+ * store_env.c (open/close, reads, counts), store_keyfile.c (master key,
+ * derived keys), store_rec.c (records and scans over the seam),
+ * store_writer.c (queue, group commit, re-runs), store_audit.c,
+ * store_merchant.c, store_session.c, store_reply.c, store_purge.c,
+ * store_payment.c (store_webhook_apply), store_entitlement.c
+ * (store_access_redeem) and store_token.c. The engine (kv_lmdb.c) does not:
+ * it knows store_kv.h only.
  *
  * THREADS
  * - struct store is created by store_open and freed by store_close (one
- *   thread). Its keys, env and dbi handles never change in between and may be
+ *   thread). Its keys, engine and env never change in between and may be
  *   read from any thread. `failed` is atomic. The queue fields are guarded by
- *   `mu`. The batch scratch arrays belong to the writer thread.
- * - A store_txn exists only while an apply callback runs, on the writer
- *   thread; every store_txn_* / store_rec_* / store_raw_* / store_audit_*
- *   helper taking a store_txn is writer-thread only.
- * - store_read_begin/store_read_end and the store_mdb_* helpers taking an
- *   MDB_txn work on any thread (MDB_NOTLS: a read txn is not tied to a thread,
- *   but one txn must not be used by two threads at once).
+ *   `mu`. The batch scratch arrays and the purge positions belong to the
+ *   writer thread.
+ * - A write store_txn exists only while an apply callback runs, on the writer
+ *   thread; every helper taking one is writer-thread only there.
+ * - A read store_txn (store_read_begin .. store_read_end) works on any
+ *   thread, one thread at a time: the same helpers read through it.
  *
  * ERRORS
- * Every LMDB/errno result goes through store_mdb_status() (one table, one log
- * line with mdb_strerror). Helpers taking a store_txn also record the first
- * real failure in t->err (sticky, like LMDB's MDB_TXN_ERROR): once a put
- * failed, the nested txn is unusable and the writer rolls the write back even
- * if the apply callback ignored the error and returned PW_OK. PW_NOT_FOUND and
- * PW_ALREADY_EXISTS are answers, not failures, and are never sticky.
+ * Every engine result comes back as a pw_status (store_kv.h "ERRORS"; the
+ * engine maps its own codes in one table). Helpers taking a store_txn record
+ * the first real failure in t->err (sticky, as LMDB keeps a failed txn in its
+ * error state): once a put failed, the nested txn is unusable and the writer
+ * rolls the write back even if the apply callback ignored the error and
+ * returned PW_OK; a KV_CONFLICT recorded there makes the writer re-run the
+ * whole batch.
+ * PW_NOT_FOUND and PW_ALREADY_EXISTS are answers, not failures, and are never
+ * sticky.
  *
  * LIFETIMES
- * Bytes LMDB returns die with their transaction: the helpers below always
- * decode or copy before returning. Records returned through `void **out` are
- * protobuf-c messages allocated with pw_malloc (malloc-compatible), freed by
- * the caller with paywire__v1__*__free_unpacked(rec, NULL).
+ * Bytes the engine returns die with their transaction (or the next write in
+ * it): the helpers below always decode or copy before returning, and a scan
+ * callback sees them only during its call. Records returned through
+ * `void **out` are protobuf-c messages allocated with pw_malloc
+ * (malloc-compatible), freed by the caller with
+ * paywire__v1__*__free_unpacked(rec, NULL).
  */
 #ifndef PW_STORE_INTERNAL_H
 #define PW_STORE_INTERNAL_H
@@ -41,16 +50,16 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include <lmdb.h>
 #include <sodium.h>
 
 #include "store.h"
+#include "store_kv.h"
 
-/* ---- databases ---- */
+/* ---- tables ---- */
 
-/* One row per LMDB named database: enum value, name (see store.h DATABASES
- * and docs/STORE.md for key/value layouts). The env is opened with exactly
- * STORE_DB_COUNT named dbs (mdb_env_set_maxdbs). */
+/* One row per table of the engine: enum value, name (see store.h TABLES and
+ * docs/STORE.md for key/value layouts). The engine is opened with exactly
+ * these STORE_DB_COUNT tables, a table's number being its store_db value. */
 #define STORE_DB_MAP(XX)               \
 	XX(MERCHANTS, "merchants")         \
 	XX(APIKEYS, "apikeys")             \
@@ -73,20 +82,22 @@ typedef enum store_db {
 	STORE_DB_COUNT
 } store_db;
 
-/* The LMDB name of db ("sessions"). */
+_Static_assert(STORE_DB_COUNT <= KV_TABLES_MAX, "every table fits an engine");
+
+/* The table name of db ("sessions"). */
 const char *store_db_name(store_db db);
 
 /* ---- sizes of the store ----
  * Its operational limits (readers, data dir, reply scope, token secret and
  * token lengths, refs per session) live in common/pw_limits.h. */
 
-/* Longest LMDB key we build (LMDB 0.9 default max key size is 511). */
-#define STORE_KEY_BYTES_MAX 511
+/* Longest key we build: the longest every engine accepts. */
+#define STORE_KEY_BYTES_MAX KV_KEY_BYTES_MAX
 
 _Static_assert(PW_IDEMPOTENCY_KEY_BYTES_MAX + PW_ID_BYTES(4) + 1 <= STORE_KEY_BYTES_MAX,
-    "idem key (merchant_id 0x00 idempotency_key) fits an LMDB key");
+    "idem key (merchant_id 0x00 idempotency_key) fits an engine key");
 _Static_assert(PW_REPLY_SCOPE_BYTES_MAX + 1 + PW_REQUEST_ID_BYTES_MAX <= STORE_KEY_BYTES_MAX,
-    "reply key (scope 0x00 request_id) fits an LMDB key");
+    "reply key (scope 0x00 request_id) fits an engine key");
 _Static_assert(PW_ID_BYTES(4) - 1 <= PW_REPLY_SCOPE_BYTES_MAX,
     "a merchant id is a valid reply scope");
 _Static_assert(PW_STORE_DIR_BYTES_MAX + 32 <= PATH_MAX,
@@ -95,6 +106,15 @@ _Static_assert(PW_STORE_DIR_BYTES_MAX + 32 <= PATH_MAX,
 /* Databases whose entries expire after PW_IDEMPOTENCY_TTL_MS (replies, idem):
  * store_expired_purge (store_purge.c) keeps a resume position for each. */
 #define STORE_PURGE_DBS 2
+
+/* Attempts at one batch, the first included, when its commit meets a
+ * KV_CONFLICT (another server committed first). A conflict means the other
+ * writer has finished, so a re-run almost always commits; the bound keeps one
+ * hot key from holding the writer forever. When they are used up, every
+ * write of the batch is answered PW_UNAVAILABLE, which clients retry with the
+ * same request_id (idempotent). Lives here, not in pw_limits.h: it is the
+ * writer's own policy, invisible outside the store. */
+#define STORE_COMMIT_ATTEMPTS_MAX 4
 
 /* ---- keys derived from <dir>/paywire.key ---- */
 
@@ -113,8 +133,8 @@ typedef struct store_keys {
 } store_keys;
 
 /* Loads (or on first open creates) <dir>/paywire.key and derives s->keys.
- * may_create: false in read-only mode and when data.mdb already exists (a
- * missing key next to existing data is refused, never silently replaced).
+ * may_create: false in read-only mode and when the engine already holds data
+ * (a missing key next to existing data is refused, never silently replaced).
  * Refuses a key file that is not a regular file owned by us, is readable or
  * writable by group/others (PW_UNAVAILABLE) or is not exactly 32 bytes
  * (PW_INTERNAL). Logs a clear message on every error. */
@@ -127,12 +147,18 @@ void store_keyed_hash(uint8_t out[STORE_HASH_BYTES], const uint8_t key[STORE_HAS
 
 /* ---- the store ---- */
 
+/* Where store_expired_purge resumes in each of its dbs. */
+typedef struct store_purge_pos {
+	uint8_t key[STORE_PURGE_DBS][STORE_KEY_BYTES_MAX]; /* the first key not examined */
+	size_t len[STORE_PURGE_DBS];                       /* bytes in key (0: from the start) */
+} store_purge_pos;
+
 /* The store behind the opaque handle of store.h. */
 struct store {
-	MDB_env *env;                         /* the environment in dir */
-	MDB_dbi dbi[STORE_DB_COUNT];          /* named dbs, opened once at open */
+	const kv_ops *kv;                     /* the engine (kv_lmdb_ops by default) */
+	kv_env *env;                          /* its open storage in dir */
 	store_keys keys;                      /* derived keys; wiped at close */
-	bool read_only;                       /* MDB_RDONLY: no writer thread, writes UNAVAILABLE */
+	bool read_only;                       /* opened read-only: no writer thread, writes UNAVAILABLE */
 	store_sync sync;                      /* durability mode (for logs) */
 	atomic_bool failed;                   /* an I/O error or corruption: refuse writes */
 	atomic_uint writer_delay_ms;          /* test hook: sleep before each batch */
@@ -149,21 +175,36 @@ struct store {
 	store_stats stats;                    /* group-commit counters */
 
 	store_write *batch[PW_STORE_BATCH_MAX]; /* writer only: the batch being applied */
-	uint8_t purge_key[STORE_PURGE_DBS][STORE_KEY_BYTES_MAX]; /* writer only: where store_expired_purge resumes */
-	size_t purge_len[STORE_PURGE_DBS];      /* writer only: bytes in purge_key (0: from the start) */
+	pw_status batch_st[PW_STORE_BATCH_MAX]; /* writer only: each write's status */
+	store_purge_pos purge_at;               /* writer only: committed purge position */
+	store_purge_pos purge_next;             /* writer only: moved by a purge of the running
+	                                           batch, taken over when the batch commits */
+	bool purge_moved;                       /* writer only: purge_next is the one to use */
 	store_write purge_write;                /* writer only: the periodic purge riding in a batch */
 	size_t purge_deleted;                   /* writer only: entries its last run deleted */
 	int64_t purge_last_ms;                  /* writer only: wall time of the last periodic purge */
-	pw_status batch_st[PW_STORE_BATCH_MAX]; /* writer only: each write's status */
 };
 
-/* The handle an apply callback gets: one nested transaction. */
+/* What an apply callback (a nested write txn) or a reader holds. */
 struct store_txn {
 	store *s;           /* the store */
-	MDB_txn *txn;       /* this write's nested txn (child of the batch txn) */
-	int64_t now_ms;     /* pw_now_unix_ms() at batch start */
+	kv_txn *txn;        /* engine txn: this write's nested txn, or a read txn */
+	int64_t now_ms;     /* pw_now_unix_ms() at batch (attempt) or read start */
+	unsigned attempt;   /* 0; 1.. when the batch is re-run after a conflict */
+	bool read;          /* a read txn: nothing may be written through it */
 	pw_status err;      /* first failure seen by a helper (sticky), PW_OK if none */
 };
+
+/* ---- open, failure (store_env.c) ---- */
+
+/* store_open on a given engine (store_open uses kv_lmdb_ops). For tests that
+ * wrap an engine (tests/store_conflict_test.c) and for the next engines.
+ * Same contract as store_open. */
+pw_status store_open_engine(store **out, const store_opts *opts, const kv_ops *engine) PW_WUR;
+
+/* Marks the store failed (writes refused from now on) and logs why. The
+ * engine's kv_config.fatal callback. */
+void store_fail(store *s, const char *why);
 
 /* ---- writer (store_writer.c) ---- */
 
@@ -172,55 +213,36 @@ struct store_txn {
  * empty. */
 void *store_writer_main(void *arg);
 
-/* ---- error mapping (store_env.c) ---- */
-
-/* THE mapping of an LMDB/errno result rc to a pw_status (docs/STORE.md,
- * STYLE.md section 4). Logs mdb_strerror(rc) once with `what` (e.g.
- * "mdb_put(sessions)") unless the result is an expected answer (MDB_SUCCESS,
- * MDB_NOTFOUND, MDB_KEYEXIST). MDB_CORRUPTED, MDB_PANIC, EIO and
- * MDB_PAGE_NOTFOUND mark the store failed (s may be NULL during open).
- * EINVAL and MDB_BAD_TXN/DBI/RSLOT are bugs: PW_ASSERT fires. Anything not in
- * the table is PW_INTERNAL. Never returns PW_OK for rc != 0. */
-pw_status store_mdb_status(store *s, int rc, const char *what) PW_WUR;
-
-/* Marks the store failed (writes refused from now on) and logs why. */
-void store_fail(store *s, const char *why);
-
 /* Records st as t's sticky error if it is a failure (not OK, NOT_FOUND,
  * ALREADY_EXISTS) and none was recorded yet. Returns st unchanged. */
 pw_status store_txn_note(store_txn *t, pw_status st);
 
 /* ---- read transactions (any thread) ---- */
 
-/* Begins a read txn. PW_UNAVAILABLE if the reader table is full. */
-pw_status store_read_begin(store *s, MDB_txn **out) PW_WUR;
-/* Ends it (abort: a read txn has nothing to commit). */
-void store_read_end(MDB_txn *txn);
+/* Begins a read txn into caller memory t: the helpers below then read
+ * through it. PW_UNAVAILABLE if the engine has no reader slot free. */
+pw_status store_read_begin(store *s, store_txn *t) PW_WUR;
+/* Ends it (nothing to commit). t may be one whose begin failed. */
+void store_read_end(store_txn *t);
 
-/* ---- record helpers (store_rec.c) ---- */
+/* ---- records over the seam (store_rec.c) ---- */
 
-/* Gets the record under key in db from txn and unpacks it with desc.
+/* Gets the record under key in db from t and unpacks it with desc.
  * PW_OK: *out is a new message (caller frees with free_unpacked(out, NULL)).
  * PW_NOT_FOUND: no such key. PW_INTERNAL: the bytes do not unpack ("corrupt
  * record", logged). PW_RESOURCE_EXHAUSTED: out of memory (pw_malloc hook). */
-pw_status store_mdb_rec_get(store *s, MDB_txn *txn, store_db db, const void *key,
-    size_t keylen, const ProtobufCMessageDescriptor *desc, void **out) PW_WUR;
+pw_status store_rec_get(store_txn *t, store_db db, const void *key, size_t keylen,
+    const ProtobufCMessageDescriptor *desc, void **out) PW_WUR;
 
 /* Copies the raw value under key into buf[0..buf_size). PW_OK with *len_out;
  * PW_NOT_FOUND; PW_INTERNAL if the stored value is larger than buf_size. */
-pw_status store_mdb_raw_get(store *s, MDB_txn *txn, store_db db, const void *key,
-    size_t keylen, void *buf, size_t buf_size, size_t *len_out) PW_WUR;
-
-/* Writer-side versions (inside an apply): same contracts, plus sticky error. */
-pw_status store_rec_get(store_txn *t, store_db db, const void *key, size_t keylen,
-    const ProtobufCMessageDescriptor *desc, void **out) PW_WUR;
 pw_status store_raw_get(store_txn *t, store_db db, const void *key, size_t keylen,
     void *buf, size_t buf_size, size_t *len_out) PW_WUR;
 
 /* Packs msg (PW_ASSERT: protobuf_c_message_check passes, packed size is what
- * was reserved) straight into LMDB's page with MDB_RESERVE. flags: 0
- * (overwrite), MDB_NOOVERWRITE (PW_ALREADY_EXISTS if present) or MDB_APPEND
- * (key must sort after every key: PW_ALREADY_EXISTS otherwise).
+ * was reserved) straight into the engine's space (zero-copy put). flags: 0
+ * (overwrite), KV_PUT_INSERT (PW_ALREADY_EXISTS if present) or KV_PUT_APPEND
+ * (insert of a key past every other: PW_ALREADY_EXISTS otherwise).
  * hash_out (may be NULL): BLAKE2b-256 of the packed bytes as stored. */
 pw_status store_rec_put(store_txn *t, store_db db, const void *key, size_t keylen,
     const ProtobufCMessage *msg, unsigned flags, uint8_t hash_out[STORE_HASH_BYTES]) PW_WUR;
@@ -231,6 +253,27 @@ pw_status store_raw_put(store_txn *t, store_db db, const void *key, size_t keyle
 
 /* Deletes key. PW_NOT_FOUND if absent. */
 pw_status store_raw_del(store_txn *t, store_db db, const void *key, size_t keylen) PW_WUR;
+
+/* Entries of db as t sees it (*out). */
+pw_status store_count(store_txn *t, store_db db, uint64_t *out) PW_WUR;
+
+/* What a scan callback asks for next. */
+typedef enum store_scan_step {
+	STORE_SCAN_NEXT = 0, /* go on with the next entry */
+	STORE_SCAN_DELETE,   /* delete this entry (write txn), then go on */
+	STORE_SCAN_STOP,     /* stop here: this entry is left as it is */
+} store_scan_step;
+
+/* Called for each entry of a scan; key and val die when it returns. *step
+ * is STORE_SCAN_NEXT on entry. A status other than PW_OK stops the scan,
+ * which returns it. */
+typedef pw_status (*store_scan_fn)(kv_val key, kv_val val, store_scan_step *step, void *arg);
+
+/* Visits the entries of db in key order, from the first key >= from
+ * (from.len 0: the first entry), until the end or a STORE_SCAN_STOP. PW_OK
+ * then; else the engine's failure or visit's status. */
+pw_status store_scan(store_txn *t, store_db db, kv_val from, store_scan_fn visit,
+    void *arg) PW_WUR;
 
 /* A deep copy of msg owned by the caller (pack + unpack with pw_malloc), for
  * returning messages built on the stack. PW_RESOURCE_EXHAUSTED on OOM. */
@@ -267,7 +310,7 @@ store_be64_get(const uint8_t in[8])
 
 /* ---- sessions (store_session.c) ---- */
 
-/* The SessionRecord of id (writer side). PW_NOT_FOUND if none. */
+/* The SessionRecord of id (read or write txn). PW_NOT_FOUND if none. */
 pw_status store_session_load(store_txn *t, const char *id, Paywire__V1__SessionRecord **out) PW_WUR;
 /* Overwrites the record of rec->session->id (must exist or be new), sets
  * updated_at_unix_ms to the txn time first. */

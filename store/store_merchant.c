@@ -108,7 +108,7 @@ store_apikey_insert(store_txn *t, const char *merchant_id, Paywire__V1__Mode mod
 	rec.mode = mode;
 	rec.created_at_unix_ms = t->now_ms;
 	rec.key_prefix = prefix;
-	st = store_rec_put(t, STORE_DB_APIKEYS, hash, sizeof(hash), &rec.base, MDB_NOOVERWRITE, NULL);
+	st = store_rec_put(t, STORE_DB_APIKEYS, hash, sizeof(hash), &rec.base, KV_PUT_INSERT, NULL);
 	return st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
 }
 
@@ -135,7 +135,7 @@ store_merchant_create(store_txn *t, const char *name, Paywire__V1__Mode mode,
 	rec.mode = mode;
 	rec.created_at_unix_ms = t->now_ms;
 	st = store_rec_put(t, STORE_DB_MERCHANTS, merchant_id, strlen(merchant_id), &rec.base,
-	    MDB_NOOVERWRITE, NULL);
+	    KV_PUT_INSERT, NULL);
 	if (st == PW_ALREADY_EXISTS) {
 		st = store_txn_note(t, PW_INTERNAL); /* 128 random bits collided */
 	}
@@ -207,7 +207,7 @@ store_apikey_auth(store *s, const char *raw_key, char *merchant_id_out, size_t m
 {
 	Paywire__V1__ApiKeyRecord *rec = NULL;
 	uint8_t hash[STORE_HASH_BYTES];
-	MDB_txn *txn = NULL;
+	store_txn t;
 	pw_status st;
 
 	PW_ASSERT(s != NULL && raw_key != NULL && merchant_id_out != NULL && mode_out != NULL);
@@ -218,13 +218,12 @@ store_apikey_auth(store *s, const char *raw_key, char *merchant_id_out, size_t m
 		return PW_UNAUTHENTICATED;
 	}
 	store_apikey_hash(s, raw_key, hash);
-	st = store_read_begin(s, &txn);
-	if (st != PW_OK) {
-		return st;
+	st = store_read_begin(s, &t);
+	if (st == PW_OK) {
+		st = store_rec_get(&t, STORE_DB_APIKEYS, hash, sizeof(hash),
+		    &paywire__v1__api_key_record__descriptor, (void **) &rec);
 	}
-	st = store_mdb_rec_get(s, txn, STORE_DB_APIKEYS, hash, sizeof(hash),
-	    &paywire__v1__api_key_record__descriptor, (void **) &rec);
-	store_read_end(txn);
+	store_read_end(&t);
 	if (st == PW_NOT_FOUND) {
 		return PW_UNAUTHENTICATED; /* same answer as revoked: no oracle */
 	}

@@ -183,7 +183,7 @@ pay_ref_record(pay_ctx *c, const char *ref)
 	keylen = pay_prefixed_key(key, c->ev->provider, ref);
 	st = store_raw_get(c->t, STORE_DB_REFS, key, keylen, owner, sizeof(owner) - 1, &len);
 	if (st == PW_NOT_FOUND) {
-		st = store_raw_put(c->t, STORE_DB_REFS, key, keylen, sid, strlen(sid), MDB_NOOVERWRITE);
+		st = store_raw_put(c->t, STORE_DB_REFS, key, keylen, sid, strlen(sid), KV_PUT_INSERT);
 		c->dirty = true;
 		return st == PW_OK ? pay_ref_append(c->rec, c->ev->provider, ref) : st;
 	}
@@ -261,7 +261,7 @@ pay_fx_invoice(pay_ctx *c)
 	inv.issued_at_unix_ms = c->t->now_ms;
 	inv.customer_email = sess->customer_email;
 	inv.customer_name = sess->customer_name;
-	st = store_rec_put(c->t, STORE_DB_INVOICES, key, mlen + 9, &inv.base, MDB_NOOVERWRITE, NULL);
+	st = store_rec_put(c->t, STORE_DB_INVOICES, key, mlen + 9, &inv.base, KV_PUT_INSERT, NULL);
 	if (st == PW_OK) {
 		st = store_rec_put(c->t, STORE_DB_MERCHANTS, sess->merchant_id, mlen, &m->base, 0, NULL);
 	}
@@ -302,32 +302,54 @@ pay_credits(pay_ctx *c, int sign)
 	return st;
 }
 
+/* GRANT (sign +1) or REVOKE (sign -1) of the session's access-key
+ * entitlement, noted in the audit detail. */
 static pw_status
-pay_fx_grant(pay_ctx *c)
+pay_access(pay_ctx *c, int sign)
+{
+	bool changed = false;
+	pw_status st;
+
+	st = sign > 0 ? store_entitlement_grant(c->t, c->rec, &changed)
+	              : store_entitlement_revoke(c->t, c->rec, &changed);
+	if (st != PW_OK || c->rec->access_key_id[0] == '\0') {
+		return st; /* a grant always links one: only a revoke gets here with none */
+	}
+	if (sign > 0) {
+		(void) pw_strlcpy(c->out->access_key_id, c->rec->access_key_id,
+		    sizeof(c->out->access_key_id));
+	}
+	snprintf(c->detail, sizeof(c->detail), " entitlement=%s%s", c->rec->access_key_id,
+	    sign > 0 ? (changed ? "" : " (existing)")
+	             : (changed ? " revoked" : " kept (shared or already revoked)"));
+	return PW_OK;
+}
+
+/* GRANT (sign +1) or REVOKE (sign -1) of what the session sold. */
+static pw_status
+pay_fulfil(pay_ctx *c, int sign)
 {
 	const Paywire__V1__Fulfillment *f = c->rec->session->fulfillment;
-	bool created = false;
-	pw_status st;
 
 	if (f == NULL || f->kind == PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE) {
 		return PW_OK;
 	}
 	if (f->kind == KIND_CREDITS) {
-		return pay_credits(c, +1);
+		return pay_credits(c, sign);
 	}
-	if (f->kind != KIND_ACCESS_KEY) {
+	/* A revoke of an unknown kind finds no entitlement: nothing to undo. */
+	if (sign > 0 && f->kind != KIND_ACCESS_KEY) {
 		pw_log(PW_LOG_ERROR, "store: session %s: unknown fulfillment kind %d",
 		    c->rec->session->id, (int) f->kind);
 		return store_txn_note(c->t, PW_INTERNAL);
 	}
-	st = store_entitlement_grant(c->t, c->rec, &created);
-	if (st == PW_OK) {
-		(void) pw_strlcpy(c->out->access_key_id, c->rec->access_key_id,
-		    sizeof(c->out->access_key_id));
-		snprintf(c->detail, sizeof(c->detail), " entitlement=%s%s", c->rec->access_key_id,
-		    created ? "" : " (existing)");
-	}
-	return st;
+	return pay_access(c, sign);
+}
+
+static pw_status
+pay_fx_grant(pay_ctx *c)
+{
+	return pay_fulfil(c, +1);
 }
 
 static pw_status
@@ -359,22 +381,7 @@ pay_fx_record_refund(pay_ctx *c)
 static pw_status
 pay_fx_revoke(pay_ctx *c)
 {
-	const Paywire__V1__Fulfillment *f = c->rec->session->fulfillment;
-	bool revoked = false;
-	pw_status st;
-
-	if (f == NULL || f->kind == PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE) {
-		return PW_OK;
-	}
-	if (f->kind == KIND_CREDITS) {
-		return pay_credits(c, -1);
-	}
-	st = store_entitlement_revoke(c->t, c->rec, &revoked);
-	if (st == PW_OK && c->rec->access_key_id[0] != '\0') {
-		snprintf(c->detail, sizeof(c->detail), " entitlement=%s %s", c->rec->access_key_id,
-		    revoked ? "revoked" : "kept (shared or already revoked)");
-	}
-	return st;
+	return pay_fulfil(c, -1);
 }
 
 static pw_status
@@ -476,7 +483,7 @@ pay_event_put(store_txn *t, const pw_event *ev, Paywire__V1__WebhookOutcome outc
 	r.session_id = (char *) session_id;
 	r.reason = (char *) reason;
 	r.received_at_unix_ms = t->now_ms;
-	st = store_rec_put(t, STORE_DB_EVENTS, key, keylen, &r.base, MDB_NOOVERWRITE, NULL);
+	st = store_rec_put(t, STORE_DB_EVENTS, key, keylen, &r.base, KV_PUT_INSERT, NULL);
 	/* The dedup lookup in this same txn said absent. */
 	return st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
 }

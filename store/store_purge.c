@@ -6,6 +6,12 @@
  * time-ordered (scope/merchant + caller's id), so expiry cannot be found by
  * range: each call walks a bounded number of entries from where the previous
  * call stopped (a key kept in struct store, writer-only) and wraps around.
+ *
+ * The position is writer memory, outside the transaction: a call leaves its
+ * new position in s->purge_next, and the writer takes it over only when the
+ * batch commits (store_writer.c). A batch re-run after a conflict, or a purge
+ * rolled back, therefore starts again where the last committed purge
+ * stopped: at worst an entry is examined twice, never skipped.
  */
 #include "store_internal.h"
 
@@ -24,17 +30,28 @@ static const store_purge_db store_purge_dbs[STORE_PURGE_DBS] = {
 	    offsetof(Paywire__V1__IdempotencyRecord, created_at_unix_ms) },
 };
 
+/* One purge walk over one db. */
+typedef struct store_purge_walk {
+	store_txn *t;              /* the caller's nested txn */
+	const store_purge_db *d;   /* the db and its record type */
+	size_t max_scan;           /* entries to examine at most */
+	size_t examined;           /* entries examined so far */
+	size_t *deleted;           /* the caller's count of deletions */
+	uint8_t *resume;           /* out: the first key not examined */
+	size_t *resume_len;        /* out: its length; 0 when the walk reached the end */
+} store_purge_walk;
+
 /* *expired: the value v of db d is older than the TTL. A record that does
  * not decode is kept (and logged): deleting it would destroy evidence. */
 static pw_status
-store_purge_check(store_txn *t, const store_purge_db *d, const MDB_val *v, bool *expired)
+store_purge_check(store_txn *t, const store_purge_db *d, kv_val v, bool *expired)
 {
 	ProtobufCMessage *m = NULL;
 	int64_t created;
 	pw_status st;
 
 	*expired = false;
-	st = store_msg_unpack(d->desc, v->mv_data, v->mv_size, (void **) &m);
+	st = store_msg_unpack(d->desc, v.data, v.len, (void **) &m);
 	if (st == PW_INTERNAL) {
 		return PW_OK; /* logged by the decoder; skipped */
 	}
@@ -47,86 +64,79 @@ store_purge_check(store_txn *t, const store_purge_db *d, const MDB_val *v, bool 
 	return PW_OK;
 }
 
-/* Positions cur at the resume key of db i (or the first entry). */
-static int
-store_purge_seek(store *s, size_t i, MDB_cursor *cur, MDB_val *k, MDB_val *v)
+/* store_scan_fn: examines one entry; stops before the (max_scan + 1)th and
+ * remembers its key (bytes copied: they die with the txn). */
+static pw_status
+store_purge_visit(kv_val key, kv_val val, store_scan_step *step, void *arg)
 {
-	if (s->purge_len[i] == 0) {
-		return mdb_cursor_get(cur, k, v, MDB_FIRST);
+	store_purge_walk *w = arg;
+	bool expired = false;
+	pw_status st;
+
+	if (w->examined == w->max_scan) {
+		PW_ASSERT(key.len > 0 && key.len <= STORE_KEY_BYTES_MAX);
+		memcpy(w->resume, key.data, key.len);
+		*w->resume_len = key.len;
+		*step = STORE_SCAN_STOP;
+		return PW_OK;
 	}
-	k->mv_size = s->purge_len[i];
-	k->mv_data = s->purge_key[i];
-	return mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+	w->examined++;
+	st = store_purge_check(w->t, w->d, val, &expired);
+	if (st == PW_OK && expired) {
+		*step = STORE_SCAN_DELETE;
+		(*w->deleted)++;
+	}
+	return st;
 }
 
-/* Walks at most max_scan entries of db i, deleting the expired ones. */
+/* Walks at most max_scan entries of db i from where the last purge stopped,
+ * wrapping around once, deleting the expired ones; leaves the next position
+ * in s->purge_next. */
 static pw_status
 store_purge_scan(store_txn *t, size_t i, size_t max_scan, size_t *deleted)
 {
-	const store_purge_db *d = &store_purge_dbs[i];
 	store *s = t->s;
-	MDB_cursor *cur = NULL;
-	MDB_val k;
-	MDB_val v;
-	bool wrapped = false;
-	bool expired;
-	pw_status st = PW_OK;
-	int rc;
+	const store_purge_pos *from = s->purge_moved ? &s->purge_next : &s->purge_at;
+	uint8_t start[STORE_KEY_BYTES_MAX];
+	size_t start_len = from->len[i];
+	store_purge_walk w = { .t = t, .d = &store_purge_dbs[i], .max_scan = max_scan,
+		.deleted = deleted, .resume = s->purge_next.key[i],
+		.resume_len = &s->purge_next.len[i] };
+	pw_status st;
 
-	rc = mdb_cursor_open(t->txn, s->dbi[d->db], &cur);
-	if (rc != 0) {
-		return store_txn_note(t, store_mdb_status(s, rc, "mdb_cursor_open(purge)"));
+	memcpy(start, from->key[i], start_len);
+	*w.resume_len = 0;
+	st = store_scan(t, w.d->db, (kv_val){ .data = start, .len = start_len },
+	    store_purge_visit, &w);
+	if (st == PW_OK && *w.resume_len == 0 && w.examined < max_scan) {
+		/* past the end: go on from the start (once) */
+		st = store_scan(t, w.d->db, (kv_val){ .data = NULL, .len = 0 }, store_purge_visit, &w);
 	}
-	rc = store_purge_seek(s, i, cur, &k, &v);
-	for (size_t n = 0; n < max_scan && st == PW_OK;) {
-		if (rc == MDB_NOTFOUND && !wrapped) {
-			wrapped = true; /* past the end: go on from the start */
-			rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-			continue;
-		}
-		if (rc != 0) {
-			break;
-		}
-		n++;
-		st = store_purge_check(t, d, &v, &expired);
-		if (st == PW_OK && expired) {
-			rc = mdb_cursor_del(cur, 0);
-			if (rc != 0) {
-				st = store_txn_note(t, store_mdb_status(s, rc, "mdb_cursor_del(purge)"));
-				break;
-			}
-			(*deleted)++;
-		}
-		/* After a delete the cursor already sits on the next entry; LMDB's
-		 * MDB_NEXT then returns that one (C_DEL) instead of skipping it. */
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	if (st != PW_OK) {
+		*w.resume_len = 0;
 	}
-	if (st == PW_OK && rc != 0 && rc != MDB_NOTFOUND) {
-		st = store_txn_note(t, store_mdb_status(s, rc, "mdb_cursor_get(purge)"));
-	}
-	/* Resume at the first entry not examined (bytes copied: they die with the txn). */
-	s->purge_len[i] = 0;
-	if (st == PW_OK && rc == 0 && k.mv_size <= sizeof(s->purge_key[i])) {
-		memcpy(s->purge_key[i], k.mv_data, k.mv_size);
-		s->purge_len[i] = k.mv_size;
-	}
-	mdb_cursor_close(cur);
 	return st;
 }
 
 pw_status
 store_expired_purge(store_txn *t, size_t max_scan, size_t *deleted_out)
 {
+	store *s;
 	pw_status st = PW_OK;
 
 	PW_ASSERT(t != NULL && deleted_out != NULL && max_scan > 0);
+	PW_ASSERT(!t->read);
 	*deleted_out = 0;
 	if (t->err != PW_OK) {
 		return t->err;
 	}
+	s = t->s;
 	for (size_t i = 0; i < STORE_PURGE_DBS && st == PW_OK; i++) {
 		st = store_purge_scan(t, i, max_scan, deleted_out);
 	}
+	/* purge_next now holds both dbs' positions: the writer takes them over
+	 * if this batch commits. */
+	s->purge_moved = st == PW_OK;
 	if (*deleted_out > 0) {
 		pw_log(PW_LOG_DEBUG, "store: purged %zu expired replies/idempotency entries",
 		    *deleted_out);

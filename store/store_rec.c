@@ -1,11 +1,15 @@
 /*
- * store_rec.c - get/put/delete of protobuf records and raw values, the only
- * place that moves bytes between LMDB and protobuf-c.
+ * store_rec.c - get/put/delete of protobuf records and raw values, counts and
+ * ordered scans: the only place the domain calls the engine inside a
+ * transaction (store_kv.h), and the only place that moves bytes between the
+ * engine and protobuf-c.
  *
  * Every record is checked twice (STYLE.md section 7): protobuf_c_message_check
  * and an exact packed size when it is encoded, a successful unpack and
  * protobuf_c_message_check when it is decoded. Values are packed straight into
- * LMDB's page (MDB_RESERVE), so a put allocates nothing.
+ * the space the engine's put offers (LMDB: its page), so a put allocates
+ * nothing. Every helper refuses a txn whose sticky error is set, and records
+ * the first failure it meets there.
  */
 #include "store_internal.h"
 
@@ -72,152 +76,220 @@ store_txn_note(store_txn *t, pw_status st)
 	return st;
 }
 
-static void
-store_key_check(store *s, store_db db, const void *key, size_t keylen)
+/* Checks t may be used and key is one of ours; *k = key. PW_OK, or the
+ * sticky error of t (a txn that already failed is never touched again: the
+ * engine would refuse it). */
+static pw_status
+store_txn_use(store_txn *t, store_db db, const void *key, size_t keylen, kv_val *k)
 {
-	PW_ASSERT(s != NULL && key != NULL);
+	PW_ASSERT(t != NULL && t->s != NULL && t->txn != NULL);
 	PW_ASSERT(db >= 0 && db < STORE_DB_COUNT);
-	PW_ASSERT(keylen > 0 && keylen <= STORE_KEY_BYTES_MAX);
+	PW_ASSERT(key != NULL || keylen == 0);
+	PW_ASSERT(keylen <= STORE_KEY_BYTES_MAX);
+	*k = (kv_val){ .data = key, .len = keylen };
+	return t->err;
 }
 
-pw_status
-store_mdb_rec_get(store *s, MDB_txn *txn, store_db db, const void *key, size_t keylen,
-    const ProtobufCMessageDescriptor *desc, void **out)
+/* store_txn_use for a write: also refuses a read txn and an empty key. */
+static pw_status
+store_txn_use_write(store_txn *t, store_db db, const void *key, size_t keylen, kv_val *k)
 {
-	MDB_val k = { .mv_size = keylen, .mv_data = (void *) key };
-	MDB_val v = { 0 };
-	int rc;
-
-	store_key_check(s, db, key, keylen);
-	PW_ASSERT(txn != NULL && desc != NULL && out != NULL);
-	*out = NULL;
-	rc = mdb_get(txn, s->dbi[db], &k, &v);
-	if (rc != 0) {
-		return store_mdb_status(s, rc, "mdb_get");
-	}
-	/* v points into the map: decode it before the txn ends. */
-	return store_unpack(db, desc, v.mv_data, v.mv_size, out);
+	PW_ASSERT(t != NULL && !t->read && keylen > 0);
+	return store_txn_use(t, db, key, keylen, k);
 }
 
-pw_status
-store_mdb_raw_get(store *s, MDB_txn *txn, store_db db, const void *key, size_t keylen,
-    void *buf, size_t buf_size, size_t *len_out)
+/* The value under key: v points into the engine (dies with the txn). */
+static pw_status
+store_val_get(store_txn *t, store_db db, const void *key, size_t keylen, kv_val *v)
 {
-	MDB_val k = { .mv_size = keylen, .mv_data = (void *) key };
-	MDB_val v = { 0 };
-	int rc;
+	kv_val k;
+	pw_status st;
 
-	store_key_check(s, db, key, keylen);
-	PW_ASSERT(txn != NULL && buf != NULL && len_out != NULL);
-	*len_out = 0;
-	rc = mdb_get(txn, s->dbi[db], &k, &v);
-	if (rc != 0) {
-		return store_mdb_status(s, rc, "mdb_get");
+	PW_ASSERT(keylen > 0);
+	st = store_txn_use(t, db, key, keylen, &k);
+	if (st != PW_OK) {
+		return st;
 	}
-	if (v.mv_size > buf_size) {
-		pw_log(PW_LOG_ERROR, "store: corrupt value in %s: %zu bytes, at most %zu expected",
-		    store_db_name(db), v.mv_size, buf_size);
-		return PW_INTERNAL;
-	}
-	memcpy(buf, v.mv_data, v.mv_size);
-	*len_out = v.mv_size;
-	return PW_OK;
+	return store_txn_note(t, t->s->kv->get(t->txn, (unsigned) db, k, v));
 }
 
 pw_status
 store_rec_get(store_txn *t, store_db db, const void *key, size_t keylen,
     const ProtobufCMessageDescriptor *desc, void **out)
 {
-	PW_ASSERT(t != NULL && out != NULL);
+	kv_val v;
+	pw_status st;
+
+	PW_ASSERT(desc != NULL && out != NULL);
 	*out = NULL;
-	/* A txn that already failed must not be touched again (LMDB would
-	 * answer MDB_BAD_TXN). */
-	if (t->err != PW_OK) {
-		return t->err;
+	st = store_val_get(t, db, key, keylen, &v);
+	if (st != PW_OK) {
+		return st;
 	}
-	return store_txn_note(t, store_mdb_rec_get(t->s, t->txn, db, key, keylen, desc, out));
+	/* v points into the engine: decode it before the txn ends. */
+	return store_txn_note(t, store_unpack(db, desc, v.data, v.len, out));
 }
 
 pw_status
 store_raw_get(store_txn *t, store_db db, const void *key, size_t keylen, void *buf,
     size_t buf_size, size_t *len_out)
 {
-	PW_ASSERT(t != NULL);
-	if (t->err != PW_OK) {
-		return t->err;
+	kv_val v = { .data = NULL, .len = 0 };
+	pw_status st;
+
+	PW_ASSERT(buf != NULL && len_out != NULL);
+	*len_out = 0;
+	st = store_val_get(t, db, key, keylen, &v);
+	if (st == PW_OK && v.len > buf_size) {
+		pw_log(PW_LOG_ERROR, "store: corrupt value in %s: %zu bytes, at most %zu expected",
+		    store_db_name(db), v.len, buf_size);
+		st = store_txn_note(t, PW_INTERNAL);
 	}
-	return store_txn_note(t,
-	    store_mdb_raw_get(t->s, t->txn, db, key, keylen, buf, buf_size, len_out));
+	if (st == PW_OK && v.len > 0) {
+		memcpy(buf, v.data, v.len);
+		*len_out = v.len;
+	}
+	return st;
 }
 
+/* A record to pack into the engine's space, and its hash as stored. */
+typedef struct store_rec_fill {
+	const ProtobufCMessage *msg; /* what to pack */
+	uint8_t *hash;               /* NULL, or where the hash of the bytes goes */
+} store_rec_fill;
+
 static void
-store_put_flags_check(unsigned flags)
+store_rec_fill_cb(void *space, size_t size, void *arg)
 {
-	PW_ASSERT((flags & ~(unsigned) (MDB_NOOVERWRITE | MDB_APPEND)) == 0);
+	const store_rec_fill *f = arg;
+	size_t packed = protobuf_c_message_pack(f->msg, space);
+
+	PW_ASSERT(packed == size); /* paired with get_packed_size in store_rec_put */
+	if (f->hash != NULL) {
+		crypto_generichash(f->hash, STORE_HASH_BYTES, space, size, NULL, 0);
+	}
+}
+
+/* kv_fill_fn of raw values: arg is the bytes. */
+static void
+store_raw_fill_cb(void *space, size_t size, void *arg)
+{
+	if (size > 0) {
+		memcpy(space, arg, size);
+	}
+}
+
+static pw_status
+store_put(store_txn *t, store_db db, const void *key, size_t keylen, size_t size,
+    unsigned flags, kv_fill_fn fill, void *arg)
+{
+	kv_val k;
+	pw_status st;
+
+	PW_ASSERT((flags & ~(KV_PUT_INSERT | KV_PUT_APPEND)) == 0);
+	st = store_txn_use_write(t, db, key, keylen, &k);
+	if (st != PW_OK) {
+		return st;
+	}
+	return store_txn_note(t, t->s->kv->put(t->txn, (unsigned) db, k, size, flags, fill, arg));
 }
 
 pw_status
 store_rec_put(store_txn *t, store_db db, const void *key, size_t keylen,
     const ProtobufCMessage *msg, unsigned flags, uint8_t hash_out[STORE_HASH_BYTES])
 {
-	MDB_val k = { .mv_size = keylen, .mv_data = (void *) key };
-	MDB_val v = { 0 };
-	size_t size;
-	size_t packed;
-	int rc;
+	store_rec_fill f = { .msg = msg, .hash = hash_out };
 
-	PW_ASSERT(t != NULL && msg != NULL);
-	store_key_check(t->s, db, key, keylen);
-	store_put_flags_check(flags);
-	PW_ASSERT(protobuf_c_message_check(msg));
-	if (t->err != PW_OK) {
-		return t->err;
-	}
-	size = protobuf_c_message_get_packed_size(msg);
-	v.mv_size = size;
-	rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, flags | MDB_RESERVE);
-	if (rc != 0) {
-		return store_txn_note(t, store_mdb_status(t->s, rc, "mdb_put"));
-	}
-	packed = protobuf_c_message_pack(msg, v.mv_data);
-	PW_ASSERT(packed == size);
-	if (hash_out != NULL) {
-		crypto_generichash(hash_out, STORE_HASH_BYTES, v.mv_data, size, NULL, 0);
-	}
-	return PW_OK;
+	PW_ASSERT(msg != NULL && protobuf_c_message_check(msg));
+	return store_put(t, db, key, keylen, protobuf_c_message_get_packed_size(msg), flags,
+	    store_rec_fill_cb, &f);
 }
 
 pw_status
 store_raw_put(store_txn *t, store_db db, const void *key, size_t keylen, const void *val,
     size_t len, unsigned flags)
 {
-	MDB_val k = { .mv_size = keylen, .mv_data = (void *) key };
-	MDB_val v = { .mv_size = len, .mv_data = (void *) val };
-	int rc;
-
-	PW_ASSERT(t != NULL && (val != NULL || len == 0));
-	store_key_check(t->s, db, key, keylen);
-	store_put_flags_check(flags);
-	if (t->err != PW_OK) {
-		return t->err;
-	}
-	rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, flags);
-	return store_txn_note(t, store_mdb_status(t->s, rc, "mdb_put"));
+	PW_ASSERT(val != NULL || len == 0);
+	return store_put(t, db, key, keylen, len, flags, store_raw_fill_cb, (void *) val);
 }
 
 pw_status
 store_raw_del(store_txn *t, store_db db, const void *key, size_t keylen)
 {
-	MDB_val k = { .mv_size = keylen, .mv_data = (void *) key };
-	int rc;
+	kv_val k;
+	pw_status st;
 
-	PW_ASSERT(t != NULL);
-	store_key_check(t->s, db, key, keylen);
-	if (t->err != PW_OK) {
-		return t->err;
+	st = store_txn_use_write(t, db, key, keylen, &k);
+	if (st != PW_OK) {
+		return st;
 	}
-	rc = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
-	return store_txn_note(t, store_mdb_status(t->s, rc, "mdb_del"));
+	return store_txn_note(t, t->s->kv->del(t->txn, (unsigned) db, k));
+}
+
+pw_status
+store_count(store_txn *t, store_db db, uint64_t *out)
+{
+	kv_val k;
+	pw_status st;
+
+	PW_ASSERT(out != NULL);
+	*out = 0;
+	st = store_txn_use(t, db, NULL, 0, &k);
+	if (st != PW_OK) {
+		return st;
+	}
+	return store_txn_note(t, t->s->kv->count(t->txn, (unsigned) db, out));
+}
+
+/* The loop of store_scan over an open cursor. */
+static pw_status
+store_scan_run(store_txn *t, kv_cursor *cur, kv_val from, store_scan_fn visit, void *arg)
+{
+	const kv_ops *kv = t->s->kv;
+	store_scan_step step;
+	kv_val k;
+	kv_val v;
+	pw_status st;
+
+	st = kv->cursor_seek(cur, from, &k, &v);
+	while (st == PW_OK) {
+		step = STORE_SCAN_NEXT;
+		st = visit(k, v, &step, arg);
+		if (st != PW_OK || step == STORE_SCAN_STOP) {
+			return st;
+		}
+		if (step == STORE_SCAN_DELETE) {
+			PW_ASSERT(!t->read);
+			st = store_txn_note(t, kv->cursor_del(cur));
+			if (st != PW_OK) {
+				return st;
+			}
+		}
+		/* After a delete the engine returns the entry that followed it. */
+		st = kv->cursor_next(cur, &k, &v);
+	}
+	return st == PW_NOT_FOUND ? PW_OK : store_txn_note(t, st);
+}
+
+pw_status
+store_scan(store_txn *t, store_db db, kv_val from, store_scan_fn visit, void *arg)
+{
+	kv_cursor *cur = NULL;
+	kv_val k;
+	pw_status st;
+
+	PW_ASSERT(visit != NULL);
+	st = store_txn_use(t, db, from.data, from.len, &k);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = store_txn_note(t, t->s->kv->cursor_open(t->txn, (unsigned) db, &cur));
+	if (st != PW_OK) {
+		return st;
+	}
+	st = store_scan_run(t, cur, k, visit, arg);
+	t->s->kv->cursor_close(cur);
+	return st;
 }
 
 pw_status

@@ -192,7 +192,7 @@ store_session_insert(store_txn *t, const char *merchant_id, const char *id,
 	rec.request_hash.len = STORE_HASH_BYTES;
 	rec.request_hash.data = (uint8_t *) hash;
 	rec.updated_at_unix_ms = t->now_ms;
-	return store_rec_put(t, STORE_DB_SESSIONS, id, strlen(id), &rec.base, MDB_NOOVERWRITE, NULL);
+	return store_rec_put(t, STORE_DB_SESSIONS, id, strlen(id), &rec.base, KV_PUT_INSERT, NULL);
 }
 
 /* The merchant must exist (the server authenticated its key, but a revoked
@@ -263,7 +263,7 @@ store_session_create(store_txn *t, const char *merchant_id,
 pw_status
 store_session_get(store *s, const char *id, Paywire__V1__SessionRecord **out)
 {
-	MDB_txn *txn = NULL;
+	store_txn t;
 	pw_status st;
 
 	PW_ASSERT(s != NULL && id != NULL && out != NULL);
@@ -273,12 +273,10 @@ store_session_get(store *s, const char *id, Paywire__V1__SessionRecord **out)
 		    PW_SESSION_ID_BYTES_MAX - 1);
 		return PW_INVALID_ARGUMENT;
 	}
-	st = store_read_begin(s, &txn);
-	if (st != PW_OK) {
-		return st;
+	st = store_read_begin(s, &t);
+	if (st == PW_OK) {
+		st = store_session_load(&t, id, out);
 	}
-	st = store_mdb_rec_get(s, txn, STORE_DB_SESSIONS, id, strlen(id),
-	    &paywire__v1__session_record__descriptor, (void **) out);
-	store_read_end(txn);
+	store_read_end(&t);
 	return st;
 }

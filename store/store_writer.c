@@ -2,12 +2,21 @@
  * store_writer.c - the bounded write queue and the one writer thread that
  * applies it with group commit (docs/STORE.md "Group commit").
  *
- * The writer takes up to PW_STORE_BATCH_MAX queued writes, begins one write
+ * The writer takes up to PW_STORE_BATCH_MAX queued writes, begins one batch
  * txn, and for each write begins a nested txn, runs its apply and commits
  * (PW_OK) or aborts (anything else) that child alone. The batch txn is then
  * committed once: one fsync for the whole batch. Done callbacks run after the
  * commit, so PW_OK always means durable. If the batch cannot commit, every
  * write in it gets the commit's status, whatever its apply said.
+ *
+ * Re-runs: an engine several servers share may answer KV_CONFLICT (another
+ * server committed first), from the commit or from any op inside the batch.
+ * Nothing of the batch was kept then, so the writer begins a fresh batch and
+ * runs every apply of it again (store_txn.attempt counts), up to
+ * STORE_COMMIT_ATTEMPTS_MAX attempts; the done callbacks run once, after the
+ * last attempt. That is safe because an apply acts only through its txn
+ * (store.h "RE-RUNS"); the writer's own state that an apply moves (the purge
+ * position) is taken over only when the batch commits.
  */
 #include "store_internal.h"
 
@@ -87,79 +96,112 @@ store_writer_sleep(store *s)
 	}
 }
 
-/* Applies one write in its own nested txn of parent. A failure of LMDB
- * itself (begin/commit of the child) poisons the whole batch: *batch_st. */
+/* Applies one write in its own nested txn of batch. A failure of the engine
+ * itself (begin/commit of the child) and a KV_CONFLICT met anywhere poison
+ * the whole batch: *batch_st. */
 static pw_status
-store_write_run(store *s, MDB_txn *parent, store_write *w, int64_t now_ms, pw_status *batch_st)
+store_write_run(store *s, kv_txn *batch, store_write *w, const store_txn *proto,
+    pw_status *batch_st)
 {
-	store_txn t = { .s = s, .txn = NULL, .now_ms = now_ms, .err = PW_OK };
+	store_txn t = *proto;
 	pw_status st;
-	int rc;
+	pw_status rv;
 
 	if (w->deadline_mono_ms != 0 && pw_monotonic_ms() > w->deadline_mono_ms) {
 		return PW_DEADLINE_EXCEEDED; /* not applied */
 	}
-	rc = mdb_txn_begin(s->env, parent, 0, &t.txn);
-	if (rc != 0) {
-		*batch_st = store_mdb_status(s, rc, "mdb_txn_begin(nested)");
-		return *batch_st;
+	rv = s->kv->nest_begin(batch, &t.txn);
+	if (rv != PW_OK) {
+		*batch_st = rv;
+		return rv;
 	}
 	st = w->apply(&t, w->arg);
-	/* An LMDB failure the apply saw wins over what it returned: the child
+	/* An engine failure the apply saw wins over what it returned: the child
 	 * txn is unusable and must be rolled back. */
 	if (t.err != PW_OK) {
 		st = t.err;
 	}
 	if (st != PW_OK) {
-		mdb_txn_abort(t.txn);
+		s->kv->nest_abort(t.txn);
+		s->purge_moved = false; /* whatever a purge in it computed is undone */
+		if (t.err == KV_CONFLICT) {
+			*batch_st = KV_CONFLICT; /* the batch is lost: re-run it */
+		}
 		return st;
 	}
-	rc = mdb_txn_commit(t.txn);
-	if (rc != 0) {
-		*batch_st = store_mdb_status(s, rc, "mdb_txn_commit(nested)");
-		return *batch_st;
+	rv = s->kv->nest_commit(t.txn);
+	if (rv != PW_OK) {
+		*batch_st = rv;
+		return rv;
 	}
 	return PW_OK;
 }
 
-/* Applies s->batch[0..n) in one txn; fills s->batch_st. True if committed. */
-static bool
-store_batch_apply(store *s, size_t n)
+/* One attempt at s->batch[0..n) in one batch txn: fills s->batch_st of the
+ * writes applied. Returns the batch's status: PW_OK iff committed. */
+static pw_status
+store_batch_attempt(store *s, size_t n, unsigned attempt)
 {
-	int64_t now_ms = pw_now_unix_ms();
+	store_txn proto = { .s = s, .txn = NULL, .now_ms = pw_now_unix_ms(), .attempt = attempt,
+		.read = false, .err = PW_OK };
 	pw_status batch_st = PW_OK;
-	MDB_txn *parent = NULL;
-	bool committed = false;
-	int rc;
+	kv_txn *batch = NULL;
 
+	s->purge_moved = false;
 	if (atomic_load(&s->failed)) {
 		batch_st = PW_UNAVAILABLE;
 	} else {
-		rc = mdb_txn_begin(s->env, NULL, 0, &parent);
-		batch_st = store_mdb_status(s, rc, "mdb_txn_begin(batch)");
+		batch_st = s->kv->batch_begin(s->env, &batch);
 	}
 	for (size_t i = 0; i < n && batch_st == PW_OK; i++) {
-		s->batch_st[i] = store_write_run(s, parent, s->batch[i], now_ms, &batch_st);
+		s->batch_st[i] = store_write_run(s, batch, s->batch[i], &proto, &batch_st);
 	}
 	if (batch_st == PW_OK && atomic_load(&s->failed)) {
 		batch_st = PW_UNAVAILABLE; /* an apply hit corruption: keep nothing */
 	}
 	if (batch_st == PW_OK) {
 		pw_crashpoint("store.before_commit");
-		rc = mdb_txn_commit(parent);
-		batch_st = store_mdb_status(s, rc, "mdb_txn_commit(batch)");
-		committed = rc == 0;
-	} else if (parent != NULL) {
-		mdb_txn_abort(parent);
+		batch_st = s->kv->batch_commit(batch);
+	} else if (batch != NULL) {
+		s->kv->batch_abort(batch);
 	}
-	if (!committed) {
+	if (batch_st == PW_OK && s->purge_moved) {
+		s->purge_at = s->purge_next; /* the purge's deletes are durable now */
+	}
+	s->purge_moved = false;
+	return batch_st;
+}
+
+/* Applies s->batch[0..n), re-running it after a conflict; fills s->batch_st.
+ * True if committed. */
+static bool
+store_batch_apply(store *s, size_t n)
+{
+	pw_status batch_st = PW_OK;
+	unsigned attempt = 0;
+
+	for (;;) {
+		batch_st = store_batch_attempt(s, n, attempt);
+		attempt++;
+		if (batch_st != KV_CONFLICT || attempt >= STORE_COMMIT_ATTEMPTS_MAX) {
+			break;
+		}
+		pw_log(PW_LOG_INFO, "store: batch of %zu write(s) met a conflict; re-running it "
+		    "(attempt %u of %d)", n, attempt + 1, STORE_COMMIT_ATTEMPTS_MAX);
+	}
+	if (batch_st == KV_CONFLICT) {
+		pw_log(PW_LOG_WARN, "store: batch of %zu write(s) still conflicting after %d "
+		    "attempts: answered UNAVAILABLE", n, STORE_COMMIT_ATTEMPTS_MAX);
+		batch_st = PW_UNAVAILABLE; /* retryable: clients retry, idempotently */
+	}
+	if (batch_st != PW_OK) {
 		/* Every write gets the batch's status, even those whose apply said
 		 * OK: none of them is durable. */
 		for (size_t i = 0; i < n; i++) {
 			s->batch_st[i] = batch_st;
 		}
 	}
-	return committed;
+	return batch_st == PW_OK;
 }
 
 static void
@@ -314,28 +356,33 @@ store_stats_get(store *s, store_stats *out)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Sets a test-hook knob; a build without PW_TEST_HOOKS ignores it (and says
+ * so), so a production store cannot be slowed down or have its purge off. */
+static void
+store_test_knob_set(store *s, atomic_uint *knob, uint32_t v, const char *what)
+{
+	PW_ASSERT(s != NULL && knob != NULL);
+#ifdef PW_TEST_HOOKS
+	(void) what;
+	atomic_store(knob, v);
+#else
+	(void) v;
+	pw_log(PW_LOG_WARN, "store: %s ignored (not a PW_TEST_HOOKS build)", what);
+#endif
+}
+
 void
 store_test_set_writer_delay_ms(store *s, uint32_t ms)
 {
 	PW_ASSERT(s != NULL);
-#ifdef PW_TEST_HOOKS
-	atomic_store(&s->writer_delay_ms, ms);
-#else
-	(void) ms;
-	pw_log(PW_LOG_WARN, "store: writer delay ignored (not a PW_TEST_HOOKS build)");
-#endif
+	store_test_knob_set(s, &s->writer_delay_ms, ms, "writer delay");
 }
 
 void
 store_test_set_purge_interval_ms(store *s, uint32_t ms)
 {
 	PW_ASSERT(s != NULL);
-#ifdef PW_TEST_HOOKS
-	atomic_store(&s->purge_interval_ms, ms);
-#else
-	(void) ms;
-	pw_log(PW_LOG_WARN, "store: purge interval ignored (not a PW_TEST_HOOKS build)");
-#endif
+	store_test_knob_set(s, &s->purge_interval_ms, ms, "purge interval");
 }
 
 int64_t
@@ -343,4 +390,12 @@ store_txn_now_ms(store_txn *t)
 {
 	PW_ASSERT(t != NULL && t->txn != NULL);
 	return t->now_ms;
+}
+
+unsigned
+store_txn_attempt(const store_txn *t)
+{
+	PW_ASSERT(t != NULL && t->txn != NULL);
+	PW_ASSERT(t->attempt < STORE_COMMIT_ATTEMPTS_MAX);
+	return t->attempt;
 }

@@ -1,7 +1,8 @@
 # Payment engine tests (store/store_payment.c, store_entitlement.c,
 # store_token.c): one cmocka executable per tests/store_payment*_test.c. They
-# link paywire_store (which brings LMDB, libsodium and libjwt) and may include
-# store_internal.h to read a database directly (credits ledger, entitlements).
+# link paywire_store (which brings the LMDB engine, libsodium and libjwt) and
+# may include store_internal.h to read a table directly (credits ledger,
+# entitlements).
 # Each one compiles the shared set-up, tests/store_fixture.c.
 if(TARGET paywire_store)
   foreach(t store_payment_test store_payment_order_test store_payment_crash_test)

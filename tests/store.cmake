@@ -1,13 +1,14 @@
 # Store tests (store/): one cmocka executable per tests/store_<topic>_test.c.
-# They link paywire_store and may include store_internal.h and lmdb.h (a test
-# may reach into LMDB to corrupt a record on purpose). Each one compiles the
-# shared set-up, tests/store_fixture.c (temp data dir, open store, clock,
-# setup merchant, small apply callbacks).
+# They link paywire_store and may include store_internal.h, kv_lmdb.h and
+# lmdb.h (a test may reach into LMDB to corrupt a record on purpose, or wrap
+# the engine seam to force commit conflicts). Each one compiles the shared
+# set-up, tests/store_fixture.c (temp data dir, open store, clock, setup
+# merchant, small apply callbacks).
 if(TARGET paywire_store)
-  foreach(topic open merchant session reply writer mapfull audit crash)
+  foreach(topic open merchant session reply writer mapfull audit crash kv conflict)
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/store_${topic}_test.c)
       pw_add_test(store_${topic}_test SOURCES store_${topic}_test.c store_fixture.c
-        LIBS paywire_store)
+        LIBS paywire_store PkgConfig::LMDB)
     endif()
   endforeach()
 endif()

@@ -212,12 +212,12 @@ Paywire__V1__EntitlementRecord *
 fx_entitlement_get(store *s, const char *id)
 {
 	Paywire__V1__EntitlementRecord *r = NULL;
-	MDB_txn *txn = NULL;
+	store_txn t;
 
-	assert_int_equal(PW_OK, store_read_begin(s, &txn));
-	assert_int_equal(PW_OK, store_mdb_rec_get(s, txn, STORE_DB_ENTITLEMENTS, id, strlen(id),
+	assert_int_equal(PW_OK, store_read_begin(s, &t));
+	assert_int_equal(PW_OK, store_rec_get(&t, STORE_DB_ENTITLEMENTS, id, strlen(id),
 	    &paywire__v1__entitlement_record__descriptor, (void **) &r));
-	store_read_end(txn);
+	store_read_end(&t);
 	assert_non_null(r);
 	return r;
 }

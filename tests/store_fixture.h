@@ -6,7 +6,7 @@
  * webhook event, purge expired entries).
  *
  * Compiled into each tests/store_*_test.c executable (pw_add_test SOURCES);
- * it links paywire_store and cmocka and may read LMDB through
+ * it links paywire_store and cmocka and may read the tables through
  * store_internal.h.
  *
  * THREADS: the fx_env_* / fx_store_* / fx_*_add / fx_audit_* / fx_data_*
@@ -149,7 +149,7 @@ void fx_never_done(pw_status st, void *arg);
 /* Asserts the audit chain verifies; returns its number of records. */
 uint64_t fx_audit_ok(store *s);
 
-/* The entitlement record id, read straight from LMDB (asserting it exists).
+/* The entitlement record id, read straight from its table (asserting it exists).
  * Caller frees (paywire__v1__entitlement_record__free_unpacked). */
 Paywire__V1__EntitlementRecord *fx_entitlement_get(store *s, const char *id);
 

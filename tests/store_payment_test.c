@@ -231,14 +231,14 @@ t_credits(fx_env *e, const char *customer, int64_t *balance, uint64_t *entries)
 	Paywire__V1__CreditLedgerRecord *r = NULL;
 	uint8_t key[512];
 	size_t keylen = 0;
-	MDB_txn *txn = NULL;
+	store_txn t;
 	pw_status st;
 
 	assert_true(store_key_join(key, sizeof(key), e->merchant_id, customer, &keylen));
-	assert_int_equal(PW_OK, store_read_begin(e->s, &txn));
-	st = store_mdb_rec_get(e->s, txn, STORE_DB_CREDITS, key, keylen,
+	assert_int_equal(PW_OK, store_read_begin(e->s, &t));
+	st = store_rec_get(&t, STORE_DB_CREDITS, key, keylen,
 	    &paywire__v1__credit_ledger_record__descriptor, (void **) &r);
-	store_read_end(txn);
+	store_read_end(&t);
 	if (st == PW_OK) {
 		*balance = r->balance;
 		*entries = r->entries;
@@ -254,16 +254,16 @@ t_ent_index(fx_env *e, const char *customer, const char *plan, char *id, size_t 
 	uint8_t key[512];
 	size_t keylen = 0;
 	size_t len = 0;
-	MDB_txn *txn = NULL;
+	store_txn t;
 	pw_status st;
 
 	assert_true(store_key_join(key, sizeof(key), e->merchant_id, customer, &keylen));
 	key[keylen++] = 0x00;
 	memcpy(key + keylen, plan, strlen(plan));
 	keylen += strlen(plan);
-	assert_int_equal(PW_OK, store_read_begin(e->s, &txn));
-	st = store_mdb_raw_get(e->s, txn, STORE_DB_ENT_INDEX, key, keylen, id, id_size - 1, &len);
-	store_read_end(txn);
+	assert_int_equal(PW_OK, store_read_begin(e->s, &t));
+	st = store_raw_get(&t, STORE_DB_ENT_INDEX, key, keylen, id, id_size - 1, &len);
+	store_read_end(&t);
 	id[len] = '\0';
 	return st;
 }

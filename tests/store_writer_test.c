@@ -24,6 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
+#include "kv_lmdb.h"
 #include "store_fixture.h"
 #include "store_internal.h"
 #include "test_wait.h"
@@ -508,14 +511,14 @@ test_error_table_maps_lmdb_results(void **state)
 {
 	fx_env *e = *state;
 
-	assert_int_equal(PW_OK, store_mdb_status(e->s, MDB_SUCCESS, "test"));
-	assert_int_equal(PW_NOT_FOUND, store_mdb_status(e->s, MDB_NOTFOUND, "test"));
-	assert_int_equal(PW_RESOURCE_EXHAUSTED, store_mdb_status(e->s, MDB_MAP_FULL, "test"));
-	assert_int_equal(PW_UNAVAILABLE, store_mdb_status(e->s, MDB_READERS_FULL, "test"));
-	assert_int_equal(PW_UNAVAILABLE, store_mdb_status(e->s, ENOSPC, "test"));
-	assert_int_equal(PW_INTERNAL, store_mdb_status(e->s, 123456, "test: unmapped"));
+	assert_int_equal(PW_OK, kv_lmdb_status(e->s->env, MDB_SUCCESS, "test"));
+	assert_int_equal(PW_NOT_FOUND, kv_lmdb_status(e->s->env, MDB_NOTFOUND, "test"));
+	assert_int_equal(PW_RESOURCE_EXHAUSTED, kv_lmdb_status(e->s->env, MDB_MAP_FULL, "test"));
+	assert_int_equal(PW_UNAVAILABLE, kv_lmdb_status(e->s->env, MDB_READERS_FULL, "test"));
+	assert_int_equal(PW_UNAVAILABLE, kv_lmdb_status(e->s->env, ENOSPC, "test"));
+	assert_int_equal(PW_INTERNAL, kv_lmdb_status(e->s->env, 123456, "test: unmapped"));
 	assert_false(store_failed(e->s));
-	assert_int_equal(PW_INTERNAL, store_mdb_status(e->s, MDB_CORRUPTED, "test"));
+	assert_int_equal(PW_INTERNAL, kv_lmdb_status(e->s->env, MDB_CORRUPTED, "test"));
 	assert_true(store_failed(e->s));
 }
 

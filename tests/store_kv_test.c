@@ -1,0 +1,373 @@
+/*
+ * store_kv_test.c - the engine seam's contract (store_kv.h), checked on an
+ * engine alone, without the payment domain: tables, answers that leave the
+ * txn usable, insert-only and append puts, nested txns, batch commit and
+ * abort with the last txn id, read snapshots, ordered cursors with delete.
+ *
+ * Every case goes through t_kv only: a new engine (PostgreSQL next) runs the
+ * same cases by pointing t_kv at its ops table and t_config at its storage.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store_fixture.h"
+#include "store_kv.h"
+
+static const kv_ops *const t_kv = &kv_lmdb_ops; /* the engine under test */
+static const char *const t_tables[] = { "alpha", "beta" };
+static int t_fatal_calls; /* kv_config.fatal calls: none expected */
+
+enum { T_ALPHA = 0, T_BETA = 1 };
+
+/* The test env: fx_env (temp dir) first, then the open engine. */
+typedef struct t_env {
+	fx_env fx;   /* temp dir; no store is opened */
+	kv_env *env; /* the engine under test */
+} t_env;
+
+static void
+t_fatal(void *arg, const char *what)
+{
+	(void) arg;
+	(void) what;
+	t_fatal_calls++;
+}
+
+static kv_config
+t_config(const t_env *e)
+{
+	return (kv_config){ .dir = e->fx.dir, .map_size_bytes = 4u << 20,
+		.sync = STORE_SYNC_NONE, .read_only = false, .tables = t_tables,
+		.n_tables = sizeof(t_tables) / sizeof(t_tables[0]), .fatal = t_fatal,
+		.fatal_arg = NULL };
+}
+
+static int
+t_setup(void **state)
+{
+	const fx_cfg cfg = { .name = "store_kv", .env_bytes = sizeof(t_env) };
+	t_env *e;
+	kv_config c;
+	bool exists = true;
+
+	(void) fx_env_setup(state, &cfg);
+	e = *state;
+	assert_int_equal(0, mkdir(e->fx.dir, 0700));
+	c = t_config(e);
+	assert_int_equal(PW_OK, t_kv->probe(&c, &exists));
+	assert_false(exists);
+	assert_int_equal(PW_OK, t_kv->open(&e->env, &c));
+	assert_int_equal(PW_OK, t_kv->probe(&c, &exists));
+	assert_true(exists);
+	t_fatal_calls = 0;
+	return 0;
+}
+
+static int
+t_teardown(void **state)
+{
+	t_env *e = *state;
+
+	t_kv->close(e->env);
+	assert_int_equal(0, t_fatal_calls);
+	return fx_env_teardown(state);
+}
+
+/* ---- helpers ---- */
+
+static kv_val
+t_key(const char *s)
+{
+	return (kv_val){ .data = s, .len = strlen(s) };
+}
+
+static void
+t_fill(void *space, size_t size, void *arg)
+{
+	memcpy(space, arg, size);
+}
+
+/* put of the string v (without its NUL) under k. */
+static pw_status
+t_put(kv_txn *txn, unsigned table, const char *k, const char *v, unsigned flags)
+{
+	return t_kv->put(txn, table, t_key(k), strlen(v), flags, t_fill, (void *) v);
+}
+
+/* Asserts an op answered st with bytes got equal to the string want, or
+ * answered PW_NOT_FOUND when want is NULL. */
+static void
+t_at(pw_status st, kv_val got, const char *want)
+{
+	if (want == NULL) {
+		assert_int_equal(PW_NOT_FOUND, st);
+		return;
+	}
+	assert_int_equal(PW_OK, st);
+	assert_int_equal(strlen(want), got.len);
+	assert_memory_equal(want, got.data, got.len);
+}
+
+/* Asserts the value under k is the string want (NULL: absent). */
+static void
+t_expect(kv_txn *txn, unsigned table, const char *k, const char *want)
+{
+	kv_val v;
+	pw_status st = t_kv->get(txn, table, t_key(k), &v);
+
+	t_at(st, v, want);
+}
+
+/* Begins a batch and a nested txn in it. */
+static void
+t_nest_begin(t_env *e, kv_txn **batch, kv_txn **nest)
+{
+	assert_int_equal(PW_OK, t_kv->batch_begin(e->env, batch));
+	assert_int_equal(PW_OK, t_kv->nest_begin(*batch, nest));
+}
+
+/* Commits the nested txn, then its batch. */
+static void
+t_nest_commit(kv_txn *batch, kv_txn *nest)
+{
+	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
+	assert_int_equal(PW_OK, t_kv->batch_commit(batch));
+}
+
+/* A batch with one nested txn that ran put(k, v, flags); commits both.
+ * Returns the put's status. */
+static pw_status
+t_write_one(t_env *e, unsigned table, const char *k, const char *v, unsigned flags)
+{
+	kv_txn *batch = NULL;
+	kv_txn *nest = NULL;
+	pw_status st;
+
+	t_nest_begin(e, &batch, &nest);
+	st = t_put(nest, table, k, v, flags);
+	t_nest_commit(batch, nest);
+	return st;
+}
+
+/* Asserts, in a read txn of its own, the value under k. */
+static void
+t_read_expect(t_env *e, unsigned table, const char *k, const char *want)
+{
+	kv_txn *txn = NULL;
+
+	assert_int_equal(PW_OK, t_kv->read_begin(e->env, &txn));
+	t_expect(txn, table, k, want);
+	t_kv->read_end(txn);
+}
+
+/* ---- cases ---- */
+
+static void
+test_tables_are_separate_and_put_overwrites(void **state)
+{
+	t_env *e = *state;
+
+	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "k", "one", 0));
+	t_read_expect(e, T_ALPHA, "k", "one");
+	t_read_expect(e, T_BETA, "k", NULL);
+	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "k", "two", 0));
+	t_read_expect(e, T_ALPHA, "k", "two");
+}
+
+static void
+test_insert_only_answers_already_exists_and_the_txn_goes_on(void **state)
+{
+	t_env *e = *state;
+	kv_txn *batch = NULL;
+	kv_txn *nest = NULL;
+
+	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "k", "one", KV_PUT_INSERT));
+	t_nest_begin(e, &batch, &nest);
+	assert_int_equal(PW_ALREADY_EXISTS, t_put(nest, T_ALPHA, "k", "two", KV_PUT_INSERT));
+	assert_int_equal(PW_NOT_FOUND, t_kv->del(nest, T_ALPHA, t_key("absent")));
+	/* both were answers: the same txn writes on */
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "k2", "three", KV_PUT_INSERT));
+	t_nest_commit(batch, nest);
+	t_read_expect(e, T_ALPHA, "k", "one");
+	t_read_expect(e, T_ALPHA, "k2", "three");
+}
+
+static void
+test_append_takes_keys_past_the_last_and_refuses_an_existing_one(void **state)
+{
+	t_env *e = *state;
+
+	assert_int_equal(PW_OK, t_write_one(e, T_BETA, "0001", "a", KV_PUT_APPEND));
+	assert_int_equal(PW_OK, t_write_one(e, T_BETA, "0002", "b", KV_PUT_APPEND));
+	assert_int_equal(PW_ALREADY_EXISTS, t_write_one(e, T_BETA, "0002", "c", KV_PUT_APPEND));
+	t_read_expect(e, T_BETA, "0002", "b");
+}
+
+/* A batch whose first nested txn put (k, v) in alpha and committed; the
+ * batch is left open. */
+static kv_txn *
+t_batch_with(t_env *e, const char *k, const char *v)
+{
+	kv_txn *batch = NULL;
+	kv_txn *nest = NULL;
+
+	t_nest_begin(e, &batch, &nest);
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, k, v, 0));
+	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
+	return batch;
+}
+
+static void
+test_nested_abort_undoes_only_the_nested_writes(void **state)
+{
+	t_env *e = *state;
+	uint64_t txnid = t_kv->last_txnid(e->env);
+	kv_txn *batch = t_batch_with(e, "kept", "1");
+	kv_txn *nest = NULL;
+
+	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "undone", "2", 0));
+	t_expect(nest, T_ALPHA, "kept", "1"); /* a nested txn sees its batch */
+	t_kv->nest_abort(nest);
+	t_expect(batch, T_ALPHA, "undone", NULL);
+	assert_int_equal(PW_OK, t_kv->batch_commit(batch));
+	assert_int_equal(txnid + 1, t_kv->last_txnid(e->env));
+	t_read_expect(e, T_ALPHA, "kept", "1");
+	t_read_expect(e, T_ALPHA, "undone", NULL);
+}
+
+static void
+test_batch_abort_and_empty_commit_keep_nothing_and_move_no_txnid(void **state)
+{
+	t_env *e = *state;
+	uint64_t txnid = t_kv->last_txnid(e->env);
+	kv_txn *batch = t_batch_with(e, "k", "v");
+
+	t_kv->batch_abort(batch);
+	assert_int_equal(PW_OK, t_kv->batch_begin(e->env, &batch));
+	assert_int_equal(PW_OK, t_kv->batch_commit(batch)); /* wrote nothing */
+	assert_int_equal(txnid, t_kv->last_txnid(e->env));
+	t_read_expect(e, T_ALPHA, "k", NULL);
+}
+
+static void
+test_a_read_txn_sees_the_snapshot_of_its_begin(void **state)
+{
+	t_env *e = *state;
+	kv_txn *r = NULL;
+	uint64_t n = 0;
+
+	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "k", "old", 0));
+	assert_int_equal(PW_OK, t_kv->read_begin(e->env, &r));
+	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "k", "new", 0));
+	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "k2", "x", 0));
+	t_expect(r, T_ALPHA, "k", "old");
+	assert_int_equal(PW_OK, t_kv->count(r, T_ALPHA, &n));
+	assert_int_equal(1, n);
+	t_kv->read_end(r);
+	t_read_expect(e, T_ALPHA, "k", "new");
+}
+
+/* Puts each of keys[0..n) (value = key) in one batch. */
+static void
+t_fill_table(t_env *e, unsigned table, const char *const *keys, size_t n)
+{
+	kv_txn *batch = NULL;
+	kv_txn *nest = NULL;
+
+	t_nest_begin(e, &batch, &nest);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(PW_OK, t_put(nest, table, keys[i], keys[i], KV_PUT_INSERT));
+	}
+	t_nest_commit(batch, nest);
+}
+
+static void
+test_cursor_walks_in_key_order_from_a_seek(void **state)
+{
+	t_env *e = *state;
+	/* inserted out of order; memcmp order is "a" < "ab" < "b" < "b\x01" < "c" */
+	static const char *const keys[] = { "c", "ab", "b\x01", "a", "b" };
+	static const char *const order[] = { "a", "ab", "b", "b\x01", "c" };
+	kv_cursor *cur = NULL;
+	kv_txn *r = NULL;
+	kv_val k;
+	kv_val v;
+
+	t_fill_table(e, T_ALPHA, keys, 5);
+	assert_int_equal(PW_OK, t_kv->read_begin(e->env, &r));
+	assert_int_equal(PW_OK, t_kv->cursor_open(r, T_ALPHA, &cur));
+	t_at(t_kv->cursor_seek(cur, (kv_val){ .data = NULL, .len = 0 }, &k, &v), k, order[0]);
+	assert_memory_equal(order[0], v.data, v.len);
+	for (size_t i = 1; i < 5; i++) {
+		t_at(t_kv->cursor_next(cur, &k, &v), k, order[i]);
+	}
+	t_at(t_kv->cursor_next(cur, &k, &v), k, NULL);
+	t_at(t_kv->cursor_seek(cur, t_key("aa"), &k, &v), k, "ab"); /* first key >= "aa" */
+	t_at(t_kv->cursor_seek(cur, t_key("b"), &k, &v), k, "b");   /* an exact key */
+	t_at(t_kv->cursor_seek(cur, t_key("d"), &k, &v), k, NULL);  /* past the end */
+	t_kv->cursor_close(cur);
+	t_kv->read_end(r);
+}
+
+static void
+test_cursor_delete_then_next_returns_the_following_entry(void **state)
+{
+	t_env *e = *state;
+	static const char *const keys[] = { "1", "2", "3", "4" };
+	kv_cursor *cur = NULL;
+	kv_txn *batch = NULL;
+	kv_txn *nest = NULL;
+	kv_val k;
+	kv_val v;
+	uint64_t n = 0;
+
+	t_fill_table(e, T_BETA, keys, 4);
+	t_nest_begin(e, &batch, &nest);
+	assert_int_equal(PW_OK, t_kv->cursor_open(nest, T_BETA, &cur));
+	t_at(t_kv->cursor_seek(cur, t_key("2"), &k, &v), k, "2");
+	assert_int_equal(PW_OK, t_kv->cursor_del(cur));
+	t_at(t_kv->cursor_next(cur, &k, &v), k, "3"); /* not skipped */
+	assert_int_equal(PW_OK, t_kv->cursor_del(cur));
+	t_at(t_kv->cursor_next(cur, &k, &v), k, "4");
+	t_kv->cursor_close(cur);
+	assert_int_equal(PW_OK, t_kv->count(nest, T_BETA, &n));
+	assert_int_equal(2, n);
+	t_nest_commit(batch, nest);
+	t_read_expect(e, T_BETA, "1", "1");
+	t_read_expect(e, T_BETA, "2", NULL);
+	t_read_expect(e, T_BETA, "3", NULL);
+	t_read_expect(e, T_BETA, "4", "4");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tables_are_separate_and_put_overwrites, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_insert_only_answers_already_exists_and_the_txn_goes_on, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_append_takes_keys_past_the_last_and_refuses_an_existing_one, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_nested_abort_undoes_only_the_nested_writes,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_batch_abort_and_empty_commit_keep_nothing_and_move_no_txnid, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_a_read_txn_sees_the_snapshot_of_its_begin,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_cursor_walks_in_key_order_from_a_seek, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_cursor_delete_then_next_returns_the_following_entry, t_setup, t_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
