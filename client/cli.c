@@ -5,9 +5,10 @@
  *
  * Output is aligned "key: value" lines, or one JSON object with --json (money
  * as exact integers of minor units). Errors go to stderr as
- * "error: CODE_NAME: message". Exit codes: 0 OK, 1 server or transport error
- * (and a broken audit chain), 2 usage error (nothing was sent). Secrets (admin
- * and API keys, tokens) never appear in error messages.
+ * "error: CODE_NAME: message"; after UNAVAILABLE or TIMEOUT a "server: URL
+ * (where it came from)" line follows. Exit codes: 0 OK, 1 server or transport
+ * error (and a broken audit chain), 2 usage error (nothing was sent). Secrets
+ * (admin and API keys, tokens) never appear in error messages.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +31,10 @@ enum {
 };
 
 #define CLI_SERVER_DEFAULT "tcp://127.0.0.1:7450"
+/* Where the server address came from, as the transport errors say it. */
+#define CLI_FROM_FLAG "from --server"
+#define CLI_FROM_ENV "from PAYWIRE_SERVER; --server URL overrides it"
+#define CLI_FROM_DEFAULT "the default; set PAYWIRE_SERVER or pass --server URL"
 /* Rows of one command's output, and the widest value kept (a checkout URL or
  * an access link). */
 #define CLI_ROWS_MAX 24
@@ -37,6 +42,7 @@ enum {
 
 typedef struct cli_globals {
 	const char *server;   /* --server, else PAYWIRE_SERVER, else CLI_SERVER_DEFAULT */
+	const char *server_from; /* where server came from, for transport errors: CLI_FROM_* */
 	uint32_t timeout_ms;  /* --timeout-ms: per attempt */
 	uint32_t retries;     /* --retries: extra attempts, same request_id */
 	bool json;            /* --json: one JSON object on stdout */
@@ -112,11 +118,18 @@ cli_usage_error(const cli_globals *g, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+/* A failed call: "error: CODE: message" on stderr, exit 1. When the server
+ * could not be reached or did not answer (UNAVAILABLE, TIMEOUT), a second
+ * line names the address tried and what sets it: the CLI is the operator's
+ * own tool, so the address belongs here (the bridge never shows it). */
 static int
-cli_call_error(const pw_error *err)
+cli_call_error(const cli_globals *g, const pw_error *err)
 {
 	fprintf(stderr, "error: %s: %s\n", pw_status_name(err->code),
 	    err->message[0] != '\0' ? err->message : pw_status_message(err->code));
+	if (err->code == PW_UNAVAILABLE || err->code == PW_TIMEOUT) {
+		fprintf(stderr, "server: %s (%s)\n", g->server, g->server_from);
+	}
 	return CLI_EXIT_FAIL;
 }
 
@@ -184,6 +197,7 @@ cli_global_opt(cli_globals *g, int opt, const char *arg, bool *help)
 	switch (opt) {
 	case OPT_SERVER:
 		g->server = arg;
+		g->server_from = CLI_FROM_FLAG;
 		return CLI_EXIT_OK;
 	case OPT_TIMEOUT:
 		if (!cli_parse_u32(arg, 1, PW_CLIENT_TIMEOUT_MS_MAX, &g->timeout_ms)) {
@@ -520,6 +534,17 @@ cli_begin(cli_globals *g, int argc, char **argv, const cli_cmd *cmd, void *args,
 	return rv;
 }
 
+/* The end of every command's call: closes the client; st is what the call
+ * returned. CLI_EXIT_OK: the caller prints the result. Else the error is
+ * printed (cli_call_error) and the exit code returned. */
+static int
+cli_end(const cli_globals *g, cli_call *call, pw_status st, const pw_error *err)
+{
+	pw_client_close(call->c);
+	call->c = NULL;
+	return st == PW_OK ? CLI_EXIT_OK : cli_call_error(g, err);
+}
+
 /* The option handler of admin commands whose only own option is --admin-key
  * (args: the const char * it lands in). */
 static int
@@ -613,11 +638,11 @@ cli_merchant_create(cli_globals *g, int argc, char **argv)
 	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (pw_merchant_create(call.c, call.key, a.name, a.mode, &m, &err) != PW_OK) {
-		pw_client_close(call.c);
-		return cli_call_error(&err);
+	rv = cli_end(g, &call, pw_merchant_create(call.c, call.key, a.name, a.mode, &m, &err),
+	    &err);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
 	}
-	pw_client_close(call.c);
 	cli_out_init(&o, g->json);
 	cli_str(&o, "merchant_id", m.merchant_id);
 	cli_str(&o, "name", m.name);
@@ -662,11 +687,11 @@ cli_key_revoke(cli_globals *g, int argc, char **argv)
 	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (pw_apikey_revoke(call.c, call.key, argv[optind], merchant_id, &err) != PW_OK) {
-		pw_client_close(call.c);
-		return cli_call_error(&err);
+	rv = cli_end(g, &call, pw_apikey_revoke(call.c, call.key, argv[optind], merchant_id, &err),
+	    &err);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
 	}
-	pw_client_close(call.c);
 	cli_out_init(&o, g->json);
 	cli_str(&o, "merchant_id", merchant_id);
 	cli_bool(&o, "revoked", true);
@@ -889,11 +914,10 @@ cli_session_create(cli_globals *g, int argc, char **argv)
 	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (pw_session_create(call.c, a.api_key, &a.p, &s, &err) != PW_OK) {
-		pw_client_close(call.c);
-		return cli_call_error(&err);
+	rv = cli_end(g, &call, pw_session_create(call.c, a.api_key, &a.p, &s, &err), &err);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
 	}
-	pw_client_close(call.c);
 	cli_session_print(g, &s);
 	return CLI_EXIT_OK;
 }
@@ -948,11 +972,10 @@ cli_status(cli_globals *g, int argc, char **argv)
 	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (pw_status_get(call.c, argv[optind], &s, &err) != PW_OK) {
-		pw_client_close(call.c);
-		return cli_call_error(&err);
+	rv = cli_end(g, &call, pw_status_get(call.c, argv[optind], &s, &err), &err);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
 	}
-	pw_client_close(call.c);
 	cli_status_print(g, &s);
 	return CLI_EXIT_OK;
 }
@@ -1140,10 +1163,10 @@ cli_webhook_send(cli_globals *g, int argc, char **argv)
 	}
 	st = pw_webhook_ingest(call.c, a.provider_id, a.headers, a.headers_len, a.body, a.body_len,
 	    &r, &err);
-	pw_client_close(call.c);
 	free(a.body);
-	if (st != PW_OK) {
-		return cli_call_error(&err);
+	rv = cli_end(g, &call, st, &err);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
 	}
 	cli_webhook_print(g, &r);
 	return CLI_EXIT_OK;
@@ -1221,11 +1244,10 @@ cli_access_redeem(cli_globals *g, int argc, char **argv)
 	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (pw_access_redeem(call.c, argv[optind], token, &a, &err) != PW_OK) {
-		pw_client_close(call.c);
-		return cli_call_error(&err);
+	rv = cli_end(g, &call, pw_access_redeem(call.c, argv[optind], token, &a, &err), &err);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
 	}
-	pw_client_close(call.c);
 	cli_access_print(g, &a);
 	return CLI_EXIT_OK;
 }
@@ -1262,11 +1284,10 @@ cli_audit_verify(cli_globals *g, int argc, char **argv)
 	if (rv != CLI_EXIT_OK || call.c == NULL) {
 		return rv;
 	}
-	if (pw_audit_verify(call.c, call.key, &r, &err) != PW_OK) {
-		pw_client_close(call.c);
-		return cli_call_error(&err);
+	rv = cli_end(g, &call, pw_audit_verify(call.c, call.key, &r, &err), &err);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
 	}
-	pw_client_close(call.c);
 	cli_out_init(&o, g->json);
 	cli_bool(&o, "ok", r.ok);
 	cli_uint(&o, "records", r.records);
@@ -1324,7 +1345,9 @@ cli_tool_help(FILE *f)
 	      "                   (default: $PAYWIRE_SERVER, else " CLI_SERVER_DEFAULT ")\n"
 	      "  --timeout-ms N   wait per attempt, 1..600000 ms (default 5000)\n"
 	      "  --retries N      re-sends of the same request (same request_id) after a\n"
-	      "                   timeout, 0..32 (default 3); the server applies it once\n"
+	      "                   timeout, 0..32 (default 3); the server applies it once.\n"
+	      "                   A refused connection (no server listening) is not\n"
+	      "                   retried: UNAVAILABLE at once, naming the address\n"
 	      "  --json           print one JSON object; money as integer minor units\n"
 	      "  --help           this text; 'paywire COMMAND --help' for one command\n"
 	      "  --version        print the version\n"
@@ -1337,7 +1360,8 @@ cli_tool_help(FILE *f)
 	      "exit codes:\n"
 	      "  0  success\n"
 	      "  1  the server or the transport reported an error ('error: CODE: message'\n"
-	      "     on stderr), or audit verify found a broken chain\n"
+	      "     on stderr; for UNAVAILABLE and TIMEOUT also 'server: URL (where the\n"
+	      "     address came from)'), or audit verify found a broken chain\n"
 	      "  2  usage error: nothing was sent\n"
 	      "\n"
 	      "examples:\n"
@@ -1447,6 +1471,7 @@ main(int argc, char **argv)
 {
 	cli_globals g = {
 		.server = getenv("PAYWIRE_SERVER"),
+		.server_from = CLI_FROM_ENV,
 		.timeout_ms = PW_CLIENT_TIMEOUT_MS_DEFAULT,
 		.retries = PW_CLIENT_RETRIES_DEFAULT,
 	};
@@ -1456,6 +1481,7 @@ main(int argc, char **argv)
 
 	if (g.server == NULL || g.server[0] == '\0') {
 		g.server = CLI_SERVER_DEFAULT;
+		g.server_from = CLI_FROM_DEFAULT;
 	}
 	rv = cli_main_opts(&g, argc, argv, &help, &version);
 	if (rv != CLI_EXIT_OK) {

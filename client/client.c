@@ -5,7 +5,19 @@
  * so calls from many threads run at once over the same connections. The REQ
  * resend timer is off: the library owns retries and re-sends the very same
  * bytes (same request_id) after a timeout, so the server's stored reply makes
- * a retry harmless. Nothing here keeps state between calls except the socket.
+ * a retry harmless. Nothing here keeps state between calls except the socket
+ * and the count of its live connections.
+ *
+ * FAIL FAST. nng dials in the background, and a REQ send with no connection
+ * just waits, so "nobody is there" would look like "the server is slow". The
+ * client therefore counts its SP connections (nng_pipe_notify) and, when an
+ * attempt finds none, first makes one raw connect to the URL (an
+ * nng_stream_dialer, closed at once): refused, no such socket file,
+ * unreachable -> PW_UNAVAILABLE at once, nothing sent and no retry, since a
+ * retry cannot succeed; it connects -> the send goes on and waits, within the
+ * attempt's timeout, for the background dialer. Only timeouts (and a dropped
+ * connection, which goes through the same check on its next attempt) are
+ * retried. Threads: the count is an atomic written by nng's threads.
  *
  * Results are copied into the caller's plain structs with bounded copies:
  * identifiers, keys and URLs must fit whole (a cut id or key would be wrong,
@@ -13,6 +25,7 @@
  * is cut at a UTF-8 boundary.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +35,7 @@
 #include <sodium.h>
 
 #include "paywire/v1/paywire.pb-c.h"
+#include "client_hooks.h"
 #include "pw_common.h"
 
 #include <paywire/client.h>
@@ -74,15 +88,27 @@ CLIENT_SAME(PW_FULFILL_CREDITS, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_
 struct pw_client {
 	nng_socket sock;                   /* REQ socket; each call opens its own ctx on it */
 	nng_dialer dialer;                 /* background dialer to url, redials on loss */
+	nng_stream_dialer *reach;          /* raw connects to url (reach check); NULL: none for it */
+	atomic_int pipes;                  /* SP connections up, see client_pipe_event */
 	uint32_t timeout_ms;               /* per attempt, 1..PW_CLIENT_TIMEOUT_MS_MAX */
-	uint32_t retries;                  /* extra attempts after a miss, 0..PW_CLIENT_RETRIES_MAX */
+	uint32_t retries;                  /* extra attempts after a timeout, 0..PW_CLIENT_RETRIES_MAX */
 	char url[PW_CLIENT_URL_BYTES_MAX]; /* server address, for error messages */
+#ifdef PW_TEST_HOOKS
+	atomic_uint test_reach_checks;     /* reach checks made (client_hooks.h) */
+	atomic_uint test_sends;            /* requests handed to nng (client_hooks.h) */
+#endif
 };
+
+#ifdef PW_TEST_HOOKS
+#define CLIENT_TEST_COUNT(c, field) ((void) atomic_fetch_add(&(c)->field, 1u))
+#else
+#define CLIENT_TEST_COUNT(c, field) ((void) 0)
+#endif
 
 /* Why an attempt got no reply. */
 typedef enum client_miss {
 	CLIENT_MISS_NONE = 0, /* a reply arrived */
-	CLIENT_MISS_NO_PEER,  /* no connection took the request within the timeout */
+	CLIENT_MISS_NO_PEER,  /* no connection took the request (or the reach check) within the timeout */
 	CLIENT_MISS_LOST,     /* the connection dropped before the reply */
 	CLIENT_MISS_SILENT,   /* sent, but no reply within the timeout */
 } client_miss;
@@ -205,7 +231,9 @@ client_wipe_str(char *s)
 	}
 }
 
-/* Maps an nng error to a status; the caller adds the context. */
+/* Maps an nng error during a call to a status; the caller adds the context.
+ * An EINVAL there is this library's bug, not the caller's argument: only
+ * pw_client_open maps nng errors to PW_INVALID_ARGUMENT (client_url_status). */
 static pw_status
 client_nng_status(int rv)
 {
@@ -216,10 +244,6 @@ client_nng_status(int rv)
 		return PW_TIMEOUT;
 	case NNG_EMSGSIZE:
 		return PW_PAYLOAD_TOO_LARGE;
-	case NNG_EINVAL:
-	case NNG_EADDRINVAL:
-	case NNG_ENOTSUP:
-		return PW_INVALID_ARGUMENT;
 	case NNG_ECLOSED:
 	case NNG_ECONNREFUSED:
 	case NNG_ECONNRESET:
@@ -231,6 +255,21 @@ client_nng_status(int rv)
 		return PW_UNAVAILABLE;
 	default:
 		return PW_INTERNAL;
+	}
+}
+
+/* Maps an nng error about the URL given to pw_client_open: a malformed
+ * address or a transport nng does not have is the caller's argument. */
+static pw_status
+client_url_status(int rv)
+{
+	switch (rv) {
+	case NNG_EINVAL:
+	case NNG_EADDRINVAL:
+	case NNG_ENOTSUP:
+		return PW_INVALID_ARGUMENT;
+	default:
+		return client_nng_status(rv);
 	}
 }
 
@@ -405,11 +444,40 @@ pw_client_opts_default(pw_client_opts *opts)
 	opts->retries = PW_CLIENT_RETRIES_DEFAULT;
 }
 
+/* nng_pipe_notify callback, on nng's threads: counts the socket's live SP
+ * connections. The reaper may run REM_POST before the dialer has run ADD_POST
+ * for the same pipe, so the sum can dip below zero for a moment and still
+ * ends right. A pipe the REQ protocol refuses (a peer that is not REP) gets
+ * REM_POST without ADD_POST and leaves the sum one low: calls then make a
+ * reach check even while connected, which costs a connect, never a wrong
+ * answer. */
+static void
+client_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	pw_client *c = arg;
+
+	(void) p;
+	switch (ev) {
+	case NNG_PIPE_EV_ADD_POST:
+		(void) atomic_fetch_add(&c->pipes, 1);
+		return;
+	case NNG_PIPE_EV_REM_POST:
+		(void) atomic_fetch_sub(&c->pipes, 1);
+		return;
+	case NNG_PIPE_EV_ADD_PRE:
+	case NNG_PIPE_EV_NUM:
+		return;
+	}
+}
+
+/* Opens the REQ socket with the library's options and the connection count
+ * (registered before any dial, so no connection goes uncounted). */
 static pw_status
 client_socket_setup(pw_client *c, pw_error *err)
 {
 	int rv;
 
+	atomic_init(&c->pipes, 0);
 	rv = nng_req0_open(&c->sock);
 	if (rv != 0) {
 		return client_nng_fail(err, rv, "opening the REQ socket");
@@ -425,6 +493,12 @@ client_socket_setup(pw_client *c, pw_error *err)
 	}
 	if (rv == 0) {
 		rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, CLIENT_RECONNECT_MAX_MS);
+	}
+	if (rv == 0) {
+		rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_event, c);
+	}
+	if (rv == 0) {
+		rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_event, c);
 	}
 	if (rv != 0) {
 		nng_close(c->sock);
@@ -465,12 +539,21 @@ pw_client_open(pw_client **out, const char *url, const pw_client_opts *opts)
 		return st;
 	}
 	/* Non-blocking: a server that is not up yet is found by the background
-	 * redial; calls answer PW_UNAVAILABLE / PW_TIMEOUT until then. */
+	 * redial; until then calls answer PW_UNAVAILABLE at once (reach check). */
 	rv = nng_dial(c->sock, url, &c->dialer, NNG_FLAG_NONBLOCK);
+	if (rv == 0) {
+		/* A transport without byte streams (inproc://) has no reach check:
+		 * its calls wait for a connection within their timeout instead. */
+		rv = nng_stream_dialer_alloc(&c->reach, url);
+		if (rv == NNG_ENOTSUP) {
+			c->reach = NULL;
+			rv = 0;
+		}
+	}
 	if (rv != 0) {
 		nng_close(c->sock);
 		free(c);
-		return client_nng_status(rv);
+		return client_url_status(rv);
 	}
 	*out = c;
 	return PW_OK;
@@ -482,8 +565,23 @@ pw_client_close(pw_client *c)
 	if (c == NULL) {
 		return;
 	}
-	nng_close(c->sock);
+	nng_close(c->sock); /* returns after the last pipe callback */
+	if (c->reach != NULL) {
+		nng_stream_dialer_free(c->reach);
+	}
 	free(c);
+}
+
+void
+client_test_counts_get(const pw_client *c, client_test_counts *out)
+{
+	PW_ASSERT(c != NULL && out != NULL);
+	memset(out, 0, sizeof(*out));
+	out->pipes = atomic_load(&c->pipes);
+#ifdef PW_TEST_HOOKS
+	out->reach_checks = atomic_load(&c->test_reach_checks);
+	out->sends = atomic_load(&c->test_sends);
+#endif
 }
 
 /* ---- transport: one attempt, and the retry loop ---- */
@@ -499,20 +597,68 @@ client_msg_free(nng_msg *m)
 	}
 }
 
-/* Sends req once on ctx and waits for the reply, all within timeout_ms.
- * PW_OK with *reply set (caller frees), or PW_OK with *miss telling why no
- * reply came; another status for a failure that a retry cannot fix. */
+/* What is left of an attempt that ends at deadline (pw_monotonic_ms), as an
+ * aio timeout: at least 1 ms, so a late step still fails by timing out. */
+static nng_duration
+client_left_ms(int64_t deadline)
+{
+	int64_t now = pw_monotonic_ms();
+
+	return now < deadline ? (nng_duration) (deadline - now) : 1;
+}
+
+/* The reach check, for an attempt that finds no live connection: one raw
+ * connect to the URL on aio, closed at once, within the attempt's time left.
+ * PW_OK: something listens there (the send goes on and waits for the
+ * background dialer), or *miss is CLIENT_MISS_NO_PEER (the connect timed
+ * out: a retry may succeed). PW_UNAVAILABLE: refused, no socket file,
+ * unreachable: a retry cannot succeed, so none is made and nothing is sent. */
+static pw_status
+client_reach_check(pw_client *c, nng_aio *aio, int64_t deadline, client_miss *miss, pw_error *err)
+{
+	int rv;
+
+	CLIENT_TEST_COUNT(c, test_reach_checks);
+	nng_aio_set_timeout(aio, client_left_ms(deadline));
+	nng_stream_dialer_dial(c->reach, aio);
+	nng_aio_wait(aio);
+	rv = nng_aio_result(aio);
+	switch (rv) {
+	case 0:
+		nng_stream_free(nng_aio_get_output(aio, 0)); /* it only had to connect */
+		return PW_OK;
+	case NNG_ETIMEDOUT:
+		*miss = CLIENT_MISS_NO_PEER;
+		return PW_OK;
+	case NNG_ENOMEM:
+		return client_nng_fail(err, rv, "connecting to the server");
+	default:
+		return client_fail(err, PW_UNAVAILABLE, "cannot connect to the server at %s: %s", c->url,
+		    nng_strerror(rv));
+	}
+}
+
+/* One attempt: the reach check when no connection is up, then req sent once
+ * on ctx and the reply awaited, all within timeout_ms. PW_OK with *reply set
+ * (caller frees), or PW_OK with *miss telling why no reply came (a retry may
+ * help); another status for a failure that a retry cannot fix. */
 static pw_status
 client_attempt(pw_client *c, nng_ctx ctx, nng_aio *aio, const void *req, size_t len,
     nng_msg **reply, client_miss *miss, pw_error *err)
 {
 	int64_t deadline = pw_monotonic_ms() + (int64_t) c->timeout_ms;
-	int64_t now;
 	nng_msg *msg;
+	pw_status st;
 	int rv;
 
 	*reply = NULL;
 	*miss = CLIENT_MISS_NONE;
+	if (c->reach != NULL && atomic_load(&c->pipes) <= 0) {
+		st = client_reach_check(c, aio, deadline, miss, err);
+		if (st != PW_OK || *miss != CLIENT_MISS_NONE) {
+			return st;
+		}
+	}
 	rv = nng_msg_alloc(&msg, 0);
 	if (rv == 0) {
 		rv = nng_msg_append(msg, req, len);
@@ -524,9 +670,10 @@ client_attempt(pw_client *c, nng_ctx ctx, nng_aio *aio, const void *req, size_t 
 		return client_nng_fail(err, rv, "building the request message");
 	}
 	nng_aio_set_msg(aio, msg);
-	nng_aio_set_timeout(aio, (nng_duration) c->timeout_ms);
+	nng_aio_set_timeout(aio, client_left_ms(deadline));
 	/* A REQ send completes once a connection takes the message: a timeout
-	 * here means there was no connection to the server. */
+	 * here means no connection came up in time. */
+	CLIENT_TEST_COUNT(c, test_sends);
 	nng_ctx_send(ctx, aio);
 	nng_aio_wait(aio);
 	rv = nng_aio_result(aio);
@@ -539,8 +686,7 @@ client_attempt(pw_client *c, nng_ctx ctx, nng_aio *aio, const void *req, size_t 
 		}
 		return client_nng_fail(err, rv, "sending the request");
 	}
-	now = pw_monotonic_ms();
-	nng_aio_set_timeout(aio, now < deadline ? (nng_duration) (deadline - now) : 1);
+	nng_aio_set_timeout(aio, client_left_ms(deadline));
 	nng_ctx_recv(ctx, aio);
 	nng_aio_wait(aio);
 	rv = nng_aio_result(aio);
@@ -556,6 +702,7 @@ client_attempt(pw_client *c, nng_ctx ctx, nng_aio *aio, const void *req, size_t 
 	return client_nng_fail(err, rv, "waiting for the reply");
 }
 
+/* The status and message after the last attempt missed for reason last. */
 static pw_status
 client_missed(const pw_client *c, client_miss last, uint32_t attempts, pw_error *err)
 {
@@ -578,8 +725,11 @@ client_missed(const pw_client *c, client_miss last, uint32_t attempts, pw_error 
 	return PW_INTERNAL;
 }
 
-/* Sends req (same bytes on every attempt) until a reply arrives or retries
- * run out. On PW_OK *reply holds the reply (free with client_msg_free). */
+/* Sends req (same bytes, same request_id, on every attempt) until a reply
+ * arrives, an attempt fails in a way a retry cannot fix (the reach check
+ * found nothing listening), or retries run out: only misses (timeouts, a
+ * dropped connection) are retried. On PW_OK *reply holds the reply (free with
+ * client_msg_free). */
 static pw_status
 client_exchange(pw_client *c, const void *req, size_t len, nng_msg **reply, pw_error *err)
 {
