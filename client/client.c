@@ -11,13 +11,15 @@
  * FAIL FAST. nng dials in the background, and a REQ send with no connection
  * just waits, so "nobody is there" would look like "the server is slow". The
  * client therefore counts its SP connections (nng_pipe_notify) and, when an
- * attempt finds none, first makes one raw connect to the URL (an
- * nng_stream_dialer, closed at once): refused, no such socket file,
- * unreachable -> PW_UNAVAILABLE at once, nothing sent and no retry, since a
- * retry cannot succeed; it connects -> the send goes on and waits, within the
- * attempt's timeout, for the background dialer. Only timeouts (and a dropped
- * connection, which goes through the same check on its next attempt) are
- * retried. Threads: the count is an atomic written by nng's threads.
+ * attempt finds none, first makes one connection of its own to the URL (the
+ * reach check: an nng_stream_dialer, the 8-byte SP handshake, close; tcp://
+ * and ipc:// only): refused, no such socket file, unreachable, not an nng
+ * REP socket -> PW_UNAVAILABLE at once, nothing sent and no retry, since a
+ * retry cannot succeed; a REP socket answers -> the send goes on and waits,
+ * within the attempt's timeout, for the background dialer. Only timeouts
+ * (and a dropped connection, which goes through the same check on its next
+ * attempt) are retried. Threads: the count is an atomic written by nng's
+ * threads.
  *
  * Results are copied into the caller's plain structs with bounded copies:
  * identifiers, keys and URLs must fit whole (a cut id or key would be wrong,
@@ -31,6 +33,7 @@
 #include <string.h>
 
 #include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <sodium.h>
 
@@ -47,6 +50,8 @@
 /* Generated request ids: "req_" + 128 random bits in hex. */
 #define CLIENT_REQUEST_ID_PREFIX "req_"
 #define CLIENT_REQUEST_ID_RANDOM_BYTES 16
+/* nng's tcp:// and ipc:// transports open with an 8-byte SP header. */
+#define CLIENT_SP_HEADER_BYTES 8
 /* The audit head hash is a 32-byte BLAKE2b digest (head_hash_hex[65]). */
 #define CLIENT_AUDIT_HASH_BYTES_MAX 32
 
@@ -88,7 +93,7 @@ CLIENT_SAME(PW_FULFILL_CREDITS, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_
 struct pw_client {
 	nng_socket sock;                   /* REQ socket; each call opens its own ctx on it */
 	nng_dialer dialer;                 /* background dialer to url, redials on loss */
-	nng_stream_dialer *reach;          /* raw connects to url (reach check); NULL: none for it */
+	nng_stream_dialer *reach;          /* our own connects to url (reach check); NULL: none */
 	atomic_int pipes;                  /* SP connections up, see client_pipe_event */
 	uint32_t timeout_ms;               /* per attempt, 1..PW_CLIENT_TIMEOUT_MS_MAX */
 	uint32_t retries;                  /* extra attempts after a timeout, 0..PW_CLIENT_RETRIES_MAX */
@@ -271,6 +276,23 @@ client_url_status(int rv)
 	default:
 		return client_nng_status(rv);
 	}
+}
+
+/* True for a URL whose transport the reach check speaks: a byte stream that
+ * opens with the 8-byte SP header (nng's tcp:// and ipc://). Any other
+ * (inproc://, ws://, tls+tcp://) has no reach check: its calls wait for a
+ * connection within their timeout. */
+static bool
+client_url_reachable(const char *url)
+{
+	static const char *const schemes[] = { "tcp://", "tcp4://", "tcp6://", "ipc://" };
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		if (strncmp(url, schemes[i], strlen(schemes[i])) == 0) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static pw_status
@@ -541,14 +563,8 @@ pw_client_open(pw_client **out, const char *url, const pw_client_opts *opts)
 	/* Non-blocking: a server that is not up yet is found by the background
 	 * redial; until then calls answer PW_UNAVAILABLE at once (reach check). */
 	rv = nng_dial(c->sock, url, &c->dialer, NNG_FLAG_NONBLOCK);
-	if (rv == 0) {
-		/* A transport without byte streams (inproc://) has no reach check:
-		 * its calls wait for a connection within their timeout instead. */
+	if (rv == 0 && client_url_reachable(url)) {
 		rv = nng_stream_dialer_alloc(&c->reach, url);
-		if (rv == NNG_ENOTSUP) {
-			c->reach = NULL;
-			rv = 0;
-		}
 	}
 	if (rv != 0) {
 		nng_close(c->sock);
@@ -607,15 +623,78 @@ client_left_ms(int64_t deadline)
 	return now < deadline ? (nng_duration) (deadline - now) : 1;
 }
 
-/* The reach check, for an attempt that finds no live connection: one raw
- * connect to the URL on aio, closed at once, within the attempt's time left.
- * PW_OK: something listens there (the send goes on and waits for the
- * background dialer), or *miss is CLIENT_MISS_NO_PEER (the connect timed
- * out: a retry may succeed). PW_UNAVAILABLE: refused, no socket file,
- * unreachable: a retry cannot succeed, so none is made and nothing is sent. */
+/* Moves all of buf[0..len) over the stream s, sending (send) or receiving,
+ * within the deadline: a stream may move fewer bytes than asked, so this
+ * loops. 0, or the nng error that stopped it (NNG_ECONNSHUT for an end of
+ * stream). */
+static int
+client_stream_move(nng_stream *s, nng_aio *aio, uint8_t *buf, size_t len, bool send,
+    int64_t deadline)
+{
+	size_t done = 0;
+	int rv;
+
+	while (done < len) {
+		nng_iov iov = { .iov_buf = buf + done, .iov_len = len - done };
+
+		rv = nng_aio_set_iov(aio, 1, &iov);
+		if (rv != 0) {
+			return rv;
+		}
+		nng_aio_set_timeout(aio, client_left_ms(deadline));
+		if (send) {
+			nng_stream_send(s, aio);
+		} else {
+			nng_stream_recv(s, aio);
+		}
+		nng_aio_wait(aio);
+		rv = nng_aio_result(aio);
+		if (rv != 0) {
+			return rv;
+		}
+		if (nng_aio_count(aio) == 0) {
+			return NNG_ECONNSHUT;
+		}
+		done += nng_aio_count(aio);
+	}
+	return 0;
+}
+
+/* The SP handshake of nng's tcp:// and ipc:// transports over the fresh
+ * stream s: our REQ header out, the peer's header in. 0 when a REP socket
+ * answered, NNG_EPROTO when something else did, else the nng error. The
+ * handshake is completed, never cut: nng 1.5.2 listeners mishandle a
+ * connection that closes while they negotiate (nng issue #1518), and the
+ * server must see nothing but an ordinary REQ peer that came and went. */
+static int
+client_sp_handshake(nng_stream *s, nng_aio *aio, int64_t deadline)
+{
+	uint8_t ours[CLIENT_SP_HEADER_BYTES] = { 0, 'S', 'P', 0, 0, NNG_REQ0_SELF, 0, 0 };
+	const uint8_t rep[CLIENT_SP_HEADER_BYTES] = { 0, 'S', 'P', 0, 0, NNG_REP0_SELF, 0, 0 };
+	uint8_t theirs[CLIENT_SP_HEADER_BYTES];
+	int rv;
+
+	rv = client_stream_move(s, aio, ours, sizeof(ours), true, deadline);
+	if (rv == 0) {
+		rv = client_stream_move(s, aio, theirs, sizeof(theirs), false, deadline);
+	}
+	if (rv == 0 && memcmp(theirs, rep, sizeof(rep)) != 0) {
+		rv = NNG_EPROTO;
+	}
+	return rv;
+}
+
+/* The reach check, for an attempt that finds no live connection: one
+ * connection of our own to the URL on aio (connect, SP handshake, close),
+ * within the attempt's time left. PW_OK: a REP socket answers there (the
+ * send goes on and waits for the background dialer), or *miss is
+ * CLIENT_MISS_NO_PEER (it timed out: a retry may succeed). PW_UNAVAILABLE:
+ * refused, no socket file, unreachable, or not an nng REP socket: a retry
+ * cannot succeed, so none is made and nothing is sent. */
 static pw_status
 client_reach_check(pw_client *c, nng_aio *aio, int64_t deadline, client_miss *miss, pw_error *err)
 {
+	nng_stream *s;
 	int rv;
 
 	CLIENT_TEST_COUNT(c, test_reach_checks);
@@ -623,15 +702,23 @@ client_reach_check(pw_client *c, nng_aio *aio, int64_t deadline, client_miss *mi
 	nng_stream_dialer_dial(c->reach, aio);
 	nng_aio_wait(aio);
 	rv = nng_aio_result(aio);
+	if (rv == 0) {
+		s = nng_aio_get_output(aio, 0);
+		rv = client_sp_handshake(s, aio, deadline);
+		nng_stream_free(s);
+	}
 	switch (rv) {
 	case 0:
-		nng_stream_free(nng_aio_get_output(aio, 0)); /* it only had to connect */
 		return PW_OK;
 	case NNG_ETIMEDOUT:
 		*miss = CLIENT_MISS_NO_PEER;
 		return PW_OK;
 	case NNG_ENOMEM:
 		return client_nng_fail(err, rv, "connecting to the server");
+	case NNG_EPROTO:
+		return client_fail(err, PW_UNAVAILABLE,
+		    "the server at %s does not answer as a paywire server (not an nng REP socket)",
+		    c->url);
 	default:
 		return client_fail(err, PW_UNAVAILABLE, "cannot connect to the server at %s: %s", c->url,
 		    nng_strerror(rv));
