@@ -62,7 +62,9 @@ wait_server() {
   fail "server did not answer"; exit 1
 }
 
-# start_bridge: sets BRIDGE_PID, BRIDGE (http://127.0.0.1:port).
+# start_bridge: sets BRIDGE_PID, BRIDGE (http://127.0.0.1:port); waits until
+# /healthz answers PW_BRIDGE_HEALTH (default 200, the server is up; 503 for a
+# bridge started in front of a server that is down).
 start_bridge() {
   local port; port=${PW_BRIDGE_PORT:-$(free_port)}
   BRIDGE=http://127.0.0.1:$port
@@ -72,7 +74,7 @@ start_bridge() {
   PIDS+=("$BRIDGE_PID")
   local i
   for i in $(seq 1 100); do
-    curl -fsS "$BRIDGE/healthz" >/dev/null 2>&1 && return 0
+    [ "$(curl -sS -o /dev/null -w '%{http_code}' "$BRIDGE/healthz" 2>/dev/null)" = "${PW_BRIDGE_HEALTH:-200}" ] && return 0
     sleep 0.1
   done
   cat "$T/bridge.log" >&2
