@@ -70,7 +70,7 @@ for i in $(seq 0 31); do
       *) want="503 text/html; charset=utf-8" ;;
     esac
     [ "$meta" = "$want" ] || { bad=$((bad + 1)); echo "# $kind$i: got [$meta], want [$want]"; }
-    if grep -qF -e "$SERVER_URL" -e "127.0.0.1:$port" -e "tcp://" -e "ipc://" -e "Connection refused" \
+    if grep -sqF -e "$SERVER_URL" -e "127.0.0.1:$port" -e "tcp://" -e "ipc://" -e "Connection refused" \
         -e "cannot connect" "$T/r/$kind$i.body"; then
       leaked=$((leaked + 1)); echo "# $kind$i body shows internals: $(head -c 300 "$T/r/$kind$i.body")"
     fi
