@@ -5,7 +5,9 @@
  * synchronous libpaywire call, answered when the reply arrives. The daemon runs
  * MHD_USE_INTERNAL_POLLING_THREAD with a thread pool (cfg.threads, each an
  * epoll loop): a handler blocks its worker for at most the client's timeout x
- * (retries + 1), and the other workers go on. libpaywire calls are thread-safe
+ * (retries + 1), and only while the server is there but slow (with nothing
+ * listening, libpaywire answers UNAVAILABLE at once), and the other workers
+ * go on. libpaywire calls are thread-safe
  * and each uses its own nng context, so workers never wait on each other.
  * (Suspend/resume would need an asynchronous client call; libpaywire has none.)
  *

@@ -57,10 +57,51 @@ bridge_request_header(const bridge_request *rq, const char *name)
 	return NULL;
 }
 
-/* The server's message when it sent one, else the table's. */
-static const char *
-bridge_err_message(const pw_error *err, pw_status st)
+/* True for a status that judges the request itself: what the caller sent is
+ * wrong, unknown or not allowed, and the server's message says why. Every
+ * other status is about paywire (the server down or slow, an internal or
+ * resource failure), and its message is for the operator. */
+static bool
+bridge_status_judges_request(pw_status st)
 {
+	switch (st) {
+	case PW_INVALID_ARGUMENT:
+	case PW_NOT_FOUND:
+	case PW_ALREADY_EXISTS:
+	case PW_PERMISSION_DENIED:
+	case PW_FAILED_PRECONDITION:
+	case PW_ABORTED:
+	case PW_UNAUTHENTICATED:
+	case PW_INVALID_TRANSITION:
+	case PW_IDEMPOTENCY_CONFLICT:
+		return true;
+	case PW_OK:
+	case PW_DEADLINE_EXCEEDED:
+	case PW_RESOURCE_EXHAUSTED:
+	case PW_UNIMPLEMENTED:
+	case PW_INTERNAL:
+	case PW_UNAVAILABLE:
+	case PW_PAYLOAD_TOO_LARGE:
+	case PW_TIMEOUT:
+		return false;
+	}
+	return false;
+}
+
+/* The message a public error body may carry for a failed call of rq's route:
+ * the server's own when st judges the request, else the status table's
+ * sentence. libpaywire's transport messages name the RPC address and carry
+ * nng's error text, and an internal failure's detail is the server's: they go
+ * to the log, never to a provider, merchant or browser. */
+static const char *
+bridge_public_message(const bridge_request *rq, const pw_error *err, pw_status st)
+{
+	PW_ASSERT(st != PW_OK);
+	if (!bridge_status_judges_request(st)) {
+		pw_log(PW_LOG_WARN, "%s: %s: %s", bridge_route_name(rq->match->route), pw_status_name(st),
+		    err->message);
+		return pw_status_message(st);
+	}
 	return err->message[0] != '\0' ? err->message : pw_status_message(st);
 }
 
@@ -113,7 +154,7 @@ bridge_route_webhook(bridge_env *env, const bridge_request *rq, bridge_reply *rp
 	if (st != PW_OK) {
 		pw_log(PW_LOG_INFO, "webhook %s refused: %s", pw_webhook_provider_name(provider),
 		    pw_status_name(st));
-		bridge_reply_json_error(rp, st, bridge_err_message(&err, st));
+		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));
 		return;
 	}
 	rp->http = 200;
@@ -146,7 +187,7 @@ bridge_route_create_session(bridge_env *env, const bridge_request *rq, bridge_re
 	st = pw_session_create(env->client, api_key, &req.params, &s, &err);
 	bridge_json_create_fini(&req);
 	if (st != PW_OK) {
-		bridge_reply_json_error(rp, st, bridge_err_message(&err, st));
+		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));
 		return;
 	}
 	(void) snprintf(checkout_url, sizeof(checkout_url), "%s/checkout?session=%s", env->public_url,
@@ -164,7 +205,7 @@ bridge_route_session_status(bridge_env *env, const bridge_request *rq, bridge_re
 
 	st = bridge_status_get(env->client, rq->match->session_id, &info, &err);
 	if (st != PW_OK) {
-		bridge_reply_json_error(rp, st, bridge_err_message(&err, st));
+		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));
 	} else {
 		rp->http = 200;
 		bridge_json_status(&rp->body, &info);

@@ -37,11 +37,18 @@
  * THREADS AND LIFETIMES
  * Matching is pure (any thread). Handlers run on a libmicrohttpd worker
  * thread, one request each, and block in a synchronous libpaywire call
- * (bounded by the client's timeout and retries). They fill the bridge_reply
+ * (bounded by the client's timeout and retries when the server is slow; with
+ * nothing listening it fails UNAVAILABLE at once). They fill the bridge_reply
  * the http layer initialized and never queue it themselves. Everything a
  * bridge_request points to lives until the request completes. Handlers never
  * put a body, an API key, a token or an access key in a log line; the access
  * key appears only in the access page's body.
+ *
+ * PUBLIC BODIES
+ * An error body carries the server's message only for a status that judges
+ * the request (bridge_status_judges_request); for any other status it carries
+ * the status table's sentence, and libpaywire's message (the RPC address,
+ * nng's error text) goes to the log. Pages use fixed sentences only.
  */
 #ifndef BRIDGE_ROUTES_H
 #define BRIDGE_ROUTES_H

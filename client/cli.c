@@ -5,9 +5,14 @@
  *
  * Output is aligned "key: value" lines, or one JSON object with --json (money
  * as exact integers of minor units). Errors go to stderr as
- * "error: CODE_NAME: message". Exit codes: 0 OK, 1 server or transport error
- * (and a broken audit chain), 2 usage error (nothing was sent). Secrets (admin
- * and API keys, tokens) never appear in error messages.
+ * "error: CODE_NAME: message"; after UNAVAILABLE or TIMEOUT a "server: URL
+ * (where it came from)" line follows. Exit codes: 0 OK, 1 server or transport
+ * error (and a broken audit chain), 2 usage error (nothing was sent). Secrets
+ * (admin and API keys, tokens) never appear in error messages.
+ *
+ * Every command is one row of cli_commands[] (words, help, options, checks,
+ * its call) plus its functions; cli_run does the rest alike for all: parse,
+ * check, open the client, call, close, print the rows or the error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +35,10 @@ enum {
 };
 
 #define CLI_SERVER_DEFAULT "tcp://127.0.0.1:7450"
+/* Where the server address came from, as the transport errors say it. */
+#define CLI_FROM_FLAG "from --server"
+#define CLI_FROM_ENV "from PAYWIRE_SERVER; --server URL overrides it"
+#define CLI_FROM_DEFAULT "the default; set PAYWIRE_SERVER or pass --server URL"
 /* Rows of one command's output, and the widest value kept (a checkout URL or
  * an access link). */
 #define CLI_ROWS_MAX 24
@@ -37,6 +46,7 @@ enum {
 
 typedef struct cli_globals {
 	const char *server;   /* --server, else PAYWIRE_SERVER, else CLI_SERVER_DEFAULT */
+	const char *server_from; /* where server came from, for transport errors: CLI_FROM_* */
 	uint32_t timeout_ms;  /* --timeout-ms: per attempt */
 	uint32_t retries;     /* --retries: extra attempts, same request_id */
 	bool json;            /* --json: one JSON object on stdout */
@@ -51,14 +61,6 @@ typedef struct cli_out {
 	char *values[CLI_ROWS_MAX];     /* row values, human form (malloc'd) */
 } cli_out;
 
-typedef struct cli_command cli_command;
-struct cli_command {
-	const char *group;                                        /* "session" */
-	const char *verb;                                         /* "create", NULL for "status" */
-	int (*run)(cli_globals *g, int argc, char **argv);       /* argv[0] is the verb */
-	const char *synopsis;                                     /* one line for the tool's help */
-	const char *help;                                         /* full help of the command */
-};
 
 /* Long options every command also accepts (after the command word). */
 enum {
@@ -90,6 +92,10 @@ enum {
 	OPT_REQUEST_ID,
 };
 
+/* A long option --NAME with a value, and the end of an option table. */
+#define CLI_OPT(name, id) { name, required_argument, NULL, id }
+#define CLI_OPTS_END { NULL, 0, NULL, 0 }
+
 #define CLI_GLOBAL_OPTS                                          \
 	{ "server", required_argument, NULL, OPT_SERVER },           \
 	    { "timeout-ms", required_argument, NULL, OPT_TIMEOUT },  \
@@ -112,11 +118,18 @@ cli_usage_error(const cli_globals *g, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+/* A failed call: "error: CODE: message" on stderr, exit 1. When the server
+ * could not be reached or did not answer (UNAVAILABLE, TIMEOUT), a second
+ * line names the address tried and what sets it: the CLI is the operator's
+ * own tool, so the address belongs here (the bridge never shows it). */
 static int
-cli_call_error(const pw_error *err)
+cli_call_error(const cli_globals *g, const pw_error *err)
 {
 	fprintf(stderr, "error: %s: %s\n", pw_status_name(err->code),
 	    err->message[0] != '\0' ? err->message : pw_status_message(err->code));
+	if (err->code == PW_UNAVAILABLE || err->code == PW_TIMEOUT) {
+		fprintf(stderr, "server: %s (%s)\n", g->server, g->server_from);
+	}
 	return CLI_EXIT_FAIL;
 }
 
@@ -184,6 +197,7 @@ cli_global_opt(cli_globals *g, int opt, const char *arg, bool *help)
 	switch (opt) {
 	case OPT_SERVER:
 		g->server = arg;
+		g->server_from = CLI_FROM_FLAG;
 		return CLI_EXIT_OK;
 	case OPT_TIMEOUT:
 		if (!cli_parse_u32(arg, 1, PW_CLIENT_TIMEOUT_MS_MAX, &g->timeout_ms)) {
@@ -358,6 +372,18 @@ cli_time(cli_out *o, const char *key, int64_t unix_ms)
 
 /* Prints and frees: JSON on one line, or right-aligned keys so each line reads
  * "key: value" and the values line up. */
+/* Drops what o holds without printing it (a failed call). */
+static void
+cli_out_free(cli_out *o)
+{
+	json_decref(o->obj); /* NULL-safe */
+	o->obj = NULL;
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->values[i]);
+	}
+	o->n = 0;
+}
+
 static void
 cli_out_print(cli_out *o)
 {
@@ -387,11 +413,12 @@ cli_out_print(cli_out *o)
 
 typedef int (*cli_opt_fn)(void *args, cli_globals *g, int opt, char *arg);
 
-/* Parses argv (argv[0] is the command word) with opts; positional arguments
- * are left in argv[optind..argc). */
+/* Parses argv (argv[0] is the tool or the command word) with opts and
+ * getopt's optstring: the global options here, the others through on_opt;
+ * positional arguments are left in argv[optind..argc). */
 static int
-cli_parse(cli_globals *g, int argc, char **argv, const struct option *opts, cli_opt_fn on_opt,
-    void *args, bool *help)
+cli_parse(cli_globals *g, int argc, char **argv, const char *optstring,
+    const struct option *opts, cli_opt_fn on_opt, void *args, bool *help)
 {
 	int opt;
 	int rv;
@@ -399,7 +426,7 @@ cli_parse(cli_globals *g, int argc, char **argv, const struct option *opts, cli_
 	optind = 0; /* glibc: a full re-initialisation for a new argv */
 	opterr = 0;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":", opts, NULL);
+		opt = getopt_long(argc, argv, optstring, opts, NULL);
 		if (opt == -1) {
 			return CLI_EXIT_OK;
 		}
@@ -459,43 +486,76 @@ cli_help(const char *text)
 	fputs(text, stdout);
 }
 
-/* ---- every command: one prologue ---- */
+/* ---- every command: one table row, one runner ---- */
 
-/* What a command declares for its prologue. */
-typedef struct cli_cmd {
-	const struct option *opts; /* CLI_GLOBAL_OPTS + its own, { NULL } last */
-	cli_opt_fn on_opt;         /* fills its args (stores --admin-key too); NULL: global options only */
+/* What the runner hands to a command's call. */
+typedef struct cli_call {
+	const cli_globals *g; /* the global options */
+	const char *key;      /* the admin key for admin commands, else NULL */
+	const char *arg;      /* the positional argument of a command that takes one, else NULL */
+	pw_client *c;         /* the open client; NULL when --help was answered */
+	cli_out out;          /* what the call prints on success (printed by the runner) */
+	const char *note;     /* a line for stderr after it (human output only), or NULL */
+	int exit_code;        /* the exit code of a successful call: CLI_EXIT_OK unless it says */
+} cli_call;
+
+/* A command's one libpaywire call, on call->c with its parsed args: the
+ * result's rows go into call->out; err gets the failure. */
+typedef pw_status cli_call_fn(cli_call *call, void *args, pw_error *err);
+
+/* One command: a row of cli_commands[] (at the end of this file). */
+typedef struct cli_command {
+	const char *group;         /* "session" */
+	const char *verb;          /* "create", NULL for "status" */
+	const char *usage;         /* its arguments, for the tool's help */
+	const char *summary;       /* what it does, for the tool's help */
 	const char *help;          /* its full help text */
-	int positional;            /* positional arguments it wants */
+	const struct option *opts; /* CLI_GLOBAL_OPTS + its own, { NULL } last */
+	cli_opt_fn on_opt;         /* fills its args; NULL: no options of its own (but --admin-key) */
+	int positional;            /* positional arguments it wants: 0 or 1 (call->arg) */
 	const char *what;          /* their name, for "missing ..." */
 	int (*check)(void *args, cli_globals *g); /* its own flags (may fill args), or NULL */
 	bool admin;                /* needs the admin key: --admin-key, else $PAYWIRE_ADMIN_KEY */
-} cli_cmd;
+	cli_call_fn *call;         /* the call */
+	void (*fini)(void *args);  /* frees what check put in args, or NULL */
+} cli_command;
 
-/* What the prologue hands to the command's call. */
-typedef struct cli_call {
-	const char *key; /* the admin key for admin commands, else NULL */
-	pw_client *c;    /* the open client; NULL when --help was answered */
-} cli_call;
+/* What a command's options land in while cli_begin parses them. */
+typedef struct cli_cmd_opts {
+	const cli_command *cmd; /* whose options */
+	void *args;             /* its args, for cmd->on_opt */
+	const char *admin_key;  /* --admin-key, kept for every admin command alike */
+} cli_cmd_opts;
+
+/* cli_opt_fn of a command: --admin-key here, the rest to cmd->on_opt. */
+static int
+cli_cmd_opt(void *arg_ctx, cli_globals *g, int opt, char *arg)
+{
+	cli_cmd_opts *ctx = arg_ctx;
+
+	if (opt == OPT_ADMIN_KEY) {
+		ctx->admin_key = arg;
+		return CLI_EXIT_OK;
+	}
+	PW_ASSERT(ctx->cmd->on_opt != NULL);
+	return ctx->cmd->on_opt(ctx->args, g, opt, arg);
+}
 
 /* Parses the options into args, answers --help, checks the positional
- * arguments and cmd->check, resolves the admin key (admin commands: from
- * *admin_flag, else the environment) and opens the client, in that order; the
+ * arguments and cmd->check, resolves the admin key (admin commands: the
+ * flag, else the environment) and opens the client, in that order; the
  * first problem is the one reported. CLI_EXIT_OK: call->c is open (the caller
  * closes it), or NULL after --help (nothing more to do). Else an exit code,
  * nothing open, nothing sent (what cmd->check put in args is the caller's). */
 static int
-cli_begin(cli_globals *g, int argc, char **argv, const cli_cmd *cmd, void *args,
-    const char *const *admin_flag, cli_call *call)
+cli_begin(cli_globals *g, int argc, char **argv, const cli_command *cmd, void *args, cli_call *call)
 {
+	cli_cmd_opts ctx = { .cmd = cmd, .args = args, .admin_key = NULL };
 	bool help = false;
 	int rv;
 
-	PW_ASSERT(cmd->opts != NULL && cmd->help != NULL && call != NULL);
-	PW_ASSERT(!cmd->admin || admin_flag != NULL);
-	call->key = NULL;
-	call->c = NULL;
-	rv = cli_parse(g, argc, argv, cmd->opts, cmd->on_opt, args, &help);
+	PW_ASSERT(cmd->opts != NULL && cmd->help != NULL && cmd->positional <= 1);
+	rv = cli_parse(g, argc, argv, ":", cmd->opts, cli_cmd_opt, &ctx, &help);
 	if (rv != CLI_EXIT_OK) {
 		return rv;
 	}
@@ -507,8 +567,9 @@ cli_begin(cli_globals *g, int argc, char **argv, const cli_cmd *cmd, void *args,
 	if (rv == CLI_EXIT_OK && cmd->check != NULL) {
 		rv = cmd->check(args, g);
 	}
+	call->arg = cmd->positional == 1 && rv == CLI_EXIT_OK ? argv[optind] : NULL;
 	if (cmd->admin) {
-		call->key = cli_key(*admin_flag, "PAYWIRE_ADMIN_KEY");
+		call->key = cli_key(ctx.admin_key, "PAYWIRE_ADMIN_KEY");
 		if (rv == CLI_EXIT_OK && call->key == NULL) {
 			rv = cli_usage_error(g, "no admin key: pass --admin-key or set PAYWIRE_ADMIN_KEY");
 		}
@@ -520,21 +581,24 @@ cli_begin(cli_globals *g, int argc, char **argv, const cli_cmd *cmd, void *args,
 	return rv;
 }
 
-/* The option handler of admin commands whose only own option is --admin-key
- * (args: the const char * it lands in). */
-static int
-cli_admin_opt(void *args, cli_globals *g, int opt, char *arg)
+/* The first rows of a session's output: its id (under id_key), merchant and
+ * status. */
+static void
+cli_session_rows(cli_out *o, const char *id_key, const char *id, const char *merchant_id,
+    pw_session_status status)
 {
-	const char **admin_key = args;
-	(void) g;
-	PW_ASSERT(opt == OPT_ADMIN_KEY);
-	*admin_key = arg;
-	return CLI_EXIT_OK;
+	cli_str(o, id_key, id);
+	cli_str(o, "merchant_id", merchant_id);
+	cli_str(o, "status", pw_session_status_name(status));
 }
 
-/* The options of those commands (key revoke, audit verify). */
-static const struct option cli_admin_opts[] = { CLI_GLOBAL_OPTS,
-	{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
+/* amount_minor, amount and currency rows. */
+static void
+cli_money_rows(cli_out *o, int64_t minor, const char *currency)
+{
+	cli_amount(o, "amount_minor", "amount", minor, currency);
+	cli_str(o, "currency", currency);
+}
 
 /* ---- merchant create ---- */
 
@@ -555,9 +619,8 @@ static const char cli_help_merchant_create[] =
     "  paywire --json merchant create --name \"Demo shop\" --mode live\n";
 
 typedef struct cli_merchant_args {
-	const char *name;      /* --name */
-	pw_mode mode;          /* --mode, default test */
-	const char *admin_key; /* --admin-key */
+	const char *name; /* --name */
+	pw_mode mode;     /* --mode, default test */
 } cli_merchant_args;
 
 static int
@@ -573,9 +636,6 @@ cli_merchant_opt(void *args, cli_globals *g, int opt, char *arg)
 			return cli_usage_error(g, "--mode wants test or live, got '%s'", arg);
 		}
 		return CLI_EXIT_OK;
-	case OPT_ADMIN_KEY:
-		a->admin_key = arg;
-		return CLI_EXIT_OK;
 	default:
 		PW_ASSERT(!"option in the table without a handler");
 		return CLI_EXIT_USAGE;
@@ -585,49 +645,31 @@ cli_merchant_opt(void *args, cli_globals *g, int opt, char *arg)
 static int
 cli_merchant_check(void *args, cli_globals *g)
 {
-	const cli_merchant_args *a = args;
+	cli_merchant_args *a = args;
 	if (a->name == NULL) {
 		return cli_usage_error(g, "--name is required");
+	}
+	if (a->mode == PW_MODE_UNSPECIFIED) {
+		a->mode = PW_MODE_TEST;
 	}
 	return CLI_EXIT_OK;
 }
 
-static int
-cli_merchant_create(cli_globals *g, int argc, char **argv)
+static pw_status
+cli_merchant_call(cli_call *call, void *args, pw_error *err)
 {
-	static const struct option opts[] = { CLI_GLOBAL_OPTS,
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY }, { NULL, 0, NULL, 0 } };
-	static const cli_cmd cmd = { .opts = opts, .on_opt = cli_merchant_opt,
-		.help = cli_help_merchant_create, .positional = 0, .what = "",
-		.check = cli_merchant_check, .admin = true };
-	cli_merchant_args a = { .mode = PW_MODE_TEST };
-	cli_call call;
+	const cli_merchant_args *a = args;
 	pw_merchant m;
-	pw_error err;
-	cli_out o;
-	int rv;
+	pw_status st = pw_merchant_create(call->c, call->key, a->name, a->mode, &m, err);
 
-	rv = cli_begin(g, argc, argv, &cmd, &a, &a.admin_key, &call);
-	if (rv != CLI_EXIT_OK || call.c == NULL) {
-		return rv;
+	if (st == PW_OK) {
+		cli_str(&call->out, "merchant_id", m.merchant_id);
+		cli_str(&call->out, "name", m.name);
+		cli_str(&call->out, "mode", pw_mode_name(m.mode));
+		cli_str(&call->out, "api_key", m.api_key);
+		call->note = "note: the api_key is shown once; store it now\n";
 	}
-	if (pw_merchant_create(call.c, call.key, a.name, a.mode, &m, &err) != PW_OK) {
-		pw_client_close(call.c);
-		return cli_call_error(&err);
-	}
-	pw_client_close(call.c);
-	cli_out_init(&o, g->json);
-	cli_str(&o, "merchant_id", m.merchant_id);
-	cli_str(&o, "name", m.name);
-	cli_str(&o, "mode", pw_mode_name(m.mode));
-	cli_str(&o, "api_key", m.api_key);
-	cli_out_print(&o);
-	if (!g->json) {
-		fputs("note: the api_key is shown once; store it now\n", stderr);
-	}
-	return CLI_EXIT_OK;
+	return st;
 }
 
 /* ---- key revoke ---- */
@@ -646,32 +688,19 @@ static const char cli_help_key_revoke[] =
     "example:\n"
     "  paywire key revoke sk_test_4f1c...\n";
 
-static int
-cli_key_revoke(cli_globals *g, int argc, char **argv)
+static pw_status
+cli_key_revoke_call(cli_call *call, void *args, pw_error *err)
 {
-	static const cli_cmd cmd = { .opts = cli_admin_opts, .on_opt = cli_admin_opt,
-		.help = cli_help_key_revoke, .positional = 1, .what = "API_KEY", .admin = true };
-	const char *admin_flag = NULL;
-	cli_call call;
 	char merchant_id[64];
-	pw_error err;
-	cli_out o;
-	int rv;
+	pw_status st;
 
-	rv = cli_begin(g, argc, argv, &cmd, &admin_flag, &admin_flag, &call);
-	if (rv != CLI_EXIT_OK || call.c == NULL) {
-		return rv;
+	(void) args;
+	st = pw_apikey_revoke(call->c, call->key, call->arg, merchant_id, err);
+	if (st == PW_OK) {
+		cli_str(&call->out, "merchant_id", merchant_id);
+		cli_bool(&call->out, "revoked", true);
 	}
-	if (pw_apikey_revoke(call.c, call.key, argv[optind], merchant_id, &err) != PW_OK) {
-		pw_client_close(call.c);
-		return cli_call_error(&err);
-	}
-	pw_client_close(call.c);
-	cli_out_init(&o, g->json);
-	cli_str(&o, "merchant_id", merchant_id);
-	cli_bool(&o, "revoked", true);
-	cli_out_print(&o);
-	return CLI_EXIT_OK;
+	return st;
 }
 
 /* ---- session create ---- */
@@ -838,64 +867,24 @@ cli_session_check(void *args, cli_globals *g)
 	return CLI_EXIT_OK;
 }
 
-static void
-cli_session_print(const cli_globals *g, const pw_session *s)
+static pw_status
+cli_session_call(cli_call *call, void *args, pw_error *err)
 {
-	cli_out o;
-
-	cli_out_init(&o, g->json);
-	cli_str(&o, "id", s->id);
-	cli_str(&o, "merchant_id", s->merchant_id);
-	cli_str(&o, "status", pw_session_status_name(s->status));
-	cli_str(&o, "payment_status", pw_payment_status_name(s->payment_status));
-	cli_str(&o, "mode", pw_mode_name(s->mode));
-	cli_amount(&o, "amount_minor", "amount", s->amount_minor, s->currency);
-	cli_str(&o, "currency", s->currency);
-	cli_str(&o, "url", s->url);
-	cli_time(&o, g->json ? "created_at_unix_ms" : "created_at", s->created_at_unix_ms);
-	cli_out_print(&o);
-}
-
-static int
-cli_session_create(cli_globals *g, int argc, char **argv)
-{
-	static const struct option opts[] = { CLI_GLOBAL_OPTS,
-		{ "amount", required_argument, NULL, OPT_AMOUNT },
-		{ "amount-minor", required_argument, NULL, OPT_AMOUNT_MINOR },
-		{ "currency", required_argument, NULL, OPT_CURRENCY },
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "success-url", required_argument, NULL, OPT_SUCCESS_URL },
-		{ "cancel-url", required_argument, NULL, OPT_CANCEL_URL },
-		{ "email", required_argument, NULL, OPT_EMAIL },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "customer-ref", required_argument, NULL, OPT_CUSTOMER_REF },
-		{ "idempotency-key", required_argument, NULL, OPT_IDEMPOTENCY_KEY },
-		{ "metadata", required_argument, NULL, OPT_METADATA },
-		{ "plan", required_argument, NULL, OPT_PLAN },
-		{ "credits", required_argument, NULL, OPT_CREDITS },
-		{ "request-id", required_argument, NULL, OPT_REQUEST_ID },
-		{ "api-key", required_argument, NULL, OPT_API_KEY }, { NULL, 0, NULL, 0 } };
-	static const cli_cmd cmd = { .opts = opts, .on_opt = cli_session_opt,
-		.help = cli_help_session_create, .positional = 0, .what = "",
-		.check = cli_session_check };
-	cli_session_args a;
-	cli_call call;
+	const cli_session_args *a = args;
 	pw_session s;
-	pw_error err;
-	int rv;
+	pw_status st = pw_session_create(call->c, a->api_key, &a->p, &s, err);
+	cli_out *o = &call->out;
 
-	memset(&a, 0, sizeof(a));
-	rv = cli_begin(g, argc, argv, &cmd, &a, NULL, &call);
-	if (rv != CLI_EXIT_OK || call.c == NULL) {
-		return rv;
+	if (st != PW_OK) {
+		return st;
 	}
-	if (pw_session_create(call.c, a.api_key, &a.p, &s, &err) != PW_OK) {
-		pw_client_close(call.c);
-		return cli_call_error(&err);
-	}
-	pw_client_close(call.c);
-	cli_session_print(g, &s);
-	return CLI_EXIT_OK;
+	cli_session_rows(o, "id", s.id, s.merchant_id, s.status);
+	cli_str(o, "payment_status", pw_payment_status_name(s.payment_status));
+	cli_str(o, "mode", pw_mode_name(s.mode));
+	cli_money_rows(o, s.amount_minor, s.currency);
+	cli_str(o, "url", s.url);
+	cli_time(o, call->g->json ? "created_at_unix_ms" : "created_at", s.created_at_unix_ms);
+	return PW_OK;
 }
 
 /* ---- status ---- */
@@ -911,50 +900,30 @@ static const char cli_help_status[] =
     "  paywire status cs_0190f3c2a1b24f...\n"
     "  paywire --json status cs_0190f3c2a1b24f...\n";
 
-static void
-cli_status_print(const cli_globals *g, const pw_status_info *s)
+static pw_status
+cli_status_call(cli_call *call, void *args, pw_error *err)
 {
-	cli_out o;
-
-	cli_out_init(&o, g->json);
-	cli_str(&o, "session_id", s->session_id);
-	cli_str(&o, "merchant_id", s->merchant_id);
-	cli_str(&o, "status", pw_session_status_name(s->status));
-	cli_str(&o, "payment_status", pw_payment_status_name(s->payment_status));
-	cli_str(&o, "payment_provider", s->payment_provider);
-	cli_str(&o, "mode", pw_mode_name(s->mode));
-	cli_amount(&o, "amount_minor", "amount", s->amount_minor, s->currency);
-	cli_str(&o, "currency", s->currency);
-	cli_int(&o, "amount_refunded_minor", s->amount_refunded_minor);
-	cli_time(&o, g->json ? "created_at_unix_ms" : "created_at", s->created_at_unix_ms);
-	cli_time(&o, g->json ? "paid_at_unix_ms" : "paid_at", s->paid_at_unix_ms);
-	cli_uint(&o, "invoice_number", s->invoice_number);
-	cli_str(&o, "access_link", s->access_link);
-	cli_out_print(&o);
-}
-
-static int
-cli_status(cli_globals *g, int argc, char **argv)
-{
-	static const struct option opts[] = { CLI_GLOBAL_OPTS, { NULL, 0, NULL, 0 } };
-	static const cli_cmd cmd = { .opts = opts, .help = cli_help_status, .positional = 1,
-		.what = "SESSION_ID" };
+	bool json = call->g->json;
+	cli_out *o = &call->out;
 	pw_status_info s;
-	cli_call call;
-	pw_error err;
-	int rv;
+	pw_status st;
 
-	rv = cli_begin(g, argc, argv, &cmd, NULL, NULL, &call);
-	if (rv != CLI_EXIT_OK || call.c == NULL) {
-		return rv;
+	(void) args;
+	st = pw_status_get(call->c, call->arg, &s, err);
+	if (st != PW_OK) {
+		return st;
 	}
-	if (pw_status_get(call.c, argv[optind], &s, &err) != PW_OK) {
-		pw_client_close(call.c);
-		return cli_call_error(&err);
-	}
-	pw_client_close(call.c);
-	cli_status_print(g, &s);
-	return CLI_EXIT_OK;
+	cli_session_rows(o, "session_id", s.session_id, s.merchant_id, s.status);
+	cli_str(o, "payment_status", pw_payment_status_name(s.payment_status));
+	cli_str(o, "payment_provider", s.payment_provider);
+	cli_str(o, "mode", pw_mode_name(s.mode));
+	cli_money_rows(o, s.amount_minor, s.currency);
+	cli_int(o, "amount_refunded_minor", s.amount_refunded_minor);
+	cli_time(o, json ? "created_at_unix_ms" : "created_at", s.created_at_unix_ms);
+	cli_time(o, json ? "paid_at_unix_ms" : "paid_at", s.paid_at_unix_ms);
+	cli_uint(o, "invoice_number", s.invoice_number);
+	cli_str(o, "access_link", s.access_link);
+	return PW_OK;
 }
 
 /* ---- webhook send ---- */
@@ -1038,19 +1007,18 @@ static int
 cli_webhook_opt(void *args, cli_globals *g, int opt, char *arg)
 {
 	cli_webhook_args *a = args;
-	switch (opt) {
-	case OPT_PROVIDER:
-		a->provider = arg;
-		return CLI_EXIT_OK;
-	case OPT_BODY_FILE:
-		a->body_file = arg;
-		return CLI_EXIT_OK;
-	case OPT_HEADER:
+
+	if (opt == OPT_HEADER) {
 		return cli_webhook_header(a, g, arg);
+	}
+	switch (opt) {
+	case OPT_PROVIDER: a->provider = arg; break;
+	case OPT_BODY_FILE: a->body_file = arg; break;
 	default:
 		PW_ASSERT(!"option in the table without a handler");
 		return CLI_EXIT_USAGE;
 	}
+	return CLI_EXIT_OK;
 }
 
 /* Reads the whole body (at most PW_WEBHOOK_BODY_BYTES_MAX bytes) into *out. */
@@ -1085,24 +1053,6 @@ cli_read_body(const cli_globals *g, const char *path, uint8_t **out, size_t *len
 	return CLI_EXIT_OK;
 }
 
-static void
-cli_webhook_print(const cli_globals *g, const pw_webhook_result *r)
-{
-	cli_out o;
-
-	cli_out_init(&o, g->json);
-	cli_str(&o, "outcome", pw_webhook_outcome_name(r->outcome));
-	cli_str(&o, "session_id", r->session_id);
-	cli_str(&o, "event_id", r->event_id);
-	cli_str(&o, "event_type", r->event_type);
-	cli_str(&o, "session_status", pw_session_status_name(r->session_status));
-	cli_uint(&o, "invoice_number", r->invoice_number);
-	cli_str(&o, "access_key_id", r->access_key_id);
-	cli_bool(&o, "anomaly", r->anomaly);
-	cli_str(&o, "reason", r->reason);
-	cli_out_print(&o);
-}
-
 /* --provider and --body-file are required; the body is read here, before
  * anything is sent. */
 static int
@@ -1119,38 +1069,34 @@ cli_webhook_check(void *args, cli_globals *g)
 	return cli_read_body(g, a->body_file, &a->body, &a->body_len);
 }
 
-static int
-cli_webhook_send(cli_globals *g, int argc, char **argv)
+static pw_status
+cli_webhook_call(cli_call *call, void *args, pw_error *err)
 {
-	static const struct option opts[] = { CLI_GLOBAL_OPTS,
-		{ "provider", required_argument, NULL, OPT_PROVIDER },
-		{ "body-file", required_argument, NULL, OPT_BODY_FILE },
-		{ "header", required_argument, NULL, OPT_HEADER }, { NULL, 0, NULL, 0 } };
-	static const cli_cmd cmd = { .opts = opts, .on_opt = cli_webhook_opt,
-		.help = cli_help_webhook_send, .positional = 0, .what = "",
-		.check = cli_webhook_check };
-	cli_webhook_args a;
+	const cli_webhook_args *a = args;
+	cli_out *o = &call->out;
 	pw_webhook_result r;
-	cli_call call;
-	pw_error err;
-	pw_status st;
-	int rv;
+	pw_status st = pw_webhook_ingest(call->c, a->provider_id, a->headers, a->headers_len, a->body,
+	    a->body_len, &r, err);
 
-	memset(&a, 0, sizeof(a));
-	rv = cli_begin(g, argc, argv, &cmd, &a, NULL, &call);
-	if (rv != CLI_EXIT_OK || call.c == NULL) {
-		free(a.body);
-		return rv;
-	}
-	st = pw_webhook_ingest(call.c, a.provider_id, a.headers, a.headers_len, a.body, a.body_len,
-	    &r, &err);
-	pw_client_close(call.c);
-	free(a.body);
 	if (st != PW_OK) {
-		return cli_call_error(&err);
+		return st;
 	}
-	cli_webhook_print(g, &r);
-	return CLI_EXIT_OK;
+	cli_str(o, "outcome", pw_webhook_outcome_name(r.outcome));
+	cli_str(o, "session_id", r.session_id);
+	cli_str(o, "event_id", r.event_id);
+	cli_str(o, "event_type", r.event_type);
+	cli_str(o, "session_status", pw_session_status_name(r.session_status));
+	cli_uint(o, "invoice_number", r.invoice_number);
+	cli_str(o, "access_key_id", r.access_key_id);
+	cli_bool(o, "anomaly", r.anomaly);
+	cli_str(o, "reason", r.reason);
+	return PW_OK;
+}
+
+static void
+cli_webhook_fini(void *args)
+{
+	free(((cli_webhook_args *) args)->body);
 }
 
 /* ---- access redeem ---- */
@@ -1182,56 +1128,31 @@ cli_token_check(void *args, cli_globals *g)
 	return *token == NULL ? cli_usage_error(g, "--token is required") : CLI_EXIT_OK;
 }
 
-static void
-cli_access_print(const cli_globals *g, const pw_access *a)
+static pw_status
+cli_access_call(cli_call *call, void *args, pw_error *err)
 {
-	cli_out o;
-
-	cli_out_init(&o, g->json);
-	cli_str(&o, "session_id", a->session_id);
-	cli_str(&o, "merchant_id", a->merchant_id);
-	cli_str(&o, "status", pw_session_status_name(a->status));
-	cli_amount(&o, "amount_minor", "amount", a->amount_minor, a->currency);
-	cli_str(&o, "currency", a->currency);
-	cli_time(&o, g->json ? "paid_at_unix_ms" : "paid_at", a->paid_at_unix_ms);
-	cli_uint(&o, "invoice_number", a->invoice_number);
-	cli_str(&o, "plan", a->plan);
-	cli_str(&o, "customer_email", a->customer_email);
-	cli_str(&o, "access_key_id", a->access_key_id);
-	cli_str(&o, "access_key", a->access_key);
-	cli_bool(&o, "already_revealed", a->already_revealed);
-	cli_bool(&o, "entitlement_active", a->entitlement_active);
-	cli_out_print(&o);
-	if (!g->json && a->access_key[0] != '\0') {
-		fputs("note: the access_key is shown once; store it now\n", stderr);
-	}
-}
-
-static int
-cli_access_redeem(cli_globals *g, int argc, char **argv)
-{
-	static const struct option opts[] = { CLI_GLOBAL_OPTS,
-		{ "token", required_argument, NULL, OPT_TOKEN }, { NULL, 0, NULL, 0 } };
-	static const cli_cmd cmd = { .opts = opts, .on_opt = cli_token_opt,
-		.help = cli_help_access_redeem, .positional = 1, .what = "SESSION_ID",
-		.check = cli_token_check };
-	const char *token = NULL;
-	cli_call call;
+	const char *const *token = args;
+	cli_out *o = &call->out;
 	pw_access a;
-	pw_error err;
-	int rv;
+	pw_status st = pw_access_redeem(call->c, call->arg, *token, &a, err);
 
-	rv = cli_begin(g, argc, argv, &cmd, &token, NULL, &call);
-	if (rv != CLI_EXIT_OK || call.c == NULL) {
-		return rv;
+	if (st != PW_OK) {
+		return st;
 	}
-	if (pw_access_redeem(call.c, argv[optind], token, &a, &err) != PW_OK) {
-		pw_client_close(call.c);
-		return cli_call_error(&err);
+	cli_session_rows(o, "session_id", a.session_id, a.merchant_id, a.status);
+	cli_money_rows(o, a.amount_minor, a.currency);
+	cli_time(o, call->g->json ? "paid_at_unix_ms" : "paid_at", a.paid_at_unix_ms);
+	cli_uint(o, "invoice_number", a.invoice_number);
+	cli_str(o, "plan", a.plan);
+	cli_str(o, "customer_email", a.customer_email);
+	cli_str(o, "access_key_id", a.access_key_id);
+	cli_str(o, "access_key", a.access_key);
+	cli_bool(o, "already_revealed", a.already_revealed);
+	cli_bool(o, "entitlement_active", a.entitlement_active);
+	if (a.access_key[0] != '\0') {
+		call->note = "note: the access_key is shown once; store it now\n";
 	}
-	pw_client_close(call.c);
-	cli_access_print(g, &a);
-	return CLI_EXIT_OK;
+	return PW_OK;
 }
 
 /* ---- audit verify ---- */
@@ -1250,64 +1171,139 @@ static const char cli_help_audit_verify[] =
     "example:\n"
     "  paywire audit verify && echo intact\n";
 
-static int
-cli_audit_verify(cli_globals *g, int argc, char **argv)
+static pw_status
+cli_audit_call(cli_call *call, void *args, pw_error *err)
 {
-	static const cli_cmd cmd = { .opts = cli_admin_opts, .on_opt = cli_admin_opt,
-		.help = cli_help_audit_verify, .positional = 0, .what = "", .admin = true };
-	const char *admin_flag = NULL;
-	cli_call call;
 	pw_audit_report r;
+	pw_status st;
+
+	(void) args;
+	st = pw_audit_verify(call->c, call->key, &r, err);
+	if (st == PW_OK) {
+		cli_bool(&call->out, "ok", r.ok);
+		cli_uint(&call->out, "records", r.records);
+		cli_uint(&call->out, "last_seq", r.last_seq);
+		cli_str(&call->out, "head_hash", r.head_hash_hex);
+		cli_uint(&call->out, "first_bad_seq", r.first_bad_seq);
+		cli_str(&call->out, "detail", r.detail);
+		call->exit_code = r.ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	}
+	return st;
+}
+
+/* ---- the runner ---- */
+
+/* What a command's own options fill: one member per kind of command. */
+typedef union cli_args {
+	const char *token;          /* access redeem: --token */
+	cli_merchant_args merchant; /* merchant create */
+	cli_session_args session;   /* session create */
+	cli_webhook_args webhook;   /* webhook send */
+} cli_args;
+
+/* Runs command cmd on argv (argv[0] is its last word): cli_begin, the call,
+ * the client closed, then the result printed (and its note), or the error
+ * (cli_call_error). Returns the exit code. */
+static int
+cli_run(cli_globals *g, int argc, char **argv, const cli_command *cmd)
+{
+	cli_args args;
+	cli_call call = { .g = g, .exit_code = CLI_EXIT_OK };
 	pw_error err;
-	cli_out o;
+	pw_status st;
 	int rv;
 
-	rv = cli_begin(g, argc, argv, &cmd, &admin_flag, &admin_flag, &call);
-	if (rv != CLI_EXIT_OK || call.c == NULL) {
-		return rv;
-	}
-	if (pw_audit_verify(call.c, call.key, &r, &err) != PW_OK) {
+	memset(&args, 0, sizeof(args));
+	rv = cli_begin(g, argc, argv, cmd, &args, &call);
+	if (rv == CLI_EXIT_OK && call.c != NULL) {
+		cli_out_init(&call.out, g->json);
+		st = cmd->call(&call, &args, &err);
 		pw_client_close(call.c);
-		return cli_call_error(&err);
+		if (st == PW_OK) {
+			cli_out_print(&call.out);
+			if (!g->json && call.note != NULL) {
+				fputs(call.note, stderr);
+			}
+		} else {
+			cli_out_free(&call.out);
+			rv = cli_call_error(g, &err);
+		}
+		rv = rv == CLI_EXIT_OK ? call.exit_code : rv;
 	}
-	pw_client_close(call.c);
-	cli_out_init(&o, g->json);
-	cli_bool(&o, "ok", r.ok);
-	cli_uint(&o, "records", r.records);
-	cli_uint(&o, "last_seq", r.last_seq);
-	cli_str(&o, "head_hash", r.head_hash_hex);
-	cli_uint(&o, "first_bad_seq", r.first_bad_seq);
-	cli_str(&o, "detail", r.detail);
-	cli_out_print(&o);
-	return r.ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	if (cmd->fini != NULL) {
+		cmd->fini(&args);
+	}
+	return rv;
 }
 
 /* ---- the tool ---- */
 
+/* Every command, one row each: its words, its line in the tool's help, its
+ * help, its options (CLI_GLOBAL_OPTS first), what it takes and checks, and
+ * its call. cli_run does the rest the same way for all. */
 static const cli_command cli_commands[] = {
-	{ "merchant", "create", cli_merchant_create,
-	    "merchant create --name NAME [--mode test|live]     new merchant + API key (admin)",
-	    cli_help_merchant_create },
-	{ "key", "revoke", cli_key_revoke,
-	    "key revoke API_KEY                                 revoke an API key (admin)",
-	    cli_help_key_revoke },
-	{ "session", "create", cli_session_create,
-	    "session create --amount 49.00 --currency EUR ...   new checkout session (API key)",
-	    cli_help_session_create },
-	{ "status", NULL, cli_status,
-	    "status SESSION_ID                                  a session's status (no key)",
-	    cli_help_status },
-	{ "webhook", "send", cli_webhook_send,
-	    "webhook send --provider P --body-file F ...         replay a stored provider event",
-	    cli_help_webhook_send },
-	{ "access", "redeem", cli_access_redeem,
-	    "access redeem SESSION_ID --token JWT               receipt + access key (customer)",
-	    cli_help_access_redeem },
-	{ "audit", "verify", cli_audit_verify,
-	    "audit verify                                       check the audit chain (admin)",
-	    cli_help_audit_verify },
+	{ .group = "merchant", .verb = "create", .usage = "--name NAME [--mode test|live]",
+	    .summary = "new merchant + API key (admin)",
+	    .help = cli_help_merchant_create, .on_opt = cli_merchant_opt,
+	    .check = cli_merchant_check, .admin = true, .call = cli_merchant_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("name", OPT_NAME),
+	        CLI_OPT("mode", OPT_MODE), CLI_OPT("admin-key", OPT_ADMIN_KEY), CLI_OPTS_END } },
+	{ .group = "key", .verb = "revoke", .usage = "API_KEY",
+	    .summary = "revoke an API key (admin)",
+	    .help = cli_help_key_revoke, .positional = 1, .what = "API_KEY", .admin = true,
+	    .call = cli_key_revoke_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("admin-key", OPT_ADMIN_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "session", .verb = "create", .usage = "--amount 49.00 --currency EUR ...",
+	    .summary = "new checkout session (API key)",
+	    .help = cli_help_session_create, .on_opt = cli_session_opt, .check = cli_session_check,
+	    .call = cli_session_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("amount", OPT_AMOUNT),
+	        CLI_OPT("amount-minor", OPT_AMOUNT_MINOR), CLI_OPT("currency", OPT_CURRENCY),
+	        CLI_OPT("mode", OPT_MODE), CLI_OPT("success-url", OPT_SUCCESS_URL),
+	        CLI_OPT("cancel-url", OPT_CANCEL_URL), CLI_OPT("email", OPT_EMAIL),
+	        CLI_OPT("name", OPT_NAME), CLI_OPT("customer-ref", OPT_CUSTOMER_REF),
+	        CLI_OPT("idempotency-key", OPT_IDEMPOTENCY_KEY), CLI_OPT("metadata", OPT_METADATA),
+	        CLI_OPT("plan", OPT_PLAN), CLI_OPT("credits", OPT_CREDITS),
+	        CLI_OPT("request-id", OPT_REQUEST_ID), CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "status", .verb = NULL, .usage = "SESSION_ID",
+	    .summary = "a session's status (no key)",
+	    .help = cli_help_status, .positional = 1, .what = "SESSION_ID", .call = cli_status_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPTS_END } },
+	{ .group = "webhook", .verb = "send", .usage = "--provider P --body-file F ...",
+	    .summary = "replay a stored provider event",
+	    .help = cli_help_webhook_send, .on_opt = cli_webhook_opt, .check = cli_webhook_check,
+	    .call = cli_webhook_call, .fini = cli_webhook_fini,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("provider", OPT_PROVIDER),
+	        CLI_OPT("body-file", OPT_BODY_FILE), CLI_OPT("header", OPT_HEADER),
+	        CLI_OPTS_END } },
+	{ .group = "access", .verb = "redeem", .usage = "SESSION_ID --token JWT",
+	    .summary = "receipt + access key (customer)",
+	    .help = cli_help_access_redeem, .on_opt = cli_token_opt, .positional = 1,
+	    .what = "SESSION_ID", .check = cli_token_check, .call = cli_access_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("token", OPT_TOKEN),
+	        CLI_OPTS_END } },
+	{ .group = "audit", .verb = "verify", .usage = "",
+	    .summary = "check the audit chain (admin)",
+	    .help = cli_help_audit_verify, .admin = true, .call = cli_audit_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("admin-key", OPT_ADMIN_KEY),
+	        CLI_OPTS_END } },
 };
 #define CLI_COMMANDS_LEN (sizeof(cli_commands) / sizeof(cli_commands[0]))
+/* The column where a command's summary starts in the tool's help. */
+#define CLI_SUMMARY_COLUMN 51
+
+/* One line of help for cmd: prefix, its words and usage, its summary. */
+static void
+cli_synopsis(const cli_command *cmd, const char *prefix, FILE *f)
+{
+	char words[CLI_SUMMARY_COLUMN + 1];
+
+	(void) snprintf(words, sizeof(words), "%s%s%s%s%s", cmd->group, cmd->verb != NULL ? " " : "",
+	    cmd->verb != NULL ? cmd->verb : "", cmd->usage[0] != '\0' ? " " : "", cmd->usage);
+	fprintf(f, "%s%-*s%s\n", prefix, CLI_SUMMARY_COLUMN, words, cmd->summary);
+}
 
 static void
 cli_tool_help(FILE *f)
@@ -1320,7 +1316,7 @@ cli_tool_help(FILE *f)
 	      "commands:\n",
 	    f);
 	for (size_t i = 0; i < CLI_COMMANDS_LEN; i++) {
-		fprintf(f, "  %s\n", cli_commands[i].synopsis);
+		cli_synopsis(&cli_commands[i], "  ", f);
 	}
 	fputs("\n"
 	      "options (before or after the command):\n"
@@ -1328,7 +1324,9 @@ cli_tool_help(FILE *f)
 	      "                   (default: $PAYWIRE_SERVER, else " CLI_SERVER_DEFAULT ")\n"
 	      "  --timeout-ms N   wait per attempt, 1..600000 ms (default 5000)\n"
 	      "  --retries N      re-sends of the same request (same request_id) after a\n"
-	      "                   timeout, 0..32 (default 3); the server applies it once\n"
+	      "                   timeout, 0..32 (default 3); the server applies it once.\n"
+	      "                   A refused connection (no server listening) is not\n"
+	      "                   retried: UNAVAILABLE at once, naming the address\n"
 	      "  --json           print one JSON object; money as integer minor units\n"
 	      "  --help           this text; 'paywire COMMAND --help' for one command\n"
 	      "  --version        print the version\n"
@@ -1341,7 +1339,8 @@ cli_tool_help(FILE *f)
 	      "exit codes:\n"
 	      "  0  success\n"
 	      "  1  the server or the transport reported an error ('error: CODE: message'\n"
-	      "     on stderr), or audit verify found a broken chain\n"
+	      "     on stderr; for UNAVAILABLE and TIMEOUT also 'server: URL (where the\n"
+	      "     address came from)'), or audit verify found a broken chain\n"
 	      "  2  usage error: nothing was sent\n"
 	      "\n"
 	      "examples:\n"
@@ -1380,42 +1379,32 @@ cli_group_help(const char *group, FILE *f)
 	fprintf(f, "usage:\n");
 	for (size_t i = 0; i < CLI_COMMANDS_LEN; i++) {
 		if (strcmp(cli_commands[i].group, group) == 0) {
-			fprintf(f, "  paywire %s\n", cli_commands[i].synopsis);
+			cli_synopsis(&cli_commands[i], "  paywire ", f);
 		}
 	}
 	fprintf(f, "('paywire %s VERB --help' for details)\n", group);
 	return 0;
 }
 
-/* The options before the command word. */
+/* --version, the tool's one option of its own (args: the bool it sets). */
+static int
+cli_version_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	(void) g;
+	(void) arg;
+	PW_ASSERT(opt == OPT_VERSION);
+	*(bool *) args = true;
+	return CLI_EXIT_OK;
+}
+
+/* The options before the command word ('+': getopt stops at the command). */
 static int
 cli_main_opts(cli_globals *g, int argc, char **argv, bool *help, bool *version)
 {
 	static const struct option opts[] = { CLI_GLOBAL_OPTS,
-		{ "version", no_argument, NULL, OPT_VERSION }, { NULL, 0, NULL, 0 } };
-	int opt;
-	int rv;
+		{ "version", no_argument, NULL, OPT_VERSION }, CLI_OPTS_END };
 
-	optind = 0;
-	opterr = 0;
-	for (;;) {
-		opt = getopt_long(argc, argv, "+:", opts, NULL); /* '+': stop at the command */
-		if (opt == -1) {
-			return CLI_EXIT_OK;
-		}
-		if (opt == '?' || opt == ':') {
-			return cli_getopt_error(g, opt, argv);
-		}
-		if (opt == OPT_VERSION) {
-			*version = true;
-			continue;
-		}
-		rv = cli_global_opt(g, opt, optarg, help);
-		PW_ASSERT(rv != -1);
-		if (rv != CLI_EXIT_OK) {
-			return rv;
-		}
-	}
+	return cli_parse(g, argc, argv, "+:", opts, cli_version_opt, version, help);
 }
 
 static int
@@ -1443,7 +1432,7 @@ cli_dispatch(cli_globals *g, int argc, char **argv)
 	    cmd->verb != NULL ? cmd->verb : "");
 	g->cmd_name = name;
 	/* The command parses from its last word on: argv[0] = "create". */
-	return cmd->run(g, argc - (used - 1), argv + (used - 1));
+	return cli_run(g, argc - (used - 1), argv + (used - 1), cmd);
 }
 
 int
@@ -1451,6 +1440,7 @@ main(int argc, char **argv)
 {
 	cli_globals g = {
 		.server = getenv("PAYWIRE_SERVER"),
+		.server_from = CLI_FROM_ENV,
 		.timeout_ms = PW_CLIENT_TIMEOUT_MS_DEFAULT,
 		.retries = PW_CLIENT_RETRIES_DEFAULT,
 	};
@@ -1460,6 +1450,7 @@ main(int argc, char **argv)
 
 	if (g.server == NULL || g.server[0] == '\0') {
 		g.server = CLI_SERVER_DEFAULT;
+		g.server_from = CLI_FROM_DEFAULT;
 	}
 	rv = cli_main_opts(&g, argc, argv, &help, &version);
 	if (rv != CLI_EXIT_OK) {

@@ -5,7 +5,21 @@
  * so calls from many threads run at once over the same connections. The REQ
  * resend timer is off: the library owns retries and re-sends the very same
  * bytes (same request_id) after a timeout, so the server's stored reply makes
- * a retry harmless. Nothing here keeps state between calls except the socket.
+ * a retry harmless. Nothing here keeps state between calls except the socket
+ * and the count of its live connections.
+ *
+ * FAIL FAST. nng dials in the background, and a REQ send with no connection
+ * just waits, so "nobody is there" would look like "the server is slow". The
+ * client therefore counts its SP connections (nng_pipe_notify) and, when an
+ * attempt finds none, first makes one connection of its own to the URL (the
+ * reach check: an nng_stream_dialer, the 8-byte SP handshake, close; tcp://
+ * and ipc:// only): refused, no such socket file, unreachable, not an nng
+ * REP socket -> PW_UNAVAILABLE at once, nothing sent and no retry, since a
+ * retry cannot succeed; a REP socket answers -> the send goes on and waits,
+ * within the attempt's timeout, for the background dialer. Only timeouts
+ * (and a dropped connection, which goes through the same check on its next
+ * attempt) are retried. Threads: the count is an atomic written by nng's
+ * threads.
  *
  * Results are copied into the caller's plain structs with bounded copies:
  * identifiers, keys and URLs must fit whole (a cut id or key would be wrong,
@@ -13,15 +27,18 @@
  * is cut at a UTF-8 boundary.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <sodium.h>
 
 #include "paywire/v1/paywire.pb-c.h"
+#include "client_hooks.h"
 #include "pw_common.h"
 #include "pw_provider.h"
 
@@ -34,6 +51,8 @@
 /* Generated request ids: "req_" + 128 random bits in hex. */
 #define CLIENT_REQUEST_ID_PREFIX "req_"
 #define CLIENT_REQUEST_ID_RANDOM_BYTES 16
+/* nng's tcp:// and ipc:// transports open with an 8-byte SP header. */
+#define CLIENT_SP_HEADER_BYTES 8
 /* The audit head hash is a 32-byte BLAKE2b digest (head_hash_hex[65]). */
 #define CLIENT_AUDIT_HASH_BYTES_MAX 32
 
@@ -81,15 +100,27 @@ CLIENT_SAME(PW_FULFILL_CREDITS, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_
 struct pw_client {
 	nng_socket sock;                   /* REQ socket; each call opens its own ctx on it */
 	nng_dialer dialer;                 /* background dialer to url, redials on loss */
+	nng_stream_dialer *reach;          /* our own connects to url (reach check); NULL: none */
+	atomic_int pipes;                  /* SP connections up, see client_pipe_event */
 	uint32_t timeout_ms;               /* per attempt, 1..PW_CLIENT_TIMEOUT_MS_MAX */
-	uint32_t retries;                  /* extra attempts after a miss, 0..PW_CLIENT_RETRIES_MAX */
+	uint32_t retries;                  /* extra attempts after a timeout, 0..PW_CLIENT_RETRIES_MAX */
 	char url[PW_CLIENT_URL_BYTES_MAX]; /* server address, for error messages */
+#ifdef PW_TEST_HOOKS
+	atomic_uint test_reach_checks;     /* reach checks made (client_hooks.h) */
+	atomic_uint test_sends;            /* requests handed to nng (client_hooks.h) */
+#endif
 };
+
+#ifdef PW_TEST_HOOKS
+#define CLIENT_TEST_COUNT(c, field) ((void) atomic_fetch_add(&(c)->field, 1u))
+#else
+#define CLIENT_TEST_COUNT(c, field) ((void) 0)
+#endif
 
 /* Why an attempt got no reply. */
 typedef enum client_miss {
 	CLIENT_MISS_NONE = 0, /* a reply arrived */
-	CLIENT_MISS_NO_PEER,  /* no connection took the request within the timeout */
+	CLIENT_MISS_NO_PEER,  /* no connection took the request (or the reach check) within the timeout */
 	CLIENT_MISS_LOST,     /* the connection dropped before the reply */
 	CLIENT_MISS_SILENT,   /* sent, but no reply within the timeout */
 } client_miss;
@@ -212,7 +243,9 @@ client_wipe_str(char *s)
 	}
 }
 
-/* Maps an nng error to a status; the caller adds the context. */
+/* Maps an nng error during a call to a status; the caller adds the context.
+ * An EINVAL there is this library's bug, not the caller's argument: only
+ * pw_client_open maps nng errors to PW_INVALID_ARGUMENT (client_url_status). */
 static pw_status
 client_nng_status(int rv)
 {
@@ -223,10 +256,6 @@ client_nng_status(int rv)
 		return PW_TIMEOUT;
 	case NNG_EMSGSIZE:
 		return PW_PAYLOAD_TOO_LARGE;
-	case NNG_EINVAL:
-	case NNG_EADDRINVAL:
-	case NNG_ENOTSUP:
-		return PW_INVALID_ARGUMENT;
 	case NNG_ECLOSED:
 	case NNG_ECONNREFUSED:
 	case NNG_ECONNRESET:
@@ -239,6 +268,38 @@ client_nng_status(int rv)
 	default:
 		return PW_INTERNAL;
 	}
+}
+
+/* Maps an nng error about the URL given to pw_client_open: a malformed
+ * address or a transport nng does not have is the caller's argument. */
+static pw_status
+client_url_status(int rv)
+{
+	switch (rv) {
+	case NNG_EINVAL:
+	case NNG_EADDRINVAL:
+	case NNG_ENOTSUP:
+		return PW_INVALID_ARGUMENT;
+	default:
+		return client_nng_status(rv);
+	}
+}
+
+/* True for a URL whose transport the reach check speaks: a byte stream that
+ * opens with the 8-byte SP header (nng's tcp:// and ipc://). Any other
+ * (inproc://, ws://, tls+tcp://) has no reach check: its calls wait for a
+ * connection within their timeout. */
+static bool
+client_url_reachable(const char *url)
+{
+	static const char *const schemes[] = { "tcp://", "tcp4://", "tcp6://", "ipc://" };
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		if (strncmp(url, schemes[i], strlen(schemes[i])) == 0) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static pw_status
@@ -394,11 +455,40 @@ pw_client_opts_default(pw_client_opts *opts)
 	opts->retries = PW_CLIENT_RETRIES_DEFAULT;
 }
 
+/* nng_pipe_notify callback, on nng's threads: counts the socket's live SP
+ * connections. The reaper may run REM_POST before the dialer has run ADD_POST
+ * for the same pipe, so the sum can dip below zero for a moment and still
+ * ends right. A pipe the REQ protocol refuses (a peer that is not REP) gets
+ * REM_POST without ADD_POST and leaves the sum one low: calls then make a
+ * reach check even while connected, which costs a connect, never a wrong
+ * answer. */
+static void
+client_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	pw_client *c = arg;
+
+	(void) p;
+	switch (ev) {
+	case NNG_PIPE_EV_ADD_POST:
+		(void) atomic_fetch_add(&c->pipes, 1);
+		return;
+	case NNG_PIPE_EV_REM_POST:
+		(void) atomic_fetch_sub(&c->pipes, 1);
+		return;
+	case NNG_PIPE_EV_ADD_PRE:
+	case NNG_PIPE_EV_NUM:
+		return;
+	}
+}
+
+/* Opens the REQ socket with the library's options and the connection count
+ * (registered before any dial, so no connection goes uncounted). */
 static pw_status
 client_socket_setup(pw_client *c, pw_error *err)
 {
 	int rv;
 
+	atomic_init(&c->pipes, 0);
 	rv = nng_req0_open(&c->sock);
 	if (rv != 0) {
 		return client_nng_fail(err, rv, "opening the REQ socket");
@@ -414,6 +504,12 @@ client_socket_setup(pw_client *c, pw_error *err)
 	}
 	if (rv == 0) {
 		rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, CLIENT_RECONNECT_MAX_MS);
+	}
+	if (rv == 0) {
+		rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_event, c);
+	}
+	if (rv == 0) {
+		rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_event, c);
 	}
 	if (rv != 0) {
 		nng_close(c->sock);
@@ -454,12 +550,15 @@ pw_client_open(pw_client **out, const char *url, const pw_client_opts *opts)
 		return st;
 	}
 	/* Non-blocking: a server that is not up yet is found by the background
-	 * redial; calls answer PW_UNAVAILABLE / PW_TIMEOUT until then. */
+	 * redial; until then calls answer PW_UNAVAILABLE at once (reach check). */
 	rv = nng_dial(c->sock, url, &c->dialer, NNG_FLAG_NONBLOCK);
+	if (rv == 0 && client_url_reachable(url)) {
+		rv = nng_stream_dialer_alloc(&c->reach, url);
+	}
 	if (rv != 0) {
 		nng_close(c->sock);
 		free(c);
-		return client_nng_status(rv);
+		return client_url_status(rv);
 	}
 	*out = c;
 	return PW_OK;
@@ -471,8 +570,23 @@ pw_client_close(pw_client *c)
 	if (c == NULL) {
 		return;
 	}
-	nng_close(c->sock);
+	nng_close(c->sock); /* returns after the last pipe callback */
+	if (c->reach != NULL) {
+		nng_stream_dialer_free(c->reach);
+	}
 	free(c);
+}
+
+void
+client_test_counts_get(const pw_client *c, client_test_counts *out)
+{
+	PW_ASSERT(c != NULL && out != NULL);
+	memset(out, 0, sizeof(*out));
+	out->pipes = atomic_load(&c->pipes);
+#ifdef PW_TEST_HOOKS
+	out->reach_checks = atomic_load(&c->test_reach_checks);
+	out->sends = atomic_load(&c->test_sends);
+#endif
 }
 
 /* ---- transport: one attempt, and the retry loop ---- */
@@ -488,34 +602,151 @@ client_msg_free(nng_msg *m)
 	}
 }
 
-/* Sends req once on ctx and waits for the reply, all within timeout_ms.
- * PW_OK with *reply set (caller frees), or PW_OK with *miss telling why no
- * reply came; another status for a failure that a retry cannot fix. */
+/* What is left of an attempt that ends at deadline (pw_monotonic_ms), as an
+ * aio timeout: at least 1 ms, so a late step still fails by timing out. */
+static nng_duration
+client_left_ms(int64_t deadline)
+{
+	int64_t now = pw_monotonic_ms();
+
+	return now < deadline ? (nng_duration) (deadline - now) : 1;
+}
+
+/* Moves all of buf[0..len) over the stream s, sending (send) or receiving,
+ * within the deadline: a stream may move fewer bytes than asked, so this
+ * loops. 0, or the nng error that stopped it (NNG_ECONNSHUT for an end of
+ * stream). */
+static int
+client_stream_move(nng_stream *s, nng_aio *aio, uint8_t *buf, size_t len, bool send,
+    int64_t deadline)
+{
+	size_t done = 0;
+	int rv;
+
+	while (done < len) {
+		nng_iov iov = { .iov_buf = buf + done, .iov_len = len - done };
+
+		rv = nng_aio_set_iov(aio, 1, &iov);
+		if (rv != 0) {
+			return rv;
+		}
+		nng_aio_set_timeout(aio, client_left_ms(deadline));
+		if (send) {
+			nng_stream_send(s, aio);
+		} else {
+			nng_stream_recv(s, aio);
+		}
+		nng_aio_wait(aio);
+		rv = nng_aio_result(aio);
+		if (rv != 0) {
+			return rv;
+		}
+		if (nng_aio_count(aio) == 0) {
+			return NNG_ECONNSHUT;
+		}
+		done += nng_aio_count(aio);
+	}
+	return 0;
+}
+
+/* The SP handshake of nng's tcp:// and ipc:// transports over the fresh
+ * stream s: our REQ header out, the peer's header in. 0 when a REP socket
+ * answered, NNG_EPROTO when something else did, else the nng error. The
+ * handshake is completed, never cut: nng 1.5.2 listeners mishandle a
+ * connection that closes while they negotiate (nng issue #1518), and the
+ * server must see nothing but an ordinary REQ peer that came and went. */
+static int
+client_sp_handshake(nng_stream *s, nng_aio *aio, int64_t deadline)
+{
+	uint8_t ours[CLIENT_SP_HEADER_BYTES] = { 0, 'S', 'P', 0, 0, NNG_REQ0_SELF, 0, 0 };
+	const uint8_t rep[CLIENT_SP_HEADER_BYTES] = { 0, 'S', 'P', 0, 0, NNG_REP0_SELF, 0, 0 };
+	uint8_t theirs[CLIENT_SP_HEADER_BYTES];
+	int rv;
+
+	rv = client_stream_move(s, aio, ours, sizeof(ours), true, deadline);
+	if (rv == 0) {
+		rv = client_stream_move(s, aio, theirs, sizeof(theirs), false, deadline);
+	}
+	if (rv == 0 && memcmp(theirs, rep, sizeof(rep)) != 0) {
+		rv = NNG_EPROTO;
+	}
+	return rv;
+}
+
+/* The reach check, for an attempt that finds no live connection: one
+ * connection of our own to the URL on aio (connect, SP handshake, close),
+ * within the attempt's time left. PW_OK: a REP socket answers there (the
+ * send goes on and waits for the background dialer), or *miss is
+ * CLIENT_MISS_NO_PEER (it timed out: a retry may succeed). PW_UNAVAILABLE:
+ * refused, no socket file, unreachable, or not an nng REP socket: a retry
+ * cannot succeed, so none is made and nothing is sent. */
+static pw_status
+client_reach_check(pw_client *c, nng_aio *aio, int64_t deadline, client_miss *miss, pw_error *err)
+{
+	nng_stream *s;
+	int rv;
+
+	CLIENT_TEST_COUNT(c, test_reach_checks);
+	nng_aio_set_timeout(aio, client_left_ms(deadline));
+	nng_stream_dialer_dial(c->reach, aio);
+	nng_aio_wait(aio);
+	rv = nng_aio_result(aio);
+	if (rv == 0) {
+		s = nng_aio_get_output(aio, 0);
+		rv = client_sp_handshake(s, aio, deadline);
+		nng_stream_free(s);
+	}
+	switch (rv) {
+	case 0:
+		return PW_OK;
+	case NNG_ETIMEDOUT:
+		*miss = CLIENT_MISS_NO_PEER;
+		return PW_OK;
+	case NNG_ENOMEM:
+		return client_nng_fail(err, rv, "connecting to the server");
+	case NNG_EPROTO:
+		return client_fail(err, PW_UNAVAILABLE,
+		    "the server at %s does not answer as a paywire server (not an nng REP socket)",
+		    c->url);
+	default:
+		return client_fail(err, PW_UNAVAILABLE, "cannot connect to the server at %s: %s", c->url,
+		    nng_strerror(rv));
+	}
+}
+
+/* One attempt: the reach check when no connection is up, then req sent once
+ * on ctx and the reply awaited, all within timeout_ms. PW_OK with *reply set
+ * (caller frees), or PW_OK with *miss telling why no reply came (a retry may
+ * help); another status for a failure that a retry cannot fix. */
 static pw_status
 client_attempt(pw_client *c, nng_ctx ctx, nng_aio *aio, const void *req, size_t len,
     nng_msg **reply, client_miss *miss, pw_error *err)
 {
 	int64_t deadline = pw_monotonic_ms() + (int64_t) c->timeout_ms;
-	int64_t now;
 	nng_msg *msg;
+	pw_status st;
 	int rv;
 
 	*reply = NULL;
 	*miss = CLIENT_MISS_NONE;
-	rv = nng_msg_alloc(&msg, 0);
-	if (rv == 0) {
-		rv = nng_msg_append(msg, req, len);
-		if (rv != 0) {
-			nng_msg_free(msg);
+	if (c->reach != NULL && atomic_load(&c->pipes) <= 0) {
+		st = client_reach_check(c, aio, deadline, miss, err);
+		if (st != PW_OK || *miss != CLIENT_MISS_NONE) {
+			return st;
 		}
 	}
+	rv = nng_msg_alloc(&msg, len);
 	if (rv != 0) {
 		return client_nng_fail(err, rv, "building the request message");
 	}
+	if (len > 0) {
+		memcpy(nng_msg_body(msg), req, len);
+	}
 	nng_aio_set_msg(aio, msg);
-	nng_aio_set_timeout(aio, (nng_duration) c->timeout_ms);
+	nng_aio_set_timeout(aio, client_left_ms(deadline));
 	/* A REQ send completes once a connection takes the message: a timeout
-	 * here means there was no connection to the server. */
+	 * here means no connection came up in time. */
+	CLIENT_TEST_COUNT(c, test_sends);
 	nng_ctx_send(ctx, aio);
 	nng_aio_wait(aio);
 	rv = nng_aio_result(aio);
@@ -528,8 +759,7 @@ client_attempt(pw_client *c, nng_ctx ctx, nng_aio *aio, const void *req, size_t 
 		}
 		return client_nng_fail(err, rv, "sending the request");
 	}
-	now = pw_monotonic_ms();
-	nng_aio_set_timeout(aio, now < deadline ? (nng_duration) (deadline - now) : 1);
+	nng_aio_set_timeout(aio, client_left_ms(deadline));
 	nng_ctx_recv(ctx, aio);
 	nng_aio_wait(aio);
 	rv = nng_aio_result(aio);
@@ -545,6 +775,7 @@ client_attempt(pw_client *c, nng_ctx ctx, nng_aio *aio, const void *req, size_t 
 	return client_nng_fail(err, rv, "waiting for the reply");
 }
 
+/* The status and message after the last attempt missed for reason last. */
 static pw_status
 client_missed(const pw_client *c, client_miss last, uint32_t attempts, pw_error *err)
 {
@@ -567,8 +798,11 @@ client_missed(const pw_client *c, client_miss last, uint32_t attempts, pw_error 
 	return PW_INTERNAL;
 }
 
-/* Sends req (same bytes on every attempt) until a reply arrives or retries
- * run out. On PW_OK *reply holds the reply (free with client_msg_free). */
+/* Sends req (same bytes, same request_id, on every attempt) until a reply
+ * arrives, an attempt fails in a way a retry cannot fix (the reach check
+ * found nothing listening), or retries run out: only misses (timeouts, a
+ * dropped connection) are retried. On PW_OK *reply holds the reply (free with
+ * client_msg_free). */
 static pw_status
 client_exchange(pw_client *c, const void *req, size_t len, nng_msg **reply, pw_error *err)
 {
@@ -743,9 +977,23 @@ client_call(pw_client *c, Paywire__V1__Request *rq, const char *request_id,
 	return st;
 }
 
-/* Common entry checks: a client and an out struct (zeroed here). */
+static char *
+client_str(const char *s)
+{
+	return (char *) (s != NULL ? s : "");
+}
+
+/* A required string argument of a public call, for client_begin. */
+typedef struct client_arg {
+	const char *name;  /* as the message names it: "session_id" */
+	const char *value; /* the caller's; NULL is refused */
+} client_arg;
+
+/* Common entry checks: a client, an out struct (zeroed here) and the n
+ * required strings in need; fn names the public call in the message. */
 static pw_status
-client_begin(const pw_client *c, void *out, size_t out_size, const char *fn, pw_error *err)
+client_begin(const pw_client *c, void *out, size_t out_size, const char *fn,
+    const client_arg *need, size_t n, pw_error *err)
 {
 	client_ok(err);
 	if (out != NULL) {
@@ -755,121 +1003,328 @@ client_begin(const pw_client *c, void *out, size_t out_size, const char *fn, pw_
 		return client_fail(err, PW_INVALID_ARGUMENT, "%s: %s is NULL", fn,
 		    c == NULL ? "the client" : "the result pointer");
 	}
-	return PW_OK;
-}
-
-static pw_status
-client_need(const char *s, const char *fn, const char *what, pw_error *err)
-{
-	if (s == NULL) {
-		return client_fail(err, PW_INVALID_ARGUMENT, "%s: %s is NULL", fn, what);
+	for (size_t i = 0; i < n; i++) {
+		if (need[i].value == NULL) {
+			return client_fail(err, PW_INVALID_ARGUMENT, "%s: %s is NULL", fn, need[i].name);
+		}
 	}
 	return PW_OK;
 }
 
-static char *
-client_str(const char *s)
-{
-	return (char *) (s != NULL ? s : "");
-}
+/* ---- replies: each call's result into the caller's struct ---- */
 
-/* ---- merchants ---- */
+/* A string field f of reply r copied into out->f (client_fields_copy), named
+ * f in messages: CLIENT_ID must fit whole (ids, keys, URLs, codes), CLIENT_TEXT
+ * is free text, cut at a UTF-8 boundary. */
+#define CLIENT_COPY(out, r, f, whole) { (out)->f, sizeof((out)->f), (r)->f, #f, whole }
+#define CLIENT_ID(out, r, f) CLIENT_COPY(out, r, f, true)
+#define CLIENT_TEXT(out, r, f) CLIENT_COPY(out, r, f, false)
 
 static pw_status
-client_merchant_map(const Paywire__V1__CreateMerchantResponse *r, pw_merchant *out,
-    pw_error *err)
+client_merchant_map(const Paywire__V1__CreateMerchantResponse *r, pw_merchant *out, pw_error *err)
 {
 	const client_field f[] = {
-		{ out->merchant_id, sizeof(out->merchant_id), r->merchant_id, "merchant_id", true },
-		{ out->api_key, sizeof(out->api_key), r->api_key, "api_key", true },
-		{ out->name, sizeof(out->name), r->name, "name", false },
+		CLIENT_ID(out, r, merchant_id), CLIENT_ID(out, r, api_key),
+		CLIENT_TEXT(out, r, name),
 	};
+
 	out->mode = client_mode(r->mode);
 	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
 }
+
+static void
+client_merchant_wipe(ProtobufCMessage *result)
+{
+	client_wipe_str(((Paywire__V1__CreateMerchantResponse *) (void *) result)->api_key);
+}
+
+/* merchant_id_out of pw_apikey_revoke: the size its prototype promises. */
+typedef struct client_revoked {
+	char merchant_id[64]; /* whose key it was */
+} client_revoked;
+
+static pw_status
+client_revoke_map(const Paywire__V1__RevokeApiKeyResponse *r, client_revoked *out, pw_error *err)
+{
+	const client_field f[] = {
+		CLIENT_ID(out, r, merchant_id),
+	};
+
+	return client_fields_copy(f, 1, err);
+}
+
+static pw_status
+client_session_map(const Paywire__V1__CreateSessionResponse *cs, pw_session *out, pw_error *err)
+{
+	const Paywire__V1__Session *s = cs->session;
+
+	if (s == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's create_session reply has no session");
+	}
+	const client_field f[] = {
+		CLIENT_ID(out, s, id), CLIENT_ID(out, s, merchant_id), CLIENT_ID(out, s, url),
+		CLIENT_ID(out, s, currency),
+	};
+	out->mode = client_mode(s->mode);
+	out->status = client_session_status(s->status);
+	out->payment_status = client_payment_status(s->payment_status);
+	out->amount_minor = s->amount_minor;
+	out->created_at_unix_ms = s->created_at_unix_ms;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_status_map(const Paywire__V1__GetStatusResponse *g, pw_status_info *out, pw_error *err)
+{
+	const client_field f[] = {
+		CLIENT_ID(out, g, session_id), CLIENT_ID(out, g, merchant_id), CLIENT_ID(out, g, currency),
+		{ out->payment_provider, sizeof(out->payment_provider),
+		    client_provider_str(g->payment_provider), "payment_provider", true },
+		CLIENT_ID(out, g, access_link),
+	};
+
+	out->status = client_session_status(g->status);
+	out->payment_status = client_payment_status(g->payment_status);
+	out->amount_minor = g->amount_minor;
+	out->amount_refunded_minor = g->amount_refunded_minor;
+	out->created_at_unix_ms = g->created_at_unix_ms;
+	out->paid_at_unix_ms = g->paid_at_unix_ms;
+	out->mode = client_mode(g->mode);
+	out->invoice_number = g->invoice_number;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_webhook_map(const Paywire__V1__IngestWebhookResponse *w, pw_webhook_result *out,
+    pw_error *err)
+{
+	const client_field f[] = {
+		CLIENT_ID(out, w, session_id), CLIENT_ID(out, w, event_id),
+		CLIENT_ID(out, w, event_type), CLIENT_TEXT(out, w, reason),
+		CLIENT_ID(out, w, access_key_id),
+	};
+
+	out->outcome = client_outcome(w->outcome);
+	out->session_status = client_session_status(w->session_status);
+	out->invoice_number = w->invoice_number;
+	out->anomaly = w->anomaly != 0;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_access_map(const Paywire__V1__RedeemAccessResponse *a, pw_access *out, pw_error *err)
+{
+	/* The raw key is revealed once: only fields that would be wrong if cut
+	 * may fail the call; plan and email are display text. */
+	const client_field f[] = {
+		CLIENT_ID(out, a, session_id), CLIENT_ID(out, a, merchant_id),
+		CLIENT_ID(out, a, currency), CLIENT_ID(out, a, access_key_id),
+		CLIENT_ID(out, a, access_key), CLIENT_TEXT(out, a, plan),
+		CLIENT_TEXT(out, a, customer_email),
+	};
+
+	out->status = client_session_status(a->status);
+	out->amount_minor = a->amount_minor;
+	out->paid_at_unix_ms = a->paid_at_unix_ms;
+	out->invoice_number = a->invoice_number;
+	out->already_revealed = a->already_revealed != 0;
+	out->entitlement_active = a->entitlement_active != 0;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static void
+client_access_wipe(ProtobufCMessage *result)
+{
+	client_wipe_str(((Paywire__V1__RedeemAccessResponse *) (void *) result)->access_key);
+}
+
+static pw_status
+client_audit_map(const Paywire__V1__VerifyAuditResponse *v, pw_audit_report *out, pw_error *err)
+{
+
+	if (v->head_hash.len > CLIENT_AUDIT_HASH_BYTES_MAX) {
+		return client_fail(err, PW_INTERNAL,
+		    "the server's audit head hash is %zu bytes; at most %d expected", v->head_hash.len,
+		    CLIENT_AUDIT_HASH_BYTES_MAX);
+	}
+	out->ok = v->ok != 0;
+	out->records = v->records;
+	out->last_seq = v->last_seq;
+	out->first_bad_seq = v->first_bad_seq;
+	if (v->head_hash.len > 0) {
+		pw_hex(out->head_hash_hex, sizeof(out->head_hash_hex), v->head_hash.data,
+		    v->head_hash.len);
+	}
+	client_copy_text(out->detail, sizeof(out->detail), v->detail);
+	return PW_OK;
+}
+
+/* ---- the calls ---- */
+
+/* What one typed call is, besides the arguments it packs: a row of
+ * client_calls[], one per public call. */
+typedef struct client_call_spec {
+	const char *fn;                           /* the public function, for messages */
+	Paywire__V1__Request__CallCase call;      /* the Request's oneof member (its field number) */
+	Paywire__V1__Response__ResultCase result; /* the Response's member the reply must carry */
+	pw_status (*map)(const ProtobufCMessage *result, void *out, pw_error *err); /* -> out */
+	void (*wipe)(ProtobufCMessage *result);   /* wipes a raw key in the unpacked result; or NULL */
+	size_t out_size;                          /* sizeof the caller's struct (wiped if map fails) */
+	bool keyed;                               /* need[0] goes as api_key (client_run) */
+} client_call_spec;
+
+/* Every typed call, one row each: XX(NAME, fn, map, reply, out, wipe, keyed).
+ * NAME is the oneof member in both paywire.v1.Request (CALL_NAME) and
+ * Response (RESULT_NAME); fn the public function (for messages); map fills
+ * the caller's `out` struct from the `reply` message; wipe (or NULL) clears a
+ * raw key in the unpacked reply; keyed: the call's first required argument
+ * is sent as api_key. */
+#define CLIENT_CALL_MAP(XX)                                                                  \
+	XX(CREATE_MERCHANT, "pw_merchant_create", client_merchant_map,                            \
+	    Paywire__V1__CreateMerchantResponse, pw_merchant, client_merchant_wipe, true)         \
+	XX(REVOKE_API_KEY, "pw_apikey_revoke", client_revoke_map,                                 \
+	    Paywire__V1__RevokeApiKeyResponse, client_revoked, NULL, true)                        \
+	XX(CREATE_SESSION, "pw_session_create", client_session_map,                               \
+	    Paywire__V1__CreateSessionResponse, pw_session, NULL, true)                           \
+	XX(GET_STATUS, "pw_status_get", client_status_map, Paywire__V1__GetStatusResponse,        \
+	    pw_status_info, NULL, false)                                                          \
+	XX(INGEST_WEBHOOK, "pw_webhook_ingest", client_webhook_map,                               \
+	    Paywire__V1__IngestWebhookResponse, pw_webhook_result, NULL, false)                   \
+	XX(REDEEM_ACCESS, "pw_access_redeem", client_access_map,                                  \
+	    Paywire__V1__RedeemAccessResponse, pw_access, client_access_wipe, false)              \
+	XX(VERIFY_AUDIT, "pw_audit_verify", client_audit_map, Paywire__V1__VerifyAuditResponse,   \
+	    pw_audit_report, NULL, true)
+
+/* Each map behind the one signature of client_call_spec.map: the reply is
+ * the message the row names (client_typed_call checked the result case),
+ * and a pointer to it converts to and from its first member, base. */
+#define CLIENT_XX_ADAPT(NAME, fn, map_fn, reply, out_type, wipe, keyed)                        \
+	static pw_status client_map_##NAME(const ProtobufCMessage *m, void *o, pw_error *err)        \
+	{                                                                                           \
+		return map_fn((const reply *) (const void *) m, (out_type *) o, err);                   \
+	}
+CLIENT_CALL_MAP(CLIENT_XX_ADAPT)
+#undef CLIENT_XX_ADAPT
+
+typedef enum client_call_id {
+#define CLIENT_XX_ID(NAME, fn, map_fn, reply, out_type, wipe, keyed) CLIENT_CALL_##NAME,
+	CLIENT_CALL_MAP(CLIENT_XX_ID)
+#undef CLIENT_XX_ID
+} client_call_id;
+
+static const client_call_spec client_calls[] = {
+#define CLIENT_XX_SPEC(NAME, fn_name, map_fn, reply, out_type, wipe_fn, is_keyed)               \
+	[CLIENT_CALL_##NAME] = { .fn = fn_name, .call = PAYWIRE__V1__REQUEST__CALL_##NAME,          \
+		.result = PAYWIRE__V1__RESPONSE__RESULT_##NAME, .map = client_map_##NAME,                \
+		.wipe = wipe_fn, .out_size = sizeof(out_type), .keyed = is_keyed },
+	CLIENT_CALL_MAP(CLIENT_XX_SPEC)
+#undef CLIENT_XX_SPEC
+};
+
+/* Where oneof member number `field` of message m lives (a Request call or a
+ * Response result, both message-typed), from protobuf-c's own descriptor:
+ * the layout is the generated code's business, not ours. The slot holds a
+ * struct pointer, and every struct pointer has the representation of a
+ * ProtobufCMessage * (C11 6.2.5), so it is moved with memcpy as one. */
+static void *
+client_oneof_slot(ProtobufCMessage *m, unsigned field)
+{
+	const ProtobufCFieldDescriptor *fd =
+	    protobuf_c_message_descriptor_get_field(m->descriptor, field);
+
+	PW_ASSERT(fd != NULL && fd->type == PROTOBUF_C_TYPE_MESSAGE);
+	return (char *) m + fd->offset;
+}
+
+/* Sends `call` (the spec's request member, filled by the caller) with
+ * api_key (NULL: none) and request_id (NULL: random), and maps the reply's
+ * result into out. A raw key in the unpacked reply is wiped before it is
+ * freed, and out is wiped when a call carrying one fails to map. */
+static pw_status
+client_typed_call(pw_client *c, const client_call_spec *spec, const char *api_key,
+    const char *request_id, ProtobufCMessage *call, void *out, pw_error *err)
+{
+	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__Response *rsp;
+	ProtobufCMessage *result;
+	pw_status st;
+
+	if (api_key != NULL) {
+		rq.api_key = client_str(api_key);
+	}
+	rq.call_case = spec->call;
+	memcpy(client_oneof_slot(&rq.base, (unsigned) spec->call), &call, sizeof(call));
+	st = client_call(c, &rq, request_id, spec->result, &rsp, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	memcpy(&result, client_oneof_slot(&rsp->base, (unsigned) spec->result), sizeof(result));
+	st = spec->map(result, out, err);
+	if (spec->wipe != NULL) {
+		spec->wipe(result);
+		if (st != PW_OK) {
+			sodium_memzero(out, spec->out_size);
+		}
+	}
+	paywire__v1__response__free_unpacked(rsp, NULL);
+	return st;
+}
+
+/* A whole typed call for the calls without extra checks: the entry checks
+ * (client_begin with the spec's fn and out size), then client_typed_call
+ * with need[0] as api_key for a keyed call. call is filled already (NULL
+ * strings read as ""; client_begin refuses them before anything is sent). */
+static pw_status
+client_run(pw_client *c, client_call_id id, const client_arg *need, size_t n,
+    ProtobufCMessage *call, void *out, pw_error *err)
+{
+	const client_call_spec *spec = &client_calls[id];
+	pw_status st = client_begin(c, out, spec->out_size, spec->fn, need, n, err);
+
+	if (st != PW_OK) {
+		return st;
+	}
+	PW_ASSERT(!spec->keyed || n > 0);
+	return client_typed_call(c, spec, spec->keyed ? need[0].value : NULL, NULL, call, out, err);
+}
+
+/* ---- merchants ---- */
 
 pw_status
 pw_merchant_create(pw_client *c, const char *admin_key, const char *name, pw_mode mode,
     pw_merchant *out, pw_error *err)
 {
-	static const char fn[] = "pw_merchant_create";
-	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
 	Paywire__V1__CreateMerchantRequest cm = PAYWIRE__V1__CREATE_MERCHANT_REQUEST__INIT;
-	Paywire__V1__Response *rsp;
-	pw_status st;
+	const client_arg need[] = { { "admin_key", admin_key }, { "name", name } };
 
-	st = client_begin(c, out, sizeof(*out), fn, err);
-	if (st == PW_OK) {
-		st = client_need(admin_key, fn, "admin_key", err);
-	}
-	if (st == PW_OK) {
-		st = client_need(name, fn, "name", err);
-	}
-	if (st != PW_OK) {
-		return st;
-	}
 	if ((int) mode < PW_MODE_UNSPECIFIED || (int) mode > PW_MODE_LIVE) {
-		return client_fail(err, PW_INVALID_ARGUMENT, "%s: mode %d is not test or live", fn,
+		if (out != NULL) {
+			memset(out, 0, sizeof(*out));
+		}
+		return client_fail(err, PW_INVALID_ARGUMENT, "pw_merchant_create: mode %d is not test or live",
 		    (int) mode);
 	}
 	cm.name = client_str(name);
 	cm.mode = (Paywire__V1__Mode) mode;
-	rq.api_key = client_str(admin_key);
-	rq.call_case = PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT;
-	rq.create_merchant = &cm;
-	st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_CREATE_MERCHANT, &rsp, err);
-	if (st != PW_OK) {
-		return st;
-	}
-	st = client_merchant_map(rsp->create_merchant, out, err);
-	client_wipe_str(rsp->create_merchant->api_key);
-	paywire__v1__response__free_unpacked(rsp, NULL);
-	if (st != PW_OK) {
-		sodium_memzero(out, sizeof(*out));
-	}
-	return st;
+	return client_run(c, CLIENT_CALL_CREATE_MERCHANT, need, 2, &cm.base, out, err);
 }
 
 pw_status
 pw_apikey_revoke(pw_client *c, const char *admin_key, const char *api_key,
     char merchant_id_out[64], pw_error *err)
 {
-	static const char fn[] = "pw_apikey_revoke";
-	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
 	Paywire__V1__RevokeApiKeyRequest rk = PAYWIRE__V1__REVOKE_API_KEY_REQUEST__INIT;
-	Paywire__V1__Response *rsp;
-	char mid[64];
+	const client_arg need[] = { { "admin_key", admin_key }, { "api_key", api_key } };
+	client_revoked rev; /* merchant_id_out may be NULL: the call fills a local */
 	pw_status st;
 
-	/* merchant_id_out may be NULL: check the client with a local out. */
-	st = client_begin(c, mid, sizeof(mid), fn, err);
 	if (merchant_id_out != NULL) {
 		merchant_id_out[0] = '\0';
 	}
-	if (st == PW_OK) {
-		st = client_need(admin_key, fn, "admin_key", err);
-	}
-	if (st == PW_OK) {
-		st = client_need(api_key, fn, "api_key", err);
-	}
-	if (st != PW_OK) {
-		return st;
-	}
 	rk.api_key = client_str(api_key);
-	rq.api_key = client_str(admin_key);
-	rq.call_case = PAYWIRE__V1__REQUEST__CALL_REVOKE_API_KEY;
-	rq.revoke_api_key = &rk;
-	st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_REVOKE_API_KEY, &rsp, err);
-	if (st != PW_OK) {
-		return st;
-	}
-	const client_field f[] = {
-		{ mid, sizeof(mid), rsp->revoke_api_key->merchant_id, "merchant_id", true },
-	};
-	st = client_fields_copy(f, 1, err);
-	paywire__v1__response__free_unpacked(rsp, NULL);
+	st = client_run(c, CLIENT_CALL_REVOKE_API_KEY, need, 2, &rk.base, &rev, err);
 	if (st == PW_OK && merchant_id_out != NULL) {
-		memcpy(merchant_id_out, mid, sizeof(mid));
+		memcpy(merchant_id_out, rev.merchant_id, sizeof(rev.merchant_id));
 	}
 	return st;
 }
@@ -934,119 +1389,39 @@ client_session_req_fill(client_session_req *r, const pw_session_params *p, pw_er
 	return PW_OK;
 }
 
-static pw_status
-client_session_map(const Paywire__V1__Session *s, pw_session *out, pw_error *err)
-{
-	const client_field f[] = {
-		{ out->id, sizeof(out->id), s->id, "session.id", true },
-		{ out->merchant_id, sizeof(out->merchant_id), s->merchant_id, "session.merchant_id", true },
-		{ out->url, sizeof(out->url), s->url, "session.url", true },
-		{ out->currency, sizeof(out->currency), s->currency, "session.currency", true },
-	};
-	out->mode = client_mode(s->mode);
-	out->status = client_session_status(s->status);
-	out->payment_status = client_payment_status(s->payment_status);
-	out->amount_minor = s->amount_minor;
-	out->created_at_unix_ms = s->created_at_unix_ms;
-	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
-}
-
 pw_status
 pw_session_create(pw_client *c, const char *api_key, const pw_session_params *p,
     pw_session *out, pw_error *err)
 {
-	static const char fn[] = "pw_session_create";
-	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
-	Paywire__V1__Response *rsp;
+	const client_call_spec *spec = &client_calls[CLIENT_CALL_CREATE_SESSION];
+	const client_arg need[] = { { "api_key", api_key }, { "params", p != NULL ? "" : NULL },
+		{ "currency", p != NULL ? p->currency : "" } };
 	client_session_req *r;
-	pw_status st;
+	pw_status st = client_begin(c, out, sizeof(*out), spec->fn, need, 3, err);
 
-	st = client_begin(c, out, sizeof(*out), fn, err);
-	if (st == PW_OK) {
-		st = client_need(api_key, fn, "api_key", err);
-	}
-	if (st == PW_OK && p == NULL) {
-		st = client_fail(err, PW_INVALID_ARGUMENT, "%s: params is NULL", fn);
-	}
-	if (st == PW_OK) {
-		st = client_need(p->currency, fn, "currency", err);
-	}
 	if (st != PW_OK) {
 		return st;
 	}
 	r = malloc(sizeof(*r)); /* ~5 KiB of metadata slots: not on a caller's stack */
 	if (r == NULL) {
-		return client_fail(err, PW_RESOURCE_EXHAUSTED, "%s: out of memory", fn);
+		return client_fail(err, PW_RESOURCE_EXHAUSTED, "%s: out of memory", spec->fn);
 	}
 	st = client_session_req_fill(r, p, err);
 	if (st == PW_OK) {
-		rq.api_key = client_str(api_key);
-		rq.call_case = PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION;
-		rq.create_session = &r->cs;
-		st = client_call(c, &rq, p->request_id, PAYWIRE__V1__RESPONSE__RESULT_CREATE_SESSION,
-		    &rsp, err);
+		st = client_typed_call(c, spec, api_key, p->request_id, &r->cs.base, out, err);
 	}
 	free(r);
-	if (st != PW_OK) {
-		return st;
-	}
-	if (rsp->create_session->session == NULL) {
-		st = client_fail(err, PW_INTERNAL, "the server's create_session reply has no session");
-	} else {
-		st = client_session_map(rsp->create_session->session, out, err);
-	}
-	paywire__v1__response__free_unpacked(rsp, NULL);
 	return st;
-}
-
-static pw_status
-client_status_map(const Paywire__V1__GetStatusResponse *g, pw_status_info *out, pw_error *err)
-{
-	const client_field f[] = {
-		{ out->session_id, sizeof(out->session_id), g->session_id, "session_id", true },
-		{ out->merchant_id, sizeof(out->merchant_id), g->merchant_id, "merchant_id", true },
-		{ out->currency, sizeof(out->currency), g->currency, "currency", true },
-		{ out->payment_provider, sizeof(out->payment_provider),
-		    client_provider_str(g->payment_provider), "payment_provider", true },
-		{ out->access_link, sizeof(out->access_link), g->access_link, "access_link", true },
-	};
-	out->status = client_session_status(g->status);
-	out->payment_status = client_payment_status(g->payment_status);
-	out->amount_minor = g->amount_minor;
-	out->amount_refunded_minor = g->amount_refunded_minor;
-	out->created_at_unix_ms = g->created_at_unix_ms;
-	out->paid_at_unix_ms = g->paid_at_unix_ms;
-	out->mode = client_mode(g->mode);
-	out->invoice_number = g->invoice_number;
-	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
 }
 
 pw_status
 pw_status_get(pw_client *c, const char *session_id, pw_status_info *out, pw_error *err)
 {
-	static const char fn[] = "pw_status_get";
-	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
 	Paywire__V1__GetStatusRequest gs = PAYWIRE__V1__GET_STATUS_REQUEST__INIT;
-	Paywire__V1__Response *rsp;
-	pw_status st;
+	const client_arg need[] = { { "session_id", session_id } };
 
-	st = client_begin(c, out, sizeof(*out), fn, err);
-	if (st == PW_OK) {
-		st = client_need(session_id, fn, "session_id", err);
-	}
-	if (st != PW_OK) {
-		return st;
-	}
 	gs.session_id = client_str(session_id);
-	rq.call_case = PAYWIRE__V1__REQUEST__CALL_GET_STATUS;
-	rq.get_status = &gs;
-	st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_GET_STATUS, &rsp, err);
-	if (st != PW_OK) {
-		return st;
-	}
-	st = client_status_map(rsp->get_status, out, err);
-	paywire__v1__response__free_unpacked(rsp, NULL);
-	return st;
+	return client_run(c, CLIENT_CALL_GET_STATUS, need, 1, &gs.base, out, err);
 }
 
 /* ---- webhooks ---- */
@@ -1124,35 +1499,15 @@ client_webhook_check(pw_webhook_provider provider, const pw_kv *headers, size_t 
 	return PW_OK;
 }
 
-static pw_status
-client_webhook_map(const Paywire__V1__IngestWebhookResponse *w, pw_webhook_result *out,
-    pw_error *err)
-{
-	const client_field f[] = {
-		{ out->session_id, sizeof(out->session_id), w->session_id, "session_id", true },
-		{ out->event_id, sizeof(out->event_id), w->event_id, "event_id", true },
-		{ out->event_type, sizeof(out->event_type), w->event_type, "event_type", true },
-		{ out->reason, sizeof(out->reason), w->reason, "reason", false },
-		{ out->access_key_id, sizeof(out->access_key_id), w->access_key_id, "access_key_id", true },
-	};
-	out->outcome = client_outcome(w->outcome);
-	out->session_status = client_session_status(w->session_status);
-	out->invoice_number = w->invoice_number;
-	out->anomaly = w->anomaly != 0;
-	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
-}
-
 pw_status
 pw_webhook_ingest(pw_client *c, pw_webhook_provider provider, const pw_kv *headers,
     size_t headers_len, const void *body, size_t body_len, pw_webhook_result *out,
     pw_error *err)
 {
-	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
-	Paywire__V1__Response *rsp;
+	const client_call_spec *spec = &client_calls[CLIENT_CALL_INGEST_WEBHOOK];
 	client_webhook_req *r;
-	pw_status st;
+	pw_status st = client_begin(c, out, sizeof(*out), spec->fn, NULL, 0, err);
 
-	st = client_begin(c, out, sizeof(*out), "pw_webhook_ingest", err);
 	if (st == PW_OK) {
 		st = client_webhook_check(provider, headers, headers_len, body, body_len, err);
 	}
@@ -1161,134 +1516,39 @@ pw_webhook_ingest(pw_client *c, pw_webhook_provider provider, const pw_kv *heade
 	}
 	r = malloc(sizeof(*r)); /* ~11 KiB of header slots: not on a caller's stack */
 	if (r == NULL) {
-		return client_fail(err, PW_RESOURCE_EXHAUSTED, "pw_webhook_ingest: out of memory");
+		return client_fail(err, PW_RESOURCE_EXHAUSTED, "%s: out of memory", spec->fn);
 	}
 	st = client_webhook_req_fill(r, provider, headers, headers_len, body, body_len, err);
 	if (st == PW_OK) {
-		rq.call_case = PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK;
-		rq.ingest_webhook = &r->iw;
-		st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_INGEST_WEBHOOK, &rsp, err);
+		st = client_typed_call(c, spec, NULL, NULL, &r->iw.base, out, err);
 	}
 	free(r);
-	if (st != PW_OK) {
-		return st;
-	}
-	st = client_webhook_map(rsp->ingest_webhook, out, err);
-	paywire__v1__response__free_unpacked(rsp, NULL);
 	return st;
 }
 
 /* ---- customer access ---- */
 
-static pw_status
-client_access_map(const Paywire__V1__RedeemAccessResponse *a, pw_access *out, pw_error *err)
-{
-	/* The raw key is revealed once: only fields that would be wrong if cut
-	 * may fail the call; plan and email are display text. */
-	const client_field f[] = {
-		{ out->session_id, sizeof(out->session_id), a->session_id, "session_id", true },
-		{ out->merchant_id, sizeof(out->merchant_id), a->merchant_id, "merchant_id", true },
-		{ out->currency, sizeof(out->currency), a->currency, "currency", true },
-		{ out->access_key_id, sizeof(out->access_key_id), a->access_key_id, "access_key_id", true },
-		{ out->access_key, sizeof(out->access_key), a->access_key, "access_key", true },
-		{ out->plan, sizeof(out->plan), a->plan, "plan", false },
-		{ out->customer_email, sizeof(out->customer_email), a->customer_email, "customer_email",
-		    false },
-	};
-	out->status = client_session_status(a->status);
-	out->amount_minor = a->amount_minor;
-	out->paid_at_unix_ms = a->paid_at_unix_ms;
-	out->invoice_number = a->invoice_number;
-	out->already_revealed = a->already_revealed != 0;
-	out->entitlement_active = a->entitlement_active != 0;
-	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
-}
-
 pw_status
 pw_access_redeem(pw_client *c, const char *session_id, const char *token, pw_access *out,
     pw_error *err)
 {
-	static const char fn[] = "pw_access_redeem";
-	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
 	Paywire__V1__RedeemAccessRequest ra = PAYWIRE__V1__REDEEM_ACCESS_REQUEST__INIT;
-	Paywire__V1__Response *rsp;
-	pw_status st;
+	const client_arg need[] = { { "session_id", session_id }, { "token", token } };
 
-	st = client_begin(c, out, sizeof(*out), fn, err);
-	if (st == PW_OK) {
-		st = client_need(session_id, fn, "session_id", err);
-	}
-	if (st == PW_OK) {
-		st = client_need(token, fn, "token", err);
-	}
-	if (st != PW_OK) {
-		return st;
-	}
 	ra.session_id = client_str(session_id);
 	ra.token = client_str(token);
-	rq.call_case = PAYWIRE__V1__REQUEST__CALL_REDEEM_ACCESS;
-	rq.redeem_access = &ra;
-	st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_REDEEM_ACCESS, &rsp, err);
-	if (st != PW_OK) {
-		return st;
-	}
-	st = client_access_map(rsp->redeem_access, out, err);
-	client_wipe_str(rsp->redeem_access->access_key);
-	paywire__v1__response__free_unpacked(rsp, NULL);
-	if (st != PW_OK) {
-		sodium_memzero(out, sizeof(*out));
-	}
-	return st;
+	return client_run(c, CLIENT_CALL_REDEEM_ACCESS, need, 2, &ra.base, out, err);
 }
 
 /* ---- audit ---- */
 
-static pw_status
-client_audit_map(const Paywire__V1__VerifyAuditResponse *v, pw_audit_report *out, pw_error *err)
-{
-	if (v->head_hash.len > CLIENT_AUDIT_HASH_BYTES_MAX) {
-		return client_fail(err, PW_INTERNAL,
-		    "the server's audit head hash is %zu bytes; at most %d expected", v->head_hash.len,
-		    CLIENT_AUDIT_HASH_BYTES_MAX);
-	}
-	out->ok = v->ok != 0;
-	out->records = v->records;
-	out->last_seq = v->last_seq;
-	out->first_bad_seq = v->first_bad_seq;
-	if (v->head_hash.len > 0) {
-		pw_hex(out->head_hash_hex, sizeof(out->head_hash_hex), v->head_hash.data,
-		    v->head_hash.len);
-	}
-	client_copy_text(out->detail, sizeof(out->detail), v->detail);
-	return PW_OK;
-}
-
 pw_status
 pw_audit_verify(pw_client *c, const char *admin_key, pw_audit_report *out, pw_error *err)
 {
-	static const char fn[] = "pw_audit_verify";
-	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
 	Paywire__V1__VerifyAuditRequest va = PAYWIRE__V1__VERIFY_AUDIT_REQUEST__INIT;
-	Paywire__V1__Response *rsp;
-	pw_status st;
+	const client_arg need[] = { { "admin_key", admin_key } };
 
-	st = client_begin(c, out, sizeof(*out), fn, err);
-	if (st == PW_OK) {
-		st = client_need(admin_key, fn, "admin_key", err);
-	}
-	if (st != PW_OK) {
-		return st;
-	}
-	rq.api_key = client_str(admin_key);
-	rq.call_case = PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT;
-	rq.verify_audit = &va;
-	st = client_call(c, &rq, NULL, PAYWIRE__V1__RESPONSE__RESULT_VERIFY_AUDIT, &rsp, err);
-	if (st != PW_OK) {
-		return st;
-	}
-	st = client_audit_map(rsp->verify_audit, out, err);
-	paywire__v1__response__free_unpacked(rsp, NULL);
-	return st;
+	return client_run(c, CLIENT_CALL_VERIFY_AUDIT, need, 1, &va.base, out, err);
 }
 
 /* ---- raw ---- */

@@ -287,6 +287,19 @@ header(const char *name)
 	return value;
 }
 
+/* The last answer shows nothing internal: not the RPC address (nor any
+ * nng URL), not nng's error text, not the temp dir the server path is in. */
+static void
+assert_nothing_internal(void)
+{
+	assert_null(strstr(resp.raw, "ipc://"));
+	assert_null(strstr(resp.raw, "tcp://"));
+	assert_null(strstr(resp.raw, tmpdir));
+	assert_null(strstr(resp.raw, "no-server-here"));
+	assert_null(strstr(resp.raw, "Connection refused"));
+	assert_null(strstr(resp.raw, "cannot connect"));
+}
+
 /* ---- tests ---- */
 
 /* The probe has its own short timeout (PW_BRIDGE_PROBE_TIMEOUT_MS): the
@@ -301,6 +314,7 @@ test_healthz_without_server_answers_503(void **state)
 	assert_string_equal("application/json; charset=utf-8", header("Content-Type"));
 	assert_int_equal(0, strncmp(resp.body, "{\"status\":\"", 11));
 	assert_null(strstr(resp.body, "\"ok\""));
+	assert_nothing_internal();
 }
 
 static void
@@ -378,6 +392,7 @@ test_chunked_body_under_limit_reaches_the_client_call(void **state)
 	assert_false(resp.timed_out);
 	assert_int_equal(503, resp.status); /* no server: UNAVAILABLE, never a 2xx, never 500 */
 	assert_non_null(strstr(resp.body, "\"code\":\"UNAVAILABLE\""));
+	assert_nothing_internal();
 }
 
 static void
@@ -388,6 +403,7 @@ test_webhook_without_server_answers_503(void **state)
 	assert_false(resp.timed_out);
 	assert_int_equal(503, resp.status);
 	assert_null(strstr(resp.raw, SECRET_BODY));
+	assert_nothing_internal();
 }
 
 static void
@@ -510,6 +526,7 @@ test_create_session_is_checked_before_any_server_call(void **state)
 	    "{\"amount\":\"49.00\",\"currency\":\"EUR\",\"mode\":\"test\"}");
 	assert_int_equal(503, resp.status);
 	assert_null(strstr(resp.raw, SECRET_KEY));
+	assert_nothing_internal();
 }
 
 static void
@@ -526,6 +543,7 @@ test_pages_answer_html_errors_with_private_headers(void **state)
 	http("GET /checkout?session=cs_00000000000000000000000000000000000000000001 HTTP/1.1\r\nHost: t\r\n\r\n");
 	assert_int_equal(503, resp.status);
 	assert_string_equal("text/html; charset=utf-8", header("Content-Type"));
+	assert_nothing_internal();
 	http("GET /access/cs_1 HTTP/1.1\r\nHost: t\r\n\r\n");
 	assert_int_equal(401, resp.status);
 	assert_string_equal("text/html; charset=utf-8", header("Content-Type"));
@@ -536,9 +554,11 @@ test_pages_answer_html_errors_with_private_headers(void **state)
 	assert_string_equal("no-store", header("Cache-Control"));
 	assert_string_equal("no-referrer", header("Referrer-Policy"));
 	assert_null(strstr(resp.raw, SECRET_TOKEN));
+	assert_nothing_internal();
 	http("GET /session/cs_1/status HTTP/1.1\r\nHost: t\r\n\r\n");
 	assert_int_equal(503, resp.status);
 	assert_non_null(strstr(resp.body, "\"code\":\"UNAVAILABLE\""));
+	assert_nothing_internal();
 }
 
 static void

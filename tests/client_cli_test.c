@@ -196,7 +196,8 @@ read_file(const char *path, char *buf, size_t size)
 }
 
 /* The child's environment: ours without any PAYWIRE_* (tests are hermetic),
- * PAYWIRE_SERVER pointing at the peer, plus extra ("K=V", NULL-terminated). */
+ * PAYWIRE_SERVER pointing at the peer unless extra sets it, plus extra ("K=V",
+ * NULL-terminated). */
 static char **
 child_env(const char *const *extra)
 {
@@ -215,10 +216,14 @@ child_env(const char *const *extra)
 			env[k++] = environ[i];
 		}
 	}
-	snprintf(server, sizeof(server), "PAYWIRE_SERVER=%s", testpeer_url(g_peer));
-	env[k++] = server;
+	bool own_server = false;
 	for (size_t i = 0; extra != NULL && extra[i] != NULL && i < 8; i++) {
 		env[k++] = (char *) extra[i];
+		own_server = own_server || strncmp(extra[i], "PAYWIRE_SERVER=", 15) == 0;
+	}
+	if (!own_server) {
+		snprintf(server, sizeof(server), "PAYWIRE_SERVER=%s", testpeer_url(g_peer));
+		env[k++] = server;
 	}
 	return env;
 }
@@ -688,6 +693,66 @@ test_no_server_is_exit_1_unavailable(void **state)
 	assert_non_null(strstr(g_r.err, "error: UNAVAILABLE: cannot connect to the server at ipc://"));
 }
 
+/* With nothing listening, every command answers exit 1 with UNAVAILABLE,
+ * the address it tried and what set it, at once: each waits up to 600 s per
+ * attempt with 32 retries here, so a refusal that were retried like a
+ * timeout would hit run_cli's 30 s bound (exit_code -1) instead. */
+static void
+test_no_server_every_command_fails_at_once_naming_the_address(void **state)
+{
+	char url[256];
+	char env_server[300];
+	char body[256];
+	char want[512];
+	(void) state;
+
+	snprintf(url, sizeof(url), "ipc://%s/nobody.sock", testpeer_dir(g_peer));
+	snprintf(env_server, sizeof(env_server), "PAYWIRE_SERVER=%s", url);
+	snprintf(body, sizeof(body), "%s/evt.json", testpeer_dir(g_peer));
+	FILE *f = fopen(body, "w");
+	assert_non_null(f);
+	fputs("{}", f);
+	fclose(f);
+	const char *const env[] = { env_server, "PAYWIRE_ADMIN_KEY=adm_cli_test", NULL };
+	const char *const cmds[][8] = {
+		{ "status", "cs_x", NULL },
+		{ "session", "create", "--amount", "1.00", "--currency", "EUR", "--api-key", "sk_test_k" },
+		{ "merchant", "create", "--name", "Shop", NULL },
+		{ "key", "revoke", "sk_test_k", NULL },
+		{ "webhook", "send", "--provider", "stripe", "--body-file", body, NULL },
+		{ "access", "redeem", "cs_x", "--token", "t.t.t", NULL },
+		{ "audit", "verify", NULL },
+	};
+	uint32_t before = testpeer_count(g_peer);
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *args[16] = { "--timeout-ms", "600000", "--retries", "32" };
+		size_t n = 4;
+		for (size_t k = 0; k < 8 && cmds[i][k] != NULL; k++) {
+			args[n++] = cmds[i][k];
+		}
+		args[n] = NULL;
+		run_cli(&g_r, env, args);
+		if (g_r.exit_code != 1) {
+			print_error("%s: exit %d, stderr: %s\n", cmds[i][0], g_r.exit_code, g_r.err);
+		}
+		assert_int_equal(1, g_r.exit_code);
+		snprintf(want, sizeof(want), "error: UNAVAILABLE: cannot connect to the server at %s: ", url);
+		assert_non_null(strstr(g_r.err, want));
+		snprintf(want, sizeof(want), "server: %s (from PAYWIRE_SERVER; --server URL overrides it)\n",
+		    url);
+		assert_non_null(strstr(g_r.err, want));
+		assert_string_equal("", g_r.out);
+	}
+	/* the flag names itself */
+	RUN(NULL, "--server", url, "--timeout-ms", "600000", "status", "cs_x");
+	assert_int_equal(1, g_r.exit_code);
+	snprintf(want, sizeof(want), "server: %s (from --server)\n", url);
+	assert_non_null(strstr(g_r.err, want));
+	assert_int_equal(before, testpeer_count(g_peer)); /* the peer saw none of it */
+	unlink(body);
+}
+
 int
 main(void)
 {
@@ -707,6 +772,7 @@ main(void)
 		cmocka_unit_test_setup(test_audit_verify_exit_code_follows_the_chain, reset),
 		cmocka_unit_test_setup(test_webhook_send_forwards_file_bytes_and_lower_case_headers, reset),
 		cmocka_unit_test_setup(test_no_server_is_exit_1_unavailable, reset),
+		cmocka_unit_test_setup(test_no_server_every_command_fails_at_once_naming_the_address, reset),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

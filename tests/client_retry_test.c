@@ -1,8 +1,12 @@
 /*
  * client_retry_test.c - libpaywire's transport: timeouts, retries with the
- * same bytes, no server, a server that comes up late, a dropped connection,
- * and many threads sharing one client. Against client/testpeer.h (a real nng
- * REP socket on ipc:// in a temp dir).
+ * same bytes, no server (ipc:// and refused tcp://), a server gone between
+ * calls, a peer that is not REP, a server that comes up late, a dropped
+ * connection, and many threads sharing one client. Against client/testpeer.h
+ * (a real nng REP socket on ipc:// in a temp dir). What the client did is
+ * read from its test counters (client/client_hooks.h: reach checks, requests
+ * sent), never from a clock; waits are bounded only to catch a hang. Links
+ * libpaywire.a, where those counters are visible.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,14 +17,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 #include <nng/nng.h>
+#include <nng/protocol/pair0/pair.h>
 
 #include "paywire/v1/paywire.pb-c.h"
 #include "pw_common.h"
 #include "client_fixture.h"
+#include "client_hooks.h"
 #include "testpeer.h"
 #include "test_wait.h"
 
@@ -144,6 +153,27 @@ assert_no_stray_copy(testpeer *p, peer_state *ps, pw_client *c, uint32_t n)
 	}
 }
 
+/* The client's own counters (client/client_hooks.h); all zero but pipes
+ * in a build without PW_TEST_HOOKS, where the count assertions are skipped. */
+static client_test_counts
+counts_of(const pw_client *c)
+{
+	client_test_counts n;
+	client_test_counts_get(c, &n);
+	return n;
+}
+
+#ifdef PW_TEST_HOOKS
+#define assert_counts(c, reach, sent)                         \
+	do {                                                      \
+		client_test_counts n_ = counts_of(c);                 \
+		assert_int_equal((reach), n_.reach_checks);           \
+		assert_int_equal((sent), n_.sends);                   \
+	} while (0)
+#else
+#define assert_counts(c, reach, sent) ((void) (c))
+#endif
+
 /* Copies 1..n are byte-identical and carry the same request_id. */
 static void
 assert_identical_copies(testpeer *p, uint32_t n)
@@ -183,6 +213,13 @@ test_silent_peer_times_out_after_retries_plus_one_identical_copies(void **state)
 	assert_non_null(strstr(err.message, "3 attempt(s) of 200 ms"));
 	/* Each attempt waited its full timeout (a slow machine only adds). */
 	assert_true(elapsed >= 3 * 200 - 10);
+#ifdef PW_TEST_HOOKS
+	/* a timeout is retried: retries + 1 sends, and at most the first
+	 * attempt checked for a server (later ones found the connection up);
+	 * counted before the fence below, whose calls send too */
+	assert_int_equal(3, counts_of(c).sends);
+	assert_true(counts_of(c).reach_checks <= 1);
+#endif
 	/* and no stray copy (nng's own resend is off) */
 	assert_no_stray_copy(p, &ps, c, 3);
 	assert_identical_copies(p, 3);
@@ -230,27 +267,129 @@ test_peer_answering_only_the_second_copy_succeeds(void **state)
 	testpeer_stop(p);
 }
 
+/* Nothing listens at url: the call fails UNAVAILABLE on its first attempt,
+ * with one reach check, nothing sent and no retry (a retry cannot succeed). */
 static void
-test_no_server_at_all_is_unavailable_after_every_attempt(void **state)
+assert_refused_at_once(const char *url)
+{
+	pw_status_info info;
+	pw_error err;
+
+	pw_client *c = open_client(url, 150, 3); /* no server: still opens */
+	assert_int_equal(PW_UNAVAILABLE, pw_status_get(c, "cs_x", &info, &err));
+	assert_int_equal(PW_UNAVAILABLE, err.code);
+	assert_non_null(strstr(err.message, "cannot connect"));
+	assert_non_null(strstr(err.message, url));
+	assert_counts(c, 1, 0);
+	/* and so is every call after it, each with one check of its own */
+	assert_int_equal(PW_UNAVAILABLE, pw_status_get(c, "cs_y", &info, &err));
+	assert_counts(c, 2, 0);
+	pw_client_close(c);
+}
+
+static void
+test_no_server_at_all_is_unavailable_at_once_and_not_retried(void **state)
 {
 	char dir[] = "/tmp/pw-client-none.XXXXXX";
 	char url[128];
-	pw_status_info info;
-	pw_error err;
 	(void) state;
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(url, sizeof(url), "ipc://%s/nobody.sock", dir);
-	pw_client *c = open_client(url, 150, 1); /* no server: still opens */
-	int64_t t0 = pw_monotonic_ms();
-	assert_int_equal(PW_UNAVAILABLE, pw_status_get(c, "cs_x", &info, &err));
-	int64_t elapsed = pw_monotonic_ms() - t0;
-	assert_int_equal(PW_UNAVAILABLE, err.code);
+	assert_refused_at_once(url);
+	assert_int_equal(0, rmdir(dir));
+}
+
+/* A free loopback port: bound once by the kernel's choice, then released. */
+static int
+free_tcp_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int port = -1;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *) &a, &len) == 0) {
+		port = ntohs(a.sin_port);
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	return port;
+}
+
+static void
+test_refused_tcp_connection_is_unavailable_at_once_and_not_retried(void **state)
+{
+	char url[64];
+	int port = free_tcp_port();
+	(void) state;
+
+	assert_true(port > 0);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+	assert_refused_at_once(url);
+}
+
+/* Waits (bounded, a hang guard only) until c counts n live connections. */
+static void
+wait_pipes(const pw_client *c, int n)
+{
+	for (int i = 0; i < 6000 && counts_of(c).pipes != n; i++) {
+		usleep(10 * 1000);
+	}
+	assert_int_equal(n, counts_of(c).pipes);
+}
+
+static void
+test_server_gone_between_calls_is_unavailable_at_once(void **state)
+{
+	peer_state ps = { .mode = PEER_ECHO };
+	testpeer *p = testpeer_start(peer_handler, &ps);
+	pw_status_info info;
+	pw_error err;
+	(void) state;
+
+	assert_non_null(p);
+	pw_client *c = open_client(testpeer_url(p), 5000, 3);
+	assert_int_equal(PW_OK, pw_status_get(c, "t4-1", &info, &err));
+	assert_int_equal(4001, info.amount_minor);
+	wait_pipes(c, 1);
+	client_test_counts before = counts_of(c);
+	assert_int_equal(1, before.sends);
+
+	testpeer_stop(p); /* closes its socket and removes its socket file */
+	wait_pipes(c, 0);
+	assert_int_equal(PW_UNAVAILABLE, pw_status_get(c, "t4-2", &info, &err));
 	assert_non_null(strstr(err.message, "cannot connect"));
-	assert_non_null(strstr(err.message, url));
-	/* Both attempts waited their full timeout (a slow machine only adds). */
-	assert_true(elapsed >= 2 * 150 - 10);
+	assert_counts(c, before.reach_checks + 1, 1); /* checked once, nothing sent */
 	pw_client_close(c);
+}
+
+/* Something listens, but it is not a REP socket (here: a PAIR socket). */
+static void
+test_a_peer_that_is_not_rep_is_unavailable_at_once(void **state)
+{
+	char dir[] = "/tmp/pw-client-pair.XXXXXX";
+	char url[128];
+	char path[128];
+	pw_status_info info;
+	pw_error err;
+	nng_socket pair;
+	(void) state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, sizeof(url), "ipc://%s/pair.sock", dir);
+	assert_int_equal(0, nng_pair0_open(&pair));
+	assert_int_equal(0, nng_listen(pair, url, NULL, 0));
+	pw_client *c = open_client(url, 5000, 3);
+	assert_int_equal(PW_UNAVAILABLE, pw_status_get(c, "cs_z", &info, &err));
+	assert_non_null(strstr(err.message, "not an nng REP socket"));
+	assert_counts(c, 1, 0);
+	pw_client_close(c);
+	nng_close(pair);
+	snprintf(path, sizeof(path), "%s/pair.sock", dir);
+	unlink(path);
 	assert_int_equal(0, rmdir(dir));
 }
 
@@ -373,6 +512,27 @@ test_eight_threads_share_one_client_and_each_gets_its_own_reply(void **state)
 	testpeer_stop(p);
 }
 
+/* True if name is one of the comma-separated names in list; if_unset when
+ * list is NULL. */
+static bool
+name_listed(const char *list, const char *name, bool if_unset)
+{
+	size_t len = strlen(name);
+
+	if (list == NULL) {
+		return if_unset;
+	}
+	for (const char *p = list; *p != '\0';) {
+		size_t tok = strcspn(p, ",");
+		if (tok == len && strncmp(p, name, len) == 0) {
+			return true;
+		}
+		p += tok;
+		p += *p == ',' ? 1 : 0;
+	}
+	return false;
+}
+
 int
 main(void)
 {
@@ -380,20 +540,25 @@ main(void)
 		cmocka_unit_test(test_silent_peer_times_out_after_retries_plus_one_identical_copies),
 		cmocka_unit_test(test_zero_retries_send_exactly_one_copy),
 		cmocka_unit_test(test_peer_answering_only_the_second_copy_succeeds),
-		cmocka_unit_test(test_no_server_at_all_is_unavailable_after_every_attempt),
+		cmocka_unit_test(test_no_server_at_all_is_unavailable_at_once_and_not_retried),
+		cmocka_unit_test(test_refused_tcp_connection_is_unavailable_at_once_and_not_retried),
+		cmocka_unit_test(test_server_gone_between_calls_is_unavailable_at_once),
+		cmocka_unit_test(test_a_peer_that_is_not_rep_is_unavailable_at_once),
 		cmocka_unit_test(test_server_that_starts_late_is_found_by_the_background_dial),
 		cmocka_unit_test(test_dropped_connection_is_retried_with_the_same_bytes),
 		cmocka_unit_test(test_eight_threads_share_one_client_and_each_gets_its_own_reply),
 	};
-	const char *only = getenv("PW_TEST_ONLY");
-	const char *skip = getenv("PW_TEST_SKIP");
-	if (only != NULL) {
-		cmocka_set_test_filter(only);
+	/* PW_TEST_ONLY / PW_TEST_SKIP: comma-separated test names (ctest runs the
+	 * cases that hit nng's own leak alone, see tests/client.cmake). */
+	struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (name_listed(getenv("PW_TEST_ONLY"), tests[i].name, true) &&
+		    !name_listed(getenv("PW_TEST_SKIP"), tests[i].name, false)) {
+			run[n++] = tests[i];
+		}
 	}
-	if (skip != NULL) {
-		cmocka_set_skip_filter(skip);
-	}
-	int rv = cmocka_run_group_tests(tests, NULL, NULL);
+	int rv = _cmocka_run_group_tests("client_retry_test", run, n, NULL, NULL);
 	/* nng frees closed sockets, dialers and pipes on its own reaper thread:
 	 * wait for it, or LeakSanitizer may catch them in flight at exit. */
 	nng_fini();

@@ -81,7 +81,9 @@ wait_server() {
   fail "server did not answer within $HANG_S s"; exit 1
 }
 
-# start_bridge: sets BRIDGE_PID, BRIDGE (http://127.0.0.1:port).
+# start_bridge: sets BRIDGE_PID, BRIDGE (http://127.0.0.1:port); waits until
+# /healthz answers PW_BRIDGE_HEALTH (default 200, the server is up; 503 for a
+# bridge started in front of a server that is down).
 start_bridge() {
   local port; port=${PW_BRIDGE_PORT:-$(free_port)}
   BRIDGE=http://127.0.0.1:$port
@@ -90,7 +92,7 @@ start_bridge() {
     >>"$T/bridge.log" 2>&1 &
   BRIDGE_PID=$!
   PIDS+=("$BRIDGE_PID")
-  wait_until healthz_is 200 && return 0
+  wait_until healthz_is "${PW_BRIDGE_HEALTH:-200}" && return 0
   cat "$T/bridge.log" >&2
   fail "bridge did not become healthy within $HANG_S s"; exit 1
 }
