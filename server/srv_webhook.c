@@ -26,36 +26,6 @@ static const srv_webhook_network wh_default_networks[] = {
 };
 
 /* ---------------------------------------------------------------------------
- * Headers
- */
-
-int
-srv_webhook_header_find(const srv_header *h, size_t nh, const char *name, const char **value)
-{
-	int found = 0;
-
-	PW_ASSERT(name != NULL && value != NULL);
-	PW_ASSERT(h != NULL || nh == 0);
-	*value = NULL;
-	for (size_t i = 0; i < nh; i++) {
-		/* HTTP header names are case-insensitive; the bridge sends them lower
-		 * case, but a name spelled otherwise must not slip past the
-		 * repeated-header check. */
-		if (h[i].name == NULL || strcasecmp(h[i].name, name) != 0) {
-			continue;
-		}
-		PW_ASSERT(h[i].value != NULL);
-		if (found) {
-			*value = NULL;
-			return -1; /* repeated: refuse rather than pick one */
-		}
-		found = 1;
-		*value = h[i].value;
-	}
-	return found;
-}
-
-/* ---------------------------------------------------------------------------
  * Configuration
  */
 
@@ -278,21 +248,6 @@ srv_webhook_config_set_tolerance(srv_webhook_config *cfg, int64_t tolerance_s)
 	}
 	cfg->tolerance_s = tolerance_s;
 	return PW_OK;
-}
-
-bool
-srv_webhook_min_confirmations(const srv_webhook_config *cfg, const char *network,
-    int64_t *min_out)
-{
-	PW_ASSERT(cfg != NULL && network != NULL && min_out != NULL);
-	PW_ASSERT(cfg->network_count <= PW_WEB3_NETWORKS_MAX);
-	for (size_t i = 0; i < cfg->network_count; i++) {
-		if (strcmp(cfg->networks[i].name, network) == 0) {
-			*min_out = cfg->networks[i].min_confirmations;
-			return true;
-		}
-	}
-	return false;
 }
 
 /* Parses one "name:count" entry of a confirmation spec. */

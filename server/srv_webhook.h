@@ -58,41 +58,7 @@
 #include "pw_common.h"
 #include "pw_event.h"
 #include "pw_limits.h"
-
-/* Network names: 1..31 bytes of [a-z0-9_-] (pw_event.network is 32 bytes). */
-#define SRV_WEBHOOK_NETWORK_BYTES 32
-
-/* One HTTP header as forwarded by the bridge (names lower case; they are
- * matched case-insensitively all the same, as HTTP defines them). */
-typedef struct srv_header {
-	const char *name;  /* lower-case header name, NUL-terminated */
-	const char *value; /* header value as received, NUL-terminated */
-} srv_header;
-
-/* One configured secret, already in the form the HMAC uses. */
-typedef struct srv_webhook_secret {
-	uint8_t key[PW_WEBHOOK_SECRET_BYTES_MAX]; /* HMAC key bytes (wiped by fini) */
-	size_t key_len;                            /* bytes used in key, >= 1 */
-} srv_webhook_secret;
-
-/* Secrets of one provider; all of them are tried (rotation). */
-typedef struct srv_webhook_keyring {
-	srv_webhook_secret secrets[PW_SECRETS_PER_PROVIDER_MAX]; /* active secrets */
-	size_t count;                                            /* secrets in use */
-} srv_webhook_keyring;
-
-/* A Web3 network and the confirmations it needs before a payment counts. */
-typedef struct srv_webhook_network {
-	char name[SRV_WEBHOOK_NETWORK_BYTES]; /* lower-case network name, e.g. "base" */
-	int64_t min_confirmations;            /* >= 1 */
-} srv_webhook_network;
-
-typedef struct srv_webhook_config {
-	srv_webhook_keyring keyrings[PW_PROVIDER_COUNT];    /* by pw_provider_index() */
-	int64_t tolerance_s;                                /* timestamp tolerance, both ways */
-	srv_webhook_network networks[PW_WEB3_NETWORKS_MAX]; /* Web3 confirmation minimums */
-	size_t network_count;                               /* entries used in networks */
-} srv_webhook_config;
+#include "srv_wh_types.h"
 
 /* ---- configuration (startup thread only) ---- */
 
@@ -157,22 +123,12 @@ pw_status srv_webhook_config_from_env(srv_webhook_config *cfg) PW_WUR;
 /* True when at least one secret is configured for p. */
 bool srv_webhook_config_has_secret(const srv_webhook_config *cfg, pw_provider p);
 
-/* The confirmation minimum of a network (exact, lower-case name). False when
- * the network has none configured. */
-bool srv_webhook_min_confirmations(const srv_webhook_config *cfg, const char *network,
-    int64_t *min_out);
-
 /* Prints one --help line per provider of the table: its secret variable
  * and its label. */
 void srv_webhook_help(FILE *out);
 
 /* ---- headers (any thread) ---- */
 
-/* Finds the header called `name` (compared case-insensitively) among
- * h[0..nh). Returns 1 and sets *value when exactly one is present, 0 when
- * none (*value = NULL), and -1 when it appears more than once (*value =
- * NULL): an ambiguous signature or id is refused rather than guessed. */
-int srv_webhook_header_find(const srv_header *h, size_t nh, const char *name, const char **value);
 
 /* ---- verification and parsing (any thread, const config) ---- */
 

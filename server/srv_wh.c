@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 
 #include "paywire/v1/paywire.pb-c.h"
 
@@ -79,6 +80,51 @@ srv_wh_word_ok(const char *s, size_t max)
 		}
 	}
 	return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Headers (srv_wh_types.h)
+ */
+
+int
+srv_webhook_header_find(const srv_header *h, size_t nh, const char *name, const char **value)
+{
+	int found = 0;
+
+	PW_ASSERT(name != NULL && value != NULL);
+	PW_ASSERT(h != NULL || nh == 0);
+	*value = NULL;
+	for (size_t i = 0; i < nh; i++) {
+		/* HTTP header names are case-insensitive; the bridge sends them lower
+		 * case, but a name spelled otherwise must not slip past the
+		 * repeated-header check. */
+		if (h[i].name == NULL || strcasecmp(h[i].name, name) != 0) {
+			continue;
+		}
+		PW_ASSERT(h[i].value != NULL);
+		if (found) {
+			*value = NULL;
+			return -1; /* repeated: refuse rather than pick one */
+		}
+		found = 1;
+		*value = h[i].value;
+	}
+	return found;
+}
+
+bool
+srv_webhook_min_confirmations(const srv_webhook_config *cfg, const char *network,
+    int64_t *min_out)
+{
+	PW_ASSERT(cfg != NULL && network != NULL && min_out != NULL);
+	PW_ASSERT(cfg->network_count <= PW_WEB3_NETWORKS_MAX);
+	for (size_t i = 0; i < cfg->network_count; i++) {
+		if (strcmp(cfg->networks[i].name, network) == 0) {
+			*min_out = cfg->networks[i].min_confirmations;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* ---------------------------------------------------------------------------

@@ -41,7 +41,11 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "srv_webhook.h"
+#include <paywire/status.h>
+
+#include "pw_common.h"
+#include "pw_event.h"
+#include "srv_wh_types.h"
 
 #define SRV_WH_MAC_BYTES crypto_auth_hmacsha256_BYTES
 /* Secrets of the whsec_ family (Stripe, Standard Webhooks) start with this. */
