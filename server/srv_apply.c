@@ -201,6 +201,12 @@ apply_run(store_txn *t, srv_call *c)
 	if (rv != PW_OK) {
 		return rv;
 	}
+	if (!store_txn_wrote(t)) {
+		/* The call changed nothing (a duplicate event): no reply is kept,
+		 * so nothing is written and the batch may end without a commit. A
+		 * resend of this request_id recomputes the same answer. */
+		return PW_OK;
+	}
 	keep = c->stored != NULL ? c->stored : c->reply;
 	keep_len = c->stored != NULL ? c->stored_len : c->reply_len;
 	rv = store_reply_put(t, c->scope, c->req->request_id, c->hash, keep, keep_len);

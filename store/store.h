@@ -179,6 +179,13 @@ int64_t store_txn_now_ms(store_txn *t);
  * when the batch is re-run after a commit conflict (see RE-RUNS above). */
 unsigned store_txn_attempt(const store_txn *t);
 
+/* True once a put or delete went through t. A write whose apply changed
+ * nothing (a duplicate event, say) is rolled back rather than committed, and
+ * a batch of such writes ends without a commit: nothing moves on disk, no
+ * fsync. Its reply need not be kept either: a resend recomputes the same
+ * answer from the same data. */
+bool store_txn_wrote(const store_txn *t);
+
 /* Request-id dedup ("replies" db). scope separates callers (e.g. the merchant
  * id, "admin", "webhook"); request_hash is BLAKE2b-256 of the call's bytes.
  * get: PW_OK and *reply and *reply_len (malloc'd, caller frees) if a reply was
@@ -276,6 +283,7 @@ typedef struct store_stats {
 	uint64_t batches;         /* write transactions begun (one per batch) */
 	uint64_t writes;          /* writes taken from the queue (applied or not) */
 	uint64_t commits;         /* batch transactions committed successfully */
+	uint64_t unchanged;       /* batches that changed nothing: rolled back, no fsync */
 	uint64_t last_batch_size; /* writes in the most recent batch */
 } store_stats;
 

@@ -193,6 +193,7 @@ struct store_txn {
 	unsigned attempt;   /* 0; 1.. when the batch is re-run after a conflict */
 	bool read;          /* a read txn: nothing may be written through it */
 	pw_status err;      /* first failure seen by a helper (sticky), PW_OK if none */
+	bool wrote;         /* a put or delete went to the engine through this txn */
 };
 
 /* ---- open, failure (store_env.c) ---- */

@@ -191,6 +191,7 @@ store_put(store_txn *t, store_db db, const void *key, size_t keylen, size_t size
 	if (st != PW_OK) {
 		return st;
 	}
+	t->wrote = true;
 	return store_txn_note(t, t->s->kv->put(t->txn, (unsigned) db, k, size, flags, fill, arg));
 }
 
@@ -223,6 +224,7 @@ store_raw_del(store_txn *t, store_db db, const void *key, size_t keylen)
 	if (st != PW_OK) {
 		return st;
 	}
+	t->wrote = true;
 	return store_txn_note(t, t->s->kv->del(t->txn, (unsigned) db, k));
 }
 
@@ -260,6 +262,7 @@ store_scan_run(store_txn *t, kv_cursor *cur, kv_val from, store_scan_fn visit, v
 		}
 		if (step == STORE_SCAN_DELETE) {
 			PW_ASSERT(!t->read);
+			t->wrote = true;
 			st = store_txn_note(t, kv->cursor_del(cur));
 			if (st != PW_OK) {
 				return st;

@@ -98,10 +98,12 @@ store_writer_sleep(store *s)
 
 /* Applies one write in its own nested txn of batch. A failure of the engine
  * itself (begin/commit of the child) and a KV_CONFLICT met anywhere poison
- * the whole batch: *batch_st. */
+ * the whole batch: *batch_st. *wrote becomes true when the write changed
+ * something; a write that only read (a duplicate event, a replayed reply) is
+ * rolled back: there is nothing of it to keep. */
 static pw_status
 store_write_run(store *s, kv_txn *batch, store_write *w, const store_txn *proto,
-    pw_status *batch_st)
+    pw_status *batch_st, bool *wrote)
 {
 	store_txn t = *proto;
 	pw_status st;
@@ -129,18 +131,26 @@ store_write_run(store *s, kv_txn *batch, store_write *w, const store_txn *proto,
 		}
 		return st;
 	}
+	if (!t.wrote) {
+		s->kv->nest_abort(t.txn);
+		return PW_OK;
+	}
 	rv = s->kv->nest_commit(t.txn);
 	if (rv != PW_OK) {
 		*batch_st = rv;
 		return rv;
 	}
+	*wrote = true;
 	return PW_OK;
 }
 
 /* One attempt at s->batch[0..n) in one batch txn: fills s->batch_st of the
- * writes applied. Returns the batch's status: PW_OK iff committed. */
+ * writes applied. Returns the batch's status: PW_OK iff committed, or iff no
+ * write in it changed anything (*wrote false): such a batch is rolled back,
+ * with no commit and no fsync, and its writes are answered from what they
+ * read, which was committed before the batch began. */
 static pw_status
-store_batch_attempt(store *s, size_t n, unsigned attempt)
+store_batch_attempt(store *s, size_t n, unsigned attempt, bool *wrote)
 {
 	store_txn proto = { .s = s, .txn = NULL, .now_ms = pw_now_unix_ms(), .attempt = attempt,
 		.read = false, .err = PW_OK };
@@ -153,13 +163,14 @@ store_batch_attempt(store *s, size_t n, unsigned attempt)
 	} else {
 		batch_st = s->kv->batch_begin(s->env, &batch);
 	}
+	*wrote = false;
 	for (size_t i = 0; i < n && batch_st == PW_OK; i++) {
-		s->batch_st[i] = store_write_run(s, batch, s->batch[i], &proto, &batch_st);
+		s->batch_st[i] = store_write_run(s, batch, s->batch[i], &proto, &batch_st, wrote);
 	}
 	if (batch_st == PW_OK && atomic_load(&s->failed)) {
 		batch_st = PW_UNAVAILABLE; /* an apply hit corruption: keep nothing */
 	}
-	if (batch_st == PW_OK) {
+	if (batch_st == PW_OK && *wrote) {
 		pw_crashpoint("store.before_commit");
 		batch_st = s->kv->batch_commit(batch);
 	} else if (batch != NULL) {
@@ -172,16 +183,17 @@ store_batch_attempt(store *s, size_t n, unsigned attempt)
 	return batch_st;
 }
 
-/* Applies s->batch[0..n), re-running it after a conflict; fills s->batch_st.
- * True if committed. */
+/* Applies s->batch[0..n), re-running it after a conflict; fills s->batch_st;
+ * *wrote tells whether the batch committed a change (false: it was answered
+ * without a commit). True if its writes may be answered as applied. */
 static bool
-store_batch_apply(store *s, size_t n)
+store_batch_apply(store *s, size_t n, bool *wrote)
 {
 	pw_status batch_st = PW_OK;
 	unsigned attempt = 0;
 
 	for (;;) {
-		batch_st = store_batch_attempt(s, n, attempt);
+		batch_st = store_batch_attempt(s, n, attempt, wrote);
 		attempt++;
 		if (batch_st != KV_CONFLICT || attempt >= STORE_COMMIT_ATTEMPTS_MAX) {
 			break;
@@ -207,14 +219,18 @@ store_batch_apply(store *s, size_t n)
 static void
 store_batch_run(store *s, size_t n)
 {
+	bool applied;
+	bool wrote = false;
 	bool committed;
 
 	PW_ASSERT(n > 0 && n <= PW_STORE_BATCH_MAX);
-	committed = store_batch_apply(s, n);
+	applied = store_batch_apply(s, n, &wrote);
+	committed = applied && wrote;
 	pthread_mutex_lock(&s->mu);
 	s->stats.batches++;
 	s->stats.writes += n;
 	s->stats.commits += committed ? 1u : 0u;
+	s->stats.unchanged += applied && !wrote ? 1u : 0u;
 	s->stats.last_batch_size = n;
 	pthread_mutex_unlock(&s->mu);
 	if (committed) {
@@ -390,6 +406,13 @@ store_txn_now_ms(store_txn *t)
 {
 	PW_ASSERT(t != NULL && t->txn != NULL);
 	return t->now_ms;
+}
+
+bool
+store_txn_wrote(const store_txn *t)
+{
+	PW_ASSERT(t != NULL && t->txn != NULL);
+	return t->wrote;
 }
 
 unsigned

@@ -189,7 +189,8 @@ test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once(void
 	free(a);
 	free(b);
 	free(frame);
-	/* The same event under a new request_id (a provider retry): DUPLICATE. */
+	/* The same event under a new request_id (a provider retry): DUPLICATE,
+	 * answered without a write (no stored reply, no commit, no fsync). */
 	th_request_id(rid, sizeof(rid));
 	frame = ingest_frame(rid, body, &len);
 	r = call_frame(frame, len, &a, &alen);
@@ -197,7 +198,15 @@ test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once(void
 	assert_int_equal(PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE,
 	    r->ingest_webhook->outcome);
 	th_resp_free(r);
+	assert_int_equal(txn, store_last_txnid(F.srv.st));
+	/* and its own resend gets the same bytes, still without a write */
+	r = call_frame(frame, len, &b, &blen);
+	th_resp_free(r);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	assert_int_equal(txn, store_last_txnid(F.srv.st));
 	free(a);
+	free(b);
 	free(frame);
 
 	gs.session_id = sid;

@@ -301,7 +301,9 @@ test_group_commit_applies_concurrent_writes_once_in_fewer_commits(void **state)
 	store_stats_get(e->s, &st);
 	assert_int_equal(n + 1, st.writes); /* the n writes and the gate's */
 	assert_true(st.batches < (uint64_t) n);
-	assert_int_equal(st.batches, st.commits);
+	/* every batch committed but the gate's, which wrote nothing */
+	assert_int_equal(st.batches, st.commits + 1);
+	assert_int_equal(1, st.unchanged);
 	/* one data sync (plus LMDB's meta sync) per batch, not per write */
 	assert_true(atomic_load(&t_fsync_calls) - fsyncs <= 2 * (int) st.batches);
 	print_message("64 writes: %llu batches\n", (unsigned long long) st.batches);
@@ -336,6 +338,59 @@ test_failed_apply_leaves_nothing_behind(void **state)
 	assert_false(store_failed(e->s));
 }
 
+/* Writes that succeed without writing (a duplicate event, a replay) are
+ * answered OK with no commit: the engine's txn id does not move, no fsync. */
+static void
+test_writes_that_change_nothing_end_without_a_commit(void **state)
+{
+	fx_env *e = *state;
+	t_gate g;
+	t_job j[3];
+	store_stats s0;
+	store_stats s1;
+	uint64_t txnid = store_last_txnid(e->s);
+	int fsyncs = atomic_load(&t_fsync_calls);
+
+	atomic_store(&t_done_total, 0);
+	store_stats_get(e->s, &s0);
+	for (int i = 0; i < 3; i++) {
+		t_job_init(&j[i], 10 + i, false, PW_OK); /* reads only */
+	}
+	t_gate_start(e->s, &g); /* the three queue into one batch */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(PW_OK, store_submit(e->s, &j[i].w));
+	}
+	t_gate_open(&g);
+	t_wait_done(3);
+	t_gate_fini(&g);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(1, atomic_load(&j[i].applied));
+		assert_int_equal(PW_OK, atomic_load(&j[i].st));
+	}
+	store_stats_get(e->s, &s1);
+	assert_int_equal(s0.batches + 2, s1.batches);
+	assert_int_equal(s0.commits, s1.commits);
+	assert_int_equal(s0.unchanged + 2, s1.unchanged);
+	assert_int_equal(txnid, store_last_txnid(e->s));
+	assert_int_equal(fsyncs, atomic_load(&t_fsync_calls));
+
+	/* one writing job in such a batch: the batch commits, once */
+	t_job_init(&j[0], 20, true, PW_OK);
+	t_job_init(&j[1], 21, false, PW_OK);
+	atomic_store(&t_done_total, 0);
+	t_gate_start(e->s, &g);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(PW_OK, store_submit(e->s, &j[i].w));
+	}
+	t_gate_open(&g);
+	t_wait_done(2);
+	t_gate_fini(&g);
+	store_stats_get(e->s, &s0);
+	assert_int_equal(s1.commits + 1, s0.commits);
+	assert_int_equal(txnid + 1, store_last_txnid(e->s));
+	assert_int_equal(PW_OK, t_reply_check(e->s, j[0].rid));
+}
+
 static void
 test_batch_with_one_failing_write_commits_the_others(void **state)
 {
@@ -358,7 +413,8 @@ test_batch_with_one_failing_write_commits_the_others(void **state)
 	store_stats_get(e->s, &st);
 	assert_int_equal(2, st.batches);
 	assert_int_equal(3, st.last_batch_size);
-	assert_int_equal(2, st.commits);
+	assert_int_equal(1, st.commits);   /* the three writes' batch */
+	assert_int_equal(1, st.unchanged); /* the gate's: it wrote nothing */
 	assert_int_equal(PW_OK, atomic_load(&j[0].st));
 	assert_int_equal(PW_INVALID_TRANSITION, atomic_load(&j[1].st));
 	assert_int_equal(PW_OK, atomic_load(&j[2].st));
@@ -597,6 +653,8 @@ main(void)
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_apply_leaves_nothing_behind, t_setup,
 		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_writes_that_change_nothing_end_without_a_commit,
+		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_with_one_failing_write_commits_the_others,
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_passed_is_not_applied_and_writes_nothing,
