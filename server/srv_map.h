@@ -1,0 +1,111 @@
+/*
+ * srv_map.h - the one place where the wire contract meets the store's types.
+ *
+ * OWNS
+ * Every translation between paywire.v1 (proto/paywire/v1/paywire.proto: what
+ * callers send and receive) and what the store takes and returns (store.h:
+ * paywire.store.v1 records from proto/paywire/store/v1/store.proto, and the
+ * plain C params and results of store.h). Nothing else in the server copies
+ * a field from one to the other, and nothing under store/ sees a wire type.
+ * - Enums, both directions, for each enum the two contracts share: Mode,
+ *   SessionStatus, PaymentStatus, Provider, FulfillmentKind, WebhookOutcome.
+ *   One row list per enum (srv_map.c) generates a _Static_assert per value
+ *   (the numbers agree, so disk and wire keep meaning the same) and a switch
+ *   without `default:` over each side's enum, so a value added to one
+ *   .proto and not to the list fails the build (-Wswitch). A number neither
+ *   enum names is kept as the number: proto3 enums are open, and test
+ *   builds store test providers (values 200..255) that no .proto names.
+ * - Requests into store parameters (create_session).
+ * - Store records and results into wire messages (Session, the replies of
+ *   create_merchant, get_status, ingest_webhook, verify_audit,
+ *   redeem_access).
+ *
+ * THREADS
+ * Pure functions, no globals: any thread, on distinct objects.
+ *
+ * LIFETIMES
+ * Nothing is copied or allocated: a mapped message points into what it was
+ * mapped from (store record, store result, request, and the caller's
+ * srv_map_session_buf), so it must be packed while those live. Mapped
+ * wire messages are only read (packed); their non-const string pointers
+ * are protobuf-c's types, not permission to write.
+ */
+#ifndef SRV_MAP_H
+#define SRV_MAP_H
+
+#include <stdbool.h>
+
+#include "paywire/v1/paywire.pb-c.h"
+#include "pw_event.h"
+#include "pw_limits.h"
+#include "store.h"
+
+/* ---- enums (store value <-> wire value) ---- */
+
+Paywire__V1__Mode srv_map_mode_to_wire(Paywire__Store__V1__Mode v);
+Paywire__Store__V1__Mode srv_map_mode_to_store(Paywire__V1__Mode v);
+Paywire__V1__SessionStatus srv_map_session_status_to_wire(Paywire__Store__V1__SessionStatus v);
+Paywire__Store__V1__SessionStatus srv_map_session_status_to_store(Paywire__V1__SessionStatus v);
+Paywire__V1__PaymentStatus srv_map_payment_status_to_wire(Paywire__Store__V1__PaymentStatus v);
+Paywire__Store__V1__PaymentStatus srv_map_payment_status_to_store(Paywire__V1__PaymentStatus v);
+Paywire__V1__Provider srv_map_provider_to_wire(Paywire__Store__V1__Provider v);
+Paywire__Store__V1__Provider srv_map_provider_to_store(Paywire__V1__Provider v);
+Paywire__V1__FulfillmentKind srv_map_fulfillment_kind_to_wire(
+    Paywire__Store__V1__FulfillmentKind v);
+Paywire__Store__V1__FulfillmentKind srv_map_fulfillment_kind_to_store(
+    Paywire__V1__FulfillmentKind v);
+Paywire__V1__WebhookOutcome srv_map_webhook_outcome_to_wire(Paywire__Store__V1__WebhookOutcome v);
+Paywire__Store__V1__WebhookOutcome srv_map_webhook_outcome_to_store(Paywire__V1__WebhookOutcome v);
+
+/* ---- requests -> store ---- */
+
+/* Fills *p from a create_session request that srv_validate_create_session
+ * accepted (PW_ASSERT: at most PW_METADATA_ENTRIES_MAX metadata entries).
+ * p borrows r's strings: use it while r lives. A request without a
+ * fulfillment gives a session without one (has_fulfillment false), so the
+ * stored session, and the Session replied, are what the caller sent. */
+void srv_map_session_params(const Paywire__V1__CreateSessionRequest *r, store_session_params *p);
+
+/* ---- store -> wire ---- */
+
+/* Room for a wire Session mapped from a store Session: the message and the
+ * parts it points at that are not strings of the record. */
+typedef struct srv_map_session_buf {
+	Paywire__V1__Session session;                                        /* the result */
+	Paywire__V1__Fulfillment fulfillment;                                /* if the record has one */
+	Paywire__V1__Session__MetadataEntry ents[PW_METADATA_ENTRIES_MAX];   /* metadata, in order */
+	Paywire__V1__Session__MetadataEntry *entp[PW_METADATA_ENTRIES_MAX];  /* -> ents */
+} srv_map_session_buf;
+
+/* True when the wire can carry s as srv_map_session maps it: a session of a
+ * record the store wrote always fits (at most PW_METADATA_ENTRIES_MAX
+ * entries, checked at creation); one that does not is a corrupt record,
+ * which the caller refuses with PW_INTERNAL before building a reply. */
+bool srv_map_session_fits(const Paywire__Store__V1__Session *s);
+
+/* The wire Session of s, field for field (the messages have the same
+ * numbers), built in buf; returns &buf->session. s must fit (asserted). */
+Paywire__V1__Session *srv_map_session(Paywire__Store__V1__Session *s, srv_map_session_buf *buf);
+
+/* GetStatusResponse of rec (its session must be set, asserted): the status
+ * fields of the session, plus the record's access_link and invoice_number. */
+void srv_map_get_status(Paywire__Store__V1__SessionRecord *rec,
+    Paywire__V1__GetStatusResponse *out);
+
+/* CreateMerchantResponse of a new merchant and its raw key (shown once). */
+void srv_map_merchant(Paywire__Store__V1__MerchantRecord *m, char *api_key,
+    Paywire__V1__CreateMerchantResponse *out);
+
+/* IngestWebhookResponse of what store_webhook_apply did with ev. w's
+ * strings must be NUL-terminated (the caller terminates them). */
+void srv_map_webhook(store_webhook_result *w, const pw_event *ev,
+    Paywire__V1__IngestWebhookResponse *out);
+
+/* RedeemAccessResponse of a receipt. It points at r->access_key: wiping
+ * that buffer (redaction) leaves an empty key in the message. */
+void srv_map_receipt(store_access_receipt *r, Paywire__V1__RedeemAccessResponse *out);
+
+/* VerifyAuditResponse of an audit report (head_hash: the 32 bytes of a). */
+void srv_map_audit(store_audit_report *a, Paywire__V1__VerifyAuditResponse *out);
+
+#endif
