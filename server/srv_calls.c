@@ -85,10 +85,11 @@ session_record_check(srv_call *c, pw_status rv, const char *why)
 static pw_status
 create_session_apply(store_txn *t, srv_call *c)
 {
+	srv_map_params_buf buf;
 	store_session_params p;
 	pw_status rv;
 
-	srv_map_session_params(c->req->create_session, &p);
+	srv_map_session_params(c->req->create_session, &p, &buf);
 	rv = store_session_create(t, c->merchant_id, &p, c->hash, c->env->checkout_url_base,
 	    &c->res.session);
 	if (rv == PW_IDEMPOTENCY_CONFLICT) {

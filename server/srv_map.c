@@ -92,9 +92,10 @@ SRV_MAP_ENUM(webhook_outcome, WebhookOutcome, WEBHOOK_OUTCOME, SRV_MAP_WEBHOOK_O
 /* ---- requests -> store ---- */
 
 void
-srv_map_session_params(const Paywire__V1__CreateSessionRequest *r, store_session_params *p)
+srv_map_session_params(const Paywire__V1__CreateSessionRequest *r, store_session_params *p,
+    srv_map_params_buf *buf)
 {
-	PW_ASSERT(r != NULL && p != NULL);
+	PW_ASSERT(r != NULL && p != NULL && buf != NULL);
 	PW_ASSERT(r->n_metadata <= PW_METADATA_ENTRIES_MAX); /* validated */
 	memset(p, 0, sizeof(*p));
 	p->amount_minor = r->amount_minor;
@@ -108,15 +109,19 @@ srv_map_session_params(const Paywire__V1__CreateSessionRequest *r, store_session
 	p->idempotency_key = r->idempotency_key;
 	for (size_t i = 0; i < r->n_metadata; i++) {
 		PW_ASSERT(r->metadata[i] != NULL);
-		p->metadata[i].key = r->metadata[i]->key;
-		p->metadata[i].value = r->metadata[i]->value;
+		paywire__store__v1__session__metadata_entry__init(&buf->ents[i]);
+		buf->ents[i].key = r->metadata[i]->key;
+		buf->ents[i].value = r->metadata[i]->value;
+		buf->entp[i] = &buf->ents[i];
 	}
 	p->n_metadata = r->n_metadata;
-	p->has_fulfillment = r->fulfillment != NULL;
-	if (p->has_fulfillment) {
-		p->fulfillment_kind = srv_map_fulfillment_kind_to_store(r->fulfillment->kind);
-		p->fulfillment_plan = r->fulfillment->plan;
-		p->fulfillment_credits = r->fulfillment->credits;
+	p->metadata = r->n_metadata > 0 ? buf->entp : NULL;
+	if (r->fulfillment != NULL) {
+		paywire__store__v1__fulfillment__init(&buf->fulfillment);
+		buf->fulfillment.kind = srv_map_fulfillment_kind_to_store(r->fulfillment->kind);
+		buf->fulfillment.plan = r->fulfillment->plan;
+		buf->fulfillment.credits = r->fulfillment->credits;
+		p->fulfillment = &buf->fulfillment;
 	}
 }
 

@@ -59,12 +59,22 @@ Paywire__Store__V1__WebhookOutcome srv_map_webhook_outcome_to_store(Paywire__V1_
 
 /* ---- requests -> store ---- */
 
+/* Room for the parts of store_session_params that are messages, mapped from
+ * a request. */
+typedef struct srv_map_params_buf {
+	Paywire__Store__V1__Session__MetadataEntry ents[PW_METADATA_ENTRIES_MAX];  /* metadata */
+	Paywire__Store__V1__Session__MetadataEntry *entp[PW_METADATA_ENTRIES_MAX]; /* -> ents */
+	Paywire__Store__V1__Fulfillment fulfillment;                              /* if any */
+} srv_map_params_buf;
+
 /* Fills *p from a create_session request that srv_validate_create_session
- * accepted (PW_ASSERT: at most PW_METADATA_ENTRIES_MAX metadata entries).
- * p borrows r's strings: use it while r lives. A request without a
- * fulfillment gives a session without one (has_fulfillment false), so the
- * stored session, and the Session replied, are what the caller sent. */
-void srv_map_session_params(const Paywire__V1__CreateSessionRequest *r, store_session_params *p);
+ * accepted (PW_ASSERT: at most PW_METADATA_ENTRIES_MAX metadata entries),
+ * building its metadata and fulfillment in buf. p borrows r's strings and
+ * buf: use it while both live. A request without a fulfillment gives a
+ * session without one, so the stored session, and the Session replied, are
+ * what the caller sent. */
+void srv_map_session_params(const Paywire__V1__CreateSessionRequest *r, store_session_params *p,
+    srv_map_params_buf *buf);
 
 /* ---- store -> wire ---- */
 

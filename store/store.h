@@ -209,32 +209,24 @@ pw_status store_merchant_create(store_txn *t, const char *name, Paywire__Store__
 pw_status store_apikey_revoke(store_txn *t, const char *raw_key, char *merchant_id_out,
     size_t merchant_id_size) PW_WUR;
 
-/* One metadata entry of a new session (strings borrowed from the caller). */
-typedef struct store_metadata_entry {
-	const char *key;   /* 1..PW_METADATA_KEY_BYTES_MAX bytes */
-	const char *value; /* 0..PW_METADATA_VALUE_BYTES_MAX bytes */
-} store_metadata_entry;
-
-/* What a new session is made of: the caller's validated parameters. The
- * store copies what it keeps; every pointer is borrowed for the call only,
- * and a NULL string is stored as "". */
+/* What a new session is made of: the caller's validated parameters, with the
+ * names of the Session fields they become. Everything is borrowed for the
+ * call only (the store copies what it keeps); a NULL string is stored as "".
+ * Zero-initialise ({ 0 }) and set what applies. */
 typedef struct store_session_params {
-	int64_t amount_minor;                  /* 1..PW_AMOUNT_MINOR_MAX */
-	const char *currency;                  /* ISO 4217, upper case ("EUR") */
-	Paywire__Store__V1__Mode mode;         /* TEST or LIVE */
-	const char *success_url;               /* where the customer goes after paying */
-	const char *cancel_url;                /* where the customer goes on cancel */
+	int64_t amount_minor;           /* 1..PW_AMOUNT_MINOR_MAX */
+	const char *currency;           /* ISO 4217, upper case ("EUR") */
+	Paywire__Store__V1__Mode mode;  /* TEST or LIVE */
+	const char *success_url;        /* where the customer goes after paying */
+	const char *cancel_url;         /* where the customer goes on cancel */
 	const char *customer_email;
 	const char *customer_name;
-	const char *customer_ref;              /* the merchant's own customer id */
-	const char *idempotency_key;           /* NULL or "": none */
-	store_metadata_entry metadata[PW_METADATA_ENTRIES_MAX]; /* the first n_metadata are used */
-	size_t n_metadata;                     /* 0..PW_METADATA_ENTRIES_MAX */
-	bool has_fulfillment;                  /* false: no fulfillment in the record at all
-	                                          (sells nothing beyond invoice + audit) */
-	Paywire__Store__V1__FulfillmentKind fulfillment_kind; /* has_fulfillment: what to grant */
-	const char *fulfillment_plan;          /* has_fulfillment: ACCESS_KEY's plan */
-	int64_t fulfillment_credits;           /* has_fulfillment: CREDITS' amount */
+	const char *customer_ref;       /* the merchant's own customer id */
+	const char *idempotency_key;    /* NULL or "": none */
+	size_t n_metadata;              /* 0..PW_METADATA_ENTRIES_MAX */
+	Paywire__Store__V1__Session__MetadataEntry **metadata; /* n_metadata entries, in order */
+	Paywire__Store__V1__Fulfillment *fulfillment; /* what to grant; NULL: none (the
+	                                                 record then has none either) */
 } store_session_params;
 
 /* Creates a session for an authenticated merchant from parameters the server

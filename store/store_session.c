@@ -132,21 +132,12 @@ store_idem_put(store_txn *t, const uint8_t *key, size_t keylen,
 	return store_rec_put(t, STORE_DB_IDEM, key, keylen, &rec.base, 0, NULL);
 }
 
-/* The parts of a new Session that point outside it, in the caller's frame. */
-typedef struct store_session_parts {
-	Paywire__Store__V1__Session__MetadataEntry ents[PW_METADATA_ENTRIES_MAX]; /* metadata */
-	Paywire__Store__V1__Session__MetadataEntry *entp[PW_METADATA_ENTRIES_MAX]; /* -> ents */
-	Paywire__Store__V1__Fulfillment fulfillment;                              /* if any */
-} store_session_parts;
-
-/* Fills sess from p (pointers into p and parts: valid while they are). A
- * fulfillment is present in the record exactly when p has one, as the
- * caller sent it. */
+/* Fills sess from p (pointers into p: valid while p is). */
 static void
-store_session_fill(Paywire__Store__V1__Session *sess, const store_session_params *p,
-    store_session_parts *parts)
+store_session_fill(Paywire__Store__V1__Session *sess, const store_session_params *p)
 {
 	PW_ASSERT(p->n_metadata <= PW_METADATA_ENTRIES_MAX);
+	PW_ASSERT(p->n_metadata == 0 || p->metadata != NULL);
 	sess->mode = p->mode;
 	sess->status = PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_CREATED;
 	sess->payment_status = PAYWIRE__STORE__V1__PAYMENT_STATUS__PAYMENT_STATUS_UNPAID;
@@ -158,21 +149,12 @@ store_session_fill(Paywire__Store__V1__Session *sess, const store_session_params
 	sess->customer_name = store_str(p->customer_name);
 	sess->customer_ref = store_str(p->customer_ref);
 	sess->idempotency_key = store_str(p->idempotency_key);
-	paywire__store__v1__fulfillment__init(&parts->fulfillment);
-	parts->fulfillment.kind = p->fulfillment_kind;
-	parts->fulfillment.plan = store_str(p->fulfillment_plan);
-	parts->fulfillment.credits = p->fulfillment_credits;
-	sess->fulfillment = p->has_fulfillment ? &parts->fulfillment : NULL;
+	sess->fulfillment = p->fulfillment;
 	for (size_t i = 0; i < p->n_metadata; i++) {
-		Paywire__Store__V1__Session__MetadataEntry e =
-		    PAYWIRE__STORE__V1__SESSION__METADATA_ENTRY__INIT;
-		e.key = store_str(p->metadata[i].key);
-		e.value = store_str(p->metadata[i].value);
-		parts->ents[i] = e;
-		parts->entp[i] = &parts->ents[i];
+		PW_ASSERT(p->metadata[i] != NULL);
 	}
 	sess->n_metadata = p->n_metadata;
-	sess->metadata = p->n_metadata > 0 ? parts->entp : NULL;
+	sess->metadata = p->n_metadata > 0 ? p->metadata : NULL;
 }
 
 /* Writes the new session record under id. */
@@ -181,7 +163,6 @@ store_session_insert(store_txn *t, const char *merchant_id, const char *id,
     const store_session_params *p, const uint8_t hash[STORE_HASH_BYTES],
     const char *checkout_url_base)
 {
-	store_session_parts parts;
 	Paywire__Store__V1__Session sess = PAYWIRE__STORE__V1__SESSION__INIT;
 	Paywire__Store__V1__SessionRecord rec = PAYWIRE__STORE__V1__SESSION_RECORD__INIT;
 	char url[STORE_URL_BUF_BYTES];
@@ -195,7 +176,7 @@ store_session_insert(store_txn *t, const char *merchant_id, const char *id,
 			return PW_INVALID_ARGUMENT;
 		}
 	}
-	store_session_fill(&sess, p, &parts);
+	store_session_fill(&sess, p);
 	sess.id = (char *) id;
 	sess.merchant_id = (char *) merchant_id;
 	sess.url = n > 0 ? url : "";
