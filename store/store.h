@@ -59,6 +59,18 @@
  *                             PAYWIRE_TOKEN_SECRET is set) the JWT key derive
  *                             (BLAKE2b keyed with the master key, distinct contexts).
  *
+ * TYPES (the store's own: this header includes no generated wire header)
+ * Functions here take and return only
+ * - records of proto/paywire/store/v1/store.proto (package paywire.store.v1,
+ *   Paywire__Store__V1__*), which imports nothing. Its enums and its Session
+ *   and Fulfillment are the store's copies of the wire's, with the same
+ *   numbers, so records written when SessionRecord embedded the wire Session
+ *   decode unchanged (tests/store_record_compat_test.c);
+ * - the plain C params and results below: store_session_params,
+ *   store_webhook_result, store_access_receipt, store_audit_report.
+ * The server maps the wire to them and back in one place (server/srv_map.c);
+ * nothing under store/ knows the wire contract.
+ *
  * TABLES (STORE_DB_MAP in store_internal.h; all values are protobuf records
  * of store.proto unless said otherwise; layouts in docs/STORE.md)
  *   name         key                                         value
