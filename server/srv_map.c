@@ -55,32 +55,31 @@
 	case PAYWIRE__V1__##E##__##V:                                                 \
 		return PAYWIRE__STORE__V1__##E##__##V;
 
-/* The two functions of one enum (declared in srv_map.h): srv_map_<name>_to_wire
- * and srv_map_<name>_to_store. Each switches over its argument's enum with no
- * `default:`, so -Wswitch names a value that ROWS lacks; the last return
- * keeps a number neither .proto names (the open-enum rule). */
+/* One direction of one enum: srv_map_<name>_<dir>, from package From to
+ * package To (FROM: From's upper-case prefix). It switches over its
+ * argument's enum with no `default:`, so -Wswitch names a value that ROWS
+ * lacks; the last return keeps a number neither .proto names (the
+ * open-enum rule). */
+#define SRV_MAP_ENUM_FN(name, dir, To, From, FROM, Type, TYPE, ROWS, XX)         \
+	To##Type                                                                      \
+	srv_map_##name##_##dir(From##Type v)                                          \
+	{                                                                             \
+		switch (v) {                                                              \
+			ROWS(XX)                                                              \
+		case _##FROM##TYPE##_IS_INT_SIZE:                                         \
+			break;                                                                \
+		}                                                                         \
+		return (To##Type) v;                                                      \
+	}
+
+/* Everything of one enum: its _Static_asserts and its two functions
+ * (declared in srv_map.h). */
 #define SRV_MAP_ENUM(name, Type, TYPE, ROWS)                                      \
 	ROWS(SRV_MAP_XX_SAME)                                                         \
-	Paywire__V1__##Type                                                           \
-	srv_map_##name##_to_wire(Paywire__Store__V1__##Type v)                        \
-	{                                                                             \
-		switch (v) {                                                              \
-			ROWS(SRV_MAP_XX_TO_WIRE)                                              \
-		case _PAYWIRE__STORE__V1__##TYPE##_IS_INT_SIZE:                           \
-			break;                                                                \
-		}                                                                         \
-		return (Paywire__V1__##Type) v;                                           \
-	}                                                                             \
-	Paywire__Store__V1__##Type                                                    \
-	srv_map_##name##_to_store(Paywire__V1__##Type v)                              \
-	{                                                                             \
-		switch (v) {                                                              \
-			ROWS(SRV_MAP_XX_TO_STORE)                                             \
-		case _PAYWIRE__V1__##TYPE##_IS_INT_SIZE:                                  \
-			break;                                                                \
-		}                                                                         \
-		return (Paywire__Store__V1__##Type) v;                                    \
-	}
+	SRV_MAP_ENUM_FN(name, to_wire, Paywire__V1__, Paywire__Store__V1__,           \
+	    PAYWIRE__STORE__V1__, Type, TYPE, ROWS, SRV_MAP_XX_TO_WIRE)               \
+	SRV_MAP_ENUM_FN(name, to_store, Paywire__Store__V1__, Paywire__V1__,          \
+	    PAYWIRE__V1__, Type, TYPE, ROWS, SRV_MAP_XX_TO_STORE)
 
 SRV_MAP_ENUM(mode, Mode, MODE, SRV_MAP_MODE)
 SRV_MAP_ENUM(session_status, SessionStatus, SESSION_STATUS, SRV_MAP_SESSION_STATUS)
@@ -89,40 +88,72 @@ SRV_MAP_ENUM(provider, Provider, PROVIDER, SRV_MAP_PROVIDER)
 SRV_MAP_ENUM(fulfillment_kind, FulfillmentKind, FULFILLMENT_KIND, SRV_MAP_FULFILLMENT_KIND)
 SRV_MAP_ENUM(webhook_outcome, WebhookOutcome, WEBHOOK_OUTCOME, SRV_MAP_WEBHOOK_OUTCOME)
 
+/* ---- messages ---- */
+
+/* The fields a message takes from another as they are (same name, same C
+ * type on both sides), one list per mapping; enum fields go through the
+ * functions above, and fields named otherwise are written out. Each mapping
+ * function names its source `from` and its result `to`. */
+#define SRV_MAP_XX_COPY(field) to->field = from->field;
+
+#define SRV_MAP_PARAMS_SAME(XX)                                                   \
+	XX(amount_minor) XX(currency) XX(success_url) XX(cancel_url)                  \
+	XX(customer_email) XX(customer_name) XX(customer_ref) XX(idempotency_key)
+#define SRV_MAP_SESSION_SAME(XX)                                                  \
+	XX(id) XX(merchant_id) XX(amount_minor) XX(currency) XX(url) XX(success_url)  \
+	XX(cancel_url) XX(customer_email) XX(customer_name) XX(customer_ref)          \
+	XX(created_at_unix_ms) XX(paid_at_unix_ms) XX(amount_refunded_minor)          \
+	XX(idempotency_key)
+#define SRV_MAP_STATUS_SAME(XX)                                                   \
+	XX(merchant_id) XX(amount_minor) XX(currency) XX(created_at_unix_ms)          \
+	XX(paid_at_unix_ms) XX(amount_refunded_minor)
+#define SRV_MAP_MERCHANT_SAME(XX) XX(merchant_id) XX(name)
+#define SRV_MAP_WEBHOOK_SAME(XX)                                                  \
+	XX(session_id) XX(reason) XX(invoice_number) XX(access_key_id) XX(anomaly)
+#define SRV_MAP_RECEIPT_SAME(XX)                                                  \
+	XX(session_id) XX(merchant_id) XX(amount_minor) XX(currency) XX(paid_at_unix_ms) \
+	XX(invoice_number) XX(access_key_id) XX(access_key) XX(already_revealed)      \
+	XX(entitlement_active) XX(plan) XX(customer_email)
+#define SRV_MAP_AUDIT_SAME(XX) XX(ok) XX(records) XX(last_seq) XX(first_bad_seq) XX(detail)
+
+/* The parts of a Session (or of a request) that are messages of their own,
+ * metadata entries and the fulfillment: from `from` into `buf` (an
+ * srv_map_params_buf or srv_map_session_buf) and `to`, with the init
+ * functions of the target package (p: its lower-case prefix) and the
+ * fulfillment kind's mapping in direction dir. One body for both ways. */
+#define SRV_MAP_PARTS(p, dir)                                                     \
+	do {                                                                          \
+		for (size_t i = 0; i < from->n_metadata; i++) {                           \
+			PW_ASSERT(from->metadata[i] != NULL);                                 \
+			p##session__metadata_entry__init(&buf->ents[i]);                      \
+			buf->ents[i].key = from->metadata[i]->key;                            \
+			buf->ents[i].value = from->metadata[i]->value;                        \
+			buf->entp[i] = &buf->ents[i];                                         \
+		}                                                                         \
+		to->n_metadata = from->n_metadata;                                        \
+		to->metadata = from->n_metadata > 0 ? buf->entp : NULL;                   \
+		to->fulfillment = NULL;                                                   \
+		if (from->fulfillment != NULL) {                                          \
+			p##fulfillment__init(&buf->fulfillment);                              \
+			buf->fulfillment.kind = srv_map_fulfillment_kind_##dir(from->fulfillment->kind); \
+			buf->fulfillment.plan = from->fulfillment->plan;                      \
+			buf->fulfillment.credits = from->fulfillment->credits;                \
+			to->fulfillment = &buf->fulfillment;                                  \
+		}                                                                         \
+	} while (0)
+
 /* ---- requests -> store ---- */
 
 void
-srv_map_session_params(const Paywire__V1__CreateSessionRequest *r, store_session_params *p,
+srv_map_session_params(const Paywire__V1__CreateSessionRequest *from, store_session_params *to,
     srv_map_params_buf *buf)
 {
-	PW_ASSERT(r != NULL && p != NULL && buf != NULL);
-	PW_ASSERT(r->n_metadata <= PW_METADATA_ENTRIES_MAX); /* validated */
-	memset(p, 0, sizeof(*p));
-	p->amount_minor = r->amount_minor;
-	p->currency = r->currency;
-	p->mode = srv_map_mode_to_store(r->mode);
-	p->success_url = r->success_url;
-	p->cancel_url = r->cancel_url;
-	p->customer_email = r->customer_email;
-	p->customer_name = r->customer_name;
-	p->customer_ref = r->customer_ref;
-	p->idempotency_key = r->idempotency_key;
-	for (size_t i = 0; i < r->n_metadata; i++) {
-		PW_ASSERT(r->metadata[i] != NULL);
-		paywire__store__v1__session__metadata_entry__init(&buf->ents[i]);
-		buf->ents[i].key = r->metadata[i]->key;
-		buf->ents[i].value = r->metadata[i]->value;
-		buf->entp[i] = &buf->ents[i];
-	}
-	p->n_metadata = r->n_metadata;
-	p->metadata = r->n_metadata > 0 ? buf->entp : NULL;
-	if (r->fulfillment != NULL) {
-		paywire__store__v1__fulfillment__init(&buf->fulfillment);
-		buf->fulfillment.kind = srv_map_fulfillment_kind_to_store(r->fulfillment->kind);
-		buf->fulfillment.plan = r->fulfillment->plan;
-		buf->fulfillment.credits = r->fulfillment->credits;
-		p->fulfillment = &buf->fulfillment;
-	}
+	PW_ASSERT(from != NULL && to != NULL && buf != NULL);
+	PW_ASSERT(from->n_metadata <= PW_METADATA_ENTRIES_MAX); /* validated */
+	memset(to, 0, sizeof(*to));
+	SRV_MAP_PARAMS_SAME(SRV_MAP_XX_COPY)
+	to->mode = srv_map_mode_to_store(from->mode);
+	SRV_MAP_PARTS(paywire__store__v1__, to_store);
 }
 
 /* ---- store -> wire ---- */
@@ -134,144 +165,81 @@ srv_map_session_fits(const Paywire__Store__V1__Session *s)
 	return s->n_metadata <= PW_METADATA_ENTRIES_MAX;
 }
 
-/* The metadata and fulfillment of s into buf (the parts that are messages). */
-static void
-srv_map_session_parts(Paywire__Store__V1__Session *s, srv_map_session_buf *buf)
-{
-	Paywire__V1__Session *out = &buf->session;
-
-	for (size_t i = 0; i < s->n_metadata; i++) {
-		PW_ASSERT(s->metadata[i] != NULL);
-		paywire__v1__session__metadata_entry__init(&buf->ents[i]);
-		buf->ents[i].key = s->metadata[i]->key;
-		buf->ents[i].value = s->metadata[i]->value;
-		buf->entp[i] = &buf->ents[i];
-	}
-	out->n_metadata = s->n_metadata;
-	out->metadata = s->n_metadata > 0 ? buf->entp : NULL;
-	out->fulfillment = NULL;
-	if (s->fulfillment != NULL) {
-		paywire__v1__fulfillment__init(&buf->fulfillment);
-		buf->fulfillment.kind = srv_map_fulfillment_kind_to_wire(s->fulfillment->kind);
-		buf->fulfillment.plan = s->fulfillment->plan;
-		buf->fulfillment.credits = s->fulfillment->credits;
-		out->fulfillment = &buf->fulfillment;
-	}
-}
-
 Paywire__V1__Session *
-srv_map_session(Paywire__Store__V1__Session *s, srv_map_session_buf *buf)
+srv_map_session(Paywire__Store__V1__Session *from, srv_map_session_buf *buf)
 {
-	Paywire__V1__Session *out;
+	Paywire__V1__Session *to;
 
-	PW_ASSERT(s != NULL && buf != NULL);
-	PW_ASSERT(srv_map_session_fits(s));
-	out = &buf->session;
-	paywire__v1__session__init(out);
-	out->id = s->id;
-	out->merchant_id = s->merchant_id;
-	out->mode = srv_map_mode_to_wire(s->mode);
-	out->status = srv_map_session_status_to_wire(s->status);
-	out->payment_status = srv_map_payment_status_to_wire(s->payment_status);
-	out->amount_minor = s->amount_minor;
-	out->currency = s->currency;
-	out->url = s->url;
-	out->success_url = s->success_url;
-	out->cancel_url = s->cancel_url;
-	out->customer_email = s->customer_email;
-	out->customer_name = s->customer_name;
-	out->customer_ref = s->customer_ref;
-	srv_map_session_parts(s, buf);
-	out->created_at_unix_ms = s->created_at_unix_ms;
-	out->paid_at_unix_ms = s->paid_at_unix_ms;
-	out->payment_provider = srv_map_provider_to_wire(s->payment_provider);
-	out->amount_refunded_minor = s->amount_refunded_minor;
-	out->idempotency_key = s->idempotency_key;
-	return out;
+	PW_ASSERT(from != NULL && buf != NULL);
+	PW_ASSERT(srv_map_session_fits(from));
+	to = &buf->session;
+	paywire__v1__session__init(to);
+	SRV_MAP_SESSION_SAME(SRV_MAP_XX_COPY)
+	to->mode = srv_map_mode_to_wire(from->mode);
+	to->status = srv_map_session_status_to_wire(from->status);
+	to->payment_status = srv_map_payment_status_to_wire(from->payment_status);
+	to->payment_provider = srv_map_provider_to_wire(from->payment_provider);
+	SRV_MAP_PARTS(paywire__v1__, to_wire);
+	return to;
 }
 
 void
-srv_map_get_status(Paywire__Store__V1__SessionRecord *rec, Paywire__V1__GetStatusResponse *out)
+srv_map_get_status(Paywire__Store__V1__SessionRecord *rec, Paywire__V1__GetStatusResponse *to)
 {
-	const Paywire__Store__V1__Session *s;
+	const Paywire__Store__V1__Session *from;
 
-	PW_ASSERT(rec != NULL && rec->session != NULL && out != NULL);
-	s = rec->session;
-	paywire__v1__get_status_response__init(out);
-	out->access_link = rec->access_link; /* the record's, not the session's */
-	out->invoice_number = rec->invoice_number;
-	out->session_id = s->id;
-	out->status = srv_map_session_status_to_wire(s->status);
-	out->payment_status = srv_map_payment_status_to_wire(s->payment_status);
-	out->payment_provider = srv_map_provider_to_wire(s->payment_provider);
-	out->amount_minor = s->amount_minor;
-	out->currency = s->currency;
-	out->created_at_unix_ms = s->created_at_unix_ms;
-	out->paid_at_unix_ms = s->paid_at_unix_ms;
-	out->amount_refunded_minor = s->amount_refunded_minor;
-	out->mode = srv_map_mode_to_wire(s->mode);
-	out->merchant_id = s->merchant_id;
+	PW_ASSERT(rec != NULL && rec->session != NULL && to != NULL);
+	from = rec->session;
+	paywire__v1__get_status_response__init(to);
+	SRV_MAP_STATUS_SAME(SRV_MAP_XX_COPY)
+	to->session_id = from->id;
+	to->status = srv_map_session_status_to_wire(from->status);
+	to->payment_status = srv_map_payment_status_to_wire(from->payment_status);
+	to->payment_provider = srv_map_provider_to_wire(from->payment_provider);
+	to->mode = srv_map_mode_to_wire(from->mode);
+	to->access_link = rec->access_link; /* the record's, not the session's */
+	to->invoice_number = rec->invoice_number;
 }
 
 void
-srv_map_merchant(Paywire__Store__V1__MerchantRecord *m, char *api_key,
-    Paywire__V1__CreateMerchantResponse *out)
+srv_map_merchant(Paywire__Store__V1__MerchantRecord *from, char *api_key,
+    Paywire__V1__CreateMerchantResponse *to)
 {
-	PW_ASSERT(m != NULL && api_key != NULL && out != NULL);
-	paywire__v1__create_merchant_response__init(out);
-	out->merchant_id = m->merchant_id;
-	out->api_key = api_key;
-	out->name = m->name;
-	out->mode = srv_map_mode_to_wire(m->mode);
+	PW_ASSERT(from != NULL && api_key != NULL && to != NULL);
+	paywire__v1__create_merchant_response__init(to);
+	SRV_MAP_MERCHANT_SAME(SRV_MAP_XX_COPY)
+	to->api_key = api_key;
+	to->mode = srv_map_mode_to_wire(from->mode);
 }
 
 void
-srv_map_webhook(store_webhook_result *w, const pw_event *ev,
-    Paywire__V1__IngestWebhookResponse *out)
+srv_map_webhook(store_webhook_result *from, const pw_event *ev,
+    Paywire__V1__IngestWebhookResponse *to)
 {
-	PW_ASSERT(w != NULL && ev != NULL && out != NULL);
-	paywire__v1__ingest_webhook_response__init(out);
-	out->outcome = srv_map_webhook_outcome_to_wire(w->outcome);
-	out->session_id = w->session_id;
-	out->event_id = (char *) ev->event_id;
-	out->event_type = (char *) ev->event_type;
-	out->reason = w->reason;
-	out->session_status = srv_map_session_status_to_wire(w->session_status);
-	out->invoice_number = w->invoice_number;
-	out->access_key_id = w->access_key_id;
-	out->anomaly = w->anomaly;
+	PW_ASSERT(from != NULL && ev != NULL && to != NULL);
+	paywire__v1__ingest_webhook_response__init(to);
+	SRV_MAP_WEBHOOK_SAME(SRV_MAP_XX_COPY)
+	to->outcome = srv_map_webhook_outcome_to_wire(from->outcome);
+	to->session_status = srv_map_session_status_to_wire(from->session_status);
+	to->event_id = (char *) ev->event_id;
+	to->event_type = (char *) ev->event_type;
 }
 
 void
-srv_map_receipt(store_access_receipt *r, Paywire__V1__RedeemAccessResponse *out)
+srv_map_receipt(store_access_receipt *from, Paywire__V1__RedeemAccessResponse *to)
 {
-	PW_ASSERT(r != NULL && out != NULL);
-	paywire__v1__redeem_access_response__init(out);
-	out->session_id = r->session_id;
-	out->merchant_id = r->merchant_id;
-	out->status = srv_map_session_status_to_wire(r->status);
-	out->amount_minor = r->amount_minor;
-	out->currency = r->currency;
-	out->paid_at_unix_ms = r->paid_at_unix_ms;
-	out->invoice_number = r->invoice_number;
-	out->access_key_id = r->access_key_id;
-	out->access_key = r->access_key;
-	out->already_revealed = r->already_revealed;
-	out->entitlement_active = r->entitlement_active;
-	out->plan = r->plan;
-	out->customer_email = r->customer_email;
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__redeem_access_response__init(to);
+	SRV_MAP_RECEIPT_SAME(SRV_MAP_XX_COPY)
+	to->status = srv_map_session_status_to_wire(from->status);
 }
 
 void
-srv_map_audit(store_audit_report *a, Paywire__V1__VerifyAuditResponse *out)
+srv_map_audit(store_audit_report *from, Paywire__V1__VerifyAuditResponse *to)
 {
-	PW_ASSERT(a != NULL && out != NULL);
-	paywire__v1__verify_audit_response__init(out);
-	out->ok = a->ok;
-	out->records = a->records;
-	out->last_seq = a->last_seq;
-	out->head_hash.len = sizeof(a->head_hash);
-	out->head_hash.data = a->head_hash;
-	out->first_bad_seq = a->first_bad_seq;
-	out->detail = a->detail;
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__verify_audit_response__init(to);
+	SRV_MAP_AUDIT_SAME(SRV_MAP_XX_COPY)
+	to->head_hash.len = sizeof(from->head_hash);
+	to->head_hash.data = from->head_hash;
 }

@@ -67,14 +67,14 @@ typedef struct srv_map_params_buf {
 	Paywire__Store__V1__Fulfillment fulfillment;                              /* if any */
 } srv_map_params_buf;
 
-/* Fills *p from a create_session request that srv_validate_create_session
+/* Fills *to from a create_session request that srv_validate_create_session
  * accepted (PW_ASSERT: at most PW_METADATA_ENTRIES_MAX metadata entries),
- * building its metadata and fulfillment in buf. p borrows r's strings and
- * buf: use it while both live. A request without a fulfillment gives a
+ * building its metadata and fulfillment in buf. to borrows from's strings
+ * and buf: use it while both live. A request without a fulfillment gives a
  * session without one, so the stored session, and the Session replied, are
  * what the caller sent. */
-void srv_map_session_params(const Paywire__V1__CreateSessionRequest *r, store_session_params *p,
-    srv_map_params_buf *buf);
+void srv_map_session_params(const Paywire__V1__CreateSessionRequest *from,
+    store_session_params *to, srv_map_params_buf *buf);
 
 /* ---- store -> wire ---- */
 
@@ -93,29 +93,34 @@ typedef struct srv_map_session_buf {
  * which the caller refuses with PW_INTERNAL before building a reply. */
 bool srv_map_session_fits(const Paywire__Store__V1__Session *s);
 
-/* The wire Session of s, field for field (the messages have the same
- * numbers), built in buf; returns &buf->session. s must fit (asserted). */
-Paywire__V1__Session *srv_map_session(Paywire__Store__V1__Session *s, srv_map_session_buf *buf);
+/* The wire Session of from, field for field (the messages have the same
+ * numbers), built in buf; returns &buf->session. from must fit (asserted). */
+Paywire__V1__Session *srv_map_session(Paywire__Store__V1__Session *from,
+    srv_map_session_buf *buf);
 
-/* GetStatusResponse of rec (its session must be set, asserted): the status
- * fields of the session, plus the record's access_link and invoice_number. */
+/* *to = the GetStatusResponse of rec (its session must be set, asserted):
+ * the status fields of the session, plus the record's access_link and
+ * invoice_number. */
 void srv_map_get_status(Paywire__Store__V1__SessionRecord *rec,
-    Paywire__V1__GetStatusResponse *out);
+    Paywire__V1__GetStatusResponse *to);
 
-/* CreateMerchantResponse of a new merchant and its raw key (shown once). */
-void srv_map_merchant(Paywire__Store__V1__MerchantRecord *m, char *api_key,
-    Paywire__V1__CreateMerchantResponse *out);
+/* *to = the CreateMerchantResponse of a new merchant and its raw key (shown
+ * once). */
+void srv_map_merchant(Paywire__Store__V1__MerchantRecord *from, char *api_key,
+    Paywire__V1__CreateMerchantResponse *to);
 
-/* IngestWebhookResponse of what store_webhook_apply did with ev. w's
- * strings must be NUL-terminated (the caller terminates them). */
-void srv_map_webhook(store_webhook_result *w, const pw_event *ev,
-    Paywire__V1__IngestWebhookResponse *out);
+/* *to = the IngestWebhookResponse of what store_webhook_apply did with ev.
+ * from's strings must be NUL-terminated (the caller terminates them). */
+void srv_map_webhook(store_webhook_result *from, const pw_event *ev,
+    Paywire__V1__IngestWebhookResponse *to);
 
-/* RedeemAccessResponse of a receipt. It points at r->access_key: wiping
- * that buffer (redaction) leaves an empty key in the message. */
-void srv_map_receipt(store_access_receipt *r, Paywire__V1__RedeemAccessResponse *out);
+/* *to = the RedeemAccessResponse of a receipt. It points at
+ * from->access_key: wiping that buffer (redaction) leaves an empty key in
+ * the message. */
+void srv_map_receipt(store_access_receipt *from, Paywire__V1__RedeemAccessResponse *to);
 
-/* VerifyAuditResponse of an audit report (head_hash: the 32 bytes of a). */
-void srv_map_audit(store_audit_report *a, Paywire__V1__VerifyAuditResponse *out);
+/* *to = the VerifyAuditResponse of an audit report (head_hash: the 32 bytes
+ * of from). */
+void srv_map_audit(store_audit_report *from, Paywire__V1__VerifyAuditResponse *to);
 
 #endif

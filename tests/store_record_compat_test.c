@@ -244,36 +244,43 @@ test_old_merchant_and_event_records_decode_through_store_types(void **state)
 
 /* ---- NEW -> OLD ---- */
 
+/* A Session of either package (P: its C type prefix) and what it points at. */
+#define T_SESSION_OF(P)                                                           \
+	struct {                                                                      \
+		P##Session s;                   /* the session */                          \
+		P##Session__MetadataEntry e[2]; /* its metadata */                         \
+		P##Session__MetadataEntry *ep[2]; /* -> e */                               \
+		P##Fulfillment f;               /* its fulfillment */                      \
+	}
+
+/* Initialises x with the functions of prefix p, then T_FILL_SESSION. */
+#define T_SESSION_MAKE(x, p)                                                      \
+	do {                                                                          \
+		p##session__init(&(x).s);                                                 \
+		p##session__metadata_entry__init(&(x).e[0]);                              \
+		p##session__metadata_entry__init(&(x).e[1]);                              \
+		p##fulfillment__init(&(x).f);                                             \
+		T_FILL_SESSION(&(x).s, (x).e, (x).ep, &(x).f);                            \
+	} while (0)
+
 static void
 test_store_session_packs_to_the_wire_session_bytes_and_back(void **state)
 {
-	Paywire__Store__V1__Session s = PAYWIRE__STORE__V1__SESSION__INIT;
-	Paywire__Store__V1__Session__MetadataEntry se[2] = {
-		PAYWIRE__STORE__V1__SESSION__METADATA_ENTRY__INIT,
-		PAYWIRE__STORE__V1__SESSION__METADATA_ENTRY__INIT,
-	};
-	Paywire__Store__V1__Session__MetadataEntry *sp[2];
-	Paywire__Store__V1__Fulfillment sf = PAYWIRE__STORE__V1__FULFILLMENT__INIT;
-	Paywire__V1__Session w = PAYWIRE__V1__SESSION__INIT;
-	Paywire__V1__Session__MetadataEntry we[2] = {
-		PAYWIRE__V1__SESSION__METADATA_ENTRY__INIT,
-		PAYWIRE__V1__SESSION__METADATA_ENTRY__INIT,
-	};
-	Paywire__V1__Session__MetadataEntry *wp[2];
-	Paywire__V1__Fulfillment wf = PAYWIRE__V1__FULFILLMENT__INIT;
+	T_SESSION_OF(Paywire__Store__V1__) st;
+	T_SESSION_OF(Paywire__V1__) wi;
 	Paywire__V1__Session *old;
 	uint8_t b[T_BYTES_MAX];
 	size_t n = t_unhex(t_old_session_hex, b, sizeof(b));
 
 	(void) state;
 	/* the wire type still packs as it did (the hex was packed by it) */
-	T_FILL_SESSION(&w, we, wp, &wf);
-	T_CHECK_SESSION(&w);
-	t_packs_to(&w.base, b, n);
+	T_SESSION_MAKE(wi, paywire__v1__);
+	T_CHECK_SESSION(&wi.s);
+	t_packs_to(&wi.s.base, b, n);
 	/* the store type packs the same values to the same bytes... */
-	T_FILL_SESSION(&s, se, sp, &sf);
-	T_CHECK_SESSION(&s);
-	t_packs_to(&s.base, b, n);
+	T_SESSION_MAKE(st, paywire__store__v1__);
+	T_CHECK_SESSION(&st.s);
+	t_packs_to(&st.s.base, b, n);
 	/* ...which an old reader (the wire type) decodes field for field */
 	old = paywire__v1__session__unpack(NULL, n, b);
 	assert_non_null(old);
@@ -315,6 +322,14 @@ t_same_message(const ProtobufCMessageDescriptor *wire, const ProtobufCMessageDes
 	}
 }
 
+/* The enums both packages have: XX(name, Type) as protobuf-c spells them. */
+#define T_ENUMS(XX)                                                               \
+	XX(mode, Mode) XX(session_status, SessionStatus) XX(payment_status, PaymentStatus) \
+	XX(provider, Provider) XX(fulfillment_kind, FulfillmentKind)                  \
+	XX(webhook_outcome, WebhookOutcome)
+#define T_XX_SAME_ENUM(name, Type)                                                \
+	t_same_enum(&paywire__v1__##name##__descriptor, &paywire__store__v1__##name##__descriptor);
+
 static void
 test_store_types_have_the_wire_schema(void **state)
 {
@@ -325,16 +340,7 @@ test_store_types_have_the_wire_schema(void **state)
 	t_same_message(&paywire__v1__fulfillment__descriptor,
 	    &paywire__store__v1__fulfillment__descriptor);
 	/* every shared enum, also those no shared message holds */
-	t_same_enum(&paywire__v1__mode__descriptor, &paywire__store__v1__mode__descriptor);
-	t_same_enum(&paywire__v1__session_status__descriptor,
-	    &paywire__store__v1__session_status__descriptor);
-	t_same_enum(&paywire__v1__payment_status__descriptor,
-	    &paywire__store__v1__payment_status__descriptor);
-	t_same_enum(&paywire__v1__provider__descriptor, &paywire__store__v1__provider__descriptor);
-	t_same_enum(&paywire__v1__fulfillment_kind__descriptor,
-	    &paywire__store__v1__fulfillment_kind__descriptor);
-	t_same_enum(&paywire__v1__webhook_outcome__descriptor,
-	    &paywire__store__v1__webhook_outcome__descriptor);
+	T_ENUMS(T_XX_SAME_ENUM)
 }
 
 /* ---- the server's mapping keeps the bytes ---- */
@@ -374,83 +380,74 @@ test_mapped_session_has_the_old_reply_bytes(void **state)
 
 /* Every value the wire enum names maps to the same number and back; so does
  * a number no .proto names (250: a test provider). */
-#define T_CHECK_ENUM(fn, Type, wdesc, sdesc)                                      \
+#define T_XX_MAPS_BY_NUMBER(name, Type)                                           \
 	do {                                                                          \
-		assert_int_equal((wdesc).n_values, (sdesc).n_values);                     \
-		for (unsigned i = 0; i < (wdesc).n_values; i++) {                         \
-			int v = (wdesc).values[i].value;                                      \
-			assert_int_equal(v, (int) srv_map_##fn##_to_store((Paywire__V1__##Type) v)); \
-			assert_int_equal(v, (int) srv_map_##fn##_to_wire((Paywire__Store__V1__##Type) v)); \
+		const ProtobufCEnumDescriptor *w = &paywire__v1__##name##__descriptor;     \
+		assert_int_equal(w->n_values, paywire__store__v1__##name##__descriptor.n_values); \
+		for (unsigned i = 0; i < w->n_values; i++) {                              \
+			int v = w->values[i].value;                                           \
+			assert_int_equal(v, (int) srv_map_##name##_to_store((Paywire__V1__##Type) v)); \
+			assert_int_equal(v, (int) srv_map_##name##_to_wire((Paywire__Store__V1__##Type) v)); \
 		}                                                                         \
-		assert_int_equal(250, (int) srv_map_##fn##_to_wire((Paywire__Store__V1__##Type) 250)); \
-		assert_int_equal(250, (int) srv_map_##fn##_to_store((Paywire__V1__##Type) 250)); \
-	} while (0)
+		assert_int_equal(250, (int) srv_map_##name##_to_wire((Paywire__Store__V1__##Type) 250)); \
+		assert_int_equal(250, (int) srv_map_##name##_to_store((Paywire__V1__##Type) 250)); \
+	} while (0);
 
 static void
 test_enums_map_by_number(void **state)
 {
 	(void) state;
-	T_CHECK_ENUM(mode, Mode, paywire__v1__mode__descriptor,
-	    paywire__store__v1__mode__descriptor);
-	T_CHECK_ENUM(session_status, SessionStatus, paywire__v1__session_status__descriptor,
-	    paywire__store__v1__session_status__descriptor);
-	T_CHECK_ENUM(payment_status, PaymentStatus, paywire__v1__payment_status__descriptor,
-	    paywire__store__v1__payment_status__descriptor);
-	T_CHECK_ENUM(provider, Provider, paywire__v1__provider__descriptor,
-	    paywire__store__v1__provider__descriptor);
-	T_CHECK_ENUM(fulfillment_kind, FulfillmentKind, paywire__v1__fulfillment_kind__descriptor,
-	    paywire__store__v1__fulfillment_kind__descriptor);
-	T_CHECK_ENUM(webhook_outcome, WebhookOutcome, paywire__v1__webhook_outcome__descriptor,
-	    paywire__store__v1__webhook_outcome__descriptor);
+	T_ENUMS(T_XX_MAPS_BY_NUMBER)
 }
+
+/* The string fields a CreateSessionRequest shares with its Session. */
+#define T_REQUEST_STRINGS(XX)                                                     \
+	XX(currency) XX(success_url) XX(cancel_url) XX(customer_email) XX(customer_name) \
+	XX(customer_ref) XX(idempotency_key)
+#define T_XX_SET(f) r.f = s->f;
+#define T_XX_EQUAL(f) assert_string_equal(s->f, p.f);
 
 static void
 test_request_maps_to_store_params(void **state)
 {
 	Paywire__V1__CreateSessionRequest r = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
-	Paywire__V1__CreateSessionRequest__MetadataEntry e =
-	    PAYWIRE__V1__CREATE_SESSION_REQUEST__METADATA_ENTRY__INIT;
-	Paywire__V1__CreateSessionRequest__MetadataEntry *ep[1] = { &e };
-	Paywire__V1__Fulfillment f = PAYWIRE__V1__FULFILLMENT__INIT;
+	Paywire__V1__CreateSessionRequest__MetadataEntry e[2];
+	Paywire__V1__CreateSessionRequest__MetadataEntry *ep[2] = { &e[0], &e[1] };
 	srv_map_params_buf *buf = malloc(sizeof(*buf));
+	uint8_t b[T_BYTES_MAX];
+	size_t n = t_unhex(t_old_session_hex, b, sizeof(b));
+	Paywire__V1__Session *s = paywire__v1__session__unpack(NULL, n, b);
 	store_session_params p;
 
 	(void) state;
 	assert_non_null(buf);
-	r.amount_minor = 4900;
-	r.currency = "EUR";
-	r.mode = PAYWIRE__V1__MODE__MODE_LIVE;
-	r.success_url = "https://s/ok";
-	r.cancel_url = "https://s/no";
-	r.customer_email = "a@b.c";
-	r.customer_name = "A";
-	r.customer_ref = "c1";
-	r.idempotency_key = "k1";
-	e.key = "order";
-	e.value = "7";
-	r.n_metadata = 1;
+	assert_non_null(s);
+	/* the request that created the session of the hex */
+	T_REQUEST_STRINGS(T_XX_SET)
+	r.amount_minor = s->amount_minor;
+	r.mode = s->mode;
+	for (size_t i = 0; i < 2; i++) {
+		paywire__v1__create_session_request__metadata_entry__init(&e[i]);
+		e[i].key = s->metadata[i]->key;
+		e[i].value = s->metadata[i]->value;
+	}
+	r.n_metadata = 2;
 	r.metadata = ep;
-	f.kind = PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS;
-	f.credits = 30;
-	r.fulfillment = &f;
+	r.fulfillment = s->fulfillment;
 	srv_map_session_params(&r, &p, buf);
-	assert_int_equal(4900, p.amount_minor);
-	assert_string_equal("EUR", p.currency);
+	T_REQUEST_STRINGS(T_XX_EQUAL)
+	assert_int_equal(s->amount_minor, p.amount_minor);
 	assert_int_equal(PAYWIRE__STORE__V1__MODE__MODE_LIVE, p.mode);
-	assert_string_equal("https://s/ok", p.success_url);
-	assert_string_equal("https://s/no", p.cancel_url);
-	assert_string_equal("a@b.c", p.customer_email);
-	assert_string_equal("A", p.customer_name);
-	assert_string_equal("c1", p.customer_ref);
-	assert_string_equal("k1", p.idempotency_key);
-	assert_int_equal(1, p.n_metadata);
+	assert_int_equal(2, p.n_metadata);
 	assert_string_equal("order", p.metadata[0]->key);
-	assert_string_equal("7", p.metadata[0]->value);
+	assert_string_equal("42", p.metadata[0]->value);
+	assert_string_equal("tier", p.metadata[1]->key);
+	assert_string_equal("gold", p.metadata[1]->value);
 	assert_non_null(p.fulfillment);
-	assert_int_equal(PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS,
+	assert_int_equal(PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY,
 	    p.fulfillment->kind);
-	assert_int_equal(30, p.fulfillment->credits);
-	assert_string_equal("", p.fulfillment->plan);
+	assert_string_equal("pro", p.fulfillment->plan);
+	assert_int_equal(7, p.fulfillment->credits);
 	/* no fulfillment, no metadata: none in the params either */
 	r.fulfillment = NULL;
 	r.n_metadata = 0;
@@ -459,6 +456,7 @@ test_request_maps_to_store_params(void **state)
 	assert_null(p.fulfillment);
 	assert_int_equal(0, p.n_metadata);
 	assert_null(p.metadata);
+	paywire__v1__session__free_unpacked(s, NULL);
 	free(buf);
 }
 
