@@ -284,19 +284,20 @@ pw_status store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_re
  * memory. Strings are NUL-terminated copies; access_key holds a raw key, so
  * the caller wipes it (sodium_memzero) when done. */
 typedef struct store_access_receipt {
-	char session_id[PW_SESSION_ID_BYTES_MAX];
-	char merchant_id[STORE_RESULT_ID_BYTES];
-	Paywire__Store__V1__SessionStatus status;
-	int64_t amount_minor;
-	char currency[4];                        /* ISO 4217 */
-	int64_t paid_at_unix_ms;                 /* 0: not paid */
-	uint64_t invoice_number;                 /* 0: none */
-	char access_key_id[STORE_RESULT_ID_BYTES]; /* "": the session sold no access key */
-	char access_key[STORE_ACCESS_KEY_BYTES]; /* raw key: only at the first redemption, else "" */
-	bool already_revealed;                   /* the raw key was shown before (or is revoked) */
-	bool entitlement_active;                 /* what the session sold is granted and live */
-	char plan[PW_PLAN_BYTES_MAX + 1];        /* ACCESS_KEY's plan, else "" */
-	char customer_email[PW_EMAIL_BYTES_MAX + 1];
+	char session_id[PW_SESSION_ID_BYTES_MAX];   /* the session redeemed */
+	char merchant_id[STORE_RESULT_ID_BYTES];    /* its merchant */
+	Paywire__Store__V1__SessionStatus status;   /* its status now */
+	int64_t amount_minor;                       /* its amount */
+	char currency[4];                           /* ISO 4217 */
+	int64_t paid_at_unix_ms;                    /* 0: not paid */
+	uint64_t invoice_number;                    /* 0: none */
+	char access_key_id[STORE_RESULT_ID_BYTES];  /* "": the session sold no access key */
+	char access_key[STORE_ACCESS_KEY_BYTES];    /* raw key: only at the first redemption,
+	                                               else "" */
+	bool already_revealed;                      /* the raw key was shown before */
+	bool entitlement_active;                    /* what the session sold is granted and live */
+	char plan[PW_PLAN_BYTES_MAX + 1];           /* ACCESS_KEY's plan, else "" */
+	char customer_email[PW_EMAIL_BYTES_MAX + 1]; /* the session's customer_email */
 } store_access_receipt;
 
 /* Customer redemption of an access link: verifies the JWT (HS256 pinned,
