@@ -4,8 +4,9 @@
  *
  * OWNS
  * - pw_provider: the provider enum, generated from the table (same numbers as
- *   paywire.v1.Provider; the server asserts it against the generated wire
- *   enum in server/srv_wh.c), plus PW_PROVIDER_NONE for "no provider".
+ *   paywire.v1.Provider and paywire.store.v1.Provider; the server asserts it
+ *   against the wire enum in server/srv_wh.c, the store against its own in
+ *   store/store_payment.c), plus PW_PROVIDER_NONE for "no provider".
  * - A dense index 0..PW_PROVIDER_COUNT-1 in table order, for arrays with one
  *   slot per provider (provider values need not be dense).
  * - The name table (pw_provider_name / pw_provider_parse), the labels and

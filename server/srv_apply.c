@@ -169,10 +169,13 @@ apply_reply(srv_call *c)
 		return PW_UNAVAILABLE;
 	}
 	PW_ASSERT(c->stored == NULL);
-	if (ops->redact != NULL && ops->redact(&c->res) &&
-	    !srv_reply_pack(&m.resp, rid, PW_OK, "", &c->stored, &c->stored_len)) {
-		srv_call_why(c, "out of memory packing the reply");
-		return PW_UNAVAILABLE;
+	if (ops->redact != NULL && ops->redact(&c->res)) {
+		srv_reply_msg_init(&m); /* the kept copy: built again from the redacted result */
+		ops->reply(&m, &c->res);
+		if (!srv_reply_pack(&m.resp, rid, PW_OK, "", &c->stored, &c->stored_len)) {
+			srv_call_why(c, "out of memory packing the reply");
+			return PW_UNAVAILABLE;
+		}
 	}
 	if (ops->sealed) {
 		PW_ASSERT(c->env->admin_key_set); /* SRV_AUTH_ADMIN let it in */

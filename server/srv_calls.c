@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "srv_map.h"
 #include "srv_validate.h"
 #include "srv_webhook.h"
 
@@ -36,8 +37,8 @@ create_merchant_apply(store_txn *t, srv_call *c)
 	srv_result *res = &c->res;
 	pw_status rv;
 
-	rv = store_merchant_create(t, r->name, r->mode, &res->merchant, res->api_key,
-	    sizeof(res->api_key));
+	rv = store_merchant_create(t, r->name, srv_map_mode_to_store(r->mode), &res->merchant,
+	    res->api_key, sizeof(res->api_key));
 	PW_ASSERT(rv != PW_OK || (res->merchant != NULL && res->api_key[0] != '\0'));
 	return rv;
 }
@@ -62,8 +63,9 @@ create_session_validate(srv_call *c)
 	return PW_OK;
 }
 
-/* A session record without its session is corrupt: never answered OK.
- * Returns rv, or PW_INTERNAL with why. */
+/* A session record without its session, or with one the wire cannot carry
+ * (srv_map_session_fits), is corrupt: never answered OK. Returns rv, or
+ * PW_INTERNAL with why. */
 static pw_status
 session_record_check(srv_call *c, pw_status rv, const char *why)
 {
@@ -71,7 +73,7 @@ session_record_check(srv_call *c, pw_status rv, const char *why)
 		return rv;
 	}
 	PW_ASSERT(c->res.session != NULL);
-	if (c->res.session->session == NULL) {
+	if (c->res.session->session == NULL || !srv_map_session_fits(c->res.session->session)) {
 		srv_call_why(c, "%s", why);
 		return PW_INTERNAL;
 	}
@@ -83,14 +85,18 @@ session_record_check(srv_call *c, pw_status rv, const char *why)
 static pw_status
 create_session_apply(store_txn *t, srv_call *c)
 {
+	srv_map_params_buf buf;
+	store_session_params p;
 	pw_status rv;
 
-	rv = store_session_create(t, c->merchant_id, c->req->create_session, c->hash,
-	    c->env->checkout_url_base, &c->res.session);
+	srv_map_session_params(c->req->create_session, &p, &buf);
+	rv = store_session_create(t, c->merchant_id, &p, c->hash, c->env->checkout_url_base,
+	    &c->res.session);
 	if (rv == PW_IDEMPOTENCY_CONFLICT) {
 		srv_call_why(c, "idempotency_key was already used with different parameters");
 	}
-	return session_record_check(c, rv, "the store returned a session record without a session");
+	return session_record_check(c, rv, "the store returned a session record the wire cannot "
+	                                   "carry (no session, or too much metadata)");
 }
 
 /* ---- get_status: no key (the session id is the capability); a read ---- */
@@ -105,7 +111,8 @@ get_status_read(srv_call *c)
 	if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "session %s not found", id);
 	}
-	return session_record_check(c, rv, "session record without a session (corrupt record)");
+	return session_record_check(c, rv, "session record without a session, or with one the wire "
+	                                   "cannot carry (corrupt record)");
 }
 
 /* ---- ingest_webhook: the provider's signature is the credential ---- */
@@ -194,7 +201,7 @@ redeem_access_apply(store_txn *t, srv_call *c)
 	} else if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "session %s not found", r->session_id);
 	}
-	PW_ASSERT(rv != PW_OK || c->res.redeem != NULL);
+	PW_ASSERT(rv != PW_OK || c->res.redeem.session_id[0] != '\0');
 	return rv;
 }
 

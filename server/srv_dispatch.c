@@ -10,6 +10,7 @@
 
 #include "srv_apply.h"
 #include "srv_calls.h"
+#include "srv_map.h"
 #include "srv_reply.h"
 #include "srv_validate.h"
 #include "srv_wire.h"
@@ -60,6 +61,7 @@ auth_admin(srv_call *c)
 static pw_status
 auth_merchant(srv_call *c)
 {
+	Paywire__Store__V1__Mode key_mode = PAYWIRE__STORE__V1__MODE__MODE_UNSPECIFIED;
 	pw_status rv;
 
 	rv = srv_validate_api_key(c->req->api_key, c->why, sizeof(c->why));
@@ -67,7 +69,8 @@ auth_merchant(srv_call *c)
 		return rv;
 	}
 	rv = store_apikey_auth(c->env->st, c->req->api_key, c->merchant_id, sizeof(c->merchant_id),
-	    &c->key_mode);
+	    &key_mode);
+	c->key_mode = srv_map_mode_to_wire(key_mode);
 	if (rv == PW_UNAUTHENTICATED) {
 		srv_call_why(c, "invalid or revoked API key");
 	} else if (rv != PW_OK) {

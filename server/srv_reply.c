@@ -23,35 +23,17 @@ srv_result_init(srv_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* A string of a store-owned message that may hold a raw key: wiped in place
- * before the message is freed. protobuf_c_empty_string is shared, never
- * written. */
-static void
-wipe_string(char *s)
-{
-	if (s != NULL && s != protobuf_c_empty_string) {
-		sodium_memzero(s, strlen(s));
-	}
-}
-
 void
 srv_result_fini(srv_result *res)
 {
 	PW_ASSERT(res != NULL);
 	if (res->merchant != NULL) {
-		paywire__v1__merchant_record__free_unpacked(res->merchant, NULL);
+		paywire__store__v1__merchant_record__free_unpacked(res->merchant, NULL);
 	}
 	if (res->session != NULL) {
-		paywire__v1__session_record__free_unpacked(res->session, NULL);
+		paywire__store__v1__session_record__free_unpacked(res->session, NULL);
 	}
-	if (res->redeem != NULL) {
-		wipe_string(res->redeem->access_key);
-		paywire__v1__redeem_access_response__free_unpacked(res->redeem, NULL);
-	}
-	if (res->audit != NULL) {
-		paywire__v1__verify_audit_response__free_unpacked(res->audit, NULL);
-	}
-	sodium_memzero(res, sizeof(*res)); /* api_key held a raw key */
+	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys */
 }
 
 /* ---- builders ---- */
@@ -67,76 +49,43 @@ srv_reply_msg_init(srv_reply_msg *m)
 void
 srv_reply_create_merchant(srv_reply_msg *m, srv_result *res)
 {
-	Paywire__V1__CreateMerchantResponse *out = &m->u.create_merchant;
-
 	PW_ASSERT(res->merchant != NULL && res->api_key[0] != '\0');
-	paywire__v1__create_merchant_response__init(out);
-	out->merchant_id = res->merchant->merchant_id;
-	out->api_key = res->api_key;
-	out->name = res->merchant->name;
-	out->mode = res->merchant->mode;
+	srv_map_merchant(res->merchant, res->api_key, &m->u.create_merchant);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_MERCHANT;
-	m->resp.create_merchant = out;
+	m->resp.create_merchant = &m->u.create_merchant;
 }
 
 void
 srv_reply_create_session(srv_reply_msg *m, srv_result *res)
 {
 	PW_ASSERT(res->session != NULL && res->session->session != NULL);
-	paywire__v1__create_session_response__init(&m->u.create_session);
-	m->u.create_session.session = res->session->session;
+	paywire__v1__create_session_response__init(&m->u.create_session.resp);
+	m->u.create_session.resp.session =
+	    srv_map_session(res->session->session, &m->u.create_session.session);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_SESSION;
-	m->resp.create_session = &m->u.create_session;
+	m->resp.create_session = &m->u.create_session.resp;
 }
 
 void
 srv_reply_get_status(srv_reply_msg *m, srv_result *res)
 {
-	Paywire__V1__GetStatusResponse *g = &m->u.get_status;
-	const Paywire__V1__Session *s;
-
 	PW_ASSERT(res->session != NULL && res->session->session != NULL);
-	s = res->session->session;
-	paywire__v1__get_status_response__init(g);
-	g->access_link = res->session->access_link; /* the record's, not the session's */
-	g->invoice_number = res->session->invoice_number;
-	g->session_id = s->id;
-	g->status = s->status;
-	g->payment_status = s->payment_status;
-	g->payment_provider = s->payment_provider;
-	g->amount_minor = s->amount_minor;
-	g->currency = s->currency;
-	g->created_at_unix_ms = s->created_at_unix_ms;
-	g->paid_at_unix_ms = s->paid_at_unix_ms;
-	g->amount_refunded_minor = s->amount_refunded_minor;
-	g->mode = s->mode;
-	g->merchant_id = s->merchant_id;
+	srv_map_get_status(res->session, &m->u.get_status);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_STATUS;
-	m->resp.get_status = g;
+	m->resp.get_status = &m->u.get_status;
 }
 
 void
 srv_reply_ingest_webhook(srv_reply_msg *m, srv_result *res)
 {
-	Paywire__V1__IngestWebhookResponse *w = &m->u.ingest_webhook;
-
 	PW_ASSERT(res->event != NULL);
 	/* The store fills fixed buffers: terminate them whatever it wrote. */
 	res->webhook.session_id[sizeof(res->webhook.session_id) - 1] = '\0';
 	res->webhook.reason[sizeof(res->webhook.reason) - 1] = '\0';
 	res->webhook.access_key_id[sizeof(res->webhook.access_key_id) - 1] = '\0';
-	paywire__v1__ingest_webhook_response__init(w);
-	w->outcome = res->webhook.outcome;
-	w->session_id = res->webhook.session_id;
-	w->event_id = (char *) res->event->event_id;
-	w->event_type = (char *) res->event->event_type;
-	w->reason = res->webhook.reason;
-	w->session_status = res->webhook.session_status;
-	w->invoice_number = res->webhook.invoice_number;
-	w->access_key_id = res->webhook.access_key_id;
-	w->anomaly = res->webhook.anomaly;
+	srv_map_webhook(&res->webhook, res->event, &m->u.ingest_webhook);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_INGEST_WEBHOOK;
-	m->resp.ingest_webhook = w;
+	m->resp.ingest_webhook = &m->u.ingest_webhook;
 }
 
 void
@@ -149,39 +98,39 @@ srv_reply_revoke_api_key(srv_reply_msg *m, srv_result *res)
 	m->resp.revoke_api_key = &m->u.revoke_api_key;
 }
 
-/* The store's own message is the result: nothing to copy. */
 void
 srv_reply_verify_audit(srv_reply_msg *m, srv_result *res)
 {
-	PW_ASSERT(res->audit != NULL);
+	PW_ASSERT(m != NULL && res != NULL);
+	srv_map_audit(&res->audit, &m->u.verify_audit);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_VERIFY_AUDIT;
-	m->resp.verify_audit = res->audit;
+	m->resp.verify_audit = &m->u.verify_audit;
 }
 
-/* As for verify_audit; the raw access key in it is wiped by redaction or by
+/* The raw access key in the receipt is wiped by redaction or by
  * srv_result_fini. */
 void
 srv_reply_redeem_access(srv_reply_msg *m, srv_result *res)
 {
-	PW_ASSERT(res->redeem != NULL);
+	PW_ASSERT(res->redeem.session_id[0] != '\0'); /* a receipt was filled */
+	srv_map_receipt(&res->redeem, &m->u.redeem_access);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_REDEEM_ACCESS;
-	m->resp.redeem_access = res->redeem;
+	m->resp.redeem_access = &m->u.redeem_access;
 }
 
 /* Wiping the key in place leaves "" (all NULs): it packs exactly as an empty
- * access_key, and the store-allocated string is freed as usual. */
+ * access_key. */
 bool
 srv_reply_redact_redeem_access(srv_result *res)
 {
-	Paywire__V1__RedeemAccessResponse *r = res->redeem;
+	store_access_receipt *r = &res->redeem;
 
-	PW_ASSERT(r != NULL);
-	if (r->access_key == NULL || r->access_key[0] == '\0') {
+	PW_ASSERT(r->session_id[0] != '\0');
+	if (r->access_key[0] == '\0') {
 		return false; /* nothing secret: keep the reply as sent */
 	}
-	wipe_string(r->access_key);
-	r->already_revealed = 1;
-	PW_ASSERT(r->access_key[0] == '\0');
+	sodium_memzero(r->access_key, sizeof(r->access_key));
+	r->already_revealed = true;
 	return true;
 }
 

@@ -3,17 +3,19 @@
  * retries.
  *
  * OWNS
- * - srv_result: what a call's read or apply produced (store records, a raw
- *   key shown once, a webhook outcome), held until its Response is packed.
+ * - srv_result: what a call's read or apply produced, in the store's types
+ *   (store records, store.h results, a raw key shown once), held until its
+ *   Response is packed.
  * - the reply builders, one per call (srv_reply_<call>, the `reply` of its
- *   row in the call table, srv_calls.h): each points a Response's result at
- *   a srv_result, copying nothing.
+ *   row in the call table, srv_calls.h): each maps a srv_result into a
+ *   Response's result through srv_map.h (the one wire <-> store mapping),
+ *   copying no string.
  * - packing a Response with its request_id and Status{code, message}.
  * - the two forms in which a reply holding a secret is kept for retries:
  *   sealed (crypto_secretbox) when it carries a raw API key, redacted when
  *   it reveals a raw access key once.
- * It depends on the wire types, the store's types and libsodium only. The
- * call table and dispatch depend on it, never the other way round.
+ * It depends on the wire types, the store's types, srv_map and libsodium
+ * only. The call table and dispatch depend on it, never the other way round.
  *
  * THREADS
  * No globals: any thread, on distinct objects.
@@ -45,6 +47,7 @@
 #include "paywire/v1/paywire.pb-c.h"
 #include "pw_common.h"
 #include "pw_event.h"
+#include "srv_map.h"
 #include "store.h"
 
 /* Longest raw API key store_merchant_create writes, with its NUL. */
@@ -57,26 +60,31 @@
 /* What a call produced. Each call sets only its own members (the row of the
  * call table says which builder reads them); the rest stay empty. */
 typedef struct srv_result {
-	Paywire__V1__MerchantRecord *merchant;     /* create_merchant: the new merchant (owned) */
-	char api_key[SRV_RAW_KEY_BYTES];           /* create_merchant: its raw key, shown once (wiped) */
-	Paywire__V1__SessionRecord *session;       /* create_session, get_status: the record (owned) */
-	char merchant_id[SRV_MERCHANT_ID_BYTES];   /* revoke_api_key: the revoked key's merchant */
-	store_webhook_result webhook;              /* ingest_webhook: what the event did */
-	const pw_event *event;                     /* ingest_webhook: the event applied (not owned) */
-	Paywire__V1__RedeemAccessResponse *redeem; /* redeem_access: the receipt (owned; its key wiped) */
-	Paywire__V1__VerifyAuditResponse *audit;   /* verify_audit: the state of the chain (owned) */
+	Paywire__Store__V1__MerchantRecord *merchant; /* create_merchant: the new merchant (owned) */
+	char api_key[SRV_RAW_KEY_BYTES];              /* create_merchant: its raw key, shown once (wiped) */
+	Paywire__Store__V1__SessionRecord *session;   /* create_session, get_status: the record (owned) */
+	char merchant_id[SRV_MERCHANT_ID_BYTES];      /* revoke_api_key: the revoked key's merchant */
+	store_webhook_result webhook;                 /* ingest_webhook: what the event did */
+	const pw_event *event;                        /* ingest_webhook: the event applied (not owned) */
+	store_access_receipt redeem;                  /* redeem_access: the receipt (its key wiped) */
+	store_audit_report audit;                     /* verify_audit: the state of the chain */
 } srv_result;
 
-/* A Response being built, with room for the result sub-messages that are
- * not already store-owned messages. */
+/* A Response being built, with room for its result sub-message, mapped from
+ * a srv_result (srv_map.h). */
 typedef struct srv_reply_msg {
 	Paywire__V1__Response resp;                /* what gets packed */
 	union {
 		Paywire__V1__CreateMerchantResponse create_merchant; /* points into a srv_result */
-		Paywire__V1__CreateSessionResponse create_session;   /* points into a srv_result */
+		struct {
+			Paywire__V1__CreateSessionResponse resp;         /* -> session.session */
+			srv_map_session_buf session;                     /* points into a srv_result */
+		} create_session;
 		Paywire__V1__GetStatusResponse get_status;           /* points into a srv_result */
 		Paywire__V1__IngestWebhookResponse ingest_webhook;   /* points into a srv_result */
 		Paywire__V1__RevokeApiKeyResponse revoke_api_key;    /* points into a srv_result */
+		Paywire__V1__VerifyAuditResponse verify_audit;       /* points into a srv_result */
+		Paywire__V1__RedeemAccessResponse redeem_access;     /* points into a srv_result */
 	} u;                                       /* the one resp.result points at, if any */
 } srv_reply_msg;
 
@@ -86,8 +94,9 @@ typedef struct srv_reply_msg {
 typedef void (*srv_reply_fn)(srv_reply_msg *m, srv_result *res);
 
 /* A call's redaction: rewrites res, in place, into what may be kept on disk
- * for retries, wiping the secret. Returns true when res changed (pack it
- * again for the kept copy), false when it held nothing secret. */
+ * for retries, wiping the secret. Returns true when res changed (build the
+ * reply again from res, with a fresh srv_reply_msg, and pack that for the
+ * kept copy), false when it held nothing secret. */
 typedef bool (*srv_redact_fn)(srv_result *res);
 
 /* Empties res (all members NULL, zero or ""). */
@@ -111,7 +120,9 @@ void srv_reply_redeem_access(srv_reply_msg *m, srv_result *res);
 
 /* redeem_access's srv_redact_fn: when res->redeem reveals a raw access key,
  * wipes it (access_key becomes "") and sets already_revealed, so the copy
- * kept for retries never holds the key. */
+ * kept for retries never holds the key. A message built before still points
+ * at the wiped (empty) key, but not at the new already_revealed: build it
+ * again. */
 bool srv_reply_redact_redeem_access(srv_result *res);
 
 /* Packs resp with request_id ("" for NULL) and Status{pw_status_wire(st),

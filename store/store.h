@@ -59,6 +59,18 @@
  *                             PAYWIRE_TOKEN_SECRET is set) the JWT key derive
  *                             (BLAKE2b keyed with the master key, distinct contexts).
  *
+ * TYPES (the store's own: this header includes no generated wire header)
+ * Functions here take and return only
+ * - records of proto/paywire/store/v1/store.proto (package paywire.store.v1,
+ *   Paywire__Store__V1__*), which imports nothing. Its enums and its Session
+ *   and Fulfillment are the store's copies of the wire's, with the same
+ *   numbers, so records written when SessionRecord embedded the wire Session
+ *   decode unchanged (tests/store_record_compat_test.c);
+ * - the plain C params and results below: store_session_params,
+ *   store_webhook_result, store_access_receipt, store_audit_report.
+ * The server maps the wire to them and back in one place (server/srv_map.c);
+ * nothing under store/ knows the wire contract.
+ *
  * TABLES (STORE_DB_MAP in store_internal.h; all values are protobuf records
  * of store.proto unless said otherwise; layouts in docs/STORE.md)
  *   name         key                                         value
@@ -77,7 +89,7 @@
  *   credits      merchant_id 0x00 customer                    CreditLedgerRecord
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
- * and frees with the matching paywire__v1__*__free_unpacked(rec, NULL).
+ * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
  */
 #ifndef PW_STORE_H
 #define PW_STORE_H
@@ -91,8 +103,7 @@
 #include "pw_common.h"
 #include "pw_event.h"
 #include "pw_limits.h"
-#include "paywire/v1/paywire.pb-c.h"
-#include "paywire/v1/store.pb-c.h"
+#include "paywire/store/v1/store.pb-c.h"
 
 typedef struct store store;
 typedef struct store_txn store_txn;
@@ -209,34 +220,61 @@ pw_status store_expired_purge(store_txn *t, size_t max_scan, size_t *deleted_out
 /* Creates a merchant and its first API key (sk_test_/sk_live_ + base64url of
  * 32 random bytes, per mode). raw_key_out (>= 96 bytes) receives the raw key,
  * which is never stored. *out: the new record (caller frees). Audited. */
-pw_status store_merchant_create(store_txn *t, const char *name, Paywire__V1__Mode mode,
-    Paywire__V1__MerchantRecord **out, char *raw_key_out, size_t raw_key_size) PW_WUR;
+pw_status store_merchant_create(store_txn *t, const char *name, Paywire__Store__V1__Mode mode,
+    Paywire__Store__V1__MerchantRecord **out, char *raw_key_out, size_t raw_key_size) PW_WUR;
 
 /* Revokes an API key by its raw value. PW_NOT_FOUND if unknown; PW_OK (no
  * change) if already revoked. merchant_id_out >= 64 bytes. Audited. */
 pw_status store_apikey_revoke(store_txn *t, const char *raw_key, char *merchant_id_out,
     size_t merchant_id_size) PW_WUR;
 
-/* Creates a session for an authenticated merchant from a request the server
- * has already validated. Idempotency (Stripe's semantics), when
- * req->idempotency_key is set: same merchant + key + same request_hash within
+/* What a new session is made of: the caller's validated parameters, with the
+ * names of the Session fields they become. Everything is borrowed for the
+ * call only (the store copies what it keeps); a NULL string is stored as "".
+ * Zero-initialise ({ 0 }) and set what applies. */
+typedef struct store_session_params {
+	int64_t amount_minor;           /* 1..PW_AMOUNT_MINOR_MAX */
+	const char *currency;           /* ISO 4217, upper case ("EUR") */
+	Paywire__Store__V1__Mode mode;  /* TEST or LIVE */
+	const char *success_url;        /* where the customer goes after paying */
+	const char *cancel_url;         /* where the customer goes on cancel */
+	const char *customer_email;
+	const char *customer_name;
+	const char *customer_ref;       /* the merchant's own customer id */
+	const char *idempotency_key;    /* NULL or "": none */
+	size_t n_metadata;              /* 0..PW_METADATA_ENTRIES_MAX */
+	Paywire__Store__V1__Session__MetadataEntry **metadata; /* n_metadata entries, in order */
+	Paywire__Store__V1__Fulfillment *fulfillment; /* what to grant; NULL: none (the
+	                                                 record then has none either) */
+} store_session_params;
+
+/* Creates a session for an authenticated merchant from parameters the server
+ * has already validated (the store re-checks only what its keys and arrays
+ * rely on: PW_INVALID_ARGUMENT). Idempotency (Stripe's semantics), when
+ * p->idempotency_key is set: same merchant + key + same request_hash within
  * 24 h -> PW_OK with the original session; another hash ->
  * PW_IDEMPOTENCY_CONFLICT. request_hash: BLAKE2b-256 of the parameters.
  * checkout_url_base: prefix for session.url ("http://127.0.0.1:8080/checkout?session="),
  * may be NULL. *out: the session record (caller frees). Audited. */
 pw_status store_session_create(store_txn *t, const char *merchant_id,
-    const Paywire__V1__CreateSessionRequest *req, const uint8_t request_hash[32],
-    const char *checkout_url_base, Paywire__V1__SessionRecord **out) PW_WUR;
+    const store_session_params *p, const uint8_t request_hash[32],
+    const char *checkout_url_base, Paywire__Store__V1__SessionRecord **out) PW_WUR;
+
+/* Bytes of store_access_receipt.access_key: "ak_test_"/"ak_live_" +
+ * base64url(32 bytes) is 51 characters. */
+#define STORE_ACCESS_KEY_BYTES 64
+/* Bytes of the id buffers of the results below (entitlement ids "ent_..."). */
+#define STORE_RESULT_ID_BYTES 64
 
 /* Result of applying one verified provider event. */
 typedef struct store_webhook_result {
-	Paywire__V1__WebhookOutcome outcome;  /* APPLIED, DUPLICATE or IGNORED */
-	char session_id[PW_SESSION_ID_BYTES_MAX];
-	char reason[256];                     /* why IGNORED / what was anomalous */
-	Paywire__V1__SessionStatus session_status;
-	uint64_t invoice_number;              /* 0: none created */
-	char access_key_id[64];               /* "" : none created */
-	bool anomaly;
+	Paywire__Store__V1__WebhookOutcome outcome;       /* APPLIED, DUPLICATE or IGNORED */
+	char session_id[PW_SESSION_ID_BYTES_MAX];         /* "": no session resolved */
+	char reason[256];                                 /* why IGNORED / what was anomalous */
+	Paywire__Store__V1__SessionStatus session_status; /* the session's status after it */
+	uint64_t invoice_number;                          /* 0: none created */
+	char access_key_id[STORE_RESULT_ID_BYTES];        /* "" : none created */
+	bool anomaly;                                     /* money moved but was not applied */
 } store_webhook_result;
 
 /* Applies a verified, parsed provider event (DESIGN.md "What a payment does"):
@@ -249,28 +287,59 @@ typedef struct store_webhook_result {
  * (nothing written, so the provider retries). */
 pw_status store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out) PW_WUR;
 
+/* The customer's receipt for one redemption of an access link, in caller
+ * memory. Strings are NUL-terminated copies; access_key holds a raw key, so
+ * the caller wipes it (sodium_memzero) when done. */
+typedef struct store_access_receipt {
+	char session_id[PW_SESSION_ID_BYTES_MAX];   /* the session redeemed */
+	char merchant_id[STORE_RESULT_ID_BYTES];    /* its merchant */
+	Paywire__Store__V1__SessionStatus status;   /* its status now */
+	int64_t amount_minor;                       /* its amount */
+	char currency[4];                           /* ISO 4217 */
+	int64_t paid_at_unix_ms;                    /* 0: not paid */
+	uint64_t invoice_number;                    /* 0: none */
+	char access_key_id[STORE_RESULT_ID_BYTES];  /* "": the session sold no access key */
+	char access_key[STORE_ACCESS_KEY_BYTES];    /* raw key: only at the first redemption,
+	                                               else "" */
+	bool already_revealed;                      /* the raw key was shown before */
+	bool entitlement_active;                    /* what the session sold is granted and live */
+	char plan[PW_PLAN_BYTES_MAX + 1];           /* ACCESS_KEY's plan, else "" */
+	char customer_email[PW_EMAIL_BYTES_MAX + 1]; /* the session's customer_email */
+} store_access_receipt;
+
 /* Customer redemption of an access link: verifies the JWT (HS256 pinned,
  * signature, expiry, sub/session match) with the store's token key; fills
- * *out (caller frees) and, the first time only, reveals the raw access key and
+ * *out and, the first time only, reveals the raw access key into it and
  * wipes its sealed copy. PW_UNAUTHENTICATED for a bad token, PW_NOT_FOUND for
- * an unknown session. Audited (without the key). */
+ * an unknown session, PW_INTERNAL for a record whose strings do not fit *out
+ * (corrupt). On any error *out holds no key. Audited (without the key). */
 pw_status store_access_redeem(store_txn *t, const char *session_id, const char *token,
-    Paywire__V1__RedeemAccessResponse **out) PW_WUR;
+    store_access_receipt *out) PW_WUR;
 
 /* ---- reads (any thread) ---- */
 
 /* The session record for id. PW_NOT_FOUND if none. *out: caller frees. */
-pw_status store_session_get(store *s, const char *id, Paywire__V1__SessionRecord **out) PW_WUR;
+pw_status store_session_get(store *s, const char *id, Paywire__Store__V1__SessionRecord **out) PW_WUR;
 
 /* Authenticates a raw API key. PW_OK: merchant_id_out (>= 64 bytes) and
  * *mode_out filled. PW_UNAUTHENTICATED if unknown or revoked (one answer for
  * both: no oracle). */
 pw_status store_apikey_auth(store *s, const char *raw_key, char *merchant_id_out,
-    size_t merchant_id_size, Paywire__V1__Mode *mode_out) PW_WUR;
+    size_t merchant_id_size, Paywire__Store__V1__Mode *mode_out) PW_WUR;
 
-/* Walks the audit chain from seq 1. *out: caller frees. PW_OK even when the
- * chain is broken (out->ok false, first_bad_seq set). */
-pw_status store_audit_verify(store *s, Paywire__V1__VerifyAuditResponse **out) PW_WUR;
+/* The state of the audit chain, in caller memory. */
+typedef struct store_audit_report {
+	bool ok;                      /* the chain is intact up to the head in meta */
+	uint64_t records;             /* records walked */
+	uint64_t last_seq;            /* seq of the last record (0: empty log) */
+	uint8_t head_hash[32];        /* BLAKE2b-256 of the last record as walked */
+	uint64_t first_bad_seq;       /* 0 when ok */
+	char detail[256];             /* what was found, for an operator */
+} store_audit_report;
+
+/* Walks the audit chain from seq 1 and fills *out. PW_OK even when the chain
+ * is broken (out->ok false, first_bad_seq set). */
+pw_status store_audit_verify(store *s, store_audit_report *out) PW_WUR;
 
 /* Counts for tests and metrics (read txn). */
 typedef struct store_counts {

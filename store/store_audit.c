@@ -57,7 +57,7 @@ pw_status
 store_audit_append(store_txn *t, const char *action, const char *merchant_id,
     const char *session_id, const char *detail)
 {
-	Paywire__V1__AuditRecord rec = PAYWIRE__V1__AUDIT_RECORD__INIT;
+	Paywire__Store__V1__AuditRecord rec = PAYWIRE__STORE__V1__AUDIT_RECORD__INIT;
 	uint8_t head[STORE_HASH_BYTES];
 	uint8_t key[8];
 	uint64_t seq = 0;
@@ -115,6 +115,12 @@ typedef struct store_audit_walk {
 	char detail[256];               /* what was wrong */
 } store_audit_walk;
 
+_Static_assert(sizeof(((store_audit_walk *) 0)->detail) ==
+        sizeof(((store_audit_report *) 0)->detail),
+    "a walk's detail fits the report whole");
+_Static_assert(sizeof(((store_audit_report *) 0)->head_hash) == STORE_HASH_BYTES,
+    "the report's head is one chain hash");
+
 /* The changed record once the link after `broken_into` is known. */
 static void
 store_audit_locate(store_audit_walk *w, bool next_link_ok, const char *what)
@@ -139,7 +145,7 @@ static pw_status
 store_audit_step(kv_val k, kv_val v, store_scan_step *step, void *arg)
 {
 	store_audit_walk *w = arg;
-	Paywire__V1__AuditRecord *rec = NULL;
+	Paywire__Store__V1__AuditRecord *rec = NULL;
 	uint64_t seq = k.len == 8 ? store_be64_get(k.data) : 0;
 	bool link_ok;
 	pw_status st;
@@ -156,17 +162,17 @@ store_audit_step(kv_val k, kv_val v, store_scan_step *step, void *arg)
 		return PW_OK;
 	}
 	w->expected++;
-	st = store_msg_unpack(&paywire__v1__audit_record__descriptor, v.data, v.len, (void **) &rec);
+	st = store_msg_unpack(&paywire__store__v1__audit_record__descriptor, v.data, v.len, (void **) &rec);
 	if (st != PW_OK || rec->seq != seq) {
 		store_audit_bad(w, seq, st != PW_OK ? "does not decode" : "seq field differs from key");
 		if (rec != NULL) {
-			paywire__v1__audit_record__free_unpacked(rec, NULL);
+			paywire__store__v1__audit_record__free_unpacked(rec, NULL);
 		}
 		return PW_OK;
 	}
 	link_ok = rec->prev_hash.len == STORE_HASH_BYTES &&
 	    sodium_memcmp(rec->prev_hash.data, w->prev, STORE_HASH_BYTES) == 0;
-	paywire__v1__audit_record__free_unpacked(rec, NULL);
+	paywire__store__v1__audit_record__free_unpacked(rec, NULL);
 	if (w->broken_into != 0) {
 		store_audit_locate(w, link_ok, link_ok ? "the next link holds" : "the next link too");
 		return PW_OK;
@@ -211,9 +217,8 @@ store_audit_finish(store_audit_walk *w, uint64_t meta_seq, const uint8_t meta_he
 }
 
 pw_status
-store_audit_verify(store *s, Paywire__V1__VerifyAuditResponse **out)
+store_audit_verify(store *s, store_audit_report *out)
 {
-	Paywire__V1__VerifyAuditResponse resp = PAYWIRE__V1__VERIFY_AUDIT_RESPONSE__INIT;
 	store_audit_walk w = { .expected = 1 };
 	uint8_t meta_head[STORE_HASH_BYTES];
 	uint64_t meta_seq = 0;
@@ -222,7 +227,7 @@ store_audit_verify(store *s, Paywire__V1__VerifyAuditResponse **out)
 	pw_status st;
 
 	PW_ASSERT(s != NULL && out != NULL);
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	st = store_read_begin(s, &t);
 	if (st == PW_OK) {
 		st = store_scan(&t, STORE_DB_AUDIT, (kv_val){ .data = NULL, .len = 0 },
@@ -236,12 +241,11 @@ store_audit_verify(store *s, Paywire__V1__VerifyAuditResponse **out)
 		return st;
 	}
 	store_audit_finish(&w, meta_seq, meta_head, meta_present);
-	resp.ok = w.first_bad == 0;
-	resp.records = w.records;
-	resp.last_seq = w.last_seq;
-	resp.head_hash.len = STORE_HASH_BYTES;
-	resp.head_hash.data = w.prev;
-	resp.first_bad_seq = w.first_bad;
-	resp.detail = w.detail;
-	return store_msg_dup(&resp.base, (void **) out);
+	out->ok = w.first_bad == 0;
+	out->records = w.records;
+	out->last_seq = w.last_seq;
+	memcpy(out->head_hash, w.prev, sizeof(out->head_hash));
+	out->first_bad_seq = w.first_bad;
+	(void) pw_strlcpy(out->detail, w.detail, sizeof(out->detail)); /* same size */
+	return PW_OK;
 }

@@ -69,7 +69,7 @@ store_nonempty(const char *s)
 }
 
 bool
-store_customer_of(const Paywire__V1__Session *sess, char *out, size_t out_size)
+store_customer_of(const Paywire__Store__V1__Session *sess, char *out, size_t out_size)
 {
 	const char *c;
 
@@ -82,7 +82,7 @@ store_customer_of(const Paywire__V1__Session *sess, char *out, size_t out_size)
 
 /* ent_index key: merchant_id 0x00 customer 0x00 plan. */
 static bool
-store_ent_index_key(const Paywire__V1__Session *sess, uint8_t *key, size_t size, size_t *len)
+store_ent_index_key(const Paywire__Store__V1__Session *sess, uint8_t *key, size_t size, size_t *len)
 {
 	char customer[STORE_CUSTOMER_BYTES];
 	const char *plan = sess->fulfillment->plan != NULL ? sess->fulfillment->plan : "";
@@ -102,21 +102,21 @@ store_ent_index_key(const Paywire__V1__Session *sess, uint8_t *key, size_t size,
 }
 
 static pw_status
-store_ent_load(store_txn *t, const char *id, Paywire__V1__EntitlementRecord **out)
+store_ent_load(store_txn *t, const char *id, Paywire__Store__V1__EntitlementRecord **out)
 {
 	if (id == NULL || id[0] == '\0' || strlen(id) >= STORE_ENT_ID_BYTES) {
 		return PW_NOT_FOUND;
 	}
 	return store_rec_get(t, STORE_DB_ENTITLEMENTS, id, strlen(id),
-	    &paywire__v1__entitlement_record__descriptor, (void **) out);
+	    &paywire__store__v1__entitlement_record__descriptor, (void **) out);
 }
 
 /* The entitlement rec->access_key_id names. Its absence is corruption (a
  * session links only to an entitlement written in the same txn): PW_INTERNAL,
  * logged. */
 static pw_status
-store_ent_of_session(store_txn *t, const Paywire__V1__SessionRecord *rec,
-    Paywire__V1__EntitlementRecord **out)
+store_ent_of_session(store_txn *t, const Paywire__Store__V1__SessionRecord *rec,
+    Paywire__Store__V1__EntitlementRecord **out)
 {
 	pw_status st = store_ent_load(t, rec->access_key_id, out);
 
@@ -134,7 +134,7 @@ store_ent_of_session(store_txn *t, const Paywire__V1__SessionRecord *rec,
 static pw_status
 store_ent_active_find(store_txn *t, const uint8_t *key, size_t keylen, char *id, size_t id_size)
 {
-	Paywire__V1__EntitlementRecord *e = NULL;
+	Paywire__Store__V1__EntitlementRecord *e = NULL;
 	size_t len = 0;
 	pw_status st;
 
@@ -152,7 +152,7 @@ store_ent_active_find(store_txn *t, const uint8_t *key, size_t keylen, char *id,
 		    e != NULL ? "an inactive" : "a missing", id);
 	}
 	if (e != NULL) {
-		paywire__v1__entitlement_record__free_unpacked(e, NULL);
+		paywire__store__v1__entitlement_record__free_unpacked(e, NULL);
 	}
 	return st;
 }
@@ -160,8 +160,8 @@ store_ent_active_find(store_txn *t, const uint8_t *key, size_t keylen, char *id,
 /* Mints a raw key for mode, fills e (hash, sealed copy, prefix) and wipes
  * the raw key. e->sealed_key.data is pw_malloc'd: caller frees. */
 static pw_status
-store_ak_mint(const store_keys *keys, Paywire__V1__Mode mode,
-    Paywire__V1__EntitlementRecord *e, uint8_t hash[STORE_HASH_BYTES], char *prefix)
+store_ak_mint(const store_keys *keys, Paywire__Store__V1__Mode mode,
+    Paywire__Store__V1__EntitlementRecord *e, uint8_t hash[STORE_HASH_BYTES], char *prefix)
 {
 	uint8_t rnd[STORE_AK_RANDOM_BYTES];
 	char raw[STORE_AK_BYTES + 8];
@@ -172,7 +172,7 @@ store_ak_mint(const store_keys *keys, Paywire__V1__Mode mode,
 	if (sealed == NULL) {
 		return PW_RESOURCE_EXHAUSTED;
 	}
-	memcpy(raw, mode == PAYWIRE__V1__MODE__MODE_LIVE ? "ak_live_" : "ak_test_",
+	memcpy(raw, mode == PAYWIRE__STORE__V1__MODE__MODE_LIVE ? "ak_live_" : "ak_test_",
 	    STORE_AK_PREFIX_BYTES);
 	pw_random(rnd, sizeof(rnd));
 	pw_base64url(raw + STORE_AK_PREFIX_BYTES, sizeof(raw) - STORE_AK_PREFIX_BYTES, rnd,
@@ -196,10 +196,10 @@ store_ak_mint(const store_keys *keys, Paywire__V1__Mode mode,
 }
 
 static pw_status
-store_ent_create(store_txn *t, const Paywire__V1__Session *sess, const char *customer,
+store_ent_create(store_txn *t, const Paywire__Store__V1__Session *sess, const char *customer,
     char *id_out)
 {
-	Paywire__V1__EntitlementRecord e = PAYWIRE__V1__ENTITLEMENT_RECORD__INIT;
+	Paywire__Store__V1__EntitlementRecord e = PAYWIRE__STORE__V1__ENTITLEMENT_RECORD__INIT;
 	uint8_t hash[STORE_HASH_BYTES];
 	char prefix[STORE_AK_DISPLAY_BYTES + 1];
 	pw_status st;
@@ -225,7 +225,7 @@ store_ent_create(store_txn *t, const Paywire__V1__Session *sess, const char *cus
 }
 
 pw_status
-store_entitlement_grant(store_txn *t, Paywire__V1__SessionRecord *rec, bool *created)
+store_entitlement_grant(store_txn *t, Paywire__Store__V1__SessionRecord *rec, bool *created)
 {
 	uint8_t key[STORE_KEY_BYTES_MAX];
 	char customer[STORE_CUSTOMER_BYTES];
@@ -236,7 +236,7 @@ store_entitlement_grant(store_txn *t, Paywire__V1__SessionRecord *rec, bool *cre
 	PW_ASSERT(t != NULL && rec != NULL && rec->session != NULL && created != NULL);
 	PW_ASSERT(rec->session->fulfillment != NULL);
 	PW_ASSERT(rec->session->fulfillment->kind ==
-	    PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY);
+	    PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY);
 	*created = false;
 	if (!store_customer_of(rec->session, customer, sizeof(customer)) ||
 	    !store_ent_index_key(rec->session, key, sizeof(key), &keylen)) {
@@ -260,7 +260,7 @@ store_entitlement_grant(store_txn *t, Paywire__V1__SessionRecord *rec, bool *cre
 
 /* Drops the sealed key of e (memory of the unpacked record). */
 static void
-store_ent_wipe_sealed(Paywire__V1__EntitlementRecord *e)
+store_ent_wipe_sealed(Paywire__Store__V1__EntitlementRecord *e)
 {
 	if (e->sealed_key.data != NULL) {
 		sodium_memzero(e->sealed_key.data, e->sealed_key.len);
@@ -272,8 +272,8 @@ store_ent_wipe_sealed(Paywire__V1__EntitlementRecord *e)
 
 /* Removes the ent_index row of e if it still points at e. */
 static pw_status
-store_ent_unindex(store_txn *t, const Paywire__V1__SessionRecord *rec,
-    const Paywire__V1__EntitlementRecord *e)
+store_ent_unindex(store_txn *t, const Paywire__Store__V1__SessionRecord *rec,
+    const Paywire__Store__V1__EntitlementRecord *e)
 {
 	uint8_t key[STORE_KEY_BYTES_MAX];
 	char id[STORE_ENT_ID_BYTES];
@@ -299,9 +299,9 @@ store_ent_unindex(store_txn *t, const Paywire__V1__SessionRecord *rec,
 }
 
 pw_status
-store_entitlement_revoke(store_txn *t, Paywire__V1__SessionRecord *rec, bool *revoked)
+store_entitlement_revoke(store_txn *t, Paywire__Store__V1__SessionRecord *rec, bool *revoked)
 {
-	Paywire__V1__EntitlementRecord *e = NULL;
+	Paywire__Store__V1__EntitlementRecord *e = NULL;
 	pw_status st;
 
 	PW_ASSERT(t != NULL && rec != NULL && rec->session != NULL && revoked != NULL);
@@ -325,7 +325,7 @@ store_entitlement_revoke(store_txn *t, Paywire__V1__SessionRecord *rec, bool *re
 		}
 		*revoked = st == PW_OK;
 	}
-	paywire__v1__entitlement_record__free_unpacked(e, NULL);
+	paywire__store__v1__entitlement_record__free_unpacked(e, NULL);
 	return st;
 }
 
@@ -333,8 +333,8 @@ pw_status
 store_credits_add(store_txn *t, const char *merchant_id, const char *customer, int64_t delta,
     int64_t *balance_out)
 {
-	Paywire__V1__CreditLedgerRecord fresh = PAYWIRE__V1__CREDIT_LEDGER_RECORD__INIT;
-	Paywire__V1__CreditLedgerRecord *l = NULL;
+	Paywire__Store__V1__CreditLedgerRecord fresh = PAYWIRE__STORE__V1__CREDIT_LEDGER_RECORD__INIT;
+	Paywire__Store__V1__CreditLedgerRecord *l = NULL;
 	uint8_t key[STORE_KEY_BYTES_MAX];
 	size_t keylen = 0;
 	int64_t bal;
@@ -346,7 +346,7 @@ store_credits_add(store_txn *t, const char *merchant_id, const char *customer, i
 		return store_txn_note(t, PW_INTERNAL);
 	}
 	st = store_rec_get(t, STORE_DB_CREDITS, key, keylen,
-	    &paywire__v1__credit_ledger_record__descriptor, (void **) &l);
+	    &paywire__store__v1__credit_ledger_record__descriptor, (void **) &l);
 	if (st == PW_NOT_FOUND) {
 		fresh.merchant_id = (char *) merchant_id;
 		fresh.customer = (char *) customer;
@@ -371,7 +371,7 @@ store_credits_add(store_txn *t, const char *merchant_id, const char *customer, i
 		}
 	}
 	if (l != &fresh) {
-		paywire__v1__credit_ledger_record__free_unpacked(l, NULL);
+		paywire__store__v1__credit_ledger_record__free_unpacked(l, NULL);
 	}
 	return st;
 }
@@ -381,7 +381,7 @@ store_credits_add(store_txn *t, const char *merchant_id, const char *customer, i
 /* Opens the sealed key of e into *out (pw_malloc'd). PW_INTERNAL: wrong
  * size or MAC failure (logged, the key stays sealed); PW_RESOURCE_EXHAUSTED. */
 static pw_status
-store_ak_open(const store_keys *keys, const Paywire__V1__EntitlementRecord *e, char **out)
+store_ak_open(const store_keys *keys, const Paywire__Store__V1__EntitlementRecord *e, char **out)
 {
 	size_t clen;
 	size_t mlen;
@@ -411,12 +411,31 @@ store_ak_open(const store_keys *keys, const Paywire__V1__EntitlementRecord *e, c
 	return PW_OK;
 }
 
-/* The first redemption reveals the key and wipes its sealed copy. */
+/* Copies src into a receipt's buffer dst[0..size). A string of a record that
+ * does not fit is a corrupt record (the store wrote it within these sizes),
+ * never a truncated answer. */
 static pw_status
-store_ent_reveal(store_txn *t, const Paywire__V1__SessionRecord *rec,
-    Paywire__V1__RedeemAccessResponse *r)
+store_receipt_copy(char *dst, size_t size, const char *src, const char *what)
 {
-	Paywire__V1__EntitlementRecord *e = NULL;
+	PW_ASSERT(dst != NULL && size > 0);
+	if (src == NULL) {
+		src = "";
+	}
+	if (!pw_strlcpy(dst, src, size)) {
+		pw_log(PW_LOG_ERROR, "store: access receipt: the record's %s is longer than %zu bytes",
+		    what, size - 1);
+		dst[0] = '\0';
+		return PW_INTERNAL;
+	}
+	return PW_OK;
+}
+
+/* The first redemption reveals the key into r and wipes its sealed copy. */
+static pw_status
+store_ent_reveal(store_txn *t, const Paywire__Store__V1__SessionRecord *rec,
+    store_access_receipt *r)
+{
+	Paywire__Store__V1__EntitlementRecord *e = NULL;
 	char detail[128];
 	char *key = NULL;
 	pw_status st;
@@ -430,6 +449,9 @@ store_ent_reveal(store_txn *t, const Paywire__V1__SessionRecord *rec,
 	if (e->active && !e->revealed) {
 		st = store_txn_note(t, store_ak_open(&t->s->keys, e, &key));
 		if (st == PW_OK) {
+			st = store_receipt_copy(r->access_key, sizeof(r->access_key), key, "access key");
+		}
+		if (st == PW_OK) {
 			e->revealed = true;
 			store_ent_wipe_sealed(e);
 			st = store_rec_put(t, STORE_DB_ENTITLEMENTS, e->id, strlen(e->id), &e->base, 0,
@@ -440,26 +462,22 @@ store_ent_reveal(store_txn *t, const Paywire__V1__SessionRecord *rec,
 			st = store_audit_append(t, "access.revealed", rec->session->merchant_id,
 			    rec->session->id, detail);
 		}
-		if (st == PW_OK) {
-			r->access_key = key; /* the response owns it now */
-			key = NULL;
-		}
 	}
 	if (key != NULL) {
 		sodium_memzero(key, strlen(key));
 		pw_free(key);
 	}
-	paywire__v1__entitlement_record__free_unpacked(e, NULL);
+	paywire__store__v1__entitlement_record__free_unpacked(e, NULL);
 	return st;
 }
 
-/* Copies the receipt fields of rec into r (pw_malloc'd strings). */
+/* Copies the receipt fields of rec into r. */
 static pw_status
-store_redeem_fill(const Paywire__V1__SessionRecord *rec, Paywire__V1__RedeemAccessResponse *r)
+store_redeem_fill(const Paywire__Store__V1__SessionRecord *rec, store_access_receipt *r)
 {
-	const Paywire__V1__Session *s = rec->session;
+	const Paywire__Store__V1__Session *s = rec->session;
 	const char *plan = s->fulfillment != NULL && s->fulfillment->kind ==
-	        PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY
+	        PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY
 	    ? s->fulfillment->plan
 	    : "";
 	pw_status st;
@@ -469,45 +487,38 @@ store_redeem_fill(const Paywire__V1__SessionRecord *rec, Paywire__V1__RedeemAcce
 	r->paid_at_unix_ms = s->paid_at_unix_ms;
 	r->invoice_number = rec->invoice_number;
 	r->entitlement_active = rec->entitlement_active;
-	st = store_pbstr_set(&r->session_id, s->id);
+	st = store_receipt_copy(r->session_id, sizeof(r->session_id), s->id, "session id");
 	if (st == PW_OK) {
-		st = store_pbstr_set(&r->merchant_id, s->merchant_id);
+		st = store_receipt_copy(r->merchant_id, sizeof(r->merchant_id), s->merchant_id,
+		    "merchant id");
 	}
 	if (st == PW_OK) {
-		st = store_pbstr_set(&r->currency, s->currency);
+		st = store_receipt_copy(r->currency, sizeof(r->currency), s->currency, "currency");
 	}
 	if (st == PW_OK) {
-		st = store_pbstr_set(&r->access_key_id, rec->access_key_id);
+		st = store_receipt_copy(r->access_key_id, sizeof(r->access_key_id),
+		    rec->access_key_id, "access key id");
 	}
 	if (st == PW_OK) {
-		st = store_pbstr_set(&r->plan, plan != NULL ? plan : "");
+		st = store_receipt_copy(r->plan, sizeof(r->plan), plan, "plan");
 	}
 	if (st == PW_OK) {
-		st = store_pbstr_set(&r->customer_email, s->customer_email);
+		st = store_receipt_copy(r->customer_email, sizeof(r->customer_email),
+		    s->customer_email, "customer email");
 	}
 	return st;
 }
 
-static void
-store_redeem_free(Paywire__V1__RedeemAccessResponse *r)
-{
-	if (r->access_key != NULL && r->access_key != protobuf_c_empty_string) {
-		sodium_memzero(r->access_key, strlen(r->access_key));
-	}
-	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
-}
-
 pw_status
 store_access_redeem(store_txn *t, const char *session_id, const char *token,
-    Paywire__V1__RedeemAccessResponse **out)
+    store_access_receipt *out)
 {
-	Paywire__V1__RedeemAccessResponse *r = NULL;
-	Paywire__V1__SessionRecord *rec = NULL;
+	Paywire__Store__V1__SessionRecord *rec = NULL;
 	char merchant[PW_SESSION_ID_BYTES_MAX];
 	pw_status st;
 
 	PW_ASSERT(t != NULL && session_id != NULL && token != NULL && out != NULL);
-	*out = NULL;
+	sodium_memzero(out, sizeof(*out)); /* a re-run may find an earlier run's key */
 	st = store_token_verify(&t->s->keys, token, session_id, t->now_ms, merchant,
 	    sizeof(merchant));
 	if (st != PW_OK) {
@@ -520,24 +531,16 @@ store_access_redeem(store_txn *t, const char *session_id, const char *token,
 	PW_ASSERT(rec->session != NULL);
 	if (strcmp(rec->session->merchant_id, merchant) != 0) {
 		pw_log(PW_LOG_DEBUG, "store: access token refused: merchant_id claim is another merchant");
-		paywire__v1__session_record__free_unpacked(rec, NULL);
+		paywire__store__v1__session_record__free_unpacked(rec, NULL);
 		return PW_UNAUTHENTICATED;
 	}
-	r = pw_malloc(sizeof(*r));
-	if (r == NULL) {
-		paywire__v1__session_record__free_unpacked(rec, NULL);
-		return PW_RESOURCE_EXHAUSTED;
-	}
-	paywire__v1__redeem_access_response__init(r);
-	st = store_redeem_fill(rec, r);
+	st = store_redeem_fill(rec, out);
 	if (st == PW_OK && store_nonempty(rec->access_key_id)) {
-		st = store_ent_reveal(t, rec, r);
+		st = store_ent_reveal(t, rec, out);
 	}
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	if (st != PW_OK) {
-		store_redeem_free(r);
-		return st;
+		sodium_memzero(out, sizeof(*out)); /* no key leaves with an error */
 	}
-	*out = r;
-	return PW_OK;
+	return st;
 }

@@ -41,7 +41,7 @@
 #include <stdint.h>
 
 #include "pw_event.h"
-#include "paywire/v1/paywire.pb-c.h"
+#include "paywire/store/v1/store.pb-c.h"
 
 /* Longest reason string, NUL included (matches store_webhook_result.reason). */
 #define FSM_REASON_BYTES 256
@@ -60,8 +60,8 @@ typedef enum fsm_dispute {
 
 /* Everything the decision needs about one session. */
 typedef struct fsm_state {
-	Paywire__V1__SessionStatus status;          /* CREATED..DISPUTED, never UNSPECIFIED */
-	Paywire__V1__PaymentStatus payment_status;  /* derived from status and refunds */
+	Paywire__Store__V1__SessionStatus status;          /* CREATED..DISPUTED, never UNSPECIFIED */
+	Paywire__Store__V1__PaymentStatus payment_status;  /* derived from status and refunds */
 	int64_t amount_minor;                       /* session amount, 1..PW_AMOUNT_MINOR_MAX */
 	char currency[4];                           /* ISO 4217, upper case, NUL-terminated */
 	bool live;                                  /* true: live mode, false: test mode */
@@ -104,7 +104,7 @@ typedef struct fsm_result {
 	fsm_state state;                                /* new state (== input when IGNORED) */
 	fsm_outcome outcome;                            /* APPLIED or IGNORED */
 	uint32_t effects;                               /* fsm_effect bits */
-	Paywire__V1__SessionStatus path[FSM_PATH_MAX];  /* statuses walked: path[0] = from,
+	Paywire__Store__V1__SessionStatus path[FSM_PATH_MAX];  /* statuses walked: path[0] = from,
 	                                                   path[path_len-1] = to; every step
 	                                                   is fsm_transition_allowed */
 	int path_len;                                   /* 1: status unchanged; 2 or 3 */
@@ -123,11 +123,11 @@ typedef struct fsm_result {
  * expired, canceled, refunded are terminal; from == to is not a transition;
  * UNSPECIFIED or an unknown value is never allowed. A caller asking for a
  * transition this refuses gets PW_INVALID_TRANSITION. */
-bool fsm_transition_allowed(Paywire__V1__SessionStatus from, Paywire__V1__SessionStatus to);
+bool fsm_transition_allowed(Paywire__Store__V1__SessionStatus from, Paywire__Store__V1__SessionStatus to);
 
 /* "created", "pending", ... "disputed"; "unspecified" for 0, "unknown" for
  * a value outside the enum. Static strings. */
-const char *fsm_status_name(Paywire__V1__SessionStatus st);
+const char *fsm_status_name(Paywire__Store__V1__SessionStatus st);
 /* "applied" / "ignored". */
 const char *fsm_outcome_name(fsm_outcome o);
 /* "record_refs", "mark_paid", ... for one FSM_FX_* bit; "unknown" otherwise. */

@@ -41,7 +41,7 @@
  * callback sees them only during its call. Records returned through
  * `void **out` are protobuf-c messages allocated with pw_malloc
  * (malloc-compatible), freed by the caller with
- * paywire__v1__*__free_unpacked(rec, NULL).
+ * paywire__store__v1__*__free_unpacked(rec, NULL).
  */
 #ifndef PW_STORE_INTERNAL_H
 #define PW_STORE_INTERNAL_H
@@ -312,10 +312,10 @@ store_be64_get(const uint8_t in[8])
 /* ---- sessions (store_session.c) ---- */
 
 /* The SessionRecord of id (read or write txn). PW_NOT_FOUND if none. */
-pw_status store_session_load(store_txn *t, const char *id, Paywire__V1__SessionRecord **out) PW_WUR;
+pw_status store_session_load(store_txn *t, const char *id, Paywire__Store__V1__SessionRecord **out) PW_WUR;
 /* Overwrites the record of rec->session->id (must exist or be new), sets
  * updated_at_unix_ms to the txn time first. */
-pw_status store_session_save(store_txn *t, Paywire__V1__SessionRecord *rec) PW_WUR;
+pw_status store_session_save(store_txn *t, Paywire__Store__V1__SessionRecord *rec) PW_WUR;
 
 /* ---- audit log (store_audit.c) ---- */
 
@@ -342,21 +342,21 @@ pw_status store_pbstr_set(char **field, const char *val) PW_WUR;
 
 /* The customer an entitlement or a credit ledger belongs to: customer_ref,
  * else customer_email, else the session id. false if it does not fit out. */
-bool store_customer_of(const Paywire__V1__Session *sess, char *out, size_t out_size);
+bool store_customer_of(const Paywire__Store__V1__Session *sess, char *out, size_t out_size);
 
 /* GRANT of an access key for rec's session (FULFILLMENT_KIND_ACCESS_KEY):
  * links rec->access_key_id to the active entitlement of (merchant, customer,
  * plan) if there is one, else creates it (sealed key, keyed hash, ent_index
  * row). *created: a new entitlement was written. The raw key never leaves
  * the function unsealed. */
-pw_status store_entitlement_grant(store_txn *t, Paywire__V1__SessionRecord *rec,
+pw_status store_entitlement_grant(store_txn *t, Paywire__Store__V1__SessionRecord *rec,
     bool *created) PW_WUR;
 
 /* REVOKE of rec's access-key entitlement, when rec's session created it:
  * inactive, revoked_at, sealed key wiped, ent_index row removed. *revoked:
  * false when there was nothing to revoke (none, already revoked, or shared:
  * created by another session of the same customer and plan). */
-pw_status store_entitlement_revoke(store_txn *t, Paywire__V1__SessionRecord *rec,
+pw_status store_entitlement_revoke(store_txn *t, Paywire__Store__V1__SessionRecord *rec,
     bool *revoked) PW_WUR;
 
 /* Adds delta (may be negative) to the credit ledger of (merchant, customer),

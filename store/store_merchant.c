@@ -29,24 +29,24 @@ _Static_assert(8 + sodium_base64_ENCODED_LEN(STORE_APIKEY_RANDOM_BYTES,
     "a raw key is within the wire limit");
 
 static const char *
-store_mode_key_prefix(Paywire__V1__Mode mode)
+store_mode_key_prefix(Paywire__Store__V1__Mode mode)
 {
 	switch (mode) {
-	case PAYWIRE__V1__MODE__MODE_TEST:
+	case PAYWIRE__STORE__V1__MODE__MODE_TEST:
 		return "sk_test_";
-	case PAYWIRE__V1__MODE__MODE_LIVE:
+	case PAYWIRE__STORE__V1__MODE__MODE_LIVE:
 		return "sk_live_";
-	case PAYWIRE__V1__MODE__MODE_UNSPECIFIED:
-	case _PAYWIRE__V1__MODE_IS_INT_SIZE:
+	case PAYWIRE__STORE__V1__MODE__MODE_UNSPECIFIED:
+	case _PAYWIRE__STORE__V1__MODE_IS_INT_SIZE:
 		break;
 	}
 	return NULL;
 }
 
 static const char *
-store_mode_name(Paywire__V1__Mode mode)
+store_mode_name(Paywire__Store__V1__Mode mode)
 {
-	return mode == PAYWIRE__V1__MODE__MODE_LIVE ? "live" : "test";
+	return mode == PAYWIRE__STORE__V1__MODE__MODE_LIVE ? "live" : "test";
 }
 
 static void
@@ -57,7 +57,7 @@ store_apikey_hash(const store *s, const char *raw_key, uint8_t out[STORE_HASH_BY
 
 /* Writes a fresh raw key for mode into out. */
 static void
-store_apikey_generate(Paywire__V1__Mode mode, char *out, size_t out_size)
+store_apikey_generate(Paywire__Store__V1__Mode mode, char *out, size_t out_size)
 {
 	uint8_t rnd[STORE_APIKEY_RANDOM_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(STORE_APIKEY_RANDOM_BYTES,
@@ -75,7 +75,7 @@ store_apikey_generate(Paywire__V1__Mode mode, char *out, size_t out_size)
 }
 
 static pw_status
-store_merchant_args_check(const char *name, Paywire__V1__Mode mode)
+store_merchant_args_check(const char *name, Paywire__Store__V1__Mode mode)
 {
 	size_t len = strlen(name);
 
@@ -94,10 +94,10 @@ store_merchant_args_check(const char *name, Paywire__V1__Mode mode)
 /* Stores the ApiKeyRecord for raw_key (NOOVERWRITE: a hash collision of
  * 256 random bits is impossible; if it happens, it is refused). */
 static pw_status
-store_apikey_insert(store_txn *t, const char *merchant_id, Paywire__V1__Mode mode,
+store_apikey_insert(store_txn *t, const char *merchant_id, Paywire__Store__V1__Mode mode,
     const char *raw_key)
 {
-	Paywire__V1__ApiKeyRecord rec = PAYWIRE__V1__API_KEY_RECORD__INIT;
+	Paywire__Store__V1__ApiKeyRecord rec = PAYWIRE__STORE__V1__API_KEY_RECORD__INIT;
 	char prefix[STORE_APIKEY_PREFIX_CHARS + 1];
 	uint8_t hash[STORE_HASH_BYTES];
 	pw_status st;
@@ -113,10 +113,10 @@ store_apikey_insert(store_txn *t, const char *merchant_id, Paywire__V1__Mode mod
 }
 
 pw_status
-store_merchant_create(store_txn *t, const char *name, Paywire__V1__Mode mode,
-    Paywire__V1__MerchantRecord **out, char *raw_key_out, size_t raw_key_size)
+store_merchant_create(store_txn *t, const char *name, Paywire__Store__V1__Mode mode,
+    Paywire__Store__V1__MerchantRecord **out, char *raw_key_out, size_t raw_key_size)
 {
-	Paywire__V1__MerchantRecord rec = PAYWIRE__V1__MERCHANT_RECORD__INIT;
+	Paywire__Store__V1__MerchantRecord rec = PAYWIRE__STORE__V1__MERCHANT_RECORD__INIT;
 	char merchant_id[PW_ID_BYTES(4)];
 	char detail[64];
 	pw_status st;
@@ -149,7 +149,7 @@ store_merchant_create(store_txn *t, const char *name, Paywire__V1__Mode mode,
 	}
 	if (st == PW_OK) {
 		st = store_rec_get(t, STORE_DB_MERCHANTS, merchant_id, strlen(merchant_id),
-		    &paywire__v1__merchant_record__descriptor, (void **) out);
+		    &paywire__store__v1__merchant_record__descriptor, (void **) out);
 	}
 	if (st != PW_OK) {
 		/* Nothing of this call survives: the key must not either. */
@@ -169,7 +169,7 @@ pw_status
 store_apikey_revoke(store_txn *t, const char *raw_key, char *merchant_id_out,
     size_t merchant_id_size)
 {
-	Paywire__V1__ApiKeyRecord *rec = NULL;
+	Paywire__Store__V1__ApiKeyRecord *rec = NULL;
 	uint8_t hash[STORE_HASH_BYTES];
 	char detail[64];
 	pw_status st;
@@ -182,7 +182,7 @@ store_apikey_revoke(store_txn *t, const char *raw_key, char *merchant_id_out,
 	}
 	store_apikey_hash(t->s, raw_key, hash);
 	st = store_rec_get(t, STORE_DB_APIKEYS, hash, sizeof(hash),
-	    &paywire__v1__api_key_record__descriptor, (void **) &rec);
+	    &paywire__store__v1__api_key_record__descriptor, (void **) &rec);
 	if (st != PW_OK) {
 		return st;
 	}
@@ -197,15 +197,15 @@ store_apikey_revoke(store_txn *t, const char *raw_key, char *merchant_id_out,
 			st = store_audit_append(t, "apikey.revoked", rec->merchant_id, NULL, detail);
 		}
 	}
-	paywire__v1__api_key_record__free_unpacked(rec, NULL);
+	paywire__store__v1__api_key_record__free_unpacked(rec, NULL);
 	return st;
 }
 
 pw_status
 store_apikey_auth(store *s, const char *raw_key, char *merchant_id_out, size_t merchant_id_size,
-    Paywire__V1__Mode *mode_out)
+    Paywire__Store__V1__Mode *mode_out)
 {
-	Paywire__V1__ApiKeyRecord *rec = NULL;
+	Paywire__Store__V1__ApiKeyRecord *rec = NULL;
 	uint8_t hash[STORE_HASH_BYTES];
 	store_txn t;
 	pw_status st;
@@ -213,7 +213,7 @@ store_apikey_auth(store *s, const char *raw_key, char *merchant_id_out, size_t m
 	PW_ASSERT(s != NULL && raw_key != NULL && merchant_id_out != NULL && mode_out != NULL);
 	PW_ASSERT(merchant_id_size >= 64);
 	merchant_id_out[0] = '\0';
-	*mode_out = PAYWIRE__V1__MODE__MODE_UNSPECIFIED;
+	*mode_out = PAYWIRE__STORE__V1__MODE__MODE_UNSPECIFIED;
 	if (!store_raw_key_plausible(raw_key)) {
 		return PW_UNAUTHENTICATED;
 	}
@@ -221,7 +221,7 @@ store_apikey_auth(store *s, const char *raw_key, char *merchant_id_out, size_t m
 	st = store_read_begin(s, &t);
 	if (st == PW_OK) {
 		st = store_rec_get(&t, STORE_DB_APIKEYS, hash, sizeof(hash),
-		    &paywire__v1__api_key_record__descriptor, (void **) &rec);
+		    &paywire__store__v1__api_key_record__descriptor, (void **) &rec);
 	}
 	store_read_end(&t);
 	if (st == PW_NOT_FOUND) {
@@ -237,7 +237,7 @@ store_apikey_auth(store *s, const char *raw_key, char *merchant_id_out, size_t m
 	} else {
 		*mode_out = rec->mode;
 	}
-	paywire__v1__api_key_record__free_unpacked(rec, NULL);
+	paywire__store__v1__api_key_record__free_unpacked(rec, NULL);
 	if (st != PW_OK) {
 		merchant_id_out[0] = '\0';
 	}

@@ -31,12 +31,23 @@ _Static_assert(PW_EV_REF_BYTES <= PW_EV_ID_BYTES, "a ref key fits the same buffe
 _Static_assert(FSM_REASON_BYTES == sizeof(((store_webhook_result *) 0)->reason),
     "the fsm reason fits the result");
 
-#define ST_CREATED PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CREATED
-#define OUTCOME_APPLIED PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED
-#define OUTCOME_DUPLICATE PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE
-#define OUTCOME_IGNORED PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_IGNORED
-#define KIND_ACCESS_KEY PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY
-#define KIND_CREDITS PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS
+/* Records keep a pw_provider as a paywire.store.v1.Provider (a cast): the
+ * rows that have a name there have its number. */
+#define STORE_XX_PROVIDER(NAME, value, name, label, secret_env)                     \
+	_Static_assert((int) PW_PROVIDER_##NAME ==                                      \
+	        (int) PAYWIRE__STORE__V1__PROVIDER__PROVIDER_##NAME,                    \
+	    "PW_PROVIDER_MAP row " #NAME " has the value of paywire.store.v1.Provider");
+PW_PROVIDER_MAP_BASE(STORE_XX_PROVIDER)
+#undef STORE_XX_PROVIDER
+_Static_assert((int) PW_PROVIDER_NONE == (int) PAYWIRE__STORE__V1__PROVIDER__PROVIDER_UNSPECIFIED,
+    "no provider is PROVIDER_UNSPECIFIED");
+
+#define ST_CREATED PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_CREATED
+#define OUTCOME_APPLIED PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED
+#define OUTCOME_DUPLICATE PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE
+#define OUTCOME_IGNORED PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_IGNORED
+#define KIND_ACCESS_KEY PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY
+#define KIND_CREDITS PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS
 
 #define STORE_NO_REF_REASON "no paywire reference: another integration on this provider account?"
 
@@ -45,7 +56,7 @@ typedef struct pay_ctx {
 	store_txn *t;                     /* the caller's nested txn */
 	const pw_event *ev;               /* the verified event */
 	store_webhook_result *out;        /* the answer being built */
-	Paywire__V1__SessionRecord *rec;  /* the session, changed in memory, saved at the end */
+	Paywire__Store__V1__SessionRecord *rec;  /* the session, changed in memory, saved at the end */
 	fsm_state before;                 /* state decoded from rec */
 	fsm_result res;                   /* what the state machine decided */
 	uint32_t effects;                 /* res.effects plus ANOMALY/AUDIT of a ref conflict */
@@ -96,9 +107,9 @@ pay_event_check(const pw_event *ev)
 /* ---- session <-> state machine ---- */
 
 static pw_status
-pay_state_load(const Paywire__V1__SessionRecord *rec, fsm_state *s)
+pay_state_load(const Paywire__Store__V1__SessionRecord *rec, fsm_state *s)
 {
-	const Paywire__V1__Session *sess = rec->session;
+	const Paywire__Store__V1__Session *sess = rec->session;
 
 	memset(s, 0, sizeof(*s));
 	if (sess == NULL || strlen(sess->currency) != 3 ||
@@ -109,7 +120,7 @@ pay_state_load(const Paywire__V1__SessionRecord *rec, fsm_state *s)
 	s->status = sess->status;
 	s->payment_status = sess->payment_status;
 	s->amount_minor = sess->amount_minor;
-	s->live = sess->mode == PAYWIRE__V1__MODE__MODE_LIVE;
+	s->live = sess->mode == PAYWIRE__STORE__V1__MODE__MODE_LIVE;
 	s->amount_refunded_minor = sess->amount_refunded_minor;
 	s->dispute = (fsm_dispute) rec->dispute;
 	s->paid_at_unix_ms = sess->paid_at_unix_ms;
@@ -124,7 +135,7 @@ static void
 pay_state_store(pay_ctx *c)
 {
 	const fsm_state *n = &c->res.state;
-	Paywire__V1__Session *sess = c->rec->session;
+	Paywire__Store__V1__Session *sess = c->rec->session;
 	fsm_state check;
 
 	sess->status = n->status;
@@ -143,10 +154,10 @@ pay_state_store(pay_ctx *c)
 /* ---- effects, one function per FSM_FX_* bit ---- */
 
 static pw_status
-pay_ref_append(Paywire__V1__SessionRecord *rec, pw_provider p, const char *ref)
+pay_ref_append(Paywire__Store__V1__SessionRecord *rec, pw_provider p, const char *ref)
 {
-	Paywire__V1__ProviderRef **refs;
-	Paywire__V1__ProviderRef *r;
+	Paywire__Store__V1__ProviderRef **refs;
+	Paywire__Store__V1__ProviderRef *r;
 
 	if (rec->n_refs >= PW_SESSION_REFS_MAX) {
 		return PW_OK; /* the refs db still resolves it */
@@ -158,8 +169,8 @@ pay_ref_append(Paywire__V1__SessionRecord *rec, pw_provider p, const char *ref)
 		return PW_RESOURCE_EXHAUSTED;
 	}
 	rec->refs = refs;
-	paywire__v1__provider_ref__init(r);
-	r->provider = (Paywire__V1__Provider) p;
+	paywire__store__v1__provider_ref__init(r);
+	r->provider = (Paywire__Store__V1__Provider) p;
 	r->ref = (char *) protobuf_c_empty_string;
 	rec->refs[rec->n_refs++] = r;
 	return store_pbstr_set(&r->ref, ref);
@@ -215,12 +226,12 @@ pay_fx_record_refs(pay_ctx *c)
 static pw_status
 pay_fx_mark_paid(pay_ctx *c)
 {
-	Paywire__V1__Session *sess = c->rec->session;
+	Paywire__Store__V1__Session *sess = c->rec->session;
 	const fsm_state *n = &c->res.state;
 
 	PW_ASSERT(c->before.paid_at_unix_ms == 0 && n->paid_at_unix_ms > 0);
 	sess->paid_at_unix_ms = n->paid_at_unix_ms;
-	sess->payment_provider = (Paywire__V1__Provider) n->paid_provider;
+	sess->payment_provider = (Paywire__Store__V1__Provider) n->paid_provider;
 	return store_pbstr_set(&c->rec->paid_ref, n->paid_ref);
 }
 
@@ -229,16 +240,16 @@ pay_fx_mark_paid(pay_ctx *c)
 static pw_status
 pay_fx_invoice(pay_ctx *c)
 {
-	Paywire__V1__InvoiceRecord inv = PAYWIRE__V1__INVOICE_RECORD__INIT;
-	Paywire__V1__MerchantRecord *m = NULL;
-	Paywire__V1__Session *sess = c->rec->session;
+	Paywire__Store__V1__InvoiceRecord inv = PAYWIRE__STORE__V1__INVOICE_RECORD__INIT;
+	Paywire__Store__V1__MerchantRecord *m = NULL;
+	Paywire__Store__V1__Session *sess = c->rec->session;
 	uint8_t key[PW_SESSION_ID_BYTES_MAX + 1 + 8];
 	size_t mlen = strlen(sess->merchant_id);
 	pw_status st;
 
 	PW_ASSERT(c->rec->invoice_number == 0);
 	st = store_rec_get(c->t, STORE_DB_MERCHANTS, sess->merchant_id, mlen,
-	    &paywire__v1__merchant_record__descriptor, (void **) &m);
+	    &paywire__store__v1__merchant_record__descriptor, (void **) &m);
 	if (st == PW_NOT_FOUND) {
 		pw_log(PW_LOG_ERROR, "store: session %s names missing merchant", sess->id);
 		return store_txn_note(c->t, PW_INTERNAL);
@@ -256,7 +267,7 @@ pay_fx_invoice(pay_ctx *c)
 	inv.session_id = sess->id;
 	inv.amount_minor = sess->amount_minor;
 	inv.currency = sess->currency;
-	inv.provider = (Paywire__V1__Provider) c->res.state.paid_provider;
+	inv.provider = (Paywire__Store__V1__Provider) c->res.state.paid_provider;
 	inv.payment_ref = c->rec->paid_ref;
 	inv.issued_at_unix_ms = c->t->now_ms;
 	inv.customer_email = sess->customer_email;
@@ -269,13 +280,13 @@ pay_fx_invoice(pay_ctx *c)
 		c->rec->invoice_number = m->last_invoice_number;
 		c->out->invoice_number = m->last_invoice_number;
 	}
-	paywire__v1__merchant_record__free_unpacked(m, NULL);
+	paywire__store__v1__merchant_record__free_unpacked(m, NULL);
 	/* An existing invoice under the next number: the counter went back. */
 	return st == PW_ALREADY_EXISTS ? store_txn_note(c->t, PW_INTERNAL) : st;
 }
 
 static int64_t
-pay_credits_of(const Paywire__V1__Session *sess)
+pay_credits_of(const Paywire__Store__V1__Session *sess)
 {
 	int64_t n = sess->fulfillment->credits;
 	return n > 0 && n <= PW_CREDITS_MAX ? n : 0;
@@ -329,9 +340,9 @@ pay_access(pay_ctx *c, int sign)
 static pw_status
 pay_fulfil(pay_ctx *c, int sign)
 {
-	const Paywire__V1__Fulfillment *f = c->rec->session->fulfillment;
+	const Paywire__Store__V1__Fulfillment *f = c->rec->session->fulfillment;
 
-	if (f == NULL || f->kind == PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE) {
+	if (f == NULL || f->kind == PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE) {
 		return PW_OK;
 	}
 	if (f->kind == KIND_CREDITS) {
@@ -355,7 +366,7 @@ pay_fx_grant(pay_ctx *c)
 static pw_status
 pay_fx_access_link(pay_ctx *c)
 {
-	Paywire__V1__Session *sess = c->rec->session;
+	Paywire__Store__V1__Session *sess = c->rec->session;
 	char *link = NULL;
 	pw_status st;
 
@@ -468,15 +479,15 @@ pay_effects_run(pay_ctx *c)
 /* ---- the event record ---- */
 
 static pw_status
-pay_event_put(store_txn *t, const pw_event *ev, Paywire__V1__WebhookOutcome outcome,
+pay_event_put(store_txn *t, const pw_event *ev, Paywire__Store__V1__WebhookOutcome outcome,
     const char *session_id, const char *reason)
 {
-	Paywire__V1__WebhookEventRecord r = PAYWIRE__V1__WEBHOOK_EVENT_RECORD__INIT;
+	Paywire__Store__V1__WebhookEventRecord r = PAYWIRE__STORE__V1__WEBHOOK_EVENT_RECORD__INIT;
 	uint8_t key[STORE_PREFIXED_KEY_BYTES];
 	size_t keylen = pay_prefixed_key(key, ev->provider, ev->event_id);
 	pw_status st;
 
-	r.provider = (Paywire__V1__Provider) ev->provider;
+	r.provider = (Paywire__Store__V1__Provider) ev->provider;
 	r.event_id = (char *) ev->event_id;
 	r.event_type = (char *) ev->event_type;
 	r.outcome = outcome;
@@ -492,14 +503,14 @@ pay_event_put(store_txn *t, const pw_event *ev, Paywire__V1__WebhookOutcome outc
 static pw_status
 pay_dedup(store_txn *t, const pw_event *ev, store_webhook_result *out)
 {
-	Paywire__V1__WebhookEventRecord *r = NULL;
-	Paywire__V1__SessionRecord *rec = NULL;
+	Paywire__Store__V1__WebhookEventRecord *r = NULL;
+	Paywire__Store__V1__SessionRecord *rec = NULL;
 	uint8_t key[STORE_PREFIXED_KEY_BYTES];
 	size_t keylen = pay_prefixed_key(key, ev->provider, ev->event_id);
 	pw_status st;
 
 	st = store_rec_get(t, STORE_DB_EVENTS, key, keylen,
-	    &paywire__v1__webhook_event_record__descriptor, (void **) &r);
+	    &paywire__store__v1__webhook_event_record__descriptor, (void **) &r);
 	pw_crashpoint("store.after_dedup");
 	if (st != PW_OK) {
 		return st;
@@ -508,12 +519,12 @@ pay_dedup(store_txn *t, const pw_event *ev, store_webhook_result *out)
 	(void) pw_strlcpy(out->session_id, r->session_id, sizeof(out->session_id));
 	snprintf(out->reason, sizeof(out->reason), "duplicate of event %s (%s)", r->event_id,
 	    r->outcome == OUTCOME_APPLIED ? "applied" : "ignored");
-	paywire__v1__webhook_event_record__free_unpacked(r, NULL);
+	paywire__store__v1__webhook_event_record__free_unpacked(r, NULL);
 	if (out->session_id[0] != '\0') {
 		st = store_session_load(t, out->session_id, &rec);
 		if (st == PW_OK) {
 			out->session_status = rec->session->status;
-			paywire__v1__session_record__free_unpacked(rec, NULL);
+			paywire__store__v1__session_record__free_unpacked(rec, NULL);
 		} else if (st != PW_NOT_FOUND) {
 			return st;
 		}
@@ -631,7 +642,7 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 		st = pay_apply_session(&c);
 	}
 	if (c.rec != NULL) {
-		paywire__v1__session_record__free_unpacked(c.rec, NULL);
+		paywire__store__v1__session_record__free_unpacked(c.rec, NULL);
 	}
 	if (st != PW_OK) {
 		memset(out, 0, sizeof(*out));

@@ -24,10 +24,10 @@ typedef struct store_purge_db {
 } store_purge_db;
 
 static const store_purge_db store_purge_dbs[STORE_PURGE_DBS] = {
-	{ STORE_DB_REPLIES, &paywire__v1__reply_record__descriptor,
-	    offsetof(Paywire__V1__ReplyRecord, created_at_unix_ms) },
-	{ STORE_DB_IDEM, &paywire__v1__idempotency_record__descriptor,
-	    offsetof(Paywire__V1__IdempotencyRecord, created_at_unix_ms) },
+	{ STORE_DB_REPLIES, &paywire__store__v1__reply_record__descriptor,
+	    offsetof(Paywire__Store__V1__ReplyRecord, created_at_unix_ms) },
+	{ STORE_DB_IDEM, &paywire__store__v1__idempotency_record__descriptor,
+	    offsetof(Paywire__Store__V1__IdempotencyRecord, created_at_unix_ms) },
 };
 
 /* One purge walk over one db. */

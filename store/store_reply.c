@@ -35,7 +35,7 @@ pw_status
 store_reply_get(store_txn *t, const char *scope, const char *request_id,
     const uint8_t request_hash[32], uint8_t **reply, size_t *reply_len)
 {
-	Paywire__V1__ReplyRecord *rec = NULL;
+	Paywire__Store__V1__ReplyRecord *rec = NULL;
 	uint8_t key[STORE_KEY_BYTES_MAX];
 	size_t keylen = 0;
 	pw_status st;
@@ -46,7 +46,7 @@ store_reply_get(store_txn *t, const char *scope, const char *request_id,
 	*reply_len = 0;
 	st = store_reply_key(scope, request_id, key, sizeof(key), &keylen);
 	if (st == PW_OK) {
-		st = store_rec_get(t, STORE_DB_REPLIES, key, keylen, &paywire__v1__reply_record__descriptor,
+		st = store_rec_get(t, STORE_DB_REPLIES, key, keylen, &paywire__store__v1__reply_record__descriptor,
 		    (void **) &rec);
 	}
 	if (st != PW_OK) {
@@ -68,7 +68,7 @@ store_reply_get(store_txn *t, const char *scope, const char *request_id,
 			*reply_len = rec->reply.len;
 		}
 	}
-	paywire__v1__reply_record__free_unpacked(rec, NULL);
+	paywire__store__v1__reply_record__free_unpacked(rec, NULL);
 	return st;
 }
 
@@ -76,7 +76,7 @@ pw_status
 store_reply_put(store_txn *t, const char *scope, const char *request_id,
     const uint8_t request_hash[32], const uint8_t *reply, size_t reply_len)
 {
-	Paywire__V1__ReplyRecord rec = PAYWIRE__V1__REPLY_RECORD__INIT;
+	Paywire__Store__V1__ReplyRecord rec = PAYWIRE__STORE__V1__REPLY_RECORD__INIT;
 	uint8_t key[STORE_KEY_BYTES_MAX];
 	size_t keylen = 0;
 	pw_status st;

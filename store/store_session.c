@@ -33,22 +33,22 @@ store_str_fits(const char *s, size_t max)
 /* The server validates fully before any store call; these are the invariants
  * the store itself relies on (key sizes, array bounds), re-checked cheaply. */
 static pw_status
-store_session_args_check(const char *merchant_id, const Paywire__V1__CreateSessionRequest *req)
+store_session_args_check(const char *merchant_id, const store_session_params *p)
 {
 	const char *why = NULL;
 
 	if (merchant_id[0] == '\0' || !store_str_fits(merchant_id, PW_SESSION_ID_BYTES_MAX - 1)) {
 		why = "merchant_id";
-	} else if (req->amount_minor <= 0 || req->amount_minor > PW_AMOUNT_MINOR_MAX) {
+	} else if (p->amount_minor <= 0 || p->amount_minor > PW_AMOUNT_MINOR_MAX) {
 		why = "amount_minor";
-	} else if (req->currency == NULL || pw_currency_exponent(req->currency) < 0) {
+	} else if (p->currency == NULL || pw_currency_exponent(p->currency) < 0) {
 		why = "currency";
-	} else if (req->mode != PAYWIRE__V1__MODE__MODE_TEST &&
-	    req->mode != PAYWIRE__V1__MODE__MODE_LIVE) {
+	} else if (p->mode != PAYWIRE__STORE__V1__MODE__MODE_TEST &&
+	    p->mode != PAYWIRE__STORE__V1__MODE__MODE_LIVE) {
 		why = "mode";
-	} else if (req->n_metadata > PW_METADATA_ENTRIES_MAX) {
+	} else if (p->n_metadata > PW_METADATA_ENTRIES_MAX) {
 		why = "metadata";
-	} else if (!store_str_fits(req->idempotency_key, PW_IDEMPOTENCY_KEY_BYTES_MAX)) {
+	} else if (!store_str_fits(p->idempotency_key, PW_IDEMPOTENCY_KEY_BYTES_MAX)) {
 		why = "idempotency_key";
 	}
 	if (why != NULL) {
@@ -66,7 +66,7 @@ store_session_id_ok(const char *id)
 }
 
 pw_status
-store_session_load(store_txn *t, const char *id, Paywire__V1__SessionRecord **out)
+store_session_load(store_txn *t, const char *id, Paywire__Store__V1__SessionRecord **out)
 {
 	PW_ASSERT(t != NULL && id != NULL && out != NULL);
 	*out = NULL;
@@ -74,11 +74,11 @@ store_session_load(store_txn *t, const char *id, Paywire__V1__SessionRecord **ou
 		return PW_NOT_FOUND; /* no such id can exist */
 	}
 	return store_rec_get(t, STORE_DB_SESSIONS, id, strlen(id),
-	    &paywire__v1__session_record__descriptor, (void **) out);
+	    &paywire__store__v1__session_record__descriptor, (void **) out);
 }
 
 pw_status
-store_session_save(store_txn *t, Paywire__V1__SessionRecord *rec)
+store_session_save(store_txn *t, Paywire__Store__V1__SessionRecord *rec)
 {
 	PW_ASSERT(t != NULL && rec != NULL && rec->session != NULL);
 	PW_ASSERT(rec->session->id != NULL && store_session_id_ok(rec->session->id));
@@ -92,13 +92,13 @@ store_session_save(store_txn *t, Paywire__V1__SessionRecord *rec)
  * PW_IDEMPOTENCY_CONFLICT: same key, other parameters. */
 static pw_status
 store_idem_lookup(store_txn *t, const uint8_t *key, size_t keylen,
-    const uint8_t hash[STORE_HASH_BYTES], Paywire__V1__SessionRecord **out)
+    const uint8_t hash[STORE_HASH_BYTES], Paywire__Store__V1__SessionRecord **out)
 {
-	Paywire__V1__IdempotencyRecord *rec = NULL;
+	Paywire__Store__V1__IdempotencyRecord *rec = NULL;
 	pw_status st;
 
 	st = store_rec_get(t, STORE_DB_IDEM, key, keylen,
-	    &paywire__v1__idempotency_record__descriptor, (void **) &rec);
+	    &paywire__store__v1__idempotency_record__descriptor, (void **) &rec);
 	if (st != PW_OK) {
 		return st;
 	}
@@ -115,7 +115,7 @@ store_idem_lookup(store_txn *t, const uint8_t *key, size_t keylen,
 			st = store_txn_note(t, PW_INTERNAL);
 		}
 	}
-	paywire__v1__idempotency_record__free_unpacked(rec, NULL);
+	paywire__store__v1__idempotency_record__free_unpacked(rec, NULL);
 	return st;
 }
 
@@ -123,7 +123,7 @@ static pw_status
 store_idem_put(store_txn *t, const uint8_t *key, size_t keylen,
     const uint8_t hash[STORE_HASH_BYTES], const char *session_id)
 {
-	Paywire__V1__IdempotencyRecord rec = PAYWIRE__V1__IDEMPOTENCY_RECORD__INIT;
+	Paywire__Store__V1__IdempotencyRecord rec = PAYWIRE__STORE__V1__IDEMPOTENCY_RECORD__INIT;
 
 	rec.request_hash.len = STORE_HASH_BYTES;
 	rec.request_hash.data = (uint8_t *) hash;
@@ -132,46 +132,39 @@ store_idem_put(store_txn *t, const uint8_t *key, size_t keylen,
 	return store_rec_put(t, STORE_DB_IDEM, key, keylen, &rec.base, 0, NULL);
 }
 
-/* Fills sess from req (pointers into req: valid while req is). */
+/* Fills sess from p (pointers into p: valid while p is). */
 static void
-store_session_fill(Paywire__V1__Session *sess, const Paywire__V1__CreateSessionRequest *req,
-    Paywire__V1__Session__MetadataEntry *ents, Paywire__V1__Session__MetadataEntry **entp)
+store_session_fill(Paywire__Store__V1__Session *sess, const store_session_params *p)
 {
-	PW_ASSERT(req->n_metadata <= PW_METADATA_ENTRIES_MAX);
-	sess->mode = req->mode;
-	sess->status = PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CREATED;
-	sess->payment_status = PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_UNPAID;
-	sess->amount_minor = req->amount_minor;
-	sess->currency = store_str(req->currency);
-	sess->success_url = store_str(req->success_url);
-	sess->cancel_url = store_str(req->cancel_url);
-	sess->customer_email = store_str(req->customer_email);
-	sess->customer_name = store_str(req->customer_name);
-	sess->customer_ref = store_str(req->customer_ref);
-	sess->idempotency_key = store_str(req->idempotency_key);
-	sess->fulfillment = req->fulfillment;
-	for (size_t i = 0; i < req->n_metadata; i++) {
-		Paywire__V1__Session__MetadataEntry e = PAYWIRE__V1__SESSION__METADATA_ENTRY__INIT;
-		PW_ASSERT(req->metadata[i] != NULL);
-		e.key = store_str(req->metadata[i]->key);
-		e.value = store_str(req->metadata[i]->value);
-		ents[i] = e;
-		entp[i] = &ents[i];
+	PW_ASSERT(p->n_metadata <= PW_METADATA_ENTRIES_MAX);
+	PW_ASSERT(p->n_metadata == 0 || p->metadata != NULL);
+	sess->mode = p->mode;
+	sess->status = PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_CREATED;
+	sess->payment_status = PAYWIRE__STORE__V1__PAYMENT_STATUS__PAYMENT_STATUS_UNPAID;
+	sess->amount_minor = p->amount_minor;
+	sess->currency = store_str(p->currency);
+	sess->success_url = store_str(p->success_url);
+	sess->cancel_url = store_str(p->cancel_url);
+	sess->customer_email = store_str(p->customer_email);
+	sess->customer_name = store_str(p->customer_name);
+	sess->customer_ref = store_str(p->customer_ref);
+	sess->idempotency_key = store_str(p->idempotency_key);
+	sess->fulfillment = p->fulfillment;
+	for (size_t i = 0; i < p->n_metadata; i++) {
+		PW_ASSERT(p->metadata[i] != NULL);
 	}
-	sess->n_metadata = req->n_metadata;
-	sess->metadata = req->n_metadata > 0 ? entp : NULL;
+	sess->n_metadata = p->n_metadata;
+	sess->metadata = p->n_metadata > 0 ? p->metadata : NULL;
 }
 
 /* Writes the new session record under id. */
 static pw_status
 store_session_insert(store_txn *t, const char *merchant_id, const char *id,
-    const Paywire__V1__CreateSessionRequest *req, const uint8_t hash[STORE_HASH_BYTES],
+    const store_session_params *p, const uint8_t hash[STORE_HASH_BYTES],
     const char *checkout_url_base)
 {
-	Paywire__V1__Session__MetadataEntry ents[PW_METADATA_ENTRIES_MAX];
-	Paywire__V1__Session__MetadataEntry *entp[PW_METADATA_ENTRIES_MAX];
-	Paywire__V1__Session sess = PAYWIRE__V1__SESSION__INIT;
-	Paywire__V1__SessionRecord rec = PAYWIRE__V1__SESSION_RECORD__INIT;
+	Paywire__Store__V1__Session sess = PAYWIRE__STORE__V1__SESSION__INIT;
+	Paywire__Store__V1__SessionRecord rec = PAYWIRE__STORE__V1__SESSION_RECORD__INIT;
 	char url[STORE_URL_BUF_BYTES];
 	int n = 0;
 
@@ -183,7 +176,7 @@ store_session_insert(store_txn *t, const char *merchant_id, const char *id,
 			return PW_INVALID_ARGUMENT;
 		}
 	}
-	store_session_fill(&sess, req, ents, entp);
+	store_session_fill(&sess, p);
 	sess.id = (char *) id;
 	sess.merchant_id = (char *) merchant_id;
 	sess.url = n > 0 ? url : "";
@@ -200,21 +193,21 @@ store_session_insert(store_txn *t, const char *merchant_id, const char *id,
 static pw_status
 store_merchant_exists(store_txn *t, const char *merchant_id)
 {
-	Paywire__V1__MerchantRecord *m = NULL;
+	Paywire__Store__V1__MerchantRecord *m = NULL;
 	pw_status st;
 
 	st = store_rec_get(t, STORE_DB_MERCHANTS, merchant_id, strlen(merchant_id),
-	    &paywire__v1__merchant_record__descriptor, (void **) &m);
+	    &paywire__store__v1__merchant_record__descriptor, (void **) &m);
 	if (m != NULL) {
-		paywire__v1__merchant_record__free_unpacked(m, NULL);
+		paywire__store__v1__merchant_record__free_unpacked(m, NULL);
 	}
 	return st;
 }
 
 pw_status
 store_session_create(store_txn *t, const char *merchant_id,
-    const Paywire__V1__CreateSessionRequest *req, const uint8_t request_hash[32],
-    const char *checkout_url_base, Paywire__V1__SessionRecord **out)
+    const store_session_params *p, const uint8_t request_hash[32],
+    const char *checkout_url_base, Paywire__Store__V1__SessionRecord **out)
 {
 	uint8_t idem_key[STORE_KEY_BYTES_MAX];
 	size_t idem_len = 0;
@@ -223,20 +216,20 @@ store_session_create(store_txn *t, const char *merchant_id,
 	bool idem;
 	pw_status st;
 
-	PW_ASSERT(t != NULL && merchant_id != NULL && req != NULL && request_hash != NULL);
+	PW_ASSERT(t != NULL && merchant_id != NULL && p != NULL && request_hash != NULL);
 	PW_ASSERT(out != NULL);
 	*out = NULL;
-	st = store_session_args_check(merchant_id, req);
+	st = store_session_args_check(merchant_id, p);
 	if (st == PW_OK) {
 		st = store_merchant_exists(t, merchant_id);
 	}
 	if (st != PW_OK) {
 		return st;
 	}
-	idem = req->idempotency_key != NULL && req->idempotency_key[0] != '\0';
+	idem = p->idempotency_key != NULL && p->idempotency_key[0] != '\0';
 	if (idem) {
 		bool fits = store_key_join(idem_key, sizeof(idem_key), merchant_id,
-		    req->idempotency_key, &idem_len);
+		    p->idempotency_key, &idem_len);
 		PW_ASSERT(fits); /* lengths checked above, sizes tied in store_internal.h */
 		st = store_idem_lookup(t, idem_key, idem_len, request_hash, out);
 		if (st != PW_NOT_FOUND) {
@@ -244,14 +237,14 @@ store_session_create(store_txn *t, const char *merchant_id,
 		}
 	}
 	pw_id_new(id, sizeof(id), "cs_", t->now_ms);
-	st = store_session_insert(t, merchant_id, id, req, request_hash, checkout_url_base);
+	st = store_session_insert(t, merchant_id, id, p, request_hash, checkout_url_base);
 	if (st == PW_OK && idem) {
 		st = store_idem_put(t, idem_key, idem_len, request_hash, id);
 	}
 	if (st == PW_OK) {
 		snprintf(detail, sizeof(detail), "amount_minor=%lld currency=%s mode=%s",
-		    (long long) req->amount_minor, req->currency,
-		    req->mode == PAYWIRE__V1__MODE__MODE_LIVE ? "live" : "test");
+		    (long long) p->amount_minor, p->currency,
+		    p->mode == PAYWIRE__STORE__V1__MODE__MODE_LIVE ? "live" : "test");
 		st = store_audit_append(t, "session.created", merchant_id, id, detail);
 	}
 	if (st == PW_OK) {
@@ -261,7 +254,7 @@ store_session_create(store_txn *t, const char *merchant_id,
 }
 
 pw_status
-store_session_get(store *s, const char *id, Paywire__V1__SessionRecord **out)
+store_session_get(store *s, const char *id, Paywire__Store__V1__SessionRecord **out)
 {
 	store_txn t;
 	pw_status st;

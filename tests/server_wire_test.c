@@ -16,7 +16,7 @@
 
 #include "srv_wire.h"
 #include "paywire/v1/paywire.pb-c.h"
-#include "paywire/v1/store.pb-c.h"
+#include "paywire/store/v1/store.pb-c.h"
 
 #define REQ (&paywire__v1__request__descriptor)
 #define CSR (&paywire__v1__create_session_request__descriptor)
@@ -293,10 +293,10 @@ test_valid_response_and_store_record_pass(void **state)
 	Paywire__V1__Response resp = PAYWIRE__V1__RESPONSE__INIT;
 	Paywire__V1__Status st = PAYWIRE__V1__STATUS__INIT;
 	Paywire__V1__IngestWebhookResponse iw = PAYWIRE__V1__INGEST_WEBHOOK_RESPONSE__INIT;
-	Paywire__V1__SessionRecord rec = PAYWIRE__V1__SESSION_RECORD__INIT;
-	Paywire__V1__Session sess = PAYWIRE__V1__SESSION__INIT;
-	Paywire__V1__ProviderRef ref = PAYWIRE__V1__PROVIDER_REF__INIT;
-	Paywire__V1__ProviderRef *refs[2] = {&ref, &ref};
+	Paywire__Store__V1__SessionRecord rec = PAYWIRE__STORE__V1__SESSION_RECORD__INIT;
+	Paywire__Store__V1__Session sess = PAYWIRE__STORE__V1__SESSION__INIT;
+	Paywire__Store__V1__ProviderRef ref = PAYWIRE__STORE__V1__PROVIDER_REF__INIT;
+	Paywire__Store__V1__ProviderRef *refs[2] = {&ref, &ref};
 	uint8_t b[1024];
 	size_t n;
 	(void) state;
@@ -314,14 +314,14 @@ test_valid_response_and_store_record_pass(void **state)
 
 	sess.id = "cs_1";
 	sess.amount_minor = 4900;
-	ref.provider = PAYWIRE__V1__PROVIDER__PROVIDER_RAZORPAY;
+	ref.provider = PAYWIRE__STORE__V1__PROVIDER__PROVIDER_RAZORPAY;
 	ref.ref = "pay_1";
 	rec.session = &sess;
 	rec.n_refs = 2; /* a repeated message (not a map) may repeat its values */
 	rec.refs = refs;
 	rec.dispute = 3;
-	n = paywire__v1__session_record__pack(&rec, b);
-	expect_ok(&paywire__v1__session_record__descriptor, b, n);
+	n = paywire__store__v1__session_record__pack(&rec, b);
+	expect_ok(&paywire__store__v1__session_record__descriptor, b, n);
 }
 
 static void

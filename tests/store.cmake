@@ -12,3 +12,10 @@ if(TARGET paywire_store)
     endif()
   endforeach()
 endif()
+# Records written before store.proto had its own package (paywire.store.v1)
+# decode through it unchanged, and back, byte for byte; the server's mapping
+# (server/srv_map.c) sends them as the same wire bytes. Links pw_server for
+# srv_map.
+if(TARGET pw_server AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/store_record_compat_test.c)
+  pw_add_test(store_record_compat_test SOURCES store_record_compat_test.c LIBS pw_server)
+endif()

@@ -100,7 +100,7 @@ t_setup(void **state)
 	assert_int_equal(PW_OK, store_open_engine(&e->s, &e->opts, &t_engine));
 	/* The cases drive every write themselves. */
 	store_test_set_purge_interval_ms(e->s, 0);
-	assert_int_equal(PW_OK, fx_merchant_add(e->s, "Acme", PAYWIRE__V1__MODE__MODE_TEST,
+	assert_int_equal(PW_OK, fx_merchant_add(e->s, "Acme", PAYWIRE__STORE__V1__MODE__MODE_TEST,
 	    e->merchant_id, sizeof(e->merchant_id)));
 	return 0;
 }
@@ -196,17 +196,17 @@ t_gate_close(store *s, t_gate *g)
 /* ---- fixtures of the cases ---- */
 
 static void
-t_request(Paywire__V1__CreateSessionRequest *req, Paywire__V1__Fulfillment *f,
+t_request(store_session_params *req, Paywire__Store__V1__Fulfillment *f,
     const char *idem_key)
 {
-	*req = (Paywire__V1__CreateSessionRequest) PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
-	*f = (Paywire__V1__Fulfillment) PAYWIRE__V1__FULFILLMENT__INIT;
+	*req = (store_session_params) { 0 };
+	*f = (Paywire__Store__V1__Fulfillment) PAYWIRE__STORE__V1__FULFILLMENT__INIT;
 	req->amount_minor = 4900;
 	req->currency = "EUR";
-	req->mode = PAYWIRE__V1__MODE__MODE_TEST;
+	req->mode = PAYWIRE__STORE__V1__MODE__MODE_TEST;
 	req->customer_email = "ada@example.com";
 	req->idempotency_key = (char *) idem_key;
-	f->kind = PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY;
+	f->kind = PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY;
 	f->plan = "pro";
 	req->fulfillment = f;
 }
@@ -215,8 +215,8 @@ t_request(Paywire__V1__CreateSessionRequest *req, Paywire__V1__Fulfillment *f,
 static void
 t_session_add(fx_env *e, char sid[PW_SESSION_ID_BYTES_MAX])
 {
-	Paywire__V1__CreateSessionRequest req;
-	Paywire__V1__Fulfillment f;
+	store_session_params req;
+	Paywire__Store__V1__Fulfillment f;
 	fx_session c = { .merchant_id = e->merchant_id, .req = &req, .hash = { 7 } };
 
 	t_request(&req, &f, "");
@@ -261,8 +261,8 @@ t_snap_take(store *s, t_snap *out)
 static void
 t_paid_once(const t_snap *a, const t_snap *b, const fx_webhook *wh)
 {
-	assert_int_equal(PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED, wh->res.outcome);
-	assert_int_equal(PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PAID,
+	assert_int_equal(PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED, wh->res.outcome);
+	assert_int_equal(PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_PAID,
 	    wh->res.session_status);
 	assert_int_equal(1, wh->res.invoice_number); /* gapless: not 2 */
 	assert_int_equal(a->c.invoices + 1, b->c.invoices);
@@ -312,7 +312,7 @@ test_commit_conflict_reruns_the_write_and_its_payment_takes_effect_once(void **s
 	/* the provider's redelivery is a duplicate: still one invoice */
 	t_snap_take(e->s, &a);
 	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_webhook_apply, &wh));
-	assert_int_equal(PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE, wh.res.outcome);
+	assert_int_equal(PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE, wh.res.outcome);
 	assert_string_equal(sid, wh.res.session_id);
 	t_snap_take(e->s, &b);
 	assert_int_equal(a.c.invoices, b.c.invoices);
@@ -336,10 +336,10 @@ test_conflicting_batch_is_rerun_whole_and_every_write_answered_once(void **state
 {
 	fx_env *e = *state;
 	char sid[PW_SESSION_ID_BYTES_MAX];
-	Paywire__V1__CreateSessionRequest req;
-	Paywire__V1__Fulfillment f;
+	store_session_params req;
+	Paywire__Store__V1__Fulfillment f;
 	fx_session c = { .merchant_id = e->merchant_id, .req = &req, .hash = { 9 } };
-	fx_merchant m = { .name = "Second", .mode = PAYWIRE__V1__MODE__MODE_TEST };
+	fx_merchant m = { .name = "Second", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
 	pw_event ev;
 	fx_webhook wh = { .ev = &ev };
 	t_write w[3] = {
@@ -409,8 +409,8 @@ static void
 test_conflicts_past_the_bound_answer_unavailable_and_keep_nothing(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__CreateSessionRequest req;
-	Paywire__V1__Fulfillment f;
+	store_session_params req;
+	Paywire__Store__V1__Fulfillment f;
 	fx_session c = { .merchant_id = e->merchant_id, .req = &req, .hash = { 5 } };
 	t_write w = { .inner = fx_session_apply, .inner_arg = &c, .reset = t_session_reset };
 	t_snap a;
@@ -442,7 +442,7 @@ test_conflicts_past_the_bound_answer_unavailable_and_keep_nothing(void **state)
 static bool
 t_reply_present(store *s, const char *rid)
 {
-	Paywire__V1__ReplyRecord *r = NULL;
+	Paywire__Store__V1__ReplyRecord *r = NULL;
 	uint8_t key[64];
 	size_t keylen = 0;
 	store_txn t;
@@ -450,11 +450,11 @@ t_reply_present(store *s, const char *rid)
 
 	assert_true(store_key_join(key, sizeof(key), "test", rid, &keylen));
 	assert_int_equal(PW_OK, store_read_begin(s, &t));
-	st = store_rec_get(&t, STORE_DB_REPLIES, key, keylen, &paywire__v1__reply_record__descriptor,
+	st = store_rec_get(&t, STORE_DB_REPLIES, key, keylen, &paywire__store__v1__reply_record__descriptor,
 	    (void **) &r);
 	store_read_end(&t);
 	if (r != NULL) {
-		paywire__v1__reply_record__free_unpacked(r, NULL);
+		paywire__store__v1__reply_record__free_unpacked(r, NULL);
 	}
 	assert_true(st == PW_OK || st == PW_NOT_FOUND);
 	return st == PW_OK;

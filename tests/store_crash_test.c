@@ -45,7 +45,7 @@ t_child(const fx_env *e, const char *crashpoint, int writes)
 		_exit(2);
 	}
 	for (int i = 0; i < writes; i++) {
-		if (fx_merchant_add(s, "Crashy", PAYWIRE__V1__MODE__MODE_TEST, NULL, 0) != PW_OK) {
+		if (fx_merchant_add(s, "Crashy", PAYWIRE__STORE__V1__MODE__MODE_TEST, NULL, 0) != PW_OK) {
 			_exit(3);
 		}
 	}
@@ -84,7 +84,7 @@ t_merchants_after(fx_env *e)
 	assert_int_equal(c.merchants, fx_audit_ok(s)); /* one audit record per merchant */
 	/* and the store still takes writes */
 	assert_int_equal(PW_OK,
-	    fx_merchant_add(s, "Crashy", PAYWIRE__V1__MODE__MODE_TEST, NULL, 0));
+	    fx_merchant_add(s, "Crashy", PAYWIRE__STORE__V1__MODE__MODE_TEST, NULL, 0));
 	store_close(s);
 	return c.merchants;
 }

@@ -130,13 +130,13 @@ void
 fx_merchant_free(fx_merchant *m)
 {
 	if (m->rec != NULL) {
-		paywire__v1__merchant_record__free_unpacked(m->rec, NULL);
+		paywire__store__v1__merchant_record__free_unpacked(m->rec, NULL);
 		m->rec = NULL;
 	}
 }
 
 pw_status
-fx_merchant_add(store *s, const char *name, Paywire__V1__Mode mode, char *id_out, size_t id_size)
+fx_merchant_add(store *s, const char *name, Paywire__Store__V1__Mode mode, char *id_out, size_t id_size)
 {
 	fx_merchant m = { .name = name, .mode = mode };
 	pw_status st;
@@ -165,7 +165,7 @@ void
 fx_session_free(fx_session *c)
 {
 	if (c->rec != NULL) {
-		paywire__v1__session_record__free_unpacked(c->rec, NULL);
+		paywire__store__v1__session_record__free_unpacked(c->rec, NULL);
 		c->rec = NULL;
 	}
 }
@@ -197,26 +197,24 @@ fx_never_done(pw_status st, void *arg)
 uint64_t
 fx_audit_ok(store *s)
 {
-	Paywire__V1__VerifyAuditResponse *v = NULL;
+	store_audit_report v;
 	uint64_t records;
 
 	assert_int_equal(PW_OK, store_audit_verify(s, &v));
-	assert_non_null(v);
-	assert_true(v->ok);
-	records = v->records;
-	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
+	assert_true(v.ok);
+	records = v.records;
 	return records;
 }
 
-Paywire__V1__EntitlementRecord *
+Paywire__Store__V1__EntitlementRecord *
 fx_entitlement_get(store *s, const char *id)
 {
-	Paywire__V1__EntitlementRecord *r = NULL;
+	Paywire__Store__V1__EntitlementRecord *r = NULL;
 	store_txn t;
 
 	assert_int_equal(PW_OK, store_read_begin(s, &t));
 	assert_int_equal(PW_OK, store_rec_get(&t, STORE_DB_ENTITLEMENTS, id, strlen(id),
-	    &paywire__v1__entitlement_record__descriptor, (void **) &r));
+	    &paywire__store__v1__entitlement_record__descriptor, (void **) &r));
 	store_read_end(&t);
 	assert_non_null(r);
 	return r;

@@ -44,7 +44,7 @@ typedef struct fx_cfg {
 	bool open;                      /* open the store in setup */
 	int64_t clock_t0_ms;            /* != 0: inject a clock reading now_ms, from here */
 	const char *merchant_name;      /* != NULL: create this merchant (needs open) */
-	Paywire__V1__Mode merchant_mode; /* its mode */
+	Paywire__Store__V1__Mode merchant_mode; /* its mode */
 	size_t env_bytes;               /* allocation for a test env that embeds fx_env
 	                                   first; 0: sizeof(fx_env) */
 } fx_cfg;
@@ -89,8 +89,8 @@ store *fx_store_new(const fx_env *e);
 
 typedef struct fx_merchant {
 	const char *name;                 /* in */
-	Paywire__V1__Mode mode;           /* in */
-	Paywire__V1__MerchantRecord *rec; /* out: caller frees (fx_merchant_free) */
+	Paywire__Store__V1__Mode mode;           /* in */
+	Paywire__Store__V1__MerchantRecord *rec; /* out: caller frees (fx_merchant_free) */
 	char key[128];                    /* out: raw API key */
 	int calls;                        /* apply calls */
 } fx_merchant;
@@ -104,17 +104,17 @@ void fx_merchant_free(fx_merchant *m);
 /* Creates a merchant through store_apply_sync and returns its status; on
  * PW_OK copies its id into id_out (when not NULL; id_size >=
  * FX_MERCHANT_ID_BYTES). Nothing is left to free. */
-pw_status fx_merchant_add(store *s, const char *name, Paywire__V1__Mode mode, char *id_out,
+pw_status fx_merchant_add(store *s, const char *name, Paywire__Store__V1__Mode mode, char *id_out,
     size_t id_size) PW_WUR;
 
 /* ---- sessions ---- */
 
 typedef struct fx_session {
 	const char *merchant_id;                      /* in */
-	const Paywire__V1__CreateSessionRequest *req; /* in */
+	const store_session_params *req; /* in */
 	uint8_t hash[32];                             /* in: request hash */
 	const char *base;                             /* in: checkout URL base or NULL */
-	Paywire__V1__SessionRecord *rec;              /* out: caller frees (fx_session_free) */
+	Paywire__Store__V1__SessionRecord *rec;              /* out: caller frees (fx_session_free) */
 } fx_session;
 
 /* Apply callback: store_session_create(merchant_id, req, hash, base) into rec. */
@@ -150,8 +150,8 @@ void fx_never_done(pw_status st, void *arg);
 uint64_t fx_audit_ok(store *s);
 
 /* The entitlement record id, read straight from its table (asserting it exists).
- * Caller frees (paywire__v1__entitlement_record__free_unpacked). */
-Paywire__V1__EntitlementRecord *fx_entitlement_get(store *s, const char *id);
+ * Caller frees (paywire__store__v1__entitlement_record__free_unpacked). */
+Paywire__Store__V1__EntitlementRecord *fx_entitlement_get(store *s, const char *id);
 
 /* The whole of e's data.mdb (malloc'd, caller frees), its size in *len. */
 uint8_t *fx_data_read(const fx_env *e, size_t *len);

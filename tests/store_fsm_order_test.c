@@ -19,8 +19,8 @@
 
 #include "store_fsm.h"
 
-#define S(x) PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_##x
-#define P(x) PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
+#define S(x) PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_##x
+#define P(x) PAYWIRE__STORE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
 
 #define NOW INT64_C(1767225700000)
 #define AMOUNT INT64_C(4900)
@@ -71,8 +71,8 @@ ev_refund(int64_t total)
 /* ---- what must not depend on order ---- */
 
 typedef struct outcome {
-	Paywire__V1__SessionStatus status;       /* final status */
-	Paywire__V1__PaymentStatus payment;      /* final payment_status */
+	Paywire__Store__V1__SessionStatus status;       /* final status */
+	Paywire__Store__V1__PaymentStatus payment;      /* final payment_status */
 	int64_t refunded;                        /* final amount_refunded_minor */
 	fsm_dispute dispute;                     /* final dispute progress */
 	bool paid;                               /* a payment recorded */
@@ -225,7 +225,7 @@ check_all_orders(const pw_event *evs, int n, const outcome *want)
 }
 
 static outcome
-want_paid(Paywire__V1__SessionStatus st, Paywire__V1__PaymentStatus ps, int64_t refunded,
+want_paid(Paywire__Store__V1__SessionStatus st, Paywire__Store__V1__PaymentStatus ps, int64_t refunded,
     fsm_dispute d, bool entitled, int anomalies)
 {
 	outcome o;
@@ -549,8 +549,8 @@ test_every_transition_taken_is_allowed_and_every_edge_is_taken(void **state)
 			if (w.taken[from][to]) {
 				edges++;
 			}
-			if (fsm_transition_allowed((Paywire__V1__SessionStatus) from,
-			        (Paywire__V1__SessionStatus) to) &&
+			if (fsm_transition_allowed((Paywire__Store__V1__SessionStatus) from,
+			        (Paywire__Store__V1__SessionStatus) to) &&
 			    !w.taken[from][to]) {
 				fail_msg("edge %s -> %s is never taken", fsm_status_name(from),
 				    fsm_status_name(to));

@@ -14,8 +14,8 @@
 
 #include "store_fsm.h"
 
-#define S(x) PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_##x
-#define P(x) PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
+#define S(x) PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_##x
+#define P(x) PAYWIRE__STORE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
 
 #define NOW INT64_C(1767225700000)
 #define AMOUNT INT64_C(4900)
@@ -133,7 +133,7 @@ static const char *const design_edges[] = {
 };
 
 static bool
-design_allows(Paywire__V1__SessionStatus from, Paywire__V1__SessionStatus to)
+design_allows(Paywire__Store__V1__SessionStatus from, Paywire__Store__V1__SessionStatus to)
 {
 	static const char *const names[] = {"unspecified", "created", "pending", "paid", "failed",
 		"expired", "canceled", "refunded", "disputed"};
@@ -155,10 +155,10 @@ test_transition_table_matches_design_for_every_pair(void **state)
 	(void) state;
 	for (int from = 0; from <= 8; from++) {
 		for (int to = 0; to <= 8; to++) {
-			bool want = design_allows((Paywire__V1__SessionStatus) from,
-			    (Paywire__V1__SessionStatus) to);
-			bool got = fsm_transition_allowed((Paywire__V1__SessionStatus) from,
-			    (Paywire__V1__SessionStatus) to);
+			bool want = design_allows((Paywire__Store__V1__SessionStatus) from,
+			    (Paywire__Store__V1__SessionStatus) to);
+			bool got = fsm_transition_allowed((Paywire__Store__V1__SessionStatus) from,
+			    (Paywire__Store__V1__SessionStatus) to);
 			if (want != got) {
 				fail_msg("%d -> %d: design %d, fsm %d", from, to, want, got);
 			}
@@ -173,9 +173,9 @@ test_terminal_statuses_have_no_way_out_and_paid_never_goes_back(void **state)
 {
 	(void) state;
 	for (int to = 0; to <= 8; to++) {
-		assert_false(fsm_transition_allowed(S(EXPIRED), (Paywire__V1__SessionStatus) to));
-		assert_false(fsm_transition_allowed(S(CANCELED), (Paywire__V1__SessionStatus) to));
-		assert_false(fsm_transition_allowed(S(REFUNDED), (Paywire__V1__SessionStatus) to));
+		assert_false(fsm_transition_allowed(S(EXPIRED), (Paywire__Store__V1__SessionStatus) to));
+		assert_false(fsm_transition_allowed(S(CANCELED), (Paywire__Store__V1__SessionStatus) to));
+		assert_false(fsm_transition_allowed(S(REFUNDED), (Paywire__Store__V1__SessionStatus) to));
 	}
 	assert_false(fsm_transition_allowed(S(PAID), S(CREATED)));
 	assert_false(fsm_transition_allowed(S(PAID), S(PENDING)));
@@ -187,10 +187,10 @@ static void
 test_out_of_range_statuses_are_never_allowed(void **state)
 {
 	(void) state;
-	assert_false(fsm_transition_allowed((Paywire__V1__SessionStatus) 9, S(PAID)));
-	assert_false(fsm_transition_allowed(S(CREATED), (Paywire__V1__SessionStatus) 9));
-	assert_false(fsm_transition_allowed((Paywire__V1__SessionStatus) -1, S(PAID)));
-	assert_false(fsm_transition_allowed(S(CREATED), (Paywire__V1__SessionStatus) 1000));
+	assert_false(fsm_transition_allowed((Paywire__Store__V1__SessionStatus) 9, S(PAID)));
+	assert_false(fsm_transition_allowed(S(CREATED), (Paywire__Store__V1__SessionStatus) 9));
+	assert_false(fsm_transition_allowed((Paywire__Store__V1__SessionStatus) -1, S(PAID)));
+	assert_false(fsm_transition_allowed(S(CREATED), (Paywire__Store__V1__SessionStatus) 1000));
 }
 
 static void
@@ -200,7 +200,7 @@ test_names_are_stable(void **state)
 	assert_string_equal("created", fsm_status_name(S(CREATED)));
 	assert_string_equal("disputed", fsm_status_name(S(DISPUTED)));
 	assert_string_equal("unspecified", fsm_status_name(S(UNSPECIFIED)));
-	assert_string_equal("unknown", fsm_status_name((Paywire__V1__SessionStatus) 42));
+	assert_string_equal("unknown", fsm_status_name((Paywire__Store__V1__SessionStatus) 42));
 	assert_string_equal("applied", fsm_outcome_name(FSM_APPLIED));
 	assert_string_equal("ignored", fsm_outcome_name(FSM_IGNORED));
 	assert_string_equal("mark_paid", fsm_effect_name(FSM_FX_MARK_PAID));

@@ -76,8 +76,8 @@ static void
 test_full_map_answers_resource_exhausted_and_reads_go_on(void **state)
 {
 	fx_env *e = *state;
-	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_TEST };
-	Paywire__V1__Mode mode;
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
+	Paywire__Store__V1__Mode mode;
 	store_counts c;
 	char mid[64];
 	int stored;
@@ -103,7 +103,7 @@ test_full_map_answers_resource_exhausted_and_reads_go_on(void **state)
 	fx_store_reopen(e);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
 	assert_int_equal(stored, c.replies);
-	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
+	paywire__store__v1__merchant_record__free_unpacked(m.rec, NULL);
 }
 
 static void

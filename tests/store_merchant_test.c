@@ -44,15 +44,15 @@ static void
 test_merchant_create_returns_record_and_key_of_its_mode(void **state)
 {
 	fx_env *e = *state;
-	fx_merchant test = { .name = "Acme Test", .mode = PAYWIRE__V1__MODE__MODE_TEST };
-	fx_merchant live = { .name = "Acme Live", .mode = PAYWIRE__V1__MODE__MODE_LIVE };
-	Paywire__V1__Mode mode = PAYWIRE__V1__MODE__MODE_UNSPECIFIED;
+	fx_merchant test = { .name = "Acme Test", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
+	fx_merchant live = { .name = "Acme Live", .mode = PAYWIRE__STORE__V1__MODE__MODE_LIVE };
+	Paywire__Store__V1__Mode mode = PAYWIRE__STORE__V1__MODE__MODE_UNSPECIFIED;
 	char mid[64];
 
 	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &test));
 	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &live));
 	assert_string_equal("Acme Test", test.rec->name);
-	assert_int_equal(PAYWIRE__V1__MODE__MODE_TEST, test.rec->mode);
+	assert_int_equal(PAYWIRE__STORE__V1__MODE__MODE_TEST, test.rec->mode);
 	assert_int_equal(0, strncmp(test.rec->merchant_id, "mer_", 4));
 	assert_int_equal(4 + 44, strlen(test.rec->merchant_id));
 	assert_true(test.rec->created_at_unix_ms > 0);
@@ -67,10 +67,10 @@ test_merchant_create_returns_record_and_key_of_its_mode(void **state)
 
 	assert_int_equal(PW_OK, store_apikey_auth(e->s, test.key, mid, sizeof(mid), &mode));
 	assert_string_equal(test.rec->merchant_id, mid);
-	assert_int_equal(PAYWIRE__V1__MODE__MODE_TEST, mode);
+	assert_int_equal(PAYWIRE__STORE__V1__MODE__MODE_TEST, mode);
 	assert_int_equal(PW_OK, store_apikey_auth(e->s, live.key, mid, sizeof(mid), &mode));
 	assert_string_equal(live.rec->merchant_id, mid);
-	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, mode);
+	assert_int_equal(PAYWIRE__STORE__V1__MODE__MODE_LIVE, mode);
 	fx_merchant_free(&test);
 	fx_merchant_free(&live);
 }
@@ -79,9 +79,9 @@ static void
 test_revoked_and_unknown_keys_are_unauthenticated_alike(void **state)
 {
 	fx_env *e = *state;
-	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_TEST };
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
 	t_revoke r = { 0 };
-	Paywire__V1__Mode mode;
+	Paywire__Store__V1__Mode mode;
 	char mid[64];
 	char longkey[PW_API_KEY_BYTES_MAX + 2];
 	uint64_t txnid;
@@ -119,9 +119,9 @@ test_raw_api_key_is_not_stored_anywhere(void **state)
 {
 	fx_env *e = *state;
 	fx_merchant m[3] = {
-		{ .name = "Needle Merchant One", .mode = PAYWIRE__V1__MODE__MODE_TEST },
-		{ .name = "Needle Merchant Two", .mode = PAYWIRE__V1__MODE__MODE_LIVE },
-		{ .name = "Needle Merchant Three", .mode = PAYWIRE__V1__MODE__MODE_TEST },
+		{ .name = "Needle Merchant One", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST },
+		{ .name = "Needle Merchant Two", .mode = PAYWIRE__STORE__V1__MODE__MODE_LIVE },
+		{ .name = "Needle Merchant Three", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST },
 	};
 	t_revoke r = { .key = NULL };
 	uint8_t *data;
@@ -153,7 +153,7 @@ test_merchant_create_with_bad_input_writes_nothing(void **state)
 {
 	fx_env *e = *state;
 	char longname[PW_NAME_BYTES_MAX + 2];
-	fx_merchant m = { .name = "", .mode = PAYWIRE__V1__MODE__MODE_TEST };
+	fx_merchant m = { .name = "", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
 	uint64_t txnid = store_last_txnid(e->s);
 	store_counts c;
 
@@ -165,7 +165,7 @@ test_merchant_create_with_bad_input_writes_nothing(void **state)
 	m.name = "bad \xff utf8";
 	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_merchant_apply, &m));
 	m.name = "Fine";
-	m.mode = PAYWIRE__V1__MODE__MODE_UNSPECIFIED;
+	m.mode = PAYWIRE__STORE__V1__MODE__MODE_UNSPECIFIED;
 	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_merchant_apply, &m));
 	assert_null(m.rec);
 	assert_string_equal("", m.key);
@@ -179,9 +179,9 @@ static void
 test_merchant_create_and_revoke_are_audited(void **state)
 {
 	fx_env *e = *state;
-	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_LIVE };
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__STORE__V1__MODE__MODE_LIVE };
 	t_revoke r = { .key = NULL };
-	Paywire__V1__VerifyAuditResponse *v = NULL;
+	store_audit_report v;
 	store_counts c;
 
 	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m));
@@ -191,10 +191,9 @@ test_merchant_create_and_revoke_are_audited(void **state)
 	assert_int_equal(1, c.merchants);
 	assert_int_equal(2, c.audit);
 	assert_int_equal(PW_OK, store_audit_verify(e->s, &v));
-	assert_true(v->ok);
-	assert_int_equal(2, v->records);
-	assert_int_equal(2, v->last_seq);
-	paywire__v1__verify_audit_response__free_unpacked(v, NULL);
+	assert_true(v.ok);
+	assert_int_equal(2, v.records);
+	assert_int_equal(2, v.last_seq);
 	fx_merchant_free(&m);
 }
 

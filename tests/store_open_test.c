@@ -62,12 +62,12 @@ static void
 test_reopen_keeps_data_and_master_key(void **state)
 {
 	fx_env *e = *state;
-	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_TEST };
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
 	uint8_t pepper[STORE_HASH_BYTES];
 	uint8_t keyfile[32];
 	uint8_t keyfile2[32];
 	char mid[64];
-	Paywire__V1__Mode mode;
+	Paywire__Store__V1__Mode mode;
 	uint64_t txnid;
 	int fd;
 
@@ -91,7 +91,7 @@ test_reopen_keeps_data_and_master_key(void **state)
 	assert_int_equal(32, read(fd, keyfile2, sizeof(keyfile2)));
 	close(fd);
 	assert_memory_equal(keyfile, keyfile2, sizeof(keyfile));
-	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
+	paywire__store__v1__merchant_record__free_unpacked(m.rec, NULL);
 }
 
 static void
@@ -186,10 +186,10 @@ static void
 test_read_only_open_refuses_writes_and_serves_reads(void **state)
 {
 	fx_env *e = *state;
-	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_LIVE };
-	fx_merchant m2 = { .name = "Other", .mode = PAYWIRE__V1__MODE__MODE_TEST };
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__STORE__V1__MODE__MODE_LIVE };
+	fx_merchant m2 = { .name = "Other", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
 	store_write w = { .apply = fx_merchant_apply, .done = fx_never_done, .arg = &m2 };
-	Paywire__V1__Mode mode;
+	Paywire__Store__V1__Mode mode;
 	store_counts c;
 	uint64_t txnid;
 	char mid[64];
@@ -204,13 +204,13 @@ test_read_only_open_refuses_writes_and_serves_reads(void **state)
 	assert_int_equal(PW_UNAVAILABLE, store_apply_sync(e->s, fx_merchant_apply, &m2));
 	assert_int_equal(0, m2.calls);
 	assert_int_equal(PW_OK, store_apikey_auth(e->s, m.key, mid, sizeof(mid), &mode));
-	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, mode);
+	assert_int_equal(PAYWIRE__STORE__V1__MODE__MODE_LIVE, mode);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
 	assert_int_equal(1, c.merchants);
 	fx_audit_ok(e->s);
 	assert_int_equal(txnid, store_last_txnid(e->s));
 	assert_false(store_failed(e->s));
-	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
+	paywire__store__v1__merchant_record__free_unpacked(m.rec, NULL);
 }
 
 static void

@@ -29,8 +29,8 @@
 
 #include "store_fixture.h"
 
-#define ST(x) PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_##x
-#define OUT(x) PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_##x
+#define ST(x) PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_##x
+#define OUT(x) PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_##x
 
 typedef struct t_env {
 	fx_env fx;         /* first: the shared set-up (data dir, setup merchant) */
@@ -43,9 +43,9 @@ t_setup(void **state)
 {
 	const fx_cfg cfg = { .name = "payment_crash", .map_size_bytes = 16u << 20,
 		.sync = STORE_SYNC_FULL, .open = true, .merchant_name = "Acme",
-		.merchant_mode = PAYWIRE__V1__MODE__MODE_TEST, .env_bytes = sizeof(t_env) };
-	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
-	Paywire__V1__Fulfillment f = PAYWIRE__V1__FULFILLMENT__INIT;
+		.merchant_mode = PAYWIRE__STORE__V1__MODE__MODE_TEST, .env_bytes = sizeof(t_env) };
+	store_session_params req = { 0 };
+	Paywire__Store__V1__Fulfillment f = PAYWIRE__STORE__V1__FULFILLMENT__INIT;
 	fx_session c = { .req = &req, .hash = { 1 } };
 	t_env *e;
 
@@ -53,9 +53,9 @@ t_setup(void **state)
 	e = *state;
 	req.amount_minor = 4900;
 	req.currency = "EUR";
-	req.mode = PAYWIRE__V1__MODE__MODE_TEST;
+	req.mode = PAYWIRE__STORE__V1__MODE__MODE_TEST;
 	req.customer_email = "ada@example.com";
-	f.kind = PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY;
+	f.kind = PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY;
 	f.plan = "pro";
 	req.fulfillment = &f;
 	c.merchant_id = e->fx.merchant_id;
@@ -130,7 +130,7 @@ t_crash_child(const t_env *e, const char *spec)
 static void
 t_assert_untouched(const t_env *e, const char *spec)
 {
-	Paywire__V1__SessionRecord *rec = NULL;
+	Paywire__Store__V1__SessionRecord *rec = NULL;
 	store_counts c;
 	store *s = fx_store_new(&e->fx);
 
@@ -148,14 +148,14 @@ t_assert_untouched(const t_env *e, const char *spec)
 	assert_string_equal("", rec->access_key_id);
 	assert_string_equal("", rec->access_link);
 	assert_int_equal(0, rec->n_refs);
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	store_close(s);
 }
 
 static void
 t_assert_paid_once(const t_env *e, store *s)
 {
-	Paywire__V1__SessionRecord *rec = NULL;
+	Paywire__Store__V1__SessionRecord *rec = NULL;
 	store_counts c;
 
 	assert_int_equal(PW_OK, store_counts_get(s, &c));
@@ -168,7 +168,7 @@ t_assert_paid_once(const t_env *e, store *s)
 	assert_int_equal(1, rec->invoice_number);
 	assert_int_equal(2, rec->n_refs);
 	assert_int_equal(0, strncmp(rec->access_link, "/access/", 8));
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	fx_audit_ok(s);
 }
 

@@ -28,9 +28,9 @@
 #define T_T0_MS INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
 #define T_EVENTS_MAX 8
 
-#define ST(x) PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_##x
-#define PS(x) PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
-#define OUT(x) PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_##x
+#define ST(x) PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_##x
+#define PS(x) PAYWIRE__STORE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
+#define OUT(x) PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_##x
 
 /* One event of a set: identity (equal for duplicates) and meaning. */
 typedef struct t_item {
@@ -42,8 +42,8 @@ typedef struct t_item {
 
 /* What every ordering of a set must end in. */
 typedef struct t_final {
-	Paywire__V1__SessionStatus status;       /* final status */
-	Paywire__V1__PaymentStatus payment;      /* final payment_status */
+	Paywire__Store__V1__SessionStatus status;       /* final status */
+	Paywire__Store__V1__PaymentStatus payment;      /* final payment_status */
 	int64_t refunded;                        /* amount_refunded_minor */
 	uint64_t invoices;                       /* invoices created for the session: 0 or 1 */
 	bool entitlement_active;                 /* on the session and its entitlement record */
@@ -55,7 +55,7 @@ t_setup(void **state)
 {
 	const fx_cfg cfg = { .name = "payment_order", .map_size_bytes = 256u << 20,
 		.sync = STORE_SYNC_NONE, .open = true, .clock_t0_ms = T_T0_MS,
-		.merchant_name = "Acme", .merchant_mode = PAYWIRE__V1__MODE__MODE_TEST };
+		.merchant_name = "Acme", .merchant_mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
 	return fx_env_setup(state, &cfg);
 }
 
@@ -73,21 +73,21 @@ t_teardown(void **state)
 static void
 t_session(fx_env *e, const char *customer, char *sid)
 {
-	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
-	Paywire__V1__Fulfillment f = PAYWIRE__V1__FULFILLMENT__INIT;
+	store_session_params req = { 0 };
+	Paywire__Store__V1__Fulfillment f = PAYWIRE__STORE__V1__FULFILLMENT__INIT;
 	fx_session c = { .merchant_id = e->merchant_id, .req = &req };
 
 	req.amount_minor = 4900;
 	req.currency = "EUR";
-	req.mode = PAYWIRE__V1__MODE__MODE_TEST;
+	req.mode = PAYWIRE__STORE__V1__MODE__MODE_TEST;
 	req.customer_ref = (char *) customer;
-	f.kind = PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY;
+	f.kind = PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY;
 	f.plan = "pro";
 	req.fulfillment = &f;
 	randombytes_buf(c.hash, sizeof(c.hash));
 	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
 	strcpy(sid, c.rec->session->id);
-	paywire__v1__session_record__free_unpacked(c.rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(c.rec, NULL);
 }
 
 static void
@@ -113,10 +113,10 @@ t_event(fx_env *e, const t_item *it, const char *sid, pw_event *ev)
 static bool
 t_entitlement_active(fx_env *e, const char *id)
 {
-	Paywire__V1__EntitlementRecord *r = fx_entitlement_get(e->s, id);
+	Paywire__Store__V1__EntitlementRecord *r = fx_entitlement_get(e->s, id);
 	bool active = r->active;
 
-	paywire__v1__entitlement_record__free_unpacked(r, NULL);
+	paywire__store__v1__entitlement_record__free_unpacked(r, NULL);
 	return active;
 }
 
@@ -124,7 +124,7 @@ t_entitlement_active(fx_env *e, const char *id)
 static void
 t_run_ordering(fx_env *e, const t_item *items, const int *idx, size_t n, t_final *fin)
 {
-	Paywire__V1__SessionRecord *rec = NULL;
+	Paywire__Store__V1__SessionRecord *rec = NULL;
 	store_counts c0, c1;
 	char customer[32];
 	char sid[64];
@@ -158,7 +158,7 @@ t_run_ordering(fx_env *e, const t_item *items, const int *idx, size_t n, t_final
 	} else {
 		assert_false(rec->entitlement_active);
 	}
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 }
 
 /* Next distinct permutation of ids (lexicographic); false after the last. */

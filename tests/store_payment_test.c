@@ -27,10 +27,10 @@
 #define T_OTHER_SECRET "another-token-secret-0123456789abcdef-012345"
 #define T_WEEK_S (7 * 24 * 3600)
 
-#define ST(x) PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_##x
-#define PS(x) PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
-#define OUT(x) PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_##x
-#define FK(x) PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_##x
+#define ST(x) PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_##x
+#define PS(x) PAYWIRE__STORE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
+#define OUT(x) PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_##x
+#define FK(x) PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_##x
 
 /* ---- environment ---- */
 
@@ -40,7 +40,7 @@ t_setup(void **state)
 	const fx_cfg cfg = { .name = "payment", .map_size_bytes = 16u << 20,
 		.sync = STORE_SYNC_NONE, .token_secret = T_SECRET, .open = true,
 		.clock_t0_ms = T_T0_MS, .merchant_name = "Acme",
-		.merchant_mode = PAYWIRE__V1__MODE__MODE_LIVE };
+		.merchant_mode = PAYWIRE__STORE__V1__MODE__MODE_LIVE };
 	return fx_env_setup(state, &cfg);
 }
 
@@ -49,23 +49,23 @@ t_setup(void **state)
 typedef struct t_spec {
 	int64_t amount;                   /* minor units */
 	const char *currency;             /* ISO 4217 */
-	Paywire__V1__Mode mode;           /* test/live */
+	Paywire__Store__V1__Mode mode;           /* test/live */
 	const char *customer_ref;         /* "" none */
 	const char *email;                /* customer_email */
-	Paywire__V1__FulfillmentKind kind; /* what is sold */
+	Paywire__Store__V1__FulfillmentKind kind; /* what is sold */
 	const char *plan;                 /* ACCESS_KEY plan */
 	int64_t credits;                  /* CREDITS amount */
 	const char *merchant_id;          /* NULL: the setup merchant */
 } t_spec;
 
-static const t_spec t_default = { 4900, "EUR", PAYWIRE__V1__MODE__MODE_TEST, "",
+static const t_spec t_default = { 4900, "EUR", PAYWIRE__STORE__V1__MODE__MODE_TEST, "",
 	"ada@example.com", FK(ACCESS_KEY), "pro", 0, NULL };
 
 static void
 t_session(fx_env *e, const t_spec *sp, char *sid)
 {
-	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
-	Paywire__V1__Fulfillment f = PAYWIRE__V1__FULFILLMENT__INIT;
+	store_session_params req = { 0 };
+	Paywire__Store__V1__Fulfillment f = PAYWIRE__STORE__V1__FULFILLMENT__INIT;
 	fx_session c = { .merchant_id = sp->merchant_id != NULL ? sp->merchant_id : e->merchant_id,
 		.req = &req };
 
@@ -82,13 +82,13 @@ t_session(fx_env *e, const t_spec *sp, char *sid)
 	randombytes_buf(c.hash, sizeof(c.hash));
 	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
 	strcpy(sid, c.rec->session->id);
-	paywire__v1__session_record__free_unpacked(c.rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(c.rec, NULL);
 }
 
-static Paywire__V1__SessionRecord *
+static Paywire__Store__V1__SessionRecord *
 t_get(fx_env *e, const char *sid)
 {
-	Paywire__V1__SessionRecord *rec = NULL;
+	Paywire__Store__V1__SessionRecord *rec = NULL;
 	assert_int_equal(PW_OK, store_session_get(e->s, sid, &rec));
 	return rec;
 }
@@ -132,13 +132,13 @@ t_send(fx_env *e, const pw_event *ev, store_webhook_result *res)
 static store_webhook_result
 t_pay(fx_env *e, const char *sid, const char *pi)
 {
-	Paywire__V1__SessionRecord *rec = t_get(e, sid);
+	Paywire__Store__V1__SessionRecord *rec = t_get(e, sid);
 	store_webhook_result res;
 	pw_event ev;
 
 	t_ev_paid(e, &ev, sid, rec->session->amount_minor, rec->session->currency, pi);
-	ev.live = rec->session->mode == PAYWIRE__V1__MODE__MODE_LIVE ? 1 : 0;
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	ev.live = rec->session->mode == PAYWIRE__STORE__V1__MODE__MODE_LIVE ? 1 : 0;
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	assert_int_equal(PW_OK, t_send(e, &ev, &res));
 	assert_int_equal(OUT(APPLIED), res.outcome);
 	return res;
@@ -147,9 +147,9 @@ t_pay(fx_env *e, const char *sid, const char *pi)
 /* ---- redeem ---- */
 
 typedef struct t_redeem {
-	const char *sid;                      /* in */
-	const char *token;                    /* in */
-	Paywire__V1__RedeemAccessResponse *r; /* out */
+	const char *sid;            /* in */
+	const char *token;          /* in */
+	store_access_receipt r;     /* out */
 } t_redeem;
 
 static pw_status
@@ -159,27 +159,44 @@ t_redeem_cb(store_txn *t, void *arg)
 	return store_access_redeem(t, r->sid, r->token, &r->r);
 }
 
+/* Redeems; *out: a heap copy of the receipt on PW_OK (t_receipt_free), NULL
+ * on any error (which leaves no key in the receipt). */
 static pw_status
-t_redeem_call(fx_env *e, const char *sid, const char *token,
-    Paywire__V1__RedeemAccessResponse **out)
+t_redeem_call(fx_env *e, const char *sid, const char *token, store_access_receipt **out)
 {
 	t_redeem r = { .sid = sid, .token = token };
 	pw_status st = store_apply_sync(e->s, t_redeem_cb, &r);
-	*out = r.r;
+
+	*out = NULL;
+	if (st != PW_OK) {
+		assert_string_equal("", r.r.access_key);
+		return st;
+	}
+	*out = malloc(sizeof(**out));
+	assert_non_null(*out);
+	memcpy(*out, &r.r, sizeof(r.r));
+	sodium_memzero(&r.r, sizeof(r.r));
 	return st;
+}
+
+static void
+t_receipt_free(store_access_receipt *r)
+{
+	sodium_memzero(r, sizeof(*r));
+	free(r);
 }
 
 /* The token of sid's access link (caller frees). */
 static char *
 t_token_of(fx_env *e, const char *sid)
 {
-	Paywire__V1__SessionRecord *rec = t_get(e, sid);
+	Paywire__Store__V1__SessionRecord *rec = t_get(e, sid);
 	const char *q = strstr(rec->access_link, "?token=");
 	char *tok;
 
 	assert_non_null(q);
 	tok = strdup(q + 7);
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	return tok;
 }
 
@@ -217,7 +234,7 @@ t_jwt_for(fx_env *e, const char *key, const char *mer, const char *sid)
 static void
 t_expect_unauth(fx_env *e, const char *sid, const char *token)
 {
-	Paywire__V1__RedeemAccessResponse *r = NULL;
+	store_access_receipt *r = NULL;
 	uint64_t txnid = store_last_txnid(e->s);
 
 	assert_int_equal(PW_UNAUTHENTICATED, t_redeem_call(e, sid, token, &r));
@@ -228,7 +245,7 @@ t_expect_unauth(fx_env *e, const char *sid, const char *token)
 static pw_status
 t_credits(fx_env *e, const char *customer, int64_t *balance, uint64_t *entries)
 {
-	Paywire__V1__CreditLedgerRecord *r = NULL;
+	Paywire__Store__V1__CreditLedgerRecord *r = NULL;
 	uint8_t key[512];
 	size_t keylen = 0;
 	store_txn t;
@@ -237,12 +254,12 @@ t_credits(fx_env *e, const char *customer, int64_t *balance, uint64_t *entries)
 	assert_true(store_key_join(key, sizeof(key), e->merchant_id, customer, &keylen));
 	assert_int_equal(PW_OK, store_read_begin(e->s, &t));
 	st = store_rec_get(&t, STORE_DB_CREDITS, key, keylen,
-	    &paywire__v1__credit_ledger_record__descriptor, (void **) &r);
+	    &paywire__store__v1__credit_ledger_record__descriptor, (void **) &r);
 	store_read_end(&t);
 	if (st == PW_OK) {
 		*balance = r->balance;
 		*entries = r->entries;
-		paywire__v1__credit_ledger_record__free_unpacked(r, NULL);
+		paywire__store__v1__credit_ledger_record__free_unpacked(r, NULL);
 	}
 	return st;
 }
@@ -274,7 +291,7 @@ static void
 test_success_marks_paid_with_invoice_entitlement_link_and_audit(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__SessionRecord *rec;
+	Paywire__Store__V1__SessionRecord *rec;
 	store_webhook_result res;
 	store_counts c0, c1;
 	char sid[64];
@@ -305,7 +322,7 @@ test_success_marks_paid_with_invoice_entitlement_link_and_audit(void **state)
 	assert_int_equal(ST(PAID), rec->session->status);
 	assert_int_equal(PS(COMPLETED), rec->session->payment_status);
 	assert_int_equal(e->now_ms, rec->session->paid_at_unix_ms);
-	assert_int_equal(PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE, rec->session->payment_provider);
+	assert_int_equal(PAYWIRE__STORE__V1__PROVIDER__PROVIDER_STRIPE, rec->session->payment_provider);
 	assert_string_equal("pi_1", rec->paid_ref);
 	assert_int_equal(1, rec->invoice_number);
 	assert_string_equal(res.access_key_id, rec->access_key_id);
@@ -314,7 +331,7 @@ test_success_marks_paid_with_invoice_entitlement_link_and_audit(void **state)
 	assert_string_equal("pi_1", rec->refs[0]->ref);
 	assert_int_equal(0, strncmp(rec->access_link, "/access/", 8));
 	assert_int_equal(0, strncmp(rec->access_link + 8, sid, strlen(sid)));
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 
 	/* The link's JWT verifies with the token key and has the claims. */
 	tok = t_token_of(e, sid);
@@ -339,7 +356,7 @@ static void
 test_same_event_again_is_duplicate_and_writes_nothing(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__SessionRecord *rec;
+	Paywire__Store__V1__SessionRecord *rec;
 	store_webhook_result res;
 	store_counts c0, c1;
 	uint8_t before[4096], after[4096];
@@ -354,8 +371,8 @@ test_same_event_again_is_duplicate_and_writes_nothing(void **state)
 	assert_int_equal(OUT(APPLIED), res.outcome);
 
 	rec = t_get(e, sid);
-	nb = paywire__v1__session_record__pack(rec, before);
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	nb = paywire__store__v1__session_record__pack(rec, before);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c0));
 	txnid = store_last_txnid(e->s);
 	e->now_ms += 60000;
@@ -372,8 +389,8 @@ test_same_event_again_is_duplicate_and_writes_nothing(void **state)
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c1));
 	assert_memory_equal(&c0, &c1, sizeof(c0));
 	rec = t_get(e, sid);
-	na = paywire__v1__session_record__pack(rec, after);
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	na = paywire__store__v1__session_record__pack(rec, after);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	assert_int_equal(nb, na);
 	assert_memory_equal(before, after, nb);
 }
@@ -386,7 +403,7 @@ test_invoice_numbers_are_gapless_per_merchant(void **state)
 	char m2[64], a[64], b[64], c[64];
 
 	assert_int_equal(PW_OK,
-	    fx_merchant_add(e->s, "Acme", PAYWIRE__V1__MODE__MODE_LIVE, m2, sizeof(m2)));
+	    fx_merchant_add(e->s, "Acme", PAYWIRE__STORE__V1__MODE__MODE_LIVE, m2, sizeof(m2)));
 	other.merchant_id = m2;
 	t_session(e, &t_default, a);
 	t_session(e, &t_default, b);
@@ -402,7 +419,7 @@ test_same_customer_and_plan_links_the_active_entitlement(void **state)
 	fx_env *e = *state;
 	t_spec sp = t_default;
 	t_spec other_plan = t_default;
-	Paywire__V1__EntitlementRecord *ent;
+	Paywire__Store__V1__EntitlementRecord *ent;
 	store_webhook_result r1, r2, r3, res;
 	store_counts c0, c1;
 	char a[64], b[64], c[64];
@@ -433,21 +450,21 @@ test_same_customer_and_plan_links_the_active_entitlement(void **state)
 	ent = fx_entitlement_get(e->s, r1.access_key_id);
 	assert_true(ent->active);
 	assert_string_equal(a, ent->session_id);
-	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
+	paywire__store__v1__entitlement_record__free_unpacked(ent, NULL);
 	/* Refunding the session that created it revokes it. */
 	t_ev(e, &ev, PW_EV_REFUND, a);
 	ev.amount_refunded_minor = 4900;
 	assert_int_equal(PW_OK, t_send(e, &ev, &res));
 	ent = fx_entitlement_get(e->s, r1.access_key_id);
 	assert_false(ent->active);
-	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
+	paywire__store__v1__entitlement_record__free_unpacked(ent, NULL);
 }
 
 static void
 test_pending_then_failed_then_retry_success_is_paid(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__SessionRecord *rec;
+	Paywire__Store__V1__SessionRecord *rec;
 	store_webhook_result res;
 	char sid[64];
 	pw_event ev;
@@ -465,7 +482,7 @@ test_pending_then_failed_then_retry_success_is_paid(void **state)
 	rec = t_get(e, sid);
 	assert_int_equal(PS(FAILED), rec->session->payment_status);
 	assert_int_equal(200, rec->attempt_unix_s);
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	res = t_pay(e, sid, "pi_retry");
 	assert_int_equal(ST(PAID), res.session_status);
 	assert_int_equal(1, res.invoice_number);
@@ -480,7 +497,7 @@ test_pending_then_failed_then_retry_success_is_paid(void **state)
 static void
 t_expect_anomaly(fx_env *e, const char *sid, const pw_event *ev)
 {
-	Paywire__V1__SessionRecord *rec;
+	Paywire__Store__V1__SessionRecord *rec;
 	store_webhook_result res;
 	store_counts c0, c1;
 
@@ -500,7 +517,7 @@ t_expect_anomaly(fx_env *e, const char *sid, const pw_event *ev)
 	assert_int_equal(1, rec->anomalies);
 	assert_string_equal(res.reason, rec->anomaly);
 	assert_string_equal("", rec->access_link);
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 }
 
 static void
@@ -592,8 +609,8 @@ static void
 test_refunds_resolved_by_provider_refs_accumulate_then_revoke(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__SessionRecord *rec;
-	Paywire__V1__EntitlementRecord *ent;
+	Paywire__Store__V1__SessionRecord *rec;
+	Paywire__Store__V1__EntitlementRecord *ent;
 	store_webhook_result res, paid;
 	char sid[64], again[64], idx[64];
 	pw_event ev;
@@ -616,7 +633,7 @@ test_refunds_resolved_by_provider_refs_accumulate_then_revoke(void **state)
 	assert_int_equal(1900, rec->session->amount_refunded_minor);
 	assert_int_equal(PS(PARTIALLY_REFUNDED), rec->session->payment_status);
 	assert_true(rec->entitlement_active);
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	assert_int_equal(PW_OK, t_ent_index(e, "ada@example.com", "pro", idx, sizeof(idx)));
 	assert_string_equal(paid.access_key_id, idx);
 
@@ -630,12 +647,12 @@ test_refunds_resolved_by_provider_refs_accumulate_then_revoke(void **state)
 	assert_int_equal(4900, rec->session->amount_refunded_minor);
 	assert_int_equal(PS(REFUNDED), rec->session->payment_status);
 	assert_false(rec->entitlement_active);
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	ent = fx_entitlement_get(e->s, paid.access_key_id);
 	assert_false(ent->active);
 	assert_int_equal(e->now_ms, ent->revoked_at_unix_ms);
 	assert_int_equal(0, ent->sealed_key.len);
-	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
+	paywire__store__v1__entitlement_record__free_unpacked(ent, NULL);
 	assert_int_equal(PW_NOT_FOUND, t_ent_index(e, "ada@example.com", "pro", idx, sizeof(idx)));
 
 	/* The index row is gone: the same customer buying again gets a new key. */
@@ -649,8 +666,8 @@ static void
 test_dispute_lost_refunds_and_revokes_dispute_won_stays_paid(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__SessionRecord *rec;
-	Paywire__V1__EntitlementRecord *ent;
+	Paywire__Store__V1__SessionRecord *rec;
+	Paywire__Store__V1__EntitlementRecord *ent;
 	store_webhook_result res, paid;
 	char lost[64], won[64];
 	t_spec sp = t_default;
@@ -672,10 +689,10 @@ test_dispute_lost_refunds_and_revokes_dispute_won_stays_paid(void **state)
 	assert_int_equal(PS(REFUNDED), rec->session->payment_status);
 	assert_int_equal(3, rec->dispute);
 	assert_false(rec->entitlement_active);
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	ent = fx_entitlement_get(e->s, paid.access_key_id);
 	assert_false(ent->active);
-	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
+	paywire__store__v1__entitlement_record__free_unpacked(ent, NULL);
 
 	paid = t_pay(e, won, "pi_won");
 	t_ev(e, &ev, PW_EV_DISPUTE_OPENED, won);
@@ -687,17 +704,17 @@ test_dispute_lost_refunds_and_revokes_dispute_won_stays_paid(void **state)
 	rec = t_get(e, won);
 	assert_int_equal(PS(COMPLETED), rec->session->payment_status);
 	assert_true(rec->entitlement_active);
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	ent = fx_entitlement_get(e->s, paid.access_key_id);
 	assert_true(ent->active);
-	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
+	paywire__store__v1__entitlement_record__free_unpacked(ent, NULL);
 }
 
 static void
 test_credits_are_added_on_payment_and_taken_back_on_refund(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__RedeemAccessResponse *r = NULL;
+	store_access_receipt *r = NULL;
 	t_spec sp = t_default;
 	store_webhook_result res;
 	store_counts c0, c1;
@@ -740,7 +757,7 @@ test_credits_are_added_on_payment_and_taken_back_on_refund(void **state)
 	assert_string_equal("", r->access_key_id);
 	assert_string_equal("", r->access_key);
 	assert_string_equal("", r->plan);
-	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
+	t_receipt_free(r);
 	free(tok);
 }
 
@@ -748,7 +765,7 @@ static void
 test_ref_owned_by_another_session_is_not_repointed(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__SessionRecord *rec;
+	Paywire__Store__V1__SessionRecord *rec;
 	store_webhook_result res;
 	char a[64], b[64];
 	pw_event ev;
@@ -765,7 +782,7 @@ test_ref_owned_by_another_session_is_not_repointed(void **state)
 	rec = t_get(e, b);
 	assert_int_equal(1, rec->anomalies);
 	assert_int_equal(0, rec->n_refs);
-	paywire__v1__session_record__free_unpacked(rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	/* The ref still resolves to a. */
 	t_ev(e, &ev, PW_EV_REFUND, NULL);
 	snprintf(ev.payment_ref, sizeof(ev.payment_ref), "pi_shared");
@@ -801,8 +818,8 @@ static void
 test_redeem_reveals_the_key_once_and_never_stores_it(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__RedeemAccessResponse *r = NULL;
-	Paywire__V1__EntitlementRecord *ent;
+	store_access_receipt *r = NULL;
+	Paywire__Store__V1__EntitlementRecord *ent;
 	store_webhook_result paid;
 	store_counts c0, c1;
 	char key[128];
@@ -830,7 +847,7 @@ test_redeem_reveals_the_key_once_and_never_stores_it(void **state)
 	assert_int_equal(51, strlen(r->access_key));
 	assert_memory_equal("ak_test_", r->access_key, 8);
 	strcpy(key, r->access_key);
-	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
+	t_receipt_free(r);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c1));
 	assert_int_equal(c0.audit + 1, c1.audit); /* access.revealed */
 
@@ -838,7 +855,7 @@ test_redeem_reveals_the_key_once_and_never_stores_it(void **state)
 	assert_true(r->already_revealed);
 	assert_string_equal("", r->access_key);
 	assert_true(r->entitlement_active);
-	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
+	t_receipt_free(r);
 
 	ent = fx_entitlement_get(e->s, paid.access_key_id);
 	assert_true(ent->revealed);
@@ -846,7 +863,7 @@ test_redeem_reveals_the_key_once_and_never_stores_it(void **state)
 	assert_int_equal(32, ent->key_hash.len);
 	assert_memory_equal(key, ent->key_prefix, 12);
 	assert_int_equal(12, strlen(ent->key_prefix));
-	paywire__v1__entitlement_record__free_unpacked(ent, NULL);
+	paywire__store__v1__entitlement_record__free_unpacked(ent, NULL);
 
 	/* On disk: the display prefix is (the scan works), the key never was. */
 	assert_true(fx_data_has(e, key, 12));
@@ -860,7 +877,7 @@ static void
 test_redeem_refuses_bad_tokens_without_writing(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__RedeemAccessResponse *r = NULL;
+	store_access_receipt *r = NULL;
 	char a[64], b[64], sub[128], buf[2048];
 	char *tok_a, *tok_b, *t;
 	const char *dot;
@@ -931,13 +948,13 @@ test_redeem_refuses_bad_tokens_without_writing(void **state)
 	/* The genuine token still works (the refusals consumed nothing)... */
 	assert_int_equal(PW_OK, t_redeem_call(e, a, tok_a, &r));
 	assert_int_equal(51, strlen(r->access_key));
-	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
+	t_receipt_free(r);
 	/* ...until it expires (7 days). */
 	e->now_ms += (int64_t) T_WEEK_S * 1000;
 	t_expect_unauth(e, b, tok_b);
 	e->now_ms -= 1000;
 	assert_int_equal(PW_OK, t_redeem_call(e, b, tok_b, &r));
-	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
+	t_receipt_free(r);
 	free(tok_a);
 	free(tok_b);
 }
@@ -946,7 +963,7 @@ static void
 test_redeem_of_unknown_session_is_not_found(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__RedeemAccessResponse *r = NULL;
+	store_access_receipt *r = NULL;
 	const char *ghost = "cs_00000000000000000000000000000000000000000000";
 	char *t = t_jwt_for(e, T_SECRET, e->merchant_id, ghost);
 
@@ -959,7 +976,7 @@ static void
 test_revoked_entitlement_is_never_revealed(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__RedeemAccessResponse *r = NULL;
+	store_access_receipt *r = NULL;
 	store_webhook_result res;
 	char sid[64];
 	char *tok;
@@ -977,7 +994,7 @@ test_revoked_entitlement_is_never_revealed(void **state)
 	assert_false(r->entitlement_active);
 	assert_false(r->already_revealed);
 	assert_string_equal("", r->access_key);
-	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
+	t_receipt_free(r);
 	free(tok);
 }
 
@@ -987,7 +1004,7 @@ static void
 test_allocation_failure_anywhere_in_a_payment_writes_nothing(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__SessionRecord *rec;
+	Paywire__Store__V1__SessionRecord *rec;
 	store_webhook_result res;
 	store_counts c0, c1;
 	uint64_t txnid;
@@ -1013,7 +1030,7 @@ test_allocation_failure_anywhere_in_a_payment_writes_nothing(void **state)
 		rec = t_get(e, sid);
 		assert_int_equal(ST(CREATED), rec->session->status);
 		assert_int_equal(0, rec->n_refs);
-		paywire__v1__session_record__free_unpacked(rec, NULL);
+		paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	}
 	assert_int_equal(PW_OK, st);
 	assert_true(n > 5); /* the loop did inject failures inside the apply */
@@ -1030,8 +1047,8 @@ static void
 test_allocation_failure_during_redeem_keeps_the_key_sealed(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__RedeemAccessResponse *r = NULL;
-	Paywire__V1__EntitlementRecord *ent;
+	store_access_receipt *r = NULL;
+	Paywire__Store__V1__EntitlementRecord *ent;
 	store_webhook_result paid;
 	char sid[64];
 	char *tok;
@@ -1053,12 +1070,12 @@ test_allocation_failure_during_redeem_keeps_the_key_sealed(void **state)
 		ent = fx_entitlement_get(e->s, paid.access_key_id);
 		assert_false(ent->revealed);
 		assert_true(ent->sealed_key.len > 0);
-		paywire__v1__entitlement_record__free_unpacked(ent, NULL);
+		paywire__store__v1__entitlement_record__free_unpacked(ent, NULL);
 	}
 	assert_int_equal(PW_OK, st);
 	assert_true(n > 3);
 	assert_int_equal(51, strlen(r->access_key));
-	paywire__v1__redeem_access_response__free_unpacked(r, NULL);
+	t_receipt_free(r);
 	free(tok);
 }
 

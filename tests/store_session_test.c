@@ -28,30 +28,30 @@ t_setup(void **state)
 {
 	const fx_cfg cfg = { .name = "store_session", .map_size_bytes = 16u << 20,
 		.sync = STORE_SYNC_FULL, .open = true, .clock_t0_ms = T_T0_MS,
-		.merchant_name = "Acme", .merchant_mode = PAYWIRE__V1__MODE__MODE_LIVE };
+		.merchant_name = "Acme", .merchant_mode = PAYWIRE__STORE__V1__MODE__MODE_LIVE };
 	return fx_env_setup(state, &cfg);
 }
 
 /* A request with every field set. Strings point to literals. */
 typedef struct t_req {
-	Paywire__V1__CreateSessionRequest req;                /* the request */
-	Paywire__V1__CreateSessionRequest__MetadataEntry m[2]; /* its metadata */
-	Paywire__V1__CreateSessionRequest__MetadataEntry *mp[2]; /* pointers to m */
-	Paywire__V1__Fulfillment ful;                         /* its fulfillment */
+	store_session_params req;                /* the request */
+	Paywire__Store__V1__Session__MetadataEntry m[2]; /* its metadata */
+	Paywire__Store__V1__Session__MetadataEntry *mp[2]; /* pointers to m */
+	Paywire__Store__V1__Fulfillment ful;                         /* its fulfillment */
 } t_req;
 
 static void
 t_req_init(t_req *r, const char *idem_key)
 {
-	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
-	Paywire__V1__CreateSessionRequest__MetadataEntry me =
-	    PAYWIRE__V1__CREATE_SESSION_REQUEST__METADATA_ENTRY__INIT;
-	Paywire__V1__Fulfillment ful = PAYWIRE__V1__FULFILLMENT__INIT;
+	store_session_params req = { 0 };
+	Paywire__Store__V1__Session__MetadataEntry me =
+	    PAYWIRE__STORE__V1__SESSION__METADATA_ENTRY__INIT;
+	Paywire__Store__V1__Fulfillment ful = PAYWIRE__STORE__V1__FULFILLMENT__INIT;
 
 	r->req = req;
 	r->req.amount_minor = 4900;
 	r->req.currency = "EUR";
-	r->req.mode = PAYWIRE__V1__MODE__MODE_TEST;
+	r->req.mode = PAYWIRE__STORE__V1__MODE__MODE_TEST;
 	r->req.success_url = "https://shop.example/ok";
 	r->req.cancel_url = "https://shop.example/cancel";
 	r->req.customer_email = "ada@example.com";
@@ -69,19 +69,52 @@ t_req_init(t_req *r, const char *idem_key)
 	r->req.n_metadata = 2;
 	r->req.metadata = r->mp;
 	r->ful = ful;
-	r->ful.kind = PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY;
+	r->ful.kind = PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY;
 	r->ful.plan = "pro";
 	r->req.fulfillment = &r->ful;
 }
 
+/* Adds s and its NUL (NULL as "") to h. */
 static void
-t_hash(uint8_t out[32], const Paywire__V1__CreateSessionRequest *req)
+t_hash_str(crypto_generichash_state *h, const char *s)
 {
-	uint8_t buf[4096];
-	size_t n = paywire__v1__create_session_request__get_packed_size(req);
-	assert_true(n <= sizeof(buf));
-	paywire__v1__create_session_request__pack(req, buf);
-	crypto_generichash(out, 32, buf, n, NULL, 0);
+	if (s == NULL) {
+		s = "";
+	}
+	crypto_generichash_update(h, (const uint8_t *) s, strlen(s) + 1);
+}
+
+/* The request hash the server would pass (it hashes the call's bytes): here
+ * BLAKE2b-256 of every parameter, so equal parameters give equal hashes and
+ * any change gives another. */
+static void
+t_hash(uint8_t out[32], const store_session_params *req)
+{
+	crypto_generichash_state h;
+	char num[96];
+
+	crypto_generichash_init(&h, NULL, 0, 32);
+	snprintf(num, sizeof(num), "%lld %d %zu %d", (long long) req->amount_minor, (int) req->mode,
+	    req->n_metadata, req->fulfillment != NULL);
+	t_hash_str(&h, num);
+	t_hash_str(&h, req->currency);
+	t_hash_str(&h, req->success_url);
+	t_hash_str(&h, req->cancel_url);
+	t_hash_str(&h, req->customer_email);
+	t_hash_str(&h, req->customer_name);
+	t_hash_str(&h, req->customer_ref);
+	t_hash_str(&h, req->idempotency_key);
+	for (size_t i = 0; i < req->n_metadata; i++) {
+		t_hash_str(&h, req->metadata[i]->key);
+		t_hash_str(&h, req->metadata[i]->value);
+	}
+	if (req->fulfillment != NULL) {
+		snprintf(num, sizeof(num), "%d %lld", (int) req->fulfillment->kind,
+		    (long long) req->fulfillment->credits);
+		t_hash_str(&h, num);
+		t_hash_str(&h, req->fulfillment->plan);
+	}
+	crypto_generichash_final(&h, out, 32);
 }
 
 /* ---- tests ---- */
@@ -92,8 +125,8 @@ test_session_create_copies_every_field(void **state)
 	fx_env *e = *state;
 	t_req r;
 	fx_session c = { .merchant_id = e->merchant_id, .base = T_BASE };
-	Paywire__V1__SessionRecord *got = NULL;
-	const Paywire__V1__Session *s;
+	Paywire__Store__V1__SessionRecord *got = NULL;
+	const Paywire__Store__V1__Session *s;
 	char url[256];
 
 	t_req_init(&r, "idem-1");
@@ -104,9 +137,9 @@ test_session_create_copies_every_field(void **state)
 	assert_int_equal(0, strncmp(s->id, "cs_", 3));
 	assert_int_equal(3 + 44, strlen(s->id));
 	assert_string_equal(e->merchant_id, s->merchant_id);
-	assert_int_equal(PAYWIRE__V1__MODE__MODE_TEST, s->mode);
-	assert_int_equal(PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CREATED, s->status);
-	assert_int_equal(PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_UNPAID, s->payment_status);
+	assert_int_equal(PAYWIRE__STORE__V1__MODE__MODE_TEST, s->mode);
+	assert_int_equal(PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_CREATED, s->status);
+	assert_int_equal(PAYWIRE__STORE__V1__PAYMENT_STATUS__PAYMENT_STATUS_UNPAID, s->payment_status);
 	assert_int_equal(4900, s->amount_minor);
 	assert_string_equal("EUR", s->currency);
 	snprintf(url, sizeof(url), "%s%s", T_BASE, s->id);
@@ -123,7 +156,7 @@ test_session_create_copies_every_field(void **state)
 	assert_string_equal("note", s->metadata[1]->key);
 	assert_string_equal("gift \xc3\xa9", s->metadata[1]->value);
 	assert_non_null(s->fulfillment);
-	assert_int_equal(PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY, s->fulfillment->kind);
+	assert_int_equal(PAYWIRE__STORE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY, s->fulfillment->kind);
 	assert_string_equal("pro", s->fulfillment->plan);
 	assert_int_equal(T_T0_MS, s->created_at_unix_ms);
 	assert_int_equal(0, s->paid_at_unix_ms);
@@ -134,15 +167,15 @@ test_session_create_copies_every_field(void **state)
 
 	/* a read returns the same record, byte for byte */
 	assert_int_equal(PW_OK, store_session_get(e->s, s->id, &got));
-	assert_int_equal(paywire__v1__session_record__get_packed_size(c.rec),
-	    paywire__v1__session_record__get_packed_size(got));
+	assert_int_equal(paywire__store__v1__session_record__get_packed_size(c.rec),
+	    paywire__store__v1__session_record__get_packed_size(got));
 	uint8_t a[4096];
 	uint8_t b[4096];
-	size_t na = paywire__v1__session_record__pack(c.rec, a);
-	size_t nb = paywire__v1__session_record__pack(got, b);
+	size_t na = paywire__store__v1__session_record__pack(c.rec, a);
+	size_t nb = paywire__store__v1__session_record__pack(got, b);
 	assert_int_equal(na, nb);
 	assert_memory_equal(a, b, na);
-	paywire__v1__session_record__free_unpacked(got, NULL);
+	paywire__store__v1__session_record__free_unpacked(got, NULL);
 	fx_session_free(&c);
 }
 
@@ -150,13 +183,13 @@ static void
 test_session_create_without_url_base_or_options_stores_empty_fields(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
+	store_session_params req = { 0 };
 	fx_session c = { .merchant_id = e->merchant_id, .req = &req, .base = NULL };
 	store_counts n;
 
 	req.amount_minor = 1;
 	req.currency = "JPY";
-	req.mode = PAYWIRE__V1__MODE__MODE_LIVE;
+	req.mode = PAYWIRE__STORE__V1__MODE__MODE_LIVE;
 	t_hash(c.hash, &req);
 	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
 	assert_string_equal("", c.rec->session->url);
@@ -307,9 +340,9 @@ test_session_create_with_bad_input_writes_nothing(void **state)
 	r.req.currency = "EURO";
 	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_session_apply, &c));
 	r.req.currency = "EUR";
-	r.req.mode = PAYWIRE__V1__MODE__MODE_UNSPECIFIED;
+	r.req.mode = PAYWIRE__STORE__V1__MODE__MODE_UNSPECIFIED;
 	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_session_apply, &c));
-	r.req.mode = PAYWIRE__V1__MODE__MODE_TEST;
+	r.req.mode = PAYWIRE__STORE__V1__MODE__MODE_TEST;
 	r.req.n_metadata = PW_METADATA_ENTRIES_MAX + 1;
 	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(e->s, fx_session_apply, &c));
 	r.req.n_metadata = 2;
@@ -323,7 +356,7 @@ static void
 test_session_get_unknown_or_malformed_id(void **state)
 {
 	fx_env *e = *state;
-	Paywire__V1__SessionRecord *rec = (Paywire__V1__SessionRecord *) 0x1;
+	Paywire__Store__V1__SessionRecord *rec = (Paywire__Store__V1__SessionRecord *) 0x1;
 	char longid[PW_SESSION_ID_BYTES_MAX + 1];
 
 	assert_int_equal(PW_NOT_FOUND,

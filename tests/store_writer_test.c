@@ -455,8 +455,8 @@ static void
 test_allocation_failure_at_every_point_leaves_nothing_behind(void **state)
 {
 	fx_env *e = *state;
-	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__V1__MODE__MODE_TEST };
-	Paywire__V1__CreateSessionRequest req = PAYWIRE__V1__CREATE_SESSION_REQUEST__INIT;
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
+	store_session_params req = { 0 };
 	fx_session c = { .req = &req, .hash = { 1 } };
 	store_counts cnt;
 	uint64_t txnid = store_last_txnid(e->s);
@@ -481,7 +481,7 @@ test_allocation_failure_at_every_point_leaves_nothing_behind(void **state)
 	assert_true(n > 1); /* at least one allocation failed */
 	req.amount_minor = 100;
 	req.currency = "EUR";
-	req.mode = PAYWIRE__V1__MODE__MODE_TEST;
+	req.mode = PAYWIRE__STORE__V1__MODE__MODE_TEST;
 	req.idempotency_key = "k1";
 	c.merchant_id = m.rec->merchant_id;
 	txnid = store_last_txnid(e->s);
@@ -499,8 +499,8 @@ test_allocation_failure_at_every_point_leaves_nothing_behind(void **state)
 	}
 	assert_int_equal(PW_OK, st);
 	assert_true(n > 2); /* merchant lookup and record read both failed once */
-	paywire__v1__session_record__free_unpacked(c.rec, NULL);
-	paywire__v1__merchant_record__free_unpacked(m.rec, NULL);
+	paywire__store__v1__session_record__free_unpacked(c.rec, NULL);
+	paywire__store__v1__merchant_record__free_unpacked(m.rec, NULL);
 	assert_int_equal(PW_OK, store_counts_get(e->s, &cnt));
 	assert_int_equal(1, cnt.sessions);
 	assert_int_equal(2, cnt.audit);

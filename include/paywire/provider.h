@@ -5,8 +5,9 @@
  *   XX(NAME, value, name, label, secret_env)
  * - NAME: the C suffix (PW_PROVIDER_<NAME> in the server, PW_WEBHOOK_<NAME>
  *   in the client API, srv_wh_ops_<NAME> for its server ops).
- * - value: the number of paywire.v1.Provider (wire and disk), 1..199; never
- *   changed. The store keys provider refs and events by one provider byte.
+ * - value: the number of paywire.v1.Provider (wire) and of
+ *   paywire.store.v1.Provider (disk), 1..199; never changed. The store keys
+ *   provider refs and events by one provider byte.
  * - name: lower-case name: CLI argument, route path (/webhooks/<name>),
  *   metric label, log text, reply scope ("webhook:<name>").
  * - label: the name people read ("Stripe").

@@ -1,0 +1,245 @@
+/*
+ * srv_map.c - wire <-> store translation. See srv_map.h.
+ */
+#include "srv_map.h"
+
+#include <string.h>
+
+/* ---- enums ---- */
+
+/* The values each shared enum has, one XX(ENUM, VALUE) row per value name
+ * (ENUM and VALUE as protobuf-c spells them in both generated headers). */
+#define SRV_MAP_MODE(XX)                                                          \
+	XX(MODE, MODE_UNSPECIFIED) XX(MODE, MODE_TEST) XX(MODE, MODE_LIVE)
+#define SRV_MAP_SESSION_STATUS(XX)                                                \
+	XX(SESSION_STATUS, SESSION_STATUS_UNSPECIFIED)                                \
+	XX(SESSION_STATUS, SESSION_STATUS_CREATED)                                    \
+	XX(SESSION_STATUS, SESSION_STATUS_PENDING)                                    \
+	XX(SESSION_STATUS, SESSION_STATUS_PAID)                                       \
+	XX(SESSION_STATUS, SESSION_STATUS_FAILED)                                     \
+	XX(SESSION_STATUS, SESSION_STATUS_EXPIRED)                                    \
+	XX(SESSION_STATUS, SESSION_STATUS_CANCELED)                                   \
+	XX(SESSION_STATUS, SESSION_STATUS_REFUNDED)                                   \
+	XX(SESSION_STATUS, SESSION_STATUS_DISPUTED)
+#define SRV_MAP_PAYMENT_STATUS(XX)                                                \
+	XX(PAYMENT_STATUS, PAYMENT_STATUS_UNSPECIFIED)                                \
+	XX(PAYMENT_STATUS, PAYMENT_STATUS_UNPAID)                                     \
+	XX(PAYMENT_STATUS, PAYMENT_STATUS_PROCESSING)                                 \
+	XX(PAYMENT_STATUS, PAYMENT_STATUS_COMPLETED)                                  \
+	XX(PAYMENT_STATUS, PAYMENT_STATUS_FAILED)                                     \
+	XX(PAYMENT_STATUS, PAYMENT_STATUS_PARTIALLY_REFUNDED)                         \
+	XX(PAYMENT_STATUS, PAYMENT_STATUS_REFUNDED)                                   \
+	XX(PAYMENT_STATUS, PAYMENT_STATUS_DISPUTED)
+#define SRV_MAP_PROVIDER(XX)                                                      \
+	XX(PROVIDER, PROVIDER_UNSPECIFIED) XX(PROVIDER, PROVIDER_STRIPE)              \
+	XX(PROVIDER, PROVIDER_RAZORPAY) XX(PROVIDER, PROVIDER_ONECOM)                 \
+	XX(PROVIDER, PROVIDER_WEB3)
+#define SRV_MAP_FULFILLMENT_KIND(XX)                                              \
+	XX(FULFILLMENT_KIND, FULFILLMENT_KIND_NONE)                                   \
+	XX(FULFILLMENT_KIND, FULFILLMENT_KIND_ACCESS_KEY)                             \
+	XX(FULFILLMENT_KIND, FULFILLMENT_KIND_CREDITS)
+#define SRV_MAP_WEBHOOK_OUTCOME(XX)                                               \
+	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_UNSPECIFIED)                              \
+	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_APPLIED)                                  \
+	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_DUPLICATE)                                \
+	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_IGNORED)
+
+/* A row's value has the same number on disk and on the wire. */
+#define SRV_MAP_XX_SAME(E, V)                                                     \
+	_Static_assert((int) PAYWIRE__V1__##E##__##V == (int) PAYWIRE__STORE__V1__##E##__##V, \
+	    "paywire.v1 and paywire.store.v1 give " #V " the same number");
+#define SRV_MAP_XX_TO_WIRE(E, V)                                                  \
+	case PAYWIRE__STORE__V1__##E##__##V:                                          \
+		return PAYWIRE__V1__##E##__##V;
+#define SRV_MAP_XX_TO_STORE(E, V)                                                 \
+	case PAYWIRE__V1__##E##__##V:                                                 \
+		return PAYWIRE__STORE__V1__##E##__##V;
+
+/* One direction of one enum: srv_map_<name>_<dir>, from package From to
+ * package To (FROM: From's upper-case prefix). It switches over its
+ * argument's enum with no `default:`, so -Wswitch names a value that ROWS
+ * lacks; the last return keeps a number neither .proto names (the
+ * open-enum rule). */
+#define SRV_MAP_ENUM_FN(name, dir, To, From, FROM, Type, TYPE, ROWS, XX)         \
+	To##Type                                                                      \
+	srv_map_##name##_##dir(From##Type v)                                          \
+	{                                                                             \
+		switch (v) {                                                              \
+			ROWS(XX)                                                              \
+		case _##FROM##TYPE##_IS_INT_SIZE:                                         \
+			break;                                                                \
+		}                                                                         \
+		return (To##Type) v;                                                      \
+	}
+
+/* Everything of one enum: its _Static_asserts and its two functions
+ * (declared in srv_map.h). */
+#define SRV_MAP_ENUM(name, Type, TYPE, ROWS)                                      \
+	ROWS(SRV_MAP_XX_SAME)                                                         \
+	SRV_MAP_ENUM_FN(name, to_wire, Paywire__V1__, Paywire__Store__V1__,           \
+	    PAYWIRE__STORE__V1__, Type, TYPE, ROWS, SRV_MAP_XX_TO_WIRE)               \
+	SRV_MAP_ENUM_FN(name, to_store, Paywire__Store__V1__, Paywire__V1__,          \
+	    PAYWIRE__V1__, Type, TYPE, ROWS, SRV_MAP_XX_TO_STORE)
+
+SRV_MAP_ENUM(mode, Mode, MODE, SRV_MAP_MODE)
+SRV_MAP_ENUM(session_status, SessionStatus, SESSION_STATUS, SRV_MAP_SESSION_STATUS)
+SRV_MAP_ENUM(payment_status, PaymentStatus, PAYMENT_STATUS, SRV_MAP_PAYMENT_STATUS)
+SRV_MAP_ENUM(provider, Provider, PROVIDER, SRV_MAP_PROVIDER)
+SRV_MAP_ENUM(fulfillment_kind, FulfillmentKind, FULFILLMENT_KIND, SRV_MAP_FULFILLMENT_KIND)
+SRV_MAP_ENUM(webhook_outcome, WebhookOutcome, WEBHOOK_OUTCOME, SRV_MAP_WEBHOOK_OUTCOME)
+
+/* ---- messages ---- */
+
+/* The fields a message takes from another as they are (same name, same C
+ * type on both sides), one list per mapping; enum fields go through the
+ * functions above, and fields named otherwise are written out. Each mapping
+ * function names its source `from` and its result `to`. */
+#define SRV_MAP_XX_COPY(field) to->field = from->field;
+
+#define SRV_MAP_PARAMS_SAME(XX)                                                   \
+	XX(amount_minor) XX(currency) XX(success_url) XX(cancel_url)                  \
+	XX(customer_email) XX(customer_name) XX(customer_ref) XX(idempotency_key)
+#define SRV_MAP_SESSION_SAME(XX)                                                  \
+	XX(id) XX(merchant_id) XX(amount_minor) XX(currency) XX(url) XX(success_url)  \
+	XX(cancel_url) XX(customer_email) XX(customer_name) XX(customer_ref)          \
+	XX(created_at_unix_ms) XX(paid_at_unix_ms) XX(amount_refunded_minor)          \
+	XX(idempotency_key)
+#define SRV_MAP_STATUS_SAME(XX)                                                   \
+	XX(merchant_id) XX(amount_minor) XX(currency) XX(created_at_unix_ms)          \
+	XX(paid_at_unix_ms) XX(amount_refunded_minor)
+#define SRV_MAP_MERCHANT_SAME(XX) XX(merchant_id) XX(name)
+#define SRV_MAP_WEBHOOK_SAME(XX)                                                  \
+	XX(session_id) XX(reason) XX(invoice_number) XX(access_key_id) XX(anomaly)
+#define SRV_MAP_RECEIPT_SAME(XX)                                                  \
+	XX(session_id) XX(merchant_id) XX(amount_minor) XX(currency) XX(paid_at_unix_ms) \
+	XX(invoice_number) XX(access_key_id) XX(access_key) XX(already_revealed)      \
+	XX(entitlement_active) XX(plan) XX(customer_email)
+#define SRV_MAP_AUDIT_SAME(XX) XX(ok) XX(records) XX(last_seq) XX(first_bad_seq) XX(detail)
+
+/* The parts of a Session (or of a request) that are messages of their own,
+ * metadata entries and the fulfillment: from `from` into `buf` (an
+ * srv_map_params_buf or srv_map_session_buf) and `to`, with the init
+ * functions of the target package (p: its lower-case prefix) and the
+ * fulfillment kind's mapping in direction dir. One body for both ways. */
+#define SRV_MAP_PARTS(p, dir)                                                     \
+	do {                                                                          \
+		for (size_t i = 0; i < from->n_metadata; i++) {                           \
+			PW_ASSERT(from->metadata[i] != NULL);                                 \
+			p##session__metadata_entry__init(&buf->ents[i]);                      \
+			buf->ents[i].key = from->metadata[i]->key;                            \
+			buf->ents[i].value = from->metadata[i]->value;                        \
+			buf->entp[i] = &buf->ents[i];                                         \
+		}                                                                         \
+		to->n_metadata = from->n_metadata;                                        \
+		to->metadata = from->n_metadata > 0 ? buf->entp : NULL;                   \
+		to->fulfillment = NULL;                                                   \
+		if (from->fulfillment != NULL) {                                          \
+			p##fulfillment__init(&buf->fulfillment);                              \
+			buf->fulfillment.kind = srv_map_fulfillment_kind_##dir(from->fulfillment->kind); \
+			buf->fulfillment.plan = from->fulfillment->plan;                      \
+			buf->fulfillment.credits = from->fulfillment->credits;                \
+			to->fulfillment = &buf->fulfillment;                                  \
+		}                                                                         \
+	} while (0)
+
+/* ---- requests -> store ---- */
+
+void
+srv_map_session_params(const Paywire__V1__CreateSessionRequest *from, store_session_params *to,
+    srv_map_params_buf *buf)
+{
+	PW_ASSERT(from != NULL && to != NULL && buf != NULL);
+	PW_ASSERT(from->n_metadata <= PW_METADATA_ENTRIES_MAX); /* validated */
+	memset(to, 0, sizeof(*to));
+	SRV_MAP_PARAMS_SAME(SRV_MAP_XX_COPY)
+	to->mode = srv_map_mode_to_store(from->mode);
+	SRV_MAP_PARTS(paywire__store__v1__, to_store);
+}
+
+/* ---- store -> wire ---- */
+
+bool
+srv_map_session_fits(const Paywire__Store__V1__Session *s)
+{
+	PW_ASSERT(s != NULL);
+	return s->n_metadata <= PW_METADATA_ENTRIES_MAX;
+}
+
+Paywire__V1__Session *
+srv_map_session(Paywire__Store__V1__Session *from, srv_map_session_buf *buf)
+{
+	Paywire__V1__Session *to;
+
+	PW_ASSERT(from != NULL && buf != NULL);
+	PW_ASSERT(srv_map_session_fits(from));
+	to = &buf->session;
+	paywire__v1__session__init(to);
+	SRV_MAP_SESSION_SAME(SRV_MAP_XX_COPY)
+	to->mode = srv_map_mode_to_wire(from->mode);
+	to->status = srv_map_session_status_to_wire(from->status);
+	to->payment_status = srv_map_payment_status_to_wire(from->payment_status);
+	to->payment_provider = srv_map_provider_to_wire(from->payment_provider);
+	SRV_MAP_PARTS(paywire__v1__, to_wire);
+	return to;
+}
+
+void
+srv_map_get_status(Paywire__Store__V1__SessionRecord *rec, Paywire__V1__GetStatusResponse *to)
+{
+	const Paywire__Store__V1__Session *from;
+
+	PW_ASSERT(rec != NULL && rec->session != NULL && to != NULL);
+	from = rec->session;
+	paywire__v1__get_status_response__init(to);
+	SRV_MAP_STATUS_SAME(SRV_MAP_XX_COPY)
+	to->session_id = from->id;
+	to->status = srv_map_session_status_to_wire(from->status);
+	to->payment_status = srv_map_payment_status_to_wire(from->payment_status);
+	to->payment_provider = srv_map_provider_to_wire(from->payment_provider);
+	to->mode = srv_map_mode_to_wire(from->mode);
+	to->access_link = rec->access_link; /* the record's, not the session's */
+	to->invoice_number = rec->invoice_number;
+}
+
+void
+srv_map_merchant(Paywire__Store__V1__MerchantRecord *from, char *api_key,
+    Paywire__V1__CreateMerchantResponse *to)
+{
+	PW_ASSERT(from != NULL && api_key != NULL && to != NULL);
+	paywire__v1__create_merchant_response__init(to);
+	SRV_MAP_MERCHANT_SAME(SRV_MAP_XX_COPY)
+	to->api_key = api_key;
+	to->mode = srv_map_mode_to_wire(from->mode);
+}
+
+void
+srv_map_webhook(store_webhook_result *from, const pw_event *ev,
+    Paywire__V1__IngestWebhookResponse *to)
+{
+	PW_ASSERT(from != NULL && ev != NULL && to != NULL);
+	paywire__v1__ingest_webhook_response__init(to);
+	SRV_MAP_WEBHOOK_SAME(SRV_MAP_XX_COPY)
+	to->outcome = srv_map_webhook_outcome_to_wire(from->outcome);
+	to->session_status = srv_map_session_status_to_wire(from->session_status);
+	to->event_id = (char *) ev->event_id;
+	to->event_type = (char *) ev->event_type;
+}
+
+void
+srv_map_receipt(store_access_receipt *from, Paywire__V1__RedeemAccessResponse *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__redeem_access_response__init(to);
+	SRV_MAP_RECEIPT_SAME(SRV_MAP_XX_COPY)
+	to->status = srv_map_session_status_to_wire(from->status);
+}
+
+void
+srv_map_audit(store_audit_report *from, Paywire__V1__VerifyAuditResponse *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__verify_audit_response__init(to);
+	SRV_MAP_AUDIT_SAME(SRV_MAP_XX_COPY)
+	to->head_hash.len = sizeof(from->head_hash);
+	to->head_hash.data = from->head_hash;
+}

@@ -1,0 +1,126 @@
+/*
+ * srv_map.h - the one place where the wire contract meets the store's types.
+ *
+ * OWNS
+ * Every translation between paywire.v1 (proto/paywire/v1/paywire.proto: what
+ * callers send and receive) and what the store takes and returns (store.h:
+ * paywire.store.v1 records from proto/paywire/store/v1/store.proto, and the
+ * plain C params and results of store.h). Nothing else in the server copies
+ * a field from one to the other, and nothing under store/ sees a wire type.
+ * - Enums, both directions, for each enum the two contracts share: Mode,
+ *   SessionStatus, PaymentStatus, Provider, FulfillmentKind, WebhookOutcome.
+ *   One row list per enum (srv_map.c) generates a _Static_assert per value
+ *   (the numbers agree, so disk and wire keep meaning the same) and a switch
+ *   without `default:` over each side's enum, so a value added to one
+ *   .proto and not to the list fails the build (-Wswitch). A number neither
+ *   enum names is kept as the number: proto3 enums are open, and test
+ *   builds store test providers (values 200..255) that no .proto names.
+ * - Requests into store parameters (create_session).
+ * - Store records and results into wire messages (Session, the replies of
+ *   create_merchant, get_status, ingest_webhook, verify_audit,
+ *   redeem_access).
+ *
+ * THREADS
+ * Pure functions, no globals: any thread, on distinct objects.
+ *
+ * LIFETIMES
+ * Nothing is copied or allocated: a mapped message points into what it was
+ * mapped from (store record, store result, request, and the caller's
+ * srv_map_session_buf), so it must be packed while those live. Mapped
+ * wire messages are only read (packed); their non-const string pointers
+ * are protobuf-c's types, not permission to write.
+ */
+#ifndef SRV_MAP_H
+#define SRV_MAP_H
+
+#include <stdbool.h>
+
+#include "paywire/v1/paywire.pb-c.h"
+#include "pw_event.h"
+#include "pw_limits.h"
+#include "store.h"
+
+/* ---- enums (store value <-> wire value) ---- */
+
+Paywire__V1__Mode srv_map_mode_to_wire(Paywire__Store__V1__Mode v);
+Paywire__Store__V1__Mode srv_map_mode_to_store(Paywire__V1__Mode v);
+Paywire__V1__SessionStatus srv_map_session_status_to_wire(Paywire__Store__V1__SessionStatus v);
+Paywire__Store__V1__SessionStatus srv_map_session_status_to_store(Paywire__V1__SessionStatus v);
+Paywire__V1__PaymentStatus srv_map_payment_status_to_wire(Paywire__Store__V1__PaymentStatus v);
+Paywire__Store__V1__PaymentStatus srv_map_payment_status_to_store(Paywire__V1__PaymentStatus v);
+Paywire__V1__Provider srv_map_provider_to_wire(Paywire__Store__V1__Provider v);
+Paywire__Store__V1__Provider srv_map_provider_to_store(Paywire__V1__Provider v);
+Paywire__V1__FulfillmentKind srv_map_fulfillment_kind_to_wire(
+    Paywire__Store__V1__FulfillmentKind v);
+Paywire__Store__V1__FulfillmentKind srv_map_fulfillment_kind_to_store(
+    Paywire__V1__FulfillmentKind v);
+Paywire__V1__WebhookOutcome srv_map_webhook_outcome_to_wire(Paywire__Store__V1__WebhookOutcome v);
+Paywire__Store__V1__WebhookOutcome srv_map_webhook_outcome_to_store(Paywire__V1__WebhookOutcome v);
+
+/* ---- requests -> store ---- */
+
+/* Room for the parts of store_session_params that are messages, mapped from
+ * a request. */
+typedef struct srv_map_params_buf {
+	Paywire__Store__V1__Session__MetadataEntry ents[PW_METADATA_ENTRIES_MAX];  /* metadata */
+	Paywire__Store__V1__Session__MetadataEntry *entp[PW_METADATA_ENTRIES_MAX]; /* -> ents */
+	Paywire__Store__V1__Fulfillment fulfillment;                              /* if any */
+} srv_map_params_buf;
+
+/* Fills *to from a create_session request that srv_validate_create_session
+ * accepted (PW_ASSERT: at most PW_METADATA_ENTRIES_MAX metadata entries),
+ * building its metadata and fulfillment in buf. to borrows from's strings
+ * and buf: use it while both live. A request without a fulfillment gives a
+ * session without one, so the stored session, and the Session replied, are
+ * what the caller sent. */
+void srv_map_session_params(const Paywire__V1__CreateSessionRequest *from,
+    store_session_params *to, srv_map_params_buf *buf);
+
+/* ---- store -> wire ---- */
+
+/* Room for a wire Session mapped from a store Session: the message and the
+ * parts it points at that are not strings of the record. */
+typedef struct srv_map_session_buf {
+	Paywire__V1__Session session;                                        /* the result */
+	Paywire__V1__Fulfillment fulfillment;                                /* if the record has one */
+	Paywire__V1__Session__MetadataEntry ents[PW_METADATA_ENTRIES_MAX];   /* metadata, in order */
+	Paywire__V1__Session__MetadataEntry *entp[PW_METADATA_ENTRIES_MAX];  /* -> ents */
+} srv_map_session_buf;
+
+/* True when the wire can carry s as srv_map_session maps it: a session of a
+ * record the store wrote always fits (at most PW_METADATA_ENTRIES_MAX
+ * entries, checked at creation); one that does not is a corrupt record,
+ * which the caller refuses with PW_INTERNAL before building a reply. */
+bool srv_map_session_fits(const Paywire__Store__V1__Session *s);
+
+/* The wire Session of from, field for field (the messages have the same
+ * numbers), built in buf; returns &buf->session. from must fit (asserted). */
+Paywire__V1__Session *srv_map_session(Paywire__Store__V1__Session *from,
+    srv_map_session_buf *buf);
+
+/* *to = the GetStatusResponse of rec (its session must be set, asserted):
+ * the status fields of the session, plus the record's access_link and
+ * invoice_number. */
+void srv_map_get_status(Paywire__Store__V1__SessionRecord *rec,
+    Paywire__V1__GetStatusResponse *to);
+
+/* *to = the CreateMerchantResponse of a new merchant and its raw key (shown
+ * once). */
+void srv_map_merchant(Paywire__Store__V1__MerchantRecord *from, char *api_key,
+    Paywire__V1__CreateMerchantResponse *to);
+
+/* *to = the IngestWebhookResponse of what store_webhook_apply did with ev.
+ * from's strings must be NUL-terminated (the caller terminates them). */
+void srv_map_webhook(store_webhook_result *from, const pw_event *ev,
+    Paywire__V1__IngestWebhookResponse *to);
+
+/* *to = the RedeemAccessResponse of a receipt. It points at
+ * from->access_key: wiping that buffer (redaction) leaves an empty key in
+ * the message. */
+void srv_map_receipt(store_access_receipt *from, Paywire__V1__RedeemAccessResponse *to);
+
+/* *to = the VerifyAuditResponse of an audit report (head_hash: the 32 bytes
+ * of from). */
+void srv_map_audit(store_audit_report *from, Paywire__V1__VerifyAuditResponse *to);
+
+#endif
