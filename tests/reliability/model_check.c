@@ -750,6 +750,8 @@ mc_random_one(uint64_t seed)
 
 /* ---- main ---- */
 
+#ifndef MC_NO_MAIN /* fuzz/fuzz_fsm.c includes this file for its models */
+
 static int
 mc_usage(void)
 {
@@ -863,3 +865,4 @@ main(int argc, char **argv)
 	    mc.sequences, mc.steps, mc.consistent, seen, edges, mc.failures);
 	return mc.failures == 0 ? 0 : 1;
 }
+#endif
