@@ -3,7 +3,7 @@
 # and is a plain program (no cmocka): the CTest entry runs the CI slice
 # (every multiset of up to 4 events in every order, the scenarios with drops
 # and duplicates up to 7 events, 10^5 random sequences); the full run is
-# `build-test/tests/model_check --full`.
+# `scripts/reliability/model_check.sh --full`.
 add_executable(model_check ${CMAKE_CURRENT_SOURCE_DIR}/reliability/model_check.c
   ${PROJECT_SOURCE_DIR}/store/store_fsm.c)
 target_link_libraries(model_check PRIVATE pw_common pw_proto)
