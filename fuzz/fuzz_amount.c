@@ -4,8 +4,9 @@
  * the rest is the amount text.
  *   - pw_amount_parse (common/currency.c) against fz_ref_parse below, a
  *     reference written separately (grammar digits[.digits], at most
- *     `exponent` decimals, <= 32 bytes, value <= PW_AMOUNT_MINOR_MAX, all in
- *     unsigned __int128 so it cannot overflow): same verdict, same value;
+ *     `exponent` decimals, <= 32 bytes, value <= PW_AMOUNT_MINOR_MAX; a
+ *     value past 10^17 is only remembered as "too big", so it cannot
+ *     overflow): same verdict, same value;
  *     an accepted amount formats back (pw_amount_format) to text that
  *     parses to the same value;
  *   - the bridge's bridge_json_amount on the text as a JSON number token and
@@ -27,17 +28,29 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* v * 10 + d, or "too big" (*big) once v passes 10^17: far above any amount. */
+static void
+fz_ref_push(uint64_t *v, bool *big, unsigned d)
+{
+	if (*v > UINT64_C(100000000000000000)) {
+		*big = true;
+		return;
+	}
+	*v = *v * 10 + d;
+}
+
 static bool
 fz_ref_parse(const char *s, size_t n, int exponent, int64_t *out)
 {
-	unsigned __int128 v = 0;
+	uint64_t v = 0;
+	bool big = false;
 	size_t i = 0, int_digits = 0, frac_digits = 0;
 
 	if (n == 0 || n > 32) {
 		return false;
 	}
 	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, int_digits++) {
-		v = v * 10 + (unsigned) (s[i] - '0');
+		fz_ref_push(&v, &big, (unsigned) (s[i] - '0'));
 	}
 	if (int_digits == 0) {
 		return false;
@@ -47,16 +60,16 @@ fz_ref_parse(const char *s, size_t n, int exponent, int64_t *out)
 			return false;
 		}
 		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, frac_digits++) {
-			v = v * 10 + (unsigned) (s[i] - '0');
+			fz_ref_push(&v, &big, (unsigned) (s[i] - '0'));
 		}
 		if (frac_digits == 0 || i != n || frac_digits > (size_t) exponent) {
 			return false;
 		}
 	}
 	for (size_t k = frac_digits; k < (size_t) exponent; k++) {
-		v *= 10;
+		fz_ref_push(&v, &big, 0);
 	}
-	if (v > (unsigned __int128) PW_AMOUNT_MINOR_MAX) {
+	if (big || v > (uint64_t) PW_AMOUNT_MINOR_MAX) {
 		return false;
 	}
 	*out = (int64_t) v;

@@ -589,6 +589,10 @@ mc_check(const int *seq, int n, const char *how)
 	return true;
 }
 
+/* fuzz/fuzz_fsm.c includes this file for its models and mc_check: the modes
+ * and main below are the checker's own. */
+#ifndef MC_NO_MAIN
+
 /* ---- orderings ---- */
 
 /* Next distinct permutation of a[0..n) in lexicographic order; false after
@@ -749,8 +753,6 @@ mc_random_one(uint64_t seed)
 }
 
 /* ---- main ---- */
-
-#ifndef MC_NO_MAIN /* fuzz/fuzz_fsm.c includes this file for its models */
 
 static int
 mc_usage(void)
