@@ -8,7 +8,9 @@
  * A queued write is waited for (the done callback). Every frame must get a
  * reply that unpacks as a Response echoing a status; anything else aborts.
  */
+#include <ftw.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,23 +41,42 @@ fz_done(srv_call *c, void *arg)
 	pthread_mutex_unlock(&fz.mu);
 }
 
+static char fz_dir[] = "/tmp/pw-fuzz-rpc-XXXXXX";
+
+static int
+fz_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void) sb;
+	(void) flag;
+	(void) ftw;
+	return remove(path);
+}
+
+/* The temp store goes with the process (LMDB's files may be unlinked while
+ * open): libFuzzer and the replay main both end through exit(). */
+static void
+fz_cleanup(void)
+{
+	(void) nftw(fz_dir, fz_rm, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/pw-fuzz-rpc-XXXXXX";
 	store_opts o;
 
 	(void) argc;
 	(void) argv;
-	if (pw_common_init() != 0 || mkdtemp(dir) == NULL) {
+	if (pw_common_init() != 0 || mkdtemp(fz_dir) == NULL) {
 		abort();
 	}
+	(void) atexit(fz_cleanup);
 	pw_log_set_level(PW_LOG_ERROR);
 	memset(&o, 0, sizeof(o));
-	o.dir = dir;
+	o.dir = fz_dir;
 	o.sync = STORE_SYNC_NONE;
 	if (store_open(&fz.st, &o) != PW_OK) {
 		abort();
@@ -67,7 +88,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	/* The store stays open for the process's life: libFuzzer exits from
-	 * its own code, and the temp dir is removed by fuzz.sh. */
+	 * its own code; fz_cleanup removes the dir (fuzz.sh too, after a crash). */
 	return 0;
 }
 
