@@ -20,8 +20,9 @@
 # timeout, OOM or replay failure; the last line is a one-line summary. A
 # timeout whose input then runs within the timeout three times in a row is a
 # stall of the (shared) machine: reported as stalls=N, the input kept in
-# artifacts/<target>/stalls/, not a failure (it stopped that target early,
-# so its runs are fewer).
+# artifacts/<target>/stalls/, and fuzzing resumes for the time left.
+# execs/s is runs over wall-clock seconds. fuzz_rpc's temp store
+# (/tmp/pw-fuzz-rpc-*) is removed by the target at exit.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -77,40 +78,53 @@ replay() {
 # fuzz_one TARGET: fuzzes, then writes one report line.
 fuzz_one() {
 	local t=$1 bin="$build_dir/fuzz/$t" work="$build_dir/corpus/$t" art="$build_dir/artifacts/$t"
-	local log="$build_dir/fuzz-$t.log" rc=0 runs eps rss crashes leaks slow
+	local log="$build_dir/fuzz-$t.log" rc=0 runs=0 rss=0 eps crashes leaks slow stalls=0
+	local start now left r a
 	mkdir -p "$work" "$art"
-	# the fuzz_rpc store lives in /tmp/pw-fuzz-rpc-*: one per process, removed here
-	local before
-	before=$(ls -d /tmp/pw-fuzz-rpc-* 2>/dev/null || true)
-	(cd "$art" && "$bin" "${flags[@]}" -max_total_time="$seconds" -artifact_prefix="$art/" \
-		"$work" "$here/fuzz/corpus/$t") >"$log" 2>&1 || rc=$?
-	for d in $(ls -d /tmp/pw-fuzz-rpc-* 2>/dev/null || true); do
-		case " $before " in *" $d "*) ;; *) rm -rf "$d" ;; esac
-	done
-	runs=$(awk '/stat::number_of_executed_units/{print $2}' "$log" | tail -1)
-	eps=$(awk '/stat::average_exec_per_sec/{print $2}' "$log" | tail -1)
-	rss=$(awk '/stat::peak_rss_mb/{print $2}' "$log" | tail -1)
+	: >"$log"
+	start=$(date +%s)
+	left=$seconds
 	# A timeout on a machine shared with other jobs may be a stall of the
 	# machine, not of the input: one that replays within the timeout three
-	# times is moved to stalls/ and reported, not counted as a crash.
-	local stalls=0
-	for a in $(find "$art" -maxdepth 1 -name 'timeout-*'); do
-		if "$bin" -timeout=1 -rss_limit_mb=256 -malloc_limit_mb=256 "$a" "$a" "$a" >/dev/null 2>&1; then
-			mkdir -p "$art/stalls" && mv "$a" "$art/stalls/"
-			stalls=$((stalls + 1))
-			[ "$rc" = 70 ] && rc=0
+	# times in a row is moved to stalls/ and counted apart, and fuzzing goes
+	# on from the same corpus for the time left. Anything else stops it.
+	while [ "$left" -gt 0 ]; do
+		rc=0
+		(cd "$art" && "$bin" "${flags[@]}" -max_total_time="$left" -artifact_prefix="$art/" \
+			"$work" "$here/fuzz/corpus/$t") >>"$log" 2>&1 || rc=$?
+		r=$(awk '/stat::number_of_executed_units/{v=$2} END{print v+0}' "$log")
+		runs=$((runs + r))
+		r=$(awk '/stat::peak_rss_mb/{v=$2} END{print v+0}' "$log")
+		[ "$r" -gt "$rss" ] && rss=$r
+		echo "=== fuzz.sh: run ended rc=$rc" >>"$log"
+		[ "$rc" = 0 ] && break
+		local stalled=0
+		for a in $(find "$art" -maxdepth 1 -name 'timeout-*'); do
+			if "$bin" -timeout=1 -rss_limit_mb=256 -malloc_limit_mb=256 "$a" "$a" "$a" >/dev/null 2>&1; then
+				mkdir -p "$art/stalls" && mv "$a" "$art/stalls/"
+				stalls=$((stalls + 1))
+				stalled=1
+			fi
+		done
+		if [ "$stalled" = 0 ] || [ -n "$(find "$art" -maxdepth 1 -name 'crash-*' -o -maxdepth 1 -name 'timeout-*' -o -maxdepth 1 -name 'oom-*' -o -maxdepth 1 -name 'leak-*')" ]; then
+			break
 		fi
+		rc=0
+		now=$(date +%s)
+		left=$((seconds - (now - start)))
 	done
+	now=$(date +%s)
+	eps=$((runs / ((now - start) > 0 ? (now - start) : 1)))
 	crashes=$(find "$art" -maxdepth 1 -name 'crash-*' -o -maxdepth 1 -name 'timeout-*' -o -maxdepth 1 -name 'oom-*' | wc -l)
-	leaks=$(find "$art" -name 'leak-*' | wc -l)
-	if [ "$rc" != 0 ] && [ "$crashes" = 0 ] && [ "$leaks" = 0 ] && [ "$stalls" = 0 ]; then
+	leaks=$(find "$art" -maxdepth 1 -name 'leak-*' | wc -l)
+	if [ "$rc" != 0 ] && [ "$crashes" = 0 ] && [ "$leaks" = 0 ]; then
 		crashes=1 # libFuzzer stopped without an artifact (e.g. an abort during init)
 	fi
 	slow=$(replay "$t" "$work" "$here/fuzz/corpus/$t" 2>>"$log" || echo "0 0 replay-failed")
 	printf '%-15s runs=%s execs/s=%s crashes=%s leaks=%s stalls=%s corpus=%s slowest_ms=%s (%s) peak_rss_mb=%s rc=%s\n' \
-		"$t" "${runs:-0}" "${eps:-0}" "$crashes" "$leaks" "$stalls" "$(echo "$slow" | cut -d' ' -f1)" \
+		"$t" "$runs" "$eps" "$crashes" "$leaks" "$stalls" "$(echo "$slow" | cut -d' ' -f1)" \
 		"$(echo "$slow" | cut -d' ' -f2)" "$(basename "$(echo "$slow" | cut -d' ' -f3)")" \
-		"${rss:-0}" "$rc" >>"$report"
+		"$rss" "$rc" >>"$report"
 }
 
 # 1. replay the committed corpus (seeds + regression inputs): must all pass
