@@ -101,7 +101,9 @@ pw_log(pw_log_level lvl, const char *fmt, ...)
 
 /* ---- clock ---- */
 
-static _Atomic(pw_clock_fn) clock_fn = NULL;
+/* No initializer: static storage starts null, and clang refuses NULL
+ * ((void *) 0) as the initializer of an _Atomic function pointer. */
+static _Atomic(pw_clock_fn) clock_fn;
 static void *_Atomic clock_arg = NULL;
 
 void

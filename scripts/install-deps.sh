@@ -11,6 +11,9 @@ pkgs=(
   # test-only: standard protobuf toolchain + nngcat (interop), python3-jwt
   # (independent JWT check), node/npm (providers' own signing libraries), curl
   protobuf-compiler nng-utils python3 python3-jwt nodejs curl openssl
+  # fuzzing (scripts/reliability/fuzz.sh): clang-14 with libFuzzer and the
+  # sanitizer runtimes; protobuf-compiler above writes the RPC seed frames
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
