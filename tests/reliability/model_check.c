@@ -48,8 +48,8 @@
 
 #include "store_fsm.h"
 
-#define S(x) PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_##x
-#define P(x) PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
+#define S(x) PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_##x
+#define P(x) PAYWIRE__STORE__V1__PAYMENT_STATUS__PAYMENT_STATUS_##x
 
 #define MC_AMOUNT INT64_C(1000)
 #define MC_NOW0 INT64_C(1767225700000)
@@ -145,7 +145,7 @@ typedef struct mc_facts {
 	int paid;                         /* payment identity recorded, 0 none */
 	int64_t refunded;                 /* highest refund total */
 	int dispute;                      /* 0 none .. 3 lost */
-	Paywire__V1__SessionStatus open;  /* unpaid status: created/pending/failed/expired/canceled */
+	Paywire__Store__V1__SessionStatus open;  /* unpaid status: created/pending/failed/expired/canceled */
 	int64_t attempt_s;                /* time of the latest attempt applied */
 } mc_facts;
 
@@ -197,13 +197,13 @@ static const mc_rule mc_rules[] = {
 };
 
 /* Status of a paid session: [refund total reached the amount][dispute]. */
-static const Paywire__V1__SessionStatus mc_paid_status[2][4] = {
+static const Paywire__Store__V1__SessionStatus mc_paid_status[2][4] = {
 	{ S(PAID), S(DISPUTED), S(PAID), S(REFUNDED) },
 	{ S(REFUNDED), S(REFUNDED), S(REFUNDED), S(REFUNDED) },
 };
 
 /* payment_status of each status ([1]: with a partial refund). */
-static const Paywire__V1__PaymentStatus mc_payment_status[MC_ST_COUNT][2] = {
+static const Paywire__Store__V1__PaymentStatus mc_payment_status[MC_ST_COUNT][2] = {
 	[S(CREATED)] = { P(UNPAID), P(UNPAID) },
 	[S(PENDING)] = { P(PROCESSING), P(PROCESSING) },
 	[S(PAID)] = { P(COMPLETED), P(PARTIALLY_REFUNDED) },
@@ -223,7 +223,7 @@ static const bool mc_edges[MC_ST_COUNT][MC_ST_COUNT] = {
 	[S(DISPUTED)] = { [S(PAID)] = 1, [S(REFUNDED)] = 1 },
 };
 
-static Paywire__V1__SessionStatus
+static Paywire__Store__V1__SessionStatus
 mc_status(const mc_facts *f)
 {
 	if (f->paid == 0) {
@@ -239,7 +239,7 @@ mc_entitled(const mc_facts *f)
 }
 
 static int
-mc_attempt_rank(Paywire__V1__SessionStatus open)
+mc_attempt_rank(Paywire__Store__V1__SessionStatus open)
 {
 	return open == S(FAILED) ? 2 : (open == S(PENDING) ? 1 : 0);
 }
@@ -470,7 +470,7 @@ mc_fail(const int *seq, int n, const char *how, const char *fmt, ...)
 static bool
 mc_facts_match(const fsm_state *s, const mc_facts *f, bool exact)
 {
-	Paywire__V1__SessionStatus st = mc_status(f);
+	Paywire__Store__V1__SessionStatus st = mc_status(f);
 	bool attempt = exact || (f->paid == 0 && st != S(EXPIRED) && st != S(CANCELED));
 
 	return s->status == st &&
