@@ -11,6 +11,8 @@ pkgs=(
   # test-only: standard protobuf toolchain + nngcat (interop), python3-jwt
   # (independent JWT check), node/npm (providers' own signing libraries), curl
   protobuf-compiler nng-utils python3 python3-jwt nodejs curl openssl
+  # test-only: libcurl for the concurrency storm (tests/race_storm.c)
+  libcurl4-openssl-dev
 )
 
 missing=()
