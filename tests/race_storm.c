@@ -774,26 +774,28 @@ rs_storm_run(rs_env *e)
 		}
 		rs_delivery_init(e, &s.d[i], sid, tag);
 	}
-	(void) pthread_barrier_init(&s.round, NULL, c);
 	t0 = rs_now_ms();
-	for (unsigned k = 0; k < c; k++) {
-		w[k] = (rs_worker) { .s = &s, .id = k };
-		if (pthread_create(&th[k], NULL, rs_storm_worker, &w[k]) != 0) {
-			abort();
+	if (p > 0) {
+		(void) pthread_barrier_init(&s.round, NULL, c);
+		for (unsigned k = 0; k < c; k++) {
+			w[k] = (rs_worker) { .s = &s, .id = k };
+			if (pthread_create(&th[k], NULL, rs_storm_worker, &w[k]) != 0) {
+				abort();
+			}
 		}
-	}
-	for (unsigned k = 0; k < c; k++) {
-		(void) pthread_join(th[k], NULL);
+		for (unsigned k = 0; k < c; k++) {
+			(void) pthread_join(th[k], NULL);
+		}
+		(void) pthread_barrier_destroy(&s.round);
 	}
 	t1 = rs_now_ms();
-	(void) pthread_barrier_destroy(&s.round);
 	rs_storm_tally(&s, &answered, &dups);
 	for (unsigned k = 0; k < e->a.resend; k++) {
 		rs_resend_one(e, k, &s.d[p + k], &replies);
 	}
 	t2 = rs_now_ms();
 	rs_public_check(e, s.d, n);
-	f = fopen(e->a.sessions, "w");
+	f = fopen(e->a.sessions, "a");
 	if (f == NULL) {
 		rs_fail(e, "%s: %s", e->a.sessions, strerror(errno));
 	} else {
@@ -804,12 +806,18 @@ rs_storm_run(rs_env *e)
 		}
 		(void) fclose(f);
 	}
-	printf("storm: %u payments x %u copies = %" PRIu64 " deliveries in %.1f s (%.0f deliveries/s), "
-	       "%" PRIu64 " answered 2xx, %" PRIu64 " answered duplicate; re-sends: %u payments x "
-	       "%u copies x 2 calls, %" PRIu64 " replies in %.1f s; failures %u\n",
-	    p, c, (uint64_t) p * c, (double) (t1 - t0) / 1000.0,
-	    t1 > t0 ? (double) p * c * 1000.0 / (double) (t1 - t0) : 0.0, answered, dups, e->a.resend,
-	    e->a.resend_copies, replies, (double) (t2 - t1) / 1000.0, atomic_load(&e->failures));
+	if (p > 0) {
+		printf("storm: %u payments x %u copies = %" PRIu64 " deliveries in %.1f s (%.0f deliveries/s), "
+		       "%" PRIu64 " answered 2xx, %" PRIu64 " answered duplicate; ",
+		    p, c, (uint64_t) p * c, (double) (t1 - t0) / 1000.0,
+		    t1 > t0 ? (double) p * c * 1000.0 / (double) (t1 - t0) : 0.0, answered, dups);
+	}
+	if (e->a.resend > 0) {
+		printf("re-sends: %u payments x %u copies x 2 calls (create_session, ingest_webhook), "
+		       "%" PRIu64 " replies in %.1f s; ",
+		    e->a.resend, e->a.resend_copies, replies, (double) (t2 - t1) / 1000.0);
+	}
+	printf("failures %u\n", atomic_load(&e->failures));
 	for (unsigned i = 0; i < n; i++) {
 		free(s.d[i].body);
 	}
@@ -1029,7 +1037,7 @@ rs_parse(int argc, char **argv, rs_args *a)
 		} else if (strcmp(k, "--sessions") == 0) {
 			a->sessions = v;
 		} else if (strcmp(k, "--payments") == 0) {
-			ok = rs_uint(v, 1, 100000, &a->payments);
+			ok = rs_uint(v, 0, 100000, &a->payments);
 		} else if (strcmp(k, "--copies") == 0) {
 			ok = rs_uint(v, 1, RS_THREADS_MAX, &a->copies);
 		} else if (strcmp(k, "--resend") == 0) {
