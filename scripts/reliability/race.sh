@@ -41,11 +41,12 @@ else
 fi
 
 echo "race: building the ThreadSanitizer tree in $build" >&2
+mkdir -p "$build"
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DPW_TSAN=ON -DPW_SANITIZE=OFF \
-  -DPW_WERROR=ON -DPW_TEST_HOOKS=ON -DPW_TESTING=ON >"$build.configure.log" 2>&1 \
-  || { cat "$build.configure.log" >&2; echo "race: FAIL (configure)"; exit 1; }
+  -DPW_WERROR=ON -DPW_TEST_HOOKS=ON -DPW_TESTING=ON >"$build/race-configure.log" 2>&1 \
+  || { cat "$build/race-configure.log" >&2; echo "race: FAIL (configure)"; exit 1; }
 cmake --build "$build" -j"$(nproc)" --target paywire-server paywire-bridge paywire race_storm race_check \
-  >"$build.build.log" 2>&1 || { tail -40 "$build.build.log" >&2; echo "race: FAIL (build)"; exit 1; }
+  >"$build/race-build.log" 2>&1 || { tail -40 "$build/race-build.log" >&2; echo "race: FAIL (build)"; exit 1; }
 
 log=$(mktemp /tmp/pw-race.XXXXXX.log)
 rc=0
