@@ -7,12 +7,13 @@
  *   storm  One merchant, P payments. For each payment, C threads (64) post
  *          the same signed Stripe checkout.session.completed delivery to the
  *          bridge's /webhooks/stripe at once (released together by a barrier,
- *          one payment after the other). Then K more payments whose
- *          create_session and ingest_webhook requests are re-sent raw, R
- *          copies under one SP request id on one IPC connection, as nng's REQ
- *          re-sends them, with the server's writer slowed by
- *          --test-writer-delay-ms so the copies arrive while the first is
- *          still queued. Checks: every delivery answered 2xx, exactly one
+ *          one payment after the other). Then (race_test.sh runs this part
+ *          as a second invocation, --payments 0, against a server started
+ *          with --test-writer-delay-ms, so the copies arrive while the first
+ *          is still queued) K more payments whose create_session and
+ *          ingest_webhook requests are re-sent raw, R copies under one SP
+ *          request id on one IPC connection, as nng's REQ re-sends them.
+ *          Checks: every delivery answered 2xx, exactly one
  *          APPLIED and C-1 DUPLICATE per payment; every re-sent copy answered
  *          OK with the same bytes; through public calls, every session paid
  *          with an access link, and the invoice numbers of the merchant are
