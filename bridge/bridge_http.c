@@ -18,8 +18,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Per-connection pool: the headers (PW_BRIDGE_HEADER_BYTES_MAX) plus room
  * for MHD's own bookkeeping and the answer's header lines. */
@@ -422,17 +424,54 @@ bridge_http_resolve(const bridge_config *cfg, struct addrinfo **ai)
 	return PW_OK;
 }
 
+/* Binds and listens on ai (non-blocking: MHD's pool of threads shares the
+ * socket) before any MHD thread exists, so that the bound port, and with it
+ * the public URL, are known before the first request can arrive: the
+ * handlers read env.public_url on MHD's threads without a lock, which is only
+ * safe when it was written before those threads were created (the
+ * ThreadSanitizer run, tests/integration/race_test.sh, caught it written
+ * after MHD_start_daemon). *fd: the socket; *port: the port bound. */
+static pw_status
+bridge_http_listen(const struct addrinfo *ai, int *fd, uint16_t *port)
+{
+	struct sockaddr_storage sa;
+	socklen_t sa_len = sizeof(sa);
+	const int on = 1;
+	int s;
+
+	s = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		return PW_UNAVAILABLE;
+	}
+	/* As MHD does for its own sockets: a restart may rebind at once. */
+	(void) setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (ai->ai_family == AF_INET6) {
+		(void) setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	}
+	if (bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, SOMAXCONN) != 0 ||
+	    getsockname(s, (struct sockaddr *) &sa, &sa_len) != 0) {
+		(void) close(s);
+		return PW_UNAVAILABLE;
+	}
+	*port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &sa)->sin6_port
+	                                      : ((struct sockaddr_in *) &sa)->sin_port);
+	*fd = s;
+	return PW_OK;
+}
+
+/* Starts MHD on the listening socket fd, which it owns from then on (closed
+ * by MHD_stop_daemon). */
 static struct MHD_Daemon *
-bridge_http_daemon(bridge *br, const struct addrinfo *ai)
+bridge_http_daemon(bridge *br, int fd, bool v6)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 
-	if (ai->ai_family == AF_INET6) {
+	if (v6) {
 		flags |= MHD_USE_IPv6;
 	}
 	return MHD_start_daemon(flags, 0, NULL, NULL, bridge_http_access_cb, br,
 	    MHD_OPTION_EXTERNAL_LOGGER, bridge_http_log_cb, NULL,
-	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned) br->cfg.threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned) br->cfg.connections_max,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) br->cfg.conn_timeout_s,
@@ -446,8 +485,9 @@ bridge_http_daemon(bridge *br, const struct addrinfo *ai)
 pw_status
 bridge_http_start(bridge *br, const bridge_config *cfg)
 {
-	const union MHD_DaemonInfo *info;
 	struct addrinfo *ai = NULL;
+	bool v6;
+	int fd = -1;
 	pw_status st;
 
 	PW_ASSERT(br != NULL && cfg != NULL);
@@ -463,20 +503,29 @@ bridge_http_start(bridge *br, const bridge_config *cfg)
 	if (st != PW_OK) {
 		return st;
 	}
-	br->daemon = bridge_http_daemon(br, ai);
+	v6 = ai->ai_family == AF_INET6;
+	st = bridge_http_listen(ai, &fd, &br->port);
 	freeaddrinfo(ai);
-	if (br->daemon == NULL) {
+	if (st != PW_OK) {
 		pw_log(PW_LOG_ERROR, "cannot listen on %s:%u", cfg->listen_host, (unsigned) cfg->listen_port);
-		return PW_UNAVAILABLE;
+		return st;
 	}
-	info = MHD_get_daemon_info(br->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	br->port = info != NULL ? info->port : cfg->listen_port;
+	/* Everything the handlers read is written now, before MHD's threads. */
 	if (br->cfg.public_url[0] == '\0') {
-		bool v6 = strchr(cfg->listen_host, ':') != NULL;
+		bool brackets = strchr(cfg->listen_host, ':') != NULL;
 		(void) snprintf(br->cfg.public_url, sizeof(br->cfg.public_url), "http://%s%s%s:%u",
-		    v6 ? "[" : "", cfg->listen_host, v6 ? "]" : "", (unsigned) br->port);
+		    brackets ? "[" : "", cfg->listen_host, brackets ? "]" : "", (unsigned) br->port);
 	}
 	(void) pw_strlcpy(br->env.public_url, br->cfg.public_url, sizeof(br->env.public_url));
+	br->daemon = bridge_http_daemon(br, fd, v6);
+	if (br->daemon == NULL) {
+		/* Whether MHD closed fd on this path is not documented: it is left
+		 * open (the bridge exits when it cannot start) rather than risk
+		 * closing a number another thread has reused. */
+		pw_log(PW_LOG_ERROR, "cannot start the HTTP daemon on %s:%u", cfg->listen_host,
+		    (unsigned) br->port);
+		return PW_UNAVAILABLE;
+	}
 	return PW_OK;
 }
 

@@ -14,6 +14,8 @@ pkgs=(
   # fuzzing (scripts/reliability/fuzz.sh): clang-14 with libFuzzer and the
   # sanitizer runtimes; protobuf-compiler above writes the RPC seed frames
   clang-14 libclang-rt-14-dev
+  # test-only: libcurl for the concurrency storm (tests/race_storm.c)
+  libcurl4-openssl-dev
 )
 
 missing=()
