@@ -388,6 +388,9 @@ test_verify_malformed_stripe_header_is_unauthenticated(void **state)
 		"t=1767225660,=" STRIPE_CS_SIG,                       /* empty key */
 		"t=1767225660,v1=" STRIPE_CS_SIG ",junk",             /* item without = */
 		"t=1767225660,v1=" STRIPE_CS_SIG " ",                 /* trailing space */
+		/* the right MAC upper-cased: Stripe sends lower case and its libraries
+		 * compare the hex as a string (bad-input catalogue case S06) */
+		"t=1767225660,v1=EEFA676DDC4CF376E66F7A0391D220FC8F7596CA6970C5938C8F9760547DDC4A",
 	};
 	srv_webhook_config cfg;
 	char why[256];
@@ -457,7 +460,9 @@ test_verify_malformed_razorpay_and_standard_headers_are_unauthenticated(void **s
 	static const char *bad_rzp[] = { "", "xyz",
 		"1e6432b4a7ce995d0e46472d8c1122eb069948b224d04fec5fe22dc50e1737b",
 		"1e6432b4a7ce995d0e46472d8c1122eb069948b224d04fec5fe22dc50e1737b2 ",
-		"sha256=1e6432b4a7ce995d0e46472d8c1122eb069948b224d04fec5fe22dc50e1737b2" };
+		"sha256=1e6432b4a7ce995d0e46472d8c1122eb069948b224d04fec5fe22dc50e1737b2",
+		/* the right MAC upper-cased (catalogue case S13) */
+		"1E6432B4A7CE995D0E46472D8C1122EB069948B224D04FEC5FE22DC50E1737B2" };
 	static const char *bad_sig[] = { "", "v1", "v1,", "v1,not-base64!!",
 		"v1,to+cD9r2sa4QpCazi28ct3/0i/DYz1DZmwIJ0mV/yw", /* 31 bytes, unpadded */
 		",to+cD9r2sa4QpCazi28ct3/0i/DYz1DZmwIJ0mV/ywM=", "v2,AAAA" };
