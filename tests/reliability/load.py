@@ -261,6 +261,12 @@ def main():
             slow_s = int(a.split("=", 1)[1])
         elif a.startswith("--mixed-s="):
             mixed_s = int(a.split("=", 1)[1])
+    cache = os.path.join(bin_dir, "CMakeCache.txt")
+    if os.path.exists(cache) and "PW_SANITIZE:BOOL=ON" in open(cache).read():
+        # ASan's shadow memory and quarantine make every RSS figure meaningless
+        raise SystemExit("load.py: %s is a sanitizer build; memory bounds need a plain build "
+                         "(-DPW_SANITIZE=OFF, e.g. build-vg of scripts/reliability/valgrind.sh)"
+                         % bin_dir)
     procs = H.Procs(bin_dir, keep="--keep" in args)
     results, figures = [], {"mode": "full" if full else "ci"}
     t0 = time.monotonic()
