@@ -70,7 +70,11 @@ data = json.load(open(sys.argv[1]))
 mode, slow = sys.argv[2], set(sys.argv[3].split())
 for t in data["tests"]:
     cmd = t.get("command") or []
-    if not cmd or not os.access(cmd[0], os.X_OK) or os.path.basename(cmd[0]) in ("bash", "sh"):
+    # our cmocka executables only: they live in the build tree (bash and
+    # python runners such as paywire.bad_input are not unit tests)
+    build = os.path.realpath(os.path.dirname(sys.argv[1]) + "/..")
+    if not cmd or not os.access(cmd[0], os.X_OK) or \
+            not os.path.realpath(cmd[0]).startswith(build + os.sep):
         continue
     name = os.path.basename(cmd[0])
     if mode == "ci" and name in slow:
