@@ -278,7 +278,9 @@ bench_server_try(bench_server *s, const char *bin, const char *sync, unsigned co
 	snprintf(map_arg, sizeof(map_arg), "%llu", (unsigned long long) map_size_bytes);
 	char *const argv[BENCH_ARGV_MAX] = { (char *) bin, "--data", s->data_dir, "--listen",
 		s->ipc_url, "--listen", s->tcp_url, "--sync", (char *) sync, "--contexts", ctx_arg,
-		"--map-size", map_arg, "--log-level", "warn", NULL };
+		"--map-size", map_arg, "--log-level", "warn",
+		/* meta and none are refused without it; harmless with full */
+		strcmp(sync, "full") != 0 ? "--unsafe-no-fsync" : NULL, NULL };
 	rv = bench_server_spawn(s, bin, argv);
 	if (rv != 0) {
 		return -1;

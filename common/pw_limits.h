@@ -196,8 +196,17 @@ _Static_assert(PW_BRIDGE_PROBE_TIMEOUT_MS <= PW_CLIENT_TIMEOUT_MS_MAX,
  * Razorpay's are chosen by the merchant, Standard Webhooks keys decode to
  * at most 64 bytes (~94 bytes of whsec_ + base64). 256 leaves room. */
 #define PW_WEBHOOK_SECRET_BYTES_MAX 256
-/* Standard Webhooks: the base64 part of whsec_<base64> decodes to 1..64 bytes. */
+/* Fewest key bytes of any secret paywire accepts at startup: a webhook
+ * secret's HMAC key (Stripe: the whole whsec_ string; Razorpay: the string;
+ * Standard Webhooks: the decoded base64, 24 bytes in Svix's own secrets) and
+ * PAYWIRE_ADMIN_KEY. 24 random bytes are 192 bits, out of reach of a guess;
+ * a shorter value is a placeholder or a typo, refused with exit 2. */
+#define PW_SECRET_BYTES_MIN 24
+/* Standard Webhooks: the base64 part of whsec_<base64> decodes to 1..64 bytes
+ * (and to at least PW_SECRET_BYTES_MIN to be accepted). */
 #define PW_WEBHOOK_STD_KEY_BYTES_MAX 64
+/* Longest PAYWIRE_ADMIN_KEY: the same room as a webhook secret. */
+#define PW_ADMIN_KEY_BYTES_MAX 256
 /* Signature entries in one header (Stripe v1/v0, Standard Webhooks v1,...):
  * a provider sends one per active secret, rarely more than two. */
 #define PW_WEBHOOK_SIGNATURES_MAX 8
@@ -223,6 +232,9 @@ _Static_assert(PW_BRIDGE_PROBE_TIMEOUT_MS <= PW_CLIENT_TIMEOUT_MS_MAX,
 #define PW_SRV_DRAIN_TIMEOUT_MS_DEFAULT 10000
 #define PW_SRV_DRAIN_TIMEOUT_MS_MAX 600000
 _Static_assert(PW_MAP_SIZE_MIN <= PW_MAP_SIZE_DEFAULT && PW_MAP_SIZE_DEFAULT <= PW_MAP_SIZE_MAX, "map size default in range");
+_Static_assert(PW_SECRET_BYTES_MIN <= PW_WEBHOOK_STD_KEY_BYTES_MAX &&
+        PW_SECRET_BYTES_MIN <= PW_TOKEN_SECRET_BYTES_MIN,
+    "a Standard Webhooks key can be long enough; the token secret rule is stricter");
 _Static_assert(PW_WEBHOOK_TOLERANCE_S <= PW_WEBHOOK_TOLERANCE_S_MAX, "default tolerance in range");
 _Static_assert(PW_SRV_DRAIN_TIMEOUT_MS_DEFAULT <= PW_SRV_DRAIN_TIMEOUT_MS_MAX, "default drain in range");
 _Static_assert(PW_BRIDGE_TOKEN_BYTES_MAX <= PW_ACCESS_TOKEN_BYTES_MAX &&

@@ -264,6 +264,7 @@ static const flag_def flags[] = {
 	{ .name = "test-writer-delay-ms", .fn = flag_writer_delay },
 #endif
 	{ .name = "read-only", .fn = NULL },
+	{ .name = "unsafe-no-fsync", .fn = NULL },
 	{ .name = "help", .fn = NULL },
 	{ .name = "version", .fn = NULL },
 };
@@ -273,6 +274,8 @@ flag_switch(srv_config *cfg, const char *name)
 {
 	if (strcmp(name, "read-only") == 0) {
 		cfg->read_only = true;
+	} else if (strcmp(name, "unsafe-no-fsync") == 0) {
+		cfg->unsafe_no_fsync = true;
 	} else if (strcmp(name, "help") == 0) {
 		cfg->help = true;
 	} else {
@@ -342,6 +345,16 @@ srv_config_finish(srv_config *cfg, char *why, size_t why_size)
 	char ipc[SRV_CONFIG_URL_BYTES];
 	int n;
 
+	PW_ASSERT(cfg != NULL && why != NULL);
+	if (cfg->sync != STORE_SYNC_FULL && !cfg->unsafe_no_fsync) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "--sync %s skips %s: an OS crash or power loss may lose payments already "
+		    "answered OK. Pass --unsafe-no-fsync as well to accept that (tests and "
+		    "benchmarks only)",
+		    srv_config_sync_name(cfg->sync),
+		    cfg->sync == STORE_SYNC_NONE ? "every fsync (MDB_NOSYNC)"
+		                                 : "the meta-page fsync (MDB_NOMETASYNC)");
+	}
 	if (cfg->listen_count > 0) {
 		return PW_OK;
 	}
@@ -356,6 +369,65 @@ srv_config_finish(srv_config *cfg, char *why, size_t why_size)
 	(void) pw_strlcpy(cfg->listen[1], ipc, SRV_CONFIG_URL_BYTES);
 	cfg->listen_count = 2;
 	return PW_OK;
+}
+
+/* ---- secrets other than webhook secrets ---- */
+
+/* One secret variable: unset is fine (the caller's default applies); set,
+ * it must be min..max bytes of printable ASCII without space. why names the
+ * variable and an offset, never a byte of the value. */
+static pw_status
+secret_var_check(const char *var, size_t min, size_t max, const char *unset_means, char *why,
+    size_t why_size)
+{
+	const char *v = getenv(var);
+	size_t len;
+
+	if (v == NULL) {
+		return PW_OK;
+	}
+	len = strnlen(v, max + 1);
+	if (len == 0) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "%s is set but empty: give it %zu..%zu bytes, or unset it (%s)", var, min, max,
+		    unset_means);
+	}
+	if (len < min || len > max) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "%s is %s than %zu bytes: it must be %zu..%zu bytes (e.g. head -c 32 /dev/urandom "
+		    "| base64)",
+		    var, len < min ? "shorter" : "longer", len < min ? min : max, min, max);
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char) v[i];
+		if (c <= 0x20 || c >= 0x7f) {
+			return fail(why, why_size, PW_INVALID_ARGUMENT,
+			    "%s: byte %zu is %s; it takes printable ASCII without spaces and is never "
+			    "trimmed",
+			    var, i + 1,
+			    i + 1 == len && (c == '\n' || c == '\r' || c == ' ' || c == '\t')
+			        ? "trailing whitespace (a newline from a file?)"
+			        : "whitespace, a control byte or not ASCII");
+		}
+	}
+	return PW_OK;
+}
+
+pw_status
+srv_config_secrets_check(char *why, size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(why != NULL && why_size > 0);
+	why[0] = '\0';
+	rv = secret_var_check("PAYWIRE_ADMIN_KEY", PW_SECRET_BYTES_MIN, PW_ADMIN_KEY_BYTES_MAX,
+	    "admin calls then answer PERMISSION_DENIED", why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	return secret_var_check("PAYWIRE_TOKEN_SECRET", PW_TOKEN_SECRET_BYTES_MIN,
+	    PW_TOKEN_SECRET_BYTES_MAX, "the key is then derived from <data>/paywire.key", why,
+	    why_size);
 }
 
 /* ---- config file ---- */
@@ -529,6 +601,9 @@ srv_config_usage(FILE *out, const char *prog)
 	    "                            none  no fsync (MDB_NOSYNC): an OS crash or power loss may\n"
 	    "                                  lose recent commits that were answered OK. Process\n"
 	    "                                  crashes lose nothing. Tests and benchmarks only.\n"
+	    "                          meta and none are refused (exit 2) without --unsafe-no-fsync.\n"
+	    "  --unsafe-no-fsync       accept --sync meta or none: says out loud that OK replies\n"
+	    "                          may be lost by an OS crash or power cut\n"
 	    "  --contexts N            concurrent requests in flight (nng contexts), 1..%d.\n"
 	    "                          Default: %d\n"
 	    "  --public-url URL        base of checkout links: session.url = URL/checkout?session=ID.\n"
@@ -564,15 +639,20 @@ srv_config_usage(FILE *out, const char *prog)
 	fprintf(out,
 	    "Environment (or --config FILE):\n"
 	    "  PAYWIRE_ADMIN_KEY               key for admin calls (create_merchant,\n"
-	    "                                  revoke_api_key, verify_audit). Unset: admin calls\n"
-	    "                                  answer PERMISSION_DENIED.\n"
-	    "  PAYWIRE_TOKEN_SECRET            HS256 key of customer access links. Unset: derived\n"
-	    "                                  from <data>/paywire.key.\n");
+	    "                                  revoke_api_key, verify_audit), %d..%d bytes.\n"
+	    "                                  Unset: admin calls answer PERMISSION_DENIED.\n"
+	    "  PAYWIRE_TOKEN_SECRET            HS256 key of customer access links, %d..%d bytes.\n"
+	    "                                  Unset: derived from <data>/paywire.key.\n"
+	    "                                  Secrets: printable ASCII, no spaces, never trimmed;\n"
+	    "                                  set but empty, too short or malformed: exit %d.\n",
+	    PW_SECRET_BYTES_MIN, PW_ADMIN_KEY_BYTES_MAX, PW_TOKEN_SECRET_BYTES_MIN,
+	    PW_TOKEN_SECRET_BYTES_MAX, SRV_EXIT_USAGE);
 	srv_webhook_help(out); /* one line per provider: its secret variable */
 	fprintf(out,
 	    "                                  Several at once (rotation): separated by commas\n"
-	    "                                  or spaces; formats in docs/WEBHOOKS.md. A provider\n"
-	    "                                  without a secret answers UNAVAILABLE.\n"
+	    "                                  or spaces; formats in docs/WEBHOOKS.md; each key at\n"
+	    "                                  least %d bytes. A provider without a secret\n"
+	    "                                  answers UNAVAILABLE.\n"
 	    "  PAYWIRE_WEB3_MIN_CONFIRMATIONS  network:count,... e.g. base:5,ethereum:20\n"
 #ifdef PW_TEST_HOOKS
 	    "  PAYWIRE_CRASHPOINT=name[:n]     (test builds) abort at a named crash point\n"
@@ -582,8 +662,8 @@ srv_config_usage(FILE *out, const char *prog)
 	    "Signals: SIGTERM/SIGINT stop taking new requests (they answer UNAVAILABLE), wait\n"
 	    "for requests in flight (--drain-timeout-ms), commit queued writes and exit 0.\n"
 	    "\n"
-	    "Exit codes: %d clean stop, %d could not start (store, listener, secrets),\n"
-	    "%d bad flag or config file, %d the store failed (I/O error at commit): restart\n"
-	    "the server (a supervisor should).\n",
-	    SRV_EXIT_OK, SRV_EXIT_START, SRV_EXIT_USAGE, SRV_EXIT_STORE_FAILED);
+	    "Exit codes: %d clean stop, %d could not start (store, listener),\n"
+	    "%d bad flag, config file or secret, %d the store failed (I/O error at commit):\n"
+	    "restart the server (a supervisor should).\n",
+	    PW_SECRET_BYTES_MIN, SRV_EXIT_OK, SRV_EXIT_START, SRV_EXIT_USAGE, SRV_EXIT_STORE_FAILED);
 }

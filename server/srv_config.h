@@ -47,8 +47,8 @@
 
 /* Exit codes of paywire-server. */
 #define SRV_EXIT_OK 0
-#define SRV_EXIT_START 1        /* could not start: store, listener, secrets */
-#define SRV_EXIT_USAGE 2        /* bad flag or config file */
+#define SRV_EXIT_START 1        /* could not start: store, listener */
+#define SRV_EXIT_USAGE 2        /* bad flag, config file or secret (named, never shown) */
 #define SRV_EXIT_STORE_FAILED 3 /* the store failed (I/O error at commit): restart me */
 
 typedef struct srv_config {
@@ -58,6 +58,7 @@ typedef struct srv_config {
 	uint64_t map_size_bytes;              /* --map-size (0: store default) */
 	store_sync sync;                      /* --sync */
 	bool read_only;                       /* --read-only */
+	bool unsafe_no_fsync;                 /* --unsafe-no-fsync: accept --sync meta|none */
 	uint32_t contexts;                    /* --contexts */
 	char public_url[PW_URL_BYTES_MAX + 1]; /* --public-url */
 	pw_log_level log_level;               /* --log-level */
@@ -79,8 +80,11 @@ void srv_config_init(srv_config *cfg);
 pw_status srv_config_parse(srv_config *cfg, int argc, char **argv, char *why,
     size_t why_size) PW_WUR;
 
-/* After parse: with no --listen, listens on SRV_DEFAULT_TCP_URL and
- * ipc://<data>/paywire.sock. PW_INVALID_ARGUMENT if the IPC path is too long. */
+/* After parse: refuses --sync meta or none unless --unsafe-no-fsync is given
+ * too (an OK reply could be lost by a power cut: money the caller was told
+ * about), then, with no --listen, listens on SRV_DEFAULT_TCP_URL and
+ * ipc://<data>/paywire.sock. PW_INVALID_ARGUMENT (why names the flag) for an
+ * unconfirmed unsafe sync mode or an IPC path that is too long. */
 pw_status srv_config_finish(srv_config *cfg, char *why, size_t why_size) PW_WUR;
 
 /* Loads a config file (see top comment). Lines: blank, "# comment", or
@@ -91,6 +95,20 @@ pw_status srv_config_finish(srv_config *cfg, char *why, size_t why_size) PW_WUR;
  * (mode/owner); PW_INVALID_ARGUMENT (syntax, unknown or repeated key, CR,
  * too big); PW_NOT_FOUND (cannot open). why never contains a value. */
 pw_status srv_config_file_load(const char *path, char *why, size_t why_size) PW_WUR;
+
+/* Checks the secrets that are not webhook secrets, from the environment
+ * (after srv_config_file_load has filled it):
+ *   PAYWIRE_ADMIN_KEY     unset (admin calls answer PERMISSION_DENIED) or
+ *                         PW_SECRET_BYTES_MIN..PW_ADMIN_KEY_BYTES_MAX bytes;
+ *   PAYWIRE_TOKEN_SECRET  unset (derived from <data>/paywire.key) or
+ *                         PW_TOKEN_SECRET_BYTES_MIN..PW_TOKEN_SECRET_BYTES_MAX
+ *                         bytes;
+ * each, when set, printable ASCII without space or control bytes (a
+ * trailing newline is an error, never trimmed); set but empty is refused.
+ * PW_OK, or PW_INVALID_ARGUMENT with why naming the variable and the rule,
+ * never the value. Webhook secrets: srv_webhook_config_from_env. Not
+ * thread-safe (getenv). */
+pw_status srv_config_secrets_check(char *why, size_t why_size) PW_WUR;
 
 /* The --help text. */
 void srv_config_usage(FILE *out, const char *prog);

@@ -60,6 +60,9 @@ parse_flags(server *s, int argc, char **argv)
 	if (rv == PW_OK && s->cfg.config_file[0] != '\0') {
 		rv = srv_config_file_load(s->cfg.config_file, why, sizeof(why));
 	}
+	if (rv == PW_OK) {
+		rv = srv_config_secrets_check(why, sizeof(why));
+	}
 	if (rv != PW_OK) {
 		fprintf(stderr, "paywire-server: %s\n", why);
 		return SRV_EXIT_USAGE;

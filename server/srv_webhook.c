@@ -105,6 +105,12 @@ wh_secret_decode(const srv_wh_ops *ops, const char *secret, srv_webhook_secret *
 		return false;
 	}
 	PW_ASSERT(out->key_len >= 1 && out->key_len <= sizeof(out->key));
+	if (out->key_len < PW_SECRET_BYTES_MIN) {
+		(void) snprintf(why, why_size, "gives a %zu-byte key, shorter than %d bytes",
+		    out->key_len, PW_SECRET_BYTES_MIN);
+		sodium_memzero(out, sizeof(*out));
+		return false;
+	}
 	return true;
 }
 
@@ -362,8 +368,16 @@ srv_webhook_config_from_env(srv_webhook_config *cfg)
 		pw_provider p = pw_provider_at(ix);
 		const char *var = pw_provider_secret_env(p);
 		v = getenv(var);
-		if (v == NULL || v[0] == '\0') {
+		if (v == NULL) {
 			continue; /* that provider's webhooks answer UNAVAILABLE */
+		}
+		if (v[0] == '\0') {
+			/* Set but empty: a config line or a deployment template whose
+			 * value went missing. Unset means "provider off"; empty is a
+			 * mistake, so it stops the start rather than pass as "off". */
+			pw_log(PW_LOG_ERROR, "%s is set but empty: give the secret, or unset it to answer "
+			    "that provider's webhooks UNAVAILABLE", var);
+			return PW_INVALID_ARGUMENT;
 		}
 		rv = wh_add_list_labeled(cfg, p, v, var);
 		if (rv != PW_OK) {

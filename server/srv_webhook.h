@@ -81,7 +81,8 @@ void srv_webhook_config_fini(srv_webhook_config *cfg);
  *     Razorpay: any such string; the HMAC key is its bytes;
  *     One.com, Web3 (Standard Webhooks): "whsec_" + standard base64 (padded
  *     or not) that decodes to 1..PW_WEBHOOK_STD_KEY_BYTES_MAX bytes; the
- *     HMAC key is the decoded bytes.
+ *     HMAC key is the decoded bytes;
+ *   - and the HMAC key is at least PW_SECRET_BYTES_MIN (24) bytes long.
  * PW_OK: stored. PW_INVALID_ARGUMENT: bad provider, bad secret, or already
  * PW_SECRETS_PER_PROVIDER_MAX secrets for p; cfg unchanged. The reason is
  * logged (never the secret itself). */
@@ -111,8 +112,8 @@ pw_status srv_webhook_config_set_tolerance(srv_webhook_config *cfg, int64_t tole
 
 /* Reads every provider's secret variable (pw_provider_secret_env:
  * PAYWIRE_STRIPE_WEBHOOK_SECRET, ...; each a list as in
- * srv_webhook_config_add_secret_list; unset or empty = no secret for that
- * provider, whose webhooks then answer UNAVAILABLE) and
+ * srv_webhook_config_add_secret_list; unset = no secret for that provider,
+ * whose webhooks then answer UNAVAILABLE; set but empty is refused) and
  * PAYWIRE_WEB3_MIN_CONFIRMATIONS (a spec as in
  * srv_webhook_config_set_min_confirmations). PW_OK or PW_INVALID_ARGUMENT,
  * the log naming the variable (never its value). On error cfg may hold the

@@ -200,6 +200,14 @@ srv_wh_hex_mac(const char *s, size_t len, uint8_t mac[SRV_WH_MAC_BYTES])
 	if (len != 2 * SRV_WH_MAC_BYTES) {
 		return false;
 	}
+	/* Lower case only, as the providers send it and as their own libraries
+	 * compare it (as strings): an upper-cased copy is not what the provider
+	 * signed, so it is refused like any other malformed signature. */
+	for (size_t i = 0; i < len; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+			return false;
+		}
+	}
 	if (sodium_hex2bin(mac, SRV_WH_MAC_BYTES, s, len, NULL, &bin_len, &end) != 0) {
 		return false;
 	}

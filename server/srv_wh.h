@@ -141,8 +141,9 @@ bool srv_wh_ts_parse(const char *s, size_t len, int64_t *out);
  * directions, else PW_UNAUTHENTICATED with why naming `what`. */
 pw_status srv_wh_ts_check(const srv_wh_req *r, const char *what, int64_t ts);
 
-/* Decodes exactly SRV_WH_MAC_BYTES from 64 hex digits (either case) or from
- * padded standard base64. False for anything else. */
+/* Decodes exactly SRV_WH_MAC_BYTES from 64 lower-case hex digits (as Stripe
+ * and Razorpay send them; upper case is refused) or from padded standard
+ * base64. False for anything else. */
 bool srv_wh_hex_mac(const char *s, size_t len, uint8_t mac[SRV_WH_MAC_BYTES]);
 bool srv_wh_b64_mac(const char *s, size_t len, uint8_t mac[SRV_WH_MAC_BYTES]);
 

@@ -51,7 +51,8 @@ test_flags_are_parsed_in_both_spellings(void **state)
 {
 	static srv_config cfg;
 	const char *const args[] = { "--listen", "tcp://127.0.0.1:9", "--listen=ipc:///tmp/x.sock",
-		"--data=/var/lib/pw", "--map-size", "64m", "--sync", "meta", "--contexts=4096",
+		"--data=/var/lib/pw", "--map-size", "64m", "--sync", "meta", "--unsafe-no-fsync",
+		"--contexts=4096",
 		"--public-url", "https://pay.example", "--log-level=debug", "--read-only",
 		"--webhook-tolerance-s", "60", "--drain-timeout-ms=0",
 #ifdef PW_TEST_HOOKS
@@ -68,6 +69,7 @@ test_flags_are_parsed_in_both_spellings(void **state)
 	assert_string_equal("/var/lib/pw", cfg.data_dir);
 	assert_int_equal(64ull * 1024 * 1024, cfg.map_size_bytes);
 	assert_int_equal(STORE_SYNC_META, cfg.sync);
+	assert_true(cfg.unsafe_no_fsync);
 	assert_int_equal(4096, cfg.contexts);
 	assert_string_equal("https://pay.example", cfg.public_url);
 	assert_int_equal(PW_LOG_DEBUG, cfg.log_level);
@@ -236,6 +238,111 @@ test_request_id_and_session_id_rules(void **state)
 	assert_string_equal("missing API key", why);
 }
 
+/* --sync meta and none are refused by srv_config_finish unless
+ * --unsafe-no-fsync says so out loud; full needs nothing. */
+static void
+test_unsafe_sync_modes_need_the_unsafe_flag(void **state)
+{
+	static srv_config cfg;
+	static const char *const modes[] = { "none", "meta" };
+	char why[512];
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		const char *const bare[] = { "--sync", modes[i], NULL };
+		const char *const loud[] = { "--sync", modes[i], "--unsafe-no-fsync", NULL };
+
+		assert_int_equal(PW_OK, parse(&cfg, bare));
+		assert_int_equal(PW_INVALID_ARGUMENT, srv_config_finish(&cfg, why, sizeof(why)));
+		assert_non_null(strstr(why, "--unsafe-no-fsync"));
+		assert_non_null(strstr(why, modes[i]));
+		assert_int_equal(PW_OK, parse(&cfg, loud));
+		assert_true(cfg.unsafe_no_fsync);
+		assert_int_equal(PW_OK, srv_config_finish(&cfg, why, sizeof(why)));
+	}
+	{
+		const char *const full[] = { "--sync", "full", NULL };
+		const char *const val[] = { "--unsafe-no-fsync=yes", NULL };
+		assert_int_equal(PW_OK, parse(&cfg, full));
+		assert_int_equal(PW_OK, srv_config_finish(&cfg, why, sizeof(why)));
+		assert_int_equal(PW_INVALID_ARGUMENT, parse(&cfg, val)); /* a switch takes no value */
+	}
+}
+
+/* One secret variable set to value: srv_config_secrets_check's status, why
+ * naming the variable and never holding the value. */
+static pw_status
+secrets_with(const char *var, const char *value, char *why, size_t why_size)
+{
+	pw_status rv;
+
+	(void) unsetenv("PAYWIRE_ADMIN_KEY");
+	(void) unsetenv("PAYWIRE_TOKEN_SECRET");
+	assert_int_equal(0, setenv(var, value, 1));
+	rv = srv_config_secrets_check(why, why_size);
+	(void) unsetenv(var);
+	if (rv != PW_OK) {
+		assert_non_null(strstr(why, var));
+		if (value[0] != '\0') {
+			assert_null(strstr(why, value));
+		}
+	}
+	return rv;
+}
+
+static void
+test_admin_key_and_token_secret_are_checked_without_showing_them(void **state)
+{
+	static const struct {
+		const char *var;
+		const char *value;
+		const char *says;
+	} bad[] = {
+		{ "PAYWIRE_ADMIN_KEY", "", "set but empty" },
+		{ "PAYWIRE_ADMIN_KEY", "adm_Zq7shortkey_xx", "shorter than 24" }, /* 18 */
+		{ "PAYWIRE_ADMIN_KEY", "adm_Zq7_0123456789abcdef\n", "trailing whitespace" },
+		{ "PAYWIRE_ADMIN_KEY", "adm_Zq7 0123456789abcdefgh", "byte 8" },
+		{ "PAYWIRE_ADMIN_KEY", "adm_Zq7_0123456789abcd\xc3\xa9", "not ASCII" },
+		{ "PAYWIRE_TOKEN_SECRET", "", "set but empty" },
+		{ "PAYWIRE_TOKEN_SECRET", "tok_Zq7_0123456789abcdef01", "shorter than 32" }, /* 26 */
+		{ "PAYWIRE_TOKEN_SECRET", "tok_Zq7_0123456789abcdef0123456789\r", "trailing" },
+	};
+	char why[512];
+	char big[PW_ADMIN_KEY_BYTES_MAX + 2];
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (secrets_with(bad[i].var, bad[i].value, why, sizeof(why)) != PW_INVALID_ARGUMENT ||
+		    strstr(why, bad[i].says) == NULL) {
+			fail_msg("case %zu (%s): got why [%s], wanted [%s]", i, bad[i].var, why,
+			    bad[i].says);
+		}
+	}
+	/* the exact boundaries: 24 and 256 bytes pass, 23 and 257 do not */
+	memset(big, 'k', sizeof(big));
+	big[PW_SECRET_BYTES_MIN] = '\0';
+	assert_int_equal(PW_OK, secrets_with("PAYWIRE_ADMIN_KEY", big, why, sizeof(why)));
+	big[PW_SECRET_BYTES_MIN - 1] = '\0';
+	assert_int_equal(PW_INVALID_ARGUMENT, secrets_with("PAYWIRE_ADMIN_KEY", big, why, sizeof(why)));
+	memset(big, 'k', sizeof(big));
+	big[PW_ADMIN_KEY_BYTES_MAX] = '\0';
+	assert_int_equal(PW_OK, secrets_with("PAYWIRE_ADMIN_KEY", big, why, sizeof(why)));
+	big[PW_ADMIN_KEY_BYTES_MAX] = 'k';
+	big[PW_ADMIN_KEY_BYTES_MAX + 1] = '\0';
+	assert_int_equal(PW_INVALID_ARGUMENT, secrets_with("PAYWIRE_ADMIN_KEY", big, why, sizeof(why)));
+	assert_non_null(strstr(why, "longer than 256"));
+	memset(big, 't', sizeof(big));
+	big[PW_TOKEN_SECRET_BYTES_MIN] = '\0';
+	assert_int_equal(PW_OK, secrets_with("PAYWIRE_TOKEN_SECRET", big, why, sizeof(why)));
+	big[PW_TOKEN_SECRET_BYTES_MIN - 1] = '\0';
+	assert_int_equal(PW_INVALID_ARGUMENT,
+	    secrets_with("PAYWIRE_TOKEN_SECRET", big, why, sizeof(why)));
+	/* both unset: fine (admin calls off, token key derived) */
+	(void) unsetenv("PAYWIRE_ADMIN_KEY");
+	(void) unsetenv("PAYWIRE_TOKEN_SECRET");
+	assert_int_equal(PW_OK, srv_config_secrets_check(why, sizeof(why)));
+}
+
 int
 main(void)
 {
@@ -247,6 +354,8 @@ main(void)
 		cmocka_unit_test(test_config_file_rules),
 		cmocka_unit_test(test_url_rule),
 		cmocka_unit_test(test_request_id_and_session_id_rules),
+		cmocka_unit_test(test_unsafe_sync_modes_need_the_unsafe_flag),
+		cmocka_unit_test(test_admin_key_and_token_secret_are_checked_without_showing_them),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -261,7 +261,7 @@ test_read_only_server_refuses_writes_and_answers_reads(void **state)
 static void
 test_full_map_answers_resource_exhausted_and_reads_go_on(void **state)
 {
-	const char *const tiny[] = { "--map-size", "1m", "--sync", "none", NULL };
+	const char *const tiny[] = { "--map-size", "1m", "--sync", "none", "--unsafe-no-fsync", NULL };
 	static Paywire__V1__CreateSessionRequest__MetadataEntry md[PW_METADATA_ENTRIES_MAX];
 	static Paywire__V1__CreateSessionRequest__MetadataEntry *mdp[PW_METADATA_ENTRIES_MAX];
 	static char keys[PW_METADATA_ENTRIES_MAX][8];
@@ -356,7 +356,8 @@ run_bin(const char *args, char *out, size_t out_size)
 	size_t n;
 	int st;
 
-	(void) snprintf(cmd, sizeof(cmd), "%s %s 2>&1", th_server_bin(), args);
+	(void) snprintf(cmd, sizeof(cmd), "timeout -s KILL %d %s %s 2>&1", TW_HANG_MS / 1000,
+	    th_server_bin(), args);
 	f = popen(cmd, "r");
 	assert_non_null(f);
 	n = fread(out, 1, out_size - 1, f);
@@ -404,6 +405,66 @@ test_bad_flags_exit_2_with_a_clear_message(void **state)
 	assert_int_equal(2, run_bin("--map-size 10", out, sizeof(out)));
 	assert_int_equal(2, run_bin("--public-url javascript:x", out, sizeof(out)));
 	assert_int_equal(2, run_bin("--listen", out, sizeof(out)));
+}
+
+/* A bad secret or an unconfirmed unsafe sync mode stops the binary before it
+ * opens the store or listens: exit 2, the variable (or flag) named, the
+ * value never printed. `timeout` only turns a server that wrongly started
+ * into a failure (exit 124) instead of a hang. */
+static void
+test_bad_secrets_and_unsafe_sync_exit_2_naming_the_variable_only(void **state)
+{
+	static const struct {
+		const char *var;   /* NULL: a flag case */
+		const char *value; /* or the flags */
+		const char *says;
+	} cases[] = {
+		{ "PAYWIRE_ADMIN_KEY", "adm_Zq7shortkey", "PAYWIRE_ADMIN_KEY is shorter than 24" },
+		{ "PAYWIRE_ADMIN_KEY", "", "PAYWIRE_ADMIN_KEY is set but empty" },
+		{ "PAYWIRE_TOKEN_SECRET", "tok_Zq7_0123456789abcdef\n", "PAYWIRE_TOKEN_SECRET" },
+		{ "PAYWIRE_STRIPE_WEBHOOK_SECRET", "whsec_Zq7short", "shorter than 24 bytes" },
+		{ "PAYWIRE_STRIPE_WEBHOOK_SECRET", "sk_live_Zq7_0123456789abcdef", "must start with whsec_" },
+		{ "PAYWIRE_STRIPE_WEBHOOK_SECRET", "", "PAYWIRE_STRIPE_WEBHOOK_SECRET is set but empty" },
+		{ "PAYWIRE_RAZORPAY_WEBHOOK_SECRET", "rzp_Zq7short", "shorter than 24 bytes" },
+		/* base64 of 16 bytes: a well-formed but too short Standard key */
+		{ "PAYWIRE_ONECOM_WEBHOOK_SECRET", "whsec_WnE3c2hvcnRrZXkxMjM0NQ==", "16-byte key" },
+		{ "PAYWIRE_WEB3_WEBHOOK_SECRET", "whsec_Zq7*not*base64*0123456789", "not base64" },
+		{ "PAYWIRE_RAZORPAY_WEBHOOK_SECRET", "rzp_Zq7_0123456789abcdef_x\n", "trailing" },
+		{ NULL, "--sync none", "--unsafe-no-fsync" },
+		{ NULL, "--sync meta", "--unsafe-no-fsync" },
+	};
+	static char out[8192];
+	char args[1200];
+	th_proc p;
+
+	(void) state;
+	th_proc_init(&p);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int code;
+		if (cases[i].var != NULL) {
+			assert_int_equal(0, setenv(cases[i].var, cases[i].value, 1));
+		}
+		(void) snprintf(args, sizeof(args), "--data %s --listen %s --log-level info %s", p.data,
+		    p.url, cases[i].var == NULL ? cases[i].value : "");
+		code = run_bin(args, out, sizeof(out));
+		if (cases[i].var != NULL) {
+			if (strcmp(cases[i].var, "PAYWIRE_ADMIN_KEY") == 0) {
+				assert_int_equal(0, setenv("PAYWIRE_ADMIN_KEY", TH_ADMIN_KEY, 1));
+			} else {
+				assert_int_equal(0, unsetenv(cases[i].var));
+			}
+		}
+		if (code != 2 || strstr(out, cases[i].says) == NULL ||
+		    (cases[i].var != NULL && strstr(out, cases[i].var) == NULL) ||
+		    (cases[i].var != NULL && cases[i].value[0] != '\0' &&
+		        strstr(out, cases[i].value + 4) != NULL)) {
+			fail_msg("case %zu: exit %d, output [%s], wanted [%s]", i, code, out,
+			    cases[i].says);
+		}
+	}
+	/* never started: no store was created */
+	assert_int_not_equal(0, access(p.data, F_OK));
+	th_proc_fini(&p);
 }
 
 static void
@@ -467,6 +528,7 @@ main(void)
 		cmocka_unit_test(test_failed_store_answers_unavailable_to_writes_and_reads_go_on),
 		cmocka_unit_test(test_help_lists_every_flag_and_variable_and_exits_0),
 		cmocka_unit_test(test_bad_flags_exit_2_with_a_clear_message),
+		cmocka_unit_test(test_bad_secrets_and_unsafe_sync_exit_2_naming_the_variable_only),
 		cmocka_unit_test(test_config_file_is_refused_unless_0600_and_its_admin_key_works),
 	};
 

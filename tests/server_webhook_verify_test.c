@@ -388,6 +388,9 @@ test_verify_malformed_stripe_header_is_unauthenticated(void **state)
 		"t=1767225660,=" STRIPE_CS_SIG,                       /* empty key */
 		"t=1767225660,v1=" STRIPE_CS_SIG ",junk",             /* item without = */
 		"t=1767225660,v1=" STRIPE_CS_SIG " ",                 /* trailing space */
+		/* the right MAC upper-cased: Stripe sends lower case and its libraries
+		 * compare the hex as a string (bad-input catalogue case S06) */
+		"t=1767225660,v1=EEFA676DDC4CF376E66F7A0391D220FC8F7596CA6970C5938C8F9760547DDC4A",
 	};
 	srv_webhook_config cfg;
 	char why[256];
@@ -457,7 +460,9 @@ test_verify_malformed_razorpay_and_standard_headers_are_unauthenticated(void **s
 	static const char *bad_rzp[] = { "", "xyz",
 		"1e6432b4a7ce995d0e46472d8c1122eb069948b224d04fec5fe22dc50e1737b",
 		"1e6432b4a7ce995d0e46472d8c1122eb069948b224d04fec5fe22dc50e1737b2 ",
-		"sha256=1e6432b4a7ce995d0e46472d8c1122eb069948b224d04fec5fe22dc50e1737b2" };
+		"sha256=1e6432b4a7ce995d0e46472d8c1122eb069948b224d04fec5fe22dc50e1737b2",
+		/* the right MAC upper-cased (catalogue case S13) */
+		"1E6432B4A7CE995D0E46472D8C1122EB069948B224D04FEC5FE22DC50E1737B2" };
 	static const char *bad_sig[] = { "", "v1", "v1,", "v1,not-base64!!",
 		"v1,to+cD9r2sa4QpCazi28ct3/0i/DYz1DZmwIJ0mV/yw", /* 31 bytes, unpadded */
 		",to+cD9r2sa4QpCazi28ct3/0i/DYz1DZmwIJ0mV/ywM=", "v2,AAAA" };
@@ -524,6 +529,10 @@ test_add_secret_refuses_bad_secrets_and_keeps_config_unchanged(void **state)
 		{ PW_PROVIDER_ONECOM, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }, /* no whsec_ */
 		{ PW_PROVIDER_ONECOM, "whsec_" },                /* decodes to 0 bytes */
 		{ PW_PROVIDER_WEB3, "whsec_not*base64" },
+		/* well-formed but a key under PW_SECRET_BYTES_MIN (24) bytes */
+		{ PW_PROVIDER_STRIPE, "whsec_0123456789abcdefg" },    /* 23 */
+		{ PW_PROVIDER_RAZORPAY, "rzp_0123456789abcdefghi" },  /* 23 */
+		{ PW_PROVIDER_ONECOM, "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRY=" }, /* 23 decoded */
 		{ PW_PROVIDER_NONE, STRIPE_SECRET },
 	};
 	srv_webhook_config cfg;
@@ -580,7 +589,7 @@ test_add_secret_refuses_bad_secrets_and_keeps_config_unchanged(void **state)
 static void
 test_verify_with_wrong_secret_is_unauthenticated_and_why_leaks_nothing(void **state)
 {
-	static const char *wrong[] = { "whsec_test_paywire_other_secret", "rzp_other_secret",
+	static const char *wrong[] = { "whsec_test_paywire_other_secret", "rzp_other_secret_0123456789",
 		"whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX", "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX" };
 	srv_webhook_config cfg;
 	char why[512];
@@ -636,14 +645,14 @@ test_verify_rotation_accepts_events_signed_by_old_or_new_secret(void **state)
 			assert_int_equal(PW_OK, srv_webhook_config_add_secret_list(&cfg, PW_PROVIDER_ONECOM,
 			                            "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX " STD_SECRET));
 			assert_int_equal(PW_OK, srv_webhook_config_add_secret_list(&cfg,
-			                            PW_PROVIDER_RAZORPAY, "rzp_new, " RZP_SECRET));
+			                            PW_PROVIDER_RAZORPAY, "rzp_new_rotated_secret_0123, " RZP_SECRET));
 		} else {
 			assert_int_equal(PW_OK, srv_webhook_config_add_secret_list(&cfg, PW_PROVIDER_STRIPE,
 			                            STRIPE_SECRET "\twhsec_new_rotated_secret"));
 			assert_int_equal(PW_OK, srv_webhook_config_add_secret_list(&cfg, PW_PROVIDER_ONECOM,
 			                            STD_SECRET ",whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"));
 			assert_int_equal(PW_OK, srv_webhook_config_add_secret_list(&cfg,
-			                            PW_PROVIDER_RAZORPAY, RZP_SECRET "\nrzp_new"));
+			                            PW_PROVIDER_RAZORPAY, RZP_SECRET "\nrzp_new_rotated_secret_0123"));
 		}
 		assert_int_equal(2, cfg.keyrings[pw_provider_index(PW_PROVIDER_STRIPE)].count);
 		for (size_t i = 0; i < NVECTORS; i++) {
@@ -661,14 +670,21 @@ test_verify_rotation_accepts_events_signed_by_old_or_new_secret(void **state)
 static void
 test_secret_lists_refuse_empty_entries_and_edges_all_or_nothing(void **state)
 {
-	static const char *bad[] = { "", ",whsec_a", "whsec_a,", "whsec_a,,whsec_b",
-		"whsec_a, ,whsec_b", "whsec_a\n", " whsec_a", "whsec_a,whsec_b,whsec_c,whsec_d,whsec_e",
-		"whsec_a,sk_live_b" };
+	/* Secrets long enough to pass the 24-byte minimum (PW_SECRET_BYTES_MIN). */
+#define SEC_A "whsec_a_rotated_secret_0123"
+#define SEC_B "whsec_b_rotated_secret_0123"
+#define SEC_C "whsec_c_rotated_secret_0123"
+#define SEC_D "whsec_d_rotated_secret_0123"
+#define SEC_E "whsec_e_rotated_secret_0123"
+	static const char *bad[] = { "", "," SEC_A, SEC_A ",", SEC_A ",," SEC_B, SEC_A ", ," SEC_B,
+		SEC_A "\n", " " SEC_A, SEC_A "," SEC_B "," SEC_C "," SEC_D "," SEC_E,
+		SEC_A ",sk_live_b", SEC_A ",whsec_short" };
 	srv_webhook_config cfg;
 
 	(void) state;
 	srv_webhook_config_init(&cfg);
-	assert_int_equal(PW_OK, srv_webhook_config_add_secret(&cfg, PW_PROVIDER_STRIPE, "whsec_first"));
+	assert_int_equal(PW_OK,
+	    srv_webhook_config_add_secret(&cfg, PW_PROVIDER_STRIPE, "whsec_first_rotated_secret_01"));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(PW_INVALID_ARGUMENT,
 		    srv_webhook_config_add_secret_list(&cfg, PW_PROVIDER_STRIPE, bad[i]));
@@ -676,12 +692,12 @@ test_secret_lists_refuse_empty_entries_and_edges_all_or_nothing(void **state)
 	}
 	/* three more fit (4 in all), a fifth does not */
 	assert_int_equal(PW_OK, srv_webhook_config_add_secret_list(&cfg, PW_PROVIDER_STRIPE,
-	                            "whsec_b , whsec_c whsec_d"));
+	                            SEC_B " , " SEC_C " " SEC_D));
 	assert_int_equal(4, cfg.keyrings[pw_provider_index(PW_PROVIDER_STRIPE)].count);
-	assert_memory_equal("whsec_c",
-	    cfg.keyrings[pw_provider_index(PW_PROVIDER_STRIPE)].secrets[2].key, 7);
+	assert_memory_equal(SEC_C, cfg.keyrings[pw_provider_index(PW_PROVIDER_STRIPE)].secrets[2].key,
+	    strlen(SEC_C));
 	assert_int_equal(PW_INVALID_ARGUMENT,
-	    srv_webhook_config_add_secret_list(&cfg, PW_PROVIDER_STRIPE, "whsec_e"));
+	    srv_webhook_config_add_secret_list(&cfg, PW_PROVIDER_STRIPE, SEC_E));
 	srv_webhook_config_fini(&cfg);
 }
 
@@ -746,7 +762,7 @@ test_config_from_env_reads_every_provider_and_refuses_bad_values(void **state)
 	}
 	srv_webhook_config_fini(&cfg);
 
-	setenv("PAYWIRE_STRIPE_WEBHOOK_SECRET", "whsec_old " STRIPE_SECRET, 1);
+	setenv("PAYWIRE_STRIPE_WEBHOOK_SECRET", "whsec_old_rotated_secret_01 " STRIPE_SECRET, 1);
 	setenv("PAYWIRE_RAZORPAY_WEBHOOK_SECRET", RZP_SECRET, 1);
 	setenv("PAYWIRE_ONECOM_WEBHOOK_SECRET", STD_SECRET, 1);
 	setenv("PAYWIRE_WEB3_WEBHOOK_SECRET", STD_SECRET, 1);
@@ -767,6 +783,13 @@ test_config_from_env_reads_every_provider_and_refuses_bad_values(void **state)
 	assert_int_equal(PW_INVALID_ARGUMENT, srv_webhook_config_from_env(&cfg));
 	srv_webhook_config_fini(&cfg);
 	setenv("PAYWIRE_RAZORPAY_WEBHOOK_SECRET", RZP_SECRET, 1);
+
+	/* set but empty: refused (unset is how a provider is turned off) */
+	setenv("PAYWIRE_ONECOM_WEBHOOK_SECRET", "", 1);
+	srv_webhook_config_init(&cfg);
+	assert_int_equal(PW_INVALID_ARGUMENT, srv_webhook_config_from_env(&cfg));
+	srv_webhook_config_fini(&cfg);
+	setenv("PAYWIRE_ONECOM_WEBHOOK_SECRET", STD_SECRET, 1);
 
 	setenv("PAYWIRE_WEB3_MIN_CONFIRMATIONS", "base=5", 1);
 	srv_webhook_config_init(&cfg);
