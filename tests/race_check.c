@@ -67,11 +67,11 @@ static const char *
 rc_session_of(rc_env *e, const ProtobufCMessage *m)
 {
 	switch (e->kind) {
-	case RC_INVOICE: return ((const Paywire__V1__InvoiceRecord *) m)->session_id;
-	case RC_ENTITLEMENT: return ((const Paywire__V1__EntitlementRecord *) m)->session_id;
-	case RC_EVENT: return ((const Paywire__V1__WebhookEventRecord *) m)->session_id;
+	case RC_INVOICE: return ((const Paywire__Store__V1__InvoiceRecord *) m)->session_id;
+	case RC_ENTITLEMENT: return ((const Paywire__Store__V1__EntitlementRecord *) m)->session_id;
+	case RC_EVENT: return ((const Paywire__Store__V1__WebhookEventRecord *) m)->session_id;
 	case RC_AUDIT_PAID: {
-		const Paywire__V1__AuditRecord *a = (const Paywire__V1__AuditRecord *) m;
+		const Paywire__Store__V1__AuditRecord *a = (const Paywire__Store__V1__AuditRecord *) m;
 		return strcmp(a->action, "session.paid") == 0 ? a->session_id : NULL;
 	}
 	case RC_KINDS: break;
@@ -156,11 +156,11 @@ rc_judge(store *s, rc_env *e)
 	unsigned bad = 0;
 
 	for (size_t i = 0; i < e->n; i++) {
-		Paywire__V1__SessionRecord *rec = NULL;
+		Paywire__Store__V1__SessionRecord *rec = NULL;
 		pw_status st = store_session_get(s, e->s[i].id, &rec);
 
 		if (st != PW_OK || rec->session == NULL ||
-		    rec->session->status != PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PAID ||
+		    rec->session->status != PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_PAID ||
 		    rec->access_link == NULL || rec->access_link[0] == '\0' || rec->invoice_number == 0) {
 			if (bad++ < 20) {
 				fprintf(stderr, "race_check: %s: not paid with invoice and access link (%s)\n",
@@ -168,7 +168,7 @@ rc_judge(store *s, rc_env *e)
 			}
 		}
 		if (rec != NULL) {
-			paywire__v1__session_record__free_unpacked(rec, NULL);
+			paywire__store__v1__session_record__free_unpacked(rec, NULL);
 		}
 		for (int k = 0; k < RC_KINDS; k++) {
 			if (e->s[i].count[k] != 1 && bad++ < 20) {
@@ -184,7 +184,8 @@ int
 main(int argc, char **argv)
 {
 	store_opts o = { .read_only = true };
-	Paywire__V1__VerifyAuditResponse *audit = NULL;
+	store_audit_report audit_r;
+	store_audit_report *audit = &audit_r;
 	store_counts c;
 	rc_env e = { 0 };
 	store *s = NULL;
@@ -205,22 +206,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "race_check: open %s: %s\n", argv[1], pw_status_name(st));
 		return 1;
 	}
-	st = rc_scan(s, &e, STORE_DB_INVOICES, RC_INVOICE, &paywire__v1__invoice_record__descriptor);
+	st = rc_scan(s, &e, STORE_DB_INVOICES, RC_INVOICE, &paywire__store__v1__invoice_record__descriptor);
 	if (st == PW_OK) {
 		st = rc_scan(s, &e, STORE_DB_ENTITLEMENTS, RC_ENTITLEMENT,
-		    &paywire__v1__entitlement_record__descriptor);
+		    &paywire__store__v1__entitlement_record__descriptor);
 	}
 	if (st == PW_OK) {
-		st = rc_scan(s, &e, STORE_DB_EVENTS, RC_EVENT, &paywire__v1__webhook_event_record__descriptor);
+		st = rc_scan(s, &e, STORE_DB_EVENTS, RC_EVENT, &paywire__store__v1__webhook_event_record__descriptor);
 	}
 	if (st == PW_OK) {
-		st = rc_scan(s, &e, STORE_DB_AUDIT, RC_AUDIT_PAID, &paywire__v1__audit_record__descriptor);
+		st = rc_scan(s, &e, STORE_DB_AUDIT, RC_AUDIT_PAID, &paywire__store__v1__audit_record__descriptor);
 	}
 	if (st == PW_OK) {
 		st = store_counts_get(s, &c);
 	}
 	if (st == PW_OK) {
-		st = store_audit_verify(s, &audit);
+		st = store_audit_verify(s, audit);
 	}
 	if (st != PW_OK) {
 		fprintf(stderr, "race_check: reading the store: %s\n", pw_status_name(st));
@@ -246,7 +247,6 @@ main(int argc, char **argv)
 	       "per session one of each: %s\n",
 	    e.n, c.sessions, c.invoices, c.entitlements, c.events, c.audit, audit->ok ? "ok" : "BROKEN",
 	    bad == 0 ? "yes" : "NO");
-	paywire__v1__verify_audit_response__free_unpacked(audit, NULL);
 	store_close(s);
 	free(e.s);
 	return bad == 0 ? 0 : 1;
