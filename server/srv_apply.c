@@ -88,18 +88,68 @@ call_hash(srv_call *c)
 static pw_status apply_cb(store_txn *t, void *arg);
 static void apply_done_cb(pw_status st, void *arg);
 
+static pw_status apply_replay(srv_call *c, uint8_t *prev, size_t prev_len);
+
+/* Answers c from a read transaction when that changes nothing: its reply,
+ * committed under its request_id, or its row's peek. True when c->reply is
+ * ready. A lookup that fails leaves the request to the writer, which looks
+ * again inside its transaction. */
+static bool
+apply_by_read(srv_call *c)
+{
+	srv_reply_msg m;
+	uint8_t *prev = NULL;
+	size_t prev_len = 0;
+	pw_status rv;
+
+	rv = store_reply_peek(c->env->st, c->scope, c->req->request_id, c->hash, &prev, &prev_len);
+	if (rv == PW_OK) {
+		rv = apply_replay(c, prev, prev_len);
+		if (rv != PW_OK) {
+			srv_call_reply(c, rv, c->why, NULL);
+		} else {
+			atomic_fetch_add_explicit(&c->env->counters.replays, 1, memory_order_relaxed);
+		}
+		return true;
+	}
+	if (rv == PW_IDEMPOTENCY_CONFLICT) {
+		srv_call_why(c, "request_id was already used for a different request");
+		srv_call_reply(c, rv, c->why, NULL);
+		return true;
+	}
+	if (rv != PW_NOT_FOUND || c->ops->peek == NULL) {
+		return false;
+	}
+	rv = srv_calls_peek(c);
+	if (rv != PW_OK) {
+		srv_result_fini(&c->res);
+		c->why[0] = '\0';
+		return false;
+	}
+	srv_reply_msg_init(&m);
+	c->ops->reply(&m, &c->res);
+	srv_call_reply(c, PW_OK, "", &m.resp);
+	srv_result_fini(&c->res);
+	return true;
+}
+
 pw_status
-srv_apply_submit(srv_call *c)
+srv_apply_submit(srv_call *c, bool *answered)
 {
 	srv_env *env = c->env;
 	pw_status rv;
 
-	PW_ASSERT(c->req != NULL && c->ops != NULL && c->ops->mutates);
+	PW_ASSERT(c->req != NULL && c->ops != NULL && c->ops->mutates && answered != NULL);
+	*answered = false;
 	call_scope(c);
 	call_hash(c);
 	if (store_failed(env->st)) {
 		srv_call_why(c, "the store failed; the server is restarting, retry later");
 		return PW_UNAVAILABLE;
+	}
+	if (apply_by_read(c)) {
+		*answered = true;
+		return PW_OK;
 	}
 	memset(&c->w, 0, sizeof(c->w));
 	c->w.apply = apply_cb;

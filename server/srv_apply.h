@@ -38,10 +38,15 @@
 #include "srv_call.h"
 
 /* Queues c's write (c->req unpacked, c->ops a mutating row, auth and
- * validation passed). PW_OK: queued, c->done will be called exactly once.
+ * validation passed), unless a read answers it first: a request_id whose
+ * reply is committed (a re-send) gets that reply, and a row's peek may
+ * answer what would change nothing (a duplicate event). Those are answered
+ * from a read transaction on this thread, with no write: PW_OK and
+ * *answered true, c->reply ready, done will not be called.
+ * PW_OK and *answered false: queued, c->done will be called exactly once.
  * Otherwise nothing was queued, c->why says why and done will not be
  * called: PW_UNAVAILABLE (the store failed, is read-only or closing, or its
  * queue is full). Never blocks. */
-pw_status srv_apply_submit(srv_call *c) PW_WUR;
+pw_status srv_apply_submit(srv_call *c, bool *answered) PW_WUR;
 
 #endif

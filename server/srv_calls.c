@@ -162,6 +162,20 @@ ingest_webhook_apply(store_txn *t, srv_call *c)
 	return rv;
 }
 
+/* A delivery of an event already recorded (a provider's retry): DUPLICATE,
+ * from a read transaction, with no write and without waiting for the writer. */
+static pw_status
+ingest_webhook_peek(srv_call *c)
+{
+	pw_status rv;
+
+	rv = store_webhook_peek(c->env->st, &c->ev, &c->res.webhook);
+	if (rv == PW_OK) {
+		c->res.event = &c->ev;
+	}
+	return rv;
+}
+
 /* ---- revoke_api_key: admin ---- */
 
 static pw_status
@@ -246,6 +260,7 @@ static const srv_call_ops srv_calls[] = {
 	[PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK] = { .name = "ingest_webhook",
 	    .auth = SRV_AUTH_NONE, .mutates = true, .scope = SRV_SCOPE_PROVIDER,
 	    .validate = ingest_webhook_validate, .apply = ingest_webhook_apply,
+	    .peek = ingest_webhook_peek,
 	    .reply = srv_reply_ingest_webhook, .failed = "applying the event failed" },
 };
 
@@ -290,6 +305,14 @@ srv_calls_read(srv_call *c)
 	PW_ASSERT(c->req != NULL && c->ops != NULL && !c->ops->mutates);
 	c->why[0] = '\0';
 	return call_explain(c, c->ops->read(c));
+}
+
+pw_status
+srv_calls_peek(srv_call *c)
+{
+	PW_ASSERT(c->req != NULL && c->ops != NULL && c->ops->mutates && c->ops->peek != NULL);
+	c->why[0] = '\0';
+	return c->ops->peek(c);
 }
 
 pw_status

@@ -78,6 +78,11 @@ typedef struct srv_call_ops {
 	pw_status (*validate)(srv_call *c);             /* caller's thread, before any store call; or NULL */
 	pw_status (*read)(srv_call *c);                 /* !mutates: caller's thread, store reads only */
 	pw_status (*apply)(store_txn *t, srv_call *c);  /* mutates: writer thread, inside the txn */
+	pw_status (*peek)(srv_call *c);                 /* mutates: caller's thread, reads only:
+	                                                  * PW_OK with c->res filled when the
+	                                                  * call would change nothing (answered
+	                                                  * before the writer); PW_NOT_FOUND: queue
+	                                                  * it; or NULL */
 	srv_reply_fn reply;                             /* c->res -> Response result */
 	srv_redact_fn redact;                           /* mutates: copy kept for retries; or NULL */
 } srv_call_ops;
@@ -95,5 +100,11 @@ pw_status srv_calls_read(srv_call *c) PW_WUR;
  * PW_OK with c->res filled, or the error with c->why set as for
  * srv_calls_read; the caller rolls t back. */
 pw_status srv_calls_apply(store_txn *t, srv_call *c) PW_WUR;
+
+/* Runs the peek of c's row (mutating, with a peek) on the caller's thread:
+ * PW_OK with c->res filled (an answer that changes nothing), PW_NOT_FOUND
+ * (the write must be queued), or another error (queue it too: the writer
+ * decides). */
+pw_status srv_calls_peek(srv_call *c) PW_WUR;
 
 #endif

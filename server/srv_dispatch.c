@@ -120,6 +120,7 @@ static srv_call_result
 route(srv_call *c)
 {
 	const srv_call_ops *ops = c->ops;
+	bool answered = false;
 	pw_status rv;
 
 	if (ops == NULL) {
@@ -139,9 +140,13 @@ route(srv_call *c)
 	if (!ops->mutates) {
 		return call_read(c);
 	}
-	rv = srv_apply_submit(c);
+	rv = srv_apply_submit(c, &answered);
 	if (rv != PW_OK) {
 		return reply_now(c, rv, NULL);
+	}
+	if (answered) {
+		srv_call_log(c); /* from a read: nothing was written */
+		return SRV_CALL_REPLY;
 	}
 	return SRV_CALL_QUEUED; /* the writer thread owns c now */
 }

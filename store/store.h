@@ -205,6 +205,12 @@ bool store_txn_wrote(const store_txn *t);
  * put: stores reply for (scope, request_id). */
 pw_status store_reply_get(store_txn *t, const char *scope, const char *request_id,
     const uint8_t request_hash[32], uint8_t **reply, size_t *reply_len) PW_WUR;
+
+/* store_reply_get in a read transaction of its own, on the caller's thread,
+ * before the writer: a re-sent request whose reply is committed is answered
+ * without a write. Same answers as store_reply_get. */
+pw_status store_reply_peek(store *s, const char *scope, const char *request_id,
+    const uint8_t request_hash[32], uint8_t **reply, size_t *reply_len) PW_WUR;
 pw_status store_reply_put(store_txn *t, const char *scope, const char *request_id,
     const uint8_t request_hash[32], const uint8_t *reply, size_t reply_len) PW_WUR;
 
@@ -286,6 +292,14 @@ typedef struct store_webhook_result {
  * recorded); PW_NOT_FOUND when the event names a session that does not exist
  * (nothing written, so the provider retries). */
 pw_status store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out) PW_WUR;
+
+/* The answer to an event that was already recorded, from a read transaction
+ * on the caller's thread, before the writer: PW_OK with out filled
+ * (DUPLICATE) when (provider, event_id) is in the events table;
+ * PW_NOT_FOUND when the event must go to the writer (store_webhook_apply,
+ * which checks again: an event queued ahead of it may record it first).
+ * Writes nothing, any thread. */
+pw_status store_webhook_peek(store *s, const pw_event *ev, store_webhook_result *out) PW_WUR;
 
 /* The customer's receipt for one redemption of an access link, in caller
  * memory. Strings are NUL-terminated copies; access_key holds a raw key, so

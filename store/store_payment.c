@@ -649,3 +649,26 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 	}
 	return st;
 }
+
+pw_status
+store_webhook_peek(store *s, const pw_event *ev, store_webhook_result *out)
+{
+	store_txn t;
+	pw_status st;
+
+	PW_ASSERT(s != NULL && ev != NULL && out != NULL);
+	memset(out, 0, sizeof(*out));
+	st = pay_event_check(ev);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = store_read_begin(s, &t);
+	if (st == PW_OK) {
+		st = pay_dedup(&t, ev, out);
+	}
+	store_read_end(&t);
+	if (st != PW_OK) {
+		memset(out, 0, sizeof(*out));
+	}
+	return st;
+}

@@ -98,3 +98,21 @@ store_reply_put(store_txn *t, const char *scope, const char *request_id,
 	rec.created_at_unix_ms = t->now_ms;
 	return store_rec_put(t, STORE_DB_REPLIES, key, keylen, &rec.base, 0, NULL);
 }
+
+pw_status
+store_reply_peek(store *s, const char *scope, const char *request_id,
+    const uint8_t request_hash[32], uint8_t **reply, size_t *reply_len)
+{
+	store_txn t;
+	pw_status st;
+
+	PW_ASSERT(s != NULL && reply != NULL && reply_len != NULL);
+	*reply = NULL;
+	*reply_len = 0;
+	st = store_read_begin(s, &t);
+	if (st == PW_OK) {
+		st = store_reply_get(&t, scope, request_id, request_hash, reply, reply_len);
+	}
+	store_read_end(&t);
+	return st;
+}

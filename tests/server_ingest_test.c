@@ -126,6 +126,8 @@ redeem(const char *rid, const char *sid, const char *token)
 static void
 test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once(void **state)
 {
+	store_stats ws0;
+	store_stats ws1;
 	Paywire__V1__CreateSessionRequest cs;
 	Paywire__V1__Fulfillment ful = PAYWIRE__V1__FULFILLMENT__INIT;
 	Paywire__V1__Request gq = PAYWIRE__V1__REQUEST__INIT;
@@ -179,8 +181,10 @@ test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once(void
 	    r->ingest_webhook->session_status);
 	assert_true(r->ingest_webhook->invoice_number >= 1);
 	th_resp_free(r);
-	/* The same request_id again: the same bytes, nothing written. */
+	/* The same request_id again: the same bytes, nothing written, answered
+	 * from a read before the writer (the writer takes no write). */
 	txn = store_last_txnid(F.srv.st);
+	store_stats_get(F.srv.st, &ws0);
 	r = call_frame(frame, len, &b, &blen);
 	th_resp_free(r);
 	assert_int_equal(alen, blen);
@@ -199,12 +203,16 @@ test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once(void
 	    r->ingest_webhook->outcome);
 	th_resp_free(r);
 	assert_int_equal(txn, store_last_txnid(F.srv.st));
+	store_stats_get(F.srv.st, &ws1);
+	assert_int_equal(ws0.writes, ws1.writes);
 	/* and its own resend gets the same bytes, still without a write */
 	r = call_frame(frame, len, &b, &blen);
 	th_resp_free(r);
 	assert_int_equal(alen, blen);
 	assert_memory_equal(a, b, alen);
 	assert_int_equal(txn, store_last_txnid(F.srv.st));
+	store_stats_get(F.srv.st, &ws1);
+	assert_int_equal(ws0.writes, ws1.writes);
 	free(a);
 	free(b);
 	free(frame);
