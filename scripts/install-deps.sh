@@ -11,6 +11,9 @@ pkgs=(
   # test-only: standard protobuf toolchain + nngcat (interop), python3-jwt
   # (independent JWT check), node/npm (providers' own signing libraries), curl
   protobuf-compiler nng-utils python3 python3-jwt nodejs curl openssl
+  # reliability runs (scripts/reliability/): strace fault injection, eatmydata
+  # for the long crash run
+  strace eatmydata
 )
 
 missing=()
