@@ -5,8 +5,8 @@
 #                                [--seed N] [--cycles N] [--ops N] [--keep]
 #
 # --ci (default when CI=true): 25 cycles x 120 intents, real fsync; a few minutes.
-# --full: 560 cycles x 200 intents (>= 100,000 intents, >= 100 kills per crash
-#         point) under eatmydata (a process crash keeps the page cache, so fsync
+# --full: >= 550 cycles of up to 500 intents, going on until >= 100,000 intents
+#         are acknowledged (>= 90 kills per crash point), under eatmydata (a process crash keeps the page cache, so fsync
 #         adds nothing to what a SIGKILL can show), plus --fsync-slice.
 # --fsync-slice: 50 cycles x 200 intents with real fsync.
 # The build dir must be a test build (-DPW_TEST_HOOKS=ON -DPW_TESTING=ON).
@@ -60,12 +60,12 @@ trap cleanup EXIT
 
 # run NAME CYCLES OPS SYNC [--eatmydata]
 run() {
-  local name=$1 cycles=$2 ops=$3 sync=$4; shift 4
+  local name=$1 cycles=$2 ops=$3 sync=$4 min=$5 cpmax=$6; shift 6
   local start=$SECONDS rc=0 out
   mkdir -p "$RUN_DIR/$name/data"
   out=$("$HARNESS" --server "$SERVER" --check "$CHECK" --data "$RUN_DIR/$name/data" \
     --log "$RUN_DIR/$name/intents.log" --cycles "$cycles" --ops "$ops" --threads 4 \
-    --seed "$SEED" --sync "$sync" --points "$POINTS" --cp-max 40 "$@") || rc=$?
+    --seed "$SEED" --sync "$sync" --points "$POINTS" --cp-max "$cpmax" --min-acks "$min" "$@") || rc=$?
   echo "$out [$name, sync=$sync${1:+ $1}, $((SECONDS - start)) s, $(date -u +%FT%TZ)]"
   if [ $rc -ne 0 ]; then
     KEEP=1
@@ -76,12 +76,12 @@ run() {
 }
 
 case $MODE in
-  ci) run ci "${CYCLES:-25}" "${OPS:-120}" full ;;
-  fsync) run fsync "${CYCLES:-50}" "${OPS:-200}" full ;;
+  ci) run ci "${CYCLES:-25}" "${OPS:-120}" full 0 40 ;;
+  fsync) run fsync "${CYCLES:-50}" "${OPS:-200}" full 0 60 ;;
   full)
     if command -v eatmydata >/dev/null; then EMD=--eatmydata; SYNC=full; else EMD=; SYNC=none; fi
     rc=0
-    run full "${CYCLES:-560}" "${OPS:-200}" $SYNC $EMD || rc=$?
-    run fsync 50 200 full || rc=$?
+    run full "${CYCLES:-550}" "${OPS:-500}" $SYNC 100000 200 $EMD || rc=$?
+    run fsync 50 200 full 0 60 || rc=$?
     exit $rc ;;
 esac

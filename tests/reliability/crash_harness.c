@@ -65,6 +65,7 @@
 #define H_WORK_TIMEOUT_MS 1500    /* a call to a server that was just killed */
 #define H_CHECK_TIMEOUT_MS 120000 /* a call to a live server: only a hang */
 #define H_STRIPE_FRESH_S 3000     /* re-send a Stripe delivery only while its t= is fresh */
+#define H_EXIT_WAIT_MS 30000      /* a server that dropped its connections is ending: wait */
 
 enum { EV_STRIPE_COMPLETED = 0, EV_STRIPE_FAILED, EV_STRIPE_SUCCEEDED, EV_RZP_CAPTURED, EV_COUNT };
 static const char *const ev_names[EV_COUNT] = { "stripe.checkout.session.completed",
@@ -110,7 +111,8 @@ static struct {
 	const char *sync;         /* --sync of the server */
 	const char *points[H_POINTS_MAX]; /* crash points, cycled through */
 	size_t n_points;
-	unsigned cycles;          /* kill cycles to run */
+	unsigned cycles;          /* kill cycles to run (at least) */
+	uint64_t min_acks;        /* ...and go on until this many acknowledgements */
 	unsigned ops;             /* intents per workload phase */
 	unsigned threads;         /* client threads */
 	unsigned cp_max;          /* crash point n drawn from 1..cp_max */
@@ -268,7 +270,8 @@ h_server_start(const char *crashpoint)
 		} else {
 			unsetenv("PAYWIRE_CRASHPOINT");
 		}
-		setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+		/* eatmydata preloads its library ahead of ASan's runtime */
+		setenv("ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0", 1);
 		fprintf(stderr, "--- cycle %u: server start (crashpoint %s)\n", h.cycle,
 		    crashpoint != NULL ? crashpoint : "none");
 		if (h.eatmydata) {
@@ -623,6 +626,26 @@ h_worker(void *arg)
 	}
 }
 
+/* True if the server ended within wait_ms (its wait status in *wst). The
+ * workload may see the connection drop before the kernel has reaped an
+ * aborting server. */
+static bool
+h_server_ended(int64_t wait_ms, int *wst)
+{
+	int64_t end = h_mono_ms() + wait_ms;
+
+	for (;;) {
+		if (waitpid(h.pid, wst, WNOHANG) == h.pid) {
+			h.pid = 0;
+			return true;
+		}
+		if (h_mono_ms() >= end) {
+			return false;
+		}
+		h_sleep_ms(10);
+	}
+}
+
 /* Returns the crash point index this cycle uses, or -1 for a random kill. */
 static int
 h_workload(void)
@@ -659,10 +682,9 @@ h_workload(void)
 	pw_client_close(h.cl);
 	h.cl = NULL;
 	wst = 0;
-	if (h.killed) {
-		wst = h_server_reap();
-	} else if (waitpid(h.pid, &wst, WNOHANG) == h.pid) {
-		h.pid = 0; /* it ended by itself: a crash point, or a bug */
+	if (h.killed || h_server_ended(h.stop ? H_EXIT_WAIT_MS : 0, &wst)) {
+		/* killed, or it ended by itself: a crash point, or a bug */
+		wst = h.killed ? h_server_reap() : wst;
 	} else {
 		/* Crash point not reached (or the kill never came): kill now. */
 		kill(h.pid, SIGKILL);
@@ -835,7 +857,7 @@ h_usage(void)
 {
 	fprintf(stderr,
 	    "usage: pw-crash-harness --server BIN --check BIN --data DIR --log FILE\n"
-	    "         [--cycles N] [--ops N] [--threads N] [--seed N] [--sync full|none]\n"
+	    "         [--cycles N] [--min-acks N] [--ops N] [--threads N] [--seed N] [--sync full|none]\n"
 	    "         [--points a,b,c] [--cp-max N] [--eatmydata]\n");
 	exit(2);
 }
@@ -869,6 +891,8 @@ h_args(int argc, char **argv)
 			h.sync = v;
 		} else if (strcmp(a, "--cycles") == 0) {
 			h.cycles = (unsigned) strtoul(v, NULL, 10);
+		} else if (strcmp(a, "--min-acks") == 0) {
+			h.min_acks = strtoull(v, NULL, 10);
 		} else if (strcmp(a, "--ops") == 0) {
 			h.ops = (unsigned) strtoul(v, NULL, 10);
 		} else if (strcmp(a, "--threads") == 0) {
@@ -922,10 +946,12 @@ main(int argc, char **argv)
 	fprintf(h.log, "S seed=%" PRIu64 " cycles=%u ops=%u threads=%u sync=%s eatmydata=%d\n",
 	    h.seed, h.cycles, h.ops, h.threads, h.sync, h.eatmydata ? 1 : 0);
 	h_setup();
-	for (h.cycle = 1; h.cycle <= h.cycles; h.cycle++) {
+	for (h.cycle = 1; h.cycle <= h.cycles || h.acks < h.min_acks; h.cycle++) {
+		bool last = h.cycle >= h.cycles && h.acks >= h.min_acks;
+
 		(void) h_workload();
 		h_server_start(NULL);
-		h_checks(h.cycle == h.cycles);
+		h_checks(last || (h.cycle >= h.cycles && h.acks >= h.min_acks));
 		h_server_stop();
 		if (h.violations > 0) {
 			break; /* the data dir and the log are kept for a look */
@@ -938,7 +964,7 @@ main(int argc, char **argv)
 	}
 	printf("crash: seed=%" PRIu64 " cycles=%u intents=%zu acks=%" PRIu64 " sessions=%zu "
 	       "sigkills=%" PRIu64,
-	    h.seed, h.cycle > h.cycles ? h.cycles : h.cycle, h.n_ops, h.acks, h.n_sess, h.sigkills);
+	    h.seed, h.cycle - (h.violations > 0 ? 0u : 1u), h.n_ops, h.acks, h.n_sess, h.sigkills);
 	for (size_t i = 0; i < h.n_points; i++) {
 		printf(" %s=%" PRIu64, h.points[i], h.cp_kills[i]);
 	}
