@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # faults.sh - storage faults (issue 7 "Storage faults"; docs/reliability/crash.md).
 #
-#   scripts/reliability/faults.sh [--ci | --full] [--build DIR] [--keep]
+#   scripts/reliability/faults.sh [--ci | --full] [--build DIR] [--keep] [--only io|mapfull|readonly]
 #
 # 1. I/O errors: paywire-server runs under strace, which makes the N-th
 #    fdatasync / pwrite64 (LMDB's data and meta pages; the meta page is a
@@ -24,14 +24,15 @@ set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$SRC/build-test
-MODE=ci KEEP=
+MODE=ci KEEP= ONLY=
 while [ $# -gt 0 ]; do
   case $1 in
     --ci) MODE=ci ;;
     --full) MODE=full ;;
     --build) BUILD=$2; shift ;;
     --keep) KEEP=1 ;;
-    *) echo "usage: $0 [--ci|--full] [--build DIR] [--keep]" >&2; exit 2 ;;
+    --only) ONLY=$2; shift ;;
+    *) echo "usage: $0 [--ci|--full] [--build DIR] [--keep] [--only io|mapfull|readonly]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -264,14 +265,16 @@ read_only() {
 }
 
 if [ $MODE = full ]; then NS="1 2 3 4 5 6 7 8"; else NS="2"; fi
-for n in $NS; do
-  io_fault fdatasync EIO "$n"
-  io_fault pwrite64 EIO "$n"
-  io_fault pwrite64 ENOSPC "$n"
-done
-io_fault fsync EIO 1
-[ $MODE = full ] && { io_fault fdatasync ENOSPC 2; io_fault fsync EIO 2; io_fault fsync ENOSPC 1; }
-map_full
-read_only
+if [ -z "$ONLY" ] || [ "$ONLY" = io ]; then
+  for n in $NS; do
+    io_fault fdatasync EIO "$n"
+    io_fault pwrite64 EIO "$n"
+    io_fault pwrite64 ENOSPC "$n"
+  done
+  io_fault fsync EIO 1
+  [ $MODE = full ] && { io_fault fdatasync ENOSPC 2; io_fault fsync EIO 2; io_fault fsync ENOSPC 1; }
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = mapfull ]; then map_full; fi
+if [ -z "$ONLY" ] || [ "$ONLY" = readonly ]; then read_only; fi
 echo "faults: $SCEN scenarios ($INJECTED with an injected I/O error), $PASSES checks passed, $FAILS failed -> $([ $FAILS -eq 0 ] && echo PASS || echo FAIL)"
 [ $FAILS -eq 0 ]
