@@ -19,3 +19,13 @@ if(PW_TEST_HOOKS AND TARGET paywire_client AND TARGET pw_proto)
   set_tests_properties(paywire.reliability_crash_slice PROPERTIES TIMEOUT 900
     ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0")
 endif()
+
+# Failing the N-th allocation along create_session and a webhook ingest.
+if(PW_TEST_HOOKS AND TARGET pw_server)
+  pw_add_test(reliability_alloc_walk_test
+    SOURCES reliability/alloc_walk_test.c server_harness.c
+    LIBS pw_server
+    TIMEOUT 900)
+  target_include_directories(reliability_alloc_walk_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  add_dependencies(reliability_alloc_walk_test paywire-server)
+endif()
