@@ -972,6 +972,7 @@ main(int argc, char **argv)
 	       " answered_errors=%" PRIu64 " violations=%" PRIu64 " -> %s\n",
 	    h.quiet_kills, h.resent, h.rechecked, h.errors_answered, h.violations,
 	    h.violations == 0 ? "PASS" : "FAIL");
+	fflush(stdout); /* before any exit-time sanitizer report */
 	fprintf(h.log, "Z violations=%" PRIu64 "\n", h.violations);
 	fclose(h.log);
 	for (size_t i = 0; i < h.n_ops; i++) {
