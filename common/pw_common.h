@@ -73,7 +73,20 @@ pw_status pw_amount_parse(const char *dec, size_t len, int exponent, int64_t *ou
 void pw_amount_format(char *out, size_t out_size, int64_t minor, int exponent);
 
 /* Crash points (test builds, PAYWIRE_CRASHPOINT=name[:n]): abort() the n-th
- * time (default 1st) the named point is reached. No-op when unset. */
+ * time (default 1st) the named point is reached. No-op when unset. The
+ * points, in the order a write meets them (docs/reliability/crash.md):
+ *
+ *   server.after_request_dedup  srv_apply.c: the request_id lookup of a
+ *                               mutating call is done, nothing applied yet
+ *   store.after_dedup           store_payment.c: the (provider, event id)
+ *                               dedup lookup of a webhook is done
+ *   store.between_effects       store_payment.c: between two effects of one
+ *                               event (invoice, entitlement, link, audit...)
+ *   store.before_commit         store_writer.c: the batch is applied, its
+ *                               commit not started
+ *   store.after_commit          store_writer.c: the batch is durable, no
+ *                               reply of it has been sent
+ */
 void pw_crashpoint(const char *name);
 
 /* Allocation hook: PAYWIRE_FAIL_ALLOC=n (or pw_alloc_fail_at(n)) makes the n-th

@@ -16,6 +16,9 @@ pkgs=(
   clang-14 libclang-rt-14-dev
   # test-only: libcurl for the concurrency storm (tests/race_storm.c)
   libcurl4-openssl-dev
+  # reliability runs (scripts/reliability/): strace fault injection, eatmydata
+  # for the long crash run
+  strace eatmydata
 )
 
 missing=()

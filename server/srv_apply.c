@@ -301,6 +301,7 @@ apply_cb(store_txn *t, void *arg)
 	PW_ASSERT(c->reply == NULL && c->stored == NULL);
 	c->applied = true;
 	rv = store_reply_get(t, c->scope, c->req->request_id, c->hash, &prev, &prev_len);
+	pw_crashpoint("server.after_request_dedup");
 	if (rv == PW_OK) {
 		rv = apply_replay(c, prev, prev_len);
 	} else if (rv == PW_IDEMPOTENCY_CONFLICT) {
