@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <paywire/version.h>
@@ -113,6 +114,13 @@ open_store(server *s)
 	if (rv != PW_OK) {
 		pw_log(PW_LOG_ERROR, "cannot open the store in %s: %s", s->cfg.data_dir,
 		    pw_status_name(rv));
+		if (!s->cfg.read_only && access(s->cfg.data_dir, W_OK) != 0) {
+			/* A payment service that cannot write says so at start
+			 * rather than degrading quietly; reads only is a choice. */
+			pw_log(PW_LOG_ERROR, "%s is not writable by this user: fix its "
+			    "owner or mode, or pass --read-only to serve reads only",
+			    s->cfg.data_dir);
+		}
 		return SRV_EXIT_START;
 	}
 #ifdef PW_TEST_HOOKS
