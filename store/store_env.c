@@ -283,35 +283,3 @@ store_last_txnid(store *s)
 	return s->kv->last_txnid(s->env);
 }
 
-pw_status
-store_counts_get(store *s, store_counts *out)
-{
-	const struct {
-		store_db db;     /* counted table */
-		size_t offset;   /* its field in store_counts */
-	} rows[] = {
-		{ STORE_DB_MERCHANTS, offsetof(store_counts, merchants) },
-		{ STORE_DB_SESSIONS, offsetof(store_counts, sessions) },
-		{ STORE_DB_INVOICES, offsetof(store_counts, invoices) },
-		{ STORE_DB_ENTITLEMENTS, offsetof(store_counts, entitlements) },
-		{ STORE_DB_EVENTS, offsetof(store_counts, events) },
-		{ STORE_DB_AUDIT, offsetof(store_counts, audit) },
-		{ STORE_DB_REPLIES, offsetof(store_counts, replies) },
-	};
-	store_txn t;
-	uint64_t n = 0;
-	pw_status st;
-
-	PW_ASSERT(s != NULL && out != NULL);
-	memset(out, 0, sizeof(*out));
-	st = store_read_begin(s, &t);
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && st == PW_OK; i++) {
-		st = store_count(&t, rows[i].db, &n);
-		memcpy((char *) out + rows[i].offset, &n, sizeof(n));
-	}
-	store_read_end(&t);
-	if (st != PW_OK) {
-		memset(out, 0, sizeof(*out));
-	}
-	return st;
-}
