@@ -30,10 +30,10 @@
 	XX(PAYMENT_STATUS, PAYMENT_STATUS_PARTIALLY_REFUNDED)                         \
 	XX(PAYMENT_STATUS, PAYMENT_STATUS_REFUNDED)                                   \
 	XX(PAYMENT_STATUS, PAYMENT_STATUS_DISPUTED)
+/* Providers come from their table (include/paywire/provider.h): a new row
+ * maps without a line here. XX##_P adapts a table row to XX. */
 #define SRV_MAP_PROVIDER(XX)                                                      \
-	XX(PROVIDER, PROVIDER_UNSPECIFIED) XX(PROVIDER, PROVIDER_STRIPE)              \
-	XX(PROVIDER, PROVIDER_RAZORPAY) XX(PROVIDER, PROVIDER_ONECOM)                 \
-	XX(PROVIDER, PROVIDER_WEB3)
+	XX(PROVIDER, PROVIDER_UNSPECIFIED) PW_PROVIDER_MAP_BASE(XX##_P)
 #define SRV_MAP_FULFILLMENT_KIND(XX)                                              \
 	XX(FULFILLMENT_KIND, FULFILLMENT_KIND_NONE)                                   \
 	XX(FULFILLMENT_KIND, FULFILLMENT_KIND_ACCESS_KEY)                             \
@@ -54,6 +54,9 @@
 #define SRV_MAP_XX_TO_STORE(E, V)                                                 \
 	case PAYWIRE__V1__##E##__##V:                                                 \
 		return PAYWIRE__STORE__V1__##E##__##V;
+#define SRV_MAP_XX_SAME_P(NAME, ...) SRV_MAP_XX_SAME(PROVIDER, PROVIDER_##NAME)
+#define SRV_MAP_XX_TO_WIRE_P(NAME, ...) SRV_MAP_XX_TO_WIRE(PROVIDER, PROVIDER_##NAME)
+#define SRV_MAP_XX_TO_STORE_P(NAME, ...) SRV_MAP_XX_TO_STORE(PROVIDER, PROVIDER_##NAME)
 
 /* One direction of one enum: srv_map_<name>_<dir>, from package From to
  * package To (FROM: From's upper-case prefix). It switches over its
