@@ -17,8 +17,8 @@ pkgs=(
   # test-only: libcurl for the concurrency storm (tests/race_storm.c)
   libcurl4-openssl-dev
   # reliability runs (scripts/reliability/): strace fault injection, eatmydata
-  # for the long crash run
-  strace eatmydata
+  # for the long crash run, valgrind memcheck on the unit suite
+  strace eatmydata valgrind
 )
 
 missing=()
