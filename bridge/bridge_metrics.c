@@ -21,13 +21,6 @@ static const char *const bridge_metrics_bucket_le[BRIDGE_METRICS_BUCKETS_N] = {
 	"0.25", "0.5", "1", "2.5", "5", "10",
 };
 
-/* The provider label is the provider's lower-case name (its route path). */
-static const char *const bridge_metrics_providers[BRIDGE_METRICS_PROVIDERS_N] = {
-#define BRIDGE_XX_PROVIDER_LABEL(NAME, value, name, label, secret_env) \
-	[BRIDGE_METRICS_PROVIDER_##NAME] = name,
-	PW_PROVIDER_MAP(BRIDGE_XX_PROVIDER_LABEL)
-#undef BRIDGE_XX_PROVIDER_LABEL
-};
 static const char *const bridge_metrics_tallies[BRIDGE_METRICS_OUTCOMES_N] = {
 	"applied", "duplicate", "ignored", "rejected",
 };
@@ -87,25 +80,17 @@ bridge_metrics_request(bridge_metrics *m, size_t route, int http_code, uint64_t 
 	atomic_fetch_add_explicit(&m->count[route], 1, memory_order_relaxed);
 }
 
-/* The series index of a provider: its row in PW_PROVIDER_MAP. */
-static size_t
-bridge_metrics_provider_index(pw_webhook_provider provider)
-{
-	switch (provider) {
-#define BRIDGE_XX_PROVIDER_CASE(NAME, value, name, label, secret_env) \
-	case PW_WEBHOOK_##NAME:                                        \
-		return BRIDGE_METRICS_PROVIDER_##NAME;
-		PW_PROVIDER_MAP(BRIDGE_XX_PROVIDER_CASE)
-#undef BRIDGE_XX_PROVIDER_CASE
-	}
-	PW_ASSERT(!"provider not in PW_PROVIDER_MAP");
-	return 0;
-}
+/* The public enum and pw_provider are generated from the same table rows. */
+#define BRIDGE_XX_SAME_VALUE(NAME, value, name, label, secret_env)               \
+	_Static_assert((int) PW_WEBHOOK_##NAME == (int) PW_PROVIDER_##NAME, \
+	               "pw_webhook_provider and pw_provider differ for " #NAME);
+PW_PROVIDER_MAP(BRIDGE_XX_SAME_VALUE)
+#undef BRIDGE_XX_SAME_VALUE
 
 void
 bridge_metrics_webhook(bridge_metrics *m, pw_webhook_provider provider, bridge_webhook_tally tally)
 {
-	size_t p = bridge_metrics_provider_index(provider);
+	size_t p = pw_provider_index((pw_provider) provider);
 
 	PW_ASSERT(m != NULL);
 	PW_ASSERT(p < BRIDGE_METRICS_PROVIDERS_N);
@@ -188,7 +173,7 @@ bridge_metrics_render_webhooks(const bridge_metrics *m, bridge_buf *out)
 		size_t o = i % BRIDGE_METRICS_OUTCOMES_N;
 
 		bridge_buf_printf(out, "paywire_bridge_webhooks_total{provider=\"%s\",outcome=\"%s\"} %llu\n",
-		    bridge_metrics_providers[p], bridge_metrics_tallies[o],
+		    pw_provider_name(pw_provider_at(p)), bridge_metrics_tallies[o],
 		    (unsigned long long) bridge_metrics_get(&m->webhooks[p][o]));
 	}
 }

@@ -34,14 +34,10 @@
 
 #include "bridge_buf.h"
 #include "pw_limits.h"
+#include "pw_provider.h"
 
-/* One index per PW_PROVIDER_MAP row, in table order. */
-typedef enum bridge_metrics_provider {
-#define BRIDGE_XX_PROVIDER_INDEX(NAME, value, name, label, secret_env) BRIDGE_METRICS_PROVIDER_##NAME,
-	PW_PROVIDER_MAP(BRIDGE_XX_PROVIDER_INDEX)
-#undef BRIDGE_XX_PROVIDER_INDEX
-	BRIDGE_METRICS_PROVIDERS_N
-} bridge_metrics_provider;
+/* One series per PW_PROVIDER_MAP row, at the row's index (pw_provider_index). */
+#define BRIDGE_METRICS_PROVIDERS_N ((size_t) PW_PROVIDER_COUNT)
 
 #define BRIDGE_METRICS_ROUTES_MAX 16  /* route series: the route table's rows + "unmatched" */
 #define BRIDGE_METRICS_CODES_N 15     /* HTTP codes with their own series, plus "other" */

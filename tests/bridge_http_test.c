@@ -79,6 +79,47 @@ read_startup_line(int fd, char *line, size_t size)
 	return -1;
 }
 
+/* A bridge that did not start: says why, how it ended (reaped within
+ * WAIT_MS, else killed) and what it logged, so a failure names its cause. */
+static int
+spawn_failed(const char *why, const char *fail_alloc)
+{
+	char buf[4096];
+	int status = 0;
+	int64_t deadline = tw_now_ms() + WAIT_MS;
+	FILE *log;
+
+	fprintf(stderr, "spawn_bridge(PAYWIRE_FAIL_ALLOC=%s): %s\n",
+	    fail_alloc != NULL ? fail_alloc : "-", why);
+	if (bridge_pid > 0) {
+		pid_t r = 0;
+		while (r == 0 && tw_now_ms() < deadline) {
+			r = waitpid(bridge_pid, &status, WNOHANG);
+			if (r == 0) {
+				tw_sleep_ms(10);
+			}
+		}
+		if (r == 0) {
+			kill(bridge_pid, SIGKILL);
+			waitpid(bridge_pid, &status, 0);
+			fprintf(stderr, "  the bridge was still running: killed\n");
+		} else if (WIFEXITED(status)) {
+			fprintf(stderr, "  the bridge exited with %d\n", WEXITSTATUS(status));
+		} else if (WIFSIGNALED(status)) {
+			fprintf(stderr, "  the bridge died of signal %d\n", WTERMSIG(status));
+		}
+		bridge_pid = -1;
+	}
+	log = fopen(logpath, "r");
+	if (log != NULL) {
+		size_t n = fread(buf, 1, sizeof(buf) - 1, log);
+		buf[n] = '\0';
+		fclose(log);
+		fprintf(stderr, "  its log:\n%s\n", buf);
+	}
+	return -1;
+}
+
 /* Starts the bridge (stderr to logpath) and reads its port from the startup
  * line; fail_alloc, when not NULL, is PAYWIRE_FAIL_ALLOC for it. */
 static int
@@ -108,14 +149,19 @@ spawn_bridge(const char *fail_alloc)
 		_exit(127);
 	}
 	close(out[1]);
-	if (bridge_pid < 0 || read_startup_line(out[0], line, sizeof(line)) != 0) {
+	if (bridge_pid < 0) {
 		close(out[0]);
-		return -1;
+		return spawn_failed("fork failed", fail_alloc);
+	}
+	if (read_startup_line(out[0], line, sizeof(line)) != 0) {
+		close(out[0]);
+		return spawn_failed("no startup line on its stdout", fail_alloc);
 	}
 	close(out[0]);
 	at = strstr(line, "listening on 127.0.0.1:");
 	if (at == NULL) {
-		return -1;
+		fprintf(stderr, "startup line: %s\n", line);
+		return spawn_failed("the startup line names no port", fail_alloc);
 	}
 	bridge_port = atoi(at + strlen("listening on 127.0.0.1:"));
 	return bridge_port > 0 ? 0 : -1;

@@ -215,8 +215,10 @@ map_full() {
   done
   case $out in *RESOURCE_EXHAUSTED*) ok ;; *) fail "mapfull: write $full answered [$out], not RESOURCE_EXHAUSTED" ;; esac
   out=$(cli --json status "$sid" 2>&1) && ok || fail "mapfull: GetStatus with a full map: $out"
-  out=$(cli --json session create --api-key "$API_KEY" --amount-minor 100 --currency EUR 2>&1)
-  case $out in *RESOURCE_EXHAUSTED*) ok ;; *) fail "mapfull: a second write answered [$out]" ;; esac
+  # the same write again (a smaller one may still fit in the pages left)
+  out=$(cli --json session create --api-key "$API_KEY" --amount-minor 4900 --currency EUR \
+    --customer-ref "cust-$full" --plan pro --metadata "pad=$(head -c 300 /dev/zero | tr '\0' x)" 2>&1)
+  case $out in *RESOURCE_EXHAUSTED*) ok ;; *) fail "mapfull: the same write again answered [$out]" ;; esac
   kill -0 "$SPID" 2>/dev/null && ok || fail "mapfull: the server exited on a full map"
   stop
   start -- --map-size 64m || { fail "mapfull: no restart with --map-size 64m"; return; }
