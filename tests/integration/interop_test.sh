@@ -8,15 +8,18 @@ proto_dir=$PW_SOURCE_DIR/proto
 
 start_server "$T/data"
 
-# send REQ_FILE -> $T/rep.bin. Debian's nngcat 1.5.2 now and then exits with
-# "Cannot set recv timeout: Invalid argument" and no reply (seen 1-3 times in
-# 10 runs, with or without --recv-timeout). Re-sending the same bytes is safe
-# by design: every call carries a request_id, and a repeat gets the stored
-# reply. Bounded: 5 attempts.
+# send REQ_FILE -> $T/rep.bin. No --count: nngcat 1.5.2 with --count and no
+# --interval sets its receive timeout to (0 - milliseconds since the send),
+# which nng refuses as soon as a millisecond has passed ("Cannot set recv
+# timeout: Invalid argument", nearly always on a loaded machine). Without
+# --count it sends once and receives until the REQ socket has its reply, bounded
+# by --recv-timeout. Re-sending the same bytes stays safe (every call carries a
+# request_id and a repeat gets the stored reply), so a missing reply is still
+# retried, bounded: 5 attempts.
 send() {
   local i
   for i in 1 2 3 4 5; do
-    nngcat --req --dial "$SERVER_URL" --raw --count 1 --recv-timeout "$HANG_S" --file "$1" \
+    nngcat --req --dial "$SERVER_URL" --raw --recv-timeout "$HANG_S" --file "$1" \
       >"$T/rep.bin" 2>"$T/nngcat.err" || true
     [ -s "$T/rep.bin" ] && return 0
     echo "    (nngcat attempt $i gave no reply: $(head -c 200 "$T/nngcat.err"))"
