@@ -81,6 +81,11 @@ _Static_assert(PW_SRV_CONTEXTS_MAX <= PW_STORE_QUEUE_MAX,
  * with 32 bytes to spare; a longer path answers INVALID_ARGUMENT at open. */
 #define PW_STORE_DIR_BYTES_MAX (4096 - 32)
 
+/* Longest PostgreSQL connection string (the server's --store): a multi-host
+ * URL with its parameters fits many times over; a longer one answers
+ * INVALID_ARGUMENT at open. */
+#define PW_STORE_URL_BYTES_MAX 2048
+
 /* Longest scope of a stored reply ("webhook:razorpay", a merchant id,
  * "admin"): scope 0x00 request_id is one LMDB key (<= 511 bytes). */
 #define PW_REPLY_SCOPE_BYTES_MAX 64

@@ -8,6 +8,9 @@ pkgs=(
   build-essential cmake pkg-config git ca-certificates
   libprotobuf-c-dev protobuf-c-compiler libnng-dev liblmdb-dev lmdb-utils
   libsodium-dev libcmocka-dev libmicrohttpd-dev libjansson-dev libjwt-dev
+  # the PostgreSQL engine (store/kv_pg.c) links libpq; the tests start their
+  # own PostgreSQL 15 clusters (initdb/pg_ctl, no system service)
+  libpq-dev postgresql-15
   # test-only: standard protobuf toolchain + nngcat (interop), python3-jwt
   # (independent JWT check), node/npm (providers' own signing libraries), curl
   protobuf-compiler nng-utils python3 python3-jwt nodejs curl openssl

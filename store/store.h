@@ -5,8 +5,8 @@
  * idempotency, stored replies, invoices, entitlements, purge, group commit)
  * over an engine seam (store_kv.h): a transactional, ordered key-value store.
  * LMDB, in the data directory, is the default engine (store/kv_lmdb.c, the
- * only code that calls LMDB); a PostgreSQL engine is planned behind the same
- * seam. Nothing above store/ sees the engine. The store owns: merchants, API
+ * only code that calls LMDB); PostgreSQL (store/kv_pg.c, the only code that
+ * calls libpq) is the second, chosen by store_opts.url. Nothing above store/ sees the engine. The store owns: merchants, API
  * keys (keyed hashes only), sessions, idempotency keys, stored replies
  * (request_id dedup), provider refs, webhook events, invoices, entitlements,
  * credit ledgers and the hash-chained audit log.
@@ -116,7 +116,11 @@ typedef enum store_sync {
 } store_sync;
 
 typedef struct store_opts {
-	const char *dir;          /* data directory; created 0700 if missing */
+	const char *dir;          /* data directory; created 0700 if missing. With url
+	                             set it holds only paywire.key */
+	const char *url;          /* NULL: LMDB in dir. Else a PostgreSQL database (a
+	                             postgres:// URL or a libpq key=value string) that
+	                             several servers may share (docs/POSTGRES.md) */
 	uint64_t map_size_bytes;  /* 0: PW_MAP_SIZE_DEFAULT; min PW_MAP_SIZE_MIN */
 	store_sync sync;          /* durability */
 	bool read_only;           /* open read-only: every write answers PW_UNAVAILABLE */

@@ -6,6 +6,8 @@
  */
 #include "store_internal.h"
 
+#include "kv_pg.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -64,6 +66,16 @@ store_opts_check(const store_opts *opts, uint64_t *map_size)
 		    (unsigned long long) *map_size, (unsigned long long) PW_MAP_SIZE_MIN);
 		return PW_INVALID_ARGUMENT;
 	}
+	if (opts->url != NULL && !kv_pg_url_is_pg(opts->url)) {
+		pw_log(PW_LOG_ERROR, "store: open: the store must be a postgres:// or postgresql:// "
+		    "URL or a libpq key=value connection string");
+		return PW_INVALID_ARGUMENT;
+	}
+	if (opts->url != NULL && strlen(opts->url) > PW_STORE_URL_BYTES_MAX) {
+		pw_log(PW_LOG_ERROR, "store: open: the store's connection string is longer than %d "
+		    "bytes", PW_STORE_URL_BYTES_MAX);
+		return PW_INVALID_ARGUMENT;
+	}
 	if (opts->token_secret != NULL && (strlen(opts->token_secret) < PW_TOKEN_SECRET_BYTES_MIN ||
 	    strlen(opts->token_secret) > PW_TOKEN_SECRET_BYTES_MAX)) {
 		pw_log(PW_LOG_ERROR, "store: open: the token secret must be %d..%d bytes (HS256 "
@@ -117,7 +129,7 @@ store_kv_fatal(void *arg, const char *what)
 static kv_config
 store_kv_config(store *s, const store_opts *opts, uint64_t map_size)
 {
-	return (kv_config){ .dir = opts->dir, .map_size_bytes = map_size, .sync = opts->sync,
+	return (kv_config){ .dir = opts->dir, .url = opts->url, .map_size_bytes = map_size, .sync = opts->sync,
 		.read_only = opts->read_only, .tables = store_db_names, .n_tables = STORE_DB_COUNT,
 		.fatal = store_kv_fatal, .fatal_arg = s };
 }
@@ -217,8 +229,8 @@ store_open_engine(store **out, const store_opts *opts, const kv_ops *engine)
 		store_free(s);
 		return st;
 	}
-	pw_log(PW_LOG_INFO, "store: opened %s (%s engine, %s, sync %s, map %llu bytes)", opts->dir,
-	    engine->name, s->read_only ? "read-only" : "read-write",
+	pw_log(PW_LOG_INFO, "store: opened %s (%s engine, %s, sync %s, map %llu bytes)",
+	    opts->url != NULL ? "the PostgreSQL database" : opts->dir, engine->name, s->read_only ? "read-only" : "read-write",
 	    s->sync == STORE_SYNC_FULL ? "full" : s->sync == STORE_SYNC_META ? "meta" : "none",
 	    (unsigned long long) map_size);
 	*out = s;
@@ -228,6 +240,9 @@ store_open_engine(store **out, const store_opts *opts, const kv_ops *engine)
 pw_status
 store_open(store **out, const store_opts *opts)
 {
+	if (opts != NULL && opts->url != NULL) {
+		return store_open_engine(out, opts, &kv_pg_ops);
+	}
 	return store_open_engine(out, opts, &kv_lmdb_ops);
 }
 

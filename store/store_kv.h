@@ -119,6 +119,8 @@ typedef void (*kv_fatal_fn)(void *arg, const char *what);
 /* What an engine is opened with. */
 typedef struct kv_config {
 	const char *dir;             /* data directory (exists; the domain created it) */
+	const char *url;             /* a database's connection string (PostgreSQL: a
+	                                libpq URL or key=value string); NULL for LMDB */
 	uint64_t map_size_bytes;     /* most bytes the data may take (LMDB: map size) */
 	store_sync sync;             /* durability of a commit (store.h) */
 	bool read_only;              /* only read txns will be begun */
@@ -203,5 +205,10 @@ typedef struct kv_ops {
 /* LMDB 0.9 (kv_lmdb.c): one environment in kv_config.dir, a named database
  * per table. The default engine of store_open. */
 extern const kv_ops kv_lmdb_ops;
+
+/* PostgreSQL 15 through libpq (kv_pg.c): one table per table in the schema
+ * "paywire" of the database kv_config.url names; several servers may share
+ * it. The engine of store_open when store_opts.url is set. */
+extern const kv_ops kv_pg_ops;
 
 #endif

@@ -3,12 +3,18 @@
 # lmdb.h (a test may reach into LMDB to corrupt a record on purpose, or wrap
 # the engine seam to force commit conflicts). Each one compiles the shared
 # set-up, tests/store_fixture.c (temp data dir, open store, clock, setup
-# merchant, small apply callbacks).
+# merchant, small apply callbacks), and runs twice: paywire.store_<topic>_test
+# on LMDB and paywire.store_<topic>_test.postgres on PostgreSQL (a test case
+# that only makes sense on LMDB says why: FX_LMDB_ONLY). store_mapfull_test
+# is LMDB's map (the engine's fixed size) alone: PostgreSQL has no map.
 if(TARGET paywire_store)
   foreach(topic open merchant session reply writer mapfull audit crash kv conflict)
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/store_${topic}_test.c)
       pw_add_test(store_${topic}_test SOURCES store_${topic}_test.c store_fixture.c
-        LIBS paywire_store PkgConfig::LMDB)
+        LIBS paywire_store PkgConfig::LMDB PkgConfig::PQ)
+      if(NOT topic STREQUAL "mapfull")
+        pw_add_pg_variant(store_${topic}_test)
+      endif()
     endif()
   endforeach()
 endif()

@@ -13,8 +13,126 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
 #include "store_fixture.h"
 #include "store_internal.h"
+
+/* ---- PostgreSQL ---- */
+
+bool
+fx_pg(void)
+{
+	const char *h = getenv("PW_TEST_PG_HOST");
+
+	return h != NULL && h[0] != '\0';
+}
+
+/* A connection to the cluster's maintenance database (or db). */
+static PGconn *
+fx_pg_connect(const char *db)
+{
+	char conninfo[512];
+	PGconn *c;
+
+	snprintf(conninfo, sizeof(conninfo), "host=%s user=postgres dbname=%s",
+	    getenv("PW_TEST_PG_HOST"), db);
+	c = PQconnectdb(conninfo);
+	if (PQstatus(c) != CONNECTION_OK) {
+		print_error("PostgreSQL test cluster: %s", PQerrorMessage(c));
+		fail();
+	}
+	return c;
+}
+
+static void
+fx_pg_exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		print_error("%s: %s", sql, PQerrorMessage(c));
+		PQclear(r);
+		fail();
+	}
+	PQclear(r);
+}
+
+/* Creates the test case's own database and points e->opts.url at it. */
+static void
+fx_pg_create(fx_env *e, const char *name)
+{
+	static unsigned counter;
+	char sql[160];
+	PGconn *c;
+
+	snprintf(e->pgdb, sizeof(e->pgdb), "pw_%.24s_%ld_%u", name, (long) getpid(), counter++);
+	for (char *p = e->pgdb; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))) {
+			*p = '_';
+		}
+	}
+	c = fx_pg_connect("postgres");
+	snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\"", e->pgdb);
+	fx_pg_exec(c, sql);
+	PQfinish(c);
+	snprintf(e->url, sizeof(e->url), "host=%s user=postgres dbname=%s",
+	    getenv("PW_TEST_PG_HOST"), e->pgdb);
+	e->opts.url = e->url;
+}
+
+static void
+fx_pg_drop(fx_env *e)
+{
+	char sql[160];
+	PGconn *c;
+
+	if (e->pgdb[0] == '\0') {
+		return;
+	}
+	c = fx_pg_connect("postgres");
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", e->pgdb);
+	fx_pg_exec(c, sql);
+	PQfinish(c);
+}
+
+/* Every key and value of every table of e's database, concatenated. */
+static uint8_t *
+fx_pg_data_read(const fx_env *e, size_t *len)
+{
+	PGconn *c = fx_pg_connect(e->pgdb);
+	PGresult *r;
+	uint8_t *buf = NULL;
+	size_t n = 0;
+
+	r = PQexec(c, "SELECT tablename FROM pg_tables WHERE schemaname = 'paywire' "
+	    "AND tablename <> 'schema_migrations'");
+	assert_int_equal(PGRES_TUPLES_OK, PQresultStatus(r));
+	for (int i = 0; i < PQntuples(r); i++) {
+		char sql[200];
+		PGresult *rows;
+
+		snprintf(sql, sizeof(sql), "SELECT k || v FROM paywire.\"%s\"", PQgetvalue(r, i, 0));
+		rows = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 1);
+		assert_int_equal(PGRES_TUPLES_OK, PQresultStatus(rows));
+		for (int j = 0; j < PQntuples(rows); j++) {
+			size_t l = (size_t) PQgetlength(rows, j, 0);
+
+			buf = realloc(buf, n + l + 1);
+			assert_non_null(buf);
+			memcpy(buf + n, PQgetvalue(rows, j, 0), l);
+			n += l;
+		}
+		PQclear(rows);
+	}
+	PQclear(r);
+	PQfinish(c);
+	assert_true(n > 0);
+	*len = n;
+	return buf;
+}
 
 /* ---- environment ---- */
 
@@ -54,6 +172,9 @@ fx_env_setup(void **state, const fx_cfg *cfg)
 	e->opts.map_size_bytes = cfg->map_size_bytes;
 	e->opts.sync = cfg->sync;
 	e->opts.token_secret = cfg->token_secret;
+	if (fx_pg()) {
+		fx_pg_create(e, cfg->name);
+	}
 	if (cfg->clock_t0_ms != 0) {
 		e->now_ms = cfg->clock_t0_ms;
 		pw_clock_set(fx_clock_cb, &e->now_ms);
@@ -77,6 +198,7 @@ fx_env_teardown(void **state)
 	PW_ASSERT(e != NULL);
 	store_close(e->s);
 	pw_clock_set(NULL, NULL);
+	fx_pg_drop(e);
 	nftw(e->root, fx_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	free(e);
 	*state = NULL;
@@ -228,6 +350,9 @@ fx_data_read(const fx_env *e, size_t *len)
 	uint8_t *buf;
 	long n;
 
+	if (fx_pg()) {
+		return fx_pg_data_read(e, len);
+	}
 	snprintf(path, sizeof(path), "%s/data.mdb", e->dir);
 	f = fopen(path, "rb");
 	assert_non_null(f);

@@ -59,7 +59,25 @@ typedef struct fx_env {
 	int64_t now_ms;                        /* the injected clock (cfg.clock_t0_ms) */
 	char merchant_id[FX_MERCHANT_ID_BYTES]; /* setup merchant, "" when none */
 	unsigned seq;                          /* a counter for the test's own ids */
+	char pgdb[64];                         /* PostgreSQL run: the test's own database */
+	char url[512];                         /* its connection string (opts.url) */
 } fx_env;
+
+/* The engine a store test runs on: PostgreSQL when PW_TEST_PG_HOST names the
+ * socket directory of a cluster (tests/pg/cluster.sh; ctest's *.postgres
+ * runs), LMDB otherwise. Each test case then gets its own database, created
+ * at setup and dropped at teardown. */
+bool fx_pg(void);
+
+/* A test case that only makes sense on LMDB calls this first, with why:
+ * on PostgreSQL it is skipped (cmocka skip) with the reason printed. */
+#define FX_LMDB_ONLY(why)                                                    \
+	do {                                                                 \
+		if (fx_pg()) {                                               \
+			print_message("[ LMDB only ] %s\n", why);          \
+			skip();                                              \
+		}                                                            \
+	} while (0)
 
 /* Body of a cmocka setup: pw_common_init, a fresh directory, then (per cfg)
  * the clock, the open store and the merchant. *state receives the env
@@ -153,10 +171,11 @@ uint64_t fx_audit_ok(store *s);
  * Caller frees (paywire__store__v1__entitlement_record__free_unpacked). */
 Paywire__Store__V1__EntitlementRecord *fx_entitlement_get(store *s, const char *id);
 
-/* The whole of e's data.mdb (malloc'd, caller frees), its size in *len. */
+/* Everything e's engine stored (malloc'd, caller frees), its size in *len:
+ * LMDB's data.mdb, or on PostgreSQL every key and value of every table. */
 uint8_t *fx_data_read(const fx_env *e, size_t *len);
 
-/* True when data.mdb contains the len bytes at needle. */
+/* True when what e's engine stored contains the len bytes at needle. */
 bool fx_data_has(const fx_env *e, const void *needle, size_t len);
 
 #endif

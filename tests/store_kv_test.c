@@ -4,8 +4,9 @@
  * txn usable, insert-only and append puts, nested txns, batch commit and
  * abort with the last txn id, read snapshots, ordered cursors with delete.
  *
- * Every case goes through t_kv only: a new engine (PostgreSQL next) runs the
- * same cases by pointing t_kv at its ops table and t_config at its storage.
+ * Every case goes through t_kv only, so both engines run the same cases:
+ * LMDB (paywire.store_kv_test) and PostgreSQL (paywire.store_kv_test.postgres,
+ * t_config pointing at the test case's own database).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +20,7 @@
 #include "store_fixture.h"
 #include "store_kv.h"
 
-static const kv_ops *const t_kv = &kv_lmdb_ops; /* the engine under test */
+static const kv_ops *t_kv = &kv_lmdb_ops; /* the engine under test (t_setup) */
 static const char *const t_tables[] = { "alpha", "beta" };
 static int t_fatal_calls; /* kv_config.fatal calls: none expected */
 
@@ -42,7 +43,7 @@ t_fatal(void *arg, const char *what)
 static kv_config
 t_config(const t_env *e)
 {
-	return (kv_config){ .dir = e->fx.dir, .map_size_bytes = 4u << 20,
+	return (kv_config){ .dir = e->fx.dir, .url = fx_pg() ? e->fx.url : NULL, .map_size_bytes = 4u << 20,
 		.sync = STORE_SYNC_NONE, .read_only = false, .tables = t_tables,
 		.n_tables = sizeof(t_tables) / sizeof(t_tables[0]), .fatal = t_fatal,
 		.fatal_arg = NULL };
@@ -58,6 +59,7 @@ t_setup(void **state)
 
 	(void) fx_env_setup(state, &cfg);
 	e = *state;
+	t_kv = fx_pg() ? &kv_pg_ops : &kv_lmdb_ops;
 	assert_int_equal(0, mkdir(e->fx.dir, 0700));
 	c = t_config(e);
 	assert_int_equal(PW_OK, t_kv->probe(&c, &exists));

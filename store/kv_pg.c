@@ -1,0 +1,1135 @@
+/*
+ * kv_pg.c - the PostgreSQL engine (store_kv.h): one table per named table
+ * (k bytea primary key, v bytea) in the schema "paywire", reached through
+ * libpq. The only file of paywire that calls libpq. docs/POSTGRES.md.
+ *
+ * Connections: one for the writer (batches, created at open), and a pool of
+ * up to KV_PG_READERS_MAX for read transactions (one per read txn in flight,
+ * kept for the next). A connection that broke is dropped and replaced by
+ * the next transaction that needs one, so a server reconnects by itself
+ * after the database restarts or fails over; while it cannot connect, every
+ * transaction answers PW_UNAVAILABLE at once.
+ *
+ * Transactions: a batch is a SERIALIZABLE transaction (docs/POSTGRES.md
+ * "Isolation" says why that is enough for every promise of the domain), a
+ * nested txn a savepoint, a read txn a REPEATABLE READ READ ONLY transaction
+ * (one snapshot). Serialization failures, deadlocks and unique violations
+ * are KV_CONFLICT: the writer re-runs the batch.
+ *
+ * Statements are prepared per connection on first use, parameters and
+ * results travel in binary (bytea as raw bytes). A kv_txn of a read lives in
+ * its connection, the batch and its nested txn in the env (one batch at a
+ * time, from the writer thread only).
+ */
+#include "kv_pg.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "pw_limits.h"
+
+/* bytea's type oid (pg_type.dat) */
+#define KV_PG_BYTEA_OID 17
+
+/* "SELECT pg_advisory_xact_lock(...)": the key of the migration lock, the
+ * bytes "paywire\0" read as a big-endian integer. */
+#define KV_PG_MIGRATE_LOCK "8095501862412526848"
+
+/* ---- statements ---- */
+
+typedef enum kv_pg_op {
+	KV_PG_GET = 0,
+	KV_PG_INSERT,
+	KV_PG_UPSERT,
+	KV_PG_DEL,
+	KV_PG_SEEK,
+	KV_PG_NEXT,
+	KV_PG_COUNT,
+	KV_PG_OP_COUNT,
+} kv_pg_op;
+
+/* One statement per op: head, the qualified table name, tail. */
+static const struct {
+	const char *head; /* before the table name */
+	const char *tail; /* after it */
+	int nparams;      /* bytea parameters */
+} kv_pg_sql[KV_PG_OP_COUNT] = {
+	[KV_PG_GET] = { "SELECT v FROM ", " WHERE k = $1", 1 },
+	[KV_PG_INSERT] = { "INSERT INTO ", " (k, v) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING", 2 },
+	[KV_PG_UPSERT] = { "INSERT INTO ", " (k, v) VALUES ($1, $2) "
+			   "ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v", 2 },
+	[KV_PG_DEL] = { "DELETE FROM ", " WHERE k = $1", 1 },
+	[KV_PG_SEEK] = { "SELECT k, v FROM ", " WHERE k >= $1 ORDER BY k LIMIT 64", 1 },
+	[KV_PG_NEXT] = { "SELECT k, v FROM ", " WHERE k > $1 ORDER BY k LIMIT 64", 1 },
+	[KV_PG_COUNT] = { "SELECT count(*) FROM ", "", 0 },
+};
+_Static_assert(KV_PG_PAGE_ROWS == 64, "the LIMIT of KV_PG_SEEK and KV_PG_NEXT");
+_Static_assert(KV_PG_OP_COUNT <= 8, "one bit per op in kv_pg_conn.prepared");
+
+/* ---- handles ---- */
+
+typedef enum kv_pg_kind {
+	KV_PG_READ = 0,
+	KV_PG_BATCH,
+	KV_PG_NEST,
+} kv_pg_kind;
+
+typedef struct kv_pg_conn kv_pg_conn;
+
+struct kv_txn {
+	kv_env *env;       /* the engine */
+	kv_pg_conn *c;     /* the connection it runs on */
+	kv_pg_kind kind;   /* read, batch or nested */
+	bool open;         /* begun and not yet ended */
+	bool wrote;        /* a put or del changed a row (a nested txn's, once
+	                      committed, counts for its batch) */
+	PGresult **res;    /* results whose bytes were returned (gets): freed at
+	                      the next write or at the end */
+	size_t n_res;      /* in res */
+	size_t cap_res;    /* res's capacity */
+	unsigned char *buf; /* a value being written (put's fill) */
+	size_t cap_buf;    /* its capacity */
+};
+
+struct kv_pg_conn {
+	PGconn *pg;                       /* NULL: not connected */
+	uint8_t prepared[KV_TABLES_MAX];  /* bit (1 << op) once prepared here */
+	bool broken;                      /* drop it: it failed or reached a standby */
+	kv_pg_conn *next;                 /* in the free pool */
+	kv_txn txn;                       /* its read txn (readers) */
+};
+
+struct kv_env {
+	char *url;                               /* the connection string (never logged) */
+	size_t n_tables;                         /* tables */
+	char qname[KV_TABLES_MAX][64];           /* "paywire"."<name>" */
+	store_sync sync;                         /* synchronous_commit of the writer */
+	bool read_only;                          /* no writer connection */
+	kv_fatal_fn fatal;                       /* told of corruption */
+	void *fatal_arg;                         /* its argument */
+	kv_pg_conn writer;                       /* the writer's connection */
+	int64_t writer_retry_mono_ms;            /* no connection attempt before this */
+	kv_txn batch;                            /* the batch (writer thread) */
+	kv_txn nest;                             /* its nested txn */
+	pthread_mutex_t mu;                      /* guards free, n_readers */
+	kv_pg_conn *free;                        /* idle read connections */
+	unsigned n_readers;                      /* read connections existing */
+	_Atomic uint64_t txnid;                  /* batches committed with changes */
+};
+
+struct kv_cursor {
+	kv_txn *txn;                          /* its txn */
+	unsigned table;                       /* its table */
+	PGresult *page;                       /* the rows fetched last, or NULL */
+	int row;                              /* position in page */
+	unsigned char last[KV_KEY_BYTES_MAX]; /* the page's last key (for the next page) */
+	size_t last_len;                      /* its length */
+};
+
+/* ---- the error table (STYLE.md section 4) ---- */
+
+typedef enum kv_pg_err_kind {
+	KV_PG_ANSWER = 0, /* an expected answer (a conflict): not logged here */
+	KV_PG_LOG,        /* an operating error: logged once at warn */
+	KV_PG_DROP,       /* logged; the connection is dropped and made again
+	                     (a standby answered: reconnect finds the primary) */
+	KV_PG_FATAL,      /* corruption: logged, the store fails */
+} kv_pg_err_kind;
+
+/* By SQLSTATE: a 5-character code, or a 2-character class; the first row
+ * that matches wins (codes before their class). */
+static const struct {
+	const char *code;     /* SQLSTATE or class */
+	pw_status st;         /* what callers see */
+	kv_pg_err_kind kind;  /* what else happens */
+} kv_pg_err_map[] = {
+	/* Another transaction committed first: re-run the batch. */
+	{ "40001", KV_CONFLICT, KV_PG_ANSWER }, /* serialization_failure */
+	{ "40P01", KV_CONFLICT, KV_PG_ANSWER }, /* deadlock_detected */
+	{ "23505", KV_CONFLICT, KV_PG_ANSWER }, /* unique_violation (concurrent insert) */
+	/* The database cannot take it now: retryable. */
+	{ "53100", PW_UNAVAILABLE, KV_PG_LOG },       /* disk_full (LMDB: ENOSPC) */
+	{ "53300", PW_UNAVAILABLE, KV_PG_DROP },      /* too_many_connections */
+	{ "53", PW_RESOURCE_EXHAUSTED, KV_PG_LOG },   /* out of memory, other resources */
+	{ "54", PW_RESOURCE_EXHAUSTED, KV_PG_LOG },   /* program_limit_exceeded */
+	{ "08", PW_UNAVAILABLE, KV_PG_DROP },         /* connection_exception */
+	{ "57P", PW_UNAVAILABLE, KV_PG_DROP },        /* admin/crash shutdown, starting up */
+	{ "57", PW_UNAVAILABLE, KV_PG_LOG },          /* query_canceled (statement_timeout) */
+	{ "25006", PW_UNAVAILABLE, KV_PG_DROP },      /* read_only_sql_transaction: a standby */
+	{ "40003", PW_UNAVAILABLE, KV_PG_DROP },      /* statement_completion_unknown */
+	{ "58", PW_UNAVAILABLE, KV_PG_LOG },          /* system_error: I/O on the server */
+	{ "28", PW_UNAVAILABLE, KV_PG_DROP },         /* invalid authorization */
+	{ "3D000", PW_UNAVAILABLE, KV_PG_DROP },      /* no such database */
+	/* The data can no longer be trusted: stop writing (DESIGN.md). */
+	{ "XX001", PW_INTERNAL, KV_PG_FATAL },        /* data_corrupted */
+	{ "XX002", PW_INTERNAL, KV_PG_FATAL },        /* index_corrupted */
+};
+
+pw_status
+kv_pg_status(kv_env *env, const char *sqlstate, const char *msg, const char *what)
+{
+	size_t n = sizeof(kv_pg_err_map) / sizeof(kv_pg_err_map[0]);
+	char line[256];
+	size_t len;
+
+	/* libpq's messages end in a newline and may span lines: log one line. */
+	snprintf(line, sizeof(line), "%s", msg != NULL ? msg : "(no message)");
+	for (len = 0; line[len] != '\0'; len++) {
+		if (line[len] == '\n') {
+			line[len] = line[len + 1] == '\0' ? '\0' : ' ';
+		}
+	}
+	if (sqlstate == NULL) {
+		pw_log(PW_LOG_WARN, "store: %s: no answer from PostgreSQL: %s -> UNAVAILABLE", what,
+		    line);
+		return PW_UNAVAILABLE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(kv_pg_err_map[i].code, sqlstate, strlen(kv_pg_err_map[i].code)) != 0) {
+			continue;
+		}
+		switch (kv_pg_err_map[i].kind) {
+		case KV_PG_ANSWER:
+			pw_log(PW_LOG_DEBUG, "store: %s: %s (%s) -> %s", what, line, sqlstate,
+			    pw_status_name(kv_pg_err_map[i].st));
+			break;
+		case KV_PG_LOG:
+		case KV_PG_DROP:
+			pw_log(PW_LOG_WARN, "store: %s: %s (%s) -> %s", what, line, sqlstate,
+			    pw_status_name(kv_pg_err_map[i].st));
+			break;
+		case KV_PG_FATAL:
+			pw_log(PW_LOG_ERROR, "store: %s: %s (%s)", what, line, sqlstate);
+			if (env != NULL) {
+				env->fatal(env->fatal_arg, what);
+			}
+			break;
+		}
+		return kv_pg_err_map[i].st;
+	}
+	pw_log(PW_LOG_ERROR, "store: %s: unmapped result %s (%s) -> INTERNAL", what, line,
+	    sqlstate);
+	return PW_INTERNAL;
+}
+
+/* Whether the row of kv_pg_err_map for sqlstate asks to drop the connection. */
+static bool
+kv_pg_drops(const char *sqlstate)
+{
+	size_t n = sizeof(kv_pg_err_map) / sizeof(kv_pg_err_map[0]);
+
+	if (sqlstate == NULL) {
+		return true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(kv_pg_err_map[i].code, sqlstate, strlen(kv_pg_err_map[i].code)) == 0) {
+			return kv_pg_err_map[i].kind == KV_PG_DROP;
+		}
+	}
+	return false;
+}
+
+bool
+kv_pg_url_is_pg(const char *url)
+{
+	if (url == NULL) {
+		return false;
+	}
+	return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0 ||
+	    strchr(url, '=') != NULL;
+}
+
+/* ---- connections ---- */
+
+/* Connects c (c->pg NULL) to env's database. PW_UNAVAILABLE with the reason
+ * logged when it cannot. */
+static pw_status
+kv_pg_connect(kv_env *e, kv_pg_conn *c, const char *role)
+{
+	/* Later keywords override earlier ones, and dbname is expanded from the
+	 * connection string: what the operator's string sets wins. */
+	const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+	const char *const vals[] = { KV_PG_CONNECT_TIMEOUT_S, "paywire-server", e->url, NULL };
+	pw_status st = PW_OK;
+
+	PW_ASSERT(c->pg == NULL);
+	memset(c->prepared, 0, sizeof(c->prepared));
+	c->broken = false;
+	c->pg = PQconnectdbParams(keys, vals, 1);
+	if (c->pg == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		st = kv_pg_status(e, NULL, PQerrorMessage(c->pg), role);
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	return st;
+}
+
+static void
+kv_pg_disconnect(kv_pg_conn *c)
+{
+	if (c->pg != NULL) {
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	c->broken = false;
+}
+
+/* The status of res (which may be NULL) for a command expected to end as
+ * `want`; marks c broken when the connection is gone or must be dropped.
+ * Does not clear res. */
+static pw_status
+kv_pg_check(kv_env *e, kv_pg_conn *c, const PGresult *res, ExecStatusType want,
+    const char *what)
+{
+	const char *state;
+	pw_status st;
+
+	if (res != NULL && PQresultStatus(res) == want) {
+		return PW_OK;
+	}
+	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state == NULL && res != NULL && PQresultStatus(res) != PGRES_FATAL_ERROR &&
+	    PQstatus(c->pg) == CONNECTION_OK) {
+		pw_log(PW_LOG_ERROR, "store: %s: unexpected result %s", what,
+		    PQresStatus(PQresultStatus(res)));
+		return PW_INTERNAL;
+	}
+	st = kv_pg_status(e, state, res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(c->pg),
+	    what);
+	if (PQstatus(c->pg) != CONNECTION_OK || kv_pg_drops(state)) {
+		c->broken = true;
+	}
+	return st;
+}
+
+/* Runs statements without parameters whose rows are not needed (BEGIN,
+ * SAVEPOINT, ...). */
+static pw_status
+kv_pg_cmd(kv_env *e, kv_pg_conn *c, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(c->pg, sql);
+	pw_status st = kv_pg_check(e, c, res, res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK ?
+	    PGRES_TUPLES_OK : PGRES_COMMAND_OK, what);
+
+	PQclear(res);
+	return st;
+}
+
+/* ---- schema ---- */
+
+/* The layouts this build knows, oldest first; version i+1 is row i. Each
+ * runs once, in the transaction of the migration lock, and is recorded in
+ * paywire.schema_migrations. The tables themselves are created (IF NOT
+ * EXISTS) at every open from the names the domain passes, so a table a
+ * newer domain adds needs no migration of its own. */
+static const char *const kv_pg_migrations[KV_PG_SCHEMA_VERSION] = {
+	"one key/value table per named table: k bytea primary key (1..511 bytes), v bytea",
+};
+
+static pw_status
+kv_pg_schema_version(kv_env *e, kv_pg_conn *c, int *out)
+{
+	PGresult *res = PQexec(c->pg, "SELECT coalesce(max(version), 0) FROM "
+	    KV_PG_SCHEMA ".schema_migrations");
+	pw_status st = kv_pg_check(e, c, res, PGRES_TUPLES_OK, "schema version");
+
+	if (st == PW_OK) {
+		*out = atoi(PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	return st;
+}
+
+/* Creates or upgrades the schema, in one transaction under an advisory
+ * lock: several servers starting at once take turns, and the later ones
+ * find the work done. */
+static pw_status
+kv_pg_migrate(kv_env *e, kv_pg_conn *c, const kv_config *cfg)
+{
+	char sql[512];
+	int version = 0;
+	pw_status st;
+
+	st = kv_pg_cmd(e, c, "BEGIN", "migrate: begin");
+	if (st == PW_OK) {
+		PGresult *res = PQexec(c->pg, "SELECT pg_advisory_xact_lock(" KV_PG_MIGRATE_LOCK ")");
+
+		st = kv_pg_check(e, c, res, PGRES_TUPLES_OK, "migrate: lock");
+		PQclear(res);
+	}
+	if (st == PW_OK) {
+		st = kv_pg_cmd(e, c, "CREATE SCHEMA IF NOT EXISTS " KV_PG_SCHEMA, "migrate: schema");
+	}
+	if (st == PW_OK) {
+		st = kv_pg_cmd(e, c, "CREATE TABLE IF NOT EXISTS " KV_PG_SCHEMA ".schema_migrations ("
+		    "version integer PRIMARY KEY, description text NOT NULL, "
+		    "applied_at timestamptz NOT NULL DEFAULT now())", "migrate: migrations table");
+	}
+	if (st == PW_OK) {
+		st = kv_pg_schema_version(e, c, &version);
+	}
+	if (st == PW_OK && version > KV_PG_SCHEMA_VERSION) {
+		pw_log(PW_LOG_ERROR, "store: the database's paywire schema is version %d, newer "
+		    "than this build's %d: run a paywire-server at least as new as the one that "
+		    "wrote it", version, KV_PG_SCHEMA_VERSION);
+		st = PW_INTERNAL;
+	}
+	for (int v = version + 1; st == PW_OK && v <= KV_PG_SCHEMA_VERSION; v++) {
+		const char *params[2];
+		char vbuf[16];
+		PGresult *res;
+
+		snprintf(vbuf, sizeof(vbuf), "%d", v);
+		params[0] = vbuf;
+		params[1] = kv_pg_migrations[v - 1];
+		res = PQexecParams(c->pg, "INSERT INTO " KV_PG_SCHEMA ".schema_migrations "
+		    "(version, description) VALUES ($1::integer, $2)", 2, NULL, params, NULL, NULL, 0);
+		st = kv_pg_check(e, c, res, PGRES_COMMAND_OK, "migrate: record");
+		PQclear(res);
+		if (st == PW_OK) {
+			pw_log(PW_LOG_INFO, "store: PostgreSQL schema migrated to version %d (%s)", v,
+			    kv_pg_migrations[v - 1]);
+		}
+	}
+	for (size_t i = 0; st == PW_OK && i < cfg->n_tables; i++) {
+		snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS %s (k bytea PRIMARY KEY "
+		    "CHECK (octet_length(k) BETWEEN 1 AND %d), v bytea NOT NULL)", e->qname[i],
+		    KV_KEY_BYTES_MAX);
+		st = kv_pg_cmd(e, c, sql, "migrate: table");
+	}
+	if (st == PW_OK) {
+		st = kv_pg_cmd(e, c, "COMMIT", "migrate: commit");
+	} else if (c->pg != NULL) {
+		PQclear(PQexec(c->pg, "ROLLBACK"));
+	}
+	return st;
+}
+
+/* A read-only open finds the schema there and not newer than this build. */
+static pw_status
+kv_pg_schema_check(kv_env *e, kv_pg_conn *c)
+{
+	int version = 0;
+	pw_status st = kv_pg_schema_version(e, c, &version);
+
+	if (st == PW_OK && (version < 1 || version > KV_PG_SCHEMA_VERSION)) {
+		pw_log(PW_LOG_ERROR, "store: the database's paywire schema is version %d; this "
+		    "build reads version 1..%d", version, KV_PG_SCHEMA_VERSION);
+		st = PW_INTERNAL;
+	}
+	return st;
+}
+
+/* ---- open, close ---- */
+
+static pw_status
+kv_pg_probe(const kv_config *cfg, bool *exists_out)
+{
+	kv_env probe = { .url = (char *) cfg->url, .fatal = cfg->fatal, .fatal_arg = cfg->fatal_arg };
+	kv_pg_conn c = { .pg = NULL };
+	PGresult *res;
+	pw_status st;
+
+	PW_ASSERT(cfg != NULL && cfg->url != NULL && exists_out != NULL);
+	*exists_out = false;
+	st = kv_pg_connect(&probe, &c, "connect(probe)");
+	if (st != PW_OK) {
+		return st;
+	}
+	res = PQexec(c.pg, "SELECT to_regclass('" KV_PG_SCHEMA ".schema_migrations') IS NOT NULL");
+	st = kv_pg_check(&probe, &c, res, PGRES_TUPLES_OK, "probe");
+	if (st == PW_OK) {
+		*exists_out = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	}
+	PQclear(res);
+	kv_pg_disconnect(&c);
+	return st;
+}
+
+static void
+kv_pg_txn_free(kv_txn *t)
+{
+	for (size_t i = 0; i < t->n_res; i++) {
+		PQclear(t->res[i]);
+	}
+	free(t->res);
+	free(t->buf);
+	memset(t, 0, sizeof(*t));
+}
+
+static void
+kv_pg_close(kv_env *e)
+{
+	kv_pg_conn *c;
+
+	if (e == NULL) {
+		return;
+	}
+	kv_pg_disconnect(&e->writer);
+	while ((c = e->free) != NULL) {
+		e->free = c->next;
+		kv_pg_disconnect(c);
+		kv_pg_txn_free(&c->txn);
+		free(c);
+		e->n_readers--;
+	}
+	PW_ASSERT(e->n_readers == 0); /* every read txn ended before close */
+	kv_pg_txn_free(&e->batch);
+	kv_pg_txn_free(&e->nest);
+	pthread_mutex_destroy(&e->mu);
+	if (e->url != NULL) {
+		sodium_memzero(e->url, strlen(e->url));
+		free(e->url);
+	}
+	free(e);
+}
+
+static pw_status
+kv_pg_open(kv_env **out, const kv_config *cfg)
+{
+	kv_pg_conn c = { .pg = NULL };
+	kv_env *e;
+	pw_status st;
+
+	PW_ASSERT(out != NULL && cfg != NULL && cfg->url != NULL && cfg->fatal != NULL);
+	PW_ASSERT(cfg->n_tables > 0 && cfg->n_tables <= KV_TABLES_MAX && cfg->tables != NULL);
+	*out = NULL;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	pthread_mutex_init(&e->mu, NULL);
+	atomic_init(&e->txnid, 0);
+	e->url = strdup(cfg->url);
+	e->n_tables = cfg->n_tables;
+	e->sync = cfg->sync;
+	e->read_only = cfg->read_only;
+	e->fatal = cfg->fatal;
+	e->fatal_arg = cfg->fatal_arg;
+	if (e->url == NULL) {
+		kv_pg_close(e);
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	for (size_t i = 0; i < cfg->n_tables; i++) {
+		int n = snprintf(e->qname[i], sizeof(e->qname[i]), KV_PG_SCHEMA ".\"%s\"",
+		    cfg->tables[i]);
+
+		PW_ASSERT(n > 0 && (size_t) n < sizeof(e->qname[i]));
+		PW_ASSERT(strchr(cfg->tables[i], '"') == NULL);
+	}
+	st = kv_pg_connect(e, &c, "connect");
+	if (st == PW_OK) {
+		st = cfg->read_only ? kv_pg_schema_check(e, &c) : kv_pg_migrate(e, &c, cfg);
+	}
+	kv_pg_disconnect(&c);
+	if (st != PW_OK) {
+		pw_log(PW_LOG_ERROR, "store: cannot open the PostgreSQL store");
+		kv_pg_close(e);
+		return st;
+	}
+	*out = e;
+	return PW_OK;
+}
+
+/* ---- transactions ---- */
+
+/* Connects the writer if it is not (at most once per KV_PG_RECONNECT_MS),
+ * with its synchronous_commit. */
+static pw_status
+kv_pg_writer_ready(kv_env *e)
+{
+	kv_pg_conn *c = &e->writer;
+	pw_status st;
+
+	if (c->pg != NULL && !c->broken && PQstatus(c->pg) == CONNECTION_OK) {
+		return PW_OK;
+	}
+	kv_pg_disconnect(c);
+	if (pw_monotonic_ms() < e->writer_retry_mono_ms) {
+		return PW_UNAVAILABLE;
+	}
+	st = kv_pg_connect(e, c, "connect(writer)");
+	if (st == PW_OK) {
+		/* FULL: a commit returns once it is flushed (and, with a
+		 * synchronous standby, flushed there too). META and NONE: the
+		 * database may lose the last commits in a crash, never corrupts. */
+		st = kv_pg_cmd(e, c, e->sync == STORE_SYNC_FULL ? "SET synchronous_commit = on" :
+		    "SET synchronous_commit = off", "connect(writer): synchronous_commit");
+	}
+	if (st != PW_OK) {
+		kv_pg_disconnect(c);
+		e->writer_retry_mono_ms = pw_monotonic_ms() + KV_PG_RECONNECT_MS;
+		return st;
+	}
+	pw_log(PW_LOG_INFO, "store: writer connected to PostgreSQL");
+	return PW_OK;
+}
+
+/* Frees the results whose bytes t returned: they die at a write or the end. */
+static void
+kv_pg_txn_forget(kv_txn *t)
+{
+	for (size_t i = 0; i < t->n_res; i++) {
+		PQclear(t->res[i]);
+	}
+	t->n_res = 0;
+}
+
+/* Keeps res until t's next write or end. */
+static pw_status
+kv_pg_txn_keep(kv_txn *t, PGresult *res)
+{
+	if (t->n_res == t->cap_res) {
+		size_t cap = t->cap_res != 0 ? t->cap_res * 2 : 8;
+		PGresult **r = realloc(t->res, cap * sizeof(*r));
+
+		if (r == NULL) {
+			PQclear(res);
+			return PW_RESOURCE_EXHAUSTED;
+		}
+		t->res = r;
+		t->cap_res = cap;
+	}
+	t->res[t->n_res++] = res;
+	return PW_OK;
+}
+
+/* Begins `sql` on c as txn t; retries once on a new connection when c was
+ * an idle connection the database dropped (a restart, a failover). */
+static pw_status
+kv_pg_txn_begin(kv_env *e, kv_pg_conn *c, kv_txn *t, kv_pg_kind kind, const char *sql,
+    const char *what)
+{
+	pw_status st = kv_pg_cmd(e, c, sql, what);
+
+	if (st != PW_OK && c->broken) {
+		kv_pg_disconnect(c);
+		st = kind == KV_PG_BATCH ? kv_pg_writer_ready(e) : kv_pg_connect(e, c, "connect(reader)");
+		if (st == PW_OK) {
+			st = kv_pg_cmd(e, c, sql, what);
+		}
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	t->env = e;
+	t->c = c;
+	t->kind = kind;
+	t->open = true;
+	t->wrote = false;
+	t->n_res = 0;
+	return PW_OK;
+}
+
+static pw_status
+kv_pg_read_begin(kv_env *e, kv_txn **out)
+{
+	kv_pg_conn *c;
+	pw_status st = PW_OK;
+
+	*out = NULL;
+	pthread_mutex_lock(&e->mu);
+	c = e->free;
+	if (c != NULL) {
+		e->free = c->next;
+	} else if (e->n_readers < KV_PG_READERS_MAX) {
+		e->n_readers++;
+	} else {
+		st = PW_UNAVAILABLE;
+	}
+	pthread_mutex_unlock(&e->mu);
+	if (st != PW_OK) {
+		pw_log(PW_LOG_WARN, "store: all %d PostgreSQL read connections are busy",
+		    KV_PG_READERS_MAX);
+		return st;
+	}
+	if (c == NULL) {
+		c = calloc(1, sizeof(*c));
+		st = c == NULL ? PW_RESOURCE_EXHAUSTED : kv_pg_connect(e, c, "connect(reader)");
+	} else if (c->pg == NULL || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+		kv_pg_disconnect(c);
+		st = kv_pg_connect(e, c, "connect(reader)");
+	}
+	if (st == PW_OK) {
+		st = kv_pg_txn_begin(e, c, &c->txn, KV_PG_READ,
+		    /* The snapshot is taken by a transaction's first statement:
+		     * take it now, in the same round trip, so that it is the
+		     * snapshot of the begin (store_kv.h). */
+		    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT", "begin(read)");
+	}
+	if (st != PW_OK) {
+		/* Keep the slot's memory for the next try, without a connection. */
+		pthread_mutex_lock(&e->mu);
+		if (c != NULL) {
+			kv_pg_disconnect(c);
+			c->next = e->free;
+			e->free = c;
+		} else {
+			e->n_readers--;
+		}
+		pthread_mutex_unlock(&e->mu);
+		return st;
+	}
+	*out = &c->txn;
+	return PW_OK;
+}
+
+static void
+kv_pg_read_end(kv_txn *t)
+{
+	kv_env *e = t->env;
+	kv_pg_conn *c = t->c;
+
+	PW_ASSERT(t->open && t->kind == KV_PG_READ);
+	kv_pg_txn_forget(t);
+	t->open = false;
+	if (!c->broken) {
+		(void) kv_pg_cmd(e, c, "COMMIT", "end(read)");
+	}
+	if (c->broken) {
+		kv_pg_disconnect(c);
+	}
+	pthread_mutex_lock(&e->mu);
+	c->next = e->free;
+	e->free = c;
+	pthread_mutex_unlock(&e->mu);
+}
+
+static pw_status
+kv_pg_batch_begin(kv_env *e, kv_txn **out)
+{
+	pw_status st;
+
+	PW_ASSERT(!e->read_only && !e->batch.open);
+	*out = NULL;
+	st = kv_pg_writer_ready(e);
+	if (st == PW_OK) {
+		st = kv_pg_txn_begin(e, &e->writer, &e->batch, KV_PG_BATCH,
+		    "BEGIN ISOLATION LEVEL SERIALIZABLE", "begin(batch)");
+	}
+	if (st == PW_OK) {
+		*out = &e->batch;
+	}
+	return st;
+}
+
+static void
+kv_pg_batch_end(kv_txn *t)
+{
+	kv_pg_txn_forget(t);
+	t->open = false;
+	if (t->c->broken) {
+		kv_pg_disconnect(t->c);
+	}
+}
+
+static pw_status
+kv_pg_batch_commit(kv_txn *t)
+{
+	kv_env *e = t->env;
+	PGresult *res;
+	pw_status st;
+
+	PW_ASSERT(t->open && t->kind == KV_PG_BATCH && !e->nest.open);
+	res = PQexec(t->c->pg, "COMMIT");
+	st = kv_pg_check(e, t->c, res, PGRES_COMMAND_OK, "commit(batch)");
+	if (st == PW_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		/* The transaction had failed: PostgreSQL rolled it back. */
+		pw_log(PW_LOG_ERROR, "store: commit(batch): PostgreSQL answered %s", PQcmdStatus(res));
+		st = PW_INTERNAL;
+	}
+	PQclear(res);
+	if (st == PW_OK && t->wrote) {
+		atomic_fetch_add(&e->txnid, 1);
+	} else if (st == PW_UNAVAILABLE) {
+		/* The connection broke during COMMIT: whether it committed is not
+		 * known. Callers retry with the same request_id, and the stored
+		 * reply answers a retry of what did commit. */
+		t->c->broken = true;
+	}
+	kv_pg_batch_end(t);
+	return st;
+}
+
+static void
+kv_pg_batch_abort(kv_txn *t)
+{
+	PW_ASSERT(t->open && t->kind == KV_PG_BATCH && !t->env->nest.open);
+	if (!t->c->broken) {
+		(void) kv_pg_cmd(t->env, t->c, "ROLLBACK", "abort(batch)");
+	}
+	kv_pg_batch_end(t);
+}
+
+static pw_status
+kv_pg_nest_begin(kv_txn *batch, kv_txn **out)
+{
+	kv_env *e = batch->env;
+	pw_status st;
+
+	PW_ASSERT(batch->open && batch->kind == KV_PG_BATCH && !e->nest.open);
+	*out = NULL;
+	kv_pg_txn_forget(batch);
+	st = kv_pg_cmd(e, batch->c, "SAVEPOINT kv_nest", "begin(nested)");
+	if (st != PW_OK) {
+		return st;
+	}
+	e->nest.env = e;
+	e->nest.c = batch->c;
+	e->nest.kind = KV_PG_NEST;
+	e->nest.open = true;
+	e->nest.wrote = false;
+	e->nest.n_res = 0;
+	*out = &e->nest;
+	return PW_OK;
+}
+
+static pw_status
+kv_pg_nest_commit(kv_txn *t)
+{
+	pw_status st;
+
+	PW_ASSERT(t->open && t->kind == KV_PG_NEST);
+	kv_pg_txn_forget(t);
+	t->open = false;
+	st = kv_pg_cmd(t->env, t->c, "RELEASE SAVEPOINT kv_nest", "commit(nested)");
+	if (st == PW_OK && t->wrote) {
+		t->env->batch.wrote = true;
+	}
+	return st;
+}
+
+static void
+kv_pg_nest_abort(kv_txn *t)
+{
+	PW_ASSERT(t->open && t->kind == KV_PG_NEST);
+	kv_pg_txn_forget(t);
+	t->open = false;
+	if (!t->c->broken) {
+		(void) kv_pg_cmd(t->env, t->c,
+		    "ROLLBACK TO SAVEPOINT kv_nest; RELEASE SAVEPOINT kv_nest", "abort(nested)");
+	}
+}
+
+/* ---- statements on a txn ---- */
+
+/* Prepares op on table for t's connection if it is not yet. */
+static pw_status
+kv_pg_prepare(kv_txn *t, unsigned table, kv_pg_op op, char *name, size_t name_size)
+{
+	kv_pg_conn *c = t->c;
+	const Oid types[2] = { KV_PG_BYTEA_OID, KV_PG_BYTEA_OID };
+	char sql[256];
+	PGresult *res;
+	pw_status st;
+
+	PW_ASSERT(table < t->env->n_tables);
+	snprintf(name, name_size, "kv%u_%d", table, (int) op);
+	if ((c->prepared[table] & (1u << op)) != 0) {
+		return PW_OK;
+	}
+	snprintf(sql, sizeof(sql), "%s%s%s", kv_pg_sql[op].head, t->env->qname[table],
+	    kv_pg_sql[op].tail);
+	res = PQprepare(c->pg, name, sql, kv_pg_sql[op].nparams, types);
+	st = kv_pg_check(t->env, c, res, PGRES_COMMAND_OK, "prepare");
+	PQclear(res);
+	if (st == PW_OK) {
+		c->prepared[table] |= (uint8_t) (1u << op);
+	}
+	return st;
+}
+
+/* Runs op on table with up to two bytea parameters; *out = its result (the
+ * caller clears it) when PW_OK. */
+static pw_status
+kv_pg_run(kv_txn *t, unsigned table, kv_pg_op op, kv_val p0, kv_val p1, PGresult **out,
+    const char *what)
+{
+	const char *vals[2] = { p0.data != NULL ? p0.data : "", p1.data != NULL ? p1.data : "" };
+	const int lens[2] = { (int) p0.len, (int) p1.len };
+	const int fmts[2] = { 1, 1 };
+	char name[32];
+	PGresult *res;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && t->open);
+	PW_ASSERT(p0.len <= INT32_MAX && p1.len <= INT32_MAX);
+	*out = NULL;
+	if (t->c->broken) {
+		return PW_UNAVAILABLE;
+	}
+	st = kv_pg_prepare(t, table, op, name, sizeof(name));
+	if (st != PW_OK) {
+		return st;
+	}
+	res = PQexecPrepared(t->c->pg, name, kv_pg_sql[op].nparams, vals, lens, fmts, 1);
+	st = kv_pg_check(t->env, t->c, res, op == KV_PG_GET || op == KV_PG_SEEK ||
+	    op == KV_PG_NEXT || op == KV_PG_COUNT ? PGRES_TUPLES_OK : PGRES_COMMAND_OK, what);
+	if (st != PW_OK) {
+		PQclear(res);
+		return st;
+	}
+	*out = res;
+	return PW_OK;
+}
+
+static void
+kv_pg_key_check(kv_val key)
+{
+	PW_ASSERT(key.data != NULL && key.len > 0 && key.len <= KV_KEY_BYTES_MAX);
+}
+
+static pw_status
+kv_pg_get(kv_txn *t, unsigned table, kv_val key, kv_val *val)
+{
+	PGresult *res;
+	pw_status st;
+
+	kv_pg_key_check(key);
+	st = kv_pg_run(t, table, KV_PG_GET, key, (kv_val){ 0 }, &res, "get");
+	if (st != PW_OK) {
+		return st;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return PW_NOT_FOUND;
+	}
+	*val = (kv_val){ .data = PQgetvalue(res, 0, 0), .len = (size_t) PQgetlength(res, 0, 0) };
+	return kv_pg_txn_keep(t, res);
+}
+
+static pw_status
+kv_pg_put(kv_txn *t, unsigned table, kv_val key, size_t size, unsigned flags, kv_fill_fn fill,
+    void *arg)
+{
+	PGresult *res;
+	pw_status st;
+
+	kv_pg_key_check(key);
+	PW_ASSERT(t->kind != KV_PG_READ && fill != NULL && size <= INT32_MAX);
+	kv_pg_txn_forget(t);
+	if (size > t->cap_buf || t->buf == NULL) {
+		size_t cap = size > 256 ? size : 256;
+		unsigned char *b = realloc(t->buf, cap);
+
+		if (b == NULL) {
+			return PW_RESOURCE_EXHAUSTED;
+		}
+		t->buf = b;
+		t->cap_buf = cap;
+	}
+	fill(t->buf, size, arg);
+	st = kv_pg_run(t, table, (flags & (KV_PUT_INSERT | KV_PUT_APPEND)) != 0 ? KV_PG_INSERT :
+	    KV_PG_UPSERT, key, (kv_val){ .data = t->buf, .len = size }, &res, "put");
+	if (st != PW_OK) {
+		return st;
+	}
+	/* INSERT ... ON CONFLICT DO NOTHING: 0 rows when the key was there. */
+	if (strcmp(PQcmdTuples(res), "0") == 0) {
+		st = PW_ALREADY_EXISTS;
+	} else {
+		t->wrote = true;
+	}
+	PQclear(res);
+	return st;
+}
+
+static pw_status
+kv_pg_del(kv_txn *t, unsigned table, kv_val key)
+{
+	PGresult *res;
+	pw_status st;
+
+	kv_pg_key_check(key);
+	PW_ASSERT(t->kind != KV_PG_READ);
+	kv_pg_txn_forget(t);
+	st = kv_pg_run(t, table, KV_PG_DEL, key, (kv_val){ 0 }, &res, "del");
+	if (st != PW_OK) {
+		return st;
+	}
+	if (strcmp(PQcmdTuples(res), "0") == 0) {
+		st = PW_NOT_FOUND;
+	} else {
+		t->wrote = true;
+	}
+	PQclear(res);
+	return st;
+}
+
+static pw_status
+kv_pg_count(kv_txn *t, unsigned table, uint64_t *out)
+{
+	PGresult *res;
+	const unsigned char *p;
+	uint64_t n = 0;
+	pw_status st;
+
+	st = kv_pg_run(t, table, KV_PG_COUNT, (kv_val){ 0 }, (kv_val){ 0 }, &res, "count");
+	if (st != PW_OK) {
+		return st;
+	}
+	/* count(*) is an int8, big-endian in binary results */
+	PW_ASSERT(PQntuples(res) == 1 && PQgetlength(res, 0, 0) == 8);
+	p = (const unsigned char *) PQgetvalue(res, 0, 0);
+	for (int i = 0; i < 8; i++) {
+		n = (n << 8) | p[i];
+	}
+	PQclear(res);
+	*out = n;
+	return PW_OK;
+}
+
+static uint64_t
+kv_pg_last_txnid(kv_env *e)
+{
+	return atomic_load(&e->txnid);
+}
+
+/* ---- cursors ---- */
+
+static pw_status
+kv_pg_cursor_open(kv_txn *t, unsigned table, kv_cursor **out)
+{
+	kv_cursor *cur;
+
+	PW_ASSERT(t != NULL && t->open && table < t->env->n_tables);
+	cur = calloc(1, sizeof(*cur));
+	if (cur == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	cur->txn = t;
+	cur->table = table;
+	*out = cur;
+	return PW_OK;
+}
+
+static void
+kv_pg_cursor_close(kv_cursor *cur)
+{
+	if (cur != NULL) {
+		PQclear(cur->page);
+		free(cur);
+	}
+}
+
+/* The entry at cur->row of the page, and remembers the page's last key. */
+static pw_status
+kv_pg_cursor_at(kv_cursor *cur, kv_val *key_out, kv_val *val_out)
+{
+	int n = cur->page != NULL ? PQntuples(cur->page) : 0;
+
+	if (cur->row >= n) {
+		return PW_NOT_FOUND;
+	}
+	*key_out = (kv_val){ .data = PQgetvalue(cur->page, cur->row, 0),
+		.len = (size_t) PQgetlength(cur->page, cur->row, 0) };
+	*val_out = (kv_val){ .data = PQgetvalue(cur->page, cur->row, 1),
+		.len = (size_t) PQgetlength(cur->page, cur->row, 1) };
+	return PW_OK;
+}
+
+/* Fetches the page that starts at key (op SEEK: >=, NEXT: >). */
+static pw_status
+kv_pg_cursor_fetch(kv_cursor *cur, kv_pg_op op, kv_val key)
+{
+	PGresult *res;
+	pw_status st;
+	int n;
+
+	st = kv_pg_run(cur->txn, cur->table, op, key, (kv_val){ 0 }, &res, "cursor");
+	if (st != PW_OK) {
+		return st;
+	}
+	PQclear(cur->page);
+	cur->page = res;
+	cur->row = 0;
+	n = PQntuples(res);
+	if (n > 0) {
+		cur->last_len = (size_t) PQgetlength(res, n - 1, 0);
+		PW_ASSERT(cur->last_len > 0 && cur->last_len <= sizeof(cur->last));
+		memcpy(cur->last, PQgetvalue(res, n - 1, 0), cur->last_len);
+	}
+	return PW_OK;
+}
+
+static pw_status
+kv_pg_cursor_seek(kv_cursor *cur, kv_val key, kv_val *key_out, kv_val *val_out)
+{
+	pw_status st;
+
+	PW_ASSERT(cur != NULL && key.len <= KV_KEY_BYTES_MAX);
+	st = kv_pg_cursor_fetch(cur, KV_PG_SEEK, key);
+	return st != PW_OK ? st : kv_pg_cursor_at(cur, key_out, val_out);
+}
+
+static pw_status
+kv_pg_cursor_next(kv_cursor *cur, kv_val *key_out, kv_val *val_out)
+{
+	pw_status st;
+
+	PW_ASSERT(cur != NULL && cur->page != NULL);
+	cur->row++;
+	if (cur->row < PQntuples(cur->page)) {
+		return kv_pg_cursor_at(cur, key_out, val_out);
+	}
+	if (PQntuples(cur->page) < KV_PG_PAGE_ROWS) {
+		cur->row = PQntuples(cur->page);
+		return PW_NOT_FOUND; /* a short page was the last */
+	}
+	st = kv_pg_cursor_fetch(cur, KV_PG_NEXT,
+	    (kv_val){ .data = cur->last, .len = cur->last_len });
+	return st != PW_OK ? st : kv_pg_cursor_at(cur, key_out, val_out);
+}
+
+static pw_status
+kv_pg_cursor_del(kv_cursor *cur)
+{
+	unsigned char key[KV_KEY_BYTES_MAX];
+	kv_val k;
+	kv_val v;
+	pw_status st;
+
+	PW_ASSERT(cur != NULL && cur->txn->kind != KV_PG_READ);
+	st = kv_pg_cursor_at(cur, &k, &v);
+	PW_ASSERT(st == PW_OK); /* deleting where there is no entry is a bug */
+	memcpy(key, k.data, k.len);
+	st = kv_pg_del(cur->txn, cur->table, (kv_val){ .data = key, .len = k.len });
+	/* The row was in this txn's snapshot, so it is there unless a
+	 * concurrent writer removed it, which SERIALIZABLE reports as a
+	 * conflict; NOT_FOUND here would be a bug of the engine. */
+	return st;
+}
+
+const kv_ops kv_pg_ops = {
+	.name = "postgresql",
+	.probe = kv_pg_probe,
+	.open = kv_pg_open,
+	.close = kv_pg_close,
+	.read_begin = kv_pg_read_begin,
+	.read_end = kv_pg_read_end,
+	.batch_begin = kv_pg_batch_begin,
+	.batch_commit = kv_pg_batch_commit,
+	.batch_abort = kv_pg_batch_abort,
+	.nest_begin = kv_pg_nest_begin,
+	.nest_commit = kv_pg_nest_commit,
+	.nest_abort = kv_pg_nest_abort,
+	.get = kv_pg_get,
+	.put = kv_pg_put,
+	.del = kv_pg_del,
+	.cursor_open = kv_pg_cursor_open,
+	.cursor_seek = kv_pg_cursor_seek,
+	.cursor_next = kv_pg_cursor_next,
+	.cursor_del = kv_pg_cursor_del,
+	.cursor_close = kv_pg_cursor_close,
+	.count = kv_pg_count,
+	.last_txnid = kv_pg_last_txnid,
+};
