@@ -120,7 +120,7 @@ struct kv_env {
 	pthread_mutex_t mu;                      /* guards free, n_readers */
 	kv_pg_conn *free;                        /* idle read connections */
 	unsigned n_readers;                      /* read connections existing */
-	_Atomic uint64_t txnid;                  /* batches committed with changes */
+	_Atomic uint64_t txnid;                  /* the commits sequence, as last read */
 };
 
 struct kv_cursor {
@@ -247,6 +247,16 @@ kv_pg_url_is_pg(const char *url)
 
 /* ---- connections ---- */
 
+/* PostgreSQL's notices ("relation ... already exists, skipping") go to the
+ * debug log, not to stderr. */
+static void
+kv_pg_notice(void *arg, const char *message)
+{
+	(void) arg;
+	pw_log(PW_LOG_DEBUG, "store: PostgreSQL notice: %.*s", (int) strcspn(message, "\n"),
+	    message);
+}
+
 /* Connects c (c->pg NULL) to env's database. PW_UNAVAILABLE with the reason
  * logged when it cannot. */
 static pw_status
@@ -269,8 +279,10 @@ kv_pg_connect(kv_env *e, kv_pg_conn *c, const char *role)
 		st = kv_pg_status(e, NULL, PQerrorMessage(c->pg), role);
 		PQfinish(c->pg);
 		c->pg = NULL;
+		return st;
 	}
-	return st;
+	PQsetNoticeProcessor(c->pg, kv_pg_notice, NULL);
+	return PW_OK;
 }
 
 static void
@@ -405,6 +417,11 @@ kv_pg_migrate(kv_env *e, kv_pg_conn *c, const kv_config *cfg)
 		    "CHECK (octet_length(k) BETWEEN 1 AND %d), v bytea NOT NULL)", e->qname[i],
 		    KV_KEY_BYTES_MAX);
 		st = kv_pg_cmd(e, c, sql, "migrate: table");
+	}
+	if (st == PW_OK) {
+		/* last_txnid: moved by every batch that changed something. */
+		st = kv_pg_cmd(e, c, "CREATE SEQUENCE IF NOT EXISTS " KV_PG_SCHEMA ".commits",
+		    "migrate: commits sequence");
 	}
 	if (st == PW_OK) {
 		st = kv_pg_cmd(e, c, "COMMIT", "migrate: commit");
@@ -740,7 +757,12 @@ kv_pg_batch_commit(kv_txn *t)
 	pw_status st;
 
 	PW_ASSERT(t->open && t->kind == KV_PG_BATCH && !e->nest.open);
-	res = PQexec(t->c->pg, "COMMIT");
+	/* A batch that changed something moves the commits sequence (last_txnid)
+	 * in the same round trip as its COMMIT. A sequence is outside the
+	 * transaction: it never conflicts, and a commit that then fails leaves
+	 * it moved (a retried conflict may count twice; "unchanged" stays exact). */
+	res = PQexec(t->c->pg, t->wrote ? "SELECT nextval('" KV_PG_SCHEMA ".commits'); COMMIT" :
+	    "COMMIT");
 	st = kv_pg_check(e, t->c, res, PGRES_COMMAND_OK, "commit(batch)");
 	if (st == PW_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		/* The transaction had failed: PostgreSQL rolled it back. */
@@ -748,9 +770,7 @@ kv_pg_batch_commit(kv_txn *t)
 		st = PW_INTERNAL;
 	}
 	PQclear(res);
-	if (st == PW_OK && t->wrote) {
-		atomic_fetch_add(&e->txnid, 1);
-	} else if (st == PW_UNAVAILABLE) {
+	if (st == PW_UNAVAILABLE) {
 		/* The connection broke during COMMIT: whether it committed is not
 		 * known. Callers retry with the same request_id, and the stored
 		 * reply answers a retry of what did commit. */
@@ -988,10 +1008,28 @@ kv_pg_count(kv_txn *t, unsigned table, uint64_t *out)
 	return PW_OK;
 }
 
+/* The commits sequence, read on a pooled read connection: it counts the
+ * batches of every server that changed something. If the database cannot be
+ * asked, the last value this engine saw. */
 static uint64_t
 kv_pg_last_txnid(kv_env *e)
 {
-	return atomic_load(&e->txnid);
+	kv_txn *t = NULL;
+	PGresult *res;
+	uint64_t v = atomic_load(&e->txnid);
+
+	if (kv_pg_read_begin(e, &t) != PW_OK) {
+		return v;
+	}
+	res = PQexec(t->c->pg, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM "
+	    KV_PG_SCHEMA ".commits");
+	if (kv_pg_check(e, t->c, res, PGRES_TUPLES_OK, "last_txnid") == PW_OK) {
+		v = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		atomic_store(&e->txnid, v);
+	}
+	PQclear(res);
+	kv_pg_read_end(t);
+	return v;
 }
 
 /* ---- cursors ---- */

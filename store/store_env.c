@@ -229,10 +229,16 @@ store_open_engine(store **out, const store_opts *opts, const kv_ops *engine)
 		store_free(s);
 		return st;
 	}
-	pw_log(PW_LOG_INFO, "store: opened %s (%s engine, %s, sync %s, map %llu bytes)",
-	    opts->url != NULL ? "the PostgreSQL database" : opts->dir, engine->name, s->read_only ? "read-only" : "read-write",
-	    s->sync == STORE_SYNC_FULL ? "full" : s->sync == STORE_SYNC_META ? "meta" : "none",
-	    (unsigned long long) map_size);
+	if (opts->url != NULL) {
+		pw_log(PW_LOG_INFO, "store: opened the PostgreSQL database (%s, sync %s)",
+		    s->read_only ? "read-only" : "read-write",
+		    s->sync == STORE_SYNC_FULL ? "full" : s->sync == STORE_SYNC_META ? "meta" : "none");
+	} else {
+		pw_log(PW_LOG_INFO, "store: opened %s (%s engine, %s, sync %s, map %llu bytes)",
+		    opts->dir, engine->name, s->read_only ? "read-only" : "read-write",
+		    s->sync == STORE_SYNC_FULL ? "full" : s->sync == STORE_SYNC_META ? "meta" : "none",
+		    (unsigned long long) map_size);
+	}
 	*out = s;
 	return PW_OK;
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <lmdb.h>
 #include <sodium.h>
 
@@ -92,6 +93,55 @@ typedef enum t_edit {
 	T_EDIT_DELETE,       /* remove the record */
 } t_edit;
 
+/* t_tamper on PostgreSQL: the same edit through SQL on the table. */
+static void
+t_tamper_pg(fx_env *e, const char *dbname, const uint8_t key[8], t_edit edit)
+{
+	char conninfo[600];
+	char sql[200];
+	const char *params[2] = { (const char *) key, NULL };
+	int lens[2] = { 8, 0 };
+	const int fmts[2] = { 1, 1 };
+	uint8_t buf[1024];
+	size_t len;
+	PGconn *c;
+	PGresult *r;
+
+	snprintf(conninfo, sizeof(conninfo), "%s", e->url);
+	c = PQconnectdb(conninfo);
+	assert_int_equal(CONNECTION_OK, PQstatus(c));
+	snprintf(sql, sizeof(sql), "SELECT v FROM paywire.\"%s\" WHERE k = $1", dbname);
+	r = PQexecParams(c, sql, 1, NULL, params, lens, fmts, 1);
+	assert_int_equal(PGRES_TUPLES_OK, PQresultStatus(r));
+	assert_int_equal(1, PQntuples(r));
+	len = (size_t) PQgetlength(r, 0, 0);
+	assert_true(len <= sizeof(buf));
+	memcpy(buf, PQgetvalue(r, 0, 0), len);
+	PQclear(r);
+	if (edit == T_EDIT_DELETE) {
+		snprintf(sql, sizeof(sql), "DELETE FROM paywire.\"%s\" WHERE k = $1", dbname);
+	} else {
+		if (edit == T_EDIT_DETAIL_BYTE) {
+			uint8_t *p = memmem(buf, len, "created", 7);
+			if (p == NULL) {
+				p = memmem(buf, len, "revoked", 7);
+			}
+			assert_non_null(p);
+			p[0] ^= 0x20;
+		} else {
+			buf[len - 1] ^= 0x01;
+		}
+		snprintf(sql, sizeof(sql), "UPDATE paywire.\"%s\" SET v = $2 WHERE k = $1", dbname);
+		params[1] = (const char *) buf;
+		lens[1] = (int) len;
+	}
+	r = PQexecParams(c, sql, edit == T_EDIT_DELETE ? 1 : 2, NULL, params, lens, fmts, 0);
+	assert_int_equal(PGRES_COMMAND_OK, PQresultStatus(r));
+	assert_string_equal("1", PQcmdTuples(r));
+	PQclear(r);
+	PQfinish(c);
+}
+
 static void
 t_tamper(fx_env *e, const char *dbname, uint64_t seq, t_edit edit)
 {
@@ -105,6 +155,10 @@ t_tamper(fx_env *e, const char *dbname, uint64_t seq, t_edit edit)
 
 	for (int i = 7; i >= 0; i--) {
 		key[i] = (uint8_t) (seq >> (8 * (7 - i)));
+	}
+	if (fx_pg()) {
+		t_tamper_pg(e, dbname, key, edit);
+		return;
 	}
 	k.mv_size = sizeof(key);
 	k.mv_data = key;

@@ -36,7 +36,8 @@ typedef struct t_trap {
 
 static t_trap t_commit_trap; /* on batch_commit */
 static t_trap t_put_trap;    /* on put */
-static kv_ops t_engine;      /* kv_lmdb_ops with the two traps */
+static kv_ops t_engine;      /* the engine under test with the two traps */
+static const kv_ops *t_base; /* that engine: kv_lmdb_ops, or kv_pg_ops (.postgres) */
 
 static void
 t_arm(t_trap *trap, int skip, int fail)
@@ -66,10 +67,10 @@ t_batch_commit(kv_txn *txn)
 {
 	if (t_sprung(&t_commit_trap)) {
 		/* Another server committed first: nothing of ours is kept. */
-		kv_lmdb_ops.batch_abort(txn);
+		t_base->batch_abort(txn);
 		return KV_CONFLICT;
 	}
-	return kv_lmdb_ops.batch_commit(txn);
+	return t_base->batch_commit(txn);
 }
 
 static pw_status
@@ -79,7 +80,7 @@ t_put(kv_txn *txn, unsigned table, kv_val key, size_t size, unsigned flags, kv_f
 	if (t_sprung(&t_put_trap)) {
 		return KV_CONFLICT; /* e.g. a unique violation from a concurrent insert */
 	}
-	return kv_lmdb_ops.put(txn, table, key, size, flags, fill, arg);
+	return t_base->put(txn, table, key, size, flags, fill, arg);
 }
 
 static int
@@ -89,8 +90,9 @@ t_setup(void **state)
 		.sync = STORE_SYNC_NONE, .clock_t0_ms = T_T0_MS };
 	fx_env *e;
 
-	t_engine = kv_lmdb_ops;
-	t_engine.name = "lmdb+conflicts";
+	t_base = fx_pg() ? &kv_pg_ops : &kv_lmdb_ops;
+	t_engine = *t_base;
+	t_engine.name = fx_pg() ? "postgresql+conflicts" : "lmdb+conflicts";
 	t_engine.batch_commit = t_batch_commit;
 	t_engine.put = t_put;
 	t_arm(&t_commit_trap, 0, 0);

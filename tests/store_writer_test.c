@@ -27,6 +27,7 @@
 #include <lmdb.h>
 
 #include "kv_lmdb.h"
+#include "kv_pg.h"
 #include "store_fixture.h"
 #include "store_internal.h"
 #include "test_wait.h"
@@ -567,6 +568,7 @@ test_error_table_maps_lmdb_results(void **state)
 {
 	fx_env *e = *state;
 
+	FX_LMDB_ONLY("LMDB's error table; PostgreSQL's is test_error_table_maps_pg_results");
 	assert_int_equal(PW_OK, kv_lmdb_status(e->s->env, MDB_SUCCESS, "test"));
 	assert_int_equal(PW_NOT_FOUND, kv_lmdb_status(e->s->env, MDB_NOTFOUND, "test"));
 	assert_int_equal(PW_RESOURCE_EXHAUSTED, kv_lmdb_status(e->s->env, MDB_MAP_FULL, "test"));
@@ -575,6 +577,30 @@ test_error_table_maps_lmdb_results(void **state)
 	assert_int_equal(PW_INTERNAL, kv_lmdb_status(e->s->env, 123456, "test: unmapped"));
 	assert_false(store_failed(e->s));
 	assert_int_equal(PW_INTERNAL, kv_lmdb_status(e->s->env, MDB_CORRUPTED, "test"));
+	assert_true(store_failed(e->s));
+}
+
+static void
+test_error_table_maps_pg_results(void **state)
+{
+	fx_env *e = *state;
+
+	if (!fx_pg()) {
+		print_message("[ PostgreSQL only ] PostgreSQL's error table\n");
+		skip();
+	}
+	assert_int_equal(KV_CONFLICT, kv_pg_status(e->s->env, "40001", "ser", "test"));
+	assert_int_equal(KV_CONFLICT, kv_pg_status(e->s->env, "40P01", "deadlock", "test"));
+	assert_int_equal(KV_CONFLICT, kv_pg_status(e->s->env, "23505", "unique", "test"));
+	assert_int_equal(PW_UNAVAILABLE, kv_pg_status(e->s->env, "08006", "gone", "test"));
+	assert_int_equal(PW_UNAVAILABLE, kv_pg_status(e->s->env, "57P01", "shutdown", "test"));
+	assert_int_equal(PW_UNAVAILABLE, kv_pg_status(e->s->env, "25006", "standby", "test"));
+	assert_int_equal(PW_UNAVAILABLE, kv_pg_status(e->s->env, "53100", "disk full", "test"));
+	assert_int_equal(PW_RESOURCE_EXHAUSTED, kv_pg_status(e->s->env, "53200", "oom", "test"));
+	assert_int_equal(PW_UNAVAILABLE, kv_pg_status(e->s->env, NULL, "no answer", "test"));
+	assert_int_equal(PW_INTERNAL, kv_pg_status(e->s->env, "42P01", "no table", "test"));
+	assert_false(store_failed(e->s));
+	assert_int_equal(PW_INTERNAL, kv_pg_status(e->s->env, "XX001", "corrupt", "test"));
 	assert_true(store_failed(e->s));
 }
 
@@ -615,6 +641,8 @@ test_io_error_at_commit_fails_the_store_and_reads_go_on(void **state)
 	store_counts c;
 	uint64_t txnid;
 
+	FX_LMDB_ONLY("the fsync trap is in this process (LMDB's own fdatasync); PostgreSQL "
+	    "syncs in its server, whose I/O errors it handles itself (a PANIC and recovery)");
 	atomic_store(&t_done_total, 0);
 	t_job_init(&first, 1, true, PW_OK);
 	assert_int_equal(PW_OK, store_submit(e->s, &first.w));
@@ -666,6 +694,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_full_queue_refuses_with_unavailable,
 		    t_setup_nosync, t_teardown),
 		cmocka_unit_test_setup_teardown(test_error_table_maps_lmdb_results, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_error_table_maps_pg_results, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_failure_inside_a_batch_fails_it_and_every_queued_write, t_setup, t_teardown),
