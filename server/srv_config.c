@@ -26,6 +26,7 @@ static const char *const config_keys[] = {
 	PW_PROVIDER_MAP(CONFIG_XX_SECRET)
 #undef CONFIG_XX_SECRET
 	"PAYWIRE_WEB3_MIN_CONFIRMATIONS",
+	"PAYWIRE_STORE",
 };
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -129,6 +130,26 @@ flag_data(srv_config *cfg, const char *v, char *why, size_t why_size)
 		    SRV_CONFIG_PATH_BYTES - 1);
 	}
 	return PW_OK;
+}
+
+/* A PostgreSQL connection string. It may hold a password: the message names
+ * the flag and what it takes, never the value. */
+static pw_status
+store_url_set(srv_config *cfg, const char *v, const char *from, char *why, size_t why_size)
+{
+	if (!store_url_is_postgres(v) || !pw_strlcpy(cfg->store_url, v, sizeof(cfg->store_url))) {
+		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		    "%s takes a PostgreSQL connection string of 1..%d bytes: a postgres:// or "
+		    "postgresql:// URL or libpq key=value pairs (the value is not shown: it may "
+		    "hold a password)", from, PW_STORE_URL_BYTES_MAX);
+	}
+	return PW_OK;
+}
+
+static pw_status
+flag_store(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	return store_url_set(cfg, v, "--store", why, why_size);
 }
 
 static pw_status
@@ -252,6 +273,7 @@ typedef struct flag_def {
 static const flag_def flags[] = {
 	{ .name = "listen", .fn = flag_listen },
 	{ .name = "data", .fn = flag_data },
+	{ .name = "store", .fn = flag_store },
 	{ .name = "map-size", .fn = flag_map_size },
 	{ .name = "sync", .fn = flag_sync },
 	{ .name = "contexts", .fn = flag_contexts },
@@ -346,12 +368,23 @@ srv_config_finish(srv_config *cfg, char *why, size_t why_size)
 	int n;
 
 	PW_ASSERT(cfg != NULL && why != NULL);
+	if (cfg->store_url[0] == '\0' && getenv("PAYWIRE_STORE") != NULL &&
+	    getenv("PAYWIRE_STORE")[0] != '\0') {
+		pw_status rv = store_url_set(cfg, getenv("PAYWIRE_STORE"), "PAYWIRE_STORE", why,
+		    why_size);
+
+		if (rv != PW_OK) {
+			return rv;
+		}
+	}
 	if (cfg->sync != STORE_SYNC_FULL && !cfg->unsafe_no_fsync) {
 		return fail(why, why_size, PW_INVALID_ARGUMENT,
 		    "--sync %s skips %s: an OS crash or power loss may lose payments already "
 		    "answered OK. Pass --unsafe-no-fsync as well to accept that (tests and "
 		    "benchmarks only)",
 		    srv_config_sync_name(cfg->sync),
+		    cfg->store_url[0] != '\0' ? "waiting for the commit's flush "
+		                                 "(synchronous_commit off)" :
 		    cfg->sync == STORE_SYNC_NONE ? "every fsync (MDB_NOSYNC)"
 		                                 : "the meta-page fsync (MDB_NOMETASYNC)");
 	}
@@ -588,11 +621,20 @@ srv_config_usage(FILE *out, const char *prog)
 	    "                          ipc://<data>/%s\n"
 	    "  --data DIR              data directory (LMDB env + paywire.key), created 0700.\n"
 	    "                          Default: %s\n"
+	    "  --store URL             keep the data in PostgreSQL instead of LMDB: a libpq\n"
+	    "                          connection string, postgres://USER@HOST/DB?... or\n"
+	    "                          'host=... dbname=...'; multi-host URLs with\n"
+	    "                          target_session_attrs=read-write follow a failover.\n"
+	    "                          Several servers may share one database; each needs the\n"
+	    "                          same <data>/paywire.key. Prefer PAYWIRE_STORE (below):\n"
+	    "                          a flag is visible to other users in ps. docs/POSTGRES.md\n"
 	    "  --map-size BYTES        LMDB map size, %llu..%llu, suffix k/m/g allowed. A full map\n"
 	    "                          answers RESOURCE_EXHAUSTED to writes; reads go on.\n"
 	    "                          Default: %llu (1g)\n"
 	    "  --read-only             open the store read-only: every write answers UNAVAILABLE\n"
-	    "  --sync full|meta|none   durability of each commit (default full):\n"
+	    "  --sync full|meta|none   durability of each commit (default full). On PostgreSQL,\n"
+	    "                          full is synchronous_commit on (flushed, and on a\n"
+	    "                          synchronous standby too), meta and none are off. LMDB:\n"
 	    "                            full  fsync data and meta pages: an OK reply is on disk\n"
 	    "                                  and survives power loss.\n"
 	    "                            meta  skip the meta-page fsync (MDB_NOMETASYNC): an OS\n"
@@ -654,6 +696,7 @@ srv_config_usage(FILE *out, const char *prog)
 	    "                                  least %d bytes. A provider without a secret\n"
 	    "                                  answers UNAVAILABLE.\n"
 	    "  PAYWIRE_WEB3_MIN_CONFIRMATIONS  network:count,... e.g. base:5,ethereum:20\n"
+	    "  PAYWIRE_STORE                   as --store (which wins); keeps a password out of ps\n"
 #ifdef PW_TEST_HOOKS
 	    "  PAYWIRE_CRASHPOINT=name[:n]     (test builds) abort at a named crash point\n"
 	    "  PAYWIRE_FAIL_ALLOC=n            (test builds) fail the n-th allocation\n"

@@ -55,6 +55,8 @@ typedef struct srv_config {
 	char listen[PW_SRV_LISTEN_MAX][SRV_CONFIG_URL_BYTES]; /* --listen URLs */
 	size_t listen_count;                  /* 0 until defaults are applied */
 	char data_dir[SRV_CONFIG_PATH_BYTES]; /* --data */
+	char store_url[PW_STORE_URL_BYTES_MAX + 1]; /* --store or PAYWIRE_STORE ("": LMDB in
+	                                          --data); a secret: never logged */
 	uint64_t map_size_bytes;              /* --map-size (0: store default) */
 	store_sync sync;                      /* --sync */
 	bool read_only;                       /* --read-only */

@@ -103,6 +103,7 @@ open_store(server *s)
 
 	memset(&o, 0, sizeof(o));
 	o.dir = s->cfg.data_dir;
+	o.url = s->cfg.store_url[0] != '\0' ? s->cfg.store_url : NULL;
 	o.map_size_bytes = s->cfg.map_size_bytes;
 	o.sync = s->cfg.sync;
 	o.read_only = s->cfg.read_only;
@@ -112,6 +113,11 @@ open_store(server *s)
 	}
 	rv = store_open(&s->st, &o);
 	if (rv != PW_OK) {
+		if (o.url != NULL) {
+			pw_log(PW_LOG_ERROR, "cannot open the PostgreSQL store (key file in %s): %s",
+			    s->cfg.data_dir, pw_status_name(rv));
+			return SRV_EXIT_START;
+		}
 		pw_log(PW_LOG_ERROR, "cannot open the store in %s: %s", s->cfg.data_dir,
 		    pw_status_name(rv));
 		if (!s->cfg.read_only && access(s->cfg.data_dir, W_OK) != 0) {
@@ -161,8 +167,9 @@ start_rpc(server *s)
 		pw_log(PW_LOG_INFO, "paywire-server listening on %s", urls[i]);
 	}
 	pw_log(PW_LOG_INFO,
-	    "paywire-server %s (wire %s): data %s, sync %s%s, %u contexts, public url %s",
-	    PW_VERSION_STRING, PW_WIRE_PACKAGE, s->cfg.data_dir, srv_config_sync_name(s->cfg.sync),
+	    "paywire-server %s (wire %s): data %s, store %s, sync %s%s, %u contexts, public url %s",
+	    PW_VERSION_STRING, PW_WIRE_PACKAGE, s->cfg.data_dir,
+	    s->cfg.store_url[0] != '\0' ? "postgresql" : "lmdb", srv_config_sync_name(s->cfg.sync),
 	    s->cfg.read_only ? ", read-only" : "", s->cfg.contexts, s->cfg.public_url);
 	return -1;
 }

@@ -41,6 +41,12 @@
  * bytes "paywire\0" read as a big-endian integer. */
 #define KV_PG_MIGRATE_LOCK "8095501862412526848"
 
+/* The writer lock: a session-level advisory lock every server's writer
+ * holds from the begin of a batch to its commit, so the writers of several
+ * servers take turns as LMDB's writers do (docs/POSTGRES.md "Isolation").
+ * The bytes "paywire\1". */
+#define KV_PG_WRITER_LOCK "8095501862412526849"
+
 /* ---- statements ---- */
 
 typedef enum kv_pg_op {
@@ -164,6 +170,7 @@ static const struct {
 	{ "25006", PW_UNAVAILABLE, KV_PG_DROP },      /* read_only_sql_transaction: a standby */
 	{ "40003", PW_UNAVAILABLE, KV_PG_DROP },      /* statement_completion_unknown */
 	{ "58", PW_UNAVAILABLE, KV_PG_LOG },          /* system_error: I/O on the server */
+	{ "55P03", PW_UNAVAILABLE, KV_PG_LOG },       /* lock_not_available (lock_timeout) */
 	{ "28", PW_UNAVAILABLE, KV_PG_DROP },         /* invalid authorization */
 	{ "3D000", PW_UNAVAILABLE, KV_PG_DROP },      /* no such database */
 	/* The data can no longer be trusted: stop writing (DESIGN.md). */
@@ -181,7 +188,7 @@ kv_pg_status(kv_env *env, const char *sqlstate, const char *msg, const char *wha
 	/* libpq's messages end in a newline and may span lines: log one line. */
 	snprintf(line, sizeof(line), "%s", msg != NULL ? msg : "(no message)");
 	for (len = 0; line[len] != '\0'; len++) {
-		if (line[len] == '\n') {
+		if (line[len] == '\n' || line[len] == '\t') {
 			line[len] = line[len + 1] == '\0' ? '\0' : ' ';
 		}
 	}
@@ -582,6 +589,12 @@ kv_pg_writer_ready(kv_env *e)
 		st = kv_pg_cmd(e, c, e->sync == STORE_SYNC_FULL ? "SET synchronous_commit = on" :
 		    "SET synchronous_commit = off", "connect(writer): synchronous_commit");
 	}
+	if (st == PW_OK) {
+		/* A writer that waits for the writer lock longer than this (another
+		 * server stuck inside a batch) answers UNAVAILABLE: no hang. */
+		st = kv_pg_cmd(e, c, "SET lock_timeout = '" KV_PG_LOCK_TIMEOUT "'",
+		    "connect(writer): lock_timeout");
+	}
 	if (st != PW_OK) {
 		kv_pg_disconnect(c);
 		e->writer_retry_mono_ms = pw_monotonic_ms() + KV_PG_RECONNECT_MS;
@@ -730,8 +743,14 @@ kv_pg_batch_begin(kv_env *e, kv_txn **out)
 	*out = NULL;
 	st = kv_pg_writer_ready(e);
 	if (st == PW_OK) {
+		/* The writer lock first (waiting at most lock_timeout; the
+		 * COMMIT ends the implicit transaction a multi-statement query
+		 * runs it in, the session lock stays), then the transaction,
+		 * whose snapshot its first statement takes: after the lock, so it
+		 * sees every batch committed before. One round trip. */
 		st = kv_pg_txn_begin(e, &e->writer, &e->batch, KV_PG_BATCH,
-		    "BEGIN ISOLATION LEVEL SERIALIZABLE", "begin(batch)");
+		    "SELECT pg_advisory_lock(" KV_PG_WRITER_LOCK "); COMMIT; "
+		    "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT", "begin(batch)");
 	}
 	if (st == PW_OK) {
 		*out = &e->batch;
@@ -749,35 +768,75 @@ kv_pg_batch_end(kv_txn *t)
 	}
 }
 
+/* Gives the writer lock back when a batch ended without its COMMIT's round
+ * trip doing it (an abort, a failed commit). A broken connection has lost
+ * it with its session. */
+static void
+kv_pg_writer_unlock(kv_txn *t)
+{
+	if (!t->c->broken) {
+		(void) kv_pg_cmd(t->env, t->c, "SELECT pg_advisory_unlock(" KV_PG_WRITER_LOCK ")",
+		    "unlock(writer)");
+	}
+}
+
 static pw_status
 kv_pg_batch_commit(kv_txn *t)
 {
 	kv_env *e = t->env;
+	bool committed = false;
+	bool unlocked = false;
+	pw_status st = PW_OK;
 	PGresult *res;
-	pw_status st;
 
 	PW_ASSERT(t->open && t->kind == KV_PG_BATCH && !e->nest.open);
-	/* A batch that changed something moves the commits sequence (last_txnid)
-	 * in the same round trip as its COMMIT. A sequence is outside the
-	 * transaction: it never conflicts, and a commit that then fails leaves
-	 * it moved (a retried conflict may count twice; "unchanged" stays exact). */
-	res = PQexec(t->c->pg, t->wrote ? "SELECT nextval('" KV_PG_SCHEMA ".commits'); COMMIT" :
-	    "COMMIT");
-	st = kv_pg_check(e, t->c, res, PGRES_COMMAND_OK, "commit(batch)");
-	if (st == PW_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-		/* The transaction had failed: PostgreSQL rolled it back. */
-		pw_log(PW_LOG_ERROR, "store: commit(batch): PostgreSQL answered %s", PQcmdStatus(res));
-		st = PW_INTERNAL;
+	/* One round trip: a batch that changed something moves the commits
+	 * sequence (last_txnid), then COMMIT, then the writer lock is given
+	 * back. A sequence is outside the transaction: it never conflicts, and
+	 * a commit that then fails leaves it moved (last_txnid may move without
+	 * a change then; "unchanged" stays exact). The first failing statement
+	 * ends the string: then the lock is given back on its own. */
+	if (PQsendQuery(t->c->pg, t->wrote ?
+	    "SELECT nextval('" KV_PG_SCHEMA ".commits'); COMMIT; "
+	    "SELECT pg_advisory_unlock(" KV_PG_WRITER_LOCK ")" :
+	    "COMMIT; SELECT pg_advisory_unlock(" KV_PG_WRITER_LOCK ")") == 0) {
+		st = kv_pg_check(e, t->c, NULL, PGRES_COMMAND_OK, "commit(batch)");
 	}
-	PQclear(res);
-	if (st == PW_UNAVAILABLE) {
+	while (st == PW_OK && (res = PQgetResult(t->c->pg)) != NULL) {
+		ExecStatusType rs = PQresultStatus(res);
+
+		if (rs == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0) {
+			committed = true;
+		} else if (rs == PGRES_COMMAND_OK) {
+			/* "ROLLBACK": the transaction had failed before */
+			pw_log(PW_LOG_ERROR, "store: commit(batch): PostgreSQL answered %s",
+			    PQcmdStatus(res));
+			st = PW_INTERNAL;
+		} else if (rs == PGRES_TUPLES_OK) {
+			unlocked = committed;
+		} else {
+			st = kv_pg_check(e, t->c, res, PGRES_COMMAND_OK, "commit(batch)");
+		}
+		PQclear(res);
+	}
+	/* Drain what is left after a failure (libpq wants every result read). */
+	while ((res = PQgetResult(t->c->pg)) != NULL) {
+		PQclear(res);
+	}
+	if (st == PW_OK && !committed) {
+		st = kv_pg_check(e, t->c, NULL, PGRES_COMMAND_OK, "commit(batch)");
+	}
+	if (st == PW_UNAVAILABLE && PQstatus(t->c->pg) != CONNECTION_OK) {
 		/* The connection broke during COMMIT: whether it committed is not
 		 * known. Callers retry with the same request_id, and the stored
 		 * reply answers a retry of what did commit. */
 		t->c->broken = true;
 	}
+	if (!unlocked) {
+		kv_pg_writer_unlock(t);
+	}
 	kv_pg_batch_end(t);
-	return st;
+	return committed ? PW_OK : st;
 }
 
 static void
@@ -785,7 +844,8 @@ kv_pg_batch_abort(kv_txn *t)
 {
 	PW_ASSERT(t->open && t->kind == KV_PG_BATCH && !t->env->nest.open);
 	if (!t->c->broken) {
-		(void) kv_pg_cmd(t->env, t->c, "ROLLBACK", "abort(batch)");
+		(void) kv_pg_cmd(t->env, t->c, "ROLLBACK; SELECT pg_advisory_unlock("
+		    KV_PG_WRITER_LOCK ")", "abort(batch)");
 	}
 	kv_pg_batch_end(t);
 }

@@ -29,6 +29,10 @@
  * connection attempts against a database that is restarting). */
 #define KV_PG_RECONNECT_MS 100
 
+/* How long a writer waits for the writer lock another server holds before
+ * its batch answers PW_UNAVAILABLE (PostgreSQL's lock_timeout). */
+#define KV_PG_LOCK_TIMEOUT "10s"
+
 /* libpq's connect_timeout (seconds) unless the connection string sets its
  * own: a host that does not answer fails a connection attempt after this. */
 #define KV_PG_CONNECT_TIMEOUT_S "3"

@@ -133,6 +133,11 @@ typedef struct store_opts {
  * PW_UNAVAILABLE (directory/lock/permission problems), PW_INTERNAL. */
 pw_status store_open(store **out, const store_opts *opts) PW_WUR;
 
+/* True if url can name a PostgreSQL store (store_opts.url): a postgres:// or
+ * postgresql:// URL, or a libpq key=value connection string. Checks the
+ * form only; whether the database answers is known at store_open. */
+bool store_url_is_postgres(const char *url);
+
 /* Stops accepting writes, drains the queue (every queued write is applied and
  * committed, done callbacks run), stops the writer, closes the env. */
 void store_close(store *s);

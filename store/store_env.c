@@ -243,6 +243,12 @@ store_open_engine(store **out, const store_opts *opts, const kv_ops *engine)
 	return PW_OK;
 }
 
+bool
+store_url_is_postgres(const char *url)
+{
+	return kv_pg_url_is_pg(url);
+}
+
 pw_status
 store_open(store **out, const store_opts *opts)
 {

@@ -5,8 +5,9 @@
  * record, one "session.paid" audit record and one access link; no session
  * the storm did not ask for; the audit chain whole.
  *
- * usage: race_check DATA_DIR SESSIONS_FILE
+ * usage: race_check DATA_DIR SESSIONS_FILE [STORE_URL]
  *   SESSIONS_FILE: "<session id> <kind>" per line, as race_storm writes it.
+ *   STORE_URL: a PostgreSQL store (DATA_DIR then holds only paywire.key).
  * Run after the server has stopped (or beside it: every read here is an
  * LMDB read transaction, and the store is opened read-only, so nothing is
  * written either way). Exit 0 when every count is right, 1 otherwise; the
@@ -192,8 +193,8 @@ main(int argc, char **argv)
 	unsigned bad = 0;
 	pw_status st;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: race_check DATA_DIR SESSIONS_FILE\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: race_check DATA_DIR SESSIONS_FILE [STORE_URL]\n");
 		return 2;
 	}
 	if (rc_load(argv[2], &e) != 0) {
@@ -201,6 +202,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	o.dir = argv[1];
+	o.url = argc == 4 ? argv[3] : NULL;
 	st = store_open(&s, &o);
 	if (st != PW_OK) {
 		fprintf(stderr, "race_check: open %s: %s\n", argv[1], pw_status_name(st));

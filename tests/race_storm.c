@@ -20,6 +20,17 @@
  *          exactly 1..P+K (one each, no gap, no double). Writes the session
  *          ids (--sessions FILE) for tests/race_check.c, which counts what the
  *          store holds per session.
+ *   payall P payments at once: C threads (--copies) each deliver the signed
+ *          event of every C-th payment, once, with no barrier between
+ *          payments, so that many payments commit concurrently (on
+ *          PostgreSQL, on several servers: their invoice numbers and the
+ *          audit chain meet there). Checks: every delivery 2xx and APPLIED;
+ *          every session paid with an access link; invoice numbers exactly
+ *          1..P.
+ *   --bridge takes a comma-separated list of up to RS_BRIDGES_MAX bridges
+ *          (one per server when several servers share a PostgreSQL
+ *          database): storm copy k, payall payment i and mixed thread t go
+ *          to bridge k, i, t modulo their number.
  *   mixed  T threads (8) share one libpaywire client and each runs M rounds of
  *          create_session (client, or the bridge's POST /create_session),
  *          get_status (client and the bridge's GET /session/{id}/status),
@@ -63,6 +74,7 @@
 #define RS_HANG_MS 120000
 #define RS_COPIES_MAX 256
 #define RS_THREADS_MAX 64
+#define RS_BRIDGES_MAX 8
 #define RS_BODY_BYTES_MAX (64 * 1024)
 #define RS_REPLY_BYTES_MAX (64 * 1024)
 
@@ -95,6 +107,8 @@ typedef struct rs_env {
 	char secret[256];        /* PAYWIRE_STRIPE_WEBHOOK_SECRET */
 	char api_key[128];       /* the merchant's, made at start */
 	char *fixture;           /* fixture bytes, NUL-terminated */
+	char bridges[RS_BRIDGES_MAX][256]; /* --bridge, split at commas */
+	unsigned n_bridges;      /* in bridges */
 	atomic_uint failures;    /* checks that failed (each printed once) */
 } rs_env;
 
@@ -386,7 +400,7 @@ typedef struct rs_storm {
 	unsigned char *duplicate;   /* [P][C] answered duplicate */
 	unsigned char *ok2xx;       /* [P][C] answered 2xx */
 	pthread_barrier_t round;    /* releases the C copies of one payment together */
-	char url[512];              /* the bridge's /webhooks/stripe */
+	char url[RS_BRIDGES_MAX][512]; /* each bridge's /webhooks/stripe */
 } rs_storm;
 
 typedef struct rs_worker {
@@ -415,7 +429,7 @@ rs_storm_worker(void *arg)
 			rs_delivery_sign(s->e, &s->d[i], sigval, sizeof(sigval));
 		}
 		(void) pthread_barrier_wait(&s->round);
-		code = rs_http(h, s->url, s->d[i].sig, "Content-Type: application/json", s->d[i].body,
+		code = rs_http(h, s->url[w->id % s->e->n_bridges], s->d[i].sig, "Content-Type: application/json", s->d[i].body,
 		    s->d[i].body_len, b);
 		s->ok2xx[at] = code >= 200 && code < 300;
 		s->applied[at] = rs_outcome_of(b->data) == RS_APPLIED;
@@ -454,6 +468,104 @@ rs_storm_tally(rs_storm *s, uint64_t *answered2xx, uint64_t *dups)
 			    s->d[i].sid, ok, c, ap, du);
 		}
 	}
+}
+
+/* ---- payall: P payments at once, one delivery each ---- */
+
+static void *
+rs_payall_worker(void *arg)
+{
+	rs_worker *w = arg;
+	rs_storm *s = w->s;
+	unsigned c = s->e->a.copies;
+	CURL *h = curl_easy_init();
+	rs_buf *b = malloc(sizeof(*b));
+	char sigval[160];
+
+	if (h == NULL || b == NULL) {
+		abort();
+	}
+	for (unsigned i = w->id; i < s->e->a.payments; i += c) {
+		long code;
+
+		rs_delivery_sign(s->e, &s->d[i], sigval, sizeof(sigval));
+		code = rs_http(h, s->url[i % s->e->n_bridges], s->d[i].sig,
+		    "Content-Type: application/json", s->d[i].body, s->d[i].body_len, b);
+		s->ok2xx[i] = code >= 200 && code < 300;
+		s->applied[i] = rs_outcome_of(b->data) == RS_APPLIED;
+		if (!s->ok2xx[i] || !s->applied[i]) {
+			rs_fail(s->e, "payment %u (%s): HTTP %ld %.200s", i, s->d[i].sid, code, b->data);
+		}
+	}
+	free(b);
+	curl_easy_cleanup(h);
+	return NULL;
+}
+
+static void rs_public_check(rs_env *e, rs_delivery *d, unsigned n);
+
+static int
+rs_payall_run(rs_env *e)
+{
+	unsigned p = e->a.payments;
+	unsigned c = e->a.copies;
+	rs_storm s = { .e = e };
+	rs_worker w[RS_THREADS_MAX];
+	pthread_t th[RS_THREADS_MAX];
+	int64_t t0;
+	int64_t t1;
+	FILE *f;
+
+	s.d = calloc(p + 1, sizeof(*s.d));
+	s.applied = calloc(p + 1, 1);
+	s.ok2xx = calloc(p + 1, 1);
+	if (s.d == NULL || s.applied == NULL || s.ok2xx == NULL) {
+		abort();
+	}
+	for (unsigned b = 0; b < e->n_bridges; b++) {
+		snprintf(s.url[b], sizeof(s.url[b]), "%s/webhooks/stripe", e->bridges[b]);
+	}
+	for (unsigned i = 0; i < p; i++) {
+		char sid[64];
+		char tag[32];
+
+		snprintf(tag, sizeof(tag), "a%u", i);
+		if (rs_session_create(e, tag, sid) != PW_OK) {
+			return 1;
+		}
+		rs_delivery_init(e, &s.d[i], sid, tag);
+	}
+	t0 = rs_now_ms();
+	for (unsigned k = 0; k < c; k++) {
+		w[k] = (rs_worker) { .s = &s, .id = k };
+		if (pthread_create(&th[k], NULL, rs_payall_worker, &w[k]) != 0) {
+			abort();
+		}
+	}
+	for (unsigned k = 0; k < c; k++) {
+		(void) pthread_join(th[k], NULL);
+	}
+	t1 = rs_now_ms();
+	rs_public_check(e, s.d, p);
+	f = e->a.sessions != NULL ? fopen(e->a.sessions, "a") : NULL;
+	for (unsigned i = 0; f != NULL && i < p; i++) {
+		if (s.d[i].sid[0] != '\0') {
+			fprintf(f, "%s payall\n", s.d[i].sid);
+		}
+	}
+	if (f != NULL) {
+		(void) fclose(f);
+	}
+	printf("payall: %u payments by %u threads across %u bridge(s) in %.1f s (%.0f payments/s); "
+	       "failures %u\n", p, c, e->n_bridges, (double) (t1 - t0) / 1000.0,
+	    t1 > t0 ? (double) p * 1000.0 / (double) (t1 - t0) : 0.0, atomic_load(&e->failures));
+	for (unsigned i = 0; i < p; i++) {
+		free(s.d[i].body);
+	}
+	free(s.d);
+	free(s.applied);
+	free(s.ok2xx);
+	return atomic_load(&e->failures) == 0 ? 0 : 1;
 }
 
 /* ---- storm: raw REQ re-sends ---- */
@@ -764,7 +876,9 @@ rs_storm_run(rs_env *e)
 	if (s.d == NULL || s.applied == NULL || s.duplicate == NULL || s.ok2xx == NULL) {
 		abort();
 	}
-	snprintf(s.url, sizeof(s.url), "%s/webhooks/stripe", e->a.bridge);
+	for (unsigned b = 0; b < e->n_bridges; b++) {
+		snprintf(s.url[b], sizeof(s.url[b]), "%s/webhooks/stripe", e->bridges[b]);
+	}
 	for (unsigned i = 0; i < p; i++) {
 		char sid[64];
 		char tag[32];
@@ -854,7 +968,7 @@ rs_bridge_create(rs_env *e, CURL *h, rs_buf *b, const char *customer_ref, char s
 	    "{\"amount\":\"49.00\",\"currency\":\"EUR\",\"mode\":\"test\",\"customer_email\":"
 	    "\"jane.doe@example.com\",\"customer_ref\":\"%s\",\"plan\":\"pro\"}",
 	    customer_ref);
-	snprintf(url, sizeof(url), "%s/create_session", e->a.bridge);
+	snprintf(url, sizeof(url), "%s/create_session", e->bridges[0]);
 	snprintf(key, sizeof(key), "X-API-Key: %s", e->api_key);
 	code = rs_http(h, url, key, "Content-Type: application/json", body, strlen(body), b);
 	p = strstr(b->data, "\"id\":\"");
@@ -899,14 +1013,14 @@ rs_mixed_round(rs_mixed *m, CURL *h, rs_buf *b, unsigned j)
 	if (st != PW_OK || info.status != PW_SESSION_CREATED) {
 		rs_fail(e, "%s: get_status %s before payment", sid, pw_status_name(st));
 	}
-	snprintf(url, sizeof(url), "%s/session/%s/status", e->a.bridge, sid);
+	snprintf(url, sizeof(url), "%s/session/%s/status", e->bridges[m->id % e->n_bridges], sid);
 	code = rs_http(h, url, NULL, NULL, NULL, 0, b);
 	if (code != 200 || strstr(b->data, "\"status\":\"created\"") == NULL) {
 		rs_fail(e, "%s: bridge status HTTP %ld %.200s", sid, code, b->data);
 	}
 	rs_delivery_init(e, &d, sid, tag);
 	rs_delivery_sign(e, &d, sigval, sizeof(sigval));
-	snprintf(url, sizeof(url), "%s/webhooks/stripe", e->a.bridge);
+	snprintf(url, sizeof(url), "%s/webhooks/stripe", e->bridges[m->id % e->n_bridges]);
 	code = rs_http(h, url, d.sig, "Content-Type: application/json", d.body, d.body_len, b);
 	if (code != 200 || rs_outcome_of(b->data) != RS_APPLIED) {
 		rs_fail(e, "%s: bridge delivery HTTP %ld %.200s", sid, code, b->data);
@@ -1007,8 +1121,11 @@ rs_usage(void)
 	    "usage: race_storm storm --server URL --ipc ipc://PATH --bridge URL --fixture FILE\n"
 	    "                        --sessions FILE [--payments P] [--copies C] [--resend K]\n"
 	    "                        [--resend-copies R]\n"
+	    "       race_storm payall --server URL --bridge URL[,URL...] --fixture FILE\n"
+	    "                        [--sessions FILE] [--payments P] [--copies C]\n"
 	    "       race_storm mixed --server URL --bridge URL --fixture FILE [--sessions FILE]\n"
 	    "                        [--threads T] [--rounds M]\n"
+	    "--bridge: a comma-separated list of up to 8 bridges (requests spread over them)\n"
 	    "env: PAYWIRE_ADMIN_KEY, PAYWIRE_STRIPE_WEBHOOK_SECRET\n");
 	return 2;
 }
@@ -1063,7 +1180,7 @@ rs_parse(int argc, char **argv, rs_args *a)
 	if (strcmp(a->mode, "storm") == 0) {
 		return a->sessions != NULL && (a->resend == 0 || a->ipc != NULL);
 	}
-	return strcmp(a->mode, "mixed") == 0;
+	return strcmp(a->mode, "mixed") == 0 || strcmp(a->mode, "payall") == 0;
 }
 
 int
@@ -1075,6 +1192,16 @@ main(int argc, char **argv)
 	if (!rs_parse(argc, argv, &e.a)) {
 		return rs_usage();
 	}
+	for (const char *b = e.a.bridge; *b != '\0' && e.n_bridges < RS_BRIDGES_MAX;) {
+		size_t len = strcspn(b, ",");
+
+		if (len == 0 || len >= sizeof(e.bridges[0])) {
+			return rs_usage();
+		}
+		memcpy(e.bridges[e.n_bridges], b, len);
+		e.bridges[e.n_bridges++][len] = '\0';
+		b += len + (b[len] == ',');
+	}
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
 		fprintf(stderr, "race_storm: libsodium or libcurl did not initialize\n");
 		return 1;
@@ -1082,7 +1209,8 @@ main(int argc, char **argv)
 	atomic_init(&e.failures, 0);
 	rv = rs_env_open(&e);
 	if (rv == 0) {
-		rv = strcmp(e.a.mode, "storm") == 0 ? rs_storm_run(&e) : rs_mixed_run(&e);
+		rv = strcmp(e.a.mode, "storm") == 0 ? rs_storm_run(&e) :
+		    strcmp(e.a.mode, "payall") == 0 ? rs_payall_run(&e) : rs_mixed_run(&e);
 	} else {
 		rv = 1;
 	}
