@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "cli_store.h"
 #include "pw_common.h"
 
 #include <paywire/client.h>
@@ -89,6 +90,9 @@ enum {
 	OPT_BODY_FILE,
 	OPT_HEADER,
 	OPT_TOKEN,
+	OPT_FROM,
+	OPT_TO,
+	OPT_KEY_DIR,
 	OPT_REQUEST_ID,
 };
 
@@ -497,6 +501,7 @@ typedef struct cli_call {
 	cli_out out;          /* what the call prints on success (printed by the runner) */
 	const char *note;     /* a line for stderr after it (human output only), or NULL */
 	int exit_code;        /* the exit code of a successful call: CLI_EXIT_OK unless it says */
+	bool help;            /* --help was answered: nothing to call */
 } cli_call;
 
 /* A command's one libpaywire call, on call->c with its parsed args: the
@@ -518,6 +523,7 @@ typedef struct cli_command {
 	bool admin;                /* needs the admin key: --admin-key, else $PAYWIRE_ADMIN_KEY */
 	cli_call_fn *call;         /* the call */
 	void (*fini)(void *args);  /* frees what check put in args, or NULL */
+	bool local;                /* works on a store itself: no server, no client */
 } cli_command;
 
 /* What a command's options land in while cli_begin parses them. */
@@ -561,6 +567,7 @@ cli_begin(cli_globals *g, int argc, char **argv, const cli_command *cmd, void *a
 	}
 	if (help) {
 		cli_help(cmd->help);
+		call->help = true;
 		return CLI_EXIT_OK;
 	}
 	rv = cli_positional(g, argc, argv, cmd->positional, cmd->what);
@@ -574,7 +581,7 @@ cli_begin(cli_globals *g, int argc, char **argv, const cli_command *cmd, void *a
 			rv = cli_usage_error(g, "no admin key: pass --admin-key or set PAYWIRE_ADMIN_KEY");
 		}
 	}
-	if (rv == CLI_EXIT_OK) {
+	if (rv == CLI_EXIT_OK && !cmd->local) {
 		rv = cli_open(g, &call->c);
 	}
 	PW_ASSERT(rv == CLI_EXIT_OK || call->c == NULL);
@@ -1191,6 +1198,99 @@ cli_audit_call(cli_call *call, void *args, pw_error *err)
 	return st;
 }
 
+/* ---- store copy ---- */
+
+typedef struct cli_store_args {
+	const char *from;    /* --from */
+	const char *to;      /* --to */
+	const char *key_dir; /* --key-dir */
+} cli_store_args;
+
+static const char cli_help_store_copy[] =
+    "usage: paywire store copy --from SOURCE --to TARGET [--key-dir DIR]\n"
+    "\n"
+    "Copies a whole store between engines, without a server: every record of\n"
+    "every table, from one snapshot of SOURCE, into TARGET, which must hold\n"
+    "nothing (it is refused otherwise, and nothing is written). Then checks\n"
+    "TARGET: each table's count equals SOURCE's, and its audit chain verifies\n"
+    "to the same head. Stop the servers writing to SOURCE first.\n"
+    "\n"
+    "SOURCE and TARGET are each an LMDB data directory (a server's --data) or a\n"
+    "PostgreSQL connection string (a server's --store: postgres://... or\n"
+    "'host=... dbname=...'; its tables are created if missing).\n"
+    "\n"
+    "  --from SOURCE    the store to copy\n"
+    "  --to TARGET      the store to fill; a new directory gets a copy of\n"
+    "                   paywire.key (mode 0600)\n"
+    "  --key-dir DIR    when SOURCE is PostgreSQL: the directory holding its\n"
+    "                   paywire.key (the servers' --data). API keys and sealed\n"
+    "                   access keys are only usable with the same master key\n"
+    "\n"
+    "Exit code 0 when copied and verified, 1 on an error, 2 on a bad command line.\n"
+    "\n"
+    "examples:\n"
+    "  paywire store copy --from ./data --to 'postgresql://pay@db1/paywire'\n"
+    "  paywire store copy --from 'postgresql://pay@db1/paywire' --key-dir ./data \\\n"
+    "      --to ./data-copy\n";
+
+static int
+cli_store_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_store_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_FROM:
+		a->from = arg;
+		break;
+	case OPT_TO:
+		a->to = arg;
+		break;
+	default:
+		PW_ASSERT(opt == OPT_KEY_DIR);
+		a->key_dir = arg;
+		break;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_store_check(void *args, cli_globals *g)
+{
+	cli_store_args *a = args;
+
+	if (a->from == NULL || a->from[0] == '\0') {
+		return cli_usage_error(g, "missing --from SOURCE");
+	}
+	if (a->to == NULL || a->to[0] == '\0') {
+		return cli_usage_error(g, "missing --to TARGET");
+	}
+	if (cli_store_is_postgres(a->from) && a->key_dir == NULL) {
+		return cli_usage_error(g, "the source is PostgreSQL: pass --key-dir DIR (where its "
+		    "paywire.key is)");
+	}
+	return CLI_EXIT_OK;
+}
+
+static pw_status
+cli_store_copy_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_store_args *a = args;
+	cli_store_copy_result r;
+	pw_status st;
+
+	st = cli_store_copy(a->from, a->to, a->key_dir, &r, err);
+	if (st == PW_OK) {
+		cli_bool(&call->out, "ok", true);
+		cli_uint(&call->out, "records", r.records);
+		cli_uint(&call->out, "tables", r.tables);
+		cli_uint(&call->out, "audit_records", r.audit_records);
+		cli_str(&call->out, "audit_head_hash", r.head_hash_hex);
+		cli_bool(&call->out, "key_copied", r.key_copied);
+	}
+	return st;
+}
+
 /* ---- the runner ---- */
 
 /* What a command's own options fill: one member per kind of command. */
@@ -1199,6 +1299,7 @@ typedef union cli_args {
 	cli_merchant_args merchant; /* merchant create */
 	cli_session_args session;   /* session create */
 	cli_webhook_args webhook;   /* webhook send */
+	cli_store_args store;       /* store copy */
 } cli_args;
 
 /* Runs command cmd on argv (argv[0] is its last word): cli_begin, the call,
@@ -1215,10 +1316,12 @@ cli_run(cli_globals *g, int argc, char **argv, const cli_command *cmd)
 
 	memset(&args, 0, sizeof(args));
 	rv = cli_begin(g, argc, argv, cmd, &args, &call);
-	if (rv == CLI_EXIT_OK && call.c != NULL) {
+	if (rv == CLI_EXIT_OK && (call.c != NULL || (cmd->local && !call.help))) {
 		cli_out_init(&call.out, g->json);
 		st = cmd->call(&call, &args, &err);
-		pw_client_close(call.c);
+		if (call.c != NULL) {
+			pw_client_close(call.c);
+		}
 		if (st == PW_OK) {
 			cli_out_print(&call.out);
 			if (!g->json && call.note != NULL) {
@@ -1289,6 +1392,12 @@ static const cli_command cli_commands[] = {
 	    .help = cli_help_audit_verify, .admin = true, .call = cli_audit_call,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("admin-key", OPT_ADMIN_KEY),
 	        CLI_OPTS_END } },
+	{ .group = "store", .verb = "copy", .usage = "--from SRC --to DST",
+	    .summary = "copy a store between engines (no server)",
+	    .help = cli_help_store_copy, .on_opt = cli_store_opt, .check = cli_store_check,
+	    .call = cli_store_copy_call, .local = true,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("from", OPT_FROM),
+	        CLI_OPT("to", OPT_TO), CLI_OPT("key-dir", OPT_KEY_DIR), CLI_OPTS_END } },
 };
 #define CLI_COMMANDS_LEN (sizeof(cli_commands) / sizeof(cli_commands[0]))
 /* The column where a command's summary starts in the tool's help. */

@@ -364,6 +364,26 @@ typedef struct store_audit_report {
  * is broken (out->ok false, first_bad_seq set). */
 pw_status store_audit_verify(store *s, store_audit_report *out) PW_WUR;
 
+/* What store_copy did. */
+typedef struct store_copy_report {
+	uint64_t records;         /* entries copied, every table */
+	uint64_t tables;          /* tables copied */
+	store_audit_report audit; /* the target's audit chain, verified after the copy */
+} store_copy_report;
+
+/* Copies everything of the store `from` (opened read-only; one snapshot)
+ * into the store `to` (opened read-write: LMDB in its dir, or PostgreSQL at
+ * its url, either engine either way), then verifies the target: every
+ * table's count equals the source snapshot's, and its audit chain verifies
+ * to the source's head. Both opts name the same master key (paywire.key in
+ * their dir). One thread; neither store may be open elsewhere for writing.
+ * Errors (why says which table and what, never a connection string):
+ * PW_FAILED_PRECONDITION the target holds data (nothing is written), or the
+ * source's audit chain is broken; PW_INTERNAL a check after the copy failed;
+ * store_open's errors for either side. */
+pw_status store_copy(const store_opts *from, const store_opts *to, store_copy_report *out,
+    char *why, size_t why_size) PW_WUR;
+
 /* Counts for tests and metrics (read txn). */
 typedef struct store_counts {
 	uint64_t merchants, sessions, invoices, entitlements, events, audit, replies;
