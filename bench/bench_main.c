@@ -37,7 +37,7 @@
 
 static const char bench_usage[] =
     "usage: paywire-bench [--server-bin PATH] [--n N] [--threads T] [--sync full|meta|none]\n"
-    "                     [--json]\n"
+    "                     [--store URL] [--json]\n"
     "\n"
     "Starts a paywire-server child (ipc:// and tcp://127.0.0.1, temporary data dir),\n"
     "measures get_status and create_session through libpaywire, and, in the same run,\n"
@@ -50,6 +50,9 @@ static const char bench_usage[] =
     "  --threads T        client threads for the concurrent writes, and puts per\n"
     "                     transaction of the batched LMDB floor (1..256). Default: 32\n"
     "  --sync MODE        the server's --sync and the LMDB floors' durability. Default: full\n"
+    "  --store URL        run the server on this PostgreSQL database (empty; its --store)\n"
+    "                     instead of LMDB. bench/pg_bench.sh compares both engines and\n"
+    "                     pgbench in one run\n"
     "  --json             print one JSON object instead of the table\n"
     "  --help             print this help\n"
     "\n"
@@ -60,6 +63,7 @@ typedef struct bench_cfg {
 	size_t n;                  /* --n */
 	unsigned threads;          /* --threads */
 	const char *sync;          /* --sync: full | meta | none */
+	const char *store_url;     /* --store: a PostgreSQL database, else NULL (LMDB) */
 	bool json;                 /* --json */
 } bench_cfg;
 
@@ -155,7 +159,8 @@ bench_server_bin_default(char *out, size_t size)
 static bool
 bench_flag_known(const char *name)
 {
-	static const char *const names[] = { "--server-bin", "--n", "--threads", "--sync" };
+	static const char *const names[] = { "--server-bin", "--n", "--threads", "--sync",
+		"--store" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(name, names[i]) == 0) {
@@ -192,6 +197,12 @@ bench_flag(bench_cfg *cfg, const char *name, const char *val)
 			return bench_usage_error("--threads %s: expected 1..%u", val, BENCH_THREADS_MAX);
 		}
 		cfg->threads = (unsigned) v;
+	} else if (strcmp(name, "--store") == 0) {
+		if (!store_url_is_postgres(val)) {
+			return bench_usage_error("--store: expected a postgres:// URL or libpq "
+			    "key=value string of an empty database");
+		}
+		cfg->store_url = val;
 	} else {
 		PW_ASSERT(strcmp(name, "--sync") == 0);
 		if (strcmp(val, "full") != 0 && strcmp(val, "meta") != 0 && strcmp(val, "none") != 0) {
@@ -341,6 +352,7 @@ bench_run_open(bench_run *b, const bench_cfg *cfg, const char *root)
 	/* A second, read-only view of the server's environment, through the
 	 * store interface: its transaction ids count the commits. */
 	ro.dir = b->server.data_dir;
+	ro.url = cfg->store_url;
 	if (store_open(&b->ro, &ro) != PW_OK) {
 		fprintf(stderr, "bench: cannot open the server's store read-only\n");
 		return -1;
@@ -610,6 +622,10 @@ main(int argc, char **argv)
 	bench_path(root, sizeof(root), "", tmp, "/paywire-bench.XXXXXX");
 	if (mkdtemp(root) == NULL) {
 		fprintf(stderr, "bench: mkdtemp %s: %s\n", root, strerror(errno));
+		return 1;
+	}
+	if (cfg.store_url != NULL && setenv("PAYWIRE_STORE", cfg.store_url, 1) != 0) {
+		fprintf(stderr, "bench: setenv: %s\n", strerror(errno));
 		return 1;
 	}
 	rv = bench_measure(&cfg, root, &r);

@@ -72,16 +72,17 @@ bench_port_free(unsigned *port)
 	return 0;
 }
 
-/* The child's environment: the parent's minus every PAYWIRE_* variable (no
- * stray webhook secret or config reaches the benchmarked server), plus the
- * two secrets. envp[] points into environ and into the two buffers given. */
+/* The child's environment: the parent's minus every PAYWIRE_* variable but
+ * PAYWIRE_STORE (no stray webhook secret or config reaches the benchmarked
+ * server; the store is the one --store named), plus the two secrets. envp[] points into environ and into the two buffers given. */
 static void
 bench_env_build(char **envp, size_t envp_max, char *admin, char *token)
 {
 	size_t n = 0;
 
 	for (char **e = environ; *e != NULL && n + 3 < envp_max; e++) {
-		if (strncmp(*e, "PAYWIRE_", 8) != 0) {
+		/* PAYWIRE_STORE is the engine under test (--store), set by main */
+		if (strncmp(*e, "PAYWIRE_", 8) != 0 || strncmp(*e, "PAYWIRE_STORE=", 14) == 0) {
 			envp[n++] = *e;
 		}
 	}
