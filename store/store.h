@@ -6,7 +6,8 @@
  * over an engine seam (store_kv.h): a transactional, ordered key-value store.
  * LMDB, in the data directory, is the default engine (store/kv_lmdb.c, the
  * only code that calls LMDB); PostgreSQL (store/kv_pg.c, the only code that
- * calls libpq) is the second, chosen by store_opts.url. Nothing above store/ sees the engine. The store owns: merchants, API
+ * calls libpq) is the second, chosen by store_opts.url. Nothing above
+ * store/ sees the engine. The store owns: merchants, API
  * keys (keyed hashes only), sessions, idempotency keys, stored replies
  * (request_id dedup), provider refs, webhook events, invoices, entitlements,
  * credit ledgers and the hash-chained audit log.

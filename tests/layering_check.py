@@ -2,7 +2,9 @@
 """layering_check.py - the rules of docs/ARCHITECTURE.md that the compiler
 cannot see, checked on the source tree (ctest: layering_check):
   1. no LMDB name (MDB_*, mdb_*, lmdb.h) in code outside the LMDB engine
-     (store/kv_lmdb.[ch]); string literals (help text) are not code;
+     (store/kv_lmdb.[ch]), and no libpq name (PQ*, PGconn, PGresult,
+     libpq-fe.h) outside the PostgreSQL engine (store/kv_pg.[ch]); string
+     literals (help text) are not code;
   2. the store's public header (store/store.h) includes no generated wire
      header (paywire/v1/...): the store takes and returns its own types;
   3. no include cycle between modules (a module is x.c with x.h) of store/,
@@ -18,6 +20,7 @@ import sys
 root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
 dirs = ["store", "server", "common", "bridge", "client", "include"]
 engine = {"store/kv_lmdb.c", "store/kv_lmdb.h"}
+pg_engine = {"store/kv_pg.c", "store/kv_pg.h"}
 breaches = []
 
 
@@ -54,6 +57,7 @@ def code_lines(path):
 
 
 lmdb = re.compile(r"\bMDB_\w+|\bmdb_\w+|lmdb\.h")
+libpq = re.compile(r"\bPQ[a-z]\w*|\bPGconn\b|\bPGresult\b|libpq-fe\.h")
 includes = {}
 for rel, path in sources():
     lines = open(path, encoding="utf-8").read().split("\n")
@@ -62,6 +66,11 @@ for rel, path in sources():
             m = lmdb.search(line)
             if m:
                 breaches.append(f"{rel}:{n}: LMDB name {m.group(0)} outside the LMDB engine")
+    if rel not in pg_engine:
+        for n, line in enumerate(code_lines(path), 1):
+            m = libpq.search(line)
+            if m:
+                breaches.append(f"{rel}:{n}: libpq name {m.group(0)} outside the PostgreSQL engine")
     incs = []
     for n, line in enumerate(lines, 1):
         m = re.match(r'\s*#\s*include\s*[<"]([^>"]+)[>"]', line)
