@@ -58,7 +58,7 @@ copy_visit(kv_val key, kv_val val, store_scan_step *step, void *arg)
 
 	if (c->skip_first) {
 		c->skip_first = false;
-		if (key.len == c->last_len && memcmp(key.data, c->last, key.len) == 0) {
+		if (key.len == c->last_len && sodium_memcmp(key.data, c->last, key.len) == 0) {
 			return PW_OK;
 		}
 	}
@@ -245,7 +245,8 @@ store_copy(const store_opts *from, const store_opts *to, store_copy_report *out,
 	if (st == PW_OK) {
 		st = store_audit_verify(dst, &out->audit);
 		if (st == PW_OK && (!out->audit.ok || out->audit.records != src_audit.records ||
-		    memcmp(out->audit.head_hash, src_audit.head_hash, sizeof(src_audit.head_hash)) != 0)) {
+		    sodium_memcmp(out->audit.head_hash, src_audit.head_hash,
+	    sizeof(src_audit.head_hash)) != 0)) {
 			st = copy_fail(why, why_size, PW_INTERNAL, "the target's audit chain does not "
 			    "verify to the source's head (%s)", out->audit.detail);
 		}
