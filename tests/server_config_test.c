@@ -111,6 +111,44 @@ test_out_of_range_and_unknown_flags_are_refused(void **state)
 }
 
 static void
+test_store_flag_and_variable(void **state)
+{
+	static srv_config cfg;
+	const char *const pg_url[] = { "--store", "postgresql://pay:s3cret@db1/paywire", NULL };
+	const char *const pg_kv[] = { "--store=host=/tmp dbname=paywire", NULL };
+	const char *const bad[] = { "--store", "mysql://pay:s3cret@db1/x", NULL };
+	const char *const none[] = { NULL };
+	char *argv[3] = { (char *) "paywire-server", (char *) "--store", NULL };
+	char why[512];
+
+	(void) state;
+	assert_int_equal(PW_OK, parse(&cfg, pg_url));
+	assert_string_equal("postgresql://pay:s3cret@db1/paywire", cfg.store_url);
+	assert_int_equal(PW_OK, parse(&cfg, pg_kv));
+	assert_string_equal("host=/tmp dbname=paywire", cfg.store_url);
+	/* refused, and the value (it may hold a password) is not in the message */
+	srv_config_init(&cfg);
+	argv[2] = (char *) bad[1];
+	assert_int_equal(PW_INVALID_ARGUMENT, srv_config_parse(&cfg, 3, argv, why, sizeof(why)));
+	assert_non_null(strstr(why, "--store"));
+	assert_null(strstr(why, "s3cret"));
+	/* PAYWIRE_STORE when no flag; the flag wins; a bad variable is refused too */
+	assert_int_equal(0, setenv("PAYWIRE_STORE", "postgres://from-env/paywire", 1));
+	assert_int_equal(PW_OK, parse(&cfg, none));
+	assert_int_equal(PW_OK, srv_config_finish(&cfg, why, sizeof(why)));
+	assert_string_equal("postgres://from-env/paywire", cfg.store_url);
+	assert_int_equal(PW_OK, parse(&cfg, pg_url));
+	assert_int_equal(PW_OK, srv_config_finish(&cfg, why, sizeof(why)));
+	assert_string_equal("postgresql://pay:s3cret@db1/paywire", cfg.store_url);
+	assert_int_equal(0, setenv("PAYWIRE_STORE", "/var/lib/not-a-url-s3cret", 1));
+	assert_int_equal(PW_OK, parse(&cfg, none));
+	assert_int_equal(PW_INVALID_ARGUMENT, srv_config_finish(&cfg, why, sizeof(why)));
+	assert_non_null(strstr(why, "PAYWIRE_STORE"));
+	assert_null(strstr(why, "s3cret"));
+	assert_int_equal(0, unsetenv("PAYWIRE_STORE"));
+}
+
+static void
 test_default_ipc_path_too_long_is_refused(void **state)
 {
 	static srv_config cfg;
@@ -350,6 +388,7 @@ main(void)
 		cmocka_unit_test(test_defaults_listen_on_tcp_and_ipc_under_the_data_dir),
 		cmocka_unit_test(test_flags_are_parsed_in_both_spellings),
 		cmocka_unit_test(test_out_of_range_and_unknown_flags_are_refused),
+		cmocka_unit_test(test_store_flag_and_variable),
 		cmocka_unit_test(test_default_ipc_path_too_long_is_refused),
 		cmocka_unit_test(test_config_file_rules),
 		cmocka_unit_test(test_url_rule),

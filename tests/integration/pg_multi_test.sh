@@ -69,6 +69,22 @@ out=$("$CHECK" "$data" "$T/sessions" "$URL" 2>"$T/check.err") && rc=0 || rc=$?
 cat "$T/check.err" >&2
 echo "$out"
 eq "database: one invoice, entitlement, event, paid audit record, access link per session" 0 "$rc"
+CHECK_LINE=$out
+# paywire store copy: the database into a new LMDB directory, and its refusals.
+out=$("$CLI" store copy --from "$URL" --to "$T/copy" 2>&1) && rc=0 || rc=$?
+eq "store copy from PostgreSQL without --key-dir: usage error (exit 2)" 2 "$rc"
+contains "  and it says what is missing" "--key-dir" "$out"
+out=$("$CLI" --json store copy --from "$URL" --key-dir "$data" --to "$T/copy" 2>/dev/null) && rc=0 || rc=$?
+eq "store copy PostgreSQL -> LMDB: copied and verified" "0 true" "$rc $(echo "$out" | json ok)"
+copied=$(echo "$out" | json records)
+out=$("$CLI" store copy --from "$URL" --key-dir "$data" --to "$T/copy" 2>&1) && rc=0 || rc=$?
+eq "store copy into a store that holds data: refused (exit 1)" 1 "$rc"
+contains "  and it says why" "not empty" "$out"
+out=$("$CHECK" "$T/copy" "$T/sessions" 2>"$T/check2.err") && rc=0 || rc=$?
+eq "the LMDB copy passes the same check" 0 "$rc"
+out=$("$SERVER_BIN" --data "$T/x" --store 'mysql://secret-password@db/x' 2>&1) && rc=0 || rc=$?
+eq "paywire-server --store with a URL that is not PostgreSQL: exit 2" 2 "$rc"
+case "$out" in *secret-password*) fail "the refused --store value was shown" ;; *) ok "the refused --store value is not shown" ;; esac
 conflicts=$(grep -c "met a conflict" "$T/server.log" || true)
-echo "pg_multi: ${STORM_LINE} | ${PAYALL_LINE} | ${out} | batches re-run after a conflict: ${conflicts}"
+echo "pg_multi: ${STORM_LINE} | ${PAYALL_LINE} | ${CHECK_LINE} | store copy: ${copied} records | batches re-run after a conflict: ${conflicts}"
 finish
