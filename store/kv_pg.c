@@ -108,6 +108,12 @@ struct kv_pg_conn {
 	uint8_t prepared[KV_TABLES_MAX];  /* bit (1 << op) once prepared here */
 	bool broken;                      /* drop it: it failed or reached a standby */
 	bool pending;                     /* a read's COMMIT was sent, its result not read */
+	bool piped;                       /* in pipeline mode (the writer's connection) */
+	uint8_t *pend;                    /* piped: what was sent and not yet read, in order */
+	size_t npend;                     /* in pend */
+	size_t cap_pend;                  /* pend's capacity */
+	pw_status perr;                   /* piped: the first failure read in this batch */
+	bool answered;                    /* piped: a statement of this batch was answered */
 	kv_pg_conn *next;                 /* in the free pool */
 	kv_txn txn;                       /* its read txn (readers) */
 };
@@ -302,6 +308,9 @@ kv_pg_disconnect(kv_pg_conn *c)
 	}
 	c->broken = false;
 	c->pending = false;
+	c->piped = false;
+	c->npend = 0;
+	c->perr = PW_OK;
 }
 
 /* The status of res (which may be NULL) for a command expected to end as
@@ -501,6 +510,7 @@ kv_pg_close(kv_env *e)
 		return;
 	}
 	kv_pg_disconnect(&e->writer);
+	free(e->writer.pend);
 	while ((c = e->free) != NULL) {
 		e->free = c->next;
 		kv_pg_disconnect(c);
@@ -597,11 +607,16 @@ kv_pg_writer_ready(kv_env *e)
 		st = kv_pg_cmd(e, c, "SET lock_timeout = '" KV_PG_LOCK_TIMEOUT "'",
 		    "connect(writer): lock_timeout");
 	}
+	if (st == PW_OK && PQenterPipelineMode(c->pg) != 1) {
+		st = kv_pg_check(e, c, NULL, PGRES_COMMAND_OK, "connect(writer): pipeline mode");
+	}
 	if (st != PW_OK) {
 		kv_pg_disconnect(c);
 		e->writer_retry_mono_ms = pw_monotonic_ms() + KV_PG_RECONNECT_MS;
 		return st;
 	}
+	c->piped = true;
+	c->perr = PW_OK;
 	pw_log(PW_LOG_INFO, "store: writer connected to PostgreSQL");
 	return PW_OK;
 }
@@ -761,28 +776,170 @@ kv_pg_read_end(kv_txn *t)
 	pthread_mutex_unlock(&e->mu);
 }
 
+/* ---- the writer's pipeline ----
+ *
+ * The writer's connection is in libpq's pipeline mode: a statement whose
+ * answer the domain does not need (SAVEPOINT, RELEASE, an overwriting put,
+ * the batch's BEGIN and lock) is sent and not waited for; a statement whose
+ * answer it needs (get, insert-only put, del, scans, count, COMMIT) is sent
+ * with a sync and everything sent so far is read, in order. A batch then
+ * costs about one round trip per read the domain makes, not one per
+ * statement. Any failure read (a statement's error, a lost connection) is
+ * the batch's: it is kept in perr, every later op of the batch answers it,
+ * and the connection is dropped when the batch ends (which rolls it back and
+ * gives the writer lock back), so no statement runs after a failure in a
+ * state the domain did not see. */
+
+enum { KV_PG_PEND_QUERY = 0, KV_PG_PEND_SYNC = 1 };
+
+/* Records one sent item (ok: libpq took it). */
+static void
+kv_pg_pipe_sent(kv_env *e, kv_pg_conn *c, int ok, uint8_t kind, const char *what)
+{
+	if (ok == 1 && c->npend == c->cap_pend) {
+		size_t cap = c->cap_pend != 0 ? c->cap_pend * 2 : 64;
+		uint8_t *p = realloc(c->pend, cap);
+
+		if (p == NULL) {
+			ok = 0;
+		} else {
+			c->pend = p;
+			c->cap_pend = cap;
+		}
+	}
+	if (ok != 1) {
+		if (c->perr == PW_OK) {
+			c->perr = kv_pg_check(e, c, NULL, PGRES_COMMAND_OK, what);
+			if (c->perr == PW_OK || c->perr == PW_INTERNAL) {
+				c->perr = PW_UNAVAILABLE;
+			}
+		}
+		c->broken = true;
+		return;
+	}
+	c->pend[c->npend++] = kind;
+}
+
+/* Sends sql (no parameters) without waiting for it. */
+static void
+kv_pg_pipe_cmd(kv_env *e, kv_pg_conn *c, const char *sql, const char *what)
+{
+	if (!c->broken) {
+		kv_pg_pipe_sent(e, c, PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0),
+		    KV_PG_PEND_QUERY, what);
+	}
+}
+
+static void
+kv_pg_pipe_sync(kv_env *e, kv_pg_conn *c, const char *what)
+{
+	if (!c->broken) {
+		kv_pg_pipe_sent(e, c, PQpipelineSync(c->pg), KV_PG_PEND_SYNC, what);
+	}
+}
+
+/* Reads everything sent so far, in order. The result of pending item `want`
+ * (SIZE_MAX: none) goes to *out (the caller clears it) when the batch has
+ * not failed. Returns c->perr. */
+static pw_status
+kv_pg_pipe_drain(kv_env *e, kv_pg_conn *c, size_t want, PGresult **out, const char *what)
+{
+	if (out != NULL) {
+		*out = NULL;
+	}
+	for (size_t i = 0; i < c->npend && !c->broken; i++) {
+		PGresult *res = PQgetResult(c->pg);
+		ExecStatusType rs = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+		if (c->pend[i] == KV_PG_PEND_SYNC) {
+			if (rs != PGRES_PIPELINE_SYNC) {
+				c->perr = c->perr != PW_OK ? c->perr :
+				    kv_pg_check(e, c, res, PGRES_PIPELINE_SYNC, what);
+				c->broken = true;
+			}
+			PQclear(res);
+			continue;
+		}
+		if (res == NULL || rs == PGRES_FATAL_ERROR || rs == PGRES_PIPELINE_ABORTED) {
+			if (c->perr == PW_OK) {
+				c->perr = rs == PGRES_PIPELINE_ABORTED ? PW_INTERNAL :
+				    kv_pg_check(e, c, res, PGRES_COMMAND_OK, what);
+			}
+			if (c->perr == PW_UNAVAILABLE && !c->answered &&
+			    PQstatus(c->pg) != CONNECTION_OK) {
+				/* The connection was gone before anything of this batch
+				 * was answered (the database restarted or failed over
+				 * while the writer was idle): nothing of it was kept, so
+				 * it is re-run on a new connection, as after a conflict. */
+				pw_log(PW_LOG_INFO, "store: the writer's connection was lost before its "
+				    "batch began: reconnecting and re-running it");
+				c->perr = KV_CONFLICT;
+			}
+			c->broken = true;
+			PQclear(res);
+			break;
+		}
+		c->answered = true;
+		if (i == want && out != NULL) {
+			*out = res;
+		} else {
+			PQclear(res);
+		}
+		/* the NULL that ends this statement's results */
+		res = PQgetResult(c->pg);
+		if (res != NULL) {
+			PQclear(res);
+			c->perr = c->perr != PW_OK ? c->perr : PW_INTERNAL;
+			c->broken = true;
+		}
+	}
+	c->npend = 0;
+	if (c->perr != PW_OK && out != NULL && *out != NULL) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	return c->perr;
+}
+
 static pw_status
 kv_pg_batch_begin(kv_env *e, kv_txn **out)
 {
+	kv_pg_conn *c = &e->writer;
+	kv_txn *t = &e->batch;
 	pw_status st;
 
-	PW_ASSERT(!e->read_only && !e->batch.open);
+	PW_ASSERT(!e->read_only && !t->open);
 	*out = NULL;
 	st = kv_pg_writer_ready(e);
-	if (st == PW_OK) {
-		/* The writer lock first (waiting at most lock_timeout; the
-		 * COMMIT ends the implicit transaction a multi-statement query
-		 * runs it in, the session lock stays), then the transaction,
-		 * whose snapshot its first statement takes: after the lock, so it
-		 * sees every batch committed before. One round trip. */
-		st = kv_pg_txn_begin(e, &e->writer, &e->batch, KV_PG_BATCH,
-		    "SELECT pg_advisory_lock(" KV_PG_WRITER_LOCK "); COMMIT; "
-		    "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT", "begin(batch)");
+	if (st != PW_OK) {
+		return st;
 	}
-	if (st == PW_OK) {
-		*out = &e->batch;
+	PW_ASSERT(c->piped && c->npend == 0);
+	c->perr = PW_OK;
+	c->answered = false;
+	/* The writer lock (waiting at most lock_timeout), a sync (the lock is a
+	 * session lock, taken in its own implicit transaction), then the
+	 * transaction. Its snapshot is taken by its first read, which the
+	 * database runs after the lock was granted: it sees every batch
+	 * committed before. Nothing is waited for here: a failure (the lock's
+	 * timeout, a connection that died meanwhile) is read with the first
+	 * answer the batch needs, and fails the batch. */
+	kv_pg_pipe_cmd(e, c, "SELECT pg_advisory_lock(" KV_PG_WRITER_LOCK ")", "lock(writer)");
+	kv_pg_pipe_sync(e, c, "lock(writer)");
+	kv_pg_pipe_cmd(e, c, "BEGIN ISOLATION LEVEL SERIALIZABLE", "begin(batch)");
+	if (c->perr != PW_OK) {
+		st = c->perr;
+		kv_pg_disconnect(c);
+		return st;
 	}
-	return st;
+	t->env = e;
+	t->c = c;
+	t->kind = KV_PG_BATCH;
+	t->open = true;
+	t->wrote = false;
+	t->n_res = 0;
+	*out = t;
+	return PW_OK;
 }
 
 static void
@@ -791,19 +948,8 @@ kv_pg_batch_end(kv_txn *t)
 	kv_pg_txn_forget(t);
 	t->open = false;
 	if (t->c->broken) {
+		/* Rolls back whatever is open and gives the writer lock back. */
 		kv_pg_disconnect(t->c);
-	}
-}
-
-/* Gives the writer lock back when a batch ended without its COMMIT's round
- * trip doing it (an abort, a failed commit). A broken connection has lost
- * it with its session. */
-static void
-kv_pg_writer_unlock(kv_txn *t)
-{
-	if (!t->c->broken) {
-		(void) kv_pg_cmd(t->env, t->c, "SELECT pg_advisory_unlock(" KV_PG_WRITER_LOCK ")",
-		    "unlock(writer)");
 	}
 }
 
@@ -811,57 +957,47 @@ static pw_status
 kv_pg_batch_commit(kv_txn *t)
 {
 	kv_env *e = t->env;
+	kv_pg_conn *c = t->c;
 	bool committed = false;
-	bool unlocked = false;
-	pw_status st = PW_OK;
-	PGresult *res;
+	PGresult *res = NULL;
+	size_t at;
+	pw_status st;
 
 	PW_ASSERT(t->open && t->kind == KV_PG_BATCH && !e->nest.open);
+	if (c->broken) {
+		st = c->perr != PW_OK ? c->perr : PW_UNAVAILABLE;
+		kv_pg_batch_end(t);
+		return st;
+	}
 	/* One round trip: a batch that changed something moves the commits
 	 * sequence (last_txnid), then COMMIT, then the writer lock is given
 	 * back. A sequence is outside the transaction: it never conflicts, and
-	 * a commit that then fails leaves it moved (last_txnid may move without
-	 * a change then; "unchanged" stays exact). The first failing statement
-	 * ends the string: then the lock is given back on its own. */
-	if (PQsendQuery(t->c->pg, t->wrote ?
-	    "SELECT nextval('" KV_PG_SCHEMA ".commits'); COMMIT; "
-	    "SELECT pg_advisory_unlock(" KV_PG_WRITER_LOCK ")" :
-	    "COMMIT; SELECT pg_advisory_unlock(" KV_PG_WRITER_LOCK ")") == 0) {
-		st = kv_pg_check(e, t->c, NULL, PGRES_COMMAND_OK, "commit(batch)");
+	 * a commit that then fails leaves it moved ("unchanged" stays exact). */
+	if (t->wrote) {
+		kv_pg_pipe_cmd(e, c, "SELECT nextval('" KV_PG_SCHEMA ".commits')", "commit(batch)");
 	}
-	while (st == PW_OK && (res = PQgetResult(t->c->pg)) != NULL) {
-		ExecStatusType rs = PQresultStatus(res);
-
-		if (rs == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0) {
-			committed = true;
-		} else if (rs == PGRES_COMMAND_OK) {
+	at = c->npend;
+	kv_pg_pipe_cmd(e, c, "COMMIT", "commit(batch)");
+	kv_pg_pipe_cmd(e, c, "SELECT pg_advisory_unlock(" KV_PG_WRITER_LOCK ")", "unlock(writer)");
+	kv_pg_pipe_sync(e, c, "commit(batch)");
+	st = kv_pg_pipe_drain(e, c, at, &res, "commit(batch)");
+	if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK) {
+		committed = strcmp(PQcmdStatus(res), "COMMIT") == 0;
+		if (!committed) {
 			/* "ROLLBACK": the transaction had failed before */
 			pw_log(PW_LOG_ERROR, "store: commit(batch): PostgreSQL answered %s",
 			    PQcmdStatus(res));
 			st = PW_INTERNAL;
-		} else if (rs == PGRES_TUPLES_OK) {
-			unlocked = committed;
-		} else {
-			st = kv_pg_check(e, t->c, res, PGRES_COMMAND_OK, "commit(batch)");
+			c->broken = true;
 		}
-		PQclear(res);
+	} else if (st == PW_OK) {
+		st = PW_INTERNAL;
+		c->broken = true;
 	}
-	/* Drain what is left after a failure (libpq wants every result read). */
-	while ((res = PQgetResult(t->c->pg)) != NULL) {
-		PQclear(res);
-	}
-	if (st == PW_OK && !committed) {
-		st = kv_pg_check(e, t->c, NULL, PGRES_COMMAND_OK, "commit(batch)");
-	}
-	if (st == PW_UNAVAILABLE && PQstatus(t->c->pg) != CONNECTION_OK) {
-		/* The connection broke during COMMIT: whether it committed is not
-		 * known. Callers retry with the same request_id, and the stored
-		 * reply answers a retry of what did commit. */
-		t->c->broken = true;
-	}
-	if (!unlocked) {
-		kv_pg_writer_unlock(t);
-	}
+	PQclear(res);
+	/* A connection lost during COMMIT cannot tell whether it committed:
+	 * UNAVAILABLE; callers retry with the same request_id, and the stored
+	 * reply answers a retry of what did commit. */
 	kv_pg_batch_end(t);
 	return committed ? PW_OK : st;
 }
@@ -869,10 +1005,16 @@ kv_pg_batch_commit(kv_txn *t)
 static void
 kv_pg_batch_abort(kv_txn *t)
 {
-	PW_ASSERT(t->open && t->kind == KV_PG_BATCH && !t->env->nest.open);
-	if (!t->c->broken) {
-		(void) kv_pg_cmd(t->env, t->c, "ROLLBACK; SELECT pg_advisory_unlock("
-		    KV_PG_WRITER_LOCK ")", "abort(batch)");
+	kv_env *e = t->env;
+	kv_pg_conn *c = t->c;
+
+	PW_ASSERT(t->open && t->kind == KV_PG_BATCH && !e->nest.open);
+	if (!c->broken) {
+		kv_pg_pipe_cmd(e, c, "ROLLBACK", "abort(batch)");
+		kv_pg_pipe_cmd(e, c, "SELECT pg_advisory_unlock(" KV_PG_WRITER_LOCK ")",
+		    "unlock(writer)");
+		kv_pg_pipe_sync(e, c, "abort(batch)");
+		(void) kv_pg_pipe_drain(e, c, SIZE_MAX, NULL, "abort(batch)");
 	}
 	kv_pg_batch_end(t);
 }
@@ -881,17 +1023,17 @@ static pw_status
 kv_pg_nest_begin(kv_txn *batch, kv_txn **out)
 {
 	kv_env *e = batch->env;
-	pw_status st;
+	kv_pg_conn *c = batch->c;
 
 	PW_ASSERT(batch->open && batch->kind == KV_PG_BATCH && !e->nest.open);
 	*out = NULL;
 	kv_pg_txn_forget(batch);
-	st = kv_pg_cmd(e, batch->c, "SAVEPOINT kv_nest", "begin(nested)");
-	if (st != PW_OK) {
-		return st;
+	if (c->broken) {
+		return c->perr != PW_OK ? c->perr : PW_UNAVAILABLE;
 	}
+	kv_pg_pipe_cmd(e, c, "SAVEPOINT kv_nest", "begin(nested)");
 	e->nest.env = e;
-	e->nest.c = batch->c;
+	e->nest.c = c;
 	e->nest.kind = KV_PG_NEST;
 	e->nest.open = true;
 	e->nest.wrote = false;
@@ -903,16 +1045,19 @@ kv_pg_nest_begin(kv_txn *batch, kv_txn **out)
 static pw_status
 kv_pg_nest_commit(kv_txn *t)
 {
-	pw_status st;
+	kv_pg_conn *c = t->c;
 
 	PW_ASSERT(t->open && t->kind == KV_PG_NEST);
 	kv_pg_txn_forget(t);
 	t->open = false;
-	st = kv_pg_cmd(t->env, t->c, "RELEASE SAVEPOINT kv_nest", "commit(nested)");
-	if (st == PW_OK && t->wrote) {
+	kv_pg_pipe_cmd(t->env, c, "RELEASE SAVEPOINT kv_nest", "commit(nested)");
+	if (c->broken) {
+		return c->perr != PW_OK ? c->perr : PW_UNAVAILABLE;
+	}
+	if (t->wrote) {
 		t->env->batch.wrote = true;
 	}
-	return st;
+	return PW_OK;
 }
 
 static void
@@ -921,10 +1066,8 @@ kv_pg_nest_abort(kv_txn *t)
 	PW_ASSERT(t->open && t->kind == KV_PG_NEST);
 	kv_pg_txn_forget(t);
 	t->open = false;
-	if (!t->c->broken) {
-		(void) kv_pg_cmd(t->env, t->c,
-		    "ROLLBACK TO SAVEPOINT kv_nest; RELEASE SAVEPOINT kv_nest", "abort(nested)");
-	}
+	kv_pg_pipe_cmd(t->env, t->c, "ROLLBACK TO SAVEPOINT kv_nest", "abort(nested)");
+	kv_pg_pipe_cmd(t->env, t->c, "RELEASE SAVEPOINT kv_nest", "abort(nested)");
 }
 
 /* ---- statements on a txn ---- */
@@ -955,8 +1098,43 @@ kv_pg_prepare(kv_txn *t, unsigned table, kv_pg_op op, char *name, size_t name_si
 	return st;
 }
 
+/* kv_pg_run on the writer's pipeline: prepared on first use, sent; an
+ * overwriting put is not waited for (*out NULL), anything else is. */
+static pw_status
+kv_pg_run_piped(kv_txn *t, unsigned table, kv_pg_op op, const char *const vals[2],
+    const int lens[2], PGresult **out, const char *what)
+{
+	const Oid types[2] = { KV_PG_BYTEA_OID, KV_PG_BYTEA_OID };
+	const int fmts[2] = { 1, 1 };
+	kv_pg_conn *c = t->c;
+	char name[32];
+	char sql[256];
+	size_t at;
+
+	PW_ASSERT(table < t->env->n_tables);
+	snprintf(name, sizeof(name), "kv%u_%d", table, (int) op);
+	if ((c->prepared[table] & (1u << op)) == 0) {
+		snprintf(sql, sizeof(sql), "%s%s%s", kv_pg_sql[op].head, t->env->qname[table],
+		    kv_pg_sql[op].tail);
+		kv_pg_pipe_sent(t->env, c, PQsendPrepare(c->pg, name, sql, kv_pg_sql[op].nparams,
+		    types), KV_PG_PEND_QUERY, "prepare");
+		c->prepared[table] |= (uint8_t) (1u << op); /* a failure drops the connection */
+	}
+	at = c->npend;
+	if (!c->broken) {
+		kv_pg_pipe_sent(t->env, c, PQsendQueryPrepared(c->pg, name, kv_pg_sql[op].nparams,
+		    vals, lens, fmts, 1), KV_PG_PEND_QUERY, what);
+	}
+	if (op == KV_PG_UPSERT || c->broken) {
+		return c->perr; /* read with the next answer the batch needs */
+	}
+	kv_pg_pipe_sync(t->env, c, what);
+	return kv_pg_pipe_drain(t->env, c, at, out, what);
+}
+
 /* Runs op on table with up to two bytea parameters; *out = its result (the
- * caller clears it) when PW_OK. */
+ * caller clears it) when PW_OK; on the writer's pipeline an overwriting put
+ * answers PW_OK with *out NULL (not waited for). */
 static pw_status
 kv_pg_run(kv_txn *t, unsigned table, kv_pg_op op, kv_val p0, kv_val p1, PGresult **out,
     const char *what)
@@ -972,7 +1150,10 @@ kv_pg_run(kv_txn *t, unsigned table, kv_pg_op op, kv_val p0, kv_val p1, PGresult
 	PW_ASSERT(p0.len <= INT32_MAX && p1.len <= INT32_MAX);
 	*out = NULL;
 	if (t->c->broken) {
-		return PW_UNAVAILABLE;
+		return t->c->perr != PW_OK ? t->c->perr : PW_UNAVAILABLE;
+	}
+	if (t->c->piped) {
+		return kv_pg_run_piped(t, table, op, vals, lens, out, what);
 	}
 	st = kv_pg_prepare(t, table, op, name, sizeof(name));
 	if (st != PW_OK) {
@@ -1039,6 +1220,10 @@ kv_pg_put(kv_txn *t, unsigned table, kv_val key, size_t size, unsigned flags, kv
 	    KV_PG_UPSERT, key, (kv_val){ .data = t->buf, .len = size }, &res, "put");
 	if (st != PW_OK) {
 		return st;
+	}
+	if (res == NULL) {
+		t->wrote = true; /* an overwriting put, not waited for: it writes one row */
+		return PW_OK;
 	}
 	/* INSERT ... ON CONFLICT DO NOTHING: 0 rows when the key was there. */
 	if (strcmp(PQcmdTuples(res), "0") == 0) {
