@@ -126,8 +126,14 @@ fuzz_one() {
 			break
 		fi
 		rc=0
-		now=$(date +%s)
-		left=$((seconds - (now - start)))
+		if [ "$mode" = full ]; then
+			# the budget is CPU seconds, stalls or not
+			cpu=$(awk '{u+=$1; s+=$2} END{printf "%d", u+s}' "$log.cpu")
+			left=$((seconds - cpu))
+		else
+			now=$(date +%s)
+			left=$((seconds - (now - start)))
+		fi
 	done
 	now=$(date +%s)
 	eps=$((runs / ((now - start) > 0 ? (now - start) : 1)))
