@@ -95,6 +95,7 @@ struct kv_txn {
 	bool open;         /* begun and not yet ended */
 	bool wrote;        /* a put or del changed a row (a nested txn's, once
 	                      committed, counts for its batch) */
+	bool begun;        /* a read: its BEGIN was sent (with its first op) */
 	PGresult **res;    /* results whose bytes were returned (gets): freed at
 	                      the next write or at the end */
 	size_t n_res;      /* in res */
@@ -107,7 +108,6 @@ struct kv_pg_conn {
 	PGconn *pg;                       /* NULL: not connected */
 	uint8_t prepared[KV_TABLES_MAX];  /* bit (1 << op) once prepared here */
 	bool broken;                      /* drop it: it failed or reached a standby */
-	bool pending;                     /* a read's COMMIT was sent, its result not read */
 	bool piped;                       /* in pipeline mode (the writer's connection) */
 	uint8_t *pend;                    /* piped: what was sent and not yet read, in order */
 	size_t npend;                     /* in pend */
@@ -307,7 +307,6 @@ kv_pg_disconnect(kv_pg_conn *c)
 		c->pg = NULL;
 	}
 	c->broken = false;
-	c->pending = false;
 	c->piped = false;
 	c->npend = 0;
 	c->perr = PW_OK;
@@ -352,6 +351,132 @@ kv_pg_cmd(kv_env *e, kv_pg_conn *c, const char *sql, const char *what)
 
 	PQclear(res);
 	return st;
+}
+
+/* ---- pipelines ----
+ *
+ * Every connection but the one migrations use is in libpq's pipeline mode.
+ * A read sends its BEGIN with its first op. On the writer's connection: a statement whose
+ * answer the domain does not need (SAVEPOINT, RELEASE, an overwriting put,
+ * the batch's BEGIN and lock) is sent and not waited for; a statement whose
+ * answer it needs (get, insert-only put, del, scans, count, COMMIT) is sent
+ * with a sync and everything sent so far is read, in order. A batch then
+ * costs about one round trip per read the domain makes, not one per
+ * statement. Any failure read (a statement's error, a lost connection) is
+ * the batch's: it is kept in perr, every later op of the batch answers it,
+ * and the connection is dropped when the batch ends (which rolls it back and
+ * gives the writer lock back), so no statement runs after a failure in a
+ * state the domain did not see. */
+
+enum { KV_PG_PEND_QUERY = 0, KV_PG_PEND_SYNC = 1 };
+
+/* Records one sent item (ok: libpq took it). */
+static void
+kv_pg_pipe_sent(kv_env *e, kv_pg_conn *c, int ok, uint8_t kind, const char *what)
+{
+	if (ok == 1 && c->npend == c->cap_pend) {
+		size_t cap = c->cap_pend != 0 ? c->cap_pend * 2 : 64;
+		uint8_t *p = realloc(c->pend, cap);
+
+		if (p == NULL) {
+			ok = 0;
+		} else {
+			c->pend = p;
+			c->cap_pend = cap;
+		}
+	}
+	if (ok != 1) {
+		if (c->perr == PW_OK) {
+			c->perr = kv_pg_check(e, c, NULL, PGRES_COMMAND_OK, what);
+			if (c->perr == PW_OK || c->perr == PW_INTERNAL) {
+				c->perr = PW_UNAVAILABLE;
+			}
+		}
+		c->broken = true;
+		return;
+	}
+	c->pend[c->npend++] = kind;
+}
+
+/* Sends sql (no parameters) without waiting for it. */
+static void
+kv_pg_pipe_cmd(kv_env *e, kv_pg_conn *c, const char *sql, const char *what)
+{
+	if (!c->broken) {
+		kv_pg_pipe_sent(e, c, PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0),
+		    KV_PG_PEND_QUERY, what);
+	}
+}
+
+static void
+kv_pg_pipe_sync(kv_env *e, kv_pg_conn *c, const char *what)
+{
+	if (!c->broken) {
+		kv_pg_pipe_sent(e, c, PQpipelineSync(c->pg), KV_PG_PEND_SYNC, what);
+	}
+}
+
+/* Reads everything sent so far, in order. The result of pending item `want`
+ * (SIZE_MAX: none) goes to *out (the caller clears it) when the batch has
+ * not failed. Returns c->perr. */
+static pw_status
+kv_pg_pipe_drain(kv_env *e, kv_pg_conn *c, size_t want, PGresult **out, const char *what)
+{
+	if (out != NULL) {
+		*out = NULL;
+	}
+	for (size_t i = 0; i < c->npend && !c->broken; i++) {
+		PGresult *res = PQgetResult(c->pg);
+		ExecStatusType rs = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+		if (c->pend[i] == KV_PG_PEND_SYNC) {
+			if (rs != PGRES_PIPELINE_SYNC) {
+				c->perr = c->perr != PW_OK ? c->perr :
+				    kv_pg_check(e, c, res, PGRES_PIPELINE_SYNC, what);
+				c->broken = true;
+			}
+			PQclear(res);
+			continue;
+		}
+		if (res == NULL || rs == PGRES_FATAL_ERROR || rs == PGRES_PIPELINE_ABORTED) {
+			if (c->perr == PW_OK) {
+				c->perr = rs == PGRES_PIPELINE_ABORTED ? PW_INTERNAL :
+				    kv_pg_check(e, c, res, PGRES_COMMAND_OK, what);
+			}
+			if (c->perr == PW_UNAVAILABLE && !c->answered &&
+			    PQstatus(c->pg) != CONNECTION_OK) {
+				/* The connection was gone before anything of this batch
+				 * was answered (the database restarted or failed over
+				 * while the writer was idle): nothing of it was kept, so
+				 * it is re-run on a new connection, as after a conflict. */
+				pw_log(PW_LOG_INFO, "store: a PostgreSQL connection was lost before its "
+				    "transaction began: connecting again and running it again");
+				c->perr = KV_CONFLICT;
+			}
+			c->broken = true;
+			PQclear(res);
+			break;
+		}
+		c->answered = true;
+		if (i == want && out != NULL) {
+			*out = res;
+		} else {
+			PQclear(res);
+		}
+		/* the NULL that ends this statement's results */
+		res = PQgetResult(c->pg);
+		if (res != NULL) {
+			PQclear(res);
+			c->perr = c->perr != PW_OK ? c->perr : PW_INTERNAL;
+			c->broken = true;
+		}
+	}
+	c->npend = 0;
+	if (c->perr != PW_OK && out != NULL && *out != NULL) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	return c->perr;
 }
 
 /* ---- schema ---- */
@@ -515,6 +640,7 @@ kv_pg_close(kv_env *e)
 		e->free = c->next;
 		kv_pg_disconnect(c);
 		kv_pg_txn_free(&c->txn);
+		free(c->pend);
 		free(c);
 		e->n_readers--;
 	}
@@ -650,51 +776,22 @@ kv_pg_txn_keep(kv_txn *t, PGresult *res)
 	return PW_OK;
 }
 
-/* Begins `sql` on c as txn t; retries once on a new connection when c was
- * an idle connection the database dropped (a restart, a failover). */
+/* A read connection, in pipeline mode. */
 static pw_status
-kv_pg_txn_begin(kv_env *e, kv_pg_conn *c, kv_txn *t, kv_pg_kind kind, const char *sql,
-    const char *what)
+kv_pg_reader_connect(kv_env *e, kv_pg_conn *c)
 {
-	pw_status st = kv_pg_cmd(e, c, sql, what);
+	pw_status st = kv_pg_connect(e, c, "connect(reader)");
 
-	if (st != PW_OK && c->broken) {
+	if (st == PW_OK && PQenterPipelineMode(c->pg) != 1) {
+		st = kv_pg_check(e, c, NULL, PGRES_COMMAND_OK, "connect(reader): pipeline mode");
 		kv_pg_disconnect(c);
-		st = kind == KV_PG_BATCH ? kv_pg_writer_ready(e) : kv_pg_connect(e, c, "connect(reader)");
-		if (st == PW_OK) {
-			st = kv_pg_cmd(e, c, sql, what);
-		}
+		return st == PW_OK ? PW_UNAVAILABLE : st;
 	}
-	if (st != PW_OK) {
-		return st;
+	if (st == PW_OK) {
+		c->piped = true;
+		c->perr = PW_OK;
 	}
-	t->env = e;
-	t->c = c;
-	t->kind = kind;
-	t->open = true;
-	t->wrote = false;
-	t->n_res = 0;
-	return PW_OK;
-}
-
-/* Reads the result of the COMMIT a read left in flight on c; a failure (the
- * database went away meanwhile) drops the connection. */
-static void
-kv_pg_settle(kv_env *e, kv_pg_conn *c)
-{
-	PGresult *res;
-
-	if (!c->pending) {
-		return;
-	}
-	c->pending = false;
-	while ((res = PQgetResult(c->pg)) != NULL) {
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			(void) kv_pg_check(e, c, res, PGRES_COMMAND_OK, "end(read)");
-			c->broken = true;
-		}
-		PQclear(res);
-	}
+	return st;
 }
 
 static pw_status
@@ -719,22 +816,17 @@ kv_pg_read_begin(kv_env *e, kv_txn **out)
 		    KV_PG_READERS_MAX);
 		return st;
 	}
-	if (c != NULL && c->pg != NULL) {
-		kv_pg_settle(e, c);
+	if (c != NULL && c->pg != NULL && c->npend > 0) {
+		/* the COMMIT the last read on it sent: a failure drops it */
+		c->perr = PW_OK;
+		(void) kv_pg_pipe_drain(e, c, SIZE_MAX, NULL, "end(read)");
 	}
 	if (c == NULL) {
 		c = calloc(1, sizeof(*c));
-		st = c == NULL ? PW_RESOURCE_EXHAUSTED : kv_pg_connect(e, c, "connect(reader)");
+		st = c == NULL ? PW_RESOURCE_EXHAUSTED : kv_pg_reader_connect(e, c);
 	} else if (c->pg == NULL || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
 		kv_pg_disconnect(c);
-		st = kv_pg_connect(e, c, "connect(reader)");
-	}
-	if (st == PW_OK) {
-		st = kv_pg_txn_begin(e, c, &c->txn, KV_PG_READ,
-		    /* The snapshot is taken by a transaction's first statement:
-		     * take it now, in the same round trip, so that it is the
-		     * snapshot of the begin (store_kv.h). */
-		    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT", "begin(read)");
+		st = kv_pg_reader_connect(e, c);
 	}
 	if (st != PW_OK) {
 		/* Keep the slot's memory for the next try, without a connection. */
@@ -749,6 +841,12 @@ kv_pg_read_begin(kv_env *e, kv_txn **out)
 		pthread_mutex_unlock(&e->mu);
 		return st;
 	}
+	/* Nothing is sent yet: the BEGIN goes with the first op, in its round
+	 * trip, and the snapshot is taken there (store_kv.h). */
+	c->perr = PW_OK;
+	c->answered = false;
+	c->txn = (kv_txn){ .env = e, .c = c, .kind = KV_PG_READ, .open = true, .res = c->txn.res,
+		.cap_res = c->txn.cap_res, .buf = c->txn.buf, .cap_buf = c->txn.cap_buf };
 	*out = &c->txn;
 	return PW_OK;
 }
@@ -763,142 +861,22 @@ kv_pg_read_end(kv_txn *t)
 	kv_pg_txn_forget(t);
 	t->open = false;
 	/* The COMMIT is sent, not waited for: the next read on this connection
-	 * reads its result first (kv_pg_settle), so a read costs one round trip
-	 * less, and the snapshot is released now, not at the next read. */
-	if (!c->broken && PQsendQuery(c->pg, "COMMIT") != 0) {
-		c->pending = true;
-	} else {
+	 * reads its answer first, so the snapshot is released now and a read
+	 * costs one round trip per op. */
+	if (t->begun && !c->broken) {
+		kv_pg_pipe_cmd(e, c, "COMMIT", "end(read)");
+		kv_pg_pipe_sync(e, c, "end(read)");
+		if (c->broken || PQflush(c->pg) != 0) {
+			c->broken = true;
+		}
+	}
+	if (c->broken) {
 		kv_pg_disconnect(c);
 	}
 	pthread_mutex_lock(&e->mu);
 	c->next = e->free;
 	e->free = c;
 	pthread_mutex_unlock(&e->mu);
-}
-
-/* ---- the writer's pipeline ----
- *
- * The writer's connection is in libpq's pipeline mode: a statement whose
- * answer the domain does not need (SAVEPOINT, RELEASE, an overwriting put,
- * the batch's BEGIN and lock) is sent and not waited for; a statement whose
- * answer it needs (get, insert-only put, del, scans, count, COMMIT) is sent
- * with a sync and everything sent so far is read, in order. A batch then
- * costs about one round trip per read the domain makes, not one per
- * statement. Any failure read (a statement's error, a lost connection) is
- * the batch's: it is kept in perr, every later op of the batch answers it,
- * and the connection is dropped when the batch ends (which rolls it back and
- * gives the writer lock back), so no statement runs after a failure in a
- * state the domain did not see. */
-
-enum { KV_PG_PEND_QUERY = 0, KV_PG_PEND_SYNC = 1 };
-
-/* Records one sent item (ok: libpq took it). */
-static void
-kv_pg_pipe_sent(kv_env *e, kv_pg_conn *c, int ok, uint8_t kind, const char *what)
-{
-	if (ok == 1 && c->npend == c->cap_pend) {
-		size_t cap = c->cap_pend != 0 ? c->cap_pend * 2 : 64;
-		uint8_t *p = realloc(c->pend, cap);
-
-		if (p == NULL) {
-			ok = 0;
-		} else {
-			c->pend = p;
-			c->cap_pend = cap;
-		}
-	}
-	if (ok != 1) {
-		if (c->perr == PW_OK) {
-			c->perr = kv_pg_check(e, c, NULL, PGRES_COMMAND_OK, what);
-			if (c->perr == PW_OK || c->perr == PW_INTERNAL) {
-				c->perr = PW_UNAVAILABLE;
-			}
-		}
-		c->broken = true;
-		return;
-	}
-	c->pend[c->npend++] = kind;
-}
-
-/* Sends sql (no parameters) without waiting for it. */
-static void
-kv_pg_pipe_cmd(kv_env *e, kv_pg_conn *c, const char *sql, const char *what)
-{
-	if (!c->broken) {
-		kv_pg_pipe_sent(e, c, PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0),
-		    KV_PG_PEND_QUERY, what);
-	}
-}
-
-static void
-kv_pg_pipe_sync(kv_env *e, kv_pg_conn *c, const char *what)
-{
-	if (!c->broken) {
-		kv_pg_pipe_sent(e, c, PQpipelineSync(c->pg), KV_PG_PEND_SYNC, what);
-	}
-}
-
-/* Reads everything sent so far, in order. The result of pending item `want`
- * (SIZE_MAX: none) goes to *out (the caller clears it) when the batch has
- * not failed. Returns c->perr. */
-static pw_status
-kv_pg_pipe_drain(kv_env *e, kv_pg_conn *c, size_t want, PGresult **out, const char *what)
-{
-	if (out != NULL) {
-		*out = NULL;
-	}
-	for (size_t i = 0; i < c->npend && !c->broken; i++) {
-		PGresult *res = PQgetResult(c->pg);
-		ExecStatusType rs = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-
-		if (c->pend[i] == KV_PG_PEND_SYNC) {
-			if (rs != PGRES_PIPELINE_SYNC) {
-				c->perr = c->perr != PW_OK ? c->perr :
-				    kv_pg_check(e, c, res, PGRES_PIPELINE_SYNC, what);
-				c->broken = true;
-			}
-			PQclear(res);
-			continue;
-		}
-		if (res == NULL || rs == PGRES_FATAL_ERROR || rs == PGRES_PIPELINE_ABORTED) {
-			if (c->perr == PW_OK) {
-				c->perr = rs == PGRES_PIPELINE_ABORTED ? PW_INTERNAL :
-				    kv_pg_check(e, c, res, PGRES_COMMAND_OK, what);
-			}
-			if (c->perr == PW_UNAVAILABLE && !c->answered &&
-			    PQstatus(c->pg) != CONNECTION_OK) {
-				/* The connection was gone before anything of this batch
-				 * was answered (the database restarted or failed over
-				 * while the writer was idle): nothing of it was kept, so
-				 * it is re-run on a new connection, as after a conflict. */
-				pw_log(PW_LOG_INFO, "store: the writer's connection was lost before its "
-				    "batch began: reconnecting and re-running it");
-				c->perr = KV_CONFLICT;
-			}
-			c->broken = true;
-			PQclear(res);
-			break;
-		}
-		c->answered = true;
-		if (i == want && out != NULL) {
-			*out = res;
-		} else {
-			PQclear(res);
-		}
-		/* the NULL that ends this statement's results */
-		res = PQgetResult(c->pg);
-		if (res != NULL) {
-			PQclear(res);
-			c->perr = c->perr != PW_OK ? c->perr : PW_INTERNAL;
-			c->broken = true;
-		}
-	}
-	c->npend = 0;
-	if (c->perr != PW_OK && out != NULL && *out != NULL) {
-		PQclear(*out);
-		*out = NULL;
-	}
-	return c->perr;
 }
 
 static pw_status
@@ -1113,6 +1091,11 @@ kv_pg_run_piped(kv_txn *t, unsigned table, kv_pg_op op, const char *const vals[2
 
 	PW_ASSERT(table < t->env->n_tables);
 	snprintf(name, sizeof(name), "kv%u_%d", table, (int) op);
+	if (t->kind == KV_PG_READ && !t->begun) {
+		kv_pg_pipe_cmd(t->env, c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+		    "begin(read)");
+		t->begun = true;
+	}
 	if ((c->prepared[table] & (1u << op)) == 0) {
 		snprintf(sql, sizeof(sql), "%s%s%s", kv_pg_sql[op].head, t->env->qname[table],
 		    kv_pg_sql[op].tail);
@@ -1130,6 +1113,32 @@ kv_pg_run_piped(kv_txn *t, unsigned table, kv_pg_op op, const char *const vals[2
 	}
 	kv_pg_pipe_sync(t->env, c, what);
 	return kv_pg_pipe_drain(t->env, c, at, out, what);
+}
+
+/* kv_pg_run_piped for a read: a pooled connection the database dropped
+ * while it was idle (a restart, a failover) is found with the read's first
+ * op, before anything was answered: the read connects again and runs that
+ * op (and its BEGIN) once more. */
+static pw_status
+kv_pg_run_read(kv_txn *t, unsigned table, kv_pg_op op, const char *const vals[2],
+    const int lens[2], PGresult **out, const char *what)
+{
+	bool first = !t->begun;
+	pw_status st = kv_pg_run_piped(t, table, op, vals, lens, out, what);
+
+	if (st == KV_CONFLICT && first && t->n_res == 0) {
+		kv_pg_disconnect(t->c);
+		st = kv_pg_reader_connect(t->env, t->c);
+		if (st == PW_OK) {
+			t->c->answered = false;
+			t->begun = false;
+			st = kv_pg_run_piped(t, table, op, vals, lens, out, what);
+		}
+		if (st == KV_CONFLICT) {
+			st = PW_UNAVAILABLE;
+		}
+	}
+	return st;
 }
 
 /* Runs op on table with up to two bytea parameters; *out = its result (the
@@ -1153,7 +1162,8 @@ kv_pg_run(kv_txn *t, unsigned table, kv_pg_op op, kv_val p0, kv_val p1, PGresult
 		return t->c->perr != PW_OK ? t->c->perr : PW_UNAVAILABLE;
 	}
 	if (t->c->piped) {
-		return kv_pg_run_piped(t, table, op, vals, lens, out, what);
+		return t->kind == KV_PG_READ ? kv_pg_run_read(t, table, op, vals, lens, out, what) :
+		    kv_pg_run_piped(t, table, op, vals, lens, out, what);
 	}
 	st = kv_pg_prepare(t, table, op, name, sizeof(name));
 	if (st != PW_OK) {
@@ -1287,15 +1297,19 @@ static uint64_t
 kv_pg_last_txnid(kv_env *e)
 {
 	kv_txn *t = NULL;
-	PGresult *res;
+	PGresult *res = NULL;
 	uint64_t v = atomic_load(&e->txnid);
+	size_t at;
 
 	if (kv_pg_read_begin(e, &t) != PW_OK) {
 		return v;
 	}
-	res = PQexec(t->c->pg, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM "
-	    KV_PG_SCHEMA ".commits");
-	if (kv_pg_check(e, t->c, res, PGRES_TUPLES_OK, "last_txnid") == PW_OK) {
+	at = t->c->npend;
+	kv_pg_pipe_cmd(e, t->c, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM "
+	    KV_PG_SCHEMA ".commits", "last_txnid");
+	kv_pg_pipe_sync(e, t->c, "last_txnid");
+	if (kv_pg_pipe_drain(e, t->c, at, &res, "last_txnid") == PW_OK && res != NULL &&
+	    PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
 		v = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 		atomic_store(&e->txnid, v);
 	}

@@ -142,9 +142,12 @@ typedef struct kv_config {
  *   is logged, and the status says why (PW_UNAVAILABLE for directory, lock
  *   or permission problems, PW_INTERNAL for data that cannot be used).
  * close: ends everything open; every txn must have ended before.
- * read_begin / read_end: a read transaction: a consistent snapshot as of
- *   its begin that never waits for the writer. PW_UNAVAILABLE when no reader
- *   slot is free.
+ * read_begin / read_end: a read transaction: one consistent snapshot that
+ *   never waits for the writer, taken at its begin or, at the latest, by its
+ *   first op (LMDB: at begin; PostgreSQL: with the first statement, which
+ *   goes with the first op to save a round trip): everything committed
+ *   before the begin is in it, and nothing committed after its first op.
+ *   PW_UNAVAILABLE when no reader slot is free.
  * batch_begin: the write transaction of one batch (one commit, one fsync).
  * batch_commit: makes the batch durable (per kv_config.sync) and ends it,
  *   whatever it answers; only PW_OK means kept. KV_CONFLICT: nothing kept,
