@@ -59,6 +59,13 @@ if ctest --test-dir "$BUILD" -N -R '^paywire\.signer_setup$' | grep -q signer_se
   ctest --test-dir "$BUILD" -R '^paywire\.signer_setup$' >/dev/null || {
     echo "valgrind: the signer fixture (paywire.signer_setup) failed"; exit 1; }
 fi
+# The store suite's PostgreSQL runs (paywire.*.postgres) need the test
+# cluster that ctest's fixture starts: start it here, stop it at exit.
+if ctest --test-dir "$BUILD" -N -R '^paywire\.pg_cluster_start$' | grep -q pg_cluster_start; then
+  trap 'ctest --test-dir "$BUILD" -R "^paywire\.pg_cluster_stop$" >/dev/null 2>&1 || true' EXIT
+  ctest --test-dir "$BUILD" -R '^paywire\.pg_cluster_start$' >/dev/null || {
+    echo "valgrind: the PostgreSQL test cluster (paywire.pg_cluster_start) did not start"; exit 1; }
+fi
 LOGS=$BUILD/valgrind
 rm -rf "$LOGS"; mkdir -p "$LOGS"
 
