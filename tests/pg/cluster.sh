@@ -44,8 +44,11 @@ logging_collector = off
 log_min_messages = warning
 CONF
 	fi
-	as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 120 start >/dev/null ||
-		{ tail -20 "$dir/server.log" >&2; exit 1; }
+	# already running (a run that was stopped before its cleanup): reuse it
+	if ! as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+		as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 120 start >/dev/null ||
+			{ tail -20 "$dir/server.log" >&2; exit 1; }
+	fi
 	echo "$dir"
 	;;
 stop)
