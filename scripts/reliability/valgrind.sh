@@ -55,16 +55,19 @@ if grep -q 'fsanitize' "$BUILD/CMakeCache.txt" && grep -q 'PW_SANITIZE:BOOL=ON' 
 fi
 # The webhook verify test checks payloads signed by the providers' own
 # libraries: the signer fixture (npm ci in BUILD/signer) must be set up.
-if ctest --test-dir "$BUILD" -N -R '^paywire\.signer_setup$' | grep -q signer_setup; then
+# (grep without -q: grep -q exits at the first match, and ctest, still
+# writing, would die of SIGPIPE and fail the pipeline under pipefail)
+if ctest --test-dir "$BUILD" -N -R '^paywire\.signer_setup$' | grep signer_setup >/dev/null; then
   ctest --test-dir "$BUILD" -R '^paywire\.signer_setup$' >/dev/null || {
     echo "valgrind: the signer fixture (paywire.signer_setup) failed"; exit 1; }
 fi
 # The store suite's PostgreSQL runs (paywire.*.postgres) need the test
 # cluster that ctest's fixture starts: start it here, stop it at exit.
-if ctest --test-dir "$BUILD" -N -R '^paywire\.pg_cluster_start$' | grep -q pg_cluster_start; then
+if ctest --test-dir "$BUILD" -N -R '^paywire\.pg_cluster_start$' | grep pg_cluster_start >/dev/null; then
   trap 'ctest --test-dir "$BUILD" -R "^paywire\.pg_cluster_stop$" >/dev/null 2>&1 || true' EXIT
   ctest --test-dir "$BUILD" -R '^paywire\.pg_cluster_start$' >/dev/null || {
     echo "valgrind: the PostgreSQL test cluster (paywire.pg_cluster_start) did not start"; exit 1; }
+  echo "# valgrind: PostgreSQL test cluster started for the .postgres runs"
 fi
 LOGS=$BUILD/valgrind
 rm -rf "$LOGS"; mkdir -p "$LOGS"
