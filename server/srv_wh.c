@@ -268,6 +268,14 @@ srv_wh_any_match(const srv_wh_req *r, const srv_wh_part *parts, size_t nparts,
 }
 
 bool
+srv_wh_secret_prefixed(const char *secret, size_t len, size_t min_len)
+{
+	PW_ASSERT(secret != NULL);
+	return len >= min_len && len >= SRV_WH_SECRET_PREFIX_LEN &&
+	    sodium_memcmp(secret, SRV_WH_SECRET_PREFIX, SRV_WH_SECRET_PREFIX_LEN) == 0;
+}
+
+bool
 srv_wh_secret_raw(const char *secret, size_t len, srv_webhook_secret *out, char *why,
     size_t why_size)
 {

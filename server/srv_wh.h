@@ -153,6 +153,12 @@ bool srv_wh_b64_mac(const char *s, size_t len, uint8_t mac[SRV_WH_MAC_BYTES]);
 bool srv_wh_any_match(const srv_wh_req *r, const srv_wh_part *parts, size_t nparts,
     const srv_wh_sigs *sigs);
 
+/* True when secret (len bytes) starts with SRV_WH_SECRET_PREFIX ("whsec_")
+ * and has at least min_len bytes. The prefix is public, but every compare
+ * that touches a secret is constant-time here (sodium_memcmp), so none of
+ * them needs a reason to be otherwise. */
+bool srv_wh_secret_prefixed(const char *secret, size_t len, size_t min_len);
+
 /* secret_decode for providers whose HMAC key is the secret string's own
  * bytes (Razorpay; Stripe after its prefix check). Never fails. */
 bool srv_wh_secret_raw(const char *secret, size_t len, srv_webhook_secret *out, char *why,

@@ -30,8 +30,7 @@ srv_wh_std_secret_decode(const char *secret, size_t len, srv_webhook_secret *out
 	size_t b64_len;
 
 	PW_ASSERT(why != NULL && why_size > 0);
-	if (len < SRV_WH_SECRET_PREFIX_LEN ||
-	    strncmp(secret, SRV_WH_SECRET_PREFIX, SRV_WH_SECRET_PREFIX_LEN) != 0) {
+	if (!srv_wh_secret_prefixed(secret, len, SRV_WH_SECRET_PREFIX_LEN)) {
 		(void) snprintf(why, why_size, "must be whsec_<base64> (Standard Webhooks secret)");
 		return false;
 	}

@@ -19,8 +19,7 @@ stripe_secret_decode(const char *secret, size_t len, srv_webhook_secret *out, ch
     size_t why_size)
 {
 	PW_ASSERT(why != NULL && why_size > 0);
-	if (len <= SRV_WH_SECRET_PREFIX_LEN ||
-	    strncmp(secret, SRV_WH_SECRET_PREFIX, SRV_WH_SECRET_PREFIX_LEN) != 0) {
+	if (!srv_wh_secret_prefixed(secret, len, SRV_WH_SECRET_PREFIX_LEN + 1)) {
 		(void) snprintf(why, why_size, "must start with whsec_ (Stripe signing secret)");
 		return false;
 	}

@@ -137,11 +137,11 @@ design_allows(Paywire__Store__V1__SessionStatus from, Paywire__Store__V1__Sessio
 {
 	static const char *const names[] = {"unspecified", "created", "pending", "paid", "failed",
 		"expired", "canceled", "refunded", "disputed"};
-	char key[64];
+	char edge[64];
 
-	snprintf(key, sizeof(key), "%s>%s", names[from], names[to]);
+	snprintf(edge, sizeof(edge), "%s>%s", names[from], names[to]);
 	for (size_t i = 0; i < sizeof(design_edges) / sizeof(design_edges[0]); i++) {
-		if (strcmp(design_edges[i], key) == 0) {
+		if (strcmp(design_edges[i], edge) == 0) {
 			return true;
 		}
 	}
