@@ -429,6 +429,8 @@ test_bad_secrets_and_unsafe_sync_exit_2_naming_the_variable_only(void **state)
 		/* base64 of 16 bytes: a well-formed but too short Standard key */
 		{ "PAYWIRE_ONECOM_WEBHOOK_SECRET", "whsec_WnE3c2hvcnRrZXkxMjM0NQ==", "16-byte key" },
 		{ "PAYWIRE_WEB3_WEBHOOK_SECRET", "whsec_Zq7*not*base64*0123456789", "not base64" },
+		{ "PAYWIRE_ONECOM_WEBHOOK_SECRET", "wHsec_WnE3c2hvcnRrZXkxMjM0NTY3ODkwMTIzNDU2Nzg5MA==",
+		    "must be whsec_<base64>" },
 		{ "PAYWIRE_RAZORPAY_WEBHOOK_SECRET", "rzp_Zq7_0123456789abcdef_x\n", "trailing" },
 		{ NULL, "--sync none", "--unsafe-no-fsync" },
 		{ NULL, "--sync meta", "--unsafe-no-fsync" },
