@@ -470,6 +470,88 @@ rs_storm_tally(rs_storm *s, uint64_t *answered2xx, uint64_t *dups)
 	}
 }
 
+/* ---- what storm and payall share ---- */
+
+/* The bridges' webhook URLs, then a session and its signed delivery for
+ * each payment [0, p), tagged prefix + its number. -1 when a session could
+ * not be created (already counted as a failure). */
+static int
+rs_storm_prepare(rs_env *e, rs_storm *s, unsigned p, const char *prefix)
+{
+	for (unsigned b = 0; b < e->n_bridges; b++) {
+		snprintf(s->url[b], sizeof(s->url[b]), "%s/webhooks/stripe", e->bridges[b]);
+	}
+	for (unsigned i = 0; i < p; i++) {
+		char sid[64];
+		char tag[32];
+
+		snprintf(tag, sizeof(tag), "%s%u", prefix, i);
+		if (rs_session_create(e, tag, sid) != PW_OK) {
+			return -1;
+		}
+		rs_delivery_init(e, &s->d[i], sid, tag);
+	}
+	return 0;
+}
+
+/* Runs c workers (ids 0..c-1) of fn on s and waits for all of them. */
+static void
+rs_workers_run(rs_storm *s, unsigned c, void *(*fn)(void *))
+{
+	rs_worker w[RS_THREADS_MAX];
+	pthread_t th[RS_THREADS_MAX];
+
+	if (c > RS_THREADS_MAX) {
+		abort(); /* --copies is parsed to 1..RS_THREADS_MAX */
+	}
+	for (unsigned k = 0; k < c; k++) {
+		w[k] = (rs_worker) { .s = s, .id = k };
+		if (pthread_create(&th[k], NULL, fn, &w[k]) != 0) {
+			abort();
+		}
+	}
+	for (unsigned k = 0; k < c; k++) {
+		(void) pthread_join(th[k], NULL);
+	}
+}
+
+/* Appends "<session id> <kind>" for d[0..n) to --sessions (if given): kind
+ * is first for i < p, then rest. */
+static void
+rs_sessions_write(rs_env *e, const rs_delivery *d, unsigned n, unsigned p, const char *first,
+    const char *rest)
+{
+	FILE *f;
+
+	if (e->a.sessions == NULL) {
+		return;
+	}
+	f = fopen(e->a.sessions, "a");
+	if (f == NULL) {
+		rs_fail(e, "%s: %s", e->a.sessions, strerror(errno));
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (d[i].sid[0] != '\0') {
+			fprintf(f, "%s %s\n", d[i].sid, i < p ? first : rest);
+		}
+	}
+	(void) fclose(f);
+}
+
+/* Frees what a run allocated in s (n deliveries). */
+static void
+rs_storm_free(rs_storm *s, unsigned n)
+{
+	for (unsigned i = 0; s->d != NULL && i < n; i++) {
+		free(s->d[i].body);
+	}
+	free(s->d);
+	free(s->applied);
+	free(s->duplicate);
+	free(s->ok2xx);
+}
+
 /* ---- payall: P payments at once, one delivery each ---- */
 
 static void *
@@ -510,11 +592,9 @@ rs_payall_run(rs_env *e)
 	unsigned p = e->a.payments;
 	unsigned c = e->a.copies;
 	rs_storm s = { .e = e };
-	rs_worker w[RS_THREADS_MAX];
-	pthread_t th[RS_THREADS_MAX];
 	int64_t t0;
 	int64_t t1;
-	FILE *f;
+	int rv = 1;
 
 	s.d = calloc(p + 1, sizeof(*s.d));
 	s.applied = calloc(p + 1, 1);
@@ -522,50 +602,20 @@ rs_payall_run(rs_env *e)
 	if (s.d == NULL || s.applied == NULL || s.ok2xx == NULL) {
 		abort();
 	}
-	for (unsigned b = 0; b < e->n_bridges; b++) {
-		snprintf(s.url[b], sizeof(s.url[b]), "%s/webhooks/stripe", e->bridges[b]);
+	if (rs_storm_prepare(e, &s, p, "a") == 0) {
+		t0 = rs_now_ms();
+		rs_workers_run(&s, c, rs_payall_worker);
+		t1 = rs_now_ms();
+		rs_public_check(e, s.d, p);
+		rs_sessions_write(e, s.d, p, p, "payall", "payall");
+		printf("payall: %u payments by %u threads across %u bridge(s) in %.1f s (%.0f "
+		       "payments/s); failures %u\n", p, c, e->n_bridges, (double) (t1 - t0) / 1000.0,
+		    t1 > t0 ? (double) p * 1000.0 / (double) (t1 - t0) : 0.0,
+		    atomic_load(&e->failures));
+		rv = atomic_load(&e->failures) == 0 ? 0 : 1;
 	}
-	for (unsigned i = 0; i < p; i++) {
-		char sid[64];
-		char tag[32];
-
-		snprintf(tag, sizeof(tag), "a%u", i);
-		if (rs_session_create(e, tag, sid) != PW_OK) {
-			return 1;
-		}
-		rs_delivery_init(e, &s.d[i], sid, tag);
-	}
-	t0 = rs_now_ms();
-	for (unsigned k = 0; k < c; k++) {
-		w[k] = (rs_worker) { .s = &s, .id = k };
-		if (pthread_create(&th[k], NULL, rs_payall_worker, &w[k]) != 0) {
-			abort();
-		}
-	}
-	for (unsigned k = 0; k < c; k++) {
-		(void) pthread_join(th[k], NULL);
-	}
-	t1 = rs_now_ms();
-	rs_public_check(e, s.d, p);
-	f = e->a.sessions != NULL ? fopen(e->a.sessions, "a") : NULL;
-	for (unsigned i = 0; f != NULL && i < p; i++) {
-		if (s.d[i].sid[0] != '\0') {
-			fprintf(f, "%s payall\n", s.d[i].sid);
-		}
-	}
-	if (f != NULL) {
-		(void) fclose(f);
-	}
-	printf("payall: %u payments by %u threads across %u bridge(s) in %.1f s (%.0f payments/s); "
-	       "failures %u\n", p, c, e->n_bridges, (double) (t1 - t0) / 1000.0,
-	    t1 > t0 ? (double) p * 1000.0 / (double) (t1 - t0) : 0.0, atomic_load(&e->failures));
-	for (unsigned i = 0; i < p; i++) {
-		free(s.d[i].body);
-	}
-	free(s.d);
-	free(s.applied);
-	free(s.ok2xx);
-	return atomic_load(&e->failures) == 0 ? 0 : 1;
+	rs_storm_free(&s, p);
+	return rv;
 }
 
 /* ---- storm: raw REQ re-sends ---- */
@@ -859,15 +909,12 @@ rs_storm_run(rs_env *e)
 	unsigned c = e->a.copies;
 	unsigned n = p + e->a.resend;
 	rs_storm s = { .e = e };
-	rs_worker w[RS_THREADS_MAX];
-	pthread_t th[RS_THREADS_MAX];
 	uint64_t answered = 0;
 	uint64_t dups = 0;
 	uint64_t replies = 0;
 	int64_t t0;
 	int64_t t1;
 	int64_t t2;
-	FILE *f;
 
 	s.d = calloc(n, sizeof(*s.d));
 	s.applied = calloc((size_t) p * c + 1, 1);
@@ -876,31 +923,14 @@ rs_storm_run(rs_env *e)
 	if (s.d == NULL || s.applied == NULL || s.duplicate == NULL || s.ok2xx == NULL) {
 		abort();
 	}
-	for (unsigned b = 0; b < e->n_bridges; b++) {
-		snprintf(s.url[b], sizeof(s.url[b]), "%s/webhooks/stripe", e->bridges[b]);
-	}
-	for (unsigned i = 0; i < p; i++) {
-		char sid[64];
-		char tag[32];
-
-		snprintf(tag, sizeof(tag), "%u", i);
-		if (rs_session_create(e, tag, sid) != PW_OK) {
-			return 1;
-		}
-		rs_delivery_init(e, &s.d[i], sid, tag);
+	if (rs_storm_prepare(e, &s, p, "") != 0) {
+		rs_storm_free(&s, n);
+		return 1;
 	}
 	t0 = rs_now_ms();
 	if (p > 0) {
 		(void) pthread_barrier_init(&s.round, NULL, c);
-		for (unsigned k = 0; k < c; k++) {
-			w[k] = (rs_worker) { .s = &s, .id = k };
-			if (pthread_create(&th[k], NULL, rs_storm_worker, &w[k]) != 0) {
-				abort();
-			}
-		}
-		for (unsigned k = 0; k < c; k++) {
-			(void) pthread_join(th[k], NULL);
-		}
+		rs_workers_run(&s, c, rs_storm_worker);
 		(void) pthread_barrier_destroy(&s.round);
 	}
 	t1 = rs_now_ms();
@@ -910,17 +940,7 @@ rs_storm_run(rs_env *e)
 	}
 	t2 = rs_now_ms();
 	rs_public_check(e, s.d, n);
-	f = fopen(e->a.sessions, "a");
-	if (f == NULL) {
-		rs_fail(e, "%s: %s", e->a.sessions, strerror(errno));
-	} else {
-		for (unsigned i = 0; i < n; i++) {
-			if (s.d[i].sid[0] != '\0') {
-				fprintf(f, "%s %s\n", s.d[i].sid, i < p ? "storm" : "resend");
-			}
-		}
-		(void) fclose(f);
-	}
+	rs_sessions_write(e, s.d, n, p, "storm", "resend");
 	if (p > 0) {
 		printf("storm: %u payments x %u copies = %" PRIu64 " deliveries in %.1f s (%.0f deliveries/s), "
 		       "%" PRIu64 " answered 2xx, %" PRIu64 " answered duplicate; ",
@@ -933,13 +953,7 @@ rs_storm_run(rs_env *e)
 		    e->a.resend, e->a.resend_copies, replies, (double) (t2 - t1) / 1000.0);
 	}
 	printf("failures %u\n", atomic_load(&e->failures));
-	for (unsigned i = 0; i < n; i++) {
-		free(s.d[i].body);
-	}
-	free(s.d);
-	free(s.applied);
-	free(s.duplicate);
-	free(s.ok2xx);
+	rs_storm_free(&s, n);
 	return atomic_load(&e->failures) == 0 ? 0 : 1;
 }
 
