@@ -22,12 +22,17 @@ PIDS=()
 FAILS=0
 PASSES=0
 
+PG_DIRS=()
+
 cleanup() {
-  local p
+  local p d
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do
     for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
+  done
+  for d in "${PG_DIRS[@]}"; do
+    bash "$PW_SOURCE_DIR/tests/pg/cluster.sh" stop "$d" >/dev/null 2>&1 || true
   done
   [ -n "${PW_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
 }
@@ -134,4 +139,46 @@ last_txnid() { mdb_stat -e "$1" | awk '/Last transaction ID/ {print $4}'; }
 
 new_merchant() { # new_merchant [mode] -> prints api key
   "$CLI" --json merchant create --name "it shop" --mode "${1:-test}" | json api_key
+}
+
+# ---- PostgreSQL (the pg_*_test.sh scripts) ----
+PGBIN=${PW_PG_BIN:-/usr/lib/postgresql/15/bin}
+# as_pg CMD...: PostgreSQL's tools refuse root: run them as postgres then.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# pg_dir: a new temp dir for a cluster, stopped and removed at exit (PGD).
+pg_dir() { PGD=$(mktemp -d /tmp/pw-pg.XXXXXX); PG_DIRS+=("$PGD"); }
+# pg_cluster: pg_dir, a private cluster on it (tests/pg/cluster.sh: Unix
+# socket only) and an empty database "paywire"; sets PGD.
+pg_cluster() {
+  pg_dir
+  bash "$PW_SOURCE_DIR/tests/pg/cluster.sh" start "$PGD" >/dev/null
+  psql -qX "host=$PGD user=postgres dbname=postgres" -c "CREATE DATABASE paywire" >/dev/null
+}
+
+# ---- load: CLI create_session loops ----
+# start_load SERVER OUT: creates sessions on SERVER (no retries) until
+# stop_load; ids answered OK to OUT, errors to OUT.err. Sets LOAD_PID.
+load_loop() {
+  local out
+  while [ ! -e "$T/stop.$(basename "$2")" ] && [ -d "$T" ]; do
+    if out=$("$CLI" --server "$1" --timeout-ms 10000 --retries 0 --json session create \
+      --amount 1.00 --currency EUR 2>>"$2.err"); then
+      echo "$out" | json id >>"$2"
+    fi
+  done
+}
+start_load() { load_loop "$1" "$2" & LOAD_PID=$!; PIDS+=("$LOAD_PID"); }
+# stop_load OUT PID: asks the loop writing OUT to stop after its current call.
+stop_load() { touch "$T/stop.$(basename "$1")"; wait "$2" 2>/dev/null || true; }
+count() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+at_least() { [ "$(count "$1")" -ge "$2" ]; }
+# missing_on SERVER FILE...: how many ids of the files do not answer
+# GetStatus OK on SERVER.
+missing_on() {
+  local srv=$1; shift
+  local id missing=0
+  for id in $(cat "$@"); do
+    "$CLI" --server "$srv" --retries 0 status "$id" >/dev/null 2>&1 || missing=$((missing + 1))
+  done
+  echo "$missing"
 }

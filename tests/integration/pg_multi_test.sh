@@ -17,14 +17,9 @@
 STORM=$PW_BIN_DIR/tests/race_storm
 CHECK=$PW_BIN_DIR/tests/race_check
 FIX=$PW_FIXTURES_DIR/stripe.checkout.session.completed.json
-CLUSTER=$PW_SOURCE_DIR/tests/pg/cluster.sh
 [ -x "$STORM" ] || { echo "not ok - $STORM not built (libcurl4-openssl-dev missing?)"; exit 1; }
 
-PGD=$(mktemp -d /tmp/pw-pgm.XXXXXX)
-pg_cleanup() { bash "$CLUSTER" stop "$PGD" >/dev/null 2>&1 || true; cleanup; }
-trap pg_cleanup EXIT
-bash "$CLUSTER" start "$PGD" >/dev/null
-psql -qX "host=$PGD user=postgres dbname=postgres" -c "CREATE DATABASE paywire" >/dev/null
+pg_cluster
 URL="postgresql:///paywire?host=$PGD&user=postgres"
 ok "private PostgreSQL cluster started on $PGD"
 

@@ -11,24 +11,11 @@
 #  4. every session acknowledged before the kill (and after) is on it.
 # Nothing is timed; every wait is for a count of answers, bounded by HANG_S.
 . "$(dirname "$0")/lib.sh"
-CLUSTER=$PW_SOURCE_DIR/tests/pg/cluster.sh
-PGBIN=${PW_PG_BIN:-/usr/lib/postgresql/15/bin}
 : "${PG_LOAD_N:=25}"
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-
-P=$(mktemp -d /tmp/pw-pgp.XXXXXX)
-S=$(mktemp -d /tmp/pw-pgs.XXXXXX)
-pg_cleanup() {
-  touch "$T/stop" 2>/dev/null || true
-  bash "$CLUSTER" stop "$S" >/dev/null 2>&1 || true
-  bash "$CLUSTER" stop "$P" >/dev/null 2>&1 || true
-  cleanup
-}
-trap pg_cleanup EXIT
 
 # The primary, then the standby from its base backup.
-bash "$CLUSTER" start "$P" >/dev/null
-psql -qX "host=$P user=postgres dbname=postgres" -c "CREATE DATABASE paywire" >/dev/null
+pg_cluster; P=$PGD
+pg_dir; S=$PGD
 [ "$(id -u)" = 0 ] && chown postgres: "$S" && chmod 0700 "$S"
 as_pg "$PGBIN/pg_basebackup" -h "$P" -U postgres -D "$S/data" -R -X stream -c fast >/dev/null
 cat >>"$S/data/postgresql.conf" <<CONF
@@ -53,20 +40,8 @@ start_server "$data" --store "$URL"; B_URL=$SERVER_URL; B_PID=$SERVER_PID
 export PAYWIRE_API_KEY; PAYWIRE_API_KEY=$(new_merchant)
 ok "two servers on a multi-host connection string"
 
-load_loop() { # SERVER OUT STOPFILE
-  local out
-  while [ ! -e "$3" ]; do
-    if out=$("$CLI" --server "$1" --timeout-ms 10000 --retries 0 --json session create \
-      --amount 1.00 --currency EUR 2>>"$2.err"); then
-      echo "$out" | json id >>"$2"
-    fi
-  done
-}
-count() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
-at_least() { [ "$(count "$1")" -ge "$2" ]; }
-
-load_loop "$A_URL" "$T/a" "$T/stop" & LA=$!
-load_loop "$B_URL" "$T/b" "$T/stop" & LB=$!
+start_load "$A_URL" "$T/a"; LA=$LOAD_PID
+start_load "$B_URL" "$T/b"; LB=$LOAD_PID
 check "both servers answer on the primary" wait_until at_least "$T/a" "$PG_LOAD_N"
 wait_until at_least "$T/b" "$PG_LOAD_N" || true
 
@@ -84,7 +59,7 @@ check "server 1 answers OK again on the promoted standby (no restart)" \
   wait_until at_least "$T/a" $((a_kill + PG_LOAD_N))
 check "server 2 answers OK again on the promoted standby (no restart)" \
   wait_until at_least "$T/b" $((b_kill + PG_LOAD_N))
-touch "$T/stop"; wait "$LA" "$LB" 2>/dev/null || true
+stop_load "$T/a" "$LA"; stop_load "$T/b" "$LB"
 check "neither server restarted" kill -0 "$A_PID" "$B_PID"
 
 missing_before=0
@@ -94,11 +69,8 @@ for id in $(cat "$T/a.before" "$T/b.before"); do
   [ "$n" = 1 ] || missing_before=$((missing_before + 1))
 done
 eq "every session acknowledged before the kill ($((a_kill + b_kill))) is on the promoted standby" 0 "$missing_before"
-missing=0
-for id in $(cat "$T/a" "$T/b"); do
-  "$CLI" --server "$B_URL" --retries 0 status "$id" >/dev/null 2>&1 || missing=$((missing + 1))
-done
-eq "every session acknowledged at all ($(( $(count "$T/a") + $(count "$T/b") ))) answers GetStatus" 0 "$missing"
+eq "every session acknowledged at all ($(( $(count "$T/a") + $(count "$T/b") ))) answers GetStatus" 0 \
+  "$(missing_on "$B_URL" "$T/a" "$T/b")"
 others=$(cat "$T/a.err" "$T/b.err" 2>/dev/null | grep '^error:' | grep -vc UNAVAILABLE || true)
 unavail=$(cat "$T/a.err" "$T/b.err" 2>/dev/null | grep -c UNAVAILABLE || true)
 eq "during the failover every error was UNAVAILABLE ($unavail of them)" 0 "$others"
