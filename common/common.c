@@ -63,6 +63,19 @@ pw_log_level_parse(const char *s, pw_log_level *out)
 	return false;
 }
 
+pw_status
+pw_why(char *why, size_t why_size, pw_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && why_size > 0) {
+		va_start(ap, fmt);
+		(void) vsnprintf(why, why_size, fmt, ap);
+		va_end(ap);
+	}
+	return st;
+}
+
 void
 pw_log(pw_log_level lvl, const char *fmt, ...)
 {

@@ -34,6 +34,12 @@ typedef enum pw_log_level { PW_LOG_DEBUG = 0, PW_LOG_INFO, PW_LOG_WARN, PW_LOG_E
 void pw_log_set_level(pw_log_level lvl);
 bool pw_log_enabled(pw_log_level lvl);
 void pw_log(pw_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Writes the formatted reason into why[0..why_size) (nothing when why is
+ * NULL or why_size 0) and returns st: the one helper behind every
+ * "status + why" answer (flags, validation, store copy). */
+pw_status pw_why(char *why, size_t why_size, pw_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Parses "debug|info|warn|error"; returns false on anything else. */
 bool pw_log_level_parse(const char *s, pw_log_level *out);
 

@@ -30,21 +30,6 @@ static const char *const config_keys[] = {
 };
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
 
-static pw_status
-fail(char *why, size_t why_size, pw_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static pw_status
-fail(char *why, size_t why_size, pw_status st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void) vsnprintf(why, why_size, fmt, ap);
-	va_end(ap);
-	return st;
-}
-
 void
 srv_config_init(srv_config *cfg)
 {
@@ -109,12 +94,12 @@ static pw_status
 flag_listen(srv_config *cfg, const char *v, char *why, size_t why_size)
 {
 	if (cfg->listen_count >= PW_SRV_LISTEN_MAX) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT, "--listen: at most %d listeners",
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--listen: at most %d listeners",
 		    PW_SRV_LISTEN_MAX);
 	}
 	if ((strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0) || strlen(v) <= 6 ||
 	    !pw_strlcpy(cfg->listen[cfg->listen_count], v, SRV_CONFIG_URL_BYTES)) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "--listen takes tcp://HOST:PORT or ipc://PATH (at most %d bytes)",
 		    SRV_CONFIG_URL_BYTES - 1);
 	}
@@ -126,7 +111,7 @@ static pw_status
 flag_data(srv_config *cfg, const char *v, char *why, size_t why_size)
 {
 	if (v[0] == '\0' || !pw_strlcpy(cfg->data_dir, v, sizeof(cfg->data_dir))) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT, "--data takes a directory (1..%d bytes)",
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--data takes a directory (1..%d bytes)",
 		    SRV_CONFIG_PATH_BYTES - 1);
 	}
 	return PW_OK;
@@ -138,7 +123,7 @@ static pw_status
 store_url_set(srv_config *cfg, const char *v, const char *from, char *why, size_t why_size)
 {
 	if (!store_url_is_postgres(v) || !pw_strlcpy(cfg->store_url, v, sizeof(cfg->store_url))) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "%s takes a PostgreSQL connection string of 1..%d bytes: a postgres:// or "
 		    "postgresql:// URL or libpq key=value pairs (the value is not shown: it may "
 		    "hold a password)", from, PW_STORE_URL_BYTES_MAX);
@@ -158,7 +143,7 @@ flag_map_size(srv_config *cfg, const char *v, char *why, size_t why_size)
 	uint64_t n;
 
 	if (!parse_u64(v, PW_MAP_SIZE_MAX, true, &n) || n < PW_MAP_SIZE_MIN) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "--map-size takes %llu..%llu bytes (suffix k, m or g allowed)",
 		    (unsigned long long) PW_MAP_SIZE_MIN, (unsigned long long) PW_MAP_SIZE_MAX);
 	}
@@ -176,7 +161,7 @@ flag_sync(srv_config *cfg, const char *v, char *why, size_t why_size)
 	} else if (strcmp(v, "none") == 0) {
 		cfg->sync = STORE_SYNC_NONE;
 	} else {
-		return fail(why, why_size, PW_INVALID_ARGUMENT, "--sync takes full, meta or none");
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--sync takes full, meta or none");
 	}
 	return PW_OK;
 }
@@ -187,7 +172,7 @@ flag_contexts(srv_config *cfg, const char *v, char *why, size_t why_size)
 	uint64_t n;
 
 	if (!parse_u64(v, PW_SRV_CONTEXTS_MAX, false, &n) || n < 1) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT, "--contexts takes 1..%d",
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--contexts takes 1..%d",
 		    PW_SRV_CONTEXTS_MAX);
 	}
 	cfg->contexts = (uint32_t) n;
@@ -198,7 +183,7 @@ static pw_status
 flag_public_url(srv_config *cfg, const char *v, char *why, size_t why_size)
 {
 	if (!srv_validate_url(v) || !pw_strlcpy(cfg->public_url, v, sizeof(cfg->public_url))) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "--public-url takes an http:// or https:// URL with a host (at most %d bytes)",
 		    PW_URL_BYTES_MAX);
 	}
@@ -209,7 +194,7 @@ static pw_status
 flag_log_level(srv_config *cfg, const char *v, char *why, size_t why_size)
 {
 	if (!pw_log_level_parse(v, &cfg->log_level)) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "--log-level takes debug, info, warn or error");
 	}
 	return PW_OK;
@@ -219,7 +204,7 @@ static pw_status
 flag_config(srv_config *cfg, const char *v, char *why, size_t why_size)
 {
 	if (v[0] == '\0' || !pw_strlcpy(cfg->config_file, v, sizeof(cfg->config_file))) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT, "--config takes a file path");
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--config takes a file path");
 	}
 	return PW_OK;
 }
@@ -230,7 +215,7 @@ flag_tolerance(srv_config *cfg, const char *v, char *why, size_t why_size)
 	uint64_t n;
 
 	if (!parse_u64(v, PW_WEBHOOK_TOLERANCE_S_MAX, false, &n) || n < 1) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT, "--webhook-tolerance-s takes 1..%d",
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--webhook-tolerance-s takes 1..%d",
 		    PW_WEBHOOK_TOLERANCE_S_MAX);
 	}
 	cfg->webhook_tolerance_s = (int64_t) n;
@@ -243,7 +228,7 @@ flag_drain(srv_config *cfg, const char *v, char *why, size_t why_size)
 	uint64_t n;
 
 	if (!parse_u64(v, PW_SRV_DRAIN_TIMEOUT_MS_MAX, false, &n)) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT, "--drain-timeout-ms takes 0..%d",
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--drain-timeout-ms takes 0..%d",
 		    PW_SRV_DRAIN_TIMEOUT_MS_MAX);
 	}
 	cfg->drain_timeout_ms = (int64_t) n;
@@ -257,7 +242,7 @@ flag_writer_delay(srv_config *cfg, const char *v, char *why, size_t why_size)
 	uint64_t n;
 
 	if (!parse_u64(v, SRV_TEST_WRITER_DELAY_MS_MAX, false, &n)) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT, "--test-writer-delay-ms takes 0..%d",
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--test-writer-delay-ms takes 0..%d",
 		    SRV_TEST_WRITER_DELAY_MS_MAX);
 	}
 	cfg->test_writer_delay_ms = (uint32_t) n;
@@ -330,18 +315,18 @@ srv_config_parse(srv_config *cfg, int argc, char **argv, char *why, size_t why_s
 		pw_status rv;
 
 		if (strncmp(arg, "--", 2) != 0) {
-			return fail(why, why_size, PW_INVALID_ARGUMENT, "unexpected argument '%s'", arg);
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT, "unexpected argument '%s'", arg);
 		}
 		arg += 2;
 		eq = strchr(arg, '=');
 		f = flag_find(arg, eq != NULL ? (size_t) (eq - arg) : strlen(arg));
 		if (f == NULL) {
-			return fail(why, why_size, PW_INVALID_ARGUMENT, "unknown flag '%s' (see --help)",
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT, "unknown flag '%s' (see --help)",
 			    argv[i]);
 		}
 		if (f->fn == NULL) {
 			if (eq != NULL) {
-				return fail(why, why_size, PW_INVALID_ARGUMENT, "--%s takes no value", f->name);
+				return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--%s takes no value", f->name);
 			}
 			flag_switch(cfg, f->name);
 			continue;
@@ -351,7 +336,7 @@ srv_config_parse(srv_config *cfg, int argc, char **argv, char *why, size_t why_s
 		} else if (i + 1 < argc) {
 			value = argv[++i];
 		} else {
-			return fail(why, why_size, PW_INVALID_ARGUMENT, "--%s needs a value", f->name);
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--%s needs a value", f->name);
 		}
 		rv = f->fn(cfg, value, why, why_size);
 		if (rv != PW_OK) {
@@ -378,7 +363,7 @@ srv_config_finish(srv_config *cfg, char *why, size_t why_size)
 		}
 	}
 	if (cfg->sync != STORE_SYNC_FULL && !cfg->unsafe_no_fsync) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "--sync %s skips %s: an OS crash or power loss may lose payments already "
 		    "answered OK. Pass --unsafe-no-fsync as well to accept that (tests and "
 		    "benchmarks only)",
@@ -394,7 +379,7 @@ srv_config_finish(srv_config *cfg, char *why, size_t why_size)
 	n = snprintf(ipc, sizeof(ipc), "ipc://%s/%s", cfg->data_dir, SRV_IPC_SOCKET_NAME);
 	/* sockaddr_un.sun_path holds 107 bytes plus the NUL. */
 	if (n < 0 || (size_t) n - 6 > 107) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "the default IPC path %s/%s is longer than 107 bytes: pass --listen explicitly",
 		    cfg->data_dir, SRV_IPC_SOCKET_NAME);
 	}
@@ -421,12 +406,12 @@ secret_var_check(const char *var, size_t min, size_t max, const char *unset_mean
 	}
 	len = strnlen(v, max + 1);
 	if (len == 0) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "%s is set but empty: give it %zu..%zu bytes, or unset it (%s)", var, min, max,
 		    unset_means);
 	}
 	if (len < min || len > max) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "%s is %s than %zu bytes: it must be %zu..%zu bytes (e.g. head -c 32 /dev/urandom "
 		    "| base64)",
 		    var, len < min ? "shorter" : "longer", len < min ? min : max, min, max);
@@ -434,7 +419,7 @@ secret_var_check(const char *var, size_t min, size_t max, const char *unset_mean
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char) v[i];
 		if (c <= 0x20 || c >= 0x7f) {
-			return fail(why, why_size, PW_INVALID_ARGUMENT,
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 			    "%s: byte %zu is %s; it takes printable ASCII without spaces and is never "
 			    "trimmed",
 			    var, i + 1,
@@ -492,18 +477,18 @@ config_line(char *line, int line_no, bool seen[CONFIG_KEY_COUNT], char *why, siz
 		return PW_OK;
 	}
 	if (strchr(line, '\r') != NULL) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "line %d: carriage return (save the file with Unix line endings)", line_no);
 	}
 	eq = strchr(line, '=');
 	k = eq != NULL ? config_key_index(line, (size_t) (eq - line)) : -1;
 	if (k < 0) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "line %d: expected KEY=VALUE with KEY one of the PAYWIRE_* variables in --help",
 		    line_no);
 	}
 	if (seen[k]) {
-		return fail(why, why_size, PW_INVALID_ARGUMENT, "line %d: %s is set twice", line_no,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "line %d: %s is set twice", line_no,
 		    config_keys[k]);
 	}
 	seen[k] = true;
@@ -519,7 +504,7 @@ config_line(char *line, int line_no, bool seen[CONFIG_KEY_COUNT], char *why, siz
 		return PW_OK;
 	}
 	if (setenv(config_keys[k], value, 0) != 0) {
-		return fail(why, why_size, PW_UNAVAILABLE, "line %d: setenv failed", line_no);
+		return pw_why(why, why_size, PW_UNAVAILABLE, "line %d: setenv failed", line_no);
 	}
 	return PW_OK;
 }
@@ -532,17 +517,17 @@ config_open(const char *path, int *fd_out, size_t *size_out, char *why, size_t w
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		return fail(why, why_size, PW_NOT_FOUND, "cannot open config file %s: %s", path,
+		return pw_why(why, why_size, PW_NOT_FOUND, "cannot open config file %s: %s", path,
 		    strerror(errno));
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		(void) close(fd);
-		return fail(why, why_size, PW_INVALID_ARGUMENT, "config file %s is not a regular file",
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "config file %s is not a regular file",
 		    path);
 	}
 	if (sb.st_uid != geteuid() || (sb.st_mode & 077) != 0) {
 		(void) close(fd);
-		return fail(why, why_size, PW_PERMISSION_DENIED,
+		return pw_why(why, why_size, PW_PERMISSION_DENIED,
 		    "config file %s holds secrets: it must be owned by uid %u with mode 0600, "
 		    "found uid %u mode %04o (chmod 600 %s)",
 		    path, (unsigned) geteuid(), (unsigned) sb.st_uid, (unsigned) (sb.st_mode & 07777),
@@ -550,7 +535,7 @@ config_open(const char *path, int *fd_out, size_t *size_out, char *why, size_t w
 	}
 	if (sb.st_size > PW_CONFIG_FILE_BYTES_MAX) {
 		(void) close(fd);
-		return fail(why, why_size, PW_INVALID_ARGUMENT, "config file %s is over %d bytes", path,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "config file %s is over %d bytes", path,
 		    PW_CONFIG_FILE_BYTES_MAX);
 	}
 	*fd_out = fd;
@@ -578,7 +563,7 @@ srv_config_file_load(const char *path, char *why, size_t why_size)
 	buf = malloc(size + 1);
 	if (buf == NULL) {
 		(void) close(fd);
-		return fail(why, why_size, PW_UNAVAILABLE, "out of memory");
+		return pw_why(why, why_size, PW_UNAVAILABLE, "out of memory");
 	}
 	while (got < size) {
 		ssize_t n = read(fd, buf + got, size - got);
@@ -590,7 +575,7 @@ srv_config_file_load(const char *path, char *why, size_t why_size)
 	(void) close(fd);
 	buf[got] = '\0';
 	if (strlen(buf) != got) {
-		rv = fail(why, why_size, PW_INVALID_ARGUMENT, "config file %s contains a NUL byte", path);
+		rv = pw_why(why, why_size, PW_INVALID_ARGUMENT, "config file %s contains a NUL byte", path);
 	}
 	for (char *line = buf; rv == PW_OK && line != NULL && *line != '\0';) {
 		char *nl = strchr(line, '\n');

@@ -15,23 +15,6 @@
 #define VALIDATE_PROVIDERS PW_PROVIDER_MAP(VALIDATE_XX_PROVIDER)
 
 static pw_status
-why_fail(char *why, size_t why_size, pw_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static pw_status
-why_fail(char *why, size_t why_size, pw_status st, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && why_size > 0) {
-		va_start(ap, fmt);
-		(void) vsnprintf(why, why_size, fmt, ap);
-		va_end(ap);
-	}
-	return st;
-}
-
-static pw_status
 why_ok(char *why, size_t why_size)
 {
 	if (why != NULL && why_size > 0) {
@@ -48,14 +31,14 @@ check_text(const char *field, const char *s, size_t min, size_t max, char *why, 
 
 	if (len < min || len > max) {
 		if (min > 0 && len == 0) {
-			return why_fail(why, why_size, PW_INVALID_ARGUMENT, "%s is required (1..%zu bytes)",
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT, "%s is required (1..%zu bytes)",
 			    field, max);
 		}
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT, "%s must be %zu..%zu bytes, got %zu",
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "%s must be %zu..%zu bytes, got %zu",
 		    field, min, max, len);
 	}
 	if (len > 0 && !pw_utf8_valid(s, len)) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT, "%s is not valid UTF-8", field);
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "%s is not valid UTF-8", field);
 	}
 	return PW_OK;
 }
@@ -77,16 +60,16 @@ srv_validate_request_id(const char *request_id, bool required, char *why, size_t
 	size_t len = request_id != NULL ? strlen(request_id) : 0;
 
 	if (len == 0 && required) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "request_id is required for this call (1..%d bytes): it makes retries safe",
 		    PW_REQUEST_ID_BYTES_MAX);
 	}
 	if (len > PW_REQUEST_ID_BYTES_MAX) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "request_id must be at most %d bytes, got %zu", PW_REQUEST_ID_BYTES_MAX, len);
 	}
 	if (len > 0 && !is_visible_ascii(request_id)) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "request_id must be printable ASCII without spaces");
 	}
 	return why_ok(why, why_size);
@@ -98,11 +81,11 @@ srv_validate_api_key(const char *api_key, char *why, size_t why_size)
 	size_t len = api_key != NULL ? strlen(api_key) : 0;
 
 	if (len == 0) {
-		return why_fail(why, why_size, PW_UNAUTHENTICATED, "missing API key");
+		return pw_why(why, why_size, PW_UNAUTHENTICATED, "missing API key");
 	}
 	if (len > PW_API_KEY_BYTES_MAX) {
 		/* No key is that long: same answer as an unknown key. */
-		return why_fail(why, why_size, PW_UNAUTHENTICATED, "invalid API key");
+		return pw_why(why, why_size, PW_UNAUTHENTICATED, "invalid API key");
 	}
 	return why_ok(why, why_size);
 }
@@ -118,7 +101,7 @@ check_mode(const char *field, Paywire__V1__Mode mode, char *why, size_t why_size
 	case _PAYWIRE__V1__MODE_IS_INT_SIZE:
 		break;
 	}
-	return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+	return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 	    "%s must be MODE_TEST (1) or MODE_LIVE (2), got %d", field, (int) mode);
 }
 
@@ -247,11 +230,11 @@ check_url(const char *field, const char *url, char *why, size_t why_size)
 		return PW_OK; /* optional */
 	}
 	if (len > PW_URL_BYTES_MAX) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT, "%s must be at most %d bytes, got %zu",
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "%s must be at most %d bytes, got %zu",
 		    field, PW_URL_BYTES_MAX, len);
 	}
 	if (!srv_validate_url(url)) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "%s must be an http:// or https:// URL with a host (no spaces, control "
 		    "characters or user@), at most %d bytes",
 		    field, PW_URL_BYTES_MAX);
@@ -263,13 +246,13 @@ static pw_status
 check_currency(const char *code, char *why, size_t why_size)
 {
 	if (code == NULL || code[0] == '\0') {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "create_session.currency is required (ISO 4217, upper case, e.g. \"EUR\")");
 	}
 	/* pw_currency_exponent knows only chargeable ISO 4217 codes: XXX (no
 	 * currency), XTS (testing) and the metal/bond units are not in it. */
 	if (strlen(code) != 3 || pw_currency_exponent(code) < 0) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "create_session.currency must be an active ISO 4217 code in upper case (e.g. "
 		    "\"EUR\"); XXX and XTS are refused");
 	}
@@ -293,13 +276,13 @@ check_email(const char *email, char *why, size_t why_size)
 	}
 	at = strchr(email, '@');
 	if (at == NULL || at == email || at[1] == '\0' || strchr(at + 1, '@') != NULL) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "%s must look like local@domain (one @)", field);
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char) email[i];
 		if (ch <= 0x20 || ch == 0x7f) {
-			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 			    "%s must not contain spaces or control characters", field);
 		}
 	}
@@ -313,7 +296,7 @@ check_metadata(const Paywire__V1__CreateSessionRequest *r, char *why, size_t why
 	pw_status rv;
 
 	if (r->n_metadata > PW_METADATA_ENTRIES_MAX) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "create_session.metadata must have at most %d entries, got %zu",
 		    PW_METADATA_ENTRIES_MAX, r->n_metadata);
 	}
@@ -332,7 +315,7 @@ check_metadata(const Paywire__V1__CreateSessionRequest *r, char *why, size_t why
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(r->metadata[j]->key, e->key) == 0) {
-				return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+				return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 				    "create_session.metadata key #%zu repeats key #%zu", i + 1, j + 1);
 			}
 		}
@@ -352,24 +335,24 @@ check_fulfillment(const Paywire__V1__Fulfillment *f, char *why, size_t why_size)
 	switch (f->kind) {
 	case PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE:
 		if (plan_len > 0 || f->credits != 0) {
-			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 			    "create_session.fulfillment: kind NONE takes no plan and no credits");
 		}
 		return PW_OK;
 	case PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY:
 		if (f->credits != 0) {
-			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 			    "create_session.fulfillment: kind ACCESS_KEY takes no credits");
 		}
 		return check_text("create_session.fulfillment.plan (ACCESS_KEY)", f->plan, 1,
 		    PW_PLAN_BYTES_MAX, why, why_size);
 	case PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS:
 		if (plan_len > 0) {
-			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 			    "create_session.fulfillment: kind CREDITS takes no plan");
 		}
 		if (f->credits <= 0 || f->credits > PW_CREDITS_MAX) {
-			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 			    "create_session.fulfillment.credits must be 1..%lld for CREDITS, got %lld",
 			    (long long) PW_CREDITS_MAX, (long long) f->credits);
 		}
@@ -377,7 +360,7 @@ check_fulfillment(const Paywire__V1__Fulfillment *f, char *why, size_t why_size)
 	case _PAYWIRE__V1__FULFILLMENT_KIND_IS_INT_SIZE:
 		break;
 	}
-	return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+	return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 	    "create_session.fulfillment.kind must be NONE (0), ACCESS_KEY (1) or CREDITS (2), got %d",
 	    (int) f->kind);
 }
@@ -421,7 +404,7 @@ srv_validate_create_session(const Paywire__V1__CreateSessionRequest *r, char *wh
 
 	PW_ASSERT(r != NULL);
 	if (r->amount_minor <= 0 || r->amount_minor > PW_AMOUNT_MINOR_MAX) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "create_session.amount_minor must be 1..%lld (minor units), got %lld",
 		    (long long) PW_AMOUNT_MINOR_MAX, (long long) r->amount_minor);
 	}
@@ -454,14 +437,14 @@ srv_validate_session_id(const char *field, const char *id, char *why, size_t why
 	size_t len = id != NULL ? strlen(id) : 0;
 
 	if (len == 0 || len > PW_SESSION_ID_BYTES_MAX) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT, "%s must be 1..%d bytes, got %zu",
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "%s must be 1..%d bytes, got %zu",
 		    field, PW_SESSION_ID_BYTES_MAX, len);
 	}
 	for (size_t i = 0; i < len; i++) {
 		char ch = id[i];
 		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		        ch == '_' || ch == '-')) {
-			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 			    "%s may contain only [A-Za-z0-9_-]", field);
 		}
 	}
@@ -481,14 +464,14 @@ check_header_name(size_t i, const char *name, char *why, size_t why_size)
 	size_t len = name != NULL ? strlen(name) : 0;
 
 	if (len == 0 || len > PW_HEADER_NAME_BYTES_MAX) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "ingest_webhook.headers name #%zu must be 1..%d bytes, got %zu", i + 1,
 		    PW_HEADER_NAME_BYTES_MAX, len);
 	}
 	for (size_t k = 0; k < len; k++) {
 		unsigned char ch = (unsigned char) name[k];
 		if (ch < 0x21 || ch > 0x7e || ch == ':' || (ch >= 'A' && ch <= 'Z')) {
-			return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 			    "ingest_webhook.headers name #%zu must be lower-case visible ASCII without ':'",
 			    i + 1);
 		}
@@ -505,17 +488,17 @@ srv_validate_ingest_webhook(const Paywire__V1__IngestWebhookRequest *r, char *wh
 
 	PW_ASSERT(r != NULL);
 	if (!pw_provider_known((pw_provider) r->provider)) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "ingest_webhook.provider must be one of" VALIDATE_PROVIDERS ", got %d",
 		    (int) r->provider);
 	}
 	if (r->body.len == 0 || r->body.len > PW_WEBHOOK_BODY_BYTES_MAX) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "ingest_webhook.body must be 1..%u bytes, got %zu", PW_WEBHOOK_BODY_BYTES_MAX,
 		    r->body.len);
 	}
 	if (r->n_headers > PW_WEBHOOK_HEADERS_MAX) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "ingest_webhook.headers must have at most %d entries, got %zu",
 		    PW_WEBHOOK_HEADERS_MAX, r->n_headers);
 	}
@@ -533,7 +516,7 @@ srv_validate_ingest_webhook(const Paywire__V1__IngestWebhookRequest *r, char *wh
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(r->headers[j]->key, h->key) == 0) {
-				return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+				return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 				    "ingest_webhook.headers name #%zu repeats #%zu", i + 1, j + 1);
 			}
 		}
@@ -550,7 +533,7 @@ srv_validate_revoke_api_key(const Paywire__V1__RevokeApiKeyRequest *r, char *why
 	PW_ASSERT(r != NULL);
 	len = r->api_key != NULL ? strlen(r->api_key) : 0;
 	if (len == 0 || len > PW_API_KEY_BYTES_MAX) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "revoke_api_key.api_key must be 1..%d bytes, got %zu", PW_API_KEY_BYTES_MAX, len);
 	}
 	return why_ok(why, why_size);
@@ -570,11 +553,11 @@ srv_validate_redeem_access(const Paywire__V1__RedeemAccessRequest *r, char *why,
 	}
 	len = r->token != NULL ? strlen(r->token) : 0;
 	if (len == 0 || len > PW_ACCESS_TOKEN_BYTES_MAX) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "redeem_access.token must be 1..%d bytes, got %zu", PW_ACCESS_TOKEN_BYTES_MAX, len);
 	}
 	if (!is_visible_ascii(r->token)) {
-		return why_fail(why, why_size, PW_INVALID_ARGUMENT,
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "redeem_access.token must be printable ASCII (a JWT)");
 	}
 	return why_ok(why, why_size);

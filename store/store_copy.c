@@ -34,21 +34,6 @@ typedef struct copy_chunk {
 	pw_status err;          /* a failure of the chunk itself (OOM) */
 } copy_chunk;
 
-static pw_status
-copy_fail(char *why, size_t why_size, pw_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static pw_status
-copy_fail(char *why, size_t why_size, pw_status st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void) vsnprintf(why, why_size, fmt, ap);
-	va_end(ap);
-	return st;
-}
-
 /* store_scan_fn: appends the entry to the chunk until it is full. */
 static pw_status
 copy_visit(kv_val key, kv_val val, store_scan_step *step, void *arg)
@@ -120,7 +105,7 @@ copy_table(store_txn *src, store *dst, store_db db, uint64_t *copied, char *why,
 	pw_status st = PW_OK;
 
 	if (c == NULL) {
-		return copy_fail(why, why_size, PW_RESOURCE_EXHAUSTED, "out of memory");
+		return pw_why(why, why_size, PW_RESOURCE_EXHAUSTED, "out of memory");
 	}
 	c->db = db;
 	do {
@@ -135,14 +120,14 @@ copy_table(store_txn *src, store *dst, store_db db, uint64_t *copied, char *why,
 			st = c->err;
 		}
 		if (st != PW_OK) {
-			st = copy_fail(why, why_size, st, "reading table %s of the source: %s",
+			st = pw_why(why, why_size, st, "reading table %s of the source: %s",
 			    store_db_name(db), pw_status_name(st));
 			break;
 		}
 		if (c->n > 0) {
 			st = store_apply_sync(dst, copy_apply, c);
 			if (st != PW_OK) {
-				st = copy_fail(why, why_size, st, "writing table %s of the target: %s",
+				st = pw_why(why, why_size, st, "writing table %s of the target: %s",
 				    store_db_name(db), pw_status_name(st));
 				break;
 			}
@@ -165,7 +150,7 @@ copy_target_empty(store *s, char *why, size_t why_size)
 	for (int db = 0; db < STORE_DB_COUNT && st == PW_OK; db++) {
 		st = store_count(&t, (store_db) db, &n);
 		if (st == PW_OK && n != 0) {
-			st = copy_fail(why, why_size, PW_FAILED_PRECONDITION, "the target is not empty "
+			st = pw_why(why, why_size, PW_FAILED_PRECONDITION, "the target is not empty "
 			    "(table %s holds %llu entries): copy only into a new store",
 			    store_db_name((store_db) db), (unsigned long long) n);
 		}
@@ -192,18 +177,18 @@ store_copy(const store_opts *from, const store_opts *to, store_copy_report *out,
 	src_opts.read_only = true;
 	st = store_open(&src, &src_opts);
 	if (st != PW_OK) {
-		return copy_fail(why, why_size, st, "cannot open the source: %s", pw_status_name(st));
+		return pw_why(why, why_size, st, "cannot open the source: %s", pw_status_name(st));
 	}
 	st = store_open(&dst, to);
 	if (st != PW_OK) {
 		store_close(src);
-		return copy_fail(why, why_size, st, "cannot open the target: %s", pw_status_name(st));
+		return pw_why(why, why_size, st, "cannot open the target: %s", pw_status_name(st));
 	}
 	st = copy_target_empty(dst, why, why_size);
 	if (st == PW_OK) {
 		st = store_audit_verify(src, &src_audit);
 		if (st == PW_OK && !src_audit.ok) {
-			st = copy_fail(why, why_size, PW_FAILED_PRECONDITION, "the source's audit chain "
+			st = pw_why(why, why_size, PW_FAILED_PRECONDITION, "the source's audit chain "
 			    "is broken at seq %llu (%s): not copied", (unsigned long long)
 			    src_audit.first_bad_seq, src_audit.detail);
 		}
@@ -231,7 +216,7 @@ store_copy(const store_opts *from, const store_opts *to, store_copy_report *out,
 			}
 		}
 		if (st == PW_OK && (have != want || copied != want)) {
-			st = copy_fail(why, why_size, PW_INTERNAL, "table %s: the source holds %llu "
+			st = pw_why(why, why_size, PW_INTERNAL, "table %s: the source holds %llu "
 			    "entries, %llu were copied, the target holds %llu", store_db_name((store_db) db),
 			    (unsigned long long) want, (unsigned long long) copied,
 			    (unsigned long long) have);
@@ -247,7 +232,7 @@ store_copy(const store_opts *from, const store_opts *to, store_copy_report *out,
 		if (st == PW_OK && (!out->audit.ok || out->audit.records != src_audit.records ||
 		    sodium_memcmp(out->audit.head_hash, src_audit.head_hash,
 	    sizeof(src_audit.head_hash)) != 0)) {
-			st = copy_fail(why, why_size, PW_INTERNAL, "the target's audit chain does not "
+			st = pw_why(why, why_size, PW_INTERNAL, "the target's audit chain does not "
 			    "verify to the source's head (%s)", out->audit.detail);
 		}
 	}
