@@ -146,6 +146,17 @@ test_store_flag_and_variable(void **state)
 	assert_non_null(strstr(why, "PAYWIRE_STORE"));
 	assert_null(strstr(why, "s3cret"));
 	assert_int_equal(0, unsetenv("PAYWIRE_STORE"));
+	/* longer than PW_STORE_URL_BYTES_MAX: refused */
+	{
+		static char longurl[PW_STORE_URL_BYTES_MAX + 40];
+
+		memset(longurl, 'x', sizeof(longurl) - 1);
+		memcpy(longurl, "postgresql://h/db?", 18);
+		srv_config_init(&cfg);
+		argv[2] = longurl;
+		assert_int_equal(PW_INVALID_ARGUMENT, srv_config_parse(&cfg, 3, argv, why, sizeof(why)));
+		assert_non_null(strstr(why, "--store"));
+	}
 }
 
 static void

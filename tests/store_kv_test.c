@@ -353,6 +353,46 @@ test_cursor_delete_then_next_returns_the_following_entry(void **state)
 	t_read_expect(e, T_BETA, "4", "4");
 }
 
+/* PostgreSQL only: the writers of two engines on one database take turns on
+ * the writer lock; one that waits longer than KV_PG_LOCK_TIMEOUT (10 s)
+ * answers UNAVAILABLE, not a hang, and writes nothing; once the lock is
+ * free it writes. */
+static void
+test_pg_second_writer_waits_then_answers_unavailable(void **state)
+{
+	t_env *e = *state;
+	kv_config c = t_config(e);
+	kv_env *other = NULL;
+	kv_txn *b1 = NULL;
+	kv_txn *n1 = NULL;
+	kv_txn *b2 = NULL;
+	kv_txn *n2 = NULL;
+	kv_val v;
+
+	if (!fx_pg()) {
+		print_message("[ PostgreSQL only ] the writer lock of several servers\n");
+		skip();
+	}
+	assert_int_equal(PW_OK, t_kv->open(&other, &c));
+	t_nest_begin(e, &b1, &n1);
+	/* a read makes the first batch hold the lock (its begin is pipelined) */
+	assert_int_equal(PW_NOT_FOUND, t_kv->get(n1, T_ALPHA, t_key("k"), &v));
+	assert_int_equal(PW_OK, t_kv->batch_begin(other, &b2));
+	assert_int_equal(PW_OK, t_kv->nest_begin(b2, &n2));
+	assert_int_equal(PW_UNAVAILABLE, t_kv->get(n2, T_ALPHA, t_key("k"), &v));
+	t_kv->nest_abort(n2);
+	t_kv->batch_abort(b2);
+	assert_int_equal(PW_OK, t_put(n1, T_ALPHA, "k", "first", 0));
+	t_nest_commit(b1, n1);
+	/* the lock is free again: the other engine writes */
+	assert_int_equal(PW_OK, t_kv->batch_begin(other, &b2));
+	assert_int_equal(PW_OK, t_kv->nest_begin(b2, &n2));
+	assert_int_equal(PW_OK, t_put(n2, T_ALPHA, "k", "second", 0));
+	t_nest_commit(b2, n2);
+	t_read_expect(e, T_ALPHA, "k", "second");
+	t_kv->close(other);
+}
+
 int
 main(void)
 {
@@ -375,6 +415,8 @@ main(void)
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_cursor_delete_then_next_returns_the_following_entry, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pg_second_writer_waits_then_answers_unavailable, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
