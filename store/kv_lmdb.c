@@ -413,7 +413,7 @@ kv_lmdb_put_flags(unsigned flags)
 {
 	unsigned f = MDB_RESERVE;
 
-	PW_ASSERT((flags & ~(KV_PUT_INSERT | KV_PUT_APPEND)) == 0);
+	PW_ASSERT((flags & ~(KV_PUT_INSERT | KV_PUT_APPEND | KV_PUT_FRESH)) == 0);
 	if ((flags & KV_PUT_INSERT) != 0) {
 		f |= MDB_NOOVERWRITE;
 	}

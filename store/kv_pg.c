@@ -32,6 +32,7 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "kv_cache.h"
 #include "pw_limits.h"
 
 /* bytea's type oid (pg_type.dat) */
@@ -57,6 +58,7 @@ typedef enum kv_pg_op {
 	KV_PG_SEEK,
 	KV_PG_NEXT,
 	KV_PG_COUNT,
+	KV_PG_INSERT_NEW,
 	KV_PG_OP_COUNT,
 } kv_pg_op;
 
@@ -74,6 +76,9 @@ static const struct {
 	[KV_PG_SEEK] = { "SELECT k, v FROM ", " WHERE k >= $1 ORDER BY k LIMIT 64", 1 },
 	[KV_PG_NEXT] = { "SELECT k, v FROM ", " WHERE k > $1 ORDER BY k LIMIT 64", 1 },
 	[KV_PG_COUNT] = { "SELECT count(*) FROM ", "", 0 },
+	/* a key the batch knows is new: an existing one fails the batch with a
+	 * unique violation (KV_CONFLICT), never overwrites */
+	[KV_PG_INSERT_NEW] = { "INSERT INTO ", " (k, v) VALUES ($1, $2)", 2 },
 };
 _Static_assert(KV_PG_PAGE_ROWS == 64, "the LIMIT of KV_PG_SEEK and KV_PG_NEXT");
 _Static_assert(KV_PG_OP_COUNT <= 8, "one bit per op in kv_pg_conn.prepared");
@@ -130,6 +135,11 @@ struct kv_env {
 	int64_t writer_retry_mono_ms;            /* no connection attempt before this */
 	kv_txn batch;                            /* the batch (writer thread) */
 	kv_txn nest;                             /* its nested txn */
+	kv_cache *cache;                         /* what the batch read and wrote
+	                                            (kv_cache.h; writer thread) */
+	bool strict;                             /* the last batch conflicted: this
+	                                            one checks KV_PUT_FRESH keys
+	                                            before answering (writer thread) */
 	pthread_mutex_t mu;                      /* guards free, n_readers */
 	kv_pg_conn *free;                        /* idle read connections */
 	unsigned n_readers;                      /* read connections existing */
@@ -647,6 +657,7 @@ kv_pg_close(kv_env *e)
 	PW_ASSERT(e->n_readers == 0); /* every read txn ended before close */
 	kv_pg_txn_free(&e->batch);
 	kv_pg_txn_free(&e->nest);
+	kv_cache_free(e->cache);
 	pthread_mutex_destroy(&e->mu);
 	if (e->url != NULL) {
 		sodium_memzero(e->url, strlen(e->url));
@@ -677,7 +688,8 @@ kv_pg_open(kv_env **out, const kv_config *cfg)
 	e->read_only = cfg->read_only;
 	e->fatal = cfg->fatal;
 	e->fatal_arg = cfg->fatal_arg;
-	if (e->url == NULL) {
+	e->cache = cfg->read_only ? NULL : kv_cache_new();
+	if (e->url == NULL || (!cfg->read_only && e->cache == NULL)) {
 		kv_pg_close(e);
 		return PW_RESOURCE_EXHAUSTED;
 	}
@@ -924,7 +936,12 @@ static void
 kv_pg_batch_end(kv_txn *t)
 {
 	kv_pg_txn_forget(t);
+	kv_cache_clear(t->env->cache);
+	kv_cache_reclaim(t->env->cache);
 	t->open = false;
+	if (t->c->perr == KV_CONFLICT) {
+		t->env->strict = true; /* the re-run answers every insert exactly */
+	}
 	if (t->c->broken) {
 		/* Rolls back whatever is open and gives the writer lock back. */
 		kv_pg_disconnect(t->c);
@@ -976,6 +993,11 @@ kv_pg_batch_commit(kv_txn *t)
 	/* A connection lost during COMMIT cannot tell whether it committed:
 	 * UNAVAILABLE; callers retry with the same request_id, and the stored
 	 * reply answers a retry of what did commit. */
+	if (committed) {
+		e->strict = false;
+	} else if (st == KV_CONFLICT) {
+		e->strict = true;
+	}
 	kv_pg_batch_end(t);
 	return committed ? PW_OK : st;
 }
@@ -1044,6 +1066,9 @@ kv_pg_nest_abort(kv_txn *t)
 	PW_ASSERT(t->open && t->kind == KV_PG_NEST);
 	kv_pg_txn_forget(t);
 	t->open = false;
+	/* What the nested txn wrote is undone: the cache forgets everything
+	 * (entries of the batch too; they are read again when needed). */
+	kv_cache_clear(t->env->cache);
 	kv_pg_pipe_cmd(t->env, t->c, "ROLLBACK TO SAVEPOINT kv_nest", "abort(nested)");
 	kv_pg_pipe_cmd(t->env, t->c, "RELEASE SAVEPOINT kv_nest", "abort(nested)");
 }
@@ -1080,7 +1105,7 @@ kv_pg_prepare(kv_txn *t, unsigned table, kv_pg_op op, char *name, size_t name_si
  * overwriting put is not waited for (*out NULL), anything else is. */
 static pw_status
 kv_pg_run_piped(kv_txn *t, unsigned table, kv_pg_op op, const char *const vals[2],
-    const int lens[2], PGresult **out, const char *what)
+    const int lens[2], bool wait, PGresult **out, const char *what)
 {
 	const Oid types[2] = { KV_PG_BYTEA_OID, KV_PG_BYTEA_OID };
 	const int fmts[2] = { 1, 1 };
@@ -1108,7 +1133,7 @@ kv_pg_run_piped(kv_txn *t, unsigned table, kv_pg_op op, const char *const vals[2
 		kv_pg_pipe_sent(t->env, c, PQsendQueryPrepared(c->pg, name, kv_pg_sql[op].nparams,
 		    vals, lens, fmts, 1), KV_PG_PEND_QUERY, what);
 	}
-	if (op == KV_PG_UPSERT || c->broken) {
+	if (!wait || c->broken) {
 		return c->perr; /* read with the next answer the batch needs */
 	}
 	kv_pg_pipe_sync(t->env, c, what);
@@ -1124,7 +1149,7 @@ kv_pg_run_read(kv_txn *t, unsigned table, kv_pg_op op, const char *const vals[2]
     const int lens[2], PGresult **out, const char *what)
 {
 	bool first = !t->begun;
-	pw_status st = kv_pg_run_piped(t, table, op, vals, lens, out, what);
+	pw_status st = kv_pg_run_piped(t, table, op, vals, lens, true, out, what);
 
 	if (st == KV_CONFLICT && first && t->n_res == 0) {
 		kv_pg_disconnect(t->c);
@@ -1132,7 +1157,7 @@ kv_pg_run_read(kv_txn *t, unsigned table, kv_pg_op op, const char *const vals[2]
 		if (st == PW_OK) {
 			t->c->answered = false;
 			t->begun = false;
-			st = kv_pg_run_piped(t, table, op, vals, lens, out, what);
+			st = kv_pg_run_piped(t, table, op, vals, lens, true, out, what);
 		}
 		if (st == KV_CONFLICT) {
 			st = PW_UNAVAILABLE;
@@ -1142,11 +1167,12 @@ kv_pg_run_read(kv_txn *t, unsigned table, kv_pg_op op, const char *const vals[2]
 }
 
 /* Runs op on table with up to two bytea parameters; *out = its result (the
- * caller clears it) when PW_OK; on the writer's pipeline an overwriting put
- * answers PW_OK with *out NULL (not waited for). */
+ * caller clears it) when PW_OK. !wait (the writer's pipeline only): sent and
+ * not waited for, PW_OK with *out NULL; a failure is the batch's, read with
+ * the next answer it needs. */
 static pw_status
-kv_pg_run(kv_txn *t, unsigned table, kv_pg_op op, kv_val p0, kv_val p1, PGresult **out,
-    const char *what)
+kv_pg_run(kv_txn *t, unsigned table, kv_pg_op op, kv_val p0, kv_val p1, bool wait,
+    PGresult **out, const char *what)
 {
 	const char *vals[2] = { p0.data != NULL ? p0.data : "", p1.data != NULL ? p1.data : "" };
 	const int lens[2] = { (int) p0.len, (int) p1.len };
@@ -1161,9 +1187,10 @@ kv_pg_run(kv_txn *t, unsigned table, kv_pg_op op, kv_val p0, kv_val p1, PGresult
 	if (t->c->broken) {
 		return t->c->perr != PW_OK ? t->c->perr : PW_UNAVAILABLE;
 	}
+	PW_ASSERT(wait || (t->kind != KV_PG_READ && t->c->piped));
 	if (t->c->piped) {
 		return t->kind == KV_PG_READ ? kv_pg_run_read(t, table, op, vals, lens, out, what) :
-		    kv_pg_run_piped(t, table, op, vals, lens, out, what);
+		    kv_pg_run_piped(t, table, op, vals, lens, wait, out, what);
 	}
 	st = kv_pg_prepare(t, table, op, name, sizeof(name));
 	if (st != PW_OK) {
@@ -1186,35 +1213,109 @@ kv_pg_key_check(kv_val key)
 	PW_ASSERT(key.data != NULL && key.len > 0 && key.len <= KV_KEY_BYTES_MAX);
 }
 
+/* The batch's cache (kv_cache.h), or NULL for a read txn. */
+static kv_cache *
+kv_pg_cache(const kv_txn *t)
+{
+	return t->kind == KV_PG_READ ? NULL : t->env->cache;
+}
+
 static pw_status
 kv_pg_get(kv_txn *t, unsigned table, kv_val key, kv_val *val)
 {
+	kv_cache *cache = kv_pg_cache(t);
 	PGresult *res;
 	pw_status st;
 
 	kv_pg_key_check(key);
-	st = kv_pg_run(t, table, KV_PG_GET, key, (kv_val){ 0 }, &res, "get");
+	if (cache != NULL && !t->c->broken) {
+		switch (kv_cache_get(cache, table, key, val)) {
+		case KV_CACHE_PRESENT:
+			return PW_OK;
+		case KV_CACHE_ABSENT:
+			return PW_NOT_FOUND;
+		case KV_CACHE_MISS:
+			break;
+		}
+	}
+	st = kv_pg_run(t, table, KV_PG_GET, key, (kv_val){ 0 }, true, &res, "get");
 	if (st != PW_OK) {
 		return st;
 	}
 	if (PQntuples(res) == 0) {
 		PQclear(res);
+		if (cache != NULL) {
+			kv_cache_set(cache, table, key, NULL, 0, false);
+		}
 		return PW_NOT_FOUND;
 	}
 	*val = (kv_val){ .data = PQgetvalue(res, 0, 0), .len = (size_t) PQgetlength(res, 0, 0) };
+	if (cache != NULL) {
+		kv_cache_set(cache, table, key, val->data, val->len, true);
+	}
 	return kv_pg_txn_keep(t, res);
+}
+
+/* A write on t: the bytes t returned die (store_kv.h LIFETIMES). */
+static void
+kv_pg_txn_write(kv_txn *t)
+{
+	kv_pg_txn_forget(t);
+	kv_cache_reclaim(t->env->cache);
+}
+
+/* The statement of an insert-only put of key, and whether to wait for it:
+ * a key the cache knows is answered without asking (*exists); a key the
+ * cache does not know is sent without waiting when the caller expects it
+ * new (KV_PUT_FRESH) and the last batch did not conflict: an existing one
+ * then fails the batch (a unique violation: KV_CONFLICT), and its re-run,
+ * strict, asks before answering. Otherwise the put asks (ON CONFLICT DO
+ * NOTHING) and waits. */
+static kv_pg_op
+kv_pg_insert_op(kv_txn *t, unsigned table, kv_val key, unsigned flags, bool *wait, bool *exists)
+{
+	kv_val v;
+
+	*exists = false;
+	*wait = false;
+	switch (kv_cache_get(t->env->cache, table, key, &v)) {
+	case KV_CACHE_PRESENT:
+		*exists = true;
+		return KV_PG_INSERT;
+	case KV_CACHE_ABSENT:
+		return KV_PG_INSERT_NEW;
+	case KV_CACHE_MISS:
+		break;
+	}
+	if ((flags & KV_PUT_FRESH) != 0 && !t->env->strict) {
+		return KV_PG_INSERT_NEW;
+	}
+	*wait = true;
+	return KV_PG_INSERT;
 }
 
 static pw_status
 kv_pg_put(kv_txn *t, unsigned table, kv_val key, size_t size, unsigned flags, kv_fill_fn fill,
     void *arg)
 {
+	kv_pg_op op = KV_PG_UPSERT;
+	bool wait = false;
+	bool exists = false;
 	PGresult *res;
 	pw_status st;
 
 	kv_pg_key_check(key);
 	PW_ASSERT(t->kind != KV_PG_READ && fill != NULL && size <= INT32_MAX);
-	kv_pg_txn_forget(t);
+	kv_pg_txn_write(t);
+	if (t->c->broken) {
+		return t->c->perr != PW_OK ? t->c->perr : PW_UNAVAILABLE;
+	}
+	if ((flags & (KV_PUT_INSERT | KV_PUT_APPEND | KV_PUT_FRESH)) != 0) {
+		op = kv_pg_insert_op(t, table, key, flags, &wait, &exists);
+		if (exists) {
+			return PW_ALREADY_EXISTS;
+		}
+	}
 	if (size > t->cap_buf || t->buf == NULL) {
 		size_t cap = size > 256 ? size : 256;
 		unsigned char *b = realloc(t->buf, cap);
@@ -1226,45 +1327,64 @@ kv_pg_put(kv_txn *t, unsigned table, kv_val key, size_t size, unsigned flags, kv
 		t->cap_buf = cap;
 	}
 	fill(t->buf, size, arg);
-	st = kv_pg_run(t, table, (flags & (KV_PUT_INSERT | KV_PUT_APPEND)) != 0 ? KV_PG_INSERT :
-	    KV_PG_UPSERT, key, (kv_val){ .data = t->buf, .len = size }, &res, "put");
+	st = kv_pg_run(t, table, op, key, (kv_val){ .data = t->buf, .len = size }, wait, &res,
+	    "put");
 	if (st != PW_OK) {
 		return st;
 	}
-	if (res == NULL) {
-		t->wrote = true; /* an overwriting put, not waited for: it writes one row */
-		return PW_OK;
-	}
 	/* INSERT ... ON CONFLICT DO NOTHING: 0 rows when the key was there. */
-	if (strcmp(PQcmdTuples(res), "0") == 0) {
-		st = PW_ALREADY_EXISTS;
+	if (res != NULL && strcmp(PQcmdTuples(res), "0") == 0) {
+		PQclear(res);
+		return PW_ALREADY_EXISTS;
+	}
+	PQclear(res);
+	t->wrote = true;
+	kv_cache_set(t->env->cache, table, key, t->buf, size, true);
+	return PW_OK;
+}
+
+/* Deletes key; known: the caller saw it in this txn (a cursor's entry), so
+ * the answer is not waited for. */
+static pw_status
+kv_pg_del_key(kv_txn *t, unsigned table, kv_val key, bool known)
+{
+	PGresult *res = NULL;
+	kv_val v;
+	pw_status st;
+
+	kv_pg_key_check(key);
+	PW_ASSERT(t->kind != KV_PG_READ);
+	if (!known) {
+		switch (kv_cache_get(t->env->cache, table, key, &v)) {
+		case KV_CACHE_PRESENT:
+			known = true;
+			break;
+		case KV_CACHE_ABSENT:
+			return t->c->broken ? (t->c->perr != PW_OK ? t->c->perr : PW_UNAVAILABLE) :
+			    PW_NOT_FOUND;
+		case KV_CACHE_MISS:
+			break;
+		}
+	}
+	kv_pg_txn_write(t);
+	st = kv_pg_run(t, table, KV_PG_DEL, key, (kv_val){ 0 }, !known, &res, "del");
+	if (st != PW_OK) {
+		return st;
+	}
+	if (res != NULL && strcmp(PQcmdTuples(res), "0") == 0) {
+		st = PW_NOT_FOUND;
 	} else {
 		t->wrote = true;
 	}
 	PQclear(res);
+	kv_cache_set(t->env->cache, table, key, NULL, 0, false);
 	return st;
 }
 
 static pw_status
 kv_pg_del(kv_txn *t, unsigned table, kv_val key)
 {
-	PGresult *res;
-	pw_status st;
-
-	kv_pg_key_check(key);
-	PW_ASSERT(t->kind != KV_PG_READ);
-	kv_pg_txn_forget(t);
-	st = kv_pg_run(t, table, KV_PG_DEL, key, (kv_val){ 0 }, &res, "del");
-	if (st != PW_OK) {
-		return st;
-	}
-	if (strcmp(PQcmdTuples(res), "0") == 0) {
-		st = PW_NOT_FOUND;
-	} else {
-		t->wrote = true;
-	}
-	PQclear(res);
-	return st;
+	return kv_pg_del_key(t, table, key, false);
 }
 
 static pw_status
@@ -1275,7 +1395,7 @@ kv_pg_count(kv_txn *t, unsigned table, uint64_t *out)
 	uint64_t n = 0;
 	pw_status st;
 
-	st = kv_pg_run(t, table, KV_PG_COUNT, (kv_val){ 0 }, (kv_val){ 0 }, &res, "count");
+	st = kv_pg_run(t, table, KV_PG_COUNT, (kv_val){ 0 }, (kv_val){ 0 }, true, &res, "count");
 	if (st != PW_OK) {
 		return st;
 	}
@@ -1369,7 +1489,7 @@ kv_pg_cursor_fetch(kv_cursor *cur, kv_pg_op op, kv_val key)
 	pw_status st;
 	int n;
 
-	st = kv_pg_run(cur->txn, cur->table, op, key, (kv_val){ 0 }, &res, "cursor");
+	st = kv_pg_run(cur->txn, cur->table, op, key, (kv_val){ 0 }, true, &res, "cursor");
 	if (st != PW_OK) {
 		return st;
 	}
@@ -1426,7 +1546,7 @@ kv_pg_cursor_del(kv_cursor *cur)
 	st = kv_pg_cursor_at(cur, &k, &v);
 	PW_ASSERT(st == PW_OK); /* deleting where there is no entry is a bug */
 	memcpy(key, k.data, k.len);
-	st = kv_pg_del(cur->txn, cur->table, (kv_val){ .data = key, .len = k.len });
+	st = kv_pg_del_key(cur->txn, cur->table, (kv_val){ .data = key, .len = k.len }, true);
 	/* The row was in this txn's snapshot, so it is there unless a
 	 * concurrent writer removed it, which SERIALIZABLE reports as a
 	 * conflict; NOT_FOUND here would be a bug of the engine. */

@@ -85,7 +85,8 @@ store_audit_append(store_txn *t, const char *action, const char *merchant_id,
 	/* KV_PUT_APPEND: seq keys only grow, so this appends to the B-tree; it
 	 * also refuses an existing seq (and, on LMDB, any key not past the last
 	 * one): a broken head. */
-	st = store_rec_put(t, STORE_DB_AUDIT, key, sizeof(key), &rec.base, KV_PUT_APPEND, head);
+	st = store_rec_put(t, STORE_DB_AUDIT, key, sizeof(key), &rec.base,
+	    KV_PUT_APPEND | KV_PUT_FRESH, head);
 	if (st == PW_ALREADY_EXISTS) {
 		pw_log(PW_LOG_ERROR, "store: audit seq %llu is not past the last record: corrupt "
 		    "audit head", (unsigned long long) rec.seq);

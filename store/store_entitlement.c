@@ -217,7 +217,7 @@ store_ent_create(store_txn *t, const Paywire__Store__V1__Session *sess, const ch
 		return st;
 	}
 	st = store_rec_put(t, STORE_DB_ENTITLEMENTS, id_out, strlen(id_out), &e.base,
-	    KV_PUT_INSERT, NULL);
+	    KV_PUT_INSERT | KV_PUT_FRESH, NULL);
 	sodium_memzero(e.sealed_key.data, e.sealed_key.len);
 	pw_free(e.sealed_key.data);
 	/* A fresh 128-bit random id cannot collide: a collision is corruption. */

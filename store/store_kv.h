@@ -106,6 +106,14 @@ typedef struct kv_val {
                               table (time-ordered keys): an engine may append without
                               a search, and may answer PW_ALREADY_EXISTS for a key
                               that is not past the last one (LMDB does) */
+#define KV_PUT_FRESH 0x4u  /* with KV_PUT_INSERT or KV_PUT_APPEND: the caller made
+                              the key new (random bits, a sequence past its head),
+                              so an existing one is an anomaly it turns into an
+                              error. An engine whose answers cost a round trip
+                              (PostgreSQL) may then answer PW_OK without asking and
+                              report an existing key later, as KV_CONFLICT of the
+                              batch; the batch that re-runs it answers
+                              PW_ALREADY_EXISTS exactly. LMDB answers at once. */
 
 /* Writes exactly size bytes of a value into space (engine memory). Runs
  * inside put, on the calling thread; must not call the engine. */

@@ -108,7 +108,8 @@ store_apikey_insert(store_txn *t, const char *merchant_id, Paywire__Store__V1__M
 	rec.mode = mode;
 	rec.created_at_unix_ms = t->now_ms;
 	rec.key_prefix = prefix;
-	st = store_rec_put(t, STORE_DB_APIKEYS, hash, sizeof(hash), &rec.base, KV_PUT_INSERT, NULL);
+	st = store_rec_put(t, STORE_DB_APIKEYS, hash, sizeof(hash), &rec.base,
+	    KV_PUT_INSERT | KV_PUT_FRESH, NULL);
 	return st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
 }
 
@@ -135,7 +136,7 @@ store_merchant_create(store_txn *t, const char *name, Paywire__Store__V1__Mode m
 	rec.mode = mode;
 	rec.created_at_unix_ms = t->now_ms;
 	st = store_rec_put(t, STORE_DB_MERCHANTS, merchant_id, strlen(merchant_id), &rec.base,
-	    KV_PUT_INSERT, NULL);
+	    KV_PUT_INSERT | KV_PUT_FRESH, NULL);
 	if (st == PW_ALREADY_EXISTS) {
 		st = store_txn_note(t, PW_INTERNAL); /* 128 random bits collided */
 	}

@@ -272,7 +272,8 @@ pay_fx_invoice(pay_ctx *c)
 	inv.issued_at_unix_ms = c->t->now_ms;
 	inv.customer_email = sess->customer_email;
 	inv.customer_name = sess->customer_name;
-	st = store_rec_put(c->t, STORE_DB_INVOICES, key, mlen + 9, &inv.base, KV_PUT_INSERT, NULL);
+	st = store_rec_put(c->t, STORE_DB_INVOICES, key, mlen + 9, &inv.base,
+	    KV_PUT_INSERT | KV_PUT_FRESH, NULL);
 	if (st == PW_OK) {
 		st = store_rec_put(c->t, STORE_DB_MERCHANTS, sess->merchant_id, mlen, &m->base, 0, NULL);
 	}
@@ -494,7 +495,8 @@ pay_event_put(store_txn *t, const pw_event *ev, Paywire__Store__V1__WebhookOutco
 	r.session_id = (char *) session_id;
 	r.reason = (char *) reason;
 	r.received_at_unix_ms = t->now_ms;
-	st = store_rec_put(t, STORE_DB_EVENTS, key, keylen, &r.base, KV_PUT_INSERT, NULL);
+	st = store_rec_put(t, STORE_DB_EVENTS, key, keylen, &r.base,
+	    KV_PUT_INSERT | KV_PUT_FRESH, NULL);
 	/* The dedup lookup in this same txn said absent. */
 	return st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
 }

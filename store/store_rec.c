@@ -187,7 +187,8 @@ store_put(store_txn *t, store_db db, const void *key, size_t keylen, size_t size
 	kv_val k;
 	pw_status st;
 
-	PW_ASSERT((flags & ~(KV_PUT_INSERT | KV_PUT_APPEND)) == 0);
+	PW_ASSERT((flags & ~(KV_PUT_INSERT | KV_PUT_APPEND | KV_PUT_FRESH)) == 0);
+	PW_ASSERT((flags & KV_PUT_FRESH) == 0 || (flags & (KV_PUT_INSERT | KV_PUT_APPEND)) != 0);
 	st = store_txn_use_write(t, db, key, keylen, &k);
 	if (st != PW_OK) {
 		return st;

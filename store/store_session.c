@@ -185,7 +185,8 @@ store_session_insert(store_txn *t, const char *merchant_id, const char *id,
 	rec.request_hash.len = STORE_HASH_BYTES;
 	rec.request_hash.data = (uint8_t *) hash;
 	rec.updated_at_unix_ms = t->now_ms;
-	return store_rec_put(t, STORE_DB_SESSIONS, id, strlen(id), &rec.base, KV_PUT_INSERT, NULL);
+	return store_rec_put(t, STORE_DB_SESSIONS, id, strlen(id), &rec.base,
+	    KV_PUT_INSERT | KV_PUT_FRESH, NULL);
 }
 
 /* The merchant must exist (the server authenticated its key, but a revoked

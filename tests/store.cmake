@@ -18,6 +18,10 @@ if(TARGET paywire_store)
     endif()
   endforeach()
 endif()
+# The batch cache of round-trip engines (store/kv_cache.c): engine-free.
+if(TARGET paywire_store AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/store_kv_cache_test.c)
+  pw_add_test(store_kv_cache_test SOURCES store_kv_cache_test.c LIBS paywire_store)
+endif()
 # Records written before store.proto had its own package (paywire.store.v1)
 # decode through it unchanged, and back, byte for byte; the server's mapping
 # (server/srv_map.c) sends them as the same wire bytes. Links pw_server for

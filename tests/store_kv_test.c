@@ -211,6 +211,83 @@ test_append_takes_keys_past_the_last_and_refuses_an_existing_one(void **state)
 	t_read_expect(e, T_BETA, "0002", "b");
 }
 
+/* KV_PUT_FRESH over a key a committed batch wrote (an anomaly the domain
+ * turns into an error): LMDB answers PW_ALREADY_EXISTS at once; PostgreSQL
+ * may answer PW_OK without asking, and then the batch fails with
+ * KV_CONFLICT and keeps nothing; the batch after a conflict (the writer's
+ * re-run) answers exactly. Either way the old value stays. */
+static void
+test_fresh_insert_over_an_existing_key_is_refused_at_once_or_by_its_batch(void **state)
+{
+	t_env *e = *state;
+	kv_txn *batch = NULL;
+	kv_txn *nest = NULL;
+	pw_status st;
+
+	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "k", "one", KV_PUT_INSERT));
+	t_nest_begin(e, &batch, &nest);
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "other", "x", KV_PUT_INSERT | KV_PUT_FRESH));
+	st = t_put(nest, T_ALPHA, "k", "two", KV_PUT_INSERT | KV_PUT_FRESH);
+	if (st == PW_OK) {
+		assert_true(fx_pg());
+		(void) t_kv->nest_commit(nest);
+		assert_int_equal(KV_CONFLICT, t_kv->batch_commit(batch));
+		t_read_expect(e, T_ALPHA, "other", NULL); /* nothing of it kept */
+		/* the re-run asks before it answers */
+		t_nest_begin(e, &batch, &nest);
+		assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "other", "x",
+		    KV_PUT_INSERT | KV_PUT_FRESH));
+		st = t_put(nest, T_ALPHA, "k", "two", KV_PUT_INSERT | KV_PUT_FRESH);
+	}
+	assert_int_equal(PW_ALREADY_EXISTS, st);
+	t_nest_commit(batch, nest);
+	t_read_expect(e, T_ALPHA, "k", "one");
+	t_read_expect(e, T_ALPHA, "other", "x");
+}
+
+/* Inside one batch every op sees the batch's own writes, a nested abort
+ * undoes them for later ops too (an engine that remembers what its batch
+ * read and wrote, like PostgreSQL's, must forget), and insert-only and del
+ * answer from what the batch did. */
+static void
+test_a_batch_sees_its_writes_and_not_those_of_an_aborted_nest(void **state)
+{
+	t_env *e = *state;
+	kv_txn *batch = NULL;
+	kv_txn *nest = NULL;
+	kv_val v;
+
+	assert_int_equal(PW_OK, t_write_one(e, T_BETA, "gone", "g", 0));
+	t_nest_begin(e, &batch, &nest);
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "k", "v1", 0));
+	t_expect(nest, T_BETA, "gone", "g");
+	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
+
+	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
+	t_expect(nest, T_ALPHA, "k", "v1");
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "k", "v2", 0));
+	assert_int_equal(PW_OK, t_kv->del(nest, T_BETA, t_key("gone")));
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "new", "n", KV_PUT_INSERT | KV_PUT_FRESH));
+	t_expect(nest, T_ALPHA, "k", "v2");
+	t_expect(nest, T_BETA, "gone", NULL);
+	t_kv->nest_abort(nest);
+
+	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
+	t_expect(nest, T_ALPHA, "k", "v1");
+	t_expect(nest, T_BETA, "gone", "g");
+	t_expect(nest, T_ALPHA, "new", NULL);
+	assert_int_equal(PW_ALREADY_EXISTS, t_put(nest, T_ALPHA, "k", "v3", KV_PUT_INSERT));
+	assert_int_equal(PW_OK, t_kv->del(nest, T_ALPHA, t_key("k")));
+	assert_int_equal(PW_NOT_FOUND, t_kv->del(nest, T_ALPHA, t_key("k")));
+	assert_int_equal(PW_NOT_FOUND, t_kv->get(nest, T_ALPHA, t_key("k"), &v));
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "k", "v4", KV_PUT_INSERT | KV_PUT_FRESH));
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "new", "n2", KV_PUT_INSERT | KV_PUT_FRESH));
+	t_nest_commit(batch, nest);
+	t_read_expect(e, T_ALPHA, "k", "v4");
+	t_read_expect(e, T_ALPHA, "new", "n2");
+	t_read_expect(e, T_BETA, "gone", "g");
+}
+
 /* A batch whose first nested txn put (k, v) in alpha and committed; the
  * batch is left open. */
 static kv_txn *
@@ -406,6 +483,12 @@ main(void)
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_nested_abort_undoes_only_the_nested_writes,
 		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fresh_insert_over_an_existing_key_is_refused_at_once_or_by_its_batch,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_batch_sees_its_writes_and_not_those_of_an_aborted_nest, t_setup,
+		    t_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_batch_abort_and_empty_commit_keep_nothing_and_move_no_txnid, t_setup,
 		    t_teardown),

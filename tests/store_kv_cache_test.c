@@ -1,0 +1,116 @@
+/*
+ * store_kv_cache_test.c - the batch cache of engines whose reads cost a
+ * round trip (store/kv_cache.[ch]): answers what was set, forgets rather
+ * than grows past its bounds, and keeps replaced bytes alive until reclaim.
+ * Engine-free: the engines' own suite (store_kv_test) checks the cache's use.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kv_cache.h"
+
+static kv_val
+k_(const char *s)
+{
+	return (kv_val){ .data = s, .len = strlen(s) };
+}
+
+static void
+test_answers_what_was_set_per_table(void **state)
+{
+	kv_cache *c = kv_cache_new();
+	kv_val v;
+
+	(void) state;
+	assert_non_null(c);
+	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 0, k_("k"), &v));
+	kv_cache_set(c, 0, k_("k"), "one", 3, true);
+	kv_cache_set(c, 1, k_("k"), NULL, 0, false);
+	assert_int_equal(KV_CACHE_PRESENT, kv_cache_get(c, 0, k_("k"), &v));
+	assert_int_equal(3, v.len);
+	assert_memory_equal("one", v.data, 3);
+	assert_int_equal(KV_CACHE_ABSENT, kv_cache_get(c, 1, k_("k"), &v));
+	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 2, k_("k"), &v));
+	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 0, k_("k2"), &v));
+	kv_cache_forget(c, 0, k_("k"));
+	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 0, k_("k"), &v));
+	assert_int_equal(1, kv_cache_size(c));
+	kv_cache_clear(c);
+	assert_int_equal(0, kv_cache_size(c));
+	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 1, k_("k"), &v));
+	kv_cache_free(c);
+}
+
+/* A value get returned stays readable after set replaced it, until
+ * reclaim (store_kv.h: bytes die at the next write, not before). */
+static void
+test_replaced_bytes_live_until_reclaim(void **state)
+{
+	kv_cache *c = kv_cache_new();
+	kv_val old;
+	kv_val v;
+
+	(void) state;
+	kv_cache_set(c, 0, k_("k"), "one", 3, true);
+	assert_int_equal(KV_CACHE_PRESENT, kv_cache_get(c, 0, k_("k"), &old));
+	kv_cache_set(c, 0, k_("k"), "two", 3, true);
+	kv_cache_clear(c);
+	assert_memory_equal("one", old.data, 3); /* ASan: not freed yet */
+	kv_cache_reclaim(c);
+	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 0, k_("k"), &v));
+	kv_cache_free(c);
+}
+
+/* Past KV_CACHE_ENTRIES_MAX entries or KV_CACHE_BYTES_MAX value bytes, a set
+ * forgets its key (a miss), never answers wrong and never grows. */
+static void
+test_full_forgets_instead_of_growing(void **state)
+{
+	static char big[1u << 20];
+	kv_cache *c = kv_cache_new();
+	char key[32];
+	kv_val v;
+	size_t held = 0;
+
+	(void) state;
+	for (unsigned i = 0; i < KV_CACHE_ENTRIES_MAX + 100; i++) {
+		snprintf(key, sizeof(key), "key-%u", i);
+		kv_cache_set(c, 0, k_(key), key, strlen(key), true);
+	}
+	assert_int_equal(KV_CACHE_ENTRIES_MAX, kv_cache_size(c));
+	snprintf(key, sizeof(key), "key-%u", KV_CACHE_ENTRIES_MAX + 5);
+	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 0, k_(key), &v));
+	/* a key set again while full: its old value is gone, not kept stale */
+	kv_cache_set(c, 0, k_("key-7"), "new", 3, true);
+	kv_cache_set(c, 0, k_("key-8"), "x", 1, true);
+	assert_int_equal(KV_CACHE_PRESENT, kv_cache_get(c, 0, k_("key-7"), &v));
+	assert_memory_equal("new", v.data, 3);
+	kv_cache_clear(c);
+	kv_cache_reclaim(c);
+
+	memset(big, 'b', sizeof(big));
+	for (unsigned i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "big-%u", i);
+		kv_cache_set(c, 0, k_(key), big, sizeof(big), true);
+		held += kv_cache_get(c, 0, k_(key), &v) == KV_CACHE_PRESENT ? 1 : 0;
+	}
+	assert_int_equal(KV_CACHE_BYTES_MAX / sizeof(big), held);
+	kv_cache_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_answers_what_was_set_per_table),
+		cmocka_unit_test(test_replaced_bytes_live_until_reclaim),
+		cmocka_unit_test(test_full_forgets_instead_of_growing),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
