@@ -155,6 +155,8 @@ srv_apply_submit(srv_call *c, bool *answered)
 	c->w.apply = apply_cb;
 	c->w.done = apply_done_cb;
 	c->w.arg = c;
+	c->w.reply_scope = c->scope;
+	c->w.reply_request_id = c->req->request_id;
 	if (c->req->deadline_ms > 0) {
 		c->w.deadline_mono_ms = pw_monotonic_ms() + (int64_t) c->req->deadline_ms;
 	}

@@ -35,8 +35,9 @@
 #include "kv_cache.h"
 #include "pw_limits.h"
 
-/* bytea's type oid (pg_type.dat) */
+/* bytea's and bytea[]'s type oids (pg_type.dat) */
 #define KV_PG_BYTEA_OID 17
+#define KV_PG_BYTEA_ARRAY_OID 1001
 
 /* "SELECT pg_advisory_xact_lock(...)": the key of the migration lock, the
  * bytes "paywire\0" read as a big-endian integer. */
@@ -1410,6 +1411,108 @@ kv_pg_count(kv_txn *t, unsigned table, uint64_t *out)
 	return PW_OK;
 }
 
+/* Appends v as a big-endian int32 at *p. */
+static unsigned char *
+kv_pg_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char) (v >> 24);
+	p[1] = (unsigned char) (v >> 16);
+	p[2] = (unsigned char) (v >> 8);
+	p[3] = (unsigned char) v;
+	return p + 4;
+}
+
+/* One statement for keys[0..n): SELECT k, v ... WHERE k = ANY($1), $1 a
+ * bytea[] in binary (array_send's layout: ndim, has-null, element oid, then
+ * the dimension and lower bound, then each element's length and bytes).
+ * Every key found is remembered present with its value, every other absent
+ * (kv_cache.h). Keys the cache already knows are not asked. */
+static pw_status
+kv_pg_prefetch(kv_txn *t, unsigned table, const kv_val *keys, size_t n)
+{
+	kv_env *e = t->env;
+	kv_pg_conn *c = t->c;
+	const Oid types[1] = { KV_PG_BYTEA_ARRAY_OID };
+	const int fmts[1] = { 1 };
+	size_t size = 20;
+	size_t m = 0;
+	unsigned char *arr;
+	unsigned char *p;
+	const char *vals[1];
+	int lens[1];
+	char sql[160];
+	PGresult *res = NULL;
+	kv_val v;
+	size_t at;
+	pw_status st;
+
+	PW_ASSERT(t->open && t->kind != KV_PG_READ && table < e->n_tables && c->piped);
+	if (c->broken) {
+		return c->perr != PW_OK ? c->perr : PW_UNAVAILABLE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		kv_pg_key_check(keys[i]);
+		size += 4 + keys[i].len;
+	}
+	PW_ASSERT(size <= INT32_MAX);
+	arr = malloc(size);
+	if (arr == NULL) {
+		return PW_OK; /* nothing fetched: the gets ask one by one */
+	}
+	p = arr + 20;
+	for (size_t i = 0; i < n; i++) {
+		if (kv_cache_get(e->cache, table, keys[i], &v) != KV_CACHE_MISS) {
+			continue;
+		}
+		p = kv_pg_be32(p, (uint32_t) keys[i].len);
+		memcpy(p, keys[i].data, keys[i].len);
+		p += keys[i].len;
+		m++;
+	}
+	if (m == 0) {
+		free(arr);
+		return PW_OK;
+	}
+	(void) kv_pg_be32(kv_pg_be32(kv_pg_be32(kv_pg_be32(kv_pg_be32(arr, 1), 0),
+	    KV_PG_BYTEA_OID), (uint32_t) m), 1);
+	vals[0] = (const char *) arr;
+	lens[0] = (int) (p - arr);
+	snprintf(sql, sizeof(sql), "SELECT k, v FROM %s WHERE k = ANY($1)", e->qname[table]);
+	kv_pg_txn_forget(t);
+	at = c->npend;
+	kv_pg_pipe_sent(e, c, PQsendQueryParams(c->pg, sql, 1, types, vals, lens, fmts, 1),
+	    KV_PG_PEND_QUERY, "prefetch");
+	kv_pg_pipe_sync(e, c, "prefetch");
+	st = kv_pg_pipe_drain(e, c, at, &res, "prefetch");
+	if (st == PW_OK && res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		for (int r = 0; r < PQntuples(res); r++) {
+			kv_cache_set(e->cache, table, (kv_val){ .data = PQgetvalue(res, r, 0),
+			    .len = (size_t) PQgetlength(res, r, 0) }, PQgetvalue(res, r, 1),
+			    (size_t) PQgetlength(res, r, 1), true);
+		}
+		/* the rest are absent: what the cache does not hold yet */
+		p = arr + 20;
+		for (size_t i = 0; i < m; i++) {
+			uint32_t len = ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) |
+			    ((uint32_t) p[2] << 8) | p[3];
+			kv_val k = { .data = p + 4, .len = len };
+
+			if (kv_cache_get(e->cache, table, k, &v) == KV_CACHE_MISS) {
+				kv_cache_set(e->cache, table, k, NULL, 0, false);
+			}
+			p += 4 + len;
+		}
+	} else if (st == PW_OK) {
+		st = kv_pg_check(e, c, res, PGRES_TUPLES_OK, "prefetch");
+		c->broken = true;
+		c->perr = st != PW_OK ? st : PW_INTERNAL;
+		st = c->perr;
+	}
+	PQclear(res);
+	free(arr);
+	return st;
+}
+
 /* The commits sequence, read on a pooled read connection: it counts the
  * batches of every server that changed something. If the database cannot be
  * asked, the last value this engine saw. */
@@ -1575,5 +1678,6 @@ const kv_ops kv_pg_ops = {
 	.cursor_del = kv_pg_cursor_del,
 	.cursor_close = kv_pg_cursor_close,
 	.count = kv_pg_count,
+	.prefetch = kv_pg_prefetch,
 	.last_txnid = kv_pg_last_txnid,
 };

@@ -165,6 +165,13 @@ typedef struct store_write {
 	void *arg;                 /* passed to both */
 	int64_t deadline_mono_ms;  /* 0: none. Past it when dequeued: not applied,
 	                              done(PW_DEADLINE_EXCEEDED) */
+	const char *reply_scope;   /* optional, with reply_request_id: the apply
+	                              looks its stored reply up first
+	                              (store_reply_get); the writer then reads
+	                              those of a whole batch in one go where the
+	                              engine's reads cost a round trip. Caller
+	                              memory, alive until done. */
+	const char *reply_request_id;
 	struct store_write *next;  /* queue link (store-owned) */
 } store_write;
 

@@ -176,6 +176,9 @@ struct store {
 
 	store_write *batch[PW_STORE_BATCH_MAX]; /* writer only: the batch being applied */
 	pw_status batch_st[PW_STORE_BATCH_MAX]; /* writer only: each write's status */
+	uint8_t prefetch_key[PW_STORE_BATCH_MAX][STORE_KEY_BYTES_MAX]; /* writer only: the
+	                                           stored-reply keys of the batch */
+	kv_val prefetch[PW_STORE_BATCH_MAX];    /* writer only: those keys, for kv prefetch */
 	store_purge_pos purge_at;               /* writer only: committed purge position */
 	store_purge_pos purge_next;             /* writer only: moved by a purge of the running
 	                                           batch, taken over when the batch commits */
@@ -377,5 +380,10 @@ pw_status store_token_link_mint(const store_keys *keys, const char *merchant_id,
  * logged at debug, never returned). */
 pw_status store_token_verify(const store_keys *keys, const char *token, const char *session_id,
     int64_t now_ms, char *merchant_out, size_t merchant_size) PW_WUR;
+
+/* The STORE_DB_REPLIES key of (scope, request_id) into key (key_size >=
+ * STORE_KEY_BYTES_MAX); PW_INVALID_ARGUMENT past the limits (store_reply.c). */
+pw_status store_reply_key(const char *scope, const char *request_id, uint8_t *key,
+    size_t key_size, size_t *keylen);
 
 #endif

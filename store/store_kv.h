@@ -181,6 +181,11 @@ typedef struct kv_config {
  *   returns the entry that followed the deleted one. PW_NOT_FOUND at the end.
  * cursor_del: deletes the entry at the cursor (not in a read txn).
  * count: *out = entries in table, as txn sees it.
+ * prefetch: reads keys[0..n) of table in the batch (or its nested txn) in
+ *   one go, so that gets of them later in the same batch are cheap (an
+ *   engine whose reads cost a round trip; LMDB does nothing). Answers like
+ *   a get that failed: PW_OK, or a failure of the batch. Never changes what
+ *   a get answers.
  * last_txnid: the id of the last committed write transaction that changed
  *   something; it moves iff data changed ("nothing written" is checkable
  *   from outside, DESIGN.md). Any thread.
@@ -208,6 +213,7 @@ typedef struct kv_ops {
 	pw_status (*cursor_del)(kv_cursor *cur);
 	void (*cursor_close)(kv_cursor *cur);
 	pw_status (*count)(kv_txn *txn, unsigned table, uint64_t *out);
+	pw_status (*prefetch)(kv_txn *txn, unsigned table, const kv_val *keys, size_t n);
 	uint64_t (*last_txnid)(kv_env *env);
 } kv_ops;
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* Builds "scope 0x00 request_id"; PW_INVALID_ARGUMENT past the limits. */
-static pw_status
+pw_status
 store_reply_key(const char *scope, const char *request_id, uint8_t *key, size_t key_size,
     size_t *keylen)
 {

@@ -288,6 +288,39 @@ test_a_batch_sees_its_writes_and_not_those_of_an_aborted_nest(void **state)
 	t_read_expect(e, T_BETA, "gone", "g");
 }
 
+/* prefetch (the writer reads a batch's stored replies in one go) never
+ * changes what a get answers: keys found, keys absent, a key given twice, a
+ * key the batch wrote before, and what the batch writes after. */
+static void
+test_prefetch_changes_no_answer(void **state)
+{
+	t_env *e = *state;
+	const kv_val keys[] = { t_key("a"), t_key("absent"), t_key("a"), t_key("mine"),
+		t_key("b") };
+	kv_txn *batch = NULL;
+	kv_txn *nest = NULL;
+
+	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "a", "1", 0));
+	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "b", "2", 0));
+	assert_int_equal(PW_OK, t_write_one(e, T_BETA, "absent", "other table", 0));
+	t_nest_begin(e, &batch, &nest);
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "mine", "m", 0));
+	assert_int_equal(PW_OK, t_kv->prefetch(nest, T_ALPHA, keys, 5));
+	t_expect(nest, T_ALPHA, "a", "1");
+	t_expect(nest, T_ALPHA, "b", "2");
+	t_expect(nest, T_ALPHA, "mine", "m");
+	t_expect(nest, T_ALPHA, "absent", NULL);
+	t_expect(nest, T_BETA, "absent", "other table");
+	assert_int_equal(PW_ALREADY_EXISTS, t_put(nest, T_ALPHA, "a", "x", KV_PUT_INSERT));
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "absent", "now", KV_PUT_INSERT));
+	t_expect(nest, T_ALPHA, "absent", "now");
+	assert_int_equal(PW_OK, t_kv->prefetch(nest, T_ALPHA, keys, 2)); /* again: no change */
+	t_expect(nest, T_ALPHA, "absent", "now");
+	t_nest_commit(batch, nest);
+	t_read_expect(e, T_ALPHA, "absent", "now");
+	t_read_expect(e, T_ALPHA, "a", "1");
+}
+
 /* A batch whose first nested txn put (k, v) in alpha and committed; the
  * batch is left open. */
 static kv_txn *
@@ -488,6 +521,8 @@ main(void)
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_batch_sees_its_writes_and_not_those_of_an_aborted_nest, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_prefetch_changes_no_answer, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_batch_abort_and_empty_commit_keep_nothing_and_move_no_txnid, t_setup,
