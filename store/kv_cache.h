@@ -10,14 +10,19 @@
  * "The batch's cache").
  *
  * WHY IT IS SAFE
- * The engine calls kv_cache_set for every write it sends (put, del) and for
- * every answer of the database it reads (get), and clears the cache when a
- * nested transaction aborts and when the batch ends. A key the cache does not
- * hold is a miss: the engine asks the database. So the cache can only be
- * behind the database when someone else writes between the read and the
- * batch's end: kv_pg's batches hold the writer lock, so no one does.
- * When the cache is full or memory is short, kv_cache_set forgets the key
- * instead of keeping it: a miss is always a correct answer.
+ * The engine calls kv_cache_set for every write (put, del) and for every
+ * answer of the database it reads (get), undoes a nested transaction's sets
+ * when it aborts (kv_cache_mark / kv_cache_rollback), and clears the cache
+ * when the batch ends. A key the cache does not hold is a miss: the engine
+ * asks the database. So the cache can only be behind the database when
+ * someone else writes between the read and the batch's end: kv_pg's batches
+ * hold the writer lock, so no one does.
+ * A clean entry (what the database holds) may be forgotten at any time: when
+ * the cache is full or memory is short, kv_cache_set forgets the key instead
+ * of keeping it, and a miss is always a correct answer. A dirty entry (a
+ * write the engine has not sent yet, KV_CACHE_SET_DIRTY) is never forgotten:
+ * kv_cache_set answers false when it cannot keep one, and the engine then
+ * sends the write at once.
  *
  * THREADS
  * One thread (the writer's). No locking.
@@ -59,15 +64,58 @@ void kv_cache_free(kv_cache *c);
 
 kv_cache_hit kv_cache_get(kv_cache *c, unsigned table, kv_val key, kv_val *val);
 
-/* Remembers that key holds the len bytes at val (present) or nothing
- * (!present). On allocation failure or when full, forgets the key instead. */
-void kv_cache_set(kv_cache *c, unsigned table, kv_val key, const void *val, size_t len,
-    bool present);
+/* kv_cache_set flags */
+#define KV_CACHE_SET_ABSENT 0x1u /* the key holds nothing (val, len ignored) */
+#define KV_CACHE_SET_DIRTY 0x2u  /* a write not yet sent: kept until sent, see
+                                    kv_cache_each_dirty */
+#define KV_CACHE_SET_NEW 0x4u    /* dirty, and the key is to be inserted, not
+                                    overwritten (the engine's choice of statement) */
 
-/* Forgets key (a miss from now on). */
-void kv_cache_forget(kv_cache *c, unsigned table, kv_val key);
+/* What kv_cache_set and kv_cache_forget did. */
+typedef enum kv_cache_res {
+	KV_CACHE_KEPT = 0, /* the key now holds what was set */
+	KV_CACHE_FORGOT,   /* the key is a miss now (full, or no memory for the
+	                      entry): for a DIRTY set, the engine must send the
+	                      write itself */
+	KV_CACHE_NOMEM,    /* inside a mark, no memory to record the change:
+	                      nothing changed; the engine fails the op
+	                      (PW_RESOURCE_EXHAUSTED) and sends nothing */
+} kv_cache_res;
 
-/* Forgets everything (a nested abort, the batch's end). */
+/* Remembers that key holds the len bytes at val (or nothing: ABSENT),
+ * replacing what the cache held for key, dirty or not. */
+kv_cache_res kv_cache_set(kv_cache *c, unsigned table, kv_val key, const void *val, size_t len,
+    unsigned flags);
+
+/* Calls fn for every dirty entry (a present value to write; new: insert it),
+ * in no particular order. The entries stay dirty: sending them twice is
+ * harmless (an overwrite), and a nested abort may need them again. */
+typedef void (*kv_cache_dirty_fn)(void *arg, unsigned table, kv_val key, kv_val val, bool new_key);
+void kv_cache_each_dirty(kv_cache *c, kv_cache_dirty_fn fn, void *arg);
+
+/* The dirty entries were sent (kv_cache_each_dirty) before the batch's end
+ * (a scan must see them): they stay dirty, and the inserts among them are
+ * overwrites from now on (their rows exist). */
+void kv_cache_sent(kv_cache *c);
+
+/* Whether any entry is dirty. */
+bool kv_cache_has_dirty(const kv_cache *c);
+
+/* A nested transaction begins: from now on every set, forget and clear is
+ * recorded so that kv_cache_rollback can undo it. One level. */
+void kv_cache_mark(kv_cache *c);
+
+/* It committed: its changes stay, the record of them goes. */
+void kv_cache_release(kv_cache *c);
+
+/* It aborted: the cache is back to what it held at kv_cache_mark. */
+void kv_cache_rollback(kv_cache *c);
+
+/* Forgets key (a miss from now on), dirty or not. */
+kv_cache_res kv_cache_forget(kv_cache *c, unsigned table, kv_val key);
+
+/* Forgets everything, dirty entries too (the batch's end). Not inside a
+ * mark. */
 void kv_cache_clear(kv_cache *c);
 
 /* Frees what set, forget and clear replaced: every value get returned

@@ -102,6 +102,8 @@ struct kv_txn {
 	bool wrote;        /* a put or del changed a row (a nested txn's, once
 	                      committed, counts for its batch) */
 	bool begun;        /* a read: its BEGIN was sent (with its first op) */
+	bool sp;           /* a nested txn: its SAVEPOINT was sent (with its first
+	                      statement that writes: kv_pg_nest_sp) */
 	PGresult **res;    /* results whose bytes were returned (gets): freed at
 	                      the next write or at the end */
 	size_t n_res;      /* in res */
@@ -949,6 +951,8 @@ kv_pg_batch_end(kv_txn *t)
 	}
 }
 
+static void kv_pg_flush(kv_txn *t);
+
 static pw_status
 kv_pg_batch_commit(kv_txn *t)
 {
@@ -969,6 +973,7 @@ kv_pg_batch_commit(kv_txn *t)
 	 * sequence (last_txnid), then COMMIT, then the writer lock is given
 	 * back. A sequence is outside the transaction: it never conflicts, and
 	 * a commit that then fails leaves it moved ("unchanged" stays exact). */
+	kv_pg_flush(t);
 	if (t->wrote) {
 		kv_pg_pipe_cmd(e, c, "SELECT nextval('" KV_PG_SCHEMA ".commits')", "commit(batch)");
 	}
@@ -1032,7 +1037,10 @@ kv_pg_nest_begin(kv_txn *batch, kv_txn **out)
 	if (c->broken) {
 		return c->perr != PW_OK ? c->perr : PW_UNAVAILABLE;
 	}
-	kv_pg_pipe_cmd(e, c, "SAVEPOINT kv_nest", "begin(nested)");
+	/* The SAVEPOINT goes with the first statement that writes (most nested
+	 * txns send none: their writes wait in the cache for the commit). */
+	kv_cache_mark(e->cache);
+	e->nest.sp = false;
 	e->nest.env = e;
 	e->nest.c = c;
 	e->nest.kind = KV_PG_NEST;
@@ -1051,7 +1059,10 @@ kv_pg_nest_commit(kv_txn *t)
 	PW_ASSERT(t->open && t->kind == KV_PG_NEST);
 	kv_pg_txn_forget(t);
 	t->open = false;
-	kv_pg_pipe_cmd(t->env, c, "RELEASE SAVEPOINT kv_nest", "commit(nested)");
+	kv_cache_release(t->env->cache);
+	if (t->sp) {
+		kv_pg_pipe_cmd(t->env, c, "RELEASE SAVEPOINT kv_nest", "commit(nested)");
+	}
 	if (c->broken) {
 		return c->perr != PW_OK ? c->perr : PW_UNAVAILABLE;
 	}
@@ -1067,11 +1078,13 @@ kv_pg_nest_abort(kv_txn *t)
 	PW_ASSERT(t->open && t->kind == KV_PG_NEST);
 	kv_pg_txn_forget(t);
 	t->open = false;
-	/* What the nested txn wrote is undone: the cache forgets everything
-	 * (entries of the batch too; they are read again when needed). */
-	kv_cache_clear(t->env->cache);
-	kv_pg_pipe_cmd(t->env, t->c, "ROLLBACK TO SAVEPOINT kv_nest", "abort(nested)");
-	kv_pg_pipe_cmd(t->env, t->c, "RELEASE SAVEPOINT kv_nest", "abort(nested)");
+	/* What the nested txn wrote is undone: in the cache (its writes not yet
+	 * sent among them) and, if it sent any, in the database. */
+	kv_cache_rollback(t->env->cache);
+	if (t->sp) {
+		kv_pg_pipe_cmd(t->env, t->c, "ROLLBACK TO SAVEPOINT kv_nest", "abort(nested)");
+		kv_pg_pipe_cmd(t->env, t->c, "RELEASE SAVEPOINT kv_nest", "abort(nested)");
+	}
 }
 
 /* ---- statements on a txn ---- */
@@ -1221,6 +1234,49 @@ kv_pg_cache(const kv_txn *t)
 	return t->kind == KV_PG_READ ? NULL : t->env->cache;
 }
 
+/* A statement that writes is about to be sent in t: a nested txn sends its
+ * SAVEPOINT first, once, so that its abort can undo what it sent. */
+static void
+kv_pg_nest_sp(kv_txn *t)
+{
+	if (t->kind == KV_PG_NEST && !t->sp) {
+		kv_pg_pipe_cmd(t->env, t->c, "SAVEPOINT kv_nest", "begin(nested)");
+		t->sp = true;
+	}
+}
+
+/* kv_cache_dirty_fn: sends one write the batch kept back, not waited for. */
+static void
+kv_pg_flush_one(void *arg, unsigned table, kv_val key, kv_val val, bool new_key)
+{
+	kv_txn *t = arg;
+	PGresult *res = NULL;
+
+	(void) kv_pg_run(t, table, new_key ? KV_PG_INSERT_NEW : KV_PG_UPSERT, key, val, false, &res,
+	    "put");
+	PQclear(res);
+}
+
+/* Sends every write the batch kept back in its cache (at the commit, and
+ * before a scan or a count, which read the database). A plain INSERT for a
+ * key the batch inserted (an existing one fails the batch: KV_CONFLICT, see
+ * kv_pg_insert_op), an upsert for an overwrite. Each key once, however many
+ * times the batch wrote it: one row version per batch, not one per request
+ * (a row every request rewrites, the audit head, would otherwise carry a
+ * version and a lock per savepoint). */
+static void
+kv_pg_flush(kv_txn *t)
+{
+	kv_cache *cache = t->env->cache;
+
+	if (t->c->broken || !kv_cache_has_dirty(cache)) {
+		return;
+	}
+	kv_pg_nest_sp(t);
+	kv_cache_each_dirty(cache, kv_pg_flush_one, t);
+	kv_cache_sent(cache);
+}
+
 static pw_status
 kv_pg_get(kv_txn *t, unsigned table, kv_val key, kv_val *val)
 {
@@ -1239,6 +1295,8 @@ kv_pg_get(kv_txn *t, unsigned table, kv_val key, kv_val *val)
 			break;
 		}
 	}
+	/* A miss: nothing of this key waits in the cache, so the database
+	 * holds what the batch sees. */
 	st = kv_pg_run(t, table, KV_PG_GET, key, (kv_val){ 0 }, true, &res, "get");
 	if (st != PW_OK) {
 		return st;
@@ -1246,13 +1304,13 @@ kv_pg_get(kv_txn *t, unsigned table, kv_val key, kv_val *val)
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		if (cache != NULL) {
-			kv_cache_set(cache, table, key, NULL, 0, false);
+			(void) kv_cache_set(cache, table, key, NULL, 0, KV_CACHE_SET_ABSENT);
 		}
 		return PW_NOT_FOUND;
 	}
 	*val = (kv_val){ .data = PQgetvalue(res, 0, 0), .len = (size_t) PQgetlength(res, 0, 0) };
 	if (cache != NULL) {
-		kv_cache_set(cache, table, key, val->data, val->len, true);
+		(void) kv_cache_set(cache, table, key, val->data, val->len, 0);
 	}
 	return kv_pg_txn_keep(t, res);
 }
@@ -1266,12 +1324,12 @@ kv_pg_txn_write(kv_txn *t)
 }
 
 /* The statement of an insert-only put of key, and whether to wait for it:
- * a key the cache knows is answered without asking (*exists); a key the
- * cache does not know is sent without waiting when the caller expects it
- * new (KV_PUT_FRESH) and the last batch did not conflict: an existing one
- * then fails the batch (a unique violation: KV_CONFLICT), and its re-run,
- * strict, asks before answering. Otherwise the put asks (ON CONFLICT DO
- * NOTHING) and waits. */
+ * a key the cache knows is answered without asking (*exists) or kept back as
+ * an insert (KV_PG_INSERT_NEW); so is a key the cache does not know when the
+ * caller expects it new (KV_PUT_FRESH) and the last batch did not conflict:
+ * an existing one then fails the batch at its commit (a unique violation:
+ * KV_CONFLICT), and its re-run, strict, asks before answering. Otherwise the
+ * put asks (ON CONFLICT DO NOTHING) and waits. */
 static kv_pg_op
 kv_pg_insert_op(kv_txn *t, unsigned table, kv_val key, unsigned flags, bool *wait, bool *exists)
 {
@@ -1295,6 +1353,16 @@ kv_pg_insert_op(kv_txn *t, unsigned table, kv_val key, unsigned flags, bool *wai
 	return KV_PG_INSERT;
 }
 
+/* A put's status when the connection already failed, else PW_OK. */
+static pw_status
+kv_pg_broken_status(const kv_txn *t)
+{
+	if (!t->c->broken) {
+		return PW_OK;
+	}
+	return t->c->perr != PW_OK ? t->c->perr : PW_UNAVAILABLE;
+}
+
 static pw_status
 kv_pg_put(kv_txn *t, unsigned table, kv_val key, size_t size, unsigned flags, kv_fill_fn fill,
     void *arg)
@@ -1302,14 +1370,16 @@ kv_pg_put(kv_txn *t, unsigned table, kv_val key, size_t size, unsigned flags, kv
 	kv_pg_op op = KV_PG_UPSERT;
 	bool wait = false;
 	bool exists = false;
+	kv_cache_res kept;
 	PGresult *res;
 	pw_status st;
 
 	kv_pg_key_check(key);
 	PW_ASSERT(t->kind != KV_PG_READ && fill != NULL && size <= INT32_MAX);
 	kv_pg_txn_write(t);
-	if (t->c->broken) {
-		return t->c->perr != PW_OK ? t->c->perr : PW_UNAVAILABLE;
+	st = kv_pg_broken_status(t);
+	if (st != PW_OK) {
+		return st;
 	}
 	if ((flags & (KV_PUT_INSERT | KV_PUT_APPEND | KV_PUT_FRESH)) != 0) {
 		op = kv_pg_insert_op(t, table, key, flags, &wait, &exists);
@@ -1328,19 +1398,33 @@ kv_pg_put(kv_txn *t, unsigned table, kv_val key, size_t size, unsigned flags, kv
 		t->cap_buf = cap;
 	}
 	fill(t->buf, size, arg);
+	if (!wait) {
+		/* Kept back in the cache until the commit (kv_pg_flush); sent now
+		 * only when the cache cannot keep it. */
+		kept = kv_cache_set(t->env->cache, table, key, t->buf, size, KV_CACHE_SET_DIRTY |
+		    (op == KV_PG_INSERT_NEW ? KV_CACHE_SET_NEW : 0u));
+		if (kept == KV_CACHE_NOMEM) {
+			return PW_RESOURCE_EXHAUSTED;
+		}
+		t->wrote = true;
+		if (kept == KV_CACHE_KEPT) {
+			return PW_OK;
+		}
+	}
+	kv_pg_nest_sp(t);
 	st = kv_pg_run(t, table, op, key, (kv_val){ .data = t->buf, .len = size }, wait, &res,
 	    "put");
-	if (st != PW_OK) {
+	if (st != PW_OK || !wait) {
 		return st;
 	}
 	/* INSERT ... ON CONFLICT DO NOTHING: 0 rows when the key was there. */
-	if (res != NULL && strcmp(PQcmdTuples(res), "0") == 0) {
+	if (strcmp(PQcmdTuples(res), "0") == 0) {
 		PQclear(res);
 		return PW_ALREADY_EXISTS;
 	}
 	PQclear(res);
 	t->wrote = true;
-	kv_cache_set(t->env->cache, table, key, t->buf, size, true);
+	(void) kv_cache_set(t->env->cache, table, key, t->buf, size, 0);
 	return PW_OK;
 }
 
@@ -1355,19 +1439,29 @@ kv_pg_del_key(kv_txn *t, unsigned table, kv_val key, bool known)
 
 	kv_pg_key_check(key);
 	PW_ASSERT(t->kind != KV_PG_READ);
+	st = kv_pg_broken_status(t);
+	if (st != PW_OK) {
+		return st;
+	}
 	if (!known) {
 		switch (kv_cache_get(t->env->cache, table, key, &v)) {
 		case KV_CACHE_PRESENT:
 			known = true;
 			break;
 		case KV_CACHE_ABSENT:
-			return t->c->broken ? (t->c->perr != PW_OK ? t->c->perr : PW_UNAVAILABLE) :
-			    PW_NOT_FOUND;
+			return PW_NOT_FOUND;
 		case KV_CACHE_MISS:
 			break;
 		}
 	}
 	kv_pg_txn_write(t);
+	/* The cache first (a write of this key kept back is dropped), then the
+	 * database, which may hold the row. */
+	if (kv_cache_set(t->env->cache, table, key, NULL, 0, KV_CACHE_SET_ABSENT) ==
+	    KV_CACHE_NOMEM) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	kv_pg_nest_sp(t);
 	st = kv_pg_run(t, table, KV_PG_DEL, key, (kv_val){ 0 }, !known, &res, "del");
 	if (st != PW_OK) {
 		return st;
@@ -1378,7 +1472,6 @@ kv_pg_del_key(kv_txn *t, unsigned table, kv_val key, bool known)
 		t->wrote = true;
 	}
 	PQclear(res);
-	kv_cache_set(t->env->cache, table, key, NULL, 0, false);
 	return st;
 }
 
@@ -1396,6 +1489,9 @@ kv_pg_count(kv_txn *t, unsigned table, uint64_t *out)
 	uint64_t n = 0;
 	pw_status st;
 
+	if (t->kind != KV_PG_READ) {
+		kv_pg_flush(t); /* the database counts what the batch kept back too */
+	}
 	st = kv_pg_run(t, table, KV_PG_COUNT, (kv_val){ 0 }, (kv_val){ 0 }, true, &res, "count");
 	if (st != PW_OK) {
 		return st;
@@ -1486,9 +1582,9 @@ kv_pg_prefetch(kv_txn *t, unsigned table, const kv_val *keys, size_t n)
 	st = kv_pg_pipe_drain(e, c, at, &res, "prefetch");
 	if (st == PW_OK && res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		for (int r = 0; r < PQntuples(res); r++) {
-			kv_cache_set(e->cache, table, (kv_val){ .data = PQgetvalue(res, r, 0),
+			(void) kv_cache_set(e->cache, table, (kv_val){ .data = PQgetvalue(res, r, 0),
 			    .len = (size_t) PQgetlength(res, r, 0) }, PQgetvalue(res, r, 1),
-			    (size_t) PQgetlength(res, r, 1), true);
+			    (size_t) PQgetlength(res, r, 1), 0);
 		}
 		/* the rest are absent: what the cache does not hold yet */
 		p = arr + 20;
@@ -1498,7 +1594,7 @@ kv_pg_prefetch(kv_txn *t, unsigned table, const kv_val *keys, size_t n)
 			kv_val k = { .data = p + 4, .len = len };
 
 			if (kv_cache_get(e->cache, table, k, &v) == KV_CACHE_MISS) {
-				kv_cache_set(e->cache, table, k, NULL, 0, false);
+				(void) kv_cache_set(e->cache, table, k, NULL, 0, KV_CACHE_SET_ABSENT);
 			}
 			p += 4 + len;
 		}
@@ -1592,6 +1688,9 @@ kv_pg_cursor_fetch(kv_cursor *cur, kv_pg_op op, kv_val key)
 	pw_status st;
 	int n;
 
+	if (cur->txn->kind != KV_PG_READ) {
+		kv_pg_flush(cur->txn); /* the scan reads what the batch kept back too */
+	}
 	st = kv_pg_run(cur->txn, cur->table, op, key, (kv_val){ 0 }, true, &res, "cursor");
 	if (st != PW_OK) {
 		return st;

@@ -30,8 +30,8 @@ test_answers_what_was_set_per_table(void **state)
 	(void) state;
 	assert_non_null(c);
 	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 0, k_("k"), &v));
-	kv_cache_set(c, 0, k_("k"), "one", 3, true);
-	kv_cache_set(c, 1, k_("k"), NULL, 0, false);
+	kv_cache_set(c, 0, k_("k"), "one", 3, 0);
+	kv_cache_set(c, 1, k_("k"), NULL, 0, KV_CACHE_SET_ABSENT);
 	assert_int_equal(KV_CACHE_PRESENT, kv_cache_get(c, 0, k_("k"), &v));
 	assert_int_equal(3, v.len);
 	assert_memory_equal("one", v.data, 3);
@@ -57,9 +57,9 @@ test_replaced_bytes_live_until_reclaim(void **state)
 	kv_val v;
 
 	(void) state;
-	kv_cache_set(c, 0, k_("k"), "one", 3, true);
+	kv_cache_set(c, 0, k_("k"), "one", 3, 0);
 	assert_int_equal(KV_CACHE_PRESENT, kv_cache_get(c, 0, k_("k"), &old));
-	kv_cache_set(c, 0, k_("k"), "two", 3, true);
+	kv_cache_set(c, 0, k_("k"), "two", 3, 0);
 	kv_cache_clear(c);
 	assert_memory_equal("one", old.data, 3); /* ASan: not freed yet */
 	kv_cache_reclaim(c);
@@ -81,14 +81,14 @@ test_full_forgets_instead_of_growing(void **state)
 	(void) state;
 	for (unsigned i = 0; i < KV_CACHE_ENTRIES_MAX + 100; i++) {
 		snprintf(key, sizeof(key), "key-%u", i);
-		kv_cache_set(c, 0, k_(key), key, strlen(key), true);
+		(void) kv_cache_set(c, 0, k_(key), key, strlen(key), 0);
 	}
 	assert_int_equal(KV_CACHE_ENTRIES_MAX, kv_cache_size(c));
 	snprintf(key, sizeof(key), "key-%u", KV_CACHE_ENTRIES_MAX + 5);
 	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 0, k_(key), &v));
 	/* a key set again while full: its old value is gone, not kept stale */
-	kv_cache_set(c, 0, k_("key-7"), "new", 3, true);
-	kv_cache_set(c, 0, k_("key-8"), "x", 1, true);
+	kv_cache_set(c, 0, k_("key-7"), "new", 3, 0);
+	kv_cache_set(c, 0, k_("key-8"), "x", 1, 0);
 	assert_int_equal(KV_CACHE_PRESENT, kv_cache_get(c, 0, k_("key-7"), &v));
 	assert_memory_equal("new", v.data, 3);
 	kv_cache_clear(c);
@@ -97,10 +97,89 @@ test_full_forgets_instead_of_growing(void **state)
 	memset(big, 'b', sizeof(big));
 	for (unsigned i = 0; i < 40; i++) {
 		snprintf(key, sizeof(key), "big-%u", i);
-		kv_cache_set(c, 0, k_(key), big, sizeof(big), true);
+		(void) kv_cache_set(c, 0, k_(key), big, sizeof(big), 0);
 		held += kv_cache_get(c, 0, k_(key), &v) == KV_CACHE_PRESENT ? 1 : 0;
 	}
 	assert_int_equal(KV_CACHE_BYTES_MAX / sizeof(big), held);
+	kv_cache_free(c);
+}
+
+/* kv_cache_dirty_fn: appends "key=value(+)" to the string at arg ("+": an
+ * insert). */
+static void
+t_collect(void *arg, unsigned table, kv_val key, kv_val val, bool new_key)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%u:%.*s=%.*s%s ", table, (int) key.len, (const char *) key.data,
+	    (int) val.len, (const char *) val.data, new_key ? "+" : "");
+}
+
+/* A nested transaction's sets, dirty or clean, are undone by rollback and
+ * kept by release; each_dirty lists what waits to be sent, once per key; an
+ * overwritten insert stays an insert; sent makes inserts overwrites. */
+static void
+test_marks_undo_and_dirty_entries_wait_to_be_sent(void **state)
+{
+	kv_cache *c = kv_cache_new();
+	char got[256] = "";
+	kv_val v;
+
+	(void) state;
+	assert_int_equal(KV_CACHE_KEPT, kv_cache_set(c, 0, k_("a"), "1", 1, KV_CACHE_SET_DIRTY));
+	assert_int_equal(KV_CACHE_KEPT, kv_cache_set(c, 0, k_("clean"), "c", 1, 0));
+	assert_true(kv_cache_has_dirty(c));
+
+	kv_cache_mark(c);
+	(void) kv_cache_set(c, 0, k_("a"), "2", 1, KV_CACHE_SET_DIRTY);
+	(void) kv_cache_set(c, 1, k_("b"), "x", 1, KV_CACHE_SET_DIRTY | KV_CACHE_SET_NEW);
+	(void) kv_cache_set(c, 0, k_("clean"), NULL, 0, KV_CACHE_SET_ABSENT);
+	(void) kv_cache_forget(c, 0, k_("a"));
+	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 0, k_("a"), &v));
+	kv_cache_rollback(c);
+	assert_int_equal(KV_CACHE_PRESENT, kv_cache_get(c, 0, k_("a"), &v));
+	assert_memory_equal("1", v.data, 1);
+	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 1, k_("b"), &v));
+	assert_int_equal(KV_CACHE_PRESENT, kv_cache_get(c, 0, k_("clean"), &v));
+	kv_cache_each_dirty(c, t_collect, got);
+	assert_string_equal("0:a=1 ", got);
+
+	kv_cache_mark(c);
+	(void) kv_cache_set(c, 1, k_("b"), "x", 1, KV_CACHE_SET_DIRTY | KV_CACHE_SET_NEW);
+	(void) kv_cache_set(c, 1, k_("b"), "y", 1, KV_CACHE_SET_DIRTY); /* still an insert */
+	kv_cache_release(c);
+	got[0] = '\0';
+	kv_cache_each_dirty(c, t_collect, got);
+	assert_true(strstr(got, "1:b=y+ ") != NULL && strstr(got, "0:a=1 ") != NULL);
+	kv_cache_sent(c);
+	got[0] = '\0';
+	kv_cache_each_dirty(c, t_collect, got);
+	assert_true(strstr(got, "1:b=y ") != NULL); /* its row exists now */
+	kv_cache_clear(c);
+	assert_false(kv_cache_has_dirty(c));
+	kv_cache_free(c);
+}
+
+/* Full: a dirty set is FORGOT (the engine sends it itself) and the key's
+ * older dirty value is gone with it, so it is not sent later over the newer
+ * one. */
+static void
+test_a_dirty_set_the_cache_cannot_keep_is_forgot_with_its_older_value(void **state)
+{
+	static char big[KV_CACHE_BYTES_MAX - 16];
+	kv_cache *c = kv_cache_new();
+	char got[256] = "";
+
+	(void) state;
+	memset(big, 'b', sizeof(big));
+	assert_int_equal(KV_CACHE_KEPT, kv_cache_set(c, 0, k_("hot"), "old", 3, KV_CACHE_SET_DIRTY));
+	assert_int_equal(KV_CACHE_KEPT, kv_cache_set(c, 0, k_("big"), big, sizeof(big), 0));
+	assert_int_equal(KV_CACHE_FORGOT, kv_cache_set(c, 0, k_("hot"), big, 64,
+	    KV_CACHE_SET_DIRTY));
+	kv_cache_each_dirty(c, t_collect, got);
+	assert_string_equal("", got);
+	assert_false(kv_cache_has_dirty(c));
 	kv_cache_free(c);
 }
 
@@ -111,6 +190,8 @@ main(void)
 		cmocka_unit_test(test_answers_what_was_set_per_table),
 		cmocka_unit_test(test_replaced_bytes_live_until_reclaim),
 		cmocka_unit_test(test_full_forgets_instead_of_growing),
+		cmocka_unit_test(test_marks_undo_and_dirty_entries_wait_to_be_sent),
+		cmocka_unit_test(test_a_dirty_set_the_cache_cannot_keep_is_forgot_with_its_older_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -321,6 +321,67 @@ test_prefetch_changes_no_answer(void **state)
 	t_read_expect(e, T_ALPHA, "a", "1");
 }
 
+/* Asserts a scan of table in txn from the first key returns exactly the
+ * keys of want, a string of one-character keys in order. */
+static void
+t_scan_expect(kv_txn *txn, unsigned table, const char *want)
+{
+	kv_cursor *cur = NULL;
+	kv_val k;
+	kv_val v;
+	uint64_t n = 0;
+	size_t i = 0;
+	pw_status st;
+
+	assert_int_equal(PW_OK, t_kv->cursor_open(txn, table, &cur));
+	for (st = t_kv->cursor_seek(cur, (kv_val){ .data = NULL, .len = 0 }, &k, &v); st == PW_OK;
+	     st = t_kv->cursor_next(cur, &k, &v), i++) {
+		assert_true(i < strlen(want));
+		assert_int_equal(1, k.len);
+		assert_int_equal(want[i], ((const char *) k.data)[0]);
+	}
+	assert_int_equal(PW_NOT_FOUND, st);
+	assert_int_equal(strlen(want), i);
+	t_kv->cursor_close(cur);
+	assert_int_equal(PW_OK, t_kv->count(txn, table, &n));
+	assert_int_equal(strlen(want), n);
+}
+
+/* Scans and counts inside a batch see every write of the batch (an engine
+ * that keeps writes back until the commit sends them first), a nested abort
+ * after a scan still undoes the nested writes and only them, and what the
+ * batch wrote before is written once, at the commit. */
+static void
+test_scans_see_the_batch_and_a_nested_abort_after_a_scan_undoes_only_it(void **state)
+{
+	t_env *e = *state;
+	kv_txn *batch = NULL;
+	kv_txn *nest = NULL;
+
+	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "a", "1", 0));
+	t_nest_begin(e, &batch, &nest);
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "b", "2", 0));
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "c", "3", KV_PUT_INSERT | KV_PUT_FRESH));
+	assert_int_equal(PW_OK, t_kv->nest_commit(nest));
+
+	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "d", "4", KV_PUT_INSERT | KV_PUT_FRESH));
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "b", "two", 0));
+	t_scan_expect(nest, T_ALPHA, "abcd");
+	t_kv->nest_abort(nest);
+
+	assert_int_equal(PW_OK, t_kv->nest_begin(batch, &nest));
+	t_expect(nest, T_ALPHA, "b", "2");
+	t_scan_expect(nest, T_ALPHA, "abc");
+	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "e", "5", KV_PUT_INSERT | KV_PUT_FRESH));
+	t_scan_expect(nest, T_ALPHA, "abce");
+	t_nest_commit(batch, nest);
+	t_read_expect(e, T_ALPHA, "b", "2");
+	t_read_expect(e, T_ALPHA, "c", "3");
+	t_read_expect(e, T_ALPHA, "d", NULL);
+	t_read_expect(e, T_ALPHA, "e", "5");
+}
+
 /* A batch whose first nested txn put (k, v) in alpha and committed; the
  * batch is left open. */
 static kv_txn *
@@ -523,6 +584,9 @@ main(void)
 		    test_a_batch_sees_its_writes_and_not_those_of_an_aborted_nest, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_prefetch_changes_no_answer, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_scans_see_the_batch_and_a_nested_abort_after_a_scan_undoes_only_it, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_batch_abort_and_empty_commit_keep_nothing_and_move_no_txnid, t_setup,
