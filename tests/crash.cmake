@@ -5,7 +5,8 @@
 # slice is the ctest paywire.reliability_crash_slice.
 if(PW_TEST_HOOKS AND TARGET paywire_client AND TARGET pw_proto)
   add_executable(pw-crash-check reliability/crash_check.c)
-  target_link_libraries(pw-crash-check PRIVATE pw_proto PkgConfig::LMDB PkgConfig::SODIUM)
+  target_link_libraries(pw-crash-check PRIVATE pw_proto PkgConfig::LMDB PkgConfig::PQ
+    PkgConfig::SODIUM)
   pw_target_defaults(pw-crash-check)
 
   add_executable(pw-crash-harness reliability/crash_harness.c)
@@ -17,6 +18,12 @@ if(PW_TEST_HOOKS AND TARGET paywire_client AND TARGET pw_proto)
     COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/reliability/crash.sh --ci
       --build ${PROJECT_BINARY_DIR})
   set_tests_properties(paywire.reliability_crash_slice PROPERTIES TIMEOUT 900
+    ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0")
+  # the same slice on the PostgreSQL engine (its own private cluster)
+  add_test(NAME paywire.reliability_crash_slice.postgres
+    COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/reliability/crash.sh --ci --pg
+      --build ${PROJECT_BINARY_DIR})
+  set_tests_properties(paywire.reliability_crash_slice.postgres PROPERTIES TIMEOUT 900
     ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0")
 endif()
 

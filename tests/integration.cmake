@@ -27,3 +27,10 @@ foreach(s ${PW_IT_SCRIPTS})
     pw_add_it(${n})
   endif()
 endforeach()
+# The concurrency slice again on the PostgreSQL engine (issue 8: the issue 7
+# harness on both engines); the script starts its own cluster.
+if(TEST paywire.it_race)
+  add_test(NAME paywire.it_race.postgres COMMAND bash ${PW_IT_DIR}/race_test.sh)
+  set_tests_properties(paywire.it_race.postgres PROPERTIES TIMEOUT 900
+    ENVIRONMENT "RACE_PG=1;PW_BIN_DIR=${PROJECT_BINARY_DIR};PW_SOURCE_DIR=${PROJECT_SOURCE_DIR};PW_FIXTURES_DIR=${PW_FIXTURES_DIR};PW_SIGNER_DIR=${PW_SIGNER_DIR};ASAN_OPTIONS=detect_leaks=0")
+endif()

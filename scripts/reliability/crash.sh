@@ -2,13 +2,20 @@
 # crash.sh - crash durability run (issue 7; docs/reliability/crash.md).
 #
 #   scripts/reliability/crash.sh [--ci | --full | --fsync-slice] [--build DIR]
-#                                [--seed N] [--cycles N] [--ops N] [--keep]
+#                                [--seed N] [--cycles N] [--ops N] [--keep] [--pg]
 #
 # --ci (default when CI=true): 25 cycles x 120 intents, real fsync; a few minutes.
 # --full: >= 550 cycles of up to 500 intents, going on until >= 100,000 intents
 #         are acknowledged (>= 90 kills per crash point), under eatmydata (a process crash keeps the page cache, so fsync
 #         adds nothing to what a SIGKILL can show), plus --fsync-slice.
 # --fsync-slice: 50 cycles x 200 intents with real fsync.
+# --pg: the same runs on the PostgreSQL engine (issue 8): a private PostgreSQL 15
+#       cluster (tests/pg/cluster.sh, fsync on, synchronous_commit on) started
+#       for the run, one database per run; the server gets --store, the data
+#       dir keeps only its key file, pw-crash-check reads the database. The
+#       server is killed as on LMDB; the database is not (its own crashes are
+#       tests/integration/pg_faults_test.sh). No eatmydata: the database's
+#       fsync is its own.
 # The build dir must be a test build (-DPW_TEST_HOOKS=ON -DPW_TESTING=ON).
 # Prints one summary line per run; exits non-zero on any violation.
 set -euo pipefail
@@ -18,7 +25,7 @@ BUILD=$SRC/build-test
 MODE=ci
 [ "${CI:-}" = "true" ] && MODE=ci
 SEED=${PW_CRASH_SEED:-$(date +%s)}
-CYCLES= OPS= KEEP=
+CYCLES= OPS= KEEP= PG=
 while [ $# -gt 0 ]; do
   case $1 in
     --ci) MODE=ci ;;
@@ -29,7 +36,8 @@ while [ $# -gt 0 ]; do
     --cycles) CYCLES=$2; shift ;;
     --ops) OPS=$2; shift ;;
     --keep) KEEP=1 ;;
-    *) echo "usage: $0 [--ci|--full|--fsync-slice] [--build DIR] [--seed N] [--cycles N] [--ops N] [--keep]" >&2; exit 2 ;;
+    --pg) PG=1 ;;
+    *) echo "usage: $0 [--ci|--full|--fsync-slice] [--build DIR] [--seed N] [--cycles N] [--ops N] [--keep] [--pg]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -59,18 +67,33 @@ export ASAN_OPTIONS=detect_leaks=0
 POINTS=server.after_request_dedup,store.after_dedup,store.between_effects,store.before_commit,store.after_commit
 
 RUN_DIR=$(mktemp -d /tmp/pw-crash.XXXXXX)
-cleanup() { [ -n "$KEEP" ] && echo "crash: kept $RUN_DIR" >&2 || rm -rf "$RUN_DIR"; }
+PGD=
+cleanup() {
+  if [ -n "$PGD" ]; then bash "$SRC/tests/pg/cluster.sh" stop "$PGD" >/dev/null 2>&1 || true; fi
+  [ -n "$KEEP" ] && echo "crash: kept $RUN_DIR" >&2 || rm -rf "$RUN_DIR"
+}
 trap cleanup EXIT
+ENGINE=lmdb
+if [ -n "$PG" ]; then
+  ENGINE=postgresql
+  PGD=$(mktemp -d /tmp/pw-crash-pg.XXXXXX)
+  bash "$SRC/tests/pg/cluster.sh" start "$PGD" >/dev/null
+fi
+# pg_db NAME: a new database for run NAME
+pg_db() { psql -qX "host=$PGD user=postgres dbname=postgres" -c "CREATE DATABASE crash_$1" >/dev/null; }
 
 # run NAME CYCLES OPS SYNC [--eatmydata]
 run() {
   local name=$1 cycles=$2 ops=$3 sync=$4 min=$5 cpmax=$6; shift 6
   local start=$SECONDS rc=0 out
+  local -a store=()
   mkdir -p "$RUN_DIR/$name/data"
+  if [ -n "$PGD" ]; then pg_db "$name"; store=(--store "host=$PGD user=postgres dbname=crash_$name"); fi
   out=$("$HARNESS" --server "$SERVER" --check "$CHECK" --data "$RUN_DIR/$name/data" \
     --log "$RUN_DIR/$name/intents.log" --cycles "$cycles" --ops "$ops" --threads 4 \
-    --seed "$SEED" --sync "$sync" --points "$POINTS" --cp-max "$cpmax" --min-acks "$min" "$@") || rc=$?
-  echo "$out [$name, sync=$sync${1:+ $1}, $((SECONDS - start)) s, $(date -u +%FT%TZ)]"
+    --seed "$SEED" --sync "$sync" --points "$POINTS" --cp-max "$cpmax" --min-acks "$min" \
+    "${store[@]}" "$@") || rc=$?
+  echo "$out [$name, $ENGINE, sync=$sync${1:+ $1}, $((SECONDS - start)) s, $(date -u +%FT%TZ)]"
   if [ $rc -ne 0 ]; then
     KEEP=1
     echo "crash: $name FAILED (exit $rc); seed $SEED; logs in $RUN_DIR/$name" >&2
@@ -84,6 +107,7 @@ case $MODE in
   fsync) run fsync "${CYCLES:-50}" "${OPS:-200}" full 0 60 ;;
   full)
     if command -v eatmydata >/dev/null; then EMD=--eatmydata; SYNC=full; else EMD=; SYNC=none; fi
+    if [ -n "$PGD" ]; then EMD=; SYNC=full; fi
     rc=0
     run full "${CYCLES:-550}" "${OPS:-500}" $SYNC 100000 200 $EMD || rc=$?
     run fsync 50 200 full 0 60 || rc=$?

@@ -15,10 +15,11 @@
 # stopped store. Any ThreadSanitizer report (tests/tsan.supp holds the
 # reviewed suppressions) makes a process exit 66 and the run fail.
 #
-# usage: scripts/reliability/race.sh [--ci | --full] [--build-dir DIR]
+# usage: scripts/reliability/race.sh [--ci | --full] [--build-dir DIR] [--pg]
 #   --ci    (default when CI=true, and the default anyway) 20 x 64 deliveries,
 #           4 re-sent payments, 8 threads x 10 rounds
 #   --full  200 x 64 deliveries, 50 re-sent payments, 8 threads x 100 rounds
+#   --pg    on the PostgreSQL engine (a private cluster the test starts)
 # Exit 0 only when every check passed; the last line is a one-line summary.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,7 +30,8 @@ while [ $# -gt 0 ]; do
     --ci) mode=ci ;;
     --full) mode=full ;;
     --build-dir) build=$2; shift ;;
-    *) echo "usage: $0 [--ci | --full] [--build-dir DIR]" >&2; exit 2 ;;
+    --pg) export RACE_PG=1 ;;
+    *) echo "usage: $0 [--ci | --full] [--build-dir DIR] [--pg]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -55,9 +57,9 @@ PW_BIN_DIR=$build PW_SOURCE_DIR=$here PW_FIXTURES_DIR=$here/tests/fixtures \
 grep -E '^(ok|not ok)|FAIL|race_check:|ThreadSanitizer' "$log" || true
 summary=$(grep '^race: ' "$log" | tail -1 || true)
 if [ "$rc" -eq 0 ]; then
-  echo "race ($mode, TSan): PASS - ${summary#race: }"
+  echo "race ($mode, TSan${RACE_PG:+, PostgreSQL}): PASS - ${summary#race: }"
   rm -f "$log"
 else
-  echo "race ($mode, TSan): FAIL (log: $log) - ${summary#race: }"
+  echo "race ($mode, TSan${RACE_PG:+, PostgreSQL}): FAIL (log: $log) - ${summary#race: }"
 fi
 exit "$rc"

@@ -15,7 +15,9 @@
 #     one event, one session.paid audit record and one access link per paid
 #     session, no extra session, and an unbroken audit chain.
 # Defaults are the CI slice (20 x 64). scripts/reliability/race.sh runs it on
-# the ThreadSanitizer tree, and with --full (200 x 64). Nothing is timed.
+# the ThreadSanitizer tree, and with --full (200 x 64). RACE_PG=1 runs it all
+# on the PostgreSQL engine (a private cluster; the server gets --store and
+# race_check reads the database). Nothing is timed.
 . "$(dirname "$0")/lib.sh"
 : "${RACE_PAYMENTS:=20}" "${RACE_COPIES:=64}" "${RACE_RESEND:=4}" "${RACE_RESEND_COPIES:=8}"
 : "${RACE_THREADS:=8}" "${RACE_ROUNDS:=5}" "${RACE_WRITER_DELAY_MS:=20}"
@@ -30,8 +32,13 @@ export TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 log_pat
 
 data=$T/data
 ipc=ipc://$T/srv.ipc
+STORE=()
+if [ "${RACE_PG:-}" = 1 ]; then
+  pg_cluster
+  STORE=(--store "host=$PGD user=postgres dbname=paywire")
+fi
 # Phase 1: the storm and the mixed load, at full speed.
-start_server "$data"
+start_server "$data" "${STORE[@]}"
 start_bridge --threads 8
 
 out=$("$STORM" storm --server "$SERVER_URL" --bridge "$BRIDGE" --fixture "$FIX" \
@@ -57,7 +64,7 @@ eq "server stops cleanly (exit 0, no ThreadSanitizer report)" 0 "$RC"
 # Phase 2: the same data, the writer slowed down, so that the re-sent copies
 # of a request reach the server while the first one still waits for the
 # writer (more likely, never required: the checks hold either way).
-start_server "$data" --listen "$ipc" --test-writer-delay-ms "$RACE_WRITER_DELAY_MS"
+start_server "$data" --listen "$ipc" --test-writer-delay-ms "$RACE_WRITER_DELAY_MS" "${STORE[@]}"
 out=$("$STORM" storm --server "$SERVER_URL" --ipc "$ipc" --bridge none --fixture "$FIX" \
   --sessions "$T/sessions" --payments 0 --resend "$RACE_RESEND" \
   --resend-copies "$RACE_RESEND_COPIES" 2>"$T/resend.err") && rc=0 || rc=$?
@@ -74,7 +81,7 @@ eq "no ThreadSanitizer report from the server, the bridge or the load" 0 "$repor
 
 # Every phase listed the sessions it paid (appending): race_check wants
 # every session of the store accounted for.
-out=$("$CHECK" "$data" "$T/sessions" 2>"$T/check.err") && rc=0 || rc=$?
+out=$("$CHECK" "$data" "$T/sessions" "${STORE[@]:1}" 2>"$T/check.err") && rc=0 || rc=$?
 cat "$T/check.err" >&2
 echo "$out"
 eq "store: one invoice, entitlement, event, paid audit record, access link per session" 0 "$rc"

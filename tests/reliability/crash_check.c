@@ -1,11 +1,13 @@
 /*
- * crash_check.c - pw-crash-check DATA_DIR: the read-only invariants check of
- * the crash harness (docs/reliability/crash.md).
+ * crash_check.c - pw-crash-check DATA_DIR | POSTGRES_URL: the read-only
+ * invariants check of the crash harness (docs/reliability/crash.md).
  *
  * Owns nothing but its read transaction. It opens the LMDB environment of a
  * data directory read-only (MDB_RDONLY: a running server may go on writing
- * beside it; LMDB readers never wait) and checks what the public RPC does not
- * expose:
+ * beside it; LMDB readers never wait), or, given a libpq connection string
+ * (postgres://... or key=value), reads the PostgreSQL engine's tables
+ * (docs/POSTGRES.md "Schema") in one REPEATABLE READ READ ONLY transaction,
+ * and checks what the public RPC does not expose:
  *
  *   - per session: status paid <=> exactly one invoice, one entitlement, one
  *     access link (the customer JWT) and one "session.paid" audit record;
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
 #include <lmdb.h>
 #include <sodium.h>
 
@@ -48,6 +51,7 @@ typedef struct ck_session {
 } ck_session;
 
 typedef struct ck {
+	PGconn *pg;              /* PostgreSQL: the connection (NULL: LMDB) */
 	MDB_env *env;            /* read-only environment */
 	MDB_txn *txn;            /* the one read transaction */
 	ck_session *sessions;    /* sorted by id */
@@ -95,6 +99,51 @@ ck_find(ck *c, const char *sid)
 /* Calls fn on every (key, value) of the named db, in key order. */
 typedef int (*ck_row_fn)(ck *c, const MDB_val *k, const MDB_val *v);
 
+/* ck_scan on PostgreSQL: the table's rows in key order (bytea compares as
+ * memcmp, shorter first: LMDB's order), binary results. */
+static int
+ck_pg_scan(ck *c, const char *db, ck_row_fn fn)
+{
+	char sql[128];
+	PGresult *res;
+	int rv = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT k, v FROM paywire.\"%s\" ORDER BY k", db);
+	res = PQexecParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "pw-crash-check: scan of %s: %s", db, PQerrorMessage(c->pg));
+		PQclear(res);
+		return 2;
+	}
+	for (int i = 0; i < PQntuples(res) && rv == 0; i++) {
+		MDB_val k = { .mv_size = (size_t) PQgetlength(res, i, 0), .mv_data = PQgetvalue(res, i, 0) };
+		MDB_val v = { .mv_size = (size_t) PQgetlength(res, i, 1), .mv_data = PQgetvalue(res, i, 1) };
+
+		rv = fn(c, &k, &v);
+	}
+	PQclear(res);
+	return rv;
+}
+
+/* meta's value under key into *v (the result, which the caller clears, in
+ * *res); 1 when absent. */
+static int
+ck_pg_meta(ck *c, const char *key, MDB_val *v, PGresult **res)
+{
+	const char *vals[1] = { key };
+	const int lens[1] = { (int) strlen(key) };
+	const int fmts[1] = { 1 };
+
+	*res = PQexecParams(c->pg, "SELECT v FROM paywire.meta WHERE k = $1::bytea", 1, NULL, vals,
+	    lens, fmts, 1);
+	if (PQresultStatus(*res) != PGRES_TUPLES_OK || PQntuples(*res) != 1) {
+		return 1;
+	}
+	v->mv_size = (size_t) PQgetlength(*res, 0, 0);
+	v->mv_data = PQgetvalue(*res, 0, 0);
+	return 0;
+}
+
 static int
 ck_scan(ck *c, const char *db, ck_row_fn fn)
 {
@@ -103,6 +152,9 @@ ck_scan(ck *c, const char *db, ck_row_fn fn)
 	MDB_val k, v;
 	int rv;
 
+	if (c->pg != NULL) {
+		return ck_pg_scan(c, db, fn);
+	}
 	rv = mdb_dbi_open(c->txn, db, 0, &dbi);
 	if (rv == MDB_NOTFOUND) {
 		return 0; /* never written: empty */
@@ -278,9 +330,16 @@ ck_audit_meta(ck *c)
 {
 	MDB_dbi dbi;
 	MDB_val k, v;
+	PGresult *r1 = NULL;
+	PGresult *r2 = NULL;
 	uint64_t seq = 0;
 	int rv;
 
+	if (c->pg != NULL) {
+		rv = ck_pg_meta(c, "audit_seq", &v, &r1);
+		dbi = 0;
+		goto check;
+	}
 	rv = mdb_dbi_open(c->txn, "meta", 0, &dbi);
 	if (rv == MDB_NOTFOUND) {
 		if (c->audit != 0) {
@@ -294,6 +353,7 @@ ck_audit_meta(ck *c)
 	k.mv_data = (void *) "audit_seq";
 	k.mv_size = strlen("audit_seq");
 	rv = mdb_get(c->txn, dbi, &k, &v);
+check:
 	if (rv == 0 && v.mv_size == 8) {
 		for (size_t i = 0; i < 8; i++) {
 			seq = (seq << 8) | ((const uint8_t *) v.mv_data)[i];
@@ -304,11 +364,13 @@ ck_audit_meta(ck *c)
 	}
 	k.mv_data = (void *) "audit_head";
 	k.mv_size = strlen("audit_head");
-	rv = mdb_get(c->txn, dbi, &k, &v);
+	rv = c->pg != NULL ? ck_pg_meta(c, "audit_head", &v, &r2) : mdb_get(c->txn, dbi, &k, &v);
 	if (c->audit > 0 && (rv != 0 || v.mv_size != CK_HASH_BYTES ||
 	                        memcmp(v.mv_data, ck_audit_prev, CK_HASH_BYTES) != 0)) {
 		ck_fail(c, "meta audit_head is not the hash of record %" PRIu64, c->audit);
 	}
+	PQclear(r1);
+	PQclear(r2);
 	return 0;
 }
 
@@ -337,11 +399,26 @@ main(int argc, char **argv)
 	int rv;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: pw-crash-check DATA_DIR\n");
+		fprintf(stderr, "usage: pw-crash-check DATA_DIR | POSTGRES_URL\n");
 		return 2;
 	}
 	if (sodium_init() < 0) {
 		return 2;
+	}
+	if (strncmp(argv[1], "postgres", 8) == 0 || strchr(argv[1], '=') != NULL) {
+		PGresult *res;
+
+		c.pg = PQconnectdb(argv[1]);
+		res = PQexec(c.pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+		if (PQstatus(c.pg) != CONNECTION_OK || PQresultStatus(res) != PGRES_COMMAND_OK) {
+			fprintf(stderr, "pw-crash-check: the database does not open: %s",
+			    PQerrorMessage(c.pg));
+			PQclear(res);
+			PQfinish(c.pg);
+			return 2;
+		}
+		PQclear(res);
+		goto checks;
 	}
 	rv = mdb_env_create(&c.env);
 	if (rv == 0) {
@@ -358,6 +435,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "pw-crash-check: %s does not open: %s\n", argv[1], mdb_strerror(rv));
 		return 2;
 	}
+checks:
 	rv = ck_scan(&c, "sessions", ck_session_row);
 	if (rv == 0) {
 		rv = ck_scan(&c, "invoices", ck_invoice_row);
@@ -374,8 +452,12 @@ main(int argc, char **argv)
 	if (rv == 0) {
 		ck_sessions_judge(&c);
 	}
-	mdb_txn_abort(c.txn);
-	mdb_env_close(c.env);
+	if (c.pg != NULL) {
+		PQfinish(c.pg);
+	} else {
+		mdb_txn_abort(c.txn);
+		mdb_env_close(c.env);
+	}
 	free(c.sessions);
 	if (rv != 0) {
 		return rv;

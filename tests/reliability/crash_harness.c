@@ -106,7 +106,9 @@ static struct {
 	/* configuration */
 	const char *server_bin;   /* paywire-server */
 	const char *check_bin;    /* pw-crash-check */
-	const char *data_dir;     /* the data directory under test */
+	const char *data_dir;     /* the data directory under test (the key file, and
+	                             the LMDB data unless store_url) */
+	const char *store_url;    /* --store: the PostgreSQL database under test */
 	const char *log_path;     /* intent/ack log */
 	const char *sync;         /* --sync of the server */
 	const char *points[H_POINTS_MAX]; /* crash points, cycled through */
@@ -296,6 +298,10 @@ h_server_start(const char *crashpoint)
 			argv[n++] = "3600";
 			argv[n++] = "--contexts";
 			argv[n++] = "64";
+			if (h.store_url != NULL) {
+				argv[n++] = "--store";
+				argv[n++] = h.store_url;
+			}
 			argv[n] = NULL;
 			execvp(argv[0], (char *const *) argv);
 		}
@@ -824,8 +830,8 @@ h_checks(bool all)
 		    err.message);
 	}
 	pw_client_close(c);
-	snprintf(cmd, sizeof(cmd), "'%s' '%s' >>'%s.check' 2>&1", h.check_bin, h.data_dir,
-	    h.log_path);
+	snprintf(cmd, sizeof(cmd), "'%s' '%s' >>'%s.check' 2>&1", h.check_bin,
+	    h.store_url != NULL ? h.store_url : h.data_dir, h.log_path);
 	rv = system(cmd);
 	if (rv != 0) {
 		h_violation("pw-crash-check failed (status %d); see %s.check", rv, h.log_path);
@@ -874,7 +880,7 @@ h_usage(void)
 	fprintf(stderr,
 	    "usage: pw-crash-harness --server BIN --check BIN --data DIR --log FILE\n"
 	    "         [--cycles N] [--min-acks N] [--ops N] [--threads N] [--seed N] [--sync full|none]\n"
-	    "         [--points a,b,c] [--cp-max N] [--eatmydata]\n");
+	    "         [--points a,b,c] [--cp-max N] [--eatmydata] [--store POSTGRES_URL]\n");
 	exit(2);
 }
 
@@ -901,6 +907,8 @@ h_args(int argc, char **argv)
 			h.check_bin = v;
 		} else if (strcmp(a, "--data") == 0) {
 			h.data_dir = v;
+		} else if (strcmp(a, "--store") == 0) {
+			h.store_url = v;
 		} else if (strcmp(a, "--log") == 0) {
 			h.log_path = v;
 		} else if (strcmp(a, "--sync") == 0) {
