@@ -10,4 +10,11 @@ if(TARGET paywire-server AND TARGET paywire-bridge)
     COMMAND python3 -u ${CMAKE_CURRENT_SOURCE_DIR}/reliability/bad_input.py ${PROJECT_BINARY_DIR})
   set_tests_properties(paywire.bad_input PROPERTIES TIMEOUT 900
     ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0")
+  # the same catalogue with the server on PostgreSQL ("wrote nothing" is the
+  # engine's commits sequence there); the script starts its own cluster
+  add_test(NAME paywire.bad_input.postgres
+    COMMAND python3 -u ${CMAKE_CURRENT_SOURCE_DIR}/reliability/bad_input.py ${PROJECT_BINARY_DIR}
+      --pg)
+  set_tests_properties(paywire.bad_input.postgres PROPERTIES TIMEOUT 900
+    ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0")
 endif()

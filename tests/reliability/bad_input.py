@@ -2,7 +2,9 @@
 """bad_input.py - runs the bad-input catalogue (bad_input.tsv) against a real
 paywire-server and paywire-bridge.
 
-For every case: LMDB's last transaction id before, the request, its exact
+For every case: the engine's last transaction id before (LMDB's; with --pg
+the server runs on a private PostgreSQL cluster and it is the engine's
+commits sequence), the request, its exact
 answer (HTTP status, RPC status code, or the connection dropped), the
 transaction id after (unchanged, or moved for the cases that record an
 anomaly), the server and bridge still running with the same PIDs, and the
@@ -240,7 +242,7 @@ def main():
         raise SystemExit("bad_input.xfail names unknown cases: %s" % sorted(unknown))
     if only:
         cases = [c for c in cases if c["id"] in only]
-    procs = H.Procs(bin_dir, keep="--keep" in args)
+    procs = H.Procs(bin_dir, keep="--keep" in args, pg="--pg" in args)
     t0 = time.monotonic()
     passed, failed, xfailed, xpassed = [], [], [], []
     try:

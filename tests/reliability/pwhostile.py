@@ -21,6 +21,8 @@ import subprocess
 import tempfile
 import time
 
+SRC_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 HANG_S = 120
 
 ADMIN_KEY = "adm_hostile_" + os.urandom(16).hex()
@@ -341,11 +343,22 @@ def http_request(port, method, path, body=b"", headers=None, close=True):
 # processes
 
 class Procs:
-    def __init__(self, bin_dir, keep=False):
+    def __init__(self, bin_dir, keep=False, pg=False):
         self.bin_dir = bin_dir
         self.dir = tempfile.mkdtemp(prefix="pw-hostile.")
         self.keep = keep
         self.pids = []
+        # pg: the server runs on the PostgreSQL engine, on a private cluster
+        # (tests/pg/cluster.sh) in this run's directory
+        self.pgd = None
+        self.store_url = None
+        if pg:
+            self.pgd = tempfile.mkdtemp(prefix="pw-hostile-pg.")  # in /tmp: postgres reaches it
+            subprocess.run(["bash", os.path.join(SRC_DIR, "tests", "pg", "cluster.sh"), "start",
+                            self.pgd], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(["psql", "-qX", "host=%s user=postgres dbname=postgres" % self.pgd,
+                            "-c", "CREATE DATABASE paywire"], check=True)
+            self.store_url = "host=%s user=postgres dbname=paywire" % self.pgd
         self.env = dict(os.environ, **SECRETS)
         self.env.pop("PAYWIRE_CRASHPOINT", None)
 
@@ -356,7 +369,8 @@ class Procs:
         self.server_log = open(os.path.join(self.dir, name + ".log"), "ab")
         p = subprocess.Popen([os.path.join(self.bin_dir, "server", "paywire-server"),
                               "--data", self.data, "--listen", self.server_url,
-                              "--log-level", os.environ.get("PW_LOG", "warn")] + list(extra),
+                              "--log-level", os.environ.get("PW_LOG", "warn")] +
+                             (["--store", self.store_url] if self.store_url else []) + list(extra),
                              env=self.env, stdout=self.server_log, stderr=subprocess.STDOUT)
         self.server = p
         self.pids.append(p)
@@ -402,6 +416,14 @@ class Procs:
             return ""
 
     def last_txnid(self):
+        """The engine's last committed write: LMDB's last transaction id, or
+        the PostgreSQL engine's commits sequence (docs/POSTGRES.md)."""
+        if self.store_url:
+            out = subprocess.run(["psql", "-qXAt", self.store_url, "-c",
+                                  "SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
+                                  "FROM paywire.commits"],
+                                 capture_output=True, text=True, check=True).stdout
+            return int(out.strip())
         out = subprocess.run(["mdb_stat", "-e", self.data], capture_output=True, text=True,
                              check=True).stdout
         return int(re.search(r"Last transaction ID: (\d+)", out).group(1))
@@ -416,6 +438,9 @@ class Procs:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        if self.pgd:
+            subprocess.run(["bash", os.path.join(SRC_DIR, "tests", "pg", "cluster.sh"), "stop",
+                            self.pgd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 
