@@ -89,8 +89,15 @@ copy_apply(store_txn *t, void *arg)
 	pw_status st = PW_OK;
 
 	for (size_t i = 0; i < c->n && st == PW_OK; i++) {
+		/* meta key_check: the target's first batch may have written it
+		 * already (store_key_check_apply); the source's overwrites it, so
+		 * the target asks for the key the data was written with. */
+		bool key_check = c->db == STORE_DB_META &&
+		    c->klen[i] == strlen(STORE_META_KEY_CHECK) &&
+		    memcmp(c->buf + at, STORE_META_KEY_CHECK, c->klen[i]) == 0;
+
 		st = store_raw_put(t, c->db, c->buf + at, c->klen[i], c->buf + at + c->klen[i],
-		    c->vlen[i], KV_PUT_INSERT);
+		    c->vlen[i], key_check ? 0u : KV_PUT_INSERT);
 		at += c->klen[i] + c->vlen[i];
 	}
 	return st;

@@ -225,6 +225,13 @@ store_open_engine(store **out, const store_opts *opts, const kv_ops *engine)
 	if (st == PW_OK && !s->read_only) {
 		st = store_writer_spawn(s);
 	}
+	if (st == PW_OK) {
+		st = store_key_check(s);
+		if (st != PW_OK) {
+			store_close(s);
+			return st;
+		}
+	}
 	if (st != PW_OK) {
 		store_free(s);
 		return st;

@@ -130,6 +130,8 @@ typedef struct store_keys {
 	uint8_t secretbox_key[crypto_secretbox_KEYBYTES]; /* EntitlementRecord.sealed_key */
 	uint8_t jwt_key[PW_TOKEN_SECRET_BYTES_MAX]; /* HS256 key of customer access links */
 	size_t jwt_key_len;                         /* bytes used in jwt_key (32 when derived) */
+	uint8_t check[STORE_HASH_BYTES];            /* meta key_check: BLAKE2b(master, a constant);
+	                                               names the master key without revealing it */
 } store_keys;
 
 /* Loads (or on first open creates) <dir>/paywire.key and derives s->keys.
@@ -183,6 +185,9 @@ struct store {
 	store_purge_pos purge_next;             /* writer only: moved by a purge of the running
 	                                           batch, taken over when the batch commits */
 	bool purge_moved;                       /* writer only: purge_next is the one to use */
+	bool key_checked;                       /* writer only: a batch committed with the
+	                                           key check (store_key_check_apply) */
+	store_write key_check_write;            /* writer only: that check, riding in a batch */
 	store_write purge_write;                /* writer only: the periodic purge riding in a batch */
 	size_t purge_deleted;                   /* writer only: entries its last run deleted */
 	int64_t purge_last_ms;                  /* writer only: wall time of the last periodic purge */
@@ -385,5 +390,21 @@ pw_status store_token_verify(const store_keys *keys, const char *token, const ch
  * STORE_KEY_BYTES_MAX); PW_INVALID_ARGUMENT past the limits (store_reply.c). */
 pw_status store_reply_key(const char *scope, const char *request_id, uint8_t *key,
     size_t key_size, size_t *keylen);
+
+/* The master key in use must be the one the data was written with: several
+ * servers share one PostgreSQL database, each with its own copy of
+ * paywire.key, and a server given another key would write API-key hashes and
+ * sealed access keys no other server can read (nor, on LMDB, a key file
+ * swapped under existing data). meta "key_check" names the key
+ * (store_keys.check). store_key_check, at open: compares it, writes nothing
+ * (PW_OK when there is none yet). store_key_check_apply, an apply callback
+ * the writer runs at the end of its first batch that writes: compares it, or
+ * inserts ours when there is none, under the writer lock, so of two servers
+ * that started on an empty database with different keys the second fails
+ * its first write. Both answer PW_FAILED_PRECONDITION, logged with what to
+ * do, when it differs (store_keyfile.c). */
+pw_status store_key_check(store *s);
+#define STORE_META_KEY_CHECK "key_check"
+pw_status store_key_check_apply(store_txn *t, void *arg);
 
 #endif

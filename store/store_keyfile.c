@@ -25,6 +25,7 @@
 #define STORE_CTX_ACCESS "paywire.v1 access-key pepper"
 #define STORE_CTX_SECRETBOX "paywire.v1 entitlement secretbox"
 #define STORE_CTX_JWT "paywire.v1 access-link jwt hs256"
+#define STORE_CTX_CHECK "paywire.v1 key check"
 
 _Static_assert(crypto_generichash_KEYBYTES_MIN <= STORE_MASTER_KEY_BYTES &&
         STORE_MASTER_KEY_BYTES <= crypto_generichash_KEYBYTES_MAX,
@@ -190,6 +191,7 @@ store_keys_derive(store_keys *keys, const uint8_t master[STORE_MASTER_KEY_BYTES]
 	store_keyed_hash(keys->access_pepper, master, STORE_CTX_ACCESS, strlen(STORE_CTX_ACCESS));
 	store_keyed_hash(keys->secretbox_key, master, STORE_CTX_SECRETBOX,
 	    strlen(STORE_CTX_SECRETBOX));
+	store_keyed_hash(keys->check, master, STORE_CTX_CHECK, strlen(STORE_CTX_CHECK));
 	if (token_secret != NULL) {
 		keys->jwt_key_len = strlen(token_secret);
 		memcpy(keys->jwt_key, token_secret, keys->jwt_key_len);
@@ -227,5 +229,53 @@ store_keys_load(store_keys *keys, const char *dir, bool may_create, const char *
 		store_keys_derive(keys, master, token_secret);
 	}
 	sodium_memzero(master, sizeof(master));
+	return st;
+}
+
+/* ---- the key check (store_internal.h) ---- */
+
+/* Compares the stored key_check with ours; in a write txn, writes it when
+ * there is none. */
+pw_status
+store_key_check_apply(store_txn *t, void *arg)
+{
+	const uint8_t *mine = arg;
+	uint8_t stored[STORE_HASH_BYTES];
+	size_t len = 0;
+	pw_status st;
+
+	st = store_raw_get(t, STORE_DB_META, STORE_META_KEY_CHECK, strlen(STORE_META_KEY_CHECK),
+	    stored, sizeof(stored), &len);
+	if (st == PW_NOT_FOUND && !t->read) {
+		return store_raw_put(t, STORE_DB_META, STORE_META_KEY_CHECK,
+		    strlen(STORE_META_KEY_CHECK), mine, STORE_HASH_BYTES, KV_PUT_INSERT);
+	}
+	if (st == PW_NOT_FOUND) {
+		return PW_OK; /* a read: nothing to compare yet */
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	if (len != STORE_HASH_BYTES || sodium_memcmp(stored, mine, STORE_HASH_BYTES) != 0) {
+		pw_log(PW_LOG_ERROR, "store: this server's " STORE_KEYFILE_NAME " is not the key the "
+		    "data was written with: API keys and access keys would not verify. Every server "
+		    "of one database needs a copy of the first server's " STORE_KEYFILE_NAME);
+		return PW_FAILED_PRECONDITION;
+	}
+	return PW_OK;
+}
+
+pw_status
+store_key_check(store *s)
+{
+	store_txn t;
+	pw_status st;
+
+	PW_ASSERT(s != NULL);
+	st = store_read_begin(s, &t);
+	if (st == PW_OK) {
+		st = store_key_check_apply(&t, s->keys.check);
+	}
+	store_read_end(&t);
 	return st;
 }

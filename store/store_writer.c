@@ -195,6 +195,21 @@ store_batch_attempt(store *s, size_t n, unsigned attempt, bool *wrote)
 	for (size_t i = 0; i < n && batch_st == PW_OK; i++) {
 		s->batch_st[i] = store_write_run(s, batch, s->batch[i], &proto, &batch_st, wrote);
 	}
+	if (batch_st == PW_OK && *wrote && !s->key_checked) {
+		/* the first batch that writes checks (or records) the master key
+		 * in the same transaction (store_key_check_apply) */
+		pw_status kst;
+
+		s->key_check_write = (store_write){ .apply = store_key_check_apply,
+			.arg = s->keys.check };
+		kst = store_write_run(s, batch, &s->key_check_write, &proto, &batch_st, wrote);
+		if (kst == PW_FAILED_PRECONDITION) {
+			store_fail(s, "the master key is not the data's");
+		}
+		if (kst != PW_OK && batch_st == PW_OK) {
+			batch_st = kst;
+		}
+	}
 	if (batch_st == PW_OK && atomic_load(&s->failed)) {
 		batch_st = PW_UNAVAILABLE; /* an apply hit corruption: keep nothing */
 	}
@@ -206,6 +221,9 @@ store_batch_attempt(store *s, size_t n, unsigned attempt, bool *wrote)
 	}
 	if (batch_st == PW_OK && s->purge_moved) {
 		s->purge_at = s->purge_next; /* the purge's deletes are durable now */
+	}
+	if (batch_st == PW_OK && *wrote) {
+		s->key_checked = true; /* committed with the check */
 	}
 	s->purge_moved = false;
 	return batch_st;

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "store_fixture.h"
 #include "store_internal.h"
 
@@ -141,6 +143,90 @@ test_open_refuses_missing_key_next_to_existing_data(void **state)
 	assert_int_not_equal(0, access(e->key, F_OK));
 }
 
+/* Writes 32 fresh random bytes to path (0600), replacing it. */
+static void
+t_key_write(const char *path)
+{
+	uint8_t key[32];
+	int fd;
+
+	randombytes_buf(key, sizeof(key));
+	(void) unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(32, write(fd, key, sizeof(key)));
+	close(fd);
+}
+
+/* A paywire.key that is not the one the data was written with (a copy of
+ * another server's, a new one) is refused at open with FAILED_PRECONDITION,
+ * never used: its API-key hashes and sealed keys would not match the data.
+ * The right key opens again. */
+static void
+test_open_refuses_another_master_key_than_the_datas(void **state)
+{
+	fx_env *e = *state;
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
+	char saved[200];
+	char mid[64];
+	Paywire__Store__V1__Mode mode;
+
+	assert_int_equal(PW_OK, t_open(e, false, NULL));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m));
+	fx_store_close(e);
+	snprintf(saved, sizeof(saved), "%s.saved", e->key);
+	assert_int_equal(0, rename(e->key, saved));
+	t_key_write(e->key);
+	assert_int_equal(PW_FAILED_PRECONDITION, t_open(e, false, NULL));
+	assert_null(e->s);
+	assert_int_equal(PW_FAILED_PRECONDITION, t_open(e, true, NULL));
+	assert_int_equal(0, rename(saved, e->key));
+	assert_int_equal(PW_OK, t_open(e, false, NULL));
+	assert_int_equal(PW_OK, store_apikey_auth(e->s, m.key, mid, sizeof(mid), &mode));
+	paywire__store__v1__merchant_record__free_unpacked(m.rec, NULL);
+}
+
+/* Two servers started on one empty database with different keys (each made
+ * its own): both open, nothing to compare yet; the first to write records
+ * its key; the other's first write is refused with FAILED_PRECONDITION, and
+ * its store refuses writes from then on. The first goes on. */
+static void
+test_pg_servers_with_different_keys_the_second_fails_its_first_write(void **state)
+{
+	fx_env *e = *state;
+	fx_merchant m1 = { .name = "One", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
+	fx_merchant m2 = { .name = "Two", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
+	fx_merchant m3 = { .name = "Three", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
+	store_opts o2;
+	char dir2[200];
+	char key2[220];
+	store *s2 = NULL;
+
+	if (!fx_pg()) {
+		print_message("[ PostgreSQL only ] several servers share one database\n");
+		skip();
+	}
+	snprintf(dir2, sizeof(dir2), "%s/data2", e->root);
+	snprintf(key2, sizeof(key2), "%s/paywire.key", dir2);
+	assert_int_equal(0, mkdir(dir2, 0700));
+	t_key_write(key2);
+	o2 = e->opts;
+	o2.dir = dir2;
+	assert_int_equal(PW_OK, t_open(e, false, NULL));
+	assert_int_equal(PW_OK, store_open(&s2, &o2));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m1));
+	assert_int_equal(PW_FAILED_PRECONDITION, store_apply_sync(s2, fx_merchant_apply, &m2));
+	assert_true(store_failed(s2));
+	assert_int_not_equal(PW_OK, store_apply_sync(s2, fx_merchant_apply, &m2));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m3));
+	store_close(s2);
+	paywire__store__v1__merchant_record__free_unpacked(m1.rec, NULL);
+	paywire__store__v1__merchant_record__free_unpacked(m3.rec, NULL);
+	if (m2.rec != NULL) {
+		paywire__store__v1__merchant_record__free_unpacked(m2.rec, NULL);
+	}
+}
+
 static void
 test_open_refuses_symlinked_key_file(void **state)
 {
@@ -258,6 +344,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_refuses_group_readable_key_file, t_setup,
 		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_key_file_of_wrong_size, t_setup,
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_another_master_key_than_the_datas,
+		    t_setup, fx_env_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pg_servers_with_different_keys_the_second_fails_its_first_write, t_setup,
 		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_missing_key_next_to_existing_data,
 		    t_setup, fx_env_teardown),
