@@ -80,8 +80,21 @@ server_answers() {
   out=$("$CLI" --server "$SERVER_URL" --timeout-ms 1000 --retries 0 status cs_probe 2>&1 || true)
   case "$out" in *NOT_FOUND*) return 0 ;; *) return 1 ;; esac
 }
+# The server's TCP port accepts a connection (bash's /dev/tcp; it closes at
+# once, before the SP handshake, which the server drops). wait_server asks
+# this first so that the CLI's first call is not refused: the CLI closing its
+# socket after a refused connection shows a ThreadSanitizer report with both
+# stacks inside Debian's uninstrumented libnng (docs/reliability/race.md), and
+# under ThreadSanitizer that report would fail a race run whose subject is
+# the server and the bridge.
+server_listening() {
+  local hp=${SERVER_URL#tcp://}
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$T/server.log" >&2; fail "server exited during start"; exit 1; }
+  [ "$hp" != "$SERVER_URL" ] || return 0 # not tcp://: nothing to ask
+  (exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}") 2>/dev/null
+}
 wait_server() {
-  wait_until server_answers && return 0
+  wait_until server_listening && wait_until server_answers && return 0
   cat "$T/server.log" >&2
   fail "server did not answer within $HANG_S s"; exit 1
 }
