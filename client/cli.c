@@ -894,6 +894,69 @@ cli_session_call(cli_call *call, void *args, pw_error *err)
 	return PW_OK;
 }
 
+/* ---- session cancel ---- */
+
+static const char cli_help_session_cancel[] =
+    "usage: paywire session cancel SESSION_ID [--api-key KEY]\n"
+    "\n"
+    "Cancels one of your sessions: a created or pending session becomes\n"
+    "canceled, and a payment reported for it later is recorded as an anomaly,\n"
+    "never as paid. A session in any other status (paid, failed, expired,\n"
+    "canceled, refunded, disputed) answers FAILED_PRECONDITION and is not\n"
+    "touched; another merchant's session answers NOT_FOUND.\n"
+    "\n"
+    "  SESSION_ID         the session (cs_...)\n"
+    "  --api-key KEY      merchant API key (default: $PAYWIRE_API_KEY)\n"
+    "\n"
+    "Prints the session, canceled.\n"
+    "\n"
+    "example:\n"
+    "  paywire session cancel cs_0190f3c2a1b24f...\n";
+
+typedef struct cli_cancel_args {
+	const char *api_key; /* --api-key, else $PAYWIRE_API_KEY */
+} cli_cancel_args;
+
+static int
+cli_cancel_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_cancel_args *a = args;
+
+	(void) g;
+	PW_ASSERT(opt == OPT_API_KEY);
+	a->api_key = arg;
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_cancel_check(void *args, cli_globals *g)
+{
+	cli_cancel_args *a = args;
+
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	if (a->api_key == NULL) {
+		return cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY");
+	}
+	return CLI_EXIT_OK;
+}
+
+static pw_status
+cli_cancel_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_cancel_args *a = args;
+	pw_session s;
+	pw_status st = pw_session_cancel(call->c, a->api_key, call->arg, &s, err);
+	cli_out *o = &call->out;
+
+	if (st != PW_OK) {
+		return st;
+	}
+	cli_session_rows(o, "id", s.id, s.merchant_id, s.status);
+	cli_str(o, "payment_status", pw_payment_status_name(s.payment_status));
+	cli_money_rows(o, s.amount_minor, s.currency);
+	return PW_OK;
+}
+
 /* ---- status ---- */
 
 static const char cli_help_status[] =
@@ -1298,6 +1361,7 @@ typedef union cli_args {
 	const char *token;          /* access redeem: --token */
 	cli_merchant_args merchant; /* merchant create */
 	cli_session_args session;   /* session create */
+	cli_cancel_args cancel;     /* session cancel */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
 } cli_args;
@@ -1369,6 +1433,12 @@ static const cli_command cli_commands[] = {
 	        CLI_OPT("idempotency-key", OPT_IDEMPOTENCY_KEY), CLI_OPT("metadata", OPT_METADATA),
 	        CLI_OPT("plan", OPT_PLAN), CLI_OPT("credits", OPT_CREDITS),
 	        CLI_OPT("request-id", OPT_REQUEST_ID), CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "session", .verb = "cancel", .usage = "SESSION_ID",
+	    .summary = "cancel a created or pending session (API key)",
+	    .help = cli_help_session_cancel, .on_opt = cli_cancel_opt, .positional = 1,
+	    .what = "SESSION_ID", .check = cli_cancel_check, .call = cli_cancel_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
 	{ .group = "status", .verb = NULL, .usage = "SESSION_ID",
 	    .summary = "a session's status (no key)",
@@ -1443,7 +1513,7 @@ cli_tool_help(FILE *f)
 	      "environment:\n"
 	      "  PAYWIRE_SERVER     server address\n"
 	      "  PAYWIRE_ADMIN_KEY  admin key (merchant create, key revoke, audit verify)\n"
-	      "  PAYWIRE_API_KEY    merchant API key (session create)\n"
+	      "  PAYWIRE_API_KEY    merchant API key (session create, session cancel)\n"
 	      "\n"
 	      "exit codes:\n"
 	      "  0  success\n"

@@ -1073,6 +1073,19 @@ client_session_map(const Paywire__V1__CreateSessionResponse *cs, pw_session *out
 	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
 }
 
+/* cancel_session answers the session as create_session does. */
+static pw_status
+client_cancel_map(const Paywire__V1__CancelSessionResponse *cx, pw_session *out, pw_error *err)
+{
+	Paywire__V1__CreateSessionResponse cs = PAYWIRE__V1__CREATE_SESSION_RESPONSE__INIT;
+
+	if (cx->session == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's cancel_session reply has no session");
+	}
+	cs.session = cx->session;
+	return client_session_map(&cs, out, err);
+}
+
 static pw_status
 client_status_map(const Paywire__V1__GetStatusResponse *g, pw_status_info *out, pw_error *err)
 {
@@ -1193,7 +1206,9 @@ typedef struct client_call_spec {
 	XX(REDEEM_ACCESS, "pw_access_redeem", client_access_map,                                  \
 	    Paywire__V1__RedeemAccessResponse, pw_access, client_access_wipe, false)              \
 	XX(VERIFY_AUDIT, "pw_audit_verify", client_audit_map, Paywire__V1__VerifyAuditResponse,   \
-	    pw_audit_report, NULL, true)
+	    pw_audit_report, NULL, true)                                                          \
+	XX(CANCEL_SESSION, "pw_session_cancel", client_cancel_map,                                \
+	    Paywire__V1__CancelSessionResponse, pw_session, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -1422,6 +1437,17 @@ pw_status_get(pw_client *c, const char *session_id, pw_status_info *out, pw_erro
 
 	gs.session_id = client_str(session_id);
 	return client_run(c, CLIENT_CALL_GET_STATUS, need, 1, &gs.base, out, err);
+}
+
+pw_status
+pw_session_cancel(pw_client *c, const char *api_key, const char *session_id, pw_session *out,
+    pw_error *err)
+{
+	Paywire__V1__CancelSessionRequest cx = PAYWIRE__V1__CANCEL_SESSION_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "session_id", session_id } };
+
+	cx.session_id = client_str(session_id);
+	return client_run(c, CLIENT_CALL_CANCEL_SESSION, need, 2, &cx.base, out, err);
 }
 
 /* ---- webhooks ---- */

@@ -27,6 +27,7 @@ VALIDATE_MEMBER(create_merchant)
 VALIDATE_MEMBER(get_status)
 VALIDATE_MEMBER(revoke_api_key)
 VALIDATE_MEMBER(redeem_access)
+VALIDATE_MEMBER(cancel_session)
 
 /* ---- create_merchant: admin; the reply shows the raw API key once ---- */
 
@@ -94,6 +95,25 @@ create_session_apply(store_txn *t, srv_call *c)
 	    &c->res.session);
 	if (rv == PW_IDEMPOTENCY_CONFLICT) {
 		srv_call_why(c, "idempotency_key was already used with different parameters");
+	}
+	return session_record_check(c, rv, "the store returned a session record the wire cannot "
+	                                   "carry (no session, or too much metadata)");
+}
+
+/* ---- cancel_session: a merchant key; its own sessions only ---- */
+
+static pw_status
+cancel_session_apply(store_txn *t, srv_call *c)
+{
+	char reason[160];
+	pw_status rv;
+
+	rv = store_session_cancel(t, c->merchant_id, c->req->cancel_session->session_id,
+	    &c->res.session, reason, sizeof(reason));
+	if (rv == PW_FAILED_PRECONDITION) {
+		srv_call_why(c, "%s", reason);
+	} else if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no session %s for this merchant", c->req->cancel_session->session_id);
 	}
 	return session_record_check(c, rv, "the store returned a session record the wire cannot "
 	                                   "carry (no session, or too much metadata)");
@@ -231,6 +251,11 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
 	    .validate = create_session_validate, .apply = create_session_apply,
 	    .reply = srv_reply_create_session, .failed = "creating the session failed" },
+	/* A merchant's key; only its own sessions (another's answers NOT_FOUND). */
+	[PAYWIRE__V1__REQUEST__CALL_CANCEL_SESSION] = { .name = "cancel_session",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = cancel_session_validate, .apply = cancel_session_apply,
+	    .reply = srv_reply_cancel_session, .failed = "canceling the session failed" },
 	/* Admin. Its reply holds the merchant's first raw API key: stored sealed. */
 	[PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT] = { .name = "create_merchant",
 	    .auth = SRV_AUTH_ADMIN, .mutates = true, .scope = SRV_SCOPE_ADMIN, .sealed = true,

@@ -67,6 +67,17 @@ srv_reply_create_session(srv_reply_msg *m, srv_result *res)
 }
 
 void
+srv_reply_cancel_session(srv_reply_msg *m, srv_result *res)
+{
+	PW_ASSERT(res->session != NULL && res->session->session != NULL);
+	paywire__v1__cancel_session_response__init(&m->u.cancel_session.resp);
+	m->u.cancel_session.resp.session =
+	    srv_map_session(res->session->session, &m->u.cancel_session.session);
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CANCEL_SESSION;
+	m->resp.cancel_session = &m->u.cancel_session.resp;
+}
+
+void
 srv_reply_get_status(srv_reply_msg *m, srv_result *res)
 {
 	PW_ASSERT(res->session != NULL && res->session->session != NULL);

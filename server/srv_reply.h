@@ -85,6 +85,10 @@ typedef struct srv_reply_msg {
 		Paywire__V1__RevokeApiKeyResponse revoke_api_key;    /* points into a srv_result */
 		Paywire__V1__VerifyAuditResponse verify_audit;       /* points into a srv_result */
 		Paywire__V1__RedeemAccessResponse redeem_access;     /* points into a srv_result */
+		struct {
+			Paywire__V1__CancelSessionResponse resp;         /* -> session.session */
+			srv_map_session_buf session;                     /* points into a srv_result */
+		} cancel_session;
 	} u;                                       /* the one resp.result points at, if any */
 } srv_reply_msg;
 
@@ -117,6 +121,7 @@ void srv_reply_ingest_webhook(srv_reply_msg *m, srv_result *res);
 void srv_reply_revoke_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_verify_audit(srv_reply_msg *m, srv_result *res);
 void srv_reply_redeem_access(srv_reply_msg *m, srv_result *res);
+void srv_reply_cancel_session(srv_reply_msg *m, srv_result *res);
 
 /* redeem_access's srv_redact_fn: when res->redeem reveals a raw access key,
  * wipes it (access_key becomes "") and sets already_revealed, so the copy

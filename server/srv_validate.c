@@ -458,6 +458,14 @@ srv_validate_get_status(const Paywire__V1__GetStatusRequest *r, char *why, size_
 	return srv_validate_session_id("get_status.session_id", r->session_id, why, why_size);
 }
 
+pw_status
+srv_validate_cancel_session(const Paywire__V1__CancelSessionRequest *r, char *why,
+    size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	return srv_validate_session_id("cancel_session.session_id", r->session_id, why, why_size);
+}
+
 static pw_status
 check_header_name(size_t i, const char *name, char *why, size_t why_size)
 {

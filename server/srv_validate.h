@@ -74,6 +74,8 @@ pw_status srv_validate_session_id(const char *field, const char *id, char *why,
     size_t why_size) PW_WUR;
 
 /* get_status: session_id as srv_validate_session_id. */
+pw_status srv_validate_cancel_session(const Paywire__V1__CancelSessionRequest *r, char *why,
+    size_t why_size) PW_WUR;
 pw_status srv_validate_get_status(const Paywire__V1__GetStatusRequest *r, char *why,
     size_t why_size) PW_WUR;
 

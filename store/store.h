@@ -283,6 +283,15 @@ pw_status store_session_create(store_txn *t, const char *merchant_id,
     const store_session_params *p, const uint8_t request_hash[32],
     const char *checkout_url_base, Paywire__Store__V1__SessionRecord **out) PW_WUR;
 
+/* The merchant merchant_id cancels its session session_id: created or
+ * pending -> canceled (the state machine's closure, as a provider's
+ * cancellation), audited "session.canceled". PW_NOT_FOUND when there is no
+ * such session or it is another merchant's (nothing tells them apart);
+ * PW_FAILED_PRECONDITION (nothing written) in any other status: *reason says
+ * which. *out: the session record after it (caller frees). */
+pw_status store_session_cancel(store_txn *t, const char *merchant_id, const char *session_id,
+    Paywire__Store__V1__SessionRecord **out, char *reason, size_t reason_size) PW_WUR;
+
 /* Bytes of store_access_receipt.access_key: "ak_test_"/"ak_live_" +
  * base64url(32 bytes) is 51 characters. */
 #define STORE_ACCESS_KEY_BYTES 64

@@ -674,3 +674,69 @@ store_webhook_peek(store *s, const pw_event *ev, store_webhook_result *out)
 	}
 	return st;
 }
+
+/* ---- a merchant cancels ---- */
+
+pw_status
+store_session_cancel(store_txn *t, const char *merchant_id, const char *session_id,
+    Paywire__Store__V1__SessionRecord **out, char *reason, size_t reason_size)
+{
+	Paywire__Store__V1__SessionRecord *rec = NULL;
+	pw_event ev;
+	fsm_state before;
+	fsm_result res;
+	char detail[128];
+	pw_status st;
+
+	PW_ASSERT(t != NULL && merchant_id != NULL && session_id != NULL && out != NULL);
+	PW_ASSERT(reason != NULL && reason_size > 0);
+	*out = NULL;
+	reason[0] = '\0';
+	st = store_session_load(t, session_id, &rec);
+	if (st == PW_OK && strcmp(rec->session->merchant_id, merchant_id) != 0) {
+		st = PW_NOT_FOUND; /* another merchant's: not told apart from none */
+	}
+	if (st == PW_OK) {
+		st = pay_state_load(rec, &before);
+		if (st != PW_OK) {
+			pw_log(PW_LOG_ERROR, "store: session %s: record fails the state machine's checks",
+			    session_id);
+			st = store_txn_note(t, st);
+		}
+	}
+	if (st == PW_OK && before.status != ST_CREATED &&
+	    before.status != PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_PENDING) {
+		snprintf(reason, reason_size, "session is %s: only a created or pending session "
+		    "can be canceled", fsm_status_name(before.status));
+		st = PW_FAILED_PRECONDITION;
+	}
+	if (st == PW_OK) {
+		memset(&ev, 0, sizeof(ev));
+		ev.provider = PW_PROVIDER_NONE;
+		ev.kind = PW_EV_PAYMENT_CANCELED;
+		ev.live = -1;
+		fsm_apply(&before, &ev, store_txn_now_ms(t), &res);
+		/* created/pending, no payment recorded: the closure applies, and
+		 * its only effect is the audit record written below. */
+		PW_ASSERT(res.outcome == FSM_APPLIED &&
+		    res.state.status == PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_CANCELED &&
+		    (res.effects & ~(uint32_t) FSM_FX_AUDIT) == 0);
+		rec->session->status = res.state.status;
+		rec->session->payment_status = res.state.payment_status;
+		rec->updated_at_unix_ms = store_txn_now_ms(t);
+		snprintf(detail, sizeof(detail), "by=merchant status=%s->canceled",
+		    fsm_status_name(before.status));
+		st = store_audit_append(t, "session.canceled", merchant_id, session_id, detail);
+	}
+	if (st == PW_OK) {
+		st = store_session_save(t, rec);
+	}
+	if (st != PW_OK) {
+		if (rec != NULL) {
+			paywire__store__v1__session_record__free_unpacked(rec, NULL);
+		}
+		return st;
+	}
+	*out = rec;
+	return PW_OK;
+}

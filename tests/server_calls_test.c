@@ -43,7 +43,7 @@ test_every_call_member_has_one_row_named_after_it(void **state)
 		assert_string_equal(f->name, ops->name);
 		rows++;
 	}
-	assert_int_equal(7, rows); /* create_merchant .. redeem_access */
+	assert_int_equal(8, rows); /* create_merchant .. redeem_access, cancel_session */
 }
 
 static void
@@ -53,7 +53,7 @@ test_no_call_and_unknown_numbers_have_no_row(void **state)
 	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) 0)); /* _NOT_SET */
 	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) -1));
 	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) 9));
-	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) 17));
+	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) 18));
 	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) 1000));
 }
 
@@ -76,6 +76,7 @@ test_rows_declare_the_documented_auth_writes_and_stored_forms(void **state)
 		{ "revoke_api_key", SRV_AUTH_ADMIN, true, SRV_SCOPE_ADMIN, false, false },
 		{ "verify_audit", SRV_AUTH_ADMIN, false, SRV_SCOPE_NONE, false, false },
 		{ "redeem_access", SRV_AUTH_NONE, true, SRV_SCOPE_ACCESS, false, true },
+		{ "cancel_session", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, false, false },
 	};
 
 	(void) state;

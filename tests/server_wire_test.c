@@ -175,6 +175,7 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__RevokeApiKeyRequest rk = PAYWIRE__V1__REVOKE_API_KEY_REQUEST__INIT;
 	Paywire__V1__VerifyAuditRequest va = PAYWIRE__V1__VERIFY_AUDIT_REQUEST__INIT;
 	Paywire__V1__RedeemAccessRequest ra = PAYWIRE__V1__REDEEM_ACCESS_REQUEST__INIT;
+	Paywire__V1__CancelSessionRequest cx = PAYWIRE__V1__CANCEL_SESSION_REQUEST__INIT;
 
 	req.request_id = "req_01HZX";
 	req.api_key = "sk_test_abcdefghijklmnop";
@@ -238,6 +239,10 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		ra.token = "eyJhbGciOiJIUzI1NiJ9.e30.sig";
 		req.redeem_access = &ra;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_CANCEL_SESSION:
+		cx.session_id = "cs_0190f3c2a1b24f";
+		req.cancel_session = &cx;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL__NOT_SET:
 	case _PAYWIRE__V1__REQUEST__CALL__CASE_IS_INT_SIZE: break;
 	}
@@ -248,7 +253,8 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT, PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION,
 	PAYWIRE__V1__REQUEST__CALL_GET_STATUS, PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK,
 	PAYWIRE__V1__REQUEST__CALL_REVOKE_API_KEY, PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT,
-	PAYWIRE__V1__REQUEST__CALL_REDEEM_ACCESS, PAYWIRE__V1__REQUEST__CALL__NOT_SET,
+	PAYWIRE__V1__REQUEST__CALL_REDEEM_ACCESS, PAYWIRE__V1__REQUEST__CALL_CANCEL_SESSION,
+	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))
 

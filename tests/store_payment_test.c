@@ -1079,6 +1079,99 @@ test_allocation_failure_during_redeem_keeps_the_key_sealed(void **state)
 	free(tok);
 }
 
+/* ---- a merchant cancels ---- */
+
+typedef struct t_cancel {
+	const char *merchant_id;                 /* in */
+	const char *sid;                         /* in */
+	Paywire__Store__V1__SessionRecord *rec;  /* out: caller frees */
+	char reason[160];                        /* out */
+} t_cancel;
+
+static pw_status
+t_cancel_cb(store_txn *t, void *arg)
+{
+	t_cancel *c = arg;
+	return store_session_cancel(t, c->merchant_id, c->sid, &c->rec, c->reason,
+	    sizeof(c->reason));
+}
+
+static pw_status
+t_cancel_call(fx_env *e, const char *merchant_id, const char *sid, char *reason_out)
+{
+	t_cancel c = { .merchant_id = merchant_id, .sid = sid };
+	pw_status st = store_apply_sync(e->s, t_cancel_cb, &c);
+
+	if (st == PW_OK) {
+		assert_non_null(c.rec);
+		assert_int_equal(ST(CANCELED), c.rec->session->status);
+		paywire__store__v1__session_record__free_unpacked(c.rec, NULL);
+	} else {
+		assert_null(c.rec);
+	}
+	if (reason_out != NULL) {
+		strcpy(reason_out, c.reason);
+	}
+	return st;
+}
+
+/* created -> canceled, audited; again, or paid, or another merchant's: refused
+ * with nothing written; a payment reported after the cancel is an anomaly,
+ * never paid. */
+static void
+test_merchant_cancel_closes_only_its_created_or_pending_sessions(void **state)
+{
+	fx_env *e = *state;
+	char sid[64];
+	char paid[64];
+	char pending[64];
+	char other_mid[FX_MERCHANT_ID_BYTES];
+	char reason[160];
+	Paywire__Store__V1__SessionRecord *rec;
+	store_webhook_result res;
+	pw_event ev;
+	uint64_t txn;
+	uint64_t audit;
+
+	t_session(e, &t_default, sid);
+	t_session(e, &t_default, paid);
+	t_session(e, &t_default, pending);
+	(void) t_pay(e, paid, "pi_paid");
+	t_ev(e, &ev, PW_EV_PAYMENT_PENDING, pending);
+	assert_int_equal(PW_OK, t_send(e, &ev, &res));
+	assert_int_equal(ST(PENDING), res.session_status);
+	assert_int_equal(PW_OK, fx_merchant_add(e->s, "Other", PAYWIRE__STORE__V1__MODE__MODE_TEST,
+	    other_mid, sizeof(other_mid)));
+
+	audit = fx_audit_ok(e->s);
+	assert_int_equal(PW_OK, t_cancel_call(e, e->merchant_id, sid, NULL));
+	assert_int_equal(PW_OK, t_cancel_call(e, e->merchant_id, pending, NULL));
+	assert_int_equal(audit + 2, fx_audit_ok(e->s)); /* one session.canceled each */
+	rec = t_get(e, sid);
+	assert_int_equal(ST(CANCELED), rec->session->status);
+	assert_int_equal(PS(UNPAID), rec->session->payment_status);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
+
+	txn = store_last_txnid(e->s);
+	assert_int_equal(PW_FAILED_PRECONDITION, t_cancel_call(e, e->merchant_id, sid, reason));
+	assert_non_null(strstr(reason, "canceled"));
+	assert_int_equal(PW_FAILED_PRECONDITION, t_cancel_call(e, e->merchant_id, paid, reason));
+	assert_non_null(strstr(reason, "paid"));
+	assert_int_equal(PW_NOT_FOUND, t_cancel_call(e, other_mid, pending, NULL));
+	assert_int_equal(PW_NOT_FOUND, t_cancel_call(e, e->merchant_id, "cs_nonexistent", NULL));
+	assert_int_equal(txn, store_last_txnid(e->s));
+	rec = t_get(e, paid);
+	assert_int_equal(ST(PAID), rec->session->status);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
+
+	/* money for the canceled session: recorded as an anomaly, not paid */
+	t_ev_paid(e, &ev, sid, 4900, "EUR", "pi_late");
+	assert_int_equal(PW_OK, t_send(e, &ev, &res));
+	assert_int_equal(OUT(IGNORED), res.outcome);
+	assert_true(res.anomaly);
+	assert_int_equal(ST(CANCELED), res.session_status);
+}
+
 int
 main(void)
 {
@@ -1091,6 +1184,7 @@ main(void)
 		T(test_pending_then_failed_then_retry_success_is_paid),
 		T(test_amount_currency_or_mode_mismatch_is_an_anomaly_not_paid),
 		T(test_payment_for_an_expired_session_is_an_anomaly),
+		T(test_merchant_cancel_closes_only_its_created_or_pending_sessions),
 		T(test_event_without_any_reference_is_recorded_ignored),
 		T(test_unknown_session_ref_is_not_found_and_writes_nothing),
 		T(test_refunds_resolved_by_provider_refs_accumulate_then_revoke),

@@ -174,6 +174,14 @@ typedef struct pw_session {
 PW_API pw_status pw_session_create(pw_client *c, const char *api_key, const pw_session_params *p,
     pw_session *out, pw_error *err);
 
+/* The merchant cancels one of its sessions: created or pending -> canceled;
+ * *out is the session after it. PW_FAILED_PRECONDITION in any other status
+ * (err->message says which); PW_NOT_FOUND for no such session or another
+ * merchant's. Retried calls carry the same request_id: a retry after the
+ * cancel committed answers the same session. */
+PW_API pw_status pw_session_cancel(pw_client *c, const char *api_key, const char *session_id,
+    pw_session *out, pw_error *err);
+
 typedef struct pw_status_info {
 	char session_id[64];
 	char merchant_id[64];

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lifecycle_test.sh - create merchant → session → status through the CLI;
+# lifecycle_test.sh - create merchant → session → status → cancel through the CLI;
 # bad input through the CLI writes nothing; data survives a clean restart
 # (SIGTERM → exit 0); a session acknowledged before kill -9 is there after
 # restart; the audit chain verifies.
@@ -53,6 +53,18 @@ bad "amount 0" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 0
 bad "amount above the maximum" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 1000000000001 --currency EUR
 bad "ftp success URL" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 100 --currency EUR --success-url ftp://x/y
 bad "wrong admin key" UNAUTHENTICATED --json merchant create --name x --admin-key wrong
+
+# The merchant cancels: created -> canceled; again, or another merchant's
+# session, is refused and writes nothing.
+csid=$("$CLI" --json session create --api-key "$key" --amount-minor 1500 --currency EUR | json id)
+out=$("$CLI" --json session cancel "$csid" --api-key "$key")
+eq "session cancel answers the session canceled" canceled "$(echo "$out" | json status)"
+eq "status shows it canceled" canceled "$("$CLI" --json status "$csid" | json status)"
+bad "cancel of a canceled session" FAILED_PRECONDITION session cancel "$csid" --api-key "$key"
+bad "cancel of another merchant's session" NOT_FOUND session cancel "$csid" --api-key "$live_key"
+bad "cancel without an API key" UNAUTHENTICATED session cancel "$csid" --api-key ""
+out=$("$CLI" session cancel "$csid" --api-key "$key" 2>&1) || true
+contains "… saying why" "only a created or pending session can be canceled" "$out"
 
 revoke_key=$(new_merchant test)
 "$CLI" key revoke "$revoke_key" >/dev/null
