@@ -153,12 +153,11 @@ kv_cache_get(kv_cache *c, unsigned table, kv_val key, kv_val *val)
 	return KV_CACHE_PRESENT;
 }
 
-/* set and forget: the key's entry is replaced by a new one (keep) or by
- * nothing. Inside a mark the old entry is recorded first, so nothing changes
- * when the record cannot be made. */
-static kv_cache_res
-kv_cache_change(kv_cache *c, unsigned table, kv_val key, const void *val, size_t len,
-    unsigned flags, bool keep)
+/* Inside a mark the old entry is recorded first, so nothing changes when the
+ * record cannot be made. */
+kv_cache_res
+kv_cache_set(kv_cache *c, unsigned table, kv_val key, const void *val, size_t len,
+    unsigned flags)
 {
 	uint64_t h = kv_cache_hash(table, key);
 	kv_cache_ent **at = kv_cache_find(c, h, table, key.data, key.len);
@@ -190,7 +189,7 @@ kv_cache_change(kv_cache *c, unsigned table, kv_val key, const void *val, size_t
 	if (!present) {
 		len = 0;
 	}
-	if (keep && c->n < KV_CACHE_ENTRIES_MAX && len <= KV_CACHE_BYTES_MAX - c->bytes) {
+	if (c->n < KV_CACHE_ENTRIES_MAX && len <= KV_CACHE_BYTES_MAX - c->bytes) {
 		e = malloc(sizeof(*e) + key.len + len);
 	}
 	if (e == NULL) {
@@ -214,21 +213,8 @@ kv_cache_change(kv_cache *c, unsigned table, kv_val key, const void *val, size_t
 	return KV_CACHE_KEPT;
 }
 
-kv_cache_res
-kv_cache_set(kv_cache *c, unsigned table, kv_val key, const void *val, size_t len,
-    unsigned flags)
-{
-	return kv_cache_change(c, table, key, val, len, flags, true);
-}
-
-kv_cache_res
-kv_cache_forget(kv_cache *c, unsigned table, kv_val key)
-{
-	return kv_cache_change(c, table, key, NULL, 0, KV_CACHE_SET_ABSENT, false);
-}
-
 void
-kv_cache_each_dirty(kv_cache *c, kv_cache_dirty_fn fn, void *arg)
+kv_cache_each_dirty(kv_cache *c, kv_cache_dirty_fn fn, void *arg, bool before_end)
 {
 	if (c->n_dirty == 0) {
 		return;
@@ -238,20 +224,8 @@ kv_cache_each_dirty(kv_cache *c, kv_cache_dirty_fn fn, void *arg)
 			if (e->dirty) {
 				fn(arg, e->table, (kv_val){ .data = e->data, .len = e->klen },
 				    (kv_val){ .data = e->data + e->klen, .len = e->vlen }, e->new_key);
+				e->new_key = e->new_key && !before_end;
 			}
-		}
-	}
-}
-
-void
-kv_cache_sent(kv_cache *c)
-{
-	if (c->n_dirty == 0) {
-		return;
-	}
-	for (size_t i = 0; i < KV_CACHE_BUCKETS; i++) {
-		for (kv_cache_ent *e = c->bucket[i]; e != NULL; e = e->next) {
-			e->new_key = false;
 		}
 	}
 }

@@ -71,7 +71,7 @@ kv_cache_hit kv_cache_get(kv_cache *c, unsigned table, kv_val key, kv_val *val);
 #define KV_CACHE_SET_NEW 0x4u    /* dirty, and the key is to be inserted, not
                                     overwritten (the engine's choice of statement) */
 
-/* What kv_cache_set and kv_cache_forget did. */
+/* What kv_cache_set did. */
 typedef enum kv_cache_res {
 	KV_CACHE_KEPT = 0, /* the key now holds what was set */
 	KV_CACHE_FORGOT,   /* the key is a miss now (full, or no memory for the
@@ -88,20 +88,18 @@ kv_cache_res kv_cache_set(kv_cache *c, unsigned table, kv_val key, const void *v
     unsigned flags);
 
 /* Calls fn for every dirty entry (a present value to write; new: insert it),
- * in no particular order. The entries stay dirty: sending them twice is
- * harmless (an overwrite), and a nested abort may need them again. */
+ * in no particular order, for the engine to send. The entries stay dirty:
+ * sending them twice is harmless (an overwrite), and a nested abort may need
+ * them again. before_end: they are sent before the batch's end (a scan must
+ * see them), so the inserts among them are overwrites from then on (their
+ * rows exist). */
 typedef void (*kv_cache_dirty_fn)(void *arg, unsigned table, kv_val key, kv_val val, bool new_key);
-void kv_cache_each_dirty(kv_cache *c, kv_cache_dirty_fn fn, void *arg);
-
-/* The dirty entries were sent (kv_cache_each_dirty) before the batch's end
- * (a scan must see them): they stay dirty, and the inserts among them are
- * overwrites from now on (their rows exist). */
-void kv_cache_sent(kv_cache *c);
+void kv_cache_each_dirty(kv_cache *c, kv_cache_dirty_fn fn, void *arg, bool before_end);
 
 /* Whether any entry is dirty. */
 bool kv_cache_has_dirty(const kv_cache *c);
 
-/* A nested transaction begins: from now on every set, forget and clear is
+/* A nested transaction begins: from now on every set is
  * recorded so that kv_cache_rollback can undo it. One level. */
 void kv_cache_mark(kv_cache *c);
 
@@ -111,14 +109,11 @@ void kv_cache_release(kv_cache *c);
 /* It aborted: the cache is back to what it held at kv_cache_mark. */
 void kv_cache_rollback(kv_cache *c);
 
-/* Forgets key (a miss from now on), dirty or not. */
-kv_cache_res kv_cache_forget(kv_cache *c, unsigned table, kv_val key);
-
 /* Forgets everything, dirty entries too (the batch's end). Not inside a
  * mark. */
 void kv_cache_clear(kv_cache *c);
 
-/* Frees what set, forget and clear replaced: every value get returned
+/* Frees what set and clear replaced: every value get returned
  * before dies. */
 void kv_cache_reclaim(kv_cache *c);
 

@@ -465,17 +465,6 @@ kv_lmdb_count(kv_txn *txn, unsigned table, uint64_t *out)
 	return kv_lmdb_status(at.env, rc, "mdb_stat");
 }
 
-/* A read of a mapped page costs no round trip: nothing to fetch ahead. */
-static pw_status
-kv_lmdb_prefetch(kv_txn *txn, unsigned table, const kv_val *keys, size_t n)
-{
-	(void) txn;
-	(void) table;
-	(void) keys;
-	(void) n;
-	return PW_OK;
-}
-
 static uint64_t
 kv_lmdb_last_txnid(kv_env *e)
 {
@@ -582,6 +571,6 @@ const kv_ops kv_lmdb_ops = {
 	.cursor_del = kv_lmdb_cursor_del,
 	.cursor_close = kv_lmdb_cursor_close,
 	.count = kv_lmdb_count,
-	.prefetch = kv_lmdb_prefetch,
+	.prefetch = NULL, /* a read of a mapped page costs no round trip */
 	.last_txnid = kv_lmdb_last_txnid,
 };

@@ -951,7 +951,7 @@ kv_pg_batch_end(kv_txn *t)
 	}
 }
 
-static void kv_pg_flush(kv_txn *t);
+static void kv_pg_flush(kv_txn *t, bool before_end);
 
 static pw_status
 kv_pg_batch_commit(kv_txn *t)
@@ -973,7 +973,7 @@ kv_pg_batch_commit(kv_txn *t)
 	 * sequence (last_txnid), then COMMIT, then the writer lock is given
 	 * back. A sequence is outside the transaction: it never conflicts, and
 	 * a commit that then fails leaves it moved ("unchanged" stays exact). */
-	kv_pg_flush(t);
+	kv_pg_flush(t, false);
 	if (t->wrote) {
 		kv_pg_pipe_cmd(e, c, "SELECT nextval('" KV_PG_SCHEMA ".commits')", "commit(batch)");
 	}
@@ -1265,7 +1265,7 @@ kv_pg_flush_one(void *arg, unsigned table, kv_val key, kv_val val, bool new_key)
  * (a row every request rewrites, the audit head, would otherwise carry a
  * version and a lock per savepoint). */
 static void
-kv_pg_flush(kv_txn *t)
+kv_pg_flush(kv_txn *t, bool before_end)
 {
 	kv_cache *cache = t->env->cache;
 
@@ -1273,8 +1273,7 @@ kv_pg_flush(kv_txn *t)
 		return;
 	}
 	kv_pg_nest_sp(t);
-	kv_cache_each_dirty(cache, kv_pg_flush_one, t);
-	kv_cache_sent(cache);
+	kv_cache_each_dirty(cache, kv_pg_flush_one, t, before_end);
 }
 
 static pw_status
@@ -1490,7 +1489,7 @@ kv_pg_count(kv_txn *t, unsigned table, uint64_t *out)
 	pw_status st;
 
 	if (t->kind != KV_PG_READ) {
-		kv_pg_flush(t); /* the database counts what the batch kept back too */
+		kv_pg_flush(t, true); /* the database counts what the batch kept back too */
 	}
 	st = kv_pg_run(t, table, KV_PG_COUNT, (kv_val){ 0 }, (kv_val){ 0 }, true, &res, "count");
 	if (st != PW_OK) {
@@ -1689,7 +1688,7 @@ kv_pg_cursor_fetch(kv_cursor *cur, kv_pg_op op, kv_val key)
 	int n;
 
 	if (cur->txn->kind != KV_PG_READ) {
-		kv_pg_flush(cur->txn); /* the scan reads what the batch kept back too */
+		kv_pg_flush(cur->txn, true); /* the scan reads what the batch kept back too */
 	}
 	st = kv_pg_run(cur->txn, cur->table, op, key, (kv_val){ 0 }, true, &res, "cursor");
 	if (st != PW_OK) {

@@ -140,7 +140,7 @@ typedef struct kv_config {
 
 /*
  * The ops of one engine (nng's protocol ops shape: designated initializers,
- * every op filled). Table numbers are indexes into kv_config.tables.
+ * every op filled but prefetch). Table numbers are indexes into kv_config.tables.
  *
  * probe: *exists_out = the storage cfg names already holds data (LMDB:
  *   <dir>/data.mdb exists). Opens nothing; the domain uses it to refuse a
@@ -181,11 +181,12 @@ typedef struct kv_config {
  *   returns the entry that followed the deleted one. PW_NOT_FOUND at the end.
  * cursor_del: deletes the entry at the cursor (not in a read txn).
  * count: *out = entries in table, as txn sees it.
- * prefetch: reads keys[0..n) of table in the batch (or its nested txn) in
- *   one go, so that gets of them later in the same batch are cheap (an
- *   engine whose reads cost a round trip; LMDB does nothing). Answers like
- *   a get that failed: PW_OK, or a failure of the batch. Never changes what
- *   a get answers.
+ * prefetch (the one optional op: NULL for an engine whose reads cost no
+ *   round trip, LMDB, so the writer does not even build the keys): reads
+ *   keys[0..n) of table in the batch (or its nested txn) in one go, so that
+ *   gets of them later in the same batch are cheap. Answers like a get that
+ *   failed: PW_OK, or a failure of the batch. Never changes what a get
+ *   answers.
  * last_txnid: the id of the last committed write transaction that changed
  *   something; it moves iff data changed ("nothing written" is checkable
  *   from outside, DESIGN.md). Any thread.

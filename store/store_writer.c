@@ -145,7 +145,8 @@ store_write_run(store *s, kv_txn *batch, store_write *w, const store_txn *proto,
 }
 
 /* Reads the stored replies the writes of s->batch[0..n) will look up first,
- * in one go (kv prefetch: one round trip on PostgreSQL, nothing on LMDB). */
+ * in one go (kv prefetch: one round trip on PostgreSQL; LMDB has no
+ * prefetch, so nothing is built). */
 static pw_status
 store_batch_prefetch(store *s, kv_txn *batch, size_t n)
 {

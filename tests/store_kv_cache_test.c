@@ -38,9 +38,9 @@ test_answers_what_was_set_per_table(void **state)
 	assert_int_equal(KV_CACHE_ABSENT, kv_cache_get(c, 1, k_("k"), &v));
 	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 2, k_("k"), &v));
 	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 0, k_("k2"), &v));
-	kv_cache_forget(c, 0, k_("k"));
-	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 0, k_("k"), &v));
-	assert_int_equal(1, kv_cache_size(c));
+	kv_cache_set(c, 0, k_("k"), NULL, 0, KV_CACHE_SET_ABSENT);
+	assert_int_equal(KV_CACHE_ABSENT, kv_cache_get(c, 0, k_("k"), &v));
+	assert_int_equal(2, kv_cache_size(c));
 	kv_cache_clear(c);
 	assert_int_equal(0, kv_cache_size(c));
 	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 1, k_("k"), &v));
@@ -118,7 +118,8 @@ t_collect(void *arg, unsigned table, kv_val key, kv_val val, bool new_key)
 
 /* A nested transaction's sets, dirty or clean, are undone by rollback and
  * kept by release; each_dirty lists what waits to be sent, once per key; an
- * overwritten insert stays an insert; sent makes inserts overwrites. */
+ * overwritten insert stays an insert; sent before the end, inserts become
+ * overwrites. */
 static void
 test_marks_undo_and_dirty_entries_wait_to_be_sent(void **state)
 {
@@ -135,14 +136,14 @@ test_marks_undo_and_dirty_entries_wait_to_be_sent(void **state)
 	(void) kv_cache_set(c, 0, k_("a"), "2", 1, KV_CACHE_SET_DIRTY);
 	(void) kv_cache_set(c, 1, k_("b"), "x", 1, KV_CACHE_SET_DIRTY | KV_CACHE_SET_NEW);
 	(void) kv_cache_set(c, 0, k_("clean"), NULL, 0, KV_CACHE_SET_ABSENT);
-	(void) kv_cache_forget(c, 0, k_("a"));
-	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 0, k_("a"), &v));
+	(void) kv_cache_set(c, 0, k_("a"), NULL, 0, KV_CACHE_SET_ABSENT);
+	assert_int_equal(KV_CACHE_ABSENT, kv_cache_get(c, 0, k_("a"), &v));
 	kv_cache_rollback(c);
 	assert_int_equal(KV_CACHE_PRESENT, kv_cache_get(c, 0, k_("a"), &v));
 	assert_memory_equal("1", v.data, 1);
 	assert_int_equal(KV_CACHE_MISS, kv_cache_get(c, 1, k_("b"), &v));
 	assert_int_equal(KV_CACHE_PRESENT, kv_cache_get(c, 0, k_("clean"), &v));
-	kv_cache_each_dirty(c, t_collect, got);
+	kv_cache_each_dirty(c, t_collect, got, false);
 	assert_string_equal("0:a=1 ", got);
 
 	kv_cache_mark(c);
@@ -150,11 +151,12 @@ test_marks_undo_and_dirty_entries_wait_to_be_sent(void **state)
 	(void) kv_cache_set(c, 1, k_("b"), "y", 1, KV_CACHE_SET_DIRTY); /* still an insert */
 	kv_cache_release(c);
 	got[0] = '\0';
-	kv_cache_each_dirty(c, t_collect, got);
+	kv_cache_each_dirty(c, t_collect, got, false);
 	assert_true(strstr(got, "1:b=y+ ") != NULL && strstr(got, "0:a=1 ") != NULL);
-	kv_cache_sent(c);
 	got[0] = '\0';
-	kv_cache_each_dirty(c, t_collect, got);
+	kv_cache_each_dirty(c, t_collect, got, true); /* sent before the end: */
+	got[0] = '\0';
+	kv_cache_each_dirty(c, t_collect, got, false);
 	assert_true(strstr(got, "1:b=y ") != NULL); /* its row exists now */
 	kv_cache_clear(c);
 	assert_false(kv_cache_has_dirty(c));
@@ -177,7 +179,7 @@ test_a_dirty_set_the_cache_cannot_keep_is_forgot_with_its_older_value(void **sta
 	assert_int_equal(KV_CACHE_KEPT, kv_cache_set(c, 0, k_("big"), big, sizeof(big), 0));
 	assert_int_equal(KV_CACHE_FORGOT, kv_cache_set(c, 0, k_("hot"), big, 64,
 	    KV_CACHE_SET_DIRTY));
-	kv_cache_each_dirty(c, t_collect, got);
+	kv_cache_each_dirty(c, t_collect, got, false);
 	assert_string_equal("", got);
 	assert_false(kv_cache_has_dirty(c));
 	kv_cache_free(c);

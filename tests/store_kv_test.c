@@ -305,7 +305,9 @@ test_prefetch_changes_no_answer(void **state)
 	assert_int_equal(PW_OK, t_write_one(e, T_BETA, "absent", "other table", 0));
 	t_nest_begin(e, &batch, &nest);
 	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "mine", "m", 0));
-	assert_int_equal(PW_OK, t_kv->prefetch(nest, T_ALPHA, keys, 5));
+	if (t_kv->prefetch != NULL) { /* optional: NULL on LMDB */
+		assert_int_equal(PW_OK, t_kv->prefetch(nest, T_ALPHA, keys, 5));
+	}
 	t_expect(nest, T_ALPHA, "a", "1");
 	t_expect(nest, T_ALPHA, "b", "2");
 	t_expect(nest, T_ALPHA, "mine", "m");
@@ -314,7 +316,9 @@ test_prefetch_changes_no_answer(void **state)
 	assert_int_equal(PW_ALREADY_EXISTS, t_put(nest, T_ALPHA, "a", "x", KV_PUT_INSERT));
 	assert_int_equal(PW_OK, t_put(nest, T_ALPHA, "absent", "now", KV_PUT_INSERT));
 	t_expect(nest, T_ALPHA, "absent", "now");
-	assert_int_equal(PW_OK, t_kv->prefetch(nest, T_ALPHA, keys, 2)); /* again: no change */
+	if (t_kv->prefetch != NULL) { /* again: no change */
+		assert_int_equal(PW_OK, t_kv->prefetch(nest, T_ALPHA, keys, 2));
+	}
 	t_expect(nest, T_ALPHA, "absent", "now");
 	t_nest_commit(batch, nest);
 	t_read_expect(e, T_ALPHA, "absent", "now");

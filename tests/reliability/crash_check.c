@@ -125,23 +125,38 @@ ck_pg_scan(ck *c, const char *db, ck_row_fn fn)
 	return rv;
 }
 
-/* meta's value under key into *v (the result, which the caller clears, in
- * *res); 1 when absent. */
+/* meta's value under key into *v: 0 found, 1 absent (no meta table
+ * either), 2 unreadable. On PostgreSQL *v points into *res, which the caller
+ * clears (NULL on LMDB). */
 static int
-ck_pg_meta(ck *c, const char *key, MDB_val *v, PGresult **res)
+ck_meta(ck *c, const char *key, MDB_val *v, PGresult **res)
 {
 	const char *vals[1] = { key };
 	const int lens[1] = { (int) strlen(key) };
 	const int fmts[1] = { 1 };
+	MDB_val k = { .mv_size = strlen(key), .mv_data = (void *) key };
+	MDB_dbi dbi;
+	int rv;
 
-	*res = PQexecParams(c->pg, "SELECT v FROM paywire.meta WHERE k = $1::bytea", 1, NULL, vals,
-	    lens, fmts, 1);
-	if (PQresultStatus(*res) != PGRES_TUPLES_OK || PQntuples(*res) != 1) {
-		return 1;
+	*res = NULL;
+	if (c->pg != NULL) {
+		*res = PQexecParams(c->pg, "SELECT v FROM paywire.meta WHERE k = $1::bytea", 1, NULL,
+		    vals, lens, fmts, 1);
+		if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
+			return 2;
+		}
+		if (PQntuples(*res) != 1) {
+			return 1;
+		}
+		v->mv_size = (size_t) PQgetlength(*res, 0, 0);
+		v->mv_data = PQgetvalue(*res, 0, 0);
+		return 0;
 	}
-	v->mv_size = (size_t) PQgetlength(*res, 0, 0);
-	v->mv_data = PQgetvalue(*res, 0, 0);
-	return 0;
+	rv = mdb_dbi_open(c->txn, "meta", 0, &dbi);
+	if (rv == 0) {
+		rv = mdb_get(c->txn, dbi, &k, v);
+	}
+	return rv == 0 ? 0 : rv == MDB_NOTFOUND ? 1 : 2;
 }
 
 static int
@@ -328,50 +343,32 @@ ck_audit_row(ck *c, const MDB_val *k, const MDB_val *v)
 static int
 ck_audit_meta(ck *c)
 {
-	MDB_dbi dbi;
-	MDB_val k, v;
-	PGresult *r1 = NULL;
-	PGresult *r2 = NULL;
+	MDB_val v;
+	PGresult *res = NULL;
 	uint64_t seq = 0;
 	int rv;
 
-	if (c->pg != NULL) {
-		rv = ck_pg_meta(c, "audit_seq", &v, &r1);
-		dbi = 0;
-		goto check;
-	}
-	rv = mdb_dbi_open(c->txn, "meta", 0, &dbi);
-	if (rv == MDB_NOTFOUND) {
-		if (c->audit != 0) {
-			ck_fail(c, "%" PRIu64 " audit records but no meta db", c->audit);
-		}
-		return 0;
-	}
-	if (rv != 0) {
+	rv = ck_meta(c, "audit_seq", &v, &res);
+	if (rv == 2) {
+		PQclear(res);
 		return 2;
 	}
-	k.mv_data = (void *) "audit_seq";
-	k.mv_size = strlen("audit_seq");
-	rv = mdb_get(c->txn, dbi, &k, &v);
-check:
 	if (rv == 0 && v.mv_size == 8) {
 		for (size_t i = 0; i < 8; i++) {
 			seq = (seq << 8) | ((const uint8_t *) v.mv_data)[i];
 		}
 	}
+	PQclear(res);
 	if (seq != c->audit) {
 		ck_fail(c, "meta audit_seq %" PRIu64 " is not the last record's seq %" PRIu64, seq, c->audit);
 	}
-	k.mv_data = (void *) "audit_head";
-	k.mv_size = strlen("audit_head");
-	rv = c->pg != NULL ? ck_pg_meta(c, "audit_head", &v, &r2) : mdb_get(c->txn, dbi, &k, &v);
+	rv = ck_meta(c, "audit_head", &v, &res);
 	if (c->audit > 0 && (rv != 0 || v.mv_size != CK_HASH_BYTES ||
 	                        memcmp(v.mv_data, ck_audit_prev, CK_HASH_BYTES) != 0)) {
 		ck_fail(c, "meta audit_head is not the hash of record %" PRIu64, c->audit);
 	}
-	PQclear(r1);
-	PQclear(r2);
-	return 0;
+	PQclear(res);
+	return rv == 2 ? 2 : 0;
 }
 
 static void
