@@ -243,7 +243,7 @@ bridge_json_count(const char *raw, size_t raw_len, int64_t max, int64_t *out)
 static const char *const bridge_create_keys[] = {
 	"amount", "amount_minor", "currency", "mode", "success_url", "cancel_url",
 	"customer_email", "customer_name", "customer_ref", "idempotency_key", "metadata", "plan",
-	"credits",
+	"credits", "expires_at_unix_ms",
 };
 
 static pw_status
@@ -476,6 +476,27 @@ bridge_create_fulfillment(const char *body, size_t len, json_t *root, bridge_cre
 	return PW_OK;
 }
 
+/* expires_at_unix_ms: an optional positive integer; the server checks its
+ * range against its clock. */
+static pw_status
+bridge_create_expiry(const char *body, size_t len, bridge_create *c, char *msg, size_t msg_size)
+{
+	const char *raw = NULL;
+	size_t raw_len = 0;
+	pw_status rv;
+
+	rv = bridge_create_raw(body, len, "expires_at_unix_ms", &raw, &raw_len);
+	if (rv != PW_OK || raw == NULL) {
+		return rv;
+	}
+	rv = bridge_json_count(raw, raw_len, INT64_MAX / 2, &c->params.expires_at_unix_ms);
+	if (rv != PW_OK) {
+		BRIDGE_MSG(msg, msg_size, "expires_at_unix_ms must be a positive integer (Unix "
+		                          "milliseconds)");
+	}
+	return rv;
+}
+
 static pw_status
 bridge_create_texts(json_t *root, bridge_create *c, const char *idem_header, char *msg,
     size_t msg_size)
@@ -535,6 +556,9 @@ bridge_create_fields(const char *body, size_t len, json_t *root, const char *ide
 	}
 	if (rv == PW_OK) {
 		rv = bridge_create_mode(root, out, msg, msg_size);
+	}
+	if (rv == PW_OK) {
+		rv = bridge_create_expiry(body, len, out, msg, msg_size);
 	}
 	if (rv == PW_OK) {
 		rv = bridge_create_texts(root, out, idem_header, msg, msg_size);
@@ -661,14 +685,16 @@ bridge_json_session(bridge_buf *out, const pw_session *s, const char *checkout_u
 {
 	PW_ASSERT(out != NULL && s != NULL && checkout_url != NULL);
 	bridge_json_emit(out,
-	    json_pack("{s:o,s:o,s:o,s:s?,s:s?,s:s?,s:I,s:o,s:o,s:o,s:I}", "id", bridge_json_str(s->id),
+	    json_pack("{s:o,s:o,s:o,s:s?,s:s?,s:s?,s:I,s:o,s:o,s:o,s:I,s:I}", "id",
+	        bridge_json_str(s->id),
 	        "url", bridge_json_str(s->url[0] != '\0' ? s->url : checkout_url), "checkout_url",
 	        bridge_json_str(checkout_url), "status", pw_session_status_name(s->status),
 	        "payment_status", pw_payment_status_name(s->payment_status), "mode",
 	        pw_mode_name(s->mode), "amount_minor", (json_int_t) s->amount_minor, "amount",
 	        bridge_json_amount_text(s->amount_minor, s->currency), "currency",
 	        bridge_json_str(s->currency), "merchant_id", bridge_json_str(s->merchant_id),
-	        "created_at_unix_ms", (json_int_t) s->created_at_unix_ms));
+	        "created_at_unix_ms", (json_int_t) s->created_at_unix_ms, "expires_at_unix_ms",
+	        (json_int_t) s->expires_at_unix_ms));
 }
 
 void
@@ -676,7 +702,7 @@ bridge_json_status(bridge_buf *out, const pw_status_info *s)
 {
 	PW_ASSERT(out != NULL && s != NULL);
 	bridge_json_emit(out,
-	    json_pack("{s:o,s:s?,s:s?,s:o,s:s?,s:I,s:o,s:I,s:o,s:I,s:o}", "session_id",
+	    json_pack("{s:o,s:s?,s:s?,s:o,s:s?,s:I,s:o,s:I,s:o,s:I,s:o,s:I}", "session_id",
 	        bridge_json_str(s->session_id), "status", pw_session_status_name(s->status),
 	        "payment_status", pw_payment_status_name(s->payment_status), "payment_provider",
 	        bridge_json_str_or_null(s->payment_provider), "mode", pw_mode_name(s->mode),
@@ -684,7 +710,8 @@ bridge_json_status(bridge_buf *out, const pw_status_info *s)
 	        bridge_json_amount_text(s->amount_minor, s->currency), "amount_refunded_minor",
 	        (json_int_t) s->amount_refunded_minor, "currency", bridge_json_str(s->currency),
 	        "created_at_unix_ms", (json_int_t) s->created_at_unix_ms, "paid_at_unix_ms",
-	        s->paid_at_unix_ms > 0 ? json_integer((json_int_t) s->paid_at_unix_ms) : json_null()));
+	        s->paid_at_unix_ms > 0 ? json_integer((json_int_t) s->paid_at_unix_ms) : json_null(),
+	        "expires_at_unix_ms", (json_int_t) s->expires_at_unix_ms));
 }
 
 void

@@ -86,6 +86,8 @@ enum {
 	OPT_METADATA,
 	OPT_PLAN,
 	OPT_CREDITS,
+	OPT_EXPIRES_IN,
+	OPT_EXPIRES_AT,
 	OPT_PROVIDER,
 	OPT_BODY_FILE,
 	OPT_HEADER,
@@ -717,9 +719,10 @@ static const char cli_help_session_create[] =
     "           [--mode test|live] [--success-url URL] [--cancel-url URL]\n"
     "           [--email EMAIL] [--name NAME] [--customer-ref REF]\n"
     "           [--idempotency-key KEY] [--metadata KEY=VALUE]...\n"
-    "           [--plan PLAN | --credits N] [--request-id ID] [--api-key KEY]\n"
+    "           [--plan PLAN | --credits N] [--expires-in S | --expires-at UNIX_S]\n"
+    "           [--request-id ID] [--api-key KEY]\n"
     "\n"
-    "Creates a checkout session and prints it (id, url, status, amount).\n"
+    "Creates a checkout session and prints it (id, url, status, amount, expiry).\n"
     "\n"
     "  --amount DEC           decimal amount, converted exactly with the currency's\n"
     "                         ISO 4217 exponent: 49.00 EUR -> 4900; more decimals\n"
@@ -738,6 +741,12 @@ static const char cli_help_session_create[] =
     "  --metadata KEY=VALUE   repeatable, at most 50 entries\n"
     "  --plan PLAN            on payment, grant an access key for PLAN\n"
     "  --credits N            on payment, add N credits to the customer's ledger\n"
+    "  --expires-in S         unpaid after S seconds (60 .. 604800), the session\n"
+    "                         is expired (default: 24 h). Counted from this\n"
+    "                         machine's clock: re-running the command with the same\n"
+    "                         --idempotency-key asks for another expiry (ABORTED);\n"
+    "                         use --expires-at for commands you re-run\n"
+    "  --expires-at UNIX_S    the same, as a Unix time in seconds\n"
     "  --request-id ID        request id (default: random); a retry with the same\n"
     "                         id gets the stored reply and creates nothing new\n"
     "  --api-key KEY          merchant API key (default: $PAYWIRE_API_KEY)\n"
@@ -751,6 +760,8 @@ typedef struct cli_session_args {
 	const char *amount;                /* --amount, decimal text */
 	const char *amount_minor;          /* --amount-minor, integer text */
 	const char *credits;               /* --credits, integer text */
+	const char *expires_in;            /* --expires-in, seconds */
+	const char *expires_at;            /* --expires-at, Unix seconds */
 	const char *api_key;               /* --api-key */
 	pw_kv md[PW_METADATA_ENTRIES_MAX]; /* --metadata entries (point into argv) */
 	pw_session_params p;               /* everything else, as parsed */
@@ -774,6 +785,34 @@ cli_session_metadata(cli_session_args *a, cli_globals *g, char *arg)
 	return CLI_EXIT_OK;
 }
 
+/* --expires-in / --expires-at -> p.expires_at_unix_ms (the server checks
+ * the range against its own clock). */
+static int
+cli_session_expiry(cli_session_args *a, cli_globals *g)
+{
+	int64_t v = 0;
+
+	if (a->expires_in != NULL && a->expires_at != NULL) {
+		return cli_usage_error(g, "--expires-in and --expires-at exclude each other");
+	}
+	if (a->expires_in != NULL) {
+		if (!cli_parse_i64(a->expires_in, &v) || v <= 0 ||
+		    v > PW_SESSION_TTL_MAX_MS / 1000) {
+			return cli_usage_error(g, "--expires-in wants seconds, 1..%lld, got '%s'",
+			    (long long) (PW_SESSION_TTL_MAX_MS / 1000), a->expires_in);
+		}
+		a->p.expires_at_unix_ms = pw_now_unix_ms() + v * 1000;
+	}
+	if (a->expires_at != NULL) {
+		if (!cli_parse_i64(a->expires_at, &v) || v <= 0 || v > INT64_MAX / 1000) {
+			return cli_usage_error(g, "--expires-at wants a Unix time in seconds, got '%s'",
+			    a->expires_at);
+		}
+		a->p.expires_at_unix_ms = v * 1000;
+	}
+	return CLI_EXIT_OK;
+}
+
 static int
 cli_session_opt(void *args, cli_globals *g, int opt, char *arg)
 {
@@ -791,6 +830,8 @@ cli_session_opt(void *args, cli_globals *g, int opt, char *arg)
 	case OPT_REQUEST_ID: a->p.request_id = arg; break;
 	case OPT_PLAN: a->p.plan = arg; break;
 	case OPT_CREDITS: a->credits = arg; break;
+	case OPT_EXPIRES_IN: a->expires_in = arg; break;
+	case OPT_EXPIRES_AT: a->expires_at = arg; break;
 	case OPT_API_KEY: a->api_key = arg; break;
 	case OPT_METADATA:
 		return cli_session_metadata(a, g, arg);
@@ -858,6 +899,10 @@ cli_session_check(void *args, cli_globals *g)
 	if (a->credits != NULL && !cli_parse_i64(a->credits, &a->p.credits)) {
 		return cli_usage_error(g, "--credits wants an integer, got '%s'", a->credits);
 	}
+	rv = cli_session_expiry(a, g);
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
 	a->p.fulfillment = a->p.plan != NULL ? PW_FULFILL_ACCESS_KEY
 	    : a->credits != NULL             ? PW_FULFILL_CREDITS
 	                                     : PW_FULFILL_NONE;
@@ -891,6 +936,7 @@ cli_session_call(cli_call *call, void *args, pw_error *err)
 	cli_money_rows(o, s.amount_minor, s.currency);
 	cli_str(o, "url", s.url);
 	cli_time(o, call->g->json ? "created_at_unix_ms" : "created_at", s.created_at_unix_ms);
+	cli_time(o, call->g->json ? "expires_at_unix_ms" : "expires_at", s.expires_at_unix_ms);
 	return PW_OK;
 }
 
@@ -991,6 +1037,7 @@ cli_status_call(cli_call *call, void *args, pw_error *err)
 	cli_int(o, "amount_refunded_minor", s.amount_refunded_minor);
 	cli_time(o, json ? "created_at_unix_ms" : "created_at", s.created_at_unix_ms);
 	cli_time(o, json ? "paid_at_unix_ms" : "paid_at", s.paid_at_unix_ms);
+	cli_time(o, json ? "expires_at_unix_ms" : "expires_at", s.expires_at_unix_ms);
 	cli_uint(o, "invoice_number", s.invoice_number);
 	cli_str(o, "access_link", s.access_link);
 	return PW_OK;
@@ -1432,6 +1479,7 @@ static const cli_command cli_commands[] = {
 	        CLI_OPT("name", OPT_NAME), CLI_OPT("customer-ref", OPT_CUSTOMER_REF),
 	        CLI_OPT("idempotency-key", OPT_IDEMPOTENCY_KEY), CLI_OPT("metadata", OPT_METADATA),
 	        CLI_OPT("plan", OPT_PLAN), CLI_OPT("credits", OPT_CREDITS),
+	        CLI_OPT("expires-in", OPT_EXPIRES_IN), CLI_OPT("expires-at", OPT_EXPIRES_AT),
 	        CLI_OPT("request-id", OPT_REQUEST_ID), CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
 	{ .group = "session", .verb = "cancel", .usage = "SESSION_ID",

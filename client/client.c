@@ -1070,6 +1070,7 @@ client_session_map(const Paywire__V1__CreateSessionResponse *cs, pw_session *out
 	out->payment_status = client_payment_status(s->payment_status);
 	out->amount_minor = s->amount_minor;
 	out->created_at_unix_ms = s->created_at_unix_ms;
+	out->expires_at_unix_ms = s->expires_at_unix_ms;
 	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
 }
 
@@ -1101,6 +1102,7 @@ client_status_map(const Paywire__V1__GetStatusResponse *g, pw_status_info *out, 
 	out->amount_minor = g->amount_minor;
 	out->amount_refunded_minor = g->amount_refunded_minor;
 	out->created_at_unix_ms = g->created_at_unix_ms;
+	out->expires_at_unix_ms = g->expires_at_unix_ms;
 	out->paid_at_unix_ms = g->paid_at_unix_ms;
 	out->mode = client_mode(g->mode);
 	out->invoice_number = g->invoice_number;
@@ -1393,6 +1395,7 @@ client_session_req_fill(client_session_req *r, const pw_session_params *p, pw_er
 	r->cs.customer_name = client_str(p->customer_name);
 	r->cs.customer_ref = client_str(p->customer_ref);
 	r->cs.idempotency_key = client_str(p->idempotency_key);
+	r->cs.expires_at_unix_ms = p->expires_at_unix_ms;
 	r->cs.n_metadata = p->metadata_len;
 	r->cs.metadata = p->metadata_len > 0 ? r->mdp : NULL;
 	if (p->fulfillment != PW_FULFILL_NONE) {

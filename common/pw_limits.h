@@ -105,6 +105,34 @@ _Static_assert(PW_SRV_CONTEXTS_MAX <= PW_STORE_QUEUE_MAX,
 #define PW_STORE_PURGE_SCAN_MAX 1024u
 _Static_assert(PW_STORE_PURGE_INTERVAL_MS < PW_IDEMPOTENCY_TTL_MS, "purge runs well within a TTL");
 
+/* Credit ledgers: a customer is named as its sessions name it (customer_ref,
+ * else the e-mail), so the longer of the two bounds it. A deduction's
+ * description is the caller's words for its own records. */
+#define PW_CREDIT_CUSTOMER_BYTES_MAX PW_EMAIL_BYTES_MAX
+#define PW_DESCRIPTION_BYTES_MAX 500
+/* Listings (cursor pagination): at most this many per page; 0 asks for the
+ * default. */
+#define PW_LIST_LIMIT_MAX 100
+#define PW_LIST_LIMIT_DEFAULT 10
+
+/* Checkout session lifetime. A session nobody paid expires at its
+ * expires_at: CreateSession's, else created + the default (Stripe's Checkout
+ * default is 24 h too). A caller's own expires_at lies between the min and
+ * the max ahead of the server's clock: under a minute nobody can pay, and a
+ * week bounds how long an unpaid session holds a place in the expiry index. */
+#define PW_SESSION_TTL_DEFAULT_MS (24ll * 3600ll * 1000ll)
+#define PW_SESSION_TTL_MIN_MS (60ll * 1000ll)
+#define PW_SESSION_TTL_MAX_MS (7ll * 24ll * 3600ll * 1000ll)
+_Static_assert(PW_SESSION_TTL_MIN_MS <= PW_SESSION_TTL_DEFAULT_MS &&
+        PW_SESSION_TTL_DEFAULT_MS <= PW_SESSION_TTL_MAX_MS, "the default lies in the range");
+/* The writer's expiry sweep: at most once per interval (and at once again
+ * while the last one found more due), one write that examines at most this
+ * many entries of the expiry index. Reads and payments see a due session as
+ * expired before the sweep reaches it, so the interval is only how soon the
+ * change is written (and audited), not how soon it counts. */
+#define PW_STORE_SWEEP_INTERVAL_MS 1000ll
+#define PW_STORE_SWEEP_BATCH_MAX 256u
+
 /* Webhook timestamp tolerance, both ways (Stripe's default). */
 #define PW_WEBHOOK_TOLERANCE_S 300
 

@@ -28,6 +28,9 @@ VALIDATE_MEMBER(get_status)
 VALIDATE_MEMBER(revoke_api_key)
 VALIDATE_MEMBER(redeem_access)
 VALIDATE_MEMBER(cancel_session)
+VALIDATE_MEMBER(deduct_credits)
+VALIDATE_MEMBER(get_balance)
+VALIDATE_MEMBER(list_credit_transactions)
 
 /* ---- create_merchant: admin; the reply shows the raw API key once ---- */
 
@@ -117,6 +120,46 @@ cancel_session_apply(store_txn *t, srv_call *c)
 	}
 	return session_record_check(c, rv, "the store returned a session record the wire cannot "
 	                                   "carry (no session, or too much metadata)");
+}
+
+/* ---- credits: a merchant key; its own customers' ledgers ---- */
+
+/* c->hash (the call's parameters) is the idempotency key's parameter hash:
+ * the same key with other parameters is a conflict. */
+static pw_status
+deduct_credits_apply(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__DeductCreditsRequest *r = c->req->deduct_credits;
+	store_deduct_params p = { .customer = r->customer, .credits = r->credits,
+		.idempotency_key = r->idempotency_key, .description = r->description };
+	char reason[160];
+	pw_status rv;
+
+	rv = store_credits_deduct(t, c->merchant_id, &p, c->hash, &c->res.credit, reason,
+	    sizeof(reason));
+	if (rv == PW_FAILED_PRECONDITION || rv == PW_INVALID_ARGUMENT) {
+		srv_call_why(c, "%s", reason);
+	} else if (rv == PW_IDEMPOTENCY_CONFLICT) {
+		srv_call_why(c, "idempotency_key was already used with different parameters");
+	}
+	return rv;
+}
+
+static pw_status
+get_balance_read(srv_call *c)
+{
+	return store_credits_balance(c->env->st, c->merchant_id, c->req->get_balance->customer,
+	    &c->res.ledger);
+}
+
+static pw_status
+list_credit_transactions_read(srv_call *c)
+{
+	const Paywire__V1__ListCreditTransactionsRequest *r = c->req->list_credit_transactions;
+
+	return store_credits_list(c->env->st, c->merchant_id, r->customer, r->starting_after,
+	    r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT, &c->res.credits, &c->res.n_credits,
+	    &c->res.has_more);
 }
 
 /* ---- get_status: no key (the session id is the capability); a read ---- */
@@ -256,6 +299,22 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
 	    .validate = cancel_session_validate, .apply = cancel_session_apply,
 	    .reply = srv_reply_cancel_session, .failed = "canceling the session failed" },
+	/* A merchant's key; its own customers' ledgers. The writer serializes
+	 * deductions: none overdraws. */
+	[PAYWIRE__V1__REQUEST__CALL_DEDUCT_CREDITS] = { .name = "deduct_credits",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = deduct_credits_validate, .apply = deduct_credits_apply,
+	    .reply = srv_reply_deduct_credits, .failed = "deducting credits failed" },
+	/* A merchant's key. Reads. */
+	[PAYWIRE__V1__REQUEST__CALL_GET_BALANCE] = { .name = "get_balance",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = get_balance_validate,
+	    .read = get_balance_read, .reply = srv_reply_get_balance,
+	    .failed = "reading the balance failed" },
+	[PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_TRANSACTIONS] = {
+	    .name = "list_credit_transactions", .auth = SRV_AUTH_MERCHANT, .mutates = false,
+	    .validate = list_credit_transactions_validate, .read = list_credit_transactions_read,
+	    .reply = srv_reply_list_credit_transactions,
+	    .failed = "listing credit transactions failed" },
 	/* Admin. Its reply holds the merchant's first raw API key: stored sealed. */
 	[PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT] = { .name = "create_merchant",
 	    .auth = SRV_AUTH_ADMIN, .mutates = true, .scope = SRV_SCOPE_ADMIN, .sealed = true,

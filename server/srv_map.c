@@ -43,6 +43,11 @@
 	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_APPLIED)                                  \
 	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_DUPLICATE)                                \
 	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_IGNORED)
+#define SRV_MAP_CREDIT_TXN_KIND(XX)                                               \
+	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_UNSPECIFIED)                              \
+	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_PURCHASE)                                 \
+	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_DEDUCTION)                                \
+	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_REVERSAL)
 
 /* A row's value has the same number on disk and on the wire. */
 #define SRV_MAP_XX_SAME(E, V)                                                     \
@@ -90,6 +95,7 @@ SRV_MAP_ENUM(payment_status, PaymentStatus, PAYMENT_STATUS, SRV_MAP_PAYMENT_STAT
 SRV_MAP_ENUM(provider, Provider, PROVIDER, SRV_MAP_PROVIDER)
 SRV_MAP_ENUM(fulfillment_kind, FulfillmentKind, FULFILLMENT_KIND, SRV_MAP_FULFILLMENT_KIND)
 SRV_MAP_ENUM(webhook_outcome, WebhookOutcome, WEBHOOK_OUTCOME, SRV_MAP_WEBHOOK_OUTCOME)
+SRV_MAP_ENUM(credit_txn_kind, CreditTxnKind, CREDIT_TXN_KIND, SRV_MAP_CREDIT_TXN_KIND)
 
 /* ---- messages ---- */
 
@@ -101,15 +107,16 @@ SRV_MAP_ENUM(webhook_outcome, WebhookOutcome, WEBHOOK_OUTCOME, SRV_MAP_WEBHOOK_O
 
 #define SRV_MAP_PARAMS_SAME(XX)                                                   \
 	XX(amount_minor) XX(currency) XX(success_url) XX(cancel_url)                  \
-	XX(customer_email) XX(customer_name) XX(customer_ref) XX(idempotency_key)
+	XX(customer_email) XX(customer_name) XX(customer_ref) XX(idempotency_key)    \
+	XX(expires_at_unix_ms)
 #define SRV_MAP_SESSION_SAME(XX)                                                  \
 	XX(id) XX(merchant_id) XX(amount_minor) XX(currency) XX(url) XX(success_url)  \
 	XX(cancel_url) XX(customer_email) XX(customer_name) XX(customer_ref)          \
 	XX(created_at_unix_ms) XX(paid_at_unix_ms) XX(amount_refunded_minor)          \
-	XX(idempotency_key)
+	XX(idempotency_key) XX(expires_at_unix_ms)
 #define SRV_MAP_STATUS_SAME(XX)                                                   \
 	XX(merchant_id) XX(amount_minor) XX(currency) XX(created_at_unix_ms)          \
-	XX(paid_at_unix_ms) XX(amount_refunded_minor)
+	XX(paid_at_unix_ms) XX(amount_refunded_minor) XX(expires_at_unix_ms)
 #define SRV_MAP_MERCHANT_SAME(XX) XX(merchant_id) XX(name)
 #define SRV_MAP_WEBHOOK_SAME(XX)                                                  \
 	XX(session_id) XX(reason) XX(invoice_number) XX(access_key_id) XX(anomaly)
@@ -117,6 +124,10 @@ SRV_MAP_ENUM(webhook_outcome, WebhookOutcome, WEBHOOK_OUTCOME, SRV_MAP_WEBHOOK_O
 	XX(session_id) XX(merchant_id) XX(amount_minor) XX(currency) XX(paid_at_unix_ms) \
 	XX(invoice_number) XX(access_key_id) XX(access_key) XX(already_revealed)      \
 	XX(entitlement_active) XX(plan) XX(customer_email)
+#define SRV_MAP_CREDIT_TXN_SAME(XX)                                               \
+	XX(seq) XX(customer) XX(delta) XX(balance_after) XX(shortfall) XX(session_id)  \
+	XX(idempotency_key) XX(description) XX(created_at_unix_ms)
+#define SRV_MAP_BALANCE_SAME(XX) XX(customer) XX(balance) XX(updated_at_unix_ms)
 #define SRV_MAP_AUDIT_SAME(XX) XX(ok) XX(records) XX(last_seq) XX(first_bad_seq) XX(detail)
 
 /* The parts of a Session (or of a request) that are messages of their own,
@@ -245,4 +256,22 @@ srv_map_audit(store_audit_report *from, Paywire__V1__VerifyAuditResponse *to)
 	SRV_MAP_AUDIT_SAME(SRV_MAP_XX_COPY)
 	to->head_hash.len = sizeof(from->head_hash);
 	to->head_hash.data = from->head_hash;
+}
+
+void
+srv_map_credit_txn(Paywire__Store__V1__CreditTxnRecord *from, Paywire__V1__CreditTransaction *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__credit_transaction__init(to);
+	SRV_MAP_CREDIT_TXN_SAME(SRV_MAP_XX_COPY)
+	to->kind = srv_map_credit_txn_kind_to_wire(from->kind);
+}
+
+void
+srv_map_balance(Paywire__Store__V1__CreditLedgerRecord *from, Paywire__V1__GetBalanceResponse *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__get_balance_response__init(to);
+	SRV_MAP_BALANCE_SAME(SRV_MAP_XX_COPY)
+	to->transactions = from->entries;
 }

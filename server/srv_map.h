@@ -56,6 +56,8 @@ Paywire__Store__V1__FulfillmentKind srv_map_fulfillment_kind_to_store(
     Paywire__V1__FulfillmentKind v);
 Paywire__V1__WebhookOutcome srv_map_webhook_outcome_to_wire(Paywire__Store__V1__WebhookOutcome v);
 Paywire__Store__V1__WebhookOutcome srv_map_webhook_outcome_to_store(Paywire__V1__WebhookOutcome v);
+Paywire__V1__CreditTxnKind srv_map_credit_txn_kind_to_wire(Paywire__Store__V1__CreditTxnKind v);
+Paywire__Store__V1__CreditTxnKind srv_map_credit_txn_kind_to_store(Paywire__V1__CreditTxnKind v);
 
 /* ---- requests -> store ---- */
 
@@ -122,5 +124,14 @@ void srv_map_receipt(store_access_receipt *from, Paywire__V1__RedeemAccessRespon
 /* *to = the VerifyAuditResponse of an audit report (head_hash: the 32 bytes
  * of from). */
 void srv_map_audit(store_audit_report *from, Paywire__V1__VerifyAuditResponse *to);
+
+/* *to = the wire CreditTransaction of a ledger entry (strings point into
+ * from). */
+void srv_map_credit_txn(Paywire__Store__V1__CreditTxnRecord *from,
+    Paywire__V1__CreditTransaction *to);
+
+/* *to = the GetBalanceResponse of a ledger (transactions: its entries). */
+void srv_map_balance(Paywire__Store__V1__CreditLedgerRecord *from,
+    Paywire__V1__GetBalanceResponse *to);
 
 #endif

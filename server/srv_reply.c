@@ -33,6 +33,13 @@ srv_result_fini(srv_result *res)
 	if (res->session != NULL) {
 		paywire__store__v1__session_record__free_unpacked(res->session, NULL);
 	}
+	if (res->credit != NULL) {
+		paywire__store__v1__credit_txn_record__free_unpacked(res->credit, NULL);
+	}
+	if (res->ledger != NULL) {
+		paywire__store__v1__credit_ledger_record__free_unpacked(res->ledger, NULL);
+	}
+	store_credits_list_free(res->credits, res->n_credits);
 	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys */
 }
 
@@ -75,6 +82,45 @@ srv_reply_cancel_session(srv_reply_msg *m, srv_result *res)
 	    srv_map_session(res->session->session, &m->u.cancel_session.session);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CANCEL_SESSION;
 	m->resp.cancel_session = &m->u.cancel_session.resp;
+}
+
+void
+srv_reply_deduct_credits(srv_reply_msg *m, srv_result *res)
+{
+	PW_ASSERT(res->credit != NULL);
+	paywire__v1__deduct_credits_response__init(&m->u.deduct_credits.resp);
+	srv_map_credit_txn(res->credit, &m->u.deduct_credits.txn);
+	m->u.deduct_credits.resp.transaction = &m->u.deduct_credits.txn;
+	m->u.deduct_credits.resp.balance = res->credit->balance_after;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_DEDUCT_CREDITS;
+	m->resp.deduct_credits = &m->u.deduct_credits.resp;
+}
+
+void
+srv_reply_get_balance(srv_reply_msg *m, srv_result *res)
+{
+	PW_ASSERT(res->ledger != NULL);
+	srv_map_balance(res->ledger, &m->u.get_balance);
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_BALANCE;
+	m->resp.get_balance = &m->u.get_balance;
+}
+
+void
+srv_reply_list_credit_transactions(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__ListCreditTransactionsResponse *r = &m->u.list_credit_transactions.resp;
+
+	PW_ASSERT(res->n_credits <= PW_LIST_LIMIT_MAX);
+	paywire__v1__list_credit_transactions_response__init(r);
+	for (size_t i = 0; i < res->n_credits; i++) {
+		srv_map_credit_txn(res->credits[i], &m->u.list_credit_transactions.txn[i]);
+		m->u.list_credit_transactions.txnp[i] = &m->u.list_credit_transactions.txn[i];
+	}
+	r->n_transactions = res->n_credits;
+	r->transactions = res->n_credits > 0 ? m->u.list_credit_transactions.txnp : NULL;
+	r->has_more = res->has_more;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_CREDIT_TRANSACTIONS;
+	m->resp.list_credit_transactions = r;
 }
 
 void

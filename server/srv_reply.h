@@ -68,6 +68,11 @@ typedef struct srv_result {
 	const pw_event *event;                        /* ingest_webhook: the event applied (not owned) */
 	store_access_receipt redeem;                  /* redeem_access: the receipt (its key wiped) */
 	store_audit_report audit;                     /* verify_audit: the state of the chain */
+	Paywire__Store__V1__CreditTxnRecord *credit;  /* deduct_credits: the entry (owned) */
+	Paywire__Store__V1__CreditLedgerRecord *ledger; /* get_balance: the ledger (owned) */
+	Paywire__Store__V1__CreditTxnRecord **credits; /* list_credit_transactions: a page (owned) */
+	size_t n_credits;                             /* ... of this many entries */
+	bool has_more;                                /* ... and older ones remain */
 } srv_result;
 
 /* A Response being built, with room for its result sub-message, mapped from
@@ -89,6 +94,16 @@ typedef struct srv_reply_msg {
 			Paywire__V1__CancelSessionResponse resp;         /* -> session.session */
 			srv_map_session_buf session;                     /* points into a srv_result */
 		} cancel_session;
+		struct {
+			Paywire__V1__DeductCreditsResponse resp;         /* -> txn */
+			Paywire__V1__CreditTransaction txn;              /* points into a srv_result */
+		} deduct_credits;
+		Paywire__V1__GetBalanceResponse get_balance;         /* points into a srv_result */
+		struct {
+			Paywire__V1__ListCreditTransactionsResponse resp; /* -> txnp */
+			Paywire__V1__CreditTransaction txn[PW_LIST_LIMIT_MAX]; /* point into a srv_result */
+			Paywire__V1__CreditTransaction *txnp[PW_LIST_LIMIT_MAX];
+		} list_credit_transactions;
 	} u;                                       /* the one resp.result points at, if any */
 } srv_reply_msg;
 
@@ -122,6 +137,9 @@ void srv_reply_revoke_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_verify_audit(srv_reply_msg *m, srv_result *res);
 void srv_reply_redeem_access(srv_reply_msg *m, srv_result *res);
 void srv_reply_cancel_session(srv_reply_msg *m, srv_result *res);
+void srv_reply_deduct_credits(srv_reply_msg *m, srv_result *res);
+void srv_reply_get_balance(srv_reply_msg *m, srv_result *res);
+void srv_reply_list_credit_transactions(srv_reply_msg *m, srv_result *res);
 
 /* redeem_access's srv_redact_fn: when res->redeem reveals a raw access key,
  * wipes it (access_key becomes "") and sets already_revealed, so the copy

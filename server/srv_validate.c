@@ -365,6 +365,24 @@ check_fulfillment(const Paywire__V1__Fulfillment *f, char *why, size_t why_size)
 	    (int) f->kind);
 }
 
+/* 0 (the default lifetime), or between the min and the max ahead of now. */
+static pw_status
+check_expires_at(int64_t at, int64_t now_ms, char *why, size_t why_size)
+{
+	if (at == 0) {
+		return PW_OK;
+	}
+	if (at < now_ms + PW_SESSION_TTL_MIN_MS || at > now_ms + PW_SESSION_TTL_MAX_MS) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_session.expires_at_unix_ms must be 0 (24 h after creation) or between "
+		    "%lld s and %lld days after the server's clock (%lld), got %lld",
+		    (long long) (PW_SESSION_TTL_MIN_MS / 1000),
+		    (long long) (PW_SESSION_TTL_MAX_MS / (24ll * 3600ll * 1000ll)), (long long) now_ms,
+		    (long long) at);
+	}
+	return PW_OK;
+}
+
 static pw_status
 check_session_texts(const Paywire__V1__CreateSessionRequest *r, char *why, size_t why_size)
 {
@@ -428,6 +446,10 @@ srv_validate_create_session(const Paywire__V1__CreateSessionRequest *r, char *wh
 	if (rv != PW_OK) {
 		return rv;
 	}
+	rv = check_expires_at(r->expires_at_unix_ms, pw_now_unix_ms(), why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
 	return why_ok(why, why_size);
 }
 
@@ -464,6 +486,74 @@ srv_validate_cancel_session(const Paywire__V1__CancelSessionRequest *r, char *wh
 {
 	PW_ASSERT(r != NULL);
 	return srv_validate_session_id("cancel_session.session_id", r->session_id, why, why_size);
+}
+
+/* ---- credits ---- */
+
+static pw_status
+check_customer(const char *field, const char *customer, char *why, size_t why_size)
+{
+	return check_text(field, customer, 1, PW_CREDIT_CUSTOMER_BYTES_MAX, why, why_size);
+}
+
+pw_status
+srv_validate_deduct_credits(const Paywire__V1__DeductCreditsRequest *r, char *why,
+    size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = check_customer("deduct_credits.customer", r->customer, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->credits <= 0 || r->credits > PW_CREDITS_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "deduct_credits.credits must be 1..%lld, got %lld", (long long) PW_CREDITS_MAX,
+		    (long long) r->credits);
+	}
+	if (r->idempotency_key == NULL || r->idempotency_key[0] == '\0') {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "deduct_credits.idempotency_key is required: a retried deduction must not "
+		    "deduct twice");
+	}
+	rv = check_text("deduct_credits.idempotency_key", r->idempotency_key, 1,
+	    PW_IDEMPOTENCY_KEY_BYTES_MAX, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_text("deduct_credits.description", r->description, 0, PW_DESCRIPTION_BYTES_MAX,
+	    why, why_size);
+	return rv != PW_OK ? rv : why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_get_balance(const Paywire__V1__GetBalanceRequest *r, char *why, size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = check_customer("get_balance.customer", r->customer, why, why_size);
+	return rv != PW_OK ? rv : why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_list_credit_transactions(const Paywire__V1__ListCreditTransactionsRequest *r,
+    char *why, size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = check_customer("list_credit_transactions.customer", r->customer, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->limit > PW_LIST_LIMIT_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "list_credit_transactions.limit must be 0 (%d) or 1..%d, got %u",
+		    PW_LIST_LIMIT_DEFAULT, PW_LIST_LIMIT_MAX, (unsigned) r->limit);
+	}
+	return why_ok(why, why_size);
 }
 
 static pw_status

@@ -73,6 +73,17 @@ pw_status srv_validate_create_session(const Paywire__V1__CreateSessionRequest *r
 pw_status srv_validate_session_id(const char *field, const char *id, char *why,
     size_t why_size) PW_WUR;
 
+/* deduct_credits: customer 1..PW_CREDIT_CUSTOMER_BYTES_MAX, credits
+ * 1..PW_CREDITS_MAX, idempotency_key required (1..PW_IDEMPOTENCY_KEY_BYTES_MAX),
+ * description 0..PW_DESCRIPTION_BYTES_MAX; get_balance and
+ * list_credit_transactions: customer likewise, limit 0..PW_LIST_LIMIT_MAX. */
+pw_status srv_validate_deduct_credits(const Paywire__V1__DeductCreditsRequest *r, char *why,
+    size_t why_size) PW_WUR;
+pw_status srv_validate_get_balance(const Paywire__V1__GetBalanceRequest *r, char *why,
+    size_t why_size) PW_WUR;
+pw_status srv_validate_list_credit_transactions(
+    const Paywire__V1__ListCreditTransactionsRequest *r, char *why, size_t why_size) PW_WUR;
+
 /* get_status: session_id as srv_validate_session_id. */
 pw_status srv_validate_cancel_session(const Paywire__V1__CancelSessionRequest *r, char *why,
     size_t why_size) PW_WUR;

@@ -88,6 +88,8 @@
  *   audit        seq (8 bytes, big-endian: appends)           AuditRecord
  *   meta         "audit_head" -> 32-byte hash of last record, "audit_seq" -> 8 bytes BE
  *   credits      merchant_id 0x00 customer                    CreditLedgerRecord
+ *   expiry       expires_at (8 bytes, big-endian) session id  empty (the sweep's index)
+ *   credit_txns  merchant_id 0x00 customer 0x00 seq (8 bytes BE) CreditTxnRecord (immutable)
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
@@ -269,6 +271,9 @@ typedef struct store_session_params {
 	Paywire__Store__V1__Session__MetadataEntry **metadata; /* n_metadata entries, in order */
 	Paywire__Store__V1__Fulfillment *fulfillment; /* what to grant; NULL: none (the
 	                                                 record then has none either) */
+	int64_t expires_at_unix_ms;     /* 0: created + PW_SESSION_TTL_DEFAULT_MS; else
+	                                   after the writer's clock (the server checks
+	                                   the PW_SESSION_TTL_MIN/MAX_MS range) */
 } store_session_params;
 
 /* Creates a session for an authenticated merchant from parameters the server
@@ -356,9 +361,62 @@ typedef struct store_access_receipt {
 pw_status store_access_redeem(store_txn *t, const char *session_id, const char *token,
     store_access_receipt *out) PW_WUR;
 
+/* Expires the sessions that are due (unpaid past their expires_at): each
+ * becomes expired through the state machine's closure, audited
+ * "session.expired" (by=sweep). Examines at most max_scan (> 0) entries of
+ * the expiry index, earliest first; *expired_out: sessions expired;
+ * *more_out (may be NULL): due entries were left for the next call. Writes
+ * nothing when nothing is due. The writer runs it itself every
+ * PW_STORE_SWEEP_INTERVAL_MS with PW_STORE_SWEEP_BATCH_MAX (and at once
+ * again while more are due); tests drive it with an injected clock. */
+pw_status store_sessions_expire(store_txn *t, size_t max_scan, size_t *expired_out,
+    bool *more_out) PW_WUR;
+
+/* Test builds: the interval of the writer's expiry sweep (default
+ * PW_STORE_SWEEP_INTERVAL_MS); 0 = never, for tests that drive
+ * store_sessions_expire themselves. */
+void store_test_set_sweep_interval_ms(store *s, uint32_t ms);
+
+/* A deduction of a customer's credits (DeductCredits). Borrowed for the call. */
+typedef struct store_deduct_params {
+	const char *customer;        /* 1..PW_CREDIT_CUSTOMER_BYTES_MAX bytes */
+	int64_t credits;             /* 1..PW_CREDITS_MAX */
+	const char *idempotency_key; /* required, 1..PW_IDEMPOTENCY_KEY_BYTES_MAX */
+	const char *description;     /* NULL or 0..PW_DESCRIPTION_BYTES_MAX */
+} store_deduct_params;
+
+/* The merchant spends p->credits of a customer's balance: a DEDUCTION entry,
+ * audited "credits.deducted". Idempotency as CreateSession's (same key
+ * space, Stripe's semantics): same key + same request_hash within 24 h ->
+ * PW_OK with the original entry, nothing written; other parameters (or a key
+ * a CreateSession used) -> PW_IDEMPOTENCY_CONFLICT. A balance below
+ * p->credits -> PW_FAILED_PRECONDITION, nothing written, *reason says the
+ * balance. PW_INVALID_ARGUMENT for parameters out of range. *out: the entry
+ * (caller frees). */
+pw_status store_credits_deduct(store_txn *t, const char *merchant_id,
+    const store_deduct_params *p, const uint8_t request_hash[32],
+    Paywire__Store__V1__CreditTxnRecord **out, char *reason, size_t reason_size) PW_WUR;
+
 /* ---- reads (any thread) ---- */
 
-/* The session record for id. PW_NOT_FOUND if none. *out: caller frees. */
+/* The credit ledger of (merchant, customer): balance, entries (the seq of
+ * the latest), updated time; a customer without one reads as balance 0.
+ * PW_INVALID_ARGUMENT for a customer out of range. *out: caller frees. */
+pw_status store_credits_balance(store *s, const char *merchant_id, const char *customer,
+    Paywire__Store__V1__CreditLedgerRecord **out) PW_WUR;
+
+/* A page of (merchant, customer)'s entries, newest first: those with seq <
+ * starting_after (0: from the newest), at most limit (1..PW_LIST_LIMIT_MAX);
+ * *has_more when older ones remain. *out: an array of *n_out records, free
+ * with store_credits_list_free. */
+pw_status store_credits_list(store *s, const char *merchant_id, const char *customer,
+    uint64_t starting_after, size_t limit, Paywire__Store__V1__CreditTxnRecord ***out,
+    size_t *n_out, bool *has_more) PW_WUR;
+void store_credits_list_free(Paywire__Store__V1__CreditTxnRecord **list, size_t n);
+
+/* The session record for id, as of now: a session that is due (unpaid past
+ * its expires_at) reads as expired even before the sweep wrote it.
+ * PW_NOT_FOUND if none. *out: caller frees. */
 pw_status store_session_get(store *s, const char *id, Paywire__Store__V1__SessionRecord **out) PW_WUR;
 
 /* Authenticates a raw API key. PW_OK: merchant_id_out (>= 64 bytes) and
@@ -414,6 +472,9 @@ typedef struct store_stats {
 	uint64_t commits;         /* batch transactions committed successfully */
 	uint64_t unchanged;       /* batches that changed nothing: rolled back, no fsync */
 	uint64_t last_batch_size; /* writes in the most recent batch */
+	uint64_t sweeps;          /* expiry sweeps run; the writer's own, so not counted
+	                             above (a sweep alone is no batch of callers' writes) */
+	uint64_t sweep_expired;   /* sessions those sweeps expired (committed) */
 } store_stats;
 
 /* Copies the current counters (any thread; a consistent snapshot). */

@@ -329,53 +329,6 @@ store_entitlement_revoke(store_txn *t, Paywire__Store__V1__SessionRecord *rec, b
 	return st;
 }
 
-pw_status
-store_credits_add(store_txn *t, const char *merchant_id, const char *customer, int64_t delta,
-    int64_t *balance_out)
-{
-	Paywire__Store__V1__CreditLedgerRecord fresh = PAYWIRE__STORE__V1__CREDIT_LEDGER_RECORD__INIT;
-	Paywire__Store__V1__CreditLedgerRecord *l = NULL;
-	uint8_t key[STORE_KEY_BYTES_MAX];
-	size_t keylen = 0;
-	int64_t bal;
-	pw_status st;
-
-	PW_ASSERT(t != NULL && merchant_id != NULL && customer != NULL);
-	PW_ASSERT(delta >= -PW_CREDITS_MAX && delta <= PW_CREDITS_MAX);
-	if (!store_key_join(key, sizeof(key), merchant_id, customer, &keylen)) {
-		return store_txn_note(t, PW_INTERNAL);
-	}
-	st = store_rec_get(t, STORE_DB_CREDITS, key, keylen,
-	    &paywire__store__v1__credit_ledger_record__descriptor, (void **) &l);
-	if (st == PW_NOT_FOUND) {
-		fresh.merchant_id = (char *) merchant_id;
-		fresh.customer = (char *) customer;
-		st = PW_OK;
-	}
-	if (st != PW_OK) {
-		return st;
-	}
-	if (l == NULL) {
-		l = &fresh;
-	}
-	if (__builtin_add_overflow(l->balance, delta, &bal)) {
-		pw_log(PW_LOG_ERROR, "store: credit ledger of %s overflows", merchant_id);
-		st = store_txn_note(t, PW_INTERNAL);
-	} else {
-		l->balance = bal;
-		l->entries++;
-		l->updated_at_unix_ms = t->now_ms;
-		st = store_rec_put(t, STORE_DB_CREDITS, key, keylen, &l->base, 0, NULL);
-		if (balance_out != NULL) {
-			*balance_out = bal;
-		}
-	}
-	if (l != &fresh) {
-		paywire__store__v1__credit_ledger_record__free_unpacked(l, NULL);
-	}
-	return st;
-}
-
 /* ---- the customer's access page ---- */
 
 /* Opens the sealed key of e into *out (pw_malloc'd). PW_INTERNAL: wrong

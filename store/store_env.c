@@ -213,10 +213,19 @@ store_open_engine(store **out, const store_opts *opts, const kv_ops *engine)
 		return PW_RESOURCE_EXHAUSTED;
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
+	{
+		/* the writer's timed wait for the next sweep runs on the monotonic clock */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&s->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	atomic_init(&s->failed, false);
 	atomic_init(&s->writer_delay_ms, 0u);
 	atomic_init(&s->purge_interval_ms, (unsigned) PW_STORE_PURGE_INTERVAL_MS);
+	atomic_init(&s->sweep_interval_ms, (unsigned) PW_STORE_SWEEP_INTERVAL_MS);
 	s->kv = engine;
 	s->read_only = opts->read_only;
 	s->sync = opts->sync;

@@ -73,7 +73,9 @@
 	XX(ENT_INDEX, "ent_index")         \
 	XX(AUDIT, "audit")                 \
 	XX(META, "meta")                   \
-	XX(CREDITS, "credits")
+	XX(CREDITS, "credits")             \
+	XX(EXPIRY, "expiry")               \
+	XX(CREDIT_TXNS, "credit_txns")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -165,9 +167,11 @@ struct store {
 	atomic_bool failed;                   /* an I/O error or corruption: refuse writes */
 	atomic_uint writer_delay_ms;          /* test hook: sleep before each batch */
 	atomic_uint purge_interval_ms;        /* the writer's purge interval; 0: never (test hook) */
+	atomic_uint sweep_interval_ms;        /* the writer's expiry sweep interval; 0: never (test hook) */
 
 	pthread_mutex_t mu;                   /* guards everything below up to the scratch */
-	pthread_cond_t cv;                    /* the writer waits here for work or close */
+	pthread_cond_t cv;                    /* the writer waits here for work, close or the
+	                                         next sweep (CLOCK_MONOTONIC) */
 	store_write *head;                    /* queue: oldest first */
 	store_write *tail;                    /* queue: newest */
 	size_t queued;                        /* writes in the queue (<= PW_STORE_QUEUE_MAX) */
@@ -191,6 +195,11 @@ struct store {
 	store_write purge_write;                /* writer only: the periodic purge riding in a batch */
 	size_t purge_deleted;                   /* writer only: entries its last run deleted */
 	int64_t purge_last_ms;                  /* writer only: wall time of the last periodic purge */
+	store_write sweep_write;                /* writer only: the expiry sweep */
+	size_t sweep_expired;                   /* writer only: sessions its last run expired */
+	bool sweep_found_more;                  /* writer only: its last run left due entries */
+	bool sweep_more;                        /* writer only: ... and that run committed */
+	int64_t sweep_last_ms;                  /* writer only: wall time of the last sweep */
 };
 
 /* What an apply callback (a nested write txn) or a reader holds. */
@@ -325,6 +334,32 @@ pw_status store_session_load(store_txn *t, const char *id, Paywire__Store__V1__S
  * updated_at_unix_ms to the txn time first. */
 pw_status store_session_save(store_txn *t, Paywire__Store__V1__SessionRecord *rec) PW_WUR;
 
+/* ---- expiry (store_expiry.c) ---- */
+
+/* When sess expires unless paid: its expires_at, else (records written
+ * before expiry existed) created + PW_SESSION_TTL_DEFAULT_MS. */
+int64_t store_session_expires_at(const Paywire__Store__V1__Session *sess);
+/* True when the state machine would close rec (no payment, not closed) and
+ * its expiry has passed at now_ms. */
+bool store_session_due(const Paywire__Store__V1__SessionRecord *rec, int64_t now_ms);
+/* Reads: shows a due rec as expired (status and payment_status as the
+ * state machine's closure sets them) and fills an expires_at the record
+ * lacks (store_session_expires_at), in memory only. */
+void store_session_view(Paywire__Store__V1__SessionRecord *rec, int64_t now_ms);
+/* Writes the expiry index entry of a new session (same txn). */
+pw_status store_expiry_index_put(store_txn *t, const Paywire__Store__V1__Session *sess) PW_WUR;
+/* When rec is due at the txn time: the closure in rec (not saved: the
+ * caller saves) and its audit record "session.expired" (detail by=by),
+ * *expired true. Else nothing, *expired false. */
+pw_status store_session_expire_due(store_txn *t, Paywire__Store__V1__SessionRecord *rec,
+    const char *by, bool *expired) PW_WUR;
+
+/* The state machine's view of rec (store_payment.c): PW_INTERNAL when the
+ * record fails its checks (corrupt). */
+struct fsm_state;
+pw_status store_session_state_load(const Paywire__Store__V1__SessionRecord *rec,
+    struct fsm_state *s) PW_WUR;
+
 /* ---- audit log (store_audit.c) ---- */
 
 /* Appends one hash-chained audit record in t (same txn as the change it
@@ -367,10 +402,28 @@ pw_status store_entitlement_grant(store_txn *t, Paywire__Store__V1__SessionRecor
 pw_status store_entitlement_revoke(store_txn *t, Paywire__Store__V1__SessionRecord *rec,
     bool *revoked) PW_WUR;
 
-/* Adds delta (may be negative) to the credit ledger of (merchant, customer),
- * creating it at 0. *balance_out (may be NULL): the new balance. */
-pw_status store_credits_add(store_txn *t, const char *merchant_id, const char *customer,
-    int64_t delta, int64_t *balance_out) PW_WUR;
+/* One change of a credit ledger (store_credits.c). */
+typedef struct store_credit_post {
+	const char *merchant_id;
+	const char *customer;
+	Paywire__Store__V1__CreditTxnKind kind; /* PURCHASE (delta > 0), DEDUCTION or
+	                                           REVERSAL (delta < 0) */
+	int64_t delta;                          /* +-1..PW_CREDITS_MAX */
+	const char *session_id;                 /* PURCHASE/REVERSAL, else NULL */
+	const char *idempotency_key;            /* DEDUCTION, else NULL */
+	const char *description;                /* DEDUCTION, may be NULL */
+} store_credit_post;
+
+/* Moves the ledger of (merchant, customer), creating it at 0, and writes its
+ * new immutable entry (seq = the ledger's count + 1) in the same txn. A
+ * REVERSAL stops the balance at 0 and records the rest as its shortfall; a
+ * DEDUCTION beyond the balance is PW_FAILED_PRECONDITION (the caller checks
+ * first). *out (may be NULL): a copy of the entry (caller frees). */
+pw_status store_credits_post(store_txn *t, const store_credit_post *p,
+    Paywire__Store__V1__CreditTxnRecord **out) PW_WUR;
+
+/* 1..PW_CREDIT_CUSTOMER_BYTES_MAX bytes. */
+bool store_credit_customer_ok(const char *customer);
 
 /* ACCESS_LINK: "/access/<session_id>?token=<HS256 JWT>" (sub, merchant_id,
  * session_id, iat = now, exp = now + PW_ACCESS_LINK_TTL_S) signed with

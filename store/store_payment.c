@@ -106,8 +106,8 @@ pay_event_check(const pw_event *ev)
 
 /* ---- session <-> state machine ---- */
 
-static pw_status
-pay_state_load(const Paywire__Store__V1__SessionRecord *rec, fsm_state *s)
+pw_status
+store_session_state_load(const Paywire__Store__V1__SessionRecord *rec, fsm_state *s)
 {
 	const Paywire__Store__V1__Session *sess = rec->session;
 
@@ -144,7 +144,7 @@ pay_state_store(pay_ctx *c)
 	c->rec->attempt_unix_s = n->attempt_unix_s;
 	c->rec->entitlement_active = n->entitlement_active;
 	/* Paired check: the record now decodes to exactly the new state. */
-	PW_ASSERT(pay_state_load(c->rec, &check) == PW_OK);
+	PW_ASSERT(store_session_state_load(c->rec, &check) == PW_OK);
 	PW_ASSERT(check.status == n->status && check.paid_at_unix_ms == n->paid_at_unix_ms &&
 	    check.amount_refunded_minor == n->amount_refunded_minor &&
 	    check.dispute == n->dispute && check.paid_provider == n->paid_provider &&
@@ -298,7 +298,8 @@ pay_credits(pay_ctx *c, int sign)
 {
 	char customer[PW_EMAIL_BYTES_MAX + 1];
 	int64_t n = pay_credits_of(c->rec->session);
-	int64_t bal = 0;
+	Paywire__Store__V1__CreditTxnRecord *e = NULL;
+	store_credit_post post;
 	pw_status st;
 
 	if (n == 0) {
@@ -308,9 +309,22 @@ pay_credits(pay_ctx *c, int sign)
 	if (!store_customer_of(c->rec->session, customer, sizeof(customer))) {
 		return store_txn_note(c->t, PW_INTERNAL);
 	}
-	st = store_credits_add(c->t, c->rec->session->merchant_id, customer, sign * n, &bal);
-	snprintf(c->detail, sizeof(c->detail), " credits=%+" PRId64 " balance=%" PRId64, sign * n,
-	    bal);
+	post = (store_credit_post){ .merchant_id = c->rec->session->merchant_id,
+		.customer = customer,
+		.kind = sign > 0 ? PAYWIRE__STORE__V1__CREDIT_TXN_KIND__CREDIT_TXN_KIND_PURCHASE
+		                 : PAYWIRE__STORE__V1__CREDIT_TXN_KIND__CREDIT_TXN_KIND_REVERSAL,
+		.delta = sign * n, .session_id = c->rec->session->id };
+	st = store_credits_post(c->t, &post, &e);
+	if (st == PW_OK) {
+		snprintf(c->detail, sizeof(c->detail),
+		    " credits=%+" PRId64 " balance=%" PRId64 " seq=%" PRIu64 "%s", e->delta,
+		    e->balance_after, e->seq, e->shortfall > 0 ? " shortfall" : "");
+		if (e->shortfall > 0) {
+			size_t len = strlen(c->detail);
+			snprintf(c->detail + len, sizeof(c->detail) - len, "=%" PRId64, e->shortfall);
+		}
+		paywire__store__v1__credit_txn_record__free_unpacked(e, NULL);
+	}
 	return st;
 }
 
@@ -525,6 +539,7 @@ pay_dedup(store_txn *t, const pw_event *ev, store_webhook_result *out)
 	if (out->session_id[0] != '\0') {
 		st = store_session_load(t, out->session_id, &rec);
 		if (st == PW_OK) {
+			store_session_view(rec, t->now_ms);
 			out->session_status = rec->session->status;
 			paywire__store__v1__session_record__free_unpacked(rec, NULL);
 		} else if (st != PW_NOT_FOUND) {
@@ -572,7 +587,7 @@ pay_apply_session(pay_ctx *c)
 	const char *reason;
 	pw_status st;
 
-	st = pay_state_load(c->rec, &c->before);
+	st = store_session_state_load(c->rec, &c->before);
 	if (st != PW_OK) {
 		pw_log(PW_LOG_ERROR, "store: session %s: record fails the state machine's checks",
 		    c->rec->session != NULL ? c->rec->session->id : "?");
@@ -580,7 +595,7 @@ pay_apply_session(pay_ctx *c)
 	}
 	fsm_apply(&c->before, c->ev, store_txn_now_ms(c->t), &c->res);
 	c->effects = c->res.effects;
-	c->dirty = c->res.outcome == FSM_APPLIED;
+	c->dirty = c->dirty || c->res.outcome == FSM_APPLIED; /* dirty: expired just before */
 	st = pay_effects_run(c);
 	if (st != PW_OK) {
 		return st;
@@ -641,6 +656,11 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 		    pw_provider_name(ev->provider), ev->event_id, out->session_id);
 	}
 	if (st == PW_OK) {
+		/* A due session expires first, as the sweep would have done: a
+		 * payment for it is then an anomaly whether or not the sweep ran. */
+		st = store_session_expire_due(t, c.rec, "event", &c.dirty);
+	}
+	if (st == PW_OK) {
 		st = pay_apply_session(&c);
 	}
 	if (c.rec != NULL) {
@@ -697,14 +717,19 @@ store_session_cancel(store_txn *t, const char *merchant_id, const char *session_
 		st = PW_NOT_FOUND; /* another merchant's: not told apart from none */
 	}
 	if (st == PW_OK) {
-		st = pay_state_load(rec, &before);
+		st = store_session_state_load(rec, &before);
 		if (st != PW_OK) {
 			pw_log(PW_LOG_ERROR, "store: session %s: record fails the state machine's checks",
 			    session_id);
 			st = store_txn_note(t, st);
 		}
 	}
-	if (st == PW_OK && before.status != ST_CREATED &&
+	if (st == PW_OK && store_session_due(rec, store_txn_now_ms(t))) {
+		/* the sweep has not written it yet; nothing is written here either */
+		snprintf(reason, reason_size, "session is expired (unpaid past its expires_at): "
+		    "only a created or pending session can be canceled");
+		st = PW_FAILED_PRECONDITION;
+	} else if (st == PW_OK && before.status != ST_CREATED &&
 	    before.status != PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_PENDING) {
 		snprintf(reason, reason_size, "session is %s: only a created or pending session "
 		    "can be canceled", fsm_status_name(before.status));
@@ -737,6 +762,7 @@ store_session_cancel(store_txn *t, const char *merchant_id, const char *session_
 		}
 		return st;
 	}
+	store_session_view(rec, store_txn_now_ms(t)); /* expires_at as readers see it */
 	*out = rec;
 	return PW_OK;
 }

@@ -33,7 +33,8 @@ store_str_fits(const char *s, size_t max)
 /* The server validates fully before any store call; these are the invariants
  * the store itself relies on (key sizes, array bounds), re-checked cheaply. */
 static pw_status
-store_session_args_check(const char *merchant_id, const store_session_params *p)
+store_session_args_check(const char *merchant_id, const store_session_params *p,
+    int64_t now_ms)
 {
 	const char *why = NULL;
 
@@ -50,6 +51,9 @@ store_session_args_check(const char *merchant_id, const store_session_params *p)
 		why = "metadata";
 	} else if (!store_str_fits(p->idempotency_key, PW_IDEMPOTENCY_KEY_BYTES_MAX)) {
 		why = "idempotency_key";
+	} else if (p->expires_at_unix_ms < 0 ||
+	    (p->expires_at_unix_ms > 0 && p->expires_at_unix_ms <= now_ms)) {
+		why = "expires_at_unix_ms (not after now)";
 	}
 	if (why != NULL) {
 		pw_log(PW_LOG_DEBUG, "store: session create: invalid %s", why);
@@ -167,6 +171,7 @@ store_session_insert(store_txn *t, const char *merchant_id, const char *id,
 	Paywire__Store__V1__SessionRecord rec = PAYWIRE__STORE__V1__SESSION_RECORD__INIT;
 	char url[STORE_URL_BUF_BYTES];
 	int n = 0;
+	pw_status st;
 
 	if (checkout_url_base != NULL && checkout_url_base[0] != '\0') {
 		n = snprintf(url, sizeof(url), "%s%s", checkout_url_base, id);
@@ -181,12 +186,15 @@ store_session_insert(store_txn *t, const char *merchant_id, const char *id,
 	sess.merchant_id = (char *) merchant_id;
 	sess.url = n > 0 ? url : "";
 	sess.created_at_unix_ms = t->now_ms;
+	sess.expires_at_unix_ms = p->expires_at_unix_ms > 0 ? p->expires_at_unix_ms
+	                                                    : t->now_ms + PW_SESSION_TTL_DEFAULT_MS;
 	rec.session = &sess;
 	rec.request_hash.len = STORE_HASH_BYTES;
 	rec.request_hash.data = (uint8_t *) hash;
 	rec.updated_at_unix_ms = t->now_ms;
-	return store_rec_put(t, STORE_DB_SESSIONS, id, strlen(id), &rec.base,
+	st = store_rec_put(t, STORE_DB_SESSIONS, id, strlen(id), &rec.base,
 	    KV_PUT_INSERT | KV_PUT_FRESH, NULL);
+	return st == PW_OK ? store_expiry_index_put(t, &sess) : st;
 }
 
 /* The merchant must exist (the server authenticated its key, but a revoked
@@ -220,7 +228,7 @@ store_session_create(store_txn *t, const char *merchant_id,
 	PW_ASSERT(t != NULL && merchant_id != NULL && p != NULL && request_hash != NULL);
 	PW_ASSERT(out != NULL);
 	*out = NULL;
-	st = store_session_args_check(merchant_id, p);
+	st = store_session_args_check(merchant_id, p, t->now_ms);
 	if (st == PW_OK) {
 		st = store_merchant_exists(t, merchant_id);
 	}
@@ -233,6 +241,9 @@ store_session_create(store_txn *t, const char *merchant_id,
 		    p->idempotency_key, &idem_len);
 		PW_ASSERT(fits); /* lengths checked above, sizes tied in store_internal.h */
 		st = store_idem_lookup(t, idem_key, idem_len, request_hash, out);
+		if (st == PW_OK) {
+			store_session_view(*out, t->now_ms); /* a replay answers it as of now */
+		}
 		if (st != PW_NOT_FOUND) {
 			return st; /* PW_OK: replay, nothing written; or an error */
 		}
@@ -270,6 +281,9 @@ store_session_get(store *s, const char *id, Paywire__Store__V1__SessionRecord **
 	st = store_read_begin(s, &t);
 	if (st == PW_OK) {
 		st = store_session_load(&t, id, out);
+	}
+	if (st == PW_OK) {
+		store_session_view(*out, t.now_ms);
 	}
 	store_read_end(&t);
 	return st;

@@ -57,17 +57,36 @@ store_submit(store *s, store_write *w)
 	return PW_OK;
 }
 
-/* Waits for work, then moves up to PW_STORE_BATCH_MAX writes into s->batch.
- * Returns 0 only when the store is closing and the queue is drained. */
+/* Waits once for work (at most wait_ms; < 0: without bound), then moves up
+ * to PW_STORE_BATCH_MAX writes into s->batch. Returns how many: 0 when the
+ * wait ended without work (*closing tells whether the store is closing and
+ * the queue drained). */
 static size_t
-store_queue_take(store *s)
+store_queue_take(store *s, int64_t wait_ms, bool *closing)
 {
+	struct timespec until;
 	size_t n = 0;
 
-	pthread_mutex_lock(&s->mu);
-	while (s->head == NULL && !s->closing) {
-		pthread_cond_wait(&s->cv, &s->mu);
+	if (wait_ms >= 0) {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t) (wait_ms / 1000);
+		until.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
 	}
+	pthread_mutex_lock(&s->mu);
+	/* One wait: any wake-up (work, close, a knob changed, a timeout or a
+	 * spurious one) goes back to the writer's loop, which looks again. */
+	if (s->head == NULL && !s->closing) {
+		if (wait_ms < 0) {
+			pthread_cond_wait(&s->cv, &s->mu);
+		} else {
+			(void) pthread_cond_timedwait(&s->cv, &s->mu, &until);
+		}
+	}
+	*closing = s->closing && s->head == NULL;
 	while (s->head != NULL && n < PW_STORE_BATCH_MAX) {
 		store_write *w = s->head;
 		s->head = w->next;
@@ -266,19 +285,27 @@ store_batch_apply(store *s, size_t n, bool *wrote)
 static void
 store_batch_run(store *s, size_t n)
 {
+	bool sweep;
 	bool applied;
 	bool wrote = false;
 	bool committed;
 
 	PW_ASSERT(n > 0 && n <= PW_STORE_BATCH_MAX);
+	sweep = s->batch[n - 1] == &s->sweep_write; /* the sweep rides last */
 	applied = store_batch_apply(s, n, &wrote);
 	committed = applied && wrote;
 	pthread_mutex_lock(&s->mu);
-	s->stats.batches++;
-	s->stats.writes += n;
-	s->stats.commits += committed ? 1u : 0u;
-	s->stats.unchanged += applied && !wrote ? 1u : 0u;
-	s->stats.last_batch_size = n;
+	if (sweep) {
+		s->stats.sweeps++;
+		s->stats.sweep_expired += s->batch_st[n - 1] == PW_OK ? s->sweep_expired : 0u;
+	}
+	if (n > (sweep ? 1u : 0u)) {
+		s->stats.batches++;
+		s->stats.writes += n - (sweep ? 1u : 0u);
+		s->stats.commits += committed ? 1u : 0u;
+		s->stats.unchanged += applied && !wrote ? 1u : 0u;
+		s->stats.last_batch_size = n - (sweep ? 1u : 0u);
+	}
 	pthread_mutex_unlock(&s->mu);
 	if (committed) {
 		pw_crashpoint("store.after_commit"); /* durable, nobody answered yet */
@@ -333,20 +360,87 @@ store_purge_maybe_add(store *s, size_t n)
 	return n + 1;
 }
 
+/* ---- the expiry sweep ---- */
+
+static pw_status
+store_sweep_apply(store_txn *t, void *arg)
+{
+	store *s = arg;
+	return store_sessions_expire(t, PW_STORE_SWEEP_BATCH_MAX, &s->sweep_expired,
+	    &s->sweep_found_more);
+}
+
+static void
+store_sweep_done(pw_status st, void *arg)
+{
+	store *s = arg;
+
+	s->sweep_more = st == PW_OK && s->sweep_found_more;
+	if (st != PW_OK) {
+		/* rolled back alone; the next interval retries */
+		pw_log(PW_LOG_WARN, "store: expiry sweep failed: %s", pw_status_name(st));
+	}
+}
+
+/* How long the writer may wait for work before the next sweep is due:
+ * 0 when the last sweep left due sessions, -1 (no bound) when sweeps are
+ * off. */
+static int64_t
+store_sweep_wait_ms(const store *s)
+{
+	int64_t interval = (int64_t) atomic_load(&s->sweep_interval_ms);
+
+	if (interval == 0) {
+		return -1;
+	}
+	return s->sweep_more ? 0 : interval;
+}
+
+/* Appends the sweep to a batch of n (0 when the writer woke without work)
+ * once per PW_STORE_SWEEP_INTERVAL_MS (wall clock, injectable in tests), or
+ * at once while the last sweep left due sessions. A sweep that finds
+ * nothing due writes nothing: no commit, no fsync. Returns the new n. */
+static size_t
+store_sweep_maybe_add(store *s, size_t n)
+{
+	int64_t now = pw_now_unix_ms();
+	int64_t interval = (int64_t) atomic_load(&s->sweep_interval_ms);
+
+	if (n >= PW_STORE_BATCH_MAX || interval == 0) {
+		return n;
+	}
+	if (!s->sweep_more && now >= s->sweep_last_ms && now - s->sweep_last_ms < interval) {
+		return n;
+	}
+	s->sweep_last_ms = now;
+	s->sweep_more = false;
+	s->sweep_write = (store_write){ .apply = store_sweep_apply, .done = store_sweep_done, .arg = s };
+	s->batch[n] = &s->sweep_write;
+	return n + 1;
+}
+
 void *
 store_writer_main(void *arg)
 {
 	store *s = arg;
+	bool closing = false;
 	size_t n;
 
 	PW_ASSERT(s != NULL && !s->read_only);
 	s->purge_last_ms = pw_now_unix_ms(); /* first purge one interval after open */
+	s->sweep_last_ms = s->purge_last_ms - PW_STORE_SWEEP_INTERVAL_MS; /* first sweep at once */
 	for (;;) {
-		n = store_queue_take(s);
-		if (n == 0) {
+		n = store_queue_take(s, store_sweep_wait_ms(s), &closing);
+		if (n == 0 && closing) {
 			break; /* closing and drained */
 		}
-		n = store_purge_maybe_add(s, n);
+		if (n > 0) {
+			n = store_purge_maybe_add(s, n); /* rides on traffic only */
+		}
+		n = store_sweep_maybe_add(s, n);
+		if (n == 0) {
+			continue;
+		}
 		store_writer_sleep(s);
 		store_batch_run(s, n);
 	}
@@ -446,6 +540,16 @@ store_test_set_purge_interval_ms(store *s, uint32_t ms)
 {
 	PW_ASSERT(s != NULL);
 	store_test_knob_set(s, &s->purge_interval_ms, ms, "purge interval");
+}
+
+void
+store_test_set_sweep_interval_ms(store *s, uint32_t ms)
+{
+	PW_ASSERT(s != NULL);
+	store_test_knob_set(s, &s->sweep_interval_ms, ms, "sweep interval");
+	pthread_mutex_lock(&s->mu);
+	pthread_cond_signal(&s->cv); /* the writer re-reads its wait */
+	pthread_mutex_unlock(&s->mu);
 }
 
 int64_t

@@ -223,6 +223,32 @@ test_create_refuses_bad_amounts(void **state)
 }
 
 static void
+test_create_reads_expiry_and_refuses_a_bad_one(void **state)
+{
+	bridge_create c;
+
+	(void) state;
+	assert_int_equal(PW_OK, create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\","
+	                               "\"expires_at_unix_ms\":1767312000000}", NULL, &c));
+	assert_true(c.params.expires_at_unix_ms == INT64_C(1767312000000));
+	bridge_json_create_fini(&c);
+	assert_int_equal(PW_OK, create("{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\"}",
+	                            NULL, &c));
+	assert_int_equal(0, c.params.expires_at_unix_ms); /* the server's default */
+	bridge_json_create_fini(&c);
+	const char *bad[] = { "-1", "0", "1.5", "\"1767312000000\"", "1e12", "true" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char body[160];
+		snprintf(body, sizeof(body),
+		    "{\"amount\":\"1\",\"currency\":\"EUR\",\"mode\":\"test\",\"expires_at_unix_ms\":%s}",
+		    bad[i]);
+		assert_int_equal(PW_INVALID_ARGUMENT, create(body, NULL, &c));
+		assert_non_null(strstr(msg, "expires_at_unix_ms"));
+		assert_null(c.root);
+	}
+}
+
+static void
 test_create_refuses_unknown_keys_and_bad_json(void **state)
 {
 	bridge_create c;
@@ -326,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_create_converts_amounts_exactly),
 		cmocka_unit_test(test_create_refuses_bad_amounts),
 		cmocka_unit_test(test_create_refuses_unknown_keys_and_bad_json),
+		cmocka_unit_test(test_create_reads_expiry_and_refuses_a_bad_one),
 		cmocka_unit_test(test_create_reads_every_field),
 		cmocka_unit_test(test_create_checks_mode_fulfillment_metadata_and_idempotency),
 	};

@@ -86,6 +86,7 @@ reply_status(const Paywire__V1__Request *rq, testpeer_reply *out)
 	g.paid_at_unix_ms = 1767225660123;
 	g.mode = PAYWIRE__V1__MODE__MODE_LIVE;
 	g.invoice_number = 42;
+	g.expires_at_unix_ms = 1767312000000;
 	rsp.request_id = rq->request_id;
 	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_STATUS;
 	rsp.get_status = &g;
@@ -401,6 +402,13 @@ test_usage_errors_exit_2_and_send_nothing(void **state)
 	    "12abc", "--currency", "EUR");
 	USAGE(key_env, "--plan and --credits exclude each other", "session", "create",
 	    "--amount-minor", "1", "--currency", "EUR", "--plan", "p", "--credits", "5");
+	USAGE(key_env, "--expires-in and --expires-at exclude each other", "session", "create",
+	    "--amount-minor", "1", "--currency", "EUR", "--expires-in", "600", "--expires-at",
+	    "1767312000");
+	USAGE(key_env, "--expires-in wants seconds, 1..604800", "session", "create",
+	    "--amount-minor", "1", "--currency", "EUR", "--expires-in", "604801");
+	USAGE(key_env, "--expires-at wants a Unix time in seconds", "session", "create",
+	    "--amount-minor", "1", "--currency", "EUR", "--expires-at", "-5");
 	USAGE(key_env, "--metadata wants KEY=VALUE", "session", "create", "--amount-minor", "1",
 	    "--currency", "EUR", "--metadata", "novalue");
 	USAGE(NULL, "no API key", "session", "create", "--amount-minor", "1", "--currency", "EUR");
@@ -541,6 +549,20 @@ test_session_mode_defaults_to_the_mode_of_the_keys_prefix(void **state)
 	    "live");
 	rq = cfx_request_last(g_peer);
 	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, rq->create_session->mode);
+	assert_int_equal(0, rq->create_session->expires_at_unix_ms); /* the server's default */
+	paywire__v1__request__free_unpacked(rq, NULL);
+	/* --expires-at is sent as Unix milliseconds; --expires-in counts from now. */
+	RUN(test_env, "session", "create", "--amount-minor", "100", "--currency", "EUR",
+	    "--expires-at", "1767312000");
+	rq = cfx_request_last(g_peer);
+	assert_true(rq->create_session->expires_at_unix_ms == INT64_C(1767312000000));
+	paywire__v1__request__free_unpacked(rq, NULL);
+	int64_t before = pw_now_unix_ms();
+	RUN(test_env, "session", "create", "--amount-minor", "100", "--currency", "EUR",
+	    "--expires-in", "600");
+	rq = cfx_request_last(g_peer);
+	assert_true(rq->create_session->expires_at_unix_ms >= before + 600000);
+	assert_true(rq->create_session->expires_at_unix_ms <= pw_now_unix_ms() + 600000);
 	paywire__v1__request__free_unpacked(rq, NULL);
 }
 
@@ -560,6 +582,7 @@ test_status_prints_aligned_key_value_lines(void **state)
 	assert_non_null(strstr(g_r.out, " amount_minor: 49900\n"));
 	assert_non_null(strstr(g_r.out, " paid_at: 2026-01-01T00:01:00.123Z\n"));
 	assert_non_null(strstr(g_r.out, " access_link: -\n"));
+	assert_non_null(strstr(g_r.out, " expires_at: 2026-01-02T00:00:00.000Z\n"));
 	for (char *line = g_r.out; *line != '\0'; lines++) {
 		char *nl = strchr(line, '\n');
 		char *colon = strstr(line, ": ");
@@ -571,11 +594,12 @@ test_status_prints_aligned_key_value_lines(void **state)
 		assert_int_equal(colon_col, (size_t) (colon - line));
 		line = nl + 1;
 	}
-	assert_int_equal(14, lines);
+	assert_int_equal(15, lines);
 	RUN(NULL, "status", "--json", "cs_abc");
 	json_t *j = parse_json_out();
 	assert_int_equal(42, json_integer_value(json_object_get(j, "invoice_number")));
 	assert_true(json_integer_value(json_object_get(j, "paid_at_unix_ms")) == 1767225660123);
+	assert_true(json_integer_value(json_object_get(j, "expires_at_unix_ms")) == 1767312000000);
 	assert_string_equal("live", json_string_value(json_object_get(j, "mode")));
 	json_decref(j);
 }

@@ -262,6 +262,12 @@ static void mod_ful_credits_over(Paywire__V1__CreateSessionRequest *cs) { mod_fu
 static void mod_ful_credits_ok(Paywire__V1__CreateSessionRequest *cs) { mod_ful(cs, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS, "", 100); }
 static void mod_ful_bad_kind(Paywire__V1__CreateSessionRequest *cs) { mod_ful(cs, (Paywire__V1__FulfillmentKind) 7, "", 0); }
 
+static void mod_exp_past(Paywire__V1__CreateSessionRequest *cs) { cs->expires_at_unix_ms = pw_now_unix_ms() - 1000; }
+static void mod_exp_negative(Paywire__V1__CreateSessionRequest *cs) { cs->expires_at_unix_ms = -1; }
+static void mod_exp_too_soon(Paywire__V1__CreateSessionRequest *cs) { cs->expires_at_unix_ms = pw_now_unix_ms() + PW_SESSION_TTL_MIN_MS - 5000; }
+static void mod_exp_too_late(Paywire__V1__CreateSessionRequest *cs) { cs->expires_at_unix_ms = pw_now_unix_ms() + PW_SESSION_TTL_MAX_MS + 5000; }
+static void mod_exp_ok(Paywire__V1__CreateSessionRequest *cs) { cs->expires_at_unix_ms = pw_now_unix_ms() + 3600 * 1000; }
+
 /* ---- tests: amounts, currency, mode ---- */
 
 static void
@@ -291,6 +297,17 @@ test_currency_not_iso_4217_upper_case_is_invalid(void **state)
 	expect_session(F.e.key, mod_cur_xxx, C_INVALID, "currency");
 	expect_session(F.e.key, mod_cur_lower, C_INVALID, "currency");
 	expect_session(F.e.key, mod_cur_empty, C_INVALID, "currency");
+}
+
+static void
+test_expiry_outside_one_minute_to_seven_days_ahead_is_invalid(void **state)
+{
+	(void) state;
+	expect_session(F.e.key, mod_exp_past, C_INVALID, "expires_at_unix_ms");
+	expect_session(F.e.key, mod_exp_negative, C_INVALID, "expires_at_unix_ms");
+	expect_session(F.e.key, mod_exp_too_soon, C_INVALID, "between 60 s and 7 days");
+	expect_session(F.e.key, mod_exp_too_late, C_INVALID, "between 60 s and 7 days");
+	expect_session(F.e.key, mod_exp_ok, C_OK, NULL);
 }
 
 static void
@@ -727,6 +744,7 @@ main(void)
 		cmocka_unit_test(test_amount_zero_negative_and_over_max_are_invalid_and_write_nothing),
 		cmocka_unit_test(test_currency_not_iso_4217_upper_case_is_invalid),
 		cmocka_unit_test(test_mode_must_be_test_or_live),
+		cmocka_unit_test(test_expiry_outside_one_minute_to_seven_days_ahead_is_invalid),
 		cmocka_unit_test(test_urls_must_be_http_or_https_with_a_host),
 		cmocka_unit_test(test_metadata_over_limits_is_invalid),
 		cmocka_unit_test(test_invalid_utf8_is_refused),

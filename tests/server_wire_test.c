@@ -176,6 +176,10 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__VerifyAuditRequest va = PAYWIRE__V1__VERIFY_AUDIT_REQUEST__INIT;
 	Paywire__V1__RedeemAccessRequest ra = PAYWIRE__V1__REDEEM_ACCESS_REQUEST__INIT;
 	Paywire__V1__CancelSessionRequest cx = PAYWIRE__V1__CANCEL_SESSION_REQUEST__INIT;
+	Paywire__V1__DeductCreditsRequest dc = PAYWIRE__V1__DEDUCT_CREDITS_REQUEST__INIT;
+	Paywire__V1__GetBalanceRequest gb = PAYWIRE__V1__GET_BALANCE_REQUEST__INIT;
+	Paywire__V1__ListCreditTransactionsRequest lc =
+	    PAYWIRE__V1__LIST_CREDIT_TRANSACTIONS_REQUEST__INIT;
 
 	req.request_id = "req_01HZX";
 	req.api_key = "sk_test_abcdefghijklmnop";
@@ -243,6 +247,23 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		cx.session_id = "cs_0190f3c2a1b24f";
 		req.cancel_session = &cx;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_DEDUCT_CREDITS:
+		dc.customer = "cust_1";
+		dc.credits = 3;
+		dc.idempotency_key = "use-1";
+		dc.description = "one export \xe2\x82\xac";
+		req.deduct_credits = &dc;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_GET_BALANCE:
+		gb.customer = "cust_1";
+		req.get_balance = &gb;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_TRANSACTIONS:
+		lc.customer = "ann@example.com";
+		lc.limit = 100;
+		lc.starting_after = UINT64_C(18446744073709551615); /* 10-byte varint */
+		req.list_credit_transactions = &lc;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL__NOT_SET:
 	case _PAYWIRE__V1__REQUEST__CALL__CASE_IS_INT_SIZE: break;
 	}
@@ -254,6 +275,8 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_GET_STATUS, PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK,
 	PAYWIRE__V1__REQUEST__CALL_REVOKE_API_KEY, PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT,
 	PAYWIRE__V1__REQUEST__CALL_REDEEM_ACCESS, PAYWIRE__V1__REQUEST__CALL_CANCEL_SESSION,
+	PAYWIRE__V1__REQUEST__CALL_DEDUCT_CREDITS, PAYWIRE__V1__REQUEST__CALL_GET_BALANCE,
+	PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_TRANSACTIONS,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))
@@ -362,9 +385,9 @@ test_unknown_field_inside_nested_message_is_refused(void **state)
 	(void) state;
 	wb_uint(cs, 1, 4900);
 	wb_str(cs, 2, "EUR");
-	wb_str(cs, 12, "later-field");
+	wb_str(cs, 99, "later-field");
 	wb_msg(w, 11, cs);
-	expect_refused(REQ, w->b, w->n, "field 12 of paywire.v1.CreateSessionRequest: unknown field");
+	expect_refused(REQ, w->b, w->n, "field 99 of paywire.v1.CreateSessionRequest: unknown field");
 	free(cs);
 	free(w);
 }

@@ -209,8 +209,17 @@ pw_status
 fx_store_open(fx_env *e)
 {
 	PW_ASSERT(e->s == NULL);
+	pw_status st;
+
 	PW_ASSERT(e->opts.dir == e->dir);
-	return store_open(&e->s, &e->opts);
+	st = store_open(&e->s, &e->opts);
+	if (st == PW_OK && e->now_ms != 0) {
+		/* An injected clock jumps: the writer's own sweep would expire
+		 * sessions at whatever write comes next. Tests of expiry drive
+		 * store_sessions_expire themselves. */
+		store_test_set_sweep_interval_ms(e->s, 0);
+	}
+	return st;
 }
 
 void
@@ -234,6 +243,9 @@ fx_store_new(const fx_env *e)
 
 	assert_int_equal(PW_OK, store_open(&s, &e->opts));
 	assert_non_null(s);
+	if (e->now_ms != 0) {
+		store_test_set_sweep_interval_ms(s, 0); /* as fx_store_open */
+	}
 	return s;
 }
 

@@ -21,7 +21,8 @@
  *   order of first appearance, so "the same session id again" is checked;
  *   a known value inside another string (a URL, a message) becomes "$<n>";
  * - JWTs inside strings become "<jwt 3 parts>";
- * - *_unix_ms times become "<now>" when within a minute of the run;
+ * - *_unix_ms times become "<now>" when within a minute of the run, and
+ *   "<now + 24 h>" when within a minute of a day after it (default expiry);
  * - head_hash becomes "<32 bytes>".
  *
  * Regenerate (only when a reply change is intended and reviewed):
@@ -240,6 +241,9 @@ render_time(gold *g, int64_t v)
 		gold_put(g, "0");
 	} else if (v >= g->t0_ms - 60000 && v <= now_ms + 60000) {
 		gold_put(g, "<now>");
+	} else if (v >= g->t0_ms + PW_SESSION_TTL_DEFAULT_MS - 60000 &&
+	    v <= now_ms + PW_SESSION_TTL_DEFAULT_MS + 60000) {
+		gold_put(g, "<now + 24 h>"); /* a session's default expiry */
 	} else {
 		gold_put(g, "<time out of range: %lld>", (long long) v);
 	}

@@ -157,6 +157,8 @@ typedef struct pw_session_params {
 	const char *plan;         /* ACCESS_KEY */
 	int64_t credits;          /* CREDITS */
 	const char *request_id;   /* NULL: generated (random) */
+	int64_t expires_at_unix_ms; /* 0: 24 h after creation; else 1 min .. 7 days ahead:
+	                               unpaid past it, the session is expired */
 } pw_session_params;
 
 typedef struct pw_session {
@@ -169,6 +171,7 @@ typedef struct pw_session {
 	int64_t amount_minor;
 	char currency[4];
 	int64_t created_at_unix_ms;
+	int64_t expires_at_unix_ms; /* unpaid past it: expired */
 } pw_session;
 
 PW_API pw_status pw_session_create(pw_client *c, const char *api_key, const pw_session_params *p,
@@ -196,6 +199,7 @@ typedef struct pw_status_info {
 	pw_mode mode;
 	uint64_t invoice_number;
 	char access_link[2048];    /* customer JWT once paid, else "" */
+	int64_t expires_at_unix_ms; /* unpaid past it: expired (reported from that moment) */
 } pw_status_info;
 
 /* No authentication: the session id is the capability. */

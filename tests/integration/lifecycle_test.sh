@@ -53,6 +53,19 @@ bad "amount 0" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 0
 bad "amount above the maximum" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 1000000000001 --currency EUR
 bad "ftp success URL" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 100 --currency EUR --success-url ftp://x/y
 bad "wrong admin key" UNAUTHENTICATED --json merchant create --name x --admin-key wrong
+bad "expiry in the past" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 100 --currency EUR --expires-at 1000000000
+bad "expiry under a minute ahead" INVALID_ARGUMENT session create --api-key "$key" --amount-minor 100 --currency EUR --expires-in 10
+
+# Expiry: 24 h by default, or the caller's; GetStatus reports it.
+out=$("$CLI" --json session create --api-key "$key" --amount-minor 100 --currency EUR --expires-in 3600)
+esid=$(echo "$out" | json id)
+created=$(echo "$out" | json created_at_unix_ms)
+expires=$(echo "$out" | json expires_at_unix_ms)
+span=$(( (expires - created) / 1000 ))
+if [ "$span" -ge 3590 ] && [ "$span" -le 3600 ]; then ok "--expires-in 3600 → expires about an hour after creation ($span s)"; else fail "--expires-in 3600 gave $span s"; fi
+eq "status reports the same expiry" "$expires" "$("$CLI" --json status "$esid" | json expires_at_unix_ms)"
+out=$("$CLI" --json session create --api-key "$key" --amount-minor 100 --currency EUR)
+eq "default expiry is 24 h after creation" 86400000 "$(( $(echo "$out" | json expires_at_unix_ms) - $(echo "$out" | json created_at_unix_ms) ))"
 
 # The merchant cancels: created -> canceled; again, or another merchant's
 # session, is refused and writes nothing.
