@@ -96,6 +96,9 @@ enum {
 	OPT_TO,
 	OPT_KEY_DIR,
 	OPT_REQUEST_ID,
+	OPT_DESCRIPTION,
+	OPT_LIMIT,
+	OPT_STARTING_AFTER,
 };
 
 /* A long option --NAME with a value, and the end of an option table. */
@@ -1003,6 +1006,230 @@ cli_cancel_call(cli_call *call, void *args, pw_error *err)
 	return PW_OK;
 }
 
+/* ---- credits ---- */
+
+static const char cli_help_credits_deduct[] =
+    "usage: paywire credits deduct CUSTOMER --credits N --idempotency-key KEY\n"
+    "           [--description TEXT] [--api-key KEY]\n"
+    "\n"
+    "Spends N of a customer's prepaid credits (bought through sessions that\n"
+    "sold credits). CUSTOMER is the customer_ref those sessions carried, else\n"
+    "their e-mail. A balance below N answers FAILED_PRECONDITION with the\n"
+    "balance, and nothing is deducted; concurrent deductions never overdraw.\n"
+    "\n"
+    "  --credits N            credits to spend, 1..1000000000\n"
+    "  --idempotency-key KEY  required: the same key and parameters within 24 h\n"
+    "                         answer the same entry without deducting again;\n"
+    "                         other parameters -> ABORTED\n"
+    "  --description TEXT     your words for the entry (at most 500 bytes)\n"
+    "  --api-key KEY          merchant API key (default: $PAYWIRE_API_KEY)\n"
+    "\n"
+    "Prints the ledger entry (seq, delta, balance after it).\n"
+    "\n"
+    "example:\n"
+    "  paywire credits deduct cust_42 --credits 3 --idempotency-key export-981\n";
+
+static const char cli_help_credits_balance[] =
+    "usage: paywire credits balance CUSTOMER [--api-key KEY]\n"
+    "\n"
+    "Prints a customer's credit balance (0 for a customer without entries) and\n"
+    "the number of its ledger entries.\n";
+
+static const char cli_help_credits_list[] =
+    "usage: paywire credits list CUSTOMER [--limit N] [--starting-after SEQ]\n"
+    "           [--api-key KEY]\n"
+    "\n"
+    "Lists a customer's ledger entries, newest first: purchases, deductions\n"
+    "and reversals (a refund of a purchase; what was already spent shows as\n"
+    "its shortfall).\n"
+    "\n"
+    "  --limit N              entries per page, 1..100 (default 10)\n"
+    "  --starting-after SEQ   the next page: entries older than SEQ (the last\n"
+    "                         seq of the previous page)\n"
+    "  --api-key KEY          merchant API key (default: $PAYWIRE_API_KEY)\n";
+
+typedef struct cli_credits_args {
+	const char *api_key;        /* --api-key, else $PAYWIRE_API_KEY */
+	const char *credits;        /* --credits */
+	const char *key;            /* --idempotency-key */
+	const char *description;    /* --description */
+	const char *limit;          /* --limit */
+	const char *starting_after; /* --starting-after */
+	int64_t n;                  /* credits, parsed */
+	int64_t lim;                /* limit, parsed (0: default) */
+	int64_t after;              /* starting_after, parsed */
+} cli_credits_args;
+
+static int
+cli_credits_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_credits_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_CREDITS: a->credits = arg; break;
+	case OPT_IDEMPOTENCY_KEY: a->key = arg; break;
+	case OPT_DESCRIPTION: a->description = arg; break;
+	case OPT_LIMIT: a->limit = arg; break;
+	case OPT_STARTING_AFTER: a->starting_after = arg; break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_credits_key(cli_credits_args *a, cli_globals *g)
+{
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	return a->api_key == NULL
+	    ? cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY")
+	    : CLI_EXIT_OK;
+}
+
+static int
+cli_credits_deduct_check(void *args, cli_globals *g)
+{
+	cli_credits_args *a = args;
+
+	if (a->credits == NULL) {
+		return cli_usage_error(g, "--credits is required");
+	}
+	if (!cli_parse_i64(a->credits, &a->n) || a->n <= 0 || a->n > PW_CREDITS_MAX) {
+		return cli_usage_error(g, "--credits wants an integer 1..%lld, got '%s'",
+		    (long long) PW_CREDITS_MAX, a->credits);
+	}
+	if (a->key == NULL || a->key[0] == '\0') {
+		return cli_usage_error(g, "--idempotency-key is required (a retried deduction must "
+		                          "not deduct twice)");
+	}
+	return cli_credits_key(a, g);
+}
+
+static int
+cli_credits_list_check(void *args, cli_globals *g)
+{
+	cli_credits_args *a = args;
+
+	if (a->limit != NULL &&
+	    (!cli_parse_i64(a->limit, &a->lim) || a->lim < 1 || a->lim > PW_CREDIT_PAGE_MAX)) {
+		return cli_usage_error(g, "--limit wants 1..%d, got '%s'", PW_CREDIT_PAGE_MAX, a->limit);
+	}
+	if (a->starting_after != NULL &&
+	    (!cli_parse_i64(a->starting_after, &a->after) || a->after < 1)) {
+		return cli_usage_error(g, "--starting-after wants a seq (a positive integer), got '%s'",
+		    a->starting_after);
+	}
+	return cli_credits_key(a, g);
+}
+
+static int
+cli_credits_balance_check(void *args, cli_globals *g)
+{
+	return cli_credits_key(args, g);
+}
+
+static void
+cli_credit_rows(cli_out *o, bool json, const pw_credit_txn *t)
+{
+	cli_uint(o, "seq", t->seq);
+	cli_str(o, "customer", t->customer);
+	cli_str(o, "kind", pw_credit_kind_name(t->kind));
+	cli_int(o, "delta", t->delta);
+	cli_int(o, "balance_after", t->balance_after);
+	cli_int(o, "shortfall", t->shortfall);
+	cli_str(o, "session_id", t->session_id);
+	cli_str(o, "idempotency_key", t->idempotency_key);
+	cli_str(o, "description", t->description);
+	cli_time(o, json ? "created_at_unix_ms" : "created_at", t->created_at_unix_ms);
+}
+
+static pw_status
+cli_credits_deduct_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_credits_args *a = args;
+	pw_credit_txn t;
+	pw_status st = pw_credits_deduct(call->c, a->api_key, call->arg, a->n, a->key,
+	    a->description, &t, err);
+
+	if (st == PW_OK) {
+		cli_credit_rows(&call->out, call->g->json, &t);
+	}
+	return st;
+}
+
+static pw_status
+cli_credits_balance_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_credits_args *a = args;
+	pw_credit_balance b;
+	pw_status st = pw_credits_balance(call->c, a->api_key, call->arg, &b, err);
+	cli_out *o = &call->out;
+
+	if (st == PW_OK) {
+		cli_str(o, "customer", b.customer);
+		cli_int(o, "balance", b.balance);
+		cli_uint(o, "transactions", b.transactions);
+		cli_time(o, call->g->json ? "updated_at_unix_ms" : "updated_at", b.updated_at_unix_ms);
+	}
+	return st;
+}
+
+/* JSON: {"transactions":[{...}, ...], "has_more":bool}. Text: one line per
+ * entry under a header, then has_more (and the next page's cursor). */
+static pw_status
+cli_credits_list_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_credits_args *a = args;
+	pw_credit_page *page = malloc(sizeof(*page));
+	cli_out *o = &call->out;
+	pw_status st;
+
+	if (page == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_credits_list(call->c, a->api_key, call->arg, (uint64_t) a->after,
+	    (unsigned) a->lim, page, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < page->n; i++) {
+			cli_out one;
+			cli_out_init(&one, true);
+			cli_credit_rows(&one, true, &page->txns[i]);
+			json_array_append_new(arr, one.obj);
+		}
+		cli_row(o, "transactions", arr, "-");
+		cli_bool(o, "has_more", page->has_more);
+	} else if (st == PW_OK) {
+		printf("%6s  %-9s  %8s  %8s  %9s  %-24s  %s\n", "seq", "kind", "delta", "balance",
+		    "shortfall", "created_at", "session / key / description");
+		for (size_t i = 0; i < page->n; i++) {
+			const pw_credit_txn *t = &page->txns[i];
+			time_t secs = (time_t) (t->created_at_unix_ms / 1000);
+			struct tm tm;
+			char when[40] = "?";
+
+			if (gmtime_r(&secs, &tm) != NULL) {
+				strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			}
+			printf("%6llu  %-9s  %+8lld  %8lld  %9lld  %-24s  %s%s%s%s%s\n",
+			    (unsigned long long) t->seq, pw_credit_kind_name(t->kind),
+			    (long long) t->delta, (long long) t->balance_after, (long long) t->shortfall,
+			    when, t->session_id, t->idempotency_key,
+			    t->description[0] != '\0' ? " \"" : "", t->description,
+			    t->description[0] != '\0' ? "\"" : "");
+		}
+		cli_bool(o, "has_more", page->has_more);
+		if (page->has_more && page->n > 0) {
+			cli_uint(o, "next_starting_after", page->txns[page->n - 1].seq);
+		}
+	}
+	free(page);
+	return st;
+}
+
 /* ---- status ---- */
 
 static const char cli_help_status[] =
@@ -1409,6 +1636,7 @@ typedef union cli_args {
 	cli_merchant_args merchant; /* merchant create */
 	cli_session_args session;   /* session create */
 	cli_cancel_args cancel;     /* session cancel */
+	cli_credits_args credits;   /* credits deduct|balance|list */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
 } cli_args;
@@ -1488,6 +1716,28 @@ static const cli_command cli_commands[] = {
 	    .what = "SESSION_ID", .check = cli_cancel_check, .call = cli_cancel_call,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
+	{ .group = "credits", .verb = "deduct",
+	    .usage = "CUSTOMER --credits N --idempotency-key KEY",
+	    .summary = "spend a customer's credits (API key)",
+	    .help = cli_help_credits_deduct, .on_opt = cli_credits_opt, .positional = 1,
+	    .what = "CUSTOMER", .check = cli_credits_deduct_check, .call = cli_credits_deduct_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("credits", OPT_CREDITS),
+	        CLI_OPT("idempotency-key", OPT_IDEMPOTENCY_KEY),
+	        CLI_OPT("description", OPT_DESCRIPTION), CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "credits", .verb = "balance", .usage = "CUSTOMER",
+	    .summary = "a customer's credit balance (API key)",
+	    .help = cli_help_credits_balance, .on_opt = cli_credits_opt, .positional = 1,
+	    .what = "CUSTOMER", .check = cli_credits_balance_check, .call = cli_credits_balance_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "credits", .verb = "list", .usage = "CUSTOMER [--limit N] [--starting-after SEQ]",
+	    .summary = "a customer's credit entries, newest first (API key)",
+	    .help = cli_help_credits_list, .on_opt = cli_credits_opt, .positional = 1,
+	    .what = "CUSTOMER", .check = cli_credits_list_check, .call = cli_credits_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("limit", OPT_LIMIT),
+	        CLI_OPT("starting-after", OPT_STARTING_AFTER), CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
 	{ .group = "status", .verb = NULL, .usage = "SESSION_ID",
 	    .summary = "a session's status (no key)",
 	    .help = cli_help_status, .positional = 1, .what = "SESSION_ID", .call = cli_status_call,
@@ -1561,7 +1811,7 @@ cli_tool_help(FILE *f)
 	      "environment:\n"
 	      "  PAYWIRE_SERVER     server address\n"
 	      "  PAYWIRE_ADMIN_KEY  admin key (merchant create, key revoke, audit verify)\n"
-	      "  PAYWIRE_API_KEY    merchant API key (session create, session cancel)\n"
+	      "  PAYWIRE_API_KEY    merchant API key (session create|cancel, credits)\n"
 	      "\n"
 	      "exit codes:\n"
 	      "  0  success\n"

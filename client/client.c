@@ -361,6 +361,22 @@ pw_payment_status_name(pw_payment_status s)
 }
 
 const char *
+pw_credit_kind_name(pw_credit_kind k)
+{
+	switch (k) {
+	case PW_CREDIT_UNSPECIFIED:
+		return "unspecified";
+	case PW_CREDIT_PURCHASE:
+		return "purchase";
+	case PW_CREDIT_DEDUCTION:
+		return "deduction";
+	case PW_CREDIT_REVERSAL:
+		return "reversal";
+	}
+	return "unknown";
+}
+
+const char *
 pw_mode_name(pw_mode m)
 {
 	switch (m) {
@@ -1174,6 +1190,74 @@ client_audit_map(const Paywire__V1__VerifyAuditResponse *v, pw_audit_report *out
 	return PW_OK;
 }
 
+static pw_status
+client_credit_txn_copy(const Paywire__V1__CreditTransaction *t, pw_credit_txn *out,
+    pw_error *err)
+{
+	const client_field f[] = {
+		{ out->customer, sizeof(out->customer), t->customer, "customer", true },
+		{ out->session_id, sizeof(out->session_id), t->session_id, "session_id", true },
+		{ out->idempotency_key, sizeof(out->idempotency_key), t->idempotency_key,
+		    "idempotency_key", true },
+		{ out->description, sizeof(out->description), t->description, "description", false },
+	};
+
+	out->seq = t->seq;
+	out->kind = (pw_credit_kind) t->kind;
+	out->delta = t->delta;
+	out->balance_after = t->balance_after;
+	out->shortfall = t->shortfall;
+	out->created_at_unix_ms = t->created_at_unix_ms;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_deduct_map(const Paywire__V1__DeductCreditsResponse *d, pw_credit_txn *out, pw_error *err)
+{
+	if (d->transaction == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's deduct_credits reply has no entry");
+	}
+	return client_credit_txn_copy(d->transaction, out, err);
+}
+
+static pw_status
+client_balance_map(const Paywire__V1__GetBalanceResponse *b, pw_credit_balance *out,
+    pw_error *err)
+{
+	const client_field f[] = {
+		{ out->customer, sizeof(out->customer), b->customer, "customer", true },
+	};
+
+	out->balance = b->balance;
+	out->transactions = b->transactions;
+	out->updated_at_unix_ms = b->updated_at_unix_ms;
+	return client_fields_copy(f, 1, err);
+}
+
+static pw_status
+client_credit_page_map(const Paywire__V1__ListCreditTransactionsResponse *l, pw_credit_page *out,
+    pw_error *err)
+{
+	if (l->n_transactions > PW_CREDIT_PAGE_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu entries; at most %d expected",
+		    l->n_transactions, PW_CREDIT_PAGE_MAX);
+	}
+	for (size_t i = 0; i < l->n_transactions; i++) {
+		pw_status st;
+
+		if (l->transactions[i] == NULL) {
+			return client_fail(err, PW_INTERNAL, "the server sent an empty entry");
+		}
+		st = client_credit_txn_copy(l->transactions[i], &out->txns[i], err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = l->n_transactions;
+	out->has_more = l->has_more != 0;
+	return PW_OK;
+}
+
 /* ---- the calls ---- */
 
 /* What one typed call is, besides the arguments it packs: a row of
@@ -1210,7 +1294,13 @@ typedef struct client_call_spec {
 	XX(VERIFY_AUDIT, "pw_audit_verify", client_audit_map, Paywire__V1__VerifyAuditResponse,   \
 	    pw_audit_report, NULL, true)                                                          \
 	XX(CANCEL_SESSION, "pw_session_cancel", client_cancel_map,                                \
-	    Paywire__V1__CancelSessionResponse, pw_session, NULL, true)
+	    Paywire__V1__CancelSessionResponse, pw_session, NULL, true)                           \
+	XX(DEDUCT_CREDITS, "pw_credits_deduct", client_deduct_map,                                \
+	    Paywire__V1__DeductCreditsResponse, pw_credit_txn, NULL, true)                        \
+	XX(GET_BALANCE, "pw_credits_balance", client_balance_map,                                 \
+	    Paywire__V1__GetBalanceResponse, pw_credit_balance, NULL, true)                       \
+	XX(LIST_CREDIT_TRANSACTIONS, "pw_credits_list", client_credit_page_map,                   \
+	    Paywire__V1__ListCreditTransactionsResponse, pw_credit_page, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -1451,6 +1541,48 @@ pw_session_cancel(pw_client *c, const char *api_key, const char *session_id, pw_
 
 	cx.session_id = client_str(session_id);
 	return client_run(c, CLIENT_CALL_CANCEL_SESSION, need, 2, &cx.base, out, err);
+}
+
+/* ---- credits ---- */
+
+pw_status
+pw_credits_deduct(pw_client *c, const char *api_key, const char *customer, int64_t credits,
+    const char *idempotency_key, const char *description, pw_credit_txn *out, pw_error *err)
+{
+	Paywire__V1__DeductCreditsRequest d = PAYWIRE__V1__DEDUCT_CREDITS_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "customer", customer },
+		{ "idempotency_key", idempotency_key } };
+
+	d.customer = client_str(customer);
+	d.credits = credits;
+	d.idempotency_key = client_str(idempotency_key);
+	d.description = client_str(description);
+	return client_run(c, CLIENT_CALL_DEDUCT_CREDITS, need, 3, &d.base, out, err);
+}
+
+pw_status
+pw_credits_balance(pw_client *c, const char *api_key, const char *customer,
+    pw_credit_balance *out, pw_error *err)
+{
+	Paywire__V1__GetBalanceRequest b = PAYWIRE__V1__GET_BALANCE_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "customer", customer } };
+
+	b.customer = client_str(customer);
+	return client_run(c, CLIENT_CALL_GET_BALANCE, need, 2, &b.base, out, err);
+}
+
+pw_status
+pw_credits_list(pw_client *c, const char *api_key, const char *customer, uint64_t starting_after,
+    unsigned limit, pw_credit_page *out, pw_error *err)
+{
+	Paywire__V1__ListCreditTransactionsRequest l =
+	    PAYWIRE__V1__LIST_CREDIT_TRANSACTIONS_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "customer", customer } };
+
+	l.customer = client_str(customer);
+	l.starting_after = starting_after;
+	l.limit = limit;
+	return client_run(c, CLIENT_CALL_LIST_CREDIT_TRANSACTIONS, need, 2, &l.base, out, err);
 }
 
 /* ---- webhooks ---- */

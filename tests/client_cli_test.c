@@ -409,6 +409,17 @@ test_usage_errors_exit_2_and_send_nothing(void **state)
 	    "--amount-minor", "1", "--currency", "EUR", "--expires-in", "604801");
 	USAGE(key_env, "--expires-at wants a Unix time in seconds", "session", "create",
 	    "--amount-minor", "1", "--currency", "EUR", "--expires-at", "-5");
+	USAGE(key_env, "--credits is required", "credits", "deduct", "cust_1",
+	    "--idempotency-key", "k");
+	USAGE(key_env, "--credits wants an integer 1..1000000000", "credits", "deduct", "cust_1",
+	    "--credits", "0", "--idempotency-key", "k");
+	USAGE(key_env, "--idempotency-key is required", "credits", "deduct", "cust_1",
+	    "--credits", "2");
+	USAGE(key_env, "missing CUSTOMER", "credits", "balance");
+	USAGE(NULL, "no API key", "credits", "balance", "cust_1");
+	USAGE(key_env, "--limit wants 1..100", "credits", "list", "cust_1", "--limit", "101");
+	USAGE(key_env, "--starting-after wants a seq", "credits", "list", "cust_1",
+	    "--starting-after", "x");
 	USAGE(key_env, "--metadata wants KEY=VALUE", "session", "create", "--amount-minor", "1",
 	    "--currency", "EUR", "--metadata", "novalue");
 	USAGE(NULL, "no API key", "session", "create", "--amount-minor", "1", "--currency", "EUR");

@@ -103,11 +103,19 @@ typedef struct pw_kv {
 	const char *value;
 } pw_kv;
 
+typedef enum pw_credit_kind {
+	PW_CREDIT_UNSPECIFIED = 0,
+	PW_CREDIT_PURCHASE = 1,  /* a paid session that sold credits */
+	PW_CREDIT_DEDUCTION = 2, /* pw_credits_deduct */
+	PW_CREDIT_REVERSAL = 3,  /* a refund or lost dispute of a purchase */
+} pw_credit_kind;
+
 /* Names of the enums above: "paid", "completed", "stripe", "applied", "test" … */
 PW_API const char *pw_session_status_name(pw_session_status s);
 PW_API const char *pw_payment_status_name(pw_payment_status s);
 PW_API const char *pw_mode_name(pw_mode m);
 PW_API const char *pw_webhook_outcome_name(pw_webhook_outcome o);
+PW_API const char *pw_credit_kind_name(pw_credit_kind k); /* "purchase", "deduction", ... */
 /* A provider's name ("stripe", "razorpay", "onecom", "web3": the table's
  * names) -> provider; false if unknown. The name of a value that is not a
  * provider is "unknown". */
@@ -184,6 +192,56 @@ PW_API pw_status pw_session_create(pw_client *c, const char *api_key, const pw_s
  * cancel committed answers the same session. */
 PW_API pw_status pw_session_cancel(pw_client *c, const char *api_key, const char *session_id,
     pw_session *out, pw_error *err);
+
+/* ---- credits (merchant API key) ---- */
+
+/* One immutable entry of a customer's credit ledger. */
+typedef struct pw_credit_txn {
+	uint64_t seq;                /* 1, 2, ... per customer: the listing cursor */
+	char customer[256];
+	pw_credit_kind kind;
+	int64_t delta;               /* what the balance moved by (signed) */
+	int64_t balance_after;
+	int64_t shortfall;           /* REVERSAL: credits already spent, not taken back */
+	char session_id[64];         /* PURCHASE/REVERSAL */
+	char idempotency_key[256];   /* DEDUCTION */
+	char description[504];       /* DEDUCTION */
+	int64_t created_at_unix_ms;
+} pw_credit_txn;
+
+/* Spends `credits` (1..10^9) of a customer's balance (customer: the
+ * customer_ref its sessions carried, else their e-mail). idempotency_key is
+ * required: the same key and parameters within 24 h answer the same entry
+ * without deducting again; other parameters PW_IDEMPOTENCY_CONFLICT. A
+ * balance below `credits`: PW_FAILED_PRECONDITION (err->message says the
+ * balance), nothing deducted. description may be NULL. */
+PW_API pw_status pw_credits_deduct(pw_client *c, const char *api_key, const char *customer,
+    int64_t credits, const char *idempotency_key, const char *description, pw_credit_txn *out,
+    pw_error *err);
+
+typedef struct pw_credit_balance {
+	char customer[256];
+	int64_t balance;             /* 0 for a customer without entries */
+	uint64_t transactions;       /* seq of the latest entry */
+	int64_t updated_at_unix_ms;
+} pw_credit_balance;
+
+PW_API pw_status pw_credits_balance(pw_client *c, const char *api_key, const char *customer,
+    pw_credit_balance *out, pw_error *err);
+
+#define PW_CREDIT_PAGE_MAX 100
+typedef struct pw_credit_page {
+	pw_credit_txn txns[PW_CREDIT_PAGE_MAX]; /* newest first */
+	size_t n;
+	bool has_more;               /* older entries remain: ask again with
+	                                starting_after = txns[n - 1].seq */
+} pw_credit_page;
+
+/* A page of a customer's entries, newest first: seq < starting_after (0:
+ * from the newest), at most limit (1..PW_CREDIT_PAGE_MAX; 0: 10). out is
+ * large (~110 KiB): allocate it. */
+PW_API pw_status pw_credits_list(pw_client *c, const char *api_key, const char *customer,
+    uint64_t starting_after, unsigned limit, pw_credit_page *out, pw_error *err);
 
 typedef struct pw_status_info {
 	char session_id[64];

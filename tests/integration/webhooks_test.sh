@@ -268,6 +268,55 @@ r=$(deliver stripe stripe "$ST" "$T/cur.json" --timestamp "$(date +%s)")
 contains "currency mismatch → 200 ignored" '200 {"outcome":"ignored"' "$r"
 eq "after amount and currency mismatches the session is not paid" created "$(status_of "$k")"
 
+# ---- Credits: a paid session sells 10 credits; 64 concurrent deductions of 1
+# (each with its own idempotency key) through the CLI: exactly 10 succeed, the
+# others FAILED_PRECONDITION; the balance ends at 0, never below.
+cr=$("$CLI" --json session create --api-key "$key" --amount-minor 4900 --currency EUR \
+  --customer-ref cust_race --credits 10 | json id)
+f=$(fixture stripe.checkout.session.completed.json "$cr" cr)
+r=$(deliver stripe stripe "$ST" "$f" --timestamp "$(date +%s)")
+contains "credits: the purchase is applied" '200 {"outcome":"applied"' "$r"
+eq "credits: balance 10 after the purchase" 10 "$("$CLI" --json credits balance cust_race --api-key "$key" | json balance)"
+dpids=()
+for i in $(seq 1 64); do
+  ( rc=0; "$CLI" credits deduct cust_race --credits 1 --idempotency-key "race-$i" \
+      --api-key "$key" >"$T/deduct.$i" 2>&1 || rc=$?; echo "$rc" >"$T/deduct.$i.rc" ) &
+  dpids+=($!)
+done
+wait "${dpids[@]}"
+okn=$(cat "$T"/deduct.*.rc | grep -c '^0$' || true)
+refn=$(cat "$T"/deduct.[0-9] "$T"/deduct.[0-9][0-9] | grep -c 'FAILED_PRECONDITION' || true)
+eq "credits: 64 concurrent deductions against 10 → exactly 10 succeed" 10 "$okn"
+eq "credits: … and 54 are refused FAILED_PRECONDITION" 54 "$refn"
+eq "credits: the balance ends at 0" 0 "$("$CLI" --json credits balance cust_race --api-key "$key" | json balance)"
+eq "credits: 11 entries (1 purchase, 10 deductions)" 11 "$("$CLI" --json credits balance cust_race --api-key "$key" | json transactions)"
+before=$(last_txnid "$data")
+again=$("$CLI" --json credits deduct cust_race --credits 1 --idempotency-key race-1 --api-key "$key" 2>&1) && rc=0 || rc=$?
+if grep -q '^0$' "$T/deduct.1.rc"; then
+  eq "credits: a retried deduction (same key) answers its entry again" 0 "$rc"
+else
+  contains "credits: a retried refused deduction is refused again" FAILED_PRECONDITION "$again"
+fi
+eq "credits: … and writes nothing" "$before" "$(last_txnid "$data")"
+out=$("$CLI" credits deduct cust_race --credits 1 --api-key "$key" 2>&1) && rc=0 || rc=$?
+eq "credits: a deduction without an idempotency key is a usage error (exit 2)" 2 "$rc"
+out=$("$CLI" --json credits list cust_race --limit 4 --api-key "$key")
+eq "credits list: newest first, 4 per page" "11" "$(echo "$out" | json transactions.0.seq)"
+eq "credits list: has_more" true "$(echo "$out" | json has_more)"
+out=$("$CLI" --json credits list cust_race --limit 100 --starting-after 2 --api-key "$key")
+eq "credits list: the oldest page ends at the purchase" purchase "$(echo "$out" | json transactions.0.kind)"
+# The refund of the purchase after everything was spent: nothing left to take
+# back, the whole 10 recorded as the shortfall, the balance stays 0.
+f=$(fixture stripe.charge.refunded.json "$cr" cr)
+sed -i 's/"amount_refunded": 1900/"amount_refunded": 4900/' "$f"   # the whole payment
+r=$(deliver stripe stripe "$ST" "$f" --timestamp "$(date +%s)")
+contains "credits: the refund of the purchase is applied" '200 {"outcome":"applied"' "$r"
+out=$("$CLI" --json credits list cust_race --limit 1 --api-key "$key")
+eq "credits: the refund is a reversal" reversal "$(echo "$out" | json transactions.0.kind)"
+eq "credits: … of 0 credits" 0 "$(echo "$out" | json transactions.0.delta)"
+eq "credits: … with all 10 as the shortfall" 10 "$(echo "$out" | json transactions.0.shortfall)"
+eq "credits: the balance never goes below 0" 0 "$("$CLI" --json credits balance cust_race --api-key "$key" | json balance)"
+
 metrics=$(curl -sS "$BRIDGE/metrics")
 contains "metrics count webhook outcomes by provider" 'paywire_bridge_webhooks_total{provider="stripe",outcome="applied"}' "$metrics"
 finish
