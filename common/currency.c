@@ -68,6 +68,73 @@ pw_currency_exponent(const char *code)
 	return c != NULL ? c->exponent : -1;
 }
 
+/* Stripe's amounts are in "the currency's smallest unit" as Stripe counts
+ * it, which is not always ISO 4217's (docs.stripe.com/currencies):
+ * - zero-decimal currencies: the amount is in whole units. For most of them
+ *   ISO 4217 agrees (exponent 0); MGA has ISO exponent 2, so Stripe's 5000
+ *   MGA is 500000 of paywire's minor units;
+ * - ISK has ISO exponent 0 but Stripe keeps it two-decimal "for backwards
+ *   compatibility": 100 is 1 ISK, and since April 2023 every ISK amount is a
+ *   multiple of 100;
+ * - HUF and TWD are two-decimal for charges at Stripe as in ISO 4217 (only
+ *   their payouts are whole units): no conversion;
+ * - the three-decimal currencies (BHD, JOD, KWD, OMR, TND) are three-decimal
+ *   at Stripe as in ISO 4217 (their last digit must be 0 when sent): no
+ *   conversion.
+ * Sorted for bsearch. */
+static const char stripe_zero_decimal[][4] = {
+	"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV",
+	"XAF", "XOF", "XPF",
+};
+
+static int
+stripe_code_cmp(const void *key, const void *elem)
+{
+	return strcmp((const char *) key, (const char *) elem);
+}
+
+int
+pw_stripe_exponent(const char *code)
+{
+	int iso = pw_currency_exponent(code);
+
+	if (iso < 0) {
+		return -1;
+	}
+	if (bsearch(code, stripe_zero_decimal, sizeof(stripe_zero_decimal) /
+	    sizeof(stripe_zero_decimal[0]), sizeof(stripe_zero_decimal[0]), stripe_code_cmp) != NULL) {
+		return 0;
+	}
+	if (strcmp(code, "ISK") == 0) {
+		return 2;
+	}
+	return iso;
+}
+
+pw_status
+pw_amount_rescale(int64_t v, int from_exp, int to_exp, int64_t *out)
+{
+	int64_t r = v;
+
+	if (v < 0 || from_exp < 0 || to_exp < 0 || from_exp > 4 || to_exp > 4 || out == NULL) {
+		return PW_INVALID_ARGUMENT;
+	}
+	for (int e = from_exp; e < to_exp; e++) {
+		if (r > PW_AMOUNT_MINOR_MAX / 10) {
+			return PW_INVALID_ARGUMENT; /* would pass the largest amount */
+		}
+		r *= 10;
+	}
+	for (int e = to_exp; e < from_exp; e++) {
+		if (r % 10 != 0) {
+			return PW_INVALID_ARGUMENT; /* a fraction the target cannot hold */
+		}
+		r /= 10;
+	}
+	*out = r;
+	return PW_OK;
+}
+
 pw_status
 pw_amount_parse(const char *dec, size_t len, int exponent, int64_t *out)
 {

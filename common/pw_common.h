@@ -70,6 +70,16 @@ bool pw_utf8_valid(const char *s, size_t len);
  * or -1 if the code is not an active ISO 4217 currency. */
 int pw_currency_exponent(const char *code);
 
+/* The exponent of Stripe's amounts in this currency (its "smallest unit",
+ * which differs from ISO 4217's for MGA and ISK: common/currency.c), or -1
+ * for a code that is not ISO 4217. */
+int pw_stripe_exponent(const char *code);
+
+/* v (>= 0) counted with from_exp decimals, counted with to_exp decimals,
+ * exactly: PW_INVALID_ARGUMENT when it would drop a nonzero digit or pass
+ * PW_AMOUNT_MINOR_MAX (or for exponents outside 0..4). */
+pw_status pw_amount_rescale(int64_t v, int from_exp, int to_exp, int64_t *out) PW_WUR;
+
 /* Exact decimal -> minor units. "49", "49.0", "49.00" with exponent 2 -> 4900.
  * Refuses (PW_INVALID_ARGUMENT): empty, sign, exponent notation, spaces, more
  * fraction digits than `exponent` (unless they are all zeros? no: refused),

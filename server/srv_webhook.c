@@ -294,6 +294,7 @@ wh_network_entry_parse(const char *s, size_t len, srv_webhook_network *out)
 		return false;
 	}
 	out->min_confirmations = count;
+	out->operator_set = true; /* parsed from the operator's spec */
 	return true;
 }
 
@@ -304,6 +305,7 @@ wh_network_upsert(srv_webhook_network *tab, size_t *n, const srv_webhook_network
 	for (size_t i = 0; i < *n; i++) {
 		if (strcmp(tab[i].name, nw->name) == 0) {
 			tab[i].min_confirmations = nw->min_confirmations;
+			tab[i].operator_set = nw->operator_set;
 			return true;
 		}
 	}

@@ -114,13 +114,16 @@ srv_webhook_header_find(const srv_header *h, size_t nh, const char *name, const 
 
 bool
 srv_webhook_min_confirmations(const srv_webhook_config *cfg, const char *network,
-    int64_t *min_out)
+    int64_t *min_out, bool *operator_set)
 {
 	PW_ASSERT(cfg != NULL && network != NULL && min_out != NULL);
 	PW_ASSERT(cfg->network_count <= PW_WEB3_NETWORKS_MAX);
 	for (size_t i = 0; i < cfg->network_count; i++) {
 		if (strcmp(cfg->networks[i].name, network) == 0) {
 			*min_out = cfg->networks[i].min_confirmations;
+			if (operator_set != NULL) {
+				*operator_set = cfg->networks[i].operator_set;
+			}
 			return true;
 		}
 	}

@@ -291,6 +291,37 @@ static const struct {
 	[STRIPE_DISPUTE] = { "amount", SRV_WH_REQUIRED, stripe_dispute },
 };
 
+/* Stripe counts some currencies in other units than ISO 4217
+ * (pw_stripe_exponent): the event's amounts become paywire's minor units
+ * here, exactly, so a correct payment in MGA or ISK is not an amount
+ * mismatch. An amount that has no exact value in minor units (a fraction of
+ * an ISK, which Stripe refuses since 2023) is refused with the reason. */
+static pw_status
+stripe_units(const srv_wh_req *r)
+{
+	pw_event *ev = r->ev;
+	int iso;
+	int st;
+
+	if (!ev->has_amount) {
+		return PW_OK;
+	}
+	iso = pw_currency_exponent(ev->currency);
+	st = pw_stripe_exponent(ev->currency);
+	PW_ASSERT(iso >= 0 && st >= 0); /* srv_wh_minor_amount checked the currency */
+	if (iso == st) {
+		return PW_OK;
+	}
+	if (pw_amount_rescale(ev->amount_minor, st, iso, &ev->amount_minor) != PW_OK ||
+	    pw_amount_rescale(ev->amount_refunded_minor, st, iso, &ev->amount_refunded_minor) !=
+	        PW_OK) {
+		return srv_wh_fail(r, PW_INVALID_ARGUMENT,
+		    "data.object amount is not a whole number of %s minor units (Stripe counts %s "
+		    "with %d decimals, ISO 4217 with %d)", ev->currency, ev->currency, st, iso);
+	}
+	return PW_OK;
+}
+
 /* data.object of kind k: its ids, its amount, the rest. Labels are the
  * members' paths, "data.object.<key>". */
 static pw_status
@@ -314,7 +345,10 @@ stripe_object(const srv_wh_req *r, stripe_obj k, json_t *obj)
 		rv = srv_wh_minor_amount(r, obj, stripe_objs[k].amount, label, stripe_objs[k].need,
 		    "data.object.currency");
 	}
-	return rv == PW_OK ? stripe_objs[k].rest(r, obj) : rv;
+	if (rv == PW_OK) {
+		rv = stripe_objs[k].rest(r, obj);
+	}
+	return rv == PW_OK ? stripe_units(r) : rv;
 }
 
 /* Top-level members shared by every Stripe event. */

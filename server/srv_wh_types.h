@@ -54,6 +54,7 @@ typedef struct srv_webhook_keyring {
 typedef struct srv_webhook_network {
 	char name[SRV_WEBHOOK_NETWORK_BYTES]; /* lower-case network name, e.g. "base" */
 	int64_t min_confirmations;            /* >= 1 */
+	bool operator_set;                    /* from the operator's spec, not a default */
 } srv_webhook_network;
 
 typedef struct srv_webhook_config {
@@ -70,8 +71,9 @@ typedef struct srv_webhook_config {
 int srv_webhook_header_find(const srv_header *h, size_t nh, const char *name, const char **value);
 
 /* The confirmation minimum of a network (exact, lower-case name). False when
- * the network has none configured. */
+ * the network has none configured. *operator_set (may be NULL): the operator
+ * set it (PAYWIRE_WEB3_MIN_CONFIRMATIONS), rather than paywire's defaults. */
 bool srv_webhook_min_confirmations(const srv_webhook_config *cfg, const char *network,
-    int64_t *min_out);
+    int64_t *min_out, bool *operator_set);
 
 #endif /* SRV_WH_TYPES_H */

@@ -2,12 +2,17 @@
  * srv_wh_web3.c - Web3 relay webhooks: Standard Webhooks signing
  * (srv_wh_standard.c) and the relay's on-chain transfer body.
  *
- *   body       {"event","session_id","blockchain_tx_id","network",
- *              "confirmations","amount","currency","log_index"}
+ *   body       {"event","session_id","blockchain_tx_id","network","amount",
+ *              "currency"} and optionally "confirmations" and "log_index"
+ *              (the seeds' relay sends neither)
  *   events     payment.confirmed, transfer.confirmed: SUCCEEDED once the
  *              network's confirmation minimum (srv_webhook_config) is
- *              reached, PENDING before; anything else is IGNORED
- *   payment    "<network>:<tx id>:<log_index>", a 0x tx id lower-cased
+ *              reached, PENDING before; without a count, SUCCEEDED (the relay
+ *              vouches for it, under its signature) unless the operator set
+ *              a minimum for that network (PENDING: a count is needed);
+ *              anything else is IGNORED
+ *   payment    "<network>:<tx id>:<log_index>", a 0x tx id lower-cased; no
+ *              log_index is a native transfer: index 0
  *   event id   the webhook-id header (signed)
  * docs/WEBHOOKS.md, "Web3 relay".
  */
@@ -65,11 +70,14 @@ web3_payment_ref(const srv_wh_req *r)
 
 	rv = srv_wh_json_str(r, r->root, "blockchain_tx_id", "blockchain_tx_id", SRV_WH_REQUIRED, &tx);
 	if (rv == PW_OK) {
-		rv = srv_wh_json_int(r, r->root, "log_index", "log_index", SRV_WH_REQUIRED, 0, INT32_MAX,
+		rv = srv_wh_json_int(r, r->root, "log_index", "log_index", SRV_WH_OPTIONAL, 0, INT32_MAX,
 		    &log_index, &present);
 	}
 	if (rv != PW_OK) {
 		return rv;
+	}
+	if (!present) {
+		log_index = 0; /* a native transfer: one per transaction */
 	}
 	len = strnlen(tx, WEB3_TX_BYTES_MAX + 1);
 	if (len > WEB3_TX_BYTES_MAX) {
@@ -103,11 +111,11 @@ web3_payment_ref(const srv_wh_req *r)
 	return PW_OK;
 }
 
-/* A confirmed transfer: network, payment_ref, confirmations and amount. */
+/* A confirmed transfer: network, payment_ref, confirmations (*counted: the
+ * body has a count) and amount. */
 static pw_status
-web3_transfer(const srv_wh_req *r)
+web3_transfer(const srv_wh_req *r, bool *counted)
 {
-	bool present;
 	pw_status rv;
 
 	rv = web3_network(r);
@@ -115,8 +123,8 @@ web3_transfer(const srv_wh_req *r)
 		rv = web3_payment_ref(r);
 	}
 	if (rv == PW_OK) {
-		rv = srv_wh_json_int(r, r->root, "confirmations", "confirmations", SRV_WH_REQUIRED, 0,
-		    INT32_MAX, &r->ev->confirmations, &present);
+		rv = srv_wh_json_int(r, r->root, "confirmations", "confirmations", SRV_WH_OPTIONAL, 0,
+		    INT32_MAX, &r->ev->confirmations, counted);
 	}
 	return rv == PW_OK ? srv_wh_decimal_amount(r) : rv;
 }
@@ -127,6 +135,9 @@ web3_parse(const srv_wh_req *r)
 	static const srv_wh_field session = { "session_id", "session_id", SRV_WH_REQUIRED,
 		SRV_WH_EV(session_ref) };
 	const char *event = r->ev->event_type;
+	bool counted = false;
+	bool by_operator = false;
+	bool has_min;
 	int64_t min = 0;
 	pw_status rv;
 
@@ -142,11 +153,20 @@ web3_parse(const srv_wh_req *r)
 		srv_wh_detail(r->ev, "web3 event not handled by paywire");
 		return PW_OK;
 	}
-	rv = web3_transfer(r);
+	rv = web3_transfer(r, &counted);
 	if (rv != PW_OK) {
 		return rv;
 	}
-	if (!srv_webhook_min_confirmations(r->cfg, r->ev->network, &min)) {
+	has_min = srv_webhook_min_confirmations(r->cfg, r->ev->network, &min, &by_operator);
+	if (!counted && has_min && by_operator) {
+		r->ev->kind = PW_EV_PAYMENT_PENDING;
+		srv_wh_detail(r->ev, "no confirmation count, and the operator wants %lld on %s",
+		    (long long) min, r->ev->network);
+	} else if (!counted) {
+		r->ev->kind = PW_EV_PAYMENT_SUCCEEDED;
+		srv_wh_detail(r->ev, "confirmed by the relay (no count sent, no operator minimum "
+		                     "for %s)", r->ev->network);
+	} else if (!has_min) {
 		r->ev->kind = PW_EV_PAYMENT_PENDING;
 		srv_wh_detail(r->ev, "no confirmation minimum configured for network %s", r->ev->network);
 	} else if (r->ev->confirmations < min) {

@@ -364,7 +364,8 @@ pw_status store_access_redeem(store_txn *t, const char *session_id, const char *
 /* Expires the sessions that are due (unpaid past their expires_at): each
  * becomes expired through the state machine's closure, audited
  * "session.expired" (by=sweep). Examines at most max_scan (> 0) entries of
- * the expiry index, earliest first; *expired_out: sessions expired;
+ * the expiry index (max_scan <= PW_STORE_SWEEP_BATCH_MAX), earliest first;
+ * *expired_out: sessions expired;
  * *more_out (may be NULL): due entries were left for the next call. Writes
  * nothing when nothing is due. The writer runs it itself every
  * PW_STORE_SWEEP_INTERVAL_MS with PW_STORE_SWEEP_BATCH_MAX (and at once

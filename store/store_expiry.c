@@ -31,6 +31,8 @@
 /* be64 expires_at + session id */
 #define STORE_EXPIRY_KEY_BYTES (8 + PW_SESSION_ID_BYTES_MAX)
 _Static_assert(STORE_EXPIRY_KEY_BYTES <= STORE_KEY_BYTES_MAX, "an expiry key fits an engine key");
+_Static_assert(sizeof(((store *) 0)->sweep_keys[0]) == STORE_EXPIRY_KEY_BYTES,
+    "the writer's sweep scratch holds expiry keys");
 
 int64_t
 store_session_expires_at(const Paywire__Store__V1__Session *sess)
@@ -228,7 +230,8 @@ store_sessions_expire(store_txn *t, size_t max_scan, size_t *expired_out, bool *
 	store_sweep_scan sc;
 	pw_status st;
 
-	PW_ASSERT(t != NULL && !t->read && expired_out != NULL && max_scan > 0);
+	PW_ASSERT(t != NULL && !t->read && expired_out != NULL);
+	PW_ASSERT(max_scan > 0 && max_scan <= PW_STORE_SWEEP_BATCH_MAX);
 	*expired_out = 0;
 	if (more_out != NULL) {
 		*more_out = false;
@@ -236,13 +239,9 @@ store_sessions_expire(store_txn *t, size_t max_scan, size_t *expired_out, bool *
 	if (t->err != PW_OK) {
 		return t->err;
 	}
-	keys = pw_malloc(max_scan * sizeof(*keys));
-	lens = pw_malloc(max_scan * sizeof(*lens));
-	if (keys == NULL || lens == NULL) {
-		pw_free(keys);
-		pw_free(lens);
-		return PW_RESOURCE_EXHAUSTED;
-	}
+	/* writer scratch: a sweep that finds nothing due allocates nothing */
+	keys = t->s->sweep_keys;
+	lens = t->s->sweep_lens;
 	sc = (store_sweep_scan){ .now_ms = t->now_ms, .max = max_scan, .keys = keys, .lens = lens };
 	/* Collect first, then write: no write while the scan's cursor is open. */
 	st = store_scan(t, STORE_DB_EXPIRY, (kv_val){ .data = NULL, .len = 0 }, store_sweep_visit,
@@ -250,8 +249,6 @@ store_sessions_expire(store_txn *t, size_t max_scan, size_t *expired_out, bool *
 	for (size_t i = 0; i < sc.n && st == PW_OK; i++) {
 		st = store_sweep_one(t, keys[i], lens[i], expired_out);
 	}
-	pw_free(keys);
-	pw_free(lens);
 	if (st != PW_OK) {
 		*expired_out = 0;
 		return st;

@@ -196,6 +196,9 @@ struct store {
 	size_t purge_deleted;                   /* writer only: entries its last run deleted */
 	int64_t purge_last_ms;                  /* writer only: wall time of the last periodic purge */
 	store_write sweep_write;                /* writer only: the expiry sweep */
+	uint8_t sweep_keys[PW_STORE_SWEEP_BATCH_MAX][8 + PW_SESSION_ID_BYTES_MAX]; /* writer only:
+	                                           the due index entries a sweep collects */
+	size_t sweep_lens[PW_STORE_SWEEP_BATCH_MAX]; /* writer only: their lengths */
 	size_t sweep_expired;                   /* writer only: sessions its last run expired */
 	bool sweep_found_more;                  /* writer only: its last run left due entries */
 	bool sweep_more;                        /* writer only: ... and that run committed */

@@ -291,7 +291,8 @@ store_batch_run(store *s, size_t n)
 	bool committed;
 
 	PW_ASSERT(n > 0 && n <= PW_STORE_BATCH_MAX);
-	sweep = s->batch[n - 1] == &s->sweep_write; /* the sweep rides last */
+	sweep = s->batch[n - 1] == &s->sweep_write; /* the sweep runs alone (n == 1) */
+	PW_ASSERT(!sweep || n == 1);
 	applied = store_batch_apply(s, n, &wrote);
 	committed = applied && wrote;
 	pthread_mutex_lock(&s->mu);
@@ -396,27 +397,25 @@ store_sweep_wait_ms(const store *s)
 	return s->sweep_more ? 0 : interval;
 }
 
-/* Appends the sweep to a batch of n (0 when the writer woke without work)
- * once per PW_STORE_SWEEP_INTERVAL_MS (wall clock, injectable in tests), or
- * at once while the last sweep left due sessions. A sweep that finds
- * nothing due writes nothing: no commit, no fsync. Returns the new n. */
-static size_t
-store_sweep_maybe_add(store *s, size_t n)
+/* True when the sweep is due: once per PW_STORE_SWEEP_INTERVAL_MS (wall
+ * clock, injectable in tests), or at once while the last sweep left due
+ * sessions; then sets it up in s->sweep_write. */
+static bool
+store_sweep_due(store *s)
 {
 	int64_t now = pw_now_unix_ms();
 	int64_t interval = (int64_t) atomic_load(&s->sweep_interval_ms);
 
-	if (n >= PW_STORE_BATCH_MAX || interval == 0) {
-		return n;
+	if (interval == 0) {
+		return false;
 	}
 	if (!s->sweep_more && now >= s->sweep_last_ms && now - s->sweep_last_ms < interval) {
-		return n;
+		return false;
 	}
 	s->sweep_last_ms = now;
 	s->sweep_more = false;
 	s->sweep_write = (store_write){ .apply = store_sweep_apply, .done = store_sweep_done, .arg = s };
-	s->batch[n] = &s->sweep_write;
-	return n + 1;
+	return true;
 }
 
 void *
@@ -430,17 +429,22 @@ store_writer_main(void *arg)
 	s->purge_last_ms = pw_now_unix_ms(); /* first purge one interval after open */
 	s->sweep_last_ms = s->purge_last_ms - PW_STORE_SWEEP_INTERVAL_MS; /* first sweep at once */
 	for (;;) {
+		/* The sweep is a batch of its own, never inside the callers'
+		 * writes: what it reads (the expiry index) must not make their
+		 * batch conflict with another server's on a shared engine, and a
+		 * sweep that finds nothing due ends without a commit. */
+		if (store_sweep_due(s)) {
+			s->batch[0] = &s->sweep_write;
+			store_batch_run(s, 1);
+		}
 		n = store_queue_take(s, store_sweep_wait_ms(s), &closing);
-		if (n == 0 && closing) {
-			break; /* closing and drained */
-		}
-		if (n > 0) {
-			n = store_purge_maybe_add(s, n); /* rides on traffic only */
-		}
-		n = store_sweep_maybe_add(s, n);
 		if (n == 0) {
+			if (closing) {
+				break; /* closing and drained */
+			}
 			continue;
 		}
+		n = store_purge_maybe_add(s, n); /* rides on traffic only */
 		store_writer_sleep(s);
 		store_batch_run(s, n);
 	}

@@ -145,6 +145,58 @@ parse_fixture(pw_provider p, const char *file, const srv_header *h, size_t nh, p
  * Every fixture, field by field
  */
 
+/* A Stripe charge of `amount` (Stripe's units) in currency cur (lower
+ * case, as Stripe sends it), refunded `refunded`. */
+static pw_status
+stripe_units_parse(const char *cur, long long amount, long long refunded, pw_event *ev)
+{
+	char body[512];
+	char why[256];
+
+	snprintf(body, sizeof(body),
+	    "{\"id\":\"evt_u\",\"type\":\"charge.refunded\",\"data\":{\"object\":"
+	    "{\"id\":\"ch_u\",\"payment_intent\":\"pi_u\",\"amount\":%lld,"
+	    "\"amount_refunded\":%lld,\"currency\":\"%s\"}}}", amount, refunded, cur);
+	return parse_str(PW_PROVIDER_STRIPE, body, ev, why, sizeof(why));
+}
+
+static void
+test_parse_stripe_converts_its_currency_units_to_iso_minor_units(void **state)
+{
+	static const struct {
+		const char *cur;     /* as Stripe sends it */
+		long long stripe;    /* Stripe's amount */
+		long long minor;     /* paywire's minor units (ISO 4217 exponent) */
+	} rows[] = {
+		{ "isk", 490000, 4900 },   /* ISO 0, Stripe two-decimal: 100 = 1 ISK */
+		{ "mga", 5000, 500000 },   /* ISO 2, Stripe zero-decimal */
+		{ "jpy", 500, 500 },       /* both 0 */
+		{ "ugx", 5000, 5000 },     /* both 0 */
+		{ "huf", 490000, 490000 }, /* both 2 (Stripe's whole units are for payouts only) */
+		{ "twd", 4900, 4900 },     /* both 2 */
+		{ "kwd", 4900, 4900 },     /* both 3 */
+		{ "eur", 4900, 4900 },     /* both 2 */
+	};
+	pw_event ev;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(PW_OK, stripe_units_parse(rows[i].cur, rows[i].stripe,
+		    rows[i].stripe / 2 - (rows[i].stripe / 2) % 100, &ev));
+		assert_true(ev.amount_minor == rows[i].minor);
+	}
+	/* the refunded total is converted too: 2000 ISK refunded of 4900 */
+	assert_int_equal(PW_OK, stripe_units_parse("isk", 490000, 200000, &ev));
+	assert_int_equal(4900, ev.amount_minor);
+	assert_int_equal(2000, ev.amount_refunded_minor);
+	/* a fraction of a krona has no ISO minor unit: refused, not rounded */
+	assert_int_equal(PW_INVALID_ARGUMENT, stripe_units_parse("isk", 490050, 0, &ev));
+	assert_int_equal(PW_INVALID_ARGUMENT, stripe_units_parse("isk", 490000, 150, &ev));
+	/* a Stripe MGA amount past the largest amount once in minor units */
+	assert_int_equal(PW_INVALID_ARGUMENT,
+	    stripe_units_parse("mga", PW_AMOUNT_MINOR_MAX / 10, 0, &ev));
+}
+
 static void
 test_parse_stripe_checkout_completed_fixture(void **state)
 {
@@ -609,6 +661,28 @@ test_parse_onecom_and_web3_event_types(void **state)
 	    kind_of(PW_PROVIDER_WEB3, WEB3("payment.confirmed", "solana", "1000")));
 	srv_webhook_config_fini(&cfg);
 	srv_webhook_config_init(&cfg);
+	/* the seeds' relay shape: no log_index, no confirmations */
+#define WEB3_SEED(network)                                                                   \
+	"{\"event\":\"payment.confirmed\",\"session_id\":\"" SID "\",\"blockchain_tx_id\":"     \
+	"\"0xABCdef\",\"network\":\"" network "\",\"amount\":\"10\",\"currency\":\"USD\"}"
+	assert_int_equal(PW_OK, parse_str(PW_PROVIDER_WEB3, WEB3_SEED("base"), &ev, why, sizeof(why)));
+	/* no log_index: a native transfer, index 0 */
+	assert_string_equal("base:0xabcdef:0", ev.payment_ref);
+	/* no count and no operator minimum (base's 12 is paywire's default): confirmed */
+	assert_int_equal(PW_EV_PAYMENT_SUCCEEDED, ev.kind);
+	assert_non_null(strstr(ev.detail, "confirmed by the relay"));
+	assert_int_equal(1000, ev.amount_minor);
+	assert_int_equal(PW_EV_PAYMENT_SUCCEEDED, kind_of(PW_PROVIDER_WEB3, WEB3_SEED("solana")));
+	/* an operator minimum for that network: a count is needed, pending */
+	assert_int_equal(PW_OK, srv_webhook_config_set_min_confirmations(&cfg, "base:5"));
+	assert_int_equal(PW_OK, parse_str(PW_PROVIDER_WEB3, WEB3_SEED("base"), &ev, why, sizeof(why)));
+	assert_int_equal(PW_EV_PAYMENT_PENDING, ev.kind);
+	assert_non_null(strstr(ev.detail, "the operator wants 5 on base"));
+	/* ... other networks are unaffected */
+	assert_int_equal(PW_EV_PAYMENT_SUCCEEDED, kind_of(PW_PROVIDER_WEB3, WEB3_SEED("ethereum")));
+	srv_webhook_config_fini(&cfg);
+	srv_webhook_config_init(&cfg);
+#undef WEB3_SEED
 	/* other relay events are recorded and ignored */
 	assert_int_equal(PW_EV_IGNORED, kind_of(PW_PROVIDER_WEB3,
 	                                    "{\"event\":\"transfer.seen\",\"session_id\":\"" SID "\"}"));
@@ -779,7 +853,8 @@ test_parse_malformed_bodies_are_invalid_argument(void **state)
 	expect_invalid(PW_PROVIDER_ONECOM, ONECOM("payment.completed", ",\"amount\":\"49\",\"currency\":"
 	                                                               "\"EUR\",\"payload\":[]"),
 	    "payload");
-	/* Web3: session_id, network, tx, confirmations are required */
+	/* Web3: session_id, network and tx are required; confirmations, when
+	 * sent, must be a count */
 	expect_invalid(PW_PROVIDER_WEB3,
 	    "{\"event\":\"payment.confirmed\",\"blockchain_tx_id\":\"0x1\",\"network\":\"base\","
 	    "\"confirmations\":20,\"log_index\":0,\"amount\":\"1\",\"currency\":\"EUR\"}",
@@ -871,6 +946,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_stripe_converts_its_currency_units_to_iso_minor_units),
 		cmocka_unit_test(test_parse_stripe_checkout_completed_fixture),
 		cmocka_unit_test(test_parse_stripe_payment_intent_fixtures),
 		cmocka_unit_test(test_parse_stripe_charge_refunded_fixture_is_cumulative_partial_refund),

@@ -771,9 +771,9 @@ test_config_from_env_reads_every_provider_and_refuses_bad_values(void **state)
 	assert_int_equal(PW_OK, srv_webhook_config_from_env(&cfg));
 	assert_int_equal(2, cfg.keyrings[pw_provider_index(PW_PROVIDER_STRIPE)].count);
 	assert_int_equal(1, cfg.keyrings[pw_provider_index(PW_PROVIDER_WEB3)].count);
-	assert_true(srv_webhook_min_confirmations(&cfg, "base", &min));
+	assert_true(srv_webhook_min_confirmations(&cfg, "base", &min, NULL));
 	assert_int_equal(5, min);
-	assert_true(srv_webhook_min_confirmations(&cfg, "ethereum", &min));
+	assert_true(srv_webhook_min_confirmations(&cfg, "ethereum", &min, NULL));
 	assert_int_equal(20, min);
 	srv_webhook_config_fini(&cfg);
 
@@ -810,22 +810,22 @@ test_min_confirmations_defaults_and_overrides(void **state)
 
 	(void) state;
 	srv_webhook_config_init(&cfg);
-	assert_true(srv_webhook_min_confirmations(&cfg, "ethereum", &min));
+	assert_true(srv_webhook_min_confirmations(&cfg, "ethereum", &min, NULL));
 	assert_int_equal(12, min);
-	assert_true(srv_webhook_min_confirmations(&cfg, "base", &min));
+	assert_true(srv_webhook_min_confirmations(&cfg, "base", &min, NULL));
 	assert_int_equal(12, min);
-	assert_true(srv_webhook_min_confirmations(&cfg, "polygon", &min));
+	assert_true(srv_webhook_min_confirmations(&cfg, "polygon", &min, NULL));
 	assert_int_equal(128, min);
-	assert_true(srv_webhook_min_confirmations(&cfg, "arbitrum", &min));
+	assert_true(srv_webhook_min_confirmations(&cfg, "arbitrum", &min, NULL));
 	assert_int_equal(12, min);
-	assert_true(srv_webhook_min_confirmations(&cfg, "optimism", &min));
+	assert_true(srv_webhook_min_confirmations(&cfg, "optimism", &min, NULL));
 	assert_int_equal(12, min);
-	assert_false(srv_webhook_min_confirmations(&cfg, "solana", &min));
+	assert_false(srv_webhook_min_confirmations(&cfg, "solana", &min, NULL));
 
 	assert_int_equal(PW_OK, srv_webhook_config_set_min_confirmations(&cfg, "Base:5,solana:32"));
-	assert_true(srv_webhook_min_confirmations(&cfg, "base", &min));
+	assert_true(srv_webhook_min_confirmations(&cfg, "base", &min, NULL));
 	assert_int_equal(5, min);
-	assert_true(srv_webhook_min_confirmations(&cfg, "solana", &min));
+	assert_true(srv_webhook_min_confirmations(&cfg, "solana", &min, NULL));
 	assert_int_equal(32, min);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(PW_INVALID_ARGUMENT, srv_webhook_config_set_min_confirmations(&cfg, bad[i]));
@@ -833,7 +833,7 @@ test_min_confirmations_defaults_and_overrides(void **state)
 	/* all or nothing: a bad entry after a good one changes nothing */
 	assert_int_equal(PW_INVALID_ARGUMENT,
 	    srv_webhook_config_set_min_confirmations(&cfg, "base:7,polygon:x"));
-	assert_true(srv_webhook_min_confirmations(&cfg, "base", &min));
+	assert_true(srv_webhook_min_confirmations(&cfg, "base", &min, NULL));
 	assert_int_equal(5, min);
 	/* the table is bounded */
 	spec[0] = '\0';
@@ -843,7 +843,7 @@ test_min_confirmations_defaults_and_overrides(void **state)
 		strcat(spec, one);
 	}
 	assert_int_equal(PW_INVALID_ARGUMENT, srv_webhook_config_set_min_confirmations(&cfg, spec));
-	assert_false(srv_webhook_min_confirmations(&cfg, "net0", &min));
+	assert_false(srv_webhook_min_confirmations(&cfg, "net0", &min, NULL));
 	srv_webhook_config_fini(&cfg);
 }
 
