@@ -115,6 +115,13 @@ _Static_assert(PW_STORE_PURGE_INTERVAL_MS < PW_IDEMPOTENCY_TTL_MS, "purge runs w
 #define PW_LIST_LIMIT_MAX 100
 #define PW_LIST_LIMIT_DEFAULT 10
 
+/* API keys: active keys a merchant may hold at once (rotation needs two;
+ * a few services each with its own), and how long a rolled key keeps
+ * working by default and at most (Stripe's roll offers up to 7 days). */
+#define PW_APIKEYS_ACTIVE_MAX 10
+#define PW_APIKEY_GRACE_DEFAULT_S (24 * 3600)
+#define PW_APIKEY_GRACE_MAX_S (7 * 24 * 3600)
+
 /* Checkout session lifetime. A session nobody paid expires at its
  * expires_at: CreateSession's, else created + the default (Stripe's Checkout
  * default is 24 h too). A caller's own expires_at lies between the min and

@@ -29,6 +29,8 @@ VALIDATE_MEMBER(revoke_api_key)
 VALIDATE_MEMBER(redeem_access)
 VALIDATE_MEMBER(cancel_session)
 VALIDATE_MEMBER(deduct_credits)
+VALIDATE_MEMBER(list_api_keys)
+VALIDATE_MEMBER(roll_api_key)
 VALIDATE_MEMBER(get_balance)
 VALIDATE_MEMBER(list_credit_transactions)
 
@@ -244,14 +246,93 @@ ingest_webhook_peek(srv_call *c)
 static pw_status
 revoke_api_key_apply(store_txn *t, srv_call *c)
 {
+	char reason[256];
 	pw_status rv;
 
 	rv = store_apikey_revoke(t, c->req->revoke_api_key->api_key, c->res.merchant_id,
-	    sizeof(c->res.merchant_id));
+	    sizeof(c->res.merchant_id), reason, sizeof(reason));
 	if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "no such API key");
+	} else if (rv == PW_FAILED_PRECONDITION) {
+		srv_call_why(c, "%s", reason);
 	}
 	return rv;
+}
+
+/* ---- API keys: a merchant key manages its merchant's keys ---- */
+
+/* A merchant's new key: at most the calling key's mode (a test key cannot
+ * mint a live one); UNSPECIFIED means the calling key's. */
+static pw_status
+create_api_key_validate(srv_call *c)
+{
+	const Paywire__V1__CreateApiKeyRequest *r = c->req->create_api_key;
+	pw_status rv = srv_validate_create_api_key(r, c->why, sizeof(c->why));
+
+	if (rv == PW_OK && r->mode == PAYWIRE__V1__MODE__MODE_LIVE &&
+	    c->key_mode != PAYWIRE__V1__MODE__MODE_LIVE) {
+		srv_call_why(c, "a test API key cannot create a live key");
+		rv = PW_PERMISSION_DENIED;
+	}
+	return rv;
+}
+
+static pw_status
+create_api_key_apply(store_txn *t, srv_call *c)
+{
+	Paywire__V1__Mode mode = c->req->create_api_key->mode;
+	char reason[256];
+	pw_status rv;
+
+	if (mode == PAYWIRE__V1__MODE__MODE_UNSPECIFIED) {
+		mode = c->key_mode;
+	}
+	c->res.now_ms = store_txn_now_ms(t);
+	if (c->res.key != NULL) { /* a re-run after a conflict */
+		paywire__store__v1__api_key_record__free_unpacked(c->res.key, NULL);
+		c->res.key = NULL;
+	}
+	rv = store_apikey_create(t, c->merchant_id, srv_map_mode_to_store(mode), &c->res.key,
+	    c->res.api_key, sizeof(c->res.api_key), reason, sizeof(reason));
+	if (rv == PW_FAILED_PRECONDITION || rv == PW_INVALID_ARGUMENT) {
+		srv_call_why(c, "%s", reason);
+	}
+	return rv;
+}
+
+static pw_status
+roll_api_key_apply(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__RollApiKeyRequest *r = c->req->roll_api_key;
+	int64_t grace = r->expire_now ? 0 : r->grace_s > 0 ? (int64_t) r->grace_s
+	                                                   : PW_APIKEY_GRACE_DEFAULT_S;
+	char reason[256];
+	pw_status rv;
+
+	c->res.now_ms = store_txn_now_ms(t);
+	if (c->res.key != NULL) { /* a re-run after a conflict */
+		paywire__store__v1__api_key_record__free_unpacked(c->res.key, NULL);
+		c->res.key = NULL;
+	}
+	if (c->res.rolled != NULL) {
+		paywire__store__v1__api_key_record__free_unpacked(c->res.rolled, NULL);
+		c->res.rolled = NULL;
+	}
+	rv = store_apikey_roll(t, c->merchant_id, r->key_id, c->req->api_key, grace, &c->res.key,
+	    &c->res.rolled, c->res.api_key, sizeof(c->res.api_key), reason, sizeof(reason));
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no API key %s for this merchant", r->key_id);
+	} else if (rv == PW_FAILED_PRECONDITION || rv == PW_INVALID_ARGUMENT) {
+		srv_call_why(c, "%s", reason);
+	}
+	return rv;
+}
+
+static pw_status
+list_api_keys_read(srv_call *c)
+{
+	c->res.now_ms = pw_now_unix_ms();
+	return store_apikey_list(c->env->st, c->merchant_id, &c->res.keys, &c->res.n_keys);
 }
 
 /* ---- verify_audit: admin; a read (no input beyond the key) ---- */
@@ -299,6 +380,20 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
 	    .validate = cancel_session_validate, .apply = cancel_session_apply,
 	    .reply = srv_reply_cancel_session, .failed = "canceling the session failed" },
+	/* A merchant's key manages its merchant's keys. The replies of create
+	 * and roll hold a raw key: stored sealed. */
+	[PAYWIRE__V1__REQUEST__CALL_CREATE_API_KEY] = { .name = "create_api_key",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
+	    .validate = create_api_key_validate, .apply = create_api_key_apply,
+	    .reply = srv_reply_create_api_key, .failed = "creating the API key failed" },
+	[PAYWIRE__V1__REQUEST__CALL_ROLL_API_KEY] = { .name = "roll_api_key",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
+	    .validate = roll_api_key_validate, .apply = roll_api_key_apply,
+	    .reply = srv_reply_roll_api_key, .failed = "rolling the API key failed" },
+	[PAYWIRE__V1__REQUEST__CALL_LIST_API_KEYS] = { .name = "list_api_keys",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_api_keys_validate,
+	    .read = list_api_keys_read, .reply = srv_reply_list_api_keys,
+	    .failed = "listing API keys failed" },
 	/* A merchant's key; its own customers' ledgers. The writer serializes
 	 * deductions: none overdraws. */
 	[PAYWIRE__V1__REQUEST__CALL_DEDUCT_CREDITS] = { .name = "deduct_credits",

@@ -127,6 +127,9 @@ SRV_MAP_ENUM(credit_txn_kind, CreditTxnKind, CREDIT_TXN_KIND, SRV_MAP_CREDIT_TXN
 #define SRV_MAP_CREDIT_TXN_SAME(XX)                                               \
 	XX(seq) XX(customer) XX(delta) XX(balance_after) XX(shortfall) XX(session_id)  \
 	XX(idempotency_key) XX(description) XX(created_at_unix_ms)
+#define SRV_MAP_API_KEY_SAME(XX)                                                  \
+	XX(key_id) XX(key_prefix) XX(last4) XX(created_at_unix_ms) XX(expires_at_unix_ms) \
+	XX(revoked_at_unix_ms) XX(replaced_by)
 #define SRV_MAP_BALANCE_SAME(XX) XX(customer) XX(balance) XX(updated_at_unix_ms)
 #define SRV_MAP_AUDIT_SAME(XX) XX(ok) XX(records) XX(last_seq) XX(first_bad_seq) XX(detail)
 
@@ -274,4 +277,18 @@ srv_map_balance(Paywire__Store__V1__CreditLedgerRecord *from, Paywire__V1__GetBa
 	paywire__v1__get_balance_response__init(to);
 	SRV_MAP_BALANCE_SAME(SRV_MAP_XX_COPY)
 	to->transactions = from->entries;
+}
+
+void
+srv_map_api_key(Paywire__Store__V1__ApiKeyRecord *from, int64_t now_ms,
+    Paywire__V1__ApiKeyInfo *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__api_key_info__init(to);
+	SRV_MAP_API_KEY_SAME(SRV_MAP_XX_COPY)
+	to->mode = srv_map_mode_to_wire(from->mode);
+	to->state = (char *) (from->revoked                                       ? "revoked"
+	    : from->expires_at_unix_ms != 0 && now_ms >= from->expires_at_unix_ms ? "expired"
+	    : from->expires_at_unix_ms != 0                                       ? "expiring"
+	                                                                          : "active");
 }

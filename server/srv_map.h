@@ -130,6 +130,11 @@ void srv_map_audit(store_audit_report *from, Paywire__V1__VerifyAuditResponse *t
 void srv_map_credit_txn(Paywire__Store__V1__CreditTxnRecord *from,
     Paywire__V1__CreditTransaction *to);
 
+/* *to = the ApiKeyInfo of a key at now_ms: its state "active", "expiring"
+ * (rolled, in its grace period), "expired" or "revoked". Never the key. */
+void srv_map_api_key(Paywire__Store__V1__ApiKeyRecord *from, int64_t now_ms,
+    Paywire__V1__ApiKeyInfo *to);
+
 /* *to = the GetBalanceResponse of a ledger (transactions: its entries). */
 void srv_map_balance(Paywire__Store__V1__CreditLedgerRecord *from,
     Paywire__V1__GetBalanceResponse *to);

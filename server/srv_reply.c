@@ -40,6 +40,13 @@ srv_result_fini(srv_result *res)
 		paywire__store__v1__credit_ledger_record__free_unpacked(res->ledger, NULL);
 	}
 	store_credits_list_free(res->credits, res->n_credits);
+	if (res->key != NULL) {
+		paywire__store__v1__api_key_record__free_unpacked(res->key, NULL);
+	}
+	if (res->rolled != NULL) {
+		paywire__store__v1__api_key_record__free_unpacked(res->rolled, NULL);
+	}
+	store_apikey_list_free(res->keys, res->n_keys);
 	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys */
 }
 
@@ -82,6 +89,49 @@ srv_reply_cancel_session(srv_reply_msg *m, srv_result *res)
 	    srv_map_session(res->session->session, &m->u.cancel_session.session);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CANCEL_SESSION;
 	m->resp.cancel_session = &m->u.cancel_session.resp;
+}
+
+void
+srv_reply_create_api_key(srv_reply_msg *m, srv_result *res)
+{
+	PW_ASSERT(res->key != NULL && res->api_key[0] != '\0');
+	paywire__v1__create_api_key_response__init(&m->u.create_api_key.resp);
+	srv_map_api_key(res->key, res->now_ms, &m->u.create_api_key.key);
+	m->u.create_api_key.resp.key = &m->u.create_api_key.key;
+	m->u.create_api_key.resp.api_key = res->api_key;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_API_KEY;
+	m->resp.create_api_key = &m->u.create_api_key.resp;
+}
+
+void
+srv_reply_roll_api_key(srv_reply_msg *m, srv_result *res)
+{
+	PW_ASSERT(res->key != NULL && res->rolled != NULL && res->api_key[0] != '\0');
+	paywire__v1__roll_api_key_response__init(&m->u.roll_api_key.resp);
+	srv_map_api_key(res->key, res->now_ms, &m->u.roll_api_key.key);
+	srv_map_api_key(res->rolled, res->now_ms, &m->u.roll_api_key.rolled);
+	m->u.roll_api_key.resp.key = &m->u.roll_api_key.key;
+	m->u.roll_api_key.resp.rolled = &m->u.roll_api_key.rolled;
+	m->u.roll_api_key.resp.api_key = res->api_key;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_ROLL_API_KEY;
+	m->resp.roll_api_key = &m->u.roll_api_key.resp;
+}
+
+void
+srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__ListApiKeysResponse *r = &m->u.list_api_keys.resp;
+
+	PW_ASSERT(res->n_keys <= PW_LIST_LIMIT_MAX);
+	paywire__v1__list_api_keys_response__init(r);
+	for (size_t i = 0; i < res->n_keys; i++) {
+		srv_map_api_key(res->keys[i], res->now_ms, &m->u.list_api_keys.key[i]);
+		m->u.list_api_keys.keyp[i] = &m->u.list_api_keys.key[i];
+	}
+	r->n_keys = res->n_keys;
+	r->keys = res->n_keys > 0 ? m->u.list_api_keys.keyp : NULL;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_API_KEYS;
+	m->resp.list_api_keys = r;
 }
 
 void

@@ -73,6 +73,12 @@ typedef struct srv_result {
 	Paywire__Store__V1__CreditTxnRecord **credits; /* list_credit_transactions: a page (owned) */
 	size_t n_credits;                             /* ... of this many entries */
 	bool has_more;                                /* ... and older ones remain */
+	Paywire__Store__V1__ApiKeyRecord *key;        /* create/roll_api_key: the new key (owned);
+	                                                 its raw value is api_key above */
+	Paywire__Store__V1__ApiKeyRecord *rolled;     /* roll_api_key: the old key after it (owned) */
+	Paywire__Store__V1__ApiKeyRecord **keys;      /* list_api_keys (owned) */
+	size_t n_keys;                                /* ... this many */
+	int64_t now_ms;                               /* API keys: when their state was read */
 } srv_result;
 
 /* A Response being built, with room for its result sub-message, mapped from
@@ -94,6 +100,20 @@ typedef struct srv_reply_msg {
 			Paywire__V1__CancelSessionResponse resp;         /* -> session.session */
 			srv_map_session_buf session;                     /* points into a srv_result */
 		} cancel_session;
+		struct {
+			Paywire__V1__CreateApiKeyResponse resp;          /* -> key */
+			Paywire__V1__ApiKeyInfo key;                     /* points into a srv_result */
+		} create_api_key;
+		struct {
+			Paywire__V1__RollApiKeyResponse resp;            /* -> key, rolled */
+			Paywire__V1__ApiKeyInfo key;                     /* points into a srv_result */
+			Paywire__V1__ApiKeyInfo rolled;
+		} roll_api_key;
+		struct {
+			Paywire__V1__ListApiKeysResponse resp;           /* -> keyp */
+			Paywire__V1__ApiKeyInfo key[PW_LIST_LIMIT_MAX];  /* point into a srv_result */
+			Paywire__V1__ApiKeyInfo *keyp[PW_LIST_LIMIT_MAX];
+		} list_api_keys;
 		struct {
 			Paywire__V1__DeductCreditsResponse resp;         /* -> txn */
 			Paywire__V1__CreditTransaction txn;              /* points into a srv_result */
@@ -138,6 +158,9 @@ void srv_reply_verify_audit(srv_reply_msg *m, srv_result *res);
 void srv_reply_redeem_access(srv_reply_msg *m, srv_result *res);
 void srv_reply_cancel_session(srv_reply_msg *m, srv_result *res);
 void srv_reply_deduct_credits(srv_reply_msg *m, srv_result *res);
+void srv_reply_create_api_key(srv_reply_msg *m, srv_result *res);
+void srv_reply_roll_api_key(srv_reply_msg *m, srv_result *res);
+void srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_balance(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_credit_transactions(srv_reply_msg *m, srv_result *res);
 

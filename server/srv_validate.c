@@ -488,6 +488,51 @@ srv_validate_cancel_session(const Paywire__V1__CancelSessionRequest *r, char *wh
 	return srv_validate_session_id("cancel_session.session_id", r->session_id, why, why_size);
 }
 
+/* ---- API keys ---- */
+
+pw_status
+srv_validate_create_api_key(const Paywire__V1__CreateApiKeyRequest *r, char *why,
+    size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	if (r->mode != PAYWIRE__V1__MODE__MODE_UNSPECIFIED && r->mode != PAYWIRE__V1__MODE__MODE_TEST &&
+	    r->mode != PAYWIRE__V1__MODE__MODE_LIVE) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_api_key.mode must be 0 (the calling key's), TEST (1) or LIVE (2), got %d",
+		    (int) r->mode);
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_list_api_keys(const Paywire__V1__ListApiKeysRequest *r, char *why, size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_roll_api_key(const Paywire__V1__RollApiKeyRequest *r, char *why, size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = check_text("roll_api_key.key_id", r->key_id, 0, PW_ID_BYTES(4) - 1, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->grace_s > PW_APIKEY_GRACE_MAX_S) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "roll_api_key.grace_s must be 0 (%d s) .. %d, got %u", PW_APIKEY_GRACE_DEFAULT_S,
+		    PW_APIKEY_GRACE_MAX_S, (unsigned) r->grace_s);
+	}
+	if (r->expire_now && r->grace_s != 0) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "roll_api_key: expire_now and grace_s exclude each other");
+	}
+	return why_ok(why, why_size);
+}
+
 /* ---- credits ---- */
 
 static pw_status

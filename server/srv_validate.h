@@ -73,6 +73,15 @@ pw_status srv_validate_create_session(const Paywire__V1__CreateSessionRequest *r
 pw_status srv_validate_session_id(const char *field, const char *id, char *why,
     size_t why_size) PW_WUR;
 
+/* create_api_key: mode 0/TEST/LIVE; list_api_keys: nothing; roll_api_key:
+ * key_id 0..47 bytes, grace_s 0..PW_APIKEY_GRACE_MAX_S, not with expire_now. */
+pw_status srv_validate_create_api_key(const Paywire__V1__CreateApiKeyRequest *r, char *why,
+    size_t why_size) PW_WUR;
+pw_status srv_validate_list_api_keys(const Paywire__V1__ListApiKeysRequest *r, char *why,
+    size_t why_size) PW_WUR;
+pw_status srv_validate_roll_api_key(const Paywire__V1__RollApiKeyRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
 /* deduct_credits: customer 1..PW_CREDIT_CUSTOMER_BYTES_MAX, credits
  * 1..PW_CREDITS_MAX, idempotency_key required (1..PW_IDEMPOTENCY_KEY_BYTES_MAX),
  * description 0..PW_DESCRIPTION_BYTES_MAX; get_balance and

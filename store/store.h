@@ -90,6 +90,7 @@
  *   credits      merchant_id 0x00 customer                    CreditLedgerRecord
  *   expiry       expires_at (8 bytes, big-endian) session id  empty (the sweep's index)
  *   credit_txns  merchant_id 0x00 customer 0x00 seq (8 bytes BE) CreditTxnRecord (immutable)
+ *   merchant_keys merchant_id 0x00 key_id                     32-byte apikeys key (its hash)
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
@@ -249,9 +250,43 @@ pw_status store_merchant_create(store_txn *t, const char *name, Paywire__Store__
     Paywire__Store__V1__MerchantRecord **out, char *raw_key_out, size_t raw_key_size) PW_WUR;
 
 /* Revokes an API key by its raw value. PW_NOT_FOUND if unknown; PW_OK (no
- * change) if already revoked. merchant_id_out >= 64 bytes. Audited. */
+ * change) if already revoked. PW_FAILED_PRECONDITION (nothing written,
+ * *reason says why) when it is its merchant's last active key: revoking it
+ * would lock the merchant out; create another first. merchant_id_out >= 64
+ * bytes. Audited. */
 pw_status store_apikey_revoke(store_txn *t, const char *raw_key, char *merchant_id_out,
-    size_t merchant_id_size) PW_WUR;
+    size_t merchant_id_size, char *reason, size_t reason_size) PW_WUR;
+
+/* A merchant's API key is active: not revoked, not past expires_at. */
+bool store_apikey_active(const Paywire__Store__V1__ApiKeyRecord *k, int64_t now_ms);
+
+/* Another API key for merchant_id, of `mode` (at most the merchant's):
+ * raw_key_out (>= 96 bytes) gets the raw key, *out its record (caller
+ * frees). PW_FAILED_PRECONDITION (*reason) with PW_APIKEYS_ACTIVE_MAX active
+ * keys, or a mode above the merchant's; PW_NOT_FOUND for no merchant.
+ * Audited "apikey.created". */
+pw_status store_apikey_create(store_txn *t, const char *merchant_id,
+    Paywire__Store__V1__Mode mode, Paywire__Store__V1__ApiKeyRecord **out, char *raw_key_out,
+    size_t raw_key_size, char *reason, size_t reason_size) PW_WUR;
+
+/* Rolls merchant_id's key key_id (NULL or "": the key whose raw value is
+ * caller_raw_key): a new key of the same mode (raw_key_out, *out), and the
+ * old one expires at now + grace_s (0: now), replaced_by the new one.
+ * PW_NOT_FOUND: no such key of this merchant; PW_FAILED_PRECONDITION
+ * (*reason): it is revoked or expired already. *rolled: the old key's
+ * record after it (caller frees). Audited "apikey.rolled". */
+pw_status store_apikey_roll(store_txn *t, const char *merchant_id, const char *key_id,
+    const char *caller_raw_key, int64_t grace_s, Paywire__Store__V1__ApiKeyRecord **out,
+    Paywire__Store__V1__ApiKeyRecord **rolled, char *raw_key_out, size_t raw_key_size,
+    char *reason, size_t reason_size) PW_WUR;
+
+/* merchant_id's keys, newest first (to the millisecond of their creation:
+ * key ids are time-ordered), at most PW_LIST_LIMIT_MAX: an array of
+ * *n_out records (free with store_apikey_list_free). Never a raw key: the
+ * store has none. */
+pw_status store_apikey_list(store *s, const char *merchant_id,
+    Paywire__Store__V1__ApiKeyRecord ***out, size_t *n_out) PW_WUR;
+void store_apikey_list_free(Paywire__Store__V1__ApiKeyRecord **list, size_t n);
 
 /* What a new session is made of: the caller's validated parameters, with the
  * names of the Session fields they become. Everything is borrowed for the

@@ -75,7 +75,8 @@
 	XX(META, "meta")                   \
 	XX(CREDITS, "credits")             \
 	XX(EXPIRY, "expiry")               \
-	XX(CREDIT_TXNS, "credit_txns")
+	XX(CREDIT_TXNS, "credit_txns")     \
+	XX(MERCHANT_KEYS, "merchant_keys")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,

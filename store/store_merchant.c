@@ -91,26 +91,168 @@ store_merchant_args_check(const char *name, Paywire__Store__V1__Mode mode)
 	return PW_OK;
 }
 
+#define STORE_KEY_ID_BYTES PW_ID_BYTES(4) /* "key_" + 44 */
+
 /* Stores the ApiKeyRecord for raw_key (NOOVERWRITE: a hash collision of
- * 256 random bits is impossible; if it happens, it is refused). */
+ * 256-bit random keys is impossible in practice; if it happens it is a bug
+ * worth stopping for) and its merchant_keys index entry. *out (may be NULL):
+ * a copy of the record. */
 static pw_status
 store_apikey_insert(store_txn *t, const char *merchant_id, Paywire__Store__V1__Mode mode,
-    const char *raw_key)
+    const char *raw_key, Paywire__Store__V1__ApiKeyRecord **out)
 {
 	Paywire__Store__V1__ApiKeyRecord rec = PAYWIRE__STORE__V1__API_KEY_RECORD__INIT;
 	char prefix[STORE_APIKEY_PREFIX_CHARS + 1];
+	char key_id[STORE_KEY_ID_BYTES];
+	uint8_t ikey[STORE_KEY_BYTES_MAX];
 	uint8_t hash[STORE_HASH_BYTES];
+	size_t ilen = 0;
+	size_t len = strlen(raw_key);
 	pw_status st;
 
+	PW_ASSERT(len > 4);
 	store_apikey_hash(t->s, raw_key, hash);
 	pw_strlcpy(prefix, raw_key, sizeof(prefix)); /* truncation wanted */
+	pw_id_new(key_id, sizeof(key_id), "key_", t->now_ms);
 	rec.merchant_id = (char *) merchant_id;
 	rec.mode = mode;
 	rec.created_at_unix_ms = t->now_ms;
 	rec.key_prefix = prefix;
+	rec.key_id = key_id;
+	rec.last4 = (char *) raw_key + len - 4;
 	st = store_rec_put(t, STORE_DB_APIKEYS, hash, sizeof(hash), &rec.base,
 	    KV_PUT_INSERT | KV_PUT_FRESH, NULL);
+	if (st == PW_OK && !store_key_join(ikey, sizeof(ikey), merchant_id, key_id, &ilen)) {
+		st = store_txn_note(t, PW_INTERNAL);
+	}
+	if (st == PW_OK) {
+		st = store_raw_put(t, STORE_DB_MERCHANT_KEYS, ikey, ilen, hash, sizeof(hash),
+		    KV_PUT_INSERT | KV_PUT_FRESH);
+	}
+	if (st == PW_OK && out != NULL) {
+		st = store_msg_dup(&rec.base, (void **) out);
+	}
 	return st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
+}
+
+bool
+store_apikey_active(const Paywire__Store__V1__ApiKeyRecord *k, int64_t now_ms)
+{
+	PW_ASSERT(k != NULL);
+	return !k->revoked && (k->expires_at_unix_ms == 0 || now_ms < k->expires_at_unix_ms);
+}
+
+/* Walks merchant_id's merchant_keys entries (key_id order: oldest first). */
+typedef struct store_keys_walk {
+	store_txn *t;
+	const uint8_t *prefix;            /* merchant_id 0x00 */
+	size_t prefix_len;
+	uint8_t hashes[PW_LIST_LIMIT_MAX][STORE_HASH_BYTES]; /* the newest entries seen */
+	size_t n;                          /* in hashes (a ring when full) */
+	size_t head;                       /* oldest in the ring */
+	size_t total;                      /* entries seen */
+} store_keys_walk;
+
+static pw_status
+store_keys_visit(kv_val key, kv_val val, store_scan_step *step, void *arg)
+{
+	store_keys_walk *w = arg;
+
+	if (key.len <= w->prefix_len || memcmp(key.data, w->prefix, w->prefix_len) != 0) {
+		*step = STORE_SCAN_STOP;
+		return PW_OK;
+	}
+	if (val.len != STORE_HASH_BYTES) {
+		pw_log(PW_LOG_ERROR, "store: merchant_keys entry of %zu bytes (corrupt)", val.len);
+		return PW_INTERNAL;
+	}
+	if (w->n < PW_LIST_LIMIT_MAX) {
+		memcpy(w->hashes[(w->head + w->n) % PW_LIST_LIMIT_MAX], val.data, STORE_HASH_BYTES);
+		w->n++;
+	} else {
+		memcpy(w->hashes[w->head], val.data, STORE_HASH_BYTES);
+		w->head = (w->head + 1) % PW_LIST_LIMIT_MAX;
+	}
+	w->total++;
+	return PW_OK;
+}
+
+/* The keys of merchant_id in t, newest first (at most PW_LIST_LIMIT_MAX). */
+static pw_status
+store_mkeys_load(store_txn *t, const char *merchant_id, Paywire__Store__V1__ApiKeyRecord ***out,
+    size_t *n_out)
+{
+	uint8_t prefix[STORE_KEY_BYTES_MAX];
+	Paywire__Store__V1__ApiKeyRecord **list;
+	store_keys_walk *w;
+	size_t plen = strlen(merchant_id);
+	pw_status st;
+
+	*out = NULL;
+	*n_out = 0;
+	if (plen == 0 || plen + 1 > sizeof(prefix)) {
+		return PW_INVALID_ARGUMENT;
+	}
+	memcpy(prefix, merchant_id, plen);
+	prefix[plen++] = 0x00;
+	w = pw_malloc(sizeof(*w));
+	list = pw_malloc(PW_LIST_LIMIT_MAX * sizeof(*list));
+	if (w == NULL || list == NULL) {
+		pw_free(w);
+		pw_free(list);
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	memset(w, 0, sizeof(*w));
+	w->t = t;
+	w->prefix = prefix;
+	w->prefix_len = plen;
+	st = store_scan(t, STORE_DB_MERCHANT_KEYS, (kv_val){ .data = prefix, .len = plen },
+	    store_keys_visit, w);
+	for (size_t i = 0; i < w->n && st == PW_OK; i++) {
+		const uint8_t *h = w->hashes[(w->head + w->n - 1 - i) % PW_LIST_LIMIT_MAX];
+		st = store_rec_get(t, STORE_DB_APIKEYS, h, STORE_HASH_BYTES,
+		    &paywire__store__v1__api_key_record__descriptor, (void **) &list[*n_out]);
+		if (st == PW_NOT_FOUND) {
+			pw_log(PW_LOG_ERROR, "store: merchant_keys names a missing key (corrupt)");
+			st = store_txn_note(t, PW_INTERNAL);
+		}
+		if (st == PW_OK) {
+			(*n_out)++;
+		}
+	}
+	pw_free(w);
+	if (st != PW_OK) {
+		store_apikey_list_free(list, *n_out);
+		*n_out = 0;
+		return st;
+	}
+	*out = list;
+	return PW_OK;
+}
+
+void
+store_apikey_list_free(Paywire__Store__V1__ApiKeyRecord **list, size_t n)
+{
+	for (size_t i = 0; list != NULL && i < n; i++) {
+		paywire__store__v1__api_key_record__free_unpacked(list[i], NULL);
+	}
+	pw_free(list);
+}
+
+/* Active keys of merchant_id in t (the newest PW_LIST_LIMIT_MAX looked at). */
+static pw_status
+store_mkeys_active(store_txn *t, const char *merchant_id, size_t *active)
+{
+	Paywire__Store__V1__ApiKeyRecord **list = NULL;
+	size_t n = 0;
+	pw_status st = store_mkeys_load(t, merchant_id, &list, &n);
+
+	*active = 0;
+	for (size_t i = 0; i < n && st == PW_OK; i++) {
+		*active += store_apikey_active(list[i], t->now_ms) ? 1u : 0u;
+	}
+	store_apikey_list_free(list, n);
+	return st;
 }
 
 pw_status
@@ -142,7 +284,7 @@ store_merchant_create(store_txn *t, const char *name, Paywire__Store__V1__Mode m
 	}
 	if (st == PW_OK) {
 		store_apikey_generate(mode, raw_key_out, raw_key_size);
-		st = store_apikey_insert(t, merchant_id, mode, raw_key_out);
+		st = store_apikey_insert(t, merchant_id, mode, raw_key_out, NULL);
 	}
 	if (st == PW_OK) {
 		snprintf(detail, sizeof(detail), "mode=%s", store_mode_name(mode));
@@ -168,16 +310,18 @@ store_raw_key_plausible(const char *raw_key)
 
 pw_status
 store_apikey_revoke(store_txn *t, const char *raw_key, char *merchant_id_out,
-    size_t merchant_id_size)
+    size_t merchant_id_size, char *reason, size_t reason_size)
 {
 	Paywire__Store__V1__ApiKeyRecord *rec = NULL;
 	uint8_t hash[STORE_HASH_BYTES];
+	size_t active = 0;
 	char detail[64];
 	pw_status st;
 
 	PW_ASSERT(t != NULL && raw_key != NULL && merchant_id_out != NULL);
-	PW_ASSERT(merchant_id_size >= 64);
+	PW_ASSERT(merchant_id_size >= 64 && reason != NULL && reason_size > 0);
 	merchant_id_out[0] = '\0';
+	reason[0] = '\0';
 	if (!store_raw_key_plausible(raw_key)) {
 		return PW_NOT_FOUND;
 	}
@@ -190,6 +334,22 @@ store_apikey_revoke(store_txn *t, const char *raw_key, char *merchant_id_out,
 	if (!pw_strlcpy(merchant_id_out, rec->merchant_id, merchant_id_size)) {
 		st = PW_INTERNAL;
 	} else if (!rec->revoked) {
+		/* Keys made before the merchant_keys index are not in it: such a
+		 * merchant counts as holding this key alone, the safe side. */
+		st = store_mkeys_active(t, rec->merchant_id, &active);
+		if (st == PW_OK && store_apikey_active(rec, t->now_ms) && rec->key_id[0] != '\0') {
+			active = active > 0 ? active - 1 : 0; /* the others */
+		} else if (st == PW_OK && rec->key_id[0] == '\0') {
+			/* not indexed: the count is of the others already */
+		}
+		if (st == PW_OK && active == 0 && store_apikey_active(rec, t->now_ms)) {
+			snprintf(reason, reason_size, "this is the last active API key of merchant %s: "
+			    "revoking it would lock the merchant out; create another key first "
+			    "(paywire key create), or roll this one (paywire key roll)", rec->merchant_id);
+			st = PW_FAILED_PRECONDITION;
+		}
+	}
+	if (st == PW_OK && !rec->revoked) {
 		rec->revoked = true;
 		rec->revoked_at_unix_ms = t->now_ms;
 		st = store_rec_put(t, STORE_DB_APIKEYS, hash, sizeof(hash), &rec->base, 0, NULL);
@@ -199,6 +359,187 @@ store_apikey_revoke(store_txn *t, const char *raw_key, char *merchant_id_out,
 		}
 	}
 	paywire__store__v1__api_key_record__free_unpacked(rec, NULL);
+	return st;
+}
+
+static pw_status
+store_merchant_get(store_txn *t, const char *merchant_id, Paywire__Store__V1__MerchantRecord **m)
+{
+	return store_rec_get(t, STORE_DB_MERCHANTS, merchant_id, strlen(merchant_id),
+	    &paywire__store__v1__merchant_record__descriptor, (void **) m);
+}
+
+pw_status
+store_apikey_create(store_txn *t, const char *merchant_id, Paywire__Store__V1__Mode mode,
+    Paywire__Store__V1__ApiKeyRecord **out, char *raw_key_out, size_t raw_key_size,
+    char *reason, size_t reason_size)
+{
+	Paywire__Store__V1__MerchantRecord *m = NULL;
+	size_t active = 0;
+	char detail[96];
+	pw_status st;
+
+	PW_ASSERT(t != NULL && merchant_id != NULL && out != NULL && raw_key_out != NULL);
+	PW_ASSERT(raw_key_size >= STORE_RAW_KEY_BYTES_MIN && reason != NULL && reason_size > 0);
+	*out = NULL;
+	raw_key_out[0] = '\0';
+	reason[0] = '\0';
+	if (store_mode_key_prefix(mode) == NULL) {
+		snprintf(reason, reason_size, "mode must be test or live");
+		return PW_INVALID_ARGUMENT;
+	}
+	st = store_merchant_get(t, merchant_id, &m);
+	if (st != PW_OK) {
+		return st;
+	}
+	if (mode == PAYWIRE__STORE__V1__MODE__MODE_LIVE && m->mode != mode) {
+		snprintf(reason, reason_size, "merchant %s is a test merchant: it cannot hold live keys",
+		    merchant_id);
+		st = PW_FAILED_PRECONDITION;
+	}
+	paywire__store__v1__merchant_record__free_unpacked(m, NULL);
+	if (st == PW_OK) {
+		st = store_mkeys_active(t, merchant_id, &active);
+	}
+	if (st == PW_OK && active >= PW_APIKEYS_ACTIVE_MAX) {
+		snprintf(reason, reason_size, "merchant %s already holds %zu active API keys (at most "
+		    "%d): revoke one first", merchant_id, active, PW_APIKEYS_ACTIVE_MAX);
+		st = PW_FAILED_PRECONDITION;
+	}
+	if (st == PW_OK) {
+		store_apikey_generate(mode, raw_key_out, raw_key_size);
+		st = store_apikey_insert(t, merchant_id, mode, raw_key_out, out);
+	}
+	if (st == PW_OK) {
+		snprintf(detail, sizeof(detail), "key_id=%s key_prefix=%s", (*out)->key_id,
+		    (*out)->key_prefix);
+		st = store_audit_append(t, "apikey.created", merchant_id, NULL, detail);
+	}
+	if (st != PW_OK) {
+		sodium_memzero(raw_key_out, raw_key_size);
+		if (*out != NULL) {
+			paywire__store__v1__api_key_record__free_unpacked(*out, NULL);
+			*out = NULL;
+		}
+	}
+	return st;
+}
+
+/* The key of merchant_id named key_id (via merchant_keys), or the one whose
+ * raw value is raw_key: *rec and its hash. PW_NOT_FOUND: none of this
+ * merchant's. */
+static pw_status
+store_apikey_find(store_txn *t, const char *merchant_id, const char *key_id, const char *raw_key,
+    uint8_t hash[STORE_HASH_BYTES], Paywire__Store__V1__ApiKeyRecord **rec)
+{
+	uint8_t ikey[STORE_KEY_BYTES_MAX];
+	size_t ilen = 0;
+	size_t len = 0;
+	pw_status st;
+
+	*rec = NULL;
+	if (key_id != NULL && key_id[0] != '\0') {
+		if (!store_key_join(ikey, sizeof(ikey), merchant_id, key_id, &ilen)) {
+			return PW_NOT_FOUND;
+		}
+		st = store_raw_get(t, STORE_DB_MERCHANT_KEYS, ikey, ilen, hash, STORE_HASH_BYTES, &len);
+		if (st == PW_OK && len != STORE_HASH_BYTES) {
+			st = store_txn_note(t, PW_INTERNAL);
+		}
+	} else if (raw_key != NULL && store_raw_key_plausible(raw_key)) {
+		store_apikey_hash(t->s, raw_key, hash);
+		st = PW_OK;
+	} else {
+		return PW_NOT_FOUND;
+	}
+	if (st == PW_OK) {
+		st = store_rec_get(t, STORE_DB_APIKEYS, hash, STORE_HASH_BYTES,
+		    &paywire__store__v1__api_key_record__descriptor, (void **) rec);
+	}
+	if (st == PW_OK && strcmp((*rec)->merchant_id, merchant_id) != 0) {
+		paywire__store__v1__api_key_record__free_unpacked(*rec, NULL);
+		*rec = NULL;
+		st = PW_NOT_FOUND; /* another merchant's: not told apart from none */
+	}
+	return st;
+}
+
+pw_status
+store_apikey_roll(store_txn *t, const char *merchant_id, const char *key_id,
+    const char *caller_raw_key, int64_t grace_s, Paywire__Store__V1__ApiKeyRecord **out,
+    Paywire__Store__V1__ApiKeyRecord **rolled, char *raw_key_out, size_t raw_key_size,
+    char *reason, size_t reason_size)
+{
+	Paywire__Store__V1__ApiKeyRecord *old = NULL;
+	uint8_t hash[STORE_HASH_BYTES];
+	char detail[192];
+	pw_status st;
+
+	PW_ASSERT(t != NULL && merchant_id != NULL && out != NULL && rolled != NULL);
+	PW_ASSERT(raw_key_out != NULL && raw_key_size >= STORE_RAW_KEY_BYTES_MIN);
+	PW_ASSERT(reason != NULL && reason_size > 0);
+	*out = NULL;
+	*rolled = NULL;
+	raw_key_out[0] = '\0';
+	reason[0] = '\0';
+	if (grace_s < 0 || grace_s > PW_APIKEY_GRACE_MAX_S) {
+		snprintf(reason, reason_size, "grace must be 0..%d s", PW_APIKEY_GRACE_MAX_S);
+		return PW_INVALID_ARGUMENT;
+	}
+	st = store_apikey_find(t, merchant_id, key_id, caller_raw_key, hash, &old);
+	if (st != PW_OK) {
+		return st;
+	}
+	if (!store_apikey_active(old, t->now_ms) || old->replaced_by[0] != '\0') {
+		snprintf(reason, reason_size, "key %s is %s: only an active key that was not rolled "
+		    "already can be rolled", old->key_id[0] != '\0' ? old->key_id : old->key_prefix,
+		    old->revoked ? "revoked" : old->replaced_by[0] != '\0' ? "rolled already" : "expired");
+		st = PW_FAILED_PRECONDITION;
+	}
+	if (st == PW_OK) {
+		store_apikey_generate(old->mode, raw_key_out, raw_key_size);
+		st = store_apikey_insert(t, merchant_id, old->mode, raw_key_out, out);
+	}
+	if (st == PW_OK) {
+		old->expires_at_unix_ms = t->now_ms + grace_s * 1000;
+		st = store_pbstr_set(&old->replaced_by, (*out)->key_id);
+	}
+	if (st == PW_OK) {
+		st = store_rec_put(t, STORE_DB_APIKEYS, hash, sizeof(hash), &old->base, 0, NULL);
+	}
+	if (st == PW_OK) {
+		snprintf(detail, sizeof(detail), "key_prefix=%s replaced_by=%s grace_s=%lld",
+		    old->key_prefix, (*out)->key_id, (long long) grace_s);
+		st = store_audit_append(t, "apikey.rolled", merchant_id, NULL, detail);
+	}
+	if (st != PW_OK) {
+		sodium_memzero(raw_key_out, raw_key_size);
+		if (*out != NULL) {
+			paywire__store__v1__api_key_record__free_unpacked(*out, NULL);
+			*out = NULL;
+		}
+		paywire__store__v1__api_key_record__free_unpacked(old, NULL);
+		return st;
+	}
+	*rolled = old;
+	return PW_OK;
+}
+
+pw_status
+store_apikey_list(store *s, const char *merchant_id, Paywire__Store__V1__ApiKeyRecord ***out,
+    size_t *n_out)
+{
+	store_txn t;
+	pw_status st;
+
+	PW_ASSERT(s != NULL && merchant_id != NULL && out != NULL && n_out != NULL);
+	*out = NULL;
+	*n_out = 0;
+	st = store_read_begin(s, &t);
+	if (st == PW_OK) {
+		st = store_mkeys_load(&t, merchant_id, out, n_out);
+	}
+	store_read_end(&t);
 	return st;
 }
 
@@ -231,8 +572,8 @@ store_apikey_auth(store *s, const char *raw_key, char *merchant_id_out, size_t m
 	if (st != PW_OK) {
 		return st;
 	}
-	if (rec->revoked) {
-		st = PW_UNAUTHENTICATED;
+	if (!store_apikey_active(rec, t.now_ms)) {
+		st = PW_UNAUTHENTICATED; /* revoked, or rolled and past its grace period */
 	} else if (!pw_strlcpy(merchant_id_out, rec->merchant_id, merchant_id_size)) {
 		st = PW_INTERNAL;
 	} else {

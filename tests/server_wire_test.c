@@ -178,6 +178,9 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__CancelSessionRequest cx = PAYWIRE__V1__CANCEL_SESSION_REQUEST__INIT;
 	Paywire__V1__DeductCreditsRequest dc = PAYWIRE__V1__DEDUCT_CREDITS_REQUEST__INIT;
 	Paywire__V1__GetBalanceRequest gb = PAYWIRE__V1__GET_BALANCE_REQUEST__INIT;
+	Paywire__V1__CreateApiKeyRequest ck = PAYWIRE__V1__CREATE_API_KEY_REQUEST__INIT;
+	Paywire__V1__ListApiKeysRequest lk = PAYWIRE__V1__LIST_API_KEYS_REQUEST__INIT;
+	Paywire__V1__RollApiKeyRequest rl = PAYWIRE__V1__ROLL_API_KEY_REQUEST__INIT;
 	Paywire__V1__ListCreditTransactionsRequest lc =
 	    PAYWIRE__V1__LIST_CREDIT_TRANSACTIONS_REQUEST__INIT;
 
@@ -254,6 +257,19 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		dc.description = "one export \xe2\x82\xac";
 		req.deduct_credits = &dc;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_CREATE_API_KEY:
+		ck.mode = PAYWIRE__V1__MODE__MODE_LIVE;
+		req.create_api_key = &ck;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_API_KEYS:
+		req.list_api_keys = &lk; /* empty: present, no fields */
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_ROLL_API_KEY:
+		rl.key_id = "key_0190f3c2a1b24f";
+		rl.grace_s = 3600;
+		rl.expire_now = 1;
+		req.roll_api_key = &rl;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL_GET_BALANCE:
 		gb.customer = "cust_1";
 		req.get_balance = &gb;
@@ -276,7 +292,8 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_REVOKE_API_KEY, PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT,
 	PAYWIRE__V1__REQUEST__CALL_REDEEM_ACCESS, PAYWIRE__V1__REQUEST__CALL_CANCEL_SESSION,
 	PAYWIRE__V1__REQUEST__CALL_DEDUCT_CREDITS, PAYWIRE__V1__REQUEST__CALL_GET_BALANCE,
-	PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_TRANSACTIONS,
+	PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_TRANSACTIONS, PAYWIRE__V1__REQUEST__CALL_CREATE_API_KEY,
+	PAYWIRE__V1__REQUEST__CALL_LIST_API_KEYS, PAYWIRE__V1__REQUEST__CALL_ROLL_API_KEY,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))

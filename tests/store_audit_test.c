@@ -22,10 +22,12 @@
 
 #include "store_fixture.h"
 
-#define T_RECORDS 6 /* merchant.created, 4 x session.created, apikey.revoked */
+#define T_RECORDS 7 /* merchant.created, 4 x session.created, apikey.created, apikey.revoked */
 
 typedef struct t_fill {
-	char key[128]; /* raw API key of the merchant */
+	char key[128];    /* raw API key of the merchant */
+	char key2[128];   /* its second key (the first may then be revoked) */
+	char reason[256]; /* a refusal's reason */
 } t_fill;
 
 /* One apply that performs every audited operation of the core. */
@@ -54,7 +56,15 @@ t_fill_apply(store_txn *t, void *arg)
 		sess = NULL;
 	}
 	if (st == PW_OK) {
-		st = store_apikey_revoke(t, f->key, mid, sizeof(mid));
+		Paywire__Store__V1__ApiKeyRecord *k2 = NULL;
+		st = store_apikey_create(t, m->merchant_id, PAYWIRE__STORE__V1__MODE__MODE_TEST, &k2,
+		    f->key2, sizeof(f->key2), f->reason, sizeof(f->reason));
+		if (k2 != NULL) {
+			paywire__store__v1__api_key_record__free_unpacked(k2, NULL);
+		}
+	}
+	if (st == PW_OK) {
+		st = store_apikey_revoke(t, f->key, mid, sizeof(mid), f->reason, sizeof(f->reason));
 	}
 	paywire__store__v1__merchant_record__free_unpacked(m, NULL);
 	return st;

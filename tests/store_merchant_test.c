@@ -29,13 +29,45 @@ t_setup(void **state)
 typedef struct t_revoke {
 	const char *key; /* in: raw key */
 	char mid[64];    /* out */
+	char reason[256]; /* out */
 } t_revoke;
 
 static pw_status
 t_revoke_apply(store_txn *t, void *arg)
 {
 	t_revoke *r = arg;
-	return store_apikey_revoke(t, r->key, r->mid, sizeof(r->mid));
+	return store_apikey_revoke(t, r->key, r->mid, sizeof(r->mid), r->reason,
+	    sizeof(r->reason));
+}
+
+typedef struct t_newkey {
+	const char *merchant_id;                  /* in */
+	Paywire__Store__V1__Mode mode;            /* in */
+	char key[128];                            /* out: raw */
+	char reason[256];                         /* out */
+} t_newkey;
+
+static pw_status
+t_newkey_apply(store_txn *t, void *arg)
+{
+	t_newkey *k = arg;
+	Paywire__Store__V1__ApiKeyRecord *rec = NULL;
+	pw_status st = store_apikey_create(t, k->merchant_id, k->mode, &rec, k->key, sizeof(k->key),
+	    k->reason, sizeof(k->reason));
+
+	if (rec != NULL) {
+		paywire__store__v1__api_key_record__free_unpacked(rec, NULL);
+	}
+	return st;
+}
+
+/* A second key for m, so that its first may be revoked. */
+static void
+t_second_key(fx_env *e, const fx_merchant *m, t_newkey *k)
+{
+	k->merchant_id = m->rec->merchant_id;
+	k->mode = m->mode;
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_newkey_apply, k));
 }
 
 /* ---- tests ---- */
@@ -86,10 +118,25 @@ test_revoked_and_unknown_keys_are_unauthenticated_alike(void **state)
 	char longkey[PW_API_KEY_BYTES_MAX + 2];
 	uint64_t txnid;
 
+	t_newkey k2 = { 0 };
+
 	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m));
 	r.key = m.key;
+	/* the only key: refused, nothing written, the reason says why */
+	txnid = store_last_txnid(e->s);
+	assert_int_equal(PW_FAILED_PRECONDITION, store_apply_sync(e->s, t_revoke_apply, &r));
+	assert_non_null(strstr(r.reason, "last active API key"));
+	assert_int_equal(txnid, store_last_txnid(e->s));
+	assert_int_equal(PW_OK, store_apikey_auth(e->s, m.key, mid, sizeof(mid), &mode));
+	/* with a second key it goes */
+	t_second_key(e, &m, &k2);
 	assert_int_equal(PW_OK, store_apply_sync(e->s, t_revoke_apply, &r));
 	assert_string_equal(m.rec->merchant_id, r.mid);
+	/* and the second is now the last one */
+	r.key = k2.key;
+	assert_int_equal(PW_FAILED_PRECONDITION, store_apply_sync(e->s, t_revoke_apply, &r));
+	assert_int_equal(PW_OK, store_apikey_auth(e->s, k2.key, mid, sizeof(mid), &mode));
+	r.key = m.key;
 	strcpy(mid, "garbage");
 	assert_int_equal(PW_UNAUTHENTICATED, store_apikey_auth(e->s, m.key, mid, sizeof(mid), &mode));
 	assert_string_equal("", mid);
@@ -124,12 +171,14 @@ test_raw_api_key_is_not_stored_anywhere(void **state)
 		{ .name = "Needle Merchant Three", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST },
 	};
 	t_revoke r = { .key = NULL };
+	t_newkey k2 = { 0 };
 	uint8_t *data;
 	size_t len;
 
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m[i]));
 	}
+	t_second_key(e, &m[1], &k2);
 	r.key = m[1].key;
 	assert_int_equal(PW_OK, store_apply_sync(e->s, t_revoke_apply, &r));
 	fx_store_close(e);
@@ -144,6 +193,8 @@ test_raw_api_key_is_not_stored_anywhere(void **state)
 		assert_null(memmem(data, len, m[i].key + 12, 16));
 		fx_merchant_free(&m[i]);
 	}
+	assert_null(memmem(data, len, k2.key, strlen(k2.key)));
+	assert_null(memmem(data, len, k2.key + 12, 16));
 	free(data);
 	assert_int_equal(PW_OK, fx_store_open(e));
 }
@@ -181,19 +232,21 @@ test_merchant_create_and_revoke_are_audited(void **state)
 	fx_env *e = *state;
 	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__STORE__V1__MODE__MODE_LIVE };
 	t_revoke r = { .key = NULL };
+	t_newkey k2 = { 0 };
 	store_audit_report v;
 	store_counts c;
 
 	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m));
+	t_second_key(e, &m, &k2);
 	r.key = m.key;
 	assert_int_equal(PW_OK, store_apply_sync(e->s, t_revoke_apply, &r));
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
 	assert_int_equal(1, c.merchants);
-	assert_int_equal(2, c.audit);
+	assert_int_equal(3, c.audit); /* merchant.created, apikey.created, apikey.revoked */
 	assert_int_equal(PW_OK, store_audit_verify(e->s, &v));
 	assert_true(v.ok);
-	assert_int_equal(2, v.records);
-	assert_int_equal(2, v.last_seq);
+	assert_int_equal(3, v.records);
+	assert_int_equal(3, v.last_seq);
 	fx_merchant_free(&m);
 }
 
