@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "cli_store.h"
 #include "pw_common.h"
@@ -97,6 +98,9 @@ enum {
 	OPT_KEY_DIR,
 	OPT_REQUEST_ID,
 	OPT_DESCRIPTION,
+	OPT_KEY_ID,
+	OPT_GRACE,
+	OPT_NOW,
 	OPT_LIMIT,
 	OPT_STARTING_AFTER,
 };
@@ -698,7 +702,183 @@ static const char cli_help_key_revoke[] =
     "Prints the merchant_id the key belonged to.\n"
     "\n"
     "example:\n"
-    "  paywire key revoke sk_test_4f1c...\n";
+    "  paywire key revoke sk_test_4f1c...\n"
+    "\n"
+    "A merchant's last active key is not revoked (FAILED_PRECONDITION): that\n"
+    "would lock the merchant out. Create another first (paywire key create), or\n"
+    "roll it (paywire key roll).\n";
+
+/* ---- key create | list | roll (the merchant's own keys) ---- */
+
+static const char cli_help_key_create[] =
+    "usage: paywire key create [--mode test|live] [--api-key KEY]\n"
+    "\n"
+    "Makes another API key for the calling key's merchant (at most 10 active;\n"
+    "a test key cannot make a live one). Prints it once: store it now.\n"
+    "\n"
+    "  --mode test|live   default: the calling key's mode\n"
+    "  --api-key KEY      merchant API key (default: $PAYWIRE_API_KEY)\n";
+
+static const char cli_help_key_list[] =
+    "usage: paywire key list [--api-key KEY]\n"
+    "\n"
+    "Lists the merchant's API keys, newest first: id, prefix, last 4, mode,\n"
+    "state (active, expiring, expired, revoked), created, expires. Never a key.\n";
+
+static const char cli_help_key_roll[] =
+    "usage: paywire key roll [--key-id ID] [--grace S | --now] [--api-key KEY]\n"
+    "\n"
+    "Replaces a key with a new one of the same mode and prints the new key\n"
+    "once. The old key keeps working for the grace period, so services can\n"
+    "switch without downtime, then stops.\n"
+    "\n"
+    "  --key-id ID        the key to roll (key_...; default: the calling key)\n"
+    "  --grace S          seconds the old key keeps working (default 86400,\n"
+    "                     at most 604800)\n"
+    "  --now              the old key stops at once\n"
+    "  --api-key KEY      merchant API key (default: $PAYWIRE_API_KEY)\n";
+
+typedef struct cli_keys_args {
+	const char *api_key;  /* --api-key, else $PAYWIRE_API_KEY */
+	const char *mode;     /* --mode */
+	const char *key_id;   /* --key-id */
+	const char *grace;    /* --grace */
+	bool now;             /* --now */
+	pw_mode m;            /* parsed */
+	int64_t g;            /* parsed */
+} cli_keys_args;
+
+static int
+cli_keys_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_keys_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_MODE: a->mode = arg; break;
+	case OPT_KEY_ID: a->key_id = arg; break;
+	case OPT_GRACE: a->grace = arg; break;
+	case OPT_NOW: a->now = true; break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_keys_check(void *args, cli_globals *g)
+{
+	cli_keys_args *a = args;
+
+	if (a->mode != NULL && !cli_parse_mode(a->mode, &a->m)) {
+		return cli_usage_error(g, "--mode wants test or live, got '%s'", a->mode);
+	}
+	if (a->grace != NULL && a->now) {
+		return cli_usage_error(g, "--grace and --now exclude each other");
+	}
+	if (a->grace != NULL &&
+	    (!cli_parse_i64(a->grace, &a->g) || a->g < 1 || a->g > PW_APIKEY_GRACE_MAX_S)) {
+		return cli_usage_error(g, "--grace wants seconds, 1..%d, got '%s'",
+		    PW_APIKEY_GRACE_MAX_S, a->grace);
+	}
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	return a->api_key == NULL
+	    ? cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY")
+	    : CLI_EXIT_OK;
+}
+
+static void
+cli_key_rows(cli_out *o, bool json, const char *prefix, const pw_api_key_info *k)
+{
+	(void) prefix;
+	cli_str(o, "key_id", k->key_id);
+	cli_str(o, "key_prefix", k->key_prefix);
+	cli_str(o, "last4", k->last4);
+	cli_str(o, "mode", pw_mode_name(k->mode));
+	cli_str(o, "state", k->state);
+	cli_time(o, json ? "created_at_unix_ms" : "created_at", k->created_at_unix_ms);
+	cli_time(o, json ? "expires_at_unix_ms" : "expires_at", k->expires_at_unix_ms);
+}
+
+static pw_status
+cli_key_create_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_keys_args *a = args;
+	pw_api_key_new k;
+	pw_status st = pw_apikey_create(call->c, a->api_key, a->m, &k, err);
+
+	if (st == PW_OK) {
+		cli_key_rows(&call->out, call->g->json, "", &k.key);
+		cli_str(&call->out, "api_key", k.api_key);
+		call->note = "note: the api_key is shown once; store it now\n";
+	}
+	sodium_memzero(k.api_key, sizeof(k.api_key));
+	return st;
+}
+
+static pw_status
+cli_key_roll_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_keys_args *a = args;
+	pw_api_key_new k;
+	pw_status st = pw_apikey_roll(call->c, a->api_key, a->key_id, (unsigned) a->g, a->now, &k,
+	    err);
+	cli_out *o = &call->out;
+
+	if (st == PW_OK) {
+		cli_key_rows(o, call->g->json, "", &k.key);
+		cli_str(o, "api_key", k.api_key);
+		cli_str(o, "rolled_key_id", k.rolled.key_id);
+		cli_str(o, "rolled_state", k.rolled.state);
+		cli_time(o, call->g->json ? "rolled_expires_at_unix_ms" : "rolled_expires_at",
+		    k.rolled.expires_at_unix_ms);
+		call->note = "note: the api_key is shown once; store it now\n";
+	}
+	sodium_memzero(k.api_key, sizeof(k.api_key));
+	return st;
+}
+
+static pw_status
+cli_key_list_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_keys_args *a = args;
+	pw_api_key_list *l = malloc(sizeof(*l));
+	pw_status st;
+
+	if (l == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_apikey_list(call->c, a->api_key, l, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < l->n; i++) {
+			cli_out one;
+			cli_out_init(&one, true);
+			cli_key_rows(&one, true, "", &l->keys[i]);
+			json_array_append_new(arr, one.obj);
+		}
+		cli_row(&call->out, "keys", arr, "-");
+	} else if (st == PW_OK) {
+		printf("%-48s  %-12s  %-5s  %-4s  %-8s  %s\n", "key_id", "prefix", "last4", "mode",
+		    "state", "expires_at");
+		for (size_t i = 0; i < l->n; i++) {
+			const pw_api_key_info *k = &l->keys[i];
+			char when[40] = "-";
+			time_t secs = (time_t) (k->expires_at_unix_ms / 1000);
+			struct tm tm;
+
+			if (k->expires_at_unix_ms > 0 && gmtime_r(&secs, &tm) != NULL) {
+				strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			}
+			printf("%-48s  %-12s  %-5s  %-4s  %-8s  %s\n", k->key_id, k->key_prefix, k->last4,
+			    pw_mode_name(k->mode), k->state, when);
+		}
+	}
+	free(l);
+	return st;
+}
 
 static pw_status
 cli_key_revoke_call(cli_call *call, void *args, pw_error *err)
@@ -1637,6 +1817,7 @@ typedef union cli_args {
 	cli_session_args session;   /* session create */
 	cli_cancel_args cancel;     /* session cancel */
 	cli_credits_args credits;   /* credits deduct|balance|list */
+	cli_keys_args keys;         /* key create|list|roll */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
 } cli_args;
@@ -1696,6 +1877,25 @@ static const cli_command cli_commands[] = {
 	    .call = cli_key_revoke_call,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("admin-key", OPT_ADMIN_KEY),
 	        CLI_OPTS_END } },
+	{ .group = "key", .verb = "create", .usage = "[--mode test|live]",
+	    .summary = "another API key for your merchant (API key)",
+	    .help = cli_help_key_create, .on_opt = cli_keys_opt, .check = cli_keys_check,
+	    .call = cli_key_create_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("mode", OPT_MODE),
+	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
+	{ .group = "key", .verb = "list", .usage = "",
+	    .summary = "your merchant's API keys, never the keys (API key)",
+	    .help = cli_help_key_list, .on_opt = cli_keys_opt, .check = cli_keys_check,
+	    .call = cli_key_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "key", .verb = "roll", .usage = "[--key-id ID] [--grace S | --now]",
+	    .summary = "replace a key; the old one works for a grace period (API key)",
+	    .help = cli_help_key_roll, .on_opt = cli_keys_opt, .check = cli_keys_check,
+	    .call = cli_key_roll_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("key-id", OPT_KEY_ID),
+	        CLI_OPT("grace", OPT_GRACE), { "now", no_argument, NULL, OPT_NOW },
+	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
 	{ .group = "session", .verb = "create", .usage = "--amount 49.00 --currency EUR ...",
 	    .summary = "new checkout session (API key)",
 	    .help = cli_help_session_create, .on_opt = cli_session_opt, .check = cli_session_check,
@@ -1811,7 +2011,8 @@ cli_tool_help(FILE *f)
 	      "environment:\n"
 	      "  PAYWIRE_SERVER     server address\n"
 	      "  PAYWIRE_ADMIN_KEY  admin key (merchant create, key revoke, audit verify)\n"
-	      "  PAYWIRE_API_KEY    merchant API key (session create|cancel, credits)\n"
+	      "  PAYWIRE_API_KEY    merchant API key (session create|cancel, credits, key\n"
+	      "                     create|list|roll)\n"
 	      "\n"
 	      "exit codes:\n"
 	      "  0  success\n"

@@ -1070,6 +1070,89 @@ client_revoke_map(const Paywire__V1__RevokeApiKeyResponse *r, client_revoked *ou
 }
 
 static pw_status
+client_key_info_copy(const Paywire__V1__ApiKeyInfo *k, pw_api_key_info *out, pw_error *err)
+{
+	const client_field f[] = {
+		{ out->key_id, sizeof(out->key_id), k->key_id, "key_id", true },
+		{ out->key_prefix, sizeof(out->key_prefix), k->key_prefix, "key_prefix", true },
+		{ out->last4, sizeof(out->last4), k->last4, "last4", true },
+		{ out->state, sizeof(out->state), k->state, "state", true },
+		{ out->replaced_by, sizeof(out->replaced_by), k->replaced_by, "replaced_by", true },
+	};
+
+	out->mode = (pw_mode) k->mode; /* k: checked non-NULL by the callers */
+	out->created_at_unix_ms = k->created_at_unix_ms;
+	out->expires_at_unix_ms = k->expires_at_unix_ms;
+	out->revoked_at_unix_ms = k->revoked_at_unix_ms;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_key_raw(const char *raw, pw_api_key_new *out, pw_error *err)
+{
+	const client_field f[] = {
+		{ out->api_key, sizeof(out->api_key), raw, "api_key", true },
+	};
+	return client_fields_copy(f, 1, err);
+}
+
+static pw_status
+client_key_new_map(const Paywire__V1__CreateApiKeyResponse *r, pw_api_key_new *out, pw_error *err)
+{
+	pw_status st;
+
+	if (r->key == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's create_api_key reply has no key");
+	}
+	st = client_key_info_copy(r->key, &out->key, err);
+	return st == PW_OK ? client_key_raw(r->api_key, out, err) : st;
+}
+
+static void
+client_key_new_wipe(ProtobufCMessage *result)
+{
+	client_wipe_str(((Paywire__V1__CreateApiKeyResponse *) (void *) result)->api_key);
+}
+
+static pw_status
+client_key_roll_map(const Paywire__V1__RollApiKeyResponse *r, pw_api_key_new *out, pw_error *err)
+{
+	pw_status st;
+
+	if (r->key == NULL || r->rolled == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's roll_api_key reply lacks a key");
+	}
+	st = client_key_info_copy(r->key, &out->key, err);
+	if (st == PW_OK) {
+		st = client_key_info_copy(r->rolled, &out->rolled, err);
+	}
+	return st == PW_OK ? client_key_raw(r->api_key, out, err) : st;
+}
+
+static void
+client_key_roll_wipe(ProtobufCMessage *result)
+{
+	client_wipe_str(((Paywire__V1__RollApiKeyResponse *) (void *) result)->api_key);
+}
+
+static pw_status
+client_key_list_map(const Paywire__V1__ListApiKeysResponse *r, pw_api_key_list *out, pw_error *err)
+{
+	if (r->n_keys > PW_API_KEYS_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu keys; at most %d expected",
+		    r->n_keys, PW_API_KEYS_MAX);
+	}
+	for (size_t i = 0; i < r->n_keys; i++) {
+		pw_status st = client_key_info_copy(r->keys[i], &out->keys[i], err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = r->n_keys;
+	return PW_OK;
+}
+
+static pw_status
 client_session_map(const Paywire__V1__CreateSessionResponse *cs, pw_session *out, pw_error *err)
 {
 	const Paywire__V1__Session *s = cs->session;
@@ -1300,7 +1383,13 @@ typedef struct client_call_spec {
 	XX(GET_BALANCE, "pw_credits_balance", client_balance_map,                                 \
 	    Paywire__V1__GetBalanceResponse, pw_credit_balance, NULL, true)                       \
 	XX(LIST_CREDIT_TRANSACTIONS, "pw_credits_list", client_credit_page_map,                   \
-	    Paywire__V1__ListCreditTransactionsResponse, pw_credit_page, NULL, true)
+	    Paywire__V1__ListCreditTransactionsResponse, pw_credit_page, NULL, true)              \
+	XX(CREATE_API_KEY, "pw_apikey_create", client_key_new_map,                                \
+	    Paywire__V1__CreateApiKeyResponse, pw_api_key_new, client_key_new_wipe, true)         \
+	XX(ROLL_API_KEY, "pw_apikey_roll", client_key_roll_map,                                   \
+	    Paywire__V1__RollApiKeyResponse, pw_api_key_new, client_key_roll_wipe, true)          \
+	XX(LIST_API_KEYS, "pw_apikey_list", client_key_list_map,                                  \
+	    Paywire__V1__ListApiKeysResponse, pw_api_key_list, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -1541,6 +1630,41 @@ pw_session_cancel(pw_client *c, const char *api_key, const char *session_id, pw_
 
 	cx.session_id = client_str(session_id);
 	return client_run(c, CLIENT_CALL_CANCEL_SESSION, need, 2, &cx.base, out, err);
+}
+
+/* ---- a merchant's own API keys ---- */
+
+pw_status
+pw_apikey_create(pw_client *c, const char *api_key, pw_mode mode, pw_api_key_new *out,
+    pw_error *err)
+{
+	Paywire__V1__CreateApiKeyRequest r = PAYWIRE__V1__CREATE_API_KEY_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	r.mode = (Paywire__V1__Mode) mode;
+	return client_run(c, CLIENT_CALL_CREATE_API_KEY, need, 1, &r.base, out, err);
+}
+
+pw_status
+pw_apikey_roll(pw_client *c, const char *api_key, const char *key_id, unsigned grace_s,
+    bool expire_now, pw_api_key_new *out, pw_error *err)
+{
+	Paywire__V1__RollApiKeyRequest r = PAYWIRE__V1__ROLL_API_KEY_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	r.key_id = client_str(key_id);
+	r.grace_s = grace_s;
+	r.expire_now = expire_now;
+	return client_run(c, CLIENT_CALL_ROLL_API_KEY, need, 1, &r.base, out, err);
+}
+
+pw_status
+pw_apikey_list(pw_client *c, const char *api_key, pw_api_key_list *out, pw_error *err)
+{
+	Paywire__V1__ListApiKeysRequest r = PAYWIRE__V1__LIST_API_KEYS_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	return client_run(c, CLIENT_CALL_LIST_API_KEYS, need, 1, &r.base, out, err);
 }
 
 /* ---- credits ---- */

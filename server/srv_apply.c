@@ -174,8 +174,34 @@ srv_apply_submit(srv_call *c, bool *answered)
 
 /* ---- writer thread ---- */
 
+/* The key that seals a call's stored reply: derived from the admin key for
+ * admin calls, from the calling merchant key for merchant calls (a retry
+ * comes with the same key; nobody without it can open the copy). False when
+ * there is none (no admin key configured). */
+static bool
+apply_seal_key(const srv_call *c, uint8_t key[SRV_SEAL_KEY_BYTES])
+{
+	static const char ctx[] = "paywire.v1 merchant reply seal";
+	uint8_t k1[32];
+
+	if (c->ops->auth == SRV_AUTH_ADMIN) {
+		if (!c->env->admin_key_set) {
+			return false;
+		}
+		memcpy(key, c->env->reply_seal_key, SRV_SEAL_KEY_BYTES);
+		return true;
+	}
+	PW_ASSERT(c->ops->auth == SRV_AUTH_MERCHANT && c->req->api_key != NULL);
+	(void) crypto_generichash(k1, sizeof(k1), (const uint8_t *) c->req->api_key,
+	    strlen(c->req->api_key), NULL, 0);
+	(void) crypto_generichash(key, SRV_SEAL_KEY_BYTES, (const uint8_t *) ctx, sizeof(ctx) - 1, k1,
+	    sizeof(k1));
+	sodium_memzero(k1, sizeof(k1));
+	return true;
+}
+
 /* prev: the stored reply (malloc'd, now ours). A sealed one is opened with
- * the key derived from the admin key; any other is sent as stored. */
+ * the call's seal key (apply_seal_key); any other is sent as stored. */
 static pw_status
 apply_replay(srv_call *c, uint8_t *prev, size_t prev_len)
 {
@@ -184,12 +210,17 @@ apply_replay(srv_call *c, uint8_t *prev, size_t prev_len)
 	if (!srv_reply_is_sealed(prev, prev_len)) {
 		c->reply = prev; /* the stored bytes, unchanged */
 		c->reply_len = prev_len;
-	} else if (!c->env->admin_key_set) {
-		srv_call_why(c, "the stored reply for this request_id cannot be opened");
-		rv = PW_INTERNAL;
 	} else {
-		rv = srv_reply_unseal(c->env->reply_seal_key, c->scope, c->req->request_id, prev,
-		    prev_len, &c->reply, &c->reply_len, c->why, sizeof(c->why));
+		uint8_t key[SRV_SEAL_KEY_BYTES];
+
+		if (!apply_seal_key(c, key)) {
+			srv_call_why(c, "the stored reply for this request_id cannot be opened");
+			rv = PW_INTERNAL;
+		} else {
+			rv = srv_reply_unseal(key, c->scope, c->req->request_id, prev, prev_len, &c->reply,
+			    &c->reply_len, c->why, sizeof(c->why));
+		}
+		sodium_memzero(key, sizeof(key));
 	}
 	if (c->reply != prev) {
 		srv_reply_free(&prev, &prev_len);
@@ -230,9 +261,14 @@ apply_reply(srv_call *c)
 		}
 	}
 	if (ops->sealed) {
-		PW_ASSERT(c->env->admin_key_set); /* SRV_AUTH_ADMIN let it in */
-		if (!srv_reply_seal(c->env->reply_seal_key, c->scope, rid, c->reply, c->reply_len,
-		        &c->stored, &c->stored_len)) {
+		uint8_t key[SRV_SEAL_KEY_BYTES];
+		bool sealed;
+
+		PW_ASSERT(apply_seal_key(c, key)); /* auth let it in: there is a key */
+		sealed = srv_reply_seal(key, c->scope, rid, c->reply, c->reply_len, &c->stored,
+		    &c->stored_len);
+		sodium_memzero(key, sizeof(key));
+		if (!sealed) {
 			srv_call_why(c, "out of memory sealing the reply");
 			return PW_UNAVAILABLE;
 		}

@@ -462,7 +462,8 @@ srv_calls_find(Paywire__V1__Request__CallCase cc)
 	                       : (ops->read != NULL && ops->apply == NULL &&
 	                             ops->scope == SRV_SCOPE_NONE && ops->redact == NULL &&
 	                             !ops->sealed));
-	PW_ASSERT(!ops->sealed || (ops->auth == SRV_AUTH_ADMIN && ops->redact == NULL));
+	PW_ASSERT(!ops->sealed ||
+	    ((ops->auth == SRV_AUTH_ADMIN || ops->auth == SRV_AUTH_MERCHANT) && ops->redact == NULL));
 	PW_ASSERT(ops->scope != SRV_SCOPE_MERCHANT || ops->auth == SRV_AUTH_MERCHANT);
 	return ops;
 }

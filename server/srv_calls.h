@@ -30,7 +30,9 @@
  *   reply       builds the Response from c->res (PW_OK only);
  *   scope       mutates: where its replies are stored (SRV_SCOPE_*);
  *   sealed      the stored reply holds a raw API key: kept sealed under a
- *               key derived from the admin key (needs SRV_AUTH_ADMIN);
+ *               key derived from the admin key (SRV_AUTH_ADMIN) or from
+ *               the calling merchant key (SRV_AUTH_MERCHANT: a retry brings
+ *               the same key, nobody else can open the copy);
  *   redact      NULL, or rewrites c->res into the copy kept for retries (a
  *               raw key shown once must never reach the disk).
  *

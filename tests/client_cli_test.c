@@ -409,6 +409,11 @@ test_usage_errors_exit_2_and_send_nothing(void **state)
 	    "--amount-minor", "1", "--currency", "EUR", "--expires-in", "604801");
 	USAGE(key_env, "--expires-at wants a Unix time in seconds", "session", "create",
 	    "--amount-minor", "1", "--currency", "EUR", "--expires-at", "-5");
+	USAGE(key_env, "--grace and --now exclude each other", "key", "roll", "--grace", "60",
+	    "--now");
+	USAGE(key_env, "--grace wants seconds, 1..604800", "key", "roll", "--grace", "0");
+	USAGE(key_env, "--mode wants test or live", "key", "create", "--mode", "prod");
+	USAGE(NULL, "no API key", "key", "list");
 	USAGE(key_env, "--credits is required", "credits", "deduct", "cust_1",
 	    "--idempotency-key", "k");
 	USAGE(key_env, "--credits wants an integer 1..1000000000", "credits", "deduct", "cust_1",

@@ -103,6 +103,57 @@ get_status_frame(size_t *len, const char *request_id)
 	return th_pack(&req.base, len);
 }
 
+/* Sends req (its call set) with key; expects code (and why_part in the
+ * message); a refusal writes nothing. Returns the response (caller frees). */
+static Paywire__V1__Response *
+key_call(Paywire__V1__Request *req, const char *key, int code, const char *why_part)
+{
+	Paywire__V1__Response *resp;
+	uint64_t before = store_last_txnid(F.e.srv.st);
+	char rid[64];
+
+	th_request_id(rid, sizeof(rid));
+	req->request_id = rid;
+	req->api_key = (char *) key;
+	resp = th_call(F.e.sock, req, NULL);
+	assert_non_null(resp);
+	if (resp->status->code != code) {
+		fail_msg("expected code %d, got %d: %s", code, resp->status->code, resp->status->message);
+	}
+	if (why_part != NULL && strstr(resp->status->message, why_part) == NULL) {
+		fail_msg("message '%s' does not contain '%s'", resp->status->message, why_part);
+	}
+	if (code != C_OK) {
+		assert_int_equal(before, store_last_txnid(F.e.srv.st));
+	}
+	req->request_id = NULL;
+	return resp;
+}
+
+/* A second key for the merchant of key (raw into out, may be NULL). */
+static void
+create_key(const char *key, Paywire__V1__Mode mode, int code, const char *why_part, char *out)
+{
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__CreateApiKeyRequest ck = PAYWIRE__V1__CREATE_API_KEY_REQUEST__INIT;
+	Paywire__V1__Response *resp;
+
+	ck.mode = mode;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_CREATE_API_KEY;
+	req.create_api_key = &ck;
+	resp = key_call(&req, key, code, why_part);
+	if (code == C_OK) {
+		assert_int_equal(PAYWIRE__V1__RESPONSE__RESULT_CREATE_API_KEY, resp->result_case);
+		assert_non_null(strstr(resp->create_api_key->api_key,
+		    mode == PAYWIRE__V1__MODE__MODE_LIVE ? "sk_live_" : "sk_test_"));
+		assert_string_equal("active", resp->create_api_key->key->state);
+		if (out != NULL) {
+			strcpy(out, resp->create_api_key->api_key);
+		}
+	}
+	th_resp_free(resp);
+}
+
 static void
 revoke_key(const char *key)
 {
@@ -133,6 +184,8 @@ group_setup(void **state)
 	th_env_start(&F.e, 16);
 	th_merchant_create(F.e.sock, PAYWIRE__V1__MODE__MODE_LIVE, F.live_key, mid);
 	th_merchant_create(F.e.sock, PAYWIRE__V1__MODE__MODE_TEST, F.revoked_key, mid);
+	/* its last key cannot be revoked: give the merchant a second one first */
+	create_key(F.revoked_key, PAYWIRE__V1__MODE__MODE_TEST, C_OK, NULL, NULL);
 	revoke_key(F.revoked_key);
 	return 0;
 }
@@ -308,6 +361,75 @@ test_expiry_outside_one_minute_to_seven_days_ahead_is_invalid(void **state)
 	expect_session(F.e.key, mod_exp_too_soon, C_INVALID, "between 60 s and 7 days");
 	expect_session(F.e.key, mod_exp_too_late, C_INVALID, "between 60 s and 7 days");
 	expect_session(F.e.key, mod_exp_ok, C_OK, NULL);
+}
+
+static void
+test_api_key_calls_refuse_what_they_must_and_write_nothing(void **state)
+{
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__RollApiKeyRequest rl = PAYWIRE__V1__ROLL_API_KEY_REQUEST__INIT;
+	Paywire__V1__RevokeApiKeyRequest rk = PAYWIRE__V1__REVOKE_API_KEY_REQUEST__INIT;
+	char test_key[128];
+	char mid[64];
+	char other[128];
+	char retry_key[128];
+
+	(void) state;
+	th_merchant_create(F.e.sock, PAYWIRE__V1__MODE__MODE_TEST, test_key, mid);
+	/* a test key cannot mint a live key; a test merchant holds none */
+	create_key(test_key, PAYWIRE__V1__MODE__MODE_LIVE, C_PERM, "cannot create a live key", NULL);
+	create_key(test_key, (Paywire__V1__Mode) 9, C_INVALID, "CreateApiKeyRequest", NULL);
+	/* the merchant's last active key is not revoked, and the message says so */
+	rk.api_key = test_key;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_REVOKE_API_KEY;
+	req.revoke_api_key = &rk;
+	th_resp_free(key_call(&req, TH_ADMIN_KEY, 9, "last active API key"));
+	/* roll: a grace period past 7 days, or with expire_now */
+	rl.grace_s = PW_APIKEY_GRACE_MAX_S + 1;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_ROLL_API_KEY;
+	req.roll_api_key = &rl;
+	th_resp_free(key_call(&req, test_key, C_INVALID, "grace_s"));
+	rl.grace_s = 60;
+	rl.expire_now = 1;
+	th_resp_free(key_call(&req, test_key, C_INVALID, "exclude each other"));
+	/* another merchant's key id is not found */
+	rl.expire_now = 0;
+	rl.key_id = "key_0000000000000000000000000000000000000000000";
+	th_resp_free(key_call(&req, test_key, C_NOT_FOUND, "no API key"));
+	/* a retried create (same request_id, same key) answers the same raw key:
+	 * its stored reply is sealed under the calling key */
+	{
+		Paywire__V1__CreateApiKeyRequest ck = PAYWIRE__V1__CREATE_API_KEY_REQUEST__INIT;
+		Paywire__V1__Request cr = PAYWIRE__V1__REQUEST__INIT;
+		Paywire__V1__Response *a;
+		Paywire__V1__Response *b;
+		uint64_t txnid;
+
+		cr.request_id = "req-create-key-retry";
+		cr.api_key = test_key;
+		cr.call_case = PAYWIRE__V1__REQUEST__CALL_CREATE_API_KEY;
+		cr.create_api_key = &ck;
+		a = th_call(F.e.sock, &cr, NULL);
+		assert_int_equal(C_OK, a->status->code);
+		txnid = store_last_txnid(F.e.srv.st);
+		b = th_call(F.e.sock, &cr, NULL);
+		assert_int_equal(C_OK, b->status->code);
+		assert_string_equal(a->create_api_key->api_key, b->create_api_key->api_key);
+		assert_string_equal(a->create_api_key->key->key_id, b->create_api_key->key->key_id);
+		strcpy(retry_key, a->create_api_key->api_key);
+		assert_int_equal(txnid, store_last_txnid(F.e.srv.st));
+		th_resp_free(b);
+		th_resp_free(a);
+	}
+	/* a second key, then the first may go */
+	create_key(test_key, PAYWIRE__V1__MODE__MODE_UNSPECIFIED, C_OK, NULL, other);
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_REVOKE_API_KEY;
+	req.revoke_api_key = &rk; /* the oneof's slot held the roll request */
+	th_resp_free(key_call(&req, TH_ADMIN_KEY, C_OK, NULL));
+	rk.api_key = other;
+	th_resp_free(key_call(&req, TH_ADMIN_KEY, C_OK, NULL));
+	rk.api_key = retry_key; /* the one left */
+	th_resp_free(key_call(&req, TH_ADMIN_KEY, 9, "last active API key"));
 }
 
 static void
@@ -744,6 +866,7 @@ main(void)
 		cmocka_unit_test(test_amount_zero_negative_and_over_max_are_invalid_and_write_nothing),
 		cmocka_unit_test(test_currency_not_iso_4217_upper_case_is_invalid),
 		cmocka_unit_test(test_mode_must_be_test_or_live),
+		cmocka_unit_test(test_api_key_calls_refuse_what_they_must_and_write_nothing),
 		cmocka_unit_test(test_expiry_outside_one_minute_to_seven_days_ahead_is_invalid),
 		cmocka_unit_test(test_urls_must_be_http_or_https_with_a_host),
 		cmocka_unit_test(test_metadata_over_limits_is_invalid),

@@ -147,6 +147,50 @@ PW_API pw_status pw_merchant_create(pw_client *c, const char *admin_key, const c
 PW_API pw_status pw_apikey_revoke(pw_client *c, const char *admin_key, const char *api_key,
     char merchant_id_out[64], pw_error *err);
 
+/* ---- a merchant's own API keys (merchant API key) ---- */
+
+/* What the merchant may see of a key: never the key itself. */
+typedef struct pw_api_key_info {
+	char key_id[64];            /* "key_..." */
+	char key_prefix[16];        /* "sk_live_AbCd" */
+	char last4[8];
+	pw_mode mode;
+	char state[16];             /* "active", "expiring" (rolled, in its grace period),
+	                               "expired", "revoked" */
+	int64_t created_at_unix_ms;
+	int64_t expires_at_unix_ms; /* 0: never */
+	int64_t revoked_at_unix_ms;
+	char replaced_by[64];       /* the key that rolled it */
+} pw_api_key_info;
+
+typedef struct pw_api_key_new {
+	pw_api_key_info key;
+	char api_key[128];          /* raw, shown once: store it now */
+	pw_api_key_info rolled;     /* pw_apikey_roll: the old key, expiring */
+} pw_api_key_new;
+
+/* Another key for the calling key's merchant, of mode (PW_MODE_UNSPECIFIED:
+ * the calling key's; a test key cannot make a live one: PW_PERMISSION_DENIED).
+ * At most 10 active keys: PW_FAILED_PRECONDITION beyond. */
+PW_API pw_status pw_apikey_create(pw_client *c, const char *api_key, pw_mode mode,
+    pw_api_key_new *out, pw_error *err);
+
+/* Replaces the key key_id (NULL or "": the calling key) with a new one of the
+ * same mode. The old one keeps working for grace_s seconds (0: 24 h; at most
+ * 7 days), or not at all with expire_now. */
+PW_API pw_status pw_apikey_roll(pw_client *c, const char *api_key, const char *key_id,
+    unsigned grace_s, bool expire_now, pw_api_key_new *out, pw_error *err);
+
+#define PW_API_KEYS_MAX 100
+typedef struct pw_api_key_list {
+	pw_api_key_info keys[PW_API_KEYS_MAX]; /* newest first */
+	size_t n;
+} pw_api_key_list;
+
+/* The merchant's keys (out is ~24 KiB: allocate it). */
+PW_API pw_status pw_apikey_list(pw_client *c, const char *api_key, pw_api_key_list *out,
+    pw_error *err);
+
 /* ---- sessions (merchant API key) ---- */
 
 typedef struct pw_session_params {

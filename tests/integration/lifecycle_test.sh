@@ -79,9 +79,33 @@ bad "cancel without an API key" UNAUTHENTICATED session cancel "$csid" --api-key
 out=$("$CLI" session cancel "$csid" --api-key "$key" 2>&1) || true
 contains "… saying why" "only a created or pending session can be canceled" "$out"
 
+# API keys: the last active key is not revoked; a second key, a roll with a
+# grace period (both work), a roll --now (the old one stops), the listing.
 revoke_key=$(new_merchant test)
+bad "revoking a merchant's last active key" FAILED_PRECONDITION key revoke "$revoke_key"
+out=$("$CLI" key revoke "$revoke_key" 2>&1) || true
+contains "… saying why" "last active API key" "$out"
+out=$("$CLI" --json key create --api-key "$revoke_key")
+key2=$(echo "$out" | json api_key)
+contains "key create prints a second sk_test_ key" "sk_test_" "$key2"
+eq "… active" active "$(echo "$out" | json state)"
+bad "a test key making a live key" PERMISSION_DENIED key create --mode live --api-key "$revoke_key"
 "$CLI" key revoke "$revoke_key" >/dev/null
 bad "revoked API key" UNAUTHENTICATED session create --api-key "$revoke_key" --amount-minor 100 --currency EUR
+bad "the last one again" FAILED_PRECONDITION key revoke "$key2"
+out=$("$CLI" --json key roll --grace 3600 --api-key "$key2")
+key3=$(echo "$out" | json api_key)
+eq "key roll: the old key is expiring" expiring "$(echo "$out" | json rolled_state)"
+"$CLI" session create --api-key "$key2" --amount-minor 100 --currency EUR >/dev/null && ok "… and still works in its grace period" || fail "rolled key refused during its grace period"
+"$CLI" session create --api-key "$key3" --amount-minor 100 --currency EUR >/dev/null && ok "… as does the new one" || fail "new key refused"
+out=$("$CLI" --json key roll --now --api-key "$key3")
+key4=$(echo "$out" | json api_key)
+bad "a key rolled with --now" UNAUTHENTICATED session create --api-key "$key3" --amount-minor 100 --currency EUR
+out=$("$CLI" --json key list --api-key "$key4")
+eq "key list: four keys" 4 "$(echo "$out" | $PY -c 'import json,sys; print(len(json.load(sys.stdin)["keys"]))')"
+eq "key list: newest first, the one in use active" active "$(echo "$out" | json keys.0.state)"
+eq "key list: the first revoked" revoked "$(echo "$out" | json keys.3.state)"
+if echo "$out" | grep -q -- "${key4:12}"; then fail "key list shows a raw key"; else ok "key list never shows a raw key"; fi
 
 # Clean restart: SIGTERM → exit 0, data survives.
 stop_pid "$SERVER_PID" TERM
