@@ -1186,6 +1186,83 @@ cli_cancel_call(cli_call *call, void *args, pw_error *err)
 	return PW_OK;
 }
 
+/* ---- access verify (the merchant checks a customer's access key) ---- */
+
+static const char cli_help_access_verify[] =
+    "usage: paywire access verify [--api-key KEY]   (the access key on stdin)\n"
+    "\n"
+    "Tells whether a customer's access key (ak_test_.../ak_live_...) is valid\n"
+    "for your merchant: for which customer and plan, since when, and why not\n"
+    "(revoked after a refund or a lost dispute). An unknown key and another\n"
+    "merchant's answer alike: valid no, \"unknown access key\". The key is read\n"
+    "from standard input (one line), never from the command line, where other\n"
+    "users of the machine could read it. Exit code 0 when valid, 1 when not.\n"
+    "\n"
+    "example:\n"
+    "  printf '%s\\n' \"$AK\" | paywire access verify\n";
+
+typedef struct cli_verify_args {
+	const char *api_key;  /* --api-key, else $PAYWIRE_API_KEY */
+	char ak[256];         /* the access key, from stdin */
+} cli_verify_args;
+
+static int
+cli_verify_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_verify_args *a = args;
+
+	(void) g;
+	PW_ASSERT(opt == OPT_API_KEY);
+	a->api_key = arg;
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_verify_check(void *args, cli_globals *g)
+{
+	cli_verify_args *a = args;
+	size_t len;
+
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	if (a->api_key == NULL) {
+		return cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY");
+	}
+	if (fgets(a->ak, sizeof(a->ak), stdin) == NULL) {
+		return cli_usage_error(g, "no access key on standard input");
+	}
+	len = strcspn(a->ak, "\r\n");
+	a->ak[len] = '\0';
+	if (len == 0) {
+		return cli_usage_error(g, "no access key on standard input");
+	}
+	return CLI_EXIT_OK;
+}
+
+static pw_status
+cli_verify_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_verify_args *a = args;
+	pw_access_check v;
+	pw_status st = pw_access_key_verify(call->c, a->api_key, a->ak, &v, err);
+	cli_out *o = &call->out;
+
+	sodium_memzero(a->ak, sizeof(a->ak));
+	if (st != PW_OK) {
+		return st;
+	}
+	cli_bool(o, "valid", v.valid);
+	cli_str(o, "reason", v.reason);
+	cli_str(o, "entitlement_id", v.entitlement_id);
+	cli_str(o, "session_id", v.session_id);
+	cli_str(o, "customer", v.customer);
+	cli_str(o, "plan", v.plan);
+	cli_time(o, call->g->json ? "granted_at_unix_ms" : "granted_at", v.granted_at_unix_ms);
+	cli_time(o, call->g->json ? "revoked_at_unix_ms" : "revoked_at", v.revoked_at_unix_ms);
+	cli_time(o, call->g->json ? "until_unix_ms" : "until", v.until_unix_ms);
+	call->exit_code = v.valid ? CLI_EXIT_OK : 1;
+	return PW_OK;
+}
+
 /* ---- credits ---- */
 
 static const char cli_help_credits_deduct[] =
@@ -1818,6 +1895,7 @@ typedef union cli_args {
 	cli_cancel_args cancel;     /* session cancel */
 	cli_credits_args credits;   /* credits deduct|balance|list */
 	cli_keys_args keys;         /* key create|list|roll */
+	cli_verify_args verify;     /* access verify */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
 } cli_args;
@@ -1954,6 +2032,12 @@ static const cli_command cli_commands[] = {
 	    .help = cli_help_access_redeem, .on_opt = cli_token_opt, .positional = 1,
 	    .what = "SESSION_ID", .check = cli_token_check, .call = cli_access_call,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("token", OPT_TOKEN),
+	        CLI_OPTS_END } },
+	{ .group = "access", .verb = "verify", .usage = "(access key on stdin)",
+	    .summary = "is a customer's access key valid? (API key)",
+	    .help = cli_help_access_verify, .on_opt = cli_verify_opt, .check = cli_verify_check,
+	    .call = cli_verify_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
 	{ .group = "audit", .verb = "verify", .usage = "",
 	    .summary = "check the audit chain (admin)",

@@ -1341,6 +1341,26 @@ client_credit_page_map(const Paywire__V1__ListCreditTransactionsResponse *l, pw_
 	return PW_OK;
 }
 
+static pw_status
+client_access_check_map(const Paywire__V1__VerifyAccessKeyResponse *v, pw_access_check *out,
+    pw_error *err)
+{
+	const client_field f[] = {
+		{ out->reason, sizeof(out->reason), v->reason, "reason", false },
+		{ out->entitlement_id, sizeof(out->entitlement_id), v->entitlement_id, "entitlement_id",
+		    true },
+		{ out->session_id, sizeof(out->session_id), v->session_id, "session_id", true },
+		{ out->customer, sizeof(out->customer), v->customer, "customer", true },
+		{ out->plan, sizeof(out->plan), v->plan, "plan", true },
+	};
+
+	out->valid = v->valid != 0;
+	out->granted_at_unix_ms = v->granted_at_unix_ms;
+	out->revoked_at_unix_ms = v->revoked_at_unix_ms;
+	out->until_unix_ms = v->until_unix_ms;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
 /* ---- the calls ---- */
 
 /* What one typed call is, besides the arguments it packs: a row of
@@ -1389,7 +1409,9 @@ typedef struct client_call_spec {
 	XX(ROLL_API_KEY, "pw_apikey_roll", client_key_roll_map,                                   \
 	    Paywire__V1__RollApiKeyResponse, pw_api_key_new, client_key_roll_wipe, true)          \
 	XX(LIST_API_KEYS, "pw_apikey_list", client_key_list_map,                                  \
-	    Paywire__V1__ListApiKeysResponse, pw_api_key_list, NULL, true)
+	    Paywire__V1__ListApiKeysResponse, pw_api_key_list, NULL, true)                        \
+	XX(VERIFY_ACCESS_KEY, "pw_access_key_verify", client_access_check_map,                    \
+	    Paywire__V1__VerifyAccessKeyResponse, pw_access_check, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -1630,6 +1652,19 @@ pw_session_cancel(pw_client *c, const char *api_key, const char *session_id, pw_
 
 	cx.session_id = client_str(session_id);
 	return client_run(c, CLIENT_CALL_CANCEL_SESSION, need, 2, &cx.base, out, err);
+}
+
+/* ---- a customer's access key, checked by the merchant ---- */
+
+pw_status
+pw_access_key_verify(pw_client *c, const char *api_key, const char *access_key,
+    pw_access_check *out, pw_error *err)
+{
+	Paywire__V1__VerifyAccessKeyRequest r = PAYWIRE__V1__VERIFY_ACCESS_KEY_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "access_key", access_key } };
+
+	r.access_key = client_str(access_key);
+	return client_run(c, CLIENT_CALL_VERIFY_ACCESS_KEY, need, 2, &r.base, out, err);
 }
 
 /* ---- a merchant's own API keys ---- */

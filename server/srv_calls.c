@@ -31,6 +31,7 @@ VALIDATE_MEMBER(cancel_session)
 VALIDATE_MEMBER(deduct_credits)
 VALIDATE_MEMBER(list_api_keys)
 VALIDATE_MEMBER(roll_api_key)
+VALIDATE_MEMBER(verify_access_key)
 VALIDATE_MEMBER(get_balance)
 VALIDATE_MEMBER(list_credit_transactions)
 
@@ -328,6 +329,15 @@ roll_api_key_apply(store_txn *t, srv_call *c)
 	return rv;
 }
 
+/* ---- verify_access_key: a merchant key; its own customers' keys ---- */
+
+static pw_status
+verify_access_key_read(srv_call *c)
+{
+	return store_access_key_verify(c->env->st, c->merchant_id,
+	    c->req->verify_access_key->access_key, &c->res.access);
+}
+
 static pw_status
 list_api_keys_read(srv_call *c)
 {
@@ -390,6 +400,11 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
 	    .validate = roll_api_key_validate, .apply = roll_api_key_apply,
 	    .reply = srv_reply_roll_api_key, .failed = "rolling the API key failed" },
+	/* A merchant's key: whether one of its customers' access keys is valid. */
+	[PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY] = { .name = "verify_access_key",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = verify_access_key_validate,
+	    .read = verify_access_key_read, .reply = srv_reply_verify_access_key,
+	    .failed = "verifying the access key failed" },
 	[PAYWIRE__V1__REQUEST__CALL_LIST_API_KEYS] = { .name = "list_api_keys",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_api_keys_validate,
 	    .read = list_api_keys_read, .reply = srv_reply_list_api_keys,

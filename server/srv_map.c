@@ -130,6 +130,9 @@ SRV_MAP_ENUM(credit_txn_kind, CreditTxnKind, CREDIT_TXN_KIND, SRV_MAP_CREDIT_TXN
 #define SRV_MAP_API_KEY_SAME(XX)                                                  \
 	XX(key_id) XX(key_prefix) XX(last4) XX(created_at_unix_ms) XX(expires_at_unix_ms) \
 	XX(revoked_at_unix_ms) XX(replaced_by)
+#define SRV_MAP_ACCESS_CHECK_SAME(XX)                                              \
+	XX(valid) XX(reason) XX(entitlement_id) XX(session_id) XX(customer) XX(plan)  \
+	XX(granted_at_unix_ms) XX(revoked_at_unix_ms) XX(until_unix_ms)
 #define SRV_MAP_BALANCE_SAME(XX) XX(customer) XX(balance) XX(updated_at_unix_ms)
 #define SRV_MAP_AUDIT_SAME(XX) XX(ok) XX(records) XX(last_seq) XX(first_bad_seq) XX(detail)
 
@@ -291,4 +294,18 @@ srv_map_api_key(Paywire__Store__V1__ApiKeyRecord *from, int64_t now_ms,
 	    : from->expires_at_unix_ms != 0 && now_ms >= from->expires_at_unix_ms ? "expired"
 	    : from->expires_at_unix_ms != 0                                       ? "expiring"
 	                                                                          : "active");
+}
+
+void
+srv_map_access_check(store_access_check *from, Paywire__V1__VerifyAccessKeyResponse *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__verify_access_key_response__init(to);
+	/* fixed buffers: terminated whatever the store wrote */
+	from->reason[sizeof(from->reason) - 1] = '\0';
+	from->entitlement_id[sizeof(from->entitlement_id) - 1] = '\0';
+	from->session_id[sizeof(from->session_id) - 1] = '\0';
+	from->customer[sizeof(from->customer) - 1] = '\0';
+	from->plan[sizeof(from->plan) - 1] = '\0';
+	SRV_MAP_ACCESS_CHECK_SAME(SRV_MAP_XX_COPY)
 }

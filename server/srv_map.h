@@ -135,6 +135,9 @@ void srv_map_credit_txn(Paywire__Store__V1__CreditTxnRecord *from,
 void srv_map_api_key(Paywire__Store__V1__ApiKeyRecord *from, int64_t now_ms,
     Paywire__V1__ApiKeyInfo *to);
 
+/* *to = the VerifyAccessKeyResponse of a check (strings point into from). */
+void srv_map_access_check(store_access_check *from, Paywire__V1__VerifyAccessKeyResponse *to);
+
 /* *to = the GetBalanceResponse of a ledger (transactions: its entries). */
 void srv_map_balance(Paywire__Store__V1__CreditLedgerRecord *from,
     Paywire__V1__GetBalanceResponse *to);

@@ -135,6 +135,14 @@ srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res)
 }
 
 void
+srv_reply_verify_access_key(srv_reply_msg *m, srv_result *res)
+{
+	srv_map_access_check(&res->access, &m->u.verify_access_key);
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_VERIFY_ACCESS_KEY;
+	m->resp.verify_access_key = &m->u.verify_access_key;
+}
+
+void
 srv_reply_deduct_credits(srv_reply_msg *m, srv_result *res)
 {
 	PW_ASSERT(res->credit != NULL);

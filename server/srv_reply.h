@@ -79,6 +79,7 @@ typedef struct srv_result {
 	Paywire__Store__V1__ApiKeyRecord **keys;      /* list_api_keys (owned) */
 	size_t n_keys;                                /* ... this many */
 	int64_t now_ms;                               /* API keys: when their state was read */
+	store_access_check access;                    /* verify_access_key */
 } srv_result;
 
 /* A Response being built, with room for its result sub-message, mapped from
@@ -119,6 +120,7 @@ typedef struct srv_reply_msg {
 			Paywire__V1__CreditTransaction txn;              /* points into a srv_result */
 		} deduct_credits;
 		Paywire__V1__GetBalanceResponse get_balance;         /* points into a srv_result */
+		Paywire__V1__VerifyAccessKeyResponse verify_access_key; /* points into a srv_result */
 		struct {
 			Paywire__V1__ListCreditTransactionsResponse resp; /* -> txnp */
 			Paywire__V1__CreditTransaction txn[PW_LIST_LIMIT_MAX]; /* point into a srv_result */
@@ -158,6 +160,7 @@ void srv_reply_verify_audit(srv_reply_msg *m, srv_result *res);
 void srv_reply_redeem_access(srv_reply_msg *m, srv_result *res);
 void srv_reply_cancel_session(srv_reply_msg *m, srv_result *res);
 void srv_reply_deduct_credits(srv_reply_msg *m, srv_result *res);
+void srv_reply_verify_access_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_create_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_roll_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res);

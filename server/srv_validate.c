@@ -533,6 +533,23 @@ srv_validate_roll_api_key(const Paywire__V1__RollApiKeyRequest *r, char *why, si
 	return why_ok(why, why_size);
 }
 
+pw_status
+srv_validate_verify_access_key(const Paywire__V1__VerifyAccessKeyRequest *r, char *why,
+    size_t why_size)
+{
+	size_t len;
+
+	PW_ASSERT(r != NULL);
+	len = r->access_key != NULL ? strlen(r->access_key) : 0;
+	if (len == 0 || len > PW_API_KEY_BYTES_MAX) {
+		/* the value is a secret: its length only, never its bytes */
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "verify_access_key.access_key must be 1..%d bytes, got %zu", PW_API_KEY_BYTES_MAX,
+		    len);
+	}
+	return why_ok(why, why_size);
+}
+
 /* ---- credits ---- */
 
 static pw_status

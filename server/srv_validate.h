@@ -82,6 +82,11 @@ pw_status srv_validate_list_api_keys(const Paywire__V1__ListApiKeysRequest *r, c
 pw_status srv_validate_roll_api_key(const Paywire__V1__RollApiKeyRequest *r, char *why,
     size_t why_size) PW_WUR;
 
+/* verify_access_key: access_key 1..PW_API_KEY_BYTES_MAX bytes (a secret:
+ * the message names its length, never its bytes). */
+pw_status srv_validate_verify_access_key(const Paywire__V1__VerifyAccessKeyRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
 /* deduct_credits: customer 1..PW_CREDIT_CUSTOMER_BYTES_MAX, credits
  * 1..PW_CREDITS_MAX, idempotency_key required (1..PW_IDEMPOTENCY_KEY_BYTES_MAX),
  * description 0..PW_DESCRIPTION_BYTES_MAX; get_balance and

@@ -91,6 +91,7 @@
  *   expiry       expires_at (8 bytes, big-endian) session id  empty (the sweep's index)
  *   credit_txns  merchant_id 0x00 customer 0x00 seq (8 bytes BE) CreditTxnRecord (immutable)
  *   merchant_keys merchant_id 0x00 key_id                     32-byte apikeys key (its hash)
+ *   ak_hashes    32-byte keyed BLAKE2b of a raw access key       entitlement id
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
@@ -432,6 +433,28 @@ typedef struct store_deduct_params {
 pw_status store_credits_deduct(store_txn *t, const char *merchant_id,
     const store_deduct_params *p, const uint8_t request_hash[32],
     Paywire__Store__V1__CreditTxnRecord **out, char *reason, size_t reason_size) PW_WUR;
+
+/* What a merchant learns of one customer access key (VerifyAccessKey). */
+typedef struct store_access_check {
+	bool valid;                                  /* it grants its plan now */
+	char reason[160];                            /* why not (revoked after a refund, ...);
+	                                                "" when valid */
+	char entitlement_id[STORE_RESULT_ID_BYTES];  /* "" for an unknown key */
+	char session_id[PW_SESSION_ID_BYTES_MAX];    /* the session that sold it */
+	char customer[PW_EMAIL_BYTES_MAX + 1];       /* customer_ref, else e-mail */
+	char plan[PW_PLAN_BYTES_MAX + 1];
+	int64_t granted_at_unix_ms;
+	int64_t revoked_at_unix_ms;                  /* 0: not revoked */
+	int64_t until_unix_ms;                       /* 0: no end (a one-time purchase) */
+} store_access_check;
+
+/* Looks a raw access key ("ak_test_..."/"ak_live_...") up for merchant_id by
+ * its keyed hash (the key itself is never stored): PW_OK with *out filled.
+ * An unknown key, or another merchant's, is PW_OK with valid false and
+ * reason "unknown access key" (nothing tells them apart). Keys granted
+ * before the ak_hashes index existed read as unknown. A read: any thread. */
+pw_status store_access_key_verify(store *s, const char *merchant_id, const char *access_key,
+    store_access_check *out) PW_WUR;
 
 /* ---- reads (any thread) ---- */
 

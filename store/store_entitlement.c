@@ -218,6 +218,11 @@ store_ent_create(store_txn *t, const Paywire__Store__V1__Session *sess, const ch
 	}
 	st = store_rec_put(t, STORE_DB_ENTITLEMENTS, id_out, strlen(id_out), &e.base,
 	    KV_PUT_INSERT | KV_PUT_FRESH, NULL);
+	if (st == PW_OK) {
+		/* the merchant's VerifyAccessKey finds the entitlement by this hash */
+		st = store_raw_put(t, STORE_DB_AK_HASHES, hash, STORE_HASH_BYTES, id_out, strlen(id_out),
+		    KV_PUT_INSERT | KV_PUT_FRESH);
+	}
 	sodium_memzero(e.sealed_key.data, e.sealed_key.len);
 	pw_free(e.sealed_key.data);
 	/* A fresh 128-bit random id cannot collide: a collision is corruption. */
@@ -496,4 +501,86 @@ store_access_redeem(store_txn *t, const char *session_id, const char *token,
 		sodium_memzero(out, sizeof(*out)); /* no key leaves with an error */
 	}
 	return st;
+}
+
+/* ---- the merchant checks a customer's access key ---- */
+
+/* Why a revoked entitlement is revoked, from the session that sold it. */
+static void
+store_ak_why(store_txn *t, const Paywire__Store__V1__EntitlementRecord *e, char *out,
+    size_t size)
+{
+	Paywire__Store__V1__SessionRecord *rec = NULL;
+	const char *what = "revoked";
+
+	if (store_session_load(t, e->session_id, &rec) == PW_OK && rec->session != NULL) {
+		switch (rec->session->status) {
+		case PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_REFUNDED:
+			what = rec->dispute == 3 ? "revoked: the payment's dispute was lost"
+			                         : "revoked: the payment was refunded";
+			break;
+		case PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_DISPUTED:
+			what = "revoked: the payment is disputed";
+			break;
+		default:
+			break;
+		}
+	}
+	snprintf(out, size, "%s", what);
+	if (rec != NULL) {
+		paywire__store__v1__session_record__free_unpacked(rec, NULL);
+	}
+}
+
+pw_status
+store_access_key_verify(store *s, const char *merchant_id, const char *access_key,
+    store_access_check *out)
+{
+	Paywire__Store__V1__EntitlementRecord *e = NULL;
+	uint8_t hash[STORE_HASH_BYTES];
+	char id[STORE_ENT_ID_BYTES];
+	size_t len = strnlen(access_key, STORE_AK_BYTES + 1);
+	size_t idlen = 0;
+	store_txn t;
+	pw_status st;
+
+	PW_ASSERT(s != NULL && merchant_id != NULL && access_key != NULL && out != NULL);
+	memset(out, 0, sizeof(*out));
+	snprintf(out->reason, sizeof(out->reason), "unknown access key");
+	if (len != STORE_AK_BYTES) {
+		return PW_OK; /* no key of ours has another length */
+	}
+	store_keyed_hash(hash, s->keys.access_pepper, access_key, len);
+	st = store_read_begin(s, &t);
+	if (st == PW_OK) {
+		st = store_raw_get(&t, STORE_DB_AK_HASHES, hash, sizeof(hash), id, sizeof(id) - 1,
+		    &idlen);
+	}
+	if (st == PW_OK) {
+		id[idlen] = '\0';
+		st = store_ent_load(&t, id, &e);
+		if (st == PW_NOT_FOUND) {
+			pw_log(PW_LOG_ERROR, "store: ak_hashes names missing entitlement %s", id);
+			st = PW_INTERNAL;
+		}
+	}
+	if (st == PW_OK && strcmp(e->merchant_id, merchant_id) == 0) {
+		out->valid = e->active;
+		(void) pw_strlcpy(out->entitlement_id, e->id, sizeof(out->entitlement_id));
+		(void) pw_strlcpy(out->session_id, e->session_id, sizeof(out->session_id));
+		(void) pw_strlcpy(out->customer, e->customer, sizeof(out->customer));
+		(void) pw_strlcpy(out->plan, e->plan, sizeof(out->plan));
+		out->granted_at_unix_ms = e->created_at_unix_ms;
+		out->revoked_at_unix_ms = e->revoked_at_unix_ms;
+		out->reason[0] = '\0';
+		if (!e->active) {
+			store_ak_why(&t, e, out->reason, sizeof(out->reason));
+		}
+	}
+	store_read_end(&t);
+	if (e != NULL) {
+		paywire__store__v1__entitlement_record__free_unpacked(e, NULL);
+	}
+	sodium_memzero(hash, sizeof(hash));
+	return st == PW_NOT_FOUND ? PW_OK : st; /* unknown: out says so */
 }

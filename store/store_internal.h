@@ -76,7 +76,8 @@
 	XX(CREDITS, "credits")             \
 	XX(EXPIRY, "expiry")               \
 	XX(CREDIT_TXNS, "credit_txns")     \
-	XX(MERCHANT_KEYS, "merchant_keys")
+	XX(MERCHANT_KEYS, "merchant_keys")   \
+	XX(AK_HASHES, "ak_hashes")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,

@@ -181,6 +181,7 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__CreateApiKeyRequest ck = PAYWIRE__V1__CREATE_API_KEY_REQUEST__INIT;
 	Paywire__V1__ListApiKeysRequest lk = PAYWIRE__V1__LIST_API_KEYS_REQUEST__INIT;
 	Paywire__V1__RollApiKeyRequest rl = PAYWIRE__V1__ROLL_API_KEY_REQUEST__INIT;
+	Paywire__V1__VerifyAccessKeyRequest vk = PAYWIRE__V1__VERIFY_ACCESS_KEY_REQUEST__INIT;
 	Paywire__V1__ListCreditTransactionsRequest lc =
 	    PAYWIRE__V1__LIST_CREDIT_TRANSACTIONS_REQUEST__INIT;
 
@@ -270,6 +271,10 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		rl.expire_now = 1;
 		req.roll_api_key = &rl;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY:
+		vk.access_key = "ak_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+		req.verify_access_key = &vk;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL_GET_BALANCE:
 		gb.customer = "cust_1";
 		req.get_balance = &gb;
@@ -294,6 +299,7 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_DEDUCT_CREDITS, PAYWIRE__V1__REQUEST__CALL_GET_BALANCE,
 	PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_TRANSACTIONS, PAYWIRE__V1__REQUEST__CALL_CREATE_API_KEY,
 	PAYWIRE__V1__REQUEST__CALL_LIST_API_KEYS, PAYWIRE__V1__REQUEST__CALL_ROLL_API_KEY,
+	PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))

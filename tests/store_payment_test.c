@@ -606,6 +606,72 @@ test_unknown_session_ref_is_not_found_and_writes_nothing(void **state)
 }
 
 static void
+test_merchant_verifies_an_access_key_until_its_refund(void **state)
+{
+	fx_env *e = *state;
+	store_access_receipt *r = NULL;
+	store_access_check chk;
+	store_webhook_result paid;
+	store_webhook_result res;
+	char other[FX_MERCHANT_ID_BYTES];
+	char key[128];
+	char bad[128];
+	char sid[64];
+	uint64_t txnid;
+	pw_event ev;
+	char *tok;
+
+	t_session(e, &t_default, sid);
+	paid = t_pay(e, sid, "pi_verify");
+	tok = t_token_of(e, sid);
+	assert_int_equal(PW_OK, t_redeem_call(e, sid, tok, &r));
+	strcpy(key, r->access_key);
+	t_receipt_free(r);
+	free(tok);
+	txnid = store_last_txnid(e->s);
+	/* valid: for whom, what, since when */
+	assert_int_equal(PW_OK, store_access_key_verify(e->s, e->merchant_id, key, &chk));
+	assert_true(chk.valid);
+	assert_string_equal("", chk.reason);
+	assert_string_equal(paid.access_key_id, chk.entitlement_id);
+	assert_string_equal(sid, chk.session_id);
+	assert_string_equal("ada@example.com", chk.customer);
+	assert_string_equal("pro", chk.plan);
+	assert_true(chk.granted_at_unix_ms == e->now_ms);
+	assert_int_equal(0, chk.until_unix_ms);
+	/* another merchant, a wrong key, a key of another length: unknown alike */
+	assert_int_equal(PW_OK, fx_merchant_add(e->s, "Other", PAYWIRE__STORE__V1__MODE__MODE_LIVE,
+	    other, sizeof(other)));
+	txnid = store_last_txnid(e->s);
+	assert_int_equal(PW_OK, store_access_key_verify(e->s, other, key, &chk));
+	assert_false(chk.valid);
+	assert_string_equal("unknown access key", chk.reason);
+	assert_string_equal("", chk.entitlement_id);
+	assert_string_equal("", chk.customer);
+	strcpy(bad, key);
+	bad[20] = bad[20] == 'A' ? 'B' : 'A';
+	assert_int_equal(PW_OK, store_access_key_verify(e->s, e->merchant_id, bad, &chk));
+	assert_false(chk.valid);
+	assert_string_equal("unknown access key", chk.reason);
+	assert_int_equal(PW_OK, store_access_key_verify(e->s, e->merchant_id, "ak_test_short", &chk));
+	assert_false(chk.valid);
+	assert_int_equal(txnid, store_last_txnid(e->s)); /* reads write nothing */
+	/* refunded in full: revoked, and the merchant learns why */
+	t_ev(e, &ev, PW_EV_REFUND, NULL);
+	snprintf(ev.payment_ref, sizeof(ev.payment_ref), "pi_verify");
+	ev.amount_refunded_minor = 4900;
+	assert_int_equal(PW_OK, t_send(e, &ev, &res));
+	assert_int_equal(ST(REFUNDED), res.session_status);
+	assert_int_equal(PW_OK, store_access_key_verify(e->s, e->merchant_id, key, &chk));
+	assert_false(chk.valid);
+	assert_string_equal("revoked: the payment was refunded", chk.reason);
+	assert_string_equal(paid.access_key_id, chk.entitlement_id);
+	assert_true(chk.revoked_at_unix_ms == e->now_ms);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(bad, sizeof(bad));
+}
+
+static void
 test_refunds_resolved_by_provider_refs_accumulate_then_revoke(void **state)
 {
 	fx_env *e = *state;
@@ -1187,6 +1253,7 @@ main(void)
 		T(test_merchant_cancel_closes_only_its_created_or_pending_sessions),
 		T(test_event_without_any_reference_is_recorded_ignored),
 		T(test_unknown_session_ref_is_not_found_and_writes_nothing),
+		T(test_merchant_verifies_an_access_key_until_its_refund),
 		T(test_refunds_resolved_by_provider_refs_accumulate_then_revoke),
 		T(test_dispute_lost_refunds_and_revokes_dispute_won_stays_paid),
 		T(test_credits_are_added_on_payment_and_taken_back_on_refund),

@@ -349,6 +349,25 @@ typedef struct pw_access {
 PW_API pw_status pw_access_redeem(pw_client *c, const char *session_id, const char *token,
     pw_access *out, pw_error *err);
 
+/* What the merchant learns of a customer's access key (ak_...). */
+typedef struct pw_access_check {
+	bool valid;                 /* it grants its plan now */
+	char reason[160];           /* why not ("revoked: the payment was refunded",
+	                               "unknown access key"); "" when valid */
+	char entitlement_id[64];
+	char session_id[64];
+	char customer[256];
+	char plan[72];
+	int64_t granted_at_unix_ms;
+	int64_t revoked_at_unix_ms;
+	int64_t until_unix_ms;      /* 0: no end (a one-time purchase) */
+} pw_access_check;
+
+/* Merchant key: is access_key one of this merchant's customers' valid keys?
+ * An unknown key and another merchant's answer alike (PW_OK, valid false). */
+PW_API pw_status pw_access_key_verify(pw_client *c, const char *api_key, const char *access_key,
+    pw_access_check *out, pw_error *err);
+
 /* ---- audit (admin key) ---- */
 
 typedef struct pw_audit_report {

@@ -91,6 +91,17 @@ contains "access page is text/html" "text/html" "$(grep -i '^content-type' "$T/a
 contains "access page is not cached" "no-store" "$(grep -i '^cache-control' "$T/acc.h")"
 case "$page2" in *ak_test_*) fail "access key shown a second time" ;; *) ok "access key not shown a second time" ;; esac
 
+# The merchant's API checks the customer's key (read from stdin, never argv).
+ak=$(printf '%s' "$page" | grep -o 'ak_test_[A-Za-z0-9_-]\{43\}' | head -1)
+out=$(printf '%s\n' "$ak" | "$CLI" --json access verify --api-key "$key") && rc=0 || rc=$?
+eq "access verify: the revealed key is valid (exit 0)" 0 "$rc"
+eq "access verify: … for the session's plan" pro "$(echo "$out" | json plan)"
+eq "access verify: … and its customer" jane@example.com "$(echo "$out" | json customer)"
+other_key=$(new_merchant test)
+out=$(printf '%s\n' "$ak" | "$CLI" --json access verify --api-key "$other_key") && rc=0 || rc=$?
+eq "access verify: another merchant learns nothing (exit 1)" 1 "$rc"
+eq "access verify: … 'unknown access key'" "unknown access key" "$(echo "$out" | json reason)"
+
 # Tokens the bridge must refuse: tampered, expired, alg none, wrong key, other session.
 bad_tokens=$(/usr/bin/python3 - "$token" "$PAYWIRE_TOKEN_SECRET" "$a" <<'PY'
 import jwt, sys, time, base64, json
@@ -134,6 +145,9 @@ contains "full charge.refunded → applied" '"outcome":"applied"' "$r"
 eq "full refund: session refunded" refunded "$(status_of "$a")"
 acc=$("$CLI" --json access redeem "$a" --token "$token" 2>&1 || true)
 eq "full refund revokes the entitlement" false "$(echo "$acc" | json entitlement_active 2>/dev/null || echo "?")"
+out=$(printf '%s\n' "$ak" | "$CLI" --json access verify --api-key "$key") && rc=0 || rc=$?
+eq "access verify after the refund: not valid (exit 1)" 1 "$rc"
+eq "access verify: … and says why" "revoked: the payment was refunded" "$(echo "$out" | json reason)"
 
 # ---- Razorpay: failed then captured (a retry that succeeded) → paid
 c=$(session 49900 INR)
