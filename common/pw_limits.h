@@ -114,6 +114,10 @@ _Static_assert(PW_STORE_PURGE_INTERVAL_MS < PW_IDEMPOTENCY_TTL_MS, "purge runs w
  * default. */
 #define PW_LIST_LIMIT_MAX 100
 #define PW_LIST_LIMIT_DEFAULT 10
+/* A filtered listing examines at most this many index entries per page, so
+ * a filter that matches little cannot make one call walk a merchant's whole
+ * history: the page comes back short, with a cursor to continue. */
+#define PW_LIST_SCAN_MAX 10000
 
 /* API keys: active keys a merchant may hold at once (rotation needs two;
  * a few services each with its own), and how long a rolled key keeps

@@ -32,6 +32,10 @@ VALIDATE_MEMBER(deduct_credits)
 VALIDATE_MEMBER(list_api_keys)
 VALIDATE_MEMBER(roll_api_key)
 VALIDATE_MEMBER(verify_access_key)
+VALIDATE_MEMBER(get_session)
+VALIDATE_MEMBER(list_sessions)
+VALIDATE_MEMBER(get_invoice)
+VALIDATE_MEMBER(list_invoices)
 VALIDATE_MEMBER(get_balance)
 VALIDATE_MEMBER(list_credit_transactions)
 
@@ -329,6 +333,78 @@ roll_api_key_apply(store_txn *t, srv_call *c)
 	return rv;
 }
 
+/* ---- a merchant's own sessions and invoices: reads ---- */
+
+static pw_status
+get_session_read(srv_call *c)
+{
+	const char *id = c->req->get_session->session_id;
+	pw_status rv = store_session_get_for(c->env->st, c->merchant_id, id, &c->res.session);
+
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no session %s for this merchant", id);
+	}
+	return session_record_check(c, rv, "session record without a session, or with one the wire "
+	                                   "cannot carry (corrupt record)");
+}
+
+static pw_status
+list_sessions_read(srv_call *c)
+{
+	const Paywire__V1__ListSessionsRequest *r = c->req->list_sessions;
+	store_session_filter f = {
+		.status = srv_map_session_status_to_store(r->status),
+		.created_from_ms = r->created_from_unix_ms,
+		.created_to_ms = r->created_to_unix_ms,
+		.starting_after = r->starting_after,
+		.limit = r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT,
+	};
+	pw_status rv;
+
+	rv = store_sessions_list(c->env->st, c->merchant_id, &f, &c->res.sessions,
+	    &c->res.n_sessions, &c->res.has_more, c->res.next, sizeof(c->res.next));
+	if (rv == PW_INVALID_ARGUMENT) {
+		srv_call_why(c, "list_sessions.starting_after is not a session of this merchant");
+		return rv;
+	}
+	for (size_t i = 0; rv == PW_OK && i < c->res.n_sessions; i++) {
+		if (c->res.sessions[i]->session == NULL ||
+		    !srv_map_session_fits(c->res.sessions[i]->session)) {
+			srv_call_why(c, "a session record the wire cannot carry (corrupt record)");
+			rv = PW_INTERNAL;
+		}
+	}
+	if (rv == PW_OK && c->res.n_sessions > 0) {
+		c->res.session_bufs = calloc(c->res.n_sessions, sizeof(*c->res.session_bufs));
+		if (c->res.session_bufs == NULL) {
+			rv = PW_RESOURCE_EXHAUSTED;
+		}
+	}
+	return rv;
+}
+
+static pw_status
+get_invoice_read(srv_call *c)
+{
+	uint64_t n = c->req->get_invoice->number;
+	pw_status rv = store_invoice_get(c->env->st, c->merchant_id, n, &c->res.invoice);
+
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no invoice %llu for this merchant", (unsigned long long) n);
+	}
+	return rv;
+}
+
+static pw_status
+list_invoices_read(srv_call *c)
+{
+	const Paywire__V1__ListInvoicesRequest *r = c->req->list_invoices;
+
+	return store_invoices_list(c->env->st, c->merchant_id, r->starting_after,
+	    r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT, &c->res.invoices, &c->res.n_invoices,
+	    &c->res.has_more);
+}
+
 /* ---- verify_access_key: a merchant key; its own customers' keys ---- */
 
 static pw_status
@@ -400,6 +476,23 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
 	    .validate = roll_api_key_validate, .apply = roll_api_key_apply,
 	    .reply = srv_reply_roll_api_key, .failed = "rolling the API key failed" },
+	/* A merchant's key: its own sessions and invoices (another's: NOT_FOUND). */
+	[PAYWIRE__V1__REQUEST__CALL_GET_SESSION] = { .name = "get_session",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = get_session_validate,
+	    .read = get_session_read, .reply = srv_reply_get_session,
+	    .failed = "reading the session failed" },
+	[PAYWIRE__V1__REQUEST__CALL_LIST_SESSIONS] = { .name = "list_sessions",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_sessions_validate,
+	    .read = list_sessions_read, .reply = srv_reply_list_sessions,
+	    .failed = "listing sessions failed" },
+	[PAYWIRE__V1__REQUEST__CALL_GET_INVOICE] = { .name = "get_invoice",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = get_invoice_validate,
+	    .read = get_invoice_read, .reply = srv_reply_get_invoice,
+	    .failed = "reading the invoice failed" },
+	[PAYWIRE__V1__REQUEST__CALL_LIST_INVOICES] = { .name = "list_invoices",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_invoices_validate,
+	    .read = list_invoices_read, .reply = srv_reply_list_invoices,
+	    .failed = "listing invoices failed" },
 	/* A merchant's key: whether one of its customers' access keys is valid. */
 	[PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY] = { .name = "verify_access_key",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = verify_access_key_validate,

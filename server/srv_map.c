@@ -133,6 +133,12 @@ SRV_MAP_ENUM(credit_txn_kind, CreditTxnKind, CREDIT_TXN_KIND, SRV_MAP_CREDIT_TXN
 #define SRV_MAP_ACCESS_CHECK_SAME(XX)                                              \
 	XX(valid) XX(reason) XX(entitlement_id) XX(session_id) XX(customer) XX(plan)  \
 	XX(granted_at_unix_ms) XX(revoked_at_unix_ms) XX(until_unix_ms)
+#define SRV_MAP_INVOICE_SAME(XX)                                                  \
+	XX(number) XX(session_id) XX(amount_minor) XX(currency) XX(payment_ref)         \
+	XX(issued_at_unix_ms) XX(customer_email) XX(customer_name)
+#define SRV_MAP_DETAIL_SAME(XX)                                                   \
+	XX(paid_ref) XX(invoice_number) XX(access_key_id) XX(entitlement_active)       \
+	XX(access_link) XX(anomalies) XX(anomaly) XX(updated_at_unix_ms)
 #define SRV_MAP_BALANCE_SAME(XX) XX(customer) XX(balance) XX(updated_at_unix_ms)
 #define SRV_MAP_AUDIT_SAME(XX) XX(ok) XX(records) XX(last_seq) XX(first_bad_seq) XX(detail)
 
@@ -308,4 +314,36 @@ srv_map_access_check(store_access_check *from, Paywire__V1__VerifyAccessKeyRespo
 	from->customer[sizeof(from->customer) - 1] = '\0';
 	from->plan[sizeof(from->plan) - 1] = '\0';
 	SRV_MAP_ACCESS_CHECK_SAME(SRV_MAP_XX_COPY)
+}
+
+void
+srv_map_invoice(Paywire__Store__V1__InvoiceRecord *from, Paywire__V1__Invoice *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__invoice__init(to);
+	SRV_MAP_INVOICE_SAME(SRV_MAP_XX_COPY)
+	to->provider = srv_map_provider_to_wire(from->provider);
+}
+
+void
+srv_map_session_detail(Paywire__Store__V1__SessionRecord *from, Paywire__V1__SessionDetail *to,
+    srv_map_session_buf *buf, Paywire__V1__ProviderRef *refs, Paywire__V1__ProviderRef **refp)
+{
+	static const char *const dispute[] = { "", "opened", "won", "lost" };
+	size_t n = from->n_refs < PW_SESSION_REFS_MAX ? from->n_refs : PW_SESSION_REFS_MAX;
+
+	PW_ASSERT(from != NULL && from->session != NULL && to != NULL);
+	paywire__v1__session_detail__init(to);
+	SRV_MAP_DETAIL_SAME(SRV_MAP_XX_COPY)
+	to->session = srv_map_session(from->session, buf);
+	to->dispute = (char *) (from->dispute >= 0 && from->dispute <= 3 ? dispute[from->dispute]
+	                                                                 : "unknown");
+	for (size_t i = 0; i < n; i++) {
+		paywire__v1__provider_ref__init(&refs[i]);
+		refs[i].provider = srv_map_provider_to_wire(from->refs[i]->provider);
+		refs[i].ref = from->refs[i]->ref;
+		refp[i] = &refs[i];
+	}
+	to->n_refs = n;
+	to->refs = n > 0 ? refp : NULL;
 }

@@ -138,6 +138,16 @@ void srv_map_api_key(Paywire__Store__V1__ApiKeyRecord *from, int64_t now_ms,
 /* *to = the VerifyAccessKeyResponse of a check (strings point into from). */
 void srv_map_access_check(store_access_check *from, Paywire__V1__VerifyAccessKeyResponse *to);
 
+/* *to = the wire Invoice of a record (strings point into from). */
+void srv_map_invoice(Paywire__Store__V1__InvoiceRecord *from, Paywire__V1__Invoice *to);
+
+/* *to = the SessionDetail of a record (its session must fit, asserted):
+ * the session built in buf, its refs in refs/refp (PW_SESSION_REFS_MAX
+ * slots). */
+void srv_map_session_detail(Paywire__Store__V1__SessionRecord *from,
+    Paywire__V1__SessionDetail *to, srv_map_session_buf *buf, Paywire__V1__ProviderRef *refs,
+    Paywire__V1__ProviderRef **refp);
+
 /* *to = the GetBalanceResponse of a ledger (transactions: its entries). */
 void srv_map_balance(Paywire__Store__V1__CreditLedgerRecord *from,
     Paywire__V1__GetBalanceResponse *to);

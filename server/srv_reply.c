@@ -47,6 +47,12 @@ srv_result_fini(srv_result *res)
 		paywire__store__v1__api_key_record__free_unpacked(res->rolled, NULL);
 	}
 	store_apikey_list_free(res->keys, res->n_keys);
+	store_session_list_free(res->sessions, res->n_sessions);
+	free(res->session_bufs);
+	if (res->invoice != NULL) {
+		paywire__store__v1__invoice_record__free_unpacked(res->invoice, NULL);
+	}
+	store_invoice_list_free(res->invoices, res->n_invoices);
 	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys */
 }
 
@@ -132,6 +138,67 @@ srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res)
 	r->keys = res->n_keys > 0 ? m->u.list_api_keys.keyp : NULL;
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_API_KEYS;
 	m->resp.list_api_keys = r;
+}
+
+void
+srv_reply_get_session(srv_reply_msg *m, srv_result *res)
+{
+	PW_ASSERT(res->session != NULL && res->session->session != NULL);
+	paywire__v1__get_session_response__init(&m->u.get_session.resp);
+	srv_map_session_detail(res->session, &m->u.get_session.detail, &m->u.get_session.session,
+	    m->u.get_session.refs, m->u.get_session.refp);
+	m->u.get_session.resp.session = &m->u.get_session.detail;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_SESSION;
+	m->resp.get_session = &m->u.get_session.resp;
+}
+
+void
+srv_reply_list_sessions(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__ListSessionsResponse *r = &m->u.list_sessions.resp;
+
+	PW_ASSERT(res->n_sessions <= PW_LIST_LIMIT_MAX);
+	PW_ASSERT(res->n_sessions == 0 || res->session_bufs != NULL);
+	paywire__v1__list_sessions_response__init(r);
+	for (size_t i = 0; i < res->n_sessions; i++) {
+		m->u.list_sessions.sessp[i] =
+		    srv_map_session(res->sessions[i]->session, &res->session_bufs[i]);
+	}
+	r->n_sessions = res->n_sessions;
+	r->sessions = res->n_sessions > 0 ? m->u.list_sessions.sessp : NULL;
+	r->has_more = res->has_more;
+	r->next_starting_after = res->next;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_SESSIONS;
+	m->resp.list_sessions = r;
+}
+
+void
+srv_reply_get_invoice(srv_reply_msg *m, srv_result *res)
+{
+	PW_ASSERT(res->invoice != NULL);
+	paywire__v1__get_invoice_response__init(&m->u.get_invoice.resp);
+	srv_map_invoice(res->invoice, &m->u.get_invoice.inv);
+	m->u.get_invoice.resp.invoice = &m->u.get_invoice.inv;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_INVOICE;
+	m->resp.get_invoice = &m->u.get_invoice.resp;
+}
+
+void
+srv_reply_list_invoices(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__ListInvoicesResponse *r = &m->u.list_invoices.resp;
+
+	PW_ASSERT(res->n_invoices <= PW_LIST_LIMIT_MAX);
+	paywire__v1__list_invoices_response__init(r);
+	for (size_t i = 0; i < res->n_invoices; i++) {
+		srv_map_invoice(res->invoices[i], &m->u.list_invoices.inv[i]);
+		m->u.list_invoices.invp[i] = &m->u.list_invoices.inv[i];
+	}
+	r->n_invoices = res->n_invoices;
+	r->invoices = res->n_invoices > 0 ? m->u.list_invoices.invp : NULL;
+	r->has_more = res->has_more;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_INVOICES;
+	m->resp.list_invoices = r;
 }
 
 void

@@ -80,6 +80,13 @@ typedef struct srv_result {
 	size_t n_keys;                                /* ... this many */
 	int64_t now_ms;                               /* API keys: when their state was read */
 	store_access_check access;                    /* verify_access_key */
+	Paywire__Store__V1__SessionRecord **sessions; /* list_sessions (owned) */
+	size_t n_sessions;                            /* ... this many */
+	srv_map_session_buf *session_bufs;            /* ... their wire form (owned, n_sessions) */
+	char next[PW_SESSION_ID_BYTES_MAX];           /* list_sessions: where to go on */
+	Paywire__Store__V1__InvoiceRecord *invoice;   /* get_invoice (owned) */
+	Paywire__Store__V1__InvoiceRecord **invoices; /* list_invoices (owned) */
+	size_t n_invoices;                            /* ... this many */
 } srv_result;
 
 /* A Response being built, with room for its result sub-message, mapped from
@@ -122,6 +129,26 @@ typedef struct srv_reply_msg {
 		Paywire__V1__GetBalanceResponse get_balance;         /* points into a srv_result */
 		Paywire__V1__VerifyAccessKeyResponse verify_access_key; /* points into a srv_result */
 		struct {
+			Paywire__V1__GetSessionResponse resp;            /* -> detail */
+			Paywire__V1__SessionDetail detail;               /* -> session.session, refs */
+			srv_map_session_buf session;                     /* points into a srv_result */
+			Paywire__V1__ProviderRef refs[PW_SESSION_REFS_MAX];
+			Paywire__V1__ProviderRef *refp[PW_SESSION_REFS_MAX];
+		} get_session;
+		struct {
+			Paywire__V1__ListSessionsResponse resp;          /* -> sessp */
+			Paywire__V1__Session *sessp[PW_LIST_LIMIT_MAX];  /* -> res->session_bufs */
+		} list_sessions;
+		struct {
+			Paywire__V1__GetInvoiceResponse resp;            /* -> inv */
+			Paywire__V1__Invoice inv;                        /* points into a srv_result */
+		} get_invoice;
+		struct {
+			Paywire__V1__ListInvoicesResponse resp;          /* -> invp */
+			Paywire__V1__Invoice inv[PW_LIST_LIMIT_MAX];     /* point into a srv_result */
+			Paywire__V1__Invoice *invp[PW_LIST_LIMIT_MAX];
+		} list_invoices;
+		struct {
 			Paywire__V1__ListCreditTransactionsResponse resp; /* -> txnp */
 			Paywire__V1__CreditTransaction txn[PW_LIST_LIMIT_MAX]; /* point into a srv_result */
 			Paywire__V1__CreditTransaction *txnp[PW_LIST_LIMIT_MAX];
@@ -161,6 +188,10 @@ void srv_reply_redeem_access(srv_reply_msg *m, srv_result *res);
 void srv_reply_cancel_session(srv_reply_msg *m, srv_result *res);
 void srv_reply_deduct_credits(srv_reply_msg *m, srv_result *res);
 void srv_reply_verify_access_key(srv_reply_msg *m, srv_result *res);
+void srv_reply_get_session(srv_reply_msg *m, srv_result *res);
+void srv_reply_list_sessions(srv_reply_msg *m, srv_result *res);
+void srv_reply_get_invoice(srv_reply_msg *m, srv_result *res);
+void srv_reply_list_invoices(srv_reply_msg *m, srv_result *res);
 void srv_reply_create_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_roll_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res);

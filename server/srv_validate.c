@@ -550,6 +550,65 @@ srv_validate_verify_access_key(const Paywire__V1__VerifyAccessKeyRequest *r, cha
 	return why_ok(why, why_size);
 }
 
+/* ---- a merchant's sessions and invoices ---- */
+
+pw_status
+srv_validate_get_session(const Paywire__V1__GetSessionRequest *r, char *why, size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	return srv_validate_session_id("get_session.session_id", r->session_id, why, why_size);
+}
+
+pw_status
+srv_validate_list_sessions(const Paywire__V1__ListSessionsRequest *r, char *why, size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	if (r->limit > PW_LIST_LIMIT_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "list_sessions.limit must be 0 (%d) or 1..%d, got %u", PW_LIST_LIMIT_DEFAULT,
+		    PW_LIST_LIMIT_MAX, (unsigned) r->limit);
+	}
+	if (r->created_from_unix_ms < 0 || r->created_to_unix_ms < 0 ||
+	    (r->created_to_unix_ms > 0 && r->created_from_unix_ms > r->created_to_unix_ms)) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "list_sessions: created_from_unix_ms and created_to_unix_ms must be >= 0 and "
+		    "from <= to, got %lld .. %lld", (long long) r->created_from_unix_ms,
+		    (long long) r->created_to_unix_ms);
+	}
+	if (r->starting_after != NULL && r->starting_after[0] != '\0') {
+		return srv_validate_session_id("list_sessions.starting_after", r->starting_after, why,
+		    why_size);
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_get_invoice(const Paywire__V1__GetInvoiceRequest *r, char *why, size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	if (r->number == 0) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "get_invoice.number is required (invoices are numbered from 1)");
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_list_invoices(const Paywire__V1__ListInvoicesRequest *r, char *why, size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	if (r->limit > PW_LIST_LIMIT_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "list_invoices.limit must be 0 (%d) or 1..%d, got %u", PW_LIST_LIMIT_DEFAULT,
+		    PW_LIST_LIMIT_MAX, (unsigned) r->limit);
+	}
+	if (r->starting_after == UINT64_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "list_invoices.starting_after is past every invoice number");
+	}
+	return why_ok(why, why_size);
+}
+
 /* ---- credits ---- */
 
 static pw_status

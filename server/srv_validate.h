@@ -87,6 +87,18 @@ pw_status srv_validate_roll_api_key(const Paywire__V1__RollApiKeyRequest *r, cha
 pw_status srv_validate_verify_access_key(const Paywire__V1__VerifyAccessKeyRequest *r, char *why,
     size_t why_size) PW_WUR;
 
+/* get_session: session_id; list_sessions: limit 0..PW_LIST_LIMIT_MAX, a
+ * created range from <= to, starting_after "" or a session id;
+ * get_invoice: number >= 1; list_invoices: limit as above. */
+pw_status srv_validate_get_session(const Paywire__V1__GetSessionRequest *r, char *why,
+    size_t why_size) PW_WUR;
+pw_status srv_validate_list_sessions(const Paywire__V1__ListSessionsRequest *r, char *why,
+    size_t why_size) PW_WUR;
+pw_status srv_validate_get_invoice(const Paywire__V1__GetInvoiceRequest *r, char *why,
+    size_t why_size) PW_WUR;
+pw_status srv_validate_list_invoices(const Paywire__V1__ListInvoicesRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
 /* deduct_credits: customer 1..PW_CREDIT_CUSTOMER_BYTES_MAX, credits
  * 1..PW_CREDITS_MAX, idempotency_key required (1..PW_IDEMPOTENCY_KEY_BYTES_MAX),
  * description 0..PW_DESCRIPTION_BYTES_MAX; get_balance and

@@ -92,6 +92,7 @@
  *   credit_txns  merchant_id 0x00 customer 0x00 seq (8 bytes BE) CreditTxnRecord (immutable)
  *   merchant_keys merchant_id 0x00 key_id                     32-byte apikeys key (its hash)
  *   ak_hashes    32-byte keyed BLAKE2b of a raw access key       entitlement id
+ *   merchant_sessions merchant_id 0x00 ~created (8 bytes BE) session id   empty (newest first)
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
@@ -455,6 +456,46 @@ typedef struct store_access_check {
  * before the ak_hashes index existed read as unknown. A read: any thread. */
 pw_status store_access_key_verify(store *s, const char *merchant_id, const char *access_key,
     store_access_check *out) PW_WUR;
+
+/* ---- a merchant's sessions and invoices (reads, any thread) ---- */
+
+/* The session session_id of merchant_id as of now (store_session_get's
+ * view). PW_NOT_FOUND: none, or another merchant's (nothing tells them
+ * apart). *out: caller frees. */
+pw_status store_session_get_for(store *s, const char *merchant_id, const char *session_id,
+    Paywire__Store__V1__SessionRecord **out) PW_WUR;
+
+typedef struct store_session_filter {
+	Paywire__Store__V1__SessionStatus status; /* UNSPECIFIED: any */
+	int64_t created_from_ms;                  /* 0: open; inclusive */
+	int64_t created_to_ms;                    /* 0: open; inclusive */
+	const char *starting_after;               /* NULL or "": from the newest */
+	size_t limit;                             /* 1..PW_LIST_LIMIT_MAX */
+} store_session_filter;
+
+/* A page of merchant_id's sessions, newest first, matching f (their status
+ * as of now). Examines at most PW_LIST_SCAN_MAX index entries per page: a
+ * page may then come back short with *has_more, and next (>=
+ * PW_SESSION_ID_BYTES_MAX bytes) is where to continue ("" at the end).
+ * Sessions made before the merchant_sessions index existed are not listed.
+ * PW_INVALID_ARGUMENT: a limit out of range, a cursor that is no session id
+ * of this merchant. *out: array of *n_out records, free with
+ * store_session_list_free. */
+pw_status store_sessions_list(store *s, const char *merchant_id, const store_session_filter *f,
+    Paywire__Store__V1__SessionRecord ***out, size_t *n_out, bool *has_more, char *next,
+    size_t next_size) PW_WUR;
+void store_session_list_free(Paywire__Store__V1__SessionRecord **list, size_t n);
+
+/* Invoice `number` of merchant_id. PW_NOT_FOUND if none. *out: caller frees. */
+pw_status store_invoice_get(store *s, const char *merchant_id, uint64_t number,
+    Paywire__Store__V1__InvoiceRecord **out) PW_WUR;
+
+/* merchant_id's invoices in number order, those after starting_after, at
+ * most limit (1..PW_LIST_LIMIT_MAX). Free with store_invoice_list_free. */
+pw_status store_invoices_list(store *s, const char *merchant_id, uint64_t starting_after,
+    size_t limit, Paywire__Store__V1__InvoiceRecord ***out, size_t *n_out,
+    bool *has_more) PW_WUR;
+void store_invoice_list_free(Paywire__Store__V1__InvoiceRecord **list, size_t n);
 
 /* ---- reads (any thread) ---- */
 

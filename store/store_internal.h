@@ -77,7 +77,8 @@
 	XX(EXPIRY, "expiry")               \
 	XX(CREDIT_TXNS, "credit_txns")     \
 	XX(MERCHANT_KEYS, "merchant_keys")   \
-	XX(AK_HASHES, "ak_hashes")
+	XX(AK_HASHES, "ak_hashes")         \
+	XX(MERCHANT_SESSIONS, "merchant_sessions")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -338,6 +339,11 @@ pw_status store_session_load(store_txn *t, const char *id, Paywire__Store__V1__S
 /* Overwrites the record of rec->session->id (must exist or be new), sets
  * updated_at_unix_ms to the txn time first. */
 pw_status store_session_save(store_txn *t, Paywire__Store__V1__SessionRecord *rec) PW_WUR;
+
+/* ---- a merchant's sessions, newest first (store_query.c) ---- */
+
+/* Writes the merchant_sessions entry of a new session (same txn). */
+pw_status store_merchant_session_index(store_txn *t, const Paywire__Store__V1__Session *sess) PW_WUR;
 
 /* ---- expiry (store_expiry.c) ---- */
 

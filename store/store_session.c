@@ -194,6 +194,9 @@ store_session_insert(store_txn *t, const char *merchant_id, const char *id,
 	rec.updated_at_unix_ms = t->now_ms;
 	st = store_rec_put(t, STORE_DB_SESSIONS, id, strlen(id), &rec.base,
 	    KV_PUT_INSERT | KV_PUT_FRESH, NULL);
+	if (st == PW_OK) {
+		st = store_merchant_session_index(t, &sess);
+	}
 	return st == PW_OK ? store_expiry_index_put(t, &sess) : st;
 }
 

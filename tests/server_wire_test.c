@@ -182,6 +182,10 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__ListApiKeysRequest lk = PAYWIRE__V1__LIST_API_KEYS_REQUEST__INIT;
 	Paywire__V1__RollApiKeyRequest rl = PAYWIRE__V1__ROLL_API_KEY_REQUEST__INIT;
 	Paywire__V1__VerifyAccessKeyRequest vk = PAYWIRE__V1__VERIFY_ACCESS_KEY_REQUEST__INIT;
+	Paywire__V1__GetSessionRequest gss = PAYWIRE__V1__GET_SESSION_REQUEST__INIT;
+	Paywire__V1__ListSessionsRequest lss = PAYWIRE__V1__LIST_SESSIONS_REQUEST__INIT;
+	Paywire__V1__GetInvoiceRequest gi = PAYWIRE__V1__GET_INVOICE_REQUEST__INIT;
+	Paywire__V1__ListInvoicesRequest li = PAYWIRE__V1__LIST_INVOICES_REQUEST__INIT;
 	Paywire__V1__ListCreditTransactionsRequest lc =
 	    PAYWIRE__V1__LIST_CREDIT_TRANSACTIONS_REQUEST__INIT;
 
@@ -275,6 +279,27 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		vk.access_key = "ak_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 		req.verify_access_key = &vk;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_GET_SESSION:
+		gss.session_id = "cs_0190f3c2a1b24f";
+		req.get_session = &gss;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_SESSIONS:
+		lss.status = PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PAID;
+		lss.created_from_unix_ms = 1767225600000;
+		lss.created_to_unix_ms = INT64_MAX;
+		lss.limit = 50;
+		lss.starting_after = "cs_0190f3c2a1b24f";
+		req.list_sessions = &lss;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_GET_INVOICE:
+		gi.number = UINT64_C(18446744073709551615);
+		req.get_invoice = &gi;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_INVOICES:
+		li.limit = 100;
+		li.starting_after = 41;
+		req.list_invoices = &li;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL_GET_BALANCE:
 		gb.customer = "cust_1";
 		req.get_balance = &gb;
@@ -299,7 +324,9 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_DEDUCT_CREDITS, PAYWIRE__V1__REQUEST__CALL_GET_BALANCE,
 	PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_TRANSACTIONS, PAYWIRE__V1__REQUEST__CALL_CREATE_API_KEY,
 	PAYWIRE__V1__REQUEST__CALL_LIST_API_KEYS, PAYWIRE__V1__REQUEST__CALL_ROLL_API_KEY,
-	PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY,
+	PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY, PAYWIRE__V1__REQUEST__CALL_GET_SESSION,
+	PAYWIRE__V1__REQUEST__CALL_LIST_SESSIONS, PAYWIRE__V1__REQUEST__CALL_GET_INVOICE,
+	PAYWIRE__V1__REQUEST__CALL_LIST_INVOICES,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))
