@@ -43,7 +43,7 @@ enum {
 #define CLI_FROM_DEFAULT "the default; set PAYWIRE_SERVER or pass --server URL"
 /* Rows of one command's output, and the widest value kept (a checkout URL or
  * an access link). */
-#define CLI_ROWS_MAX 24
+#define CLI_ROWS_MAX 40
 #define CLI_VALUE_BYTES_MAX 2304
 
 typedef struct cli_globals {
@@ -103,6 +103,9 @@ enum {
 	OPT_NOW,
 	OPT_LIMIT,
 	OPT_STARTING_AFTER,
+	OPT_STATUS,
+	OPT_FROM_MS,
+	OPT_TO_MS,
 };
 
 /* A long option --NAME with a value, and the end of an option table. */
@@ -1186,6 +1189,303 @@ cli_cancel_call(cli_call *call, void *args, pw_error *err)
 	return PW_OK;
 }
 
+/* ---- session get | list, invoice get | list (the merchant's own) ---- */
+
+static const char cli_help_session_get[] =
+    "usage: paywire session get SESSION_ID [--api-key KEY]\n"
+    "\n"
+    "Everything paywire holds of one of your sessions: its status as of now,\n"
+    "amounts, customer, the provider references recorded (payment intent,\n"
+    "charge, order, payment id, network:transaction:index), the paid ref, the\n"
+    "invoice, the entitlement, the customer's access link, dispute and\n"
+    "anomalies. Another merchant's session answers NOT_FOUND.\n";
+
+static const char cli_help_session_list[] =
+    "usage: paywire session list [--status S] [--from-ms T] [--to-ms T]\n"
+    "           [--limit N] [--starting-after SESSION_ID] [--api-key KEY]\n"
+    "\n"
+    "Your sessions, newest first, one per line (id, status, amount, created).\n"
+    "\n"
+    "  --status S             created, pending, paid, failed, expired, canceled,\n"
+    "                         refunded or disputed, as of now (an unpaid session\n"
+    "                         past its expiry is expired)\n"
+    "  --from-ms T, --to-ms T created between these Unix milliseconds (inclusive)\n"
+    "  --limit N              1..100 (default 10)\n"
+    "  --starting-after ID    the next page: the 'next' the previous page printed\n";
+
+static const char cli_help_invoice_get[] =
+    "usage: paywire invoice get NUMBER [--api-key KEY]\n"
+    "\n"
+    "One of your invoices (numbered from 1, gapless).\n";
+
+static const char cli_help_invoice_list[] =
+    "usage: paywire invoice list [--limit N] [--starting-after NUMBER] [--api-key KEY]\n"
+    "\n"
+    "Your invoices in number order, one per line.\n";
+
+typedef struct cli_query_args {
+	const char *api_key;        /* --api-key, else $PAYWIRE_API_KEY */
+	const char *status;         /* --status */
+	const char *from;           /* --from-ms */
+	const char *to;             /* --to-ms */
+	const char *limit;          /* --limit */
+	const char *starting_after; /* --starting-after */
+	pw_session_filter f;        /* parsed */
+	int64_t after;              /* invoices: parsed starting_after */
+	int64_t lim;                /* parsed limit */
+} cli_query_args;
+
+static int
+cli_query_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_query_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_STATUS: a->status = arg; break;
+	case OPT_FROM_MS: a->from = arg; break;
+	case OPT_TO_MS: a->to = arg; break;
+	case OPT_LIMIT: a->limit = arg; break;
+	case OPT_STARTING_AFTER: a->starting_after = arg; break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_query_check(void *args, cli_globals *g)
+{
+	cli_query_args *a = args;
+
+	if (a->status != NULL) {
+		bool found = false;
+		for (int st = PW_SESSION_CREATED; st <= PW_SESSION_DISPUTED && !found; st++) {
+			if (strcmp(a->status, pw_session_status_name((pw_session_status) st)) == 0) {
+				a->f.status = (pw_session_status) st;
+				found = true;
+			}
+		}
+		if (!found) {
+			return cli_usage_error(g, "--status wants created, pending, paid, failed, expired, "
+			                          "canceled, refunded or disputed, got '%s'", a->status);
+		}
+	}
+	if (a->from != NULL && (!cli_parse_i64(a->from, &a->f.created_from_unix_ms) ||
+	    a->f.created_from_unix_ms < 0)) {
+		return cli_usage_error(g, "--from-ms wants Unix milliseconds, got '%s'", a->from);
+	}
+	if (a->to != NULL && (!cli_parse_i64(a->to, &a->f.created_to_unix_ms) ||
+	    a->f.created_to_unix_ms < 0)) {
+		return cli_usage_error(g, "--to-ms wants Unix milliseconds, got '%s'", a->to);
+	}
+	if (a->limit != NULL &&
+	    (!cli_parse_i64(a->limit, &a->lim) || a->lim < 1 || a->lim > PW_SESSION_PAGE_MAX)) {
+		return cli_usage_error(g, "--limit wants 1..%d, got '%s'", PW_SESSION_PAGE_MAX, a->limit);
+	}
+	a->f.limit = (unsigned) a->lim;
+	a->f.starting_after = a->starting_after;
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	return a->api_key == NULL
+	    ? cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY")
+	    : CLI_EXIT_OK;
+}
+
+static int
+cli_invoice_list_check(void *args, cli_globals *g)
+{
+	cli_query_args *a = args;
+
+	if (a->starting_after != NULL && (!cli_parse_i64(a->starting_after, &a->after) ||
+	    a->after < 0)) {
+		return cli_usage_error(g, "--starting-after wants an invoice number, got '%s'",
+		    a->starting_after);
+	}
+	a->starting_after = NULL; /* a number here, not a session id */
+	return cli_query_check(args, g);
+}
+
+static void
+cli_when(char *buf, size_t size, int64_t unix_ms)
+{
+	time_t secs = (time_t) (unix_ms / 1000);
+	struct tm tm;
+
+	snprintf(buf, size, "-");
+	if (unix_ms > 0 && gmtime_r(&secs, &tm) != NULL) {
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+}
+
+static pw_status
+cli_session_get_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_query_args *a = args;
+	pw_session_detail *d = malloc(sizeof(*d));
+	bool json = call->g->json;
+	cli_out *o = &call->out;
+	pw_status st;
+
+	if (d == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_session_get(call->c, a->api_key, call->arg, d, err);
+	if (st == PW_OK) {
+		char refs[1024] = "";
+		size_t used = 0;
+
+		cli_session_rows(o, "id", d->session.id, d->session.merchant_id, d->session.status);
+		cli_str(o, "payment_status", pw_payment_status_name(d->session.payment_status));
+		cli_str(o, "mode", pw_mode_name(d->session.mode));
+		cli_money_rows(o, d->session.amount_minor, d->session.currency);
+		cli_int(o, "amount_refunded_minor", d->amount_refunded_minor);
+		cli_str(o, "customer_email", d->customer_email);
+		cli_str(o, "customer_ref", d->customer_ref);
+		cli_str(o, "payment_provider", d->payment_provider);
+		cli_str(o, "paid_ref", d->paid_ref);
+		for (size_t i = 0; i < d->n_refs && used + 1 < sizeof(refs); i++) {
+			int n = snprintf(refs + used, sizeof(refs) - used, "%s%s:%s", i > 0 ? " " : "",
+			    d->refs[i].provider, d->refs[i].ref);
+			used += n > 0 ? (size_t) n : 0;
+		}
+		cli_str(o, "refs", refs);
+		cli_uint(o, "invoice_number", d->invoice_number);
+		cli_str(o, "access_key_id", d->access_key_id);
+		cli_bool(o, "entitlement_active", d->entitlement_active);
+		cli_str(o, "access_link", d->access_link);
+		cli_str(o, "dispute", d->dispute);
+		cli_uint(o, "anomalies", d->anomalies);
+		cli_str(o, "anomaly", d->anomaly);
+		cli_time(o, json ? "created_at_unix_ms" : "created_at", d->session.created_at_unix_ms);
+		cli_time(o, json ? "paid_at_unix_ms" : "paid_at", d->paid_at_unix_ms);
+		cli_time(o, json ? "expires_at_unix_ms" : "expires_at", d->session.expires_at_unix_ms);
+		cli_time(o, json ? "updated_at_unix_ms" : "updated_at", d->updated_at_unix_ms);
+	}
+	free(d);
+	return st;
+}
+
+static pw_status
+cli_session_list_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_query_args *a = args;
+	pw_session_page *p = malloc(sizeof(*p));
+	pw_status st;
+
+	if (p == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_sessions_list(call->c, a->api_key, &a->f, p, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < p->n; i++) {
+			const pw_session *s = &p->sessions[i];
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:I}", "id", s->id,
+			    "status", pw_session_status_name(s->status), "payment_status",
+			    pw_payment_status_name(s->payment_status), "amount_minor",
+			    (json_int_t) s->amount_minor, "currency", s->currency, "created_at_unix_ms",
+			    (json_int_t) s->created_at_unix_ms, "expires_at_unix_ms",
+			    (json_int_t) s->expires_at_unix_ms));
+		}
+		cli_row(&call->out, "sessions", arr, "-");
+		cli_bool(&call->out, "has_more", p->has_more);
+		cli_str(&call->out, "next", p->next);
+	} else if (st == PW_OK) {
+		printf("%-47s  %-9s  %14s  %-4s  %s\n", "id", "status", "amount_minor", "cur",
+		    "created_at");
+		for (size_t i = 0; i < p->n; i++) {
+			const pw_session *s = &p->sessions[i];
+			char when[40];
+
+			cli_when(when, sizeof(when), s->created_at_unix_ms);
+			printf("%-47s  %-9s  %14lld  %-4s  %s\n", s->id, pw_session_status_name(s->status),
+			    (long long) s->amount_minor, s->currency, when);
+		}
+		cli_bool(&call->out, "has_more", p->has_more);
+		cli_str(&call->out, "next", p->next);
+	}
+	free(p);
+	return st;
+}
+
+static void
+cli_invoice_rows(cli_out *o, bool json, const pw_invoice *v)
+{
+	cli_uint(o, "number", v->number);
+	cli_str(o, "session_id", v->session_id);
+	cli_money_rows(o, v->amount_minor, v->currency);
+	cli_str(o, "provider", v->provider);
+	cli_str(o, "payment_ref", v->payment_ref);
+	cli_str(o, "customer_email", v->customer_email);
+	cli_str(o, "customer_name", v->customer_name);
+	cli_time(o, json ? "issued_at_unix_ms" : "issued_at", v->issued_at_unix_ms);
+}
+
+static pw_status
+cli_invoice_get_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_query_args *a = args;
+	int64_t number = 0;
+	pw_invoice v;
+	pw_status st;
+
+	if (!cli_parse_i64(call->arg, &number) || number < 1) {
+		err->code = PW_INVALID_ARGUMENT;
+		snprintf(err->message, sizeof(err->message),
+		    "NUMBER wants an invoice number (1, 2, ...), got '%s'", call->arg);
+		return PW_INVALID_ARGUMENT;
+	}
+	st = pw_invoice_get(call->c, a->api_key, (uint64_t) number, &v, err);
+	if (st == PW_OK) {
+		cli_invoice_rows(&call->out, call->g->json, &v);
+	}
+	return st;
+}
+
+static pw_status
+cli_invoice_list_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_query_args *a = args;
+	pw_invoice_page *p = malloc(sizeof(*p));
+	pw_status st;
+
+	if (p == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_invoices_list(call->c, a->api_key, (uint64_t) a->after, (unsigned) a->lim, p, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < p->n; i++) {
+			cli_out one;
+			cli_out_init(&one, true);
+			cli_invoice_rows(&one, true, &p->invoices[i]);
+			json_array_append_new(arr, one.obj);
+		}
+		cli_row(&call->out, "invoices", arr, "-");
+		cli_bool(&call->out, "has_more", p->has_more);
+	} else if (st == PW_OK) {
+		printf("%8s  %-47s  %14s  %-4s  %-8s  %s\n", "number", "session_id", "amount_minor",
+		    "cur", "provider", "issued_at");
+		for (size_t i = 0; i < p->n; i++) {
+			const pw_invoice *v = &p->invoices[i];
+			char when[40];
+
+			cli_when(when, sizeof(when), v->issued_at_unix_ms);
+			printf("%8llu  %-47s  %14lld  %-4s  %-8s  %s\n", (unsigned long long) v->number,
+			    v->session_id, (long long) v->amount_minor, v->currency, v->provider, when);
+		}
+		cli_bool(&call->out, "has_more", p->has_more);
+	}
+	free(p);
+	return st;
+}
+
 /* ---- access verify (the merchant checks a customer's access key) ---- */
 
 static const char cli_help_access_verify[] =
@@ -1896,6 +2196,7 @@ typedef union cli_args {
 	cli_credits_args credits;   /* credits deduct|balance|list */
 	cli_keys_args keys;         /* key create|list|roll */
 	cli_verify_args verify;     /* access verify */
+	cli_query_args query;       /* session get|list, invoice get|list */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
 } cli_args;
@@ -2013,6 +2314,33 @@ static const cli_command cli_commands[] = {
 	    .summary = "a customer's credit entries, newest first (API key)",
 	    .help = cli_help_credits_list, .on_opt = cli_credits_opt, .positional = 1,
 	    .what = "CUSTOMER", .check = cli_credits_list_check, .call = cli_credits_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("limit", OPT_LIMIT),
+	        CLI_OPT("starting-after", OPT_STARTING_AFTER), CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "session", .verb = "get", .usage = "SESSION_ID",
+	    .summary = "everything about one of your sessions (API key)",
+	    .help = cli_help_session_get, .on_opt = cli_query_opt, .positional = 1,
+	    .what = "SESSION_ID", .check = cli_query_check, .call = cli_session_get_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "session", .verb = "list", .usage = "[--status S] [--limit N] ...",
+	    .summary = "your sessions, newest first (API key)",
+	    .help = cli_help_session_list, .on_opt = cli_query_opt, .check = cli_query_check,
+	    .call = cli_session_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("status", OPT_STATUS),
+	        CLI_OPT("from-ms", OPT_FROM_MS), CLI_OPT("to-ms", OPT_TO_MS),
+	        CLI_OPT("limit", OPT_LIMIT), CLI_OPT("starting-after", OPT_STARTING_AFTER),
+	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
+	{ .group = "invoice", .verb = "get", .usage = "NUMBER",
+	    .summary = "one of your invoices (API key)",
+	    .help = cli_help_invoice_get, .on_opt = cli_query_opt, .positional = 1,
+	    .what = "NUMBER", .check = cli_query_check, .call = cli_invoice_get_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "invoice", .verb = "list", .usage = "[--limit N] [--starting-after NUMBER]",
+	    .summary = "your invoices in number order (API key)",
+	    .help = cli_help_invoice_list, .on_opt = cli_query_opt, .check = cli_invoice_list_check,
+	    .call = cli_invoice_list_call,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("limit", OPT_LIMIT),
 	        CLI_OPT("starting-after", OPT_STARTING_AFTER), CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },

@@ -1173,6 +1173,142 @@ client_session_map(const Paywire__V1__CreateSessionResponse *cs, pw_session *out
 	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
 }
 
+static pw_status
+client_session_copy(const Paywire__V1__Session *s, pw_session *out, pw_error *err)
+{
+	Paywire__V1__CreateSessionResponse cs = PAYWIRE__V1__CREATE_SESSION_RESPONSE__INIT;
+
+	cs.session = (Paywire__V1__Session *) s;
+	return client_session_map(&cs, out, err);
+}
+
+static const char *
+client_provider_text(Paywire__V1__Provider p)
+{
+	return p == PAYWIRE__V1__PROVIDER__PROVIDER_UNSPECIFIED
+	    ? ""
+	    : pw_webhook_provider_name((pw_webhook_provider) p);
+}
+
+static pw_status
+client_detail_map(const Paywire__V1__GetSessionResponse *g, pw_session_detail *out, pw_error *err)
+{
+	const Paywire__V1__SessionDetail *d = g->session;
+	pw_status st;
+
+	if (d == NULL || d->session == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's get_session reply has no session");
+	}
+	st = client_session_copy(d->session, &out->session, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	const client_field f[] = {
+		{ out->customer_email, sizeof(out->customer_email), d->session->customer_email,
+		    "customer_email", true },
+		{ out->customer_ref, sizeof(out->customer_ref), d->session->customer_ref,
+		    "customer_ref", true },
+		{ out->payment_provider, sizeof(out->payment_provider),
+		    client_provider_text(d->session->payment_provider), "payment_provider", true },
+		{ out->paid_ref, sizeof(out->paid_ref), d->paid_ref, "paid_ref", true },
+		{ out->access_key_id, sizeof(out->access_key_id), d->access_key_id, "access_key_id",
+		    true },
+		{ out->access_link, sizeof(out->access_link), d->access_link, "access_link", true },
+		{ out->dispute, sizeof(out->dispute), d->dispute, "dispute", true },
+		{ out->anomaly, sizeof(out->anomaly), d->anomaly, "anomaly", false },
+	};
+	out->amount_refunded_minor = d->session->amount_refunded_minor;
+	out->paid_at_unix_ms = d->session->paid_at_unix_ms;
+	out->invoice_number = d->invoice_number;
+	out->entitlement_active = d->entitlement_active != 0;
+	out->anomalies = d->anomalies;
+	out->updated_at_unix_ms = d->updated_at_unix_ms;
+	st = client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+	for (size_t i = 0; st == PW_OK && i < d->n_refs && i < 32; i++) {
+		const client_field r[] = {
+			{ out->refs[i].provider, sizeof(out->refs[i].provider),
+			    client_provider_text(d->refs[i]->provider), "refs.provider", true },
+			{ out->refs[i].ref, sizeof(out->refs[i].ref), d->refs[i]->ref, "refs.ref", true },
+		};
+		st = client_fields_copy(r, 2, err);
+		out->n_refs = i + 1;
+	}
+	return st;
+}
+
+static pw_status
+client_session_page_map(const Paywire__V1__ListSessionsResponse *l, pw_session_page *out,
+    pw_error *err)
+{
+	const client_field f[] = {
+		{ out->next, sizeof(out->next), l->next_starting_after, "next_starting_after", true },
+	};
+	pw_status st;
+
+	if (l->n_sessions > PW_SESSION_PAGE_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu sessions; at most %d expected",
+		    l->n_sessions, PW_SESSION_PAGE_MAX);
+	}
+	for (size_t i = 0; i < l->n_sessions; i++) {
+		st = client_session_copy(l->sessions[i], &out->sessions[i], err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = l->n_sessions;
+	out->has_more = l->has_more != 0;
+	return client_fields_copy(f, 1, err);
+}
+
+static pw_status
+client_invoice_copy(const Paywire__V1__Invoice *v, pw_invoice *out, pw_error *err)
+{
+	const client_field f[] = {
+		{ out->session_id, sizeof(out->session_id), v->session_id, "session_id", true },
+		{ out->currency, sizeof(out->currency), v->currency, "currency", true },
+		{ out->provider, sizeof(out->provider), client_provider_text(v->provider), "provider",
+		    true },
+		{ out->payment_ref, sizeof(out->payment_ref), v->payment_ref, "payment_ref", true },
+		{ out->customer_email, sizeof(out->customer_email), v->customer_email,
+		    "customer_email", true },
+		{ out->customer_name, sizeof(out->customer_name), v->customer_name, "customer_name",
+		    false },
+	};
+
+	out->number = v->number;
+	out->amount_minor = v->amount_minor;
+	out->issued_at_unix_ms = v->issued_at_unix_ms;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_invoice_map(const Paywire__V1__GetInvoiceResponse *g, pw_invoice *out, pw_error *err)
+{
+	if (g->invoice == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's get_invoice reply has no invoice");
+	}
+	return client_invoice_copy(g->invoice, out, err);
+}
+
+static pw_status
+client_invoice_page_map(const Paywire__V1__ListInvoicesResponse *l, pw_invoice_page *out,
+    pw_error *err)
+{
+	if (l->n_invoices > PW_INVOICE_PAGE_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu invoices; at most %d expected",
+		    l->n_invoices, PW_INVOICE_PAGE_MAX);
+	}
+	for (size_t i = 0; i < l->n_invoices; i++) {
+		pw_status st = client_invoice_copy(l->invoices[i], &out->invoices[i], err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = l->n_invoices;
+	out->has_more = l->has_more != 0;
+	return PW_OK;
+}
+
 /* cancel_session answers the session as create_session does. */
 static pw_status
 client_cancel_map(const Paywire__V1__CancelSessionResponse *cx, pw_session *out, pw_error *err)
@@ -1411,7 +1547,15 @@ typedef struct client_call_spec {
 	XX(LIST_API_KEYS, "pw_apikey_list", client_key_list_map,                                  \
 	    Paywire__V1__ListApiKeysResponse, pw_api_key_list, NULL, true)                        \
 	XX(VERIFY_ACCESS_KEY, "pw_access_key_verify", client_access_check_map,                    \
-	    Paywire__V1__VerifyAccessKeyResponse, pw_access_check, NULL, true)
+	    Paywire__V1__VerifyAccessKeyResponse, pw_access_check, NULL, true)                    \
+	XX(GET_SESSION, "pw_session_get", client_detail_map, Paywire__V1__GetSessionResponse,     \
+	    pw_session_detail, NULL, true)                                                        \
+	XX(LIST_SESSIONS, "pw_sessions_list", client_session_page_map,                            \
+	    Paywire__V1__ListSessionsResponse, pw_session_page, NULL, true)                       \
+	XX(GET_INVOICE, "pw_invoice_get", client_invoice_map, Paywire__V1__GetInvoiceResponse,    \
+	    pw_invoice, NULL, true)                                                               \
+	XX(LIST_INVOICES, "pw_invoices_list", client_invoice_page_map,                            \
+	    Paywire__V1__ListInvoicesResponse, pw_invoice_page, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -1652,6 +1796,59 @@ pw_session_cancel(pw_client *c, const char *api_key, const char *session_id, pw_
 
 	cx.session_id = client_str(session_id);
 	return client_run(c, CLIENT_CALL_CANCEL_SESSION, need, 2, &cx.base, out, err);
+}
+
+/* ---- a merchant's own sessions and invoices ---- */
+
+pw_status
+pw_session_get(pw_client *c, const char *api_key, const char *session_id, pw_session_detail *out,
+    pw_error *err)
+{
+	Paywire__V1__GetSessionRequest r = PAYWIRE__V1__GET_SESSION_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "session_id", session_id } };
+
+	r.session_id = client_str(session_id);
+	return client_run(c, CLIENT_CALL_GET_SESSION, need, 2, &r.base, out, err);
+}
+
+pw_status
+pw_sessions_list(pw_client *c, const char *api_key, const pw_session_filter *f,
+    pw_session_page *out, pw_error *err)
+{
+	Paywire__V1__ListSessionsRequest r = PAYWIRE__V1__LIST_SESSIONS_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "filter", f != NULL ? "" : NULL } };
+
+	if (f != NULL) {
+		r.status = (Paywire__V1__SessionStatus) f->status;
+		r.created_from_unix_ms = f->created_from_unix_ms;
+		r.created_to_unix_ms = f->created_to_unix_ms;
+		r.limit = f->limit;
+		r.starting_after = client_str(f->starting_after);
+	}
+	return client_run(c, CLIENT_CALL_LIST_SESSIONS, need, 2, &r.base, out, err);
+}
+
+pw_status
+pw_invoice_get(pw_client *c, const char *api_key, uint64_t number, pw_invoice *out,
+    pw_error *err)
+{
+	Paywire__V1__GetInvoiceRequest r = PAYWIRE__V1__GET_INVOICE_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	r.number = number;
+	return client_run(c, CLIENT_CALL_GET_INVOICE, need, 1, &r.base, out, err);
+}
+
+pw_status
+pw_invoices_list(pw_client *c, const char *api_key, uint64_t starting_after, unsigned limit,
+    pw_invoice_page *out, pw_error *err)
+{
+	Paywire__V1__ListInvoicesRequest r = PAYWIRE__V1__LIST_INVOICES_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	r.starting_after = starting_after;
+	r.limit = limit;
+	return client_run(c, CLIENT_CALL_LIST_INVOICES, need, 1, &r.base, out, err);
 }
 
 /* ---- a customer's access key, checked by the merchant ---- */

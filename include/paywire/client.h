@@ -287,6 +287,85 @@ typedef struct pw_credit_page {
 PW_API pw_status pw_credits_list(pw_client *c, const char *api_key, const char *customer,
     uint64_t starting_after, unsigned limit, pw_credit_page *out, pw_error *err);
 
+/* ---- a merchant's own sessions and invoices (merchant API key) ---- */
+
+typedef struct pw_provider_ref {
+	char provider[16];          /* "stripe", "razorpay", ... */
+	char ref[128];              /* pi_..., ch_..., order_..., pay_..., network:tx:index */
+} pw_provider_ref;
+
+/* Everything paywire holds of one of the merchant's sessions. */
+typedef struct pw_session_detail {
+	pw_session session;
+	char customer_email[256];
+	char customer_ref[208];
+	int64_t amount_refunded_minor;
+	int64_t paid_at_unix_ms;
+	char payment_provider[16];  /* "" until paid */
+	char paid_ref[128];         /* the payment_ref of the recorded payment */
+	uint64_t invoice_number;    /* 0: none */
+	char access_key_id[64];
+	bool entitlement_active;
+	char access_link[2048];     /* the customer's link: the merchant may pass it on */
+	char dispute[16];           /* "", "opened", "won", "lost" */
+	uint64_t anomalies;
+	char anomaly[256];          /* the last one, for a human */
+	int64_t updated_at_unix_ms;
+	pw_provider_ref refs[32];
+	size_t n_refs;
+} pw_session_detail;
+
+/* One of the merchant's sessions; another merchant's is PW_NOT_FOUND. */
+PW_API pw_status pw_session_get(pw_client *c, const char *api_key, const char *session_id,
+    pw_session_detail *out, pw_error *err);
+
+typedef struct pw_session_filter {
+	pw_session_status status;   /* PW_SESSION_UNSPECIFIED: any (as of now) */
+	int64_t created_from_unix_ms; /* 0: open; inclusive */
+	int64_t created_to_unix_ms;   /* 0: open; inclusive */
+	unsigned limit;             /* 1..100; 0: 10 */
+	const char *starting_after; /* NULL: from the newest; else the previous page's next */
+} pw_session_filter;
+
+#define PW_SESSION_PAGE_MAX 100
+typedef struct pw_session_page {
+	pw_session sessions[PW_SESSION_PAGE_MAX]; /* newest first */
+	size_t n;
+	bool has_more;
+	char next[64];              /* pass as starting_after to go on */
+} pw_session_page;
+
+/* A page of the merchant's sessions (out is ~240 KiB: allocate it). A page
+ * may come back short with has_more when a filter matched little of what
+ * the server examined: go on with next. */
+PW_API pw_status pw_sessions_list(pw_client *c, const char *api_key, const pw_session_filter *f,
+    pw_session_page *out, pw_error *err);
+
+typedef struct pw_invoice {
+	uint64_t number;            /* gapless per merchant, from 1 */
+	char session_id[64];
+	int64_t amount_minor;
+	char currency[4];
+	char provider[16];
+	char payment_ref[128];
+	int64_t issued_at_unix_ms;
+	char customer_email[256];
+	char customer_name[256];
+} pw_invoice;
+
+PW_API pw_status pw_invoice_get(pw_client *c, const char *api_key, uint64_t number,
+    pw_invoice *out, pw_error *err);
+
+#define PW_INVOICE_PAGE_MAX 100
+typedef struct pw_invoice_page {
+	pw_invoice invoices[PW_INVOICE_PAGE_MAX]; /* in number order */
+	size_t n;
+	bool has_more;              /* go on with starting_after = the last number */
+} pw_invoice_page;
+
+PW_API pw_status pw_invoices_list(pw_client *c, const char *api_key, uint64_t starting_after,
+    unsigned limit, pw_invoice_page *out, pw_error *err);
+
 typedef struct pw_status_info {
 	char session_id[64];
 	char merchant_id[64];

@@ -282,6 +282,30 @@ r=$(deliver stripe stripe "$ST" "$T/cur.json" --timestamp "$(date +%s)")
 contains "currency mismatch → 200 ignored" '200 {"outcome":"ignored"' "$r"
 eq "after amount and currency mismatches the session is not paid" created "$(status_of "$k")"
 
+# ---- The merchant reads its own sessions and invoices.
+out=$("$CLI" --json session get "$a" --api-key "$key")
+eq "session get: refunded (it was paid, then refunded in full)" refunded "$(echo "$out" | json status)"
+contains "session get: the provider references recorded" "stripe:pi_a" "$(echo "$out" | json refs)"
+eq "session get: its invoice" 1 "$(echo "$out" | json invoice_number)"
+bad_get=$("$CLI" session get "$a" --api-key "$other_key" 2>&1) && rc=0 || rc=$?
+eq "session get: another merchant's session → exit 1" 1 "$rc"
+contains "… NOT_FOUND" NOT_FOUND "$bad_get"
+out=$("$CLI" --json invoice get 1 --api-key "$key")
+eq "invoice get 1: the first payment's session" "$a" "$(echo "$out" | json session_id)"
+out=$("$CLI" --json invoice list --limit 2 --api-key "$key")
+eq "invoice list: in number order" 1 "$(echo "$out" | json invoices.0.number)"
+eq "invoice list: … a page of 2" 2 "$(echo "$out" | json invoices.1.number)"
+eq "invoice list: … with more" true "$(echo "$out" | json has_more)"
+out=$("$CLI" --json session list --status paid --limit 100 --api-key "$key")
+n=$(echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d["sessions"]), all(x["status"]=="paid" for x in d["sessions"]))')
+case "$n" in "0 "*|*False) fail "session list --status paid gave: $n" ;; *) ok "session list --status paid lists paid sessions only ($n)" ;; esac
+out=$("$CLI" --json session list --limit 1 --api-key "$key")
+first=$(echo "$out" | json sessions.0.id)
+next=$(echo "$out" | json next)
+eq "session list: the cursor is the page's last id" "$first" "$next"
+out2=$("$CLI" --json session list --limit 1 --starting-after "$next" --api-key "$key")
+if [ "$(echo "$out2" | json sessions.0.id)" != "$first" ]; then ok "session list: the next page goes on"; else fail "session list: the next page repeats"; fi
+
 # ---- Credits: a paid session sells 10 credits; 64 concurrent deductions of 1
 # (each with its own idempotency key) through the CLI: exactly 10 succeed, the
 # others FAILED_PRECONDITION; the balance ends at 0, never below.
