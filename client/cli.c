@@ -23,6 +23,8 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
 #include <sodium.h>
 
 #include "cli_store.h"
@@ -106,6 +108,10 @@ enum {
 	OPT_STATUS,
 	OPT_FROM_MS,
 	OPT_TO_MS,
+	OPT_AFTER,
+	OPT_COUNT,
+	OPT_SUBSCRIBE,
+	OPT_ONCE,
 };
 
 /* A long option --NAME with a value, and the end of an option table. */
@@ -405,6 +411,11 @@ cli_out_print(cli_out *o)
 {
 	size_t width = 0;
 
+	if (o->json && json_object_size(o->obj) == 0) {
+		json_decref(o->obj); /* a command that printed its own lines (events tail) */
+		o->obj = NULL;
+		return;
+	}
 	if (o->json) {
 		char *s = json_dumps(o->obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		PW_ASSERT(s != NULL);
@@ -1486,6 +1497,176 @@ cli_invoice_list_call(cli_call *call, void *args, pw_error *err)
 	return st;
 }
 
+/* ---- events tail (the change feed) ---- */
+
+static const char cli_help_events_tail[] =
+    "usage: paywire events tail [--after SEQ] [--count N | --once] [--subscribe URL]\n"
+    "           [--api-key KEY]\n"
+    "\n"
+    "Follows your change feed: every committed change (session created, paid,\n"
+    "expired, canceled, refunded; credits; keys...) once, in seq order, one line\n"
+    "each (seq type session detail; --json: one JSON object per line). It pages\n"
+    "through ListEvents from --after, then waits for new events: woken at once by\n"
+    "the server's --publish socket when --subscribe names it, else looking once\n"
+    "a second. To resume after a stop, pass the last seq printed as --after:\n"
+    "nothing is missed and nothing repeats.\n"
+    "\n"
+    "  --after SEQ       start after this seq (default 0: from the first event)\n"
+    "  --count N         stop after N events (default: run until interrupted)\n"
+    "  --once            print what is there now, then stop (no waiting)\n"
+    "  --subscribe URL   the server's --publish URL (tcp://... or ipc://...)\n"
+    "  --api-key KEY     merchant API key (default: $PAYWIRE_API_KEY)\n";
+
+typedef struct cli_tail_args {
+	const char *api_key;   /* --api-key, else $PAYWIRE_API_KEY */
+	const char *after;     /* --after */
+	const char *count;     /* --count */
+	const char *subscribe; /* --subscribe */
+	bool once;             /* --once */
+	int64_t a;             /* parsed */
+	int64_t n;             /* parsed (0: no end) */
+} cli_tail_args;
+
+static int
+cli_tail_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_tail_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_AFTER: a->after = arg; break;
+	case OPT_COUNT: a->count = arg; break;
+	case OPT_SUBSCRIBE: a->subscribe = arg; break;
+	case OPT_ONCE: a->once = true; break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_tail_check(void *args, cli_globals *g)
+{
+	cli_tail_args *a = args;
+
+	if (a->after != NULL && (!cli_parse_i64(a->after, &a->a) || a->a < 0)) {
+		return cli_usage_error(g, "--after wants a seq (0, 1, ...), got '%s'", a->after);
+	}
+	if (a->count != NULL && (!cli_parse_i64(a->count, &a->n) || a->n < 1)) {
+		return cli_usage_error(g, "--count wants a positive integer, got '%s'", a->count);
+	}
+	if (a->once && (a->count != NULL || a->subscribe != NULL)) {
+		return cli_usage_error(g, "--once takes neither --count nor --subscribe");
+	}
+	if (a->subscribe != NULL && strncmp(a->subscribe, "tcp://", 6) != 0 &&
+	    strncmp(a->subscribe, "ipc://", 6) != 0) {
+		return cli_usage_error(g, "--subscribe takes tcp://HOST:PORT or ipc://PATH, got '%s'",
+		    a->subscribe);
+	}
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	return a->api_key == NULL
+	    ? cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY")
+	    : CLI_EXIT_OK;
+}
+
+static void
+cli_event_print(const pw_event_info *e, bool json)
+{
+	if (json) {
+		json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I}", "seq", (json_int_t) e->seq, "type",
+		    e->type, "merchant_id", e->merchant_id, "session_id", e->session_id, "detail",
+		    e->detail, "created_at_unix_ms", (json_int_t) e->created_at_unix_ms);
+		char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		printf("%s\n", line != NULL ? line : "{}");
+		free(line);
+		json_decref(o);
+	} else {
+		printf("%llu %s %s %s\n", (unsigned long long) e->seq, e->type,
+		    e->session_id[0] != '\0' ? e->session_id : "-", e->detail);
+	}
+	fflush(stdout);
+}
+
+/* Waits for the next event: a message on the SUB socket, or a second. */
+static void
+cli_tail_wait(nng_socket *sub, bool subscribed)
+{
+	if (subscribed) {
+		nng_msg *m = NULL;
+		if (nng_recvmsg(*sub, &m, 0) == 0) {
+			nng_msg_free(m); /* a wake-up: the content comes from ListEvents */
+		}
+	} else {
+		struct timespec ts = { 1, 0 };
+		(void) nanosleep(&ts, NULL);
+	}
+}
+
+static pw_status
+cli_events_tail_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_tail_args *a = args;
+	pw_event_page *p = malloc(sizeof(*p));
+	uint64_t after = (uint64_t) a->a;
+	int64_t left = a->n;
+	nng_socket sub = NNG_SOCKET_INITIALIZER;
+	bool subscribed = false;
+	pw_status st = PW_OK;
+
+	if (p == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	if (a->subscribe != NULL) {
+		int rv = nng_sub0_open(&sub);
+		if (rv == 0) {
+			rv = nng_socket_set(sub, NNG_OPT_SUB_SUBSCRIBE, "", 0);
+		}
+		if (rv == 0) {
+			rv = nng_socket_set_ms(sub, NNG_OPT_RECVTIMEO, 1000);
+		}
+		if (rv == 0) {
+			rv = nng_dial(sub, a->subscribe, NULL, NNG_FLAG_NONBLOCK);
+		}
+		if (rv != 0) {
+			err->code = PW_UNAVAILABLE;
+			snprintf(err->message, sizeof(err->message), "--subscribe %s: %s", a->subscribe,
+			    nng_strerror(rv));
+			free(p);
+			(void) nng_close(sub);
+			return PW_UNAVAILABLE;
+		}
+		subscribed = true;
+	}
+	while (a->n == 0 || left > 0) {
+		st = pw_events_list(call->c, a->api_key, after, PW_EVENT_PAGE_MAX, p, err);
+		if (st != PW_OK) {
+			break;
+		}
+		for (size_t i = 0; i < p->n && (a->n == 0 || left > 0); i++) {
+			cli_event_print(&p->events[i], call->g->json);
+			after = p->events[i].seq;
+			left--;
+		}
+		if (a->n != 0 && left <= 0) {
+			break;
+		}
+		after = p->next_after_seq > after ? p->next_after_seq : after;
+		if (!p->has_more && a->once) {
+			break; /* all there is now */
+		}
+		if (!p->has_more) {
+			cli_tail_wait(&sub, subscribed);
+		}
+	}
+	if (subscribed) {
+		(void) nng_close(sub);
+	}
+	free(p);
+	return st;
+}
+
 /* ---- access verify (the merchant checks a customer's access key) ---- */
 
 static const char cli_help_access_verify[] =
@@ -2197,6 +2378,7 @@ typedef union cli_args {
 	cli_keys_args keys;         /* key create|list|roll */
 	cli_verify_args verify;     /* access verify */
 	cli_query_args query;       /* session get|list, invoice get|list */
+	cli_tail_args tail;         /* events tail */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
 } cli_args;
@@ -2344,6 +2526,14 @@ static const cli_command cli_commands[] = {
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("limit", OPT_LIMIT),
 	        CLI_OPT("starting-after", OPT_STARTING_AFTER), CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
+	{ .group = "events", .verb = "tail", .usage = "[--after SEQ] [--count N] [--subscribe URL]",
+	    .summary = "follow your change feed, resuming from a seq (API key)",
+	    .help = cli_help_events_tail, .on_opt = cli_tail_opt, .check = cli_tail_check,
+	    .call = cli_events_tail_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("after", OPT_AFTER),
+	        CLI_OPT("count", OPT_COUNT), CLI_OPT("subscribe", OPT_SUBSCRIBE),
+	        { "once", no_argument, NULL, OPT_ONCE },
+	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
 	{ .group = "status", .verb = NULL, .usage = "SESSION_ID",
 	    .summary = "a session's status (no key)",
 	    .help = cli_help_status, .positional = 1, .what = "SESSION_ID", .call = cli_status_call,

@@ -1309,6 +1309,38 @@ client_invoice_page_map(const Paywire__V1__ListInvoicesResponse *l, pw_invoice_p
 	return PW_OK;
 }
 
+static pw_status
+client_event_page_map(const Paywire__V1__ListEventsResponse *l, pw_event_page *out,
+    pw_error *err)
+{
+	if (l->n_events > PW_EVENT_PAGE_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu events; at most %d expected",
+		    l->n_events, PW_EVENT_PAGE_MAX);
+	}
+	for (size_t i = 0; i < l->n_events; i++) {
+		const Paywire__V1__Event *v = l->events[i];
+		pw_event_info *e = &out->events[i];
+		const client_field f[] = {
+			{ e->type, sizeof(e->type), v->type, "type", true },
+			{ e->merchant_id, sizeof(e->merchant_id), v->merchant_id, "merchant_id", true },
+			{ e->session_id, sizeof(e->session_id), v->session_id, "session_id", true },
+			{ e->detail, sizeof(e->detail), v->detail, "detail", false },
+		};
+		pw_status st;
+
+		e->seq = v->seq;
+		e->created_at_unix_ms = v->created_at_unix_ms;
+		st = client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = l->n_events;
+	out->has_more = l->has_more != 0;
+	out->next_after_seq = l->next_after_seq;
+	return PW_OK;
+}
+
 /* cancel_session answers the session as create_session does. */
 static pw_status
 client_cancel_map(const Paywire__V1__CancelSessionResponse *cx, pw_session *out, pw_error *err)
@@ -1555,7 +1587,9 @@ typedef struct client_call_spec {
 	XX(GET_INVOICE, "pw_invoice_get", client_invoice_map, Paywire__V1__GetInvoiceResponse,    \
 	    pw_invoice, NULL, true)                                                               \
 	XX(LIST_INVOICES, "pw_invoices_list", client_invoice_page_map,                            \
-	    Paywire__V1__ListInvoicesResponse, pw_invoice_page, NULL, true)
+	    Paywire__V1__ListInvoicesResponse, pw_invoice_page, NULL, true)                       \
+	XX(LIST_EVENTS, "pw_events_list", client_event_page_map, Paywire__V1__ListEventsResponse, \
+	    pw_event_page, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -1849,6 +1883,20 @@ pw_invoices_list(pw_client *c, const char *api_key, uint64_t starting_after, uns
 	r.starting_after = starting_after;
 	r.limit = limit;
 	return client_run(c, CLIENT_CALL_LIST_INVOICES, need, 1, &r.base, out, err);
+}
+
+/* ---- the change feed ---- */
+
+pw_status
+pw_events_list(pw_client *c, const char *api_key, uint64_t after_seq, unsigned limit,
+    pw_event_page *out, pw_error *err)
+{
+	Paywire__V1__ListEventsRequest r = PAYWIRE__V1__LIST_EVENTS_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	r.after_seq = after_seq;
+	r.limit = limit;
+	return client_run(c, CLIENT_CALL_LIST_EVENTS, need, 1, &r.base, out, err);
 }
 
 /* ---- a customer's access key, checked by the merchant ---- */

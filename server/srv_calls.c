@@ -36,6 +36,7 @@ VALIDATE_MEMBER(get_session)
 VALIDATE_MEMBER(list_sessions)
 VALIDATE_MEMBER(get_invoice)
 VALIDATE_MEMBER(list_invoices)
+VALIDATE_MEMBER(list_events)
 VALIDATE_MEMBER(get_balance)
 VALIDATE_MEMBER(list_credit_transactions)
 
@@ -405,6 +406,18 @@ list_invoices_read(srv_call *c)
 	    &c->res.has_more);
 }
 
+/* ---- list_events: a merchant key; its own events (the change feed) ---- */
+
+static pw_status
+list_events_read(srv_call *c)
+{
+	const Paywire__V1__ListEventsRequest *r = c->req->list_events;
+
+	return store_events_list(c->env->st, c->merchant_id, r->after_seq,
+	    r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT, &c->res.events, &c->res.n_events,
+	    &c->res.has_more, &c->res.next_after);
+}
+
 /* ---- verify_access_key: a merchant key; its own customers' keys ---- */
 
 static pw_status
@@ -493,6 +506,11 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_invoices_validate,
 	    .read = list_invoices_read, .reply = srv_reply_list_invoices,
 	    .failed = "listing invoices failed" },
+	/* A merchant's key: its own events after a seq (the change feed). */
+	[PAYWIRE__V1__REQUEST__CALL_LIST_EVENTS] = { .name = "list_events",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_events_validate,
+	    .read = list_events_read, .reply = srv_reply_list_events,
+	    .failed = "listing events failed" },
 	/* A merchant's key: whether one of its customers' access keys is valid. */
 	[PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY] = { .name = "verify_access_key",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = verify_access_key_validate,

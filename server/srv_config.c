@@ -108,6 +108,18 @@ flag_listen(srv_config *cfg, const char *v, char *why, size_t why_size)
 }
 
 static pw_status
+flag_publish(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	if ((strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0) || strlen(v) <= 6 ||
+	    !pw_strlcpy(cfg->publish, v, sizeof(cfg->publish))) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "--publish takes tcp://HOST:PORT or ipc://PATH (at most %d bytes)",
+		    SRV_CONFIG_URL_BYTES - 1);
+	}
+	return PW_OK;
+}
+
+static pw_status
 flag_data(srv_config *cfg, const char *v, char *why, size_t why_size)
 {
 	if (v[0] == '\0' || !pw_strlcpy(cfg->data_dir, v, sizeof(cfg->data_dir))) {
@@ -257,6 +269,7 @@ typedef struct flag_def {
 
 static const flag_def flags[] = {
 	{ .name = "listen", .fn = flag_listen },
+	{ .name = "publish", .fn = flag_publish },
 	{ .name = "data", .fn = flag_data },
 	{ .name = "store", .fn = flag_store },
 	{ .name = "map-size", .fn = flag_map_size },
@@ -650,8 +663,7 @@ srv_config_usage(FILE *out, const char *prog)
 	    "                          0..%d, to provoke REQ re-sends.\n"
 #endif
 	    "  --version               print the version and exit\n"
-	    "  --help                  print this help and exit\n"
-	    "\n",
+	    "  --help                  print this help and exit\n",
 	    prog, PW_VERSION_STRING, PW_WIRE_PACKAGE, PW_SRV_LISTEN_MAX, SRV_DEFAULT_TCP_URL,
 	    SRV_IPC_SOCKET_NAME, SRV_DEFAULT_DATA_DIR, (unsigned long long) PW_MAP_SIZE_MIN,
 	    (unsigned long long) PW_MAP_SIZE_MAX, (unsigned long long) PW_MAP_SIZE_DEFAULT,
@@ -663,6 +675,14 @@ srv_config_usage(FILE *out, const char *prog)
 	    SRV_TEST_WRITER_DELAY_MS_MAX
 #endif
 	);
+	fputs("  --publish URL           the change feed: send every committed event (the audit\n"
+	      "                          record of each change) on an nng PUB socket at URL\n"
+	      "                          (tcp://HOST:PORT or ipc://PATH) after its commit; a message\n"
+	      "                          is the merchant id, a 0x00 byte, a packed paywire.v1.Event.\n"
+	      "                          It carries every merchant's events: bind it to a private\n"
+	      "                          address. Subscribers fill gaps with ListEvents. Default: off\n"
+	      "\n",
+	    out);
 	fprintf(out,
 	    "Environment (or --config FILE):\n"
 	    "  PAYWIRE_ADMIN_KEY               key for admin calls (create_merchant,\n"

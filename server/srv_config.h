@@ -63,6 +63,7 @@ typedef struct srv_config {
 	bool unsafe_no_fsync;                 /* --unsafe-no-fsync: accept --sync meta|none */
 	uint32_t contexts;                    /* --contexts */
 	char public_url[PW_URL_BYTES_MAX + 1]; /* --public-url */
+	char publish[SRV_CONFIG_URL_BYTES];   /* --publish ("": no change feed socket) */
 	pw_log_level log_level;               /* --log-level */
 	int64_t webhook_tolerance_s;          /* --webhook-tolerance-s */
 	int64_t drain_timeout_ms;             /* --drain-timeout-ms */

@@ -20,6 +20,7 @@
 
 #include "srv_config.h"
 #include "srv_dispatch.h"
+#include "srv_publish.h"
 #include "srv_rpc.h"
 #include "srv_webhook.h"
 #include "store.h"
@@ -34,6 +35,7 @@ typedef struct server {
 	srv_env env;                  /* dispatch state */
 	bool env_ready;               /* env needs srv_env_fini */
 	srv_rpc *rpc;                 /* REP server */
+	srv_publisher *pub;           /* --publish: the change feed, or NULL */
 } server;
 
 static int
@@ -152,6 +154,16 @@ start_rpc(server *s)
 	char why[512];
 	pw_status rv;
 
+	if (s->cfg.publish[0] != '\0') {
+		rv = srv_publish_start(&s->pub, s->st, s->cfg.publish, why, sizeof(why));
+		if (rv != PW_OK) {
+			pw_log(PW_LOG_ERROR, "%s", why);
+			return SRV_EXIT_START;
+		}
+		store_set_commit_hook(s->st, srv_publish_notify, s->pub);
+		pw_log(PW_LOG_INFO, "paywire-server publishing committed events on %s",
+		    s->cfg.publish);
+	}
 	for (size_t i = 0; i < s->cfg.listen_count; i++) {
 		urls[i] = s->cfg.listen[i];
 	}
@@ -219,10 +231,13 @@ shutdown_all(server *s, int code)
 	} else if (s->env_ready) {
 		srv_env_stop(&s->env);
 	}
+	srv_publish_stop(s->pub); /* what is committed goes out; later commits: ListEvents */
 	if (s->st != NULL) {
 		store_close(s->st); /* commits queued writes; their replies go out */
 		s->st = NULL;
 	}
+	srv_publish_free(s->pub); /* no commit hook can run any more */
+	s->pub = NULL;
 	srv_rpc_destroy(s->rpc);
 	s->rpc = NULL;
 	if (s->env_ready) {

@@ -347,3 +347,16 @@ srv_map_session_detail(Paywire__Store__V1__SessionRecord *from, Paywire__V1__Ses
 	to->n_refs = n;
 	to->refs = n > 0 ? refp : NULL;
 }
+
+void
+srv_map_event(Paywire__Store__V1__AuditRecord *from, Paywire__V1__Event *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__event__init(to);
+	to->seq = from->seq;
+	to->type = from->action;
+	to->merchant_id = from->merchant_id;
+	to->session_id = from->session_id;
+	to->detail = from->detail;
+	to->created_at_unix_ms = from->unix_ms;
+}

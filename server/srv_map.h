@@ -138,6 +138,9 @@ void srv_map_api_key(Paywire__Store__V1__ApiKeyRecord *from, int64_t now_ms,
 /* *to = the VerifyAccessKeyResponse of a check (strings point into from). */
 void srv_map_access_check(store_access_check *from, Paywire__V1__VerifyAccessKeyResponse *to);
 
+/* *to = the wire Event of an audit record (strings point into from). */
+void srv_map_event(Paywire__Store__V1__AuditRecord *from, Paywire__V1__Event *to);
+
 /* *to = the wire Invoice of a record (strings point into from). */
 void srv_map_invoice(Paywire__Store__V1__InvoiceRecord *from, Paywire__V1__Invoice *to);
 

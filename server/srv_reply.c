@@ -53,6 +53,7 @@ srv_result_fini(srv_result *res)
 		paywire__store__v1__invoice_record__free_unpacked(res->invoice, NULL);
 	}
 	store_invoice_list_free(res->invoices, res->n_invoices);
+	store_events_free(res->events, res->n_events);
 	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys */
 }
 
@@ -170,6 +171,25 @@ srv_reply_list_sessions(srv_reply_msg *m, srv_result *res)
 	r->next_starting_after = res->next;
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_SESSIONS;
 	m->resp.list_sessions = r;
+}
+
+void
+srv_reply_list_events(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__ListEventsResponse *r = &m->u.list_events.resp;
+
+	PW_ASSERT(res->n_events <= PW_LIST_LIMIT_MAX);
+	paywire__v1__list_events_response__init(r);
+	for (size_t i = 0; i < res->n_events; i++) {
+		srv_map_event(res->events[i], &m->u.list_events.ev[i]);
+		m->u.list_events.evp[i] = &m->u.list_events.ev[i];
+	}
+	r->n_events = res->n_events;
+	r->events = res->n_events > 0 ? m->u.list_events.evp : NULL;
+	r->has_more = res->has_more;
+	r->next_after_seq = res->next_after;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_EVENTS;
+	m->resp.list_events = r;
 }
 
 void

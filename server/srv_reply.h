@@ -87,6 +87,9 @@ typedef struct srv_result {
 	Paywire__Store__V1__InvoiceRecord *invoice;   /* get_invoice (owned) */
 	Paywire__Store__V1__InvoiceRecord **invoices; /* list_invoices (owned) */
 	size_t n_invoices;                            /* ... this many */
+	Paywire__Store__V1__AuditRecord **events;     /* list_events (owned) */
+	size_t n_events;                              /* ... this many */
+	uint64_t next_after;                          /* ... where to go on */
 } srv_result;
 
 /* A Response being built, with room for its result sub-message, mapped from
@@ -140,6 +143,11 @@ typedef struct srv_reply_msg {
 			Paywire__V1__Session *sessp[PW_LIST_LIMIT_MAX];  /* -> res->session_bufs */
 		} list_sessions;
 		struct {
+			Paywire__V1__ListEventsResponse resp;            /* -> evp */
+			Paywire__V1__Event ev[PW_LIST_LIMIT_MAX];        /* point into a srv_result */
+			Paywire__V1__Event *evp[PW_LIST_LIMIT_MAX];
+		} list_events;
+		struct {
 			Paywire__V1__GetInvoiceResponse resp;            /* -> inv */
 			Paywire__V1__Invoice inv;                        /* points into a srv_result */
 		} get_invoice;
@@ -192,6 +200,7 @@ void srv_reply_get_session(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_sessions(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_invoice(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_invoices(srv_reply_msg *m, srv_result *res);
+void srv_reply_list_events(srv_reply_msg *m, srv_result *res);
 void srv_reply_create_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_roll_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res);

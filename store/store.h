@@ -457,6 +457,30 @@ typedef struct store_access_check {
 pw_status store_access_key_verify(store *s, const char *merchant_id, const char *access_key,
     store_access_check *out) PW_WUR;
 
+/* ---- the change feed (reads, any thread) ----
+ * Every committed change has its audit record (written in the same
+ * transaction): the audit log is the outbox. Its seq orders the events. */
+
+/* The seq of the last committed event (0: none). */
+pw_status store_events_head(store *s, uint64_t *seq) PW_WUR;
+
+/* Events after after_seq in seq order, of merchant_id (NULL: every
+ * merchant's), at most limit (1..PW_LIST_LIMIT_MAX); examines at most
+ * PW_LIST_SCAN_MAX records, so a merchant's page may come back short with
+ * *has_more. *next_after: the seq to pass next (past every record examined,
+ * matched or not). Free *out with store_events_free. */
+pw_status store_events_list(store *s, const char *merchant_id, uint64_t after_seq, size_t limit,
+    Paywire__Store__V1__AuditRecord ***out, size_t *n_out, bool *has_more,
+    uint64_t *next_after) PW_WUR;
+void store_events_free(Paywire__Store__V1__AuditRecord **list, size_t n);
+
+/* Called on the writer thread after every batch that committed a change,
+ * before its done callbacks: the change feed's publisher wakes on it. It
+ * must not block or call the store's write path. NULL: none. Set before
+ * the first write (startup thread). */
+typedef void (*store_commit_hook)(void *arg);
+void store_set_commit_hook(store *s, store_commit_hook fn, void *arg);
+
 /* ---- a merchant's sessions and invoices (reads, any thread) ---- */
 
 /* The session session_id of merchant_id as of now (store_session_get's

@@ -250,3 +250,118 @@ store_audit_verify(store *s, store_audit_report *out)
 	(void) pw_strlcpy(out->detail, w.detail, sizeof(out->detail)); /* same size */
 	return PW_OK;
 }
+
+/* ---- the change feed: the audit log read as events ---- */
+
+pw_status
+store_events_head(store *s, uint64_t *seq)
+{
+	uint8_t head[STORE_HASH_BYTES];
+	bool present = false;
+	store_txn t;
+	pw_status st;
+
+	PW_ASSERT(s != NULL && seq != NULL);
+	*seq = 0;
+	st = store_read_begin(s, &t);
+	if (st == PW_OK) {
+		st = store_audit_head_get(&t, seq, head, &present);
+	}
+	store_read_end(&t);
+	return st;
+}
+
+typedef struct store_events_walk {
+	const char *merchant_id;                 /* NULL: every merchant's */
+	size_t limit;
+	Paywire__Store__V1__AuditRecord **out;   /* limit slots */
+	size_t n;
+	size_t examined;
+	uint64_t last_examined;
+	bool more;
+} store_events_walk;
+
+static pw_status
+store_events_visit(kv_val key, kv_val val, store_scan_step *step, void *arg)
+{
+	store_events_walk *w = arg;
+	Paywire__Store__V1__AuditRecord *r = NULL;
+	pw_status st;
+
+	if (key.len != 8) {
+		pw_log(PW_LOG_ERROR, "store: audit key of %zu bytes (corrupt)", key.len);
+		return PW_INTERNAL;
+	}
+	if (w->n == w->limit || w->examined == PW_LIST_SCAN_MAX) {
+		w->more = true;
+		*step = STORE_SCAN_STOP;
+		return PW_OK;
+	}
+	w->examined++;
+	w->last_examined = store_be64_get(key.data);
+	st = store_msg_unpack(&paywire__store__v1__audit_record__descriptor, val.data, val.len,
+	    (void **) &r);
+	if (st != PW_OK) {
+		return st;
+	}
+	if (w->merchant_id != NULL && strcmp(r->merchant_id, w->merchant_id) != 0) {
+		paywire__store__v1__audit_record__free_unpacked(r, NULL);
+		return PW_OK;
+	}
+	w->out[w->n++] = r;
+	return PW_OK;
+}
+
+void
+store_events_free(Paywire__Store__V1__AuditRecord **list, size_t n)
+{
+	for (size_t i = 0; list != NULL && i < n; i++) {
+		paywire__store__v1__audit_record__free_unpacked(list[i], NULL);
+	}
+	pw_free(list);
+}
+
+pw_status
+store_events_list(store *s, const char *merchant_id, uint64_t after_seq, size_t limit,
+    Paywire__Store__V1__AuditRecord ***out, size_t *n_out, bool *has_more,
+    uint64_t *next_after)
+{
+	store_events_walk w;
+	uint8_t start[8];
+	store_txn t;
+	pw_status st;
+
+	PW_ASSERT(s != NULL && out != NULL && n_out != NULL && has_more != NULL);
+	PW_ASSERT(next_after != NULL);
+	*out = NULL;
+	*n_out = 0;
+	*has_more = false;
+	*next_after = after_seq;
+	if (limit == 0 || limit > PW_LIST_LIMIT_MAX || after_seq == UINT64_MAX) {
+		return PW_INVALID_ARGUMENT;
+	}
+	memset(&w, 0, sizeof(w));
+	w.merchant_id = merchant_id;
+	w.limit = limit;
+	w.out = pw_calloc(limit, sizeof(*w.out));
+	if (w.out == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	store_be64_put(start, after_seq + 1);
+	st = store_read_begin(s, &t);
+	if (st == PW_OK) {
+		st = store_scan(&t, STORE_DB_AUDIT, (kv_val){ .data = start, .len = sizeof(start) },
+		    store_events_visit, &w);
+	}
+	store_read_end(&t);
+	if (st != PW_OK) {
+		store_events_free(w.out, w.n);
+		return st;
+	}
+	*out = w.out;
+	*n_out = w.n;
+	*has_more = w.more;
+	/* where to go on: past the last one examined, matched or not */
+	*next_after = w.examined > 0 ? w.last_examined : after_seq;
+	return PW_OK;
+}

@@ -206,6 +206,8 @@ struct store {
 	bool sweep_found_more;                  /* writer only: its last run left due entries */
 	bool sweep_more;                        /* writer only: ... and that run committed */
 	int64_t sweep_last_ms;                  /* writer only: wall time of the last sweep */
+	store_commit_hook commit_hook;          /* set at startup; called by the writer */
+	void *commit_hook_arg;
 };
 
 /* What an apply callback (a nested write txn) or a reader holds. */

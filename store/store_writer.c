@@ -310,6 +310,9 @@ store_batch_run(store *s, size_t n)
 	pthread_mutex_unlock(&s->mu);
 	if (committed) {
 		pw_crashpoint("store.after_commit"); /* durable, nobody answered yet */
+		if (s->commit_hook != NULL) {
+			s->commit_hook(s->commit_hook_arg);
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		store_write *w = s->batch[i];
@@ -544,6 +547,14 @@ store_test_set_purge_interval_ms(store *s, uint32_t ms)
 {
 	PW_ASSERT(s != NULL);
 	store_test_knob_set(s, &s->purge_interval_ms, ms, "purge interval");
+}
+
+void
+store_set_commit_hook(store *s, store_commit_hook fn, void *arg)
+{
+	PW_ASSERT(s != NULL);
+	s->commit_hook = fn;
+	s->commit_hook_arg = arg;
 }
 
 void

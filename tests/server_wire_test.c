@@ -186,6 +186,7 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__ListSessionsRequest lss = PAYWIRE__V1__LIST_SESSIONS_REQUEST__INIT;
 	Paywire__V1__GetInvoiceRequest gi = PAYWIRE__V1__GET_INVOICE_REQUEST__INIT;
 	Paywire__V1__ListInvoicesRequest li = PAYWIRE__V1__LIST_INVOICES_REQUEST__INIT;
+	Paywire__V1__ListEventsRequest le = PAYWIRE__V1__LIST_EVENTS_REQUEST__INIT;
 	Paywire__V1__ListCreditTransactionsRequest lc =
 	    PAYWIRE__V1__LIST_CREDIT_TRANSACTIONS_REQUEST__INIT;
 
@@ -300,6 +301,11 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		li.starting_after = 41;
 		req.list_invoices = &li;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_EVENTS:
+		le.after_seq = UINT64_C(1) << 40;
+		le.limit = 100;
+		req.list_events = &le;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL_GET_BALANCE:
 		gb.customer = "cust_1";
 		req.get_balance = &gb;
@@ -326,7 +332,7 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_LIST_API_KEYS, PAYWIRE__V1__REQUEST__CALL_ROLL_API_KEY,
 	PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY, PAYWIRE__V1__REQUEST__CALL_GET_SESSION,
 	PAYWIRE__V1__REQUEST__CALL_LIST_SESSIONS, PAYWIRE__V1__REQUEST__CALL_GET_INVOICE,
-	PAYWIRE__V1__REQUEST__CALL_LIST_INVOICES,
+	PAYWIRE__V1__REQUEST__CALL_LIST_INVOICES, PAYWIRE__V1__REQUEST__CALL_LIST_EVENTS,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))

@@ -366,6 +366,31 @@ typedef struct pw_invoice_page {
 PW_API pw_status pw_invoices_list(pw_client *c, const char *api_key, uint64_t starting_after,
     unsigned limit, pw_invoice_page *out, pw_error *err);
 
+/* ---- the change feed (merchant API key) ---- */
+
+typedef struct pw_event_info {
+	uint64_t seq;               /* orders every event of the service */
+	char type[64];              /* "session.paid", "session.expired", "credits.deducted", ... */
+	char merchant_id[64];
+	char session_id[64];        /* "" for changes of no session */
+	char detail[1024];          /* ids and amounts, never a secret */
+	int64_t created_at_unix_ms;
+} pw_event_info;
+
+#define PW_EVENT_PAGE_MAX 100
+typedef struct pw_event_page {
+	pw_event_info events[PW_EVENT_PAGE_MAX]; /* in seq order */
+	size_t n;
+	bool has_more;
+	uint64_t next_after_seq;    /* pass it as after_seq to go on */
+} pw_event_page;
+
+/* The merchant's events after after_seq (0: from the first), at most limit
+ * (1..100; 0: 10). A consumer that was down catches up from the last seq it
+ * handled (out is ~110 KiB: allocate it). */
+PW_API pw_status pw_events_list(pw_client *c, const char *api_key, uint64_t after_seq,
+    unsigned limit, pw_event_page *out, pw_error *err);
+
 typedef struct pw_status_info {
 	char session_id[64];
 	char merchant_id[64];
