@@ -100,7 +100,7 @@ bridge_http_headers(struct MHD_Response *resp, const bridge_reply *rp)
 	if (rp->html) {
 		(void) snprintf(csp, sizeof(csp),
 		    "default-src 'none'; script-src 'nonce-%s'; style-src 'nonce-%s'; "
-		    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+		    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 		    rp->nonce, rp->nonce);
 	} else {
 		(void) snprintf(csp, sizeof(csp), "default-src 'none'; frame-ancestors 'none'");
@@ -108,6 +108,9 @@ bridge_http_headers(struct MHD_Response *resp, const bridge_reply *rp)
 	(void) MHD_add_response_header(resp, "Content-Security-Policy", csp);
 	if (rp->allow != NULL) {
 		(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rp->allow);
+	}
+	if (rp->set_cookie[0] != '\0') {
+		(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rp->set_cookie);
 	}
 }
 

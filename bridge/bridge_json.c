@@ -694,15 +694,17 @@ bridge_json_session(bridge_buf *out, const pw_session *s, const char *checkout_u
 	        bridge_json_amount_text(s->amount_minor, s->currency), "currency",
 	        bridge_json_str(s->currency), "merchant_id", bridge_json_str(s->merchant_id),
 	        "created_at_unix_ms", (json_int_t) s->created_at_unix_ms, "expires_at_unix_ms",
-	        (json_int_t) s->expires_at_unix_ms));
+	        (json_int_t) s->expires_at_unix_ms, "checkout_secret",
+	        bridge_json_str_or_null(s->checkout_secret)));
 }
 
 void
-bridge_json_status(bridge_buf *out, const pw_status_info *s)
+bridge_json_status(bridge_buf *out, const pw_status_info *s, const bridge_json_customer *cv)
 {
+	json_t *root;
+
 	PW_ASSERT(out != NULL && s != NULL);
-	bridge_json_emit(out,
-	    json_pack("{s:o,s:s?,s:s?,s:o,s:s?,s:I,s:o,s:I,s:o,s:I,s:o,s:I}", "session_id",
+	root = json_pack("{s:o,s:s?,s:s?,s:o,s:s?,s:I,s:o,s:I,s:o,s:I,s:o,s:I}", "session_id",
 	        bridge_json_str(s->session_id), "status", pw_session_status_name(s->status),
 	        "payment_status", pw_payment_status_name(s->payment_status), "payment_provider",
 	        bridge_json_str_or_null(s->payment_provider), "mode", pw_mode_name(s->mode),
@@ -711,7 +713,19 @@ bridge_json_status(bridge_buf *out, const pw_status_info *s)
 	        (json_int_t) s->amount_refunded_minor, "currency", bridge_json_str(s->currency),
 	        "created_at_unix_ms", (json_int_t) s->created_at_unix_ms, "paid_at_unix_ms",
 	        s->paid_at_unix_ms > 0 ? json_integer((json_int_t) s->paid_at_unix_ms) : json_null(),
-	        "expires_at_unix_ms", (json_int_t) s->expires_at_unix_ms));
+	        "expires_at_unix_ms", (json_int_t) s->expires_at_unix_ms);
+	if (root != NULL && cv != NULL) {
+		/* the checkout secret matched: what the customer's page shows */
+		(void) json_object_set_new(root, "merchant_name", bridge_json_str_or_null(s->merchant_name));
+		(void) json_object_set_new(root, "plan", bridge_json_str_or_null(s->plan));
+		(void) json_object_set_new(root, "credits",
+		    s->credits > 0 ? json_integer((json_int_t) s->credits) : json_null());
+		(void) json_object_set_new(root, "access_url", bridge_json_str_or_null(cv->access_url));
+		(void) json_object_set_new(root, "continue_url",
+		    bridge_json_str_or_null(cv->continue_url));
+		(void) json_object_set_new(root, "cancel_url", bridge_json_str_or_null(s->cancel_url));
+	}
+	bridge_json_emit(out, root);
 }
 
 void

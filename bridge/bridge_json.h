@@ -80,8 +80,17 @@ void bridge_json_create_fini(bridge_create *c);
 void bridge_json_error(bridge_buf *out, const char *code, const char *message);
 /* The created session; checkout_url is the bridge's own checkout page. */
 void bridge_json_session(bridge_buf *out, const pw_session *s, const char *checkout_url);
-/* GET /session/{id}/status: never the access link. */
-void bridge_json_status(bridge_buf *out, const pw_status_info *s);
+/* What GET /session/{id}/status?secret= adds for the customer (the secret
+ * matched): absolute URLs the bridge built, "" for none. */
+typedef struct bridge_json_customer {
+	const char *access_url;   /* the access link, once paid */
+	const char *continue_url; /* success_url with the session id, once paid */
+} bridge_json_customer;
+
+/* GET /session/{id}/status: the status; with cv (the checkout secret
+ * matched) also merchant_name, plan, credits, access_url, continue_url,
+ * cancel_url. Without cv never the access link. */
+void bridge_json_status(bridge_buf *out, const pw_status_info *s, const bridge_json_customer *cv);
 /* A recorded webhook: outcome, session_id, event_id, event_type, reason only. */
 void bridge_json_webhook(bridge_buf *out, const pw_webhook_result *r);
 /* {"status":status} */

@@ -8,28 +8,73 @@
 
 #include "pw_common.h"
 
-/* The session id comes from an escaped data- attribute; nothing is ever
- * interpolated into this text. Polls every 2 s until the status is final;
- * "paid" reloads so the server-rendered page shows the access link. */
+/* The session id and the checkout secret come from escaped data- attributes;
+ * nothing is ever interpolated into this text. Polls every 2 s until the
+ * status is final and shows the change in place: once paid, the access link
+ * and the way back to the merchant appear without a reload (the status
+ * route answers them to the holder of the secret). The test buttons POST to
+ * checkout/{id}/test with the secret. */
 static const char bridge_checkout_script[] =
     "(function () {\n"
     "  var main = document.getElementById(\"pw\");\n"
     "  var out = document.getElementById(\"pw-status\");\n"
     "  var id = main.getAttribute(\"data-session\");\n"
+    "  var secret = main.getAttribute(\"data-secret\") || \"\";\n"
     "  var done = { paid: 1, expired: 1, canceled: 1, refunded: 1 };\n"
-    "  if (done[main.getAttribute(\"data-status\")]) { return; }\n"
-    "  var timer = setInterval(function () {\n"
-    "    fetch(\"session/\" + encodeURIComponent(id) + \"/status\",\n"
-    "        { cache: \"no-store\", credentials: \"omit\" })\n"
+    "  var timer = null;\n"
+    "  function el(n) { return document.getElementById(n); }\n"
+    "  function url() {\n"
+    "    return \"session/\" + encodeURIComponent(id) + \"/status\" +\n"
+    "      (secret ? \"?secret=\" + encodeURIComponent(secret) : \"\");\n"
+    "  }\n"
+    "  function show(j) {\n"
+    "    out.textContent = j.status;\n"
+    "    main.setAttribute(\"data-status\", j.status);\n"
+    "    if (!done[j.status]) { return; }\n"
+    "    [\"pw-test\", \"pw-cancel\", \"pw-note\"].forEach(function (n) {\n"
+    "      if (el(n)) { el(n).hidden = true; }\n"
+    "    });\n"
+    "    if (j.status !== \"paid\") { return; }\n"
+    "    el(\"pw-paid\").hidden = false;\n"
+    "    if (j.access_url) {\n"
+    "      el(\"pw-access\").href = j.access_url;\n"
+    "      el(\"pw-access-p\").hidden = false;\n"
+    "    }\n"
+    "    if (j.continue_url) {\n"
+    "      el(\"pw-continue\").href = j.continue_url;\n"
+    "      el(\"pw-continue-p\").hidden = false;\n"
+    "      if (!j.access_url) { setTimeout(function () { location.assign(j.continue_url); }, 3000); }\n"
+    "    }\n"
+    "  }\n"
+    "  function poll() {\n"
+    "    fetch(url(), { cache: \"no-store\", credentials: \"omit\" })\n"
     "      .then(function (r) { return r.ok ? r.json() : null; })\n"
     "      .then(function (j) {\n"
     "        if (!j || typeof j.status !== \"string\") { return; }\n"
-    "        out.textContent = j.status;\n"
-    "        if (j.status === \"paid\") { clearInterval(timer); location.reload(); }\n"
-    "        else if (done[j.status]) { clearInterval(timer); }\n"
+    "        show(j);\n"
+    "        if (done[j.status] && timer !== null) { clearInterval(timer); timer = null; }\n"
     "      })\n"
     "      .catch(function () {});\n"
-    "  }, 2000);\n"
+    "  }\n"
+    "  function test(outcome) {\n"
+    "    var msg = el(\"pw-test-msg\");\n"
+    "    msg.textContent = \"Sending the test \" + outcome + \"...\";\n"
+    "    fetch(\"checkout/\" + encodeURIComponent(id) + \"/test\", {\n"
+    "      method: \"POST\", cache: \"no-store\", credentials: \"omit\",\n"
+    "      headers: { \"Content-Type\": \"application/x-www-form-urlencoded\" },\n"
+    "      body: \"secret=\" + encodeURIComponent(secret) + \"&outcome=\" + outcome\n"
+    "    }).then(function (r) {\n"
+    "      return r.json().then(function (j) { return { ok: r.ok, j: j }; });\n"
+    "    }).then(function (x) {\n"
+    "      msg.textContent = x.ok ? \"Test \" + outcome + \": \" + x.j.outcome +\n"
+    "        (x.j.reason ? \" (\" + x.j.reason + \")\" : \"\")\n"
+    "        : (x.j && x.j.error ? x.j.error.message : \"refused\");\n"
+    "      poll();\n"
+    "    }).catch(function () { msg.textContent = \"The payment service did not answer.\"; });\n"
+    "  }\n"
+    "  if (el(\"pw-pay\")) { el(\"pw-pay\").addEventListener(\"click\", function () { test(\"pay\"); }); }\n"
+    "  if (el(\"pw-fail\")) { el(\"pw-fail\").addEventListener(\"click\", function () { test(\"fail\"); }); }\n"
+    "  if (!done[main.getAttribute(\"data-status\")]) { timer = setInterval(poll, 2000); }\n"
     "})();\n";
 
 static const char bridge_page_style[] =
@@ -39,7 +84,10 @@ static const char bridge_page_style[] =
     "dt{color:#555}dd{margin:0}code{font-family:ui-monospace,monospace;word-break:break-all}"
     ".amount{font-size:1.25rem;font-weight:600}.key{display:block;padding:.75rem;"
     "background:#f3f3f3;border:1px solid #ccc;border-radius:4px}"
-    ".warn{color:#8a1c00;font-weight:600}.ok{color:#136c2e;font-weight:600}";
+    ".warn{color:#8a1c00;font-weight:600}.ok{color:#136c2e;font-weight:600}"
+    "button{font:inherit;padding:.5rem 1rem;margin:0 .5rem .5rem 0;border-radius:4px;"
+    "border:1px solid #555;background:#f3f3f3;cursor:pointer}[hidden]{display:none}"
+    ".test{border:1px dashed #b57a00;padding:.75rem;border-radius:4px}";
 
 static void
 bridge_page_begin(bridge_buf *out, const char *title, const char *nonce, bool refresh)
@@ -123,73 +171,114 @@ bridge_page_is_token(const char *s)
 	return n > 0 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") == n;
 }
 
-/* The access link as an absolute URL, escaped, in an href; false when the
- * server's value is none of the three accepted shapes (then no link). */
-static bool
-bridge_page_access_href(bridge_buf *out, const pw_status_info *s, const char *public_url)
+bool
+bridge_access_url(bridge_buf *out, const pw_status_info *s, const char *public_url)
 {
 	const char *link = s->access_link;
 
 	if (link[0] == '/' && link[1] != '/') {
-		bridge_buf_html(out, public_url);
-		bridge_buf_html(out, link);
+		bridge_buf_puts(out, public_url);
+		bridge_buf_puts(out, link);
 		return true;
 	}
 	if (strncmp(link, "https://", 8) == 0 || strncmp(link, "http://", 7) == 0) {
-		bridge_buf_html(out, link);
+		bridge_buf_puts(out, link);
 		return true;
 	}
 	if (bridge_page_is_token(link)) {
-		bridge_buf_html(out, public_url);
+		bridge_buf_puts(out, public_url);
 		bridge_buf_puts(out, "/access/");
-		bridge_buf_html(out, s->session_id);
+		bridge_buf_puts(out, s->session_id);
 		bridge_buf_puts(out, "?token=");
-		bridge_buf_html(out, link);
+		bridge_buf_puts(out, link);
 		return true;
 	}
 	return false;
 }
 
-static void
-bridge_page_checkout_note(bridge_buf *out, const pw_status_info *s, const char *public_url)
+void
+bridge_continue_url(bridge_buf *out, const char *success_url, const char *session_id)
 {
-	bridge_buf scratch;
+	static const char placeholder[] = "{CHECKOUT_SESSION_ID}";
+	const char *at = strstr(success_url, placeholder);
 
-	if (s->status != PW_SESSION_PAID) {
-		bridge_buf_puts(out, "<p id=\"pw-note\">This page shows the live status of the payment "
-		                     "and updates by itself.</p>\n"
-		                     "<noscript><p>Reload this page to see the latest status.</p></noscript>\n");
+	if (success_url[0] == '\0') {
 		return;
 	}
-	bridge_buf_puts(out, "<p class=\"ok\">Payment received. Thank you.</p>\n");
-	bridge_buf_init(&scratch, 8192);
-	if (s->access_link[0] != '\0' && bridge_page_access_href(&scratch, s, public_url) &&
-	    bridge_buf_ok(&scratch)) {
-		bridge_buf_puts(out, "<p><a id=\"pw-access\" rel=\"noreferrer\" href=\"");
-		bridge_buf_puts(out, bridge_buf_str(&scratch)); /* already escaped */
-		bridge_buf_puts(out, "\">Open your receipt and access</a></p>\n"
-		                     "<p>Keep this link private: it is your proof of purchase.</p>\n");
+	if (at != NULL) { /* Stripe's template: the id goes where the merchant put it */
+		bridge_buf_append(out, success_url, (size_t) (at - success_url));
+		bridge_buf_puts(out, session_id);
+		bridge_buf_puts(out, at + sizeof(placeholder) - 1);
+		return;
 	}
-	bridge_buf_wipe(&scratch); /* it held the customer's token */
+	bridge_buf_puts(out, success_url);
+	bridge_buf_puts(out, strchr(success_url, '?') != NULL ? "&session_id=" : "?session_id=");
+	bridge_buf_puts(out, session_id);
+}
+
+/* <a id=... href=url>text</a> inside <p id=...>, hidden when url is "". */
+static void
+bridge_page_link(bridge_buf *out, const char *pid, const char *aid, const char *url,
+    const char *text)
+{
+	bridge_buf_puts(out, "<p id=\"");
+	bridge_buf_puts(out, pid);
+	bridge_buf_puts(out, url[0] == '\0' ? "\" hidden><a id=\"" : "\"><a id=\"");
+	bridge_buf_puts(out, aid);
+	bridge_buf_puts(out, "\" rel=\"noreferrer\" href=\"");
+	bridge_buf_html(out, url);
+	bridge_buf_puts(out, "\">");
+	bridge_buf_html(out, text);
+	bridge_buf_puts(out, "</a></p>\n");
+}
+
+/* What is being bought, and from whom (known with the checkout secret). */
+static void
+bridge_page_item(bridge_buf *out, const pw_status_info *s)
+{
+	char credits[48];
+
+	if (s->merchant_name[0] != '\0') {
+		bridge_page_row(out, "Merchant", s->merchant_name);
+	}
+	if (s->plan[0] != '\0') {
+		bridge_page_row(out, "Plan", s->plan);
+	} else if (s->credits > 0) {
+		(void) snprintf(credits, sizeof(credits), "%lld credits", (long long) s->credits);
+		bridge_page_row(out, "Item", credits);
+	}
 }
 
 void
-bridge_page_checkout(bridge_buf *out, const pw_status_info *s, const char *public_url,
-    const char *nonce)
+bridge_page_checkout(bridge_buf *out, const bridge_checkout_view *v, const char *nonce)
 {
+	const pw_status_info *s = v->s;
 	const char *status = pw_session_status_name(s->status);
+	bool customer = v->secret[0] != '\0';
+	bool paid = s->status == PW_SESSION_PAID;
 	bool final;
 
-	PW_ASSERT(out != NULL && s != NULL && public_url != NULL && nonce != NULL);
+	PW_ASSERT(out != NULL && s != NULL && nonce != NULL);
 	status = status != NULL ? status : "unknown";
-	final = s->status == PW_SESSION_PAID || s->status == PW_SESSION_EXPIRED ||
-	    s->status == PW_SESSION_CANCELED || s->status == PW_SESSION_REFUNDED;
-	bridge_page_begin(out, "Checkout", nonce, !final);
+	final = paid || s->status == PW_SESSION_EXPIRED || s->status == PW_SESSION_CANCELED ||
+	    s->status == PW_SESSION_REFUNDED;
+	bridge_page_begin(out, s->merchant_name[0] != '\0' ? s->merchant_name : "Checkout", nonce,
+	    !final);
 	bridge_buf_puts(out, "<main id=\"pw\" data-session=\"");
 	bridge_buf_html(out, s->session_id);
+	bridge_buf_puts(out, "\" data-secret=\"");
+	bridge_buf_html(out, v->secret);
 	bridge_buf_puts(out, "\" data-status=\"");
 	bridge_buf_html(out, status);
-	bridge_buf_puts(out, "\">\n<h1>Checkout</h1>\n<dl>\n");
+	bridge_buf_puts(out, "\">\n<h1>");
+	if (s->merchant_name[0] != '\0') {
+		bridge_buf_puts(out, "Pay ");
+		bridge_buf_html(out, s->merchant_name);
+	} else {
+		bridge_buf_puts(out, "Checkout");
+	}
+	bridge_buf_puts(out, "</h1>\n<dl>\n");
+	bridge_page_item(out, s);
 	bridge_page_amount(out, s->amount_minor, s->currency);
 	bridge_page_row(out, "Currency", s->currency);
 	bridge_buf_puts(out, "<dt>Status</dt><dd><strong id=\"pw-status\">");
@@ -201,7 +290,35 @@ bridge_page_checkout(bridge_buf *out, const pw_status_info *s, const char *publi
 	bridge_buf_puts(out, "<dt>Session</dt><dd><code>");
 	bridge_buf_html(out, s->session_id);
 	bridge_buf_puts(out, "</code></dd>\n</dl>\n");
-	bridge_page_checkout_note(out, s, public_url);
+	if (!customer) {
+		bridge_buf_puts(out, "<p id=\"pw-public\">This page shows the status of the payment only. "
+		                     "To pay, or to reach your purchase, open the checkout link the "
+		                     "merchant gave you.</p>\n");
+	}
+	if (!final) {
+		bridge_buf_puts(out, "<p id=\"pw-note\">This page shows the live status of the payment "
+		                     "and updates by itself.</p>\n"
+		                     "<noscript><p>Reload this page to see the latest status.</p></noscript>\n");
+	}
+	if (customer && !final && s->mode == PW_MODE_TEST) {
+		bridge_buf_puts(out, "<section id=\"pw-test\" class=\"test\">\n<p>Test mode: pay or "
+		                     "decline this session as the provider would report it.</p>\n"
+		                     "<button type=\"button\" id=\"pw-pay\">Pay (test)</button>"
+		                     "<button type=\"button\" id=\"pw-fail\">Fail (test)</button>\n"
+		                     "<p id=\"pw-test-msg\" role=\"status\"></p>\n</section>\n");
+	}
+	bridge_buf_puts(out, paid ? "<section id=\"pw-paid\">\n" : "<section id=\"pw-paid\" hidden>\n");
+	bridge_buf_puts(out, "<p class=\"ok\">Payment received. Thank you.</p>\n");
+	bridge_page_link(out, "pw-access-p", "pw-access", v->access_url,
+	    "Open your receipt and access");
+	bridge_buf_puts(out, "<p>Keep your access link private: it is your proof of purchase.</p>\n");
+	bridge_page_link(out, "pw-continue-p", "pw-continue", v->continue_url,
+	    "Continue to the merchant");
+	bridge_buf_puts(out, "</section>\n");
+	if (customer && !final && s->cancel_url[0] != '\0') {
+		bridge_page_link(out, "pw-cancel", "pw-cancel-a", s->cancel_url,
+		    "Cancel and return to the merchant");
+	}
 	bridge_buf_puts(out, "</main>\n<script nonce=\"");
 	bridge_buf_html(out, nonce);
 	bridge_buf_puts(out, "\">\n");
@@ -210,8 +327,10 @@ bridge_page_checkout(bridge_buf *out, const pw_status_info *s, const char *publi
 	bridge_page_end(out);
 }
 
+/* The key once revealed; before: the reveal form (the GET shows it, the POST
+ * reveals); after: a note. */
 static void
-bridge_page_access_key(bridge_buf *out, const pw_access *a)
+bridge_page_access_key(bridge_buf *out, const pw_access *a, const char *token, const char *csrf)
 {
 	if (a->access_key[0] != '\0') {
 		bridge_buf_puts(out, "<section>\n<h2>Your access key</h2>\n<p><code class=\"key\" "
@@ -223,13 +342,35 @@ bridge_page_access_key(bridge_buf *out, const pw_access *a)
 	}
 	if (a->already_revealed) {
 		bridge_buf_puts(out, "<p id=\"pw-revealed\">Your access key was already revealed on an "
-		                     "earlier visit and is not shown again. If you lost it, contact the "
-		                     "merchant.</p>\n");
+		                     "earlier visit and is not shown again. If you lost it, ask the "
+		                     "merchant to issue a new one.</p>\n");
+		return;
 	}
+	if (a->access_key_id[0] == '\0') {
+		return; /* the purchase sold no key */
+	}
+	if (!a->entitlement_active) {
+		bridge_buf_puts(out, "<p id=\"pw-inactive\">The access this purchase granted is no longer "
+		                     "active (refunded or disputed).</p>\n");
+		return;
+	}
+	if (csrf == NULL || token == NULL) {
+		return;
+	}
+	bridge_buf_puts(out, "<form method=\"post\" id=\"pw-reveal-form\" action=\"/access/");
+	bridge_buf_html(out, a->session_id);
+	bridge_buf_puts(out, "\">\n<input type=\"hidden\" name=\"token\" value=\"");
+	bridge_buf_html(out, token);
+	bridge_buf_puts(out, "\">\n<input type=\"hidden\" name=\"csrf\" value=\"");
+	bridge_buf_html(out, csrf);
+	bridge_buf_puts(out, "\">\n<p>Your access key is shown once. Reveal it when you are ready to "
+	                     "copy it.</p>\n<button type=\"submit\" id=\"pw-reveal\">Reveal my access "
+	                     "key</button>\n</form>\n");
 }
 
 void
-bridge_page_access(bridge_buf *out, const pw_access *a, const char *nonce)
+bridge_page_access(bridge_buf *out, const pw_access *a, const char *token, const char *csrf,
+    const char *nonce)
 {
 	char paid[32];
 	char invoice[32];
@@ -240,21 +381,24 @@ bridge_page_access(bridge_buf *out, const pw_access *a, const char *nonce)
 	(void) snprintf(invoice, sizeof(invoice), "%llu", (unsigned long long) a->invoice_number);
 	bridge_page_begin(out, "Receipt", nonce, false);
 	bridge_buf_puts(out, "<main>\n<h1>Receipt</h1>\n<dl>\n");
+	if (a->merchant_name[0] != '\0') {
+		bridge_page_row(out, "Merchant", a->merchant_name);
+	}
+	if (a->plan[0] != '\0') {
+		bridge_page_row(out, "Plan", a->plan);
+	}
 	bridge_page_amount(out, a->amount_minor, a->currency);
 	bridge_page_row(out, "Currency", a->currency);
 	bridge_page_row(out, "Invoice number", invoice);
 	bridge_page_row(out, "Paid", paid);
 	bridge_page_row(out, "Status", status != NULL ? status : "unknown");
-	if (a->plan[0] != '\0') {
-		bridge_page_row(out, "Plan", a->plan);
-	}
 	if (a->customer_email[0] != '\0') {
 		bridge_page_row(out, "Email", a->customer_email);
 	}
 	bridge_buf_puts(out, "<dt>Session</dt><dd><code>");
 	bridge_buf_html(out, a->session_id);
 	bridge_buf_puts(out, "</code></dd>\n</dl>\n");
-	bridge_page_access_key(out, a);
+	bridge_page_access_key(out, a, token, csrf);
 	bridge_buf_puts(out, "</main>\n");
 	bridge_page_end(out);
 }

@@ -14,6 +14,7 @@
 #ifndef BRIDGE_PAGES_H
 #define BRIDGE_PAGES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <paywire/client.h>
@@ -23,20 +24,45 @@
 /* "2026-01-01 00:01:00 UTC", or "-" for 0. out holds at least 32 bytes. */
 void bridge_time_utc(char *out, size_t out_size, int64_t unix_ms);
 
-/* The hosted checkout page: amount (pw_amount_format with the currency's
- * exponent), currency, status, mode, session id. While the session is not
- * final, a script polls session/{id}/status every 2 s and updates the status
- * text (reloading the page once paid); without script, a <noscript> refresh
- * does the same every 10 s. Once paid and s->access_link is set, the page
- * shows the customer's access link: public_url + access_link when the link is
- * a path ("/access/..."), the link itself when it is an absolute http(s) URL. */
-void bridge_page_checkout(bridge_buf *out, const pw_status_info *s, const char *public_url,
-    const char *nonce);
+/* The absolute URL of s's access link into out (unescaped): public_url +
+ * access_link when the link is a path ("/access/..."), the link itself when
+ * it is an absolute http(s) URL, the access route when it is a bare token;
+ * false (nothing written) for anything else or no link. */
+bool bridge_access_url(bridge_buf *out, const pw_status_info *s, const char *public_url);
 
-/* The receipt behind the access link: amount, currency, invoice number, paid
- * time, plan, and the access key on the first redemption only, with a
- * "copy it now" note; on later visits a note that it was already revealed. */
-void bridge_page_access(bridge_buf *out, const pw_access *a, const char *nonce);
+/* Where the customer goes once paid: success_url with the session id (in
+ * place of "{CHECKOUT_SESSION_ID}" when the URL has it, as Stripe's template,
+ * else as a session_id query argument); nothing for an empty success_url. */
+void bridge_continue_url(bridge_buf *out, const char *success_url, const char *session_id);
+
+/* What the checkout page shows. */
+typedef struct bridge_checkout_view {
+	const pw_status_info *s;  /* the status (with the customer's fields when secret is set) */
+	const char *secret;       /* the checkout secret the page was opened with; "" none */
+	const char *access_url;   /* bridge_access_url once paid, else "" */
+	const char *continue_url; /* bridge_continue_url once paid, else "" */
+} bridge_checkout_view;
+
+/* The hosted checkout page: merchant and what is sold (with the secret),
+ * amount (pw_amount_format with the currency's exponent), currency, status,
+ * mode, session id. While the session is not final, a script polls
+ * session/{id}/status?secret= every 2 s and shows the change in place: once
+ * paid the access link and "Continue to the merchant" (continue_url) appear
+ * without a reload; a paid session with no access link goes on to
+ * continue_url by itself after 3 s. Without script, a <noscript> refresh
+ * every 10 s. With the secret, a test session offers "Pay (test)" and "Fail
+ * (test)" (POST checkout/{id}/test) and a way back to cancel_url. Without the
+ * secret the page says it shows the status only. */
+void bridge_page_checkout(bridge_buf *out, const bridge_checkout_view *v, const char *nonce);
+
+/* The receipt behind the access link: merchant, plan, amount, currency,
+ * invoice number, paid time; then the access key when a (POST) redemption
+ * revealed it, with a "copy it now" note; or, when the key is still sealed
+ * and csrf/token are given (the GET), a form that POSTs them back to reveal
+ * it; or a note that it was already revealed (ask the merchant to re-issue)
+ * or is no longer active. */
+void bridge_page_access(bridge_buf *out, const pw_access *a, const char *token, const char *csrf,
+    const char *nonce);
 
 /* An error page: "<http> <title>" and a sentence. */
 void bridge_page_error(bridge_buf *out, int http, const char *title, const char *message,

@@ -34,6 +34,7 @@ typedef struct bridge_reply {
 	const char *allow;        /* Allow header (405), or NULL */
 	bool html;                /* an HTML page: CSP with the nonce below */
 	char nonce[32];           /* CSP nonce for the page's inline script and style */
+	char set_cookie[192];     /* a Set-Cookie header value, or "" (the access page's CSRF cookie) */
 } bridge_reply;
 
 /* Starts a reply: 500, JSON, empty body bounded by PW_BRIDGE_REPLY_BYTES_MAX,

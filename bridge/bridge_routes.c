@@ -119,18 +119,108 @@ bridge_page_failed(bridge_reply *rp, pw_status st, const char *not_found)
 	    "The payment service cannot answer right now. Try again in a moment.");
 }
 
-/* pw_status_get of session id into info (cleared first). err, cleared first,
- * gets the server's message; NULL when the caller answers with its own. */
+/* pw_status_get of session id into info (cleared first), or with a checkout
+ * secret ("" none) pw_checkout_status_get. err, cleared first, gets the
+ * server's message; NULL when the caller answers with its own. */
 static pw_status
-bridge_status_get(pw_client *client, const char *id, pw_status_info *info, pw_error *err)
+bridge_status_get(pw_client *client, const char *id, const char *secret, pw_status_info *info,
+    pw_error *err)
 {
 	pw_error ignored;
 	pw_error *e = err != NULL ? err : &ignored;
 
-	PW_ASSERT(client != NULL && id != NULL && info != NULL);
+	PW_ASSERT(client != NULL && id != NULL && secret != NULL && info != NULL);
 	memset(info, 0, sizeof(*info));
 	memset(e, 0, sizeof(*e));
-	return pw_status_get(client, id, info, e);
+	return secret[0] != '\0' ? pw_checkout_status_get(client, id, secret, info, e)
+	                         : pw_status_get(client, id, info, e);
+}
+
+/* Characters of every credential the bridge takes from a query or a form:
+ * base64url and the dots of a JWT, so nothing needs percent-decoding. */
+static const char bridge_token_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+
+/* A checkout secret as it may appear in ?secret= or a form: "" (none), or at
+ * most 63 token characters (the server checks it). */
+static bool
+bridge_secret_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+	return n < 64 && strspn(s != NULL ? s : "", bridge_token_chars) == n;
+}
+
+/* The value of field name in an application/x-www-form-urlencoded body, into
+ * out: true when present with 1..out_size-1 token characters (no decoding
+ * needed). */
+static bool
+bridge_form_get(const bridge_request *rq, const char *name, char *out, size_t out_size)
+{
+	size_t nlen = strlen(name);
+	size_t pos = 0;
+
+	out[0] = '\0';
+	while (rq->body != NULL && pos < rq->body_len) {
+		const char *amp = memchr(rq->body + pos, '&', rq->body_len - pos);
+		size_t end = amp != NULL ? (size_t) (amp - rq->body) : rq->body_len;
+		size_t n = end - pos;
+		if (n > nlen && strncmp(rq->body + pos, name, nlen) == 0 && rq->body[pos + nlen] == '=') {
+			size_t vlen = n - nlen - 1;
+			const char *v = rq->body + pos + nlen + 1;
+			if (vlen == 0 || vlen >= out_size) {
+				return false;
+			}
+			for (size_t i = 0; i < vlen; i++) {
+				if (v[i] == '\0' || strchr(bridge_token_chars, v[i]) == NULL) {
+					return false;
+				}
+			}
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return true;
+		}
+		pos = end + 1;
+	}
+	return false;
+}
+
+/* A state-changing POST from a browser must come from our own pages: an
+ * Origin header, when sent, is the public URL's origin, and Sec-Fetch-Site,
+ * when sent, is same-origin. (Browsers send both on such a POST; a client
+ * that sends neither is no browser a cross-site page could drive.) */
+static bool
+bridge_same_origin(const bridge_env *env, const bridge_request *rq)
+{
+	const char *origin = bridge_request_header(rq, "origin");
+	const char *site = bridge_request_header(rq, "sec-fetch-site");
+	const char *host = strstr(env->public_url, "://");
+	size_t olen;
+
+	if (site != NULL && strcmp(site, "same-origin") != 0) {
+		return false;
+	}
+	if (origin == NULL) {
+		return true;
+	}
+	if (host == NULL) {
+		return false;
+	}
+	host += 3;
+	olen = (size_t) (host - env->public_url) + strcspn(host, "/");
+	return strlen(origin) == olen && strncmp(origin, env->public_url, olen) == 0;
+}
+
+/* The checkout page's and the status route's absolute URLs for the
+ * customer: the access link and where to continue, once paid. */
+static void
+bridge_customer_urls(const bridge_env *env, const pw_status_info *info, bridge_buf *access,
+    bridge_buf *cont)
+{
+	if (info->status != PW_SESSION_PAID) {
+		return;
+	}
+	(void) bridge_access_url(access, info, env->public_url);
+	bridge_continue_url(cont, info->success_url, info->session_id);
 }
 
 static void
@@ -167,7 +257,7 @@ bridge_route_create_session(bridge_env *env, const bridge_request *rq, bridge_re
 	const char *api_key = bridge_request_header(rq, "x-api-key");
 	const char *idem = bridge_request_header(rq, "idempotency-key");
 	char msg[BRIDGE_JSON_MSG_BYTES];
-	char checkout_url[PW_URL_BYTES_MAX + PW_SESSION_ID_BYTES_MAX + 32];
+	char checkout_url[PW_URL_BYTES_MAX + PW_SESSION_ID_BYTES_MAX + 128];
 	bridge_create req;
 	pw_session s;
 	pw_error err;
@@ -190,8 +280,8 @@ bridge_route_create_session(bridge_env *env, const bridge_request *rq, bridge_re
 		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));
 		return;
 	}
-	(void) snprintf(checkout_url, sizeof(checkout_url), "%s/checkout?session=%s", env->public_url,
-	    s.id);
+	(void) snprintf(checkout_url, sizeof(checkout_url), "%s/checkout?session=%s&secret=%s",
+	    env->public_url, s.id, s.checkout_secret);
 	rp->http = 200;
 	bridge_json_session(&rp->body, &s, checkout_url);
 }
@@ -199,16 +289,37 @@ bridge_route_create_session(bridge_env *env, const bridge_request *rq, bridge_re
 static void
 bridge_route_session_status(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
 {
+	const char *secret = rq->query(rq->query_cls, "secret");
+	bridge_json_customer cv;
+	bridge_buf access, cont;
 	pw_status_info info;
 	pw_error err;
 	pw_status st;
 
-	st = bridge_status_get(env->client, rq->match->session_id, &info, &err);
+	secret = secret != NULL ? secret : "";
+	if (!bridge_secret_ok(secret)) {
+		bridge_reply_json_error(rp, PW_INVALID_ARGUMENT,
+		    "secret must be the checkout secret of the session's checkout URL");
+		return;
+	}
+	st = bridge_status_get(env->client, rq->match->session_id, secret, &info, &err);
 	if (st != PW_OK) {
 		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));
+		sodium_memzero(&info, sizeof(info));
+		return;
+	}
+	rp->http = 200;
+	if (secret[0] == '\0') {
+		bridge_json_status(&rp->body, &info, NULL);
 	} else {
-		rp->http = 200;
-		bridge_json_status(&rp->body, &info);
+		bridge_buf_init(&access, 8192);
+		bridge_buf_init(&cont, 8192);
+		bridge_customer_urls(env, &info, &access, &cont);
+		cv.access_url = bridge_buf_ok(&access) ? bridge_buf_str(&access) : "";
+		cv.continue_url = bridge_buf_ok(&cont) ? bridge_buf_str(&cont) : "";
+		bridge_json_status(&rp->body, &info, &cv);
+		bridge_buf_wipe(&access); /* held the customer's token */
+		bridge_buf_wipe(&cont);
 	}
 	sodium_memzero(&info, sizeof(info)); /* the access link is the customer's credential */
 }
@@ -217,10 +328,14 @@ static void
 bridge_route_checkout(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
 {
 	const char *id = rq->query(rq->query_cls, "session");
+	const char *secret = rq->query(rq->query_cls, "secret");
+	bridge_checkout_view v;
+	bridge_buf access, cont;
 	pw_status_info info;
 	pw_status st;
 
 	rp->html = true;
+	secret = secret != NULL ? secret : "";
 	if (id == NULL || id[0] == '\0') {
 		bridge_reply_html_error(rp, PW_INVALID_ARGUMENT, "Bad request",
 		    "This checkout link has no session. Use the link the merchant gave you.");
@@ -230,43 +345,139 @@ bridge_route_checkout(bridge_env *env, const bridge_request *rq, bridge_reply *r
 		bridge_page_failed(rp, PW_NOT_FOUND, "There is no such checkout session.");
 		return;
 	}
-	st = bridge_status_get(env->client, id, &info, NULL);
-	if (st != PW_OK) {
+	if (!bridge_secret_ok(secret)) {
+		bridge_reply_html_error(rp, PW_UNAUTHENTICATED, "Link not valid",
+		    "This checkout link is not valid. Use the complete link the merchant gave you.");
+		return;
+	}
+	st = bridge_status_get(env->client, id, secret, &info, NULL);
+	if (st == PW_UNAUTHENTICATED) {
+		bridge_reply_html_error(rp, st, "Link not valid",
+		    "This checkout link is not valid. Use the complete link the merchant gave you.");
+	} else if (st != PW_OK) {
 		bridge_page_failed(rp, st, "There is no such checkout session.");
 	} else {
+		bridge_buf_init(&access, 8192);
+		bridge_buf_init(&cont, 8192);
+		bridge_customer_urls(env, &info, &access, &cont);
+		v = (bridge_checkout_view) { .s = &info, .secret = secret,
+			.access_url = bridge_buf_ok(&access) ? bridge_buf_str(&access) : "",
+			.continue_url = bridge_buf_ok(&cont) ? bridge_buf_str(&cont) : "" };
 		rp->http = 200;
-		bridge_page_checkout(&rp->body, &info, env->public_url, rp->nonce);
+		bridge_page_checkout(&rp->body, &v, rp->nonce);
+		bridge_buf_wipe(&access);
+		bridge_buf_wipe(&cont);
 	}
 	sodium_memzero(&info, sizeof(info));
 }
 
+/* POST /checkout/{session_id}/test: "Pay (test)" / "Fail (test)" of the
+ * checkout page, with the checkout secret; JSON answers. */
+static void
+bridge_route_test_payment(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
+{
+	char secret[64];
+	char outcome[8];
+	pw_webhook_result res;
+	pw_error err;
+	pw_status st;
+
+	if (!bridge_same_origin(env, rq)) {
+		bridge_reply_json_error(rp, PW_PERMISSION_DENIED,
+		    "a test payment must come from the checkout page itself");
+		return;
+	}
+	if (!bridge_form_get(rq, "secret", secret, sizeof(secret))) {
+		bridge_reply_json_error(rp, PW_UNAUTHENTICATED,
+		    "send the checkout secret of the session as the form field secret");
+		return;
+	}
+	if (!bridge_form_get(rq, "outcome", outcome, sizeof(outcome)) ||
+	    (strcmp(outcome, "pay") != 0 && strcmp(outcome, "fail") != 0)) {
+		bridge_reply_json_error(rp, PW_INVALID_ARGUMENT, "outcome must be pay or fail");
+		return;
+	}
+	memset(&res, 0, sizeof(res));
+	memset(&err, 0, sizeof(err));
+	st = pw_test_payment(env->client, rq->match->session_id, secret, strcmp(outcome, "fail") == 0,
+	    &res, &err);
+	sodium_memzero(secret, sizeof(secret));
+	if (st != PW_OK) {
+		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));
+		return;
+	}
+	rp->http = 200;
+	bridge_json_webhook(&rp->body, &res);
+}
+
+/* GET /access/{id}?token=: the receipt and a form to reveal the key (a link
+ * checker, a mail scanner or a HEAD burns nothing); POST /access/{id} with
+ * the token and the CSRF value of that form (and its cookie): the reveal. */
 static void
 bridge_route_access(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
 {
-	const char *token = rq->query(rq->query_cls, "token");
+	bool post = strcmp(rq->method, "POST") == 0;
+	char token[PW_BRIDGE_TOKEN_BYTES_MAX + 1];
+	char csrf[64];
+	uint8_t raw[24];
 	pw_access acc;
 	pw_error err;
 	pw_status st;
 
 	rp->html = true;
-	if (token == NULL || token[0] == '\0' || strlen(token) > PW_BRIDGE_TOKEN_BYTES_MAX) {
+	if (post) {
+		const char *cookie = bridge_request_header(rq, "cookie");
+		const char *c = cookie != NULL ? strstr(cookie, "pw_csrf=") : NULL;
+		size_t clen = c != NULL ? strcspn(c + 8, "; ") : 0;
+		if (!bridge_same_origin(env, rq) || !bridge_form_get(rq, "csrf", csrf, sizeof(csrf)) ||
+		    c == NULL || (c != cookie && c[-1] != ' ' && c[-1] != ';') ||
+		    clen != strlen(csrf) || sodium_memcmp(c + 8, csrf, clen) != 0) {
+			bridge_reply_html_error(rp, PW_PERMISSION_DENIED, "Request refused",
+			    "This request did not come from your access page. Open your access link again "
+			    "and press the button there.");
+			return;
+		}
+		if (!bridge_form_get(rq, "token", token, sizeof(token))) {
+			token[0] = '\0';
+		}
+	} else {
+		const char *q = rq->query(rq->query_cls, "token");
+		if (q == NULL || strlen(q) >= sizeof(token)) {
+			token[0] = '\0';
+		} else {
+			memcpy(token, q, strlen(q) + 1);
+		}
+	}
+	if (token[0] == '\0') {
 		bridge_reply_html_error(rp, PW_UNAUTHENTICATED, "Link not valid",
 		    "This access link is not valid. Use the complete link from your checkout page.");
 		return;
 	}
 	memset(&acc, 0, sizeof(acc));
 	memset(&err, 0, sizeof(err));
-	st = pw_access_redeem(env->client, rq->match->session_id, token, &acc, &err);
+	st = post ? pw_access_redeem(env->client, rq->match->session_id, token, &acc, &err)
+	          : pw_access_view(env->client, rq->match->session_id, token, &acc, &err);
 	if (st == PW_UNAUTHENTICATED || st == PW_PERMISSION_DENIED) {
 		bridge_reply_html_error(rp, st, "Link not valid",
 		    "This access link is not valid or has expired.");
 	} else if (st != PW_OK) {
 		bridge_page_failed(rp, st, "There is no such purchase.");
-	} else {
+	} else if (post) {
 		rp->http = 200;
-		bridge_page_access(&rp->body, &acc, rp->nonce);
+		bridge_page_access(&rp->body, &acc, NULL, NULL, rp->nonce);
+	} else {
+		/* A fresh CSRF value per view: in the form and in a cookie only this
+		 * site's pages send back (SameSite=Strict), compared on POST. */
+		pw_random(raw, sizeof(raw));
+		pw_base64url(csrf, sizeof(csrf), raw, sizeof(raw));
+		(void) snprintf(rp->set_cookie, sizeof(rp->set_cookie),
+		    "pw_csrf=%s; Path=/access/; Max-Age=3600; HttpOnly; SameSite=Strict%s", csrf,
+		    strncmp(env->public_url, "https://", 8) == 0 ? "; Secure" : "");
+		rp->http = 200;
+		bridge_page_access(&rp->body, &acc, token, csrf, rp->nonce);
 	}
 	sodium_memzero(&acc, sizeof(acc)); /* held the raw access key */
+	sodium_memzero(token, sizeof(token));
 }
 
 static void
@@ -276,7 +487,7 @@ bridge_route_healthz(bridge_env *env, const bridge_request *rq, bridge_reply *rp
 	pw_status st;
 
 	(void) rq;
-	st = bridge_status_get(env->probe, BRIDGE_PROBE_SESSION_ID, &info, NULL);
+	st = bridge_status_get(env->probe, BRIDGE_PROBE_SESSION_ID, "", &info, NULL);
 	sodium_memzero(&info, sizeof(info));
 	/* any answer the server itself produced about the probe id means it is up */
 	if (st == PW_OK || st == PW_NOT_FOUND || st == PW_INVALID_ARGUMENT) {
@@ -309,8 +520,10 @@ static const bridge_route bridge_routes[] = {
 	    .body_bytes_max = 0, .handler = bridge_route_session_status },
 	{ .name = "checkout", .path = "/checkout", .methods = "GET, HEAD",
 	    .body_bytes_max = 0, .handler = bridge_route_checkout },
-	{ .name = "access", .path = "/access/{session_id}", .methods = "GET, HEAD",
-	    .body_bytes_max = 0, .handler = bridge_route_access },
+	{ .name = "access", .path = "/access/{session_id}", .methods = "GET, HEAD, POST",
+	    .body_bytes_max = PW_BRIDGE_FORM_BYTES_MAX, .handler = bridge_route_access },
+	{ .name = "test_payment", .path = "/checkout/{session_id}/test", .methods = "POST",
+	    .body_bytes_max = PW_BRIDGE_FORM_BYTES_MAX, .handler = bridge_route_test_payment },
 	{ .name = "healthz", .path = "/healthz", .methods = "GET, HEAD",
 	    .body_bytes_max = 0, .handler = bridge_route_healthz },
 	{ .name = "metrics", .path = "/metrics", .methods = "GET, HEAD",

@@ -112,6 +112,8 @@ enum {
 	OPT_COUNT,
 	OPT_SUBSCRIBE,
 	OPT_ONCE,
+	OPT_SECRET,
+	OPT_FAIL,
 };
 
 /* A long option --NAME with a value, and the end of an option table. */
@@ -1132,6 +1134,7 @@ cli_session_call(cli_call *call, void *args, pw_error *err)
 	cli_str(o, "mode", pw_mode_name(s.mode));
 	cli_money_rows(o, s.amount_minor, s.currency);
 	cli_str(o, "url", s.url);
+	cli_str(o, "checkout_secret", s.checkout_secret);
 	cli_time(o, call->g->json ? "created_at_unix_ms" : "created_at", s.created_at_unix_ms);
 	cli_time(o, call->g->json ? "expires_at_unix_ms" : "expires_at", s.expires_at_unix_ms);
 	return PW_OK;
@@ -1366,6 +1369,8 @@ cli_session_get_call(cli_call *call, void *args, pw_error *err)
 		cli_str(o, "access_key_id", d->access_key_id);
 		cli_bool(o, "entitlement_active", d->entitlement_active);
 		cli_str(o, "access_link", d->access_link);
+		cli_str(o, "url", d->session.url);
+		cli_str(o, "checkout_secret", d->session.checkout_secret);
 		cli_str(o, "dispute", d->dispute);
 		cli_uint(o, "anomalies", d->anomalies);
 		cli_str(o, "anomaly", d->anomaly);
@@ -1971,26 +1976,60 @@ cli_credits_list_call(cli_call *call, void *args, pw_error *err)
 /* ---- status ---- */
 
 static const char cli_help_status[] =
-    "usage: paywire status SESSION_ID\n"
+    "usage: paywire status SESSION_ID [--secret CHECKOUT_SECRET]\n"
     "\n"
-    "Shows a session: status, payment status, provider, amounts, times, invoice\n"
-    "number and, once paid, the customer's access link. No key is needed: the\n"
-    "session id (128 random bits) is the capability.\n"
+    "Shows a session: status, payment status, provider, amounts, times and invoice\n"
+    "number. No key is needed: the session id (128 random bits) is the capability\n"
+    "to see the status. With the session's checkout secret (cks_..., what the\n"
+    "customer's checkout URL carries) it also shows the merchant's name, what is\n"
+    "sold, the URLs and, once paid, the customer's access link.\n"
+    "\n"
+    "  --secret S         the checkout secret (a wrong one: UNAUTHENTICATED)\n"
     "\n"
     "example:\n"
     "  paywire status cs_0190f3c2a1b24f...\n"
-    "  paywire --json status cs_0190f3c2a1b24f...\n";
+    "  paywire --json status cs_0190f3c2a1b24f... --secret cks_...\n";
+
+/* status and session test-pay: --secret, --fail */
+typedef struct cli_secret_args {
+	const char *secret;
+	bool fail;
+} cli_secret_args;
+
+static int
+cli_secret_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_secret_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_SECRET: a->secret = arg; break;
+	case OPT_FAIL: a->fail = true; break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_secret_check(void *args, cli_globals *g)
+{
+	const cli_secret_args *a = args;
+	return a->secret == NULL ? cli_usage_error(g, "--secret is required (the checkout secret, "
+	                                              "cks_...)")
+	                         : CLI_EXIT_OK;
+}
 
 static pw_status
 cli_status_call(cli_call *call, void *args, pw_error *err)
 {
+	const cli_secret_args *a = args;
 	bool json = call->g->json;
 	cli_out *o = &call->out;
 	pw_status_info s;
 	pw_status st;
 
-	(void) args;
-	st = pw_status_get(call->c, call->arg, &s, err);
+	st = a->secret != NULL ? pw_checkout_status_get(call->c, call->arg, a->secret, &s, err)
+	                       : pw_status_get(call->c, call->arg, &s, err);
 	if (st != PW_OK) {
 		return st;
 	}
@@ -2004,7 +2043,89 @@ cli_status_call(cli_call *call, void *args, pw_error *err)
 	cli_time(o, json ? "paid_at_unix_ms" : "paid_at", s.paid_at_unix_ms);
 	cli_time(o, json ? "expires_at_unix_ms" : "expires_at", s.expires_at_unix_ms);
 	cli_uint(o, "invoice_number", s.invoice_number);
-	cli_str(o, "access_link", s.access_link);
+	if (a->secret != NULL) {
+		cli_str(o, "merchant_name", s.merchant_name);
+		cli_str(o, "plan", s.plan);
+		cli_int(o, "credits", s.credits);
+		cli_str(o, "success_url", s.success_url);
+		cli_str(o, "cancel_url", s.cancel_url);
+		cli_str(o, "access_link", s.access_link);
+	}
+	return PW_OK;
+}
+
+/* ---- session test-pay ---- */
+
+static const char cli_help_session_test_pay[] =
+    "usage: paywire session test-pay SESSION_ID --secret CHECKOUT_SECRET [--fail]\n"
+    "\n"
+    "What the \"Pay (test)\" and \"Fail (test)\" buttons of a test session's checkout\n"
+    "page do: the server builds a Stripe-shaped event (checkout.session.completed,\n"
+    "or with --fail payment_intent.payment_failed), signs it with its Stripe\n"
+    "webhook secret and applies it through the webhook path. Test sessions only:\n"
+    "a live session is refused (FAILED_PRECONDITION). A second pay is a duplicate.\n"
+    "\n"
+    "  --secret S    the session's checkout secret (from 'session create')\n"
+    "  --fail        a declined payment instead of a successful one\n"
+    "\n"
+    "example:\n"
+    "  paywire session test-pay cs_0190f3c2a1b24f... --secret cks_...\n";
+
+static pw_status
+cli_test_pay_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_secret_args *a = args;
+	cli_out *o = &call->out;
+	pw_webhook_result r;
+	pw_status st = pw_test_payment(call->c, call->arg, a->secret, a->fail, &r, err);
+
+	if (st != PW_OK) {
+		return st;
+	}
+	cli_str(o, "outcome", pw_webhook_outcome_name(r.outcome));
+	cli_str(o, "session_id", r.session_id);
+	cli_str(o, "event_id", r.event_id);
+	cli_str(o, "event_type", r.event_type);
+	cli_str(o, "session_status", pw_session_status_name(r.session_status));
+	cli_uint(o, "invoice_number", r.invoice_number);
+	cli_str(o, "reason", r.reason);
+	return PW_OK;
+}
+
+/* ---- access reissue ---- */
+
+static const char cli_help_access_reissue[] =
+    "usage: paywire access reissue SESSION_ID [--api-key KEY]\n"
+    "\n"
+    "Your customer lost the access key of a paid session: a new key replaces it\n"
+    "(the old one then verifies as replaced) and a new access link replaces the\n"
+    "old one (which then opens nothing). Send the new link to the customer: it\n"
+    "reveals the new key once, on a button press. The key itself is never shown\n"
+    "to you. Refused (FAILED_PRECONDITION) for a session that sold no key or whose\n"
+    "key is revoked (refunded, disputed).\n"
+    "\n"
+    "  --api-key KEY    your API key (default: $PAYWIRE_API_KEY)\n"
+    "\n"
+    "example:\n"
+    "  paywire access reissue cs_0190f3c2a1b24f...\n";
+
+static pw_status
+cli_reissue_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_query_args *a = args;
+	cli_out *o = &call->out;
+	pw_access_reissue r;
+	pw_status st = pw_access_key_reissue(call->c, a->api_key, call->arg, &r, err);
+
+	if (st != PW_OK) {
+		return st;
+	}
+	cli_str(o, "session_id", r.session_id);
+	cli_str(o, "entitlement_id", r.entitlement_id);
+	cli_str(o, "key_prefix", r.key_prefix);
+	cli_str(o, "access_link", r.access_link);
+	call->note = "note: the access_link is relative: prefix the bridge's public URL and send it "
+	             "to your customer\n";
 	return PW_OK;
 }
 
@@ -2225,6 +2346,7 @@ cli_access_call(cli_call *call, void *args, pw_error *err)
 	cli_money_rows(o, a.amount_minor, a.currency);
 	cli_time(o, call->g->json ? "paid_at_unix_ms" : "paid_at", a.paid_at_unix_ms);
 	cli_uint(o, "invoice_number", a.invoice_number);
+	cli_str(o, "merchant_name", a.merchant_name);
 	cli_str(o, "plan", a.plan);
 	cli_str(o, "customer_email", a.customer_email);
 	cli_str(o, "access_key_id", a.access_key_id);
@@ -2379,6 +2501,7 @@ typedef union cli_args {
 	cli_verify_args verify;     /* access verify */
 	cli_query_args query;       /* session get|list, invoice get|list */
 	cli_tail_args tail;         /* events tail */
+	cli_secret_args secret;     /* status, session test-pay */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
 } cli_args;
@@ -2534,10 +2657,18 @@ static const cli_command cli_commands[] = {
 	        CLI_OPT("count", OPT_COUNT), CLI_OPT("subscribe", OPT_SUBSCRIBE),
 	        { "once", no_argument, NULL, OPT_ONCE },
 	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
-	{ .group = "status", .verb = NULL, .usage = "SESSION_ID",
+	{ .group = "session", .verb = "test-pay", .usage = "SESSION_ID --secret S [--fail]",
+	    .summary = "pay (or fail) a test session as its page does",
+	    .help = cli_help_session_test_pay, .on_opt = cli_secret_opt, .positional = 1,
+	    .what = "SESSION_ID", .check = cli_secret_check, .call = cli_test_pay_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("secret", OPT_SECRET),
+	        { "fail", no_argument, NULL, OPT_FAIL }, CLI_OPTS_END } },
+	{ .group = "status", .verb = NULL, .usage = "SESSION_ID [--secret S]",
 	    .summary = "a session's status (no key)",
-	    .help = cli_help_status, .positional = 1, .what = "SESSION_ID", .call = cli_status_call,
-	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPTS_END } },
+	    .help = cli_help_status, .on_opt = cli_secret_opt, .positional = 1,
+	    .what = "SESSION_ID", .call = cli_status_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("secret", OPT_SECRET),
+	        CLI_OPTS_END } },
 	{ .group = "webhook", .verb = "send", .usage = "--provider P --body-file F ...",
 	    .summary = "replay a stored provider event",
 	    .help = cli_help_webhook_send, .on_opt = cli_webhook_opt, .check = cli_webhook_check,
@@ -2550,6 +2681,12 @@ static const cli_command cli_commands[] = {
 	    .help = cli_help_access_redeem, .on_opt = cli_token_opt, .positional = 1,
 	    .what = "SESSION_ID", .check = cli_token_check, .call = cli_access_call,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("token", OPT_TOKEN),
+	        CLI_OPTS_END } },
+	{ .group = "access", .verb = "reissue", .usage = "SESSION_ID",
+	    .summary = "a new access key for a customer who lost it (API key)",
+	    .help = cli_help_access_reissue, .on_opt = cli_query_opt, .positional = 1,
+	    .what = "SESSION_ID", .check = cli_query_check, .call = cli_reissue_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
 	{ .group = "access", .verb = "verify", .usage = "(access key on stdin)",
 	    .summary = "is a customer's access key valid? (API key)",

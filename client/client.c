@@ -1162,7 +1162,7 @@ client_session_map(const Paywire__V1__CreateSessionResponse *cs, pw_session *out
 	}
 	const client_field f[] = {
 		CLIENT_ID(out, s, id), CLIENT_ID(out, s, merchant_id), CLIENT_ID(out, s, url),
-		CLIENT_ID(out, s, currency),
+		CLIENT_ID(out, s, currency), CLIENT_ID(out, cs, checkout_secret),
 	};
 	out->mode = client_mode(s->mode);
 	out->status = client_session_status(s->status);
@@ -1202,6 +1202,10 @@ client_detail_map(const Paywire__V1__GetSessionResponse *g, pw_session_detail *o
 	st = client_session_copy(d->session, &out->session, err);
 	if (st != PW_OK) {
 		return st;
+	}
+	if (!pw_strlcpy(out->session.checkout_secret, g->checkout_secret,
+	        sizeof(out->session.checkout_secret))) {
+		return client_fail(err, PW_INTERNAL, "the server's checkout_secret is too long");
 	}
 	const client_field f[] = {
 		{ out->customer_email, sizeof(out->customer_email), d->session->customer_email,
@@ -1361,8 +1365,10 @@ client_status_map(const Paywire__V1__GetStatusResponse *g, pw_status_info *out, 
 		CLIENT_ID(out, g, session_id), CLIENT_ID(out, g, merchant_id), CLIENT_ID(out, g, currency),
 		{ out->payment_provider, sizeof(out->payment_provider),
 		    client_provider_str(g->payment_provider), "payment_provider", true },
-		CLIENT_ID(out, g, access_link),
+		CLIENT_ID(out, g, access_link), CLIENT_TEXT(out, g, merchant_name),
+		CLIENT_TEXT(out, g, plan), CLIENT_ID(out, g, success_url), CLIENT_ID(out, g, cancel_url),
 	};
+	out->credits = g->credits;
 
 	out->status = client_session_status(g->status);
 	out->payment_status = client_payment_status(g->payment_status);
@@ -1402,7 +1408,7 @@ client_access_map(const Paywire__V1__RedeemAccessResponse *a, pw_access *out, pw
 		CLIENT_ID(out, a, session_id), CLIENT_ID(out, a, merchant_id),
 		CLIENT_ID(out, a, currency), CLIENT_ID(out, a, access_key_id),
 		CLIENT_ID(out, a, access_key), CLIENT_TEXT(out, a, plan),
-		CLIENT_TEXT(out, a, customer_email),
+		CLIENT_TEXT(out, a, customer_email), CLIENT_TEXT(out, a, merchant_name),
 	};
 
 	out->status = client_session_status(a->status);
@@ -1412,6 +1418,29 @@ client_access_map(const Paywire__V1__RedeemAccessResponse *a, pw_access *out, pw
 	out->already_revealed = a->already_revealed != 0;
 	out->entitlement_active = a->entitlement_active != 0;
 	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_reissue_map(const Paywire__V1__ReissueAccessKeyResponse *r, pw_access_reissue *out,
+    pw_error *err)
+{
+	const client_field f[] = {
+		CLIENT_ID(out, r, session_id), CLIENT_ID(out, r, access_link),
+		CLIENT_ID(out, r, entitlement_id), { out->key_prefix, sizeof(out->key_prefix),
+		    r->access_key_prefix, "access_key_prefix", true },
+	};
+
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_test_payment_map(const Paywire__V1__TestPaymentResponse *r, pw_webhook_result *out,
+    pw_error *err)
+{
+	if (r->outcome == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's test_payment reply has no outcome");
+	}
+	return client_webhook_map(r->outcome, out, err);
 }
 
 static void
@@ -1589,7 +1618,11 @@ typedef struct client_call_spec {
 	XX(LIST_INVOICES, "pw_invoices_list", client_invoice_page_map,                            \
 	    Paywire__V1__ListInvoicesResponse, pw_invoice_page, NULL, true)                       \
 	XX(LIST_EVENTS, "pw_events_list", client_event_page_map, Paywire__V1__ListEventsResponse, \
-	    pw_event_page, NULL, true)
+	    pw_event_page, NULL, true)                                                            \
+	XX(REISSUE_ACCESS_KEY, "pw_access_key_reissue", client_reissue_map,                       \
+	    Paywire__V1__ReissueAccessKeyResponse, pw_access_reissue, NULL, true)                 \
+	XX(TEST_PAYMENT, "pw_test_payment", client_test_payment_map,                              \
+	    Paywire__V1__TestPaymentResponse, pw_webhook_result, NULL, false)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -1819,6 +1852,33 @@ pw_status_get(pw_client *c, const char *session_id, pw_status_info *out, pw_erro
 
 	gs.session_id = client_str(session_id);
 	return client_run(c, CLIENT_CALL_GET_STATUS, need, 1, &gs.base, out, err);
+}
+
+pw_status
+pw_checkout_status_get(pw_client *c, const char *session_id, const char *checkout_secret,
+    pw_status_info *out, pw_error *err)
+{
+	Paywire__V1__GetStatusRequest gs = PAYWIRE__V1__GET_STATUS_REQUEST__INIT;
+	const client_arg need[] = { { "session_id", session_id },
+		{ "checkout_secret", checkout_secret } };
+
+	gs.session_id = client_str(session_id);
+	gs.checkout_secret = client_str(checkout_secret);
+	return client_run(c, CLIENT_CALL_GET_STATUS, need, 2, &gs.base, out, err);
+}
+
+pw_status
+pw_test_payment(pw_client *c, const char *session_id, const char *checkout_secret, bool fail,
+    pw_webhook_result *out, pw_error *err)
+{
+	Paywire__V1__TestPaymentRequest r = PAYWIRE__V1__TEST_PAYMENT_REQUEST__INIT;
+	const client_arg need[] = { { "session_id", session_id },
+		{ "checkout_secret", checkout_secret } };
+
+	r.session_id = client_str(session_id);
+	r.checkout_secret = client_str(checkout_secret);
+	r.fail = fail;
+	return client_run(c, CLIENT_CALL_TEST_PAYMENT, need, 2, &r.base, out, err);
 }
 
 pw_status
@@ -2103,6 +2163,30 @@ pw_access_redeem(pw_client *c, const char *session_id, const char *token, pw_acc
 	ra.session_id = client_str(session_id);
 	ra.token = client_str(token);
 	return client_run(c, CLIENT_CALL_REDEEM_ACCESS, need, 2, &ra.base, out, err);
+}
+
+pw_status
+pw_access_view(pw_client *c, const char *session_id, const char *token, pw_access *out,
+    pw_error *err)
+{
+	Paywire__V1__RedeemAccessRequest ra = PAYWIRE__V1__REDEEM_ACCESS_REQUEST__INIT;
+	const client_arg need[] = { { "session_id", session_id }, { "token", token } };
+
+	ra.session_id = client_str(session_id);
+	ra.token = client_str(token);
+	ra.view_only = true;
+	return client_run(c, CLIENT_CALL_REDEEM_ACCESS, need, 2, &ra.base, out, err);
+}
+
+pw_status
+pw_access_key_reissue(pw_client *c, const char *api_key, const char *session_id,
+    pw_access_reissue *out, pw_error *err)
+{
+	Paywire__V1__ReissueAccessKeyRequest r = PAYWIRE__V1__REISSUE_ACCESS_KEY_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "session_id", session_id } };
+
+	r.session_id = client_str(session_id);
+	return client_run(c, CLIENT_CALL_REISSUE_ACCESS_KEY, need, 2, &r.base, out, err);
 }
 
 /* ---- audit ---- */

@@ -165,6 +165,14 @@ _Static_assert(PW_SESSION_TTL_MIN_MS <= PW_SESSION_TTL_DEFAULT_MS &&
  * limits. */
 #define PW_TOKEN_BYTES_MAX 4096
 
+/* A session's checkout secret: "cks_" + base64url(BLAKE2b-256 keyed with a
+ * key derived from paywire.key, over the session id) = 4 + 43 characters. It
+ * goes only to the merchant who created the session (CreateSession,
+ * GetSession) and through it to the customer's browser (the checkout URL);
+ * with it GetStatus also answers the access link and test-mode payments are
+ * allowed. Nothing is stored: it is recomputed and compared in constant time. */
+#define PW_CHECKOUT_SECRET_BYTES 47
+
 /* How far a token's iat may lie in the future (clock skew between the
  * servers that mint and redeem). Same tolerance as webhook timestamps. */
 #define PW_TOKEN_SKEW_S PW_WEBHOOK_TOLERANCE_S
@@ -208,6 +216,13 @@ _Static_assert(PW_BRIDGE_THREADS_DEFAULT <= PW_BRIDGE_THREADS_MAX, "default thre
 #define PW_BRIDGE_TOKEN_BYTES_MAX 2047u
 _Static_assert(PW_BRIDGE_TOKEN_BYTES_MAX <= PW_TOKEN_BYTES_MAX,
     "a token the bridge passes on is not refused by the store for its length");
+
+/* Largest form a page posts back (the access page's reveal: a token of at
+ * most PW_BRIDGE_TOKEN_BYTES_MAX and a CSRF value; the test payment buttons:
+ * a checkout secret and an outcome). */
+#define PW_BRIDGE_FORM_BYTES_MAX 4096u
+_Static_assert(PW_BRIDGE_TOKEN_BYTES_MAX + 128 <= PW_BRIDGE_FORM_BYTES_MAX,
+    "the reveal form fits the form limit");
 
 /* Client: default per-call timeout and retries (same request_id). */
 #define PW_CLIENT_TIMEOUT_MS_DEFAULT 5000

@@ -39,6 +39,7 @@ VALIDATE_MEMBER(list_invoices)
 VALIDATE_MEMBER(list_events)
 VALIDATE_MEMBER(get_balance)
 VALIDATE_MEMBER(list_credit_transactions)
+VALIDATE_MEMBER(reissue_access_key)
 
 /* ---- create_merchant: admin; the reply shows the raw API key once ---- */
 
@@ -92,6 +93,24 @@ session_record_check(srv_call *c, pw_status rv, const char *why)
 	return PW_OK;
 }
 
+/* The session's checkout secret, and its checkout URL with the secret, into
+ * c->res for create_session and get_session (the merchant's calls). */
+static void
+checkout_secret_fill(srv_call *c)
+{
+	const Paywire__Store__V1__Session *s = c->res.session->session;
+	int n;
+
+	store_checkout_secret(c->env->st, s->id, c->res.checkout_secret);
+	c->res.checkout_url[0] = '\0';
+	if (s->url != NULL && s->url[0] != '\0') {
+		n = snprintf(c->res.checkout_url, sizeof(c->res.checkout_url), "%s%csecret=%s", s->url,
+		    strchr(s->url, '?') != NULL ? '&' : '?', c->res.checkout_secret);
+		/* a url is at most PW_URL_BYTES_MAX (srv_env_init) */
+		PW_ASSERT(n > 0 && (size_t) n < sizeof(c->res.checkout_url));
+	}
+}
+
 /* c->hash doubles as the idempotency_key's parameter hash: the same key
  * with other parameters is a conflict. */
 static pw_status
@@ -107,8 +126,12 @@ create_session_apply(store_txn *t, srv_call *c)
 	if (rv == PW_IDEMPOTENCY_CONFLICT) {
 		srv_call_why(c, "idempotency_key was already used with different parameters");
 	}
-	return session_record_check(c, rv, "the store returned a session record the wire cannot "
-	                                   "carry (no session, or too much metadata)");
+	rv = session_record_check(c, rv, "the store returned a session record the wire cannot "
+	                                 "carry (no session, or too much metadata)");
+	if (rv == PW_OK) {
+		checkout_secret_fill(c);
+	}
+	return rv;
 }
 
 /* ---- cancel_session: a merchant key; its own sessions only ---- */
@@ -182,8 +205,136 @@ get_status_read(srv_call *c)
 	if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "session %s not found", id);
 	}
-	return session_record_check(c, rv, "session record without a session, or with one the wire "
-	                                   "cannot carry (corrupt record)");
+	rv = session_record_check(c, rv, "session record without a session, or with one the wire "
+	                                 "cannot carry (corrupt record)");
+	if (rv != PW_OK || c->req->get_status->checkout_secret[0] == '\0') {
+		return rv; /* without the secret: the status only */
+	}
+	if (!store_checkout_secret_ok(c->env->st, id, c->req->get_status->checkout_secret)) {
+		srv_call_why(c, "checkout_secret is not the secret of session %s", id);
+		return PW_UNAUTHENTICATED;
+	}
+	c->res.customer = true;
+	rv = store_merchant_name(c->env->st, c->res.session->session->merchant_id,
+	    c->res.merchant_name, sizeof(c->res.merchant_name));
+	return rv == PW_NOT_FOUND ? PW_OK : rv; /* no name to show is not the customer's problem */
+}
+
+/* ---- test_payment: the checkout secret is the credential; test mode only ---- */
+
+/* Builds the Stripe event a test payment stands for (Stripe's own shape:
+ * checkout.session.completed, or payment_intent.payment_failed) into
+ * c->res.test_body. Amounts in Stripe's unit of the currency. */
+static pw_status
+test_event_build(srv_call *c, const Paywire__Store__V1__Session *s, bool fail, int64_t now_ms)
+{
+	char cur[4];
+	char evt[PW_ID_BYTES(9)];
+	int64_t amount;
+	int n;
+
+	for (size_t i = 0; i < 4; i++) {
+		cur[i] = (char) (s->currency[i] >= 'A' && s->currency[i] <= 'Z' ? s->currency[i] + 32
+		                                                                 : s->currency[i]);
+	}
+	if (pw_amount_rescale(s->amount_minor, pw_currency_exponent(s->currency),
+	        pw_stripe_exponent(s->currency), &amount) != PW_OK) {
+		srv_call_why(c, "the amount has no value in Stripe's unit of %s", s->currency);
+		return PW_FAILED_PRECONDITION;
+	}
+	/* A payment is one event (a second click is its duplicate); each decline
+	 * is an attempt of its own. */
+	pw_id_new(evt, sizeof(evt), "evt_test_", now_ms);
+	if (fail) {
+		n = snprintf(c->res.test_body, sizeof(c->res.test_body),
+		    "{\"id\":\"%s\",\"object\":\"event\",\"api_version\":\"2026-10-28.endive\","
+		    "\"created\":%lld,\"livemode\":false,\"type\":\"payment_intent.payment_failed\","
+		    "\"data\":{\"object\":{\"id\":\"pi_test_%s\",\"object\":\"payment_intent\","
+		    "\"amount\":%lld,\"amount_received\":0,\"currency\":\"%s\",\"livemode\":false,"
+		    "\"status\":\"requires_payment_method\",\"last_payment_error\":{\"code\":"
+		    "\"card_declined\",\"decline_code\":\"generic_decline\",\"message\":\"Your card "
+		    "was declined (paywire test mode).\"},\"metadata\":{\"session_id\":\"%s\"}}}}",
+		    evt, (long long) (now_ms / 1000), s->id, (long long) amount, cur, s->id);
+	} else {
+		n = snprintf(c->res.test_body, sizeof(c->res.test_body),
+		    "{\"id\":\"evt_test_paid_%s\",\"object\":\"event\",\"api_version\":"
+		    "\"2026-10-28.endive\",\"created\":%lld,\"livemode\":false,\"type\":"
+		    "\"checkout.session.completed\",\"data\":{\"object\":{\"id\":\"cs_test_%s\","
+		    "\"object\":\"checkout.session\",\"amount_subtotal\":%lld,\"amount_total\":%lld,"
+		    "\"client_reference_id\":\"%s\",\"currency\":\"%s\",\"livemode\":false,"
+		    "\"metadata\":{\"session_id\":\"%s\"},\"mode\":\"payment\",\"payment_intent\":"
+		    "\"pi_test_%s\",\"payment_status\":\"paid\",\"status\":\"complete\"}}}",
+		    s->id, (long long) (now_ms / 1000), s->id, (long long) amount, (long long) amount,
+		    s->id, cur, s->id, s->id);
+	}
+	PW_ASSERT(n > 0 && (size_t) n < sizeof(c->res.test_body)); /* ids are at most 63 bytes */
+	return PW_OK;
+}
+
+/* Checks the secret and the session, builds the event, signs it with the
+ * Stripe secret, then verifies and parses it exactly as a delivery. */
+static pw_status
+test_payment_validate(srv_call *c)
+{
+	const Paywire__V1__TestPaymentRequest *r = c->req->test_payment;
+	Paywire__Store__V1__SessionRecord *rec = NULL;
+	srv_header h[2];
+	int64_t now_ms = pw_now_unix_ms();
+	pw_status rv;
+
+	rv = srv_validate_test_payment(r, c->why, sizeof(c->why));
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = store_session_get(c->env->st, r->session_id, &rec);
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "session %s not found", r->session_id);
+		return rv;
+	}
+	if (rv == PW_OK && !store_checkout_secret_ok(c->env->st, r->session_id, r->checkout_secret)) {
+		srv_call_why(c, "checkout_secret is not the secret of session %s", r->session_id);
+		rv = PW_UNAUTHENTICATED;
+	} else if (rv == PW_OK && (rec->session == NULL ||
+	               rec->session->mode != PAYWIRE__STORE__V1__MODE__MODE_TEST)) {
+		srv_call_why(c, "session %s is a live session: test payments are for test mode only, "
+		                "a live session is paid at its provider", r->session_id);
+		rv = PW_FAILED_PRECONDITION;
+	} else if (rv == PW_OK && !srv_webhook_config_has_secret(c->env->webhooks,
+	                              PW_PROVIDER_STRIPE)) {
+		srv_call_why(c, "test payments are signed with the Stripe webhook secret: set "
+		                "PAYWIRE_STRIPE_WEBHOOK_SECRET");
+		rv = PW_UNAVAILABLE;
+	}
+	if (rv == PW_OK) {
+		rv = test_event_build(c, rec->session, r->fail, now_ms);
+	}
+	if (rec != NULL) {
+		paywire__store__v1__session_record__free_unpacked(rec, NULL);
+	}
+	if (rv == PW_OK) {
+		rv = srv_webhook_sign_stripe(c->env->webhooks, (const uint8_t *) c->res.test_body,
+		    strlen(c->res.test_body), now_ms / 1000, c->res.test_sig, sizeof(c->res.test_sig));
+	}
+	if (rv != PW_OK) {
+		return rv;
+	}
+	h[0] = (srv_header) { .name = "stripe-signature", .value = c->res.test_sig };
+	h[1] = (srv_header) { .name = "content-type", .value = "application/json" };
+	rv = srv_webhook_verify(c->env->webhooks, PW_PROVIDER_STRIPE, h, 2,
+	    (const uint8_t *) c->res.test_body, strlen(c->res.test_body), now_ms / 1000, c->why,
+	    sizeof(c->why));
+	if (rv == PW_OK) {
+		rv = srv_webhook_parse(c->env->webhooks, PW_PROVIDER_STRIPE, h, 2,
+		    (const uint8_t *) c->res.test_body, strlen(c->res.test_body), &c->ev, c->why,
+		    sizeof(c->why));
+	}
+	if (rv != PW_OK) { /* our own event: a bug, said as such */
+		char inner[SRV_WHY_BYTES];
+		(void) pw_strlcpy(inner, c->why, sizeof(inner));
+		srv_call_why(c, "the test event paywire built was refused: %s", inner);
+		rv = PW_INTERNAL;
+	}
+	return rv;
 }
 
 /* ---- ingest_webhook: the provider's signature is the credential ---- */
@@ -345,8 +496,12 @@ get_session_read(srv_call *c)
 	if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "no session %s for this merchant", id);
 	}
-	return session_record_check(c, rv, "session record without a session, or with one the wire "
-	                                   "cannot carry (corrupt record)");
+	rv = session_record_check(c, rv, "session record without a session, or with one the wire "
+	                                 "cannot carry (corrupt record)");
+	if (rv == PW_OK) {
+		checkout_secret_fill(c);
+	}
+	return rv;
 }
 
 static pw_status
@@ -452,13 +607,35 @@ redeem_access_apply(store_txn *t, srv_call *c)
 	const Paywire__V1__RedeemAccessRequest *r = c->req->redeem_access;
 	pw_status rv;
 
-	rv = store_access_redeem(t, r->session_id, r->token, &c->res.redeem);
+	rv = store_access_redeem(t, r->session_id, r->token, !r->view_only, &c->res.redeem);
 	if (rv == PW_UNAUTHENTICATED) {
 		srv_call_why(c, "invalid or expired access token");
 	} else if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "session %s not found", r->session_id);
 	}
 	PW_ASSERT(rv != PW_OK || c->res.redeem.session_id[0] != '\0');
+	return rv;
+}
+
+/* ---- reissue_access_key: a merchant key; its own sessions ---- */
+
+static pw_status
+reissue_access_key_apply(store_txn *t, srv_call *c)
+{
+	char why[256];
+	pw_status rv;
+
+	if (c->res.session != NULL) { /* a re-run after a conflict */
+		paywire__store__v1__session_record__free_unpacked(c->res.session, NULL);
+		c->res.session = NULL;
+	}
+	rv = store_access_reissue(t, c->merchant_id, c->req->reissue_access_key->session_id,
+	    &c->res.session, c->res.key_prefix, sizeof(c->res.key_prefix), why, sizeof(why));
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no session %s for this merchant", c->req->reissue_access_key->session_id);
+	} else if (rv == PW_FAILED_PRECONDITION) {
+		srv_call_why(c, "%s", why);
+	}
 	return rv;
 }
 
@@ -511,6 +688,11 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_events_validate,
 	    .read = list_events_read, .reply = srv_reply_list_events,
 	    .failed = "listing events failed" },
+	/* A merchant's key: a new access key for its customer who lost one. */
+	[PAYWIRE__V1__REQUEST__CALL_REISSUE_ACCESS_KEY] = { .name = "reissue_access_key",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = reissue_access_key_validate, .apply = reissue_access_key_apply,
+	    .reply = srv_reply_reissue_access_key, .failed = "re-issuing the access key failed" },
 	/* A merchant's key: whether one of its customers' access keys is valid. */
 	[PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY] = { .name = "verify_access_key",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = verify_access_key_validate,
@@ -561,6 +743,14 @@ static const srv_call_ops srv_calls[] = {
 	    .validate = redeem_access_validate, .apply = redeem_access_apply,
 	    .reply = srv_reply_redeem_access, .redact = srv_reply_redact_redeem_access,
 	    .failed = "redeeming access failed" },
+	/* The session's checkout secret (checked by validate) is the credential;
+	 * test mode only. The event built goes the webhook way: stored under
+	 * webhook:stripe, its duplicates answered by peek. */
+	[PAYWIRE__V1__REQUEST__CALL_TEST_PAYMENT] = { .name = "test_payment",
+	    .auth = SRV_AUTH_NONE, .mutates = true, .scope = SRV_SCOPE_PROVIDER,
+	    .validate = test_payment_validate, .apply = ingest_webhook_apply,
+	    .peek = ingest_webhook_peek,
+	    .reply = srv_reply_test_payment, .failed = "the test payment failed" },
 	/* The provider's signature (checked by validate) is the credential. */
 	[PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK] = { .name = "ingest_webhook",
 	    .auth = SRV_AUTH_NONE, .mutates = true, .scope = SRV_SCOPE_PROVIDER,

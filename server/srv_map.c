@@ -210,7 +210,8 @@ srv_map_session(Paywire__Store__V1__Session *from, srv_map_session_buf *buf)
 }
 
 void
-srv_map_get_status(Paywire__Store__V1__SessionRecord *rec, Paywire__V1__GetStatusResponse *to)
+srv_map_get_status(Paywire__Store__V1__SessionRecord *rec, bool customer, char *merchant_name,
+    Paywire__V1__GetStatusResponse *to)
 {
 	const Paywire__Store__V1__Session *from;
 
@@ -223,8 +224,17 @@ srv_map_get_status(Paywire__Store__V1__SessionRecord *rec, Paywire__V1__GetStatu
 	to->payment_status = srv_map_payment_status_to_wire(from->payment_status);
 	to->payment_provider = srv_map_provider_to_wire(from->payment_provider);
 	to->mode = srv_map_mode_to_wire(from->mode);
-	to->access_link = rec->access_link; /* the record's, not the session's */
 	to->invoice_number = rec->invoice_number;
+	if (customer) { /* the checkout secret matched: what the customer's pages show */
+		to->access_link = rec->access_link; /* the record's, not the session's */
+		to->merchant_name = merchant_name;
+		to->success_url = from->success_url;
+		to->cancel_url = from->cancel_url;
+		if (from->fulfillment != NULL) {
+			to->plan = from->fulfillment->plan;
+			to->credits = from->fulfillment->credits;
+		}
+	}
 }
 
 void
@@ -257,6 +267,7 @@ srv_map_receipt(store_access_receipt *from, Paywire__V1__RedeemAccessResponse *t
 	PW_ASSERT(from != NULL && to != NULL);
 	paywire__v1__redeem_access_response__init(to);
 	SRV_MAP_RECEIPT_SAME(SRV_MAP_XX_COPY)
+	to->merchant_name = from->merchant_name;
 	to->status = srv_map_session_status_to_wire(from->status);
 }
 

@@ -101,10 +101,11 @@ Paywire__V1__Session *srv_map_session(Paywire__Store__V1__Session *from,
     srv_map_session_buf *buf);
 
 /* *to = the GetStatusResponse of rec (its session must be set, asserted):
- * the status fields of the session, plus the record's access_link and
- * invoice_number. */
-void srv_map_get_status(Paywire__Store__V1__SessionRecord *rec,
-    Paywire__V1__GetStatusResponse *to);
+ * the status fields of the session and the invoice_number; with customer
+ * (the caller showed the checkout secret) also the record's access_link, the
+ * session's URLs, what it sells and merchant_name. */
+void srv_map_get_status(Paywire__Store__V1__SessionRecord *rec, bool customer,
+    char *merchant_name, Paywire__V1__GetStatusResponse *to);
 
 /* *to = the CreateMerchantResponse of a new merchant and its raw key (shown
  * once). */

@@ -83,6 +83,10 @@ srv_reply_create_session(srv_reply_msg *m, srv_result *res)
 	paywire__v1__create_session_response__init(&m->u.create_session.resp);
 	m->u.create_session.resp.session =
 	    srv_map_session(res->session->session, &m->u.create_session.session);
+	m->u.create_session.resp.checkout_secret = res->checkout_secret;
+	if (res->checkout_url[0] != '\0') {
+		m->u.create_session.resp.session->url = res->checkout_url; /* with its secret */
+	}
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_SESSION;
 	m->resp.create_session = &m->u.create_session.resp;
 }
@@ -149,6 +153,10 @@ srv_reply_get_session(srv_reply_msg *m, srv_result *res)
 	srv_map_session_detail(res->session, &m->u.get_session.detail, &m->u.get_session.session,
 	    m->u.get_session.refs, m->u.get_session.refp);
 	m->u.get_session.resp.session = &m->u.get_session.detail;
+	m->u.get_session.resp.checkout_secret = res->checkout_secret;
+	if (res->checkout_url[0] != '\0') {
+		m->u.get_session.session.session.url = res->checkout_url; /* with its secret */
+	}
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_SESSION;
 	m->resp.get_session = &m->u.get_session.resp;
 }
@@ -272,7 +280,7 @@ void
 srv_reply_get_status(srv_reply_msg *m, srv_result *res)
 {
 	PW_ASSERT(res->session != NULL && res->session->session != NULL);
-	srv_map_get_status(res->session, &m->u.get_status);
+	srv_map_get_status(res->session, res->customer, res->merchant_name, &m->u.get_status);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_STATUS;
 	m->resp.get_status = &m->u.get_status;
 }
@@ -468,4 +476,33 @@ srv_reply_unseal(const uint8_t key[SRV_SEAL_KEY_BYTES], const char *scope,
 	*out = buf;
 	*out_len = n;
 	return PW_OK;
+}
+
+void
+srv_reply_reissue_access_key(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__ReissueAccessKeyResponse *r = &m->u.reissue_access_key;
+
+	PW_ASSERT(res->session != NULL && res->session->session != NULL);
+	paywire__v1__reissue_access_key_response__init(r);
+	r->session_id = res->session->session->id;
+	r->access_link = res->session->access_link;
+	r->access_key_prefix = res->key_prefix;
+	r->entitlement_id = res->session->access_key_id;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_REISSUE_ACCESS_KEY;
+	m->resp.reissue_access_key = r;
+}
+
+void
+srv_reply_test_payment(srv_reply_msg *m, srv_result *res)
+{
+	PW_ASSERT(res->event != NULL);
+	res->webhook.session_id[sizeof(res->webhook.session_id) - 1] = '\0';
+	res->webhook.reason[sizeof(res->webhook.reason) - 1] = '\0';
+	res->webhook.access_key_id[sizeof(res->webhook.access_key_id) - 1] = '\0';
+	paywire__v1__test_payment_response__init(&m->u.test_payment.resp);
+	srv_map_webhook(&res->webhook, res->event, &m->u.test_payment.outcome);
+	m->u.test_payment.resp.outcome = &m->u.test_payment.outcome;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_TEST_PAYMENT;
+	m->resp.test_payment = &m->u.test_payment.resp;
 }

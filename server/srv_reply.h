@@ -59,6 +59,12 @@
 
 /* What a call produced. Each call sets only its own members (the row of the
  * call table says which builder reads them); the rest stay empty. */
+/* test_payment: the Stripe-shaped event paywire builds (well under 2 KiB:
+ * fixed keys, ids of at most 64 bytes, an email of PW_EMAIL_BYTES_MAX) and
+ * its "t=<unix>,v1=<64 hex>" signature header. */
+#define SRV_TEST_EVENT_BYTES (2048 + PW_EMAIL_BYTES_MAX)
+#define SRV_TEST_SIG_BYTES 96
+
 typedef struct srv_result {
 	Paywire__Store__V1__MerchantRecord *merchant; /* create_merchant: the new merchant (owned) */
 	char api_key[SRV_RAW_KEY_BYTES];              /* create_merchant: its raw key, shown once (wiped) */
@@ -90,6 +96,13 @@ typedef struct srv_result {
 	Paywire__Store__V1__AuditRecord **events;     /* list_events (owned) */
 	size_t n_events;                              /* ... this many */
 	uint64_t next_after;                          /* ... where to go on */
+	char checkout_secret[PW_CHECKOUT_SECRET_BYTES + 1]; /* create/get_session: the session's */
+	char checkout_url[PW_URL_BYTES_MAX + PW_CHECKOUT_SECRET_BYTES + 16]; /* ... its url with it */
+	bool customer;                                /* get_status: the checkout secret matched */
+	char merchant_name[PW_NAME_BYTES_MAX + 1];    /* get_status: who sells */
+	char key_prefix[32];                          /* reissue_access_key: the new key's prefix */
+	char test_body[SRV_TEST_EVENT_BYTES];         /* test_payment: the event built */
+	char test_sig[SRV_TEST_SIG_BYTES];            /* ... its stripe-signature (a MAC: wiped) */
 } srv_result;
 
 /* A Response being built, with room for its result sub-message, mapped from
@@ -107,6 +120,11 @@ typedef struct srv_reply_msg {
 		Paywire__V1__RevokeApiKeyResponse revoke_api_key;    /* points into a srv_result */
 		Paywire__V1__VerifyAuditResponse verify_audit;       /* points into a srv_result */
 		Paywire__V1__RedeemAccessResponse redeem_access;     /* points into a srv_result */
+		Paywire__V1__ReissueAccessKeyResponse reissue_access_key; /* points into a srv_result */
+		struct {
+			Paywire__V1__TestPaymentResponse resp;           /* -> outcome */
+			Paywire__V1__IngestWebhookResponse outcome;      /* points into a srv_result */
+		} test_payment;
 		struct {
 			Paywire__V1__CancelSessionResponse resp;         /* -> session.session */
 			srv_map_session_buf session;                     /* points into a srv_result */
@@ -197,6 +215,8 @@ void srv_reply_cancel_session(srv_reply_msg *m, srv_result *res);
 void srv_reply_deduct_credits(srv_reply_msg *m, srv_result *res);
 void srv_reply_verify_access_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_session(srv_reply_msg *m, srv_result *res);
+void srv_reply_reissue_access_key(srv_reply_msg *m, srv_result *res);
+void srv_reply_test_payment(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_sessions(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_invoice(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_invoices(srv_reply_msg *m, srv_result *res);

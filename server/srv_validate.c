@@ -473,11 +473,63 @@ srv_validate_session_id(const char *field, const char *id, char *why, size_t why
 	return why_ok(why, why_size);
 }
 
+/* A checkout secret's shape ("" allowed when optional): "cks_" + 43
+ * base64url characters. Whether it is the session's is the store's check. */
+static pw_status
+checkout_secret_valid(const char *field, const char *s, bool required, char *why,
+    size_t why_size)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	if (len == 0 && !required) {
+		return why_ok(why, why_size);
+	}
+	if (len != PW_CHECKOUT_SECRET_BYTES || strncmp(s, "cks_", 4) != 0 ||
+	    strspn(s + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+	        len - 4) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "%s must be \"cks_\" + 43 base64url characters (the secret of the session's "
+		    "checkout URL)%s", field, required ? "" : " or empty");
+	}
+	return why_ok(why, why_size);
+}
+
 pw_status
 srv_validate_get_status(const Paywire__V1__GetStatusRequest *r, char *why, size_t why_size)
 {
+	pw_status rv;
+
 	PW_ASSERT(r != NULL);
-	return srv_validate_session_id("get_status.session_id", r->session_id, why, why_size);
+	rv = srv_validate_session_id("get_status.session_id", r->session_id, why, why_size);
+	if (rv == PW_OK) {
+		rv = checkout_secret_valid("get_status.checkout_secret", r->checkout_secret, false, why,
+		    why_size);
+	}
+	return rv;
+}
+
+pw_status
+srv_validate_test_payment(const Paywire__V1__TestPaymentRequest *r, char *why,
+    size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = srv_validate_session_id("test_payment.session_id", r->session_id, why, why_size);
+	if (rv == PW_OK) {
+		rv = checkout_secret_valid("test_payment.checkout_secret", r->checkout_secret, true, why,
+		    why_size);
+	}
+	return rv;
+}
+
+pw_status
+srv_validate_reissue_access_key(const Paywire__V1__ReissueAccessKeyRequest *r, char *why,
+    size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	return srv_validate_session_id("reissue_access_key.session_id", r->session_id, why,
+	    why_size);
 }
 
 pw_status

@@ -117,6 +117,13 @@ pw_status srv_validate_list_credit_transactions(
 /* get_status: session_id as srv_validate_session_id. */
 pw_status srv_validate_cancel_session(const Paywire__V1__CancelSessionRequest *r, char *why,
     size_t why_size) PW_WUR;
+/* test_payment: session_id, checkout_secret required ("cks_" + 43 base64url);
+ * reissue_access_key: session_id. get_status: session_id, checkout_secret
+ * empty or of that shape. */
+pw_status srv_validate_test_payment(const Paywire__V1__TestPaymentRequest *r, char *why,
+    size_t why_size) PW_WUR;
+pw_status srv_validate_reissue_access_key(const Paywire__V1__ReissueAccessKeyRequest *r,
+    char *why, size_t why_size) PW_WUR;
 pw_status srv_validate_get_status(const Paywire__V1__GetStatusRequest *r, char *why,
     size_t why_size) PW_WUR;
 

@@ -481,3 +481,38 @@ srv_webhook_parse(const srv_webhook_config *cfg, pw_provider p, const srv_header
 	}
 	return rv;
 }
+
+/* ---- test-mode payments: a Stripe signature of our own ---- */
+
+pw_status
+srv_webhook_sign_stripe(const srv_webhook_config *cfg, const uint8_t *body, size_t body_len,
+    int64_t now_unix_s, char *header, size_t header_size)
+{
+	const srv_webhook_keyring *kr;
+	crypto_auth_hmacsha256_state st;
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	char hex[2 * crypto_auth_hmacsha256_BYTES + 1];
+	char ts[24];
+	int n;
+
+	PW_ASSERT(cfg != NULL && body != NULL && header != NULL && header_size > 0);
+	header[0] = '\0';
+	kr = &cfg->keyrings[pw_provider_index(PW_PROVIDER_STRIPE)];
+	if (kr->count == 0) {
+		return PW_UNAVAILABLE;
+	}
+	n = snprintf(ts, sizeof(ts), "%lld", (long long) now_unix_s);
+	PW_ASSERT(n > 0 && (size_t) n < sizeof(ts));
+	/* The first secret, as Stripe signs with the endpoint's current one. */
+	crypto_auth_hmacsha256_init(&st, kr->secrets[0].key, kr->secrets[0].key_len);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *) ts, (size_t) n);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *) ".", 1);
+	crypto_auth_hmacsha256_update(&st, body, body_len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_memzero(&st, sizeof(st));
+	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
+	n = snprintf(header, header_size, "t=%s,v1=%s", ts, hex);
+	sodium_memzero(mac, sizeof(mac));
+	sodium_memzero(hex, sizeof(hex));
+	return n > 0 && (size_t) n < header_size ? PW_OK : PW_INTERNAL;
+}

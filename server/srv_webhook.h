@@ -124,6 +124,14 @@ pw_status srv_webhook_config_from_env(srv_webhook_config *cfg) PW_WUR;
 /* True when at least one secret is configured for p. */
 bool srv_webhook_config_has_secret(const srv_webhook_config *cfg, pw_provider p);
 
+/* Signs body as Stripe does ("t=<now>,v1=<hex HMAC-SHA256>") with the first
+ * configured Stripe secret, into header: the test-mode payments of the
+ * checkout page (srv_calls.c test_payment) go through srv_webhook_verify like
+ * any delivery. PW_UNAVAILABLE: no Stripe secret; PW_INTERNAL: header too
+ * small (>= 96 bytes is enough). The header is a MAC: never log it. */
+pw_status srv_webhook_sign_stripe(const srv_webhook_config *cfg, const uint8_t *body,
+    size_t body_len, int64_t now_unix_s, char *header, size_t header_size) PW_WUR;
+
 /* Prints one --help line per provider of the table: its secret variable
  * and its label. */
 void srv_webhook_help(FILE *out);

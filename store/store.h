@@ -248,6 +248,10 @@ pw_status store_expired_purge(store_txn *t, size_t max_scan, size_t *deleted_out
 /* Creates a merchant and its first API key (sk_test_/sk_live_ + base64url of
  * 32 random bytes, per mode). raw_key_out (>= 96 bytes) receives the raw key,
  * which is never stored. *out: the new record (caller frees). Audited. */
+/* The display name of merchant_id into out (size >= PW_NAME_BYTES_MAX + 1),
+ * for the customer's pages. PW_NOT_FOUND: no such merchant. */
+pw_status store_merchant_name(store *s, const char *merchant_id, char *out, size_t size) PW_WUR;
+
 pw_status store_merchant_create(store_txn *t, const char *name, Paywire__Store__V1__Mode mode,
     Paywire__Store__V1__MerchantRecord **out, char *raw_key_out, size_t raw_key_size) PW_WUR;
 
@@ -369,6 +373,15 @@ pw_status store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_re
  * Writes nothing, any thread. */
 pw_status store_webhook_peek(store *s, const pw_event *ev, store_webhook_result *out) PW_WUR;
 
+/* The checkout secret of session_id (PW_CHECKOUT_SECRET_BYTES + NUL into out):
+ * the customer's capability on the checkout page. Deterministic, so a replay
+ * answers the same secret and nothing is stored. */
+void store_checkout_secret(store *s, const char *session_id,
+    char out[PW_CHECKOUT_SECRET_BYTES + 1]);
+
+/* Whether secret is session_id's checkout secret (constant time). */
+bool store_checkout_secret_ok(store *s, const char *session_id, const char *secret) PW_WUR;
+
 /* The customer's receipt for one redemption of an access link, in caller
  * memory. Strings are NUL-terminated copies; access_key holds a raw key, so
  * the caller wipes it (sodium_memzero) when done. */
@@ -387,16 +400,19 @@ typedef struct store_access_receipt {
 	bool entitlement_active;                    /* what the session sold is granted and live */
 	char plan[PW_PLAN_BYTES_MAX + 1];           /* ACCESS_KEY's plan, else "" */
 	char customer_email[PW_EMAIL_BYTES_MAX + 1]; /* the session's customer_email */
+	char merchant_name[PW_NAME_BYTES_MAX + 1];  /* who sold it */
 } store_access_receipt;
 
 /* Customer redemption of an access link: verifies the JWT (HS256 pinned,
- * signature, expiry, sub/session match) with the store's token key; fills
- * *out and, the first time only, reveals the raw access key into it and
- * wipes its sealed copy. PW_UNAUTHENTICATED for a bad token, PW_NOT_FOUND for
+ * signature, expiry, sub/session match) with the store's token key and
+ * checks it is the session's current link (a re-issue replaces it); fills
+ * *out and, when reveal is set and the first time only, reveals the raw
+ * access key into it and wipes its sealed copy (without reveal nothing
+ * changes: the page a GET shows). PW_UNAUTHENTICATED for a bad token, PW_NOT_FOUND for
  * an unknown session, PW_INTERNAL for a record whose strings do not fit *out
  * (corrupt). On any error *out holds no key. Audited (without the key). */
 pw_status store_access_redeem(store_txn *t, const char *session_id, const char *token,
-    store_access_receipt *out) PW_WUR;
+    bool reveal, store_access_receipt *out) PW_WUR;
 
 /* Expires the sessions that are due (unpaid past their expires_at): each
  * becomes expired through the state machine's closure, audited
@@ -434,6 +450,18 @@ typedef struct store_deduct_params {
 pw_status store_credits_deduct(store_txn *t, const char *merchant_id,
     const store_deduct_params *p, const uint8_t request_hash[32],
     Paywire__Store__V1__CreditTxnRecord **out, char *reason, size_t reason_size) PW_WUR;
+
+/* The merchant re-issues the access key of its own session session_id (the
+ * customer lost it): a new raw key replaces the entitlement's (the old one
+ * then verifies as "replaced"), sealed for one reveal, and a new access link
+ * replaces the session's (the old link no longer opens the page); audited
+ * access.reissued. *out: the session record after it (caller frees); prefix:
+ * the new key's display prefix ("ak_test_AbCd", prefix_size >= 16).
+ * PW_NOT_FOUND: no such session for merchant_id; PW_FAILED_PRECONDITION (why
+ * filled): the session sold no access key, or its key is revoked. */
+pw_status store_access_reissue(store_txn *t, const char *merchant_id, const char *session_id,
+    Paywire__Store__V1__SessionRecord **out, char *prefix, size_t prefix_size, char *why,
+    size_t why_size) PW_WUR;
 
 /* What a merchant learns of one customer access key (VerifyAccessKey). */
 typedef struct store_access_check {

@@ -388,9 +388,10 @@ store_receipt_copy(char *dst, size_t size, const char *src, const char *what)
 	return PW_OK;
 }
 
-/* The first redemption reveals the key into r and wipes its sealed copy. */
+/* The first redemption with reveal set reveals the key into r and wipes its
+ * sealed copy; without reveal it only says whether the key is still there. */
 static pw_status
-store_ent_reveal(store_txn *t, const Paywire__Store__V1__SessionRecord *rec,
+store_ent_reveal(store_txn *t, const Paywire__Store__V1__SessionRecord *rec, bool reveal,
     store_access_receipt *r)
 {
 	Paywire__Store__V1__EntitlementRecord *e = NULL;
@@ -404,7 +405,7 @@ store_ent_reveal(store_txn *t, const Paywire__Store__V1__SessionRecord *rec,
 	}
 	r->entitlement_active = e->active;
 	r->already_revealed = e->revealed;
-	if (e->active && !e->revealed) {
+	if (reveal && e->active && !e->revealed) {
 		st = store_txn_note(t, store_ak_open(&t->s->keys, e, &key));
 		if (st == PW_OK) {
 			st = store_receipt_copy(r->access_key, sizeof(r->access_key), key, "access key");
@@ -467,8 +468,25 @@ store_redeem_fill(const Paywire__Store__V1__SessionRecord *rec, store_access_rec
 	return st;
 }
 
+/* Whether token is the one in rec's current access link (a re-issued key
+ * comes with a new link: the old one no longer opens the page). Constant time
+ * for equal lengths; the lengths of JWTs are not secret. */
+static bool
+store_link_is_current(const Paywire__Store__V1__SessionRecord *rec, const char *token)
+{
+	const char *cur = store_nonempty(rec->access_link) ? strstr(rec->access_link, "?token=")
+	                                                   : NULL;
+	size_t len = strlen(token);
+
+	if (cur == NULL) {
+		return false;
+	}
+	cur += strlen("?token=");
+	return strlen(cur) == len && sodium_memcmp(cur, token, len) == 0;
+}
+
 pw_status
-store_access_redeem(store_txn *t, const char *session_id, const char *token,
+store_access_redeem(store_txn *t, const char *session_id, const char *token, bool reveal,
     store_access_receipt *out)
 {
 	Paywire__Store__V1__SessionRecord *rec = NULL;
@@ -492,9 +510,19 @@ store_access_redeem(store_txn *t, const char *session_id, const char *token,
 		paywire__store__v1__session_record__free_unpacked(rec, NULL);
 		return PW_UNAUTHENTICATED;
 	}
+	if (!store_link_is_current(rec, token)) {
+		pw_log(PW_LOG_DEBUG, "store: access token refused: not the session's current link "
+		                     "(re-issued)");
+		paywire__store__v1__session_record__free_unpacked(rec, NULL);
+		return PW_UNAUTHENTICATED;
+	}
 	st = store_redeem_fill(rec, out);
+	if (st == PW_OK) {
+		st = store_merchant_name_in(t, merchant, out->merchant_name, sizeof(out->merchant_name));
+		st = st == PW_NOT_FOUND ? store_txn_note(t, PW_INTERNAL) : st; /* a session's merchant */
+	}
 	if (st == PW_OK && store_nonempty(rec->access_key_id)) {
-		st = store_ent_reveal(t, rec, out);
+		st = store_ent_reveal(t, rec, reveal, out);
 	}
 	paywire__store__v1__session_record__free_unpacked(rec, NULL);
 	if (st != PW_OK) {
@@ -575,6 +603,11 @@ store_access_key_verify(store *s, const char *merchant_id, const char *access_ke
 		out->reason[0] = '\0';
 		if (!e->active) {
 			store_ak_why(&t, e, out->reason, sizeof(out->reason));
+		} else if (e->key_hash.len != sizeof(hash) ||
+		    sodium_memcmp(e->key_hash.data, hash, sizeof(hash)) != 0) {
+			out->valid = false; /* the entitlement lives on under a re-issued key */
+			snprintf(out->reason, sizeof(out->reason),
+			    "replaced: the merchant re-issued this customer's access key");
 		}
 	}
 	store_read_end(&t);
@@ -583,4 +616,111 @@ store_access_key_verify(store *s, const char *merchant_id, const char *access_ke
 	}
 	sodium_memzero(hash, sizeof(hash));
 	return st == PW_NOT_FOUND ? PW_OK : st; /* unknown: out says so */
+}
+
+/* ---- the merchant re-issues a lost key ---- */
+
+pw_status
+store_access_reissue(store_txn *t, const char *merchant_id, const char *session_id,
+    Paywire__Store__V1__SessionRecord **out, char *prefix_out, size_t prefix_size, char *why,
+    size_t why_size)
+{
+	Paywire__Store__V1__SessionRecord *rec = NULL;
+	Paywire__Store__V1__EntitlementRecord *e = NULL;
+	uint8_t hash[STORE_HASH_BYTES];
+	char prefix[STORE_AK_DISPLAY_BYTES + 1];
+	char old_prefix[STORE_AK_DISPLAY_BYTES + 1];
+	char detail[160];
+	char *link = NULL;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && merchant_id != NULL && session_id != NULL && out != NULL);
+	PW_ASSERT(why != NULL && why_size > 0 && prefix_out != NULL);
+	PW_ASSERT(prefix_size > STORE_AK_DISPLAY_BYTES);
+	*out = NULL;
+	prefix_out[0] = '\0';
+	why[0] = '\0';
+	st = store_session_load(t, session_id, &rec);
+	if (st == PW_OK && strcmp(rec->session->merchant_id, merchant_id) != 0) {
+		st = PW_NOT_FOUND; /* another merchant's session is not there for this one */
+	}
+	if (st == PW_OK && !store_nonempty(rec->access_key_id)) {
+		snprintf(why, why_size, "session %s sold no access key: nothing to re-issue", session_id);
+		st = PW_FAILED_PRECONDITION;
+	}
+	if (st == PW_OK) {
+		st = store_ent_of_session(t, rec, &e);
+	}
+	if (st == PW_OK && !e->active) {
+		store_ak_why(t, e, detail, sizeof(detail));
+		snprintf(why, why_size, "the access key of session %s is %s: a revoked key is not "
+		                        "re-issued", session_id, detail);
+		st = PW_FAILED_PRECONDITION;
+	}
+	if (st == PW_OK) {
+		(void) pw_strlcpy(old_prefix, e->key_prefix, sizeof(old_prefix));
+		store_ent_wipe_sealed(e);
+		/* The mint points key_hash and key_prefix at our stack: free the
+		 * unpacked ones first (protobuf-c frees each field on its own), and
+		 * take ours back before the record is freed below. */
+		pw_free(e->key_hash.data);
+		e->key_hash.data = NULL;
+		e->key_hash.len = 0;
+		if (e->key_prefix != protobuf_c_empty_string) {
+			pw_free(e->key_prefix);
+		}
+		e->key_prefix = NULL;
+		st = store_ak_mint(&t->s->keys, rec->session->mode, e, hash, prefix);
+	}
+	if (st == PW_OK) {
+		e->revealed = false;
+		st = store_rec_put(t, STORE_DB_ENTITLEMENTS, e->id, strlen(e->id), &e->base, 0, NULL);
+	}
+	if (st == PW_OK) {
+		st = store_raw_put(t, STORE_DB_AK_HASHES, hash, STORE_HASH_BYTES, e->id, strlen(e->id),
+		    KV_PUT_INSERT | KV_PUT_FRESH);
+		st = st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
+	}
+	if (st == PW_OK) {
+		/* A new link: the old one (perhaps what the customer lost, or what
+		 * leaked) no longer opens the page (store_link_is_current). */
+		st = store_token_link_mint(&t->s->keys, merchant_id, session_id, t->now_ms, &link);
+	}
+	if (st == PW_OK) {
+		st = store_pbstr_set(&rec->access_link, link);
+	}
+	if (st == PW_OK) {
+		st = store_session_save(t, rec);
+	}
+	if (st == PW_OK) {
+		snprintf(detail, sizeof(detail), "entitlement=%s old=%s new=%s", e->id, old_prefix, prefix);
+		st = store_audit_append(t, "access.reissued", merchant_id, session_id, detail);
+	}
+	if (link != NULL) {
+		sodium_memzero(link, strlen(link));
+		pw_free(link);
+	}
+	if (e != NULL) {
+		if (e->sealed_key.data != NULL) {
+			sodium_memzero(e->sealed_key.data, e->sealed_key.len);
+			pw_free(e->sealed_key.data); /* the mint's, not the unpacked record's */
+			e->sealed_key.data = NULL;
+			e->sealed_key.len = 0;
+		}
+		if (e->key_hash.data == hash) {
+			e->key_hash.data = NULL; /* our stack */
+			e->key_hash.len = 0;
+		}
+		if (e->key_prefix == prefix) {
+			e->key_prefix = NULL;
+		}
+		paywire__store__v1__entitlement_record__free_unpacked(e, NULL);
+	}
+	if (st == PW_OK) {
+		(void) pw_strlcpy(prefix_out, prefix, prefix_size);
+		*out = rec;
+	} else if (rec != NULL) {
+		paywire__store__v1__session_record__free_unpacked(rec, NULL);
+	}
+	return st;
 }

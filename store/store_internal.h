@@ -135,6 +135,7 @@ typedef struct store_keys {
 	uint8_t secretbox_key[crypto_secretbox_KEYBYTES]; /* EntitlementRecord.sealed_key */
 	uint8_t jwt_key[PW_TOKEN_SECRET_BYTES_MAX]; /* HS256 key of customer access links */
 	size_t jwt_key_len;                         /* bytes used in jwt_key (32 when derived) */
+	uint8_t checkout_key[STORE_HASH_BYTES];     /* checkout secrets: BLAKE2b(key, session id) */
 	uint8_t check[STORE_HASH_BYTES];            /* meta key_check: BLAKE2b(master, a constant);
 	                                               names the master key without revealing it */
 } store_keys;
@@ -386,6 +387,10 @@ pw_status store_audit_append(store_txn *t, const char *action, const char *merch
 /* meta keys */
 #define STORE_META_AUDIT_SEQ "audit_seq"
 #define STORE_META_AUDIT_HEAD "audit_head"
+
+/* store_merchant_name inside t. */
+pw_status store_merchant_name_in(store_txn *t, const char *merchant_id, char *out,
+    size_t size) PW_WUR;
 
 /* ---- payments (store_payment.c, store_entitlement.c, store_token.c) ----
  * Added by the payment engine; docs/PAYMENTS.md. The credits db maps

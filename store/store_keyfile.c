@@ -26,6 +26,7 @@
 #define STORE_CTX_SECRETBOX "paywire.v1 entitlement secretbox"
 #define STORE_CTX_JWT "paywire.v1 access-link jwt hs256"
 #define STORE_CTX_CHECK "paywire.v1 key check"
+#define STORE_CTX_CHECKOUT "paywire.v1 checkout secret"
 
 _Static_assert(crypto_generichash_KEYBYTES_MIN <= STORE_MASTER_KEY_BYTES &&
         STORE_MASTER_KEY_BYTES <= crypto_generichash_KEYBYTES_MAX,
@@ -192,6 +193,7 @@ store_keys_derive(store_keys *keys, const uint8_t master[STORE_MASTER_KEY_BYTES]
 	store_keyed_hash(keys->secretbox_key, master, STORE_CTX_SECRETBOX,
 	    strlen(STORE_CTX_SECRETBOX));
 	store_keyed_hash(keys->check, master, STORE_CTX_CHECK, strlen(STORE_CTX_CHECK));
+	store_keyed_hash(keys->checkout_key, master, STORE_CTX_CHECKOUT, strlen(STORE_CTX_CHECKOUT));
 	if (token_secret != NULL) {
 		keys->jwt_key_len = strlen(token_secret);
 		memcpy(keys->jwt_key, token_secret, keys->jwt_key_len);

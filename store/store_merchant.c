@@ -370,6 +370,38 @@ store_merchant_get(store_txn *t, const char *merchant_id, Paywire__Store__V1__Me
 }
 
 pw_status
+store_merchant_name_in(store_txn *t, const char *merchant_id, char *out, size_t size)
+{
+	Paywire__Store__V1__MerchantRecord *m = NULL;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && merchant_id != NULL && out != NULL && size > 0);
+	out[0] = '\0';
+	st = store_merchant_get(t, merchant_id, &m);
+	if (st == PW_OK) {
+		/* a name is at most PW_NAME_BYTES_MAX (store_merchant_args_check) */
+		st = pw_strlcpy(out, m->name != NULL ? m->name : "", size) ? PW_OK : PW_INTERNAL;
+		paywire__store__v1__merchant_record__free_unpacked(m, NULL);
+	}
+	return st;
+}
+
+pw_status
+store_merchant_name(store *s, const char *merchant_id, char *out, size_t size)
+{
+	store_txn t;
+	pw_status st;
+
+	PW_ASSERT(s != NULL);
+	st = store_read_begin(s, &t);
+	if (st == PW_OK) {
+		st = store_merchant_name_in(&t, merchant_id, out, size);
+		store_read_end(&t);
+	}
+	return st;
+}
+
+pw_status
 store_apikey_create(store_txn *t, const char *merchant_id, Paywire__Store__V1__Mode mode,
     Paywire__Store__V1__ApiKeyRecord **out, char *raw_key_out, size_t raw_key_size,
     char *reason, size_t reason_size)

@@ -71,11 +71,17 @@ store_token_encode(const store_keys *keys, const char *merchant_id, const char *
     int64_t now_s)
 {
 	char sub[STORE_TOKEN_SUB_BYTES];
+	uint8_t rnd[16];
+	char jti[32];
 	jwt_t *jwt = NULL;
 	char *tok;
 	int rc;
 
 	snprintf(sub, sizeof(sub), "customer_%s", session_id);
+	/* a fresh id per link: a re-issued link differs from the one it
+	 * replaces even within the same second */
+	pw_random(rnd, sizeof(rnd));
+	pw_base64url(jti, sizeof(jti), rnd, sizeof(rnd));
 	rc = jwt_new(&jwt);
 	if (rc != 0) {
 		return NULL;
@@ -83,6 +89,7 @@ store_token_encode(const store_keys *keys, const char *merchant_id, const char *
 	rc = jwt_add_grant(jwt, "sub", sub);
 	rc = rc != 0 ? rc : jwt_add_grant(jwt, "merchant_id", merchant_id);
 	rc = rc != 0 ? rc : jwt_add_grant(jwt, "session_id", session_id);
+	rc = rc != 0 ? rc : jwt_add_grant(jwt, "jti", jti);
 	rc = rc != 0 ? rc : jwt_add_grant_int(jwt, "iat", (long) now_s);
 	rc = rc != 0 ? rc : jwt_add_grant_int(jwt, "exp", (long) (now_s + PW_ACCESS_LINK_TTL_S));
 	rc = rc != 0 ? rc
@@ -242,4 +249,37 @@ store_token_verify(const store_keys *keys, const char *token, const char *sessio
 		return PW_UNAUTHENTICATED;
 	}
 	return PW_OK;
+}
+
+/* ---- checkout secrets ---- */
+
+_Static_assert(PW_CHECKOUT_SECRET_BYTES == 4 + 43, "cks_ + base64url of 32 bytes");
+
+void
+store_checkout_secret(store *s, const char *session_id, char out[PW_CHECKOUT_SECRET_BYTES + 1])
+{
+	uint8_t mac[STORE_HASH_BYTES];
+
+	PW_ASSERT(s != NULL && session_id != NULL && out != NULL);
+	store_keyed_hash(mac, s->keys.checkout_key, session_id, strlen(session_id));
+	memcpy(out, "cks_", 4);
+	pw_base64url(out + 4, PW_CHECKOUT_SECRET_BYTES + 1 - 4, mac, sizeof(mac));
+	PW_ASSERT(strlen(out) == PW_CHECKOUT_SECRET_BYTES);
+	sodium_memzero(mac, sizeof(mac));
+}
+
+bool
+store_checkout_secret_ok(store *s, const char *session_id, const char *secret)
+{
+	char want[PW_CHECKOUT_SECRET_BYTES + 1];
+	bool ok;
+
+	PW_ASSERT(s != NULL && session_id != NULL && secret != NULL);
+	if (strlen(secret) != PW_CHECKOUT_SECRET_BYTES) {
+		return false; /* the length is public: every secret has the same */
+	}
+	store_checkout_secret(s, session_id, want);
+	ok = sodium_memcmp(want, secret, PW_CHECKOUT_SECRET_BYTES) == 0;
+	sodium_memzero(want, sizeof(want));
+	return ok;
 }

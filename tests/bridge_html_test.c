@@ -98,6 +98,26 @@ hostile_status(pw_status_info *s)
 	s->mode = PW_MODE_TEST;
 }
 
+/* The page as bridge_route_checkout renders it: the URLs built the same way. */
+static void
+t_checkout(bridge_buf *b, const pw_status_info *s, const char *secret, const char *public_url)
+{
+	bridge_buf access, cont;
+	bridge_checkout_view v;
+
+	bridge_buf_init(&access, 8192);
+	bridge_buf_init(&cont, 8192);
+	if (s->status == PW_SESSION_PAID) {
+		(void) bridge_access_url(&access, s, public_url);
+		bridge_continue_url(&cont, s->success_url, s->session_id);
+	}
+	v = (bridge_checkout_view) { .s = s, .secret = secret, .access_url = bridge_buf_str(&access),
+		.continue_url = bridge_buf_str(&cont) };
+	bridge_page_checkout(b, &v, NONCE);
+	bridge_buf_fini(&access);
+	bridge_buf_fini(&cont);
+}
+
 static void
 test_checkout_page_escapes_every_value(void **state)
 {
@@ -107,19 +127,26 @@ test_checkout_page_escapes_every_value(void **state)
 
 	(void) state;
 	hostile_status(&s);
+	strcpy(s.merchant_name, "Acme <b>&</b>");
+	strcpy(s.plan, "pro\"><img>");
 	bridge_buf_init(&b, 64 * 1024);
-	bridge_page_checkout(&b, &s, "https://pay.example", NONCE);
+	t_checkout(&b, &s, "cks_\"><script>", "https://pay.example");
 	assert_true(bridge_buf_ok(&b));
 	page = bridge_buf_str(&b);
 	assert_no_foreign_markup(page);
 	assert_non_null(strstr(page, "data-session=\"cs_&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""));
+	assert_non_null(strstr(page, "data-secret=\"cks_&quot;&gt;&lt;script&gt;\""));
+	assert_non_null(strstr(page, "<h1>Pay Acme &lt;b&gt;&amp;&lt;/b&gt;</h1>"));
+	assert_non_null(strstr(page, "<dt>Plan</dt><dd>pro&quot;&gt;&lt;img&gt;</dd>"));
 	assert_non_null(strstr(page, "<dd class=\"amount\">49.00 EUR</dd>"));
 	assert_non_null(strstr(page, "<strong id=\"pw-status\">pending</strong>"));
 	/* live: the poller and the no-script refresh, no access link yet */
 	assert_non_null(strstr(page, "/status\""));
 	assert_non_null(strstr(page, "2000"));
 	assert_non_null(strstr(page, "<noscript><meta http-equiv=\"refresh\" content=\"10\"></noscript>"));
-	assert_null(strstr(page, "pw-access"));
+	assert_non_null(strstr(page, "<section id=\"pw-paid\" hidden>"));
+	assert_non_null(strstr(page, "<p id=\"pw-access-p\" hidden><a id=\"pw-access\" rel=\"noreferrer\" href=\"\">"));
+	assert_null(strstr(page, "location.reload")); /* the page turns paid in place */
 	bridge_buf_fini(&b);
 }
 
@@ -135,13 +162,13 @@ test_checkout_page_formats_amount_by_currency_exponent(void **state)
 	strcpy(s.currency, "JPY");
 	s.amount_minor = 500;
 	bridge_buf_init(&b, 64 * 1024);
-	bridge_page_checkout(&b, &s, "http://x", NONCE);
+	t_checkout(&b, &s, "", "http://x");
 	assert_non_null(strstr(bridge_buf_str(&b), "<dd class=\"amount\">500 JPY</dd>"));
 	bridge_buf_fini(&b);
 	strcpy(s.currency, "BHD"); /* three decimals */
 	s.amount_minor = 1005;
 	bridge_buf_init(&b, 64 * 1024);
-	bridge_page_checkout(&b, &s, "http://x", NONCE);
+	t_checkout(&b, &s, "", "http://x");
 	assert_non_null(strstr(bridge_buf_str(&b), "<dd class=\"amount\">1.005 BHD</dd>"));
 	bridge_buf_fini(&b);
 }
@@ -159,25 +186,88 @@ test_paid_checkout_page_shows_the_access_link(void **state)
 	s.status = PW_SESSION_PAID;
 	strcpy(s.access_link, "/access/cs_1?token=aaa.bbb.ccc&x=\"><script>");
 	bridge_buf_init(&b, 64 * 1024);
-	bridge_page_checkout(&b, &s, "https://pay.example", NONCE);
+	t_checkout(&b, &s, "cks_x", "https://pay.example");
 	page = bridge_buf_str(&b);
 	assert_no_foreign_markup(page);
 	assert_non_null(strstr(page,
 	    "href=\"https://pay.example/access/cs_1?token=aaa.bbb.ccc&amp;x=&quot;&gt;&lt;script&gt;\""));
+	assert_non_null(strstr(page, "<section id=\"pw-paid\">"));
 	assert_null(strstr(page, "http-equiv=\"refresh\"")); /* final: nothing left to poll */
+	assert_null(strstr(page, "id=\"pw-pay\"")); /* paid: no test buttons */
 	bridge_buf_fini(&b);
 
 	strcpy(s.access_link, "aaa.bbb.ccc"); /* a bare token */
 	bridge_buf_init(&b, 64 * 1024);
-	bridge_page_checkout(&b, &s, "https://pay.example", NONCE);
+	t_checkout(&b, &s, "cks_x", "https://pay.example");
 	assert_non_null(strstr(bridge_buf_str(&b), "href=\"https://pay.example/access/cs_1?token=aaa.bbb.ccc\""));
 	bridge_buf_fini(&b);
 
 	strcpy(s.access_link, "javascript:alert(1)"); /* none of the accepted shapes: no link */
 	bridge_buf_init(&b, 64 * 1024);
-	bridge_page_checkout(&b, &s, "https://pay.example", NONCE);
-	assert_null(strstr(bridge_buf_str(&b), "pw-access"));
+	t_checkout(&b, &s, "cks_x", "https://pay.example");
+	assert_non_null(strstr(bridge_buf_str(&b), "<p id=\"pw-access-p\" hidden>"));
 	assert_null(strstr(bridge_buf_str(&b), "javascript:"));
+	bridge_buf_fini(&b);
+}
+
+static void
+test_checkout_page_offers_test_buttons_and_urls_to_the_customer_only(void **state)
+{
+	pw_status_info s;
+	bridge_buf b;
+	const char *page;
+
+	(void) state;
+	hostile_status(&s);
+	strcpy(s.session_id, "cs_1");
+	strcpy(s.cancel_url, "https://shop.example/cart?x=1&y=\"2");
+	/* the customer (secret), a test session: pay, fail, the way back */
+	bridge_buf_init(&b, 64 * 1024);
+	t_checkout(&b, &s, "cks_abc", "https://pay.example");
+	page = bridge_buf_str(&b);
+	assert_non_null(strstr(page, "<button type=\"button\" id=\"pw-pay\">Pay (test)</button>"));
+	assert_non_null(strstr(page, "<button type=\"button\" id=\"pw-fail\">Fail (test)</button>"));
+	assert_non_null(strstr(page, "href=\"https://shop.example/cart?x=1&amp;y=&quot;2\""));
+	assert_null(strstr(page, "id=\"pw-public\""));
+	bridge_buf_fini(&b);
+	/* live: no test buttons */
+	s.mode = PW_MODE_LIVE;
+	bridge_buf_init(&b, 64 * 1024);
+	t_checkout(&b, &s, "cks_abc", "https://pay.example");
+	assert_null(strstr(bridge_buf_str(&b), "id=\"pw-pay\""));
+	bridge_buf_fini(&b);
+	/* without the secret: the status only, no buttons, no way to cancel */
+	s.mode = PW_MODE_TEST;
+	bridge_buf_init(&b, 64 * 1024);
+	t_checkout(&b, &s, "", "https://pay.example");
+	page = bridge_buf_str(&b);
+	assert_non_null(strstr(page, "id=\"pw-public\""));
+	assert_null(strstr(page, "id=\"pw-pay\""));
+	assert_null(strstr(page, "id=\"pw-cancel\""));
+	bridge_buf_fini(&b);
+}
+
+static void
+test_continue_url_carries_the_session_id(void **state)
+{
+	bridge_buf b;
+
+	(void) state;
+	bridge_buf_init(&b, 1024);
+	bridge_continue_url(&b, "https://shop.example/ok", "cs_1");
+	assert_string_equal("https://shop.example/ok?session_id=cs_1", bridge_buf_str(&b));
+	bridge_buf_fini(&b);
+	bridge_buf_init(&b, 1024);
+	bridge_continue_url(&b, "https://shop.example/ok?order=7", "cs_1");
+	assert_string_equal("https://shop.example/ok?order=7&session_id=cs_1", bridge_buf_str(&b));
+	bridge_buf_fini(&b);
+	bridge_buf_init(&b, 1024);
+	bridge_continue_url(&b, "https://shop.example/done/{CHECKOUT_SESSION_ID}?x=1", "cs_1");
+	assert_string_equal("https://shop.example/done/cs_1?x=1", bridge_buf_str(&b));
+	bridge_buf_fini(&b);
+	bridge_buf_init(&b, 1024);
+	bridge_continue_url(&b, "", "cs_1");
+	assert_string_equal("", bridge_buf_str(&b));
 	bridge_buf_fini(&b);
 }
 
@@ -205,8 +295,11 @@ test_access_page_reveals_the_key_once_and_escapes_it(void **state)
 	(void) state;
 	hostile_access(&a);
 	strcpy(a.access_key, "ak_<img src=x onerror=alert(1)>");
+	strcpy(a.access_key_id, "ent_1");
+	a.entitlement_active = true;
+	strcpy(a.merchant_name, "Acme <i>");
 	bridge_buf_init(&b, 64 * 1024);
-	bridge_page_access(&b, &a, NONCE);
+	bridge_page_access(&b, &a, NULL, NULL, NONCE);
 	page = bridge_buf_str(&b);
 	assert_no_foreign_markup(page);
 	assert_null(strstr(page, "<script>"));
@@ -219,15 +312,39 @@ test_access_page_reveals_the_key_once_and_escapes_it(void **state)
 	assert_non_null(strstr(page, "<dd>17</dd>"));
 	assert_non_null(strstr(page, "2026-01-01 00:01:00 UTC"));
 	assert_null(strstr(page, "already revealed"));
+	assert_non_null(strstr(page, "<dt>Merchant</dt><dd>Acme &lt;i&gt;</dd>"));
+	assert_null(strstr(page, "<form")); /* the POST's page: nothing left to reveal */
 	bridge_buf_wipe(&b);
 
+	/* the GET: the key still sealed, a form that posts token and csrf back */
 	a.access_key[0] = '\0';
+	bridge_buf_init(&b, 64 * 1024);
+	bridge_page_access(&b, &a, "aaa.bbb\"><x>", "csrf_\"1", NONCE);
+	page = bridge_buf_str(&b);
+	assert_no_foreign_markup(page);
+	assert_non_null(strstr(page, "<form method=\"post\" id=\"pw-reveal-form\" action=\"/access/cs_1\">"));
+	assert_non_null(strstr(page, "name=\"token\" value=\"aaa.bbb&quot;&gt;&lt;x&gt;\""));
+	assert_non_null(strstr(page, "name=\"csrf\" value=\"csrf_&quot;1\""));
+	assert_non_null(strstr(page, "id=\"pw-reveal\""));
+	assert_null(strstr(page, "pw-key"));
+	bridge_buf_wipe(&b);
+
 	a.already_revealed = true;
 	bridge_buf_init(&b, 64 * 1024);
-	bridge_page_access(&b, &a, NONCE);
+	bridge_page_access(&b, &a, "t", "c", NONCE);
 	page = bridge_buf_str(&b);
 	assert_non_null(strstr(page, "already revealed"));
 	assert_null(strstr(page, "pw-key"));
+	assert_null(strstr(page, "<form"));
+	bridge_buf_fini(&b);
+
+	a.already_revealed = false; /* refunded: nothing to reveal */
+	a.entitlement_active = false;
+	bridge_buf_init(&b, 64 * 1024);
+	bridge_page_access(&b, &a, "t", "c", NONCE);
+	page = bridge_buf_str(&b);
+	assert_non_null(strstr(page, "pw-inactive"));
+	assert_null(strstr(page, "<form"));
 	bridge_buf_fini(&b);
 }
 
@@ -269,6 +386,8 @@ main(void)
 		cmocka_unit_test(test_checkout_page_escapes_every_value),
 		cmocka_unit_test(test_checkout_page_formats_amount_by_currency_exponent),
 		cmocka_unit_test(test_paid_checkout_page_shows_the_access_link),
+		cmocka_unit_test(test_checkout_page_offers_test_buttons_and_urls_to_the_customer_only),
+		cmocka_unit_test(test_continue_url_carries_the_session_id),
 		cmocka_unit_test(test_access_page_reveals_the_key_once_and_escapes_it),
 		cmocka_unit_test(test_error_page_escapes_title_and_message),
 		cmocka_unit_test(test_time_is_utc_and_zero_is_a_dash),

@@ -16,10 +16,10 @@ static bridge_metrics m; /* large: static storage */
 /* The bridge's route labels, in its route table's order (bridge_route_test
  * checks the table against the same list). */
 static const char *const routes[] = { "unmatched", "webhook", "create_session", "session_status",
-	"checkout", "access", "healthz", "metrics" };
+	"checkout", "access", "test_payment", "healthz", "metrics" };
 #define ROUTES_N (sizeof(routes) / sizeof(routes[0]))
 #define ROUTE_UNMATCHED 0
-#define ROUTE_HEALTHZ 6
+#define ROUTE_HEALTHZ 7
 
 static char *
 render(bridge_buf *b)

@@ -161,7 +161,7 @@ static void
 test_route_names_are_the_metric_labels(void **state)
 {
 	static const char *const labels[] = { "unmatched", "webhook", "create_session",
-		"session_status", "checkout", "access", "healthz", "metrics" };
+		"session_status", "checkout", "access", "test_payment", "healthz", "metrics" };
 	static bridge_metrics m; /* large: static storage */
 
 	(void) state;

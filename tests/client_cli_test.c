@@ -87,6 +87,11 @@ reply_status(const Paywire__V1__Request *rq, testpeer_reply *out)
 	g.mode = PAYWIRE__V1__MODE__MODE_LIVE;
 	g.invoice_number = 42;
 	g.expires_at_unix_ms = 1767312000000;
+	if (rq->get_status->checkout_secret[0] != '\0') { /* the customer's view */
+		g.merchant_name = "Acme";
+		g.plan = "pro";
+		g.access_link = "/access/cs_abc?token=eyJ.x.y";
+	}
 	rsp.request_id = rq->request_id;
 	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_STATUS;
 	rsp.get_status = &g;
@@ -597,7 +602,7 @@ test_status_prints_aligned_key_value_lines(void **state)
 	assert_non_null(strstr(g_r.out, " amount: 499.00 INR\n"));
 	assert_non_null(strstr(g_r.out, " amount_minor: 49900\n"));
 	assert_non_null(strstr(g_r.out, " paid_at: 2026-01-01T00:01:00.123Z\n"));
-	assert_non_null(strstr(g_r.out, " access_link: -\n"));
+	assert_null(strstr(g_r.out, "access_link")); /* the session id alone: status only */
 	assert_non_null(strstr(g_r.out, " expires_at: 2026-01-02T00:00:00.000Z\n"));
 	for (char *line = g_r.out; *line != '\0'; lines++) {
 		char *nl = strchr(line, '\n');
@@ -610,7 +615,12 @@ test_status_prints_aligned_key_value_lines(void **state)
 		assert_int_equal(colon_col, (size_t) (colon - line));
 		line = nl + 1;
 	}
-	assert_int_equal(15, lines);
+	assert_int_equal(14, lines);
+	RUN(NULL, "status", "cs_abc", "--secret", "cks_x");
+	assert_int_equal(0, g_r.exit_code);
+	assert_non_null(strstr(g_r.out, " merchant_name: Acme\n"));
+	assert_non_null(strstr(g_r.out, " plan: pro\n"));
+	assert_non_null(strstr(g_r.out, " access_link: /access/cs_abc?token=eyJ.x.y\n"));
 	RUN(NULL, "status", "--json", "cs_abc");
 	json_t *j = parse_json_out();
 	assert_int_equal(42, json_integer_value(json_object_get(j, "invoice_number")));

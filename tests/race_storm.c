@@ -115,6 +115,7 @@ typedef struct rs_env {
 /* One delivery's body and signature header. */
 typedef struct rs_delivery {
 	char sid[64];              /* the session it pays */
+	char cks[64];              /* its checkout secret: the customer's view of it */
 	char *body;                /* fixture with this payment's ids (malloc) */
 	size_t body_len;
 	char sig[160];             /* "Stripe-Signature: t=…,v1=…" */
@@ -194,6 +195,7 @@ rs_delivery_init(rs_env *e, rs_delivery *d, const char *sid, const char *tag)
 	char *b;
 
 	snprintf(d->sid, sizeof(d->sid), "%s", sid);
+	d->cks[0] = '\0'; /* the caller sets it when it has it */
 	a = rs_replace(e->fixture, RS_FX_SESSION, sid);
 	snprintf(v, sizeof(v), "evt_race_%s", tag);
 	b = rs_replace(a, RS_FX_EVENT, v);
@@ -366,7 +368,7 @@ rs_env_open(rs_env *e)
  * customer per session, since an access key is granted once per customer
  * and plan (PAYMENTS.md), and the checker wants one entitlement per payment. */
 static pw_status
-rs_session_create(rs_env *e, const char *customer_ref, char sid[64])
+rs_session_create(rs_env *e, const char *customer_ref, char sid[64], char cks[64])
 {
 	pw_session_params p = {
 		.amount_minor = 4900,
@@ -388,6 +390,9 @@ rs_session_create(rs_env *e, const char *customer_ref, char sid[64])
 		return st;
 	}
 	snprintf(sid, 64, "%s", s.id);
+	if (cks != NULL) {
+		snprintf(cks, 64, "%s", s.checkout_secret);
+	}
 	return PW_OK;
 }
 
@@ -483,13 +488,15 @@ rs_storm_prepare(rs_env *e, rs_storm *s, unsigned p, const char *prefix)
 	}
 	for (unsigned i = 0; i < p; i++) {
 		char sid[64];
+		char cks[64];
 		char tag[32];
 
 		snprintf(tag, sizeof(tag), "%s%u", prefix, i);
-		if (rs_session_create(e, tag, sid) != PW_OK) {
+		if (rs_session_create(e, tag, sid, cks) != PW_OK) {
 			return -1;
 		}
 		rs_delivery_init(e, &s->d[i], sid, tag);
+		snprintf(s->d[i].cks, sizeof(s->d[i].cks), "%s", cks);
 	}
 	return 0;
 }
@@ -844,6 +851,7 @@ rs_resend_one(rs_env *e, unsigned k, rs_delivery *d, uint64_t *replies)
 		return;
 	}
 	rs_delivery_init(e, d, r->create_session->session->id, tag);
+	snprintf(d->cks, sizeof(d->cks), "%s", r->create_session->checkout_secret);
 	paywire__v1__response__free_unpacked(r, NULL);
 
 	rs_delivery_sign(e, d, sig, sizeof(sig));
@@ -887,6 +895,11 @@ rs_public_check(rs_env *e, rs_delivery *d, unsigned n)
 		}
 		memset(&err, 0, sizeof(err));
 		st = pw_status_get(e->client, d[i].sid, &info, &err);
+		if (st == PW_OK && info.access_link[0] != '\0') { /* the session id alone */
+			rs_fail(e, "%s: get_status without the checkout secret answers the access link",
+			    d[i].sid);
+		}
+		st = pw_checkout_status_get(e->client, d[i].sid, d[i].cks, &info, &err);
 		if (st != PW_OK || info.status != PW_SESSION_PAID || info.access_link[0] == '\0') {
 			rs_fail(e, "%s: %s, status %s, access link %s", d[i].sid, pw_status_name(st),
 			    pw_session_status_name(info.status), info.access_link[0] ? "set" : "missing");
@@ -1017,7 +1030,7 @@ rs_mixed_round(rs_mixed *m, CURL *h, rs_buf *b, unsigned j)
 
 	snprintf(tag, sizeof(tag), "m%u_%u_%u", m->id, j, (unsigned) getpid());
 	if (j % 2 == 0) {
-		if (rs_session_create(e, tag, sid) != PW_OK) {
+		if (rs_session_create(e, tag, sid, NULL) != PW_OK) {
 			return;
 		}
 	} else if (!rs_bridge_create(e, h, b, tag, sid)) {

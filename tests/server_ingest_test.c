@@ -144,6 +144,7 @@ test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once(void
 	char sid[64];
 	char body[1024];
 	char token[2048];
+	char secret[PW_CHECKOUT_SECRET_BYTES + 1];
 	char access_key[256];
 	char path[256];
 	uint64_t txn;
@@ -220,6 +221,20 @@ test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once(void
 	gs.session_id = sid;
 	gq.call_case = PAYWIRE__V1__REQUEST__CALL_GET_STATUS;
 	gq.get_status = &gs;
+	/* whoever knows only the session id gets the status, not the link */
+	g = th_call(F.sock, &gq, NULL);
+	assert_int_equal(C_OK, g->status->code);
+	assert_int_equal(PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PAID, g->get_status->status);
+	assert_string_equal("", g->get_status->access_link);
+	th_resp_free(g);
+	/* a wrong secret is refused */
+	gs.checkout_secret = "cks_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+	g = th_call(F.sock, &gq, NULL);
+	assert_int_equal(C_UNAUTH, g->status->code);
+	th_resp_free(g);
+	/* the customer (the checkout secret) gets the link */
+	store_checkout_secret(F.srv.st, sid, secret);
+	gs.checkout_secret = secret;
 	g = th_call(F.sock, &gq, NULL);
 	assert_int_equal(C_OK, g->status->code);
 	assert_int_equal(PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_PAID, g->get_status->status);

@@ -669,8 +669,10 @@ test_get_status_answers_the_session_and_not_found(void **state)
 	th_request_id(rid, sizeof(rid));
 	created = th_create_session(F.e.sock, F.e.key, rid, &cs);
 	assert_int_equal(C_OK, created->status->code);
-	(void) snprintf(url, sizeof(url), "http://127.0.0.1:8080/checkout?session=%s",
-	    created->create_session->session->id);
+	/* the checkout URL carries the customer's secret ("cks_" + 43) */
+	assert_int_equal(PW_CHECKOUT_SECRET_BYTES, strlen(created->create_session->checkout_secret));
+	(void) snprintf(url, sizeof(url), "http://127.0.0.1:8080/checkout?session=%s&secret=%s",
+	    created->create_session->session->id, created->create_session->checkout_secret);
 	assert_string_equal(url, created->create_session->session->url);
 	gs.session_id = created->create_session->session->id;
 	req.call_case = PAYWIRE__V1__REQUEST__CALL_GET_STATUS;

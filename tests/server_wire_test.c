@@ -189,6 +189,8 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__ListEventsRequest le = PAYWIRE__V1__LIST_EVENTS_REQUEST__INIT;
 	Paywire__V1__ListCreditTransactionsRequest lc =
 	    PAYWIRE__V1__LIST_CREDIT_TRANSACTIONS_REQUEST__INIT;
+	Paywire__V1__ReissueAccessKeyRequest rak = PAYWIRE__V1__REISSUE_ACCESS_KEY_REQUEST__INIT;
+	Paywire__V1__TestPaymentRequest tp = PAYWIRE__V1__TEST_PAYMENT_REQUEST__INIT;
 
 	req.request_id = "req_01HZX";
 	req.api_key = "sk_test_abcdefghijklmnop";
@@ -316,6 +318,16 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		lc.starting_after = UINT64_C(18446744073709551615); /* 10-byte varint */
 		req.list_credit_transactions = &lc;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_REISSUE_ACCESS_KEY:
+		rak.session_id = "cs_0190f3c2a1b24f";
+		req.reissue_access_key = &rak;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_TEST_PAYMENT:
+		tp.session_id = "cs_0190f3c2a1b24f";
+		tp.checkout_secret = "cks_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+		tp.fail = 1;
+		req.test_payment = &tp;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL__NOT_SET:
 	case _PAYWIRE__V1__REQUEST__CALL__CASE_IS_INT_SIZE: break;
 	}
@@ -333,6 +345,7 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY, PAYWIRE__V1__REQUEST__CALL_GET_SESSION,
 	PAYWIRE__V1__REQUEST__CALL_LIST_SESSIONS, PAYWIRE__V1__REQUEST__CALL_GET_INVOICE,
 	PAYWIRE__V1__REQUEST__CALL_LIST_INVOICES, PAYWIRE__V1__REQUEST__CALL_LIST_EVENTS,
+	PAYWIRE__V1__REQUEST__CALL_REISSUE_ACCESS_KEY, PAYWIRE__V1__REQUEST__CALL_TEST_PAYMENT,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))

@@ -156,7 +156,7 @@ static pw_status
 t_redeem_cb(store_txn *t, void *arg)
 {
 	t_redeem *r = arg;
-	return store_access_redeem(t, r->sid, r->token, &r->r);
+	return store_access_redeem(t, r->sid, r->token, true, &r->r);
 }
 
 /* Redeems; *out: a heap copy of the receipt on PW_OK (t_receipt_free), NULL

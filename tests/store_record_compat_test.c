@@ -365,7 +365,10 @@ test_mapped_session_has_the_old_reply_bytes(void **state)
 	w = srv_map_session(rec->session, buf);
 	T_CHECK_SESSION(w);
 	t_packs_to(&w->base, want, want_len); /* what the old server replied */
-	srv_map_get_status(rec, &g);
+	srv_map_get_status(rec, false, "", &g);
+	assert_string_equal("", g.access_link); /* without the checkout secret: status only */
+	srv_map_get_status(rec, true, "Acme", &g);
+	assert_string_equal("Acme", g.merchant_name);
 	assert_string_equal(rec->session->id, g.session_id);
 	assert_int_equal(8, g.status);
 	assert_int_equal(5, g.payment_status);

@@ -20,7 +20,8 @@
  *   "$<n>:<prefix>…<length><class>", where n numbers distinct values in
  *   order of first appearance, so "the same session id again" is checked;
  *   a known value inside another string (a URL, a message) becomes "$<n>";
- * - JWTs inside strings become "<jwt 3 parts>";
+ * - JWTs inside strings become "<jwt 3 parts>", checkout secrets (a URL's
+ *   secret=) "<checkout secret>";
  * - *_unix_ms times become "<now>" when within a minute of the run, and
  *   "<now + 24 h>" when within a minute of a day after it (default expiry);
  * - head_hash becomes "<32 bytes>".
@@ -73,7 +74,7 @@ typedef struct gold {
 /* Reply fields whose value is random on every run (by field name). */
 static const char *const random_fields[] = {
 	"merchant_id", "api_key", "id", "session_id", "access_key_id", "access_key", "key_id",
-	"replaced_by", "key_prefix", "last4",
+	"replaced_by", "key_prefix", "last4", "checkout_secret",
 };
 
 /* ---- text ---- */
@@ -222,6 +223,9 @@ gold_put_string(gold *g, const char *s)
 		} else if (jwt_len(s + i) > 0) {
 			o += (size_t) sprintf(out + o, "<jwt 3 parts>");
 			i += jwt_len(s + i);
+		} else if (strncmp(s + i, "cks_", 4) == 0 && strlen(s + i) >= PW_CHECKOUT_SECRET_BYTES) {
+			o += (size_t) sprintf(out + o, "<checkout secret>"); /* in a checkout URL */
+			i += PW_CHECKOUT_SECRET_BYTES;
 		} else {
 			out[o++] = s[i++];
 		}
@@ -504,6 +508,16 @@ call_create_merchant(gold *g, const char *name, const char *admin_key, const cha
 }
 
 static void
+call_get_status_secret(gold *g, const char *name, const char *sid, const char *secret)
+{
+	Paywire__V1__GetStatusRequest gs = PAYWIRE__V1__GET_STATUS_REQUEST__INIT;
+
+	gs.session_id = (char *) sid;
+	gs.checkout_secret = (char *) secret;
+	gold_send(g, name, NULL, NULL, &gs.base);
+}
+
+static void
 call_get_status(gold *g, const char *name, const char *sid)
 {
 	Paywire__V1__GetStatusRequest gs = PAYWIRE__V1__GET_STATUS_REQUEST__INIT;
@@ -675,6 +689,7 @@ typedef struct gold_ids {
 	char s_web3[64];      /* session paid through the Web3 relay */
 	char s_anomaly[64];   /* session that sees a wrong amount */
 	char token[2048];     /* the Stripe session's access token */
+	char cks_stripe[64];  /* the Stripe session's checkout secret */
 } gold_ids;
 
 static void
@@ -737,6 +752,8 @@ seq_full_session(gold *g, gold_ids *ids)
 	(void) pw_strlcpy(rid, gold_rid(g), sizeof(rid));
 	gold_send(g, "create_session every field", rid, ids->key, &cs.base);
 	keep_session_id(g, ids->s_stripe, sizeof(ids->s_stripe));
+	(void) pw_strlcpy(ids->cks_stripe, g->last->create_session->checkout_secret,
+	    sizeof(ids->cks_stripe));
 	gold_send(g, "create_session same request_id: replay", rid, ids->key, &cs.base);
 	gold_send(g, "create_session same idempotency_key, new request_id: original", gold_rid(g), ids->key, &cs.base);
 	cs.amount_minor = 5000;
@@ -948,7 +965,11 @@ seq_after(gold *g, gold_ids *ids)
 {
 	const char *link;
 
-	call_get_status(g, "get_status stripe: paid, partly refunded", ids->s_stripe);
+	call_get_status(g, "get_status stripe: paid, no secret: no link", ids->s_stripe);
+	gold_expect(g, "get_status stripe", 0);
+	assert_string_equal("", g->last->get_status->access_link);
+	call_get_status_secret(g, "get_status stripe: paid, partly refunded", ids->s_stripe,
+	    ids->cks_stripe);
 	gold_expect(g, "get_status stripe", 0);
 	link = strstr(g->last->get_status->access_link, "token=");
 	assert_non_null(link);

@@ -224,6 +224,8 @@ typedef struct pw_session {
 	char currency[4];
 	int64_t created_at_unix_ms;
 	int64_t expires_at_unix_ms; /* unpaid past it: expired */
+	char checkout_secret[64];   /* pw_session_create, pw_session_get: "cks_..." (url carries it);
+	                               "" from the other calls */
 } pw_session;
 
 PW_API pw_status pw_session_create(pw_client *c, const char *api_key, const pw_session_params *p,
@@ -404,11 +406,23 @@ typedef struct pw_status_info {
 	int64_t paid_at_unix_ms;
 	pw_mode mode;
 	uint64_t invoice_number;
-	char access_link[2048];    /* customer JWT once paid, else "" */
+	char access_link[2048];    /* with the checkout secret: the customer's link once paid */
 	int64_t expires_at_unix_ms; /* unpaid past it: expired (reported from that moment) */
+	/* With the checkout secret only ("" / 0 otherwise): what the pages show. */
+	char merchant_name[256];   /* who sells */
+	char plan[64];             /* the plan sold, or "" */
+	int64_t credits;           /* the credits sold, or 0 */
+	char success_url[2048];
+	char cancel_url[2048];
 } pw_status_info;
 
-/* No authentication: the session id is the capability. */
+/* With the session's checkout secret (the customer's browser holds it, in
+ * the checkout URL): the status plus the access link, the URLs, the merchant
+ * name and what is sold. A wrong secret: PW_UNAUTHENTICATED. */
+PW_API pw_status pw_checkout_status_get(pw_client *c, const char *session_id,
+    const char *checkout_secret, pw_status_info *out, pw_error *err);
+
+/* No authentication: the status only (no access link, no URLs). */
 PW_API pw_status pw_status_get(pw_client *c, const char *session_id, pw_status_info *out,
     pw_error *err);
 
@@ -432,6 +446,15 @@ PW_API pw_status pw_webhook_ingest(pw_client *c, pw_webhook_provider provider,
     const pw_kv *headers, size_t headers_len, const void *body, size_t body_len,
     pw_webhook_result *out, pw_error *err);
 
+/* Test-mode sessions only, with the checkout secret: paywire builds a
+ * Stripe-shaped event (a paid checkout, or with fail a declined payment),
+ * signs it with its Stripe webhook secret and applies it as a webhook; *out
+ * is the outcome. A live session: PW_FAILED_PRECONDITION; no Stripe secret
+ * configured on the server: PW_UNAVAILABLE. */
+PW_API pw_status pw_test_payment(pw_client *c, const char *session_id,
+    const char *checkout_secret, bool fail, pw_webhook_result *out, pw_error *err);
+
+
 /* ---- customer access ---- */
 
 typedef struct pw_access {
@@ -448,10 +471,32 @@ typedef struct pw_access {
 	bool entitlement_active;
 	char plan[64];
 	char customer_email[256];
+	char merchant_name[256];
 } pw_access;
 
+/* Reveals: the first redemption fills access_key (and the server wipes it). */
 PW_API pw_status pw_access_redeem(pw_client *c, const char *session_id, const char *token,
     pw_access *out, pw_error *err);
+
+/* The same receipt without revealing anything (access_key stays ""): what a
+ * page shows on GET, so a link checker or a HEAD burns nothing. */
+PW_API pw_status pw_access_view(pw_client *c, const char *session_id, const char *token,
+    pw_access *out, pw_error *err);
+
+/* The merchant re-issues the access key of its own paid session (the
+ * customer lost it): a new key, revealed once through the new access_link;
+ * the old key verifies as replaced and the old link opens nothing.
+ * PW_FAILED_PRECONDITION: the session sold no key, or it is revoked;
+ * PW_NOT_FOUND: no such session for this merchant. */
+typedef struct pw_access_reissue {
+	char session_id[64];
+	char access_link[2048];   /* relative "/access/<id>?token=...": the bridge's public URL + it */
+	char key_prefix[32];      /* "ak_test_AbCd" of the new key */
+	char entitlement_id[64];
+} pw_access_reissue;
+
+PW_API pw_status pw_access_key_reissue(pw_client *c, const char *api_key, const char *session_id,
+    pw_access_reissue *out, pw_error *err);
 
 /* What the merchant learns of a customer's access key (ak_...). */
 typedef struct pw_access_check {

@@ -16,6 +16,9 @@ session() { # session AMOUNT_MINOR CURRENCY -> id
     --email jane@example.com --plan pro | json id
 }
 status_of() { "$CLI" --json status "$1" | json "${2:-status}"; }
+# The customer's access link: the merchant reads it (session get); the
+# session id alone (status without the checkout secret) never shows it.
+link_of() { "$CLI" --json session get --api-key "$key" "$1" | json access_link; }
 
 # fixture NAME SESSION TAG -> path of a copy with the session id and unique ids
 fixture() {
@@ -58,8 +61,14 @@ eq "stripe: session paid" paid "$(status_of "$a")"
 eq "stripe: payment completed" completed "$(status_of "$a" payment_status)"
 eq "stripe: provider recorded" stripe "$(status_of "$a" payment_provider)"
 eq "stripe: first invoice of the merchant is number 1" 1 "$(status_of "$a" invoice_number)"
-link=$(status_of "$a" access_link)
+link=$(link_of "$a")
 contains "stripe: access link minted" "/access/$a?token=" "$link"
+r=$("$CLI" --json status "$a")
+case "$r" in *token=*|*access_link*) fail "status by session id alone shows the access link: $r" ;;
+  *) ok "status by session id alone: no access link" ;; esac
+secret=$("$CLI" --json session get --api-key "$key" "$a" | json checkout_secret)
+contains "status with the checkout secret: the access link" "/access/$a?token=" \
+  "$("$CLI" --json status "$a" --secret "$secret" | json access_link)"
 token=${link#*token=}
 
 # The access link's JWT checked by an independent library (python3-jwt).
@@ -83,13 +92,55 @@ contains "checkout page is text/html" "text/html" "$ct"
 ct=$(curl -sS -o /dev/null -w '%{content_type}' "$BRIDGE/access/$a?token=bad")
 contains "access error page is text/html" "text/html" "$ct"
 
-# The access page reveals the key once.
-page=$(curl -sS "$BRIDGE/access/$a?token=$token")
-contains "access page shows the access key the first time" "ak_test_" "$page"
-page2=$(curl -sS -D "$T/acc.h" "$BRIDGE/access/$a?token=$token")
+# Whoever knows only the session id (the merchant's staff, a log line, a
+# referrer) sees the status, never the access link: not in the JSON status,
+# not on the checkout page. The checkout secret (the customer's checkout URL)
+# shows it; a wrong secret is refused.
+r=$(curl -sS "$BRIDGE/session/$a/status")
+case "$r" in *token=*|*access*) fail "status JSON by session id shows the access link: $r" ;;
+  *) ok "status JSON by session id alone: no access link" ;; esac
+page=$(curl -sS "$BRIDGE/checkout?session=$a")
+case "$page" in *token=*) fail "checkout page by session id shows the access link" ;;
+  *) ok "checkout page by session id alone: no access link" ;; esac
+contains "checkout page by session id alone says it shows the status only" 'id="pw-public"' "$page"
+contains "checkout page with the secret: the access link" "/access/$a?token=" \
+  "$(curl -sS "$BRIDGE/checkout?session=$a&secret=$secret")"
+contains "status JSON with the secret: access_url" "\"access_url\":\"$BRIDGE/access/$a?token=" \
+  "$(curl -sS "$BRIDGE/session/$a/status?secret=$secret")"
+eq "checkout page with a wrong secret → 401" 401 \
+  "$(curl -sS -o /dev/null -w '%{http_code}' "$BRIDGE/checkout?session=$a&secret=cks_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")"
+eq "status JSON with a wrong secret → 401" 401 \
+  "$(curl -sS -o /dev/null -w '%{http_code}' "$BRIDGE/session/$a/status?secret=cks_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")"
+
+# The access page: a HEAD or a GET (a mail scanner, a link checker) reveals
+# nothing; the reveal is a POST from the page's own form, with its CSRF value
+# and cookie, from the bridge's own origin.
+curl -sS -o /dev/null -I "$BRIDGE/access/$a?token=$token"
+curl -sS -o /dev/null "$BRIDGE/access/$a?token=$token"
+page=$(curl -sS -c "$T/jar" -D "$T/acc.h" "$BRIDGE/access/$a?token=$token")
+case "$page" in *ak_test_*) fail "a GET of the access page shows the key" ;;
+  *) ok "HEAD and GETs of the access page reveal nothing" ;; esac
+contains "access page offers the reveal button" 'id="pw-reveal"' "$page"
 contains "access page is text/html" "text/html" "$(grep -i '^content-type' "$T/acc.h")"
 contains "access page is not cached" "no-store" "$(grep -i '^cache-control' "$T/acc.h")"
+contains "access page sets its CSRF cookie (HttpOnly, SameSite=Strict)" "HttpOnly; SameSite=Strict" \
+  "$(grep -i '^set-cookie' "$T/acc.h")"
+csrf=$(printf '%s' "$page" | grep -o 'name="csrf" value="[A-Za-z0-9_-]*"' | sed 's/.*value="//; s/"$//')
+code=$(curl -sS -o "$T/p1" -w '%{http_code}' --data "token=$token&csrf=$csrf" "$BRIDGE/access/$a")
+eq "a reveal without the page's cookie (a cross-site form) → 403" 403 "$code"
+code=$(curl -sS -o "$T/p2" -w '%{http_code}' -b "$T/jar" -H "Origin: https://evil.example" \
+  --data "token=$token&csrf=$csrf" "$BRIDGE/access/$a")
+eq "a reveal from another origin → 403" 403 "$code"
+code=$(curl -sS -o "$T/p3" -w '%{http_code}' -b "$T/jar" -H "Origin: $BRIDGE" \
+  --data "token=$token&csrf=not-the-page-value" "$BRIDGE/access/$a")
+eq "a reveal with another CSRF value → 403" 403 "$code"
+case "$(cat "$T/p1" "$T/p2" "$T/p3")" in *ak_test_*) fail "a refused reveal showed the key" ;;
+  *) ok "refused reveals show no key" ;; esac
+page=$(curl -sS -b "$T/jar" -H "Origin: $BRIDGE" --data "token=$token&csrf=$csrf" "$BRIDGE/access/$a")
+contains "the reveal POST shows the access key" "ak_test_" "$page"
+page2=$(curl -sS -b "$T/jar" -H "Origin: $BRIDGE" --data "token=$token&csrf=$csrf" "$BRIDGE/access/$a")
 case "$page2" in *ak_test_*) fail "access key shown a second time" ;; *) ok "access key not shown a second time" ;; esac
+contains "a second reveal says it was already revealed" "already revealed" "$page2"
 
 # The merchant's API checks the customer's key (read from stdin, never argv).
 ak=$(printf '%s' "$page" | grep -o 'ak_test_[A-Za-z0-9_-]\{43\}' | head -1)
@@ -101,6 +152,28 @@ other_key=$(new_merchant test)
 out=$(printf '%s\n' "$ak" | "$CLI" --json access verify --api-key "$other_key") && rc=0 || rc=$?
 eq "access verify: another merchant learns nothing (exit 1)" 1 "$rc"
 eq "access verify: … 'unknown access key'" "unknown access key" "$(echo "$out" | json reason)"
+
+# The customer lost the key: the merchant re-issues it. The old key then
+# verifies as replaced, the old link opens nothing, the new link reveals a new
+# key once; another merchant cannot re-issue it.
+out=$("$CLI" --json access reissue --api-key "$other_key" "$a") && rc=0 || rc=$?
+eq "access reissue by another merchant: exit 1 (not found)" 1 "$rc"
+out=$("$CLI" --json access reissue --api-key "$key" "$a")
+link2=$(echo "$out" | json access_link)
+contains "access reissue: a new link" "/access/$a?token=" "$link2"
+token2=${link2#*token=}
+eq "access reissue: the old link opens nothing (401)" 401 \
+  "$(curl -sS -o /dev/null -w '%{http_code}' "$BRIDGE/access/$a?token=$token")"
+out=$(printf '%s\n' "$ak" | "$CLI" --json access verify --api-key "$key") && rc=0 || rc=$?
+eq "access verify: the old key after a re-issue is invalid (exit 1)" 1 "$rc"
+contains "access verify: … replaced" "replaced" "$(echo "$out" | json reason)"
+page=$(curl -sS -c "$T/jar2" "$BRIDGE/access/$a?token=$token2")
+csrf=$(printf '%s' "$page" | grep -o 'name="csrf" value="[A-Za-z0-9_-]*"' | sed 's/.*value="//; s/"$//')
+page=$(curl -sS -b "$T/jar2" -H "Origin: $BRIDGE" --data "token=$token2&csrf=$csrf" "$BRIDGE/access/$a")
+ak2=$(printf '%s' "$page" | grep -o 'ak_test_[A-Za-z0-9_-]\{43\}' | head -1)
+if [ -n "$ak2" ] && [ "$ak2" != "$ak" ]; then ok "the new link reveals a new key"; else fail "no new key revealed"; fi
+out=$(printf '%s\n' "$ak2" | "$CLI" --json access verify --api-key "$key") && rc=0 || rc=$?
+eq "access verify: the re-issued key is valid (exit 0)" 0 "$rc"
 
 # Tokens the bridge must refuse: tampered, expired, alg none, wrong key, other session.
 bad_tokens=$(/usr/bin/python3 - "$token" "$PAYWIRE_TOKEN_SECRET" "$a" <<'PY'
@@ -143,7 +216,7 @@ sed -e 's/"amount_refunded": 1900/"amount_refunded": 4900/' -e 's/"refunded": fa
 r=$(deliver stripe stripe "$ST" "$T/full.json" --timestamp "$(date +%s)")
 contains "full charge.refunded → applied" '"outcome":"applied"' "$r"
 eq "full refund: session refunded" refunded "$(status_of "$a")"
-acc=$("$CLI" --json access redeem "$a" --token "$token" 2>&1 || true)
+acc=$("$CLI" --json access redeem "$a" --token "$token2" 2>&1 || true)
 eq "full refund revokes the entitlement" false "$(echo "$acc" | json entitlement_active 2>/dev/null || echo "?")"
 out=$(printf '%s\n' "$ak" | "$CLI" --json access verify --api-key "$key") && rc=0 || rc=$?
 eq "access verify after the refund: not valid (exit 1)" 1 "$rc"
@@ -217,7 +290,7 @@ eq "server killed with SIGKILL" 137 "$RC"
 PW_REUSE_PORT=${SERVER_URL##*:} start_server "$data"   # same address: the bridge redials
 eq "after kill -9 and restart: still paid" paid "$(status_of "$m")"
 eq "after kill -9 and restart: same invoice" "$inv_m" "$(status_of "$m" invoice_number)"
-contains "after kill -9 and restart: access link kept" "/access/$m?token=" "$(status_of "$m" access_link)"
+contains "after kill -9 and restart: access link kept" "/access/$m?token=" "$(link_of "$m")"
 r=$(post stripe "$f" "$T/hm")
 contains "redelivery after restart → duplicate (dedup record survived)" '200 {"outcome":"duplicate"' "$r"
 check "audit chain verifies after kill -9" "$CLI" audit verify
@@ -354,6 +427,33 @@ eq "credits: the refund is a reversal" reversal "$(echo "$out" | json transactio
 eq "credits: … of 0 credits" 0 "$(echo "$out" | json transactions.0.delta)"
 eq "credits: … with all 10 as the shortfall" 10 "$(echo "$out" | json transactions.0.shortfall)"
 eq "credits: the balance never goes below 0" 0 "$("$CLI" --json credits balance cust_race --api-key "$key" | json balance)"
+
+# Test-mode payments: what the checkout page's buttons do, through the webhook
+# path (Stripe's shape, signed with the Stripe secret).
+tp=$("$CLI" --json session create --api-key "$key" --amount-minor 1500 --currency ISK \
+  --email t@example.com --plan pro)
+tps=$(echo "$tp" | json id); tpk=$(echo "$tp" | json checkout_secret)
+out=$("$CLI" --json session test-pay "$tps" --secret "$tpk" --fail)
+eq "test-pay --fail: applied" applied "$(echo "$out" | json outcome)"
+eq "test-pay --fail: the session failed" failed "$(status_of "$tps")"
+out=$("$CLI" --json session test-pay "$tps" --secret "$tpk")
+eq "test-pay: applied" applied "$(echo "$out" | json outcome)"
+eq "test-pay: the session is paid (ISK: Stripe's hundredths converted back)" paid "$(status_of "$tps")"
+out=$("$CLI" --json session test-pay "$tps" --secret "$tpk")
+eq "test-pay again: duplicate" duplicate "$(echo "$out" | json outcome)"
+out=$("$CLI" --json session test-pay "$tps" --secret cks_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 2>&1) && rc=0 || rc=$?
+contains "test-pay with a wrong secret: UNAUTHENTICATED" "UNAUTHENTICATED" "$out"
+live_key=$(new_merchant live)
+lv=$("$CLI" --json session create --api-key "$live_key" --amount-minor 1500 --currency EUR --mode live)
+out=$("$CLI" --json session test-pay "$(echo "$lv" | json id)" --secret "$(echo "$lv" | json checkout_secret)" 2>&1) && rc=0 || rc=$?
+contains "test-pay of a live session: FAILED_PRECONDITION" "FAILED_PRECONDITION" "$out"
+eq "test-pay of a live session: exit 1" 1 "$rc"
+eq "test-pay of a live session: still created" created "$(status_of "$(echo "$lv" | json id)")"
+code=$(curl -sS -o "$T/tp" -w '%{http_code}' -H "Origin: https://evil.example" \
+  --data "secret=$tpk&outcome=pay" "$BRIDGE/checkout/$tps/test")
+eq "bridge test payment from another origin → 403" 403 "$code"
+code=$(curl -sS -o "$T/tp" -w '%{http_code}' --data "secret=$tpk&outcome=maybe" "$BRIDGE/checkout/$tps/test")
+eq "bridge test payment with an unknown outcome → 400" 400 "$code"
 
 metrics=$(curl -sS "$BRIDGE/metrics")
 contains "metrics count webhook outcomes by provider" 'paywire_bridge_webhooks_total{provider="stripe",outcome="applied"}' "$metrics"

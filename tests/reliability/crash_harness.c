@@ -784,19 +784,34 @@ h_session_check(pw_client *c, const h_sess *s)
 	pw_error err;
 	pw_status st;
 
+	pw_session_detail *d;
+
 	st = pw_status_get(c, s->sid, &si, &err);
 	if (st != PW_OK) {
 		h_violation("acknowledged session %s: GetStatus %s (%s)", s->sid, pw_status_name(st),
 		    err.message);
 		return;
 	}
-	if (s->success_acked &&
-	    (si.status != PW_SESSION_PAID || si.invoice_number == 0 || si.access_link[0] == '\0')) {
-		h_violation("session %s: an acknowledged payment, but status %s invoice %" PRIu64
-		            " link %s",
-		    s->sid, pw_session_status_name(si.status), si.invoice_number,
-		    si.access_link[0] != '\0' ? "set" : "none");
+	if (!s->success_acked) {
+		return;
 	}
+	/* the access link is the merchant's (GetSession) and the customer's to
+	 * see, never the session id's alone */
+	d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		h_violation("out of memory");
+		return;
+	}
+	st = pw_session_get(c, h.merchants[s->merchant].api_key, s->sid, d, &err);
+	if (st != PW_OK || si.status != PW_SESSION_PAID || si.invoice_number == 0 ||
+	    d->access_link[0] == '\0' || si.access_link[0] != '\0') {
+		h_violation("session %s: an acknowledged payment, but status %s invoice %" PRIu64
+		            " link %s (GetSession %s), link by id alone %s",
+		    s->sid, pw_session_status_name(si.status), si.invoice_number,
+		    d->access_link[0] != '\0' ? "set" : "none", pw_status_name(st),
+		    si.access_link[0] != '\0' ? "SHOWN" : "hidden");
+	}
+	free(d);
 }
 
 static void
