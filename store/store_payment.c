@@ -95,7 +95,10 @@ pay_event_check(const pw_event *ev)
 	PW_ASSERT(pay_str_ok(ev->payment_ref, sizeof(ev->payment_ref)));
 	PW_ASSERT(pay_str_ok(ev->charge_ref, sizeof(ev->charge_ref)));
 	PW_ASSERT(pay_str_ok(ev->order_ref, sizeof(ev->order_ref)));
-	PW_ASSERT(ev->kind >= PW_EV_IGNORED && ev->kind <= PW_EV_DISPUTE_LOST);
+	PW_ASSERT(pay_str_ok(ev->subscription_ref, sizeof(ev->subscription_ref)));
+	PW_ASSERT(pay_str_ok(ev->customer_ref, sizeof(ev->customer_ref)));
+	PW_ASSERT(pay_str_ok(ev->billing_reason, sizeof(ev->billing_reason)));
+	PW_ASSERT(ev->kind >= PW_EV_IGNORED && ev->kind <= PW_EV_KIND_LAST);
 	PW_ASSERT(ev->live >= -1 && ev->live <= 1);
 	if (!pw_provider_known(ev->provider) || ev->event_id[0] == '\0') {
 		pw_log(PW_LOG_WARN, "store: webhook event without provider or event id refused");
@@ -211,16 +214,36 @@ pay_ref_record(pay_ctx *c, const char *ref)
 	return PW_OK;
 }
 
+/* A subscription checkout's sub_ (a refs row too: its invoices find the
+ * session by it) and cus_, kept on the session when first seen. */
+static pw_status
+pay_subscription_refs(pay_ctx *c)
+{
+	Paywire__Store__V1__SessionRecord *rec = c->rec;
+	pw_status st = PW_OK;
+
+	if (c->ev->subscription_ref[0] != '\0' && rec->subscription_ref[0] == '\0') {
+		st = store_pbstr_set(&rec->subscription_ref, c->ev->subscription_ref);
+		c->dirty = true;
+	}
+	if (st == PW_OK && c->ev->customer_ref[0] != '\0' && rec->provider_customer_ref[0] == '\0') {
+		st = store_pbstr_set(&rec->provider_customer_ref, c->ev->customer_ref);
+		c->dirty = true;
+	}
+	return st;
+}
+
 static pw_status
 pay_fx_record_refs(pay_ctx *c)
 {
-	const char *refs[] = { c->ev->payment_ref, c->ev->charge_ref, c->ev->order_ref };
+	const char *refs[] = { c->ev->payment_ref, c->ev->charge_ref, c->ev->order_ref,
+		c->ev->subscription_ref };
 	pw_status st = PW_OK;
 
 	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && st == PW_OK; i++) {
 		st = pay_ref_record(c, refs[i]);
 	}
-	return st;
+	return st == PW_OK ? pay_subscription_refs(c) : st;
 }
 
 static pw_status
@@ -493,9 +516,9 @@ pay_effects_run(pay_ctx *c)
 
 /* ---- the event record ---- */
 
-static pw_status
-pay_event_put(store_txn *t, const pw_event *ev, Paywire__Store__V1__WebhookOutcome outcome,
-    const char *session_id, const char *reason)
+pw_status
+store_webhook_event_put(store_txn *t, const pw_event *ev,
+    Paywire__Store__V1__WebhookOutcome outcome, const char *session_id, const char *reason)
 {
 	Paywire__Store__V1__WebhookEventRecord r = PAYWIRE__STORE__V1__WEBHOOK_EVENT_RECORD__INIT;
 	uint8_t key[STORE_PREFIXED_KEY_BYTES];
@@ -605,7 +628,7 @@ pay_apply_session(pay_ctx *c)
 		pay_state_store(c);
 	}
 	reason = c->out->anomaly ? c->rec->anomaly : c->res.reason;
-	st = pay_event_put(c->t, c->ev,
+	st = store_webhook_event_put(c->t, c->ev,
 	    c->res.outcome == FSM_APPLIED ? OUTCOME_APPLIED : OUTCOME_IGNORED, c->rec->session->id,
 	    reason);
 	if (st == PW_OK && c->dirty) {
@@ -636,6 +659,14 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 	if (st != PW_NOT_FOUND) {
 		return st; /* PW_OK: DUPLICATE, nothing written; or an error */
 	}
+	if (ev->kind >= PW_EV_SUBSCRIPTION_PAID) {
+		/* a subscription's entitlement, never a session's status */
+		st = store_subscription_apply(t, ev, out);
+		if (st != PW_OK) {
+			memset(out, 0, sizeof(*out));
+		}
+		return st;
+	}
 	memset(&c, 0, sizeof(c));
 	c.t = t;
 	c.ev = ev;
@@ -645,7 +676,7 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 		/* Nothing of ours: record it so a redelivery is a DUPLICATE. */
 		out->outcome = OUTCOME_IGNORED;
 		(void) pw_strlcpy(out->reason, STORE_NO_REF_REASON, sizeof(out->reason));
-		return pay_event_put(t, ev, OUTCOME_IGNORED, "", STORE_NO_REF_REASON);
+		return store_webhook_event_put(t, ev, OUTCOME_IGNORED, "", STORE_NO_REF_REASON);
 	}
 	if (st == PW_OK) {
 		st = store_session_load(t, out->session_id, &c.rec);
