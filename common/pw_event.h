@@ -65,7 +65,7 @@ typedef struct pw_event {
 	char customer_ref[PW_EV_REF_BYTES];   /* Stripe cus_… of a subscription, else "" */
 	int64_t period_end_unix_s;            /* PW_EV_SUBSCRIPTION_*: end of the invoiced period
 	                                         (latest lines.data[].period.end); 0 unknown */
-	char billing_reason[32];              /* Stripe invoice billing_reason, else "" */
+	char billing_reason[48];              /* Stripe invoice billing_reason, else "" */
 } pw_event;
 
 #endif
