@@ -124,6 +124,8 @@ _Static_assert(PW_STORE_PURGE_INTERVAL_MS < PW_IDEMPOTENCY_TTL_MS, "purge runs w
  * links to it but is not recorded as a holder (logged): a customer buying
  * one plan 64 times over is an integration's loop, not a customer. */
 #define PW_ENTITLEMENT_HOLDERS_MAX 64
+/* An entitlement id: "ent_" + a pw_id_new id (a GetEntitlements cursor). */
+#define PW_ENTITLEMENT_ID_BYTES_MAX 63
 
 /* API keys: active keys a merchant may hold at once (rotation needs two;
  * a few services each with its own), and how long a rolled key keeps
