@@ -420,6 +420,8 @@ static const struct {
 	{ STRIPE_INVOICE, "id", SRV_WH_REQUIRED, SRV_WH_EV(order_ref) },
 	{ STRIPE_INVOICE, "subscription", SRV_WH_OPTIONAL, SRV_WH_EV(subscription_ref) },
 	{ STRIPE_INVOICE, "customer", SRV_WH_OPTIONAL, SRV_WH_EV(customer_ref) },
+	{ STRIPE_INVOICE, "payment_intent", SRV_WH_OPTIONAL, SRV_WH_EV(payment_ref) },
+	{ STRIPE_INVOICE, "charge", SRV_WH_OPTIONAL, SRV_WH_EV(charge_ref) },
 	{ STRIPE_SUBSCRIPTION, "id", SRV_WH_REQUIRED, SRV_WH_EV(subscription_ref) },
 	{ STRIPE_SUBSCRIPTION, "customer", SRV_WH_OPTIONAL, SRV_WH_EV(customer_ref) },
 };

@@ -403,16 +403,19 @@ bool store_customer_of(const Paywire__Store__V1__Session *sess, char *out, size_
 
 /* GRANT of an access key for rec's session (FULFILLMENT_KIND_ACCESS_KEY):
  * links rec->access_key_id to the active entitlement of (merchant, customer,
- * plan) if there is one, else creates it (sealed key, keyed hash, ent_index
- * row). *created: a new entitlement was written. The raw key never leaves
- * the function unsealed. */
+ * plan) if there is one (rec's session becomes one of its holders; a
+ * past_due one is active again), else creates it (sealed key, keyed hash,
+ * ent_index and customer_ents rows, rec's session its holder, a
+ * subscription's period from rec). *created: a new entitlement was written.
+ * The raw key never leaves the function unsealed. */
 pw_status store_entitlement_grant(store_txn *t, Paywire__Store__V1__SessionRecord *rec,
     bool *created) PW_WUR;
 
-/* REVOKE of rec's access-key entitlement, when rec's session created it:
- * inactive, revoked_at, sealed key wiped, ent_index row removed. *revoked:
- * false when there was nothing to revoke (none, already revoked, or shared:
- * created by another session of the same customer and plan). */
+/* REVOKE of rec's access-key entitlement (a full refund, a lost dispute):
+ * rec's session releases its hold; with no paid session left holding it,
+ * it is revoked: inactive, state REVOKED, revoked_at, sealed key wiped,
+ * ent_index row removed. *revoked: it was revoked now (false: none, not a
+ * holder, already ended, or still held by another paid session). */
 pw_status store_entitlement_revoke(store_txn *t, Paywire__Store__V1__SessionRecord *rec,
     bool *revoked) PW_WUR;
 
@@ -445,6 +448,12 @@ pw_status store_entitlement_release(store_txn *t, const Paywire__Store__V1__Sess
  * nothing written. */
 pw_status store_subscription_apply(store_txn *t, const pw_event *ev,
     store_webhook_result *out) PW_WUR;
+/* Maps the provider ref of p to rec's session in refs and appends it to
+ * rec->refs (*added; the caller saves rec) unless some session holds it
+ * already: then *owner names that session (never re-pointed) and nothing
+ * is written. "" ref: nothing. (store_payment.c) */
+pw_status store_session_ref_record(store_txn *t, Paywire__Store__V1__SessionRecord *rec,
+    pw_provider p, const char *ref, char *owner, size_t owner_size, bool *added) PW_WUR;
 /* The event record of ev (store_payment.c), insert-only. */
 pw_status store_webhook_event_put(store_txn *t, const pw_event *ev,
     Paywire__Store__V1__WebhookOutcome outcome, const char *session_id, const char *reason) PW_WUR;

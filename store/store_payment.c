@@ -179,33 +179,52 @@ pay_ref_append(Paywire__Store__V1__SessionRecord *rec, pw_provider p, const char
 	return store_pbstr_set(&r->ref, ref);
 }
 
+pw_status
+store_session_ref_record(store_txn *t, Paywire__Store__V1__SessionRecord *rec, pw_provider p,
+    const char *ref, char *owner, size_t owner_size, bool *added)
+{
+	uint8_t key[STORE_PREFIXED_KEY_BYTES];
+	const char *sid = rec->session->id;
+	size_t keylen;
+	size_t len = 0;
+	pw_status st;
+
+	PW_ASSERT(owner != NULL && owner_size > 0 && added != NULL);
+	owner[0] = '\0';
+	*added = false;
+	if (ref[0] == '\0') {
+		return PW_OK;
+	}
+	keylen = pay_prefixed_key(key, p, ref);
+	st = store_raw_get(t, STORE_DB_REFS, key, keylen, owner, owner_size - 1, &len);
+	if (st == PW_NOT_FOUND) {
+		owner[0] = '\0';
+		st = store_raw_put(t, STORE_DB_REFS, key, keylen, sid, strlen(sid), KV_PUT_INSERT);
+		*added = st == PW_OK;
+		return st == PW_OK ? pay_ref_append(rec, p, ref) : st;
+	}
+	if (st == PW_OK) {
+		owner[len] = '\0';
+	}
+	return st;
+}
+
 /* Maps one ref to the session unless it is known; a ref that belongs to
  * another session is never re-pointed: that is an anomaly. */
 static pw_status
 pay_ref_record(pay_ctx *c, const char *ref)
 {
-	uint8_t key[STORE_PREFIXED_KEY_BYTES];
 	char owner[PW_SESSION_ID_BYTES_MAX];
-	const char *sid = c->rec->session->id;
-	size_t keylen;
-	size_t len = 0;
+	bool added = false;
 	pw_status st;
 
-	if (ref[0] == '\0') {
-		return PW_OK;
-	}
-	keylen = pay_prefixed_key(key, c->ev->provider, ref);
-	st = store_raw_get(c->t, STORE_DB_REFS, key, keylen, owner, sizeof(owner) - 1, &len);
-	if (st == PW_NOT_FOUND) {
-		st = store_raw_put(c->t, STORE_DB_REFS, key, keylen, sid, strlen(sid), KV_PUT_INSERT);
-		c->dirty = true;
-		return st == PW_OK ? pay_ref_append(c->rec, c->ev->provider, ref) : st;
-	}
+	st = store_session_ref_record(c->t, c->rec, c->ev->provider, ref, owner, sizeof(owner),
+	    &added);
 	if (st != PW_OK) {
 		return st;
 	}
-	owner[len] = '\0';
-	if (strcmp(owner, sid) != 0 && c->anomaly[0] == '\0') {
+	c->dirty = c->dirty || added;
+	if (owner[0] != '\0' && strcmp(owner, c->rec->session->id) != 0 && c->anomaly[0] == '\0') {
 		snprintf(c->anomaly, sizeof(c->anomaly),
 		    "%s ref %s already belongs to session %s: not re-pointed",
 		    pw_provider_name(c->ev->provider), ref, owner);

@@ -288,6 +288,36 @@ sub_audit(sub_ctx *c)
 	    c->rec->session->id, detail);
 }
 
+/* The subscription's first invoice is what its checkout paid: its
+ * payment_intent and charge become the session's refs, so a refund or a
+ * dispute of that payment (charge.refunded names only them) finds the
+ * session. Later invoices' payments are the subscription's, not the
+ * session's: not recorded. */
+static pw_status
+sub_first_payment_refs(sub_ctx *c)
+{
+	const char *refs[] = { c->ev->payment_ref, c->ev->charge_ref };
+	char owner[PW_SESSION_ID_BYTES_MAX];
+	pw_status st = PW_OK;
+
+	if (c->ev->kind != PW_EV_SUBSCRIPTION_PAID ||
+	    strcmp(c->ev->billing_reason, "subscription_create") != 0) {
+		return PW_OK;
+	}
+	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && st == PW_OK; i++) {
+		bool added = false;
+		st = store_session_ref_record(c->t, c->rec, c->ev->provider, refs[i], owner,
+		    sizeof(owner), &added);
+		c->rec_dirty = c->rec_dirty || added;
+		if (st == PW_OK && owner[0] != '\0' && strcmp(owner, c->rec->session->id) != 0) {
+			pw_log(PW_LOG_WARN, "store: %s ref %s of subscription %s already belongs to "
+			    "session %s: not re-pointed", pw_provider_name(c->ev->provider), refs[i],
+			    c->ev->subscription_ref, owner);
+		}
+	}
+	return st;
+}
+
 /* Decides and writes for a loaded session. */
 static pw_status
 sub_apply_session(sub_ctx *c)
@@ -298,7 +328,10 @@ sub_apply_session(sub_ctx *c)
 	if (st != PW_OK || c->reason[0] != '\0') {
 		return st;
 	}
-	st = c->e == NULL ? sub_unpaid(c) : sub_move(c);
+	st = sub_first_payment_refs(c);
+	if (st == PW_OK) {
+		st = c->e == NULL ? sub_unpaid(c) : sub_move(c);
+	}
 	if (st == PW_OK && c->applied) {
 		PW_ASSERT(c->action != NULL);
 		st = sub_audit(c);

@@ -1043,8 +1043,11 @@ test_parse_stripe_invoice_events(void **state)
 	assert_true(ev.period_end_unix_s == 1772323200);
 	/* no lines: the period is unknown (0) */
 	ev = sub_parse(SUB_INVOICE("invoice.payment_succeeded", "subscription_create", "[]",
-	    ",\"subscription\":\"sub_1QabC0001\""));
+	    ",\"subscription\":\"sub_1QabC0001\",\"payment_intent\":\"pi_3First\","
+	    "\"charge\":\"ch_3First\""));
 	assert_int_equal(PW_EV_SUBSCRIPTION_PAID, ev.kind);
+	assert_string_equal("pi_3First", ev.payment_ref);
+	assert_string_equal("ch_3First", ev.charge_ref);
 	assert_int_equal(0, ev.period_end_unix_s);
 	assert_string_equal("subscription_create", ev.billing_reason);
 	/* an invoice of no subscription is not ours */

@@ -558,6 +558,59 @@ test_shared_entitlement_is_revoked_only_when_no_paid_session_holds_it(void **sta
 }
 
 static void
+test_refund_of_the_first_invoices_payment_revokes_the_subscription(void **state)
+{
+	fx_env *e = *state;
+	store_webhook_result paid, res;
+	store_access_check chk;
+	char key[128];
+	char sid[64];
+	pw_event ev;
+
+	t_session(e, NULL, "cust_1", "pro", true, sid);
+	paid = t_checkout(e, sid, "sub_1", NULL);
+	t_key_of(e, sid, key, sizeof(key));
+	/* the first invoice carries the payment the checkout made */
+	t_sub_ev(e, &ev, PW_EV_SUBSCRIPTION_PAID, "sub_1", T_P1_S, "subscription_create");
+	snprintf(ev.payment_ref, sizeof(ev.payment_ref), "pi_first");
+	snprintf(ev.charge_ref, sizeof(ev.charge_ref), "ch_first");
+	assert_int_equal(PW_OK, t_send(e, &ev, &res));
+	assert_int_equal(OUT(APPLIED), res.outcome);
+	/* a renewal's payment is the subscription's, not the session's */
+	t_sub_ev(e, &ev, PW_EV_SUBSCRIPTION_PAID, "sub_1", T_P2_S, "subscription_cycle");
+	snprintf(ev.payment_ref, sizeof(ev.payment_ref), "pi_renewal");
+	assert_int_equal(PW_OK, t_send(e, &ev, &res));
+	assert_int_equal(OUT(APPLIED), res.outcome);
+	t_ev(e, &ev, PW_EV_REFUND, "charge.refunded");
+	snprintf(ev.payment_ref, sizeof(ev.payment_ref), "pi_renewal");
+	ev.has_amount = true;
+	ev.amount_minor = 900;
+	ev.amount_refunded_minor = 900;
+	snprintf(ev.currency, sizeof(ev.currency), "EUR");
+	assert_int_equal(PW_OK, t_send(e, &ev, &res));
+	assert_int_equal(OUT(IGNORED), res.outcome);
+	assert_non_null(strstr(res.reason, "no paywire reference"));
+	assert_true(t_verify(e, key).valid);
+	/* the refund of the first payment: found by its charge, revokes */
+	t_ev(e, &ev, PW_EV_REFUND, "charge.refunded");
+	snprintf(ev.charge_ref, sizeof(ev.charge_ref), "ch_first");
+	ev.has_amount = true;
+	ev.amount_minor = 900;
+	ev.amount_refunded_minor = 900;
+	snprintf(ev.currency, sizeof(ev.currency), "EUR");
+	assert_int_equal(PW_OK, t_send(e, &ev, &res));
+	assert_int_equal(OUT(APPLIED), res.outcome);
+	assert_string_equal(sid, res.session_id);
+	assert_int_equal(ST(REFUNDED), res.session_status);
+	chk = t_verify(e, key);
+	assert_false(chk.valid);
+	assert_int_equal(ES(REVOKED), chk.state);
+	assert_string_equal("revoked: the payment was refunded", chk.reason);
+	assert_string_equal(paid.access_key_id, chk.entitlement_id);
+	fx_audit_ok(e->s);
+}
+
+static void
 test_shared_subscription_ends_when_its_last_holder_ends(void **state)
 {
 	fx_env *e = *state;
@@ -700,6 +753,9 @@ main(void)
 		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_shared_entitlement_is_revoked_only_when_no_paid_session_holds_it, t_setup,
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refund_of_the_first_invoices_payment_revokes_the_subscription, t_setup,
 		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_shared_subscription_ends_when_its_last_holder_ends,
 		    t_setup, fx_env_teardown),
