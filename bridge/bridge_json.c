@@ -447,8 +447,8 @@ bridge_create_subscription(json_t *root, bridge_create *c, char *msg, size_t msg
 {
 	json_t *v = json_object_get(root, "subscription");
 
-	if (v == NULL) {
-		return PW_OK;
+	if (v == NULL || json_is_null(v)) {
+		return PW_OK; /* null means absent, as for every key */
 	}
 	if (!json_is_boolean(v)) {
 		BRIDGE_MSG(msg, msg_size, "subscription must be true or false");

@@ -268,6 +268,10 @@ test_create_reads_subscription_and_refuses_a_bad_one(void **state)
 	                               "\"plan\":\"pro\"}", NULL, &c));
 	assert_false(c.params.subscription); /* a one-time sale by default */
 	bridge_json_create_fini(&c);
+	assert_int_equal(PW_OK, create("{\"amount\":\"9\",\"currency\":\"EUR\",\"mode\":\"test\","
+	                               "\"plan\":\"pro\",\"subscription\":null}", NULL, &c));
+	assert_false(c.params.subscription); /* null: absent */
+	bridge_json_create_fini(&c);
 	/* not a boolean; without a plan (credits, or nothing) */
 	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"9\",\"currency\":\"EUR\","
 	                                         "\"mode\":\"test\",\"plan\":\"pro\",\"subscription\":1}",
