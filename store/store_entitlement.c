@@ -135,6 +135,9 @@ store_ent_of_session(store_txn *t, const Paywire__Store__V1__SessionRecord *rec,
 
 /* ---- holders and state ---- */
 
+#define STORE_ENT_ACTIVE PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE
+#define STORE_ENT_PAST_DUE PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_PAST_DUE
+
 Paywire__Store__V1__EntitlementState
 store_entitlement_state(const Paywire__Store__V1__EntitlementRecord *e)
 {
@@ -220,10 +223,10 @@ pw_status
 store_entitlement_save(store_txn *t, Paywire__Store__V1__EntitlementRecord *e)
 {
 	PW_ASSERT(t != NULL && e != NULL && e->id != NULL && e->id[0] != '\0');
-	/* paired with the decode side: an active record holds, an ended one is
-	 * revoked or canceled */
-	PW_ASSERT(!e->active || e->state == PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE ||
-	    e->state == PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_PAST_DUE);
+	e->state = store_entitlement_state(e); /* a record from before states gets one */
+	/* paired with store_entitlement_state on the read side: an active
+	 * record is active or past_due, an ended one revoked or canceled */
+	PW_ASSERT(e->active == (e->state == STORE_ENT_ACTIVE || e->state == STORE_ENT_PAST_DUE));
 	e->updated_at_unix_ms = t->now_ms;
 	return store_rec_put(t, STORE_DB_ENTITLEMENTS, e->id, strlen(e->id), &e->base, 0, NULL);
 }

@@ -636,6 +636,69 @@ test_shared_subscription_ends_when_its_last_holder_ends(void **state)
 	assert_false(t_verify(e, key).valid);
 }
 
+/* Rewrites entitlement id as a record written before states and holders. */
+static pw_status
+t_make_legacy_cb(store_txn *t, void *arg)
+{
+	Paywire__Store__V1__EntitlementRecord *e = NULL;
+	pw_status st = store_entitlement_load(t, arg, &e);
+
+	if (st != PW_OK) {
+		return st;
+	}
+	for (size_t i = 0; i < e->n_holder_session_ids; i++) {
+		free(e->holder_session_ids[i]);
+	}
+	e->n_holder_session_ids = 0;
+	e->state = ES(UNSPECIFIED);
+	st = store_rec_put(t, STORE_DB_ENTITLEMENTS, e->id, strlen(e->id), &e->base, 0, NULL);
+	paywire__store__v1__entitlement_record__free_unpacked(e, NULL);
+	return st;
+}
+
+static void
+test_entitlement_written_before_holders_is_held_by_its_creator(void **state)
+{
+	fx_env *e = *state;
+	Paywire__Store__V1__EntitlementRecord *ent;
+	store_webhook_result ra;
+	char a[64], b[64];
+	char key[128];
+
+	t_session(e, NULL, "cust_1", "pro", false, a);
+	t_session(e, NULL, "cust_1", "pro", false, b);
+	ra = t_checkout(e, a, NULL, "pi_a");
+	t_key_of(e, a, key, sizeof(key));
+	assert_int_equal(PW_OK, store_apply_sync(e->s, t_make_legacy_cb, ra.access_key_id));
+	assert_int_equal(ES(ACTIVE), t_verify(e, key).state); /* read from active */
+	/* a second paid session links: the creator and it hold it now */
+	t_checkout(e, b, NULL, "pi_b");
+	ent = fx_entitlement_get(e->s, ra.access_key_id);
+	assert_int_equal(ES(ACTIVE), ent->state);
+	assert_int_equal(2, ent->n_holder_session_ids);
+	assert_string_equal(a, ent->holder_session_ids[0]);
+	assert_string_equal(b, ent->holder_session_ids[1]);
+	paywire__store__v1__entitlement_record__free_unpacked(ent, NULL);
+	t_refund(e, "pi_a");
+	assert_true(t_verify(e, key).valid);
+	t_refund(e, "pi_b");
+	assert_false(t_verify(e, key).valid);
+	/* a legacy record refunded by its creator alone: revoked */
+	{
+		char c[64];
+		store_webhook_result rc;
+		char key2[128];
+
+		t_session(e, NULL, "cust_2", "pro", false, c);
+		rc = t_checkout(e, c, NULL, "pi_c");
+		t_key_of(e, c, key2, sizeof(key2));
+		assert_int_equal(PW_OK, store_apply_sync(e->s, t_make_legacy_cb, rc.access_key_id));
+		t_refund(e, "pi_c");
+		assert_int_equal(ES(REVOKED), t_verify(e, key2).state);
+	}
+	fx_audit_ok(e->s);
+}
+
 static void
 test_get_entitlements_lists_a_merchants_own_customer(void **state)
 {
@@ -759,6 +822,9 @@ main(void)
 		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_shared_subscription_ends_when_its_last_holder_ends,
 		    t_setup, fx_env_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_entitlement_written_before_holders_is_held_by_its_creator, t_setup,
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_get_entitlements_lists_a_merchants_own_customer,
 		    t_setup, fx_env_teardown),
 	};
