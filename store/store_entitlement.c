@@ -162,10 +162,14 @@ store_entitlement_state_name(Paywire__Store__V1__EntitlementState st)
 	}
 }
 
-/* Appends sid to e's holders (pw_malloc'd: free_unpacked frees it). */
+/* Appends sid to e's holders (pw_malloc'd: free_unpacked frees it). On
+ * failure e is unchanged (free_unpacked frees every element of a repeated
+ * string: none may be a borrowed one). */
 static pw_status
 store_ent_holder_add(Paywire__Store__V1__EntitlementRecord *e, const char *sid)
 {
+	size_t len = strlen(sid);
+	char *copy;
 	char **h;
 
 	if (e->n_holder_session_ids >= PW_ENTITLEMENT_HOLDERS_MAX) {
@@ -173,14 +177,19 @@ store_ent_holder_add(Paywire__Store__V1__EntitlementRecord *e, const char *sid)
 		    "not recorded as a holder", e->id, PW_ENTITLEMENT_HOLDERS_MAX, sid);
 		return PW_OK;
 	}
+	copy = pw_malloc(len + 1);
+	if (copy == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	memcpy(copy, sid, len + 1);
 	h = pw_realloc(e->holder_session_ids, (e->n_holder_session_ids + 1) * sizeof(*h));
 	if (h == NULL) {
+		pw_free(copy);
 		return PW_RESOURCE_EXHAUSTED;
 	}
 	e->holder_session_ids = h;
-	h[e->n_holder_session_ids] = (char *) protobuf_c_empty_string;
-	e->n_holder_session_ids++;
-	return store_pbstr_set(&h[e->n_holder_session_ids - 1], sid);
+	h[e->n_holder_session_ids++] = copy;
+	return PW_OK;
 }
 
 /* A record written before holders existed names its creating session only

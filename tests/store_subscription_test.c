@@ -636,6 +636,77 @@ test_shared_subscription_ends_when_its_last_holder_ends(void **state)
 	assert_false(t_verify(e, key).valid);
 }
 
+/* Sends ev with the N-th allocation failing, N = 1, 2, ... until it goes
+ * through: every failure is RESOURCE_EXHAUSTED and writes nothing. Returns
+ * the result of the one that went through. */
+static store_webhook_result
+t_send_walk(fx_env *e, const pw_event *ev)
+{
+	store_webhook_result res;
+	pw_status st = PW_INTERNAL;
+	uint64_t txnid;
+	long n;
+
+	for (n = 1; n < 1000; n++) {
+		txnid = store_last_txnid(e->s);
+		pw_alloc_fail_at(n);
+		st = t_send(e, ev, &res);
+		pw_alloc_fail_at(0);
+		if (st == PW_OK) {
+			break;
+		}
+		assert_int_equal(PW_RESOURCE_EXHAUSTED, st);
+		assert_int_equal(txnid, store_last_txnid(e->s));
+	}
+	assert_int_equal(PW_OK, st);
+	assert_true(n > 3); /* failures were injected inside the apply */
+	return res;
+}
+
+static void
+test_allocation_failure_anywhere_writes_nothing(void **state)
+{
+	fx_env *e = *state;
+	Paywire__Store__V1__EntitlementRecord *ent;
+	store_webhook_result ra, res;
+	char a[64], b[64];
+	char key[128];
+	pw_event ev;
+
+	t_session(e, NULL, "cust_1", "pro", true, a);
+	t_session(e, NULL, "cust_1", "pro", true, b);
+	ra = t_checkout(e, a, "sub_a", NULL);
+	t_key_of(e, a, key, sizeof(key));
+	/* b's checkout links: a holder added */
+	t_ev(e, &ev, PW_EV_PAYMENT_SUCCEEDED, "checkout.session.completed");
+	snprintf(ev.session_ref, sizeof(ev.session_ref), "%s", b);
+	snprintf(ev.order_ref, sizeof(ev.order_ref), "cs_test_oom");
+	snprintf(ev.subscription_ref, sizeof(ev.subscription_ref), "sub_b");
+	ev.has_amount = true;
+	ev.amount_minor = 900;
+	snprintf(ev.currency, sizeof(ev.currency), "EUR");
+	res = t_send_walk(e, &ev);
+	assert_int_equal(OUT(APPLIED), res.outcome);
+	assert_string_equal(ra.access_key_id, res.access_key_id);
+	/* the first invoice: the period and the payment's refs */
+	t_sub_ev(e, &ev, PW_EV_SUBSCRIPTION_PAID, "sub_a", T_P1_S, "subscription_create");
+	snprintf(ev.payment_ref, sizeof(ev.payment_ref), "pi_oom");
+	res = t_send_walk(e, &ev);
+	assert_int_equal(OUT(APPLIED), res.outcome);
+	/* a's subscription ends: a released, b holds it */
+	t_sub_ev(e, &ev, PW_EV_SUBSCRIPTION_ENDED, "sub_a", 0, NULL);
+	res = t_send_walk(e, &ev);
+	assert_int_equal(OUT(APPLIED), res.outcome);
+	ent = fx_entitlement_get(e->s, ra.access_key_id);
+	assert_true(ent->active);
+	assert_int_equal(1, ent->n_holder_session_ids);
+	assert_string_equal(b, ent->holder_session_ids[0]);
+	assert_true(ent->current_period_end_unix_ms == T_P1_S * 1000);
+	paywire__store__v1__entitlement_record__free_unpacked(ent, NULL);
+	assert_true(t_verify(e, key).valid);
+	fx_audit_ok(e->s);
+}
+
 /* Rewrites entitlement id as a record written before states and holders. */
 static pw_status
 t_make_legacy_cb(store_txn *t, void *arg)
@@ -824,6 +895,8 @@ main(void)
 		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_entitlement_written_before_holders_is_held_by_its_creator, t_setup,
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_allocation_failure_anywhere_writes_nothing, t_setup,
 		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_get_entitlements_lists_a_merchants_own_customer,
 		    t_setup, fx_env_teardown),
