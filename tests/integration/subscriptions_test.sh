@@ -125,6 +125,24 @@ eq "access verify: … and says why" "canceled: the subscription ended" "$(echo 
 eq "the session stays paid" paid "$("$CLI" --json status "$s" | json status)"
 r=$(deliver "$(invoice invoice.payment_succeeded evt_inv_3 sub_it_1 subscription_cycle "$((P2 + 2592000))")")
 contains "an invoice after the end → ignored" '"outcome":"ignored"' "$r"
+# ---- the bridge's create_session sells a subscription too
+create() { # create BODY -> "HTTP_CODE BODY"
+  local resp code; resp=$(mktemp "$T/c.XXXXXX")
+  code=$(curl -sS -o "$resp" -w '%{http_code}' -X POST "$BRIDGE/create_session" \
+    -H 'Content-Type: application/json' -H "X-API-Key: $key" --data-binary "$1" || true)
+  printf '%s %s' "$code" "$(cat "$resp")"
+}
+r=$(create '{"amount":"9.00","currency":"EUR","mode":"test","customer_ref":"cust_web","plan":"pro","subscription":true}')
+eq "bridge create_session with \"subscription\":true → 200" 200 "${r%% *}"
+w=$(printf '%s' "${r#* }" | json id)
+r=$(deliver "$(checkout "$w" sub_web)")
+contains "… its subscription checkout → applied" '200 {"outcome":"applied"' "$r"
+r=$(deliver "$(invoice invoice.payment_failed evt_inv_web sub_web subscription_cycle "$P2")")
+contains "… it is a subscription: its failed invoice → applied (past_due)" '200 {"outcome":"applied"' "$r"
+r=$(create '{"amount":"9.00","currency":"EUR","mode":"test","credits":5,"subscription":true}')
+eq "bridge: subscription without a plan → 400" 400 "${r%% *}"
+contains "… saying why" "subscription sells a plan" "$r"
+
 events=$("$CLI" --json events tail --once --api-key "$key")
 for a in entitlement.extended entitlement.past_due entitlement.revoked; do
   contains "the change feed has $a" "$a" "$events"
