@@ -243,7 +243,7 @@ bridge_json_count(const char *raw, size_t raw_len, int64_t max, int64_t *out)
 static const char *const bridge_create_keys[] = {
 	"amount", "amount_minor", "currency", "mode", "success_url", "cancel_url",
 	"customer_email", "customer_name", "customer_ref", "idempotency_key", "metadata", "plan",
-	"credits", "expires_at_unix_ms",
+	"credits", "expires_at_unix_ms", "subscription",
 };
 
 static pw_status
@@ -440,6 +440,28 @@ bridge_create_metadata(json_t *root, bridge_create *c, char *msg, size_t msg_siz
 	return PW_OK;
 }
 
+/* subscription: an optional JSON boolean, true only with a plan (a plan
+ * sold as a subscription). */
+static pw_status
+bridge_create_subscription(json_t *root, bridge_create *c, char *msg, size_t msg_size)
+{
+	json_t *v = json_object_get(root, "subscription");
+
+	if (v == NULL || json_is_null(v)) {
+		return PW_OK; /* null means absent, as for every key */
+	}
+	if (!json_is_boolean(v)) {
+		BRIDGE_MSG(msg, msg_size, "subscription must be true or false");
+		return PW_INVALID_ARGUMENT;
+	}
+	c->params.subscription = json_is_true(v);
+	if (c->params.subscription && c->params.plan == NULL) {
+		BRIDGE_MSG(msg, msg_size, "subscription sells a plan: give plan too");
+		return PW_INVALID_ARGUMENT;
+	}
+	return PW_OK;
+}
+
 static pw_status
 bridge_create_fulfillment(const char *body, size_t len, json_t *root, bridge_create *c, char *msg,
     size_t msg_size)
@@ -459,6 +481,10 @@ bridge_create_fulfillment(const char *body, size_t len, json_t *root, bridge_cre
 	if (c->params.plan != NULL && credits != NULL) {
 		BRIDGE_MSG(msg, msg_size, "give at most one of plan and credits");
 		return PW_INVALID_ARGUMENT;
+	}
+	rv = bridge_create_subscription(root, c, msg, msg_size);
+	if (rv != PW_OK) {
+		return rv;
 	}
 	c->params.fulfillment = PW_FULFILL_NONE;
 	if (c->params.plan != NULL) {

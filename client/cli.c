@@ -114,6 +114,8 @@ enum {
 	OPT_ONCE,
 	OPT_SECRET,
 	OPT_FAIL,
+	OPT_SUBSCRIPTION,
+	OPT_CUSTOMER,
 };
 
 /* A long option --NAME with a value, and the end of an option table. */
@@ -918,8 +920,8 @@ static const char cli_help_session_create[] =
     "           [--mode test|live] [--success-url URL] [--cancel-url URL]\n"
     "           [--email EMAIL] [--name NAME] [--customer-ref REF]\n"
     "           [--idempotency-key KEY] [--metadata KEY=VALUE]...\n"
-    "           [--plan PLAN | --credits N] [--expires-in S | --expires-at UNIX_S]\n"
-    "           [--request-id ID] [--api-key KEY]\n"
+    "           [--plan PLAN [--subscription] | --credits N]\n"
+    "           [--expires-in S | --expires-at UNIX_S] [--request-id ID] [--api-key KEY]\n"
     "\n"
     "Creates a checkout session and prints it (id, url, status, amount, expiry).\n"
     "\n"
@@ -939,6 +941,9 @@ static const char cli_help_session_create[] =
     "                         session; same key + other parameters -> ABORTED\n"
     "  --metadata KEY=VALUE   repeatable, at most 50 entries\n"
     "  --plan PLAN            on payment, grant an access key for PLAN\n"
+    "  --subscription         with --plan: sell PLAN as a subscription; the\n"
+    "                         provider's invoices extend it, a failed one makes it\n"
+    "                         past_due, the subscription's end revokes the key\n"
     "  --credits N            on payment, add N credits to the customer's ledger\n"
     "  --expires-in S         unpaid after S seconds (60 .. 604800), the session\n"
     "                         is expired (default: 24 h). Counted from this\n"
@@ -953,7 +958,9 @@ static const char cli_help_session_create[] =
     "examples:\n"
     "  paywire session create --amount 49.00 --currency EUR --plan pro \\\n"
     "      --email jane@example.com --idempotency-key order-1001\n"
-    "  paywire --json session create --amount-minor 500 --currency JPY --credits 100\n";
+    "  paywire --json session create --amount-minor 500 --currency JPY --credits 100\n"
+    "  paywire session create --amount 9.00 --currency EUR --plan pro --subscription \\\n"
+    "      --customer-ref cust_42\n";
 
 typedef struct cli_session_args {
 	const char *amount;                /* --amount, decimal text */
@@ -1028,6 +1035,7 @@ cli_session_opt(void *args, cli_globals *g, int opt, char *arg)
 	case OPT_IDEMPOTENCY_KEY: a->p.idempotency_key = arg; break;
 	case OPT_REQUEST_ID: a->p.request_id = arg; break;
 	case OPT_PLAN: a->p.plan = arg; break;
+	case OPT_SUBSCRIPTION: a->p.subscription = true; break;
 	case OPT_CREDITS: a->credits = arg; break;
 	case OPT_EXPIRES_IN: a->expires_in = arg; break;
 	case OPT_EXPIRES_AT: a->expires_at = arg; break;
@@ -1094,6 +1102,9 @@ cli_session_check(void *args, cli_globals *g)
 	}
 	if (a->p.plan != NULL && a->credits != NULL) {
 		return cli_usage_error(g, "--plan and --credits exclude each other");
+	}
+	if (a->p.subscription && a->p.plan == NULL) {
+		return cli_usage_error(g, "--subscription sells a plan: it needs --plan");
 	}
 	if (a->credits != NULL && !cli_parse_i64(a->credits, &a->p.credits)) {
 		return cli_usage_error(g, "--credits wants an integer, got '%s'", a->credits);
@@ -1244,6 +1255,7 @@ typedef struct cli_query_args {
 	const char *to;             /* --to-ms */
 	const char *limit;          /* --limit */
 	const char *starting_after; /* --starting-after */
+	const char *customer;       /* entitlement list: --customer */
 	pw_session_filter f;        /* parsed */
 	int64_t after;              /* invoices: parsed starting_after */
 	int64_t lim;                /* parsed limit */
@@ -1262,6 +1274,7 @@ cli_query_opt(void *args, cli_globals *g, int opt, char *arg)
 	case OPT_TO_MS: a->to = arg; break;
 	case OPT_LIMIT: a->limit = arg; break;
 	case OPT_STARTING_AFTER: a->starting_after = arg; break;
+	case OPT_CUSTOMER: a->customer = arg; break;
 	default: PW_ASSERT(!"an option the table does not give this command");
 	}
 	return CLI_EXIT_OK;
@@ -1495,6 +1508,129 @@ cli_invoice_list_call(cli_call *call, void *args, pw_error *err)
 			cli_when(when, sizeof(when), v->issued_at_unix_ms);
 			printf("%8llu  %-47s  %14lld  %-4s  %-8s  %s\n", (unsigned long long) v->number,
 			    v->session_id, (long long) v->amount_minor, v->currency, v->provider, when);
+		}
+		cli_bool(&call->out, "has_more", p->has_more);
+	}
+	free(p);
+	return st;
+}
+
+/* ---- entitlement list ---- */
+
+static const char cli_help_entitlement_list[] =
+    "usage: paywire entitlement list --customer REF [--limit N] [--starting-after ENT_ID]\n"
+    "           [--api-key KEY]\n"
+    "\n"
+    "A customer's entitlements (access keys, subscriptions), one per line: id,\n"
+    "plan, state (active, past_due, canceled, revoked), whether the key grants\n"
+    "the plan now, the end of a subscription's paid period, the key's prefix\n"
+    "(never the key) and the paid sessions holding it. Revoked and canceled ones\n"
+    "are listed too. REF is the customer_ref the sessions carried, else their\n"
+    "e-mail. An unknown customer lists nothing, as does another merchant's.\n"
+    "\n"
+    "  --customer REF         required\n"
+    "  --limit N              1..100 (default 10)\n"
+    "  --starting-after ID    the last id of the previous page\n"
+    "  --api-key KEY          merchant API key (default: $PAYWIRE_API_KEY)\n"
+    "\n"
+    "example:\n"
+    "  paywire --json entitlement list --customer cust_42\n";
+
+static int
+cli_entitlement_list_check(void *args, cli_globals *g)
+{
+	cli_query_args *a = args;
+
+	if (a->customer == NULL) {
+		return cli_usage_error(g, "--customer is required");
+	}
+	if (a->limit != NULL &&
+	    (!cli_parse_i64(a->limit, &a->lim) || a->lim < 1 || a->lim > PW_ENTITLEMENT_PAGE_MAX)) {
+		return cli_usage_error(g, "--limit wants 1..%d, got '%s'", PW_ENTITLEMENT_PAGE_MAX,
+		    a->limit);
+	}
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	return a->api_key == NULL
+	    ? cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY")
+	    : CLI_EXIT_OK;
+}
+
+/* One entitlement as JSON members of o. */
+static void
+cli_entitlement_rows(cli_out *o, const pw_entitlement *v)
+{
+	size_t n = v->n_sessions < PW_ENTITLEMENT_SESSIONS_MAX ? v->n_sessions
+	                                                       : PW_ENTITLEMENT_SESSIONS_MAX;
+	json_t *ids = json_array();
+
+	PW_ASSERT(ids != NULL);
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(ids, cli_json_string(v->session_ids[i]));
+	}
+	cli_str(o, "id", v->id);
+	cli_str(o, "plan", v->plan);
+	cli_str(o, "state", v->state);
+	cli_bool(o, "active", v->active);
+	cli_bool(o, "subscription", v->subscription);
+	cli_int(o, "created_at_unix_ms", v->created_at_unix_ms);
+	cli_int(o, "current_period_end_unix_ms", v->current_period_end_unix_ms);
+	cli_int(o, "revoked_at_unix_ms", v->revoked_at_unix_ms);
+	cli_str(o, "key_prefix", v->key_prefix);
+	cli_str(o, "customer", v->customer);
+	cli_uint(o, "holders", (uint64_t) v->n_sessions);
+	cli_row(o, "session_ids", ids, "-");
+}
+
+static void
+cli_entitlement_line(const pw_entitlement *v)
+{
+	char created[40], until[40];
+	char holders[160] = "-";
+	size_t n = v->n_sessions < PW_ENTITLEMENT_SESSIONS_MAX ? v->n_sessions
+	                                                       : PW_ENTITLEMENT_SESSIONS_MAX;
+	size_t len = 0;
+
+	cli_when(created, sizeof(created), v->created_at_unix_ms);
+	cli_when(until, sizeof(until), v->current_period_end_unix_ms);
+	for (size_t i = 0; i < n && len + 2 < sizeof(holders); i++) {
+		int w = snprintf(holders + len, sizeof(holders) - len, "%s%s", i > 0 ? "," : "",
+		    v->session_ids[i]);
+		len = w < 0 ? sizeof(holders) : len + (size_t) w;
+	}
+	printf("%-48s  %-16s  %-8s  %-6s  %-3s  %-20s  %-20s  %-12s  %s\n", v->id, v->plan, v->state,
+	    v->active ? "yes" : "no", v->subscription ? "sub" : "-", created, until, v->key_prefix,
+	    holders);
+}
+
+static pw_status
+cli_entitlement_list_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_query_args *a = args;
+	pw_entitlement_page *p = malloc(sizeof(*p));
+	pw_status st;
+
+	if (p == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_entitlements_get(call->c, a->api_key, a->customer, a->starting_after,
+	    (unsigned) a->lim, p, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < p->n; i++) {
+			cli_out one;
+			cli_out_init(&one, true);
+			cli_entitlement_rows(&one, &p->entitlements[i]);
+			json_array_append_new(arr, one.obj);
+		}
+		cli_row(&call->out, "entitlements", arr, "-");
+		cli_bool(&call->out, "has_more", p->has_more);
+	} else if (st == PW_OK) {
+		printf("%-48s  %-16s  %-8s  %-6s  %-3s  %-20s  %-20s  %-12s  %s\n", "id", "plan",
+		    "state", "active", "sub", "created_at", "period_end", "key_prefix", "sessions");
+		for (size_t i = 0; i < p->n; i++) {
+			cli_entitlement_line(&p->entitlements[i]);
 		}
 		cli_bool(&call->out, "has_more", p->has_more);
 	}
@@ -1738,6 +1874,7 @@ cli_verify_call(cli_call *call, void *args, pw_error *err)
 	}
 	cli_bool(o, "valid", v.valid);
 	cli_str(o, "reason", v.reason);
+	cli_str(o, "state", v.state);
 	cli_str(o, "entitlement_id", v.entitlement_id);
 	cli_str(o, "session_id", v.session_id);
 	cli_str(o, "customer", v.customer);
@@ -2499,7 +2636,7 @@ typedef union cli_args {
 	cli_credits_args credits;   /* credits deduct|balance|list */
 	cli_keys_args keys;         /* key create|list|roll */
 	cli_verify_args verify;     /* access verify */
-	cli_query_args query;       /* session get|list, invoice get|list */
+	cli_query_args query;       /* session get|list, invoice get|list, entitlement list */
 	cli_tail_args tail;         /* events tail */
 	cli_secret_args secret;     /* status, session test-pay */
 	cli_webhook_args webhook;   /* webhook send */
@@ -2590,8 +2727,9 @@ static const cli_command cli_commands[] = {
 	        CLI_OPT("cancel-url", OPT_CANCEL_URL), CLI_OPT("email", OPT_EMAIL),
 	        CLI_OPT("name", OPT_NAME), CLI_OPT("customer-ref", OPT_CUSTOMER_REF),
 	        CLI_OPT("idempotency-key", OPT_IDEMPOTENCY_KEY), CLI_OPT("metadata", OPT_METADATA),
-	        CLI_OPT("plan", OPT_PLAN), CLI_OPT("credits", OPT_CREDITS),
-	        CLI_OPT("expires-in", OPT_EXPIRES_IN), CLI_OPT("expires-at", OPT_EXPIRES_AT),
+	        CLI_OPT("plan", OPT_PLAN), { "subscription", no_argument, NULL, OPT_SUBSCRIPTION },
+	        CLI_OPT("credits", OPT_CREDITS), CLI_OPT("expires-in", OPT_EXPIRES_IN),
+	        CLI_OPT("expires-at", OPT_EXPIRES_AT),
 	        CLI_OPT("request-id", OPT_REQUEST_ID), CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
 	{ .group = "session", .verb = "cancel", .usage = "SESSION_ID",
@@ -2649,6 +2787,14 @@ static const cli_command cli_commands[] = {
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("limit", OPT_LIMIT),
 	        CLI_OPT("starting-after", OPT_STARTING_AFTER), CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
+	{ .group = "entitlement", .verb = "list",
+	    .usage = "--customer REF [--limit N] [--starting-after ID]",
+	    .summary = "a customer's entitlements and subscriptions (API key)",
+	    .help = cli_help_entitlement_list, .on_opt = cli_query_opt,
+	    .check = cli_entitlement_list_check, .call = cli_entitlement_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("customer", OPT_CUSTOMER),
+	        CLI_OPT("limit", OPT_LIMIT), CLI_OPT("starting-after", OPT_STARTING_AFTER),
+	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
 	{ .group = "events", .verb = "tail", .usage = "[--after SEQ] [--count N] [--subscribe URL]",
 	    .summary = "follow your change feed, resuming from a seq (API key)",
 	    .help = cli_help_events_tail, .on_opt = cli_tail_opt, .check = cli_tail_check,

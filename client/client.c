@@ -1538,6 +1538,72 @@ client_credit_page_map(const Paywire__V1__ListCreditTransactionsResponse *l, pw_
 	return PW_OK;
 }
 
+/* An entitlement state as its name ("" for UNSPECIFIED, "unknown" past the table). */
+static const char *
+client_ent_state_text(Paywire__V1__EntitlementState st)
+{
+	switch (st) {
+	case PAYWIRE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_UNSPECIFIED: return "";
+	case PAYWIRE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE: return "active";
+	case PAYWIRE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_PAST_DUE: return "past_due";
+	case PAYWIRE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_CANCELED: return "canceled";
+	case PAYWIRE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_REVOKED: return "revoked";
+	case _PAYWIRE__V1__ENTITLEMENT_STATE_IS_INT_SIZE: break;
+	}
+	return "unknown";
+}
+
+static pw_status
+client_entitlement_copy(const Paywire__V1__Entitlement *v, pw_entitlement *out, pw_error *err)
+{
+	const client_field f[] = {
+		{ out->id, sizeof(out->id), v->id, "id", true },
+		{ out->plan, sizeof(out->plan), v->plan, "plan", true },
+		{ out->key_prefix, sizeof(out->key_prefix), v->key_prefix, "key_prefix", true },
+		{ out->customer, sizeof(out->customer), v->customer, "customer", true },
+	};
+	size_t n = v->n_session_ids < PW_ENTITLEMENT_SESSIONS_MAX ? v->n_session_ids
+	                                                          : PW_ENTITLEMENT_SESSIONS_MAX;
+	pw_status st;
+
+	(void) snprintf(out->state, sizeof(out->state), "%s", client_ent_state_text(v->state));
+	out->active = v->active != 0;
+	out->subscription = v->subscription != 0;
+	out->created_at_unix_ms = v->created_at_unix_ms;
+	out->current_period_end_unix_ms = v->current_period_end_unix_ms;
+	out->revoked_at_unix_ms = v->revoked_at_unix_ms;
+	out->n_sessions = v->n_session_ids;
+	for (size_t i = 0; i < n; i++) {
+		const client_field sf = { out->session_ids[i], sizeof(out->session_ids[i]),
+			v->session_ids[i], "session_ids", true };
+		st = client_fields_copy(&sf, 1, err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_entitlement_page_map(const Paywire__V1__GetEntitlementsResponse *l,
+    pw_entitlement_page *out, pw_error *err)
+{
+	if (l->n_entitlements > PW_ENTITLEMENT_PAGE_MAX) {
+		return client_fail(err, PW_INTERNAL,
+		    "the server sent %zu entitlements; at most %d expected", l->n_entitlements,
+		    PW_ENTITLEMENT_PAGE_MAX);
+	}
+	for (size_t i = 0; i < l->n_entitlements; i++) {
+		pw_status st = client_entitlement_copy(l->entitlements[i], &out->entitlements[i], err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = l->n_entitlements;
+	out->has_more = l->has_more != 0;
+	return PW_OK;
+}
+
 static pw_status
 client_access_check_map(const Paywire__V1__VerifyAccessKeyResponse *v, pw_access_check *out,
     pw_error *err)
@@ -1552,6 +1618,7 @@ client_access_check_map(const Paywire__V1__VerifyAccessKeyResponse *v, pw_access
 	};
 
 	out->valid = v->valid != 0;
+	(void) snprintf(out->state, sizeof(out->state), "%s", client_ent_state_text(v->state));
 	out->granted_at_unix_ms = v->granted_at_unix_ms;
 	out->revoked_at_unix_ms = v->revoked_at_unix_ms;
 	out->until_unix_ms = v->until_unix_ms;
@@ -1622,7 +1689,9 @@ typedef struct client_call_spec {
 	XX(REISSUE_ACCESS_KEY, "pw_access_key_reissue", client_reissue_map,                       \
 	    Paywire__V1__ReissueAccessKeyResponse, pw_access_reissue, NULL, true)                 \
 	XX(TEST_PAYMENT, "pw_test_payment", client_test_payment_map,                              \
-	    Paywire__V1__TestPaymentResponse, pw_webhook_result, NULL, false)
+	    Paywire__V1__TestPaymentResponse, pw_webhook_result, NULL, false)                  \
+	XX(GET_ENTITLEMENTS, "pw_entitlements_get", client_entitlement_page_map,                  \
+	    Paywire__V1__GetEntitlementsResponse, pw_entitlement_page, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -1814,6 +1883,7 @@ client_session_req_fill(client_session_req *r, const pw_session_params *p, pw_er
 		r->ff.kind = (Paywire__V1__FulfillmentKind) p->fulfillment;
 		r->ff.plan = client_str(p->fulfillment == PW_FULFILL_ACCESS_KEY ? p->plan : NULL);
 		r->ff.credits = p->fulfillment == PW_FULFILL_CREDITS ? p->credits : 0;
+		r->ff.subscription = p->subscription;
 		r->cs.fulfillment = &r->ff;
 	}
 	return PW_OK;
@@ -1970,6 +2040,21 @@ pw_access_key_verify(pw_client *c, const char *api_key, const char *access_key,
 
 	r.access_key = client_str(access_key);
 	return client_run(c, CLIENT_CALL_VERIFY_ACCESS_KEY, need, 2, &r.base, out, err);
+}
+
+/* ---- a customer's entitlements ---- */
+
+pw_status
+pw_entitlements_get(pw_client *c, const char *api_key, const char *customer_ref,
+    const char *starting_after, unsigned limit, pw_entitlement_page *out, pw_error *err)
+{
+	Paywire__V1__GetEntitlementsRequest r = PAYWIRE__V1__GET_ENTITLEMENTS_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "customer_ref", customer_ref } };
+
+	r.customer_ref = client_str(customer_ref);
+	r.starting_after = client_str(starting_after);
+	r.limit = limit;
+	return client_run(c, CLIENT_CALL_GET_ENTITLEMENTS, need, 2, &r.base, out, err);
 }
 
 /* ---- a merchant's own API keys ---- */

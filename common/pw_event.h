@@ -28,7 +28,15 @@ typedef enum pw_event_kind {
 	PW_EV_DISPUTE_OPENED,
 	PW_EV_DISPUTE_WON,
 	PW_EV_DISPUTE_LOST,
+	/* A subscription's events (docs/PAYMENTS.md "Subscriptions"): they move the
+	 * entitlement of the session that sold it, never the session's status. */
+	PW_EV_SUBSCRIPTION_PAID,    /* an invoice was paid: the period extends to period_end */
+	PW_EV_SUBSCRIPTION_PAST_DUE, /* an invoice's payment failed: past_due */
+	PW_EV_SUBSCRIPTION_ENDED,   /* the subscription was deleted: the key is revoked */
 } pw_event_kind;
+
+/* The highest pw_event_kind (range checks). */
+#define PW_EV_KIND_LAST PW_EV_SUBSCRIPTION_ENDED
 
 #define PW_EV_ID_BYTES 256
 #define PW_EV_TYPE_BYTES 96
@@ -52,6 +60,12 @@ typedef struct pw_event {
 	int64_t confirmations;                /* Web3: confirmations seen */
 	int64_t event_unix_s;                 /* provider's event time, 0 if unknown */
 	char detail[160];                     /* human note, e.g. why pending or ignored */
+	char subscription_ref[PW_EV_REF_BYTES]; /* Stripe sub_… (subscription checkout, invoice,
+	                                           subscription), else "" */
+	char customer_ref[PW_EV_REF_BYTES];   /* Stripe cus_… of a subscription, else "" */
+	int64_t period_end_unix_s;            /* PW_EV_SUBSCRIPTION_*: end of the invoiced period
+	                                         (latest lines.data[].period.end); 0 unknown */
+	char billing_reason[48];              /* Stripe invoice billing_reason, else "" */
 } pw_event;
 
 #endif

@@ -119,6 +119,14 @@ _Static_assert(PW_STORE_PURGE_INTERVAL_MS < PW_IDEMPOTENCY_TTL_MS, "purge runs w
  * history: the page comes back short, with a cursor to continue. */
 #define PW_LIST_SCAN_MAX 10000
 
+/* Entitlements: the paid sessions that hold one entitlement (the same
+ * customer buying the same plan again). Beyond this many a session still
+ * links to it but is not recorded as a holder (logged): a customer buying
+ * one plan 64 times over is an integration's loop, not a customer. */
+#define PW_ENTITLEMENT_HOLDERS_MAX 64
+/* An entitlement id: "ent_" + a pw_id_new id (a GetEntitlements cursor). */
+#define PW_ENTITLEMENT_ID_BYTES_MAX 63
+
 /* API keys: active keys a merchant may hold at once (rotation needs two;
  * a few services each with its own), and how long a rolled key keeps
  * working by default and at most (Stripe's roll offers up to 7 days). */

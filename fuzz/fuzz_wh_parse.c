@@ -27,7 +27,7 @@ fz_event_contract(const fz_wh *r, const pw_event *ev)
 	fsm_result res;
 
 	if (ev->provider != r->provider || ev->live < -1 || ev->live > 1 ||
-	    (int) ev->kind < PW_EV_IGNORED || (int) ev->kind > PW_EV_DISPUTE_LOST ||
+	    (int) ev->kind < PW_EV_IGNORED || (int) ev->kind > PW_EV_KIND_LAST ||
 	    !fz_terminated(ev->event_id, sizeof(ev->event_id)) ||
 	    !fz_terminated(ev->event_type, sizeof(ev->event_type)) ||
 	    !fz_terminated(ev->session_ref, sizeof(ev->session_ref)) ||

@@ -37,6 +37,7 @@ VALIDATE_MEMBER(list_sessions)
 VALIDATE_MEMBER(get_invoice)
 VALIDATE_MEMBER(list_invoices)
 VALIDATE_MEMBER(list_events)
+VALIDATE_MEMBER(get_entitlements)
 VALIDATE_MEMBER(get_balance)
 VALIDATE_MEMBER(list_credit_transactions)
 VALIDATE_MEMBER(reissue_access_key)
@@ -573,6 +574,18 @@ list_events_read(srv_call *c)
 	    &c->res.has_more, &c->res.next_after);
 }
 
+/* ---- get_entitlements: a merchant key; its own customer's entitlements ---- */
+
+static pw_status
+get_entitlements_read(srv_call *c)
+{
+	const Paywire__V1__GetEntitlementsRequest *r = c->req->get_entitlements;
+
+	return store_entitlements_list(c->env->st, c->merchant_id, r->customer_ref,
+	    r->starting_after, r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT,
+	    &c->res.entitlements, &c->res.n_entitlements, &c->res.has_more);
+}
+
 /* ---- verify_access_key: a merchant key; its own customers' keys ---- */
 
 static pw_status
@@ -693,6 +706,12 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
 	    .validate = reissue_access_key_validate, .apply = reissue_access_key_apply,
 	    .reply = srv_reply_reissue_access_key, .failed = "re-issuing the access key failed" },
+	/* A merchant's key: its own customer's entitlements (another merchant's
+	 * customer of the same name: none). */
+	[PAYWIRE__V1__REQUEST__CALL_GET_ENTITLEMENTS] = { .name = "get_entitlements",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = get_entitlements_validate,
+	    .read = get_entitlements_read, .reply = srv_reply_get_entitlements,
+	    .failed = "listing entitlements failed" },
 	/* A merchant's key: whether one of its customers' access keys is valid. */
 	[PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY] = { .name = "verify_access_key",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = verify_access_key_validate,

@@ -48,6 +48,12 @@
 	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_PURCHASE)                                 \
 	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_DEDUCTION)                                \
 	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_REVERSAL)
+#define SRV_MAP_ENTITLEMENT_STATE(XX)                                             \
+	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_UNSPECIFIED)                          \
+	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_ACTIVE)                               \
+	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_PAST_DUE)                             \
+	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_CANCELED)                             \
+	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_REVOKED)
 
 /* A row's value has the same number on disk and on the wire. */
 #define SRV_MAP_XX_SAME(E, V)                                                     \
@@ -96,6 +102,7 @@ SRV_MAP_ENUM(provider, Provider, PROVIDER, SRV_MAP_PROVIDER)
 SRV_MAP_ENUM(fulfillment_kind, FulfillmentKind, FULFILLMENT_KIND, SRV_MAP_FULFILLMENT_KIND)
 SRV_MAP_ENUM(webhook_outcome, WebhookOutcome, WEBHOOK_OUTCOME, SRV_MAP_WEBHOOK_OUTCOME)
 SRV_MAP_ENUM(credit_txn_kind, CreditTxnKind, CREDIT_TXN_KIND, SRV_MAP_CREDIT_TXN_KIND)
+SRV_MAP_ENUM(entitlement_state, EntitlementState, ENTITLEMENT_STATE, SRV_MAP_ENTITLEMENT_STATE)
 
 /* ---- messages ---- */
 
@@ -133,6 +140,9 @@ SRV_MAP_ENUM(credit_txn_kind, CreditTxnKind, CREDIT_TXN_KIND, SRV_MAP_CREDIT_TXN
 #define SRV_MAP_ACCESS_CHECK_SAME(XX)                                              \
 	XX(valid) XX(reason) XX(entitlement_id) XX(session_id) XX(customer) XX(plan)  \
 	XX(granted_at_unix_ms) XX(revoked_at_unix_ms) XX(until_unix_ms)
+#define SRV_MAP_ENTITLEMENT_SAME(XX)                                              \
+	XX(id) XX(plan) XX(created_at_unix_ms) XX(current_period_end_unix_ms)           \
+	XX(key_prefix) XX(customer) XX(subscription) XX(revoked_at_unix_ms)
 #define SRV_MAP_INVOICE_SAME(XX)                                                  \
 	XX(number) XX(session_id) XX(amount_minor) XX(currency) XX(payment_ref)         \
 	XX(issued_at_unix_ms) XX(customer_email) XX(customer_name)
@@ -164,6 +174,7 @@ SRV_MAP_ENUM(credit_txn_kind, CreditTxnKind, CREDIT_TXN_KIND, SRV_MAP_CREDIT_TXN
 			buf->fulfillment.kind = srv_map_fulfillment_kind_##dir(from->fulfillment->kind); \
 			buf->fulfillment.plan = from->fulfillment->plan;                      \
 			buf->fulfillment.credits = from->fulfillment->credits;                \
+			buf->fulfillment.subscription = from->fulfillment->subscription;      \
 			to->fulfillment = &buf->fulfillment;                                  \
 		}                                                                         \
 	} while (0)
@@ -325,6 +336,33 @@ srv_map_access_check(store_access_check *from, Paywire__V1__VerifyAccessKeyRespo
 	from->customer[sizeof(from->customer) - 1] = '\0';
 	from->plan[sizeof(from->plan) - 1] = '\0';
 	SRV_MAP_ACCESS_CHECK_SAME(SRV_MAP_XX_COPY)
+	to->state = srv_map_entitlement_state_to_wire(from->state);
+}
+
+void
+srv_map_entitlement(Paywire__Store__V1__EntitlementRecord *from, Paywire__V1__Entitlement *to)
+{
+	Paywire__Store__V1__EntitlementState st;
+
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__entitlement__init(to);
+	SRV_MAP_ENTITLEMENT_SAME(SRV_MAP_XX_COPY)
+	/* records written before states: active -> ACTIVE, else REVOKED */
+	st = from->state != PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_UNSPECIFIED
+	    ? from->state
+	    : from->active ? PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE
+	                   : PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_REVOKED;
+	to->state = srv_map_entitlement_state_to_wire(st);
+	to->active = from->active &&
+	    st == PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE;
+	/* the holders (the creating session for records written before them) */
+	if (from->n_holder_session_ids > 0) {
+		to->n_session_ids = from->n_holder_session_ids;
+		to->session_ids = from->holder_session_ids;
+	} else if (from->active) {
+		to->n_session_ids = 1;
+		to->session_ids = &from->session_id;
+	}
 }
 
 void

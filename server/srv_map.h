@@ -58,6 +58,10 @@ Paywire__V1__WebhookOutcome srv_map_webhook_outcome_to_wire(Paywire__Store__V1__
 Paywire__Store__V1__WebhookOutcome srv_map_webhook_outcome_to_store(Paywire__V1__WebhookOutcome v);
 Paywire__V1__CreditTxnKind srv_map_credit_txn_kind_to_wire(Paywire__Store__V1__CreditTxnKind v);
 Paywire__Store__V1__CreditTxnKind srv_map_credit_txn_kind_to_store(Paywire__V1__CreditTxnKind v);
+Paywire__V1__EntitlementState srv_map_entitlement_state_to_wire(
+    Paywire__Store__V1__EntitlementState v);
+Paywire__Store__V1__EntitlementState srv_map_entitlement_state_to_store(
+    Paywire__V1__EntitlementState v);
 
 /* ---- requests -> store ---- */
 
@@ -144,6 +148,12 @@ void srv_map_event(Paywire__Store__V1__AuditRecord *from, Paywire__V1__Event *to
 
 /* *to = the wire Invoice of a record (strings point into from). */
 void srv_map_invoice(Paywire__Store__V1__InvoiceRecord *from, Paywire__V1__Invoice *to);
+
+/* An entitlement for GetEntitlements: to points into from (strings, the
+ * holders), which must outlive it; never the key's hash or sealed copy. A
+ * record written before states reads ACTIVE when active, else REVOKED;
+ * before holders, its creating session holds it while active. */
+void srv_map_entitlement(Paywire__Store__V1__EntitlementRecord *from, Paywire__V1__Entitlement *to);
 
 /* *to = the SessionDetail of a record (its session must fit, asserted):
  * the session built in buf, its refs in refs/refp (PW_SESSION_REFS_MAX

@@ -53,6 +53,7 @@ srv_result_fini(srv_result *res)
 		paywire__store__v1__invoice_record__free_unpacked(res->invoice, NULL);
 	}
 	store_invoice_list_free(res->invoices, res->n_invoices);
+	store_entitlement_list_free(res->entitlements, res->n_entitlements);
 	store_events_free(res->events, res->n_events);
 	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys */
 }
@@ -227,6 +228,24 @@ srv_reply_list_invoices(srv_reply_msg *m, srv_result *res)
 	r->has_more = res->has_more;
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_INVOICES;
 	m->resp.list_invoices = r;
+}
+
+void
+srv_reply_get_entitlements(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__GetEntitlementsResponse *r = &m->u.get_entitlements.resp;
+
+	PW_ASSERT(res->n_entitlements <= PW_LIST_LIMIT_MAX);
+	paywire__v1__get_entitlements_response__init(r);
+	for (size_t i = 0; i < res->n_entitlements; i++) {
+		srv_map_entitlement(res->entitlements[i], &m->u.get_entitlements.ent[i]);
+		m->u.get_entitlements.entp[i] = &m->u.get_entitlements.ent[i];
+	}
+	r->n_entitlements = res->n_entitlements;
+	r->entitlements = res->n_entitlements > 0 ? m->u.get_entitlements.entp : NULL;
+	r->has_more = res->has_more;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_ENTITLEMENTS;
+	m->resp.get_entitlements = r;
 }
 
 void

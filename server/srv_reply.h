@@ -103,6 +103,8 @@ typedef struct srv_result {
 	char key_prefix[32];                          /* reissue_access_key: the new key's prefix */
 	char test_body[SRV_TEST_EVENT_BYTES];         /* test_payment: the event built */
 	char test_sig[SRV_TEST_SIG_BYTES];            /* ... its stripe-signature (a MAC: wiped) */
+	Paywire__Store__V1__EntitlementRecord **entitlements; /* get_entitlements (owned) */
+	size_t n_entitlements;                        /* ... this many */
 } srv_result;
 
 /* A Response being built, with room for its result sub-message, mapped from
@@ -179,6 +181,11 @@ typedef struct srv_reply_msg {
 			Paywire__V1__CreditTransaction txn[PW_LIST_LIMIT_MAX]; /* point into a srv_result */
 			Paywire__V1__CreditTransaction *txnp[PW_LIST_LIMIT_MAX];
 		} list_credit_transactions;
+		struct {
+			Paywire__V1__GetEntitlementsResponse resp;       /* -> entp */
+			Paywire__V1__Entitlement ent[PW_LIST_LIMIT_MAX]; /* point into a srv_result */
+			Paywire__V1__Entitlement *entp[PW_LIST_LIMIT_MAX];
+		} get_entitlements;
 	} u;                                       /* the one resp.result points at, if any */
 } srv_reply_msg;
 
@@ -218,6 +225,7 @@ void srv_reply_get_session(srv_reply_msg *m, srv_result *res);
 void srv_reply_reissue_access_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_test_payment(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_sessions(srv_reply_msg *m, srv_result *res);
+void srv_reply_get_entitlements(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_invoice(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_invoices(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_events(srv_reply_msg *m, srv_result *res);

@@ -332,6 +332,11 @@ check_fulfillment(const Paywire__V1__Fulfillment *f, char *why, size_t why_size)
 		return PW_OK; /* NONE */
 	}
 	plan_len = f->plan != NULL ? strlen(f->plan) : 0;
+	if (f->subscription && f->kind != PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_session.fulfillment.subscription is for kind ACCESS_KEY only (a plan "
+		    "sold as a subscription)");
+	}
 	switch (f->kind) {
 	case PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE:
 		if (plan_len > 0 || f->credits != 0) {
@@ -344,6 +349,7 @@ check_fulfillment(const Paywire__V1__Fulfillment *f, char *why, size_t why_size)
 			return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 			    "create_session.fulfillment: kind ACCESS_KEY takes no credits");
 		}
+		/* subscription: a plan's key sold as a subscription (any plan may be) */
 		return check_text("create_session.fulfillment.plan (ACCESS_KEY)", f->plan, 1,
 		    PW_PLAN_BYTES_MAX, why, why_size);
 	case PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS:
@@ -846,6 +852,34 @@ srv_validate_redeem_access(const Paywire__V1__RedeemAccessRequest *r, char *why,
 	if (!is_visible_ascii(r->token)) {
 		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "redeem_access.token must be printable ASCII (a JWT)");
+	}
+	return why_ok(why, why_size);
+}
+
+/* ---- entitlements ---- */
+
+pw_status
+srv_validate_get_entitlements(const Paywire__V1__GetEntitlementsRequest *r, char *why,
+    size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	/* a customer as its sessions named it: a customer_ref, else an e-mail */
+	rv = check_customer("get_entitlements.customer_ref", r->customer_ref, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->limit > PW_LIST_LIMIT_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "get_entitlements.limit must be 0 (%d) or 1..%d, got %u", PW_LIST_LIMIT_DEFAULT,
+		    PW_LIST_LIMIT_MAX, (unsigned) r->limit);
+	}
+	if (r->starting_after != NULL && r->starting_after[0] != '\0' &&
+	    (strlen(r->starting_after) > PW_ENTITLEMENT_ID_BYTES_MAX ||
+	        strncmp(r->starting_after, "ent_", 4) != 0 || !is_visible_ascii(r->starting_after))) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "get_entitlements.starting_after must be \"\" or an entitlement id (ent_...)");
 	}
 	return why_ok(why, why_size);
 }

@@ -99,6 +99,11 @@ pw_status srv_validate_get_invoice(const Paywire__V1__GetInvoiceRequest *r, char
 pw_status srv_validate_list_invoices(const Paywire__V1__ListInvoicesRequest *r, char *why,
     size_t why_size) PW_WUR;
 
+/* get_entitlements: customer_ref 1..PW_CREDIT_CUSTOMER_BYTES_MAX bytes
+ * (required), limit 0..PW_LIST_LIMIT_MAX, starting_after "" or an ent_ id. */
+pw_status srv_validate_get_entitlements(const Paywire__V1__GetEntitlementsRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
 /* list_events: limit 0..PW_LIST_LIMIT_MAX, after_seq below UINT64_MAX. */
 pw_status srv_validate_list_events(const Paywire__V1__ListEventsRequest *r, char *why,
     size_t why_size) PW_WUR;

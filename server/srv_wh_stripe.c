@@ -6,7 +6,9 @@
  *   signed     "<t>.<body>", HMAC-SHA256, lower-case hex; any v1 may match,
  *              v0 and unknown schemes are ignored; t within the tolerance
  *   events     checkout.session.*, payment_intent.*, charge.succeeded,
- *              charge.refunded, charge.dispute.* (docs/WEBHOOKS.md, "Stripe")
+ *              charge.refunded, charge.dispute.*, invoice.payment_succeeded,
+ *              invoice.payment_failed, customer.subscription.deleted
+ *              (docs/WEBHOOKS.md, "Stripe")
  *   event id   the body's "id" (signed)
  */
 #include "srv_wh.h"
@@ -120,6 +122,8 @@ typedef enum stripe_obj {
 	STRIPE_PI,           /* a PaymentIntent */
 	STRIPE_CHARGE,       /* a Charge */
 	STRIPE_DISPUTE,      /* a Dispute */
+	STRIPE_INVOICE,      /* an Invoice (a subscription's) */
+	STRIPE_SUBSCRIPTION, /* a Subscription */
 	STRIPE_OBJ_COUNT
 } stripe_obj;
 
@@ -137,6 +141,9 @@ static const srv_wh_event_type stripe_types[] = {
 	{ "charge.refunded", STRIPE_CHARGE, PW_EV_REFUND },
 	{ "charge.dispute.created", STRIPE_DISPUTE, PW_EV_DISPUTE_OPENED },
 	{ "charge.dispute.closed", STRIPE_DISPUTE, PW_EV_DISPUTE_WON }, /* refined */
+	{ "invoice.payment_succeeded", STRIPE_INVOICE, PW_EV_SUBSCRIPTION_PAID },
+	{ "invoice.payment_failed", STRIPE_INVOICE, PW_EV_SUBSCRIPTION_PAST_DUE },
+	{ "customer.subscription.deleted", STRIPE_SUBSCRIPTION, PW_EV_SUBSCRIPTION_ENDED },
 };
 
 /* obj.metadata.session_id -> session_ref, when present and not empty. */
@@ -259,6 +266,136 @@ stripe_dispute(const srv_wh_req *r, json_t *obj)
 	return PW_OK;
 }
 
+/* The latest lines.data[].period.end of an invoice (what its payment pays
+ * for; the invoice's own period_end is not: for a subscription invoice it
+ * is the end of the previous period). 0 when it has no line with a period. */
+static pw_status
+stripe_invoice_period(const srv_wh_req *r, json_t *obj)
+{
+	json_t *lines, *data, *line;
+	size_t i;
+	pw_status rv;
+
+	rv = srv_wh_json_obj(r, obj, "lines", "data.object.lines", SRV_WH_OPTIONAL, &lines);
+	if (rv != PW_OK || lines == NULL) {
+		return rv;
+	}
+	data = json_object_get(lines, "data");
+	if (data != NULL && !json_is_null(data) && !json_is_array(data)) {
+		return srv_wh_fail(r, PW_INVALID_ARGUMENT, "data.object.lines.data must be an array");
+	}
+	json_array_foreach(data, i, line) {
+		json_t *period;
+		int64_t end;
+		bool present;
+		if (!json_is_object(line)) {
+			return srv_wh_fail(r, PW_INVALID_ARGUMENT,
+			    "data.object.lines.data[] must be objects");
+		}
+		rv = srv_wh_json_obj(r, line, "period", "data.object.lines.data[].period",
+		    SRV_WH_OPTIONAL, &period);
+		if (rv == PW_OK) {
+			rv = srv_wh_json_int(r, period, "end", "data.object.lines.data[].period.end",
+			    SRV_WH_OPTIONAL, 0, INT64_MAX / 1000, &end, &present);
+		}
+		if (rv != PW_OK) {
+			return rv;
+		}
+		if (present && end > r->ev->period_end_unix_s) {
+			r->ev->period_end_unix_s = end;
+		}
+	}
+	return PW_OK;
+}
+
+/* A subscription's session id, when its creator put one in the metadata:
+ * the invoice's own, else subscription_details.metadata (older API
+ * versions), else parent.subscription_details.metadata (2025 and later,
+ * which also moved the subscription id there). */
+static pw_status
+stripe_invoice_refs(const srv_wh_req *r, json_t *obj)
+{
+	static const srv_wh_field sub = { "subscription",
+		"data.object.parent.subscription_details.subscription", SRV_WH_OPTIONAL,
+		SRV_WH_EV(subscription_ref) };
+	json_t *details = NULL, *parent = NULL;
+	pw_status rv;
+
+	rv = stripe_metadata_ref(r, obj);
+	if (rv == PW_OK) {
+		rv = srv_wh_json_obj(r, obj, "parent", "data.object.parent", SRV_WH_OPTIONAL, &parent);
+	}
+	if (rv == PW_OK && parent != NULL) {
+		rv = srv_wh_json_obj(r, parent, "subscription_details",
+		    "data.object.parent.subscription_details", SRV_WH_OPTIONAL, &details);
+		if (rv == PW_OK && r->ev->subscription_ref[0] == '\0') {
+			rv = srv_wh_json_fields(r, details, &sub, 1);
+		}
+	}
+	if (rv == PW_OK && details == NULL) {
+		rv = srv_wh_json_obj(r, obj, "subscription_details",
+		    "data.object.subscription_details", SRV_WH_OPTIONAL, &details);
+	}
+	if (rv == PW_OK && r->ev->session_ref[0] == '\0' && details != NULL) {
+		rv = stripe_metadata_ref(r, details);
+	}
+	return rv;
+}
+
+/* Invoice, after its ids and amount due: the subscription and session it
+ * belongs to, why it was made, the period it pays for. An invoice of no
+ * subscription is not paywire's. */
+static pw_status
+stripe_invoice(const srv_wh_req *r, json_t *obj)
+{
+	static const srv_wh_field reason = { "billing_reason", "data.object.billing_reason",
+		SRV_WH_OPTIONAL, SRV_WH_EV(billing_reason) };
+	pw_status rv;
+
+	rv = stripe_invoice_refs(r, obj);
+	if (rv == PW_OK) {
+		rv = srv_wh_json_fields(r, obj, &reason, 1);
+	}
+	if (rv == PW_OK) {
+		rv = stripe_invoice_period(r, obj);
+	}
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->ev->subscription_ref[0] == '\0' && r->ev->session_ref[0] == '\0') {
+		r->ev->kind = PW_EV_IGNORED;
+		srv_wh_detail(r->ev, "invoice of no subscription");
+		return PW_OK;
+	}
+	srv_wh_detail(r->ev, "invoice %s (%s) period end %lld", r->ev->order_ref,
+	    r->ev->billing_reason[0] != '\0' ? r->ev->billing_reason : "no billing_reason",
+	    (long long) r->ev->period_end_unix_s);
+	return PW_OK;
+}
+
+/* Subscription (customer.subscription.deleted): its metadata's session id
+ * and the end of its last period. */
+static pw_status
+stripe_subscription(const srv_wh_req *r, json_t *obj)
+{
+	const char *status = NULL;
+	bool present;
+	pw_status rv;
+
+	rv = srv_wh_json_str(r, obj, "status", "data.object.status", SRV_WH_REQUIRED, &status);
+	if (rv == PW_OK) {
+		rv = stripe_metadata_ref(r, obj);
+	}
+	if (rv == PW_OK) {
+		rv = srv_wh_json_int(r, obj, "current_period_end", "data.object.current_period_end",
+		    SRV_WH_OPTIONAL, 0, INT64_MAX / 1000, &r->ev->period_end_unix_s, &present);
+	}
+	if (rv == PW_OK && srv_wh_word_ok(status, SRV_WH_DETAIL_WORD_MAX)) {
+		srv_wh_detail(r->ev, "subscription %s", status);
+	}
+	return rv;
+}
+
 /* What each kind of data.object carries, read in this order: its own id
  * (required) and the id of the object it belongs to (stripe_ids), its amount
  * in minor units with data.object.currency (stripe_objs), then what only that
@@ -272,16 +409,25 @@ static const struct {
 } stripe_ids[] = {
 	{ STRIPE_CHECKOUT, "id", SRV_WH_REQUIRED, SRV_WH_EV(order_ref) },
 	{ STRIPE_CHECKOUT, "payment_intent", SRV_WH_OPTIONAL, SRV_WH_EV(payment_ref) },
+	{ STRIPE_CHECKOUT, "subscription", SRV_WH_OPTIONAL, SRV_WH_EV(subscription_ref) },
+	{ STRIPE_CHECKOUT, "customer", SRV_WH_OPTIONAL, SRV_WH_EV(customer_ref) },
 	{ STRIPE_PI, "id", SRV_WH_REQUIRED, SRV_WH_EV(payment_ref) },
 	{ STRIPE_PI, "latest_charge", SRV_WH_OPTIONAL, SRV_WH_EV(charge_ref) },
 	{ STRIPE_CHARGE, "id", SRV_WH_REQUIRED, SRV_WH_EV(charge_ref) },
 	{ STRIPE_CHARGE, "payment_intent", SRV_WH_OPTIONAL, SRV_WH_EV(payment_ref) },
 	{ STRIPE_DISPUTE, "charge", SRV_WH_REQUIRED, SRV_WH_EV(charge_ref) },
 	{ STRIPE_DISPUTE, "payment_intent", SRV_WH_OPTIONAL, SRV_WH_EV(payment_ref) },
+	{ STRIPE_INVOICE, "id", SRV_WH_REQUIRED, SRV_WH_EV(order_ref) },
+	{ STRIPE_INVOICE, "subscription", SRV_WH_OPTIONAL, SRV_WH_EV(subscription_ref) },
+	{ STRIPE_INVOICE, "customer", SRV_WH_OPTIONAL, SRV_WH_EV(customer_ref) },
+	{ STRIPE_INVOICE, "payment_intent", SRV_WH_OPTIONAL, SRV_WH_EV(payment_ref) },
+	{ STRIPE_INVOICE, "charge", SRV_WH_OPTIONAL, SRV_WH_EV(charge_ref) },
+	{ STRIPE_SUBSCRIPTION, "id", SRV_WH_REQUIRED, SRV_WH_EV(subscription_ref) },
+	{ STRIPE_SUBSCRIPTION, "customer", SRV_WH_OPTIONAL, SRV_WH_EV(customer_ref) },
 };
 
 static const struct {
-	const char *amount;         /* its amount member (minor units) */
+	const char *amount;         /* its amount member (minor units); NULL: none */
 	srv_wh_need need;           /* a Checkout Session's amount_total may be null */
 	pw_status (*rest)(const srv_wh_req *r, json_t *obj); /* what only this kind has */
 } stripe_objs[STRIPE_OBJ_COUNT] = {
@@ -289,6 +435,8 @@ static const struct {
 	[STRIPE_PI] = { "amount", SRV_WH_REQUIRED, stripe_pi },
 	[STRIPE_CHARGE] = { "amount", SRV_WH_REQUIRED, stripe_charge },
 	[STRIPE_DISPUTE] = { "amount", SRV_WH_REQUIRED, stripe_dispute },
+	[STRIPE_INVOICE] = { "amount_due", SRV_WH_OPTIONAL, stripe_invoice },
+	[STRIPE_SUBSCRIPTION] = { NULL, SRV_WH_OPTIONAL, stripe_subscription },
 };
 
 /* Stripe counts some currencies in other units than ISO 4217
@@ -340,8 +488,9 @@ stripe_object(const srv_wh_req *r, stripe_obj k, json_t *obj)
 			rv = srv_wh_json_fields(r, obj, &f, 1);
 		}
 	}
-	(void) snprintf(label, sizeof(label), "data.object.%s", stripe_objs[k].amount);
-	if (rv == PW_OK) {
+	(void) snprintf(label, sizeof(label), "data.object.%s",
+	    stripe_objs[k].amount != NULL ? stripe_objs[k].amount : "");
+	if (rv == PW_OK && stripe_objs[k].amount != NULL) {
 		rv = srv_wh_minor_amount(r, obj, stripe_objs[k].amount, label, stripe_objs[k].need,
 		    "data.object.currency");
 	}

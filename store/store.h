@@ -93,6 +93,7 @@
  *   merchant_keys merchant_id 0x00 key_id                     32-byte apikeys key (its hash)
  *   ak_hashes    32-byte keyed BLAKE2b of a raw access key       entitlement id
  *   merchant_sessions merchant_id 0x00 ~created (8 bytes BE) session id   empty (newest first)
+ *   customer_ents merchant_id 0x00 customer 0x00 entitlement id  empty (GetEntitlements)
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
@@ -474,7 +475,9 @@ typedef struct store_access_check {
 	char plan[PW_PLAN_BYTES_MAX + 1];
 	int64_t granted_at_unix_ms;
 	int64_t revoked_at_unix_ms;                  /* 0: not revoked */
-	int64_t until_unix_ms;                       /* 0: no end (a one-time purchase) */
+	int64_t until_unix_ms;                       /* subscription: end of the paid period;
+	                                                0: no end (a one-time purchase) */
+	Paywire__Store__V1__EntitlementState state;  /* UNSPECIFIED for an unknown key */
 } store_access_check;
 
 /* Looks a raw access key ("ak_test_..."/"ak_live_...") up for merchant_id by
@@ -548,6 +551,24 @@ pw_status store_invoices_list(store *s, const char *merchant_id, uint64_t starti
     size_t limit, Paywire__Store__V1__InvoiceRecord ***out, size_t *n_out,
     bool *has_more) PW_WUR;
 void store_invoice_list_free(Paywire__Store__V1__InvoiceRecord **list, size_t n);
+
+/* GetEntitlements: merchant_id's entitlements of customer (a customer_ref,
+ * else the e-mail its sessions carried), in id order after starting_after
+ * ("" from the first), at most limit (1..PW_LIST_LIMIT_MAX); *has_more when
+ * the customer has more. Revoked and canceled ones included; the records
+ * come without their sealed key or key hash. An unknown customer, or
+ * another merchant's, is PW_OK with none. Entitlements granted before the
+ * customer_ents index existed are not listed. PW_INVALID_ARGUMENT: customer
+ * empty or too long, limit out of range. A read: any thread. Free with
+ * store_entitlement_list_free. */
+pw_status store_entitlements_list(store *s, const char *merchant_id, const char *customer,
+    const char *starting_after, size_t limit, Paywire__Store__V1__EntitlementRecord ***out,
+    size_t *n_out, bool *has_more) PW_WUR;
+void store_entitlement_list_free(Paywire__Store__V1__EntitlementRecord **list, size_t n);
+
+/* The name of an entitlement state: "active", "past_due", "canceled",
+ * "revoked" ("unspecified" for 0). */
+const char *store_entitlement_state_name(Paywire__Store__V1__EntitlementState st);
 
 /* ---- reads (any thread) ---- */
 

@@ -13,7 +13,11 @@
  *
  * One active entitlement per (merchant, customer, plan): ent_index holds its
  * id. A second paid session of the same customer and plan links to it rather
- * than minting a second key.
+ * than minting a second key, and becomes one of its holders
+ * (holder_session_ids): a refund, a lost dispute or the end of a subscription
+ * releases that session's hold, and the entitlement is revoked only when no
+ * paid session holds it any more. customer_ents lists every entitlement of a
+ * customer (GetEntitlements), revoked ones included.
  */
 #include "store_internal.h"
 
@@ -101,8 +105,8 @@ store_ent_index_key(const Paywire__Store__V1__Session *sess, uint8_t *key, size_
 	return true;
 }
 
-static pw_status
-store_ent_load(store_txn *t, const char *id, Paywire__Store__V1__EntitlementRecord **out)
+pw_status
+store_entitlement_load(store_txn *t, const char *id, Paywire__Store__V1__EntitlementRecord **out)
 {
 	if (id == NULL || id[0] == '\0' || strlen(id) >= STORE_ENT_ID_BYTES) {
 		return PW_NOT_FOUND;
@@ -118,7 +122,7 @@ static pw_status
 store_ent_of_session(store_txn *t, const Paywire__Store__V1__SessionRecord *rec,
     Paywire__Store__V1__EntitlementRecord **out)
 {
-	pw_status st = store_ent_load(t, rec->access_key_id, out);
+	pw_status st = store_entitlement_load(t, rec->access_key_id, out);
 
 	if (st == PW_NOT_FOUND) {
 		pw_log(PW_LOG_ERROR, "store: session %s names missing entitlement %s",
@@ -126,6 +130,131 @@ store_ent_of_session(store_txn *t, const Paywire__Store__V1__SessionRecord *rec,
 		return store_txn_note(t, PW_INTERNAL);
 	}
 	return st;
+}
+
+
+/* ---- holders and state ---- */
+
+#define STORE_ENT_ACTIVE PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE
+#define STORE_ENT_PAST_DUE PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_PAST_DUE
+
+Paywire__Store__V1__EntitlementState
+store_entitlement_state(const Paywire__Store__V1__EntitlementRecord *e)
+{
+	PW_ASSERT(e != NULL);
+	if (e->state != PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_UNSPECIFIED) {
+		return e->state;
+	}
+	/* written before states existed */
+	return e->active ? PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE
+	                 : PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_REVOKED;
+}
+
+const char *
+store_entitlement_state_name(Paywire__Store__V1__EntitlementState st)
+{
+	switch (st) {
+	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE: return "active";
+	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_PAST_DUE: return "past_due";
+	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_CANCELED: return "canceled";
+	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_REVOKED: return "revoked";
+	default: return "unspecified";
+	}
+}
+
+/* Appends sid to e's holders (pw_malloc'd: free_unpacked frees it). On
+ * failure e is unchanged (free_unpacked frees every element of a repeated
+ * string: none may be a borrowed one). */
+static pw_status
+store_ent_holder_add(Paywire__Store__V1__EntitlementRecord *e, const char *sid)
+{
+	size_t len = strlen(sid);
+	char *copy;
+	char **h;
+
+	if (e->n_holder_session_ids >= PW_ENTITLEMENT_HOLDERS_MAX) {
+		pw_log(PW_LOG_WARN, "store: entitlement %s holds %d sessions: session %s linked but "
+		    "not recorded as a holder", e->id, PW_ENTITLEMENT_HOLDERS_MAX, sid);
+		return PW_OK;
+	}
+	copy = pw_malloc(len + 1);
+	if (copy == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	memcpy(copy, sid, len + 1);
+	h = pw_realloc(e->holder_session_ids, (e->n_holder_session_ids + 1) * sizeof(*h));
+	if (h == NULL) {
+		pw_free(copy);
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	e->holder_session_ids = h;
+	h[e->n_holder_session_ids++] = copy;
+	return PW_OK;
+}
+
+/* A record written before holders existed names its creating session only
+ * (the sessions that linked to it then are not known): its holder, while
+ * it is active. */
+static pw_status
+store_ent_holders_init(Paywire__Store__V1__EntitlementRecord *e)
+{
+	if (e->n_holder_session_ids > 0 || !e->active) {
+		return PW_OK;
+	}
+	return store_ent_holder_add(e, e->session_id);
+}
+
+/* Whether sid is one of e's recorded holders, at *at. */
+static bool
+store_ent_holder_find(const Paywire__Store__V1__EntitlementRecord *e, const char *sid, size_t *at)
+{
+	for (size_t i = 0; i < e->n_holder_session_ids; i++) {
+		if (strcmp(e->holder_session_ids[i], sid) == 0) {
+			*at = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+store_entitlement_holds(const Paywire__Store__V1__EntitlementRecord *e, const char *sid)
+{
+	PW_ASSERT(e != NULL && sid != NULL);
+	if (e->n_holder_session_ids == 0) {
+		return e->active && strcmp(e->session_id, sid) == 0; /* before holders existed */
+	}
+	size_t at;
+	return store_ent_holder_find(e, sid, &at);
+}
+
+pw_status
+store_entitlement_save(store_txn *t, Paywire__Store__V1__EntitlementRecord *e)
+{
+	PW_ASSERT(t != NULL && e != NULL && e->id != NULL && e->id[0] != '\0');
+	e->state = store_entitlement_state(e); /* a record from before states gets one */
+	/* paired with store_entitlement_state on the read side: an active
+	 * record is active or past_due, an ended one revoked or canceled */
+	PW_ASSERT(e->active == (e->state == STORE_ENT_ACTIVE || e->state == STORE_ENT_PAST_DUE));
+	e->updated_at_unix_ms = t->now_ms;
+	return store_rec_put(t, STORE_DB_ENTITLEMENTS, e->id, strlen(e->id), &e->base, 0, NULL);
+}
+
+/* customer_ents key: merchant_id 0x00 customer 0x00 entitlement id. */
+static bool
+store_ce_key(uint8_t *key, size_t size, const char *merchant_id, const char *customer,
+    const char *id, size_t *len)
+{
+	size_t ilen = id != NULL ? strlen(id) : 0;
+
+	if (!store_key_join(key, size, merchant_id, customer, len) || *len + 1 + ilen > size ||
+	    *len + 1 + ilen > STORE_KEY_BYTES_MAX) {
+		return false;
+	}
+	key[*len] = 0x00;
+	memcpy(key + *len + 1, id, ilen);
+	*len += 1 + ilen;
+	return true;
 }
 
 /* The id in ent_index under key, if it names an active entitlement.
@@ -143,7 +272,7 @@ store_ent_active_find(store_txn *t, const uint8_t *key, size_t keylen, char *id,
 		return st;
 	}
 	id[len] = '\0';
-	st = store_ent_load(t, id, &e);
+	st = store_entitlement_load(t, id, &e);
 	if (st == PW_OK && !e->active) {
 		st = PW_NOT_FOUND;
 	}
@@ -195,16 +324,29 @@ store_ak_mint(const store_keys *keys, Paywire__Store__V1__Mode mode,
 	return PW_OK;
 }
 
+static bool
+store_sess_subscription(const Paywire__Store__V1__Session *sess)
+{
+	return sess->fulfillment != NULL && sess->fulfillment->subscription;
+}
+
 static pw_status
-store_ent_create(store_txn *t, const Paywire__Store__V1__Session *sess, const char *customer,
+store_ent_create(store_txn *t, const Paywire__Store__V1__SessionRecord *rec, const char *customer,
     char *id_out)
 {
 	Paywire__Store__V1__EntitlementRecord e = PAYWIRE__STORE__V1__ENTITLEMENT_RECORD__INIT;
+	const Paywire__Store__V1__Session *sess = rec->session;
 	uint8_t hash[STORE_HASH_BYTES];
+	uint8_t ckey[STORE_KEY_BYTES_MAX];
 	char prefix[STORE_AK_DISPLAY_BYTES + 1];
+	char *holders[1];
+	size_t cklen = 0;
 	pw_status st;
 
 	pw_id_new(id_out, STORE_ENT_ID_BYTES, "ent_", t->now_ms);
+	if (!store_ce_key(ckey, sizeof(ckey), sess->merchant_id, customer, id_out, &cklen)) {
+		return store_txn_note(t, PW_INTERNAL);
+	}
 	e.id = id_out;
 	e.merchant_id = sess->merchant_id;
 	e.session_id = sess->id;
@@ -212,6 +354,14 @@ store_ent_create(store_txn *t, const Paywire__Store__V1__Session *sess, const ch
 	e.plan = sess->fulfillment->plan;
 	e.active = true;
 	e.created_at_unix_ms = t->now_ms;
+	e.updated_at_unix_ms = t->now_ms;
+	e.state = PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE;
+	holders[0] = sess->id;
+	e.holder_session_ids = holders;
+	e.n_holder_session_ids = 1;
+	e.subscription = store_sess_subscription(sess);
+	/* a subscription's first invoice may have come before its checkout */
+	e.current_period_end_unix_ms = e.subscription ? rec->subscription_period_end_unix_ms : 0;
 	st = store_ak_mint(&t->s->keys, sess->mode, &e, hash, prefix);
 	if (st != PW_OK) {
 		return st;
@@ -223,10 +373,50 @@ store_ent_create(store_txn *t, const Paywire__Store__V1__Session *sess, const ch
 		st = store_raw_put(t, STORE_DB_AK_HASHES, hash, STORE_HASH_BYTES, id_out, strlen(id_out),
 		    KV_PUT_INSERT | KV_PUT_FRESH);
 	}
+	if (st == PW_OK) {
+		/* GetEntitlements lists the customer's entitlements by this row */
+		st = store_raw_put(t, STORE_DB_CUSTOMER_ENTS, ckey, cklen, "", 0,
+		    KV_PUT_INSERT | KV_PUT_FRESH);
+	}
 	sodium_memzero(e.sealed_key.data, e.sealed_key.len);
 	pw_free(e.sealed_key.data);
 	/* A fresh 128-bit random id cannot collide: a collision is corruption. */
 	return st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
+}
+
+/* A second paid session of the same customer and plan: rec's session
+ * becomes a holder of the active entitlement id (a new payment: a past_due
+ * entitlement is active again; a subscription session brings its period). */
+static pw_status
+store_ent_link(store_txn *t, const Paywire__Store__V1__SessionRecord *rec, const char *id)
+{
+	Paywire__Store__V1__EntitlementRecord *e = NULL;
+	const Paywire__Store__V1__Session *sess = rec->session;
+	pw_status st;
+
+	st = store_entitlement_load(t, id, &e);
+	if (st == PW_NOT_FOUND) {
+		return store_txn_note(t, PW_INTERNAL); /* store_ent_active_find just read it */
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	st = store_ent_holders_init(e);
+	if (st == PW_OK && !store_entitlement_holds(e, sess->id)) {
+		st = store_ent_holder_add(e, sess->id);
+	}
+	if (st == PW_OK) {
+		e->state = PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE;
+		if (store_sess_subscription(sess)) {
+			e->subscription = true;
+			if (rec->subscription_period_end_unix_ms > e->current_period_end_unix_ms) {
+				e->current_period_end_unix_ms = rec->subscription_period_end_unix_ms;
+			}
+		}
+		st = store_entitlement_save(t, e);
+	}
+	paywire__store__v1__entitlement_record__free_unpacked(e, NULL);
+	return st;
 }
 
 pw_status
@@ -251,11 +441,13 @@ store_entitlement_grant(store_txn *t, Paywire__Store__V1__SessionRecord *rec, bo
 	}
 	st = store_ent_active_find(t, key, keylen, id, sizeof(id));
 	if (st == PW_NOT_FOUND) {
-		st = store_ent_create(t, rec->session, customer, id);
+		st = store_ent_create(t, rec, customer, id);
 		if (st == PW_OK) {
 			st = store_raw_put(t, STORE_DB_ENT_INDEX, key, keylen, id, strlen(id), 0);
 		}
 		*created = st == PW_OK;
+	} else if (st == PW_OK) {
+		st = store_ent_link(t, rec, id);
 	}
 	if (st == PW_OK) {
 		st = store_pbstr_set(&rec->access_key_id, id);
@@ -277,7 +469,7 @@ store_ent_wipe_sealed(Paywire__Store__V1__EntitlementRecord *e)
 
 /* Removes the ent_index row of e if it still points at e. */
 static pw_status
-store_ent_unindex(store_txn *t, const Paywire__Store__V1__SessionRecord *rec,
+store_ent_unindex(store_txn *t, const Paywire__Store__V1__Session *sess,
     const Paywire__Store__V1__EntitlementRecord *e)
 {
 	uint8_t key[STORE_KEY_BYTES_MAX];
@@ -286,7 +478,7 @@ store_ent_unindex(store_txn *t, const Paywire__Store__V1__SessionRecord *rec,
 	size_t len = 0;
 	pw_status st;
 
-	if (!store_ent_index_key(rec->session, key, sizeof(key), &keylen)) {
+	if (!store_ent_index_key(sess, key, sizeof(key), &keylen)) {
 		return store_txn_note(t, PW_INTERNAL);
 	}
 	st = store_raw_get(t, STORE_DB_ENT_INDEX, key, keylen, id, sizeof(id) - 1, &len);
@@ -304,6 +496,46 @@ store_ent_unindex(store_txn *t, const Paywire__Store__V1__SessionRecord *rec,
 }
 
 pw_status
+store_entitlement_release(store_txn *t, const Paywire__Store__V1__Session *sess,
+    Paywire__Store__V1__EntitlementRecord *e, Paywire__Store__V1__EntitlementState end,
+    bool *ended)
+{
+	size_t at = 0;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && sess != NULL && e != NULL && ended != NULL);
+	PW_ASSERT(end == PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_CANCELED ||
+	    end == PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_REVOKED);
+	*ended = false;
+	if (!e->active) {
+		return PW_OK; /* already ended */
+	}
+	st = store_ent_holders_init(e);
+	if (st != PW_OK) {
+		return st;
+	}
+	if (!store_ent_holder_find(e, sess->id, &at)) {
+		return PW_OK; /* not a holder (released before, or past the holder bound) */
+	}
+	pw_free(e->holder_session_ids[at]);
+	e->holder_session_ids[at] = e->holder_session_ids[e->n_holder_session_ids - 1];
+	e->n_holder_session_ids--;
+	if (e->n_holder_session_ids == 0) {
+		/* no paid session holds it any more: the key goes */
+		e->active = false;
+		e->state = end;
+		e->revoked_at_unix_ms = t->now_ms;
+		store_ent_wipe_sealed(e);
+		*ended = true;
+	}
+	st = store_entitlement_save(t, e);
+	if (st == PW_OK && *ended) {
+		st = store_ent_unindex(t, sess, e);
+	}
+	return st;
+}
+
+pw_status
 store_entitlement_revoke(store_txn *t, Paywire__Store__V1__SessionRecord *rec, bool *revoked)
 {
 	Paywire__Store__V1__EntitlementRecord *e = NULL;
@@ -318,18 +550,10 @@ store_entitlement_revoke(store_txn *t, Paywire__Store__V1__SessionRecord *rec, b
 	if (st != PW_OK) {
 		return st;
 	}
-	/* A session that linked to another session's entitlement does not take
-	 * it away: the other payment still stands (docs/PAYMENTS.md). */
-	if (e->active && strcmp(e->session_id, rec->session->id) == 0) {
-		e->active = false;
-		e->revoked_at_unix_ms = t->now_ms;
-		store_ent_wipe_sealed(e);
-		st = store_rec_put(t, STORE_DB_ENTITLEMENTS, e->id, strlen(e->id), &e->base, 0, NULL);
-		if (st == PW_OK) {
-			st = store_ent_unindex(t, rec, e);
-		}
-		*revoked = st == PW_OK;
-	}
+	/* Another paid session holding it keeps it: its payment still stands
+	 * (docs/PAYMENTS.md). */
+	st = store_entitlement_release(t, rec->session, e,
+	    PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_REVOKED, revoked);
 	paywire__store__v1__entitlement_record__free_unpacked(e, NULL);
 	return st;
 }
@@ -533,7 +757,8 @@ store_access_redeem(store_txn *t, const char *session_id, const char *token, boo
 
 /* ---- the merchant checks a customer's access key ---- */
 
-/* Why a revoked entitlement is revoked, from the session that sold it. */
+/* Why an entitlement's key is not valid: its state, and for a revoked one
+ * the session that sold it. */
 static void
 store_ak_why(store_txn *t, const Paywire__Store__V1__EntitlementRecord *e, char *out,
     size_t size)
@@ -541,6 +766,16 @@ store_ak_why(store_txn *t, const Paywire__Store__V1__EntitlementRecord *e, char 
 	Paywire__Store__V1__SessionRecord *rec = NULL;
 	const char *what = "revoked";
 
+	switch (store_entitlement_state(e)) {
+	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_PAST_DUE:
+		snprintf(out, size, "past_due: the subscription's latest payment failed");
+		return;
+	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_CANCELED:
+		snprintf(out, size, "canceled: the subscription ended");
+		return;
+	default:
+		break;
+	}
 	if (store_session_load(t, e->session_id, &rec) == PW_OK && rec->session != NULL) {
 		switch (rec->session->status) {
 		case PAYWIRE__STORE__V1__SESSION_STATUS__SESSION_STATUS_REFUNDED:
@@ -586,14 +821,17 @@ store_access_key_verify(store *s, const char *merchant_id, const char *access_ke
 	}
 	if (st == PW_OK) {
 		id[idlen] = '\0';
-		st = store_ent_load(&t, id, &e);
+		st = store_entitlement_load(&t, id, &e);
 		if (st == PW_NOT_FOUND) {
 			pw_log(PW_LOG_ERROR, "store: ak_hashes names missing entitlement %s", id);
 			st = PW_INTERNAL;
 		}
 	}
 	if (st == PW_OK && strcmp(e->merchant_id, merchant_id) == 0) {
-		out->valid = e->active;
+		out->state = store_entitlement_state(e);
+		out->valid = e->active &&
+		    out->state == PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE;
+		out->until_unix_ms = e->subscription ? e->current_period_end_unix_ms : 0;
 		(void) pw_strlcpy(out->entitlement_id, e->id, sizeof(out->entitlement_id));
 		(void) pw_strlcpy(out->session_id, e->session_id, sizeof(out->session_id));
 		(void) pw_strlcpy(out->customer, e->customer, sizeof(out->customer));
@@ -601,7 +839,7 @@ store_access_key_verify(store *s, const char *merchant_id, const char *access_ke
 		out->granted_at_unix_ms = e->created_at_unix_ms;
 		out->revoked_at_unix_ms = e->revoked_at_unix_ms;
 		out->reason[0] = '\0';
-		if (!e->active) {
+		if (!out->valid) {
 			store_ak_why(&t, e, out->reason, sizeof(out->reason));
 		} else if (e->key_hash.len != sizeof(hash) ||
 		    sodium_memcmp(e->key_hash.data, hash, sizeof(hash)) != 0) {

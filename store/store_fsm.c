@@ -402,7 +402,12 @@ fsm_dispatch(fsm_state *n, const pw_event *ev, int64_t now_unix_ms, fsm_result *
 	case PW_EV_DISPUTE_OPENED:
 	case PW_EV_DISPUTE_WON:
 	case PW_EV_DISPUTE_LOST: return fsm_on_dispute(n, ev, out);
-	case PW_EV_IGNORED: break;
+	case PW_EV_IGNORED:
+	/* A subscription's events move its entitlement (store_subscription.c),
+	 * never a session's status. */
+	case PW_EV_SUBSCRIPTION_PAID:
+	case PW_EV_SUBSCRIPTION_PAST_DUE:
+	case PW_EV_SUBSCRIPTION_ENDED: break;
 	}
 	return fsm_ignore(out, false, "event type \"%s\" does not change a session",
 	    ev->event_type[0] != '\0' ? ev->event_type : "(none)");
@@ -498,7 +503,8 @@ fsm_finish(const fsm_state *s, const fsm_state *n, bool applied, fsm_result *out
 static bool
 fsm_event_has_ref(const pw_event *ev)
 {
-	return ev->payment_ref[0] != '\0' || ev->charge_ref[0] != '\0' || ev->order_ref[0] != '\0';
+	return ev->payment_ref[0] != '\0' || ev->charge_ref[0] != '\0' || ev->order_ref[0] != '\0' ||
+	    ev->subscription_ref[0] != '\0';
 }
 
 void

@@ -78,7 +78,8 @@
 	XX(CREDIT_TXNS, "credit_txns")     \
 	XX(MERCHANT_KEYS, "merchant_keys")   \
 	XX(AK_HASHES, "ak_hashes")         \
-	XX(MERCHANT_SESSIONS, "merchant_sessions")
+	XX(MERCHANT_SESSIONS, "merchant_sessions") \
+	XX(CUSTOMER_ENTS, "customer_ents")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -407,18 +408,60 @@ bool store_customer_of(const Paywire__Store__V1__Session *sess, char *out, size_
 
 /* GRANT of an access key for rec's session (FULFILLMENT_KIND_ACCESS_KEY):
  * links rec->access_key_id to the active entitlement of (merchant, customer,
- * plan) if there is one, else creates it (sealed key, keyed hash, ent_index
- * row). *created: a new entitlement was written. The raw key never leaves
- * the function unsealed. */
+ * plan) if there is one (rec's session becomes one of its holders; a
+ * past_due one is active again), else creates it (sealed key, keyed hash,
+ * ent_index and customer_ents rows, rec's session its holder, a
+ * subscription's period from rec). *created: a new entitlement was written.
+ * The raw key never leaves the function unsealed. */
 pw_status store_entitlement_grant(store_txn *t, Paywire__Store__V1__SessionRecord *rec,
     bool *created) PW_WUR;
 
-/* REVOKE of rec's access-key entitlement, when rec's session created it:
- * inactive, revoked_at, sealed key wiped, ent_index row removed. *revoked:
- * false when there was nothing to revoke (none, already revoked, or shared:
- * created by another session of the same customer and plan). */
+/* REVOKE of rec's access-key entitlement (a full refund, a lost dispute):
+ * rec's session releases its hold; with no paid session left holding it,
+ * it is revoked: inactive, state REVOKED, revoked_at, sealed key wiped,
+ * ent_index row removed. *revoked: it was revoked now (false: none, not a
+ * holder, already ended, or still held by another paid session). */
 pw_status store_entitlement_revoke(store_txn *t, Paywire__Store__V1__SessionRecord *rec,
     bool *revoked) PW_WUR;
+
+/* ---- entitlements and subscriptions (store_entitlement.c,
+ * store_subscription.c) ---- */
+
+/* The EntitlementRecord of id. PW_NOT_FOUND if none (or id not one). */
+pw_status store_entitlement_load(store_txn *t, const char *id,
+    Paywire__Store__V1__EntitlementRecord **out) PW_WUR;
+/* e's state; records written before states: active -> ACTIVE, else REVOKED. */
+Paywire__Store__V1__EntitlementState store_entitlement_state(
+    const Paywire__Store__V1__EntitlementRecord *e);
+/* Whether the paid session sid holds e (records before holders: its creator). */
+bool store_entitlement_holds(const Paywire__Store__V1__EntitlementRecord *e, const char *sid);
+/* Writes e back (updated_at = txn time). */
+pw_status store_entitlement_save(store_txn *t, Paywire__Store__V1__EntitlementRecord *e) PW_WUR;
+/* Releases sess's hold of e and writes e. When no holder is left, e ends
+ * with state end (CANCELED or REVOKED): inactive, revoked_at, sealed key
+ * wiped, ent_index row removed; *ended true. Not a holder, or e already
+ * ended: nothing written. */
+pw_status store_entitlement_release(store_txn *t, const Paywire__Store__V1__Session *sess,
+    Paywire__Store__V1__EntitlementRecord *e, Paywire__Store__V1__EntitlementState end,
+    bool *ended) PW_WUR;
+
+/* A subscription event (PW_EV_SUBSCRIPTION_*), after store_webhook_apply's
+ * dedup: finds the session by session_ref or the subscription ref recorded
+ * at its checkout, moves its entitlement (extended, past_due, canceled),
+ * audits it and records the event, all in t. An unknown subscription is
+ * recorded IGNORED; a session_ref naming no session is PW_NOT_FOUND with
+ * nothing written. */
+pw_status store_subscription_apply(store_txn *t, const pw_event *ev,
+    store_webhook_result *out) PW_WUR;
+/* Maps the provider ref of p to rec's session in refs and appends it to
+ * rec->refs (*added; the caller saves rec) unless some session holds it
+ * already: then *owner names that session (never re-pointed) and nothing
+ * is written. "" ref: nothing. (store_payment.c) */
+pw_status store_session_ref_record(store_txn *t, Paywire__Store__V1__SessionRecord *rec,
+    pw_provider p, const char *ref, char *owner, size_t owner_size, bool *added) PW_WUR;
+/* The event record of ev (store_payment.c), insert-only. */
+pw_status store_webhook_event_put(store_txn *t, const pw_event *ev,
+    Paywire__Store__V1__WebhookOutcome outcome, const char *session_id, const char *reason) PW_WUR;
 
 /* One change of a credit ledger (store_credits.c). */
 typedef struct store_credit_post {

@@ -95,7 +95,10 @@ pay_event_check(const pw_event *ev)
 	PW_ASSERT(pay_str_ok(ev->payment_ref, sizeof(ev->payment_ref)));
 	PW_ASSERT(pay_str_ok(ev->charge_ref, sizeof(ev->charge_ref)));
 	PW_ASSERT(pay_str_ok(ev->order_ref, sizeof(ev->order_ref)));
-	PW_ASSERT(ev->kind >= PW_EV_IGNORED && ev->kind <= PW_EV_DISPUTE_LOST);
+	PW_ASSERT(pay_str_ok(ev->subscription_ref, sizeof(ev->subscription_ref)));
+	PW_ASSERT(pay_str_ok(ev->customer_ref, sizeof(ev->customer_ref)));
+	PW_ASSERT(pay_str_ok(ev->billing_reason, sizeof(ev->billing_reason)));
+	PW_ASSERT(ev->kind >= PW_EV_IGNORED && ev->kind <= PW_EV_KIND_LAST);
 	PW_ASSERT(ev->live >= -1 && ev->live <= 1);
 	if (!pw_provider_known(ev->provider) || ev->event_id[0] == '\0') {
 		pw_log(PW_LOG_WARN, "store: webhook event without provider or event id refused");
@@ -176,33 +179,52 @@ pay_ref_append(Paywire__Store__V1__SessionRecord *rec, pw_provider p, const char
 	return store_pbstr_set(&r->ref, ref);
 }
 
+pw_status
+store_session_ref_record(store_txn *t, Paywire__Store__V1__SessionRecord *rec, pw_provider p,
+    const char *ref, char *owner, size_t owner_size, bool *added)
+{
+	uint8_t key[STORE_PREFIXED_KEY_BYTES];
+	const char *sid = rec->session->id;
+	size_t keylen;
+	size_t len = 0;
+	pw_status st;
+
+	PW_ASSERT(owner != NULL && owner_size > 0 && added != NULL);
+	owner[0] = '\0';
+	*added = false;
+	if (ref[0] == '\0') {
+		return PW_OK;
+	}
+	keylen = pay_prefixed_key(key, p, ref);
+	st = store_raw_get(t, STORE_DB_REFS, key, keylen, owner, owner_size - 1, &len);
+	if (st == PW_NOT_FOUND) {
+		owner[0] = '\0';
+		st = store_raw_put(t, STORE_DB_REFS, key, keylen, sid, strlen(sid), KV_PUT_INSERT);
+		*added = st == PW_OK;
+		return st == PW_OK ? pay_ref_append(rec, p, ref) : st;
+	}
+	if (st == PW_OK) {
+		owner[len] = '\0';
+	}
+	return st;
+}
+
 /* Maps one ref to the session unless it is known; a ref that belongs to
  * another session is never re-pointed: that is an anomaly. */
 static pw_status
 pay_ref_record(pay_ctx *c, const char *ref)
 {
-	uint8_t key[STORE_PREFIXED_KEY_BYTES];
 	char owner[PW_SESSION_ID_BYTES_MAX];
-	const char *sid = c->rec->session->id;
-	size_t keylen;
-	size_t len = 0;
+	bool added = false;
 	pw_status st;
 
-	if (ref[0] == '\0') {
-		return PW_OK;
-	}
-	keylen = pay_prefixed_key(key, c->ev->provider, ref);
-	st = store_raw_get(c->t, STORE_DB_REFS, key, keylen, owner, sizeof(owner) - 1, &len);
-	if (st == PW_NOT_FOUND) {
-		st = store_raw_put(c->t, STORE_DB_REFS, key, keylen, sid, strlen(sid), KV_PUT_INSERT);
-		c->dirty = true;
-		return st == PW_OK ? pay_ref_append(c->rec, c->ev->provider, ref) : st;
-	}
+	st = store_session_ref_record(c->t, c->rec, c->ev->provider, ref, owner, sizeof(owner),
+	    &added);
 	if (st != PW_OK) {
 		return st;
 	}
-	owner[len] = '\0';
-	if (strcmp(owner, sid) != 0 && c->anomaly[0] == '\0') {
+	c->dirty = c->dirty || added;
+	if (owner[0] != '\0' && strcmp(owner, c->rec->session->id) != 0 && c->anomaly[0] == '\0') {
 		snprintf(c->anomaly, sizeof(c->anomaly),
 		    "%s ref %s already belongs to session %s: not re-pointed",
 		    pw_provider_name(c->ev->provider), ref, owner);
@@ -211,16 +233,36 @@ pay_ref_record(pay_ctx *c, const char *ref)
 	return PW_OK;
 }
 
+/* A subscription checkout's sub_ (a refs row too: its invoices find the
+ * session by it) and cus_, kept on the session when first seen. */
+static pw_status
+pay_subscription_refs(pay_ctx *c)
+{
+	Paywire__Store__V1__SessionRecord *rec = c->rec;
+	pw_status st = PW_OK;
+
+	if (c->ev->subscription_ref[0] != '\0' && rec->subscription_ref[0] == '\0') {
+		st = store_pbstr_set(&rec->subscription_ref, c->ev->subscription_ref);
+		c->dirty = true;
+	}
+	if (st == PW_OK && c->ev->customer_ref[0] != '\0' && rec->provider_customer_ref[0] == '\0') {
+		st = store_pbstr_set(&rec->provider_customer_ref, c->ev->customer_ref);
+		c->dirty = true;
+	}
+	return st;
+}
+
 static pw_status
 pay_fx_record_refs(pay_ctx *c)
 {
-	const char *refs[] = { c->ev->payment_ref, c->ev->charge_ref, c->ev->order_ref };
+	const char *refs[] = { c->ev->payment_ref, c->ev->charge_ref, c->ev->order_ref,
+		c->ev->subscription_ref };
 	pw_status st = PW_OK;
 
 	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && st == PW_OK; i++) {
 		st = pay_ref_record(c, refs[i]);
 	}
-	return st;
+	return st == PW_OK ? pay_subscription_refs(c) : st;
 }
 
 static pw_status
@@ -493,9 +535,9 @@ pay_effects_run(pay_ctx *c)
 
 /* ---- the event record ---- */
 
-static pw_status
-pay_event_put(store_txn *t, const pw_event *ev, Paywire__Store__V1__WebhookOutcome outcome,
-    const char *session_id, const char *reason)
+pw_status
+store_webhook_event_put(store_txn *t, const pw_event *ev,
+    Paywire__Store__V1__WebhookOutcome outcome, const char *session_id, const char *reason)
 {
 	Paywire__Store__V1__WebhookEventRecord r = PAYWIRE__STORE__V1__WEBHOOK_EVENT_RECORD__INIT;
 	uint8_t key[STORE_PREFIXED_KEY_BYTES];
@@ -605,7 +647,7 @@ pay_apply_session(pay_ctx *c)
 		pay_state_store(c);
 	}
 	reason = c->out->anomaly ? c->rec->anomaly : c->res.reason;
-	st = pay_event_put(c->t, c->ev,
+	st = store_webhook_event_put(c->t, c->ev,
 	    c->res.outcome == FSM_APPLIED ? OUTCOME_APPLIED : OUTCOME_IGNORED, c->rec->session->id,
 	    reason);
 	if (st == PW_OK && c->dirty) {
@@ -636,6 +678,14 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 	if (st != PW_NOT_FOUND) {
 		return st; /* PW_OK: DUPLICATE, nothing written; or an error */
 	}
+	if (ev->kind >= PW_EV_SUBSCRIPTION_PAID) {
+		/* a subscription's entitlement, never a session's status */
+		st = store_subscription_apply(t, ev, out);
+		if (st != PW_OK) {
+			memset(out, 0, sizeof(*out));
+		}
+		return st;
+	}
 	memset(&c, 0, sizeof(c));
 	c.t = t;
 	c.ev = ev;
@@ -645,7 +695,7 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 		/* Nothing of ours: record it so a redelivery is a DUPLICATE. */
 		out->outcome = OUTCOME_IGNORED;
 		(void) pw_strlcpy(out->reason, STORE_NO_REF_REASON, sizeof(out->reason));
-		return pay_event_put(t, ev, OUTCOME_IGNORED, "", STORE_NO_REF_REASON);
+		return store_webhook_event_put(t, ev, OUTCOME_IGNORED, "", STORE_NO_REF_REASON);
 	}
 	if (st == PW_OK) {
 		st = store_session_load(t, out->session_id, &c.rec);

@@ -249,6 +249,45 @@ test_create_reads_expiry_and_refuses_a_bad_one(void **state)
 }
 
 static void
+test_create_reads_subscription_and_refuses_a_bad_one(void **state)
+{
+	bridge_create c;
+
+	(void) state;
+	assert_int_equal(PW_OK, create("{\"amount\":\"9\",\"currency\":\"EUR\",\"mode\":\"test\","
+	                               "\"plan\":\"pro\",\"subscription\":true}", NULL, &c));
+	assert_true(c.params.subscription);
+	assert_int_equal(PW_FULFILL_ACCESS_KEY, c.params.fulfillment);
+	assert_string_equal("pro", c.params.plan);
+	bridge_json_create_fini(&c);
+	assert_int_equal(PW_OK, create("{\"amount\":\"9\",\"currency\":\"EUR\",\"mode\":\"test\","
+	                               "\"plan\":\"pro\",\"subscription\":false}", NULL, &c));
+	assert_false(c.params.subscription);
+	bridge_json_create_fini(&c);
+	assert_int_equal(PW_OK, create("{\"amount\":\"9\",\"currency\":\"EUR\",\"mode\":\"test\","
+	                               "\"plan\":\"pro\"}", NULL, &c));
+	assert_false(c.params.subscription); /* a one-time sale by default */
+	bridge_json_create_fini(&c);
+	assert_int_equal(PW_OK, create("{\"amount\":\"9\",\"currency\":\"EUR\",\"mode\":\"test\","
+	                               "\"plan\":\"pro\",\"subscription\":null}", NULL, &c));
+	assert_false(c.params.subscription); /* null: absent */
+	bridge_json_create_fini(&c);
+	/* not a boolean; without a plan (credits, or nothing) */
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"9\",\"currency\":\"EUR\","
+	                                         "\"mode\":\"test\",\"plan\":\"pro\",\"subscription\":1}",
+	                                         NULL, &c));
+	assert_non_null(strstr(msg, "subscription must be true or false"));
+	assert_null(c.root);
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"9\",\"currency\":\"EUR\","
+	                                         "\"mode\":\"test\",\"credits\":5,\"subscription\":true}",
+	                                         NULL, &c));
+	assert_non_null(strstr(msg, "give plan too"));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"amount\":\"9\",\"currency\":\"EUR\","
+	                                         "\"mode\":\"test\",\"subscription\":true}", NULL, &c));
+	assert_null(c.root);
+}
+
+static void
 test_create_refuses_unknown_keys_and_bad_json(void **state)
 {
 	bridge_create c;
@@ -353,6 +392,7 @@ main(void)
 		cmocka_unit_test(test_create_refuses_bad_amounts),
 		cmocka_unit_test(test_create_refuses_unknown_keys_and_bad_json),
 		cmocka_unit_test(test_create_reads_expiry_and_refuses_a_bad_one),
+		cmocka_unit_test(test_create_reads_subscription_and_refuses_a_bad_one),
 		cmocka_unit_test(test_create_reads_every_field),
 		cmocka_unit_test(test_create_checks_mode_fulfillment_metadata_and_idempotency),
 	};

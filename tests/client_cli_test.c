@@ -150,6 +150,43 @@ reply_audit(const Paywire__V1__Request *rq, testpeer_reply *out)
 	testpeer_reply_pack(out, &rsp);
 }
 
+static void
+reply_entitlements(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__GetEntitlementsResponse g = PAYWIRE__V1__GET_ENTITLEMENTS_RESPONSE__INIT;
+	Paywire__V1__Entitlement e[2] = { PAYWIRE__V1__ENTITLEMENT__INIT,
+		PAYWIRE__V1__ENTITLEMENT__INIT };
+	Paywire__V1__Entitlement *ep[2] = { &e[0], &e[1] };
+	static char *holders[] = { "cs_0190a", "cs_0190b" };
+
+	e[0].id = "ent_0190pro";
+	e[0].plan = "pro";
+	e[0].state = PAYWIRE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_PAST_DUE;
+	e[0].active = false;
+	e[0].subscription = true;
+	e[0].created_at_unix_ms = 1767225600000;
+	e[0].current_period_end_unix_ms = 1769904000000;
+	e[0].key_prefix = "ak_test_AbCd";
+	e[0].customer = rq->get_entitlements->customer_ref;
+	e[0].n_session_ids = 2;
+	e[0].session_ids = holders;
+	e[1].id = "ent_0190team";
+	e[1].plan = "team";
+	e[1].state = PAYWIRE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_REVOKED;
+	e[1].created_at_unix_ms = 1767225600000;
+	e[1].revoked_at_unix_ms = 1767225700000;
+	e[1].key_prefix = "ak_test_EfGh";
+	e[1].customer = rq->get_entitlements->customer_ref;
+	g.n_entitlements = 2;
+	g.entitlements = ep;
+	g.has_more = true;
+	rsp.request_id = rq->request_id;
+	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_ENTITLEMENTS;
+	rsp.get_entitlements = &g;
+	testpeer_reply_pack(out, &rsp);
+}
+
 /* Peer thread: no cmocka asserts. */
 static void
 peer_handler(void *arg, const Paywire__V1__Request *rq, const uint8_t *raw, size_t raw_len,
@@ -181,6 +218,9 @@ peer_handler(void *arg, const Paywire__V1__Request *rq, const uint8_t *raw, size
 		return;
 	case PAYWIRE__V1__REQUEST__CALL_VERIFY_AUDIT:
 		reply_audit(rq, out);
+		return;
+	case PAYWIRE__V1__REQUEST__CALL_GET_ENTITLEMENTS:
+		reply_entitlements(rq, out);
 		return;
 	default:
 		testpeer_reply_status(out, rq->request_id, 12, "not in this test");
@@ -405,6 +445,12 @@ test_usage_errors_exit_2_and_send_nothing(void **state)
 	USAGE(key_env, "unknown option --colour", "session", "create", "--colour", "red");
 	USAGE(key_env, "--amount-minor wants an integer", "session", "create", "--amount-minor",
 	    "12abc", "--currency", "EUR");
+	USAGE(key_env, "--subscription sells a plan: it needs --plan", "session", "create",
+	    "--amount-minor", "1", "--currency", "EUR", "--subscription");
+	USAGE(key_env, "--customer is required", "entitlement", "list");
+	USAGE(key_env, "--limit wants 1..100", "entitlement", "list", "--customer", "c", "--limit",
+	    "0");
+	USAGE(NULL, "no API key", "entitlement", "list", "--customer", "c");
 	USAGE(key_env, "--plan and --credits exclude each other", "session", "create",
 	    "--amount-minor", "1", "--currency", "EUR", "--plan", "p", "--credits", "5");
 	USAGE(key_env, "--expires-in and --expires-at exclude each other", "session", "create",
@@ -548,6 +594,66 @@ test_amount_minor_is_sent_as_it_is_for_the_server_to_judge(void **state)
 	assert_int_equal(0, rq->create_session->amount_minor);
 	assert_string_equal("EUX", rq->create_session->currency);
 	paywire__v1__request__free_unpacked(rq, NULL);
+}
+
+static void
+test_subscription_session_and_entitlement_list(void **state)
+{
+	static const char *const key_env[] = { "PAYWIRE_API_KEY=sk_test_k", NULL };
+	Paywire__V1__Request *rq;
+	json_t *j, *arr, *e;
+
+	(void) state;
+	RUN(key_env, "session", "create", "--amount-minor", "900", "--currency", "EUR", "--plan",
+	    "pro", "--subscription");
+	assert_int_equal(0, g_r.exit_code);
+	rq = cfx_request_last(g_peer);
+	assert_non_null(rq->create_session->fulfillment);
+	assert_int_equal(PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY,
+	    rq->create_session->fulfillment->kind);
+	assert_true(rq->create_session->fulfillment->subscription);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	RUN(key_env, "session", "create", "--amount-minor", "900", "--currency", "EUR", "--plan",
+	    "pro");
+	rq = cfx_request_last(g_peer);
+	assert_false(rq->create_session->fulfillment->subscription);
+	paywire__v1__request__free_unpacked(rq, NULL);
+
+	RUN(key_env, "--json", "entitlement", "list", "--customer", "cust_42", "--limit", "2",
+	    "--starting-after", "ent_0190aaa");
+	assert_int_equal(0, g_r.exit_code);
+	rq = cfx_request_last(g_peer);
+	assert_string_equal("cust_42", rq->get_entitlements->customer_ref);
+	assert_int_equal(2, rq->get_entitlements->limit);
+	assert_string_equal("ent_0190aaa", rq->get_entitlements->starting_after);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	j = parse_json_out();
+	assert_true(json_is_true(json_object_get(j, "has_more")));
+	arr = json_object_get(j, "entitlements");
+	assert_int_equal(2, json_array_size(arr));
+	e = json_array_get(arr, 0);
+	assert_string_equal("ent_0190pro", json_string_value(json_object_get(e, "id")));
+	assert_string_equal("past_due", json_string_value(json_object_get(e, "state")));
+	assert_true(json_is_false(json_object_get(e, "active")));
+	assert_true(json_is_true(json_object_get(e, "subscription")));
+	assert_true(json_integer_value(json_object_get(e, "current_period_end_unix_ms")) ==
+	    INT64_C(1769904000000));
+	assert_string_equal("ak_test_AbCd", json_string_value(json_object_get(e, "key_prefix")));
+	assert_int_equal(2, json_array_size(json_object_get(e, "session_ids")));
+	assert_string_equal("cs_0190b",
+	    json_string_value(json_array_get(json_object_get(e, "session_ids"), 1)));
+	e = json_array_get(arr, 1);
+	assert_string_equal("revoked", json_string_value(json_object_get(e, "state")));
+	assert_int_equal(0, json_array_size(json_object_get(e, "session_ids")));
+	json_decref(j);
+	/* the table: a header and one line each */
+	RUN(key_env, "entitlement", "list", "--customer", "cust_42");
+	assert_int_equal(0, g_r.exit_code);
+	assert_non_null(strstr(g_r.out, "period_end"));
+	assert_non_null(strstr(g_r.out, "ent_0190pro"));
+	assert_non_null(strstr(g_r.out, "past_due"));
+	assert_non_null(strstr(g_r.out, "cs_0190a,cs_0190b"));
+	assert_non_null(strstr(g_r.out, "2026-02-01T00:00:00Z"));
 }
 
 static void
@@ -815,6 +921,7 @@ main(void)
 		cmocka_unit_test_setup(test_json_session_create_prints_exact_integers_of_minor_units, reset),
 		cmocka_unit_test_setup(test_amount_minor_is_sent_as_it_is_for_the_server_to_judge, reset),
 		cmocka_unit_test_setup(test_session_mode_defaults_to_the_mode_of_the_keys_prefix, reset),
+		cmocka_unit_test_setup(test_subscription_session_and_entitlement_list, reset),
 		cmocka_unit_test_setup(test_status_prints_aligned_key_value_lines, reset),
 		cmocka_unit_test_setup(test_server_error_prints_code_name_and_message_and_exits_1, reset),
 		cmocka_unit_test_setup(test_admin_key_never_appears_in_the_output, reset),

@@ -43,8 +43,8 @@ test_every_call_member_has_one_row_named_after_it(void **state)
 		assert_string_equal(f->name, ops->name);
 		rows++;
 	}
-	assert_int_equal(22, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
-	                               reissue_access_key, test_payment */
+	assert_int_equal(23, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
+	                               reissue_access_key, test_payment, entitlements */
 }
 
 static void
@@ -54,7 +54,7 @@ test_no_call_and_unknown_numbers_have_no_row(void **state)
 	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) 0)); /* _NOT_SET */
 	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) -1));
 	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) 9));
-	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) 32));
+	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) 33));
 	assert_null(srv_calls_find((Paywire__V1__Request__CallCase) 1000));
 }
 
@@ -89,6 +89,7 @@ test_rows_declare_the_documented_auth_writes_and_stored_forms(void **state)
 		{ "get_invoice", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "list_invoices", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "list_events", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
+		{ "get_entitlements", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "list_credit_transactions", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "reissue_access_key", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, false, false },
 		{ "test_payment", SRV_AUTH_NONE, true, SRV_SCOPE_PROVIDER, false, false },

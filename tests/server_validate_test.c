@@ -314,6 +314,8 @@ static void mod_ful_credits_zero(Paywire__V1__CreateSessionRequest *cs) { mod_fu
 static void mod_ful_credits_over(Paywire__V1__CreateSessionRequest *cs) { mod_ful(cs, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS, "", PW_CREDITS_MAX + 1); }
 static void mod_ful_credits_ok(Paywire__V1__CreateSessionRequest *cs) { mod_ful(cs, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS, "", 100); }
 static void mod_ful_bad_kind(Paywire__V1__CreateSessionRequest *cs) { mod_ful(cs, (Paywire__V1__FulfillmentKind) 7, "", 0); }
+static void mod_ful_sub_ok(Paywire__V1__CreateSessionRequest *cs) { mod_ful_key_ok(cs); cs->fulfillment->subscription = 1; }
+static void mod_ful_sub_credits(Paywire__V1__CreateSessionRequest *cs) { mod_ful_credits_ok(cs); cs->fulfillment->subscription = 1; }
 
 static void mod_exp_past(Paywire__V1__CreateSessionRequest *cs) { cs->expires_at_unix_ms = pw_now_unix_ms() - 1000; }
 static void mod_exp_negative(Paywire__V1__CreateSessionRequest *cs) { cs->expires_at_unix_ms = -1; }
@@ -496,6 +498,42 @@ test_fulfillment_needs_a_plan_or_credits(void **state)
 	expect_session(F.e.key, mod_ful_bad_kind, C_INVALID, "kind");
 	expect_session(F.e.key, mod_ful_key_ok, C_OK, NULL);
 	expect_session(F.e.key, mod_ful_credits_ok, C_OK, NULL);
+	/* a subscription sells a plan's key, nothing else */
+	expect_session(F.e.key, mod_ful_sub_credits, C_INVALID, "subscription is for kind ACCESS_KEY");
+	expect_session(F.e.key, mod_ful_sub_ok, C_OK, NULL);
+}
+
+static void
+test_get_entitlements_needs_a_customer_and_sees_only_its_merchants(void **state)
+{
+	Paywire__V1__GetEntitlementsRequest ge = PAYWIRE__V1__GET_ENTITLEMENTS_REQUEST__INIT;
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__Response *resp;
+	char long_ref[PW_CREDIT_CUSTOMER_BYTES_MAX + 2];
+
+	(void) state;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_GET_ENTITLEMENTS;
+	req.get_entitlements = &ge;
+	th_resp_free(key_call(&req, F.e.key, C_INVALID, "get_entitlements.customer_ref is required"));
+	memset(long_ref, 'c', sizeof(long_ref) - 1);
+	long_ref[sizeof(long_ref) - 1] = '\0';
+	ge.customer_ref = long_ref;
+	th_resp_free(key_call(&req, F.e.key, C_INVALID, "get_entitlements.customer_ref"));
+	ge.customer_ref = "cust_1";
+	ge.limit = PW_LIST_LIMIT_MAX + 1;
+	th_resp_free(key_call(&req, F.e.key, C_INVALID, "get_entitlements.limit"));
+	ge.limit = 0;
+	ge.starting_after = "sess_1";
+	th_resp_free(key_call(&req, F.e.key, C_INVALID, "get_entitlements.starting_after"));
+	ge.starting_after = "";
+	/* an unknown customer: an empty list */
+	resp = key_call(&req, F.e.key, C_OK, NULL);
+	assert_int_equal(PAYWIRE__V1__RESPONSE__RESULT_GET_ENTITLEMENTS, resp->result_case);
+	assert_int_equal(0, resp->get_entitlements->n_entitlements);
+	assert_false(resp->get_entitlements->has_more);
+	th_resp_free(resp);
+	/* a merchant's key is needed */
+	th_resp_free(key_call(&req, "sk_test_nobodyknowsthiskey000000", 16, NULL));
 }
 
 /* ---- auth ---- */
@@ -875,6 +913,7 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8_is_refused),
 		cmocka_unit_test(test_text_fields_over_their_limits_are_invalid),
 		cmocka_unit_test(test_fulfillment_needs_a_plan_or_credits),
+		cmocka_unit_test(test_get_entitlements_needs_a_customer_and_sees_only_its_merchants),
 		cmocka_unit_test(test_missing_unknown_and_revoked_keys_are_unauthenticated),
 		cmocka_unit_test(test_test_key_creating_a_live_session_is_permission_denied),
 		cmocka_unit_test(test_admin_calls_need_the_admin_key),

@@ -942,12 +942,158 @@ test_parse_overlong_strings_are_invalid_not_truncated(void **state)
 	assert_int_equal(PW_EV_PAYMENT_SUCCEEDED, kind_of(PW_PROVIDER_WEB3, body));
 }
 
+/* ---------------------------------------------------------------------------
+ * Subscriptions: Stripe's shapes (API reference: the Checkout Session in
+ * subscription mode, the Invoice, the Subscription)
+ */
+
+#define SUB_CHECKOUT                                                                            \
+	"{\"id\":\"evt_1SubCheckout0001\",\"object\":\"event\",\"api_version\":\"2024-06-20\","        \
+	"\"created\":1767225660,\"livemode\":false,\"type\":\"checkout.session.completed\","         \
+	"\"data\":{\"object\":{\"id\":\"cs_test_sub0001\",\"object\":\"checkout.session\","         \
+	"\"amount_subtotal\":900,\"amount_total\":900,\"client_reference_id\":\"" SID "\","         \
+	"\"currency\":\"eur\",\"customer\":\"cus_QabC0001\",\"invoice\":\"in_1Sub0001\","            \
+	"\"metadata\":{},\"mode\":\"subscription\",\"payment_intent\":null,"                         \
+	"\"payment_status\":\"paid\",\"status\":\"complete\",\"subscription\":\"sub_1QabC0001\"}}}"
+
+/* An invoice event of type T, billing_reason R, its lines' periods LINES
+ * ("[...]") and REST (more members of the invoice). */
+#define SUB_INVOICE(T, R, LINES, REST)                                                          \
+	"{\"id\":\"evt_1Inv0002\",\"object\":\"event\",\"api_version\":\"2024-06-20\","               \
+	"\"created\":1769904060,\"livemode\":false,\"type\":\"" T "\",\"data\":{\"object\":{"       \
+	"\"id\":\"in_1Inv0002\",\"object\":\"invoice\",\"amount_due\":900,\"amount_paid\":900,"     \
+	"\"amount_remaining\":0,\"attempt_count\":1,\"billing_reason\":\"" R "\","                  \
+	"\"currency\":\"eur\",\"customer\":\"cus_QabC0001\",\"lines\":{\"object\":\"list\","        \
+	"\"data\":" LINES ",\"has_more\":false,\"total_count\":1,"                                   \
+	"\"url\":\"/v1/invoices/in_1Inv0002/lines\"},\"metadata\":{},\"period_end\":1769904000,"     \
+	"\"period_start\":1767225600,\"status\":\"paid\"" REST "}}}"
+
+#define SUB_LINE(START, END)                                                                    \
+	"{\"id\":\"il_1\",\"object\":\"line_item\",\"amount\":900,\"currency\":\"eur\","            \
+	"\"period\":{\"end\":" END ",\"start\":" START "},\"type\":\"subscription\"}"
+
+#define SUB_DELETED(REST)                                                                       \
+	"{\"id\":\"evt_1SubDeleted0003\",\"object\":\"event\",\"created\":1772323260,"               \
+	"\"livemode\":false,\"type\":\"customer.subscription.deleted\",\"data\":{\"object\":{"     \
+	"\"object\":\"subscription\",\"customer\":\"cus_QabC0001\",\"status\":\"canceled\","        \
+	"\"canceled_at\":1772323200,\"current_period_end\":1772323200,\"metadata\":{}" REST "}}}"
+
+static pw_event
+sub_parse(const char *body)
+{
+	char why[256] = "";
+	pw_event ev;
+	pw_status rv = parse_str(PW_PROVIDER_STRIPE, body, &ev, why, sizeof(why));
+
+	if (rv != PW_OK) {
+		fail_msg("parse failed: %s (%s)", pw_status_name(rv), why);
+	}
+	return ev;
+}
+
+static void
+test_parse_stripe_subscription_checkout_carries_its_subscription_and_customer(void **state)
+{
+	pw_event ev = sub_parse(SUB_CHECKOUT);
+
+	(void) state;
+	assert_int_equal(PW_EV_PAYMENT_SUCCEEDED, ev.kind);
+	assert_string_equal(SID, ev.session_ref);
+	assert_string_equal("sub_1QabC0001", ev.subscription_ref);
+	assert_string_equal("cus_QabC0001", ev.customer_ref);
+	assert_string_equal("cs_test_sub0001", ev.order_ref);
+	assert_string_equal("", ev.payment_ref); /* null in subscription mode */
+	assert_int_equal(900, ev.amount_minor);
+	/* a one-time checkout has no subscription */
+	ev = sub_parse(CS_COMPLETED("paid"));
+	assert_string_equal("", ev.subscription_ref);
+}
+
+static void
+test_parse_stripe_invoice_events(void **state)
+{
+	pw_event ev;
+
+	(void) state;
+	/* a renewal: the period is the latest line's, not the invoice's period_end */
+	ev = sub_parse(SUB_INVOICE("invoice.payment_succeeded", "subscription_cycle",
+	    "[" SUB_LINE("1769904000", "1772323200") "," SUB_LINE("1769904000", "1770000000") "]",
+	    ",\"subscription\":\"sub_1QabC0001\",\"subscription_details\":{\"metadata\":"
+	    "{\"session_id\":\"" SID "\"}}"));
+	assert_int_equal(PW_EV_SUBSCRIPTION_PAID, ev.kind);
+	assert_string_equal("evt_1Inv0002", ev.event_id);
+	assert_string_equal("invoice.payment_succeeded", ev.event_type);
+	assert_string_equal("sub_1QabC0001", ev.subscription_ref);
+	assert_string_equal("cus_QabC0001", ev.customer_ref);
+	assert_string_equal("in_1Inv0002", ev.order_ref);
+	assert_string_equal(SID, ev.session_ref);
+	assert_string_equal("subscription_cycle", ev.billing_reason);
+	assert_true(ev.period_end_unix_s == 1772323200);
+	assert_true(ev.has_amount && ev.amount_minor == 900);
+	assert_string_equal("EUR", ev.currency);
+	assert_int_equal(0, ev.live);
+	/* failed, in the 2025 shape: the subscription under parent */
+	ev = sub_parse(SUB_INVOICE("invoice.payment_failed", "subscription_cycle",
+	    "[" SUB_LINE("1769904000", "1772323200") "]",
+	    ",\"parent\":{\"type\":\"subscription_details\",\"subscription_details\":{"
+	    "\"metadata\":{},\"subscription\":\"sub_1QabC0001\"}}"));
+	assert_int_equal(PW_EV_SUBSCRIPTION_PAST_DUE, ev.kind);
+	assert_string_equal("sub_1QabC0001", ev.subscription_ref);
+	assert_string_equal("", ev.session_ref);
+	assert_true(ev.period_end_unix_s == 1772323200);
+	/* no lines: the period is unknown (0) */
+	ev = sub_parse(SUB_INVOICE("invoice.payment_succeeded", "subscription_create", "[]",
+	    ",\"subscription\":\"sub_1QabC0001\",\"payment_intent\":\"pi_3First\","
+	    "\"charge\":\"ch_3First\""));
+	assert_int_equal(PW_EV_SUBSCRIPTION_PAID, ev.kind);
+	assert_string_equal("pi_3First", ev.payment_ref);
+	assert_string_equal("ch_3First", ev.charge_ref);
+	assert_int_equal(0, ev.period_end_unix_s);
+	assert_string_equal("subscription_create", ev.billing_reason);
+	/* an invoice of no subscription is not ours */
+	ev = sub_parse(SUB_INVOICE("invoice.payment_succeeded", "manual", "[]", ""));
+	assert_int_equal(PW_EV_IGNORED, ev.kind);
+	assert_non_null(strstr(ev.detail, "invoice of no subscription"));
+	/* malformed */
+	expect_invalid(PW_PROVIDER_STRIPE, SUB_INVOICE("invoice.payment_succeeded",
+	    "subscription_cycle", "{}", ",\"subscription\":\"sub_1\""), "lines.data must be an array");
+	expect_invalid(PW_PROVIDER_STRIPE, SUB_INVOICE("invoice.payment_succeeded",
+	    "subscription_cycle", "[" SUB_LINE("1", "\"soon\"") "]", ",\"subscription\":\"sub_1\""),
+	    "period.end");
+	expect_invalid(PW_PROVIDER_STRIPE, SUB_INVOICE("invoice.payment_failed",
+	    "subscription_cycle", "[1]", ",\"subscription\":\"sub_1\""), "lines.data[]");
+	expect_invalid(PW_PROVIDER_STRIPE, SUB_INVOICE("invoice.payment_failed",
+	    "subscription_cycle", "[]", ",\"subscription\":7"), "data.object.subscription");
+}
+
+static void
+test_parse_stripe_subscription_deleted(void **state)
+{
+	pw_event ev;
+
+	(void) state;
+	ev = sub_parse(SUB_DELETED(",\"id\":\"sub_1QabC0001\""));
+	assert_int_equal(PW_EV_SUBSCRIPTION_ENDED, ev.kind);
+	assert_string_equal("customer.subscription.deleted", ev.event_type);
+	assert_string_equal("sub_1QabC0001", ev.subscription_ref);
+	assert_string_equal("cus_QabC0001", ev.customer_ref);
+	assert_string_equal("", ev.session_ref);
+	assert_false(ev.has_amount);
+	assert_true(ev.period_end_unix_s == 1772323200);
+	assert_non_null(strstr(ev.detail, "subscription canceled"));
+	/* the subscription's id is required */
+	expect_invalid(PW_PROVIDER_STRIPE, SUB_DELETED(""), "data.object.id");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_stripe_converts_its_currency_units_to_iso_minor_units),
 		cmocka_unit_test(test_parse_stripe_checkout_completed_fixture),
+		cmocka_unit_test(test_parse_stripe_subscription_checkout_carries_its_subscription_and_customer),
+		cmocka_unit_test(test_parse_stripe_invoice_events),
+		cmocka_unit_test(test_parse_stripe_subscription_deleted),
 		cmocka_unit_test(test_parse_stripe_payment_intent_fixtures),
 		cmocka_unit_test(test_parse_stripe_charge_refunded_fixture_is_cumulative_partial_refund),
 		cmocka_unit_test(test_parse_razorpay_fixtures_derive_event_id_from_signed_body),

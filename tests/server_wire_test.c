@@ -187,6 +187,7 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__GetInvoiceRequest gi = PAYWIRE__V1__GET_INVOICE_REQUEST__INIT;
 	Paywire__V1__ListInvoicesRequest li = PAYWIRE__V1__LIST_INVOICES_REQUEST__INIT;
 	Paywire__V1__ListEventsRequest le = PAYWIRE__V1__LIST_EVENTS_REQUEST__INIT;
+	Paywire__V1__GetEntitlementsRequest ge = PAYWIRE__V1__GET_ENTITLEMENTS_REQUEST__INIT;
 	Paywire__V1__ListCreditTransactionsRequest lc =
 	    PAYWIRE__V1__LIST_CREDIT_TRANSACTIONS_REQUEST__INIT;
 	Paywire__V1__ReissueAccessKeyRequest rak = PAYWIRE__V1__REISSUE_ACCESS_KEY_REQUEST__INIT;
@@ -308,6 +309,12 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		le.limit = 100;
 		req.list_events = &le;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_GET_ENTITLEMENTS:
+		ge.customer_ref = "ann@example.com";
+		ge.limit = 100;
+		ge.starting_after = "ent_019b76daa800e09bdc09c4f2ac79f69457964ec527ee";
+		req.get_entitlements = &ge;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL_GET_BALANCE:
 		gb.customer = "cust_1";
 		req.get_balance = &gb;
@@ -346,7 +353,7 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_LIST_SESSIONS, PAYWIRE__V1__REQUEST__CALL_GET_INVOICE,
 	PAYWIRE__V1__REQUEST__CALL_LIST_INVOICES, PAYWIRE__V1__REQUEST__CALL_LIST_EVENTS,
 	PAYWIRE__V1__REQUEST__CALL_REISSUE_ACCESS_KEY, PAYWIRE__V1__REQUEST__CALL_TEST_PAYMENT,
-	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
+	PAYWIRE__V1__REQUEST__CALL_GET_ENTITLEMENTS, PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))
 

@@ -442,7 +442,7 @@ test_same_customer_and_plan_links_the_active_entitlement(void **state)
 	assert_int_equal(c0.invoices + 3, c1.invoices);
 
 	/* Refunding the session that only linked keeps the key: a's payment
-	 * still stands. */
+	 * still stands (a still holds it). */
 	t_ev(e, &ev, PW_EV_REFUND, b);
 	ev.amount_refunded_minor = 4900;
 	assert_int_equal(PW_OK, t_send(e, &ev, &res));
@@ -451,7 +451,8 @@ test_same_customer_and_plan_links_the_active_entitlement(void **state)
 	assert_true(ent->active);
 	assert_string_equal(a, ent->session_id);
 	paywire__store__v1__entitlement_record__free_unpacked(ent, NULL);
-	/* Refunding the session that created it revokes it. */
+	/* Refunding a too: no paid session holds it any more, revoked. (The
+	 * converse order: store_subscription_test.) */
 	t_ev(e, &ev, PW_EV_REFUND, a);
 	ev.amount_refunded_minor = 4900;
 	assert_int_equal(PW_OK, t_send(e, &ev, &res));

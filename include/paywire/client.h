@@ -211,6 +211,8 @@ typedef struct pw_session_params {
 	const char *request_id;   /* NULL: generated (random) */
 	int64_t expires_at_unix_ms; /* 0: 24 h after creation; else 1 min .. 7 days ahead:
 	                               unpaid past it, the session is expired */
+	bool subscription;        /* ACCESS_KEY only: the plan is sold as a subscription
+	                             (the provider's invoices extend it) */
 } pw_session_params;
 
 typedef struct pw_session {
@@ -509,13 +511,52 @@ typedef struct pw_access_check {
 	char plan[72];
 	int64_t granted_at_unix_ms;
 	int64_t revoked_at_unix_ms;
-	int64_t until_unix_ms;      /* 0: no end (a one-time purchase) */
+	int64_t until_unix_ms;      /* subscription: end of the paid period; 0: no end
+	                               (a one-time purchase) or not reported yet */
+	char state[16];             /* "active", "past_due", "canceled", "revoked";
+	                               "" for an unknown key */
 } pw_access_check;
 
 /* Merchant key: is access_key one of this merchant's customers' valid keys?
  * An unknown key and another merchant's answer alike (PW_OK, valid false). */
 PW_API pw_status pw_access_key_verify(pw_client *c, const char *api_key, const char *access_key,
     pw_access_check *out, pw_error *err);
+
+/* ---- a customer's entitlements (merchant API key) ---- */
+
+/* At most this many of an entitlement's holding sessions are copied
+ * (n_sessions counts them all). */
+#define PW_ENTITLEMENT_SESSIONS_MAX 16
+
+typedef struct pw_entitlement {
+	char id[64];                /* "ent_..." */
+	char plan[72];
+	char state[16];             /* "active", "past_due", "canceled", "revoked" */
+	bool active;                /* the key grants the plan now */
+	bool subscription;
+	int64_t created_at_unix_ms;
+	int64_t current_period_end_unix_ms; /* subscription: end of the paid period; 0: none */
+	int64_t revoked_at_unix_ms; /* 0: not revoked or canceled */
+	char key_prefix[16];        /* "ak_test_AbCd" (never the key) */
+	char customer[256];
+	size_t n_sessions;          /* the paid sessions holding it */
+	char session_ids[PW_ENTITLEMENT_SESSIONS_MAX][64]; /* the first of them */
+} pw_entitlement;
+
+#define PW_ENTITLEMENT_PAGE_MAX 100
+typedef struct pw_entitlement_page {
+	pw_entitlement entitlements[PW_ENTITLEMENT_PAGE_MAX]; /* in id order */
+	size_t n;
+	bool has_more;              /* go on with starting_after = the last id */
+} pw_entitlement_page;
+
+/* The merchant's entitlements of one customer (its customer_ref, else the
+ * e-mail its sessions carried), revoked and canceled ones included, at most
+ * limit (1..100; 0: 10) after starting_after (NULL or "": from the first).
+ * An unknown customer, or another merchant's: PW_OK with none. customer_ref
+ * missing: PW_INVALID_ARGUMENT. out is ~170 KiB: allocate it. */
+PW_API pw_status pw_entitlements_get(pw_client *c, const char *api_key, const char *customer_ref,
+    const char *starting_after, unsigned limit, pw_entitlement_page *out, pw_error *err);
 
 /* ---- audit (admin key) ---- */
 

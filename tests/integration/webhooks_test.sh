@@ -216,10 +216,20 @@ sed -e 's/"amount_refunded": 1900/"amount_refunded": 4900/' -e 's/"refunded": fa
 r=$(deliver stripe stripe "$ST" "$T/full.json" --timestamp "$(date +%s)")
 contains "full charge.refunded → applied" '"outcome":"applied"' "$r"
 eq "full refund: session refunded" refunded "$(status_of "$a")"
+# Session b (the same customer, the same plan) holds the same entitlement: the
+# key stays valid until no paid session holds it (docs/PAYMENTS.md "Revoke").
 acc=$("$CLI" --json access redeem "$a" --token "$token2" 2>&1 || true)
-eq "full refund revokes the entitlement" false "$(echo "$acc" | json entitlement_active 2>/dev/null || echo "?")"
-out=$(printf '%s\n' "$ak" | "$CLI" --json access verify --api-key "$key") && rc=0 || rc=$?
-eq "access verify after the refund: not valid (exit 1)" 1 "$rc"
+eq "full refund of a: the entitlement b also holds stays active" true "$(echo "$acc" | json entitlement_active 2>/dev/null || echo "?")"
+out=$(printf '%s\n' "$ak2" | "$CLI" --json access verify --api-key "$key") && rc=0 || rc=$?
+eq "access verify after a's refund: still valid, b holds it (exit 0)" 0 "$rc"
+f=$(fixture stripe.charge.refunded.json "$b" b)
+sed -i -e 's/"amount_refunded": 1900/"amount_refunded": 4900/' -e 's/evt_3PwTestChargeRefunded01_b/evt_full_refund_b/' "$f"
+r=$(deliver stripe stripe "$ST" "$f" --timestamp "$(date +%s)")
+contains "full refund of b → applied" '"outcome":"applied"' "$r"
+acc=$("$CLI" --json access redeem "$a" --token "$token2" 2>&1 || true)
+eq "refunds of both sessions revoke the entitlement" false "$(echo "$acc" | json entitlement_active 2>/dev/null || echo "?")"
+out=$(printf '%s\n' "$ak2" | "$CLI" --json access verify --api-key "$key") && rc=0 || rc=$?
+eq "access verify after both refunds: not valid (exit 1)" 1 "$rc"
 eq "access verify: … and says why" "revoked: the payment was refunded" "$(echo "$out" | json reason)"
 
 # ---- Razorpay: failed then captured (a retry that succeeded) → paid
