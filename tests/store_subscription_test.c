@@ -205,7 +205,7 @@ static pw_status
 t_redeem_cb(store_txn *t, void *arg)
 {
 	t_redeem *r = arg;
-	return store_access_redeem(t, r->sid, r->token, &r->r);
+	return store_access_redeem(t, r->sid, r->token, true, &r->r);
 }
 
 /* Reveals sid's access key into key (its first redemption). */
