@@ -1497,6 +1497,141 @@ cli_invoice_list_call(cli_call *call, void *args, pw_error *err)
 	return st;
 }
 
+/* ---- anomalies list (money that needs a human) ---- */
+
+static const char cli_help_anomalies_list[] =
+    "usage: paywire anomalies list [--after SEQ] [--limit N] [--api-key KEY]\n"
+    "\n"
+    "Your anomalies, oldest first: payments, refunds or disputes paywire recorded\n"
+    "but did not apply because they contradict the session (an underpayment,\n"
+    "another currency or mode, a payment for an expired or canceled session, a\n"
+    "second payment for a paid session, a refund over the amount). Each says\n"
+    "what to do, usually: refund that payment at the provider. A refund of the\n"
+    "anomalous payment shows as its resolution. Two lines each (seq, session,\n"
+    "provider, ref, amount, time; then the action); --json: an array.\n"
+    "\n"
+    "  --after SEQ       only anomalies after this seq (the last of a page)\n"
+    "  --limit N         at most N (1..100, default 10); has_more: there are more\n"
+    "  --api-key KEY     merchant API key (default: $PAYWIRE_API_KEY)\n"
+    "\n"
+    "example:\n"
+    "  paywire anomalies list --limit 20 --after 1042\n";
+
+typedef struct cli_anomaly_args {
+	const char *api_key;   /* --api-key, else $PAYWIRE_API_KEY */
+	const char *after;     /* --after */
+	const char *limit;     /* --limit */
+	int64_t a;             /* parsed after */
+	int64_t lim;           /* parsed limit (0: the server's default) */
+} cli_anomaly_args;
+
+static int
+cli_anomaly_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_anomaly_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_AFTER: a->after = arg; break;
+	case OPT_LIMIT: a->limit = arg; break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_anomaly_check(void *args, cli_globals *g)
+{
+	cli_anomaly_args *a = args;
+
+	if (a->after != NULL && (!cli_parse_i64(a->after, &a->a) || a->a < 0)) {
+		return cli_usage_error(g, "--after wants a seq (0, 1, ...), got '%s'", a->after);
+	}
+	if (a->limit != NULL &&
+	    (!cli_parse_i64(a->limit, &a->lim) || a->lim < 1 || a->lim > PW_ANOMALY_PAGE_MAX)) {
+		return cli_usage_error(g, "--limit wants 1..%d, got '%s'", PW_ANOMALY_PAGE_MAX, a->limit);
+	}
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	return a->api_key == NULL
+	    ? cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY")
+	    : CLI_EXIT_OK;
+}
+
+static void
+cli_anomaly_rows(cli_out *o, bool json, const pw_anomaly *v)
+{
+	cli_uint(o, "seq", v->seq);
+	cli_str(o, "session_id", v->session_id);
+	cli_str(o, "provider", v->provider);
+	cli_str(o, "event_id", v->event_id);
+	cli_str(o, "event_type", v->event_type);
+	cli_str(o, "payment_ref", v->payment_ref);
+	cli_str(o, "charge_ref", v->charge_ref);
+	if (v->has_amount) {
+		cli_money_rows(o, v->amount_minor, v->currency);
+	}
+	cli_str(o, "reason", v->reason);
+	cli_str(o, "action", v->action);
+	cli_time(o, json ? "created_at_unix_ms" : "created_at", v->created_at_unix_ms);
+	cli_str(o, "resolution", v->resolution);
+	cli_time(o, json ? "resolved_at_unix_ms" : "resolved_at", v->resolved_at_unix_ms);
+}
+
+static void
+cli_anomaly_print(const pw_anomaly *v)
+{
+	char when[40];
+	char amount[48] = "-";
+
+	cli_when(when, sizeof(when), v->created_at_unix_ms);
+	if (v->has_amount) {
+		snprintf(amount, sizeof(amount), "%lld %s", (long long) v->amount_minor, v->currency);
+	}
+	printf("%8llu  %-47s  %-8s  %-28s  %16s  %s\n", (unsigned long long) v->seq, v->session_id,
+	    v->provider, v->payment_ref[0] != '\0' ? v->payment_ref : (v->charge_ref[0] != '\0'
+	        ? v->charge_ref : "-"), amount, when);
+	printf("          action: %s\n", v->action);
+	if (v->resolution[0] != '\0') {
+		printf("          resolved: %s\n", v->resolution);
+	}
+}
+
+static pw_status
+cli_anomalies_list_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_anomaly_args *a = args;
+	pw_anomaly_page *p = malloc(sizeof(*p));
+	pw_status st;
+
+	if (p == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_anomalies_list(call->c, a->api_key, (uint64_t) a->a, (unsigned) a->lim, p, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < p->n; i++) {
+			cli_out one;
+			cli_out_init(&one, true);
+			cli_anomaly_rows(&one, true, &p->anomalies[i]);
+			json_array_append_new(arr, one.obj);
+		}
+		cli_row(&call->out, "anomalies", arr, "-");
+		cli_bool(&call->out, "has_more", p->has_more);
+	} else if (st == PW_OK) {
+		printf("%8s  %-47s  %-8s  %-28s  %16s  %s\n", "seq", "session_id", "provider",
+		    "payment_ref", "amount_minor", "created_at");
+		for (size_t i = 0; i < p->n; i++) {
+			cli_anomaly_print(&p->anomalies[i]);
+		}
+		cli_bool(&call->out, "has_more", p->has_more);
+	}
+	free(p);
+	return st;
+}
+
 /* ---- events tail (the change feed) ---- */
 
 static const char cli_help_events_tail[] =
@@ -2379,6 +2514,7 @@ typedef union cli_args {
 	cli_verify_args verify;     /* access verify */
 	cli_query_args query;       /* session get|list, invoice get|list */
 	cli_tail_args tail;         /* events tail */
+	cli_anomaly_args anomaly;   /* anomalies list */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
 } cli_args;
@@ -2534,6 +2670,12 @@ static const cli_command cli_commands[] = {
 	        CLI_OPT("count", OPT_COUNT), CLI_OPT("subscribe", OPT_SUBSCRIBE),
 	        { "once", no_argument, NULL, OPT_ONCE },
 	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
+	{ .group = "anomalies", .verb = "list", .usage = "[--after SEQ] [--limit N]",
+	    .summary = "money that needs a human, and what to do (API key)",
+	    .help = cli_help_anomalies_list, .on_opt = cli_anomaly_opt, .check = cli_anomaly_check,
+	    .call = cli_anomalies_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("after", OPT_AFTER),
+	        CLI_OPT("limit", OPT_LIMIT), CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
 	{ .group = "status", .verb = NULL, .usage = "SESSION_ID",
 	    .summary = "a session's status (no key)",
 	    .help = cli_help_status, .positional = 1, .what = "SESSION_ID", .call = cli_status_call,

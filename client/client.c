@@ -1341,6 +1341,47 @@ client_event_page_map(const Paywire__V1__ListEventsResponse *l, pw_event_page *o
 	return PW_OK;
 }
 
+static pw_status
+client_anomaly_page_map(const Paywire__V1__ListAnomaliesResponse *l, pw_anomaly_page *out,
+    pw_error *err)
+{
+	if (l->n_anomalies > PW_ANOMALY_PAGE_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu anomalies; at most %d expected",
+		    l->n_anomalies, PW_ANOMALY_PAGE_MAX);
+	}
+	for (size_t i = 0; i < l->n_anomalies; i++) {
+		const Paywire__V1__Anomaly *v = l->anomalies[i];
+		pw_anomaly *a = &out->anomalies[i];
+		const client_field f[] = {
+			{ a->session_id, sizeof(a->session_id), v->session_id, "session_id", true },
+			{ a->provider, sizeof(a->provider), client_provider_text(v->provider), "provider",
+			    true },
+			{ a->event_id, sizeof(a->event_id), v->event_id, "event_id", true },
+			{ a->event_type, sizeof(a->event_type), v->event_type, "event_type", true },
+			{ a->payment_ref, sizeof(a->payment_ref), v->payment_ref, "payment_ref", true },
+			{ a->charge_ref, sizeof(a->charge_ref), v->charge_ref, "charge_ref", true },
+			{ a->currency, sizeof(a->currency), v->currency, "currency", true },
+			{ a->reason, sizeof(a->reason), v->reason, "reason", false },
+			{ a->action, sizeof(a->action), v->action, "action", false },
+			{ a->resolution, sizeof(a->resolution), v->resolution, "resolution", false },
+		};
+		pw_status st;
+
+		a->seq = v->seq;
+		a->has_amount = v->has_amount != 0;
+		a->amount_minor = v->amount_minor;
+		a->created_at_unix_ms = v->created_at_unix_ms;
+		a->resolved_at_unix_ms = v->resolved_at_unix_ms;
+		st = client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = l->n_anomalies;
+	out->has_more = l->has_more != 0;
+	return PW_OK;
+}
+
 /* cancel_session answers the session as create_session does. */
 static pw_status
 client_cancel_map(const Paywire__V1__CancelSessionResponse *cx, pw_session *out, pw_error *err)
@@ -1589,7 +1630,9 @@ typedef struct client_call_spec {
 	XX(LIST_INVOICES, "pw_invoices_list", client_invoice_page_map,                            \
 	    Paywire__V1__ListInvoicesResponse, pw_invoice_page, NULL, true)                       \
 	XX(LIST_EVENTS, "pw_events_list", client_event_page_map, Paywire__V1__ListEventsResponse, \
-	    pw_event_page, NULL, true)
+	    pw_event_page, NULL, true)                                                            \
+	XX(LIST_ANOMALIES, "pw_anomalies_list", client_anomaly_page_map,                          \
+	    Paywire__V1__ListAnomaliesResponse, pw_anomaly_page, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -1897,6 +1940,20 @@ pw_events_list(pw_client *c, const char *api_key, uint64_t after_seq, unsigned l
 	r.after_seq = after_seq;
 	r.limit = limit;
 	return client_run(c, CLIENT_CALL_LIST_EVENTS, need, 1, &r.base, out, err);
+}
+
+/* ---- anomalies ---- */
+
+pw_status
+pw_anomalies_list(pw_client *c, const char *api_key, uint64_t after_seq, unsigned limit,
+    pw_anomaly_page *out, pw_error *err)
+{
+	Paywire__V1__ListAnomaliesRequest r = PAYWIRE__V1__LIST_ANOMALIES_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	r.after_seq = after_seq;
+	r.limit = limit;
+	return client_run(c, CLIENT_CALL_LIST_ANOMALIES, need, 1, &r.base, out, err);
 }
 
 /* ---- a customer's access key, checked by the merchant ---- */

@@ -95,6 +95,10 @@ _Static_assert(PW_SRV_CONTEXTS_MAX <= PW_STORE_QUEUE_MAX,
  * a Razorpay order one per payment attempt; 32 covers any honest session and
  * bounds the record of a session a buggy integration floods with refs. */
 #define PW_SESSION_REFS_MAX 32
+/* Anomaly seqs kept on a SessionRecord (to tie a later refund of an
+ * anomalous payment to its anomaly). An honest session has 0 or 1; the
+ * anomalies table itself has no cap (each is money an operator must see). */
+#define PW_SESSION_ANOMALIES_MAX 16
 
 /* Idempotency keys and stored replies are kept this long (Stripe: 24 h). */
 #define PW_IDEMPOTENCY_TTL_MS (24ll * 3600ll * 1000ll)

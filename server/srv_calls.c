@@ -37,6 +37,7 @@ VALIDATE_MEMBER(list_sessions)
 VALIDATE_MEMBER(get_invoice)
 VALIDATE_MEMBER(list_invoices)
 VALIDATE_MEMBER(list_events)
+VALIDATE_MEMBER(list_anomalies)
 VALIDATE_MEMBER(get_balance)
 VALIDATE_MEMBER(list_credit_transactions)
 
@@ -219,12 +220,29 @@ ingest_webhook_validate(srv_call *c)
 	return rv;
 }
 
+static srv_wh_tally
+srv_wh_tally_of(const store_webhook_result *r)
+{
+	if (r->anomaly) {
+		return SRV_WH_ANOMALY; /* money that needs a human, even when the event applied */
+	}
+	switch (r->outcome) {
+	case PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED: return SRV_WH_APPLIED;
+	case PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE: return SRV_WH_DUPLICATE;
+	case PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_IGNORED: return SRV_WH_IGNORED;
+	case PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_UNSPECIFIED:
+	case _PAYWIRE__STORE__V1__WEBHOOK_OUTCOME_IS_INT_SIZE: break;
+	}
+	return SRV_WH_NONE;
+}
+
 static pw_status
 ingest_webhook_apply(store_txn *t, srv_call *c)
 {
 	pw_status rv;
 
 	rv = store_webhook_apply(t, &c->ev, &c->res.webhook);
+	c->wh_tally = rv == PW_OK ? srv_wh_tally_of(&c->res.webhook) : SRV_WH_NONE;
 	if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "the event refers to a session paywire does not know; nothing was "
 		                "recorded (the provider will retry)");
@@ -242,6 +260,7 @@ ingest_webhook_peek(srv_call *c)
 
 	rv = store_webhook_peek(c->env->st, &c->ev, &c->res.webhook);
 	if (rv == PW_OK) {
+		c->wh_tally = SRV_WH_DUPLICATE;
 		c->res.event = &c->ev;
 	}
 	return rv;
@@ -418,6 +437,18 @@ list_events_read(srv_call *c)
 	    &c->res.has_more, &c->res.next_after);
 }
 
+/* ---- list_anomalies: a merchant key; its own money that needs a human ---- */
+
+static pw_status
+list_anomalies_read(srv_call *c)
+{
+	const Paywire__V1__ListAnomaliesRequest *r = c->req->list_anomalies;
+
+	return store_anomalies_list(c->env->st, c->merchant_id, r->after_seq,
+	    r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT, &c->res.anomalies,
+	    &c->res.n_anomalies, &c->res.has_more);
+}
+
 /* ---- verify_access_key: a merchant key; its own customers' keys ---- */
 
 static pw_status
@@ -511,6 +542,11 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_events_validate,
 	    .read = list_events_read, .reply = srv_reply_list_events,
 	    .failed = "listing events failed" },
+	/* A merchant's key: its anomalies after a seq (money that needs a human). */
+	[PAYWIRE__V1__REQUEST__CALL_LIST_ANOMALIES] = { .name = "list_anomalies",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_anomalies_validate,
+	    .read = list_anomalies_read, .reply = srv_reply_list_anomalies,
+	    .failed = "listing anomalies failed" },
 	/* A merchant's key: whether one of its customers' access keys is valid. */
 	[PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY] = { .name = "verify_access_key",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = verify_access_key_validate,

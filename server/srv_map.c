@@ -360,3 +360,25 @@ srv_map_event(Paywire__Store__V1__AuditRecord *from, Paywire__V1__Event *to)
 	to->detail = from->detail;
 	to->created_at_unix_ms = from->unix_ms;
 }
+
+void
+srv_map_anomaly(Paywire__Store__V1__AnomalyRecord *from, Paywire__V1__Anomaly *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__anomaly__init(to);
+	to->seq = from->seq;
+	to->session_id = from->session_id;
+	to->provider = srv_map_provider_to_wire(from->provider);
+	to->event_id = from->event_id;
+	to->event_type = from->event_type;
+	to->payment_ref = from->payment_ref;
+	to->charge_ref = from->charge_ref;
+	to->has_amount = from->has_amount;
+	to->amount_minor = from->amount_minor;
+	to->currency = from->currency;
+	to->reason = from->reason;
+	to->action = from->action;
+	to->created_at_unix_ms = from->created_at_unix_ms;
+	to->resolution = from->resolution;
+	to->resolved_at_unix_ms = from->resolved_at_unix_ms;
+}

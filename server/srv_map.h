@@ -141,6 +141,9 @@ void srv_map_access_check(store_access_check *from, Paywire__V1__VerifyAccessKey
 /* *to = the wire Event of an audit record (strings point into from). */
 void srv_map_event(Paywire__Store__V1__AuditRecord *from, Paywire__V1__Event *to);
 
+/* *to = the wire Anomaly of a record (strings point into from). */
+void srv_map_anomaly(Paywire__Store__V1__AnomalyRecord *from, Paywire__V1__Anomaly *to);
+
 /* *to = the wire Invoice of a record (strings point into from). */
 void srv_map_invoice(Paywire__Store__V1__InvoiceRecord *from, Paywire__V1__Invoice *to);
 

@@ -54,6 +54,7 @@ srv_result_fini(srv_result *res)
 	}
 	store_invoice_list_free(res->invoices, res->n_invoices);
 	store_events_free(res->events, res->n_events);
+	store_anomalies_free(res->anomalies, res->n_anomalies);
 	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys */
 }
 
@@ -190,6 +191,24 @@ srv_reply_list_events(srv_reply_msg *m, srv_result *res)
 	r->next_after_seq = res->next_after;
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_EVENTS;
 	m->resp.list_events = r;
+}
+
+void
+srv_reply_list_anomalies(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__ListAnomaliesResponse *r = &m->u.list_anomalies.resp;
+
+	PW_ASSERT(res->n_anomalies <= PW_LIST_LIMIT_MAX);
+	paywire__v1__list_anomalies_response__init(r);
+	for (size_t i = 0; i < res->n_anomalies; i++) {
+		srv_map_anomaly(res->anomalies[i], &m->u.list_anomalies.an[i]);
+		m->u.list_anomalies.anp[i] = &m->u.list_anomalies.an[i];
+	}
+	r->n_anomalies = res->n_anomalies;
+	r->anomalies = res->n_anomalies > 0 ? m->u.list_anomalies.anp : NULL;
+	r->has_more = res->has_more;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_ANOMALIES;
+	m->resp.list_anomalies = r;
 }
 
 void

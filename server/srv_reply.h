@@ -90,6 +90,8 @@ typedef struct srv_result {
 	Paywire__Store__V1__AuditRecord **events;     /* list_events (owned) */
 	size_t n_events;                              /* ... this many */
 	uint64_t next_after;                          /* ... where to go on */
+	Paywire__Store__V1__AnomalyRecord **anomalies; /* list_anomalies (owned) */
+	size_t n_anomalies;                           /* ... this many */
 } srv_result;
 
 /* A Response being built, with room for its result sub-message, mapped from
@@ -148,6 +150,11 @@ typedef struct srv_reply_msg {
 			Paywire__V1__Event *evp[PW_LIST_LIMIT_MAX];
 		} list_events;
 		struct {
+			Paywire__V1__ListAnomaliesResponse resp;         /* -> anp */
+			Paywire__V1__Anomaly an[PW_LIST_LIMIT_MAX];      /* point into a srv_result */
+			Paywire__V1__Anomaly *anp[PW_LIST_LIMIT_MAX];
+		} list_anomalies;
+		struct {
 			Paywire__V1__GetInvoiceResponse resp;            /* -> inv */
 			Paywire__V1__Invoice inv;                        /* points into a srv_result */
 		} get_invoice;
@@ -201,6 +208,7 @@ void srv_reply_list_sessions(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_invoice(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_invoices(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_events(srv_reply_msg *m, srv_result *res);
+void srv_reply_list_anomalies(srv_reply_msg *m, srv_result *res);
 void srv_reply_create_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_roll_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res);

@@ -103,6 +103,10 @@ pw_status srv_validate_list_invoices(const Paywire__V1__ListInvoicesRequest *r, 
 pw_status srv_validate_list_events(const Paywire__V1__ListEventsRequest *r, char *why,
     size_t why_size) PW_WUR;
 
+/* list_anomalies: limit 0..PW_LIST_LIMIT_MAX, after_seq below UINT64_MAX. */
+pw_status srv_validate_list_anomalies(const Paywire__V1__ListAnomaliesRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
 /* deduct_credits: customer 1..PW_CREDIT_CUSTOMER_BYTES_MAX, credits
  * 1..PW_CREDITS_MAX, idempotency_key required (1..PW_IDEMPOTENCY_KEY_BYTES_MAX),
  * description 0..PW_DESCRIPTION_BYTES_MAX; get_balance and

@@ -93,6 +93,7 @@
  *   merchant_keys merchant_id 0x00 key_id                     32-byte apikeys key (its hash)
  *   ak_hashes    32-byte keyed BLAKE2b of a raw access key       entitlement id
  *   merchant_sessions merchant_id 0x00 ~created (8 bytes BE) session id   empty (newest first)
+ *   anomalies    merchant_id 0x00 seq (8 bytes BE, the audit seq) AnomalyRecord
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
@@ -473,6 +474,22 @@ pw_status store_events_list(store *s, const char *merchant_id, uint64_t after_se
     Paywire__Store__V1__AuditRecord ***out, size_t *n_out, bool *has_more,
     uint64_t *next_after) PW_WUR;
 void store_events_free(Paywire__Store__V1__AuditRecord **list, size_t n);
+
+/* ---- anomalies: money that needs a human (reads, any thread) ----
+ * Every event the payment engine records as an anomaly (docs/PAYMENTS.md
+ * "Anomalies") leaves an AnomalyRecord under merchant_id 0x00 seq, written
+ * in the event's transaction; seq is the audit seq of its session.anomaly
+ * record, so anomalies list in the order they were found. */
+
+/* merchant_id's anomalies with seq > after_seq, oldest first, at most limit
+ * (1..PW_LIST_LIMIT_MAX). *has_more: more follow; pass the last seq of the
+ * page as the next after_seq. Another merchant's are never seen.
+ * PW_INVALID_ARGUMENT: limit out of range, after_seq UINT64_MAX, an empty or
+ * too long merchant_id. Free *out with store_anomalies_free. */
+pw_status store_anomalies_list(store *s, const char *merchant_id, uint64_t after_seq,
+    size_t limit, Paywire__Store__V1__AnomalyRecord ***out, size_t *n_out,
+    bool *has_more) PW_WUR;
+void store_anomalies_free(Paywire__Store__V1__AnomalyRecord **list, size_t n);
 
 /* Called on the writer thread after every batch that committed a change,
  * before its done callbacks: the change feed's publisher wakes on it. It

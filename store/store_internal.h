@@ -78,7 +78,8 @@
 	XX(CREDIT_TXNS, "credit_txns")     \
 	XX(MERCHANT_KEYS, "merchant_keys")   \
 	XX(AK_HASHES, "ak_hashes")         \
-	XX(MERCHANT_SESSIONS, "merchant_sessions")
+	XX(MERCHANT_SESSIONS, "merchant_sessions") \
+	XX(ANOMALIES, "anomalies")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -382,6 +383,20 @@ pw_status store_session_state_load(const Paywire__Store__V1__SessionRecord *rec,
  * carries ids and amounts, never a secret. */
 pw_status store_audit_append(store_txn *t, const char *action, const char *merchant_id,
     const char *session_id, const char *detail) PW_WUR;
+/* The same, and *seq_out = the seq of the record written (PW_OK only). */
+pw_status store_audit_append_seq(store_txn *t, const char *action, const char *merchant_id,
+    const char *session_id, const char *detail, uint64_t *seq_out) PW_WUR;
+
+/* ---- anomalies (store_anomaly.c) ---- */
+
+/* Writes r (r->seq and r->merchant_id set: seq the audit seq of the record
+ * that audited it) under merchant_id 0x00 seq in t, insert-only. */
+pw_status store_anomaly_put(store_txn *t, const Paywire__Store__V1__AnomalyRecord *r) PW_WUR;
+
+/* The anomaly merchant_id/seq: PW_OK (*out owned by the caller) or
+ * PW_NOT_FOUND. */
+pw_status store_anomaly_get(store_txn *t, const char *merchant_id, uint64_t seq,
+    Paywire__Store__V1__AnomalyRecord **out) PW_WUR;
 
 /* meta keys */
 #define STORE_META_AUDIT_SEQ "audit_seq"

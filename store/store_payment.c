@@ -433,12 +433,127 @@ pay_fx_anomaly(pay_ctx *c)
 	return store_pbstr_set(&c->rec->anomaly, reason);
 }
 
+/* The ref an operator looks the money up by at the provider. */
+static const char *
+pay_money_ref(const pw_event *ev)
+{
+	if (ev->payment_ref[0] != '\0') {
+		return ev->payment_ref;
+	}
+	return ev->charge_ref[0] != '\0' ? ev->charge_ref : ev->order_ref;
+}
+
+/* Why a payment the state machine refused is money to give back. */
+static void
+pay_payment_cause(const pay_ctx *c, char *out, size_t out_size)
+{
+	const pw_event *ev = c->ev;
+	const fsm_state *b = &c->before;
+
+	if (ev->live != -1 && (ev->live == 1) != b->live) {
+		snprintf(out, out_size, "a %s-mode payment for a %s-mode session",
+		    ev->live == 1 ? "live" : "test", b->live ? "live" : "test");
+	} else if (!ev->has_amount) {
+		snprintf(out, out_size, "the event carried no amount; check what was taken");
+	} else if (ev->amount_minor != b->amount_minor || strcmp(ev->currency, b->currency) != 0) {
+		snprintf(out, out_size,
+		    "it paid %" PRId64 " %s (minor units), the session asks %" PRId64 " %s",
+		    ev->amount_minor, ev->currency, b->amount_minor, b->currency);
+	} else if (b->paid_at_unix_ms > 0) {
+		snprintf(out, out_size, "the session was already paid by %s",
+		    b->paid_ref[0] != '\0' ? b->paid_ref : "another payment");
+	} else {
+		snprintf(out, out_size, "the session is %s: nothing was sold",
+		    fsm_status_name(b->status));
+	}
+}
+
+/* What the merchant should do about this anomaly (AnomalyRecord.action). */
+static void
+pay_anomaly_action(const pay_ctx *c, const char *reason, char *out, size_t out_size)
+{
+	const pw_event *ev = c->ev;
+	const char *ref = pay_money_ref(ev);
+	const char *prov = pw_provider_name(ev->provider);
+	char cause[FSM_REASON_BYTES];
+
+	if (ref[0] == '\0') {
+		ref = "(no ref)";
+	}
+	if ((c->res.effects & FSM_FX_ANOMALY) == 0) {
+		/* only a ref conflict: the event itself applied */
+		snprintf(out, out_size, "check %s event %s at %s: %s", prov, ev->event_id, prov, reason);
+		return;
+	}
+	switch (ev->kind) {
+	case PW_EV_PAYMENT_SUCCEEDED:
+		pay_payment_cause(c, cause, sizeof(cause));
+		snprintf(out, out_size, "refund payment %s at %s: %s", ref, prov, cause);
+		return;
+	case PW_EV_REFUND:
+		snprintf(out, out_size, "check refund of %s at %s, paywire did not record it: %s", ref,
+		    prov, reason);
+		return;
+	case PW_EV_DISPUTE_OPENED:
+	case PW_EV_DISPUTE_WON:
+	case PW_EV_DISPUTE_LOST:
+		snprintf(out, out_size, "check the dispute of %s at %s, paywire did not record it: %s",
+		    ref, prov, reason);
+		return;
+	case PW_EV_IGNORED:
+	case PW_EV_PAYMENT_PENDING:
+	case PW_EV_PAYMENT_FAILED:
+	case PW_EV_SESSION_EXPIRED:
+	case PW_EV_PAYMENT_CANCELED: break;
+	}
+	snprintf(out, out_size, "check %s event %s at %s: %s", prov, ev->event_id, prov, reason);
+}
+
+/* The AnomalyRecord of this event, under the seq of its audit record, and
+ * the seq on the session (for a later refund of that payment). */
+static pw_status
+pay_anomaly_record(pay_ctx *c, uint64_t seq)
+{
+	Paywire__Store__V1__AnomalyRecord a = PAYWIRE__STORE__V1__ANOMALY_RECORD__INIT;
+	Paywire__Store__V1__SessionRecord *rec = c->rec;
+	const pw_event *ev = c->ev;
+	char action[2 * FSM_REASON_BYTES];
+	uint64_t *seqs;
+
+	pay_anomaly_action(c, rec->anomaly, action, sizeof(action));
+	a.seq = seq;
+	a.merchant_id = rec->session->merchant_id;
+	a.session_id = rec->session->id;
+	a.provider = (Paywire__Store__V1__Provider) ev->provider;
+	a.event_id = (char *) ev->event_id;
+	a.event_type = (char *) ev->event_type;
+	a.payment_ref = (char *) ev->payment_ref;
+	a.charge_ref = (char *) ev->charge_ref;
+	a.has_amount = ev->has_amount;
+	a.amount_minor = ev->has_amount ? ev->amount_minor : 0;
+	a.currency = (char *) ev->currency;
+	a.reason = rec->anomaly;
+	a.action = action;
+	a.created_at_unix_ms = c->t->now_ms;
+	if (rec->n_anomaly_seqs < PW_SESSION_ANOMALIES_MAX) {
+		seqs = pw_realloc(rec->anomaly_seqs, (rec->n_anomaly_seqs + 1) * sizeof(*seqs));
+		if (seqs == NULL) {
+			return PW_RESOURCE_EXHAUSTED;
+		}
+		rec->anomaly_seqs = seqs;
+		rec->anomaly_seqs[rec->n_anomaly_seqs++] = seq;
+	}
+	return store_anomaly_put(c->t, &a);
+}
+
 static pw_status
 pay_fx_audit(pay_ctx *c)
 {
 	const pw_event *ev = c->ev;
 	const char *action = c->res.audit_action != NULL ? c->res.audit_action : "session.anomaly";
 	char detail[STORE_PAY_DETAIL_BYTES];
+	uint64_t seq = 0;
+	pw_status st;
 
 	snprintf(detail, sizeof(detail),
 	    "event=%s:%s type=%s amount=%" PRId64 " %s refunded=%" PRId64 " status=%s->%s"
@@ -448,8 +563,12 @@ pay_fx_audit(pay_ctx *c)
 	    fsm_status_name(c->before.status), fsm_status_name(c->res.state.status),
 	    c->rec->invoice_number, c->detail, c->out->anomaly ? " anomaly=" : "",
 	    c->out->anomaly ? c->rec->anomaly : "");
-	return store_audit_append(c->t, action, c->rec->session->merchant_id, c->rec->session->id,
-	    detail);
+	st = store_audit_append_seq(c->t, action, c->rec->session->merchant_id, c->rec->session->id,
+	    detail, &seq);
+	if (st == PW_OK && c->out->anomaly) {
+		st = pay_anomaly_record(c, seq);
+	}
+	return st;
 }
 
 /* In the order of the fsm_effect bits (store_fsm.h): the order they run. */

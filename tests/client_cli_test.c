@@ -348,7 +348,7 @@ test_each_command_help_exits_0_with_usage_and_an_example(void **state)
 {
 	static const char *const cmds[][2] = { { "merchant", "create" }, { "key", "revoke" },
 		{ "session", "create" }, { "status", NULL }, { "webhook", "send" },
-		{ "access", "redeem" }, { "audit", "verify" } };
+		{ "access", "redeem" }, { "audit", "verify" }, { "anomalies", "list" } };
 	uint32_t before = testpeer_count(g_peer);
 	char want[64];
 	(void) state;
@@ -425,6 +425,10 @@ test_usage_errors_exit_2_and_send_nothing(void **state)
 	USAGE(key_env, "--limit wants 1..100", "credits", "list", "cust_1", "--limit", "101");
 	USAGE(key_env, "--starting-after wants a seq", "credits", "list", "cust_1",
 	    "--starting-after", "x");
+	USAGE(NULL, "no API key", "anomalies", "list");
+	USAGE(key_env, "--limit wants 1..100", "anomalies", "list", "--limit", "0");
+	USAGE(key_env, "--after wants a seq", "anomalies", "list", "--after", "-1");
+	USAGE(key_env, "unexpected argument", "anomalies", "list", "extra");
 	USAGE(key_env, "--metadata wants KEY=VALUE", "session", "create", "--amount-minor", "1",
 	    "--currency", "EUR", "--metadata", "novalue");
 	USAGE(NULL, "no API key", "session", "create", "--amount-minor", "1", "--currency", "EUR");

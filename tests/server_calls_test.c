@@ -43,7 +43,8 @@ test_every_call_member_has_one_row_named_after_it(void **state)
 		assert_string_equal(f->name, ops->name);
 		rows++;
 	}
-	assert_int_equal(20, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events */
+	assert_int_equal(21, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
+	                              anomalies */
 }
 
 static void
@@ -88,6 +89,7 @@ test_rows_declare_the_documented_auth_writes_and_stored_forms(void **state)
 		{ "get_invoice", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "list_invoices", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "list_events", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
+		{ "list_anomalies", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "list_credit_transactions", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 	};
 

@@ -12,8 +12,11 @@
 #include <time.h>
 
 #include "server_harness.h"
+#include "test_wait.h"
 
-enum { C_OK = 0, C_UNAUTH = 16 };
+#include <stdatomic.h>
+
+enum { C_OK = 0, C_INVALID = 3, C_UNAUTH = 16 };
 
 static th_env F; /* server, REQ socket, test merchant */
 
@@ -257,11 +260,124 @@ test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once(void
 	sodium_memzero(access_key, sizeof(access_key));
 }
 
+/* A checkout.session.completed for sid paying `amount` EUR with payment
+ * intent pi, ingested; returns the reply (caller frees). */
+static Paywire__V1__Response *
+pay(const char *evt, const char *sid, int amount, const char *pi)
+{
+	Paywire__V1__Response *r;
+	uint8_t *frame;
+	uint8_t *raw = NULL;
+	size_t len;
+	size_t raw_len;
+	char rid[64];
+	char body[1024];
+
+	(void) snprintf(body, sizeof(body),
+	    "{\"id\":\"%s\",\"object\":\"event\",\"type\":\"checkout.session.completed\","
+	    "\"created\":%ld,\"livemode\":false,\"data\":{\"object\":{\"id\":\"cs_%s\","
+	    "\"object\":\"checkout.session\",\"amount_total\":%d,\"currency\":\"eur\","
+	    "\"client_reference_id\":\"%s\",\"payment_intent\":\"%s\","
+	    "\"payment_status\":\"paid\",\"livemode\":false,\"metadata\":{}}}}",
+	    evt, (long) time(NULL), evt, amount, sid, pi);
+	th_request_id(rid, sizeof(rid));
+	frame = ingest_frame(rid, body, &len);
+	r = call_frame(frame, len, &raw, &raw_len);
+	free(raw);
+	free(frame);
+	return r;
+}
+
+static Paywire__V1__Response *
+list_anomalies(const char *key, uint64_t after, uint32_t limit)
+{
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__ListAnomaliesRequest la = PAYWIRE__V1__LIST_ANOMALIES_REQUEST__INIT;
+
+	la.after_seq = after;
+	la.limit = limit;
+	req.api_key = (char *) key;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_LIST_ANOMALIES;
+	req.list_anomalies = &la;
+	return th_call(F.sock, &req, NULL);
+}
+
+static uint64_t
+counted(int tally)
+{
+	return (uint64_t) atomic_load(&F.srv.env.counters.webhooks[tally - 1]);
+}
+
+static void
+test_second_payment_is_an_anomaly_listed_and_counted_apart_from_ignored(void **state)
+{
+	Paywire__V1__CreateSessionRequest cs;
+	Paywire__V1__Response *r;
+	uint64_t anomalies0 = counted(SRV_WH_ANOMALY);
+	uint64_t ignored0 = counted(SRV_WH_IGNORED);
+	uint64_t applied0 = counted(SRV_WH_APPLIED);
+	char rid[64];
+	char sid[64];
+	char other_key[128];
+	char other_mid[64];
+
+	(void) state;
+	th_session_req_init(&cs, 4900);
+	th_request_id(rid, sizeof(rid));
+	r = th_create_session(F.sock, F.key, rid, &cs);
+	assert_int_equal(C_OK, r->status->code);
+	(void) pw_strlcpy(sid, r->create_session->session->id, sizeof(sid));
+	th_resp_free(r);
+
+	r = pay("evt_anom_1", sid, 4900, "pi_anom_first");
+	assert_int_equal(C_OK, r->status->code);
+	assert_false(r->ingest_webhook->anomaly);
+	th_resp_free(r);
+	r = pay("evt_anom_2", sid, 4900, "pi_anom_second");
+	assert_int_equal(C_OK, r->status->code);
+	assert_int_equal(PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_IGNORED,
+	    r->ingest_webhook->outcome);
+	assert_true(r->ingest_webhook->anomaly);
+	th_resp_free(r);
+	/* counted when answered: one applied, one anomaly, no ignored */
+	TW_WAIT_UNTIL(counted(SRV_WH_ANOMALY) == anomalies0 + 1);
+	assert_int_equal(applied0 + 1, counted(SRV_WH_APPLIED));
+	assert_int_equal(ignored0, counted(SRV_WH_IGNORED));
+
+	r = list_anomalies(F.key, 0, 0);
+	assert_int_equal(C_OK, r->status->code);
+	assert_int_equal(PAYWIRE__V1__RESPONSE__RESULT_LIST_ANOMALIES, r->result_case);
+	assert_int_equal(1, r->list_anomalies->n_anomalies);
+	assert_false(r->list_anomalies->has_more);
+	assert_string_equal(sid, r->list_anomalies->anomalies[0]->session_id);
+	assert_int_equal(PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE,
+	    r->list_anomalies->anomalies[0]->provider);
+	assert_string_equal("evt_anom_2", r->list_anomalies->anomalies[0]->event_id);
+	assert_string_equal("pi_anom_second", r->list_anomalies->anomalies[0]->payment_ref);
+	assert_string_equal("refund payment pi_anom_second at stripe: the session was already paid "
+	                    "by pi_anom_first", r->list_anomalies->anomalies[0]->action);
+	th_resp_free(r);
+	/* another merchant sees none; a bad limit and no key are refused */
+	th_merchant_create(F.sock, PAYWIRE__V1__MODE__MODE_TEST, other_key, other_mid);
+	r = list_anomalies(other_key, 0, 10);
+	assert_int_equal(C_OK, r->status->code);
+	assert_int_equal(0, r->list_anomalies->n_anomalies);
+	th_resp_free(r);
+	r = list_anomalies(F.key, 0, 101);
+	assert_int_equal(C_INVALID, r->status->code);
+	assert_non_null(strstr(r->status->message, "list_anomalies.limit"));
+	th_resp_free(r);
+	r = list_anomalies("", 0, 10);
+	assert_int_equal(C_UNAUTH, r->status->code);
+	th_resp_free(r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signed_payment_is_applied_replayed_and_deduplicated_then_redeemed_once),
+		cmocka_unit_test(test_second_payment_is_an_anomaly_listed_and_counted_apart_from_ignored),
 	};
 
 	int rv = cmocka_run_group_tests(tests, group_setup, group_teardown);

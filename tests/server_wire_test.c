@@ -187,6 +187,7 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__GetInvoiceRequest gi = PAYWIRE__V1__GET_INVOICE_REQUEST__INIT;
 	Paywire__V1__ListInvoicesRequest li = PAYWIRE__V1__LIST_INVOICES_REQUEST__INIT;
 	Paywire__V1__ListEventsRequest le = PAYWIRE__V1__LIST_EVENTS_REQUEST__INIT;
+	Paywire__V1__ListAnomaliesRequest la = PAYWIRE__V1__LIST_ANOMALIES_REQUEST__INIT;
 	Paywire__V1__ListCreditTransactionsRequest lc =
 	    PAYWIRE__V1__LIST_CREDIT_TRANSACTIONS_REQUEST__INIT;
 
@@ -306,6 +307,11 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		le.limit = 100;
 		req.list_events = &le;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_ANOMALIES:
+		la.after_seq = UINT64_C(1) << 41;
+		la.limit = 100;
+		req.list_anomalies = &la;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL_GET_BALANCE:
 		gb.customer = "cust_1";
 		req.get_balance = &gb;
@@ -333,6 +339,7 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY, PAYWIRE__V1__REQUEST__CALL_GET_SESSION,
 	PAYWIRE__V1__REQUEST__CALL_LIST_SESSIONS, PAYWIRE__V1__REQUEST__CALL_GET_INVOICE,
 	PAYWIRE__V1__REQUEST__CALL_LIST_INVOICES, PAYWIRE__V1__REQUEST__CALL_LIST_EVENTS,
+	PAYWIRE__V1__REQUEST__CALL_LIST_ANOMALIES,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))

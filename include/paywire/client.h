@@ -391,6 +391,42 @@ typedef struct pw_event_page {
 PW_API pw_status pw_events_list(pw_client *c, const char *api_key, uint64_t after_seq,
     unsigned limit, pw_event_page *out, pw_error *err);
 
+/* ---- anomalies: money that needs a human (merchant API key) ---- */
+
+/* A payment, refund or dispute paywire recorded but did not apply (an
+ * underpayment, another currency or mode, a payment for a closed session, a
+ * second payment for a paid session, ...): `action` says what to do,
+ * usually refund that payment at the provider. */
+typedef struct pw_anomaly {
+	uint64_t seq;               /* orders the merchant's anomalies */
+	char session_id[64];
+	char provider[16];          /* "stripe", "razorpay", ... */
+	char event_id[256];
+	char event_type[96];
+	char payment_ref[128];      /* pi_…, pay_…, a tx; "" none */
+	char charge_ref[128];       /* ch_…; "" none */
+	bool has_amount;            /* amount_minor and currency are the event's */
+	int64_t amount_minor;
+	char currency[4];
+	char reason[256];
+	char action[512];           /* "refund payment pi_… at stripe: ..." */
+	int64_t created_at_unix_ms;
+	char resolution[256];       /* "" open; what settled it since */
+	int64_t resolved_at_unix_ms;
+} pw_anomaly;
+
+#define PW_ANOMALY_PAGE_MAX 100
+typedef struct pw_anomaly_page {
+	pw_anomaly anomalies[PW_ANOMALY_PAGE_MAX]; /* oldest first (seq order) */
+	size_t n;
+	bool has_more;              /* go on with after_seq = the last seq */
+} pw_anomaly_page;
+
+/* The merchant's anomalies with seq > after_seq (0: from the first), at most
+ * limit (1..100; 0: 10), oldest first (out is ~230 KiB: allocate it). */
+PW_API pw_status pw_anomalies_list(pw_client *c, const char *api_key, uint64_t after_seq,
+    unsigned limit, pw_anomaly_page *out, pw_error *err);
+
 typedef struct pw_status_info {
 	char session_id[64];
 	char merchant_id[64];

@@ -281,6 +281,20 @@ sed 's/"currency": "eur"/"currency": "usd"/' "$f" | sed 's/evt_1PwTestCheckoutCo
 r=$(deliver stripe stripe "$ST" "$T/cur.json" --timestamp "$(date +%s)")
 contains "currency mismatch → 200 ignored" '200 {"outcome":"ignored"' "$r"
 eq "after amount and currency mismatches the session is not paid" created "$(status_of "$k")"
+contains "amount mismatch: the reply says anomaly" '"anomaly":true' "$r"
+# Money that needs a human: both mismatches are listed, with what to do.
+out=$("$CLI" --json anomalies list --limit 100 --api-key "$key")
+n=$(echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for x in d["anomalies"] if x["session_id"]=="'"$k"'"))')
+eq "anomalies list: the two mismatched payments of the session" 2 "$n"
+acts=$(echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); print("|".join(x["action"] for x in d["anomalies"] if x["session_id"]=="'"$k"'"))')
+contains "anomalies list: … each says refund it (underpaid)" "refund payment pi_k at stripe: it paid 4800 EUR (minor units), the session asks 4900 EUR" "$acts"
+contains "anomalies list: … (wrong currency)" "refund payment pi_k at stripe: it paid 4900 USD" "$acts"
+eq "anomalies list: another merchant sees none of them" 0 "$("$CLI" --json anomalies list --api-key "$other_key" | $PY -c 'import json,sys; print(len(json.load(sys.stdin)["anomalies"]))')"
+first=$(echo "$out" | json anomalies.0.seq)
+page=$("$CLI" --json anomalies list --after "$first" --limit 100 --api-key "$key")
+eq "anomalies list --after: the page starts past the cursor" 1 "$(echo "$page" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(int(all(x["seq"]>'"$first"' for x in d["anomalies"])))')"
+human=$("$CLI" anomalies list --api-key "$key")
+contains "anomalies list (text): the action line" "action: refund payment pi_k at stripe" "$human"
 
 # ---- The merchant reads its own sessions and invoices.
 out=$("$CLI" --json session get "$a" --api-key "$key")
@@ -357,4 +371,6 @@ eq "credits: the balance never goes below 0" 0 "$("$CLI" --json credits balance 
 
 metrics=$(curl -sS "$BRIDGE/metrics")
 contains "metrics count webhook outcomes by provider" 'paywire_bridge_webhooks_total{provider="stripe",outcome="applied"}' "$metrics"
+an=$(echo "$metrics" | sed -n 's/^paywire_bridge_webhooks_total{provider="stripe",outcome="anomaly"} //p')
+[ "${an:-0}" -ge 2 ] && ok "metrics count anomalies apart from ignored ($an)" || fail "metrics: stripe anomaly count is '${an}', wanted >= 2"
 finish
