@@ -22,7 +22,7 @@ static const char *const bridge_metrics_bucket_le[BRIDGE_METRICS_BUCKETS_N] = {
 };
 
 static const char *const bridge_metrics_tallies[BRIDGE_METRICS_OUTCOMES_N] = {
-	"applied", "duplicate", "ignored", "rejected", "anomaly",
+	"applied", "duplicate", "ignored", "rejected", "anomaly", "quarantined",
 };
 
 void
@@ -114,6 +114,8 @@ bridge_metrics_tally_of(pw_status st, pw_webhook_outcome outcome, bool anomaly)
 		return BRIDGE_TALLY_DUPLICATE;
 	case PW_WEBHOOK_IGNORED:
 		return BRIDGE_TALLY_IGNORED;
+	case PW_WEBHOOK_QUARANTINED:
+		return BRIDGE_TALLY_QUARANTINED;
 	case PW_WEBHOOK_UNSPECIFIED:
 		return BRIDGE_TALLY_REJECTED; /* answered as an error by the route */
 	}

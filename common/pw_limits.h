@@ -99,6 +99,11 @@ _Static_assert(PW_SRV_CONTEXTS_MAX <= PW_STORE_QUEUE_MAX,
  * anomalous payment to its anomaly). An honest session has 0 or 1; the
  * anomalies table itself has no cap (each is money an operator must see). */
 #define PW_SESSION_ANOMALIES_MAX 16
+/* Verified webhooks paywire could not parse are kept (quarantine) until an
+ * operator retries them. A body is at most PW_WEBHOOK_BODY_BYTES_MAX, so
+ * this bounds the quarantine at 100 MiB of bodies; a full quarantine answers
+ * the provider UNAVAILABLE (it retries later) instead of dropping the event. */
+#define PW_QUARANTINE_EVENTS_MAX 100
 
 /* Idempotency keys and stored replies are kept this long (Stripe: 24 h). */
 #define PW_IDEMPOTENCY_TTL_MS (24ll * 3600ll * 1000ll)

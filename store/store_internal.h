@@ -79,7 +79,8 @@
 	XX(MERCHANT_KEYS, "merchant_keys")   \
 	XX(AK_HASHES, "ak_hashes")         \
 	XX(MERCHANT_SESSIONS, "merchant_sessions") \
-	XX(ANOMALIES, "anomalies")
+	XX(ANOMALIES, "anomalies")         \
+	XX(QUARANTINE, "quarantine")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -401,6 +402,7 @@ pw_status store_anomaly_get(store_txn *t, const char *merchant_id, uint64_t seq,
 /* meta keys */
 #define STORE_META_AUDIT_SEQ "audit_seq"
 #define STORE_META_AUDIT_HEAD "audit_head"
+#define STORE_META_QUARANTINE_ID "quarantine_id" /* 8 bytes BE: the last id given */
 
 /* ---- payments (store_payment.c, store_entitlement.c, store_token.c) ----
  * Added by the payment engine; docs/PAYMENTS.md. The credits db maps

@@ -43,8 +43,8 @@ test_every_call_member_has_one_row_named_after_it(void **state)
 		assert_string_equal(f->name, ops->name);
 		rows++;
 	}
-	assert_int_equal(21, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
-	                              anomalies */
+	assert_int_equal(24, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
+	                              anomalies, 3 quarantine */
 }
 
 static void
@@ -90,6 +90,9 @@ test_rows_declare_the_documented_auth_writes_and_stored_forms(void **state)
 		{ "list_invoices", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "list_events", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "list_anomalies", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
+		{ "list_quarantined_events", SRV_AUTH_ADMIN, false, SRV_SCOPE_NONE, false, false },
+		{ "get_quarantined_event", SRV_AUTH_ADMIN, false, SRV_SCOPE_NONE, false, false },
+		{ "retry_quarantined_event", SRV_AUTH_ADMIN, true, SRV_SCOPE_ADMIN, false, false },
 		{ "list_credit_transactions", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 	};
 

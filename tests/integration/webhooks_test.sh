@@ -264,9 +264,28 @@ printf 'this is not json' >"$T/notjson"
 tn=$(date +%s)
 printf 'Stripe-Signature: t=%s,v1=%s\n' "$tn" \
   "$(printf '%s.%s' "$tn" "$(cat "$T/notjson")" | openssl dgst -sha256 -hmac "$ST" | sed 's/^.* //')" >"$T/hn"
-refused "non-JSON body (validly signed)" 400 post stripe "$T/notjson" "$T/hn"
+# Verified but not understood: kept in the quarantine (written) and answered 200
+# "quarantined", so the provider stops retrying; an operator lists, shows and retries it.
+r=$(post stripe "$T/notjson" "$T/hn")
+contains "non-JSON body (validly signed) → 200 quarantined" '200 {"outcome":"quarantined"' "$r"
 printf '{"event":"payment.completed","amount":"49.00","currency":"EUR","payload":{"txn_id":"x"}}' >"$T/noref"
-refused "One.com JSON without a session reference" 400 deliver onecom onecom "$SW" "$T/noref" --timestamp "$(date +%s)" --id msg_noref
+r=$(deliver onecom onecom "$SW" "$T/noref" --timestamp "$(date +%s)" --id msg_noref)
+contains "One.com JSON without a session reference → 200 quarantined" '200 {"outcome":"quarantined"' "$r"
+contains "… with the parser's reason" 'missing string reference' "$r"
+q=$("$CLI" --json events quarantine list)
+eq "quarantine list: both kept" 2 "$(echo "$q" | $PY -c 'import json,sys; print(len(json.load(sys.stdin)["events"]))')"
+qid=$(echo "$q" | json events.0.id)
+eq "quarantine list: … the Stripe one first, its exact size" "$(wc -c <"$T/notjson")" "$(echo "$q" | json events.0.body_bytes)"
+shown=$("$CLI" --json events quarantine show "$qid")
+eq "quarantine show: the exact body" "this is not json" "$(echo "$shown" | json body)"
+contains "quarantine show: the signature header kept" "stripe-signature: t=$tn" "$(echo "$shown" | json headers)"
+rt=$("$CLI" --json events quarantine retry "$qid") && rc=0 || rc=$?
+eq "quarantine retry of a body still not JSON → exit 1" 1 "$rc"
+eq "… not retried" false "$(echo "$rt" | json retried)"
+eq "… kept, one attempt" 1 "$("$CLI" --json events quarantine show "$qid" | json attempts)"
+bad=$("$CLI" events quarantine list --admin-key "" 2>&1) && rc=0 || rc=$?
+eq "quarantine list with an empty admin key → exit 1" 1 "$rc"
+contains "… UNAUTHENTICATED" UNAUTHENTICATED "$bad"
 refused "reference to a session that does not exist" 404 deliver stripe stripe "$ST" \
   "$(fixture stripe.checkout.session.completed.json cs_0000000000000000000000000000000000000000000 zz)" --timestamp "$(date +%s)"
 head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$T/huge"
