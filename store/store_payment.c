@@ -18,6 +18,7 @@
 #include "store_fsm.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -535,6 +536,7 @@ pay_anomaly_record(pay_ctx *c, uint64_t seq)
 	a.reason = rec->anomaly;
 	a.action = action;
 	a.created_at_unix_ms = c->t->now_ms;
+	a.payment = ev->kind == PW_EV_PAYMENT_SUCCEEDED && (c->res.effects & FSM_FX_ANOMALY) != 0;
 	if (rec->n_anomaly_seqs < PW_SESSION_ANOMALIES_MAX) {
 		seqs = pw_realloc(rec->anomaly_seqs, (rec->n_anomaly_seqs + 1) * sizeof(*seqs));
 		if (seqs == NULL) {
@@ -699,6 +701,170 @@ pay_resolve(store_txn *t, const pw_event *ev, char *sid, size_t sid_size)
 	return PW_NOT_FOUND;
 }
 
+/* ---- a refund or dispute of a payment recorded as an anomaly ---- */
+
+/* A refund or dispute names the payment it is about (payment_ref). When
+ * both it and the session's recorded payment are known and differ, it is
+ * about another payment: the session's own is untouched. Unknown on either
+ * side: the session's (a refund may arrive before the payment it refunds;
+ * the state machine then keeps the total, order-free). Decided here, not in
+ * the pure state machine: it needs the recorded payment, which a refund
+ * that came first could not know. */
+static bool
+pay_other_payment(const pay_ctx *c)
+{
+	return c->ev->payment_ref[0] != '\0' && c->before.paid_ref[0] != '\0' &&
+	    strcmp(c->ev->payment_ref, c->before.paid_ref) != 0;
+}
+
+/* c->res for an event ignored here (not by the state machine): the session
+ * unchanged, its refs recorded, nothing else. */
+__attribute__((format(printf, 2, 3))) static void
+pay_ignore(pay_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(&c->res, 0, sizeof(c->res));
+	c->res.state = c->before;
+	c->res.outcome = FSM_IGNORED;
+	c->res.path[0] = c->before.status;
+	c->res.path_len = 1;
+	if (c->ev->payment_ref[0] != '\0' || c->ev->charge_ref[0] != '\0' ||
+	    c->ev->order_ref[0] != '\0') {
+		c->res.effects |= FSM_FX_RECORD_REFS;
+	}
+	va_start(ap, fmt);
+	(void) vsnprintf(c->res.reason, sizeof(c->res.reason), fmt, ap);
+	va_end(ap);
+}
+
+
+static bool
+pay_money_event(pw_event_kind k)
+{
+	return k == PW_EV_REFUND || k == PW_EV_DISPUTE_OPENED || k == PW_EV_DISPUTE_WON ||
+	    k == PW_EV_DISPUTE_LOST;
+}
+
+/* The payment anomaly of the session that ev (a refund or dispute) is about:
+ * PW_OK with *out (caller frees), or PW_NOT_FOUND. */
+static pw_status
+pay_anomaly_of(pay_ctx *c, Paywire__Store__V1__AnomalyRecord **out)
+{
+	const pw_event *ev = c->ev;
+	Paywire__Store__V1__AnomalyRecord *a = NULL;
+	pw_status st;
+
+	*out = NULL;
+	for (size_t i = 0; i < c->rec->n_anomaly_seqs; i++) {
+		st = store_anomaly_get(c->t, c->rec->session->merchant_id, c->rec->anomaly_seqs[i], &a);
+		if (st == PW_NOT_FOUND) {
+			continue;
+		}
+		if (st != PW_OK) {
+			return st;
+		}
+		if (a->payment && (pw_provider) a->provider == ev->provider &&
+		    ((a->payment_ref[0] != '\0' && strcmp(a->payment_ref, ev->payment_ref) == 0) ||
+		        (a->charge_ref[0] != '\0' && strcmp(a->charge_ref, ev->charge_ref) == 0)) &&
+		    strcmp(a->payment_ref, c->before.paid_ref) != 0) {
+			*out = a;
+			return PW_OK;
+		}
+		paywire__store__v1__anomaly_record__free_unpacked(a, NULL);
+		a = NULL;
+	}
+	return PW_NOT_FOUND;
+}
+
+/* What ev did to the anomalous payment a (its resolution). */
+static void
+pay_resolution(const pay_ctx *c, const Paywire__Store__V1__AnomalyRecord *a, char *out,
+    size_t out_size, bool *resolved)
+{
+	const pw_event *ev = c->ev;
+	const char *prov = pw_provider_name(ev->provider);
+	int64_t total = ev->amount_refunded_minor;
+
+	*resolved = false;
+	if (ev->kind == PW_EV_REFUND) {
+		*resolved = !a->has_amount || total >= a->amount_minor;
+		if (a->has_amount) {
+			snprintf(out, out_size, "%s (%" PRId64 " of %" PRId64 " %s) by %s event %s",
+			    *resolved ? "refunded in full" : "partially refunded", total, a->amount_minor,
+			    a->currency, prov, ev->event_id);
+		} else {
+			snprintf(out, out_size, "refunded (%" PRId64 ") by %s event %s", total, prov,
+			    ev->event_id);
+		}
+		return;
+	}
+	*resolved = ev->kind == PW_EV_DISPUTE_LOST; /* the money went back to the customer */
+	snprintf(out, out_size, "disputed by the customer (%s, %s event %s)%s",
+	    ev->kind == PW_EV_DISPUTE_OPENED ? "opened" : ev->kind == PW_EV_DISPUTE_WON ? "won" : "lost",
+	    prov, ev->event_id, ev->kind == PW_EV_DISPUTE_OPENED ? ": answer it at the provider" : "");
+}
+
+/* ev refunds or disputes the anomalous payment a, not the session's own:
+ * the session is left as it is (its refs are still recorded), the anomaly
+ * is annotated, and the event is audited and recorded IGNORED. Fills c->res
+ * as the state machine would for an ignored event. */
+static pw_status
+pay_decide_anomaly(pay_ctx *c, Paywire__Store__V1__AnomalyRecord *a)
+{
+	char resolution[FSM_REASON_BYTES];
+	bool resolved = false;
+	pw_status st;
+
+	pay_ignore(c, "%s of payment %s, recorded as anomaly %" PRIu64 ", not of the session's "
+	              "payment: the session is unchanged",
+	    c->ev->kind == PW_EV_REFUND ? "refund" : "dispute", pay_money_ref(c->ev), a->seq);
+	c->res.effects |= FSM_FX_AUDIT;
+	c->res.audit_action = c->ev->kind == PW_EV_REFUND ? "anomaly.refunded" : "anomaly.disputed";
+	pay_resolution(c, a, resolution, sizeof(resolution), &resolved);
+	snprintf(c->detail, sizeof(c->detail), " anomaly_seq=%" PRIu64 "%s", a->seq,
+	    resolved ? " resolved" : "");
+	st = store_pbstr_set(&a->resolution, resolution);
+	if (st == PW_OK) {
+		a->resolved_at_unix_ms = resolved ? c->t->now_ms : 0;
+		st = store_anomaly_put(c->t, a);
+	}
+	if (st == PW_OK) {
+		pw_log(PW_LOG_INFO, "store: anomaly %" PRIu64 " of session %s: %s", a->seq,
+		    c->rec->session->id, resolution);
+	}
+	return st;
+}
+
+/* Decides c->res: a refund or dispute of a payment recorded as an anomaly
+ * touches only that anomaly; everything else goes to the state machine. */
+static pw_status
+pay_decide(pay_ctx *c)
+{
+	Paywire__Store__V1__AnomalyRecord *a = NULL;
+	pw_status st = PW_NOT_FOUND;
+
+	if (pay_money_event(c->ev->kind) && c->rec->n_anomaly_seqs > 0) {
+		st = pay_anomaly_of(c, &a);
+	}
+	if (st == PW_OK) {
+		st = pay_decide_anomaly(c, a);
+		paywire__store__v1__anomaly_record__free_unpacked(a, NULL);
+		return st;
+	}
+	if (st != PW_NOT_FOUND) {
+		return st;
+	}
+	if (pay_money_event(c->ev->kind) && pay_other_payment(c)) {
+		pay_ignore(c, "%s of payment %s, not of the session's payment %s: not applied",
+		    c->ev->kind == PW_EV_REFUND ? "refund" : "dispute", c->ev->payment_ref,
+		    c->before.paid_ref);
+		return PW_OK;
+	}
+	fsm_apply(&c->before, c->ev, store_txn_now_ms(c->t), &c->res);
+	return PW_OK;
+}
+
 /* Runs the state machine and its effects on a loaded session. */
 static pw_status
 pay_apply_session(pay_ctx *c)
@@ -712,7 +878,10 @@ pay_apply_session(pay_ctx *c)
 		    c->rec->session != NULL ? c->rec->session->id : "?");
 		return store_txn_note(c->t, st);
 	}
-	fsm_apply(&c->before, c->ev, store_txn_now_ms(c->t), &c->res);
+	st = pay_decide(c);
+	if (st != PW_OK) {
+		return st;
+	}
 	c->effects = c->res.effects;
 	c->dirty = c->dirty || c->res.outcome == FSM_APPLIED; /* dirty: expired just before */
 	st = pay_effects_run(c);

@@ -352,6 +352,169 @@ test_bad_listing_arguments_are_refused(void **state)
 	assert_int_equal(0, n);
 }
 
+/* ---- refunds and disputes are tied to the payment they name ---- */
+
+/* A Stripe charge.refunded of payment pi / charge ch, cumulative total,
+ * with no session reference (resolved through the refs). */
+static void
+t_ev_refund(fx_env *e, pw_event *ev, const char *pi, const char *ch, int64_t amount,
+    int64_t total)
+{
+	t_ev(e, ev, PW_EV_REFUND, NULL);
+	snprintf(ev->event_type, sizeof(ev->event_type), "charge.refunded");
+	snprintf(ev->payment_ref, sizeof(ev->payment_ref), "%s", pi);
+	snprintf(ev->charge_ref, sizeof(ev->charge_ref), "%s", ch);
+	ev->has_amount = true;
+	ev->amount_minor = amount;
+	snprintf(ev->currency, sizeof(ev->currency), "EUR");
+	ev->amount_refunded_minor = total;
+}
+
+static Paywire__Store__V1__AnomalyRecord *
+t_only_anomaly(fx_env *e)
+{
+	Paywire__Store__V1__AnomalyRecord **list = NULL;
+	Paywire__Store__V1__AnomalyRecord *a;
+	bool more = false;
+	size_t n = t_list(e, e->merchant_id, 0, 10, &list, &more);
+
+	assert_int_equal(1, n);
+	a = list[0];
+	pw_free(list);
+	return a;
+}
+
+static void
+test_refund_of_the_second_payment_resolves_its_anomaly_and_keeps_the_sale(void **state)
+{
+	fx_env *e = *state;
+	Paywire__Store__V1__SessionRecord *rec = NULL;
+	Paywire__Store__V1__AnomalyRecord *a;
+	char sid[PW_SESSION_ID_BYTES_MAX];
+	store_webhook_result r;
+	pw_event ev;
+
+	t_session(e, NULL, sid);
+	t_ev_paid(e, &ev, sid, 4900, "EUR", "pi_1");
+	assert_int_equal(OUT(APPLIED), t_apply(e, &ev).outcome);
+	t_ev_paid(e, &ev, sid, 4900, "EUR", "pi_2");
+	assert_true(t_apply(e, &ev).anomaly);
+
+	/* a partial refund of pi_2 first: annotated, not resolved */
+	t_ev_refund(e, &ev, "pi_2", "ch_2", 4900, 1000);
+	r = t_apply(e, &ev);
+	assert_int_equal(OUT(IGNORED), r.outcome);
+	assert_false(r.anomaly);
+	assert_string_equal(sid, r.session_id);
+	assert_non_null(strstr(r.reason, "refund of payment pi_2, recorded as anomaly"));
+	a = t_only_anomaly(e);
+	assert_string_equal("partially refunded (1000 of 4900 EUR) by stripe event evt_3",
+	    a->resolution);
+	assert_int_equal(0, a->resolved_at_unix_ms);
+	paywire__store__v1__anomaly_record__free_unpacked(a, NULL);
+	/* the rest: resolved */
+	t_ev_refund(e, &ev, "pi_2", "ch_2", 4900, 4900);
+	assert_int_equal(OUT(IGNORED), t_apply(e, &ev).outcome);
+	a = t_only_anomaly(e);
+	assert_string_equal("refunded in full (4900 of 4900 EUR) by stripe event evt_4",
+	    a->resolution);
+	assert_int_equal(T_T0_MS, a->resolved_at_unix_ms);
+	paywire__store__v1__anomaly_record__free_unpacked(a, NULL);
+
+	/* the real sale is untouched: paid, nothing refunded, entitlement live */
+	assert_int_equal(PW_OK, store_session_get(e->s, sid, &rec));
+	assert_int_equal(ST(PAID), rec->session->status);
+	assert_int_equal(0, rec->session->amount_refunded_minor);
+	assert_true(rec->entitlement_active);
+	assert_string_equal("pi_1", rec->paid_ref);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
+
+	/* a dispute of pi_2: annotated, the session's dispute state untouched */
+	t_ev(e, &ev, PW_EV_DISPUTE_OPENED, NULL);
+	snprintf(ev.payment_ref, sizeof(ev.payment_ref), "pi_2");
+	r = t_apply(e, &ev);
+	assert_int_equal(OUT(IGNORED), r.outcome);
+	a = t_only_anomaly(e);
+	assert_non_null(strstr(a->resolution, "disputed by the customer (opened"));
+	paywire__store__v1__anomaly_record__free_unpacked(a, NULL);
+	assert_int_equal(PW_OK, store_session_get(e->s, sid, &rec));
+	assert_int_equal(ST(PAID), rec->session->status);
+	assert_int_equal(0, rec->dispute);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
+
+	/* a refund of the session's own payment still applies */
+	t_ev_refund(e, &ev, "pi_1", "ch_1", 4900, 4900);
+	r = t_apply(e, &ev);
+	assert_int_equal(OUT(APPLIED), r.outcome);
+	assert_int_equal(PW_OK, store_session_get(e->s, sid, &rec));
+	assert_int_equal(ST(REFUNDED), rec->session->status);
+	assert_false(rec->entitlement_active);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
+}
+
+static void
+test_refund_of_an_underpayment_does_not_count_against_the_later_real_payment(void **state)
+{
+	fx_env *e = *state;
+	Paywire__Store__V1__SessionRecord *rec = NULL;
+	Paywire__Store__V1__AnomalyRecord *a;
+	char sid[PW_SESSION_ID_BYTES_MAX];
+	store_webhook_result r;
+	pw_event ev;
+
+	t_session(e, NULL, sid);
+	t_ev_paid(e, &ev, sid, 4000, "EUR", "pi_under");
+	assert_true(t_apply(e, &ev).anomaly);
+	t_ev_refund(e, &ev, "pi_under", "ch_under", 4000, 4000);
+	r = t_apply(e, &ev);
+	assert_int_equal(OUT(IGNORED), r.outcome);
+	a = t_only_anomaly(e);
+	assert_true(a->resolved_at_unix_ms > 0);
+	paywire__store__v1__anomaly_record__free_unpacked(a, NULL);
+	assert_int_equal(PW_OK, store_session_get(e->s, sid, &rec));
+	assert_int_equal(0, rec->session->amount_refunded_minor);
+	assert_int_equal(ST(CREATED), rec->session->status);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
+	/* the customer pays the right amount: paid, not "partially refunded" */
+	t_ev_paid(e, &ev, sid, 4900, "EUR", "pi_ok");
+	assert_int_equal(OUT(APPLIED), t_apply(e, &ev).outcome);
+	assert_int_equal(PW_OK, store_session_get(e->s, sid, &rec));
+	assert_int_equal(ST(PAID), rec->session->status);
+	assert_int_equal(PAYWIRE__STORE__V1__PAYMENT_STATUS__PAYMENT_STATUS_COMPLETED,
+	    rec->session->payment_status);
+	assert_int_equal(0, rec->session->amount_refunded_minor);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
+}
+
+static void
+test_refund_naming_another_payment_than_the_recorded_one_is_not_applied(void **state)
+{
+	fx_env *e = *state;
+	Paywire__Store__V1__SessionRecord *rec = NULL;
+	char sid[PW_SESSION_ID_BYTES_MAX];
+	store_webhook_result r;
+	pw_event ev;
+
+	t_session(e, NULL, sid);
+	t_ev_paid(e, &ev, sid, 4900, "EUR", "pi_1");
+	assert_int_equal(OUT(APPLIED), t_apply(e, &ev).outcome);
+	t_ev_refund(e, &ev, "pi_unknown", "ch_x", 4900, 4900);
+	snprintf(ev.session_ref, sizeof(ev.session_ref), "%s", sid);
+	r = t_apply(e, &ev);
+	assert_int_equal(OUT(IGNORED), r.outcome);
+	assert_false(r.anomaly);
+	assert_string_equal("refund of payment pi_unknown, not of the session's payment pi_1: not "
+	                    "applied", r.reason);
+	assert_int_equal(PW_OK, store_session_get(e->s, sid, &rec));
+	assert_int_equal(ST(PAID), rec->session->status);
+	assert_int_equal(0, rec->session->amount_refunded_minor);
+	paywire__store__v1__session_record__free_unpacked(rec, NULL);
+	/* a refund that names no payment (only the charge) is the session's */
+	t_ev_refund(e, &ev, "", "ch_1", 4900, 1000);
+	snprintf(ev.session_ref, sizeof(ev.session_ref), "%s", sid);
+	assert_int_equal(OUT(APPLIED), t_apply(e, &ev).outcome);
+}
+
 int
 main(void)
 {
@@ -367,6 +530,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_listing_pages_with_a_cursor_and_keeps_merchants_apart,
 		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_listing_arguments_are_refused, t_setup,
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refund_of_the_second_payment_resolves_its_anomaly_and_keeps_the_sale, t_setup,
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refund_of_an_underpayment_does_not_count_against_the_later_real_payment,
+		    t_setup, fx_env_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refund_naming_another_payment_than_the_recorded_one_is_not_applied, t_setup,
 		    fx_env_teardown),
 	};
 
