@@ -104,6 +104,13 @@ _Static_assert(PW_SRV_CONTEXTS_MAX <= PW_STORE_QUEUE_MAX,
  * this bounds the quarantine at 100 MiB of bodies; a full quarantine answers
  * the provider UNAVAILABLE (it retries later) instead of dropping the event. */
 #define PW_QUARANTINE_EVENTS_MAX 100
+/* Refs-only events waiting for the event that records their ref (parked,
+ * one entry per ref, up to 3 each). A full table parks nothing more: such an
+ * event is then recorded IGNORED "no paywire reference", as before parking
+ * existed. Events applied from the table per triggering event, at most: the
+ * rest wait for the next event recording that ref. */
+#define PW_PARKED_ENTRIES_MAX 30000
+#define PW_PARKED_APPLY_MAX 64
 
 /* Idempotency keys and stored replies are kept this long (Stripe: 24 h). */
 #define PW_IDEMPOTENCY_TTL_MS (24ll * 3600ll * 1000ll)

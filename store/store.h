@@ -95,6 +95,7 @@
  *   merchant_sessions merchant_id 0x00 ~created (8 bytes BE) session id   empty (newest first)
  *   anomalies    merchant_id 0x00 seq (8 bytes BE, the audit seq) AnomalyRecord
  *   quarantine   id (8 bytes BE)                              QuarantinedEventRecord
+ *   parked       provider(1 byte) ref 0x00 seq (8 bytes BE)    ParkedEventRecord
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
@@ -527,6 +528,10 @@ pw_status store_quarantine_get(store *s, uint64_t id,
 pw_status store_quarantine_list(store *s, uint64_t after_id, size_t limit,
     Paywire__Store__V1__QuarantinedEventRecord ***out, size_t *n_out, bool *has_more) PW_WUR;
 void store_quarantine_free(Paywire__Store__V1__QuarantinedEventRecord **list, size_t n);
+
+/* Entries of the parked table (events waiting for a ref; each event has one
+ * entry per ref it names). A read. */
+pw_status store_parked_count(store *s, uint64_t *n) PW_WUR;
 
 /* Called on the writer thread after every batch that committed a change,
  * before its done callbacks: the change feed's publisher wakes on it. It

@@ -80,7 +80,8 @@
 	XX(AK_HASHES, "ak_hashes")         \
 	XX(MERCHANT_SESSIONS, "merchant_sessions") \
 	XX(ANOMALIES, "anomalies")         \
-	XX(QUARANTINE, "quarantine")
+	XX(QUARANTINE, "quarantine")       \
+	XX(PARKED, "parked")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -399,10 +400,28 @@ pw_status store_anomaly_put(store_txn *t, const Paywire__Store__V1__AnomalyRecor
 pw_status store_anomaly_get(store_txn *t, const char *merchant_id, uint64_t seq,
     Paywire__Store__V1__AnomalyRecord **out) PW_WUR;
 
+/* ---- parked events (store_parked.c) ---- */
+
+typedef struct store_parked_event {
+	uint64_t seq;  /* arrival order */
+	pw_event ev;   /* as it was parked */
+} store_parked_event;
+
+/* Parks ev (a verified event of no known session, with at least one ref)
+ * under each of its refs in t. PW_RESOURCE_EXHAUSTED, nothing written, when
+ * PW_PARKED_ENTRIES_MAX would be passed. */
+pw_status store_parked_put(store_txn *t, const pw_event *ev) PW_WUR;
+
+/* Takes (deletes, under every ref) at most max (<= PW_PARKED_APPLY_MAX)
+ * events parked under provider p's ref, in seq order, into out[*n_out]. */
+pw_status store_parked_take(store_txn *t, pw_provider p, const char *ref,
+    store_parked_event *out, size_t max, size_t *n_out) PW_WUR;
+
 /* meta keys */
 #define STORE_META_AUDIT_SEQ "audit_seq"
 #define STORE_META_AUDIT_HEAD "audit_head"
 #define STORE_META_QUARANTINE_ID "quarantine_id" /* 8 bytes BE: the last id given */
+#define STORE_META_PARKED_SEQ "parked_seq"         /* 8 bytes BE: the last parked seq */
 
 /* ---- payments (store_payment.c, store_entitlement.c, store_token.c) ----
  * Added by the payment engine; docs/PAYMENTS.md. The credits db maps

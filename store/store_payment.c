@@ -64,7 +64,13 @@ typedef struct pay_ctx {
 	bool dirty;                       /* rec must be written */
 	char anomaly[FSM_REASON_BYTES];   /* ref conflict found by RECORD_REFS; "" none */
 	char detail[96];                  /* what the entitlement effects did, for the audit */
+	char new_refs[3][PW_EV_REF_BYTES]; /* refs this event recorded first: parked events wait on them */
+	int n_new_refs;                   /* entries used */
 } pay_ctx;
+
+/* Parked events applied by an event that recorded their ref may record refs
+ * of their own, which apply more: this deep at most (the rest wait). */
+#define STORE_UNPARK_DEPTH_MAX 4
 
 /* provider byte + s: the key layout of the refs and events dbs. */
 static size_t
@@ -197,6 +203,8 @@ pay_ref_record(pay_ctx *c, const char *ref)
 	if (st == PW_NOT_FOUND) {
 		st = store_raw_put(c->t, STORE_DB_REFS, key, keylen, sid, strlen(sid), KV_PUT_INSERT);
 		c->dirty = true;
+		PW_ASSERT(c->n_new_refs < 3);
+		(void) pw_strlcpy(c->new_refs[c->n_new_refs++], ref, sizeof(c->new_refs[0]));
 		return st == PW_OK ? pay_ref_append(c->rec, c->ev->provider, ref) : st;
 	}
 	if (st != PW_OK) {
@@ -908,9 +916,100 @@ pay_apply_session(pay_ctx *c)
 	return st;
 }
 
+static pw_status pay_apply_depth(store_txn *t, const pw_event *ev, store_webhook_result *out,
+    int depth);
+
+static int
+pay_parked_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const store_parked_event *) a)->seq;
+	uint64_t y = ((const store_parked_event *) b)->seq;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The events parked under refs (just recorded by an event of provider p),
+ * applied in arrival order as if delivered now: each one's "parked" event
+ * record is replaced by its real outcome. */
+static pw_status
+pay_unpark(store_txn *t, pw_provider p, char (*refs)[PW_EV_REF_BYTES], int n_refs, int depth)
+{
+	store_parked_event *evs;
+	store_webhook_result res;
+	uint8_t key[STORE_PREFIXED_KEY_BYTES];
+	size_t n = 0;
+	size_t got = 0;
+	pw_status st = PW_OK;
+
+	evs = pw_calloc(3 * PW_PARKED_APPLY_MAX, sizeof(*evs));
+	if (evs == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	for (int i = 0; i < n_refs && st == PW_OK; i++) {
+		st = store_parked_take(t, p, refs[i], evs + n, PW_PARKED_APPLY_MAX, &got);
+		n += got;
+	}
+	qsort(evs, n, sizeof(*evs), pay_parked_cmp);
+	for (size_t i = 0; i < n && st == PW_OK; i++) {
+		/* taken under one ref, its other keys are gone too: no event twice */
+		PW_ASSERT(i == 0 || evs[i].seq != evs[i - 1].seq);
+		st = store_raw_del(t, STORE_DB_EVENTS, key,
+		    pay_prefixed_key(key, evs[i].ev.provider, evs[i].ev.event_id));
+		if (st == PW_OK || st == PW_NOT_FOUND) {
+			st = pay_apply_depth(t, &evs[i].ev, &res, depth);
+		}
+		if (st == PW_OK) {
+			pw_log(PW_LOG_INFO, "store: parked %s event %s applied: %s%s%s",
+			    pw_provider_name(evs[i].ev.provider), evs[i].ev.event_id,
+			    res.outcome == OUTCOME_APPLIED ? "applied" : "ignored",
+			    res.reason[0] != '\0' ? ", " : "", res.reason);
+		}
+	}
+	pw_free(evs);
+	return st;
+}
+
+/* Parks a refs-only event no session knows yet (store_parked.c): true when
+ * it was parked, with out filled. */
+static pw_status
+pay_park(store_txn *t, const pw_event *ev, store_webhook_result *out, bool *parked)
+{
+	const char *ref = ev->payment_ref[0] != '\0' ? ev->payment_ref
+	    : ev->charge_ref[0] != '\0'              ? ev->charge_ref
+	                                             : ev->order_ref;
+	pw_status st;
+
+	*parked = false;
+	if (ev->kind == PW_EV_IGNORED || ref[0] == '\0') {
+		return PW_OK;
+	}
+	st = store_parked_put(t, ev);
+	if (st == PW_RESOURCE_EXHAUSTED) {
+		pw_log(PW_LOG_WARN, "store: parked events table full: %s event %s not parked",
+		    pw_provider_name(ev->provider), ev->event_id);
+		return PW_OK;
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	*parked = true;
+	out->outcome = OUTCOME_IGNORED;
+	snprintf(out->reason, sizeof(out->reason),
+	    "parked: no session has %s ref %s yet; applied when an event records it",
+	    pw_provider_name(ev->provider), ref);
+	return pay_event_put(t, ev, OUTCOME_IGNORED, "", out->reason);
+}
+
 pw_status
 store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 {
+	return pay_apply_depth(t, ev, out, 0);
+}
+
+static pw_status
+pay_apply_depth(store_txn *t, const pw_event *ev, store_webhook_result *out, int depth)
+{
+	bool parked = false;
 	pay_ctx c;
 	pw_status st;
 
@@ -930,6 +1029,11 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 	c.out = out;
 	st = pay_resolve(t, ev, out->session_id, sizeof(out->session_id));
 	if (st == PW_NOT_FOUND && ev->session_ref[0] == '\0') {
+		/* Refs nobody recorded yet: it waits for the event that does. */
+		st = pay_park(t, ev, out, &parked);
+		if (st != PW_OK || parked) {
+			return st;
+		}
 		/* Nothing of ours: record it so a redelivery is a DUPLICATE. */
 		out->outcome = OUTCOME_IGNORED;
 		(void) pw_strlcpy(out->reason, STORE_NO_REF_REASON, sizeof(out->reason));
@@ -953,6 +1057,9 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 	}
 	if (c.rec != NULL) {
 		paywire__store__v1__session_record__free_unpacked(c.rec, NULL);
+	}
+	if (st == PW_OK && c.n_new_refs > 0 && depth < STORE_UNPARK_DEPTH_MAX) {
+		st = pay_unpark(t, ev->provider, c.new_refs, c.n_new_refs, depth + 1);
 	}
 	if (st != PW_OK) {
 		memset(out, 0, sizeof(*out));
