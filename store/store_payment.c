@@ -941,7 +941,7 @@ pay_unpark(store_txn *t, pw_provider p, char (*refs)[PW_EV_REF_BYTES], int n_ref
 	size_t got = 0;
 	pw_status st = PW_OK;
 
-	evs = pw_calloc(3 * PW_PARKED_APPLY_MAX, sizeof(*evs));
+	evs = pw_malloc(3 * PW_PARKED_APPLY_MAX * sizeof(*evs)); /* filled by the takes */
 	if (evs == NULL) {
 		return PW_RESOURCE_EXHAUSTED;
 	}
