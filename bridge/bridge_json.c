@@ -757,12 +757,18 @@ bridge_json_status(bridge_buf *out, const pw_status_info *s, const bridge_json_c
 void
 bridge_json_webhook(bridge_buf *out, const pw_webhook_result *r)
 {
+	json_t *o;
+
 	PW_ASSERT(out != NULL && r != NULL);
-	bridge_json_emit(out,
-	    json_pack("{s:s?,s:o,s:o,s:o,s:o}", "outcome", pw_webhook_outcome_name(r->outcome),
-	        "session_id", bridge_json_str_or_null(r->session_id), "event_id",
-	        bridge_json_str_or_null(r->event_id), "event_type",
-	        bridge_json_str_or_null(r->event_type), "reason", bridge_json_str_or_null(r->reason)));
+	o = json_pack("{s:s?,s:o,s:o,s:o,s:o}", "outcome", pw_webhook_outcome_name(r->outcome),
+	    "session_id", bridge_json_str_or_null(r->session_id), "event_id",
+	    bridge_json_str_or_null(r->event_id), "event_type",
+	    bridge_json_str_or_null(r->event_type), "reason", bridge_json_str_or_null(r->reason));
+	/* only when set: money that needs a human (paywire anomalies list) */
+	if (o != NULL && r->anomaly) {
+		(void) json_object_set_new(o, "anomaly", json_true());
+	}
+	bridge_json_emit(out, o);
 }
 
 void

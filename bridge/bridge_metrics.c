@@ -22,7 +22,7 @@ static const char *const bridge_metrics_bucket_le[BRIDGE_METRICS_BUCKETS_N] = {
 };
 
 static const char *const bridge_metrics_tallies[BRIDGE_METRICS_OUTCOMES_N] = {
-	"applied", "duplicate", "ignored", "rejected",
+	"applied", "duplicate", "ignored", "rejected", "anomaly", "quarantined",
 };
 
 void
@@ -99,10 +99,13 @@ bridge_metrics_webhook(bridge_metrics *m, pw_webhook_provider provider, bridge_w
 }
 
 bridge_webhook_tally
-bridge_metrics_tally_of(pw_status st, pw_webhook_outcome outcome)
+bridge_metrics_tally_of(pw_status st, pw_webhook_outcome outcome, bool anomaly)
 {
 	if (st != PW_OK) {
 		return BRIDGE_TALLY_REJECTED;
+	}
+	if (anomaly && outcome != PW_WEBHOOK_UNSPECIFIED) {
+		return BRIDGE_TALLY_ANOMALY; /* money that needs a human, apart from ignored */
 	}
 	switch (outcome) {
 	case PW_WEBHOOK_APPLIED:
@@ -111,6 +114,8 @@ bridge_metrics_tally_of(pw_status st, pw_webhook_outcome outcome)
 		return BRIDGE_TALLY_DUPLICATE;
 	case PW_WEBHOOK_IGNORED:
 		return BRIDGE_TALLY_IGNORED;
+	case PW_WEBHOOK_QUARANTINED:
+		return BRIDGE_TALLY_QUARANTINED;
 	case PW_WEBHOOK_UNSPECIFIED:
 		return BRIDGE_TALLY_REJECTED; /* answered as an error by the route */
 	}
@@ -167,7 +172,8 @@ static void
 bridge_metrics_render_webhooks(const bridge_metrics *m, bridge_buf *out)
 {
 	bridge_metrics_family(out, "paywire_bridge_webhooks_total", "counter",
-	    "Provider webhooks, by provider and outcome (rejected: answered with an error).");
+	    "Provider webhooks, by provider and outcome (rejected: answered with an error; "
+	    "anomaly: recorded as money that needs a human).");
 	for (size_t i = 0; i < BRIDGE_METRICS_PROVIDERS_N * BRIDGE_METRICS_OUTCOMES_N; i++) {
 		size_t p = i / BRIDGE_METRICS_OUTCOMES_N;
 		size_t o = i % BRIDGE_METRICS_OUTCOMES_N;

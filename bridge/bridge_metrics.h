@@ -8,7 +8,7 @@
  * Owns: fixed arrays of atomic counters; no allocation, no locks. Every label
  * set is bounded at compile time: at most BRIDGE_METRICS_ROUTES_MAX routes x
  * BRIDGE_METRICS_CODES_N status codes (anything else counts as code="other"),
- * BRIDGE_METRICS_PROVIDERS_N providers (one per PW_PROVIDER_MAP row) x 4
+ * BRIDGE_METRICS_PROVIDERS_N providers (one per PW_PROVIDER_MAP row) x 6
  * outcomes, BRIDGE_METRICS_BUCKETS_N latency buckets per route.
  * Threads: any thread may record at any time (relaxed atomics; a scrape may see
  * a request counted in one series and not yet in another, as Prometheus
@@ -18,7 +18,10 @@
  * Exposed series (text format 0.0.4):
  *   paywire_bridge_http_requests_total{route,code}            counter
  *   paywire_bridge_webhooks_total{provider,outcome}           counter
- *     outcome: applied | duplicate | ignored | rejected (any error answer)
+ *     outcome: applied | duplicate | ignored | rejected (any error answer) |
+ *              anomaly (recorded as money that needs a human: the reply said
+ *              anomaly=true; never counted as applied or ignored too) |
+ *              quarantined (verified, not understood: kept for an operator)
  *   paywire_bridge_request_duration_seconds{route}            histogram
  *     buckets (le, seconds) 0.0001 ... 10, +Inf; _sum in seconds; _count
  */
@@ -26,6 +29,7 @@
 #define BRIDGE_METRICS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,7 +46,7 @@
 #define BRIDGE_METRICS_ROUTES_MAX 16  /* route series: the route table's rows + "unmatched" */
 #define BRIDGE_METRICS_CODES_N 15     /* HTTP codes with their own series, plus "other" */
 #define BRIDGE_METRICS_BUCKETS_N 16   /* finite latency buckets; +Inf is the count */
-#define BRIDGE_METRICS_OUTCOMES_N 4   /* applied duplicate ignored rejected */
+#define BRIDGE_METRICS_OUTCOMES_N 6   /* applied duplicate ignored rejected anomaly quarantined */
 /* Room for a full scrape; bridge_routes.c asserts that
  * BRIDGE_METRICS_SCRAPE_BYTES(its route series) fits. */
 #define BRIDGE_METRICS_TEXT_BYTES_MAX (64u * 1024u)
@@ -61,6 +65,8 @@ typedef enum bridge_webhook_tally {
 	BRIDGE_TALLY_DUPLICATE = 1,
 	BRIDGE_TALLY_IGNORED = 2,
 	BRIDGE_TALLY_REJECTED = 3,
+	BRIDGE_TALLY_ANOMALY = 4,
+	BRIDGE_TALLY_QUARANTINED = 5,
 } bridge_webhook_tally;
 
 typedef struct bridge_metrics {
@@ -86,8 +92,10 @@ void bridge_metrics_request(bridge_metrics *m, size_t route, int http_code, uint
 void bridge_metrics_webhook(bridge_metrics *m, pw_webhook_provider provider,
     bridge_webhook_tally tally);
 
-/* Tally for a webhook answer: the outcome when st is PW_OK, else REJECTED. */
-bridge_webhook_tally bridge_metrics_tally_of(pw_status st, pw_webhook_outcome outcome);
+/* Tally for a webhook answer: REJECTED when st is not PW_OK; ANOMALY when the
+ * reply said anomaly (whatever the outcome); else the outcome. */
+bridge_webhook_tally bridge_metrics_tally_of(pw_status st, pw_webhook_outcome outcome,
+    bool anomaly);
 
 /* Renders every series in Prometheus text format into out (which the caller
  * initialized; the scrape fits BRIDGE_METRICS_TEXT_BYTES_MAX). Counters with a

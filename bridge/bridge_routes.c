@@ -240,7 +240,8 @@ bridge_route_webhook(bridge_env *env, const bridge_request *rq, bridge_reply *rp
 		st = PW_INTERNAL;
 		(void) pw_strlcpy(err.message, "the server answered without an outcome", sizeof(err.message));
 	}
-	bridge_metrics_webhook(&env->metrics, provider, bridge_metrics_tally_of(st, res.outcome));
+	bridge_metrics_webhook(&env->metrics, provider, bridge_metrics_tally_of(st, res.outcome,
+	    res.anomaly));
 	if (st != PW_OK) {
 		pw_log(PW_LOG_INFO, "webhook %s refused: %s", pw_webhook_provider_name(provider),
 		    pw_status_name(st));

@@ -1548,6 +1548,60 @@ cli_entitlement_list_check(void *args, cli_globals *g)
 	    (!cli_parse_i64(a->limit, &a->lim) || a->lim < 1 || a->lim > PW_ENTITLEMENT_PAGE_MAX)) {
 		return cli_usage_error(g, "--limit wants 1..%d, got '%s'", PW_ENTITLEMENT_PAGE_MAX,
 		    a->limit);
+/* ---- anomalies list (money that needs a human) ---- */
+
+static const char cli_help_anomalies_list[] =
+    "usage: paywire anomalies list [--after SEQ] [--limit N] [--api-key KEY]\n"
+    "\n"
+    "Your anomalies, oldest first: payments, refunds or disputes paywire recorded\n"
+    "but did not apply because they contradict the session (an underpayment,\n"
+    "another currency or mode, a payment for an expired or canceled session, a\n"
+    "second payment for a paid session, a refund over the amount). Each says\n"
+    "what to do, usually: refund that payment at the provider. A refund of the\n"
+    "anomalous payment shows as its resolution. Two lines each (seq, session,\n"
+    "provider, ref, amount, time; then the action); --json: an array.\n"
+    "\n"
+    "  --after SEQ       only anomalies after this seq (the last of a page)\n"
+    "  --limit N         at most N (1..100, default 10); has_more: there are more\n"
+    "  --api-key KEY     merchant API key (default: $PAYWIRE_API_KEY)\n"
+    "\n"
+    "example:\n"
+    "  paywire anomalies list --limit 20 --after 1042\n";
+
+typedef struct cli_anomaly_args {
+	const char *api_key;   /* --api-key, else $PAYWIRE_API_KEY */
+	const char *after;     /* --after */
+	const char *limit;     /* --limit */
+	int64_t a;             /* parsed after */
+	int64_t lim;           /* parsed limit (0: the server's default) */
+} cli_anomaly_args;
+
+static int
+cli_anomaly_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_anomaly_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_AFTER: a->after = arg; break;
+	case OPT_LIMIT: a->limit = arg; break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_anomaly_check(void *args, cli_globals *g)
+{
+	cli_anomaly_args *a = args;
+
+	if (a->after != NULL && (!cli_parse_i64(a->after, &a->a) || a->a < 0)) {
+		return cli_usage_error(g, "--after wants a seq (0, 1, ...), got '%s'", a->after);
+	}
+	if (a->limit != NULL &&
+	    (!cli_parse_i64(a->limit, &a->lim) || a->lim < 1 || a->lim > PW_ANOMALY_PAGE_MAX)) {
+		return cli_usage_error(g, "--limit wants 1..%d, got '%s'", PW_ANOMALY_PAGE_MAX, a->limit);
 	}
 	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
 	return a->api_key == NULL
@@ -1607,6 +1661,50 @@ cli_entitlement_list_call(cli_call *call, void *args, pw_error *err)
 {
 	const cli_query_args *a = args;
 	pw_entitlement_page *p = malloc(sizeof(*p));
+static void
+cli_anomaly_rows(cli_out *o, bool json, const pw_anomaly *v)
+{
+	cli_uint(o, "seq", v->seq);
+	cli_str(o, "session_id", v->session_id);
+	cli_str(o, "provider", v->provider);
+	cli_str(o, "event_id", v->event_id);
+	cli_str(o, "event_type", v->event_type);
+	cli_str(o, "payment_ref", v->payment_ref);
+	cli_str(o, "charge_ref", v->charge_ref);
+	if (v->has_amount) {
+		cli_money_rows(o, v->amount_minor, v->currency);
+	}
+	cli_str(o, "reason", v->reason);
+	cli_str(o, "action", v->action);
+	cli_time(o, json ? "created_at_unix_ms" : "created_at", v->created_at_unix_ms);
+	cli_str(o, "resolution", v->resolution);
+	cli_time(o, json ? "resolved_at_unix_ms" : "resolved_at", v->resolved_at_unix_ms);
+}
+
+static void
+cli_anomaly_print(const pw_anomaly *v)
+{
+	char when[40];
+	char amount[48] = "-";
+
+	cli_when(when, sizeof(when), v->created_at_unix_ms);
+	if (v->has_amount) {
+		snprintf(amount, sizeof(amount), "%lld %s", (long long) v->amount_minor, v->currency);
+	}
+	printf("%8llu  %-47s  %-8s  %-28s  %16s  %s\n", (unsigned long long) v->seq, v->session_id,
+	    v->provider, v->payment_ref[0] != '\0' ? v->payment_ref : (v->charge_ref[0] != '\0'
+	        ? v->charge_ref : "-"), amount, when);
+	printf("          action: %s\n", v->action);
+	if (v->resolution[0] != '\0') {
+		printf("          resolved: %s\n", v->resolution);
+	}
+}
+
+static pw_status
+cli_anomalies_list_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_anomaly_args *a = args;
+	pw_anomaly_page *p = malloc(sizeof(*p));
 	pw_status st;
 
 	if (p == NULL) {
@@ -1616,6 +1714,7 @@ cli_entitlement_list_call(cli_call *call, void *args, pw_error *err)
 	}
 	st = pw_entitlements_get(call->c, a->api_key, a->customer, a->starting_after,
 	    (unsigned) a->lim, p, err);
+	st = pw_anomalies_list(call->c, a->api_key, (uint64_t) a->a, (unsigned) a->lim, p, err);
 	if (st == PW_OK && call->g->json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < p->n; i++) {
@@ -1631,6 +1730,16 @@ cli_entitlement_list_call(cli_call *call, void *args, pw_error *err)
 		    "state", "active", "sub", "created_at", "period_end", "key_prefix", "sessions");
 		for (size_t i = 0; i < p->n; i++) {
 			cli_entitlement_line(&p->entitlements[i]);
+			cli_anomaly_rows(&one, true, &p->anomalies[i]);
+			json_array_append_new(arr, one.obj);
+		}
+		cli_row(&call->out, "anomalies", arr, "-");
+		cli_bool(&call->out, "has_more", p->has_more);
+	} else if (st == PW_OK) {
+		printf("%8s  %-47s  %-8s  %-28s  %16s  %s\n", "seq", "session_id", "provider",
+		    "payment_ref", "amount_minor", "created_at");
+		for (size_t i = 0; i < p->n; i++) {
+			cli_anomaly_print(&p->anomalies[i]);
 		}
 		cli_bool(&call->out, "has_more", p->has_more);
 	}
@@ -2532,6 +2641,225 @@ cli_audit_call(cli_call *call, void *args, pw_error *err)
 	return st;
 }
 
+/* ---- events quarantine list | show | retry (admin) ---- */
+
+static const char cli_help_quarantine_list[] =
+    "usage: paywire events quarantine list [--after ID] [--limit N] [--admin-key KEY]\n"
+    "\n"
+    "Verified webhooks paywire could not process (an unknown shape, a missing\n"
+    "field): the server answered the provider 200 \"quarantined\" and kept the\n"
+    "exact body and headers with the reason. Oldest first, a line each (id\n"
+    "provider received_at attempts body_bytes reason). Fix the configuration\n"
+    "(or paywire), then 'paywire events quarantine retry ID'.\n"
+    "\n"
+    "  --after ID         only entries after this id (the last of a page)\n"
+    "  --limit N          at most N (1..100, default 10)\n"
+    "  --admin-key KEY    admin key (default: $PAYWIRE_ADMIN_KEY)\n"
+    "\n"
+    "example:\n"
+    "  paywire events quarantine list --limit 50\n";
+
+static const char cli_help_quarantine_show[] =
+    "usage: paywire events quarantine show ID [--admin-key KEY]\n"
+    "\n"
+    "One kept event: provider, reason, times, attempts, its headers and body\n"
+    "(--json: the whole body; as text, its first 2 KiB).\n"
+    "\n"
+    "example:\n"
+    "  paywire --json events quarantine show 3\n";
+
+static const char cli_help_quarantine_retry[] =
+    "usage: paywire events quarantine retry ID [--admin-key KEY]\n"
+    "\n"
+    "Verifies the kept event again (with the secrets configured now, as of the\n"
+    "time it was received), parses it and applies it exactly as a delivery\n"
+    "would. Success: the event's outcome (applied, ignored, duplicate, ...) and\n"
+    "the entry is removed; exit 0. Still failing: the new reason, kept with the\n"
+    "entry; exit 1.\n"
+    "\n"
+    "example:\n"
+    "  paywire events quarantine retry 3\n";
+
+typedef struct cli_q_args {
+	const char *after;     /* --after */
+	const char *limit;     /* --limit */
+	int64_t a;             /* parsed after */
+	int64_t lim;           /* parsed limit (0: the server's default) */
+} cli_q_args;
+
+static int
+cli_q_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_q_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_AFTER: a->after = arg; break;
+	case OPT_LIMIT: a->limit = arg; break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_q_check(void *args, cli_globals *g)
+{
+	cli_q_args *a = args;
+
+	if (a->after != NULL && (!cli_parse_i64(a->after, &a->a) || a->a < 0)) {
+		return cli_usage_error(g, "--after wants an id (0, 1, ...), got '%s'", a->after);
+	}
+	if (a->limit != NULL && (!cli_parse_i64(a->limit, &a->lim) || a->lim < 1 ||
+	    a->lim > PW_QUARANTINE_PAGE_MAX)) {
+		return cli_usage_error(g, "--limit wants 1..%d, got '%s'", PW_QUARANTINE_PAGE_MAX,
+		    a->limit);
+	}
+	return CLI_EXIT_OK;
+}
+
+/* ID of show/retry: 1, 2, ... */
+static pw_status
+cli_q_id(cli_call *call, uint64_t *id, pw_error *err)
+{
+	int64_t v = 0;
+
+	if (!cli_parse_i64(call->arg, &v) || v < 1) {
+		err->code = PW_INVALID_ARGUMENT;
+		snprintf(err->message, sizeof(err->message),
+		    "ID wants a quarantine id (1, 2, ...), got '%s'", call->arg);
+		return PW_INVALID_ARGUMENT;
+	}
+	*id = (uint64_t) v;
+	return PW_OK;
+}
+
+static void
+cli_q_rows(cli_out *o, bool json, const pw_quarantined_event *q)
+{
+	cli_uint(o, "id", q->id);
+	cli_str(o, "provider", q->provider);
+	cli_str(o, "reason", q->reason);
+	cli_time(o, json ? "received_at_unix_ms" : "received_at", q->received_at_unix_ms);
+	cli_uint(o, "attempts", q->attempts);
+	cli_time(o, json ? "last_attempt_unix_ms" : "last_attempt_at", q->last_attempt_unix_ms);
+	cli_uint(o, "body_bytes", q->body_bytes);
+}
+
+static pw_status
+cli_q_list_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_q_args *a = args;
+	pw_quarantine_page *p = malloc(sizeof(*p));
+	pw_status st;
+
+	if (p == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_quarantine_list(call->c, call->key, (uint64_t) a->a, (unsigned) a->lim, p, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < p->n; i++) {
+			cli_out one;
+			cli_out_init(&one, true);
+			cli_q_rows(&one, true, &p->events[i]);
+			json_array_append_new(arr, one.obj);
+		}
+		cli_row(&call->out, "events", arr, "-");
+		cli_bool(&call->out, "has_more", p->has_more);
+	} else if (st == PW_OK) {
+		printf("%8s  %-8s  %-20s  %8s  %10s  %s\n", "id", "provider", "received_at", "attempts",
+		    "body_bytes", "reason");
+		for (size_t i = 0; i < p->n; i++) {
+			const pw_quarantined_event *q = &p->events[i];
+			char when[40];
+
+			cli_when(when, sizeof(when), q->received_at_unix_ms);
+			printf("%8llu  %-8s  %-20s  %8u  %10llu  %s\n", (unsigned long long) q->id,
+			    q->provider, when, (unsigned) q->attempts, (unsigned long long) q->body_bytes,
+			    q->reason);
+		}
+		cli_bool(&call->out, "has_more", p->has_more);
+	}
+	free(p);
+	return st;
+}
+
+static pw_status
+cli_q_show_call(cli_call *call, void *args, pw_error *err)
+{
+	pw_quarantined_detail *d;
+	char *text;
+	size_t used = 0;
+	uint64_t id = 0;
+	pw_status st;
+
+	(void) args;
+	st = cli_q_id(call, &id, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	d = malloc(sizeof(*d));
+	text = malloc(d != NULL ? sizeof(d->body) + 1 : 1);
+	if (d == NULL || text == NULL) {
+		free(d);
+		free(text);
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_quarantine_get(call->c, call->key, id, d, err);
+	if (st == PW_OK) {
+		cli_q_rows(&call->out, call->g->json, &d->event);
+		text[0] = '\0';
+		for (size_t i = 0; i < d->headers_len && used + 2 < CLI_VALUE_BYTES_MAX; i++) {
+			int n = snprintf(text + used, CLI_VALUE_BYTES_MAX - used, "%s%s: %s",
+			    i > 0 ? "; " : "", d->headers[i].name, d->headers[i].value);
+			used += n > 0 ? (size_t) n : 0;
+		}
+		text[used < CLI_VALUE_BYTES_MAX ? used : CLI_VALUE_BYTES_MAX - 1] = '\0';
+		cli_str(&call->out, "headers", text);
+		memcpy(text, d->body, d->event.body_bytes);
+		text[d->event.body_bytes] = '\0'; /* a NUL inside cuts it: the JSON of a provider has none */
+		cli_str(&call->out, "body", text);
+	}
+	free(text);
+	free(d);
+	return st;
+}
+
+static pw_status
+cli_q_retry_call(cli_call *call, void *args, pw_error *err)
+{
+	pw_quarantine_retry_result r;
+	uint64_t id = 0;
+	pw_status st;
+
+	(void) args;
+	st = cli_q_id(call, &id, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	st = pw_quarantine_retry(call->c, call->key, id, &r, err);
+	if (st == PW_OK) {
+		cli_uint(&call->out, "id", id);
+		cli_bool(&call->out, "retried", r.retried);
+		if (r.retried) {
+			cli_str(&call->out, "outcome", pw_webhook_outcome_name(r.result.outcome));
+			cli_str(&call->out, "session_id", r.result.session_id);
+			cli_str(&call->out, "event_id", r.result.event_id);
+			cli_str(&call->out, "event_type", r.result.event_type);
+			cli_bool(&call->out, "anomaly", r.result.anomaly);
+			cli_str(&call->out, "reason", r.result.reason);
+		} else {
+			cli_str(&call->out, "reason", r.reason);
+			call->exit_code = CLI_EXIT_FAIL;
+		}
+	}
+	return st;
+}
+
 /* ---- store copy ---- */
 
 typedef struct cli_store_args {
@@ -2639,6 +2967,8 @@ typedef union cli_args {
 	cli_query_args query;       /* session get|list, invoice get|list, entitlement list */
 	cli_tail_args tail;         /* events tail */
 	cli_secret_args secret;     /* status, session test-pay */
+	cli_anomaly_args anomaly;   /* anomalies list */
+	cli_q_args quarantine;      /* events quarantine list */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
 } cli_args;
@@ -2810,6 +3140,31 @@ static const cli_command cli_commands[] = {
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("secret", OPT_SECRET),
 	        { "fail", no_argument, NULL, OPT_FAIL }, CLI_OPTS_END } },
 	{ .group = "status", .verb = NULL, .usage = "SESSION_ID [--secret S]",
+	{ .group = "events", .verb = "quarantine list", .usage = "[--after ID] [--limit N]",
+	    .summary = "verified webhooks paywire could not process (admin)",
+	    .help = cli_help_quarantine_list, .admin = true, .on_opt = cli_q_opt,
+	    .check = cli_q_check, .call = cli_q_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("after", OPT_AFTER),
+	        CLI_OPT("limit", OPT_LIMIT), CLI_OPT("admin-key", OPT_ADMIN_KEY), CLI_OPTS_END } },
+	{ .group = "events", .verb = "quarantine show", .usage = "ID",
+	    .summary = "one kept event, its headers and body (admin)",
+	    .help = cli_help_quarantine_show, .admin = true, .positional = 1, .what = "ID",
+	    .call = cli_q_show_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("admin-key", OPT_ADMIN_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "events", .verb = "quarantine retry", .usage = "ID",
+	    .summary = "verify, parse and apply a kept event again (admin)",
+	    .help = cli_help_quarantine_retry, .admin = true, .positional = 1, .what = "ID",
+	    .call = cli_q_retry_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("admin-key", OPT_ADMIN_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "anomalies", .verb = "list", .usage = "[--after SEQ] [--limit N]",
+	    .summary = "money that needs a human, and what to do (API key)",
+	    .help = cli_help_anomalies_list, .on_opt = cli_anomaly_opt, .check = cli_anomaly_check,
+	    .call = cli_anomalies_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("after", OPT_AFTER),
+	        CLI_OPT("limit", OPT_LIMIT), CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
+	{ .group = "status", .verb = NULL, .usage = "SESSION_ID",
 	    .summary = "a session's status (no key)",
 	    .help = cli_help_status, .on_opt = cli_secret_opt, .positional = 1,
 	    .what = "SESSION_ID", .call = cli_status_call,
@@ -2930,6 +3285,14 @@ cli_find(int argc, char **argv, int *used, bool *group_known)
 		}
 		if (argc > 1 && strcmp(argv[1], cmd->verb) == 0) {
 			*used = 2;
+			return cmd;
+		}
+		/* a verb of two words ("quarantine list"): argv[1] argv[2] */
+		const char *sp = strchr(cmd->verb, ' ');
+		if (sp != NULL && argc > 2 && strlen(argv[1]) == (size_t) (sp - cmd->verb) &&
+		    strncmp(argv[1], cmd->verb, (size_t) (sp - cmd->verb)) == 0 &&
+		    strcmp(argv[2], sp + 1) == 0) {
+			*used = 3;
 			return cmd;
 		}
 	}

@@ -94,6 +94,7 @@ PW_PROVIDER_MAP(CLIENT_XX_SAME)
 CLIENT_SAME(PW_WEBHOOK_APPLIED, PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED);
 CLIENT_SAME(PW_WEBHOOK_DUPLICATE, PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE);
 CLIENT_SAME(PW_WEBHOOK_IGNORED, PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_IGNORED);
+CLIENT_SAME(PW_WEBHOOK_QUARANTINED, PAYWIRE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_QUARANTINED);
 CLIENT_SAME(PW_FULFILL_ACCESS_KEY, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_ACCESS_KEY);
 CLIENT_SAME(PW_FULFILL_CREDITS, PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS);
 
@@ -402,6 +403,8 @@ pw_webhook_outcome_name(pw_webhook_outcome o)
 		return "duplicate";
 	case PW_WEBHOOK_IGNORED:
 		return "ignored";
+	case PW_WEBHOOK_QUARANTINED:
+		return "quarantined";
 	}
 	return "unknown";
 }
@@ -450,7 +453,7 @@ client_payment_status(int v)
 static pw_webhook_outcome
 client_outcome(int v)
 {
-	return v >= PW_WEBHOOK_UNSPECIFIED && v <= PW_WEBHOOK_IGNORED ? (pw_webhook_outcome) v
+	return v >= PW_WEBHOOK_UNSPECIFIED && v <= PW_WEBHOOK_QUARANTINED ? (pw_webhook_outcome) v
 	                                                                : PW_WEBHOOK_UNSPECIFIED;
 }
 
@@ -1345,6 +1348,140 @@ client_event_page_map(const Paywire__V1__ListEventsResponse *l, pw_event_page *o
 	return PW_OK;
 }
 
+static pw_status
+client_anomaly_page_map(const Paywire__V1__ListAnomaliesResponse *l, pw_anomaly_page *out,
+    pw_error *err)
+{
+	if (l->n_anomalies > PW_ANOMALY_PAGE_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu anomalies; at most %d expected",
+		    l->n_anomalies, PW_ANOMALY_PAGE_MAX);
+	}
+	for (size_t i = 0; i < l->n_anomalies; i++) {
+		const Paywire__V1__Anomaly *v = l->anomalies[i];
+		pw_anomaly *a = &out->anomalies[i];
+		const client_field f[] = {
+			{ a->session_id, sizeof(a->session_id), v->session_id, "session_id", true },
+			{ a->provider, sizeof(a->provider), client_provider_text(v->provider), "provider",
+			    true },
+			{ a->event_id, sizeof(a->event_id), v->event_id, "event_id", true },
+			{ a->event_type, sizeof(a->event_type), v->event_type, "event_type", true },
+			{ a->payment_ref, sizeof(a->payment_ref), v->payment_ref, "payment_ref", true },
+			{ a->charge_ref, sizeof(a->charge_ref), v->charge_ref, "charge_ref", true },
+			{ a->currency, sizeof(a->currency), v->currency, "currency", true },
+			{ a->reason, sizeof(a->reason), v->reason, "reason", false },
+			{ a->action, sizeof(a->action), v->action, "action", false },
+			{ a->resolution, sizeof(a->resolution), v->resolution, "resolution", false },
+		};
+		pw_status st;
+
+		a->seq = v->seq;
+		a->has_amount = v->has_amount != 0;
+		a->amount_minor = v->amount_minor;
+		a->created_at_unix_ms = v->created_at_unix_ms;
+		a->resolved_at_unix_ms = v->resolved_at_unix_ms;
+		st = client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = l->n_anomalies;
+	out->has_more = l->has_more != 0;
+	return PW_OK;
+}
+
+static pw_status
+client_quarantined_copy(const Paywire__V1__QuarantinedEvent *v, pw_quarantined_event *q,
+    pw_error *err)
+{
+	const client_field f[] = {
+		{ q->provider, sizeof(q->provider), client_provider_text(v->provider), "provider", true },
+		{ q->reason, sizeof(q->reason), v->reason, "reason", false },
+	};
+
+	q->id = v->id;
+	q->received_at_unix_ms = v->received_at_unix_ms;
+	q->attempts = v->attempts;
+	q->last_attempt_unix_ms = v->last_attempt_unix_ms;
+	q->body_bytes = v->body_bytes;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_quarantine_page_map(const Paywire__V1__ListQuarantinedEventsResponse *l,
+    pw_quarantine_page *out, pw_error *err)
+{
+	if (l->n_events > PW_QUARANTINE_PAGE_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu events; at most %d expected",
+		    l->n_events, PW_QUARANTINE_PAGE_MAX);
+	}
+	for (size_t i = 0; i < l->n_events; i++) {
+		pw_status st = client_quarantined_copy(l->events[i], &out->events[i], err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = l->n_events;
+	out->has_more = l->has_more != 0;
+	return PW_OK;
+}
+
+static pw_status
+client_quarantine_detail_map(const Paywire__V1__GetQuarantinedEventResponse *g,
+    pw_quarantined_detail *out, pw_error *err)
+{
+	const Paywire__V1__QuarantinedEvent *v = g->event;
+	pw_status st;
+
+	if (v == NULL || v->body.len > sizeof(out->body) ||
+	    v->n_headers > sizeof(out->headers) / sizeof(out->headers[0])) {
+		return client_fail(err, PW_INTERNAL, "the server's quarantined event does not fit");
+	}
+	st = client_quarantined_copy(v, &out->event, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	if (v->body.len > 0) {
+		memcpy(out->body, v->body.data, v->body.len);
+	}
+	out->event.body_bytes = v->body.len;
+	for (size_t i = 0; i < v->n_headers; i++) {
+		const client_field f[] = {
+			{ out->headers[i].name, sizeof(out->headers[i].name), v->headers[i]->name, "name",
+			    true },
+			{ out->headers[i].value, sizeof(out->headers[i].value), v->headers[i]->value,
+			    "value", true },
+		};
+		st = client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->headers_len = v->n_headers;
+	return PW_OK;
+}
+
+static pw_status client_webhook_map(const Paywire__V1__IngestWebhookResponse *w,
+    pw_webhook_result *out, pw_error *err);
+
+static pw_status
+client_quarantine_retry_map(const Paywire__V1__RetryQuarantinedEventResponse *r,
+    pw_quarantine_retry_result *out, pw_error *err)
+{
+	const client_field f[] = { CLIENT_TEXT(out, r, reason) };
+
+	out->retried = r->retried != 0;
+	if (out->retried && r->result == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server retried the event without its result");
+	}
+	if (r->result != NULL) {
+		pw_status st = client_webhook_map(r->result, &out->result, err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
 /* cancel_session answers the session as create_session does. */
 static pw_status
 client_cancel_map(const Paywire__V1__CancelSessionResponse *cx, pw_session *out, pw_error *err)
@@ -1691,7 +1828,15 @@ typedef struct client_call_spec {
 	XX(TEST_PAYMENT, "pw_test_payment", client_test_payment_map,                              \
 	    Paywire__V1__TestPaymentResponse, pw_webhook_result, NULL, false)                  \
 	XX(GET_ENTITLEMENTS, "pw_entitlements_get", client_entitlement_page_map,                  \
-	    Paywire__V1__GetEntitlementsResponse, pw_entitlement_page, NULL, true)
+	    Paywire__V1__GetEntitlementsResponse, pw_entitlement_page, NULL, true)                \
+	XX(LIST_ANOMALIES, "pw_anomalies_list", client_anomaly_page_map,                          \
+	    Paywire__V1__ListAnomaliesResponse, pw_anomaly_page, NULL, true)                      \
+	XX(LIST_QUARANTINED_EVENTS, "pw_quarantine_list", client_quarantine_page_map,             \
+	    Paywire__V1__ListQuarantinedEventsResponse, pw_quarantine_page, NULL, true)           \
+	XX(GET_QUARANTINED_EVENT, "pw_quarantine_get", client_quarantine_detail_map,              \
+	    Paywire__V1__GetQuarantinedEventResponse, pw_quarantined_detail, NULL, true)          \
+	XX(RETRY_QUARANTINED_EVENT, "pw_quarantine_retry", client_quarantine_retry_map,           \
+	    Paywire__V1__RetryQuarantinedEventResponse, pw_quarantine_retry_result, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -2027,6 +2172,56 @@ pw_events_list(pw_client *c, const char *api_key, uint64_t after_seq, unsigned l
 	r.after_seq = after_seq;
 	r.limit = limit;
 	return client_run(c, CLIENT_CALL_LIST_EVENTS, need, 1, &r.base, out, err);
+}
+
+/* ---- anomalies ---- */
+
+pw_status
+pw_anomalies_list(pw_client *c, const char *api_key, uint64_t after_seq, unsigned limit,
+    pw_anomaly_page *out, pw_error *err)
+{
+	Paywire__V1__ListAnomaliesRequest r = PAYWIRE__V1__LIST_ANOMALIES_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	r.after_seq = after_seq;
+	r.limit = limit;
+	return client_run(c, CLIENT_CALL_LIST_ANOMALIES, need, 1, &r.base, out, err);
+}
+
+/* ---- the quarantine (admin) ---- */
+
+pw_status
+pw_quarantine_list(pw_client *c, const char *admin_key, uint64_t after_id, unsigned limit,
+    pw_quarantine_page *out, pw_error *err)
+{
+	Paywire__V1__ListQuarantinedEventsRequest r = PAYWIRE__V1__LIST_QUARANTINED_EVENTS_REQUEST__INIT;
+	const client_arg need[] = { { "admin_key", admin_key } };
+
+	r.after_id = after_id;
+	r.limit = limit;
+	return client_run(c, CLIENT_CALL_LIST_QUARANTINED_EVENTS, need, 1, &r.base, out, err);
+}
+
+pw_status
+pw_quarantine_get(pw_client *c, const char *admin_key, uint64_t id, pw_quarantined_detail *out,
+    pw_error *err)
+{
+	Paywire__V1__GetQuarantinedEventRequest r = PAYWIRE__V1__GET_QUARANTINED_EVENT_REQUEST__INIT;
+	const client_arg need[] = { { "admin_key", admin_key } };
+
+	r.id = id;
+	return client_run(c, CLIENT_CALL_GET_QUARANTINED_EVENT, need, 1, &r.base, out, err);
+}
+
+pw_status
+pw_quarantine_retry(pw_client *c, const char *admin_key, uint64_t id, pw_quarantine_retry_result *out,
+    pw_error *err)
+{
+	Paywire__V1__RetryQuarantinedEventRequest r = PAYWIRE__V1__RETRY_QUARANTINED_EVENT_REQUEST__INIT;
+	const client_arg need[] = { { "admin_key", admin_key } };
+
+	r.id = id;
+	return client_run(c, CLIENT_CALL_RETRY_QUARANTINED_EVENT, need, 1, &r.base, out, err);
 }
 
 /* ---- a customer's access key, checked by the merchant ---- */

@@ -95,6 +95,22 @@ _Static_assert(PW_SRV_CONTEXTS_MAX <= PW_STORE_QUEUE_MAX,
  * a Razorpay order one per payment attempt; 32 covers any honest session and
  * bounds the record of a session a buggy integration floods with refs. */
 #define PW_SESSION_REFS_MAX 32
+/* Anomaly seqs kept on a SessionRecord (to tie a later refund of an
+ * anomalous payment to its anomaly). An honest session has 0 or 1; the
+ * anomalies table itself has no cap (each is money an operator must see). */
+#define PW_SESSION_ANOMALIES_MAX 16
+/* Verified webhooks paywire could not parse are kept (quarantine) until an
+ * operator retries them. A body is at most PW_WEBHOOK_BODY_BYTES_MAX, so
+ * this bounds the quarantine at 100 MiB of bodies; a full quarantine answers
+ * the provider UNAVAILABLE (it retries later) instead of dropping the event. */
+#define PW_QUARANTINE_EVENTS_MAX 100
+/* Refs-only events waiting for the event that records their ref (parked,
+ * one entry per ref, up to 3 each). A full table parks nothing more: such an
+ * event is then recorded IGNORED "no paywire reference", as before parking
+ * existed. Events applied from the table per triggering event, at most: the
+ * rest wait for the next event recording that ref. */
+#define PW_PARKED_ENTRIES_MAX 30000
+#define PW_PARKED_APPLY_MAX 64
 
 /* Idempotency keys and stored replies are kept this long (Stripe: 24 h). */
 #define PW_IDEMPOTENCY_TTL_MS (24ll * 3600ll * 1000ll)

@@ -115,6 +115,10 @@ srv_call_reset(srv_call *c)
 	c->key_mode = PAYWIRE__V1__MODE__MODE_UNSPECIFIED;
 	c->why[0] = '\0';
 	c->status = PW_OK;
+	c->wh_tally = SRV_WH_NONE;
+	c->wh_quarantine = false;
+	c->q_parsed = false;
+	c->q_reason[0] = '\0';
 	c->apply_st = PW_OK;
 	c->applied = false;
 	c->replayed = false;
@@ -171,6 +175,23 @@ log_safe(char *out, size_t out_size, const char *in)
 }
 
 void
+srv_env_log_webhooks(srv_env *env)
+{
+	uint64_t v[5];
+
+	PW_ASSERT(env != NULL);
+	for (size_t i = 0; i < 5; i++) {
+		v[i] = (uint64_t) atomic_load_explicit(&env->counters.webhooks[i], memory_order_relaxed);
+	}
+	pw_log(PW_LOG_INFO, "webhooks answered: applied=%llu duplicate=%llu ignored=%llu anomaly=%llu "
+	    "quarantined=%llu", (unsigned long long) v[0], (unsigned long long) v[1],
+	    (unsigned long long) v[2], (unsigned long long) v[3], (unsigned long long) v[4]);
+}
+
+const char *const srv_wh_tally_names[5] = { "applied", "duplicate", "ignored", "anomaly",
+	"quarantined" };
+
+void
 srv_call_log(srv_call *c)
 {
 	char rid[72];
@@ -179,6 +200,9 @@ srv_call_log(srv_call *c)
 
 	if (c->status != PW_OK) {
 		atomic_fetch_add_explicit(&c->env->counters.errors, 1, memory_order_relaxed);
+	} else if (c->wh_tally != SRV_WH_NONE) {
+		atomic_fetch_add_explicit(&c->env->counters.webhooks[c->wh_tally - 1], 1,
+		    memory_order_relaxed);
 	}
 	/* Errors that an operator must look at go to warn; a caller's mistake
 	 * (bad input, bad key) is the caller's business and stays at debug. */

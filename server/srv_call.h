@@ -60,7 +60,23 @@ typedef struct srv_counters {
 	atomic_uint_fast64_t writes;       /* writes queued with store_submit */
 	atomic_uint_fast64_t replays;      /* applies answered from a stored reply */
 	atomic_uint_fast64_t errors;       /* replies with a status other than OK */
+	/* Webhooks answered OK, by what they did (srv_wh_tally): an anomaly is
+	 * money that needs a human, counted apart from harmless ignored events. */
+	atomic_uint_fast64_t webhooks[5];  /* applied, duplicate, ignored, anomaly, quarantined */
 } srv_counters;
+
+/* What a webhook answered OK did, for srv_counters.webhooks. */
+typedef enum srv_wh_tally {
+	SRV_WH_NONE = 0,      /* not a webhook, or not answered yet */
+	SRV_WH_APPLIED,       /* outcome APPLIED, no anomaly */
+	SRV_WH_DUPLICATE,     /* outcome DUPLICATE */
+	SRV_WH_IGNORED,       /* outcome IGNORED, no anomaly */
+	SRV_WH_ANOMALY,       /* recorded as an anomaly (reply anomaly=true) */
+	SRV_WH_QUARANTINED,   /* verified, not understood: kept in the quarantine */
+} srv_wh_tally;
+
+/* The names of srv_counters.webhooks, in index order (tally - 1). */
+extern const char *const srv_wh_tally_names[5];
 
 typedef struct srv_env {
 	store *st;                                   /* open store (not owned) */
@@ -82,6 +98,11 @@ typedef struct srv_env {
  * PW_INVALID_ARGUMENT for a bad public_url. st and webhooks must outlive env. */
 pw_status srv_env_init(srv_env *env, store *st, const srv_webhook_config *webhooks,
     const char *admin_key, const char *public_url) PW_WUR;
+
+/* One INFO line with the webhook counters ("webhooks answered: applied=3
+ * duplicate=1 ignored=2 anomaly=1 quarantined=0"): anomalies apart from
+ * ignored events. */
+void srv_env_log_webhooks(srv_env *env);
 
 /* Wipes the key material. No request may be inside the store. */
 void srv_env_fini(srv_env *env);
@@ -117,6 +138,10 @@ struct srv_call {
 	char merchant_id[SRV_MERCHANT_ID_BYTES]; /* SRV_AUTH_MERCHANT: the authenticated merchant */
 	Paywire__V1__Mode key_mode;       /* SRV_AUTH_MERCHANT: the mode of its API key */
 	pw_event ev;                      /* ingest_webhook: the verified, parsed event */
+	srv_wh_tally wh_tally;            /* ingest_webhook: what it did (counted when answered OK) */
+	bool wh_quarantine;               /* ingest_webhook: verified, not parsed: keep it (q_reason) */
+	bool q_parsed;                    /* retry_quarantined_event: verified and parsed into ev */
+	char q_reason[SRV_WHY_BYTES];     /* why parsing failed (quarantine, retry) */
 	srv_result res;                   /* what the read or apply produced, until packed */
 	pw_status status;                 /* status carried by c->reply */
 	pw_status apply_st;               /* the apply's status; PW_OK before it ran */

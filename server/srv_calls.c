@@ -38,6 +38,9 @@ VALIDATE_MEMBER(get_invoice)
 VALIDATE_MEMBER(list_invoices)
 VALIDATE_MEMBER(list_events)
 VALIDATE_MEMBER(get_entitlements)
+VALIDATE_MEMBER(list_anomalies)
+VALIDATE_MEMBER(list_quarantined_events)
+VALIDATE_MEMBER(get_quarantined_event)
 VALIDATE_MEMBER(get_balance)
 VALIDATE_MEMBER(list_credit_transactions)
 VALIDATE_MEMBER(reissue_access_key)
@@ -367,8 +370,86 @@ ingest_webhook_validate(srv_call *c)
 	}
 	rv = srv_webhook_parse(c->env->webhooks, p, h, r->n_headers, r->body.data, r->body.len,
 	    &c->ev, c->why, sizeof(c->why));
+	if (rv == PW_INVALID_ARGUMENT) {
+		/* Verified, so it is the provider's; not understood, so it is kept
+		 * for an operator (the apply writes it to the quarantine) instead
+		 * of being refused for good. */
+		(void) pw_strlcpy(c->q_reason, c->why[0] != '\0' ? c->why : "unparseable body",
+		    sizeof(c->q_reason));
+		memset(&c->ev, 0, sizeof(c->ev));
+		c->ev.provider = p;
+		c->ev.live = -1;
+		c->wh_quarantine = true;
+		c->why[0] = '\0';
+		rv = PW_OK;
+	}
 	PW_ASSERT(rv != PW_OK || c->ev.provider == p); /* SRV_SCOPE_PROVIDER reads it */
 	return rv;
+}
+
+/* The verified delivery in c's request into the quarantine, with its reason. */
+static pw_status
+ingest_webhook_quarantine(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__IngestWebhookRequest *r = c->req->ingest_webhook;
+	Paywire__Store__V1__QuarantinedEventRecord q = PAYWIRE__STORE__V1__QUARANTINED_EVENT_RECORD__INIT;
+	Paywire__Store__V1__QuarantineHeader hv[PW_WEBHOOK_HEADERS_MAX];
+	Paywire__Store__V1__QuarantineHeader *hp[PW_WEBHOOK_HEADERS_MAX];
+	store_webhook_result *out = &c->res.webhook;
+	uint64_t id = 0;
+	pw_status rv;
+	int n;
+
+	PW_ASSERT(r->n_headers <= PW_WEBHOOK_HEADERS_MAX);
+	for (size_t i = 0; i < r->n_headers; i++) {
+		paywire__store__v1__quarantine_header__init(&hv[i]);
+		hv[i].name = r->headers[i]->key;
+		hv[i].value = r->headers[i]->value;
+		hp[i] = &hv[i];
+	}
+	q.provider = (Paywire__Store__V1__Provider) c->ev.provider;
+	q.body.data = r->body.data;
+	q.body.len = r->body.len;
+	q.n_headers = r->n_headers;
+	q.headers = r->n_headers > 0 ? hp : NULL;
+	q.reason = c->q_reason;
+	rv = store_quarantine_put(t, &q, &id);
+	if (rv == PW_UNAVAILABLE) {
+		srv_call_why(c, "the event could not be processed (%s) and the quarantine is full "
+		                "(%d events): nothing was recorded, the provider will retry",
+		    c->q_reason, PW_QUARANTINE_EVENTS_MAX);
+		return rv;
+	}
+	if (rv != PW_OK) {
+		return rv;
+	}
+	memset(out, 0, sizeof(*out));
+	out->outcome = PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_QUARANTINED;
+	n = snprintf(out->reason, sizeof(out->reason), "quarantined as %llu: %s",
+	    (unsigned long long) id, c->q_reason); /* cut: a note for operators */
+	PW_ASSERT(n > 0);
+	pw_log(PW_LOG_WARN, "webhook: a verified %s event was quarantined as %llu: %s",
+	    pw_provider_name(c->ev.provider), (unsigned long long) id, c->q_reason);
+	c->wh_tally = SRV_WH_QUARANTINED;
+	c->res.event = &c->ev;
+	return PW_OK;
+}
+
+static srv_wh_tally
+srv_wh_tally_of(const store_webhook_result *r)
+{
+	if (r->anomaly) {
+		return SRV_WH_ANOMALY; /* money that needs a human, even when the event applied */
+	}
+	switch (r->outcome) {
+	case PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_APPLIED: return SRV_WH_APPLIED;
+	case PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_DUPLICATE: return SRV_WH_DUPLICATE;
+	case PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_IGNORED: return SRV_WH_IGNORED;
+	case PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_QUARANTINED: return SRV_WH_QUARANTINED;
+	case PAYWIRE__STORE__V1__WEBHOOK_OUTCOME__WEBHOOK_OUTCOME_UNSPECIFIED:
+	case _PAYWIRE__STORE__V1__WEBHOOK_OUTCOME_IS_INT_SIZE: break;
+	}
+	return SRV_WH_NONE;
 }
 
 static pw_status
@@ -376,7 +457,11 @@ ingest_webhook_apply(store_txn *t, srv_call *c)
 {
 	pw_status rv;
 
+	if (c->wh_quarantine) {
+		return ingest_webhook_quarantine(t, c);
+	}
 	rv = store_webhook_apply(t, &c->ev, &c->res.webhook);
+	c->wh_tally = rv == PW_OK ? srv_wh_tally_of(&c->res.webhook) : SRV_WH_NONE;
 	if (rv == PW_NOT_FOUND) {
 		srv_call_why(c, "the event refers to a session paywire does not know; nothing was "
 		                "recorded (the provider will retry)");
@@ -392,8 +477,12 @@ ingest_webhook_peek(srv_call *c)
 {
 	pw_status rv;
 
+	if (c->wh_quarantine) {
+		return PW_NOT_FOUND; /* no event id to look up: the writer keeps it */
+	}
 	rv = store_webhook_peek(c->env->st, &c->ev, &c->res.webhook);
 	if (rv == PW_OK) {
+		c->wh_tally = SRV_WH_DUPLICATE;
 		c->res.event = &c->ev;
 	}
 	return rv;
@@ -584,6 +673,142 @@ get_entitlements_read(srv_call *c)
 	return store_entitlements_list(c->env->st, c->merchant_id, r->customer_ref,
 	    r->starting_after, r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT,
 	    &c->res.entitlements, &c->res.n_entitlements, &c->res.has_more);
+/* ---- list_anomalies: a merchant key; its own money that needs a human ---- */
+
+static pw_status
+list_anomalies_read(srv_call *c)
+{
+	const Paywire__V1__ListAnomaliesRequest *r = c->req->list_anomalies;
+
+	return store_anomalies_list(c->env->st, c->merchant_id, r->after_seq,
+	    r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT, &c->res.anomalies,
+	    &c->res.n_anomalies, &c->res.has_more);
+}
+
+/* ---- the quarantine: admin ---- */
+
+static pw_status
+list_quarantined_events_read(srv_call *c)
+{
+	const Paywire__V1__ListQuarantinedEventsRequest *r = c->req->list_quarantined_events;
+
+	return store_quarantine_list(c->env->st, r->after_id,
+	    r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT, &c->res.quarantine,
+	    &c->res.n_quarantine, &c->res.has_more);
+}
+
+static pw_status
+quarantine_not_found(srv_call *c, pw_status rv, uint64_t id)
+{
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no quarantined event %llu (retried already?)", (unsigned long long) id);
+	}
+	return rv;
+}
+
+static pw_status
+get_quarantined_event_read(srv_call *c)
+{
+	uint64_t id = c->req->get_quarantined_event->id;
+	Paywire__Store__V1__QuarantinedEventRecord *q = NULL;
+	pw_status rv;
+
+	rv = store_quarantine_get(c->env->st, id, &q);
+	if (rv == PW_OK) {
+		c->res.quarantine = pw_calloc(1, sizeof(*c->res.quarantine));
+		if (c->res.quarantine == NULL) {
+			paywire__store__v1__quarantined_event_record__free_unpacked(q, NULL);
+			return PW_RESOURCE_EXHAUSTED;
+		}
+		c->res.quarantine[0] = q;
+		c->res.n_quarantine = 1;
+	}
+	return quarantine_not_found(c, rv, id);
+}
+
+/* Verifies (with the secrets configured now, at the time it was received:
+ * the signature's timestamp is judged against that, not against today) and
+ * parses the kept event, as ingest_webhook_validate does for a delivery. On
+ * the caller's thread: a read. Sets c->q_parsed and c->ev, or c->q_reason. */
+static pw_status
+retry_quarantined_event_validate(srv_call *c)
+{
+	uint64_t id = c->req->retry_quarantined_event->id;
+	Paywire__Store__V1__QuarantinedEventRecord *q = NULL;
+	srv_header h[PW_WEBHOOK_HEADERS_MAX];
+	pw_provider p;
+	char why[SRV_WHY_BYTES];
+	pw_status rv;
+
+	if (id == 0) {
+		srv_call_why(c, "retry_quarantined_event.id is required (ids start at 1)");
+		return PW_INVALID_ARGUMENT;
+	}
+	rv = store_quarantine_get(c->env->st, id, &q);
+	if (rv != PW_OK) {
+		return quarantine_not_found(c, rv, id);
+	}
+	p = (pw_provider) q->provider;
+	if (q->n_headers > PW_WEBHOOK_HEADERS_MAX || !pw_provider_known(p)) {
+		paywire__store__v1__quarantined_event_record__free_unpacked(q, NULL);
+		return PW_INTERNAL; /* put refused both */
+	}
+	for (size_t i = 0; i < q->n_headers; i++) {
+		h[i].name = q->headers[i]->name;
+		h[i].value = q->headers[i]->value;
+	}
+	why[0] = '\0';
+	rv = srv_webhook_verify(c->env->webhooks, p, h, q->n_headers, q->body.data, q->body.len,
+	    q->received_at_unix_ms / 1000, why, sizeof(why));
+	if (rv == PW_OK) {
+		rv = srv_webhook_parse(c->env->webhooks, p, h, q->n_headers, q->body.data, q->body.len,
+		    &c->ev, why, sizeof(why));
+	} else {
+		int n = snprintf(c->q_reason, sizeof(c->q_reason), "signature no longer verifies: %s",
+		    why[0] != '\0' ? why : pw_status_message(rv));
+		PW_ASSERT(n > 0);
+	}
+	paywire__store__v1__quarantined_event_record__free_unpacked(q, NULL);
+	if (rv == PW_OK) {
+		c->q_parsed = true;
+	} else if (c->q_reason[0] == '\0') {
+		(void) pw_strlcpy(c->q_reason, why[0] != '\0' ? why : pw_status_message(rv),
+		    sizeof(c->q_reason));
+	}
+	return PW_OK; /* a failure is the call's answer, written by the apply */
+}
+
+/* Applies the parsed event as a live delivery would and removes the entry,
+ * or keeps it with the new reason. */
+static pw_status
+retry_quarantined_event_apply(store_txn *t, srv_call *c)
+{
+	uint64_t id = c->req->retry_quarantined_event->id;
+	Paywire__Store__V1__QuarantinedEventRecord *q = NULL;
+	pw_status rv;
+
+	/* Still there (another retry may have applied it since the read). */
+	rv = store_quarantine_get_in(t, id, &q);
+	if (rv != PW_OK) {
+		return quarantine_not_found(c, rv, id);
+	}
+	paywire__store__v1__quarantined_event_record__free_unpacked(q, NULL);
+	if (c->q_parsed) {
+		rv = store_webhook_apply(t, &c->ev, &c->res.webhook);
+		if (rv == PW_OK) {
+			c->res.q_retried = true;
+			c->res.event = &c->ev;
+			return store_quarantine_remove(t, id);
+		}
+		if (rv != PW_NOT_FOUND) {
+			return rv; /* rolled back; the entry stays as it was */
+		}
+		/* nothing written: the session it names is unknown */
+		(void) snprintf(c->q_reason, sizeof(c->q_reason),
+		    "the event refers to a session paywire does not know (%s)", c->ev.session_ref);
+	}
+	(void) pw_strlcpy(c->res.q_reason, c->q_reason, sizeof(c->res.q_reason));
+	return store_quarantine_note(t, id, c->q_reason);
 }
 
 /* ---- verify_access_key: a merchant key; its own customers' keys ---- */
@@ -712,6 +937,27 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = get_entitlements_validate,
 	    .read = get_entitlements_read, .reply = srv_reply_get_entitlements,
 	    .failed = "listing entitlements failed" },
+	/* Admin: verified webhooks paywire could not process, kept (reads). */
+	[PAYWIRE__V1__REQUEST__CALL_LIST_QUARANTINED_EVENTS] = { .name = "list_quarantined_events",
+	    .auth = SRV_AUTH_ADMIN, .mutates = false, .validate = list_quarantined_events_validate,
+	    .read = list_quarantined_events_read, .reply = srv_reply_list_quarantined_events,
+	    .failed = "listing the quarantine failed" },
+	[PAYWIRE__V1__REQUEST__CALL_GET_QUARANTINED_EVENT] = { .name = "get_quarantined_event",
+	    .auth = SRV_AUTH_ADMIN, .mutates = false, .validate = get_quarantined_event_validate,
+	    .read = get_quarantined_event_read, .reply = srv_reply_get_quarantined_event,
+	    .failed = "reading the quarantined event failed" },
+	/* Admin: verify, parse and apply a kept event again (a write either way:
+	 * the entry is removed, or keeps the new reason). */
+	[PAYWIRE__V1__REQUEST__CALL_RETRY_QUARANTINED_EVENT] = { .name = "retry_quarantined_event",
+	    .auth = SRV_AUTH_ADMIN, .mutates = true, .scope = SRV_SCOPE_ADMIN,
+	    .validate = retry_quarantined_event_validate, .apply = retry_quarantined_event_apply,
+	    .reply = srv_reply_retry_quarantined_event,
+	    .failed = "retrying the quarantined event failed" },
+	/* A merchant's key: its anomalies after a seq (money that needs a human). */
+	[PAYWIRE__V1__REQUEST__CALL_LIST_ANOMALIES] = { .name = "list_anomalies",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_anomalies_validate,
+	    .read = list_anomalies_read, .reply = srv_reply_list_anomalies,
+	    .failed = "listing anomalies failed" },
 	/* A merchant's key: whether one of its customers' access keys is valid. */
 	[PAYWIRE__V1__REQUEST__CALL_VERIFY_ACCESS_KEY] = { .name = "verify_access_key",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = verify_access_key_validate,

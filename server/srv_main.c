@@ -241,6 +241,7 @@ shutdown_all(server *s, int code)
 	srv_rpc_destroy(s->rpc);
 	s->rpc = NULL;
 	if (s->env_ready) {
+		srv_env_log_webhooks(&s->env);
 		srv_env_fini(&s->env);
 	}
 	srv_webhook_config_fini(&s->webhooks);

@@ -42,7 +42,8 @@
 	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_UNSPECIFIED)                              \
 	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_APPLIED)                                  \
 	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_DUPLICATE)                                \
-	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_IGNORED)
+	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_IGNORED)                                  \
+	XX(WEBHOOK_OUTCOME, WEBHOOK_OUTCOME_QUARANTINED)
 #define SRV_MAP_CREDIT_TXN_KIND(XX)                                               \
 	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_UNSPECIFIED)                              \
 	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_PURCHASE)                                 \
@@ -408,4 +409,53 @@ srv_map_event(Paywire__Store__V1__AuditRecord *from, Paywire__V1__Event *to)
 	to->session_id = from->session_id;
 	to->detail = from->detail;
 	to->created_at_unix_ms = from->unix_ms;
+}
+
+void
+srv_map_anomaly(Paywire__Store__V1__AnomalyRecord *from, Paywire__V1__Anomaly *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__anomaly__init(to);
+	to->seq = from->seq;
+	to->session_id = from->session_id;
+	to->provider = srv_map_provider_to_wire(from->provider);
+	to->event_id = from->event_id;
+	to->event_type = from->event_type;
+	to->payment_ref = from->payment_ref;
+	to->charge_ref = from->charge_ref;
+	to->has_amount = from->has_amount;
+	to->amount_minor = from->amount_minor;
+	to->currency = from->currency;
+	to->reason = from->reason;
+	to->action = from->action;
+	to->created_at_unix_ms = from->created_at_unix_ms;
+	to->resolution = from->resolution;
+	to->resolved_at_unix_ms = from->resolved_at_unix_ms;
+}
+
+void
+srv_map_quarantined(Paywire__Store__V1__QuarantinedEventRecord *from,
+    Paywire__V1__QuarantinedEvent *to, Paywire__V1__QuarantineHeader **hp, size_t n_hp)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__quarantined_event__init(to);
+	to->id = from->id;
+	to->provider = srv_map_provider_to_wire(from->provider);
+	to->reason = from->reason;
+	to->received_at_unix_ms = from->received_at_unix_ms;
+	to->attempts = from->attempts;
+	to->last_attempt_unix_ms = from->last_attempt_unix_ms;
+	to->body_bytes = from->body.len;
+	if (hp == NULL) {
+		return;
+	}
+	PW_ASSERT(from->n_headers <= n_hp);
+	to->body = from->body;
+	for (size_t i = 0; i < from->n_headers; i++) {
+		paywire__v1__quarantine_header__init(hp[i]);
+		hp[i]->name = from->headers[i]->name;
+		hp[i]->value = from->headers[i]->value;
+	}
+	to->n_headers = from->n_headers;
+	to->headers = from->n_headers > 0 ? hp : NULL;
 }

@@ -146,6 +146,15 @@ void srv_map_access_check(store_access_check *from, Paywire__V1__VerifyAccessKey
 /* *to = the wire Event of an audit record (strings point into from). */
 void srv_map_event(Paywire__Store__V1__AuditRecord *from, Paywire__V1__Event *to);
 
+/* *to = the wire QuarantinedEvent of a record (strings point into from);
+ * with hp (n_hp slots, initialized messages are not needed), the body and
+ * headers too, else only body_bytes. */
+void srv_map_quarantined(Paywire__Store__V1__QuarantinedEventRecord *from,
+    Paywire__V1__QuarantinedEvent *to, Paywire__V1__QuarantineHeader **hp, size_t n_hp);
+
+/* *to = the wire Anomaly of a record (strings point into from). */
+void srv_map_anomaly(Paywire__Store__V1__AnomalyRecord *from, Paywire__V1__Anomaly *to);
+
 /* *to = the wire Invoice of a record (strings point into from). */
 void srv_map_invoice(Paywire__Store__V1__InvoiceRecord *from, Paywire__V1__Invoice *to);
 

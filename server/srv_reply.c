@@ -55,6 +55,8 @@ srv_result_fini(srv_result *res)
 	store_invoice_list_free(res->invoices, res->n_invoices);
 	store_entitlement_list_free(res->entitlements, res->n_entitlements);
 	store_events_free(res->events, res->n_events);
+	store_anomalies_free(res->anomalies, res->n_anomalies);
+	store_quarantine_free(res->quarantine, res->n_quarantine);
 	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys */
 }
 
@@ -199,6 +201,80 @@ srv_reply_list_events(srv_reply_msg *m, srv_result *res)
 	r->next_after_seq = res->next_after;
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_EVENTS;
 	m->resp.list_events = r;
+}
+
+void
+srv_reply_list_anomalies(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__ListAnomaliesResponse *r = &m->u.list_anomalies.resp;
+
+	PW_ASSERT(res->n_anomalies <= PW_LIST_LIMIT_MAX);
+	paywire__v1__list_anomalies_response__init(r);
+	for (size_t i = 0; i < res->n_anomalies; i++) {
+		srv_map_anomaly(res->anomalies[i], &m->u.list_anomalies.an[i]);
+		m->u.list_anomalies.anp[i] = &m->u.list_anomalies.an[i];
+	}
+	r->n_anomalies = res->n_anomalies;
+	r->anomalies = res->n_anomalies > 0 ? m->u.list_anomalies.anp : NULL;
+	r->has_more = res->has_more;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_ANOMALIES;
+	m->resp.list_anomalies = r;
+}
+
+void
+srv_reply_list_quarantined_events(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__ListQuarantinedEventsResponse *r = &m->u.list_quarantined_events.resp;
+
+	PW_ASSERT(res->n_quarantine <= PW_LIST_LIMIT_MAX);
+	paywire__v1__list_quarantined_events_response__init(r);
+	for (size_t i = 0; i < res->n_quarantine; i++) {
+		srv_map_quarantined(res->quarantine[i], &m->u.list_quarantined_events.q[i], NULL, 0);
+		m->u.list_quarantined_events.qp[i] = &m->u.list_quarantined_events.q[i];
+	}
+	r->n_events = res->n_quarantine;
+	r->events = res->n_quarantine > 0 ? m->u.list_quarantined_events.qp : NULL;
+	r->has_more = res->has_more;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_QUARANTINED_EVENTS;
+	m->resp.list_quarantined_events = r;
+}
+
+void
+srv_reply_get_quarantined_event(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__GetQuarantinedEventResponse *r = &m->u.get_quarantined_event.resp;
+
+	PW_ASSERT(res->n_quarantine == 1);
+	paywire__v1__get_quarantined_event_response__init(r);
+	for (size_t i = 0; i < PW_WEBHOOK_HEADERS_MAX; i++) {
+		m->u.get_quarantined_event.hp[i] = &m->u.get_quarantined_event.h[i];
+	}
+	srv_map_quarantined(res->quarantine[0], &m->u.get_quarantined_event.q,
+	    m->u.get_quarantined_event.hp, PW_WEBHOOK_HEADERS_MAX);
+	r->event = &m->u.get_quarantined_event.q;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_QUARANTINED_EVENT;
+	m->resp.get_quarantined_event = r;
+}
+
+void
+srv_reply_retry_quarantined_event(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__RetryQuarantinedEventResponse *r = &m->u.retry_quarantined_event.resp;
+
+	paywire__v1__retry_quarantined_event_response__init(r);
+	r->retried = res->q_retried;
+	res->q_reason[sizeof(res->q_reason) - 1] = '\0';
+	r->reason = res->q_reason;
+	if (res->q_retried) {
+		PW_ASSERT(res->event != NULL);
+		res->webhook.session_id[sizeof(res->webhook.session_id) - 1] = '\0';
+		res->webhook.reason[sizeof(res->webhook.reason) - 1] = '\0';
+		res->webhook.access_key_id[sizeof(res->webhook.access_key_id) - 1] = '\0';
+		srv_map_webhook(&res->webhook, res->event, &m->u.retry_quarantined_event.result);
+		r->result = &m->u.retry_quarantined_event.result;
+	}
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_RETRY_QUARANTINED_EVENT;
+	m->resp.retry_quarantined_event = r;
 }
 
 void

@@ -105,6 +105,12 @@ typedef struct srv_result {
 	char test_sig[SRV_TEST_SIG_BYTES];            /* ... its stripe-signature (a MAC: wiped) */
 	Paywire__Store__V1__EntitlementRecord **entitlements; /* get_entitlements (owned) */
 	size_t n_entitlements;                        /* ... this many */
+	Paywire__Store__V1__AnomalyRecord **anomalies; /* list_anomalies (owned) */
+	size_t n_anomalies;                           /* ... this many */
+	Paywire__Store__V1__QuarantinedEventRecord **quarantine; /* list/get_quarantined_event(s) (owned) */
+	size_t n_quarantine;                          /* ... this many */
+	bool q_retried;                               /* retry_quarantined_event: applied, removed */
+	char q_reason[320];                           /* ... else why it still fails */
 } srv_result;
 
 /* A Response being built, with room for its result sub-message, mapped from
@@ -168,6 +174,26 @@ typedef struct srv_reply_msg {
 			Paywire__V1__Event *evp[PW_LIST_LIMIT_MAX];
 		} list_events;
 		struct {
+			Paywire__V1__ListAnomaliesResponse resp;         /* -> anp */
+			Paywire__V1__Anomaly an[PW_LIST_LIMIT_MAX];      /* point into a srv_result */
+			Paywire__V1__Anomaly *anp[PW_LIST_LIMIT_MAX];
+		} list_anomalies;
+		struct {
+			Paywire__V1__ListQuarantinedEventsResponse resp;        /* -> qp */
+			Paywire__V1__QuarantinedEvent q[PW_LIST_LIMIT_MAX];     /* point into a srv_result */
+			Paywire__V1__QuarantinedEvent *qp[PW_LIST_LIMIT_MAX];
+		} list_quarantined_events;
+		struct {
+			Paywire__V1__GetQuarantinedEventResponse resp;          /* -> q */
+			Paywire__V1__QuarantinedEvent q;                        /* points into a srv_result */
+			Paywire__V1__QuarantineHeader h[PW_WEBHOOK_HEADERS_MAX];
+			Paywire__V1__QuarantineHeader *hp[PW_WEBHOOK_HEADERS_MAX];
+		} get_quarantined_event;
+		struct {
+			Paywire__V1__RetryQuarantinedEventResponse resp;        /* -> result */
+			Paywire__V1__IngestWebhookResponse result;              /* points into a srv_result */
+		} retry_quarantined_event;
+		struct {
 			Paywire__V1__GetInvoiceResponse resp;            /* -> inv */
 			Paywire__V1__Invoice inv;                        /* points into a srv_result */
 		} get_invoice;
@@ -229,6 +255,10 @@ void srv_reply_get_entitlements(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_invoice(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_invoices(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_events(srv_reply_msg *m, srv_result *res);
+void srv_reply_list_anomalies(srv_reply_msg *m, srv_result *res);
+void srv_reply_list_quarantined_events(srv_reply_msg *m, srv_result *res);
+void srv_reply_get_quarantined_event(srv_reply_msg *m, srv_result *res);
+void srv_reply_retry_quarantined_event(srv_reply_msg *m, srv_result *res);
 void srv_reply_create_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_roll_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res);

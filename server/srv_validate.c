@@ -683,6 +683,52 @@ srv_validate_list_events(const Paywire__V1__ListEventsRequest *r, char *why, siz
 	return why_ok(why, why_size);
 }
 
+pw_status
+srv_validate_list_anomalies(const Paywire__V1__ListAnomaliesRequest *r, char *why,
+    size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	if (r->limit > PW_LIST_LIMIT_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "list_anomalies.limit must be 0 (%d) or 1..%d, got %u", PW_LIST_LIMIT_DEFAULT,
+		    PW_LIST_LIMIT_MAX, (unsigned) r->limit);
+	}
+	if (r->after_seq == UINT64_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "list_anomalies.after_seq is past every anomaly");
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_list_quarantined_events(const Paywire__V1__ListQuarantinedEventsRequest *r,
+    char *why, size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	if (r->limit > PW_LIST_LIMIT_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "list_quarantined_events.limit must be 0 (%d) or 1..%d, got %u",
+		    PW_LIST_LIMIT_DEFAULT, PW_LIST_LIMIT_MAX, (unsigned) r->limit);
+	}
+	if (r->after_id == UINT64_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "list_quarantined_events.after_id is past every event");
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_get_quarantined_event(const Paywire__V1__GetQuarantinedEventRequest *r, char *why,
+    size_t why_size)
+{
+	PW_ASSERT(r != NULL);
+	if (r->id == 0) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "get_quarantined_event.id is required (ids start at 1)");
+	}
+	return why_ok(why, why_size);
+}
+
 /* ---- credits ---- */
 
 static pw_status

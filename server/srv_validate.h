@@ -108,6 +108,17 @@ pw_status srv_validate_get_entitlements(const Paywire__V1__GetEntitlementsReques
 pw_status srv_validate_list_events(const Paywire__V1__ListEventsRequest *r, char *why,
     size_t why_size) PW_WUR;
 
+/* list_anomalies: limit 0..PW_LIST_LIMIT_MAX, after_seq below UINT64_MAX. */
+pw_status srv_validate_list_anomalies(const Paywire__V1__ListAnomaliesRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
+/* list_quarantined_events: limit 0..PW_LIST_LIMIT_MAX, after_id below
+ * UINT64_MAX; get_quarantined_event: id >= 1. */
+pw_status srv_validate_list_quarantined_events(
+    const Paywire__V1__ListQuarantinedEventsRequest *r, char *why, size_t why_size) PW_WUR;
+pw_status srv_validate_get_quarantined_event(const Paywire__V1__GetQuarantinedEventRequest *r,
+    char *why, size_t why_size) PW_WUR;
+
 /* deduct_credits: customer 1..PW_CREDIT_CUSTOMER_BYTES_MAX, credits
  * 1..PW_CREDITS_MAX, idempotency_key required (1..PW_IDEMPOTENCY_KEY_BYTES_MAX),
  * description 0..PW_DESCRIPTION_BYTES_MAX; get_balance and

@@ -94,6 +94,9 @@
  *   ak_hashes    32-byte keyed BLAKE2b of a raw access key       entitlement id
  *   merchant_sessions merchant_id 0x00 ~created (8 bytes BE) session id   empty (newest first)
  *   customer_ents merchant_id 0x00 customer 0x00 entitlement id  empty (GetEntitlements)
+ *   anomalies    merchant_id 0x00 seq (8 bytes BE, the audit seq) AnomalyRecord
+ *   quarantine   id (8 bytes BE)                              QuarantinedEventRecord
+ *   parked       provider(1 byte) ref 0x00 seq (8 bytes BE)    ParkedEventRecord
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
@@ -504,6 +507,62 @@ pw_status store_events_list(store *s, const char *merchant_id, uint64_t after_se
     Paywire__Store__V1__AuditRecord ***out, size_t *n_out, bool *has_more,
     uint64_t *next_after) PW_WUR;
 void store_events_free(Paywire__Store__V1__AuditRecord **list, size_t n);
+
+/* ---- anomalies: money that needs a human (reads, any thread) ----
+ * Every event the payment engine records as an anomaly (docs/PAYMENTS.md
+ * "Anomalies") leaves an AnomalyRecord under merchant_id 0x00 seq, written
+ * in the event's transaction; seq is the audit seq of its session.anomaly
+ * record, so anomalies list in the order they were found. */
+
+/* merchant_id's anomalies with seq > after_seq, oldest first, at most limit
+ * (1..PW_LIST_LIMIT_MAX). *has_more: more follow; pass the last seq of the
+ * page as the next after_seq. Another merchant's are never seen.
+ * PW_INVALID_ARGUMENT: limit out of range, after_seq UINT64_MAX, an empty or
+ * too long merchant_id. Free *out with store_anomalies_free. */
+pw_status store_anomalies_list(store *s, const char *merchant_id, uint64_t after_seq,
+    size_t limit, Paywire__Store__V1__AnomalyRecord ***out, size_t *n_out,
+    bool *has_more) PW_WUR;
+void store_anomalies_free(Paywire__Store__V1__AnomalyRecord **list, size_t n);
+
+/* ---- quarantine: verified webhooks paywire could not parse ----
+ * The exact body and headers of a delivery whose signature verified but
+ * whose body the provider's parser refused, kept (at most
+ * PW_QUARANTINE_EVENTS_MAX) until an operator retries it. Ids grow from 1
+ * (meta "quarantine_id") and are never reused. */
+
+/* In t (writer): keeps r (provider, body, headers and reason set by the
+ * caller; id, received time, attempts are set here), *id_out its id.
+ * PW_UNAVAILABLE, nothing written, when PW_QUARANTINE_EVENTS_MAX are kept;
+ * PW_INVALID_ARGUMENT for a body over PW_WEBHOOK_BODY_BYTES_MAX, more than
+ * PW_WEBHOOK_HEADERS_MAX headers or an empty reason. */
+pw_status store_quarantine_put(store_txn *t, Paywire__Store__V1__QuarantinedEventRecord *r,
+    uint64_t *id_out) PW_WUR;
+
+/* In t (writer): the entry id (*out owned by the caller) or PW_NOT_FOUND. */
+pw_status store_quarantine_get_in(store_txn *t, uint64_t id,
+    Paywire__Store__V1__QuarantinedEventRecord **out) PW_WUR;
+
+/* In t (writer): removes the entry id (it was applied). PW_NOT_FOUND. */
+pw_status store_quarantine_remove(store_txn *t, uint64_t id) PW_WUR;
+
+/* In t (writer): a retry of id failed: reason replaces the kept one,
+ * attempts + 1, last attempt now. PW_NOT_FOUND. */
+pw_status store_quarantine_note(store_txn *t, uint64_t id, const char *reason) PW_WUR;
+
+/* Reads (any thread): the entry id, or PW_NOT_FOUND. */
+pw_status store_quarantine_get(store *s, uint64_t id,
+    Paywire__Store__V1__QuarantinedEventRecord **out) PW_WUR;
+
+/* Reads: entries with id > after_id, oldest first, at most limit
+ * (1..PW_LIST_LIMIT_MAX), *has_more when more follow. Free with
+ * store_quarantine_free. */
+pw_status store_quarantine_list(store *s, uint64_t after_id, size_t limit,
+    Paywire__Store__V1__QuarantinedEventRecord ***out, size_t *n_out, bool *has_more) PW_WUR;
+void store_quarantine_free(Paywire__Store__V1__QuarantinedEventRecord **list, size_t n);
+
+/* Entries of the parked table (events waiting for a ref; each event has one
+ * entry per ref it names). A read. */
+pw_status store_parked_count(store *s, uint64_t *n) PW_WUR;
 
 /* Called on the writer thread after every batch that committed a change,
  * before its done callbacks: the change feed's publisher wakes on it. It

@@ -57,6 +57,15 @@ pw_status
 store_audit_append(store_txn *t, const char *action, const char *merchant_id,
     const char *session_id, const char *detail)
 {
+	uint64_t seq = 0;
+
+	return store_audit_append_seq(t, action, merchant_id, session_id, detail, &seq);
+}
+
+pw_status
+store_audit_append_seq(store_txn *t, const char *action, const char *merchant_id,
+    const char *session_id, const char *detail, uint64_t *seq_out)
+{
 	Paywire__Store__V1__AuditRecord rec = PAYWIRE__STORE__V1__AUDIT_RECORD__INIT;
 	uint8_t head[STORE_HASH_BYTES];
 	uint8_t key[8];
@@ -100,8 +109,12 @@ store_audit_append(store_txn *t, const char *action, const char *merchant_id,
 	if (st != PW_OK) {
 		return st;
 	}
-	return store_raw_put(t, STORE_DB_META, STORE_META_AUDIT_HEAD,
+	st = store_raw_put(t, STORE_DB_META, STORE_META_AUDIT_HEAD,
 	    strlen(STORE_META_AUDIT_HEAD), head, sizeof(head), 0);
+	if (st == PW_OK) {
+		*seq_out = rec.seq;
+	}
+	return st;
 }
 
 /* ---- verification ---- */

@@ -79,7 +79,10 @@
 	XX(MERCHANT_KEYS, "merchant_keys")   \
 	XX(AK_HASHES, "ak_hashes")         \
 	XX(MERCHANT_SESSIONS, "merchant_sessions") \
-	XX(CUSTOMER_ENTS, "customer_ents")
+	XX(CUSTOMER_ENTS, "customer_ents") \
+	XX(ANOMALIES, "anomalies")         \
+	XX(QUARANTINE, "quarantine")       \
+	XX(PARKED, "parked")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -384,10 +387,43 @@ pw_status store_session_state_load(const Paywire__Store__V1__SessionRecord *rec,
  * carries ids and amounts, never a secret. */
 pw_status store_audit_append(store_txn *t, const char *action, const char *merchant_id,
     const char *session_id, const char *detail) PW_WUR;
+/* The same, and *seq_out = the seq of the record written (PW_OK only). */
+pw_status store_audit_append_seq(store_txn *t, const char *action, const char *merchant_id,
+    const char *session_id, const char *detail, uint64_t *seq_out) PW_WUR;
+
+/* ---- anomalies (store_anomaly.c) ---- */
+
+/* Writes r (r->seq and r->merchant_id set: seq the audit seq of the record
+ * that audited it) under merchant_id 0x00 seq in t, insert-only. */
+pw_status store_anomaly_put(store_txn *t, const Paywire__Store__V1__AnomalyRecord *r) PW_WUR;
+
+/* The anomaly merchant_id/seq: PW_OK (*out owned by the caller) or
+ * PW_NOT_FOUND. */
+pw_status store_anomaly_get(store_txn *t, const char *merchant_id, uint64_t seq,
+    Paywire__Store__V1__AnomalyRecord **out) PW_WUR;
+
+/* ---- parked events (store_parked.c) ---- */
+
+typedef struct store_parked_event {
+	uint64_t seq;  /* arrival order */
+	pw_event ev;   /* as it was parked */
+} store_parked_event;
+
+/* Parks ev (a verified event of no known session, with at least one ref)
+ * under each of its refs in t. PW_RESOURCE_EXHAUSTED, nothing written, when
+ * PW_PARKED_ENTRIES_MAX would be passed. */
+pw_status store_parked_put(store_txn *t, const pw_event *ev) PW_WUR;
+
+/* Takes (deletes, under every ref) at most max (<= PW_PARKED_APPLY_MAX)
+ * events parked under provider p's ref, in seq order, into out[*n_out]. */
+pw_status store_parked_take(store_txn *t, pw_provider p, const char *ref,
+    store_parked_event *out, size_t max, size_t *n_out) PW_WUR;
 
 /* meta keys */
 #define STORE_META_AUDIT_SEQ "audit_seq"
 #define STORE_META_AUDIT_HEAD "audit_head"
+#define STORE_META_QUARANTINE_ID "quarantine_id" /* 8 bytes BE: the last id given */
+#define STORE_META_PARKED_SEQ "parked_seq"         /* 8 bytes BE: the last parked seq */
 
 /* store_merchant_name inside t. */
 pw_status store_merchant_name_in(store_txn *t, const char *merchant_id, char *out,

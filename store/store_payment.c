@@ -18,6 +18,7 @@
 #include "store_fsm.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,7 +64,13 @@ typedef struct pay_ctx {
 	bool dirty;                       /* rec must be written */
 	char anomaly[FSM_REASON_BYTES];   /* ref conflict found by RECORD_REFS; "" none */
 	char detail[96];                  /* what the entitlement effects did, for the audit */
+	char new_refs[4][PW_EV_REF_BYTES]; /* refs this event recorded first: parked events wait on them */
+	int n_new_refs;                   /* entries used */
 } pay_ctx;
+
+/* Parked events applied by an event that recorded their ref may record refs
+ * of their own, which apply more: this deep at most (the rest wait). */
+#define STORE_UNPARK_DEPTH_MAX 4
 
 /* provider byte + s: the key layout of the refs and events dbs. */
 static size_t
@@ -220,6 +227,10 @@ pay_ref_record(pay_ctx *c, const char *ref)
 
 	st = store_session_ref_record(c->t, c->rec, c->ev->provider, ref, owner, sizeof(owner),
 	    &added);
+	if (st == PW_OK && added && c->n_new_refs < sizeof(c->new_refs) / sizeof(c->new_refs[0])) {
+		/* parked events waiting on this ref are applied after this one */
+		(void) pw_strlcpy(c->new_refs[c->n_new_refs++], ref, sizeof(c->new_refs[0]));
+	}
 	if (st != PW_OK) {
 		return st;
 	}
@@ -475,12 +486,128 @@ pay_fx_anomaly(pay_ctx *c)
 	return store_pbstr_set(&c->rec->anomaly, reason);
 }
 
+/* The ref an operator looks the money up by at the provider. */
+static const char *
+pay_money_ref(const pw_event *ev)
+{
+	if (ev->payment_ref[0] != '\0') {
+		return ev->payment_ref;
+	}
+	return ev->charge_ref[0] != '\0' ? ev->charge_ref : ev->order_ref;
+}
+
+/* Why a payment the state machine refused is money to give back. */
+static void
+pay_payment_cause(const pay_ctx *c, char *out, size_t out_size)
+{
+	const pw_event *ev = c->ev;
+	const fsm_state *b = &c->before;
+
+	if (ev->live != -1 && (ev->live == 1) != b->live) {
+		snprintf(out, out_size, "a %s-mode payment for a %s-mode session",
+		    ev->live == 1 ? "live" : "test", b->live ? "live" : "test");
+	} else if (!ev->has_amount) {
+		snprintf(out, out_size, "the event carried no amount; check what was taken");
+	} else if (ev->amount_minor != b->amount_minor || strcmp(ev->currency, b->currency) != 0) {
+		snprintf(out, out_size,
+		    "it paid %" PRId64 " %s (minor units), the session asks %" PRId64 " %s",
+		    ev->amount_minor, ev->currency, b->amount_minor, b->currency);
+	} else if (b->paid_at_unix_ms > 0) {
+		snprintf(out, out_size, "the session was already paid by %s",
+		    b->paid_ref[0] != '\0' ? b->paid_ref : "another payment");
+	} else {
+		snprintf(out, out_size, "the session is %s: nothing was sold",
+		    fsm_status_name(b->status));
+	}
+}
+
+/* What the merchant should do about this anomaly (AnomalyRecord.action). */
+static void
+pay_anomaly_action(const pay_ctx *c, const char *reason, char *out, size_t out_size)
+{
+	const pw_event *ev = c->ev;
+	const char *ref = pay_money_ref(ev);
+	const char *prov = pw_provider_name(ev->provider);
+	char cause[FSM_REASON_BYTES];
+
+	if (ref[0] == '\0') {
+		ref = "(no ref)";
+	}
+	if ((c->res.effects & FSM_FX_ANOMALY) == 0) {
+		/* only a ref conflict: the event itself applied */
+		snprintf(out, out_size, "check %s event %s at %s: %s", prov, ev->event_id, prov, reason);
+		return;
+	}
+	switch (ev->kind) {
+	case PW_EV_PAYMENT_SUCCEEDED:
+		pay_payment_cause(c, cause, sizeof(cause));
+		snprintf(out, out_size, "refund payment %s at %s: %s", ref, prov, cause);
+		return;
+	case PW_EV_REFUND:
+		snprintf(out, out_size, "check refund of %s at %s, paywire did not record it: %s", ref,
+		    prov, reason);
+		return;
+	case PW_EV_DISPUTE_OPENED:
+	case PW_EV_DISPUTE_WON:
+	case PW_EV_DISPUTE_LOST:
+		snprintf(out, out_size, "check the dispute of %s at %s, paywire did not record it: %s",
+		    ref, prov, reason);
+		return;
+	case PW_EV_IGNORED:
+	case PW_EV_PAYMENT_PENDING:
+	case PW_EV_PAYMENT_FAILED:
+	case PW_EV_SESSION_EXPIRED:
+	case PW_EV_PAYMENT_CANCELED: break;
+	}
+	snprintf(out, out_size, "check %s event %s at %s: %s", prov, ev->event_id, prov, reason);
+}
+
+/* The AnomalyRecord of this event, under the seq of its audit record, and
+ * the seq on the session (for a later refund of that payment). */
+static pw_status
+pay_anomaly_record(pay_ctx *c, uint64_t seq)
+{
+	Paywire__Store__V1__AnomalyRecord a = PAYWIRE__STORE__V1__ANOMALY_RECORD__INIT;
+	Paywire__Store__V1__SessionRecord *rec = c->rec;
+	const pw_event *ev = c->ev;
+	char action[2 * FSM_REASON_BYTES];
+	uint64_t *seqs;
+
+	pay_anomaly_action(c, rec->anomaly, action, sizeof(action));
+	a.seq = seq;
+	a.merchant_id = rec->session->merchant_id;
+	a.session_id = rec->session->id;
+	a.provider = (Paywire__Store__V1__Provider) ev->provider;
+	a.event_id = (char *) ev->event_id;
+	a.event_type = (char *) ev->event_type;
+	a.payment_ref = (char *) ev->payment_ref;
+	a.charge_ref = (char *) ev->charge_ref;
+	a.has_amount = ev->has_amount;
+	a.amount_minor = ev->has_amount ? ev->amount_minor : 0;
+	a.currency = (char *) ev->currency;
+	a.reason = rec->anomaly;
+	a.action = action;
+	a.created_at_unix_ms = c->t->now_ms;
+	a.payment = ev->kind == PW_EV_PAYMENT_SUCCEEDED && (c->res.effects & FSM_FX_ANOMALY) != 0;
+	if (rec->n_anomaly_seqs < PW_SESSION_ANOMALIES_MAX) {
+		seqs = pw_realloc(rec->anomaly_seqs, (rec->n_anomaly_seqs + 1) * sizeof(*seqs));
+		if (seqs == NULL) {
+			return PW_RESOURCE_EXHAUSTED;
+		}
+		rec->anomaly_seqs = seqs;
+		rec->anomaly_seqs[rec->n_anomaly_seqs++] = seq;
+	}
+	return store_anomaly_put(c->t, &a);
+}
+
 static pw_status
 pay_fx_audit(pay_ctx *c)
 {
 	const pw_event *ev = c->ev;
 	const char *action = c->res.audit_action != NULL ? c->res.audit_action : "session.anomaly";
 	char detail[STORE_PAY_DETAIL_BYTES];
+	uint64_t seq = 0;
+	pw_status st;
 
 	snprintf(detail, sizeof(detail),
 	    "event=%s:%s type=%s amount=%" PRId64 " %s refunded=%" PRId64 " status=%s->%s"
@@ -490,8 +617,12 @@ pay_fx_audit(pay_ctx *c)
 	    fsm_status_name(c->before.status), fsm_status_name(c->res.state.status),
 	    c->rec->invoice_number, c->detail, c->out->anomaly ? " anomaly=" : "",
 	    c->out->anomaly ? c->rec->anomaly : "");
-	return store_audit_append(c->t, action, c->rec->session->merchant_id, c->rec->session->id,
-	    detail);
+	st = store_audit_append_seq(c->t, action, c->rec->session->merchant_id, c->rec->session->id,
+	    detail, &seq);
+	if (st == PW_OK && c->out->anomaly) {
+		st = pay_anomaly_record(c, seq);
+	}
+	return st;
 }
 
 /* In the order of the fsm_effect bits (store_fsm.h): the order they run. */
@@ -622,6 +753,170 @@ pay_resolve(store_txn *t, const pw_event *ev, char *sid, size_t sid_size)
 	return PW_NOT_FOUND;
 }
 
+/* ---- a refund or dispute of a payment recorded as an anomaly ---- */
+
+/* A refund or dispute names the payment it is about (payment_ref). When
+ * both it and the session's recorded payment are known and differ, it is
+ * about another payment: the session's own is untouched. Unknown on either
+ * side: the session's (a refund may arrive before the payment it refunds;
+ * the state machine then keeps the total, order-free). Decided here, not in
+ * the pure state machine: it needs the recorded payment, which a refund
+ * that came first could not know. */
+static bool
+pay_other_payment(const pay_ctx *c)
+{
+	return c->ev->payment_ref[0] != '\0' && c->before.paid_ref[0] != '\0' &&
+	    strcmp(c->ev->payment_ref, c->before.paid_ref) != 0;
+}
+
+/* c->res for an event ignored here (not by the state machine): the session
+ * unchanged, its refs recorded, nothing else. */
+__attribute__((format(printf, 2, 3))) static void
+pay_ignore(pay_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(&c->res, 0, sizeof(c->res));
+	c->res.state = c->before;
+	c->res.outcome = FSM_IGNORED;
+	c->res.path[0] = c->before.status;
+	c->res.path_len = 1;
+	if (c->ev->payment_ref[0] != '\0' || c->ev->charge_ref[0] != '\0' ||
+	    c->ev->order_ref[0] != '\0') {
+		c->res.effects |= FSM_FX_RECORD_REFS;
+	}
+	va_start(ap, fmt);
+	(void) vsnprintf(c->res.reason, sizeof(c->res.reason), fmt, ap);
+	va_end(ap);
+}
+
+
+static bool
+pay_money_event(pw_event_kind k)
+{
+	return k == PW_EV_REFUND || k == PW_EV_DISPUTE_OPENED || k == PW_EV_DISPUTE_WON ||
+	    k == PW_EV_DISPUTE_LOST;
+}
+
+/* The payment anomaly of the session that ev (a refund or dispute) is about:
+ * PW_OK with *out (caller frees), or PW_NOT_FOUND. */
+static pw_status
+pay_anomaly_of(pay_ctx *c, Paywire__Store__V1__AnomalyRecord **out)
+{
+	const pw_event *ev = c->ev;
+	Paywire__Store__V1__AnomalyRecord *a = NULL;
+	pw_status st;
+
+	*out = NULL;
+	for (size_t i = 0; i < c->rec->n_anomaly_seqs; i++) {
+		st = store_anomaly_get(c->t, c->rec->session->merchant_id, c->rec->anomaly_seqs[i], &a);
+		if (st == PW_NOT_FOUND) {
+			continue;
+		}
+		if (st != PW_OK) {
+			return st;
+		}
+		if (a->payment && (pw_provider) a->provider == ev->provider &&
+		    ((a->payment_ref[0] != '\0' && strcmp(a->payment_ref, ev->payment_ref) == 0) ||
+		        (a->charge_ref[0] != '\0' && strcmp(a->charge_ref, ev->charge_ref) == 0)) &&
+		    strcmp(a->payment_ref, c->before.paid_ref) != 0) {
+			*out = a;
+			return PW_OK;
+		}
+		paywire__store__v1__anomaly_record__free_unpacked(a, NULL);
+		a = NULL;
+	}
+	return PW_NOT_FOUND;
+}
+
+/* What ev did to the anomalous payment a (its resolution). */
+static void
+pay_resolution(const pay_ctx *c, const Paywire__Store__V1__AnomalyRecord *a, char *out,
+    size_t out_size, bool *resolved)
+{
+	const pw_event *ev = c->ev;
+	const char *prov = pw_provider_name(ev->provider);
+	int64_t total = ev->amount_refunded_minor;
+
+	*resolved = false;
+	if (ev->kind == PW_EV_REFUND) {
+		*resolved = !a->has_amount || total >= a->amount_minor;
+		if (a->has_amount) {
+			snprintf(out, out_size, "%s (%" PRId64 " of %" PRId64 " %s) by %s event %s",
+			    *resolved ? "refunded in full" : "partially refunded", total, a->amount_minor,
+			    a->currency, prov, ev->event_id);
+		} else {
+			snprintf(out, out_size, "refunded (%" PRId64 ") by %s event %s", total, prov,
+			    ev->event_id);
+		}
+		return;
+	}
+	*resolved = ev->kind == PW_EV_DISPUTE_LOST; /* the money went back to the customer */
+	snprintf(out, out_size, "disputed by the customer (%s, %s event %s)%s",
+	    ev->kind == PW_EV_DISPUTE_OPENED ? "opened" : ev->kind == PW_EV_DISPUTE_WON ? "won" : "lost",
+	    prov, ev->event_id, ev->kind == PW_EV_DISPUTE_OPENED ? ": answer it at the provider" : "");
+}
+
+/* ev refunds or disputes the anomalous payment a, not the session's own:
+ * the session is left as it is (its refs are still recorded), the anomaly
+ * is annotated, and the event is audited and recorded IGNORED. Fills c->res
+ * as the state machine would for an ignored event. */
+static pw_status
+pay_decide_anomaly(pay_ctx *c, Paywire__Store__V1__AnomalyRecord *a)
+{
+	char resolution[FSM_REASON_BYTES];
+	bool resolved = false;
+	pw_status st;
+
+	pay_ignore(c, "%s of payment %s, recorded as anomaly %" PRIu64 ", not of the session's "
+	              "payment: the session is unchanged",
+	    c->ev->kind == PW_EV_REFUND ? "refund" : "dispute", pay_money_ref(c->ev), a->seq);
+	c->res.effects |= FSM_FX_AUDIT;
+	c->res.audit_action = c->ev->kind == PW_EV_REFUND ? "anomaly.refunded" : "anomaly.disputed";
+	pay_resolution(c, a, resolution, sizeof(resolution), &resolved);
+	snprintf(c->detail, sizeof(c->detail), " anomaly_seq=%" PRIu64 "%s", a->seq,
+	    resolved ? " resolved" : "");
+	st = store_pbstr_set(&a->resolution, resolution);
+	if (st == PW_OK) {
+		a->resolved_at_unix_ms = resolved ? c->t->now_ms : 0;
+		st = store_anomaly_put(c->t, a);
+	}
+	if (st == PW_OK) {
+		pw_log(PW_LOG_INFO, "store: anomaly %" PRIu64 " of session %s: %s", a->seq,
+		    c->rec->session->id, resolution);
+	}
+	return st;
+}
+
+/* Decides c->res: a refund or dispute of a payment recorded as an anomaly
+ * touches only that anomaly; everything else goes to the state machine. */
+static pw_status
+pay_decide(pay_ctx *c)
+{
+	Paywire__Store__V1__AnomalyRecord *a = NULL;
+	pw_status st = PW_NOT_FOUND;
+
+	if (pay_money_event(c->ev->kind) && c->rec->n_anomaly_seqs > 0) {
+		st = pay_anomaly_of(c, &a);
+	}
+	if (st == PW_OK) {
+		st = pay_decide_anomaly(c, a);
+		paywire__store__v1__anomaly_record__free_unpacked(a, NULL);
+		return st;
+	}
+	if (st != PW_NOT_FOUND) {
+		return st;
+	}
+	if (pay_money_event(c->ev->kind) && pay_other_payment(c)) {
+		pay_ignore(c, "%s of payment %s, not of the session's payment %s: not applied",
+		    c->ev->kind == PW_EV_REFUND ? "refund" : "dispute", c->ev->payment_ref,
+		    c->before.paid_ref);
+		return PW_OK;
+	}
+	fsm_apply(&c->before, c->ev, store_txn_now_ms(c->t), &c->res);
+	return PW_OK;
+}
+
 /* Runs the state machine and its effects on a loaded session. */
 static pw_status
 pay_apply_session(pay_ctx *c)
@@ -635,7 +930,10 @@ pay_apply_session(pay_ctx *c)
 		    c->rec->session != NULL ? c->rec->session->id : "?");
 		return store_txn_note(c->t, st);
 	}
-	fsm_apply(&c->before, c->ev, store_txn_now_ms(c->t), &c->res);
+	st = pay_decide(c);
+	if (st != PW_OK) {
+		return st;
+	}
 	c->effects = c->res.effects;
 	c->dirty = c->dirty || c->res.outcome == FSM_APPLIED; /* dirty: expired just before */
 	st = pay_effects_run(c);
@@ -662,9 +960,100 @@ pay_apply_session(pay_ctx *c)
 	return st;
 }
 
+static pw_status pay_apply_depth(store_txn *t, const pw_event *ev, store_webhook_result *out,
+    int depth);
+
+static int
+pay_parked_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const store_parked_event *) a)->seq;
+	uint64_t y = ((const store_parked_event *) b)->seq;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The events parked under refs (just recorded by an event of provider p),
+ * applied in arrival order as if delivered now: each one's "parked" event
+ * record is replaced by its real outcome. */
+static pw_status
+pay_unpark(store_txn *t, pw_provider p, char (*refs)[PW_EV_REF_BYTES], int n_refs, int depth)
+{
+	store_parked_event *evs;
+	store_webhook_result res;
+	uint8_t key[STORE_PREFIXED_KEY_BYTES];
+	size_t n = 0;
+	size_t got = 0;
+	pw_status st = PW_OK;
+
+	evs = pw_malloc(3 * PW_PARKED_APPLY_MAX * sizeof(*evs)); /* filled by the takes */
+	if (evs == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	for (int i = 0; i < n_refs && st == PW_OK; i++) {
+		st = store_parked_take(t, p, refs[i], evs + n, PW_PARKED_APPLY_MAX, &got);
+		n += got;
+	}
+	qsort(evs, n, sizeof(*evs), pay_parked_cmp);
+	for (size_t i = 0; i < n && st == PW_OK; i++) {
+		/* taken under one ref, its other keys are gone too: no event twice */
+		PW_ASSERT(i == 0 || evs[i].seq != evs[i - 1].seq);
+		st = store_raw_del(t, STORE_DB_EVENTS, key,
+		    pay_prefixed_key(key, evs[i].ev.provider, evs[i].ev.event_id));
+		if (st == PW_OK || st == PW_NOT_FOUND) {
+			st = pay_apply_depth(t, &evs[i].ev, &res, depth);
+		}
+		if (st == PW_OK) {
+			pw_log(PW_LOG_INFO, "store: parked %s event %s applied: %s%s%s",
+			    pw_provider_name(evs[i].ev.provider), evs[i].ev.event_id,
+			    res.outcome == OUTCOME_APPLIED ? "applied" : "ignored",
+			    res.reason[0] != '\0' ? ", " : "", res.reason);
+		}
+	}
+	pw_free(evs);
+	return st;
+}
+
+/* Parks a refs-only event no session knows yet (store_parked.c): true when
+ * it was parked, with out filled. */
+static pw_status
+pay_park(store_txn *t, const pw_event *ev, store_webhook_result *out, bool *parked)
+{
+	const char *ref = ev->payment_ref[0] != '\0' ? ev->payment_ref
+	    : ev->charge_ref[0] != '\0'              ? ev->charge_ref
+	                                             : ev->order_ref;
+	pw_status st;
+
+	*parked = false;
+	if (ev->kind == PW_EV_IGNORED || ref[0] == '\0') {
+		return PW_OK;
+	}
+	st = store_parked_put(t, ev);
+	if (st == PW_RESOURCE_EXHAUSTED) {
+		pw_log(PW_LOG_WARN, "store: parked events table full: %s event %s not parked",
+		    pw_provider_name(ev->provider), ev->event_id);
+		return PW_OK;
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	*parked = true;
+	out->outcome = OUTCOME_IGNORED;
+	snprintf(out->reason, sizeof(out->reason),
+	    "parked: no session has %s ref %s yet; applied when an event records it",
+	    pw_provider_name(ev->provider), ref);
+	return pay_event_put(t, ev, OUTCOME_IGNORED, "", out->reason);
+}
+
 pw_status
 store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 {
+	return pay_apply_depth(t, ev, out, 0);
+}
+
+static pw_status
+pay_apply_depth(store_txn *t, const pw_event *ev, store_webhook_result *out, int depth)
+{
+	bool parked = false;
 	pay_ctx c;
 	pw_status st;
 
@@ -692,6 +1081,11 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 	c.out = out;
 	st = pay_resolve(t, ev, out->session_id, sizeof(out->session_id));
 	if (st == PW_NOT_FOUND && ev->session_ref[0] == '\0') {
+		/* Refs nobody recorded yet: it waits for the event that does. */
+		st = pay_park(t, ev, out, &parked);
+		if (st != PW_OK || parked) {
+			return st;
+		}
 		/* Nothing of ours: record it so a redelivery is a DUPLICATE. */
 		out->outcome = OUTCOME_IGNORED;
 		(void) pw_strlcpy(out->reason, STORE_NO_REF_REASON, sizeof(out->reason));
@@ -715,6 +1109,9 @@ store_webhook_apply(store_txn *t, const pw_event *ev, store_webhook_result *out)
 	}
 	if (c.rec != NULL) {
 		paywire__store__v1__session_record__free_unpacked(c.rec, NULL);
+	}
+	if (st == PW_OK && c.n_new_refs > 0 && depth < STORE_UNPARK_DEPTH_MAX) {
+		st = pay_unpark(t, ev->provider, c.new_refs, c.n_new_refs, depth + 1);
 	}
 	if (st != PW_OK) {
 		memset(out, 0, sizeof(*out));

@@ -97,22 +97,30 @@ test_webhook_tallies_follow_status_and_outcome(void **state)
 	const char *t;
 
 	(void) state;
-	assert_int_equal(BRIDGE_TALLY_APPLIED, bridge_metrics_tally_of(PW_OK, PW_WEBHOOK_APPLIED));
-	assert_int_equal(BRIDGE_TALLY_DUPLICATE, bridge_metrics_tally_of(PW_OK, PW_WEBHOOK_DUPLICATE));
-	assert_int_equal(BRIDGE_TALLY_IGNORED, bridge_metrics_tally_of(PW_OK, PW_WEBHOOK_IGNORED));
-	assert_int_equal(BRIDGE_TALLY_REJECTED, bridge_metrics_tally_of(PW_OK, PW_WEBHOOK_UNSPECIFIED));
+	assert_int_equal(BRIDGE_TALLY_APPLIED, bridge_metrics_tally_of(PW_OK, PW_WEBHOOK_APPLIED, false));
+	assert_int_equal(BRIDGE_TALLY_DUPLICATE, bridge_metrics_tally_of(PW_OK, PW_WEBHOOK_DUPLICATE, false));
+	assert_int_equal(BRIDGE_TALLY_IGNORED, bridge_metrics_tally_of(PW_OK, PW_WEBHOOK_IGNORED, false));
+	assert_int_equal(BRIDGE_TALLY_REJECTED, bridge_metrics_tally_of(PW_OK, PW_WEBHOOK_UNSPECIFIED, false));
 	assert_int_equal(BRIDGE_TALLY_REJECTED,
-	    bridge_metrics_tally_of(PW_UNAUTHENTICATED, PW_WEBHOOK_APPLIED));
+	    bridge_metrics_tally_of(PW_UNAUTHENTICATED, PW_WEBHOOK_APPLIED, false));
+	/* an anomaly is counted apart from ignored events, whatever the outcome */
+	assert_int_equal(BRIDGE_TALLY_ANOMALY, bridge_metrics_tally_of(PW_OK, PW_WEBHOOK_IGNORED, true));
+	assert_int_equal(BRIDGE_TALLY_ANOMALY, bridge_metrics_tally_of(PW_OK, PW_WEBHOOK_APPLIED, true));
+	assert_int_equal(BRIDGE_TALLY_REJECTED,
+	    bridge_metrics_tally_of(PW_UNAVAILABLE, PW_WEBHOOK_IGNORED, true));
 	bridge_metrics_init(&m, routes, ROUTES_N);
 	bridge_metrics_webhook(&m, PW_WEBHOOK_STRIPE, BRIDGE_TALLY_APPLIED);
 	bridge_metrics_webhook(&m, PW_WEBHOOK_STRIPE, BRIDGE_TALLY_APPLIED);
 	bridge_metrics_webhook(&m, PW_WEBHOOK_RAZORPAY, BRIDGE_TALLY_DUPLICATE);
 	bridge_metrics_webhook(&m, PW_WEBHOOK_WEB3, BRIDGE_TALLY_REJECTED);
+	bridge_metrics_webhook(&m, PW_WEBHOOK_STRIPE, BRIDGE_TALLY_ANOMALY);
 	t = render(&b);
 	assert_true(has_line(t, "paywire_bridge_webhooks_total{provider=\"stripe\",outcome=\"applied\"} 2"));
 	assert_true(has_line(t, "paywire_bridge_webhooks_total{provider=\"razorpay\",outcome=\"duplicate\"} 1"));
 	assert_true(has_line(t, "paywire_bridge_webhooks_total{provider=\"web3\",outcome=\"rejected\"} 1"));
 	assert_true(has_line(t, "paywire_bridge_webhooks_total{provider=\"onecom\",outcome=\"ignored\"} 0"));
+	assert_true(has_line(t, "paywire_bridge_webhooks_total{provider=\"stripe\",outcome=\"anomaly\"} 1"));
+	assert_true(has_line(t, "paywire_bridge_webhooks_total{provider=\"stripe\",outcome=\"ignored\"} 0"));
 	bridge_buf_fini(&b);
 }
 

@@ -393,7 +393,7 @@ test_each_command_help_exits_0_with_usage_and_an_example(void **state)
 {
 	static const char *const cmds[][2] = { { "merchant", "create" }, { "key", "revoke" },
 		{ "session", "create" }, { "status", NULL }, { "webhook", "send" },
-		{ "access", "redeem" }, { "audit", "verify" } };
+		{ "access", "redeem" }, { "audit", "verify" }, { "anomalies", "list" } };
 	uint32_t before = testpeer_count(g_peer);
 	char want[64];
 	(void) state;
@@ -411,6 +411,15 @@ test_each_command_help_exits_0_with_usage_and_an_example(void **state)
 		assert_non_null(strstr(g_r.out, "example"));
 	}
 	assert_int_equal(before, testpeer_count(g_peer));
+	/* three-word commands */
+	static const char *const three[] = { "list", "show", "retry" };
+	for (size_t i = 0; i < 3; i++) {
+		RUN(NULL, "events", "quarantine", three[i], "--help");
+		snprintf(want, sizeof(want), "usage: paywire events quarantine %s", three[i]);
+		assert_int_equal(0, g_r.exit_code);
+		assert_non_null(strstr(g_r.out, want));
+		assert_non_null(strstr(g_r.out, "example"));
+	}
 }
 
 static void
@@ -429,6 +438,7 @@ static void
 test_usage_errors_exit_2_and_send_nothing(void **state)
 {
 	static const char *const key_env[] = { "PAYWIRE_API_KEY=sk_test_k", NULL };
+	static const char *const admin_env[] = { "PAYWIRE_ADMIN_KEY=adm_k", NULL };
 	uint32_t before = testpeer_count(g_peer);
 	(void) state;
 
@@ -476,6 +486,16 @@ test_usage_errors_exit_2_and_send_nothing(void **state)
 	USAGE(key_env, "--limit wants 1..100", "credits", "list", "cust_1", "--limit", "101");
 	USAGE(key_env, "--starting-after wants a seq", "credits", "list", "cust_1",
 	    "--starting-after", "x");
+	USAGE(NULL, "no admin key", "events", "quarantine", "list");
+	USAGE(admin_env, "--limit wants 1..100", "events", "quarantine", "list", "--limit", "101");
+	USAGE(admin_env, "--after wants an id", "events", "quarantine", "list", "--after", "x");
+	USAGE(admin_env, "missing ID", "events", "quarantine", "retry");
+	USAGE(admin_env, "missing ID", "events", "quarantine", "show");
+	USAGE(admin_env, "unknown or missing verb", "events", "quarantine");
+	USAGE(NULL, "no API key", "anomalies", "list");
+	USAGE(key_env, "--limit wants 1..100", "anomalies", "list", "--limit", "0");
+	USAGE(key_env, "--after wants a seq", "anomalies", "list", "--after", "-1");
+	USAGE(key_env, "unexpected argument", "anomalies", "list", "extra");
 	USAGE(key_env, "--metadata wants KEY=VALUE", "session", "create", "--amount-minor", "1",
 	    "--currency", "EUR", "--metadata", "novalue");
 	USAGE(NULL, "no API key", "session", "create", "--amount-minor", "1", "--currency", "EUR");

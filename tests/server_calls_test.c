@@ -43,8 +43,9 @@ test_every_call_member_has_one_row_named_after_it(void **state)
 		assert_string_equal(f->name, ops->name);
 		rows++;
 	}
-	assert_int_equal(23, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
-	                               reissue_access_key, test_payment, entitlements */
+	assert_int_equal(27, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
+	                               reissue_access_key, test_payment, entitlements, anomalies,
+	                               3 quarantine */
 }
 
 static void
@@ -90,6 +91,10 @@ test_rows_declare_the_documented_auth_writes_and_stored_forms(void **state)
 		{ "list_invoices", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "list_events", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "get_entitlements", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
+		{ "list_anomalies", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
+		{ "list_quarantined_events", SRV_AUTH_ADMIN, false, SRV_SCOPE_NONE, false, false },
+		{ "get_quarantined_event", SRV_AUTH_ADMIN, false, SRV_SCOPE_NONE, false, false },
+		{ "retry_quarantined_event", SRV_AUTH_ADMIN, true, SRV_SCOPE_ADMIN, false, false },
 		{ "list_credit_transactions", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
 		{ "reissue_access_key", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, false, false },
 		{ "test_payment", SRV_AUTH_NONE, true, SRV_SCOPE_PROVIDER, false, false },

@@ -188,6 +188,12 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__ListInvoicesRequest li = PAYWIRE__V1__LIST_INVOICES_REQUEST__INIT;
 	Paywire__V1__ListEventsRequest le = PAYWIRE__V1__LIST_EVENTS_REQUEST__INIT;
 	Paywire__V1__GetEntitlementsRequest ge = PAYWIRE__V1__GET_ENTITLEMENTS_REQUEST__INIT;
+	Paywire__V1__ListAnomaliesRequest la = PAYWIRE__V1__LIST_ANOMALIES_REQUEST__INIT;
+	Paywire__V1__ListQuarantinedEventsRequest lq =
+	    PAYWIRE__V1__LIST_QUARANTINED_EVENTS_REQUEST__INIT;
+	Paywire__V1__GetQuarantinedEventRequest gq = PAYWIRE__V1__GET_QUARANTINED_EVENT_REQUEST__INIT;
+	Paywire__V1__RetryQuarantinedEventRequest rq =
+	    PAYWIRE__V1__RETRY_QUARANTINED_EVENT_REQUEST__INIT;
 	Paywire__V1__ListCreditTransactionsRequest lc =
 	    PAYWIRE__V1__LIST_CREDIT_TRANSACTIONS_REQUEST__INIT;
 	Paywire__V1__ReissueAccessKeyRequest rak = PAYWIRE__V1__REISSUE_ACCESS_KEY_REQUEST__INIT;
@@ -315,6 +321,24 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		ge.starting_after = "ent_019b76daa800e09bdc09c4f2ac79f69457964ec527ee";
 		req.get_entitlements = &ge;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_ANOMALIES:
+		la.after_seq = UINT64_C(1) << 41;
+		la.limit = 100;
+		req.list_anomalies = &la;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_QUARANTINED_EVENTS:
+		lq.after_id = 7;
+		lq.limit = 100;
+		req.list_quarantined_events = &lq;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_GET_QUARANTINED_EVENT:
+		gq.id = UINT64_C(1) << 42;
+		req.get_quarantined_event = &gq;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_RETRY_QUARANTINED_EVENT:
+		rq.id = UINT64_C(1) << 43;
+		req.retry_quarantined_event = &rq;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL_GET_BALANCE:
 		gb.customer = "cust_1";
 		req.get_balance = &gb;
@@ -353,7 +377,11 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_LIST_SESSIONS, PAYWIRE__V1__REQUEST__CALL_GET_INVOICE,
 	PAYWIRE__V1__REQUEST__CALL_LIST_INVOICES, PAYWIRE__V1__REQUEST__CALL_LIST_EVENTS,
 	PAYWIRE__V1__REQUEST__CALL_REISSUE_ACCESS_KEY, PAYWIRE__V1__REQUEST__CALL_TEST_PAYMENT,
-	PAYWIRE__V1__REQUEST__CALL_GET_ENTITLEMENTS, PAYWIRE__V1__REQUEST__CALL__NOT_SET,
+	PAYWIRE__V1__REQUEST__CALL_GET_ENTITLEMENTS, PAYWIRE__V1__REQUEST__CALL_LIST_ANOMALIES,
+	PAYWIRE__V1__REQUEST__CALL_LIST_QUARANTINED_EVENTS,
+	PAYWIRE__V1__REQUEST__CALL_GET_QUARANTINED_EVENT,
+	PAYWIRE__V1__REQUEST__CALL_RETRY_QUARANTINED_EVENT,
+	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))
 

@@ -38,6 +38,8 @@ typedef struct t_item {
 	pw_event_kind kind;       /* what it means */
 	int64_t refunded;         /* PW_EV_REFUND: cumulative total */
 	int64_t at_s;             /* provider time of an attempt */
+	bool refs_only;           /* carries only the payment ref (a Stripe charge.refunded,
+	                             dispute): resolved through the ref the success records */
 } t_item;
 
 /* What every ordering of a set must end in. */
@@ -98,7 +100,7 @@ t_event(fx_env *e, const t_item *it, const char *sid, pw_event *ev)
 	ev->kind = it->kind;
 	snprintf(ev->event_id, sizeof(ev->event_id), "o%u_e%d", e->seq, it->id);
 	snprintf(ev->event_type, sizeof(ev->event_type), "kind.%d", (int) it->kind);
-	snprintf(ev->session_ref, sizeof(ev->session_ref), "%s", sid);
+	snprintf(ev->session_ref, sizeof(ev->session_ref), "%s", it->refs_only ? "" : sid);
 	snprintf(ev->payment_ref, sizeof(ev->payment_ref), "txn_o%u", e->seq);
 	ev->live = 0;
 	ev->event_unix_s = it->at_s;
@@ -232,10 +234,10 @@ test_failed_and_succeeded_in_any_order_end_paid(void **state)
 {
 	fx_env *e = *state;
 	const t_item items[] = {
-		{ 1, PW_EV_PAYMENT_FAILED, 0, 100 },
-		{ 1, PW_EV_PAYMENT_FAILED, 0, 100 },
-		{ 2, PW_EV_PAYMENT_SUCCEEDED, 0, 200 },
-		{ 2, PW_EV_PAYMENT_SUCCEEDED, 0, 200 },
+		{ 1, PW_EV_PAYMENT_FAILED, 0, 100, false },
+		{ 1, PW_EV_PAYMENT_FAILED, 0, 100, false },
+		{ 2, PW_EV_PAYMENT_SUCCEEDED, 0, 200, false },
+		{ 2, PW_EV_PAYMENT_SUCCEEDED, 0, 200, false },
 	};
 	const t_final want = { ST(PAID), PS(COMPLETED), 0, 1, true, 2 };
 
@@ -247,12 +249,12 @@ test_attempts_success_and_cumulative_refunds_in_any_order_end_refunded(void **st
 {
 	fx_env *e = *state;
 	const t_item items[] = {
-		{ 1, PW_EV_PAYMENT_PENDING, 0, 100 },
-		{ 2, PW_EV_PAYMENT_FAILED, 0, 200 },
-		{ 3, PW_EV_PAYMENT_SUCCEEDED, 0, 300 },
-		{ 4, PW_EV_REFUND, 1900, 400 },
-		{ 4, PW_EV_REFUND, 1900, 400 },
-		{ 5, PW_EV_REFUND, 4900, 500 },
+		{ 1, PW_EV_PAYMENT_PENDING, 0, 100, false },
+		{ 2, PW_EV_PAYMENT_FAILED, 0, 200, false },
+		{ 3, PW_EV_PAYMENT_SUCCEEDED, 0, 300, false },
+		{ 4, PW_EV_REFUND, 1900, 400, false },
+		{ 4, PW_EV_REFUND, 1900, 400, false },
+		{ 5, PW_EV_REFUND, 4900, 500, false },
 	};
 	const t_final want = { ST(REFUNDED), PS(REFUNDED), 4900, 1, false, 1 };
 
@@ -264,10 +266,10 @@ test_partial_refund_in_any_order_stays_paid(void **state)
 {
 	fx_env *e = *state;
 	const t_item items[] = {
-		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
-		{ 2, PW_EV_REFUND, 1900, 200 },
-		{ 2, PW_EV_REFUND, 1900, 200 },
-		{ 3, PW_EV_PAYMENT_FAILED, 0, 50 },
+		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100, false },
+		{ 2, PW_EV_REFUND, 1900, 200, false },
+		{ 2, PW_EV_REFUND, 1900, 200, false },
+		{ 3, PW_EV_PAYMENT_FAILED, 0, 50, false },
 	};
 	const t_final want = { ST(PAID), PS(PARTIALLY_REFUNDED), 1900, 1, true, 1 };
 
@@ -279,11 +281,11 @@ test_success_and_lost_dispute_in_any_order_end_refunded(void **state)
 {
 	fx_env *e = *state;
 	const t_item items[] = {
-		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
-		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
-		{ 2, PW_EV_DISPUTE_OPENED, 0, 200 },
-		{ 2, PW_EV_DISPUTE_OPENED, 0, 200 },
-		{ 3, PW_EV_DISPUTE_LOST, 0, 300 },
+		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100, false },
+		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100, false },
+		{ 2, PW_EV_DISPUTE_OPENED, 0, 200, false },
+		{ 2, PW_EV_DISPUTE_OPENED, 0, 200, false },
+		{ 3, PW_EV_DISPUTE_LOST, 0, 300, false },
 	};
 	const t_final want = { ST(REFUNDED), PS(REFUNDED), 0, 1, false, 2 };
 
@@ -295,12 +297,47 @@ test_success_and_won_dispute_in_any_order_end_paid(void **state)
 {
 	fx_env *e = *state;
 	const t_item items[] = {
-		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100 },
-		{ 2, PW_EV_DISPUTE_OPENED, 0, 200 },
-		{ 3, PW_EV_DISPUTE_WON, 0, 300 },
-		{ 3, PW_EV_DISPUTE_WON, 0, 300 },
+		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100, false },
+		{ 2, PW_EV_DISPUTE_OPENED, 0, 200, false },
+		{ 3, PW_EV_DISPUTE_WON, 0, 300, false },
+		{ 3, PW_EV_DISPUTE_WON, 0, 300, false },
 	};
 	const t_final want = { ST(PAID), PS(COMPLETED), 0, 1, true, 1 };
+
+	assert_int_equal(12, t_every_ordering(e, items, 4, &want));
+}
+
+/* Refs-only events before the event that records their ref are parked and
+ * applied when it comes: the order still does not matter. */
+static void
+test_refs_only_refund_before_the_payment_is_parked_then_applied(void **state)
+{
+	fx_env *e = *state;
+	const t_item items[] = {
+		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100, false },
+		{ 2, PW_EV_REFUND, 1900, 200, true },
+		{ 2, PW_EV_REFUND, 1900, 200, true },
+		{ 3, PW_EV_REFUND, 4900, 300, true },
+	};
+	const t_final want = { ST(REFUNDED), PS(REFUNDED), 4900, 1, false, 1 };
+	uint64_t parked = 1;
+
+	assert_int_equal(12, t_every_ordering(e, items, 4, &want));
+	assert_int_equal(PW_OK, store_parked_count(e->s, &parked));
+	assert_int_equal(0, parked); /* every parked event was applied */
+}
+
+static void
+test_refs_only_dispute_before_the_payment_is_parked_then_applied(void **state)
+{
+	fx_env *e = *state;
+	const t_item items[] = {
+		{ 1, PW_EV_PAYMENT_SUCCEEDED, 0, 100, false },
+		{ 2, PW_EV_DISPUTE_OPENED, 0, 200, true },
+		{ 3, PW_EV_DISPUTE_LOST, 0, 300, true },
+		{ 3, PW_EV_DISPUTE_LOST, 0, 300, true },
+	};
+	const t_final want = { ST(REFUNDED), PS(REFUNDED), 0, 1, false, 1 };
 
 	assert_int_equal(12, t_every_ordering(e, items, 4, &want));
 }
@@ -315,6 +352,8 @@ main(void)
 		T(test_partial_refund_in_any_order_stays_paid),
 		T(test_success_and_lost_dispute_in_any_order_end_refunded),
 		T(test_success_and_won_dispute_in_any_order_end_paid),
+		T(test_refs_only_refund_before_the_payment_is_parked_then_applied),
+		T(test_refs_only_dispute_before_the_payment_is_parked_then_applied),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -870,7 +870,7 @@ seq_stripe(gold *g, const gold_ids *ids)
 	    ids->s_anomaly);
 	call_ingest(g, "stripe amount mismatch: ignored, anomaly", &P_STRIPE, G_STRIPE_SECRET, "",
 	    body);
-	call_ingest(g, "stripe body not JSON: invalid", &P_STRIPE, G_STRIPE_SECRET, "",
+	call_ingest(g, "stripe body not JSON: quarantined", &P_STRIPE, G_STRIPE_SECRET, "",
 	    "this is not json");
 	call_ingest(g, "stripe unknown session: not found", &P_STRIPE, G_STRIPE_SECRET, "",
 	    "{\"id\":\"evt_gold_nf\",\"object\":\"event\",\"type\":\"checkout.session.completed\","
@@ -924,7 +924,7 @@ seq_deliveries(gold *g, const gold_ids *ids)
 		{ "onecom payment.completed: applied", &P_ONECOM, false, "msg_gold_onecom_1", 3 },
 		{ "onecom same webhook-id: duplicate", &P_ONECOM, false, "msg_gold_onecom_1", 3 },
 		{ "onecom unhandled event: ignored", &P_ONECOM, false, "msg_gold_onecom_2", 4 },
-		{ "onecom no reference: invalid", &P_ONECOM, false, "msg_gold_onecom_3", 5 },
+		{ "onecom no reference: quarantined", &P_ONECOM, false, "msg_gold_onecom_3", 5 },
 		{ "web3 wrong secret: unauthenticated", &P_WEB3, true, "msg_gold_web3_1", 6 },
 		{ "web3 below the confirmation minimum: applied (pending)", &P_WEB3, false,
 		    "msg_gold_web3_1", 6 },

@@ -90,6 +90,7 @@ typedef enum pw_webhook_outcome {
 	PW_WEBHOOK_APPLIED = 1,
 	PW_WEBHOOK_DUPLICATE = 2,
 	PW_WEBHOOK_IGNORED = 3,
+	PW_WEBHOOK_QUARANTINED = 4, /* verified, not understood: kept for an operator */
 } pw_webhook_outcome;
 
 typedef enum pw_fulfillment_kind {
@@ -395,6 +396,42 @@ typedef struct pw_event_page {
 PW_API pw_status pw_events_list(pw_client *c, const char *api_key, uint64_t after_seq,
     unsigned limit, pw_event_page *out, pw_error *err);
 
+/* ---- anomalies: money that needs a human (merchant API key) ---- */
+
+/* A payment, refund or dispute paywire recorded but did not apply (an
+ * underpayment, another currency or mode, a payment for a closed session, a
+ * second payment for a paid session, ...): `action` says what to do,
+ * usually refund that payment at the provider. */
+typedef struct pw_anomaly {
+	uint64_t seq;               /* orders the merchant's anomalies */
+	char session_id[64];
+	char provider[16];          /* "stripe", "razorpay", ... */
+	char event_id[256];
+	char event_type[96];
+	char payment_ref[128];      /* pi_…, pay_…, a tx; "" none */
+	char charge_ref[128];       /* ch_…; "" none */
+	bool has_amount;            /* amount_minor and currency are the event's */
+	int64_t amount_minor;
+	char currency[4];
+	char reason[256];
+	char action[512];           /* "refund payment pi_… at stripe: ..." */
+	int64_t created_at_unix_ms;
+	char resolution[256];       /* "" open; what settled it since */
+	int64_t resolved_at_unix_ms;
+} pw_anomaly;
+
+#define PW_ANOMALY_PAGE_MAX 100
+typedef struct pw_anomaly_page {
+	pw_anomaly anomalies[PW_ANOMALY_PAGE_MAX]; /* oldest first (seq order) */
+	size_t n;
+	bool has_more;              /* go on with after_seq = the last seq */
+} pw_anomaly_page;
+
+/* The merchant's anomalies with seq > after_seq (0: from the first), at most
+ * limit (1..100; 0: 10), oldest first (out is ~230 KiB: allocate it). */
+PW_API pw_status pw_anomalies_list(pw_client *c, const char *api_key, uint64_t after_seq,
+    unsigned limit, pw_anomaly_page *out, pw_error *err);
+
 typedef struct pw_status_info {
 	char session_id[64];
 	char merchant_id[64];
@@ -456,6 +493,54 @@ PW_API pw_status pw_webhook_ingest(pw_client *c, pw_webhook_provider provider,
 PW_API pw_status pw_test_payment(pw_client *c, const char *session_id,
     const char *checkout_secret, bool fail, pw_webhook_result *out, pw_error *err);
 
+/* ---- the quarantine: verified webhooks paywire could not process (admin key) ---- */
+
+typedef struct pw_quarantined_event {
+	uint64_t id;
+	char provider[16];          /* "stripe", ... */
+	char reason[320];           /* why it could not be processed (latest attempt) */
+	int64_t received_at_unix_ms;
+	uint32_t attempts;          /* retries that failed */
+	int64_t last_attempt_unix_ms;
+	uint64_t body_bytes;
+} pw_quarantined_event;
+
+#define PW_QUARANTINE_PAGE_MAX 100
+typedef struct pw_quarantine_page {
+	pw_quarantined_event events[PW_QUARANTINE_PAGE_MAX]; /* oldest first */
+	size_t n;
+	bool has_more;              /* go on with after_id = the last id */
+} pw_quarantine_page;
+
+/* One kept event with its exact body and headers (~1.6 MiB: allocate it). */
+typedef struct pw_quarantined_detail {
+	pw_quarantined_event event;
+	uint8_t body[1024 * 1024]; /* body_bytes of them (PW_WEBHOOK_BODY_BYTES_MAX) */
+	size_t headers_len;
+	struct {
+		char name[128];
+		char value[8192];
+	} headers[64];
+} pw_quarantined_detail;
+
+typedef struct pw_quarantine_retry_result {
+	bool retried;               /* applied and removed from the quarantine */
+	char reason[320];           /* !retried: why it still fails (kept with it) */
+	pw_webhook_result result;   /* retried: what the event did */
+} pw_quarantine_retry_result;
+
+/* Kept events with id > after_id (0: from the first), at most limit (1..100;
+ * 0: 10), oldest first (out ~36 KiB). */
+PW_API pw_status pw_quarantine_list(pw_client *c, const char *admin_key, uint64_t after_id,
+    unsigned limit, pw_quarantine_page *out, pw_error *err);
+/* One kept event, with its body and headers. PW_NOT_FOUND: no such id. */
+PW_API pw_status pw_quarantine_get(pw_client *c, const char *admin_key, uint64_t id,
+    pw_quarantined_detail *out, pw_error *err);
+/* Verifies (the secrets configured now, at its receipt time) and parses the
+ * event again and applies it as a delivery would: out->retried and the
+ * entry removed, or out->reason and the entry kept with it. */
+PW_API pw_status pw_quarantine_retry(pw_client *c, const char *admin_key, uint64_t id,
+    pw_quarantine_retry_result *out, pw_error *err);
 
 /* ---- customer access ---- */
 

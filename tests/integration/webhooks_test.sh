@@ -347,9 +347,28 @@ printf 'this is not json' >"$T/notjson"
 tn=$(date +%s)
 printf 'Stripe-Signature: t=%s,v1=%s\n' "$tn" \
   "$(printf '%s.%s' "$tn" "$(cat "$T/notjson")" | openssl dgst -sha256 -hmac "$ST" | sed 's/^.* //')" >"$T/hn"
-refused "non-JSON body (validly signed)" 400 post stripe "$T/notjson" "$T/hn"
+# Verified but not understood: kept in the quarantine (written) and answered 200
+# "quarantined", so the provider stops retrying; an operator lists, shows and retries it.
+r=$(post stripe "$T/notjson" "$T/hn")
+contains "non-JSON body (validly signed) → 200 quarantined" '200 {"outcome":"quarantined"' "$r"
 printf '{"event":"payment.completed","amount":"49.00","currency":"EUR","payload":{"txn_id":"x"}}' >"$T/noref"
-refused "One.com JSON without a session reference" 400 deliver onecom onecom "$SW" "$T/noref" --timestamp "$(date +%s)" --id msg_noref
+r=$(deliver onecom onecom "$SW" "$T/noref" --timestamp "$(date +%s)" --id msg_noref)
+contains "One.com JSON without a session reference → 200 quarantined" '200 {"outcome":"quarantined"' "$r"
+contains "… with the parser's reason" 'missing string reference' "$r"
+q=$("$CLI" --json events quarantine list)
+eq "quarantine list: both kept" 2 "$(echo "$q" | $PY -c 'import json,sys; print(len(json.load(sys.stdin)["events"]))')"
+qid=$(echo "$q" | json events.0.id)
+eq "quarantine list: … the Stripe one first, its exact size" "$(wc -c <"$T/notjson")" "$(echo "$q" | json events.0.body_bytes)"
+shown=$("$CLI" --json events quarantine show "$qid")
+eq "quarantine show: the exact body" "this is not json" "$(echo "$shown" | json body)"
+contains "quarantine show: the signature header kept" "stripe-signature: t=$tn" "$(echo "$shown" | json headers)"
+rt=$("$CLI" --json events quarantine retry "$qid") && rc=0 || rc=$?
+eq "quarantine retry of a body still not JSON → exit 1" 1 "$rc"
+eq "… not retried" false "$(echo "$rt" | json retried)"
+eq "… kept, one attempt" 1 "$("$CLI" --json events quarantine show "$qid" | json attempts)"
+bad=$("$CLI" events quarantine list --admin-key "" 2>&1) && rc=0 || rc=$?
+eq "quarantine list with an empty admin key → exit 1" 1 "$rc"
+contains "… UNAUTHENTICATED" UNAUTHENTICATED "$bad"
 refused "reference to a session that does not exist" 404 deliver stripe stripe "$ST" \
   "$(fixture stripe.checkout.session.completed.json cs_0000000000000000000000000000000000000000000 zz)" --timestamp "$(date +%s)"
 head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$T/huge"
@@ -364,6 +383,20 @@ sed 's/"currency": "eur"/"currency": "usd"/' "$f" | sed 's/evt_1PwTestCheckoutCo
 r=$(deliver stripe stripe "$ST" "$T/cur.json" --timestamp "$(date +%s)")
 contains "currency mismatch → 200 ignored" '200 {"outcome":"ignored"' "$r"
 eq "after amount and currency mismatches the session is not paid" created "$(status_of "$k")"
+contains "amount mismatch: the reply says anomaly" '"anomaly":true' "$r"
+# Money that needs a human: both mismatches are listed, with what to do.
+out=$("$CLI" --json anomalies list --limit 100 --api-key "$key")
+n=$(echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for x in d["anomalies"] if x["session_id"]=="'"$k"'"))')
+eq "anomalies list: the two mismatched payments of the session" 2 "$n"
+acts=$(echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); print("|".join(x["action"] for x in d["anomalies"] if x["session_id"]=="'"$k"'"))')
+contains "anomalies list: … each says refund it (underpaid)" "refund payment pi_k at stripe: it paid 4800 EUR (minor units), the session asks 4900 EUR" "$acts"
+contains "anomalies list: … (wrong currency)" "refund payment pi_k at stripe: it paid 4900 USD" "$acts"
+eq "anomalies list: another merchant sees none of them" 0 "$("$CLI" --json anomalies list --api-key "$other_key" | $PY -c 'import json,sys; print(len(json.load(sys.stdin)["anomalies"]))')"
+first=$(echo "$out" | json anomalies.0.seq)
+page=$("$CLI" --json anomalies list --after "$first" --limit 100 --api-key "$key")
+eq "anomalies list --after: the page starts past the cursor" 1 "$(echo "$page" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(int(all(x["seq"]>'"$first"' for x in d["anomalies"])))')"
+human=$("$CLI" anomalies list --api-key "$key")
+contains "anomalies list (text): the action line" "action: refund payment pi_k at stripe" "$human"
 
 # ---- The merchant reads its own sessions and invoices.
 out=$("$CLI" --json session get "$a" --api-key "$key")
@@ -467,4 +500,6 @@ eq "bridge test payment with an unknown outcome → 400" 400 "$code"
 
 metrics=$(curl -sS "$BRIDGE/metrics")
 contains "metrics count webhook outcomes by provider" 'paywire_bridge_webhooks_total{provider="stripe",outcome="applied"}' "$metrics"
+an=$(echo "$metrics" | sed -n 's/^paywire_bridge_webhooks_total{provider="stripe",outcome="anomaly"} //p')
+[ "${an:-0}" -ge 2 ] && ok "metrics count anomalies apart from ignored ($an)" || fail "metrics: stripe anomaly count is '${an}', wanted >= 2"
 finish
