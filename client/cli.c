@@ -1548,6 +1548,96 @@ cli_entitlement_list_check(void *args, cli_globals *g)
 	    (!cli_parse_i64(a->limit, &a->lim) || a->lim < 1 || a->lim > PW_ENTITLEMENT_PAGE_MAX)) {
 		return cli_usage_error(g, "--limit wants 1..%d, got '%s'", PW_ENTITLEMENT_PAGE_MAX,
 		    a->limit);
+	}
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	return a->api_key == NULL
+	    ? cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY")
+	    : CLI_EXIT_OK;
+}
+
+/* One entitlement as JSON members of o. */
+static void
+cli_entitlement_rows(cli_out *o, const pw_entitlement *v)
+{
+	size_t n = v->n_sessions < PW_ENTITLEMENT_SESSIONS_MAX ? v->n_sessions
+	                                                       : PW_ENTITLEMENT_SESSIONS_MAX;
+	json_t *ids = json_array();
+
+	PW_ASSERT(ids != NULL);
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(ids, cli_json_string(v->session_ids[i]));
+	}
+	cli_str(o, "id", v->id);
+	cli_str(o, "plan", v->plan);
+	cli_str(o, "state", v->state);
+	cli_bool(o, "active", v->active);
+	cli_bool(o, "subscription", v->subscription);
+	cli_int(o, "created_at_unix_ms", v->created_at_unix_ms);
+	cli_int(o, "current_period_end_unix_ms", v->current_period_end_unix_ms);
+	cli_int(o, "revoked_at_unix_ms", v->revoked_at_unix_ms);
+	cli_str(o, "key_prefix", v->key_prefix);
+	cli_str(o, "customer", v->customer);
+	cli_uint(o, "holders", (uint64_t) v->n_sessions);
+	cli_row(o, "session_ids", ids, "-");
+}
+
+static void
+cli_entitlement_line(const pw_entitlement *v)
+{
+	char created[40], until[40];
+	char holders[160] = "-";
+	size_t n = v->n_sessions < PW_ENTITLEMENT_SESSIONS_MAX ? v->n_sessions
+	                                                       : PW_ENTITLEMENT_SESSIONS_MAX;
+	size_t len = 0;
+
+	cli_when(created, sizeof(created), v->created_at_unix_ms);
+	cli_when(until, sizeof(until), v->current_period_end_unix_ms);
+	for (size_t i = 0; i < n && len + 2 < sizeof(holders); i++) {
+		int w = snprintf(holders + len, sizeof(holders) - len, "%s%s", i > 0 ? "," : "",
+		    v->session_ids[i]);
+		len = w < 0 ? sizeof(holders) : len + (size_t) w;
+	}
+	printf("%-48s  %-16s  %-8s  %-6s  %-3s  %-20s  %-20s  %-12s  %s\n", v->id, v->plan, v->state,
+	    v->active ? "yes" : "no", v->subscription ? "sub" : "-", created, until, v->key_prefix,
+	    holders);
+}
+
+static pw_status
+cli_entitlement_list_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_query_args *a = args;
+	pw_entitlement_page *p = malloc(sizeof(*p));
+	pw_status st;
+
+	if (p == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_entitlements_get(call->c, a->api_key, a->customer, a->starting_after,
+	    (unsigned) a->lim, p, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < p->n; i++) {
+			cli_out one;
+			cli_out_init(&one, true);
+			cli_entitlement_rows(&one, &p->entitlements[i]);
+			json_array_append_new(arr, one.obj);
+		}
+		cli_row(&call->out, "entitlements", arr, "-");
+		cli_bool(&call->out, "has_more", p->has_more);
+	} else if (st == PW_OK) {
+		printf("%-48s  %-16s  %-8s  %-6s  %-3s  %-20s  %-20s  %-12s  %s\n", "id", "plan",
+		    "state", "active", "sub", "created_at", "period_end", "key_prefix", "sessions");
+		for (size_t i = 0; i < p->n; i++) {
+			cli_entitlement_line(&p->entitlements[i]);
+		}
+		cli_bool(&call->out, "has_more", p->has_more);
+	}
+	free(p);
+	return st;
+}
+
 /* ---- anomalies list (money that needs a human) ---- */
 
 static const char cli_help_anomalies_list[] =
@@ -1609,58 +1699,6 @@ cli_anomaly_check(void *args, cli_globals *g)
 	    : CLI_EXIT_OK;
 }
 
-/* One entitlement as JSON members of o. */
-static void
-cli_entitlement_rows(cli_out *o, const pw_entitlement *v)
-{
-	size_t n = v->n_sessions < PW_ENTITLEMENT_SESSIONS_MAX ? v->n_sessions
-	                                                       : PW_ENTITLEMENT_SESSIONS_MAX;
-	json_t *ids = json_array();
-
-	PW_ASSERT(ids != NULL);
-	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(ids, cli_json_string(v->session_ids[i]));
-	}
-	cli_str(o, "id", v->id);
-	cli_str(o, "plan", v->plan);
-	cli_str(o, "state", v->state);
-	cli_bool(o, "active", v->active);
-	cli_bool(o, "subscription", v->subscription);
-	cli_int(o, "created_at_unix_ms", v->created_at_unix_ms);
-	cli_int(o, "current_period_end_unix_ms", v->current_period_end_unix_ms);
-	cli_int(o, "revoked_at_unix_ms", v->revoked_at_unix_ms);
-	cli_str(o, "key_prefix", v->key_prefix);
-	cli_str(o, "customer", v->customer);
-	cli_uint(o, "holders", (uint64_t) v->n_sessions);
-	cli_row(o, "session_ids", ids, "-");
-}
-
-static void
-cli_entitlement_line(const pw_entitlement *v)
-{
-	char created[40], until[40];
-	char holders[160] = "-";
-	size_t n = v->n_sessions < PW_ENTITLEMENT_SESSIONS_MAX ? v->n_sessions
-	                                                       : PW_ENTITLEMENT_SESSIONS_MAX;
-	size_t len = 0;
-
-	cli_when(created, sizeof(created), v->created_at_unix_ms);
-	cli_when(until, sizeof(until), v->current_period_end_unix_ms);
-	for (size_t i = 0; i < n && len + 2 < sizeof(holders); i++) {
-		int w = snprintf(holders + len, sizeof(holders) - len, "%s%s", i > 0 ? "," : "",
-		    v->session_ids[i]);
-		len = w < 0 ? sizeof(holders) : len + (size_t) w;
-	}
-	printf("%-48s  %-16s  %-8s  %-6s  %-3s  %-20s  %-20s  %-12s  %s\n", v->id, v->plan, v->state,
-	    v->active ? "yes" : "no", v->subscription ? "sub" : "-", created, until, v->key_prefix,
-	    holders);
-}
-
-static pw_status
-cli_entitlement_list_call(cli_call *call, void *args, pw_error *err)
-{
-	const cli_query_args *a = args;
-	pw_entitlement_page *p = malloc(sizeof(*p));
 static void
 cli_anomaly_rows(cli_out *o, bool json, const pw_anomaly *v)
 {
@@ -1712,24 +1750,12 @@ cli_anomalies_list_call(cli_call *call, void *args, pw_error *err)
 		snprintf(err->message, sizeof(err->message), "out of memory");
 		return PW_RESOURCE_EXHAUSTED;
 	}
-	st = pw_entitlements_get(call->c, a->api_key, a->customer, a->starting_after,
-	    (unsigned) a->lim, p, err);
 	st = pw_anomalies_list(call->c, a->api_key, (uint64_t) a->a, (unsigned) a->lim, p, err);
 	if (st == PW_OK && call->g->json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < p->n; i++) {
 			cli_out one;
 			cli_out_init(&one, true);
-			cli_entitlement_rows(&one, &p->entitlements[i]);
-			json_array_append_new(arr, one.obj);
-		}
-		cli_row(&call->out, "entitlements", arr, "-");
-		cli_bool(&call->out, "has_more", p->has_more);
-	} else if (st == PW_OK) {
-		printf("%-48s  %-16s  %-8s  %-6s  %-3s  %-20s  %-20s  %-12s  %s\n", "id", "plan",
-		    "state", "active", "sub", "created_at", "period_end", "key_prefix", "sessions");
-		for (size_t i = 0; i < p->n; i++) {
-			cli_entitlement_line(&p->entitlements[i]);
 			cli_anomaly_rows(&one, true, &p->anomalies[i]);
 			json_array_append_new(arr, one.obj);
 		}
@@ -2966,9 +2992,9 @@ typedef union cli_args {
 	cli_verify_args verify;     /* access verify */
 	cli_query_args query;       /* session get|list, invoice get|list, entitlement list */
 	cli_tail_args tail;         /* events tail */
-	cli_secret_args secret;     /* status, session test-pay */
 	cli_anomaly_args anomaly;   /* anomalies list */
 	cli_q_args quarantine;      /* events quarantine list */
+	cli_secret_args secret;     /* status, session test-pay */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
 } cli_args;
@@ -3125,21 +3151,6 @@ static const cli_command cli_commands[] = {
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("customer", OPT_CUSTOMER),
 	        CLI_OPT("limit", OPT_LIMIT), CLI_OPT("starting-after", OPT_STARTING_AFTER),
 	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
-	{ .group = "events", .verb = "tail", .usage = "[--after SEQ] [--count N] [--subscribe URL]",
-	    .summary = "follow your change feed, resuming from a seq (API key)",
-	    .help = cli_help_events_tail, .on_opt = cli_tail_opt, .check = cli_tail_check,
-	    .call = cli_events_tail_call,
-	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("after", OPT_AFTER),
-	        CLI_OPT("count", OPT_COUNT), CLI_OPT("subscribe", OPT_SUBSCRIBE),
-	        { "once", no_argument, NULL, OPT_ONCE },
-	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
-	{ .group = "session", .verb = "test-pay", .usage = "SESSION_ID --secret S [--fail]",
-	    .summary = "pay (or fail) a test session as its page does",
-	    .help = cli_help_session_test_pay, .on_opt = cli_secret_opt, .positional = 1,
-	    .what = "SESSION_ID", .check = cli_secret_check, .call = cli_test_pay_call,
-	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("secret", OPT_SECRET),
-	        { "fail", no_argument, NULL, OPT_FAIL }, CLI_OPTS_END } },
-	{ .group = "status", .verb = NULL, .usage = "SESSION_ID [--secret S]",
 	{ .group = "events", .verb = "quarantine list", .usage = "[--after ID] [--limit N]",
 	    .summary = "verified webhooks paywire could not process (admin)",
 	    .help = cli_help_quarantine_list, .admin = true, .on_opt = cli_q_opt,
@@ -3164,7 +3175,21 @@ static const cli_command cli_commands[] = {
 	    .call = cli_anomalies_list_call,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("after", OPT_AFTER),
 	        CLI_OPT("limit", OPT_LIMIT), CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
-	{ .group = "status", .verb = NULL, .usage = "SESSION_ID",
+	{ .group = "events", .verb = "tail", .usage = "[--after SEQ] [--count N] [--subscribe URL]",
+	    .summary = "follow your change feed, resuming from a seq (API key)",
+	    .help = cli_help_events_tail, .on_opt = cli_tail_opt, .check = cli_tail_check,
+	    .call = cli_events_tail_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("after", OPT_AFTER),
+	        CLI_OPT("count", OPT_COUNT), CLI_OPT("subscribe", OPT_SUBSCRIBE),
+	        { "once", no_argument, NULL, OPT_ONCE },
+	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
+	{ .group = "session", .verb = "test-pay", .usage = "SESSION_ID --secret S [--fail]",
+	    .summary = "pay (or fail) a test session as its page does",
+	    .help = cli_help_session_test_pay, .on_opt = cli_secret_opt, .positional = 1,
+	    .what = "SESSION_ID", .check = cli_secret_check, .call = cli_test_pay_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("secret", OPT_SECRET),
+	        { "fail", no_argument, NULL, OPT_FAIL }, CLI_OPTS_END } },
+	{ .group = "status", .verb = NULL, .usage = "SESSION_ID [--secret S]",
 	    .summary = "a session's status (no key)",
 	    .help = cli_help_status, .on_opt = cli_secret_opt, .positional = 1,
 	    .what = "SESSION_ID", .call = cli_status_call,

@@ -673,6 +673,8 @@ get_entitlements_read(srv_call *c)
 	return store_entitlements_list(c->env->st, c->merchant_id, r->customer_ref,
 	    r->starting_after, r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT,
 	    &c->res.entitlements, &c->res.n_entitlements, &c->res.has_more);
+}
+
 /* ---- list_anomalies: a merchant key; its own money that needs a human ---- */
 
 static pw_status

@@ -227,7 +227,7 @@ pay_ref_record(pay_ctx *c, const char *ref)
 
 	st = store_session_ref_record(c->t, c->rec, c->ev->provider, ref, owner, sizeof(owner),
 	    &added);
-	if (st == PW_OK && added && c->n_new_refs < sizeof(c->new_refs) / sizeof(c->new_refs[0])) {
+	if (st == PW_OK && added && (size_t) c->n_new_refs < sizeof(c->new_refs) / sizeof(c->new_refs[0])) {
 		/* parked events waiting on this ref are applied after this one */
 		(void) pw_strlcpy(c->new_refs[c->n_new_refs++], ref, sizeof(c->new_refs[0]));
 	}
@@ -557,7 +557,10 @@ pay_anomaly_action(const pay_ctx *c, const char *reason, char *out, size_t out_s
 	case PW_EV_PAYMENT_PENDING:
 	case PW_EV_PAYMENT_FAILED:
 	case PW_EV_SESSION_EXPIRED:
-	case PW_EV_PAYMENT_CANCELED: break;
+	case PW_EV_PAYMENT_CANCELED:
+	case PW_EV_SUBSCRIPTION_PAID:
+	case PW_EV_SUBSCRIPTION_PAST_DUE:
+	case PW_EV_SUBSCRIPTION_ENDED: break;
 	}
 	snprintf(out, out_size, "check %s event %s at %s: %s", prov, ev->event_id, prov, reason);
 }
@@ -1041,7 +1044,7 @@ pay_park(store_txn *t, const pw_event *ev, store_webhook_result *out, bool *park
 	snprintf(out->reason, sizeof(out->reason),
 	    "parked: no session has %s ref %s yet; applied when an event records it",
 	    pw_provider_name(ev->provider), ref);
-	return pay_event_put(t, ev, OUTCOME_IGNORED, "", out->reason);
+	return store_webhook_event_put(t, ev, OUTCOME_IGNORED, "", out->reason);
 }
 
 pw_status
