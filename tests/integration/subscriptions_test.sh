@@ -63,8 +63,11 @@ r=$(deliver "$(checkout "$s" sub_it_1)")
 contains "subscription checkout.session.completed → 200 applied" '200 {"outcome":"applied"' "$r"
 contains "the checkout's subscription is one of the session's refs" "stripe:sub_it_1" \
   "$("$CLI" --json session get "$s" --api-key "$key" | json refs)"
-link=$("$CLI" --json status "$s" | json access_link)
-page=$(curl -sS "$BRIDGE/access/$s?token=${link#*token=}")
+link=$("$CLI" --json session get --api-key "$key" "$s" | json access_link)
+tok=${link#*token=}
+page=$(curl -sS -c "$T/subjar" "$BRIDGE/access/$s?token=$tok")
+csrf=$(printf '%s' "$page" | grep -o 'name="csrf" value="[A-Za-z0-9_-]*"' | sed 's/.*value="//; s/"$//')
+page=$(curl -sS -b "$T/subjar" -H "Origin: $BRIDGE" --data "token=$tok&csrf=$csrf" "$BRIDGE/access/$s")
 ak=$(printf '%s' "$page" | grep -o 'ak_test_[A-Za-z0-9_-]\{43\}' | head -1)
 contains "the customer's access page shows the key" ak_test_ "$ak"
 out=$(verify "$ak") && rc=0 || rc=$?
