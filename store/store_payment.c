@@ -840,24 +840,31 @@ pay_resolution(const pay_ctx *c, const Paywire__Store__V1__AnomalyRecord *a, cha
 	const pw_event *ev = c->ev;
 	const char *prov = pw_provider_name(ev->provider);
 	int64_t total = ev->amount_refunded_minor;
+	int n; /* used: a long event id is cut, knowingly (-Wformat-truncation) */
 
 	*resolved = false;
 	if (ev->kind == PW_EV_REFUND) {
 		*resolved = !a->has_amount || total >= a->amount_minor;
 		if (a->has_amount) {
-			snprintf(out, out_size, "%s (%" PRId64 " of %" PRId64 " %s) by %s event %s",
+			n = snprintf(out, out_size, "%s (%" PRId64 " of %" PRId64 " %s) by %s event %s",
 			    *resolved ? "refunded in full" : "partially refunded", total, a->amount_minor,
 			    a->currency, prov, ev->event_id);
 		} else {
-			snprintf(out, out_size, "refunded (%" PRId64 ") by %s event %s", total, prov,
+			n = snprintf(out, out_size, "refunded (%" PRId64 ") by %s event %s", total, prov,
 			    ev->event_id);
+		}
+		if (n < 0 || (size_t) n >= out_size) {
+			out[out_size - 1] = '\0'; /* cut: a long event id */
 		}
 		return;
 	}
 	*resolved = ev->kind == PW_EV_DISPUTE_LOST; /* the money went back to the customer */
-	snprintf(out, out_size, "disputed by the customer (%s, %s event %s)%s",
+	n = snprintf(out, out_size, "disputed by the customer (%s, %s event %s)%s",
 	    ev->kind == PW_EV_DISPUTE_OPENED ? "opened" : ev->kind == PW_EV_DISPUTE_WON ? "won" : "lost",
 	    prov, ev->event_id, ev->kind == PW_EV_DISPUTE_OPENED ? ": answer it at the provider" : "");
+	if (n < 0 || (size_t) n >= out_size) {
+		out[out_size - 1] = '\0'; /* cut: a long event id */
+	}
 }
 
 /* ev refunds or disputes the anomalous payment a, not the session's own:
