@@ -184,10 +184,14 @@ bridge_form_get(const bridge_request *rq, const char *name, char *out, size_t ou
 	return false;
 }
 
-/* A state-changing POST from a browser must come from our own pages: an
- * Origin header, when sent, is the public URL's origin, and Sec-Fetch-Site,
- * when sent, is same-origin. (Browsers send both on such a POST; a client
- * that sends neither is no browser a cross-site page could drive.) */
+/* A state-changing POST from a browser must come from our own pages:
+ * Sec-Fetch-Site, when sent, is same-origin (the browser sets it and no page
+ * can); without it, an Origin header, when sent, is the public URL's origin.
+ * Our pages say `Referrer-Policy: no-referrer`, under which a browser sends
+ * `Origin: null` with a form POST (found by tests/browser/checkout.js in
+ * chromium): then Sec-Fetch-Site decides, and an opaque origin without it is
+ * refused. A client that sends neither header is no browser a cross-site
+ * page could drive. */
 static bool
 bridge_same_origin(const bridge_env *env, const bridge_request *rq)
 {
@@ -196,8 +200,8 @@ bridge_same_origin(const bridge_env *env, const bridge_request *rq)
 	const char *host = strstr(env->public_url, "://");
 	size_t olen;
 
-	if (site != NULL && strcmp(site, "same-origin") != 0) {
-		return false;
+	if (site != NULL) {
+		return strcmp(site, "same-origin") == 0;
 	}
 	if (origin == NULL) {
 		return true;

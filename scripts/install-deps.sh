@@ -17,6 +17,9 @@ pkgs=(
   # fuzzing (scripts/reliability/fuzz.sh): clang-14 with libFuzzer and the
   # sanitizer runtimes; protobuf-compiler above writes the RPC seed frames
   clang-14 libclang-rt-14-dev
+  # test-only: the browser test (tests/browser) drives Debian's chromium with
+  # playwright-core from npm; no browser is ever downloaded
+  chromium
   # test-only: libcurl for the concurrency storm (tests/race_storm.c)
   libcurl4-openssl-dev
   # reliability runs (scripts/reliability/): strace fault injection, eatmydata

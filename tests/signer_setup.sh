@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# signer_setup.sh DIR - `npm ci` the webhook signer (the providers' own
-# libraries: stripe, razorpay, standardwebhooks) in DIR, for the tests.
+# signer_setup.sh DIR - `npm ci` a pinned test dependency in DIR: the webhook
+# signer (the providers' own libraries: stripe, razorpay, standardwebhooks) or
+# the browser test's playwright-core (tests/browser).
 #
 # Behind a TLS-intercepting proxy whose CA the system does not trust (seen in
 # sandboxed CI), npm fails with a certificate error. Then, and only if

@@ -131,10 +131,16 @@ eq "a reveal without the page's cookie (a cross-site form) → 403" 403 "$code"
 code=$(curl -sS -o "$T/p2" -w '%{http_code}' -b "$T/jar" -H "Origin: https://evil.example" \
   --data "token=$token&csrf=$csrf" "$BRIDGE/access/$a")
 eq "a reveal from another origin → 403" 403 "$code"
+code=$(curl -sS -o "$T/p4" -w '%{http_code}' -b "$T/jar" -H "Origin: null" \
+  --data "token=$token&csrf=$csrf" "$BRIDGE/access/$a")
+eq "a reveal from an opaque origin without Sec-Fetch-Site → 403" 403 "$code"
+code=$(curl -sS -o "$T/p5" -w '%{http_code}' -b "$T/jar" -H "Origin: $BRIDGE" \
+  -H "Sec-Fetch-Site: cross-site" --data "token=$token&csrf=$csrf" "$BRIDGE/access/$a")
+eq "a reveal the browser marks cross-site → 403" 403 "$code"
 code=$(curl -sS -o "$T/p3" -w '%{http_code}' -b "$T/jar" -H "Origin: $BRIDGE" \
   --data "token=$token&csrf=not-the-page-value" "$BRIDGE/access/$a")
 eq "a reveal with another CSRF value → 403" 403 "$code"
-case "$(cat "$T/p1" "$T/p2" "$T/p3")" in *ak_test_*) fail "a refused reveal showed the key" ;;
+case "$(cat "$T/p1" "$T/p2" "$T/p3" "$T/p4" "$T/p5")" in *ak_test_*) fail "a refused reveal showed the key" ;;
   *) ok "refused reveals show no key" ;; esac
 page=$(curl -sS -b "$T/jar" -H "Origin: $BRIDGE" --data "token=$token&csrf=$csrf" "$BRIDGE/access/$a")
 contains "the reveal POST shows the access key" "ak_test_" "$page"
