@@ -886,9 +886,10 @@ reissue_access_key_apply(store_txn *t, srv_call *c)
  * anyone holding a capability). A row names only what it has: a read has no
  * scope, apply, sealed or redact. */
 static const srv_call_ops srv_calls[] = {
-	/* A merchant's key; its replies are stored under the merchant id. */
+	/* A merchant's key; its replies are stored under the merchant id, sealed:
+	 * they hold the customer's checkout secret (a capability). */
 	[PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION] = { .name = "create_session",
-	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
 	    .validate = create_session_validate, .apply = create_session_apply,
 	    .reply = srv_reply_create_session, .failed = "creating the session failed" },
 	/* A merchant's key; only its own sessions (another's answers NOT_FOUND). */
@@ -928,9 +929,10 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_events_validate,
 	    .read = list_events_read, .reply = srv_reply_list_events,
 	    .failed = "listing events failed" },
-	/* A merchant's key: a new access key for its customer who lost one. */
+	/* A merchant's key: a new access key for its customer who lost one. The
+	 * reply holds the new access link (a capability): stored sealed. */
 	[PAYWIRE__V1__REQUEST__CALL_REISSUE_ACCESS_KEY] = { .name = "reissue_access_key",
-	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
 	    .validate = reissue_access_key_validate, .apply = reissue_access_key_apply,
 	    .reply = srv_reply_reissue_access_key, .failed = "re-issuing the access key failed" },
 	/* A merchant's key: its own customer's entitlements (another merchant's

@@ -72,7 +72,7 @@ test_rows_declare_the_documented_auth_writes_and_stored_forms(void **state)
 		bool redacted;        /* stored redacted */
 	} want[] = {
 		{ "create_merchant", SRV_AUTH_ADMIN, true, SRV_SCOPE_ADMIN, true, false },
-		{ "create_session", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, false, false },
+		{ "create_session", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, true, false },
 		{ "get_status", SRV_AUTH_NONE, false, SRV_SCOPE_NONE, false, false },
 		{ "ingest_webhook", SRV_AUTH_NONE, true, SRV_SCOPE_PROVIDER, false, false },
 		{ "revoke_api_key", SRV_AUTH_ADMIN, true, SRV_SCOPE_ADMIN, false, false },
@@ -96,7 +96,7 @@ test_rows_declare_the_documented_auth_writes_and_stored_forms(void **state)
 		{ "get_quarantined_event", SRV_AUTH_ADMIN, false, SRV_SCOPE_NONE, false, false },
 		{ "retry_quarantined_event", SRV_AUTH_ADMIN, true, SRV_SCOPE_ADMIN, false, false },
 		{ "list_credit_transactions", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
-		{ "reissue_access_key", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, false, false },
+		{ "reissue_access_key", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, true, false },
 		{ "test_payment", SRV_AUTH_NONE, true, SRV_SCOPE_PROVIDER, false, false },
 	};
 

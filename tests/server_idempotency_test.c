@@ -43,6 +43,8 @@ sessions(store *st)
 	return c.sessions;
 }
 
+static bool file_contains(const char *path, const char *needle);
+
 /* A packed create_session Request. */
 static uint8_t *
 session_frame(const char *rid, int64_t amount, const char *idem_key, size_t *len)
@@ -83,6 +85,7 @@ test_same_request_id_twice_returns_identical_bytes_and_one_session(void **state)
 	uint64_t txn;
 	Paywire__V1__Response *r;
 	char rid[64];
+	char path[256];
 
 	(void) state;
 	th_request_id(rid, sizeof(rid));
@@ -97,6 +100,12 @@ test_same_request_id_twice_returns_identical_bytes_and_one_session(void **state)
 	r = unpack_reply(a, alen);
 	assert_int_equal(C_OK, r->status->code);
 	assert_string_equal(rid, r->request_id);
+	/* The reply kept for the replay is sealed: the customer's checkout
+	 * secret (a capability) is nowhere in the file; the session id is. */
+	assert_int_equal(PW_CHECKOUT_SECRET_BYTES, strlen(r->create_session->checkout_secret));
+	(void) snprintf(path, sizeof(path), "%s/data.mdb", F.srv.dir);
+	assert_false(file_contains(path, r->create_session->checkout_secret + 4));
+	assert_true(file_contains(path, r->create_session->session->id)); /* control */
 	th_resp_free(r);
 	free(a);
 	free(b);
