@@ -1685,6 +1685,7 @@ client_ent_state_text(Paywire__V1__EntitlementState st)
 	case PAYWIRE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_PAST_DUE: return "past_due";
 	case PAYWIRE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_CANCELED: return "canceled";
 	case PAYWIRE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_REVOKED: return "revoked";
+	case PAYWIRE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_LAPSED: return "lapsed";
 	case _PAYWIRE__V1__ENTITLEMENT_STATE_IS_INT_SIZE: break;
 	}
 	return "unknown";

@@ -142,6 +142,13 @@ _Static_assert(PW_STORE_PURGE_INTERVAL_MS < PW_IDEMPOTENCY_TTL_MS, "purge runs w
 #define PW_ENTITLEMENT_HOLDERS_MAX 64
 /* An entitlement id: "ent_" + a pw_id_new id (a GetEntitlements cursor). */
 #define PW_ENTITLEMENT_ID_BYTES_MAX 63
+/* A subscription whose paid period ended this long ago with no renewal
+ * reported (no invoice.payment_succeeded, no invoice.payment_failed) reads as
+ * LAPSED: its key is not valid until a renewal arrives. Three days: Stripe
+ * retries a webhook for up to three days, so a renewal that is only late
+ * never makes a paying customer's key invalid. Derived at read time, never
+ * written. */
+#define PW_SUBSCRIPTION_GRACE_MS (3 * 24 * 3600 * INT64_C(1000))
 
 /* API keys: active keys a merchant may hold at once (rotation needs two;
  * a few services each with its own), and how long a rolled key keeps

@@ -54,7 +54,8 @@
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_ACTIVE)                               \
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_PAST_DUE)                             \
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_CANCELED)                             \
-	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_REVOKED)
+	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_REVOKED)                              \
+	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_LAPSED)
 
 /* A row's value has the same number on disk and on the wire. */
 #define SRV_MAP_XX_SAME(E, V)                                                     \

@@ -150,6 +150,19 @@ store_entitlement_state(const Paywire__Store__V1__EntitlementRecord *e)
 	                 : PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_REVOKED;
 }
 
+Paywire__Store__V1__EntitlementState
+store_entitlement_state_at(const Paywire__Store__V1__EntitlementRecord *e, int64_t now_ms)
+{
+	Paywire__Store__V1__EntitlementState st = store_entitlement_state(e);
+
+	if (st == PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE && e->active &&
+	    e->subscription && e->current_period_end_unix_ms > 0 &&
+	    now_ms - PW_SUBSCRIPTION_GRACE_MS >= e->current_period_end_unix_ms) {
+		return PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_LAPSED;
+	}
+	return st;
+}
+
 const char *
 store_entitlement_state_name(Paywire__Store__V1__EntitlementState st)
 {
@@ -158,6 +171,7 @@ store_entitlement_state_name(Paywire__Store__V1__EntitlementState st)
 	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_PAST_DUE: return "past_due";
 	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_CANCELED: return "canceled";
 	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_REVOKED: return "revoked";
+	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_LAPSED: return "lapsed";
 	default: return "unspecified";
 	}
 }
@@ -766,9 +780,13 @@ store_ak_why(store_txn *t, const Paywire__Store__V1__EntitlementRecord *e, char 
 	Paywire__Store__V1__SessionRecord *rec = NULL;
 	const char *what = "revoked";
 
-	switch (store_entitlement_state(e)) {
+	switch (store_entitlement_state_at(e, t->now_ms)) {
 	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_PAST_DUE:
 		snprintf(out, size, "past_due: the subscription's latest payment failed");
+		return;
+	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_LAPSED:
+		snprintf(out, size, "lapsed: the subscription's paid period ended and no renewal "
+		                    "was reported");
 		return;
 	case PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_CANCELED:
 		snprintf(out, size, "canceled: the subscription ended");
@@ -828,7 +846,7 @@ store_access_key_verify(store *s, const char *merchant_id, const char *access_ke
 		}
 	}
 	if (st == PW_OK && strcmp(e->merchant_id, merchant_id) == 0) {
-		out->state = store_entitlement_state(e);
+		out->state = store_entitlement_state_at(e, t.now_ms);
 		out->valid = e->active &&
 		    out->state == PAYWIRE__STORE__V1__ENTITLEMENT_STATE__ENTITLEMENT_STATE_ACTIVE;
 		out->until_unix_ms = e->subscription ? e->current_period_end_unix_ms : 0;

@@ -469,6 +469,11 @@ pw_status store_entitlement_load(store_txn *t, const char *id,
 /* e's state; records written before states: active -> ACTIVE, else REVOKED. */
 Paywire__Store__V1__EntitlementState store_entitlement_state(
     const Paywire__Store__V1__EntitlementRecord *e);
+/* e's state as a reader sees it at now_ms: store_entitlement_state, except
+ * that an ACTIVE subscription past its period end + PW_SUBSCRIPTION_GRACE_MS
+ * is LAPSED (never written; the next paid invoice makes it ACTIVE again). */
+Paywire__Store__V1__EntitlementState store_entitlement_state_at(
+    const Paywire__Store__V1__EntitlementRecord *e, int64_t now_ms);
 /* Whether the paid session sid holds e (records before holders: its creator). */
 bool store_entitlement_holds(const Paywire__Store__V1__EntitlementRecord *e, const char *sid);
 /* Writes e back (updated_at = txn time). */

@@ -450,6 +450,8 @@ sub_list_visit(kv_val key, kv_val val, store_scan_step *step, void *arg)
 	if (st != PW_OK) {
 		return st;
 	}
+	/* the state as of this read (LAPSED is never stored) */
+	e->state = store_entitlement_state_at(e, w->t->now_ms);
 	/* the listing never carries key material */
 	if (e->sealed_key.data != NULL) {
 		sodium_memzero(e->sealed_key.data, e->sealed_key.len);

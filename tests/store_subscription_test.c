@@ -366,6 +366,72 @@ test_failed_invoice_makes_it_past_due_until_a_payment(void **state)
 	fx_audit_ok(e->s);
 }
 
+/* A subscription with no renewal reported: valid through its period end and
+ * the grace after it (a late renewal webhook makes no paying customer's key
+ * invalid), LAPSED from then on (not valid, says why, in GetEntitlements
+ * too), and ACTIVE again when the renewal arrives. Nothing is written by
+ * the reads: LAPSED is never stored. The clock is injected. */
+static void
+test_subscription_past_its_period_and_grace_lapses_until_a_renewal(void **state)
+{
+	fx_env *e = *state;
+	Paywire__Store__V1__EntitlementRecord **list = NULL;
+	store_access_check chk;
+	size_t n = 0;
+	bool more = false;
+	uint64_t txnid;
+	char key[128];
+	char sid[64];
+
+	t_session(e, NULL, "cust_1", "pro", true, sid);
+	t_checkout(e, sid, "sub_1", NULL);
+	t_key_of(e, sid, key, sizeof(key));
+	/* no invoice yet: no period end known, nothing can lapse */
+	e->now_ms = T_P2_S * 1000 + PW_SUBSCRIPTION_GRACE_MS;
+	assert_true(t_verify(e, key).valid);
+	e->now_ms = T_T0_MS;
+	t_sub(e, PW_EV_SUBSCRIPTION_PAID, "sub_1", T_P1_S, "subscription_create", OUT(APPLIED));
+	txnid = store_last_txnid(e->s);
+	/* the last millisecond of the grace: still valid */
+	e->now_ms = T_P1_S * 1000 + PW_SUBSCRIPTION_GRACE_MS - 1;
+	chk = t_verify(e, key);
+	assert_true(chk.valid);
+	assert_int_equal(ES(ACTIVE), chk.state);
+	/* the grace over: lapsed */
+	e->now_ms += 1;
+	chk = t_verify(e, key);
+	assert_false(chk.valid);
+	assert_int_equal(ES(LAPSED), chk.state);
+	assert_string_equal("lapsed: the subscription's paid period ended and no renewal was "
+	                    "reported", chk.reason);
+	assert_true(chk.until_unix_ms == T_P1_S * 1000);
+	assert_int_equal(PW_OK, store_entitlements_list(e->s, e->merchant_id, "cust_1", "", 100,
+	    &list, &n, &more));
+	assert_int_equal(1, n);
+	assert_int_equal(ES(LAPSED), list[0]->state);
+	assert_true(list[0]->active); /* the record: still granted, only the read says lapsed */
+	store_entitlement_list_free(list, n);
+	assert_int_equal(txnid, store_last_txnid(e->s)); /* reads wrote nothing */
+	/* the renewal arrives late: active again, to the new period end */
+	t_sub(e, PW_EV_SUBSCRIPTION_PAID, "sub_1", T_P2_S, "subscription_cycle", OUT(APPLIED));
+	chk = t_verify(e, key);
+	assert_true(chk.valid);
+	assert_int_equal(ES(ACTIVE), chk.state);
+	assert_true(chk.until_unix_ms == T_P2_S * 1000);
+	/* a one-time purchase never lapses */
+	{
+		char sid2[64];
+		char key2[128];
+
+		t_session(e, NULL, "cust_2", "lifetime", false, sid2);
+		t_checkout(e, sid2, NULL, "pi_once");
+		t_key_of(e, sid2, key2, sizeof(key2));
+		e->now_ms = T_P2_S * 1000 + 10 * PW_SUBSCRIPTION_GRACE_MS;
+		assert_true(t_verify(e, key2).valid);
+	}
+	fx_audit_ok(e->s);
+}
+
 static void
 test_subscription_deleted_cancels_it_and_revokes_its_key(void **state)
 {
@@ -877,6 +943,9 @@ main(void)
 		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_invoice_makes_it_past_due_until_a_payment,
 		    t_setup, fx_env_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_subscription_past_its_period_and_grace_lapses_until_a_renewal, t_setup,
+		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_subscription_deleted_cancels_it_and_revokes_its_key,
 		    t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_subscription_is_ignored_with_the_reason,

@@ -598,7 +598,7 @@ typedef struct pw_access_check {
 	int64_t revoked_at_unix_ms;
 	int64_t until_unix_ms;      /* subscription: end of the paid period; 0: no end
 	                               (a one-time purchase) or not reported yet */
-	char state[16];             /* "active", "past_due", "canceled", "revoked";
+	char state[16];             /* "active", "past_due", "lapsed", "canceled", "revoked";
 	                               "" for an unknown key */
 } pw_access_check;
 
@@ -616,7 +616,7 @@ PW_API pw_status pw_access_key_verify(pw_client *c, const char *api_key, const c
 typedef struct pw_entitlement {
 	char id[64];                /* "ent_..." */
 	char plan[72];
-	char state[16];             /* "active", "past_due", "canceled", "revoked" */
+	char state[16];             /* "active", "past_due", "lapsed", "canceled", "revoked" */
 	bool active;                /* the key grants the plan now */
 	bool subscription;
 	int64_t created_at_unix_ms;
