@@ -331,4 +331,37 @@ _Static_assert(PW_BRIDGE_TOKEN_BYTES_MAX <= PW_ACCESS_TOKEN_BYTES_MAX &&
         PW_ACCESS_TOKEN_BYTES_MAX <= PW_TOKEN_BYTES_MAX,
     "a token the bridge forwards passes the server's check and the store's");
 
+/* ---- Outbound provider calls (provider/prov_http.c, issue 10) ---- */
+/* One attempt's TCP + TLS connect, and one attempt in all. Stripe answers a
+ * Checkout Session create in well under a second; 30 s is its own SDKs'
+ * default total per request (80 s in stripe-node); paywire's call deadline
+ * bounds the retries of them all. */
+#define PW_PROVIDER_CONNECT_MS 5000
+#define PW_PROVIDER_ATTEMPT_MS 30000
+/* Calls in flight at once = connections kept open to the providers. */
+#define PW_PROVIDER_CONNS_MAX 16
+#define PW_PROVIDER_CONNS_LIMIT 256
+/* Retries: 500 ms, 1 s, 2 s, ... capped at 8 s (each jittered down to half),
+ * at most 4 attempts in all, all within the call's deadline (Stripe's own
+ * libraries: 0.5 s doubling to 8 s, 2 retries by default). */
+#define PW_PROVIDER_BACKOFF_BASE_MS 500
+#define PW_PROVIDER_BACKOFF_CAP_MS 8000
+#define PW_PROVIDER_ATTEMPTS_MAX 4
+#define PW_PROVIDER_ATTEMPTS_LIMIT 16
+/* A Retry-After beyond this is not waited for (the call answers UNAVAILABLE
+ * sooner, at its deadline). */
+#define PW_PROVIDER_RETRY_AFTER_MAX_S 300
+/* What paywire reads of an answer (a Checkout Session object is ~5 KiB). */
+#define PW_PROVIDER_BODY_BYTES_MAX (256u * 1024u)
+/* A provider URL, and one request header line. */
+#define PW_PROVIDER_URL_BYTES_MAX 2048
+#define PW_PROVIDER_HEADER_BYTES_MAX 512
+/* A form body paywire sends (a Checkout Session with its line items). */
+#define PW_PROVIDER_FORM_BYTES_MAX (64u * 1024u)
+_Static_assert(PW_PROVIDER_CONNECT_MS <= PW_PROVIDER_ATTEMPT_MS, "a connect fits in an attempt");
+_Static_assert(PW_PROVIDER_CONNS_MAX <= PW_PROVIDER_CONNS_LIMIT &&
+        PW_PROVIDER_ATTEMPTS_MAX <= PW_PROVIDER_ATTEMPTS_LIMIT &&
+        PW_PROVIDER_BACKOFF_BASE_MS <= PW_PROVIDER_BACKOFF_CAP_MS,
+    "provider call defaults within their limits");
+
 #endif

@@ -20,7 +20,8 @@ pkgs=(
   # test-only: the browser test (tests/browser) drives Debian's chromium with
   # playwright-core from npm; no browser is ever downloaded
   chromium
-  # test-only: libcurl for the concurrency storm (tests/race_storm.c)
+  # libcurl: paywire's calls to the providers (provider/prov_http.c), and the
+  # tests' concurrency storm (tests/race_storm.c)
   libcurl4-openssl-dev
   # reliability runs (scripts/reliability/): strace fault injection, eatmydata
   # for the long crash run, valgrind memcheck on the unit suite

@@ -18,7 +18,7 @@ import re
 import sys
 
 root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
-dirs = ["store", "server", "common", "bridge", "client", "include"]
+dirs = ["store", "server", "common", "bridge", "client", "include", "provider"]
 engine = {"store/kv_lmdb.c", "store/kv_lmdb.h"}
 pg_engine = {"store/kv_pg.c", "store/kv_pg.h"}
 breaches = []
