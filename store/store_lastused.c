@@ -102,13 +102,15 @@ store_lu_tag(const uint8_t hash[STORE_HASH_BYTES])
 }
 
 /* The slot of hash, claiming a free one when claim; NULL: none (not yet
- * claimed, still being claimed by another thread, or no room). */
+ * claimed, or no room: *busy false; being claimed by another thread right
+ * now: *busy true). */
 static store_lu_slot *
-store_lu_find(store_lu *lu, const uint8_t hash[STORE_HASH_BYTES], bool claim)
+store_lu_find(store_lu *lu, const uint8_t hash[STORE_HASH_BYTES], bool claim, bool *busy)
 {
 	uint64_t tag = store_lu_tag(hash);
 	size_t i = (size_t) (tag >> 1) & (PW_APIKEY_LASTUSED_KEYS_MAX - 1);
 
+	*busy = false;
 	for (unsigned probe = 0; probe < STORE_LU_PROBE_MAX; probe++) {
 		store_lu_slot *sl = &lu->slot[(i + probe) & (PW_APIKEY_LASTUSED_KEYS_MAX - 1)];
 		uint64_t cur = atomic_load_explicit(&sl->tag, memory_order_acquire);
@@ -127,7 +129,9 @@ store_lu_find(store_lu *lu, const uint8_t hash[STORE_HASH_BYTES], bool claim)
 		}
 		if (cur == tag) {
 			if (!atomic_load_explicit(&sl->ready, memory_order_acquire)) {
-				return NULL; /* being claimed right now: this one use is not noted */
+				*busy = true; /* being claimed right now (most likely by this
+				                 very key): this one use is not noted */
+				return NULL;
 			}
 			if (memcmp(sl->hash, hash, STORE_HASH_BYTES) == 0) {
 				return sl;
@@ -141,21 +145,25 @@ void
 store_lu_note(store_lu *lu, const uint8_t hash[STORE_HASH_BYTES], int64_t now_ms)
 {
 	store_lu_slot *sl;
+	bool busy;
 	int64_t cur;
 
 	if (lu == NULL) {
 		return;
 	}
-	sl = store_lu_find(lu, hash, true);
-	if (sl == NULL) {
+	sl = store_lu_find(lu, hash, true, &busy);
+	if (sl == NULL && !busy) {
 		atomic_fetch_add_explicit(&lu->untracked, 1, memory_order_relaxed);
 		if (!atomic_load_explicit(&lu->full_logged, memory_order_relaxed) &&
 		    !atomic_exchange(&lu->full_logged, true)) {
-			pw_log(PW_LOG_WARN, "store: API key last-used table has no room (more than %u "
-			    "keys used since start, or a slot being claimed): such keys keep their "
-			    "stored last-used time until a restart", PW_APIKEY_LASTUSED_KEYS_MAX);
+			pw_log(PW_LOG_WARN, "store: API key last-used table has no room (about %u "
+			    "keys used since start): such keys keep their stored last-used time "
+			    "until a restart", PW_APIKEY_LASTUSED_KEYS_MAX);
 		}
 		return;
+	}
+	if (sl == NULL) {
+		return; /* busy: the claiming caller notes its own use */
 	}
 	cur = atomic_load_explicit(&sl->used_ms, memory_order_relaxed);
 	if (now_ms - cur < STORE_LU_NOTE_MS) {
@@ -171,11 +179,12 @@ int64_t
 store_lu_get(store_lu *lu, const uint8_t hash[STORE_HASH_BYTES])
 {
 	store_lu_slot *sl;
+	bool busy;
 
 	if (lu == NULL) {
 		return 0;
 	}
-	sl = store_lu_find(lu, hash, false);
+	sl = store_lu_find(lu, hash, false, &busy);
 	return sl == NULL ? 0 : atomic_load_explicit(&sl->used_ms, memory_order_relaxed);
 }
 
