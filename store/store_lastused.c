@@ -133,7 +133,8 @@ store_lu_find(store_lu *lu, const uint8_t hash[STORE_HASH_BYTES], bool claim, bo
 				                 very key): this one use is not noted */
 				return NULL;
 			}
-			if (memcmp(sl->hash, hash, STORE_HASH_BYTES) == 0) {
+			/* a key's hash: compared in constant time */
+			if (sodium_memcmp(sl->hash, hash, STORE_HASH_BYTES) == 0) {
 				return sl;
 			}
 		}
