@@ -2593,7 +2593,9 @@ static const char cli_help_access_redeem[] =
     "\n"
     "What the customer's access page shows: the receipt of a paid session and,\n"
     "on the first redemption only, the raw access key (shown once, store it now).\n"
-    "JWT is the token of the customer's access link (see 'paywire status').\n"
+    "JWT is the token of the customer's access link ('paywire session get', or\n"
+    "'paywire status --secret' with the checkout secret, once paid). It always\n"
+    "reveals: the first redemption shows the key and it is never shown again.\n"
     "\n"
     "example:\n"
     "  paywire access redeem cs_0190f3c2a1b24f... --token eyJhbGciOiJIUzI1NiJ9...\n";
