@@ -741,7 +741,13 @@ static const char cli_help_key_list[] =
     "usage: paywire key list [--api-key KEY]\n"
     "\n"
     "Lists the merchant's API keys, newest first: id, prefix, last 4, mode,\n"
-    "state (active, expiring, expired, revoked), created, expires. Never a key.\n";
+    "state (active, expiring, expired, revoked), expires and last used (with\n"
+    "--json also created). Never a key.\n"
+    "\n"
+    "last used is the key's last successful authentication, \"never\" if none.\n"
+    "The server keeps it in memory and writes it at most once a minute per key,\n"
+    "so the stored time is to the minute and a server crash may lose up to\n"
+    "about 70 s of it (a clean shutdown keeps it).\n";
 
 static const char cli_help_key_roll[] =
     "usage: paywire key roll [--key-id ID] [--grace S | --now] [--api-key KEY]\n"
@@ -816,6 +822,7 @@ cli_key_rows(cli_out *o, bool json, const char *prefix, const pw_api_key_info *k
 	cli_str(o, "state", k->state);
 	cli_time(o, json ? "created_at_unix_ms" : "created_at", k->created_at_unix_ms);
 	cli_time(o, json ? "expires_at_unix_ms" : "expires_at", k->expires_at_unix_ms);
+	cli_time(o, json ? "last_used_at_unix_ms" : "last_used", k->last_used_at_unix_ms);
 }
 
 static pw_status
@@ -879,19 +886,24 @@ cli_key_list_call(cli_call *call, void *args, pw_error *err)
 		}
 		cli_row(&call->out, "keys", arr, "-");
 	} else if (st == PW_OK) {
-		printf("%-48s  %-12s  %-5s  %-4s  %-8s  %s\n", "key_id", "prefix", "last4", "mode",
-		    "state", "expires_at");
+		printf("%-48s  %-12s  %-5s  %-4s  %-8s  %-20s  %s\n", "key_id", "prefix", "last4",
+		    "mode", "state", "expires_at", "last_used");
 		for (size_t i = 0; i < l->n; i++) {
 			const pw_api_key_info *k = &l->keys[i];
 			char when[40] = "-";
+			char used[40] = "never";
 			time_t secs = (time_t) (k->expires_at_unix_ms / 1000);
+			time_t usecs = (time_t) (k->last_used_at_unix_ms / 1000);
 			struct tm tm;
 
 			if (k->expires_at_unix_ms > 0 && gmtime_r(&secs, &tm) != NULL) {
 				strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			}
-			printf("%-48s  %-12s  %-5s  %-4s  %-8s  %s\n", k->key_id, k->key_prefix, k->last4,
-			    pw_mode_name(k->mode), k->state, when);
+			if (k->last_used_at_unix_ms > 0 && gmtime_r(&usecs, &tm) != NULL) {
+				strftime(used, sizeof(used), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			}
+			printf("%-48s  %-12s  %-5s  %-4s  %-8s  %-20s  %s\n", k->key_id, k->key_prefix,
+			    k->last4, pw_mode_name(k->mode), k->state, when, used);
 		}
 	}
 	free(l);
@@ -2583,7 +2595,9 @@ static const char cli_help_access_redeem[] =
     "\n"
     "What the customer's access page shows: the receipt of a paid session and,\n"
     "on the first redemption only, the raw access key (shown once, store it now).\n"
-    "JWT is the token of the customer's access link (see 'paywire status').\n"
+    "JWT is the token of the customer's access link ('paywire session get', or\n"
+    "'paywire status --secret' with the checkout secret, once paid). It always\n"
+    "reveals: the first redemption shows the key and it is never shown again.\n"
     "\n"
     "example:\n"
     "  paywire access redeem cs_0190f3c2a1b24f... --token eyJhbGciOiJIUzI1NiJ9...\n";

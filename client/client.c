@@ -1087,6 +1087,7 @@ client_key_info_copy(const Paywire__V1__ApiKeyInfo *k, pw_api_key_info *out, pw_
 	out->created_at_unix_ms = k->created_at_unix_ms;
 	out->expires_at_unix_ms = k->expires_at_unix_ms;
 	out->revoked_at_unix_ms = k->revoked_at_unix_ms;
+	out->last_used_at_unix_ms = k->last_used_at_unix_ms;
 	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
 }
 

@@ -156,6 +156,25 @@ _Static_assert(PW_STORE_PURGE_INTERVAL_MS < PW_IDEMPOTENCY_TTL_MS, "purge runs w
 #define PW_APIKEYS_ACTIVE_MAX 10
 #define PW_APIKEY_GRACE_DEFAULT_S (24 * 3600)
 #define PW_APIKEY_GRACE_MAX_S (7 * 24 * 3600)
+/* API key "last used" (store/store_lastused.c). A successful authentication
+ * only moves an in-memory time (no write on the read path); the writer
+ * persists a key's time when it is at least GRANULARITY newer than the one it
+ * last wrote, at most FLUSH_MAX keys at a time, in a batch of callers' writes
+ * that commits anyway (at most once per CHECK: no fsync of its own), or, when
+ * no such batch came for IDLE, in a batch of its own; and everything pending
+ * when the store closes. So the stored time is to the minute; a crash loses
+ * at most GRANULARITY + CHECK of it on a server that also writes, at most
+ * GRANULARITY + IDLE on one that only reads. The server tracks up to KEYS_MAX
+ * distinct keys per run (a fixed lock-free table); a key first used after
+ * that many others keeps its stored time until the next restart (logged
+ * once). */
+#define PW_APIKEY_LASTUSED_GRANULARITY_MS (60ll * 1000ll)
+#define PW_APIKEY_LASTUSED_CHECK_MS (10ll * 1000ll)
+#define PW_APIKEY_LASTUSED_IDLE_MS (5ll * 60ll * 1000ll)
+#define PW_APIKEY_LASTUSED_FLUSH_MAX 256u
+#define PW_APIKEY_LASTUSED_KEYS_MAX 8192u /* a power of two */
+_Static_assert((PW_APIKEY_LASTUSED_KEYS_MAX & (PW_APIKEY_LASTUSED_KEYS_MAX - 1)) == 0,
+    "the last-used table masks its index");
 
 /* Checkout session lifetime. A session nobody paid expires at its
  * expires_at: CreateSession's, else created + the default (Stripe's Checkout

@@ -260,6 +260,20 @@ flag_writer_delay(srv_config *cfg, const char *v, char *why, size_t why_size)
 	cfg->test_writer_delay_ms = (uint32_t) n;
 	return PW_OK;
 }
+
+static pw_status
+flag_lastused_check(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	uint64_t n;
+
+	if (!parse_u64(v, (uint64_t) PW_APIKEY_LASTUSED_CHECK_MS, false, &n)) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "--test-lastused-check-ms takes 0..%lld", PW_APIKEY_LASTUSED_CHECK_MS);
+	}
+	cfg->test_lastused_set = true;
+	cfg->test_lastused_check_ms = (uint32_t) n;
+	return PW_OK;
+}
 #endif
 
 typedef struct flag_def {
@@ -282,6 +296,7 @@ static const flag_def flags[] = {
 	{ .name = "drain-timeout-ms", .fn = flag_drain },
 #ifdef PW_TEST_HOOKS
 	{ .name = "test-writer-delay-ms", .fn = flag_writer_delay },
+	{ .name = "test-lastused-check-ms", .fn = flag_lastused_check },
 #endif
 	{ .name = "read-only", .fn = NULL },
 	{ .name = "unsafe-no-fsync", .fn = NULL },
@@ -661,6 +676,8 @@ srv_config_usage(FILE *out, const char *prog)
 #ifdef PW_TEST_HOOKS
 	    "  --test-writer-delay-ms N  (test builds) the writer sleeps N ms before each batch,\n"
 	    "                          0..%d, to provoke REQ re-sends.\n"
+	    "  --test-lastused-check-ms N  (test builds) how often a committing batch may carry\n"
+	    "                          the API key last-used flush, 0..10000 (0: every one).\n"
 #endif
 	    "  --version               print the version and exit\n"
 	    "  --help                  print this help and exit\n",

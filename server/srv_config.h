@@ -68,6 +68,8 @@ typedef struct srv_config {
 	int64_t webhook_tolerance_s;          /* --webhook-tolerance-s */
 	int64_t drain_timeout_ms;             /* --drain-timeout-ms */
 	uint32_t test_writer_delay_ms;        /* --test-writer-delay-ms (test builds) */
+	bool test_lastused_set;               /* --test-lastused-check-ms given (test builds) */
+	uint32_t test_lastused_check_ms;      /* ... its value */
 	char config_file[SRV_CONFIG_PATH_BYTES]; /* --config ("" = none) */
 	bool help;                            /* --help given */
 	bool version;                         /* --version given */

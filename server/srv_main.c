@@ -133,6 +133,10 @@ open_store(server *s)
 	}
 #ifdef PW_TEST_HOOKS
 	store_test_set_writer_delay_ms(s->st, s->cfg.test_writer_delay_ms);
+	if (s->cfg.test_lastused_set) {
+		store_test_set_lastused_ms(s->st, (uint32_t) PW_APIKEY_LASTUSED_GRANULARITY_MS,
+		    s->cfg.test_lastused_check_ms, (uint32_t) PW_APIKEY_LASTUSED_IDLE_MS);
+	}
 #endif
 	rv = srv_env_init(&s->env, s->st, &s->webhooks, getenv("PAYWIRE_ADMIN_KEY"),
 	    s->cfg.public_url);

@@ -138,7 +138,7 @@ SRV_MAP_ENUM(entitlement_state, EntitlementState, ENTITLEMENT_STATE, SRV_MAP_ENT
 	XX(idempotency_key) XX(description) XX(created_at_unix_ms)
 #define SRV_MAP_API_KEY_SAME(XX)                                                  \
 	XX(key_id) XX(key_prefix) XX(last4) XX(created_at_unix_ms) XX(expires_at_unix_ms) \
-	XX(revoked_at_unix_ms) XX(replaced_by)
+	XX(revoked_at_unix_ms) XX(replaced_by) XX(last_used_at_unix_ms)
 #define SRV_MAP_ACCESS_CHECK_SAME(XX)                                              \
 	XX(valid) XX(reason) XX(entitlement_id) XX(session_id) XX(customer) XX(plan)  \
 	XX(granted_at_unix_ms) XX(revoked_at_unix_ms) XX(until_unix_ms)

@@ -293,7 +293,8 @@ pw_status store_apikey_roll(store_txn *t, const char *merchant_id, const char *k
 /* merchant_id's keys, newest first (to the millisecond of their creation:
  * key ids are time-ordered), at most PW_LIST_LIMIT_MAX: an array of
  * *n_out records (free with store_apikey_list_free). Never a raw key: the
- * store has none. */
+ * store has none. last_used_at_unix_ms is the newer of the stored time and
+ * the one this store noted in memory since it opened. */
 pw_status store_apikey_list(store *s, const char *merchant_id,
     Paywire__Store__V1__ApiKeyRecord ***out, size_t *n_out) PW_WUR;
 void store_apikey_list_free(Paywire__Store__V1__ApiKeyRecord **list, size_t n);
@@ -434,6 +435,14 @@ pw_status store_sessions_expire(store_txn *t, size_t max_scan, size_t *expired_o
  * PW_STORE_SWEEP_INTERVAL_MS); 0 = never, for tests that drive
  * store_sessions_expire themselves. */
 void store_test_set_sweep_interval_ms(store *s, uint32_t ms);
+
+/* Test builds: the API key last-used flush's granularity (default
+ * PW_APIKEY_LASTUSED_GRANULARITY_MS, wall clock: injectable), how often a
+ * batch of writes may carry it (default PW_APIKEY_LASTUSED_CHECK_MS,
+ * monotonic; 0: every batch) and after how long without one the writer runs
+ * it alone (default PW_APIKEY_LASTUSED_IDLE_MS, monotonic; 0: never). */
+void store_test_set_lastused_ms(store *s, uint32_t granularity_ms, uint32_t check_ms,
+    uint32_t idle_ms);
 
 /* A deduction of a customer's credits (DeductCredits). Borrowed for the call. */
 typedef struct store_deduct_params {
@@ -653,7 +662,8 @@ pw_status store_session_get(store *s, const char *id, Paywire__Store__V1__Sessio
 
 /* Authenticates a raw API key. PW_OK: merchant_id_out (>= 64 bytes) and
  * *mode_out filled. PW_UNAUTHENTICATED if unknown or revoked (one answer for
- * both: no oracle). */
+ * both: no oracle). A success notes the key's last-used time in memory only
+ * (no write: store_lastused.c); the writer persists it lazily. */
 pw_status store_apikey_auth(store *s, const char *raw_key, char *merchant_id_out,
     size_t merchant_id_size, Paywire__Store__V1__Mode *mode_out) PW_WUR;
 
@@ -707,6 +717,8 @@ typedef struct store_stats {
 	uint64_t sweeps;          /* expiry sweeps run; the writer's own, so not counted
 	                             above (a sweep alone is no batch of callers' writes) */
 	uint64_t sweep_expired;   /* sessions those sweeps expired (committed) */
+	uint64_t lastused_flushes; /* API key last-used flushes run (the writer's own, like sweeps) */
+	uint64_t lastused_written; /* API key records they wrote (committed) */
 } store_stats;
 
 /* Copies the current counters (any thread; a consistent snapshot). */

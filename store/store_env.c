@@ -186,6 +186,7 @@ store_free(store *s)
 		s->kv->close(s->env);
 	}
 	sodium_memzero(&s->keys, sizeof(s->keys));
+	store_lu_free(s->lu);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -226,10 +227,18 @@ store_open_engine(store **out, const store_opts *opts, const kv_ops *engine)
 	atomic_init(&s->writer_delay_ms, 0u);
 	atomic_init(&s->purge_interval_ms, (unsigned) PW_STORE_PURGE_INTERVAL_MS);
 	atomic_init(&s->sweep_interval_ms, (unsigned) PW_STORE_SWEEP_INTERVAL_MS);
+	atomic_init(&s->lu_granularity_ms, (unsigned) PW_APIKEY_LASTUSED_GRANULARITY_MS);
+	atomic_init(&s->lu_check_ms, (unsigned) PW_APIKEY_LASTUSED_CHECK_MS);
+	atomic_init(&s->lu_idle_ms, (unsigned) PW_APIKEY_LASTUSED_IDLE_MS);
 	s->kv = engine;
 	s->read_only = opts->read_only;
 	s->sync = opts->sync;
 
+	st = store_lu_new(&s->lu);
+	if (st != PW_OK) {
+		store_free(s);
+		return st;
+	}
 	st = store_storage_open(s, opts, map_size);
 	if (st == PW_OK && !s->read_only) {
 		st = store_writer_spawn(s);

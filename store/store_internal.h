@@ -159,6 +159,9 @@ void store_keyed_hash(uint8_t out[STORE_HASH_BYTES], const uint8_t key[STORE_HAS
 
 /* ---- the store ---- */
 
+/* API keys' in-memory last-used times (store_lastused.c). */
+typedef struct store_lu store_lu;
+
 /* Where store_expired_purge resumes in each of its dbs. */
 typedef struct store_purge_pos {
 	uint8_t key[STORE_PURGE_DBS][STORE_KEY_BYTES_MAX]; /* the first key not examined */
@@ -176,6 +179,10 @@ struct store {
 	atomic_uint writer_delay_ms;          /* test hook: sleep before each batch */
 	atomic_uint purge_interval_ms;        /* the writer's purge interval; 0: never (test hook) */
 	atomic_uint sweep_interval_ms;        /* the writer's expiry sweep interval; 0: never (test hook) */
+	atomic_uint lu_granularity_ms;        /* API key last-used granularity (test hook) */
+	atomic_uint lu_check_ms;              /* ... the writer's check interval (test hook) */
+	atomic_uint lu_idle_ms;               /* ... and its idle interval; 0: never (test hook) */
+	store_lu *lu;                         /* API keys' in-memory last-used times (any thread) */
 
 	pthread_mutex_t mu;                   /* guards everything below up to the scratch */
 	pthread_cond_t cv;                    /* the writer waits here for work, close or the
@@ -211,6 +218,11 @@ struct store {
 	bool sweep_found_more;                  /* writer only: its last run left due entries */
 	bool sweep_more;                        /* writer only: ... and that run committed */
 	int64_t sweep_last_ms;                  /* writer only: wall time of the last sweep */
+	store_write lu_write;                   /* writer only: the last-used flush */
+	int64_t lu_last_check;                  /* writer only: monotonic ms of the last check */
+	bool lu_riding;                         /* writer only: the flush rides in this batch */
+	bool lu_ran;                            /* writer only: ... and ran in its last attempt */
+	pw_status lu_st;                        /* writer only: ... with this status */
 	store_commit_hook commit_hook;          /* set at startup; called by the writer */
 	void *commit_hook_arg;
 };
@@ -236,6 +248,27 @@ pw_status store_open_engine(store **out, const store_opts *opts, const kv_ops *e
 /* Marks the store failed (writes refused from now on) and logs why. The
  * engine's kv_config.fatal callback. */
 void store_fail(store *s, const char *why);
+
+/* ---- API key last-used (store_lastused.c) ---- */
+
+/* The table (store_open) and its end (store_close). */
+pw_status store_lu_new(store_lu **out) PW_WUR;
+void store_lu_free(store_lu *lu);
+/* Any thread, lock-free: the key whose apikeys key is hash authenticated at
+ * now_ms (store_apikey_auth). lu may be NULL (nothing noted). */
+void store_lu_note(store_lu *lu, const uint8_t hash[STORE_HASH_BYTES], int64_t now_ms);
+/* Any thread: its in-memory last-used time, 0 if none noted. */
+int64_t store_lu_get(store_lu *lu, const uint8_t hash[STORE_HASH_BYTES]);
+/* Authentications of keys that found no room in the table. */
+uint64_t store_lu_untracked(store_lu *lu);
+/* Writer only: the flush (a write of the writer's own, arg = the store),
+ * what its done has to do (returns the records it wrote), and its flags. */
+pw_status store_lu_flush_apply(store_txn *t, void *arg);
+size_t store_lu_flush_done(store_lu *lu, pw_status st);
+bool store_lu_take_dirty(store_lu *lu);
+void store_lu_set_dirty(store_lu *lu);
+void store_lu_set_force(store_lu *lu, bool force);
+bool store_lu_more(const store_lu *lu);
 
 /* ---- writer (store_writer.c) ---- */
 

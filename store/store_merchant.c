@@ -217,6 +217,12 @@ store_mkeys_load(store_txn *t, const char *merchant_id, Paywire__Store__V1__ApiK
 			st = store_txn_note(t, PW_INTERNAL);
 		}
 		if (st == PW_OK) {
+			/* a read (ListApiKeys) reports the newer of the stored time
+			 * and the one noted in memory since the store opened */
+			int64_t mem = t->read ? store_lu_get(t->s->lu, h) : 0;
+			if (mem > list[*n_out]->last_used_at_unix_ms) {
+				list[*n_out]->last_used_at_unix_ms = mem;
+			}
 			(*n_out)++;
 		}
 	}
@@ -610,6 +616,7 @@ store_apikey_auth(store *s, const char *raw_key, char *merchant_id_out, size_t m
 		st = PW_INTERNAL;
 	} else {
 		*mode_out = rec->mode;
+		store_lu_note(s->lu, hash, t.now_ms); /* memory only: the writer persists it */
 	}
 	paywire__store__v1__api_key_record__free_unpacked(rec, NULL);
 	if (st != PW_OK) {

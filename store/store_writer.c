@@ -215,6 +215,13 @@ store_batch_attempt(store *s, size_t n, unsigned attempt, bool *wrote)
 	for (size_t i = 0; i < n && batch_st == PW_OK; i++) {
 		s->batch_st[i] = store_write_run(s, batch, s->batch[i], &proto, &batch_st, wrote);
 	}
+	s->lu_ran = false;
+	if (batch_st == PW_OK && *wrote && s->lu_riding) {
+		/* the last-used flush rides in a batch that commits anyway: no
+		 * fsync of its own; it rolls back alone if it fails */
+		s->lu_st = store_write_run(s, batch, &s->lu_write, &proto, &batch_st, wrote);
+		s->lu_ran = true;
+	}
 	if (batch_st == PW_OK && *wrote && !s->key_checked) {
 		/* the first batch that writes checks (or records) the master key
 		 * in the same transaction (store_key_check_apply) */
@@ -282,17 +289,105 @@ store_batch_apply(store *s, size_t n, bool *wrote)
 	return batch_st == PW_OK;
 }
 
+/* ---- the API key last-used flush (store_lastused.c) ---- */
+
+static void
+store_lu_done(pw_status st, void *arg)
+{
+	store *s = arg;
+	size_t written = store_lu_flush_done(s->lu, st);
+
+	pthread_mutex_lock(&s->mu);
+	s->stats.lastused_flushes++;
+	s->stats.lastused_written += written;
+	pthread_mutex_unlock(&s->mu);
+	if (st != PW_OK) {
+		/* rolled back; the keys stay due for the next check */
+		pw_log(PW_LOG_WARN, "store: API key last-used flush failed: %s", pw_status_name(st));
+	}
+}
+
+static void
+store_lu_setup(store *s)
+{
+	s->lu_write = (store_write){ .apply = store_lu_flush_apply, .done = store_lu_done, .arg = s };
+}
+
+/* Before a batch of callers' writes: the flush rides in it when a key was
+ * used since the last check and PW_APIKEY_LASTUSED_CHECK_MS (monotonic)
+ * passed since it, or at once while the last flush stopped at its bound. */
+static bool
+store_lu_ride_due(store *s)
+{
+	int64_t now = pw_monotonic_ms();
+	int64_t check = (int64_t) atomic_load(&s->lu_check_ms);
+
+	if (!store_lu_more(s->lu)) {
+		if (now - s->lu_last_check < check) {
+			return false;
+		}
+		if (!store_lu_take_dirty(s->lu)) {
+			return false;
+		}
+	}
+	s->lu_last_check = now;
+	store_lu_setup(s);
+	return true;
+}
+
+/* With no batch to ride in: a batch of the flush's own when a key was used
+ * and nothing checked for PW_APIKEY_LASTUSED_IDLE_MS (a server that only
+ * reads still persists its keys' times, at most once per that interval). */
+static bool
+store_lu_idle_due(store *s)
+{
+	int64_t now = pw_monotonic_ms();
+	int64_t idle = (int64_t) atomic_load(&s->lu_idle_ms);
+
+	if (idle == 0 || now - s->lu_last_check < idle) {
+		return false;
+	}
+	s->lu_last_check = now;
+	if (!store_lu_take_dirty(s->lu) && !store_lu_more(s->lu)) {
+		return false;
+	}
+	store_lu_setup(s);
+	return true;
+}
+
+static void store_batch_run(store *s, size_t n);
+
+/* At close, after the queue drained: writes every key whose in-memory time
+ * is newer than the stored one (a clean shutdown keeps all of it). */
+static void
+store_lu_final(store *s)
+{
+	if (atomic_load(&s->failed)) {
+		return;
+	}
+	store_lu_set_force(s->lu, true);
+	do {
+		store_lu_setup(s);
+		s->batch[0] = &s->lu_write;
+		store_batch_run(s, 1);
+	} while (store_lu_more(s->lu) && !atomic_load(&s->failed));
+	store_lu_set_force(s->lu, false);
+}
+
 static void
 store_batch_run(store *s, size_t n)
 {
 	bool sweep;
+	bool own;
 	bool applied;
 	bool wrote = false;
 	bool committed;
 
 	PW_ASSERT(n > 0 && n <= PW_STORE_BATCH_MAX);
-	sweep = s->batch[n - 1] == &s->sweep_write; /* the sweep runs alone (n == 1) */
-	PW_ASSERT(!sweep || n == 1);
+	/* the writer's own writes (the sweep, the last-used flush) run alone */
+	own = s->batch[n - 1] == &s->sweep_write || s->batch[n - 1] == &s->lu_write;
+	sweep = s->batch[n - 1] == &s->sweep_write;
+	PW_ASSERT(!own || n == 1);
 	applied = store_batch_apply(s, n, &wrote);
 	committed = applied && wrote;
 	pthread_mutex_lock(&s->mu);
@@ -300,18 +395,26 @@ store_batch_run(store *s, size_t n)
 		s->stats.sweeps++;
 		s->stats.sweep_expired += s->batch_st[n - 1] == PW_OK ? s->sweep_expired : 0u;
 	}
-	if (n > (sweep ? 1u : 0u)) {
+	if (!own) {
 		s->stats.batches++;
-		s->stats.writes += n - (sweep ? 1u : 0u);
+		s->stats.writes += n;
 		s->stats.commits += committed ? 1u : 0u;
 		s->stats.unchanged += applied && !wrote ? 1u : 0u;
-		s->stats.last_batch_size = n - (sweep ? 1u : 0u);
+		s->stats.last_batch_size = n;
 	}
 	pthread_mutex_unlock(&s->mu);
 	if (committed) {
 		pw_crashpoint("store.after_commit"); /* durable, nobody answered yet */
 		if (s->commit_hook != NULL) {
 			s->commit_hook(s->commit_hook_arg);
+		}
+	}
+	if (s->lu_riding) {
+		s->lu_riding = false;
+		if (s->lu_ran) {
+			store_lu_done(committed ? s->lu_st : s->batch_st[0], s);
+		} else {
+			store_lu_set_dirty(s->lu); /* the batch wrote nothing: next time */
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -421,6 +524,21 @@ store_sweep_due(store *s)
 	return true;
 }
 
+/* How long the writer may wait for work: the sooner of the sweep's and the
+ * idle last-used check's (-1: neither). */
+static int64_t
+store_writer_wait_ms(const store *s)
+{
+	int64_t sweep = store_sweep_wait_ms(s);
+	int64_t idle = (int64_t) atomic_load(&s->lu_idle_ms);
+	int64_t lu = idle == 0 ? -1 : idle;
+
+	if (sweep < 0) {
+		return lu;
+	}
+	return lu >= 0 && lu < sweep ? lu : sweep;
+}
+
 void *
 store_writer_main(void *arg)
 {
@@ -431,16 +549,22 @@ store_writer_main(void *arg)
 	PW_ASSERT(s != NULL && !s->read_only);
 	s->purge_last_ms = pw_now_unix_ms(); /* first purge one interval after open */
 	s->sweep_last_ms = s->purge_last_ms - PW_STORE_SWEEP_INTERVAL_MS; /* first sweep at once */
+	s->lu_last_check = pw_monotonic_ms();
 	for (;;) {
 		/* The sweep is a batch of its own, never inside the callers'
 		 * writes: what it reads (the expiry index) must not make their
 		 * batch conflict with another server's on a shared engine, and a
-		 * sweep that finds nothing due ends without a commit. */
+		 * sweep that finds nothing due ends without a commit. The
+		 * last-used flush likewise. */
 		if (store_sweep_due(s)) {
 			s->batch[0] = &s->sweep_write;
 			store_batch_run(s, 1);
 		}
-		n = store_queue_take(s, store_sweep_wait_ms(s), &closing);
+		if (store_lu_idle_due(s)) {
+			s->batch[0] = &s->lu_write;
+			store_batch_run(s, 1);
+		}
+		n = store_queue_take(s, store_writer_wait_ms(s), &closing);
 		if (n == 0) {
 			if (closing) {
 				break; /* closing and drained */
@@ -448,9 +572,11 @@ store_writer_main(void *arg)
 			continue;
 		}
 		n = store_purge_maybe_add(s, n); /* rides on traffic only */
+		s->lu_riding = store_lu_ride_due(s); /* and so does the last-used flush */
 		store_writer_sleep(s);
 		store_batch_run(s, n);
 	}
+	store_lu_final(s);
 	return NULL;
 }
 
@@ -562,6 +688,19 @@ store_test_set_sweep_interval_ms(store *s, uint32_t ms)
 {
 	PW_ASSERT(s != NULL);
 	store_test_knob_set(s, &s->sweep_interval_ms, ms, "sweep interval");
+	pthread_mutex_lock(&s->mu);
+	pthread_cond_signal(&s->cv); /* the writer re-reads its wait */
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
+store_test_set_lastused_ms(store *s, uint32_t granularity_ms, uint32_t check_ms,
+    uint32_t idle_ms)
+{
+	PW_ASSERT(s != NULL);
+	store_test_knob_set(s, &s->lu_granularity_ms, granularity_ms, "last-used granularity");
+	store_test_knob_set(s, &s->lu_check_ms, check_ms, "last-used check interval");
+	store_test_knob_set(s, &s->lu_idle_ms, idle_ms, "last-used idle interval");
 	pthread_mutex_lock(&s->mu);
 	pthread_cond_signal(&s->cv); /* the writer re-reads its wait */
 	pthread_mutex_unlock(&s->mu);

@@ -187,6 +187,36 @@ reply_entitlements(const Paywire__V1__Request *rq, testpeer_reply *out)
 	testpeer_reply_pack(out, &rsp);
 }
 
+static void
+reply_api_keys(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__ListApiKeysResponse l = PAYWIRE__V1__LIST_API_KEYS_RESPONSE__INIT;
+	Paywire__V1__ApiKeyInfo k[2] = { PAYWIRE__V1__API_KEY_INFO__INIT,
+		PAYWIRE__V1__API_KEY_INFO__INIT };
+	Paywire__V1__ApiKeyInfo *kp[2] = { &k[0], &k[1] };
+
+	k[0].key_id = "key_0190new";
+	k[0].key_prefix = "sk_test_AbCd";
+	k[0].last4 = "wxyz";
+	k[0].mode = PAYWIRE__V1__MODE__MODE_TEST;
+	k[0].state = "active";
+	k[0].created_at_unix_ms = 1767225600000;
+	k[1].key_id = "key_0190old";
+	k[1].key_prefix = "sk_test_EfGh";
+	k[1].last4 = "stuv";
+	k[1].mode = PAYWIRE__V1__MODE__MODE_TEST;
+	k[1].state = "active";
+	k[1].created_at_unix_ms = 1767225500000;
+	k[1].last_used_at_unix_ms = 1767312060000; /* 2026-01-02T00:01:00Z */
+	l.n_keys = 2;
+	l.keys = kp;
+	rsp.request_id = rq->request_id;
+	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_API_KEYS;
+	rsp.list_api_keys = &l;
+	testpeer_reply_pack(out, &rsp);
+}
+
 /* Peer thread: no cmocka asserts. */
 static void
 peer_handler(void *arg, const Paywire__V1__Request *rq, const uint8_t *raw, size_t raw_len,
@@ -221,6 +251,9 @@ peer_handler(void *arg, const Paywire__V1__Request *rq, const uint8_t *raw, size
 		return;
 	case PAYWIRE__V1__REQUEST__CALL_GET_ENTITLEMENTS:
 		reply_entitlements(rq, out);
+		return;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_API_KEYS:
+		reply_api_keys(rq, out);
 		return;
 	default:
 		testpeer_reply_status(out, rq->request_id, 12, "not in this test");
@@ -677,6 +710,34 @@ test_subscription_session_and_entitlement_list(void **state)
 }
 
 static void
+test_key_list_shows_last_used_or_never(void **state)
+{
+	static const char *const key_env[] = { "PAYWIRE_API_KEY=sk_test_abc", NULL };
+	json_t *j;
+	json_t *arr;
+	(void) state;
+
+	RUN(key_env, "key", "list");
+	assert_int_equal(0, g_r.exit_code);
+	assert_non_null(strstr(g_r.out, "last_used"));
+	assert_non_null(strstr(g_r.out, "never"));                /* key_0190new */
+	assert_non_null(strstr(g_r.out, "2026-01-02T00:01:00Z")); /* key_0190old */
+	RUN(key_env, "--json", "key", "list");
+	assert_int_equal(0, g_r.exit_code);
+	j = parse_json_out();
+	arr = json_object_get(j, "keys");
+	assert_int_equal(2, json_array_size(arr));
+	assert_true(json_integer_value(json_object_get(json_array_get(arr, 0),
+	    "last_used_at_unix_ms")) == 0);
+	assert_true(json_integer_value(json_object_get(json_array_get(arr, 1),
+	    "last_used_at_unix_ms")) == INT64_C(1767312060000));
+	json_decref(j);
+	RUN(key_env, "key", "list", "--help");
+	assert_int_equal(0, g_r.exit_code);
+	assert_non_null(strstr(g_r.out, "last used"));
+}
+
+static void
 test_session_mode_defaults_to_the_mode_of_the_keys_prefix(void **state)
 {
 	static const char *const live_env[] = { "PAYWIRE_API_KEY=sk_live_abc", NULL };
@@ -942,6 +1003,7 @@ main(void)
 		cmocka_unit_test_setup(test_amount_minor_is_sent_as_it_is_for_the_server_to_judge, reset),
 		cmocka_unit_test_setup(test_session_mode_defaults_to_the_mode_of_the_keys_prefix, reset),
 		cmocka_unit_test_setup(test_subscription_session_and_entitlement_list, reset),
+		cmocka_unit_test_setup(test_key_list_shows_last_used_or_never, reset),
 		cmocka_unit_test_setup(test_status_prints_aligned_key_value_lines, reset),
 		cmocka_unit_test_setup(test_server_error_prints_code_name_and_message_and_exits_1, reset),
 		cmocka_unit_test_setup(test_admin_key_never_appears_in_the_output, reset),

@@ -2,7 +2,9 @@
  * server_lifecycle_test.c - the paywire-server binary as a child process:
  * SIGTERM with writes in flight (every one acknowledged, all on disk after a
  * restart, exit 0), kill -9 after an acknowledged create (the session
- * survives), read-only mode, a failed store (in-process), --help/--version,
+ * survives), API key last used (shown at once, kept over kill -9 once a
+ * committing write carried it, kept over a clean stop), read-only mode, a
+ * failed store (in-process), --help/--version,
  * usage errors, and the config file's permission check.
  */
 #include <signal.h>
@@ -253,6 +255,119 @@ test_read_only_server_refuses_writes_and_answers_reads(void **state)
 	th_resp_free(r);
 	(void) nng_close(s);
 	assert_int_equal(C_OK, status_of(p.url, sid, NULL));
+	assert_int_equal(0, th_proc_stop(&p, SIGTERM));
+	th_proc_fini(&p);
+}
+
+/* Another API key of the calling key's merchant: its raw value and id. */
+static void
+key_create(nng_socket s, const char *key, char *raw_out, char *id_out)
+{
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__CreateApiKeyRequest ck = PAYWIRE__V1__CREATE_API_KEY_REQUEST__INIT;
+	Paywire__V1__Response *r;
+	char rid[64];
+
+	th_request_id(rid, sizeof(rid));
+	req.request_id = rid;
+	req.api_key = (char *) key;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_CREATE_API_KEY;
+	req.create_api_key = &ck;
+	r = th_call(s, &req, NULL);
+	assert_non_null(r);
+	assert_int_equal(C_OK, r->status->code);
+	assert_true(pw_strlcpy(raw_out, r->create_api_key->api_key, 128));
+	assert_true(pw_strlcpy(id_out, r->create_api_key->key->key_id, 64));
+	th_resp_free(r);
+}
+
+/* ListApiKeys with key: the last_used_at_unix_ms of key_id in it. */
+static int64_t
+key_last_used(nng_socket s, const char *key, const char *key_id)
+{
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__ListApiKeysRequest lk = PAYWIRE__V1__LIST_API_KEYS_REQUEST__INIT;
+	Paywire__V1__Response *r;
+	int64_t v = -1;
+
+	req.api_key = (char *) key;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_LIST_API_KEYS;
+	req.list_api_keys = &lk;
+	r = th_call(s, &req, NULL);
+	assert_non_null(r);
+	assert_int_equal(C_OK, r->status->code);
+	for (size_t i = 0; i < r->list_api_keys->n_keys; i++) {
+		if (strcmp(r->list_api_keys->keys[i]->key_id, key_id) == 0) {
+			v = r->list_api_keys->keys[i]->last_used_at_unix_ms;
+		}
+	}
+	th_resp_free(r);
+	assert_true(v >= 0); /* listed */
+	return v;
+}
+
+/* Last used: a key's successful call shows at once in ListApiKeys (>= the
+ * call's time), a key never used shows 0; a write that commits carries the
+ * time to disk, so a kill -9 right after keeps it; a clean stop keeps the
+ * rest. */
+static void
+test_api_key_last_used_shows_at_once_and_survives_kill_9_once_written(void **state)
+{
+	const char *const carry[] = { "--test-lastused-check-ms", "0", NULL };
+	const char *const none[] = { NULL };
+	Paywire__V1__CreateSessionRequest cs;
+	Paywire__V1__Response *r;
+	th_proc p;
+	nng_socket s;
+	char key[128];
+	char mid[64];
+	char used_raw[128];
+	char used_id[64];
+	char never_raw[128];
+	char never_id[64];
+	char rid[64];
+	int64_t t0;
+	int64_t t1;
+	int64_t seen;
+	int status;
+
+	(void) state;
+	th_proc_init(&p);
+	th_proc_start(&p, carry);
+	s = th_req_open(p.url, TW_HANG_MS, -1);
+	th_merchant_create(s, PAYWIRE__V1__MODE__MODE_TEST, key, mid);
+	key_create(s, key, used_raw, used_id);
+	key_create(s, key, never_raw, never_id);
+	assert_int_equal(0, key_last_used(s, key, used_id)); /* "never" */
+	t0 = pw_now_unix_ms();
+	seen = key_last_used(s, used_raw, used_id); /* this call authenticates with it */
+	t1 = pw_now_unix_ms();
+	assert_true(seen >= t0 && seen <= t1);
+	assert_int_equal(seen, key_last_used(s, key, used_id));
+	assert_int_equal(0, key_last_used(s, key, never_id));
+	/* a write that commits (acknowledged: on disk) carries the flush */
+	th_session_req_init(&cs, 100);
+	th_request_id(rid, sizeof(rid));
+	r = th_create_session(s, key, rid, &cs);
+	assert_int_equal(C_OK, r->status->code);
+	th_resp_free(r);
+	(void) nng_close(s);
+	status = th_proc_stop(&p, SIGKILL);
+	assert_true(WIFSIGNALED(status));
+	th_proc_start(&p, none);
+	s = th_req_open(p.url, TW_HANG_MS, -1);
+	assert_int_equal(seen, key_last_used(s, key, used_id));
+	assert_int_equal(0, key_last_used(s, key, never_id));
+	/* used again: only in memory (not a minute newer) until a clean stop */
+	t0 = pw_now_unix_ms();
+	(void) key_last_used(s, never_raw, never_id);
+	(void) nng_close(s);
+	assert_int_equal(0, th_proc_stop(&p, SIGTERM));
+	th_proc_start(&p, none);
+	s = th_req_open(p.url, TW_HANG_MS, -1);
+	assert_true(key_last_used(s, key, never_id) >= t0);
+	assert_int_equal(seen, key_last_used(s, key, used_id));
+	(void) nng_close(s);
 	assert_int_equal(0, th_proc_stop(&p, SIGTERM));
 	th_proc_fini(&p);
 }
@@ -526,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_sigterm_with_writes_in_flight_acknowledges_them_and_exits_0),
 		cmocka_unit_test(test_kill_9_after_an_acknowledged_create_keeps_the_session),
 		cmocka_unit_test(test_read_only_server_refuses_writes_and_answers_reads),
+		cmocka_unit_test(test_api_key_last_used_shows_at_once_and_survives_kill_9_once_written),
 		cmocka_unit_test(test_full_map_answers_resource_exhausted_and_reads_go_on),
 		cmocka_unit_test(test_failed_store_answers_unavailable_to_writes_and_reads_go_on),
 		cmocka_unit_test(test_help_lists_every_flag_and_variable_and_exits_0),

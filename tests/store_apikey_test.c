@@ -4,7 +4,12 @@
  * key), rolling with a grace period under an injected clock (the old key
  * works until its expiry, then not; at once with grace 0), what cannot be
  * rolled, another merchant's key, and the last active key that cannot be
- * revoked. Every refusal writes nothing.
+ * revoked. Every refusal writes nothing. Last used: noted in memory by a
+ * successful authentication (the listing shows it at once), written by a
+ * batch that commits anyway when a minute newer than the stored time (never a
+ * commit of its own for a batch that writes nothing), by the writer alone when
+ * no batch comes, and in full at close (kept over a reopen); a key never used
+ * reads 0.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +23,7 @@
 
 #include "store_fixture.h"
 #include "store_internal.h"
+#include "test_wait.h"
 
 #define T_T0_MS INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
 #define MODE(x) PAYWIRE__STORE__V1__MODE__MODE_##x
@@ -298,6 +304,143 @@ test_the_last_active_key_is_not_revoked(void **state)
 	}
 }
 
+/* The last-used time of raw as stored (not what memory adds). */
+static int64_t
+t_stored_used(fx_env *e, const char *raw)
+{
+	Paywire__Store__V1__ApiKeyRecord *rec = NULL;
+	uint8_t hash[STORE_HASH_BYTES];
+	store_txn t;
+	int64_t v;
+
+	store_keyed_hash(hash, e->s->keys.apikey_pepper, raw, strlen(raw));
+	assert_int_equal(PW_OK, store_read_begin(e->s, &t));
+	assert_int_equal(PW_OK, store_rec_get(&t, STORE_DB_APIKEYS, hash, sizeof(hash),
+	    &paywire__store__v1__api_key_record__descriptor, (void **) &rec));
+	store_read_end(&t);
+	v = rec->last_used_at_unix_ms;
+	paywire__store__v1__api_key_record__free_unpacked(rec, NULL);
+	return v;
+}
+
+/* The last-used time the listing shows for key_id. */
+static int64_t
+t_listed_used(fx_env *e, const char *key_id)
+{
+	Paywire__Store__V1__ApiKeyRecord **list = NULL;
+	size_t n = 0;
+	int64_t v = -1;
+
+	assert_int_equal(PW_OK, store_apikey_list(e->s, e->merchant_id, &list, &n));
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i]->key_id, key_id) == 0) {
+			v = list[i]->last_used_at_unix_ms;
+		}
+	}
+	store_apikey_list_free(list, n);
+	assert_true(v >= 0); /* listed */
+	return v;
+}
+
+/* A write that commits (another key), carrying the flush when it is due. */
+static void
+t_commit(fx_env *e)
+{
+	t_key more = { .mode = MODE(TEST) };
+	uint64_t txnid = store_last_txnid(e->s);
+
+	assert_int_equal(PW_OK, t_run(e, t_create_apply, &more));
+	assert_true(store_last_txnid(e->s) > txnid);
+	t_key_clear(&more);
+}
+
+static void
+test_last_used_noted_in_memory_written_by_commits_kept_at_close(void **state)
+{
+	fx_env *e = *state;
+	t_key k = { 0 };
+	t_key never = { 0 };
+	t_key refused = { .mode = MODE(LIVE), .merchant_id = "mer_none" };
+	store_stats st0;
+	store_stats st1;
+	uint64_t txnid;
+	int64_t used1;
+	int64_t used2;
+	int64_t used3;
+
+	/* every batch that commits may carry the flush; never a batch of its own */
+	store_test_set_lastused_ms(e->s, (uint32_t) PW_APIKEY_LASTUSED_GRANULARITY_MS, 0, 0);
+	never.mode = MODE(LIVE);
+	assert_int_equal(PW_OK, t_run(e, t_create_apply, &never));
+	t_first(e, &k, MODE(LIVE)); /* authenticates once */
+	used1 = e->now_ms;
+	/* memory only: the listing shows it, the store does not hold it yet */
+	assert_true(t_listed_used(e, k.rec->key_id) == used1);
+	assert_true(t_stored_used(e, k.raw) == 0);
+	assert_true(t_listed_used(e, never.rec->key_id) == 0);
+	/* a failed authentication notes nothing */
+	assert_false(t_auth(e, "sk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+	/* a batch that writes nothing does not commit for the flush */
+	txnid = store_last_txnid(e->s);
+	assert_int_equal(PW_NOT_FOUND, t_run(e, t_create_apply, &refused));
+	assert_int_equal(txnid, store_last_txnid(e->s));
+	assert_true(t_stored_used(e, k.raw) == 0);
+	/* the next batch that commits writes it (first use: due at once) */
+	store_stats_get(e->s, &st0);
+	t_commit(e);
+	store_stats_get(e->s, &st1);
+	assert_true(t_stored_used(e, k.raw) == used1);
+	assert_true(t_stored_used(e, never.raw) == 0);
+	assert_true(st1.lastused_written == st0.lastused_written + 1);
+	assert_true(st1.batches == st0.batches + 1); /* it rode in that batch */
+	/* 30 s later: memory moves, the store keeps the minute */
+	e->now_ms += 30 * 1000;
+	assert_true(t_auth(e, k.raw));
+	used2 = e->now_ms;
+	t_commit(e);
+	assert_true(t_listed_used(e, k.rec->key_id) == used2);
+	assert_true(t_stored_used(e, k.raw) == used1);
+	/* a minute after the stored time: written by the next commit */
+	e->now_ms = used1 + PW_APIKEY_LASTUSED_GRANULARITY_MS + 1000;
+	assert_true(t_auth(e, k.raw));
+	used3 = e->now_ms;
+	t_commit(e);
+	assert_true(t_stored_used(e, k.raw) == used3);
+	/* used again, not a minute later: only in memory until the close */
+	e->now_ms += 5 * 1000;
+	assert_true(t_auth(e, k.raw));
+	used3 = e->now_ms;
+	assert_true(t_stored_used(e, k.raw) < used3);
+	fx_store_reopen(e);
+	assert_true(t_stored_used(e, k.raw) == used3);
+	assert_true(t_listed_used(e, k.rec->key_id) == used3);
+	assert_true(t_listed_used(e, never.rec->key_id) == 0);
+	assert_true(t_stored_used(e, never.raw) == 0);
+	t_key_clear(&k);
+	t_key_clear(&never);
+}
+
+static void
+test_last_used_written_alone_when_no_batch_comes(void **state)
+{
+	fx_env *e = *state;
+	t_key k = { 0 };
+	store_stats st;
+	int64_t used;
+
+	t_first(e, &k, MODE(TEST));
+	used = e->now_ms;
+	/* no write comes: the writer flushes alone after the idle interval */
+	store_test_set_lastused_ms(e->s, (uint32_t) PW_APIKEY_LASTUSED_GRANULARITY_MS,
+	    (uint32_t) PW_APIKEY_LASTUSED_CHECK_MS, 20);
+	TW_WAIT_UNTIL(t_stored_used(e, k.raw) == used);
+	assert_true(t_stored_used(e, k.raw) == used);
+	store_stats_get(e->s, &st);
+	assert_true(st.lastused_written >= 1);
+	assert_true(st.lastused_flushes >= 1);
+	t_key_clear(&k);
+}
+
 int
 main(void)
 {
@@ -309,6 +452,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_roll_now_by_the_calling_key_and_other_merchants_keys, t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_the_last_active_key_is_not_revoked, t_setup,
+		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_last_used_noted_in_memory_written_by_commits_kept_at_close, t_setup, fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_last_used_written_alone_when_no_batch_comes, t_setup,
 		    fx_env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -162,6 +162,9 @@ typedef struct pw_api_key_info {
 	int64_t expires_at_unix_ms; /* 0: never */
 	int64_t revoked_at_unix_ms;
 	char replaced_by[64];       /* the key that rolled it */
+	int64_t last_used_at_unix_ms; /* its last successful authentication, to the minute
+	                                 (a server persists it at most once a minute per key;
+	                                 a crash may lose up to ~70 s of it); 0: never */
 } pw_api_key_info;
 
 typedef struct pw_api_key_new {
