@@ -12,7 +12,7 @@
 // Prints {"name":"stripe","port":N,"url":...} as its first stdout line once
 // it is ready (the operations paywire uses are compiled by then).
 const crypto = require('node:crypto');
-const { StandIn, sendJson, parseArgs, main } = require('./lib/common');
+const { StandIn, parseArgs, main, sleep } = require('./lib/common');
 const { decodeForm, FormError } = require('./lib/form');
 const { Spec, stripeError } = require('./lib/stripe-spec');
 
@@ -42,7 +42,8 @@ function err(status, type, message, extra = {}) {
 }
 const invalid = (message, param, extra = {}) =>
   err(400, 'invalid_request_error', message, param ? { param, ...extra } : extra);
-const missing = (kind, id, param) => err(404, 'invalid_request_error', `No such ${kind}: '${id}'`,
+// An unknown id in the URL is a 404; one given as a parameter is a 400.
+const missing = (kind, id, param, status = 404) => err(status, 'invalid_request_error', `No such ${kind}: '${id}'`,
   { code: 'resource_missing', param, doc_url: 'https://stripe.com/docs/error-codes/resource-missing' });
 
 // Canonical JSON (sorted keys) of decoded params, for idempotency comparison.
@@ -110,7 +111,7 @@ class StripeStandIn extends StandIn {
     return { key, live: key.includes('_live_') };
   }
 
-  async handle({ req, url, raw, attempt }) {
+  async handle({ req, url, raw, attempt, delay }) {
     const pathname = url.pathname;
     if (pathname.startsWith('/c/pay/')) return this.page(req, pathname, raw);
     const a = this.auth(req);
@@ -180,6 +181,7 @@ class StripeStandIn extends StandIn {
     let out;
     if (scope) this.inflight.add(scope);
     try {
+      if (delay) await sleep(delay);
       out = await this.execute(req.method, route, op, params, a);
     } finally {
       if (scope) this.inflight.delete(scope);
@@ -217,7 +219,7 @@ class StripeStandIn extends StandIn {
         return { status: 200, body: s };
       }
       case 'POST /v1/billing_portal/sessions': {
-        if (!this.customers.has(p.customer)) return missing('customer', p.customer, 'customer');
+        if (!this.customers.has(p.customer)) return missing('customer', p.customer, 'customer', 400);
         const o = this.build(op, { id: `bps_${rand(24)}`, object: 'billing_portal.session', created: now(), livemode: a.live,
           customer: p.customer, return_url: p.return_url ?? null, locale: p.locale ?? null, on_behalf_of: p.on_behalf_of ?? null,
           configuration: p.configuration || `bpc_${rand(24)}` });
@@ -276,7 +278,7 @@ class StripeStandIn extends StandIn {
     const ui = p.ui_mode || 'hosted';
     if (ui === 'hosted' && !p.success_url) return invalid('Missing required param: success_url.', 'success_url');
     if (p.customer && p.customer_email) return invalid('You may only specify one of these parameters: customer, customer_email.', 'customer_email');
-    if (p.customer && !this.customers.has(p.customer)) return missing('customer', p.customer, 'customer');
+    if (p.customer && !this.customers.has(p.customer)) return missing('customer', p.customer, 'customer', 400);
     if (p.mode !== 'setup' && (!Array.isArray(p.line_items) || p.line_items.length === 0)) {
       return invalid(`line_items is required in ${p.mode} mode.`, 'line_items');
     }
@@ -381,7 +383,7 @@ class StripeStandIn extends StandIn {
     }
     const pi = p.payment_intent ? this.intents.get(p.payment_intent)
       : [...this.intents.values()].find((x) => x.charge === p.charge);
-    if (!pi) return p.payment_intent ? missing('payment_intent', p.payment_intent, 'payment_intent') : missing('charge', p.charge, 'charge');
+    if (!pi) return p.payment_intent ? missing('payment_intent', p.payment_intent, 'payment_intent', 400) : missing('charge', p.charge, 'charge', 400);
     const left = pi.amount - pi.refunded;
     const amount = p.amount ?? left;
     if (amount < 1) return invalid(`Invalid positive integer: ${amount}`, 'amount');

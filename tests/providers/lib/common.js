@@ -138,14 +138,16 @@ class StandIn {
       req.socket.destroy();
       return;
     }
-    if (fault && fault.fault === 'slow') await sleep(fault.delay_ms);
     if (fault && ['500', '429', 'no_retry'].includes(fault.fault)) {
       const out = handlers.fault(fault, attempt);
       attempt.status = out.status;
       sendJson(res, out.status, out.body, out.headers);
       return;
     }
-    const out = await handlers.handle({ req, url, raw, attempt });
+    // 'slow': the stand-in waits delay_ms where its work starts (Stripe: with
+    // the idempotency key already in use), then answers.
+    const delay = fault && fault.fault === 'slow' ? fault.delay_ms : 0;
+    const out = await handlers.handle({ req, url, raw, attempt, delay });
     attempt.status = out.status;
     if (fault && fault.fault === 'drop_after') {
       attempt.status = `dropped after ${out.status}`;
