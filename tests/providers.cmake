@@ -19,3 +19,8 @@ if(PW_NPM AND PW_NODE)
     TIMEOUT 600 LABELS providers
     ENVIRONMENT "NODE_PATH=${PW_PROVIDERS_DIR}/node_modules")
 endif()
+# tests/integration/providers_test.sh (registered by integration.cmake's
+# glob): the stand-ins as the shell integration tests start them.
+if(TEST paywire.it_providers AND TEST paywire.providers_setup)
+  set_tests_properties(paywire.it_providers PROPERTIES FIXTURES_REQUIRED providers LABELS providers)
+endif()
