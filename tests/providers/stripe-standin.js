@@ -28,6 +28,12 @@ const WARM = [
 // tests use; Checkout refuses a total below them.
 const MIN_AMOUNT = { usd: 50, eur: 50, gbp: 30, inr: 50, cad: 50, aud: 50, jpy: 50, sgd: 50 };
 
+// Stripe's metadata limits (not in the spec): 50 keys, keys up to 40
+// characters, values up to 500 characters.
+const META_KEYS = 50;
+const META_KEY_LEN = 40;
+const META_VALUE_LEN = 500;
+
 const B62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function rand(n) {
   const b = crypto.randomBytes(n);
@@ -45,6 +51,29 @@ const invalid = (message, param, extra = {}) =>
 // An unknown id in the URL is a 404; one given as a parameter is a 400.
 const missing = (kind, id, param, status = 404) => err(status, 'invalid_request_error', `No such ${kind}: '${id}'`,
   { code: 'resource_missing', param, doc_url: 'https://stripe.com/docs/error-codes/resource-missing' });
+
+// Every `metadata` hash in the params, at any depth, within Stripe's limits.
+function checkMetadata(v, at) {
+  if (!v || typeof v !== 'object') return null;
+  for (const [k, x] of Object.entries(v)) {
+    const here = [...at, Array.isArray(v) ? String(k) : k];
+    const name = here[0] + here.slice(1).map((q) => `[${q}]`).join('');
+    if (k === 'metadata' && x && typeof x === 'object' && !Array.isArray(x)) {
+      const keys = Object.keys(x);
+      if (keys.length > META_KEYS) return invalid(`Invalid ${name}: metadata can have at most ${META_KEYS} keys`, name);
+      for (const mk of keys) {
+        if (mk.length > META_KEY_LEN) return invalid(`Invalid ${name}: metadata keys can have up to ${META_KEY_LEN} characters (${mk.slice(0, 50)})`, `${name}[${mk}]`);
+        if (typeof x[mk] === 'string' && x[mk].length > META_VALUE_LEN) {
+          return invalid(`Invalid ${name}: metadata values can have up to ${META_VALUE_LEN} characters`, `${name}[${mk}]`);
+        }
+      }
+      continue;
+    }
+    const e = checkMetadata(x, here);
+    if (e) return e;
+  }
+  return null;
+}
 
 // Canonical JSON (sorted keys) of decoded params, for idempotency comparison.
 function canon(v) {
@@ -152,6 +181,9 @@ class StripeStandIn extends StandIn {
       attempt.violation = stripeError(validate.errors);
       return invalid(attempt.violation.message, attempt.violation.param);
     }
+
+    const meta = checkMetadata(params, []);
+    if (meta) { attempt.violation = { message: meta.body.error.message, param: meta.body.error.param }; return meta; }
 
     // Idempotency, Stripe's way: a key's first executed result is saved and
     // returned again (Idempotent-Replayed: true) for the same request; other
@@ -292,7 +324,9 @@ class StripeStandIn extends StandIn {
       if (li.quantity < 1) return invalid(`Invalid ${at}[quantity]: must be at least 1`, `${at}[quantity]`);
       if (li.price) return invalid(`No such price: '${li.price}'`, `${at}[price]`, { code: 'resource_missing' });
       const pd = li.price_data;
-      if (!/^[a-z]{3}$/.test(pd.currency)) return invalid(`Invalid currency: ${pd.currency}. Stripe currently supports these currencies: ...`, `${at}[price_data][currency]`);
+      // Stripe takes the ISO code in either case and answers it in lower case.
+      if (!/^[A-Za-z]{3}$/.test(pd.currency)) return invalid(`Invalid currency: ${pd.currency}.`, `${at}[price_data][currency]`);
+      pd.currency = pd.currency.toLowerCase();
       if (currency && pd.currency !== currency) return invalid('All line items must have the same currency.', `${at}[price_data][currency]`);
       currency = pd.currency;
       if (!!pd.product === !!pd.product_data) return invalid(`You must specify exactly one of \`product\` or \`product_data\` in \`${at}[price_data]\`.`, `${at}[price_data]`);

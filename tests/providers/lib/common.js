@@ -12,6 +12,7 @@ const http = require('node:http');
 const fs = require('node:fs');
 
 const MAX_BODY = 1 << 20; // 1 MiB: Stripe and Razorpay bodies are far smaller
+const MAX_ATTEMPTS = 100000; // the log keeps the newest; older ones are counted
 
 const FAULT_KINDS = ['500', '429', 'no_retry', 'slow', 'drop', 'drop_after'];
 
@@ -88,6 +89,7 @@ class StandIn {
     this.attempts = [];
     this.faults = [];
     this.seq = 0;
+    this.attemptsDropped = 0;
   }
 
   // {path, method?, fault, count?, retry_after?, delay_ms?, status?}
@@ -117,7 +119,7 @@ class StandIn {
     return { ...f };
   }
 
-  resetCommon() { this.attempts = []; this.faults = []; }
+  resetCommon() { this.attempts = []; this.faults = []; this.attemptsDropped = 0; }
 
   listen(port, handlers) {
     const server = http.createServer((req, res) => {
@@ -149,6 +151,7 @@ class StandIn {
       idempotency_key: req.headers['idempotency-key'] ?? null, raw_body: raw, params: null,
       fault: null, status: null, replayed: false };
     this.attempts.push(attempt);
+    if (this.attempts.length > MAX_ATTEMPTS) { this.attempts.shift(); this.attemptsDropped++; }
     const fault = this.takeFault(req.method, url.pathname);
     if (fault) attempt.fault = fault.fault;
     if (fault && fault.fault === 'drop') {
@@ -181,7 +184,7 @@ class StandIn {
     if (raw) {
       try { body = JSON.parse(raw); } catch { return { status: 400, body: { error: 'control API: JSON body expected' } }; }
     }
-    if (method === 'GET' && p === '/__standin/requests') return { status: 200, body: { requests: this.attempts } };
+    if (method === 'GET' && p === '/__standin/requests') return { status: 200, body: { requests: this.attempts, dropped: this.attemptsDropped } };
     if (method === 'GET' && p === '/__standin/faults') return { status: 200, body: { faults: this.faults } };
     if (method === 'POST' && p === '/__standin/faults') {
       try {

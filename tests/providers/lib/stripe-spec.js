@@ -48,7 +48,9 @@ class Spec {
       const m = r.re.exec(pathname);
       if (m) {
         const params = {};
-        r.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]); });
+        try {
+          r.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]); });
+        } catch { return null; } // a malformed %-escape: no such URL
         return { tpl: r.tpl, params, item: r.item };
       }
     }

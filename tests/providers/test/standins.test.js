@@ -201,6 +201,18 @@ test('stripe stand-in', async (t) => {
     assertStripe400(await call(U, 'POST', '/v1/checkout/sessions', { form: 'metadata[a][b]=c&mode=payment' }), 'metadata[a]', /Invalid string/);
     assertStripe400(await call(U, 'POST', '/v1/checkout/sessions', { form: 'metadata=x&metadata[a]=b' }), 'metadata', /Invalid hash/);
     assertStripe400(await call(U, 'GET', '/v1/checkout/sessions/cs_test_x?bogus=1'), 'bogus', /unknown parameter/);
+    assertStripe400(await call(U, 'POST', '/v1/checkout/sessions', { form: session({ metadata: { ['k'.repeat(41)]: 'v' } }) }),
+      `metadata[${'k'.repeat(41)}]`, /up to 40 characters/);
+    assertStripe400(await call(U, 'POST', '/v1/checkout/sessions', { form: session({ payment_intent_data: { metadata: { k: 'v'.repeat(501) } } }) }),
+      'payment_intent_data[metadata][k]', /up to 500 characters/);
+    assertStripe400(await call(U, 'POST', '/v1/checkout/sessions', { form: session({ client_reference_id: 'r'.repeat(201) }) }),
+      'client_reference_id', /at most 200 characters/);
+    r = await call(U, 'GET', '/v1/checkout/sessions/%E0%A4%A');
+    assert.equal(r.status, 404);
+    const upper = await call(U, 'POST', '/v1/checkout/sessions', { form: session({ line_items: [{ price_data: { currency: 'EUR', unit_amount: 100, product_data: { name: 'x' } }, quantity: 2 }] }) });
+    assert.equal(upper.status, 200, JSON.stringify(upper.body));
+    assert.equal(upper.body.currency, 'eur');
+    assert.equal(upper.body.amount_total, 200);
   });
 
   await t.test('idempotency: replay, a different request under the same key, a refused request is not saved', async () => {
