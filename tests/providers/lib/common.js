@@ -104,8 +104,10 @@ class StandIn {
     if (!Number.isInteger(delay) || delay < 0 || delay > 600000) throw new Error('fault: delay_ms is an integer 0..600000');
     const ra = f.retry_after === undefined ? 1 : Number(f.retry_after);
     if (!Number.isInteger(ra) || ra < 0 || ra > 3600) throw new Error('fault: retry_after is an integer 0..3600 (seconds)');
+    const status = f.status === undefined ? null : Number(f.status);
+    if (status !== null && !(Number.isInteger(status) && status >= 400 && status <= 599)) throw new Error('fault: status is an integer 400..599');
     const q = { path: f.path, method: f.method ? String(f.method).toUpperCase() : null, fault: String(f.fault),
-      count, delay_ms: delay, retry_after: ra, status: f.status === undefined ? null : Number(f.status) };
+      count, delay_ms: delay, retry_after: ra, status };
     this.faults.push(q);
     return q;
   }

@@ -265,6 +265,13 @@ test('stripe stand-in', async (t) => {
     assert.equal(r.headers.get('stripe-should-retry'), 'false');
     const bad = await call(U, 'POST', '/__standin/faults', { json: { path: '/v1/x', fault: 'explode' }, auth: null });
     assert.equal(bad.status, 400);
+    for (const f of [{ path: '/v1/x', fault: '500', status: 200 }, { path: 'v1/x', fault: '500' }, { path: '/v1/x', fault: '500', count: 0 }]) {
+      assert.equal((await call(U, 'POST', '/__standin/faults', { json: f, auth: null })).status, 400, JSON.stringify(f));
+    }
+    await fault({ path: '/v1/customers', fault: 'no_retry', status: 503 });
+    r = await call(U, 'POST', '/v1/customers', { form: {} });
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('stripe-should-retry'), 'false');
   });
 
   await t.test('faults: a dropped connection, before and after the work', async () => {
