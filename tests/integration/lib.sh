@@ -195,3 +195,23 @@ missing_on() {
   done
   echo "$missing"
 }
+
+# ---- provider stand-ins (tests/providers/, issue 10) ----
+# start_standin stripe|razorpay [flags...]: the tests' Stripe or Razorpay on
+# a free loopback port, its packages from the build tree (CTest fixture
+# "providers": FIXTURES_REQUIRED providers in the test's registration); sets
+# STANDIN_URL and STANDIN_PID (stopped at exit with the others).
+start_standin() {
+  local which=$1; shift
+  local pf=$T/standin.$which.port
+  rm -f "$pf"
+  NODE_PATH=$PW_BIN_DIR/providers/node_modules "${PW_NODE:-node}" \
+    "$PW_SOURCE_DIR/tests/providers/$which-standin.js" --port 0 --port-file "$pf" "$@" \
+    >>"$T/standin.$which.log" 2>&1 &
+  STANDIN_PID=$!
+  PIDS+=("$STANDIN_PID")
+  standin_up() { kill -0 "$STANDIN_PID" 2>/dev/null && test -s "$pf"; }
+  wait_until standin_up && { STANDIN_URL=http://127.0.0.1:$(cat "$pf"); return 0; }
+  cat "$T/standin.$which.log" >&2
+  fail "the $which stand-in did not start within $HANG_S s"; exit 1
+}

