@@ -383,4 +383,17 @@ _Static_assert(PW_PROVIDER_CONNS_MAX <= PW_PROVIDER_CONNS_LIMIT &&
         PW_PROVIDER_BACKOFF_BASE_MS <= PW_PROVIDER_BACKOFF_CAP_MS,
     "provider call defaults within their limits");
 
+/* A merchant's provider credentials (SetProviderCredentials, issue 10): a
+ * Stripe secret or restricted key (sk_/rk_ + test_/live_ + ~100 characters
+ * today) or a Razorpay key secret (24 today); a Razorpay key id (rzp_test_ +
+ * 14). Printable ASCII without spaces. The minimum keeps the hint (prefix,
+ * 4 characters and the last 4) from showing most of a secret. The store's
+ * buffers (store_provider_creds) hold the maxima with their NUL. */
+#define PW_PROVIDER_SECRET_BYTES_MIN 16
+#define PW_PROVIDER_SECRET_BYTES_MAX 255
+#define PW_PROVIDER_KEY_ID_BYTES_MIN 12
+#define PW_PROVIDER_KEY_ID_BYTES_MAX 63
+/* The hint of a secret: "sk_test_AbCd" + "…" (3 bytes) + "wxyz". */
+#define PW_PROVIDER_SECRET_HINT_BYTES_MAX 32
+
 #endif

@@ -97,6 +97,7 @@
  *   anomalies    merchant_id 0x00 seq (8 bytes BE, the audit seq) AnomalyRecord
  *   quarantine   id (8 bytes BE)                              QuarantinedEventRecord
  *   parked       provider(1 byte) ref 0x00 seq (8 bytes BE)    ParkedEventRecord
+ *   provider_creds merchant_id 0x00 provider(1) mode(1)       ProviderCredentialsRecord
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
@@ -113,6 +114,7 @@
 #include "pw_common.h"
 #include "pw_event.h"
 #include "pw_limits.h"
+#include "pw_provider.h"
 #include "paywire/store/v1/store.pb-c.h"
 
 typedef struct store store;
@@ -568,6 +570,76 @@ pw_status store_quarantine_get(store *s, uint64_t id,
 pw_status store_quarantine_list(store *s, uint64_t after_id, size_t limit,
     Paywire__Store__V1__QuarantinedEventRecord ***out, size_t *n_out, bool *has_more) PW_WUR;
 void store_quarantine_free(Paywire__Store__V1__QuarantinedEventRecord **list, size_t n);
+
+/* ---- a merchant's provider credentials (issue 10) ----
+ * What paywire calls Stripe or Razorpay with for a merchant, one set per
+ * (merchant, provider, mode) in table provider_creds (key merchant_id 0x00
+ * provider(1) mode(1)). The secret is stored sealed only
+ * (crypto_aead_xchacha20poly1305_ietf under its own sub-key of paywire.key,
+ * a random nonce per record, the record's place as additional data: a
+ * record copied under another merchant, provider or mode does not open);
+ * it is never returned but by store_provider_creds_get, never logged,
+ * never audited (the audit and the listing carry hints only). */
+
+/* A merchant's credentials at one provider for one mode. Stripe: key_id ""
+ * and secret = the secret or restricted key (sk_test_/sk_live_/rk_test_/rk_live_);
+ * Razorpay: key_id = rzp_test_/rzp_live_ key id, secret = its key secret.
+ * The caller wipes it (sodium_memzero) after use. */
+typedef struct store_provider_creds {
+	char key_id[64];
+	char secret[256];
+	int64_t updated_at_unix_ms;
+} store_provider_creds;
+
+_Static_assert(PW_PROVIDER_KEY_ID_BYTES_MAX < 64 && PW_PROVIDER_SECRET_BYTES_MAX < 256,
+    "store_provider_creds holds the longest key id and secret with their NUL");
+
+/* PW_OK and *out; PW_NOT_FOUND when the merchant has none for (provider, mode).
+ * A read (no writer); decrypts with the provider credentials sub-key.
+ * PW_INTERNAL (logged without the secret; *out wiped) when the record does
+ * not open or does not belong where it is stored (tampered, copied, or
+ * written under another paywire.key); PW_INVALID_ARGUMENT for a provider
+ * other than stripe/razorpay or a mode other than test/live. */
+pw_status store_provider_creds_get(store *s, const char *merchant_id, pw_provider provider,
+    Paywire__Store__V1__Mode mode, store_provider_creds *out) PW_WUR;
+
+/* Whether (provider, mode, key_id, secret) may be set (why says what is
+ * wrong, never quoting the secret): provider stripe or razorpay (onecom and
+ * web3 have no outbound calls); mode test or live; Stripe: key_id "" and a
+ * secret sk_test_/sk_live_/rk_test_/rk_live_ whose test/live part is mode
+ * (a test key never serves live, nor a live key test) with at least
+ * PW_PROVIDER_SECRET_BYTES_MIN characters after that prefix; Razorpay:
+ * key_id rzp_test_/rzp_live_ of mode, PW_PROVIDER_KEY_ID_BYTES_MIN..MAX, and
+ * a secret of PW_PROVIDER_SECRET_BYTES_MIN..MAX; every string printable
+ * ASCII without spaces, secrets at most PW_PROVIDER_SECRET_BYTES_MAX. */
+pw_status store_provider_creds_check(pw_provider provider, Paywire__Store__V1__Mode mode,
+    const char *key_id, const char *secret, char *why, size_t why_size) PW_WUR;
+
+/* In t (writer): sets (or replaces) merchant_id's credentials for
+ * (provider, mode), sealed under a fresh nonce; audited
+ * "provider_credentials.set" (detail: provider, mode, key id, the secret's
+ * hint, replaced=yes|no). *out: the record after it, without its nonce and
+ * sealed secret (caller frees). PW_NOT_FOUND: no such merchant;
+ * PW_INVALID_ARGUMENT: store_provider_creds_check refused (why);
+ * PW_FAILED_PRECONDITION (why): live credentials for a test merchant. */
+pw_status store_provider_creds_set(store_txn *t, const char *merchant_id, pw_provider provider,
+    Paywire__Store__V1__Mode mode, const char *key_id, const char *secret,
+    Paywire__Store__V1__ProviderCredentialsRecord **out, char *why, size_t why_size) PW_WUR;
+
+/* In t (writer): deletes them; audited "provider_credentials.deleted" (the
+ * hint of what was deleted). *out (may be NULL): the record deleted, without
+ * its nonce and sealed secret (caller frees). PW_NOT_FOUND: the merchant has
+ * none for (provider, mode) (nothing written). */
+pw_status store_provider_creds_delete(store_txn *t, const char *merchant_id, pw_provider provider,
+    Paywire__Store__V1__Mode mode, Paywire__Store__V1__ProviderCredentialsRecord **out) PW_WUR;
+
+/* Reads: merchant_id's credentials (hints only: every record comes without
+ * its nonce and sealed secret), in (provider, mode) order, at most
+ * PW_PROVIDER_COUNT * 2. An unknown merchant has none. Free with
+ * store_provider_creds_list_free. */
+pw_status store_provider_creds_list(store *s, const char *merchant_id,
+    Paywire__Store__V1__ProviderCredentialsRecord ***out, size_t *n_out) PW_WUR;
+void store_provider_creds_list_free(Paywire__Store__V1__ProviderCredentialsRecord **list, size_t n);
 
 /* Entries of the parked table (events waiting for a ref; each event has one
  * entry per ref it names). A read. */

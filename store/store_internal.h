@@ -82,7 +82,8 @@
 	XX(CUSTOMER_ENTS, "customer_ents") \
 	XX(ANOMALIES, "anomalies")         \
 	XX(QUARANTINE, "quarantine")       \
-	XX(PARKED, "parked")
+	XX(PARKED, "parked")               \
+	XX(PROVIDER_CREDS, "provider_creds")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -140,6 +141,7 @@ typedef struct store_keys {
 	uint8_t jwt_key[PW_TOKEN_SECRET_BYTES_MAX]; /* HS256 key of customer access links */
 	size_t jwt_key_len;                         /* bytes used in jwt_key (32 when derived) */
 	uint8_t checkout_key[STORE_HASH_BYTES];     /* checkout secrets: BLAKE2b(key, session id) */
+	uint8_t creds_key[STORE_HASH_BYTES];        /* ProviderCredentialsRecord.sealed (AEAD key) */
 	uint8_t check[STORE_HASH_BYTES];            /* meta key_check: BLAKE2b(master, a constant);
 	                                               names the master key without revealing it */
 } store_keys;

@@ -27,11 +27,14 @@
 #define STORE_CTX_JWT "paywire.v1 access-link jwt hs256"
 #define STORE_CTX_CHECK "paywire.v1 key check"
 #define STORE_CTX_CHECKOUT "paywire.v1 checkout secret"
+#define STORE_CTX_CREDS "paywire.v1 provider credentials aead"
 
 _Static_assert(crypto_generichash_KEYBYTES_MIN <= STORE_MASTER_KEY_BYTES &&
         STORE_MASTER_KEY_BYTES <= crypto_generichash_KEYBYTES_MAX,
     "the master key is a valid BLAKE2b key");
 _Static_assert(crypto_secretbox_KEYBYTES == STORE_HASH_BYTES, "a sub-key fills a secretbox key");
+_Static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == STORE_HASH_BYTES,
+    "a sub-key fills an XChaCha20-Poly1305 key");
 
 void
 store_keyed_hash(uint8_t out[STORE_HASH_BYTES], const uint8_t key[STORE_HASH_BYTES],
@@ -194,6 +197,7 @@ store_keys_derive(store_keys *keys, const uint8_t master[STORE_MASTER_KEY_BYTES]
 	    strlen(STORE_CTX_SECRETBOX));
 	store_keyed_hash(keys->check, master, STORE_CTX_CHECK, strlen(STORE_CTX_CHECK));
 	store_keyed_hash(keys->checkout_key, master, STORE_CTX_CHECKOUT, strlen(STORE_CTX_CHECKOUT));
+	store_keyed_hash(keys->creds_key, master, STORE_CTX_CREDS, strlen(STORE_CTX_CREDS));
 	if (token_secret != NULL) {
 		keys->jwt_key_len = strlen(token_secret);
 		memcpy(keys->jwt_key, token_secret, keys->jwt_key_len);
