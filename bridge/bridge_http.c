@@ -112,6 +112,9 @@ bridge_http_headers(struct MHD_Response *resp, const bridge_reply *rp)
 	if (rp->set_cookie[0] != '\0') {
 		(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rp->set_cookie);
 	}
+	if (rp->location[0] != '\0') {
+		(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rp->location);
+	}
 }
 
 /* Queues rp on conn; the body's bytes move to MHD. A reply whose building

@@ -404,6 +404,18 @@ bridge_page_access(bridge_buf *out, const pw_access *a, const char *token, const
 }
 
 void
+bridge_page_redirect(bridge_buf *out, const char *url, const char *nonce)
+{
+	PW_ASSERT(out != NULL && url != NULL && nonce != NULL);
+	bridge_page_begin(out, "Continue to payment", nonce, false);
+	bridge_buf_puts(out, "<main>\n<h1>Continue to payment</h1>\n<p>The payment continues on "
+	                     "the payment provider's page: <a id=\"pw-provider\" href=\"");
+	bridge_buf_html(out, url);
+	bridge_buf_puts(out, "\">continue</a>.</p>\n</main>\n");
+	bridge_page_end(out);
+}
+
+void
 bridge_page_error(bridge_buf *out, int http, const char *title, const char *message,
     const char *nonce)
 {

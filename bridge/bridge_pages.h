@@ -64,6 +64,10 @@ void bridge_page_checkout(bridge_buf *out, const bridge_checkout_view *v, const 
 void bridge_page_access(bridge_buf *out, const pw_access *a, const char *token, const char *csrf,
     const char *nonce);
 
+/* The body of a 303 to the provider's checkout page (Stripe): a link, for
+ * a client that does not follow the redirect. */
+void bridge_page_redirect(bridge_buf *out, const char *url, const char *nonce);
+
 /* An error page: "<http> <title>" and a sentence. */
 void bridge_page_error(bridge_buf *out, int http, const char *title, const char *message,
     const char *nonce);

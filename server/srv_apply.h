@@ -49,4 +49,12 @@
  * queue is full). Never blocks. */
 pw_status srv_apply_submit(srv_call *c, bool *answered) PW_WUR;
 
+/* The second write of a call that went on past its commit (its row's
+ * `record`, after its `provider` step on a provider worker): queues it;
+ * PW_OK: c->done will be called once, on the writer thread, with the new
+ * reply (which also replaces the stored one) or the error. Otherwise
+ * nothing was queued (PW_UNAVAILABLE: store closing or failed, queue full)
+ * and done will not be called. */
+pw_status srv_apply_record_submit(srv_call *c) PW_WUR;
+
 #endif

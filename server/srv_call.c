@@ -107,6 +107,13 @@ srv_call_reset(srv_call *c)
 	srv_result_fini(&c->res);
 	srv_reply_free(&c->reply, &c->reply_len);
 	srv_reply_free(&c->stored, &c->stored_len);
+	if (c->cont != NULL) {
+		paywire__v1__response__free_unpacked(c->cont, NULL);
+		c->cont = NULL;
+	}
+	sodium_memzero(c->prov_url, sizeof(c->prov_url));
+	c->prov_id[0] = '\0';
+	c->next_cont = NULL;
 	c->ops = NULL;
 	c->call_name = "none";
 	c->echo_id[0] = '\0';

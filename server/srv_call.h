@@ -78,8 +78,18 @@ typedef enum srv_wh_tally {
 /* The names of srv_counters.webhooks, in index order (tally - 1). */
 extern const char *const srv_wh_tally_names[5];
 
+typedef struct srv_call srv_call;
+
+/* Hands a call whose commit is not its end (a row's `continues`: the
+ * provider checkout of create_session) to the provider worker
+ * (srv_provider.h). False: not taken (no worker, stopping): the call is
+ * answered as it is. */
+typedef bool (*srv_continue_fn)(void *arg, srv_call *c);
+
 typedef struct srv_env {
 	store *st;                                   /* open store (not owned) */
+	srv_continue_fn continue_fn;                 /* the provider worker, or NULL */
+	void *continue_arg;
 	const srv_webhook_config *webhooks;          /* provider secrets (not owned) */
 	bool admin_key_set;                          /* PAYWIRE_ADMIN_KEY configured */
 	uint8_t admin_key_hash[32];                  /* BLAKE2b-256 of the admin key */
@@ -113,7 +123,6 @@ void srv_env_fini(srv_env *env);
  * writes still complete: store_close drains them. */
 void srv_env_stop(srv_env *env);
 
-typedef struct srv_call srv_call;
 struct srv_call_ops; /* a row of the call table, srv_calls.h */
 
 /* Called exactly once, on the store's writer thread, when a queued write has
@@ -154,6 +163,11 @@ struct srv_call {
 	uint8_t *stored;                  /* bytes to store_reply_put if not reply (malloc) */
 	size_t stored_len;                /* bytes in stored */
 	store_write w;                    /* the queued write (store owns w.next while queued) */
+	/* A call that goes on past its commit (the row's `continues`): */
+	Paywire__V1__Response *cont;      /* its committed reply, unpacked (or NULL) */
+	char prov_id[PW_PROVIDER_ID_BYTES_MAX + 1]; /* the provider object made (cs_…, order_…) */
+	char prov_url[PW_URL_BYTES_MAX + 1];        /* its hosted URL ("" for Razorpay) */
+	srv_call *next_cont;              /* the provider worker's queue */
 };
 
 /* Prepares c for its first request. env must outlive c. */

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "prov_checkout.h"
 #include "srv_map.h"
 #include "srv_validate.h"
 #include "srv_webhook.h"
@@ -129,6 +132,110 @@ create_session_apply(store_txn *t, srv_call *c)
 	    &c->res.session);
 	if (rv == PW_IDEMPOTENCY_CONFLICT) {
 		srv_call_why(c, "idempotency_key was already used with different parameters");
+	}
+	rv = session_record_check(c, rv, "the store returned a session record the wire cannot "
+	                                 "carry (no session, or too much metadata)");
+	if (rv == PW_OK) {
+		checkout_secret_fill(c);
+	}
+	return rv;
+}
+
+/* ---- create_session, continued: the provider checkout (docs/PROVIDERS.md) ----
+ *
+ * The first write committed the session with its provider checkout PENDING
+ * and stored that reply. continues: the reply's session still PENDING (a
+ * fresh create, or a resend after a crash or a failed provider call) goes
+ * on. provider: the merchant's credentials for (provider, mode), then the
+ * Checkout Session / Order, idempotent by the session id. record: the
+ * second write records it (store_session_provider_record) and the reply is
+ * built again from the record. */
+
+static bool
+create_session_continues(srv_call *c)
+{
+	Paywire__V1__Response *r;
+	const Paywire__V1__Session *s;
+
+	r = paywire__v1__response__unpack(NULL, c->reply_len, c->reply);
+	s = r != NULL && r->result_case == PAYWIRE__V1__RESPONSE__RESULT_CREATE_SESSION &&
+	        r->create_session != NULL ? r->create_session->session : NULL;
+	if (s == NULL || s->provider_checkout_state !=
+	        PAYWIRE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_PENDING ||
+	    s->status != PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CREATED) {
+		/* none asked for, already recorded, or the session moved on (paid
+		 * by another way, expired, canceled): the reply is the answer */
+		if (r != NULL) {
+			paywire__v1__response__free_unpacked(r, NULL);
+		}
+		return false;
+	}
+	PW_ASSERT(c->cont == NULL);
+	c->cont = r;
+	return true;
+}
+
+static pw_status
+create_session_provider(srv_call *c, const srv_provider_ctx *px)
+{
+	const Paywire__V1__Session *s = c->cont->create_session->session;
+	pw_provider p = (pw_provider) s->checkout_provider;
+	bool live = s->mode == PAYWIRE__V1__MODE__MODE_LIVE;
+	store_provider_creds cr;
+	prov_checkout_in in = { .session_id = s->id, .amount_minor = s->amount_minor,
+		.currency = s->currency, .live = live, .success_url = s->success_url,
+		.cancel_url = s->cancel_url, .fallback_url = s->url,
+		.customer_email = s->customer_email, .expires_at_unix_ms = s->expires_at_unix_ms,
+		.now_unix_ms = pw_now_unix_ms() };
+	prov_checkout_out out;
+	pw_status rv;
+
+	if (s->fulfillment != NULL) {
+		in.plan = s->fulfillment->plan;
+		in.credits = s->fulfillment->credits;
+		in.subscription = s->fulfillment->subscription;
+	}
+	rv = store_provider_creds_get(c->env->st, c->merchant_id, p,
+	    live ? PAYWIRE__STORE__V1__MODE__MODE_LIVE : PAYWIRE__STORE__V1__MODE__MODE_TEST, &cr);
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "this merchant has no %s credentials for %s mode: an operator sets them "
+		                "with `paywire merchant credentials set` (the session %s is kept; resend "
+		                "the same request once they are set)",
+		    pw_provider_name(p), live ? "live" : "test", s->id);
+		return PW_FAILED_PRECONDITION;
+	}
+	if (rv != PW_OK) {
+		srv_call_why(c, "reading the merchant's %s credentials failed: %s", pw_provider_name(p),
+		    pw_status_message(rv));
+		return rv;
+	}
+	if (p == PW_PROVIDER_STRIPE) {
+		rv = prov_stripe_checkout_create(px->http, px->stripe_api, cr.secret, &in,
+		    px->deadline_mono_ms, &out, c->why, sizeof(c->why));
+	} else {
+		rv = prov_razorpay_order_create(px->http, px->razorpay_api, cr.key_id, cr.secret, &in,
+		    px->deadline_mono_ms, &out, c->why, sizeof(c->why));
+	}
+	sodium_memzero(&cr, sizeof(cr));
+	if (rv == PW_OK) {
+		(void) pw_strlcpy(c->prov_id, out.id, sizeof(c->prov_id));
+		(void) pw_strlcpy(c->prov_url, out.url, sizeof(c->prov_url));
+	}
+	return rv;
+}
+
+static pw_status
+create_session_record(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__Session *s = c->cont->create_session->session;
+	pw_status rv;
+
+	rv = store_session_provider_record(t, c->merchant_id, s->id, c->prov_id, c->prov_url,
+	    &c->res.session);
+	if (rv == PW_IDEMPOTENCY_CONFLICT) {
+		srv_call_why(c, "session %s already records another provider checkout; %s is not "
+		                "recorded", s->id, c->prov_id);
+		return PW_INTERNAL;
 	}
 	rv = session_record_check(c, rv, "the store returned a session record the wire cannot "
 	                                 "carry (no session, or too much metadata)");
@@ -891,7 +998,9 @@ static const srv_call_ops srv_calls[] = {
 	[PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION] = { .name = "create_session",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
 	    .validate = create_session_validate, .apply = create_session_apply,
-	    .reply = srv_reply_create_session, .failed = "creating the session failed" },
+	    .reply = srv_reply_create_session, .failed = "creating the session failed",
+	    .continues = create_session_continues, .provider = create_session_provider,
+	    .record = create_session_record },
 	/* A merchant's key; only its own sessions (another's answers NOT_FOUND). */
 	[PAYWIRE__V1__REQUEST__CALL_CANCEL_SESSION] = { .name = "cancel_session",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,

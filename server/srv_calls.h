@@ -48,9 +48,18 @@
 #include <paywire/status.h>
 
 #include "paywire/v1/paywire.pb-c.h"
+#include "prov_http.h"
 #include "srv_call.h"
 #include "srv_reply.h"
 #include "store.h"
+
+/* What a row's `provider` step gets from the provider worker. */
+typedef struct srv_provider_ctx {
+	prov_http *http;              /* the shared pool (provider/prov_http.h) */
+	const char *stripe_api;       /* "https://api.stripe.com" (--stripe-api) */
+	const char *razorpay_api;     /* "https://api.razorpay.com" (--razorpay-api) */
+	int64_t deadline_mono_ms;     /* the step ends by then (--provider-timeout-ms) */
+} srv_provider_ctx;
 
 /* What Request.api_key must hold. */
 typedef enum srv_auth {
@@ -87,6 +96,17 @@ typedef struct srv_call_ops {
 	                                                  * it; or NULL */
 	srv_reply_fn reply;                             /* c->res -> Response result */
 	srv_redact_fn redact;                           /* mutates: copy kept for retries; or NULL */
+	/* A call whose commit is not its end (create_session with a provider
+	 * checkout, docs/PROVIDERS.md): after its commit, or a replay of its
+	 * stored reply, `continues` (any thread, c->reply the OK reply) says
+	 * whether it goes on (and keeps what it needs in c->cont); then, on a
+	 * provider worker, `provider` makes the outbound call (no store
+	 * transaction is open) and, when it succeeded, `record` runs in a
+	 * second write on the writer thread: it records the result and fills
+	 * c->res, whose reply then replaces the stored one. NULL: none. */
+	bool (*continues)(srv_call *c);
+	pw_status (*provider)(srv_call *c, const srv_provider_ctx *px);
+	pw_status (*record)(store_txn *t, srv_call *c);
 } srv_call_ops;
 
 /* The row for a Request's call case; NULL when no call is set (or the case

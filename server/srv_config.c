@@ -42,6 +42,10 @@ srv_config_init(srv_config *cfg)
 	cfg->log_level = PW_LOG_INFO;
 	cfg->webhook_tolerance_s = PW_WEBHOOK_TOLERANCE_S;
 	cfg->drain_timeout_ms = PW_SRV_DRAIN_TIMEOUT_MS_DEFAULT;
+	(void) pw_strlcpy(cfg->stripe_api, SRV_DEFAULT_STRIPE_API, sizeof(cfg->stripe_api));
+	(void) pw_strlcpy(cfg->razorpay_api, SRV_DEFAULT_RAZORPAY_API, sizeof(cfg->razorpay_api));
+	cfg->provider_workers = PW_SRV_PROVIDER_WORKERS_DEFAULT;
+	cfg->provider_timeout_ms = PW_SRV_PROVIDER_TIMEOUT_MS_DEFAULT;
 }
 
 const char *
@@ -247,6 +251,79 @@ flag_drain(srv_config *cfg, const char *v, char *why, size_t why_size)
 	return PW_OK;
 }
 
+/* --stripe-api / --razorpay-api: an http(s) URL with a host; trailing '/'
+ * dropped. http:// is accepted here and refused at start unless
+ * --provider-allow-http is given too. */
+static pw_status
+flag_api_url(char *dst, size_t size, const char *name, const char *v, char *why,
+    size_t why_size)
+{
+	size_t n = strlen(v);
+
+	while (n > 0 && v[n - 1] == '/') {
+		n--;
+	}
+	if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) ||
+	    n <= (size_t) (v[4] == 's' ? 8 : 7) || n >= size || strchr(v, '@') != NULL) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "--%s takes an https:// URL with a host and no credentials (at most %zu bytes)",
+		    name, size - 1);
+	}
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return PW_OK;
+}
+
+static pw_status
+flag_stripe_api(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	return flag_api_url(cfg->stripe_api, sizeof(cfg->stripe_api), "stripe-api", v, why,
+	    why_size);
+}
+
+static pw_status
+flag_razorpay_api(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	return flag_api_url(cfg->razorpay_api, sizeof(cfg->razorpay_api), "razorpay-api", v, why,
+	    why_size);
+}
+
+static pw_status
+flag_provider_ca(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	if (v[0] == '\0' || !pw_strlcpy(cfg->provider_ca_file, v, sizeof(cfg->provider_ca_file))) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "--provider-ca-file takes a file (1..%d bytes)", SRV_CONFIG_PATH_BYTES - 1);
+	}
+	return PW_OK;
+}
+
+static pw_status
+flag_provider_workers(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	uint64_t n;
+
+	if (!parse_u64(v, PW_SRV_PROVIDER_WORKERS_MAX, false, &n) || n == 0) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--provider-workers takes 1..%d",
+		    PW_SRV_PROVIDER_WORKERS_MAX);
+	}
+	cfg->provider_workers = (uint32_t) n;
+	return PW_OK;
+}
+
+static pw_status
+flag_provider_timeout(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	uint64_t n;
+
+	if (!parse_u64(v, PW_SRV_PROVIDER_TIMEOUT_MS_MAX, false, &n) || n < 1000) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--provider-timeout-ms takes 1000..%d",
+		    PW_SRV_PROVIDER_TIMEOUT_MS_MAX);
+	}
+	cfg->provider_timeout_ms = (uint32_t) n;
+	return PW_OK;
+}
+
 #ifdef PW_TEST_HOOKS
 static pw_status
 flag_writer_delay(srv_config *cfg, const char *v, char *why, size_t why_size)
@@ -294,12 +371,18 @@ static const flag_def flags[] = {
 	{ .name = "config", .fn = flag_config },
 	{ .name = "webhook-tolerance-s", .fn = flag_tolerance },
 	{ .name = "drain-timeout-ms", .fn = flag_drain },
+	{ .name = "stripe-api", .fn = flag_stripe_api },
+	{ .name = "razorpay-api", .fn = flag_razorpay_api },
+	{ .name = "provider-ca-file", .fn = flag_provider_ca },
+	{ .name = "provider-workers", .fn = flag_provider_workers },
+	{ .name = "provider-timeout-ms", .fn = flag_provider_timeout },
 #ifdef PW_TEST_HOOKS
 	{ .name = "test-writer-delay-ms", .fn = flag_writer_delay },
 	{ .name = "test-lastused-check-ms", .fn = flag_lastused_check },
 #endif
 	{ .name = "read-only", .fn = NULL },
 	{ .name = "unsafe-no-fsync", .fn = NULL },
+	{ .name = "provider-allow-http", .fn = NULL },
 	{ .name = "help", .fn = NULL },
 	{ .name = "version", .fn = NULL },
 };
@@ -311,6 +394,8 @@ flag_switch(srv_config *cfg, const char *name)
 		cfg->read_only = true;
 	} else if (strcmp(name, "unsafe-no-fsync") == 0) {
 		cfg->unsafe_no_fsync = true;
+	} else if (strcmp(name, "provider-allow-http") == 0) {
+		cfg->provider_allow_http = true;
 	} else if (strcmp(name, "help") == 0) {
 		cfg->help = true;
 	} else {
@@ -697,9 +782,22 @@ srv_config_usage(FILE *out, const char *prog)
 	      "                          (tcp://HOST:PORT or ipc://PATH) after its commit; a message\n"
 	      "                          is the merchant id, a 0x00 byte, a packed paywire.v1.Event.\n"
 	      "                          It carries every merchant's events: bind it to a private\n"
-	      "                          address. Subscribers fill gaps with ListEvents. Default: off\n"
-	      "\n",
+	      "                          address. Subscribers fill gaps with ListEvents. Default: off\n",
 	    out);
+	fprintf(out,
+	    "  --stripe-api URL        Stripe's API, where paywire creates Checkout Sessions\n"
+	    "                          (CreateSession.provider). Default: %s\n"
+	    "  --razorpay-api URL      Razorpay's API (Orders). Default: %s\n"
+	    "  --provider-ca-file FILE extra CA bundle for the providers' TLS (system CAs too)\n"
+	    "  --provider-allow-http   accept http:// provider URLs: for the tests' local\n"
+	    "                          stand-ins only, never in production\n"
+	    "  --provider-workers N    threads making provider calls, 1..%d. Default: %d\n"
+	    "  --provider-timeout-ms N one provider step, retries included, 1000..%d.\n"
+	    "                          Default: %d\n"
+	    "\n",
+	    SRV_DEFAULT_STRIPE_API, SRV_DEFAULT_RAZORPAY_API, PW_SRV_PROVIDER_WORKERS_MAX,
+	    PW_SRV_PROVIDER_WORKERS_DEFAULT, PW_SRV_PROVIDER_TIMEOUT_MS_MAX,
+	    PW_SRV_PROVIDER_TIMEOUT_MS_DEFAULT);
 	fprintf(out,
 	    "Environment (or --config FILE):\n"
 	    "  PAYWIRE_ADMIN_KEY               key for admin calls (create_merchant,\n"

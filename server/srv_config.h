@@ -44,6 +44,8 @@
 #define SRV_DEFAULT_DATA_DIR "./data"
 #define SRV_DEFAULT_PUBLIC_URL "http://127.0.0.1:8080"
 #define SRV_IPC_SOCKET_NAME "paywire.sock"
+#define SRV_DEFAULT_STRIPE_API "https://api.stripe.com"
+#define SRV_DEFAULT_RAZORPAY_API "https://api.razorpay.com"
 
 /* Exit codes of paywire-server. */
 #define SRV_EXIT_OK 0
@@ -70,6 +72,12 @@ typedef struct srv_config {
 	uint32_t test_writer_delay_ms;        /* --test-writer-delay-ms (test builds) */
 	bool test_lastused_set;               /* --test-lastused-check-ms given (test builds) */
 	uint32_t test_lastused_check_ms;      /* ... its value */
+	char stripe_api[PW_URL_BYTES_MAX + 1];   /* --stripe-api: Stripe's API base URL */
+	char razorpay_api[PW_URL_BYTES_MAX + 1]; /* --razorpay-api */
+	char provider_ca_file[SRV_CONFIG_PATH_BYTES]; /* --provider-ca-file ("": system CAs) */
+	bool provider_allow_http;             /* --provider-allow-http (tests' stand-ins) */
+	uint32_t provider_workers;            /* --provider-workers */
+	uint32_t provider_timeout_ms;         /* --provider-timeout-ms */
 	char config_file[SRV_CONFIG_PATH_BYTES]; /* --config ("" = none) */
 	bool help;                            /* --help given */
 	bool version;                         /* --version given */

@@ -20,6 +20,7 @@
 
 #include "srv_config.h"
 #include "srv_dispatch.h"
+#include "srv_provider.h"
 #include "srv_publish.h"
 #include "srv_rpc.h"
 #include "srv_webhook.h"
@@ -32,6 +33,7 @@ typedef struct server {
 	srv_config cfg;               /* flags */
 	srv_webhook_config webhooks;  /* provider secrets */
 	store *st;                    /* open store */
+	srv_provider *prov;           /* the provider worker */
 	srv_env env;                  /* dispatch state */
 	bool env_ready;               /* env needs srv_env_fini */
 	srv_rpc *rpc;                 /* REP server */
@@ -168,6 +170,25 @@ start_rpc(server *s)
 		pw_log(PW_LOG_INFO, "paywire-server publishing committed events on %s",
 		    s->cfg.publish);
 	}
+	{
+		srv_provider_cfg pc = { .workers = s->cfg.provider_workers,
+			.timeout_ms = s->cfg.provider_timeout_ms, .stripe_api = s->cfg.stripe_api,
+			.razorpay_api = s->cfg.razorpay_api,
+			.http = { .ca_file = s->cfg.provider_ca_file[0] != '\0' ? s->cfg.provider_ca_file
+			                                                       : NULL,
+			    .allow_plain_http = s->cfg.provider_allow_http } };
+
+		rv = srv_provider_start(&s->prov, &pc, &s->env, why, sizeof(why));
+		if (rv != PW_OK) {
+			pw_log(PW_LOG_ERROR, "%s%s", why,
+			    s->cfg.provider_allow_http ? "" : " (an http:// URL needs --provider-allow-http)");
+			return SRV_EXIT_USAGE;
+		}
+		if (s->cfg.provider_allow_http) {
+			pw_log(PW_LOG_WARN, "--provider-allow-http: provider calls may go over plain "
+			                    "http (tests' stand-ins only)");
+		}
+	}
 	for (size_t i = 0; i < s->cfg.listen_count; i++) {
 		urls[i] = s->cfg.listen[i];
 	}
@@ -236,10 +257,13 @@ shutdown_all(server *s, int code)
 		srv_env_stop(&s->env);
 	}
 	srv_publish_stop(s->pub); /* what is committed goes out; later commits: ListEvents */
+	srv_provider_stop(s->prov); /* provider steps end; their second writes still commit */
 	if (s->st != NULL) {
 		store_close(s->st); /* commits queued writes; their replies go out */
 		s->st = NULL;
 	}
+	srv_provider_free(s->prov); /* no done callback can hand it a call any more */
+	s->prov = NULL;
 	srv_publish_free(s->pub); /* no commit hook can run any more */
 	s->pub = NULL;
 	srv_rpc_destroy(s->rpc);

@@ -49,6 +49,10 @@
 	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_PURCHASE)                                 \
 	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_DEDUCTION)                                \
 	XX(CREDIT_TXN_KIND, CREDIT_TXN_KIND_REVERSAL)
+#define SRV_MAP_PROVIDER_CHECKOUT_STATE(XX)                                       \
+	XX(PROVIDER_CHECKOUT_STATE, PROVIDER_CHECKOUT_STATE_NONE)                     \
+	XX(PROVIDER_CHECKOUT_STATE, PROVIDER_CHECKOUT_STATE_PENDING)                  \
+	XX(PROVIDER_CHECKOUT_STATE, PROVIDER_CHECKOUT_STATE_CREATED)
 #define SRV_MAP_ENTITLEMENT_STATE(XX)                                             \
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_UNSPECIFIED)                          \
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_ACTIVE)                               \
@@ -105,6 +109,8 @@ SRV_MAP_ENUM(fulfillment_kind, FulfillmentKind, FULFILLMENT_KIND, SRV_MAP_FULFIL
 SRV_MAP_ENUM(webhook_outcome, WebhookOutcome, WEBHOOK_OUTCOME, SRV_MAP_WEBHOOK_OUTCOME)
 SRV_MAP_ENUM(credit_txn_kind, CreditTxnKind, CREDIT_TXN_KIND, SRV_MAP_CREDIT_TXN_KIND)
 SRV_MAP_ENUM(entitlement_state, EntitlementState, ENTITLEMENT_STATE, SRV_MAP_ENTITLEMENT_STATE)
+SRV_MAP_ENUM(provider_checkout_state, ProviderCheckoutState, PROVIDER_CHECKOUT_STATE,
+    SRV_MAP_PROVIDER_CHECKOUT_STATE)
 
 /* ---- messages ---- */
 
@@ -122,7 +128,8 @@ SRV_MAP_ENUM(entitlement_state, EntitlementState, ENTITLEMENT_STATE, SRV_MAP_ENT
 	XX(id) XX(merchant_id) XX(amount_minor) XX(currency) XX(url) XX(success_url)  \
 	XX(cancel_url) XX(customer_email) XX(customer_name) XX(customer_ref)          \
 	XX(created_at_unix_ms) XX(paid_at_unix_ms) XX(amount_refunded_minor)          \
-	XX(idempotency_key) XX(expires_at_unix_ms)
+	XX(idempotency_key) XX(expires_at_unix_ms) XX(provider_checkout_id)          \
+	XX(provider_checkout_url)
 #define SRV_MAP_STATUS_SAME(XX)                                                   \
 	XX(merchant_id) XX(amount_minor) XX(currency) XX(created_at_unix_ms)          \
 	XX(paid_at_unix_ms) XX(amount_refunded_minor) XX(expires_at_unix_ms)
@@ -192,6 +199,7 @@ srv_map_session_params(const Paywire__V1__CreateSessionRequest *from, store_sess
 	memset(to, 0, sizeof(*to));
 	SRV_MAP_PARAMS_SAME(SRV_MAP_XX_COPY)
 	to->mode = srv_map_mode_to_store(from->mode);
+	to->provider = srv_map_provider_to_store(from->provider);
 	SRV_MAP_PARTS(paywire__store__v1__, to_store);
 }
 
@@ -218,6 +226,9 @@ srv_map_session(Paywire__Store__V1__Session *from, srv_map_session_buf *buf)
 	to->status = srv_map_session_status_to_wire(from->status);
 	to->payment_status = srv_map_payment_status_to_wire(from->payment_status);
 	to->payment_provider = srv_map_provider_to_wire(from->payment_provider);
+	to->checkout_provider = srv_map_provider_to_wire(from->checkout_provider);
+	to->provider_checkout_state =
+	    srv_map_provider_checkout_state_to_wire(from->provider_checkout_state);
 	SRV_MAP_PARTS(paywire__v1__, to_wire);
 	return to;
 }
@@ -243,6 +254,9 @@ srv_map_get_status(Paywire__Store__V1__SessionRecord *rec, bool customer, char *
 		to->merchant_name = merchant_name;
 		to->success_url = from->success_url;
 		to->cancel_url = from->cancel_url;
+		to->provider_checkout_url = from->provider_checkout_url;
+		to->provider_checkout_id = from->provider_checkout_id;
+		to->checkout_provider = srv_map_provider_to_wire(from->checkout_provider);
 		if (from->fulfillment != NULL) {
 			to->plan = from->fulfillment->plan;
 			to->credits = from->fulfillment->credits;

@@ -372,6 +372,28 @@ check_fulfillment(const Paywire__V1__Fulfillment *f, char *why, size_t why_size)
 }
 
 /* 0 (the default lifetime), or between the min and the max ahead of now. */
+/* create_session.provider: where paywire can create the checkout itself. */
+static pw_status
+check_checkout_provider(Paywire__V1__Provider p, char *why, size_t why_size)
+{
+	switch (p) {
+	case PAYWIRE__V1__PROVIDER__PROVIDER_UNSPECIFIED:
+	case PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE:
+	case PAYWIRE__V1__PROVIDER__PROVIDER_RAZORPAY:
+		return PW_OK;
+	case PAYWIRE__V1__PROVIDER__PROVIDER_ONECOM:
+	case PAYWIRE__V1__PROVIDER__PROVIDER_WEB3:
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_session.provider: paywire creates checkouts at stripe and razorpay "
+		    "only; %s payments keep their own flow (leave provider unset)",
+		    pw_provider_name((pw_provider) p));
+	default:
+		break;
+	}
+	return pw_why(why, why_size, PW_INVALID_ARGUMENT, "create_session.provider %d is unknown",
+	    (int) p);
+}
+
 static pw_status
 check_expires_at(int64_t at, int64_t now_ms, char *why, size_t why_size)
 {
@@ -453,6 +475,10 @@ srv_validate_create_session(const Paywire__V1__CreateSessionRequest *r, char *wh
 		return rv;
 	}
 	rv = check_expires_at(r->expires_at_unix_ms, pw_now_unix_ms(), why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_checkout_provider(r->provider, why, why_size);
 	if (rv != PW_OK) {
 		return rv;
 	}

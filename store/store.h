@@ -322,6 +322,10 @@ typedef struct store_session_params {
 	int64_t expires_at_unix_ms;     /* 0: created + PW_SESSION_TTL_DEFAULT_MS; else
 	                                   after the writer's clock (the server checks
 	                                   the PW_SESSION_TTL_MIN/MAX_MS range) */
+	Paywire__Store__V1__Provider provider; /* UNSPECIFIED: no provider checkout; STRIPE or
+	                                   RAZORPAY: the session is created with its
+	                                   provider checkout PENDING (the server creates
+	                                   it, then store_session_provider_record) */
 } store_session_params;
 
 /* Creates a session for an authenticated merchant from parameters the server
@@ -335,6 +339,20 @@ typedef struct store_session_params {
 pw_status store_session_create(store_txn *t, const char *merchant_id,
     const store_session_params *p, const uint8_t request_hash[32],
     const char *checkout_url_base, Paywire__Store__V1__SessionRecord **out) PW_WUR;
+
+/* Records the provider checkout paywire created for a session whose provider
+ * checkout is PENDING (docs/PROVIDERS.md "Provider checkout"): its id (cs_…,
+ * order_…) and hosted URL ("" for Razorpay), state CREATED, a provider ref
+ * (so the provider's events find the session by it too), audited
+ * (session.provider_checkout). The same id again: PW_OK, nothing written (a
+ * retry that reached the same provider object). Another id while one is
+ * recorded: PW_IDEMPOTENCY_CONFLICT, nothing written (one paywire session
+ * never has two provider checkouts). PW_NOT_FOUND: no such session of
+ * merchant_id; PW_FAILED_PRECONDITION: the session asked for no provider
+ * checkout. *out: the updated record (caller frees). */
+pw_status store_session_provider_record(store_txn *t, const char *merchant_id,
+    const char *session_id, const char *checkout_id, const char *checkout_url,
+    Paywire__Store__V1__SessionRecord **out) PW_WUR;
 
 /* The merchant merchant_id cancels its session session_id: created or
  * pending -> canceled (the state machine's closure, as a provider's

@@ -154,6 +154,10 @@ store_session_fill(Paywire__Store__V1__Session *sess, const store_session_params
 	sess->customer_ref = store_str(p->customer_ref);
 	sess->idempotency_key = store_str(p->idempotency_key);
 	sess->fulfillment = p->fulfillment;
+	sess->checkout_provider = p->provider;
+	sess->provider_checkout_state = p->provider != PAYWIRE__STORE__V1__PROVIDER__PROVIDER_UNSPECIFIED
+	    ? PAYWIRE__STORE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_PENDING
+	    : PAYWIRE__STORE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_NONE;
 	for (size_t i = 0; i < p->n_metadata; i++) {
 		PW_ASSERT(p->metadata[i] != NULL);
 	}
@@ -290,4 +294,83 @@ store_session_get(store *s, const char *id, Paywire__Store__V1__SessionRecord **
 	}
 	store_read_end(&t);
 	return st;
+}
+
+/* ---- the provider checkout paywire created (docs/PROVIDERS.md) ---- */
+
+pw_status
+store_session_provider_record(store_txn *t, const char *merchant_id, const char *session_id,
+    const char *checkout_id, const char *checkout_url, Paywire__Store__V1__SessionRecord **out)
+{
+	Paywire__Store__V1__SessionRecord *rec = NULL;
+	Paywire__Store__V1__Session *s;
+	char owner[PW_SESSION_ID_BYTES_MAX];
+	char detail[160];
+	bool added = false;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && merchant_id != NULL && session_id != NULL && out != NULL);
+	PW_ASSERT(checkout_id != NULL && checkout_url != NULL);
+	*out = NULL;
+	if (checkout_id[0] == '\0' || !store_str_fits(checkout_id, PW_EV_REF_BYTES - 1) ||
+	    !store_str_fits(checkout_url, PW_URL_BYTES_MAX)) {
+		return PW_INVALID_ARGUMENT;
+	}
+	st = store_session_load(t, session_id, &rec);
+	if (st == PW_OK && strcmp(rec->session->merchant_id, merchant_id) != 0) {
+		st = PW_NOT_FOUND; /* another merchant's: not told apart from none */
+	}
+	if (st != PW_OK) {
+		goto out;
+	}
+	s = rec->session;
+	if (s->checkout_provider == PAYWIRE__STORE__V1__PROVIDER__PROVIDER_UNSPECIFIED) {
+		st = PW_FAILED_PRECONDITION;
+		goto out;
+	}
+	if (s->provider_checkout_state ==
+	    PAYWIRE__STORE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_CREATED) {
+		st = strcmp(s->provider_checkout_id, checkout_id) == 0 ? PW_OK
+		                                                       : PW_IDEMPOTENCY_CONFLICT;
+		if (st == PW_IDEMPOTENCY_CONFLICT) {
+			pw_log(PW_LOG_ERROR, "store: session %s has provider checkout %s; refusing a "
+			    "second one (%s)", session_id, s->provider_checkout_id, checkout_id);
+		}
+		goto out; /* nothing written */
+	}
+	st = store_pbstr_set(&s->provider_checkout_id, checkout_id);
+	if (st == PW_OK) {
+		st = store_pbstr_set(&s->provider_checkout_url, checkout_url);
+	}
+	if (st == PW_OK) {
+		/* the provider's events may name the checkout (cs_…, order_…) alone */
+		st = store_session_ref_record(t, rec, (pw_provider) s->checkout_provider, checkout_id,
+		    owner, sizeof(owner), &added);
+		if (st == PW_OK && owner[0] != '\0' && strcmp(owner, session_id) != 0) {
+			pw_log(PW_LOG_ERROR, "store: provider ref %s already belongs to session %s",
+			    checkout_id, owner);
+			st = PW_IDEMPOTENCY_CONFLICT;
+		}
+	}
+	if (st == PW_OK) {
+		s->provider_checkout_state =
+		    PAYWIRE__STORE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_CREATED;
+		rec->updated_at_unix_ms = store_txn_now_ms(t);
+		snprintf(detail, sizeof(detail), "provider=%s checkout=%s",
+		    pw_provider_name((pw_provider) s->checkout_provider), checkout_id);
+		st = store_audit_append(t, "session.provider_checkout", merchant_id, session_id, detail);
+	}
+	if (st == PW_OK) {
+		st = store_session_save(t, rec);
+	}
+out:
+	if (st != PW_OK) {
+		if (rec != NULL) {
+			paywire__store__v1__session_record__free_unpacked(rec, NULL);
+		}
+		return st;
+	}
+	store_session_view(rec, store_txn_now_ms(t));
+	*out = rec;
+	return PW_OK;
 }

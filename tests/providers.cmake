@@ -24,3 +24,9 @@ endif()
 if(TEST paywire.it_providers AND TEST paywire.providers_setup)
   set_tests_properties(paywire.it_providers PROPERTIES FIXTURES_REQUIRED providers LABELS providers)
 endif()
+# paywire creating the provider's checkout against the stand-ins (issue 10),
+# paid by a signed event: needs the stand-ins and the signer.
+if(TEST paywire.it_checkout_provider AND TEST paywire.providers_setup)
+  set_tests_properties(paywire.it_checkout_provider PROPERTIES
+    FIXTURES_REQUIRED "providers;signer" LABELS providers)
+endif()

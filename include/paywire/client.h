@@ -217,6 +217,10 @@ typedef struct pw_session_params {
 	                               unpaid past it, the session is expired */
 	bool subscription;        /* ACCESS_KEY only: the plan is sold as a subscription
 	                             (the provider's invoices extend it) */
+	pw_webhook_provider provider; /* 0: none; PW_WEBHOOK_STRIPE or PW_WEBHOOK_RAZORPAY:
+	                             paywire creates the provider's checkout (a Stripe
+	                             Checkout Session, a Razorpay Order) with the
+	                             merchant's credentials before it answers */
 } pw_session_params;
 
 typedef struct pw_session {
@@ -232,6 +236,10 @@ typedef struct pw_session {
 	int64_t expires_at_unix_ms; /* unpaid past it: expired */
 	char checkout_secret[64];   /* pw_session_create, pw_session_get: "cks_..." (url carries it);
 	                               "" from the other calls */
+	char checkout_provider[16]; /* "stripe", "razorpay": the provider checkout asked for; "" */
+	char provider_checkout_id[128]; /* cs_…, order_… once created, else "" */
+	char provider_checkout_url[2200]; /* Stripe's hosted page (send the customer there), else "" */
+	bool provider_checkout_pending; /* asked for, not created yet (a resend finishes it) */
 } pw_session;
 
 PW_API pw_status pw_session_create(pw_client *c, const char *api_key, const pw_session_params *p,
@@ -456,6 +464,9 @@ typedef struct pw_status_info {
 	int64_t credits;           /* the credits sold, or 0 */
 	char success_url[2048];
 	char cancel_url[2048];
+	char provider_checkout_url[2200]; /* with the secret: where to pay (Stripe) */
+	char provider_checkout_id[128];   /* with the secret: cs_…, order_… */
+	char checkout_provider[16];       /* with the secret: "stripe", "razorpay", "" */
 } pw_status_info;
 
 /* With the session's checkout secret (the customer's browser holds it, in
