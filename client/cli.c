@@ -95,6 +95,7 @@ enum {
 	OPT_BODY_FILE,
 	OPT_HEADER,
 	OPT_TOKEN,
+	OPT_RETURN_URL,
 	OPT_FROM,
 	OPT_TO,
 	OPT_KEY_DIR,
@@ -1295,6 +1296,7 @@ typedef struct cli_query_args {
 	const char *limit;          /* --limit */
 	const char *starting_after; /* --starting-after */
 	const char *customer;       /* entitlement list: --customer */
+	const char *return_url;     /* portal: --return-url */
 	pw_session_filter f;        /* parsed */
 	int64_t after;              /* invoices: parsed starting_after */
 	int64_t lim;                /* parsed limit */
@@ -1314,6 +1316,7 @@ cli_query_opt(void *args, cli_globals *g, int opt, char *arg)
 	case OPT_LIMIT: a->limit = arg; break;
 	case OPT_STARTING_AFTER: a->starting_after = arg; break;
 	case OPT_CUSTOMER: a->customer = arg; break;
+	case OPT_RETURN_URL: a->return_url = arg; break;
 	default: PW_ASSERT(!"an option the table does not give this command");
 	}
 	return CLI_EXIT_OK;
@@ -2440,6 +2443,56 @@ cli_reissue_call(cli_call *call, void *args, pw_error *err)
 	return PW_OK;
 }
 
+/* ---- portal ---- */
+
+static const char cli_help_portal[] =
+    "usage: paywire portal SESSION_ID --return-url URL [--api-key KEY]\n"
+    "\n"
+    "Stripe's customer portal for the customer of one of your sessions paid\n"
+    "through Stripe (manage the subscription, payment methods, invoices):\n"
+    "paywire creates a portal session with your Stripe credentials for the\n"
+    "session's mode and prints its url. The url is short-lived: send your\n"
+    "customer there at once. FAILED_PRECONDITION when the session has no Stripe\n"
+    "customer recorded (it is recorded from the checkout's completion) or no\n"
+    "credentials are set; UNAVAILABLE when Stripe did not answer.\n"
+    "\n"
+    "  --return-url URL   where the portal's return link goes (http/https)\n"
+    "  --api-key KEY      your API key (default: $PAYWIRE_API_KEY)\n"
+    "\n"
+    "example:\n"
+    "  paywire portal cs_0190f3c2a1b24f... --return-url https://shop.example/account\n";
+
+static int
+cli_portal_check(void *args, cli_globals *g)
+{
+	const cli_query_args *a = args;
+
+	if (a->return_url == NULL) {
+		return cli_usage_error(g, "--return-url is required (where the portal's return link "
+		                          "goes)");
+	}
+	return cli_query_check(args, g);
+}
+
+static pw_status
+cli_portal_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_query_args *a = args;
+	cli_out *o = &call->out;
+	pw_portal p;
+	pw_status st;
+
+	st = pw_portal_create(call->c, a->api_key, call->arg, a->return_url, &p, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	cli_str(o, "url", p.url);
+	cli_str(o, "customer", p.customer);
+	cli_str(o, "session_id", p.session_id);
+	cli_str(o, "mode", pw_mode_name(p.mode));
+	return PW_OK;
+}
+
 /* ---- webhook send ---- */
 
 /* " stripe razorpay onecom web3": the providers' names, from the table. */
@@ -3256,6 +3309,12 @@ static const cli_command cli_commands[] = {
 	    .what = "SESSION_ID", .check = cli_query_check, .call = cli_reissue_call,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
+	{ .group = "portal", .verb = NULL, .usage = "SESSION_ID --return-url URL",
+	    .summary = "Stripe's customer portal for a session's customer (API key)",
+	    .help = cli_help_portal, .on_opt = cli_query_opt, .positional = 1,
+	    .what = "SESSION_ID", .check = cli_portal_check, .call = cli_portal_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("return-url", OPT_RETURN_URL),
+	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
 	{ .group = "access", .verb = "verify", .usage = "(access key on stdin)",
 	    .summary = "is a customer's access key valid? (API key)",
 	    .help = cli_help_access_verify, .on_opt = cli_verify_opt, .check = cli_verify_check,

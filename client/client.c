@@ -1580,6 +1580,21 @@ client_reissue_map(const Paywire__V1__ReissueAccessKeyResponse *r, pw_access_rei
 }
 
 static pw_status
+client_portal_map(const Paywire__V1__CreatePortalSessionResponse *r, pw_portal *out,
+    pw_error *err)
+{
+	const client_field f[] = {
+		CLIENT_ID(out, r, url), CLIENT_ID(out, r, customer), CLIENT_ID(out, r, session_id),
+	};
+
+	out->mode = client_mode(r->mode);
+	if (r->url[0] == '\0') {
+		return client_fail(err, PW_INTERNAL, "the server's create_portal_session reply has no url");
+	}
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
 client_test_payment_map(const Paywire__V1__TestPaymentResponse *r, pw_webhook_result *out,
     pw_error *err)
 {
@@ -1835,6 +1850,8 @@ typedef struct client_call_spec {
 	    pw_event_page, NULL, true)                                                            \
 	XX(REISSUE_ACCESS_KEY, "pw_access_key_reissue", client_reissue_map,                       \
 	    Paywire__V1__ReissueAccessKeyResponse, pw_access_reissue, NULL, true)                 \
+	XX(CREATE_PORTAL_SESSION, "pw_portal_create", client_portal_map,                          \
+	    Paywire__V1__CreatePortalSessionResponse, pw_portal, NULL, true)                      \
 	XX(TEST_PAYMENT, "pw_test_payment", client_test_payment_map,                              \
 	    Paywire__V1__TestPaymentResponse, pw_webhook_result, NULL, false)                  \
 	XX(GET_ENTITLEMENTS, "pw_entitlements_get", client_entitlement_page_map,                  \
@@ -2478,6 +2495,19 @@ pw_access_key_reissue(pw_client *c, const char *api_key, const char *session_id,
 
 	r.session_id = client_str(session_id);
 	return client_run(c, CLIENT_CALL_REISSUE_ACCESS_KEY, need, 2, &r.base, out, err);
+}
+
+pw_status
+pw_portal_create(pw_client *c, const char *api_key, const char *session_id,
+    const char *return_url, pw_portal *out, pw_error *err)
+{
+	Paywire__V1__CreatePortalSessionRequest r = PAYWIRE__V1__CREATE_PORTAL_SESSION_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "session_id", session_id },
+		{ "return_url", return_url } };
+
+	r.session_id = client_str(session_id);
+	r.return_url = client_str(return_url);
+	return client_run(c, CLIENT_CALL_CREATE_PORTAL_SESSION, need, 3, &r.base, out, err);
 }
 
 /* ---- audit ---- */

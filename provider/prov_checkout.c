@@ -210,6 +210,10 @@ prov_stripe_checkout_create(prov_http *h, const char *api_base, const char *secr
 	prov_form_add(&f, in->subscription ? "subscription_data[metadata][session_id]"
 	                                   : "payment_intent_data[metadata][session_id]",
 	    in->session_id);
+	if (!in->subscription) {
+		/* a customer for every payment: the customer portal needs one */
+		prov_form_add(&f, "customer_creation", "always");
+	}
 	prov_form_add(&f, "line_items[0][quantity]", "1");
 	prov_form_add(&f, "line_items[0][price_data][currency]", cur);
 	prov_form_add_i64(&f, "line_items[0][price_data][unit_amount]", amount);
@@ -247,6 +251,53 @@ prov_stripe_checkout_create(prov_http *h, const char *api_base, const char *secr
 			    "stripe answered %ld without a checkout session id and url", resp.status);
 		} else {
 			(void) snprintf(out->url, sizeof(out->url), "%s", u);
+		}
+		json_decref(root);
+	}
+	prov_http_resp_fini(&resp);
+	return rv;
+}
+
+pw_status
+prov_stripe_portal_create(prov_http *h, const char *api_base, const char *secret_key,
+    const char *customer, const char *return_url, int64_t deadline_mono_ms, char *url_out,
+    size_t url_size, char *why, size_t why_size)
+{
+	char url[PW_PROVIDER_URL_BYTES_MAX];
+	prov_form f;
+	prov_http_resp resp;
+	prov_http_req req = { .method = "POST", .content_type = "application/x-www-form-urlencoded",
+		.bearer = secret_key, .extra_header = "Stripe-Version: " PW_STRIPE_API_VERSION,
+		.deadline_ms = deadline_mono_ms, .url = url };
+	json_error_t jerr;
+	json_t *root;
+	const char *u;
+	pw_status rv;
+
+	PW_ASSERT(h != NULL && api_base != NULL && secret_key != NULL && customer != NULL);
+	PW_ASSERT(return_url != NULL && url_out != NULL && url_size > 0);
+	url_out[0] = '\0';
+	prov_form_init(&f);
+	prov_form_add(&f, "customer", customer);
+	prov_form_add(&f, "return_url", return_url);
+	if (prov_form_done(&f) != PW_OK) {
+		prov_form_fini(&f);
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "the portal's parameters are too long");
+	}
+	(void) snprintf(url, sizeof(url), "%s/v1/billing_portal/sessions", api_base);
+	req.body = f.buf;
+	req.body_len = f.len;
+	rv = prov_http_call(h, &req, &resp);
+	prov_form_fini(&f);
+	rv = prov_outcome("stripe", rv, &resp, secret_key, why, why_size);
+	if (rv == PW_OK) {
+		root = json_loadb(resp.body, resp.body_len, 0, &jerr);
+		u = root != NULL ? json_string_value(json_object_get(root, "url")) : NULL;
+		if (u == NULL || strncmp(u, "http", 4) != 0 || strlen(u) >= url_size) {
+			rv = pw_why(why, why_size, PW_INTERNAL, "stripe answered %ld without a portal url",
+			    resp.status);
+		} else {
+			(void) snprintf(url_out, url_size, "%s", u);
 		}
 		json_decref(root);
 	}

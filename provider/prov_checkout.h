@@ -57,6 +57,13 @@ pw_status prov_stripe_checkout_create(prov_http *h, const char *api_base, const 
     const prov_checkout_in *in, int64_t deadline_mono_ms, prov_checkout_out *out, char *why,
     size_t why_size) PW_WUR;
 
+/* A Stripe customer portal session for customer (cus_…) returning to
+ * return_url: its url into url_out. No idempotency key (each call makes a
+ * new short-lived portal session, as Stripe intends). */
+pw_status prov_stripe_portal_create(prov_http *h, const char *api_base, const char *secret_key,
+    const char *customer, const char *return_url, int64_t deadline_mono_ms, char *url_out,
+    size_t url_size, char *why, size_t why_size) PW_WUR;
+
 /* Razorpay Orders: amount in the smallest unit, receipt (<= 40 chars, from
  * the session id) and notes.session_id. Razorpay has no idempotency header:
  * a retried create may make a second order, which paywire never records

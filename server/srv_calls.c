@@ -47,6 +47,7 @@ VALIDATE_MEMBER(get_quarantined_event)
 VALIDATE_MEMBER(get_balance)
 VALIDATE_MEMBER(list_credit_transactions)
 VALIDATE_MEMBER(reissue_access_key)
+VALIDATE_MEMBER(create_portal_session)
 
 /* ---- create_merchant: admin; the reply shows the raw API key once ---- */
 
@@ -986,6 +987,96 @@ reissue_access_key_apply(store_txn *t, srv_call *c)
 	return rv;
 }
 
+/* ---- create_portal_session: a merchant key; Stripe's customer portal ----
+ * The first write finds the session's Stripe customer and writes nothing
+ * (its reply, url "", is not kept); the provider worker makes the portal
+ * session with the merchant's credentials for the session's mode; the
+ * second write audits it (portal.created) and keeps the reply, sealed (the
+ * url is a capability). */
+
+static pw_status
+create_portal_session_apply(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__CreatePortalSessionRequest *r = c->req->create_portal_session;
+	char why[256];
+	pw_status rv;
+
+	rv = store_session_stripe_customer(t, c->merchant_id, r->session_id, c->res.portal_customer,
+	    sizeof(c->res.portal_customer), &c->res.portal_mode, why, sizeof(why));
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no session %s for this merchant", r->session_id);
+	} else if (rv == PW_FAILED_PRECONDITION) {
+		srv_call_why(c, "%s", why);
+	}
+	if (rv == PW_OK) {
+		(void) pw_strlcpy(c->res.portal_session_id, r->session_id,
+		    sizeof(c->res.portal_session_id));
+	}
+	return rv;
+}
+
+static bool
+create_portal_session_continues(srv_call *c)
+{
+	Paywire__V1__Response *r = paywire__v1__response__unpack(NULL, c->reply_len, c->reply);
+
+	if (r == NULL || r->result_case != PAYWIRE__V1__RESPONSE__RESULT_CREATE_PORTAL_SESSION ||
+	    r->create_portal_session == NULL || r->create_portal_session->url[0] != '\0') {
+		if (r != NULL) {
+			paywire__v1__response__free_unpacked(r, NULL);
+		}
+		return false;
+	}
+	PW_ASSERT(c->cont == NULL);
+	c->cont = r;
+	return true;
+}
+
+static pw_status
+create_portal_session_provider(srv_call *c, const srv_provider_ctx *px)
+{
+	const Paywire__V1__CreatePortalSessionResponse *p = c->cont->create_portal_session;
+	bool live = p->mode == PAYWIRE__V1__MODE__MODE_LIVE;
+	store_provider_creds cr;
+	pw_status rv;
+
+	rv = store_provider_creds_get(c->env->st, c->merchant_id, PW_PROVIDER_STRIPE,
+	    live ? PAYWIRE__STORE__V1__MODE__MODE_LIVE : PAYWIRE__STORE__V1__MODE__MODE_TEST, &cr);
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "this merchant has no stripe credentials for %s mode: an operator sets "
+		                "them with `paywire merchant credentials set`", live ? "live" : "test");
+		return PW_FAILED_PRECONDITION;
+	}
+	if (rv != PW_OK) {
+		srv_call_why(c, "reading the merchant's stripe credentials failed: %s",
+		    pw_status_message(rv));
+		return rv;
+	}
+	rv = prov_stripe_portal_create(px->http, px->stripe_api, cr.secret, p->customer,
+	    c->req->create_portal_session->return_url, px->deadline_mono_ms, c->prov_url,
+	    sizeof(c->prov_url), c->why, sizeof(c->why));
+	sodium_memzero(&cr, sizeof(cr));
+	return rv;
+}
+
+static pw_status
+create_portal_session_record(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__CreatePortalSessionResponse *p = c->cont->create_portal_session;
+	pw_status rv;
+
+	rv = store_portal_audit(t, c->merchant_id, p->session_id, p->customer);
+	if (rv == PW_OK) {
+		(void) pw_strlcpy(c->res.portal_customer, p->customer, sizeof(c->res.portal_customer));
+		(void) pw_strlcpy(c->res.portal_session_id, p->session_id,
+		    sizeof(c->res.portal_session_id));
+		(void) pw_strlcpy(c->res.portal_url, c->prov_url, sizeof(c->res.portal_url));
+		c->res.portal_mode = p->mode == PAYWIRE__V1__MODE__MODE_LIVE
+		    ? PAYWIRE__STORE__V1__MODE__MODE_LIVE : PAYWIRE__STORE__V1__MODE__MODE_TEST;
+	}
+	return rv;
+}
+
 /* ---- the table ---- */
 
 /* One row per Request `call` member, indexed by its field number (so the
@@ -1044,6 +1135,15 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
 	    .validate = reissue_access_key_validate, .apply = reissue_access_key_apply,
 	    .reply = srv_reply_reissue_access_key, .failed = "re-issuing the access key failed" },
+	/* A merchant's key: Stripe's customer portal for the customer of one of
+	 * its sessions (docs/PROVIDERS.md). Its stored reply holds the portal's
+	 * url (a capability): sealed. */
+	[PAYWIRE__V1__REQUEST__CALL_CREATE_PORTAL_SESSION] = { .name = "create_portal_session",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
+	    .validate = create_portal_session_validate, .apply = create_portal_session_apply,
+	    .reply = srv_reply_create_portal_session, .failed = "creating the portal session failed",
+	    .continues = create_portal_session_continues, .provider = create_portal_session_provider,
+	    .record = create_portal_session_record },
 	/* A merchant's key: its own customer's entitlements (another merchant's
 	 * customer of the same name: none). */
 	[PAYWIRE__V1__REQUEST__CALL_GET_ENTITLEMENTS] = { .name = "get_entitlements",

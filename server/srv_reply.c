@@ -589,6 +589,21 @@ srv_reply_reissue_access_key(srv_reply_msg *m, srv_result *res)
 }
 
 void
+srv_reply_create_portal_session(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__CreatePortalSessionResponse *r = &m->u.create_portal_session;
+
+	paywire__v1__create_portal_session_response__init(r);
+	r->url = res->portal_url;
+	r->customer = res->portal_customer;
+	r->session_id = res->portal_session_id;
+	r->mode = res->portal_mode == PAYWIRE__STORE__V1__MODE__MODE_LIVE
+	    ? PAYWIRE__V1__MODE__MODE_LIVE : PAYWIRE__V1__MODE__MODE_TEST;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_PORTAL_SESSION;
+	m->resp.create_portal_session = r;
+}
+
+void
 srv_reply_test_payment(srv_reply_msg *m, srv_result *res)
 {
 	PW_ASSERT(res->event != NULL);

@@ -565,6 +565,26 @@ srv_validate_reissue_access_key(const Paywire__V1__ReissueAccessKeyRequest *r, c
 }
 
 pw_status
+srv_validate_create_portal_session(const Paywire__V1__CreatePortalSessionRequest *r, char *why,
+    size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = srv_validate_session_id("create_portal_session.session_id", r->session_id, why,
+	    why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->return_url == NULL || r->return_url[0] == '\0' || !srv_validate_url(r->return_url)) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_portal_session.return_url must be an http:// or https:// URL with a host "
+		    "(at most %d bytes)", PW_URL_BYTES_MAX);
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
 srv_validate_cancel_session(const Paywire__V1__CancelSessionRequest *r, char *why,
     size_t why_size)
 {

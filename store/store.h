@@ -350,6 +350,20 @@ pw_status store_session_create(store_txn *t, const char *merchant_id,
  * never has two provider checkouts). PW_NOT_FOUND: no such session of
  * merchant_id; PW_FAILED_PRECONDITION: the session asked for no provider
  * checkout. *out: the updated record (caller frees). */
+/* A merchant's session whose Stripe customer is recorded (from its
+ * checkout's events): customer (cus_…) and the session's mode, for a
+ * customer portal session. PW_NOT_FOUND: no such session of merchant_id;
+ * PW_FAILED_PRECONDITION: no Stripe customer recorded (why says so). A read
+ * inside t; writes nothing. */
+pw_status store_session_stripe_customer(store_txn *t, const char *merchant_id,
+    const char *session_id, char *customer, size_t customer_size,
+    Paywire__Store__V1__Mode *mode, char *why, size_t why_size) PW_WUR;
+
+/* The audit record of a customer portal session paywire created
+ * (portal.created: customer, never the URL). */
+pw_status store_portal_audit(store_txn *t, const char *merchant_id, const char *session_id,
+    const char *customer) PW_WUR;
+
 pw_status store_session_provider_record(store_txn *t, const char *merchant_id,
     const char *session_id, const char *checkout_id, const char *checkout_url,
     Paywire__Store__V1__SessionRecord **out) PW_WUR;

@@ -374,3 +374,50 @@ out:
 	*out = rec;
 	return PW_OK;
 }
+
+/* ---- the customer portal (issue 10) ---- */
+
+pw_status
+store_session_stripe_customer(store_txn *t, const char *merchant_id, const char *session_id,
+    char *customer, size_t customer_size, Paywire__Store__V1__Mode *mode, char *why,
+    size_t why_size)
+{
+	Paywire__Store__V1__SessionRecord *rec = NULL;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && merchant_id != NULL && session_id != NULL && customer != NULL);
+	PW_ASSERT(mode != NULL && why != NULL && why_size > 0);
+	customer[0] = '\0';
+	why[0] = '\0';
+	st = store_session_load(t, session_id, &rec);
+	if (st == PW_OK && strcmp(rec->session->merchant_id, merchant_id) != 0) {
+		st = PW_NOT_FOUND; /* another merchant's: not told apart from none */
+	}
+	if (st == PW_OK && (rec->provider_customer_ref[0] == '\0' ||
+	                       strncmp(rec->provider_customer_ref, "cus_", 4) != 0)) {
+		snprintf(why, why_size, "session %s has no Stripe customer recorded (one is recorded "
+		                        "from its Stripe checkout's completion)", session_id);
+		st = PW_FAILED_PRECONDITION;
+	}
+	if (st == PW_OK && !pw_strlcpy(customer, rec->provider_customer_ref, customer_size)) {
+		st = store_txn_note(t, PW_INTERNAL);
+	}
+	if (st == PW_OK) {
+		*mode = rec->session->mode;
+	}
+	if (rec != NULL) {
+		paywire__store__v1__session_record__free_unpacked(rec, NULL);
+	}
+	return st;
+}
+
+pw_status
+store_portal_audit(store_txn *t, const char *merchant_id, const char *session_id,
+    const char *customer)
+{
+	char detail[160];
+
+	PW_ASSERT(t != NULL && merchant_id != NULL && session_id != NULL && customer != NULL);
+	snprintf(detail, sizeof(detail), "provider=stripe customer=%s", customer);
+	return store_audit_append(t, "portal.created", merchant_id, session_id, detail);
+}

@@ -599,6 +599,25 @@ typedef struct pw_access_reissue {
 PW_API pw_status pw_access_key_reissue(pw_client *c, const char *api_key, const char *session_id,
     pw_access_reissue *out, pw_error *err);
 
+/* Stripe's customer portal for the customer of one of the merchant's
+ * sessions (its Stripe customer is recorded from the checkout's
+ * completion): paywire creates a portal session with the merchant's
+ * credentials for the session's mode. The url is short-lived: send the
+ * customer there at once. PW_FAILED_PRECONDITION: no Stripe customer
+ * recorded, or no credentials; PW_NOT_FOUND: no such session for this
+ * merchant; PW_UNAVAILABLE: Stripe did not answer (retried within the
+ * server's deadline); PW_INVALID_ARGUMENT: a bad return_url, or Stripe
+ * refused the request (err says why). */
+typedef struct pw_portal {
+	char url[2200];           /* Stripe's portal page */
+	char customer[128];       /* cus_… */
+	char session_id[64];
+	pw_mode mode;             /* the session's mode */
+} pw_portal;
+
+PW_API pw_status pw_portal_create(pw_client *c, const char *api_key, const char *session_id,
+    const char *return_url, pw_portal *out, pw_error *err);
+
 /* What the merchant learns of a customer's access key (ak_...). */
 typedef struct pw_access_check {
 	bool valid;                 /* it grants its plan now */
