@@ -96,6 +96,7 @@ enum {
 	OPT_HEADER,
 	OPT_TOKEN,
 	OPT_RETURN_URL,
+	OPT_REASON,
 	OPT_FROM,
 	OPT_TO,
 	OPT_KEY_DIR,
@@ -2443,6 +2444,100 @@ cli_reissue_call(cli_call *call, void *args, pw_error *err)
 	return PW_OK;
 }
 
+/* ---- refund ---- */
+
+static const char cli_help_refund[] =
+    "usage: paywire refund SESSION_ID --idempotency-key KEY [--amount-minor N]\n"
+    "           [--reason duplicate|fraudulent|requested_by_customer] [--request-id ID]\n"
+    "           [--api-key KEY]\n"
+    "\n"
+    "Refunds a paid Stripe or Razorpay session at the provider, with your\n"
+    "credentials for the session's mode. paywire records the request (its amount\n"
+    "reserved: two requests never refund more than was paid), makes the refund\n"
+    "at the provider (idempotent: a retry never refunds twice) and records it as\n"
+    "pending; the session becomes refunded (or partially refunded) when the\n"
+    "provider's webhook confirms it. Prints the refund: id, state (requested,\n"
+    "pending, failed), amount, provider_refund_id.\n"
+    "\n"
+    "  --idempotency-key KEY  required: the same key and parameters answer the same\n"
+    "                         refund; other parameters ABORTED\n"
+    "  --amount-minor N       minor units to refund (default: all that is left)\n"
+    "  --reason R             duplicate, fraudulent or requested_by_customer\n"
+    "  --request-id ID        request id (default: random). When the provider did not\n"
+    "                         answer (UNAVAILABLE), run the command again with the same\n"
+    "                         --request-id to finish the same refund\n"
+    "  --api-key KEY          your API key (default: $PAYWIRE_API_KEY)\n"
+    "\n"
+    "Exit 1 with the provider's reason when it refused (the refund is recorded\n"
+    "failed and its amount is free again).\n"
+    "\n"
+    "example:\n"
+    "  paywire refund cs_0190f3c2a1b24f... --amount-minor 1900 --idempotency-key rma-77\n";
+
+typedef struct cli_refund_args {
+	const char *api_key;
+	const char *amount;
+	pw_refund_params p;
+} cli_refund_args;
+
+static int
+cli_refund_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_refund_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_AMOUNT_MINOR: a->amount = arg; break;
+	case OPT_IDEMPOTENCY_KEY: a->p.idempotency_key = arg; break;
+	case OPT_REASON: a->p.reason = arg; break;
+	case OPT_REQUEST_ID: a->p.request_id = arg; break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_refund_check(void *args, cli_globals *g)
+{
+	cli_refund_args *a = args;
+
+	if (a->p.idempotency_key == NULL) {
+		return cli_usage_error(g, "--idempotency-key is required: a retried refund must not "
+		                          "refund twice");
+	}
+	if (a->amount != NULL && (!cli_parse_i64(a->amount, &a->p.amount_minor) ||
+	                             a->p.amount_minor <= 0)) {
+		return cli_usage_error(g, "--amount-minor wants a positive integer, got '%s'", a->amount);
+	}
+	return CLI_EXIT_OK;
+}
+
+static pw_status
+cli_refund_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_refund_args *a = args;
+	cli_out *o = &call->out;
+	pw_refund r;
+	pw_status st;
+
+	a->p.session_id = call->arg;
+	st = pw_payment_refund(call->c, a->api_key, &a->p, &r, err);
+	if (st != PW_OK) {
+		return st;
+	}
+	cli_str(o, "id", r.id);
+	cli_str(o, "session_id", r.session_id);
+	cli_str(o, "state", r.state);
+	cli_money_rows(o, r.amount_minor, r.currency);
+	cli_str(o, "provider", r.provider);
+	cli_str(o, "payment_ref", r.payment_ref);
+	cli_str(o, "provider_refund_id", r.provider_refund_id);
+	cli_str(o, "reason", r.reason);
+	cli_str(o, "failure_reason", r.failure_reason);
+	return PW_OK;
+}
+
 /* ---- portal ---- */
 
 static const char cli_help_portal[] =
@@ -3084,7 +3179,8 @@ typedef union cli_args {
 	cli_credits_args credits;   /* credits deduct|balance|list */
 	cli_keys_args keys;         /* key create|list|roll */
 	cli_verify_args verify;     /* access verify */
-	cli_query_args query;       /* session get|list, invoice get|list, entitlement list */
+	cli_query_args query;       /* session get|list, invoice get|list, entitlement list, portal */
+	cli_refund_args refund;     /* refund */
 	cli_tail_args tail;         /* events tail */
 	cli_anomaly_args anomaly;   /* anomalies list */
 	cli_q_args quarantine;      /* events quarantine list */
@@ -3308,6 +3404,15 @@ static const cli_command cli_commands[] = {
 	    .help = cli_help_access_reissue, .on_opt = cli_query_opt, .positional = 1,
 	    .what = "SESSION_ID", .check = cli_query_check, .call = cli_reissue_call,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "refund", .verb = NULL, .usage = "SESSION_ID --idempotency-key KEY ...",
+	    .summary = "refund a paid Stripe or Razorpay session at the provider (API key)",
+	    .help = cli_help_refund, .on_opt = cli_refund_opt, .positional = 1,
+	    .what = "SESSION_ID", .check = cli_refund_check, .call = cli_refund_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS,
+	        CLI_OPT("idempotency-key", OPT_IDEMPOTENCY_KEY),
+	        CLI_OPT("amount-minor", OPT_AMOUNT_MINOR), CLI_OPT("reason", OPT_REASON),
+	        CLI_OPT("request-id", OPT_REQUEST_ID), CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
 	{ .group = "portal", .verb = NULL, .usage = "SESSION_ID --return-url URL",
 	    .summary = "Stripe's customer portal for a session's customer (API key)",

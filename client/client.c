@@ -1580,6 +1580,32 @@ client_reissue_map(const Paywire__V1__ReissueAccessKeyResponse *r, pw_access_rei
 }
 
 static pw_status
+client_refund_map(const Paywire__V1__RefundPaymentResponse *rr, pw_refund *out, pw_error *err)
+{
+	const Paywire__V1__Refund *r = rr->refund;
+	static const char *const states[] = { "", "requested", "pending", "failed" };
+
+	if (r == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's refund_payment reply has no refund");
+	}
+	const client_field f[] = {
+		CLIENT_ID(out, r, id), CLIENT_ID(out, r, session_id), CLIENT_ID(out, r, currency),
+		CLIENT_ID(out, r, payment_ref), CLIENT_ID(out, r, provider_refund_id),
+		CLIENT_ID(out, r, reason), CLIENT_TEXT(out, r, failure_reason),
+		CLIENT_TEXT(out, r, idempotency_key),
+		{ out->provider, sizeof(out->provider), client_provider_str(r->provider), "provider",
+		    true },
+		{ out->state, sizeof(out->state),
+		    (unsigned) r->state < sizeof(states) / sizeof(states[0]) ? states[r->state] : "",
+		    "state", true },
+	};
+	out->amount_minor = r->amount_minor;
+	out->created_at_unix_ms = r->created_at_unix_ms;
+	out->mode = client_mode(r->mode);
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
 client_portal_map(const Paywire__V1__CreatePortalSessionResponse *r, pw_portal *out,
     pw_error *err)
 {
@@ -1850,6 +1876,8 @@ typedef struct client_call_spec {
 	    pw_event_page, NULL, true)                                                            \
 	XX(REISSUE_ACCESS_KEY, "pw_access_key_reissue", client_reissue_map,                       \
 	    Paywire__V1__ReissueAccessKeyResponse, pw_access_reissue, NULL, true)                 \
+	XX(REFUND_PAYMENT, "pw_payment_refund", client_refund_map,                                \
+	    Paywire__V1__RefundPaymentResponse, pw_refund, NULL, true)                            \
 	XX(CREATE_PORTAL_SESSION, "pw_portal_create", client_portal_map,                          \
 	    Paywire__V1__CreatePortalSessionResponse, pw_portal, NULL, true)                      \
 	XX(TEST_PAYMENT, "pw_test_payment", client_test_payment_map,                              \
@@ -2508,6 +2536,28 @@ pw_portal_create(pw_client *c, const char *api_key, const char *session_id,
 	r.session_id = client_str(session_id);
 	r.return_url = client_str(return_url);
 	return client_run(c, CLIENT_CALL_CREATE_PORTAL_SESSION, need, 3, &r.base, out, err);
+}
+
+pw_status
+pw_payment_refund(pw_client *c, const char *api_key, const pw_refund_params *p, pw_refund *out,
+    pw_error *err)
+{
+	Paywire__V1__RefundPaymentRequest r = PAYWIRE__V1__REFUND_PAYMENT_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "session_id", p->session_id },
+		{ "idempotency_key", p->idempotency_key } };
+
+	PW_ASSERT(p != NULL);
+	r.session_id = client_str(p->session_id);
+	r.amount_minor = p->amount_minor;
+	r.idempotency_key = client_str(p->idempotency_key);
+	r.reason = client_str(p->reason);
+	const client_call_spec *spec = &client_calls[CLIENT_CALL_REFUND_PAYMENT];
+	pw_status st = client_begin(c, out, spec->out_size, spec->fn, need, 3, err);
+
+	if (st != PW_OK) {
+		return st;
+	}
+	return client_typed_call(c, spec, api_key, p->request_id, &r.base, out, err);
 }
 
 /* ---- audit ---- */

@@ -381,6 +381,8 @@ _Static_assert(PW_BRIDGE_TOKEN_BYTES_MAX <= PW_ACCESS_TOKEN_BYTES_MAX &&
 #define PW_SRV_PROVIDER_WORKERS_MAX 64
 #define PW_SRV_PROVIDER_TIMEOUT_MS_DEFAULT 30000
 #define PW_SRV_PROVIDER_TIMEOUT_MS_MAX 120000
+/* A refund's failure reason kept from the provider's answer. */
+#define PW_REASON_BYTES_MAX 255
 /* A provider object's id paywire records (cs_…, order_…): fits a provider ref
  * (pw_event.h PW_EV_REF_BYTES, NUL included). */
 #define PW_PROVIDER_ID_BYTES_MAX 127

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -415,6 +416,120 @@ prov_razorpay_order_create(prov_http *h, const char *api_base, const char *key_i
 			    resp.status);
 		}
 		json_decref(root);
+	}
+	prov_http_resp_fini(&resp);
+	return rv;
+}
+
+/* ---- refunds ---- */
+
+/* The id of a 2xx answer's object (prefix checked) into id_out. */
+static pw_status
+prov_answer_id(const char *who, const prov_http_resp *resp, const char *prefix, char *id_out,
+    size_t id_size, char *why, size_t why_size)
+{
+	prov_checkout_out o;
+	json_error_t jerr;
+	json_t *root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+	pw_status rv = PW_OK;
+
+	memset(&o, 0, sizeof(o));
+	if (root == NULL || !prov_copy_id(root, prefix, &o) || strlen(o.id) >= id_size) {
+		rv = pw_why(why, why_size, PW_INTERNAL, "%s answered %ld without a %s… id", who,
+		    resp->status, prefix);
+	} else {
+		(void) snprintf(id_out, id_size, "%s", o.id);
+	}
+	json_decref(root);
+	return rv;
+}
+
+pw_status
+prov_stripe_refund_create(prov_http *h, const char *api_base, const char *secret_key,
+    const prov_refund_in *in, int64_t deadline_mono_ms, char *id_out, size_t id_size,
+    char *why, size_t why_size)
+{
+	char url[PW_PROVIDER_URL_BYTES_MAX];
+	char idem[128];
+	int64_t amount = 0;
+	int iso = pw_currency_exponent(in->currency);
+	int sexp = pw_stripe_exponent(in->currency);
+	prov_form f;
+	prov_http_resp resp;
+	prov_http_req req = { .method = "POST", .content_type = "application/x-www-form-urlencoded",
+		.bearer = secret_key, .extra_header = "Stripe-Version: " PW_STRIPE_API_VERSION,
+		.deadline_ms = deadline_mono_ms, .url = url };
+	pw_status rv;
+
+	PW_ASSERT(h != NULL && api_base != NULL && secret_key != NULL && in != NULL);
+	id_out[0] = '\0';
+	if (iso < 0 || sexp < 0 || pw_amount_rescale(in->amount_minor, iso, sexp, &amount) != PW_OK) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "%" PRId64 " %s minor units have no exact amount in Stripe's units",
+		    in->amount_minor, in->currency);
+	}
+	prov_form_init(&f);
+	if (strncmp(in->payment_ref, "ch_", 3) == 0) {
+		prov_form_add(&f, "charge", in->payment_ref);
+	} else {
+		prov_form_add(&f, "payment_intent", in->payment_ref);
+	}
+	prov_form_add_i64(&f, "amount", amount);
+	prov_form_add(&f, "reason", in->reason);
+	prov_form_add(&f, "metadata[session_id]", in->session_id);
+	prov_form_add(&f, "metadata[refund_id]", in->refund_id);
+	if (prov_form_done(&f) != PW_OK) {
+		prov_form_fini(&f);
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "the refund's parameters are too long");
+	}
+	(void) snprintf(url, sizeof(url), "%s/v1/refunds", api_base);
+	(void) snprintf(idem, sizeof(idem), "paywire-refund-%s", in->refund_id);
+	req.body = f.buf;
+	req.body_len = f.len;
+	req.idempotency_key = idem;
+	rv = prov_http_call(h, &req, &resp);
+	prov_form_fini(&f);
+	rv = prov_outcome("stripe", rv, &resp, secret_key, why, why_size);
+	if (rv == PW_OK) {
+		rv = prov_answer_id("stripe", &resp, "re_", id_out, id_size, why, why_size);
+	}
+	prov_http_resp_fini(&resp);
+	return rv;
+}
+
+pw_status
+prov_razorpay_refund_create(prov_http *h, const char *api_base, const char *key_id,
+    const char *key_secret, const prov_refund_in *in, int64_t deadline_mono_ms, char *id_out,
+    size_t id_size, char *why, size_t why_size)
+{
+	char url[PW_PROVIDER_URL_BYTES_MAX];
+	char receipt[PROV_RZP_RECEIPT_MAX + 1];
+	prov_http_resp resp;
+	prov_http_req req = { .method = "POST", .content_type = "application/json",
+		.basic_user = key_id, .basic_pass = key_secret, .deadline_ms = deadline_mono_ms,
+		.url = url };
+	json_t *body;
+	char *text;
+	pw_status rv;
+
+	PW_ASSERT(h != NULL && api_base != NULL && key_id != NULL && key_secret != NULL);
+	id_out[0] = '\0';
+	prov_rzp_receipt(in->refund_id, receipt, sizeof(receipt));
+	body = json_pack("{s:I, s:s, s:{s:s, s:s}}", "amount", (json_int_t) in->amount_minor,
+	    "receipt", receipt, "notes", "session_id", in->session_id, "refund_id", in->refund_id);
+	text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (text == NULL) {
+		return pw_why(why, why_size, PW_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	(void) snprintf(url, sizeof(url), "%s/v1/payments/%s/refund", api_base, in->payment_ref);
+	req.body = text;
+	req.body_len = strlen(text);
+	rv = prov_http_call(h, &req, &resp);
+	free(text);
+	rv = prov_outcome("razorpay", rv, &resp, key_secret, why, why_size);
+	if (rv == PW_OK) {
+		rv = prov_answer_id("razorpay", &resp, "rfnd_", id_out, id_size, why, why_size);
 	}
 	prov_http_resp_fini(&resp);
 	return rv;

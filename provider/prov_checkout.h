@@ -64,6 +64,27 @@ pw_status prov_stripe_portal_create(prov_http *h, const char *api_base, const ch
     const char *customer, const char *return_url, int64_t deadline_mono_ms, char *url_out,
     size_t url_size, char *why, size_t why_size) PW_WUR;
 
+/* A refund of payment_ref (Stripe: a payment intent pi_…; Razorpay: a
+ * payment pay_…) of amount_minor (ISO 4217 minor units of currency),
+ * idempotent by refund_id (Stripe's Idempotency-Key
+ * "paywire-refund-<refund_id>"; Razorpay: receipt = refund_id). The
+ * provider's refund id into id_out. reason: "" or Stripe's enum. */
+typedef struct prov_refund_in {
+	const char *refund_id;     /* paywire's rf_… */
+	const char *session_id;
+	const char *payment_ref;
+	int64_t amount_minor;
+	const char *currency;
+	const char *reason;
+} prov_refund_in;
+
+pw_status prov_stripe_refund_create(prov_http *h, const char *api_base, const char *secret_key,
+    const prov_refund_in *in, int64_t deadline_mono_ms, char *id_out, size_t id_size,
+    char *why, size_t why_size) PW_WUR;
+pw_status prov_razorpay_refund_create(prov_http *h, const char *api_base, const char *key_id,
+    const char *key_secret, const prov_refund_in *in, int64_t deadline_mono_ms, char *id_out,
+    size_t id_size, char *why, size_t why_size) PW_WUR;
+
 /* Razorpay Orders: amount in the smallest unit, receipt (<= 40 chars, from
  * the session id) and notes.session_id. Razorpay has no idempotency header:
  * a retried create may make a second order, which paywire never records

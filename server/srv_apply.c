@@ -423,6 +423,13 @@ record_cb(store_txn *t, void *arg)
 		c->why[0] = '\0';
 	}
 	c->applied = true;
+	if (c->prov_refused) {
+		/* the provider's refusal: recorded; the stored reply stays */
+		rv = c->ops->record_failure(t, c);
+		srv_result_fini(&c->res);
+		c->apply_st = rv;
+		return rv;
+	}
 	rv = c->ops->record(t, c);
 	if (rv == PW_OK) {
 		srv_reply_free(&c->stored, &c->stored_len);
@@ -456,6 +463,8 @@ record_done_cb(pw_status st, void *arg)
 			                "a resend records it", pw_status_message(st));
 		}
 		srv_call_reply(c, st, c->why, NULL);
+	} else if (c->prov_refused) {
+		srv_call_reply(c, c->prov_err, c->prov_why, NULL); /* recorded; the call's answer */
 	}
 	srv_reply_free(&c->stored, &c->stored_len);
 	srv_call_log(c);
@@ -467,7 +476,8 @@ srv_apply_record_submit(srv_call *c)
 {
 	pw_status rv;
 
-	PW_ASSERT(c != NULL && c->ops != NULL && c->ops->record != NULL && c->scope[0] != '\0');
+	PW_ASSERT(c != NULL && c->ops != NULL && c->scope[0] != '\0');
+	PW_ASSERT(c->prov_refused ? c->ops->record_failure != NULL : c->ops->record != NULL);
 	memset(&c->w, 0, sizeof(c->w));
 	c->w.apply = record_cb;
 	c->w.done = record_done_cb;

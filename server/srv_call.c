@@ -114,6 +114,9 @@ srv_call_reset(srv_call *c)
 	sodium_memzero(c->prov_url, sizeof(c->prov_url));
 	c->prov_id[0] = '\0';
 	c->next_cont = NULL;
+	c->prov_refused = false;
+	c->prov_err = PW_OK;
+	c->prov_why[0] = '\0';
 	c->ops = NULL;
 	c->call_name = "none";
 	c->echo_id[0] = '\0';

@@ -168,6 +168,9 @@ struct srv_call {
 	char prov_id[PW_PROVIDER_ID_BYTES_MAX + 1]; /* the provider object made (cs_…, order_…) */
 	char prov_url[PW_URL_BYTES_MAX + 1];        /* its hosted URL ("" for Razorpay) */
 	srv_call *next_cont;              /* the provider worker's queue */
+	bool prov_refused;                /* the provider refused for good (record_failure) */
+	pw_status prov_err;               /* ... the error the call then answers */
+	char prov_why[SRV_WHY_BYTES];     /* ... and its reason */
 };
 
 /* Prepares c for its first request. env must outlive c. */

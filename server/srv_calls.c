@@ -48,6 +48,7 @@ VALIDATE_MEMBER(get_balance)
 VALIDATE_MEMBER(list_credit_transactions)
 VALIDATE_MEMBER(reissue_access_key)
 VALIDATE_MEMBER(create_portal_session)
+VALIDATE_MEMBER(refund_payment)
 
 /* ---- create_merchant: admin; the reply shows the raw API key once ---- */
 
@@ -1077,6 +1078,125 @@ create_portal_session_record(store_txn *t, srv_call *c)
 	return rv;
 }
 
+/* ---- refund_payment: a merchant key; a refund made at the provider ----
+ * First write: the request recorded (REQUESTED, its amount reserved) and
+ * its reply kept. Provider worker: the refund at Stripe / Razorpay,
+ * idempotent by the refund's id. Second write: PENDING with the provider's
+ * refund id (the reply kept again), or, when the provider refused, FAILED
+ * (record_failure) and the call answers the provider's reason. */
+
+static pw_status
+refund_payment_apply(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__RefundPaymentRequest *r = c->req->refund_payment;
+	store_refund_params p = { .session_id = r->session_id, .amount_minor = r->amount_minor,
+		.idempotency_key = r->idempotency_key, .reason = r->reason };
+	char why[256];
+	pw_status rv;
+
+	if (c->res.refund != NULL) { /* a re-run after a conflict */
+		paywire__store__v1__refund_record__free_unpacked(c->res.refund, NULL);
+		c->res.refund = NULL;
+	}
+	rv = store_refund_request(t, c->merchant_id, &p, c->hash, &c->res.refund, why, sizeof(why));
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no session %s for this merchant", r->session_id);
+	} else if (rv == PW_FAILED_PRECONDITION) {
+		srv_call_why(c, "%s", why);
+	} else if (rv == PW_IDEMPOTENCY_CONFLICT) {
+		srv_call_why(c, "idempotency_key was already used with different parameters");
+	}
+	return rv;
+}
+
+static bool
+refund_payment_continues(srv_call *c)
+{
+	Paywire__V1__Response *r = paywire__v1__response__unpack(NULL, c->reply_len, c->reply);
+	const Paywire__V1__Refund *f = r != NULL &&
+	        r->result_case == PAYWIRE__V1__RESPONSE__RESULT_REFUND_PAYMENT &&
+	        r->refund_payment != NULL ? r->refund_payment->refund : NULL;
+
+	if (f == NULL || f->state != PAYWIRE__V1__REFUND_STATE__REFUND_STATE_REQUESTED) {
+		if (r != NULL) {
+			paywire__v1__response__free_unpacked(r, NULL);
+		}
+		return false;
+	}
+	PW_ASSERT(c->cont == NULL);
+	c->cont = r;
+	return true;
+}
+
+static pw_status
+refund_payment_provider(srv_call *c, const srv_provider_ctx *px)
+{
+	const Paywire__V1__Refund *f = c->cont->refund_payment->refund;
+	bool live = f->mode == PAYWIRE__V1__MODE__MODE_LIVE;
+	store_provider_creds cr;
+	prov_refund_in in = { .refund_id = f->id, .session_id = f->session_id,
+		.payment_ref = f->payment_ref, .amount_minor = f->amount_minor,
+		.currency = f->currency, .reason = f->reason };
+	pw_provider p = (pw_provider) f->provider;
+	pw_status rv;
+
+	rv = store_provider_creds_get(c->env->st, c->merchant_id, p,
+	    live ? PAYWIRE__STORE__V1__MODE__MODE_LIVE : PAYWIRE__STORE__V1__MODE__MODE_TEST, &cr);
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "this merchant has no %s credentials for %s mode: an operator sets them "
+		                "with `paywire merchant credentials set` (refund %s is kept as requested; "
+		                "resend the same request once they are set)",
+		    pw_provider_name(p), live ? "live" : "test", f->id);
+		return PW_FAILED_PRECONDITION;
+	}
+	if (rv != PW_OK) {
+		srv_call_why(c, "reading the merchant's %s credentials failed: %s", pw_provider_name(p),
+		    pw_status_message(rv));
+		return rv;
+	}
+	if (p == PW_PROVIDER_STRIPE) {
+		rv = prov_stripe_refund_create(px->http, px->stripe_api, cr.secret, &in,
+		    px->deadline_mono_ms, c->prov_id, sizeof(c->prov_id), c->why, sizeof(c->why));
+	} else {
+		rv = prov_razorpay_refund_create(px->http, px->razorpay_api, cr.key_id, cr.secret, &in,
+		    px->deadline_mono_ms, c->prov_id, sizeof(c->prov_id), c->why, sizeof(c->why));
+	}
+	sodium_memzero(&cr, sizeof(cr));
+	/* the provider's own refusal (a 4xx it answered) is final: recorded */
+	c->prov_refused = (rv == PW_INVALID_ARGUMENT || rv == PW_FAILED_PRECONDITION) &&
+	    strstr(c->why, " refused") != NULL;
+	return rv;
+}
+
+static pw_status
+refund_payment_record(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__Refund *f = c->cont->refund_payment->refund;
+	pw_status rv;
+
+	rv = store_refund_provider_record(t, c->merchant_id, f->id, c->prov_id, NULL,
+	    &c->res.refund);
+	if (rv == PW_IDEMPOTENCY_CONFLICT) {
+		srv_call_why(c, "refund %s already records another provider answer", f->id);
+		return PW_INTERNAL;
+	}
+	return rv;
+}
+
+static pw_status
+refund_payment_record_failure(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__Refund *f = c->cont->refund_payment->refund;
+	Paywire__Store__V1__RefundRecord *r = NULL;
+	pw_status rv;
+
+	rv = store_refund_provider_record(t, c->merchant_id, f->id, NULL, c->prov_why, &r);
+	if (r != NULL) {
+		paywire__store__v1__refund_record__free_unpacked(r, NULL);
+	}
+	return rv == PW_IDEMPOTENCY_CONFLICT ? PW_OK : rv; /* taken meanwhile: the answer stands */
+}
+
 /* ---- the table ---- */
 
 /* One row per Request `call` member, indexed by its field number (so the
@@ -1138,6 +1258,13 @@ static const srv_call_ops srv_calls[] = {
 	/* A merchant's key: Stripe's customer portal for the customer of one of
 	 * its sessions (docs/PROVIDERS.md). Its stored reply holds the portal's
 	 * url (a capability): sealed. */
+	/* A merchant's key: a refund made at the provider (docs/PROVIDERS.md). */
+	[PAYWIRE__V1__REQUEST__CALL_REFUND_PAYMENT] = { .name = "refund_payment",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = refund_payment_validate, .apply = refund_payment_apply,
+	    .reply = srv_reply_refund_payment, .failed = "the refund failed",
+	    .continues = refund_payment_continues, .provider = refund_payment_provider,
+	    .record = refund_payment_record, .record_failure = refund_payment_record_failure },
 	[PAYWIRE__V1__REQUEST__CALL_CREATE_PORTAL_SESSION] = { .name = "create_portal_session",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
 	    .validate = create_portal_session_validate, .apply = create_portal_session_apply,

@@ -107,6 +107,12 @@ typedef struct srv_call_ops {
 	bool (*continues)(srv_call *c);
 	pw_status (*provider)(srv_call *c, const srv_provider_ctx *px);
 	pw_status (*record)(store_txn *t, srv_call *c);
+	/* When `provider` fails for good (the provider refused: it returned
+	 * PW_INVALID_ARGUMENT or PW_FAILED_PRECONDITION with c->prov_refused
+	 * set), record_failure runs in the second write instead of `record`
+	 * (the stored reply is left as it is) and the call answers that error.
+	 * NULL: such a failure is answered without a write. */
+	pw_status (*record_failure)(store_txn *t, srv_call *c);
 } srv_call_ops;
 
 /* The row for a Request's call case; NULL when no call is set (or the case

@@ -53,6 +53,11 @@
 	XX(PROVIDER_CHECKOUT_STATE, PROVIDER_CHECKOUT_STATE_NONE)                     \
 	XX(PROVIDER_CHECKOUT_STATE, PROVIDER_CHECKOUT_STATE_PENDING)                  \
 	XX(PROVIDER_CHECKOUT_STATE, PROVIDER_CHECKOUT_STATE_CREATED)
+#define SRV_MAP_REFUND_STATE(XX)                                                  \
+	XX(REFUND_STATE, REFUND_STATE_UNSPECIFIED)                                    \
+	XX(REFUND_STATE, REFUND_STATE_REQUESTED)                                      \
+	XX(REFUND_STATE, REFUND_STATE_PENDING)                                        \
+	XX(REFUND_STATE, REFUND_STATE_FAILED)
 #define SRV_MAP_ENTITLEMENT_STATE(XX)                                             \
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_UNSPECIFIED)                          \
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_ACTIVE)                               \
@@ -111,6 +116,7 @@ SRV_MAP_ENUM(credit_txn_kind, CreditTxnKind, CREDIT_TXN_KIND, SRV_MAP_CREDIT_TXN
 SRV_MAP_ENUM(entitlement_state, EntitlementState, ENTITLEMENT_STATE, SRV_MAP_ENTITLEMENT_STATE)
 SRV_MAP_ENUM(provider_checkout_state, ProviderCheckoutState, PROVIDER_CHECKOUT_STATE,
     SRV_MAP_PROVIDER_CHECKOUT_STATE)
+SRV_MAP_ENUM(refund_state, RefundState, REFUND_STATE, SRV_MAP_REFUND_STATE)
 
 /* ---- messages ---- */
 

@@ -42,7 +42,20 @@ provider_run(srv_provider *p, srv_call *c)
 	pw_status rv;
 
 	c->why[0] = '\0';
+	c->prov_refused = false;
 	rv = c->ops->provider(c, &px);
+	if (rv != PW_OK && c->prov_refused && c->ops->record_failure != NULL) {
+		/* the provider said no for good: record it, then answer the error */
+		c->prov_err = rv;
+		(void) pw_strlcpy(c->prov_why, c->why, sizeof(c->prov_why));
+		rv = srv_apply_record_submit(c);
+		if (rv == PW_OK) {
+			return;
+		}
+		srv_call_reply(c, c->prov_err, c->prov_why, NULL);
+		provider_answer(c);
+		return;
+	}
 	if (rv != PW_OK) {
 		srv_call_reply(c, rv, c->why, NULL);
 		provider_answer(c);

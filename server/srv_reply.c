@@ -40,6 +40,9 @@ srv_result_fini(srv_result *res)
 		paywire__store__v1__credit_ledger_record__free_unpacked(res->ledger, NULL);
 	}
 	store_credits_list_free(res->credits, res->n_credits);
+	if (res->refund != NULL) {
+		paywire__store__v1__refund_record__free_unpacked(res->refund, NULL);
+	}
 	if (res->key != NULL) {
 		paywire__store__v1__api_key_record__free_unpacked(res->key, NULL);
 	}
@@ -601,6 +604,33 @@ srv_reply_create_portal_session(srv_reply_msg *m, srv_result *res)
 	    ? PAYWIRE__V1__MODE__MODE_LIVE : PAYWIRE__V1__MODE__MODE_TEST;
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_PORTAL_SESSION;
 	m->resp.create_portal_session = r;
+}
+
+void
+srv_reply_refund_payment(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__Refund *to = &m->u.refund_payment.refund;
+	const Paywire__Store__V1__RefundRecord *r = res->refund;
+
+	PW_ASSERT(r != NULL);
+	paywire__v1__refund_payment_response__init(&m->u.refund_payment.resp);
+	paywire__v1__refund__init(to);
+	to->id = r->id;
+	to->session_id = r->session_id;
+	to->amount_minor = r->amount_minor;
+	to->currency = r->currency;
+	to->state = srv_map_refund_state_to_wire(r->state);
+	to->provider = srv_map_provider_to_wire(r->provider);
+	to->payment_ref = r->payment_ref;
+	to->provider_refund_id = r->provider_refund_id;
+	to->reason = r->reason;
+	to->failure_reason = r->failure_reason;
+	to->created_at_unix_ms = r->created_at_unix_ms;
+	to->idempotency_key = r->idempotency_key;
+	to->mode = srv_map_mode_to_wire(r->mode);
+	m->u.refund_payment.resp.refund = to;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_REFUND_PAYMENT;
+	m->resp.refund_payment = &m->u.refund_payment.resp;
 }
 
 void

@@ -101,6 +101,7 @@ typedef struct srv_result {
 	bool customer;                                /* get_status: the checkout secret matched */
 	char merchant_name[PW_NAME_BYTES_MAX + 1];    /* get_status: who sells */
 	char key_prefix[32];                          /* reissue_access_key: the new key's prefix */
+	Paywire__Store__V1__RefundRecord *refund;     /* refund_payment: the refund (owned) */
 	char portal_customer[PW_PROVIDER_ID_BYTES_MAX + 1]; /* create_portal_session: cus_… */
 	char portal_session_id[PW_SESSION_ID_BYTES_MAX + 1]; /* ... its session */
 	Paywire__Store__V1__Mode portal_mode;         /* ... the session's mode */
@@ -134,6 +135,10 @@ typedef struct srv_reply_msg {
 		Paywire__V1__RedeemAccessResponse redeem_access;     /* points into a srv_result */
 		Paywire__V1__ReissueAccessKeyResponse reissue_access_key; /* points into a srv_result */
 		Paywire__V1__CreatePortalSessionResponse create_portal_session; /* into a srv_result */
+		struct {
+			Paywire__V1__RefundPaymentResponse resp;         /* -> refund */
+			Paywire__V1__Refund refund;                      /* points into a srv_result */
+		} refund_payment;
 		struct {
 			Paywire__V1__TestPaymentResponse resp;           /* -> outcome */
 			Paywire__V1__IngestWebhookResponse outcome;      /* points into a srv_result */
@@ -255,6 +260,7 @@ void srv_reply_verify_access_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_session(srv_reply_msg *m, srv_result *res);
 void srv_reply_reissue_access_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_create_portal_session(srv_reply_msg *m, srv_result *res);
+void srv_reply_refund_payment(srv_reply_msg *m, srv_result *res);
 void srv_reply_test_payment(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_sessions(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_entitlements(srv_reply_msg *m, srv_result *res);

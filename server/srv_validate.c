@@ -585,6 +585,41 @@ srv_validate_create_portal_session(const Paywire__V1__CreatePortalSessionRequest
 }
 
 pw_status
+srv_validate_refund_payment(const Paywire__V1__RefundPaymentRequest *r, char *why,
+    size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = srv_validate_session_id("refund_payment.session_id", r->session_id, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->amount_minor < 0 || r->amount_minor > PW_AMOUNT_MINOR_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "refund_payment.amount_minor must be 0 (all that is left) .. %lld, got %lld",
+		    (long long) PW_AMOUNT_MINOR_MAX, (long long) r->amount_minor);
+	}
+	if (r->idempotency_key == NULL || r->idempotency_key[0] == '\0') {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "refund_payment.idempotency_key is required: a retried refund must not refund "
+		    "twice");
+	}
+	rv = check_text("refund_payment.idempotency_key", r->idempotency_key, 1,
+	    PW_IDEMPOTENCY_KEY_BYTES_MAX, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->reason != NULL && r->reason[0] != '\0' && strcmp(r->reason, "duplicate") != 0 &&
+	    strcmp(r->reason, "fraudulent") != 0 && strcmp(r->reason, "requested_by_customer") != 0) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "refund_payment.reason must be duplicate, fraudulent or requested_by_customer "
+		    "(or empty)");
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
 srv_validate_cancel_session(const Paywire__V1__CancelSessionRequest *r, char *why,
     size_t why_size)
 {

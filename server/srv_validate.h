@@ -163,6 +163,11 @@ pw_status srv_validate_redeem_access(const Paywire__V1__RedeemAccessRequest *r, 
  * PW_URL_BYTES_MAX bytes. Empty is false here (callers allow it). */
 bool srv_validate_url(const char *url);
 
+/* refund_payment: a session id, amount 0..PW_AMOUNT_MINOR_MAX, a required
+ * idempotency key, a reason from Stripe's list or none. */
+pw_status srv_validate_refund_payment(const Paywire__V1__RefundPaymentRequest *r, char *why,
+    size_t why_size) PW_WUR;
+
 /* create_portal_session: a session id and an http(s) return_url. */
 pw_status srv_validate_create_portal_session(const Paywire__V1__CreatePortalSessionRequest *r,
     char *why, size_t why_size) PW_WUR;

@@ -359,6 +359,42 @@ pw_status store_session_stripe_customer(store_txn *t, const char *merchant_id,
     const char *session_id, char *customer, size_t customer_size,
     Paywire__Store__V1__Mode *mode, char *why, size_t why_size) PW_WUR;
 
+/* ---- refunds the merchant asks paywire to make (RefundPayment, issue 10) ---- */
+
+typedef struct store_refund_params {
+	const char *session_id;
+	int64_t amount_minor;        /* 0: all that is left */
+	const char *idempotency_key; /* required (1..PW_IDEMPOTENCY_KEY_BYTES_MAX) */
+	const char *reason;          /* "", duplicate, fraudulent, requested_by_customer */
+} store_refund_params;
+
+/* Records a refund request of a paid Stripe / Razorpay session (REQUESTED;
+ * its amount reserved on the session so no two requests refund more than
+ * was paid; audited refund.requested). The same merchant + idempotency key:
+ * the refund it made (same request_hash), else PW_IDEMPOTENCY_CONFLICT.
+ * PW_NOT_FOUND: no such session of merchant_id. PW_FAILED_PRECONDITION (why
+ * says which): not paid, paid another way, or more than is left.
+ * *out: the refund (caller frees). */
+pw_status store_refund_request(store_txn *t, const char *merchant_id,
+    const store_refund_params *p, const uint8_t request_hash[32],
+    Paywire__Store__V1__RefundRecord **out, char *why, size_t why_size) PW_WUR;
+
+/* Records the provider's answer to a REQUESTED refund: provider_refund_id
+ * (PENDING: the provider's webhook then refunds the session) or, with
+ * provider_refund_id NULL, failure_reason (FAILED: the reservation is
+ * released). The same answer again: PW_OK, nothing written; another one:
+ * PW_IDEMPOTENCY_CONFLICT. Audited refund.pending / refund.failed. */
+pw_status store_refund_provider_record(store_txn *t, const char *merchant_id,
+    const char *refund_id, const char *provider_refund_id, const char *failure_reason,
+    Paywire__Store__V1__RefundRecord **out) PW_WUR;
+
+/* A merchant's refund by id (another merchant's: PW_NOT_FOUND). */
+pw_status store_refund_get(store_txn *t, const char *merchant_id, const char *refund_id,
+    Paywire__Store__V1__RefundRecord **out) PW_WUR;
+
+/* "requested", "pending", "failed". */
+const char *store_refund_state_name(Paywire__Store__V1__RefundState st);
+
 /* The audit record of a customer portal session paywire created
  * (portal.created: customer, never the URL). */
 pw_status store_portal_audit(store_txn *t, const char *merchant_id, const char *session_id,

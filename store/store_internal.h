@@ -83,7 +83,8 @@
 	XX(ANOMALIES, "anomalies")         \
 	XX(QUARANTINE, "quarantine")       \
 	XX(PARKED, "parked")               \
-	XX(PROVIDER_CREDS, "provider_creds")
+	XX(PROVIDER_CREDS, "provider_creds") \
+	XX(REFUNDS, "refunds")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,

@@ -43,9 +43,9 @@ test_every_call_member_has_one_row_named_after_it(void **state)
 		assert_string_equal(f->name, ops->name);
 		rows++;
 	}
-	assert_int_equal(28, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
+	assert_int_equal(29, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
 	                               reissue_access_key, test_payment, entitlements, anomalies,
-	                               3 quarantine, create_portal_session */
+	                               3 quarantine, create_portal_session, refund_payment */
 }
 
 static void
@@ -99,6 +99,7 @@ test_rows_declare_the_documented_auth_writes_and_stored_forms(void **state)
 		{ "reissue_access_key", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, true, false },
 		{ "test_payment", SRV_AUTH_NONE, true, SRV_SCOPE_PROVIDER, false, false },
 		{ "create_portal_session", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, true, false },
+		{ "refund_payment", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, false, false },
 	};
 
 	(void) state;

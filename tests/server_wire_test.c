@@ -199,6 +199,7 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__ReissueAccessKeyRequest rak = PAYWIRE__V1__REISSUE_ACCESS_KEY_REQUEST__INIT;
 	Paywire__V1__TestPaymentRequest tp = PAYWIRE__V1__TEST_PAYMENT_REQUEST__INIT;
 	Paywire__V1__CreatePortalSessionRequest cps = PAYWIRE__V1__CREATE_PORTAL_SESSION_REQUEST__INIT;
+	Paywire__V1__RefundPaymentRequest rp = PAYWIRE__V1__REFUND_PAYMENT_REQUEST__INIT;
 
 	req.request_id = "req_01HZX";
 	req.api_key = "sk_test_abcdefghijklmnop";
@@ -354,6 +355,13 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		rak.session_id = "cs_0190f3c2a1b24f";
 		req.reissue_access_key = &rak;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_REFUND_PAYMENT:
+		rp.session_id = "cs_0190f3c2a1b24f";
+		rp.amount_minor = 500;
+		rp.idempotency_key = "refund-1";
+		rp.reason = "requested_by_customer";
+		req.refund_payment = &rp;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL_CREATE_PORTAL_SESSION:
 		cps.session_id = "cs_0190f3c2a1b24f";
 		cps.return_url = "https://shop.example/account";
@@ -388,6 +396,7 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_GET_QUARANTINED_EVENT,
 	PAYWIRE__V1__REQUEST__CALL_RETRY_QUARANTINED_EVENT,
 	PAYWIRE__V1__REQUEST__CALL_CREATE_PORTAL_SESSION,
+	PAYWIRE__V1__REQUEST__CALL_REFUND_PAYMENT,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))

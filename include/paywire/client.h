@@ -618,6 +618,43 @@ typedef struct pw_portal {
 PW_API pw_status pw_portal_create(pw_client *c, const char *api_key, const char *session_id,
     const char *return_url, pw_portal *out, pw_error *err);
 
+/* A refund paywire made at the provider (RefundPayment). */
+typedef struct pw_refund {
+	char id[64];                  /* "rf_…" */
+	char session_id[64];
+	int64_t amount_minor;
+	char currency[4];
+	char state[16];               /* "requested", "pending", "failed" */
+	char provider[16];            /* "stripe", "razorpay" */
+	char payment_ref[128];        /* pi_… / pay_… */
+	char provider_refund_id[128]; /* re_… / rfnd_… once the provider took it */
+	char reason[32];
+	char failure_reason[256];
+	char idempotency_key[256];
+	int64_t created_at_unix_ms;
+	pw_mode mode;
+} pw_refund;
+
+typedef struct pw_refund_params {
+	const char *session_id;
+	int64_t amount_minor;         /* 0: all that is left */
+	const char *idempotency_key;  /* required */
+	const char *reason;           /* NULL, "duplicate", "fraudulent", "requested_by_customer" */
+	const char *request_id;       /* NULL: generated */
+} pw_refund_params;
+
+/* Refunds a paid Stripe or Razorpay session at the provider: recorded,
+ * made at the provider (idempotent), recorded again as pending; the session
+ * is refunded when the provider's webhook confirms it. The same
+ * idempotency key and parameters answer the same refund. PW_FAILED_PRECONDITION:
+ * not paid, paid another way, more than is left, no credentials, or the
+ * provider refused (err says why; the refund is recorded failed);
+ * PW_INVALID_ARGUMENT: bad parameters or the provider refused the request;
+ * PW_UNAVAILABLE: no final answer from the provider: send the same request
+ * again (the same request_id) to finish it. */
+PW_API pw_status pw_payment_refund(pw_client *c, const char *api_key, const pw_refund_params *p,
+    pw_refund *out, pw_error *err);
+
 /* What the merchant learns of a customer's access key (ak_...). */
 typedef struct pw_access_check {
 	bool valid;                 /* it grants its plan now */
