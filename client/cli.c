@@ -3168,6 +3168,222 @@ cli_store_copy_call(cli_call *call, void *args, pw_error *err)
 	return st;
 }
 
+/* ---- merchant credentials set | list | delete (admin) ---- */
+
+static const char cli_help_creds_set[] =
+    "usage: paywire merchant credentials set MERCHANT_ID --provider stripe|razorpay\n"
+    "           --mode test|live [--key-id ID] [--admin-key KEY]   (the secret on stdin)\n"
+    "\n"
+    "Sets (or replaces) the credentials paywire calls a provider with for a\n"
+    "merchant. The secret is read from standard input (one line), never from\n"
+    "the command line, where other users of the machine could read it. The\n"
+    "server stores it encrypted, never answers it and never logs it: what is\n"
+    "shown is its hint (sk_test_AbCd...wxyz).\n"
+    "\n"
+    "  --provider P       stripe or razorpay (onecom and web3 need none)\n"
+    "  --mode test|live   which sessions they serve; the key's own test/live part\n"
+    "                     must match it (a test key cannot serve live sessions)\n"
+    "  --key-id ID        razorpay: the key id (rzp_test_... / rzp_live_...);\n"
+    "                     stripe: none (the secret or restricted key alone,\n"
+    "                     sk_test_/sk_live_/rk_test_/rk_live_)\n"
+    "  --admin-key KEY    admin key (default: $PAYWIRE_ADMIN_KEY)\n"
+    "\n"
+    "Prints provider, mode, key_id, secret_hint and updated_at.\n"
+    "\n"
+    "examples:\n"
+    "  printf '%s\\n' \"$STRIPE_KEY\" | paywire merchant credentials set m_01 \\\n"
+    "      --provider stripe --mode test\n"
+    "  paywire merchant credentials set m_01 --provider razorpay --mode live \\\n"
+    "      --key-id rzp_live_1DP5mmOlF5G5ag < razorpay-secret.txt\n";
+
+static const char cli_help_creds_list[] =
+    "usage: paywire merchant credentials list MERCHANT_ID [--admin-key KEY]\n"
+    "\n"
+    "Lists a merchant's provider credentials: provider, mode, key id, the\n"
+    "secret's hint (never the secret) and when they were set.\n"
+    "\n"
+    "  --admin-key KEY    admin key (default: $PAYWIRE_ADMIN_KEY)\n"
+    "\n"
+    "example:\n"
+    "  paywire --json merchant credentials list m_01\n";
+
+static const char cli_help_creds_delete[] =
+    "usage: paywire merchant credentials delete MERCHANT_ID --provider stripe|razorpay\n"
+    "           --mode test|live [--admin-key KEY]\n"
+    "\n"
+    "Deletes a merchant's credentials at a provider for a mode: paywire can no\n"
+    "longer call that provider for it in that mode. NOT_FOUND when it has none.\n"
+    "\n"
+    "  --provider P       stripe or razorpay\n"
+    "  --mode test|live   which ones\n"
+    "  --admin-key KEY    admin key (default: $PAYWIRE_ADMIN_KEY)\n"
+    "\n"
+    "Prints what was deleted (provider, mode, key_id, secret_hint).\n"
+    "\n"
+    "example:\n"
+    "  paywire merchant credentials delete m_01 --provider stripe --mode live\n";
+
+typedef struct cli_creds_args {
+	const char *provider_arg; /* --provider */
+	pw_webhook_provider provider;
+	pw_mode mode;             /* --mode */
+	const char *key_id;       /* --key-id */
+	char secret[PW_PROVIDER_SECRET_BYTES_MAX + 3]; /* set: from stdin (wiped) */
+} cli_creds_args;
+
+static int
+cli_creds_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_creds_args *a = args;
+
+	switch (opt) {
+	case OPT_PROVIDER: a->provider_arg = arg; break;
+	case OPT_KEY_ID: a->key_id = arg; break;
+	case OPT_MODE:
+		if (!cli_parse_mode(arg, &a->mode)) {
+			return cli_usage_error(g, "--mode wants test or live, got '%s'", arg);
+		}
+		break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+/* --provider and --mode, for set and delete. */
+static int
+cli_creds_which(cli_creds_args *a, cli_globals *g)
+{
+	if (a->provider_arg == NULL) {
+		return cli_usage_error(g, "--provider is required (stripe or razorpay)");
+	}
+	if (!pw_webhook_provider_parse(a->provider_arg, &a->provider)) {
+		return cli_usage_error(g, "--provider wants stripe or razorpay, got '%s'",
+		    a->provider_arg);
+	}
+	if (a->mode == PW_MODE_UNSPECIFIED) {
+		return cli_usage_error(g, "--mode is required (test or live)");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_creds_set_check(void *args, cli_globals *g)
+{
+	cli_creds_args *a = args;
+	size_t len;
+	int rv = cli_creds_which(a, g);
+
+	if (rv != CLI_EXIT_OK) {
+		return rv;
+	}
+	if (fgets(a->secret, sizeof(a->secret), stdin) == NULL) {
+		return cli_usage_error(g, "no secret on standard input");
+	}
+	len = strcspn(a->secret, "\r\n");
+	if (len > PW_PROVIDER_SECRET_BYTES_MAX) {
+		sodium_memzero(a->secret, sizeof(a->secret));
+		return cli_usage_error(g, "the secret on standard input is longer than %d bytes",
+		    PW_PROVIDER_SECRET_BYTES_MAX);
+	}
+	a->secret[len] = '\0';
+	if (len == 0) {
+		return cli_usage_error(g, "no secret on standard input (to delete, use "
+		    "'paywire merchant credentials delete')");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_creds_delete_check(void *args, cli_globals *g)
+{
+	return cli_creds_which(args, g);
+}
+
+static void
+cli_creds_fini(void *args)
+{
+	cli_creds_args *a = args;
+
+	sodium_memzero(a->secret, sizeof(a->secret));
+}
+
+static void
+cli_creds_rows(cli_out *o, bool json, const pw_provider_credentials *k)
+{
+	cli_str(o, "provider", k->provider);
+	cli_str(o, "mode", pw_mode_name(k->mode));
+	cli_str(o, "key_id", k->key_id);
+	cli_str(o, "secret_hint", k->secret_hint);
+	cli_time(o, json ? "created_at_unix_ms" : "created_at", k->created_at_unix_ms);
+	cli_time(o, json ? "updated_at_unix_ms" : "updated_at", k->updated_at_unix_ms);
+}
+
+static pw_status
+cli_creds_set_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_creds_args *a = args;
+	pw_provider_credentials k;
+	pw_status st = pw_provider_credentials_set(call->c, call->key, call->arg, a->provider,
+	    a->mode, a->key_id, a->secret, &k, err);
+
+	sodium_memzero(a->secret, sizeof(a->secret));
+	if (st == PW_OK) {
+		cli_str(&call->out, "merchant_id", call->arg);
+		cli_creds_rows(&call->out, call->g->json, &k);
+	}
+	return st;
+}
+
+static pw_status
+cli_creds_delete_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_creds_args *a = args;
+	pw_provider_credentials k;
+	pw_status st = pw_provider_credentials_delete(call->c, call->key, call->arg, a->provider,
+	    a->mode, &k, err);
+
+	if (st == PW_OK) {
+		cli_str(&call->out, "merchant_id", call->arg);
+		cli_creds_rows(&call->out, call->g->json, &k);
+		cli_bool(&call->out, "deleted", k.deleted);
+	}
+	return st;
+}
+
+static pw_status
+cli_creds_list_call(cli_call *call, void *args, pw_error *err)
+{
+	pw_provider_credentials_page p;
+	pw_status st;
+
+	(void) args;
+	st = pw_provider_credentials_list(call->c, call->key, call->arg, &p, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < p.n; i++) {
+			cli_out one;
+			cli_out_init(&one, true);
+			cli_creds_rows(&one, true, &p.items[i]);
+			json_array_append_new(arr, one.obj);
+		}
+		cli_str(&call->out, "merchant_id", call->arg);
+		cli_row(&call->out, "credentials", arr, "-");
+	} else if (st == PW_OK) {
+		printf("%-8s  %-4s  %-24s  %-24s  %s\n", "provider", "mode", "key_id", "secret_hint",
+		    "updated_at");
+		for (size_t i = 0; i < p.n; i++) {
+			const pw_provider_credentials *k = &p.items[i];
+			char when[40];
+
+			cli_when(when, sizeof(when), k->updated_at_unix_ms);
+			printf("%-8s  %-4s  %-24s  %-24s  %s\n", k->provider, pw_mode_name(k->mode),
+			    k->key_id[0] != '\0' ? k->key_id : "-", k->secret_hint, when);
+		}
+		cli_uint(&call->out, "count", p.n);
+	}
+	return st;
+}
+
 /* ---- the runner ---- */
 
 /* What a command's own options fill: one member per kind of command. */
@@ -3184,6 +3400,7 @@ typedef union cli_args {
 	cli_tail_args tail;         /* events tail */
 	cli_anomaly_args anomaly;   /* anomalies list */
 	cli_q_args quarantine;      /* events quarantine list */
+	cli_creds_args creds;       /* merchant credentials set|delete */
 	cli_secret_args secret;     /* status, session test-pay */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
@@ -3237,6 +3454,28 @@ static const cli_command cli_commands[] = {
 	    .help = cli_help_merchant_create, .on_opt = cli_merchant_opt,
 	    .check = cli_merchant_check, .admin = true, .call = cli_merchant_call,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("name", OPT_NAME),
+	        CLI_OPT("mode", OPT_MODE), CLI_OPT("admin-key", OPT_ADMIN_KEY), CLI_OPTS_END } },
+	{ .group = "merchant", .verb = "credentials set",
+	    .usage = "MERCHANT_ID --provider P --mode M [--key-id ID] (secret on stdin)",
+	    .summary = "set a merchant's provider credentials (admin)",
+	    .help = cli_help_creds_set, .admin = true, .positional = 1, .what = "MERCHANT_ID",
+	    .on_opt = cli_creds_opt, .check = cli_creds_set_check, .call = cli_creds_set_call,
+	    .fini = cli_creds_fini,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("provider", OPT_PROVIDER),
+	        CLI_OPT("mode", OPT_MODE), CLI_OPT("key-id", OPT_KEY_ID),
+	        CLI_OPT("admin-key", OPT_ADMIN_KEY), CLI_OPTS_END } },
+	{ .group = "merchant", .verb = "credentials list", .usage = "MERCHANT_ID",
+	    .summary = "a merchant's provider credentials, hints only (admin)",
+	    .help = cli_help_creds_list, .admin = true, .positional = 1, .what = "MERCHANT_ID",
+	    .call = cli_creds_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("admin-key", OPT_ADMIN_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "merchant", .verb = "credentials delete",
+	    .usage = "MERCHANT_ID --provider P --mode M",
+	    .summary = "delete a merchant's provider credentials (admin)",
+	    .help = cli_help_creds_delete, .admin = true, .positional = 1, .what = "MERCHANT_ID",
+	    .on_opt = cli_creds_opt, .check = cli_creds_delete_check, .call = cli_creds_delete_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("provider", OPT_PROVIDER),
 	        CLI_OPT("mode", OPT_MODE), CLI_OPT("admin-key", OPT_ADMIN_KEY), CLI_OPTS_END } },
 	{ .group = "key", .verb = "revoke", .usage = "API_KEY",
 	    .summary = "revoke an API key (admin)",

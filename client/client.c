@@ -1813,6 +1813,55 @@ client_access_check_map(const Paywire__V1__VerifyAccessKeyResponse *v, pw_access
 	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
 }
 
+static pw_status
+client_creds_copy(const Paywire__V1__ProviderCredentialsInfo *v, pw_provider_credentials *out,
+    pw_error *err)
+{
+	const client_field f[] = {
+		{ out->provider, sizeof(out->provider), client_provider_text(v->provider), "provider",
+		    true },
+		{ out->key_id, sizeof(out->key_id), v->key_id, "key_id", true },
+		{ out->secret_hint, sizeof(out->secret_hint), v->secret_hint, "secret_hint", true },
+	};
+
+	out->mode = client_mode(v->mode);
+	out->created_at_unix_ms = v->created_at_unix_ms;
+	out->updated_at_unix_ms = v->updated_at_unix_ms;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_creds_set_map(const Paywire__V1__SetProviderCredentialsResponse *r,
+    pw_provider_credentials *out, pw_error *err)
+{
+	pw_status st;
+
+	if (r->credentials == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's reply names no credentials");
+	}
+	st = client_creds_copy(r->credentials, out, err);
+	out->deleted = r->deleted != 0;
+	return st;
+}
+
+static pw_status
+client_creds_list_map(const Paywire__V1__ListProviderCredentialsResponse *l,
+    pw_provider_credentials_page *out, pw_error *err)
+{
+	if (l->n_credentials > PW_PROVIDER_CREDENTIALS_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu credentials; at most %d "
+		    "expected", l->n_credentials, PW_PROVIDER_CREDENTIALS_MAX);
+	}
+	for (size_t i = 0; i < l->n_credentials; i++) {
+		pw_status st = client_creds_copy(l->credentials[i], &out->items[i], err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = l->n_credentials;
+	return PW_OK;
+}
+
 /* ---- the calls ---- */
 
 /* What one typed call is, besides the arguments it packs: a row of
@@ -1891,7 +1940,11 @@ typedef struct client_call_spec {
 	XX(GET_QUARANTINED_EVENT, "pw_quarantine_get", client_quarantine_detail_map,              \
 	    Paywire__V1__GetQuarantinedEventResponse, pw_quarantined_detail, NULL, true)          \
 	XX(RETRY_QUARANTINED_EVENT, "pw_quarantine_retry", client_quarantine_retry_map,           \
-	    Paywire__V1__RetryQuarantinedEventResponse, pw_quarantine_retry_result, NULL, true)
+	    Paywire__V1__RetryQuarantinedEventResponse, pw_quarantine_retry_result, NULL, true)   \
+	XX(SET_PROVIDER_CREDENTIALS, "pw_provider_credentials_set", client_creds_set_map,         \
+	    Paywire__V1__SetProviderCredentialsResponse, pw_provider_credentials, NULL, true)     \
+	XX(LIST_PROVIDER_CREDENTIALS, "pw_provider_credentials_list", client_creds_list_map,      \
+	    Paywire__V1__ListProviderCredentialsResponse, pw_provider_credentials_page, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -2278,6 +2331,71 @@ pw_quarantine_retry(pw_client *c, const char *admin_key, uint64_t id, pw_quarant
 
 	r.id = id;
 	return client_run(c, CLIENT_CALL_RETRY_QUARANTINED_EVENT, need, 1, &r.base, out, err);
+}
+
+/* ---- a merchant's provider credentials (admin) ---- */
+
+static pw_status
+client_creds_send(pw_client *c, const char *fn, const char *admin_key, const char *merchant_id,
+    pw_webhook_provider provider, pw_mode mode, const char *key_id, const char *secret,
+    pw_provider_credentials *out, pw_error *err)
+{
+	Paywire__V1__SetProviderCredentialsRequest r =
+	    PAYWIRE__V1__SET_PROVIDER_CREDENTIALS_REQUEST__INIT;
+	const client_arg need[] = { { "admin_key", admin_key }, { "merchant_id", merchant_id },
+		{ "secret", secret } };
+	const client_call_spec *spec = &client_calls[CLIENT_CALL_SET_PROVIDER_CREDENTIALS];
+	pw_status st = client_begin(c, out, sizeof(*out), fn, need, 3, err);
+
+	if (st != PW_OK) {
+		return st;
+	}
+	if ((int) mode < PW_MODE_UNSPECIFIED || (int) mode > PW_MODE_LIVE) {
+		return client_fail(err, PW_INVALID_ARGUMENT, "%s: mode %d out of range", fn, (int) mode);
+	}
+	r.merchant_id = client_str(merchant_id);
+	r.provider = (Paywire__V1__Provider) provider;
+	r.mode = (Paywire__V1__Mode) mode;
+	r.key_id = client_str(key_id);
+	r.secret = client_str(secret);
+	return client_typed_call(c, spec, admin_key, NULL, &r.base, out, err);
+}
+
+pw_status
+pw_provider_credentials_set(pw_client *c, const char *admin_key, const char *merchant_id,
+    pw_webhook_provider provider, pw_mode mode, const char *key_id, const char *secret,
+    pw_provider_credentials *out, pw_error *err)
+{
+	if (secret != NULL && secret[0] == '\0') {
+		client_ok(err);
+		if (out != NULL) {
+			memset(out, 0, sizeof(*out));
+		}
+		return client_fail(err, PW_INVALID_ARGUMENT, "pw_provider_credentials_set: secret is "
+		    "empty (pw_provider_credentials_delete deletes)");
+	}
+	return client_creds_send(c, "pw_provider_credentials_set", admin_key, merchant_id, provider,
+	    mode, key_id, secret, out, err);
+}
+
+pw_status
+pw_provider_credentials_delete(pw_client *c, const char *admin_key, const char *merchant_id,
+    pw_webhook_provider provider, pw_mode mode, pw_provider_credentials *out, pw_error *err)
+{
+	return client_creds_send(c, "pw_provider_credentials_delete", admin_key, merchant_id,
+	    provider, mode, "", "", out, err);
+}
+
+pw_status
+pw_provider_credentials_list(pw_client *c, const char *admin_key, const char *merchant_id,
+    pw_provider_credentials_page *out, pw_error *err)
+{
+	Paywire__V1__ListProviderCredentialsRequest r =
+	    PAYWIRE__V1__LIST_PROVIDER_CREDENTIALS_REQUEST__INIT;
+	const client_arg need[] = { { "admin_key", admin_key }, { "merchant_id", merchant_id } };
+
+	r.merchant_id = client_str(merchant_id);
+	return client_run(c, CLIENT_CALL_LIST_PROVIDER_CREDENTIALS, need, 2, &r.base, out, err);
 }
 
 /* ---- a customer's access key, checked by the merchant ---- */

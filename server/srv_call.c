@@ -101,6 +101,13 @@ srv_call_reset(srv_call *c)
 {
 	PW_ASSERT(c != NULL);
 	if (c->req != NULL) {
+		/* the one request that carries a provider secret: wiped, not just freed */
+		if (c->req->call_case == PAYWIRE__V1__REQUEST__CALL_SET_PROVIDER_CREDENTIALS &&
+		    c->req->set_provider_credentials != NULL &&
+		    c->req->set_provider_credentials->secret != NULL) {
+			char *sec = c->req->set_provider_credentials->secret;
+			sodium_memzero(sec, strlen(sec));
+		}
 		paywire__v1__request__free_unpacked(c->req, NULL);
 		c->req = NULL;
 	}

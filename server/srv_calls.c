@@ -1197,6 +1197,84 @@ refund_payment_record_failure(store_txn *t, srv_call *c)
 	return rv == PW_IDEMPOTENCY_CONFLICT ? PW_OK : rv; /* taken meanwhile: the answer stands */
 }
 
+/* ---- provider credentials: admin; the secret is never answered ---- */
+
+/* The merchant must exist (a read, before the writer). */
+static pw_status
+creds_merchant_known(srv_call *c, const char *merchant_id)
+{
+	char name[PW_NAME_BYTES_MAX + 1];
+	pw_status rv = store_merchant_name(c->env->st, merchant_id, name, sizeof(name));
+
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no merchant %s", merchant_id);
+	}
+	return rv;
+}
+
+static pw_status
+set_provider_credentials_validate(srv_call *c)
+{
+	const Paywire__V1__SetProviderCredentialsRequest *r = c->req->set_provider_credentials;
+	pw_status rv = srv_validate_set_provider_credentials(r, c->why, sizeof(c->why));
+
+	return rv != PW_OK ? rv : creds_merchant_known(c, r->merchant_id);
+}
+
+static pw_status
+set_provider_credentials_apply(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__SetProviderCredentialsRequest *r = c->req->set_provider_credentials;
+	pw_provider p = (pw_provider) r->provider;
+	Paywire__Store__V1__Mode mode = srv_map_mode_to_store(r->mode);
+	char why[256];
+	pw_status rv;
+
+	store_provider_creds_list_free(c->res.creds, c->res.n_creds); /* a re-run */
+	c->res.creds = NULL;
+	c->res.n_creds = 0;
+	c->res.creds = pw_calloc(1, sizeof(*c->res.creds));
+	if (c->res.creds == NULL) {
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	c->res.creds_deleted = r->secret == NULL || r->secret[0] == '\0';
+	if (c->res.creds_deleted) {
+		rv = store_provider_creds_delete(t, r->merchant_id, p, mode, &c->res.creds[0]);
+		if (rv == PW_NOT_FOUND) {
+			srv_call_why(c, "merchant %s has no %s %s credentials", r->merchant_id,
+			    pw_provider_name(p), r->mode == PAYWIRE__V1__MODE__MODE_LIVE ? "live" : "test");
+		}
+	} else {
+		why[0] = '\0';
+		rv = store_provider_creds_set(t, r->merchant_id, p, mode, r->key_id, r->secret,
+		    &c->res.creds[0], why, sizeof(why));
+		if (rv != PW_OK && why[0] != '\0') {
+			srv_call_why(c, "%s", why);
+		}
+	}
+	if (rv == PW_OK) {
+		PW_ASSERT(c->res.creds[0] != NULL);
+		c->res.n_creds = 1;
+	}
+	return rv;
+}
+
+static pw_status
+list_provider_credentials_validate(srv_call *c)
+{
+	const Paywire__V1__ListProviderCredentialsRequest *r = c->req->list_provider_credentials;
+	pw_status rv = srv_validate_list_provider_credentials(r, c->why, sizeof(c->why));
+
+	return rv != PW_OK ? rv : creds_merchant_known(c, r->merchant_id);
+}
+
+static pw_status
+list_provider_credentials_read(srv_call *c)
+{
+	return store_provider_creds_list(c->env->st, c->req->list_provider_credentials->merchant_id,
+	    &c->res.creds, &c->res.n_creds);
+}
+
 /* ---- the table ---- */
 
 /* One row per Request `call` member, indexed by its field number (so the
@@ -1323,6 +1401,18 @@ static const srv_call_ops srv_calls[] = {
 	    .validate = list_credit_transactions_validate, .read = list_credit_transactions_read,
 	    .reply = srv_reply_list_credit_transactions,
 	    .failed = "listing credit transactions failed" },
+	/* Admin: a merchant's provider credentials. The request holds the
+	 * secret; the reply (kept for retries as sent) holds hints only. */
+	[PAYWIRE__V1__REQUEST__CALL_SET_PROVIDER_CREDENTIALS] = {
+	    .name = "set_provider_credentials", .auth = SRV_AUTH_ADMIN, .mutates = true,
+	    .scope = SRV_SCOPE_ADMIN, .validate = set_provider_credentials_validate,
+	    .apply = set_provider_credentials_apply, .reply = srv_reply_set_provider_credentials,
+	    .failed = "setting the provider credentials failed" },
+	[PAYWIRE__V1__REQUEST__CALL_LIST_PROVIDER_CREDENTIALS] = {
+	    .name = "list_provider_credentials", .auth = SRV_AUTH_ADMIN, .mutates = false,
+	    .validate = list_provider_credentials_validate, .read = list_provider_credentials_read,
+	    .reply = srv_reply_list_provider_credentials,
+	    .failed = "listing the provider credentials failed" },
 	/* Admin. Its reply holds the merchant's first raw API key: stored sealed. */
 	[PAYWIRE__V1__REQUEST__CALL_CREATE_MERCHANT] = { .name = "create_merchant",
 	    .auth = SRV_AUTH_ADMIN, .mutates = true, .scope = SRV_SCOPE_ADMIN, .sealed = true,

@@ -480,3 +480,17 @@ srv_map_quarantined(Paywire__Store__V1__QuarantinedEventRecord *from,
 	to->n_headers = from->n_headers;
 	to->headers = from->n_headers > 0 ? hp : NULL;
 }
+
+void
+srv_map_provider_creds(Paywire__Store__V1__ProviderCredentialsRecord *from,
+    Paywire__V1__ProviderCredentialsInfo *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__provider_credentials_info__init(to);
+	to->provider = srv_map_provider_to_wire(from->provider);
+	to->mode = srv_map_mode_to_wire(from->mode);
+	to->key_id = from->key_id;
+	to->secret_hint = from->secret_hint;
+	to->created_at_unix_ms = from->created_at_unix_ms;
+	to->updated_at_unix_ms = from->updated_at_unix_ms;
+}

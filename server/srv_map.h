@@ -181,4 +181,9 @@ void srv_map_session_detail(Paywire__Store__V1__SessionRecord *from,
 void srv_map_balance(Paywire__Store__V1__CreditLedgerRecord *from,
     Paywire__V1__GetBalanceResponse *to);
 
+/* A merchant's provider credentials as shown (hints only: the record holds
+ * no secret in clear, and its sealed bytes are not mapped). */
+void srv_map_provider_creds(Paywire__Store__V1__ProviderCredentialsRecord *from,
+    Paywire__V1__ProviderCredentialsInfo *to);
+
 #endif

@@ -60,6 +60,7 @@ srv_result_fini(srv_result *res)
 	store_events_free(res->events, res->n_events);
 	store_anomalies_free(res->anomalies, res->n_anomalies);
 	store_quarantine_free(res->quarantine, res->n_quarantine);
+	store_provider_creds_list_free(res->creds, res->n_creds);
 	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys */
 }
 
@@ -149,6 +150,37 @@ srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res)
 	r->keys = res->n_keys > 0 ? m->u.list_api_keys.keyp : NULL;
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_API_KEYS;
 	m->resp.list_api_keys = r;
+}
+
+void
+srv_reply_set_provider_credentials(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__SetProviderCredentialsResponse *r = &m->u.set_provider_credentials.resp;
+
+	PW_ASSERT(res->n_creds == 1 && res->creds[0] != NULL);
+	paywire__v1__set_provider_credentials_response__init(r);
+	srv_map_provider_creds(res->creds[0], &m->u.set_provider_credentials.info);
+	r->credentials = &m->u.set_provider_credentials.info;
+	r->deleted = res->creds_deleted;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_SET_PROVIDER_CREDENTIALS;
+	m->resp.set_provider_credentials = r;
+}
+
+void
+srv_reply_list_provider_credentials(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__ListProviderCredentialsResponse *r = &m->u.list_provider_credentials.resp;
+
+	PW_ASSERT(res->n_creds <= PW_PROVIDER_COUNT * 2);
+	paywire__v1__list_provider_credentials_response__init(r);
+	for (size_t i = 0; i < res->n_creds; i++) {
+		srv_map_provider_creds(res->creds[i], &m->u.list_provider_credentials.info[i]);
+		m->u.list_provider_credentials.infop[i] = &m->u.list_provider_credentials.info[i];
+	}
+	r->n_credentials = res->n_creds;
+	r->credentials = res->n_creds > 0 ? m->u.list_provider_credentials.infop : NULL;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_PROVIDER_CREDENTIALS;
+	m->resp.list_provider_credentials = r;
 }
 
 void

@@ -116,6 +116,10 @@ typedef struct srv_result {
 	size_t n_quarantine;                          /* ... this many */
 	bool q_retried;                               /* retry_quarantined_event: applied, removed */
 	char q_reason[320];                           /* ... else why it still fails */
+	Paywire__Store__V1__ProviderCredentialsRecord **creds; /* set/list_provider_credentials:
+	                                                 hints only (owned) */
+	size_t n_creds;                               /* ... this many (set: 1) */
+	bool creds_deleted;                           /* set_provider_credentials: a delete */
 } srv_result;
 
 /* A Response being built, with room for its result sub-message, mapped from
@@ -204,6 +208,15 @@ typedef struct srv_reply_msg {
 			Paywire__V1__IngestWebhookResponse result;              /* points into a srv_result */
 		} retry_quarantined_event;
 		struct {
+			Paywire__V1__SetProviderCredentialsResponse resp; /* -> info */
+			Paywire__V1__ProviderCredentialsInfo info;       /* points into a srv_result */
+		} set_provider_credentials;
+		struct {
+			Paywire__V1__ListProviderCredentialsResponse resp; /* -> infop */
+			Paywire__V1__ProviderCredentialsInfo info[PW_PROVIDER_COUNT * 2]; /* into a srv_result */
+			Paywire__V1__ProviderCredentialsInfo *infop[PW_PROVIDER_COUNT * 2];
+		} list_provider_credentials;
+		struct {
 			Paywire__V1__GetInvoiceResponse resp;            /* -> inv */
 			Paywire__V1__Invoice inv;                        /* points into a srv_result */
 		} get_invoice;
@@ -275,6 +288,8 @@ void srv_reply_create_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_roll_api_key(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_balance(srv_reply_msg *m, srv_result *res);
+void srv_reply_set_provider_credentials(srv_reply_msg *m, srv_result *res);
+void srv_reply_list_provider_credentials(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_credit_transactions(srv_reply_msg *m, srv_result *res);
 
 /* redeem_access's srv_redact_fn: when res->redeem reveals a raw access key,

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "pw_provider.h"
+#include "srv_map.h"
+#include "store.h"
 
 /* " STRIPE (1) RAZORPAY (2) ...": the providers a webhook may name. */
 #define VALIDATE_XX_PROVIDER(NAME, value, name, label, secret_env) " " #NAME " (" #value ")"
@@ -1007,6 +1009,81 @@ srv_validate_get_entitlements(const Paywire__V1__GetEntitlementsRequest *r, char
 	        strncmp(r->starting_after, "ent_", 4) != 0 || !is_visible_ascii(r->starting_after))) {
 		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "get_entitlements.starting_after must be \"\" or an entitlement id (ent_...)");
+	}
+	return why_ok(why, why_size);
+}
+
+/* ---- provider credentials (admin) ---- */
+
+static pw_status
+check_merchant_id(const char *field, const char *id, char *why, size_t why_size)
+{
+	size_t len = id != NULL ? strlen(id) : 0;
+
+	if (len == 0 || len > PW_REPLY_SCOPE_BYTES_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "%s must be 1..%d bytes, got %zu",
+		    field, PW_REPLY_SCOPE_BYTES_MAX, len);
+	}
+	if (!is_visible_ascii(id)) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "%s must be printable ASCII without spaces", field);
+	}
+	return PW_OK;
+}
+
+pw_status
+srv_validate_set_provider_credentials(const Paywire__V1__SetProviderCredentialsRequest *r,
+    char *why, size_t why_size)
+{
+	char detail[256];
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = check_merchant_id("set_provider_credentials.merchant_id", r->merchant_id, why,
+	    why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->provider != PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE &&
+	    r->provider != PAYWIRE__V1__PROVIDER__PROVIDER_RAZORPAY) {
+		pw_provider p = (pw_provider) r->provider;
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "set_provider_credentials.provider must be PROVIDER_STRIPE (1) or "
+		    "PROVIDER_RAZORPAY (2), got %d%s%s%s", (int) r->provider,
+		    pw_provider_known(p) ? ": paywire makes no calls to " : "",
+		    pw_provider_known(p) ? pw_provider_name(p) : "",
+		    pw_provider_known(p) ? ", so it holds no credentials for it" : "");
+	}
+	rv = check_mode("set_provider_credentials.mode", r->mode, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->secret == NULL || r->secret[0] == '\0') {
+		if (r->key_id != NULL && r->key_id[0] != '\0') {
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+			    "set_provider_credentials.key_id must be empty with an empty secret (a delete)");
+		}
+		return why_ok(why, why_size);
+	}
+	rv = store_provider_creds_check((pw_provider) r->provider, srv_map_mode_to_store(r->mode),
+	    r->key_id, r->secret, detail, sizeof(detail));
+	if (rv != PW_OK) {
+		return pw_why(why, why_size, rv, "set_provider_credentials: %s", detail);
+	}
+	return why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_list_provider_credentials(const Paywire__V1__ListProviderCredentialsRequest *r,
+    char *why, size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = check_merchant_id("list_provider_credentials.merchant_id", r->merchant_id, why,
+	    why_size);
+	if (rv != PW_OK) {
+		return rv;
 	}
 	return why_ok(why, why_size);
 }

@@ -171,5 +171,16 @@ pw_status srv_validate_refund_payment(const Paywire__V1__RefundPaymentRequest *r
 /* create_portal_session: a session id and an http(s) return_url. */
 pw_status srv_validate_create_portal_session(const Paywire__V1__CreatePortalSessionRequest *r,
     char *why, size_t why_size) PW_WUR;
+/* set_provider_credentials: merchant_id 1..PW_REPLY_SCOPE_BYTES_MAX printable
+ * ASCII; provider STRIPE or RAZORPAY (ONECOM and WEB3: paywire makes no calls
+ * to them, INVALID_ARGUMENT says so); mode TEST or LIVE; an empty secret
+ * (delete) wants an empty key_id, else the rules of
+ * store_provider_creds_check (prefixes matching mode, lengths, printable
+ * ASCII without spaces). list_provider_credentials: merchant_id as above.
+ * why never quotes the secret. */
+pw_status srv_validate_set_provider_credentials(const Paywire__V1__SetProviderCredentialsRequest *r,
+    char *why, size_t why_size) PW_WUR;
+pw_status srv_validate_list_provider_credentials(
+    const Paywire__V1__ListProviderCredentialsRequest *r, char *why, size_t why_size) PW_WUR;
 
 #endif

@@ -217,6 +217,72 @@ reply_api_keys(const Paywire__V1__Request *rq, testpeer_reply *out)
 	testpeer_reply_pack(out, &rsp);
 }
 
+/* set/list_provider_credentials: what the peer got (peer thread writes,
+ * the test reads after the CLI exited). */
+static char g_creds_secret[300];
+static char g_creds_key_id[80];
+static int g_creds_provider;
+static int g_creds_mode;
+
+static void
+reply_creds_set(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	const Paywire__V1__SetProviderCredentialsRequest *r = rq->set_provider_credentials;
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__SetProviderCredentialsResponse sr =
+	    PAYWIRE__V1__SET_PROVIDER_CREDENTIALS_RESPONSE__INIT;
+	Paywire__V1__ProviderCredentialsInfo k = PAYWIRE__V1__PROVIDER_CREDENTIALS_INFO__INIT;
+
+	(void) snprintf(g_creds_secret, sizeof(g_creds_secret), "%s", r->secret);
+	(void) snprintf(g_creds_key_id, sizeof(g_creds_key_id), "%s", r->key_id);
+	g_creds_provider = (int) r->provider;
+	g_creds_mode = (int) r->mode;
+	k.provider = r->provider;
+	k.mode = r->mode;
+	k.key_id = r->key_id;
+	k.secret_hint = r->secret[0] != '\0' ? "sk_test_AbCd\xe2\x80\xa6wxyz" : "\xe2\x80\xa6t42q";
+	k.created_at_unix_ms = 1767225600000;
+	k.updated_at_unix_ms = 1767225660000;
+	sr.credentials = &k;
+	sr.deleted = r->secret[0] == '\0';
+	rsp.request_id = rq->request_id;
+	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_SET_PROVIDER_CREDENTIALS;
+	rsp.set_provider_credentials = &sr;
+	testpeer_reply_pack(out, &rsp);
+}
+
+static void
+reply_creds_list(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__ListProviderCredentialsResponse l =
+	    PAYWIRE__V1__LIST_PROVIDER_CREDENTIALS_RESPONSE__INIT;
+	Paywire__V1__ProviderCredentialsInfo k[2] = { PAYWIRE__V1__PROVIDER_CREDENTIALS_INFO__INIT,
+		PAYWIRE__V1__PROVIDER_CREDENTIALS_INFO__INIT };
+	Paywire__V1__ProviderCredentialsInfo *kp[2] = { &k[0], &k[1] };
+
+	k[0].provider = PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE;
+	k[0].mode = PAYWIRE__V1__MODE__MODE_TEST;
+	k[0].key_id = "";
+	k[0].secret_hint = "sk_test_AbCd\xe2\x80\xa6wxyz";
+	k[0].created_at_unix_ms = 1767225600000;
+	k[0].updated_at_unix_ms = 1767225660000;
+	k[1].provider = PAYWIRE__V1__PROVIDER__PROVIDER_RAZORPAY;
+	k[1].mode = PAYWIRE__V1__MODE__MODE_LIVE;
+	k[1].key_id = "rzp_live_1DP5mmOlF5G5ag";
+	k[1].secret_hint = "\xe2\x80\xa6t42q";
+	k[1].created_at_unix_ms = 1767225600000;
+	k[1].updated_at_unix_ms = 1767225600000;
+	l.n_credentials = 2;
+	l.credentials = kp;
+	(void) snprintf(g_creds_key_id, sizeof(g_creds_key_id), "%s",
+	    rq->list_provider_credentials->merchant_id);
+	rsp.request_id = rq->request_id;
+	rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_PROVIDER_CREDENTIALS;
+	rsp.list_provider_credentials = &l;
+	testpeer_reply_pack(out, &rsp);
+}
+
 /* Peer thread: no cmocka asserts. */
 static void
 peer_handler(void *arg, const Paywire__V1__Request *rq, const uint8_t *raw, size_t raw_len,
@@ -254,6 +320,12 @@ peer_handler(void *arg, const Paywire__V1__Request *rq, const uint8_t *raw, size
 		return;
 	case PAYWIRE__V1__REQUEST__CALL_LIST_API_KEYS:
 		reply_api_keys(rq, out);
+		return;
+	case PAYWIRE__V1__REQUEST__CALL_SET_PROVIDER_CREDENTIALS:
+		reply_creds_set(rq, out);
+		return;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_PROVIDER_CREDENTIALS:
+		reply_creds_list(rq, out);
 		return;
 	default:
 		testpeer_reply_status(out, rq->request_id, 12, "not in this test");
@@ -311,9 +383,13 @@ child_env(const char *const *extra)
  * (TW_HANG_MS: only a hang reaches it). Its per-attempt timeout is
  * TW_HANG_MS too, so a slow peer is never a retry; a test that wants
  * another gives --timeout-ms itself (the last one wins). */
+/* What the next run_cli gives the CLI on standard input (NULL: ours). */
+static const char *g_stdin_text;
+
 static void
 run_cli(run_result *r, const char *const *extra_env, const char *const *args)
 {
+	char in_path[256];
 	char out_path[256];
 	char err_path[256];
 	char *argv[40];
@@ -338,6 +414,14 @@ run_cli(run_result *r, const char *const *extra_env, const char *const *args)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	snprintf(in_path, sizeof(in_path), "%s/in", testpeer_dir(g_peer));
+	if (g_stdin_text != NULL) {
+		FILE *f = fopen(in_path, "wb");
+		assert_non_null(f);
+		assert_int_equal(strlen(g_stdin_text), fwrite(g_stdin_text, 1, strlen(g_stdin_text), f));
+		assert_int_equal(0, fclose(f));
+		posix_spawn_file_actions_addopen(&fa, 0, in_path, O_RDONLY, 0);
+	}
 	char **env = child_env(extra_env);
 	assert_int_equal(0, posix_spawn(&pid, CLI_PATH, &fa, NULL, argv, env));
 	free(env);
@@ -355,6 +439,9 @@ run_cli(run_result *r, const char *const *extra_env, const char *const *args)
 	read_file(err_path, r->err, sizeof(r->err));
 	unlink(out_path);
 	unlink(err_path);
+	if (g_stdin_text != NULL) {
+		unlink(in_path);
+	}
 }
 
 #define RUN(env, ...)                                            \
@@ -990,6 +1077,152 @@ test_no_server_every_command_fails_at_once_naming_the_address(void **state)
 	unlink(body);
 }
 
+/* ---- merchant credentials ---- */
+
+#define T_CREDS_SECRET "sk_test_51AbCdEfGhIjKlMnOpQrStUvWxYz0123456789wxyz"
+
+static void
+test_merchant_credentials_set_reads_the_secret_from_stdin_and_never_prints_it(void **state)
+{
+	static const char *const admin_env[] = { "PAYWIRE_ADMIN_KEY=adm_test_cli_key", NULL };
+	(void) state;
+
+	g_stdin_text = T_CREDS_SECRET "\n";
+	g_creds_secret[0] = '\0';
+	RUN(admin_env, "merchant", "credentials", "set", "mer_cli", "--provider", "stripe", "--mode",
+	    "test");
+	g_stdin_text = NULL;
+	if (g_r.exit_code != 0) {
+		fail_msg("exit %d: %s", g_r.exit_code, g_r.err);
+	}
+	/* what went to the server: the line read, without its newline */
+	assert_string_equal(T_CREDS_SECRET, g_creds_secret);
+	assert_int_equal(PAYWIRE__V1__PROVIDER__PROVIDER_STRIPE, g_creds_provider);
+	assert_int_equal(PAYWIRE__V1__MODE__MODE_TEST, g_creds_mode);
+	assert_string_equal("", g_creds_key_id);
+	assert_non_null(strstr(g_r.out, "sk_test_AbCd\xe2\x80\xa6wxyz"));
+	assert_non_null(strstr(g_r.out, "mer_cli"));
+	assert_null(strstr(g_r.out, T_CREDS_SECRET));
+	assert_null(strstr(g_r.err, T_CREDS_SECRET));
+
+	/* razorpay, --key-id, JSON */
+	g_stdin_text = "thisIsARazorpaySecret42q\r\n";
+	RUN(admin_env, "--json", "merchant", "credentials", "set", "mer_cli", "--provider",
+	    "razorpay", "--mode", "live", "--key-id", "rzp_live_1DP5mmOlF5G5ag");
+	g_stdin_text = NULL;
+	assert_int_equal(0, g_r.exit_code);
+	assert_string_equal("thisIsARazorpaySecret42q", g_creds_secret);
+	assert_string_equal("rzp_live_1DP5mmOlF5G5ag", g_creds_key_id);
+	assert_int_equal(PAYWIRE__V1__MODE__MODE_LIVE, g_creds_mode);
+	json_t *j = parse_json_out();
+	assert_string_equal("razorpay", json_string_value(json_object_get(j, "provider")));
+	assert_string_equal("live", json_string_value(json_object_get(j, "mode")));
+	json_decref(j);
+	assert_null(strstr(g_r.out, "thisIsARazorpaySecret42q"));
+
+	/* the listing: hints only */
+	RUN(admin_env, "merchant", "credentials", "list", "mer_cli");
+	assert_int_equal(0, g_r.exit_code);
+	assert_string_equal("mer_cli", g_creds_key_id);
+	assert_non_null(strstr(g_r.out, "sk_test_AbCd\xe2\x80\xa6wxyz"));
+	assert_non_null(strstr(g_r.out, "rzp_live_1DP5mmOlF5G5ag"));
+	RUN(admin_env, "--json", "merchant", "credentials", "list", "mer_cli");
+	assert_int_equal(0, g_r.exit_code);
+	j = parse_json_out();
+	json_t *arr = json_object_get(j, "credentials");
+	assert_int_equal(2, json_array_size(arr));
+	assert_string_equal("\xe2\x80\xa6t42q",
+	    json_string_value(json_object_get(json_array_get(arr, 1), "secret_hint")));
+	json_decref(j);
+
+	/* delete: an empty secret goes to the server */
+	strcpy(g_creds_secret, "x");
+	RUN(admin_env, "merchant", "credentials", "delete", "mer_cli", "--provider", "razorpay",
+	    "--mode", "live");
+	assert_int_equal(0, g_r.exit_code);
+	assert_string_equal("", g_creds_secret);
+	assert_non_null(strstr(g_r.out, "deleted"));
+
+	/* the secret never on the command line: no option takes it */
+	uint32_t before = testpeer_count(g_peer);
+	g_stdin_text = T_CREDS_SECRET "\n";
+	RUN(admin_env, "merchant", "credentials", "set", "mer_cli", "--provider", "stripe", "--mode",
+	    "test", "--secret", T_CREDS_SECRET);
+	g_stdin_text = NULL;
+	assert_int_equal(2, g_r.exit_code);
+	assert_non_null(strstr(g_r.err, "unknown option --secret"));
+	assert_int_equal(before, testpeer_count(g_peer));
+}
+
+#define USAGE(env, needle, ...)                                  \
+	do {                                                         \
+		const char *const a_[] = { __VA_ARGS__, NULL };         \
+		expect_usage_error(env, a_, needle);                     \
+	} while (0)
+
+static void
+test_merchant_credentials_usage_errors_send_nothing(void **state)
+{
+	static const char *const admin_env[] = { "PAYWIRE_ADMIN_KEY=adm_test_cli_key", NULL };
+	uint32_t before = testpeer_count(g_peer);
+	(void) state;
+
+	g_stdin_text = "";
+	USAGE(admin_env, "no secret on standard input", "merchant", "credentials", "set", "m_1",
+	    "--provider", "stripe", "--mode", "test");
+	g_stdin_text = "\n";
+	USAGE(admin_env, "no secret on standard input", "merchant", "credentials", "set", "m_1",
+	    "--provider", "stripe", "--mode", "test");
+	g_stdin_text = T_CREDS_SECRET T_CREDS_SECRET T_CREDS_SECRET T_CREDS_SECRET T_CREDS_SECRET
+	    T_CREDS_SECRET "\n";
+	USAGE(admin_env, "longer than 255 bytes", "merchant", "credentials", "set", "m_1",
+	    "--provider", "stripe", "--mode", "test");
+	assert_null(strstr(g_r.err, T_CREDS_SECRET));
+	g_stdin_text = T_CREDS_SECRET "\n";
+	USAGE(admin_env, "--provider is required", "merchant", "credentials", "set", "m_1",
+	    "--mode", "test");
+	USAGE(admin_env, "--provider wants stripe or razorpay, got 'paypal'", "merchant",
+	    "credentials", "set", "m_1", "--provider", "paypal", "--mode", "test");
+	USAGE(admin_env, "--mode is required", "merchant", "credentials", "set", "m_1",
+	    "--provider", "stripe");
+	USAGE(admin_env, "--mode wants test or live", "merchant", "credentials", "set", "m_1",
+	    "--provider", "stripe", "--mode", "prod");
+	USAGE(admin_env, "missing MERCHANT_ID", "merchant", "credentials", "set", "--provider",
+	    "stripe", "--mode", "test");
+	USAGE(NULL, "no admin key", "merchant", "credentials", "set", "m_1", "--provider", "stripe",
+	    "--mode", "test");
+	g_stdin_text = NULL;
+	USAGE(admin_env, "unknown option --key-id", "merchant", "credentials", "delete", "m_1",
+	    "--provider", "razorpay", "--mode", "test", "--key-id", "rzp_test_x");
+	USAGE(admin_env, "--mode is required", "merchant", "credentials", "delete", "m_1",
+	    "--provider", "razorpay");
+	USAGE(admin_env, "missing MERCHANT_ID", "merchant", "credentials", "list");
+	USAGE(NULL, "no admin key", "merchant", "credentials", "list", "m_1");
+	assert_int_equal(before, testpeer_count(g_peer));
+	/* help */
+	static const char *const verbs[] = { "set", "list", "delete" };
+	char want[80];
+	for (size_t i = 0; i < 3; i++) {
+		RUN(NULL, "merchant", "credentials", verbs[i], "--help");
+		snprintf(want, sizeof(want), "usage: paywire merchant credentials %s", verbs[i]);
+		assert_int_equal(0, g_r.exit_code);
+		assert_non_null(strstr(g_r.out, want));
+		assert_non_null(strstr(g_r.out, "example"));
+	}
+	/* a server refusal: code and message, exit 1 */
+	atomic_store(&g_fail_code, 3);
+	g_stdin_text = T_CREDS_SECRET "\n";
+	RUN(admin_env, "merchant", "credentials", "set", "m_1", "--provider", "stripe", "--mode",
+	    "test");
+	g_stdin_text = NULL;
+	atomic_store(&g_fail_code, 0);
+	assert_int_equal(1, g_r.exit_code);
+	assert_non_null(strstr(g_r.err, "error: INVALID_ARGUMENT"));
+	assert_null(strstr(g_r.err, T_CREDS_SECRET));
+	assert_null(strstr(g_r.out, T_CREDS_SECRET));
+}
+#undef USAGE
+
 int
 main(void)
 {
@@ -1011,6 +1244,9 @@ main(void)
 		cmocka_unit_test_setup(test_audit_verify_exit_code_follows_the_chain, reset),
 		cmocka_unit_test_setup(test_webhook_send_forwards_file_bytes_and_lower_case_headers, reset),
 		cmocka_unit_test_setup(test_no_server_is_exit_1_unavailable, reset),
+		cmocka_unit_test_setup(
+		    test_merchant_credentials_set_reads_the_secret_from_stdin_and_never_prints_it, reset),
+		cmocka_unit_test_setup(test_merchant_credentials_usage_errors_send_nothing, reset),
 		cmocka_unit_test_setup(test_no_server_every_command_fails_at_once_naming_the_address, reset),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -200,6 +200,10 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__TestPaymentRequest tp = PAYWIRE__V1__TEST_PAYMENT_REQUEST__INIT;
 	Paywire__V1__CreatePortalSessionRequest cps = PAYWIRE__V1__CREATE_PORTAL_SESSION_REQUEST__INIT;
 	Paywire__V1__RefundPaymentRequest rp = PAYWIRE__V1__REFUND_PAYMENT_REQUEST__INIT;
+	Paywire__V1__SetProviderCredentialsRequest spc =
+	    PAYWIRE__V1__SET_PROVIDER_CREDENTIALS_REQUEST__INIT;
+	Paywire__V1__ListProviderCredentialsRequest lpc =
+	    PAYWIRE__V1__LIST_PROVIDER_CREDENTIALS_REQUEST__INIT;
 
 	req.request_id = "req_01HZX";
 	req.api_key = "sk_test_abcdefghijklmnop";
@@ -373,6 +377,18 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		tp.fail = 1;
 		req.test_payment = &tp;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_SET_PROVIDER_CREDENTIALS:
+		spc.merchant_id = "m_0190f3c2a1b24f";
+		spc.provider = PAYWIRE__V1__PROVIDER__PROVIDER_RAZORPAY;
+		spc.mode = PAYWIRE__V1__MODE__MODE_LIVE;
+		spc.key_id = "rzp_live_1DP5mmOlF5G5ag";
+		spc.secret = "thisIsARazorpaySecret42q";
+		req.set_provider_credentials = &spc;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_PROVIDER_CREDENTIALS:
+		lpc.merchant_id = "m_0190f3c2a1b24f";
+		req.list_provider_credentials = &lpc;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL__NOT_SET:
 	case _PAYWIRE__V1__REQUEST__CALL__CASE_IS_INT_SIZE: break;
 	}
@@ -397,6 +413,8 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_RETRY_QUARANTINED_EVENT,
 	PAYWIRE__V1__REQUEST__CALL_CREATE_PORTAL_SESSION,
 	PAYWIRE__V1__REQUEST__CALL_REFUND_PAYMENT,
+	PAYWIRE__V1__REQUEST__CALL_SET_PROVIDER_CREDENTIALS,
+	PAYWIRE__V1__REQUEST__CALL_LIST_PROVIDER_CREDENTIALS,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))

@@ -556,6 +556,48 @@ PW_API pw_status pw_quarantine_get(pw_client *c, const char *admin_key, uint64_t
 PW_API pw_status pw_quarantine_retry(pw_client *c, const char *admin_key, uint64_t id,
     pw_quarantine_retry_result *out, pw_error *err);
 
+/* ---- a merchant's provider credentials (admin key; issue 10) ---- */
+
+/* What paywire calls a provider with for a merchant, as it may be shown:
+ * never the secret, only its hint. */
+typedef struct pw_provider_credentials {
+	char provider[16];          /* "stripe" or "razorpay" */
+	pw_mode mode;
+	char key_id[64];            /* Razorpay's key id (not secret); Stripe "" */
+	char secret_hint[32];       /* "sk_test_AbCd…wxyz" (Stripe), "…wxyz" (Razorpay) */
+	int64_t created_at_unix_ms;
+	int64_t updated_at_unix_ms; /* last set */
+	bool deleted;               /* pw_provider_credentials_delete: these were deleted */
+} pw_provider_credentials;
+
+#define PW_PROVIDER_CREDENTIALS_MAX 8
+typedef struct pw_provider_credentials_page {
+	pw_provider_credentials items[PW_PROVIDER_CREDENTIALS_MAX]; /* (provider, mode) order */
+	size_t n;
+} pw_provider_credentials_page;
+
+/* Sets (or replaces) merchant_id's credentials at provider (PW_WEBHOOK_STRIPE
+ * or PW_WEBHOOK_RAZORPAY) for mode (test or live). Stripe: key_id NULL or ""
+ * and secret a secret or restricted key (sk_test_/sk_live_/rk_test_/rk_live_)
+ * whose test/live part is mode; Razorpay: key_id its rzp_test_/rzp_live_ key
+ * id of mode and secret its key secret. The server stores the secret
+ * sealed, never answers or logs it; out gets its hint. The caller wipes its
+ * own copy of secret (the library wipes the request it packed).
+ * PW_INVALID_ARGUMENT: a rule broken (err says which, never quoting the
+ * secret); PW_NOT_FOUND: no such merchant; PW_FAILED_PRECONDITION: live
+ * credentials for a test merchant. */
+PW_API pw_status pw_provider_credentials_set(pw_client *c, const char *admin_key,
+    const char *merchant_id, pw_webhook_provider provider, pw_mode mode, const char *key_id,
+    const char *secret, pw_provider_credentials *out, pw_error *err);
+/* Deletes them; out names what was deleted (out->deleted). PW_NOT_FOUND:
+ * the merchant has none for (provider, mode), or no such merchant. */
+PW_API pw_status pw_provider_credentials_delete(pw_client *c, const char *admin_key,
+    const char *merchant_id, pw_webhook_provider provider, pw_mode mode,
+    pw_provider_credentials *out, pw_error *err);
+/* merchant_id's credentials, hints only. PW_NOT_FOUND: no such merchant. */
+PW_API pw_status pw_provider_credentials_list(pw_client *c, const char *admin_key,
+    const char *merchant_id, pw_provider_credentials_page *out, pw_error *err);
+
 /* ---- customer access ---- */
 
 typedef struct pw_access {
