@@ -1427,6 +1427,11 @@ cli_session_get_call(cli_call *call, void *args, pw_error *err)
 		cli_str(o, "access_link", d->access_link);
 		cli_str(o, "url", d->session.url);
 		cli_str(o, "checkout_secret", d->session.checkout_secret);
+		if (d->session.checkout_provider[0] != '\0') {
+			cli_str(o, "checkout_provider", d->session.checkout_provider);
+			cli_str(o, "provider_checkout_id", d->session.provider_checkout_id);
+			cli_str(o, "provider_checkout_url", d->session.provider_checkout_url);
+		}
 		cli_str(o, "dispute", d->dispute);
 		cli_uint(o, "anomalies", d->anomalies);
 		cli_str(o, "anomaly", d->anomaly);

@@ -85,6 +85,17 @@ class RazorpayStandIn extends StandIn {
     const p = url.pathname;
     let m;
     if (req.method === 'POST' && p === '/v1/orders') return this.createOrder(body);
+    if (req.method === 'GET' && p === '/v1/orders') {
+      // Razorpay's "Fetch all orders": a collection, newest first; the
+      // documented filters receipt, authorized and count (1..100, default 10)
+      const q = url.searchParams;
+      const count = q.has('count') ? Number(q.get('count')) : 10;
+      if (!Number.isInteger(count) || count < 1 || count > 100) return rzErr(400, 'The count must be between 1 and 100.', 'count');
+      let items = [...this.orders.values()].reverse();
+      if (q.has('receipt')) items = items.filter((o) => o.receipt === q.get('receipt'));
+      items = items.slice(0, count);
+      return { status: 200, body: { entity: 'collection', count: items.length, items } };
+    }
     if (req.method === 'GET' && (m = /^\/v1\/orders\/([^/]+)$/.exec(p))) {
       const o = this.orders.get(m[1]);
       return o ? { status: 200, body: o } : rzErr(400, 'The id provided does not exist', 'id');
