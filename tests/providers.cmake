@@ -30,3 +30,9 @@ if(TEST paywire.it_checkout_provider AND TEST paywire.providers_setup)
   set_tests_properties(paywire.it_checkout_provider PROPERTIES
     FIXTURES_REQUIRED "providers;signer" LABELS providers)
 endif()
+# The provider checkout in a real browser (tests/browser/provider.js): the
+# browser, the stand-ins and the signer.
+if(TEST paywire.it_browser_provider AND TEST paywire.providers_setup)
+  set_tests_properties(paywire.it_browser_provider PROPERTIES
+    FIXTURES_REQUIRED "browser;providers;signer" LABELS "browser;providers")
+endif()
