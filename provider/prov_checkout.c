@@ -187,13 +187,15 @@ prov_stripe_checkout_create(prov_http *h, const char *api_base, const char *secr
 		cur[i] = (char) tolower((unsigned char) in->currency[i]);
 		cur[i + 1] = '\0';
 	}
-	/* Stripe's session lives 30 min .. 24 h: within that, paywire's expiry */
+	/* Stripe's session lives 30 min .. 24 h from its creation: paywire's
+	 * expiry within that, counted from the paywire session's creation (a
+	 * margin for the time the call takes), so every attempt sends the same */
 	exp_ms = in->expires_at_unix_ms;
-	if (exp_ms > in->now_unix_ms + PROV_STRIPE_EXPIRY_MAX_MS - 60000) {
-		exp_ms = in->now_unix_ms + PROV_STRIPE_EXPIRY_MAX_MS - 60000;
+	if (exp_ms > in->created_at_unix_ms + PROV_STRIPE_EXPIRY_MAX_MS - 10 * 60000) {
+		exp_ms = in->created_at_unix_ms + PROV_STRIPE_EXPIRY_MAX_MS - 10 * 60000;
 	}
-	if (exp_ms < in->now_unix_ms + PROV_STRIPE_EXPIRY_MIN_MS + 60000) {
-		exp_ms = in->now_unix_ms + PROV_STRIPE_EXPIRY_MIN_MS + 60000;
+	if (exp_ms < in->created_at_unix_ms + PROV_STRIPE_EXPIRY_MIN_MS + 10 * 60000) {
+		exp_ms = in->created_at_unix_ms + PROV_STRIPE_EXPIRY_MIN_MS + 10 * 60000;
 	}
 	prov_item_name(in, name, sizeof(name));
 	/* Stripe replaces {CHECKOUT_SESSION_ID}; paywire's page is the way back

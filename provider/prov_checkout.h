@@ -39,7 +39,10 @@ typedef struct prov_checkout_in {
 	const char *fallback_url;    /* paywire's checkout page (with its secret) */
 	const char *customer_email;
 	int64_t expires_at_unix_ms;  /* the paywire session's */
-	int64_t now_unix_ms;
+	int64_t created_at_unix_ms;  /* the paywire session's: every parameter sent is derived
+	                                from the session alone, never from the clock, so a
+	                                retry or a resend hours later sends the same request
+	                                (Stripe refuses a reused idempotency key otherwise) */
 } prov_checkout_in;
 
 typedef struct prov_checkout_out {

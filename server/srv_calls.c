@@ -188,7 +188,7 @@ create_session_provider(srv_call *c, const srv_provider_ctx *px)
 		.currency = s->currency, .live = live, .success_url = s->success_url,
 		.cancel_url = s->cancel_url, .fallback_url = s->url,
 		.customer_email = s->customer_email, .expires_at_unix_ms = s->expires_at_unix_ms,
-		.now_unix_ms = pw_now_unix_ms() };
+		.created_at_unix_ms = s->created_at_unix_ms };
 	prov_checkout_out out;
 	pw_status rv;
 

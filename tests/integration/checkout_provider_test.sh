@@ -239,17 +239,19 @@ case "$OUT" in *"$SK"*) fail "the error shows the Stripe key" ;; *) ok "the erro
 
 # ---- kill -9 between Stripe's answer and the record: the resend reaches the
 # same Stripe session
+port=${SERVER_URL##*:} # restarted on the same port: the bridge keeps its server
 stop_pid "$SERVER_PID" TERM
-PAYWIRE_CRASHPOINT=server.after_provider_call start_server "$data" "${SFLAGS[@]}"
+PW_REUSE_PORT=$port PAYWIRE_CRASHPOINT=server.after_provider_call start_server "$data" "${SFLAGS[@]}"
 create rid-4
 eq "crash after Stripe answered: the call fails" 1 "$RC"
 wait_until bash -c "! kill -0 $SERVER_PID 2>/dev/null" && ok "the server died at the crash point" \
   || fail "the server did not die at the crash point"
 wait "$SERVER_PID" 2>/dev/null || true
 n0=$(count_to "$STRIPE" /v1/checkout/sessions)
-start_server "$data" "${SFLAGS[@]}"
+PW_REUSE_PORT=$port start_server "$data" "${SFLAGS[@]}"
 create rid-4
 eq "after the restart, the resend: exit 0" 0 "$RC"
+[ "$RC" = 0 ] || echo "$OUT" >&2
 sid4=$(echo "$OUT" | json id)
 cs4=$(echo "$OUT" | json provider_checkout_id)
 r=$(requests_to "$STRIPE" /v1/checkout/sessions | tail -n 1)
@@ -273,4 +275,23 @@ eq "razorpay: the order's amount in paise" 49900 "$(echo "$r" | json params.amou
 eq "razorpay: notes.session_id" "$sid5" "$(echo "$r" | json params.notes.session_id)"
 rcpt=$(echo "$r" | json params.receipt)
 if [ "${#rcpt}" -le 40 ]; then ok "razorpay: receipt within 40 characters"; else fail "razorpay: receipt ${#rcpt} long"; fi
+order=$(echo "$OUT" | json provider_checkout_id)
+# the customer pays the order; Razorpay's signed order.paid makes it paid
+standin -X POST "$RZP/__standin/orders/$order/pay" | $PY -c 'import json,sys
+print(json.dumps(json.load(sys.stdin)["event"]))' >"$T/rzp.json"
+"$NODE" "$PW_SIGNER_DIR/sign.js" razorpay "$PAYWIRE_RAZORPAY_WEBHOOK_SECRET" "$T/rzp.json" \
+  --id "evt_rzp_$order" >"$T/h"
+args=(); while IFS= read -r line; do [ -n "$line" ] && args+=(-H "$line"); done <"$T/h"
+code=$(curl -sS -o "$T/wr" -w '%{http_code}' -X POST "$BRIDGE/webhooks/razorpay" "${args[@]}" \
+  --data-binary "@$T/rzp.json")
+contains "razorpay: order.paid is applied" '200 {"outcome":"applied"' "$code $(cat "$T/wr")"
+eq "razorpay: the session is paid" paid "$("$CLI" --json status "$sid5" | json status)"
+RC=0
+R=$("$CLI" --json --retries 0 refund "$sid5" --amount-minor 10000 --idempotency-key rzp-r1 \
+  --api-key "$key" 2>&1) || RC=$?
+eq "razorpay refund: exit 0" 0 "$RC"
+contains "razorpay refund: Razorpay's refund id" rfnd_ "$(echo "$R" | json provider_refund_id)"
+r=$(requests_to "$RZP" "/v1/payments/$(echo "$R" | json payment_ref)/refund" | tail -n 1)
+eq "razorpay refund: Razorpay took it" 200 "$(echo "$r" | json status)"
+eq "razorpay refund: amount in paise" 10000 "$(echo "$r" | json params.amount)"
 finish
