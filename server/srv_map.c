@@ -55,6 +55,10 @@
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_PAST_DUE)                             \
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_CANCELED)                             \
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_REVOKED)
+#define SRV_MAP_CREDIT_PACKAGE_STATE(XX)                                          \
+	XX(CREDIT_PACKAGE_STATE, CREDIT_PACKAGE_STATE_UNSPECIFIED)                    \
+	XX(CREDIT_PACKAGE_STATE, CREDIT_PACKAGE_STATE_ACTIVE)                         \
+	XX(CREDIT_PACKAGE_STATE, CREDIT_PACKAGE_STATE_ARCHIVED)
 
 /* A row's value has the same number on disk and on the wire. */
 #define SRV_MAP_XX_SAME(E, V)                                                     \
@@ -104,6 +108,8 @@ SRV_MAP_ENUM(fulfillment_kind, FulfillmentKind, FULFILLMENT_KIND, SRV_MAP_FULFIL
 SRV_MAP_ENUM(webhook_outcome, WebhookOutcome, WEBHOOK_OUTCOME, SRV_MAP_WEBHOOK_OUTCOME)
 SRV_MAP_ENUM(credit_txn_kind, CreditTxnKind, CREDIT_TXN_KIND, SRV_MAP_CREDIT_TXN_KIND)
 SRV_MAP_ENUM(entitlement_state, EntitlementState, ENTITLEMENT_STATE, SRV_MAP_ENTITLEMENT_STATE)
+SRV_MAP_ENUM(credit_package_state, CreditPackageState, CREDIT_PACKAGE_STATE,
+    SRV_MAP_CREDIT_PACKAGE_STATE)
 
 /* ---- messages ---- */
 
@@ -116,12 +122,12 @@ SRV_MAP_ENUM(entitlement_state, EntitlementState, ENTITLEMENT_STATE, SRV_MAP_ENT
 #define SRV_MAP_PARAMS_SAME(XX)                                                   \
 	XX(amount_minor) XX(currency) XX(success_url) XX(cancel_url)                  \
 	XX(customer_email) XX(customer_name) XX(customer_ref) XX(idempotency_key)    \
-	XX(expires_at_unix_ms)
+	XX(expires_at_unix_ms) XX(credit_package)
 #define SRV_MAP_SESSION_SAME(XX)                                                  \
 	XX(id) XX(merchant_id) XX(amount_minor) XX(currency) XX(url) XX(success_url)  \
 	XX(cancel_url) XX(customer_email) XX(customer_name) XX(customer_ref)          \
 	XX(created_at_unix_ms) XX(paid_at_unix_ms) XX(amount_refunded_minor)          \
-	XX(idempotency_key) XX(expires_at_unix_ms)
+	XX(idempotency_key) XX(expires_at_unix_ms) XX(credit_package)
 #define SRV_MAP_STATUS_SAME(XX)                                                   \
 	XX(merchant_id) XX(amount_minor) XX(currency) XX(created_at_unix_ms)          \
 	XX(paid_at_unix_ms) XX(amount_refunded_minor) XX(expires_at_unix_ms)
@@ -246,6 +252,7 @@ srv_map_get_status(Paywire__Store__V1__SessionRecord *rec, bool customer, char *
 			to->plan = from->fulfillment->plan;
 			to->credits = from->fulfillment->credits;
 		}
+		to->credit_package = from->credit_package;
 	}
 }
 
@@ -458,4 +465,20 @@ srv_map_quarantined(Paywire__Store__V1__QuarantinedEventRecord *from,
 	}
 	to->n_headers = from->n_headers;
 	to->headers = from->n_headers > 0 ? hp : NULL;
+}
+
+void
+srv_map_credit_package(Paywire__Store__V1__CreditPackageRecord *from,
+    Paywire__V1__CreditPackage *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__credit_package__init(to);
+	to->code = from->code;
+	to->name = from->name;
+	to->credits = from->credits;
+	to->amount_minor = from->amount_minor;
+	to->currency = from->currency;
+	to->state = srv_map_credit_package_state_to_wire(from->state);
+	to->created_at_unix_ms = from->created_at_unix_ms;
+	to->archived_at_unix_ms = from->archived_at_unix_ms;
 }

@@ -198,6 +198,9 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	    PAYWIRE__V1__LIST_CREDIT_TRANSACTIONS_REQUEST__INIT;
 	Paywire__V1__ReissueAccessKeyRequest rak = PAYWIRE__V1__REISSUE_ACCESS_KEY_REQUEST__INIT;
 	Paywire__V1__TestPaymentRequest tp = PAYWIRE__V1__TEST_PAYMENT_REQUEST__INIT;
+	Paywire__V1__CreditPackageCreateRequest pc = PAYWIRE__V1__CREDIT_PACKAGE_CREATE_REQUEST__INIT;
+	Paywire__V1__CreditPackageArchiveRequest pa = PAYWIRE__V1__CREDIT_PACKAGE_ARCHIVE_REQUEST__INIT;
+	Paywire__V1__CreditPackageListRequest pl = PAYWIRE__V1__CREDIT_PACKAGE_LIST_REQUEST__INIT;
 
 	req.request_id = "req_01HZX";
 	req.api_key = "sk_test_abcdefghijklmnop";
@@ -231,6 +234,7 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		ff.plan = "pro";
 		ff.credits = -7; /* int64 negative: 10-byte varint */
 		cs.fulfillment = &ff;
+		cs.credit_package = "pack-100";
 		req.create_session = &cs;
 		break;
 	case PAYWIRE__V1__REQUEST__CALL_GET_STATUS:
@@ -359,6 +363,24 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		tp.fail = 1;
 		req.test_payment = &tp;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE:
+		pc.code = "pack_100";
+		pc.name = "100 credits \xe2\x82\xac";
+		pc.credits = 100;
+		pc.amount_minor = 990;
+		pc.currency = "EUR";
+		req.create_credit_package = &pc;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_ARCHIVE_CREDIT_PACKAGE:
+		pa.code = "pack_100";
+		req.archive_credit_package = &pa;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_PACKAGES:
+		pl.starting_after = "pack_050";
+		pl.limit = 100;
+		pl.include_archived = 1;
+		req.list_credit_packages = &pl;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL__NOT_SET:
 	case _PAYWIRE__V1__REQUEST__CALL__CASE_IS_INT_SIZE: break;
 	}
@@ -381,6 +403,9 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_LIST_QUARANTINED_EVENTS,
 	PAYWIRE__V1__REQUEST__CALL_GET_QUARANTINED_EVENT,
 	PAYWIRE__V1__REQUEST__CALL_RETRY_QUARANTINED_EVENT,
+	PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE,
+	PAYWIRE__V1__REQUEST__CALL_ARCHIVE_CREDIT_PACKAGE,
+	PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_PACKAGES,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))
