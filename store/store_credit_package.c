@@ -13,9 +13,10 @@
  * archiving a package never touches a session.
  *
  * A merchant has at most PW_CREDIT_PACKAGES_MAX packages and at most
- * PW_CREDIT_PACKAGES_ACTIVE_MAX active ones: counting them at a create, or
- * filtering a listing, walks at most PW_CREDIT_PACKAGES_MAX records of the
- * merchant's own key range.
+ * PW_CREDIT_PACKAGES_ACTIVE_MAX active ones, counted on its MerchantRecord
+ * (credit_packages, credit_packages_active), moved in the transaction that
+ * creates or archives one; a listing that filters out archived ones walks
+ * at most PW_CREDIT_PACKAGES_MAX records of the merchant's own key range.
  */
 #include "store_internal.h"
 
@@ -72,56 +73,28 @@ store_credit_package_load(store_txn *t, const char *merchant_id, const char *cod
 	    &paywire__store__v1__credit_package_record__descriptor, (void **) out);
 }
 
-/* Counting a merchant's packages: all of them, and the active ones. */
-typedef struct store_pkg_count {
-	const uint8_t *prefix; /* merchant_id 0x00 */
-	size_t prefix_len;
-	size_t all;
-	size_t active;
-} store_pkg_count;
-
+/* Writes merchant m with its package counters moved by d_all, d_active. */
 static pw_status
-store_pkg_count_visit(kv_val key, kv_val val, store_scan_step *step, void *arg)
+store_pkg_counts_move(store_txn *t, Paywire__Store__V1__MerchantRecord *m, int d_all,
+    int d_active)
 {
-	store_pkg_count *w = arg;
-	Paywire__Store__V1__CreditPackageRecord *r = NULL;
-	pw_status st;
-
-	if (key.len <= w->prefix_len || memcmp(key.data, w->prefix, w->prefix_len) != 0 ||
-	    w->all >= PW_CREDIT_PACKAGES_MAX) {
-		*step = STORE_SCAN_STOP; /* past the merchant's range, or at the cap */
-		return PW_OK;
+	if ((d_active < 0 && m->credit_packages_active == 0) ||
+	    (d_all > 0 && m->credit_packages >= PW_CREDIT_PACKAGES_MAX)) {
+		pw_log(PW_LOG_ERROR, "store: credit package counters of %s out of step",
+		    m->merchant_id);
+		return store_txn_note(t, PW_INTERNAL);
 	}
-	st = store_msg_unpack(&paywire__store__v1__credit_package_record__descriptor, val.data,
-	    val.len, (void **) &r);
-	if (st != PW_OK) {
-		return st;
-	}
-	w->all++;
-	w->active += r->state == PKG_ACTIVE ? 1 : 0;
-	paywire__store__v1__credit_package_record__free_unpacked(r, NULL);
-	return PW_OK;
+	m->credit_packages = (uint32_t) ((int) m->credit_packages + d_all);
+	m->credit_packages_active = (uint32_t) ((int) m->credit_packages_active + d_active);
+	return store_rec_put(t, STORE_DB_MERCHANTS, m->merchant_id, strlen(m->merchant_id),
+	    &m->base, 0, NULL);
 }
 
 static pw_status
-store_pkg_counts(store_txn *t, const char *merchant_id, size_t *all, size_t *active)
+store_pkg_merchant(store_txn *t, const char *merchant_id, Paywire__Store__V1__MerchantRecord **m)
 {
-	uint8_t prefix[STORE_KEY_BYTES_MAX];
-	size_t plen = 0;
-	store_pkg_count w;
-	pw_status st;
-
-	if (!store_key_join(prefix, sizeof(prefix), merchant_id, "", &plen)) {
-		return store_txn_note(t, PW_INTERNAL);
-	}
-	memset(&w, 0, sizeof(w));
-	w.prefix = prefix;
-	w.prefix_len = plen;
-	st = store_scan(t, STORE_DB_CREDIT_PACKAGES, (kv_val){ .data = prefix, .len = plen },
-	    store_pkg_count_visit, &w);
-	*all = w.all;
-	*active = w.active;
-	return st;
+	return store_rec_get(t, STORE_DB_MERCHANTS, merchant_id, strlen(merchant_id),
+	    &paywire__store__v1__merchant_record__descriptor, (void **) m);
 }
 
 static bool
@@ -172,8 +145,6 @@ store_credit_package_create(store_txn *t, const char *merchant_id,
 	Paywire__Store__V1__MerchantRecord *m = NULL;
 	uint8_t key[STORE_KEY_BYTES_MAX];
 	size_t keylen = 0;
-	size_t all = 0;
-	size_t active = 0;
 	char detail[192];
 	pw_status st;
 
@@ -186,17 +157,16 @@ store_credit_package_create(store_txn *t, const char *merchant_id,
 	if (st != PW_OK) {
 		return st;
 	}
-	st = store_rec_get(t, STORE_DB_MERCHANTS, merchant_id, strlen(merchant_id),
-	    &paywire__store__v1__merchant_record__descriptor, (void **) &m);
+	st = store_pkg_merchant(t, merchant_id, &m);
 	if (st != PW_OK) {
 		snprintf(reason, reason_size, "no merchant %s", merchant_id);
 		return st;
 	}
-	paywire__store__v1__merchant_record__free_unpacked(m, NULL);
 	st = store_credit_package_load(t, merchant_id, p->code, &old);
 	if (st == PW_OK) {
 		/* a code is never reused nor changed: the same create again answers it */
 		if (old->state == PKG_ACTIVE && store_pkg_same(old, p)) {
+			paywire__store__v1__merchant_record__free_unpacked(m, NULL);
 			*out = old;
 			return PW_OK;
 		}
@@ -205,24 +175,24 @@ store_credit_package_create(store_txn *t, const char *merchant_id,
 		    p->code, old->state == PKG_ACTIVE ? " with other parameters" : " and is archived",
 		    old->credits, old->amount_minor, old->currency);
 		paywire__store__v1__credit_package_record__free_unpacked(old, NULL);
-		return PW_ALREADY_EXISTS;
+		st = PW_ALREADY_EXISTS;
+	} else if (st == PW_NOT_FOUND) {
+		st = PW_OK;
+		if (m->credit_packages >= PW_CREDIT_PACKAGES_MAX) {
+			snprintf(reason, reason_size, "merchant already has %d credit packages (archived "
+			    "ones count): no more can be created", PW_CREDIT_PACKAGES_MAX);
+			st = PW_RESOURCE_EXHAUSTED;
+		} else if (m->credit_packages_active >= PW_CREDIT_PACKAGES_ACTIVE_MAX) {
+			snprintf(reason, reason_size, "merchant already has %d active credit packages: "
+			    "archive one first", PW_CREDIT_PACKAGES_ACTIVE_MAX);
+			st = PW_FAILED_PRECONDITION;
+		} else {
+			st = store_pkg_counts_move(t, m, 1, 1);
+		}
 	}
-	if (st != PW_NOT_FOUND) {
-		return st;
-	}
-	st = store_pkg_counts(t, merchant_id, &all, &active);
+	paywire__store__v1__merchant_record__free_unpacked(m, NULL);
 	if (st != PW_OK) {
 		return st;
-	}
-	if (all >= PW_CREDIT_PACKAGES_MAX) {
-		snprintf(reason, reason_size, "merchant already has %d credit packages (archived ones "
-		    "count): no more can be created", PW_CREDIT_PACKAGES_MAX);
-		return PW_RESOURCE_EXHAUSTED;
-	}
-	if (active >= PW_CREDIT_PACKAGES_ACTIVE_MAX) {
-		snprintf(reason, reason_size, "merchant already has %d active credit packages: archive "
-		    "one first", PW_CREDIT_PACKAGES_ACTIVE_MAX);
-		return PW_FAILED_PRECONDITION;
 	}
 	if (!store_key_join(key, sizeof(key), merchant_id, p->code, &keylen)) {
 		return store_txn_note(t, PW_INTERNAL);
@@ -276,6 +246,16 @@ store_credit_package_archive(store_txn *t, const char *merchant_id, const char *
 	r->state = PKG_ARCHIVED;
 	r->archived_at_unix_ms = t->now_ms;
 	st = store_rec_put(t, STORE_DB_CREDIT_PACKAGES, key, keylen, &r->base, 0, NULL);
+	if (st == PW_OK) {
+		Paywire__Store__V1__MerchantRecord *m = NULL;
+
+		st = store_pkg_merchant(t, merchant_id, &m);
+		st = st == PW_NOT_FOUND ? store_txn_note(t, PW_INTERNAL) : st; /* it had a package */
+		if (st == PW_OK) {
+			st = store_pkg_counts_move(t, m, 0, -1);
+			paywire__store__v1__merchant_record__free_unpacked(m, NULL);
+		}
+	}
 	if (st == PW_OK) {
 		snprintf(detail, sizeof(detail), "code=%s", code);
 		st = store_audit_append(t, "credit_package.archived", merchant_id, NULL, detail);
