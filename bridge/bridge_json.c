@@ -243,7 +243,7 @@ bridge_json_count(const char *raw, size_t raw_len, int64_t max, int64_t *out)
 static const char *const bridge_create_keys[] = {
 	"amount", "amount_minor", "currency", "mode", "success_url", "cancel_url",
 	"customer_email", "customer_name", "customer_ref", "idempotency_key", "metadata", "plan",
-	"credits", "expires_at_unix_ms", "subscription",
+	"credits", "expires_at_unix_ms", "subscription", "credit_package",
 };
 
 static pw_status
@@ -482,6 +482,10 @@ bridge_create_fulfillment(const char *body, size_t len, json_t *root, bridge_cre
 		BRIDGE_MSG(msg, msg_size, "give at most one of plan and credits");
 		return PW_INVALID_ARGUMENT;
 	}
+	if (c->params.plan != NULL && c->params.credit_package != NULL) {
+		BRIDGE_MSG(msg, msg_size, "credit_package sells credits: it takes no plan");
+		return PW_INVALID_ARGUMENT;
+	}
 	rv = bridge_create_subscription(root, c, msg, msg_size);
 	if (rv != PW_OK) {
 		return rv;
@@ -566,18 +570,40 @@ bridge_create_texts(json_t *root, bridge_create *c, const char *idem_header, cha
 	return PW_OK;
 }
 
+/* key is in the object, and not null. */
+static bool
+bridge_create_given(json_t *root, const char *key)
+{
+	json_t *v = json_object_get(root, key);
+
+	return v != NULL && !json_is_null(v);
+}
+
 static pw_status
 bridge_create_fields(const char *body, size_t len, json_t *root, const char *idem_header,
     bridge_create *out, char *msg, size_t msg_size)
 {
 	int exponent = -1;
+	bool pkg;
 	pw_status rv;
 
 	rv = bridge_create_check_keys(root, msg, msg_size);
 	if (rv == PW_OK) {
+		/* a credit package sets amount, currency and credits: given ones are
+		 * checked against it by the server */
+		rv = bridge_create_string(root, "credit_package", PW_CREDIT_PACKAGE_CODE_BYTES_MAX,
+		    &out->params.credit_package, msg, msg_size);
+	}
+	pkg = out->params.credit_package != NULL;
+	if (rv == PW_OK && (!pkg || bridge_create_given(root, "currency"))) {
 		rv = bridge_create_currency(root, out, &exponent, msg, msg_size);
 	}
-	if (rv == PW_OK) {
+	if (rv == PW_OK && pkg && exponent < 0 && bridge_create_given(root, "amount")) {
+		BRIDGE_MSG(msg, msg_size, "amount needs currency (or leave both to the credit package)");
+		rv = PW_INVALID_ARGUMENT;
+	}
+	if (rv == PW_OK && (!pkg || bridge_create_given(root, "amount") ||
+	    bridge_create_given(root, "amount_minor"))) {
 		rv = bridge_create_amount(body, len, exponent, out, msg, msg_size);
 	}
 	if (rv == PW_OK) {
@@ -630,7 +656,8 @@ bridge_json_create_parse(const char *body, size_t len, const char *idempotency_h
 		bridge_json_create_fini(out);
 		return rv;
 	}
-	PW_ASSERT(out->params.amount_minor > 0 && out->params.currency == out->currency);
+	PW_ASSERT(out->params.credit_package != NULL ||
+	    (out->params.amount_minor > 0 && out->params.currency == out->currency));
 	return PW_OK;
 }
 
@@ -709,9 +736,10 @@ bridge_json_error(bridge_buf *out, const char *code, const char *message)
 void
 bridge_json_session(bridge_buf *out, const pw_session *s, const char *checkout_url)
 {
+	json_t *root;
+
 	PW_ASSERT(out != NULL && s != NULL && checkout_url != NULL);
-	bridge_json_emit(out,
-	    json_pack("{s:o,s:o,s:o,s:s?,s:s?,s:s?,s:I,s:o,s:o,s:o,s:I,s:I}", "id",
+	root = json_pack("{s:o,s:o,s:o,s:s?,s:s?,s:s?,s:I,s:o,s:o,s:o,s:I,s:I}", "id",
 	        bridge_json_str(s->id),
 	        "url", bridge_json_str(s->url[0] != '\0' ? s->url : checkout_url), "checkout_url",
 	        bridge_json_str(checkout_url), "status", pw_session_status_name(s->status),
@@ -721,7 +749,11 @@ bridge_json_session(bridge_buf *out, const pw_session *s, const char *checkout_u
 	        bridge_json_str(s->currency), "merchant_id", bridge_json_str(s->merchant_id),
 	        "created_at_unix_ms", (json_int_t) s->created_at_unix_ms, "expires_at_unix_ms",
 	        (json_int_t) s->expires_at_unix_ms, "checkout_secret",
-	        bridge_json_str_or_null(s->checkout_secret)));
+	        bridge_json_str_or_null(s->checkout_secret));
+	if (root != NULL && s->credit_package[0] != '\0') {
+		(void) json_object_set_new(root, "credit_package", bridge_json_str(s->credit_package));
+	}
+	bridge_json_emit(out, root);
 }
 
 void

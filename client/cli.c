@@ -118,6 +118,8 @@ enum {
 	OPT_FAIL,
 	OPT_SUBSCRIPTION,
 	OPT_CUSTOMER,
+	OPT_PACKAGE,
+	OPT_ALL,
 };
 
 /* A long option --NAME with a value, and the end of an option table. */
@@ -934,7 +936,7 @@ static const char cli_help_session_create[] =
     "           [--mode test|live] [--success-url URL] [--cancel-url URL]\n"
     "           [--email EMAIL] [--name NAME] [--customer-ref REF]\n"
     "           [--idempotency-key KEY] [--metadata KEY=VALUE]...\n"
-    "           [--plan PLAN [--subscription] | --credits N]\n"
+    "           [--plan PLAN [--subscription] | --credits N | --package CODE]\n"
     "           [--expires-in S | --expires-at UNIX_S] [--provider stripe|razorpay]\n"
     "           [--request-id ID] [--api-key KEY]\n"
     "\n"
@@ -962,20 +964,21 @@ static const char cli_help_session_create[] =
     "                         3 days past a period end with no renewal reported\n"
     "                         the key reads lapsed (not valid) until one is\n"
     "  --credits N            on payment, add N credits to the customer's ledger\n"
+    "  --package CODE         sell your credit package CODE (paywire credits package\n"
+    "                         create): amount, currency and credits are the\n"
+    "                         package's, so --amount/--amount-minor and --currency\n"
+    "                         may be left out (given, they must equal the\n"
+    "                         package's: else INVALID_ARGUMENT). An unknown code\n"
+    "                         answers NOT_FOUND, an archived one FAILED_PRECONDITION\n"
     "  --expires-in S         unpaid after S seconds (60 .. 604800), the session\n"
     "                         is expired (default: 24 h). Counted from this\n"
     "                         machine's clock: re-running the command with the same\n"
     "                         --idempotency-key asks for another expiry (ABORTED);\n"
     "                         use --expires-at for commands you re-run\n"
     "  --expires-at UNIX_S    the same, as a Unix time in seconds\n"
-    "  --provider P           stripe or razorpay: paywire also creates the provider's\n"
-    "                         checkout (a Stripe Checkout Session, a Razorpay Order)\n"
-    "                         with the merchant's credentials for the session's mode,\n"
-    "                         and prints provider_checkout_id and, for Stripe,\n"
-    "                         provider_checkout_url (the session's url leads there\n"
-    "                         too). A failed provider call is the command's error and\n"
-    "                         the session stays: re-run with the same --request-id to\n"
-    "                         finish it (the same provider object, never a second)\n"
+    "  --provider P           stripe|razorpay: paywire creates the Checkout Session\n"
+    "                         or Order too (provider_checkout_id, _url). On a provider\n"
+    "                         error the session stays: the same --request-id finishes it\n"
     "  --request-id ID        request id (default: random); a retry with the same\n"
     "                         id gets the stored reply and creates nothing new\n"
     "  --api-key KEY          merchant API key (default: $PAYWIRE_API_KEY)\n"
@@ -985,7 +988,8 @@ static const char cli_help_session_create[] =
     "      --email jane@example.com --idempotency-key order-1001\n"
     "  paywire --json session create --amount-minor 500 --currency JPY --credits 100\n"
     "  paywire session create --amount 9.00 --currency EUR --plan pro --subscription \\\n"
-    "      --customer-ref cust_42\n";
+    "      --customer-ref cust_42\n"
+    "  paywire session create --package credits_100 --customer-ref cust_42\n";
 
 typedef struct cli_session_args {
 	const char *amount;                /* --amount, decimal text */
@@ -1063,6 +1067,7 @@ cli_session_opt(void *args, cli_globals *g, int opt, char *arg)
 	case OPT_PLAN: a->p.plan = arg; break;
 	case OPT_SUBSCRIPTION: a->p.subscription = true; break;
 	case OPT_CREDITS: a->credits = arg; break;
+	case OPT_PACKAGE: a->p.credit_package = arg; break;
 	case OPT_EXPIRES_IN: a->expires_in = arg; break;
 	case OPT_EXPIRES_AT: a->expires_at = arg; break;
 	case OPT_API_KEY: a->api_key = arg; break;
@@ -1096,8 +1101,15 @@ cli_session_amount(cli_session_args *a, cli_globals *g)
 {
 	int exp;
 
-	if ((a->amount == NULL) == (a->amount_minor == NULL)) {
+	if (a->p.credit_package != NULL && a->amount == NULL && a->amount_minor == NULL) {
+		return CLI_EXIT_OK; /* the package's amount (and currency, unless given) */
+	}
+	if (a->amount != NULL && a->amount_minor != NULL) {
 		return cli_usage_error(g, "give exactly one of --amount and --amount-minor");
+	}
+	if (a->amount == NULL && a->amount_minor == NULL) {
+		return cli_usage_error(g, "give exactly one of --amount and --amount-minor (or "
+		                          "--package)");
 	}
 	if (a->p.currency == NULL) {
 		return cli_usage_error(g, "--currency is required");
@@ -1138,6 +1150,9 @@ cli_session_check(void *args, cli_globals *g)
 	}
 	if (a->p.plan != NULL && a->credits != NULL) {
 		return cli_usage_error(g, "--plan and --credits exclude each other");
+	}
+	if (a->p.credit_package != NULL && a->p.plan != NULL) {
+		return cli_usage_error(g, "--package sells credits: it excludes --plan");
 	}
 	if (a->p.subscription && a->p.plan == NULL) {
 		return cli_usage_error(g, "--subscription sells a plan: it needs --plan");
@@ -1187,6 +1202,7 @@ cli_session_call(cli_call *call, void *args, pw_error *err)
 		cli_str(o, "provider_checkout_id", s.provider_checkout_id);
 		cli_str(o, "provider_checkout_url", s.provider_checkout_url);
 	}
+	cli_str(o, "credit_package", s.credit_package);
 	cli_time(o, call->g->json ? "created_at_unix_ms" : "created_at", s.created_at_unix_ms);
 	cli_time(o, call->g->json ? "expires_at_unix_ms" : "expires_at", s.expires_at_unix_ms);
 	return PW_OK;
@@ -1413,6 +1429,7 @@ cli_session_get_call(cli_call *call, void *args, pw_error *err)
 		cli_int(o, "amount_refunded_minor", d->amount_refunded_minor);
 		cli_str(o, "customer_email", d->customer_email);
 		cli_str(o, "customer_ref", d->customer_ref);
+		cli_str(o, "credit_package", d->session.credit_package);
 		cli_str(o, "payment_provider", d->payment_provider);
 		cli_str(o, "paid_ref", d->paid_ref);
 		for (size_t i = 0; i < d->n_refs && used + 1 < sizeof(refs); i++) {
@@ -2069,6 +2086,251 @@ cli_verify_call(cli_call *call, void *args, pw_error *err)
 	return PW_OK;
 }
 
+/* ---- credit packages ---- */
+
+static const char cli_help_package_create[] =
+    "usage: paywire credits package create CODE --credits N\n"
+    "           (--amount DEC | --amount-minor N) --currency CODE [--name NAME]\n"
+    "           [--api-key KEY]\n"
+    "\n"
+    "Adds a credit package to your catalogue: N credits for the amount. A\n"
+    "session sells it with 'paywire session create --package CODE'; its\n"
+    "payment adds the credits to the customer's balance.\n"
+    "Codes are immutable: the same CODE with the same parameters again prints\n"
+    "the package (created: false); with another price, credits, currency or\n"
+    "name, or an archived CODE, the answer is ALREADY_EXISTS. To change a\n"
+    "price, archive the package and create another code: sessions already\n"
+    "created keep their price.\n"
+    "\n"
+    "  CODE                   1..32 bytes of a-z, 0-9, _ and -\n"
+    "  --credits N            credits sold, 1..1000000000\n"
+    "  --amount DEC           the price, decimal, exact in the currency's exponent\n"
+    "  --amount-minor N       the price in minor units (990 = 9.90 EUR)\n"
+    "  --currency CODE        ISO 4217, upper case\n"
+    "  --name NAME            display name, at most 128 bytes\n"
+    "  --api-key KEY          merchant API key (default: $PAYWIRE_API_KEY)\n"
+    "\n"
+    "At most 100 active packages, 1000 in all (archived ones count).\n"
+    "\n"
+    "example:\n"
+    "  paywire credits package create credits_100 --credits 100 --amount 9.90 \\\n"
+    "      --currency EUR --name '100 credits'\n";
+
+static const char cli_help_package_archive[] =
+    "usage: paywire credits package archive CODE [--api-key KEY]\n"
+    "\n"
+    "Archives one of your credit packages: no new session may sell it (they\n"
+    "answer FAILED_PRECONDITION) and its code is never reused; sessions created\n"
+    "with it keep their price and are paid as usual. Archiving an archived\n"
+    "package changes nothing. An unknown CODE answers NOT_FOUND.\n";
+
+static const char cli_help_package_list[] =
+    "usage: paywire credits package list [--all] [--limit N] [--starting-after CODE]\n"
+    "           [--api-key KEY]\n"
+    "\n"
+    "Lists your credit packages in code order.\n"
+    "\n"
+    "  --all                  archived ones too (default: active only)\n"
+    "  --limit N              packages per page, 1..100 (default 10)\n"
+    "  --starting-after CODE  the next page: codes after CODE (the last of a page)\n"
+    "  --api-key KEY          merchant API key (default: $PAYWIRE_API_KEY)\n";
+
+typedef struct cli_package_args {
+	const char *api_key;        /* --api-key, else $PAYWIRE_API_KEY */
+	const char *credits;        /* --credits */
+	const char *amount;         /* --amount */
+	const char *amount_minor;   /* --amount-minor */
+	const char *currency;       /* --currency */
+	const char *name;           /* --name */
+	const char *limit;          /* --limit */
+	const char *starting_after; /* --starting-after */
+	bool all;                   /* --all */
+	int64_t n;                  /* credits, parsed */
+	int64_t minor;              /* the amount, parsed */
+	int64_t lim;                /* limit, parsed (0: default) */
+} cli_package_args;
+
+static int
+cli_package_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_package_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_CREDITS: a->credits = arg; break;
+	case OPT_AMOUNT: a->amount = arg; break;
+	case OPT_AMOUNT_MINOR: a->amount_minor = arg; break;
+	case OPT_CURRENCY: a->currency = arg; break;
+	case OPT_NAME: a->name = arg; break;
+	case OPT_LIMIT: a->limit = arg; break;
+	case OPT_STARTING_AFTER: a->starting_after = arg; break;
+	case OPT_ALL: a->all = true; break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_package_key(cli_package_args *a, cli_globals *g)
+{
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	return a->api_key == NULL
+	    ? cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY")
+	    : CLI_EXIT_OK;
+}
+
+static int
+cli_package_create_check(void *args, cli_globals *g)
+{
+	cli_package_args *a = args;
+	int exp;
+
+	if (a->credits == NULL) {
+		return cli_usage_error(g, "--credits is required");
+	}
+	if (!cli_parse_i64(a->credits, &a->n) || a->n <= 0 || a->n > PW_CREDITS_MAX) {
+		return cli_usage_error(g, "--credits wants an integer 1..%lld, got '%s'",
+		    (long long) PW_CREDITS_MAX, a->credits);
+	}
+	if ((a->amount == NULL) == (a->amount_minor == NULL)) {
+		return cli_usage_error(g, "give exactly one of --amount and --amount-minor");
+	}
+	if (a->currency == NULL) {
+		return cli_usage_error(g, "--currency is required");
+	}
+	if (a->amount_minor != NULL && !cli_parse_i64(a->amount_minor, &a->minor)) {
+		return cli_usage_error(g, "--amount-minor wants an integer, got '%s'", a->amount_minor);
+	}
+	if (a->amount != NULL) {
+		exp = pw_currency_exponent(a->currency);
+		if (exp < 0) {
+			return cli_usage_error(g, "--amount needs a known ISO 4217 currency in upper "
+			    "case, not '%s'", a->currency);
+		}
+		if (pw_amount_parse(a->amount, strlen(a->amount), exp, &a->minor) != PW_OK) {
+			return cli_usage_error(g, "--amount '%s' is not an exact %s amount (at most %d "
+			    "decimal(s))", a->amount, a->currency, exp);
+		}
+	}
+	return cli_package_key(a, g);
+}
+
+static int
+cli_package_list_check(void *args, cli_globals *g)
+{
+	cli_package_args *a = args;
+
+	if (a->limit != NULL && (!cli_parse_i64(a->limit, &a->lim) || a->lim < 1 ||
+	    a->lim > PW_CREDIT_PACKAGE_PAGE_MAX)) {
+		return cli_usage_error(g, "--limit wants 1..%d, got '%s'", PW_CREDIT_PACKAGE_PAGE_MAX,
+		    a->limit);
+	}
+	return cli_package_key(a, g);
+}
+
+static int
+cli_package_archive_check(void *args, cli_globals *g)
+{
+	return cli_package_key(args, g);
+}
+
+static const char *
+cli_package_state_name(pw_credit_package_state st)
+{
+	switch (st) {
+	case PW_CREDIT_PACKAGE_ACTIVE: return "active";
+	case PW_CREDIT_PACKAGE_ARCHIVED: return "archived";
+	case PW_CREDIT_PACKAGE_UNSPECIFIED: break;
+	}
+	return "unspecified";
+}
+
+static void
+cli_package_rows(cli_out *o, bool json, const pw_credit_package *p)
+{
+	cli_str(o, "code", p->code);
+	cli_str(o, "name", p->name);
+	cli_int(o, "credits", p->credits);
+	cli_money_rows(o, p->amount_minor, p->currency);
+	cli_str(o, "state", cli_package_state_name(p->state));
+	cli_time(o, json ? "created_at_unix_ms" : "created_at", p->created_at_unix_ms);
+	cli_time(o, json ? "archived_at_unix_ms" : "archived_at", p->archived_at_unix_ms);
+}
+
+static pw_status
+cli_package_create_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_package_args *a = args;
+	pw_credit_package p;
+	pw_status st = pw_credit_package_create(call->c, a->api_key, call->arg, a->name, a->n,
+	    a->minor, a->currency, &p, err);
+
+	if (st == PW_OK) {
+		cli_package_rows(&call->out, call->g->json, &p);
+		cli_bool(&call->out, "created", p.created);
+	}
+	return st;
+}
+
+static pw_status
+cli_package_archive_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_package_args *a = args;
+	pw_credit_package p;
+	pw_status st = pw_credit_package_archive(call->c, a->api_key, call->arg, &p, err);
+
+	if (st == PW_OK) {
+		cli_package_rows(&call->out, call->g->json, &p);
+	}
+	return st;
+}
+
+/* JSON: {"packages":[{...}, ...], "has_more":bool}. Text: one line per
+ * package under a header, then has_more (and the next page's cursor). */
+static pw_status
+cli_package_list_call(cli_call *call, void *args, pw_error *err)
+{
+	const cli_package_args *a = args;
+	pw_credit_package_page *page = malloc(sizeof(*page));
+	cli_out *o = &call->out;
+	pw_status st;
+
+	if (page == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_credit_packages_list(call->c, a->api_key, a->starting_after, (unsigned) a->lim,
+	    a->all, page, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < page->n; i++) {
+			cli_out one;
+			cli_out_init(&one, true);
+			cli_package_rows(&one, true, &page->packages[i]);
+			json_array_append_new(arr, one.obj);
+		}
+		cli_row(o, "packages", arr, "-");
+		cli_bool(o, "has_more", page->has_more);
+	} else if (st == PW_OK) {
+		printf("%-32s  %10s  %14s  %-3s  %-8s  %s\n", "code", "credits", "amount_minor", "cur",
+		    "state", "name");
+		for (size_t i = 0; i < page->n; i++) {
+			const pw_credit_package *p = &page->packages[i];
+			printf("%-32s  %10lld  %14lld  %-3s  %-8s  %s\n", p->code, (long long) p->credits,
+			    (long long) p->amount_minor, p->currency, cli_package_state_name(p->state),
+			    p->name);
+		}
+		cli_bool(o, "has_more", page->has_more);
+		if (page->has_more && page->n > 0) {
+			cli_str(o, "next_starting_after", page->packages[page->n - 1].code);
+		}
+	}
+	free(page);
+	return st;
+}
+
 /* ---- credits ---- */
 
 static const char cli_help_credits_deduct[] =
@@ -2367,6 +2629,7 @@ cli_status_call(cli_call *call, void *args, pw_error *err)
 		cli_str(o, "merchant_name", s.merchant_name);
 		cli_str(o, "plan", s.plan);
 		cli_int(o, "credits", s.credits);
+		cli_str(o, "credit_package", s.credit_package);
 		cli_str(o, "success_url", s.success_url);
 		cli_str(o, "cancel_url", s.cancel_url);
 		cli_str(o, "access_link", s.access_link);
@@ -3519,8 +3782,8 @@ static const cli_command cli_commands[] = {
 	        CLI_OPT("idempotency-key", OPT_IDEMPOTENCY_KEY), CLI_OPT("metadata", OPT_METADATA),
 	        CLI_OPT("plan", OPT_PLAN), { "subscription", no_argument, NULL, OPT_SUBSCRIPTION },
 	        CLI_OPT("provider", OPT_PROVIDER),
-	        CLI_OPT("credits", OPT_CREDITS), CLI_OPT("expires-in", OPT_EXPIRES_IN),
-	        CLI_OPT("expires-at", OPT_EXPIRES_AT),
+	        CLI_OPT("credits", OPT_CREDITS), CLI_OPT("package", OPT_PACKAGE),
+	        CLI_OPT("expires-in", OPT_EXPIRES_IN), CLI_OPT("expires-at", OPT_EXPIRES_AT),
 	        CLI_OPT("request-id", OPT_REQUEST_ID), CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
 	{ .group = "session", .verb = "cancel", .usage = "SESSION_ID",
@@ -3551,6 +3814,29 @@ static const cli_command cli_commands[] = {
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("limit", OPT_LIMIT),
 	        CLI_OPT("starting-after", OPT_STARTING_AFTER), CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
+	{ .group = "credits", .verb = "package create",
+	    .usage = "CODE --credits N --amount DEC ...",
+	    .summary = "a credit package sessions can sell (API key)",
+	    .help = cli_help_package_create, .on_opt = cli_package_opt, .positional = 1,
+	    .what = "CODE", .check = cli_package_create_check, .call = cli_package_create_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("credits", OPT_CREDITS),
+	        CLI_OPT("amount", OPT_AMOUNT), CLI_OPT("amount-minor", OPT_AMOUNT_MINOR),
+	        CLI_OPT("currency", OPT_CURRENCY), CLI_OPT("name", OPT_NAME),
+	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
+	{ .group = "credits", .verb = "package archive", .usage = "CODE",
+	    .summary = "stop selling a credit package (API key)",
+	    .help = cli_help_package_archive, .on_opt = cli_package_opt, .positional = 1,
+	    .what = "CODE", .check = cli_package_archive_check, .call = cli_package_archive_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "credits", .verb = "package list",
+	    .usage = "[--all] [--limit N] ...",
+	    .summary = "your credit packages, in code order (API key)",
+	    .help = cli_help_package_list, .on_opt = cli_package_opt,
+	    .check = cli_package_list_check, .call = cli_package_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, { "all", no_argument, NULL, OPT_ALL },
+	        CLI_OPT("limit", OPT_LIMIT), CLI_OPT("starting-after", OPT_STARTING_AFTER),
+	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
 	{ .group = "session", .verb = "get", .usage = "SESSION_ID",
 	    .summary = "everything about one of your sessions (API key)",
 	    .help = cli_help_session_get, .on_opt = cli_query_opt, .positional = 1,

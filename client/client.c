@@ -1170,6 +1170,7 @@ client_session_map(const Paywire__V1__CreateSessionResponse *cs, pw_session *out
 		CLIENT_ID(out, s, provider_checkout_id), CLIENT_ID(out, s, provider_checkout_url),
 		{ out->checkout_provider, sizeof(out->checkout_provider),
 		    client_provider_str(s->checkout_provider), "checkout_provider", true },
+		CLIENT_ID(out, s, credit_package),
 	};
 	out->provider_checkout_pending = s->provider_checkout_state ==
 	    PAYWIRE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_PENDING;
@@ -1513,6 +1514,7 @@ client_status_map(const Paywire__V1__GetStatusResponse *g, pw_status_info *out, 
 		CLIENT_ID(out, g, provider_checkout_url), CLIENT_ID(out, g, provider_checkout_id),
 		{ out->checkout_provider, sizeof(out->checkout_provider),
 		    client_provider_str(g->checkout_provider), "checkout_provider", true },
+		CLIENT_ID(out, g, credit_package),
 	};
 	out->credits = g->credits;
 
@@ -1721,6 +1723,70 @@ client_credit_page_map(const Paywire__V1__ListCreditTransactionsResponse *l, pw_
 		}
 	}
 	out->n = l->n_transactions;
+	out->has_more = l->has_more != 0;
+	return PW_OK;
+}
+
+/* v: not NULL (the callers check). */
+static pw_status
+client_package_copy(const Paywire__V1__CreditPackage *v, pw_credit_package *out, pw_error *err)
+{
+	const client_field f[] = {
+		CLIENT_ID(out, v, code), CLIENT_TEXT(out, v, name), CLIENT_ID(out, v, currency),
+	};
+
+	out->credits = v->credits;
+	out->amount_minor = v->amount_minor;
+	out->state = (pw_credit_package_state) v->state;
+	out->created_at_unix_ms = v->created_at_unix_ms;
+	out->archived_at_unix_ms = v->archived_at_unix_ms;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_package_create_map(const Paywire__V1__CreditPackageCreateResponse *r,
+    pw_credit_package *out, pw_error *err)
+{
+	pw_status st;
+
+	if (r->package == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's reply has no credit package");
+	}
+	st = client_package_copy(r->package, out, err);
+	out->created = r->created != 0;
+	return st;
+}
+
+static pw_status
+client_package_archive_map(const Paywire__V1__CreditPackageArchiveResponse *r,
+    pw_credit_package *out, pw_error *err)
+{
+	if (r->package == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's reply has no credit package");
+	}
+	return client_package_copy(r->package, out, err);
+}
+
+static pw_status
+client_package_page_map(const Paywire__V1__CreditPackageListResponse *l,
+    pw_credit_package_page *out, pw_error *err)
+{
+	if (l->n_packages > PW_CREDIT_PACKAGE_PAGE_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu packages; at most %d expected",
+		    l->n_packages, PW_CREDIT_PACKAGE_PAGE_MAX);
+	}
+	for (size_t i = 0; i < l->n_packages; i++) {
+		pw_status st;
+
+		if (l->packages[i] == NULL) {
+			return client_fail(err, PW_INTERNAL, "the server sent an empty package");
+		}
+		st = client_package_copy(l->packages[i], &out->packages[i], err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = l->n_packages;
 	out->has_more = l->has_more != 0;
 	return PW_OK;
 }
@@ -1944,7 +2010,13 @@ typedef struct client_call_spec {
 	XX(SET_PROVIDER_CREDENTIALS, "pw_provider_credentials_set", client_creds_set_map,         \
 	    Paywire__V1__SetProviderCredentialsResponse, pw_provider_credentials, NULL, true)     \
 	XX(LIST_PROVIDER_CREDENTIALS, "pw_provider_credentials_list", client_creds_list_map,      \
-	    Paywire__V1__ListProviderCredentialsResponse, pw_provider_credentials_page, NULL, true)
+	    Paywire__V1__ListProviderCredentialsResponse, pw_provider_credentials_page, NULL, true) \
+	XX(CREATE_CREDIT_PACKAGE, "pw_credit_package_create", client_package_create_map,          \
+	    Paywire__V1__CreditPackageCreateResponse, pw_credit_package, NULL, true)              \
+	XX(ARCHIVE_CREDIT_PACKAGE, "pw_credit_package_archive", client_package_archive_map,       \
+	    Paywire__V1__CreditPackageArchiveResponse, pw_credit_package, NULL, true)             \
+	XX(LIST_CREDIT_PACKAGES, "pw_credit_packages_list", client_package_page_map,              \
+	    Paywire__V1__CreditPackageListResponse, pw_credit_package_page, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -2131,6 +2203,7 @@ client_session_req_fill(client_session_req *r, const pw_session_params *p, pw_er
 	r->cs.idempotency_key = client_str(p->idempotency_key);
 	r->cs.expires_at_unix_ms = p->expires_at_unix_ms;
 	r->cs.provider = (Paywire__V1__Provider) p->provider;
+	r->cs.credit_package = client_str(p->credit_package);
 	r->cs.n_metadata = p->metadata_len;
 	r->cs.metadata = p->metadata_len > 0 ? r->mdp : NULL;
 	if (p->fulfillment != PW_FULFILL_NONE) {
@@ -2149,7 +2222,9 @@ pw_session_create(pw_client *c, const char *api_key, const pw_session_params *p,
 {
 	const client_call_spec *spec = &client_calls[CLIENT_CALL_CREATE_SESSION];
 	const client_arg need[] = { { "api_key", api_key }, { "params", p != NULL ? "" : NULL },
-		{ "currency", p != NULL ? p->currency : "" } };
+		{ "currency", p == NULL || (p->credit_package != NULL && p->credit_package[0] != '\0')
+		        ? "" /* a package's session may take the package's currency */
+		        : p->currency } };
 	client_session_req *r;
 	pw_status st = client_begin(c, out, sizeof(*out), spec->fn, need, 3, err);
 
@@ -2501,6 +2576,49 @@ pw_credits_list(pw_client *c, const char *api_key, const char *customer, uint64_
 	l.starting_after = starting_after;
 	l.limit = limit;
 	return client_run(c, CLIENT_CALL_LIST_CREDIT_TRANSACTIONS, need, 2, &l.base, out, err);
+}
+
+/* ---- credit packages ---- */
+
+pw_status
+pw_credit_package_create(pw_client *c, const char *api_key, const char *code, const char *name,
+    int64_t credits, int64_t amount_minor, const char *currency, pw_credit_package *out,
+    pw_error *err)
+{
+	Paywire__V1__CreditPackageCreateRequest r = PAYWIRE__V1__CREDIT_PACKAGE_CREATE_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "code", code },
+		{ "currency", currency } };
+
+	r.code = client_str(code);
+	r.name = client_str(name);
+	r.credits = credits;
+	r.amount_minor = amount_minor;
+	r.currency = client_str(currency);
+	return client_run(c, CLIENT_CALL_CREATE_CREDIT_PACKAGE, need, 3, &r.base, out, err);
+}
+
+pw_status
+pw_credit_package_archive(pw_client *c, const char *api_key, const char *code,
+    pw_credit_package *out, pw_error *err)
+{
+	Paywire__V1__CreditPackageArchiveRequest r = PAYWIRE__V1__CREDIT_PACKAGE_ARCHIVE_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "code", code } };
+
+	r.code = client_str(code);
+	return client_run(c, CLIENT_CALL_ARCHIVE_CREDIT_PACKAGE, need, 2, &r.base, out, err);
+}
+
+pw_status
+pw_credit_packages_list(pw_client *c, const char *api_key, const char *starting_after,
+    unsigned limit, bool include_archived, pw_credit_package_page *out, pw_error *err)
+{
+	Paywire__V1__CreditPackageListRequest r = PAYWIRE__V1__CREDIT_PACKAGE_LIST_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	r.starting_after = client_str(starting_after);
+	r.limit = limit;
+	r.include_archived = include_archived;
+	return client_run(c, CLIENT_CALL_LIST_CREDIT_PACKAGES, need, 1, &r.base, out, err);
 }
 
 /* ---- webhooks ---- */

@@ -126,6 +126,16 @@ _Static_assert(PW_STORE_PURGE_INTERVAL_MS < PW_IDEMPOTENCY_TTL_MS, "purge runs w
  * description is the caller's words for its own records. */
 #define PW_CREDIT_CUSTOMER_BYTES_MAX PW_EMAIL_BYTES_MAX
 #define PW_DESCRIPTION_BYTES_MAX 500
+/* Credit packages (a merchant's catalogue, CreateCreditPackage): a code is
+ * 1..32 bytes of [a-z0-9_-]; its display name at most 128 bytes. A merchant
+ * has at most PW_CREDIT_PACKAGES_ACTIVE_MAX active packages and at most
+ * PW_CREDIT_PACKAGES_MAX in all (archived ones keep their code forever), so
+ * counting them or listing them is a bounded walk of its own key range. */
+#define PW_CREDIT_PACKAGE_CODE_BYTES_MAX 32
+#define PW_CREDIT_PACKAGE_NAME_BYTES_MAX 128
+#define PW_CREDIT_PACKAGES_ACTIVE_MAX 100
+#define PW_CREDIT_PACKAGES_MAX 1000
+_Static_assert(PW_CREDIT_PACKAGES_ACTIVE_MAX <= PW_CREDIT_PACKAGES_MAX, "active among all");
 /* Listings (cursor pagination): at most this many per page; 0 asks for the
  * default. */
 #define PW_LIST_LIMIT_MAX 100

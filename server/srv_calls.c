@@ -49,6 +49,9 @@ VALIDATE_MEMBER(list_credit_transactions)
 VALIDATE_MEMBER(reissue_access_key)
 VALIDATE_MEMBER(create_portal_session)
 VALIDATE_MEMBER(refund_payment)
+VALIDATE_MEMBER(create_credit_package)
+VALIDATE_MEMBER(archive_credit_package)
+VALIDATE_MEMBER(list_credit_packages)
 
 /* ---- create_merchant: admin; the reply shows the raw API key once ---- */
 
@@ -129,11 +132,18 @@ create_session_apply(store_txn *t, srv_call *c)
 	store_session_params p;
 	pw_status rv;
 
+	char reason[256];
+
 	srv_map_session_params(c->req->create_session, &p, &buf);
+	reason[0] = '\0';
+	p.reason = reason;
+	p.reason_size = sizeof(reason);
 	rv = store_session_create(t, c->merchant_id, &p, c->hash, c->env->checkout_url_base,
 	    &c->res.session);
 	if (rv == PW_IDEMPOTENCY_CONFLICT) {
 		srv_call_why(c, "idempotency_key was already used with different parameters");
+	} else if (rv != PW_OK && reason[0] != '\0') {
+		srv_call_why(c, "create_session.credit_package: %s", reason); /* the package refused */
 	}
 	rv = session_record_check(c, rv, "the store returned a session record the wire cannot "
 	                                 "carry (no session, or too much metadata)");
@@ -304,6 +314,56 @@ list_credit_transactions_read(srv_call *c)
 	return store_credits_list(c->env->st, c->merchant_id, r->customer, r->starting_after,
 	    r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT, &c->res.credits, &c->res.n_credits,
 	    &c->res.has_more);
+}
+
+/* ---- credit packages: a merchant key; its own catalogue ---- */
+
+static pw_status
+create_credit_package_apply(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__CreditPackageCreateRequest *r = c->req->create_credit_package;
+	store_credit_package_params p = { .code = r->code, .name = r->name, .credits = r->credits,
+		.amount_minor = r->amount_minor, .currency = r->currency };
+	char reason[256];
+	pw_status rv;
+
+	if (c->res.package != NULL) { /* an earlier run's (RE-RUNS, store.h) */
+		paywire__store__v1__credit_package_record__free_unpacked(c->res.package, NULL);
+		c->res.package = NULL;
+	}
+	rv = store_credit_package_create(t, c->merchant_id, &p, &c->res.package,
+	    &c->res.package_created, reason, sizeof(reason));
+	if (rv != PW_OK && reason[0] != '\0') {
+		srv_call_why(c, "%s", reason);
+	}
+	return rv;
+}
+
+static pw_status
+archive_credit_package_apply(store_txn *t, srv_call *c)
+{
+	const char *code = c->req->archive_credit_package->code;
+	pw_status rv;
+
+	if (c->res.package != NULL) {
+		paywire__store__v1__credit_package_record__free_unpacked(c->res.package, NULL);
+		c->res.package = NULL;
+	}
+	rv = store_credit_package_archive(t, c->merchant_id, code, &c->res.package);
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no credit package %s for this merchant", code);
+	}
+	return rv;
+}
+
+static pw_status
+list_credit_packages_read(srv_call *c)
+{
+	const Paywire__V1__CreditPackageListRequest *r = c->req->list_credit_packages;
+
+	return store_credit_packages_list(c->env->st, c->merchant_id, r->starting_after,
+	    r->limit > 0 ? r->limit : PW_LIST_LIMIT_DEFAULT, r->include_archived,
+	    &c->res.packages, &c->res.n_packages, &c->res.has_more);
 }
 
 /* ---- get_status: no key (the session id is the capability); a read ---- */
@@ -1391,6 +1451,21 @@ static const srv_call_ops srv_calls[] = {
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
 	    .validate = deduct_credits_validate, .apply = deduct_credits_apply,
 	    .reply = srv_reply_deduct_credits, .failed = "deducting credits failed" },
+	/* A merchant's key; its own catalogue of credit packages. */
+	[PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE] = { .name = "create_credit_package",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = create_credit_package_validate, .apply = create_credit_package_apply,
+	    .reply = srv_reply_create_credit_package,
+	    .failed = "creating the credit package failed" },
+	[PAYWIRE__V1__REQUEST__CALL_ARCHIVE_CREDIT_PACKAGE] = { .name = "archive_credit_package",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = archive_credit_package_validate, .apply = archive_credit_package_apply,
+	    .reply = srv_reply_archive_credit_package,
+	    .failed = "archiving the credit package failed" },
+	[PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_PACKAGES] = { .name = "list_credit_packages",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = list_credit_packages_validate,
+	    .read = list_credit_packages_read, .reply = srv_reply_list_credit_packages,
+	    .failed = "listing credit packages failed" },
 	/* A merchant's key. Reads. */
 	[PAYWIRE__V1__REQUEST__CALL_GET_BALANCE] = { .name = "get_balance",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .validate = get_balance_validate,

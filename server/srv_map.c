@@ -65,6 +65,10 @@
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_CANCELED)                             \
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_REVOKED)                              \
 	XX(ENTITLEMENT_STATE, ENTITLEMENT_STATE_LAPSED)
+#define SRV_MAP_CREDIT_PACKAGE_STATE(XX)                                          \
+	XX(CREDIT_PACKAGE_STATE, CREDIT_PACKAGE_STATE_UNSPECIFIED)                    \
+	XX(CREDIT_PACKAGE_STATE, CREDIT_PACKAGE_STATE_ACTIVE)                         \
+	XX(CREDIT_PACKAGE_STATE, CREDIT_PACKAGE_STATE_ARCHIVED)
 
 /* A row's value has the same number on disk and on the wire. */
 #define SRV_MAP_XX_SAME(E, V)                                                     \
@@ -117,6 +121,8 @@ SRV_MAP_ENUM(entitlement_state, EntitlementState, ENTITLEMENT_STATE, SRV_MAP_ENT
 SRV_MAP_ENUM(provider_checkout_state, ProviderCheckoutState, PROVIDER_CHECKOUT_STATE,
     SRV_MAP_PROVIDER_CHECKOUT_STATE)
 SRV_MAP_ENUM(refund_state, RefundState, REFUND_STATE, SRV_MAP_REFUND_STATE)
+SRV_MAP_ENUM(credit_package_state, CreditPackageState, CREDIT_PACKAGE_STATE,
+    SRV_MAP_CREDIT_PACKAGE_STATE)
 
 /* ---- messages ---- */
 
@@ -129,13 +135,13 @@ SRV_MAP_ENUM(refund_state, RefundState, REFUND_STATE, SRV_MAP_REFUND_STATE)
 #define SRV_MAP_PARAMS_SAME(XX)                                                   \
 	XX(amount_minor) XX(currency) XX(success_url) XX(cancel_url)                  \
 	XX(customer_email) XX(customer_name) XX(customer_ref) XX(idempotency_key)    \
-	XX(expires_at_unix_ms)
+	XX(expires_at_unix_ms) XX(credit_package)
 #define SRV_MAP_SESSION_SAME(XX)                                                  \
 	XX(id) XX(merchant_id) XX(amount_minor) XX(currency) XX(url) XX(success_url)  \
 	XX(cancel_url) XX(customer_email) XX(customer_name) XX(customer_ref)          \
 	XX(created_at_unix_ms) XX(paid_at_unix_ms) XX(amount_refunded_minor)          \
 	XX(idempotency_key) XX(expires_at_unix_ms) XX(provider_checkout_id)          \
-	XX(provider_checkout_url)
+	XX(provider_checkout_url) XX(credit_package)
 #define SRV_MAP_STATUS_SAME(XX)                                                   \
 	XX(merchant_id) XX(amount_minor) XX(currency) XX(created_at_unix_ms)          \
 	XX(paid_at_unix_ms) XX(amount_refunded_minor) XX(expires_at_unix_ms)
@@ -267,6 +273,7 @@ srv_map_get_status(Paywire__Store__V1__SessionRecord *rec, bool customer, char *
 			to->plan = from->fulfillment->plan;
 			to->credits = from->fulfillment->credits;
 		}
+		to->credit_package = from->credit_package;
 	}
 }
 
@@ -493,4 +500,20 @@ srv_map_provider_creds(Paywire__Store__V1__ProviderCredentialsRecord *from,
 	to->secret_hint = from->secret_hint;
 	to->created_at_unix_ms = from->created_at_unix_ms;
 	to->updated_at_unix_ms = from->updated_at_unix_ms;
+}
+
+void
+srv_map_credit_package(Paywire__Store__V1__CreditPackageRecord *from,
+    Paywire__V1__CreditPackage *to)
+{
+	PW_ASSERT(from != NULL && to != NULL);
+	paywire__v1__credit_package__init(to);
+	to->code = from->code;
+	to->name = from->name;
+	to->credits = from->credits;
+	to->amount_minor = from->amount_minor;
+	to->currency = from->currency;
+	to->state = srv_map_credit_package_state_to_wire(from->state);
+	to->created_at_unix_ms = from->created_at_unix_ms;
+	to->archived_at_unix_ms = from->archived_at_unix_ms;
 }

@@ -66,6 +66,10 @@ Paywire__V1__CreditTxnKind srv_map_credit_txn_kind_to_wire(Paywire__Store__V1__C
 Paywire__Store__V1__CreditTxnKind srv_map_credit_txn_kind_to_store(Paywire__V1__CreditTxnKind v);
 Paywire__V1__EntitlementState srv_map_entitlement_state_to_wire(
     Paywire__Store__V1__EntitlementState v);
+Paywire__V1__CreditPackageState srv_map_credit_package_state_to_wire(
+    Paywire__Store__V1__CreditPackageState v);
+Paywire__Store__V1__CreditPackageState srv_map_credit_package_state_to_store(
+    Paywire__V1__CreditPackageState v);
 Paywire__Store__V1__EntitlementState srv_map_entitlement_state_to_store(
     Paywire__V1__EntitlementState v);
 
@@ -157,6 +161,10 @@ void srv_map_event(Paywire__Store__V1__AuditRecord *from, Paywire__V1__Event *to
  * headers too, else only body_bytes. */
 void srv_map_quarantined(Paywire__Store__V1__QuarantinedEventRecord *from,
     Paywire__V1__QuarantinedEvent *to, Paywire__V1__QuarantineHeader **hp, size_t n_hp);
+
+/* *to = the wire CreditPackage of a record (strings point into from). */
+void srv_map_credit_package(Paywire__Store__V1__CreditPackageRecord *from,
+    Paywire__V1__CreditPackage *to);
 
 /* *to = the wire Anomaly of a record (strings point into from). */
 void srv_map_anomaly(Paywire__Store__V1__AnomalyRecord *from, Paywire__V1__Anomaly *to);

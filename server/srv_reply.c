@@ -61,6 +61,10 @@ srv_result_fini(srv_result *res)
 	store_anomalies_free(res->anomalies, res->n_anomalies);
 	store_quarantine_free(res->quarantine, res->n_quarantine);
 	store_provider_creds_list_free(res->creds, res->n_creds);
+	if (res->package != NULL) {
+		paywire__store__v1__credit_package_record__free_unpacked(res->package, NULL);
+	}
+	store_credit_package_list_free(res->packages, res->n_packages);
 	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys */
 }
 
@@ -310,6 +314,51 @@ srv_reply_retry_quarantined_event(srv_reply_msg *m, srv_result *res)
 	}
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_RETRY_QUARANTINED_EVENT;
 	m->resp.retry_quarantined_event = r;
+}
+
+void
+srv_reply_create_credit_package(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__CreditPackageCreateResponse *r = &m->u.create_credit_package.resp;
+
+	PW_ASSERT(res->package != NULL);
+	paywire__v1__credit_package_create_response__init(r);
+	srv_map_credit_package(res->package, &m->u.create_credit_package.pkg);
+	r->package = &m->u.create_credit_package.pkg;
+	r->created = res->package_created;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_CREDIT_PACKAGE;
+	m->resp.create_credit_package = r;
+}
+
+void
+srv_reply_archive_credit_package(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__CreditPackageArchiveResponse *r = &m->u.archive_credit_package.resp;
+
+	PW_ASSERT(res->package != NULL);
+	paywire__v1__credit_package_archive_response__init(r);
+	srv_map_credit_package(res->package, &m->u.archive_credit_package.pkg);
+	r->package = &m->u.archive_credit_package.pkg;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_ARCHIVE_CREDIT_PACKAGE;
+	m->resp.archive_credit_package = r;
+}
+
+void
+srv_reply_list_credit_packages(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__CreditPackageListResponse *r = &m->u.list_credit_packages.resp;
+
+	PW_ASSERT(res->n_packages <= PW_LIST_LIMIT_MAX);
+	paywire__v1__credit_package_list_response__init(r);
+	for (size_t i = 0; i < res->n_packages; i++) {
+		srv_map_credit_package(res->packages[i], &m->u.list_credit_packages.p[i]);
+		m->u.list_credit_packages.pp[i] = &m->u.list_credit_packages.p[i];
+	}
+	r->n_packages = res->n_packages;
+	r->packages = res->n_packages > 0 ? m->u.list_credit_packages.pp : NULL;
+	r->has_more = res->has_more;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_CREDIT_PACKAGES;
+	m->resp.list_credit_packages = r;
 }
 
 void

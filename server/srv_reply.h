@@ -120,6 +120,10 @@ typedef struct srv_result {
 	                                                 hints only (owned) */
 	size_t n_creds;                               /* ... this many (set: 1) */
 	bool creds_deleted;                           /* set_provider_credentials: a delete */
+	Paywire__Store__V1__CreditPackageRecord *package; /* create/archive_credit_package (owned) */
+	bool package_created;                         /* create_credit_package: new (not a replay) */
+	Paywire__Store__V1__CreditPackageRecord **packages; /* list_credit_packages (owned) */
+	size_t n_packages;                            /* ... this many */
 } srv_result;
 
 /* A Response being built, with room for its result sub-message, mapped from
@@ -192,6 +196,19 @@ typedef struct srv_reply_msg {
 			Paywire__V1__Anomaly an[PW_LIST_LIMIT_MAX];      /* point into a srv_result */
 			Paywire__V1__Anomaly *anp[PW_LIST_LIMIT_MAX];
 		} list_anomalies;
+		struct {
+			Paywire__V1__CreditPackageCreateResponse resp;   /* -> pkg */
+			Paywire__V1__CreditPackage pkg;                  /* points into a srv_result */
+		} create_credit_package;
+		struct {
+			Paywire__V1__CreditPackageArchiveResponse resp;  /* -> pkg */
+			Paywire__V1__CreditPackage pkg;                  /* points into a srv_result */
+		} archive_credit_package;
+		struct {
+			Paywire__V1__CreditPackageListResponse resp;     /* -> pp */
+			Paywire__V1__CreditPackage p[PW_LIST_LIMIT_MAX]; /* point into a srv_result */
+			Paywire__V1__CreditPackage *pp[PW_LIST_LIMIT_MAX];
+		} list_credit_packages;
 		struct {
 			Paywire__V1__ListQuarantinedEventsResponse resp;        /* -> qp */
 			Paywire__V1__QuarantinedEvent q[PW_LIST_LIMIT_MAX];     /* point into a srv_result */
@@ -281,6 +298,9 @@ void srv_reply_get_invoice(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_invoices(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_events(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_anomalies(srv_reply_msg *m, srv_result *res);
+void srv_reply_create_credit_package(srv_reply_msg *m, srv_result *res);
+void srv_reply_archive_credit_package(srv_reply_msg *m, srv_result *res);
+void srv_reply_list_credit_packages(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_quarantined_events(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_quarantined_event(srv_reply_msg *m, srv_result *res);
 void srv_reply_retry_quarantined_event(srv_reply_msg *m, srv_result *res);

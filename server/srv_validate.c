@@ -245,18 +245,43 @@ check_url(const char *field, const char *url, char *why, size_t why_size)
 }
 
 static pw_status
-check_currency(const char *code, char *why, size_t why_size)
+check_currency_of(const char *field, const char *code, char *why, size_t why_size)
 {
 	if (code == NULL || code[0] == '\0') {
 		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
-		    "create_session.currency is required (ISO 4217, upper case, e.g. \"EUR\")");
+		    "%s is required (ISO 4217, upper case, e.g. \"EUR\")", field);
 	}
 	/* pw_currency_exponent knows only chargeable ISO 4217 codes: XXX (no
 	 * currency), XTS (testing) and the metal/bond units are not in it. */
 	if (strlen(code) != 3 || pw_currency_exponent(code) < 0) {
 		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
-		    "create_session.currency must be an active ISO 4217 code in upper case (e.g. "
-		    "\"EUR\"); XXX and XTS are refused");
+		    "%s must be an active ISO 4217 code in upper case (e.g. "
+		    "\"EUR\"); XXX and XTS are refused", field);
+	}
+	return PW_OK;
+}
+
+static pw_status
+check_currency(const char *code, char *why, size_t why_size)
+{
+	return check_currency_of("create_session.currency", code, why, why_size);
+}
+
+/* A credit package code: 1..PW_CREDIT_PACKAGE_CODE_BYTES_MAX of [a-z0-9_-]. */
+static pw_status
+check_package_code(const char *field, const char *code, char *why, size_t why_size)
+{
+	size_t len = code != NULL ? strlen(code) : 0;
+
+	if (len == 0) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "%s is required (1..%d bytes of "
+		    "a-z, 0-9, _ and -)", field, PW_CREDIT_PACKAGE_CODE_BYTES_MAX);
+	}
+	if (len > PW_CREDIT_PACKAGE_CODE_BYTES_MAX || strspn(code, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-") != len) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "%s must be 1..%d bytes of a-z, "
+		    "0-9, _ and - (lower case), got %zu bytes", field,
+		    PW_CREDIT_PACKAGE_CODE_BYTES_MAX, len);
 	}
 	return PW_OK;
 }
@@ -448,17 +473,39 @@ pw_status
 srv_validate_create_session(const Paywire__V1__CreateSessionRequest *r, char *why,
     size_t why_size)
 {
+	bool pkg;
 	pw_status rv;
 
 	PW_ASSERT(r != NULL);
-	if (r->amount_minor <= 0 || r->amount_minor > PW_AMOUNT_MINOR_MAX) {
-		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
-		    "create_session.amount_minor must be 1..%lld (minor units), got %lld",
-		    (long long) PW_AMOUNT_MINOR_MAX, (long long) r->amount_minor);
+	pkg = r->credit_package != NULL && r->credit_package[0] != '\0';
+	if (pkg) {
+		/* the package sets amount, currency and fulfillment; given ones must
+		 * equal its own, which the store checks against the package */
+		rv = check_package_code("create_session.credit_package", r->credit_package, why,
+		    why_size);
+		if (rv != PW_OK) {
+			return rv;
+		}
+		if (r->fulfillment != NULL &&
+		    r->fulfillment->kind != PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_NONE &&
+		    r->fulfillment->kind != PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS) {
+			return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+			    "create_session.fulfillment must be unset or CREDITS with credit_package "
+			    "(a package sells credits)");
+		}
 	}
-	rv = check_currency(r->currency, why, why_size);
-	if (rv != PW_OK) {
-		return rv;
+	if ((r->amount_minor <= 0 && !(pkg && r->amount_minor == 0)) ||
+	    r->amount_minor > PW_AMOUNT_MINOR_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_session.amount_minor must be 1..%lld (minor units)%s, got %lld",
+		    (long long) PW_AMOUNT_MINOR_MAX, pkg ? ", or 0 for the package's" : "",
+		    (long long) r->amount_minor);
+	}
+	if (!pkg || (r->currency != NULL && r->currency[0] != '\0')) {
+		rv = check_currency(r->currency, why, why_size);
+		if (rv != PW_OK) {
+			return rv;
+		}
 	}
 	rv = check_mode("create_session.mode", r->mode, why, why_size);
 	if (rv != PW_OK) {
@@ -1084,6 +1131,71 @@ srv_validate_list_provider_credentials(const Paywire__V1__ListProviderCredential
 	    why_size);
 	if (rv != PW_OK) {
 		return rv;
+	}
+	return why_ok(why, why_size);
+}
+
+/* ---- credit packages ---- */
+
+pw_status
+srv_validate_create_credit_package(const Paywire__V1__CreditPackageCreateRequest *r, char *why,
+    size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = check_package_code("create_credit_package.code", r->code, why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = check_text("create_credit_package.name", r->name, 0, PW_CREDIT_PACKAGE_NAME_BYTES_MAX,
+	    why, why_size);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (r->credits <= 0 || r->credits > PW_CREDITS_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_credit_package.credits must be 1..%lld, got %lld",
+		    (long long) PW_CREDITS_MAX, (long long) r->credits);
+	}
+	if (r->amount_minor <= 0 || r->amount_minor > PW_AMOUNT_MINOR_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "create_credit_package.amount_minor must be 1..%lld (minor units), got %lld",
+		    (long long) PW_AMOUNT_MINOR_MAX, (long long) r->amount_minor);
+	}
+	rv = check_currency_of("create_credit_package.currency", r->currency, why, why_size);
+	return rv != PW_OK ? rv : why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_archive_credit_package(const Paywire__V1__CreditPackageArchiveRequest *r,
+    char *why, size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	rv = check_package_code("archive_credit_package.code", r->code, why, why_size);
+	return rv != PW_OK ? rv : why_ok(why, why_size);
+}
+
+pw_status
+srv_validate_list_credit_packages(const Paywire__V1__CreditPackageListRequest *r, char *why,
+    size_t why_size)
+{
+	pw_status rv;
+
+	PW_ASSERT(r != NULL);
+	if (r->limit > PW_LIST_LIMIT_MAX) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "list_credit_packages.limit must be 0 (%d) or 1..%d, got %u", PW_LIST_LIMIT_DEFAULT,
+		    PW_LIST_LIMIT_MAX, (unsigned) r->limit);
+	}
+	if (r->starting_after != NULL && r->starting_after[0] != '\0') {
+		rv = check_package_code("list_credit_packages.starting_after", r->starting_after, why,
+		    why_size);
+		if (rv != PW_OK) {
+			return rv;
+		}
 	}
 	return why_ok(why, why_size);
 }

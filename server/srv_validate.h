@@ -64,7 +64,11 @@ pw_status srv_validate_create_merchant(const Paywire__V1__CreateMerchantRequest 
  *   bytes, unique, values <= PW_METADATA_VALUE_BYTES_MAX bytes;
  * - fulfillment: absent or NONE (no plan, no credits); ACCESS_KEY with a plan of
  *   1..PW_PLAN_BYTES_MAX bytes and no credits; CREDITS with
- *   1..PW_CREDITS_MAX credits and no plan. */
+ *   1..PW_CREDITS_MAX credits and no plan;
+ * - credit_package: "" or a code (1..PW_CREDIT_PACKAGE_CODE_BYTES_MAX of
+ *   [a-z0-9_-]); with one, amount_minor may be 0 and currency "" (the
+ *   package's), and fulfillment must be absent, NONE or CREDITS (the store
+ *   checks given values against the package). */
 pw_status srv_validate_create_session(const Paywire__V1__CreateSessionRequest *r, char *why,
     size_t why_size) PW_WUR;
 
@@ -117,6 +121,18 @@ pw_status srv_validate_list_anomalies(const Paywire__V1__ListAnomaliesRequest *r
 pw_status srv_validate_list_quarantined_events(
     const Paywire__V1__ListQuarantinedEventsRequest *r, char *why, size_t why_size) PW_WUR;
 pw_status srv_validate_get_quarantined_event(const Paywire__V1__GetQuarantinedEventRequest *r,
+    char *why, size_t why_size) PW_WUR;
+
+/* create_credit_package: code 1..PW_CREDIT_PACKAGE_CODE_BYTES_MAX of
+ * [a-z0-9_-], name 0..PW_CREDIT_PACKAGE_NAME_BYTES_MAX UTF-8, credits
+ * 1..PW_CREDITS_MAX, amount_minor 1..PW_AMOUNT_MINOR_MAX, an ISO 4217
+ * currency; archive_credit_package: a code; list_credit_packages: limit
+ * 0..PW_LIST_LIMIT_MAX, starting_after "" or a code. */
+pw_status srv_validate_create_credit_package(const Paywire__V1__CreditPackageCreateRequest *r,
+    char *why, size_t why_size) PW_WUR;
+pw_status srv_validate_archive_credit_package(const Paywire__V1__CreditPackageArchiveRequest *r,
+    char *why, size_t why_size) PW_WUR;
+pw_status srv_validate_list_credit_packages(const Paywire__V1__CreditPackageListRequest *r,
     char *why, size_t why_size) PW_WUR;
 
 /* deduct_credits: customer 1..PW_CREDIT_CUSTOMER_BYTES_MAX, credits

@@ -98,6 +98,7 @@
  *   quarantine   id (8 bytes BE)                              QuarantinedEventRecord
  *   parked       provider(1 byte) ref 0x00 seq (8 bytes BE)    ParkedEventRecord
  *   provider_creds merchant_id 0x00 provider(1) mode(1)       ProviderCredentialsRecord
+ *   credit_packages merchant_id 0x00 code                     CreditPackageRecord
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
@@ -326,6 +327,14 @@ typedef struct store_session_params {
 	                                   RAZORPAY: the session is created with its
 	                                   provider checkout PENDING (the server creates
 	                                   it, then store_session_provider_record) */
+	const char *credit_package;     /* NULL or "": none. Else the code of the
+	                                   merchant's active credit package it sells:
+	                                   amount_minor (0 or equal), currency (NULL,
+	                                   "" or equal) and fulfillment (NULL, NONE or
+	                                   CREDITS with its credits) come from it */
+	char *reason;                   /* NULL, or reason_size bytes the store fills
+	                                   with why it refused the package */
+	size_t reason_size;
 } store_session_params;
 
 /* Creates a session for an authenticated merchant from parameters the server
@@ -335,7 +344,14 @@ typedef struct store_session_params {
  * 24 h -> PW_OK with the original session; another hash ->
  * PW_IDEMPOTENCY_CONFLICT. request_hash: BLAKE2b-256 of the parameters.
  * checkout_url_base: prefix for session.url ("http://127.0.0.1:8080/checkout?session="),
- * may be NULL. *out: the session record (caller frees). Audited. */
+ * may be NULL. *out: the session record (caller frees). Audited.
+ * With p->credit_package, in the same transaction: PW_NOT_FOUND (no such
+ * package of this merchant), PW_FAILED_PRECONDITION (archived),
+ * PW_INVALID_ARGUMENT (amount, currency or fulfillment given and not the
+ * package's), each with p->reason filled and nothing written; else the
+ * session sells the package's credits at its price and records its code. An
+ * idempotent replay answers the original session even if the package was
+ * archived since. */
 pw_status store_session_create(store_txn *t, const char *merchant_id,
     const store_session_params *p, const uint8_t request_hash[32],
     const char *checkout_url_base, Paywire__Store__V1__SessionRecord **out) PW_WUR;
@@ -773,6 +789,57 @@ pw_status store_entitlements_list(store *s, const char *merchant_id, const char 
     const char *starting_after, size_t limit, Paywire__Store__V1__EntitlementRecord ***out,
     size_t *n_out, bool *has_more) PW_WUR;
 void store_entitlement_list_free(Paywire__Store__V1__EntitlementRecord **list, size_t n);
+
+/* ---- credit packages: a merchant's catalogue ---- */
+
+/* What a new credit package is. Borrowed for the call. */
+typedef struct store_credit_package_params {
+	const char *code;      /* 1..PW_CREDIT_PACKAGE_CODE_BYTES_MAX of [a-z0-9_-] */
+	const char *name;      /* NULL or 0..PW_CREDIT_PACKAGE_NAME_BYTES_MAX */
+	int64_t credits;       /* 1..PW_CREDITS_MAX */
+	int64_t amount_minor;  /* 1..PW_AMOUNT_MINOR_MAX */
+	const char *currency;  /* ISO 4217, upper case */
+} store_credit_package_params;
+
+/* True for a code of 1..PW_CREDIT_PACKAGE_CODE_BYTES_MAX bytes of [a-z0-9_-]. */
+bool store_credit_package_code_ok(const char *code);
+
+/* "active", "archived" ("unspecified" for 0). */
+const char *store_credit_package_state_name(Paywire__Store__V1__CreditPackageState st);
+
+/* In t (writer): merchant_id's new package, active, audited
+ * "credit_package.created"; *created true. The same code again, active and
+ * with the same parameters: PW_OK with it as it is, *created false, nothing
+ * written. Codes are immutable: the code with other parameters, or an
+ * archived code, is PW_ALREADY_EXISTS; PW_FAILED_PRECONDITION at
+ * PW_CREDIT_PACKAGES_ACTIVE_MAX active packages; PW_RESOURCE_EXHAUSTED at
+ * PW_CREDIT_PACKAGES_MAX in all; PW_INVALID_ARGUMENT for parameters out of
+ * range; PW_NOT_FOUND for no such merchant. Every refusal fills reason and
+ * writes nothing. *out: caller frees. */
+pw_status store_credit_package_create(store_txn *t, const char *merchant_id,
+    const store_credit_package_params *p, Paywire__Store__V1__CreditPackageRecord **out,
+    bool *created, char *reason, size_t reason_size) PW_WUR;
+
+/* In t (writer): archives merchant_id's package code (no new session may
+ * sell it; sessions already created keep their price and credits), audited
+ * "credit_package.archived". An archived one: PW_OK, nothing written.
+ * PW_NOT_FOUND: no such package of this merchant. *out: caller frees. */
+pw_status store_credit_package_archive(store_txn *t, const char *merchant_id, const char *code,
+    Paywire__Store__V1__CreditPackageRecord **out) PW_WUR;
+
+/* A read: merchant_id's package code, or PW_NOT_FOUND. *out: caller frees. */
+pw_status store_credit_package_get(store *s, const char *merchant_id, const char *code,
+    Paywire__Store__V1__CreditPackageRecord **out) PW_WUR;
+
+/* A read: merchant_id's packages in code order, codes > starting_after (NULL
+ * or "": from the first), at most limit (1..PW_LIST_LIMIT_MAX), archived
+ * ones only with include_archived; *has_more when more follow (continue
+ * with the last code). PW_INVALID_ARGUMENT: limit out of range, a cursor that
+ * is no code. Free with store_credit_package_list_free. */
+pw_status store_credit_packages_list(store *s, const char *merchant_id,
+    const char *starting_after, size_t limit, bool include_archived,
+    Paywire__Store__V1__CreditPackageRecord ***out, size_t *n_out, bool *has_more) PW_WUR;
+void store_credit_package_list_free(Paywire__Store__V1__CreditPackageRecord **list, size_t n);
 
 /* The name of an entitlement state: "active", "past_due", "canceled",
  * "revoked" ("unspecified" for 0). */

@@ -84,7 +84,8 @@
 	XX(QUARANTINE, "quarantine")       \
 	XX(PARKED, "parked")               \
 	XX(PROVIDER_CREDS, "provider_creds") \
-	XX(REFUNDS, "refunds")
+	XX(REFUNDS, "refunds") \
+	XX(CREDIT_PACKAGES, "credit_packages")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -426,6 +427,25 @@ pw_status store_audit_append(store_txn *t, const char *action, const char *merch
 /* The same, and *seq_out = the seq of the record written (PW_OK only). */
 pw_status store_audit_append_seq(store_txn *t, const char *action, const char *merchant_id,
     const char *session_id, const char *detail, uint64_t *seq_out) PW_WUR;
+
+/* ---- credit packages (store_credit_package.c) ---- */
+
+/* The package merchant_id/code in t: PW_OK (*out owned by the caller) or
+ * PW_NOT_FOUND (none, another merchant's, or a code that cannot exist). */
+pw_status store_credit_package_load(store_txn *t, const char *merchant_id, const char *code,
+    Paywire__Store__V1__CreditPackageRecord **out) PW_WUR;
+
+/* A session sells the package merchant_id/code (store_session_create, in
+ * its transaction): the package must be active (PW_NOT_FOUND,
+ * PW_FAILED_PRECONDITION) and what the caller gave must be unset or equal
+ * the package's (*amount_minor 0 or equal, *currency NULL/"" or equal, f
+ * kind NONE or CREDITS with its credits; else PW_INVALID_ARGUMENT), reason
+ * says which. On PW_OK *amount_minor, *currency and f are the package's
+ * (f: CREDITS, its credits) and *pkg owns the record *currency points into
+ * (the caller frees it after use). */
+pw_status store_credit_package_apply(store_txn *t, const char *merchant_id, const char *code,
+    int64_t *amount_minor, const char **currency, Paywire__Store__V1__Fulfillment *f,
+    Paywire__Store__V1__CreditPackageRecord **pkg, char *reason, size_t reason_size) PW_WUR;
 
 /* ---- anomalies (store_anomaly.c) ---- */
 

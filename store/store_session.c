@@ -36,13 +36,19 @@ static pw_status
 store_session_args_check(const char *merchant_id, const store_session_params *p,
     int64_t now_ms)
 {
+	bool pkg = p->credit_package != NULL && p->credit_package[0] != '\0';
 	const char *why = NULL;
 
+	/* a package's session may leave amount and currency to the package */
 	if (merchant_id[0] == '\0' || !store_str_fits(merchant_id, PW_SESSION_ID_BYTES_MAX - 1)) {
 		why = "merchant_id";
-	} else if (p->amount_minor <= 0 || p->amount_minor > PW_AMOUNT_MINOR_MAX) {
+	} else if (pkg && !store_credit_package_code_ok(p->credit_package)) {
+		why = "credit_package";
+	} else if ((p->amount_minor <= 0 && !(pkg && p->amount_minor == 0)) ||
+	    p->amount_minor > PW_AMOUNT_MINOR_MAX) {
 		why = "amount_minor";
-	} else if (p->currency == NULL || pw_currency_exponent(p->currency) < 0) {
+	} else if ((p->currency == NULL || p->currency[0] == '\0') ? !pkg
+	                                                           : pw_currency_exponent(p->currency) < 0) {
 		why = "currency";
 	} else if (p->mode != PAYWIRE__STORE__V1__MODE__MODE_TEST &&
 	    p->mode != PAYWIRE__STORE__V1__MODE__MODE_LIVE) {
@@ -158,6 +164,7 @@ store_session_fill(Paywire__Store__V1__Session *sess, const store_session_params
 	sess->provider_checkout_state = p->provider != PAYWIRE__STORE__V1__PROVIDER__PROVIDER_UNSPECIFIED
 	    ? PAYWIRE__STORE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_PENDING
 	    : PAYWIRE__STORE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_NONE;
+	sess->credit_package = store_str(p->credit_package);
 	for (size_t i = 0; i < p->n_metadata; i++) {
 		PW_ASSERT(p->metadata[i] != NULL);
 	}
@@ -220,6 +227,45 @@ store_merchant_exists(store_txn *t, const char *merchant_id)
 	return st;
 }
 
+static pw_status store_session_create_new(store_txn *t, const char *merchant_id,
+    const store_session_params *p, const uint8_t request_hash[32],
+    const char *checkout_url_base, const uint8_t *idem_key, size_t idem_len,
+    Paywire__Store__V1__SessionRecord **out);
+
+/* A session selling a credit package: amount, currency and fulfillment are
+ * the package's, read in this transaction (an archive queued before it is
+ * seen); the record names the package. */
+static pw_status
+store_session_create_package(store_txn *t, const char *merchant_id,
+    const store_session_params *p, const uint8_t request_hash[32],
+    const char *checkout_url_base, const uint8_t *idem_key, size_t idem_len,
+    Paywire__Store__V1__SessionRecord **out)
+{
+	Paywire__Store__V1__Fulfillment f = PAYWIRE__STORE__V1__FULFILLMENT__INIT;
+	Paywire__Store__V1__CreditPackageRecord *pkg = NULL;
+	store_session_params q = *p;
+	char reason[256];
+	pw_status st;
+
+	if (p->fulfillment != NULL) {
+		f.kind = p->fulfillment->kind;
+		f.credits = p->fulfillment->credits;
+	}
+	st = store_credit_package_apply(t, merchant_id, p->credit_package, &q.amount_minor,
+	    &q.currency, &f, &pkg, reason, sizeof(reason));
+	if (st != PW_OK) {
+		if (p->reason != NULL && p->reason_size > 0) {
+			snprintf(p->reason, p->reason_size, "%s", reason);
+		}
+		return st;
+	}
+	q.fulfillment = &f;
+	st = store_session_create_new(t, merchant_id, &q, request_hash, checkout_url_base, idem_key,
+	    idem_len, out);
+	paywire__store__v1__credit_package_record__free_unpacked(pkg, NULL);
+	return st;
+}
+
 pw_status
 store_session_create(store_txn *t, const char *merchant_id,
     const store_session_params *p, const uint8_t request_hash[32],
@@ -227,8 +273,6 @@ store_session_create(store_txn *t, const char *merchant_id,
 {
 	uint8_t idem_key[STORE_KEY_BYTES_MAX];
 	size_t idem_len = 0;
-	char id[PW_ID_BYTES(3)];
-	char detail[128];
 	bool idem;
 	pw_status st;
 
@@ -255,15 +299,37 @@ store_session_create(store_txn *t, const char *merchant_id,
 			return st; /* PW_OK: replay, nothing written; or an error */
 		}
 	}
+	if (p->credit_package != NULL && p->credit_package[0] != '\0') {
+		return store_session_create_package(t, merchant_id, p, request_hash,
+		    checkout_url_base, idem ? idem_key : NULL, idem_len, out);
+	}
+	return store_session_create_new(t, merchant_id, p, request_hash, checkout_url_base,
+	    idem ? idem_key : NULL, idem_len, out);
+}
+
+/* The new session of p (idempotency looked up already: idem_key NULL for
+ * none). */
+static pw_status
+store_session_create_new(store_txn *t, const char *merchant_id, const store_session_params *p,
+    const uint8_t request_hash[32], const char *checkout_url_base, const uint8_t *idem_key,
+    size_t idem_len, Paywire__Store__V1__SessionRecord **out)
+{
+	char id[PW_ID_BYTES(3)];
+	char detail[160];
+	bool idem = idem_key != NULL;
+	pw_status st;
+
 	pw_id_new(id, sizeof(id), "cs_", t->now_ms);
 	st = store_session_insert(t, merchant_id, id, p, request_hash, checkout_url_base);
 	if (st == PW_OK && idem) {
 		st = store_idem_put(t, idem_key, idem_len, request_hash, id);
 	}
 	if (st == PW_OK) {
-		snprintf(detail, sizeof(detail), "amount_minor=%lld currency=%s mode=%s",
+		snprintf(detail, sizeof(detail), "amount_minor=%lld currency=%s mode=%s%s%s",
 		    (long long) p->amount_minor, p->currency,
-		    p->mode == PAYWIRE__STORE__V1__MODE__MODE_LIVE ? "live" : "test");
+		    p->mode == PAYWIRE__STORE__V1__MODE__MODE_LIVE ? "live" : "test",
+		    p->credit_package != NULL && p->credit_package[0] != '\0' ? " package=" : "",
+		    p->credit_package != NULL ? p->credit_package : "");
 		st = store_audit_append(t, "session.created", merchant_id, id, detail);
 	}
 	if (st == PW_OK) {

@@ -171,6 +171,44 @@ create(const char *body, const char *idem, bridge_create *c)
 }
 
 static void
+test_create_with_a_credit_package_leaves_amount_and_currency_to_it(void **state)
+{
+	bridge_create c;
+
+	(void) state;
+	assert_int_equal(PW_OK, create("{\"credit_package\":\"pack_100\",\"mode\":\"test\"}", NULL, &c));
+	assert_string_equal("pack_100", c.params.credit_package);
+	assert_int_equal(0, c.params.amount_minor);
+	assert_null(c.params.currency);
+	assert_int_equal(PW_FULFILL_NONE, c.params.fulfillment);
+	bridge_json_create_fini(&c);
+	/* given, they are read as usual (the server compares them with the package) */
+	assert_int_equal(PW_OK, create("{\"credit_package\":\"pack_100\",\"amount\":\"9.90\","
+	    "\"currency\":\"eur\",\"mode\":\"test\"}", NULL, &c));
+	assert_int_equal(990, c.params.amount_minor);
+	assert_string_equal("EUR", c.params.currency);
+	bridge_json_create_fini(&c);
+	assert_int_equal(PW_OK, create("{\"credit_package\":\"pack_100\",\"currency\":\"EUR\","
+	    "\"mode\":\"test\"}", NULL, &c));
+	assert_int_equal(0, c.params.amount_minor);
+	assert_string_equal("EUR", c.params.currency);
+	bridge_json_create_fini(&c);
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"credit_package\":\"pack_100\","
+	    "\"amount\":\"9.90\",\"mode\":\"test\"}", NULL, &c));
+	assert_non_null(strstr(msg, "amount needs currency"));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"credit_package\":\"pack_100\","
+	    "\"plan\":\"pro\",\"mode\":\"test\"}", NULL, &c));
+	assert_non_null(strstr(msg, "credit_package sells credits"));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"credit_package\":7,\"mode\":\"test\"}", NULL,
+	    &c));
+	assert_non_null(strstr(msg, "credit_package must be a string"));
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"credit_package\":"
+	    "\"abcdefghijklmnopqrstuvwxyz0123456\",\"mode\":\"test\"}", NULL, &c));
+	/* without a package, amount and currency stay required */
+	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"mode\":\"test\"}", NULL, &c));
+}
+
+static void
 test_create_converts_amounts_exactly(void **state)
 {
 	bridge_create c;
@@ -394,6 +432,7 @@ main(void)
 		cmocka_unit_test(test_create_reads_expiry_and_refuses_a_bad_one),
 		cmocka_unit_test(test_create_reads_subscription_and_refuses_a_bad_one),
 		cmocka_unit_test(test_create_reads_every_field),
+		cmocka_unit_test(test_create_with_a_credit_package_leaves_amount_and_currency_to_it),
 		cmocka_unit_test(test_create_checks_mode_fulfillment_metadata_and_idempotency),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -305,6 +305,139 @@ test_session_create_with_credits_and_no_fulfillment(void **state)
 	paywire__v1__request__free_unpacked(rq, NULL);
 }
 
+/* create/archive/list credit packages: the package the request names, and
+ * for a list two (the second archived). */
+static void
+package_reply(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__CreditPackageCreateResponse c = PAYWIRE__V1__CREDIT_PACKAGE_CREATE_RESPONSE__INIT;
+	Paywire__V1__CreditPackageArchiveResponse a = PAYWIRE__V1__CREDIT_PACKAGE_ARCHIVE_RESPONSE__INIT;
+	Paywire__V1__CreditPackageListResponse l = PAYWIRE__V1__CREDIT_PACKAGE_LIST_RESPONSE__INIT;
+	Paywire__V1__CreditPackage p[2] = { PAYWIRE__V1__CREDIT_PACKAGE__INIT,
+		PAYWIRE__V1__CREDIT_PACKAGE__INIT };
+	Paywire__V1__CreditPackage *pp[2] = { &p[0], &p[1] };
+
+	PW_ASSERT(rq != NULL); /* peer thread: no cmocka asserts */
+	p[0].code = "pack_100";
+	p[0].name = "100 credits \xe2\x82\xac";
+	p[0].credits = PW_CREDITS_MAX;
+	p[0].amount_minor = INT64_C(999999999999);
+	p[0].currency = "KWD";
+	p[0].state = PAYWIRE__V1__CREDIT_PACKAGE_STATE__CREDIT_PACKAGE_STATE_ACTIVE;
+	p[0].created_at_unix_ms = 1767225600000;
+	p[1] = p[0];
+	p[1].code = "pack_200";
+	p[1].state = PAYWIRE__V1__CREDIT_PACKAGE_STATE__CREDIT_PACKAGE_STATE_ARCHIVED;
+	p[1].archived_at_unix_ms = 1767225700000;
+	rsp.request_id = rq->request_id;
+	switch (rq->call_case) {
+	case PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE:
+		c.package = &p[0];
+		c.created = 1;
+		rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_CREDIT_PACKAGE;
+		rsp.create_credit_package = &c;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_ARCHIVE_CREDIT_PACKAGE:
+		a.package = &p[1];
+		rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_ARCHIVE_CREDIT_PACKAGE;
+		rsp.archive_credit_package = &a;
+		break;
+	default:
+		l.packages = pp;
+		l.n_packages = 2;
+		l.has_more = 1;
+		rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_CREDIT_PACKAGES;
+		rsp.list_credit_packages = &l;
+		break;
+	}
+	testpeer_reply_pack(out, &rsp);
+}
+
+static void
+test_credit_package_calls_send_their_arguments_and_map_replies(void **state)
+{
+	pw_credit_package_page *page = malloc(sizeof(*page));
+	pw_session_params sp = { .credit_package = "pack_100", .customer_ref = "cust_1" };
+	pw_credit_package pk;
+	pw_session s;
+	pw_error err;
+	Paywire__V1__Request *rq;
+	uint32_t before;
+
+	(void) state;
+	assert_non_null(page);
+	atomic_store(&g_reply, package_reply);
+	assert_int_equal(PW_OK, pw_credit_package_create(g_client, "sk_test_k", "pack_100",
+	    "100 credits", 100, 990, "EUR", &pk, &err));
+	rq = cfx_request_last(g_peer);
+	assert_int_equal(PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE, rq->call_case);
+	assert_string_equal("sk_test_k", rq->api_key);
+	assert_string_equal("pack_100", rq->create_credit_package->code);
+	assert_string_equal("100 credits", rq->create_credit_package->name);
+	assert_int_equal(100, rq->create_credit_package->credits);
+	assert_int_equal(990, rq->create_credit_package->amount_minor);
+	assert_string_equal("EUR", rq->create_credit_package->currency);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	assert_string_equal("pack_100", pk.code);
+	assert_string_equal("100 credits \xe2\x82\xac", pk.name);
+	assert_true(pk.credits == PW_CREDITS_MAX);
+	assert_true(pk.amount_minor == INT64_C(999999999999));
+	assert_string_equal("KWD", pk.currency);
+	assert_int_equal(PW_CREDIT_PACKAGE_ACTIVE, pk.state);
+	assert_true(pk.created);
+	assert_true(pk.created_at_unix_ms == 1767225600000);
+
+	assert_int_equal(PW_OK, pw_credit_package_archive(g_client, "sk_test_k", "pack_200", &pk,
+	    &err));
+	rq = cfx_request_last(g_peer);
+	assert_string_equal("pack_200", rq->archive_credit_package->code);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	assert_int_equal(PW_CREDIT_PACKAGE_ARCHIVED, pk.state);
+	assert_true(pk.archived_at_unix_ms == 1767225700000);
+
+	assert_int_equal(PW_OK, pw_credit_packages_list(g_client, "sk_test_k", "pack_050", 7, true,
+	    page, &err));
+	rq = cfx_request_last(g_peer);
+	assert_string_equal("pack_050", rq->list_credit_packages->starting_after);
+	assert_int_equal(7, rq->list_credit_packages->limit);
+	assert_true(rq->list_credit_packages->include_archived);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	assert_int_equal(2, page->n);
+	assert_true(page->has_more);
+	assert_string_equal("pack_200", page->packages[1].code);
+	assert_int_equal(PW_CREDIT_PACKAGE_ARCHIVED, page->packages[1].state);
+	free(page);
+
+	/* refused before sending: no key, no code, no currency */
+	before = testpeer_count(g_peer);
+	assert_int_equal(PW_INVALID_ARGUMENT, pw_credit_package_create(g_client, NULL, "p", NULL,
+	    1, 1, "EUR", &pk, &err));
+	assert_int_equal(PW_INVALID_ARGUMENT, pw_credit_package_create(g_client, "k", NULL, NULL,
+	    1, 1, "EUR", &pk, &err));
+	assert_int_equal(PW_INVALID_ARGUMENT, pw_credit_package_create(g_client, "k", "p", NULL,
+	    1, 1, NULL, &pk, &err));
+	assert_int_equal(PW_INVALID_ARGUMENT, pw_credit_package_archive(g_client, "k", NULL, &pk,
+	    &err));
+	assert_int_equal(before, testpeer_count(g_peer));
+
+	/* a session selling a package: no currency needed, the code sent */
+	atomic_store(&g_reply, session_reply);
+	assert_int_equal(PW_OK, pw_session_create(g_client, "sk_test_k", &sp, &s, &err));
+	rq = cfx_request_last(g_peer);
+	assert_string_equal("pack_100", rq->create_session->credit_package);
+	assert_int_equal(0, rq->create_session->amount_minor);
+	assert_string_equal("", rq->create_session->currency);
+	assert_null(rq->create_session->fulfillment);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	/* without a package the currency stays required */
+	sp.credit_package = NULL;
+	before = testpeer_count(g_peer);
+	assert_int_equal(PW_INVALID_ARGUMENT, pw_session_create(g_client, "sk_test_k", &sp, &s,
+	    &err));
+	assert_int_equal(before, testpeer_count(g_peer));
+}
+
 static void
 get_status_reply(const Paywire__V1__Request *rq, testpeer_reply *out)
 {
@@ -866,6 +999,7 @@ main(void)
 		cmocka_unit_test(test_merchant_create_sends_admin_key_name_mode_and_maps_reply),
 		cmocka_unit_test(test_session_create_sends_every_parameter_and_maps_the_session),
 		cmocka_unit_test(test_session_create_with_credits_and_no_fulfillment),
+		cmocka_unit_test(test_credit_package_calls_send_their_arguments_and_map_replies),
 		cmocka_unit_test(test_status_get_maps_every_field),
 		cmocka_unit_test(test_webhook_ingest_forwards_exact_body_and_lower_case_headers),
 		cmocka_unit_test(test_access_redeem_sends_token_and_maps_receipt),

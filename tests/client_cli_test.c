@@ -62,6 +62,11 @@ reply_session(const Paywire__V1__Request *rq, testpeer_reply *out)
 	s.payment_status = PAYWIRE__V1__PAYMENT_STATUS__PAYMENT_STATUS_UNPAID;
 	s.amount_minor = rq->create_session->amount_minor;
 	s.currency = rq->create_session->currency;
+	if (rq->create_session->credit_package[0] != '\0') { /* the package's price */
+		s.amount_minor = 990;
+		s.currency = "EUR";
+		s.credit_package = rq->create_session->credit_package;
+	}
 	s.created_at_unix_ms = 1767225600000;
 	cs.session = &s;
 	rsp.request_id = rq->request_id;
@@ -284,6 +289,58 @@ reply_creds_list(const Paywire__V1__Request *rq, testpeer_reply *out)
 }
 
 /* Peer thread: no cmocka asserts. */
+/* create, archive and list credit packages: the one package the request
+ * names (list: pack_100 and pack_200, archived when asked for). */
+static void
+reply_package(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__CreditPackageCreateResponse c = PAYWIRE__V1__CREDIT_PACKAGE_CREATE_RESPONSE__INIT;
+	Paywire__V1__CreditPackageArchiveResponse a = PAYWIRE__V1__CREDIT_PACKAGE_ARCHIVE_RESPONSE__INIT;
+	Paywire__V1__CreditPackageListResponse l = PAYWIRE__V1__CREDIT_PACKAGE_LIST_RESPONSE__INIT;
+	Paywire__V1__CreditPackage p[2] = { PAYWIRE__V1__CREDIT_PACKAGE__INIT,
+		PAYWIRE__V1__CREDIT_PACKAGE__INIT };
+	Paywire__V1__CreditPackage *pp[2] = { &p[0], &p[1] };
+
+	p[0].code = "pack_100";
+	p[0].name = "100 credits";
+	p[0].credits = 100;
+	p[0].amount_minor = 990;
+	p[0].currency = "EUR";
+	p[0].state = PAYWIRE__V1__CREDIT_PACKAGE_STATE__CREDIT_PACKAGE_STATE_ACTIVE;
+	p[0].created_at_unix_ms = 1767225600000;
+	p[1] = p[0];
+	p[1].code = "pack_200";
+	p[1].credits = 200;
+	p[1].amount_minor = 1790;
+	p[1].state = PAYWIRE__V1__CREDIT_PACKAGE_STATE__CREDIT_PACKAGE_STATE_ARCHIVED;
+	p[1].archived_at_unix_ms = 1767225700000;
+	rsp.request_id = rq->request_id;
+	if (rq->call_case == PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE) {
+		p[0].code = rq->create_credit_package->code;
+		p[0].name = rq->create_credit_package->name;
+		p[0].credits = rq->create_credit_package->credits;
+		p[0].amount_minor = rq->create_credit_package->amount_minor;
+		p[0].currency = rq->create_credit_package->currency;
+		c.package = &p[0];
+		c.created = 1;
+		rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_CREDIT_PACKAGE;
+		rsp.create_credit_package = &c;
+	} else if (rq->call_case == PAYWIRE__V1__REQUEST__CALL_ARCHIVE_CREDIT_PACKAGE) {
+		p[1].code = rq->archive_credit_package->code;
+		a.package = &p[1];
+		rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_ARCHIVE_CREDIT_PACKAGE;
+		rsp.archive_credit_package = &a;
+	} else {
+		l.n_packages = rq->list_credit_packages->include_archived ? 2 : 1;
+		l.packages = pp;
+		l.has_more = 1;
+		rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_LIST_CREDIT_PACKAGES;
+		rsp.list_credit_packages = &l;
+	}
+	testpeer_reply_pack(out, &rsp);
+}
+
 static void
 peer_handler(void *arg, const Paywire__V1__Request *rq, const uint8_t *raw, size_t raw_len,
     uint32_t copy_no, testpeer_reply *out)
@@ -326,6 +383,11 @@ peer_handler(void *arg, const Paywire__V1__Request *rq, const uint8_t *raw, size
 		return;
 	case PAYWIRE__V1__REQUEST__CALL_LIST_PROVIDER_CREDENTIALS:
 		reply_creds_list(rq, out);
+		return;
+	case PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE:
+	case PAYWIRE__V1__REQUEST__CALL_ARCHIVE_CREDIT_PACKAGE:
+	case PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_PACKAGES:
+		reply_package(rq, out);
 		return;
 	default:
 		testpeer_reply_status(out, rq->request_id, 12, "not in this test");
@@ -825,6 +887,130 @@ test_key_list_shows_last_used_or_never(void **state)
 }
 
 static void
+test_credit_packages_and_a_session_selling_one(void **state)
+{
+	static const char *const key_env[] = { "PAYWIRE_API_KEY=sk_test_k", NULL };
+	uint32_t before;
+	Paywire__V1__Request *rq;
+	json_t *j, *arr;
+
+	(void) state;
+#define USAGE(env, needle, ...)                                  \
+	do {                                                         \
+		const char *const a_[] = { __VA_ARGS__, NULL };         \
+		expect_usage_error(env, a_, needle);                     \
+	} while (0)
+	/* help, usage errors: nothing sent */
+	RUN(NULL, "credits", "package", "create", "--help");
+	assert_int_equal(0, g_r.exit_code);
+	assert_non_null(strstr(g_r.out, "usage: paywire credits package create CODE --credits N"));
+	assert_non_null(strstr(g_r.out, "example"));
+	assert_non_null(strstr(g_r.out, "archive the package and create another code"));
+	RUN(NULL, "credits", "package", "list", "--help");
+	assert_int_equal(0, g_r.exit_code);
+	assert_non_null(strstr(g_r.out, "--all"));
+	RUN(NULL, "credits", "--help");
+	assert_non_null(strstr(g_r.out, "paywire credits package archive CODE"));
+	before = testpeer_count(g_peer);
+	USAGE(key_env, "--credits is required", "credits", "package", "create", "p",
+	    "--amount-minor", "1", "--currency", "EUR");
+	USAGE(key_env, "--credits wants an integer 1..1000000000", "credits", "package", "create",
+	    "p", "--credits", "0", "--amount-minor", "1", "--currency", "EUR");
+	USAGE(key_env, "give exactly one of --amount and --amount-minor", "credits", "package",
+	    "create", "p", "--credits", "5", "--currency", "EUR");
+	USAGE(key_env, "--currency is required", "credits", "package", "create", "p", "--credits",
+	    "5", "--amount", "1.00");
+	USAGE(key_env, "not an exact EUR amount", "credits", "package", "create", "p", "--credits",
+	    "5", "--amount", "1.001", "--currency", "EUR");
+	USAGE(key_env, "missing CODE", "credits", "package", "create");
+	USAGE(key_env, "missing CODE", "credits", "package", "archive");
+	USAGE(key_env, "--limit wants 1..100", "credits", "package", "list", "--limit", "101");
+	USAGE(NULL, "no API key", "credits", "package", "list");
+	USAGE(key_env, "--package sells credits: it excludes --plan", "session", "create",
+	    "--package", "p", "--plan", "pro");
+	USAGE(key_env, "give exactly one of --amount and --amount-minor (or --package)", "session",
+	    "create", "--currency", "EUR");
+	assert_int_equal(before, testpeer_count(g_peer));
+#undef USAGE
+
+	/* create: the exact price in minor units */
+	RUN(key_env, "--json", "credits", "package", "create", "pack_100", "--credits", "100",
+	    "--amount", "9.90", "--currency", "EUR", "--name", "100 credits");
+	assert_int_equal(0, g_r.exit_code);
+	rq = cfx_request_last(g_peer);
+	assert_int_equal(PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE, rq->call_case);
+	assert_string_equal("sk_test_k", rq->api_key);
+	assert_string_equal("pack_100", rq->create_credit_package->code);
+	assert_string_equal("100 credits", rq->create_credit_package->name);
+	assert_int_equal(100, rq->create_credit_package->credits);
+	assert_int_equal(990, rq->create_credit_package->amount_minor);
+	assert_string_equal("EUR", rq->create_credit_package->currency);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	j = parse_json_out();
+	assert_string_equal("pack_100", json_string_value(json_object_get(j, "code")));
+	assert_int_equal(990, json_integer_value(json_object_get(j, "amount_minor")));
+	assert_int_equal(100, json_integer_value(json_object_get(j, "credits")));
+	assert_string_equal("active", json_string_value(json_object_get(j, "state")));
+	assert_true(json_is_true(json_object_get(j, "created")));
+	json_decref(j);
+
+	/* list: the flags go out as they are; a table */
+	RUN(key_env, "--json", "credits", "package", "list", "--all", "--limit", "5",
+	    "--starting-after", "pack_050");
+	assert_int_equal(0, g_r.exit_code);
+	rq = cfx_request_last(g_peer);
+	assert_true(rq->list_credit_packages->include_archived);
+	assert_int_equal(5, rq->list_credit_packages->limit);
+	assert_string_equal("pack_050", rq->list_credit_packages->starting_after);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	j = parse_json_out();
+	arr = json_object_get(j, "packages");
+	assert_int_equal(2, json_array_size(arr));
+	assert_string_equal("archived",
+	    json_string_value(json_object_get(json_array_get(arr, 1), "state")));
+	assert_true(json_is_true(json_object_get(j, "has_more")));
+	json_decref(j);
+	RUN(key_env, "credits", "package", "list");
+	assert_int_equal(0, g_r.exit_code);
+	assert_non_null(strstr(g_r.out, "pack_100"));
+	assert_non_null(strstr(g_r.out, "next_starting_after"));
+	rq = cfx_request_last(g_peer);
+	assert_false(rq->list_credit_packages->include_archived);
+	paywire__v1__request__free_unpacked(rq, NULL);
+
+	/* archive */
+	RUN(key_env, "credits", "package", "archive", "pack_200");
+	assert_int_equal(0, g_r.exit_code);
+	assert_non_null(strstr(g_r.out, "archived"));
+	rq = cfx_request_last(g_peer);
+	assert_string_equal("pack_200", rq->archive_credit_package->code);
+	paywire__v1__request__free_unpacked(rq, NULL);
+
+	/* a session selling it: no amount, no currency, no fulfillment sent */
+	RUN(key_env, "--json", "session", "create", "--package", "pack_100", "--customer-ref",
+	    "cust_42");
+	assert_int_equal(0, g_r.exit_code);
+	rq = cfx_request_last(g_peer);
+	assert_string_equal("pack_100", rq->create_session->credit_package);
+	assert_int_equal(0, rq->create_session->amount_minor);
+	assert_string_equal("", rq->create_session->currency);
+	assert_null(rq->create_session->fulfillment);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	j = parse_json_out();
+	assert_string_equal("pack_100", json_string_value(json_object_get(j, "credit_package")));
+	assert_int_equal(990, json_integer_value(json_object_get(j, "amount_minor")));
+	json_decref(j);
+	/* with the price given too, it goes as given (the server compares) */
+	RUN(key_env, "session", "create", "--package", "pack_100", "--amount", "9.90",
+	    "--currency", "EUR");
+	assert_int_equal(0, g_r.exit_code);
+	rq = cfx_request_last(g_peer);
+	assert_int_equal(990, rq->create_session->amount_minor);
+	assert_string_equal("EUR", rq->create_session->currency);
+	paywire__v1__request__free_unpacked(rq, NULL);
+}
+
+static void
 test_session_mode_defaults_to_the_mode_of_the_keys_prefix(void **state)
 {
 	static const char *const live_env[] = { "PAYWIRE_API_KEY=sk_live_abc", NULL };
@@ -1237,6 +1423,7 @@ main(void)
 		cmocka_unit_test_setup(test_session_mode_defaults_to_the_mode_of_the_keys_prefix, reset),
 		cmocka_unit_test_setup(test_subscription_session_and_entitlement_list, reset),
 		cmocka_unit_test_setup(test_key_list_shows_last_used_or_never, reset),
+		cmocka_unit_test_setup(test_credit_packages_and_a_session_selling_one, reset),
 		cmocka_unit_test_setup(test_status_prints_aligned_key_value_lines, reset),
 		cmocka_unit_test_setup(test_server_error_prints_code_name_and_message_and_exits_1, reset),
 		cmocka_unit_test_setup(test_admin_key_never_appears_in_the_output, reset),

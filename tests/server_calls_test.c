@@ -43,10 +43,10 @@ test_every_call_member_has_one_row_named_after_it(void **state)
 		assert_string_equal(f->name, ops->name);
 		rows++;
 	}
-	assert_int_equal(31, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
+	assert_int_equal(34, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
 	                               reissue_access_key, test_payment, entitlements, anomalies,
 	                               3 quarantine, create_portal_session, refund_payment,
-	                               2 provider credentials */
+	                               2 provider credentials, 3 credit packages */
 }
 
 static void

@@ -14,8 +14,8 @@
 #include "server_harness.h"
 
 /* Wire codes (gRPC numbering). */
-enum { C_OK = 0, C_INVALID = 3, C_NOT_FOUND = 5, C_PERM = 7, C_UNIMPL = 12, C_UNAVAIL = 14,
-	C_UNAUTH = 16 };
+enum { C_OK = 0, C_INVALID = 3, C_NOT_FOUND = 5, C_EXISTS = 6, C_PERM = 7, C_FAILED_PRE = 9,
+	C_UNIMPL = 12, C_UNAVAIL = 14, C_UNAUTH = 16 };
 
 typedef struct fixture {
 	th_env e;               /* server, REQ socket, test-mode merchant */
@@ -503,6 +503,179 @@ test_fulfillment_needs_a_plan_or_credits(void **state)
 	expect_session(F.e.key, mod_ful_sub_ok, C_OK, NULL);
 }
 
+/* ---- credit packages ---- */
+
+static void mod_pkg(Paywire__V1__CreateSessionRequest *cs) { cs->credit_package = "srv_pack"; }
+static void mod_pkg_only(Paywire__V1__CreateSessionRequest *cs) { mod_pkg(cs); cs->amount_minor = 0; cs->currency = ""; }
+static void mod_pkg_amount(Paywire__V1__CreateSessionRequest *cs) { mod_pkg(cs); cs->amount_minor = 100; }
+static void mod_pkg_currency(Paywire__V1__CreateSessionRequest *cs) { mod_pkg(cs); cs->currency = "USD"; }
+static void mod_pkg_bad_currency(Paywire__V1__CreateSessionRequest *cs) { mod_pkg(cs); cs->currency = "eur"; }
+static void mod_pkg_key(Paywire__V1__CreateSessionRequest *cs) { mod_ful_key_ok(cs); mod_pkg(cs); }
+static void mod_pkg_credits(Paywire__V1__CreateSessionRequest *cs) { mod_ful_credits_ok(cs); mod_pkg(cs); }
+static void mod_pkg_unknown(Paywire__V1__CreateSessionRequest *cs) { cs->credit_package = "no_such"; }
+static void mod_pkg_bad_code(Paywire__V1__CreateSessionRequest *cs) { cs->credit_package = "Pack 1"; }
+static void mod_pkg_amount_zero_no_pkg(Paywire__V1__CreateSessionRequest *cs) { cs->amount_minor = 0; }
+
+/* Creates (or replays) a package through the server; returns the response. */
+static Paywire__V1__Response *
+pkg_create(const char *key, const char *code, int64_t credits, int64_t amount,
+    const char *currency, const char *name, int code_want, const char *why_part)
+{
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__CreditPackageCreateRequest pc = PAYWIRE__V1__CREDIT_PACKAGE_CREATE_REQUEST__INIT;
+
+	pc.code = (char *) code;
+	pc.credits = credits;
+	pc.amount_minor = amount;
+	pc.currency = (char *) currency;
+	pc.name = (char *) name;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE;
+	req.create_credit_package = &pc;
+	return key_call(&req, key, code_want, why_part);
+}
+
+static Paywire__V1__Response *
+pkg_archive(const char *key, const char *code, int code_want, const char *why_part)
+{
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__CreditPackageArchiveRequest pa = PAYWIRE__V1__CREDIT_PACKAGE_ARCHIVE_REQUEST__INIT;
+
+	pa.code = (char *) code;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_ARCHIVE_CREDIT_PACKAGE;
+	req.archive_credit_package = &pa;
+	return key_call(&req, key, code_want, why_part);
+}
+
+static Paywire__V1__Response *
+pkg_list(const char *key, const char *after, uint32_t limit, bool archived, int code_want,
+    const char *why_part)
+{
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__CreditPackageListRequest pl = PAYWIRE__V1__CREDIT_PACKAGE_LIST_REQUEST__INIT;
+
+	pl.starting_after = (char *) after;
+	pl.limit = limit;
+	pl.include_archived = archived;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_PACKAGES;
+	req.list_credit_packages = &pl;
+	return key_call(&req, key, code_want, why_part);
+}
+
+static void
+test_credit_packages_are_validated_and_sold(void **state)
+{
+	Paywire__V1__CreateSessionRequest cs;
+	Paywire__V1__GetStatusRequest gs = PAYWIRE__V1__GET_STATUS_REQUEST__INIT;
+	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
+	Paywire__V1__Response *resp;
+	char name[PW_CREDIT_PACKAGE_NAME_BYTES_MAX + 2];
+	char rid[64];
+
+	(void) state;
+	/* the package's own parameters */
+	th_resp_free(pkg_create(F.e.key, "", 1, 1, "EUR", NULL, C_INVALID,
+	    "create_credit_package.code is required"));
+	th_resp_free(pkg_create(F.e.key, "Srv", 1, 1, "EUR", NULL, C_INVALID,
+	    "create_credit_package.code must be 1..32 bytes of a-z"));
+	th_resp_free(pkg_create(F.e.key, "abcdefghijklmnopqrstuvwxyz0123456", 1, 1, "EUR", NULL,
+	    C_INVALID, "create_credit_package.code"));
+	th_resp_free(pkg_create(F.e.key, "p", 0, 1, "EUR", NULL, C_INVALID,
+	    "create_credit_package.credits must be 1..1000000000"));
+	th_resp_free(pkg_create(F.e.key, "p", PW_CREDITS_MAX + 1, 1, "EUR", NULL, C_INVALID,
+	    "create_credit_package.credits"));
+	th_resp_free(pkg_create(F.e.key, "p", 1, 0, "EUR", NULL, C_INVALID,
+	    "create_credit_package.amount_minor"));
+	th_resp_free(pkg_create(F.e.key, "p", 1, 1, "eur", NULL, C_INVALID,
+	    "create_credit_package.currency must be an active ISO 4217"));
+	th_resp_free(pkg_create(F.e.key, "p", 1, 1, "", NULL, C_INVALID,
+	    "create_credit_package.currency is required"));
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	th_resp_free(pkg_create(F.e.key, "p", 1, 1, "EUR", name, C_INVALID,
+	    "create_credit_package.name"));
+	th_resp_free(pkg_archive(F.e.key, "", C_INVALID, "archive_credit_package.code is required"));
+	th_resp_free(pkg_list(F.e.key, "", PW_LIST_LIMIT_MAX + 1, false, C_INVALID,
+	    "list_credit_packages.limit"));
+	th_resp_free(pkg_list(F.e.key, "NOT A CODE", 0, false, C_INVALID,
+	    "list_credit_packages.starting_after"));
+
+	/* created, replayed, refused with other parameters */
+	resp = pkg_create(F.e.key, "srv_pack", 50, 4900, "EUR", "50 credits", C_OK, NULL);
+	assert_int_equal(PAYWIRE__V1__RESPONSE__RESULT_CREATE_CREDIT_PACKAGE, resp->result_case);
+	assert_true(resp->create_credit_package->created);
+	assert_string_equal("srv_pack", resp->create_credit_package->package->code);
+	assert_int_equal(PAYWIRE__V1__CREDIT_PACKAGE_STATE__CREDIT_PACKAGE_STATE_ACTIVE,
+	    resp->create_credit_package->package->state);
+	th_resp_free(resp);
+	resp = pkg_create(F.e.key, "srv_pack", 50, 4900, "EUR", "50 credits", C_OK, NULL);
+	assert_false(resp->create_credit_package->created);
+	th_resp_free(resp);
+	th_resp_free(pkg_create(F.e.key, "srv_pack", 50, 3900, "EUR", "50 credits", C_EXISTS,
+	    "never changed or reused"));
+
+	/* sessions selling it */
+	expect_session(F.e.key, mod_pkg, C_OK, NULL);           /* 4900 EUR given: the package's */
+	expect_session(F.e.key, mod_pkg_credits, C_INVALID, "fulfillment does not match");
+	expect_session(F.e.key, mod_pkg_amount, C_INVALID, "amount_minor does not match");
+	expect_session(F.e.key, mod_pkg_currency, C_INVALID, "currency does not match");
+	expect_session(F.e.key, mod_pkg_bad_currency, C_INVALID, "create_session.currency");
+	expect_session(F.e.key, mod_pkg_key, C_INVALID, "unset or CREDITS with credit_package");
+	expect_session(F.e.key, mod_pkg_unknown, C_NOT_FOUND, "no credit package no_such");
+	expect_session(F.e.key, mod_pkg_bad_code, C_INVALID, "create_session.credit_package");
+	expect_session(F.e.key, mod_pkg_amount_zero_no_pkg, C_INVALID, "create_session.amount_minor");
+	expect_session(F.live_key, mod_pkg, C_NOT_FOUND, "no credit package srv_pack"); /* another merchant's */
+
+	/* amount, currency, credits from the package; the session and its status name it */
+	th_session_req_init(&cs, 0);
+	mod_pkg_only(&cs);
+	cs.customer_ref = "cust_pkg";
+	th_request_id(rid, sizeof(rid));
+	resp = th_create_session(F.e.sock, F.e.key, rid, &cs);
+	assert_int_equal(C_OK, resp->status->code);
+	assert_int_equal(4900, resp->create_session->session->amount_minor);
+	assert_string_equal("EUR", resp->create_session->session->currency);
+	assert_string_equal("srv_pack", resp->create_session->session->credit_package);
+	assert_non_null(resp->create_session->session->fulfillment);
+	assert_int_equal(PAYWIRE__V1__FULFILLMENT_KIND__FULFILLMENT_KIND_CREDITS,
+	    resp->create_session->session->fulfillment->kind);
+	assert_int_equal(50, resp->create_session->session->fulfillment->credits);
+	gs.session_id = resp->create_session->session->id;
+	gs.checkout_secret = resp->create_session->checkout_secret;
+	req.call_case = PAYWIRE__V1__REQUEST__CALL_GET_STATUS;
+	req.get_status = &gs;
+	{
+		Paywire__V1__Response *st = th_call(F.e.sock, &req, NULL);
+		assert_int_equal(C_OK, st->status->code);
+		assert_string_equal("srv_pack", st->get_status->credit_package);
+		assert_int_equal(50, st->get_status->credits);
+		th_resp_free(st);
+	}
+	th_resp_free(resp);
+
+	/* the other merchant sees none of it */
+	resp = pkg_list(F.live_key, "", 0, true, C_OK, NULL);
+	assert_int_equal(0, resp->list_credit_packages->n_packages);
+	th_resp_free(resp);
+	th_resp_free(pkg_archive(F.live_key, "srv_pack", C_NOT_FOUND, "no credit package srv_pack"));
+
+	/* archived: listed only on request, sold no more */
+	resp = pkg_archive(F.e.key, "srv_pack", C_OK, NULL);
+	assert_int_equal(PAYWIRE__V1__CREDIT_PACKAGE_STATE__CREDIT_PACKAGE_STATE_ARCHIVED,
+	    resp->archive_credit_package->package->state);
+	th_resp_free(resp);
+	expect_session(F.e.key, mod_pkg, C_FAILED_PRE, "srv_pack is archived");
+	resp = pkg_list(F.e.key, "", 0, false, C_OK, NULL);
+	assert_int_equal(0, resp->list_credit_packages->n_packages);
+	th_resp_free(resp);
+	resp = pkg_list(F.e.key, "", 0, true, C_OK, NULL);
+	assert_int_equal(1, resp->list_credit_packages->n_packages);
+	assert_string_equal("srv_pack", resp->list_credit_packages->packages[0]->code);
+	th_resp_free(resp);
+	th_resp_free(pkg_create(F.e.key, "srv_pack", 50, 4900, "EUR", "50 credits", C_EXISTS,
+	    "archived"));
+	th_resp_free(pkg_archive(F.e.key, "never_made", C_NOT_FOUND, "no credit package never_made"));
+}
+
 static void
 test_get_entitlements_needs_a_customer_and_sees_only_its_merchants(void **state)
 {
@@ -919,6 +1092,7 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8_is_refused),
 		cmocka_unit_test(test_text_fields_over_their_limits_are_invalid),
 		cmocka_unit_test(test_fulfillment_needs_a_plan_or_credits),
+		cmocka_unit_test(test_credit_packages_are_validated_and_sold),
 		cmocka_unit_test(test_get_entitlements_needs_a_customer_and_sees_only_its_merchants),
 		cmocka_unit_test(test_missing_unknown_and_revoked_keys_are_unauthenticated),
 		cmocka_unit_test(test_test_key_creating_a_live_session_is_permission_denied),

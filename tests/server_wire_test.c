@@ -204,6 +204,9 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	    PAYWIRE__V1__SET_PROVIDER_CREDENTIALS_REQUEST__INIT;
 	Paywire__V1__ListProviderCredentialsRequest lpc =
 	    PAYWIRE__V1__LIST_PROVIDER_CREDENTIALS_REQUEST__INIT;
+	Paywire__V1__CreditPackageCreateRequest pc = PAYWIRE__V1__CREDIT_PACKAGE_CREATE_REQUEST__INIT;
+	Paywire__V1__CreditPackageArchiveRequest pa = PAYWIRE__V1__CREDIT_PACKAGE_ARCHIVE_REQUEST__INIT;
+	Paywire__V1__CreditPackageListRequest pl = PAYWIRE__V1__CREDIT_PACKAGE_LIST_REQUEST__INIT;
 
 	req.request_id = "req_01HZX";
 	req.api_key = "sk_test_abcdefghijklmnop";
@@ -237,6 +240,7 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		ff.plan = "pro";
 		ff.credits = -7; /* int64 negative: 10-byte varint */
 		cs.fulfillment = &ff;
+		cs.credit_package = "pack-100";
 		req.create_session = &cs;
 		break;
 	case PAYWIRE__V1__REQUEST__CALL_GET_STATUS:
@@ -389,6 +393,24 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		lpc.merchant_id = "m_0190f3c2a1b24f";
 		req.list_provider_credentials = &lpc;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE:
+		pc.code = "pack_100";
+		pc.name = "100 credits \xe2\x82\xac";
+		pc.credits = 100;
+		pc.amount_minor = 990;
+		pc.currency = "EUR";
+		req.create_credit_package = &pc;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_ARCHIVE_CREDIT_PACKAGE:
+		pa.code = "pack_100";
+		req.archive_credit_package = &pa;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_PACKAGES:
+		pl.starting_after = "pack_050";
+		pl.limit = 100;
+		pl.include_archived = 1;
+		req.list_credit_packages = &pl;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL__NOT_SET:
 	case _PAYWIRE__V1__REQUEST__CALL__CASE_IS_INT_SIZE: break;
 	}
@@ -415,6 +437,9 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_REFUND_PAYMENT,
 	PAYWIRE__V1__REQUEST__CALL_SET_PROVIDER_CREDENTIALS,
 	PAYWIRE__V1__REQUEST__CALL_LIST_PROVIDER_CREDENTIALS,
+	PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE,
+	PAYWIRE__V1__REQUEST__CALL_ARCHIVE_CREDIT_PACKAGE,
+	PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_PACKAGES,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))

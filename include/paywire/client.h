@@ -221,6 +221,11 @@ typedef struct pw_session_params {
 	                             paywire creates the provider's checkout (a Stripe
 	                             Checkout Session, a Razorpay Order) with the
 	                             merchant's credentials before it answers */
+	const char *credit_package; /* NULL or "": none. Else the code of one of the
+	                               merchant's active credit packages: the session
+	                               sells its credits at its price (amount_minor 0 and
+	                               currency NULL take the package's; given ones must
+	                               equal it, as must a CREDITS fulfillment) */
 } pw_session_params;
 
 typedef struct pw_session {
@@ -240,6 +245,7 @@ typedef struct pw_session {
 	char provider_checkout_id[128]; /* cs_…, order_… once created, else "" */
 	char provider_checkout_url[2200]; /* Stripe's hosted page (send the customer there), else "" */
 	bool provider_checkout_pending; /* asked for, not created yet (a resend finishes it) */
+	char credit_package[40];    /* the credit package it sells (its code), or "" */
 } pw_session;
 
 PW_API pw_status pw_session_create(pw_client *c, const char *api_key, const pw_session_params *p,
@@ -302,6 +308,58 @@ typedef struct pw_credit_page {
  * large (~110 KiB): allocate it. */
 PW_API pw_status pw_credits_list(pw_client *c, const char *api_key, const char *customer,
     uint64_t starting_after, unsigned limit, pw_credit_page *out, pw_error *err);
+
+/* ---- credit packages: the merchant's catalogue (merchant API key) ---- */
+
+typedef enum pw_credit_package_state {
+	PW_CREDIT_PACKAGE_UNSPECIFIED = 0,
+	PW_CREDIT_PACKAGE_ACTIVE = 1,   /* sessions may sell it */
+	PW_CREDIT_PACKAGE_ARCHIVED = 2, /* no new session may; its code is never reused */
+} pw_credit_package_state;
+
+/* What a package sells (credits) at what price. Immutable but for its state:
+ * to change a price, archive it and create another code. */
+typedef struct pw_credit_package {
+	char code[40];               /* 1..32 bytes of [a-z0-9_-] */
+	char name[132];              /* display name, "" none */
+	int64_t credits;
+	int64_t amount_minor;
+	char currency[4];
+	pw_credit_package_state state;
+	int64_t created_at_unix_ms;
+	int64_t archived_at_unix_ms; /* 0: active */
+	bool created;                /* pw_credit_package_create: true if this call made it,
+	                                false if it existed with the same parameters */
+} pw_credit_package;
+
+/* Creates the package code (1..32 bytes of [a-z0-9_-]) selling credits
+ * (1..10^9) for amount_minor (> 0) of currency (ISO 4217); name may be NULL.
+ * The same code with the same parameters again answers it (created false);
+ * with other parameters, or an archived code: PW_ALREADY_EXISTS (codes are
+ * never changed or reused). At 100 active packages: PW_FAILED_PRECONDITION. */
+PW_API pw_status pw_credit_package_create(pw_client *c, const char *api_key, const char *code,
+    const char *name, int64_t credits, int64_t amount_minor, const char *currency,
+    pw_credit_package *out, pw_error *err);
+
+/* Archives the package code: no new session may sell it; sessions created
+ * with it keep their price. Archiving an archived one changes nothing.
+ * PW_NOT_FOUND: no such package of this merchant. */
+PW_API pw_status pw_credit_package_archive(pw_client *c, const char *api_key, const char *code,
+    pw_credit_package *out, pw_error *err);
+
+#define PW_CREDIT_PACKAGE_PAGE_MAX 100
+typedef struct pw_credit_package_page {
+	pw_credit_package packages[PW_CREDIT_PACKAGE_PAGE_MAX]; /* in code order */
+	size_t n;
+	bool has_more;               /* go on with starting_after = the last code */
+} pw_credit_package_page;
+
+/* The merchant's packages in code order, codes after starting_after (NULL or
+ * "": from the first), at most limit (1..100; 0: 10); archived ones only
+ * with include_archived. out is ~20 KiB: allocate it. */
+PW_API pw_status pw_credit_packages_list(pw_client *c, const char *api_key,
+    const char *starting_after, unsigned limit, bool include_archived,
+    pw_credit_package_page *out, pw_error *err);
 
 /* ---- a merchant's own sessions and invoices (merchant API key) ---- */
 
@@ -467,6 +525,7 @@ typedef struct pw_status_info {
 	char provider_checkout_url[2200]; /* with the secret: where to pay (Stripe) */
 	char provider_checkout_id[128];   /* with the secret: cs_…, order_… */
 	char checkout_provider[16];       /* with the secret: "stripe", "razorpay", "" */
+	char credit_package[40];   /* with credits: the package sold (its code), or "" */
 } pw_status_info;
 
 /* With the session's checkout secret (the customer's browser holds it, in

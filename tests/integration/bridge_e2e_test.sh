@@ -60,6 +60,18 @@ refused "an unknown X-API-Key" 401 '{"amount":"1.00","currency":"EUR","mode":"te
 refused "a test key asking for a live session" 403 '{"amount":"1.00","currency":"EUR","mode":"live"}' -H "X-API-Key: $key"
 refused "same Idempotency-Key, other parameters" 409 '{"amount":"11.00","currency":"EUR","mode":"test"}' -H "X-API-Key: $key" -H 'Idempotency-Key: order-77'
 
+# A credit package sold over HTTP: amount and currency are the package's.
+"$CLI" credits package create web_50 --credits 50 --amount-minor 450 --currency EUR \
+  --api-key "$key" >/dev/null
+r=$(create '{"credit_package":"web_50","mode":"test","customer_ref":"cust_web"}' -H "X-API-Key: $key")
+eq "create_session with a credit_package → 200" 200 "${r%% *}"
+eq "… the package's amount" 450 "$(field "$r" amount_minor)"
+eq "… the package's currency" EUR "$(field "$r" currency)"
+eq "… names the package" web_50 "$(field "$r" credit_package)"
+refused "a credit_package with another amount" 400 '{"credit_package":"web_50","amount_minor":451,"mode":"test"}' -H "X-API-Key: $key"
+refused "an unknown credit_package" 404 '{"credit_package":"nope","mode":"test"}' -H "X-API-Key: $key"
+refused "a credit_package and a plan" 400 '{"credit_package":"web_50","plan":"pro","mode":"test"}' -H "X-API-Key: $key"
+
 # Status over HTTP.
 r=$(curl -sS -w ' %{http_code}' "$BRIDGE/session/$sid/status")
 contains "GET /session/{id}/status → 200 created" '"status":"created"' "$r"

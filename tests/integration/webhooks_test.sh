@@ -477,6 +477,46 @@ eq "credits: … of 0 credits" 0 "$(echo "$out" | json transactions.0.delta)"
 eq "credits: … with all 10 as the shortfall" 10 "$(echo "$out" | json transactions.0.shortfall)"
 eq "credits: the balance never goes below 0" 0 "$("$CLI" --json credits balance cust_race --api-key "$key" | json balance)"
 
+# ---- Credit packages: the catalogue through the CLI, a session selling one,
+# paid through the webhook path (test-pay): the balance grows by the
+# package's credits; archived, it is sold no more; another merchant sees none.
+out=$("$CLI" --json credits package create credits_100 --credits 100 --amount 9.90 \
+  --currency EUR --name "100 credits" --api-key "$key")
+eq "package create: created" true "$(echo "$out" | json created)"
+eq "package create: the price in minor units" 990 "$(echo "$out" | json amount_minor)"
+out=$("$CLI" --json credits package create credits_100 --credits 100 --amount 9.90 \
+  --currency EUR --name "100 credits" --api-key "$key")
+eq "package create again, same parameters: the package (created false)" false "$(echo "$out" | json created)"
+out=$("$CLI" credits package create credits_100 --credits 100 --amount 8.90 --currency EUR \
+  --name "100 credits" --api-key "$key" 2>&1) && rc=0 || rc=$?
+eq "package create, another price: exit 1" 1 "$rc"
+contains "… ALREADY_EXISTS (codes are immutable)" ALREADY_EXISTS "$out"
+pk=$("$CLI" --json session create --package credits_100 --customer-ref cust_pkg --api-key "$key")
+pks=$(echo "$pk" | json id); pkk=$(echo "$pk" | json checkout_secret)
+eq "session --package: the package's amount" 990 "$(echo "$pk" | json amount_minor)"
+eq "session --package: the package's currency" EUR "$(echo "$pk" | json currency)"
+eq "session --package: names the package" credits_100 "$(echo "$pk" | json credit_package)"
+out=$("$CLI" --json session test-pay "$pks" --secret "$pkk")
+eq "session --package: paid" applied "$(echo "$out" | json outcome)"
+eq "session --package: the balance grew by the package's credits" 100 \
+  "$("$CLI" --json credits balance cust_pkg --api-key "$key" | json balance)"
+out=$("$CLI" --json status "$pks" --secret "$pkk")
+eq "status with the secret: the package sold" credits_100 "$(echo "$out" | json credit_package)"
+eq "status with the secret: its credits" 100 "$(echo "$out" | json credits)"
+out=$("$CLI" session create --package credits_100 --amount 1.00 --currency EUR \
+  --api-key "$key" 2>&1) && rc=0 || rc=$?
+contains "session --package with another amount: INVALID_ARGUMENT" "amount_minor does not match" "$out"
+out=$("$CLI" session create --package credits_100 --api-key "$other_key" 2>&1) && rc=0 || rc=$?
+contains "session --package of another merchant's package: NOT_FOUND" NOT_FOUND "$out"
+out=$("$CLI" --json credits package archive credits_100 --api-key "$key")
+eq "package archive: archived" archived "$(echo "$out" | json state)"
+before=$(last_txnid "$data")
+out=$("$CLI" session create --package credits_100 --api-key "$key" 2>&1) && rc=0 || rc=$?
+contains "session --package of an archived package: FAILED_PRECONDITION" FAILED_PRECONDITION "$out"
+eq "… and writes nothing" "$before" "$(last_txnid "$data")"
+out=$("$CLI" --json credits package list --all --api-key "$key")
+eq "package list --all: the archived one" archived "$(echo "$out" | json packages.0.state)"
+
 # Test-mode payments: what the checkout page's buttons do, through the webhook
 # path (Stripe's shape, signed with the Stripe secret).
 tp=$("$CLI" --json session create --api-key "$key" --amount-minor 1500 --currency ISK \
