@@ -243,7 +243,7 @@ bridge_json_count(const char *raw, size_t raw_len, int64_t max, int64_t *out)
 static const char *const bridge_create_keys[] = {
 	"amount", "amount_minor", "currency", "mode", "success_url", "cancel_url",
 	"customer_email", "customer_name", "customer_ref", "idempotency_key", "metadata", "plan",
-	"credits", "expires_at_unix_ms", "subscription", "credit_package",
+	"credits", "expires_at_unix_ms", "subscription", "credit_package", "provider",
 };
 
 static pw_status
@@ -570,6 +570,29 @@ bridge_create_texts(json_t *root, bridge_create *c, const char *idem_header, cha
 	return PW_OK;
 }
 
+/* provider: absent/null (none), "stripe" or "razorpay": paywire creates the
+ * provider's checkout (issue 10). */
+static pw_status
+bridge_create_provider(json_t *root, bridge_create *c, char *msg, size_t msg_size)
+{
+	const char *p = NULL;
+	pw_status rv = bridge_create_string(root, "provider", 16, &p, msg, msg_size);
+
+	if (rv != PW_OK || p == NULL) {
+		return rv;
+	}
+	if (strcmp(p, "stripe") == 0) {
+		c->params.provider = PW_WEBHOOK_STRIPE;
+	} else if (strcmp(p, "razorpay") == 0) {
+		c->params.provider = PW_WEBHOOK_RAZORPAY;
+	} else {
+		BRIDGE_MSG(msg, msg_size, "provider must be \"stripe\" or \"razorpay\" (paywire creates "
+		                          "checkouts there only)");
+		return PW_INVALID_ARGUMENT;
+	}
+	return PW_OK;
+}
+
 /* key is in the object, and not null. */
 static bool
 bridge_create_given(json_t *root, const char *key)
@@ -620,6 +643,9 @@ bridge_create_fields(const char *body, size_t len, json_t *root, const char *ide
 	}
 	if (rv == PW_OK) {
 		rv = bridge_create_fulfillment(body, len, root, out, msg, msg_size);
+	}
+	if (rv == PW_OK) {
+		rv = bridge_create_provider(root, out, msg, msg_size);
 	}
 	return rv;
 }
@@ -753,7 +779,128 @@ bridge_json_session(bridge_buf *out, const pw_session *s, const char *checkout_u
 	if (root != NULL && s->credit_package[0] != '\0') {
 		(void) json_object_set_new(root, "credit_package", bridge_json_str(s->credit_package));
 	}
+	if (root != NULL && s->checkout_provider[0] != '\0') {
+		/* the provider checkout paywire created (issue 10) */
+		(void) json_object_set_new(root, "checkout_provider", bridge_json_str(s->checkout_provider));
+		(void) json_object_set_new(root, "provider_checkout_id",
+		    bridge_json_str_or_null(s->provider_checkout_id));
+		(void) json_object_set_new(root, "provider_checkout_url",
+		    bridge_json_str_or_null(s->provider_checkout_url));
+	}
 	bridge_json_emit(out, root);
+}
+
+void
+bridge_json_refund(bridge_buf *out, const pw_refund *r)
+{
+	PW_ASSERT(out != NULL && r != NULL);
+	bridge_json_emit(out,
+	    json_pack("{s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "id", bridge_json_str(r->id),
+	        "session_id", bridge_json_str(r->session_id), "state", bridge_json_str(r->state),
+	        "amount_minor", (json_int_t) r->amount_minor, "currency", bridge_json_str(r->currency),
+	        "provider", bridge_json_str(r->provider), "payment_ref",
+	        bridge_json_str_or_null(r->payment_ref), "provider_refund_id",
+	        bridge_json_str_or_null(r->provider_refund_id), "reason",
+	        bridge_json_str_or_null(r->reason), "failure_reason",
+	        bridge_json_str_or_null(r->failure_reason), "created_at_unix_ms",
+	        (json_int_t) r->created_at_unix_ms));
+}
+
+void
+bridge_json_portal(bridge_buf *out, const pw_portal *p)
+{
+	PW_ASSERT(out != NULL && p != NULL);
+	bridge_json_emit(out, json_pack("{s:o,s:o,s:o,s:s}", "url", bridge_json_str(p->url),
+	                          "customer", bridge_json_str(p->customer), "session_id",
+	                          bridge_json_str(p->session_id), "mode", pw_mode_name(p->mode)));
+}
+
+/* A refund or portal body: a JSON object with only the given keys; amount_minor
+ * (refund) a positive integer; strings at most len_max bytes. */
+pw_status
+bridge_json_refund_parse(const char *body, size_t len, int64_t *amount_minor, char *reason,
+    size_t reason_size, char *msg, size_t msg_size)
+{
+	json_error_t jerr;
+	json_t *root;
+	json_t *v;
+	const char *key;
+	const char *raw = NULL;
+	size_t raw_len = 0;
+	pw_status rv = PW_OK;
+
+	*amount_minor = 0;
+	reason[0] = '\0';
+	if (len == 0) {
+		return PW_OK; /* all that is left, no reason */
+	}
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		BRIDGE_MSG(msg, msg_size, "the body must be a JSON object");
+		json_decref(root);
+		return PW_INVALID_ARGUMENT;
+	}
+	json_object_foreach (root, key, v) {
+		if (strcmp(key, "amount_minor") != 0 && strcmp(key, "reason") != 0) {
+			BRIDGE_MSG(msg, msg_size, "unknown parameter: %.*s", BRIDGE_JSON_KEY_ECHO_MAX, key);
+			rv = PW_INVALID_ARGUMENT;
+			break;
+		}
+	}
+	if (rv == PW_OK && bridge_json_raw_member(body, len, "amount_minor", &raw, &raw_len) == PW_OK &&
+	    bridge_json_count(raw, raw_len, PW_AMOUNT_MINOR_MAX, amount_minor) != PW_OK) {
+		BRIDGE_MSG(msg, msg_size, "amount_minor must be an integer from 1 to %lld (or absent: "
+		                          "all that is left)", (long long) PW_AMOUNT_MINOR_MAX);
+		rv = PW_INVALID_ARGUMENT;
+	}
+	v = json_object_get(root, "reason");
+	if (rv == PW_OK && v != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) || json_string_length(v) >= reason_size) {
+			BRIDGE_MSG(msg, msg_size, "reason must be duplicate, fraudulent or "
+			                          "requested_by_customer");
+			rv = PW_INVALID_ARGUMENT;
+		} else {
+			(void) pw_strlcpy(reason, json_string_value(v), reason_size);
+		}
+	}
+	json_decref(root);
+	return rv;
+}
+
+pw_status
+bridge_json_portal_parse(const char *body, size_t len, char *return_url, size_t url_size,
+    char *msg, size_t msg_size)
+{
+	json_error_t jerr;
+	json_t *root = len > 0 ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	json_t *v;
+	const char *key;
+	pw_status rv = PW_OK;
+
+	return_url[0] = '\0';
+	if (root == NULL || !json_is_object(root)) {
+		BRIDGE_MSG(msg, msg_size, "the body must be a JSON object with return_url");
+		json_decref(root);
+		return PW_INVALID_ARGUMENT;
+	}
+	json_object_foreach (root, key, v) {
+		if (strcmp(key, "return_url") != 0) {
+			BRIDGE_MSG(msg, msg_size, "unknown parameter: %.*s", BRIDGE_JSON_KEY_ECHO_MAX, key);
+			rv = PW_INVALID_ARGUMENT;
+			break;
+		}
+	}
+	v = json_object_get(root, "return_url");
+	if (rv == PW_OK && (!json_is_string(v) || json_string_length(v) == 0 ||
+	                       json_string_length(v) >= url_size)) {
+		BRIDGE_MSG(msg, msg_size, "return_url (an http or https URL) is required");
+		rv = PW_INVALID_ARGUMENT;
+	}
+	if (rv == PW_OK) {
+		(void) pw_strlcpy(return_url, json_string_value(v), url_size);
+	}
+	json_decref(root);
+	return rv;
 }
 
 void

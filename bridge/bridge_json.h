@@ -80,6 +80,14 @@ void bridge_json_create_fini(bridge_create *c);
 void bridge_json_error(bridge_buf *out, const char *code, const char *message);
 /* The created session; checkout_url is the bridge's own checkout page. */
 void bridge_json_session(bridge_buf *out, const pw_session *s, const char *checkout_url);
+
+/* POST /sessions/{id}/refund and /portal (issue 10): their bodies and answers. */
+pw_status bridge_json_refund_parse(const char *body, size_t len, int64_t *amount_minor,
+    char *reason, size_t reason_size, char *msg, size_t msg_size) PW_WUR;
+pw_status bridge_json_portal_parse(const char *body, size_t len, char *return_url,
+    size_t url_size, char *msg, size_t msg_size) PW_WUR;
+void bridge_json_refund(bridge_buf *out, const pw_refund *r);
+void bridge_json_portal(bridge_buf *out, const pw_portal *p);
 /* What GET /session/{id}/status?secret= adds for the customer (the secret
  * matched): absolute URLs the bridge built, "" for none. */
 typedef struct bridge_json_customer {

@@ -49,7 +49,7 @@
 #define BRIDGE_METRICS_OUTCOMES_N 6   /* applied duplicate ignored rejected anomaly quarantined */
 /* Room for a full scrape; bridge_routes.c asserts that
  * BRIDGE_METRICS_SCRAPE_BYTES(its route series) fits. */
-#define BRIDGE_METRICS_TEXT_BYTES_MAX (64u * 1024u)
+#define BRIDGE_METRICS_TEXT_BYTES_MAX (96u * 1024u)
 /* Bytes of a full scrape of `routes` routes: every line < 160 bytes; per
  * route the code series, the buckets, +Inf, _sum and _count; the webhook
  * series; six HELP/TYPE lines. */

@@ -291,6 +291,81 @@ bridge_route_create_session(bridge_env *env, const bridge_request *rq, bridge_re
 	bridge_json_session(&rp->body, &s, checkout_url);
 }
 
+/* POST /sessions/{session_id}/refund: RefundPayment (X-API-Key, a required
+ * Idempotency-Key header; body {"amount_minor": N, "reason": R}, both
+ * optional). */
+static void
+bridge_route_refund(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
+{
+	const char *api_key = bridge_request_header(rq, "x-api-key");
+	const char *idem = bridge_request_header(rq, "idempotency-key");
+	char msg[BRIDGE_JSON_MSG_BYTES];
+	char reason[32];
+	pw_refund_params p = { .session_id = rq->match->session_id };
+	pw_refund r;
+	pw_error err;
+	pw_status st;
+
+	if (api_key == NULL || api_key[0] == '\0' || strlen(api_key) > PW_API_KEY_BYTES_MAX) {
+		bridge_reply_json_error(rp, PW_UNAUTHENTICATED, "send the merchant API key in X-API-Key");
+		return;
+	}
+	if (idem == NULL || idem[0] == '\0' || strlen(idem) > PW_IDEMPOTENCY_KEY_BYTES_MAX) {
+		bridge_reply_json_error(rp, PW_INVALID_ARGUMENT,
+		    "send an Idempotency-Key header (1..255 bytes): a retried refund must not refund twice");
+		return;
+	}
+	st = bridge_json_refund_parse(rq->body, rq->body_len, &p.amount_minor, reason, sizeof(reason),
+	    msg, sizeof(msg));
+	if (st != PW_OK) {
+		bridge_reply_json_error(rp, st, msg);
+		return;
+	}
+	p.idempotency_key = idem;
+	p.reason = reason[0] != '\0' ? reason : NULL;
+	memset(&err, 0, sizeof(err));
+	st = pw_payment_refund(env->client, api_key, &p, &r, &err);
+	if (st != PW_OK) {
+		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));
+		return;
+	}
+	rp->http = 200;
+	bridge_json_refund(&rp->body, &r);
+}
+
+/* POST /sessions/{session_id}/portal: CreatePortalSession (X-API-Key; body
+ * {"return_url": URL}). */
+static void
+bridge_route_portal(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
+{
+	const char *api_key = bridge_request_header(rq, "x-api-key");
+	char msg[BRIDGE_JSON_MSG_BYTES];
+	char return_url[PW_URL_BYTES_MAX + 1];
+	pw_portal p;
+	pw_error err;
+	pw_status st;
+
+	if (api_key == NULL || api_key[0] == '\0' || strlen(api_key) > PW_API_KEY_BYTES_MAX) {
+		bridge_reply_json_error(rp, PW_UNAUTHENTICATED, "send the merchant API key in X-API-Key");
+		return;
+	}
+	st = bridge_json_portal_parse(rq->body, rq->body_len, return_url, sizeof(return_url), msg,
+	    sizeof(msg));
+	if (st != PW_OK) {
+		bridge_reply_json_error(rp, st, msg);
+		return;
+	}
+	memset(&err, 0, sizeof(err));
+	st = pw_portal_create(env->client, api_key, rq->match->session_id, return_url, &p, &err);
+	if (st != PW_OK) {
+		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));
+		return;
+	}
+	rp->http = 200;
+	bridge_json_portal(&rp->body, &p);
+	sodium_memzero(&p, sizeof(p)); /* the portal url is a capability */
+}
+
 static void
 bridge_route_session_status(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
 {
@@ -533,6 +608,10 @@ static const bridge_route bridge_routes[] = {
 	    .body_bytes_max = PW_WEBHOOK_BODY_BYTES_MAX, .handler = bridge_route_webhook },
 	{ .name = "create_session", .path = "/create_session", .methods = "POST",
 	    .body_bytes_max = PW_BRIDGE_CREATE_BODY_BYTES_MAX, .handler = bridge_route_create_session },
+	{ .name = "refund", .path = "/sessions/{session_id}/refund", .methods = "POST",
+	    .body_bytes_max = PW_BRIDGE_FORM_BYTES_MAX, .handler = bridge_route_refund },
+	{ .name = "portal", .path = "/sessions/{session_id}/portal", .methods = "POST",
+	    .body_bytes_max = PW_BRIDGE_FORM_BYTES_MAX, .handler = bridge_route_portal },
 	{ .name = "session_status", .path = "/session/{session_id}/status", .methods = "GET, HEAD",
 	    .body_bytes_max = 0, .handler = bridge_route_session_status },
 	{ .name = "checkout", .path = "/checkout", .methods = "GET, HEAD",

@@ -160,8 +160,8 @@ test_session_id_length_is_bounded(void **state)
 static void
 test_route_names_are_the_metric_labels(void **state)
 {
-	static const char *const labels[] = { "unmatched", "webhook", "create_session",
-		"session_status", "checkout", "access", "test_payment", "healthz", "metrics" };
+	static const char *const labels[] = { "unmatched", "webhook", "create_session", "refund",
+		"portal", "session_status", "checkout", "access", "test_payment", "healthz", "metrics" };
 	static bridge_metrics m; /* large: static storage */
 
 	(void) state;

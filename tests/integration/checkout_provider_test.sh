@@ -200,6 +200,38 @@ R2=$("$CLI" --json --retries 0 refund "$sid" --amount-minor 50 --idempotency-key
   --api-key "$key" 2>&1) || RC=$?
 eq "refund: the failed one's amount is free again (a new refund of 50: exit 0)" 0 "$RC"
 
+# ---- the same over HTTP (the bridge): create with a provider, refund, portal
+hb=$(curl -sS -m "$HANG_S" -w '\n%{http_code}' -X POST "$BRIDGE/create_session" -H "X-API-Key: $key" \
+  -H 'Content-Type: application/json' \
+  -d '{"amount_minor":900,"currency":"EUR","mode":"test","provider":"stripe","success_url":"https://shop.example/ok"}')
+eq "bridge create_session with provider: 200" 200 "$(tail -n1 <<<"$hb")"
+contains "... a Stripe checkout session" cs_test_ "$(sed '$d' <<<"$hb" | json provider_checkout_id)"
+contains "... its url" https://checkout.stripe.com/ "$(sed '$d' <<<"$hb" | json provider_checkout_url)"
+hb=$(curl -sS -m "$HANG_S" -o /dev/null -w '%{http_code}' -X POST "$BRIDGE/create_session" -H "X-API-Key: $key" \
+  -H 'Content-Type: application/json' -d '{"amount_minor":900,"currency":"EUR","mode":"test","provider":"onecom"}')
+eq "bridge create_session with provider onecom: 400" 400 "$hb"
+hr() { curl -sS -m "$HANG_S" -w '\n%{http_code}' -X POST "$@"; }
+r=$(hr "$BRIDGE/sessions/$sid/refund" -H "X-API-Key: $key" -H 'Idempotency-Key: http-1' \
+  -H 'Content-Type: application/json' -d '{"amount_minor":100,"reason":"requested_by_customer"}')
+# (Stripe has nothing left on this payment: the dashboard refund above took it)
+eq "bridge refund Stripe refuses: 400" 400 "$(tail -n1 <<<"$r")"
+contains "bridge refund: ... with Stripe's reason" "stripe refused the request" "$(sed '$d' <<<"$r")"
+r=$(hr "$BRIDGE/sessions/$sid/refund" -H "X-API-Key: $key" -d '{"amount_minor":100}')
+eq "bridge refund without Idempotency-Key: 400" 400 "$(tail -n1 <<<"$r")"
+r=$(hr "$BRIDGE/sessions/$sid/refund" -H 'Idempotency-Key: http-2' -d '{}')
+eq "bridge refund without X-API-Key: 401" 401 "$(tail -n1 <<<"$r")"
+r=$(hr "$BRIDGE/sessions/$sid/refund" -H "X-API-Key: $key" -H 'Idempotency-Key: http-3' \
+  -d '{"amount_minor":-5}')
+eq "bridge refund with a negative amount: 400" 400 "$(tail -n1 <<<"$r")"
+r=$(hr "$BRIDGE/sessions/$sid/refund" -H "X-API-Key: $key" -H 'Idempotency-Key: http-4' \
+  -d '{"amount":5}')
+eq "bridge refund with an unknown parameter: 400" 400 "$(tail -n1 <<<"$r")"
+r=$(hr "$BRIDGE/sessions/$sid/portal" -H "X-API-Key: $key" -d '{"return_url":"https://shop.example/a"}')
+eq "bridge portal: 200" 200 "$(tail -n1 <<<"$r")"
+contains "bridge portal: Stripe's portal url" https://billing.stripe.com/ "$(sed '$d' <<<"$r" | json url)"
+r=$(hr "$BRIDGE/sessions/$sid/portal" -H "X-API-Key: $key" -d '{}')
+eq "bridge portal without return_url: 400" 400 "$(tail -n1 <<<"$r")"
+
 # ---- retries: 500, 500, then the session; one Stripe session, one key
 standin -X POST "$STRIPE/__standin/faults" -H 'Content-Type: application/json' \
   -d '{"path":"/v1/checkout/sessions","fault":"500","count":2}' >/dev/null
@@ -294,4 +326,9 @@ contains "razorpay refund: Razorpay's refund id" rfnd_ "$(echo "$R" | json provi
 r=$(requests_to "$RZP" "/v1/payments/$(echo "$R" | json payment_ref)/refund" | tail -n 1)
 eq "razorpay refund: Razorpay took it" 200 "$(echo "$r" | json status)"
 eq "razorpay refund: amount in paise" 10000 "$(echo "$r" | json params.amount)"
+r=$(hr "$BRIDGE/sessions/$sid5/refund" -H "X-API-Key: $key" -H 'Idempotency-Key: http-rzp' \
+  -H 'Content-Type: application/json' -d '{"amount_minor":2500}')
+eq "bridge refund (razorpay): 200" 200 "$(tail -n1 <<<"$r")"
+eq "bridge refund: pending at the provider" pending "$(sed '$d' <<<"$r" | json state)"
+contains "bridge refund: Razorpay's refund id" rfnd_ "$(sed '$d' <<<"$r" | json provider_refund_id)"
 finish
