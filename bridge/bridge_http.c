@@ -71,6 +71,7 @@ bridge_config_default(bridge_config *cfg)
 	cfg->connections_max = PW_BRIDGE_CONNECTIONS_MAX;
 	cfg->conn_timeout_s = PW_BRIDGE_CONN_TIMEOUT_S;
 	cfg->threads = PW_BRIDGE_THREADS_DEFAULT;
+	(void) pw_strlcpy(cfg->razorpay_js, BRIDGE_RAZORPAY_JS_DEFAULT, sizeof(cfg->razorpay_js));
 }
 
 /* ---- replies ---- */
@@ -86,7 +87,7 @@ bridge_http_free_body(void *p)
 static void
 bridge_http_headers(struct MHD_Response *resp, const bridge_reply *rp)
 {
-	char csp[256];
+	char csp[1024];
 
 	/* An HTML reply is text/html whatever set the flag: the page routes set
 	 * `html`, and the type must follow it (a page served as JSON is shown
@@ -97,7 +98,14 @@ bridge_http_headers(struct MHD_Response *resp, const bridge_reply *rp)
 	(void) MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	(void) MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	(void) MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	if (rp->html) {
+	if (rp->html && rp->csp_origin[0] != '\0') {
+		/* Razorpay Checkout: its script, and the frame it opens */
+		(void) snprintf(csp, sizeof(csp),
+		    "default-src 'none'; script-src 'nonce-%s' %s; style-src 'nonce-%s'; "
+		    "connect-src 'self'; frame-src %s %s; base-uri 'none'; form-action 'self'; "
+		    "frame-ancestors 'none'",
+		    rp->nonce, rp->csp_origin, rp->nonce, rp->csp_origin, BRIDGE_RAZORPAY_FRAME_ORIGIN);
+	} else if (rp->html) {
 		(void) snprintf(csp, sizeof(csp),
 		    "default-src 'none'; script-src 'nonce-%s'; style-src 'nonce-%s'; "
 		    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -523,6 +531,7 @@ bridge_http_start(bridge *br, const bridge_config *cfg)
 		    brackets ? "[" : "", cfg->listen_host, brackets ? "]" : "", (unsigned) br->port);
 	}
 	(void) pw_strlcpy(br->env.public_url, br->cfg.public_url, sizeof(br->env.public_url));
+	(void) pw_strlcpy(br->env.razorpay_js, br->cfg.razorpay_js, sizeof(br->env.razorpay_js));
 	br->daemon = bridge_http_daemon(br, fd, v6);
 	if (br->daemon == NULL) {
 		/* Whether MHD closed fd on this path is not documented: it is left

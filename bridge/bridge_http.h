@@ -61,6 +61,8 @@ typedef struct bridge_config {
 	unsigned connections_max;          /* 1..PW_BRIDGE_CONNECTIONS_MAX */
 	unsigned conn_timeout_s;           /* idle timeout, 1..3600 */
 	unsigned threads;                  /* 1..PW_BRIDGE_THREADS_MAX */
+	char razorpay_js[PW_URL_BYTES_MAX]; /* Razorpay Checkout's script (the checkout page of a
+	                                      Razorpay order paywire created loads it) */
 } bridge_config;
 
 /* The bridge. The caller sets env.client and env.probe; bridge_http_start

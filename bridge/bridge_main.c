@@ -28,6 +28,9 @@ bridge_usage(FILE *f)
 	    "  --listen HOST:PORT      address to listen on (default 127.0.0.1:8080; port 0: any)\n"
 	    "  --server URL            paywire-server (default $PAYWIRE_SERVER or tcp://127.0.0.1:7450)\n"
 	    "  --public-url URL        where browsers reach this bridge (default http://HOST:PORT)\n"
+	    "  --razorpay-checkout-js URL  Razorpay Checkout's script, loaded by the checkout page\n"
+	    "                          of a Razorpay order paywire created (default\n"
+	    "                          " BRIDGE_RAZORPAY_JS_DEFAULT ")\n"
 	    "  --max-body-bytes N      webhook body limit (default and maximum %u)\n"
 	    "  --max-connections N     concurrent connections (default and maximum %u)\n"
 	    "  --conn-timeout-s N      idle connection timeout in seconds (default %u)\n"
@@ -179,6 +182,10 @@ bridge_flag_apply(bridge_flags *f, const char *name, const char *val)
 	}
 	if (strcmp(name, "--public-url") == 0) {
 		return bridge_flag_public_url(val, &f->cfg);
+	}
+	if (strcmp(name, "--razorpay-checkout-js") == 0) {
+		return (strncmp(val, "https://", 8) == 0 || strncmp(val, "http://", 7) == 0) &&
+		    pw_strlcpy(f->cfg.razorpay_js, val, sizeof(f->cfg.razorpay_js));
 	}
 	if (strcmp(name, "--log-level") == 0) {
 		return pw_log_level_parse(val, &f->log_level);

@@ -31,7 +31,7 @@ static const char bridge_checkout_script[] =
     "    out.textContent = j.status;\n"
     "    main.setAttribute(\"data-status\", j.status);\n"
     "    if (!done[j.status]) { return; }\n"
-    "    [\"pw-test\", \"pw-cancel\", \"pw-note\"].forEach(function (n) {\n"
+    "    [\"pw-test\", \"pw-cancel\", \"pw-note\", \"pw-razorpay\"].forEach(function (n) {\n"
     "      if (el(n)) { el(n).hidden = true; }\n"
     "    });\n"
     "    if (j.status !== \"paid\") { return; }\n"
@@ -72,6 +72,25 @@ static const char bridge_checkout_script[] =
     "      poll();\n"
     "    }).catch(function () { msg.textContent = \"The payment service did not answer.\"; });\n"
     "  }\n"
+    "  function razorpay() {\n"
+    "    var msg = el(\"pw-razorpay-msg\");\n"
+    "    if (typeof window.Razorpay !== \"function\") {\n"
+    "      msg.textContent = \"Razorpay Checkout did not load; try again later.\";\n"
+    "      return;\n"
+    "    }\n"
+    "    new window.Razorpay({\n"
+    "      key: main.getAttribute(\"data-rzp-key\"),\n"
+    "      order_id: main.getAttribute(\"data-rzp-order\"),\n"
+    "      amount: Number(main.getAttribute(\"data-amount\")),\n"
+    "      currency: main.getAttribute(\"data-currency\"),\n"
+    "      name: main.getAttribute(\"data-merchant\") || \"\",\n"
+    "      handler: function () {\n"
+    "        msg.textContent = \"Payment submitted; waiting for Razorpay's confirmation...\";\n"
+    "        poll();\n"
+    "      }\n"
+    "    }).open();\n"
+    "  }\n"
+    "  if (el(\"pw-razorpay-pay\")) { el(\"pw-razorpay-pay\").addEventListener(\"click\", razorpay); }\n"
     "  if (el(\"pw-pay\")) { el(\"pw-pay\").addEventListener(\"click\", function () { test(\"pay\"); }); }\n"
     "  if (el(\"pw-fail\")) { el(\"pw-fail\").addEventListener(\"click\", function () { test(\"fail\"); }); }\n"
     "  if (!done[main.getAttribute(\"data-status\")]) { timer = setInterval(poll, 2000); }\n"
@@ -270,6 +289,21 @@ bridge_page_checkout(bridge_buf *out, const bridge_checkout_view *v, const char 
 	bridge_buf_html(out, v->secret);
 	bridge_buf_puts(out, "\" data-status=\"");
 	bridge_buf_html(out, status);
+	if (v->razorpay_js != NULL) {
+		char amount[32];
+
+		(void) snprintf(amount, sizeof(amount), "%lld", (long long) s->amount_minor);
+		bridge_buf_puts(out, "\" data-rzp-key=\"");
+		bridge_buf_html(out, s->provider_key_id);
+		bridge_buf_puts(out, "\" data-rzp-order=\"");
+		bridge_buf_html(out, s->provider_checkout_id);
+		bridge_buf_puts(out, "\" data-amount=\"");
+		bridge_buf_html(out, amount);
+		bridge_buf_puts(out, "\" data-currency=\"");
+		bridge_buf_html(out, s->currency);
+		bridge_buf_puts(out, "\" data-merchant=\"");
+		bridge_buf_html(out, s->merchant_name);
+	}
 	bridge_buf_puts(out, "\">\n<h1>");
 	if (s->merchant_name[0] != '\0') {
 		bridge_buf_puts(out, "Pay ");
@@ -300,6 +334,12 @@ bridge_page_checkout(bridge_buf *out, const bridge_checkout_view *v, const char 
 		                     "and updates by itself.</p>\n"
 		                     "<noscript><p>Reload this page to see the latest status.</p></noscript>\n");
 	}
+	if (customer && !final && v->razorpay_js != NULL) {
+		bridge_buf_puts(out, "<section id=\"pw-razorpay\">\n<p>The payment goes through "
+		                     "Razorpay.</p>\n<button type=\"button\" id=\"pw-razorpay-pay\">Pay "
+		                     "with Razorpay</button>\n<p id=\"pw-razorpay-msg\" role=\"status\">"
+		                     "</p>\n</section>\n");
+	}
 	if (customer && !final && s->mode == PW_MODE_TEST) {
 		bridge_buf_puts(out, "<section id=\"pw-test\" class=\"test\">\n<p>Test mode: pay or "
 		                     "decline this session as the provider would report it.</p>\n"
@@ -319,7 +359,15 @@ bridge_page_checkout(bridge_buf *out, const bridge_checkout_view *v, const char 
 		bridge_page_link(out, "pw-cancel", "pw-cancel-a", s->cancel_url,
 		    "Cancel and return to the merchant");
 	}
-	bridge_buf_puts(out, "</main>\n<script nonce=\"");
+	bridge_buf_puts(out, "</main>\n");
+	if (customer && !final && v->razorpay_js != NULL) {
+		bridge_buf_puts(out, "<script nonce=\"");
+		bridge_buf_html(out, nonce);
+		bridge_buf_puts(out, "\" src=\"");
+		bridge_buf_html(out, v->razorpay_js);
+		bridge_buf_puts(out, "\"></script>\n");
+	}
+	bridge_buf_puts(out, "<script nonce=\"");
 	bridge_buf_html(out, nonce);
 	bridge_buf_puts(out, "\">\n");
 	bridge_buf_puts(out, bridge_checkout_script);

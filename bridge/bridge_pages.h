@@ -41,6 +41,9 @@ typedef struct bridge_checkout_view {
 	const char *secret;       /* the checkout secret the page was opened with; "" none */
 	const char *access_url;   /* bridge_access_url once paid, else "" */
 	const char *continue_url; /* bridge_continue_url once paid, else "" */
+	const char *razorpay_js;  /* an open session whose Razorpay order paywire created:
+	                             Razorpay Checkout's script URL (the page offers "Pay with
+	                             Razorpay" for the order); else NULL */
 } bridge_checkout_view;
 
 /* The hosted checkout page: merchant and what is sold (with the secret),

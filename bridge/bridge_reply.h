@@ -36,6 +36,8 @@ typedef struct bridge_reply {
 	char nonce[32];           /* CSP nonce for the page's inline script and style */
 	char set_cookie[192];     /* a Set-Cookie header value, or "" (the access page's CSRF cookie) */
 	char location[2304];      /* a Location header (a 303 to the provider's page), or "" */
+	char csp_origin[300];     /* a page that loads a provider's script: its origin, allowed
+	                             in script-src and frame-src (with Razorpay's API), or "" */
 } bridge_reply;
 
 /* Starts a reply: 500, JSON, empty body bounded by PW_BRIDGE_REPLY_BYTES_MAX,

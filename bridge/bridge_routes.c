@@ -404,6 +404,26 @@ bridge_route_session_status(bridge_env *env, const bridge_request *rq, bridge_re
 	sodium_memzero(&info, sizeof(info)); /* the access link is the customer's credential */
 }
 
+/* "scheme://host[:port]" of an http(s) URL into out; false otherwise. */
+static bool
+bridge_url_origin(const char *url, char *out, size_t size)
+{
+	const char *host = strstr(url, "://");
+	size_t n;
+
+	if (host == NULL || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)) {
+		return false;
+	}
+	host += 3;
+	n = (size_t) (host - url) + strcspn(host, "/?#");
+	if (n >= size || n <= (size_t) (host - url)) {
+		return false;
+	}
+	memcpy(out, url, n);
+	out[n] = '\0';
+	return strspn(out, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/.-[]") == n;
+}
+
 static void
 bridge_route_checkout(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
 {
@@ -455,6 +475,12 @@ bridge_route_checkout(bridge_env *env, const bridge_request *rq, bridge_reply *r
 		v = (bridge_checkout_view) { .s = &info, .secret = secret,
 			.access_url = bridge_buf_ok(&access) ? bridge_buf_str(&access) : "",
 			.continue_url = bridge_buf_ok(&cont) ? bridge_buf_str(&cont) : "" };
+		if (strcmp(info.checkout_provider, "razorpay") == 0 &&
+		    strncmp(info.provider_checkout_id, "order_", 6) == 0 &&
+		    info.provider_key_id[0] != '\0' && env->razorpay_js[0] != '\0' &&
+		    bridge_url_origin(env->razorpay_js, rp->csp_origin, sizeof(rp->csp_origin))) {
+			v.razorpay_js = env->razorpay_js; /* the page offers Razorpay Checkout */
+		}
 		rp->http = 200;
 		bridge_page_checkout(&rp->body, &v, rp->nonce);
 		bridge_buf_wipe(&access);

@@ -62,6 +62,10 @@
 #include "bridge_reply.h"
 #include "pw_limits.h"
 
+/* Razorpay Checkout's script; the frame it opens comes from Razorpay's API. */
+#define BRIDGE_RAZORPAY_JS_DEFAULT "https://checkout.razorpay.com/v1/checkout.js"
+#define BRIDGE_RAZORPAY_FRAME_ORIGIN "https://api.razorpay.com"
+
 /* What the handlers work with: set up once before the daemon starts, then
  * shared by every worker thread (the clients are thread-safe, the metrics
  * atomic, the rest read-only). */
@@ -69,6 +73,7 @@ typedef struct bridge_env {
 	pw_client *client;                 /* caller's: every route's server calls */
 	pw_client *probe;                  /* caller's: /healthz only (short timeout, no retries) */
 	char public_url[PW_URL_BYTES_MAX]; /* where browsers reach the bridge; no trailing slash */
+	char razorpay_js[PW_URL_BYTES_MAX]; /* Razorpay Checkout's script URL (--razorpay-checkout-js) */
 	bridge_metrics metrics;            /* counters, read by /metrics */
 } bridge_env;
 

@@ -368,6 +368,27 @@ list_credit_packages_read(srv_call *c)
 
 /* ---- get_status: no key (the session id is the capability); a read ---- */
 
+/* A Razorpay order paywire created: the merchant's public key id, which
+ * Razorpay Checkout needs in the customer's browser (never the secret). None
+ * when the merchant has no credentials for the mode any more. */
+static void
+get_status_razorpay_key(srv_call *c)
+{
+	const Paywire__Store__V1__Session *s = c->res.session->session;
+	store_provider_creds cr;
+
+	if (s->checkout_provider != PAYWIRE__STORE__V1__PROVIDER__PROVIDER_RAZORPAY ||
+	    s->provider_checkout_state !=
+	        PAYWIRE__STORE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_CREATED) {
+		return;
+	}
+	if (store_provider_creds_get(c->env->st, s->merchant_id, PW_PROVIDER_RAZORPAY, s->mode,
+	        &cr) == PW_OK) {
+		(void) pw_strlcpy(c->res.provider_key_id, cr.key_id, sizeof(c->res.provider_key_id));
+	}
+	sodium_memzero(&cr, sizeof(cr));
+}
+
 static pw_status
 get_status_read(srv_call *c)
 {
@@ -390,7 +411,11 @@ get_status_read(srv_call *c)
 	c->res.customer = true;
 	rv = store_merchant_name(c->env->st, c->res.session->session->merchant_id,
 	    c->res.merchant_name, sizeof(c->res.merchant_name));
-	return rv == PW_NOT_FOUND ? PW_OK : rv; /* no name to show is not the customer's problem */
+	if (rv != PW_OK && rv != PW_NOT_FOUND) {
+		return rv;
+	}
+	get_status_razorpay_key(c);
+	return PW_OK; /* no name to show is not the customer's problem */
 }
 
 /* ---- test_payment: the checkout secret is the credential; test mode only ---- */

@@ -460,6 +460,9 @@ srv_reply_get_status(srv_reply_msg *m, srv_result *res)
 {
 	PW_ASSERT(res->session != NULL && res->session->session != NULL);
 	srv_map_get_status(res->session, res->customer, res->merchant_name, &m->u.get_status);
+	if (res->customer) {
+		m->u.get_status.provider_key_id = res->provider_key_id;
+	}
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_STATUS;
 	m->resp.get_status = &m->u.get_status;
 }

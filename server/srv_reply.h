@@ -100,6 +100,7 @@ typedef struct srv_result {
 	char checkout_url[PW_URL_BYTES_MAX + PW_CHECKOUT_SECRET_BYTES + 16]; /* ... its url with it */
 	bool customer;                                /* get_status: the checkout secret matched */
 	char merchant_name[PW_NAME_BYTES_MAX + 1];    /* get_status: who sells */
+	char provider_key_id[64];                     /* get_status: Razorpay's public key id */
 	char key_prefix[32];                          /* reissue_access_key: the new key's prefix */
 	Paywire__Store__V1__RefundRecord *refund;     /* refund_payment: the refund (owned) */
 	char portal_customer[PW_PROVIDER_ID_BYTES_MAX + 1]; /* create_portal_session: cus_… */

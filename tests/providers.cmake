@@ -32,7 +32,9 @@ if(TEST paywire.it_checkout_provider AND TEST paywire.providers_setup)
 endif()
 # The provider checkout in a real browser (tests/browser/provider.js): the
 # browser, the stand-ins and the signer.
-if(TEST paywire.it_browser_provider AND TEST paywire.providers_setup)
-  set_tests_properties(paywire.it_browser_provider PROPERTIES
-    FIXTURES_REQUIRED "browser;providers;signer" LABELS "browser;providers")
-endif()
+foreach(t browser_provider browser_razorpay)
+  if(TEST paywire.it_${t} AND TEST paywire.providers_setup)
+    set_tests_properties(paywire.it_${t} PROPERTIES
+      FIXTURES_REQUIRED "browser;providers;signer" LABELS "browser;providers")
+  endif()
+endforeach()

@@ -525,6 +525,7 @@ typedef struct pw_status_info {
 	char provider_checkout_url[2200]; /* with the secret: where to pay (Stripe) */
 	char provider_checkout_id[128];   /* with the secret: cs_…, order_… */
 	char checkout_provider[16];       /* with the secret: "stripe", "razorpay", "" */
+	char provider_key_id[64];         /* with the secret, Razorpay: the public key id */
 	char credit_package[40];   /* with credits: the package sold (its code), or "" */
 } pw_status_info;
 

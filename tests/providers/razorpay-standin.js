@@ -45,6 +45,7 @@ class RazorpayStandIn extends StandIn {
 
   reset() {
     this.orders = new Map();
+    this.events = new Map();
     this.payments = new Map();
     this.refunds = new Map();
   }
@@ -68,8 +69,66 @@ class RazorpayStandIn extends StandIn {
     return rzErr(401, 'Authentication failed', null, 'BAD_REQUEST_ERROR', NA);
   }
 
+  // Razorpay Checkout, as a merchant page loads it (no auth: it is public):
+  // checkout.js defines window.Razorpay, whose open() shows Razorpay's frame
+  // (here /v1/checkout/embedded); paying there posts the handler's response
+  // (payment id, order id, signature) back to the page, as Razorpay's does.
+  checkoutAsset(req, url, raw) {
+    const origin = `http://${req.headers.host}`;
+    const q = url.searchParams;
+    const esc = (v) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    if (req.method === 'GET' && url.pathname === '/v1/checkout.js') {
+      const js = `(function () {
+  var origin = ${JSON.stringify(origin)};
+  function Razorpay(o) { this.o = o; }
+  Razorpay.prototype.open = function () {
+    var o = this.o;
+    var f = document.createElement("iframe");
+    f.id = "razorpay-checkout-frame";
+    f.style.cssText = "position:fixed;top:5%;left:5%;width:90%;height:70%;background:#fff";
+    f.src = origin + "/v1/checkout/embedded?order_id=" + encodeURIComponent(o.order_id) +
+      "&key_id=" + encodeURIComponent(o.key);
+    window.addEventListener("message", function h(e) {
+      if (e.origin !== origin || !e.data || !e.data.razorpay_payment_id) { return; }
+      window.removeEventListener("message", h);
+      f.remove();
+      o.handler(e.data);
+    });
+    document.body.appendChild(f);
+  };
+  window.Razorpay = Razorpay;
+})();
+`;
+      return { status: 200, html: js, headers: { 'Content-Type': 'application/javascript; charset=utf-8' } };
+    }
+    if (req.method === 'GET' && url.pathname === '/v1/checkout/embedded') {
+      const o = this.orders.get(q.get('order_id') || '');
+      if (!o || q.get('key_id') !== this.keyId) {
+        return { status: 400, html: '<!doctype html><p id="error">Invalid order or key</p>' };
+      }
+      return { status: 200, html: `<!doctype html><html><head><meta charset="utf-8"><title>Razorpay stand-in</title></head><body>
+<p id="order">${esc(o.id)}: ${esc(o.amount)} ${esc(o.currency)}</p>
+<form method="post" action="/v1/checkout/embedded/pay"><input type="hidden" name="order_id" value="${esc(o.id)}"><button id="pay" type="submit">Pay</button></form>
+</body></html>` };
+    }
+    if (req.method === 'POST' && url.pathname === '/v1/checkout/embedded/pay') {
+      const id = new URLSearchParams(raw || '').get('order_id') || '';
+      const out = this.pay(id, {});
+      if (out.status !== 200) return { status: out.status, html: `<!doctype html><p id="error">${esc(out.body.error)}</p>` };
+      this.events.set(id, out.body.event);
+      const resp = { razorpay_payment_id: out.body.payment.id, razorpay_order_id: id,
+        razorpay_signature: out.body.razorpay_signature };
+      return { status: 200, html: `<!doctype html><html><body><p id="paid">paid</p><script>
+parent.postMessage(${JSON.stringify(resp)}, "*");
+</script></body></html>` };
+    }
+    return null;
+  }
+
   async handle({ req, url, raw, attempt, delay }) {
     if (delay) await sleep(delay);
+    const asset = this.checkoutAsset(req, url, raw);
+    if (asset) return asset;
     const bad = this.auth(req);
     if (bad) return bad;
     let body = {};
@@ -219,6 +278,11 @@ class RazorpayStandIn extends StandIn {
   async control(method, path, body) {
     const m = /^\/__standin\/orders\/([^/]+)\/pay$/.exec(path);
     if (method === 'POST' && m) return this.pay(decodeURIComponent(m[1]), body || {});
+    const e = /^\/__standin\/orders\/([^/]+)\/event$/.exec(path);
+    if (method === 'GET' && e) {
+      const ev = this.events.get(decodeURIComponent(e[1]));
+      return ev ? { status: 200, body: ev } : { status: 404, body: { error: `no payment of ${e[1]} through Checkout` } };
+    }
     if (method === 'GET' && path === '/__standin/state') {
       return { status: 200, body: { orders: [...this.orders.values()], payments: [...this.payments.values()], refunds: [...this.refunds.values()] } };
     }
