@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "prov_http.h"
@@ -608,6 +610,92 @@ test_the_url_policy_https_only_and_no_credentials(void **state)
 	assert_int_equal(PW_INVALID_ARGUMENT, prov_http_new(&cfg, &h));
 }
 
+/* TLS is verified against a real TLS server (openssl s_server with a
+ * self-signed certificate for 127.0.0.1): refused without its CA, not
+ * retried; accepted with cfg.ca_file (--provider-ca-file). */
+static void
+test_tls_is_verified_and_an_extra_ca_is_accepted(void **state)
+{
+	char dir[] = "/tmp/pw-tls-XXXXXX";
+	char cmd[1024];
+	char cert[128];
+	char url[128];
+	prov_http_cfg cfg = { .backoff_base_ms = 10, .backoff_cap_ms = 20, .max_attempts = 3 };
+	prov_http *h = NULL;
+	prov_http_resp resp;
+	prov_http_req r = { .method = "GET", .url = url };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int fd;
+	int port;
+	pid_t pid;
+	pw_status st;
+
+	(void) state;
+	assert_non_null(mkdtemp(dir));
+	(void) snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	(void) snprintf(cmd, sizeof(cmd),
+	    "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+	    "-addext subjectAltName=IP:127.0.0.1 -keyout %s/key.pem -out %s >/dev/null 2>&1",
+	    dir, cert);
+	assert_int_equal(0, system(cmd));
+	/* a free port */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(0, bind(fd, (struct sockaddr *) &a, sizeof(a)));
+	assert_int_equal(0, getsockname(fd, (struct sockaddr *) &a, &alen));
+	port = ntohs(a.sin_port);
+	close(fd);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char p[16];
+		char k[128];
+
+		(void) snprintf(p, sizeof(p), "%d", port);
+		(void) snprintf(k, sizeof(k), "%s/key.pem", dir);
+		(void) freopen("/dev/null", "w", stdout);
+		(void) freopen("/dev/null", "w", stderr);
+		execlp("openssl", "openssl", "s_server", "-accept", p, "-cert", cert, "-key", k,
+		    "-www", "-quiet", (char *) NULL);
+		_exit(127);
+	}
+	/* wait until it accepts (bounded: a hang only) */
+	for (int64_t end = pw_monotonic_ms() + TW_HANG_MS;;) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		int ok = connect(c, (struct sockaddr *) &a, sizeof(a));
+
+		close(c);
+		if (ok == 0) {
+			break;
+		}
+		assert_true(pw_monotonic_ms() < end);
+		tw_sleep_ms(20);
+	}
+	(void) snprintf(url, sizeof(url), "https://127.0.0.1:%d/", port);
+	r.deadline_ms = pw_monotonic_ms() + TW_HANG_MS;
+	assert_int_equal(PW_OK, prov_http_new(&cfg, &h));
+	st = prov_http_call(h, &r, &resp);
+	assert_int_equal(PW_UNAVAILABLE, st);
+	assert_int_equal(0, resp.status);
+	assert_int_equal(1, resp.attempts); /* a certificate it cannot verify: not retried */
+	assert_false(resp.retryable);
+	assert_string_not_equal("", resp.error);
+	prov_http_resp_fini(&resp);
+	prov_http_free(h);
+	cfg.ca_file = cert;
+	assert_int_equal(PW_OK, prov_http_new(&cfg, &h));
+	r.deadline_ms = pw_monotonic_ms() + TW_HANG_MS;
+	assert_int_equal(PW_OK, prov_http_call(h, &r, &resp));
+	assert_int_equal(200, resp.status);
+	prov_http_resp_fini(&resp);
+	prov_http_free(h);
+	(void) kill(pid, SIGTERM);
+	(void) waitpid(pid, NULL, 0);
+	(void) snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(0, system(cmd));
+}
+
 static void
 test_the_backoff_schedule(void **state)
 {
@@ -638,6 +726,7 @@ main(void)
 		cmocka_unit_test(test_no_more_than_max_in_flight_calls_at_once),
 		cmocka_unit_test(test_an_oversized_answer_is_refused_not_retried),
 		cmocka_unit_test(test_the_url_policy_https_only_and_no_credentials),
+		cmocka_unit_test(test_tls_is_verified_and_an_extra_ca_is_accepted),
 		cmocka_unit_test(test_the_backoff_schedule),
 	};
 
