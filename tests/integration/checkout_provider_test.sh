@@ -248,6 +248,17 @@ vals = cs.values() if isinstance(cs, dict) else cs
 print(sum(1 for x in vals if x.get("client_reference_id") == sys.argv[1]))' "$sid2")
 eq "... one Stripe checkout session for the paywire session" 1 "$n"
 
+# ---- 429 with Retry-After, then a dropped connection, then the session
+standin -X POST "$STRIPE/__standin/faults" -H 'Content-Type: application/json' \
+  -d '[{"path":"/v1/checkout/sessions","fault":"429","retry_after":1,"count":1},{"path":"/v1/checkout/sessions","fault":"drop","count":1}]' >/dev/null
+n0=$(count_to "$STRIPE" /v1/checkout/sessions)
+create rid-2b
+eq "429 (Retry-After) then a drop then OK: exit 0" 0 "$RC"
+sid2b=$(echo "$OUT" | json id)
+r=$(requests_to "$STRIPE" /v1/checkout/sessions | tail -n +$((n0 + 1)))
+eq "... three attempts" 3 "$(echo "$r" | wc -l)"
+eq "... all with the same key" "paywire-checkout-$sid2b" "$(echo "$r" | keys_of | sort -u)"
+
 # ---- Stripe-Should-Retry: false: no retry, UNAVAILABLE, the session kept
 standin -X POST "$STRIPE/__standin/faults" -H 'Content-Type: application/json' \
   -d '{"path":"/v1/checkout/sessions","fault":"no_retry","count":1}' >/dev/null
