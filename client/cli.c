@@ -97,6 +97,8 @@ enum {
 	OPT_TOKEN,
 	OPT_RETURN_URL,
 	OPT_REASON,
+	OPT_STRIPE_PRICE,
+	OPT_DELETE,
 	OPT_FROM,
 	OPT_TO,
 	OPT_KEY_DIR,
@@ -2806,6 +2808,75 @@ cli_refund_call(cli_call *call, void *args, pw_error *err)
 	return PW_OK;
 }
 
+/* ---- plan price ---- */
+
+static const char cli_help_plan_price[] =
+    "usage: paywire plan price PLAN --stripe-price price_... [--mode test|live] [--api-key KEY]\n"
+    "       paywire plan price PLAN --delete [--mode test|live] [--api-key KEY]\n"
+    "\n"
+    "Your Stripe Price for a plan: the Stripe checkouts paywire creates for sessions\n"
+    "selling PLAN (session create --plan PLAN --provider stripe) then sell this\n"
+    "Price instead of an amount of their own. Its amount, currency and recurrence\n"
+    "are Stripe's: keep them equal to the sessions' (a payment of another amount is\n"
+    "recorded as an anomaly). --mode: default your key's (a test key sets test only).\n"
+    "\n"
+    "example:\n"
+    "  paywire plan price pro --stripe-price price_1PwProMonthly\n";
+
+typedef struct cli_plan_args {
+	const char *api_key;
+	const char *price;
+	bool del;
+	pw_mode mode;
+} cli_plan_args;
+
+static int
+cli_plan_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_plan_args *a = args;
+
+	switch (opt) {
+	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_STRIPE_PRICE: a->price = arg; break;
+	case OPT_DELETE: a->del = true; break;
+	case OPT_MODE:
+		if (!cli_parse_mode(arg, &a->mode)) {
+			return cli_usage_error(g, "--mode wants test or live, got '%s'", arg);
+		}
+		break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_plan_check(void *args, cli_globals *g)
+{
+	cli_plan_args *a = args;
+
+	if ((a->price != NULL) == a->del) {
+		return cli_usage_error(g, "give exactly one of --stripe-price and --delete");
+	}
+	return CLI_EXIT_OK;
+}
+
+static pw_status
+cli_plan_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_plan_args *a = args;
+	pw_plan_price p;
+	pw_status st = pw_plan_price_set(call->c, a->api_key, call->arg, a->mode,
+	    a->del ? "" : a->price, &p, err);
+
+	if (st != PW_OK) {
+		return st;
+	}
+	cli_str(&call->out, "plan", p.plan);
+	cli_str(&call->out, "mode", pw_mode_name(p.mode));
+	cli_str(&call->out, "stripe_price_id", p.stripe_price_id);
+	return PW_OK;
+}
+
 /* ---- portal ---- */
 
 static const char cli_help_portal[] =
@@ -3665,6 +3736,7 @@ typedef union cli_args {
 	cli_verify_args verify;     /* access verify */
 	cli_query_args query;       /* session get|list, invoice get|list, entitlement list, portal */
 	cli_refund_args refund;     /* refund */
+	cli_plan_args plan;         /* plan price */
 	cli_tail_args tail;         /* events tail */
 	cli_anomaly_args anomaly;   /* anomalies list */
 	cli_q_args quarantine;      /* events quarantine list */
@@ -3944,6 +4016,13 @@ static const cli_command cli_commands[] = {
 	        CLI_OPT("amount-minor", OPT_AMOUNT_MINOR), CLI_OPT("reason", OPT_REASON),
 	        CLI_OPT("request-id", OPT_REQUEST_ID), CLI_OPT("api-key", OPT_API_KEY),
 	        CLI_OPTS_END } },
+	{ .group = "plan", .verb = "price", .usage = "PLAN --stripe-price ID | --delete",
+	    .summary = "your Stripe Price for a plan (API key)",
+	    .help = cli_help_plan_price, .on_opt = cli_plan_opt, .positional = 1,
+	    .what = "PLAN", .check = cli_plan_check, .call = cli_plan_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS,
+	        CLI_OPT("stripe-price", OPT_STRIPE_PRICE), { "delete", no_argument, NULL, OPT_DELETE },
+	        CLI_OPT("mode", OPT_MODE), CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
 	{ .group = "portal", .verb = NULL, .usage = "SESSION_ID --return-url URL",
 	    .summary = "Stripe's customer portal for a session's customer (API key)",
 	    .help = cli_help_portal, .on_opt = cli_query_opt, .positional = 1,

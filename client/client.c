@@ -1609,6 +1609,18 @@ client_refund_map(const Paywire__V1__RefundPaymentResponse *rr, pw_refund *out, 
 }
 
 static pw_status
+client_plan_price_map(const Paywire__V1__SetPlanPriceResponse *r, pw_plan_price *out,
+    pw_error *err)
+{
+	const client_field f[] = {
+		CLIENT_TEXT(out, r, plan), CLIENT_ID(out, r, stripe_price_id),
+	};
+
+	out->mode = client_mode(r->mode);
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
 client_portal_map(const Paywire__V1__CreatePortalSessionResponse *r, pw_portal *out,
     pw_error *err)
 {
@@ -1992,6 +2004,8 @@ typedef struct client_call_spec {
 	    pw_event_page, NULL, true)                                                            \
 	XX(REISSUE_ACCESS_KEY, "pw_access_key_reissue", client_reissue_map,                       \
 	    Paywire__V1__ReissueAccessKeyResponse, pw_access_reissue, NULL, true)                 \
+	XX(SET_PLAN_PRICE, "pw_plan_price_set", client_plan_price_map,                            \
+	    Paywire__V1__SetPlanPriceResponse, pw_plan_price, NULL, true)                         \
 	XX(REFUND_PAYMENT, "pw_payment_refund", client_refund_map,                                \
 	    Paywire__V1__RefundPaymentResponse, pw_refund, NULL, true)                            \
 	XX(CREATE_PORTAL_SESSION, "pw_portal_create", client_portal_map,                          \
@@ -2760,6 +2774,19 @@ pw_access_key_reissue(pw_client *c, const char *api_key, const char *session_id,
 
 	r.session_id = client_str(session_id);
 	return client_run(c, CLIENT_CALL_REISSUE_ACCESS_KEY, need, 2, &r.base, out, err);
+}
+
+pw_status
+pw_plan_price_set(pw_client *c, const char *api_key, const char *plan, pw_mode mode,
+    const char *stripe_price_id, pw_plan_price *out, pw_error *err)
+{
+	Paywire__V1__SetPlanPriceRequest r = PAYWIRE__V1__SET_PLAN_PRICE_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "plan", plan } };
+
+	r.plan = client_str(plan);
+	r.mode = (Paywire__V1__Mode) mode;
+	r.stripe_price_id = client_str(stripe_price_id);
+	return client_run(c, CLIENT_CALL_SET_PLAN_PRICE, need, 2, &r.base, out, err);
 }
 
 pw_status

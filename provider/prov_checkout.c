@@ -218,11 +218,15 @@ prov_stripe_checkout_create(prov_http *h, const char *api_base, const char *secr
 		prov_form_add(&f, "customer_creation", "always");
 	}
 	prov_form_add(&f, "line_items[0][quantity]", "1");
-	prov_form_add(&f, "line_items[0][price_data][currency]", cur);
-	prov_form_add_i64(&f, "line_items[0][price_data][unit_amount]", amount);
-	prov_form_add(&f, "line_items[0][price_data][product_data][name]", name);
-	if (in->subscription) {
-		prov_form_add(&f, "line_items[0][price_data][recurring][interval]", "month");
+	if (in->stripe_price != NULL && in->stripe_price[0] != '\0') {
+		prov_form_add(&f, "line_items[0][price]", in->stripe_price);
+	} else {
+		prov_form_add(&f, "line_items[0][price_data][currency]", cur);
+		prov_form_add_i64(&f, "line_items[0][price_data][unit_amount]", amount);
+		prov_form_add(&f, "line_items[0][price_data][product_data][name]", name);
+		if (in->subscription) {
+			prov_form_add(&f, "line_items[0][price_data][recurring][interval]", "month");
+		}
 	}
 	prov_form_add(&f, "success_url", success);
 	prov_form_add(&f, "cancel_url", in->cancel_url != NULL && in->cancel_url[0] != '\0'

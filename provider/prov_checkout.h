@@ -32,6 +32,8 @@ typedef struct prov_checkout_in {
 	bool live;                   /* the session's mode (the key must match: checked) */
 	const char *merchant_name;   /* what the customer sees as the product's seller */
 	const char *plan;            /* ACCESS_KEY: the plan sold, else NULL/"" */
+	const char *stripe_price;    /* the merchant's Stripe Price for the plan (price_…), sold
+	                                instead of price_data; NULL: price_data */
 	int64_t credits;             /* CREDITS: how many, else 0 */
 	bool subscription;           /* the plan is sold as a subscription (Stripe only) */
 	const char *success_url;     /* "" or NULL: the provider's default is not allowed: */

@@ -200,6 +200,7 @@ create_session_provider(srv_call *c, const srv_provider_ctx *px)
 		.customer_email = s->customer_email, .expires_at_unix_ms = s->expires_at_unix_ms,
 		.created_at_unix_ms = s->created_at_unix_ms };
 	prov_checkout_out out;
+	char price[PW_PROVIDER_ID_BYTES_MAX + 1];
 	pw_status rv;
 
 	if (s->fulfillment != NULL) {
@@ -220,6 +221,12 @@ create_session_provider(srv_call *c, const srv_provider_ctx *px)
 		srv_call_why(c, "reading the merchant's %s credentials failed: %s", pw_provider_name(p),
 		    pw_status_message(rv));
 		return rv;
+	}
+	if (p == PW_PROVIDER_STRIPE && in.plan != NULL && in.plan[0] != '\0' &&
+	    store_plan_price_get(c->env->st, c->merchant_id,
+	        live ? PAYWIRE__STORE__V1__MODE__MODE_LIVE : PAYWIRE__STORE__V1__MODE__MODE_TEST,
+	        in.plan, price, sizeof(price)) == PW_OK) {
+		in.stripe_price = price; /* the merchant's configured Price for the plan */
 	}
 	if (p == PW_PROVIDER_STRIPE) {
 		rv = prov_stripe_checkout_create(px->http, px->stripe_api, cr.secret, &in,
@@ -1360,6 +1367,68 @@ list_provider_credentials_read(srv_call *c)
 	    &c->res.creds, &c->res.n_creds);
 }
 
+/* ---- set_plan_price: a merchant key; its Stripe Price per plan ---- */
+
+static pw_status
+set_plan_price_validate(srv_call *c)
+{
+	const Paywire__V1__SetPlanPriceRequest *r = c->req->set_plan_price;
+	size_t plen = r->plan != NULL ? strlen(r->plan) : 0;
+	size_t ilen = r->stripe_price_id != NULL ? strlen(r->stripe_price_id) : 0;
+
+	if (plen == 0 || plen > PW_PLAN_BYTES_MAX || !pw_utf8_valid(r->plan, plen)) {
+		srv_call_why(c, "set_plan_price.plan must be 1..%d bytes of UTF-8", PW_PLAN_BYTES_MAX);
+		return PW_INVALID_ARGUMENT;
+	}
+	if (ilen > 0 && (ilen > PW_PROVIDER_ID_BYTES_MAX || strncmp(r->stripe_price_id, "price_", 6) != 0 ||
+	                    strspn(r->stripe_price_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                               "0123456789_") != ilen)) {
+		srv_call_why(c, "set_plan_price.stripe_price_id must be a Stripe Price id (price_…, "
+		                "at most %d bytes) or empty (delete)", PW_PROVIDER_ID_BYTES_MAX);
+		return PW_INVALID_ARGUMENT;
+	}
+	if (r->mode != PAYWIRE__V1__MODE__MODE_UNSPECIFIED && r->mode != PAYWIRE__V1__MODE__MODE_TEST &&
+	    r->mode != PAYWIRE__V1__MODE__MODE_LIVE) {
+		srv_call_why(c, "set_plan_price.mode must be TEST or LIVE");
+		return PW_INVALID_ARGUMENT;
+	}
+	if (r->mode == PAYWIRE__V1__MODE__MODE_LIVE && c->key_mode != PAYWIRE__V1__MODE__MODE_LIVE) {
+		srv_call_why(c, "a test API key cannot set a live plan price");
+		return PW_PERMISSION_DENIED;
+	}
+	return PW_OK;
+}
+
+static pw_status
+set_plan_price_apply(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__SetPlanPriceRequest *r = c->req->set_plan_price;
+	Paywire__V1__Mode mode = r->mode != PAYWIRE__V1__MODE__MODE_UNSPECIFIED ? r->mode : c->key_mode;
+	pw_status rv;
+
+	rv = store_plan_price_set(t, c->merchant_id, srv_map_mode_to_store(mode), r->plan,
+	    r->stripe_price_id != NULL ? r->stripe_price_id : "");
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "plan %s has no Stripe price in this mode to delete", r->plan);
+	}
+	c->res.plan_mode = mode;
+	(void) pw_strlcpy(c->res.plan_price_plan, r->plan, sizeof(c->res.plan_price_plan));
+	(void) pw_strlcpy(c->res.plan_price_id, r->stripe_price_id != NULL ? r->stripe_price_id : "",
+	    sizeof(c->res.plan_price_id));
+	return rv;
+}
+
+static void
+srv_reply_set_plan_price(srv_reply_msg *m, srv_result *res)
+{
+	paywire__v1__set_plan_price_response__init(&m->u.set_plan_price);
+	m->u.set_plan_price.plan = res->plan_price_plan;
+	m->u.set_plan_price.mode = res->plan_mode;
+	m->u.set_plan_price.stripe_price_id = res->plan_price_id;
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_SET_PLAN_PRICE;
+	m->resp.set_plan_price = &m->u.set_plan_price;
+}
+
 /* ---- the table ---- */
 
 /* One row per Request `call` member, indexed by its field number (so the
@@ -1421,6 +1490,11 @@ static const srv_call_ops srv_calls[] = {
 	/* A merchant's key: Stripe's customer portal for the customer of one of
 	 * its sessions (docs/PROVIDERS.md). Its stored reply holds the portal's
 	 * url (a capability): sealed. */
+	/* A merchant's key: its Stripe Price per plan (docs/PROVIDERS.md). */
+	[PAYWIRE__V1__REQUEST__CALL_SET_PLAN_PRICE] = { .name = "set_plan_price",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = set_plan_price_validate, .apply = set_plan_price_apply,
+	    .reply = srv_reply_set_plan_price, .failed = "setting the plan price failed" },
 	/* A merchant's key: a refund made at the provider (docs/PROVIDERS.md). */
 	[PAYWIRE__V1__REQUEST__CALL_REFUND_PAYMENT] = { .name = "refund_payment",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,

@@ -103,6 +103,9 @@ typedef struct srv_result {
 	char provider_key_id[64];                     /* get_status: Razorpay's public key id */
 	char key_prefix[32];                          /* reissue_access_key: the new key's prefix */
 	Paywire__Store__V1__RefundRecord *refund;     /* refund_payment: the refund (owned) */
+	Paywire__V1__Mode plan_mode;                  /* set_plan_price: the mode set */
+	char plan_price_plan[PW_PLAN_BYTES_MAX + 1];  /* ... the plan */
+	char plan_price_id[PW_PROVIDER_ID_BYTES_MAX + 1]; /* ... the price ("" deleted) */
 	char portal_customer[PW_PROVIDER_ID_BYTES_MAX + 1]; /* create_portal_session: cus_… */
 	char portal_session_id[PW_SESSION_ID_BYTES_MAX + 1]; /* ... its session */
 	Paywire__Store__V1__Mode portal_mode;         /* ... the session's mode */
@@ -144,6 +147,7 @@ typedef struct srv_reply_msg {
 		Paywire__V1__RedeemAccessResponse redeem_access;     /* points into a srv_result */
 		Paywire__V1__ReissueAccessKeyResponse reissue_access_key; /* points into a srv_result */
 		Paywire__V1__CreatePortalSessionResponse create_portal_session; /* into a srv_result */
+		Paywire__V1__SetPlanPriceResponse set_plan_price; /* points into the request */
 		struct {
 			Paywire__V1__RefundPaymentResponse resp;         /* -> refund */
 			Paywire__V1__Refund refund;                      /* points into a srv_result */

@@ -404,6 +404,17 @@ pw_status store_refund_provider_record(store_txn *t, const char *merchant_id,
     const char *refund_id, const char *provider_refund_id, const char *failure_reason,
     Paywire__Store__V1__RefundRecord **out) PW_WUR;
 
+/* A merchant's Stripe Price for a plan in one mode (issue 10: "a configured
+ * Price id per plan where the merchant has one"): CreateSession's Stripe
+ * checkout then sells `price` instead of `price_data`. price_id "" deletes
+ * (PW_NOT_FOUND when there was none). Audited plan_price.set/.deleted.
+ * PW_INVALID_ARGUMENT: not price_…, too long, a mode other than test/live. */
+pw_status store_plan_price_set(store_txn *t, const char *merchant_id,
+    Paywire__Store__V1__Mode mode, const char *plan, const char *price_id) PW_WUR;
+/* The price id for (merchant, mode, plan) into out; PW_NOT_FOUND: none. */
+pw_status store_plan_price_get(store *s, const char *merchant_id, Paywire__Store__V1__Mode mode,
+    const char *plan, char *out, size_t size) PW_WUR;
+
 /* A merchant's refund by id (another merchant's: PW_NOT_FOUND). */
 pw_status store_refund_get(store_txn *t, const char *merchant_id, const char *refund_id,
     Paywire__Store__V1__RefundRecord **out) PW_WUR;

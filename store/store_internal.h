@@ -85,7 +85,8 @@
 	XX(PARKED, "parked")               \
 	XX(PROVIDER_CREDS, "provider_creds") \
 	XX(REFUNDS, "refunds") \
-	XX(CREDIT_PACKAGES, "credit_packages")
+	XX(CREDIT_PACKAGES, "credit_packages") \
+	XX(PLAN_PRICES, "plan_prices")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,

@@ -310,3 +310,84 @@ store_refund_provider_record(store_txn *t, const char *merchant_id, const char *
 	*out = r;
 	return PW_OK;
 }
+
+/* ---- plan prices: a merchant's Stripe Price per plan (issue 10) ----
+ * plan_prices  merchant_id 0x00 mode(1) plan  ->  price id (raw bytes) */
+
+static bool
+plan_price_key(uint8_t *key, size_t size, const char *merchant_id,
+    Paywire__Store__V1__Mode mode, const char *plan, size_t *len)
+{
+	size_t m = strlen(merchant_id);
+	size_t p = strlen(plan);
+
+	if (m + 2 + p > size || m == 0 || p == 0) {
+		return false;
+	}
+	memcpy(key, merchant_id, m);
+	key[m] = 0x00;
+	key[m + 1] = (uint8_t) mode;
+	memcpy(key + m + 2, plan, p);
+	*len = m + 2 + p;
+	return true;
+}
+
+pw_status
+store_plan_price_set(store_txn *t, const char *merchant_id, Paywire__Store__V1__Mode mode,
+    const char *plan, const char *price_id)
+{
+	uint8_t key[STORE_KEY_BYTES_MAX];
+	char detail[240];
+	size_t len = 0;
+	pw_status st;
+
+	PW_ASSERT(t != NULL && merchant_id != NULL && plan != NULL && price_id != NULL);
+	if ((mode != PAYWIRE__STORE__V1__MODE__MODE_TEST && mode != PAYWIRE__STORE__V1__MODE__MODE_LIVE) ||
+	    strlen(plan) > PW_PLAN_BYTES_MAX || strlen(price_id) > PW_PROVIDER_ID_BYTES_MAX ||
+	    (price_id[0] != '\0' && strncmp(price_id, "price_", 6) != 0) ||
+	    !plan_price_key(key, sizeof(key), merchant_id, mode, plan, &len)) {
+		return PW_INVALID_ARGUMENT;
+	}
+	if (price_id[0] == '\0') {
+		st = store_raw_del(t, STORE_DB_PLAN_PRICES, key, len);
+		if (st != PW_OK) {
+			return st; /* PW_NOT_FOUND: nothing to delete */
+		}
+	} else {
+		st = store_raw_put(t, STORE_DB_PLAN_PRICES, key, len, price_id, strlen(price_id), 0);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	snprintf(detail, sizeof(detail), "plan=%s mode=%s price=%s", plan,
+	    mode == PAYWIRE__STORE__V1__MODE__MODE_LIVE ? "live" : "test",
+	    price_id[0] != '\0' ? price_id : "-");
+	return store_audit_append(t, price_id[0] != '\0' ? "plan_price.set" : "plan_price.deleted",
+	    merchant_id, "", detail);
+}
+
+pw_status
+store_plan_price_get(store *s, const char *merchant_id, Paywire__Store__V1__Mode mode,
+    const char *plan, char *out, size_t size)
+{
+	uint8_t key[STORE_KEY_BYTES_MAX];
+	size_t len = 0;
+	size_t vlen = 0;
+	store_txn t;
+	pw_status st;
+
+	PW_ASSERT(s != NULL && merchant_id != NULL && plan != NULL && out != NULL && size > 1);
+	out[0] = '\0';
+	if (!plan_price_key(key, sizeof(key), merchant_id, mode, plan, &len)) {
+		return PW_NOT_FOUND;
+	}
+	st = store_read_begin(s, &t);
+	if (st == PW_OK) {
+		st = store_raw_get(&t, STORE_DB_PLAN_PRICES, key, len, out, size - 1, &vlen);
+	}
+	store_read_end(&t);
+	if (st == PW_OK) {
+		out[vlen] = '\0';
+	}
+	return st;
+}

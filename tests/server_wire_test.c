@@ -200,6 +200,7 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__TestPaymentRequest tp = PAYWIRE__V1__TEST_PAYMENT_REQUEST__INIT;
 	Paywire__V1__CreatePortalSessionRequest cps = PAYWIRE__V1__CREATE_PORTAL_SESSION_REQUEST__INIT;
 	Paywire__V1__RefundPaymentRequest rp = PAYWIRE__V1__REFUND_PAYMENT_REQUEST__INIT;
+	Paywire__V1__SetPlanPriceRequest spp = PAYWIRE__V1__SET_PLAN_PRICE_REQUEST__INIT;
 	Paywire__V1__SetProviderCredentialsRequest spc =
 	    PAYWIRE__V1__SET_PROVIDER_CREDENTIALS_REQUEST__INIT;
 	Paywire__V1__ListProviderCredentialsRequest lpc =
@@ -363,6 +364,12 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		rak.session_id = "cs_0190f3c2a1b24f";
 		req.reissue_access_key = &rak;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_SET_PLAN_PRICE:
+		spp.plan = "pro";
+		spp.mode = PAYWIRE__V1__MODE__MODE_TEST;
+		spp.stripe_price_id = "price_1PwTest";
+		req.set_plan_price = &spp;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL_REFUND_PAYMENT:
 		rp.session_id = "cs_0190f3c2a1b24f";
 		rp.amount_minor = 500;
@@ -435,6 +442,7 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_RETRY_QUARANTINED_EVENT,
 	PAYWIRE__V1__REQUEST__CALL_CREATE_PORTAL_SESSION,
 	PAYWIRE__V1__REQUEST__CALL_REFUND_PAYMENT,
+	PAYWIRE__V1__REQUEST__CALL_SET_PLAN_PRICE,
 	PAYWIRE__V1__REQUEST__CALL_SET_PROVIDER_CREDENTIALS,
 	PAYWIRE__V1__REQUEST__CALL_LIST_PROVIDER_CREDENTIALS,
 	PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE,

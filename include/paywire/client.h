@@ -757,6 +757,19 @@ typedef struct pw_refund_params {
 PW_API pw_status pw_payment_refund(pw_client *c, const char *api_key, const pw_refund_params *p,
     pw_refund *out, pw_error *err);
 
+/* The merchant's Stripe Price for a plan (issue 10): Stripe checkouts paywire
+ * creates for sessions selling the plan then sell this Price instead of
+ * price_data. price_id "" deletes (PW_NOT_FOUND when there was none); mode
+ * PW_MODE_UNSPECIFIED: the key's. A test key sets test mode only. */
+typedef struct pw_plan_price {
+	char plan[72];
+	pw_mode mode;
+	char stripe_price_id[128];    /* "" once deleted */
+} pw_plan_price;
+
+PW_API pw_status pw_plan_price_set(pw_client *c, const char *api_key, const char *plan,
+    pw_mode mode, const char *stripe_price_id, pw_plan_price *out, pw_error *err);
+
 /* What the merchant learns of a customer's access key (ak_...). */
 typedef struct pw_access_check {
 	bool valid;                 /* it grants its plan now */

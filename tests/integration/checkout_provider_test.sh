@@ -232,6 +232,30 @@ contains "bridge portal: Stripe's portal url" https://billing.stripe.com/ "$(sed
 r=$(hr "$BRIDGE/sessions/$sid/portal" -H "X-API-Key: $key" -d '{}')
 eq "bridge portal without return_url: 400" 400 "$(tail -n1 <<<"$r")"
 
+# ---- the merchant's Stripe Price for a plan: sold instead of price_data
+pr=$(standin -X POST "$STRIPE/v1/prices" -u "$SK:" -d unit_amount=1250 -d currency=eur \
+  -d 'product_data[name]=Pro' | json id)
+contains "a Stripe Price made at Stripe" price_ "$pr"
+P=$("$CLI" --json plan price pro --stripe-price "$pr" --api-key "$key")
+eq "plan price: set for test mode" test "$(echo "$P" | json mode)"
+RC=0
+P=$("$CLI" --json plan price pro --stripe-price "$pr" --mode live --api-key "$key" 2>&1) || RC=$?
+contains "plan price: a test key cannot set live" PERMISSION_DENIED "$P"
+RC=0
+P=$("$CLI" --json plan price pro --stripe-price "prod_x" --api-key "$key" 2>&1) || RC=$?
+contains "plan price: not a price id: INVALID_ARGUMENT" INVALID_ARGUMENT "$P"
+create rid-price
+eq "a session selling the plan: exit 0" 0 "$RC"
+r=$(requests_to "$STRIPE" /v1/checkout/sessions | tail -n 1)
+eq "... Stripe was asked for the merchant's Price" "$pr" "$(echo "$r" | json params.line_items.0.price)"
+eq "... and accepted it" 200 "$(echo "$r" | json status)"
+case "$(echo "$r" | json params.line_items.0)" in *price_data*) fail "... price_data sent too" ;;
+  *) ok "... no price_data with it" ;; esac
+"$CLI" plan price pro --delete --api-key "$key" >/dev/null
+create rid-noprice
+r=$(requests_to "$STRIPE" /v1/checkout/sessions | tail -n 1)
+eq "after --delete: price_data again" 1250 "$(echo "$r" | json params.line_items.0.price_data.unit_amount)"
+
 # ---- retries: 500, 500, then the session; one Stripe session, one key
 standin -X POST "$STRIPE/__standin/faults" -H 'Content-Type: application/json' \
   -d '{"path":"/v1/checkout/sessions","fault":"500","count":2}' >/dev/null

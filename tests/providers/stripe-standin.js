@@ -97,6 +97,7 @@ class StripeStandIn extends StandIn {
     this.customers = new Map();
     this.refunds = new Map();
     this.intents = new Map(); // pi id -> {id, amount, currency, refunded, charge, customer}
+    this.prices = new Map();  // price id -> the Price (POST /v1/prices), for line_items[].price
     this.idem = new Map();
     this.inflight = new Set();
   }
@@ -258,6 +259,21 @@ class StripeStandIn extends StandIn {
         o.url = `${this.portalBase}/${o.id}`;
         return { status: 200, body: o };
       }
+      case 'POST /v1/prices': {
+        // a Price the merchant made at Stripe (its product given inline)
+        if (p.unit_amount === undefined && p.unit_amount_decimal === undefined && !p.custom_unit_amount) {
+          return invalid('Missing required param: unit_amount.', 'unit_amount');
+        }
+        if (!p.product && !p.product_data) return invalid('You must specify either `product` or `product_data`.', 'product');
+        const pr = this.build(op, { id: `price_${rand(24)}`, object: 'price', active: true, created: now(),
+          currency: String(p.currency).toLowerCase(), unit_amount: p.unit_amount ?? null, livemode: a.live,
+          type: p.recurring ? 'recurring' : 'one_time', recurring: p.recurring ? { interval: p.recurring.interval,
+            interval_count: p.recurring.interval_count ?? 1, usage_type: 'licensed', aggregate_usage: null,
+            trial_period_days: null, meter: null } : null,
+          product: p.product || `prod_${rand(14)}`, metadata: (p.metadata && typeof p.metadata === 'object') ? { ...p.metadata } : {} });
+        this.prices.set(pr.id, pr);
+        return { status: 200, body: pr };
+      }
       case 'POST /v1/customers': {
         const c = this.newCustomer(op, a, p);
         return { status: 200, body: c };
@@ -322,7 +338,15 @@ class StripeStandIn extends StandIn {
       if (li.price && li.price_data) return invalid(`You may only specify one of these parameters: price, price_data in \`${at}\`.`, at);
       if (li.quantity === undefined) return invalid(`Quantity is required. Add \`quantity\` to \`${at}\``, `${at}[quantity]`);
       if (li.quantity < 1) return invalid(`Invalid ${at}[quantity]: must be at least 1`, `${at}[quantity]`);
-      if (li.price) return invalid(`No such price: '${li.price}'`, `${at}[price]`, { code: 'resource_missing' });
+      if (li.price) {
+        const pr = this.prices.get(li.price);
+        if (!pr) return invalid(`No such price: '${li.price}'`, `${at}[price]`, { code: 'resource_missing' });
+        if (currency && pr.currency !== currency) return invalid('All line items must have the same currency.', `${at}[price]`);
+        currency = pr.currency;
+        if (p.mode === 'payment' && pr.recurring) return invalid('You specified `payment` mode but passed a recurring price.', `${at}[price]`);
+        total += (pr.unit_amount ?? 0) * li.quantity;
+        continue;
+      }
       const pd = li.price_data;
       // Stripe takes the ISO code in either case and answers it in lower case.
       if (!/^[A-Za-z]{3}$/.test(pd.currency)) return invalid(`Invalid currency: ${pd.currency}.`, `${at}[price_data][currency]`);
@@ -339,7 +363,8 @@ class StripeStandIn extends StandIn {
       }
       total += (pd.unit_amount ?? Math.round(Number(pd.unit_amount_decimal))) * li.quantity;
     }
-    if (p.mode === 'subscription' && !(p.line_items || []).some((li) => li.price_data && li.price_data.recurring)) {
+    if (p.mode === 'subscription' && !(p.line_items || []).some((li) => (li.price_data && li.price_data.recurring) ||
+        (li.price && this.prices.get(li.price) && this.prices.get(li.price).recurring))) {
       return invalid('You must provide at least one recurring price in `subscription` mode when using prices.', 'line_items');
     }
     if (p.mode === 'payment' && currency && MIN_AMOUNT[currency] && total < MIN_AMOUNT[currency]) {
