@@ -99,6 +99,9 @@
  *   parked       provider(1 byte) ref 0x00 seq (8 bytes BE)    ParkedEventRecord
  *   provider_creds merchant_id 0x00 provider(1) mode(1)       ProviderCredentialsRecord
  *   credit_packages merchant_id 0x00 code                     CreditPackageRecord
+ *   refunds      "r" refund id                                RefundRecord
+ *                "k" merchant_id 0x00 idempotency key         the refund id
+ *   plan_prices  merchant_id 0x00 mode(1) plan                a Stripe price id (raw)
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
