@@ -43,6 +43,9 @@ provider_run(srv_provider *p, srv_call *c)
 
 	c->why[0] = '\0';
 	c->prov_refused = false;
+	/* the first write is committed, the provider not called yet: a crash
+	 * here leaves the session PENDING, and the next attempt calls it */
+	pw_crashpoint("server.before_provider_call");
 	rv = c->ops->provider(c, &px);
 	if (rv != PW_OK && c->prov_refused && c->ops->record_failure != NULL) {
 		/* the provider said no for good: record it, then answer the error */

@@ -117,6 +117,12 @@ code=$(curl -sS -o "$T/wr" -w '%{http_code}' -X POST "$BRIDGE/webhooks/stripe" "
 eq "Stripe's checkout.session.completed: 200" 200 "$code"
 contains "... applied" '"outcome":"applied"' "$(cat "$T/wr")"
 eq "the session is paid" paid "$("$CLI" --json status "$sid" | json status)"
+g=$("$CLI" --json session get "$sid" --api-key "$key")
+if [ "$(echo "$g" | json invoice_number)" -ge 1 ]; then ok "paid: an invoice"; else fail "paid: no invoice"; fi
+contains "paid: the entitlement the plan grants" ent_ "$(echo "$g" | json access_key_id)"
+contains "paid: the customer's access link" "/access/$sid?token=" "$(echo "$g" | json access_link)"
+contains "paid: Stripe's payment intent recorded" "stripe:pi_" "$(echo "$g" | json refs)"
+eq "paid: the audit chain verifies" true "$("$CLI" --json audit verify | json ok)"
 
 # ---- the customer portal for that session's Stripe customer
 RC=0
@@ -304,9 +310,26 @@ contains "... INVALID_ARGUMENT" INVALID_ARGUMENT "$OUT"
 contains "... with Stripe's reason" "stripe refused the request" "$OUT"
 case "$OUT" in *"$SK"*) fail "the error shows the Stripe key" ;; *) ok "the error shows no key" ;; esac
 
+# ---- killed after the session committed, before Stripe was called: the
+# resend calls Stripe (once) and records it
+port=${SERVER_URL##*:} # restarted on the same port: the bridge keeps its server
+stop_pid "$SERVER_PID" TERM
+PW_REUSE_PORT=$port PAYWIRE_CRASHPOINT=server.before_provider_call start_server "$data" "${SFLAGS[@]}"
+n0=$(count_to "$STRIPE" /v1/checkout/sessions)
+create rid-4a
+eq "crash before Stripe was called: the call fails" 1 "$RC"
+wait_until bash -c "! kill -0 $SERVER_PID 2>/dev/null" && ok "the server died before calling Stripe" \
+  || fail "the server did not die at the crash point"
+wait "$SERVER_PID" 2>/dev/null || true
+eq "... Stripe was not called" "$n0" "$(count_to "$STRIPE" /v1/checkout/sessions)"
+PW_REUSE_PORT=$port start_server "$data" "${SFLAGS[@]}"
+create rid-4a
+eq "after the restart, the resend: exit 0" 0 "$RC"
+eq "... Stripe called once" $((n0 + 1)) "$(count_to "$STRIPE" /v1/checkout/sessions)"
+contains "... its session recorded" cs_test_ "$(echo "$OUT" | json provider_checkout_id)"
+
 # ---- kill -9 between Stripe's answer and the record: the resend reaches the
 # same Stripe session
-port=${SERVER_URL##*:} # restarted on the same port: the bridge keeps its server
 stop_pid "$SERVER_PID" TERM
 PW_REUSE_PORT=$port PAYWIRE_CRASHPOINT=server.after_provider_call start_server "$data" "${SFLAGS[@]}"
 create rid-4
