@@ -824,7 +824,7 @@ bridge_json_refund_parse(const char *body, size_t len, int64_t *amount_minor, ch
 	json_error_t jerr;
 	json_t *root;
 	json_t *v;
-	const char *key;
+	const char *member;
 	const char *raw = NULL;
 	size_t raw_len = 0;
 	pw_status rv = PW_OK;
@@ -840,9 +840,9 @@ bridge_json_refund_parse(const char *body, size_t len, int64_t *amount_minor, ch
 		json_decref(root);
 		return PW_INVALID_ARGUMENT;
 	}
-	json_object_foreach (root, key, v) {
-		if (strcmp(key, "amount_minor") != 0 && strcmp(key, "reason") != 0) {
-			BRIDGE_MSG(msg, msg_size, "unknown parameter: %.*s", BRIDGE_JSON_KEY_ECHO_MAX, key);
+	json_object_foreach (root, member, v) {
+		if (strcmp(member, "amount_minor") != 0 && strcmp(member, "reason") != 0) {
+			BRIDGE_MSG(msg, msg_size, "unknown parameter: %.*s", BRIDGE_JSON_KEY_ECHO_MAX, member);
 			rv = PW_INVALID_ARGUMENT;
 			break;
 		}
@@ -874,7 +874,7 @@ bridge_json_portal_parse(const char *body, size_t len, char *return_url, size_t 
 	json_error_t jerr;
 	json_t *root = len > 0 ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
 	json_t *v;
-	const char *key;
+	const char *member;
 	pw_status rv = PW_OK;
 
 	return_url[0] = '\0';
@@ -883,9 +883,9 @@ bridge_json_portal_parse(const char *body, size_t len, char *return_url, size_t 
 		json_decref(root);
 		return PW_INVALID_ARGUMENT;
 	}
-	json_object_foreach (root, key, v) {
-		if (strcmp(key, "return_url") != 0) {
-			BRIDGE_MSG(msg, msg_size, "unknown parameter: %.*s", BRIDGE_JSON_KEY_ECHO_MAX, key);
+	json_object_foreach (root, member, v) {
+		if (strcmp(member, "return_url") != 0) {
+			BRIDGE_MSG(msg, msg_size, "unknown parameter: %.*s", BRIDGE_JSON_KEY_ECHO_MAX, member);
 			rv = PW_INVALID_ARGUMENT;
 			break;
 		}
