@@ -280,6 +280,8 @@ bench_server_try(bench_server *s, const char *bin, const char *sync, unsigned co
 	char *const argv[BENCH_ARGV_MAX] = { (char *) bin, "--data", s->data_dir, "--listen",
 		s->ipc_url, "--listen", s->tcp_url, "--sync", (char *) sync, "--contexts", ctx_arg,
 		"--map-size", map_arg, "--log-level", "warn",
+		/* the bench measures the server, not a tenant's rate limits */
+		"--rate-reads", "0", "--rate-writes", "0", "--rate-provider", "0",
 		/* meta and none are refused without it; harmless with full */
 		strcmp(sync, "full") != 0 ? "--unsafe-no-fsync" : NULL, NULL };
 	rv = bench_server_spawn(s, bin, argv);

@@ -123,6 +123,9 @@ bridge_http_headers(struct MHD_Response *resp, const bridge_reply *rp)
 	if (rp->location[0] != '\0') {
 		(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rp->location);
 	}
+	if (rp->retry_after[0] != '\0') {
+		(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, rp->retry_after);
+	}
 }
 
 /* Queues rp on conn; the body's bytes move to MHD. A reply whose building

@@ -56,3 +56,12 @@ bridge_reply_html_error(bridge_reply *rp, pw_status st, const char *title, const
 	bridge_buf_init(&rp->body, PW_BRIDGE_REPLY_BYTES_MAX);
 	bridge_page_error(&rp->body, rp->http, title, message, rp->nonce);
 }
+
+void
+bridge_reply_rate_limited(bridge_reply *rp, const char *message, int64_t retry_after_ms)
+{
+	PW_ASSERT(rp != NULL && retry_after_ms > 0);
+	bridge_reply_json_http_error(rp, 429, "RESOURCE_EXHAUSTED", message);
+	(void) snprintf(rp->retry_after, sizeof(rp->retry_after), "%lld",
+	    (long long) ((retry_after_ms + 999) / 1000));
+}

@@ -18,6 +18,7 @@
 #define BRIDGE_REPLY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <paywire/status.h>
 
@@ -36,9 +37,15 @@ typedef struct bridge_reply {
 	char nonce[32];           /* CSP nonce for the page's inline script and style */
 	char set_cookie[192];     /* a Set-Cookie header value, or "" (the access page's CSRF cookie) */
 	char location[2304];      /* a Location header (a 303 to the provider's page), or "" */
+	char retry_after[24];     /* a Retry-After header (a 429), or "" */
 	char csp_origin[300];     /* a page that loads a provider's script: its origin, allowed
 	                             in script-src and frame-src (with Razorpay's API), or "" */
 } bridge_reply;
+
+/* A rate limit's refusal (err->retry_after_ms > 0): 429 Too Many Requests
+ * with Retry-After in whole seconds (rounded up), the JSON error body as
+ * bridge_reply_json_error's. */
+void bridge_reply_rate_limited(bridge_reply *rp, const char *message, int64_t retry_after_ms);
 
 /* Starts a reply: 500, JSON, empty body bounded by PW_BRIDGE_REPLY_BYTES_MAX,
  * a fresh random nonce. Nothing is allocated until the body is written. */

@@ -256,6 +256,19 @@ bridge_route_webhook(bridge_env *env, const bridge_request *rq, bridge_reply *rp
 	bridge_json_webhook(&rp->body, &res);
 }
 
+/* A server error for a merchant route: a rate limit's refusal is a 429
+ * with Retry-After, anything else the mapped JSON error. */
+static void
+bridge_reply_client_error(bridge_reply *rp, const bridge_request *rq, const pw_error *err,
+    pw_status st)
+{
+	if (st == PW_RESOURCE_EXHAUSTED && err->retry_after_ms > 0) {
+		bridge_reply_rate_limited(rp, bridge_public_message(rq, err, st), err->retry_after_ms);
+		return;
+	}
+	bridge_reply_json_error(rp, st, bridge_public_message(rq, err, st));
+}
+
 static void
 bridge_route_create_session(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
 {
@@ -282,7 +295,7 @@ bridge_route_create_session(bridge_env *env, const bridge_request *rq, bridge_re
 	st = pw_session_create(env->client, api_key, &req.params, &s, &err);
 	bridge_json_create_fini(&req);
 	if (st != PW_OK) {
-		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));
+		bridge_reply_client_error(rp, rq, &err, st);
 		return;
 	}
 	(void) snprintf(checkout_url, sizeof(checkout_url), "%s/checkout?session=%s&secret=%s",
@@ -326,7 +339,7 @@ bridge_route_refund(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
 	memset(&err, 0, sizeof(err));
 	st = pw_payment_refund(env->client, api_key, &p, &r, &err);
 	if (st != PW_OK) {
-		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));
+		bridge_reply_client_error(rp, rq, &err, st);
 		return;
 	}
 	rp->http = 200;
@@ -358,7 +371,7 @@ bridge_route_portal(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
 	memset(&err, 0, sizeof(err));
 	st = pw_portal_create(env->client, api_key, rq->match->session_id, return_url, &p, &err);
 	if (st != PW_OK) {
-		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));
+		bridge_reply_client_error(rp, rq, &err, st);
 		return;
 	}
 	rp->http = 200;

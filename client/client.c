@@ -194,6 +194,7 @@ client_ok(pw_error *err)
 	if (err != NULL) {
 		err->code = PW_OK;
 		err->message[0] = '\0';
+		err->retry_after_ms = 0;
 	}
 }
 
@@ -208,6 +209,7 @@ client_fail(pw_error *err, pw_status code, const char *fmt, ...)
 		return code;
 	}
 	err->code = code;
+	err->retry_after_ms = 0;
 	va_start(ap, fmt);
 	n = vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
@@ -914,6 +916,7 @@ client_reply_check(const Paywire__V1__Response *rsp, const char *rid,
 		}
 		if (err != NULL) {
 			err->code = st;
+			err->retry_after_ms = rsp->status->retry_after_ms > 0 ? rsp->status->retry_after_ms : 0;
 			client_copy_text(err->message, sizeof(err->message),
 			    msg[0] != '\0' ? msg : pw_status_message(st));
 		}

@@ -391,6 +391,17 @@ _Static_assert(PW_BRIDGE_TOKEN_BYTES_MAX <= PW_ACCESS_TOKEN_BYTES_MAX &&
 #define PW_SRV_PROVIDER_WORKERS_MAX 64
 #define PW_SRV_PROVIDER_TIMEOUT_MS_DEFAULT 30000
 #define PW_SRV_PROVIDER_TIMEOUT_MS_MAX 120000
+/* Rate limits per merchant (server/srv_limit.h, --rate-reads/-writes/
+ * -provider RATE[:BURST]): requests per second and the burst an idle
+ * merchant may send at once. Generous defaults: they stop a runaway client,
+ * not a busy shop. */
+#define PW_RATE_READS_DEFAULT 20000
+#define PW_RATE_READS_BURST_DEFAULT 40000
+#define PW_RATE_WRITES_DEFAULT 2000
+#define PW_RATE_WRITES_BURST_DEFAULT 4000
+#define PW_RATE_PROVIDER_DEFAULT 100
+#define PW_RATE_PROVIDER_BURST_DEFAULT 200
+#define PW_RATE_MAX 1000000
 /* A refund's failure reason kept from the provider's answer. */
 #define PW_REASON_BYTES_MAX 255
 /* A provider object's id paywire records (cs_…, order_…): fits a provider ref

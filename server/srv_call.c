@@ -121,6 +121,7 @@ srv_call_reset(srv_call *c)
 	sodium_memzero(c->prov_url, sizeof(c->prov_url));
 	c->prov_id[0] = '\0';
 	c->next_cont = NULL;
+	c->retry_after_ms = 0;
 	c->prov_refused = false;
 	c->prov_err = PW_OK;
 	c->prov_why[0] = '\0';
@@ -166,7 +167,8 @@ srv_call_reply(srv_call *c, pw_status st, const char *msg, Paywire__V1__Response
 	srv_reply_free(&c->reply, &c->reply_len);
 	c->status = st;
 	if (resp == NULL) {
-		ok = srv_reply_error_pack(rid, st, msg, &c->reply, &c->reply_len);
+		ok = srv_reply_error_pack_retry(rid, st, msg, c->retry_after_ms, &c->reply,
+		    &c->reply_len);
 	} else {
 		ok = srv_reply_pack(resp, rid, st, msg, &c->reply, &c->reply_len);
 	}

@@ -89,6 +89,7 @@ typedef bool (*srv_continue_fn)(void *arg, srv_call *c);
 typedef struct srv_env {
 	store *st;                                   /* open store (not owned) */
 	srv_continue_fn continue_fn;                 /* the provider worker, or NULL */
+	struct srv_limiter *limiter;                 /* rate limits per merchant, or NULL */
 	void *continue_arg;
 	const srv_webhook_config *webhooks;          /* provider secrets (not owned) */
 	bool admin_key_set;                          /* PAYWIRE_ADMIN_KEY configured */
@@ -168,6 +169,7 @@ struct srv_call {
 	char prov_id[PW_PROVIDER_ID_BYTES_MAX + 1]; /* the provider object made (cs_…, order_…) */
 	char prov_url[PW_URL_BYTES_MAX + 1];        /* its hosted URL ("" for Razorpay) */
 	srv_call *next_cont;              /* the provider worker's queue */
+	int64_t retry_after_ms;           /* a rate limit's refusal: Status.retry_after_ms */
 	bool prov_refused;                /* the provider refused for good (record_failure) */
 	pw_status prov_err;               /* ... the error the call then answers */
 	char prov_why[SRV_WHY_BYTES];     /* ... and its reason */

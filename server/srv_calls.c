@@ -164,6 +164,12 @@ create_session_apply(store_txn *t, srv_call *c)
  * built again from the record. */
 
 static bool
+create_session_wants_provider(const srv_call *c)
+{
+	return c->req->create_session->provider != PAYWIRE__V1__PROVIDER__PROVIDER_UNSPECIFIED;
+}
+
+static bool
 create_session_continues(srv_call *c)
 {
 	Paywire__V1__Response *r;
@@ -1443,7 +1449,7 @@ static const srv_call_ops srv_calls[] = {
 	    .validate = create_session_validate, .apply = create_session_apply,
 	    .reply = srv_reply_create_session, .failed = "creating the session failed",
 	    .continues = create_session_continues, .provider = create_session_provider,
-	    .record = create_session_record },
+	    .record = create_session_record, .wants_provider = create_session_wants_provider },
 	/* A merchant's key; only its own sessions (another's answers NOT_FOUND). */
 	[PAYWIRE__V1__REQUEST__CALL_CANCEL_SESSION] = { .name = "cancel_session",
 	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,

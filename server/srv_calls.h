@@ -113,6 +113,9 @@ typedef struct srv_call_ops {
 	 * (the stored reply is left as it is) and the call answers that error.
 	 * NULL: such a failure is answered without a write. */
 	pw_status (*record_failure)(store_txn *t, srv_call *c);
+	/* Whether this request will reach a provider (its rate limit class,
+	 * srv_limit.h); NULL: every request of a row with `provider` does. */
+	bool (*wants_provider)(const srv_call *c);
 } srv_call_ops;
 
 /* The row for a Request's call case; NULL when no call is set (or the case

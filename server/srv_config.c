@@ -46,6 +46,12 @@ srv_config_init(srv_config *cfg)
 	(void) pw_strlcpy(cfg->razorpay_api, SRV_DEFAULT_RAZORPAY_API, sizeof(cfg->razorpay_api));
 	cfg->provider_workers = PW_SRV_PROVIDER_WORKERS_DEFAULT;
 	cfg->provider_timeout_ms = PW_SRV_PROVIDER_TIMEOUT_MS_DEFAULT;
+	cfg->rate_interval_us[0] = 1000000 / PW_RATE_READS_DEFAULT;
+	cfg->rate_burst[0] = PW_RATE_READS_BURST_DEFAULT;
+	cfg->rate_interval_us[1] = 1000000 / PW_RATE_WRITES_DEFAULT;
+	cfg->rate_burst[1] = PW_RATE_WRITES_BURST_DEFAULT;
+	cfg->rate_interval_us[2] = 1000000 / PW_RATE_PROVIDER_DEFAULT;
+	cfg->rate_burst[2] = PW_RATE_PROVIDER_BURST_DEFAULT;
 }
 
 const char *
@@ -324,6 +330,69 @@ flag_provider_timeout(srv_config *cfg, const char *v, char *why, size_t why_size
 	return PW_OK;
 }
 
+/* --rate-X RATE[/s|/m|/h][:BURST]: RATE requests per second (or minute, or
+ * hour; 0: no limit), BURST (default 2 x RATE, at least 1). */
+static pw_status
+flag_rate(srv_config *cfg, int cls, const char *name, const char *v, char *why, size_t why_size)
+{
+	char head[32];
+	const char *colon = strchr(v, ':');
+	size_t hl = colon != NULL ? (size_t) (colon - v) : strlen(v);
+	int64_t unit_us = 1000000;
+	uint64_t rate;
+	uint64_t burst;
+
+	if (hl == 0 || hl >= sizeof(head)) {
+		goto bad;
+	}
+	memcpy(head, v, hl);
+	head[hl] = '\0';
+	if (hl > 2 && head[hl - 2] == '/') {
+		switch (head[hl - 1]) {
+		case 's': unit_us = 1000000; break;
+		case 'm': unit_us = 60 * INT64_C(1000000); break;
+		case 'h': unit_us = 3600 * INT64_C(1000000); break;
+		default: goto bad;
+		}
+		head[hl - 2] = '\0';
+	}
+	if (!parse_u64(head, PW_RATE_MAX, false, &rate)) {
+		goto bad;
+	}
+	burst = rate > 0 ? rate * 2 : 0;
+	if (colon != NULL && (!parse_u64(colon + 1, PW_RATE_MAX, false, &burst) || burst == 0)) {
+		goto bad;
+	}
+	cfg->rate_interval_us[cls] = rate > 0 ? unit_us / (int64_t) rate : 0;
+	if (rate > 0 && cfg->rate_interval_us[cls] == 0) {
+		cfg->rate_interval_us[cls] = 1;
+	}
+	cfg->rate_burst[cls] = (uint32_t) (burst > 0 ? burst : 1);
+	return PW_OK;
+bad:
+	return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+	    "--%s takes RATE[/s|/m|/h][:BURST]: 0..%d requests per second (minute, hour; 0: "
+	    "no limit) and a burst 1..%d", name, PW_RATE_MAX, PW_RATE_MAX);
+}
+
+static pw_status
+flag_rate_reads(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	return flag_rate(cfg, 0, "rate-reads", v, why, why_size);
+}
+
+static pw_status
+flag_rate_writes(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	return flag_rate(cfg, 1, "rate-writes", v, why, why_size);
+}
+
+static pw_status
+flag_rate_provider(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	return flag_rate(cfg, 2, "rate-provider", v, why, why_size);
+}
+
 #ifdef PW_TEST_HOOKS
 static pw_status
 flag_writer_delay(srv_config *cfg, const char *v, char *why, size_t why_size)
@@ -376,6 +445,9 @@ static const flag_def flags[] = {
 	{ .name = "provider-ca-file", .fn = flag_provider_ca },
 	{ .name = "provider-workers", .fn = flag_provider_workers },
 	{ .name = "provider-timeout-ms", .fn = flag_provider_timeout },
+	{ .name = "rate-reads", .fn = flag_rate_reads },
+	{ .name = "rate-writes", .fn = flag_rate_writes },
+	{ .name = "rate-provider", .fn = flag_rate_provider },
 #ifdef PW_TEST_HOOKS
 	{ .name = "test-writer-delay-ms", .fn = flag_writer_delay },
 	{ .name = "test-lastused-check-ms", .fn = flag_lastused_check },
@@ -794,10 +866,17 @@ srv_config_usage(FILE *out, const char *prog)
 	    "  --provider-workers N    threads making provider calls, 1..%d. Default: %d\n"
 	    "  --provider-timeout-ms N one provider step, retries included, 1000..%d.\n"
 	    "                          Default: %d\n"
+	    "  --rate-reads R[:B]      per merchant: R reads per second (R/m, R/h: per minute,\n"
+	    "                          hour) and a burst B (default %d:%d); over it\n"
+	    "                          RESOURCE_EXHAUSTED with Status.retry_after_ms\n"
+	    "  --rate-writes R[:B]     writes (default %d:%d)\n"
+	    "  --rate-provider R[:B]   calls that reach a provider (default %d:%d); R 0: no limit\n"
 	    "\n",
 	    SRV_DEFAULT_STRIPE_API, SRV_DEFAULT_RAZORPAY_API, PW_SRV_PROVIDER_WORKERS_MAX,
 	    PW_SRV_PROVIDER_WORKERS_DEFAULT, PW_SRV_PROVIDER_TIMEOUT_MS_MAX,
-	    PW_SRV_PROVIDER_TIMEOUT_MS_DEFAULT);
+	    PW_SRV_PROVIDER_TIMEOUT_MS_DEFAULT, PW_RATE_READS_DEFAULT, PW_RATE_READS_BURST_DEFAULT,
+	    PW_RATE_WRITES_DEFAULT, PW_RATE_WRITES_BURST_DEFAULT, PW_RATE_PROVIDER_DEFAULT,
+	    PW_RATE_PROVIDER_BURST_DEFAULT);
 	fprintf(out,
 	    "Environment (or --config FILE):\n"
 	    "  PAYWIRE_ADMIN_KEY               key for admin calls (create_merchant,\n"

@@ -78,6 +78,9 @@ typedef struct srv_config {
 	bool provider_allow_http;             /* --provider-allow-http (tests' stand-ins) */
 	uint32_t provider_workers;            /* --provider-workers */
 	uint32_t provider_timeout_ms;         /* --provider-timeout-ms */
+	int64_t rate_interval_us[3];          /* --rate-reads/-writes/-provider: one request per
+	                                         this many µs (0: no limit) */
+	uint32_t rate_burst[3];               /* ... their bursts */
 	char config_file[SRV_CONFIG_PATH_BYTES]; /* --config ("" = none) */
 	bool help;                            /* --help given */
 	bool version;                         /* --version given */

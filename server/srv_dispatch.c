@@ -10,6 +10,7 @@
 
 #include "srv_apply.h"
 #include "srv_calls.h"
+#include "srv_limit.h"
 #include "srv_map.h"
 #include "srv_reply.h"
 #include "srv_validate.h"
@@ -94,6 +95,32 @@ call_auth(srv_call *c)
 	return PW_INTERNAL;
 }
 
+/* ---- rate limits (srv_limit.h): per merchant key's merchant, per class ---- */
+
+static pw_status
+call_limit(srv_call *c)
+{
+	srv_limit_class cls;
+	int64_t wait_ms = 0;
+
+	if (c->env->limiter == NULL || c->ops->auth != SRV_AUTH_MERCHANT) {
+		return PW_OK; /* admin calls; capabilities (GetStatus, webhooks): the bridge limits IPs */
+	}
+	if (c->ops->provider != NULL &&
+	    (c->ops->wants_provider == NULL || c->ops->wants_provider(c))) {
+		cls = SRV_LIMIT_PROVIDER;
+	} else {
+		cls = c->ops->mutates ? SRV_LIMIT_WRITES : SRV_LIMIT_READS;
+	}
+	if (srv_limiter_take(c->env->limiter, c->merchant_id, cls, srv_mono_us(), &wait_ms)) {
+		return PW_OK;
+	}
+	c->retry_after_ms = wait_ms;
+	srv_call_why(c, "rate limit for %s reached for this merchant: retry in %lld ms",
+	    srv_limit_class_name(cls), (long long) wait_ms);
+	return PW_RESOURCE_EXHAUSTED;
+}
+
 /* ---- reads and writes ---- */
 
 /* A read: the row's read on this thread, then its reply. */
@@ -128,6 +155,10 @@ route(srv_call *c)
 		return reply_now(c, PW_INVALID_ARGUMENT, NULL);
 	}
 	rv = call_auth(c);
+	if (rv != PW_OK) {
+		return reply_now(c, rv, NULL);
+	}
+	rv = call_limit(c);
 	if (rv != PW_OK) {
 		return reply_now(c, rv, NULL);
 	}

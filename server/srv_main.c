@@ -20,6 +20,7 @@
 
 #include "srv_config.h"
 #include "srv_dispatch.h"
+#include "srv_limit.h"
 #include "srv_provider.h"
 #include "srv_publish.h"
 #include "srv_rpc.h"
@@ -34,6 +35,7 @@ typedef struct server {
 	srv_webhook_config webhooks;  /* provider secrets */
 	store *st;                    /* open store */
 	srv_provider *prov;           /* the provider worker */
+	srv_limiter *limiter;         /* rate limits per merchant */
 	srv_env env;                  /* dispatch state */
 	bool env_ready;               /* env needs srv_env_fini */
 	srv_rpc *rpc;                 /* REP server */
@@ -171,6 +173,20 @@ start_rpc(server *s)
 		    s->cfg.publish);
 	}
 	{
+		srv_limit_rate rates[SRV_LIMIT_CLASSES];
+
+		for (int i = 0; i < SRV_LIMIT_CLASSES; i++) {
+			rates[i] = (srv_limit_rate) { .interval_us = s->cfg.rate_interval_us[i],
+				.burst = s->cfg.rate_burst[i] };
+		}
+		s->limiter = srv_limiter_new(rates);
+		if (s->limiter == NULL) {
+			pw_log(PW_LOG_ERROR, "out of memory for the rate limits");
+			return SRV_EXIT_START;
+		}
+		s->env.limiter = s->limiter;
+	}
+	{
 		srv_provider_cfg pc = { .workers = s->cfg.provider_workers,
 			.timeout_ms = s->cfg.provider_timeout_ms, .stripe_api = s->cfg.stripe_api,
 			.razorpay_api = s->cfg.razorpay_api,
@@ -272,6 +288,8 @@ shutdown_all(server *s, int code)
 		srv_env_log_webhooks(&s->env);
 		srv_env_fini(&s->env);
 	}
+	srv_limiter_free(s->limiter); /* after the rpc: no request can use it */
+	s->limiter = NULL;
 	srv_webhook_config_fini(&s->webhooks);
 }
 

@@ -528,9 +528,29 @@ srv_reply_redact_redeem_access(srv_result *res)
 
 /* ---- packing ---- */
 
+static bool
+srv_reply_pack_status(Paywire__V1__Response *resp, const char *request_id, pw_status st,
+    const char *msg, int64_t retry_after_ms, uint8_t **out, size_t *out_len);
+
 bool
 srv_reply_pack(Paywire__V1__Response *resp, const char *request_id, pw_status st,
     const char *msg, uint8_t **out, size_t *out_len)
+{
+	return srv_reply_pack_status(resp, request_id, st, msg, 0, out, out_len);
+}
+
+bool
+srv_reply_error_pack_retry(const char *request_id, pw_status st, const char *msg,
+    int64_t retry_after_ms, uint8_t **out, size_t *out_len)
+{
+	Paywire__V1__Response resp = PAYWIRE__V1__RESPONSE__INIT;
+
+	return srv_reply_pack_status(&resp, request_id, st, msg, retry_after_ms, out, out_len);
+}
+
+static bool
+srv_reply_pack_status(Paywire__V1__Response *resp, const char *request_id, pw_status st,
+    const char *msg, int64_t retry_after_ms, uint8_t **out, size_t *out_len)
 {
 	Paywire__V1__Status status = PAYWIRE__V1__STATUS__INIT;
 	size_t n;
@@ -541,6 +561,7 @@ srv_reply_pack(Paywire__V1__Response *resp, const char *request_id, pw_status st
 	resp->request_id = (char *) (request_id != NULL ? request_id : "");
 	status.code = pw_status_wire(st);
 	status.message = (char *) (msg != NULL ? msg : "");
+	status.retry_after_ms = retry_after_ms;
 	resp->status = &status;
 	n = paywire__v1__response__get_packed_size(resp);
 	buf = malloc(n > 0 ? n : 1);

@@ -336,6 +336,9 @@ bool srv_reply_pack(Paywire__V1__Response *resp, const char *request_id, pw_stat
  * answer without a srv_call. False: out of memory. */
 bool srv_reply_error_pack(const char *request_id, pw_status st, const char *msg, uint8_t **out,
     size_t *out_len);
+/* The same with Status.retry_after_ms (a rate limit's refusal). */
+bool srv_reply_error_pack_retry(const char *request_id, pw_status st, const char *msg,
+    int64_t retry_after_ms, uint8_t **out, size_t *out_len);
 
 /* Wipes (a reply may carry a raw API or access key) and frees *p; then *p =
  * NULL, *len = 0. Nothing for *p == NULL. */

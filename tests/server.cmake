@@ -27,3 +27,8 @@ endif()
 if(TARGET pw_server AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/server_calls_test.c)
   pw_add_test(server_calls_test SOURCES server_calls_test.c LIBS pw_server TIMEOUT 60)
 endif()
+# Rate limits per merchant and class (server/srv_limit.c), the clock given by
+# the test.
+if(TARGET pw_server AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/server_limit_test.c)
+  pw_add_test(server_limit_test SOURCES server_limit_test.c LIBS pw_server TIMEOUT 120)
+endif()

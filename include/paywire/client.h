@@ -49,6 +49,7 @@ typedef struct pw_client_opts {
 typedef struct pw_error {
 	pw_status code;
 	char message[512];
+	int64_t retry_after_ms;   /* PW_RESOURCE_EXHAUSTED by a rate limit: when to retry; else 0 */
 } pw_error;
 
 typedef enum pw_mode { PW_MODE_UNSPECIFIED = 0, PW_MODE_TEST = 1, PW_MODE_LIVE = 2 } pw_mode;
