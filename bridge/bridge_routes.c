@@ -507,6 +507,7 @@ bridge_route_checkout(bridge_env *env, const bridge_request *rq, bridge_reply *r
 static void
 bridge_route_test_payment(bridge_env *env, const bridge_request *rq, bridge_reply *rp)
 {
+	bool fail;
 	char secret[64];
 	char outcome[8];
 	pw_webhook_result res;
@@ -528,10 +529,10 @@ bridge_route_test_payment(bridge_env *env, const bridge_request *rq, bridge_repl
 		bridge_reply_json_error(rp, PW_INVALID_ARGUMENT, "outcome must be pay or fail");
 		return;
 	}
+	fail = strcmp(outcome, "fail") == 0; /* the outcome the page asked for */
 	memset(&res, 0, sizeof(res));
 	memset(&err, 0, sizeof(err));
-	st = pw_test_payment(env->client, rq->match->session_id, secret, strcmp(outcome, "fail") == 0,
-	    &res, &err);
+	st = pw_test_payment(env->client, rq->match->session_id, secret, fail, &res, &err);
 	sodium_memzero(secret, sizeof(secret));
 	if (st != PW_OK) {
 		bridge_reply_json_error(rp, st, bridge_public_message(rq, &err, st));

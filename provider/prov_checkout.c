@@ -157,7 +157,6 @@ prov_stripe_checkout_create(prov_http *h, const char *api_base, const char *secr
 	int64_t exp_ms;
 	int iso;
 	int sexp;
-	bool key_live;
 	prov_form f;
 	prov_http_resp resp;
 	prov_http_req req = { .method = "POST", .content_type = "application/x-www-form-urlencoded",
@@ -169,13 +168,6 @@ prov_stripe_checkout_create(prov_http *h, const char *api_base, const char *secr
 
 	PW_ASSERT(h != NULL && api_base != NULL && secret_key != NULL && in != NULL && out != NULL);
 	memset(out, 0, sizeof(*out));
-	key_live = strncmp(secret_key, "sk_live_", 8) == 0 || strncmp(secret_key, "rk_live_", 8) == 0;
-	if (key_live != in->live) {
-		/* set-time validation makes this unreachable; kept as the rule */
-		return pw_why(why, why_size, PW_FAILED_PRECONDITION,
-		    "a %s Stripe key cannot create a %s checkout session", key_live ? "live" : "test",
-		    in->live ? "live" : "test");
-	}
 	iso = pw_currency_exponent(in->currency);
 	sexp = pw_stripe_exponent(in->currency);
 	if (iso < 0 || sexp < 0 || pw_amount_rescale(in->amount_minor, iso, sexp, &amount) != PW_OK) {
@@ -379,18 +371,11 @@ prov_razorpay_order_create(prov_http *h, const char *api_base, const char *key_i
 	json_t *body;
 	json_t *root;
 	char *text;
-	bool key_live;
 	pw_status rv;
 
 	PW_ASSERT(h != NULL && api_base != NULL && key_id != NULL && key_secret != NULL);
 	PW_ASSERT(in != NULL && out != NULL);
 	memset(out, 0, sizeof(*out));
-	key_live = strncmp(key_id, "rzp_live_", 9) == 0;
-	if (key_live != in->live) {
-		return pw_why(why, why_size, PW_FAILED_PRECONDITION,
-		    "a %s Razorpay key cannot create a %s order", key_live ? "live" : "test",
-		    in->live ? "live" : "test");
-	}
 	prov_rzp_receipt(in->session_id, receipt, sizeof(receipt));
 	/* Razorpay takes no idempotency key: an order made by an attempt whose
 	 * answer was lost is found by its receipt before another is made */
@@ -429,6 +414,16 @@ prov_razorpay_order_create(prov_http *h, const char *api_base, const char *key_i
 
 /* ---- refunds ---- */
 
+/* The provider's final refusal: a 4xx other than 409 and 429 (a 5xx, even
+ * with Stripe-Should-Retry: false, leaves the outcome unknown: not recorded,
+ * a resend asks again with the same key). */
+static bool
+prov_refused(pw_status rv, const prov_http_resp *r)
+{
+	return rv != PW_OK && r->status >= 400 && r->status < 500 && r->status != 409 &&
+	    r->status != 429;
+}
+
 /* The id of a 2xx answer's object (prefix checked) into id_out. */
 static pw_status
 prov_answer_id(const char *who, const prov_http_resp *resp, const char *prefix, char *id_out,
@@ -453,7 +448,7 @@ prov_answer_id(const char *who, const prov_http_resp *resp, const char *prefix, 
 pw_status
 prov_stripe_refund_create(prov_http *h, const char *api_base, const char *secret_key,
     const prov_refund_in *in, int64_t deadline_mono_ms, char *id_out, size_t id_size,
-    char *why, size_t why_size)
+    bool *refused, char *why, size_t why_size)
 {
 	char url[PW_PROVIDER_URL_BYTES_MAX];
 	char idem[128];
@@ -469,6 +464,7 @@ prov_stripe_refund_create(prov_http *h, const char *api_base, const char *secret
 
 	PW_ASSERT(h != NULL && api_base != NULL && secret_key != NULL && in != NULL);
 	id_out[0] = '\0';
+	*refused = false;
 	if (iso < 0 || sexp < 0 || pw_amount_rescale(in->amount_minor, iso, sexp, &amount) != PW_OK) {
 		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 		    "%" PRId64 " %s minor units have no exact amount in Stripe's units",
@@ -496,6 +492,7 @@ prov_stripe_refund_create(prov_http *h, const char *api_base, const char *secret
 	rv = prov_http_call(h, &req, &resp);
 	prov_form_fini(&f);
 	rv = prov_outcome("stripe", rv, &resp, secret_key, why, why_size);
+	*refused = prov_refused(rv, &resp);
 	if (rv == PW_OK) {
 		rv = prov_answer_id("stripe", &resp, "re_", id_out, id_size, why, why_size);
 	}
@@ -506,7 +503,7 @@ prov_stripe_refund_create(prov_http *h, const char *api_base, const char *secret
 pw_status
 prov_razorpay_refund_create(prov_http *h, const char *api_base, const char *key_id,
     const char *key_secret, const prov_refund_in *in, int64_t deadline_mono_ms, char *id_out,
-    size_t id_size, char *why, size_t why_size)
+    size_t id_size, bool *refused, char *why, size_t why_size)
 {
 	char url[PW_PROVIDER_URL_BYTES_MAX];
 	char receipt[PROV_RZP_RECEIPT_MAX + 1];
@@ -520,6 +517,7 @@ prov_razorpay_refund_create(prov_http *h, const char *api_base, const char *key_
 
 	PW_ASSERT(h != NULL && api_base != NULL && key_id != NULL && key_secret != NULL);
 	id_out[0] = '\0';
+	*refused = false;
 	prov_rzp_receipt(in->refund_id, receipt, sizeof(receipt));
 	body = json_pack("{s:I, s:s, s:{s:s, s:s}}", "amount", (json_int_t) in->amount_minor,
 	    "receipt", receipt, "notes", "session_id", in->session_id, "refund_id", in->refund_id);
@@ -534,6 +532,7 @@ prov_razorpay_refund_create(prov_http *h, const char *api_base, const char *key_
 	rv = prov_http_call(h, &req, &resp);
 	free(text);
 	rv = prov_outcome("razorpay", rv, &resp, key_secret, why, why_size);
+	*refused = prov_refused(rv, &resp);
 	if (rv == PW_OK) {
 		rv = prov_answer_id("razorpay", &resp, "rfnd_", id_out, id_size, why, why_size);
 	}

@@ -5,6 +5,11 @@
  * the paywire session id, so every attempt, every resend and every restart
  * reaches the same provider object (docs/PROVIDERS.md "Provider checkout").
  *
+ * The key is the merchant's for the session's mode: store_provider_creds_check
+ * refused, when it was set, a key whose test/live part is not its mode, and
+ * the server reads it by the session's mode (so a test key never creates a
+ * live checkout); nothing here looks into a secret.
+ *
  * Errors are paywire statuses with the provider's reason in why (never a
  * secret: the key is masked if a provider echoes it):
  *   PW_INVALID_ARGUMENT     the provider refused the request (400)
@@ -29,7 +34,6 @@ typedef struct prov_checkout_in {
 	const char *session_id;      /* paywire's: client_reference_id, metadata, receipt */
 	int64_t amount_minor;        /* ISO 4217 minor units (converted to the provider's) */
 	const char *currency;        /* "EUR" */
-	bool live;                   /* the session's mode (the key must match: checked) */
 	const char *merchant_name;   /* what the customer sees as the product's seller */
 	const char *plan;            /* ACCESS_KEY: the plan sold, else NULL/"" */
 	const char *stripe_price;    /* the merchant's Stripe Price for the plan (price_…), sold
@@ -73,7 +77,10 @@ pw_status prov_stripe_portal_create(prov_http *h, const char *api_base, const ch
  * payment pay_…) of amount_minor (ISO 4217 minor units of currency),
  * idempotent by refund_id (Stripe's Idempotency-Key
  * "paywire-refund-<refund_id>"; Razorpay: receipt = refund_id). The
- * provider's refund id into id_out. reason: "" or Stripe's enum. */
+ * provider's refund id into id_out. reason: "" or Stripe's enum. *refused:
+ * the provider answered a final refusal (a 4xx other than 409/429), which
+ * the caller records; false otherwise (no answer, a 5xx: a resend asks
+ * again with the same key). */
 typedef struct prov_refund_in {
 	const char *refund_id;     /* paywire's rf_… */
 	const char *session_id;
@@ -85,10 +92,10 @@ typedef struct prov_refund_in {
 
 pw_status prov_stripe_refund_create(prov_http *h, const char *api_base, const char *secret_key,
     const prov_refund_in *in, int64_t deadline_mono_ms, char *id_out, size_t id_size,
-    char *why, size_t why_size) PW_WUR;
+    bool *refused, char *why, size_t why_size) PW_WUR;
 pw_status prov_razorpay_refund_create(prov_http *h, const char *api_base, const char *key_id,
     const char *key_secret, const prov_refund_in *in, int64_t deadline_mono_ms, char *id_out,
-    size_t id_size, char *why, size_t why_size) PW_WUR;
+    size_t id_size, bool *refused, char *why, size_t why_size) PW_WUR;
 
 /* Razorpay Orders: amount in the smallest unit, receipt (<= 40 chars, from
  * the session id) and notes.session_id. Razorpay has no idempotency header:

@@ -153,6 +153,63 @@ create_session_apply(store_txn *t, srv_call *c)
 	return rv;
 }
 
+/* ---- calls that go on past their commit (srv_calls.h `continues`) ---- */
+
+/* c's committed (or replayed) reply when it carries result `want`,
+ * unpacked; NULL when it does not (or does not unpack). */
+static Paywire__V1__Response *
+cont_unpack(const srv_call *c, Paywire__V1__Response__ResultCase want)
+{
+	Paywire__V1__Response *r = paywire__v1__response__unpack(NULL, c->reply_len, c->reply);
+
+	if (r != NULL && r->result_case != want) {
+		paywire__v1__response__free_unpacked(r, NULL);
+		r = NULL;
+	}
+	return r;
+}
+
+/* Keeps r in c->cont when the call goes on (goes_on), else frees it. */
+static bool
+cont_keep(srv_call *c, Paywire__V1__Response *r, bool goes_on)
+{
+	if (!goes_on) {
+		if (r != NULL) {
+			paywire__v1__response__free_unpacked(r, NULL);
+		}
+		return false;
+	}
+	PW_ASSERT(c->cont == NULL);
+	c->cont = r;
+	return true;
+}
+
+/* The merchant's credentials at p for a wire mode into *cr (the caller wipes
+ * it). None: FAILED_PRECONDITION saying how to set them and that `kept` is
+ * kept for a resend. */
+static pw_status
+cont_creds(srv_call *c, pw_provider p, Paywire__V1__Mode mode, const char *kept,
+    store_provider_creds *cr)
+{
+	bool live = mode == PAYWIRE__V1__MODE__MODE_LIVE;
+	pw_status rv;
+
+	rv = store_provider_creds_get(c->env->st, c->merchant_id, p,
+	    live ? PAYWIRE__STORE__V1__MODE__MODE_LIVE : PAYWIRE__STORE__V1__MODE__MODE_TEST, cr);
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "this merchant has no %s credentials for %s mode: an operator sets them "
+		                "with `paywire merchant credentials set`%s%s%s", pw_provider_name(p),
+		    live ? "live" : "test", kept[0] != '\0' ? " (" : "", kept,
+		    kept[0] != '\0' ? " is kept; resend the same request once they are set)" : "");
+		return PW_FAILED_PRECONDITION;
+	}
+	if (rv != PW_OK) {
+		srv_call_why(c, "reading the merchant's %s credentials failed: %s", pw_provider_name(p),
+		    pw_status_message(rv));
+	}
+	return rv;
+}
+
 /* ---- create_session, continued: the provider checkout (docs/PROVIDERS.md) ----
  *
  * The first write committed the session with its provider checkout PENDING
@@ -172,25 +229,16 @@ create_session_wants_provider(const srv_call *c)
 static bool
 create_session_continues(srv_call *c)
 {
-	Paywire__V1__Response *r;
-	const Paywire__V1__Session *s;
+	Paywire__V1__Response *r = cont_unpack(c, PAYWIRE__V1__RESPONSE__RESULT_CREATE_SESSION);
+	const Paywire__V1__Session *s = r != NULL && r->create_session != NULL
+	    ? r->create_session->session : NULL;
 
-	r = paywire__v1__response__unpack(NULL, c->reply_len, c->reply);
-	s = r != NULL && r->result_case == PAYWIRE__V1__RESPONSE__RESULT_CREATE_SESSION &&
-	        r->create_session != NULL ? r->create_session->session : NULL;
-	if (s == NULL || s->provider_checkout_state !=
-	        PAYWIRE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_PENDING ||
-	    s->status != PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CREATED) {
-		/* none asked for, already recorded, or the session moved on (paid
-		 * by another way, expired, canceled): the reply is the answer */
-		if (r != NULL) {
-			paywire__v1__response__free_unpacked(r, NULL);
-		}
-		return false;
-	}
-	PW_ASSERT(c->cont == NULL);
-	c->cont = r;
-	return true;
+	/* none asked for, already recorded, or the session moved on (paid by
+	 * another way, expired, canceled): the reply is the answer */
+	return cont_keep(c, r, s != NULL &&
+	        s->provider_checkout_state ==
+	            PAYWIRE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_PENDING &&
+	        s->status == PAYWIRE__V1__SESSION_STATUS__SESSION_STATUS_CREATED);
 }
 
 static pw_status
@@ -198,10 +246,9 @@ create_session_provider(srv_call *c, const srv_provider_ctx *px)
 {
 	const Paywire__V1__Session *s = c->cont->create_session->session;
 	pw_provider p = (pw_provider) s->checkout_provider;
-	bool live = s->mode == PAYWIRE__V1__MODE__MODE_LIVE;
 	store_provider_creds cr;
 	prov_checkout_in in = { .session_id = s->id, .amount_minor = s->amount_minor,
-		.currency = s->currency, .live = live, .success_url = s->success_url,
+		.currency = s->currency, .success_url = s->success_url,
 		.cancel_url = s->cancel_url, .fallback_url = s->url,
 		.customer_email = s->customer_email, .expires_at_unix_ms = s->expires_at_unix_ms,
 		.created_at_unix_ms = s->created_at_unix_ms };
@@ -214,24 +261,13 @@ create_session_provider(srv_call *c, const srv_provider_ctx *px)
 		in.credits = s->fulfillment->credits;
 		in.subscription = s->fulfillment->subscription;
 	}
-	rv = store_provider_creds_get(c->env->st, c->merchant_id, p,
-	    live ? PAYWIRE__STORE__V1__MODE__MODE_LIVE : PAYWIRE__STORE__V1__MODE__MODE_TEST, &cr);
-	if (rv == PW_NOT_FOUND) {
-		srv_call_why(c, "this merchant has no %s credentials for %s mode: an operator sets them "
-		                "with `paywire merchant credentials set` (the session %s is kept; resend "
-		                "the same request once they are set)",
-		    pw_provider_name(p), live ? "live" : "test", s->id);
-		return PW_FAILED_PRECONDITION;
-	}
+	rv = cont_creds(c, p, s->mode, "the session", &cr);
 	if (rv != PW_OK) {
-		srv_call_why(c, "reading the merchant's %s credentials failed: %s", pw_provider_name(p),
-		    pw_status_message(rv));
 		return rv;
 	}
 	if (p == PW_PROVIDER_STRIPE && in.plan != NULL && in.plan[0] != '\0' &&
-	    store_plan_price_get(c->env->st, c->merchant_id,
-	        live ? PAYWIRE__STORE__V1__MODE__MODE_LIVE : PAYWIRE__STORE__V1__MODE__MODE_TEST,
-	        in.plan, price, sizeof(price)) == PW_OK) {
+	    store_plan_price_get(c->env->st, c->merchant_id, srv_map_mode_to_store(s->mode), in.plan,
+	        price, sizeof(price)) == PW_OK) {
 		in.stripe_price = price; /* the merchant's configured Price for the plan */
 	}
 	if (p == PW_PROVIDER_STRIPE) {
@@ -388,18 +424,27 @@ static void
 get_status_razorpay_key(srv_call *c)
 {
 	const Paywire__Store__V1__Session *s = c->res.session->session;
-	store_provider_creds cr;
+	Paywire__Store__V1__ProviderCredentialsRecord **list = NULL;
+	size_t n = 0;
 
 	if (s->checkout_provider != PAYWIRE__STORE__V1__PROVIDER__PROVIDER_RAZORPAY ||
 	    s->provider_checkout_state !=
 	        PAYWIRE__STORE__V1__PROVIDER_CHECKOUT_STATE__PROVIDER_CHECKOUT_STATE_CREATED) {
 		return;
 	}
-	if (store_provider_creds_get(c->env->st, s->merchant_id, PW_PROVIDER_RAZORPAY, s->mode,
-	        &cr) == PW_OK) {
-		(void) pw_strlcpy(c->res.provider_key_id, cr.key_id, sizeof(c->res.provider_key_id));
+	/* the listing (hints and key ids): a customer's page never makes the
+	 * store open a secret */
+	if (store_provider_creds_list(c->env->st, s->merchant_id, &list, &n) != PW_OK) {
+		return;
 	}
-	sodium_memzero(&cr, sizeof(cr));
+	for (size_t i = 0; i < n; i++) {
+		if (list[i]->provider == PAYWIRE__STORE__V1__PROVIDER__PROVIDER_RAZORPAY &&
+		    list[i]->mode == s->mode) {
+			(void) pw_strlcpy(c->res.provider_key_id, list[i]->key_id,
+			    sizeof(c->res.provider_key_id));
+		}
+	}
+	store_provider_creds_list_free(list, n);
 }
 
 static pw_status
@@ -1117,38 +1162,21 @@ create_portal_session_apply(store_txn *t, srv_call *c)
 static bool
 create_portal_session_continues(srv_call *c)
 {
-	Paywire__V1__Response *r = paywire__v1__response__unpack(NULL, c->reply_len, c->reply);
+	Paywire__V1__Response *r = cont_unpack(c, PAYWIRE__V1__RESPONSE__RESULT_CREATE_PORTAL_SESSION);
 
-	if (r == NULL || r->result_case != PAYWIRE__V1__RESPONSE__RESULT_CREATE_PORTAL_SESSION ||
-	    r->create_portal_session == NULL || r->create_portal_session->url[0] != '\0') {
-		if (r != NULL) {
-			paywire__v1__response__free_unpacked(r, NULL);
-		}
-		return false;
-	}
-	PW_ASSERT(c->cont == NULL);
-	c->cont = r;
-	return true;
+	return cont_keep(c, r, r != NULL && r->create_portal_session != NULL &&
+	        r->create_portal_session->url[0] == '\0');
 }
 
 static pw_status
 create_portal_session_provider(srv_call *c, const srv_provider_ctx *px)
 {
 	const Paywire__V1__CreatePortalSessionResponse *p = c->cont->create_portal_session;
-	bool live = p->mode == PAYWIRE__V1__MODE__MODE_LIVE;
 	store_provider_creds cr;
 	pw_status rv;
 
-	rv = store_provider_creds_get(c->env->st, c->merchant_id, PW_PROVIDER_STRIPE,
-	    live ? PAYWIRE__STORE__V1__MODE__MODE_LIVE : PAYWIRE__STORE__V1__MODE__MODE_TEST, &cr);
-	if (rv == PW_NOT_FOUND) {
-		srv_call_why(c, "this merchant has no stripe credentials for %s mode: an operator sets "
-		                "them with `paywire merchant credentials set`", live ? "live" : "test");
-		return PW_FAILED_PRECONDITION;
-	}
+	rv = cont_creds(c, PW_PROVIDER_STRIPE, p->mode, "", &cr);
 	if (rv != PW_OK) {
-		srv_call_why(c, "reading the merchant's stripe credentials failed: %s",
-		    pw_status_message(rv));
 		return rv;
 	}
 	rv = prov_stripe_portal_create(px->http, px->stripe_api, cr.secret, p->customer,
@@ -1210,27 +1238,17 @@ refund_payment_apply(store_txn *t, srv_call *c)
 static bool
 refund_payment_continues(srv_call *c)
 {
-	Paywire__V1__Response *r = paywire__v1__response__unpack(NULL, c->reply_len, c->reply);
-	const Paywire__V1__Refund *f = r != NULL &&
-	        r->result_case == PAYWIRE__V1__RESPONSE__RESULT_REFUND_PAYMENT &&
-	        r->refund_payment != NULL ? r->refund_payment->refund : NULL;
+	Paywire__V1__Response *r = cont_unpack(c, PAYWIRE__V1__RESPONSE__RESULT_REFUND_PAYMENT);
+	const Paywire__V1__Refund *f = r != NULL && r->refund_payment != NULL
+	    ? r->refund_payment->refund : NULL;
 
-	if (f == NULL || f->state != PAYWIRE__V1__REFUND_STATE__REFUND_STATE_REQUESTED) {
-		if (r != NULL) {
-			paywire__v1__response__free_unpacked(r, NULL);
-		}
-		return false;
-	}
-	PW_ASSERT(c->cont == NULL);
-	c->cont = r;
-	return true;
+	return cont_keep(c, r, f != NULL && f->state == PAYWIRE__V1__REFUND_STATE__REFUND_STATE_REQUESTED);
 }
 
 static pw_status
 refund_payment_provider(srv_call *c, const srv_provider_ctx *px)
 {
 	const Paywire__V1__Refund *f = c->cont->refund_payment->refund;
-	bool live = f->mode == PAYWIRE__V1__MODE__MODE_LIVE;
 	store_provider_creds cr;
 	prov_refund_in in = { .refund_id = f->id, .session_id = f->session_id,
 		.payment_ref = f->payment_ref, .amount_minor = f->amount_minor,
@@ -1238,31 +1256,21 @@ refund_payment_provider(srv_call *c, const srv_provider_ctx *px)
 	pw_provider p = (pw_provider) f->provider;
 	pw_status rv;
 
-	rv = store_provider_creds_get(c->env->st, c->merchant_id, p,
-	    live ? PAYWIRE__STORE__V1__MODE__MODE_LIVE : PAYWIRE__STORE__V1__MODE__MODE_TEST, &cr);
-	if (rv == PW_NOT_FOUND) {
-		srv_call_why(c, "this merchant has no %s credentials for %s mode: an operator sets them "
-		                "with `paywire merchant credentials set` (refund %s is kept as requested; "
-		                "resend the same request once they are set)",
-		    pw_provider_name(p), live ? "live" : "test", f->id);
-		return PW_FAILED_PRECONDITION;
-	}
+	rv = cont_creds(c, p, f->mode, "the refund, requested,", &cr);
 	if (rv != PW_OK) {
-		srv_call_why(c, "reading the merchant's %s credentials failed: %s", pw_provider_name(p),
-		    pw_status_message(rv));
 		return rv;
 	}
+	/* the provider's own refusal (a final 4xx it answered) is recorded */
 	if (p == PW_PROVIDER_STRIPE) {
 		rv = prov_stripe_refund_create(px->http, px->stripe_api, cr.secret, &in,
-		    px->deadline_mono_ms, c->prov_id, sizeof(c->prov_id), c->why, sizeof(c->why));
+		    px->deadline_mono_ms, c->prov_id, sizeof(c->prov_id), &c->prov_refused, c->why,
+		    sizeof(c->why));
 	} else {
 		rv = prov_razorpay_refund_create(px->http, px->razorpay_api, cr.key_id, cr.secret, &in,
-		    px->deadline_mono_ms, c->prov_id, sizeof(c->prov_id), c->why, sizeof(c->why));
+		    px->deadline_mono_ms, c->prov_id, sizeof(c->prov_id), &c->prov_refused, c->why,
+		    sizeof(c->why));
 	}
 	sodium_memzero(&cr, sizeof(cr));
-	/* the provider's own refusal (a 4xx it answered) is final: recorded */
-	c->prov_refused = (rv == PW_INVALID_ARGUMENT || rv == PW_FAILED_PRECONDITION) &&
-	    strstr(c->why, " refused") != NULL;
 	return rv;
 }
 

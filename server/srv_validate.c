@@ -4,6 +4,7 @@
  */
 #include "srv_validate.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -565,7 +566,7 @@ checkout_secret_valid(const char *field, const char *s, bool required, char *why
 	if (len == 0 && !required) {
 		return why_ok(why, why_size);
 	}
-	if (len != PW_CHECKOUT_SECRET_BYTES || strncmp(s, "cks_", 4) != 0 ||
+	if (len != PW_CHECKOUT_SECRET_BYTES || sodium_memcmp(s, "cks_", 4) != 0 ||
 	    strspn(s + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
 	        len - 4) {
 		return pw_why(why, why_size, PW_INVALID_ARGUMENT,

@@ -384,6 +384,22 @@ contains "razorpay refund: Razorpay's refund id" rfnd_ "$(echo "$R" | json provi
 r=$(requests_to "$RZP" "/v1/payments/$(echo "$R" | json payment_ref)/refund" | tail -n 1)
 eq "razorpay refund: Razorpay took it" 200 "$(echo "$r" | json status)"
 eq "razorpay refund: amount in paise" 10000 "$(echo "$r" | json params.amount)"
+# no final answer (every attempt a 500): UNAVAILABLE, the refund stays
+# requested with its amount reserved; the same request again finishes it
+pay5=$(echo "$R" | json payment_ref)
+standin -X POST "$RZP/__standin/faults" -H 'Content-Type: application/json' \
+  -d "{\"path\":\"/v1/payments/$pay5/refund\",\"fault\":\"500\",\"count\":4}" >/dev/null
+RC=0
+R=$("$CLI" --json --retries 0 refund "$sid5" --amount-minor 1000 --idempotency-key rzp-r2 \
+  --request-id rid-rzp-r2 --api-key "$key" 2>&1) || RC=$?
+contains "razorpay refund, the provider down: UNAVAILABLE" UNAVAILABLE "$R"
+R2=$("$CLI" --json --retries 0 refund "$sid5" --amount-minor 39000 --idempotency-key rzp-r3 \
+  --api-key "$key" 2>&1) && rc=0 || rc=$?
+contains "... its 1000 stay reserved (39000 more is too much)" FAILED_PRECONDITION "$R2"
+R=$("$CLI" --json --retries 0 refund "$sid5" --amount-minor 1000 --idempotency-key rzp-r2 \
+  --request-id rid-rzp-r2 --api-key "$key" 2>&1) && RC=0 || RC=$?
+eq "... the same request again: exit 0" 0 "$RC"
+eq "... pending at Razorpay" pending "$(echo "$R" | json state)"
 r=$(hr "$BRIDGE/sessions/$sid5/refund" -H "X-API-Key: $key" -H 'Idempotency-Key: http-rzp' \
   -H 'Content-Type: application/json' -d '{"amount_minor":2500}')
 eq "bridge refund (razorpay): 200" 200 "$(tail -n1 <<<"$r")"
