@@ -165,7 +165,8 @@ gold_put_random(gold *g, const char *value)
 {
 	size_t plen = strspn(value, "abcdefghijklmnopqrstuvwxyz");
 
-	if (plen == 0 || value[plen] != '_') {
+	/* a short value (a key's last 4) is all random: "n_ab" is not a tag */
+	if (plen == 0 || value[plen] != '_' || strlen(value) <= 8) {
 		plen = 0;
 	} else {
 		plen++;
