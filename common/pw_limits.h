@@ -431,4 +431,49 @@ _Static_assert(PW_PROVIDER_CONNS_MAX <= PW_PROVIDER_CONNS_LIMIT &&
 /* The hint of a secret: "sk_test_AbCd" + "…" (3 bytes) + "wxyz". */
 #define PW_PROVIDER_SECRET_HINT_BYTES_MAX 32
 
+/* ---- Notification channels: email and Telegram (provider/prov_smtp.c,
+ * prov_telegram.c, prov_notify_text.c; issue 11) ---- */
+/* An address paywire mails (RFC 5321: a path of 256 with its <>; the
+ * local part at most 64, each domain label at most 63). */
+#define PW_NOTIFY_ADDR_BYTES_MAX PW_EMAIL_BYTES_MAX
+#define PW_NOTIFY_LOCAL_BYTES_MAX 64
+#define PW_NOTIFY_LABEL_BYTES_MAX 63
+/* A subject (UTF-8, before RFC 2047 encoding) and a mail's text (UTF-8,
+ * before quoted-printable): a notification is a few lines. */
+#define PW_NOTIFY_SUBJECT_BYTES_MAX 200
+#define PW_NOTIFY_BODY_BYTES_MAX (16u * 1024u)
+/* The whole message paywire builds: headers (an encoded subject grows by
+ * 4/3 plus folding) and a quoted-printable body (at most 3 bytes per byte
+ * plus soft breaks). */
+#define PW_NOTIFY_MESSAGE_BYTES_MAX (4u * PW_NOTIFY_BODY_BYTES_MAX + 8192u)
+_Static_assert(3u * PW_NOTIFY_BODY_BYTES_MAX + PW_NOTIFY_BODY_BYTES_MAX / 25u + 4096u <=
+        PW_NOTIFY_MESSAGE_BYTES_MAX, "a maximal body fits a message");
+/* The id part of a Message-ID paywire writes (<id@domain>). */
+#define PW_NOTIFY_MESSAGE_ID_BYTES_MAX 128
+/* A Telegram message: the Bot API takes 4096 characters; paywire counts
+ * bytes, so a text it accepts always fits. */
+#define PW_NOTIFY_TELEGRAM_TEXT_BYTES_MAX 4096
+/* A bot token (digits ':' then 35 today) and a chat id (-100... or @name). */
+#define PW_NOTIFY_TELEGRAM_TOKEN_BYTES_MAX 128
+#define PW_NOTIFY_TELEGRAM_CHAT_BYTES_MAX 64
+/* What paywire reads of a relay's reply line or of the Bot API's answer. */
+#define PW_NOTIFY_RESPONSE_BYTES_MAX (64u * 1024u)
+#define PW_NOTIFY_REPLY_BYTES_MAX 256
+/* A 429's retry_after paywire passes on (Telegram asks seconds to minutes). */
+#define PW_NOTIFY_RETRY_AFTER_MAX_S 3600
+/* Connect and whole-send timeouts: the default, and the most a caller may
+ * set (the delivery worker's own schedule retries after). */
+#define PW_NOTIFY_CONNECT_MS 10000
+#define PW_NOTIFY_TIMEOUT_MS_DEFAULT 30000
+#define PW_NOTIFY_TIMEOUT_MS_MAX 120000
+_Static_assert(PW_NOTIFY_CONNECT_MS <= PW_NOTIFY_TIMEOUT_MS_DEFAULT &&
+        PW_NOTIFY_TIMEOUT_MS_DEFAULT <= PW_NOTIFY_TIMEOUT_MS_MAX, "notify timeouts ordered");
+/* A notification's human text (prov_notify_text.c): the detail string kept,
+ * the subject and body it writes. */
+#define PW_NOTIFY_DETAIL_BYTES_MAX 300
+#define PW_NOTIFY_TEXT_BYTES_MAX 2048
+_Static_assert(PW_NOTIFY_TEXT_BYTES_MAX <= PW_NOTIFY_BODY_BYTES_MAX &&
+        PW_NOTIFY_TEXT_BYTES_MAX <= PW_NOTIFY_TELEGRAM_TEXT_BYTES_MAX,
+    "a notification's text fits a mail and a Telegram message");
+
 #endif
