@@ -406,8 +406,9 @@ smtp_read_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-/* The relay's last reply line (libcurl hands SMTP replies to the header
- * callback), kept printable and bounded. */
+/* The relay's last refusal (a 4xx or 5xx reply line; libcurl hands SMTP
+ * replies to the header callback), kept printable and bounded: the 221 of
+ * the QUIT that follows it does not replace it. */
 typedef struct smtp_reply {
 	char last[PW_NOTIFY_REPLY_BYTES_MAX];
 } smtp_reply;
@@ -418,7 +419,10 @@ smtp_header_cb(char *line, size_t size, size_t nitems, void *arg)
 	smtp_reply *r = arg;
 	size_t n = size * nitems;
 
-	prov_curl_printable(r->last, sizeof(r->last), line, n);
+	if (n >= 3 && (line[0] == '4' || line[0] == '5') && line[1] >= '0' && line[1] <= '9' &&
+	    line[2] >= '0' && line[2] <= '9') {
+		prov_curl_printable(r->last, sizeof(r->last), line, n);
+	}
 	return n;
 }
 
@@ -591,9 +595,11 @@ prov_smtp_send(const prov_smtp_cfg *cfg, const char *to, const char *subject, co
 		(void) snprintf(why, sizeof(why),
 		    "the SMTP relay does not offer STARTTLS: nothing was sent in the clear");
 	} else if (code >= 400 && code <= 599) {
-		(void) snprintf(why, sizeof(why), "the SMTP relay %s the mail: %s (it answered: %s)",
-		    code < 500 ? "deferred" : "refused", ebuf[0] != '\0' ? ebuf : curl_easy_strerror(rc),
-		    reply.last);
+		(void) snprintf(why, sizeof(why), "the SMTP relay %s the mail: it answered %s (%s)",
+		    code < 500 ? "deferred" : "refused", reply.last[0] != '\0' ? reply.last : "nothing",
+		    ebuf[0] != '\0' ? ebuf
+		    : rc == CURLE_WEIRD_SERVER_REPLY ? "after the message's data"
+		                                     : curl_easy_strerror(rc));
 	} else {
 		(void) snprintf(why, sizeof(why), "the SMTP relay could not be reached or failed: %s",
 		    ebuf[0] != '\0' ? ebuf : curl_easy_strerror(rc));

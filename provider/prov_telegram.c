@@ -303,6 +303,7 @@ prov_telegram_send(const prov_telegram_cfg *cfg, const char *bot_token, const ch
 	    desc[0] != '\0' ? ": " : "", desc,
 	    st == PW_RESOURCE_EXHAUSTED ? " (too many requests: retry later)"
 	    : st == PW_UNAVAILABLE      ? " (transient: retry later)"
+	    : status == 401             ? " (permanent: the bot token was refused)"
 	                                : " (permanent: check the chat id and that the bot may write there)");
 	tg_scrub(why, sizeof(why), bot_token);
 	return pw_why(err, errlen, st, "%s", why);
