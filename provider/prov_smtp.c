@@ -594,6 +594,11 @@ prov_smtp_send(const prov_smtp_cfg *cfg, const char *to, const char *subject, co
 	} else if (rc == CURLE_USE_SSL_FAILED) {
 		(void) snprintf(why, sizeof(why),
 		    "the SMTP relay does not offer STARTTLS: nothing was sent in the clear");
+	} else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
+		(void) snprintf(why, sizeof(why),
+		    "the SMTP relay's TLS certificate was not verified (%s): give its CA with the CA "
+		    "file setting",
+		    ebuf[0] != '\0' ? ebuf : curl_easy_strerror(rc));
 	} else if (code >= 400 && code <= 599) {
 		(void) snprintf(why, sizeof(why), "the SMTP relay %s the mail: it answered %s (%s)",
 		    code < 500 ? "deferred" : "refused", reply.last[0] != '\0' ? reply.last : "nothing",

@@ -254,8 +254,9 @@ prov_telegram_send(const prov_telegram_cfg *cfg, const char *bot_token, const ch
 		    ? PW_FAILED_PRECONDITION
 		    : PW_UNAVAILABLE;
 		/* curl_easy_strerror, never the error buffer: that one may name the URL */
-		(void) snprintf(why, sizeof(why), "the Telegram API could not be reached: %s",
-		    sink.too_big ? "its answer is larger than paywire reads" : curl_easy_strerror(rc));
+		(void) snprintf(why, sizeof(why), "the Telegram API could not be reached: %s%s",
+		    sink.too_big ? "its answer is larger than paywire reads" : curl_easy_strerror(rc),
+		    st == PW_FAILED_PRECONDITION ? " (its TLS certificate was not verified)" : "");
 		tg_scrub(why, sizeof(why), bot_token);
 		return pw_why(err, errlen, st, "%s", why);
 	}

@@ -55,7 +55,11 @@
 #define TG_OTHER "123456789:ZZZhBOweik6ad9r_QXMENQjcrGbqCr4K-zz"
 
 static char dir[64];
-static pid_t pids[3];
+static pid_t pids[6];
+static int starttls_port; /* the sink offering STARTTLS (AUTH too) */
+static int smtps_port;    /* the sink speaking TLS from the start */
+static int tgs_port;      /* the Bot API over https */
+static char cert[128];    /* their self-signed certificate for 127.0.0.1 */
 static int smtp_port;     /* the sink with AUTH */
 static int smtp2_port;    /* the sink without AUTH */
 static int tg_port;
@@ -119,7 +123,9 @@ group_setup(void **state)
 {
 	char sink_js[512];
 	char tg_js[512];
-	char pf[3][128];
+	char pf[6][128];
+	char key[128];
+	char cmd[512];
 
 	(void) state;
 	assert_int_equal(0, pw_common_init());
@@ -133,9 +139,16 @@ group_setup(void **state)
 	(void) snprintf(smtp_out, sizeof(smtp_out), "%s/smtp.jsonl", dir);
 	(void) snprintf(smtp2_out, sizeof(smtp2_out), "%s/smtp2.jsonl", dir);
 	(void) snprintf(tg_log, sizeof(tg_log), "%s/telegram.jsonl", dir);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 6; i++) {
 		(void) snprintf(pf[i], sizeof(pf[i]), "%s/port%d", dir, i);
 	}
+	(void) snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	(void) snprintf(key, sizeof(key), "%s/key.pem", dir);
+	(void) snprintf(cmd, sizeof(cmd),
+	    "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+	    "-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s >/dev/null 2>&1",
+	    key, cert);
+	assert_int_equal(0, system(cmd));
 	{
 		const char *a0[] = { PW_NODE, sink_js, "--out", smtp_out, "--port-file", pf[0], "--user",
 			SMTP_USER, "--password", SMTP_PASS, "--reply", "defer@example.com=451", "--reply",
@@ -145,13 +158,26 @@ group_setup(void **state)
 			"--port-file", pf[2], "--blocked", "403001", "--not-found", "-1004040",
 			"--flood", "777=17", "--error500", "500500", NULL };
 
+		const char *a3[] = { PW_NODE, sink_js, "--out", smtp_out, "--port-file", pf[3], "--user",
+			SMTP_USER, "--password", SMTP_PASS, "--tls-cert", cert, "--tls-key", key, NULL };
+		const char *a4[] = { PW_NODE, sink_js, "--out", smtp_out, "--port-file", pf[4],
+			"--tls-cert", cert, "--tls-key", key, "--implicit-tls", NULL };
+		const char *a5[] = { PW_NODE, tg_js, "--token", TG_TOKEN, "--log", tg_log,
+			"--port-file", pf[5], "--tls-cert", cert, "--tls-key", key, NULL };
+
 		pids[0] = start(a0);
 		pids[1] = start(a1);
 		pids[2] = start(a2);
+		pids[3] = start(a3);
+		pids[4] = start(a4);
+		pids[5] = start(a5);
 	}
 	smtp_port = read_port(pf[0]);
 	smtp2_port = read_port(pf[1]);
 	tg_port = read_port(pf[2]);
+	starttls_port = read_port(pf[3]);
+	smtps_port = read_port(pf[4]);
+	tgs_port = read_port(pf[5]);
 	close(listen_any(0, &closed_port)); /* bound then closed: nothing listens */
 	silent_fd = listen_any(8, &silent_port);
 	return 0;
@@ -163,7 +189,7 @@ group_teardown(void **state)
 	char cmd[128];
 
 	(void) state;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 6; i++) {
 		if (pids[i] > 0) {
 			(void) kill(pids[i], SIGTERM);
 			(void) waitpid(pids[i], NULL, 0);
@@ -708,6 +734,52 @@ test_smtp_sizes_at_and_over_their_limits(void **state)
 	free(body);
 }
 
+/* STARTTLS (smtp://) and implicit TLS (smtps://) against the sink's
+ * self-signed certificate: refused without its CA (nothing delivered),
+ * delivered over TLS with cfg.ca_file. */
+static void
+test_smtp_tls_is_verified_starttls_and_smtps(void **state)
+{
+	char url[64];
+	prov_smtp_cfg cfg;
+	char err[512];
+	int before = count_lines(smtp_out);
+	json_t *m;
+
+	(void) state;
+	cfg = smtp_cfg(starttls_port, url, sizeof(url));
+	cfg.allow_plain = false;
+	assert_int_equal(PW_FAILED_PRECONDITION,
+	    prov_smtp_send(&cfg, "merchant@example.com", "s", "t", NULL, err, sizeof(err)));
+	print_message("  err: %s\n", err);
+	assert_null(strstr(err, SMTP_PASS));
+	assert_int_equal(before, count_lines(smtp_out)); /* not even the AUTH */
+	cfg.ca_file = cert;
+	assert_int_equal(PW_OK,
+	    prov_smtp_send(&cfg, "merchant@example.com", "over STARTTLS", "t", NULL, err,
+	        sizeof(err)));
+	assert_int_equal(before + 2, count_lines(smtp_out));
+	m = line_json(smtp_out, -1);
+	assert_true(json_is_true(json_object_get(m, "tls")));
+	assert_string_equal(SMTP_USER, jstr(m, "auth_user"));
+	assert_non_null(strstr(jstr(m, "data"), "\r\nSubject: over STARTTLS\r\n"));
+	json_decref(m);
+
+	(void) snprintf(url, sizeof(url), "smtps://127.0.0.1:%d", smtps_port);
+	cfg = (prov_smtp_cfg) { .url = url, .from = FROM, .timeout_ms = TW_HANG_MS };
+	assert_int_equal(PW_FAILED_PRECONDITION,
+	    prov_smtp_send(&cfg, "merchant@example.com", "s", "t", NULL, err, sizeof(err)));
+	assert_int_equal(before + 2, count_lines(smtp_out));
+	cfg.ca_file = cert;
+	assert_int_equal(PW_OK,
+	    prov_smtp_send(&cfg, "merchant@example.com", "over smtps", "t", NULL, err, sizeof(err)));
+	assert_int_equal(before + 3, count_lines(smtp_out));
+	m = line_json(smtp_out, -1);
+	assert_true(json_is_true(json_object_get(m, "tls")));
+	assert_true(json_is_null(json_object_get(m, "auth_user")));
+	json_decref(m);
+}
+
 /* ---- Telegram ---- */
 
 static prov_telegram_cfg
@@ -837,6 +909,27 @@ test_telegram_transient_failures(void **state)
 	assert_int_equal(PW_UNAVAILABLE,
 	    prov_telegram_send(&cfg, TG_TOKEN, "4242", "hi", &ra, err, sizeof(err)));
 	no_token(err);
+}
+
+static void
+test_telegram_tls_is_verified(void **state)
+{
+	char base[64];
+	prov_telegram_cfg cfg = { .api_base = base, .timeout_ms = TW_HANG_MS };
+	char err[512];
+	int before = count_lines(tg_log);
+
+	(void) state;
+	(void) snprintf(base, sizeof(base), "https://127.0.0.1:%d", tgs_port);
+	assert_int_equal(PW_FAILED_PRECONDITION,
+	    prov_telegram_send(&cfg, TG_TOKEN, "4242", "hi", NULL, err, sizeof(err)));
+	print_message("  err: %s\n", err);
+	no_token(err);
+	assert_int_equal(before, count_lines(tg_log));
+	cfg.ca_file = cert;
+	assert_int_equal(PW_OK,
+	    prov_telegram_send(&cfg, TG_TOKEN, "4242", "hi", NULL, err, sizeof(err)));
+	assert_int_equal(before + 1, count_lines(tg_log));
 }
 
 static void
@@ -1009,10 +1102,12 @@ main(void)
 		cmocka_unit_test(test_smtp_header_injection_is_refused_before_sending),
 		cmocka_unit_test(test_smtp_the_address_subset),
 		cmocka_unit_test(test_smtp_sizes_at_and_over_their_limits),
+		cmocka_unit_test(test_smtp_tls_is_verified_starttls_and_smtps),
 		cmocka_unit_test(test_telegram_a_message_is_sent),
 		cmocka_unit_test(test_telegram_permanent_refusals),
 		cmocka_unit_test(test_telegram_429_carries_retry_after),
 		cmocka_unit_test(test_telegram_transient_failures),
+		cmocka_unit_test(test_telegram_tls_is_verified),
 		cmocka_unit_test(test_telegram_bad_arguments_are_refused_before_sending),
 		cmocka_unit_test(test_notify_text_of_a_paid_session),
 		cmocka_unit_test(test_notify_text_is_bounded_and_mailable),

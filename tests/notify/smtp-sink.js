@@ -4,10 +4,13 @@
 // AUTH PLAIN and AUTH LOGIN (checked against --user/--password; when a user
 // is configured, MAIL before a successful AUTH is refused with 530), MAIL
 // FROM, RCPT TO, DATA (dot-stuffing undone as RFC 5321 4.5.2 says), RSET,
-// NOOP and QUIT. It offers no STARTTLS. Each accepted message is appended as
-// one JSON line to --out:
+// NOOP and QUIT. With --tls-cert/--tls-key it offers STARTTLS (RFC 3207:
+// the session starts over on the TLS socket), or with --implicit-tls it
+// speaks TLS from the first byte (smtps); without them it offers no TLS.
+// Each accepted message is appended as one JSON line to --out:
 //   {"from": "...", "to": ["..."], "auth_user": "..." | null,
-//    "auth_mech": "PLAIN" | "LOGIN" | null, "data": "<the message, CRLF>",
+//    "auth_mech": "PLAIN" | "LOGIN" | null, "tls": true | false,
+//    "data": "<the message, CRLF>",
 //    "unstuffed": <lines whose leading dot was removed>}
 // Every AUTH attempt is appended to --out too, as
 //   {"auth": "PLAIN"|"LOGIN", "user": "...", "ok": true|false}
@@ -22,10 +25,11 @@
 'use strict';
 
 const net = require('net');
+const tls = require('tls');
 const fs = require('fs');
 
 const args = { port: 0, out: null, portFile: null, user: null, password: null,
-  reply: new Map(), dataReply: new Map() };
+  reply: new Map(), dataReply: new Map(), tlsCert: null, tlsKey: null, implicitTls: false };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const v = process.argv[i + 1];
@@ -41,6 +45,9 @@ for (let i = 2; i < process.argv.length; i++) {
     case '--password': args.password = v; i++; break;
     case '--reply': kv(args.reply); i++; break;
     case '--data-reply': kv(args.dataReply); i++; break;
+    case '--tls-cert': args.tlsCert = v; i++; break;
+    case '--tls-key': args.tlsKey = v; i++; break;
+    case '--implicit-tls': args.implicitTls = true; break;
     default:
       process.stderr.write(`smtp-sink: unknown argument ${a}\n`);
       process.exit(2);
@@ -72,7 +79,11 @@ function angle(arg, verb) {
 
 let delivered = 0;
 
-const server = net.createServer((sock) => {
+const tlsContext = args.tlsCert
+  ? tls.createSecureContext({ cert: fs.readFileSync(args.tlsCert), key: fs.readFileSync(args.tlsKey) })
+  : null;
+
+function session(sock, secure) {
   let buf = Buffer.alloc(0);
   let st = { authed: false, authUser: null, authMech: null, from: null, to: [] };
   let mode = 'cmd';           // cmd | data | auth-plain | auth-login-user | auth-login-pass
@@ -120,7 +131,7 @@ const server = net.createServer((sock) => {
       } else {
         delivered++;
         record({ from: st.from, to, auth_user: st.authUser, auth_mech: st.authMech,
-          data: message, unstuffed });
+          tls: secure, data: message, unstuffed });
         send(`250 2.0.0 Ok: queued as M${delivered}`);
       }
     }
@@ -136,6 +147,7 @@ const server = net.createServer((sock) => {
         resetTx();
         sock.write(`250-${HOST} greets ${arg}\r\n` +
           (args.user !== null ? '250-AUTH PLAIN LOGIN\r\n' : '') +
+          (tlsContext && !secure ? '250-STARTTLS\r\n' : '') +
           `250-8BITMIME\r\n250 SIZE ${MESSAGE_MAX}\r\n`);
         return;
       case 'HELO':
@@ -218,6 +230,19 @@ const server = net.createServer((sock) => {
         unstuffed = 0;
         send('354 End data with <CR><LF>.<CR><LF>');
         return;
+      case 'STARTTLS': {
+        if (!tlsContext || secure) {
+          send('502 5.5.1 STARTTLS not offered');
+          return;
+        }
+        send('220 2.0.0 Ready to start TLS');
+        // RFC 3207 4.2: everything known before is forgotten
+        sock.removeAllListeners('data');
+        const t = new tls.TLSSocket(sock, { isServer: true, secureContext: tlsContext });
+        t.on('secure', () => {});
+        session(t, true);
+        return;
+      }
       case 'RSET':
         resetTx();
         send('250 2.0.0 Ok');
@@ -287,8 +312,17 @@ const server = net.createServer((sock) => {
     }
   });
   sock.on('error', () => {});
-  send(`220 ${HOST} ESMTP paywire test sink`);
-});
+}
+
+const onConnection = (sock) => {
+  session(sock, args.implicitTls);
+  sock.write(`220 ${HOST} ESMTP paywire test sink\r\n`);
+};
+const server = args.implicitTls
+  ? tls.createServer({ cert: fs.readFileSync(args.tlsCert), key: fs.readFileSync(args.tlsKey) },
+    onConnection)
+  : net.createServer(onConnection);
+server.on('tlsClientError', () => {});
 
 server.listen(args.port, '127.0.0.1', () => {
   const tmp = args.portFile + '.tmp';

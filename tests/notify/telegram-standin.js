@@ -17,14 +17,16 @@
 //    "body": {...}, "status": N}
 // (the token itself is never written). The port (--port, 0: any) is written
 // to --port-file once it listens (temporary name, then renamed). Ends on
-// SIGTERM.
+// SIGTERM. With --tls-cert/--tls-key it serves https instead of http.
 'use strict';
 
 const http = require('http');
+const https = require('https');
 const fs = require('fs');
 
 const args = { port: 0, token: null, log: null, portFile: null,
-  blocked: new Set(), notFound: new Set(), error500: new Set(), flood: new Map() };
+  blocked: new Set(), notFound: new Set(), error500: new Set(), flood: new Map(),
+  tlsCert: null, tlsKey: null };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const v = process.argv[i + 1];
@@ -33,6 +35,8 @@ for (let i = 2; i < process.argv.length; i++) {
     case '--token': args.token = v; i++; break;
     case '--log': args.log = v; i++; break;
     case '--port-file': args.portFile = v; i++; break;
+    case '--tls-cert': args.tlsCert = v; i++; break;
+    case '--tls-key': args.tlsKey = v; i++; break;
     case '--blocked': args.blocked.add(v); i++; break;
     case '--not-found': args.notFound.add(v); i++; break;
     case '--error500': args.error500.add(v); i++; break;
@@ -76,7 +80,7 @@ function fail(res, code, description, parameters) {
   return code;
 }
 
-const server = http.createServer((req, res) => {
+const handler = (req, res) => {
   const chunks = [];
   let size = 0;
   req.on('data', (c) => {
@@ -147,7 +151,12 @@ const server = http.createServer((req, res) => {
       http_method: req.method, content_type: ctype, body, status }) + '\n');
     answer(res, pending[0], pending[1]);
   });
-});
+};
+const server = args.tlsCert
+  ? https.createServer({ cert: fs.readFileSync(args.tlsCert), key: fs.readFileSync(args.tlsKey) },
+    handler)
+  : http.createServer(handler);
+server.on('tlsClientError', () => {});
 
 server.listen(args.port, '127.0.0.1', () => {
   const tmp = args.portFile + '.tmp';
