@@ -536,6 +536,11 @@ prov_smtp_send(const prov_smtp_cfg *cfg, const char *to, const char *subject, co
 		return pw_why(err, errlen, PW_INVALID_ARGUMENT,
 		    "the SMTP user needs a password, neither with a control character");
 	}
+	if (cfg->auth_mech != NULL && strcmp(cfg->auth_mech, "PLAIN") != 0 &&
+	    strcmp(cfg->auth_mech, "LOGIN") != 0) {
+		return pw_why(err, errlen, PW_INVALID_ARGUMENT,
+		    "the SMTP AUTH mechanism must be PLAIN or LOGIN (or left to the relay's offer)");
+	}
 	st = prov_smtp_message(cfg->from, to, subject, text, message_id,
 	    pw_now_unix_ms() / 1000, &msg, &msg_len, err, errlen);
 	if (st != PW_OK) {
@@ -576,6 +581,10 @@ prov_smtp_send(const prov_smtp_cfg *cfg, const char *to, const char *subject, co
 	if (cfg->user != NULL) {
 		(void) curl_easy_setopt(e, CURLOPT_USERNAME, cfg->user);
 		(void) curl_easy_setopt(e, CURLOPT_PASSWORD, cfg->password);
+		if (cfg->auth_mech != NULL) {
+			(void) curl_easy_setopt(e, CURLOPT_LOGIN_OPTIONS,
+			    strcmp(cfg->auth_mech, "LOGIN") == 0 ? "AUTH=LOGIN" : "AUTH=PLAIN");
+		}
 	}
 	rc = curl_easy_perform(e);
 	(void) curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);

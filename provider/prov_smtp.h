@@ -47,6 +47,8 @@ typedef struct prov_smtp_cfg {
 	bool allow_plain;       /* plain smtp:// without TLS to a loopback host: stand-ins in tests */
 	long timeout_ms;        /* the whole send; 0: PW_NOTIFY_TIMEOUT_MS_DEFAULT */
 	long connect_timeout_ms; /* TCP + TLS connect; 0: PW_NOTIFY_CONNECT_MS (capped by timeout_ms) */
+	const char *auth_mech;  /* NULL: the best the relay offers (libcurl's choice);
+	                           "PLAIN" or "LOGIN": only that one */
 } prov_smtp_cfg;
 
 /* Sends one plain-text mail. PW_OK: the relay accepted it (250 after DATA).

@@ -456,6 +456,40 @@ test_smtp_wrong_password_is_permanent_and_never_shows_it(void **state)
 	json_decref(a);
 }
 
+/* AUTH LOGIN when asked for: the sink checks it the same way. */
+static void
+test_smtp_auth_login(void **state)
+{
+	char url[64];
+	prov_smtp_cfg cfg = smtp_cfg(smtp_port, url, sizeof(url));
+	char err[512];
+	int before = count_lines(smtp_out);
+	json_t *m;
+
+	(void) state;
+	cfg.auth_mech = "LOGIN";
+	assert_int_equal(PW_OK,
+	    prov_smtp_send(&cfg, "merchant@example.com", "s", "t", NULL, err, sizeof(err)));
+	assert_int_equal(before + 2, count_lines(smtp_out));
+	m = line_json(smtp_out, -1);
+	assert_string_equal("LOGIN", jstr(m, "auth_mech"));
+	assert_string_equal(SMTP_USER, jstr(m, "auth_user"));
+	json_decref(m);
+	cfg.password = "not-it";
+	assert_int_equal(PW_FAILED_PRECONDITION,
+	    prov_smtp_send(&cfg, "merchant@example.com", "s", "t", NULL, err, sizeof(err)));
+	assert_null(strstr(err, "not-it"));
+	assert_non_null(strstr(err, "535"));
+	m = line_json(smtp_out, -1);
+	assert_string_equal("LOGIN", jstr(m, "auth"));
+	assert_true(json_is_false(json_object_get(m, "ok")));
+	json_decref(m);
+	cfg.auth_mech = "CRAM-MD5";
+	assert_int_equal(PW_INVALID_ARGUMENT,
+	    prov_smtp_send(&cfg, "merchant@example.com", "s", "t", NULL, err, sizeof(err)));
+	assert_int_equal(before + 3, count_lines(smtp_out));
+}
+
 static void
 test_smtp_451_is_unavailable_550_and_554_permanent(void **state)
 {
@@ -1096,6 +1130,7 @@ main(void)
 		cmocka_unit_test(test_smtp_message_date_and_no_message_id),
 		cmocka_unit_test(test_smtp_a_non_ascii_subject_is_rfc2047_encoded),
 		cmocka_unit_test(test_smtp_wrong_password_is_permanent_and_never_shows_it),
+		cmocka_unit_test(test_smtp_auth_login),
 		cmocka_unit_test(test_smtp_451_is_unavailable_550_and_554_permanent),
 		cmocka_unit_test(test_smtp_unreachable_and_silent_relays_are_unavailable),
 		cmocka_unit_test(test_smtp_starttls_is_required_and_plain_only_to_loopback),
