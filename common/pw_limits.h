@@ -431,4 +431,10 @@ _Static_assert(PW_PROVIDER_CONNS_MAX <= PW_PROVIDER_CONNS_LIMIT &&
 /* The hint of a secret: "sk_test_AbCd" + "…" (3 bytes) + "wxyz". */
 #define PW_PROVIDER_SECRET_HINT_BYTES_MAX 32
 
+/* `paywire doctor` (client/cli_ops.c): LMDB map use, in percent of the map,
+ * above which it warns, and at which it fails (writes soon answer
+ * RESOURCE_EXHAUSTED: raise --map-size). */
+#define PW_DOCTOR_MAP_WARN_PCT 80
+#define PW_DOCTOR_MAP_FAIL_PCT 95
+
 #endif
