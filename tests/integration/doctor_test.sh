@@ -121,6 +121,39 @@ mdb_dump -a "$T/clean" | sed "s/^mapsize=.*/mapsize=$map/" | mdb_load -f /dev/st
 doctor --data "$T/full" --config "$cfg"
 expect "a map over 80% used warns" 1 "WARN  map_usage"
 
+# ---- a stale reader slot: a reader killed inside its read transaction ----
+# mdb_dump holds a read txn while it writes; into a FIFO nobody reads it
+# blocks once the pipe is full, and SIGKILL leaves its slot behind.
+mkdir -m 700 "$T/stale"
+cp "$D/paywire.key" "$T/stale/"
+{ mdb_dump -a "$T/clean"
+  $PY -c 'print("VERSION=3\nformat=bytevalue\ndatabase=doctor_big\ntype=btree\nHEADER=END")
+for i in range(4000): print(" %08x\n %s" % (i, "ab" * 100))
+print("DATA=END")'
+} | mdb_load -f /dev/stdin "$T/stale" 2>/dev/null
+# LMDB resets the reader table when the environment is opened by no other
+# process, so a second, live, blocked reader keeps it open meanwhile.
+mkfifo "$T/fifo" "$T/fifo2"
+exec 4<>"$T/fifo" 5<>"$T/fifo2"
+mdb_dump -s doctor_big "$T/stale" >"$T/fifo2" 2>/dev/null &
+LIVE=$!
+PIDS+=("$LIVE")
+mdb_dump -s doctor_big "$T/stale" >"$T/fifo" 2>/dev/null &
+DPID=$!
+PIDS+=("$DPID")
+has_reader() { local r; r=$(mdb_stat -r "$T/stale" 2>/dev/null || true); [[ "$r" == *" $1 "* ]]; } # (mdb_stat -r exits 1)
+if wait_until has_reader "$LIVE" && wait_until has_reader "$DPID"; then
+  kill -KILL "$DPID"; wait "$DPID" 2>/dev/null || true
+  doctor --data "$T/stale" --config "$cfg"
+  expect "a stale reader slot warns (and is freed)" 1 "WARN  reader_slots    1 stale reader slot(s)"
+  doctor --data "$T/stale" --config "$cfg"
+  expect "... and the next check finds none" 0 "OK    reader_slots    no stale reader slot; 1 of"
+else
+  fail "mdb_dump did not hold a reader slot: $(mdb_stat -r "$T/stale" 2>&1)"
+fi
+kill -KILL "$LIVE"; wait "$LIVE" 2>/dev/null || true
+exec 4<&- 5<&-
+
 # ---- no data directory ----
 out=$(env -u PAYWIRE_DATA "$P" doctor --config "$cfg" 2>&1) && rc=0 || rc=$?
 expect "no --data and no PAYWIRE_DATA warns" 1 "the data directory was not checked"
