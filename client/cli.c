@@ -7,7 +7,8 @@
  * as exact integers of minor units). Errors go to stderr as
  * "error: CODE_NAME: message"; after UNAVAILABLE or TIMEOUT a "server: URL
  * (where it came from)" line follows. Exit codes: 0 OK, 1 server or transport
- * error (and a broken audit chain), 2 usage error (nothing was sent). Secrets
+ * error (and a broken audit chain), 2 usage error (nothing was sent); doctor
+ * answers 0/1/2 for OK/WARN/FAIL (cli_ops.h). Secrets
  * (admin and API keys, tokens) never appear in error messages.
  *
  * Every command is one row of cli_commands[] (words, help, options, checks,
@@ -4347,6 +4348,7 @@ cli_tool_help(FILE *f)
 	      "     on stderr; for UNAVAILABLE and TIMEOUT also 'server: URL (where the\n"
 	      "     address came from)'), or audit verify found a broken chain\n"
 	      "  2  usage error: nothing was sent\n"
+	      "  doctor: 0 every check OK, 1 a warning, 2 a failure\n"
 	      "\n"
 	      "examples:\n"
 	      "  export PAYWIRE_API_KEY=$(paywire --json merchant create --name Shop | jq -r .api_key)\n"

@@ -47,6 +47,14 @@ taken() {
 taken "$http_hp" PAYWIRE_HTTP "127.0.0.1:8081"
 [ -z "$rpc_hp" ] || taken "$rpc_hp" PAYWIRE_RPC "tcp://127.0.0.1:7451"
 
+# A data directory another process has open (its LMDB lock file): a second
+# server on it would fight the first for its socket and its writes.
+if [ -e "$data/lock.mdb" ]; then
+  holder=$(find /proc/[0-9]*/fd -lname "$(realpath "$data")/lock.mdb" 2>/dev/null | head -1 | cut -d/ -f3 || true)
+  [ -z "$holder" ] ||
+    die "$data is in use by process $holder (another paywire instance?): stop it, or set PAYWIRE_DATA to another directory"
+fi
+
 if [ -n "${PAYWIRE_BUILD_DIR:-}" ]; then
   bin=$PAYWIRE_BUILD_DIR
   say "using the programs built in $bin"

@@ -61,6 +61,11 @@ PAYWIRE_DATA=$T/d1 PAYWIRE_HTTP=${BRIDGE#http://} PAYWIRE_RPC=$SERVER_URL \
   run_fails "another instance on both ports: fails naming the bridge's address" \
   "${BRIDGE#http://} is already in use" "PAYWIRE_HTTP"
 
+# ---- the data directory in use by that instance's server ----
+PAYWIRE_DATA=$T/other PAYWIRE_HTTP=127.0.0.1:$(free_port) PAYWIRE_RPC=tcp://127.0.0.1:$(free_port) \
+  run_fails "its data directory in use: fails naming the process and PAYWIRE_DATA" \
+  "$T/other is in use by process $SERVER_PID" "set PAYWIRE_DATA"
+
 # ---- non-default addresses: the printed commands work as printed ----
 ph=$(free_port); pr=$(free_port)
 log=$T/run.out
