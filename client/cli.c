@@ -4341,6 +4341,7 @@ cli_tool_help(FILE *f)
 	      "  PAYWIRE_ADMIN_KEY  admin key (merchant create, key revoke, audit verify)\n"
 	      "  PAYWIRE_API_KEY    merchant API key (session create|cancel, credits, key\n"
 	      "                     create|list|roll)\n"
+	      "  PAYWIRE_DATA       data directory (backup, doctor)\n"
 	      "\n"
 	      "exit codes:\n"
 	      "  0  success\n"
