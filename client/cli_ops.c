@@ -621,6 +621,13 @@ doc_printable(const char *v, size_t len, char *why, size_t why_size)
 	return true;
 }
 
+/* A separator of a secret list (server/srv_webhook.c wh_is_sep). */
+static bool
+doc_sep(char c)
+{
+	return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
 /* One webhook secret (one item of a list). */
 static bool
 doc_wh_one(doc_kind kind, const char *v, size_t len, char *why, size_t why_size)
@@ -691,21 +698,37 @@ doc_value_ok(doc_kind kind, const char *v, char *why, size_t why_size)
 		}
 		return doc_printable(v, len, why, why_size);
 	}
-	/* a list: secrets separated by commas (rotation) */
-	while (at <= len) {
-		const char *comma = strchr(v + at, ',');
-		size_t n = comma != NULL ? (size_t) (comma - (v + at)) : len - at;
+	/* a list (rotation): the server's wh_list_split rules, separators a
+	 * comma or whitespace, at most one comma between two secrets */
+	if (doc_sep(v[0]) || doc_sep(v[len - 1])) {
+		(void) snprintf(why, why_size, "starts or ends with whitespace or a comma (a trailing "
+		    "newline?); it is never trimmed");
+		return false;
+	}
+	while (at < len) {
+		size_t begin = at;
+		size_t commas = 0;
 		char one[160];
 
-		if (n == 0) {
-			(void) snprintf(why, why_size, "has an empty item in its list");
+		if (item > PW_SECRETS_PER_PROVIDER_MAX) {
+			(void) snprintf(why, why_size, "lists more than %d secrets",
+			    PW_SECRETS_PER_PROVIDER_MAX);
 			return false;
 		}
-		if (!doc_wh_one(kind, v + at, n, one, sizeof(one))) {
+		while (at < len && !doc_sep(v[at])) {
+			at++;
+		}
+		if (!doc_wh_one(kind, v + begin, at - begin, one, sizeof(one))) {
 			(void) snprintf(why, why_size, "item %zu %s", item, one);
 			return false;
 		}
-		at += n + 1;
+		for (; at < len && doc_sep(v[at]); at++) {
+			commas += v[at] == ',';
+		}
+		if (commas > 1) {
+			(void) snprintf(why, why_size, "has an empty item after item %zu", item);
+			return false;
+		}
 		item++;
 	}
 	return true;
@@ -714,7 +737,8 @@ doc_value_ok(doc_kind kind, const char *v, char *why, size_t why_size)
 /* Values found for doc_vars (pointers into buf or the environment). */
 typedef struct doc_config {
 	const char *val[DOC_VARS];
-	char *buf;
+	char *buf;   /* the file's bytes, lines cut */
+	size_t size; /* its size, for the wipe */
 } doc_config;
 
 /* Reads a config file: KEY=VALUE lines as the server's --config (mode 0600,
@@ -724,7 +748,6 @@ doc_config_read(doc_ctx *d, const char *path, doc_config *c)
 {
 	struct stat sb;
 	char *line;
-	char *save = NULL;
 	FILE *f;
 	size_t got;
 	int line_no = 0;
@@ -738,7 +761,8 @@ doc_config_read(doc_ctx *d, const char *path, doc_config *c)
 		return false;
 	}
 	f = fopen(path, "re");
-	c->buf = calloc(1, (size_t) sb.st_size + 1);
+	c->size = (size_t) sb.st_size + 1;
+	c->buf = calloc(1, c->size);
 	if (f == NULL || c->buf == NULL) {
 		doc_say(d, CLI_DOCTOR_FAIL, "config_file", "cannot read %s", path);
 		if (f != NULL) {
@@ -749,12 +773,22 @@ doc_config_read(doc_ctx *d, const char *path, doc_config *c)
 	got = fread(c->buf, 1, (size_t) sb.st_size, f);
 	(void) fclose(f);
 	c->buf[got] = '\0';
-	for (line = strtok_r(c->buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+	for (char *next = c->buf; next != NULL;) {
 		char *eq;
 		size_t k;
 		size_t vlen;
 
+		line = next;
+		next = strchr(line, '\n');
+		if (next != NULL) {
+			*next++ = '\0';
+		}
 		line_no++;
+		if (strchr(line, '\r') != NULL) {
+			doc_say(d, CLI_DOCTOR_FAIL, "config_file", "%s line %d: carriage return (save the "
+			    "file with Unix line endings)", path, line_no);
+			return false;
+		}
 		while (*line == ' ' || *line == '\t') {
 			line++;
 		}
@@ -805,6 +839,9 @@ doc_config_check(doc_ctx *d, const char *data_dir, const char *config)
 	if (config != NULL) {
 		from = config;
 		if (!doc_config_read(d, config, &c)) {
+			if (c.buf != NULL) {
+				sodium_memzero(c.buf, c.size);
+			}
 			free(c.buf);
 			return;
 		}
@@ -842,7 +879,7 @@ doc_config_check(doc_ctx *d, const char *data_dir, const char *config)
 		doc_say(d, CLI_DOCTOR_OK, "config", "secrets from %s present and well-formed", from);
 	}
 	if (c.buf != NULL) {
-		sodium_memzero(c.buf, strlen(c.buf));
+		sodium_memzero(c.buf, c.size);
 	}
 	free(c.buf);
 }

@@ -76,8 +76,16 @@ secret_check "a Standard Webhooks secret that is not base64 fails" 2 \
   "PAYWIRE_ADMIN_KEY=$PAYWIRE_ADMIN_KEY" "PAYWIRE_ONECOM_WEBHOOK_SECRET=whsec_not*base64*at*all"
 secret_check "a secret with a space fails" 2 "PAYWIRE_ADMIN_KEY byte 5 is whitespace" \
   "PAYWIRE_ADMIN_KEY=adm_ 0123456789abcdef0123456789" "PAYWIRE_STRIPE_WEBHOOK_SECRET=$PAYWIRE_STRIPE_WEBHOOK_SECRET"
-secret_check "an unknown variable fails" 2 "line 2: expected KEY=VALUE" \
-  "PAYWIRE_ADMIN_KEY=$PAYWIRE_ADMIN_KEY" "PAYWIRE_ADMN_KEY=typo"
+secret_check "an unknown variable fails, naming its line" 2 "line 4: expected KEY=VALUE" \
+  "PAYWIRE_ADMIN_KEY=$PAYWIRE_ADMIN_KEY" "" "# comment" "PAYWIRE_ADMN_KEY=typo"
+secret_check "a Windows line ending fails" 2 "line 1: carriage return" \
+  "PAYWIRE_ADMIN_KEY=$PAYWIRE_ADMIN_KEY"$'\r'
+secret_check "two Stripe secrets (rotation, comma and space) are well-formed" 0 "OK    config " \
+  "PAYWIRE_ADMIN_KEY=$PAYWIRE_ADMIN_KEY" "PAYWIRE_STRIPE_WEBHOOK_SECRET=whsec_first_secret_0123456789abc, whsec_second_secret_0123456789ab"
+secret_check "a secret list with an empty item fails" 2 "has an empty item after item 1" \
+  "PAYWIRE_ADMIN_KEY=$PAYWIRE_ADMIN_KEY" "PAYWIRE_STRIPE_WEBHOOK_SECRET=whsec_first_secret_0123456789abc,,whsec_second_secret_0123456789ab"
+secret_check "a short second secret fails, naming the item" 2 "item 2 gives a 10-byte key" \
+  "PAYWIRE_ADMIN_KEY=$PAYWIRE_ADMIN_KEY" "PAYWIRE_STRIPE_WEBHOOK_SECRET=whsec_first_secret_0123456789abc,whsec_1234"
 secret_check "a variable set twice fails" 2 "PAYWIRE_ADMIN_KEY is set twice" \
   "PAYWIRE_ADMIN_KEY=$PAYWIRE_ADMIN_KEY" "PAYWIRE_ADMIN_KEY=$PAYWIRE_ADMIN_KEY"
 secret_check "no admin key and no webhook secret warn" 1 "WARN  config          PAYWIRE_ADMIN_KEY is not set" \
