@@ -26,10 +26,10 @@ except ValueError:
 }
 
 start_server "$T/data"
-A_URL=$SERVER_URL
 A_PID=$SERVER_PID
 mer=$("$CLI" --json merchant create --name "Drill shop") || { fail "merchant create"; exit 1; }
-export PAYWIRE_API_KEY=$(echo "$mer" | jget api_key)
+PAYWIRE_API_KEY=$(echo "$mer" | jget api_key)
+export PAYWIRE_API_KEY
 
 # ---- the writers ----
 stop_file=$T/stop
