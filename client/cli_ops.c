@@ -905,12 +905,11 @@ doc_server_bin(const char *given, char *out, size_t size)
 		slash = strrchr(self, '/');
 		if (slash != NULL) {
 			*slash = '\0';
-			(void) snprintf(out, size, "%s/paywire-server", self);
-			if (access(out, X_OK) == 0) {
+			if (ops_path(out, size, self, "paywire-server") && access(out, X_OK) == 0) {
 				return;
 			}
-			(void) snprintf(out, size, "%s/../server/paywire-server", self);
-			if (access(out, X_OK) == 0) {
+			if (ops_path(out, size, self, "../server/paywire-server") &&
+			    access(out, X_OK) == 0) {
 				return;
 			}
 		}
