@@ -556,9 +556,13 @@ doc_audit(doc_ctx *d, const char *data_dir)
 	pw_status st = store_open(&s, &o);
 
 	if (st != PW_OK) {
-		doc_say(d, CLI_DOCTOR_FAIL, "store_format", "the store in %s does not open (%s): not "
-		    "a paywire store of format %d, or its key file does not match", data_dir,
-		    pw_status_name(st), STORE_FORMAT_VERSION);
+		struct stat sb;
+		bool other = stat(data_dir, &sb) == 0 && sb.st_uid != geteuid();
+
+		doc_say(d, CLI_DOCTOR_FAIL, "store_format", "the store in %s does not open (%s): %s",
+		    data_dir, pw_status_name(st), other ? "run the doctor as the user owning it "
+		    "(the store opens only a key file of its own user)" : "not a paywire store of "
+		    "this format, or its key file does not match");
 		return;
 	}
 	doc_say(d, CLI_DOCTOR_OK, "store_format", "opens as store format %d (paywire %s reads "
