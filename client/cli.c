@@ -7,7 +7,8 @@
  * as exact integers of minor units). Errors go to stderr as
  * "error: CODE_NAME: message"; after UNAVAILABLE or TIMEOUT a "server: URL
  * (where it came from)" line follows. Exit codes: 0 OK, 1 server or transport
- * error (and a broken audit chain), 2 usage error (nothing was sent). Secrets
+ * error (and a broken audit chain), 2 usage error (nothing was sent); doctor
+ * answers 0/1/2 for OK/WARN/FAIL (cli_ops.h). Secrets
  * (admin and API keys, tokens) never appear in error messages.
  *
  * Every command is one row of cli_commands[] (words, help, options, checks,
@@ -27,6 +28,7 @@
 #include <nng/protocol/pubsub0/sub.h>
 #include <sodium.h>
 
+#include "cli_ops.h"
 #include "cli_store.h"
 #include "pw_common.h"
 
@@ -122,6 +124,10 @@ enum {
 	OPT_CUSTOMER,
 	OPT_PACKAGE,
 	OPT_ALL,
+	OPT_DATA,
+	OPT_CONFIG,
+	OPT_FORCE,
+	OPT_SERVER_BIN,
 };
 
 /* A long option --NAME with a value, and the end of an option table. */
@@ -530,6 +536,7 @@ typedef struct cli_call {
 	const cli_globals *g; /* the global options */
 	const char *key;      /* the admin key for admin commands, else NULL */
 	const char *arg;      /* the positional argument of a command that takes one, else NULL */
+	const char *arg2;     /* the second one of a command that takes two, else NULL */
 	pw_client *c;         /* the open client; NULL when --help was answered */
 	cli_out out;          /* what the call prints on success (printed by the runner) */
 	const char *note;     /* a line for stderr after it (human output only), or NULL */
@@ -550,7 +557,8 @@ typedef struct cli_command {
 	const char *help;          /* its full help text */
 	const struct option *opts; /* CLI_GLOBAL_OPTS + its own, { NULL } last */
 	cli_opt_fn on_opt;         /* fills its args; NULL: no options of its own (but --admin-key) */
-	int positional;            /* positional arguments it wants: 0 or 1 (call->arg) */
+	int positional;            /* positional arguments it wants: 0, 1 (call->arg) or 2
+	                              (call->arg, call->arg2) */
 	const char *what;          /* their name, for "missing ..." */
 	int (*check)(void *args, cli_globals *g); /* its own flags (may fill args), or NULL */
 	bool admin;                /* needs the admin key: --admin-key, else $PAYWIRE_ADMIN_KEY */
@@ -593,7 +601,7 @@ cli_begin(cli_globals *g, int argc, char **argv, const cli_command *cmd, void *a
 	bool help = false;
 	int rv;
 
-	PW_ASSERT(cmd->opts != NULL && cmd->help != NULL && cmd->positional <= 1);
+	PW_ASSERT(cmd->opts != NULL && cmd->help != NULL && cmd->positional <= 2);
 	rv = cli_parse(g, argc, argv, ":", cmd->opts, cli_cmd_opt, &ctx, &help);
 	if (rv != CLI_EXIT_OK) {
 		return rv;
@@ -607,7 +615,8 @@ cli_begin(cli_globals *g, int argc, char **argv, const cli_command *cmd, void *a
 	if (rv == CLI_EXIT_OK && cmd->check != NULL) {
 		rv = cmd->check(args, g);
 	}
-	call->arg = cmd->positional == 1 && rv == CLI_EXIT_OK ? argv[optind] : NULL;
+	call->arg = cmd->positional >= 1 && rv == CLI_EXIT_OK ? argv[optind] : NULL;
+	call->arg2 = cmd->positional == 2 && rv == CLI_EXIT_OK ? argv[optind + 1] : NULL;
 	if (cmd->admin) {
 		call->key = cli_key(ctx.admin_key, "PAYWIRE_ADMIN_KEY");
 		if (rv == CLI_EXIT_OK && call->key == NULL) {
@@ -3507,6 +3516,225 @@ cli_store_copy_call(cli_call *call, void *args, pw_error *err)
 	return st;
 }
 
+/* ---- backup | restore | doctor (no server: cli_ops.c) ---- */
+
+typedef struct cli_ops_args {
+	const char *data;       /* --data, else $PAYWIRE_DATA */
+	const char *config;     /* --config */
+	const char *server_bin; /* --server-bin */
+	bool force;             /* --force */
+} cli_ops_args;
+
+static const char cli_help_backup[] =
+    "usage: paywire backup DEST [--data DIR]\n"
+    "\n"
+    "Takes a consistent copy of a server's LMDB data directory while the server\n"
+    "keeps running: LMDB's compacting copy of one snapshot (every write the\n"
+    "server acknowledged before the backup began is in it), the master key\n"
+    "paywire.key and, when present, paywire.env (the secrets scripts/run.sh\n"
+    "writes). DEST gets mode 0700, its files 0600. It is written as DEST.tmp,\n"
+    "opened and its audit chain verified, then renamed to DEST: DEST exists only\n"
+    "when complete. Run it as the server's user.\n"
+    "\n"
+    "  DEST          a new directory (or an empty one); anything else is refused\n"
+    "  --data DIR    the server's data directory (default: $PAYWIRE_DATA)\n"
+    "\n"
+    "A PostgreSQL store is refused: back it up with pg_dump --schema=paywire\n"
+    "and keep a copy of paywire.key (docs/OPERATIONS.md \"Backups\").\n"
+    "\n"
+    "Exit code 0 when the copy is complete and verified, 1 on an error (nothing\n"
+    "is left at DEST), 2 on a bad command line.\n"
+    "\n"
+    "example:\n"
+    "  paywire backup /var/backups/paywire/$(date +%Y%m%d-%H%M) --data /var/lib/paywire\n";
+
+static const char cli_help_restore[] =
+    "usage: paywire restore SRC DATA_DIR [--force]\n"
+    "\n"
+    "Installs a backup (a directory `paywire backup` wrote) as a server's data\n"
+    "directory. The server must be stopped: while any process has DATA_DIR's\n"
+    "store open (LMDB's lock on DATA_DIR/lock.mdb) the restore is refused. The\n"
+    "backup is copied to DATA_DIR.restore-tmp, opened and its audit chain\n"
+    "verified there, and only then renamed to DATA_DIR.\n"
+    "\n"
+    "  SRC        the backup directory (data.mdb, paywire.key[, paywire.env])\n"
+    "  DATA_DIR   the data directory to create\n"
+    "  --force    DATA_DIR exists and is not empty: replace it anyway. The old\n"
+    "             directory is kept, renamed to DATA_DIR.replaced-UNIXTIME\n"
+    "\n"
+    "Exit code 0 when installed, 1 on an error (DATA_DIR untouched), 2 on a bad\n"
+    "command line.\n"
+    "\n"
+    "example:\n"
+    "  systemctl stop paywire-server\n"
+    "  paywire restore /var/backups/paywire/20261206-2300 /var/lib/paywire --force\n";
+
+static const char cli_help_doctor[] =
+    "usage: paywire doctor [--data DIR] [--config FILE] [--server-bin PATH]\n"
+    "\n"
+    "Checks an installation and prints one line per check: OK, WARN or FAIL,\n"
+    "the check's name and why. The server may be running.\n"
+    "  data_dir        DIR is a directory of mode 0700 owned by this user\n"
+    "  key_file        DIR/paywire.key: mode 0600, this user's, 32 bytes\n"
+    "  server          which process has the store open, if any\n"
+    "  map_usage       LMDB map use: WARN above 80%, FAIL at 95% (raise --map-size)\n"
+    "  reader_slots    stale reader slots of dead processes (they are freed)\n"
+    "  store_format    the store opens with this paywire's store format\n"
+    "  audit_chain     the hash-chained audit log verifies\n"
+    "  config_file     FILE (else DIR/paywire.env when present): mode 0600, only\n"
+    "                  the PAYWIRE_* variables of paywire-server --help, each once\n"
+    "  config          PAYWIRE_ADMIN_KEY and at least one webhook secret present;\n"
+    "                  every secret long enough and well-formed, by the server's\n"
+    "                  rules (its values are never printed)\n"
+    "  server_version  paywire-server --version answers this paywire's version\n"
+    "\n"
+    "  --data DIR         the server's data directory (default: $PAYWIRE_DATA)\n"
+    "  --config FILE      the server's --config file (the environment's PAYWIRE_*\n"
+    "                     variables win over it, as in the server)\n"
+    "  --server-bin PATH  the server binary (default: paywire-server next to this\n"
+    "                     program, else on PATH)\n"
+    "\n"
+    "Exit code 0 when every check is OK, 1 when some check warns (and none\n"
+    "fails), 2 when a check fails (also a bad command line).\n"
+    "\n"
+    "example:\n"
+    "  paywire doctor --data /var/lib/paywire --config /etc/paywire/server.env\n";
+
+static int
+cli_ops_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_ops_args *a = args;
+
+	(void) g;
+	switch (opt) {
+	case OPT_DATA:
+		a->data = arg;
+		break;
+	case OPT_CONFIG:
+		a->config = arg;
+		break;
+	case OPT_SERVER_BIN:
+		a->server_bin = arg;
+		break;
+	default:
+		PW_ASSERT(opt == OPT_FORCE);
+		a->force = true;
+		break;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* --data, else $PAYWIRE_DATA (NULL if neither). */
+static int
+cli_ops_data_check(void *args, cli_globals *g)
+{
+	cli_ops_args *a = args;
+
+	(void) g;
+	if (a->data == NULL || a->data[0] == '\0') {
+		a->data = getenv("PAYWIRE_DATA");
+	}
+	if (a->data != NULL && a->data[0] == '\0') {
+		a->data = NULL;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_backup_check(void *args, cli_globals *g)
+{
+	cli_ops_args *a = args;
+
+	(void) cli_ops_data_check(args, g);
+	if (a->data == NULL) {
+		return cli_usage_error(g, "no data directory: pass --data DIR or set PAYWIRE_DATA");
+	}
+	return CLI_EXIT_OK;
+}
+
+static pw_status
+cli_backup_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_ops_args *a = args;
+	cli_backup_result r;
+	pw_status st;
+
+	st = cli_backup(a->data, call->arg, &r, err);
+	if (st == PW_OK) {
+		cli_bool(&call->out, "ok", true);
+		cli_str(&call->out, "backup", call->arg);
+		cli_int(&call->out, "started_ms", r.started_ms);
+		cli_uint(&call->out, "last_txnid", r.last_txnid);
+		cli_uint(&call->out, "data_bytes", r.data_bytes);
+		cli_uint(&call->out, "audit_records", r.audit_records);
+		cli_str(&call->out, "audit_head_hash", r.head_hash_hex);
+		cli_bool(&call->out, "env_copied", r.env_copied);
+	}
+	return st;
+}
+
+static pw_status
+cli_restore_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_ops_args *a = args;
+	cli_restore_result r;
+	pw_status st;
+
+	st = cli_restore(call->arg, call->arg2, a->force, &r, err);
+	if (st == PW_OK) {
+		cli_bool(&call->out, "ok", true);
+		cli_str(&call->out, "data_dir", call->arg2);
+		cli_uint(&call->out, "audit_records", r.audit_records);
+		cli_str(&call->out, "audit_head_hash", r.head_hash_hex);
+		cli_str(&call->out, "moved_aside", r.moved_aside);
+	}
+	return st;
+}
+
+/* cli_doctor_fn: a line now (human), or an entry of "checks" (--json). */
+static void
+cli_doctor_line(void *arg, cli_doctor_level level, const char *check, const char *why)
+{
+	cli_call *call = arg;
+	static const char *const names[] = { "OK", "WARN", "FAIL" };
+
+	if (call->g->json) {
+		json_t *checks = json_object_get(call->out.obj, "checks");
+		if (checks == NULL) {
+			checks = json_array();
+			(void) json_object_set_new(call->out.obj, "checks", checks);
+		}
+		(void) json_array_append_new(checks, json_pack("{s:s, s:s, s:s}", "check", check,
+		    "level", names[level], "why", why));
+		return;
+	}
+	printf("%-4s  %-15s %s\n", names[level], check, why);
+	fflush(stdout);
+}
+
+static pw_status
+cli_doctor_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_ops_args *a = args;
+	cli_doctor_level worst;
+
+	memset(err, 0, sizeof(*err));
+	if (a->data == NULL) {
+		cli_doctor_line(call, CLI_DOCTOR_WARN, "data_dir",
+		    "no --data DIR and no PAYWIRE_DATA: the data directory was not checked");
+	}
+	worst = cli_doctor(a->data, a->config, a->server_bin, cli_doctor_line, call);
+	if (a->data == NULL && worst == CLI_DOCTOR_OK) {
+		worst = CLI_DOCTOR_WARN;
+	}
+	if (call->g->json) {
+		static const char *const names[] = { "OK", "WARN", "FAIL" };
+		cli_str(&call->out, "result", names[worst]);
+	}
+	call->exit_code = (int) worst;
+	return PW_OK;
+}
+
 /* ---- merchant credentials set | list | delete (admin) ---- */
 
 static const char cli_help_creds_set[] =
@@ -3744,6 +3972,7 @@ typedef union cli_args {
 	cli_secret_args secret;     /* status, session test-pay */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
+	cli_ops_args ops;           /* backup, restore, doctor */
 } cli_args;
 
 /* Runs command cmd on argv (argv[0] is its last word): cli_begin, the call,
@@ -4046,6 +4275,25 @@ static const cli_command cli_commands[] = {
 	    .call = cli_store_copy_call, .local = true,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("from", OPT_FROM),
 	        CLI_OPT("to", OPT_TO), CLI_OPT("key-dir", OPT_KEY_DIR), CLI_OPTS_END } },
+	{ .group = "backup", .verb = NULL, .usage = "DEST [--data DIR]",
+	    .summary = "consistent copy of a live data directory (no server)",
+	    .help = cli_help_backup, .positional = 1, .what = "DEST", .on_opt = cli_ops_opt,
+	    .check = cli_backup_check, .call = cli_backup_call, .local = true,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("data", OPT_DATA),
+	        CLI_OPTS_END } },
+	{ .group = "restore", .verb = NULL, .usage = "SRC DATA_DIR [--force]",
+	    .summary = "install a backup as a stopped server's data directory",
+	    .help = cli_help_restore, .positional = 2, .what = "SRC DATA_DIR",
+	    .on_opt = cli_ops_opt, .call = cli_restore_call, .local = true,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, { "force", no_argument, NULL,
+	        OPT_FORCE }, CLI_OPTS_END } },
+	{ .group = "doctor", .verb = NULL, .usage = "[--data DIR] [--config FILE]",
+	    .summary = "check modes, map, readers, audit, config, versions",
+	    .help = cli_help_doctor, .on_opt = cli_ops_opt, .check = cli_ops_data_check,
+	    .call = cli_doctor_call, .local = true,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("data", OPT_DATA),
+	        CLI_OPT("config", OPT_CONFIG), CLI_OPT("server-bin", OPT_SERVER_BIN),
+	        CLI_OPTS_END } },
 };
 #define CLI_COMMANDS_LEN (sizeof(cli_commands) / sizeof(cli_commands[0]))
 /* The column where a command's summary starts in the tool's help. */
@@ -4093,6 +4341,7 @@ cli_tool_help(FILE *f)
 	      "  PAYWIRE_ADMIN_KEY  admin key (merchant create, key revoke, audit verify)\n"
 	      "  PAYWIRE_API_KEY    merchant API key (session create|cancel, credits, key\n"
 	      "                     create|list|roll)\n"
+	      "  PAYWIRE_DATA       data directory (backup, doctor)\n"
 	      "\n"
 	      "exit codes:\n"
 	      "  0  success\n"
@@ -4100,6 +4349,7 @@ cli_tool_help(FILE *f)
 	      "     on stderr; for UNAVAILABLE and TIMEOUT also 'server: URL (where the\n"
 	      "     address came from)'), or audit verify found a broken chain\n"
 	      "  2  usage error: nothing was sent\n"
+	      "  doctor: 0 every check OK, 1 a warning, 2 a failure\n"
 	      "\n"
 	      "examples:\n"
 	      "  export PAYWIRE_API_KEY=$(paywire --json merchant create --name Shop | jq -r .api_key)\n"

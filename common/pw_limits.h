@@ -476,4 +476,10 @@ _Static_assert(PW_NOTIFY_TEXT_BYTES_MAX <= PW_NOTIFY_BODY_BYTES_MAX &&
         PW_NOTIFY_TEXT_BYTES_MAX <= PW_NOTIFY_TELEGRAM_TEXT_BYTES_MAX,
     "a notification's text fits a mail and a Telegram message");
 
+/* `paywire doctor` (client/cli_ops.c): LMDB map use, in percent of the map,
+ * above which it warns, and at which it fails (writes soon answer
+ * RESOURCE_EXHAUSTED: raise --map-size). */
+#define PW_DOCTOR_MAP_WARN_PCT 80
+#define PW_DOCTOR_MAP_FAIL_PCT 95
+
 #endif

@@ -1,26 +1,92 @@
 #!/usr/bin/env bash
 # run.sh - the one command that runs paywire on this machine.
 # Installs the Debian dependencies (idempotent), builds a release build in
-# build/, creates ./data (LMDB + a 0600 env file with freshly generated admin
-# key and webhook secrets on first run), starts paywire-server and
-# paywire-bridge on 127.0.0.1, and prints where to point a browser and a
-# sample call. Ctrl-C (or SIGTERM) stops both cleanly.
+# build/ (showing its progress), creates ./data (LMDB + a 0600 env file with
+# freshly generated admin key and webhook secrets on first run), starts
+# paywire-server and paywire-bridge on 127.0.0.1, checks that the processes
+# it started are the ones listening on the addresses (not another instance),
+# writes data/cli.env (the CLI's environment for these addresses) and prints
+# where to point a browser and a sample call. Ctrl-C (or SIGTERM) stops both
+# cleanly.
 #
-#   PAYWIRE_DATA=dir      data directory (default ./data)
+#   PAYWIRE_DATA=dir       data directory (default ./data)
 #   PAYWIRE_HTTP=host:port bridge address (default 127.0.0.1:8080)
-#   PAYWIRE_RPC=url       server address (default tcp://127.0.0.1:7450)
+#   PAYWIRE_RPC=url        server address (default tcp://127.0.0.1:7450)
+#   PAYWIRE_BUILD_DIR=dir  use the programs already built in dir (a CMake
+#                          build tree): no dependency install, no build
+#                          (tests, or a build of your own)
+#
+# Exit codes: 0 stopped by Ctrl-C/SIGTERM, 1 a start-up problem (a port
+# taken, a build failure, a process that exited), named on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
+HANG_S=120 # bound of every wait below; only a hang reaches it
 
-./scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPW_TESTING=OFF -DPW_SANITIZE=OFF \
-  -DPW_TEST_HOOKS=OFF >build.configure.log 2>&1 || { cat build.configure.log; exit 1; }
-cmake --build build -j"$(nproc 2>/dev/null || echo 2)" >build.log 2>&1 || { tail -50 build.log; exit 1; }
+say() { echo "run: $*"; }
+die() { echo "run: $*" >&2; exit 1; }
 
 data=${PAYWIRE_DATA:-$top/data}
 http=${PAYWIRE_HTTP:-127.0.0.1:8080}
 rpc=${PAYWIRE_RPC:-tcp://127.0.0.1:7450}
+case "$data" in /*) ;; *) data=$top/$data ;; esac
+
+# host:port of an address (tcp://host:port or host:port); empty for ipc://.
+hostport() { case "$1" in ipc://*) ;; tcp://*) echo "${1#tcp://}" ;; *) echo "$1" ;; esac; }
+http_hp=$(hostport "$http")
+rpc_hp=$(hostport "$rpc")
+[ -n "$http_hp" ] || die "PAYWIRE_HTTP must be host:port, got '$http'"
+
+# Something accepts connections on host:port now.
+listening() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
+# taken HOST:PORT VAR: refuses to start when the port is in use, naming it.
+taken() {
+  listening "$1" || return 0
+  die "$1 is already in use (another paywire instance, or another program): stop it, or set $2 to a free address (e.g. $2=${3}) and run again"
+}
+taken "$http_hp" PAYWIRE_HTTP "127.0.0.1:8081"
+[ -z "$rpc_hp" ] || taken "$rpc_hp" PAYWIRE_RPC "tcp://127.0.0.1:7451"
+
+# A data directory another process has open (its LMDB lock file): a second
+# server on it would fight the first for its socket and its writes.
+if [ -e "$data/lock.mdb" ]; then
+  holder=$(find /proc/[0-9]*/fd -lname "$(realpath "$data")/lock.mdb" 2>/dev/null | head -1 | cut -d/ -f3 || true)
+  [ -z "$holder" ] ||
+    die "$data is in use by process $holder (another paywire instance?): stop it, or set PAYWIRE_DATA to another directory"
+fi
+
+if [ -n "${PAYWIRE_BUILD_DIR:-}" ]; then
+  bin=$PAYWIRE_BUILD_DIR
+  say "using the programs built in $bin"
+else
+  say "installing the Debian dependencies (scripts/install-deps.sh) ..."
+  ./scripts/install-deps.sh
+  say "configuring the release build in build/ (log: build.configure.log) ..."
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPW_TESTING=OFF -DPW_SANITIZE=OFF \
+    -DPW_TEST_HOOKS=OFF >build.configure.log 2>&1 || { cat build.configure.log; exit 1; }
+  say "building (log: build.log) ..."
+  # cmake's "[ NN%]" lines as progress: one line, rewritten, on a terminal.
+  last=""
+  set +e
+  cmake --build build -j"$(nproc 2>/dev/null || echo 2)" 2>&1 | tee build.log |
+    while IFS= read -r line; do
+      case "$line" in
+        "["*"%]"*)
+          pct=${line%%]*}; pct=${pct#[}; pct=${pct// /}
+          if [ "$pct" != "$last" ]; then
+            last=$pct
+            if [ -t 1 ]; then printf '\rrun: building ... %s ' "$pct"; else echo "run: building ... $pct"; fi
+          fi ;;
+      esac
+    done
+  rc=${PIPESTATUS[0]}
+  set -e
+  [ -t 1 ] && echo
+  [ "$rc" = 0 ] || { tail -50 build.log; die "the build failed (full log: $top/build.log)"; }
+  say "built."
+  bin=$top/build
+fi
+
 mkdir -p "$data" && chmod 700 "$data"
 envf=$data/paywire.env
 rnd() { head -c "$1" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='; }
@@ -36,26 +102,79 @@ if [ ! -f "$envf" ]; then
    } >"$envf")
 fi
 
-build/server/paywire-server --data "$data" --config "$envf" --listen "$rpc" \
+# The server takes a variable of the environment over the file's (its
+# --config rule): say so, since the printed commands source the file.
+for v in $(sed -n 's/^\(PAYWIRE_[A-Z0-9_]*\)=.*/\1/p' "$envf"); do
+  [ -z "${!v+x}" ] || say "note: $v is set in your environment: the server uses it, not $envf's"
+done
+
+"$bin/server/paywire-server" --data "$data" --config "$envf" --listen "$rpc" \
   --listen "ipc://$data/paywire.sock" \
   --public-url "http://$http" &
 spid=$!
-build/bridge/paywire-bridge --listen "$http" --server "$rpc" --public-url "http://$http" &
+"$bin/bridge/paywire-bridge" --listen "$http" --server "$rpc" --public-url "http://$http" &
 bpid=$!
 stop() { kill -TERM "$bpid" "$spid" 2>/dev/null || true; wait "$bpid" "$spid" 2>/dev/null || true; }
 trap stop EXIT
 trap 'exit 0' INT TERM
 
-for _ in $(seq 1 100); do
-  curl -fsS "http://$http/healthz" >/dev/null 2>&1 && break
-  kill -0 "$spid" 2>/dev/null && kill -0 "$bpid" 2>/dev/null || { echo "run: a process exited during start-up" >&2; exit 1; }
+# owns PID HOST:PORT: process PID holds a listening TCP socket on PORT
+# (/proc/net/tcp{,6}: state 0A is LISTEN; the inode is one of PID's fds).
+owns() {
+  local pid=$1 port=${2##*:} hex inodes
+  hex=$(printf '%04X' "$port")
+  inodes=$(find "/proc/$pid/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null |
+    sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+  [ -n "$inodes" ] || return 1
+  awk -v hex="$hex" -v inodes="$inodes" '
+    BEGIN { n = split(inodes, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+    $4 == "0A" && toupper(substr($2, index($2, ":") + 1)) == hex && ($10 in want) { found = 1 }
+    END { exit found ? 0 : 1 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+# exited PID NAME VAR ADDR: the process ended during start-up: say why.
+exited() {
+  kill -0 "$1" 2>/dev/null && return 0
+  if listening "$4"; then
+    die "$2 exited: $4 is in use by another process; set $3 to a free address and run again"
+  fi
+  die "$2 exited during start-up (its messages are above)"
+}
+
+say "starting paywire-server ($rpc) and paywire-bridge (http://$http) ..."
+end=$((SECONDS + HANG_S))
+until [ -z "$rpc_hp" ] || owns "$spid" "$rpc_hp"; do
+  exited "$spid" paywire-server PAYWIRE_RPC "$rpc_hp"
+  [ "$SECONDS" -lt "$end" ] || die "paywire-server (pid $spid) does not listen on $rpc_hp after $HANG_S s"
   sleep 0.1
 done
-curl -fsS "http://$http/healthz" >/dev/null || { echo "run: the bridge did not become healthy" >&2; exit 1; }
+until owns "$bpid" "$http_hp"; do
+  exited "$bpid" paywire-bridge PAYWIRE_HTTP "$http_hp"
+  [ "$SECONDS" -lt "$end" ] || die "paywire-bridge (pid $bpid) does not listen on $http_hp after $HANG_S s"
+  sleep 0.1
+done
+# Both sockets are ours; the bridge is healthy once it reaches our server.
+until curl -fsS -m 5 "http://$http_hp/healthz" >/dev/null 2>&1; do
+  exited "$spid" paywire-server PAYWIRE_RPC "$rpc_hp"
+  exited "$bpid" paywire-bridge PAYWIRE_HTTP "$http_hp"
+  [ "$SECONDS" -lt "$end" ] || die "the bridge did not become healthy within $HANG_S s"
+  sleep 0.1
+done
+[ -z "$rpc_hp" ] || owns "$spid" "$rpc_hp" || die "paywire-server (pid $spid) no longer listens on $rpc_hp"
+owns "$bpid" "$http_hp" || die "paywire-bridge (pid $bpid) no longer listens on $http_hp"
+
+# The CLI's environment for this run's addresses (rewritten at every start).
+clienv=$data/cli.env
+(umask 077
+ { echo "# written by scripts/run.sh at its last start: the CLI's environment for it"
+   echo "# use: set -a; . $clienv; set +a"
+   echo ". '$envf'"
+   echo "PAYWIRE_SERVER='$rpc'"
+   echo "PAYWIRE_DATA='$data'"
+ } >"$clienv.tmp" && mv "$clienv.tmp" "$clienv")
 
 cat <<TXT
 
-paywire is running.
+paywire is running (server pid $spid, bridge pid $bpid).
   RPC (nng):   $rpc  and  ipc://$data/paywire.sock
   HTTP bridge: http://$http   (health: http://$http/healthz, metrics: http://$http/metrics)
   data:        $data   (secrets in $envf, mode 0600)
@@ -63,12 +182,13 @@ paywire is running.
 Point a browser at a session's checkout page: http://$http/checkout?session=<id>
 
 Try it from another terminal:
-  set -a; . $envf; set +a
-  build/client/paywire merchant create --name "Demo shop" --mode test
+  set -a; . $clienv; set +a
+  $bin/client/paywire merchant create --name "Demo shop" --mode test
   export PAYWIRE_API_KEY=<the sk_test_... key printed above>
-  build/client/paywire session create --amount 49.00 --currency EUR --plan pro --email jane@example.com
-  build/client/paywire status <the cs_... id printed above>
+  $bin/client/paywire session create --amount 49.00 --currency EUR --plan pro --email jane@example.com
+  $bin/client/paywire status <the cs_... id printed above>
   open http://$http/checkout?session=<id>
+  $bin/client/paywire backup ./paywire-backup     (a copy of $data while it runs)
 The README shows how to pay it with a signed Stripe test event (curl).
 Ctrl-C stops both processes.
 TXT

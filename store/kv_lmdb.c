@@ -13,11 +13,13 @@
 #include "kv_lmdb.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -574,3 +576,162 @@ const kv_ops kv_lmdb_ops = {
 	.prefetch = NULL, /* a read of a mapped page costs no round trip */
 	.last_txnid = kv_lmdb_last_txnid,
 };
+
+/* ---- outside the ops: backups and health of a data directory (store.h) ----
+ * Each opens its own environment read-only, beside any server's, and closes
+ * it before returning. LMDB results go into why with mdb_strerror; nothing
+ * here reaches kv_lmdb_status (no store to fail). */
+
+static pw_status
+kv_lmdb_side_open(const char *dir, MDB_env **out, char *why, size_t why_size)
+{
+	MDB_env *env = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = mdb_env_create(&env);
+	if (rc == 0) {
+		rc = mdb_env_set_maxdbs(env, KV_TABLES_MAX);
+	}
+	if (rc == 0) {
+		rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
+	}
+	if (rc != 0) {
+		if (env != NULL) {
+			mdb_env_close(env);
+		}
+		return pw_why(why, why_size, PW_UNAVAILABLE, "cannot open the LMDB environment in "
+		    "%s: %s", dir, mdb_strerror(rc));
+	}
+	*out = env;
+	return PW_OK;
+}
+
+/* mdb_reader_list callback: counts the lines naming a reader (the first
+ * line is the header, "(no active readers)" names none). */
+static int
+kv_lmdb_reader_line(const char *msg, void *arg)
+{
+	unsigned *lines = arg;
+
+	if (strstr(msg, "no active readers") == NULL) {
+		(*lines)++;
+	}
+	return 0;
+}
+
+pw_status
+store_lmdb_inspect(const char *dir, store_lmdb_info *out, char *why, size_t why_size)
+{
+	MDB_env *env = NULL;
+	MDB_envinfo info;
+	MDB_stat ms;
+	unsigned lines = 0;
+	int dead = 0;
+	int rc;
+	pw_status st;
+
+	PW_ASSERT(dir != NULL && out != NULL && why != NULL && why_size > 0);
+	memset(out, 0, sizeof(*out));
+	st = kv_lmdb_side_open(dir, &env, why, why_size);
+	if (st != PW_OK) {
+		return st;
+	}
+	rc = mdb_reader_check(env, &dead);
+	if (rc == 0) {
+		rc = mdb_env_info(env, &info);
+	}
+	if (rc == 0) {
+		rc = mdb_env_stat(env, &ms);
+	}
+	if (rc == 0) {
+		rc = mdb_reader_list(env, kv_lmdb_reader_line, &lines);
+	}
+	if (rc != 0) {
+		mdb_env_close(env);
+		return pw_why(why, why_size, PW_UNAVAILABLE, "cannot inspect the LMDB environment in "
+		    "%s: %s", dir, mdb_strerror(rc));
+	}
+	out->map_bytes = (uint64_t) info.me_mapsize;
+	out->used_bytes = ((uint64_t) info.me_last_pgno + 1) * ms.ms_psize;
+	out->last_txnid = (uint64_t) info.me_last_txnid;
+	out->readers_max = info.me_maxreaders;
+	out->readers_used = lines > 0 ? lines - 1 : 0;
+	out->stale_cleared = dead;
+	mdb_env_close(env);
+	return PW_OK;
+}
+
+pw_status
+store_lmdb_backup(const char *dir, const char *dest_dir, uint64_t *last_txnid, char *why,
+    size_t why_size)
+{
+	MDB_env *env = NULL;
+	MDB_envinfo info;
+	char path[PATH_MAX];
+	int rc;
+	int n;
+	pw_status st;
+
+	PW_ASSERT(dir != NULL && dest_dir != NULL && last_txnid != NULL && why != NULL);
+	*last_txnid = 0;
+	n = snprintf(path, sizeof(path), "%s/data.mdb", dest_dir);
+	if (n < 0 || (size_t) n >= sizeof(path)) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "the path %s is too long", dest_dir);
+	}
+	st = kv_lmdb_side_open(dir, &env, why, why_size);
+	if (st != PW_OK) {
+		return st;
+	}
+	/* The copy's own read txn is its snapshot; the id read before it is
+	 * a lower bound of what it holds. */
+	rc = mdb_env_info(env, &info);
+	if (rc == 0) {
+		*last_txnid = (uint64_t) info.me_last_txnid;
+		rc = mdb_env_copy2(env, dest_dir, MDB_CP_COMPACT);
+	}
+	mdb_env_close(env);
+	if (rc != 0) {
+		(void) unlink(path);
+		return pw_why(why, why_size, PW_UNAVAILABLE, "LMDB's compacting copy of %s into %s "
+		    "failed: %s", dir, dest_dir, mdb_strerror(rc));
+	}
+	if (chmod(path, 0600) != 0) {
+		return pw_why(why, why_size, PW_UNAVAILABLE, "cannot chmod 600 %s: %s", path,
+		    strerror(errno));
+	}
+	return PW_OK;
+}
+
+bool
+store_lmdb_in_use(const char *dir, long *pid)
+{
+	char path[PATH_MAX];
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+	bool in_use = false;
+	int fd;
+	int n;
+
+	PW_ASSERT(dir != NULL);
+	if (pid != NULL) {
+		*pid = 0;
+	}
+	n = snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	if (n < 0 || (size_t) n >= sizeof(path)) {
+		return false;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		return false; /* no lock file: no environment was ever opened here */
+	}
+	/* Every process with the environment open holds at least a shared
+	 * lock on byte 0 (LMDB's mdb_env_excl_lock / mdb_env_share_locks). */
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) {
+		in_use = true;
+		if (pid != NULL) {
+			*pid = (long) fl.l_pid;
+		}
+	}
+	(void) close(fd);
+	return in_use;
+}

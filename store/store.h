@@ -922,6 +922,46 @@ typedef struct store_copy_report {
 pw_status store_copy(const store_opts *from, const store_opts *to, store_copy_report *out,
     char *why, size_t why_size) PW_WUR;
 
+/* ---- an LMDB data directory seen from outside a server (kv_lmdb.c) ----
+ * For `paywire backup`, `restore` and `doctor`, which run in another process
+ * than the server: LMDB lets a second process open the environment and read
+ * while the server writes. None of these writes to the data. */
+
+/* The store format this build reads and writes: the record schema
+ * (paywire.store.v1, store.proto) and its table layout (docs/STORE.md). */
+#define STORE_FORMAT_VERSION 1
+
+/* What store_lmdb_inspect found. */
+typedef struct store_lmdb_info {
+	uint64_t map_bytes;    /* the map size the environment records */
+	uint64_t used_bytes;   /* pages up to the high-water mark, in bytes */
+	uint64_t last_txnid;   /* the last committed write transaction */
+	unsigned readers_max;  /* reader slots of the lock file */
+	unsigned readers_used; /* slots held now (after the stale ones were freed) */
+	int stale_cleared;     /* slots of dead processes that were freed */
+} store_lmdb_info;
+
+/* Opens the LMDB environment in dir read-only (another process, e.g. the
+ * server, may have it open), frees the reader slots of dead processes
+ * (mdb_reader_check) and fills *out. PW_UNAVAILABLE (why says why) when it
+ * cannot be opened. */
+pw_status store_lmdb_inspect(const char *dir, store_lmdb_info *out, char *why, size_t why_size)
+    PW_WUR;
+
+/* LMDB's compacting copy (mdb_env_copy2, MDB_CP_COMPACT) of the environment
+ * in dir into dest_dir/data.mdb (dest_dir exists; the file must not): one
+ * read snapshot, so it is consistent while a server keeps writing, and holds
+ * every transaction committed before it began. The file gets mode 0600.
+ * *last_txnid: the snapshot's transaction id. */
+pw_status store_lmdb_backup(const char *dir, const char *dest_dir, uint64_t *last_txnid,
+    char *why, size_t why_size) PW_WUR;
+
+/* True when some process has the environment in dir open (a server, or
+ * another backup): it holds LMDB's lock on dir/lock.mdb (fcntl, byte 0);
+ * *pid (may be NULL) is one such process. Must not be asked by a process that
+ * has that environment open itself. */
+bool store_lmdb_in_use(const char *dir, long *pid);
+
 /* Counts for tests and metrics (read txn). */
 typedef struct store_counts {
 	uint64_t merchants, sessions, invoices, entitlements, events, audit, replies;
