@@ -161,9 +161,10 @@ bridge_client_addr(const uint8_t peer[16], const bridge_trust *trust, const pw_k
 		/* X-Forwarded-For from the right: the last line's last entry first */
 		for (size_t h = headers_n; h-- > 0;) {
 			const char *v = headers[h].value;
+			const char *name = headers[h].key; /* a header's name, lower-cased */
 			size_t end;
 
-			if (strcmp(headers[h].key, "x-forwarded-for") != 0 || v == NULL) {
+			if (strcmp(name, "x-forwarded-for") != 0 || v == NULL) {
 				continue;
 			}
 			end = strlen(v);
@@ -275,6 +276,13 @@ bridge_iplimit_free(bridge_iplimit *l)
 	pw_free(l);
 }
 
+/* Two addresses as keyed (public data: a client's address). */
+static bool
+bridge_ip_same(const bridge_ip_key *a, const bridge_ip_key *b)
+{
+	return memcmp(a->b, b->b, sizeof(a->b)) == 0;
+}
+
 /* The entry of key in sh (the mutex held): its own, a free one, an idle
  * one, else the one nearest to full (evicted). Never NULL. */
 static bridge_ip_slot *
@@ -285,7 +293,7 @@ bridge_ip_slot_of(bridge_ip_shard *sh, size_t start, const bridge_ip_key *key, i
 	for (size_t i = 0; i < PW_BRIDGE_IP_PROBE; i++) {
 		bridge_ip_slot *s = &sh->slots[(start + i) % BRIDGE_IP_SHARD_SLOTS];
 
-		if (s->used && memcmp(s->key.b, key->b, BRIDGE_IP_KEY_BYTES) == 0) {
+		if (s->used && bridge_ip_same(&s->key, key)) {
 			return s;
 		}
 	}
