@@ -72,6 +72,10 @@ bridge_config_default(bridge_config *cfg)
 	cfg->conn_timeout_s = PW_BRIDGE_CONN_TIMEOUT_S;
 	cfg->threads = PW_BRIDGE_THREADS_DEFAULT;
 	(void) pw_strlcpy(cfg->razorpay_js, BRIDGE_RAZORPAY_JS_DEFAULT, sizeof(cfg->razorpay_js));
+	cfg->ip_rate[0] = (bridge_ip_rate) { .interval_us = 1000000 / PW_BRIDGE_IP_RATE_PUBLIC_DEFAULT,
+		.burst = PW_BRIDGE_IP_BURST_PUBLIC_DEFAULT };
+	cfg->ip_rate[1] = (bridge_ip_rate) { .interval_us = 1000000 / PW_BRIDGE_IP_RATE_WEBHOOKS_DEFAULT,
+		.burst = PW_BRIDGE_IP_BURST_WEBHOOKS_DEFAULT };
 }
 
 /* ---- replies ---- */
@@ -246,6 +250,70 @@ bridge_conn_describe(bridge_conn *bc, const char *method, const char *url)
 	bc->path[i] = '\0';
 }
 
+/* The peer of conn as 16 bytes (IPv4 mapped); false when MHD gives none. */
+static bool
+bridge_http_peer(struct MHD_Connection *conn, uint8_t out[16])
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+
+	if (sa == NULL) {
+		return false;
+	}
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *) (const void *) sa;
+		static const uint8_t pre[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+		memcpy(out, pre, sizeof(pre));
+		memcpy(out + 12, &s4->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *) (const void *) sa)->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+/* The per-address limit of the matched route (bridge_iplimit.h). False:
+ * refused, rp holds the 429 (HTML for a page, JSON otherwise) with
+ * Retry-After, counted in the metrics. */
+static bool
+bridge_http_ip_allowed(bridge *br, struct MHD_Connection *conn, bridge_conn *bc,
+    const char *method, bridge_reply *rp)
+{
+	bridge_ip_class cls = bc->match.route->ip_class;
+	bridge_iplimit *l = cls != BRIDGE_IP_NONE ? br->env.ip[cls - 1] : NULL;
+	uint8_t peer[16];
+	bridge_ip_key key;
+	int64_t wait_ms = 0;
+	char msg[96];
+
+	if (l == NULL || !bridge_http_peer(conn, peer)) {
+		return true;
+	}
+	bridge_client_addr(peer, &br->env.trust, bc->headers.kv, bc->headers.n, &key);
+	if (bridge_iplimit_take(l, &key, (int64_t) bridge_now_us(), &wait_ms)) {
+		return true;
+	}
+	bridge_metrics_ip_limited(&br->env.metrics, (size_t) cls - 1);
+	bridge_reply_init(rp);
+	(void) snprintf(msg, sizeof(msg), "too many requests from this address: retry in %lld s",
+	    (long long) ((wait_ms + 999) / 1000));
+	if (strcmp(method, "POST") != 0 && (strcmp(bc->match.route->name, "checkout") == 0 ||
+	    strcmp(bc->match.route->name, "access") == 0)) {
+		bridge_reply_html_error(rp, PW_RESOURCE_EXHAUSTED, "Too many requests", msg);
+		(void) snprintf(rp->retry_after, sizeof(rp->retry_after), "%lld",
+		    (long long) ((wait_ms + 999) / 1000));
+	} else {
+		bridge_reply_rate_limited(rp, msg, wait_ms);
+	}
+	pw_log(PW_LOG_INFO, "%s %s: 429, the per-address %s limit", bc->method, bc->path,
+	    cls == BRIDGE_IP_WEBHOOKS ? "webhooks" : "public");
+	return false;
+}
+
 /* The first callback of a request: headers are in, no body read yet. */
 static enum MHD_Result
 bridge_http_first(bridge *br, struct MHD_Connection *conn, const char *url, const char *method,
@@ -253,6 +321,7 @@ bridge_http_first(bridge *br, struct MHD_Connection *conn, const char *url, cons
 {
 	bridge_match_result mr;
 	long long declared;
+	bridge_reply limited;
 
 	(void) MHD_get_connection_values_n(conn, MHD_HEADER_KIND, bridge_http_header_cb, &bc->headers);
 	if (bc->headers.refused) {
@@ -268,6 +337,9 @@ bridge_http_first(bridge *br, struct MHD_Connection *conn, const char *url, cons
 		    "method not allowed on this route", bc->match.allow);
 	case BRIDGE_MATCH_OK:
 		break;
+	}
+	if (!bridge_http_ip_allowed(br, conn, bc, method, &limited)) {
+		return bridge_http_queue(conn, bc, &limited); /* before any body is read */
 	}
 	bc->body_limit = bridge_route_body_limit(bc->match.route, br->cfg.body_bytes_max);
 	if (bc->body_limit == 0) {
@@ -535,6 +607,19 @@ bridge_http_start(bridge *br, const bridge_config *cfg)
 	}
 	(void) pw_strlcpy(br->env.public_url, br->cfg.public_url, sizeof(br->env.public_url));
 	(void) pw_strlcpy(br->env.razorpay_js, br->cfg.razorpay_js, sizeof(br->env.razorpay_js));
+	br->env.trust = br->cfg.trust;
+	for (size_t i = 0; i < BRIDGE_IP_CLASSES; i++) {
+		br->env.ip[i] = NULL;
+		if (br->cfg.ip_rate[i].interval_us > 0) {
+			br->env.ip[i] = bridge_iplimit_new(br->cfg.ip_rate[i]);
+			if (br->env.ip[i] == NULL) {
+				/* like a full table: never refuse customers for the
+				 * limiter's own lack of room; said loudly */
+				pw_log(PW_LOG_ERROR, "out of memory for the per-address %s rate limit: "
+				    "running without it", i == 0 ? "public" : "webhooks");
+			}
+		}
+	}
 	br->daemon = bridge_http_daemon(br, fd, v6);
 	if (br->daemon == NULL) {
 		/* Whether MHD closed fd on this path is not documented: it is left
@@ -542,6 +627,7 @@ bridge_http_start(bridge *br, const bridge_config *cfg)
 		 * closing a number another thread has reused. */
 		pw_log(PW_LOG_ERROR, "cannot start the HTTP daemon on %s:%u", cfg->listen_host,
 		    (unsigned) br->port);
+		bridge_http_stop(br); /* frees the limiters */
 		return PW_UNAVAILABLE;
 	}
 	return PW_OK;
@@ -554,5 +640,9 @@ bridge_http_stop(bridge *br)
 	if (br->daemon != NULL) {
 		MHD_stop_daemon(br->daemon);
 		br->daemon = NULL;
+	}
+	for (size_t i = 0; i < BRIDGE_IP_CLASSES; i++) {
+		bridge_iplimit_free(br->env.ip[i]); /* after the daemon: no handler uses it */
+		br->env.ip[i] = NULL;
 	}
 }

@@ -63,6 +63,9 @@ typedef struct bridge_config {
 	unsigned threads;                  /* 1..PW_BRIDGE_THREADS_MAX */
 	char razorpay_js[PW_URL_BYTES_MAX]; /* Razorpay Checkout's script (the checkout page of a
 	                                      Razorpay order paywire created loads it) */
+	bridge_ip_rate ip_rate[BRIDGE_IP_CLASSES]; /* --ip-rate-public, --ip-rate-webhooks
+	                                             (interval_us 0: off) */
+	bridge_trust trust;                /* --trust-forwarded-for (n 0: X-Forwarded-For ignored) */
 } bridge_config;
 
 /* The bridge. The caller sets env.client and env.probe; bridge_http_start

@@ -38,10 +38,24 @@ bridge_usage(FILE *f)
 	    "  --server-timeout-ms N   per-attempt timeout of server calls (default %u)\n"
 	    "  --server-retries N      retries after a timeout, same request id (default %u)\n"
 	    "  --log-level L           debug | info | warn | error (default info)\n"
+	    "  --ip-rate-public R[:B]  per client address on the public routes (pages, status,\n"
+	    "                          create_session, refund, portal, test payments): R\n"
+	    "                          requests per second (R/m, R/h: per minute, hour),\n"
+	    "                          burst B (default %u:%u; 0: off); over it 429 with\n"
+	    "                          Retry-After\n"
+	    "  --ip-rate-webhooks R[:B]  the same for /webhooks/{provider} (default %u:%u;\n"
+	    "                          0: off); refused before the body is read, providers\n"
+	    "                          retry, no event is lost\n"
+	    "  --trust-forwarded-for CIDR[,CIDR]  reverse proxies (at most %u ranges): a\n"
+	    "                          request from one is limited by X-Forwarded-For's last\n"
+	    "                          address outside them; from any other peer the header\n"
+	    "                          is ignored (default: none)\n"
 	    "  --help, --version\n",
 	    PW_WEBHOOK_BODY_BYTES_MAX, PW_BRIDGE_CONNECTIONS_MAX, PW_BRIDGE_CONN_TIMEOUT_S,
 	    PW_BRIDGE_THREADS_DEFAULT, PW_BRIDGE_THREADS_MAX, PW_CLIENT_TIMEOUT_MS_DEFAULT,
-	    PW_CLIENT_RETRIES_DEFAULT);
+	    PW_CLIENT_RETRIES_DEFAULT, PW_BRIDGE_IP_RATE_PUBLIC_DEFAULT,
+	    PW_BRIDGE_IP_BURST_PUBLIC_DEFAULT, PW_BRIDGE_IP_RATE_WEBHOOKS_DEFAULT,
+	    PW_BRIDGE_IP_BURST_WEBHOOKS_DEFAULT, PW_BRIDGE_TRUSTED_PROXIES_MAX);
 }
 
 /* Parses a decimal in [lo, hi]. */
@@ -189,6 +203,21 @@ bridge_flag_apply(bridge_flags *f, const char *name, const char *val)
 	}
 	if (strcmp(name, "--log-level") == 0) {
 		return pw_log_level_parse(val, &f->log_level);
+	}
+	if (strcmp(name, "--ip-rate-public") == 0) {
+		return bridge_ip_rate_parse(val, &f->cfg.ip_rate[BRIDGE_IP_PUBLIC - 1]);
+	}
+	if (strcmp(name, "--ip-rate-webhooks") == 0) {
+		return bridge_ip_rate_parse(val, &f->cfg.ip_rate[BRIDGE_IP_WEBHOOKS - 1]);
+	}
+	if (strcmp(name, "--trust-forwarded-for") == 0) {
+		char why[160];
+
+		if (!bridge_trust_parse(val, &f->cfg.trust, why, sizeof(why))) {
+			fprintf(stderr, "paywire-bridge: %s\n", why);
+			return false;
+		}
+		return true;
 	}
 	for (size_t i = 0; i < sizeof(bridge_uint_flags) / sizeof(bridge_uint_flags[0]); i++) {
 		if (strcmp(name, bridge_uint_flags[i].name) == 0) {

@@ -212,6 +212,27 @@ bridge_metrics_render_histograms(const bridge_metrics *m, bridge_buf *out)
 	}
 }
 
+static void
+bridge_metrics_render_ip_limited(const bridge_metrics *m, bridge_buf *out)
+{
+	static const char *const names[BRIDGE_IP_CLASSES] = { "public", "webhooks" };
+
+	bridge_buf_printf(out, "# HELP paywire_bridge_ip_limited_total Requests refused with 429 by "
+	    "the per-client-address rate limits, by route class.\n"
+	    "# TYPE paywire_bridge_ip_limited_total counter\n");
+	for (size_t i = 0; i < BRIDGE_IP_CLASSES; i++) {
+		bridge_buf_printf(out, "paywire_bridge_ip_limited_total{class=\"%s\"} %llu\n", names[i],
+		    (unsigned long long) atomic_load_explicit(&m->ip_limited[i], memory_order_relaxed));
+	}
+}
+
+void
+bridge_metrics_ip_limited(bridge_metrics *m, size_t cls)
+{
+	PW_ASSERT(m != NULL && cls < BRIDGE_IP_CLASSES);
+	atomic_fetch_add_explicit(&m->ip_limited[cls], 1, memory_order_relaxed);
+}
+
 void
 bridge_metrics_render(const bridge_metrics *m, bridge_buf *out)
 {
@@ -219,4 +240,5 @@ bridge_metrics_render(const bridge_metrics *m, bridge_buf *out)
 	bridge_metrics_render_requests(m, out);
 	bridge_metrics_render_webhooks(m, out);
 	bridge_metrics_render_histograms(m, out);
+	bridge_metrics_render_ip_limited(m, out);
 }

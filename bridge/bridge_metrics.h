@@ -49,6 +49,7 @@
 #define BRIDGE_METRICS_OUTCOMES_N 6   /* applied duplicate ignored rejected anomaly quarantined */
 /* Room for a full scrape; bridge_routes.c asserts that
  * BRIDGE_METRICS_SCRAPE_BYTES(its route series) fits. */
+#define BRIDGE_IP_CLASSES 2           /* per-address limits: public, webhooks */
 #define BRIDGE_METRICS_TEXT_BYTES_MAX (96u * 1024u)
 /* Bytes of a full scrape of `routes` routes: every line < 160 bytes; per
  * route the code series, the buckets, +Inf, _sum and _count; the webhook
@@ -77,6 +78,8 @@ typedef struct bridge_metrics {
 	atomic_uint_fast64_t buckets[BRIDGE_METRICS_ROUTES_MAX][BRIDGE_METRICS_BUCKETS_N]; /* non-cumulative counts per bucket */
 	atomic_uint_fast64_t count[BRIDGE_METRICS_ROUTES_MAX];  /* requests observed (the +Inf bucket) */
 	atomic_uint_fast64_t sum_us[BRIDGE_METRICS_ROUTES_MAX]; /* total latency, microseconds */
+	atomic_uint_fast64_t ip_limited[BRIDGE_IP_CLASSES]; /* 429s of the per-address limits:
+	                                                       public, webhooks */
 } bridge_metrics;
 
 /* Zeroes every series and takes the route labels: route index i is rendered
@@ -102,5 +105,9 @@ bridge_webhook_tally bridge_metrics_tally_of(pw_status st, pw_webhook_outcome ou
  * code label are rendered only once non-zero (bounded either way); webhook
  * counters and histograms are always rendered. */
 void bridge_metrics_render(const bridge_metrics *m, bridge_buf *out);
+
+/* A request refused by a per-address limit of class cls (0 public,
+ * 1 webhooks): paywire_bridge_ip_limited_total{class=...}. */
+void bridge_metrics_ip_limited(bridge_metrics *m, size_t cls);
 
 #endif

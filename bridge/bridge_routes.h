@@ -58,6 +58,7 @@
 
 #include <paywire/client.h>
 
+#include "bridge_iplimit.h"
 #include "bridge_metrics.h"
 #include "bridge_reply.h"
 #include "pw_limits.h"
@@ -75,6 +76,9 @@ typedef struct bridge_env {
 	char public_url[PW_URL_BYTES_MAX]; /* where browsers reach the bridge; no trailing slash */
 	char razorpay_js[PW_URL_BYTES_MAX]; /* Razorpay Checkout's script URL (--razorpay-checkout-js) */
 	bridge_metrics metrics;            /* counters, read by /metrics */
+	bridge_iplimit *ip[BRIDGE_IP_CLASSES]; /* per client address, by route class
+	                                      (bridge_ip_class - 1); NULL: off */
+	bridge_trust trust;                /* --trust-forwarded-for */
 } bridge_env;
 
 typedef struct bridge_match bridge_match;
@@ -98,6 +102,13 @@ typedef struct bridge_request {
 /* A route's handler: answers rq into rp (status, content type, body). */
 typedef void bridge_handler_fn(bridge_env *env, const bridge_request *rq, bridge_reply *rp);
 
+/* Which per-address limit a route counts against (bridge_iplimit.h). */
+typedef enum bridge_ip_class {
+	BRIDGE_IP_NONE = 0,      /* not limited per address (healthz, metrics) */
+	BRIDGE_IP_PUBLIC = 1,    /* pages, status, create_session...: --ip-rate-public */
+	BRIDGE_IP_WEBHOOKS = 2,  /* provider webhooks: --ip-rate-webhooks */
+} bridge_ip_class;
+
 /* One row of the route table. */
 typedef struct bridge_route {
 	const char *name;          /* metric label: route="name" */
@@ -105,6 +116,7 @@ typedef struct bridge_route {
 	const char *methods;       /* accepted methods, as sent in Allow: "POST", "GET, HEAD" */
 	size_t body_bytes_max;     /* body limit before --max-body-bytes lowers it; 0: no body */
 	bridge_handler_fn *handler; /* answers a matched request */
+	bridge_ip_class ip_class;  /* its per-address limit */
 } bridge_route;
 
 typedef enum bridge_match_result {

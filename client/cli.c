@@ -128,6 +128,8 @@ enum {
 	OPT_CONFIG,
 	OPT_FORCE,
 	OPT_SERVER_BIN,
+	OPT_READS,
+	OPT_WRITES,
 };
 
 /* A long option --NAME with a value, and the end of an option table. */
@@ -3951,6 +3953,226 @@ cli_creds_list_call(cli_call *call, void *args, pw_error *err)
 	return st;
 }
 
+/* ---- merchant limits set | show (admin) ---- */
+
+static const char cli_help_limits_set[] =
+    "usage: paywire merchant limits set MERCHANT_ID [--reads LIMIT] [--writes LIMIT]\n"
+    "           [--provider LIMIT] [--admin-key KEY]\n"
+    "\n"
+    "Sets a merchant's own rate limits per call class, in place of the server's\n"
+    "--rate-reads/--rate-writes/--rate-provider. A class not named is left as it\n"
+    "is. The new limit applies to the merchant's next request (its bucket starts\n"
+    "full) and is kept in the merchant's record across restarts. Over the limit a\n"
+    "call answers RESOURCE_EXHAUSTED with the time to wait (HTTP 429 with\n"
+    "Retry-After through the bridge).\n"
+    "\n"
+    "  LIMIT is one of:\n"
+    "    RATE[/s|/m|/h][:BURST]  RATE requests per second (or minute, hour),\n"
+    "                            1..1000000; BURST at once from idle, 1..1000000\n"
+    "                            (default 2 x RATE, at most 1000000)\n"
+    "    default                 the server's limit for the class\n"
+    "    unlimited               no limit for this merchant\n"
+    "  --reads LIMIT      reads (get, list, balance, ...)\n"
+    "  --writes LIMIT     writes (create, cancel, deduct, ...)\n"
+    "  --provider LIMIT   calls that reach a provider (checkouts, refunds, portals)\n"
+    "  --admin-key KEY    admin key (default: $PAYWIRE_ADMIN_KEY)\n"
+    "\n"
+    "Prints each class's limit as now applied (and the server's defaults).\n"
+    "\n"
+    "examples:\n"
+    "  paywire merchant limits set m_01 --reads 50/s:100 --provider 10/m\n"
+    "  paywire merchant limits set m_01 --writes unlimited --reads default\n";
+
+static const char cli_help_limits_show[] =
+    "usage: paywire merchant limits show MERCHANT_ID [--admin-key KEY]\n"
+    "\n"
+    "Shows a merchant's rate limits per call class (reads, writes, provider):\n"
+    "its own (RATE/UNIT burst B, unlimited) or 'default' with the server's\n"
+    "limit that then applies.\n"
+    "\n"
+    "  --admin-key KEY    admin key (default: $PAYWIRE_ADMIN_KEY)\n"
+    "\n"
+    "example:\n"
+    "  paywire --json merchant limits show m_01\n";
+
+typedef struct cli_limits_args {
+	pw_rate_limit set[PW_RATE_CLASSES];
+} cli_limits_args;
+
+/* LIMIT of --reads/--writes/--provider into *out; false: not one. */
+static bool
+cli_parse_limit(const char *v, pw_rate_limit *out)
+{
+	char *end = NULL;
+	unsigned long long rate;
+	unsigned long long burst;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(v, "default") == 0) {
+		out->kind = PW_RATE_LIMIT_DEFAULT;
+		return true;
+	}
+	if (strcmp(v, "unlimited") == 0) {
+		out->kind = PW_RATE_LIMIT_UNLIMITED;
+		return true;
+	}
+	if (v[0] < '0' || v[0] > '9') {
+		return false;
+	}
+	errno = 0;
+	rate = strtoull(v, &end, 10);
+	if (errno != 0 || rate == 0 || rate > 1000000) {
+		return false;
+	}
+	out->period_s = 1;
+	if (end[0] == '/') {
+		switch (end[1]) {
+		case 's': out->period_s = 1; break;
+		case 'm': out->period_s = 60; break;
+		case 'h': out->period_s = 3600; break;
+		default: return false;
+		}
+		end += 2;
+	}
+	burst = rate * 2 > 1000000 ? 1000000 : rate * 2;
+	if (end[0] == ':') {
+		const char *b = end + 1;
+
+		if (b[0] < '0' || b[0] > '9') {
+			return false;
+		}
+		errno = 0;
+		burst = strtoull(b, &end, 10);
+		if (errno != 0 || burst == 0 || burst > 1000000) {
+			return false;
+		}
+	}
+	if (end[0] != '\0') {
+		return false;
+	}
+	out->kind = PW_RATE_LIMIT_CUSTOM;
+	out->rate = (uint32_t) rate;
+	out->burst = (uint32_t) burst;
+	return true;
+}
+
+static int
+cli_limits_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_limits_args *a = args;
+	int cls;
+	const char *name;
+
+	switch (opt) {
+	case OPT_READS: cls = PW_RATE_CLASS_READS; name = "--reads"; break;
+	case OPT_WRITES: cls = PW_RATE_CLASS_WRITES; name = "--writes"; break;
+	case OPT_PROVIDER: cls = PW_RATE_CLASS_PROVIDER; name = "--provider"; break;
+	default: PW_ASSERT(!"an option the table does not give this command"); return CLI_EXIT_USAGE;
+	}
+	if (!cli_parse_limit(arg, &a->set[cls])) {
+		return cli_usage_error(g, "%s wants RATE[/s|/m|/h][:BURST] (1..1000000 each), default "
+		    "or unlimited, got '%s'", name, arg);
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+cli_limits_set_check(void *args, cli_globals *g)
+{
+	cli_limits_args *a = args;
+
+	for (int i = 0; i < PW_RATE_CLASSES; i++) {
+		if (a->set[i].kind != PW_RATE_LIMIT_UNCHANGED) {
+			return CLI_EXIT_OK;
+		}
+	}
+	return cli_usage_error(g, "name at least one of --reads, --writes, --provider");
+}
+
+static const char *
+cli_period_unit(uint32_t period_s)
+{
+	return period_s == 3600 ? "h" : period_s == 60 ? "m" : "s";
+}
+
+/* "50/s burst 100", "unlimited", "1 per 333333 us burst 6". */
+static void
+cli_limit_text(const pw_rate_limit *l, char *out, size_t size)
+{
+	if (l->kind == PW_RATE_LIMIT_UNLIMITED || (l->kind != PW_RATE_LIMIT_CUSTOM &&
+	    l->interval_us == 0)) {
+		(void) snprintf(out, size, "unlimited");
+	} else if (l->rate > 0) {
+		(void) snprintf(out, size, "%u/%s burst %u", l->rate, cli_period_unit(l->period_s),
+		    l->burst);
+	} else {
+		(void) snprintf(out, size, "1 per %lld us burst %u", (long long) l->interval_us,
+		    l->burst);
+	}
+}
+
+static json_t *
+cli_limit_json(const pw_rate_limit *l)
+{
+	static const char *const kinds[] = { "unchanged", "default", "custom", "unlimited" };
+
+	return json_pack("{s:s, s:I, s:I, s:I, s:I}", "kind", kinds[l->kind], "rate",
+	    (json_int_t) l->rate, "period_s", (json_int_t) l->period_s, "burst",
+	    (json_int_t) l->burst, "interval_us", (json_int_t) l->interval_us);
+}
+
+static void
+cli_limits_rows(cli_call *call, const pw_merchant_rate_limits *r)
+{
+	static const char *const names[PW_RATE_CLASSES] = { "reads", "writes", "provider" };
+
+	cli_str(&call->out, "merchant_id", r->merchant_id);
+	for (int i = 0; i < PW_RATE_CLASSES; i++) {
+		char own[64];
+		char def[64];
+
+		cli_limit_text(&r->limits[i], own, sizeof(own));
+		cli_limit_text(&r->server_defaults[i], def, sizeof(def));
+		if (call->g->json) {
+			json_t *o = cli_limit_json(&r->limits[i]);
+
+			json_object_set_new(o, "server_default", cli_limit_json(&r->server_defaults[i]));
+			cli_row(&call->out, names[i], o, "-");
+		} else if (r->limits[i].kind == PW_RATE_LIMIT_DEFAULT) {
+			cli_row(&call->out, names[i], NULL, "default (%s)", def);
+		} else {
+			cli_row(&call->out, names[i], NULL, "%s", own);
+		}
+	}
+}
+
+static pw_status
+cli_limits_set_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_limits_args *a = args;
+	pw_merchant_rate_limits r;
+	pw_status st = pw_merchant_rate_limits_set(call->c, call->key, call->arg, a->set, &r, err);
+
+	if (st == PW_OK) {
+		cli_limits_rows(call, &r);
+	}
+	return st;
+}
+
+static pw_status
+cli_limits_show_call(cli_call *call, void *args, pw_error *err)
+{
+	pw_merchant_rate_limits r;
+	pw_status st;
+
+	(void) args;
+	st = pw_merchant_rate_limits_get(call->c, call->key, call->arg, &r, err);
+	if (st == PW_OK) {
+		cli_limits_rows(call, &r);
+	}
+	return st;
+}
+
 /* ---- the runner ---- */
 
 /* What a command's own options fill: one member per kind of command. */
@@ -3969,6 +4191,7 @@ typedef union cli_args {
 	cli_anomaly_args anomaly;   /* anomalies list */
 	cli_q_args quarantine;      /* events quarantine list */
 	cli_creds_args creds;       /* merchant credentials set|delete */
+	cli_limits_args limits;     /* merchant limits set */
 	cli_secret_args secret;     /* status, session test-pay */
 	cli_webhook_args webhook;   /* webhook send */
 	cli_store_args store;       /* store copy */
@@ -4046,6 +4269,20 @@ static const cli_command cli_commands[] = {
 	    .on_opt = cli_creds_opt, .check = cli_creds_delete_check, .call = cli_creds_delete_call,
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("provider", OPT_PROVIDER),
 	        CLI_OPT("mode", OPT_MODE), CLI_OPT("admin-key", OPT_ADMIN_KEY), CLI_OPTS_END } },
+	{ .group = "merchant", .verb = "limits set",
+	    .usage = "MERCHANT_ID [--reads L] [--writes L] [--provider L]",
+	    .summary = "set a merchant's own rate limits (admin)",
+	    .help = cli_help_limits_set, .admin = true, .positional = 1, .what = "MERCHANT_ID",
+	    .on_opt = cli_limits_opt, .check = cli_limits_set_check, .call = cli_limits_set_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("reads", OPT_READS),
+	        CLI_OPT("writes", OPT_WRITES), CLI_OPT("provider", OPT_PROVIDER),
+	        CLI_OPT("admin-key", OPT_ADMIN_KEY), CLI_OPTS_END } },
+	{ .group = "merchant", .verb = "limits show", .usage = "MERCHANT_ID",
+	    .summary = "a merchant's rate limits, its own or the defaults (admin)",
+	    .help = cli_help_limits_show, .admin = true, .positional = 1, .what = "MERCHANT_ID",
+	    .call = cli_limits_show_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("admin-key", OPT_ADMIN_KEY),
+	        CLI_OPTS_END } },
 	{ .group = "key", .verb = "revoke", .usage = "API_KEY",
 	    .summary = "revoke an API key (admin)",
 	    .help = cli_help_key_revoke, .positional = 1, .what = "API_KEY", .admin = true,

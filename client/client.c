@@ -1944,6 +1944,57 @@ client_creds_list_map(const Paywire__V1__ListProviderCredentialsResponse *l,
 	return PW_OK;
 }
 
+/* ---- a merchant's own rate limits ---- */
+
+static void
+client_rl_copy(const Paywire__V1__MerchantRateLimit *v, pw_rate_limit *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (v == NULL) {
+		return;
+	}
+	out->kind = (int) v->kind >= 0 && (int) v->kind <= PW_RATE_LIMIT_UNLIMITED ?
+	    (pw_rate_limit_kind) v->kind : PW_RATE_LIMIT_UNCHANGED;
+	out->rate = v->rate;
+	out->period_s = v->period_s;
+	out->burst = v->burst;
+	out->interval_us = v->interval_us;
+}
+
+static pw_status
+client_rl_fill(const char *merchant_id, const Paywire__V1__MerchantRateLimits *l,
+    const Paywire__V1__MerchantRateLimits *d, pw_merchant_rate_limits *out, pw_error *err)
+{
+	const client_field f[] = {
+		{ out->merchant_id, sizeof(out->merchant_id), merchant_id, "merchant_id", true },
+	};
+
+	if (l == NULL || d == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's reply names no rate limits");
+	}
+	client_rl_copy(l->reads, &out->limits[PW_RATE_CLASS_READS]);
+	client_rl_copy(l->writes, &out->limits[PW_RATE_CLASS_WRITES]);
+	client_rl_copy(l->provider, &out->limits[PW_RATE_CLASS_PROVIDER]);
+	client_rl_copy(d->reads, &out->server_defaults[PW_RATE_CLASS_READS]);
+	client_rl_copy(d->writes, &out->server_defaults[PW_RATE_CLASS_WRITES]);
+	client_rl_copy(d->provider, &out->server_defaults[PW_RATE_CLASS_PROVIDER]);
+	return client_fields_copy(f, 1, err);
+}
+
+static pw_status
+client_rl_set_map(const Paywire__V1__SetMerchantRateLimitsResponse *r,
+    pw_merchant_rate_limits *out, pw_error *err)
+{
+	return client_rl_fill(r->merchant_id, r->limits, r->server_defaults, out, err);
+}
+
+static pw_status
+client_rl_get_map(const Paywire__V1__GetMerchantRateLimitsResponse *r,
+    pw_merchant_rate_limits *out, pw_error *err)
+{
+	return client_rl_fill(r->merchant_id, r->limits, r->server_defaults, out, err);
+}
+
 /* ---- the calls ---- */
 
 /* What one typed call is, besides the arguments it packs: a row of
@@ -2034,7 +2085,11 @@ typedef struct client_call_spec {
 	XX(ARCHIVE_CREDIT_PACKAGE, "pw_credit_package_archive", client_package_archive_map,       \
 	    Paywire__V1__CreditPackageArchiveResponse, pw_credit_package, NULL, true)             \
 	XX(LIST_CREDIT_PACKAGES, "pw_credit_packages_list", client_package_page_map,              \
-	    Paywire__V1__CreditPackageListResponse, pw_credit_package_page, NULL, true)
+	    Paywire__V1__CreditPackageListResponse, pw_credit_package_page, NULL, true)            \
+	XX(SET_MERCHANT_RATE_LIMITS, "pw_merchant_rate_limits_set", client_rl_set_map,            \
+	    Paywire__V1__SetMerchantRateLimitsResponse, pw_merchant_rate_limits, NULL, true)       \
+	XX(GET_MERCHANT_RATE_LIMITS, "pw_merchant_rate_limits_get", client_rl_get_map,            \
+	    Paywire__V1__GetMerchantRateLimitsResponse, pw_merchant_rate_limits, NULL, true)
 
 /* Each map behind the one signature of client_call_spec.map: the reply is
  * the message the row names (client_typed_call checked the result case),
@@ -2489,6 +2544,48 @@ pw_provider_credentials_list(pw_client *c, const char *admin_key, const char *me
 
 	r.merchant_id = client_str(merchant_id);
 	return client_run(c, CLIENT_CALL_LIST_PROVIDER_CREDENTIALS, need, 2, &r.base, out, err);
+}
+
+/* ---- a merchant's own rate limits ---- */
+
+pw_status
+pw_merchant_rate_limits_set(pw_client *c, const char *admin_key, const char *merchant_id,
+    const pw_rate_limit *set, pw_merchant_rate_limits *out, pw_error *err)
+{
+	Paywire__V1__SetMerchantRateLimitsRequest r = PAYWIRE__V1__SET_MERCHANT_RATE_LIMITS_REQUEST__INIT;
+	Paywire__V1__MerchantRateLimits ls = PAYWIRE__V1__MERCHANT_RATE_LIMITS__INIT;
+	Paywire__V1__MerchantRateLimit w[PW_RATE_CLASSES];
+	Paywire__V1__MerchantRateLimit **slot[PW_RATE_CLASSES] = { &ls.reads, &ls.writes,
+		&ls.provider };
+	const client_arg need[] = { { "admin_key", admin_key }, { "merchant_id", merchant_id },
+		{ "set", set != NULL ? "" : NULL } };
+
+	for (int i = 0; set != NULL && i < PW_RATE_CLASSES; i++) {
+		paywire__v1__merchant_rate_limit__init(&w[i]);
+		if (set[i].kind == PW_RATE_LIMIT_UNCHANGED) {
+			continue;
+		}
+		w[i].kind = (Paywire__V1__MerchantRateLimitKind) set[i].kind;
+		w[i].rate = set[i].rate;
+		w[i].period_s = set[i].period_s;
+		w[i].burst = set[i].burst;
+		w[i].interval_us = set[i].interval_us;
+		*slot[i] = &w[i];
+	}
+	r.merchant_id = client_str(merchant_id);
+	r.limits = &ls;
+	return client_run(c, CLIENT_CALL_SET_MERCHANT_RATE_LIMITS, need, 3, &r.base, out, err);
+}
+
+pw_status
+pw_merchant_rate_limits_get(pw_client *c, const char *admin_key, const char *merchant_id,
+    pw_merchant_rate_limits *out, pw_error *err)
+{
+	Paywire__V1__GetMerchantRateLimitsRequest r = PAYWIRE__V1__GET_MERCHANT_RATE_LIMITS_REQUEST__INIT;
+	const client_arg need[] = { { "admin_key", admin_key }, { "merchant_id", merchant_id } };
+
+	r.merchant_id = client_str(merchant_id);
+	return client_run(c, CLIENT_CALL_GET_MERCHANT_RATE_LIMITS, need, 2, &r.base, out, err);
 }
 
 /* ---- a customer's access key, checked by the merchant ---- */

@@ -265,6 +265,28 @@ _Static_assert(PW_TOKEN_BYTES_MAX < PW_BRIDGE_HEADER_BYTES_MAX,
 /* Worker threads of the MHD pool (--threads). */
 #define PW_BRIDGE_THREADS_DEFAULT 8u
 #define PW_BRIDGE_THREADS_MAX 64u
+/* Rate limits per client address on the bridge (bridge/bridge_iplimit.h):
+ * token buckets keyed by the client's IPv4 address or IPv6 /64, in a fixed
+ * table of PW_BRIDGE_IP_SLOTS entries split into PW_BRIDGE_IP_SHARDS shards,
+ * each behind its own mutex; a new address takes a free or idle entry among
+ * PW_BRIDGE_IP_PROBE in its shard, else evicts the one nearest to full
+ * (memory never grows; a flood of distinct addresses makes the limit
+ * approximate for them, never refuses for lack of room). Public routes
+ * (--ip-rate-public) default to 20 requests per second with a burst of 100
+ * (one NAT can hide many customers); provider webhooks (--ip-rate-webhooks)
+ * to 200 per second, burst 1000. --trust-forwarded-for takes at most
+ * PW_BRIDGE_TRUSTED_PROXIES_MAX CIDRs. */
+#define PW_BRIDGE_IP_SLOTS 16384u
+#define PW_BRIDGE_IP_SHARDS 64u
+#define PW_BRIDGE_IP_PROBE 8u
+#define PW_BRIDGE_IP_RATE_PUBLIC_DEFAULT 20u
+#define PW_BRIDGE_IP_BURST_PUBLIC_DEFAULT 100u
+#define PW_BRIDGE_IP_RATE_WEBHOOKS_DEFAULT 200u
+#define PW_BRIDGE_IP_BURST_WEBHOOKS_DEFAULT 1000u
+#define PW_BRIDGE_TRUSTED_PROXIES_MAX 16u
+#define PW_BRIDGE_IP_RATE_MAX 1000000u
+_Static_assert(PW_BRIDGE_IP_SLOTS % PW_BRIDGE_IP_SHARDS == 0 &&
+    PW_BRIDGE_IP_SLOTS / PW_BRIDGE_IP_SHARDS >= PW_BRIDGE_IP_PROBE, "shards hold whole probes");
 _Static_assert(PW_BRIDGE_THREADS_DEFAULT <= PW_BRIDGE_THREADS_MAX, "default threads are valid");
 
 /* The health probe's own client: a health check must answer fast. */

@@ -397,6 +397,8 @@ apply_done_cb(pw_status st, void *arg)
 		srv_call_reply(c, st, c->why, NULL);
 	} else if (c->replayed) {
 		atomic_fetch_add_explicit(&c->env->counters.replays, 1, memory_order_relaxed);
+	} else if (c->status == PW_OK && c->ops->committed != NULL) {
+		c->ops->committed(c);
 	}
 	srv_reply_free(&c->stored, &c->stored_len);
 	if (st == PW_OK && apply_continue(c)) {

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "prov_checkout.h"
+#include "srv_limit.h"
 #include "srv_map.h"
 #include "srv_validate.h"
 #include "srv_webhook.h"
@@ -1443,6 +1444,187 @@ srv_reply_set_plan_price(srv_reply_msg *m, srv_result *res)
 	m->resp.set_plan_price = &m->u.set_plan_price;
 }
 
+/* ---- a merchant's own rate limits: admin (srv_limit.h) ---- */
+
+/* Request class i as the store's record: *present false for absent or
+ * UNSPECIFIED (left as it is). */
+static pw_status
+rl_from_wire(srv_call *c, const char *name, const Paywire__V1__MerchantRateLimit *w,
+    Paywire__Store__V1__MerchantRateLimitRecord *out, bool *present)
+{
+	char why[160];
+	pw_status rv;
+
+	paywire__store__v1__merchant_rate_limit_record__init(out);
+	*present = false;
+	if (w == NULL || w->kind == PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_KIND_UNSPECIFIED) {
+		if (w != NULL && (w->rate != 0 || w->period_s != 0 || w->burst != 0 || w->interval_us != 0)) {
+			srv_call_why(c, "set_merchant_rate_limits.limits.%s: a kind is needed with a rate",
+			    name);
+			return PW_INVALID_ARGUMENT;
+		}
+		return PW_OK;
+	}
+	switch (w->kind) {
+	case PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_DEFAULT:
+		out->kind = STORE_RATE_LIMIT_DEFAULT;
+		break;
+	case PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_CUSTOM:
+		out->kind = STORE_RATE_LIMIT_CUSTOM;
+		break;
+	case PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_UNLIMITED:
+		out->kind = STORE_RATE_LIMIT_UNLIMITED;
+		break;
+	default:
+		srv_call_why(c, "set_merchant_rate_limits.limits.%s.kind must be DEFAULT (1), CUSTOM (2) "
+		    "or UNLIMITED (3), got %d", name, (int) w->kind);
+		return PW_INVALID_ARGUMENT;
+	}
+	if (w->interval_us != 0) {
+		srv_call_why(c, "set_merchant_rate_limits.limits.%s.interval_us is the server's to "
+		    "answer: leave it 0", name);
+		return PW_INVALID_ARGUMENT;
+	}
+	out->rate = w->rate;
+	out->period_s = w->period_s;
+	out->burst = w->burst;
+	rv = store_rate_limit_check(out, why, sizeof(why));
+	if (rv != PW_OK) {
+		srv_call_why(c, "set_merchant_rate_limits.limits.%s: %s", name, why);
+		return rv;
+	}
+	*present = true;
+	return PW_OK;
+}
+
+static const char *const rl_class_names[3] = { "reads", "writes", "provider" };
+
+static pw_status
+rl_request(srv_call *c, Paywire__Store__V1__MerchantRateLimitRecord recs[3], bool present[3])
+{
+	const Paywire__V1__SetMerchantRateLimitsRequest *r = c->req->set_merchant_rate_limits;
+	const Paywire__V1__MerchantRateLimits *l = r->limits;
+	const Paywire__V1__MerchantRateLimit *w[3] = { l != NULL ? l->reads : NULL,
+		l != NULL ? l->writes : NULL, l != NULL ? l->provider : NULL };
+	pw_status rv;
+
+	for (int i = 0; i < 3; i++) {
+		rv = rl_from_wire(c, rl_class_names[i], w[i], &recs[i], &present[i]);
+		if (rv != PW_OK) {
+			return rv;
+		}
+	}
+	return PW_OK;
+}
+
+static void
+rl_defaults(srv_call *c)
+{
+	for (int i = 0; i < 3; i++) {
+		srv_limit_rate d = { 0 };
+
+		if (c->env->limiter != NULL) {
+			d = srv_limiter_default(c->env->limiter, (srv_limit_class) i);
+		}
+		c->res.rl_def_interval_us[i] = d.interval_us;
+		c->res.rl_def_burst[i] = d.burst;
+	}
+}
+
+static pw_status
+set_merchant_rate_limits_validate(srv_call *c)
+{
+	const Paywire__V1__SetMerchantRateLimitsRequest *r = c->req->set_merchant_rate_limits;
+	Paywire__Store__V1__MerchantRateLimitRecord recs[3];
+	bool present[3];
+	pw_status rv = srv_validate_merchant_id("set_merchant_rate_limits.merchant_id",
+	    r->merchant_id, c->why, sizeof(c->why));
+
+	if (rv != PW_OK) {
+		return rv;
+	}
+	rv = rl_request(c, recs, present);
+	if (rv != PW_OK) {
+		return rv;
+	}
+	if (!present[0] && !present[1] && !present[2]) {
+		srv_call_why(c, "set_merchant_rate_limits.limits names no class to set (reads, writes, "
+		    "provider)");
+		return PW_INVALID_ARGUMENT;
+	}
+	return creds_merchant_known(c, r->merchant_id);
+}
+
+static pw_status
+set_merchant_rate_limits_apply(store_txn *t, srv_call *c)
+{
+	const Paywire__V1__SetMerchantRateLimitsRequest *r = c->req->set_merchant_rate_limits;
+	Paywire__Store__V1__MerchantRateLimitRecord recs[3];
+	const Paywire__Store__V1__MerchantRateLimitRecord *set[3];
+	bool present[3];
+	char why[256];
+	pw_status rv = rl_request(c, recs, present);
+
+	if (rv != PW_OK) {
+		return rv;
+	}
+	for (int i = 0; i < 3; i++) {
+		set[i] = present[i] ? &recs[i] : NULL;
+	}
+	if (c->res.merchant != NULL) { /* a re-run */
+		paywire__store__v1__merchant_record__free_unpacked(c->res.merchant, NULL);
+		c->res.merchant = NULL;
+	}
+	why[0] = '\0';
+	rv = store_merchant_rate_limits_set(t, r->merchant_id, set, &c->res.merchant, why,
+	    sizeof(why));
+	if (rv != PW_OK && why[0] != '\0') {
+		srv_call_why(c, "%s", why);
+	}
+	rl_defaults(c);
+	return rv;
+}
+
+/* After the commit: the limiter applies the classes the request set, to the
+ * merchant's next request. */
+static void
+set_merchant_rate_limits_committed(srv_call *c)
+{
+	const Paywire__V1__SetMerchantRateLimitsRequest *r = c->req->set_merchant_rate_limits;
+	Paywire__Store__V1__MerchantRateLimitRecord recs[3];
+	bool present[3];
+
+	if (c->env->limiter == NULL || rl_request(c, recs, present) != PW_OK) {
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (present[i]) {
+			srv_limit_apply_record(c->env->limiter, r->merchant_id, (srv_limit_class) i,
+			    recs[i].kind == STORE_RATE_LIMIT_DEFAULT ? NULL : &recs[i]);
+		}
+	}
+}
+
+static pw_status
+get_merchant_rate_limits_validate(srv_call *c)
+{
+	return srv_validate_merchant_id("get_merchant_rate_limits.merchant_id",
+	    c->req->get_merchant_rate_limits->merchant_id, c->why, sizeof(c->why));
+}
+
+static pw_status
+get_merchant_rate_limits_read(srv_call *c)
+{
+	const char *id = c->req->get_merchant_rate_limits->merchant_id;
+	pw_status rv = store_merchant_record_get(c->env->st, id, &c->res.merchant);
+
+	if (rv == PW_NOT_FOUND) {
+		srv_call_why(c, "no merchant %s", id);
+	}
+	rl_defaults(c);
+	return rv;
+}
+
 /* ---- the table ---- */
 
 /* One row per Request `call` member, indexed by its field number (so the
@@ -1596,6 +1778,19 @@ static const srv_call_ops srv_calls[] = {
 	    .scope = SRV_SCOPE_ADMIN, .validate = set_provider_credentials_validate,
 	    .apply = set_provider_credentials_apply, .reply = srv_reply_set_provider_credentials,
 	    .failed = "setting the provider credentials failed" },
+	/* Admin: a merchant's own rate limits (srv_limit.h); the limiter is
+	 * told after the commit. */
+	[PAYWIRE__V1__REQUEST__CALL_SET_MERCHANT_RATE_LIMITS] = {
+	    .name = "set_merchant_rate_limits", .auth = SRV_AUTH_ADMIN, .mutates = true,
+	    .scope = SRV_SCOPE_ADMIN, .validate = set_merchant_rate_limits_validate,
+	    .apply = set_merchant_rate_limits_apply, .reply = srv_reply_set_merchant_rate_limits,
+	    .committed = set_merchant_rate_limits_committed,
+	    .failed = "setting the merchant's rate limits failed" },
+	[PAYWIRE__V1__REQUEST__CALL_GET_MERCHANT_RATE_LIMITS] = {
+	    .name = "get_merchant_rate_limits", .auth = SRV_AUTH_ADMIN, .mutates = false,
+	    .validate = get_merchant_rate_limits_validate, .read = get_merchant_rate_limits_read,
+	    .reply = srv_reply_get_merchant_rate_limits,
+	    .failed = "reading the merchant's rate limits failed" },
 	[PAYWIRE__V1__REQUEST__CALL_LIST_PROVIDER_CREDENTIALS] = {
 	    .name = "list_provider_credentials", .auth = SRV_AUTH_ADMIN, .mutates = false,
 	    .validate = list_provider_credentials_validate, .read = list_provider_credentials_read,

@@ -116,6 +116,10 @@ typedef struct srv_call_ops {
 	/* Whether this request will reach a provider (its rate limit class,
 	 * srv_limit.h); NULL: every request of a row with `provider` does. */
 	bool (*wants_provider)(const srv_call *c);
+	/* After the call's own commit (not a replay of a stored reply), on the
+	 * writer thread, in commit order: tells in-memory state what the commit
+	 * changed (set_merchant_rate_limits: the limiter). NULL: none. */
+	void (*committed)(srv_call *c);
 } srv_call_ops;
 
 /* The row for a Request's call case; NULL when no call is set (or the case

@@ -185,6 +185,17 @@ start_rpc(server *s)
 			return SRV_EXIT_START;
 		}
 		s->env.limiter = s->limiter;
+		{
+			size_t n_own = 0;
+			pw_status lrv = srv_limit_load(s->limiter, s->st, &n_own);
+
+			if (lrv != PW_OK) {
+				pw_log(PW_LOG_ERROR, "loading the merchants' own rate limits failed: %s",
+				    pw_status_message(lrv));
+				return SRV_EXIT_START;
+			}
+			pw_log(PW_LOG_INFO, "rate limits: %zu merchants with limits of their own", n_own);
+		}
 	}
 	{
 		srv_provider_cfg pc = { .workers = s->cfg.provider_workers,

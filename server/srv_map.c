@@ -517,3 +517,15 @@ srv_map_credit_package(Paywire__Store__V1__CreditPackageRecord *from,
 	to->created_at_unix_ms = from->created_at_unix_ms;
 	to->archived_at_unix_ms = from->archived_at_unix_ms;
 }
+
+int64_t
+srv_rate_interval_us(uint32_t rate, uint32_t period_s)
+{
+	int64_t t;
+
+	if (rate == 0) {
+		return 0;
+	}
+	t = (int64_t) period_s * 1000000 / (int64_t) rate;
+	return t > 0 ? t : 1;
+}

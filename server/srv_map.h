@@ -191,6 +191,10 @@ void srv_map_balance(Paywire__Store__V1__CreditLedgerRecord *from,
 
 /* A merchant's provider credentials as shown (hints only: the record holds
  * no secret in clear, and its sealed bytes are not mapped). */
+/* One request per this many µs for rate per period_s (at least 1; 0 for
+ * rate 0). */
+int64_t srv_rate_interval_us(uint32_t rate, uint32_t period_s);
+
 void srv_map_provider_creds(Paywire__Store__V1__ProviderCredentialsRecord *from,
     Paywire__V1__ProviderCredentialsInfo *to);
 

@@ -751,3 +751,103 @@ srv_reply_test_payment(srv_reply_msg *m, srv_result *res)
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_TEST_PAYMENT;
 	m->resp.test_payment = &m->u.test_payment.resp;
 }
+
+/* ---- a merchant's own rate limits ---- */
+
+/* The wire's view of one class: the stored record (NULL: default) with what
+ * is applied (interval_us, burst). */
+static void
+rl_to_wire(const Paywire__Store__V1__MerchantRateLimitRecord *r, int64_t def_interval_us,
+    uint32_t def_burst, Paywire__V1__MerchantRateLimit *to)
+{
+	paywire__v1__merchant_rate_limit__init(to);
+	if (r == NULL || r->kind == STORE_RATE_LIMIT_DEFAULT) {
+		to->kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_DEFAULT;
+		to->interval_us = def_interval_us;
+		to->burst = def_interval_us > 0 ? def_burst : 0;
+	} else if (r->kind == STORE_RATE_LIMIT_UNLIMITED) {
+		to->kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_UNLIMITED;
+	} else {
+		to->kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_CUSTOM;
+		to->rate = r->rate;
+		to->period_s = r->period_s;
+		to->burst = r->burst;
+		to->interval_us = srv_rate_interval_us(r->rate, r->period_s);
+	}
+}
+
+/* A server default as the wire shows it: CUSTOM with a rate per second,
+ * minute or hour when the interval divides one evenly, else interval_us
+ * alone; UNLIMITED for 0. */
+static void
+rl_default_to_wire(int64_t interval_us, uint32_t burst, Paywire__V1__MerchantRateLimit *to)
+{
+	static const int64_t periods[] = { 1, 60, 3600 };
+
+	paywire__v1__merchant_rate_limit__init(to);
+	if (interval_us <= 0) {
+		to->kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_UNLIMITED;
+		return;
+	}
+	to->kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_CUSTOM;
+	to->interval_us = interval_us;
+	to->burst = burst;
+	for (size_t i = 0; i < sizeof(periods) / sizeof(periods[0]); i++) {
+		if ((periods[i] * 1000000) % interval_us == 0) {
+			to->rate = (uint32_t) (periods[i] * 1000000 / interval_us);
+			to->period_s = (uint32_t) periods[i];
+			return;
+		}
+	}
+}
+
+static void
+rl_fill(srv_reply_msg *m, srv_result *res, char **merchant_id,
+    Paywire__V1__MerchantRateLimits **limits, Paywire__V1__MerchantRateLimits **defaults)
+{
+	Paywire__Store__V1__MerchantRateLimitRecord *own[3];
+
+	PW_ASSERT(res->merchant != NULL);
+	own[0] = res->merchant->rate_reads;
+	own[1] = res->merchant->rate_writes;
+	own[2] = res->merchant->rate_provider;
+	paywire__v1__merchant_rate_limits__init(&m->u.merchant_rate_limits.limits);
+	paywire__v1__merchant_rate_limits__init(&m->u.merchant_rate_limits.defaults);
+	for (int i = 0; i < 3; i++) {
+		rl_to_wire(own[i], res->rl_def_interval_us[i], res->rl_def_burst[i],
+		    &m->u.merchant_rate_limits.l[i]);
+		rl_default_to_wire(res->rl_def_interval_us[i], res->rl_def_burst[i],
+		    &m->u.merchant_rate_limits.d[i]);
+	}
+	m->u.merchant_rate_limits.limits.reads = &m->u.merchant_rate_limits.l[0];
+	m->u.merchant_rate_limits.limits.writes = &m->u.merchant_rate_limits.l[1];
+	m->u.merchant_rate_limits.limits.provider = &m->u.merchant_rate_limits.l[2];
+	m->u.merchant_rate_limits.defaults.reads = &m->u.merchant_rate_limits.d[0];
+	m->u.merchant_rate_limits.defaults.writes = &m->u.merchant_rate_limits.d[1];
+	m->u.merchant_rate_limits.defaults.provider = &m->u.merchant_rate_limits.d[2];
+	*merchant_id = res->merchant->merchant_id;
+	*limits = &m->u.merchant_rate_limits.limits;
+	*defaults = &m->u.merchant_rate_limits.defaults;
+}
+
+void
+srv_reply_set_merchant_rate_limits(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__SetMerchantRateLimitsResponse *r = &m->u.merchant_rate_limits.set;
+
+	paywire__v1__set_merchant_rate_limits_response__init(r);
+	rl_fill(m, res, &r->merchant_id, &r->limits, &r->server_defaults);
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_SET_MERCHANT_RATE_LIMITS;
+	m->resp.set_merchant_rate_limits = r;
+}
+
+void
+srv_reply_get_merchant_rate_limits(srv_reply_msg *m, srv_result *res)
+{
+	Paywire__V1__GetMerchantRateLimitsResponse *r = &m->u.merchant_rate_limits.get;
+
+	paywire__v1__get_merchant_rate_limits_response__init(r);
+	rl_fill(m, res, &r->merchant_id, &r->limits, &r->server_defaults);
+	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_MERCHANT_RATE_LIMITS;
+	m->resp.get_merchant_rate_limits = r;
+}

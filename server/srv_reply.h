@@ -124,6 +124,9 @@ typedef struct srv_result {
 	                                                 hints only (owned) */
 	size_t n_creds;                               /* ... this many (set: 1) */
 	bool creds_deleted;                           /* set_provider_credentials: a delete */
+	int64_t rl_def_interval_us[3];                /* set/get_merchant_rate_limits: the server's
+	                                                 defaults per class (0: unlimited) */
+	uint32_t rl_def_burst[3];                     /* ... their bursts */
 	Paywire__Store__V1__CreditPackageRecord *package; /* create/archive_credit_package (owned) */
 	bool package_created;                         /* create_credit_package: new (not a replay) */
 	Paywire__Store__V1__CreditPackageRecord **packages; /* list_credit_packages (owned) */
@@ -239,6 +242,14 @@ typedef struct srv_reply_msg {
 			Paywire__V1__ProviderCredentialsInfo *infop[PW_PROVIDER_COUNT * 2];
 		} list_provider_credentials;
 		struct {
+			Paywire__V1__SetMerchantRateLimitsResponse set;  /* -> limits, defaults */
+			Paywire__V1__GetMerchantRateLimitsResponse get;  /* -> limits, defaults */
+			Paywire__V1__MerchantRateLimits limits;
+			Paywire__V1__MerchantRateLimits defaults;
+			Paywire__V1__MerchantRateLimit l[3];
+			Paywire__V1__MerchantRateLimit d[3];
+		} merchant_rate_limits;
+		struct {
 			Paywire__V1__GetInvoiceResponse resp;            /* -> inv */
 			Paywire__V1__Invoice inv;                        /* points into a srv_result */
 		} get_invoice;
@@ -315,6 +326,8 @@ void srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res);
 void srv_reply_get_balance(srv_reply_msg *m, srv_result *res);
 void srv_reply_set_provider_credentials(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_provider_credentials(srv_reply_msg *m, srv_result *res);
+void srv_reply_set_merchant_rate_limits(srv_reply_msg *m, srv_result *res);
+void srv_reply_get_merchant_rate_limits(srv_reply_msg *m, srv_result *res);
 void srv_reply_list_credit_transactions(srv_reply_msg *m, srv_result *res);
 
 /* redeem_access's srv_redact_fn: when res->redeem reveals a raw access key,

@@ -1200,3 +1200,11 @@ srv_validate_list_credit_packages(const Paywire__V1__CreditPackageListRequest *r
 	}
 	return why_ok(why, why_size);
 }
+
+pw_status
+srv_validate_merchant_id(const char *field, const char *id, char *why, size_t why_size)
+{
+	pw_status rv = check_merchant_id(field, id, why, why_size);
+
+	return rv != PW_OK ? rv : why_ok(why, why_size);
+}

@@ -199,4 +199,9 @@ pw_status srv_validate_set_provider_credentials(const Paywire__V1__SetProviderCr
 pw_status srv_validate_list_provider_credentials(
     const Paywire__V1__ListProviderCredentialsRequest *r, char *why, size_t why_size) PW_WUR;
 
+/* A merchant id field of an admin call: 1..PW_REPLY_SCOPE_BYTES_MAX bytes
+ * of printable ASCII without spaces. */
+pw_status srv_validate_merchant_id(const char *field, const char *id, char *why,
+    size_t why_size) PW_WUR;
+
 #endif

@@ -262,6 +262,39 @@ pw_status store_expired_purge(store_txn *t, size_t max_scan, size_t *deleted_out
  * for the customer's pages. PW_NOT_FOUND: no such merchant. */
 pw_status store_merchant_name(store *s, const char *merchant_id, char *out, size_t size) PW_WUR;
 
+/* ---- a merchant's own rate limits (store_ratelimit.c; issue 11) ----
+ * MerchantRecord.rate_reads/rate_writes/rate_provider (absent or kind 0:
+ * the server's defaults). */
+#define STORE_RATE_LIMIT_DEFAULT 0u
+#define STORE_RATE_LIMIT_CUSTOM 1u
+#define STORE_RATE_LIMIT_UNLIMITED 2u
+#define STORE_RATE_LIMIT_CLASSES 3 /* reads, writes, provider calls */
+
+/* The rules for one class's limit: kind 0..2; custom: rate 1..PW_RATE_MAX,
+ * period_s 1, 60 or 3600, burst 1..PW_RATE_MAX; default and unlimited:
+ * rate, period_s and burst 0. PW_INVALID_ARGUMENT with *reason. */
+pw_status store_rate_limit_check(const Paywire__Store__V1__MerchantRateLimitRecord *r,
+    char *reason, size_t reason_size) PW_WUR;
+
+/* Sets merchant_id's limits: set[i] NULL leaves class i as it is; a
+ * default kind clears the class. Audited "merchant.rate_limits.set".
+ * *out: the merchant's record as written (caller frees). PW_NOT_FOUND: no
+ * such merchant; PW_INVALID_ARGUMENT (reason): a class breaks the rules;
+ * nothing is written then. */
+pw_status store_merchant_rate_limits_set(store_txn *t, const char *merchant_id,
+    const Paywire__Store__V1__MerchantRateLimitRecord *const set[STORE_RATE_LIMIT_CLASSES],
+    Paywire__Store__V1__MerchantRecord **out, char *reason, size_t reason_size) PW_WUR;
+
+/* merchant_id's record (caller frees). PW_NOT_FOUND: no such merchant. */
+pw_status store_merchant_record_get(store *s, const char *merchant_id,
+    Paywire__Store__V1__MerchantRecord **out) PW_WUR;
+
+/* Calls visit for every merchant with a limit of its own (any class not
+ * default), in merchant id order; for the server's start. visit's record
+ * dies when it returns. */
+typedef void (*store_rate_limits_fn)(const Paywire__Store__V1__MerchantRecord *m, void *arg);
+pw_status store_merchant_rate_limits_each(store *s, store_rate_limits_fn visit, void *arg) PW_WUR;
+
 pw_status store_merchant_create(store_txn *t, const char *name, Paywire__Store__V1__Mode mode,
     Paywire__Store__V1__MerchantRecord **out, char *raw_key_out, size_t raw_key_size) PW_WUR;
 

@@ -10,6 +10,7 @@ pw_add_test(bridge_amount_test SOURCES bridge_amount_test.c LIBS pw_bridge)
 pw_add_test(bridge_route_test SOURCES bridge_route_test.c LIBS pw_bridge)
 pw_add_test(bridge_html_test SOURCES bridge_html_test.c LIBS pw_bridge)
 pw_add_test(bridge_metrics_test SOURCES bridge_metrics_test.c LIBS pw_bridge)
+pw_add_test(bridge_iplimit_test SOURCES bridge_iplimit_test.c LIBS pw_bridge)
 
 pw_add_test(bridge_http_test SOURCES bridge_http_test.c LIBS pw_bridge)
 target_compile_definitions(bridge_http_test PRIVATE PW_BRIDGE_BIN="$<TARGET_FILE:paywire-bridge>")

@@ -438,6 +438,115 @@ test_credit_package_calls_send_their_arguments_and_map_replies(void **state)
 	assert_int_equal(before, testpeer_count(g_peer));
 }
 
+/* set/get merchant rate limits: reads custom 5/min burst 2, writes default
+ * (the server's 2000/s), provider unlimited; the defaults. */
+static void
+limits_reply(const Paywire__V1__Request *rq, testpeer_reply *out)
+{
+	Paywire__V1__Response rsp = PAYWIRE__V1__RESPONSE__INIT;
+	Paywire__V1__SetMerchantRateLimitsResponse sr = PAYWIRE__V1__SET_MERCHANT_RATE_LIMITS_RESPONSE__INIT;
+	Paywire__V1__GetMerchantRateLimitsResponse gr = PAYWIRE__V1__GET_MERCHANT_RATE_LIMITS_RESPONSE__INIT;
+	Paywire__V1__MerchantRateLimits l = PAYWIRE__V1__MERCHANT_RATE_LIMITS__INIT;
+	Paywire__V1__MerchantRateLimits d = PAYWIRE__V1__MERCHANT_RATE_LIMITS__INIT;
+	Paywire__V1__MerchantRateLimit x[4] = { PAYWIRE__V1__MERCHANT_RATE_LIMIT__INIT,
+		PAYWIRE__V1__MERCHANT_RATE_LIMIT__INIT, PAYWIRE__V1__MERCHANT_RATE_LIMIT__INIT,
+		PAYWIRE__V1__MERCHANT_RATE_LIMIT__INIT };
+
+	PW_ASSERT(rq != NULL); /* peer thread: no cmocka asserts */
+	x[0].kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_CUSTOM;
+	x[0].rate = 5;
+	x[0].period_s = 60;
+	x[0].burst = 2;
+	x[0].interval_us = 12000000;
+	x[1].kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_DEFAULT;
+	x[1].interval_us = 500;
+	x[1].burst = 4000;
+	x[2].kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_UNLIMITED;
+	x[3].kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_CUSTOM;
+	x[3].rate = 2000;
+	x[3].period_s = 1;
+	x[3].burst = 4000;
+	x[3].interval_us = 500;
+	l.reads = &x[0];
+	l.writes = &x[1];
+	l.provider = &x[2];
+	d.reads = &x[3];
+	d.writes = &x[3];
+	d.provider = &x[3];
+	rsp.request_id = rq->request_id;
+	if (rq->call_case == PAYWIRE__V1__REQUEST__CALL_SET_MERCHANT_RATE_LIMITS) {
+		sr.merchant_id = rq->set_merchant_rate_limits->merchant_id;
+		sr.limits = &l;
+		sr.server_defaults = &d;
+		rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_SET_MERCHANT_RATE_LIMITS;
+		rsp.set_merchant_rate_limits = &sr;
+	} else {
+		gr.merchant_id = rq->get_merchant_rate_limits->merchant_id;
+		gr.limits = &l;
+		gr.server_defaults = &d;
+		rsp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_MERCHANT_RATE_LIMITS;
+		rsp.get_merchant_rate_limits = &gr;
+	}
+	testpeer_reply_pack(out, &rsp);
+}
+
+static void
+test_merchant_rate_limits_send_their_classes_and_map_replies(void **state)
+{
+	pw_rate_limit set[PW_RATE_CLASSES] = {
+		{ .kind = PW_RATE_LIMIT_CUSTOM, .rate = 5, .period_s = 60, .burst = 2 },
+		{ .kind = PW_RATE_LIMIT_UNCHANGED },
+		{ .kind = PW_RATE_LIMIT_UNLIMITED },
+	};
+	pw_merchant_rate_limits r;
+	Paywire__V1__Request *rq;
+	pw_error err;
+	size_t before;
+
+	(void) state;
+	atomic_store(&g_reply, limits_reply);
+	assert_int_equal(PW_OK, pw_merchant_rate_limits_set(g_client, "adm_k", "mer_1", set, &r,
+	    &err));
+	rq = cfx_request_last(g_peer);
+	assert_int_equal(PAYWIRE__V1__REQUEST__CALL_SET_MERCHANT_RATE_LIMITS, rq->call_case);
+	assert_string_equal("adm_k", rq->api_key);
+	assert_string_equal("mer_1", rq->set_merchant_rate_limits->merchant_id);
+	assert_int_equal(PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_CUSTOM,
+	    rq->set_merchant_rate_limits->limits->reads->kind);
+	assert_int_equal(5, rq->set_merchant_rate_limits->limits->reads->rate);
+	assert_int_equal(60, rq->set_merchant_rate_limits->limits->reads->period_s);
+	assert_int_equal(2, rq->set_merchant_rate_limits->limits->reads->burst);
+	assert_null(rq->set_merchant_rate_limits->limits->writes); /* unchanged: not sent */
+	assert_int_equal(PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_UNLIMITED,
+	    rq->set_merchant_rate_limits->limits->provider->kind);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	assert_string_equal("mer_1", r.merchant_id);
+	assert_int_equal(PW_RATE_LIMIT_CUSTOM, r.limits[PW_RATE_CLASS_READS].kind);
+	assert_true(r.limits[PW_RATE_CLASS_READS].interval_us == 12000000);
+	assert_int_equal(PW_RATE_LIMIT_DEFAULT, r.limits[PW_RATE_CLASS_WRITES].kind);
+	assert_int_equal(4000, r.limits[PW_RATE_CLASS_WRITES].burst);
+	assert_int_equal(PW_RATE_LIMIT_UNLIMITED, r.limits[PW_RATE_CLASS_PROVIDER].kind);
+	assert_int_equal(2000, r.server_defaults[PW_RATE_CLASS_PROVIDER].rate);
+
+	assert_int_equal(PW_OK, pw_merchant_rate_limits_get(g_client, "adm_k", "mer_1", &r, &err));
+	rq = cfx_request_last(g_peer);
+	assert_string_equal("mer_1", rq->get_merchant_rate_limits->merchant_id);
+	paywire__v1__request__free_unpacked(rq, NULL);
+	assert_int_equal(5, r.limits[PW_RATE_CLASS_READS].rate);
+
+	/* refused before sending: no admin key, no merchant, no classes */
+	before = testpeer_count(g_peer);
+	assert_int_equal(PW_INVALID_ARGUMENT, pw_merchant_rate_limits_set(g_client, NULL, "mer_1",
+	    set, &r, &err));
+	assert_int_equal(PW_INVALID_ARGUMENT, pw_merchant_rate_limits_set(g_client, "adm_k", NULL,
+	    set, &r, &err));
+	assert_int_equal(PW_INVALID_ARGUMENT, pw_merchant_rate_limits_set(g_client, "adm_k", "mer_1",
+	    NULL, &r, &err));
+	assert_int_equal(PW_INVALID_ARGUMENT, pw_merchant_rate_limits_get(g_client, "adm_k", NULL,
+	    &r, &err));
+	assert_int_equal(before, testpeer_count(g_peer));
+}
+
 static void
 get_status_reply(const Paywire__V1__Request *rq, testpeer_reply *out)
 {
@@ -999,6 +1108,7 @@ main(void)
 		cmocka_unit_test(test_merchant_create_sends_admin_key_name_mode_and_maps_reply),
 		cmocka_unit_test(test_session_create_sends_every_parameter_and_maps_the_session),
 		cmocka_unit_test(test_session_create_with_credits_and_no_fulfillment),
+		cmocka_unit_test(test_merchant_rate_limits_send_their_classes_and_map_replies),
 		cmocka_unit_test(test_credit_package_calls_send_their_arguments_and_map_replies),
 		cmocka_unit_test(test_status_get_maps_every_field),
 		cmocka_unit_test(test_webhook_ingest_forwards_exact_body_and_lower_case_headers),

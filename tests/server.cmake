@@ -6,7 +6,7 @@
 # store_test_set_writer_delay_ms) and provider sends the test builds' fake
 # provider through the server: they need a PW_TEST_HOOKS build.
 if(TARGET pw_server AND TARGET paywire-server)
-  set(PW_SERVER_TEST_TOPICS validate ingest config creds)
+  set(PW_SERVER_TEST_TOPICS validate ingest config creds mlimits)
   if(PW_TEST_HOOKS)
     list(APPEND PW_SERVER_TEST_TOPICS idempotency lifecycle provider)
   else()

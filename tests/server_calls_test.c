@@ -43,10 +43,11 @@ test_every_call_member_has_one_row_named_after_it(void **state)
 		assert_string_equal(f->name, ops->name);
 		rows++;
 	}
-	assert_int_equal(35, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
+	assert_int_equal(37, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
 	                               reissue_access_key, test_payment, entitlements, anomalies,
 	                               3 quarantine, create_portal_session, refund_payment,
-	                               2 provider credentials, 3 credit packages, set_plan_price */
+	                               2 provider credentials, 3 credit packages, set_plan_price,
+	                               set/get_merchant_rate_limits */
 }
 
 static void
@@ -105,6 +106,8 @@ test_rows_declare_the_documented_auth_writes_and_stored_forms(void **state)
 		/* the request holds the secret, the reply its hint only: kept as sent */
 		{ "set_provider_credentials", SRV_AUTH_ADMIN, true, SRV_SCOPE_ADMIN, false, false },
 		{ "list_provider_credentials", SRV_AUTH_ADMIN, false, SRV_SCOPE_NONE, false, false },
+		{ "set_merchant_rate_limits", SRV_AUTH_ADMIN, true, SRV_SCOPE_ADMIN, false, false },
+		{ "get_merchant_rate_limits", SRV_AUTH_ADMIN, false, SRV_SCOPE_NONE, false, false },
 	};
 
 	(void) state;

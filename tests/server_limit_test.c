@@ -5,7 +5,10 @@
  * time to wait; one interval later one more passes; merchants and classes do
  * not share a budget; a class without a rate is unlimited; 8 threads racing
  * for a burst of 100 with the clock stopped get exactly 100 between them (the
- * CAS loop neither loses nor invents a request).
+ * CAS loop neither loses nor invents a request); a merchant's own limit
+ * (srv_limiter_set_own) applies to its next request with a full bucket,
+ * others keep the default, unlimited and back-to-default work, and with the
+ * default unlimited an own limit still applies.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -135,6 +138,56 @@ test_many_merchants_fill_the_table_and_then_pass(void **state)
 	srv_limiter_free(l);
 }
 
+static void
+test_own_limits_apply_at_once_and_only_to_their_merchant(void **state)
+{
+	srv_limiter *l = t_new(1000000, 3, 0, 0); /* reads: 1 per s, burst 3; writes: none */
+	const srv_limit_rate own = { .interval_us = 60 * INT64_C(1000000), .burst = 2 };
+	const srv_limit_rate unlimited = { 0 };
+	const srv_limit_rate d = srv_limiter_default(l, SRV_LIMIT_READS);
+	int64_t wait = 0;
+
+	(void) state;
+	assert_int_equal(1000000, d.interval_us);
+	assert_int_equal(3, d.burst);
+	assert_int_equal(0, srv_limiter_default(l, SRV_LIMIT_WRITES).interval_us);
+	/* mer_a spends its default burst, then gets 2 per minute of its own */
+	for (int i = 0; i < 3; i++) {
+		assert_true(srv_limiter_take(l, "mer_a", SRV_LIMIT_READS, T0, &wait));
+	}
+	assert_false(srv_limiter_take(l, "mer_a", SRV_LIMIT_READS, T0, &wait));
+	assert_true(srv_limiter_set_own(l, "mer_a", SRV_LIMIT_READS, &own));
+	assert_true(srv_limiter_take(l, "mer_a", SRV_LIMIT_READS, T0, &wait)); /* full again */
+	assert_true(srv_limiter_take(l, "mer_a", SRV_LIMIT_READS, T0, &wait));
+	assert_false(srv_limiter_take(l, "mer_a", SRV_LIMIT_READS, T0 + 1000000, &wait));
+	assert_int_equal(59001, wait); /* a minute less the second gone */
+	/* mer_b keeps the default: 3 at once */
+	for (int i = 0; i < 3; i++) {
+		assert_true(srv_limiter_take(l, "mer_b", SRV_LIMIT_READS, T0, &wait));
+	}
+	assert_false(srv_limiter_take(l, "mer_b", SRV_LIMIT_READS, T0, &wait));
+	/* writes have no default limit, but mer_a's own one applies */
+	assert_true(srv_limiter_set_own(l, "mer_a", SRV_LIMIT_WRITES, &own));
+	assert_true(srv_limiter_take(l, "mer_a", SRV_LIMIT_WRITES, T0, &wait));
+	assert_true(srv_limiter_take(l, "mer_a", SRV_LIMIT_WRITES, T0, &wait));
+	assert_false(srv_limiter_take(l, "mer_a", SRV_LIMIT_WRITES, T0, &wait));
+	for (int i = 0; i < 100; i++) {
+		assert_true(srv_limiter_take(l, "mer_b", SRV_LIMIT_WRITES, T0, &wait));
+	}
+	/* unlimited, then back to the default (a full default bucket) */
+	assert_true(srv_limiter_set_own(l, "mer_a", SRV_LIMIT_READS, &unlimited));
+	for (int i = 0; i < 1000; i++) {
+		assert_true(srv_limiter_take(l, "mer_a", SRV_LIMIT_READS, T0, &wait));
+	}
+	assert_true(srv_limiter_set_own(l, "mer_a", SRV_LIMIT_READS, NULL));
+	for (int i = 0; i < 3; i++) {
+		assert_true(srv_limiter_take(l, "mer_a", SRV_LIMIT_READS, T0, &wait));
+	}
+	assert_false(srv_limiter_take(l, "mer_a", SRV_LIMIT_READS, T0, &wait));
+	assert_int_equal(1001, wait);
+	srv_limiter_free(l);
+}
+
 int
 main(void)
 {
@@ -143,6 +196,7 @@ main(void)
 		cmocka_unit_test(test_merchants_and_classes_have_their_own_budget),
 		cmocka_unit_test(test_racing_threads_share_the_burst_exactly),
 		cmocka_unit_test(test_many_merchants_fill_the_table_and_then_pass),
+		cmocka_unit_test(test_own_limits_apply_at_once_and_only_to_their_merchant),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -208,6 +208,12 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	Paywire__V1__CreditPackageCreateRequest pc = PAYWIRE__V1__CREDIT_PACKAGE_CREATE_REQUEST__INIT;
 	Paywire__V1__CreditPackageArchiveRequest pa = PAYWIRE__V1__CREDIT_PACKAGE_ARCHIVE_REQUEST__INIT;
 	Paywire__V1__CreditPackageListRequest pl = PAYWIRE__V1__CREDIT_PACKAGE_LIST_REQUEST__INIT;
+	Paywire__V1__SetMerchantRateLimitsRequest smrl =
+	    PAYWIRE__V1__SET_MERCHANT_RATE_LIMITS_REQUEST__INIT;
+	Paywire__V1__GetMerchantRateLimitsRequest gmrl =
+	    PAYWIRE__V1__GET_MERCHANT_RATE_LIMITS_REQUEST__INIT;
+	Paywire__V1__MerchantRateLimits rls = PAYWIRE__V1__MERCHANT_RATE_LIMITS__INIT;
+	Paywire__V1__MerchantRateLimit rl_reads = PAYWIRE__V1__MERCHANT_RATE_LIMIT__INIT;
 
 	req.request_id = "req_01HZX";
 	req.api_key = "sk_test_abcdefghijklmnop";
@@ -418,6 +424,20 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		pl.include_archived = 1;
 		req.list_credit_packages = &pl;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_SET_MERCHANT_RATE_LIMITS:
+		rl_reads.kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_CUSTOM;
+		rl_reads.rate = 100;
+		rl_reads.period_s = 60;
+		rl_reads.burst = 4000000000u;
+		rls.reads = &rl_reads;
+		smrl.merchant_id = "m_0190f3c2a1b24f";
+		smrl.limits = &rls;
+		req.set_merchant_rate_limits = &smrl;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_GET_MERCHANT_RATE_LIMITS:
+		gmrl.merchant_id = "m_0190f3c2a1b24f";
+		req.get_merchant_rate_limits = &gmrl;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL__NOT_SET:
 	case _PAYWIRE__V1__REQUEST__CALL__CASE_IS_INT_SIZE: break;
 	}
@@ -448,6 +468,8 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_CREATE_CREDIT_PACKAGE,
 	PAYWIRE__V1__REQUEST__CALL_ARCHIVE_CREDIT_PACKAGE,
 	PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_PACKAGES,
+	PAYWIRE__V1__REQUEST__CALL_SET_MERCHANT_RATE_LIMITS,
+	PAYWIRE__V1__REQUEST__CALL_GET_MERCHANT_RATE_LIMITS,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))

@@ -691,6 +691,7 @@ typedef struct gold_ids {
 	char s_anomaly[64];   /* session that sees a wrong amount */
 	char token[2048];     /* the Stripe session's access token */
 	char cks_stripe[64];  /* the Stripe session's checkout secret */
+	char mid[64];         /* merchant 1's id */
 } gold_ids;
 
 static void
@@ -707,6 +708,7 @@ seq_merchants(gold *g, gold_ids *ids)
 	    PAYWIRE__V1__MODE__MODE_TEST);
 	gold_expect(g, "create_merchant", 0);
 	(void) pw_strlcpy(ids->key, g->last->create_merchant->api_key, sizeof(ids->key));
+	(void) pw_strlcpy(ids->mid, g->last->create_merchant->merchant_id, sizeof(ids->mid));
 	call_create_merchant(g, "create_merchant ok (live mode)", G_ADMIN_KEY, "Golden live shop",
 	    PAYWIRE__V1__MODE__MODE_LIVE);
 	gold_expect(g, "create_merchant live", 0);
@@ -1013,6 +1015,42 @@ seq_after(gold *g, gold_ids *ids)
 	}
 }
 
+/* A merchant's own rate limits (admin): set, read, refusals. */
+static void
+seq_limits(gold *g, gold_ids *ids)
+{
+	Paywire__V1__SetMerchantRateLimitsRequest sr = PAYWIRE__V1__SET_MERCHANT_RATE_LIMITS_REQUEST__INIT;
+	Paywire__V1__GetMerchantRateLimitsRequest gr = PAYWIRE__V1__GET_MERCHANT_RATE_LIMITS_REQUEST__INIT;
+	Paywire__V1__MerchantRateLimits ls = PAYWIRE__V1__MERCHANT_RATE_LIMITS__INIT;
+	Paywire__V1__MerchantRateLimits none = PAYWIRE__V1__MERCHANT_RATE_LIMITS__INIT;
+	Paywire__V1__MerchantRateLimit reads = PAYWIRE__V1__MERCHANT_RATE_LIMIT__INIT;
+	Paywire__V1__MerchantRateLimit provider = PAYWIRE__V1__MERCHANT_RATE_LIMIT__INIT;
+
+	reads.kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_CUSTOM;
+	reads.rate = 50;
+	reads.period_s = 60;
+	reads.burst = 10;
+	provider.kind = PAYWIRE__V1__MERCHANT_RATE_LIMIT_KIND__MERCHANT_RATE_LIMIT_UNLIMITED;
+	ls.reads = &reads;
+	ls.provider = &provider;
+	sr.merchant_id = ids->mid;
+	sr.limits = &ls;
+	gold_send(g, "set_merchant_rate_limits: reads 50/min burst 10, provider unlimited",
+	    gold_rid(g), G_ADMIN_KEY, &sr.base);
+	gold_send(g, "set_merchant_rate_limits merchant key: unauthenticated", gold_rid(g), ids->key,
+	    &sr.base);
+	sr.merchant_id = "mer_nobody";
+	gold_send(g, "set_merchant_rate_limits unknown merchant: not found", gold_rid(g), G_ADMIN_KEY,
+	    &sr.base);
+	sr.merchant_id = ids->mid;
+	sr.limits = &none;
+	gold_send(g, "set_merchant_rate_limits nothing named: invalid", gold_rid(g), G_ADMIN_KEY,
+	    &sr.base);
+	gr.merchant_id = ids->mid;
+	gold_send(g, "get_merchant_rate_limits: as set, with the server's defaults", gold_rid(g),
+	    G_ADMIN_KEY, &gr.base);
+}
+
 /* Frames the wire validator refuses, and a request with no call. */
 static void
 seq_frames(gold *g)
@@ -1209,6 +1247,7 @@ test_replies_match_the_golden_file_field_by_field(void **state)
 	seq_stripe(g, &ids);
 	seq_deliveries(g, &ids);
 	seq_after(g, &ids);
+	seq_limits(g, &ids);
 	seq_frames(g);
 	sodium_memzero(&ids, sizeof(ids));
 	assert_int_equal(0, th_proc_stop(&g->proc, SIGTERM));

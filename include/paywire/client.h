@@ -659,6 +659,51 @@ PW_API pw_status pw_provider_credentials_delete(pw_client *c, const char *admin_
 PW_API pw_status pw_provider_credentials_list(pw_client *c, const char *admin_key,
     const char *merchant_id, pw_provider_credentials_page *out, pw_error *err);
 
+/* ---- a merchant's own rate limits (admin key; issue 11) ---- */
+
+/* How one call class is limited. In pw_merchant_rate_limits_set,
+ * PW_RATE_LIMIT_UNCHANGED leaves the class as it is. */
+typedef enum pw_rate_limit_kind {
+	PW_RATE_LIMIT_UNCHANGED = 0,
+	PW_RATE_LIMIT_DEFAULT = 1,   /* the server's --rate-reads/-writes/-provider */
+	PW_RATE_LIMIT_CUSTOM = 2,    /* rate per period_s, burst */
+	PW_RATE_LIMIT_UNLIMITED = 3,
+} pw_rate_limit_kind;
+
+/* The classes, indexes of pw_merchant_rate_limits' arrays. */
+#define PW_RATE_CLASS_READS 0
+#define PW_RATE_CLASS_WRITES 1
+#define PW_RATE_CLASS_PROVIDER 2
+#define PW_RATE_CLASSES 3
+
+typedef struct pw_rate_limit {
+	pw_rate_limit_kind kind;
+	uint32_t rate;        /* CUSTOM: 1..1000000 requests per period_s */
+	uint32_t period_s;    /* CUSTOM: 1, 60 or 3600 */
+	uint32_t burst;       /* CUSTOM: 1..1000000; in answers: the burst applied */
+	int64_t interval_us;  /* answers only: one request per this many µs as applied
+	                         (0: unlimited); leave 0 when setting */
+} pw_rate_limit;
+
+typedef struct pw_merchant_rate_limits {
+	char merchant_id[64];
+	pw_rate_limit limits[PW_RATE_CLASSES];          /* the merchant's own (or DEFAULT) */
+	pw_rate_limit server_defaults[PW_RATE_CLASSES]; /* what DEFAULT means on this server
+	                                                   (CUSTOM or UNLIMITED) */
+} pw_merchant_rate_limits;
+
+/* Sets merchant_id's own limits, set[PW_RATE_CLASSES] by class (UNCHANGED:
+ * left as it is; at least one other). They apply to the merchant's next
+ * request, with that class's bucket full, and survive a restart.
+ * PW_INVALID_ARGUMENT: a rule broken (err says which); PW_NOT_FOUND: no
+ * such merchant. */
+PW_API pw_status pw_merchant_rate_limits_set(pw_client *c, const char *admin_key,
+    const char *merchant_id, const pw_rate_limit *set, pw_merchant_rate_limits *out,
+    pw_error *err);
+/* merchant_id's limits. PW_NOT_FOUND: no such merchant. */
+PW_API pw_status pw_merchant_rate_limits_get(pw_client *c, const char *admin_key,
+    const char *merchant_id, pw_merchant_rate_limits *out, pw_error *err);
+
 /* ---- customer access ---- */
 
 typedef struct pw_access {

@@ -39,7 +39,7 @@ if [ "${RACE_PG:-}" = 1 ]; then
 fi
 # Phase 1: the storm and the mixed load, at full speed.
 start_server "$data" "${STORE[@]}"
-start_bridge --threads 8
+start_bridge --threads 8 --ip-rate-public 0 --ip-rate-webhooks 0 # the storm is one address
 
 out=$("$STORM" storm --server "$SERVER_URL" --bridge "$BRIDGE" --fixture "$FIX" \
   --sessions "$T/sessions" --payments "$RACE_PAYMENTS" --copies "$RACE_COPIES" --resend 0 \
