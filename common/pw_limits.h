@@ -431,4 +431,9 @@ _Static_assert(PW_PROVIDER_CONNS_MAX <= PW_PROVIDER_CONNS_LIMIT &&
 /* The hint of a secret: "sk_test_AbCd" + "…" (3 bytes) + "wxyz". */
 #define PW_PROVIDER_SECRET_HINT_BYTES_MAX 32
 
+/* A PEM file given to --tls-cert / --tls-key (a chain of a few certificates). */
+#define PW_BRIDGE_TLS_FILE_BYTES_MAX (256u * 1024u)
+/* A trace id (X-Request-Id; Request.trace_id): 1..64 bytes of [A-Za-z0-9._:-]. */
+#define PW_TRACE_ID_BYTES_MAX 64
+
 #endif

@@ -99,6 +99,7 @@ typedef struct srv_env {
 	atomic_bool stopping;                        /* shutdown: new requests answer UNAVAILABLE */
 	atomic_int store_users;                      /* requests inside a store read or submit */
 	srv_counters counters;                       /* see srv_counters */
+	struct srv_metrics *metrics;                 /* Prometheus counters, or NULL (srv_metrics.h) */
 } srv_env;
 
 /* Fills *env. admin_key: NULL or "" = no admin key (admin calls then answer
