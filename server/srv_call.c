@@ -113,6 +113,7 @@ srv_call_reset(srv_call *c)
 		c->req = NULL;
 	}
 	srv_result_fini(&c->res);
+	c->state_note[0] = '\0';
 	srv_reply_free(&c->reply, &c->reply_len);
 	srv_reply_free(&c->stored, &c->stored_len);
 	if (c->cont != NULL) {
@@ -220,63 +221,81 @@ log_wh_outcome(srv_wh_tally t)
 	return SRV_METRICS_WH_REJECTED;
 }
 
-/* The state changes an operator follows, at info (an anomaly at warn): a
- * session created, a webhook that moved money (paid, refunded) or was
- * refused (with its reason), a refund. Ids only: never a secret. */
-static void
-log_state_change(srv_call *c, const char *rid, const char *trace)
+/* The name of a session status ("SESSION_STATUS_PAID"). */
+static const char *
+note_status_name(int v)
+{
+	const ProtobufCEnumValue *e =
+	    protobuf_c_enum_descriptor_get_value(&paywire__store__v1__session_status__descriptor, v);
+
+	return e != NULL ? e->name : "?";
+}
+
+void
+srv_call_note_state(srv_call *c)
 {
 	Paywire__V1__Request__CallCase cc = c->req != NULL ? c->req->call_case
 	                                                    : PAYWIRE__V1__REQUEST__CALL__NOT_SET;
 
+	c->state_note[0] = '\0';
+	c->note_level = PW_LOG_INFO;
 	if (cc == PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK && c->req->ingest_webhook != NULL) {
 		pw_provider p = (pw_provider) c->req->ingest_webhook->provider;
 		const char *pname = pw_provider_known(p) ? pw_provider_name(p) : "unknown";
 		const store_webhook_result *w = &c->res.webhook;
+		const char *sess = w->session_id[0] ? w->session_id : "-";
 
-		if (c->status != PW_OK) {
-			pw_log(PW_LOG_INFO, "webhook refused provider=%s status=%s reason=%s trace=%s",
-			    pname, pw_status_name(c->status), c->why[0] ? c->why : "-", trace);
-			return;
-		}
-		if (c->replayed) {
-			return;
-		}
-		if (c->wh_tally == SRV_WH_ANOMALY) {
-			pw_log(PW_LOG_WARN, "anomaly provider=%s session=%s event=%s reason=%s trace=%s",
-			    pname, w->session_id[0] ? w->session_id : "-", c->ev.event_type,
-			    w->reason[0] ? w->reason : "-", trace);
+		if (c->wh_tally == SRV_WH_ANOMALY || w->anomaly) {
+			c->note_level = PW_LOG_WARN;
+			(void) snprintf(c->state_note, sizeof(c->state_note),
+			    "anomaly provider=%s session=%.64s event=%.64s reason=%.120s", pname, sess,
+			    c->ev.event_type, w->reason[0] ? w->reason : "-");
 		} else if (c->wh_tally == SRV_WH_APPLIED) {
-			pw_log(PW_LOG_INFO, "webhook applied provider=%s session=%s event=%s kind=%s "
-			    "session_status=%s trace=%s", pname, w->session_id[0] ? w->session_id : "-",
-			    c->ev.event_type, c->ev.kind == PW_EV_REFUND ? "refund" : "payment",
-			    protobuf_c_enum_descriptor_get_value(
-			        &paywire__store__v1__session_status__descriptor, (int) w->session_status) != NULL
-			        ? protobuf_c_enum_descriptor_get_value(
-			              &paywire__store__v1__session_status__descriptor,
-			              (int) w->session_status)->name
-			        : "?",
-			    trace);
+			(void) snprintf(c->state_note, sizeof(c->state_note),
+			    "webhook applied provider=%s session=%.64s event=%.64s kind=%s session_status=%s",
+			    pname, sess, c->ev.event_type, c->ev.kind == PW_EV_REFUND ? "refund" : "payment",
+			    note_status_name((int) w->session_status));
 		} else if (c->wh_tally == SRV_WH_QUARANTINED) {
-			pw_log(PW_LOG_WARN, "webhook quarantined provider=%s reason=%s trace=%s", pname,
-			    c->q_reason[0] ? c->q_reason : "-", trace);
+			c->note_level = PW_LOG_WARN;
+			(void) snprintf(c->state_note, sizeof(c->state_note),
+			    "webhook quarantined provider=%s event=%.64s", pname, c->ev.event_type);
 		}
-		return;
-	}
-	if (c->status != PW_OK || c->replayed) {
 		return;
 	}
 	if (cc == PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION && c->res.session != NULL &&
 	    c->res.session->session != NULL) {
 		const Paywire__Store__V1__Session *s = c->res.session->session;
 
-		pw_log(PW_LOG_INFO, "session created session=%s merchant=%s amount_minor=%lld "
-		    "currency=%s request_id=%s trace=%s", s->id, c->merchant_id,
-		    (long long) s->amount_minor, s->currency, rid, trace);
+		(void) snprintf(c->state_note, sizeof(c->state_note),
+		    "session created session=%.64s merchant=%.64s amount_minor=%lld currency=%.8s", s->id,
+		    c->merchant_id, (long long) s->amount_minor, s->currency);
 	} else if (cc == PAYWIRE__V1__REQUEST__CALL_REFUND_PAYMENT && c->res.refund != NULL) {
-		pw_log(PW_LOG_INFO, "refund session=%s merchant=%s amount_minor=%lld request_id=%s "
-		    "trace=%s", c->res.refund->session_id, c->merchant_id,
-		    (long long) c->res.refund->amount_minor, rid, trace);
+		(void) snprintf(c->state_note, sizeof(c->state_note),
+		    "refund %.64s session=%.64s merchant=%.64s amount_minor=%lld state=%d", c->res.refund->id,
+		    c->res.refund->session_id, c->merchant_id, (long long) c->res.refund->amount_minor,
+		    (int) c->res.refund->state);
+	}
+}
+
+/* The state change of a call answered now: its note (srv_call_note_state)
+ * once OK, a refused webhook with its reason. Ids only: never a secret. */
+static void
+log_state_change(srv_call *c, const char *rid, const char *trace)
+{
+	Paywire__V1__Request__CallCase cc = c->req != NULL ? c->req->call_case
+	                                                    : PAYWIRE__V1__REQUEST__CALL__NOT_SET;
+
+	if (cc == PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK && c->req->ingest_webhook != NULL &&
+	    c->status != PW_OK) {
+		pw_provider p = (pw_provider) c->req->ingest_webhook->provider;
+
+		pw_log(PW_LOG_INFO, "webhook refused provider=%s status=%s reason=%s request_id=%s "
+		    "trace=%s", pw_provider_known(p) ? pw_provider_name(p) : "unknown",
+		    pw_status_name(c->status), c->why[0] ? c->why : "-", rid, trace);
+		return;
+	}
+	if (c->status == PW_OK && !c->replayed && c->state_note[0] != '\0') {
+		pw_log(c->note_level, "%s request_id=%s trace=%s", c->state_note, rid, trace);
 	}
 }
 
