@@ -46,7 +46,7 @@ bridge_usage(FILE *f)
 	    "  --tls-cert FILE         serve HTTPS with this PEM certificate (chain), with\n"
 	    "  --tls-key FILE          this PEM private key (mode 0600 or 0400: a key readable\n"
 	    "                          by group or others is refused). Plain HTTP is then not\n"
-	    "                          served on the port. docs/DEPLOY.md: or nginx in front\n"
+	    "                          served on the port. docs/BRIDGE.md: or nginx in front\n"
 	    "  --help, --version\n",
 	    PW_WEBHOOK_BODY_BYTES_MAX, PW_BRIDGE_CONNECTIONS_MAX, PW_BRIDGE_CONN_TIMEOUT_S,
 	    PW_BRIDGE_THREADS_DEFAULT, PW_BRIDGE_THREADS_MAX, PW_CLIENT_TIMEOUT_MS_DEFAULT,
@@ -322,7 +322,7 @@ bridge_tls_load(bridge_flags *f, char **cert, char **key)
 	}
 	if (!bridge_http_tls_supported()) {
 		fprintf(stderr, "paywire-bridge: this libmicrohttpd was built without TLS: use a "
-		                "reverse proxy for HTTPS (docs/DEPLOY.md)\n");
+		                "reverse proxy for HTTPS (docs/BRIDGE.md)\n");
 		return 2;
 	}
 	if (!bridge_tls_read("--tls-cert", f->tls_cert, false, cert) ||
