@@ -7,16 +7,16 @@
 
 #include "pw_common.h"
 
-static const uint64_t latency_bounds[16] = {
+static const uint64_t latency_bounds[PW_HIST_LATENCY_BUCKETS] = {
 	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
 	2500000, 5000000, 10000000,
 };
-static const char *const latency_le[16] = {
+static const char *const latency_le[PW_HIST_LATENCY_BUCKETS] = {
 	"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
 	"0.25", "0.5", "1", "2.5", "5", "10",
 };
 const pw_hist_layout pw_hist_latency_us = { .bounds = latency_bounds, .le = latency_le,
-	.n = 16, .sum_divisor = 1000000 };
+	.n = PW_HIST_LATENCY_BUCKETS, .sum_divisor = 1000000 };
 
 static const uint64_t batch_bounds[10] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512 };
 _Static_assert(PW_STORE_BATCH_MAX <= 512, "the batch buckets cover every batch");

@@ -28,7 +28,8 @@ typedef struct pw_hist_layout {
 	uint64_t sum_divisor;     /* _sum = sum / divisor, 6 decimals (1000000: µs to s) */
 } pw_hist_layout;
 
-/* Latency in µs, rendered in seconds: 100µs ... 10s (16 buckets). */
+/* Latency in µs, rendered in seconds: 100µs ... 10s (PW_HIST_LATENCY_BUCKETS). */
+#define PW_HIST_LATENCY_BUCKETS 16
 extern const pw_hist_layout pw_hist_latency_us;
 /* Writer batch sizes (writes per batch): 1 ... PW_STORE_BATCH_MAX. */
 extern const pw_hist_layout pw_hist_batch_size;
