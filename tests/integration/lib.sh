@@ -52,10 +52,10 @@ secret() { local v; for v in "$@"; do [ -n "$v" ] && printf '%s\n' "$v" >>"$T/se
 # PW_LOG_SCAN is set (tests/integration/log_scan_test.sh); prints what it found
 # (the log line's number, never the line) and fails the test.
 scan_logs() {
-  local f
+  local f rc=0
   for f in "$T"/server*.log "$T"/bridge*.log; do
     [ -f "$f" ] || continue
-    PW_SCAN_SECRETS="$T/secrets" $PY - "$f" <<'PYEOF' || return 1
+    PW_SCAN_SECRETS="$T/secrets" $PY - "$f" <<'PYEOF' || rc=1
 import json, os, re, sys
 path = sys.argv[1]
 fixed = set()
@@ -82,21 +82,21 @@ for i, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1):
         bad += 1
         what = "a registered or fixture secret" if hits else "a secret-shaped value (%s...)" % m.group(0)[:6]
         print("not ok - %s line %d holds %s" % (os.path.basename(path), i, what))
-    if want_json and line.startswith("{") is False and line.strip():
-        # lines not written by pw_log (sanitizer reports, the bridge's startup
-        # line on stdout) are not JSON; pw_log's lines all are
-        continue
-    if want_json and line.strip():
+    # with json, pw_log's lines all start with "{"; others (the bridge's
+    # startup line on stdout, sanitizer reports) are not JSON lines
+    if want_json and line.startswith("{"):
         try:
             json.loads(line)
         except ValueError:
             bad += 1
             print("not ok - %s line %d is not JSON" % (os.path.basename(path), i))
-print("ok - %s: %d lines scanned for secrets%s" % (os.path.basename(path), n,
-      ", JSON lines parse" if want_json else ""))
+if not bad:
+    print("ok - %s: %d lines scanned for secrets%s" % (os.path.basename(path), n,
+          ", JSON lines parse" if want_json else ""))
 sys.exit(1 if bad else 0)
 PYEOF
   done
+  return "$rc"
 }
 
 free_port() {
