@@ -22,6 +22,7 @@
 #include "pw_common.h"
 #include "pw_metrics.h"
 #include "srv_metrics.h"
+#include "store_internal.h" /* store_fail: simulate an I/O error at commit */
 
 static void
 test_hist_buckets_and_render(void **state)
@@ -234,6 +235,50 @@ test_counts_add_up_across_threads(void **state)
 	srv_metrics_free(m);
 }
 
+/* The store's series from a real LMDB store: map size and use, reader
+ * slots, queue depth, failed 0 then 1 after a (simulated) I/O error. */
+static void
+test_store_series(void **state)
+{
+	char dir[] = "/tmp/pw-metrics-store.XXXXXX";
+	char *buf = malloc(SRV_METRICS_TEXT_BYTES_MAX);
+	store_opts o;
+	store *st = NULL;
+	srv_metrics *m;
+	pw_text t;
+	char cmd[128];
+
+	(void) state;
+	assert_non_null(buf);
+	assert_non_null(mkdtemp(dir));
+	memset(&o, 0, sizeof(o));
+	o.dir = dir;
+	o.map_size_bytes = 64u * 1024u * 1024u;
+	o.sync = STORE_SYNC_FULL;
+	assert_int_equal(PW_OK, store_open(&st, &o));
+	m = srv_metrics_new(st);
+	assert_non_null(m);
+	pw_text_init(&t, buf, SRV_METRICS_TEXT_BYTES_MAX);
+	srv_metrics_render(m, &t);
+	assert_non_null(strstr(buf, "\npaywire_store_failed 0\n"));
+	assert_non_null(strstr(buf, "\npaywire_store_map_size_bytes 67108864\n"));
+	assert_non_null(strstr(buf, "\npaywire_store_map_used_bytes "));
+	assert_null(strstr(buf, "\npaywire_store_map_used_bytes 0\n")); /* the meta pages at least */
+	assert_non_null(strstr(buf, "\npaywire_store_readers_max "));
+	assert_non_null(strstr(buf, "\npaywire_store_queue_depth 0\n"));
+	assert_non_null(strstr(buf, "\npaywire_store_commit_duration_seconds_bucket{le=\"+Inf\"} "));
+	assert_non_null(strstr(buf, "\npaywire_store_batch_size_count "));
+	store_fail(st, "test: simulated I/O error at commit");
+	pw_text_init(&t, buf, SRV_METRICS_TEXT_BYTES_MAX);
+	srv_metrics_render(m, &t);
+	assert_non_null(strstr(buf, "\npaywire_store_failed 1\n"));
+	srv_metrics_free(m);
+	store_close(st);
+	free(buf);
+	(void) snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(0, system(cmd));
+}
+
 int
 main(void)
 {
@@ -244,6 +289,7 @@ main(void)
 		cmocka_unit_test(test_safe_id),
 		cmocka_unit_test(test_addr_rule),
 		cmocka_unit_test(test_counts_add_up_across_threads),
+		cmocka_unit_test(test_store_series),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
