@@ -48,7 +48,47 @@ typedef struct bridge_conn {
 	int http;                           /* status answered; 0: none (closed) */
 	char method[8];                     /* for the log line */
 	char path[BRIDGE_LOG_PATH_BYTES];   /* printable path, no query string */
+	char rid[PW_TRACE_ID_BYTES_MAX + 1]; /* X-Request-Id: the client's (when valid) or ours */
 } bridge_conn;
+
+/* A client's X-Request-Id is taken when it is 1..PW_TRACE_ID_BYTES_MAX
+ * bytes of [A-Za-z0-9._:-]; anything else is replaced by one of ours. */
+static bool
+bridge_rid_valid(const char *v)
+{
+	size_t n = v != NULL ? strlen(v) : 0;
+
+	if (n == 0 || n > PW_TRACE_ID_BYTES_MAX) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char) v[i];
+		bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= 'A' && ch <= 'Z') || ch == '.' || ch == '_' || ch == ':' || ch == '-';
+
+		if (!ok) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The request's id: its valid X-Request-Id, else "br-" + 32 hex digits. */
+static void
+bridge_rid_take(struct MHD_Connection *conn, bridge_conn *bc)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+	uint8_t raw[16];
+	char hex[33];
+
+	if (bridge_rid_valid(v)) {
+		(void) pw_strlcpy(bc->rid, v, sizeof(bc->rid));
+		return;
+	}
+	pw_random(raw, sizeof(raw));
+	pw_hex(hex, sizeof(hex), raw, sizeof(raw));
+	(void) snprintf(bc->rid, sizeof(bc->rid), "br-%s", hex);
+}
 
 static uint64_t
 bridge_now_us(void)
@@ -165,6 +205,9 @@ bridge_http_queue(struct MHD_Connection *conn, bridge_conn *bc, bridge_reply *rp
 	rp->body.data = NULL; /* MHD owns it now */
 	bridge_buf_fini(&rp->body);
 	bridge_http_headers(resp, rp);
+	if (bc->rid[0] != '\0') {
+		(void) MHD_add_response_header(resp, "X-Request-Id", bc->rid);
+	}
 	ret = MHD_queue_response(conn, (unsigned) rp->http, resp);
 	MHD_destroy_response(resp);
 	if (ret == MHD_YES) {
@@ -400,7 +443,9 @@ bridge_http_run(bridge *br, struct MHD_Connection *conn, bridge_conn *bc, const 
 	rq.query = bridge_http_query;
 	rq.query_cls = conn;
 	bridge_reply_init(&rp);
+	(void) pw_trace_set(bc->rid); /* the server logs it with each call (valid: checked) */
 	route->handler(&br->env, &rq, &rp);
+	(void) pw_trace_set(NULL);
 	PW_ASSERT(rp.http >= 200 && rp.http <= 599);
 	return bridge_http_queue(conn, bc, &rp);
 }
@@ -422,6 +467,7 @@ bridge_http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, c
 		bc->start_us = bridge_now_us(); /* calloc: match.route NULL, unmatched */
 		bridge_buf_init(&bc->body, 2);
 		bridge_conn_describe(bc, method, url);
+		bridge_rid_take(conn, bc);
 		*con_cls = bc;
 		return bridge_http_first(br, conn, url, method, bc);
 	}
@@ -445,8 +491,14 @@ bridge_http_completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	us = bridge_now_us() - bc->start_us;
 	bridge_metrics_request(&br->env.metrics, bridge_route_index(bc->match.route), bc->http, us);
-	pw_log(PW_LOG_DEBUG, "%s %s %d %lluus%s", bc->method, bc->path, bc->http,
-	    (unsigned long long) us, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (closed)");
+	/* one line per request at info; the scrapes and health checks of
+	 * monitoring stay at debug */
+	pw_log(bc->match.route != NULL && (strcmp(bridge_route_name(bc->match.route), "metrics") == 0 ||
+	    strcmp(bridge_route_name(bc->match.route), "healthz") == 0) ? PW_LOG_DEBUG : PW_LOG_INFO,
+	    "http request_id=%s route=%s method=%s path=%s code=%d us=%llu%s", bc->rid,
+	    bc->match.route != NULL ? bridge_route_name(bc->match.route) : "unmatched", bc->method,
+	    bc->path, bc->http, (unsigned long long) us,
+	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " closed=1");
 	bridge_buf_wipe(&bc->body); /* a webhook body is the provider's data: not kept */
 	pw_free(bc);
 	*con_cls = NULL;
@@ -558,6 +610,23 @@ bridge_http_daemon(bridge *br, int fd, bool v6)
 	if (v6) {
 		flags |= MHD_USE_IPv6;
 	}
+	if (br->cfg.tls_cert_pem != NULL) {
+		/* the same daemon over TLS (GnuTLS inside libmicrohttpd): plain
+		 * HTTP on this port fails the handshake */
+		return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, bridge_http_access_cb, br,
+		    MHD_OPTION_HTTPS_MEM_CERT, br->cfg.tls_cert_pem,
+		    MHD_OPTION_HTTPS_MEM_KEY, br->cfg.tls_key_pem,
+		    MHD_OPTION_EXTERNAL_LOGGER, bridge_http_log_cb, NULL,
+		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
+		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned) br->cfg.threads,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned) br->cfg.connections_max,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) br->cfg.conn_timeout_s,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) BRIDGE_CONN_MEMORY_BYTES,
+		    MHD_OPTION_STRICT_FOR_CLIENT, (int) 1,
+		    MHD_OPTION_UNESCAPE_CALLBACK, bridge_http_unescape_cb, NULL,
+		    MHD_OPTION_NOTIFY_COMPLETED, bridge_http_completed_cb, br,
+		    MHD_OPTION_END);
+	}
 	return MHD_start_daemon(flags, 0, NULL, NULL, bridge_http_access_cb, br,
 	    MHD_OPTION_EXTERNAL_LOGGER, bridge_http_log_cb, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
@@ -602,8 +671,8 @@ bridge_http_start(bridge *br, const bridge_config *cfg)
 	/* Everything the handlers read is written now, before MHD's threads. */
 	if (br->cfg.public_url[0] == '\0') {
 		bool brackets = strchr(cfg->listen_host, ':') != NULL;
-		(void) snprintf(br->cfg.public_url, sizeof(br->cfg.public_url), "http://%s%s%s:%u",
-		    brackets ? "[" : "", cfg->listen_host, brackets ? "]" : "", (unsigned) br->port);
+		(void) snprintf(br->cfg.public_url, sizeof(br->cfg.public_url), "%s://%s%s%s:%u",
+		    cfg->tls_cert_pem != NULL ? "https" : "http", brackets ? "[" : "", cfg->listen_host, brackets ? "]" : "", (unsigned) br->port);
 	}
 	(void) pw_strlcpy(br->env.public_url, br->cfg.public_url, sizeof(br->env.public_url));
 	(void) pw_strlcpy(br->env.razorpay_js, br->cfg.razorpay_js, sizeof(br->env.razorpay_js));
@@ -631,6 +700,12 @@ bridge_http_start(bridge *br, const bridge_config *cfg)
 		return PW_UNAVAILABLE;
 	}
 	return PW_OK;
+}
+
+bool
+bridge_http_tls_supported(void)
+{
+	return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
 }
 
 void

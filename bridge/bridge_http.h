@@ -66,6 +66,9 @@ typedef struct bridge_config {
 	bridge_ip_rate ip_rate[BRIDGE_IP_CLASSES]; /* --ip-rate-public, --ip-rate-webhooks
 	                                             (interval_us 0: off) */
 	bridge_trust trust;                /* --trust-forwarded-for (n 0: X-Forwarded-For ignored) */
+	const char *tls_cert_pem;          /* --tls-cert's PEM (NUL-terminated, caller memory that
+	                                      outlives the daemon), or NULL: plain HTTP */
+	const char *tls_key_pem;           /* --tls-key's PEM (same; with tls_cert_pem) */
 } bridge_config;
 
 /* The bridge. The caller sets env.client and env.probe; bridge_http_start
@@ -87,6 +90,9 @@ void bridge_config_default(bridge_config *cfg);
  * public URL; PW_UNAVAILABLE if the address cannot be bound,
  * PW_INVALID_ARGUMENT for a bad configuration. */
 pw_status bridge_http_start(bridge *br, const bridge_config *cfg) PW_WUR;
+
+/* True when this libmicrohttpd was built with TLS (GnuTLS). */
+bool bridge_http_tls_supported(void);
 
 /* Stops the daemon: waits for requests in flight, then returns. Idempotent. */
 void bridge_http_stop(bridge *br);

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
 
 #include <paywire/client.h>
 #include <paywire/version.h>
@@ -37,7 +40,8 @@ bridge_usage(FILE *f)
 	    "  --threads N             HTTP worker threads (default %u, maximum %u)\n"
 	    "  --server-timeout-ms N   per-attempt timeout of server calls (default %u)\n"
 	    "  --server-retries N      retries after a timeout, same request id (default %u)\n"
-	    "  --log-level L           debug | info | warn | error (default info)\n"
+	    "  --log-level L           debug | info | warn | error (default info: one line per\n"
+	    "                          request with its X-Request-Id, route, code and latency)\n"
 	    "  --ip-rate-public R[:B]  per client address on the public routes (pages, status,\n"
 	    "                          create_session, refund, portal, test payments): R\n"
 	    "                          requests per second (R/m, R/h: per minute, hour),\n"
@@ -50,6 +54,11 @@ bridge_usage(FILE *f)
 	    "                          request from one is limited by X-Forwarded-For's last\n"
 	    "                          address outside them; from any other peer the header\n"
 	    "                          is ignored (default: none)\n"
+	    "  --log-format F          text | json (one JSON object per line; default text)\n"
+	    "  --tls-cert FILE         serve HTTPS with this PEM certificate (chain), with\n"
+	    "  --tls-key FILE          this PEM private key (mode 0600 or 0400: a key readable\n"
+	    "                          by group or others is refused). Plain HTTP is then not\n"
+	    "                          served on the port. docs/BRIDGE.md: or nginx in front\n"
 	    "  --help, --version\n",
 	    PW_WEBHOOK_BODY_BYTES_MAX, PW_BRIDGE_CONNECTIONS_MAX, PW_BRIDGE_CONN_TIMEOUT_S,
 	    PW_BRIDGE_THREADS_DEFAULT, PW_BRIDGE_THREADS_MAX, PW_CLIENT_TIMEOUT_MS_DEFAULT,
@@ -107,6 +116,9 @@ typedef struct bridge_flags {
 	bridge_config cfg;        /* the daemon's configuration */
 	pw_client_opts opts;      /* the main client's timeout and retries */
 	pw_log_level log_level;   /* --log-level */
+	pw_log_format log_format; /* --log-format */
+	char tls_cert[PATH_MAX];  /* --tls-cert ("" : none) */
+	char tls_key[PATH_MAX];   /* --tls-key ("" : none) */
 } bridge_flags;
 
 /* The C type of a numeric flag's field. */
@@ -219,6 +231,15 @@ bridge_flag_apply(bridge_flags *f, const char *name, const char *val)
 		}
 		return true;
 	}
+	if (strcmp(name, "--log-format") == 0) {
+		return pw_log_format_parse(val, &f->log_format);
+	}
+	if (strcmp(name, "--tls-cert") == 0) {
+		return val[0] != '\0' && pw_strlcpy(f->tls_cert, val, sizeof(f->tls_cert));
+	}
+	if (strcmp(name, "--tls-key") == 0) {
+		return val[0] != '\0' && pw_strlcpy(f->tls_key, val, sizeof(f->tls_key));
+	}
 	for (size_t i = 0; i < sizeof(bridge_uint_flags) / sizeof(bridge_uint_flags[0]); i++) {
 		if (strcmp(name, bridge_uint_flags[i].name) == 0) {
 			return bridge_uint_flag_apply(f, &bridge_uint_flags[i], val);
@@ -236,6 +257,8 @@ bridge_flags_parse(int argc, char **argv, bridge_flags *f)
 	bridge_config_default(&f->cfg);
 	pw_client_opts_default(&f->opts);
 	f->log_level = PW_LOG_INFO;
+	f->log_format = PW_LOG_TEXT;
+	f->tls_cert[0] = f->tls_key[0] = '\0';
 	if (env != NULL && env[0] != '\0' && !pw_strlcpy(f->cfg.server_url, env, sizeof(f->cfg.server_url))) {
 		fprintf(stderr, "paywire-bridge: PAYWIRE_SERVER is too long\n");
 		return 2;
@@ -256,6 +279,89 @@ bridge_flags_parse(int argc, char **argv, bridge_flags *f)
 		}
 		i++;
 	}
+	return 0;
+}
+
+/* Reads a PEM file (--tls-cert, --tls-key) into *out (malloc, NUL-terminated).
+ * A key must not be readable by group or others. false: a message said why. */
+static bool
+bridge_tls_read(const char *flag, const char *path, bool is_key, char **out)
+{
+	struct stat st;
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	*out = NULL;
+	f = fopen(path, "re");
+	if (f == NULL) {
+		fprintf(stderr, "paywire-bridge: %s %s: cannot open: %s\n", flag, path, strerror(errno));
+		return false;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "paywire-bridge: %s %s: not a regular file\n", flag, path);
+		(void) fclose(f);
+		return false;
+	}
+	if (is_key && (st.st_mode & 077) != 0) {
+		fprintf(stderr, "paywire-bridge: %s %s: the private key is readable by group or "
+		                "others (mode %04o): chmod 600 it\n",
+		    flag, path, (unsigned) (st.st_mode & 07777));
+		(void) fclose(f);
+		return false;
+	}
+	if (st.st_size <= 0 || (uint64_t) st.st_size > PW_BRIDGE_TLS_FILE_BYTES_MAX) {
+		fprintf(stderr, "paywire-bridge: %s %s: empty or over %u bytes\n", flag, path,
+		    PW_BRIDGE_TLS_FILE_BYTES_MAX);
+		(void) fclose(f);
+		return false;
+	}
+	buf = malloc((size_t) st.st_size + 1);
+	n = buf != NULL ? fread(buf, 1, (size_t) st.st_size, f) : 0;
+	(void) fclose(f);
+	if (buf == NULL || n != (size_t) st.st_size) {
+		fprintf(stderr, "paywire-bridge: %s %s: cannot read it\n", flag, path);
+		free(buf);
+		return false;
+	}
+	buf[n] = '\0';
+	if (strstr(buf, "-----BEGIN ") == NULL) {
+		fprintf(stderr, "paywire-bridge: %s %s: not a PEM file\n", flag, path);
+		if (is_key) {
+			sodium_memzero(buf, n);
+		}
+		free(buf);
+		return false;
+	}
+	*out = buf;
+	return true;
+}
+
+/* --tls-cert and --tls-key: both or neither; loaded into f->cfg. 0 or 2. */
+static int
+bridge_tls_load(bridge_flags *f, char **cert, char **key)
+{
+	*cert = *key = NULL;
+	if (f->tls_cert[0] == '\0' && f->tls_key[0] == '\0') {
+		return 0;
+	}
+	if (f->tls_cert[0] == '\0' || f->tls_key[0] == '\0') {
+		fprintf(stderr, "paywire-bridge: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	if (!bridge_http_tls_supported()) {
+		fprintf(stderr, "paywire-bridge: this libmicrohttpd was built without TLS: use a "
+		                "reverse proxy for HTTPS (docs/BRIDGE.md)\n");
+		return 2;
+	}
+	if (!bridge_tls_read("--tls-cert", f->tls_cert, false, cert) ||
+	    !bridge_tls_read("--tls-key", f->tls_key, true, key)) {
+		free(*cert);
+		*cert = NULL;
+		return 2;
+	}
+	f->cfg.tls_cert_pem = *cert;
+	f->cfg.tls_key_pem = *key;
 	return 0;
 }
 
@@ -312,6 +418,8 @@ main(int argc, char **argv)
 	static bridge br; /* large (metrics): static storage, not the stack */
 	bridge_flags f;
 	sigset_t stop;
+	char *tls_cert = NULL; /* --tls-cert's PEM, alive while the daemon runs */
+	char *tls_key = NULL;  /* --tls-key's PEM (wiped at exit) */
 	int rc;
 
 	rc = bridge_flags_parse(argc, argv, &f);
@@ -319,9 +427,13 @@ main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	pw_log_set_level(f.log_level);
+	pw_log_set_format(f.log_format);
 	if (pw_common_init() != 0) {
 		fprintf(stderr, "paywire-bridge: libsodium failed to initialize\n");
 		return 1;
+	}
+	if (bridge_tls_load(&f, &tls_cert, &tls_key) != 0) {
+		return 2;
 	}
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
@@ -330,10 +442,17 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (bridge_clients_open(&br, &f) != PW_OK) {
 		fprintf(stderr, "paywire-bridge: cannot open a client for %s\n", f.cfg.server_url);
+		free(tls_cert);
+		free(tls_key);
 		return 1;
 	}
 	rc = bridge_serve(&br, &f, &stop);
 	pw_client_close(br.env.probe);
 	pw_client_close(br.env.client);
+	free(tls_cert);
+	if (tls_key != NULL) {
+		sodium_memzero(tls_key, strlen(tls_key));
+		free(tls_key);
+	}
 	return rc;
 }

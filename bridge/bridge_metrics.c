@@ -11,16 +11,6 @@ static const int bridge_metrics_codes[BRIDGE_METRICS_CODES_N] = {
 	200, 400, 401, 403, 404, 405, 409, 413, 429, 431, 500, 501, 502, 503, 504,
 };
 
-/* Upper bounds of the finite buckets, in microseconds, and their le labels. */
-static const uint64_t bridge_metrics_bucket_us[BRIDGE_METRICS_BUCKETS_N] = {
-	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
-	2500000, 5000000, 10000000,
-};
-static const char *const bridge_metrics_bucket_le[BRIDGE_METRICS_BUCKETS_N] = {
-	"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
-	"0.25", "0.5", "1", "2.5", "5", "10",
-};
-
 static const char *const bridge_metrics_tallies[BRIDGE_METRICS_OUTCOMES_N] = {
 	"applied", "duplicate", "ignored", "rejected", "anomaly", "quarantined",
 };
@@ -37,11 +27,7 @@ bridge_metrics_init(bridge_metrics *m, const char *const *route_labels, size_t r
 		for (size_t c = 0; c <= BRIDGE_METRICS_CODES_N; c++) {
 			atomic_init(&m->requests[r][c], 0);
 		}
-		for (size_t b = 0; b < BRIDGE_METRICS_BUCKETS_N; b++) {
-			atomic_init(&m->buckets[r][b], 0);
-		}
-		atomic_init(&m->count[r], 0);
-		atomic_init(&m->sum_us[r], 0);
+		pw_hist_init(&m->latency[r]);
 	}
 	for (size_t p = 0; p < BRIDGE_METRICS_PROVIDERS_N; p++) {
 		for (size_t o = 0; o < BRIDGE_METRICS_OUTCOMES_N; o++) {
@@ -64,20 +50,11 @@ bridge_metrics_code_index(int http_code)
 void
 bridge_metrics_request(bridge_metrics *m, size_t route, int http_code, uint64_t duration_us)
 {
-	size_t b = 0;
-
 	PW_ASSERT(m != NULL);
 	PW_ASSERT(route < m->routes_n);
 	atomic_fetch_add_explicit(&m->requests[route][bridge_metrics_code_index(http_code)], 1,
 	    memory_order_relaxed);
-	while (b < BRIDGE_METRICS_BUCKETS_N && duration_us > bridge_metrics_bucket_us[b]) {
-		b++;
-	}
-	if (b < BRIDGE_METRICS_BUCKETS_N) {
-		atomic_fetch_add_explicit(&m->buckets[route][b], 1, memory_order_relaxed);
-	}
-	atomic_fetch_add_explicit(&m->sum_us[route], duration_us, memory_order_relaxed);
-	atomic_fetch_add_explicit(&m->count[route], 1, memory_order_relaxed);
+	pw_hist_observe(&m->latency[route], &pw_hist_latency_us, duration_us);
 }
 
 /* The public enum and pw_provider are generated from the same table rows. */
@@ -190,25 +167,19 @@ bridge_metrics_render_histograms(const bridge_metrics *m, bridge_buf *out)
 	bridge_metrics_family(out, "paywire_bridge_request_duration_seconds", "histogram",
 	    "Time from the request's headers to its answer being sent, by route.");
 	for (size_t r = 0; r < m->routes_n; r++) {
-		const char *route = m->routes[r];
-		uint64_t count = bridge_metrics_get(&m->count[r]);
-		uint64_t sum_us = bridge_metrics_get(&m->sum_us[r]);
-		uint64_t cumulative = 0;
+		char text[(BRIDGE_METRICS_BUCKETS_N + 3u) * 160u];
+		char labels[96];
+		pw_hist_snap snap;
+		pw_text t;
 
-		for (size_t b = 0; b < BRIDGE_METRICS_BUCKETS_N; b++) {
-			cumulative += bridge_metrics_get(&m->buckets[r][b]);
-			bridge_buf_printf(out,
-			    "paywire_bridge_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %llu\n",
-			    route, bridge_metrics_bucket_le[b], (unsigned long long) cumulative);
-		}
-		/* a scrape racing a request may see it in a bucket before the count */
-		bridge_buf_printf(out,
-		    "paywire_bridge_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-		    route, (unsigned long long) (count > cumulative ? count : cumulative));
-		bridge_buf_printf(out, "paywire_bridge_request_duration_seconds_sum{route=\"%s\"} %llu.%06llu\n",
-		    route, (unsigned long long) (sum_us / 1000000u), (unsigned long long) (sum_us % 1000000u));
-		bridge_buf_printf(out, "paywire_bridge_request_duration_seconds_count{route=\"%s\"} %llu\n",
-		    route, (unsigned long long) (count > cumulative ? count : cumulative));
+		memset(&snap, 0, sizeof(snap));
+		pw_hist_snap_add(&snap, &m->latency[r]);
+		(void) snprintf(labels, sizeof(labels), "route=\"%s\"", m->routes[r]);
+		pw_text_init(&t, text, sizeof(text));
+		pw_metrics_hist(&t, "paywire_bridge_request_duration_seconds", labels,
+		    &pw_hist_latency_us, &snap);
+		PW_ASSERT(!t.overflow); /* 19 lines under 160 bytes each */
+		bridge_buf_append(out, text, t.len);
 	}
 }
 

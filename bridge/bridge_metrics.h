@@ -38,6 +38,7 @@
 
 #include "bridge_buf.h"
 #include "pw_limits.h"
+#include "pw_metrics.h"
 #include "pw_provider.h"
 
 /* One series per PW_PROVIDER_MAP row, at the row's index (pw_provider_index). */
@@ -45,7 +46,7 @@
 
 #define BRIDGE_METRICS_ROUTES_MAX 16  /* route series: the route table's rows + "unmatched" */
 #define BRIDGE_METRICS_CODES_N 15     /* HTTP codes with their own series, plus "other" */
-#define BRIDGE_METRICS_BUCKETS_N 16   /* finite latency buckets; +Inf is the count */
+#define BRIDGE_METRICS_BUCKETS_N 16   /* finite latency buckets (pw_hist_latency_us); +Inf is the count */
 #define BRIDGE_METRICS_OUTCOMES_N 6   /* applied duplicate ignored rejected anomaly quarantined */
 /* Room for a full scrape; bridge_routes.c asserts that
  * BRIDGE_METRICS_SCRAPE_BYTES(its route series) fits. */
@@ -61,6 +62,9 @@
 _Static_assert(BRIDGE_METRICS_TEXT_BYTES_MAX <= PW_BRIDGE_REPLY_BYTES_MAX,
     "a full scrape fits the bridge's answer limit");
 
+_Static_assert(BRIDGE_METRICS_BUCKETS_N == PW_HIST_LATENCY_BUCKETS,
+    "the bridge's latency histograms are pw_hist_latency_us");
+
 typedef enum bridge_webhook_tally {
 	BRIDGE_TALLY_APPLIED = 0,
 	BRIDGE_TALLY_DUPLICATE = 1,
@@ -75,9 +79,8 @@ typedef struct bridge_metrics {
 	size_t routes_n;                               /* labels in use */
 	atomic_uint_fast64_t requests[BRIDGE_METRICS_ROUTES_MAX][BRIDGE_METRICS_CODES_N + 1]; /* [route][code index]; last = other */
 	atomic_uint_fast64_t webhooks[BRIDGE_METRICS_PROVIDERS_N][BRIDGE_METRICS_OUTCOMES_N]; /* [provider index][tally] */
-	atomic_uint_fast64_t buckets[BRIDGE_METRICS_ROUTES_MAX][BRIDGE_METRICS_BUCKETS_N]; /* non-cumulative counts per bucket */
-	atomic_uint_fast64_t count[BRIDGE_METRICS_ROUTES_MAX];  /* requests observed (the +Inf bucket) */
-	atomic_uint_fast64_t sum_us[BRIDGE_METRICS_ROUTES_MAX]; /* total latency, microseconds */
+	pw_hist latency[BRIDGE_METRICS_ROUTES_MAX]; /* per route, µs (pw_hist_latency_us: common/pw_metrics.h,
+	                                              shared with the server) */
 	atomic_uint_fast64_t ip_limited[BRIDGE_IP_CLASSES]; /* 429s of the per-address limits:
 	                                                       public, webhooks */
 } bridge_metrics;

@@ -952,6 +952,31 @@ client_reply_decode(const nng_msg *msg, const char *rid, Paywire__V1__Response__
 	return PW_OK;
 }
 
+/* pw_trace_set's value for this thread ("" : none). */
+static _Thread_local char client_trace[PW_TRACE_ID_BYTES_MAX + 1];
+
+pw_status
+pw_trace_set(const char *trace_id)
+{
+	size_t n = trace_id != NULL ? strlen(trace_id) : 0;
+
+	if (n > PW_TRACE_ID_BYTES_MAX) {
+		return PW_INVALID_ARGUMENT;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char) trace_id[i];
+		bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= 'A' && ch <= 'Z') || ch == '.' || ch == '_' || ch == ':' || ch == '-';
+
+		if (!ok) {
+			return PW_INVALID_ARGUMENT;
+		}
+	}
+	memcpy(client_trace, n > 0 ? trace_id : "", n);
+	client_trace[n] = '\0';
+	return PW_OK;
+}
+
 /* Packs rq (request_id from request_id, or random), exchanges it and decodes
  * the reply. On PW_OK *out is the reply (free with
  * paywire__v1__response__free_unpacked), and its result is `want`. */
@@ -972,6 +997,7 @@ client_call(pw_client *c, Paywire__V1__Request *rq, const char *request_id,
 		return st;
 	}
 	rq->request_id = rid;
+	rq->trace_id = client_trace;
 	rq->deadline_ms = c->timeout_ms; /* the server need not answer later than this */
 	size = paywire__v1__request__get_packed_size(rq);
 	if (size > PW_RPC_MSG_BYTES_MAX) {

@@ -76,36 +76,129 @@ pw_why(char *why, size_t why_size, pw_status st, const char *fmt, ...)
 	return st;
 }
 
+static atomic_int log_format = PW_LOG_TEXT;
+
+void
+pw_log_set_format(pw_log_format f)
+{
+	atomic_store(&log_format, (int) f);
+}
+
+bool
+pw_log_format_parse(const char *s, pw_log_format *out)
+{
+	if (s != NULL && strcmp(s, "text") == 0) {
+		*out = PW_LOG_TEXT;
+		return true;
+	}
+	if (s != NULL && strcmp(s, "json") == 0) {
+		*out = PW_LOG_JSON;
+		return true;
+	}
+	return false;
+}
+
+void
+pw_log_safe_id(char *out, size_t out_size, const char *in)
+{
+	size_t i = 0;
+
+	PW_ASSERT(out != NULL && out_size >= 2);
+	for (; in != NULL && in[i] != '\0' && i + 1 < out_size; i++) {
+		unsigned char ch = (unsigned char) in[i];
+		bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= 'A' && ch <= 'Z') || ch == '.' || ch == '_' || ch == ':' || ch == '-';
+		out[i] = ok ? (char) ch : '?';
+	}
+	out[i] = '\0';
+	if (i == 0) {
+		(void) pw_strlcpy(out, "-", out_size);
+	}
+}
+
+/* Appends msg[0..len) JSON-escaped to out[*pos..cap) (stops whole escapes
+ * before cap). */
+static void
+log_json_escape(char *out, size_t cap, size_t *pos, const char *msg, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char) msg[i];
+		char esc[7];
+		size_t n;
+
+		if (ch == '"' || ch == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char) ch;
+			n = 2;
+		} else if (ch < 0x20 || ch >= 0x7f) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[ch >> 4];
+			esc[5] = hex[ch & 15];
+			n = 6;
+		} else {
+			esc[0] = (char) ch;
+			n = 1;
+		}
+		if (*pos + n >= cap) {
+			return;
+		}
+		memcpy(out + *pos, esc, n);
+		*pos += n;
+	}
+}
+
 void
 pw_log(pw_log_level lvl, const char *fmt, ...)
 {
 	static const char *const lvl_names[] = { "debug", "info", "warn", "error" };
 	char line[2048];
+	char msg[2048];
+	char ts_s[40];
 	struct timespec ts;
 	struct tm tm;
 	va_list ap;
 	int n;
 	int m;
+	size_t len;
 
 	if (!pw_log_enabled(lvl)) {
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
+	n = snprintf(ts_s, sizeof(ts_s), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	    ts.tv_nsec / 1000000L, lvl_names[lvl]);
-	PW_ASSERT(n > 0 && (size_t) n < sizeof(line));
+	    ts.tv_nsec / 1000000L);
+	PW_ASSERT(n > 0 && (size_t) n < sizeof(ts_s));
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t) n - 1, fmt, ap);
+	m = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (m < 0) {
 		m = 0;
 	}
-	size_t len = (size_t) n + (size_t) m;
-	if (len > sizeof(line) - 2) {
-		len = sizeof(line) - 2; /* truncated: keep one line */
+	if ((size_t) m >= sizeof(msg)) {
+		m = (int) sizeof(msg) - 1; /* truncated */
 	}
+	if (atomic_load(&log_format) == PW_LOG_JSON) {
+		n = snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts_s,
+		    lvl_names[lvl]);
+		PW_ASSERT(n > 0 && (size_t) n < sizeof(line));
+		len = (size_t) n;
+		log_json_escape(line, sizeof(line) - 3, &len, msg, (size_t) m);
+		line[len++] = '"';
+		line[len++] = '}';
+	} else {
+		n = snprintf(line, sizeof(line), "%s %-5s ", ts_s, lvl_names[lvl]);
+		PW_ASSERT(n > 0 && (size_t) n < sizeof(line));
+		len = (size_t) n;
+		for (size_t i = 0; i < (size_t) m && len < sizeof(line) - 1; i++) {
+			/* one line whatever the message holds */
+			line[len++] = (msg[i] == '\n' || msg[i] == '\r') ? ' ' : msg[i];
+		}
+	}
+	PW_ASSERT(len < sizeof(line));
 	line[len++] = '\n';
 	/* One write(2) per line so lines from several threads never interleave. */
 	ssize_t w = write(STDERR_FILENO, line, len);
@@ -145,6 +238,14 @@ pw_monotonic_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+pw_monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* ---- init, randomness ---- */

@@ -34,6 +34,17 @@ typedef enum pw_log_level { PW_LOG_DEBUG = 0, PW_LOG_INFO, PW_LOG_WARN, PW_LOG_E
 void pw_log_set_level(pw_log_level lvl);
 bool pw_log_enabled(pw_log_level lvl);
 void pw_log(pw_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Line format: text "ts level msg" (default) or one JSON object per line,
+ * {"ts":"…","level":"info","msg":"…"} (msg JSON-escaped; bytes that are not
+ * printable ASCII become \u00XX, so every line parses whatever a message
+ * holds). */
+typedef enum pw_log_format { PW_LOG_TEXT = 0, PW_LOG_JSON = 1 } pw_log_format;
+void pw_log_set_format(pw_log_format f);
+/* Parses "text|json"; false on anything else. */
+bool pw_log_format_parse(const char *s, pw_log_format *out);
+/* Copies a caller-supplied id (a request id) for a log line: at most
+ * out_size - 1 bytes of [A-Za-z0-9._:-], anything else as '?'; "" -> "-". */
+void pw_log_safe_id(char *out, size_t out_size, const char *in);
 
 /* Writes the formatted reason into why[0..why_size) (nothing when why is
  * NULL or why_size 0) and returns st: the one helper behind every
@@ -48,6 +59,7 @@ typedef int64_t (*pw_clock_fn)(void *arg);
 void pw_clock_set(pw_clock_fn fn, void *arg);
 int64_t pw_now_unix_ms(void);
 int64_t pw_monotonic_ms(void);
+int64_t pw_monotonic_us(void);
 
 /* Random bytes from libsodium (sodium_init must have run: pw_common_init). */
 int pw_common_init(void) PW_WUR; /* 0 on success */

@@ -504,4 +504,9 @@ _Static_assert(PW_NOTIFY_TEXT_BYTES_MAX <= PW_NOTIFY_BODY_BYTES_MAX &&
 #define PW_DOCTOR_MAP_WARN_PCT 80
 #define PW_DOCTOR_MAP_FAIL_PCT 95
 
+/* A PEM file given to --tls-cert / --tls-key (a chain of a few certificates). */
+#define PW_BRIDGE_TLS_FILE_BYTES_MAX (256u * 1024u)
+/* A trace id (X-Request-Id; Request.trace_id): 1..64 bytes of [A-Za-z0-9._:-]. */
+#define PW_TRACE_ID_BYTES_MAX 64
+
 #endif

@@ -311,6 +311,9 @@ apply_run(store_txn *t, srv_call *c)
 	if (rv == PW_OK) {
 		rv = apply_reply(c);
 	}
+	if (rv == PW_OK) {
+		srv_call_note_state(c); /* logged once answered (srv_call_log) */
+	}
 	srv_result_fini(&c->res); /* packed: the raw keys in it are wiped now */
 	if (rv != PW_OK) {
 		return rv;
@@ -339,6 +342,7 @@ apply_forget_run(srv_call *c)
 	srv_reply_free(&c->reply, &c->reply_len);
 	srv_reply_free(&c->stored, &c->stored_len);
 	srv_result_fini(&c->res);
+	c->state_note[0] = '\0';
 	c->replayed = false;
 	c->status = PW_OK;
 	c->apply_st = PW_OK;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "srv_metrics.h"
 #include "srv_validate.h"
 
 int64_t
@@ -112,6 +113,7 @@ srv_call_reset(srv_call *c)
 		c->req = NULL;
 	}
 	srv_result_fini(&c->res);
+	c->state_note[0] = '\0';
 	srv_reply_free(&c->reply, &c->reply_len);
 	srv_reply_free(&c->stored, &c->stored_len);
 	if (c->cont != NULL) {
@@ -180,19 +182,6 @@ srv_call_reply(srv_call *c, pw_status st, const char *msg, Paywire__V1__Response
 	}
 }
 
-/* Copies a client-supplied id for a log line: visible ASCII only. */
-static void
-log_safe(char *out, size_t out_size, const char *in)
-{
-	size_t i = 0;
-
-	for (; in != NULL && in[i] != '\0' && i + 1 < out_size; i++) {
-		unsigned char ch = (unsigned char) in[i];
-		out[i] = (ch > 0x20 && ch < 0x7f) ? (char) ch : '?';
-	}
-	out[i] = '\0';
-}
-
 void
 srv_env_log_webhooks(srv_env *env)
 {
@@ -210,12 +199,114 @@ srv_env_log_webhooks(srv_env *env)
 const char *const srv_wh_tally_names[5] = { "applied", "duplicate", "ignored", "anomaly",
 	"quarantined" };
 
+/* The metrics outcome of a webhook answered with tally t (SRV_WH_NONE: an
+ * error answer). */
+static srv_metrics_wh
+log_wh_outcome(srv_wh_tally t)
+{
+	switch (t) {
+	case SRV_WH_APPLIED:
+		return SRV_METRICS_WH_APPLIED;
+	case SRV_WH_DUPLICATE:
+		return SRV_METRICS_WH_DUPLICATE;
+	case SRV_WH_IGNORED:
+		return SRV_METRICS_WH_IGNORED;
+	case SRV_WH_ANOMALY:
+		return SRV_METRICS_WH_ANOMALY;
+	case SRV_WH_QUARANTINED:
+		return SRV_METRICS_WH_QUARANTINED;
+	case SRV_WH_NONE:
+		break;
+	}
+	return SRV_METRICS_WH_REJECTED;
+}
+
+/* The name of a session status ("SESSION_STATUS_PAID"). */
+static const char *
+note_status_name(int v)
+{
+	const ProtobufCEnumValue *e =
+	    protobuf_c_enum_descriptor_get_value(&paywire__store__v1__session_status__descriptor, v);
+
+	return e != NULL ? e->name : "?";
+}
+
+void
+srv_call_note_state(srv_call *c)
+{
+	Paywire__V1__Request__CallCase cc = c->req != NULL ? c->req->call_case
+	                                                    : PAYWIRE__V1__REQUEST__CALL__NOT_SET;
+
+	c->state_note[0] = '\0';
+	c->note_level = PW_LOG_INFO;
+	if (cc == PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK && c->req->ingest_webhook != NULL) {
+		pw_provider p = (pw_provider) c->req->ingest_webhook->provider;
+		const char *pname = pw_provider_known(p) ? pw_provider_name(p) : "unknown";
+		const store_webhook_result *w = &c->res.webhook;
+		const char *sess = w->session_id[0] ? w->session_id : "-";
+
+		if (c->wh_tally == SRV_WH_ANOMALY || w->anomaly) {
+			c->note_level = PW_LOG_WARN;
+			(void) snprintf(c->state_note, sizeof(c->state_note),
+			    "anomaly provider=%s session=%.64s event=%.64s reason=%.120s", pname, sess,
+			    c->ev.event_type, w->reason[0] ? w->reason : "-");
+		} else if (c->wh_tally == SRV_WH_APPLIED) {
+			(void) snprintf(c->state_note, sizeof(c->state_note),
+			    "webhook applied provider=%s session=%.64s event=%.64s kind=%s session_status=%s",
+			    pname, sess, c->ev.event_type, c->ev.kind == PW_EV_REFUND ? "refund" : "payment",
+			    note_status_name((int) w->session_status));
+		} else if (c->wh_tally == SRV_WH_QUARANTINED) {
+			c->note_level = PW_LOG_WARN;
+			(void) snprintf(c->state_note, sizeof(c->state_note),
+			    "webhook quarantined provider=%s event=%.64s", pname, c->ev.event_type);
+		}
+		return;
+	}
+	if (cc == PAYWIRE__V1__REQUEST__CALL_CREATE_SESSION && c->res.session != NULL &&
+	    c->res.session->session != NULL) {
+		const Paywire__Store__V1__Session *s = c->res.session->session;
+
+		(void) snprintf(c->state_note, sizeof(c->state_note),
+		    "session created session=%.64s merchant=%.64s amount_minor=%lld currency=%.8s", s->id,
+		    c->merchant_id, (long long) s->amount_minor, s->currency);
+	} else if (cc == PAYWIRE__V1__REQUEST__CALL_REFUND_PAYMENT && c->res.refund != NULL) {
+		(void) snprintf(c->state_note, sizeof(c->state_note),
+		    "refund %.64s session=%.64s merchant=%.64s amount_minor=%lld state=%d", c->res.refund->id,
+		    c->res.refund->session_id, c->merchant_id, (long long) c->res.refund->amount_minor,
+		    (int) c->res.refund->state);
+	}
+}
+
+/* The state change of a call answered now: its note (srv_call_note_state)
+ * once OK, a refused webhook with its reason. Ids only: never a secret. */
+static void
+log_state_change(srv_call *c, const char *rid, const char *trace)
+{
+	Paywire__V1__Request__CallCase cc = c->req != NULL ? c->req->call_case
+	                                                    : PAYWIRE__V1__REQUEST__CALL__NOT_SET;
+
+	if (cc == PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK && c->req->ingest_webhook != NULL &&
+	    c->status != PW_OK) {
+		pw_provider p = (pw_provider) c->req->ingest_webhook->provider;
+
+		pw_log(PW_LOG_INFO, "webhook refused provider=%s status=%s reason=%s request_id=%s "
+		    "trace=%s", pw_provider_known(p) ? pw_provider_name(p) : "unknown",
+		    pw_status_name(c->status), c->why[0] ? c->why : "-", rid, trace);
+		return;
+	}
+	if (c->status == PW_OK && !c->replayed && c->state_note[0] != '\0') {
+		pw_log(c->note_level, "%s request_id=%s trace=%s", c->state_note, rid, trace);
+	}
+}
+
 void
 srv_call_log(srv_call *c)
 {
 	char rid[72];
-	pw_log_level lvl = PW_LOG_DEBUG;
+	char trace[PW_TRACE_ID_BYTES_MAX + 1];
+	pw_log_level lvl = PW_LOG_INFO;
 	long long us = (long long) (srv_mono_us() - c->start_us);
+	unsigned cc = c->req != NULL ? (unsigned) c->req->call_case : 0u;
 
 	if (c->status != PW_OK) {
 		atomic_fetch_add_explicit(&c->env->counters.errors, 1, memory_order_relaxed);
@@ -223,17 +314,25 @@ srv_call_log(srv_call *c)
 		atomic_fetch_add_explicit(&c->env->counters.webhooks[c->wh_tally - 1], 1,
 		    memory_order_relaxed);
 	}
-	/* Errors that an operator must look at go to warn; a caller's mistake
-	 * (bad input, bad key) is the caller's business and stays at debug. */
+	srv_metrics_request(c->env->metrics, cc, c->call_name, c->status, (uint64_t) (us > 0 ? us : 0));
+	if (cc == PAYWIRE__V1__REQUEST__CALL_INGEST_WEBHOOK && c->req->ingest_webhook != NULL) {
+		srv_metrics_webhook(c->env->metrics, (pw_provider) c->req->ingest_webhook->provider,
+		    c->status == PW_OK ? log_wh_outcome(c->wh_tally) : SRV_METRICS_WH_REJECTED);
+	}
+	/* Errors that an operator must look at go to warn; every other request
+	 * is one info line (a caller's mistake is the caller's business, but
+	 * its line says which). */
 	if (c->status == PW_INTERNAL || c->status == PW_UNAVAILABLE ||
 	    c->status == PW_RESOURCE_EXHAUSTED) {
 		lvl = PW_LOG_WARN;
 	}
-	if (!pw_log_enabled(lvl)) {
+	if (!pw_log_enabled(lvl) && !pw_log_enabled(PW_LOG_WARN)) {
 		return;
 	}
-	log_safe(rid, sizeof(rid), c->req != NULL ? c->req->request_id : c->echo_id);
-	pw_log(lvl, "rpc request_id=%s call=%s status=%s us=%lld%s%s%s", rid[0] ? rid : "-",
+	pw_log_safe_id(rid, sizeof(rid), c->req != NULL ? c->req->request_id : c->echo_id);
+	pw_log_safe_id(trace, sizeof(trace), c->req != NULL ? c->req->trace_id : NULL);
+	pw_log(lvl, "rpc request_id=%s trace=%s call=%s status=%s us=%lld%s%s%s", rid, trace,
 	    c->call_name, pw_status_name(c->status), us, c->replayed ? " replay=1" : "",
 	    c->status != PW_OK ? " why=" : "", c->status != PW_OK ? c->why : "");
+	log_state_change(c, rid, trace);
 }

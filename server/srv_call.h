@@ -99,6 +99,7 @@ typedef struct srv_env {
 	atomic_bool stopping;                        /* shutdown: new requests answer UNAVAILABLE */
 	atomic_int store_users;                      /* requests inside a store read or submit */
 	srv_counters counters;                       /* see srv_counters */
+	struct srv_metrics *metrics;                 /* Prometheus counters, or NULL (srv_metrics.h) */
 } srv_env;
 
 /* Fills *env. admin_key: NULL or "" = no admin key (admin calls then answer
@@ -170,6 +171,9 @@ struct srv_call {
 	char prov_url[PW_URL_BYTES_MAX + 1];        /* its hosted URL ("" for Razorpay) */
 	srv_call *next_cont;              /* the provider worker's queue */
 	int64_t retry_after_ms;           /* a rate limit's refusal: Status.retry_after_ms */
+	char state_note[SRV_WHY_BYTES];   /* a state change to log once answered OK (ids only;
+	                                     srv_call_note_state), or "" */
+	pw_log_level note_level;          /* ... at this level */
 	bool prov_refused;                /* the provider refused for good (record_failure) */
 	pw_status prov_err;               /* ... the error the call then answers */
 	char prov_why[SRV_WHY_BYTES];     /* ... and its reason */
@@ -193,6 +197,11 @@ void srv_call_why(srv_call *c, const char *fmt, ...) __attribute__((format(print
  * sets c->status. Out of memory: c->reply stays NULL and c->status is
  * PW_INTERNAL (the transport then sends nothing; the client retries). */
 void srv_call_reply(srv_call *c, pw_status st, const char *msg, Paywire__V1__Response *resp);
+
+/* Notes the state change the applied call made (session created, webhook
+ * applied / anomaly / quarantined, refund) from c->res, before the result is
+ * wiped; srv_call_log writes it once the call is answered OK. Writer thread. */
+void srv_call_note_state(srv_call *c);
 
 /* One line per request: debug, or warn for INTERNAL/UNAVAILABLE/
  * RESOURCE_EXHAUSTED. Counts errors. */

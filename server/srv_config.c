@@ -223,6 +223,29 @@ flag_log_level(srv_config *cfg, const char *v, char *why, size_t why_size)
 }
 
 static pw_status
+flag_log_format(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	if (!pw_log_format_parse(v, &cfg->log_format)) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--log-format takes text or json");
+	}
+	return PW_OK;
+}
+
+static pw_status
+flag_metrics_listen(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	srv_metrics_addr a;
+
+	if (!srv_metrics_addr_parse(v, &a) || !pw_strlcpy(cfg->metrics_listen, v,
+	    sizeof(cfg->metrics_listen))) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "--metrics-listen takes HOST:PORT with HOST an IPv4 address, [IPv6] or "
+		    "localhost and PORT 1..65535");
+	}
+	return PW_OK;
+}
+
+static pw_status
 flag_config(srv_config *cfg, const char *v, char *why, size_t why_size)
 {
 	if (v[0] == '\0' || !pw_strlcpy(cfg->config_file, v, sizeof(cfg->config_file))) {
@@ -437,6 +460,8 @@ static const flag_def flags[] = {
 	{ .name = "contexts", .fn = flag_contexts },
 	{ .name = "public-url", .fn = flag_public_url },
 	{ .name = "log-level", .fn = flag_log_level },
+	{ .name = "log-format", .fn = flag_log_format },
+	{ .name = "metrics-listen", .fn = flag_metrics_listen },
 	{ .name = "config", .fn = flag_config },
 	{ .name = "webhook-tolerance-s", .fn = flag_tolerance },
 	{ .name = "drain-timeout-ms", .fn = flag_drain },
@@ -455,6 +480,7 @@ static const flag_def flags[] = {
 	{ .name = "read-only", .fn = NULL },
 	{ .name = "unsafe-no-fsync", .fn = NULL },
 	{ .name = "provider-allow-http", .fn = NULL },
+	{ .name = "metrics-allow-public", .fn = NULL },
 	{ .name = "help", .fn = NULL },
 	{ .name = "version", .fn = NULL },
 };
@@ -468,6 +494,8 @@ flag_switch(srv_config *cfg, const char *name)
 		cfg->unsafe_no_fsync = true;
 	} else if (strcmp(name, "provider-allow-http") == 0) {
 		cfg->provider_allow_http = true;
+	} else if (strcmp(name, "metrics-allow-public") == 0) {
+		cfg->metrics_allow_public = true;
 	} else if (strcmp(name, "help") == 0) {
 		cfg->help = true;
 	} else {
@@ -820,8 +848,12 @@ srv_config_usage(FILE *out, const char *prog)
 	    "                          Default: %d\n"
 	    "  --public-url URL        base of checkout links: session.url = URL/checkout?session=ID.\n"
 	    "                          Default: %s\n"
-	    "  --log-level LEVEL       debug|info|warn|error (debug: one line per request).\n"
-	    "                          Default: info. Secrets are never logged.\n"
+	    "  --log-level LEVEL       debug|info|warn|error (info: one line per request with\n"
+	    "                          its request id, trace id, call, status and latency, and\n"
+	    "                          one per state change). Default: info. Secrets are never\n"
+	    "                          logged.\n"
+	    "  --log-format FORMAT     text|json: json writes one JSON object per line\n"
+	    "                          ({\"ts\",\"level\",\"msg\"}). Default: text\n"
 	    "  --config FILE           KEY=VALUE lines setting the PAYWIRE_* variables below\n"
 	    "                          (# comments; one pair of surrounding quotes removed).\n"
 	    "                          Refused unless owned by you with mode 0600 (or 0400).\n"
@@ -849,6 +881,13 @@ srv_config_usage(FILE *out, const char *prog)
 	    SRV_TEST_WRITER_DELAY_MS_MAX
 #endif
 	);
+	fputs("  --metrics-listen HOST:PORT  serve Prometheus metrics (GET /metrics, text format)\n"
+	      "                          on HOST:PORT; HOST must be a loopback address unless\n"
+	      "                          --metrics-allow-public is given. Default: off\n"
+	      "  --metrics-allow-public  let --metrics-listen bind a non-loopback address (the\n"
+	      "                          metrics carry no secret, but call counts are business\n"
+	      "                          data: firewall it)\n",
+	    out);
 	fputs("  --publish URL           the change feed: send every committed event (the audit\n"
 	      "                          record of each change) on an nng PUB socket at URL\n"
 	      "                          (tcp://HOST:PORT or ipc://PATH) after its commit; a message\n"

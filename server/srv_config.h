@@ -29,6 +29,7 @@
 #include <paywire/status.h>
 
 #include "pw_common.h"
+#include "srv_metrics.h"
 #include "srv_rpc.h"
 #include "store.h"
 
@@ -67,6 +68,9 @@ typedef struct srv_config {
 	char public_url[PW_URL_BYTES_MAX + 1]; /* --public-url */
 	char publish[SRV_CONFIG_URL_BYTES];   /* --publish ("": no change feed socket) */
 	pw_log_level log_level;               /* --log-level */
+	pw_log_format log_format;             /* --log-format */
+	char metrics_listen[SRV_METRICS_ADDR_BYTES]; /* --metrics-listen HOST:PORT ("": off) */
+	bool metrics_allow_public;            /* --metrics-allow-public */
 	int64_t webhook_tolerance_s;          /* --webhook-tolerance-s */
 	int64_t drain_timeout_ms;             /* --drain-timeout-ms */
 	uint32_t test_writer_delay_ms;        /* --test-writer-delay-ms (test builds) */

@@ -21,6 +21,7 @@
 #include "srv_config.h"
 #include "srv_dispatch.h"
 #include "srv_limit.h"
+#include "srv_metrics.h"
 #include "srv_provider.h"
 #include "srv_publish.h"
 #include "srv_rpc.h"
@@ -40,6 +41,7 @@ typedef struct server {
 	bool env_ready;               /* env needs srv_env_fini */
 	srv_rpc *rpc;                 /* REP server */
 	srv_publisher *pub;           /* --publish: the change feed, or NULL */
+	srv_metrics *metrics;         /* Prometheus counters (--metrics-listen serves them) */
 } server;
 
 static int
@@ -63,6 +65,7 @@ parse_flags(server *s, int argc, char **argv)
 		return SRV_EXIT_OK;
 	}
 	pw_log_set_level(s->cfg.log_level);
+	pw_log_set_format(s->cfg.log_format);
 	rv = srv_config_finish(&s->cfg, why, sizeof(why));
 	if (rv == PW_OK && s->cfg.config_file[0] != '\0') {
 		rv = srv_config_file_load(s->cfg.config_file, why, sizeof(why));
@@ -148,6 +151,24 @@ open_store(server *s)
 		return SRV_EXIT_USAGE;
 	}
 	s->env_ready = true;
+	s->metrics = srv_metrics_new(s->st);
+	if (s->metrics == NULL) {
+		pw_log(PW_LOG_ERROR, "out of memory for the metrics");
+		return SRV_EXIT_START;
+	}
+	s->env.metrics = s->metrics;
+	if (s->cfg.metrics_listen[0] != '\0') {
+		char why[512];
+
+		rv = srv_metrics_start(s->metrics, s->cfg.metrics_listen, s->cfg.metrics_allow_public,
+		    why, sizeof(why));
+		if (rv != PW_OK) {
+			pw_log(PW_LOG_ERROR, "%s", why);
+			return rv == PW_INVALID_ARGUMENT ? SRV_EXIT_USAGE : SRV_EXIT_START;
+		}
+		pw_log(PW_LOG_INFO, "paywire-server serving metrics on http://%s/metrics",
+		    s->cfg.metrics_listen);
+	}
 	if (!s->env.admin_key_set) {
 		pw_log(PW_LOG_WARN, "PAYWIRE_ADMIN_KEY is not set: admin calls answer PERMISSION_DENIED");
 	}
@@ -285,6 +306,7 @@ shutdown_all(server *s, int code)
 	}
 	srv_publish_stop(s->pub); /* what is committed goes out; later commits: ListEvents */
 	srv_provider_stop(s->prov); /* provider steps end; their second writes still commit */
+	srv_metrics_stop(s->metrics); /* a scrape reads the store; recording goes on */
 	if (s->st != NULL) {
 		store_close(s->st); /* commits queued writes; their replies go out */
 		s->st = NULL;
@@ -299,6 +321,8 @@ shutdown_all(server *s, int code)
 		srv_env_log_webhooks(&s->env);
 		srv_env_fini(&s->env);
 	}
+	srv_metrics_free(s->metrics); /* after the rpc: no request records any more */
+	s->metrics = NULL;
 	srv_limiter_free(s->limiter); /* after the rpc: no request can use it */
 	s->limiter = NULL;
 	srv_webhook_config_fini(&s->webhooks);

@@ -479,6 +479,43 @@ kv_lmdb_last_txnid(kv_env *e)
 	return (uint64_t) info.me_last_txnid;
 }
 
+/* mdb_reader_list calls this once per line: a header, then one line per
+ * reader slot in use ("(no active readers)" when none). */
+static int
+kv_lmdb_reader_line(const char *msg, void *ctx)
+{
+	uint64_t *n = ctx;
+
+	if (strstr(msg, "pid") == NULL && strstr(msg, "(no active") == NULL) {
+		(*n)++;
+	}
+	return 0;
+}
+
+static pw_status
+kv_lmdb_info(kv_env *e, kv_info *out)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	unsigned int max_readers = 0;
+	uint64_t used = 0;
+
+	PW_ASSERT(e != NULL && out != NULL);
+	if (mdb_env_info(e->env, &info) != 0 || mdb_env_stat(e->env, &st) != 0) {
+		return PW_INTERNAL;
+	}
+	out->has_map = true;
+	out->map_size_bytes = (uint64_t) info.me_mapsize;
+	out->map_used_bytes = ((uint64_t) info.me_last_pgno + 1u) * (uint64_t) st.ms_psize;
+	if (mdb_env_get_maxreaders(e->env, &max_readers) == 0 &&
+	    mdb_reader_list(e->env, kv_lmdb_reader_line, &used) >= 0) {
+		out->has_readers = true;
+		out->readers_used = used;
+		out->readers_max = max_readers;
+	}
+	return PW_OK;
+}
+
 /* ---- cursors ---- */
 
 static pw_status
@@ -575,6 +612,7 @@ const kv_ops kv_lmdb_ops = {
 	.count = kv_lmdb_count,
 	.prefetch = NULL, /* a read of a mapped page costs no round trip */
 	.last_txnid = kv_lmdb_last_txnid,
+	.info = kv_lmdb_info,
 };
 
 /* ---- outside the ops: backups and health of a data directory (store.h) ----

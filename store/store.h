@@ -1018,4 +1018,20 @@ typedef struct store_stats {
 /* Copies the current counters (any thread; a consistent snapshot). */
 void store_stats_get(store *s, store_stats *out);
 
+/* Live figures for metrics (any thread; takes no store lock: the queue depth
+ * is a relaxed copy, the engine's figures come from its own cheap calls). */
+typedef struct store_obs {
+	uint64_t queue_depth;      /* writes queued now */
+	bool failed;               /* store_failed() */
+	bool has_map;              /* the engine has a map (LMDB): the two below */
+	uint64_t map_used_bytes;   /* pages in use x page size */
+	uint64_t map_size_bytes;   /* the map's size */
+	bool has_readers;          /* the engine has reader slots (LMDB): the two below */
+	uint64_t readers_used;     /* slots held by live read transactions' threads */
+	uint64_t readers_max;      /* slots in the lock table */
+	const struct pw_hist *batch;  /* writes per batch (pw_hist_batch_size), the writer's */
+	const struct pw_hist *commit; /* µs per batch commit, fsync included (pw_hist_latency_us) */
+} store_obs;
+void store_obs_get(store *s, store_obs *out);
+
 #endif

@@ -224,6 +224,9 @@ store_open_engine(store **out, const store_opts *opts, const kv_ops *engine)
 		pthread_condattr_destroy(&ca);
 	}
 	atomic_init(&s->failed, false);
+	pw_hist_init(&s->hist_batch);
+	pw_hist_init(&s->hist_commit);
+	atomic_init(&s->queued_now, 0);
 	atomic_init(&s->writer_delay_ms, 0u);
 	atomic_init(&s->purge_interval_ms, (unsigned) PW_STORE_PURGE_INTERVAL_MS);
 	atomic_init(&s->sweep_interval_ms, (unsigned) PW_STORE_SWEEP_INTERVAL_MS);

@@ -52,6 +52,7 @@
 
 #include <sodium.h>
 
+#include "pw_metrics.h"
 #include "store.h"
 #include "store_kv.h"
 
@@ -188,6 +189,9 @@ struct store {
 	atomic_uint lu_check_ms;              /* ... the writer's check interval (test hook) */
 	atomic_uint lu_idle_ms;               /* ... and its idle interval; 0: never (test hook) */
 	store_lu *lu;                         /* API keys' in-memory last-used times (any thread) */
+	pw_hist hist_batch;                   /* writes per committed-or-not batch (metrics) */
+	pw_hist hist_commit;                  /* µs of each batch commit (the fsync) (metrics) */
+	atomic_size_t queued_now;             /* a copy of `queued` readable without mu (metrics) */
 
 	pthread_mutex_t mu;                   /* guards everything below up to the scratch */
 	pthread_cond_t cv;                    /* the writer waits here for work, close or the

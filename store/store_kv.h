@@ -191,6 +191,16 @@ typedef struct kv_config {
  *   something; it moves iff data changed ("nothing written" is checkable
  *   from outside, DESIGN.md). Any thread.
  */
+/* What info reports (metrics); unset members are false/0. */
+typedef struct kv_info {
+	bool has_map;            /* map_* are meaningful */
+	uint64_t map_used_bytes; /* bytes of the map in use */
+	uint64_t map_size_bytes; /* the map's size */
+	bool has_readers;        /* readers_* are meaningful */
+	uint64_t readers_used;   /* reader slots in use */
+	uint64_t readers_max;    /* reader slots in all */
+} kv_info;
+
 typedef struct kv_ops {
 	const char *name; /* "lmdb": for logs */
 	pw_status (*probe)(const kv_config *cfg, bool *exists_out);
@@ -216,6 +226,9 @@ typedef struct kv_ops {
 	pw_status (*count)(kv_txn *txn, unsigned table, uint64_t *out);
 	pw_status (*prefetch)(kv_txn *txn, unsigned table, const kv_val *keys, size_t n);
 	uint64_t (*last_txnid)(kv_env *env);
+	/* optional (NULL: nothing to say): figures for metrics, any thread,
+	 * cheap (no transaction) */
+	pw_status (*info)(kv_env *env, kv_info *out);
 } kv_ops;
 
 /* ---- the engines ---- */

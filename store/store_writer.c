@@ -21,6 +21,7 @@
 #include "store_internal.h"
 
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 pw_status
@@ -52,6 +53,7 @@ store_submit(store *s, store_write *w)
 	}
 	s->tail = w;
 	s->queued++;
+	atomic_store_explicit(&s->queued_now, s->queued, memory_order_relaxed);
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	return PW_OK;
@@ -98,6 +100,7 @@ store_queue_take(store *s, int64_t wait_ms, bool *closing)
 	}
 	PW_ASSERT(s->queued >= n);
 	s->queued -= n;
+	atomic_store_explicit(&s->queued_now, s->queued, memory_order_relaxed);
 	pthread_mutex_unlock(&s->mu);
 	return n;
 }
@@ -241,8 +244,13 @@ store_batch_attempt(store *s, size_t n, unsigned attempt, bool *wrote)
 		batch_st = PW_UNAVAILABLE; /* an apply hit corruption: keep nothing */
 	}
 	if (batch_st == PW_OK && *wrote) {
+		int64_t t0;
+
 		pw_crashpoint("store.before_commit");
+		t0 = pw_monotonic_us();
 		batch_st = s->kv->batch_commit(batch);
+		pw_hist_observe(&s->hist_commit, &pw_hist_latency_us,
+		    (uint64_t) (pw_monotonic_us() - t0));
 	} else if (batch != NULL) {
 		s->kv->batch_abort(batch);
 	}
@@ -403,6 +411,9 @@ store_batch_run(store *s, size_t n)
 		s->stats.last_batch_size = n;
 	}
 	pthread_mutex_unlock(&s->mu);
+	if (!own) {
+		pw_hist_observe(&s->hist_batch, &pw_hist_batch_size, n);
+	}
 	if (committed) {
 		pw_crashpoint("store.after_commit"); /* durable, nobody answered yet */
 		if (s->commit_hook != NULL) {
@@ -636,6 +647,28 @@ store_apply_sync(store *s, store_apply_fn apply, void *arg)
 }
 
 /* ---- introspection, test hooks ---- */
+
+void
+store_obs_get(store *s, store_obs *out)
+{
+	kv_info ki;
+
+	PW_ASSERT(s != NULL && out != NULL);
+	memset(out, 0, sizeof(*out));
+	out->queue_depth = atomic_load_explicit(&s->queued_now, memory_order_relaxed);
+	out->failed = atomic_load(&s->failed);
+	memset(&ki, 0, sizeof(ki));
+	if (s->kv->info != NULL && s->kv->info(s->env, &ki) == PW_OK) {
+		out->has_map = ki.has_map;
+		out->map_used_bytes = ki.map_used_bytes;
+		out->map_size_bytes = ki.map_size_bytes;
+		out->has_readers = ki.has_readers;
+		out->readers_used = ki.readers_used;
+		out->readers_max = ki.readers_max;
+	}
+	out->batch = &s->hist_batch;
+	out->commit = &s->hist_commit;
+}
 
 void
 store_stats_get(store *s, store_stats *out)

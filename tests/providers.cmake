@@ -38,3 +38,8 @@ foreach(t browser_provider browser_razorpay)
       FIXTURES_REQUIRED "browser;providers;signer" LABELS "browser;providers")
   endif()
 endforeach()
+# The log scan (issue 13) runs it_checkout_provider's scenario among others.
+if(TEST paywire.it_log_scan AND TEST paywire.providers_setup)
+  set_tests_properties(paywire.it_log_scan PROPERTIES
+    FIXTURES_REQUIRED "providers;signer" TIMEOUT 1800)
+endif()

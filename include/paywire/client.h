@@ -133,6 +133,14 @@ PW_API void pw_client_opts_default(pw_client_opts *opts);
 PW_API pw_status pw_client_open(pw_client **out, const char *url, const pw_client_opts *opts);
 PW_API void pw_client_close(pw_client *c);
 
+/* Sets the trace id that this thread's following calls carry (on any
+ * client) until it is set again: the server logs it with each call, so a
+ * request can be followed across processes (the bridge passes the HTTP
+ * request's X-Request-Id). Not the idempotency key. NULL or "" clears it.
+ * PW_INVALID_ARGUMENT (nothing changes) for more than 64 bytes or a byte
+ * outside [A-Za-z0-9._:-]. */
+PW_API pw_status pw_trace_set(const char *trace_id);
+
 /* ---- merchants (admin key) ---- */
 
 typedef struct pw_merchant {

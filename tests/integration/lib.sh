@@ -34,9 +34,70 @@ cleanup() {
   for d in "${PG_DIRS[@]}"; do
     bash "$PW_SOURCE_DIR/tests/pg/cluster.sh" stop "$d" >/dev/null 2>&1 || true
   done
+  local scan_rc=0
+  [ -n "${PW_LOG_SCAN:-}" ] && { scan_logs || scan_rc=1; }
   [ -n "${PW_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
+  [ "$scan_rc" -eq 0 ] || exit 1
 }
 trap cleanup EXIT
+
+# secret VALUE...: registers values the test used that must never be logged
+# (scan_logs looks for them with the fixture secrets and the secret shapes).
+secret() { local v; for v in "$@"; do [ -n "$v" ] && printf '%s\n' "$v" >>"$T/secrets"; done; return 0; }
+
+# scan_logs: every line of the server's and the bridge's logs in $T, checked
+# for every registered secret, the fixture secrets exported below and
+# anything shaped like a key, token or secret paywire hands out; with
+# PW_LOG_FORMAT=json every line must parse as JSON too. Run at exit when
+# PW_LOG_SCAN is set (tests/integration/log_scan_test.sh); prints what it found
+# (the log line's number, never the line) and fails the test.
+scan_logs() {
+  local f rc=0
+  for f in "$T"/server*.log "$T"/bridge*.log; do
+    [ -f "$f" ] || continue
+    PW_SCAN_SECRETS="$T/secrets" $PY - "$f" <<'PYEOF' || rc=1
+import json, os, re, sys
+path = sys.argv[1]
+fixed = set()
+for k in ("PAYWIRE_ADMIN_KEY", "PAYWIRE_TOKEN_SECRET", "PAYWIRE_STRIPE_WEBHOOK_SECRET",
+          "PAYWIRE_RAZORPAY_WEBHOOK_SECRET", "PAYWIRE_ONECOM_WEBHOOK_SECRET",
+          "PAYWIRE_WEB3_WEBHOOK_SECRET", "PAYWIRE_FAKE_WEBHOOK_SECRET"):
+    v = os.environ.get(k, "")
+    if len(v) >= 8:
+        fixed.add(v)
+sf = os.environ.get("PW_SCAN_SECRETS", "")
+if sf and os.path.exists(sf):
+    fixed.update(l.strip() for l in open(sf) if len(l.strip()) >= 8)
+shapes = re.compile(r"(sk|rk)_(test|live)_[A-Za-z0-9]{16,}|ak_(test|live)_[A-Za-z0-9_-]{16,}"
+                    r"|cks_[A-Za-z0-9_-]{16,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
+                    r"|whsec_[A-Za-z0-9+/]{16,}")
+want_json = os.environ.get("PW_LOG_FORMAT") == "json"
+bad = 0
+n = 0
+for i, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1):
+    n += 1
+    hits = [s for s in fixed if s in line]
+    m = shapes.search(line)
+    if hits or m:
+        bad += 1
+        what = "a registered or fixture secret" if hits else "a secret-shaped value (%s...)" % m.group(0)[:6]
+        print("not ok - %s line %d holds %s" % (os.path.basename(path), i, what))
+    # with json, pw_log's lines all start with "{"; others (the bridge's
+    # startup line on stdout, sanitizer reports) are not JSON lines
+    if want_json and line.startswith("{"):
+        try:
+            json.loads(line)
+        except ValueError:
+            bad += 1
+            print("not ok - %s line %d is not JSON" % (os.path.basename(path), i))
+if not bad:
+    print("ok - %s: %d lines scanned for secrets%s" % (os.path.basename(path), n,
+          ", JSON lines parse" if want_json else ""))
+sys.exit(1 if bad else 0)
+PYEOF
+  done
+  return "$rc"
+}
 
 free_port() {
   $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -54,7 +115,8 @@ start_server() {
   local data=$1; shift
   local port; port=${PW_REUSE_PORT:-$(free_port)}
   SERVER_URL=tcp://127.0.0.1:$port
-  "$SERVER_BIN" --data "$data" --listen "$SERVER_URL" --log-level "${PW_LOG:-warn}" "$@" \
+  "$SERVER_BIN" --data "$data" --listen "$SERVER_URL" --log-level "${PW_LOG:-warn}" \
+    --log-format "${PW_LOG_FORMAT:-text}" "$@" \
     >>"$T/server.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -106,7 +168,8 @@ start_bridge() {
   local port; port=${PW_BRIDGE_PORT:-$(free_port)}
   BRIDGE=http://127.0.0.1:$port
   "$BRIDGE_BIN" --listen 127.0.0.1:$port --server "$SERVER_URL" --public-url "$BRIDGE" \
-    --server-timeout-ms $((HANG_S * 1000)) --log-level "${PW_LOG:-warn}" "$@" \
+    --server-timeout-ms $((HANG_S * 1000)) --log-level "${PW_LOG:-warn}" \
+    --log-format "${PW_LOG_FORMAT:-text}" "$@" \
     >>"$T/bridge.log" 2>&1 &
   BRIDGE_PID=$!
   PIDS+=("$BRIDGE_PID")
