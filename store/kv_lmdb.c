@@ -645,26 +645,13 @@ kv_lmdb_side_open(const char *dir, MDB_env **out, char *why, size_t why_size)
 	return PW_OK;
 }
 
-/* mdb_reader_list callback: counts the lines naming a reader (the first
- * line is the header, "(no active readers)" names none). */
-static int
-kv_lmdb_reader_line(const char *msg, void *arg)
-{
-	unsigned *lines = arg;
-
-	if (strstr(msg, "no active readers") == NULL) {
-		(*lines)++;
-	}
-	return 0;
-}
-
 pw_status
 store_lmdb_inspect(const char *dir, store_lmdb_info *out, char *why, size_t why_size)
 {
 	MDB_env *env = NULL;
 	MDB_envinfo info;
 	MDB_stat ms;
-	unsigned lines = 0;
+	uint64_t readers = 0;
 	int dead = 0;
 	int rc;
 	pw_status st;
@@ -683,7 +670,7 @@ store_lmdb_inspect(const char *dir, store_lmdb_info *out, char *why, size_t why_
 		rc = mdb_env_stat(env, &ms);
 	}
 	if (rc == 0) {
-		rc = mdb_reader_list(env, kv_lmdb_reader_line, &lines);
+		rc = mdb_reader_list(env, kv_lmdb_reader_line, &readers);
 	}
 	if (rc != 0) {
 		mdb_env_close(env);
@@ -694,7 +681,7 @@ store_lmdb_inspect(const char *dir, store_lmdb_info *out, char *why, size_t why_
 	out->used_bytes = ((uint64_t) info.me_last_pgno + 1) * ms.ms_psize;
 	out->last_txnid = (uint64_t) info.me_last_txnid;
 	out->readers_max = info.me_maxreaders;
-	out->readers_used = lines > 0 ? lines - 1 : 0;
+	out->readers_used = (unsigned) readers;
 	out->stale_cleared = dead;
 	mdb_env_close(env);
 	return PW_OK;
