@@ -19,7 +19,8 @@ void srv_systemd_ready(const char *status);
  * write (no put: no commit, no fsync) and pings WATCHDOG=1 when the writer
  * has run it. A hung writer never runs it: no ping, systemd restarts the
  * server. A read-only server has no writer to prove: the main loop pings. A
- * full queue pings only if the writer committed since the last probe. */
+ * full queue pings only if the writer committed since the last probe. The
+ * probe's status does not matter: a hang is what the watchdog is for. */
 void srv_systemd_tick(store *st, bool read_only);
 
 /* STOPPING=1, then waits no more for a probe (store_close runs it). */
