@@ -81,9 +81,10 @@ check "/etc/default/paywire (conffile)" grep -q '^/etc/default/paywire$' /var/li
 
 step "the installed programs, as the units start them (user paywire, installed configuration)"
 # the units' environment: /etc/default/paywire only (EnvironmentFile=); the
-# secrets come from the --config file. setpriv execs (no parent in between):
-# the PID is the program's, its exit status the program's.
-as_unit() { env -i PATH=/usr/bin:/bin bash -c 'set -a; . /etc/default/paywire; set +a
+# secrets come from the --config file. Started with &, every step execs (the
+# subshell, env, bash, setpriv, sh): $! is the program's PID, its exit status
+# the program's.
+as_unit() { exec env -i PATH=/usr/bin:/bin bash -c 'set -a; . /etc/default/paywire; set +a
   exec setpriv --reuid=paywire --regid=paywire --init-groups --inh-caps=-all "$@"' _ "$@"; }
 as_unit sh -c 'exec /usr/bin/paywire-server --data /var/lib/paywire \
   --config /etc/paywire/paywire.env $PAYWIRE_SERVER_OPTS' >/tmp/paywire-server.log 2>&1 &
@@ -139,6 +140,8 @@ rc_s=0; wait $srv || rc_s=$?
 PIDS=()
 eq "paywire-bridge exits 0" 0 "$rc_b"
 eq "paywire-server exits 0" 0 "$rc_s"
+running=$(for e in /proc/[0-9]*/exe; do readlink "$e" 2>/dev/null; done | grep -c '^/usr/bin/paywire' || true)
+eq "no paywire process is left running" 0 "$running"
 rm -f /tmp/e2e.sh /tmp/paywire-server.log /tmp/paywire-bridge.log
 apt-get purge -y -qq paywire libpaywire0 libpaywire-dev >/dev/null
 # and what they pulled in (libnng1, liblmdb0, ...)
