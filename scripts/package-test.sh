@@ -84,6 +84,15 @@ step "the installed programs, as the units start them (user paywire, installed c
 # secrets come from the --config file. Started with &, every step execs (the
 # subshell, env, bash, setpriv, sh): $! is the program's PID, its exit status
 # the program's.
+# fresh-machine's container shares the host's network: ports 7450 and 8080
+# may be another instance's. Free ones go in /etc/default/paywire, the way an
+# operator changes the services' flags.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port); bport=$(free_port)
+sed -i -e "s|^PAYWIRE_SERVER_OPTS=.*|PAYWIRE_SERVER_OPTS=\"--listen tcp://127.0.0.1:$port --listen ipc:///var/lib/paywire/paywire.sock --public-url http://127.0.0.1:$bport\"|" \
+  -e "s|^PAYWIRE_BRIDGE_OPTS=.*|PAYWIRE_BRIDGE_OPTS=\"--listen 127.0.0.1:$bport --server tcp://127.0.0.1:$port\"|" /etc/default/paywire
+grep '^PAYWIRE_' /etc/default/paywire | sed 's/^/   \/etc\/default\/paywire: /'
+export PAYWIRE_SERVER=tcp://127.0.0.1:$port
 as_unit() { exec env -i PATH=/usr/bin:/bin bash -c 'set -a; . /etc/default/paywire; set +a
   exec setpriv --reuid=paywire --regid=paywire --init-groups --inh-caps=-all "$@"' _ "$@"; }
 as_unit sh -c 'exec /usr/bin/paywire-server --data /var/lib/paywire \
@@ -91,10 +100,12 @@ as_unit sh -c 'exec /usr/bin/paywire-server --data /var/lib/paywire \
 PIDS+=($!); srv=$!
 answers() { case "$(/usr/bin/paywire --timeout-ms 1000 --retries 0 status cs_probe 2>&1)" in *NOT_FOUND*) return 0 ;; esac; kill -0 $srv; return 1; }
 check "paywire-server answers" wait_until answers
+check "paywire-server is running (the one that answered)" kill -0 $srv
 as_unit sh -c 'exec /usr/bin/paywire-bridge $PAYWIRE_BRIDGE_OPTS' >/tmp/paywire-bridge.log 2>&1 &
 PIDS+=($!); brg=$!
-healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/healthz)" = 200 ]; }
+healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$bport/healthz)" = 200 ]; }
 check "paywire-bridge healthy" wait_until healthy
+check "paywire-bridge is running (the one that answered)" kill -0 $brg
 sed 's/^/   server: /' /tmp/paywire-server.log | head -12
 check "the server took its secrets from /etc/paywire/paywire.env" \
   sh -c '! grep -q "set in the environment" /tmp/paywire-server.log'
@@ -105,7 +116,8 @@ eq "data directory made by the server: paywire.key 600 paywire" "600 paywire" \
 step "the README's end-to-end example against the installed programs"
 set -a; . /etc/paywire/paywire.env; set +a   # as the README does with data/paywire.env
 awk '$0=="<!-- readme-e2e:begin -->" {on=1; next} $0=="<!-- readme-e2e:end -->" {on=0} on && !/^```/' README.md \
-  | sed -e 's#\. data/paywire.env#. /etc/paywire/paywire.env#' -e 's#build/client/paywire#/usr/bin/paywire#' >/tmp/e2e.sh
+  | sed -e 's#\. data/paywire.env#. /etc/paywire/paywire.env#' -e 's#build/client/paywire#/usr/bin/paywire#' \
+    -e "s#http://127.0.0.1:8080#http://127.0.0.1:$bport#g" >/tmp/e2e.sh
 out=$(cd /tmp && bash -euo pipefail /tmp/e2e.sh 2>&1) && rc=0 || rc=$?
 echo "$out" | sed 's/^/   | /'
 eq "README end-to-end example exits 0" 0 "$rc"
