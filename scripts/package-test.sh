@@ -93,15 +93,36 @@ sed -i -e "s|^PAYWIRE_SERVER_OPTS=.*|PAYWIRE_SERVER_OPTS=\"--listen tcp://127.0.
   -e "s|^PAYWIRE_BRIDGE_OPTS=.*|PAYWIRE_BRIDGE_OPTS=\"--listen 127.0.0.1:$bport --server tcp://127.0.0.1:$port\"|" /etc/default/paywire
 grep '^PAYWIRE_' /etc/default/paywire | sed 's/^/   \/etc\/default\/paywire: /'
 export PAYWIRE_SERVER=tcp://127.0.0.1:$port
-as_unit() { exec env -i PATH=/usr/bin:/bin bash -c 'set -a; . /etc/default/paywire; set +a
+# MemoryDenyWriteExecute= without systemd: the kernel's own switch
+# (prctl PR_SET_MDWE, Linux 6.3+), kept across exec: the release build runs
+# the whole example under it.
+cat >/usr/local/bin/pw-mdwe <<'PY'
+#!/usr/bin/python3
+import ctypes, os, sys
+if ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) != 0:  # PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
+    sys.exit("pw-mdwe: PR_SET_MDWE refused")
+os.execv(sys.argv[1], sys.argv[1:])
+PY
+chmod 755 /usr/local/bin/pw-mdwe
+wx='import mmap; mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)'
+MDWE=""
+if /usr/local/bin/pw-mdwe /usr/bin/python3 -c pass 2>/dev/null; then
+  check "a W+X mapping works without PR_SET_MDWE" python3 -c "$wx"
+  check "PR_SET_MDWE refuses a W+X mapping" sh -c "! /usr/local/bin/pw-mdwe /usr/bin/python3 -c '$wx' 2>/dev/null"
+  MDWE=/usr/local/bin/pw-mdwe
+  echo "   the programs run with memory-deny-write-execute (PR_SET_MDWE)"
+else
+  echo "   this kernel has no PR_SET_MDWE: MemoryDenyWriteExecute is not exercised"
+fi
+as_unit() { exec env -i PATH=/usr/bin:/bin MDWE="$MDWE" bash -c 'set -a; . /etc/default/paywire; set +a
   exec setpriv --reuid=paywire --regid=paywire --init-groups --inh-caps=-all "$@"' _ "$@"; }
-as_unit sh -c 'exec /usr/bin/paywire-server --data /var/lib/paywire \
+as_unit sh -c 'exec $MDWE /usr/bin/paywire-server --data /var/lib/paywire \
   --config /etc/paywire/paywire.env $PAYWIRE_SERVER_OPTS' >/tmp/paywire-server.log 2>&1 &
 PIDS+=($!); srv=$!
 answers() { case "$(/usr/bin/paywire --timeout-ms 1000 --retries 0 status cs_probe 2>&1)" in *NOT_FOUND*) return 0 ;; esac; kill -0 $srv; return 1; }
 check "paywire-server answers" wait_until answers
 check "paywire-server is running (the one that answered)" kill -0 $srv
-as_unit sh -c 'exec /usr/bin/paywire-bridge $PAYWIRE_BRIDGE_OPTS' >/tmp/paywire-bridge.log 2>&1 &
+as_unit sh -c 'exec $MDWE /usr/bin/paywire-bridge $PAYWIRE_BRIDGE_OPTS' >/tmp/paywire-bridge.log 2>&1 &
 PIDS+=($!); brg=$!
 healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$bport/healthz)" = 200 ]; }
 check "paywire-bridge healthy" wait_until healthy
@@ -155,6 +176,7 @@ eq "paywire-server exits 0" 0 "$rc_s"
 running=$(for e in /proc/[0-9]*/exe; do readlink "$e" 2>/dev/null; done | grep -c '^/usr/bin/paywire' || true)
 eq "no paywire process is left running" 0 "$running"
 rm -f /tmp/e2e.sh /tmp/paywire-server.log /tmp/paywire-bridge.log
+rm -f /usr/local/bin/pw-mdwe
 apt-get purge -y -qq paywire libpaywire0 libpaywire-dev >/dev/null
 # and what they pulled in (libnng1, liblmdb0, ...)
 # shellcheck disable=SC2046
