@@ -46,7 +46,9 @@ apt-get purge -y -qq $(comm -13 <(echo "$base") <(pkgs)) >/dev/null
 apt-get autoremove --purge -y -qq >/dev/null
 eq "only the base system's packages are installed" "$base" "$(pkgs)"
 # the README example's own tools (not paywire's dependencies)
-apt-get install -y -qq --no-install-recommends python3 curl openssl >/dev/null
+# and, to apply the units' syscall filter without systemd, systemd-analyze
+# (its lists) and python3-seccomp
+apt-get install -y -qq --no-install-recommends python3 curl openssl systemd python3-seccomp >/dev/null
 before=$(files)
 without_paywire=$(pkgs)
 
@@ -93,36 +95,65 @@ sed -i -e "s|^PAYWIRE_SERVER_OPTS=.*|PAYWIRE_SERVER_OPTS=\"--listen tcp://127.0.
   -e "s|^PAYWIRE_BRIDGE_OPTS=.*|PAYWIRE_BRIDGE_OPTS=\"--listen 127.0.0.1:$bport --server tcp://127.0.0.1:$port\"|" /etc/default/paywire
 grep '^PAYWIRE_' /etc/default/paywire | sed 's/^/   \/etc\/default\/paywire: /'
 export PAYWIRE_SERVER=tcp://127.0.0.1:$port
-# MemoryDenyWriteExecute= without systemd: the kernel's own switch
-# (prctl PR_SET_MDWE, Linux 6.3+), kept across exec: the release build runs
-# the whole example under it.
-cat >/usr/local/bin/pw-mdwe <<'PY'
+# Two of the units' rules without systemd, applied by a small wrapper that
+# then execs the program (both are kept across exec):
+# - MemoryDenyWriteExecute=: the kernel's own switch, prctl PR_SET_MDWE
+#   (Linux 6.3+): no memory both writable and executable;
+# - SystemCallFilter=@system-service ~@privileged @resources with
+#   SystemCallErrorNumber=EPERM: the same seccomp filter, its syscall lists
+#   taken from systemd-analyze (python3-seccomp).
+cat >/usr/local/bin/pw-sandbox <<'PY'
 #!/usr/bin/python3
-import ctypes, os, sys
-if ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) != 0:  # PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
-    sys.exit("pw-mdwe: PR_SET_MDWE refused")
+import ctypes, errno, os, subprocess, sys
+import seccomp
+
+def expand(group, seen):
+    out = set()
+    txt = subprocess.run(["systemd-analyze", "syscall-filter", group],
+                         capture_output=True, text=True, check=True).stdout
+    for w in (l.strip() for l in txt.splitlines()[1:]):
+        if w.startswith("@") and w not in seen:
+            seen.add(w)
+            out |= expand(w, seen)
+        elif w and not w.startswith("#") and not w.startswith("@"):
+            out.add(w)
+    return out
+
+allow = expand("@system-service", set()) - expand("@privileged", set()) - expand("@resources", set())
+if os.environ.pop("PW_SANDBOX_MDWE", "1") == "1":
+    if ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) != 0:  # PR_SET_MDWE, REFUSE_EXEC_GAIN
+        sys.exit("pw-sandbox: PR_SET_MDWE refused")
+f = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.EPERM))
+for name in sorted(allow):
+    try:
+        f.add_rule(seccomp.ALLOW, name)
+    except (RuntimeError, ValueError):
+        pass  # not a system call on this architecture
+f.load()
 os.execv(sys.argv[1], sys.argv[1:])
 PY
-chmod 755 /usr/local/bin/pw-mdwe
+chmod 755 /usr/local/bin/pw-sandbox
 wx='import mmap; mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)'
-MDWE=""
-if /usr/local/bin/pw-mdwe /usr/bin/python3 -c pass 2>/dev/null; then
-  check "a W+X mapping works without PR_SET_MDWE" python3 -c "$wx"
-  check "PR_SET_MDWE refuses a W+X mapping" sh -c "! /usr/local/bin/pw-mdwe /usr/bin/python3 -c '$wx' 2>/dev/null"
-  MDWE=/usr/local/bin/pw-mdwe
-  echo "   the programs run with memory-deny-write-execute (PR_SET_MDWE)"
+SANDBOX=/usr/local/bin/pw-sandbox
+if PW_SANDBOX_MDWE=1 $SANDBOX /usr/bin/python3 -c pass 2>/dev/null; then
+  check "a W+X mapping works outside the sandbox" python3 -c "$wx"
+  check "the sandbox refuses a W+X mapping (PR_SET_MDWE)" sh -c "! $SANDBOX /usr/bin/python3 -c '$wx' 2>/dev/null"
+  echo "   the programs run with memory-deny-write-execute and the units' syscall filter"
 else
-  echo "   this kernel has no PR_SET_MDWE: MemoryDenyWriteExecute is not exercised"
+  export PW_SANDBOX_MDWE=0
+  echo "   this kernel has no PR_SET_MDWE: the programs run with the syscall filter only"
 fi
-as_unit() { exec env -i PATH=/usr/bin:/bin MDWE="$MDWE" bash -c 'set -a; . /etc/default/paywire; set +a
+check "the sandbox refuses a privileged call (setuid: EPERM)" sh -c "! $SANDBOX /usr/bin/python3 -c 'import os; os.setuid(0)' 2>/dev/null"
+check "the sandbox refuses a @resources call (setpriority: EPERM)" sh -c "! $SANDBOX /usr/bin/python3 -c 'import os; os.setpriority(os.PRIO_PROCESS, 0, 5)' 2>/dev/null"
+as_unit() { exec env -i PATH=/usr/bin:/bin SANDBOX="$SANDBOX" PW_SANDBOX_MDWE="${PW_SANDBOX_MDWE:-1}" bash -c 'set -a; . /etc/default/paywire; set +a
   exec setpriv --reuid=paywire --regid=paywire --init-groups --inh-caps=-all "$@"' _ "$@"; }
-as_unit sh -c 'exec $MDWE /usr/bin/paywire-server --data /var/lib/paywire \
+as_unit sh -c 'exec $SANDBOX /usr/bin/paywire-server --data /var/lib/paywire \
   --config /etc/paywire/paywire.env $PAYWIRE_SERVER_OPTS' >/tmp/paywire-server.log 2>&1 &
 PIDS+=($!); srv=$!
 answers() { case "$(/usr/bin/paywire --timeout-ms 1000 --retries 0 status cs_probe 2>&1)" in *NOT_FOUND*) return 0 ;; esac; kill -0 $srv; return 1; }
 check "paywire-server answers" wait_until answers
 check "paywire-server is running (the one that answered)" kill -0 $srv
-as_unit sh -c 'exec $MDWE /usr/bin/paywire-bridge $PAYWIRE_BRIDGE_OPTS' >/tmp/paywire-bridge.log 2>&1 &
+as_unit sh -c 'exec $SANDBOX /usr/bin/paywire-bridge $PAYWIRE_BRIDGE_OPTS' >/tmp/paywire-bridge.log 2>&1 &
 PIDS+=($!); brg=$!
 healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$bport/healthz)" = 200 ]; }
 check "paywire-bridge healthy" wait_until healthy
@@ -176,7 +207,7 @@ eq "paywire-server exits 0" 0 "$rc_s"
 running=$(for e in /proc/[0-9]*/exe; do readlink "$e" 2>/dev/null; done | grep -c '^/usr/bin/paywire' || true)
 eq "no paywire process is left running" 0 "$running"
 rm -f /tmp/e2e.sh /tmp/paywire-server.log /tmp/paywire-bridge.log
-rm -f /usr/local/bin/pw-mdwe
+rm -f /usr/local/bin/pw-sandbox
 apt-get purge -y -qq paywire libpaywire0 libpaywire-dev >/dev/null
 # and what they pulled in (libnng1, liblmdb0, ...)
 # shellcheck disable=SC2046
