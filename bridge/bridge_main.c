@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -22,6 +23,7 @@
 
 #include "bridge_http.h"
 #include "pw_common.h"
+#include "pw_sd.h"
 
 static void
 bridge_usage(FILE *f)
@@ -269,7 +271,7 @@ bridge_flags_parse(int argc, char **argv, bridge_flags *f)
 			return 1;
 		}
 		if (strcmp(argv[i], "--version") == 0) {
-			printf("paywire-bridge %s (wire %s)\n", PW_VERSION_STRING, PW_WIRE_PACKAGE);
+			printf("paywire-bridge %s\n", PW_VERSION_LINE);
 			return 1;
 		}
 		if (i + 1 >= argc || !bridge_flag_apply(f, argv[i], argv[i + 1])) {
@@ -387,6 +389,31 @@ bridge_clients_open(bridge *br, const bridge_flags *f)
 	return st;
 }
 
+/* Under systemd (Type=notify): READY=1 once the daemon listens, then waits
+ * for SIGTERM/SIGINT, pinging the watchdog (WatchdogSec=) from this loop
+ * every quarter of its interval; then STOPPING=1. Returns the signal. */
+static int
+bridge_wait_stop(const sigset_t *stop)
+{
+	uint64_t wd_ms = pw_sd_watchdog_ms();
+	uint64_t tick_ms = wd_ms > 0 ? wd_ms / 4 : 1000;
+	struct timespec tick = { (time_t) (tick_ms / 1000), (long) (tick_ms % 1000) * 1000000L };
+	int sig;
+
+	pw_sd_ready("serving");
+	for (;;) {
+		sig = sigtimedwait(stop, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT) {
+			break;
+		}
+		if (wd_ms > 0) {
+			pw_sd_watchdog();
+		}
+	}
+	pw_sd_stopping();
+	return sig;
+}
+
 static int
 bridge_serve(bridge *br, const bridge_flags *f, const sigset_t *stop)
 {
@@ -405,8 +432,7 @@ bridge_serve(bridge *br, const bridge_flags *f, const sigset_t *stop)
 	    PW_VERSION_STRING, f->cfg.listen_host, (unsigned) br->port, f->cfg.server_url,
 	    br->cfg.public_url);
 	fflush(stdout);
-	while (sigwait(stop, &sig) != 0) {
-	}
+	sig = bridge_wait_stop(stop);
 	pw_log(PW_LOG_INFO, "signal %d: stopping", sig);
 	bridge_http_stop(br);
 	return 0;

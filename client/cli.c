@@ -4710,7 +4710,7 @@ main(int argc, char **argv)
 		return rv;
 	}
 	if (version) {
-		printf("paywire %s (wire %s)\n", PW_VERSION_STRING, PW_WIRE_PACKAGE);
+		printf("paywire %s\n", PW_VERSION_LINE);
 		return CLI_EXIT_OK;
 	}
 	if (help) {

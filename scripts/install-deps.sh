@@ -26,6 +26,10 @@ pkgs=(
   # reliability runs (scripts/reliability/): strace fault injection, eatmydata
   # for the long crash run, valgrind memcheck on the unit suite
   strace eatmydata valgrind
+  # Debian packages (scripts/build-debs.sh, docs/PACKAGING.md) and the
+  # services' sd_notify (libsystemd, optional at build time); systemd-analyze
+  # checks the unit files (tests/integration/systemd_units_test.sh)
+  dpkg-dev debhelper lintian libsystemd-dev systemd
 )
 
 missing=()

@@ -25,6 +25,7 @@
 #include "srv_provider.h"
 #include "srv_publish.h"
 #include "srv_rpc.h"
+#include "srv_systemd.h"
 #include "srv_webhook.h"
 #include "store.h"
 
@@ -61,7 +62,7 @@ parse_flags(server *s, int argc, char **argv)
 		return SRV_EXIT_OK;
 	}
 	if (s->cfg.version) {
-		printf("paywire-server %s (wire %s)\n", PW_VERSION_STRING, PW_WIRE_PACKAGE);
+		printf("paywire-server %s\n", PW_VERSION_LINE);
 		return SRV_EXIT_OK;
 	}
 	pw_log_set_level(s->cfg.log_level);
@@ -267,6 +268,7 @@ wait_for_stop(server *s, const sigset_t *set)
 	int sig;
 
 	for (;;) {
+		srv_systemd_tick(s->st, s->cfg.read_only);
 		if (store_failed(s->st)) {
 			pw_log(PW_LOG_ERROR, "the store failed (I/O error at commit): exiting with %d so a "
 			                     "supervisor restarts the server on a clean environment",
@@ -360,7 +362,9 @@ main(int argc, char **argv)
 		code = start_rpc(&s);
 	}
 	if (code < 0) {
+		srv_systemd_ready("serving"); /* store open, every listener bound */
 		code = wait_for_stop(&s, &set);
+		srv_systemd_stopping();
 	}
 	shutdown_all(&s, code);
 	pw_log(code == SRV_EXIT_OK ? PW_LOG_INFO : PW_LOG_WARN, "paywire-server exiting with %d",
