@@ -34,6 +34,14 @@ if [ "$want" = "$have" ]; then
 else
   fail "exported symbols differ from the headers:"; diff <(echo "$want") <(echo "$have") || true
 fi
+# The Debian package's symbols file lists exactly the exports (a new public
+# function needs its line in debian/libpaywire0.symbols).
+debsyms=$(grep -oE '^ pw_[a-z0-9_]+@Base' "$src/debian/libpaywire0.symbols" | sed 's/^ //; s/@Base//' | sort -u)
+if [ "$debsyms" = "$have" ]; then
+  ok "debian/libpaywire0.symbols lists exactly the exports"
+else
+  fail "debian/libpaywire0.symbols differs from the exports:"; diff <(echo "$debsyms") <(echo "$have") || true
+fi
 if nm -D --defined-only "$lib/libpaywire.so.0.1.0" | grep -qE ' (paywire__|protobuf_c_|pw_log|pw_random|pw_amount)'; then
   fail "internal symbols leak from libpaywire.so"
 else
