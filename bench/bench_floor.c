@@ -257,8 +257,7 @@ bench_echo_serve(const char *url)
 	return 0;
 }
 
-/* Reads one line (without its newline) from fd within timeout_ms. 0 or -1. */
-static int
+int
 bench_line_read(int fd, char *buf, size_t size, int timeout_ms)
 {
 	int64_t deadline = pw_monotonic_ms() + timeout_ms;
