@@ -271,20 +271,33 @@ bench_pool_size(const bench_wl_cfg *c)
 	return (size_t) need;
 }
 
-/* Workload i's share of the unpaid sessions left: in proportion to what it
- * and the selected workloads after it need, so a fast one leaves enough. */
+/* Workload i's share of the unpaid sessions left: an open loop gets what
+ * its rate needs; a closed loop shares what the open loops after it do not
+ * need with the closed loops after it, in proportion to their estimates. */
 static uint64_t
 bench_pool_budget(const bench_wl_cfg *c, size_t i, size_t left)
 {
-	double rest = 0;
+	double reserved = 0;
+	double closed = 0;
+	double mine = bench_pool_need(c, &bench_wl_defs[i]);
 
+	if (bench_wl_defs[i].rate != 0) {
+		return (uint64_t) (mine < (double) left ? mine : (double) left);
+	}
 	for (size_t j = i; j < BENCH_WL_COUNT; j++) {
-		if (bench_wl_selected(c->list, bench_wl_defs[j].key)) {
-			rest += bench_pool_need(c, &bench_wl_defs[j]);
+		if (!bench_wl_selected(c->list, bench_wl_defs[j].key)) {
+			continue;
+		}
+		if (bench_wl_defs[j].rate != 0) {
+			reserved += bench_pool_need(c, &bench_wl_defs[j]);
+		} else {
+			closed += bench_pool_need(c, &bench_wl_defs[j]);
 		}
 	}
-	return rest > 0 ? (uint64_t) ((double) left * bench_pool_need(c, &bench_wl_defs[i]) / rest)
-	                : 0;
+	if (closed <= 0 || (double) left <= reserved) {
+		return 0;
+	}
+	return (uint64_t) (((double) left - reserved) * mine / closed);
 }
 
 typedef struct bench_wl_env {

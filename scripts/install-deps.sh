@@ -27,6 +27,11 @@ pkgs=(
   # for the long crash run, valgrind memcheck on the unit suite
   strace eatmydata valgrind
 )
+# paywire-bench only (`install-deps.sh --bench`): its gRPC C++ peer
+# (bench/peers), the plot (bench/plot.sh) and the profile (perf)
+if [ "${1:-}" = "--bench" ]; then
+  pkgs+=(libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc gnuplot-nox linux-perf)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
