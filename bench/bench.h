@@ -567,6 +567,8 @@ typedef struct bench_report {
 	uint64_t preload;            /* --preload */
 	double preload_s;            /* its time */
 	double seconds;              /* --seconds */
+	long srv_rss_anon_kib;       /* the server's RssAnon at the end (not the map) */
+	long srv_rss_file_kib;       /* ... RssFile: mostly the map's pages in memory */
 	bench_peer_report peers;     /* --grpc-peer, --pgbench */
 } bench_report;
 

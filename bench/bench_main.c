@@ -43,7 +43,7 @@ static const char bench_usage[] =
     "                     [--store URL] [--json] [--no-floors] [--workloads LIST]\n"
     "                     [--seconds S] [--inflight N] [--rate R] [--http-rate R] [--pool N]\n"
     "                     [--bridge-bin PATH] [--preload N] [--grpc-peer PATH]\n"
-    "                     [--pgbench CONNINFO] [--rounds N]\n"
+    "                     [--pgbench CONNINFO] [--rounds N] [--json-out FILE]\n"
     "\n"
     "Starts a paywire-server child (ipc:// and tcp://127.0.0.1, temporary data dir),\n"
     "measures get_status and create_session through libpaywire, and, in the same run,\n"
@@ -78,6 +78,7 @@ static const char bench_usage[] =
     "  --pgbench CONNINFO pgbench single-row INSERTs at --inflight clients on this\n"
     "                     database against create_session, alternated (bench/pg_bench.sh)\n"
     "  --rounds N         alternated rounds of each peer comparison (1..16). Default: 5\n"
+    "  --json-out FILE    also write the JSON object of the run into FILE\n"
     "  --help             print this help\n"
     "\n"
     "Exit codes: 0 measured, 1 a phase or the server failed, 2 usage error.\n";
@@ -96,6 +97,7 @@ typedef struct bench_cfg {
 	const char *grpc_peer;     /* --grpc-peer */
 	const char *pgbench;       /* --pgbench */
 	size_t rounds;             /* --rounds */
+	const char *json_out;      /* --json-out: the JSON object into this file too */
 } bench_cfg;
 
 /* What the run holds open. */
@@ -217,7 +219,7 @@ bench_flag_known(const char *name)
 {
 	static const char *const names[] = { "--server-bin", "--n", "--threads", "--sync",
 		"--store", "--workloads", "--seconds", "--inflight", "--rate", "--http-rate", "--pool",
-		"--bridge-bin", "--preload", "--grpc-peer", "--pgbench", "--rounds" };
+		"--bridge-bin", "--preload", "--grpc-peer", "--pgbench", "--rounds", "--json-out" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(name, names[i]) == 0) {
@@ -300,6 +302,8 @@ bench_flag(bench_cfg *cfg, const char *name, const char *val)
 		} else if (!pw_strlcpy(cfg->bridge_bin, val, sizeof(cfg->bridge_bin))) {
 			return bench_usage_error("--bridge-bin: path too long");
 		}
+	} else if (strcmp(name, "--json-out") == 0) {
+		cfg->json_out = val;
 	} else if (strcmp(name, "--pgbench") == 0) {
 		cfg->pgbench = val;
 	} else if (strcmp(name, "--store") == 0) {
@@ -687,6 +691,28 @@ bench_sessions_check(bench_run *b, bench_report *r)
 	return 0;
 }
 
+/* The server's resident memory: anonymous (its own) and file-backed (the
+ * map's pages), from /proc/<pid>/status. */
+static void
+bench_rss_read(pid_t pid, bench_report *r)
+{
+	char path[64];
+	char line[256];
+	FILE *f;
+
+	r->srv_rss_anon_kib = -1;
+	r->srv_rss_file_kib = -1;
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long) pid);
+	f = pid > 0 ? fopen(path, "r") : NULL;
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		(void) sscanf(line, "RssAnon: %ld kB", &r->srv_rss_anon_kib);
+		(void) sscanf(line, "RssFile: %ld kB", &r->srv_rss_file_kib);
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+}
+
 static int
 bench_measure(const bench_cfg *cfg, const char *root, bench_report *r)
 {
@@ -724,6 +750,7 @@ bench_measure(const bench_cfg *cfg, const char *root, bench_report *r)
 	if (rv == 0) {
 		rv = bench_sessions_check(&b, r);
 	}
+	bench_rss_read(b.server.pid, r);
 	code = bench_run_close(&b);
 	r->server_exit = code;
 	if (code != 0) {
@@ -801,6 +828,16 @@ main(int argc, char **argv)
 		/* The numbers of a run that failed mean nothing: stderr says why. */
 		fprintf(stderr, "bench: no report: the run failed\n");
 		return 1;
+	}
+	if (cfg.json_out != NULL) {
+		FILE *jf = fopen(cfg.json_out, "w");
+		if (jf == NULL || bench_report_json(&r, jf) != 0) {
+			fprintf(stderr, "bench: cannot write %s: %s\n", cfg.json_out, strerror(errno));
+			rv = -1;
+		}
+		if (jf != NULL && fclose(jf) != 0) {
+			rv = -1;
+		}
 	}
 	if (cfg.json) {
 		if (bench_report_json(&r, stdout) != 0) {

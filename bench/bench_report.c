@@ -128,6 +128,8 @@ bench_commits_print(const bench_report *r, FILE *f)
 	    (unsigned long long) r->commit_conc.commits, bench_per_commit(&r->commit_conc));
 	fprintf(f, "  sessions on disk: %llu of %llu acknowledged\n",
 	    (unsigned long long) r->sessions_on_disk, (unsigned long long) r->sessions_expected);
+	fprintf(f, "  server memory at the end: RssAnon %ld KiB (its own), RssFile %ld KiB (mostly the "
+	    "map's pages)\n", r->srv_rss_anon_kib, r->srv_rss_file_kib);
 	fprintf(f, "  server stopped with SIGTERM: exit %d\n", r->server_exit);
 }
 
@@ -425,14 +427,16 @@ bench_report_json(const bench_report *r, FILE *f)
 	int rv;
 
 	PW_ASSERT(r != NULL && f != NULL);
-	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:i, s:o, s:o, s:I, s:f, s:f}",
+	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:i, s:o, s:o, s:I, s:f, s:f, s:I, s:I}",
 	    "version", PW_VERSION_STRING, "date", r->date, "cores", (json_int_t) r->cores, "cpu",
 	    r->cpu, "server_bin", r->server_bin, "sync", r->sync, "n", (json_int_t) r->n,
 	    "threads", (json_int_t) r->threads, "status_request_bytes",
 	    (json_int_t) r->status_msg_bytes, "results", bench_results_json(r), "ratios",
 	    bench_ratios_json(r), "group_commit", bench_commits_json(r), "server_exit",
 	    r->server_exit, "workloads", bench_wl_json(r), "peers", bench_peers_json(r), "preload",
-	    (json_int_t) r->preload, "preload_s", r->preload_s, "seconds", r->seconds);
+	    (json_int_t) r->preload, "preload_s", r->preload_s, "seconds", r->seconds,
+	    "server_rss_anon_kib", (json_int_t) r->srv_rss_anon_kib, "server_rss_file_kib",
+	    (json_int_t) r->srv_rss_file_kib);
 	if (o == NULL) {
 		fprintf(stderr, "bench: cannot build the JSON report\n");
 		return -1;

@@ -102,11 +102,17 @@ def main():
         fail("the gRPC peer comparison did not run")
     if pg and shutil.which("pgbench") and "pgbench_x16" not in r["peers"]:
         fail("the pgbench comparison did not run")
-    # the table, once, briefly
-    table = run([bench] + flags + ["--no-floors", "--workloads", "get_status_x1,ingest_dup_x1",
-                                   "--seconds", "0.3", "--pool", "200"])
-    if "goals of issue 12" not in table or "ingest_webhook duplicate" not in table:
-        fail("the table lacks its sections")
+    # the table, once, briefly, with the same run's JSON in a file
+    with tempfile.TemporaryDirectory() as d:
+        jpath = os.path.join(d, "run.json")
+        table = run([bench] + flags + ["--no-floors", "--workloads", "get_status_x1,ingest_dup_x1",
+                                       "--seconds", "0.3", "--pool", "200", "--json-out", jpath])
+        if "goals of issue 12" not in table or "ingest_webhook duplicate" not in table:
+            fail("the table lacks its sections")
+        with open(jpath) as f:
+            j = json.load(f)
+        if sorted(j["workloads"]) != ["get_status_x1", "ingest_dup_x1"]:
+            fail("--json-out holds other workloads than the run: %s" % sorted(j["workloads"]))
     print("bench_smoke: ok: %d floor phases, %d workloads, %d peers" %
           (len(FLOORS), len(WORKLOADS), len(r["peers"])), file=sys.stderr)
 
