@@ -35,7 +35,7 @@
 #define BENCH_MAP_BYTES_PER_WRITE (16u * 1024u) /* server map: generous per session */
 #define BENCH_ROOT_PARENT_BYTES_MAX 64 /* TMPDIR; ipc:// paths must fit sun_path */
 #define BENCH_ROUNDS_DEFAULT 5u     /* alternated rounds per peer comparison */
-#define BENCH_POOL_RATE 9000.0      /* closed-loop fresh webhooks/s the pool is sized for */
+#define BENCH_POOL_RATE 6000.0      /* closed-loop fresh webhooks/s the pool is sized for */
 #define BENCH_PRELOAD_SAMPLE 4096u  /* preloaded ids kept for the reads */
 
 static const char bench_usage[] =
