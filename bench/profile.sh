@@ -4,9 +4,10 @@
 # flight, and meanwhile, on the paywire-server child:
 #   - perf record -g (call graphs) for SECONDS, then perf report: self and
 #     inclusive (children) CPU by symbol;
-#   - mdb_stat -a -e of its live environment before and after, and
+#   - mdb_stat -a -e -f of its live environment before and after, and
 #     /proc/PID/io: records written per create (entries per table), LMDB
-#     commits (transaction ids), bytes written per commit (pages dirtied).
+#     commits (transaction ids), pages written per commit (LMDB writes one
+#     pwrite per dirty page: the write syscalls).
 #
 #   bench/profile.sh BUILD_DIR OUT_DIR [INFLIGHT (64)] [SECONDS (10)] [WORKLOAD (create_session_x64)]
 # Needs perf (linux-perf) and mdb_stat (lmdb-utils); run as root or with
@@ -31,11 +32,11 @@ done
 [ -n "$srv" ] || { echo "profile.sh: no server child" >&2; kill "$bpid"; exit 1; }
 sleep 2 # past the pool's preparation and the warm-up
 data=$(ls -d "$tmp"/paywire-bench.*/data)
-mdb_stat -a -e "$data" >"$out/mdb_stat.before"
+mdb_stat -a -e -f "$data" >"$out/mdb_stat.before"
 cat /proc/"$srv"/io >"$out/io.before"
-perf record -F 499 -g -p "$srv" -o "$out/perf.data" -- sleep "$secs" 2>"$out/perf.err"
+perf record -F 299 --call-graph dwarf,32768 -p "$srv" -o "$out/perf.data" -- sleep "$secs" 2>"$out/perf.err"
 cat /proc/"$srv"/io >"$out/io.after"
-mdb_stat -a -e "$data" >"$out/mdb_stat.after"
+mdb_stat -a -e -f "$data" >"$out/mdb_stat.after"
 wait "$bpid" || { echo "profile.sh: paywire-bench failed:" >&2; cat "$out/bench.err" >&2; exit 1; }
 perf report -i "$out/perf.data" --no-children --sort symbol --stdio --percent-limit 0.7 -g none \
   >"$out/self.txt" 2>/dev/null
@@ -68,10 +69,15 @@ with open(d + "/writes.txt", "w") as f:
         e = d1[name][4] - d0.get(name, [0]*5)[4]
         if e:
             f.write("%-20s %10d %12.2f %8d\n" % (name, e, e / max(creates, 1), d1[name][0]))
-    wb = i1["write_bytes"] - i0["write_bytes"]
-    f.write("bytes written to disk %d: %.0f per commit = %.1f pages of 4096 per commit, %.1f per create\n" % (
-        wb, wb / max(commits, 1), wb / 4096 / max(commits, 1), wb / 4096 / max(creates, 1)))
-    f.write("syscalls write %d, read %d over the window\n" % (i1["syscw"] - i0["syscw"], i1["syscr"] - i0["syscr"]))
+    # LMDB (0.9.24) writes each dirty page with its own pwrite(2) and the
+    # meta page once more (O_DSYNC fd); the server writes nothing else
+    # through write(2) (replies go out with sendmsg, not counted): write
+    # syscalls - 1 per commit = pages dirtied. (/proc/PID/io write_bytes is
+    # no page count: ext4's large folios account more than the bytes written.)
+    w = i1["syscw"] - i0["syscw"]
+    f.write("write syscalls %d: %.1f per commit = %.1f dirty pages per commit (+1 meta), "
+            "%.2f per create\n" % (w, w / max(commits, 1), w / max(commits, 1) - 1,
+                                    (w - commits) / max(creates, 1)))
     f.write("map pages used: %d -> %d\n" % (p0, p1))
 print(open(d + "/writes.txt").read())
 PY
