@@ -107,6 +107,7 @@ bench_bridge_start(const bench_wl_cfg *c, const char *server_url, pid_t *pid, un
 {
 	extern char **environ;
 	char line[512];
+	char threads[16];
 	int fds[2];
 	const char *at;
 	int rv;
@@ -114,8 +115,13 @@ bench_bridge_start(const bench_wl_cfg *c, const char *server_url, pid_t *pid, un
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		return -1;
 	}
+	/* a bridge worker blocks in its libpaywire call: one worker per
+	 * connection, so the bridge keeps as many calls in flight as the
+	 * bench's connections (up to its maximum) */
+	snprintf(threads, sizeof(threads), "%u",
+	    c->inflight < PW_BRIDGE_THREADS_MAX ? c->inflight : PW_BRIDGE_THREADS_MAX);
 	char *const argv[] = { (char *) c->bridge_bin, "--listen", "127.0.0.1:0", "--server",
-		(char *) server_url, "--threads", "8", "--log-level", "warn", NULL };
+		(char *) server_url, "--threads", threads, "--log-level", "warn", NULL };
 	rv = bench_proc_spawn(c->bridge_bin, argv, environ, fds[1], STDERR_FILENO, pid);
 	close(fds[1]);
 	if (rv == 0 && bench_line_read(fds[0], line, sizeof(line), BENCH_BRIDGE_WAIT_MS) != 0) {
