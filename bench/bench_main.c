@@ -492,6 +492,7 @@ bench_run_open(bench_run *b, const bench_cfg *cfg, const char *root, bench_repor
 	/* A second, read-only view of the server's environment, through the
 	 * store interface: its transaction ids count the commits. */
 	ro.dir = b->server.data_dir;
+	ro.map_size_bytes = map; /* the server's: a smaller map fails once the file outgrows it */
 	ro.url = cfg->store_url;
 	if (store_open(&b->ro, &ro) != PW_OK) {
 		fprintf(stderr, "bench: cannot open the server's store read-only\n");
