@@ -36,6 +36,7 @@
 #define BENCH_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,9 @@
 #define BENCH_SECRET_HEX_BYTES 65     /* 32 random bytes as hex + NUL */
 #define BENCH_RPC_TIMEOUT_MS 10000u   /* per call; no retries: a miss is an error */
 #define BENCH_VALUE_BYTES 512u        /* raw LMDB floor value size (see docs/BENCH.md) */
+
+typedef struct bench_report bench_report;
+typedef struct bench_peer_report bench_peer_report;
 
 /* Set by SIGINT/SIGTERM: every loop checks it and stops the run cleanly. */
 extern volatile sig_atomic_t bench_interrupted;
@@ -93,6 +97,10 @@ typedef struct bench_result {
 	double srv_cpu_us_per_op;    /* the serving process's CPU per op; < 0: none or not
 	                                measurable (phase under BENCH_SRV_CPU_WALL_S_MIN) */
 	bool done;                   /* measured (false: skipped or failed) */
+	double target_rate;          /* open loop: calls due per second; 0: closed loop */
+	unsigned workers;            /* workload rows: threads (= calls in flight, closed loop) */
+	char note[96];               /* workload rows: what was checked, e.g. "0 commits" */
+	uint64_t commits;            /* workload rows: the server's LMDB commits meanwhile */
 } bench_result;
 
 /* Wall and CPU time spent, summed over the measured blocks of one row. */
@@ -114,6 +122,68 @@ bench_spent_add(bench_spent *acc, const bench_mark *begin, const bench_mark *end
 void
 bench_result_compute(bench_result *r, uint64_t *ns, size_t count, size_t ops,
     const bench_spent *spent);
+
+/* ---- the log-linear histogram (bench_hist.c) ---- */
+
+#define BENCH_HIST_SUB_BITS 8u     /* exact below 256 ns; buckets <= 1/128 of their value */
+#define BENCH_HIST_BUCKETS 7424u   /* 256 + 56 powers of two x 128: all of uint64_t */
+
+/* Fixed memory (59 KiB), one per worker thread, merged after the run. */
+typedef struct bench_hist {
+	uint64_t counts[BENCH_HIST_BUCKETS];
+	uint64_t total;    /* samples */
+	uint64_t min_ns;   /* exact */
+	uint64_t max_ns;   /* exact */
+	uint64_t sum_ns;
+} bench_hist;
+
+void
+bench_hist_reset(bench_hist *h);
+
+void
+bench_hist_record(bench_hist *h, uint64_t ns);
+
+/* into += from (bucket by bucket). */
+void
+bench_hist_merge(bench_hist *into, const bench_hist *from);
+
+/* Nearest rank p (0..1): the midpoint of the bucket holding it, clamped to
+ * the exact min..max. 0 for an empty histogram. */
+uint64_t
+bench_hist_quantile(const bench_hist *h, double p);
+
+/* Every bucket's bounds map back to it and the buckets tile uint64_t. 0 or -1. */
+int
+bench_hist_self_check(void);
+
+/* Fills r from a histogram of count samples and ops operations done in
+ * `spent` (as bench_result_compute). */
+void
+bench_result_from_hist(bench_result *r, const bench_hist *h, size_t ops, const bench_spent *spent);
+
+/* ---- the workload runner (bench_load.c) ---- */
+
+#define BENCH_WORKERS_MAX 256u
+
+/* One call of a workload: worker 0..workers-1, seq its sequence number in
+ * the run (0, 1, ...: unique). 0, or -1 after a message on stderr (stops the
+ * run). Called from `workers` threads at once. */
+typedef int (*bench_op_fn)(void *ctx, unsigned worker, uint64_t seq);
+
+typedef struct bench_load {
+	const char *label;     /* progress bar */
+	bench_op_fn op;
+	void *ctx;
+	unsigned workers;      /* 1..BENCH_WORKERS_MAX threads */
+	double seconds;        /* measured time (plus a warm-up of 1/10 of it, <= 0.5 s) */
+	uint64_t max_ops;      /* call budget, warm-up included (0: none): seq < max_ops */
+	double rate;           /* 0: closed loop; > 0: open loop, calls due per second */
+	pid_t srv_pid;         /* whose CPU is reported; 0: none */
+} bench_load;
+
+/* Runs l; fills out (label, key and unit set by the caller). 0 or -1. */
+int
+bench_load_run(const bench_load *l, bench_result *out);
 
 /* Sets r's label, JSON key and unit; clears the numbers. */
 void
@@ -153,7 +223,18 @@ typedef struct bench_server {
 	char tcp_url[BENCH_NAME_BYTES];              /* tcp://127.0.0.1:<free port> */
 	char admin_key[BENCH_SECRET_HEX_BYTES];      /* PAYWIRE_ADMIN_KEY of the child */
 	char token_secret[BENCH_SECRET_HEX_BYTES];   /* PAYWIRE_TOKEN_SECRET of the child */
+	char stripe_secret[BENCH_SECRET_HEX_BYTES + 8]; /* PAYWIRE_STRIPE_WEBHOOK_SECRET: whsec_... */
 } bench_server;
+
+/* Fills s's paths (under root) and fresh random secrets; starts nothing.
+ * 0, or -1 (root too long). */
+int
+bench_server_prepare(bench_server *s, const char *root);
+
+/* Starts the server prepared by bench_server_prepare (as bench_server_start). */
+int
+bench_server_launch(bench_server *s, const char *bin, const char *sync, unsigned contexts,
+    uint64_t map_size_bytes);
 
 /* Starts bin as a child on ipc:// and a free tcp://127.0.0.1 port, with
  * --data <root>/data, --sync sync, --contexts contexts, --map-size
@@ -304,7 +385,154 @@ bench_create_concurrent_block(void *src, uint64_t *ns, size_t n);
 size_t
 bench_status_request_pack(const char *session_id, uint8_t *buf, size_t size);
 
+/* ---- workloads (bench_work.c) ---- */
+
+#define BENCH_SESSION_AMOUNT 4900     /* every bench session: 49.00 EUR */
+#define BENCH_DUPS 64u                /* events applied once, then re-delivered */
+#define BENCH_PAGE_BYTES (1024u * 1024u) /* the largest listing page (sessions: ~480 KiB) */
+#define BENCH_TAG_BYTES 17            /* 8 random bytes as hex + NUL */
+
+/* What the workloads share: a client, the merchant, the sessions. */
+typedef struct bench_work {
+	pw_client *c;                 /* shared (thread-safe) */
+	const char *api_key;          /* the merchant's key (secret) */
+	const char *stripe_secret;    /* the server's Stripe webhook secret (secret) */
+	char tag[BENCH_TAG_BYTES];    /* random, in every event id of this run */
+	char (*ids)[64];              /* sessions the reads ask about */
+	size_t nids;
+	char (*targets)[64];          /* unpaid sessions the fresh webhooks pay, once each */
+	size_t ntargets;
+	atomic_size_t target_next;    /* targets used so far */
+	char dups[BENCH_DUPS][768];   /* applied events, re-delivered as duplicates */
+	size_t ndups;
+	atomic_uint_fast64_t created; /* sessions acknowledged */
+	atomic_uint_fast64_t paid;    /* webhooks applied */
+	unsigned http_port;           /* paywire-bridge on 127.0.0.1 */
+	int http_fd[BENCH_WORKERS_MAX]; /* each worker's connection; 0: none yet */
+	void *pages[BENCH_WORKERS_MAX]; /* each worker's listing buffer */
+} bench_work;
+
+int bench_op_get_status(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_create(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_create_target(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_ingest_fresh(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_ingest_dup(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_mix(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_credits_deduct(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_credits_balance(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_sessions_list(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_events_list(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_entitlements(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_apikeys_list(void *ctx, unsigned worker, uint64_t seq);
+int bench_op_http_webhook(void *ctx, unsigned worker, uint64_t seq);
+
+/* Pays BENCH_DUPS targets and keeps their events for bench_op_ingest_dup. */
+int bench_work_dups_prep(bench_work *wk);
+/* A paid CREDITS session for the bench's customer (10^9 credits). */
+int bench_work_credits_prep(bench_work *wk);
+/* Closes the workers' HTTP connections. */
+void bench_work_http_close(bench_work *wk);
+
+/* Reads one line (without its newline) from fd within timeout_ms. 0 or -1. */
+int
+bench_line_read(int fd, char *buf, size_t size, int timeout_ms);
+
+/* ---- --preload (bench_preload.c) ---- */
+
+/* Writes n sessions (of a merchant of their own) into the store in dir,
+ * before the server starts; keeps nsample of their ids, evenly spread, in
+ * sample. *secs: how long it took. 0 or -1. */
+int
+bench_preload(const char *dir, const char *token_secret, uint64_t map_bytes, uint64_t n,
+    char (*sample)[64], size_t nsample, double *secs);
+
+/* ---- the workload section (bench_workloads.c) ---- */
+
+#define BENCH_WL_MAX 32u
+
+typedef struct bench_wl_cfg {
+	const char *list;        /* --workloads: "all", "none" or names, comma-separated */
+	double seconds;          /* --seconds per workload */
+	double rate;             /* --rate: the open-loop mix, calls/s */
+	double http_rate;        /* --http-rate: the open-loop HTTP webhooks, calls/s */
+	double pool_rate;        /* closed-loop fresh webhooks/s the pool is sized for */
+	size_t pool;             /* --pool: unpaid sessions (0: from the rates) */
+	unsigned inflight;       /* --inflight: closed-loop calls in flight (64) */
+	const char *bridge_bin;  /* paywire-bridge */
+} bench_wl_cfg;
+
+/* What the workload section uses of the run. */
+typedef struct bench_wl_io {
+	bench_server *server;
+	pw_client *client;       /* tcp:// */
+	const char *api_key;
+	char (*ids)[64];         /* sessions the reads ask about */
+	size_t nids;
+	struct store *ro;        /* the server's store, read-only: commits */
+	const uint8_t *msg;      /* the get_status request bytes (the echo's message) */
+	size_t msg_len;
+} bench_wl_io;
+
+/* 0, or -1 (message on stderr) if list names an unknown workload. */
+int
+bench_wl_list_check(const char *list);
+
+/* Runs the selected workloads into r->wl. 0 or -1. */
+int
+bench_workloads_run(const bench_wl_cfg *c, bench_wl_io *io, bench_report *r);
+
+/* Workloads not measured, with why: { name, reason }. */
+extern const char *const bench_wl_skipped[][2];
+extern const size_t bench_wl_skipped_n;
+
+/* "bench: <what> <n>" on stderr. */
+void
+bench_phase(const char *what, size_t n);
+
+/* ---- peers (bench_peers.c) ---- */
+
+typedef struct bench_peers_io {
+	bench_server *server;
+	pw_client *client;       /* tcp:// */
+	const char *api_key;
+	char (*ids)[64];         /* sessions get_status asks about */
+	size_t nids;
+	const char *grpc_peer;   /* paywire-grpc-peer, or NULL */
+	const char *pgbench;     /* pgbench's database (conninfo), or NULL */
+	size_t rounds;           /* alternated rounds */
+	double seconds;          /* per side per round */
+	unsigned inflight;       /* the high concurrency (64) */
+} bench_peers_io;
+
+/* Runs the comparisons asked for into out; *created += sessions created. */
+int
+bench_peers_run(const bench_peers_io *io, bench_peer_report *out, uint64_t *created);
+
 /* ---- report (bench_report.c) ---- */
+
+/* ---- peers (bench_peers.c) ---- */
+
+#define BENCH_ROUNDS_MAX 16u
+
+/* One peer against paywire, alternated round by round. */
+typedef struct bench_peer_cmp {
+	char label[BENCH_NAME_BYTES];
+	char key[BENCH_NAME_BYTES];
+	size_t rounds;
+	double paywire_ops[BENCH_ROUNDS_MAX];  /* paywire's rate in each round */
+	double peer_ops[BENCH_ROUNDS_MAX];     /* the peer's */
+	double paywire_p99_us[BENCH_ROUNDS_MAX];
+	double peer_p99_us[BENCH_ROUNDS_MAX];
+	double median_ratio;                   /* median of paywire/peer per round */
+	double goal;                           /* the goal for it */
+	bool done;
+} bench_peer_cmp;
+
+typedef struct bench_peer_report {
+	bench_peer_cmp grpc8;       /* get_status x8 vs gRPC unary lookup x8 */
+	bench_peer_cmp grpc64;      /* ... x64 */
+	bench_peer_cmp pg;          /* create_session x64 vs pgbench INSERT -c 64 */
+} bench_peer_report;
 
 typedef struct bench_commit {
 	uint64_t writes;   /* acknowledged create_session calls in the phase */
@@ -333,6 +561,15 @@ typedef struct bench_report {
 	uint64_t sessions_expected;  /* sessions acknowledged over the whole run */
 	uint64_t sessions_on_disk;   /* sessions in the server's store at the end */
 	int server_exit;             /* exit code of the server after SIGTERM */
+	bench_result wl[BENCH_WL_MAX]; /* the workload section, in run order */
+	size_t nwl;
+	uint64_t wl_sessions;        /* sessions the workload section created */
+	uint64_t preload;            /* --preload */
+	double preload_s;            /* its time */
+	double seconds;              /* --seconds */
+	long srv_rss_anon_kib;       /* the server's RssAnon at the end (not the map) */
+	long srv_rss_file_kib;       /* ... RssFile: mostly the map's pages in memory */
+	bench_peer_report peers;     /* --grpc-peer, --pgbench */
 } bench_report;
 
 /* Prints the table on f. */

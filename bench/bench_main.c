@@ -34,10 +34,16 @@
                                        starting and joining the threads stays small */
 #define BENCH_MAP_BYTES_PER_WRITE (16u * 1024u) /* server map: generous per session */
 #define BENCH_ROOT_PARENT_BYTES_MAX 64 /* TMPDIR; ipc:// paths must fit sun_path */
+#define BENCH_ROUNDS_DEFAULT 5u     /* alternated rounds per peer comparison */
+#define BENCH_POOL_RATE 6000.0      /* closed-loop fresh webhooks/s the pool is sized for */
+#define BENCH_PRELOAD_SAMPLE 4096u  /* preloaded ids kept for the reads */
 
 static const char bench_usage[] =
     "usage: paywire-bench [--server-bin PATH] [--n N] [--threads T] [--sync full|meta|none]\n"
-    "                     [--store URL] [--json]\n"
+    "                     [--store URL] [--json] [--no-floors] [--workloads LIST]\n"
+    "                     [--seconds S] [--inflight N] [--rate R] [--http-rate R] [--pool N]\n"
+    "                     [--bridge-bin PATH] [--preload N] [--grpc-peer PATH]\n"
+    "                     [--pgbench CONNINFO] [--rounds N] [--json-out FILE]\n"
     "\n"
     "Starts a paywire-server child (ipc:// and tcp://127.0.0.1, temporary data dir),\n"
     "measures get_status and create_session through libpaywire, and, in the same run,\n"
@@ -54,6 +60,25 @@ static const char bench_usage[] =
     "                     instead of LMDB. bench/pg_bench.sh compares both engines and\n"
     "                     pgbench in one run\n"
     "  --json             print one JSON object instead of the table\n"
+    "  --no-floors        skip the interleaved floor phases above (echo, LMDB)\n"
+    "  --workloads LIST   the workload section: all (default), none, or names,\n"
+    "                     comma-separated (the table's keys, e.g. get_status_x64,mix_open)\n"
+    "  --seconds S        measured time per workload (0.1..600). Default: 5\n"
+    "  --inflight N       closed-loop calls in flight of the x64 workloads, and the open\n"
+    "                     loops' workers (1..256). Default: 64\n"
+    "  --rate R           open-loop rate of mix_open, calls/s. Default: 5000\n"
+    "  --http-rate R      open-loop rate of http_webhook_open, calls/s. Default: 10000\n"
+    "  --pool N           unpaid sessions prepared for the fresh webhooks (0: sized from\n"
+    "                     the rates and --seconds). Default: 0\n"
+    "  --bridge-bin PATH  paywire-bridge for http_webhook_open. Default: next to the server\n"
+    "  --preload N        write N sessions straight into the store before the server\n"
+    "                     starts (0..100000000); reads then ask about them. Default: 0\n"
+    "  --grpc-peer PATH   paywire-grpc-peer (bench/peers): get_status at 8 and 64 in\n"
+    "                     flight against a gRPC C++ unary lookup, alternated\n"
+    "  --pgbench CONNINFO pgbench single-row INSERTs at --inflight clients on this\n"
+    "                     database against create_session, alternated (bench/pg_bench.sh)\n"
+    "  --rounds N         alternated rounds of each peer comparison (1..16). Default: 5\n"
+    "  --json-out FILE    also write the JSON object of the run into FILE\n"
     "  --help             print this help\n"
     "\n"
     "Exit codes: 0 measured, 1 a phase or the server failed, 2 usage error.\n";
@@ -65,6 +90,14 @@ typedef struct bench_cfg {
 	const char *sync;          /* --sync: full | meta | none */
 	const char *store_url;     /* --store: a PostgreSQL database, else NULL (LMDB) */
 	bool json;                 /* --json */
+	bool no_floors;            /* --no-floors */
+	bench_wl_cfg wl;           /* the workload section */
+	char bridge_bin[PATH_MAX]; /* --bridge-bin */
+	uint64_t preload;          /* --preload */
+	const char *grpc_peer;     /* --grpc-peer */
+	const char *pgbench;       /* --pgbench */
+	size_t rounds;             /* --rounds */
+	const char *json_out;      /* --json-out: the JSON object into this file too */
 } bench_cfg;
 
 /* What the run holds open. */
@@ -74,7 +107,8 @@ typedef struct bench_run {
 	pw_client *tcp;            /* client on the tcp:// URL */
 	store *ro;                 /* the server's environment, opened read-only */
 	char api_key[PW_API_KEY_BYTES_MAX]; /* the merchant's raw key (secret) */
-	char (*ids)[64];           /* seeded session ids */
+	char (*ids)[64];           /* session ids the reads ask about */
+	size_t nids;               /* how many */
 } bench_run;
 
 static void
@@ -154,13 +188,38 @@ bench_server_bin_default(char *out, size_t size)
 	return -1;
 }
 
-/* One flag (and its value, from "=" or the next argument). 0, or 2 on a
- * usage error. */
+/* paywire-bridge beside the server: <dir>/../bridge/ (a build tree) or <dir>/.
+ * Left empty when there is none (http_webhook_open then fails with why). */
+static void
+bench_bridge_bin_default(bench_cfg *cfg)
+{
+	static const char *const rel[] = { "/../bridge/paywire-bridge", "/paywire-bridge" };
+	char dir[PATH_MAX];
+	char *slash;
+
+	pw_strlcpy(dir, cfg->server_bin, sizeof(dir));
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		pw_strlcpy(dir, ".", sizeof(dir));
+	} else {
+		*slash = '\0';
+	}
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		int w = snprintf(cfg->bridge_bin, sizeof(cfg->bridge_bin), "%s%s", dir, rel[i]);
+		if (w > 0 && (size_t) w < sizeof(cfg->bridge_bin) && access(cfg->bridge_bin, X_OK) == 0) {
+			return;
+		}
+	}
+	cfg->bridge_bin[0] = '\0';
+}
+
+/* A flag that takes a value. */
 static bool
 bench_flag_known(const char *name)
 {
 	static const char *const names[] = { "--server-bin", "--n", "--threads", "--sync",
-		"--store" };
+		"--store", "--workloads", "--seconds", "--inflight", "--rate", "--http-rate", "--pool",
+		"--bridge-bin", "--preload", "--grpc-peer", "--pgbench", "--rounds", "--json-out" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(name, names[i]) == 0) {
@@ -197,6 +256,56 @@ bench_flag(bench_cfg *cfg, const char *name, const char *val)
 			return bench_usage_error("--threads %s: expected 1..%u", val, BENCH_THREADS_MAX);
 		}
 		cfg->threads = (unsigned) v;
+	} else if (strcmp(name, "--workloads") == 0) {
+		if (bench_wl_list_check(val) != 0) {
+			return 2;
+		}
+		cfg->wl.list = val;
+	} else if (strcmp(name, "--seconds") == 0 || strcmp(name, "--rate") == 0 ||
+	           strcmp(name, "--http-rate") == 0) {
+		double d;
+		char *end;
+		errno = 0;
+		d = strtod(val, &end);
+		if (errno != 0 || *end != '\0' || !(d >= 0.1) ||
+		    d > (strcmp(name, "--seconds") == 0 ? 600.0 : 1e6)) {
+			return bench_usage_error("%s %s: expected a number, 0.1..%s", name, val,
+			    strcmp(name, "--seconds") == 0 ? "600" : "1000000");
+		}
+		*(strcmp(name, "--seconds") == 0 ? &cfg->wl.seconds
+		  : strcmp(name, "--rate") == 0  ? &cfg->wl.rate
+		                                 : &cfg->wl.http_rate) = d;
+	} else if (strcmp(name, "--inflight") == 0) {
+		if (!bench_parse_size(val, 1, BENCH_WORKERS_MAX, &v)) {
+			return bench_usage_error("--inflight %s: expected 1..%u", val, BENCH_WORKERS_MAX);
+		}
+		cfg->wl.inflight = (unsigned) v;
+	} else if (strcmp(name, "--pool") == 0) {
+		if (!bench_parse_size(val, 0, 100000000u, &cfg->wl.pool)) {
+			return bench_usage_error("--pool %s: expected 0..100000000", val);
+		}
+	} else if (strcmp(name, "--preload") == 0) {
+		if (!bench_parse_size(val, 0, 100000000u, &v)) {
+			return bench_usage_error("--preload %s: expected 0..100000000", val);
+		}
+		cfg->preload = v;
+	} else if (strcmp(name, "--rounds") == 0) {
+		if (!bench_parse_size(val, 1, BENCH_ROUNDS_MAX, &cfg->rounds)) {
+			return bench_usage_error("--rounds %s: expected 1..%u", val, BENCH_ROUNDS_MAX);
+		}
+	} else if (strcmp(name, "--bridge-bin") == 0 || strcmp(name, "--grpc-peer") == 0) {
+		if (access(val, X_OK) != 0) {
+			return bench_usage_error("%s %s: not an executable file", name, val);
+		}
+		if (strcmp(name, "--grpc-peer") == 0) {
+			cfg->grpc_peer = val;
+		} else if (!pw_strlcpy(cfg->bridge_bin, val, sizeof(cfg->bridge_bin))) {
+			return bench_usage_error("--bridge-bin: path too long");
+		}
+	} else if (strcmp(name, "--json-out") == 0) {
+		cfg->json_out = val;
+	} else if (strcmp(name, "--pgbench") == 0) {
+		cfg->pgbench = val;
 	} else if (strcmp(name, "--store") == 0) {
 		if (!store_url_is_postgres(val)) {
 			return bench_usage_error("--store: expected a postgres:// URL or libpq "
@@ -219,7 +328,10 @@ bench_cfg_parse(bench_cfg *cfg, int argc, char **argv)
 {
 	char name[32];
 
-	*cfg = (bench_cfg) { .n = BENCH_N_DEFAULT, .threads = BENCH_THREADS_DEFAULT, .sync = "full" };
+	*cfg = (bench_cfg) { .n = BENCH_N_DEFAULT, .threads = BENCH_THREADS_DEFAULT, .sync = "full",
+		.rounds = BENCH_ROUNDS_DEFAULT,
+		.wl = { .list = "all", .seconds = 5.0, .rate = 5000.0, .http_rate = 10000.0,
+		    .pool_rate = BENCH_POOL_RATE, .inflight = 64 } };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *eq = strchr(a, '=');
@@ -232,6 +344,10 @@ bench_cfg_parse(bench_cfg *cfg, int argc, char **argv)
 		}
 		if (strcmp(a, "--json") == 0) {
 			cfg->json = true;
+			continue;
+		}
+		if (strcmp(a, "--no-floors") == 0) {
+			cfg->no_floors = true;
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0 || (eq != NULL && (size_t) (eq - a) >= sizeof(name))) {
@@ -254,6 +370,10 @@ bench_cfg_parse(bench_cfg *cfg, int argc, char **argv)
 	    bench_server_bin_default(cfg->server_bin, sizeof(cfg->server_bin)) != 0) {
 		return bench_usage_error("%s", "no paywire-server next to this program: give --server-bin");
 	}
+	if (cfg->bridge_bin[0] == '\0') {
+		bench_bridge_bin_default(cfg);
+	}
+	cfg->wl.bridge_bin = cfg->bridge_bin;
 	return 0;
 }
 
@@ -301,6 +421,8 @@ bench_report_init(bench_report *r, const bench_cfg *cfg)
 	r->n = cfg->n;
 	r->cores = sysconf(_SC_NPROCESSORS_ONLN);
 	r->server_exit = -1;
+	r->preload = cfg->preload;
+	r->seconds = cfg->wl.seconds;
 	bench_rows_init(r, cfg->threads);
 	gmtime_r(&now, &tm);
 	strftime(r->date, sizeof(r->date), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -322,7 +444,7 @@ bench_report_init(bench_report *r, const bench_cfg *cfg)
 /* ---- the run ---- */
 
 static int
-bench_run_open(bench_run *b, const bench_cfg *cfg, const char *root)
+bench_run_open(bench_run *b, const bench_cfg *cfg, const char *root, bench_report *r)
 {
 	store_opts ro = { .read_only = true };
 	uint64_t writes = (uint64_t) cfg->n * 2u + BENCH_SEED_SESSIONS;
@@ -332,9 +454,27 @@ bench_run_open(bench_run *b, const bench_cfg *cfg, const char *root)
 	pw_merchant m;
 	pw_error err;
 
+	map += (cfg->preload + (uint64_t) (cfg->wl.seconds * 60000.0)) * BENCH_MAP_BYTES_PER_WRITE;
 	map = map < PW_MAP_SIZE_DEFAULT ? PW_MAP_SIZE_DEFAULT : map;
+	if (bench_server_prepare(&b->server, root) != 0) {
+		return -1;
+	}
+	if (cfg->preload > 0) {
+		size_t ns = cfg->preload < BENCH_PRELOAD_SAMPLE ? (size_t) cfg->preload
+		                                                : BENCH_PRELOAD_SAMPLE;
+		b->ids = calloc(ns, sizeof(*b->ids));
+		if (b->ids == NULL) {
+			return -1;
+		}
+		b->nids = ns;
+		bench_phase("preload (straight into the store)", (size_t) cfg->preload);
+		if (bench_preload(b->server.data_dir, b->server.token_secret, map, cfg->preload,
+		        b->ids, ns, &r->preload_s) != 0) {
+			return -1;
+		}
+	}
 	fprintf(stderr, "bench: starting %s\n", cfg->server_bin);
-	if (bench_server_start(&b->server, cfg->server_bin, root, cfg->sync, contexts, map) != 0) {
+	if (bench_server_launch(&b->server, cfg->server_bin, cfg->sync, contexts, map) != 0) {
 		return -1;
 	}
 	if (bench_client_open(&b->ipc, b->server.ipc_url) != 0 ||
@@ -352,15 +492,25 @@ bench_run_open(bench_run *b, const bench_cfg *cfg, const char *root)
 	/* A second, read-only view of the server's environment, through the
 	 * store interface: its transaction ids count the commits. */
 	ro.dir = b->server.data_dir;
+	ro.map_size_bytes = map; /* the server's: a smaller map fails once the file outgrows it */
 	ro.url = cfg->store_url;
 	if (store_open(&b->ro, &ro) != PW_OK) {
 		fprintf(stderr, "bench: cannot open the server's store read-only\n");
 		return -1;
 	}
+	if (b->ids != NULL) {
+		/* preloaded: the seeds are created (and counted) but not read */
+		char (*seed)[64] = calloc(BENCH_SEED_SESSIONS, sizeof(*seed));
+		int rv = seed == NULL ? -1
+		                      : bench_sessions_seed(b->tcp, b->api_key, seed, BENCH_SEED_SESSIONS);
+		free(seed);
+		return rv;
+	}
 	b->ids = calloc(BENCH_SEED_SESSIONS, sizeof(*b->ids));
 	if (b->ids == NULL) {
 		return -1;
 	}
+	b->nids = BENCH_SEED_SESSIONS;
 	return bench_sessions_seed(b->tcp, b->api_key, b->ids, BENCH_SEED_SESSIONS);
 }
 
@@ -382,7 +532,7 @@ bench_run_close(bench_run *b)
 	return code;
 }
 
-static void
+void
 bench_phase(const char *what, size_t n)
 {
 	fprintf(stderr, "bench: %-34s %zu\n", what, n);
@@ -395,7 +545,7 @@ bench_read_pair(bench_run *b, pw_client *c, const char *echo_url, const uint8_t 
     size_t len, size_t n, size_t warm, bench_result *echo_out, bench_result *status_out)
 {
 	bench_echo_peer peer;
-	bench_status_src src = { .c = c, .ids = b->ids, .nids = BENCH_SEED_SESSIONS };
+	bench_status_src src = { .c = c, .ids = b->ids, .nids = b->nids };
 	bench_side echo = { .block = bench_echo_block, .arg = &peer, .n = n, .warmup = warm,
 		.ops_per_sample = 1, .out = echo_out };
 	bench_side status = { .block = bench_status_block, .arg = &src, .n = n, .warmup = warm,
@@ -520,7 +670,6 @@ bench_writes(bench_run *b, const bench_cfg *cfg, const char *root, bench_report 
 		bench_phase("create_session xT | LMDB T puts", conc);
 		rv = bench_conc_pair(b, cfg, root, conc, r);
 	}
-	r->sessions_expected = BENCH_SEED_SESSIONS + r->commit_seq.writes + r->commit_conc.writes;
 	return rv;
 }
 
@@ -543,6 +692,28 @@ bench_sessions_check(bench_run *b, bench_report *r)
 	return 0;
 }
 
+/* The server's resident memory: anonymous (its own) and file-backed (the
+ * map's pages), from /proc/<pid>/status. */
+static void
+bench_rss_read(pid_t pid, bench_report *r)
+{
+	char path[64];
+	char line[256];
+	FILE *f;
+
+	r->srv_rss_anon_kib = -1;
+	r->srv_rss_file_kib = -1;
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long) pid);
+	f = pid > 0 ? fopen(path, "r") : NULL;
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		(void) sscanf(line, "RssAnon: %ld kB", &r->srv_rss_anon_kib);
+		(void) sscanf(line, "RssFile: %ld kB", &r->srv_rss_file_kib);
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+}
+
 static int
 bench_measure(const bench_cfg *cfg, const char *root, bench_report *r)
 {
@@ -550,17 +721,37 @@ bench_measure(const bench_cfg *cfg, const char *root, bench_report *r)
 	int rv;
 	int code;
 
+	uint8_t msg[512];
+	size_t len;
+
 	memset(&b, 0, sizeof(b));
-	rv = bench_run_open(&b, cfg, root);
-	if (rv == 0) {
+	rv = bench_run_open(&b, cfg, root, r);
+	if (rv == 0 && !cfg->no_floors) {
 		rv = bench_reads(&b, cfg, root, r);
 	}
-	if (rv == 0) {
+	if (rv == 0 && !cfg->no_floors) {
 		rv = bench_writes(&b, cfg, root, r);
 	}
+	if (rv == 0 && strcmp(cfg->wl.list, "none") != 0) {
+		bench_wl_io io = { .server = &b.server, .client = b.tcp, .api_key = b.api_key,
+			.ids = b.ids, .nids = b.nids, .ro = b.ro, .msg = msg };
+		len = bench_status_request_pack(b.ids[0], msg, sizeof(msg));
+		PW_ASSERT(len > 0);
+		io.msg_len = len;
+		rv = bench_workloads_run(&cfg->wl, &io, r);
+	}
+	if (rv == 0 && (cfg->grpc_peer != NULL || cfg->pgbench != NULL)) {
+		bench_peers_io io = { .server = &b.server, .client = b.tcp, .api_key = b.api_key,
+			.ids = b.ids, .nids = b.nids, .grpc_peer = cfg->grpc_peer, .pgbench = cfg->pgbench,
+			.rounds = cfg->rounds, .seconds = cfg->wl.seconds, .inflight = cfg->wl.inflight };
+		rv = bench_peers_run(&io, &r->peers, &r->wl_sessions);
+	}
+	r->sessions_expected = BENCH_SEED_SESSIONS + r->commit_seq.writes + r->commit_conc.writes +
+	                       r->wl_sessions + (cfg->preload > 0 ? cfg->preload : 0);
 	if (rv == 0) {
 		rv = bench_sessions_check(&b, r);
 	}
+	bench_rss_read(b.server.pid, r);
 	code = bench_run_close(&b);
 	r->server_exit = code;
 	if (code != 0) {
@@ -600,6 +791,10 @@ main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--echo-server") == 0) {
 		return bench_echo_serve(argv[2]); /* the echo floor's child (bench_echo_open) */
 	}
+	if (bench_hist_self_check() != 0) {
+		fprintf(stderr, "bench: the histogram's buckets do not tile (a bug)\n");
+		return 1;
+	}
 	rv = bench_cfg_parse(&cfg, argc, argv);
 	if (rv != 0) {
 		return rv < 0 ? 0 : rv;
@@ -634,6 +829,16 @@ main(int argc, char **argv)
 		/* The numbers of a run that failed mean nothing: stderr says why. */
 		fprintf(stderr, "bench: no report: the run failed\n");
 		return 1;
+	}
+	if (cfg.json_out != NULL) {
+		FILE *jf = fopen(cfg.json_out, "w");
+		if (jf == NULL || bench_report_json(&r, jf) != 0) {
+			fprintf(stderr, "bench: cannot write %s: %s\n", cfg.json_out, strerror(errno));
+			rv = -1;
+		}
+		if (jf != NULL && fclose(jf) != 0) {
+			rv = -1;
+		}
 	}
 	if (cfg.json) {
 		if (bench_report_json(&r, stdout) != 0) {

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -127,7 +128,137 @@ bench_commits_print(const bench_report *r, FILE *f)
 	    (unsigned long long) r->commit_conc.commits, bench_per_commit(&r->commit_conc));
 	fprintf(f, "  sessions on disk: %llu of %llu acknowledged\n",
 	    (unsigned long long) r->sessions_on_disk, (unsigned long long) r->sessions_expected);
+	fprintf(f, "  server memory at the end: RssAnon %ld KiB (its own), RssFile %ld KiB (mostly the "
+	    "map's pages)\n", r->srv_rss_anon_kib, r->srv_rss_file_kib);
 	fprintf(f, "  server stopped with SIGTERM: exit %d\n", r->server_exit);
+}
+
+static const bench_result *
+bench_wl_find(const bench_report *r, const char *key)
+{
+	for (size_t i = 0; i < r->nwl; i++) {
+		if (strcmp(r->wl[i].key, key) == 0 && r->wl[i].done) {
+			return &r->wl[i];
+		}
+	}
+	return NULL;
+}
+
+static void
+bench_wl_print(const bench_report *r, FILE *f)
+{
+	if (r->nwl == 0) {
+		return;
+	}
+	fprintf(f, "\nworkloads (%.1f s each%s; latency of open loops from each call's due time)\n",
+	    r->seconds, r->preload > 0 ? ", after --preload" : "");
+	if (r->preload > 0) {
+		fprintf(f, "  preload: %llu sessions straight into the store in %.1f s\n",
+		    (unsigned long long) r->preload, r->preload_s);
+	}
+	for (size_t i = 0; i < r->nwl; i++) {
+		const bench_result *w = &r->wl[i];
+		bench_row_print(f, w);
+		if (w->target_rate > 0) {
+			fprintf(f, "  %-*s open loop at %.0f calls/s, %u workers\n", BENCH_LABEL_WIDTH, "",
+			    w->target_rate, w->workers);
+		}
+		if (w->note[0] != '\0') {
+			fprintf(f, "  %-*s %s\n", BENCH_LABEL_WIDTH, "", w->note);
+		}
+	}
+	for (size_t i = 0; i < bench_wl_skipped_n; i++) {
+		fprintf(f, "  %-*s skipped: %s\n", BENCH_LABEL_WIDTH, bench_wl_skipped[i][0],
+		    bench_wl_skipped[i][1]);
+	}
+}
+
+static void
+bench_peer_print(FILE *f, const bench_peer_cmp *c)
+{
+	if (!c->done) {
+		return;
+	}
+	fprintf(f, "  %-52s median %.2fx over %zu rounds (goal >= %.0fx)\n", c->label,
+	    c->median_ratio, c->rounds, c->goal);
+	for (size_t k = 0; k < c->rounds; k++) {
+		fprintf(f, "    round %zu: paywire %.0f/s, peer %.0f/s: %.2fx\n", k + 1, c->paywire_ops[k],
+		    c->peer_ops[k], c->peer_ops[k] > 0 ? c->paywire_ops[k] / c->peer_ops[k] : 0.0);
+	}
+}
+
+/* "met"/"NOT met"/"-" */
+static const char *
+bench_met(bool measured, bool met)
+{
+	return !measured ? "not measured" : (met ? "met" : "NOT met");
+}
+
+static void
+bench_goal_line(FILE *f, const char *figure, const char *value, const char *goal, const char *met)
+{
+	fprintf(f, "  %-58s %-24s %-14s %s\n", figure, value, goal, met);
+}
+
+static void
+bench_goals_print(const bench_report *r, FILE *f)
+{
+	const bench_result *e64 = bench_wl_find(r, "echo_tcp_x64");
+	const bench_result *s1 = bench_wl_find(r, "get_status_x1");
+	const bench_result *mix = bench_wl_find(r, "mix_x64");
+	const bench_result *cr = bench_wl_find(r, "create_session_x64");
+	const bench_result *dup = bench_wl_find(r, "ingest_dup_x1");
+	const bench_result *http = bench_wl_find(r, "http_webhook_open");
+	char v[64];
+	double x;
+	double y;
+
+	fprintf(f, "\ngoals of issue 12 (ratios within this run)\n");
+	x = bench_ratio(r->status_ipc.p50_us, r->echo_ipc.p50_us);
+	y = bench_ratio(r->status_ipc.p99_us, r->echo_ipc.p99_us);
+	snprintf(v, sizeof(v), "%.2fx / %.2fx", x, y);
+	bench_goal_line(f, "GetStatus ipc 1 client p50 / p99 vs nng echo", v, "<=1.1x/<=1.2x",
+	    bench_met(x > 0 && y > 0, x <= 1.1 && y <= 1.2));
+	x = mix != NULL && e64 != NULL ? mix->ops_per_s / e64->ops_per_s : 0;
+	snprintf(v, sizeof(v), "%.2fx", x);
+	bench_goal_line(f, "durable mix, 64 in flight, rate vs echo rate x64", v, ">=0.5x",
+	    bench_met(x > 0, x >= 0.5));
+	x = bench_ratio(r->create_seq.p50_us,
+	    r->echo_tcp.done && r->lmdb_one.done ? r->echo_tcp.p50_us + r->lmdb_one.p50_us : 0);
+	snprintf(v, sizeof(v), "%.2fx", x);
+	bench_goal_line(f, "one durable create p50 vs echo p50 + LMDB 1-put p50", v, "<=1.3x",
+	    bench_met(x > 0, x <= 1.3));
+	x = cr != NULL && e64 != NULL && cr->srv_cpu_us_per_op > 0 && e64->srv_cpu_us_per_op > 0
+	        ? cr->srv_cpu_us_per_op - e64->srv_cpu_us_per_op
+	        : -1e9;
+	snprintf(v, sizeof(v), "%+.1f us", x);
+	bench_goal_line(f, "server CPU per durable create - echo CPU per msg", x > -1e8 ? v : "-",
+	    "<= +30 us", bench_met(x > -1e8, x <= 30.0));
+	x = dup != NULL && s1 != NULL ? dup->p50_us / s1->p50_us : 0;
+	snprintf(v, sizeof(v), "%.2fx, %llu commits", x,
+	    (unsigned long long) (dup != NULL ? dup->commits : 0));
+	bench_goal_line(f, "duplicate webhook p50 vs GetStatus p50 (and no fsync)", v,
+	    "<=1.2x, 0", bench_met(x > 0, dup != NULL && x <= 1.2 && dup->commits == 0));
+	x = r->peers.grpc8.done ? r->peers.grpc8.median_ratio : 0;
+	y = r->peers.grpc64.done ? r->peers.grpc64.median_ratio : 0;
+	snprintf(v, sizeof(v), "%.2fx / %.2fx", x, y);
+	bench_goal_line(f, "RPC rate x8 / x64 vs gRPC C++ unary (median)", v, ">=4x",
+	    bench_met(x > 0 && y > 0, x >= 4 && y >= 4));
+	x = r->peers.pg.done ? r->peers.pg.median_ratio : 0;
+	snprintf(v, sizeof(v), "%.2fx", x);
+	bench_goal_line(f, "durable creates x64 vs pgbench INSERT -c 64 (median)", v, ">=3x",
+	    bench_met(x > 0, x >= 3));
+	snprintf(v, sizeof(v), "%.0f/s, p99 %.1f ms", http != NULL ? http->ops_per_s : 0,
+	    http != NULL ? http->p99_us / 1000.0 : 0);
+	bench_goal_line(f, "HTTP webhooks via bridge, 64 conns, open loop", v, ">=10000/s,<=20ms",
+	    bench_met(http != NULL,
+	        http != NULL && http->ops_per_s >= 10000 * 0.98 && http->p99_us <= 20000));
+	if (r->peers.grpc8.done || r->peers.grpc64.done || r->peers.pg.done) {
+		fprintf(f, "\npeers (alternated rounds; ratio = paywire / peer in the same round)\n");
+		bench_peer_print(f, &r->peers.grpc8);
+		bench_peer_print(f, &r->peers.grpc64);
+		bench_peer_print(f, &r->peers.pg);
+	}
 }
 
 void
@@ -156,6 +287,8 @@ bench_report_print(const bench_report *r, FILE *f)
 	bench_row_print(f, &r->create_conc);
 	bench_ratios_print(r, f);
 	bench_commits_print(r, f);
+	bench_wl_print(r, f);
+	bench_goals_print(r, f);
 }
 
 /* {"count":..,"p50_us":..,...} or null when not measured. */
@@ -232,6 +365,61 @@ bench_commits_json(const bench_report *r)
 	    (json_int_t) r->sessions_expected, "sessions_on_disk", (json_int_t) r->sessions_on_disk);
 }
 
+static json_t *
+bench_wl_json(const bench_report *r)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o != NULL && i < r->nwl; i++) {
+		const bench_result *w = &r->wl[i];
+		json_t *row = bench_row_json(w);
+		if (row != NULL && json_is_object(row)) {
+			json_object_set_new(row, "rate", w->target_rate > 0 ? json_real(w->target_rate)
+			                                                   : json_null());
+			json_object_set_new(row, "workers", json_integer(w->workers));
+			json_object_set_new(row, "commits", json_integer((json_int_t) w->commits));
+			json_object_set_new(row, "note", json_string(w->note));
+		}
+		json_object_set_new(o, w->key, row);
+	}
+	return o;
+}
+
+static json_t *
+bench_peer_json(const bench_peer_cmp *c)
+{
+	json_t *rounds;
+
+	if (!c->done) {
+		return json_null();
+	}
+	rounds = json_array();
+	for (size_t k = 0; rounds != NULL && k < c->rounds; k++) {
+		json_array_append_new(rounds, json_pack("{s:f, s:f, s:f}", "paywire_ops_per_s",
+		                                  c->paywire_ops[k], "peer_ops_per_s", c->peer_ops[k],
+		                                  "paywire_p99_us", c->paywire_p99_us[k]));
+	}
+	return json_pack("{s:s, s:f, s:f, s:o}", "label", c->label, "median_ratio",
+	    c->median_ratio, "goal", c->goal, "rounds", rounds);
+}
+
+static json_t *
+bench_peers_json(const bench_report *r)
+{
+	json_t *o = json_object();
+
+	if (o != NULL && r->peers.grpc8.done) {
+		json_object_set_new(o, r->peers.grpc8.key, bench_peer_json(&r->peers.grpc8));
+	}
+	if (o != NULL && r->peers.grpc64.done) {
+		json_object_set_new(o, r->peers.grpc64.key, bench_peer_json(&r->peers.grpc64));
+	}
+	if (o != NULL && r->peers.pg.done) {
+		json_object_set_new(o, r->peers.pg.key, bench_peer_json(&r->peers.pg));
+	}
+	return o;
+}
+
 int
 bench_report_json(const bench_report *r, FILE *f)
 {
@@ -239,13 +427,16 @@ bench_report_json(const bench_report *r, FILE *f)
 	int rv;
 
 	PW_ASSERT(r != NULL && f != NULL);
-	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:i}",
+	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:i, s:o, s:o, s:I, s:f, s:f, s:I, s:I}",
 	    "version", PW_VERSION_STRING, "date", r->date, "cores", (json_int_t) r->cores, "cpu",
 	    r->cpu, "server_bin", r->server_bin, "sync", r->sync, "n", (json_int_t) r->n,
 	    "threads", (json_int_t) r->threads, "status_request_bytes",
 	    (json_int_t) r->status_msg_bytes, "results", bench_results_json(r), "ratios",
 	    bench_ratios_json(r), "group_commit", bench_commits_json(r), "server_exit",
-	    r->server_exit);
+	    r->server_exit, "workloads", bench_wl_json(r), "peers", bench_peers_json(r), "preload",
+	    (json_int_t) r->preload, "preload_s", r->preload_s, "seconds", r->seconds,
+	    "server_rss_anon_kib", (json_int_t) r->srv_rss_anon_kib, "server_rss_file_kib",
+	    (json_int_t) r->srv_rss_file_kib);
 	if (o == NULL) {
 		fprintf(stderr, "bench: cannot build the JSON report\n");
 		return -1;

@@ -74,13 +74,14 @@ bench_port_free(unsigned *port)
 
 /* The child's environment: the parent's minus every PAYWIRE_* variable but
  * PAYWIRE_STORE (no stray webhook secret or config reaches the benchmarked
- * server; the store is the one --store named), plus the two secrets. envp[] points into environ and into the two buffers given. */
+ * server; the store is the one --store named), plus the three secrets.
+ * envp[] points into environ and into the three buffers given. */
 static void
-bench_env_build(char **envp, size_t envp_max, char *admin, char *token)
+bench_env_build(char **envp, size_t envp_max, char *admin, char *token, char *stripe)
 {
 	size_t n = 0;
 
-	for (char **e = environ; *e != NULL && n + 3 < envp_max; e++) {
+	for (char **e = environ; *e != NULL && n + 4 < envp_max; e++) {
 		/* PAYWIRE_STORE is the engine under test (--store), set by main */
 		if (strncmp(*e, "PAYWIRE_", 8) != 0 || strncmp(*e, "PAYWIRE_STORE=", 14) == 0) {
 			envp[n++] = *e;
@@ -88,6 +89,7 @@ bench_env_build(char **envp, size_t envp_max, char *admin, char *token)
 	}
 	envp[n++] = admin;
 	envp[n++] = token;
+	envp[n++] = stripe;
 	envp[n] = NULL;
 	PW_ASSERT(n < envp_max);
 }
@@ -180,13 +182,15 @@ bench_server_spawn(bench_server *s, const char *bin, char *const *argv)
 {
 	char admin[sizeof("PAYWIRE_ADMIN_KEY=") + BENCH_SECRET_HEX_BYTES];
 	char token[sizeof("PAYWIRE_TOKEN_SECRET=") + BENCH_SECRET_HEX_BYTES];
+	char stripe[sizeof("PAYWIRE_STRIPE_WEBHOOK_SECRET=") + sizeof(s->stripe_secret)];
 	char *envp[BENCH_ENV_MAX];
 	int log_fd;
 	int rv = -1;
 
 	snprintf(admin, sizeof(admin), "PAYWIRE_ADMIN_KEY=%s", s->admin_key);
 	snprintf(token, sizeof(token), "PAYWIRE_TOKEN_SECRET=%s", s->token_secret);
-	bench_env_build(envp, BENCH_ENV_MAX, admin, token);
+	snprintf(stripe, sizeof(stripe), "PAYWIRE_STRIPE_WEBHOOK_SECRET=%s", s->stripe_secret);
+	bench_env_build(envp, BENCH_ENV_MAX, admin, token, stripe);
 	log_fd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (log_fd < 0) {
 		fprintf(stderr, "bench: cannot open %s: %s\n", s->log_path, strerror(errno));
@@ -196,6 +200,7 @@ bench_server_spawn(bench_server *s, const char *bin, char *const *argv)
 	}
 	sodium_memzero(admin, sizeof(admin));
 	sodium_memzero(token, sizeof(token));
+	sodium_memzero(stripe, sizeof(stripe));
 	return rv;
 }
 
@@ -303,16 +308,14 @@ bench_server_try(bench_server *s, const char *bin, const char *sync, unsigned co
 }
 
 int
-bench_server_start(bench_server *s, const char *bin, const char *root, const char *sync,
-    unsigned contexts, uint64_t map_size_bytes)
+bench_server_prepare(bench_server *s, const char *root)
 {
 	uint8_t rnd[32];
 	int n1;
 	int n2;
 	int n3;
-	int rv = -1;
 
-	PW_ASSERT(s != NULL && bin != NULL && root != NULL && sync != NULL);
+	PW_ASSERT(s != NULL && root != NULL);
 	memset(s, 0, sizeof(*s));
 	n1 = snprintf(s->data_dir, sizeof(s->data_dir), "%s/data", root);
 	n2 = snprintf(s->log_path, sizeof(s->log_path), "%s/server.log", root);
@@ -325,7 +328,20 @@ bench_server_start(bench_server *s, const char *bin, const char *root, const cha
 	pw_hex(s->admin_key, sizeof(s->admin_key), rnd, sizeof(rnd));
 	pw_random(rnd, sizeof(rnd));
 	pw_hex(s->token_secret, sizeof(s->token_secret), rnd, sizeof(rnd)); /* 64 bytes >= 32 */
+	pw_random(rnd, sizeof(rnd));
+	memcpy(s->stripe_secret, "whsec_", 6);
+	pw_hex(s->stripe_secret + 6, sizeof(s->stripe_secret) - 6, rnd, sizeof(rnd));
 	sodium_memzero(rnd, sizeof(rnd));
+	return 0;
+}
+
+int
+bench_server_launch(bench_server *s, const char *bin, const char *sync, unsigned contexts,
+    uint64_t map_size_bytes)
+{
+	int rv = -1;
+
+	PW_ASSERT(s != NULL && bin != NULL && sync != NULL && s->data_dir[0] != '\0');
 	for (int i = 0; i < BENCH_START_ATTEMPTS && !bench_interrupted; i++) {
 		rv = bench_server_try(s, bin, sync, contexts, map_size_bytes);
 		if (rv != 1) {
@@ -336,9 +352,20 @@ bench_server_start(bench_server *s, const char *bin, const char *root, const cha
 		bench_server_log_dump(s);
 		sodium_memzero(s->admin_key, sizeof(s->admin_key));
 		sodium_memzero(s->token_secret, sizeof(s->token_secret));
+		sodium_memzero(s->stripe_secret, sizeof(s->stripe_secret));
 		return -1;
 	}
 	return 0;
+}
+
+int
+bench_server_start(bench_server *s, const char *bin, const char *root, const char *sync,
+    unsigned contexts, uint64_t map_size_bytes)
+{
+	if (bench_server_prepare(s, root) != 0) {
+		return -1;
+	}
+	return bench_server_launch(s, bin, sync, contexts, map_size_bytes);
 }
 
 int
@@ -347,6 +374,7 @@ bench_server_stop(bench_server *s)
 	PW_ASSERT(s != NULL);
 	sodium_memzero(s->admin_key, sizeof(s->admin_key));
 	sodium_memzero(s->token_secret, sizeof(s->token_secret));
+	sodium_memzero(s->stripe_secret, sizeof(s->stripe_secret));
 	if (s->pid <= 0) {
 		return 0;
 	}

@@ -70,33 +70,6 @@ bench_mark_take(bench_mark *m, pid_t srv_pid)
 	m->wall_ns = bench_now_ns();
 }
 
-static int
-bench_u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *) a;
-	uint64_t y = *(const uint64_t *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest rank: the smallest sample with at least p of all samples at or
- * below it (p99.9 of 1000 samples is the 999th). Sorted input. */
-static double
-bench_rank_us(const uint64_t *sorted, size_t count, double p)
-{
-	double rank = p * (double) count;
-	size_t idx = (size_t) rank;
-
-	if ((double) idx < rank) {
-		idx++; /* ceil */
-	}
-	if (idx == 0) {
-		idx = 1;
-	}
-	PW_ASSERT(idx <= count);
-	return (double) sorted[idx - 1] / 1000.0;
-}
-
 void
 bench_result_init(bench_result *r, const char *name, const char *key, const char *unit)
 {
@@ -127,18 +100,16 @@ bench_spent_add(bench_spent *acc, const bench_mark *begin, const bench_mark *end
 }
 
 void
-bench_result_compute(bench_result *r, uint64_t *ns, size_t count, size_t ops,
-    const bench_spent *spent)
+bench_result_from_hist(bench_result *r, const bench_hist *h, size_t ops, const bench_spent *spent)
 {
-	PW_ASSERT(r != NULL && ns != NULL && spent != NULL);
-	PW_ASSERT(count > 0 && ops >= count && spent->wall_ns > 0);
-	qsort(ns, count, sizeof(ns[0]), bench_u64_cmp);
-	r->count = count;
+	PW_ASSERT(r != NULL && h != NULL && spent != NULL);
+	PW_ASSERT(h->total > 0 && ops >= h->total && spent->wall_ns > 0);
+	r->count = (size_t) h->total;
 	r->ops = ops;
-	r->p50_us = bench_rank_us(ns, count, 0.50);
-	r->p99_us = bench_rank_us(ns, count, 0.99);
-	r->p999_us = bench_rank_us(ns, count, 0.999);
-	r->max_us = (double) ns[count - 1] / 1000.0;
+	r->p50_us = (double) bench_hist_quantile(h, 0.50) / 1000.0;
+	r->p99_us = (double) bench_hist_quantile(h, 0.99) / 1000.0;
+	r->p999_us = (double) bench_hist_quantile(h, 0.999) / 1000.0;
+	r->max_us = (double) h->max_ns / 1000.0;
 	r->wall_s = (double) spent->wall_ns / 1e9;
 	r->ops_per_s = (double) ops / r->wall_s;
 	r->self_cpu_us_per_op = (double) spent->self_cpu_ns / 1000.0 / (double) ops;
@@ -149,6 +120,24 @@ bench_result_compute(bench_result *r, uint64_t *ns, size_t count, size_t ops,
 		r->srv_cpu_us_per_op = (double) spent->srv_cpu_ns / 1000.0 / (double) ops;
 	}
 	r->done = true;
+}
+
+void
+bench_result_compute(bench_result *r, uint64_t *ns, size_t count, size_t ops,
+    const bench_spent *spent)
+{
+	bench_hist *h;
+
+	PW_ASSERT(r != NULL && ns != NULL && spent != NULL);
+	PW_ASSERT(count > 0 && ops >= count && spent->wall_ns > 0);
+	h = malloc(sizeof(*h));
+	PW_ASSERT(h != NULL); /* 59 KiB */
+	bench_hist_reset(h);
+	for (size_t i = 0; i < count; i++) {
+		bench_hist_record(h, ns[i]);
+	}
+	bench_result_from_hist(r, h, ops, spent);
+	free(h);
 }
 
 /* State of one side during bench_interleave_run. */

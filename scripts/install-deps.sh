@@ -36,6 +36,12 @@ pkgs=(
 # tests fall back to a YAML/format check and say so. Its daemon is never started.
 if [ "${CI:-}" = true ]; then pkgs+=(prometheus); fi
 
+# paywire-bench only (`install-deps.sh --bench`): its gRPC C++ peer
+# (bench/peers), the plot (bench/plot.sh) and the profile (perf)
+if [ "${1:-}" = "--bench" ]; then
+  pkgs+=(libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc gnuplot-nox linux-perf)
+fi
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
