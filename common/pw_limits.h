@@ -431,4 +431,25 @@ _Static_assert(PW_PROVIDER_CONNS_MAX <= PW_PROVIDER_CONNS_LIMIT &&
 /* The hint of a secret: "sk_test_AbCd" + "…" (3 bytes) + "wxyz". */
 #define PW_PROVIDER_SECRET_HINT_BYTES_MAX 32
 
+/* Outbound notifications to merchants (issue 11, docs/NOTIFY.md). */
+#define PW_NOTIFY_ENDPOINTS_MAX 16          /* endpoints per merchant */
+#define PW_NOTIFY_URL_BYTES_MAX 1024        /* an endpoint's URL */
+#define PW_NOTIFY_TYPES_MAX 16              /* event types per endpoint (0 = all) */
+#define PW_NOTIFY_TYPE_BYTES_MAX 32         /* one event type's name */
+#define PW_NOTIFY_DESCRIPTION_BYTES_MAX 256 /* an endpoint's description */
+#define PW_NOTIFY_SECRET_RAW_BYTES 24       /* random bytes of a whsec_ secret */
+#define PW_NOTIFY_SECRET_BYTES 64           /* "whsec_" + base64(24) + NUL fits */
+#define PW_NOTIFY_GRACE_MS_DEFAULT (24LL * 3600 * 1000) /* old secret still signs */
+#define PW_NOTIFY_GRACE_MS_MAX (7LL * 24 * 3600 * 1000)
+#define PW_NOTIFY_PAYLOAD_BYTES_MAX 4096    /* one message's JSON body */
+#define PW_NOTIFY_RESPONSE_BYTES_MAX 4096   /* an endpoint's answer read, at most */
+#define PW_NOTIFY_CONNECT_MS 5000           /* one delivery's connect */
+#define PW_NOTIFY_ATTEMPT_MS 15000          /* one delivery in all */
+#define PW_NOTIFY_INFLIGHT_PER_ENDPOINT 2   /* deliveries at once to one endpoint */
+#define PW_NOTIFY_WORKERS 4                 /* delivery threads */
+#define PW_NOTIFY_BATCH_MAX 64              /* due messages taken per scan */
+#define PW_NOTIFY_DISABLE_AFTER_MS (5LL * 24 * 3600 * 1000) /* failing this long: disabled */
+#define PW_NOTIFY_REPLAY_SCAN_MAX PW_LIST_SCAN_MAX /* audit records one replay examines */
+#define PW_NOTIFY_ERROR_BYTES_MAX 200       /* an attempt's error kept */
+
 #endif
