@@ -1060,6 +1060,7 @@ store_outbox_result(store_txn *t, const store_outbox_attempt *a, bool *disabled)
 	ep_rec *ep = NULL;
 	uint8_t dk[8 + STORE_NOTIFY_ID_BYTES];
 	char *orig_err = NULL;
+	char *ep_orig_reason = NULL;
 	pw_status st;
 
 	PW_ASSERT(t != NULL && a != NULL && a->msg_id != NULL);
@@ -1072,6 +1073,9 @@ store_outbox_result(store_txn *t, const store_outbox_attempt *a, bool *disabled)
 	}
 	orig_err = m->last_error;
 	st = ep_load(t, m->merchant_id, m->endpoint_id, &ep);
+	if (ep != NULL) {
+		ep_orig_reason = ep->disabled_reason;
+	}
 	if (st == PW_NOT_FOUND) {
 		/* its endpoint was deleted: nothing will ever take it */
 		m->last_error = (char *) "endpoint deleted";
@@ -1120,8 +1124,9 @@ store_outbox_result(store_txn *t, const store_outbox_attempt *a, bool *disabled)
 		if (st != PW_OK) {
 			goto out;
 		}
-	} else if (t->now_ms - ep->failing_since_unix_ms >= a->disable_after_ms &&
-	    ep->last_success_at_unix_ms < ep->failing_since_unix_ms) {
+	} else if (a->disable_after_ms > 0 &&
+	    t->now_ms - ep->failing_since_unix_ms >= a->disable_after_ms) {
+		/* failing_since is reset by every success: none since */
 		st = ob_to_dead(t, m);
 		if (st == PW_OK) {
 			st = ep_disable(t, ep, "no successful delivery for days");
@@ -1142,6 +1147,9 @@ store_outbox_result(store_txn *t, const store_outbox_attempt *a, bool *disabled)
 		st = ob_put(t, m, 0);
 	}
 out:
+	if (ep != NULL) {
+		ep->disabled_reason = ep_orig_reason; /* it may point at a literal meanwhile */
+	}
 	store_endpoint_free(ep);
 	if (m != NULL) {
 		m->last_error = orig_err; /* it may point at a's or a literal meanwhile */
