@@ -451,5 +451,8 @@ _Static_assert(PW_PROVIDER_CONNS_MAX <= PW_PROVIDER_CONNS_LIMIT &&
 #define PW_NOTIFY_DISABLE_AFTER_MS (5LL * 24 * 3600 * 1000) /* failing this long: disabled */
 #define PW_NOTIFY_REPLAY_SCAN_MAX PW_LIST_SCAN_MAX /* audit records one replay examines */
 #define PW_NOTIFY_ERROR_BYTES_MAX 200       /* an attempt's error kept */
+#define PW_NOTIFY_SIG_HEADER_BYTES 160      /* "webhook-signature: v1,… v1,…" */
+#define PW_NOTIFY_POLL_MS 1000              /* the worker looks at the due index this often */
+#define PW_NOTIFY_POLL_MS_TEST 200          /* ... in test builds (an injected clock moves) */
 
 #endif
