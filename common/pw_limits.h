@@ -446,7 +446,8 @@ _Static_assert(PW_PROVIDER_CONNS_MAX <= PW_PROVIDER_CONNS_LIMIT &&
 #define PW_NOTIFY_CONNECT_MS 5000           /* one delivery's connect */
 #define PW_NOTIFY_ATTEMPT_MS 15000          /* one delivery in all */
 #define PW_NOTIFY_INFLIGHT_PER_ENDPOINT 2   /* deliveries at once to one endpoint */
-#define PW_NOTIFY_WORKERS 4                 /* delivery threads */
+#define PW_NOTIFY_WORKERS 4                 /* delivery threads (default) */
+#define PW_NOTIFY_WORKERS_MAX 64
 #define PW_NOTIFY_BATCH_MAX 64              /* due messages taken per scan */
 #define PW_NOTIFY_DISABLE_AFTER_MS (5LL * 24 * 3600 * 1000) /* failing this long: disabled */
 #define PW_NOTIFY_REPLAY_SCAN_MAX PW_LIST_SCAN_MAX /* audit records one replay examines */
