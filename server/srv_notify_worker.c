@@ -274,6 +274,22 @@ sender_main(void *arg)
 	}
 }
 
+/* store_outbox_skip_fn: a message in flight, or one whose endpoint is at its
+ * limit, is not taken (the scan looks further, so a slow endpoint does not
+ * hold up the others). */
+static bool
+scan_skip(const char *endpoint_id, const char *msg_id, void *arg)
+{
+	srv_notify *n = arg;
+	bool same = false;
+	size_t k;
+
+	(void) pthread_mutex_lock(&n->mu);
+	k = busy_for(n, endpoint_id, msg_id, &same);
+	(void) pthread_mutex_unlock(&n->mu);
+	return same || (endpoint_id[0] != '\0' && k >= n->cfg.per_endpoint);
+}
+
 static void
 scan_once(srv_notify *n)
 {
@@ -282,7 +298,8 @@ scan_once(srv_notify *n)
 	int64_t next = 0;
 	pw_status st;
 
-	st = store_outbox_due(n->st, pw_now_unix_ms(), PW_NOTIFY_BATCH_MAX, &list, &count, &next);
+	st = store_outbox_due(n->st, pw_now_unix_ms(), PW_NOTIFY_BATCH_MAX, scan_skip, n, &list,
+	    &count, &next);
 	if (st != PW_OK) {
 		pw_log(PW_LOG_WARN, "notify: reading the outbox failed: %s", pw_status_message(st));
 		return;

@@ -1022,10 +1022,17 @@ pw_status store_endpoint_get(store *s, const char *merchant_id, const char *endp
     Paywire__Store__V1__NotifyEndpointRecord **out, store_notify_secrets *sec) PW_WUR;
 void store_endpoint_free(Paywire__Store__V1__NotifyEndpointRecord *r);
 
-/* Up to max outbox messages due at now_ms, oldest due first (a read).
+/* The worker's filter of due entries: true skips the message (in flight
+ * already, or its endpoint has its most in flight), so that one busy
+ * endpoint's messages do not hide the others'. Called inside a read txn:
+ * it must not call the store. */
+typedef bool (*store_outbox_skip_fn)(const char *endpoint_id, const char *msg_id, void *arg);
+/* Up to max outbox messages due at now_ms, oldest due first (a read), past
+ * the ones skip (may be NULL) skips, examining at most PW_LIST_SCAN_MAX.
  * *next_due_ms: the first due time after them (0: none known). */
-pw_status store_outbox_due(store *s, int64_t now_ms, size_t max,
-    Paywire__Store__V1__OutboxMessageRecord ***out, size_t *n_out, int64_t *next_due_ms) PW_WUR;
+pw_status store_outbox_due(store *s, int64_t now_ms, size_t max, store_outbox_skip_fn skip,
+    void *skip_arg, Paywire__Store__V1__OutboxMessageRecord ***out, size_t *n_out,
+    int64_t *next_due_ms) PW_WUR;
 void store_outbox_list_free(Paywire__Store__V1__OutboxMessageRecord **list, size_t n);
 
 typedef enum store_outbox_outcome {

@@ -831,7 +831,7 @@ ob_put(store_txn *t, ob_rec *m, unsigned flags)
 		return st;
 	}
 	return store_raw_put(t, STORE_DB_NOTIFY_DUE, dk, due_key(dk, m->next_attempt_at_unix_ms,
-	    m->msg_id), "", 0, 0);
+	    m->msg_id), m->endpoint_id, strlen(m->endpoint_id), 0);
 }
 
 /* One message of the event (seq, action...) to endpoint ep, due now. An id
@@ -867,7 +867,7 @@ ob_enqueue(store_txn *t, const ep_rec *ep, const char *type, uint64_t seq, int64
 	}
 	uint8_t dk[8 + STORE_NOTIFY_ID_BYTES];
 	st = store_raw_put(t, STORE_DB_NOTIFY_DUE, dk, due_key(dk, m.next_attempt_at_unix_ms, id),
-	    "", 0, 0);
+	    ep->endpoint_id, strlen(ep->endpoint_id), 0);
 	if (st == PW_OK) {
 		st = store_raw_del(t, STORE_DB_NOTIFY_DEAD, id, strlen(id));
 		st = st == PW_NOT_FOUND ? PW_OK : st;
@@ -906,6 +906,9 @@ store_notify_on_audit(store_txn *t, uint64_t seq, const char *action, const char
 typedef struct due_walk {
 	int64_t now_ms;
 	size_t max;
+	store_outbox_skip_fn skip;
+	void *skip_arg;
+	size_t examined;
 	char (*ids)[STORE_NOTIFY_ID_BYTES];
 	size_t n;
 	int64_t next_ms; /* the first due time past now; 0 none */
@@ -917,19 +920,29 @@ due_visit(kv_val k, kv_val v, store_scan_step *step, void *arg)
 	due_walk *w = arg;
 	int64_t at;
 
-	(void) v;
 	if (k.len <= 8 || k.len - 8 >= STORE_NOTIFY_ID_BYTES) {
 		pw_log(PW_LOG_ERROR, "store: notify_due key of %zu bytes (corrupt)", k.len);
 		return PW_INTERNAL;
 	}
 	at = (int64_t) store_be64_get(k.data);
-	if (at > w->now_ms || w->n == w->max) {
+	if (at > w->now_ms || w->n == w->max || w->examined == PW_LIST_SCAN_MAX) {
 		w->next_ms = at;
 		*step = STORE_SCAN_STOP;
 		return PW_OK;
 	}
+	w->examined++;
 	memcpy(w->ids[w->n], (const uint8_t *) k.data + 8, k.len - 8);
 	w->ids[w->n][k.len - 8] = '\0';
+	if (w->skip != NULL) {
+		char ep[STORE_NOTIFY_ID_BYTES];
+		size_t n = v.len < sizeof(ep) - 1 ? v.len : sizeof(ep) - 1;
+
+		memcpy(ep, v.data, n); /* "" for entries written before the value held it */
+		ep[n] = '\0';
+		if (w->skip(ep, w->ids[w->n], w->skip_arg)) {
+			return PW_OK; /* in flight, or its endpoint is busy: look further */
+		}
+	}
 	w->n++;
 	return PW_OK;
 }
@@ -944,10 +957,10 @@ store_outbox_list_free(ob_rec **list, size_t n)
 }
 
 pw_status
-store_outbox_due(store *s, int64_t now_ms, size_t max, ob_rec ***out, size_t *n_out,
-    int64_t *next_due_ms)
+store_outbox_due(store *s, int64_t now_ms, size_t max, store_outbox_skip_fn skip, void *skip_arg,
+    ob_rec ***out, size_t *n_out, int64_t *next_due_ms)
 {
-	due_walk w = { .now_ms = now_ms, .max = max };
+	due_walk w = { .now_ms = now_ms, .max = max, .skip = skip, .skip_arg = skip_arg };
 	ob_rec **list = NULL;
 	size_t n = 0;
 	store_txn t;

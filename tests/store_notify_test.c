@@ -154,6 +154,16 @@ t_endpoints(void **state)
 	longurl[sizeof(longurl) - 1] = '\0';
 	assert_int_equal(t_create(e, longurl, NULL, 0, NULL, NULL), PW_INVALID_ARGUMENT);
 	{
+		char longdesc[PW_NOTIFY_DESCRIPTION_BYTES_MAX + 2];
+		memset(longdesc, 'd', sizeof(longdesc) - 1);
+		longdesc[sizeof(longdesc) - 1] = '\0';
+		t_ep p = { .merchant_id = e->merchant_id, .op = 0,
+			.in = { .kind = PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK,
+			    .url = "https://x.example/h", .description = longdesc } };
+		assert_int_equal(store_apply_sync(e->s, t_ep_apply, &p), PW_INVALID_ARGUMENT);
+		assert_non_null(strstr(p.why, "description"));
+	}
+	{
 		t_ep p = { .merchant_id = e->merchant_id, .op = 0,
 			.in = { .kind = PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL,
 			    .url = "https://x.example/h" } };
@@ -300,6 +310,14 @@ t_ep_get(fx_env *e, const char *id)
 	return r;
 }
 
+/* store_outbox_skip_fn: skips the endpoint named by arg. */
+static bool
+t_skip_ep(const char *endpoint_id, const char *msg_id, void *arg)
+{
+	(void) msg_id;
+	return strcmp(endpoint_id, (const char *) arg) == 0;
+}
+
 static void
 t_outbox(void **state)
 {
@@ -332,7 +350,7 @@ t_outbox(void **state)
 	assert_int_equal(store_apply_sync(e->s, t_audit_apply, &ok), PW_OK);
 	assert_int_equal(t_outbox_n(e, false), 3);
 
-	assert_int_equal(store_outbox_due(e->s, e->now_ms, 64, &due, &n, &next), PW_OK);
+	assert_int_equal(store_outbox_due(e->s, e->now_ms, 64, NULL, NULL, &due, &n, &next), PW_OK);
 	assert_int_equal(n, 3);
 	size_t to_b = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -346,6 +364,15 @@ t_outbox(void **state)
 		}
 	}
 	assert_int_equal(to_b, 1);
+	store_outbox_list_free(due, n);
+	/* the worker's filter: a busy endpoint's messages are passed over, the others found */
+	assert_int_equal(store_outbox_due(e->s, e->now_ms, 64, t_skip_ep, b, &due, &n, &next), PW_OK);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(due[i]->endpoint_id, a);
+	}
+	store_outbox_list_free(due, n);
+	assert_int_equal(store_outbox_due(e->s, e->now_ms, 64, NULL, NULL, &due, &n, &next), PW_OK);
 
 	/* results: delivered leaves; failed moves its due time; no retry left: dead */
 	char m0[STORE_NOTIFY_ID_BYTES];
@@ -371,12 +398,12 @@ t_outbox(void **state)
 		.retry_at_ms = e->now_ms + 5000, .disable_after_ms = PW_NOTIFY_DISABLE_AFTER_MS };
 	assert_int_equal(t_res_run(e, &r), PW_OK);
 	assert_false(r.disabled);
-	assert_int_equal(store_outbox_due(e->s, e->now_ms, 64, &due, &n, &next), PW_OK);
+	assert_int_equal(store_outbox_due(e->s, e->now_ms, 64, NULL, NULL, &due, &n, &next), PW_OK);
 	assert_int_equal(n, 1); /* m2 only */
 	assert_string_equal(due[0]->msg_id, m2);
 	assert_int_equal(next, e->now_ms + 5000);
 	store_outbox_list_free(due, n);
-	assert_int_equal(store_outbox_due(e->s, e->now_ms + 5000, 64, &due, &n, &next), PW_OK);
+	assert_int_equal(store_outbox_due(e->s, e->now_ms + 5000, 64, NULL, NULL, &due, &n, &next), PW_OK);
 	assert_int_equal(n, 2);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(due[i]->msg_id, m1) == 0) {

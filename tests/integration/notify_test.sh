@@ -59,6 +59,12 @@ contains "email: not supported yet" "not supported yet" "$out"
 out=$("$CLI" --retries 0 notify endpoint create --api-key "$key" --url "https://x.example/h" --type session.nope 2>&1) && rc=0 || rc=$?
 contains "an unknown event type refused" "unknown event type" "$out"
 stop_pid "$SERVER_PID" TERM
+out=$("$SERVER_BIN" --notify-workers 0 --data "$T/d2" 2>&1) && rc=0 || rc=$?
+eq "--notify-workers 0: exit 2" 2 "$rc"
+contains "... naming the flag" "--notify-workers" "$out"
+out=$("$SERVER_BIN" --notify-timeout-ms 10 --data "$T/d2" 2>&1) && rc=0 || rc=$?
+eq "--notify-timeout-ms 10: exit 2" 2 "$rc"
+contains "--help documents the schedule" "5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h and 24h" "$("$SERVER_BIN" --help)"
 
 # ---- the server under test ----
 start_server "$T/data" --notify-allow-http --notify-allow-private --notify-timeout-ms 1500
