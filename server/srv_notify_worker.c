@@ -154,6 +154,11 @@ deliver(srv_notify *n, const Paywire__Store__V1__OutboxMessageRecord *m)
 	if (st == PW_NOT_FOUND || (st == PW_OK &&
 	    ep->state != PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_STATE__NOTIFY_ENDPOINT_STATE_ACTIVE)) {
 		r.a.outcome = STORE_OUTBOX_SKIPPED; /* deleted or disabled: a dead letter */
+	} else if (st == PW_INTERNAL) {
+		/* its secret does not open (logged by the store): a failure like any
+		 * other, on the schedule, until the merchant rotates it */
+		r.a.outcome = STORE_OUTBOX_FAILED;
+		snprintf(err, sizeof(err), "the endpoint's secret does not open: rotate it");
 	} else if (st != PW_OK) {
 		pw_log(PW_LOG_WARN, "notify: endpoint %s not readable (%s): message %s stays",
 		    m->endpoint_id, pw_status_message(st), m->msg_id);
@@ -176,7 +181,8 @@ deliver(srv_notify *n, const Paywire__Store__V1__OutboxMessageRecord *m)
 				snprintf(err, sizeof(err), "HTTP %ld", out.status);
 			}
 		}
-		(void) st; /* a refused address is a failure like any other: retried */
+		/* st PW_INVALID_ARGUMENT: the policy refused the address (out.error
+		 * says why): a failure like any other, on the schedule */
 	}
 	sodium_memzero(&sec, sizeof(sec));
 	store_endpoint_free(ep);
@@ -223,9 +229,9 @@ busy_for(srv_notify *n, const char *endpoint_id, const char *msg_id, bool *same)
 	return k;
 }
 
-/* Busy list: a second singly linked list through a side array would be
- * cleaner; jobs are few (NOTIFY_INFLIGHT_MAX), so the busy list is kept in
- * `busy` via a separate node. */
+/* A job is on two lists at once: `busy` (queued or being sent, through
+ * job.next) and the senders' queue (through qnode.next) until a sender takes
+ * it. */
 typedef struct busy_node {
 	notify_job job;
 	notify_job qnode;
