@@ -176,8 +176,12 @@ gold_put_random(gold *g, const char *value)
 	}
 	/* a few random characters (a key's last 4) may all happen to be hex
 	 * digits: their class would then change from run to run */
+	/* a whsec_ secret is standard base64 whose characters may or may not
+	 * include '+', '/' or '=' on a given run: its class is its format */
 	gold_put(g, "$%d:%.*s…%zu%s", gold_var_n(g, value), (int) plen, value,
-	    strlen(value + plen), strlen(value + plen) > 8 ? char_class(value + plen) : "chars");
+	    strlen(value + plen), strncmp(value, "whsec_", 6) == 0 ? "base64"
+	        : strlen(value + plen) > 8                    ? char_class(value + plen)
+	                                                      : "chars");
 }
 
 /* Length of a JWT starting at s ("eyJ" + base64url and two dots), else 0. */
