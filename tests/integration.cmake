@@ -39,3 +39,10 @@ if(TEST paywire.it_race)
   set_tests_properties(paywire.it_race.postgres PROPERTIES TIMEOUT 900
     ENVIRONMENT "RACE_PG=1;PW_BIN_DIR=${PROJECT_BINARY_DIR};PW_SOURCE_DIR=${PROJECT_SOURCE_DIR};PW_FIXTURES_DIR=${PW_FIXTURES_DIR};PW_SIGNER_DIR=${PW_SIGNER_DIR};ASAN_OPTIONS=detect_leaks=0")
 endif()
+# Outbound notifications with the server on PostgreSQL (the outbox written by
+# the audit append, the due index, a kill -9 and a restart on that engine).
+if(TEST paywire.it_notify)
+  add_test(NAME paywire.it_notify.postgres COMMAND bash ${PW_IT_DIR}/notify_test.sh)
+  set_tests_properties(paywire.it_notify.postgres PROPERTIES TIMEOUT 900 FIXTURES_REQUIRED signer
+    ENVIRONMENT "NOTIFY_PG=1;PW_BIN_DIR=${PROJECT_BINARY_DIR};PW_SOURCE_DIR=${PROJECT_SOURCE_DIR};PW_SIGNER_DIR=${PW_SIGNER_DIR};ASAN_OPTIONS=detect_leaks=0")
+endif()

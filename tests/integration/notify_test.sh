@@ -17,6 +17,7 @@
 #  - 1,000 changes with the receiver down for the first half: every message
 #    delivered, exactly once by id (duplicates, which the spec allows, are
 #    counted and printed).
+# NOTIFY_PG=1 runs the server under test on PostgreSQL (a private cluster).
 . "$(dirname "$0")/lib.sh"
 : "${PW_SIGNER_DIR:?PW_SIGNER_DIR must point at the signer (node_modules with standardwebhooks)}"
 
@@ -67,7 +68,12 @@ eq "--notify-timeout-ms 10: exit 2" 2 "$rc"
 contains "--help documents the schedule" "5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h and 24h" "$("$SERVER_BIN" --help)"
 
 # ---- the server under test ----
-start_server "$T/data" --notify-allow-http --notify-allow-private --notify-timeout-ms 1500
+STORE=()
+if [ "${NOTIFY_PG:-}" = 1 ]; then
+  pg_cluster
+  STORE=(--store "host=$PGD user=postgres dbname=paywire")
+fi
+start_server "$T/data" "${STORE[@]}" --notify-allow-http --notify-allow-private --notify-timeout-ms 1500
 key=$(new_merchant test)
 export PAYWIRE_API_KEY=$key
 out=$("$CLI" --json notify endpoint create --url "http://127.0.0.1:$P1/hook" --type session.canceled \
@@ -197,7 +203,7 @@ wait_until outbox_is 20 --endpoint "$EP1" || fail "20 messages not in the outbox
 ids_before=$("$CLI" --json notify list --endpoint "$EP1" | $PY -c 'import json,sys; print(" ".join(sorted(m["msg_id"] for m in json.load(sys.stdin)["messages"])))')
 stop_pid "$SERVER_PID" KILL
 mode r1 '{"mode":"ok"}'
-start_server "$T/data" --notify-allow-http --notify-allow-private --notify-timeout-ms 1500
+start_server "$T/data" "${STORE[@]}" --notify-allow-http --notify-allow-private --notify-timeout-ms 1500
 set_clock $((NOW + 600000)) # past every first retry
 wait_until outbox_is 0 --endpoint "$EP1" || fail "the outbox did not drain after the restart"
 $PY - "$T/r1.log" "$ids_before" <<'PY' && ok "kill -9: after the restart all 20 messages were delivered" || fail "kill -9: messages lost"
