@@ -195,6 +195,26 @@ ids = [json.loads(l)["id"] for l in open(sys.argv[1])]
 assert sys.argv[2] in ids, ids
 PY
 
+# ---- the schedule used up: a dead letter after the 10th attempt ----
+mode r1 '{"mode":"down"}'
+new_change
+wait_until attempts_are 1 || fail "exhaust: first attempt not recorded"
+EX=$("$CLI" --json notify list | json messages.0.msg_id)
+for i in 2 3 4 5 6 7 8 9 10; do
+  set_clock "$("$CLI" --json notify list | json messages.0.next_attempt_at_unix_ms)"
+  if [ "$i" -lt 10 ]; then wait_until attempts_are "$i" || fail "exhaust: attempt $i not made"; fi
+done
+wait_until outbox_is 0 && ok "after 10 failed attempts (~3 days of clock) the message left the outbox" || fail "exhaust: still in the outbox"
+"$CLI" --json notify list --dead --endpoint "$EP1" >"$T/dead.json"
+$PY - "$EX" "$T/dead.json" <<'PY' && ok "... and is a dead letter with 10 attempts and its last status" || fail "exhaust: dead letter"
+import json, sys
+m = [m for m in json.load(open(sys.argv[2]))["messages"] if m["msg_id"] == sys.argv[1]]
+assert m and m[0]["attempts"] == 10 and m[0]["last_status"] == 503 and m[0]["dead"], m
+PY
+mode r1 '{"mode":"ok"}'
+"$CLI" notify retry "$EX" >/dev/null
+wait_until delivered "$T/r1.log" "$EX" && ok "the exhausted message retried and delivered" || fail "exhausted retry not delivered"
+
 # ---- kill -9 with messages in the outbox ----
 mode r1 '{"mode":"down"}'
 : >"$T/r1.log"
