@@ -245,6 +245,7 @@ sender_main(void *arg)
 	for (;;) {
 		notify_job *q;
 		busy_node *b;
+		bool stop;
 
 		(void) pthread_mutex_lock(&n->mu);
 		while (n->queue == NULL && !n->stopping) {
@@ -259,9 +260,10 @@ sender_main(void *arg)
 		if (n->queue == NULL) {
 			n->queue_tail = NULL;
 		}
+		stop = n->stopping; /* read under the lock: srv_notify_stop writes it */
 		(void) pthread_mutex_unlock(&n->mu);
 		b = (busy_node *) (void *) ((char *) q - offsetof(busy_node, qnode));
-		if (!n->stopping) {
+		if (!stop) {
 			deliver(n, b->job.m);
 		}
 		(void) pthread_mutex_lock(&n->mu);
