@@ -9,6 +9,9 @@
 //   {"mode":"gone"}                410
 //   {"mode":"plan","fail":N,"hang":H} per id: 500 for the first N attempts,
 //                                  then no answer (hang) H times, then 200
+//   {"mode":"hang"}                no answer at all (the sender's timeout)
+// Each line also carries `inflight`: the requests open here when it arrived
+// (itself included), to check the sender's per-endpoint limit.
 // The clock: the server's injected clock (CLOCK_FILE, int64 ms, 0 = real), so
 // the library's timestamp tolerance is judged in the same time as the sender's.
 // usage: node notify_receiver.js PORT SECRETS_FILE MODE_FILE LOG_FILE CLOCK_FILE
@@ -29,8 +32,15 @@ Date.now = () => {
   }
 };
 const seen = new Map();
+let inflight = 0;
 
 http.createServer((req, res) => {
+  inflight++;
+  const here = inflight;
+  let done = false;
+  const finish = () => { if (!done) { done = true; inflight--; } };
+  res.on('finish', finish);
+  res.on('close', finish);
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
@@ -55,6 +65,7 @@ http.createServer((req, res) => {
     let status = 200;
     if (mode.mode === 'down') status = 503;
     else if (mode.mode === 'gone') status = 410;
+    else if (mode.mode === 'hang') status = 0;
     else if (mode.mode === 'plan') {
       if (n <= (mode.fail || 0)) status = 500;
       else if (n <= (mode.fail || 0) + (mode.hang || 0)) status = 0;
@@ -62,7 +73,8 @@ http.createServer((req, res) => {
     let type = '';
     try { type = JSON.parse(body).type; } catch (e) { type = '?'; }
     fs.appendFileSync(logFile, JSON.stringify({ id, ts: Number(req.headers['webhook-timestamp']),
-      type, n, verified, answered: status, sig: req.headers['webhook-signature'] }) + '\n');
+      type, n, verified, answered: status, sig: req.headers['webhook-signature'],
+      inflight: here }) + '\n');
     if (status === 0) return; // hang: the sender's timeout ends it
     res.writeHead(status, { 'Content-Type': 'text/plain' });
     res.end(status === 200 ? 'ok' : 'no');

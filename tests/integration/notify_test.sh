@@ -167,6 +167,26 @@ assert rows and all(r["verified"] == [True, False] and len(r["sig"].split(" ")) 
 PY
 echo "$S1B" >"$T/r1.secrets"
 
+# ---- a slow endpoint: at most 2 deliveries at once to it, the others go on ----
+"$CLI" notify endpoint update "$EP2" --type endpoint.disabled --type session.canceled >/dev/null
+mode r1 '{"mode":"hang"}'
+: >"$T/r1.log"; : >"$T/r2.log"
+for i in 1 2 3 4 5 6; do new_change; done
+r2_got() { [ "$($PY -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["answered"] == 200))' "$T/r2.log")" = 6 ]; }
+wait_until r2_got && ok "the other endpoint got its 6 messages while this one hangs" || fail "r2 held up by r1"
+r1_seen() { [ "$(wc -l <"$T/r1.log")" -ge 6 ]; }
+wait_until r1_seen || fail "r1 did not see its 6 first attempts"
+$PY - "$T/r1.log" <<'PY' && ok "the hanging endpoint never had more than 2 deliveries at once" || fail "per-endpoint limit"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print("# r1: %d attempts, at most %d at once" % (len(rows), max(r["inflight"] for r in rows)))
+assert max(r["inflight"] for r in rows) <= 2, rows
+PY
+mode r1 '{"mode":"ok"}'
+"$CLI" notify endpoint update "$EP2" --type endpoint.disabled >/dev/null
+set_clock $((NOW + 600000)) # past the first retry of each
+wait_until outbox_is 0 || fail "the slow endpoint's messages not delivered after it recovered"
+
 # ---- 410 Gone disables; the other endpoint is told; retry; replay ----
 mode r1 '{"mode":"gone"}'
 : >"$T/r1.log"
