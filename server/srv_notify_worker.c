@@ -54,6 +54,14 @@ typedef struct notify_job {
 
 /* Jobs queued or in flight, at most: bounds memory and the scan's work. */
 #define NOTIFY_INFLIGHT_MAX 256
+/* Deliveries that ended recently, remembered so that a scan whose snapshot
+ * was taken before their result committed does not send them again. */
+#define NOTIFY_DONE_RING 512
+
+typedef struct notify_done {
+	char msg_id[STORE_NOTIFY_ID_BYTES];
+	uint64_t gen;            /* n->done_gen when it ended (0: empty slot) */
+} notify_done;
 
 struct srv_notify {
 	srv_notify_cfg cfg;
@@ -65,6 +73,10 @@ struct srv_notify {
 	notify_job *queue_tail;
 	notify_job *busy;          /* every job queued or being sent (by msg_id) */
 	size_t n_busy;
+	notify_done done[NOTIFY_DONE_RING]; /* ring of deliveries that ended */
+	size_t done_next;
+	uint64_t done_gen;         /* deliveries ended so far */
+	uint64_t scan_gen;         /* done_gen when the running scan began (scanner) */
 	bool poked;
 	bool stopping;
 	pthread_t scanner;
@@ -274,12 +286,30 @@ sender_main(void *arg)
 			}
 		}
 		n->n_busy--;
+		n->done_gen++;
+		(void) pw_strlcpy(n->done[n->done_next].msg_id, b->job.m->msg_id,
+		    sizeof(n->done[n->done_next].msg_id));
+		n->done[n->done_next].gen = n->done_gen;
+		n->done_next = (n->done_next + 1) % NOTIFY_DONE_RING;
 		n->poked = true; /* a slot freed: look again */
 		(void) pthread_cond_signal(&n->scan_cv);
 		(void) pthread_mutex_unlock(&n->mu);
 		paywire__store__v1__outbox_message_record__free_unpacked(b->job.m, NULL);
 		pw_free(b);
 	}
+}
+
+/* Under mu: msg_id's delivery ended after the running scan began, so the
+ * scan's snapshot may still show it in the outbox. */
+static bool
+ended_since_scan(const srv_notify *n, const char *msg_id)
+{
+	for (size_t i = 0; i < NOTIFY_DONE_RING; i++) {
+		if (n->done[i].gen > n->scan_gen && strcmp(n->done[i].msg_id, msg_id) == 0) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /* store_outbox_skip_fn: a message in flight, or one whose endpoint is at its
@@ -294,6 +324,7 @@ scan_skip(const char *endpoint_id, const char *msg_id, void *arg)
 
 	(void) pthread_mutex_lock(&n->mu);
 	k = busy_for(n, endpoint_id, msg_id, &same);
+	same = same || ended_since_scan(n, msg_id);
 	(void) pthread_mutex_unlock(&n->mu);
 	return same || (endpoint_id[0] != '\0' && k >= n->cfg.per_endpoint);
 }
@@ -306,6 +337,9 @@ scan_once(srv_notify *n)
 	int64_t next = 0;
 	pw_status st;
 
+	(void) pthread_mutex_lock(&n->mu);
+	n->scan_gen = n->done_gen; /* before the snapshot: what ended later is skipped */
+	(void) pthread_mutex_unlock(&n->mu);
 	st = store_outbox_due(n->st, pw_now_unix_ms(), PW_NOTIFY_BATCH_MAX, scan_skip, n, &list,
 	    &count, &next);
 	if (st != PW_OK) {
@@ -318,7 +352,8 @@ scan_once(srv_notify *n)
 		size_t k = busy_for(n, list[i]->endpoint_id, list[i]->msg_id, &same);
 		busy_node *b;
 
-		if (same || k >= n->cfg.per_endpoint || n->n_busy >= NOTIFY_INFLIGHT_MAX) {
+		if (same || ended_since_scan(n, list[i]->msg_id) || k >= n->cfg.per_endpoint ||
+		    n->n_busy >= NOTIFY_INFLIGHT_MAX) {
 			continue; /* in flight already, or its endpoint is at its limit */
 		}
 		b = pw_calloc(1, sizeof(*b));

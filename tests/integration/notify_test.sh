@@ -193,7 +193,7 @@ mode r1 '{"mode":"gone"}'
 new_change
 wait_until outbox_is 1 --dead --endpoint "$EP1" && ok "410: a dead letter" || fail "410: no dead letter"
 out=$("$CLI" --json notify endpoint list)
-eq "410: the endpoint is disabled" false "$(echo "$out" | json endpoints.0.enabled)"
+eq "410: the endpoint is disabled" false "$(echo "$out" | $PY -c 'import json,sys; print(str([e for e in json.load(sys.stdin)["endpoints"] if e["endpoint_id"] == sys.argv[1]][0]["enabled"]).lower())' "$EP1")"
 contains "410: the reason" "410" "$out"
 wait_until $PY -c 'import json,sys; sys.exit(0 if any(json.loads(l)["type"]=="endpoint.disabled" and json.loads(l)["answered"]==200 for l in open(sys.argv[1])) else 1)' "$T/r2.log" \
   && ok "the merchant's other endpoint is told endpoint.disabled" || fail "no endpoint.disabled on r2"
