@@ -130,6 +130,16 @@ enum {
 	OPT_SERVER_BIN,
 	OPT_READS,
 	OPT_WRITES,
+	OPT_URL,
+	OPT_TYPE,
+	OPT_KIND,
+	OPT_ENABLE,
+	OPT_DISABLE,
+	OPT_ALL_TYPES,
+	OPT_GRACE_MS,
+	OPT_DEAD,
+	OPT_ENDPOINT,
+	OPT_SINCE,
 };
 
 /* A long option --NAME with a value, and the end of an option table. */
@@ -2888,6 +2898,405 @@ cli_plan_call(cli_call *call, void *args, pw_error *err)
 	return PW_OK;
 }
 
+/* ---- notify: endpoints and messages (issue 11, docs/NOTIFY.md) ---- */
+
+#define CLI_NOTIFY_API_KEY "  --api-key KEY      merchant API key (default: $PAYWIRE_API_KEY)\n"
+
+static const char cli_help_notify_ep_create[] =
+    "usage: paywire notify endpoint create --url URL [--type TYPE]... [--description TEXT]\n"
+    "                                      [--kind webhook] [--api-key KEY]\n"
+    "\n"
+    "A new endpoint: paywire POSTs the events you choose to URL as Standard Webhooks\n"
+    "(webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of\n"
+    "id.timestamp.body>), at least once, retried for about 3 days. The signing\n"
+    "secret (whsec_...) is printed this once: keep it.\n"
+    "  --url URL          https:// (http:// only if the server allows it); hosts on\n"
+    "                     loopback, link-local or private addresses are refused\n"
+    "  --type TYPE        an event type to receive (repeat; none: every type):\n"
+    "                     session.paid session.failed session.expired session.canceled\n"
+    "                     session.refunded entitlement.granted entitlement.revoked\n"
+    "                     entitlement.past_due credits.changed endpoint.disabled\n"
+    "  --description TEXT for you\n"
+    "  --kind KIND        webhook (email and telegram: not supported yet)\n"
+    CLI_NOTIFY_API_KEY
+    "\n"
+    "example:\n"
+    "  paywire notify endpoint create --url https://shop.example/hooks --type session.paid\n";
+
+static const char cli_help_notify_ep_list[] =
+    "usage: paywire notify endpoint list [--api-key KEY]\n\nYour endpoints (never their secrets).\n"
+    CLI_NOTIFY_API_KEY;
+
+static const char cli_help_notify_ep_update[] =
+    "usage: paywire notify endpoint update EP [--enable|--disable] [--type TYPE]...\n"
+    "                                      [--all-types] [--description TEXT] [--api-key KEY]\n"
+    "\n"
+    "Changes an endpoint: --enable (after paywire disabled it, or you did), --disable,\n"
+    "--type (replaces its types; repeat), --all-types (every type), --description.\n"
+    CLI_NOTIFY_API_KEY;
+
+static const char cli_help_notify_ep_delete[] =
+    "usage: paywire notify endpoint delete EP [--api-key KEY]\n\n"
+    "Deletes an endpoint; its undelivered messages become dead letters.\n" CLI_NOTIFY_API_KEY;
+
+static const char cli_help_notify_ep_rotate[] =
+    "usage: paywire notify endpoint rotate EP [--grace-ms N] [--api-key KEY]\n"
+    "\n"
+    "A new signing secret, printed this once. For --grace-ms (default 86400000, 24 h;\n"
+    "at most 7 days) deliveries carry both signatures (\"v1,<new> v1,<old>\"), so\n"
+    "receivers can switch without losing a message.\n" CLI_NOTIFY_API_KEY;
+
+static const char cli_help_notify_list[] =
+    "usage: paywire notify list [--dead] [--endpoint EP] [--limit N] [--api-key KEY]\n"
+    "\n"
+    "Messages waiting in the outbox (attempts, next attempt, last error), or with\n"
+    "--dead the dead letters: messages whose retries ran out (after 5s, 5m, 30m, 2h,\n"
+    "5h, 10h, 14h, 20h, 24h), whose endpoint answered 410 Gone or was disabled.\n"
+    "  --limit N          1..100 (default 100)\n" CLI_NOTIFY_API_KEY;
+
+static const char cli_help_notify_retry[] =
+    "usage: paywire notify retry MSG_ID [--api-key KEY]\n\n"
+    "A dead letter back into the outbox, sent now (same webhook-id).\n" CLI_NOTIFY_API_KEY;
+
+static const char cli_help_notify_replay[] =
+    "usage: paywire notify replay --since TIME [--endpoint EP] [--api-key KEY]\n"
+    "\n"
+    "Sends your events since TIME again (from the audit log), to EP or to every\n"
+    "active endpoint that wants them, each with the webhook-id it had the first time\n"
+    "(one per event and endpoint), so receivers that dedupe see each event once.\n"
+    "Messages still in the outbox are left as they are.\n"
+    "  --since TIME       Unix milliseconds, or 2026-12-06T10:00:00Z\n" CLI_NOTIFY_API_KEY;
+
+typedef struct cli_notify_args {
+	const char *api_key;
+	const char *url;
+	const char *types[PW_ENDPOINT_TYPES_MAX + 1];
+	size_t n_types;
+	bool types_set;
+	const char *description;
+	const char *kind;
+	int enable;
+	const char *grace;
+	bool dead;
+	const char *endpoint;
+	const char *limit;
+	const char *since;
+	int64_t since_ms;
+} cli_notify_args;
+
+static int
+cli_notify_opt(void *args, cli_globals *g, int opt, char *arg)
+{
+	cli_notify_args *a = args;
+
+	switch (opt) {
+	case OPT_API_KEY: a->api_key = arg; break;
+	case OPT_URL: a->url = arg; break;
+	case OPT_TYPE:
+		if (a->n_types > PW_ENDPOINT_TYPES_MAX) {
+			return cli_usage_error(g, "at most %d --type", PW_ENDPOINT_TYPES_MAX);
+		}
+		a->types[a->n_types++] = arg;
+		a->types_set = true;
+		break;
+	case OPT_ALL_TYPES: a->types_set = true; break;
+	case OPT_DESCRIPTION: a->description = arg; break;
+	case OPT_KIND: a->kind = arg; break;
+	case OPT_ENABLE: a->enable = 1; break;
+	case OPT_DISABLE: a->enable = 2; break;
+	case OPT_GRACE_MS: a->grace = arg; break;
+	case OPT_DEAD: a->dead = true; break;
+	case OPT_ENDPOINT: a->endpoint = arg; break;
+	case OPT_LIMIT: a->limit = arg; break;
+	case OPT_SINCE: a->since = arg; break;
+	default: PW_ASSERT(!"an option the table does not give this command");
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Unix ms, or YYYY-MM-DDTHH:MM:SS[.mmm]Z. */
+static bool
+cli_parse_when(const char *s, int64_t *out)
+{
+	struct tm tm;
+	const char *rest;
+	int ms = 0;
+
+	if (cli_parse_i64(s, out)) {
+		return *out > 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (rest == NULL) {
+		return false;
+	}
+	if (rest[0] == '.' && rest[1] >= '0' && rest[1] <= '9' && rest[2] >= '0' && rest[2] <= '9' &&
+	    rest[3] >= '0' && rest[3] <= '9') {
+		ms = (rest[1] - '0') * 100 + (rest[2] - '0') * 10 + (rest[3] - '0');
+		rest += 4;
+	}
+	if (strcmp(rest, "Z") != 0) {
+		return false;
+	}
+	*out = (int64_t) timegm(&tm) * 1000 + ms;
+	return *out > 0;
+}
+
+static int
+cli_notify_check(void *args, cli_globals *g)
+{
+	cli_notify_args *a = args;
+
+	a->api_key = cli_key(a->api_key, "PAYWIRE_API_KEY");
+	if (a->api_key == NULL) {
+		return cli_usage_error(g, "no API key: pass --api-key or set PAYWIRE_API_KEY");
+	}
+	if (a->since != NULL && !cli_parse_when(a->since, &a->since_ms)) {
+		return cli_usage_error(g, "--since wants Unix milliseconds or YYYY-MM-DDTHH:MM:SSZ, "
+		                          "got '%s'", a->since);
+	}
+	if (a->limit != NULL) {
+		uint32_t v;
+		if (!cli_parse_u32(a->limit, 1, PW_NOTIFY_PAGE_MAX, &v)) {
+			return cli_usage_error(g, "--limit wants 1..%d", PW_NOTIFY_PAGE_MAX);
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+static void
+cli_endpoint_rows(cli_out *o, const pw_endpoint *e)
+{
+	char types[PW_ENDPOINT_TYPES_MAX * 34 + 8];
+	size_t n = 0;
+
+	types[0] = '\0';
+	for (size_t i = 0; i < e->n_event_types; i++) {
+		n += (size_t) snprintf(types + n, sizeof(types) - n, "%s%s", i > 0 ? "," : "",
+		    e->event_types[i]);
+	}
+	cli_str(o, "endpoint_id", e->endpoint_id);
+	cli_str(o, "url", e->url);
+	cli_str(o, "event_types", e->n_event_types > 0 ? types : "all");
+	cli_str(o, "description", e->description);
+	cli_bool(o, "enabled", e->enabled);
+	cli_str(o, "disabled_reason", e->disabled_reason);
+	cli_time(o, "failing_since", e->failing_since_unix_ms);
+	cli_time(o, "created_at", e->created_at_unix_ms);
+	cli_time(o, "prev_secret_expires_at", e->prev_secret_expires_at_unix_ms);
+}
+
+static pw_status
+cli_notify_ep_create_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_notify_args *a = args;
+	pw_endpoint_params p = { .url = a->url, .event_types = a->types, .n_event_types = a->n_types,
+		.description = a->description };
+	pw_endpoint_secret out;
+	pw_status st;
+
+	if (a->kind != NULL) {
+		p.kind = strcmp(a->kind, "webhook") == 0 ? PW_NOTIFY_KIND_WEBHOOK
+		    : strcmp(a->kind, "email") == 0      ? PW_NOTIFY_KIND_EMAIL
+		    : strcmp(a->kind, "telegram") == 0   ? PW_NOTIFY_KIND_TELEGRAM
+		                                         : (pw_notify_kind) 99;
+	}
+	st = pw_endpoint_create(call->c, a->api_key, &p, &out, err);
+	if (st == PW_OK) {
+		cli_endpoint_rows(&call->out, &out.endpoint);
+		cli_str(&call->out, "secret", out.secret);
+		call->note = "the secret is shown this once: keep it (it signs every delivery)";
+	}
+	sodium_memzero(out.secret, sizeof(out.secret));
+	return st;
+}
+
+static pw_status
+cli_notify_ep_list_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_notify_args *a = args;
+	pw_endpoint_list *l = malloc(sizeof(*l));
+	pw_status st;
+
+	if (l == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_endpoint_list_get(call->c, a->api_key, l, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < l->n; i++) {
+			const pw_endpoint *e = &l->endpoints[i];
+			json_t *types = json_array();
+			for (size_t k = 0; k < e->n_event_types; k++) {
+				json_array_append_new(types, json_string(e->event_types[k]));
+			}
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:s,s:b,s:s,s:I,s:I}",
+			    "endpoint_id", e->endpoint_id, "url", e->url, "event_types", types,
+			    "description", e->description, "enabled", e->enabled, "disabled_reason",
+			    e->disabled_reason, "failing_since_unix_ms", (json_int_t) e->failing_since_unix_ms,
+			    "created_at_unix_ms", (json_int_t) e->created_at_unix_ms));
+		}
+		cli_row(&call->out, "endpoints", arr, "-");
+	} else if (st == PW_OK) {
+		printf("%-47s  %-8s  %s\n", "endpoint_id", "enabled", "url");
+		for (size_t i = 0; i < l->n; i++) {
+			printf("%-47s  %-8s  %s\n", l->endpoints[i].endpoint_id,
+			    l->endpoints[i].enabled ? "yes" : "no", l->endpoints[i].url);
+		}
+	}
+	free(l);
+	return st;
+}
+
+static pw_status
+cli_notify_ep_update_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_notify_args *a = args;
+	pw_endpoint_changes p = { .endpoint_id = call->arg, .enable = a->enable,
+		.set_event_types = a->types_set, .event_types = a->types, .n_event_types = a->n_types,
+		.set_description = a->description != NULL, .description = a->description };
+	pw_endpoint out;
+	pw_status st = pw_endpoint_update(call->c, a->api_key, &p, &out, err);
+
+	if (st == PW_OK) {
+		cli_endpoint_rows(&call->out, &out);
+	}
+	return st;
+}
+
+static pw_status
+cli_notify_ep_delete_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_notify_args *a = args;
+	pw_endpoint out;
+	pw_status st = pw_endpoint_delete(call->c, a->api_key, call->arg, &out, err);
+
+	if (st == PW_OK) {
+		cli_str(&call->out, "endpoint_id", out.endpoint_id);
+		cli_bool(&call->out, "deleted", true);
+	}
+	return st;
+}
+
+static pw_status
+cli_notify_ep_rotate_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_notify_args *a = args;
+	pw_endpoint_secret out;
+	int64_t grace = 0;
+	pw_status st;
+
+	if (a->grace != NULL && !cli_parse_i64(a->grace, &grace)) {
+		err->code = PW_INVALID_ARGUMENT;
+		snprintf(err->message, sizeof(err->message), "--grace-ms wants milliseconds");
+		return PW_INVALID_ARGUMENT;
+	}
+	st = pw_endpoint_rotate(call->c, a->api_key, call->arg, grace, &out, err);
+	if (st == PW_OK) {
+		cli_endpoint_rows(&call->out, &out.endpoint);
+		cli_str(&call->out, "secret", out.secret);
+		call->note = "the new secret is shown this once; the old one signs too until "
+		             "prev_secret_expires_at";
+	}
+	sodium_memzero(out.secret, sizeof(out.secret));
+	return st;
+}
+
+static pw_status
+cli_notify_list_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_notify_args *a = args;
+	pw_notify_page *p = malloc(sizeof(*p));
+	uint32_t limit = 0;
+	pw_status st;
+
+	if (p == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	if (a->limit != NULL) {
+		(void) cli_parse_u32(a->limit, 1, PW_NOTIFY_PAGE_MAX, &limit); /* checked */
+	}
+	st = pw_notify_list(call->c, a->api_key, a->dead, a->endpoint, limit, p, err);
+	if (st == PW_OK && call->g->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < p->n; i++) {
+			const pw_notify_message *m = &p->messages[i];
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:i,s:s,s:b}",
+			    "msg_id", m->msg_id, "endpoint_id", m->endpoint_id, "event_type", m->event_type,
+			    "attempts", (json_int_t) m->attempts, "next_attempt_at_unix_ms",
+			    (json_int_t) m->next_attempt_at_unix_ms, "created_at_unix_ms",
+			    (json_int_t) m->created_at_unix_ms, "dead_at_unix_ms",
+			    (json_int_t) m->dead_at_unix_ms, "last_status", m->last_status, "last_error",
+			    m->last_error, "dead", m->dead));
+		}
+		cli_row(&call->out, "messages", arr, "-");
+		cli_bool(&call->out, "has_more", p->has_more);
+	} else if (st == PW_OK) {
+		printf("%-36s  %-20s  %8s  %-24s  %s\n", "msg_id", "event_type", "attempts",
+		    a->dead ? "dead_at" : "next_attempt_at", "last_error");
+		for (size_t i = 0; i < p->n; i++) {
+			const pw_notify_message *m = &p->messages[i];
+			char when[40];
+
+			cli_when(when, sizeof(when), a->dead ? m->dead_at_unix_ms : m->next_attempt_at_unix_ms);
+			printf("%-36s  %-20s  %8u  %-24s  %s\n", m->msg_id, m->event_type, m->attempts, when,
+			    m->last_error[0] != '\0' ? m->last_error : "-");
+		}
+		cli_bool(&call->out, "has_more", p->has_more);
+	}
+	free(p);
+	return st;
+}
+
+static pw_status
+cli_notify_retry_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_notify_args *a = args;
+	pw_notify_message *m = malloc(sizeof(*m));
+	pw_status st;
+
+	if (m == NULL) {
+		err->code = PW_RESOURCE_EXHAUSTED;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return PW_RESOURCE_EXHAUSTED;
+	}
+	st = pw_notify_retry(call->c, a->api_key, call->arg, m, err);
+	if (st == PW_OK) {
+		cli_str(&call->out, "msg_id", m->msg_id);
+		cli_str(&call->out, "endpoint_id", m->endpoint_id);
+		cli_str(&call->out, "event_type", m->event_type);
+		cli_time(&call->out, "next_attempt_at", m->next_attempt_at_unix_ms);
+	}
+	free(m);
+	return st;
+}
+
+static pw_status
+cli_notify_replay_call(cli_call *call, void *args, pw_error *err)
+{
+	cli_notify_args *a = args;
+	pw_notify_replay r;
+	pw_status st;
+
+	if (a->since == NULL) {
+		err->code = PW_INVALID_ARGUMENT;
+		snprintf(err->message, sizeof(err->message), "missing --since TIME");
+		return PW_INVALID_ARGUMENT;
+	}
+	st = pw_notify_replay_since(call->c, a->api_key, a->since_ms, a->endpoint, &r, err);
+	if (st == PW_OK) {
+		cli_uint(&call->out, "enqueued", r.enqueued);
+		cli_uint(&call->out, "examined", r.examined);
+		cli_bool(&call->out, "has_more", r.has_more);
+		cli_time(&call->out, "next_since", r.next_since_unix_ms);
+	}
+	return st;
+}
+
 /* ---- portal ---- */
 
 static const char cli_help_portal[] =
@@ -4187,6 +4596,7 @@ typedef union cli_args {
 	cli_query_args query;       /* session get|list, invoice get|list, entitlement list, portal */
 	cli_refund_args refund;     /* refund */
 	cli_plan_args plan;         /* plan price */
+	cli_notify_args notify;     /* notify ... */
 	cli_tail_args tail;         /* events tail */
 	cli_anomaly_args anomaly;   /* anomalies list */
 	cli_q_args quarantine;      /* events quarantine list */
@@ -4489,6 +4899,59 @@ static const cli_command cli_commands[] = {
 	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS,
 	        CLI_OPT("stripe-price", OPT_STRIPE_PRICE), { "delete", no_argument, NULL, OPT_DELETE },
 	        CLI_OPT("mode", OPT_MODE), CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
+	{ .group = "notify", .verb = "endpoint create", .usage = "--url URL [--type TYPE]...",
+	    .summary = "a webhook endpoint for your events; prints its secret once (API key)",
+	    .help = cli_help_notify_ep_create, .on_opt = cli_notify_opt, .check = cli_notify_check,
+	    .call = cli_notify_ep_create_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("url", OPT_URL),
+	        CLI_OPT("type", OPT_TYPE), CLI_OPT("description", OPT_DESCRIPTION),
+	        CLI_OPT("kind", OPT_KIND), CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
+	{ .group = "notify", .verb = "endpoint list", .usage = "",
+	    .summary = "your endpoints (API key)",
+	    .help = cli_help_notify_ep_list, .on_opt = cli_notify_opt, .check = cli_notify_check,
+	    .call = cli_notify_ep_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "notify", .verb = "endpoint update", .usage = "EP [--enable|--disable] ...",
+	    .summary = "enable, disable, event types, description (API key)",
+	    .help = cli_help_notify_ep_update, .on_opt = cli_notify_opt, .check = cli_notify_check,
+	    .positional = 1, .what = "EP", .call = cli_notify_ep_update_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS,
+	        { "enable", no_argument, NULL, OPT_ENABLE }, { "disable", no_argument, NULL, OPT_DISABLE },
+	        { "all-types", no_argument, NULL, OPT_ALL_TYPES }, CLI_OPT("type", OPT_TYPE),
+	        CLI_OPT("description", OPT_DESCRIPTION), CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "notify", .verb = "endpoint delete", .usage = "EP",
+	    .summary = "deletes an endpoint (API key)",
+	    .help = cli_help_notify_ep_delete, .on_opt = cli_notify_opt, .check = cli_notify_check,
+	    .positional = 1, .what = "EP", .call = cli_notify_ep_delete_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "notify", .verb = "endpoint rotate", .usage = "EP [--grace-ms N]",
+	    .summary = "a new signing secret, both signed during the grace (API key)",
+	    .help = cli_help_notify_ep_rotate, .on_opt = cli_notify_opt, .check = cli_notify_check,
+	    .positional = 1, .what = "EP", .call = cli_notify_ep_rotate_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("grace-ms", OPT_GRACE_MS),
+	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
+	{ .group = "notify", .verb = "list", .usage = "[--dead] [--endpoint EP] [--limit N]",
+	    .summary = "messages in the outbox, or the dead letters (API key)",
+	    .help = cli_help_notify_list, .on_opt = cli_notify_opt, .check = cli_notify_check,
+	    .call = cli_notify_list_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, { "dead", no_argument, NULL, OPT_DEAD },
+	        CLI_OPT("endpoint", OPT_ENDPOINT), CLI_OPT("limit", OPT_LIMIT),
+	        CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
+	{ .group = "notify", .verb = "retry", .usage = "MSG_ID",
+	    .summary = "a dead letter back into the outbox (API key)",
+	    .help = cli_help_notify_retry, .on_opt = cli_notify_opt, .check = cli_notify_check,
+	    .positional = 1, .what = "MSG_ID", .call = cli_notify_retry_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("api-key", OPT_API_KEY),
+	        CLI_OPTS_END } },
+	{ .group = "notify", .verb = "replay", .usage = "--since TIME [--endpoint EP]",
+	    .summary = "your events since TIME sent again, same webhook-ids (API key)",
+	    .help = cli_help_notify_replay, .on_opt = cli_notify_opt, .check = cli_notify_check,
+	    .call = cli_notify_replay_call,
+	    .opts = (const struct option[]) { CLI_GLOBAL_OPTS, CLI_OPT("since", OPT_SINCE),
+	        CLI_OPT("endpoint", OPT_ENDPOINT), CLI_OPT("api-key", OPT_API_KEY), CLI_OPTS_END } },
 	{ .group = "portal", .verb = NULL, .usage = "SESSION_ID --return-url URL",
 	    .summary = "Stripe's customer portal for a session's customer (API key)",
 	    .help = cli_help_portal, .on_opt = cli_query_opt, .positional = 1,

@@ -2035,6 +2035,140 @@ typedef struct client_call_spec {
 	bool keyed;                               /* need[0] goes as api_key (client_run) */
 } client_call_spec;
 
+/* ---- notifications (issue 11) ---- */
+
+static pw_status
+client_endpoint_copy(const Paywire__V1__NotifyEndpoint *e, pw_endpoint *out, pw_error *err)
+{
+	const client_field f[] = {
+		CLIENT_ID(out, e, endpoint_id), CLIENT_ID(out, e, url), CLIENT_TEXT(out, e, description),
+		CLIENT_TEXT(out, e, disabled_reason),
+	};
+
+	if (e->n_event_types > PW_ENDPOINT_TYPES_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu event types", e->n_event_types);
+	}
+	for (size_t i = 0; i < e->n_event_types; i++) {
+		if (!pw_strlcpy(out->event_types[i], e->event_types[i], sizeof(out->event_types[i]))) {
+			return client_fail(err, PW_INTERNAL, "the server sent an event type too long");
+		}
+	}
+	out->n_event_types = e->n_event_types;
+	out->kind = (pw_notify_kind) e->kind;
+	out->enabled = e->enabled != 0;
+	out->disabled_at_unix_ms = e->disabled_at_unix_ms;
+	out->failing_since_unix_ms = e->failing_since_unix_ms;
+	out->created_at_unix_ms = e->created_at_unix_ms;
+	out->prev_secret_expires_at_unix_ms = e->prev_secret_expires_at_unix_ms;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_endpoint_secret_map(const Paywire__V1__EndpointSecretResponse *r, pw_endpoint_secret *out,
+    pw_error *err)
+{
+	const client_field f[] = { CLIENT_ID(out, r, secret) };
+
+	if (r->endpoint == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's reply has no endpoint");
+	}
+	pw_status st = client_endpoint_copy(r->endpoint, &out->endpoint, err);
+	return st != PW_OK ? st : client_fields_copy(f, 1, err);
+}
+
+static void
+client_endpoint_secret_wipe(ProtobufCMessage *result)
+{
+	client_wipe_str(((Paywire__V1__EndpointSecretResponse *) (void *) result)->secret);
+}
+
+static pw_status
+client_endpoint_map(const Paywire__V1__EndpointResponse *r, pw_endpoint *out, pw_error *err)
+{
+	if (r->endpoint == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's reply has no endpoint");
+	}
+	return client_endpoint_copy(r->endpoint, out, err);
+}
+
+static pw_status
+client_endpoint_list_map(const Paywire__V1__ListEndpointsResponse *r, pw_endpoint_list *out,
+    pw_error *err)
+{
+	if (r->n_endpoints > PW_ENDPOINTS_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu endpoints", r->n_endpoints);
+	}
+	for (size_t i = 0; i < r->n_endpoints; i++) {
+		pw_status st = r->endpoints[i] == NULL ? client_fail(err, PW_INTERNAL, "empty endpoint")
+		                                       : client_endpoint_copy(r->endpoints[i],
+		                                             &out->endpoints[i], err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = r->n_endpoints;
+	return PW_OK;
+}
+
+static pw_status
+client_notify_msg_copy(const Paywire__V1__NotifyMessage *m, pw_notify_message *out, pw_error *err)
+{
+	const client_field f[] = {
+		CLIENT_ID(out, m, msg_id), CLIENT_ID(out, m, endpoint_id), CLIENT_ID(out, m, event_type),
+		CLIENT_TEXT(out, m, last_error), CLIENT_ID(out, m, payload),
+	};
+
+	out->attempts = m->attempts;
+	out->next_attempt_at_unix_ms = m->next_attempt_at_unix_ms;
+	out->created_at_unix_ms = m->created_at_unix_ms;
+	out->dead_at_unix_ms = m->dead_at_unix_ms;
+	out->last_status = m->last_status;
+	out->dead = m->dead != 0;
+	return client_fields_copy(f, sizeof(f) / sizeof(f[0]), err);
+}
+
+static pw_status
+client_notify_page_map(const Paywire__V1__ListNotifyMessagesResponse *r, pw_notify_page *out,
+    pw_error *err)
+{
+	if (r->n_messages > PW_NOTIFY_PAGE_MAX) {
+		return client_fail(err, PW_INTERNAL, "the server sent %zu messages", r->n_messages);
+	}
+	for (size_t i = 0; i < r->n_messages; i++) {
+		pw_status st = r->messages[i] == NULL ? client_fail(err, PW_INTERNAL, "empty message")
+		                                      : client_notify_msg_copy(r->messages[i],
+		                                            &out->messages[i], err);
+		if (st != PW_OK) {
+			return st;
+		}
+	}
+	out->n = r->n_messages;
+	out->has_more = r->has_more != 0;
+	return PW_OK;
+}
+
+static pw_status
+client_notify_msg_map(const Paywire__V1__NotifyMessageResponse *r, pw_notify_message *out,
+    pw_error *err)
+{
+	if (r->message == NULL) {
+		return client_fail(err, PW_INTERNAL, "the server's reply has no message");
+	}
+	return client_notify_msg_copy(r->message, out, err);
+}
+
+static pw_status
+client_notify_replay_map(const Paywire__V1__ReplayNotifyResponse *r, pw_notify_replay *out,
+    pw_error *err)
+{
+	(void) err;
+	out->enqueued = r->enqueued;
+	out->examined = r->examined;
+	out->has_more = r->has_more != 0;
+	out->next_since_unix_ms = r->next_since_unix_ms;
+	return PW_OK;
+}
+
 /* Every typed call, one row each: XX(NAME, fn, map, reply, out, wipe, keyed).
  * NAME is the oneof member in both paywire.v1.Request (CALL_NAME) and
  * Response (RESULT_NAME); fn the public function (for messages); map fills
@@ -2086,6 +2220,24 @@ typedef struct client_call_spec {
 	    Paywire__V1__ReissueAccessKeyResponse, pw_access_reissue, NULL, true)                 \
 	XX(SET_PLAN_PRICE, "pw_plan_price_set", client_plan_price_map,                            \
 	    Paywire__V1__SetPlanPriceResponse, pw_plan_price, NULL, true)                         \
+	XX(CREATE_ENDPOINT, "pw_endpoint_create", client_endpoint_secret_map,                     \
+	    Paywire__V1__EndpointSecretResponse, pw_endpoint_secret, client_endpoint_secret_wipe, \
+	    true)                                                                                 \
+	XX(ROTATE_ENDPOINT_SECRET, "pw_endpoint_rotate", client_endpoint_secret_map,              \
+	    Paywire__V1__EndpointSecretResponse, pw_endpoint_secret, client_endpoint_secret_wipe, \
+	    true)                                                                                 \
+	XX(LIST_ENDPOINTS, "pw_endpoint_list_get", client_endpoint_list_map,                      \
+	    Paywire__V1__ListEndpointsResponse, pw_endpoint_list, NULL, true)                     \
+	XX(UPDATE_ENDPOINT, "pw_endpoint_update", client_endpoint_map,                            \
+	    Paywire__V1__EndpointResponse, pw_endpoint, NULL, true)                               \
+	XX(DELETE_ENDPOINT, "pw_endpoint_delete", client_endpoint_map,                            \
+	    Paywire__V1__EndpointResponse, pw_endpoint, NULL, true)                               \
+	XX(LIST_NOTIFY_MESSAGES, "pw_notify_list", client_notify_page_map,                        \
+	    Paywire__V1__ListNotifyMessagesResponse, pw_notify_page, NULL, true)                  \
+	XX(RETRY_NOTIFY_MESSAGE, "pw_notify_retry", client_notify_msg_map,                        \
+	    Paywire__V1__NotifyMessageResponse, pw_notify_message, NULL, true)                    \
+	XX(REPLAY_NOTIFY, "pw_notify_replay_since", client_notify_replay_map,                     \
+	    Paywire__V1__ReplayNotifyResponse, pw_notify_replay, NULL, true)                      \
 	XX(REFUND_PAYMENT, "pw_payment_refund", client_refund_map,                                \
 	    Paywire__V1__RefundPaymentResponse, pw_refund, NULL, true)                            \
 	XX(CREATE_PORTAL_SESSION, "pw_portal_create", client_portal_map,                          \
@@ -2913,6 +3065,114 @@ pw_plan_price_set(pw_client *c, const char *api_key, const char *plan, pw_mode m
 	r.mode = (Paywire__V1__Mode) mode;
 	r.stripe_price_id = client_str(stripe_price_id);
 	return client_run(c, CLIENT_CALL_SET_PLAN_PRICE, need, 2, &r.base, out, err);
+}
+
+/* ---- notifications (issue 11) ---- */
+
+pw_status
+pw_endpoint_create(pw_client *c, const char *api_key, const pw_endpoint_params *p,
+    pw_endpoint_secret *out, pw_error *err)
+{
+	Paywire__V1__CreateEndpointRequest r = PAYWIRE__V1__CREATE_ENDPOINT_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key },
+		{ "url", p != NULL ? p->url : NULL } };
+
+	if (p != NULL) {
+		r.kind = (Paywire__V1__NotifyEndpointKind) p->kind;
+		r.url = client_str(p->url);
+		r.event_types = (char **) p->event_types;
+		r.n_event_types = p->n_event_types;
+		r.description = client_str(p->description);
+	}
+	return client_run(c, CLIENT_CALL_CREATE_ENDPOINT, need, 2, &r.base, out, err);
+}
+
+pw_status
+pw_endpoint_list_get(pw_client *c, const char *api_key, pw_endpoint_list *out, pw_error *err)
+{
+	Paywire__V1__ListEndpointsRequest r = PAYWIRE__V1__LIST_ENDPOINTS_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	return client_run(c, CLIENT_CALL_LIST_ENDPOINTS, need, 1, &r.base, out, err);
+}
+
+pw_status
+pw_endpoint_update(pw_client *c, const char *api_key, const pw_endpoint_changes *p,
+    pw_endpoint *out, pw_error *err)
+{
+	Paywire__V1__UpdateEndpointRequest r = PAYWIRE__V1__UPDATE_ENDPOINT_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key },
+		{ "endpoint_id", p != NULL ? p->endpoint_id : NULL } };
+
+	if (p != NULL) {
+		r.endpoint_id = client_str(p->endpoint_id);
+		r.enable = p->enable;
+		r.set_event_types = p->set_event_types;
+		r.event_types = (char **) p->event_types;
+		r.n_event_types = p->n_event_types;
+		r.set_description = p->set_description;
+		r.description = client_str(p->description);
+	}
+	return client_run(c, CLIENT_CALL_UPDATE_ENDPOINT, need, 2, &r.base, out, err);
+}
+
+pw_status
+pw_endpoint_delete(pw_client *c, const char *api_key, const char *endpoint_id, pw_endpoint *out,
+    pw_error *err)
+{
+	Paywire__V1__DeleteEndpointRequest r = PAYWIRE__V1__DELETE_ENDPOINT_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "endpoint_id", endpoint_id } };
+
+	r.endpoint_id = client_str(endpoint_id);
+	return client_run(c, CLIENT_CALL_DELETE_ENDPOINT, need, 2, &r.base, out, err);
+}
+
+pw_status
+pw_endpoint_rotate(pw_client *c, const char *api_key, const char *endpoint_id, int64_t grace_ms,
+    pw_endpoint_secret *out, pw_error *err)
+{
+	Paywire__V1__RotateEndpointSecretRequest r = PAYWIRE__V1__ROTATE_ENDPOINT_SECRET_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "endpoint_id", endpoint_id } };
+
+	r.endpoint_id = client_str(endpoint_id);
+	r.grace_ms = grace_ms;
+	return client_run(c, CLIENT_CALL_ROTATE_ENDPOINT_SECRET, need, 2, &r.base, out, err);
+}
+
+pw_status
+pw_notify_list(pw_client *c, const char *api_key, bool dead, const char *endpoint_id,
+    unsigned limit, pw_notify_page *out, pw_error *err)
+{
+	Paywire__V1__ListNotifyMessagesRequest r = PAYWIRE__V1__LIST_NOTIFY_MESSAGES_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	r.dead = dead;
+	r.endpoint_id = client_str(endpoint_id);
+	r.limit = limit;
+	return client_run(c, CLIENT_CALL_LIST_NOTIFY_MESSAGES, need, 1, &r.base, out, err);
+}
+
+pw_status
+pw_notify_retry(pw_client *c, const char *api_key, const char *msg_id, pw_notify_message *out,
+    pw_error *err)
+{
+	Paywire__V1__RetryNotifyMessageRequest r = PAYWIRE__V1__RETRY_NOTIFY_MESSAGE_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key }, { "msg_id", msg_id } };
+
+	r.msg_id = client_str(msg_id);
+	return client_run(c, CLIENT_CALL_RETRY_NOTIFY_MESSAGE, need, 2, &r.base, out, err);
+}
+
+pw_status
+pw_notify_replay_since(pw_client *c, const char *api_key, int64_t since_unix_ms,
+    const char *endpoint_id, pw_notify_replay *out, pw_error *err)
+{
+	Paywire__V1__ReplayNotifyRequest r = PAYWIRE__V1__REPLAY_NOTIFY_REQUEST__INIT;
+	const client_arg need[] = { { "api_key", api_key } };
+
+	r.since_unix_ms = since_unix_ms;
+	r.endpoint_id = client_str(endpoint_id);
+	return client_run(c, CLIENT_CALL_REPLAY_NOTIFY, need, 1, &r.base, out, err);
 }
 
 pw_status

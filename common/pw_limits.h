@@ -479,16 +479,16 @@ _Static_assert(3u * PW_NOTIFY_BODY_BYTES_MAX + PW_NOTIFY_BODY_BYTES_MAX / 25u + 
 #define PW_NOTIFY_TELEGRAM_TOKEN_BYTES_MAX 128
 #define PW_NOTIFY_TELEGRAM_CHAT_BYTES_MAX 64
 /* What paywire reads of a relay's reply line or of the Bot API's answer. */
-#define PW_NOTIFY_RESPONSE_BYTES_MAX (64u * 1024u)
+#define PW_NOTIFY_CHAN_RESPONSE_BYTES_MAX (64u * 1024u)
 #define PW_NOTIFY_REPLY_BYTES_MAX 256
 /* A 429's retry_after paywire passes on (Telegram asks seconds to minutes). */
 #define PW_NOTIFY_RETRY_AFTER_MAX_S 3600
 /* Connect and whole-send timeouts: the default, and the most a caller may
  * set (the delivery worker's own schedule retries after). */
-#define PW_NOTIFY_CONNECT_MS 10000
+#define PW_NOTIFY_CHAN_CONNECT_MS 10000
 #define PW_NOTIFY_TIMEOUT_MS_DEFAULT 30000
 #define PW_NOTIFY_TIMEOUT_MS_MAX 120000
-_Static_assert(PW_NOTIFY_CONNECT_MS <= PW_NOTIFY_TIMEOUT_MS_DEFAULT &&
+_Static_assert(PW_NOTIFY_CHAN_CONNECT_MS <= PW_NOTIFY_TIMEOUT_MS_DEFAULT &&
         PW_NOTIFY_TIMEOUT_MS_DEFAULT <= PW_NOTIFY_TIMEOUT_MS_MAX, "notify timeouts ordered");
 /* A notification's human text (prov_notify_text.c): the detail string kept,
  * the subject and body it writes. */
@@ -508,5 +508,30 @@ _Static_assert(PW_NOTIFY_TEXT_BYTES_MAX <= PW_NOTIFY_BODY_BYTES_MAX &&
 #define PW_BRIDGE_TLS_FILE_BYTES_MAX (256u * 1024u)
 /* A trace id (X-Request-Id; Request.trace_id): 1..64 bytes of [A-Za-z0-9._:-]. */
 #define PW_TRACE_ID_BYTES_MAX 64
+
+/* Outbound notifications to merchants (issue 11, docs/NOTIFY.md). */
+#define PW_NOTIFY_ENDPOINTS_MAX 16          /* endpoints per merchant */
+#define PW_NOTIFY_URL_BYTES_MAX 1024        /* an endpoint's URL */
+#define PW_NOTIFY_TYPES_MAX 16              /* event types per endpoint (0 = all) */
+#define PW_NOTIFY_TYPE_BYTES_MAX 32         /* one event type's name */
+#define PW_NOTIFY_DESCRIPTION_BYTES_MAX 256 /* an endpoint's description */
+#define PW_NOTIFY_SECRET_RAW_BYTES 24       /* random bytes of a whsec_ secret */
+#define PW_NOTIFY_SECRET_BYTES 64           /* "whsec_" + base64(24) + NUL fits */
+#define PW_NOTIFY_GRACE_MS_DEFAULT (24LL * 3600 * 1000) /* old secret still signs */
+#define PW_NOTIFY_GRACE_MS_MAX (7LL * 24 * 3600 * 1000)
+#define PW_NOTIFY_PAYLOAD_BYTES_MAX 4096    /* one message's JSON body */
+#define PW_NOTIFY_RESPONSE_BYTES_MAX 4096   /* an endpoint's answer read, at most */
+#define PW_NOTIFY_CONNECT_MS 5000           /* one delivery's connect */
+#define PW_NOTIFY_ATTEMPT_MS 15000          /* one delivery in all */
+#define PW_NOTIFY_INFLIGHT_PER_ENDPOINT 2   /* deliveries at once to one endpoint */
+#define PW_NOTIFY_WORKERS 4                 /* delivery threads (default) */
+#define PW_NOTIFY_WORKERS_MAX 64
+#define PW_NOTIFY_BATCH_MAX 64              /* due messages taken per scan */
+#define PW_NOTIFY_DISABLE_AFTER_MS (5LL * 24 * 3600 * 1000) /* failing this long: disabled */
+#define PW_NOTIFY_REPLAY_SCAN_MAX PW_LIST_SCAN_MAX /* audit records one replay examines */
+#define PW_NOTIFY_ERROR_BYTES_MAX 200       /* an attempt's error kept */
+#define PW_NOTIFY_SIG_HEADER_BYTES 160      /* "webhook-signature: v1,… v1,…" */
+#define PW_NOTIFY_POLL_MS 1000              /* the worker looks at the due index this often */
+#define PW_NOTIFY_POLL_MS_TEST 200          /* ... in test builds (an injected clock moves) */
 
 #endif

@@ -522,7 +522,7 @@ prov_smtp_send(const prov_smtp_cfg *cfg, const char *to, const char *subject, co
 		return st;
 	}
 	tmo = smtp_timeout(cfg->timeout_ms, PW_NOTIFY_TIMEOUT_MS_DEFAULT);
-	ctmo = smtp_timeout(cfg->connect_timeout_ms, PW_NOTIFY_CONNECT_MS);
+	ctmo = smtp_timeout(cfg->connect_timeout_ms, PW_NOTIFY_CHAN_CONNECT_MS);
 	if (tmo > PW_NOTIFY_TIMEOUT_MS_MAX || ctmo > PW_NOTIFY_TIMEOUT_MS_MAX) {
 		return pw_why(err, errlen, PW_INVALID_ARGUMENT, "an SMTP timeout is over %u ms",
 		    (unsigned) PW_NOTIFY_TIMEOUT_MS_MAX);

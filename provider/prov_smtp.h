@@ -46,7 +46,7 @@ typedef struct prov_smtp_cfg {
 	const char *ca_file;    /* extra CA bundle, NULL: system */
 	bool allow_plain;       /* plain smtp:// without TLS to a loopback host: stand-ins in tests */
 	long timeout_ms;        /* the whole send; 0: PW_NOTIFY_TIMEOUT_MS_DEFAULT */
-	long connect_timeout_ms; /* TCP + TLS connect; 0: PW_NOTIFY_CONNECT_MS (capped by timeout_ms) */
+	long connect_timeout_ms; /* TCP + TLS connect; 0: PW_NOTIFY_CHAN_CONNECT_MS (capped by timeout_ms) */
 	const char *auth_mech;  /* NULL: the best the relay offers (libcurl's choice);
 	                           "PLAIN" or "LOGIN": only that one */
 } prov_smtp_cfg;

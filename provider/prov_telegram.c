@@ -87,7 +87,7 @@ tg_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	char *nb;
 
-	if (s->len + n > PW_NOTIFY_RESPONSE_BYTES_MAX) {
+	if (s->len + n > PW_NOTIFY_CHAN_RESPONSE_BYTES_MAX) {
 		s->too_big = true;
 		return 0;
 	}
@@ -196,7 +196,7 @@ prov_telegram_send(const prov_telegram_cfg *cfg, const char *bot_token, const ch
 		return pw_why(err, errlen, PW_INVALID_ARGUMENT, "the text is not valid UTF-8");
 	}
 	tmo = tg_timeout(cfg->timeout_ms, PW_NOTIFY_TIMEOUT_MS_DEFAULT);
-	ctmo = tg_timeout(cfg->connect_timeout_ms, PW_NOTIFY_CONNECT_MS);
+	ctmo = tg_timeout(cfg->connect_timeout_ms, PW_NOTIFY_CHAN_CONNECT_MS);
 	if (tmo > PW_NOTIFY_TIMEOUT_MS_MAX || ctmo > PW_NOTIFY_TIMEOUT_MS_MAX) {
 		return pw_why(err, errlen, PW_INVALID_ARGUMENT, "a Telegram timeout is over %u ms",
 		    (unsigned) PW_NOTIFY_TIMEOUT_MS_MAX);

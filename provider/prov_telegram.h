@@ -36,7 +36,7 @@ typedef struct prov_telegram_cfg {
 	const char *ca_file;    /* extra CA bundle, NULL: system */
 	bool allow_http;        /* http:// api_base to a loopback host: stand-ins only */
 	long timeout_ms;        /* the whole call; 0: PW_NOTIFY_TIMEOUT_MS_DEFAULT */
-	long connect_timeout_ms; /* 0: PW_NOTIFY_CONNECT_MS (capped by timeout_ms) */
+	long connect_timeout_ms; /* 0: PW_NOTIFY_CHAN_CONNECT_MS (capped by timeout_ms) */
 } prov_telegram_cfg;
 
 /* Bot API sendMessage (POST {api_base}/bot{token}/sendMessage, JSON {chat_id, text}).

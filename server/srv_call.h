@@ -96,6 +96,8 @@ typedef struct srv_env {
 	uint8_t admin_key_hash[32];                  /* BLAKE2b-256 of the admin key */
 	uint8_t reply_seal_key[SRV_SEAL_KEY_BYTES];  /* from the admin key: seals replies with secrets */
 	char checkout_url_base[SRV_CHECKOUT_BASE_BYTES]; /* public_url + SRV_CHECKOUT_PATH */
+	bool notify_allow_http;                      /* --notify-allow-http (endpoints' urls) */
+	bool notify_allow_private;                   /* --notify-allow-private */
 	atomic_bool stopping;                        /* shutdown: new requests answer UNAVAILABLE */
 	atomic_int store_users;                      /* requests inside a store read or submit */
 	srv_counters counters;                       /* see srv_counters */

@@ -7,6 +7,7 @@
  * dispatch's (srv_dispatch.c, srv_apply.c), the same for every call.
  */
 #include "srv_calls.h"
+#include "srv_notify.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -1791,6 +1792,40 @@ static const srv_call_ops srv_calls[] = {
 	    .validate = get_merchant_rate_limits_validate, .read = get_merchant_rate_limits_read,
 	    .reply = srv_reply_get_merchant_rate_limits,
 	    .failed = "reading the merchant's rate limits failed" },
+	/* Merchant keys: outbound notifications (docs/NOTIFY.md). The replies
+	 * of create_endpoint and rotate_endpoint_secret hold the endpoint's
+	 * secret: stored sealed. */
+	[PAYWIRE__V1__REQUEST__CALL_CREATE_ENDPOINT] = { .name = "create_endpoint",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
+	    .validate = srv_notify_create_validate, .apply = srv_notify_create_apply,
+	    .reply = srv_reply_notify_create, .failed = "creating the endpoint failed" },
+	[PAYWIRE__V1__REQUEST__CALL_LIST_ENDPOINTS] = { .name = "list_endpoints",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false, .read = srv_notify_list_endpoints_read,
+	    .reply = srv_reply_notify_endpoints, .failed = "listing the endpoints failed" },
+	[PAYWIRE__V1__REQUEST__CALL_UPDATE_ENDPOINT] = { .name = "update_endpoint",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = srv_notify_update_validate, .apply = srv_notify_update_apply,
+	    .reply = srv_reply_notify_update, .failed = "updating the endpoint failed" },
+	[PAYWIRE__V1__REQUEST__CALL_DELETE_ENDPOINT] = { .name = "delete_endpoint",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = srv_notify_delete_validate, .apply = srv_notify_delete_apply,
+	    .reply = srv_reply_notify_delete, .failed = "deleting the endpoint failed" },
+	[PAYWIRE__V1__REQUEST__CALL_ROTATE_ENDPOINT_SECRET] = { .name = "rotate_endpoint_secret",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT, .sealed = true,
+	    .validate = srv_notify_rotate_validate, .apply = srv_notify_rotate_apply,
+	    .reply = srv_reply_notify_rotate, .failed = "rotating the endpoint secret failed" },
+	[PAYWIRE__V1__REQUEST__CALL_LIST_NOTIFY_MESSAGES] = { .name = "list_notify_messages",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = false,
+	    .validate = srv_notify_list_messages_validate, .read = srv_notify_list_messages_read,
+	    .reply = srv_reply_notify_messages, .failed = "listing the messages failed" },
+	[PAYWIRE__V1__REQUEST__CALL_RETRY_NOTIFY_MESSAGE] = { .name = "retry_notify_message",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = srv_notify_retry_validate, .apply = srv_notify_retry_apply,
+	    .reply = srv_reply_notify_message, .failed = "retrying the message failed" },
+	[PAYWIRE__V1__REQUEST__CALL_REPLAY_NOTIFY] = { .name = "replay_notify",
+	    .auth = SRV_AUTH_MERCHANT, .mutates = true, .scope = SRV_SCOPE_MERCHANT,
+	    .validate = srv_notify_replay_validate, .apply = srv_notify_replay_apply,
+	    .reply = srv_reply_notify_replay, .failed = "replaying the events failed" },
 	[PAYWIRE__V1__REQUEST__CALL_LIST_PROVIDER_CREDENTIALS] = {
 	    .name = "list_provider_credentials", .auth = SRV_AUTH_ADMIN, .mutates = false,
 	    .validate = list_provider_credentials_validate, .read = list_provider_credentials_read,

@@ -46,6 +46,9 @@ srv_config_init(srv_config *cfg)
 	(void) pw_strlcpy(cfg->razorpay_api, SRV_DEFAULT_RAZORPAY_API, sizeof(cfg->razorpay_api));
 	cfg->provider_workers = PW_SRV_PROVIDER_WORKERS_DEFAULT;
 	cfg->provider_timeout_ms = PW_SRV_PROVIDER_TIMEOUT_MS_DEFAULT;
+	cfg->notify_workers = PW_NOTIFY_WORKERS;
+	cfg->notify_timeout_ms = PW_NOTIFY_ATTEMPT_MS;
+	cfg->notify_per_endpoint = PW_NOTIFY_INFLIGHT_PER_ENDPOINT;
 	cfg->rate_interval_us[0] = 1000000 / PW_RATE_READS_DEFAULT;
 	cfg->rate_burst[0] = PW_RATE_READS_BURST_DEFAULT;
 	cfg->rate_interval_us[1] = 1000000 / PW_RATE_WRITES_DEFAULT;
@@ -353,6 +356,41 @@ flag_provider_timeout(srv_config *cfg, const char *v, char *why, size_t why_size
 	return PW_OK;
 }
 
+static pw_status
+flag_notify_u32(uint32_t *out, const char *name, uint64_t lo, uint64_t hi, const char *v,
+    char *why, size_t why_size)
+{
+	uint64_t n;
+
+	if (!parse_u64(v, hi, false, &n) || n < lo) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT, "--%s takes %llu..%llu", name,
+		    (unsigned long long) lo, (unsigned long long) hi);
+	}
+	*out = (uint32_t) n;
+	return PW_OK;
+}
+
+static pw_status
+flag_notify_workers(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	return flag_notify_u32(&cfg->notify_workers, "notify-workers", 1, PW_NOTIFY_WORKERS_MAX, v,
+	    why, why_size);
+}
+
+static pw_status
+flag_notify_timeout(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	return flag_notify_u32(&cfg->notify_timeout_ms, "notify-timeout-ms", 500, 120000, v, why,
+	    why_size);
+}
+
+static pw_status
+flag_notify_per_endpoint(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	return flag_notify_u32(&cfg->notify_per_endpoint, "notify-per-endpoint", 1, 64, v, why,
+	    why_size);
+}
+
 /* --rate-X RATE[/s|/m|/h][:BURST]: RATE requests per second (or minute, or
  * hour; 0: no limit), BURST (default 2 x RATE, at least 1). */
 static pw_status
@@ -470,6 +508,9 @@ static const flag_def flags[] = {
 	{ .name = "provider-ca-file", .fn = flag_provider_ca },
 	{ .name = "provider-workers", .fn = flag_provider_workers },
 	{ .name = "provider-timeout-ms", .fn = flag_provider_timeout },
+	{ .name = "notify-workers", .fn = flag_notify_workers },
+	{ .name = "notify-timeout-ms", .fn = flag_notify_timeout },
+	{ .name = "notify-per-endpoint", .fn = flag_notify_per_endpoint },
 	{ .name = "rate-reads", .fn = flag_rate_reads },
 	{ .name = "rate-writes", .fn = flag_rate_writes },
 	{ .name = "rate-provider", .fn = flag_rate_provider },
@@ -481,6 +522,8 @@ static const flag_def flags[] = {
 	{ .name = "unsafe-no-fsync", .fn = NULL },
 	{ .name = "provider-allow-http", .fn = NULL },
 	{ .name = "metrics-allow-public", .fn = NULL },
+	{ .name = "notify-allow-http", .fn = NULL },
+	{ .name = "notify-allow-private", .fn = NULL },
 	{ .name = "help", .fn = NULL },
 	{ .name = "version", .fn = NULL },
 };
@@ -496,6 +539,10 @@ flag_switch(srv_config *cfg, const char *name)
 		cfg->provider_allow_http = true;
 	} else if (strcmp(name, "metrics-allow-public") == 0) {
 		cfg->metrics_allow_public = true;
+	} else if (strcmp(name, "notify-allow-http") == 0) {
+		cfg->notify_allow_http = true;
+	} else if (strcmp(name, "notify-allow-private") == 0) {
+		cfg->notify_allow_private = true;
 	} else if (strcmp(name, "help") == 0) {
 		cfg->help = true;
 	} else {
@@ -917,6 +964,24 @@ srv_config_usage(FILE *out, const char *prog)
 	    PW_RATE_WRITES_DEFAULT, PW_RATE_WRITES_BURST_DEFAULT, PW_RATE_PROVIDER_DEFAULT,
 	    PW_RATE_PROVIDER_BURST_DEFAULT);
 	fprintf(out,
+	    "Notifications to merchants (docs/NOTIFY.md): Standard Webhooks to the endpoints\n"
+	    "merchants register (paywire notify endpoint create); at least once, retried after\n"
+	    "5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h and 24h (+-10%% jitter; ~3 days, 10 attempts),\n"
+	    "then a dead letter; 410 Gone disables an endpoint at once, %d days without a\n"
+	    "success while failing too.\n"
+	    "  --notify-workers N      delivery threads, 1..%d. Default: %d\n"
+	    "  --notify-timeout-ms N   one delivery in all (connect %d ms), 500..120000.\n"
+	    "                          Default: %d\n"
+	    "  --notify-per-endpoint N deliveries at once to one endpoint, 1..64. Default: %d\n"
+	    "  --notify-allow-http     accept http:// endpoints (tests only; https otherwise)\n"
+	    "  --notify-allow-private  accept endpoints on loopback, link-local and private\n"
+	    "                          addresses (tests only; refused otherwise, at creation\n"
+	    "                          and at every delivery)\n"
+	    "\n",
+	    (int) (PW_NOTIFY_DISABLE_AFTER_MS / (24 * 3600 * 1000LL)), PW_NOTIFY_WORKERS_MAX,
+	    PW_NOTIFY_WORKERS, PW_NOTIFY_CONNECT_MS, PW_NOTIFY_ATTEMPT_MS,
+	    PW_NOTIFY_INFLIGHT_PER_ENDPOINT);
+	fprintf(out,
 	    "Environment (or --config FILE):\n"
 	    "  PAYWIRE_ADMIN_KEY               key for admin calls (create_merchant,\n"
 	    "                                  revoke_api_key, verify_audit), %d..%d bytes.\n"
@@ -938,6 +1003,9 @@ srv_config_usage(FILE *out, const char *prog)
 #ifdef PW_TEST_HOOKS
 	    "  PAYWIRE_CRASHPOINT=name[:n]     (test builds) abort at a named crash point\n"
 	    "  PAYWIRE_FAIL_ALLOC=n            (test builds) fail the n-th allocation\n"
+	    "  PAYWIRE_TEST_CLOCK_FILE=PATH    (test builds) the clock: an int64 of ms since\n"
+	    "                                  1970 (native order) in the file's first 8 bytes,\n"
+	    "                                  read at every use; 0: the real time\n"
 #endif
 	    "\n"
 	    "Signals: SIGTERM/SIGINT stop taking new requests (they answer UNAVAILABLE), wait\n"

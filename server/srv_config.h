@@ -82,6 +82,11 @@ typedef struct srv_config {
 	bool provider_allow_http;             /* --provider-allow-http (tests' stand-ins) */
 	uint32_t provider_workers;            /* --provider-workers */
 	uint32_t provider_timeout_ms;         /* --provider-timeout-ms */
+	bool notify_allow_http;               /* --notify-allow-http (tests' receivers) */
+	bool notify_allow_private;            /* --notify-allow-private (tests' loopback) */
+	uint32_t notify_workers;              /* --notify-workers */
+	uint32_t notify_timeout_ms;           /* --notify-timeout-ms: one delivery */
+	uint32_t notify_per_endpoint;         /* --notify-per-endpoint: deliveries at once */
 	int64_t rate_interval_us[3];          /* --rate-reads/-writes/-provider: one request per
 	                                         this many µs (0: no limit) */
 	uint32_t rate_burst[3];               /* ... their bursts */

@@ -22,6 +22,7 @@
 #include "srv_dispatch.h"
 #include "srv_limit.h"
 #include "srv_metrics.h"
+#include "srv_notify.h"
 #include "srv_provider.h"
 #include "srv_publish.h"
 #include "srv_rpc.h"
@@ -37,6 +38,7 @@ typedef struct server {
 	srv_webhook_config webhooks;  /* provider secrets */
 	store *st;                    /* open store */
 	srv_provider *prov;           /* the provider worker */
+	srv_notify *notify;           /* the merchant notifications' delivery worker */
 	srv_limiter *limiter;         /* rate limits per merchant */
 	srv_env env;                  /* dispatch state */
 	bool env_ready;               /* env needs srv_env_fini */
@@ -176,6 +178,85 @@ open_store(server *s)
 	return -1;
 }
 
+#ifdef PW_TEST_HOOKS
+#include <fcntl.h>
+#include <sys/mman.h>
+
+/* PAYWIRE_TEST_CLOCK_FILE: the clock is the int64 (ms since 1970) in the
+ * file's first 8 bytes, read at every use; 0 there: the real time. */
+static int64_t
+test_clock_read(void *arg)
+{
+	const volatile int64_t *p = arg;
+	int64_t v = *p;
+	struct timespec ts;
+
+	if (v != 0) {
+		return v;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+test_clock_setup(void)
+{
+	const char *path = getenv("PAYWIRE_TEST_CLOCK_FILE");
+	void *map;
+	int fd;
+
+	if (path == NULL || path[0] == '\0') {
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pw_log(PW_LOG_ERROR, "PAYWIRE_TEST_CLOCK_FILE %s: %s", path, strerror(errno));
+		return SRV_EXIT_USAGE;
+	}
+	map = mmap(NULL, sizeof(int64_t), PROT_READ, MAP_SHARED, fd, 0);
+	(void) close(fd);
+	if (map == MAP_FAILED) {
+		pw_log(PW_LOG_ERROR, "PAYWIRE_TEST_CLOCK_FILE %s: mmap: %s", path, strerror(errno));
+		return SRV_EXIT_USAGE;
+	}
+	pw_clock_set(test_clock_read, map); /* kept mapped until exit */
+	pw_log(PW_LOG_WARN, "test clock: %s", path);
+	return -1;
+}
+#endif
+
+static int
+start_notify(server *s)
+{
+	srv_notify_cfg nc = { .workers = s->cfg.notify_workers,
+		.per_endpoint = s->cfg.notify_per_endpoint, .connect_ms = PW_NOTIFY_CONNECT_MS,
+		.timeout_ms = s->cfg.notify_timeout_ms, .disable_after_ms = PW_NOTIFY_DISABLE_AFTER_MS,
+		.policy = { .allow_http = s->cfg.notify_allow_http,
+		    .allow_private = s->cfg.notify_allow_private,
+		    .ca_file = s->cfg.provider_ca_file[0] != '\0' ? s->cfg.provider_ca_file : NULL } };
+	pw_status rv;
+
+	if (nc.connect_ms > nc.timeout_ms) {
+		nc.connect_ms = nc.timeout_ms;
+	}
+	s->env.notify_allow_http = s->cfg.notify_allow_http;
+	s->env.notify_allow_private = s->cfg.notify_allow_private;
+	if (s->cfg.read_only) {
+		return -1; /* no writes: nothing to deliver from here */
+	}
+	rv = srv_notify_start(&s->notify, &nc, s->st);
+	if (rv != PW_OK) {
+		pw_log(PW_LOG_ERROR, "cannot start the notification worker: %s", pw_status_name(rv));
+		return SRV_EXIT_START;
+	}
+	if (s->cfg.notify_allow_http || s->cfg.notify_allow_private) {
+		pw_log(PW_LOG_WARN, "%s%s: merchant endpoints may be plain http or internal addresses "
+		    "(tests only)", s->cfg.notify_allow_http ? "--notify-allow-http " : "",
+		    s->cfg.notify_allow_private ? "--notify-allow-private" : "");
+	}
+	return -1;
+}
+
 static int
 start_rpc(server *s)
 {
@@ -309,11 +390,14 @@ shutdown_all(server *s, int code)
 	srv_publish_stop(s->pub); /* what is committed goes out; later commits: ListEvents */
 	srv_provider_stop(s->prov); /* provider steps end; their second writes still commit */
 	srv_metrics_stop(s->metrics); /* a scrape reads the store; recording goes on */
+	srv_notify_stop(s->notify); /* deliveries end; undelivered messages stay in the outbox */
 	if (s->st != NULL) {
 		store_close(s->st); /* commits queued writes; their replies go out */
 		s->st = NULL;
 	}
 	srv_provider_free(s->prov); /* no done callback can hand it a call any more */
+	srv_notify_free(s->notify);
+	s->notify = NULL;
 	s->prov = NULL;
 	srv_publish_free(s->pub); /* no commit hook can run any more */
 	s->pub = NULL;
@@ -355,8 +439,16 @@ main(int argc, char **argv)
 	if (code < 0) {
 		code = load_webhooks(&s);
 	}
+#ifdef PW_TEST_HOOKS
+	if (code < 0) {
+		code = test_clock_setup();
+	}
+#endif
 	if (code < 0) {
 		code = open_store(&s);
+	}
+	if (code < 0) {
+		code = start_notify(&s);
 	}
 	if (code < 0) {
 		code = start_rpc(&s);

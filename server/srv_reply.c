@@ -27,6 +27,8 @@ void
 srv_result_fini(srv_result *res)
 {
 	PW_ASSERT(res != NULL);
+	srv_notify_res_free(res->notify);
+	res->notify = NULL;
 	if (res->merchant != NULL) {
 		paywire__store__v1__merchant_record__free_unpacked(res->merchant, NULL);
 	}

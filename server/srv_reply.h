@@ -65,7 +65,12 @@
 #define SRV_TEST_EVENT_BYTES (2048 + PW_EMAIL_BYTES_MAX)
 #define SRV_TEST_SIG_BYTES 96
 
+struct srv_notify_res; /* srv_notify_calls.c */
+/* Frees what a notify call produced (wiping an endpoint secret). */
+void srv_notify_res_free(struct srv_notify_res *r);
+
 typedef struct srv_result {
+	struct srv_notify_res *notify;                /* the notify calls' (owned, srv_notify.h) */
 	Paywire__Store__V1__MerchantRecord *merchant; /* create_merchant: the new merchant (owned) */
 	char api_key[SRV_RAW_KEY_BYTES];              /* create_merchant: its raw key, shown once (wiped) */
 	Paywire__Store__V1__SessionRecord *session;   /* create_session, get_status: the record (owned) */

@@ -102,6 +102,10 @@
  *   refunds      "r" refund id                                RefundRecord
  *                "k" merchant_id 0x00 idempotency key         the refund id
  *   plan_prices  merchant_id 0x00 mode(1) plan                a Stripe price id (raw)
+ *   notify_endpoints merchant_id 0x00 endpoint_id             NotifyEndpointRecord
+ *   notify_outbox msg_id                                      OutboxMessageRecord
+ *   notify_due   next attempt ms (8 bytes BE) msg_id          empty (the worker's index)
+ *   notify_dead  msg_id                                       OutboxMessageRecord (dead letter)
  *
  * Records returned to callers are unpacked protobuf-c messages the caller owns
  * and frees with the matching paywire__store__v1__*__free_unpacked(rec, NULL).
@@ -1033,5 +1037,135 @@ typedef struct store_obs {
 	const struct pw_hist *commit; /* µs per batch commit, fsync included (pw_hist_latency_us) */
 } store_obs;
 void store_obs_get(store *s, store_obs *out);
+/* ---- outbound notifications to merchants (store_notify.c, docs/NOTIFY.md) ----
+ * Endpoints, the outbox written in the change's own transaction (the audit
+ * append puts the messages: store_audit_append_seq), the due index, dead
+ * letters. Records handed out never carry the sealed secrets. */
+
+/* An endpoint or message id with its NUL ("ep_…", "msg_…"). */
+#define STORE_NOTIFY_ID_BYTES 64
+
+/* The notification types (session.paid, …, endpoint.disabled), *n of them. */
+const char *const *store_notify_types(size_t *n);
+/* The notification type an audit action tells ("session.partially_refunded"
+ * -> "session.refunded"), or NULL: none (docs/NOTIFY.md "Event types"). */
+const char *store_notify_type_of(const char *action);
+/* PW_INVALID_ARGUMENT with why: an unknown or repeated type, too many. */
+pw_status store_notify_types_check(const char *const *types, size_t n, char *why,
+    size_t why_size) PW_WUR;
+
+typedef struct store_endpoint_in {
+	Paywire__Store__V1__NotifyEndpointKind kind; /* WEBHOOK only, for now */
+	const char *url;                             /* http(s)://…, <= PW_NOTIFY_URL_BYTES_MAX */
+	const char *const *types;                    /* n_types known types; 0: all */
+	size_t n_types;
+	const char *description;                     /* may be NULL */
+} store_endpoint_in;
+
+typedef struct store_endpoint_update_in {
+	const char *endpoint_id;
+	int enable;                                  /* 0 keep, 1 enable, 2 disable */
+	bool set_types;
+	const char *const *types;
+	size_t n_types;
+	bool set_description;
+	const char *description;
+} store_endpoint_update_in;
+
+/* The secrets of an endpoint (the worker signs with them; wipe after use). */
+typedef struct store_notify_secrets {
+	char current[PW_NOTIFY_SECRET_BYTES];
+	char previous[PW_NOTIFY_SECRET_BYTES];       /* during a rotation's grace */
+	bool has_previous;
+} store_notify_secrets;
+
+/* A new endpoint of merchant_id with a new secret (whsec_…) in secret, shown
+ * once. PW_INVALID_ARGUMENT (why): a kind other than WEBHOOK, a bad url,
+ * description or types; PW_RESOURCE_EXHAUSTED: PW_NOTIFY_ENDPOINTS_MAX
+ * already; PW_NOT_FOUND: no such merchant. Audited endpoint.created. */
+pw_status store_endpoint_create(store_txn *t, const char *merchant_id,
+    const store_endpoint_in *in, Paywire__Store__V1__NotifyEndpointRecord **out,
+    char secret[PW_NOTIFY_SECRET_BYTES], char *why, size_t why_size) PW_WUR;
+/* Enable/disable, event types, description. PW_NOT_FOUND: none of the
+ * merchant's. Audited endpoint.updated. */
+pw_status store_endpoint_update(store_txn *t, const char *merchant_id,
+    const store_endpoint_update_in *in, Paywire__Store__V1__NotifyEndpointRecord **out,
+    char *why, size_t why_size) PW_WUR;
+/* Deletes it (its messages go to the dead letters when the worker meets
+ * them). Audited endpoint.deleted. */
+pw_status store_endpoint_delete(store_txn *t, const char *merchant_id, const char *endpoint_id,
+    Paywire__Store__V1__NotifyEndpointRecord **out) PW_WUR;
+/* A new secret; the old one keeps signing for grace_ms (0: the default
+ * PW_NOTIFY_GRACE_MS_DEFAULT; PW_INVALID_ARGUMENT past PW_NOTIFY_GRACE_MS_MAX). */
+pw_status store_endpoint_rotate(store_txn *t, const char *merchant_id, const char *endpoint_id,
+    int64_t grace_ms, Paywire__Store__V1__NotifyEndpointRecord **out,
+    char secret[PW_NOTIFY_SECRET_BYTES]) PW_WUR;
+/* A merchant's endpoints (at most PW_NOTIFY_ENDPOINTS_MAX), id order. */
+pw_status store_endpoint_list(store *s, const char *merchant_id,
+    Paywire__Store__V1__NotifyEndpointRecord ***out, size_t *n) PW_WUR;
+void store_endpoint_list_free(Paywire__Store__V1__NotifyEndpointRecord **list, size_t n);
+/* One endpoint; with sec (may be NULL) its secrets opened (PW_INTERNAL when
+ * they do not open). */
+pw_status store_endpoint_get(store *s, const char *merchant_id, const char *endpoint_id,
+    Paywire__Store__V1__NotifyEndpointRecord **out, store_notify_secrets *sec) PW_WUR;
+void store_endpoint_free(Paywire__Store__V1__NotifyEndpointRecord *r);
+
+/* The worker's filter of due entries: true skips the message (in flight
+ * already, or its endpoint has its most in flight), so that one busy
+ * endpoint's messages do not hide the others'. Called inside a read txn:
+ * it must not call the store. */
+typedef bool (*store_outbox_skip_fn)(const char *endpoint_id, const char *msg_id, void *arg);
+/* Up to max outbox messages due at now_ms, oldest due first (a read), past
+ * the ones skip (may be NULL) skips, examining at most PW_LIST_SCAN_MAX.
+ * *next_due_ms: the first due time after them (0: none known). */
+pw_status store_outbox_due(store *s, int64_t now_ms, size_t max, store_outbox_skip_fn skip,
+    void *skip_arg, Paywire__Store__V1__OutboxMessageRecord ***out, size_t *n_out,
+    int64_t *next_due_ms) PW_WUR;
+void store_outbox_list_free(Paywire__Store__V1__OutboxMessageRecord **list, size_t n);
+
+typedef enum store_outbox_outcome {
+	STORE_OUTBOX_DELIVERED = 0, /* a 2xx: the message leaves the outbox */
+	STORE_OUTBOX_FAILED,        /* retry at retry_at_ms, or dead when it is 0 */
+	STORE_OUTBOX_GONE,          /* 410: dead, and the endpoint disabled */
+	STORE_OUTBOX_SKIPPED,       /* not sent (endpoint disabled/deleted): dead */
+} store_outbox_outcome;
+
+typedef struct store_outbox_attempt {
+	const char *msg_id;
+	store_outbox_outcome outcome;
+	int64_t attempt_at_ms;     /* when it was sent (the clock's) */
+	int http_status;           /* 0: no answer */
+	const char *error;         /* what went wrong, or NULL */
+	int64_t retry_at_ms;       /* FAILED: when to try again; 0: give up (dead letter) */
+	int64_t disable_after_ms;  /* FAILED: an endpoint failing this long with no success is
+	                              disabled (endpoint.disabled audited and told) */
+} store_outbox_attempt;
+
+/* The worker's second write: records an attempt. PW_NOT_FOUND: the message
+ * is not in the outbox (done already). *disabled: it disabled the endpoint. */
+pw_status store_outbox_result(store_txn *t, const store_outbox_attempt *a, bool *disabled) PW_WUR;
+/* A merchant's outbox (or dead letters), at most limit (1..PW_LIST_LIMIT_MAX)
+ * messages, of one endpoint when endpoint_id is not NULL/"". */
+pw_status store_outbox_list(store *s, const char *merchant_id, bool dead, const char *endpoint_id,
+    size_t limit, Paywire__Store__V1__OutboxMessageRecord ***out, size_t *n_out,
+    bool *has_more) PW_WUR;
+/* A dead letter back into the outbox, due now, attempts 0. PW_NOT_FOUND,
+ * PW_FAILED_PRECONDITION (its endpoint deleted or disabled). */
+pw_status store_outbox_retry(store_txn *t, const char *merchant_id, const char *msg_id,
+    Paywire__Store__V1__OutboxMessageRecord **out, char *why, size_t why_size) PW_WUR;
+
+typedef struct store_replay_result {
+	uint32_t enqueued;       /* new outbox messages (same ids as the first time) */
+	uint32_t examined;       /* audit records read */
+	bool has_more;           /* stopped at PW_NOTIFY_REPLAY_SCAN_MAX */
+	int64_t next_since_ms;   /* where to go on */
+} store_replay_result;
+
+/* Re-enqueues the merchant's events since since_ms from the audit log, to
+ * endpoint_id (NULL/"": every active endpoint that wants them), each with the
+ * webhook-id it had (one per event and endpoint). Messages still in the
+ * outbox are left alone. */
+pw_status store_notify_replay(store_txn *t, const char *merchant_id, int64_t since_ms,
+    const char *endpoint_id, store_replay_result *res, char *why, size_t why_size) PW_WUR;
 
 #endif

@@ -112,6 +112,11 @@ store_audit_append_seq(store_txn *t, const char *action, const char *merchant_id
 	st = store_raw_put(t, STORE_DB_META, STORE_META_AUDIT_HEAD,
 	    strlen(STORE_META_AUDIT_HEAD), head, sizeof(head), 0);
 	if (st == PW_OK) {
+		/* the outbox is written with the change (store_notify.c) */
+		st = store_notify_on_audit(t, rec.seq, action, rec.merchant_id, rec.session_id,
+		    rec.detail);
+	}
+	if (st == PW_OK) {
 		*seq_out = rec.seq;
 	}
 	return st;

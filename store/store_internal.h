@@ -87,7 +87,11 @@
 	XX(PROVIDER_CREDS, "provider_creds") \
 	XX(REFUNDS, "refunds") \
 	XX(CREDIT_PACKAGES, "credit_packages") \
-	XX(PLAN_PRICES, "plan_prices")
+	XX(PLAN_PRICES, "plan_prices") \
+	XX(NOTIFY_ENDPOINTS, "notify_endpoints") \
+	XX(NOTIFY_OUTBOX, "notify_outbox") \
+	XX(NOTIFY_DUE, "notify_due") \
+	XX(NOTIFY_DEAD, "notify_dead")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -421,6 +425,12 @@ pw_status store_session_state_load(const Paywire__Store__V1__SessionRecord *rec,
     struct fsm_state *s) PW_WUR;
 
 /* ---- audit log (store_audit.c) ---- */
+
+/* The outbox hook (store_notify.c): called by store_audit_append_seq in the
+ * change's transaction with the record just appended; puts one outbox
+ * message per active endpoint of merchant_id that wants the action's type. */
+pw_status store_notify_on_audit(store_txn *t, uint64_t seq, const char *action,
+    const char *merchant_id, const char *session_id, const char *detail) PW_WUR;
 
 /* Appends one hash-chained audit record in t (same txn as the change it
  * records): seq = last + 1, unix_ms = txn time, prev_hash = BLAKE2b-256 of

@@ -35,3 +35,8 @@ endif()
 if(TARGET pw_server AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/server_metrics_test.c)
   pw_add_test(server_metrics_test SOURCES server_metrics_test.c LIBS pw_server TIMEOUT 120)
 endif()
+# Outbound notifications without a network: the schedule, the signature
+# (the specification's example), the address and URL policy.
+if(TARGET pw_server AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/server_notify_test.c)
+  pw_add_test(server_notify_test SOURCES server_notify_test.c LIBS pw_server TIMEOUT 60)
+endif()

@@ -43,11 +43,11 @@ test_every_call_member_has_one_row_named_after_it(void **state)
 		assert_string_equal(f->name, ops->name);
 		rows++;
 	}
-	assert_int_equal(37, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
+	assert_int_equal(45, rows); /* .. 3 credit, 3 key calls, verify_access_key, 4 queries, events,
 	                               reissue_access_key, test_payment, entitlements, anomalies,
 	                               3 quarantine, create_portal_session, refund_payment,
 	                               2 provider credentials, 3 credit packages, set_plan_price,
-	                               set/get_merchant_rate_limits */
+	                               set/get_merchant_rate_limits, 8 notify calls */
 }
 
 static void
@@ -108,6 +108,15 @@ test_rows_declare_the_documented_auth_writes_and_stored_forms(void **state)
 		{ "list_provider_credentials", SRV_AUTH_ADMIN, false, SRV_SCOPE_NONE, false, false },
 		{ "set_merchant_rate_limits", SRV_AUTH_ADMIN, true, SRV_SCOPE_ADMIN, false, false },
 		{ "get_merchant_rate_limits", SRV_AUTH_ADMIN, false, SRV_SCOPE_NONE, false, false },
+		/* an endpoint's secret is in these replies: stored sealed */
+		{ "create_endpoint", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, true, false },
+		{ "rotate_endpoint_secret", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, true, false },
+		{ "list_endpoints", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
+		{ "update_endpoint", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, false, false },
+		{ "delete_endpoint", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, false, false },
+		{ "list_notify_messages", SRV_AUTH_MERCHANT, false, SRV_SCOPE_NONE, false, false },
+		{ "retry_notify_message", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, false, false },
+		{ "replay_notify", SRV_AUTH_MERCHANT, true, SRV_SCOPE_MERCHANT, false, false },
 	};
 
 	(void) state;

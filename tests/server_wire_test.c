@@ -214,6 +214,15 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 	    PAYWIRE__V1__GET_MERCHANT_RATE_LIMITS_REQUEST__INIT;
 	Paywire__V1__MerchantRateLimits rls = PAYWIRE__V1__MERCHANT_RATE_LIMITS__INIT;
 	Paywire__V1__MerchantRateLimit rl_reads = PAYWIRE__V1__MERCHANT_RATE_LIMIT__INIT;
+	Paywire__V1__CreateEndpointRequest ce = PAYWIRE__V1__CREATE_ENDPOINT_REQUEST__INIT;
+	Paywire__V1__ListEndpointsRequest lep = PAYWIRE__V1__LIST_ENDPOINTS_REQUEST__INIT;
+	Paywire__V1__UpdateEndpointRequest ue = PAYWIRE__V1__UPDATE_ENDPOINT_REQUEST__INIT;
+	Paywire__V1__DeleteEndpointRequest de = PAYWIRE__V1__DELETE_ENDPOINT_REQUEST__INIT;
+	Paywire__V1__RotateEndpointSecretRequest re = PAYWIRE__V1__ROTATE_ENDPOINT_SECRET_REQUEST__INIT;
+	Paywire__V1__ListNotifyMessagesRequest lm = PAYWIRE__V1__LIST_NOTIFY_MESSAGES_REQUEST__INIT;
+	Paywire__V1__RetryNotifyMessageRequest rm = PAYWIRE__V1__RETRY_NOTIFY_MESSAGE_REQUEST__INIT;
+	Paywire__V1__ReplayNotifyRequest rn = PAYWIRE__V1__REPLAY_NOTIFY_REQUEST__INIT;
+	char *types[] = { (char *) "session.paid", (char *) "credits.changed" };
 
 	req.request_id = "req_01HZX";
 	req.api_key = "sk_test_abcdefghijklmnop";
@@ -438,6 +447,49 @@ full_request(Paywire__V1__Request__CallCase which, uint8_t **out)
 		gmrl.merchant_id = "m_0190f3c2a1b24f";
 		req.get_merchant_rate_limits = &gmrl;
 		break;
+	case PAYWIRE__V1__REQUEST__CALL_CREATE_ENDPOINT:
+		ce.kind = PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK;
+		ce.url = "https://shop.example/hooks";
+		ce.event_types = types;
+		ce.n_event_types = 2;
+		ce.description = "orders \xe2\x82\xac";
+		req.create_endpoint = &ce;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_ENDPOINTS:
+		req.list_endpoints = &lep;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_UPDATE_ENDPOINT:
+		ue.endpoint_id = "ep_0190f3c2a1b24f";
+		ue.enable = 2;
+		ue.set_event_types = 1;
+		ue.event_types = types;
+		ue.n_event_types = 1;
+		req.update_endpoint = &ue;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_DELETE_ENDPOINT:
+		de.endpoint_id = "ep_0190f3c2a1b24f";
+		req.delete_endpoint = &de;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_ROTATE_ENDPOINT_SECRET:
+		re.endpoint_id = "ep_0190f3c2a1b24f";
+		re.grace_ms = 86400000;
+		req.rotate_endpoint_secret = &re;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_LIST_NOTIFY_MESSAGES:
+		lm.dead = 1;
+		lm.endpoint_id = "ep_0190f3c2a1b24f";
+		lm.limit = 100;
+		req.list_notify_messages = &lm;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_RETRY_NOTIFY_MESSAGE:
+		rm.msg_id = "msg_0123456789abcdef0123456789abcdef";
+		req.retry_notify_message = &rm;
+		break;
+	case PAYWIRE__V1__REQUEST__CALL_REPLAY_NOTIFY:
+		rn.since_unix_ms = 1767225600000;
+		rn.endpoint_id = "ep_0190f3c2a1b24f";
+		req.replay_notify = &rn;
+		break;
 	case PAYWIRE__V1__REQUEST__CALL__NOT_SET:
 	case _PAYWIRE__V1__REQUEST__CALL__CASE_IS_INT_SIZE: break;
 	}
@@ -470,6 +522,11 @@ static const Paywire__V1__Request__CallCase all_calls[] = {
 	PAYWIRE__V1__REQUEST__CALL_LIST_CREDIT_PACKAGES,
 	PAYWIRE__V1__REQUEST__CALL_SET_MERCHANT_RATE_LIMITS,
 	PAYWIRE__V1__REQUEST__CALL_GET_MERCHANT_RATE_LIMITS,
+	PAYWIRE__V1__REQUEST__CALL_CREATE_ENDPOINT, PAYWIRE__V1__REQUEST__CALL_LIST_ENDPOINTS,
+	PAYWIRE__V1__REQUEST__CALL_UPDATE_ENDPOINT, PAYWIRE__V1__REQUEST__CALL_DELETE_ENDPOINT,
+	PAYWIRE__V1__REQUEST__CALL_ROTATE_ENDPOINT_SECRET,
+	PAYWIRE__V1__REQUEST__CALL_LIST_NOTIFY_MESSAGES,
+	PAYWIRE__V1__REQUEST__CALL_RETRY_NOTIFY_MESSAGE, PAYWIRE__V1__REQUEST__CALL_REPLAY_NOTIFY,
 	PAYWIRE__V1__REQUEST__CALL__NOT_SET,
 };
 #define N_CALLS (sizeof(all_calls) / sizeof(all_calls[0]))

@@ -8,7 +8,7 @@
 # that only makes sense on LMDB says why: FX_LMDB_ONLY). store_mapfull_test
 # is LMDB's map (the engine's fixed size) alone: PostgreSQL has no map.
 if(TARGET paywire_store)
-  foreach(topic open merchant session reply writer mapfull audit crash kv conflict copy expiry credits apikey query subscription anomaly quarantine creds package refund ratelimit)
+  foreach(topic open merchant session reply writer mapfull audit crash kv conflict copy expiry credits apikey query subscription anomaly quarantine creds package refund ratelimit notify)
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/store_${topic}_test.c)
       pw_add_test(store_${topic}_test SOURCES store_${topic}_test.c store_fixture.c
         LIBS paywire_store PkgConfig::LMDB PkgConfig::PQ)

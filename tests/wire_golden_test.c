@@ -74,7 +74,7 @@ typedef struct gold {
 /* Reply fields whose value is random on every run (by field name). */
 static const char *const random_fields[] = {
 	"merchant_id", "api_key", "id", "session_id", "access_key_id", "access_key", "key_id",
-	"replaced_by", "key_prefix", "last4", "checkout_secret",
+	"replaced_by", "key_prefix", "last4", "checkout_secret", "endpoint_id", "secret", "msg_id",
 };
 
 /* ---- text ---- */
@@ -176,8 +176,12 @@ gold_put_random(gold *g, const char *value)
 	}
 	/* a few random characters (a key's last 4) may all happen to be hex
 	 * digits: their class would then change from run to run */
+	/* a whsec_ secret is standard base64 whose characters may or may not
+	 * include '+', '/' or '=' on a given run: its class is its format */
 	gold_put(g, "$%d:%.*s…%zu%s", gold_var_n(g, value), (int) plen, value,
-	    strlen(value + plen), strlen(value + plen) > 8 ? char_class(value + plen) : "chars");
+	    strlen(value + plen), strncmp(value, "whsec_", 6) == 0 ? "base64"
+	        : strlen(value + plen) > 8                    ? char_class(value + plen)
+	                                                      : "chars");
 }
 
 /* Length of a JWT starting at s ("eyJ" + base64url and two dots), else 0. */
@@ -1219,6 +1223,57 @@ gold_teardown(void **state)
 	return 0;
 }
 
+/* Notifications to merchants (issue 11): the endpoint calls and their refusals. */
+static void
+seq_notify(gold *g, gold_ids *ids)
+{
+	Paywire__V1__CreateEndpointRequest ce = PAYWIRE__V1__CREATE_ENDPOINT_REQUEST__INIT;
+	Paywire__V1__ListEndpointsRequest le = PAYWIRE__V1__LIST_ENDPOINTS_REQUEST__INIT;
+	Paywire__V1__UpdateEndpointRequest ue = PAYWIRE__V1__UPDATE_ENDPOINT_REQUEST__INIT;
+	Paywire__V1__RotateEndpointSecretRequest re = PAYWIRE__V1__ROTATE_ENDPOINT_SECRET_REQUEST__INIT;
+	Paywire__V1__DeleteEndpointRequest de = PAYWIRE__V1__DELETE_ENDPOINT_REQUEST__INIT;
+	Paywire__V1__ListNotifyMessagesRequest lm = PAYWIRE__V1__LIST_NOTIFY_MESSAGES_REQUEST__INIT;
+	Paywire__V1__RetryNotifyMessageRequest rm = PAYWIRE__V1__RETRY_NOTIFY_MESSAGE_REQUEST__INIT;
+	Paywire__V1__ReplayNotifyRequest rn = PAYWIRE__V1__REPLAY_NOTIFY_REQUEST__INIT;
+	char *types[] = { (char *) "session.paid", (char *) "session.nope" };
+	char ep[64];
+
+	ce.url = (char *) "https://203.0.113.7/hooks"; /* TEST-NET-3: public, no DNS */
+	ce.event_types = types;
+	ce.n_event_types = 1;
+	ce.description = (char *) "orders";
+	gold_send(g, "create_endpoint: the secret shown once", gold_rid(g), ids->key, &ce.base);
+	gold_expect(g, "create_endpoint", 0);
+	snprintf(ep, sizeof(ep), "%s", g->last->create_endpoint->endpoint->endpoint_id);
+	ce.kind = PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL;
+	gold_send(g, "create_endpoint email: not supported yet", gold_rid(g), ids->key, &ce.base);
+	ce.kind = PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK;
+	ce.url = (char *) "http://203.0.113.7/hooks";
+	gold_send(g, "create_endpoint http: invalid", gold_rid(g), ids->key, &ce.base);
+	ce.url = (char *) "https://127.0.0.1/hooks";
+	gold_send(g, "create_endpoint loopback: invalid", gold_rid(g), ids->key, &ce.base);
+	ce.url = (char *) "https://203.0.113.7/hooks";
+	ce.n_event_types = 2;
+	gold_send(g, "create_endpoint unknown type: invalid", gold_rid(g), ids->key, &ce.base);
+	gold_send(g, "list_endpoints: never a secret", NULL, ids->key, &le.base);
+	ue.endpoint_id = ep;
+	ue.enable = 2;
+	gold_send(g, "update_endpoint: disabled", gold_rid(g), ids->key, &ue.base);
+	re.endpoint_id = ep;
+	gold_send(g, "rotate_endpoint_secret: a new secret, the old one for 24 h", gold_rid(g),
+	    ids->key, &re.base);
+	lm.dead = 1;
+	gold_send(g, "list_notify_messages dead: none", NULL, ids->key, &lm.base);
+	rm.msg_id = (char *) "msg_00000000000000000000000000000000";
+	gold_send(g, "retry_notify_message unknown: not found", gold_rid(g), ids->key, &rm.base);
+	rn.since_unix_ms = 1;
+	rn.endpoint_id = ep;
+	gold_send(g, "replay_notify: a disabled endpoint takes none", gold_rid(g), ids->key, &rn.base);
+	de.endpoint_id = ep;
+	gold_send(g, "delete_endpoint", gold_rid(g), ids->key, &de.base);
+	gold_send(g, "delete_endpoint again: not found", gold_rid(g), ids->key, &de.base);
+}
+
 static void
 test_replies_match_the_golden_file_field_by_field(void **state)
 {
@@ -1249,6 +1304,7 @@ test_replies_match_the_golden_file_field_by_field(void **state)
 	seq_after(g, &ids);
 	seq_limits(g, &ids);
 	seq_frames(g);
+	seq_notify(g, &ids);
 	sodium_memzero(&ids, sizeof(ids));
 	assert_int_equal(0, th_proc_stop(&g->proc, SIGTERM));
 

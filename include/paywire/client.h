@@ -824,6 +824,115 @@ typedef struct pw_plan_price {
 PW_API pw_status pw_plan_price_set(pw_client *c, const char *api_key, const char *plan,
     pw_mode mode, const char *stripe_price_id, pw_plan_price *out, pw_error *err);
 
+/* ---- notifications to merchants (issue 11, docs/NOTIFY.md; merchant key) ----
+ * Endpoints receive Standard Webhooks (webhook-id, webhook-timestamp,
+ * webhook-signature) for the event types they want; at least once, retried
+ * on a schedule of ~3 days, then dead letters. */
+
+typedef enum pw_notify_kind {
+	PW_NOTIFY_KIND_UNSPECIFIED = 0, /* WEBHOOK */
+	PW_NOTIFY_KIND_WEBHOOK = 1,
+	PW_NOTIFY_KIND_EMAIL = 2,       /* not supported yet: INVALID_ARGUMENT */
+	PW_NOTIFY_KIND_TELEGRAM = 3,    /* not supported yet: INVALID_ARGUMENT */
+} pw_notify_kind;
+
+#define PW_ENDPOINT_TYPES_MAX 16
+#define PW_ENDPOINTS_MAX 16
+
+typedef struct pw_endpoint {
+	char endpoint_id[64];                       /* ep_… */
+	pw_notify_kind kind;
+	char url[1025];
+	char event_types[PW_ENDPOINT_TYPES_MAX][33]; /* none: every type */
+	size_t n_event_types;
+	char description[257];
+	bool enabled;
+	char disabled_reason[128];
+	int64_t disabled_at_unix_ms;
+	int64_t failing_since_unix_ms;              /* failing since then; 0: not failing */
+	int64_t created_at_unix_ms;
+	int64_t prev_secret_expires_at_unix_ms;     /* a rotation: both signatures until then */
+} pw_endpoint;
+
+/* create and rotate: the secret (whsec_…), shown this once. */
+typedef struct pw_endpoint_secret {
+	pw_endpoint endpoint;
+	char secret[64];
+} pw_endpoint_secret;
+
+typedef struct pw_endpoint_params {
+	pw_notify_kind kind;                 /* 0: WEBHOOK */
+	const char *url;                     /* https:// */
+	const char *const *event_types;      /* n_event_types of them; 0: every type */
+	size_t n_event_types;
+	const char *description;             /* may be NULL */
+} pw_endpoint_params;
+
+typedef struct pw_endpoint_changes {
+	const char *endpoint_id;
+	int enable;                          /* 0 keep, 1 enable, 2 disable */
+	bool set_event_types;                /* replace the types with these (none: all) */
+	const char *const *event_types;
+	size_t n_event_types;
+	bool set_description;
+	const char *description;
+} pw_endpoint_changes;
+
+typedef struct pw_endpoint_list {
+	pw_endpoint endpoints[PW_ENDPOINTS_MAX];
+	size_t n;
+} pw_endpoint_list;
+
+typedef struct pw_notify_message {
+	char msg_id[64];                 /* msg_…: the webhook-id */
+	char endpoint_id[64];
+	char event_type[33];
+	uint32_t attempts;
+	int64_t next_attempt_at_unix_ms; /* in the outbox */
+	int64_t created_at_unix_ms;
+	int64_t dead_at_unix_ms;         /* a dead letter: when it gave up */
+	int last_status;                 /* the last attempt's HTTP status; 0: none */
+	char last_error[200];
+	bool dead;
+	char payload[4096];              /* the JSON body sent */
+} pw_notify_message;
+
+#define PW_NOTIFY_PAGE_MAX 100
+typedef struct pw_notify_page {
+	pw_notify_message messages[PW_NOTIFY_PAGE_MAX];
+	size_t n;
+	bool has_more;
+} pw_notify_page;
+
+typedef struct pw_notify_replay {
+	uint32_t enqueued;               /* messages put back in the outbox */
+	uint32_t examined;               /* events read */
+	bool has_more;                   /* go on from next_since_unix_ms */
+	int64_t next_since_unix_ms;
+} pw_notify_replay;
+
+PW_API pw_status pw_endpoint_create(pw_client *c, const char *api_key,
+    const pw_endpoint_params *p, pw_endpoint_secret *out, pw_error *err);
+PW_API pw_status pw_endpoint_list_get(pw_client *c, const char *api_key, pw_endpoint_list *out,
+    pw_error *err);
+PW_API pw_status pw_endpoint_update(pw_client *c, const char *api_key,
+    const pw_endpoint_changes *p, pw_endpoint *out, pw_error *err);
+PW_API pw_status pw_endpoint_delete(pw_client *c, const char *api_key, const char *endpoint_id,
+    pw_endpoint *out, pw_error *err);
+/* grace_ms: how long the old secret keeps signing too (0: 24 h; at most 7 days). */
+PW_API pw_status pw_endpoint_rotate(pw_client *c, const char *api_key, const char *endpoint_id,
+    int64_t grace_ms, pw_endpoint_secret *out, pw_error *err);
+/* The outbox (dead false) or the dead letters, of one endpoint or all (NULL);
+ * limit 0: 100. out is large (~450 KiB): allocate it. */
+PW_API pw_status pw_notify_list(pw_client *c, const char *api_key, bool dead,
+    const char *endpoint_id, unsigned limit, pw_notify_page *out, pw_error *err);
+/* A dead letter back in the outbox, due now. */
+PW_API pw_status pw_notify_retry(pw_client *c, const char *api_key, const char *msg_id,
+    pw_notify_message *out, pw_error *err);
+/* Events since since_unix_ms sent again, each with its first webhook-id. */
+PW_API pw_status pw_notify_replay_since(pw_client *c, const char *api_key, int64_t since_unix_ms,
+    const char *endpoint_id, pw_notify_replay *out, pw_error *err);
+
 /* What the merchant learns of a customer's access key (ak_...). */
 typedef struct pw_access_check {
 	bool valid;                 /* it grants its plan now */
