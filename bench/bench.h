@@ -83,7 +83,7 @@ bench_mark_take(bench_mark *m, pid_t srv_pid);
 /* One row of the report. */
 typedef struct bench_result {
 	char name[BENCH_NAME_BYTES]; /* human label, e.g. "get_status tcp" */
-	char key[BENCH_NAME_BYTES];  /* JSON key, e.g. "get_status_tcp" */
+	char slug[BENCH_NAME_BYTES];  /* JSON key, e.g. "get_status_tcp" */
 	const char *unit;            /* what one latency sample is: "op" or "txn" */
 	size_t count;                /* samples (measured operations, warm-up excluded) */
 	size_t ops;                  /* operations in the wall time (count, or count*puts) */
@@ -187,7 +187,7 @@ bench_load_run(const bench_load *l, bench_result *out);
 
 /* Sets r's label, JSON key and unit; clears the numbers. */
 void
-bench_result_init(bench_result *r, const char *name, const char *key, const char *unit);
+bench_result_init(bench_result *r, const char *name, const char *slug, const char *unit);
 
 /* A measured loop: n samples, the latency of each (ns) into ns[0..n).
  * Stops at bench_interrupted. 0, or -1 after a message on stderr. */
@@ -517,7 +517,7 @@ bench_peers_run(const bench_peers_io *io, bench_peer_report *out, uint64_t *crea
 /* One peer against paywire, alternated round by round. */
 typedef struct bench_peer_cmp {
 	char label[BENCH_NAME_BYTES];
-	char key[BENCH_NAME_BYTES];
+	char slug[BENCH_NAME_BYTES];
 	size_t rounds;
 	double paywire_ops[BENCH_ROUNDS_MAX];  /* paywire's rate in each round */
 	double peer_ops[BENCH_ROUNDS_MAX];     /* the peer's */

@@ -112,13 +112,13 @@ bench_grpc_round(const bench_peers_io *io, const char *target, unsigned threads,
 	char th[16];
 	char secs[32];
 	bench_result row;
-	bench_load l = { .label = c->key, .op = bench_op_get_status, .ctx = wk, .workers = threads,
+	bench_load l = { .label = c->slug, .op = bench_op_get_status, .ctx = wk, .workers = threads,
 		.seconds = io->seconds, .srv_pid = io->server->pid };
 	double ops = 0;
 	double p99 = 0;
 	const char *at;
 
-	bench_result_init(&row, c->label, c->key, "op");
+	bench_result_init(&row, c->label, c->slug, "op");
 	if (bench_load_run(&l, &row) != 0) {
 		return -1;
 	}
@@ -173,10 +173,10 @@ bench_grpc(const bench_peers_io *io, bench_peer_report *out, bench_work *wk)
 	}
 	snprintf(target, sizeof(target), "127.0.0.1:%u", port);
 	snprintf(out->grpc8.label, sizeof(out->grpc8.label), "get_status / gRPC unary, 8 in flight");
-	snprintf(out->grpc8.key, sizeof(out->grpc8.key), "grpc_x8");
+	snprintf(out->grpc8.slug, sizeof(out->grpc8.slug), "grpc_x8");
 	snprintf(out->grpc64.label, sizeof(out->grpc64.label), "get_status / gRPC unary, %u in flight",
 	    io->inflight);
-	snprintf(out->grpc64.key, sizeof(out->grpc64.key), "grpc_x%u", io->inflight);
+	snprintf(out->grpc64.slug, sizeof(out->grpc64.slug), "grpc_x%u", io->inflight);
 	out->grpc8.goal = 4.0;
 	out->grpc64.goal = 4.0;
 	for (size_t k = 0; k < io->rounds && rv == 0; k++) {
@@ -224,13 +224,13 @@ bench_pg(const bench_peers_io *io, bench_peer_report *out, bench_work *wk)
 	(void) chmod(script, 0644); /* pgbench may run as another user: harmless either way */
 	snprintf(c->label, sizeof(c->label), "create_session / pgbench INSERT, %u clients",
 	    io->inflight);
-	snprintf(c->key, sizeof(c->key), "pgbench_x%u", io->inflight);
+	snprintf(c->slug, sizeof(c->slug), "pgbench_x%u", io->inflight);
 	c->goal = 3.0;
 	snprintf(clients, sizeof(clients), "%u", io->inflight);
 	snprintf(secs, sizeof(secs), "%d", (int) ceil(io->seconds));
 	for (size_t k = 0; k < io->rounds && rv == 0; k++) {
 		bench_result row;
-		bench_load l = { .label = c->key, .op = bench_op_create, .ctx = wk,
+		bench_load l = { .label = c->slug, .op = bench_op_create, .ctx = wk,
 			.workers = io->inflight, .seconds = ceil(io->seconds), .srv_pid = io->server->pid };
 		const char *at;
 		double tps = 0;
@@ -238,7 +238,7 @@ bench_pg(const bench_peers_io *io, bench_peer_report *out, bench_work *wk)
 			"-f", script, (char *) io->pgbench, NULL };
 
 		bench_phase("pgbench peer, round", k + 1);
-		bench_result_init(&row, c->label, c->key, "op");
+		bench_result_init(&row, c->label, c->slug, "op");
 		rv = bench_load_run(&l, &row);
 		if (rv == 0) {
 			rv = bench_capture(argv, out_buf, sizeof(out_buf), (int) (io->seconds * 1000) + 60000);

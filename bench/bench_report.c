@@ -134,10 +134,10 @@ bench_commits_print(const bench_report *r, FILE *f)
 }
 
 static const bench_result *
-bench_wl_find(const bench_report *r, const char *key)
+bench_wl_find(const bench_report *r, const char *slug)
 {
 	for (size_t i = 0; i < r->nwl; i++) {
-		if (strcmp(r->wl[i].key, key) == 0 && r->wl[i].done) {
+		if (strcmp(r->wl[i].slug, slug) == 0 && r->wl[i].done) {
 			return &r->wl[i];
 		}
 	}
@@ -314,7 +314,7 @@ bench_results_json(const bench_report *r)
 	json_t *o = json_object();
 
 	for (size_t i = 0; o != NULL && i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (json_object_set_new(o, rows[i]->key, bench_row_json(rows[i])) != 0) {
+		if (json_object_set_new(o, rows[i]->slug, bench_row_json(rows[i])) != 0) {
 			json_decref(o);
 			o = NULL;
 		}
@@ -380,7 +380,7 @@ bench_wl_json(const bench_report *r)
 			json_object_set_new(row, "commits", json_integer((json_int_t) w->commits));
 			json_object_set_new(row, "note", json_string(w->note));
 		}
-		json_object_set_new(o, w->key, row);
+		json_object_set_new(o, w->slug, row);
 	}
 	return o;
 }
@@ -409,13 +409,13 @@ bench_peers_json(const bench_report *r)
 	json_t *o = json_object();
 
 	if (o != NULL && r->peers.grpc8.done) {
-		json_object_set_new(o, r->peers.grpc8.key, bench_peer_json(&r->peers.grpc8));
+		json_object_set_new(o, r->peers.grpc8.slug, bench_peer_json(&r->peers.grpc8));
 	}
 	if (o != NULL && r->peers.grpc64.done) {
-		json_object_set_new(o, r->peers.grpc64.key, bench_peer_json(&r->peers.grpc64));
+		json_object_set_new(o, r->peers.grpc64.slug, bench_peer_json(&r->peers.grpc64));
 	}
 	if (o != NULL && r->peers.pg.done) {
-		json_object_set_new(o, r->peers.pg.key, bench_peer_json(&r->peers.pg));
+		json_object_set_new(o, r->peers.pg.slug, bench_peer_json(&r->peers.pg));
 	}
 	return o;
 }

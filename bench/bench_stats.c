@@ -71,16 +71,16 @@ bench_mark_take(bench_mark *m, pid_t srv_pid)
 }
 
 void
-bench_result_init(bench_result *r, const char *name, const char *key, const char *unit)
+bench_result_init(bench_result *r, const char *name, const char *slug, const char *unit)
 {
 	bool fit_name;
-	bool fit_key;
+	bool fit_slug;
 
-	PW_ASSERT(r != NULL && name != NULL && key != NULL && unit != NULL);
+	PW_ASSERT(r != NULL && name != NULL && slug != NULL && unit != NULL);
 	memset(r, 0, sizeof(*r));
 	fit_name = pw_strlcpy(r->name, name, sizeof(r->name));
-	fit_key = pw_strlcpy(r->key, key, sizeof(r->key));
-	PW_ASSERT(fit_name && fit_key); /* labels are literals of ours */
+	fit_slug = pw_strlcpy(r->slug, slug, sizeof(r->slug));
+	PW_ASSERT(fit_name && fit_slug); /* labels are literals of ours */
 	r->unit = unit;
 	r->srv_cpu_us_per_op = -1.0;
 }

@@ -154,7 +154,7 @@ typedef enum bench_need {
 } bench_need;
 
 typedef struct bench_wl_def {
-	const char *key;         /* JSON key and --workloads name */
+	const char *slug;         /* JSON key and --workloads name */
 	const char *label;
 	bench_op_fn op;
 	unsigned workers;        /* 0: --inflight */
@@ -233,8 +233,8 @@ bench_wl_list_check(const char *list)
 		size_t len = comma != NULL ? (size_t) (comma - p) : strlen(p);
 		bool known = false;
 		for (size_t i = 0; i < BENCH_WL_COUNT && !known; i++) {
-			known = strlen(bench_wl_defs[i].key) == len &&
-			        strncmp(p, bench_wl_defs[i].key, len) == 0;
+			known = strlen(bench_wl_defs[i].slug) == len &&
+			        strncmp(p, bench_wl_defs[i].slug, len) == 0;
 		}
 		if (!known) {
 			fprintf(stderr, "paywire-bench: --workloads: unknown workload %.*s\n", (int) len, p);
@@ -270,7 +270,7 @@ bench_pool_size(const bench_wl_cfg *c)
 	double need = BENCH_DUPS + 16;
 
 	for (size_t i = 0; i < BENCH_WL_COUNT; i++) {
-		if (bench_wl_selected(c->list, bench_wl_defs[i].key)) {
+		if (bench_wl_selected(c->list, bench_wl_defs[i].slug)) {
 			need += bench_pool_need(c, &bench_wl_defs[i]);
 		}
 	}
@@ -291,7 +291,7 @@ bench_pool_budget(const bench_wl_cfg *c, size_t i, size_t left)
 		return (uint64_t) (mine < (double) left ? mine : (double) left);
 	}
 	for (size_t j = i; j < BENCH_WL_COUNT; j++) {
-		if (!bench_wl_selected(c->list, bench_wl_defs[j].key)) {
+		if (!bench_wl_selected(c->list, bench_wl_defs[j].slug)) {
 			continue;
 		}
 		if (bench_wl_defs[j].rate != 0) {
@@ -424,14 +424,14 @@ bench_workloads_run(const bench_wl_cfg *c, bench_wl_io *io, bench_report *r)
 	for (size_t i = 0; i < BENCH_WL_COUNT && rv == 0 && r->nwl < BENCH_WL_MAX; i++) {
 		const bench_wl_def *d = &bench_wl_defs[i];
 		bench_result *row = &r->wl[r->nwl];
-		bench_load l = { .label = d->key, .op = d->op, .ctx = wk, .seconds = c->seconds,
+		bench_load l = { .label = d->slug, .op = d->op, .ctx = wk, .seconds = c->seconds,
 			.srv_pid = io->server->pid };
 		uint64_t txn0;
 		uint64_t created0;
 		uint64_t paid0;
 		uint64_t commits;
 
-		if (!bench_wl_selected(c->list, d->key)) {
+		if (!bench_wl_selected(c->list, d->slug)) {
 			continue;
 		}
 		if (bench_wl_prepare(&e, d, io->server, io->server->pid, io->msg, io->msg_len) != 0) {
@@ -448,14 +448,14 @@ bench_workloads_run(const bench_wl_cfg *c, bench_wl_io *io, bench_report *r)
 			uint64_t budget = bench_pool_budget(c, i, wk->ntargets - atomic_load(&wk->target_next));
 			if (budget == 0) {
 				fprintf(stderr, "bench: %s: the pool of unpaid sessions is used up (--pool)\n",
-				    d->key);
+				    d->slug);
 				rv = -1;
 				break;
 			}
 			/* the mix pays every other call */
 			l.max_ops = d->op == bench_op_mix ? budget * 2u : budget;
 		}
-		bench_result_init(row, d->label, d->key, "op");
+		bench_result_init(row, d->label, d->slug, "op");
 		fprintf(stderr, "bench: %s\n", d->label);
 		txn0 = store_last_txnid(io->ro);
 		created0 = atomic_load(&wk->created);
