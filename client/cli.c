@@ -2904,7 +2904,7 @@ cli_plan_call(cli_call *call, void *args, pw_error *err)
 
 static const char cli_help_notify_ep_create[] =
     "usage: paywire notify endpoint create --url URL [--type TYPE]... [--description TEXT]\n"
-    "                                      [--kind webhook] [--api-key KEY]\n"
+    "                                      [--kind webhook|email|telegram] [--api-key KEY]\n"
     "\n"
     "A new endpoint: paywire POSTs the events you choose to URL as Standard Webhooks\n"
     "(webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of\n"
@@ -2917,11 +2917,15 @@ static const char cli_help_notify_ep_create[] =
     "                     session.refunded entitlement.granted entitlement.revoked\n"
     "                     entitlement.past_due credits.changed endpoint.disabled\n"
     "  --description TEXT for you\n"
-    "  --kind KIND        webhook (email and telegram: not supported yet)\n"
+    "  --kind KIND        webhook (default); email: URL is an address (local@domain),\n"
+    "                     sent a short text through the server's relay; telegram: URL\n"
+    "                     is a chat id (-100... or @channel) the server's bot writes to.\n"
+    "                     Both need the server configured for them (docs/NOTIFY.md)\n"
     CLI_NOTIFY_API_KEY
     "\n"
     "example:\n"
-    "  paywire notify endpoint create --url https://shop.example/hooks --type session.paid\n";
+    "  paywire notify endpoint create --url https://shop.example/hooks --type session.paid\n"
+    "  paywire notify endpoint create --kind email --url owner@shop.example --type session.paid\n";
 
 static const char cli_help_notify_ep_list[] =
     "usage: paywire notify endpoint list [--api-key KEY]\n\nYour endpoints (never their secrets).\n"

@@ -478,6 +478,8 @@ _Static_assert(3u * PW_NOTIFY_BODY_BYTES_MAX + PW_NOTIFY_BODY_BYTES_MAX / 25u + 
 /* A bot token (digits ':' then 35 today) and a chat id (-100... or @name). */
 #define PW_NOTIFY_TELEGRAM_TOKEN_BYTES_MAX 128
 #define PW_NOTIFY_TELEGRAM_CHAT_BYTES_MAX 64
+/* The relay's AUTH password (PAYWIRE_SMTP_PASSWORD). */
+#define PW_NOTIFY_SMTP_PASSWORD_BYTES_MAX 256
 /* What paywire reads of a relay's reply line or of the Bot API's answer. */
 #define PW_NOTIFY_CHAN_RESPONSE_BYTES_MAX (64u * 1024u)
 #define PW_NOTIFY_REPLY_BYTES_MAX 256

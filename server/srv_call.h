@@ -98,6 +98,8 @@ typedef struct srv_env {
 	char checkout_url_base[SRV_CHECKOUT_BASE_BYTES]; /* public_url + SRV_CHECKOUT_PATH */
 	bool notify_allow_http;                      /* --notify-allow-http (endpoints' urls) */
 	bool notify_allow_private;                   /* --notify-allow-private */
+	bool notify_email;                           /* --smtp-url set: EMAIL endpoints */
+	bool notify_telegram;                        /* a bot token: TELEGRAM endpoints */
 	atomic_bool stopping;                        /* shutdown: new requests answer UNAVAILABLE */
 	atomic_int store_users;                      /* requests inside a store read or submit */
 	srv_counters counters;                       /* see srv_counters */

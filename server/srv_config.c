@@ -14,6 +14,8 @@
 
 #include <paywire/version.h>
 
+#include "prov_smtp.h"
+#include "prov_telegram.h"
 #include "srv_validate.h"
 #include "srv_webhook.h"
 
@@ -27,6 +29,9 @@ static const char *const config_keys[] = {
 #undef CONFIG_XX_SECRET
 	"PAYWIRE_WEB3_MIN_CONFIRMATIONS",
 	"PAYWIRE_STORE",
+	"PAYWIRE_SMTP_USER",
+	"PAYWIRE_SMTP_PASSWORD",
+	"PAYWIRE_TELEGRAM_BOT_TOKEN",
 };
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -43,6 +48,7 @@ srv_config_init(srv_config *cfg)
 	cfg->webhook_tolerance_s = PW_WEBHOOK_TOLERANCE_S;
 	cfg->drain_timeout_ms = PW_SRV_DRAIN_TIMEOUT_MS_DEFAULT;
 	(void) pw_strlcpy(cfg->stripe_api, SRV_DEFAULT_STRIPE_API, sizeof(cfg->stripe_api));
+	(void) pw_strlcpy(cfg->telegram_api, PW_TELEGRAM_API_DEFAULT, sizeof(cfg->telegram_api));
 	(void) pw_strlcpy(cfg->razorpay_api, SRV_DEFAULT_RAZORPAY_API, sizeof(cfg->razorpay_api));
 	cfg->provider_workers = PW_SRV_PROVIDER_WORKERS_DEFAULT;
 	cfg->provider_timeout_ms = PW_SRV_PROVIDER_TIMEOUT_MS_DEFAULT;
@@ -391,6 +397,42 @@ flag_notify_per_endpoint(srv_config *cfg, const char *v, char *why, size_t why_s
 	    why_size);
 }
 
+/* --smtp-url: smtp://HOST[:PORT] (STARTTLS) or smtps://HOST[:PORT], no
+ * credentials in it (PAYWIRE_SMTP_USER/PASSWORD), no path. */
+static pw_status
+flag_smtp_url(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	size_t skip = strncmp(v, "smtps://", 8) == 0 ? 8 : strncmp(v, "smtp://", 7) == 0 ? 7 : 0;
+	size_t n = strlen(v);
+
+	if (skip == 0 || n <= skip || n >= sizeof(cfg->smtp_url) || strpbrk(v + skip, "@/?# ") != NULL) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "--smtp-url takes smtp://HOST[:PORT] (STARTTLS) or smtps://HOST[:PORT], without "
+		    "credentials (PAYWIRE_SMTP_USER/PAYWIRE_SMTP_PASSWORD) or a path (at most %zu "
+		    "bytes)", sizeof(cfg->smtp_url) - 1);
+	}
+	memcpy(cfg->smtp_url, v, n + 1);
+	return PW_OK;
+}
+
+static pw_status
+flag_smtp_from(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	if (!prov_smtp_addr_ok(v) || !pw_strlcpy(cfg->smtp_from, v, sizeof(cfg->smtp_from))) {
+		return pw_why(why, why_size, PW_INVALID_ARGUMENT,
+		    "--smtp-from takes a plain address local@domain (no display name, at most %d "
+		    "bytes)", PW_NOTIFY_ADDR_BYTES_MAX);
+	}
+	return PW_OK;
+}
+
+static pw_status
+flag_telegram_api(srv_config *cfg, const char *v, char *why, size_t why_size)
+{
+	return flag_api_url(cfg->telegram_api, sizeof(cfg->telegram_api), "telegram-api", v, why,
+	    why_size);
+}
+
 /* --rate-X RATE[/s|/m|/h][:BURST]: RATE requests per second (or minute, or
  * hour; 0: no limit), BURST (default 2 x RATE, at least 1). */
 static pw_status
@@ -511,6 +553,9 @@ static const flag_def flags[] = {
 	{ .name = "notify-workers", .fn = flag_notify_workers },
 	{ .name = "notify-timeout-ms", .fn = flag_notify_timeout },
 	{ .name = "notify-per-endpoint", .fn = flag_notify_per_endpoint },
+	{ .name = "smtp-url", .fn = flag_smtp_url },
+	{ .name = "smtp-from", .fn = flag_smtp_from },
+	{ .name = "telegram-api", .fn = flag_telegram_api },
 	{ .name = "rate-reads", .fn = flag_rate_reads },
 	{ .name = "rate-writes", .fn = flag_rate_writes },
 	{ .name = "rate-provider", .fn = flag_rate_provider },
@@ -524,6 +569,8 @@ static const flag_def flags[] = {
 	{ .name = "metrics-allow-public", .fn = NULL },
 	{ .name = "notify-allow-http", .fn = NULL },
 	{ .name = "notify-allow-private", .fn = NULL },
+	{ .name = "smtp-allow-plain", .fn = NULL },
+	{ .name = "telegram-allow-http", .fn = NULL },
 	{ .name = "help", .fn = NULL },
 	{ .name = "version", .fn = NULL },
 };
@@ -543,6 +590,10 @@ flag_switch(srv_config *cfg, const char *name)
 		cfg->notify_allow_http = true;
 	} else if (strcmp(name, "notify-allow-private") == 0) {
 		cfg->notify_allow_private = true;
+	} else if (strcmp(name, "smtp-allow-plain") == 0) {
+		cfg->smtp_allow_plain = true;
+	} else if (strcmp(name, "telegram-allow-http") == 0) {
+		cfg->telegram_allow_http = true;
 	} else if (strcmp(name, "help") == 0) {
 		cfg->help = true;
 	} else {
@@ -977,10 +1028,21 @@ srv_config_usage(FILE *out, const char *prog)
 	    "  --notify-allow-private  accept endpoints on loopback, link-local and private\n"
 	    "                          addresses (tests only; refused otherwise, at creation\n"
 	    "                          and at every delivery)\n"
+	    "Two more endpoint kinds carry the same messages as short texts:\n"
+	    "  --smtp-url URL          email endpoints: the relay, smtp://HOST[:PORT] (STARTTLS\n"
+	    "                          required) or smtps://HOST[:PORT]; with --smtp-from.\n"
+	    "                          AUTH from PAYWIRE_SMTP_USER / PAYWIRE_SMTP_PASSWORD.\n"
+	    "                          Default: none (email endpoints are refused)\n"
+	    "  --smtp-from ADDR        the sender of those mails (local@domain)\n"
+	    "  --smtp-allow-plain      a relay on loopback without TLS (tests, a local MTA)\n"
+	    "  --telegram-api URL      Telegram endpoints (a chat id each) go through the Bot\n"
+	    "                          API here with PAYWIRE_TELEGRAM_BOT_TOKEN (unset:\n"
+	    "                          Telegram endpoints are refused). Default: %s\n"
+	    "  --telegram-allow-http   an http:// --telegram-api on loopback (tests' stand-in)\n"
 	    "\n",
 	    (int) (PW_NOTIFY_DISABLE_AFTER_MS / (24 * 3600 * 1000LL)), PW_NOTIFY_WORKERS_MAX,
 	    PW_NOTIFY_WORKERS, PW_NOTIFY_CONNECT_MS, PW_NOTIFY_ATTEMPT_MS,
-	    PW_NOTIFY_INFLIGHT_PER_ENDPOINT);
+	    PW_NOTIFY_INFLIGHT_PER_ENDPOINT, PW_TELEGRAM_API_DEFAULT);
 	fprintf(out,
 	    "Environment (or --config FILE):\n"
 	    "  PAYWIRE_ADMIN_KEY               key for admin calls (create_merchant,\n"
@@ -1000,6 +1062,8 @@ srv_config_usage(FILE *out, const char *prog)
 	    "                                  answers UNAVAILABLE.\n"
 	    "  PAYWIRE_WEB3_MIN_CONFIRMATIONS  network:count,... e.g. base:5,ethereum:20\n"
 	    "  PAYWIRE_STORE                   as --store (which wins); keeps a password out of ps\n"
+	    "  PAYWIRE_SMTP_USER, PAYWIRE_SMTP_PASSWORD  the relay's AUTH (--smtp-url)\n"
+	    "  PAYWIRE_TELEGRAM_BOT_TOKEN      the bot that sends Telegram endpoints' messages\n"
 #ifdef PW_TEST_HOOKS
 	    "  PAYWIRE_CRASHPOINT=name[:n]     (test builds) abort at a named crash point\n"
 	    "  PAYWIRE_FAIL_ALLOC=n            (test builds) fail the n-th allocation\n"

@@ -87,6 +87,11 @@ typedef struct srv_config {
 	uint32_t notify_workers;              /* --notify-workers */
 	uint32_t notify_timeout_ms;           /* --notify-timeout-ms: one delivery */
 	uint32_t notify_per_endpoint;         /* --notify-per-endpoint: deliveries at once */
+	char smtp_url[PW_URL_BYTES_MAX + 1];  /* --smtp-url: the relay of email endpoints ("": none) */
+	char smtp_from[PW_NOTIFY_ADDR_BYTES_MAX + 1]; /* --smtp-from: their sender */
+	bool smtp_allow_plain;                /* --smtp-allow-plain (a loopback relay without TLS) */
+	char telegram_api[PW_URL_BYTES_MAX + 1]; /* --telegram-api (default Telegram's) */
+	bool telegram_allow_http;             /* --telegram-allow-http (a loopback stand-in) */
 	int64_t rate_interval_us[3];          /* --rate-reads/-writes/-provider: one request per
 	                                         this many µs (0: no limit) */
 	uint32_t rate_burst[3];               /* ... their bursts */

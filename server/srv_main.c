@@ -225,6 +225,61 @@ test_clock_setup(void)
 }
 #endif
 
+/* The email and Telegram channels' settings (flags and PAYWIRE_SMTP_*,
+ * PAYWIRE_TELEGRAM_BOT_TOKEN) into nc: 0, or -1 with the reason logged (a
+ * configuration error: exit 2). */
+static int
+notify_channels(server *s, srv_notify_cfg *nc)
+{
+	const char *user = getenv("PAYWIRE_SMTP_USER");
+	const char *pass = getenv("PAYWIRE_SMTP_PASSWORD");
+	const char *tok = getenv("PAYWIRE_TELEGRAM_BOT_TOKEN");
+	size_t tl = tok != NULL ? strlen(tok) : 0;
+	const char *colon = tl > 0 ? strchr(tok, ':') : NULL;
+
+	if ((s->cfg.smtp_url[0] != '\0') != (s->cfg.smtp_from[0] != '\0')) {
+		pw_log(PW_LOG_ERROR, "--smtp-url and --smtp-from go together (email endpoints need both)");
+		return -1;
+	}
+	if ((user != NULL && user[0] != '\0') != (pass != NULL && pass[0] != '\0')) {
+		pw_log(PW_LOG_ERROR, "PAYWIRE_SMTP_USER and PAYWIRE_SMTP_PASSWORD go together");
+		return -1;
+	}
+	if (user != NULL && user[0] != '\0' &&
+	    (!pw_strlcpy(nc->smtp_user, user, sizeof(nc->smtp_user)) ||
+	        !pw_strlcpy(nc->smtp_password, pass, sizeof(nc->smtp_password)))) {
+		pw_log(PW_LOG_ERROR, "PAYWIRE_SMTP_USER (at most %zu bytes) or PAYWIRE_SMTP_PASSWORD (at "
+		    "most %zu bytes) is too long", sizeof(nc->smtp_user) - 1,
+		    sizeof(nc->smtp_password) - 1);
+		return -1;
+	}
+	if (tl > 0) {
+		bool digits = colon != NULL && colon > tok;
+		for (const char *p = tok; digits && p < colon; p++) {
+			digits = *p >= '0' && *p <= '9';
+		}
+		if (!digits || tl - (size_t) (colon - tok) < 2 || strpbrk(tok, " \t\r\n/") != NULL ||
+		    !pw_strlcpy(nc->telegram_token, tok, sizeof(nc->telegram_token))) {
+			pw_log(PW_LOG_ERROR, "PAYWIRE_TELEGRAM_BOT_TOKEN is not a bot token (digits, ':', "
+			    "then the secret; at most %d bytes)", PW_NOTIFY_TELEGRAM_TOKEN_BYTES_MAX);
+			return -1;
+		}
+	}
+	(void) pw_strlcpy(nc->smtp_url, s->cfg.smtp_url, sizeof(nc->smtp_url));
+	(void) pw_strlcpy(nc->smtp_from, s->cfg.smtp_from, sizeof(nc->smtp_from));
+	nc->smtp_allow_plain = s->cfg.smtp_allow_plain;
+	(void) pw_strlcpy(nc->telegram_api, s->cfg.telegram_api, sizeof(nc->telegram_api));
+	nc->telegram_allow_http = s->cfg.telegram_allow_http;
+	if (nc->smtp_url[0] != '\0') {
+		pw_log(PW_LOG_INFO, "email endpoints: relay %s, from %s%s", nc->smtp_url, nc->smtp_from,
+		    nc->smtp_user[0] != '\0' ? ", with AUTH" : "");
+	}
+	if (nc->telegram_token[0] != '\0') {
+		pw_log(PW_LOG_INFO, "Telegram endpoints: Bot API %s", nc->telegram_api);
+	}
+	return 0;
+}
+
 static int
 start_notify(server *s)
 {
@@ -239,12 +294,19 @@ start_notify(server *s)
 	if (nc.connect_ms > nc.timeout_ms) {
 		nc.connect_ms = nc.timeout_ms;
 	}
+	if (notify_channels(s, &nc) != 0) {
+		sodium_memzero(&nc, sizeof(nc));
+		return SRV_EXIT_USAGE;
+	}
 	s->env.notify_allow_http = s->cfg.notify_allow_http;
 	s->env.notify_allow_private = s->cfg.notify_allow_private;
+	s->env.notify_email = nc.smtp_url[0] != '\0';
+	s->env.notify_telegram = nc.telegram_token[0] != '\0';
 	if (s->cfg.read_only) {
 		return -1; /* no writes: nothing to deliver from here */
 	}
 	rv = srv_notify_start(&s->notify, &nc, s->st);
+	sodium_memzero(&nc, sizeof(nc)); /* the worker keeps its own copy */
 	if (rv != PW_OK) {
 		pw_log(PW_LOG_ERROR, "cannot start the notification worker: %s", pw_status_name(rv));
 		return SRV_EXIT_START;

@@ -17,9 +17,11 @@
  *
  * CHANNELS
  * The sender picks the send function by the endpoint's kind from
- * srv_notify_senders[] (srv_notify_worker.c): WEBHOOK is srv_notify_send_webhook;
- * EMAIL and TELEGRAM are NULL until their senders are plugged in (the store
- * refuses creating such endpoints until then, store_endpoint_create).
+ * srv_notify_senders[] (srv_notify_worker.c): WEBHOOK is srv_notify_send_webhook,
+ * EMAIL srv_notify_send_email (provider/prov_smtp.c), TELEGRAM
+ * srv_notify_send_telegram (provider/prov_telegram.c); the text of the last
+ * two is prov_notify_text's. Creating an EMAIL or TELEGRAM endpoint needs the
+ * server configured for it (--smtp-url, PAYWIRE_TELEGRAM_BOT_TOKEN).
  */
 #ifndef SRV_NOTIFY_H
 #define SRV_NOTIFY_H
@@ -69,6 +71,16 @@ typedef struct srv_notify_cfg {
 	uint32_t timeout_ms;       /* one delivery in all */
 	int64_t disable_after_ms;  /* failing this long with no success: disabled */
 	prov_notify_policy policy; /* https only, internal addresses (--notify-allow-*) */
+	/* EMAIL endpoints (--smtp-url, --smtp-from; smtp_url "": none) */
+	char smtp_url[PW_URL_BYTES_MAX + 1];
+	char smtp_from[PW_NOTIFY_ADDR_BYTES_MAX + 1];
+	char smtp_user[PW_NOTIFY_ADDR_BYTES_MAX + 1];       /* "": no AUTH */
+	char smtp_password[PW_NOTIFY_SMTP_PASSWORD_BYTES_MAX + 1];        /* secret: never logged */
+	bool smtp_allow_plain;
+	/* TELEGRAM endpoints (PAYWIRE_TELEGRAM_BOT_TOKEN; "": none) */
+	char telegram_api[PW_URL_BYTES_MAX + 1];
+	char telegram_token[PW_NOTIFY_TELEGRAM_TOKEN_BYTES_MAX + 1]; /* secret */
+	bool telegram_allow_http;
 } srv_notify_cfg;
 
 /* The retry schedule: the wait after failed attempt n (1-based) is
@@ -99,6 +111,19 @@ typedef struct srv_notify_send_out {
 } srv_notify_send_out;
 
 typedef pw_status (*srv_notify_send_fn)(const srv_notify_cfg *cfg,
+    const Paywire__Store__V1__OutboxMessageRecord *m,
+    const Paywire__Store__V1__NotifyEndpointRecord *ep, const store_notify_secrets *sec,
+    int64_t now_ms, srv_notify_send_out *out);
+
+/* EMAIL: a short text mail to ep->url (an address) through the relay;
+ * TELEGRAM: the same text to the chat ep->url through the Bot API. A
+ * message the relay or Telegram accepted is delivered (status 200); any
+ * refusal is a failure on the schedule (out->error says why). */
+pw_status srv_notify_send_email(const srv_notify_cfg *cfg,
+    const Paywire__Store__V1__OutboxMessageRecord *m,
+    const Paywire__Store__V1__NotifyEndpointRecord *ep, const store_notify_secrets *sec,
+    int64_t now_ms, srv_notify_send_out *out);
+pw_status srv_notify_send_telegram(const srv_notify_cfg *cfg,
     const Paywire__Store__V1__OutboxMessageRecord *m,
     const Paywire__Store__V1__NotifyEndpointRecord *ep, const store_notify_secrets *sec,
     int64_t now_ms, srv_notify_send_out *out);

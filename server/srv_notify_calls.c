@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "prov_smtp.h"
 #include "pw_limits.h"
 #include "srv_calls.h"
 
@@ -103,17 +104,24 @@ srv_notify_create_validate(srv_call *c)
 	size_t dl = r->description != NULL ? strlen(r->description) : 0;
 	pw_status st;
 
-	if (r->kind == PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL ||
-	    r->kind == PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM) {
-		srv_call_why(c, "create_endpoint.kind %s is not supported yet (only WEBHOOK)",
-		    r->kind == PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL ? "EMAIL"
-		                                                                          : "TELEGRAM");
+	if (r->kind != PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_UNSPECIFIED &&
+	    r->kind != PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK &&
+	    r->kind != PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL &&
+	    r->kind != PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM) {
+		srv_call_why(c, "create_endpoint.kind must be WEBHOOK, EMAIL or TELEGRAM");
 		return PW_INVALID_ARGUMENT;
 	}
-	if (r->kind != PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_UNSPECIFIED &&
-	    r->kind != PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK) {
-		srv_call_why(c, "create_endpoint.kind must be WEBHOOK");
-		return PW_INVALID_ARGUMENT;
+	if (r->kind == PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL &&
+	    !c->env->notify_email) {
+		srv_call_why(c, "create_endpoint.kind EMAIL: this server sends no mail (its operator "
+		    "sets --smtp-url and --smtp-from)");
+		return PW_FAILED_PRECONDITION;
+	}
+	if (r->kind == PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM &&
+	    !c->env->notify_telegram) {
+		srv_call_why(c, "create_endpoint.kind TELEGRAM: this server has no Telegram bot (its "
+		    "operator sets PAYWIRE_TELEGRAM_BOT_TOKEN)");
+		return PW_FAILED_PRECONDITION;
 	}
 	if (ul == 0 || ul > PW_NOTIFY_URL_BYTES_MAX || !pw_utf8_valid(r->url, ul)) {
 		srv_call_why(c, "create_endpoint.url must be 1..%d bytes", PW_NOTIFY_URL_BYTES_MAX);
@@ -126,6 +134,22 @@ srv_notify_create_validate(srv_call *c)
 	}
 	st = types_check(c, r->event_types, r->n_event_types);
 	if (st != PW_OK) {
+		return st;
+	}
+	if (r->kind == PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL) {
+		if (!prov_smtp_addr_ok(r->url)) {
+			srv_call_why(c, "create_endpoint.url: an EMAIL endpoint's url is a plain address "
+			    "local@domain (no display name, quotes or comments)");
+			return PW_INVALID_ARGUMENT;
+		}
+		return PW_OK;
+	}
+	if (r->kind == PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM) {
+		st = store_notify_target_check(PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM,
+		    r->url, why, sizeof(why));
+		if (st != PW_OK) {
+			srv_call_why(c, "create_endpoint.url: %s", why);
+		}
 		return st;
 	}
 	/* the address policy, resolving the host now (it is checked again at
@@ -143,7 +167,9 @@ srv_notify_create_apply(store_txn *t, srv_call *c)
 	const Paywire__V1__CreateEndpointRequest *r = c->req->create_endpoint;
 	struct srv_notify_res *res = res_get(c);
 	store_endpoint_in in = {
-		.kind = PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK,
+		.kind = r->kind == PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_UNSPECIFIED
+		    ? PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK
+		    : (Paywire__Store__V1__NotifyEndpointKind) r->kind, /* the same numbers */
 		.url = r->url, .types = (const char *const *) r->event_types,
 		.n_types = r->n_event_types, .description = r->description };
 	char why[SRV_WHY_BYTES];

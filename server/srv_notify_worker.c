@@ -7,8 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
+#include "prov_notify_text.h"
+#include "prov_smtp.h"
+#include "prov_telegram.h"
 #include "pw_limits.h"
 
 /* The documented schedule (docs/NOTIFY.md, --help): ~3 days 3 hours in all,
@@ -38,13 +42,12 @@ srv_notify_backoff_ms(uint32_t n, double r)
 	return base - base / 10 + (int64_t) ((double) (base / 5) * r); /* +-10% */
 }
 
-/* The send function of each endpoint kind (the store's enum value). The
- * email and Telegram senders plug in here; NULL: not supported (such a
- * message goes to the dead letters, see deliver()). */
+/* The send function of each endpoint kind (the store's enum value); NULL:
+ * not supported (a failure on the schedule, see deliver()). */
 static const srv_notify_send_fn srv_notify_senders[] = {
 	[PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK] = srv_notify_send_webhook,
-	[PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL] = NULL,
-	[PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM] = NULL,
+	[PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL] = srv_notify_send_email,
+	[PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM] = srv_notify_send_telegram,
 };
 
 typedef struct notify_job {
@@ -131,6 +134,117 @@ srv_notify_send_webhook(const srv_notify_cfg *cfg, const Paywire__Store__V1__Out
 	sodium_memzero(sig, sizeof(sig));
 	sodium_memzero(sig2, sizeof(sig2));
 	return st;
+}
+
+/* ---- email and Telegram: the same message as a short text ---- */
+
+/* The subject and body of message m (prov_notify_text): its type, and the
+ * session, merchant and detail of its payload's data. PW_OK or
+ * PW_INVALID_ARGUMENT (a payload that is not ours: never, short of a bug). */
+static pw_status
+notify_text(const Paywire__Store__V1__OutboxMessageRecord *m,
+    char subject[PW_NOTIFY_TEXT_SUBJECT_SIZE], char body[PW_NOTIFY_TEXT_BODY_SIZE])
+{
+	json_error_t jerr;
+	json_t *root = json_loads(m->payload, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *data = json_is_object(root) ? json_object_get(root, "data") : NULL;
+	prov_notify_event ev = { .type = m->event_type,
+		.event_unix_s = m->event_at_unix_ms / 1000 };
+	pw_status st;
+
+	if (json_is_object(data)) {
+		ev.session_id = json_string_value(json_object_get(data, "session_id"));
+		ev.merchant_id = json_string_value(json_object_get(data, "merchant_id"));
+		ev.detail = json_string_value(json_object_get(data, "detail"));
+	}
+	st = prov_notify_text(&ev, subject, body);
+	json_decref(root);
+	return st;
+}
+
+_Static_assert(PW_NOTIFY_SUBJECT_BYTES_MAX + 2 + PW_NOTIFY_TEXT_BYTES_MAX <=
+        PW_NOTIFY_TELEGRAM_TEXT_BYTES_MAX, "a subject and a body fit one Telegram message");
+
+/* A channel's outcome as the worker's: accepted is delivered (200); the
+ * rest fail on the schedule with err (a 429's wait is the schedule's). */
+static pw_status
+notify_chan_outcome(pw_status st, const char *err, srv_notify_send_out *out)
+{
+	if (st == PW_OK) {
+		out->status = 200;
+		return PW_OK;
+	}
+	out->status = 0;
+	(void) pw_strlcpy(out->error, err[0] != '\0' ? err : pw_status_message(st),
+	    sizeof(out->error));
+	return PW_OK;
+}
+
+pw_status
+srv_notify_send_email(const srv_notify_cfg *cfg, const Paywire__Store__V1__OutboxMessageRecord *m,
+    const Paywire__Store__V1__NotifyEndpointRecord *ep, const store_notify_secrets *sec,
+    int64_t now_ms, srv_notify_send_out *out)
+{
+	char subject[PW_NOTIFY_TEXT_SUBJECT_SIZE];
+	char body[PW_NOTIFY_TEXT_BODY_SIZE];
+	char err[PW_NOTIFY_ERROR_BYTES_MAX];
+	prov_smtp_cfg sc = { .url = cfg->smtp_url, .from = cfg->smtp_from,
+		.user = cfg->smtp_user[0] != '\0' ? cfg->smtp_user : NULL,
+		.password = cfg->smtp_user[0] != '\0' ? cfg->smtp_password : NULL,
+		.ca_file = cfg->policy.ca_file, .allow_plain = cfg->smtp_allow_plain,
+		.timeout_ms = (long) cfg->timeout_ms, .connect_timeout_ms = (long) cfg->connect_ms };
+	pw_status st;
+
+	(void) sec;
+	(void) now_ms;
+	memset(out, 0, sizeof(*out));
+	err[0] = '\0';
+	if (cfg->smtp_url[0] == '\0') {
+		(void) pw_strlcpy(out->error, "email endpoints need the server's --smtp-url",
+		    sizeof(out->error));
+		return PW_OK;
+	}
+	st = notify_text(m, subject, body);
+	if (st == PW_OK) {
+		/* the message id is the webhook-id: a resend has the same Message-ID */
+		st = prov_smtp_send(&sc, ep->url, subject, body, m->msg_id, err, sizeof(err));
+	}
+	return notify_chan_outcome(st, err, out);
+}
+
+pw_status
+srv_notify_send_telegram(const srv_notify_cfg *cfg,
+    const Paywire__Store__V1__OutboxMessageRecord *m,
+    const Paywire__Store__V1__NotifyEndpointRecord *ep, const store_notify_secrets *sec,
+    int64_t now_ms, srv_notify_send_out *out)
+{
+	char subject[PW_NOTIFY_TEXT_SUBJECT_SIZE];
+	char body[PW_NOTIFY_TEXT_BODY_SIZE];
+	char text[PW_NOTIFY_TEXT_SUBJECT_SIZE + PW_NOTIFY_TEXT_BODY_SIZE + 2];
+	char err[PW_NOTIFY_ERROR_BYTES_MAX];
+	prov_telegram_cfg tc = { .api_base = cfg->telegram_api, .ca_file = cfg->policy.ca_file,
+		.allow_http = cfg->telegram_allow_http, .timeout_ms = (long) cfg->timeout_ms,
+		.connect_timeout_ms = (long) cfg->connect_ms };
+	int64_t retry_after_ms = 0;
+	pw_status st;
+
+	(void) sec;
+	(void) now_ms;
+	memset(out, 0, sizeof(*out));
+	err[0] = '\0';
+	if (cfg->telegram_token[0] == '\0') {
+		(void) pw_strlcpy(out->error,
+		    "Telegram endpoints need the server's PAYWIRE_TELEGRAM_BOT_TOKEN", sizeof(out->error));
+		return PW_OK;
+	}
+	st = notify_text(m, subject, body);
+	if (st == PW_OK) {
+		/* the subject as the first line, then the body */
+		snprintf(text, sizeof(text), "%s\n\n%s", subject, body);
+		st = prov_telegram_send(&tc, cfg->telegram_token, ep->url, text, &retry_after_ms, err,
+		    sizeof(err));
+	}
+	return notify_chan_outcome(st, err, out);
 }
 
 /* ---- one delivery ---- */
@@ -499,5 +613,6 @@ srv_notify_free(srv_notify *n)
 	(void) pthread_mutex_destroy(&n->mu);
 	(void) pthread_cond_destroy(&n->scan_cv);
 	(void) pthread_cond_destroy(&n->work_cv);
+	sodium_memzero(&n->cfg, sizeof(n->cfg)); /* the relay's password, the bot token */
 	pw_free(n);
 }

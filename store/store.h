@@ -1054,9 +1054,16 @@ const char *store_notify_type_of(const char *action);
 pw_status store_notify_types_check(const char *const *types, size_t n, char *why,
     size_t why_size) PW_WUR;
 
+/* An endpoint's url for its kind: WEBHOOK an http(s) URL (<=
+ * PW_NOTIFY_URL_BYTES_MAX, no spaces), EMAIL an address (local@domain, <=
+ * PW_NOTIFY_ADDR_BYTES_MAX), TELEGRAM a chat id (-?digits or @name).
+ * PW_INVALID_ARGUMENT with why; any other kind too. */
+pw_status store_notify_target_check(Paywire__Store__V1__NotifyEndpointKind kind, const char *url,
+    char *why, size_t why_size) PW_WUR;
+
 typedef struct store_endpoint_in {
-	Paywire__Store__V1__NotifyEndpointKind kind; /* WEBHOOK only, for now */
-	const char *url;                             /* http(s)://…, <= PW_NOTIFY_URL_BYTES_MAX */
+	Paywire__Store__V1__NotifyEndpointKind kind; /* WEBHOOK, EMAIL or TELEGRAM */
+	const char *url;                             /* store_notify_target_check's */
 	const char *const *types;                    /* n_types known types; 0: all */
 	size_t n_types;
 	const char *description;                     /* may be NULL */
@@ -1080,7 +1087,7 @@ typedef struct store_notify_secrets {
 } store_notify_secrets;
 
 /* A new endpoint of merchant_id with a new secret (whsec_…) in secret, shown
- * once. PW_INVALID_ARGUMENT (why): a kind other than WEBHOOK, a bad url,
+ * once. PW_INVALID_ARGUMENT (why): an unknown kind, a url wrong for its kind,
  * description or types; PW_RESOURCE_EXHAUSTED: PW_NOTIFY_ENDPOINTS_MAX
  * already; PW_NOT_FOUND: no such merchant. Audited endpoint.created. */
 pw_status store_endpoint_create(store_txn *t, const char *merchant_id,

@@ -477,6 +477,69 @@ ep_url_check(const char *url, char *why, size_t why_size)
 	return PW_OK;
 }
 
+/* A Telegram chat id: -?digits (a user, group or channel id) or @name. */
+static bool
+ep_chat_ok(const char *u, size_t n)
+{
+	size_t i = u[0] == '-' ? 1 : 0;
+
+	if (u[0] == '@') {
+		if (n < 6 || n > 33) {
+			return false;
+		}
+		for (i = 1; i < n; i++) {
+			char ch = u[i];
+			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			        (ch >= '0' && ch <= '9') || ch == '_')) {
+				return false;
+			}
+		}
+		return true;
+	}
+	if (n <= i || n - i > 20) {
+		return false;
+	}
+	for (; i < n; i++) {
+		if (u[i] < '0' || u[i] > '9') {
+			return false;
+		}
+	}
+	return true;
+}
+
+pw_status
+store_notify_target_check(Paywire__Store__V1__NotifyEndpointKind kind, const char *url, char *why,
+    size_t why_size)
+{
+	size_t n = url != NULL ? strlen(url) : 0;
+	const char *at = n > 0 ? strchr(url, '@') : NULL;
+
+	switch (kind) {
+	case PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK:
+		return ep_url_check(url, why, why_size);
+	case PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL:
+		/* the shape; the sender's subset (prov_smtp_addr_ok) is the server's check */
+		if (n == 0 || n > PW_NOTIFY_ADDR_BYTES_MAX || at == NULL || at == url ||
+		    at[1] == '\0' || strchr(at + 1, '@') != NULL ||
+		    strpbrk(url, " \t\r\n<>\"(),;:\\") != NULL || !pw_utf8_valid(url, n)) {
+			snprintf(why, why_size, "an EMAIL endpoint's url is an address local@domain of at "
+			    "most %d bytes", PW_NOTIFY_ADDR_BYTES_MAX);
+			return PW_INVALID_ARGUMENT;
+		}
+		return PW_OK;
+	case PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM:
+		if (n == 0 || n > PW_NOTIFY_TELEGRAM_CHAT_BYTES_MAX || !ep_chat_ok(url, n)) {
+			snprintf(why, why_size, "a TELEGRAM endpoint's url is a chat id: an integer "
+			    "(-100... for a channel) or @channelname");
+			return PW_INVALID_ARGUMENT;
+		}
+		return PW_OK;
+	default:
+		snprintf(why, why_size, "kind must be WEBHOOK, EMAIL or TELEGRAM");
+		return PW_INVALID_ARGUMENT;
+	}
+}
+
 static pw_status
 ep_desc_check(const char *d, char *why, size_t why_size)
 {
@@ -508,15 +571,7 @@ store_endpoint_create(store_txn *t, const char *merchant_id, const store_endpoin
 	*out = NULL;
 	why[0] = '\0';
 	secret[0] = '\0';
-	if (in->kind != PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK) {
-		snprintf(why, why_size, "kind %s is not supported yet (only WEBHOOK)",
-		    in->kind == PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL ?
-		        "EMAIL" :
-		    in->kind == PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM ?
-		        "TELEGRAM" : "(unknown)");
-		return PW_INVALID_ARGUMENT;
-	}
-	st = ep_url_check(in->url, why, why_size);
+	st = store_notify_target_check(in->kind, in->url, why, why_size);
 	if (st == PW_OK) {
 		st = ep_desc_check(in->description, why, why_size);
 	}

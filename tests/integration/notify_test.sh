@@ -56,7 +56,7 @@ contains "RFC 1918 refused" "internal address" "$out"
 out=$("$CLI" --retries 0 notify endpoint create --api-key "$key" --url "https://[::1]/h" 2>&1) && rc=0 || rc=$?
 contains "::1 refused" "internal address" "$out"
 out=$("$CLI" --retries 0 notify endpoint create --api-key "$key" --url "https://x.example/h" --kind email 2>&1) && rc=0 || rc=$?
-contains "email: not supported yet" "not supported yet" "$out"
+contains "email without a relay: FAILED_PRECONDITION" "FAILED_PRECONDITION" "$out"
 out=$("$CLI" --retries 0 notify endpoint create --api-key "$key" --url "https://x.example/h" --type session.nope 2>&1) && rc=0 || rc=$?
 contains "an unknown event type refused" "unknown event type" "$out"
 stop_pid "$SERVER_PID" TERM
