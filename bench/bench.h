@@ -226,6 +226,10 @@ typedef struct bench_server {
 	char stripe_secret[BENCH_SECRET_HEX_BYTES + 8]; /* PAYWIRE_STRIPE_WEBHOOK_SECRET: whsec_... */
 } bench_server;
 
+/* Servers started after this run with the per-merchant rate limits on, at
+ * rates no workload reaches (on), or without them (off, the default). */
+void bench_server_limits(bool on);
+
 /* Fills s's paths (under root) and fresh random secrets; starts nothing.
  * 0, or -1 (root too long). */
 int

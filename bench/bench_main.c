@@ -44,6 +44,7 @@ static const char bench_usage[] =
     "                     [--seconds S] [--inflight N] [--rate R] [--http-rate R] [--pool N]\n"
     "                     [--bridge-bin PATH] [--preload N] [--grpc-peer PATH]\n"
     "                     [--pgbench CONNINFO] [--rounds N] [--json-out FILE]\n"
+    "                     [--limits off|on]\n"
     "\n"
     "Starts a paywire-server child (ipc:// and tcp://127.0.0.1, temporary data dir),\n"
     "measures get_status and create_session through libpaywire, and, in the same run,\n"
@@ -59,6 +60,11 @@ static const char bench_usage[] =
     "  --store URL        run the server on this PostgreSQL database (empty; its --store)\n"
     "                     instead of LMDB. bench/pg_bench.sh compares both engines and\n"
     "                     pgbench in one run\n"
+    "  --limits off|on    the server's per-merchant rate limits: off (default, the\n"
+    "                     bench measures the server), or on at 1000000/s with a burst\n"
+    "                     of 1000000 for every class: no workload reaches it, every\n"
+    "                     merchant call pays the limiter's check (credits_balance_*\n"
+    "                     and the other keyed calls show its cost)\n"
     "  --json             print one JSON object instead of the table\n"
     "  --no-floors        skip the interleaved floor phases above (echo, LMDB)\n"
     "  --workloads LIST   the workload section: all (default), none, or names,\n"
@@ -219,7 +225,8 @@ bench_flag_known(const char *name)
 {
 	static const char *const names[] = { "--server-bin", "--n", "--threads", "--sync",
 		"--store", "--workloads", "--seconds", "--inflight", "--rate", "--http-rate", "--pool",
-		"--bridge-bin", "--preload", "--grpc-peer", "--pgbench", "--rounds", "--json-out" };
+		"--bridge-bin", "--preload", "--grpc-peer", "--pgbench", "--rounds", "--json-out",
+		"--limits" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(name, names[i]) == 0) {
@@ -304,6 +311,11 @@ bench_flag(bench_cfg *cfg, const char *name, const char *val)
 		}
 	} else if (strcmp(name, "--json-out") == 0) {
 		cfg->json_out = val;
+	} else if (strcmp(name, "--limits") == 0) {
+		if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
+			return bench_usage_error("--limits %s: expected off or on", val);
+		}
+		bench_server_limits(strcmp(val, "on") == 0);
 	} else if (strcmp(name, "--pgbench") == 0) {
 		cfg->pgbench = val;
 	} else if (strcmp(name, "--store") == 0) {

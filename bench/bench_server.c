@@ -264,6 +264,16 @@ bench_server_kill(bench_server *s)
 	}
 }
 
+/* --limits: every class at 10^6 per second (PW_RATE_MAX) with a burst of
+ * 10^6 (checked on every merchant call, never refusing), or off ("0"). */
+static bool bench_limits_on;
+
+void
+bench_server_limits(bool on)
+{
+	bench_limits_on = on;
+}
+
 /* One try on a fresh port. 0 ready; 1 the child exited with code 1 (could
  * not start: maybe the port was taken), worth another try; -1 failed. */
 static int
@@ -272,6 +282,7 @@ bench_server_try(bench_server *s, const char *bin, const char *sync, unsigned co
 {
 	char ctx_arg[16];
 	char map_arg[32];
+	char *lim = bench_limits_on ? (char *) "1000000:1000000" : (char *) "0";
 	unsigned port;
 	int code = 0;
 	int rv;
@@ -285,8 +296,9 @@ bench_server_try(bench_server *s, const char *bin, const char *sync, unsigned co
 	char *const argv[BENCH_ARGV_MAX] = { (char *) bin, "--data", s->data_dir, "--listen",
 		s->ipc_url, "--listen", s->tcp_url, "--sync", (char *) sync, "--contexts", ctx_arg,
 		"--map-size", map_arg, "--log-level", "warn",
-		/* the bench measures the server, not a tenant's rate limits */
-		"--rate-reads", "0", "--rate-writes", "0", "--rate-provider", "0",
+		/* the bench measures the server, not a tenant's rate limits
+		 * (--limits on: the limiter's cost alone) */
+		"--rate-reads", lim, "--rate-writes", lim, "--rate-provider", lim,
 		/* meta and none are refused without it; harmless with full */
 		strcmp(sync, "full") != 0 ? "--unsafe-no-fsync" : NULL, NULL };
 	rv = bench_server_spawn(s, bin, argv);
