@@ -81,15 +81,12 @@ bench_status_request_pack(const char *session_id, uint8_t *buf, size_t size)
 {
 	Paywire__V1__Request rq = PAYWIRE__V1__REQUEST__INIT;
 	Paywire__V1__GetStatusRequest gs = PAYWIRE__V1__GET_STATUS_REQUEST__INIT;
-	char rid[4 + 32 + 1];
-	uint8_t rnd[16];
+	char rid[PW_ID_BYTES(4)];
 	size_t packed;
 	size_t len;
 
-	/* libpaywire's request_id: "req_" + 128 random bits in hex. */
-	pw_random(rnd, sizeof(rnd));
-	memcpy(rid, "req_", 4);
-	pw_hex(rid + 4, sizeof(rid) - 4, rnd, sizeof(rnd));
+	/* libpaywire's request_id: "req_" + a time-ordered pw_id_new id. */
+	pw_id_new(rid, sizeof(rid), "req_", pw_now_unix_ms());
 	gs.session_id = (char *) session_id;
 	rq.request_id = rid;
 	rq.deadline_ms = BENCH_RPC_TIMEOUT_MS;

@@ -4,6 +4,7 @@
  */
 #include "srv_rpc.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,7 @@ typedef struct srv_work {
 	work_state state;      /* what the aio is doing */
 	atomic_int pending;    /* 2 while a write is queued: RECV callback + done */
 	srv_call call;         /* the request being served */
+	struct srv_work *reply_next; /* link in the replier's queue */
 } srv_work;
 
 struct srv_rpc {
@@ -41,6 +43,16 @@ struct srv_rpc {
 	atomic_uint_fast64_t sent;                    /* replies sent */
 	atomic_uint_fast64_t send_errors;             /* replies nng could not send */
 	atomic_int_fast64_t in_flight;                /* received, not yet answered */
+	/* The replier: sends the replies of queued writes, so the store's
+	 * writer hands them over in one go and starts its next batch instead
+	 * of sending each reply itself. */
+	pthread_mutex_t reply_mu;                     /* guards the three below */
+	pthread_cond_t reply_cv;                      /* work queued or stop */
+	srv_work *reply_head;                         /* FIFO of items to send */
+	srv_work *reply_tail;
+	bool reply_stop;                              /* destroy: drain, then exit */
+	bool replier_started;                         /* `replier` is joinable */
+	pthread_t replier;                            /* the replier thread */
 };
 
 static void work_cb(void *arg);
@@ -66,8 +78,9 @@ work_next(srv_work *w)
 }
 
 /* Sends c->reply in the received message. Called from the RECV callback or,
- * for a queued write, from whichever of the RECV callback and the writer's
- * done callback finishes second. */
+ * for a queued write, by whichever of the RECV callback and the writer's
+ * done callback finishes second: the RECV callback itself, or the replier
+ * thread the done callback queued the item to. */
 static void
 work_send(srv_work *w)
 {
@@ -92,7 +105,61 @@ work_send(srv_work *w)
 	nng_ctx_send(w->ctx, w->aio);
 }
 
-/* srv_call done callback: runs on the store's writer thread. */
+/* The replier thread: sends, in the order they were queued, the replies
+ * the writer's done callbacks handed over. On stop it drains the queue
+ * first. */
+static void *
+rpc_replier_main(void *arg)
+{
+	srv_rpc *r = arg;
+	srv_work *w;
+
+	for (;;) {
+		pthread_mutex_lock(&r->reply_mu);
+		while (r->reply_head == NULL && !r->reply_stop) {
+			pthread_cond_wait(&r->reply_cv, &r->reply_mu);
+		}
+		w = r->reply_head;
+		r->reply_head = NULL;
+		r->reply_tail = NULL;
+		pthread_mutex_unlock(&r->reply_mu);
+		if (w == NULL) {
+			return NULL; /* stopping and drained */
+		}
+		while (w != NULL) {
+			srv_work *next = w->reply_next;
+			w->reply_next = NULL;
+			work_send(w);
+			w = next;
+		}
+	}
+}
+
+/* Queues w's reply for the replier (a reply already durable: done
+ * callbacks run after the commit). */
+static void
+rpc_reply_queue(srv_rpc *r, srv_work *w)
+{
+	bool wake;
+
+	w->reply_next = NULL;
+	pthread_mutex_lock(&r->reply_mu);
+	wake = r->reply_head == NULL; /* else the replier is awake already */
+	if (r->reply_tail != NULL) {
+		r->reply_tail->reply_next = w;
+	} else {
+		r->reply_head = w;
+	}
+	r->reply_tail = w;
+	if (wake) {
+		pthread_cond_signal(&r->reply_cv);
+	}
+	pthread_mutex_unlock(&r->reply_mu);
+}
+
+/* srv_call done callback: runs on the store's writer thread (or the
+ * provider worker's). When it is the second to finish, the reply goes to
+ * the replier: the writer does not send it itself. */
 static void
 work_write_done(srv_call *c, void *arg)
 {
@@ -100,7 +167,7 @@ work_write_done(srv_call *c, void *arg)
 
 	PW_ASSERT(&w->call == c);
 	if (atomic_fetch_sub(&w->pending, 1) == 1) {
-		work_send(w);
+		rpc_reply_queue(w->rpc, w);
 	}
 }
 
@@ -298,6 +365,14 @@ srv_rpc_start(srv_rpc **out, const srv_rpc_opts *opts, srv_env *env, char *why, 
 	}
 	r->env = env;
 	atomic_init(&r->closing, false);
+	pthread_mutex_init(&r->reply_mu, NULL);
+	pthread_cond_init(&r->reply_cv, NULL);
+	if (pthread_create(&r->replier, NULL, rpc_replier_main, r) != 0) {
+		(void) snprintf(why, why_size, "cannot start the replier thread");
+		srv_rpc_destroy(r);
+		return PW_UNAVAILABLE;
+	}
+	r->replier_started = true;
 	st = rpc_open(r, opts, why, why_size);
 	if (st != PW_OK) {
 		srv_rpc_destroy(r);
@@ -339,6 +414,15 @@ srv_rpc_destroy(srv_rpc *r)
 	if (r == NULL) {
 		return;
 	}
+	/* The replier first: it sends what the last done callbacks (store_close
+	 * drained the writes) handed it, then exits. */
+	if (r->replier_started) {
+		pthread_mutex_lock(&r->reply_mu);
+		r->reply_stop = true;
+		pthread_cond_signal(&r->reply_cv);
+		pthread_mutex_unlock(&r->reply_mu);
+		(void) pthread_join(r->replier, NULL);
+	}
 	atomic_store(&r->closing, true);
 	/* Stop every aio first (waits for a running callback; a pending recv
 	 * completes with ECANCELED and is not re-armed), then close. */
@@ -357,6 +441,8 @@ srv_rpc_destroy(srv_rpc *r)
 		srv_call_reset(&w->call);
 	}
 	free(r->works);
+	pthread_cond_destroy(&r->reply_cv);
+	pthread_mutex_destroy(&r->reply_mu);
 	free(r);
 }
 

@@ -10,18 +10,24 @@
  *
  *   RECV --frame--> srv_dispatch_handle --reply now--------------> SEND
  *                        |                                          ^
- *                        +--write queued--> (writer thread) done ---+
+ *                        +--write queued--> (writer thread) done    |
+ *                                             --queued--> replier --+
  *   SEND --completion--> RECV
  *
  * A queued write completes on the store's writer thread while the RECV
  * callback that queued it may still be running on an nng thread. Both
  * decrement a per-item counter that starts at 2; whichever comes second
- * sends the reply (nng_ctx_send on the item's aio). So the aio is never
+ * sends the reply (nng_ctx_send on the item's aio): the RECV callback
+ * itself, or, when the done callback is second, the replier thread, to
+ * which the done callback queues the item (the writer never calls nng, and
+ * goes on to its next batch). The replier sends in queue order. So the aio is never
  * resubmitted while the callback that owns it is still using it, and no
  * lock is held across store_submit or nng calls.
  *
  * THREADS
- * srv_rpc_start/quiesce/destroy: one control thread. Callbacks run on nng's
+ * srv_rpc_start/quiesce/destroy: one control thread. The replier: one
+ * thread of its own (started by srv_rpc_start, drained and joined by
+ * srv_rpc_destroy). Callbacks run on nng's
  * threads and the store's writer thread and never block: reads run in the
  * callback (LMDB readers never wait), writes are queued.
  *
@@ -31,9 +37,11 @@
  *                           (their writes and replies). Listeners stay open:
  *                           closing one closes its pipes, and replies in
  *                           flight must still reach their callers.
- *   store_close(st)         drains queued writes: their done callbacks send
- *                           their replies.
- *   srv_rpc_destroy(r)      closes the socket, stops every aio, frees.
+ *   store_close(st)         drains queued writes: their done callbacks hand
+ *                           their replies to the replier.
+ *   srv_rpc_destroy(r)      stops the replier once it has sent what it was
+ *                           handed, then closes the socket, stops every
+ *                           aio, frees.
  *
  * LIMITS
  * contexts 1..PW_SRV_CONTEXTS_MAX; at most PW_SRV_LISTEN_MAX listeners.

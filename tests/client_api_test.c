@@ -793,8 +793,11 @@ test_apikey_revoke_returns_merchant_id_and_accepts_null_out(void **state)
 	assert_int_equal(PW_OK, pw_apikey_revoke(g_client, "adm", "sk_test_old", NULL, NULL));
 }
 
+/* "req_" + 12 hex digits of the time in ms + 32 hex digits of 128 random
+ * bits (pw_id_new): the server's stored replies are keyed by the request
+ * id, so ids of later calls sort after earlier ones' (B-tree appends). */
 static void
-test_generated_request_ids_are_req_and_32_hex_digits_and_unique(void **state)
+test_generated_request_ids_are_req_time_ordered_hex_and_unique(void **state)
 {
 	char seen[2][64];
 	pw_status_info info;
@@ -803,15 +806,26 @@ test_generated_request_ids_are_req_and_32_hex_digits_and_unique(void **state)
 	atomic_store(&g_reply, status_reply);
 	atomic_store(&g_code, 0);
 	for (int k = 0; k < 2; k++) {
+		int64_t before = pw_now_unix_ms();
 		assert_int_equal(PW_OK, pw_status_get(g_client, "cs_id", &info, NULL));
+		int64_t after = pw_now_unix_ms();
 		Paywire__V1__Request *rq = cfx_request_last(g_peer);
-		assert_int_equal(36, strlen(rq->request_id));
+		assert_int_equal(4 + 12 + 32, strlen(rq->request_id));
 		assert_memory_equal("req_", rq->request_id, 4);
-		assert_int_equal(32, strspn(rq->request_id + 4, "0123456789abcdef"));
+		assert_int_equal(12 + 32, strspn(rq->request_id + 4, "0123456789abcdef"));
+		char ms_hex[13];
+		memcpy(ms_hex, rq->request_id + 4, 12);
+		ms_hex[12] = '\0';
+		long long ms = strtoll(ms_hex, NULL, 16);
+		/* the call's own wall-clock time (a clock step during the call
+		 * could move it: bounds of a minute, not a duration) */
+		assert_true(ms >= before - 60000 && ms <= after + 60000);
 		snprintf(seen[k], sizeof(seen[k]), "%s", rq->request_id);
 		paywire__v1__request__free_unpacked(rq, NULL);
 	}
 	assert_string_not_equal(seen[0], seen[1]);
+	/* the time part of the later call's id does not sort before the earlier's */
+	assert_true(memcmp(seen[0] + 4, seen[1] + 4, 12) <= 0);
 }
 
 /* ---- replies that break the contract ---- */
@@ -1115,7 +1129,7 @@ main(void)
 		cmocka_unit_test(test_access_redeem_sends_token_and_maps_receipt),
 		cmocka_unit_test(test_audit_verify_maps_report_and_hex_head_hash),
 		cmocka_unit_test(test_apikey_revoke_returns_merchant_id_and_accepts_null_out),
-		cmocka_unit_test(test_generated_request_ids_are_req_and_32_hex_digits_and_unique),
+		cmocka_unit_test(test_generated_request_ids_are_req_time_ordered_hex_and_unique),
 		cmocka_unit_test(test_reply_for_another_request_id_is_internal),
 		cmocka_unit_test(test_reply_that_does_not_decode_is_internal),
 		cmocka_unit_test(test_reply_with_the_wrong_result_is_internal),

@@ -221,7 +221,7 @@ typedef struct pw_session_params {
 	pw_fulfillment_kind fulfillment;
 	const char *plan;         /* ACCESS_KEY */
 	int64_t credits;          /* CREDITS */
-	const char *request_id;   /* NULL: generated (random) */
+	const char *request_id;   /* NULL: generated (time-ordered + random) */
 	int64_t expires_at_unix_ms; /* 0: 24 h after creation; else 1 min .. 7 days ahead:
 	                               unpaid past it, the session is expired */
 	bool subscription;        /* ACCESS_KEY only: the plan is sold as a subscription
