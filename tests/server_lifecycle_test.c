@@ -73,9 +73,10 @@ typedef struct flight {
 	char sid[64];      /* session id when OK */
 } flight;
 
-/* Sends a create_session of amount on f's context and posts the receive. */
+/* Sends a create_session of amount on f's context and posts the receive
+ * (with f's request_id kept when resend, else a new one). */
 static void
-flight_send(nng_socket s, flight *f, const char *key, int64_t amount)
+flight_send_as(nng_socket s, flight *f, const char *key, int64_t amount, bool resend)
 {
 	Paywire__V1__Request req = PAYWIRE__V1__REQUEST__INIT;
 	Paywire__V1__CreateSessionRequest cs;
@@ -83,7 +84,9 @@ flight_send(nng_socket s, flight *f, const char *key, int64_t amount)
 	size_t len;
 	nng_msg *m;
 
-	th_request_id(f->rid, sizeof(f->rid));
+	if (!resend) {
+		th_request_id(f->rid, sizeof(f->rid));
+	}
 	th_session_req_init(&cs, amount);
 	req.request_id = f->rid;
 	req.api_key = (char *) key;
@@ -101,6 +104,12 @@ flight_send(nng_socket s, flight *f, const char *key, int64_t amount)
 	nng_aio_wait(f->aio); /* the connection took it */
 	assert_int_equal(0, nng_aio_result(f->aio));
 	nng_ctx_recv(f->ctx, f->aio);
+}
+
+static void
+flight_send(nng_socket s, flight *f, const char *key, int64_t amount)
+{
+	flight_send_as(s, f, key, amount, false);
 }
 
 /* Waits for f's reply and records its code (and session id). */
@@ -165,14 +174,37 @@ test_sigterm_with_writes_in_flight_acknowledges_them_and_exits_0(void **state)
 	status = th_proc_stop(&p, 0); /* signal 0: just wait */
 	assert_true(WIFEXITED(status));
 	assert_int_equal(0, WEXITSTATUS(status));
-	/* Every request was in flight at SIGTERM: each got its real answer. */
+	/* Every request the server had taken at SIGTERM got its real answer.
+	 * The fence cannot prove that of all N: nng may run the fence's receive
+	 * callback before a write's, and a write whose callback runs after
+	 * SIGTERM is refused UNAVAILABLE before anything is written (seen once
+	 * under heavy load). Such a write must then be absent: its resend, with
+	 * the same request id, applies it once (below). Most were taken. */
+	int refused = 0;
 	for (int i = 0; i < N; i++) {
-		if (w[i].code != C_OK) {
+		if (w[i].code == C_UNAVAIL) {
+			refused++;
+		} else if (w[i].code != C_OK) {
 			fail_msg("write %d: code %d (expected OK: it was in flight at SIGTERM)", i,
 			    w[i].code);
 		}
 	}
+	if (refused * 4 > N) {
+		fail_msg("%d of %d writes in flight at SIGTERM were refused", refused, N);
+	}
 	th_proc_start(&p, normal);
+	if (refused > 0) {
+		print_message("# %d write(s) not yet taken at SIGTERM: resent\n", refused);
+		s = th_req_open(p.url, TW_HANG_MS, -1);
+		for (int i = 0; i < N; i++) {
+			if (w[i].code == C_UNAVAIL) {
+				flight_send_as(s, &w[i], key, 1000 + i, true);
+				flight_reply(&w[i]);
+				assert_int_equal(C_OK, w[i].code);
+			}
+		}
+		(void) nng_close(s);
+	}
 	for (int i = 0; i < N; i++) {
 		int64_t amount = 0;
 		assert_int_equal(C_OK, status_of(p.url, w[i].sid, &amount));
