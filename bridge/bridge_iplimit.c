@@ -196,51 +196,7 @@ done:
 bool
 bridge_ip_rate_parse(const char *s, bridge_ip_rate *out)
 {
-	char head[32];
-	const char *colon = strchr(s, ':');
-	size_t hl = colon != NULL ? (size_t) (colon - s) : strlen(s);
-	int64_t unit_us = 1000000;
-	unsigned long rate;
-	unsigned long burst;
-	char *e = NULL;
-
-	if (hl == 0 || hl >= sizeof(head) || s[0] < '0' || s[0] > '9') {
-		return false;
-	}
-	memcpy(head, s, hl);
-	head[hl] = '\0';
-	if (hl > 2 && head[hl - 2] == '/') {
-		switch (head[hl - 1]) {
-		case 's': unit_us = 1000000; break;
-		case 'm': unit_us = 60 * INT64_C(1000000); break;
-		case 'h': unit_us = 3600 * INT64_C(1000000); break;
-		default: return false;
-		}
-		head[hl - 2] = '\0';
-	}
-	rate = strtoul(head, &e, 10);
-	if (*e != '\0' || rate > PW_BRIDGE_IP_RATE_MAX) {
-		return false;
-	}
-	burst = rate > 0 ? rate * 2 : 1;
-	if (burst > PW_BRIDGE_IP_RATE_MAX) {
-		burst = PW_BRIDGE_IP_RATE_MAX;
-	}
-	if (colon != NULL) {
-		if (colon[1] < '0' || colon[1] > '9') {
-			return false;
-		}
-		burst = strtoul(colon + 1, &e, 10);
-		if (*e != '\0' || burst == 0 || burst > PW_BRIDGE_IP_RATE_MAX) {
-			return false;
-		}
-	}
-	out->interval_us = rate > 0 ? unit_us / (int64_t) rate : 0;
-	if (rate > 0 && out->interval_us == 0) {
-		out->interval_us = 1;
-	}
-	out->burst = (uint32_t) burst;
-	return true;
+	return pw_rate_parse(s, PW_BRIDGE_IP_RATE_MAX, &out->interval_us, &out->burst);
 }
 
 /* ---- the table ---- */

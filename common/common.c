@@ -451,3 +451,56 @@ pw_strlcpy(char *out, const char *src, size_t out_size)
 	memcpy(out, src, n + 1);
 	return true;
 }
+
+/* Decimal digits only, at most max. */
+static bool
+pw_rate_u64(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (max - (uint64_t) (s[i] - '0')) / 10) {
+			return false;
+		}
+		v = v * 10 + (uint64_t) (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+bool
+pw_rate_parse(const char *s, uint64_t max, int64_t *interval_us, uint32_t *burst)
+{
+	const char *colon = strchr(s, ':');
+	size_t hl = colon != NULL ? (size_t) (colon - s) : strlen(s);
+	int64_t unit_us = 1000000;
+	uint64_t rate;
+	uint64_t b;
+
+	PW_ASSERT(max <= UINT32_MAX / 2);
+	if (hl > 2 && s[hl - 2] == '/') {
+		switch (s[hl - 1]) {
+		case 's': unit_us = 1000000; break;
+		case 'm': unit_us = 60 * INT64_C(1000000); break;
+		case 'h': unit_us = 3600 * INT64_C(1000000); break;
+		default: return false;
+		}
+		hl -= 2;
+	}
+	if (!pw_rate_u64(s, hl, max, &rate)) {
+		return false;
+	}
+	b = rate > 0 ? rate * 2 : 1;
+	if (colon != NULL && (!pw_rate_u64(colon + 1, strlen(colon + 1), max, &b) || b == 0)) {
+		return false;
+	}
+	*interval_us = rate > 0 ? unit_us / (int64_t) rate : 0;
+	if (rate > 0 && *interval_us == 0) {
+		*interval_us = 1;
+	}
+	*burst = (uint32_t) b;
+	return true;
+}

@@ -129,4 +129,11 @@ void pw_alloc_fail_at(long n);
  * returns false if src did not fit. */
 bool pw_strlcpy(char *out, const char *src, size_t out_size);
 
+/* A rate limit as operators write it: RATE[/s|/m|/h][:BURST], RATE 0..max
+ * requests per second (minute, hour), BURST 1..max (default 2 x RATE, at
+ * least 1); digits only, no sign or space. *interval_us: one request per
+ * that many µs (at least 1; 0 when RATE is 0: no limit). The server's
+ * --rate-* flags and the bridge's --ip-rate-* flags. False: malformed. */
+bool pw_rate_parse(const char *s, uint64_t max, int64_t *interval_us, uint32_t *burst);
+
 #endif

@@ -438,41 +438,9 @@ flag_telegram_api(srv_config *cfg, const char *v, char *why, size_t why_size)
 static pw_status
 flag_rate(srv_config *cfg, int cls, const char *name, const char *v, char *why, size_t why_size)
 {
-	char head[32];
-	const char *colon = strchr(v, ':');
-	size_t hl = colon != NULL ? (size_t) (colon - v) : strlen(v);
-	int64_t unit_us = 1000000;
-	uint64_t rate;
-	uint64_t burst;
-
-	if (hl == 0 || hl >= sizeof(head)) {
-		goto bad;
+	if (pw_rate_parse(v, PW_RATE_MAX, &cfg->rate_interval_us[cls], &cfg->rate_burst[cls])) {
+		return PW_OK;
 	}
-	memcpy(head, v, hl);
-	head[hl] = '\0';
-	if (hl > 2 && head[hl - 2] == '/') {
-		switch (head[hl - 1]) {
-		case 's': unit_us = 1000000; break;
-		case 'm': unit_us = 60 * INT64_C(1000000); break;
-		case 'h': unit_us = 3600 * INT64_C(1000000); break;
-		default: goto bad;
-		}
-		head[hl - 2] = '\0';
-	}
-	if (!parse_u64(head, PW_RATE_MAX, false, &rate)) {
-		goto bad;
-	}
-	burst = rate > 0 ? rate * 2 : 0;
-	if (colon != NULL && (!parse_u64(colon + 1, PW_RATE_MAX, false, &burst) || burst == 0)) {
-		goto bad;
-	}
-	cfg->rate_interval_us[cls] = rate > 0 ? unit_us / (int64_t) rate : 0;
-	if (rate > 0 && cfg->rate_interval_us[cls] == 0) {
-		cfg->rate_interval_us[cls] = 1;
-	}
-	cfg->rate_burst[cls] = (uint32_t) (burst > 0 ? burst : 1);
-	return PW_OK;
-bad:
 	return pw_why(why, why_size, PW_INVALID_ARGUMENT,
 	    "--%s takes RATE[/s|/m|/h][:BURST]: 0..%d requests per second (minute, hour; 0: "
 	    "no limit) and a burst 1..%d", name, PW_RATE_MAX, PW_RATE_MAX);

@@ -167,11 +167,15 @@ t_endpoints(void **state)
 		t_ep p = { .merchant_id = e->merchant_id, .op = 0,
 			.in = { .kind = PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL,
 			    .url = "https://x.example/h" } };
+		/* a URL is not an EMAIL endpoint's address, nor a TELEGRAM chat id */
 		assert_int_equal(store_apply_sync(e->s, t_ep_apply, &p), PW_INVALID_ARGUMENT);
-		assert_non_null(strstr(p.why, "not supported yet"));
+		assert_non_null(strstr(p.why, "EMAIL endpoint's url is an address"));
 		p.in.kind = PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM;
 		assert_int_equal(store_apply_sync(e->s, t_ep_apply, &p), PW_INVALID_ARGUMENT);
-		assert_non_null(strstr(p.why, "not supported yet"));
+		assert_non_null(strstr(p.why, "chat id"));
+		p.in.kind = (Paywire__Store__V1__NotifyEndpointKind) 9;
+		assert_int_equal(store_apply_sync(e->s, t_ep_apply, &p), PW_INVALID_ARGUMENT);
+		assert_non_null(strstr(p.why, "WEBHOOK, EMAIL or TELEGRAM"));
 		p.merchant_id = "mer_nobody";
 		p.in.kind = PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK;
 		assert_int_equal(store_apply_sync(e->s, t_ep_apply, &p), PW_NOT_FOUND);
@@ -521,12 +525,68 @@ t_outbox(void **state)
 	fx_audit_ok(e->s);
 }
 
+/* Each kind's url: an https URL, an address, a chat id; an EMAIL and a
+ * TELEGRAM endpoint are kept like a WEBHOOK one (their secrets unused). */
+static void
+t_kinds(void **state)
+{
+	fx_env *e = *state;
+	char why[256];
+	static const struct {
+		Paywire__Store__V1__NotifyEndpointKind kind;
+		const char *url;
+		bool ok;
+	} cases[] = {
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL, "ops@shop.example", true },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL, "a@b@c.example", false },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL, "@shop.example", false },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL, "ops@", false },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL, "Ops <ops@shop.example>", false },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL, "ops@shop.example\r\nBcc: x@y.example", false },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM, "12345", true },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM, "-1001234567890", true },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM, "@shop_alerts", true },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM, "@shop", false },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM, "12a", false },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM, "-", false },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM, "123456789012345678901", false },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK, "https://x.example/h", true },
+		{ PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK, "ops@shop.example", false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pw_status st = store_notify_target_check(cases[i].kind, cases[i].url, why, sizeof(why));
+		if ((st == PW_OK) != cases[i].ok) {
+			fail_msg("kind %d url '%s': %s", (int) cases[i].kind, cases[i].url,
+			    st == PW_OK ? "accepted" : why);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		t_ep p = { .merchant_id = e->merchant_id, .op = 0,
+			.in = { .kind = k == 0 ? PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL
+			                       : PAYWIRE__STORE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_TELEGRAM,
+			    .url = k == 0 ? "ops@shop.example" : "-1001234567890" } };
+		ep_rec **list = NULL;
+		size_t n = 0;
+
+		assert_int_equal(store_apply_sync(e->s, t_ep_apply, &p), PW_OK);
+		assert_int_equal((int) p.rec->kind, (int) p.in.kind);
+		assert_string_equal(p.rec->url, p.in.url);
+		store_endpoint_free(p.rec);
+		assert_int_equal(store_endpoint_list(e->s, e->merchant_id, &list, &n), PW_OK);
+		assert_int_equal(n, (size_t) k + 1);
+		store_endpoint_list_free(list, n);
+	}
+	fx_audit_ok(e->s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_endpoints, t_setup, fx_env_teardown),
 		cmocka_unit_test_setup_teardown(t_outbox, t_setup, fx_env_teardown),
+		cmocka_unit_test_setup_teardown(t_kinds, t_setup, fx_env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

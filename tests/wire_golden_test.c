@@ -1246,7 +1246,7 @@ seq_notify(gold *g, gold_ids *ids)
 	gold_expect(g, "create_endpoint", 0);
 	snprintf(ep, sizeof(ep), "%s", g->last->create_endpoint->endpoint->endpoint_id);
 	ce.kind = PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_EMAIL;
-	gold_send(g, "create_endpoint email: not supported yet", gold_rid(g), ids->key, &ce.base);
+	gold_send(g, "create_endpoint email: the server has no relay", gold_rid(g), ids->key, &ce.base);
 	ce.kind = PAYWIRE__V1__NOTIFY_ENDPOINT_KIND__NOTIFY_ENDPOINT_KIND_WEBHOOK;
 	ce.url = (char *) "http://203.0.113.7/hooks";
 	gold_send(g, "create_endpoint http: invalid", gold_rid(g), ids->key, &ce.base);
