@@ -102,6 +102,10 @@ wait_until free_now "$ph" && wait_until free_now "$pr" && ok "... and both of it
   fail "ports still in use after run.sh stopped"
 
 # ---- a secret of the environment overrides the file's: run.sh says so ----
+# (a new log: the first run's "paywire is running" must not be read before
+# this run's shell has truncated the file)
+log=$T/run2.out
+: >"$log"
 ph=$(free_port); pr=$(free_port)
 PAYWIRE_DATA=$T/d2 PAYWIRE_HTTP=127.0.0.1:$ph PAYWIRE_RPC=tcp://127.0.0.1:$pr \
   bash "$RUN" >"$log" 2>&1 </dev/null &
