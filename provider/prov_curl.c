@@ -12,7 +12,6 @@ static CURLcode prov_curl_rc = CURLE_FAILED_INIT;
 static void
 prov_curl_init(void)
 {
-	/* reference-counted by libcurl: prov_http.c's own call is harmless */
 	prov_curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
@@ -21,6 +20,36 @@ prov_curl_ready(void)
 {
 	(void) pthread_once(&prov_curl_once, prov_curl_init);
 	return prov_curl_rc == CURLE_OK ? PW_OK : PW_UNAVAILABLE;
+}
+
+size_t
+prov_curl_sink_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	prov_curl_sink *s = arg;
+	size_t n = size * nmemb;
+
+	if (n > s->max - s->len) {
+		s->too_big = true;
+		return 0;
+	}
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap == 0 ? 4096 : s->cap;
+		char *nb;
+
+		while (cap < s->len + n + 1) {
+			cap *= 2;
+		}
+		nb = pw_realloc(s->buf, cap);
+		if (nb == NULL) {
+			return 0;
+		}
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+	return n;
 }
 
 bool

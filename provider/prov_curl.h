@@ -1,7 +1,8 @@
-/* prov_curl.h - what the notification senders (prov_smtp.c, prov_telegram.c)
- * share about libcurl: its one-time global initialisation, the loopback test
- * of a URL's host (plain protocols are allowed only towards it), and a
- * scrub of a secret out of a message.
+/* prov_curl.h - what paywire's libcurl callers (prov_http.c, prov_notify.c,
+ * prov_smtp.c, prov_telegram.c) share: libcurl's one-time global
+ * initialisation, a bounded answer body, the loopback test of a URL's host
+ * (plain protocols are allowed only towards it), and a scrub of a secret out
+ * of a message.
  *
  * Thread-safe. */
 #ifndef PW_PROV_CURL_H
@@ -14,6 +15,19 @@
 
 /* PW_OK once curl_global_init has succeeded (first call does it). */
 pw_status prov_curl_ready(void) PW_WUR;
+
+/* An answer's body, NUL-terminated, at most max bytes: give
+ * prov_curl_sink_cb to CURLOPT_WRITEFUNCTION and the sink to
+ * CURLOPT_WRITEDATA. Past max (too_big) or out of memory the callback
+ * stops the transfer (CURLE_WRITE_ERROR). The caller frees buf (pw_free). */
+typedef struct prov_curl_sink {
+	char *buf;
+	size_t len;
+	size_t cap;
+	size_t max;
+	bool too_big;
+} prov_curl_sink;
+size_t prov_curl_sink_cb(char *data, size_t size, size_t nmemb, void *arg);
 
 /* Whether url's host (after "scheme://", before the port or path) is
  * 127.0.0.1, [::1] or localhost. */

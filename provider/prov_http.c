@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "paywire/version.h"
+#include "prov_curl.h"
 #include "pw_limits.h"
 
 struct prov_http {
@@ -58,15 +59,6 @@ prov_share_unlock(CURL *e, curl_lock_data data, void *arg)
 	}
 }
 
-static pthread_once_t prov_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode prov_curl_init_rc = CURLE_FAILED_INIT;
-
-static void
-prov_curl_init(void)
-{
-	prov_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 static uint32_t
 prov_or(uint32_t v, uint32_t dflt)
 {
@@ -80,10 +72,8 @@ prov_http_new(const prov_http_cfg *cfg, prov_http **out)
 
 	PW_ASSERT(cfg != NULL && out != NULL);
 	*out = NULL;
-	(void) pthread_once(&prov_curl_once, prov_curl_init);
-	if (prov_curl_init_rc != CURLE_OK) {
-		pw_log(PW_LOG_ERROR, "provider calls: libcurl did not initialise: %s",
-		    curl_easy_strerror(prov_curl_init_rc));
+	if (prov_curl_ready() != PW_OK) {
+		pw_log(PW_LOG_ERROR, "provider calls: libcurl did not initialise");
 		return PW_UNAVAILABLE;
 	}
 	h = pw_calloc(1, sizeof(*h));
@@ -226,42 +216,6 @@ prov_release(prov_http *h, CURL *e)
 
 /* ---- one attempt ---- */
 
-typedef struct prov_sink {
-	char *buf;
-	size_t len;
-	size_t cap;
-	bool too_big;
-} prov_sink;
-
-static size_t
-prov_write_cb(char *data, size_t size, size_t nmemb, void *arg)
-{
-	prov_sink *s = arg;
-	size_t n = size * nmemb;
-
-	if (s->len + n > PW_PROVIDER_BODY_BYTES_MAX) {
-		s->too_big = true;
-		return 0; /* CURLE_WRITE_ERROR: the attempt ends */
-	}
-	if (s->len + n + 1 > s->cap) {
-		size_t cap = s->cap == 0 ? 4096 : s->cap;
-		char *nb;
-
-		while (cap < s->len + n + 1) {
-			cap *= 2;
-		}
-		nb = pw_realloc(s->buf, cap);
-		if (nb == NULL) {
-			return 0;
-		}
-		s->buf = nb;
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, data, n);
-	s->len += n;
-	s->buf[s->len] = '\0';
-	return n;
-}
 
 typedef struct prov_hdrs {
 	int should_retry;        /* -1 not sent, 0 false, 1 true */
@@ -345,7 +299,7 @@ prov_attempt(prov_http *h, CURL *e, const prov_http_req *req, int64_t left_ms,
     prov_http_resp *resp, prov_hdrs *hd, bool *retryable)
 {
 	struct curl_slist *hl = NULL;
-	prov_sink sink = { 0 };
+	prov_curl_sink sink = { .max = PW_PROVIDER_BODY_BYTES_MAX };
 	char line[PW_PROVIDER_HEADER_BYTES_MAX];
 	long connects = 0;
 	CURLcode rc;
@@ -371,7 +325,7 @@ prov_attempt(prov_http *h, CURL *e, const prov_http_req *req, int64_t left_ms,
 	(void) curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	(void) curl_easy_setopt(e, CURLOPT_MAXCONNECTS, (long) h->cfg.max_in_flight);
 	(void) curl_easy_setopt(e, CURLOPT_USERAGENT, "paywire/" PW_VERSION_STRING);
-	(void) curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, prov_write_cb);
+	(void) curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, prov_curl_sink_cb);
 	(void) curl_easy_setopt(e, CURLOPT_WRITEDATA, &sink);
 	(void) curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, prov_header_cb);
 	(void) curl_easy_setopt(e, CURLOPT_HEADERDATA, hd);

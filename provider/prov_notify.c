@@ -13,15 +13,8 @@
 #include <sodium.h>
 
 #include "paywire/version.h"
+#include "prov_curl.h"
 #include "pw_limits.h"
-
-static pthread_once_t notify_curl_once = PTHREAD_ONCE_INIT;
-
-static void
-notify_curl_init(void)
-{
-	(void) curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static bool
 v4_internal(uint32_t a)
@@ -164,7 +157,9 @@ prov_notify_check_url(const prov_notify_policy *pol, const char *url, char *why,
 	bool v6 = false;
 	pw_status st;
 
-	(void) pthread_once(&notify_curl_once, notify_curl_init);
+	if (prov_curl_ready() != PW_OK) {
+		return pw_why(why, why_size, PW_UNAVAILABLE, "libcurl did not initialise");
+	}
 	st = notify_parse(pol, url, host, sizeof(host), &port, why, why_size);
 	if (st == PW_OK) {
 		st = notify_resolve(pol, host, ip, sizeof(ip), &v6, why, why_size);
@@ -184,7 +179,8 @@ prov_notify_sign(const char *secret, const char *msg_id, int64_t timestamp_s, co
 	char ts[24];
 	crypto_auth_hmacsha256_state h;
 
-	if (strncmp(secret, "whsec_", 6) != 0 ||
+	/* the prefix compared in constant time: it is part of the secret's text */
+	if (strlen(secret) <= 6 || sodium_memcmp(secret, "whsec_", 6) != 0 ||
 	    sodium_base642bin(key, sizeof(key), secret + 6, strlen(secret + 6), NULL, &key_len, NULL,
 	        sodium_base64_VARIANT_ORIGINAL) != 0 || key_len == 0 ||
 	    out_size < 3 + sodium_base64_ENCODED_LEN(sizeof(mac), sodium_base64_VARIANT_ORIGINAL)) {
@@ -243,7 +239,10 @@ prov_notify_post(const prov_notify_policy *pol, const prov_notify_req *req,
 	pw_status st;
 
 	memset(resp, 0, sizeof(*resp));
-	(void) pthread_once(&notify_curl_once, notify_curl_init);
+	if (prov_curl_ready() != PW_OK) {
+		snprintf(resp->error, sizeof(resp->error), "libcurl did not initialise");
+		return PW_UNAVAILABLE;
+	}
 	st = notify_parse(pol, req->url, host, sizeof(host), &port, resp->error, sizeof(resp->error));
 	if (st != PW_OK) {
 		return st;

@@ -74,33 +74,6 @@ tg_base_check(const prov_telegram_cfg *cfg, const char *base, char *err, size_t 
 	return PW_OK;
 }
 
-typedef struct tg_sink {
-	char *buf;
-	size_t len;
-	bool too_big;
-} tg_sink;
-
-static size_t
-tg_write_cb(char *data, size_t size, size_t nmemb, void *arg)
-{
-	tg_sink *s = arg;
-	size_t n = size * nmemb;
-	char *nb;
-
-	if (s->len + n > PW_NOTIFY_CHAN_RESPONSE_BYTES_MAX) {
-		s->too_big = true;
-		return 0;
-	}
-	nb = pw_realloc(s->buf, s->len + n + 1);
-	if (nb == NULL) {
-		return 0;
-	}
-	s->buf = nb;
-	memcpy(s->buf + s->len, data, n);
-	s->len += n;
-	s->buf[s->len] = '\0';
-	return n;
-}
 
 static size_t
 tg_header_cb(char *line, size_t size, size_t nmemb, void *arg)
@@ -146,7 +119,7 @@ prov_telegram_send(const prov_telegram_cfg *cfg, const char *bot_token, const ch
 	char desc[PW_NOTIFY_REPLY_BYTES_MAX];
 	char *body = NULL;
 	struct curl_slist *hl = NULL;
-	tg_sink sink = { 0 };
+	prov_curl_sink sink = { .max = PW_NOTIFY_CHAN_RESPONSE_BYTES_MAX };
 	int64_t header_retry_s = -1;
 	int64_t retry_s = -1;
 	json_t *req;
@@ -235,7 +208,7 @@ prov_telegram_send(const prov_telegram_cfg *cfg, const char *bot_token, const ch
 	(void) curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
 	(void) curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen(body));
 	(void) curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
-	(void) curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, tg_write_cb);
+	(void) curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, prov_curl_sink_cb);
 	(void) curl_easy_setopt(e, CURLOPT_WRITEDATA, &sink);
 	(void) curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, tg_header_cb);
 	(void) curl_easy_setopt(e, CURLOPT_HEADERDATA, &header_retry_s);

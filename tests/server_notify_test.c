@@ -57,6 +57,10 @@ test_signature_matches_the_specification_example(void **state)
 	assert_false(prov_notify_sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "m", 1, "x", 1, sig,
 	    sizeof(sig)));
 	assert_false(prov_notify_sign("whsec_***", "m", 1, "x", 1, sig, sizeof(sig)));
+	assert_false(prov_notify_sign("whsec_", "m", 1, "x", 1, sig, sizeof(sig)));
+	assert_false(prov_notify_sign("whsec", "m", 1, "x", 1, sig, sizeof(sig)));
+	assert_false(prov_notify_sign("WHSEC_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "m", 1, "x", 1, sig,
+	    sizeof(sig)));
 	assert_false(prov_notify_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "m", 1, "x", 1, sig,
 	    10)); /* no room */
 }
