@@ -1,6 +1,12 @@
 # Integration tests: real paywire-server / paywire-bridge processes on
 # loopback, driven by the CLI, curl, protoc + nngcat and the signer.
 set(PW_IT_DIR ${CMAKE_CURRENT_SOURCE_DIR}/integration)
+# Every integration test runs its processes at log level debug and, at exit,
+# scans every line the server and the bridge wrote for every secret it used
+# (lib.sh scan_logs: the fixture secrets, the values the script registered,
+# anything shaped like a key, token or secret): a leak fails the test that
+# caused it (issue 13). it_log_scan adds JSON lines and the scanner's own test.
+set(PW_IT_LOG_ENV "PW_LOG_SCAN=1;PW_LOG=debug")
 if(PW_SANITIZE)
   set(PW_EXAMPLE_CFLAGS "-fsanitize=address,undefined")
 endif()
@@ -11,7 +17,7 @@ function(pw_add_it name)
   endif()
   add_test(NAME paywire.it_${name} COMMAND bash ${PW_IT_DIR}/${name}_test.sh)
   set_tests_properties(paywire.it_${name} PROPERTIES TIMEOUT ${T_TIMEOUT}
-    ENVIRONMENT "PW_BIN_DIR=${PROJECT_BINARY_DIR};PW_SOURCE_DIR=${PROJECT_SOURCE_DIR};PW_FIXTURES_DIR=${PW_FIXTURES_DIR};PW_SIGNER_DIR=${PW_SIGNER_DIR};PW_BROWSER_DIR=${PW_BROWSER_DIR};PW_OUT_DIR=${PROJECT_BINARY_DIR}/test-output/${name};PW_EXAMPLE_CFLAGS=${PW_EXAMPLE_CFLAGS};ASAN_OPTIONS=detect_leaks=0")
+    ENVIRONMENT "${PW_IT_LOG_ENV};PW_BIN_DIR=${PROJECT_BINARY_DIR};PW_SOURCE_DIR=${PROJECT_SOURCE_DIR};PW_FIXTURES_DIR=${PW_FIXTURES_DIR};PW_SIGNER_DIR=${PW_SIGNER_DIR};PW_BROWSER_DIR=${PW_BROWSER_DIR};PW_OUT_DIR=${PROJECT_BINARY_DIR}/test-output/${name};PW_EXAMPLE_CFLAGS=${PW_EXAMPLE_CFLAGS};ASAN_OPTIONS=detect_leaks=0")
   if(T_SIGNER)
     set_tests_properties(paywire.it_${name} PROPERTIES FIXTURES_REQUIRED signer)
   endif()
@@ -37,7 +43,7 @@ endforeach()
 if(TEST paywire.it_race)
   add_test(NAME paywire.it_race.postgres COMMAND bash ${PW_IT_DIR}/race_test.sh)
   set_tests_properties(paywire.it_race.postgres PROPERTIES TIMEOUT 900
-    ENVIRONMENT "RACE_PG=1;PW_BIN_DIR=${PROJECT_BINARY_DIR};PW_SOURCE_DIR=${PROJECT_SOURCE_DIR};PW_FIXTURES_DIR=${PW_FIXTURES_DIR};PW_SIGNER_DIR=${PW_SIGNER_DIR};ASAN_OPTIONS=detect_leaks=0")
+    ENVIRONMENT "${PW_IT_LOG_ENV};RACE_PG=1;PW_BIN_DIR=${PROJECT_BINARY_DIR};PW_SOURCE_DIR=${PROJECT_SOURCE_DIR};PW_FIXTURES_DIR=${PW_FIXTURES_DIR};PW_SIGNER_DIR=${PW_SIGNER_DIR};ASAN_OPTIONS=detect_leaks=0")
 endif()
 # systemd_units_test.sh exits 77 where systemd-analyze is not installed,
 # systemd_notify_test.sh for a build without libsystemd.
@@ -51,5 +57,5 @@ endforeach()
 if(TEST paywire.it_notify)
   add_test(NAME paywire.it_notify.postgres COMMAND bash ${PW_IT_DIR}/notify_test.sh)
   set_tests_properties(paywire.it_notify.postgres PROPERTIES TIMEOUT 900 FIXTURES_REQUIRED signer
-    ENVIRONMENT "NOTIFY_PG=1;PW_BIN_DIR=${PROJECT_BINARY_DIR};PW_SOURCE_DIR=${PROJECT_SOURCE_DIR};PW_SIGNER_DIR=${PW_SIGNER_DIR};ASAN_OPTIONS=detect_leaks=0")
+    ENVIRONMENT "${PW_IT_LOG_ENV};NOTIFY_PG=1;PW_BIN_DIR=${PROJECT_BINARY_DIR};PW_SOURCE_DIR=${PROJECT_SOURCE_DIR};PW_SIGNER_DIR=${PW_SIGNER_DIR};ASAN_OPTIONS=detect_leaks=0")
 endif()
