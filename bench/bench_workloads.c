@@ -120,8 +120,12 @@ bench_bridge_start(const bench_wl_cfg *c, const char *server_url, pid_t *pid, un
 	 * bench's connections (up to its maximum) */
 	snprintf(threads, sizeof(threads), "%u",
 	    c->inflight < PW_BRIDGE_THREADS_MAX ? c->inflight : PW_BRIDGE_THREADS_MAX);
+	/* its per-address webhook limit off: every call comes from 127.0.0.1,
+	 * and the bench measures the path, not the limiter (as the server's
+	 * --limits off) */
 	char *const argv[] = { (char *) c->bridge_bin, "--listen", "127.0.0.1:0", "--server",
-		(char *) server_url, "--threads", threads, "--log-level", "warn", NULL };
+		(char *) server_url, "--threads", threads, "--ip-rate-webhooks", "0", "--log-level",
+		"warn", NULL };
 	rv = bench_proc_spawn(c->bridge_bin, argv, environ, fds[1], STDERR_FILENO, pid);
 	close(fds[1]);
 	if (rv == 0 && bench_line_read(fds[0], line, sizeof(line), BENCH_BRIDGE_WAIT_MS) != 0) {
@@ -440,6 +444,9 @@ bench_workloads_run(const bench_wl_cfg *c, bench_wl_io *io, bench_report *r)
 		}
 		l.workers = d->workers > 0 ? d->workers : c->inflight;
 		l.rate = d->rate == 1 ? c->rate : (d->rate == 2 ? c->http_rate : 0);
+		if (d->need & BENCH_NEED_HTTP) {
+			l.aux_pid = e.bridge_pid; /* its CPU per webhook too */
+		}
 		if (d->need & BENCH_NEED_ECHO) {
 			l.ctx = &e.econ;
 			l.srv_pid = e.echo.pid;
