@@ -424,6 +424,8 @@ typedef struct bench_work {
 	size_t ndups;
 	atomic_uint_fast64_t created; /* sessions acknowledged */
 	atomic_uint_fast64_t paid;    /* webhooks applied */
+	atomic_uint_fast64_t listed;  /* events the list_events pages held */
+	atomic_uint_fast64_t listed_pages; /* ... in this many pages */
 	unsigned http_port;           /* paywire-bridge on 127.0.0.1 */
 	int http_fd[BENCH_WORKERS_MAX]; /* each worker's connection; 0: none yet */
 	void *pages[BENCH_WORKERS_MAX]; /* each worker's listing buffer */

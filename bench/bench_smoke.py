@@ -96,6 +96,8 @@ def main():
     if float(secs) >= 1.0 and (http["bridge_cpu_us_per_op"] is None or
                                http["bridge_cpu_us_per_op"] < 0):
         fail("http_webhook_open: the bridge's CPU per webhook was not measured")
+    if "events per page" not in r["workloads"]["list_events_x8"]["note"]:
+        fail("list_events_x8 does not note its events per page")
     if r["workloads"]["ingest_dup_x1"]["commits"] != 0:
         fail("duplicate webhooks committed %d transactions" %
              r["workloads"]["ingest_dup_x1"]["commits"])

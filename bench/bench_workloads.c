@@ -417,6 +417,8 @@ bench_workloads_run(const bench_wl_cfg *c, bench_wl_io *io, bench_report *r)
 	atomic_init(&wk->target_next, 0);
 	atomic_init(&wk->created, 0);
 	atomic_init(&wk->paid, 0);
+	atomic_init(&wk->listed, 0);
+	atomic_init(&wk->listed_pages, 0);
 	pw_random(rnd, sizeof(rnd));
 	pw_hex(wk->tag, sizeof(wk->tag), rnd, sizeof(rnd));
 	wk->ntargets = c->pool > 0 ? c->pool : bench_pool_size(c);
@@ -476,6 +478,11 @@ bench_workloads_run(const bench_wl_cfg *c, bench_wl_io *io, bench_report *r)
 			}
 			snprintf(row->note, sizeof(row->note), "%llu commits for %llu calls",
 			    (unsigned long long) commits, (unsigned long long) writes);
+		}
+		if (d->op == bench_op_events_list && atomic_load(&wk->listed_pages) > 0) {
+			/* warm-up included: how full the pages were, not a count of the row */
+			snprintf(row->note, sizeof(row->note), "%.1f events per page (limit 10)",
+			    (double) atomic_load(&wk->listed) / (double) atomic_load(&wk->listed_pages));
 		}
 		row->commits = commits;
 		if (rv == 0) {
