@@ -73,12 +73,18 @@ typedef struct bench_mark {
 	uint64_t wall_ns;      /* CLOCK_MONOTONIC */
 	uint64_t self_cpu_ns;  /* CLOCK_PROCESS_CPUTIME_ID: this process, every thread */
 	uint64_t srv_cpu_ns;   /* utime + stime of the tracked server (/proc, clock ticks) */
+	uint64_t aux_cpu_ns;   /* ... of a second process on the path (the bridge); 0: none */
 } bench_mark;
 
 /* Takes a mark; srv_pid is the process serving the row (paywire-server or
  * the echo process), whose CPU is read from /proc; 0: none. */
 void
 bench_mark_take(bench_mark *m, pid_t srv_pid);
+
+/* bench_mark_take, and the CPU of aux_pid too (a second process the calls
+ * go through: paywire-bridge); 0: none. */
+void
+bench_mark_take_aux(bench_mark *m, pid_t srv_pid, pid_t aux_pid);
 
 /* One row of the report. */
 typedef struct bench_result {
@@ -96,6 +102,8 @@ typedef struct bench_result {
 	double self_cpu_us_per_op;   /* this process's CPU per op (the client; LMDB: all of it) */
 	double srv_cpu_us_per_op;    /* the serving process's CPU per op; < 0: none or not
 	                                measurable (phase under BENCH_SRV_CPU_WALL_S_MIN) */
+	double aux_cpu_us_per_op;    /* the bridge's CPU per op (rows through paywire-bridge);
+	                                < 0: none or not measurable, as srv_cpu_us_per_op */
 	bool done;                   /* measured (false: skipped or failed) */
 	double target_rate;          /* open loop: calls due per second; 0: closed loop */
 	unsigned workers;            /* workload rows: threads (= calls in flight, closed loop) */
@@ -109,6 +117,9 @@ typedef struct bench_spent {
 	uint64_t self_cpu_ns;  /* this process's CPU over those blocks */
 	uint64_t srv_cpu_ns;   /* the server's CPU over those blocks */
 	bool srv_cpu_ok;       /* a serving process's CPU was readable at every mark */
+	uint64_t aux_cpu_ns;   /* the second process's (the bridge's) CPU over those blocks */
+	bool aux_cpu_ok;       /* it was tracked and readable at every mark (start true
+	                          to track it) */
 } bench_spent;
 
 /* Adds the interval begin..end to acc (acc zeroed with srv_cpu_ok true
@@ -179,6 +190,8 @@ typedef struct bench_load {
 	uint64_t max_ops;      /* call budget, warm-up included (0: none): seq < max_ops */
 	double rate;           /* 0: closed loop; > 0: open loop, calls due per second */
 	pid_t srv_pid;         /* whose CPU is reported; 0: none */
+	pid_t aux_pid;         /* a second process on the path (the bridge), whose CPU is
+	                          reported too; 0: none */
 } bench_load;
 
 /* Runs l; fills out (label, key and unit set by the caller). 0 or -1. */
@@ -411,6 +424,8 @@ typedef struct bench_work {
 	size_t ndups;
 	atomic_uint_fast64_t created; /* sessions acknowledged */
 	atomic_uint_fast64_t paid;    /* webhooks applied */
+	atomic_uint_fast64_t listed;  /* events the list_events pages held */
+	atomic_uint_fast64_t listed_pages; /* ... in this many pages */
 	unsigned http_port;           /* paywire-bridge on 127.0.0.1 */
 	int http_fd[BENCH_WORKERS_MAX]; /* each worker's connection; 0: none yet */
 	void *pages[BENCH_WORKERS_MAX]; /* each worker's listing buffer */

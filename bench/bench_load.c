@@ -162,7 +162,7 @@ bench_load_run(const bench_load *l, bench_result *out)
 	bench_hist *all;
 	bench_mark m0;
 	bench_mark m1;
-	bench_spent spent = { .srv_cpu_ok = true };
+	bench_spent spent = { .srv_cpu_ok = true, .aux_cpu_ok = l->aux_pid > 0 };
 	uint64_t span;
 	uint64_t warm;
 	uint64_t last = 0;
@@ -205,9 +205,9 @@ bench_load_run(const bench_load *l, bench_result *out)
 		started++;
 	}
 	bench_sleep_until(st->measure_ns);
-	bench_mark_take(&m0, l->srv_pid);
+	bench_mark_take_aux(&m0, l->srv_pid, l->aux_pid);
 	bench_load_wait(st, w, started, isatty(STDERR_FILENO) == 1);
-	bench_mark_take(&m1, l->srv_pid);
+	bench_mark_take_aux(&m1, l->srv_pid, l->aux_pid);
 	for (unsigned i = 0; i < started; i++) {
 		rv = w[i].rv != 0 ? -1 : rv;
 		bench_hist_merge(&all[0], w[i].hist);

@@ -68,6 +68,28 @@ bench_cpu_ceiling(const bench_result *r, long cores)
 	return (double) cores * 1e6 / per_op;
 }
 
+/* A workload row's CPU per op on every process on its path: the bench's,
+ * the server's and, through the HTTP bridge, the bridge's; 0 when the
+ * server's (or the bridge's, for a bridge row) was not measurable. */
+static double
+bench_wl_cpu_total(const bench_result *w)
+{
+	if (!w->done || w->srv_cpu_us_per_op < 0) {
+		return 0.0;
+	}
+	return w->self_cpu_us_per_op + w->srv_cpu_us_per_op +
+	    (w->aux_cpu_us_per_op > 0 ? w->aux_cpu_us_per_op : 0.0);
+}
+
+/* cores x 10^6 us/s / that total: the most ops/s if CPU were the only limit. */
+static double
+bench_wl_cpu_ceiling(const bench_result *w, long cores)
+{
+	double total = bench_wl_cpu_total(w);
+
+	return total > 0 && cores > 0 ? (double) cores * 1e6 / total : 0.0;
+}
+
 static void
 bench_ratio_line(FILE *f, const char *label, const char *value)
 {
@@ -166,6 +188,11 @@ bench_wl_print(const bench_report *r, FILE *f)
 		if (w->note[0] != '\0') {
 			fprintf(f, "  %-*s %s\n", BENCH_LABEL_WIDTH, "", w->note);
 		}
+		if (w->aux_cpu_us_per_op >= 0) {
+			fprintf(f, "  %-*s bridge CPU %.1f us per op; bench + server + bridge %.1f us: "
+			    "at most %.0f/s on %ld cores\n", BENCH_LABEL_WIDTH, "", w->aux_cpu_us_per_op,
+			    bench_wl_cpu_total(w), bench_wl_cpu_ceiling(w, r->cores), r->cores);
+		}
 	}
 	for (size_t i = 0; i < bench_wl_skipped_n; i++) {
 		fprintf(f, "  %-*s skipped: %s\n", BENCH_LABEL_WIDTH, bench_wl_skipped[i][0],
@@ -253,6 +280,13 @@ bench_goals_print(const bench_report *r, FILE *f)
 	bench_goal_line(f, "HTTP webhooks via bridge, 64 conns, open loop", v, ">=10000/s,<=20ms",
 	    bench_met(http != NULL,
 	        http != NULL && http->ops_per_s >= 10000 * 0.98 && http->p99_us <= 20000));
+	if (http != NULL && http->aux_cpu_us_per_op >= 0 && bench_wl_cpu_total(http) > 0) {
+		/* the CPU the goal's rate needs against what the machine has */
+		fprintf(f, "  %-58s bench %.1f + server %.1f + bridge %.1f = %.1f us: %.2f of %ld cores "
+		    "at 10000/s\n", "  CPU per HTTP webhook", http->self_cpu_us_per_op,
+		    http->srv_cpu_us_per_op, http->aux_cpu_us_per_op, bench_wl_cpu_total(http),
+		    bench_wl_cpu_total(http) * 10000.0 / 1e6, r->cores);
+	}
 	if (r->peers.grpc8.done || r->peers.grpc64.done || r->peers.pg.done) {
 		fprintf(f, "\npeers (alternated rounds; ratio = paywire / peer in the same round)\n");
 		bench_peer_print(f, &r->peers.grpc8);
@@ -379,6 +413,12 @@ bench_wl_json(const bench_report *r)
 			json_object_set_new(row, "workers", json_integer(w->workers));
 			json_object_set_new(row, "commits", json_integer((json_int_t) w->commits));
 			json_object_set_new(row, "note", json_string(w->note));
+			json_object_set_new(row, "bridge_cpu_us_per_op",
+			    w->aux_cpu_us_per_op >= 0 ? json_real(w->aux_cpu_us_per_op) : json_null());
+			json_object_set_new(row, "cpu_us_per_op_total",
+			    bench_num_json(bench_wl_cpu_total(w)));
+			json_object_set_new(row, "cpu_ceiling_ops_per_s",
+			    bench_num_json(bench_wl_cpu_ceiling(w, r->cores)));
 		}
 		json_object_set_new(o, w->slug, row);
 	}

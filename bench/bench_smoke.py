@@ -84,6 +84,20 @@ def main():
             fail("workload %s did not run" % k)
         if row["p50_us"] > row["p99_us"] or row["p99_us"] > row["max_us"]:
             fail("workload %s: percentiles out of order" % k)
+        for f in ("bench_cpu_us_per_op", "server_cpu_us_per_op", "bridge_cpu_us_per_op",
+                  "cpu_us_per_op_total", "cpu_ceiling_ops_per_s"):
+            if f not in row:
+                fail("workload %s: no %s in the JSON" % (k, f))
+        if k != "http_webhook_open" and row["bridge_cpu_us_per_op"] is not None:
+            fail("workload %s does not go through the bridge but has its CPU" % k)
+    http = r["workloads"]["http_webhook_open"]
+    # the bridge's CPU is counted in 10 ms ticks: measured (>= 0) over a
+    # phase of a second or more, null below
+    if float(secs) >= 1.0 and (http["bridge_cpu_us_per_op"] is None or
+                               http["bridge_cpu_us_per_op"] < 0):
+        fail("http_webhook_open: the bridge's CPU per webhook was not measured")
+    if "events per page" not in r["workloads"]["list_events_x8"]["note"]:
+        fail("list_events_x8 does not note its events per page")
     if r["workloads"]["ingest_dup_x1"]["commits"] != 0:
         fail("duplicate webhooks committed %d transactions" %
              r["workloads"]["ingest_dup_x1"]["commits"])

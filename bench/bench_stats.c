@@ -59,6 +59,12 @@ bench_proc_cpu_ns(pid_t pid)
 void
 bench_mark_take(bench_mark *m, pid_t srv_pid)
 {
+	bench_mark_take_aux(m, srv_pid, 0);
+}
+
+void
+bench_mark_take_aux(bench_mark *m, pid_t srv_pid, pid_t aux_pid)
+{
 	struct timespec ts;
 	int rv;
 
@@ -67,6 +73,7 @@ bench_mark_take(bench_mark *m, pid_t srv_pid)
 	PW_ASSERT(rv == 0);
 	m->self_cpu_ns = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 	m->srv_cpu_ns = srv_pid > 0 ? bench_proc_cpu_ns(srv_pid) : 0;
+	m->aux_cpu_ns = aux_pid > 0 ? bench_proc_cpu_ns(aux_pid) : 0;
 	m->wall_ns = bench_now_ns();
 }
 
@@ -83,6 +90,7 @@ bench_result_init(bench_result *r, const char *name, const char *slug, const cha
 	PW_ASSERT(fit_name && fit_slug); /* labels are literals of ours */
 	r->unit = unit;
 	r->srv_cpu_us_per_op = -1.0;
+	r->aux_cpu_us_per_op = -1.0;
 }
 
 void
@@ -96,6 +104,11 @@ bench_spent_add(bench_spent *acc, const bench_mark *begin, const bench_mark *end
 		acc->srv_cpu_ok = false; /* not tracked, or /proc could not be read */
 	} else {
 		acc->srv_cpu_ns += end->srv_cpu_ns - begin->srv_cpu_ns;
+	}
+	if (begin->aux_cpu_ns == 0 || end->aux_cpu_ns < begin->aux_cpu_ns) {
+		acc->aux_cpu_ok = false;
+	} else {
+		acc->aux_cpu_ns += end->aux_cpu_ns - begin->aux_cpu_ns;
 	}
 }
 
@@ -118,6 +131,10 @@ bench_result_from_hist(bench_result *r, const bench_hist *h, size_t ops, const b
 	 * second of wall time the figure would be mostly rounding. */
 	if (spent->srv_cpu_ok && r->wall_s >= BENCH_SRV_CPU_WALL_S_MIN) {
 		r->srv_cpu_us_per_op = (double) spent->srv_cpu_ns / 1000.0 / (double) ops;
+	}
+	r->aux_cpu_us_per_op = -1.0;
+	if (spent->aux_cpu_ok && r->wall_s >= BENCH_SRV_CPU_WALL_S_MIN) {
+		r->aux_cpu_us_per_op = (double) spent->aux_cpu_ns / 1000.0 / (double) ops;
 	}
 	r->done = true;
 }

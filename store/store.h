@@ -211,6 +211,11 @@ pw_status store_apply_sync(store *s, store_apply_fn apply, void *arg) PW_WUR;
  * (to provoke real REQ re-sends). 0 = off. */
 void store_test_set_writer_delay_ms(store *s, uint32_t ms);
 
+/* Test builds: off makes audit appends write no merchant index entry and no
+ * meta audit_index_from, as a build before the index did (a store format 1
+ * store written before it); on again, the next append starts the index. */
+void store_test_set_audit_index(store *s, bool on);
+
 /* Test builds: the interval of the writer's own purge of expired replies and
  * idempotency keys (default PW_STORE_PURGE_INTERVAL_MS); 0 = never, for tests
  * that drive store_expired_purge themselves. */
@@ -645,10 +650,17 @@ pw_status store_access_key_verify(store *s, const char *merchant_id, const char 
 pw_status store_events_head(store *s, uint64_t *seq) PW_WUR;
 
 /* Events after after_seq in seq order, of merchant_id (NULL: every
- * merchant's), at most limit (1..PW_LIST_LIMIT_MAX); examines at most
- * PW_LIST_SCAN_MAX records, so a merchant's page may come back short with
- * *has_more. *next_after: the seq to pass next (past every record examined,
- * matched or not). Free *out with store_events_free. */
+ * merchant's), at most limit (1..PW_LIST_LIMIT_MAX). A merchant's listing is
+ * a range read of its index (audit_merchant, written with each record that
+ * has a merchant), so other merchants' records cost nothing and its page is
+ * full while it has events; *has_more then says whether it has more. Below
+ * meta audit_index_from (records written before the index existed: a store
+ * of an older build; docs/STORE.md "The audit log's merchant index"), and
+ * for NULL, it walks the log itself and examines at most PW_LIST_SCAN_MAX
+ * records, so a page may come back short (even empty) with *has_more.
+ * *next_after: the seq to pass next (past every record examined, matched or
+ * not; the last record returned, on the index). Free *out with
+ * store_events_free. */
 pw_status store_events_list(store *s, const char *merchant_id, uint64_t after_seq, size_t limit,
     Paywire__Store__V1__AuditRecord ***out, size_t *n_out, bool *has_more,
     uint64_t *next_after) PW_WUR;

@@ -12,6 +12,15 @@
  * the link into j breaks as well. So when the first broken link is the one
  * into r, the changed record is r if the link into r+1 is broken too, else
  * r-1.
+ *
+ * The merchant index: audit_merchant maps merchant_id 0x00 seq (8 bytes BE)
+ * to an empty value, one entry per record that has a merchant, written in
+ * the record's own transaction; a merchant's events are then a range read.
+ * meta audit_index_from holds the first seq the index covers: the first
+ * append of a build with the index writes it (= that record's seq), so a
+ * store of an older build (store format 1 without the table's entries)
+ * keeps its older records readable through the walk of the log itself
+ * (store_events_list). docs/STORE.md "The audit log's merchant index".
  */
 #include "store_internal.h"
 
@@ -51,6 +60,98 @@ store_audit_head_get(store_txn *t, uint64_t *seq, uint8_t head[STORE_HASH_BYTES]
 	*seq = store_be64_get(seqbuf);
 	*present = true;
 	return PW_OK;
+}
+
+/* The audit_merchant key merchant 0x00 seq (8 bytes BE) into key[size].
+ * false for an empty merchant id or one that does not fit. */
+static bool
+store_am_key(uint8_t *key, size_t size, const char *merchant_id, uint64_t seq, size_t *len)
+{
+	size_t mlen = strlen(merchant_id);
+
+	if (mlen == 0 || mlen + 1 + 8 > size) {
+		return false;
+	}
+	memcpy(key, merchant_id, mlen);
+	key[mlen] = 0x00;
+	store_be64_put(key + mlen + 1, seq);
+	*len = mlen + 1 + 8;
+	return true;
+}
+
+/* meta audit_index_from in t: *from = the first seq the index covers, or
+ * UINT64_MAX when absent (no record is covered). */
+static pw_status
+store_audit_index_from_get(store_txn *t, uint64_t *from)
+{
+	uint8_t buf[8];
+	size_t len = 0;
+	pw_status st;
+
+	*from = UINT64_MAX;
+	st = store_raw_get(t, STORE_DB_META, STORE_META_AUDIT_INDEX_FROM,
+	    strlen(STORE_META_AUDIT_INDEX_FROM), buf, sizeof(buf), &len);
+	if (st == PW_NOT_FOUND) {
+		return PW_OK;
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	if (len != sizeof(buf) || store_be64_get(buf) == 0) {
+		pw_log(PW_LOG_ERROR, "store: corrupt audit_index_from in meta");
+		return store_txn_note(t, PW_INTERNAL);
+	}
+	*from = store_be64_get(buf);
+	return PW_OK;
+}
+
+/* The index entry of record seq (of merchant_id, "" for none), and the
+ * marker if this is the first append that writes the index. */
+static pw_status
+store_audit_index_put(store_txn *t, const char *merchant_id, uint64_t seq)
+{
+	store *s = t->s;
+	uint8_t key[STORE_KEY_BYTES_MAX];
+	size_t len = 0;
+	pw_status st;
+
+	if (atomic_load(&s->audit_index_off)) {
+		return PW_OK; /* test hook: as a build before the index */
+	}
+	if (s->audit_index_from == 0) {
+		uint64_t from = 0;
+
+		st = store_audit_index_from_get(t, &from);
+		if (st != PW_OK) {
+			return st;
+		}
+		if (from == UINT64_MAX) {
+			/* the first append with the index: every record from this one
+			 * on has its entry. Not cached: the batch may still roll back. */
+			uint8_t buf[8];
+
+			store_be64_put(buf, seq);
+			st = store_raw_put(t, STORE_DB_META, STORE_META_AUDIT_INDEX_FROM,
+			    strlen(STORE_META_AUDIT_INDEX_FROM), buf, sizeof(buf), 0);
+			if (st != PW_OK) {
+				return st;
+			}
+		} else {
+			/* There: committed, or written earlier in this batch. In the
+			 * second case a rolled-back batch leaves the cache set and the
+			 * marker absent: readers then walk the whole log (right, only
+			 * slower) until a store reopen writes it. */
+			s->audit_index_from = from;
+		}
+	}
+	if (merchant_id[0] == '\0') {
+		return PW_OK; /* no merchant: no entry (a NULL listing walks the log) */
+	}
+	if (!store_am_key(key, sizeof(key), merchant_id, seq, &len)) {
+		return store_txn_note(t, PW_INTERNAL);
+	}
+	st = store_raw_put(t, STORE_DB_AUDIT_MERCHANT, key, len, "", 0, KV_PUT_INSERT | KV_PUT_FRESH);
+	return st == PW_ALREADY_EXISTS ? store_txn_note(t, PW_INTERNAL) : st;
 }
 
 pw_status
@@ -101,6 +202,10 @@ store_audit_append_seq(store_txn *t, const char *action, const char *merchant_id
 		    "audit head", (unsigned long long) rec.seq);
 		return store_txn_note(t, PW_INTERNAL);
 	}
+	if (st != PW_OK) {
+		return st;
+	}
+	st = store_audit_index_put(t, rec.merchant_id, rec.seq);
 	if (st != PW_OK) {
 		return st;
 	}
@@ -290,12 +395,17 @@ store_events_head(store *s, uint64_t *seq)
 }
 
 typedef struct store_events_walk {
+	store_txn *t;
 	const char *merchant_id;                 /* NULL: every merchant's */
 	size_t limit;
 	Paywire__Store__V1__AuditRecord **out;   /* limit slots */
 	size_t n;
 	size_t examined;
 	uint64_t last_examined;
+	uint64_t stop_at;                        /* the log walk stops before this seq
+	                                            (where the index takes over) */
+	const uint8_t *prefix;                   /* index walk: merchant 0x00 */
+	size_t prefix_len;
 	bool more;
 } store_events_walk;
 
@@ -309,6 +419,11 @@ store_events_visit(kv_val key, kv_val val, store_scan_step *step, void *arg)
 	if (key.len != 8) {
 		pw_log(PW_LOG_ERROR, "store: audit key of %zu bytes (corrupt)", key.len);
 		return PW_INTERNAL;
+	}
+	if (store_be64_get(key.data) >= w->stop_at) {
+		/* the index covers the rest */
+		*step = STORE_SCAN_STOP;
+		return PW_OK;
 	}
 	if (w->n == w->limit || w->examined == PW_LIST_SCAN_MAX) {
 		w->more = true;
@@ -330,6 +445,49 @@ store_events_visit(kv_val key, kv_val val, store_scan_step *step, void *arg)
 	return PW_OK;
 }
 
+/* One entry of the merchant's index range: its record, by seq. */
+static pw_status
+store_events_index_visit(kv_val key, kv_val val, store_scan_step *step, void *arg)
+{
+	store_events_walk *w = arg;
+	Paywire__Store__V1__AuditRecord *r = NULL;
+	const uint8_t *k = key.data;
+	uint64_t seq;
+	pw_status st;
+
+	(void) val;
+	if (key.len != w->prefix_len + 8 || memcmp(k, w->prefix, w->prefix_len) != 0) {
+		*step = STORE_SCAN_STOP; /* past the merchant's range */
+		return PW_OK;
+	}
+	if (w->n == w->limit || w->examined == PW_LIST_SCAN_MAX) {
+		w->more = true;
+		*step = STORE_SCAN_STOP;
+		return PW_OK;
+	}
+	seq = store_be64_get(k + w->prefix_len);
+	st = store_rec_get(w->t, STORE_DB_AUDIT, k + w->prefix_len, 8,
+	    &paywire__store__v1__audit_record__descriptor, (void **) &r);
+	if (st == PW_NOT_FOUND) {
+		pw_log(PW_LOG_ERROR, "store: audit_merchant names seq %llu, which the audit log "
+		    "lacks (corrupt)", (unsigned long long) seq);
+		return PW_INTERNAL;
+	}
+	if (st != PW_OK) {
+		return st;
+	}
+	if (r->seq != seq || strcmp(r->merchant_id, w->merchant_id) != 0) {
+		pw_log(PW_LOG_ERROR, "store: audit_merchant entry of seq %llu does not match its "
+		    "record (corrupt)", (unsigned long long) seq);
+		paywire__store__v1__audit_record__free_unpacked(r, NULL);
+		return PW_INTERNAL;
+	}
+	w->examined++;
+	w->last_examined = seq;
+	w->out[w->n++] = r;
+	return PW_OK;
+}
+
 void
 store_events_free(Paywire__Store__V1__AuditRecord **list, size_t n)
 {
@@ -346,6 +504,10 @@ store_events_list(store *s, const char *merchant_id, uint64_t after_seq, size_t 
 {
 	store_events_walk w;
 	uint8_t start[8];
+	uint8_t ikey[STORE_KEY_BYTES_MAX];
+	size_t ilen = 0;
+	uint64_t from = UINT64_MAX;
+	bool indexed;
 	store_txn t;
 	pw_status st;
 
@@ -365,11 +527,32 @@ store_events_list(store *s, const char *merchant_id, uint64_t after_seq, size_t 
 	if (w.out == NULL) {
 		return PW_RESOURCE_EXHAUSTED;
 	}
+	w.t = &t;
+	w.stop_at = UINT64_MAX;
+	/* a merchant's listing reads its index from audit_index_from on; an id
+	 * that cannot have entries walks the log (and finds nothing) */
+	indexed = merchant_id != NULL &&
+	    store_am_key(ikey, sizeof(ikey), merchant_id, 0, &ilen);
 	store_be64_put(start, after_seq + 1);
 	st = store_read_begin(s, &t);
-	if (st == PW_OK) {
+	if (st == PW_OK && indexed) {
+		st = store_audit_index_from_get(&t, &from);
+		w.stop_at = from;
+	}
+	if (st == PW_OK && after_seq + 1 < w.stop_at) {
+		/* before the index (or without one): the log itself */
 		st = store_scan(&t, STORE_DB_AUDIT, (kv_val){ .data = start, .len = sizeof(start) },
 		    store_events_visit, &w);
+	}
+	if (st == PW_OK && indexed && from != UINT64_MAX && !w.more) {
+		/* the index: from past after_seq and past what the walk covered */
+		uint64_t first = after_seq + 1 > from ? after_seq + 1 : from;
+
+		store_be64_put(ikey + ilen - 8, first);
+		w.prefix = ikey;
+		w.prefix_len = ilen - 8;
+		st = store_scan(&t, STORE_DB_AUDIT_MERCHANT, (kv_val){ .data = ikey, .len = ilen },
+		    store_events_index_visit, &w);
 	}
 	store_read_end(&t);
 	if (st != PW_OK) {

@@ -91,7 +91,8 @@
 	XX(NOTIFY_ENDPOINTS, "notify_endpoints") \
 	XX(NOTIFY_OUTBOX, "notify_outbox") \
 	XX(NOTIFY_DUE, "notify_due") \
-	XX(NOTIFY_DEAD, "notify_dead")
+	XX(NOTIFY_DEAD, "notify_dead") \
+	XX(AUDIT_MERCHANT, "audit_merchant")
 
 typedef enum store_db {
 #define STORE_XX_ENUM(name, str) STORE_DB_##name,
@@ -187,6 +188,11 @@ struct store {
 	store_sync sync;                      /* durability mode (for logs) */
 	atomic_bool failed;                   /* an I/O error or corruption: refuse writes */
 	atomic_uint writer_delay_ms;          /* test hook: sleep before each batch */
+	atomic_bool audit_index_off;          /* test hook: appends write no audit_merchant
+	                                         entry and no audit_index_from (an older
+	                                         build's store) */
+	uint64_t audit_index_from;            /* writer only: meta audit_index_from once
+	                                         read (0: not known yet) */
 	atomic_uint purge_interval_ms;        /* the writer's purge interval; 0: never (test hook) */
 	atomic_uint sweep_interval_ms;        /* the writer's expiry sweep interval; 0: never (test hook) */
 	atomic_uint lu_granularity_ms;        /* API key last-used granularity (test hook) */
@@ -495,6 +501,9 @@ pw_status store_parked_take(store_txn *t, pw_provider p, const char *ref,
 #define STORE_META_AUDIT_HEAD "audit_head"
 #define STORE_META_QUARANTINE_ID "quarantine_id" /* 8 bytes BE: the last id given */
 #define STORE_META_PARKED_SEQ "parked_seq"         /* 8 bytes BE: the last parked seq */
+#define STORE_META_AUDIT_INDEX_FROM "audit_index_from" /* 8 bytes BE: the first audit seq
+                                                          audit_merchant covers; absent:
+                                                          none (store_audit.c) */
 
 /* store_merchant_name inside t. */
 pw_status store_merchant_name_in(store_txn *t, const char *merchant_id, char *out,

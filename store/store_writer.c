@@ -702,6 +702,18 @@ store_test_set_writer_delay_ms(store *s, uint32_t ms)
 }
 
 void
+store_test_set_audit_index(store *s, bool on)
+{
+	PW_ASSERT(s != NULL);
+#ifdef PW_TEST_HOOKS
+	atomic_store(&s->audit_index_off, !on);
+#else
+	(void) on;
+	pw_log(PW_LOG_WARN, "store: audit index switch ignored (not a PW_TEST_HOOKS build)");
+#endif
+}
+
+void
 store_test_set_purge_interval_ms(store *s, uint32_t ms)
 {
 	PW_ASSERT(s != NULL);

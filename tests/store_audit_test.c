@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "store_fixture.h"
+#include "store_internal.h"
 
 #define T_RECORDS 7 /* merchant.created, 4 x session.created, apikey.created, apikey.revoked */
 
@@ -73,7 +74,7 @@ t_fill_apply(store_txn *t, void *arg)
 static int
 t_setup(void **state)
 {
-	const fx_cfg cfg = { .name = "store_audit", .map_size_bytes = 16u << 20,
+	const fx_cfg cfg = { .name = "store_audit", .map_size_bytes = 64u << 20,
 		.sync = STORE_SYNC_FULL, .open = true };
 	return fx_env_setup(state, &cfg);
 }
@@ -295,6 +296,259 @@ test_audit_deleted_last_record_is_reported(void **state)
 	t_expect_bad(*state, T_RECORDS, T_EDIT_DELETE, T_RECORDS);
 }
 
+/* ---- a merchant's events: the audit_merchant index ---- */
+
+#define T_OTHERS_AT_ONCE 2000u /* other-merchant records per transaction */
+
+typedef struct t_append {
+	const char *merchant;   /* "" or NULL: none */
+	unsigned n;             /* records to append */
+	uint64_t seqs[8];       /* the first 8 seqs written */
+} t_append;
+
+static pw_status
+t_append_apply(store_txn *t, void *arg)
+{
+	t_append *a = arg;
+	pw_status st = PW_OK;
+
+	for (unsigned i = 0; i < a->n && st == PW_OK; i++) {
+		uint64_t seq = 0;
+		st = store_audit_append_seq(t, "test.event", a->merchant, NULL, "detail", &seq);
+		if (st == PW_OK && i < 8) {
+			a->seqs[i] = seq;
+		}
+	}
+	return st;
+}
+
+/* Appends n records of merchant (in transactions of T_OTHERS_AT_ONCE); the
+ * seq of the first. */
+static uint64_t
+t_append_n(fx_env *e, const char *merchant, unsigned n)
+{
+	uint64_t first = 0;
+
+	while (n > 0) {
+		t_append a = { .merchant = merchant, .n = n < T_OTHERS_AT_ONCE ? n : T_OTHERS_AT_ONCE };
+		assert_int_equal(PW_OK, store_apply_sync(e->s, t_append_apply, &a));
+		first = first == 0 ? a.seqs[0] : first;
+		n -= a.n;
+	}
+	return first;
+}
+
+/* Lists merchant's events (NULL: all) in pages of limit from after 0 into
+ * seqs[cap]; *pages: pages read, *short_pages: pages with has_more that were
+ * not full. Checks order, the merchant of each and next_after. Returns the
+ * number of events. */
+static size_t
+t_list_all(fx_env *e, const char *merchant, size_t limit, uint64_t *seqs, size_t cap,
+    size_t *pages, size_t *short_pages)
+{
+	uint64_t after = 0;
+	size_t total = 0;
+	bool more = true;
+
+	*pages = 0;
+	*short_pages = 0;
+	while (more) {
+		Paywire__Store__V1__AuditRecord **list = NULL;
+		uint64_t next = 0;
+		size_t n = 0;
+
+		assert_int_equal(PW_OK, store_events_list(e->s, merchant, after, limit, &list, &n,
+		    &more, &next));
+		(*pages)++;
+		assert_true(*pages < 100000);
+		if (more && n < limit) {
+			(*short_pages)++;
+		}
+		for (size_t i = 0; i < n; i++) {
+			assert_true(list[i]->seq > after);
+			assert_true(i == 0 || list[i]->seq > list[i - 1]->seq);
+			if (merchant != NULL) {
+				assert_string_equal(merchant, list[i]->merchant_id);
+			}
+			assert_true(total < cap);
+			seqs[total++] = list[i]->seq;
+		}
+		assert_true(n == 0 || next >= list[n - 1]->seq);
+		assert_true(next >= after);
+		assert_true(!more || next > after); /* a page with more always moves on */
+		store_events_free(list, n);
+		after = next;
+	}
+	return total;
+}
+
+/* meta audit_index_from, 0 when absent. */
+static uint64_t
+t_index_from(fx_env *e)
+{
+	uint8_t buf[8];
+	size_t len = 0;
+	store_txn t;
+	pw_status st;
+
+	assert_int_equal(PW_OK, store_read_begin(e->s, &t));
+	st = store_raw_get(&t, STORE_DB_META, STORE_META_AUDIT_INDEX_FROM,
+	    strlen(STORE_META_AUDIT_INDEX_FROM), buf, sizeof(buf), &len);
+	store_read_end(&t);
+	if (st == PW_NOT_FOUND) {
+		return 0;
+	}
+	assert_int_equal(PW_OK, st);
+	assert_int_equal(8, len);
+	return store_be64_get(buf);
+}
+
+static uint64_t
+t_index_entries(fx_env *e)
+{
+	uint64_t n = 0;
+	store_txn t;
+
+	assert_int_equal(PW_OK, store_read_begin(e->s, &t));
+	assert_int_equal(PW_OK, store_count(&t, STORE_DB_AUDIT_MERCHANT, &n));
+	store_read_end(&t);
+	return n;
+}
+
+/* More other-merchant records between two of a merchant's than one walk of
+ * the log examines (PW_LIST_SCAN_MAX): its pages are still full. */
+static void
+test_events_merchant_pages_full_past_other_merchants(void **state)
+{
+	fx_env *e = *state;
+	uint64_t want[40];
+	uint64_t got[40];
+	size_t pages = 0;
+	size_t shorts = 0;
+	size_t n;
+	size_t k = 0;
+
+	for (unsigned round = 0; round < 2; round++) {
+		uint64_t first = t_append_n(e, "mer_a", 20);
+		for (uint64_t i = 0; i < 20; i++) {
+			want[k++] = first + i;
+		}
+		(void) t_append_n(e, "mer_b", PW_LIST_SCAN_MAX + 5u);
+	}
+	(void) t_append_n(e, NULL, 3); /* records of no merchant get no entry */
+	assert_int_equal(1, t_index_from(e));
+	assert_int_equal(40u + 2u * (PW_LIST_SCAN_MAX + 5u), t_index_entries(e));
+	n = t_list_all(e, "mer_a", 7, got, 40, &pages, &shorts);
+	assert_int_equal(40, n);
+	assert_memory_equal(want, got, sizeof(want));
+	assert_int_equal(0, shorts);
+	assert_int_equal(6, pages); /* 5 full pages of 7 and 5: no has_more on the last */
+	/* a page of exactly what is left says there is no more */
+	{
+		Paywire__Store__V1__AuditRecord **list = NULL;
+		uint64_t next = 0;
+		bool more = true;
+
+		assert_int_equal(PW_OK, store_events_list(e->s, "mer_a", want[29], 10, &list, &n,
+		    &more, &next));
+		assert_int_equal(10, n);
+		assert_false(more);
+		assert_int_equal(want[39], next);
+		store_events_free(list, n);
+		/* an unknown merchant: an empty page at once */
+		assert_int_equal(PW_OK, store_events_list(e->s, "mer_none", 0, 10, &list, &n, &more,
+		    &next));
+		assert_int_equal(0, n);
+		assert_false(more);
+		store_events_free(list, n);
+	}
+	fx_audit_ok(e->s);
+}
+
+/* A store whose older records have no index entries (written before the
+ * index: the test hook plays the older build): they are listed through the
+ * walk of the log, the newer ones through the index, in one seq order; the
+ * marker is the first seq of the index. */
+static void
+test_events_listing_of_records_older_than_the_index(void **state)
+{
+	fx_env *e = *state;
+	uint64_t want[64];
+	uint64_t got[64];
+	uint64_t all[256];
+	size_t pages = 0;
+	size_t shorts = 0;
+	size_t k = 0;
+	size_t n;
+	uint64_t from;
+
+#ifndef PW_TEST_HOOKS
+	skip(); /* the older build is played by a test hook */
+#endif
+	store_test_set_audit_index(e->s, false);
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t first = t_append_n(e, "mer_a", 5);
+		for (uint64_t j = 0; j < 5; j++) {
+			want[k++] = first + j;
+		}
+		(void) t_append_n(e, "mer_b", 30);
+	}
+	assert_int_equal(0, t_index_from(e));
+	assert_int_equal(0, t_index_entries(e));
+	/* no index yet: the walk alone */
+	n = t_list_all(e, "mer_a", 4, got, 64, &pages, &shorts);
+	assert_int_equal(15, n);
+	assert_memory_equal(want, got, 15 * sizeof(uint64_t));
+
+	store_test_set_audit_index(e->s, true);
+	from = t_append_n(e, "mer_b", 2); /* the first append with the index: the marker */
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t first = t_append_n(e, "mer_a", 5);
+		for (uint64_t j = 0; j < 5; j++) {
+			want[k++] = first + j;
+		}
+		(void) t_append_n(e, "mer_b", 30);
+	}
+	assert_int_equal(from, t_index_from(e));
+	assert_int_equal(2 + 15 + 90, t_index_entries(e));
+	for (int reopen = 0; reopen < 2; reopen++) {
+		/* pages that end before, at and across the marker */
+		for (size_t limit = 1; limit <= 16; limit++) {
+			n = t_list_all(e, "mer_a", limit, got, 64, &pages, &shorts);
+			assert_int_equal(30, n);
+			assert_memory_equal(want, got, 30 * sizeof(uint64_t));
+		}
+		/* starting inside the older part and past the marker */
+		{
+			Paywire__Store__V1__AuditRecord **list = NULL;
+			uint64_t next = 0;
+			bool more = false;
+
+			assert_int_equal(PW_OK, store_events_list(e->s, "mer_a", want[12], 5, &list, &n,
+			    &more, &next));
+			assert_int_equal(5, n);
+			assert_int_equal(want[13], list[0]->seq);
+			assert_int_equal(want[17], list[4]->seq); /* across the marker */
+			assert_true(more);
+			store_events_free(list, n);
+			assert_int_equal(PW_OK, store_events_list(e->s, "mer_a", from, 100, &list, &n,
+			    &more, &next));
+			assert_int_equal(15, n);
+			assert_int_equal(want[15], list[0]->seq);
+			assert_false(more);
+			store_events_free(list, n);
+		}
+		/* every merchant's: the log as it is */
+		n = t_list_all(e, NULL, 50, all, 256, &pages, &shorts);
+		assert_int_equal(15 + 90 + 2 + 15 + 90, n);
+		for (size_t i = 0; i < n; i++) {
+			assert_int_equal(i + 1, all[i]);
+		}
+		fx_store_reopen(e);
+	}
+	fx_audit_ok(e->s);
+}
+
 int
 main(void)
 {
@@ -314,6 +568,10 @@ main(void)
 		    fx_env_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_deleted_last_record_is_reported, t_setup,
 		    fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_events_merchant_pages_full_past_other_merchants,
+		    t_setup, fx_env_teardown),
+		cmocka_unit_test_setup_teardown(test_events_listing_of_records_older_than_the_index,
+		    t_setup, fx_env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
