@@ -423,6 +423,7 @@ typedef struct bench_work {
 	char dups[BENCH_DUPS][768];   /* applied events, re-delivered as duplicates */
 	size_t ndups;
 	atomic_uint_fast64_t created; /* sessions acknowledged */
+	atomic_uint_fast64_t customers; /* creates so far: each session's own customer */
 	atomic_uint_fast64_t paid;    /* webhooks applied */
 	atomic_uint_fast64_t listed;  /* events the list_events pages held */
 	atomic_uint_fast64_t listed_pages; /* ... in this many pages */

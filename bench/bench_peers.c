@@ -279,6 +279,7 @@ bench_peers_run(const bench_peers_io *io, bench_peer_report *out, uint64_t *crea
 	wk->ids = io->ids;
 	wk->nids = io->nids;
 	atomic_init(&wk->created, 0);
+	atomic_init(&wk->customers, 0);
 	if (io->grpc_peer != NULL) {
 		rv = bench_grpc(io, out, wk);
 	}

@@ -416,6 +416,7 @@ bench_workloads_run(const bench_wl_cfg *c, bench_wl_io *io, bench_report *r)
 	wk->nids = io->nids;
 	atomic_init(&wk->target_next, 0);
 	atomic_init(&wk->created, 0);
+	atomic_init(&wk->customers, 0);
 	atomic_init(&wk->paid, 0);
 	atomic_init(&wk->listed, 0);
 	atomic_init(&wk->listed_pages, 0);

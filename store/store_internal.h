@@ -613,6 +613,14 @@ bool store_credit_customer_ok(const char *customer);
 pw_status store_token_link_mint(const store_keys *keys, const char *merchant_id,
     const char *session_id, int64_t now_ms, char **link_out) PW_WUR;
 
+/* Test: the token for (merchant_id, session_id, jti, now_s) into out, by
+ * the direct encoder that mints (libjwt false) or by libjwt (true), so a test
+ * can check both write the same bytes. false: an id outside [A-Za-z0-9_-],
+ * or out too small. */
+bool store_token_test_encode(const store_keys *keys, const char *merchant_id,
+    const char *session_id, const char *jti, int64_t now_s, bool libjwt, char *out,
+    size_t out_size);
+
 /* Verifies an access-link JWT for session_id at now_ms: HS256 only,
  * signature (constant time), exp > now, iat not in the future beyond
  * PW_TOKEN_SKEW_S, sub and session_id claims. PW_OK with the merchant_id

@@ -1239,6 +1239,58 @@ test_merchant_cancel_closes_only_its_created_or_pending_sessions(void **state)
 	assert_int_equal(ST(CANCELED), res.session_status);
 }
 
+/* The direct encoder that mints access links writes what libjwt writes,
+ * byte for byte, for every key length and a spread of ids and times; and
+ * libjwt decodes its tokens with the key (and refuses them without it). */
+static void
+test_direct_token_encoder_matches_libjwt(void **state)
+{
+	store_keys k;
+	char a[PW_TOKEN_BYTES_MAX + 1];
+	char b[PW_TOKEN_BYTES_MAX + 1];
+	char mer[PW_SESSION_ID_BYTES_MAX];
+	char sid[PW_SESSION_ID_BYTES_MAX];
+	char jti[32];
+	uint8_t rnd[16];
+	static const size_t key_lens[] = { PW_TOKEN_SECRET_BYTES_MIN, 32, 33, 64, 65, 200,
+		PW_TOKEN_SECRET_BYTES_MAX };
+	static const int64_t times[] = { 1, 1700000000, 4102444800, 253402300799 };
+
+	(void) state;
+	memset(&k, 0, sizeof(k));
+	for (size_t i = 0; i < sizeof(key_lens) / sizeof(key_lens[0]); i++) {
+		for (size_t j = 0; j < sizeof(times) / sizeof(times[0]); j++) {
+			jwt_t *d = NULL;
+
+			k.jwt_key_len = key_lens[i];
+			randombytes_buf(k.jwt_key, k.jwt_key_len);
+			pw_id_new(mer, sizeof(mer), "mer_", 1700000000000 + (int64_t) j);
+			pw_id_new(sid, sizeof(sid), "cs_", 1700000000000 + (int64_t) i);
+			randombytes_buf(rnd, sizeof(rnd));
+			pw_base64url(jti, sizeof(jti), rnd, sizeof(rnd));
+			assert_true(store_token_test_encode(&k, mer, sid, jti, times[j], false, a, sizeof(a)));
+			assert_true(store_token_test_encode(&k, mer, sid, jti, times[j], true, b, sizeof(b)));
+			assert_string_equal(b, a);
+			assert_int_equal(0, jwt_decode(&d, a, k.jwt_key, (int) k.jwt_key_len));
+			assert_int_equal(JWT_ALG_HS256, jwt_get_alg(d));
+			assert_string_equal(mer, jwt_get_grant(d, "merchant_id"));
+			assert_int_equal(times[j] + T_WEEK_S, jwt_get_grant_int(d, "exp"));
+			jwt_free(d);
+			k.jwt_key[0] ^= 1;
+			d = NULL;
+			assert_int_not_equal(0, jwt_decode(&d, a, k.jwt_key, (int) k.jwt_key_len));
+			jwt_free(d);
+		}
+	}
+	/* ids the encoder would have to escape are refused, not written */
+	k.jwt_key_len = 32;
+	assert_false(store_token_test_encode(&k, "mer_\"x", "cs_1", "j", 1, false, a, sizeof(a)));
+	assert_false(store_token_test_encode(&k, "mer_1", "cs_1/", "j", 1, false, a, sizeof(a)));
+	assert_false(store_token_test_encode(&k, "", "cs_1", "j", 1, false, a, sizeof(a)));
+	/* and a buffer too small is refused, not overrun */
+	assert_false(store_token_test_encode(&k, "mer_1", "cs_1", "j", 1, false, a, 64));
+}
+
 int
 main(void)
 {
@@ -1267,6 +1319,7 @@ main(void)
 		T(test_allocation_failure_anywhere_in_a_payment_writes_nothing),
 		T(test_allocation_failure_during_redeem_keeps_the_key_sealed),
 #undef T
+		cmocka_unit_test(test_direct_token_encoder_matches_libjwt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
