@@ -33,7 +33,7 @@
 # and a store corrupted under the running server is shown to be restarted.
 # docs/PACKAGING.md.
 set -euo pipefail
-usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 case "${1:-}" in -h|--help) usage; exit 0 ;; "") ;; *) usage >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "systemd-boot-test: run as root on a throwaway machine" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
