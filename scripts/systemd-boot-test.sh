@@ -376,6 +376,8 @@ timeout --kill-after=30 "$limit" systemd-nspawn -q -D "$root" -b --register=no -
   >/var/tmp/paywire-nspawn-boot.log 2>&1
 nrc=$?
 set -e
+# nspawn's own directory, which it will not remove where /run is on disk
+rm -rf --one-file-system "/run/systemd/nspawn/propagate/$(basename "$root")"
 grep -v -e 'Failed to create symlink /sys/fs/cgroup' /var/tmp/paywire-nspawn-boot.log | tail -8 | sed 's/^/   boot: /'
 echo "   systemd-nspawn exit $nrc (boot log: /var/tmp/paywire-nspawn-boot.log)"
 
