@@ -413,7 +413,7 @@ wait_for_stop(server *s, const sigset_t *set)
 	for (;;) {
 		srv_systemd_tick(s->st, s->cfg.read_only);
 		if (store_failed(s->st)) {
-			pw_log(PW_LOG_ERROR, "the store failed (I/O error at commit): exiting with %d so a "
+			pw_log(PW_LOG_ERROR, "the store failed (an I/O error or damaged data): exiting with %d so a "
 			                     "supervisor restarts the server on a clean environment",
 			    SRV_EXIT_STORE_FAILED);
 			return SRV_EXIT_STORE_FAILED;

@@ -580,6 +580,95 @@ test_error_table_maps_lmdb_results(void **state)
 	assert_true(store_failed(e->s));
 }
 
+/* Points the root page of table name past the end of data.mdb, in the live
+ * record of LMDB's main tree (0.9 layout, 4 KiB pages, little-endian): the
+ * newer of the two meta pages names the main tree's root (MDB_meta: its
+ * MAIN_DBI MDB_db at offset 16 + 24 + 48, md_root 40 bytes into it, the
+ * txnid at 16 + 24 + 96 + 8); the tree of this test's store is one leaf,
+ * whose node for the table is F_SUBDATA (2) with a 48-byte MDB_db (md_root
+ * at offset 40). Only that page: freed pages hold stale copies of the node
+ * whose bytes now belong to other records. Returns the nodes patched. */
+static int
+t_corrupt_table_root(const fx_env *e, const char *name)
+{
+	enum { PS = 4096, META_ROOT = 16 + 24 + 48 + 40, META_TXNID = 16 + 24 + 96 + 8 };
+	char path[256];
+	size_t klen = strlen(name);
+	uint8_t head[8] = { 48, 0, 0, 0, 2, 0, (uint8_t) klen, 0 };
+	uint64_t past_end = UINT64_C(0x7fffffff0);
+	uint64_t t0, t1, root;
+	uint8_t *buf, *page;
+	long size;
+	int patched = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", e->dir);
+	f = fopen(path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(0, fseek(f, 0, SEEK_END));
+	size = ftell(f);
+	assert_true(size >= 4 * PS);
+	buf = malloc((size_t) size);
+	assert_non_null(buf);
+	rewind(f);
+	assert_int_equal((size_t) size, fread(buf, 1, (size_t) size, f));
+	memcpy(&t0, buf + META_TXNID, 8);
+	memcpy(&t1, buf + PS + META_TXNID, 8);
+	memcpy(&root, buf + (t1 > t0 ? PS : 0) + META_ROOT, 8);
+	assert_true(root >= 2 && (long) ((root + 1) * PS) <= size);
+	page = buf + root * PS;
+	for (size_t i = 16; i + 8 + klen + 48 <= PS; i++) {
+		if (memcmp(page + i, head, 8) == 0 && memcmp(page + i + 8, name, klen) == 0) {
+			memcpy(page + i + 8 + klen + 40, &past_end, sizeof(past_end));
+			patched++;
+		}
+	}
+	rewind(f);
+	assert_int_equal((size_t) size, fwrite(buf, 1, (size_t) size, f));
+	assert_int_equal(0, fclose(f));
+	free(buf);
+	return patched;
+}
+
+/* A table damaged on disk (its root page past the end of the file): the
+ * read that meets it answers PW_INTERNAL and the store fails, so the server
+ * exits 3 for its supervisor; no assertion, no crash. LMDB 0.9 reports the
+ * missing page on the call that meets it, and MDB_BAD_TXN on later calls of
+ * the same transaction: both mean the data cannot be trusted. */
+static void
+test_table_damaged_on_disk_fails_the_store(void **state)
+{
+	fx_env *e = *state;
+	fx_merchant m = { .name = "Acme", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
+	store_session_params req = { .amount_minor = 100, .currency = "EUR",
+		.mode = PAYWIRE__STORE__V1__MODE__MODE_TEST, .idempotency_key = "k1" };
+	fx_session c = { .req = &req, .hash = { 1 } };
+	Paywire__Store__V1__SessionRecord *rec = NULL;
+	char sid[PW_SESSION_ID_BYTES_MAX];
+	pw_status st = PW_OK;
+
+	FX_LMDB_ONLY("LMDB's pages");
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_merchant_apply, &m));
+	c.merchant_id = m.rec->merchant_id;
+	assert_int_equal(PW_OK, store_apply_sync(e->s, fx_session_apply, &c));
+	snprintf(sid, sizeof(sid), "%s", c.rec->session->id);
+	fx_session_free(&c);
+	fx_merchant_free(&m);
+	fx_store_close(e);
+	assert_int_equal(1, t_corrupt_table_root(e, "sessions"));
+	assert_int_equal(PW_OK, fx_store_open(e));
+	assert_false(store_failed(e->s));
+	for (int i = 0; i < 3 && st != PW_INTERNAL; i++) {
+		st = store_session_get(e->s, sid, &rec);
+		assert_null(rec);
+	}
+	assert_int_equal(PW_INTERNAL, st);
+	assert_true(store_failed(e->s));
+	/* and writes are refused from then on */
+	assert_int_equal(PW_UNAVAILABLE, fx_merchant_add(e->s, "Other", PAYWIRE__STORE__V1__MODE__MODE_TEST,
+	    NULL, 0));
+}
+
 static void
 test_error_table_maps_pg_results(void **state)
 {
@@ -696,6 +785,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_error_table_maps_lmdb_results, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_error_table_maps_pg_results, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_table_damaged_on_disk_fails_the_store, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_failure_inside_a_batch_fails_it_and_every_queued_write, t_setup, t_teardown),
