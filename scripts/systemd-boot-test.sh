@@ -65,7 +65,7 @@ systemd-nspawn --version | head -1
 # a bind mount of the chroot's /.
 no_userns=${PW_BOOT_NO_USERNS:-}
 if [ -z "$no_userns" ] && ! unshare --user true 2>/dev/null; then
-  why=$(unshare --user true 2>&1 | sed 's/^unshare: //')
+  why=$(unshare --user true 2>&1 | sed 's/^unshare: //' || true)
   if [ -n "${PW_BOOT_REQUIRE_USERNS:-}" ]; then
     die "this environment refuses user namespaces ($why) and PW_BOOT_REQUIRE_USERNS is set"
   fi
