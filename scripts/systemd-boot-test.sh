@@ -353,7 +353,14 @@ for u in paywire-server paywire-bridge; do
 done
 eq "no failed unit" "" "$(systemctl list-units --failed --no-legend --plain 2>&1)"
 
-# 8. apt-get purge
+# 8. apt-get purge (first the test's own drop-ins, where a chroot made it
+# write them: they are the test's, not the package's, and would keep the
+# units loaded)
+if ls /etc/systemd/system/paywire-*.service.d/zz-boot-test-no-userns.conf >/dev/null 2>&1; then
+  rm -f /etc/systemd/system/paywire-*.service.d/zz-boot-test-no-userns.conf
+  rmdir /etc/systemd/system/paywire-*.service.d 2>/dev/null || true
+  systemctl daemon-reload
+fi
 apt-get purge -y paywire libpaywire0 && rc=0 || rc=$?
 eq "apt-get purge paywire libpaywire0 exits 0" 0 "$rc"
 apt-get autoremove --purge -y >/dev/null
