@@ -1121,6 +1121,22 @@ ep_disable(store_txn *t, ep_rec *ep, const char *reason)
 	return st;
 }
 
+/* m becomes a dead letter and its endpoint is disabled for reason, in t;
+ * *disabled (may be NULL) says so to the caller. */
+static pw_status
+ob_dead_and_disable(store_txn *t, ob_rec *m, ep_rec *ep, const char *reason, bool *disabled)
+{
+	pw_status st = ob_to_dead(t, m);
+
+	if (st == PW_OK) {
+		st = ep_disable(t, ep, reason);
+		if (disabled != NULL) {
+			*disabled = true;
+		}
+	}
+	return st;
+}
+
 pw_status
 store_outbox_result(store_txn *t, const store_outbox_attempt *a, bool *disabled)
 {
@@ -1177,13 +1193,7 @@ store_outbox_result(store_txn *t, const store_outbox_attempt *a, bool *disabled)
 		goto out;
 	}
 	if (a->outcome == STORE_OUTBOX_GONE) {
-		st = ob_to_dead(t, m);
-		if (st == PW_OK) {
-			st = ep_disable(t, ep, "the endpoint answered 410 Gone");
-			if (disabled != NULL) {
-				*disabled = true;
-			}
-		}
+		st = ob_dead_and_disable(t, m, ep, "the endpoint answered 410 Gone", disabled);
 		goto out;
 	}
 	if (ep->failing_since_unix_ms == 0) {
@@ -1195,13 +1205,7 @@ store_outbox_result(store_txn *t, const store_outbox_attempt *a, bool *disabled)
 	} else if (a->disable_after_ms > 0 &&
 	    t->now_ms - ep->failing_since_unix_ms >= a->disable_after_ms) {
 		/* failing_since is reset by every success: none since */
-		st = ob_to_dead(t, m);
-		if (st == PW_OK) {
-			st = ep_disable(t, ep, "no successful delivery for days");
-			if (disabled != NULL) {
-				*disabled = true;
-			}
-		}
+		st = ob_dead_and_disable(t, m, ep, "no successful delivery for days", disabled);
 		goto out;
 	}
 	if (a->retry_at_ms == 0) {
