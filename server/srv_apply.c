@@ -180,6 +180,10 @@ srv_apply_submit(srv_call *c, bool *answered)
 	c->w.arg = c;
 	c->w.reply_scope = c->scope;
 	c->w.reply_request_id = c->req->request_id;
+	/* An RPC's receive callback holds no lock: when the writer is idle, it
+	 * commits the write itself (one hand-off fewer; store.h) and done has
+	 * run when store_submit returns. */
+	c->w.run_here = true;
 	if (c->req->deadline_ms > 0) {
 		c->w.deadline_mono_ms = pw_monotonic_ms() + (int64_t) c->req->deadline_ms;
 	}
@@ -190,7 +194,8 @@ srv_apply_submit(srv_call *c, bool *answered)
 		srv_call_why(c, "write not queued: %s", pw_status_message(rv));
 		return rv;
 	}
-	/* From here the writer thread owns c until done runs: only env. */
+	/* From here the writer thread owns c until done runs (or done ran
+	 * already, on this thread): only env. */
 	atomic_fetch_add_explicit(&env->counters.writes, 1, memory_order_relaxed);
 	return PW_OK;
 }

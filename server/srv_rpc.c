@@ -167,7 +167,11 @@ work_write_done(srv_call *c, void *arg)
 
 	PW_ASSERT(&w->call == c);
 	if (atomic_fetch_sub(&w->pending, 1) == 1) {
-		rpc_reply_queue(w->rpc, w);
+		if (store_writes_waiting(w->rpc->env->st) == 0) {
+			work_send(w); /* no batch waits on the writer: send it here */
+		} else {
+			rpc_reply_queue(w->rpc, w);
+		}
 	}
 }
 

@@ -10,26 +10,34 @@
  *
  *   RECV --frame--> srv_dispatch_handle --reply now--------------> SEND
  *                        |                                          ^
+ *                        +--write run here (writer idle): done -----+
  *                        +--write queued--> (writer thread) done    |
  *                                             --queued--> replier --+
+ *                                             (or sent by done when
+ *                                              no write waits)
  *   SEND --completion--> RECV
  *
- * A queued write completes on the store's writer thread while the RECV
- * callback that queued it may still be running on an nng thread. Both
- * decrement a per-item counter that starts at 2; whichever comes second
- * sends the reply (nng_ctx_send on the item's aio): the RECV callback
- * itself, or, when the done callback is second, the replier thread, to
- * which the done callback queues the item (the writer never calls nng, and
- * goes on to its next batch). The replier sends in queue order. So the aio is never
- * resubmitted while the callback that owns it is still using it, and no
- * lock is held across store_submit or nng calls.
+ * Writes are submitted with run_here (store.h): when the writer is idle,
+ * the RECV callback commits the write itself and done has run before
+ * store_submit returns. A queued write completes on the store's writer
+ * thread while the RECV callback that queued it may still be running on an
+ * nng thread. Both decrement a per-item counter that starts at 2; whichever
+ * comes second sends the reply (nng_ctx_send on the item's aio): the RECV
+ * callback itself, or, when the done callback is second, the replier
+ * thread, to which the done callback queues the item so that the writer
+ * goes on to its next batch, or, when no write is queued for a next batch,
+ * the done callback itself. The replier sends in queue order. So the aio is
+ * never resubmitted while the callback that owns it is still using it, and
+ * no lock is held across store_submit or nng calls.
  *
  * THREADS
  * srv_rpc_start/quiesce/destroy: one control thread. The replier: one
  * thread of its own (started by srv_rpc_start, drained and joined by
  * srv_rpc_destroy). Callbacks run on nng's
- * threads and the store's writer thread and never block: reads run in the
- * callback (LMDB readers never wait), writes are queued.
+ * threads and the store's writer thread: reads run in the callback (LMDB
+ * readers never wait); a write is queued, or, when the writer is idle,
+ * committed in the callback (the one place a callback waits: for its own
+ * commit, which the writer would have made at that moment anyway).
  *
  * SHUTDOWN (in this order)
  *   srv_rpc_quiesce(r, ms)  new frames answer UNAVAILABLE without touching

@@ -165,6 +165,11 @@ void store_close(store *s);
 /* True once a commit failed with an I/O error: the store refuses writes. */
 bool store_failed(const store *s);
 
+/* Writes queued for the writer and not yet taken into a batch, now (a
+ * relaxed read, no lock: a hint, as a metric is). A done callback uses it to
+ * tell whether the writer has a next batch waiting. */
+size_t store_writes_waiting(const store *s);
+
 /* The engine's last committed write transaction id (LMDB's txn id). It moves
  * only when a commit changed something, so "nothing written" is checkable
  * from outside: it does not move. */
@@ -178,9 +183,10 @@ typedef void (*store_done_fn)(pw_status st, void *arg);
 /* A queued write, in caller memory. The caller fills apply, done, arg and
  * (optionally) deadline_mono_ms; the store owns `next` while queued. */
 typedef struct store_write {
-	store_apply_fn apply;      /* runs on the writer thread in a nested txn
-	                              (again after a conflict: see RE-RUNS) */
-	store_done_fn done;        /* runs once, on the writer thread, after the commit */
+	store_apply_fn apply;      /* runs on the writer thread (or the caller's:
+	                              run_here) in a nested txn (again after a
+	                              conflict: see RE-RUNS) */
+	store_done_fn done;        /* runs once, on the same thread, after the commit */
 	void *arg;                 /* passed to both */
 	int64_t deadline_mono_ms;  /* 0: none. Past it when dequeued: not applied,
 	                              done(PW_DEADLINE_EXCEEDED) */
@@ -191,6 +197,11 @@ typedef struct store_write {
 	                              engine's reads cost a round trip. Caller
 	                              memory, alive until done. */
 	const char *reply_request_id;
+	bool run_here;             /* the caller may run it: when the writer is
+	                              idle (nothing queued, no batch running),
+	                              store_submit applies and commits w on the
+	                              calling thread, as a batch of one, and
+	                              calls done before it returns (see below) */
 	struct store_write *next;  /* queue link (store-owned) */
 } store_write;
 
@@ -200,7 +211,13 @@ typedef struct store_write {
  * (PW_UNAVAILABLE too when its re-runs after conflicts were used up).
  * Any other return: w was not queued and done will never be called
  * (PW_UNAVAILABLE when the queue is full, the store is read-only, failed or
- * closing). Never blocks. */
+ * closing). Never blocks, unless w->run_here: then, when the writer is idle,
+ * the calling thread runs w itself (the same batch code, its commit and its
+ * fsync; the writer's batches wait for it) and done has run, on the calling
+ * thread, before PW_OK is returned: a caller that sets run_here must hold no
+ * lock its apply or done takes. One hand-off fewer when writes come one at a
+ * time; under load the writer batches them as before (docs/STORE.md "Group
+ * commit"). */
 pw_status store_submit(store *s, store_write *w) PW_WUR;
 
 /* Submits apply and waits for the commit. Same statuses as done would get.

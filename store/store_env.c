@@ -46,6 +46,13 @@ store_failed(const store *s)
 	return atomic_load(&((store *) s)->failed);
 }
 
+size_t
+store_writes_waiting(const store *s)
+{
+	PW_ASSERT(s != NULL);
+	return atomic_load_explicit(&((store *) s)->queued_now, memory_order_relaxed);
+}
+
 /* ---- open ---- */
 
 static pw_status
@@ -189,6 +196,7 @@ store_free(store *s)
 	store_lu_free(s->lu);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->run_mu);
 	free(s);
 }
 
@@ -214,6 +222,7 @@ store_open_engine(store **out, const store_opts *opts, const kv_ops *engine)
 		return PW_RESOURCE_EXHAUSTED;
 	}
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->run_mu, NULL);
 	{
 		/* the writer's timed wait for the next sweep runs on the monotonic clock */
 		pthread_condattr_t ca;

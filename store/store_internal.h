@@ -203,6 +203,11 @@ struct store {
 	pw_hist hist_commit;                  /* µs of each batch commit (the fsync) (metrics) */
 	atomic_size_t queued_now;             /* a copy of `queued` readable without mu (metrics) */
 
+	pthread_mutex_t run_mu;               /* held by whoever runs a batch (the writer, or
+	                                         a run_here caller while the writer waits):
+	                                         guards the "writer only" scratch below.
+	                                         Taken before mu, never while holding it,
+	                                         except by trylock */
 	pthread_mutex_t mu;                   /* guards everything below up to the scratch */
 	pthread_cond_t cv;                    /* the writer waits here for work, close or the
 	                                         next sweep (CLOCK_MONOTONIC) */
@@ -210,6 +215,7 @@ struct store {
 	store_write *tail;                    /* queue: newest */
 	size_t queued;                        /* writes in the queue (<= PW_STORE_QUEUE_MAX) */
 	bool closing;                         /* store_close started: no new writes */
+	bool writer_waiting;                  /* the writer waits for work, without run_mu */
 	bool writer_started;                  /* `writer` is a joinable thread */
 	pthread_t writer;                     /* the writer thread */
 	store_stats stats;                    /* group-commit counters */

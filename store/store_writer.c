@@ -24,6 +24,12 @@
 #include <string.h>
 #include <time.h>
 
+/* A run_here write runs on its caller's thread only after a batch of at
+ * most this many writes (the purge riding in it counts). */
+#define STORE_RUN_HERE_AFTER_MAX 2u
+
+static void store_direct_run(store *s, store_write *w);
+
 pw_status
 store_submit(store *s, store_write *w)
 {
@@ -46,6 +52,20 @@ store_submit(store *s, store_write *w)
 		return PW_UNAVAILABLE;
 	}
 	w->next = NULL;
+	if (w->run_here && s->writer_waiting && s->head == NULL &&
+	    s->stats.last_batch_size <= STORE_RUN_HERE_AFTER_MAX &&
+	    atomic_load(&s->writer_delay_ms) == 0 && pthread_mutex_trylock(&s->run_mu) == 0) {
+		/* The writer is idle and writes come one at a time (its last
+		 * batch was small): run w here, as the writer would, without
+		 * waking it (a batch of one; mu is not held while it runs).
+		 * After a large batch the next writes are likely already on
+		 * their way: they wait for the writer and commit together, as a
+		 * batch of one here would cost them a commit of its own. */
+		pthread_mutex_unlock(&s->mu);
+		store_direct_run(s, w);
+		pthread_mutex_unlock(&s->run_mu);
+		return PW_OK;
+	}
 	if (s->tail != NULL) {
 		s->tail->next = w;
 	} else {
@@ -80,13 +100,23 @@ store_queue_take(store *s, int64_t wait_ms, bool *closing)
 	}
 	pthread_mutex_lock(&s->mu);
 	/* One wait: any wake-up (work, close, a knob changed, a timeout or a
-	 * spurious one) goes back to the writer's loop, which looks again. */
+	 * spurious one) goes back to the writer's loop, which looks again.
+	 * While it waits the writer holds no run_mu: a run_here write may run
+	 * on its caller's thread meanwhile (store_submit); the writer takes
+	 * run_mu back, which waits for such a run to end, before it takes a
+	 * batch. */
 	if (s->head == NULL && !s->closing) {
+		s->writer_waiting = true;
+		pthread_mutex_unlock(&s->run_mu);
 		if (wait_ms < 0) {
 			pthread_cond_wait(&s->cv, &s->mu);
 		} else {
 			(void) pthread_cond_timedwait(&s->cv, &s->mu, &until);
 		}
+		s->writer_waiting = false;
+		pthread_mutex_unlock(&s->mu);
+		pthread_mutex_lock(&s->run_mu); /* not under mu: run_mu comes first */
+		pthread_mutex_lock(&s->mu);
 	}
 	*closing = s->closing && s->head == NULL;
 	while (s->head != NULL && n < PW_STORE_BATCH_MAX) {
@@ -558,6 +588,7 @@ store_writer_main(void *arg)
 	size_t n;
 
 	PW_ASSERT(s != NULL && !s->read_only);
+	pthread_mutex_lock(&s->run_mu); /* released only while it waits for work */
 	s->purge_last_ms = pw_now_unix_ms(); /* first purge one interval after open */
 	s->sweep_last_ms = s->purge_last_ms - PW_STORE_SWEEP_INTERVAL_MS; /* first sweep at once */
 	s->lu_last_check = pw_monotonic_ms();
@@ -588,7 +619,22 @@ store_writer_main(void *arg)
 		store_batch_run(s, n);
 	}
 	store_lu_final(s);
+	pthread_mutex_unlock(&s->run_mu);
 	return NULL;
+}
+
+/* A run_here write, on its caller's thread, holding run_mu while the writer
+ * waits: the writer's own batch of one, with what rides on traffic (the
+ * purge, the last-used flush) as the writer would add it. */
+static void
+store_direct_run(store *s, store_write *w)
+{
+	size_t n;
+
+	s->batch[0] = w;
+	n = store_purge_maybe_add(s, 1);
+	s->lu_riding = store_lu_ride_due(s);
+	store_batch_run(s, n);
 }
 
 /* ---- synchronous writes ---- */

@@ -89,6 +89,7 @@ typedef struct t_job {
 	atomic_int applied;       /* apply calls */
 	atomic_int done;          /* done calls */
 	_Atomic pw_status st;     /* done's status */
+	pthread_t done_thread;    /* the thread done ran on */
 } t_job;
 
 static atomic_int t_done_total;
@@ -114,6 +115,7 @@ static void
 t_job_done(pw_status st, void *arg)
 {
 	t_job *j = arg;
+	j->done_thread = pthread_self(); /* before done is counted: read after it */
 	atomic_store(&j->st, st);
 	atomic_fetch_add(&j->done, 1);
 	atomic_fetch_add(&t_done_total, 1);
@@ -315,6 +317,200 @@ test_group_commit_applies_concurrent_writes_once_in_fewer_commits(void **state)
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(PW_OK, t_reply_check(e->s, jobs[i].rid));
 	}
+}
+
+/* ---- run_here: the caller commits when the writer is idle ---- */
+
+/* True when the writer waits for work with nothing queued. */
+static bool
+t_writer_idle(store *s)
+{
+	bool idle;
+
+	pthread_mutex_lock(&s->mu);
+	idle = s->writer_waiting && s->head == NULL;
+	pthread_mutex_unlock(&s->mu);
+	return idle;
+}
+
+static void
+test_run_here_write_commits_on_the_callers_thread_when_the_writer_is_idle(void **state)
+{
+	fx_env *e = *state;
+	t_job j;
+	t_job q;
+	uint64_t txnid;
+	store_stats st;
+
+	atomic_store(&t_done_total, 0);
+	/* a first write of one: the writer's last batch is small */
+	t_job_init(&q, 0, true, PW_OK);
+	assert_int_equal(PW_OK, store_submit(e->s, &q.w));
+	t_wait_done(1);
+	TW_WAIT_UNTIL(t_writer_idle(e->s));
+	assert_true(t_writer_idle(e->s));
+	txnid = store_last_txnid(e->s);
+
+	t_job_init(&j, 1, true, PW_OK);
+	j.w.run_here = true;
+	assert_int_equal(PW_OK, store_submit(e->s, &j.w));
+	/* answered before store_submit returned, on this thread, durable */
+	assert_int_equal(1, atomic_load(&j.done));
+	assert_int_equal(1, atomic_load(&j.applied));
+	assert_int_equal(PW_OK, atomic_load(&j.st));
+	assert_true(pthread_equal(j.done_thread, pthread_self()));
+	assert_int_equal(txnid + 1, store_last_txnid(e->s));
+	store_stats_get(e->s, &st);
+	assert_int_equal(1, st.last_batch_size);
+	assert_int_equal(2, st.commits);
+	/* the writer still serves queued writes afterwards */
+	t_job_init(&q, 2, true, PW_OK);
+	assert_int_equal(PW_OK, store_submit(e->s, &q.w));
+	t_wait_done(3);
+	assert_false(pthread_equal(q.done_thread, pthread_self()));
+
+	fx_store_reopen(e);
+	assert_int_equal(PW_OK, t_reply_check(e->s, "req-0001"));
+	assert_int_equal(PW_OK, t_reply_check(e->s, "req-0002"));
+}
+
+/* A run_here write that fails is rolled back as a queued one is, and one
+ * that changes nothing ends without a commit: the same batch code. */
+static void
+test_run_here_failure_and_no_change_write_nothing(void **state)
+{
+	fx_env *e = *state;
+	t_job j;
+	uint64_t txnid;
+	store_counts c;
+
+	atomic_store(&t_done_total, 0);
+	TW_WAIT_UNTIL(t_writer_idle(e->s));
+	txnid = store_last_txnid(e->s);
+	t_job_init(&j, 7, true, PW_INVALID_ARGUMENT);
+	j.w.run_here = true;
+	assert_int_equal(PW_OK, store_submit(e->s, &j.w));
+	assert_int_equal(1, atomic_load(&j.done));
+	assert_true(pthread_equal(j.done_thread, pthread_self()));
+	assert_int_equal(PW_INVALID_ARGUMENT, atomic_load(&j.st));
+	t_job_init(&j, 8, false, PW_OK);
+	j.w.run_here = true;
+	assert_int_equal(PW_OK, store_submit(e->s, &j.w));
+	assert_int_equal(1, atomic_load(&j.done));
+	assert_int_equal(PW_OK, atomic_load(&j.st));
+	assert_int_equal(txnid, store_last_txnid(e->s)); /* no commit, no fsync */
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
+	assert_int_equal(0, c.replies);
+}
+
+/* While a batch runs, a run_here write is queued and answered by the
+ * writer; after a large batch the next one goes to the writer too (writes
+ * are arriving together: they commit together), and once batches are small
+ * again it runs on its caller's thread. */
+static void
+test_run_here_write_goes_to_the_writer_while_it_is_busy_or_after_a_large_batch(void **state)
+{
+	fx_env *e = *state;
+	static t_job jobs[8];
+	t_job j;
+	t_gate g;
+	store_stats st;
+
+	atomic_store(&t_done_total, 0);
+	t_gate_start(e->s, &g); /* the writer is inside a batch */
+	t_job_init(&j, 100, true, PW_OK);
+	j.w.run_here = true;
+	assert_int_equal(PW_OK, store_submit(e->s, &j.w));
+	for (int i = 0; i < 8; i++) {
+		t_job_init(&jobs[i], i, true, PW_OK);
+		assert_int_equal(PW_OK, store_submit(e->s, &jobs[i].w));
+	}
+	assert_int_equal(0, atomic_load(&j.done)); /* queued: the writer is busy */
+	t_gate_open(&g);
+	t_wait_done(9);
+	t_gate_fini(&g);
+	assert_int_equal(PW_OK, atomic_load(&j.st));
+	assert_false(pthread_equal(j.done_thread, pthread_self()));
+	store_stats_get(e->s, &st);
+	assert_int_equal(9, st.last_batch_size); /* j and the eight, together */
+
+	/* after that batch of 9: queued, though the writer is idle */
+	TW_WAIT_UNTIL(t_writer_idle(e->s));
+	t_job_init(&j, 101, true, PW_OK);
+	j.w.run_here = true;
+	assert_int_equal(PW_OK, store_submit(e->s, &j.w));
+	t_wait_done(10);
+	assert_false(pthread_equal(j.done_thread, pthread_self()));
+	/* after that batch of 1: here */
+	TW_WAIT_UNTIL(t_writer_idle(e->s));
+	t_job_init(&j, 102, true, PW_OK);
+	j.w.run_here = true;
+	assert_int_equal(PW_OK, store_submit(e->s, &j.w));
+	assert_int_equal(1, atomic_load(&j.done));
+	assert_true(pthread_equal(j.done_thread, pthread_self()));
+	assert_int_equal(PW_OK, atomic_load(&j.st));
+}
+
+/* Threads submitting run_here writes at once, some running them, others
+ * queueing behind them or the writer: every write applied and answered
+ * exactly once, all of them durable, and the writer still closes cleanly. */
+typedef struct t_here_sub {
+	store *s;     /* the store */
+	t_job *jobs;  /* T_HERE_PER_THREAD jobs */
+} t_here_sub;
+
+#define T_HERE_THREADS 3
+#define T_HERE_PER_THREAD 40
+
+static void *
+t_here_main(void *arg)
+{
+	t_here_sub *sub = arg;
+	for (int i = 0; i < T_HERE_PER_THREAD; i++) {
+		sub->jobs[i].w.run_here = true;
+		PW_ASSERT(store_submit(sub->s, &sub->jobs[i].w) == PW_OK);
+		tw_sleep_ms(2 + i % 5); /* the writer goes idle now and then */
+	}
+	return NULL;
+}
+
+static void
+test_run_here_writes_from_many_threads_are_each_applied_once(void **state)
+{
+	fx_env *e = *state;
+	static t_job jobs[T_HERE_THREADS * T_HERE_PER_THREAD];
+	t_here_sub subs[T_HERE_THREADS];
+	pthread_t th[T_HERE_THREADS];
+	store_stats st;
+	store_counts c;
+	int n = T_HERE_THREADS * T_HERE_PER_THREAD;
+	int here = 0;
+
+	atomic_store(&t_done_total, 0);
+	for (int i = 0; i < n; i++) {
+		t_job_init(&jobs[i], i, true, PW_OK);
+	}
+	for (int i = 0; i < T_HERE_THREADS; i++) {
+		subs[i] = (t_here_sub){ .s = e->s, .jobs = &jobs[i * T_HERE_PER_THREAD] };
+		assert_int_equal(0, pthread_create(&th[i], NULL, t_here_main, &subs[i]));
+	}
+	t_wait_done(n);
+	for (int i = 0; i < T_HERE_THREADS; i++) {
+		pthread_join(th[i], NULL);
+	}
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(1, atomic_load(&jobs[i].done));
+		assert_int_equal(1, atomic_load(&jobs[i].applied));
+		assert_int_equal(PW_OK, atomic_load(&jobs[i].st));
+		here += pthread_equal(jobs[i].done_thread, th[i / T_HERE_PER_THREAD]) ? 1 : 0;
+	}
+	store_stats_get(e->s, &st);
+	assert_int_equal(n, st.writes);
+	print_message("%d run_here writes: %d on their caller's thread, %llu batches\n", n, here,
+	    (unsigned long long) st.batches);
+	fx_store_reopen(e);
+	assert_int_equal(PW_OK, store_counts_get(e->s, &c));
+	assert_int_equal(n, c.replies);
 }
 
 /* ---- rollback ---- */
@@ -767,6 +963,17 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_group_commit_applies_concurrent_writes_once_in_fewer_commits, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_here_write_commits_on_the_callers_thread_when_the_writer_is_idle, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_run_here_failure_and_no_change_write_nothing,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_here_write_goes_to_the_writer_while_it_is_busy_or_after_a_large_batch,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_here_writes_from_many_threads_are_each_applied_once, t_setup_nosync,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_apply_leaves_nothing_behind, t_setup,
 		    t_teardown),
