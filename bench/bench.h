@@ -226,6 +226,11 @@ typedef struct bench_side {
 int
 bench_interleave_run(const bench_side *a, const bench_side *b, size_t blocks);
 
+/* The same with a third side c (may be NULL): a, b, c, a, b, c, ... */
+int
+bench_interleave_run3(const bench_side *a, const bench_side *b, const bench_side *c,
+    size_t blocks);
+
 /* ---- the paywire-server child ---- */
 
 typedef struct bench_server {
@@ -329,17 +334,40 @@ bench_echo_serve(const char *url);
  * of puts_per_txn puts (47-byte time-ordered key, BENCH_VALUE_BYTES value)
  * and its commit. sync: "full" (default flags), "meta" (MDB_NOMETASYNC),
  * "none" (MDB_NOSYNC). */
+#define BENCH_SHAPE_TABLES 6         /* the tables a create appends to (bench_lmdb_open_shape) */
+#define BENCH_SHAPE_VALUE_BYTES 1024u /* its largest value, and more */
+
 typedef struct bench_lmdb_floor {
 	struct MDB_env *env;             /* the environment */
 	unsigned dbi;                    /* its one named db, "sessions" */
+	unsigned shape_dbi[BENCH_SHAPE_TABLES + 1]; /* shape: the create's tables, then meta */
+	bool shape;                      /* one sample = a create's writes (below) */
 	size_t puts_per_txn;             /* puts per sample */
 	size_t txns;                     /* transactions committed */
 	uint8_t value[BENCH_VALUE_BYTES]; /* random, incompressible */
+	uint8_t shape_value[BENCH_SHAPE_VALUE_BYTES]; /* shape: the same, for its records */
 } bench_lmdb_floor;
 
 /* Creates dir (0700) and the environment. 0 or -1. */
 int
 bench_lmdb_open(bench_lmdb_floor *f, const char *dir, const char *sync, size_t puts_per_txn);
+
+/* The same, but one sample is one transaction of the records a durable
+ * create_session writes, in as many tables and of about their sizes (from
+ * mdb_stat of the server's environment, bench/RESULTS.md "Profile"): one
+ * append in each of sessions (430-byte value), merchant_sessions (a 90-byte
+ * key), expiry (a 56-byte key), audit (8-byte key, 210-byte value),
+ * audit_merchant (a 60-byte key) and replies (790-byte value), and the two
+ * overwrites of meta (the audit chain's head and sequence), then the commit.
+ * Raw LMDB, keys in time order: what the disk charges for a create's writes
+ * alone, with no paywire code, no nested transaction and no transport.
+ * prefill: records written into each table first (in transactions of
+ * BENCH_SHAPE_PREFILL_TXN, not measured), so that its trees are as deep as
+ * the server's: the sessions the server holds, at most BENCH_SHAPE_PREFILL_MAX. */
+#define BENCH_SHAPE_PREFILL_MAX 200000u
+#define BENCH_SHAPE_PREFILL_TXN 10000u
+int
+bench_lmdb_open_shape(bench_lmdb_floor *f, const char *dir, const char *sync, size_t prefill);
 
 /* bench_block_fn: one transaction per sample. */
 int
@@ -573,6 +601,7 @@ typedef struct bench_report {
 	bench_result status_ipc;     /* get_status ipc:// */
 	bench_result status_tcp;     /* get_status tcp:// */
 	bench_result lmdb_one;       /* floor: 1 put per txn */
+	bench_result lmdb_shape;     /* floor: a create's writes per txn */
 	bench_result create_seq;     /* create_session, sequential, tcp:// */
 	bench_result lmdb_batch;     /* floor: threads puts per txn */
 	bench_result create_conc;    /* create_session, threads concurrent, tcp:// */

@@ -507,7 +507,7 @@ bench_lmdb_open(bench_lmdb_floor *f, const char *dir, const char *sync, size_t p
 	}
 	rc = mdb_env_set_mapsize(f->env, (size_t) BENCH_LMDB_MAP_BYTES);
 	if (rc == 0) {
-		rc = mdb_env_set_maxdbs(f->env, 2);
+		rc = mdb_env_set_maxdbs(f->env, 2 + BENCH_SHAPE_TABLES + 1);
 	}
 	if (rc == 0) {
 		rc = mdb_env_open(f->env, dir, MDB_NOTLS | bench_lmdb_flags(sync), 0600);
@@ -527,6 +527,116 @@ bench_lmdb_open(bench_lmdb_floor *f, const char *dir, const char *sync, size_t p
 	return 0;
 }
 
+/* The create's tables (bench.h bench_lmdb_open_shape): name, key bytes
+ * (0: a time-ordered "cs_" id alone), value bytes. */
+static const struct {
+	const char *name;
+	size_t key_bytes;
+	size_t value_bytes;
+} bench_shape[BENCH_SHAPE_TABLES] = {
+	{ "sessions", 0, 430 },
+	{ "merchant_sessions", 90, 0 },
+	{ "expiry", 56, 0 },
+	{ "audit", 8, 210 },
+	{ "audit_merchant", 60, 0 },
+	{ "replies", 0, 790 },
+};
+
+_Static_assert(BENCH_SHAPE_VALUE_BYTES >= 790 + 1, "the shape's values fit f->shape_value");
+
+static int bench_lmdb_shape_puts(bench_lmdb_floor *f, MDB_txn *txn);
+
+int
+bench_lmdb_open_shape(bench_lmdb_floor *f, const char *dir, const char *sync, size_t prefill)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if (bench_lmdb_open(f, dir, sync, 1) != 0) {
+		return -1;
+	}
+	f->shape = true;
+	pw_random(f->shape_value, sizeof(f->shape_value));
+	rc = mdb_txn_begin(f->env, NULL, 0, &txn);
+	for (size_t i = 0; rc == 0 && i <= BENCH_SHAPE_TABLES; i++) {
+		MDB_dbi dbi = 0;
+
+		rc = mdb_dbi_open(txn, i < BENCH_SHAPE_TABLES ? bench_shape[i].name : "meta",
+		    MDB_CREATE, &dbi);
+		f->shape_dbi[i] = dbi;
+	}
+	prefill = prefill < BENCH_SHAPE_PREFILL_MAX ? prefill : BENCH_SHAPE_PREFILL_MAX;
+	for (size_t done = 0; rc == 0 && done < prefill; done++) {
+		if (done > 0 && done % BENCH_SHAPE_PREFILL_TXN == 0) {
+			rc = mdb_txn_commit(txn);
+			txn = NULL;
+			if (rc == 0) {
+				rc = mdb_txn_begin(f->env, NULL, 0, &txn);
+			}
+		}
+		if (rc == 0) {
+			rc = bench_lmdb_shape_puts(f, txn);
+			f->txns++; /* checked at close like the measured ones */
+		}
+	}
+	if (rc == 0) {
+		rc = mdb_txn_commit(txn);
+	} else if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	if (rc != 0) {
+		mdb_env_close(f->env);
+		f->env = NULL;
+		return bench_lmdb_fail("opening the create's tables", rc);
+	}
+	return 0;
+}
+
+/* A create's writes (bench_lmdb_open_shape) into txn. */
+static int
+bench_lmdb_shape_puts(bench_lmdb_floor *f, MDB_txn *txn)
+{
+	char id[BENCH_LMDB_KEY_BYTES];
+	uint8_t key[128];
+	uint64_t seq = f->txns + 1;
+	int rc = 0;
+
+	/* time-ordered within a millisecond too? pw_id_new's random tail is
+	 * not: a put may land in the last leaf or one before, as the server's */
+	pw_id_new(id, sizeof(id), "cs_", pw_now_unix_ms());
+	for (size_t i = 0; rc == 0 && i < BENCH_SHAPE_TABLES; i++) {
+		MDB_val k;
+		MDB_val v = { .mv_size = bench_shape[i].value_bytes, .mv_data = f->shape_value };
+		size_t idlen = strlen(id);
+
+		if (bench_shape[i].key_bytes == 8) {
+			for (int b = 0; b < 8; b++) {
+				key[b] = (uint8_t) (seq >> (56 - 8 * b)); /* big-endian: appends */
+			}
+			k = (MDB_val){ .mv_size = 8, .mv_data = key };
+		} else if (bench_shape[i].key_bytes == 0) {
+			k = (MDB_val){ .mv_size = idlen, .mv_data = id };
+		} else {
+			/* a fixed prefix (merchant, expiry time) then the id: appends */
+			size_t pre = bench_shape[i].key_bytes - idlen;
+			PW_ASSERT(bench_shape[i].key_bytes > idlen && bench_shape[i].key_bytes <= sizeof(key));
+			memset(key, 'm' + (int) i, pre);
+			memcpy(key + pre, id, idlen);
+			k = (MDB_val){ .mv_size = bench_shape[i].key_bytes, .mv_data = key };
+		}
+		f->shape_value[0] = (uint8_t) seq; /* values differ, as records do */
+		rc = mdb_put(txn, f->shape_dbi[i], &k, &v, 0);
+	}
+	for (int m = 0; rc == 0 && m < 2; m++) {
+		static const char *const names[2] = { "audit_head", "audit_seq" };
+		MDB_val k = { .mv_size = strlen(names[m]), .mv_data = (void *) names[m] };
+		MDB_val v = { .mv_size = m == 0 ? 32 : 8, .mv_data = f->shape_value + 1 };
+
+		rc = mdb_put(txn, f->shape_dbi[BENCH_SHAPE_TABLES], &k, &v, 0);
+	}
+	return rc;
+}
+
 /* One transaction: begin, puts (time-ordered keys), commit. */
 static int
 bench_lmdb_txn(bench_lmdb_floor *f)
@@ -541,7 +651,14 @@ bench_lmdb_txn(bench_lmdb_floor *f)
 	if (rc != 0) {
 		return bench_lmdb_fail("mdb_txn_begin", rc);
 	}
-	for (size_t i = 0; i < f->puts_per_txn; i++) {
+	if (f->shape) {
+		rc = bench_lmdb_shape_puts(f, txn);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			return bench_lmdb_fail("mdb_put (a create's writes)", rc);
+		}
+	}
+	for (size_t i = 0; !f->shape && i < f->puts_per_txn; i++) {
 		pw_id_new(key, sizeof(key), "cs_", pw_now_unix_ms());
 		k.mv_size = strlen(key);
 		k.mv_data = key;
@@ -594,7 +711,7 @@ bench_lmdb_close(bench_lmdb_floor *f)
 	/* Every put landed (ids are unique): the floor did the work it claims. */
 	rc = mdb_txn_begin(f->env, NULL, MDB_RDONLY, &txn);
 	if (rc == 0) {
-		rc = mdb_stat(txn, f->dbi, &st);
+		rc = mdb_stat(txn, f->shape ? f->shape_dbi[BENCH_SHAPE_TABLES - 1] : f->dbi, &st);
 		mdb_txn_abort(txn);
 	}
 	mdb_env_close(f->env);

@@ -411,6 +411,8 @@ bench_rows_init(bench_report *r, unsigned threads)
 	bench_result_init(&r->echo_tcp, "floor: nng REQ/REP echo tcp", "echo_tcp", "op");
 	bench_result_init(&r->status_tcp, "get_status tcp", "get_status_tcp", "op");
 	bench_result_init(&r->lmdb_one, "floor: LMDB 1 put + commit", "lmdb_one_put", "txn");
+	bench_result_init(&r->lmdb_shape, "floor: LMDB a create's writes + commit",
+	    "lmdb_create_shape", "txn");
 	bench_result_init(&r->create_seq, "create_session, 1 thread", "create_session_seq", "op");
 	snprintf(name, sizeof(name), "floor: LMDB %u puts + commit (per txn)", threads);
 	bench_result_init(&r->lmdb_batch, name, "lmdb_batch_put", "txn");
@@ -600,33 +602,48 @@ bench_reads(bench_run *b, const bench_cfg *cfg, const char *root, bench_report *
 	return rv;
 }
 
-/* create_session on one thread, interleaved with single-put LMDB commits;
- * the server's commits are counted around it (warm-up included: it commits
+/* create_session on one thread, interleaved with single-put LMDB commits
+ * and with LMDB commits of a create's writes (bench_lmdb_open_shape); the
+ * server's commits are counted around it (warm-up included: it commits
  * too). */
 static int
 bench_write_pair(bench_run *b, const bench_cfg *cfg, const char *root, size_t n, size_t warm,
     bench_report *r)
 {
 	char dir[BENCH_PATH_BYTES];
+	char shape_dir[BENCH_PATH_BYTES];
 	bench_lmdb_floor floor;
+	bench_lmdb_floor shape;
+	store_counts counts;
 	bench_create_src src = { .c = b->tcp, .api_key = b->api_key };
 	bench_side lmdb = { .block = bench_lmdb_block, .arg = &floor, .n = n, .warmup = warm,
 		.ops_per_sample = 1, .out = &r->lmdb_one };
 	bench_side create = { .block = bench_create_block, .arg = &src, .n = n, .warmup = warm,
 		.ops_per_sample = 1, .srv_pid = b->server.pid, .out = &r->create_seq };
+	bench_side shaped = { .block = bench_lmdb_block, .arg = &shape, .n = n, .warmup = warm,
+		.ops_per_sample = 1, .out = &r->lmdb_shape };
 	uint64_t txn0;
 	int rv;
 
 	bench_path(dir, sizeof(dir), "", root, "/lmdb-one");
+	bench_path(shape_dir, sizeof(shape_dir), "", root, "/lmdb-shape");
 	rv = bench_lmdb_open(&floor, dir, cfg->sync, 1);
 	if (rv != 0) {
 		return -1;
 	}
+	if (store_counts_get(b->ro, &counts) != PW_OK ||
+	    bench_lmdb_open_shape(&shape, shape_dir, cfg->sync, (size_t) counts.sessions) != 0) {
+		(void) bench_lmdb_close(&floor);
+		return -1;
+	}
 	txn0 = store_last_txnid(b->ro);
-	rv = bench_interleave_run(&lmdb, &create, BENCH_BLOCKS);
+	rv = bench_interleave_run3(&lmdb, &create, &shaped, BENCH_BLOCKS);
 	r->commit_seq.commits = store_last_txnid(b->ro) - txn0;
 	r->commit_seq.writes = src.created;
 	if (bench_lmdb_close(&floor) != 0) {
+		rv = -1;
+	}
+	if (bench_lmdb_close(&shape) != 0) {
 		rv = -1;
 	}
 	return rv;
@@ -676,7 +693,7 @@ bench_writes(bench_run *b, const bench_cfg *cfg, const char *root, bench_report 
 
 	/* A fresh environment's first commits grow its file: keep them out. */
 	warm = warm < BENCH_WRITE_WARMUP_MIN ? BENCH_WRITE_WARMUP_MIN : warm;
-	bench_phase("create_session x1 | LMDB 1 put", seq);
+	bench_phase("create_session x1 | LMDB 1 put | LMDB a create's writes", seq);
 	rv = bench_write_pair(b, cfg, root, seq, warm, r);
 	if (rv == 0) {
 		bench_phase("create_session xT | LMDB T puts", conc);

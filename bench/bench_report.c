@@ -121,6 +121,13 @@ bench_ratios_print(const bench_report *r, FILE *f)
 	    bench_x(a, sizeof(a),
 	        bench_ratio(r->create_seq.p50_us,
 	            r->echo_tcp.done && r->lmdb_one.done ? r->echo_tcp.p50_us + r->lmdb_one.p50_us : 0)));
+	bench_ratio_line(f, "LMDB a create's writes / LMDB 1 put, p50:",
+	    bench_x(a, sizeof(a), bench_ratio(r->lmdb_shape.p50_us, r->lmdb_one.p50_us)));
+	bench_ratio_line(f, "create_session 1 thread / (echo tcp + a create's writes), p50:",
+	    bench_x(a, sizeof(a),
+	        bench_ratio(r->create_seq.p50_us, r->echo_tcp.done && r->lmdb_shape.done
+	                                              ? r->echo_tcp.p50_us + r->lmdb_shape.p50_us
+	                                              : 0)));
 	snprintf(label, sizeof(label), "create_session %u threads / 1 thread, ops/s:", r->threads);
 	bench_ratio_line(f, label,
 	    bench_x(a, sizeof(a), bench_ratio(r->create_conc.ops_per_s, r->create_seq.ops_per_s)));
@@ -315,6 +322,7 @@ bench_report_print(const bench_report *r, FILE *f)
 	bench_row_print(f, &r->status_tcp);
 	fprintf(f, "durable writes, one at a time (tcp)\n");
 	bench_row_print(f, &r->lmdb_one);
+	bench_row_print(f, &r->lmdb_shape);
 	bench_row_print(f, &r->create_seq);
 	fprintf(f, "durable writes, %u at a time (tcp)\n", r->threads);
 	bench_row_print(f, &r->lmdb_batch);
@@ -344,7 +352,8 @@ static json_t *
 bench_results_json(const bench_report *r)
 {
 	const bench_result *rows[] = { &r->echo_ipc, &r->status_ipc, &r->echo_tcp,
-		&r->status_tcp, &r->lmdb_one, &r->create_seq, &r->lmdb_batch, &r->create_conc };
+		&r->status_tcp, &r->lmdb_one, &r->lmdb_shape, &r->create_seq, &r->lmdb_batch,
+		&r->create_conc };
 	json_t *o = json_object();
 
 	for (size_t i = 0; o != NULL && i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -366,7 +375,7 @@ bench_num_json(double v)
 static json_t *
 bench_ratios_json(const bench_report *r)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "get_status_over_echo_ipc_p50",
 	    bench_num_json(bench_ratio(r->status_ipc.p50_us, r->echo_ipc.p50_us)),
 	    "get_status_over_echo_tcp_p50",
@@ -379,6 +388,11 @@ bench_ratios_json(const bench_report *r)
 	    bench_num_json(bench_ratio(r->create_seq.p50_us, r->lmdb_one.p50_us)),
 	    "create_seq_over_echo_tcp_plus_lmdb_one_p50",
 	    bench_num_json(bench_ratio(r->create_seq.p50_us, r->echo_tcp.p50_us + r->lmdb_one.p50_us)),
+	    "lmdb_create_shape_over_lmdb_one_p50",
+	    bench_num_json(bench_ratio(r->lmdb_shape.p50_us, r->lmdb_one.p50_us)),
+	    "create_seq_over_echo_tcp_plus_lmdb_create_shape_p50",
+	    bench_num_json(bench_ratio(r->create_seq.p50_us,
+	        r->echo_tcp.done && r->lmdb_shape.done ? r->echo_tcp.p50_us + r->lmdb_shape.p50_us : 0)),
 	    "create_concurrent_cpu_ceiling_ops",
 	    bench_num_json(bench_cpu_ceiling(&r->create_conc, r->cores)),
 	    "create_concurrent_over_seq_ops",

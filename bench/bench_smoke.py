@@ -22,6 +22,7 @@ WORKLOADS = ["echo_tcp_x1", "get_status_x1", "echo_tcp_x8", "get_status_x8", "ec
              "credits_balance_x8", "list_sessions_x8", "list_events_x8", "get_entitlements_x8",
              "list_api_keys_x8"]
 FLOORS = ["echo_ipc", "get_status_ipc", "echo_tcp", "get_status_tcp", "lmdb_one_put",
+          "lmdb_create_shape",
           "create_session_seq", "lmdb_batch_put", "create_session_concurrent"]
 
 

@@ -219,25 +219,41 @@ bench_side_end(bench_run_side *rs, int rv)
 }
 
 int
-bench_interleave_run(const bench_side *a, const bench_side *b, size_t blocks)
+bench_interleave_run3(const bench_side *a, const bench_side *b, const bench_side *c,
+    size_t blocks)
 {
 	bench_run_side ra;
 	bench_run_side rb;
+	bench_run_side rc;
 	int rv;
 
 	PW_ASSERT(a != NULL && blocks > 0 && blocks <= BENCH_BLOCKS_MAX);
 	memset(&rb, 0, sizeof(rb));
+	memset(&rc, 0, sizeof(rc));
 	rv = bench_side_begin(&ra, a);
 	if (rv == 0 && b != NULL) {
 		rv = bench_side_begin(&rb, b);
+	}
+	if (rv == 0 && c != NULL) {
+		rv = bench_side_begin(&rc, c);
 	}
 	for (size_t k = 0; k < blocks && rv == 0; k++) {
 		rv = bench_side_block(&ra, k, blocks);
 		if (rv == 0 && b != NULL) {
 			rv = bench_side_block(&rb, k, blocks);
 		}
+		if (rv == 0 && c != NULL) {
+			rv = bench_side_block(&rc, k, blocks);
+		}
 	}
 	bench_side_end(&ra, rv);
 	bench_side_end(&rb, rv);
+	bench_side_end(&rc, rv);
 	return rv;
+}
+
+int
+bench_interleave_run(const bench_side *a, const bench_side *b, size_t blocks)
+{
+	return bench_interleave_run3(a, b, NULL, blocks);
 }
