@@ -31,6 +31,8 @@ _Static_assert(KV_KEY_BYTES_MAX == 511, "LMDB 0.9's default maximum key size");
 struct kv_env {
 	MDB_env *env;               /* the environment in kv_config.dir */
 	MDB_dbi dbi[KV_TABLES_MAX]; /* one named db per table, opened once at open */
+	bool absent[KV_TABLES_MAX]; /* read-only open of an older store: the table
+	                               does not exist yet, and reads as empty */
 	size_t n_tables;            /* tables in dbi */
 	kv_fatal_fn fatal;          /* told of I/O errors and corruption */
 	void *fatal_arg;            /* its argument */
@@ -163,6 +165,7 @@ typedef struct kv_lmdb_at {
 	MDB_txn *txn; /* the txn */
 	kv_env *env;  /* its engine (for the error table) */
 	MDB_dbi dbi;  /* the table's named db */
+	bool absent;  /* no such db (read-only open of an older store): empty */
 } kv_lmdb_at;
 
 static kv_lmdb_at
@@ -172,8 +175,13 @@ kv_lmdb_table(kv_txn *txn, unsigned table)
 	kv_env *e = kv_lmdb_env_of(t);
 
 	PW_ASSERT(table < e->n_tables);
-	return (kv_lmdb_at){ .txn = t, .env = e, .dbi = e->dbi[table] };
+	return (kv_lmdb_at){ .txn = t, .env = e, .dbi = e->dbi[table], .absent = e->absent[table] };
 }
+
+/* The cursor handed out on an absent table: never an LMDB cursor, every
+ * position on it is past the end. */
+static char kv_lmdb_empty_cursor;
+#define KV_LMDB_EMPTY_CURSOR ((kv_cursor *) (void *) &kv_lmdb_empty_cursor)
 
 static MDB_val
 kv_lmdb_key(kv_val key)
@@ -241,6 +249,17 @@ kv_lmdb_dbs_open(kv_env *e, const kv_config *cfg)
 	}
 	for (size_t i = 0; i < cfg->n_tables; i++) {
 		rc = mdb_dbi_open(txn, cfg->tables[i], flags, &e->dbi[i]);
+		if (rc == MDB_NOTFOUND && cfg->read_only) {
+			/* A store written by a build before this table existed,
+			 * opened read-only (doctor, backup) before a server of this
+			 * build opened it read-write, which creates the table: what
+			 * it would hold is nothing yet. */
+			pw_log(PW_LOG_INFO, "store: table %s does not exist yet (written by an older "
+			    "build); read-only: read as empty", cfg->tables[i]);
+			e->absent[i] = true;
+			e->dbi[i] = 0;
+			continue;
+		}
 		if (rc != 0) {
 			pw_log(PW_LOG_ERROR, "store: cannot open database %s", cfg->tables[i]);
 			mdb_txn_abort(txn);
@@ -411,6 +430,10 @@ kv_lmdb_get(kv_txn *txn, unsigned table, kv_val key, kv_val *val)
 	int rc;
 
 	PW_ASSERT(val != NULL);
+	if (at.absent) {
+		*val = (kv_val){ .data = NULL, .len = 0 };
+		return PW_NOT_FOUND;
+	}
 	rc = mdb_get(at.txn, at.dbi, &k, &v);
 	*val = kv_lmdb_val(&v); /* points into the map: dies with the txn */
 	return kv_lmdb_status(at.env, rc, "mdb_get");
@@ -441,6 +464,9 @@ kv_lmdb_put(kv_txn *txn, unsigned table, kv_val key, size_t size, unsigned flags
 	int rc;
 
 	PW_ASSERT(fill != NULL);
+	if (at.absent) {
+		return PW_UNAVAILABLE; /* only a read-only open has absent tables */
+	}
 	/* MDB_RESERVE: LMDB makes room in its page and the value is written
 	 * there, so a put copies nothing twice and allocates nothing. */
 	rc = mdb_put(at.txn, at.dbi, &k, &v, kv_lmdb_put_flags(flags));
@@ -458,6 +484,9 @@ kv_lmdb_del(kv_txn *txn, unsigned table, kv_val key)
 	kv_lmdb_at at = kv_lmdb_table(txn, table);
 	MDB_val k = kv_lmdb_key(key);
 
+	if (at.absent) {
+		return PW_UNAVAILABLE; /* only a read-only open has absent tables */
+	}
 	return kv_lmdb_status(at.env, mdb_del(at.txn, at.dbi, &k, NULL), "mdb_del");
 }
 
@@ -466,9 +495,14 @@ kv_lmdb_count(kv_txn *txn, unsigned table, uint64_t *out)
 {
 	kv_lmdb_at at = kv_lmdb_table(txn, table);
 	MDB_stat ms;
-	int rc = mdb_stat(at.txn, at.dbi, &ms);
+	int rc;
 
 	PW_ASSERT(out != NULL);
+	if (at.absent) {
+		*out = 0;
+		return PW_OK;
+	}
+	rc = mdb_stat(at.txn, at.dbi, &ms);
 	*out = rc == 0 ? (uint64_t) ms.ms_entries : 0;
 	return kv_lmdb_status(at.env, rc, "mdb_stat");
 }
@@ -532,6 +566,10 @@ kv_lmdb_cursor_open(kv_txn *txn, unsigned table, kv_cursor **out)
 	pw_status st;
 
 	PW_ASSERT(out != NULL);
+	if (at.absent) {
+		*out = KV_LMDB_EMPTY_CURSOR;
+		return PW_OK;
+	}
 	st = kv_lmdb_status(at.env, mdb_cursor_open(at.txn, at.dbi, &cur), "mdb_cursor_open");
 	*out = (kv_cursor *) (void *) cur; /* NULL unless PW_OK */
 	return st;
@@ -540,6 +578,9 @@ kv_lmdb_cursor_open(kv_txn *txn, unsigned table, kv_cursor **out)
 static void
 kv_lmdb_cursor_close(kv_cursor *cur)
 {
+	if (cur == KV_LMDB_EMPTY_CURSOR) {
+		return;
+	}
 	mdb_cursor_close(kv_lmdb_cur(cur));
 }
 
@@ -568,6 +609,11 @@ kv_lmdb_cursor_seek(kv_cursor *cur, kv_val key, kv_val *key_out, kv_val *val_out
 {
 	MDB_val k = { 0 };
 
+	if (cur == KV_LMDB_EMPTY_CURSOR) {
+		*key_out = (kv_val){ .data = NULL, .len = 0 };
+		*val_out = *key_out;
+		return PW_NOT_FOUND;
+	}
 	if (key.len == 0) {
 		return kv_lmdb_cursor_get(kv_lmdb_cur(cur), &k, MDB_FIRST, key_out, val_out);
 	}
@@ -580,6 +626,11 @@ kv_lmdb_cursor_next(kv_cursor *cur, kv_val *key_out, kv_val *val_out)
 {
 	MDB_val k = { 0 };
 
+	if (cur == KV_LMDB_EMPTY_CURSOR) {
+		*key_out = (kv_val){ .data = NULL, .len = 0 };
+		*val_out = *key_out;
+		return PW_NOT_FOUND;
+	}
 	/* After mdb_cursor_del the cursor already sits on the next entry, and
 	 * MDB_NEXT returns that one (LMDB's C_DEL) instead of skipping it. */
 	return kv_lmdb_cursor_get(kv_lmdb_cur(cur), &k, MDB_NEXT, key_out, val_out);
@@ -588,8 +639,10 @@ kv_lmdb_cursor_next(kv_cursor *cur, kv_val *key_out, kv_val *val_out)
 static pw_status
 kv_lmdb_cursor_del(kv_cursor *cur)
 {
-	MDB_cursor *c = kv_lmdb_cur(cur);
+	MDB_cursor *c;
 
+	PW_ASSERT(cur != KV_LMDB_EMPTY_CURSOR); /* it is never positioned */
+	c = kv_lmdb_cur(cur);
 	return kv_lmdb_status(kv_lmdb_env_of(mdb_cursor_txn(c)), mdb_cursor_del(c, 0),
 	    "mdb_cursor_del");
 }
