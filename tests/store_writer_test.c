@@ -247,17 +247,22 @@ t_gate_fini(t_gate *g)
 #define T_PER_THREAD 16
 
 typedef struct t_submitter {
-	store *s;     /* the store */
-	t_job *jobs;  /* T_PER_THREAD jobs */
+	store *s;       /* the store */
+	t_job *jobs;    /* count jobs */
+	int count;      /* how many */
+	bool run_here;  /* submit them run_here, paced so the writer idles now and then */
 } t_submitter;
 
 static void *
 t_submit_main(void *arg)
 {
 	t_submitter *sub = arg;
-	for (int i = 0; i < T_PER_THREAD; i++) {
+	for (int i = 0; i < sub->count; i++) {
+		sub->jobs[i].w.run_here = sub->run_here;
 		PW_ASSERT(store_submit(sub->s, &sub->jobs[i].w) == PW_OK);
-		if (i % 4 == 0) {
+		if (sub->run_here) {
+			tw_sleep_ms(2 + i % 5); /* the writer goes idle now and then */
+		} else if (i % 4 == 0) {
 			tw_sleep_ms(1); /* interleave the threads' submits */
 		}
 	}
@@ -286,8 +291,8 @@ test_group_commit_applies_concurrent_writes_once_in_fewer_commits(void **state)
 	 * the batching does not depend on how fast this machine schedules them. */
 	t_gate_start(e->s, &g);
 	for (int i = 0; i < T_THREADS; i++) {
-		subs[i].s = e->s;
-		subs[i].jobs = &jobs[i * T_PER_THREAD];
+		subs[i] = (t_submitter){ .s = e->s, .jobs = &jobs[i * T_PER_THREAD],
+			.count = T_PER_THREAD };
 		assert_int_equal(0, pthread_create(&th[i], NULL, t_submit_main, &subs[i]));
 	}
 	for (int i = 0; i < T_THREADS; i++) {
@@ -321,6 +326,17 @@ test_group_commit_applies_concurrent_writes_once_in_fewer_commits(void **state)
 
 /* ---- run_here: the caller commits when the writer is idle ---- */
 
+/* The writer's own timers off (the expiry sweep, the idle last-used
+ * check), so that it waits for work without bound and wakes only for a
+ * write: whether it is idle is then the test's to decide. */
+static void
+t_writer_timers_off(store *s)
+{
+	store_test_set_sweep_interval_ms(s, 0);
+	store_test_set_lastused_ms(s, atomic_load(&s->lu_granularity_ms),
+	    atomic_load(&s->lu_check_ms), 0);
+}
+
 /* True when the writer waits for work with nothing queued. */
 static bool
 t_writer_idle(store *s)
@@ -337,12 +353,13 @@ static void
 test_run_here_write_commits_on_the_callers_thread_when_the_writer_is_idle(void **state)
 {
 	fx_env *e = *state;
-	t_job j;
-	t_job q;
+	static t_job j; /* static: still queued when an assert fails, its done runs at close */
+	static t_job q;
 	uint64_t txnid;
 	store_stats st;
 
 	atomic_store(&t_done_total, 0);
+	t_writer_timers_off(e->s);
 	/* a first write of one: the writer's last batch is small */
 	t_job_init(&q, 0, true, PW_OK);
 	assert_int_equal(PW_OK, store_submit(e->s, &q.w));
@@ -380,11 +397,12 @@ static void
 test_run_here_failure_and_no_change_write_nothing(void **state)
 {
 	fx_env *e = *state;
-	t_job j;
+	static t_job j; /* static: see above */
 	uint64_t txnid;
 	store_counts c;
 
 	atomic_store(&t_done_total, 0);
+	t_writer_timers_off(e->s);
 	TW_WAIT_UNTIL(t_writer_idle(e->s));
 	txnid = store_last_txnid(e->s);
 	t_job_init(&j, 7, true, PW_INVALID_ARGUMENT);
@@ -412,11 +430,12 @@ test_run_here_write_goes_to_the_writer_while_it_is_busy_or_after_a_large_batch(v
 {
 	fx_env *e = *state;
 	static t_job jobs[8];
-	t_job j;
+	static t_job j; /* static: see above */
 	t_gate g;
 	store_stats st;
 
 	atomic_store(&t_done_total, 0);
+	t_writer_timers_off(e->s);
 	t_gate_start(e->s, &g); /* the writer is inside a batch */
 	t_job_init(&j, 100, true, PW_OK);
 	j.w.run_here = true;
@@ -454,32 +473,15 @@ test_run_here_write_goes_to_the_writer_while_it_is_busy_or_after_a_large_batch(v
 /* Threads submitting run_here writes at once, some running them, others
  * queueing behind them or the writer: every write applied and answered
  * exactly once, all of them durable, and the writer still closes cleanly. */
-typedef struct t_here_sub {
-	store *s;     /* the store */
-	t_job *jobs;  /* T_HERE_PER_THREAD jobs */
-} t_here_sub;
-
 #define T_HERE_THREADS 3
 #define T_HERE_PER_THREAD 40
-
-static void *
-t_here_main(void *arg)
-{
-	t_here_sub *sub = arg;
-	for (int i = 0; i < T_HERE_PER_THREAD; i++) {
-		sub->jobs[i].w.run_here = true;
-		PW_ASSERT(store_submit(sub->s, &sub->jobs[i].w) == PW_OK);
-		tw_sleep_ms(2 + i % 5); /* the writer goes idle now and then */
-	}
-	return NULL;
-}
 
 static void
 test_run_here_writes_from_many_threads_are_each_applied_once(void **state)
 {
 	fx_env *e = *state;
 	static t_job jobs[T_HERE_THREADS * T_HERE_PER_THREAD];
-	t_here_sub subs[T_HERE_THREADS];
+	t_submitter subs[T_HERE_THREADS];
 	pthread_t th[T_HERE_THREADS];
 	store_stats st;
 	store_counts c;
@@ -491,8 +493,9 @@ test_run_here_writes_from_many_threads_are_each_applied_once(void **state)
 		t_job_init(&jobs[i], i, true, PW_OK);
 	}
 	for (int i = 0; i < T_HERE_THREADS; i++) {
-		subs[i] = (t_here_sub){ .s = e->s, .jobs = &jobs[i * T_HERE_PER_THREAD] };
-		assert_int_equal(0, pthread_create(&th[i], NULL, t_here_main, &subs[i]));
+		subs[i] = (t_submitter){ .s = e->s, .jobs = &jobs[i * T_HERE_PER_THREAD],
+			.count = T_HERE_PER_THREAD, .run_here = true };
+		assert_int_equal(0, pthread_create(&th[i], NULL, t_submit_main, &subs[i]));
 	}
 	t_wait_done(n);
 	for (int i = 0; i < T_HERE_THREADS; i++) {
