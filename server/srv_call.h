@@ -25,7 +25,8 @@
  * srv_env_init/fini: startup/shutdown thread; srv_env_stop: the control
  * thread. A srv_call belongs to one request at a time, on one thread at a
  * time: the thread that handles its frame, then (for a queued write) the
- * store's writer thread until its done callback has run. After
+ * store's writer thread until its done callback has run (a write the
+ * handling thread commits itself, store_write.run_here, never leaves it). After
  * srv_dispatch_handle returns SRV_CALL_REPLY, or after its done callback
  * ran, the caller owns c->reply and calls srv_call_reset before reusing it.
  */

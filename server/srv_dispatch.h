@@ -41,9 +41,11 @@
  *   key is never written to disk (the store wipes its sealed copy).
  *
  * THREADS
- * srv_dispatch_handle: any thread, concurrently on distinct srv_calls; it
- * never blocks (reads do not wait, writes are queued). See srv_call.h for
- * who owns a srv_call when.
+ * srv_dispatch_handle: any thread, concurrently on distinct srv_calls.
+ * Reads do not wait; a write is queued, or, when the store's writer is idle,
+ * committed on this thread before it returns (store_write.run_here: it then
+ * waits for its own commit, and the call's done has run). See srv_call.h
+ * for who owns a srv_call when.
  */
 #ifndef SRV_DISPATCH_H
 #define SRV_DISPATCH_H
