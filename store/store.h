@@ -20,17 +20,20 @@
  *   may use it) and never waits for the writer.
  * - Writes: only through store_submit()/store_apply_sync(). One writer thread
  *   owned by the store takes a batch of queued writes (up to
- *   PW_STORE_BATCH_MAX), runs each apply callback in its own nested
- *   transaction (a failing apply rolls back alone), commits the batch once
- *   (one fsync), then calls every done callback. Group commit.
+ *   PW_STORE_BATCH_MAX), runs each apply callback in the batch transaction
+ *   (a flat run; when an apply fails after it wrote, the batch runs again
+ *   with each apply in its own nested transaction, so that a failing apply
+ *   rolls back alone), commits the batch once (one fsync), then calls every
+ *   done callback. Group commit (docs/STORE.md).
  * - The store_txn handed to an apply callback is valid only during that call,
  *   on the writer thread. The store_txn_* / store_*(store_txn*) functions below
  *   may only be called from inside an apply callback.
  *
  * RE-RUNS (what an apply callback must guarantee)
  * On an engine several servers share, a batch's commit can fail because
- * another server committed first. Nothing of the batch is kept then, and the
- * writer runs every apply callback of the batch again, in a new transaction
+ * another server committed first; on any engine, a flat run is undone when
+ * one of its applies fails after it wrote. Nothing of the batch is kept then,
+ * and the writer runs every apply callback of the batch again, in a new transaction
  * (store_txn_attempt counts the runs), before any done callback; after
  * STORE_COMMIT_ATTEMPTS_MAX attempts the writes are answered PW_UNAVAILABLE.
  * So an apply callback:
@@ -41,8 +44,9 @@
  *   frees or overwrites what an earlier run left in its argument (records
  *   returned through `out`, reply bytes), since a run may find other data;
  * - may be called again even after it returned an error.
- * LMDB (one writer per environment) never re-runs; tests/store_conflict_test.c
- * forces re-runs through an engine wrapper.
+ * LMDB (one writer per environment) never conflicts; tests/store_conflict_test.c
+ * forces conflicts through an engine wrapper, tests/store_writer_test.c flat
+ * runs undone.
  *
  * DURABILITY
  * A done callback with PW_OK means the write is on disk (with STORE_SYNC_FULL).
@@ -237,6 +241,12 @@ void store_test_set_audit_index(store *s, bool on);
  * idempotency keys (default PW_STORE_PURGE_INTERVAL_MS); 0 = never, for tests
  * that drive store_expired_purge themselves. */
 void store_test_set_purge_interval_ms(store *s, uint32_t ms);
+
+/* Test builds: off makes every batch run with each write nested from the
+ * start, without the flat first run (store_writer.c): an allocation walk
+ * then reaches every failure point of an apply, as a failure after a write
+ * is no longer answered by a re-run that does not fail. On by default. */
+void store_test_set_flat_runs(store *s, bool on);
 
 /* ---- operations inside an apply callback (writer thread only) ---- */
 
@@ -1040,6 +1050,8 @@ typedef struct store_stats {
 	uint64_t writes;          /* writes taken from the queue (applied or not) */
 	uint64_t commits;         /* batch transactions committed successfully */
 	uint64_t unchanged;       /* batches that changed nothing: rolled back, no fsync */
+	uint64_t nested_reruns;   /* batches run again with each write nested: a write of
+	                             the first (flat) run failed after it wrote */
 	uint64_t last_batch_size; /* writes in the most recent batch */
 	uint64_t sweeps;          /* expiry sweeps run; the writer's own, so not counted
 	                             above (a sweep alone is no batch of callers' writes) */

@@ -238,6 +238,7 @@ store_open_engine(store **out, const store_opts *opts, const kv_ops *engine)
 	atomic_init(&s->queued_now, 0);
 	atomic_init(&s->writer_delay_ms, 0u);
 	atomic_init(&s->audit_index_off, false);
+	atomic_init(&s->flat_off, false);
 	atomic_init(&s->purge_interval_ms, (unsigned) PW_STORE_PURGE_INTERVAL_MS);
 	atomic_init(&s->sweep_interval_ms, (unsigned) PW_STORE_SWEEP_INTERVAL_MS);
 	atomic_init(&s->lu_granularity_ms, (unsigned) PW_APIKEY_LASTUSED_GRANULARITY_MS);

@@ -188,6 +188,7 @@ struct store {
 	store_sync sync;                      /* durability mode (for logs) */
 	atomic_bool failed;                   /* an I/O error or corruption: refuse writes */
 	atomic_uint writer_delay_ms;          /* test hook: sleep before each batch */
+	atomic_bool flat_off;                 /* test hook: no flat first run of a batch */
 	atomic_bool audit_index_off;          /* test hook: appends write no audit_merchant
 	                                         entry and no audit_index_from (an older
 	                                         build's store) */
@@ -229,6 +230,8 @@ struct store {
 	store_purge_pos purge_next;             /* writer only: moved by a purge of the running
 	                                           batch, taken over when the batch commits */
 	bool purge_moved;                       /* writer only: purge_next is the one to use */
+	bool flat_tainted;                      /* writer only: the flat run of the batch
+	                                           must be undone and run again nested */
 	bool key_checked;                       /* writer only: a batch committed with the
 	                                           key check (store_key_check_apply) */
 	store_write key_check_write;            /* writer only: that check, riding in a batch */

@@ -3,11 +3,22 @@
  * applies it with group commit (docs/STORE.md "Group commit").
  *
  * The writer takes up to PW_STORE_BATCH_MAX queued writes, begins one batch
- * txn, and for each write begins a nested txn, runs its apply and commits
- * (PW_OK) or aborts (anything else) that child alone. The batch txn is then
- * committed once: one fsync for the whole batch. Done callbacks run after the
- * commit, so PW_OK always means durable. If the batch cannot commit, every
- * write in it gets the commit's status, whatever its apply said.
+ * txn and runs each write's apply in it. The batch txn is then committed
+ * once: one fsync for the whole batch. Done callbacks run after the commit,
+ * so PW_OK always means durable. If the batch cannot commit, every write in
+ * it gets the commit's status, whatever its apply said.
+ *
+ * A failed write keeps nothing. The first run of a batch is flat: each apply
+ * runs in the batch txn itself, which costs no nested txn (in LMDB a child
+ * txn copies every page it touches once more, and merges them back at its
+ * commit). A write that fails before it wrote anything (most refusals: a
+ * bad transition, a duplicate, not found) left nothing to undo, so the batch
+ * goes on. One that fails after it wrote something, or meets an engine
+ * failure, taints the flat run: the batch txn is aborted and the batch is run
+ * again (store_txn.attempt counts it) with each write in its own nested txn,
+ * committed (PW_OK) or aborted (anything else) alone. Both runs see the same
+ * committed data and the applies are deterministic on it, so the result is
+ * the one the nested run alone would give (tests/store_writer_test.c).
  *
  * Re-runs: an engine several servers share may answer KV_CONFLICT (another
  * server committed first), from the commit or from any op inside the batch.
@@ -148,14 +159,18 @@ store_writer_sleep(store *s)
 	}
 }
 
-/* Applies one write in its own nested txn of batch. A failure of the engine
- * itself (begin/commit of the child) and a KV_CONFLICT met anywhere poison
- * the whole batch: *batch_st. *wrote becomes true when the write changed
- * something; a write that only read (a duplicate event, a replayed reply) is
- * rolled back: there is nothing of it to keep. */
+/* Applies one write in batch: in a nested txn of its own, or (flat) in
+ * batch itself. A failure of the engine itself (begin/commit of the child)
+ * and a KV_CONFLICT met anywhere poison the whole batch: *batch_st. In a flat
+ * run, a write that failed after it wrote, or met any engine failure, sets
+ * s->flat_tainted (and *batch_st, which ends the run): the batch must run
+ * again, nested. *wrote
+ * becomes true when the write changed something; a write that only read (a
+ * duplicate event, a replayed reply) is rolled back when nested: there is
+ * nothing of it to keep. */
 static pw_status
 store_write_run(store *s, kv_txn *batch, store_write *w, const store_txn *proto,
-    pw_status *batch_st, bool *wrote)
+    bool flat, pw_status *batch_st, bool *wrote)
 {
 	store_txn t = *proto;
 	pw_status st;
@@ -163,6 +178,21 @@ store_write_run(store *s, kv_txn *batch, store_write *w, const store_txn *proto,
 
 	if (w->deadline_mono_ms != 0 && pw_monotonic_ms() > w->deadline_mono_ms) {
 		return PW_DEADLINE_EXCEEDED; /* not applied */
+	}
+	if (flat) {
+		t.txn = batch;
+		st = w->apply(&t, w->arg);
+		if (t.err != PW_OK || (st != PW_OK && t.wrote)) {
+			s->flat_tainted = true; /* something to undo: run nested */
+			*batch_st = t.err != PW_OK ? t.err : st;
+			return *batch_st;
+		}
+		if (st != PW_OK) {
+			s->purge_moved = false; /* a purge that failed moved nothing */
+			return st;
+		}
+		*wrote = *wrote || t.wrote;
+		return PW_OK;
 	}
 	rv = s->kv->nest_begin(batch, &t.txn);
 	if (rv != PW_OK) {
@@ -228,7 +258,7 @@ store_batch_prefetch(store *s, kv_txn *batch, size_t n)
  * with no commit and no fsync, and its writes are answered from what they
  * read, which was committed before the batch began. */
 static pw_status
-store_batch_attempt(store *s, size_t n, unsigned attempt, bool *wrote)
+store_batch_attempt(store *s, size_t n, unsigned attempt, bool flat, bool *wrote)
 {
 	store_txn proto = { .s = s, .txn = NULL, .now_ms = pw_now_unix_ms(), .attempt = attempt,
 		.read = false, .err = PW_OK };
@@ -236,6 +266,7 @@ store_batch_attempt(store *s, size_t n, unsigned attempt, bool *wrote)
 	kv_txn *batch = NULL;
 
 	s->purge_moved = false;
+	s->flat_tainted = false;
 	if (atomic_load(&s->failed)) {
 		batch_st = PW_UNAVAILABLE;
 	} else {
@@ -246,13 +277,13 @@ store_batch_attempt(store *s, size_t n, unsigned attempt, bool *wrote)
 	}
 	*wrote = false;
 	for (size_t i = 0; i < n && batch_st == PW_OK; i++) {
-		s->batch_st[i] = store_write_run(s, batch, s->batch[i], &proto, &batch_st, wrote);
+		s->batch_st[i] = store_write_run(s, batch, s->batch[i], &proto, flat, &batch_st, wrote);
 	}
 	s->lu_ran = false;
 	if (batch_st == PW_OK && *wrote && s->lu_riding) {
 		/* the last-used flush rides in a batch that commits anyway: no
 		 * fsync of its own; it rolls back alone if it fails */
-		s->lu_st = store_write_run(s, batch, &s->lu_write, &proto, &batch_st, wrote);
+		s->lu_st = store_write_run(s, batch, &s->lu_write, &proto, flat, &batch_st, wrote);
 		s->lu_ran = true;
 	}
 	if (batch_st == PW_OK && *wrote && !s->key_checked) {
@@ -262,7 +293,8 @@ store_batch_attempt(store *s, size_t n, unsigned attempt, bool *wrote)
 
 		s->key_check_write = (store_write){ .apply = store_key_check_apply,
 			.arg = s->keys.check };
-		kst = store_write_run(s, batch, &s->key_check_write, &proto, &batch_st, wrote);
+		kst = store_write_run(s, batch, &s->key_check_write, &proto, flat,
+		    &batch_st, wrote);
 		if (kst == PW_FAILED_PRECONDITION) {
 			store_fail(s, "the master key is not the data's");
 		}
@@ -303,9 +335,21 @@ store_batch_apply(store *s, size_t n, bool *wrote)
 	pw_status batch_st = PW_OK;
 	unsigned attempt = 0;
 
+	bool flat = !atomic_load_explicit(&s->flat_off, memory_order_relaxed);
+
 	for (;;) {
-		batch_st = store_batch_attempt(s, n, attempt, wrote);
+		batch_st = store_batch_attempt(s, n, attempt, flat, wrote);
 		attempt++;
+		if (flat && s->flat_tainted) {
+			/* a write of the flat run has something to undo: nothing of
+			 * the batch was kept; run it again, each write nested */
+			flat = false;
+			s->flat_tainted = false;
+			pthread_mutex_lock(&s->mu);
+			s->stats.nested_reruns++;
+			pthread_mutex_unlock(&s->mu);
+			continue;
+		}
 		if (batch_st != KV_CONFLICT || attempt >= STORE_COMMIT_ATTEMPTS_MAX) {
 			break;
 		}
@@ -756,6 +800,18 @@ store_test_set_audit_index(store *s, bool on)
 #else
 	(void) on;
 	pw_log(PW_LOG_WARN, "store: audit index switch ignored (not a PW_TEST_HOOKS build)");
+#endif
+}
+
+void
+store_test_set_flat_runs(store *s, bool on)
+{
+	PW_ASSERT(s != NULL);
+#ifdef PW_TEST_HOOKS
+	atomic_store(&s->flat_off, !on);
+#else
+	(void) on;
+	pw_log(PW_LOG_WARN, "store: flat-run switch ignored (not a PW_TEST_HOOKS build)");
 #endif
 }
 

@@ -1084,6 +1084,7 @@ test_allocation_failure_anywhere_in_a_payment_writes_nothing(void **state)
 	t_ev_paid(e, &ev, sid, 4900, "EUR", "pi_oom");
 	snprintf(ev.charge_ref, sizeof(ev.charge_ref), "ch_oom");
 	assert_int_equal(PW_OK, store_counts_get(e->s, &c0));
+	store_test_set_flat_runs(e->s, false); /* every point of the nested path */
 	for (n = 1; n < 1000; n++) {
 		txnid = store_last_txnid(e->s);
 		pw_alloc_fail_at(n);
@@ -1125,6 +1126,7 @@ test_allocation_failure_during_redeem_keeps_the_key_sealed(void **state)
 	t_session(e, &t_default, sid);
 	paid = t_pay(e, sid, "pi_oom_redeem");
 	tok = t_token_of(e, sid);
+	store_test_set_flat_runs(e->s, false); /* every point of the nested path */
 	for (n = 1; n < 1000; n++) {
 		pw_alloc_fail_at(n);
 		st = t_redeem_call(e, sid, tok, &r);

@@ -715,6 +715,7 @@ t_send_walk(fx_env *e, const pw_event *ev)
 	uint64_t txnid;
 	long n;
 
+	store_test_set_flat_runs(e->s, false); /* every point of the nested path */
 	for (n = 1; n < 1000; n++) {
 		txnid = store_last_txnid(e->s);
 		pw_alloc_fail_at(n);

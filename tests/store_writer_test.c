@@ -615,9 +615,58 @@ test_batch_with_one_failing_write_commits_the_others(void **state)
 	assert_int_equal(3, st.last_batch_size);
 	assert_int_equal(1, st.commits);   /* the three writes' batch */
 	assert_int_equal(1, st.unchanged); /* the gate's: it wrote nothing */
+	/* j[1] failed after its put: the flat run (j[0], then j[1]) was undone
+	 * and the batch ran again with each write nested */
+	assert_int_equal(1, st.nested_reruns);
+	assert_int_equal(2, atomic_load(&j[0].applied));
+	assert_int_equal(2, atomic_load(&j[1].applied));
+	assert_int_equal(1, atomic_load(&j[2].applied));
 	assert_int_equal(PW_OK, atomic_load(&j[0].st));
 	assert_int_equal(PW_INVALID_TRANSITION, atomic_load(&j[1].st));
 	assert_int_equal(PW_OK, atomic_load(&j[2].st));
+	fx_store_reopen(e);
+	assert_int_equal(PW_OK, t_reply_check(e->s, j[0].rid));
+	assert_int_equal(PW_NOT_FOUND, t_reply_check(e->s, j[1].rid));
+	assert_int_equal(PW_OK, t_reply_check(e->s, j[2].rid));
+}
+
+/* A write refused before it wrote anything (most refusals) leaves nothing to
+ * undo: the flat run goes on and the batch runs once, each apply once. */
+static void
+test_refusal_before_any_write_keeps_the_flat_run(void **state)
+{
+	fx_env *e = *state;
+	t_gate g;
+	t_job j[4];
+	store_stats s0;
+	store_stats s1;
+	uint64_t txnid = store_last_txnid(e->s);
+
+	atomic_store(&t_done_total, 0);
+	store_stats_get(e->s, &s0);
+	t_job_init(&j[0], 1, true, PW_OK);
+	t_job_init(&j[1], 2, false, PW_INVALID_TRANSITION); /* refuses, wrote nothing */
+	t_job_init(&j[2], 3, true, PW_OK);
+	t_job_init(&j[3], 4, false, PW_NOT_FOUND);
+	t_gate_start(e->s, &g);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(PW_OK, store_submit(e->s, &j[i].w));
+	}
+	t_gate_open(&g);
+	t_wait_done(4);
+	t_gate_fini(&g);
+	store_stats_get(e->s, &s1);
+	assert_int_equal(s0.nested_reruns, s1.nested_reruns);
+	assert_int_equal(s0.commits + 1, s1.commits);
+	assert_int_equal(4, s1.last_batch_size);
+	assert_int_equal(txnid + 1, store_last_txnid(e->s));
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(1, atomic_load(&j[i].applied));
+	}
+	assert_int_equal(PW_OK, atomic_load(&j[0].st));
+	assert_int_equal(PW_INVALID_TRANSITION, atomic_load(&j[1].st));
+	assert_int_equal(PW_OK, atomic_load(&j[2].st));
+	assert_int_equal(PW_NOT_FOUND, atomic_load(&j[3].st));
 	fx_store_reopen(e);
 	assert_int_equal(PW_OK, t_reply_check(e->s, j[0].rid));
 	assert_int_equal(PW_NOT_FOUND, t_reply_check(e->s, j[1].rid));
@@ -663,6 +712,7 @@ test_allocation_failure_at_every_point_leaves_nothing_behind(void **state)
 	pw_status st = PW_INTERNAL;
 	long n;
 
+	store_test_set_flat_runs(e->s, false); /* every point of the nested path */
 	for (n = 1; n < 200; n++) {
 		pw_alloc_fail_at(n);
 		st = store_apply_sync(e->s, fx_merchant_apply, &m);
@@ -704,6 +754,58 @@ test_allocation_failure_at_every_point_leaves_nothing_behind(void **state)
 	assert_int_equal(PW_OK, store_counts_get(e->s, &cnt));
 	assert_int_equal(1, cnt.sessions);
 	assert_int_equal(2, cnt.audit);
+}
+
+/* The flat first run, allocation N failing for N = 1, 2, ...: each create
+ * either fails with nothing written (the failure came before its first put)
+ * or writes its merchant exactly once (a failure after a put undoes the flat
+ * run; the nested re-run, with the one failure spent, goes through), until N
+ * is past the create's last allocation. */
+static void
+test_allocation_failure_in_a_flat_run_writes_once_or_nothing(void **state)
+{
+	fx_env *e = *state;
+	store_counts c0;
+	store_counts c1;
+	store_stats s0;
+	store_stats s1;
+	int recovered = 0;
+	long n;
+
+	for (n = 1; n < 200; n++) {
+		fx_merchant m = { .name = "Acme", .mode = PAYWIRE__STORE__V1__MODE__MODE_TEST };
+		uint64_t txnid = store_last_txnid(e->s);
+		pw_status st;
+
+		store_stats_get(e->s, &s0);
+		assert_int_equal(PW_OK, store_counts_get(e->s, &c0));
+		pw_alloc_fail_at(n);
+		st = store_apply_sync(e->s, fx_merchant_apply, &m);
+		pw_alloc_fail_at(0);
+		store_stats_get(e->s, &s1);
+		assert_int_equal(PW_OK, store_counts_get(e->s, &c1));
+		if (st != PW_OK) {
+			assert_int_equal(PW_RESOURCE_EXHAUSTED, st);
+			assert_null(m.rec);
+			assert_int_equal(txnid, store_last_txnid(e->s));
+			assert_int_equal(c0.merchants, c1.merchants);
+			assert_int_equal(c0.audit, c1.audit);
+			continue;
+		}
+		assert_non_null(m.rec);
+		assert_int_equal(txnid + 1, store_last_txnid(e->s));
+		assert_int_equal(c0.merchants + 1, c1.merchants);
+		assert_int_equal(c0.audit + 1, c1.audit);
+		fx_merchant_free(&m);
+		if (s1.nested_reruns == s0.nested_reruns) {
+			break; /* no allocation failed: the walk is over */
+		}
+		assert_int_equal(s0.nested_reruns + 1, s1.nested_reruns);
+		assert_int_equal(2, m.calls); /* the flat run and the nested one */
+		recovered++;
+	}
+	assert_true(n < 200);
+	assert_true(recovered > 0); /* failures after a put were walked */
 }
 
 /* ---- close, queue bound ---- */
@@ -984,10 +1086,14 @@ main(void)
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_with_one_failing_write_commits_the_others,
 		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_refusal_before_any_write_keeps_the_flat_run,
+		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_passed_is_not_applied_and_writes_nothing,
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_allocation_failure_at_every_point_leaves_nothing_behind, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_allocation_failure_in_a_flat_run_writes_once_or_nothing, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_close_applies_and_answers_every_queued_write,
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_full_queue_refuses_with_unavailable,
