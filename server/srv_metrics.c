@@ -218,6 +218,7 @@ static void
 srv_metrics_render_store(srv_metrics *m, pw_text *t)
 {
 	store_obs o;
+	store_stats ws;
 	pw_hist_snap snap;
 
 	if (m->st == NULL) {
@@ -236,6 +237,12 @@ srv_metrics_render_store(srv_metrics *m, pw_text *t)
 	pw_metrics_hist(t, "paywire_store_commit_duration_seconds", "", &pw_hist_latency_us, &snap);
 	srv_metrics_gauge(t, "paywire_store_queue_depth", "Writes queued for the writer now.",
 	    o.queue_depth);
+	store_stats_get(m->st, &ws);
+	pw_metrics_family(t, "paywire_store_nested_reruns_total", "counter",
+	    "Batches run again with each write in a nested transaction: a write of the "
+	    "batch's flat first run failed after it wrote.");
+	pw_text_printf(t, "paywire_store_nested_reruns_total %llu\n",
+	    (unsigned long long) ws.nested_reruns);
 	srv_metrics_gauge(t, "paywire_store_failed",
 	    "1 once the store failed (an I/O error at commit): the server exits 3.",
 	    o.failed ? 1u : 0u);

@@ -237,6 +237,19 @@ test_counts_add_up_across_threads(void **state)
 
 /* The store's series from a real LMDB store: map size and use, reader
  * slots, queue depth, failed 0 then 1 after a (simulated) I/O error. */
+/* An apply that writes, then fails: its batch's flat run is undone and run
+ * again nested (store_writer.c). */
+static pw_status
+t_put_then_fail(store_txn *t, void *arg)
+{
+	static const uint8_t hash[32];
+	pw_status st;
+
+	(void) arg;
+	st = store_reply_put(t, "test", "req-half", hash, (const uint8_t *) "x", 1);
+	return st != PW_OK ? st : PW_INVALID_ARGUMENT;
+}
+
 static void
 test_store_series(void **state)
 {
@@ -266,6 +279,12 @@ test_store_series(void **state)
 	assert_null(strstr(buf, "\npaywire_store_map_used_bytes 0\n")); /* the meta pages at least */
 	assert_non_null(strstr(buf, "\npaywire_store_readers_max "));
 	assert_non_null(strstr(buf, "\npaywire_store_queue_depth 0\n"));
+	assert_non_null(strstr(buf, "\n# TYPE paywire_store_nested_reruns_total counter\n"
+	    "paywire_store_nested_reruns_total 0\n"));
+	assert_int_equal(PW_INVALID_ARGUMENT, store_apply_sync(st, t_put_then_fail, NULL));
+	pw_text_init(&t, buf, SRV_METRICS_TEXT_BYTES_MAX);
+	srv_metrics_render(m, &t);
+	assert_non_null(strstr(buf, "\npaywire_store_nested_reruns_total 1\n"));
 	assert_non_null(strstr(buf, "\npaywire_store_commit_duration_seconds_bucket{le=\"+Inf\"} "));
 	assert_non_null(strstr(buf, "\npaywire_store_batch_size_count "));
 	store_fail(st, "test: simulated I/O error at commit");
