@@ -164,10 +164,9 @@ store_writer_sleep(store *s)
  * and a KV_CONFLICT met anywhere poison the whole batch: *batch_st. In a flat
  * run, a write that failed after it wrote, or met any engine failure, sets
  * s->flat_tainted (and *batch_st, which ends the run): the batch must run
- * again, nested. *wrote
- * becomes true when the write changed something; a write that only read (a
- * duplicate event, a replayed reply) is rolled back when nested: there is
- * nothing of it to keep. */
+ * again, nested. *wrote becomes true when the write changed something; a
+ * write that only read (a duplicate event, a replayed reply) is rolled back
+ * when nested: there is nothing of it to keep. */
 static pw_status
 store_write_run(store *s, kv_txn *batch, store_write *w, const store_txn *proto,
     bool flat, pw_status *batch_st, bool *wrote)
@@ -334,7 +333,8 @@ store_batch_apply(store *s, size_t n, bool *wrote)
 {
 	pw_status batch_st = PW_OK;
 	unsigned attempt = 0;
-
+	/* flat first, unless a test turned it off; after a taint, nested (the
+	 * re-run takes one of the STORE_COMMIT_ATTEMPTS_MAX attempts) */
 	bool flat = !atomic_load_explicit(&s->flat_off, memory_order_relaxed);
 
 	for (;;) {
