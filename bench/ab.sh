@@ -18,7 +18,7 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then rounds=$1; shift; fi
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then wl=$1; shift; fi
 [ $# -gt 0 ] && [ "$1" = "--" ] && shift
 for f in "$bench" "$a" "$b"; do [ -x "$f" ] || { echo "ab.sh: $f: not an executable" >&2; exit 2; }; done
-case $rounds in ''|*[!0-9]*) echo "ab.sh: ROUNDS must be a number" >&2; exit 2;; esac
+case $rounds in ""|*[!0-9]*|0) echo "ab.sh: ROUNDS must be a number of at least 1" >&2; exit 2;; esac
 mkdir -p "$out"
 
 for r in $(seq 1 "$rounds"); do
