@@ -61,9 +61,14 @@ int64_t pw_now_unix_ms(void);
 int64_t pw_monotonic_ms(void);
 int64_t pw_monotonic_us(void);
 
-/* Random bytes from libsodium (sodium_init must have run: pw_common_init). */
+/* Random bytes from the kernel through libsodium (sodium_init must have run:
+ * pw_common_init). Small draws come from a per-thread pool filled by one
+ * getrandom(2) and wiped as it is handed out; a forked child drops its copy
+ * (common.c "A thread's pool"). */
 int pw_common_init(void) PW_WUR; /* 0 on success */
 void pw_random(void *buf, size_t len);
+/* For tests: the calling thread's pool and how much of it is handed out. */
+void pw_random_pool_view(const uint8_t **pool, size_t *size, size_t *used);
 
 /* Time-ordered id: prefix + 12 hex digits of ms time + 32 hex digits of
  * 128 random bits, e.g. "cs_0190f3c2a1b24f…". out must hold

@@ -1,9 +1,12 @@
-/* common_util_test.c - status table, UTF-8, currencies, exact amounts, ids. */
+/* common_util_test.c - status table, UTF-8, currencies, exact amounts, ids,
+ * the randomness pool. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -147,6 +150,105 @@ test_ids_are_prefixed_unique_and_time_ordered(void **state)
 	assert_true(strcmp(b, c) < 0);
 }
 
+static bool
+all_zero(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+test_random_pool_hands_out_in_order_and_wipes_what_it_gave(void **state)
+{
+	const uint8_t *pool;
+	size_t size;
+	size_t used;
+	uint8_t before[512];
+	uint8_t got[40];
+	(void) state;
+	pw_random(got, 1); /* the pool is filled now */
+	pw_random_pool_view(&pool, &size, &used);
+	assert_true(size <= sizeof(before) && used >= 1 && used < size);
+	if (size - used < sizeof(got)) { /* start from a fresh pool */
+		uint8_t drain[256];
+		while (used < size) {
+			size_t n = size - used < sizeof(drain) / 2 ? size - used : sizeof(drain) / 2;
+			pw_random(drain, n);
+			pw_random_pool_view(&pool, &size, &used);
+		}
+		pw_random(got, 1);
+		pw_random_pool_view(&pool, &size, &used);
+	}
+	memcpy(before, pool, size);
+	assert_true(all_zero(pool, used));
+	assert_false(all_zero(pool + used, size - used));
+	pw_random(got, sizeof(got));
+	assert_memory_equal(before + used, got, sizeof(got));
+	assert_true(all_zero(pool, used + sizeof(got)));
+	assert_memory_equal(before + used + sizeof(got), pool + used + sizeof(got),
+	    size - used - sizeof(got));
+	/* a draw across the pool's end: the rest of this pool, then a new one */
+	{
+		size_t left;
+		uint8_t big[100];
+		pw_random_pool_view(&pool, &size, &used);
+		while (size - used >= sizeof(big)) {
+			pw_random(got, sizeof(got));
+			pw_random_pool_view(&pool, &size, &used);
+		}
+		left = size - used;
+		memcpy(before, pool + used, left);
+		pw_random(big, sizeof(big));
+		assert_memory_equal(before, big, left);
+		pw_random_pool_view(&pool, &size, &used);
+		assert_int_equal(sizeof(big) - left, used);
+		assert_true(all_zero(pool, used));
+	}
+	/* a draw larger than half the pool goes past it */
+	{
+		uint8_t large[200];
+		size_t used0;
+		pw_random_pool_view(&pool, &size, &used0);
+		pw_random(large, sizeof(large));
+		pw_random_pool_view(&pool, &size, &used);
+		assert_int_equal(used0, used);
+		assert_false(all_zero(large, sizeof(large)));
+	}
+}
+
+/* A forked child must not hand out the bytes its parent hands out next: the
+ * pool is memory, and fork copies memory. */
+static void
+test_random_pool_is_not_shared_with_a_forked_child(void **state)
+{
+	uint8_t mine[32];
+	uint8_t child[32];
+	int fds[2];
+	pid_t pid;
+	int st = 0;
+	(void) state;
+	pw_random(mine, 1); /* a filled pool, most of it left */
+	assert_int_equal(0, pipe(fds));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint8_t b[32];
+		pw_random(b, sizeof(b));
+		_exit(write(fds[1], b, sizeof(b)) == (ssize_t) sizeof(b) ? 0 : 1);
+	}
+	close(fds[1]);
+	pw_random(mine, sizeof(mine));
+	assert_int_equal((ssize_t) sizeof(child), read(fds[0], child, sizeof(child)));
+	close(fds[0]);
+	assert_int_equal(pid, waitpid(pid, &st, 0));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_memory_not_equal(mine, child, sizeof(mine));
+}
+
 static void
 test_strlcpy_reports_truncation(void **state)
 {
@@ -187,6 +289,8 @@ main(void)
 		cmocka_unit_test(test_amount_parse_is_exact_and_refuses_excess_precision),
 		cmocka_unit_test(test_amount_format_uses_the_currency_exponent),
 		cmocka_unit_test(test_ids_are_prefixed_unique_and_time_ordered),
+		cmocka_unit_test(test_random_pool_hands_out_in_order_and_wipes_what_it_gave),
+		cmocka_unit_test(test_random_pool_is_not_shared_with_a_forked_child),
 		cmocka_unit_test(test_strlcpy_reports_truncation),
 		cmocka_unit_test(test_alloc_hook_fails_exactly_the_nth_allocation),
 	};
