@@ -434,6 +434,7 @@ record_cb(store_txn *t, void *arg)
 		c->why[0] = '\0';
 	}
 	c->applied = true;
+	srv_result_touch(&c->res); /* the row's record or record_failure fills it */
 	if (c->prov_refused) {
 		/* the provider's refusal: recorded; the stored reply stays */
 		rv = c->ops->record_failure(t, c);

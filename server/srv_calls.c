@@ -1437,6 +1437,7 @@ set_plan_price_apply(store_txn *t, srv_call *c)
 static void
 srv_reply_set_plan_price(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, set_plan_price);
 	paywire__v1__set_plan_price_response__init(&m->u.set_plan_price);
 	m->u.set_plan_price.plan = res->plan_price_plan;
 	m->u.set_plan_price.mode = res->plan_mode;
@@ -1913,6 +1914,7 @@ srv_calls_read(srv_call *c)
 {
 	PW_ASSERT(c->req != NULL && c->ops != NULL && !c->ops->mutates);
 	c->why[0] = '\0';
+	srv_result_touch(&c->res);
 	return call_explain(c, c->ops->read(c));
 }
 
@@ -1921,6 +1923,7 @@ srv_calls_peek(srv_call *c)
 {
 	PW_ASSERT(c->req != NULL && c->ops != NULL && c->ops->mutates && c->ops->peek != NULL);
 	c->why[0] = '\0';
+	srv_result_touch(&c->res);
 	return c->ops->peek(c);
 }
 
@@ -1929,5 +1932,6 @@ srv_calls_apply(store_txn *t, srv_call *c)
 {
 	PW_ASSERT(t != NULL && c->req != NULL && c->ops != NULL && c->ops->mutates);
 	c->why[0] = '\0';
+	srv_result_touch(&c->res);
 	return call_explain(c, c->ops->apply(t, c));
 }

@@ -24,9 +24,19 @@ srv_result_init(srv_result *res)
 }
 
 void
+srv_result_touch(srv_result *res)
+{
+	res->dirty = true;
+}
+
+void
 srv_result_fini(srv_result *res)
 {
 	PW_ASSERT(res != NULL);
+	if (!res->dirty) {
+		PW_DEBUG_ASSERT(sodium_is_zero((const unsigned char *) res, sizeof(*res)));
+		return;
+	}
 	srv_notify_res_free(res->notify);
 	res->notify = NULL;
 	if (res->merchant != NULL) {
@@ -67,7 +77,8 @@ srv_result_fini(srv_result *res)
 		paywire__store__v1__credit_package_record__free_unpacked(res->package, NULL);
 	}
 	store_credit_package_list_free(res->packages, res->n_packages);
-	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys */
+	sodium_memzero(res, sizeof(*res)); /* api_key and redeem.access_key held raw keys;
+	                                      dirty is false again */
 }
 
 /* ---- builders ---- */
@@ -76,13 +87,16 @@ void
 srv_reply_msg_init(srv_reply_msg *m)
 {
 	PW_ASSERT(m != NULL);
-	memset(m, 0, sizeof(*m));
+#ifndef NDEBUG
+	memset(&m->u, 0xa5, sizeof(m->u));
+#endif
 	paywire__v1__response__init(&m->resp);
 }
 
 void
 srv_reply_create_merchant(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, create_merchant);
 	PW_ASSERT(res->merchant != NULL && res->api_key[0] != '\0');
 	srv_map_merchant(res->merchant, res->api_key, &m->u.create_merchant);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_CREATE_MERCHANT;
@@ -92,6 +106,7 @@ srv_reply_create_merchant(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_create_session(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, create_session);
 	PW_ASSERT(res->session != NULL && res->session->session != NULL);
 	paywire__v1__create_session_response__init(&m->u.create_session.resp);
 	m->u.create_session.resp.session =
@@ -107,6 +122,7 @@ srv_reply_create_session(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_cancel_session(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, cancel_session);
 	PW_ASSERT(res->session != NULL && res->session->session != NULL);
 	paywire__v1__cancel_session_response__init(&m->u.cancel_session.resp);
 	m->u.cancel_session.resp.session =
@@ -118,6 +134,7 @@ srv_reply_cancel_session(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_create_api_key(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, create_api_key);
 	PW_ASSERT(res->key != NULL && res->api_key[0] != '\0');
 	paywire__v1__create_api_key_response__init(&m->u.create_api_key.resp);
 	srv_map_api_key(res->key, res->now_ms, &m->u.create_api_key.key);
@@ -130,6 +147,7 @@ srv_reply_create_api_key(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_roll_api_key(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, roll_api_key);
 	PW_ASSERT(res->key != NULL && res->rolled != NULL && res->api_key[0] != '\0');
 	paywire__v1__roll_api_key_response__init(&m->u.roll_api_key.resp);
 	srv_map_api_key(res->key, res->now_ms, &m->u.roll_api_key.key);
@@ -144,6 +162,7 @@ srv_reply_roll_api_key(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, list_api_keys);
 	Paywire__V1__ListApiKeysResponse *r = &m->u.list_api_keys.resp;
 
 	PW_ASSERT(res->n_keys <= PW_LIST_LIMIT_MAX);
@@ -161,6 +180,7 @@ srv_reply_list_api_keys(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_set_provider_credentials(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, set_provider_credentials);
 	Paywire__V1__SetProviderCredentialsResponse *r = &m->u.set_provider_credentials.resp;
 
 	PW_ASSERT(res->n_creds == 1 && res->creds[0] != NULL);
@@ -175,6 +195,7 @@ srv_reply_set_provider_credentials(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_list_provider_credentials(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, list_provider_credentials);
 	Paywire__V1__ListProviderCredentialsResponse *r = &m->u.list_provider_credentials.resp;
 
 	PW_ASSERT(res->n_creds <= PW_PROVIDER_COUNT * 2);
@@ -192,6 +213,7 @@ srv_reply_list_provider_credentials(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_get_session(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, get_session);
 	PW_ASSERT(res->session != NULL && res->session->session != NULL);
 	paywire__v1__get_session_response__init(&m->u.get_session.resp);
 	srv_map_session_detail(res->session, &m->u.get_session.detail, &m->u.get_session.session,
@@ -208,6 +230,7 @@ srv_reply_get_session(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_list_sessions(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, list_sessions);
 	Paywire__V1__ListSessionsResponse *r = &m->u.list_sessions.resp;
 
 	PW_ASSERT(res->n_sessions <= PW_LIST_LIMIT_MAX);
@@ -228,6 +251,7 @@ srv_reply_list_sessions(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_list_events(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, list_events);
 	Paywire__V1__ListEventsResponse *r = &m->u.list_events.resp;
 
 	PW_ASSERT(res->n_events <= PW_LIST_LIMIT_MAX);
@@ -247,6 +271,7 @@ srv_reply_list_events(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_list_anomalies(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, list_anomalies);
 	Paywire__V1__ListAnomaliesResponse *r = &m->u.list_anomalies.resp;
 
 	PW_ASSERT(res->n_anomalies <= PW_LIST_LIMIT_MAX);
@@ -265,6 +290,7 @@ srv_reply_list_anomalies(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_list_quarantined_events(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, list_quarantined_events);
 	Paywire__V1__ListQuarantinedEventsResponse *r = &m->u.list_quarantined_events.resp;
 
 	PW_ASSERT(res->n_quarantine <= PW_LIST_LIMIT_MAX);
@@ -283,6 +309,7 @@ srv_reply_list_quarantined_events(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_get_quarantined_event(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, get_quarantined_event);
 	Paywire__V1__GetQuarantinedEventResponse *r = &m->u.get_quarantined_event.resp;
 
 	PW_ASSERT(res->n_quarantine == 1);
@@ -300,6 +327,7 @@ srv_reply_get_quarantined_event(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_retry_quarantined_event(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, retry_quarantined_event);
 	Paywire__V1__RetryQuarantinedEventResponse *r = &m->u.retry_quarantined_event.resp;
 
 	paywire__v1__retry_quarantined_event_response__init(r);
@@ -321,6 +349,7 @@ srv_reply_retry_quarantined_event(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_create_credit_package(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, create_credit_package);
 	Paywire__V1__CreditPackageCreateResponse *r = &m->u.create_credit_package.resp;
 
 	PW_ASSERT(res->package != NULL);
@@ -335,6 +364,7 @@ srv_reply_create_credit_package(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_archive_credit_package(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, archive_credit_package);
 	Paywire__V1__CreditPackageArchiveResponse *r = &m->u.archive_credit_package.resp;
 
 	PW_ASSERT(res->package != NULL);
@@ -348,6 +378,7 @@ srv_reply_archive_credit_package(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_list_credit_packages(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, list_credit_packages);
 	Paywire__V1__CreditPackageListResponse *r = &m->u.list_credit_packages.resp;
 
 	PW_ASSERT(res->n_packages <= PW_LIST_LIMIT_MAX);
@@ -366,6 +397,7 @@ srv_reply_list_credit_packages(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_get_invoice(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, get_invoice);
 	PW_ASSERT(res->invoice != NULL);
 	paywire__v1__get_invoice_response__init(&m->u.get_invoice.resp);
 	srv_map_invoice(res->invoice, &m->u.get_invoice.inv);
@@ -377,6 +409,7 @@ srv_reply_get_invoice(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_list_invoices(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, list_invoices);
 	Paywire__V1__ListInvoicesResponse *r = &m->u.list_invoices.resp;
 
 	PW_ASSERT(res->n_invoices <= PW_LIST_LIMIT_MAX);
@@ -395,6 +428,7 @@ srv_reply_list_invoices(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_get_entitlements(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, get_entitlements);
 	Paywire__V1__GetEntitlementsResponse *r = &m->u.get_entitlements.resp;
 
 	PW_ASSERT(res->n_entitlements <= PW_LIST_LIMIT_MAX);
@@ -413,6 +447,7 @@ srv_reply_get_entitlements(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_verify_access_key(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, verify_access_key);
 	srv_map_access_check(&res->access, &m->u.verify_access_key);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_VERIFY_ACCESS_KEY;
 	m->resp.verify_access_key = &m->u.verify_access_key;
@@ -421,6 +456,7 @@ srv_reply_verify_access_key(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_deduct_credits(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, deduct_credits);
 	PW_ASSERT(res->credit != NULL);
 	paywire__v1__deduct_credits_response__init(&m->u.deduct_credits.resp);
 	srv_map_credit_txn(res->credit, &m->u.deduct_credits.txn);
@@ -433,6 +469,7 @@ srv_reply_deduct_credits(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_get_balance(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, get_balance);
 	PW_ASSERT(res->ledger != NULL);
 	srv_map_balance(res->ledger, &m->u.get_balance);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_GET_BALANCE;
@@ -442,6 +479,7 @@ srv_reply_get_balance(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_list_credit_transactions(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, list_credit_transactions);
 	Paywire__V1__ListCreditTransactionsResponse *r = &m->u.list_credit_transactions.resp;
 
 	PW_ASSERT(res->n_credits <= PW_LIST_LIMIT_MAX);
@@ -460,6 +498,7 @@ srv_reply_list_credit_transactions(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_get_status(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, get_status);
 	PW_ASSERT(res->session != NULL && res->session->session != NULL);
 	srv_map_get_status(res->session, res->customer, res->merchant_name, &m->u.get_status);
 	if (res->customer) {
@@ -472,6 +511,7 @@ srv_reply_get_status(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_ingest_webhook(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, ingest_webhook);
 	PW_ASSERT(res->event != NULL);
 	/* The store fills fixed buffers: terminate them whatever it wrote. */
 	res->webhook.session_id[sizeof(res->webhook.session_id) - 1] = '\0';
@@ -485,6 +525,7 @@ srv_reply_ingest_webhook(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_revoke_api_key(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, revoke_api_key);
 	PW_ASSERT(m != NULL && res != NULL);
 	paywire__v1__revoke_api_key_response__init(&m->u.revoke_api_key);
 	m->u.revoke_api_key.merchant_id = res->merchant_id;
@@ -495,6 +536,7 @@ srv_reply_revoke_api_key(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_verify_audit(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, verify_audit);
 	PW_ASSERT(m != NULL && res != NULL);
 	srv_map_audit(&res->audit, &m->u.verify_audit);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_VERIFY_AUDIT;
@@ -506,6 +548,7 @@ srv_reply_verify_audit(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_redeem_access(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, redeem_access);
 	PW_ASSERT(res->redeem.session_id[0] != '\0'); /* a receipt was filled */
 	srv_map_receipt(&res->redeem, &m->u.redeem_access);
 	m->resp.result_case = PAYWIRE__V1__RESPONSE__RESULT_REDEEM_ACCESS;
@@ -686,6 +729,7 @@ srv_reply_unseal(const uint8_t key[SRV_SEAL_KEY_BYTES], const char *scope,
 void
 srv_reply_reissue_access_key(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, reissue_access_key);
 	Paywire__V1__ReissueAccessKeyResponse *r = &m->u.reissue_access_key;
 
 	PW_ASSERT(res->session != NULL && res->session->session != NULL);
@@ -701,6 +745,7 @@ srv_reply_reissue_access_key(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_create_portal_session(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, create_portal_session);
 	Paywire__V1__CreatePortalSessionResponse *r = &m->u.create_portal_session;
 
 	paywire__v1__create_portal_session_response__init(r);
@@ -716,6 +761,7 @@ srv_reply_create_portal_session(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_refund_payment(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, refund_payment);
 	Paywire__V1__Refund *to = &m->u.refund_payment.refund;
 	const Paywire__Store__V1__RefundRecord *r = res->refund;
 
@@ -743,6 +789,7 @@ srv_reply_refund_payment(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_test_payment(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, test_payment);
 	PW_ASSERT(res->event != NULL);
 	res->webhook.session_id[sizeof(res->webhook.session_id) - 1] = '\0';
 	res->webhook.reason[sizeof(res->webhook.reason) - 1] = '\0';
@@ -835,6 +882,7 @@ rl_fill(srv_reply_msg *m, srv_result *res, char **merchant_id,
 void
 srv_reply_set_merchant_rate_limits(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, merchant_rate_limits);
 	Paywire__V1__SetMerchantRateLimitsResponse *r = &m->u.merchant_rate_limits.set;
 
 	paywire__v1__set_merchant_rate_limits_response__init(r);
@@ -846,6 +894,7 @@ srv_reply_set_merchant_rate_limits(srv_reply_msg *m, srv_result *res)
 void
 srv_reply_get_merchant_rate_limits(srv_reply_msg *m, srv_result *res)
 {
+	SRV_REPLY_USE(m, merchant_rate_limits);
 	Paywire__V1__GetMerchantRateLimitsResponse *r = &m->u.merchant_rate_limits.get;
 
 	paywire__v1__get_merchant_rate_limits_response__init(r);

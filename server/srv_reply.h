@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <paywire/status.h>
 
@@ -70,6 +71,8 @@ struct srv_notify_res; /* srv_notify_calls.c */
 void srv_notify_res_free(struct srv_notify_res *r);
 
 typedef struct srv_result {
+	bool dirty;                                   /* a row may have written here since the
+	                                                 last srv_result_fini (srv_result_touch) */
 	struct srv_notify_res *notify;                /* the notify calls' (owned, srv_notify.h) */
 	Paywire__Store__V1__MerchantRecord *merchant; /* create_merchant: the new merchant (owned) */
 	char api_key[SRV_RAW_KEY_BYTES];              /* create_merchant: its raw key, shown once (wiped) */
@@ -278,7 +281,8 @@ typedef struct srv_reply_msg {
 
 /* A call's reply builder: sets m->resp's result (result_case and the oneof
  * member) from res. m was set up by srv_reply_msg_init; res holds what the
- * call's read or apply returned PW_OK with. Cannot fail. */
+ * call's read or apply returned PW_OK with. Cannot fail. A builder that
+ * fills a member of m->u starts with SRV_REPLY_USE(m, member). */
 typedef void (*srv_reply_fn)(srv_reply_msg *m, srv_result *res);
 
 /* A call's redaction: rewrites res, in place, into what may be kept on disk
@@ -290,12 +294,27 @@ typedef bool (*srv_redact_fn)(srv_result *res);
 /* Empties res (all members NULL, zero or ""). */
 void srv_result_init(srv_result *res);
 
+/* Marks res as written to. Called before a row's read, peek, apply, record
+ * or record_failure runs (srv_calls.c, srv_apply.c record_cb): the only
+ * code that fills a srv_result. */
+void srv_result_touch(srv_result *res);
+
 /* Wipes the raw keys in res, frees what it owns and empties it. Safe on an
- * empty or already finished res. */
+ * empty or already finished res: one not touched since its last fini is
+ * left as it is (a call finishes its result once packed, then again when
+ * the call is reset; the second would wipe 10 KB of zeros). Test builds
+ * check that such a res is all zeros. */
 void srv_result_fini(srv_result *res);
 
-/* An empty Response (no request_id, status or result yet). */
+/* An empty Response (no request_id, status or result yet). m->u is left as
+ * it was: it is a union of every call's reply, 15 KB mostly of list pages,
+ * and the builder zeroes the one member it fills (SRV_REPLY_USE). Test
+ * builds fill m->u with a pattern first, so a builder that forgot packs
+ * garbage pointers and fails its test. */
 void srv_reply_msg_init(srv_reply_msg *m);
+
+/* The member of m->u a builder fills, zeroed before it does. */
+#define SRV_REPLY_USE(m, member) memset(&(m)->u.member, 0, sizeof((m)->u.member))
 
 /* The reply builders, one per call; see srv_reply_fn. */
 void srv_reply_create_merchant(srv_reply_msg *m, srv_result *res);

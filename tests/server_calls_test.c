@@ -148,6 +148,7 @@ test_rows_declare_the_documented_auth_writes_and_stored_forms(void **state)
 static void
 redeem_with_key(srv_result *res, const char *key)
 {
+	srv_result_touch(res); /* as srv_calls_apply does before the row fills it */
 	assert_true(pw_strlcpy(res->redeem.session_id, "cs_test_1", sizeof(res->redeem.session_id)));
 	if (key != NULL) {
 		assert_true(pw_strlcpy(res->redeem.access_key, key, sizeof(res->redeem.access_key)));
@@ -202,7 +203,34 @@ test_redaction_empties_a_revealed_key_in_place_and_marks_it_revealed(void **stat
 	assert_null(sent);
 	assert_int_equal(0, sent_len);
 	srv_result_fini(&res);
-	assert_true(sodium_is_zero((const unsigned char *) &res.redeem, sizeof(res.redeem)));
+	assert_true(sodium_is_zero((const unsigned char *) &res, sizeof(res)));
+	assert_false(res.dirty);
+	srv_result_fini(&res); /* the call's reset finishes it again: nothing to do */
+	assert_true(sodium_is_zero((const unsigned char *) &res, sizeof(res)));
+}
+
+/* A result that holds a key and owned records is wiped and freed whole by
+ * its first fini (the leak check would see a record it forgot), and a
+ * second fini, as a call's reset does after the call packed its reply,
+ * finds nothing to do. */
+static void
+test_result_fini_wipes_a_touched_result_once(void **state)
+{
+	srv_result res;
+
+	(void) state;
+	srv_result_init(&res);
+	assert_false(res.dirty);
+	srv_result_touch(&res);
+	assert_true(res.dirty);
+	assert_true(pw_strlcpy(res.api_key, "pw_test_secret_key", sizeof(res.api_key)));
+	res.session = calloc(1, sizeof(*res.session)); /* freed by fini, as an unpacked record */
+	assert_non_null(res.session);
+	paywire__store__v1__session_record__init(res.session);
+	srv_result_fini(&res);
+	assert_true(sodium_is_zero((const unsigned char *) &res, sizeof(res)));
+	srv_result_fini(&res);
+	assert_true(sodium_is_zero((const unsigned char *) &res, sizeof(res)));
 }
 
 static void
@@ -270,6 +298,7 @@ main(void)
 		cmocka_unit_test(test_rows_declare_the_documented_auth_writes_and_stored_forms),
 		cmocka_unit_test(test_redaction_empties_a_revealed_key_in_place_and_marks_it_revealed),
 		cmocka_unit_test(test_redaction_keeps_a_reply_without_a_key_as_sent),
+		cmocka_unit_test(test_result_fini_wipes_a_touched_result_once),
 		cmocka_unit_test(test_sealed_reply_opens_only_for_its_key_scope_and_request_id),
 	};
 
