@@ -26,6 +26,14 @@ function(pw_add_it name)
   endif()
 endfunction()
 
+# notify_test.sh's 1,000-change load: one process making the changes through
+# libpaywire (tests/notify_load.c), instead of two CLI starts per change.
+if(TARGET paywire_client)
+  add_executable(notify_load notify_load.c)
+  target_link_libraries(notify_load PRIVATE paywire_client)
+  pw_target_defaults(notify_load)
+endif()
+
 file(GLOB PW_IT_SCRIPTS CONFIGURE_DEPENDS ${PW_IT_DIR}/*_test.sh)
 foreach(s ${PW_IT_SCRIPTS})
   get_filename_component(n ${s} NAME_WE)
