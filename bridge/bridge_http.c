@@ -158,6 +158,9 @@ bridge_http_headers(struct MHD_Response *resp, const bridge_reply *rp)
 		(void) snprintf(csp, sizeof(csp), "default-src 'none'; frame-ancestors 'none'");
 	}
 	(void) MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	if (rp->close) {
+		(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	}
 	if (rp->allow != NULL) {
 		(void) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rp->allow);
 	}
@@ -357,6 +360,35 @@ bridge_http_ip_allowed(bridge *br, struct MHD_Connection *conn, bridge_conn *bc,
 	return false;
 }
 
+/* A request whose body has no single length: more than one Content-Length
+ * line, or Content-Length with Transfer-Encoding. Two parties reading it
+ * (a proxy in front, the bridge) can disagree on where it ends, and the
+ * bytes one takes for the next request the other took for this body
+ * (request smuggling). RFC 9112 6.3: such a request is refused (400), and
+ * the connection is closed after the answer whatever the answer. NULL: the
+ * framing is unambiguous. */
+static const char *
+bridge_http_framing_refusal(const bridge_headers *h)
+{
+	size_t lengths = 0;
+	bool chunked = false;
+
+	for (size_t i = 0; i < h->n; i++) {
+		if (strcmp(h->names[i], "content-length") == 0) {
+			lengths++;
+		} else if (strcmp(h->names[i], "transfer-encoding") == 0) {
+			chunked = true;
+		}
+	}
+	if (lengths > 1) {
+		return "more than one Content-Length header";
+	}
+	if (lengths == 1 && chunked) {
+		return "both Content-Length and Transfer-Encoding";
+	}
+	return NULL;
+}
+
 /* The first callback of a request: headers are in, no body read yet. */
 static enum MHD_Result
 bridge_http_first(bridge *br, struct MHD_Connection *conn, const char *url, const char *method,
@@ -365,11 +397,20 @@ bridge_http_first(bridge *br, struct MHD_Connection *conn, const char *url, cons
 	bridge_match_result mr;
 	long long declared;
 	bridge_reply limited;
+	const char *framing;
 
 	(void) MHD_get_connection_values_n(conn, MHD_HEADER_KIND, bridge_http_header_cb, &bc->headers);
 	if (bc->headers.refused) {
 		return bridge_http_refuse(conn, bc, 431, "HEADERS_TOO_LARGE",
 		    "too many header lines, or a header name or value too long", NULL);
+	}
+	framing = bridge_http_framing_refusal(&bc->headers);
+	if (framing != NULL) {
+		bridge_reply_init(&limited);
+		bridge_reply_json_http_error(&limited, 400, pw_status_name(PW_INVALID_ARGUMENT), framing);
+		limited.close = true;
+		pw_log(PW_LOG_INFO, "%s %s: 400, %s (connection closed)", bc->method, bc->path, framing);
+		return bridge_http_queue(conn, bc, &limited); /* before any body is read */
 	}
 	mr = bridge_route_match(method, url, &bc->match);
 	switch (mr) {

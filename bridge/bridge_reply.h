@@ -38,6 +38,7 @@ typedef struct bridge_reply {
 	char set_cookie[192];     /* a Set-Cookie header value, or "" (the access page's CSRF cookie) */
 	char location[2304];      /* a Location header (a 303 to the provider's page), or "" */
 	char retry_after[24];     /* a Retry-After header (a 429), or "" */
+	bool close;               /* Connection: close, and the connection closed after it */
 	char csp_origin[300];     /* a page that loads a provider's script: its origin, allowed
 	                             in script-src and frame-src (with Razorpay's API), or "" */
 } bridge_reply;
