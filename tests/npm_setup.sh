@@ -3,6 +3,16 @@
 # package-lock.json (the webhook signer, the provider stand-ins, the browser
 # test's playwright-core), for the tests.
 #
+# Each lockfile is installed once per machine: into a cache directory named
+# by WHAT and the lockfile's SHA-256 (PW_NPM_CACHE, default
+# ${XDG_CACHE_HOME:-$HOME/.cache}/paywire/npm; DIR/../npm-cache when that
+# cannot be written), and DIR/node_modules is a link to it. Another build tree (scripts/reliability/valgrind.sh's, the
+# second clean build of a developer) links the same install instead of
+# running `npm ci` again; a changed lockfile has another hash, so another
+# install. An install is made in a temporary directory under a lock and
+# renamed into place when it is complete, so a half-made one is never
+# linked.
+#
 # Behind a TLS-intercepting proxy whose CA the system does not trust (seen in
 # sandboxed CI), npm fails with a certificate error. Then, and only if
 # package-lock.json pins a sha512 integrity for every package, it retries with
@@ -13,9 +23,39 @@ set -euo pipefail
 dir=${1:?usage: npm_setup.sh DIR [WHAT]}
 what=${2:-$(basename "$dir")}
 export npm_config_update_notifier=false
-npm_ci() { npm ci --no-audit --no-fund --loglevel=error --prefix "$dir" "$@"; }
+cache_root=${PW_NPM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/paywire/npm}
+# no home to write to (a package build, a sandbox): a cache inside the build tree
+if ! mkdir -p "$cache_root" 2>/dev/null || [ ! -w "$cache_root" ]; then
+  cache_root=$dir/../npm-cache
+  mkdir -p "$cache_root"
+fi
+cache_root=$(cd "$cache_root" && pwd) # the link's target is absolute
+key=$(sha256sum "$dir/package-lock.json" | cut -c1-32)
+cache=$cache_root/$what-$key
 
-if npm_ci 2>"$dir/npm.err"; then exit 0; fi
+link() { # DIR/node_modules -> the complete install in the cache
+  rm -rf "$dir/node_modules"
+  ln -s "$cache/node_modules" "$dir/node_modules"
+  echo "$what setup: $dir/node_modules -> $cache/node_modules" >&2
+}
+[ -f "$cache/.complete" ] && { link; exit 0; }
+
+exec 9>"$cache_root/.lock-$what"
+flock 9 # one install per lockfile at a time; the second waits, then links
+[ -f "$cache/.complete" ] && { link; exit 0; }
+work=$(mktemp -d "$cache_root/.install-$what.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cp "$dir/package.json" "$dir/package-lock.json" "$work/"
+npm_ci() { npm ci --no-audit --no-fund --loglevel=error --prefix "$work" "$@"; }
+done_install() {
+  touch "$work/.complete"
+  rm -rf "$cache"
+  mv "$work" "$cache"
+  trap - EXIT
+  link
+}
+
+if npm_ci 2>"$dir/npm.err"; then done_install; exit 0; fi
 if ! grep -qE 'SELF_SIGNED_CERT|UNABLE_TO_(GET|VERIFY)|CERT_(UNTRUSTED|HAS_EXPIRED)|unable to get local issuer' "$dir/npm.err"; then
   cat "$dir/npm.err" >&2; exit 1
 fi
@@ -30,3 +70,4 @@ if (pkgs.length === 0 || unpinned.length) {
 echo "$what setup: the npm registry's TLS certificate is not trusted here (intercepting proxy?);" \
      "retrying without TLS verification — every package is still checked against the sha512 pinned in package-lock.json" >&2
 npm_ci --strict-ssl=false
+done_install
