@@ -94,6 +94,34 @@ bridge_json_skip_value(const char *s, size_t len, size_t *i)
 	return false;
 }
 
+/* True if no array or object in s[0..len) (valid JSON) lies deeper than
+ * PW_BRIDGE_JSON_DEPTH_MAX: the raw scanner's bound. jansson's own is far
+ * larger, so a body it accepts can still be too deep to scan. */
+static bool
+bridge_json_depth_ok(const char *s, size_t len)
+{
+	int depth = 0;
+
+	for (size_t k = 0; k < len;) {
+		char ch = s[k];
+		if (ch == '"') {
+			if (!bridge_json_skip_string(s, len, &k)) {
+				return false;
+			}
+			continue;
+		}
+		if (ch == '{' || ch == '[') {
+			if (++depth > PW_BRIDGE_JSON_DEPTH_MAX) {
+				return false;
+			}
+		} else if (ch == '}' || ch == ']') {
+			depth--;
+		}
+		k++;
+	}
+	return true;
+}
+
 /* True if the raw key token s[0..len) (quotes included) names `key`. */
 static bool
 bridge_json_key_is(const char *s, size_t len, const char *key)
@@ -661,6 +689,9 @@ bridge_json_create_parse(const char *body, size_t len, const char *idempotency_h
 	PW_ASSERT(out != NULL);
 	PW_ASSERT(body != NULL || len == 0);
 	memset(out, 0, sizeof(*out));
+	if (msg != NULL && msg_size > 0) {
+		msg[0] = '\0';
+	}
 	if (len == 0) {
 		BRIDGE_MSG(msg, msg_size, "the body must be a JSON object");
 		return PW_INVALID_ARGUMENT;
@@ -676,10 +707,22 @@ bridge_json_create_parse(const char *body, size_t len, const char *idempotency_h
 		BRIDGE_MSG(msg, msg_size, "the body must be a JSON object");
 		return PW_INVALID_ARGUMENT;
 	}
+	if (!bridge_json_depth_ok(body, len)) {
+		/* before the fields: their raw tokens are found by a scanner that
+		 * stops at this depth */
+		json_decref(root);
+		BRIDGE_MSG(msg, msg_size, "the body nests arrays or objects deeper than %d levels",
+		    PW_BRIDGE_JSON_DEPTH_MAX);
+		return PW_INVALID_ARGUMENT;
+	}
 	out->root = root;
 	rv = bridge_create_fields(body, len, root, idempotency_header, out, msg, msg_size);
 	if (rv != PW_OK) {
 		bridge_json_create_fini(out);
+		if (msg != NULL && msg_size > 0 && msg[0] == '\0') {
+			/* every refusal above says why; this only guards a new one */
+			BRIDGE_MSG(msg, msg_size, "the body could not be read");
+		}
 		return rv;
 	}
 	PW_ASSERT(out->params.credit_package != NULL ||

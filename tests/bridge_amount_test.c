@@ -208,6 +208,36 @@ test_create_with_a_credit_package_leaves_amount_and_currency_to_it(void **state)
 	assert_int_equal(PW_INVALID_ARGUMENT, create("{\"mode\":\"test\"}", NULL, &c));
 }
 
+/* Found by fuzz_bridge (fuzz/corpus/fuzz_bridge/regress-deep-nesting): a
+ * body jansson accepts whose nesting is past the raw scanner's bound was
+ * refused with an empty message. */
+static void
+test_create_refuses_a_body_nested_too_deep_and_says_so(void **state)
+{
+	char body[512];
+	int d = PW_BRIDGE_JSON_DEPTH_MAX + 1;
+	bridge_create c;
+	int n;
+
+	(void) state;
+	n = snprintf(body, sizeof(body), "{\"metadata\":%.*s%.*s,\"amount_minor\":1,"
+	    "\"currency\":\"EUR\",\"mode\":\"test\"}", d,
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", d,
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+	assert_true(n > 0 && (size_t) n < sizeof(body) && d <= 80);
+	assert_int_equal(PW_INVALID_ARGUMENT, create(body, NULL, &c));
+	assert_non_null(strstr(msg, "deeper than 64 levels"));
+	/* at the bound it is read (and refused for what metadata holds) */
+	d = PW_BRIDGE_JSON_DEPTH_MAX - 1; /* + the outer object: 64 */
+	n = snprintf(body, sizeof(body), "{\"metadata\":%.*s%.*s,\"amount_minor\":1,"
+	    "\"currency\":\"EUR\",\"mode\":\"test\"}", d,
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", d,
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+	assert_true(n > 0 && (size_t) n < sizeof(body));
+	assert_int_equal(PW_INVALID_ARGUMENT, create(body, NULL, &c));
+	assert_non_null(strstr(msg, "metadata must be an object of strings"));
+}
+
 static void
 test_create_converts_amounts_exactly(void **state)
 {
@@ -432,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_create_reads_expiry_and_refuses_a_bad_one),
 		cmocka_unit_test(test_create_reads_subscription_and_refuses_a_bad_one),
 		cmocka_unit_test(test_create_reads_every_field),
+		cmocka_unit_test(test_create_refuses_a_body_nested_too_deep_and_says_so),
 		cmocka_unit_test(test_create_with_a_credit_package_leaves_amount_and_currency_to_it),
 		cmocka_unit_test(test_create_checks_mode_fulfillment_metadata_and_idempotency),
 	};
