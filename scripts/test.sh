@@ -14,18 +14,5 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DPW_SANITIZE=ON -DPW_WERROR=ON \
   -DPW_TEST_HOOKS=ON -DPW_TESTING=ON >"$build.configure.log" 2>&1 \
   || { cat "$build.configure.log"; exit 1; }
-# The tests' npm packages (signer, provider stand-ins, playwright-core) are
-# fetched while the build compiles: an install waits on the network, not on
-# the CPU. ctest's setup fixtures then find them in the cache (tests/npm_setup.sh)
-# and only link them; a failed install here is retried there, which reports it.
-npm_pids=()
-if command -v npm >/dev/null && command -v node >/dev/null; then
-  for what in signer providers browser; do
-    [ -f "$build/$what/package-lock.json" ] || continue
-    bash tests/npm_setup.sh "$build/$what" "$what" >"$build/$what.npm.log" 2>&1 &
-    npm_pids+=($!)
-  done
-fi
 cmake --build "$build" -j"$jobs"
-for pid in "${npm_pids[@]}"; do wait "$pid" || true; done
 ctest --test-dir "$build" --output-on-failure -j"$jobs" "$@"
