@@ -94,32 +94,16 @@ bridge_json_skip_value(const char *s, size_t len, size_t *i)
 	return false;
 }
 
-/* True if no array or object in s[0..len) (valid JSON) lies deeper than
- * PW_BRIDGE_JSON_DEPTH_MAX: the raw scanner's bound. jansson's own is far
+/* True if no array or object in the JSON object s[0..len) (valid JSON) lies
+ * deeper than PW_BRIDGE_JSON_DEPTH_MAX: the raw scanner's bound, checked by
+ * the scanner itself walking the whole object. jansson's own bound is far
  * larger, so a body it accepts can still be too deep to scan. */
 static bool
 bridge_json_depth_ok(const char *s, size_t len)
 {
-	int depth = 0;
+	size_t i = bridge_json_ws(s, len, 0);
 
-	for (size_t k = 0; k < len;) {
-		char ch = s[k];
-		if (ch == '"') {
-			if (!bridge_json_skip_string(s, len, &k)) {
-				return false;
-			}
-			continue;
-		}
-		if (ch == '{' || ch == '[') {
-			if (++depth > PW_BRIDGE_JSON_DEPTH_MAX) {
-				return false;
-			}
-		} else if (ch == '}' || ch == ']') {
-			depth--;
-		}
-		k++;
-	}
-	return true;
+	return bridge_json_skip_value(s, len, &i);
 }
 
 /* True if the raw key token s[0..len) (quotes included) names `key`. */
