@@ -217,6 +217,7 @@ struct store {
 	size_t queued;                        /* writes in the queue (<= PW_STORE_QUEUE_MAX) */
 	bool closing;                         /* store_close started: no new writes */
 	bool writer_waiting;                  /* the writer waits for work, without run_mu */
+	int64_t writer_wait_ms;               /* ... for at most this long (< 0: no bound) */
 	bool writer_started;                  /* `writer` is a joinable thread */
 	pthread_t writer;                     /* the writer thread */
 	store_stats stats;                    /* group-commit counters */

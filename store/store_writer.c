@@ -90,16 +90,22 @@ store_submit(store *s, store_write *w)
 	return PW_OK;
 }
 
-/* Waits once for work (at most wait_ms; < 0: without bound), then moves up
- * to PW_STORE_BATCH_MAX writes into s->batch. Returns how many: 0 when the
- * wait ended without work (*closing tells whether the store is closing and
- * the queue drained). */
+static int64_t store_writer_wait_ms(const store *s);
+
+/* Waits once for work (at most store_writer_wait_ms, read under mu: a knob
+ * changed under mu either is seen here or its signal wakes this wait; < 0:
+ * without bound), then moves up to PW_STORE_BATCH_MAX writes into s->batch.
+ * Returns how many: 0 when the wait ended without work (*closing tells
+ * whether the store is closing and the queue drained). */
 static size_t
-store_queue_take(store *s, int64_t wait_ms, bool *closing)
+store_queue_take(store *s, bool *closing)
 {
 	struct timespec until;
+	int64_t wait_ms;
 	size_t n = 0;
 
+	pthread_mutex_lock(&s->mu);
+	wait_ms = store_writer_wait_ms(s);
 	if (wait_ms >= 0) {
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += (time_t) (wait_ms / 1000);
@@ -109,7 +115,6 @@ store_queue_take(store *s, int64_t wait_ms, bool *closing)
 			until.tv_nsec -= 1000000000L;
 		}
 	}
-	pthread_mutex_lock(&s->mu);
 	/* One wait: any wake-up (work, close, a knob changed, a timeout or a
 	 * spurious one) goes back to the writer's loop, which looks again.
 	 * While it waits the writer holds no run_mu: a run_here write may run
@@ -118,6 +123,7 @@ store_queue_take(store *s, int64_t wait_ms, bool *closing)
 	 * batch. */
 	if (s->head == NULL && !s->closing) {
 		s->writer_waiting = true;
+		s->writer_wait_ms = wait_ms;
 		pthread_mutex_unlock(&s->run_mu);
 		if (wait_ms < 0) {
 			pthread_cond_wait(&s->cv, &s->mu);
@@ -650,7 +656,7 @@ store_writer_main(void *arg)
 			s->batch[0] = &s->lu_write;
 			store_batch_run(s, 1);
 		}
-		n = store_queue_take(s, store_writer_wait_ms(s), &closing);
+		n = store_queue_take(s, &closing);
 		if (n == 0) {
 			if (closing) {
 				break; /* closing and drained */
@@ -834,8 +840,8 @@ void
 store_test_set_sweep_interval_ms(store *s, uint32_t ms)
 {
 	PW_ASSERT(s != NULL);
+	pthread_mutex_lock(&s->mu); /* set under mu: see store_queue_take */
 	store_test_knob_set(s, &s->sweep_interval_ms, ms, "sweep interval");
-	pthread_mutex_lock(&s->mu);
 	pthread_cond_signal(&s->cv); /* the writer re-reads its wait */
 	pthread_mutex_unlock(&s->mu);
 }
@@ -845,10 +851,10 @@ store_test_set_lastused_ms(store *s, uint32_t granularity_ms, uint32_t check_ms,
     uint32_t idle_ms)
 {
 	PW_ASSERT(s != NULL);
+	pthread_mutex_lock(&s->mu); /* set under mu: see store_queue_take */
 	store_test_knob_set(s, &s->lu_granularity_ms, granularity_ms, "last-used granularity");
 	store_test_knob_set(s, &s->lu_check_ms, check_ms, "last-used check interval");
 	store_test_knob_set(s, &s->lu_idle_ms, idle_ms, "last-used idle interval");
-	pthread_mutex_lock(&s->mu);
 	pthread_cond_signal(&s->cv); /* the writer re-reads its wait */
 	pthread_mutex_unlock(&s->mu);
 }
