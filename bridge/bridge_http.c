@@ -404,15 +404,18 @@ bridge_http_first(bridge *br, struct MHD_Connection *conn, const char *url, cons
 		return bridge_http_refuse(conn, bc, 431, "HEADERS_TOO_LARGE",
 		    "too many header lines, or a header name or value too long", NULL);
 	}
+	/* matched first, so that a framing refusal is logged and counted under
+	 * its route; refused whether or not the route exists */
+	mr = bridge_route_match(method, url, &bc->match);
 	framing = bridge_http_framing_refusal(&bc->headers);
 	if (framing != NULL) {
 		bridge_reply_init(&limited);
 		bridge_reply_json_http_error(&limited, 400, pw_status_name(PW_INVALID_ARGUMENT), framing);
 		limited.close = true;
 		pw_log(PW_LOG_INFO, "%s %s: 400, %s (connection closed)", bc->method, bc->path, framing);
+		bridge_route_refused(&br->env, &bc->match); /* a provider's webhook: rejected */
 		return bridge_http_queue(conn, bc, &limited); /* before any body is read */
 	}
-	mr = bridge_route_match(method, url, &bc->match);
 	switch (mr) {
 	case BRIDGE_MATCH_NOT_FOUND:
 		return bridge_http_refuse(conn, bc, 404, pw_status_name(PW_NOT_FOUND), "no such route", NULL);

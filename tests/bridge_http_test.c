@@ -607,17 +607,47 @@ test_pages_answer_html_errors_with_private_headers(void **state)
 	assert_nothing_internal();
 }
 
+/* A request with no single body length (RFC 9112 6.3: Content-Length with
+ * Transfer-Encoding, or two Content-Length) is refused before its body is
+ * read, on a route that exists, and the connection is closed: a request
+ * pipelined behind it gets no answer. Logged and counted under its route
+ * (the metrics and log tests below). */
+static void
+test_two_body_lengths_answer_400_and_close(void **state)
+{
+	static const char req[] = "POST /webhooks/web3 HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
+	                          "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+	                          "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+	int fd;
+
+	(void) state;
+	fd = http_connect();
+	http_send(fd, req, strlen(req));
+	http_read(fd);
+	assert_false(resp.timed_out);
+	assert_int_equal(400, resp.status);
+	assert_non_null(strstr(resp.body, "\"code\":\"INVALID_ARGUMENT\""));
+	assert_non_null(strstr(resp.body, "both Content-Length and Transfer-Encoding"));
+	assert_string_equal("close", header("Connection"));
+	http_read(fd); /* closed: the pipelined GET is never answered */
+	assert_false(resp.timed_out);
+	assert_int_equal(0, resp.status);
+	close(fd);
+}
+
 static void
 test_metrics_count_what_was_answered(void **state)
 {
 	static const char last[] = "paywire_bridge_request_duration_seconds_count{route=\"access\"} 2\n";
+	static const char framing[] = "paywire_bridge_http_requests_total{route=\"webhook\",code=\"400\"} 1\n";
 
 	(void) state;
 	/* A request is counted in MHD's completion callback, after its answer
-	 * was sent (the duration covers the send): the previous test's last
-	 * answer may have reached us before it was counted, on another of the
+	 * was sent (the duration covers the send): the previous tests' last
+	 * answers may have reached us before they were counted, on another of the
 	 * bridge's threads. Ask again until it is (seen failing under ctest -j2). */
-	TW_WAIT_UNTIL((http("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n"), strstr(resp.body, last) != NULL));
+	TW_WAIT_UNTIL((http("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n"), strstr(resp.body, last) != NULL &&
+	    strstr(resp.body, framing) != NULL));
 	assert_int_equal(200, resp.status);
 	assert_string_equal("text/plain; version=0.0.4; charset=utf-8", header("Content-Type"));
 	assert_non_null(strstr(resp.body, "paywire_bridge_http_requests_total{route=\"healthz\",code=\"503\"} 1\n"));
@@ -627,7 +657,9 @@ test_metrics_count_what_was_answered(void **state)
 	assert_non_null(strstr(resp.body, "paywire_bridge_webhooks_total{provider=\"stripe\",outcome=\"applied\"} 0\n"));
 	/* 413 by Content-Length and the chunked body closed over the limit */
 	assert_non_null(strstr(resp.body, "paywire_bridge_webhooks_total{provider=\"stripe\",outcome=\"rejected\"} 2\n"));
-	assert_non_null(strstr(resp.body, "paywire_bridge_webhooks_total{provider=\"web3\",outcome=\"rejected\"} 1\n"));
+	/* 413 by Content-Length and the two body lengths */
+	assert_non_null(strstr(resp.body, "paywire_bridge_webhooks_total{provider=\"web3\",outcome=\"rejected\"} 2\n"));
+	assert_non_null(strstr(resp.body, framing));
 	assert_non_null(strstr(resp.body, last));
 }
 
@@ -665,6 +697,7 @@ test_sigterm_stops_the_bridge_with_exit_0_and_logs_hold_no_secret(void **state)
 	/* one line per request (the test runs the bridge at debug: /healthz too) */
 	assert_non_null(strstr(log, " route=healthz method=GET path=/healthz code=503 "));
 	assert_non_null(strstr(log, " route=webhook method=POST path=/webhooks/onecom code=503 "));
+	assert_non_null(strstr(log, " route=webhook method=POST path=/webhooks/web3 code=400 "));
 	assert_null(strstr(log, SECRET_KEY));
 	assert_null(strstr(log, SECRET_TOKEN));
 	assert_null(strstr(log, SECRET_BODY));
@@ -750,6 +783,7 @@ main(void)
 		cmocka_unit_test(test_headers_over_the_total_limit_answer_431),
 		cmocka_unit_test(test_create_session_is_checked_before_any_server_call),
 		cmocka_unit_test(test_pages_answer_html_errors_with_private_headers),
+		cmocka_unit_test(test_two_body_lengths_answer_400_and_close),
 		cmocka_unit_test(test_metrics_count_what_was_answered),
 		cmocka_unit_test(test_get_keeps_the_connection_alive),
 		cmocka_unit_test(test_sigterm_stops_the_bridge_with_exit_0_and_logs_hold_no_secret),
