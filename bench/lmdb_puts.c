@@ -4,11 +4,11 @@
  * library, built and used by bench/lmdb_puts.sh: it wraps mdb_dbi_open (to
  * learn the tables' names), mdb_txn_begin / mdb_txn_commit / mdb_txn_abort
  * of top-level read-write transactions, mdb_put and mdb_del. At each commit
- * of a top-level transaction it turns the puts and deletes made in it into a
- * signature ("audit:1 meta:2 sessions:1 ...") and counts the signatures; at
- * exit it writes them, most frequent first, to $LMDB_PUTS_OUT (or stderr).
- * With one call per commit (one call in flight), a signature is one call's
- * write set. Puts of a nested transaction that is aborted are counted too.
+ * of a top-level transaction it writes the puts and deletes made in it as a
+ * line ("audit:1 meta:2 sessions:1 ...", the transaction's write set) and
+ * counts the distinct lines; at exit it writes them, most frequent first, to
+ * $LMDB_PUTS_OUT (or stderr). With one call per commit (one call in flight),
+ * a line is one call's write set. Puts of a nested transaction that is aborted are counted too.
  * Not part of paywire: a measuring tool, never linked into a build.
  */
 #define _GNU_SOURCE
@@ -20,15 +20,15 @@
 #include <string.h>
 
 #define LP_DBS 64   /* dbi handles tracked */
-#define LP_SIGS 256 /* distinct signatures kept */
-#define LP_SIG_LEN 512
+#define LP_SETS 256 /* distinct write sets kept */
+#define LP_SET_LEN 512
 
 static char lp_names[LP_DBS][32];
 static struct {
-	char sig[LP_SIG_LEN];
+	char set[LP_SET_LEN];
 	unsigned long n;
-} lp_sigs[LP_SIGS];
-static unsigned long lp_dropped; /* commits whose signature did not fit */
+} lp_sets[LP_SETS];
+static unsigned long lp_dropped; /* commits whose write set did not fit */
 static pthread_mutex_t lp_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static __thread MDB_txn *lp_top; /* this thread's top-level write txn */
@@ -66,26 +66,26 @@ mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned flags, MDB_txn **txn)
 static void
 lp_record(void)
 {
-	char sig[LP_SIG_LEN];
+	char set[LP_SET_LEN];
 	size_t len = 0;
 	int i;
 
-	sig[0] = '\0';
+	set[0] = '\0';
 	for (i = 0; i < LP_DBS; i++) {
 		int w = 0;
 		if (lp_puts[i] != 0) {
-			w = snprintf(sig + len, sizeof(sig) - len, "%s%s:%u", len ? " " : "",
+			w = snprintf(set + len, sizeof(set) - len, "%s%s:%u", len ? " " : "",
 			    lp_names[i][0] ? lp_names[i] : "?", lp_puts[i]);
 		}
-		if (w >= 0 && (size_t) w < sizeof(sig) - len) {
+		if (w >= 0 && (size_t) w < sizeof(set) - len) {
 			len += (size_t) w;
 		}
 		w = 0;
 		if (lp_dels[i] != 0) {
-			w = snprintf(sig + len, sizeof(sig) - len, "%sdel:%s:%u", len ? " " : "",
+			w = snprintf(set + len, sizeof(set) - len, "%sdel:%s:%u", len ? " " : "",
 			    lp_names[i][0] ? lp_names[i] : "?", lp_dels[i]);
 		}
-		if (w >= 0 && (size_t) w < sizeof(sig) - len) {
+		if (w >= 0 && (size_t) w < sizeof(set) - len) {
 			len += (size_t) w;
 		}
 	}
@@ -93,16 +93,16 @@ lp_record(void)
 		return; /* changed nothing */
 	}
 	pthread_mutex_lock(&lp_mu);
-	for (i = 0; i < LP_SIGS; i++) {
-		if (lp_sigs[i].n == 0) {
-			snprintf(lp_sigs[i].sig, sizeof(lp_sigs[i].sig), "%s", sig);
+	for (i = 0; i < LP_SETS; i++) {
+		if (lp_sets[i].n == 0) {
+			snprintf(lp_sets[i].set, sizeof(lp_sets[i].set), "%s", set);
 		}
-		if (strcmp(lp_sigs[i].sig, sig) == 0) {
-			lp_sigs[i].n++;
+		if (strcmp(lp_sets[i].set, set) == 0) {
+			lp_sets[i].n++;
 			break;
 		}
 	}
-	if (i == LP_SIGS) {
+	if (i == LP_SETS) {
 		lp_dropped++;
 	}
 	pthread_mutex_unlock(&lp_mu);
@@ -156,8 +156,8 @@ mdb_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
 static int
 lp_cmp(const void *a, const void *b)
 {
-	unsigned long x = ((const __typeof__(lp_sigs[0]) *) a)->n;
-	unsigned long y = ((const __typeof__(lp_sigs[0]) *) b)->n;
+	unsigned long x = ((const __typeof__(lp_sets[0]) *) a)->n;
+	unsigned long y = ((const __typeof__(lp_sets[0]) *) b)->n;
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
@@ -170,12 +170,12 @@ lp_dump(void)
 	if (f == NULL) {
 		return;
 	}
-	qsort(lp_sigs, LP_SIGS, sizeof(lp_sigs[0]), lp_cmp);
-	for (int i = 0; i < LP_SIGS && lp_sigs[i].n != 0; i++) {
-		fprintf(f, "%8lu  %s\n", lp_sigs[i].n, lp_sigs[i].sig);
+	qsort(lp_sets, LP_SETS, sizeof(lp_sets[0]), lp_cmp);
+	for (int i = 0; i < LP_SETS && lp_sets[i].n != 0; i++) {
+		fprintf(f, "%8lu  %s\n", lp_sets[i].n, lp_sets[i].set);
 	}
 	if (lp_dropped != 0) {
-		fprintf(f, "%8lu  (other signatures, not kept)\n", lp_dropped);
+		fprintf(f, "%8lu  (other write sets, not kept)\n", lp_dropped);
 	}
 	if (f != stderr) {
 		fclose(f);

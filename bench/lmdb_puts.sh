@@ -4,12 +4,12 @@
 # counting mdb_put and mdb_del per committed write transaction), runs
 # paywire-bench's WORKLOADS with one call in flight (so one call per commit,
 # as a lone caller's writes run) on a server with the library preloaded, and
-# writes the transactions' signatures, most frequent first, to OUT.
+# writes the transactions' write sets, most frequent first, to OUT.
 #
 #   bench/lmdb_puts.sh BUILD_DIR OUT [WORKLOADS (create_session_x64,ingest_fresh_x64)] [SECONDS (3)]
-# A signature "audit:1 meta:2 sessions:1" is a commit that made one put in
+# A write set "audit:1 meta:2 sessions:1" is a commit that made one put in
 # audit, two in meta and one in sessions. The sessions a fresh webhook pays
-# are prepared in batches first: their signatures are the larger multiples.
+# are prepared in batches first: their write sets are the larger multiples.
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: lmdb_puts.sh BUILD_DIR OUT [WORKLOADS] [SECONDS]" >&2; exit 2; }
 build=$(cd "$1" && pwd); out=$2; wl=${3:-create_session_x64,ingest_fresh_x64}; secs=${4:-3}
