@@ -1157,15 +1157,23 @@ kv_pg_run_piped(kv_txn *t, unsigned table, kv_pg_op op, const char *const vals[2
 /* kv_pg_run_piped for a read: a pooled connection the database dropped
  * while it was idle (a restart, a failover) is found with the read's first
  * op, before anything was answered: the read connects again and runs that
- * op (and its BEGIN) once more. */
+ * op (and its BEGIN) once more. Found reading (the drain answers KV_CONFLICT
+ * for a connection libpq saw close), sending (on a Unix socket whose peer is
+ * gone the send fails: EPIPE), or as the database's own last word on it
+ * (57P01, "terminating connection due to administrator command", which a
+ * pooled connection reads as its next answer): each marks it broken, with
+ * UNAVAILABLE. A read changes nothing, so running it again is safe whatever
+ * the dead connection took; a database that is down fails the new connect,
+ * and the read answers UNAVAILABLE. */
 static pw_status
 kv_pg_run_read(kv_txn *t, unsigned table, kv_pg_op op, const char *const vals[2],
     const int lens[2], PGresult **out, const char *what)
 {
 	bool first = !t->begun;
 	pw_status st = kv_pg_run_piped(t, table, op, vals, lens, true, out, what);
+	bool gone = st == KV_CONFLICT || (st == PW_UNAVAILABLE && t->c->broken);
 
-	if (st == KV_CONFLICT && first && t->n_res == 0) {
+	if (gone && first && t->n_res == 0) {
 		kv_pg_disconnect(t->c);
 		st = kv_pg_reader_connect(t->env, t->c);
 		if (st == PW_OK) {

@@ -60,6 +60,34 @@ fx_pg_exec(PGconn *c, const char *sql)
 	PQclear(r);
 }
 
+void
+fx_pg_terminate(const fx_env *e)
+{
+	char sql[256];
+	PGconn *c = fx_pg_connect("postgres");
+
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+	                           "WHERE datname = '%s'", e->pgdb);
+	fx_pg_exec(c, sql);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'",
+	    e->pgdb);
+	for (int i = 0;; i++) { /* bounded: a hang, not a slow machine, ends it */
+		PGresult *r = PQexec(c, sql);
+		bool gone = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "0") == 0;
+
+		PQclear(r);
+		if (gone) {
+			break;
+		}
+		if (i >= 60000) {
+			print_error("connections to %s still there after 60 s", e->pgdb);
+			fail();
+		}
+		usleep(1000);
+	}
+	PQfinish(c);
+}
+
 /* Creates the test case's own database and points e->opts.url at it. */
 static void
 fx_pg_create(fx_env *e, const char *name)

@@ -69,6 +69,10 @@ typedef struct fx_env {
  * at setup and dropped at teardown. */
 bool fx_pg(void);
 
+/* PostgreSQL only: ends every connection to the test case's database
+ * (pg_terminate_backend) and waits until they are gone. */
+void fx_pg_terminate(const fx_env *e);
+
 /* A test case that only makes sense on LMDB calls this first, with why:
  * on PostgreSQL it is skipped (cmocka skip) with the reason printed. */
 #define FX_LMDB_ONLY(why)                                                    \

@@ -568,6 +568,38 @@ test_pg_second_writer_waits_then_answers_unavailable(void **state)
 	t_kv->close(other);
 }
 
+/* PostgreSQL only: pooled read connections the database dropped while they
+ * were idle (a restart, a failover) are found by the next reads, which
+ * connect again and answer: a read never answers UNAVAILABLE for a
+ * connection that died before it began while the database is up. */
+static void
+test_reads_connect_again_when_the_database_dropped_their_pooled_connections(void **state)
+{
+	t_env *e = *state;
+	kv_txn *r[3] = { NULL, NULL, NULL };
+	kv_val v;
+
+	if (!fx_pg()) {
+		print_message("[ PostgreSQL only ] pooled read connections\n");
+		skip();
+	}
+	assert_int_equal(PW_OK, t_write_one(e, T_ALPHA, "k", "one", 0));
+	for (int round = 0; round < 2; round++) {
+		/* three reads at once: three pooled connections */
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(PW_OK, t_kv->read_begin(e->env, &r[i]));
+			assert_int_equal(PW_OK, t_kv->get(r[i], T_ALPHA, t_key("k"), &v));
+			assert_int_equal(3, v.len);
+			assert_memory_equal("one", v.data, 3);
+		}
+		for (int i = 0; i < 3; i++) {
+			t_kv->read_end(r[i]);
+		}
+		fx_pg_terminate(&e->fx); /* the database drops every one of them */
+	}
+	t_read_expect(e, T_ALPHA, "k", "one");
+}
+
 int
 main(void)
 {
@@ -595,6 +627,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_batch_abort_and_empty_commit_keep_nothing_and_move_no_txnid, t_setup,
 		    t_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reads_connect_again_when_the_database_dropped_their_pooled_connections,
+		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_a_read_txn_keeps_one_snapshot,
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_walks_in_key_order_from_a_seek, t_setup,

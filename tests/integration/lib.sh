@@ -267,12 +267,16 @@ stop_load() { touch "$T/stop.$(basename "$1")"; wait "$2" 2>/dev/null || true; }
 count() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
 at_least() { [ "$(count "$1")" -ge "$2" ]; }
 # missing_on SERVER FILE...: how many ids of the files do not answer
-# GetStatus OK on SERVER.
+# GetStatus OK on SERVER; each one that does not, and the CLI's error, go to
+# stderr (a NOT_FOUND is a lost write, an UNAVAILABLE is not).
 missing_on() {
   local srv=$1; shift
-  local id missing=0
+  local id missing=0 err
   for id in $(cat "$@"); do
-    "$CLI" --server "$srv" --retries 0 status "$id" >/dev/null 2>&1 || missing=$((missing + 1))
+    if ! err=$("$CLI" --server "$srv" --retries 0 status "$id" 2>&1 >/dev/null); then
+      missing=$((missing + 1))
+      echo "# missing_on: $id: $err" >&2
+    fi
   done
   echo "$missing"
 }
